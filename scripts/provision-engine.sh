@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Makes a Docker engine answer on this machine, installing Debian's one when none is there.
+# Idempotent: does nothing when `docker info` already answers. Used by .ci/run and by users.
+set -euo pipefail
+
+log() { printf '[provision-engine] %s\n' "$*"; }
+
+if docker info >/dev/null 2>&1; then
+  log "engine already answering"
+  exit 0
+fi
+
+need=()
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+command -v busybox >/dev/null 2>&1 || [ -x /bin/busybox ] || need+=(busybox-static)
+command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || need+=(docker-compose)
+if [ "${#need[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    log "missing ${need[*]} and not root: install them, or run this script as root" >&2
+    exit 1
+  fi
+  log "installing ${need[*]} from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# A dockerd killed earlier leaves its pid file, and a new dockerd refuses to start beside it.
+pidfile=/var/run/docker.pid
+if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  log "removing stale $pidfile"
+  rm -f "$pidfile"
+fi
+if ! pgrep -x dockerd >/dev/null 2>&1; then
+  log "starting dockerd (log: /var/log/dockerd.log)"
+  nohup dockerd >/var/log/dockerd.log 2>&1 &
+fi
+for _ in $(seq 1 60); do
+  if docker info >/dev/null 2>&1; then
+    log "engine ready: $(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})')"
+    exit 0
+  fi
+  sleep 0.5
+done
+log "dockerd did not answer within 30 s; last lines of /var/log/dockerd.log:" >&2
+tail -n 20 /var/log/dockerd.log >&2 || true
+exit 1
