@@ -1,0 +1,32 @@
+import { remainingMs } from '../run/context';
+import { formatDuration, LIMITS, timeoutMs } from '../spec/duration';
+import type { CheckDefinition } from './check';
+import { runningContainer } from './container-ref';
+
+const MAX_OUTPUT_BYTES = 1024 * 1024;
+
+export const execCheck: CheckDefinition<'exec'> = {
+  kind: 'exec',
+  async observe(target, context) {
+    const container = await runningContainer(target.container, context);
+    if ('failure' in container) return container;
+    const limitMs = remainingMs(context, timeoutMs(target.timeout, LIMITS.exec));
+    const cmd = typeof target.command === 'string' ? ['/bin/sh', '-c', target.command] : target.command;
+    const result = await context.engine.exec(container.id, {
+      cmd,
+      user: target.user,
+      workdir: target.workdir,
+      timeoutMs: limitMs,
+      maxOutputBytes: MAX_OUTPUT_BYTES,
+    });
+    if (result.timedOut) {
+      return {
+        failure: {
+          message: `the command did not finish within ${formatDuration(limitMs)}`,
+          actual: result.stdout,
+        },
+      };
+    }
+    return { facts: { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode } };
+  },
+};

@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+import { runCli } from './cli-commands';
+
+runCli(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+}).then((code) => {
+  process.exitCode = code;
+});

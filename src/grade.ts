@@ -1,0 +1,153 @@
+// grade(): runs each exercise's steps and checks on an Engine and scores the result. No
+// @actions/* here: the action and the CLI both call this with their own progress sink.
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { evaluate, failed } from './checks/evaluate';
+import { checkKind, observe } from './checks/registry';
+import type { Engine } from './engine/engine';
+import { errorMessage, InfraError } from './errors';
+import { type HttpClient, httpRequest } from './http/request';
+import {
+  type CheckResult,
+  type ExerciseResult,
+  exerciseResult,
+  type GradeReport,
+  gradeReport,
+} from './report/model';
+import { type Failure, type Progress, Resources, type RunContext } from './run/context';
+import { formatDuration, LIMITS, timeoutMs } from './spec/duration';
+import type { LoadedExercise } from './spec/load';
+import { describeStep, runStepSpec } from './steps/registry';
+
+export interface GradeOptions {
+  engine: Engine;
+  /** The student's repository (or folder) that exercises' `submission` paths are relative to. */
+  submissionRoot: string;
+  http?: HttpClient;
+  progress?: Progress;
+  now?: () => number;
+}
+
+const SILENT: Progress = { info: () => {}, output: () => {} };
+
+export async function grade(exercises: LoadedExercise[], options: GradeOptions): Promise<GradeReport> {
+  const now = options.now ?? Date.now;
+  const progress = options.progress ?? SILENT;
+  const started = now();
+  const engineInfo = await options.engine.info();
+  progress.info(
+    `Docker engine ${engineInfo.serverVersion} (API ${engineInfo.apiVersion}), run ${options.engine.runId}`,
+  );
+  const results: ExerciseResult[] = [];
+  try {
+    for (const [index, exercise] of exercises.entries()) {
+      results.push(
+        await gradeExercise(exercise, `${options.engine.runId}-${index + 1}`, { ...options, now, progress }),
+      );
+    }
+  } finally {
+    await removeQuietly(options.engine, undefined, progress);
+  }
+  return gradeReport(results, now() - started);
+}
+
+async function gradeExercise(
+  exercise: LoadedExercise,
+  scope: string,
+  options: GradeOptions & { now: () => number; progress: Progress },
+): Promise<ExerciseResult> {
+  const { spec } = exercise;
+  const { progress, now } = options;
+  const started = now();
+  const exerciseTimeoutMs = timeoutMs(spec.timeout, LIMITS.exercise);
+  const context: RunContext = {
+    engine: options.engine,
+    http: options.http ?? httpRequest,
+    resources: new Resources(),
+    submissionDir: path.resolve(options.submissionRoot, spec.submission ?? '.'),
+    scope,
+    deadline: started + exerciseTimeoutMs,
+    progress,
+    now,
+  };
+  progress.info(`▶ ${spec.id}: ${spec.title}`);
+  const checks: CheckResult[] = [];
+  const finish = (extra: Partial<ExerciseResult> & { infraError?: boolean }): ExerciseResult => {
+    const result = exerciseResult({
+      id: spec.id,
+      title: spec.title,
+      specFile: exercise.file,
+      durationMs: now() - started,
+      checks,
+      ...extra,
+    });
+    progress.info(
+      `  ${spec.id}: ${result.score}/${result.maxScore} (${result.status}) in ${formatDuration(result.durationMs)}`,
+    );
+    return result;
+  };
+  const checkLocation = (index: number) => exercise.locate(['checks', index]);
+  try {
+    // After a failed step the checks still run: each says what it could not find, and those
+    // that do not depend on the failed step (an image's config after a failed run) still score.
+    const setupFailure = await runSteps(exercise, context);
+    for (const [index, check] of spec.checks.entries()) {
+      if (now() >= context.deadline) {
+        const message = `not run: the exercise's time limit of ${formatDuration(exerciseTimeoutMs)} was reached`;
+        checks.push(failed(check, { message }, checkLocation(index)));
+        continue;
+      }
+      const result = evaluate(check, await observe(check, context), checkLocation(index));
+      progress.info(
+        `  ${result.status === 'pass' ? '✔' : '✘'} [${result.points}/${result.maxPoints}] ${check.name} (${checkKind(check)})`,
+      );
+      checks.push(result);
+    }
+    return finish({ setupError: setupFailure?.message, setupLog: setupFailure?.log });
+  } catch (error) {
+    // The engine (or the grader) broke: what was not graded is an error, never a zero.
+    const message = error instanceof InfraError ? error.message : `internal error: ${errorMessage(error)}`;
+    progress.info(`  ! ${message}`);
+    for (const check of spec.checks.slice(checks.length)) {
+      checks.push({ ...failed(check, { message }), status: 'error' });
+    }
+    return finish({ setupError: message, infraError: true });
+  } finally {
+    await removeQuietly(options.engine, scope, progress);
+  }
+}
+
+async function runSteps(exercise: LoadedExercise, context: RunContext): Promise<Failure | undefined> {
+  const submission = exercise.spec.submission ?? '.';
+  if (!(await isDirectory(context.submissionDir))) {
+    return {
+      message: `the submission folder "${submission}" does not exist (looked in ${context.submissionDir})`,
+    };
+  }
+  for (const step of exercise.spec.steps ?? []) {
+    context.progress.info(`  step: ${describeStep(step)}`);
+    const failure = await runStepSpec(step, context);
+    if (failure) {
+      context.progress.info(`  ✘ ${failure.message}`);
+      return failure;
+    }
+  }
+  return undefined;
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function removeQuietly(engine: Engine, scope: string | undefined, progress: Progress): Promise<void> {
+  try {
+    const removed = await engine.removeResources({ scope });
+    for (const failure of removed.failures) progress.info(`  cleanup: ${failure}`);
+  } catch (error) {
+    progress.info(`  cleanup failed: ${errorMessage(error)}`);
+  }
+}

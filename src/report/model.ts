@@ -1,0 +1,71 @@
+// The result model every reporter renders. Totals are derived here, once, never stored by
+// callers, so a report cannot disagree with its own checks.
+import type { SourceLocation } from '../errors';
+
+export type CheckStatus = 'pass' | 'fail' | 'error' | 'skipped';
+export type ExerciseStatus = 'pass' | 'fail' | 'error';
+
+export interface CheckResult {
+  name: string;
+  status: CheckStatus;
+  points: number;
+  maxPoints: number;
+  message: string;
+  expected?: string;
+  actual?: string;
+  hint?: string;
+  /** Where the student (or the instructor) should look. */
+  location?: SourceLocation;
+}
+
+export interface ExerciseResult {
+  id: string;
+  title: string;
+  /** The exercise spec this result came from. */
+  specFile: string;
+  score: number;
+  maxScore: number;
+  status: ExerciseStatus;
+  durationMs: number;
+  /** Set when a step failed or the engine broke; explains why checks did not run. */
+  setupError?: string;
+  /** Tail of the relevant output (e.g. the build log) for a failed step. */
+  setupLog?: string;
+  checks: CheckResult[];
+}
+
+export interface GradeReport {
+  version: 1;
+  score: number;
+  maxScore: number;
+  passed: boolean;
+  durationMs: number;
+  exercises: ExerciseResult[];
+}
+
+export function exerciseResult(
+  base: Omit<ExerciseResult, 'score' | 'maxScore' | 'status'> & { infraError?: boolean },
+): ExerciseResult {
+  const { infraError, ...rest } = base;
+  const score = sum(rest.checks.map((check) => check.points));
+  const maxScore = sum(rest.checks.map((check) => check.maxPoints));
+  const errored = infraError === true || rest.checks.some((check) => check.status === 'error');
+  const status: ExerciseStatus = errored ? 'error' : score === maxScore ? 'pass' : 'fail';
+  return { ...rest, score, maxScore, status };
+}
+
+export function gradeReport(exercises: ExerciseResult[], durationMs: number): GradeReport {
+  const score = sum(exercises.map((exercise) => exercise.score));
+  const maxScore = sum(exercises.map((exercise) => exercise.maxScore));
+  const passed = exercises.length > 0 && exercises.every((exercise) => exercise.status === 'pass');
+  return { version: 1, score, maxScore, passed, durationMs, exercises };
+}
+
+export function hasInfraError(report: GradeReport): boolean {
+  return report.exercises.some((exercise) => exercise.status === 'error');
+}
+
+function sum(values: number[]): number {
+  // Points may be fractional with partial credit; round away float noise.
+  return Math.round(values.reduce((total, value) => total + value, 0) * 1000) / 1000;
+}

@@ -1,0 +1,18 @@
+// Integration tests need a real Docker engine and the built bundle. `npm test`
+// (scripts/test.sh) provisions both; this only fails fast, with a clear message, when they are
+// missing (e.g. when vitest is started by hand).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export default function setup(): void {
+  try {
+    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 20_000 });
+  } catch {
+    throw new Error(
+      'no Docker engine answers: run `npm test` (it provisions one) or scripts/provision-engine.sh',
+    );
+  }
+  for (const bundle of ['dist/index.js', 'dist/cli/index.js']) {
+    if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\``);
+  }
+}
