@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import dockerignore from '@balena/dockerignore';
 import tar from 'tar-fs';
+import { isInside, specialKind } from '../paths';
 
 export interface ContextLimits {
   /** Sum of the sizes of the files sent; default 200 MiB. */
@@ -239,19 +240,6 @@ class ContextWalker {
     }
     this.entries.push(relative);
   }
-}
-
-function specialKind(stats: Stats): string {
-  if (stats.isFIFO()) return 'FIFO (named pipe)';
-  if (stats.isSocket()) return 'socket';
-  if (stats.isCharacterDevice()) return 'character device';
-  if (stats.isBlockDevice()) return 'block device';
-  return 'special file';
-}
-
-function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(root, candidate);
-  return relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }
 
 function toPosix(relative: string): string {

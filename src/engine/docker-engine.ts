@@ -2,24 +2,50 @@
 // talks to Docker: every call here has a deadline, every output is read with a byte cap, and a
 // daemon that cannot be reached becomes an InfraError (never a failed check, never a 0).
 
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import Docker from 'dockerode';
 import { InfraError } from '../errors';
+import { ByteCap, HostCopyError, packHostPath, readFirstEntry } from './archive';
 import { BuildContextError, type PackedContext, packBuildContext } from './build-context';
+import {
+  asRawContainer,
+  asRawImage,
+  asRawNetwork,
+  asRawVolume,
+  isRecord,
+  processCommands,
+  type RawContainerSummary,
+  type RawImage,
+  realTags,
+  toContainerState,
+  toContainerSummary,
+  toImageDetails,
+  toNetworkDetails,
+  toVolumeDetails,
+} from './docker-mapping';
 import type {
   BuildRequest,
   BuildResult,
   CleanupReport,
   ContainerRequest,
   ContainerState,
+  ContainerSummary,
   Engine,
   EngineInfo,
+  EngineInventory,
   ExecRequest,
   ExecResult,
+  HealthcheckRequest,
   ImageDetails,
   LogsResult,
+  MountRequest,
+  NetworkDetails,
+  PathEntry,
   ResourceFilter,
+  VolumeDetails,
 } from './engine';
 import { labelFilters, RUN_LABEL, runLabels } from './labels';
 
@@ -31,6 +57,8 @@ export interface DockerEngineOptions {
   host?: string;
   /** Deadline of each ordinary API call (not builds or execs, which carry their own). */
   callTimeoutMs?: number;
+  /** Deadline of an archive copy (copyInto, copyBetween); default max(callTimeoutMs, 120 s). */
+  transferTimeoutMs?: number;
 }
 
 /** The daemon refused a request (HTTP 4xx/5xx). Often the student's doing, e.g. a bad command. */
@@ -53,6 +81,19 @@ const MAX_PROGRESS_LINE = 1024 * 1024;
 const EXIT_CODE_WAIT_MS = 5_000;
 const REMOVAL_CONCURRENCY = 4;
 const MIB = 1024 * 1024;
+/** The most copyBetween passes from one container to another. */
+const MAX_COPY_BYTES = 100 * MIB;
+const DEFAULT_TRANSFER_TIMEOUT_MS = 120_000;
+/** What `docker stop` gives a container before SIGKILL. */
+const DEFAULT_STOP_SECONDS = 10;
+
+/**
+ * Host paths never bind-mounted, whatever the caller checked (SECURITY.md: never the socket,
+ * nothing outside the submission). The folder itself and everything below it are refused.
+ */
+const FORBIDDEN_BIND_ROOTS = ['/var/run', '/run', '/proc', '/sys', '/dev', '/var/lib/docker'];
+/** Container, network and volume names as the daemon accepts them (ids are hex, so they match too). */
+const RESOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** SECURITY.md "Process": the defaults of every container the grader starts. */
 const CAPABILITIES_KEPT = [
@@ -106,6 +147,8 @@ interface Endpoint {
   /** How the daemon is named in messages, e.g. unix:///var/run/docker.sock */
   display: string;
   modem: Docker.DockerOptions;
+  /** What a docker CLI child process needs to reach the same daemon. */
+  clientEnvironment: Record<string, string>;
 }
 
 function resolveEndpoint(options: DockerEngineOptions): Endpoint {
@@ -121,7 +164,11 @@ function resolveEndpoint(options: DockerEngineOptions): Endpoint {
 
 function unixEndpoint(socketPath: string): Endpoint {
   // host: undefined on purpose: docker-modem merges DOCKER_HOST from the environment otherwise.
-  return { display: `unix://${socketPath}`, modem: { socketPath, host: undefined, protocol: 'http' } };
+  return {
+    display: `unix://${socketPath}`,
+    modem: { socketPath, host: undefined, protocol: 'http' },
+    clientEnvironment: { DOCKER_HOST: `unix://${socketPath}` },
+  };
 }
 
 function tcpEndpoint(host: string): Endpoint {
@@ -133,10 +180,18 @@ function tcpEndpoint(host: string): Endpoint {
   }
   const tls = process.env.DOCKER_TLS_VERIFY === '1' || url.port === '2376';
   const port = url.port || (tls ? '2376' : '2375');
+  const display = `tcp://${url.hostname}:${port}`;
+  const clientEnvironment: Record<string, string> = { DOCKER_HOST: display };
+  const { DOCKER_TLS_VERIFY: verify, DOCKER_CERT_PATH: certPath } = process.env;
+  if (verify) clientEnvironment.DOCKER_TLS_VERIFY = verify;
+  // TLS implied by the port alone: the CLI must be told, or it would speak plain HTTP.
+  else if (tls) clientEnvironment.DOCKER_TLS = '1';
+  if (certPath) clientEnvironment.DOCKER_CERT_PATH = certPath;
   return {
-    display: `tcp://${url.hostname}:${port}`,
+    display,
     // TLS material (DOCKER_CERT_PATH) is read by docker-modem itself.
     modem: { host: url.hostname, port, protocol: tls ? 'https' : 'http' },
+    clientEnvironment,
   };
 }
 
@@ -144,14 +199,19 @@ export class DockerEngine implements Engine {
   readonly runId: string;
   private readonly docker: Docker;
   private readonly endpoint: string;
+  private readonly childEnvironment: Record<string, string>;
   private readonly callTimeoutMs: number;
+  private readonly transferTimeoutMs: number;
 
   constructor(options: DockerEngineOptions) {
     this.runId = options.runId;
     const endpoint = resolveEndpoint(options);
     this.endpoint = endpoint.display;
+    this.childEnvironment = endpoint.clientEnvironment;
     this.docker = new Docker(endpoint.modem);
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.transferTimeoutMs =
+      options.transferTimeoutMs ?? Math.max(this.callTimeoutMs, DEFAULT_TRANSFER_TIMEOUT_MS);
   }
 
   async info(): Promise<EngineInfo> {
@@ -290,6 +350,38 @@ export class DockerEngine implements Engine {
 
   async createContainer(request: ContainerRequest): Promise<string> {
     const ports = (request.ports ?? []).map(checkedPort);
+    const networks = request.networks ?? [];
+    const networkMode = request.networkMode;
+    if (networkMode !== undefined && (ports.length > 0 || networks.length > 0)) {
+      throw new Error(
+        `container ${request.name}: network mode ${JSON.stringify(networkMode)} cannot be combined with published ports or networks`,
+      );
+    }
+    if (networkMode !== undefined) checkNetworkMode(networkMode);
+    for (const network of networks) checkNetworkName(network.name);
+    // The run label last, so that no caller-supplied label can hide a container from cleanup.
+    const labels = { ...request.labels, ...runLabels(this.runId) };
+    const mounts: Docker.MountSettings[] = [];
+    for (const mount of request.mounts ?? []) mounts.push(await mountSettings(mount, labels));
+    const [first, ...others] = networks;
+    const hostConfig: Docker.HostConfig = { ...SECURE_HOST_CONFIG, Mounts: mounts };
+    if (networkMode !== undefined) {
+      hostConfig.NetworkMode = networkMode;
+    } else {
+      hostConfig.PortBindings = Object.fromEntries(
+        ports.map((port) => [`${port}/tcp`, [{ HostIp: '127.0.0.1', HostPort: '' }]]),
+      );
+      if (first !== undefined) hostConfig.NetworkMode = first.name;
+    }
+    if (request.restartPolicy !== undefined) {
+      hostConfig.RestartPolicy = {
+        Name: request.restartPolicy.name,
+        ...(request.restartPolicy.name === 'on-failure' &&
+        request.restartPolicy.maximumRetryCount !== undefined
+          ? { MaximumRetryCount: request.restartPolicy.maximumRetryCount }
+          : {}),
+      };
+    }
     const options: Docker.ContainerCreateOptions = {
       name: request.name,
       Image: request.image,
@@ -298,19 +390,28 @@ export class DockerEngine implements Engine {
       Env: request.env && Object.entries(request.env).map(([key, value]) => `${key}=${value}`),
       User: request.user,
       WorkingDir: request.workdir,
-      // The run label last, so that no caller-supplied label can hide a container from cleanup.
-      Labels: { ...request.labels, ...runLabels(this.runId) },
-      ExposedPorts: Object.fromEntries(ports.map((port) => [`${port}/tcp`, {}])),
-      HostConfig: {
-        ...SECURE_HOST_CONFIG,
-        PortBindings: Object.fromEntries(
-          ports.map((port) => [`${port}/tcp`, [{ HostIp: '127.0.0.1', HostPort: '' }]]),
-        ),
-      },
+      Hostname: request.hostname,
+      Labels: labels,
+      ...(networkMode === undefined
+        ? { ExposedPorts: Object.fromEntries(ports.map((port) => [`${port}/tcp`, {}])) }
+        : {}),
+      Healthcheck: request.healthcheck && healthConfig(request.healthcheck),
+      HostConfig: hostConfig,
+      ...(first !== undefined
+        ? { NetworkingConfig: { EndpointsConfig: { [first.name]: { Aliases: first.aliases ?? [] } } } }
+        : {}),
     };
     const container = await this.call(`create container ${request.name}`, (signal) =>
       this.docker.createContainer({ ...options, abortSignal: signal }),
     );
+    try {
+      // Before the start, so that the container's program sees every network from its first instant.
+      for (const network of others) await this.connectNetwork(network.name, container.id, network.aliases);
+    } catch (error) {
+      // A half-attached container is not what was asked for: it goes, and the reason is reported.
+      await this.removeContainer(container.id).catch(() => undefined);
+      throw error;
+    }
     return container.id;
   }
 
@@ -327,10 +428,10 @@ export class DockerEngine implements Engine {
   }
 
   async inspectContainer(id: string): Promise<ContainerState> {
-    const raw: RawContainer = await this.call(`inspect container ${shortId(id)}`, (signal) =>
+    const raw = await this.call(`inspect container ${shortId(id)}`, (signal) =>
       this.docker.getContainer(id).inspect({ abortSignal: signal }),
     );
-    return toContainerState(raw);
+    return toContainerState(asRawContainer(raw));
   }
 
   async inspectImage(ref: string): Promise<ImageDetails | undefined> {
@@ -493,6 +594,523 @@ export class DockerEngine implements Engine {
     return report;
   }
 
+  async stopContainer(id: string, timeoutSeconds = DEFAULT_STOP_SECONDS): Promise<void> {
+    const seconds = checkedSeconds(timeoutSeconds);
+    const what = `stop container ${shortId(id)}`;
+    await this.tolerateNotRunning(
+      this.call(
+        what,
+        (signal) =>
+          this.dial({
+            path: `${containerUrl(id, what)}/stop?`,
+            method: 'POST',
+            options: { t: seconds },
+            abortSignal: signal,
+            // 304: already stopped, which is what was asked for.
+            statusCodes: { 204: true, 304: true, 404: 'no such container', 500: 'server error' },
+          }),
+        // The daemon waits `seconds` for the container before it kills it.
+        this.callTimeoutMs + seconds * 1000,
+      ),
+    );
+  }
+
+  async killContainer(id: string, signal = 'SIGKILL'): Promise<void> {
+    if (!/^[A-Za-z0-9+]{1,20}$/.test(signal)) throw new Error(`invalid signal ${JSON.stringify(signal)}`);
+    const what = `kill container ${shortId(id)}`;
+    await this.tolerateNotRunning(
+      this.call(what, (abortSignal) =>
+        this.dial({
+          path: `${containerUrl(id, what)}/kill?`,
+          method: 'POST',
+          options: { signal },
+          abortSignal,
+          statusCodes: {
+            204: true,
+            304: true,
+            404: 'no such container',
+            409: 'conflict',
+            500: 'server error',
+          },
+        }),
+      ),
+    );
+  }
+
+  async restartContainer(id: string, timeoutSeconds = DEFAULT_STOP_SECONDS): Promise<void> {
+    const seconds = checkedSeconds(timeoutSeconds);
+    const what = `restart container ${shortId(id)}`;
+    await this.call(
+      what,
+      (signal) =>
+        this.dial({
+          path: `${containerUrl(id, what)}/restart?`,
+          method: 'POST',
+          options: { t: seconds },
+          abortSignal: signal,
+          statusCodes: { 204: true, 404: 'no such container', 500: 'server error' },
+        }),
+      this.callTimeoutMs + seconds * 1000,
+    );
+  }
+
+  /** Force-removes a container and its anonymous volumes; one that is already gone is fine. */
+  async removeContainer(id: string): Promise<void> {
+    try {
+      await this.call(`remove container ${shortId(id)}`, (signal) => this.deleteContainer(id, signal));
+    } catch (error) {
+      if (!isAlreadyGone(error)) throw error;
+    }
+  }
+
+  private deleteContainer(id: string, signal: AbortSignal): Promise<unknown> {
+    return this.dial({
+      path: `${containerUrl(id, `remove container ${shortId(id)}`)}?`,
+      method: 'DELETE',
+      options: { force: true, v: true },
+      abortSignal: signal,
+      statusCodes: {
+        204: true,
+        400: 'bad parameter',
+        404: 'no such container',
+        409: 'conflict',
+        500: 'server error',
+      },
+    });
+  }
+
+  async findContainer(nameOrId: string): Promise<ContainerState | undefined> {
+    const wanted = nameOrId.replace(/^\//, '');
+    if (!RESOURCE_NAME.test(wanted)) return undefined;
+    const raw = await this.inspectOrUndefined(`inspect container ${wanted}`, `/containers/${wanted}/json`);
+    if (raw === undefined) return undefined;
+    const state = toContainerState(asRawContainer(raw));
+    // The daemon also resolves a bare id prefix ("db" could be the first letters of an id).
+    return state.name === wanted || isIdOf(state.id, wanted) ? state : undefined;
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
+    const filters = { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) };
+    const listed = await this.call('list containers', (signal) =>
+      this.docker.listContainers({ all: true, filters, abortSignal: signal }),
+    );
+    return (listed as unknown as RawContainerSummary[]).map(toContainerSummary);
+  }
+
+  async processes(id: string): Promise<string[]> {
+    const what = `list the processes of container ${shortId(id)}`;
+    const top = await this.call(what, (signal) =>
+      this.dial({
+        path: `${containerUrl(id, what)}/top`,
+        method: 'GET',
+        abortSignal: signal,
+        statusCodes: { 200: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
+      }),
+    );
+    return processCommands(top);
+  }
+
+  async waitForExit(id: string, timeoutMs: number): Promise<number | null> {
+    const what = `wait for container ${shortId(id)}`;
+    const url = `${containerUrl(id, what)}/wait?`;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), Math.max(0, timeoutMs));
+    try {
+      const result = await this.dial({
+        path: url,
+        method: 'POST',
+        options: { condition: 'not-running' },
+        abortSignal: controller.signal,
+        statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
+      });
+      const code = isRecord(result) ? result.StatusCode : undefined;
+      if (typeof code !== 'number') {
+        throw new InfraError(`Docker engine answered "${what}" with something unexpected`);
+      }
+      return code;
+    } catch (error) {
+      if (!controller.signal.aborted) throw this.translate(error, what);
+    } finally {
+      clearTimeout(timer);
+    }
+    // At the timeout: a daemon that no longer answers must not pass for a container still running.
+    const state = await this.inspectContainer(id);
+    return state.running ? null : state.exitCode;
+  }
+
+  async createNetwork(request: {
+    name: string;
+    driver?: string;
+    internal?: boolean;
+    labels?: Record<string, string>;
+  }): Promise<string> {
+    checkNetworkName(request.name);
+    const created = await this.call(`create network ${request.name}`, (signal) =>
+      this.dial({
+        path: '/networks/create',
+        method: 'POST',
+        options: {
+          Name: request.name,
+          CheckDuplicate: true,
+          Driver: request.driver ?? 'bridge',
+          Internal: request.internal === true,
+          // The run label last, so that no caller-supplied label can hide it from cleanup.
+          Labels: { ...request.labels, ...runLabels(this.runId) },
+        },
+        abortSignal: signal,
+        statusCodes: {
+          200: true,
+          201: true,
+          400: 'bad parameter',
+          403: 'operation not supported',
+          404: 'plugin not found',
+          409: 'name already in use',
+          500: 'server error',
+        },
+      }),
+    );
+    if (!isRecord(created) || typeof created.Id !== 'string') {
+      throw new InfraError(
+        `Docker engine answered "create network ${request.name}" with something unexpected`,
+      );
+    }
+    return created.Id;
+  }
+
+  async inspectNetwork(nameOrId: string): Promise<NetworkDetails | undefined> {
+    if (!RESOURCE_NAME.test(nameOrId)) return undefined;
+    const raw = await this.inspectOrUndefined(`inspect network ${nameOrId}`, `/networks/${nameOrId}`);
+    if (raw === undefined) return undefined;
+    const network = toNetworkDetails(asRawNetwork(raw));
+    return network.name === nameOrId || isIdOf(network.id, nameOrId) ? network : undefined;
+  }
+
+  async connectNetwork(network: string, containerId: string, aliases: string[] = []): Promise<void> {
+    checkNetworkName(network);
+    const what = `connect container ${shortId(containerId)} to network ${network}`;
+    await this.call(what, (signal) =>
+      this.dial({
+        path: `/networks/${encodeURIComponent(network)}/connect`,
+        method: 'POST',
+        options: { Container: containerId, EndpointConfig: { Aliases: aliases } },
+        abortSignal: signal,
+        statusCodes: {
+          200: true,
+          400: 'bad parameter',
+          403: 'operation not supported',
+          404: 'no such network or container',
+          500: 'server error',
+        },
+      }),
+    );
+  }
+
+  async createVolume(request: { name: string; labels?: Record<string, string> }): Promise<string> {
+    if (!RESOURCE_NAME.test(request.name))
+      throw new Error(`invalid volume name ${JSON.stringify(request.name)}`);
+    const created = await this.call(`create volume ${request.name}`, (signal) =>
+      this.dial({
+        path: '/volumes/create',
+        method: 'POST',
+        // The run label last, so that no caller-supplied label can hide it from cleanup.
+        options: { Name: request.name, Labels: { ...request.labels, ...runLabels(this.runId) } },
+        abortSignal: signal,
+        statusCodes: { 200: true, 201: true, 400: 'bad parameter', 500: 'server error' },
+      }),
+    );
+    return asRawVolume(created).Name;
+  }
+
+  async inspectVolume(name: string): Promise<VolumeDetails | undefined> {
+    if (!RESOURCE_NAME.test(name)) return undefined;
+    const raw = await this.inspectOrUndefined(`inspect volume ${name}`, `/volumes/${name}`);
+    return raw === undefined ? undefined : toVolumeDetails(asRawVolume(raw));
+  }
+
+  /** GET on an inspection endpoint; undefined on 404. `path` holds only RESOURCE_NAME characters. */
+  private async inspectOrUndefined(what: string, url: string): Promise<unknown> {
+    try {
+      return await this.call(what, (signal) =>
+        this.dial({
+          path: url,
+          method: 'GET',
+          abortSignal: signal,
+          statusCodes: { 200: true, 404: 'not found', 500: 'server error' },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof DockerApiError && error.statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async readPath(
+    containerId: string,
+    pathInContainer: string,
+    maxBytes: number,
+  ): Promise<PathEntry | undefined> {
+    const what = `read ${pathInContainer} in container ${shortId(containerId)}`;
+    try {
+      return await this.call(what, async (signal) => {
+        const archive = await this.getArchive(containerId, pathInContainer, signal, what);
+        return readFirstEntry(archive, maxBytes);
+      });
+    } catch (error) {
+      // 404 is also what a missing container gets: that one is an error, not a missing path.
+      if (
+        error instanceof DockerApiError &&
+        error.statusCode === 404 &&
+        !/no such container/i.test(error.message)
+      )
+        return undefined;
+      throw error;
+    }
+  }
+
+  async copyInto(containerId: string, hostPath: string, targetDir: string): Promise<void> {
+    const what = `copy ${hostPath} to ${targetDir} in container ${shortId(containerId)}`;
+    let tarball: Readable;
+    try {
+      tarball = await packHostPath(hostPath);
+    } catch (error) {
+      if (error instanceof HostCopyError) throw new Error(`${what}: ${error.message}`);
+      throw error;
+    }
+    try {
+      await this.call(
+        what,
+        (signal) => this.putArchive(containerId, targetDir, tarball, signal, what),
+        this.transferTimeoutMs,
+      );
+    } finally {
+      tarball.destroy();
+    }
+  }
+
+  async copyBetween(fromId: string, fromPath: string, toId: string, targetDir: string): Promise<void> {
+    const what = `copy ${fromPath} of container ${shortId(fromId)} to ${targetDir} in container ${shortId(toId)}`;
+    const capped = new ByteCap(MAX_COPY_BYTES);
+    const sources: Readable[] = [];
+    try {
+      await this.call(
+        what,
+        async (signal) => {
+          const source = await this.getArchive(fromId, fromPath, signal, what);
+          sources.push(source);
+          source.on('error', (error) => capped.destroy(error));
+          source.pipe(capped);
+          await this.putArchive(toId, targetDir, capped, signal, what);
+        },
+        this.transferTimeoutMs,
+      );
+    } catch (error) {
+      if (capped.exceeded)
+        throw new Error(`${what}: larger than ${MAX_COPY_BYTES / MIB} MiB, the copy was stopped`);
+      throw error;
+    } finally {
+      for (const source of sources) source.destroy();
+      capped.destroy();
+    }
+  }
+
+  /** The tar of a container path (the path itself first), destroyed when `signal` fires. */
+  private async getArchive(
+    containerId: string,
+    pathInContainer: string,
+    signal: AbortSignal,
+    what: string,
+  ): Promise<Readable> {
+    if (pathInContainer === '' || pathInContainer.includes('\0')) {
+      throw new Error(`${what}: invalid path ${JSON.stringify(pathInContainer)}`);
+    }
+    const archive = asReadable(
+      await this.dial({
+        path: `${containerUrl(containerId, what)}/archive?`,
+        method: 'GET',
+        options: { path: pathInContainer },
+        isStream: true,
+        abortSignal: signal,
+        statusCodes: { 200: true, 400: 'bad parameter', 404: 'not found', 500: 'server error' },
+      }),
+    );
+    if (signal.aborted) archive.destroy();
+    else signal.addEventListener('abort', () => archive.destroy(), { once: true });
+    return archive;
+  }
+
+  private async putArchive(
+    containerId: string,
+    targetDir: string,
+    body: Readable,
+    signal: AbortSignal,
+    what: string,
+  ): Promise<void> {
+    if (targetDir === '' || targetDir.includes('\0')) {
+      throw new Error(`${what}: invalid target folder ${JSON.stringify(targetDir)}`);
+    }
+    await this.dial({
+      path: `${containerUrl(containerId, what)}/archive?`,
+      method: 'PUT',
+      options: { path: targetDir },
+      file: body,
+      abortSignal: signal,
+      statusCodes: {
+        200: true,
+        400: 'bad parameter',
+        403: 'permission denied (read-only file system)',
+        404: 'not found',
+        500: 'server error',
+      },
+    });
+  }
+
+  async ensureImage(ref: string, timeoutMs: number): Promise<void> {
+    if (!IMAGE_REFERENCE.test(ref))
+      throw new InfraError(`${JSON.stringify(ref)} is not a valid image reference`);
+    if ((await this.rawImage(ref)) !== undefined) return;
+    const failure = (reason: string): InfraError =>
+      new InfraError(`image ${ref} is not on the engine and could not be pulled: ${oneLine(reason)}`);
+    const progress = new BuildProgress();
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    let outcome: StreamOutcome;
+    try {
+      const stream = asReadable(
+        await this.dial({
+          path: '/images/create?',
+          method: 'POST',
+          options: pullQuery(ref),
+          isStream: true,
+          abortSignal: controller.signal,
+          statusCodes: {
+            200: true,
+            400: 'bad parameter',
+            404: 'no such image or repository',
+            500: 'server error',
+          },
+        }),
+      );
+      // Errors arrive inside the 200 stream as {"error": ..., "errorDetail": ...} lines.
+      outcome = await followStream(stream, controller.signal, { onData: (chunk) => progress.push(chunk) });
+    } catch (error) {
+      if (controller.signal.aborted) outcome = 'timeout';
+      else {
+        const translated = this.translate(error, `pull ${ref}`);
+        if (!(translated instanceof DockerApiError)) throw translated;
+        throw failure(daemonMessage(error));
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    if (outcome === 'timeout') throw failure(`no result within ${formatSeconds(timeoutMs)}`);
+    progress.finish();
+    if (progress.error !== undefined) throw failure(progress.error);
+    if ((await this.rawImage(ref)) === undefined) throw failure('the pull ended without the image');
+  }
+
+  async inventory(): Promise<EngineInventory> {
+    const [containers, networks, volumes, images] = await Promise.all([
+      this.call('list containers', (signal) =>
+        this.docker.listContainers({ all: true, abortSignal: signal }),
+      ),
+      this.call('list networks', (signal) => this.docker.listNetworks({ abortSignal: signal })),
+      this.call('list volumes', (signal) => this.docker.listVolumes({ abortSignal: signal })),
+      this.call('list images', (signal) => this.docker.listImages({ abortSignal: signal })),
+    ]);
+    // Everything the grader creates is labelled with its run (another run's too, on a shared
+    // engine): leaving labelled resources out means a script's before/after difference can never
+    // adopt, and so remove, what a concurrent run created.
+    const unlabelled = (labels: Record<string, string> | null | undefined): boolean =>
+      labels?.[RUN_LABEL] === undefined;
+    return {
+      containers: containers.filter((item) => unlabelled(item.Labels)).map((item) => item.Id),
+      networks: networks.filter((item) => unlabelled(item.Labels)).map((item) => item.Id),
+      volumes: (volumes.Volumes ?? []).filter((item) => unlabelled(item.Labels)).map((item) => item.Name),
+      images: images.filter((item) => unlabelled(item.Labels)).map((item) => item.Id),
+    };
+  }
+
+  async removeByIds(inventory: Partial<EngineInventory>): Promise<CleanupReport> {
+    const report: CleanupReport = { containers: 0, networks: 0, volumes: 0, images: 0, failures: [] };
+    report.containers = await this.removeAll(
+      report.failures,
+      'container',
+      inventory.containers ?? [],
+      REMOVAL_CONCURRENCY,
+      {
+        name: shortId,
+        remove: (id, signal) => this.deleteContainer(id, signal),
+      },
+    );
+    report.networks = await this.removeAll(report.failures, 'network', inventory.networks ?? [], 1, {
+      name: shortId,
+      remove: (id, signal) =>
+        this.docker.getNetwork(checkedResource('network', id)).remove({ abortSignal: signal }),
+    });
+    report.volumes = await this.removeAll(report.failures, 'volume', inventory.volumes ?? [], 1, {
+      name: (name) => name,
+      remove: (name, signal) =>
+        this.docker.getVolume(checkedResource('volume', name)).remove({ force: true, abortSignal: signal }),
+    });
+    const images = await this.childrenFirst(report.failures, inventory.images ?? []);
+    report.images = await this.removeAll(report.failures, 'image', images, 1, {
+      name: shortId,
+      remove: (id, signal) => {
+        if (!IMAGE_REFERENCE.test(id))
+          throw new DockerApiError(`remove image: no such image: ${JSON.stringify(id)}`, 404);
+        return this.docker.getImage(id).remove({ force: true, abortSignal: signal });
+      },
+    });
+    return report;
+  }
+
+  /**
+   * Images to remove, children before their parents: the daemon refuses (even forced) to delete an
+   * image that has children. Deeper in the classic builder's parent chain first, then newest
+   * first (Created has a one-second grain); ids it does not list last.
+   */
+  private async childrenFirst(failures: string[], ids: string[]): Promise<string[]> {
+    if (ids.length < 2) return ids;
+    const listed = await this.listOrReport(failures, 'images', (signal) =>
+      this.docker.listImages({ all: true, abortSignal: signal }),
+    );
+    const byId = new Map(listed.map((image) => [image.Id, image]));
+    const find = (id: string) => byId.get(id) ?? byId.get(`sha256:${id}`);
+    const depthOf = (id: string): number => {
+      let depth = 0;
+      const seen = new Set<string>();
+      for (let image = find(id); image?.ParentId && !seen.has(image.Id); image = byId.get(image.ParentId)) {
+        seen.add(image.Id);
+        depth += 1;
+      }
+      return depth;
+    };
+    const key = (id: string) => ({
+      known: find(id) !== undefined,
+      depth: depthOf(id),
+      created: find(id)?.Created ?? 0,
+    });
+    return [...ids].sort((a, b) => {
+      const [x, y] = [key(a), key(b)];
+      if (x.known !== y.known) return x.known ? -1 : 1;
+      return y.depth - x.depth || y.created - x.created;
+    });
+  }
+
+  clientEnvironment(): Record<string, string> {
+    return { ...this.childEnvironment };
+  }
+
+  /** Stop and kill on a container that is not running: what was asked for is already true. */
+  private async tolerateNotRunning(call: Promise<unknown>): Promise<void> {
+    try {
+      await call;
+    } catch (error) {
+      if (error instanceof DockerApiError && (error.statusCode === 304 || error.statusCode === 409)) return;
+      throw error;
+    }
+  }
+
   private async listOrReport<T>(
     failures: string[],
     kind: string,
@@ -529,15 +1147,19 @@ export class DockerEngine implements Engine {
     return gone;
   }
 
-  /** Runs one API call under the per-call deadline and turns its failure into a clean error. */
-  private async call<T>(what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  /** Runs one API call under a deadline (the per-call one by default) and turns its failure into a clean error. */
+  private async call<T>(
+    what: string,
+    run: (signal: AbortSignal) => Promise<T>,
+    timeoutMs = this.callTimeoutMs,
+  ): Promise<T> {
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         controller.abort();
-        reject(this.timeoutError(what, this.callTimeoutMs));
-      }, this.callTimeoutMs);
+        reject(this.timeoutError(what, timeoutMs));
+      }, timeoutMs);
     });
     try {
       return await Promise.race([run(controller.signal), deadline]);
@@ -796,105 +1418,7 @@ class TailText {
   }
 }
 
-// The daemon's JSON, with the nulls it really sends (the dockerode typings claim arrays/objects).
-interface RawContainer {
-  Id: string;
-  Name: string;
-  State: {
-    Status: string;
-    Running: boolean;
-    ExitCode: number;
-    OOMKilled: boolean;
-    StartedAt?: string | null;
-    FinishedAt?: string | null;
-    Health?: { Status: string } | null;
-  };
-  Config: { Image: string; Env?: string[] | null };
-  NetworkSettings: { Ports?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> | null };
-}
-
-interface RawImage {
-  Id: string;
-  Created?: string | null;
-  RepoTags?: string[] | null;
-  Size: number;
-  Config?: {
-    User?: string | null;
-    WorkingDir?: string | null;
-    Cmd?: string[] | null;
-    Entrypoint?: string | string[] | null;
-    Env?: string[] | null;
-    ExposedPorts?: Record<string, unknown> | null;
-    Labels?: Record<string, string> | null;
-  } | null;
-  RootFS?: { Layers?: string[] | null } | null;
-}
-
 const IMAGE_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/;
-
-function asRawImage(value: unknown): RawImage {
-  if (isRecord(value) && typeof value.Id === 'string') return value as unknown as RawImage;
-  throw new InfraError('Docker engine answered an image inspection with something unexpected');
-}
-
-/** What the daemon reports for "never". */
-const ZERO_TIME = '0001-01-01T00:00:00Z';
-
-function toContainerState(raw: RawContainer): ContainerState {
-  const state = raw.State;
-  return {
-    id: raw.Id,
-    name: raw.Name.replace(/^\//, ''),
-    image: raw.Config.Image,
-    status: state.Status,
-    running: state.Running,
-    exitCode: state.ExitCode,
-    oomKilled: state.OOMKilled,
-    health: state.Health?.Status ?? undefined,
-    startedAt: realTime(state.StartedAt),
-    finishedAt: realTime(state.FinishedAt),
-    publishedPorts: publishedPorts(raw.NetworkSettings.Ports),
-    env: raw.Config.Env ?? [],
-  };
-}
-
-function realTime(value: string | null | undefined): string | undefined {
-  return value && value !== ZERO_TIME ? value : undefined;
-}
-
-function publishedPorts(
-  ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null> | null | undefined,
-): Record<string, number> {
-  const result: Record<string, number> = {};
-  for (const [containerPort, bindings] of Object.entries(ports ?? {})) {
-    const binding = bindings?.find((candidate) => candidate.HostIp === '127.0.0.1') ?? bindings?.[0];
-    const hostPort = Number.parseInt(binding?.HostPort ?? '', 10);
-    if (Number.isInteger(hostPort) && hostPort > 0) result[containerPort] = hostPort;
-  }
-  return result;
-}
-
-function toImageDetails(raw: RawImage): ImageDetails {
-  const config = raw.Config ?? {};
-  return {
-    id: raw.Id,
-    tags: realTags(raw),
-    user: config.User ?? '',
-    workdir: config.WorkingDir ?? '',
-    cmd: config.Cmd ?? [],
-    entrypoint: typeof config.Entrypoint === 'string' ? [config.Entrypoint] : (config.Entrypoint ?? []),
-    env: config.Env ?? [],
-    exposedPorts: Object.keys(config.ExposedPorts ?? {}).sort(),
-    labels: config.Labels ?? {},
-    layers: raw.RootFS?.Layers?.length ?? 0,
-    sizeBytes: raw.Size,
-  };
-}
-
-/** Older daemons list an untagged image as "<none>:<none>". */
-function realTags(raw: RawImage): string[] {
-  return (raw.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
-}
 
 /** Some slack for a daemon whose clock is a little off from ours. */
 const CLOCK_SLACK_MS = 60_000;
@@ -907,6 +1431,115 @@ function createdSince(created: string | null | undefined, since: number): boolea
 function checkedPort(port: number): number {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid container port ${port}`);
   return port;
+}
+
+/** The URL of a container; a name the daemon could never have is answered like the daemon would. */
+function containerUrl(id: string, what: string): string {
+  return `/containers/${checkedResource('container', id, what)}`;
+}
+
+function checkedResource(kind: string, nameOrId: string, what = `${kind} ${nameOrId}`): string {
+  if (!RESOURCE_NAME.test(nameOrId))
+    throw new DockerApiError(`${what}: no such ${kind}: ${JSON.stringify(nameOrId)}`, 404);
+  return nameOrId;
+}
+
+/** `wanted` names this id: the whole id, or a prefix long enough to be meant as one (docker ps shows 12). */
+function isIdOf(id: string, wanted: string): boolean {
+  return /^[0-9a-f]{12,64}$/.test(wanted) && id.startsWith(wanted);
+}
+
+/** The host's network namespace is never given (SECURITY.md "Process"). */
+function checkNetworkName(name: string): void {
+  if (!RESOURCE_NAME.test(name)) throw new Error(`invalid network name ${JSON.stringify(name)}`);
+  if (name === 'host') throw new Error('the host network is not allowed');
+}
+
+function checkNetworkMode(mode: string): void {
+  const container = /^container:(.+)$/.exec(mode)?.[1];
+  if (container !== undefined) {
+    if (!RESOURCE_NAME.test(container)) throw new Error(`invalid network mode ${JSON.stringify(mode)}`);
+    return;
+  }
+  checkNetworkName(mode);
+}
+
+async function mountSettings(
+  mount: MountRequest,
+  labels: Record<string, string>,
+): Promise<Docker.MountSettings> {
+  if (!path.posix.isAbsolute(mount.target)) {
+    throw new Error(`mount target ${JSON.stringify(mount.target)} is not an absolute path`);
+  }
+  const readOnly = mount.readOnly === true;
+  if (mount.type === 'bind') {
+    await checkBindSource(mount.source);
+    return { Type: 'bind', Source: mount.source, Target: mount.target, ReadOnly: readOnly };
+  }
+  if (mount.type === 'volume') {
+    if (!RESOURCE_NAME.test(mount.source))
+      throw new Error(`invalid volume name ${JSON.stringify(mount.source)}`);
+    // Applied when the daemon creates the volume for this mount, so that cleanup finds it too.
+    return {
+      Type: 'volume',
+      Source: mount.source,
+      Target: mount.target,
+      ReadOnly: readOnly,
+      // The typings want NoCopy and DriverConfig too; the API does not (the driver stays the default).
+      VolumeOptions: { Labels: labels } as Docker.MountSettings['VolumeOptions'],
+    };
+  }
+  throw new Error(`unsupported mount type ${JSON.stringify((mount as { type: unknown }).type)}`);
+}
+
+/**
+ * Defence in depth (the caller only binds folders of the submission): never the host's root,
+ * the Docker socket, or the system folders, whether named directly or through a symlink.
+ */
+async function checkBindSource(source: string): Promise<void> {
+  const refuse = (why: string): Error =>
+    new Error(
+      `bind mount of ${JSON.stringify(source)} refused: ${why}; only folders of the submission can be mounted`,
+    );
+  if (!path.posix.isAbsolute(source)) throw refuse('it is not an absolute path');
+  const candidates = [path.posix.resolve(source)];
+  const real = await realpath(source).catch(() => undefined);
+  if (real !== undefined) candidates.push(real);
+  for (const candidate of candidates) {
+    if (candidate === '/') throw refuse("it is the host's root folder");
+    if (candidate.endsWith('docker.sock')) throw refuse('it is the Docker socket');
+    const root = FORBIDDEN_BIND_ROOTS.find(
+      (forbidden) => candidate === forbidden || candidate.startsWith(`${forbidden}/`),
+    );
+    if (root !== undefined) throw refuse(`${root} is a system folder of the host`);
+  }
+}
+
+function healthConfig(request: HealthcheckRequest): Docker.HealthConfig {
+  const nanoseconds = (ms: number | undefined): number | undefined =>
+    ms === undefined ? undefined : Math.round(ms * 1_000_000);
+  return {
+    Test: request.test,
+    Interval: nanoseconds(request.intervalMs),
+    Timeout: nanoseconds(request.timeoutMs),
+    Retries: request.retries,
+    StartPeriod: nanoseconds(request.startPeriodMs),
+  };
+}
+
+function checkedSeconds(seconds: number): number {
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600)
+    throw new Error(`invalid stop timeout ${seconds}s`);
+  return seconds;
+}
+
+/** /images/create's query: a tag (default latest, else every tag is pulled) or a digest. */
+function pullQuery(ref: string): Record<string, string> {
+  if (ref.includes('@')) return { fromImage: ref };
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  if (colon > slash) return { fromImage: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+  return { fromImage: ref, tag: 'latest' };
 }
 
 async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -970,10 +1603,6 @@ function formatSeconds(ms: number): string {
 
 function shortId(id: string): string {
   return /^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function stringField(record: Record<string, unknown>, key: string): string {

@@ -28,6 +28,30 @@ export type BuildResult =
   | { ok: true; imageId: string; log: string }
   | { ok: false; error: string; log: string };
 
+export interface MountRequest {
+  type: 'volume' | 'bind';
+  /** Volume name, or an absolute host path (binds: the caller has checked it is inside the submission). */
+  source: string;
+  /** Absolute path in the container. */
+  target: string;
+  readOnly?: boolean;
+}
+
+export interface NetworkAttachment {
+  /** The network's engine name. */
+  name: string;
+  aliases?: string[];
+}
+
+export interface HealthcheckRequest {
+  /** As in the Engine API: ["CMD", ...], ["CMD-SHELL", "..."] or ["NONE"]. */
+  test: string[];
+  intervalMs?: number;
+  timeoutMs?: number;
+  retries?: number;
+  startPeriodMs?: number;
+}
+
 export interface ContainerRequest {
   name: string;
   image: string;
@@ -38,7 +62,15 @@ export interface ContainerRequest {
   ports?: number[];
   user?: string;
   workdir?: string;
+  hostname?: string;
   labels?: Record<string, string>;
+  mounts?: MountRequest[];
+  /** The first network is given at create time, the others are connected before start. */
+  networks?: NetworkAttachment[];
+  /** Share another container's network namespace ("container:<id>"), e.g. for reachability probes. */
+  networkMode?: string;
+  restartPolicy?: { name: 'no' | 'always' | 'unless-stopped' | 'on-failure'; maximumRetryCount?: number };
+  healthcheck?: HealthcheckRequest;
 }
 
 export interface ContainerState {
@@ -55,7 +87,17 @@ export interface ContainerState {
   finishedAt?: string;
   /** "8080/tcp" -> host port on 127.0.0.1 */
   publishedPorts: Record<string, number>;
+  /** "80/tcp" -> host ports bound, on any host address (what `docker run -p 8080:80` made). */
+  portBindings: Record<string, number[]>;
   env: string[];
+  labels: Record<string, string>;
+  user: string;
+  restartPolicy: string;
+  restartCount: number;
+  mounts: Array<{ type: string; source: string; destination: string; name?: string; readOnly: boolean }>;
+  /** Network name -> this container's address and aliases on it. */
+  networks: Record<string, { ipAddress: string; aliases: string[] }>;
+  hostname: string;
 }
 
 export interface ImageDetails {
@@ -69,8 +111,12 @@ export interface ImageDetails {
   /** e.g. ["8080/tcp"] */
   exposedPorts: string[];
   labels: Record<string, string>;
+  /** RootFS layer digests, oldest first: a base image's layers are a prefix of them. */
+  layerDigests: string[];
   layers: number;
   sizeBytes: number;
+  /** The image's HEALTHCHECK test, e.g. ["CMD-SHELL", "curl -f localhost"]; [] when none. */
+  healthcheck: string[];
 }
 
 export interface ExecRequest {
@@ -96,6 +142,53 @@ export interface LogsResult {
   stdout: string;
   stderr: string;
   truncated: boolean;
+}
+
+export interface NetworkDetails {
+  id: string;
+  name: string;
+  driver: string;
+  internal: boolean;
+  labels: Record<string, string>;
+  /** Names of the containers attached (without the leading slash). */
+  containers: string[];
+}
+
+export interface VolumeDetails {
+  name: string;
+  driver: string;
+  labels: Record<string, string>;
+  mountpoint: string;
+}
+
+/** One entry of a container path read through the archive API. */
+export interface PathEntry {
+  type: 'file' | 'directory' | 'symlink' | 'other';
+  /** Permission bits, e.g. 0o644. */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  linkTarget?: string;
+  /** The file's bytes, up to the requested cap (files only). */
+  content?: Buffer;
+  truncated?: boolean;
+}
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  image: string;
+  state: string;
+  labels: Record<string, string>;
+}
+
+/** What exists on the engine, for finding what a student's script created. */
+export interface EngineInventory {
+  containers: string[];
+  networks: string[];
+  volumes: string[];
+  images: string[];
 }
 
 export interface CleanupReport {
@@ -129,4 +222,45 @@ export interface Engine {
   logs(containerId: string, options: { maxBytes: number }): Promise<LogsResult>;
   /** Removes every container, network, volume and image carrying the run's labels. */
   removeResources(filter?: ResourceFilter): Promise<CleanupReport>;
+
+  /** Stops gracefully (SIGTERM, then SIGKILL after timeoutSeconds). Already stopped is fine. */
+  stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
+  killContainer(id: string, signal?: string): Promise<void>;
+  restartContainer(id: string, timeoutSeconds?: number): Promise<void>;
+  removeContainer(id: string): Promise<void>;
+  /** A container by engine name or id; undefined when there is none. */
+  findContainer(nameOrId: string): Promise<ContainerState | undefined>;
+  /** Containers (running or not) carrying every label given. */
+  listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
+  /** Processes in a running container, as `docker top` shows them (the CMD column). */
+  processes(id: string): Promise<string[]>;
+  /** Waits until the container is no longer running; returns its exit code, or null at the timeout. */
+  waitForExit(id: string, timeoutMs: number): Promise<number | null>;
+
+  createNetwork(request: {
+    name: string;
+    driver?: string;
+    internal?: boolean;
+    labels?: Record<string, string>;
+  }): Promise<string>;
+  inspectNetwork(nameOrId: string): Promise<NetworkDetails | undefined>;
+  connectNetwork(network: string, containerId: string, aliases?: string[]): Promise<void>;
+  createVolume(request: { name: string; labels?: Record<string, string> }): Promise<string>;
+  inspectVolume(name: string): Promise<VolumeDetails | undefined>;
+
+  /** Reads a path of a container (running or not) through the archive API, capped at maxBytes. */
+  readPath(containerId: string, path: string, maxBytes: number): Promise<PathEntry | undefined>;
+  /** Copies a host file or folder into a container's folder `targetDir` (archive API). */
+  copyInto(containerId: string, hostPath: string, targetDir: string): Promise<void>;
+  /** Copies a container path into another container's folder `targetDir`. */
+  copyBetween(fromId: string, fromPath: string, toId: string, targetDir: string): Promise<void>;
+
+  /** Pulls an image if the engine lacks it (used for the grader's own helper images). */
+  ensureImage(ref: string, timeoutMs: number): Promise<void>;
+  /** IDs of everything on the engine without a run label, to find what a student's script created. */
+  inventory(): Promise<EngineInventory>;
+  /** Removes resources by id (what a student's script created without our labels). */
+  removeByIds(inventory: Partial<EngineInventory>): Promise<CleanupReport>;
+  /** How a child process (docker CLI, compose) reaches this engine: DOCKER_HOST etc. */
+  clientEnvironment(): Record<string, string>;
 }

@@ -1,0 +1,271 @@
+// The daemon's JSON (with the nulls it really sends: the dockerode typings claim arrays and
+// objects) and its mapping onto the Engine's model. No I/O here: docker-engine.ts does the calls.
+
+import { InfraError } from '../errors';
+import type { ContainerState, ContainerSummary, ImageDetails, NetworkDetails, VolumeDetails } from './engine';
+
+type PortMap = Record<string, Array<{ HostIp?: string | null; HostPort?: string | null }> | null>;
+
+export interface RawContainer {
+  Id: string;
+  Name: string;
+  RestartCount?: number | null;
+  State: {
+    Status: string;
+    Running: boolean;
+    ExitCode: number;
+    OOMKilled: boolean;
+    StartedAt?: string | null;
+    FinishedAt?: string | null;
+    Health?: { Status: string } | null;
+  };
+  Config: {
+    Image: string;
+    Env?: string[] | null;
+    Labels?: Record<string, string> | null;
+    User?: string | null;
+    Hostname?: string | null;
+  };
+  HostConfig?: {
+    PortBindings?: PortMap | null;
+    RestartPolicy?: { Name?: string | null; MaximumRetryCount?: number | null } | null;
+  } | null;
+  Mounts?: Array<{
+    Type?: string | null;
+    Name?: string | null;
+    Source?: string | null;
+    Destination?: string | null;
+    RW?: boolean | null;
+  }> | null;
+  NetworkSettings: {
+    Ports?: PortMap | null;
+    Networks?: Record<string, { IPAddress?: string | null; Aliases?: string[] | null } | null> | null;
+  };
+}
+
+export interface RawImage {
+  Id: string;
+  Created?: string | null;
+  RepoTags?: string[] | null;
+  Size: number;
+  Config?: {
+    User?: string | null;
+    WorkingDir?: string | null;
+    Cmd?: string[] | null;
+    Entrypoint?: string | string[] | null;
+    Env?: string[] | null;
+    ExposedPorts?: Record<string, unknown> | null;
+    Labels?: Record<string, string> | null;
+    Healthcheck?: { Test?: string[] | null } | null;
+  } | null;
+  RootFS?: { Layers?: string[] | null } | null;
+}
+
+export interface RawNetwork {
+  Id: string;
+  Name: string;
+  Driver?: string | null;
+  Internal?: boolean | null;
+  Labels?: Record<string, string> | null;
+  Containers?: Record<string, { Name?: string | null } | null> | null;
+}
+
+export interface RawVolume {
+  Name: string;
+  Driver?: string | null;
+  Labels?: Record<string, string> | null;
+  Mountpoint?: string | null;
+}
+
+export interface RawContainerSummary {
+  Id: string;
+  Names?: string[] | null;
+  Image?: string | null;
+  State?: string | null;
+  Labels?: Record<string, string> | null;
+}
+
+export function asRawImage(value: unknown): RawImage {
+  if (isRecord(value) && typeof value.Id === 'string') return value as unknown as RawImage;
+  throw new InfraError('Docker engine answered an image inspection with something unexpected');
+}
+
+export function asRawContainer(value: unknown): RawContainer {
+  if (isRecord(value) && typeof value.Id === 'string' && isRecord(value.State) && isRecord(value.Config))
+    return value as unknown as RawContainer;
+  throw new InfraError('Docker engine answered a container inspection with something unexpected');
+}
+
+export function asRawNetwork(value: unknown): RawNetwork {
+  if (isRecord(value) && typeof value.Id === 'string' && typeof value.Name === 'string')
+    return value as unknown as RawNetwork;
+  throw new InfraError('Docker engine answered a network inspection with something unexpected');
+}
+
+export function asRawVolume(value: unknown): RawVolume {
+  if (isRecord(value) && typeof value.Name === 'string') return value as unknown as RawVolume;
+  throw new InfraError('Docker engine answered a volume inspection with something unexpected');
+}
+
+/** What the daemon reports for "never". */
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+export function toContainerState(raw: RawContainer): ContainerState {
+  const state = raw.State;
+  const config = raw.Config;
+  return {
+    id: raw.Id,
+    name: raw.Name.replace(/^\//, ''),
+    image: config.Image,
+    status: state.Status,
+    running: state.Running,
+    exitCode: state.ExitCode,
+    oomKilled: state.OOMKilled,
+    health: state.Health?.Status ?? undefined,
+    startedAt: realTime(state.StartedAt),
+    finishedAt: realTime(state.FinishedAt),
+    publishedPorts: publishedPorts(raw.NetworkSettings.Ports),
+    portBindings: portBindings(raw.HostConfig?.PortBindings, raw.NetworkSettings.Ports),
+    env: config.Env ?? [],
+    labels: config.Labels ?? {},
+    user: config.User ?? '',
+    restartPolicy: raw.HostConfig?.RestartPolicy?.Name || 'no',
+    restartCount: raw.RestartCount ?? 0,
+    mounts: (raw.Mounts ?? []).map((mount) => ({
+      type: mount.Type ?? '',
+      source: mount.Source ?? '',
+      destination: mount.Destination ?? '',
+      ...(mount.Name ? { name: mount.Name } : {}),
+      readOnly: mount.RW === false,
+    })),
+    networks: Object.fromEntries(
+      Object.entries(raw.NetworkSettings.Networks ?? {}).map(([name, network]) => [
+        name,
+        { ipAddress: network?.IPAddress ?? '', aliases: network?.Aliases ?? [] },
+      ]),
+    ),
+    hostname: config.Hostname ?? '',
+  };
+}
+
+function realTime(value: string | null | undefined): string | undefined {
+  return value && value !== ZERO_TIME ? value : undefined;
+}
+
+function publishedPorts(ports: PortMap | null | undefined): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const [containerPort, bindings] of Object.entries(ports ?? {})) {
+    const binding = bindings?.find((candidate) => candidate.HostIp === '127.0.0.1') ?? bindings?.[0];
+    const hostPort = hostPortOf(binding?.HostPort);
+    if (hostPort !== undefined) result[containerPort] = hostPort;
+  }
+  return result;
+}
+
+/**
+ * Host ports bound for each container port, on any host address: what is really bound
+ * (NetworkSettings.Ports, a running container) together with what was asked for with a fixed
+ * port (HostConfig.PortBindings, also known before the start). Ephemeral requests ("") only count
+ * once the daemon has chosen the port.
+ */
+function portBindings(
+  requested: PortMap | null | undefined,
+  actual: PortMap | null | undefined,
+): Record<string, number[]> {
+  const ports = new Map<string, Set<number>>();
+  for (const map of [actual, requested]) {
+    for (const [containerPort, bindings] of Object.entries(map ?? {})) {
+      for (const binding of bindings ?? []) {
+        const hostPort = hostPortOf(binding.HostPort);
+        if (hostPort === undefined) continue;
+        const set = ports.get(containerPort) ?? new Set<number>();
+        set.add(hostPort);
+        ports.set(containerPort, set);
+      }
+    }
+  }
+  return Object.fromEntries(
+    [...ports.entries()].map(([containerPort, set]) => [containerPort, [...set].sort((a, b) => a - b)]),
+  );
+}
+
+function hostPortOf(value: string | null | undefined): number | undefined {
+  if (!value || !/^\d+$/.test(value)) return undefined;
+  const port = Number.parseInt(value, 10);
+  return port > 0 && port <= 65535 ? port : undefined;
+}
+
+export function toImageDetails(raw: RawImage): ImageDetails {
+  const config = raw.Config ?? {};
+  const layers = raw.RootFS?.Layers ?? [];
+  return {
+    id: raw.Id,
+    tags: realTags(raw),
+    user: config.User ?? '',
+    workdir: config.WorkingDir ?? '',
+    cmd: config.Cmd ?? [],
+    entrypoint: typeof config.Entrypoint === 'string' ? [config.Entrypoint] : (config.Entrypoint ?? []),
+    env: config.Env ?? [],
+    exposedPorts: Object.keys(config.ExposedPorts ?? {}).sort(),
+    labels: config.Labels ?? {},
+    layerDigests: [...layers],
+    layers: layers.length,
+    sizeBytes: raw.Size,
+    healthcheck: config.Healthcheck?.Test ?? [],
+  };
+}
+
+/** Older daemons list an untagged image as "<none>:<none>". */
+export function realTags(raw: { RepoTags?: string[] | null }): string[] {
+  return (raw.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
+}
+
+export function toNetworkDetails(raw: RawNetwork): NetworkDetails {
+  return {
+    id: raw.Id,
+    name: raw.Name,
+    driver: raw.Driver ?? '',
+    internal: raw.Internal === true,
+    labels: raw.Labels ?? {},
+    containers: Object.values(raw.Containers ?? {})
+      .map((endpoint) => endpoint?.Name?.replace(/^\//, '') ?? '')
+      .filter((name) => name !== '')
+      .sort(),
+  };
+}
+
+export function toVolumeDetails(raw: RawVolume): VolumeDetails {
+  return {
+    name: raw.Name,
+    driver: raw.Driver ?? '',
+    labels: raw.Labels ?? {},
+    mountpoint: raw.Mountpoint ?? '',
+  };
+}
+
+export function toContainerSummary(raw: RawContainerSummary): ContainerSummary {
+  return {
+    id: raw.Id,
+    name: raw.Names?.[0]?.replace(/^\//, '') ?? '',
+    image: raw.Image ?? '',
+    state: raw.State ?? '',
+    labels: raw.Labels ?? {},
+  };
+}
+
+/** The CMD column of /containers/{id}/top (COMMAND on some ps variants; else the last column). */
+export function processCommands(value: unknown): string[] {
+  if (!isRecord(value) || !Array.isArray(value.Titles) || !Array.isArray(value.Processes)) {
+    throw new InfraError('Docker engine answered a process listing with something unexpected');
+  }
+  const titles = value.Titles as unknown[];
+  let column = titles.findIndex((title) => title === 'CMD' || title === 'COMMAND');
+  if (column < 0) column = titles.length - 1;
+  return (value.Processes as unknown[])
+    .map((row) => (Array.isArray(row) ? row[column] : undefined))
+    .filter((command): command is string => typeof command === 'string');
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
