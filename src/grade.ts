@@ -2,13 +2,14 @@
 // @actions/* here: the action and the CLI both call this with their own progress sink.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { evaluate, failed } from './checks/evaluate';
+import { CheckConfigError, errored, evaluate, failed, skipped } from './checks/evaluate';
 import { checkKind, observe } from './checks/registry';
 import type { Engine } from './engine/engine';
-import { errorMessage, InfraError } from './errors';
+import { errorMessage, InfraError, type SourceLocation } from './errors';
 import { type HttpClient, httpRequest } from './http/request';
 import {
   type CheckResult,
+  type CheckStatus,
   type ExerciseResult,
   exerciseResult,
   type GradeReport,
@@ -17,6 +18,7 @@ import {
 import { type Failure, type Progress, Resources, type RunContext } from './run/context';
 import { formatDuration, LIMITS, timeoutMs } from './spec/duration';
 import type { LoadedExercise } from './spec/load';
+import type { CheckSpec } from './spec/types';
 import { describeStep, runStepSpec } from './steps/registry';
 
 export interface GradeOptions {
@@ -63,6 +65,7 @@ async function gradeExercise(
   const context: RunContext = {
     engine: options.engine,
     http: options.http ?? httpRequest,
+    exerciseId: spec.id,
     resources: new Resources(),
     submissionDir: path.resolve(options.submissionRoot, spec.submission ?? '.'),
     scope,
@@ -91,17 +94,26 @@ async function gradeExercise(
     // After a failed step the checks still run: each says what it could not find, and those
     // that do not depend on the failed step (an image's config after a failed run) still score.
     const setupFailure = await runSteps(exercise, context);
+    // A `required: true` check that did not pass closes the gate: the checks after it are
+    // skipped (0 points, not failed), and their points still count in maxScore, so the score
+    // says how much of the exercise was missed.
+    let gate: string | undefined;
     for (const [index, check] of spec.checks.entries()) {
-      if (now() >= context.deadline) {
+      const location = checkLocation(index);
+      let result: CheckResult;
+      if (gate !== undefined) {
+        result = skipped(check, gate, location);
+      } else if (now() >= context.deadline) {
         const message = `not run: the exercise's time limit of ${formatDuration(exerciseTimeoutMs)} was reached`;
-        checks.push(failed(check, { message }, checkLocation(index)));
-        continue;
+        result = failed(check, { message }, location);
+      } else {
+        result = await runCheck(check, context, location);
       }
-      const result = evaluate(check, await observe(check, context), checkLocation(index));
       progress.info(
-        `  ${result.status === 'pass' ? '✔' : '✘'} [${result.points}/${result.maxPoints}] ${check.name} (${checkKind(check)})`,
+        `  ${STATUS_MARK[result.status]} [${result.points}/${result.maxPoints}] ${check.name} (${checkKind(check)})`,
       );
       checks.push(result);
+      if (check.required === true && result.status !== 'pass') gate ??= check.name;
     }
     return finish({ setupError: setupFailure?.message, setupLog: setupFailure?.log });
   } catch (error) {
@@ -109,11 +121,58 @@ async function gradeExercise(
     const message = error instanceof InfraError ? error.message : `internal error: ${errorMessage(error)}`;
     progress.info(`  ! ${message}`);
     for (const check of spec.checks.slice(checks.length)) {
-      checks.push({ ...failed(check, { message }), status: 'error' });
+      checks.push(errored(check, message));
     }
     return finish({ setupError: message, infraError: true });
   } finally {
+    await tearDown(context, progress);
     await removeQuietly(options.engine, scope, progress);
+  }
+}
+
+const STATUS_MARK: Record<CheckStatus, string> = { pass: '✔', fail: '✘', error: '!', skipped: '-' };
+
+/** A check's own steps (e.g. recreate a container), then its observation and score. */
+async function runCheck(
+  check: CheckSpec,
+  context: RunContext,
+  location: SourceLocation,
+): Promise<CheckResult> {
+  for (const step of check.steps ?? []) {
+    context.progress.info(`  step: ${describeStep(step)}`);
+    const failure = await runStepSpec(step, context);
+    if (failure) {
+      context.progress.info(`  ✘ ${failure.message}`);
+      // The check has no setup log of its own: a failed step's log is what was observed.
+      return failed(check, { ...failure, actual: failure.actual ?? failure.log }, location);
+    }
+  }
+  try {
+    return evaluate(check, await observe(check, context), location);
+  } catch (error) {
+    // The instructor's setup for this one check is wrong: it is an error, the others still run.
+    if (error instanceof CheckConfigError) return errored(check, error.message, location);
+    throw error;
+  }
+}
+
+/** What steps set up outside our labels: compose projects, what students' scripts created. */
+async function tearDown(context: RunContext, progress: Progress): Promise<void> {
+  for (const teardown of [...context.resources.teardowns].reverse()) {
+    try {
+      await teardown();
+    } catch (error) {
+      progress.info(`  cleanup failed: ${errorMessage(error)}`);
+    }
+  }
+  const unlabelled = context.resources.unlabelled;
+  if (Object.values(unlabelled).some((ids) => ids.length > 0)) {
+    try {
+      const removed = await context.engine.removeByIds(unlabelled);
+      for (const failure of removed.failures) progress.info(`  cleanup: ${failure}`);
+    } catch (error) {
+      progress.info(`  cleanup failed: ${errorMessage(error)}`);
+    }
   }
 }
 

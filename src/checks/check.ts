@@ -1,10 +1,17 @@
+import type { SourceLocation } from '../errors';
 import type { Failure, RunContext } from '../run/context';
 import type { CheckKind, CheckKinds } from '../spec/types';
 
 /** Observed values, keyed like the check's `expect` (stdout, status, workdir, ...). */
 export type Facts = Record<string, unknown>;
 
-export type Observation = { facts: Facts } | { failure: Failure };
+export type Observation =
+  | {
+      facts: Facts;
+      /** Where in the student's files each fact comes from (e.g. the Dockerfile's CMD line). */
+      locations?: Record<string, SourceLocation>;
+    }
+  | { failure: Failure };
 
 /** How one check kind observes. Comparing with `expect` is shared (evaluate.ts). */
 export interface CheckDefinition<K extends CheckKind> {

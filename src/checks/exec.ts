@@ -1,7 +1,7 @@
 import { remainingMs } from '../run/context';
+import { runningContainer } from '../run/resolve';
 import { formatDuration, LIMITS, timeoutMs } from '../spec/duration';
 import type { CheckDefinition } from './check';
-import { runningContainer } from './container-ref';
 
 const MAX_OUTPUT_BYTES = 1024 * 1024;
 
@@ -16,6 +16,10 @@ export const execCheck: CheckDefinition<'exec'> = {
       cmd,
       user: target.user,
       workdir: target.workdir,
+      // YAML gives numbers and booleans where the environment only holds text.
+      env:
+        target.env &&
+        Object.fromEntries(Object.entries(target.env).map(([key, value]) => [key, String(value)])),
       timeoutMs: limitMs,
       maxOutputBytes: MAX_OUTPUT_BYTES,
     });

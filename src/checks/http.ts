@@ -1,31 +1,41 @@
-import { describeHttpError } from '../http/request';
+import { describeHttpError, type HttpRequest } from '../http/request';
 import { remainingMs } from '../run/context';
+import { runningContainer } from '../run/resolve';
 import { LIMITS, timeoutMs } from '../spec/duration';
 import type { CheckDefinition } from './check';
-import { runningContainer } from './container-ref';
 
 export const httpCheck: CheckDefinition<'http'> = {
   kind: 'http',
   async observe(target, context) {
     const container = await runningContainer(target.container, context);
     if ('failure' in container) return container;
-    const state = await context.engine.inspectContainer(container.id);
-    const hostPort = state.publishedPorts[`${target.port}/tcp`];
+    const hostPort =
+      container.publishedPorts[`${target.port}/tcp`] ?? container.portBindings[`${target.port}/tcp`]?.[0];
     if (hostPort === undefined) {
       return { failure: { message: `port ${target.port} of "${target.container}" is not published` } };
     }
     const method = target.method ?? 'GET';
     const path = target.path ?? '/';
+    const request: HttpRequest = {
+      host: '127.0.0.1',
+      port: hostPort,
+      path,
+      method,
+      body: target.body,
+      timeoutMs: remainingMs(context, timeoutMs(target.timeout, LIMITS.http)),
+    };
+    if (target.headers !== undefined) {
+      request.headers = Object.fromEntries(
+        Object.entries(target.headers).map(([name, value]) => [name, String(value)]),
+      );
+    }
     try {
-      const response = await context.http({
-        host: '127.0.0.1',
-        port: hostPort,
-        path,
-        method,
-        body: target.body,
-        timeoutMs: remainingMs(context, timeoutMs(target.timeout, LIMITS.http)),
-      });
-      return { facts: { status: response.status, body: response.body, headers: response.headers } };
+      const response = await context.http(request);
+      // Header names are case-insensitive; exercises name them in lower case.
+      const headers = Object.fromEntries(
+        Object.entries(response.headers).map(([name, value]) => [name.toLowerCase(), value]),
+      );
+      return { facts: { status: response.status, headers, body: response.body } };
     } catch (error) {
       return {
         failure: {

@@ -1,22 +1,47 @@
 import type { CheckDefinition } from './check';
+import { studentLabels } from './observed-names';
 
 export const imageCheck: CheckDefinition<'image'> = {
   kind: 'image',
   async observe(target, context) {
-    const ref = context.resources.imageRef(target.name);
-    const image = await context.engine.inspectImage(ref);
-    if (image === undefined) {
-      return { failure: { message: `image "${target.name}" does not exist` } };
+    const image = await context.engine.inspectImage(context.resources.imageRef(target.name));
+    // A fact, not a failure: an exercise may expect an image to be gone (`exists: false`), and
+    // every other expected key then fails with nothing observed.
+    if (image === undefined) return { facts: { exists: false } };
+    let basedOn: boolean | undefined;
+    if (target.basedOn !== undefined) {
+      const base = await context.engine.inspectImage(context.resources.imageRef(target.basedOn));
+      if (base === undefined) {
+        return {
+          failure: {
+            message: `the base image "${target.basedOn}" does not exist, so "${target.name}" cannot be compared with it`,
+          },
+        };
+      }
+      basedOn = isPrefix(base.layerDigests, image.layerDigests);
     }
     return {
       facts: {
+        exists: true,
         user: image.user,
         workdir: image.workdir,
         cmd: image.cmd,
         entrypoint: image.entrypoint,
         exposedPorts: image.exposedPorts,
         env: image.env,
+        labels: studentLabels(image.labels),
+        healthcheck: image.healthcheck,
+        layers: image.layers,
+        size: image.sizeBytes,
+        basedOn,
       },
     };
   },
 };
+
+/** A base image's layers come first, unchanged, in every image built FROM it. */
+function isPrefix(base: string[], layers: string[]): boolean {
+  return (
+    base.length > 0 && base.length <= layers.length && base.every((digest, index) => layers[index] === digest)
+  );
+}

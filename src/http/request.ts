@@ -7,6 +7,7 @@ export interface HttpRequest {
   port: number;
   path: string;
   method?: string;
+  headers?: Record<string, string>;
   body?: string;
   timeoutMs: number;
   /** Body bytes kept; the rest is read and dropped. */
@@ -41,7 +42,10 @@ export const httpRequest: HttpClient = (request) =>
         port: request.port,
         path: request.path,
         method: request.method ?? 'GET',
-        headers: request.body === undefined ? {} : { 'content-length': Buffer.byteLength(request.body) },
+        headers: {
+          ...request.headers,
+          ...(request.body === undefined ? {} : { 'content-length': Buffer.byteLength(request.body) }),
+        },
         agent: false,
       },
       (res) => {

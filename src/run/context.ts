@@ -1,9 +1,10 @@
 // What steps and checks share while one exercise is graded: the engine, the resources that
 // earlier steps created (by the names the exercise gives them), and the exercise's deadline.
 
-import type { Engine } from '../engine/engine';
+import type { ContainerRequest, Engine, EngineInventory } from '../engine/engine';
 import type { SourceLocation } from '../errors';
 import type { HttpClient } from '../http/request';
+import type { WaitConditions } from '../spec/types';
 
 export interface Progress {
   /** The grader's own messages. */
@@ -14,21 +15,57 @@ export interface Progress {
 
 export interface RunContainer {
   id: string;
+  /** The engine's name for it. */
   name: string;
   /** Container ports the step published. */
   ports: number[];
+  /** How it was created, so that `recreate` can make it again with the same config and mounts. */
+  request: ContainerRequest;
+  wait?: WaitConditions;
+}
+
+/** How a build step built its image, so that a `build-cache` check can build it again. */
+export interface BuildRecord {
+  /** Absolute path of the build context. */
+  contextDir: string;
+  /** The Dockerfile's path relative to contextDir. */
+  dockerfile: string;
+  tag: string;
+  buildArgs?: Record<string, string>;
+  target?: string;
+  /** The step's own time limit (before the exercise's deadline is applied). */
+  timeoutMs: number;
 }
 
 export class Resources {
   private readonly containers = new Map<string, RunContainer>();
   private readonly images = new Map<string, string>();
+  private readonly builds = new Map<string, BuildRecord>();
+  private readonly networks = new Map<string, string>();
+  private readonly volumes = new Map<string, string>();
+  /** Compose projects this exercise started; their services are addressable by service name. */
+  readonly composeProjects: string[] = [];
+  /** What students' scripts created (no labels of ours): removed by id at the end of the exercise. */
+  readonly unlabelled: EngineInventory = { containers: [], networks: [], volumes: [], images: [] };
+
+  /** Teardowns steps register (e.g. `compose down`); run at the end of the exercise, newest first. */
+  readonly teardowns: Array<() => Promise<void>> = [];
 
   addContainer(stepName: string, container: RunContainer): void {
     this.containers.set(stepName, container);
   }
 
+  /** A container a run step started, by the step's name. */
   container(stepName: string): RunContainer | undefined {
     return this.containers.get(stepName);
+  }
+
+  /** The step name of a run-step container, by its engine name or id. */
+  stepNameOf(engineNameOrId: string): string | undefined {
+    for (const [stepName, container] of this.containers) {
+      if (container.name === engineNameOrId || container.id === engineNameOrId) return stepName;
+    }
+    return undefined;
   }
 
   addImage(stepName: string, ref: string): void {
@@ -39,9 +76,45 @@ export class Resources {
   imageRef(name: string): string {
     return this.images.get(name) ?? name;
   }
+
+  addBuild(stepName: string, build: BuildRecord): void {
+    this.builds.set(stepName, build);
+  }
+
+  /** How a build step that succeeded built its image; undefined when it did not run or failed. */
+  build(stepName: string): BuildRecord | undefined {
+    return this.builds.get(stepName);
+  }
+
+  addNetwork(stepName: string, engineName: string): void {
+    this.networks.set(stepName, engineName);
+  }
+
+  /** A network step's engine name, or else the name itself. */
+  networkName(name: string): string {
+    return this.networks.get(name) ?? name;
+  }
+
+  addVolume(stepName: string, engineName: string): void {
+    this.volumes.set(stepName, engineName);
+  }
+
+  /** A volume step's engine name, or else the name itself. */
+  volumeName(name: string): string {
+    return this.volumes.get(name) ?? name;
+  }
+
+  addUnlabelled(created: EngineInventory): void {
+    this.unlabelled.containers.push(...created.containers);
+    this.unlabelled.networks.push(...created.networks);
+    this.unlabelled.volumes.push(...created.volumes);
+    this.unlabelled.images.push(...created.images);
+  }
 }
 
 export interface RunContext {
+  /** The exercise's `id` (e.g. images/flask-app); keys the quiz answers' hashes. */
+  exerciseId: string;
   engine: Engine;
   http: HttpClient;
   resources: Resources;

@@ -22,6 +22,11 @@ export const LIMITS = {
   wait: { defaultMs: 30_000, maxMs: 10 * 60_000 },
   exec: { defaultMs: 30_000, maxMs: 10 * 60_000 },
   http: { defaultMs: 10_000, maxMs: 2 * 60_000 },
+  stop: { defaultMs: 10_000, maxMs: 5 * 60_000 },
+  script: { defaultMs: 2 * 60_000, maxMs: 30 * 60_000 },
+  compose: { defaultMs: 5 * 60_000, maxMs: 30 * 60_000 },
+  composeWait: { defaultMs: 60_000, maxMs: 10 * 60_000 },
+  reach: { defaultMs: 5_000, maxMs: 60_000 },
 } satisfies Record<string, Limit>;
 
 /** The effective timeout: the default when unset; over the maximum is a spec error found by validate. */

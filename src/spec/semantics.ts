@@ -2,7 +2,16 @@
 // limits, regular expressions that compile, paths that stay inside the submission.
 import path from 'node:path';
 import { durationMs, LIMITS, type Limit } from './duration';
-import { CHECK_KINDS, type Duration, type ExerciseSpec, type Matcher, type RunStep } from './types';
+import {
+  CHECK_KINDS,
+  type CheckKind,
+  type CheckSpec,
+  type Duration,
+  type ExerciseSpec,
+  type RunStep,
+  type StepSpec,
+  type WaitConditions,
+} from './types';
 
 export interface SemanticProblem {
   specPath: Array<string | number>;
@@ -11,152 +20,287 @@ export interface SemanticProblem {
   message: string;
 }
 
-export function semanticProblems(spec: ExerciseSpec): SemanticProblem[] {
-  const problems: SemanticProblem[] = [];
-  const steps = spec.steps ?? [];
+type SpecPath = Array<string | number>;
 
-  checkTimeout(problems, ['timeout'], spec.timeout, LIMITS.exercise);
-  checkRelativePath(problems, ['submission'], spec.submission);
+/** Networks a container may join by name without a network step; `host` is never allowed. */
+const BUILTIN_NETWORKS = new Set(['bridge', 'none']);
+/** Check kinds whose target names a container, and the key that names it. */
+const CONTAINER_KEYS: Partial<Record<CheckKind, string>> = {
+  exec: 'container',
+  http: 'container',
+  logs: 'container',
+  file: 'container',
+  container: 'name',
+  reach: 'from',
+};
 
-  const built = new Map<string, number>();
-  const runs = new Map<string, RunStep>();
-  const stepNames = new Map<string, number>();
-  steps.forEach((step, index) => {
-    const kind = Object.keys(step)[0] ?? '';
-    const name = 'build' in step ? step.build.name : step.run.name;
-    const namePath = ['steps', index, kind, 'name'];
-    const earlier = stepNames.get(name);
-    if (earlier !== undefined) {
-      problems.push({
-        specPath: namePath,
-        message: `step name "${name}" is already used by steps[${earlier}]`,
-      });
+class Rules {
+  readonly problems: SemanticProblem[] = [];
+  private readonly stepNames = new Map<string, string>();
+  readonly runs = new Map<string, RunStep>();
+  readonly builds = new Set<string>();
+  readonly networks = new Set<string>();
+  /** A script or compose step creates containers and networks the spec cannot know by name. */
+  readonly open: boolean;
+
+  constructor(spec: ExerciseSpec) {
+    const all = [...(spec.steps ?? []), ...spec.checks.flatMap((check) => check.steps ?? [])];
+    this.open = all.some((step) => 'script' in step || 'compose' in step);
+  }
+
+  add(specPath: SpecPath, message: string, key = false): void {
+    this.problems.push({ specPath, message, ...(key ? { key } : {}) });
+  }
+
+  timeout(specPath: SpecPath, value: Duration | undefined, limit: Limit): void {
+    if (value !== undefined && durationMs(value) > limit.maxMs) {
+      this.add(specPath, `timeout ${value} is over the maximum of ${limit.maxMs / 1000}s`);
     }
-    stepNames.set(name, index);
-    if ('build' in step) {
-      built.set(name, index);
-      checkRelativePath(problems, ['steps', index, 'build', 'context'], step.build.context);
-      checkRelativePath(problems, ['steps', index, 'build', 'dockerfile'], step.build.dockerfile);
-      checkTimeout(problems, ['steps', index, 'build', 'timeout'], step.build.timeout, LIMITS.build);
-    } else {
-      runs.set(name, step.run);
-      const wait = step.run.wait;
-      const waitPath = ['steps', index, 'run', 'wait'];
-      if (wait?.log !== undefined) checkRegex(problems, [...waitPath, 'log'], wait.log);
-      if (wait?.http !== undefined && !(step.run.ports ?? []).includes(wait.http.port)) {
-        problems.push({
-          specPath: [...waitPath, 'http', 'port'],
-          message: `wait.http.port ${wait.http.port} is not among the step's ports (${listOrNone(step.run.ports)})`,
-        });
+  }
+
+  relativePath(specPath: SpecPath, value: string | undefined): void {
+    if (value === undefined) return;
+    const normalised = path.posix.normalize(value.replace(/\\/g, '/'));
+    if (path.posix.isAbsolute(normalised) || /^[a-zA-Z]:/.test(value)) {
+      this.add(specPath, `path "${value}" must be relative to the submission folder`);
+    } else if (normalised === '..' || normalised.startsWith('../')) {
+      this.add(specPath, `path "${value}" leaves the submission folder`);
+    }
+  }
+
+  regex(specPath: SpecPath, pattern: string): void {
+    try {
+      new RegExp(pattern);
+    } catch (error) {
+      this.add(specPath, `invalid regular expression: ${(error as Error).message}`);
+    }
+  }
+
+  uniqueName(specPath: SpecPath, name: string, where: string): void {
+    const earlier = this.stepNames.get(name);
+    if (earlier !== undefined) this.add(specPath, `step name "${name}" is already used by ${earlier}`);
+    else this.stepNames.set(name, where);
+  }
+
+  /** A container reference must name a run step, unless a script or compose may have made it. */
+  container(specPath: SpecPath, ref: string, runOnly = false): void {
+    if (this.runs.has(ref) || (this.open && !runOnly)) return;
+    this.add(specPath, `no run step is named "${ref}" (run steps: ${listOrNone([...this.runs.keys()])})`);
+  }
+
+  wait(specPath: SpecPath, wait: WaitConditions | undefined, ports: number[] | undefined): void {
+    if (wait === undefined) return;
+    const log = wait.log;
+    if (typeof log === 'string') this.regex([...specPath, 'log'], log);
+    else if (log !== undefined) this.regex([...specPath, 'log', 'matches'], log.matches);
+    for (const [key, port] of [
+      ['http', wait.http?.port],
+      ['port', wait.port],
+    ] as const) {
+      if (port !== undefined && ports !== undefined && !ports.includes(port)) {
+        this.add(
+          key === 'http' ? [...specPath, 'http', 'port'] : [...specPath, 'port'],
+          `wait.${key === 'http' ? 'http.port' : 'port'} ${port} is not among the step's ports (${listOrNone(ports)})`,
+        );
       }
-      checkTimeout(problems, [...waitPath, 'timeout'], wait?.timeout, LIMITS.wait);
     }
-  });
-
-  const checkNames = new Map<string, number>();
-  spec.checks.forEach((check, index) => {
-    const checkPath = ['checks', index];
-    const earlier = checkNames.get(check.name);
-    if (earlier !== undefined) {
-      problems.push({
-        specPath: [...checkPath, 'name'],
-        message: `check name "${check.name}" is already used by checks[${earlier}]`,
-      });
-    }
-    checkNames.set(check.name, index);
-    walkMatchers(check.expect, [...checkPath, 'expect'], problems);
-
-    const kinds = CHECK_KINDS.filter((kind) => check[kind] !== undefined);
-    if (kinds.length !== 1) {
-      problems.push({
-        specPath: checkPath,
-        message:
-          kinds.length === 0
-            ? `check "${check.name}" needs one of: ${CHECK_KINDS.join(', ')}`
-            : `check "${check.name}" has more than one kind (${kinds.join(', ')}); split it into separate checks`,
-      });
-      return;
-    }
-    const target = check.exec ?? check.http;
-    if (target !== undefined) {
-      const kind = check.exec ? 'exec' : 'http';
-      const run = runs.get(target.container);
-      if (run === undefined) {
-        problems.push({
-          specPath: [...checkPath, kind, 'container'],
-          message: `no run step is named "${target.container}" (run steps: ${listOrNone([...runs.keys()])})`,
-        });
-      }
-      if (check.http && run && !(run.ports ?? []).includes(check.http.port)) {
-        problems.push({
-          specPath: [...checkPath, 'http', 'port'],
-          message: `port ${check.http.port} is not published by run step "${target.container}" (ports: ${listOrNone(run.ports)})`,
-        });
-      }
-      checkTimeout(
-        problems,
-        [...checkPath, kind, 'timeout'],
-        target.timeout,
-        check.exec ? LIMITS.exec : LIMITS.http,
-      );
-    }
-  });
-
-  steps.forEach((step, index) => {
-    if (!('run' in step)) return;
-    const builtAt = built.get(step.run.image);
-    if (builtAt !== undefined && builtAt > index) {
-      problems.push({
-        specPath: ['steps', index, 'run', 'image'],
-        message: `image "${step.run.image}" is built by a later step (steps[${builtAt}]); move the build first`,
-      });
-    }
-  });
-  return problems;
+    this.timeout([...specPath, 'timeout'], wait.timeout, LIMITS.wait);
+  }
 }
 
 function listOrNone(items: ReadonlyArray<string | number> | undefined): string {
   return items && items.length > 0 ? items.join(', ') : 'none';
 }
 
-function checkTimeout(
-  problems: SemanticProblem[],
-  specPath: Array<string | number>,
-  value: Duration | undefined,
-  limit: Limit,
-): void {
-  if (value === undefined) return;
-  if (durationMs(value) > limit.maxMs) {
-    problems.push({ specPath, message: `timeout ${value} is over the maximum of ${limit.maxMs / 1000}s` });
+export function semanticProblems(spec: ExerciseSpec): SemanticProblem[] {
+  const rules = new Rules(spec);
+  rules.timeout(['timeout'], spec.timeout, LIMITS.exercise);
+  rules.relativePath(['submission'], spec.submission);
+  for (const [index, step] of (spec.steps ?? []).entries()) checkStep(rules, step, ['steps', index]);
+
+  const checkNames = new Map<string, number>();
+  spec.checks.forEach((check, index) => {
+    const checkPath = ['checks', index];
+    const earlier = checkNames.get(check.name);
+    if (earlier !== undefined) {
+      rules.add([...checkPath, 'name'], `check name "${check.name}" is already used by checks[${earlier}]`);
+    }
+    checkNames.set(check.name, index);
+    for (const [stepIndex, step] of (check.steps ?? []).entries()) {
+      checkStep(rules, step, [...checkPath, 'steps', stepIndex]);
+    }
+    checkCheck(rules, check, checkPath);
+  });
+  return rules.problems;
+}
+
+function checkStep(rules: Rules, step: StepSpec, stepPath: SpecPath): void {
+  if ('build' in step) {
+    const at = [...stepPath, 'build'];
+    rules.uniqueName([...at, 'name'], step.build.name, formatAt(stepPath));
+    rules.builds.add(step.build.name);
+    rules.relativePath([...at, 'context'], step.build.context);
+    rules.relativePath([...at, 'dockerfile'], step.build.dockerfile);
+    rules.timeout([...at, 'timeout'], step.build.timeout, LIMITS.build);
+  } else if ('run' in step) {
+    checkRun(rules, step.run, [...stepPath, 'run'], stepPath);
+  } else if ('network' in step) {
+    rules.uniqueName([...stepPath, 'network', 'name'], step.network.name, formatAt(stepPath));
+    rules.networks.add(step.network.name);
+  } else if ('volume' in step) {
+    rules.uniqueName([...stepPath, 'volume', 'name'], step.volume.name, formatAt(stepPath));
+  } else if ('exec' in step) {
+    rules.container([...stepPath, 'exec', 'container'], step.exec.container);
+    rules.timeout([...stepPath, 'exec', 'timeout'], step.exec.timeout, LIMITS.exec);
+  } else if ('copy' in step) {
+    const from = step.copy.from;
+    if (typeof from === 'string') rules.relativePath([...stepPath, 'copy', 'from'], from);
+    else rules.container([...stepPath, 'copy', 'from', 'container'], from.container);
+    rules.container([...stepPath, 'copy', 'to', 'container'], step.copy.to.container);
+  } else if ('stop' in step) {
+    rules.container([...stepPath, 'stop', 'container'], step.stop.container);
+    rules.timeout([...stepPath, 'stop', 'timeout'], step.stop.timeout, LIMITS.stop);
+  } else if ('kill' in step) {
+    rules.container([...stepPath, 'kill', 'container'], step.kill.container);
+  } else if ('restart' in step) {
+    rules.container([...stepPath, 'restart', 'container'], step.restart.container);
+  } else if ('recreate' in step) {
+    rules.container([...stepPath, 'recreate', 'container'], step.recreate.container, true);
+    rules.wait(
+      [...stepPath, 'recreate', 'wait'],
+      step.recreate.wait,
+      rules.runs.get(step.recreate.container)?.ports,
+    );
+  } else if ('wait' in step) {
+    const wait = step.wait;
+    if (wait.container !== undefined) rules.container([...stepPath, 'wait', 'container'], wait.container);
+    const conditions = ['log', 'http', 'port', 'healthy', 'exited'].filter((key) => key in wait);
+    if (wait.duration === undefined && (wait.container === undefined || conditions.length === 0)) {
+      rules.add(
+        [...stepPath, 'wait'],
+        'a wait step needs a duration, or a container and a condition (log, http, port, healthy, exited)',
+      );
+    }
+    const run = wait.container === undefined ? undefined : rules.runs.get(wait.container);
+    rules.wait([...stepPath, 'wait'], wait, run?.ports);
+  } else if ('script' in step) {
+    rules.relativePath([...stepPath, 'script', 'file'], step.script.file);
+    rules.timeout([...stepPath, 'script', 'timeout'], step.script.timeout, LIMITS.script);
+  } else if ('compose' in step) {
+    rules.relativePath([...stepPath, 'compose', 'file'], step.compose.file);
+    rules.timeout([...stepPath, 'compose', 'timeout'], step.compose.timeout, LIMITS.compose);
+    rules.timeout(
+      [...stepPath, 'compose', 'wait', 'timeout'],
+      step.compose.wait?.timeout,
+      LIMITS.composeWait,
+    );
   }
 }
 
-function checkRelativePath(
-  problems: SemanticProblem[],
-  specPath: Array<string | number>,
-  value?: string,
-): void {
-  if (value === undefined) return;
-  const normalised = path.posix.normalize(value.replace(/\\/g, '/'));
-  if (path.posix.isAbsolute(normalised) || /^[a-zA-Z]:/.test(value)) {
-    problems.push({ specPath, message: `path "${value}" must be relative to the submission folder` });
-  } else if (normalised === '..' || normalised.startsWith('../')) {
-    problems.push({ specPath, message: `path "${value}" leaves the submission folder` });
-  }
+function checkRun(rules: Rules, run: RunStep, at: SpecPath, stepPath: SpecPath): void {
+  rules.uniqueName([...at, 'name'], run.name, formatAt(stepPath));
+  rules.runs.set(run.name, run);
+  (run.volumes ?? []).forEach((volume, index) => {
+    const source = typeof volume === 'string' ? (volume.split(':')[0] ?? '') : volume.source;
+    const isBind =
+      typeof volume === 'string' ? /^[./]/.test(source) : volume.type === 'bind' || /^[./]/.test(source);
+    if (isBind) {
+      const where =
+        typeof volume === 'string' ? [...at, 'volumes', index] : [...at, 'volumes', index, 'source'];
+      if (path.posix.isAbsolute(source)) {
+        rules.add(where, `bind mount source "${source}" must be a folder of the submission, like ./html`);
+      } else rules.relativePath(where, source);
+    }
+  });
+  (run.networks ?? []).forEach((network, index) => {
+    const name = typeof network === 'string' ? network : network.name;
+    const where =
+      typeof network === 'string' ? [...at, 'networks', index] : [...at, 'networks', index, 'name'];
+    if (name === 'host')
+      rules.add(where, 'the host network is not allowed: containers stay isolated from the grader');
+    else if (!rules.networks.has(name) && !BUILTIN_NETWORKS.has(name) && !rules.open) {
+      rules.add(
+        where,
+        `no network step is named "${name}" (network steps: ${listOrNone([...rules.networks])})`,
+      );
+    }
+  });
+  rules.wait([...at, 'wait'], run.wait, run.ports);
 }
 
-function checkRegex(problems: SemanticProblem[], specPath: Array<string | number>, pattern: string): void {
-  try {
-    new RegExp(pattern);
-  } catch (error) {
-    problems.push({ specPath, message: `invalid regular expression: ${(error as Error).message}` });
+function checkCheck(rules: Rules, check: CheckSpec, checkPath: SpecPath): void {
+  walkMatchers(rules, check.expect, [...checkPath, 'expect']);
+  const kinds = CHECK_KINDS.filter((kind) => check[kind] !== undefined);
+  if (kinds.length !== 1) {
+    rules.add(
+      checkPath,
+      kinds.length === 0
+        ? `check "${check.name}" needs one of: ${CHECK_KINDS.join(', ')}`
+        : `check "${check.name}" has more than one kind (${kinds.join(', ')}); split it into separate checks`,
+    );
+    return;
   }
+  const kind = kinds[0] as CheckKind;
+  const at = [...checkPath, kind];
+  const containerKey = CONTAINER_KEYS[kind];
+  const target = check[kind] as Record<string, unknown>;
+  const ref = containerKey === undefined ? undefined : target[containerKey];
+  if (typeof ref === 'string') rules.container([...at, containerKey ?? ''], ref);
+
+  if (check.http) {
+    const run = rules.runs.get(check.http.container);
+    if (run && !(run.ports ?? []).includes(check.http.port)) {
+      rules.add(
+        [...at, 'port'],
+        `port ${check.http.port} is not published by run step "${check.http.container}" (ports: ${listOrNone(run.ports)})`,
+      );
+    }
+    rules.timeout([...at, 'timeout'], check.http.timeout, LIMITS.http);
+  }
+  if (check.exec) rules.timeout([...at, 'timeout'], check.exec.timeout, LIMITS.exec);
+  if (check.reach) {
+    rules.timeout([...at, 'timeout'], check.reach.timeout, LIMITS.reach);
+    if (check.reach.port === undefined && check.expect?.reachable !== undefined) {
+      rules.add(
+        [...checkPath, 'expect', 'reachable'],
+        'reachable needs a port in the reach target (without one only resolves is observed)',
+      );
+    }
+  }
+  if (check.file && (check.file.container === undefined) === (check.file.image === undefined)) {
+    rules.add(at, 'a file check needs exactly one of container, image');
+  }
+  if (check['build-cache']) {
+    const build = check['build-cache'].build;
+    if (!rules.builds.has(build)) {
+      rules.add(
+        [...at, 'build'],
+        `no build step is named "${build}" (build steps: ${listOrNone([...rules.builds])})`,
+      );
+    }
+    rules.relativePath([...at, 'change'], check['build-cache'].change);
+  }
+  if (check.dockerfile) rules.relativePath([...at, 'file'], check.dockerfile.file);
+  if (check.answers) rules.relativePath([...at, 'file'], check.answers.file);
+  if (check.protected) rules.relativePath([...at, 'file'], check.protected.file);
 }
 
-function walkMatchers(value: unknown, specPath: Array<string | number>, problems: SemanticProblem[]): void {
+function walkMatchers(rules: Rules, value: unknown, specPath: SpecPath): void {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
-  for (const [key, inner] of Object.entries(value as Record<string, Matcher>)) {
-    if (key === 'matches' && typeof inner === 'string') checkRegex(problems, [...specPath, key], inner);
-    else walkMatchers(inner, [...specPath, key], problems);
+  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+    if (key === 'matches' && typeof inner === 'string') rules.regex([...specPath, key], inner);
+    else if (key === 'inOrder' && Array.isArray(inner)) {
+      inner.forEach((pattern, index) => {
+        if (typeof pattern === 'string') rules.regex([...specPath, key, index], pattern);
+      });
+    } else if (key !== 'equals' && key !== 'json' && key !== 'oneOf')
+      walkMatchers(rules, inner, [...specPath, key]);
   }
+}
+
+function formatAt(specPath: SpecPath): string {
+  return specPath
+    .map((part) => (typeof part === 'number' ? `[${part}]` : `.${part}`))
+    .join('')
+    .replace(/^\./, '');
 }

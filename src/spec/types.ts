@@ -1,20 +1,48 @@
 // Types of a validated exercise spec, mirroring schema/exercise.schema.json (the source of
-// truth: test/unit/spec-types.test.ts keeps the two in step).
+// truth: test/unit/spec-types.test.ts keeps the kind lists and the schema in step).
 
 export type Duration = number | string;
 export type Scalar = string | number | boolean | null;
 export type StringMap = Record<string, string | number | boolean>;
 export type Command = string[] | string;
+/** A number, a size like "50MB", or a duration like "30s". */
+export type SizeOrNumber = number | string;
 
 export interface Comparators {
   equals?: unknown;
   contains?: string | number | Array<string | number>;
+  includes?: unknown;
   matches?: string;
+  inOrder?: string[];
+  oneOf?: unknown[];
+  min?: SizeOrNumber;
+  max?: SizeOrNumber;
+  json?: unknown;
+  sha256?: string;
   not?: Matcher;
+  ignoreCase?: boolean;
+  ignoreWhitespace?: boolean;
+  trim?: boolean;
 }
 
 /** A plain value means "equals"; an object combines comparators that must all hold. */
 export type Matcher = Scalar | unknown[] | Comparators;
+/** Keys (header names, labels, questions) each with a matcher. */
+export type MatcherMap = Record<string, Matcher>;
+
+export interface LogWait {
+  matches: string;
+  count?: number;
+}
+
+export interface WaitConditions {
+  log?: string | LogWait;
+  http?: { port: number; path?: string; status?: number };
+  port?: number;
+  healthy?: true;
+  exited?: true;
+  timeout?: Duration;
+}
 
 export interface BuildStep {
   name: string;
@@ -22,14 +50,14 @@ export interface BuildStep {
   dockerfile?: string;
   args?: StringMap;
   target?: string;
+  tag?: string | string[];
   timeout?: Duration;
 }
 
-export interface WaitSpec {
-  log?: string;
-  http?: { port: number; path?: string; status?: number };
-  timeout?: Duration;
-}
+export type VolumeMount =
+  | string
+  | { source: string; target: string; type?: 'volume' | 'bind'; readOnly?: boolean };
+export type NetworkAttachmentSpec = string | { name: string; aliases?: string[] };
 
 export interface RunStep {
   name: string;
@@ -38,73 +66,266 @@ export interface RunStep {
   entrypoint?: string[];
   env?: StringMap;
   ports?: number[];
+  volumes?: VolumeMount[];
+  networks?: NetworkAttachmentSpec[];
+  restart?: 'no' | 'always' | 'unless-stopped' | 'on-failure';
   user?: string;
   workdir?: string;
-  wait?: WaitSpec;
+  hostname?: string;
+  healthcheck?: {
+    test: Command;
+    interval?: Duration;
+    timeout?: Duration;
+    retries?: number;
+    startPeriod?: Duration;
+  };
+  wait?: WaitConditions;
 }
 
-export interface StepKinds {
-  build: BuildStep;
-  run: RunStep;
-}
-export type StepKind = keyof StepKinds;
-/** Exactly one key, naming the kind. */
-export type StepSpec = { [K in StepKind]: { [P in K]: StepKinds[K] } }[StepKind];
-
-export interface ExecCheck {
+export interface ExecStep {
   container: string;
   command: Command;
   user?: string;
   workdir?: string;
+  env?: StringMap;
   timeout?: Duration;
-}
-export interface ExecExpect {
-  stdout?: Matcher;
-  stderr?: Matcher;
-  exitCode?: Matcher;
+  allowFailure?: boolean;
 }
 
-export interface HttpCheck {
+export interface ContainerPath {
   container: string;
-  port: number;
-  path?: string;
-  method?: string;
-  body?: string;
-  timeout?: Duration;
-}
-export interface HttpExpect {
-  status?: Matcher;
-  body?: Matcher;
+  path: string;
 }
 
-export interface ImageCheck {
+export interface CopyStep {
+  /** A submission path, or a container path. */
+  from: string | ContainerPath;
+  to: ContainerPath;
+}
+
+export interface StopStep {
+  container: string;
+  timeout?: Duration;
+}
+export interface KillStep {
+  container: string;
+  signal?: string;
+}
+export interface RestartStep {
+  container: string;
+}
+export interface RecreateStep {
+  container: string;
+  wait?: WaitConditions;
+}
+export interface NetworkStep {
+  name: string;
+  driver?: string;
+  internal?: boolean;
+}
+export interface VolumeStep {
   name: string;
 }
-export interface ImageExpect {
-  user?: Matcher;
-  workdir?: Matcher;
-  cmd?: Matcher;
-  entrypoint?: Matcher;
-  exposedPorts?: Matcher;
-  env?: Matcher;
+export interface WaitStep extends WaitConditions {
+  container?: string;
+  duration?: Duration;
+}
+export interface ScriptStep {
+  file: string;
+  args?: string[];
+  timeout?: Duration;
+  allowFailure?: boolean;
+}
+export interface ComposeStep {
+  file?: string;
+  action?: 'up' | 'down' | 'stop' | 'start' | 'restart';
+  build?: boolean;
+  wait?: { healthy?: boolean; running?: boolean; timeout?: Duration };
+  timeout?: Duration;
 }
 
-export const STEP_KINDS = ['build', 'run'] as const;
-export const CHECK_KINDS = ['exec', 'http', 'image'] as const;
+export const STEP_KINDS = [
+  'build',
+  'run',
+  'exec',
+  'copy',
+  'stop',
+  'kill',
+  'restart',
+  'recreate',
+  'network',
+  'volume',
+  'wait',
+  'script',
+  'compose',
+] as const;
+
+export interface StepKinds {
+  build: BuildStep;
+  run: RunStep;
+  exec: ExecStep;
+  copy: CopyStep;
+  stop: StopStep;
+  kill: KillStep;
+  restart: RestartStep;
+  recreate: RecreateStep;
+  network: NetworkStep;
+  volume: VolumeStep;
+  wait: WaitStep;
+  script: ScriptStep;
+  compose: ComposeStep;
+}
+export type StepKind = (typeof STEP_KINDS)[number] & keyof StepKinds;
+/** Exactly one key, naming the kind. */
+export type StepSpec = { [K in StepKind]: { [P in K]: StepKinds[K] } }[StepKind];
 
 export interface CheckKinds {
-  exec: { target: ExecCheck; expect: ExecExpect };
-  http: { target: HttpCheck; expect: HttpExpect };
-  image: { target: ImageCheck; expect: ImageExpect };
+  exec: {
+    target: {
+      container: string;
+      command: Command;
+      user?: string;
+      workdir?: string;
+      env?: StringMap;
+      timeout?: Duration;
+    };
+    expect: { stdout?: Matcher; stderr?: Matcher; exitCode?: Matcher };
+  };
+  http: {
+    target: {
+      container: string;
+      port: number;
+      path?: string;
+      method?: string;
+      headers?: StringMap;
+      body?: string;
+      timeout?: Duration;
+    };
+    expect: { status?: Matcher; headers?: MatcherMap; body?: Matcher };
+  };
+  logs: { target: { container: string }; expect: { stdout?: Matcher; stderr?: Matcher; output?: Matcher } };
+  image: {
+    target: { name: string; basedOn?: string };
+    expect: {
+      user?: Matcher;
+      workdir?: Matcher;
+      cmd?: Matcher;
+      entrypoint?: Matcher;
+      env?: Matcher;
+      exposedPorts?: Matcher;
+      labels?: MatcherMap;
+      healthcheck?: Matcher;
+      layers?: Matcher;
+      size?: Matcher;
+      basedOn?: Matcher;
+      exists?: Matcher;
+    };
+  };
+  file: {
+    target: { container?: string; image?: string; path: string };
+    expect: {
+      exists?: Matcher;
+      type?: Matcher;
+      mode?: Matcher;
+      uid?: Matcher;
+      gid?: Matcher;
+      size?: Matcher;
+      content?: Matcher;
+      target?: Matcher;
+    };
+  };
+  container: {
+    target: { name: string };
+    expect: Partial<
+      Record<
+        | 'exists'
+        | 'status'
+        | 'running'
+        | 'exitCode'
+        | 'oomKilled'
+        | 'health'
+        | 'restartPolicy'
+        | 'restartCount'
+        | 'ports'
+        | 'env'
+        | 'mounts'
+        | 'networks'
+        | 'image'
+        | 'user'
+        | 'hostname'
+        | 'processes',
+        Matcher
+      >
+    > & { labels?: MatcherMap };
+  };
+  network: {
+    target: { name: string };
+    expect: {
+      exists?: Matcher;
+      driver?: Matcher;
+      internal?: Matcher;
+      members?: Matcher;
+      labels?: MatcherMap;
+    };
+  };
+  volume: { target: { name: string }; expect: { exists?: Matcher; driver?: Matcher; labels?: MatcherMap } };
+  reach: {
+    target: { from: string; to: string; port?: number; timeout?: Duration };
+    expect: { resolves?: Matcher; reachable?: Matcher };
+  };
+  dockerfile: {
+    target: { file?: string };
+    expect: Partial<
+      Record<
+        | 'baseImages'
+        | 'stages'
+        | 'instructions'
+        | 'cmdForm'
+        | 'entrypointForm'
+        | 'user'
+        | 'pinnedBase'
+        | 'exposedPorts'
+        | 'dockerignore',
+        Matcher
+      >
+    >;
+  };
+  'build-cache': {
+    target: { build: string; change: string };
+    expect: { cached?: Matcher; rebuilt?: Matcher };
+  };
+  answers: { target: { file: string; keyEnv?: string }; expect: { answers?: Record<string, string> } };
+  protected: { target: { file: string; sha256: string }; expect: Record<string, never> };
 }
+
+export const CHECK_KINDS = [
+  'exec',
+  'http',
+  'logs',
+  'image',
+  'file',
+  'container',
+  'network',
+  'volume',
+  'reach',
+  'dockerfile',
+  'build-cache',
+  'answers',
+  'protected',
+] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number] & keyof CheckKinds;
 
 export interface CheckCommon {
   name: string;
   points?: number;
   hint?: string;
+  required?: boolean;
+  partial?: boolean;
+  visibility?: 'visible' | 'hidden';
+  /** Steps run just before this check observes. */
+  steps?: StepSpec[];
 }
-export type CheckSpec = CheckCommon & { expect: Record<string, Matcher> } & Partial<{
+export type CheckSpec = CheckCommon & { expect?: Record<string, Matcher | MatcherMap> } & Partial<{
     [K in CheckKind]: CheckKinds[K]['target'];
   }>;
 

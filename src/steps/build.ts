@@ -1,11 +1,13 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { scopeLabels } from '../engine/labels';
-import { remainingMs } from '../run/context';
+import type { BuildRequest } from '../engine/engine';
+import { RUN_LABEL, scopeLabels } from '../engine/labels';
+import { type Failure, type RunContext, remainingMs } from '../run/context';
 import { formatDuration, LIMITS, timeoutMs } from '../spec/duration';
 import type { BuildStep } from '../spec/types';
 import { imageTag } from './names';
 import type { StepDefinition } from './step';
+import { tail } from './text';
 
 const LOG_TAIL_LINES = 40;
 
@@ -22,10 +24,13 @@ export const buildStep: StepDefinition<'build'> = {
         message: `${path.relative(context.submissionDir, path.join(contextDir, dockerfile)) || dockerfile} not found in the submission`,
       };
     }
+    const extraTags = typeof step.tag === 'string' ? [step.tag] : (step.tag ?? []);
+    const taken = await takenTag(extraTags, context);
+    if (taken) return taken;
     const tag = imageTag(context.scope, step.name);
     const limitMs = remainingMs(context, timeoutMs(step.timeout, LIMITS.build));
     const started = context.now();
-    const result = await context.engine.build({
+    const request: BuildRequest = {
       contextDir,
       dockerfile,
       tag,
@@ -34,7 +39,8 @@ export const buildStep: StepDefinition<'build'> = {
       labels: scopeLabels(context.scope),
       timeoutMs: limitMs,
       onLine: (line) => context.progress.output(line),
-    });
+    };
+    const result = await context.engine.build(request);
     if (!result.ok) {
       return {
         message: `the image "${step.name}" did not build: ${result.error}`,
@@ -43,9 +49,58 @@ export const buildStep: StepDefinition<'build'> = {
     }
     context.progress.info(`  built ${tag} in ${formatDuration(context.now() - started)}`);
     context.resources.addImage(step.name, tag);
+    // What a build-cache check needs to build the same image again.
+    context.resources.addBuild(step.name, {
+      contextDir,
+      dockerfile,
+      tag,
+      buildArgs: stringify(step.args),
+      target: step.target,
+      timeoutMs: timeoutMs(step.timeout, LIMITS.build),
+    });
+    for (const extra of extraTags) {
+      // The Engine has no tag call: building again with the extra tag is all cache hits, and
+      // gives the same image.
+      const again = await context.engine.build({
+        ...request,
+        tag: extra,
+        timeoutMs: remainingMs(context, limitMs),
+        onLine: undefined,
+      });
+      if (!again.ok) {
+        return {
+          message: `the image "${step.name}" could not be tagged ${extra}: ${again.error}`,
+          log: tail(again.log, LOG_TAIL_LINES),
+        };
+      }
+      if (again.imageId !== result.imageId) {
+        context.progress.info(
+          `  note: ${extra} is a rebuild of "${step.name}" that did not come from the cache`,
+        );
+      }
+      context.progress.info(`  tagged ${extra}`);
+    }
     return undefined;
   },
 };
+
+/**
+ * An extra tag must not move a name from an image the grader did not build (e.g. `busybox`):
+ * cleanup removes our image with all its tags, and the other image would be left nameless.
+ */
+async function takenTag(tags: string[], context: RunContext): Promise<Failure | undefined> {
+  for (const tag of tags) {
+    const existing = await context.engine.inspectImage(tag);
+    if (existing && existing.labels[RUN_LABEL] !== context.engine.runId) {
+      return {
+        message: `the image cannot be tagged ${tag}: an image the grader did not build already has that name`,
+        expected: `${tag} free, or an image of this run`,
+        actual: `${tag} is image ${existing.id.replace(/^sha256:/, '').slice(0, 12)}`,
+      };
+    }
+  }
+  return undefined;
+}
 
 async function missingPath(file: string): Promise<boolean> {
   try {
@@ -60,9 +115,4 @@ function stringify(
   values: Record<string, string | number | boolean> | undefined,
 ): Record<string, string> | undefined {
   return values && Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)]));
-}
-
-export function tail(text: string, lines: number): string {
-  const all = text.replace(/\n+$/, '').split('\n');
-  return all.slice(-lines).join('\n');
 }

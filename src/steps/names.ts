@@ -1,4 +1,5 @@
-// Names of what a step creates: unique to the run and the exercise, valid for Docker.
+// Names of what a step creates: unique to the run and the exercise, valid for Docker. The scope
+// (`<run id>-<n>`) comes first, so that a name says which run made it.
 
 export function imageTag(scope: string, stepName: string): string {
   return `docker-autograder/${dockerSafe(scope)}-${dockerSafe(stepName)}:latest`;
@@ -6,6 +7,23 @@ export function imageTag(scope: string, stepName: string): string {
 
 export function containerName(scope: string, stepName: string): string {
   return `${dockerSafe(scope)}-${dockerSafe(stepName)}`;
+}
+
+/** A network or volume the exercise names `name` (network and volume steps, named volumes of run steps). */
+export function resourceName(scope: string, name: string): string {
+  return `${dockerSafe(scope)}-${dockerSafe(name)}`;
+}
+
+/**
+ * A compose project name: Compose v2 accepts only [a-z0-9_-] starting with a letter or digit,
+ * and v1 silently drops everything else, which could make two scopes collide.
+ */
+export function composeProjectName(scope: string): string {
+  const safe = scope
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '');
+  return safe === '' ? 'docker-autograder' : safe;
 }
 
 function dockerSafe(text: string): string {

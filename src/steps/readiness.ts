@@ -1,55 +1,204 @@
+// Waiting until a container is ready: the `wait` of run and recreate steps, and wait steps.
+import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { ContainerState } from '../engine/engine';
 import { describeHttpError } from '../http/request';
 import { type Failure, type RunContext, remainingMs } from '../run/context';
 import { formatDuration, LIMITS, timeoutMs } from '../spec/duration';
-import type { WaitSpec } from '../spec/types';
-import { tail } from './build';
+import type { WaitConditions } from '../spec/types';
+import { plural, tail } from './text';
 
 const POLL_INTERVAL_MS = 200;
 const PROBE_TIMEOUT_MS = 2000;
+/**
+ * docker-proxy accepts every connection on a published port and closes it within milliseconds
+ * when nothing listens inside the container, so a port is open only if the connection survives
+ * this long (or the server speaks first).
+ */
+const TCP_SETTLE_MS = 250;
 const LOG_BYTES = 256 * 1024;
 const LOG_TAIL_LINES = 30;
 
-/** Polls until every condition of `wait` holds, the container stops, or the time is up. */
+/** Why the wait is not over yet; `final` when waiting longer cannot help. */
+interface Pending {
+  reason: string;
+  final?: boolean;
+}
+
+/**
+ * Polls until every condition of `wait` holds, or the time is up. A container that stops fails at
+ * once, unless the condition is `exited`: then stopping is what was waited for.
+ */
 export async function waitUntilReady(
-  stepName: string,
+  displayName: string,
   containerId: string,
-  wait: WaitSpec,
+  wait: WaitConditions,
   context: RunContext,
 ): Promise<Failure | undefined> {
   const limitMs = remainingMs(context, timeoutMs(wait.timeout, LIMITS.wait));
   const deadline = context.now() + limitMs;
-  const logPattern = wait.log === undefined ? undefined : new RegExp(wait.log, 'm');
-  let pending = 'not checked yet';
+  const log = logCondition(wait);
+  let pending: Pending | undefined;
   for (;;) {
     const state = await context.engine.inspectContainer(containerId);
-    if (!state.running) {
+    if (!state.running && !wait.exited) {
       return {
-        message: `container "${stepName}" stopped (exit code ${state.exitCode}${state.oomKilled ? ', out of memory' : ''}) before it was ready`,
+        message: `container "${displayName}" stopped (${exitDescription(state)}) before it was ready`,
+        expected: describeConditions(wait),
+        actual: `${state.status}, ${exitDescription(state)}`,
         log: await logTail(context, containerId),
       };
     }
-    pending = '';
-    if (logPattern) {
-      const logs = await context.engine.logs(containerId, { maxBytes: LOG_BYTES });
-      if (!logPattern.test(`${logs.stdout}\n${logs.stderr}`))
-        pending = `no output line matched /${wait.log}/`;
+    pending = await pendingCondition(wait, log, state, containerId, context, deadline);
+    if (pending === undefined) return undefined;
+    if (pending.final || !state.running) {
+      return {
+        message: `container "${displayName}" can never be ready: ${pending.reason}`,
+        expected: describeConditions(wait),
+        actual: pending.reason,
+        log: await logTail(context, containerId),
+      };
     }
-    if (!pending && wait.http) {
-      pending = await httpPending(wait.http, state.publishedPorts, context, deadline);
-    }
-    if (!pending) return undefined;
     if (context.now() + POLL_INTERVAL_MS >= deadline) break;
     await delay(POLL_INTERVAL_MS);
   }
   return {
-    message: `container "${stepName}" was not ready within ${formatDuration(limitMs)}: ${pending}`,
+    message: `container "${displayName}" was not ready within ${formatDuration(limitMs)}: ${pending.reason}`,
+    expected: describeConditions(wait),
+    actual: pending.reason,
     log: await logTail(context, containerId),
   };
 }
 
+interface LogCondition {
+  pattern: RegExp;
+  source: string;
+  count: number;
+}
+
+function logCondition(wait: WaitConditions): LogCondition | undefined {
+  if (wait.log === undefined) return undefined;
+  const source = typeof wait.log === 'string' ? wait.log : wait.log.matches;
+  const count = typeof wait.log === 'string' ? 1 : (wait.log.count ?? 1);
+  return { pattern: new RegExp(source), source, count };
+}
+
+/** The first condition that does not hold yet, cheapest first; undefined when all hold. */
+async function pendingCondition(
+  wait: WaitConditions,
+  log: LogCondition | undefined,
+  state: ContainerState,
+  containerId: string,
+  context: RunContext,
+  deadline: number,
+): Promise<Pending | undefined> {
+  if (wait.exited && state.running) return { reason: 'it is still running' };
+  if (log) {
+    const logs = await context.engine.logs(containerId, { maxBytes: LOG_BYTES });
+    const matched = countMatchingLines(`${logs.stdout}\n${logs.stderr}`, log.pattern);
+    if (matched < log.count) {
+      return {
+        reason:
+          log.count === 1
+            ? `no output line matched /${log.source}/`
+            : `${plural(matched, 'output line')} matched /${log.source}/, expected at least ${log.count}`,
+      };
+    }
+  }
+  if (wait.healthy) {
+    if (state.health === undefined) {
+      return { reason: 'it has no healthcheck (neither its image nor the step defines one)', final: true };
+    }
+    if (state.health !== 'healthy') return { reason: `its health is "${state.health}", expected "healthy"` };
+  }
+  if (!state.running) {
+    // Ports and HTTP of a stopped container: nothing to probe, and the caller reports the exit.
+    if (wait.port !== undefined || wait.http) return { reason: `it has exited (${exitDescription(state)})` };
+    return undefined;
+  }
+  if (wait.port !== undefined) {
+    const reason = await tcpPending(wait.port, state.publishedPorts, deadline, context);
+    if (reason) return { reason };
+  }
+  if (wait.http) {
+    const reason = await httpPending(wait.http, state.publishedPorts, context, deadline);
+    if (reason) return { reason };
+  }
+  return undefined;
+}
+
+export function countMatchingLines(text: string, pattern: RegExp): number {
+  let count = 0;
+  for (const line of text.split(/\r?\n/)) if (pattern.test(line)) count += 1;
+  return count;
+}
+
+/** What a wait expects, in words, for the "expected" side of a failure. */
+export function describeConditions(wait: WaitConditions): string {
+  const parts: string[] = [];
+  if (wait.exited) parts.push('the container has exited');
+  if (typeof wait.log === 'string') parts.push(`an output line matches /${wait.log}/`);
+  else if (wait.log) {
+    const count = wait.log.count ?? 1;
+    parts.push(
+      count === 1
+        ? `an output line matches /${wait.log.matches}/`
+        : `at least ${count} output lines match /${wait.log.matches}/`,
+    );
+  }
+  if (wait.healthy) parts.push('health is "healthy"');
+  if (wait.port !== undefined) parts.push(`port ${wait.port} accepts TCP connections`);
+  if (wait.http) {
+    const status = wait.http.status === undefined ? 'a status below 500' : `status ${wait.http.status}`;
+    parts.push(`GET ${wait.http.path ?? '/'} on port ${wait.http.port} answers ${status}`);
+  }
+  return parts.length === 0 ? 'the container is running' : parts.join(', and ');
+}
+
+function exitDescription(state: ContainerState): string {
+  return state.oomKilled ? `exit code ${state.exitCode}, out of memory` : `exit code ${state.exitCode}`;
+}
+
+async function tcpPending(
+  port: number,
+  publishedPorts: Record<string, number>,
+  deadline: number,
+  context: RunContext,
+): Promise<string> {
+  const hostPort = publishedPorts[`${port}/tcp`];
+  if (hostPort === undefined) return `port ${port} is not published`;
+  const timeout = Math.max(1, Math.min(PROBE_TIMEOUT_MS, deadline - context.now()));
+  const outcome = await probeTcp('127.0.0.1', hostPort, timeout);
+  return outcome === 'open' ? '' : `port ${port}: ${outcome}`;
+}
+
+/** 'open', or why not. */
+export function probeTcp(host: string, port: number, timeoutMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const socket = net.connect({ host, port });
+    const finish = (outcome: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => finish('no connection'), timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      // Held by a ref'd timer, like every wait: the probe cannot outlive its deadline.
+      setTimeout(() => finish('open'), Math.min(TCP_SETTLE_MS, timeoutMs));
+    });
+    socket.once('data', () => finish('open'));
+    socket.once('end', () => finish('the connection was closed at once (nothing listens on it)'));
+    socket.once('close', () => finish('the connection was closed at once (nothing listens on it)'));
+    socket.once('error', (error) => finish(describeHttpError(error)));
+  });
+}
+
 async function httpPending(
-  probe: NonNullable<WaitSpec['http']>,
+  probe: NonNullable<WaitConditions['http']>,
   publishedPorts: Record<string, number>,
   context: RunContext,
   deadline: number,

@@ -1,38 +1,53 @@
 import type { Failure, RunContext } from '../run/context';
-import type { StepKinds, StepSpec } from '../spec/types';
+import type { StepKind, StepKinds, StepSpec } from '../spec/types';
 import { buildStep } from './build';
+import { composeStep } from './compose';
+import { copyStep } from './copy';
+import { execStep } from './exec';
+import { killStep } from './kill';
+import { networkStep } from './network';
+import { recreateStep } from './recreate';
+import { restartStep } from './restart';
 import { runStep } from './run';
+import { scriptStep } from './script';
 import type { StepDefinition } from './step';
+import { stopStep } from './stop';
+import { volumeStep } from './volume';
+import { waitStep } from './wait';
 
-type Registry = { [K in keyof StepKinds]: StepDefinition<K> };
-
-const STEPS: Registry = {
+const STEPS: { [K in StepKind]: StepDefinition<K> } = {
   build: buildStep,
   run: runStep,
+  exec: execStep,
+  copy: copyStep,
+  stop: stopStep,
+  kill: killStep,
+  restart: restartStep,
+  recreate: recreateStep,
+  network: networkStep,
+  volume: volumeStep,
+  wait: waitStep,
+  script: scriptStep,
+  compose: composeStep,
 };
 
-function entry<K extends keyof StepKinds>(
-  kind: K,
-  step: StepSpec,
-): { definition: StepDefinition<K>; body: StepKinds[K] } {
-  return { definition: STEPS[kind], body: (step as Record<K, StepKinds[K]>)[kind] };
-}
-
-function kindOf(step: StepSpec): keyof StepKinds {
-  const kind = Object.keys(step)[0];
+/** A validated step has exactly one key, naming its kind. */
+function entry(step: StepSpec): { definition: StepDefinition<StepKind>; body: StepKinds[StepKind] } {
+  const kind = Object.keys(step)[0] as StepKind | undefined;
   if (kind === undefined || !(kind in STEPS)) throw new Error(`unknown step kind: ${String(kind)}`);
-  return kind as keyof StepKinds;
+  // The definition and the body come from the same key, so their kinds agree.
+  return {
+    definition: STEPS[kind] as StepDefinition<StepKind>,
+    body: (step as Record<StepKind, StepKinds[StepKind]>)[kind],
+  };
 }
 
 export function describeStep(step: StepSpec): string {
-  const { definition, body } = entry(kindOf(step), step);
-  return (definition.describe as (body: unknown) => string)(body);
+  const { definition, body } = entry(step);
+  return definition.describe(body as never);
 }
 
 export function runStepSpec(step: StepSpec, context: RunContext): Promise<Failure | undefined> {
-  const { definition, body } = entry(kindOf(step), step);
-  return (definition.run as (body: unknown, context: RunContext) => Promise<Failure | undefined>)(
-    body,
-    context,
-  );
+  const { definition, body } = entry(step);
+  return definition.run(body as never, context);
 }

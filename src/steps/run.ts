@@ -1,9 +1,13 @@
+import type { ContainerRequest, HealthcheckRequest, MountRequest, NetworkAttachment } from '../engine/engine';
 import { scopeLabels } from '../engine/labels';
 import { errorMessage, InfraError } from '../errors';
-import type { Failure } from '../run/context';
-import { containerName } from './names';
+import type { Failure, RunContext } from '../run/context';
+import { durationMs } from '../spec/duration';
+import type { Command, RunStep, VolumeMount } from '../spec/types';
+import { containerName, resourceName } from './names';
+import { submissionPath } from './paths';
+import { waitUntilReady } from './readiness';
 import type { StepDefinition } from './step';
-import { waitUntilReady } from './wait';
 
 export const runStep: StepDefinition<'run'> = {
   kind: 'run',
@@ -15,26 +19,43 @@ export const runStep: StepDefinition<'run'> = {
         message: `image "${step.image}" is not available (no build step made it and it is not on the engine)`,
       };
     }
+    const mounts: MountRequest[] = [];
+    for (const volume of step.volumes ?? []) {
+      const mount = await mountRequest(parseVolumeMount(volume), step.name, context);
+      if ('failure' in mount) return mount.failure;
+      mounts.push(mount);
+    }
     const name = containerName(context.scope, step.name);
+    const request: ContainerRequest = {
+      name,
+      image,
+      cmd: typeof step.command === 'string' ? ['/bin/sh', '-c', step.command] : step.command,
+      entrypoint: step.entrypoint,
+      env:
+        step.env && Object.fromEntries(Object.entries(step.env).map(([key, value]) => [key, String(value)])),
+      ports: step.ports,
+      user: step.user,
+      workdir: step.workdir,
+      hostname: step.hostname,
+      labels: scopeLabels(context.scope),
+      mounts,
+      networks: networkAttachments(step, context),
+      restartPolicy: step.restart && { name: step.restart },
+      healthcheck: step.healthcheck && healthcheckRequest(step.healthcheck),
+    };
     let id: string;
     try {
-      id = await context.engine.createContainer({
-        name,
-        image,
-        cmd: typeof step.command === 'string' ? ['/bin/sh', '-c', step.command] : step.command,
-        entrypoint: step.entrypoint,
-        env:
-          step.env &&
-          Object.fromEntries(Object.entries(step.env).map(([key, value]) => [key, String(value)])),
-        ports: step.ports,
-        user: step.user,
-        workdir: step.workdir,
-        labels: scopeLabels(context.scope),
-      });
+      id = await context.engine.createContainer(request);
     } catch (error) {
       return refusedBy('create', step.name, error);
     }
-    context.resources.addContainer(step.name, { id, name, ports: step.ports ?? [] });
+    context.resources.addContainer(step.name, {
+      id,
+      name,
+      ports: step.ports ?? [],
+      request,
+      wait: step.wait,
+    });
     try {
       await context.engine.startContainer(id);
     } catch (error) {
@@ -44,8 +65,101 @@ export const runStep: StepDefinition<'run'> = {
   },
 };
 
+export interface ParsedMount {
+  type: 'volume' | 'bind';
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/** 'name:/path[:ro]' is a named volume, './dir:/path[:ro]' a folder of the submission. */
+export function parseVolumeMount(volume: VolumeMount): ParsedMount {
+  if (typeof volume === 'string') {
+    const [source = '', target = '', mode] = volume.split(':');
+    return { type: looksLikePath(source) ? 'bind' : 'volume', source, target, readOnly: mode === 'ro' };
+  }
+  return {
+    type: volume.type ?? (looksLikePath(volume.source) ? 'bind' : 'volume'),
+    source: volume.source,
+    target: volume.target,
+    readOnly: volume.readOnly ?? false,
+  };
+}
+
+function looksLikePath(source: string): boolean {
+  return source.startsWith('.') || source.startsWith('/');
+}
+
+async function mountRequest(
+  mount: ParsedMount,
+  stepName: string,
+  context: RunContext,
+): Promise<MountRequest | { failure: Failure }> {
+  if (mount.type === 'bind') {
+    const host = await submissionPath(context.submissionDir, mount.source, 'bind mount source');
+    if ('failure' in host) return host;
+    return { type: 'bind', source: host.path, target: mount.target, readOnly: mount.readOnly };
+  }
+  let engineName = context.resources.volumeName(mount.source);
+  if (engineName === mount.source) {
+    // No volume step made it, and no earlier run step: it is the exercise's own, made on first use.
+    engineName = resourceName(context.scope, mount.source);
+    try {
+      await context.engine.createVolume({ name: engineName, labels: scopeLabels(context.scope) });
+    } catch (error) {
+      if (error instanceof InfraError) throw error;
+      return {
+        failure: {
+          message: `the volume "${mount.source}" of container "${stepName}" could not be created: ${errorMessage(error)}`,
+        },
+      };
+    }
+    context.resources.addVolume(mount.source, engineName);
+  }
+  return { type: 'volume', source: engineName, target: mount.target, readOnly: mount.readOnly };
+}
+
+/** Networks where the engine supports no aliases: the default bridge, and no network at all. */
+const WITHOUT_ALIASES = new Set(['bridge', 'none']);
+
+/**
+ * Containers are found on their networks by the run step's name, as compose services are by
+ * theirs: the engine name carries the scope, which no exercise can know.
+ */
+function networkAttachments(step: RunStep, context: RunContext): NetworkAttachment[] | undefined {
+  return step.networks?.map((network) => {
+    const name = context.resources.networkName(typeof network === 'string' ? network : network.name);
+    if (WITHOUT_ALIASES.has(name)) return { name };
+    const aliases = typeof network === 'string' ? [] : (network.aliases ?? []);
+    return { name, aliases: aliases.includes(step.name) ? aliases : [step.name, ...aliases] };
+  });
+}
+
+const HEALTHCHECK_FORMS = new Set(['CMD', 'CMD-SHELL', 'NONE']);
+
+/** A list is exec form, a string runs with the image's shell; a list already in Engine form is kept. */
+export function healthcheckRequest(healthcheck: NonNullable<RunStep['healthcheck']>): HealthcheckRequest {
+  return {
+    test: healthcheckTest(healthcheck.test),
+    intervalMs: optionalMs(healthcheck.interval),
+    timeoutMs: optionalMs(healthcheck.timeout),
+    retries: healthcheck.retries,
+    startPeriodMs: optionalMs(healthcheck.startPeriod),
+  };
+}
+
+function healthcheckTest(test: Command): string[] {
+  if (typeof test === 'string') return ['CMD-SHELL', test];
+  if (HEALTHCHECK_FORMS.has(test[0] ?? '')) return test;
+  return ['CMD', ...test];
+}
+
+function optionalMs(value: string | number | undefined): number | undefined {
+  return value === undefined ? undefined : durationMs(value);
+}
+
 /** The engine refusing a container (bad command, unknown user) is the student's to fix. */
-function refusedBy(action: string, stepName: string, error: unknown): Failure {
+export function refusedBy(action: string, stepName: string, error: unknown): Failure {
   if (error instanceof InfraError) throw error;
   return { message: `container "${stepName}" could not ${action}: ${errorMessage(error)}` };
 }

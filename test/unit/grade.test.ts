@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { InfraError } from '../../src/errors';
 import { grade } from '../../src/grade';
 import { parseExercise } from '../../src/spec/load';
-import { FakeEngine } from './fake-engine';
+import { EMPTY_IMAGE, FakeEngine } from './fake-engine';
 
 const SPEC = `version: 1
 id: demo/one
@@ -62,10 +62,9 @@ describe('grade', () => {
     const result = report.exercises[0];
     expect(result?.setupError).toContain('RUN false returned 1');
     expect(result?.setupLog).toContain('error');
-    expect(result?.checks.map((check) => check.message)).toEqual([
-      'image "app" does not exist',
-      'container "web" was never started',
-    ]);
+    const [imageCheck, execCheck] = result?.checks ?? [];
+    expect(imageCheck?.message).toBe('workdir not as expected: the image "app" does not exist');
+    expect(execCheck?.message).toMatch(/container "web"/);
     expect(engine.calls.some((call) => call.startsWith('create'))).toBe(false);
   });
 
@@ -97,5 +96,207 @@ describe('grade', () => {
     const report = await grade([exercise()], { engine, submissionRoot: submission(), now });
     const messages = report.exercises[0]?.checks.map((check) => check.message) ?? [];
     expect(messages.some((message) => /time limit of 10m0s was reached/.test(message))).toBe(true);
+  });
+});
+
+function gradeSpec(spec: string, engine = new FakeEngine(), dir = submission()) {
+  return grade([parseExercise(spec, 'demo/exercise.yaml')], { engine, submissionRoot: dir });
+}
+
+const HEADER = `version: 1
+id: demo/scoring
+title: Scoring
+steps:
+  - run: { name: web, image: busybox }
+checks:
+`;
+
+describe('scoring', () => {
+  it('gives partial credit per expectation that holds, and still fails the check', async () => {
+    const engine = new FakeEngine();
+    engine.execResult = { exitCode: 0, stdout: 'bye\n', stderr: 'oops', truncated: false, timedOut: false };
+    const report = await gradeSpec(
+      `${HEADER}  - name: three expectations
+    points: 3
+    partial: true
+    exec: { container: web, command: [cat, /x] }
+    expect: { stdout: hello, stderr: '', exitCode: 0 }
+`,
+      engine,
+    );
+    const check = report.exercises[0]?.checks[0];
+    expect(check).toMatchObject({ status: 'fail', points: 1, maxPoints: 3 });
+    expect(check?.message).toBe('stdout, stderr not as expected (1 of 3 held)');
+    expect(report.exercises[0]).toMatchObject({ score: 1, maxScore: 3, status: 'fail' });
+  });
+
+  it('rounds partial points to hundredths', async () => {
+    const engine = new FakeEngine();
+    engine.execResult = { exitCode: 0, stdout: 'hello', stderr: 'x', truncated: false, timedOut: false };
+    const report = await gradeSpec(
+      `${HEADER}  - name: partial
+    points: 2
+    partial: true
+    exec: { container: web, command: [cat, /x] }
+    expect: { stdout: hello, stderr: '', exitCode: 0 }
+`,
+      engine,
+    );
+    expect(report.exercises[0]?.checks[0]?.points).toBe(1.33);
+  });
+
+  it('passes a partial check only when every expectation holds', async () => {
+    const report = await gradeSpec(`${HEADER}  - name: all hold
+    points: 4
+    partial: true
+    exec: { container: web, command: [cat, /x] }
+    expect: { stdout: hello, exitCode: 0 }
+`);
+    expect(report.exercises[0]?.checks[0]).toMatchObject({ status: 'pass', points: 4, message: 'passed' });
+  });
+
+  it('skips every check after a required check that did not pass, keeping their points possible', async () => {
+    const engine = new FakeEngine();
+    engine.execResult = { exitCode: 1, stdout: '', stderr: '', truncated: false, timedOut: false };
+    const report = await gradeSpec(
+      `${HEADER}  - name: before the gate
+    image: { name: busybox }
+    expect: { workdir: '' }
+  - name: the app runs
+    points: 2
+    required: true
+    partial: true
+    exec: { container: web, command: ['true'] }
+    expect: { exitCode: 0, stdout: '' }
+  - name: after the gate
+    points: 3
+    exec: { container: web, command: ['true'] }
+    expect: { exitCode: 1 }
+  - name: also after the gate
+    image: { name: busybox }
+    expect: { workdir: '' }
+`,
+      engine,
+    );
+    const exercise = report.exercises[0];
+    expect(exercise?.checks.map((check) => check.status)).toEqual(['pass', 'fail', 'skipped', 'skipped']);
+    expect(exercise?.checks[1]?.points).toBe(1);
+    expect(exercise?.checks[2]).toMatchObject({
+      points: 0,
+      maxPoints: 3,
+      message: 'skipped: the required check "the app runs" did not pass',
+    });
+    expect(exercise).toMatchObject({ score: 2, maxScore: 7, status: 'fail' });
+    // A skipped check observes nothing: the engine saw one exec, the required check's.
+    expect(engine.calls.filter((call) => call.startsWith('exec'))).toHaveLength(1);
+  });
+
+  it('lets the checks after a required check that passed run', async () => {
+    const report = await gradeSpec(`${HEADER}  - name: gate
+    required: true
+    exec: { container: web, command: ['true'] }
+    expect: { exitCode: 0 }
+  - name: after
+    image: { name: busybox }
+    expect: { workdir: '' }
+`);
+    expect(report.exercises[0]?.checks.map((check) => check.status)).toEqual(['pass', 'pass']);
+  });
+
+  it('marks hidden checks, whatever their status, and scores them as usual', async () => {
+    const report = await gradeSpec(`${HEADER}  - name: hidden pass
+    visibility: hidden
+    image: { name: busybox }
+    expect: { workdir: '' }
+  - name: hidden fail
+    visibility: hidden
+    points: 2
+    image: { name: busybox }
+    expect: { workdir: /app }
+  - name: visible
+    visibility: visible
+    image: { name: busybox }
+    expect: { workdir: '' }
+`);
+    const checks = report.exercises[0]?.checks ?? [];
+    expect(checks.map((check) => check.hidden)).toEqual([true, true, undefined]);
+    expect(checks[1]).toMatchObject({ status: 'fail', points: 0, expected: 'equals "/app"' });
+    expect(report.exercises[0]?.score).toBe(2);
+  });
+
+  it("runs a check's own steps just before it observes, and fails it with a failing step's message", async () => {
+    const engine = new FakeEngine();
+    engine.execResult = { exitCode: 3, stdout: 'boom\n', stderr: '', truncated: false, timedOut: false };
+    const report = await gradeSpec(
+      `${HEADER}  - name: after a restart
+    points: 2
+    steps:
+      - restart: { container: web }
+      - exec: { container: web, command: [sh, -c, 'exit 3'] }
+    exec: { container: web, command: ['true'] }
+    expect: { exitCode: 3 }
+`,
+      engine,
+    );
+    const check = report.exercises[0]?.checks[0];
+    expect(check).toMatchObject({ status: 'fail', points: 0, maxPoints: 2 });
+    expect(check?.message).toMatch(/exited with code 3/);
+    expect(check?.actual).toBe('exit code 3');
+    const restart = engine.calls.findIndex((call) => call.startsWith('restart'));
+    const execs = engine.calls
+      .map((call, index) => (call.startsWith('exec') ? index : -1))
+      .filter((i) => i >= 0);
+    expect(restart).toBeGreaterThan(-1);
+    // The step's exec ran after the restart, and the check's own exec never did.
+    expect(execs).toHaveLength(1);
+    expect(execs[0]).toBeGreaterThan(restart);
+  });
+
+  it('compares matcher maps key by key, named field.key', async () => {
+    const engine = new FakeEngine();
+    engine.images.set('busybox', {
+      ...EMPTY_IMAGE,
+      labels: {
+        'org.opencontainers.image.title': 'app',
+        maintainer: 'Ada',
+        'org.docker-autograder.run': 'x',
+      },
+    });
+    const report = await gradeSpec(
+      `${HEADER}  - name: labels
+    partial: true
+    points: 3
+    image: { name: busybox }
+    expect:
+      labels:
+        org.opencontainers.image.title: app
+        maintainer: { equals: ada, ignoreCase: true }
+        version: { matches: '^1\\.' }
+`,
+      engine,
+    );
+    const check = report.exercises[0]?.checks[0];
+    expect(check).toMatchObject({ status: 'fail', points: 2 });
+    expect(check?.message).toBe('labels.version not as expected (2 of 3 held)');
+    expect(check?.expected).toBe('matches /^1\\./');
+    expect(check?.actual).toBe('(nothing)');
+  });
+
+  it('keeps expected and actual apart for several mismatches, with multi-line values indented', async () => {
+    const engine = new FakeEngine();
+    engine.execResult = { exitCode: 2, stdout: 'one\ntwo\n', stderr: '', truncated: false, timedOut: false };
+    const report = await gradeSpec(
+      `${HEADER}  - name: two mismatches
+    exec: { container: web, command: ['true'] }
+    expect: { stdout: "one\\nthree\\n", exitCode: 0 }
+`,
+      engine,
+    );
+    const check = report.exercises[0]?.checks[0];
+    expect(check?.expected).toBe('stdout: equals "one\\nthree\\n"\nexitCode: equals 0');
+    expect(check?.actual).toBe('stdout: one\n  two\n\nexitCode: 2');
+    expect(check?.diff).toBe(
+      ['--- expected stdout', '+++ actual stdout', '@@ -1,2 +1,2 @@', ' one', '-three', '+two'].join('\n'),
+    );
   });
 });

@@ -91,7 +91,7 @@ describe('parseExercise', () => {
       title: 'a misspelt comparator',
       text: VALID.replace('body: OK', 'body: { contain: OK }'),
       message:
-        /unknown key "contain" in checks\[0\]\.expect\.body \(allowed: equals, contains, matches, not\)/,
+        /unknown key "contain" in checks\[0\]\.expect\.body \(allowed: equals, contains, includes, matches/,
       at: 'contain:',
     },
     {
@@ -115,7 +115,7 @@ describe('parseExercise', () => {
     {
       title: 'a check without a kind',
       text: VALID.replace('    http: { container: web, port: 8080, path: /status }\n', ''),
-      message: /check "answers" needs one of: exec, http, image/,
+      message: /check "answers" needs one of: exec, http, logs, image, file, container/,
       at: 'name: answers',
     },
     {
@@ -141,6 +141,63 @@ describe('parseExercise', () => {
       text: VALID.replace('title: Demo', 'title: Demo\ntimeout: 2h'),
       message: /timeout 2h is over the maximum of 3600s/,
       at: '2h',
+    },
+    {
+      title: 'a bind mount from outside the submission',
+      text: VALID.replace('      ports: [8080]', '      ports: [8080]\n      volumes: ["/etc:/host-etc"]'),
+      message: /bind mount source "\/etc" must be a folder of the submission/,
+      at: '"/etc:/host-etc"',
+    },
+    {
+      title: 'a bind mount that climbs out of the submission',
+      text: VALID.replace('      ports: [8080]', '      ports: [8080]\n      volumes: ["../secrets:/s:ro"]'),
+      message: /path "\.\.\/secrets" leaves the submission folder/,
+      at: '"../secrets:/s:ro"',
+    },
+    {
+      title: 'the host network',
+      text: VALID.replace('      ports: [8080]', '      ports: [8080]\n      networks: [host]'),
+      message: /the host network is not allowed/,
+      at: 'host]',
+    },
+    {
+      title: 'a network no step creates',
+      text: VALID.replace('      ports: [8080]', '      ports: [8080]\n      networks: [backend]'),
+      message: /no network step is named "backend"/,
+      at: 'backend]',
+    },
+    {
+      title: 'a file check naming both a container and an image',
+      text: VALID.replace(
+        '    http: { container: web, port: 8080, path: /status }\n    expect: { status: 200, body: OK }',
+        '    file: { container: web, image: app, path: /app/app.py }\n    expect: { exists: true }',
+      ),
+      message: /a file check needs exactly one of container, image/,
+      at: '{ container: web, image',
+    },
+    {
+      title: 'a build-cache check on a build that does not exist',
+      text: VALID.replace(
+        '    http: { container: web, port: 8080, path: /status }\n    expect: { status: 200, body: OK }',
+        '    build-cache: { build: api, change: app.py }\n    expect: { cached: [] }',
+      ),
+      message: /no build step is named "api" \(build steps: app\)/,
+      at: 'api,',
+    },
+    {
+      title: 'a wait step with nothing to wait for',
+      text: VALID.replace('checks:', '  - wait: { container: web }\nchecks:'),
+      message: /a wait step needs a duration, or a container and a condition/,
+      at: '{ container: web }',
+    },
+    {
+      title: 'expect on a protected file check',
+      text: VALID.replace(
+        '    http: { container: web, port: 8080, path: /status }\n    expect: { status: 200, body: OK }',
+        `    protected: { file: app.py, sha256: ${'a'.repeat(64)} }\n    expect: { sha256: x }`,
+      ),
+      message: /must NOT be valid|expect/,
+      at: 'name: answers',
     },
     {
       title: 'duplicate YAML keys',

@@ -1,0 +1,67 @@
+// A container's state and configuration, named the way the student knows its parts (networks
+// and volumes by the names in the exercise or compose file, bind sources inside the submission).
+import type { ContainerState } from '../engine/engine';
+import { InfraError } from '../errors';
+import type { RunContext } from '../run/context';
+import { resolveContainer } from '../run/resolve';
+import type { CheckDefinition } from './check';
+import { friendlyBindSource, friendlyResourceName, studentLabels } from './observed-names';
+
+export const containerCheck: CheckDefinition<'container'> = {
+  kind: 'container',
+  async observe(target, context) {
+    const state = await resolveContainer(target.name, context);
+    // A fact, not a failure: `exists: false` is what an exercise expects of a removed container.
+    if (state === undefined) return { facts: { exists: false } };
+    return {
+      facts: {
+        exists: true,
+        status: state.status,
+        running: state.running,
+        exitCode: state.exitCode,
+        oomKilled: state.oomKilled,
+        health: state.health ?? 'none',
+        restartPolicy: state.restartPolicy,
+        restartCount: state.restartCount,
+        ports: portList(state.portBindings),
+        env: state.env,
+        mounts: mountList(state, context),
+        networks: Object.keys(state.networks)
+          .map((name) => friendlyResourceName('network', name, context))
+          .sort(),
+        image: state.image,
+        user: state.user,
+        hostname: state.hostname,
+        labels: studentLabels(state.labels),
+        processes: state.running ? await processesOf(state.id, context) : [],
+      },
+    };
+  },
+};
+
+/** "8080->80/tcp" for each host port bound to a container port, as `docker ps` shows them. */
+export function portList(bindings: Record<string, number[]>): string[] {
+  return Object.entries(bindings)
+    .flatMap(([containerPort, hostPorts]) => hostPorts.map((hostPort) => `${hostPort}->${containerPort}`))
+    .sort();
+}
+
+function mountList(state: ContainerState, context: RunContext): Array<Record<string, unknown>> {
+  return state.mounts.map((mount) => ({
+    type: mount.type,
+    source: mount.type === 'bind' ? friendlyBindSource(mount.source, context) : mount.source,
+    destination: mount.destination,
+    ...(mount.name === undefined ? {} : { name: friendlyResourceName('volume', mount.name, context) }),
+    readOnly: mount.readOnly,
+  }));
+}
+
+async function processesOf(id: string, context: RunContext): Promise<string[]> {
+  try {
+    return await context.engine.processes(id);
+  } catch (error) {
+    // It stopped since it was inspected: a stopped container runs nothing.
+    if (error instanceof InfraError) throw error;
+    return [];
+  }
+}

@@ -1,0 +1,93 @@
+// What checks share to show engine objects by the names a student knows, and to find networks
+// and volumes by those names: a step's name, a compose file's name, or the engine's own name.
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { NetworkDetails, VolumeDetails } from '../engine/engine';
+import { LABEL_PREFIX } from '../engine/labels';
+import { errorMessage, InfraError } from '../errors';
+import type { Failure, RunContext } from '../run/context';
+import { resourceName } from '../steps/names';
+
+/** Labels without the grader's own (run id, scope, stand-in marker): they are not the student's. */
+export function studentLabels(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).filter(([key]) => !key.startsWith(`${LABEL_PREFIX}.`)));
+}
+
+/** A container name no other run, exercise or check uses, for the grader's short-lived helpers. */
+export function helperName(context: RunContext, purpose: string): string {
+  return resourceName(context.scope, `${purpose}-${randomBytes(4).toString('hex')}`);
+}
+
+/**
+ * The engine refusing a helper the grader asked for (an image for another platform, a
+ * container that stopped in between) is reported on the check; only a broken engine is an error.
+ */
+export function refusal(what: string, error: unknown): { failure: Failure } {
+  if (error instanceof InfraError) throw error;
+  return { failure: { message: `${what}: ${errorMessage(error)}` } };
+}
+
+type Kind = 'network' | 'volume';
+
+function stepEngineName(kind: Kind, name: string, context: RunContext): string | undefined {
+  const engineName =
+    kind === 'network' ? context.resources.networkName(name) : context.resources.volumeName(name);
+  return engineName === name ? undefined : engineName;
+}
+
+/**
+ * Looked up in order: a network step's network, `<project>_<name>` of each compose project of
+ * the exercise (what Compose makes of a network the file names), then the engine name itself.
+ */
+export async function findNetwork(name: string, context: RunContext): Promise<NetworkDetails | undefined> {
+  return findNamed('network', name, context, (engineName) => context.engine.inspectNetwork(engineName));
+}
+
+/** Like findNetwork, for volumes. */
+export async function findVolume(name: string, context: RunContext): Promise<VolumeDetails | undefined> {
+  return findNamed('volume', name, context, (engineName) => context.engine.inspectVolume(engineName));
+}
+
+async function findNamed<T>(
+  kind: Kind,
+  name: string,
+  context: RunContext,
+  inspect: (engineName: string) => Promise<T | undefined>,
+): Promise<T | undefined> {
+  const fromStep = stepEngineName(kind, name, context);
+  if (fromStep !== undefined) return inspect(fromStep);
+  for (const project of context.resources.composeProjects) {
+    const found = await inspect(`${project}_${name}`);
+    if (found !== undefined) return found;
+  }
+  return inspect(name);
+}
+
+/**
+ * The name a student gave a network or volume, from the engine's name: a compose project's
+ * prefix goes, and a step's scoped name becomes the step's name again (checked against the
+ * step's own mapping, so a name is never guessed wrong: when in doubt it stays the engine's).
+ */
+export function friendlyResourceName(kind: Kind, engineName: string, context: RunContext): string {
+  for (const project of context.resources.composeProjects) {
+    if (engineName.startsWith(`${project}_`)) return engineName.slice(project.length + 1);
+  }
+  // Steps name what they create resourceName(scope, name): the scope's prefix, then the name.
+  const scopePrefix = resourceName(context.scope, '');
+  if (engineName.startsWith(scopePrefix)) {
+    const candidate = engineName.slice(scopePrefix.length);
+    if (stepEngineName(kind, candidate, context) === engineName) return candidate;
+  }
+  return engineName;
+}
+
+/**
+ * A bind mount's host path relative to the submission folder ("." for the folder itself):
+ * the absolute path differs from one machine to the next, so no exercise could expect it.
+ */
+export function friendlyBindSource(source: string, context: RunContext): string {
+  const relative = path.relative(context.submissionDir, source);
+  if (relative === '') return '.';
+  if (relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) return source;
+  return relative.split(path.sep).join('/');
+}

@@ -1,0 +1,397 @@
+// The student's compose file, run as a project unique to the exercise. Our labels are injected
+// with an override file, so that the label cleanup finds the project's containers, networks,
+// volumes and built images even if `down` never runs (the grader killed, a cancelled job).
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { parse, stringify } from 'yaml';
+import type { ContainerState } from '../engine/engine';
+import { runLabels } from '../engine/labels';
+import { errorMessage, InfraError } from '../errors';
+import { type Failure, type Resources, type RunContext, remainingMs } from '../run/context';
+import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from '../run/resolve';
+import { formatDuration, LIMITS, timeoutMs } from '../spec/duration';
+import type { ComposeStep } from '../spec/types';
+import { stateSummary } from './container-ref';
+import { composeProjectName } from './names';
+import { submissionPath } from './paths';
+import { logTail } from './readiness';
+import type { StepDefinition } from './step';
+import { type ComposeCommand, composeCommand, runStudentDocker } from './student-docker';
+import { tail } from './text';
+
+/** Looked for in this order when the step names no file. */
+export const DEFAULT_COMPOSE_FILES = [
+  'docker-compose.yaml',
+  'docker-compose.yml',
+  'compose.yaml',
+  'compose.yml',
+];
+const MAX_COMPOSE_FILE_BYTES = 1024 * 1024;
+const MAX_YAML_ALIASES = 100;
+const OUTPUT_TAIL_LINES = 40;
+const POLL_INTERVAL_MS = 250;
+/** `down` at the end of the exercise runs whatever time is left: cleanup is not optional. */
+const TEARDOWN_TIMEOUT_MS = 2 * 60_000;
+/** Seconds `down` gives each container to stop before SIGKILL: nothing is kept, so no need to wait. */
+const TEARDOWN_STOP_SECONDS = '2';
+
+const ACTION_ARGS: Record<NonNullable<ComposeStep['action']>, (step: ComposeStep) => string[]> = {
+  up: (step) => ['up', '-d', ...(step.build === false ? [] : ['--build'])],
+  // Volumes stay: "the data survives down + up" is what exercises check.
+  down: () => ['down', '--remove-orphans'],
+  stop: () => ['stop'],
+  start: () => ['start'],
+  restart: () => ['restart'],
+};
+
+export const composeStep: StepDefinition<'compose'> = {
+  kind: 'compose',
+  describe: (step) => `compose ${step.action ?? 'up'} (${step.file ?? DEFAULT_COMPOSE_FILES[0]})`,
+  async run(step, context) {
+    const compose = await composeCommand(context);
+    const file = await composeFile(step, context);
+    if ('failure' in file) return file.failure;
+    const model = await readComposeModel(file.path, file.name);
+    if ('failure' in model) return model.failure;
+    const project = await openProject(context, compose);
+    const override = await project.override(file.path, model);
+    const action = step.action ?? 'up';
+    const limitMs = remainingMs(context, timeoutMs(step.timeout, LIMITS.compose));
+    const args = [
+      ...compose.args,
+      '-p',
+      project.name,
+      '-f',
+      file.path,
+      '-f',
+      override,
+      ...ACTION_ARGS[action](step),
+    ];
+    const result = await runStudentDocker(context, compose.command, args, {
+      cwd: path.dirname(file.path),
+      timeoutMs: limitMs,
+      onLine: (line) => context.progress.output(line),
+    }).catch((error: unknown) => {
+      throw new InfraError(`${compose.command} could not be started: ${errorMessage(error)}`);
+    });
+    const what = `${[compose.command, ...compose.args].join(' ')} ${action}`;
+    if (result.timedOut) {
+      return {
+        message: `${what} did not finish within ${formatDuration(limitMs)}; it was stopped`,
+        expected: `it finishes within ${formatDuration(limitMs)}`,
+        actual: 'still running',
+        log: tail(result.output, OUTPUT_TAIL_LINES),
+      };
+    }
+    if (result.exitCode !== 0) {
+      return {
+        message: `${what} failed with exit code ${result.exitCode} (${file.name})`,
+        expected: 'exit code 0',
+        actual: `exit code ${result.exitCode}`,
+        log: tail(result.output, OUTPUT_TAIL_LINES),
+      };
+    }
+    if (action === 'up' || action === 'start' || action === 'restart') {
+      return waitForServices(project.name, model.services, step.wait ?? {}, context);
+    }
+    return undefined;
+  },
+};
+
+async function composeFile(
+  step: ComposeStep,
+  context: RunContext,
+): Promise<{ path: string; name: string } | { failure: Failure }> {
+  if (step.file !== undefined) {
+    const found = await submissionPath(context.submissionDir, step.file, 'compose file');
+    return 'failure' in found ? found : { path: found.path, name: step.file };
+  }
+  for (const name of DEFAULT_COMPOSE_FILES) {
+    if (!(await exists(path.join(context.submissionDir, name)))) continue;
+    const found = await submissionPath(context.submissionDir, name, 'compose file');
+    return 'failure' in found ? found : { path: found.path, name };
+  }
+  return {
+    failure: {
+      message: `the submission has no compose file (looked for ${DEFAULT_COMPOSE_FILES.join(', ')})`,
+    },
+  };
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What the override file needs to know of the student's compose file. */
+export interface ComposeModel {
+  version?: string;
+  /** Services started by a plain `up` (no profile, not scaled to 0). */
+  services: string[];
+  /** Every service, with whether it builds an image. */
+  allServices: Array<{ name: string; builds: boolean }>;
+  /** Networks and volumes the file defines (not external ones: they are not the project's). */
+  networks: string[];
+  volumes: string[];
+}
+
+async function readComposeModel(file: string, name: string): Promise<ComposeModel | { failure: Failure }> {
+  const info = await stat(file);
+  if (info.size > MAX_COMPOSE_FILE_BYTES) {
+    return { failure: { message: `${name} is larger than ${MAX_COMPOSE_FILE_BYTES} bytes` } };
+  }
+  return composeModel(await readFile(file, 'utf8'), name);
+}
+
+export function composeModel(text: string, name: string): ComposeModel | { failure: Failure } {
+  let data: unknown;
+  try {
+    data = parse(text, { maxAliasCount: MAX_YAML_ALIASES });
+  } catch (error) {
+    return { failure: { message: `${name} is not valid YAML: ${(error as Error).message}` } };
+  }
+  if (!isRecord(data) || !isRecord(data.services) || Object.keys(data.services).length === 0) {
+    return {
+      failure: {
+        message: `${name} defines no services`,
+        expected: 'a top-level "services:" mapping',
+        actual: isRecord(data)
+          ? `top-level keys: ${Object.keys(data).join(', ') || 'none'}`
+          : 'not a mapping',
+      },
+    };
+  }
+  const allServices = Object.entries(data.services).map(([service, body]) => ({
+    name: service,
+    builds: isRecord(body) && body.build !== undefined && body.build !== null,
+    startsByDefault: !isRecord(body) || startsByDefault(body),
+  }));
+  return {
+    version:
+      typeof data.version === 'string' || typeof data.version === 'number' ? String(data.version) : undefined,
+    services: allServices.filter((service) => service.startsByDefault).map((service) => service.name),
+    allServices: allServices.map(({ name: service, builds }) => ({ name: service, builds })),
+    networks: ownDefinitions(data.networks),
+    volumes: ownDefinitions(data.volumes),
+  };
+}
+
+function startsByDefault(service: Record<string, unknown>): boolean {
+  if (Array.isArray(service.profiles) && service.profiles.length > 0) return false;
+  if (service.scale === 0) return false;
+  const deploy = service.deploy;
+  return !(isRecord(deploy) && deploy.replicas === 0);
+}
+
+function ownDefinitions(section: unknown): string[] {
+  if (!isRecord(section)) return [];
+  return Object.entries(section)
+    .filter(([, body]) => !(isRecord(body) && body.external !== undefined && body.external !== false))
+    .map(([name]) => name);
+}
+
+/** An override that adds the run's labels to every service, image build, network and volume. */
+export function labelOverride(model: ComposeModel, labels: Record<string, string>): string {
+  const override: Record<string, unknown> = {};
+  // Compose v1 before 1.27 refuses files of different versions; newer ones ignore it.
+  if (model.version !== undefined) override.version = model.version;
+  override.services = Object.fromEntries(
+    model.allServices.map((service) => [
+      service.name,
+      service.builds ? { labels, build: { labels } } : { labels },
+    ]),
+  );
+  // `default` is the network compose makes when the file names none.
+  const networks = model.networks.includes('default') ? model.networks : [...model.networks, 'default'];
+  override.networks = Object.fromEntries(networks.map((network) => [network, { labels }]));
+  if (model.volumes.length > 0) {
+    override.volumes = Object.fromEntries(model.volumes.map((volume) => [volume, { labels }]));
+  }
+  return stringify(override);
+}
+
+interface Project {
+  name: string;
+  /** Writes (once per compose file) the label override; returns its path. */
+  override(file: string, model: ComposeModel): Promise<string>;
+}
+
+interface ProjectState extends Project {
+  files: Map<string, string>;
+}
+
+/** One project per exercise; its Resources object is the exercise. */
+const projects = new WeakMap<Resources, ProjectState>();
+
+/** The exercise's project: registered for checks and teardown before anything is started. */
+async function openProject(context: RunContext, compose: ComposeCommand): Promise<Project> {
+  const known = projects.get(context.resources);
+  if (known) return known;
+  const name = composeProjectName(context.scope);
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'docker-autograder-compose-'));
+  const labels = runLabels(context.engine.runId, context.scope);
+  const files = new Map<string, string>();
+  const state: ProjectState = {
+    name,
+    files,
+    async override(file, model) {
+      const known = files.get(file);
+      if (known) return known;
+      const overridePath = path.join(workDir, `labels-${files.size + 1}.yaml`);
+      await writeFile(overridePath, labelOverride(model, labels));
+      files.set(file, overridePath);
+      return overridePath;
+    },
+  };
+  projects.set(context.resources, state);
+  if (!context.resources.composeProjects.includes(name)) context.resources.composeProjects.push(name);
+  context.resources.teardowns.push(async () => {
+    try {
+      await tearDownProject(context, compose, state);
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
+  });
+  return state;
+}
+
+/** `down` with every file the exercise used, newest first: each removes its own services and networks. */
+async function tearDownProject(
+  context: RunContext,
+  compose: ComposeCommand,
+  project: ProjectState,
+): Promise<void> {
+  const problems: string[] = [];
+  for (const [file, override] of [...project.files].reverse()) {
+    const args = [
+      ...compose.args,
+      '-p',
+      project.name,
+      '-f',
+      file,
+      '-f',
+      override,
+      'down',
+      '-v',
+      '--remove-orphans',
+      '--rmi',
+      'local',
+      '-t',
+      TEARDOWN_STOP_SECONDS,
+    ];
+    const result = await runStudentDocker(context, compose.command, args, {
+      cwd: path.dirname(file),
+      timeoutMs: TEARDOWN_TIMEOUT_MS,
+    }).catch((error: unknown) => ({ exitCode: null, output: String(error), timedOut: false }));
+    if (result.exitCode !== 0) {
+      const why = result.timedOut ? 'timed out' : `exit code ${result.exitCode}`;
+      problems.push(`compose down of project ${project.name} failed (${why}): ${tail(result.output, 5)}`);
+    }
+  }
+  // What `down` left (it carries our labels) goes with the label cleanup that follows.
+  if (problems.length > 0) throw new Error(problems.join('\n'));
+}
+
+interface ComposeWait {
+  healthy?: boolean;
+  running?: boolean;
+  timeout?: string | number;
+}
+
+/** Until every service runs (and, with `healthy`, every healthcheck says healthy), or the time is up. */
+async function waitForServices(
+  project: string,
+  services: string[],
+  wait: ComposeWait,
+  context: RunContext,
+): Promise<Failure | undefined> {
+  const wantRunning = wait.running ?? true;
+  const wantHealthy = wait.healthy ?? false;
+  if (!wantRunning && !wantHealthy) return undefined;
+  const limitMs = remainingMs(context, timeoutMs(wait.timeout, LIMITS.composeWait));
+  const deadline = context.now() + limitMs;
+  const expected = wantHealthy
+    ? 'every service running, and healthy where it has a healthcheck'
+    : 'every service running';
+  let pending: { reason: string; containerId?: string } | undefined;
+  for (;;) {
+    const verdict = await serviceVerdict(project, services, wantRunning, wantHealthy, context);
+    if (verdict === undefined) return undefined;
+    if (verdict.final) {
+      return {
+        message: `compose service ${verdict.reason}`,
+        expected,
+        actual: verdict.reason,
+        log: verdict.containerId ? await logTail(context, verdict.containerId) : undefined,
+      };
+    }
+    pending = verdict;
+    if (context.now() + POLL_INTERVAL_MS >= deadline) break;
+    await delay(POLL_INTERVAL_MS);
+  }
+  return {
+    message: `compose services were not ready within ${formatDuration(limitMs)}: service ${pending.reason}`,
+    expected,
+    actual: pending.reason,
+    log: pending.containerId ? await logTail(context, pending.containerId) : undefined,
+  };
+}
+
+interface Verdict {
+  reason: string;
+  containerId?: string;
+  /** Waiting longer cannot help: the service exited and nothing restarts it. */
+  final?: boolean;
+}
+
+async function serviceVerdict(
+  project: string,
+  services: string[],
+  wantRunning: boolean,
+  wantHealthy: boolean,
+  context: RunContext,
+): Promise<Verdict | undefined> {
+  const containers = await context.engine.listContainers({ [COMPOSE_PROJECT_LABEL]: project });
+  for (const service of services) {
+    const own = containers.filter(
+      (container) =>
+        container.labels[COMPOSE_SERVICE_LABEL] === service &&
+        container.labels['com.docker.compose.oneoff'] !== 'True',
+    );
+    if (own.length === 0) return { reason: `"${service}" has no container` };
+    for (const summary of own) {
+      const state = await context.engine.inspectContainer(summary.id);
+      if (wantRunning && !state.running) {
+        return {
+          reason: `"${service}" is not running (${stateSummary(state)})`,
+          containerId: state.id,
+          final: stoppedForGood(state),
+        };
+      }
+      if (wantHealthy && state.running && state.health !== undefined && state.health !== 'healthy') {
+        return {
+          reason: `"${service}" health is "${state.health}", expected "healthy"`,
+          containerId: state.id,
+        };
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Exited with no restart policy that would bring it back. */
+function stoppedForGood(state: ContainerState): boolean {
+  if (state.status !== 'exited' && state.status !== 'dead') return false;
+  if (state.restartPolicy === 'always' || state.restartPolicy === 'unless-stopped') return false;
+  return !(state.restartPolicy === 'on-failure' && state.exitCode !== 0);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,190 @@
+// The compose step on the real engine (Compose v1 here, v2 on GitHub's runners), through grade():
+// the student's compose file runs as a project of the exercise, carries our labels, is waited
+// for, and is taken down at the end with everything it made.
+import { execFileSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RUN_LABEL } from '../../src/engine/labels';
+import { gradeInline, leftovers, namedLeftovers, removeTempDirs, describe as summary } from './steps-harness';
+
+afterAll(removeTempDirs);
+
+function exercise(id: string, steps: string, checks: string): string {
+  return `version: 1\nid: steps/${id}\ntitle: ${id}\nsteps:\n${steps}checks:\n${checks}`;
+}
+
+const FILLER_CHECK = `
+  - name: busybox is there
+    image: { name: busybox }
+    expect: { cmd: { contains: sh } }
+`;
+
+function unique(prefix: string): string {
+  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+describe('compose step', () => {
+  it('brings a stack up, waits until healthy, and survives down + up with its volume', async () => {
+    const tag = unique('itgcompose');
+    const compose = `
+version: "3.8"
+services:
+  web:
+    build: ./web
+    image: ${tag}-web:1
+    init: true
+    command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
+    ports: ["8080"]
+    networks: [front]
+    healthcheck:
+      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]
+      interval: 1s
+      retries: 30
+  store:
+    image: busybox
+    init: true
+    command: ["sh", "-c", "test -f /data/first || date > /data/first; exec sleep 300"]
+    volumes: ["data:/data"]
+    networks: [front]
+  tool:
+    image: busybox
+    profiles: [manual]
+volumes:
+  data: {}
+networks:
+  front: {}
+`;
+    const graded = await gradeInline(
+      exercise(
+        'compose-ok',
+        `
+  - compose: { file: stack/docker-compose.yaml, wait: { healthy: true, timeout: 60s } }
+  - script: { file: labels.sh }
+  - exec: { container: store, command: "cat /data/first > /data/before" }
+  - compose: { file: stack/docker-compose.yaml, action: down }
+  - compose: { file: stack/docker-compose.yaml, build: false }
+  - compose: { file: stack/docker-compose.yaml, action: restart }
+`,
+        `
+  - name: web answers by service name on the network
+    exec: { container: store, command: [wget, -q, -O, "-", "http://web:8080/index.html"] }
+    expect: { stdout: from the image }
+  - name: the volume kept its data across down and up
+    exec: { container: store, command: "cmp /data/first /data/before && echo same" }
+    expect: { stdout: same }
+`,
+      ),
+      {
+        'stack/docker-compose.yaml': compose,
+        'stack/web/Dockerfile': 'FROM busybox\nRUN mkdir /www && echo "from the image" > /www/index.html\n',
+        // Run mid-grading, it shows what compose made carries the run's label.
+        'labels.sh': [
+          'set -eu',
+          'project=$(docker ps --filter label=com.docker.compose.service=store --format \'{{.Label "com.docker.compose.project"}}\' | grep ^itgstepsc)',
+          `label='{{index .Config.Labels "${RUN_LABEL}"}}'`,
+          `echo "image: $(docker image inspect -f "$label" ${tag}-web:1)"`,
+          'store=$(docker ps -q --filter label=com.docker.compose.project="$project" --filter label=com.docker.compose.service=store)',
+          'echo "container: $(docker inspect -f "$label" "$store")"',
+          `echo "network: $(docker network inspect -f '{{index .Labels "${RUN_LABEL}"}}' "\${project}_front")"`,
+          `echo "default network: $(docker network inspect -f '{{index .Labels "${RUN_LABEL}"}}' "\${project}_default")"`,
+          `echo "volume: $(docker volume inspect -f '{{index .Labels "${RUN_LABEL}"}}' "\${project}_data")"`,
+        ].join('\n'),
+      },
+      { prefix: 'c' },
+    );
+    expect(graded.exercise.setupError, summary(graded)).toBeUndefined();
+    for (const [name, status] of Object.entries(graded.statuses)) {
+      expect(status, `${name}\n${summary(graded)}`).toBe('pass');
+    }
+    for (const kind of ['image', 'container', 'network', 'default network', 'volume']) {
+      expect(graded.log).toContain(`| ${kind}: ${graded.runId}`);
+    }
+    expect(graded.log.join('\n')).not.toMatch(/cleanup/);
+    expect(await namedLeftovers(graded.runId)).toEqual([]);
+    expect(
+      execFileSync('docker', ['images', '-q', `${tag}-web`])
+        .toString()
+        .trim(),
+    ).toBe('');
+    expect(await leftovers(graded.runId)).toEqual([]);
+  });
+
+  it('finds the default file name, and starts and stops a stopped stack', async () => {
+    const graded = await gradeInline(
+      exercise(
+        'compose-stop-start',
+        `
+  - compose: {}
+  - compose: { action: stop }
+  - compose: { action: start, wait: { timeout: 20s } }
+`,
+        `
+  - name: the service runs again
+    exec: { container: app, command: ["true"] }
+    expect: { exitCode: 0 }
+`,
+      ),
+      {
+        'compose.yml': 'services:\n  app:\n    image: busybox\n    init: true\n    command: [sleep, "300"]\n',
+      },
+    );
+    expect(graded.exercise.setupError, summary(graded)).toBeUndefined();
+    expect(graded.statuses['the service runs again']).toBe('pass');
+    expect(await namedLeftovers(graded.runId)).toEqual([]);
+    expect(await leftovers(graded.runId)).toEqual([]);
+  });
+
+  it('fails with compose’s own message when the file is invalid', async () => {
+    const graded = await gradeInline(
+      exercise('compose-invalid', '  - compose: { file: docker-compose.yaml }\n', FILLER_CHECK),
+      { 'docker-compose.yaml': 'services:\n  app:\n    image: busybox\n    no_such_key: 1\n' },
+    );
+    expect(graded.exercise.setupError).toMatch(
+      /^docker(-| )compose up failed with exit code 1 \(docker-compose.yaml\)$/,
+    );
+    expect(graded.exercise.setupLog).toMatch(/no_such_key/);
+    expect(await namedLeftovers(graded.runId)).toEqual([]);
+    expect(await leftovers(graded.runId)).toEqual([]);
+  });
+
+  it('fails with the build output when a service image does not build', async () => {
+    const graded = await gradeInline(exercise('compose-build-fails', '  - compose: {}\n', FILLER_CHECK), {
+      'docker-compose.yaml': 'services:\n  app:\n    build: .\n',
+      Dockerfile: 'FROM busybox\nRUN echo "compiling" && exit 2\n',
+    });
+    expect(graded.exercise.setupError).toMatch(/compose up failed with exit code 1/);
+    expect(graded.exercise.setupLog).toMatch(/compiling/);
+    expect(await namedLeftovers(graded.runId)).toEqual([]);
+    expect(await leftovers(graded.runId)).toEqual([]);
+  });
+
+  it('fails at once when a service exits, with its exit code and log', async () => {
+    const started = Date.now();
+    const graded = await gradeInline(
+      exercise('compose-exits', '  - compose: { wait: { timeout: 30s } }\n', FILLER_CHECK),
+      {
+        'docker-compose.yaml':
+          'services:\n  ok:\n    image: busybox\n    init: true\n    command: [sleep, "300"]\n  broken:\n    image: busybox\n    command: [sh, -c, "echo cannot connect; exit 5"]\n',
+      },
+    );
+    expect(graded.exercise.setupError).toBe('compose service "broken" is not running (exited, exit code 5)');
+    expect(graded.exercise.setupLog).toBe('cannot connect');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(await namedLeftovers(graded.runId)).toEqual([]);
+    expect(await leftovers(graded.runId)).toEqual([]);
+  });
+
+  it('says which service is not healthy when the wait times out', async () => {
+    const graded = await gradeInline(
+      exercise('compose-unhealthy', '  - compose: { wait: { healthy: true, timeout: 2s } }\n', FILLER_CHECK),
+      {
+        'docker-compose.yaml':
+          'services:\n  db:\n    image: busybox\n    init: true\n    command: [sleep, "300"]\n    healthcheck:\n      test: ["CMD", "false"]\n      interval: 1m\n',
+      },
+    );
+    expect(graded.exercise.setupError).toBe(
+      'compose services were not ready within 2s: service "db" health is "starting", expected "healthy"',
+    );
+    expect(await namedLeftovers(graded.runId)).toEqual([]);
+    expect(await leftovers(graded.runId)).toEqual([]);
+  });
+});

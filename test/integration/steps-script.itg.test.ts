@@ -1,0 +1,130 @@
+// The script step on the real engine, through grade(): the student's docker commands run with a
+// scrubbed environment, what they create is removed afterwards, and a time limit kills them all.
+import { execFileSync } from 'node:child_process';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { gradeInline, leftovers, namedLeftovers, removeTempDirs, describe as summary } from './steps-harness';
+
+afterAll(removeTempDirs);
+
+function exercise(id: string, steps: string, checks: string): string {
+  return `version: 1\nid: steps/${id}\ntitle: ${id}\nsteps:\n${steps}checks:\n${checks}`;
+}
+
+const FILLER_CHECK = `
+  - name: busybox is there
+    image: { name: busybox }
+    expect: { cmd: { contains: sh } }
+`;
+
+function unique(prefix: string): string {
+  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+/** Secrets of the grader's own environment that a student's script must never see. */
+const SECRETS: Record<string, string> = {
+  INPUT_TOKEN: 'input-secret',
+  GITHUB_TOKEN: 'github-secret',
+  ACTIONS_RUNTIME_TOKEN: 'actions-secret',
+  RUNNER_TEMP: '/runner-temp-secret',
+};
+
+describe('script step', () => {
+  beforeEach(() => {
+    for (const [key, value] of Object.entries(SECRETS)) process.env[key] = value;
+  });
+  afterEach(() => {
+    for (const key of Object.keys(SECRETS)) delete process.env[key];
+  });
+
+  it('runs the student’s docker commands with a scrubbed environment and removes what they made', async () => {
+    const name = unique('itgscript');
+    const script = `
+set -eu
+echo "args: $*"
+env | sort | sed 's/^/env: /'
+docker network create ${name}-net
+docker volume create ${name}-vol
+docker build -q -t ${name}-img:1 .
+docker run -d --name ${name}-web --network ${name}-net -v ${name}-vol:/data ${name}-img:1 sleep 60
+`;
+    const graded = await gradeInline(
+      exercise(
+        'script-ok',
+        '  - script: { file: run.sh, args: [one, two] }\n',
+        `
+  - name: the script's container runs its image
+    exec: { container: ${name}-web, command: [cat, /built] }
+    expect: { stdout: built }
+`,
+      ),
+      { 'run.sh': script, Dockerfile: 'FROM busybox\nRUN echo built > /built\n' },
+    );
+    expect(graded.exercise.setupError, summary(graded)).toBeUndefined();
+    expect(graded.statuses["the script's container runs its image"], summary(graded)).toBe('pass');
+    const output = graded.log.filter((line) => line.startsWith('| ')).join('\n');
+    expect(output).toContain('args: one two');
+    const envNames = graded.log
+      .filter((line) => line.startsWith('| env: '))
+      .map((line) => line.slice('| env: '.length).split('=')[0]);
+    expect(envNames.sort()).toEqual(
+      ['DOCKER_HOST', 'HOME', 'LANG', 'LC_ALL', 'PATH', 'PWD', 'SHLVL', '_'].sort(),
+    );
+    for (const secret of Object.values(SECRETS)) expect(output).not.toContain(secret);
+    expect(await namedLeftovers(name)).toEqual([]);
+    expect(await leftovers(graded.runId)).toEqual([]);
+  });
+
+  it('fails on a non-zero exit code with the code and the output tail', async () => {
+    const graded = await gradeInline(
+      exercise('script-fails', '  - script: { file: scripts/run.sh }\n', FILLER_CHECK),
+      { 'scripts/run.sh': 'echo "about to fail"\ndocker run --rm busybox sh -c "exit 3"\n' },
+    );
+    expect(graded.exercise.setupError).toBe('scripts/run.sh exited with code 3, expected exit code 0');
+    expect(graded.exercise.setupLog).toBe('about to fail');
+    expect(await leftovers(graded.runId)).toEqual([]);
+  });
+
+  it('tolerates a non-zero exit code when the step allows it', async () => {
+    const graded = await gradeInline(
+      exercise('script-allowed', '  - script: { file: run.sh, allowFailure: true }\n', FILLER_CHECK),
+      { 'run.sh': 'exit 1\n' },
+    );
+    expect(graded.exercise.setupError, summary(graded)).toBeUndefined();
+  });
+
+  it('stops the whole process group at the time limit and removes the containers it started', async () => {
+    const name = unique('itgslow');
+    const marker = 600 + Math.floor(Math.random() * 300);
+    const started = Date.now();
+    const graded = await gradeInline(
+      exercise('script-timeout', '  - script: { file: run.sh, timeout: 1.5s }\n', FILLER_CHECK),
+      {
+        'run.sh': `sleep ${marker} &\ndocker run -d --name ${name}-bg busybox sleep 60\necho started\ndocker run --name ${name}-fg busybox sleep 60\n`,
+      },
+    );
+    expect(graded.exercise.setupError).toBe('run.sh did not finish within 1.5s; it was stopped');
+    expect(graded.exercise.setupLog).toMatch(/started/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(processesMatching(`sleep ${marker}`)).toEqual([]);
+    expect(await namedLeftovers(name)).toEqual([]);
+    expect(await leftovers(graded.runId)).toEqual([]);
+  });
+
+  it('refuses a script that is a symbolic link out of the submission', async () => {
+    const graded = await gradeInline(
+      exercise('script-escape', '  - script: { file: run.sh }\n', FILLER_CHECK),
+      { 'run.sh': { symlink: '/bin/true' } },
+    );
+    expect(graded.exercise.setupError).toBe(
+      'script "run.sh" leads outside the submission folder through a symbolic link',
+    );
+  });
+});
+
+function processesMatching(pattern: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', pattern]).toString().split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}

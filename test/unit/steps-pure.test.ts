@@ -1,0 +1,183 @@
+// Pure parts of the steps: names, volume and healthcheck syntax, compose models and overrides,
+// readiness wording.
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { composeModel, labelOverride } from '../../src/steps/compose';
+import { composeProjectName, containerName, resourceName } from '../../src/steps/names';
+import { countMatchingLines, describeConditions } from '../../src/steps/readiness';
+import { healthcheckRequest, parseVolumeMount } from '../../src/steps/run';
+import { inventoryDifference } from '../../src/steps/student-docker';
+import { formatCommand } from '../../src/steps/text';
+
+describe('names', () => {
+  it('are valid for Docker and carry the scope', () => {
+    expect(containerName('agx1-1', 'Web App')).toBe('agx1-1-web-app');
+    expect(resourceName('agx1-1', 'public-net-1')).toBe('agx1-1-public-net-1');
+  });
+
+  it('makes compose project names of [a-z0-9_-] that start with a letter or digit', () => {
+    expect(composeProjectName('agLXyz-2')).toBe('aglxyz-2');
+    expect(composeProjectName('.run.3')).toBe('run-3');
+    expect(composeProjectName('...')).toBe('docker-autograder');
+  });
+});
+
+describe('volume mounts', () => {
+  it('tells named volumes from submission folders', () => {
+    expect(parseVolumeMount('data:/var/lib/db')).toEqual({
+      type: 'volume',
+      source: 'data',
+      target: '/var/lib/db',
+      readOnly: false,
+    });
+    expect(parseVolumeMount('./html:/usr/share/nginx/html:ro')).toEqual({
+      type: 'bind',
+      source: './html',
+      target: '/usr/share/nginx/html',
+      readOnly: true,
+    });
+    expect(parseVolumeMount({ source: 'html', target: '/www', type: 'bind', readOnly: true })).toMatchObject({
+      type: 'bind',
+      readOnly: true,
+    });
+    expect(parseVolumeMount({ source: '../up', target: '/x' }).type).toBe('bind');
+    expect(parseVolumeMount({ source: 'cache', target: '/x' }).type).toBe('volume');
+  });
+});
+
+describe('healthchecks', () => {
+  it('turns spec durations into milliseconds and commands into the Engine form', () => {
+    expect(
+      healthcheckRequest({
+        test: 'curl -f localhost',
+        interval: '2s',
+        timeout: 0.5,
+        retries: 3,
+        startPeriod: '1m',
+      }),
+    ).toEqual({
+      test: ['CMD-SHELL', 'curl -f localhost'],
+      intervalMs: 2000,
+      timeoutMs: 500,
+      retries: 3,
+      startPeriodMs: 60_000,
+    });
+    expect(healthcheckRequest({ test: ['pg_isready'] }).test).toEqual(['CMD', 'pg_isready']);
+    expect(healthcheckRequest({ test: ['CMD-SHELL', 'exit 0'] }).test).toEqual(['CMD-SHELL', 'exit 0']);
+    expect(healthcheckRequest({ test: ['NONE'] }).test).toEqual(['NONE']);
+  });
+});
+
+describe('compose model and label override', () => {
+  const file = `
+version: "3.8"
+services:
+  web: { build: ./web, networks: [front] }
+  db: { image: mongo, volumes: ["data:/data/db"] }
+  debug: { image: busybox, profiles: [debug] }
+  off: { image: busybox, deploy: { replicas: 0 } }
+networks:
+  front: {}
+  outside: { external: true }
+volumes:
+  data:
+  shared: { external: { name: shared } }
+`;
+
+  it('knows the services a plain up starts, and what the project owns', () => {
+    const model = composeModel(file, 'docker-compose.yaml');
+    expect(model).toEqual({
+      version: '3.8',
+      services: ['web', 'db'],
+      allServices: [
+        { name: 'web', builds: true },
+        { name: 'db', builds: false },
+        { name: 'debug', builds: false },
+        { name: 'off', builds: false },
+      ],
+      networks: ['front'],
+      volumes: ['data'],
+    });
+  });
+
+  it('labels every service, build, own network (and the default one) and own volume', () => {
+    const model = composeModel(file, 'docker-compose.yaml');
+    if ('failure' in model) throw new Error(model.failure.message);
+    const labels = { 'org.docker-autograder.run': 'r1', 'org.docker-autograder.scope': 'r1-1' };
+    expect(parse(labelOverride(model, labels))).toEqual({
+      version: '3.8',
+      services: {
+        web: { labels, build: { labels } },
+        db: { labels },
+        debug: { labels },
+        off: { labels },
+      },
+      networks: { front: { labels }, default: { labels } },
+      volumes: { data: { labels } },
+    });
+  });
+
+  it('says what is wrong with a file that is not a compose file', () => {
+    expect(composeModel('services: [', 'c.yaml')).toMatchObject({
+      failure: { message: expect.stringMatching(/^c\.yaml is not valid YAML: /) },
+    });
+    expect(composeModel('version: "3"\nvolumes: {}\n', 'c.yaml')).toEqual({
+      failure: {
+        message: 'c.yaml defines no services',
+        expected: 'a top-level "services:" mapping',
+        actual: 'top-level keys: version, volumes',
+      },
+    });
+  });
+
+  it('refuses a file that expands into a billion laughs', () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let level = 1; level < 9; level += 1) {
+      const previous = String.fromCharCode(96 + level);
+      const name = String.fromCharCode(97 + level);
+      bomb.push(`${name}: &${name} [${Array(10).fill(`*${previous}`).join(',')}]`);
+    }
+    bomb.push('services: { app: { image: busybox } }');
+    expect(composeModel(bomb.join('\n'), 'c.yaml')).toMatchObject({
+      failure: { message: expect.stringMatching(/not valid YAML/) },
+    });
+  });
+});
+
+describe('readiness wording', () => {
+  it('counts matching lines, stdout and stderr alike', () => {
+    expect(countMatchingLines('ready\nnot yet\r\nready\n', /^ready$/)).toBe(2);
+  });
+
+  it('says what a wait expects', () => {
+    expect(
+      describeConditions({
+        log: { matches: 'up', count: 2 },
+        port: 5432,
+        http: { port: 80, path: '/health', status: 204 },
+        healthy: true,
+      }),
+    ).toBe(
+      'at least 2 output lines match /up/, and health is "healthy", and port 5432 accepts TCP connections, and GET /health on port 80 answers status 204',
+    );
+    expect(describeConditions({ exited: true })).toBe('the container has exited');
+  });
+});
+
+describe('script helpers', () => {
+  it('finds what a script created by comparing inventories', () => {
+    const before = { containers: ['a'], networks: ['n1'], volumes: [], images: ['i1'] };
+    const after = { containers: ['a', 'b'], networks: ['n1'], volumes: ['v'], images: ['i1', 'i2'] };
+    expect(inventoryDifference(after, before)).toEqual({
+      containers: ['b'],
+      networks: [],
+      volumes: ['v'],
+      images: ['i2'],
+    });
+  });
+
+  it('formats commands as a student would type them', () => {
+    expect(formatCommand(['sh', '-c', 'echo hi > /tmp/x'])).toBe('sh -c "echo hi > /tmp/x"');
+    expect(formatCommand('echo $HOME')).toBe('echo $HOME');
+  });
+});
