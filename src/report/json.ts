@@ -49,6 +49,8 @@ function orderCheck(check: CheckResult): Record<keyof CheckResult, unknown> {
     actual: check.actual,
     hint: check.hint,
     location: check.location === undefined ? undefined : orderLocation(check.location),
+    diff: check.diff,
+    hidden: check.hidden,
   };
 }
 

@@ -1,6 +1,8 @@
 // The markdown report for the job summary and the PR comment. GitHub rejects (or silently cuts)
 // text over its limits, and a cut in the middle of an HTML tag garbles the rest of the page, so
 // the size cap is enforced here, where the pieces are still whole blocks that can be dropped.
+import { diffLines } from 'diff';
+import type { GradeChange } from './comment';
 import type { CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, GradeReport } from './model';
 import { hasInfraError } from './model';
 import {
@@ -23,6 +25,10 @@ export interface MarkdownOptions {
    */
   maxChars?: number;
   title?: string;
+  /** What changed since the previous grade (read from the sticky comment), shown under the score. */
+  change?: GradeChange;
+  /** The workflow run that graded the submission; only http(s) URLs are linked. */
+  runUrl?: string;
 }
 
 export const STEP_SUMMARY_MAX_CHARS = 1_000_000;
@@ -32,6 +38,12 @@ const DEFAULT_TITLE = 'Docker autograder';
 const MAX_NAME_CHARS = 200;
 const MAX_SETUP_ERROR_CHARS = 1_000;
 const SUMMARY_MESSAGE_CHARS = 150;
+// The change list sits in the header, which is never dropped, so it stays short whatever the names.
+const CHANGE_NAMES_SHOWN = 5;
+const CHANGE_NAME_CHARS = 80;
+// Beyond this many edits a diff is noise (and costly to compute); the two values are shown instead.
+const DIFF_MAX_EDITS = 100;
+const DIFF_CONTEXT_LINES = 3;
 
 interface DetailLimits {
   valueChars: number;
@@ -76,7 +88,7 @@ interface Section {
 export function renderMarkdown(report: GradeReport, options: MarkdownOptions = {}): string {
   const maxChars = options.maxChars ?? STEP_SUMMARY_MAX_CHARS;
   const title = options.title ?? DEFAULT_TITLE;
-  const header = renderHeader(report, title);
+  const header = renderHeader(report, title, options);
   const sections = report.exercises.map(renderSection);
   const totalDetails = sections.reduce((count, section) => count + section.compact.length, 0);
 
@@ -160,7 +172,7 @@ function withoutDetails(
   return fitBytes(bare, maxChars);
 }
 
-function renderHeader(report: GradeReport, title: string): string {
+function renderHeader(report: GradeReport, title: string, options: MarkdownOptions): string {
   const infra = hasInfraError(report);
   const emoji = report.passed ? '✅' : infra ? '⚠️' : '❌';
   const verdict = report.passed ? 'passed' : infra ? 'grading error' : 'not passed';
@@ -171,11 +183,18 @@ function renderHeader(report: GradeReport, title: string): string {
     `${exercises} exercise${exercises === 1 ? '' : 's'}`,
     `${(report.durationMs / 1000).toFixed(1)} s`,
   ];
+  const runUrl = safeUrl(options.runUrl);
+  if (runUrl !== undefined) {
+    facts.push(`[workflow run](${runUrl})`);
+  }
   const lines = [
     `## ${emoji} ${escapeMarkdownInline(truncateText(oneLine(title), MAX_NAME_CHARS))}: ${report.score}/${report.maxScore} points`,
     '',
     facts.join(' · '),
   ];
+  if (options.change !== undefined) {
+    lines.push('', ...renderChange(report, options.change));
+  }
   if (infra) {
     lines.push(
       '',
@@ -188,6 +207,35 @@ function renderHeader(report: GradeReport, title: string): string {
     lines.push('', '_No exercises were graded._');
   }
   return `${lines.join('\n')}\n`;
+}
+
+function renderChange(report: GradeReport, change: GradeChange): string[] {
+  const delta = Math.round((report.score - change.previousScore) * 1000) / 1000;
+  const signed = delta > 0 ? `+${delta}` : `${delta}`;
+  const commit = change.previousSha === undefined ? '' : ` (\`${change.previousSha.slice(0, 7)}\`)`;
+  const lines = [
+    `**Since the previous grade${commit}:** ${change.previousScore}/${change.previousMaxScore} → ${report.score}/${report.maxScore} (${delta === 0 ? 'no change' : `${signed} points`})`,
+  ];
+  const list = (emoji: string, label: string, names: string[]): string[] => {
+    if (names.length === 0) {
+      return [];
+    }
+    const shown = names
+      .slice(0, CHANGE_NAMES_SHOWN)
+      .map((name) => escapeMarkdownInline(truncateText(oneLine(name), CHANGE_NAME_CHARS)));
+    const more = names.length - shown.length;
+    return [`- ${emoji} ${label}: ${shown.join(', ')}${more > 0 ? ` and ${formatCount(more)} more` : ''}`];
+  };
+  const items = [
+    ...list('✅', 'now passing', change.nowPassing),
+    ...list('❌', 'no longer passing', change.noLongerPassing),
+  ];
+  return items.length === 0 ? lines : [...lines, '', ...items];
+}
+
+// Only a plain http(s) URL is linked: anything else could break out of the link syntax.
+function safeUrl(url: string | undefined): string | undefined {
+  return url !== undefined && /^https?:\/\/[A-Za-z0-9\-._~:/?#@!$&*+,;=%]+$/.test(url) ? url : undefined;
 }
 
 /** `▰▰▰▰▱▱▱▱▱▱ 40%`; rounded down, so 99.6% never shows as a full bar. */
@@ -211,8 +259,9 @@ function renderSection(exercise: ExerciseResult): Section {
   } else {
     lines.push('| | Check | Points |', '| :-: | --- | --: |');
     for (const check of exercise.checks) {
+      const lock = check.hidden === true ? ' 🔒' : '';
       lines.push(
-        `| ${CHECK_EMOJI[check.status]} | ${checkName(check)} | ${check.points}/${check.maxPoints} |`,
+        `| ${CHECK_EMOJI[check.status]} | ${checkName(check)}${lock} | ${check.points}/${check.maxPoints} |`,
       );
     }
   }
@@ -227,8 +276,9 @@ function renderSection(exercise: ExerciseResult): Section {
 }
 
 function renderDetails(exercise: ExerciseResult, limits: DetailLimits): string[] {
+  // A hidden check is listed in the table with its status and points, and nothing more.
   const blocks = exercise.checks
-    .filter((check) => check.status === 'fail' || check.status === 'error')
+    .filter((check) => check.hidden !== true && (check.status === 'fail' || check.status === 'error'))
     .map((check) => renderCheckDetails(check, limits));
   if (exercise.setupLog !== undefined && stripUnsafe(exercise.setupLog) !== '') {
     const log = truncateTextTail(lastLines(stripUnsafe(exercise.setupLog), limits.logLines), limits.logChars);
@@ -256,12 +306,22 @@ function renderCheckDetails(check: CheckResult, limits: DetailLimits): string {
   if (message !== '' && message !== firstLine) {
     lines.push(escapeMarkdownInline(message), '');
   }
-  for (const [label, value] of [
-    ['Expected', check.expected],
-    ['Actual', check.actual],
-  ] as const) {
-    if (value !== undefined) {
-      lines.push(`**${label}**`, '', valueBlock(value, limits), '');
+  // The comparators' own diff when they made one; else one made here from the two texts.
+  const given = check.diff === undefined ? '' : stripUnsafe(check.diff);
+  const diff =
+    given !== ''
+      ? truncateText(firstLines(given, limits.valueLines), limits.valueChars)
+      : textDiff(check.expected, check.actual, limits);
+  if (diff !== undefined) {
+    lines.push('**Expected vs actual** (`-` expected, `+` actual)', '', codeBlock(diff), '');
+  } else {
+    for (const [label, value] of [
+      ['Expected', check.expected],
+      ['Actual', check.actual],
+    ] as const) {
+      if (value !== undefined) {
+        lines.push(`**${label}**`, '', valueBlock(value, limits), '');
+      }
     }
   }
   if (check.hint !== undefined && check.hint !== '') {
@@ -289,6 +349,68 @@ function valueBlock(raw: string, limits: DetailLimits): string {
     return '_(empty)_';
   }
   return codeBlock(truncateText(firstLines(text, limits.valueLines), limits.valueChars));
+}
+
+/**
+ * A line diff of expected and actual text, or undefined when a diff would not help: a value is
+ * missing, both fit on one line (the two values side by side say it better), the expectation is
+ * not literal text (`contains "x"`, `matches /x/`), or the texts differ almost everywhere.
+ */
+export function textDiff(
+  expected: string | undefined,
+  actual: string | undefined,
+  limits: { valueChars: number; valueLines: number } = FULL,
+): string | undefined {
+  if (expected === undefined || actual === undefined) {
+    return undefined;
+  }
+  const wanted = literalText(stripUnsafe(expected));
+  const got = stripUnsafe(actual).replace(/\n+$/, '');
+  if (wanted === undefined || wanted === got || (!wanted.includes('\n') && !got.includes('\n'))) {
+    return undefined;
+  }
+  const cap = (text: string): string => truncateText(firstLines(text, limits.valueLines), limits.valueChars);
+  const changes = diffLines(`${cap(wanted)}\n`, `${cap(got)}\n`, { maxEditLength: DIFF_MAX_EDITS });
+  if (changes === undefined) {
+    return undefined;
+  }
+  const out = ['--- expected', '+++ actual'];
+  changes.forEach((change, index) => {
+    const lines = change.value.replace(/\n$/, '').split('\n');
+    if (change.added || change.removed) {
+      out.push(...lines.map((line) => `${change.added ? '+' : '-'}${line}`));
+      return;
+    }
+    // Unchanged runs keep a few lines of context on the sides that touch a change.
+    const before = index > 0 ? DIFF_CONTEXT_LINES : 0;
+    const after = index < changes.length - 1 ? DIFF_CONTEXT_LINES : 0;
+    if (lines.length <= before + after + 1) {
+      out.push(...lines.map((line) => ` ${line}`));
+      return;
+    }
+    out.push(...lines.slice(0, before).map((line) => ` ${line}`));
+    out.push(`⋯ ${formatCount(lines.length - before - after)} unchanged lines`);
+    out.push(...lines.slice(lines.length - after).map((line) => ` ${line}`));
+  });
+  return out.join('\n');
+}
+
+// Expectations are described as `equals "text"` (a JSON string) or given as plain text; any other
+// form (`contains …`, `matches /…/`, `not (…)`, a list) is a rule, not a text to diff against.
+function literalText(expected: string): string | undefined {
+  const quoted = /^equals ("(?:[^"\\]|\\.)*")$/s.exec(expected);
+  if (quoted?.[1] !== undefined) {
+    try {
+      const value: unknown = JSON.parse(quoted[1]);
+      return typeof value === 'string' ? value.replace(/\n+$/, '') : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  if (/^(?:equals|contains|matches|not) /.test(expected) || /^[[{]/.test(expected)) {
+    return undefined;
+  }
+  return expected.replace(/\n+$/, '');
 }
 
 function exerciseName(exercise: ExerciseResult): string {

@@ -16,6 +16,16 @@ export interface CheckResult {
   hint?: string;
   /** Where the student (or the instructor) should look. */
   location?: SourceLocation;
+  /**
+   * For multi-line text that was not equal: a unified line diff ("--- expected" / "+++ actual"
+   * headers, then hunks). Added by the comparators' owner; renderers may show it.
+   */
+  diff?: string;
+  /**
+   * The exercise keeps this check's details secret: student-facing renderers show only its
+   * name, status and points (never message, expected, actual, hint or location).
+   */
+  hidden?: boolean;
 }
 
 export interface ExerciseResult {
@@ -68,4 +78,30 @@ export function hasInfraError(report: GradeReport): boolean {
 function sum(values: number[]): number {
   // Points may be fractional with partial credit; round away float noise.
   return Math.round(values.reduce((total, value) => total + value, 0) * 1000) / 1000;
+}
+
+/**
+ * The report as a student may see it in full: hidden checks keep only their name, status and
+ * points. For reports that leave the grader's hands (an artifact anyone with read access can
+ * download).
+ */
+export function redactHidden(report: GradeReport): GradeReport {
+  return {
+    ...report,
+    exercises: report.exercises.map((exercise) => ({
+      ...exercise,
+      checks: exercise.checks.map((check) =>
+        check.hidden === true
+          ? {
+              name: check.name,
+              status: check.status,
+              points: check.points,
+              maxPoints: check.maxPoints,
+              message: '',
+              hidden: true,
+            }
+          : check,
+      ),
+    })),
+  };
 }

@@ -92,8 +92,12 @@ function renderExercise(exercise: ExerciseResult, paint: Paint): string[] {
 function renderCheck(check: CheckResult, paint: Paint): string[] {
   const mark = paint(CHECK_COLOR[check.status], CHECK_MARK[check.status]);
   const suffix = check.status === 'skipped' ? paint('dim', ' (skipped)') : '';
-  const lines = [`${CHECK_INDENT}${mark} [${check.points}/${check.maxPoints}] ${name(check.name)}${suffix}`];
-  if (check.status === 'pass') {
+  const hidden = check.hidden === true ? paint('dim', ' (hidden)') : '';
+  const lines = [
+    `${CHECK_INDENT}${mark} [${check.points}/${check.maxPoints}] ${name(check.name)}${suffix}${hidden}`,
+  ];
+  // A hidden check shows its name, status and points only: the details would give the test away.
+  if (check.status === 'pass' || check.hidden === true) {
     return lines;
   }
 

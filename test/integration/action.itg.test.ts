@@ -5,69 +5,16 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GradeReport } from '../../src/report/model';
-import { ACTION, labelled, ROOT, runNode, tempDir } from './helpers';
-
-interface RunnerFiles {
-  dir: string;
-  env: NodeJS.ProcessEnv;
-}
-
-function runnerFiles(inputs: Record<string, string>): RunnerFiles {
-  const dir = tempDir('runner');
-  const files = { output: 'output.txt', summary: 'summary.md', state: 'state.txt', event: 'event.json' };
-  for (const name of Object.values(files)) writeFileSync(path.join(dir, name), '');
-  writeFileSync(
-    path.join(dir, files.event),
-    JSON.stringify({
-      action: 'synchronize',
-      number: 7,
-      pull_request: { number: 7, head: { sha: 'abc123' } },
-    }),
-  );
-  const env: NodeJS.ProcessEnv = {
-    GITHUB_ACTIONS: 'true',
-    GITHUB_WORKSPACE: ROOT,
-    GITHUB_EVENT_NAME: 'pull_request',
-    GITHUB_EVENT_PATH: path.join(dir, files.event),
-    GITHUB_OUTPUT: path.join(dir, files.output),
-    GITHUB_STEP_SUMMARY: path.join(dir, files.summary),
-    GITHUB_STATE: path.join(dir, files.state),
-    RUNNER_TEMP: dir,
-  };
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
-  return { dir, env };
-}
-
-/** Parses the runner's key<<delimiter file format (GITHUB_OUTPUT, GITHUB_STATE). */
-function parseRunnerFile(file: string): Record<string, string> {
-  const values: Record<string, string> = {};
-  const lines = readFileSync(file, 'utf8').split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const match = /^([^<]+)<<(.+)$/.exec(lines[i] ?? '');
-    if (!match) continue;
-    const [, name = '', delimiter] = match;
-    const value: string[] = [];
-    for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i] ?? '');
-    values[name] = value.join('\n');
-  }
-  return values;
-}
-
-/** Lines the runner would read as workflow commands: `::` lines outside stop-commands blocks. */
-function liveCommands(stdout: string): string[] {
-  const live: string[] = [];
-  let stopToken: string | undefined;
-  for (const line of stdout.split('\n')) {
-    if (stopToken !== undefined) {
-      if (line === `::${stopToken}::`) stopToken = undefined;
-      continue;
-    }
-    const stop = /^::stop-commands::(.+)$/.exec(line);
-    if (stop) stopToken = stop[1];
-    else if (line.startsWith('::')) live.push(line);
-  }
-  return live;
-}
+import {
+  ACTION,
+  labelled,
+  liveCommands,
+  parseCommand,
+  parseRunnerFile,
+  runNode,
+  runnerFiles,
+  tempDir,
+} from './helpers';
 
 describe('the bundled action', () => {
   it('grades the reference solution: outputs, report file and job summary', async () => {
@@ -102,7 +49,27 @@ describe('the bundled action', () => {
     const outputs = parseRunnerFile(runner.env.GITHUB_OUTPUT ?? '');
     expect(outputs.passed).toBe('false');
     expect(Number(outputs.score)).toBeLessThan(11);
-    expect(liveCommands(run.stdout)).toEqual([`::error::score ${outputs.score}/11: not all checks passed`]);
+    const commands = liveCommands(run.stdout).map(parseCommand);
+    expect(commands.at(-1)).toEqual({
+      command: 'error',
+      properties: {},
+      message: `score ${outputs.score}/11: not all checks passed`,
+    });
+    // Each failed check is annotated at its line of the exercise, relative to the workspace.
+    const annotations = commands.slice(0, -1);
+    expect(annotations.length).toBeGreaterThan(0);
+    for (const annotation of annotations) {
+      expect(annotation).toMatchObject({
+        command: 'error',
+        properties: {
+          file: 'exercises/images/flask-app/exercise.yaml',
+          line: expect.stringMatching(/^\d+$/),
+        },
+      });
+    }
+    expect(annotations.map((annotation) => annotation.properties.title)).toContain(
+      'images/flask-app: CMD runs the app in exec form (0/2 points)',
+    );
     const summary = readFileSync(runner.env.GITHUB_STEP_SUMMARY ?? '', 'utf8');
     expect(summary).toContain('CMD runs the app in exec form');
     expect(summary).toMatch(/JSON list/);
@@ -134,7 +101,7 @@ describe('the bundled action', () => {
     expect(readFileSync(runner.env.GITHUB_OUTPUT ?? '', 'utf8')).toBe('');
   });
 
-  it('keeps student output from becoming workflow commands or outputs', async () => {
+  it('keeps student output from becoming workflow commands, outputs or annotations', async () => {
     const exerciseDir = tempDir('hostile');
     const submission = path.join(exerciseDir, 'submission');
     mkdirSync(submission);
@@ -152,15 +119,44 @@ describe('the bundled action', () => {
         '      wait: { log: ready }',
         'checks:',
         '  - name: prints commands',
-        '    exec: { container: noisy, command: "echo ::set-output name=passed::true; echo ::error::fake; echo ::add-mask::x" }',
+        '    exec: { container: noisy, command: "echo ::set-output name=passed::true; echo ::error::fake; echo ::add-mask::x; printf \'\\\\r::error::cr\\\\n\'" }',
         '    expect: { stdout: nothing }',
       ].join('\n'),
     );
-    const runner = runnerFiles({ exercises: exerciseDir, submission });
+    // The exercise lies in the workspace, so its annotation names the spec file.
+    const runner = runnerFiles(
+      { exercises: exerciseDir, submission },
+      { env: { GITHUB_WORKSPACE: exerciseDir } },
+    );
     const run = await runNode(ACTION, [], runner.env);
     expect(run.code).toBe(1);
-    expect(parseRunnerFile(runner.env.GITHUB_OUTPUT ?? '')).toMatchObject({ score: '0', passed: 'false' });
-    expect(liveCommands(run.stdout)).toEqual(['::error::score 0/1: not all checks passed']);
+    const outputs = parseRunnerFile(runner.env.GITHUB_OUTPUT ?? '');
+    expect(outputs).toMatchObject({ score: '0', 'max-score': '1', passed: 'false' });
+    expect(Object.keys(outputs).sort()).toEqual(['max-score', 'passed', 'report', 'result', 'score']);
+    const result = JSON.parse(Buffer.from(outputs.result ?? '', 'base64').toString('utf8'));
+    expect(result).toMatchObject({ version: 1, status: 'fail', max_score: 1, tests: [{ score: 0 }] });
+
+    // From the runner's point of view, exactly two commands: the check's annotation and the verdict.
+    const commands = liveCommands(run.stdout).map(parseCommand);
+    expect(commands.map(({ command, properties }) => ({ command, properties }))).toEqual([
+      {
+        command: 'error',
+        properties: {
+          title: 'hostile/output: prints commands (0/1 points)',
+          file: 'exercise.yaml',
+          line: '11',
+          col: '5',
+        },
+      },
+      { command: 'error', properties: {} },
+    ]);
+    expect(commands[1]?.message).toBe('score 0/1: not all checks passed');
+    // The student's lines are inside the annotation's message, defanged, never commands of their own.
+    const message = commands[0]?.message ?? '';
+    expect(message).toContain('Actual: ::set-output name=passed::true\n» ::error::fake\n» ::add-mask::x');
+    expect(message).toContain('\n» ::error::cr');
+    expect(message.split('\n').filter((line) => line.trimStart().startsWith('::'))).toEqual([]);
+    expect(run.stdout).not.toMatch(/^::(?:set-output|add-mask|error::fake)/m);
   });
 
   it('post step removes what a cancelled run left behind', async () => {

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -56,4 +56,106 @@ export async function labelled(filter: string): Promise<string[]> {
     ids.push(...stdout.split('\n').filter(Boolean));
   }
   return ids;
+}
+
+export interface RunnerFiles {
+  dir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface RunnerOptions {
+  /** The event payload (GITHUB_EVENT_PATH); default: a pull_request event for #7. */
+  event?: unknown;
+  eventName?: string;
+  /** More environment, e.g. GITHUB_REPOSITORY or GITHUB_API_URL. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The files and variables the Actions runner gives a step: INPUT_* variables, GITHUB_OUTPUT,
+ * GITHUB_STEP_SUMMARY, GITHUB_STATE and an event file, in a fresh folder.
+ */
+export function runnerFiles(inputs: Record<string, string>, options: RunnerOptions = {}): RunnerFiles {
+  const dir = tempDir('runner');
+  const files = { output: 'output.txt', summary: 'summary.md', state: 'state.txt', event: 'event.json' };
+  for (const name of Object.values(files)) writeFileSync(path.join(dir, name), '');
+  const event = options.event ?? {
+    action: 'synchronize',
+    number: 7,
+    pull_request: { number: 7, head: { sha: 'abc123' } },
+  };
+  writeFileSync(path.join(dir, files.event), JSON.stringify(event));
+  const env: NodeJS.ProcessEnv = {
+    GITHUB_ACTIONS: 'true',
+    GITHUB_WORKSPACE: ROOT,
+    GITHUB_EVENT_NAME: options.eventName ?? 'pull_request',
+    GITHUB_EVENT_PATH: path.join(dir, files.event),
+    GITHUB_OUTPUT: path.join(dir, files.output),
+    GITHUB_STEP_SUMMARY: path.join(dir, files.summary),
+    GITHUB_STATE: path.join(dir, files.state),
+    RUNNER_TEMP: dir,
+    ...options.env,
+  };
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  return { dir, env };
+}
+
+/** Parses the runner's key<<delimiter file format (GITHUB_OUTPUT, GITHUB_STATE). */
+export function parseRunnerFile(file: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  const lines = readFileSync(file, 'utf8').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^([^<]+)<<(.+)$/.exec(lines[i] ?? '');
+    if (!match) continue;
+    const [, name = '', delimiter] = match;
+    const value: string[] = [];
+    for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i] ?? '');
+    values[name] = value.join('\n');
+  }
+  return values;
+}
+
+/**
+ * Lines the runner would act on as workflow commands: `::` lines (after leading whitespace)
+ * outside stop-commands blocks, and lines with the legacy `##[` syntax anywhere.
+ */
+export function liveCommands(stdout: string): string[] {
+  const live: string[] = [];
+  let stopToken: string | undefined;
+  // The runner splits lines on \r as well as \n.
+  for (const line of stdout.split(/\r\n|\r|\n/)) {
+    if (stopToken !== undefined) {
+      if (line.trim() === `::${stopToken}::`) stopToken = undefined;
+      continue;
+    }
+    const stop = /^\s*::stop-commands::(.+)$/.exec(line);
+    if (stop) stopToken = stop[1];
+    else if (line.trimStart().startsWith('::') || line.includes('##[')) live.push(line);
+  }
+  return live;
+}
+
+export interface WorkflowCommand {
+  command: string;
+  properties: Record<string, string>;
+  message: string;
+}
+
+/** Decodes one `::command key=value,...::message` line the way the runner does. */
+export function parseCommand(line: string): WorkflowCommand {
+  const match = /^\s*::([A-Za-z-]+)(?: ([^:]*))?::(.*)$/.exec(line);
+  if (!match) throw new Error(`not a workflow command: ${line}`);
+  const decode = (value: string): string =>
+    value
+      .replace(/%0D/g, '\r')
+      .replace(/%0A/g, '\n')
+      .replace(/%3A/g, ':')
+      .replace(/%2C/g, ',')
+      .replace(/%25/g, '%');
+  const properties: Record<string, string> = {};
+  for (const pair of (match[2] ?? '').split(',').filter(Boolean)) {
+    const [key = '', ...value] = pair.split('=');
+    properties[key] = decode(value.join('='));
+  }
+  return { command: match[1] ?? '', properties, message: decode(match[3] ?? '') };
 }

@@ -369,14 +369,13 @@ describe('renderMarkdown', () => {
       <details>
       <summary>❌ prints the greeting (0/5): The output differs from the expected text&#46;</summary>
 
-      **Expected**
+      **Expected vs actual** (\`-\` expected, \`+\` actual)
 
-      <pre><code>Hello from Docker!
-      Bye</code></pre>
-
-      **Actual**
-
-      <pre><code>Hello from Python!</code></pre>
+      <pre><code>--- expected
+      +++ actual
+      -Hello from Docker!
+      -Bye
+      +Hello from Python!</code></pre>
 
       **Hint:** Look at the CMD line of your Dockerfile&#46;
 
