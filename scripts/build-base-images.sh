@@ -66,4 +66,93 @@ CMD ["python3"]
 DOCKERFILE
 fi
 
+# hello-world: the official image is a static binary printing this message; a busybox shell
+# script prints the same text (the exercises grade the message and the exit code).
+if want hello-world:latest; then
+  log "hello-world:latest: busybox with /hello printing the official message"
+  ctx=$work/hello-world
+  mkdir -p "$ctx"
+  cat >"$ctx/hello" <<'HELLO'
+#!/bin/sh
+cat <<'MESSAGE'
+
+Hello from Docker!
+This message shows that your installation appears to be working correctly.
+
+To generate this message, Docker took the following steps:
+ 1. The Docker client contacted the Docker daemon.
+ 2. The Docker daemon pulled the "hello-world" image from the Docker Hub.
+    (amd64)
+ 3. The Docker daemon created a new container from that image which runs the
+    executable that produces the output you are currently reading.
+ 4. The Docker daemon streamed that output to the Docker client, which sent it
+    to your terminal.
+
+To try something more ambitious, you can run an Ubuntu container with:
+ $ docker run -it ubuntu bash
+
+Share images, automate workflows, and more with a free Docker ID:
+ https://hub.docker.com/
+
+For more examples and ideas, visit:
+ https://docs.docker.com/get-started/
+
+MESSAGE
+HELLO
+  chmod 755 "$ctx/hello"
+  printf 'FROM busybox:latest\nCOPY hello /hello\nCMD ["/hello"]\n' >"$ctx/Dockerfile"
+  docker build -q -t hello-world:latest --label "$STANDIN_LABEL=true" "$ctx" >/dev/null
+fi
+
+# nginx: Debian's nginx laid out like the official image: the default server serves
+# /usr/share/nginx/html on port 80, logs go to the container's stdout/stderr, no daemon.
+if want nginx:latest; then
+  log "nginx:latest: Debian's nginx, configured like the official image"
+  docker build -q -t nginx:latest --label "$STANDIN_LABEL=true" - >/dev/null <<'DOCKERFILE'
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends nginx \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* /etc/nginx/sites-enabled/default \
+ && ln -sf /dev/stdout /var/log/nginx/access.log \
+ && ln -sf /dev/stderr /var/log/nginx/error.log \
+ && mkdir -p /usr/share/nginx/html \
+ && printf '%s\n' '<!DOCTYPE html>' '<html><head><title>Welcome to nginx!</title></head>' \
+      '<body><h1>Welcome to nginx!</h1><p>If you see this page, the nginx web server is successfully installed and working.</p></body></html>' \
+      >/usr/share/nginx/html/index.html \
+ && printf '%s\n' 'server {' '    listen       80;' '    server_name  localhost;' \
+      '    location / {' '        root   /usr/share/nginx/html;' '        index  index.html index.htm;' '    }' \
+      '    error_page   500 502 503 504  /50x.html;' '    location = /50x.html {' '        root   /usr/share/nginx/html;' '    }' '}' \
+      >/etc/nginx/conf.d/default.conf
+EXPOSE 80
+STOPSIGNAL SIGQUIT
+CMD ["nginx", "-g", "daemon off;"]
+DOCKERFILE
+fi
+
+# redis: Debian's redis-server run like the official image: in /data (a volume), listening on
+# every address with protected mode off (the official build turns it off at compile time).
+if want redis:latest; then
+  log "redis:latest: Debian's redis-server, protected mode off, data in /data"
+  docker build -q -t redis:latest --label "$STANDIN_LABEL=true" - >/dev/null <<'DOCKERFILE'
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends redis-server \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /data \
+ && printf '%s\n' '#!/bin/sh' 'set -e' \
+      '# like the official image: options alone mean redis-server with those options' \
+      'case "$1" in -*|*.conf) set -- redis-server "$@" ;; esac' \
+      'if [ "$1" = redis-server ]; then' \
+      '  case " $* " in *" --protected-mode "*|*".conf "*) ;; *) set -- "$@" --protected-mode no ;; esac' \
+      'fi' \
+      'exec "$@"' >/usr/local/bin/docker-entrypoint.sh \
+ && chmod 755 /usr/local/bin/docker-entrypoint.sh
+VOLUME /data
+WORKDIR /data
+EXPOSE 6379
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["redis-server"]
+DOCKERFILE
+fi
+
 log "done"

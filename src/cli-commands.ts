@@ -1,16 +1,16 @@
 // The CLI: argv in, exit code out. Reports go to stdout (or --out), progress to stderr, so
 // `grade --format json > report.json` stays clean.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { DEFAULT_KEY_ENV, keyProblem, parseAnswers, renderAnswersExpect } from './checks/answers-hash';
 import { createDockerEngine } from './engine/docker-engine';
 import { ExitCode, errorMessage, formatProblem, InfraError, SpecError, UsageError } from './errors';
 import { grade } from './grade';
-import { renderJson } from './report/json';
-import { renderMarkdown } from './report/markdown';
 import { hasInfraError } from './report/model';
+import { isReportFormat, REPORT_FORMATS, renderReport } from './report/render';
 import { stripUnsafe } from './report/sanitize';
-import { renderText } from './report/text';
 import type { Progress } from './run/context';
+import { renderSelftest, selftest } from './selftest';
 import { withEngine } from './session';
 import { loadExercises } from './spec/discover';
 import { exerciseSchemaText } from './spec/load';
@@ -20,15 +20,16 @@ export interface Io {
   stderr: (text: string) => void;
 }
 
-const FORMATS = ['text', 'json', 'markdown'] as const;
-type Format = (typeof FORMATS)[number];
+const FORMATS = REPORT_FORMATS;
 
 export const USAGE = `docker-autograder: grades Docker exercises on a real Docker engine
 
 Usage:
-  docker-autograder grade EXERCISE... [--submission DIR] [--format text|json|markdown] [--out FILE] [--quiet]
+  docker-autograder grade EXERCISE... [--submission DIR] [--format text|json|markdown|junit] [--out FILE] [--quiet]
   docker-autograder validate EXERCISE...
+  docker-autograder selftest EXERCISE... [--quiet]
   docker-autograder schema
+  docker-autograder answers hash EXERCISE_ID (QUESTION=ANSWER... | --file ANSWERS.yaml) [--key-env NAME]
   docker-autograder cleanup (--run RUN_ID | --all)
 
 EXERCISE is an exercise.yaml, or a folder searched for them.
@@ -36,6 +37,11 @@ EXERCISE is an exercise.yaml, or a folder searched for them.
 --format FORMAT    report format on stdout or in --out (default: text)
 --out FILE         write the report to FILE instead of stdout
 --quiet            no progress lines on stderr
+
+selftest grades each exercise's solutions/: reference must get full marks, every wrong-*
+must not (and must fail exactly the checks its expect.yaml lists, when it has one).
+answers hash prints the expect block of an answers check; the key is read from
+AUTOGRADER_ANSWERS_KEY (or --key-env), never from the command line.
 
 Exit codes: 0 passed, 1 graded and not passed, 2 bad spec or usage, 3 infrastructure error.
 The engine is the one DOCKER_HOST names, or the local socket.`;
@@ -69,6 +75,10 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       return gradeCommand(rest, io);
     case 'validate':
       return validateCommand(rest, io);
+    case 'selftest':
+      return selftestCommand(rest, io);
+    case 'answers':
+      return answersCommand(rest, io);
     case 'schema':
       parse(rest, {});
       io.stdout(exerciseSchemaText());
@@ -103,22 +113,15 @@ async function gradeCommand(args: string[], io: Io): Promise<number> {
     out: { type: 'string' },
     quiet: { type: 'boolean' },
   });
-  const format = (values.format ?? 'text') as Format;
-  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
+  const format = values.format ?? 'text';
+  if (!isReportFormat(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
   const exercises = await loadExercises(positionals);
-  const progress: Progress = values.quiet
-    ? { info: () => {}, output: () => {} }
-    : { info: (line) => io.stderr(`${line}\n`), output: (line) => io.stderr(`  | ${stripUnsafe(line)}\n`) };
+  const progress = progressOn(io, values.quiet === true);
   const report = await withEngine(
     (engine) => grade(exercises, { engine, submissionRoot: values.submission ?? '.', progress }),
     { log: progress.info },
   );
-  const rendered =
-    format === 'json'
-      ? renderJson(report)
-      : format === 'markdown'
-        ? renderMarkdown(report)
-        : renderText(report);
+  const rendered = renderReport(format, report);
   if (values.out) await writeFile(values.out, rendered);
   else io.stdout(rendered.endsWith('\n') ? rendered : `${rendered}\n`);
   if (hasInfraError(report)) return ExitCode.infrastructure;
@@ -146,4 +149,57 @@ async function cleanupCommand(args: string[], io: Io): Promise<number> {
   );
   for (const failure of removed.failures) io.stderr(`could not remove: ${failure}\n`);
   return removed.failures.length === 0 ? ExitCode.passed : ExitCode.infrastructure;
+}
+
+function progressOn(io: Io, quiet: boolean): Progress {
+  return quiet
+    ? { info: () => {}, output: () => {} }
+    : { info: (line) => io.stderr(`${line}\n`), output: (line) => io.stderr(`  | ${stripUnsafe(line)}\n`) };
+}
+
+async function selftestCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, { quiet: { type: 'boolean' } });
+  const exercises = await loadExercises(positionals);
+  const progress = progressOn(io, values.quiet === true);
+  const outcomes = await withEngine((engine) => selftest(exercises, engine, progress), {
+    log: progress.info,
+  });
+  io.stdout(renderSelftest(outcomes));
+  return outcomes.every((outcome) => outcome.ok) ? ExitCode.passed : ExitCode.notPassed;
+}
+
+async function answersCommand(args: string[], io: Io): Promise<number> {
+  const [action, ...rest] = args;
+  if (action !== 'hash') throw new UsageError('answers needs a subcommand: answers hash EXERCISE_ID ...');
+  const { values, positionals } = parse(rest, { file: { type: 'string' }, 'key-env': { type: 'string' } });
+  const [exerciseId, ...pairs] = positionals;
+  if (exerciseId === undefined) throw new UsageError('answers hash needs the exercise id');
+  const keyEnv = values['key-env'] ?? DEFAULT_KEY_ENV;
+  const key = process.env[keyEnv];
+  const problem = keyProblem(key, keyEnv);
+  if (problem !== undefined || key === undefined) throw new UsageError(problem ?? 'no key');
+  const answers = values.file === undefined ? answersFromPairs(pairs) : await answersFromFile(values.file);
+  io.stdout(renderAnswersExpect(key, exerciseId, answers));
+  return ExitCode.passed;
+}
+
+function answersFromPairs(pairs: string[]): Record<string, string> {
+  if (pairs.length === 0) throw new UsageError('give the answers as QUESTION=ANSWER, or --file ANSWERS.yaml');
+  const answers: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`"${pair}" is not QUESTION=ANSWER`);
+    answers[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return answers;
+}
+
+async function answersFromFile(file: string): Promise<Record<string, unknown>> {
+  const parsed = parseAnswers(
+    await readFile(file, 'utf8').catch(() => {
+      throw new UsageError(`cannot read ${file}`);
+    }),
+  );
+  if (!parsed.ok) throw new UsageError(`${file} ${parsed.problem}`);
+  return parsed.answers;
 }

@@ -19965,7 +19965,7 @@ Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function (
 Object.defineProperty(exports, "nil", ({ enumerable: true, get: function () { return codegen_1.nil; } }));
 Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return codegen_1.Name; } }));
 Object.defineProperty(exports, "CodeGen", ({ enumerable: true, get: function () { return codegen_1.CodeGen; } }));
-var validation_error_1 = __nccwpck_require__(3021);
+var validation_error_1 = __nccwpck_require__(5402);
 Object.defineProperty(exports, "ValidationError", ({ enumerable: true, get: function () { return validation_error_1.default; } }));
 var ref_error_1 = __nccwpck_require__(3162);
 Object.defineProperty(exports, "MissingRefError", ({ enumerable: true, get: function () { return ref_error_1.default; } }));
@@ -20144,7 +20144,7 @@ exports.regexpCode = regexpCode;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.or = exports.and = exports.not = exports.CodeGen = exports.operators = exports.varKinds = exports.ValueScopeName = exports.ValueScope = exports.Scope = exports.Name = exports.regexpCode = exports.stringify = exports.getProperty = exports.nil = exports.strConcat = exports.str = exports._ = void 0;
 const code_1 = __nccwpck_require__(567);
-const scope_1 = __nccwpck_require__(7788);
+const scope_1 = __nccwpck_require__(5407);
 var code_2 = __nccwpck_require__(567);
 Object.defineProperty(exports, "_", ({ enumerable: true, get: function () { return code_2._; } }));
 Object.defineProperty(exports, "str", ({ enumerable: true, get: function () { return code_2.str; } }));
@@ -20154,7 +20154,7 @@ Object.defineProperty(exports, "getProperty", ({ enumerable: true, get: function
 Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function () { return code_2.stringify; } }));
 Object.defineProperty(exports, "regexpCode", ({ enumerable: true, get: function () { return code_2.regexpCode; } }));
 Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return code_2.Name; } }));
-var scope_2 = __nccwpck_require__(7788);
+var scope_2 = __nccwpck_require__(5407);
 Object.defineProperty(exports, "Scope", ({ enumerable: true, get: function () { return scope_2.Scope; } }));
 Object.defineProperty(exports, "ValueScope", ({ enumerable: true, get: function () { return scope_2.ValueScope; } }));
 Object.defineProperty(exports, "ValueScopeName", ({ enumerable: true, get: function () { return scope_2.ValueScopeName; } }));
@@ -20840,7 +20840,7 @@ function par(x) {
 
 /***/ }),
 
-/***/ 7788:
+/***/ 5407:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -21128,7 +21128,7 @@ function extraErrorProps(cxt, { params, message }, keyValues) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.resolveSchema = exports.getCompilingSchema = exports.resolveRef = exports.compileSchema = exports.SchemaEnv = void 0;
 const codegen_1 = __nccwpck_require__(1436);
-const validation_error_1 = __nccwpck_require__(3021);
+const validation_error_1 = __nccwpck_require__(5402);
 const names_1 = __nccwpck_require__(630);
 const resolve_1 = __nccwpck_require__(4090);
 const util_1 = __nccwpck_require__(4464);
@@ -21432,7 +21432,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.getSchemaRefs = exports.resolveUrl = exports.normalizeId = exports._getFullPath = exports.getFullPath = exports.inlineRef = void 0;
 const util_1 = __nccwpck_require__(4464);
 const equal = __nccwpck_require__(1049);
-const traverse = __nccwpck_require__(1167);
+const traverse = __nccwpck_require__(3548);
 // TODO refactor to use keyword definitions
 const SIMPLE_INLINED = new Set([
     "type",
@@ -22900,7 +22900,7 @@ Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function (
 Object.defineProperty(exports, "nil", ({ enumerable: true, get: function () { return codegen_1.nil; } }));
 Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return codegen_1.Name; } }));
 Object.defineProperty(exports, "CodeGen", ({ enumerable: true, get: function () { return codegen_1.CodeGen; } }));
-const validation_error_1 = __nccwpck_require__(3021);
+const validation_error_1 = __nccwpck_require__(5402);
 const ref_error_1 = __nccwpck_require__(3162);
 const rules_1 = __nccwpck_require__(7353);
 const compile_1 = __nccwpck_require__(2718);
@@ -23567,7 +23567,7 @@ exports["default"] = uri;
 
 /***/ }),
 
-/***/ 3021:
+/***/ 5402:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -24091,7 +24091,7 @@ const anyOf_1 = __nccwpck_require__(9380);
 const oneOf_1 = __nccwpck_require__(2490);
 const allOf_1 = __nccwpck_require__(9205);
 const if_1 = __nccwpck_require__(8584);
-const thenElse_1 = __nccwpck_require__(6829);
+const thenElse_1 = __nccwpck_require__(9210);
 function getApplicator(draft2020 = false) {
     const applicator = [
         // any
@@ -24524,7 +24524,7 @@ exports["default"] = def;
 
 /***/ }),
 
-/***/ 6829:
+/***/ 9210:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -29478,6 +29478,4242 @@ module.exports.parseJSON = function(s) {
     return null;
   }
 };
+
+
+/***/ }),
+
+/***/ 5940:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Argument = void 0;
+class Argument {
+    constructor(value, range) {
+        this.value = value;
+        this.range = range;
+    }
+    toString() {
+        return this.value;
+    }
+    getRange() {
+        return this.range;
+    }
+    getValue() {
+        return this.value;
+    }
+    isAfter(position) {
+        if (this.range.end.line < position.line) {
+            return false;
+        }
+        return this.range.start.line > position.line ? true : this.range.start.character > position.character;
+    }
+    isBefore(position) {
+        if (this.range.start.line < position.line) {
+            return true;
+        }
+        return this.range.end.line > position.line ? false : this.range.end.character < position.character;
+    }
+}
+exports.Argument = Argument;
+
+
+/***/ }),
+
+/***/ 4022:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Comment = void 0;
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const line_1 = __nccwpck_require__(7005);
+const util_1 = __nccwpck_require__(7459);
+class Comment extends line_1.Line {
+    constructor(document, range) {
+        super(document, range);
+    }
+    toString() {
+        const content = this.getContent();
+        if (content) {
+            return "# " + content;
+        }
+        return "#";
+    }
+    /**
+     * Returns the content of this comment. This excludes leading and
+     * trailing whitespace as well as the # symbol. If the comment only
+     * consists of whitespace, the empty string will be returned.
+     */
+    getContent() {
+        let range = this.getContentRange();
+        if (range === null) {
+            return "";
+        }
+        return this.document.getText().substring(this.document.offsetAt(range.start), this.document.offsetAt(range.end));
+    }
+    /**
+     * Returns a range that includes the content of the comment
+     * excluding any leading and trailing whitespace as well as the #
+     * symbol. May return null if the comment only consists of whitespace
+     * characters.
+     */
+    getContentRange() {
+        let range = this.getRange();
+        const startOffset = this.document.offsetAt(range.start);
+        let raw = this.document.getText().substring(startOffset, this.document.offsetAt(range.end));
+        let start = -1;
+        let end = -1;
+        // skip the first # symbol
+        for (let i = 1; i < raw.length; i++) {
+            if (!util_1.Util.isWhitespace(raw.charAt(i))) {
+                start = i;
+                break;
+            }
+        }
+        if (start === -1) {
+            return null;
+        }
+        // go backwards up to the first # symbol
+        for (let i = raw.length - 1; i >= 1; i--) {
+            if (!util_1.Util.isWhitespace(raw.charAt(i))) {
+                end = i + 1;
+                break;
+            }
+        }
+        return vscode_languageserver_types_1.Range.create(this.document.positionAt(startOffset + start), this.document.positionAt(startOffset + end));
+    }
+}
+exports.Comment = Comment;
+
+
+/***/ }),
+
+/***/ 9933:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+/* --------------------------------------------------------------------------------------------
+ * Copyright (c) Remy Suen. All rights reserved.
+ * Licensed under the MIT License. See License.txt in the project root for license information.
+ * ------------------------------------------------------------------------------------------ */
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Dockerfile = void 0;
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const ast = __nccwpck_require__(8390);
+const imageTemplate_1 = __nccwpck_require__(3520);
+const from_1 = __nccwpck_require__(5377);
+const util_1 = __nccwpck_require__(7459);
+const main_1 = __nccwpck_require__(8390);
+class Dockerfile extends imageTemplate_1.ImageTemplate {
+    constructor(document) {
+        super();
+        this.initialInstructions = new imageTemplate_1.ImageTemplate();
+        this.buildStages = [];
+        this.directives = [];
+        /**
+         * Whether a FROM instruction has been added to this Dockerfile or not.
+         */
+        this.foundFrom = false;
+        this.document = document;
+    }
+    getEscapeCharacter() {
+        for (const directive of this.directives) {
+            if (directive.getDirective() === ast.Directive.escape) {
+                const value = directive.getValue();
+                if (value === '\\' || value === '`') {
+                    return value;
+                }
+            }
+        }
+        return '\\';
+    }
+    getInitialARGs() {
+        return this.initialInstructions.getARGs();
+    }
+    getContainingImage(position) {
+        let range = vscode_languageserver_types_1.Range.create(vscode_languageserver_types_1.Position.create(0, 0), this.document.positionAt(this.document.getText().length));
+        if (!util_1.Util.isInsideRange(position, range)) {
+            // not inside the document, invalid position
+            return null;
+        }
+        if (this.initialInstructions.getComments().length > 0 || this.initialInstructions.getInstructions().length > 0) {
+            if (util_1.Util.isInsideRange(position, this.initialInstructions.getRange())) {
+                return this.initialInstructions;
+            }
+        }
+        for (const buildStage of this.buildStages) {
+            if (util_1.Util.isInsideRange(position, buildStage.getRange())) {
+                return buildStage;
+            }
+        }
+        return this;
+    }
+    addInstruction(instruction) {
+        if (instruction.getKeyword() === main_1.Keyword.FROM) {
+            this.currentBuildStage = new imageTemplate_1.ImageTemplate();
+            this.buildStages.push(this.currentBuildStage);
+            this.foundFrom = true;
+        }
+        else if (!this.foundFrom) {
+            this.initialInstructions.addInstruction(instruction);
+        }
+        if (this.foundFrom) {
+            this.currentBuildStage.addInstruction(instruction);
+        }
+        super.addInstruction(instruction);
+    }
+    setDirectives(directives) {
+        this.directives = directives;
+    }
+    getDirective() {
+        return this.directives.length === 0 ? null : this.directives[0];
+    }
+    getDirectives() {
+        return this.directives;
+    }
+    resolveVariable(variable, line) {
+        for (let from of this.getFROMs()) {
+            let range = from.getRange();
+            if (range.start.line <= line && line <= range.end.line) {
+                // resolve the FROM variable against the initial ARGs
+                let initialARGs = new imageTemplate_1.ImageTemplate();
+                for (let instruction of this.initialInstructions.getARGs()) {
+                    initialARGs.addInstruction(instruction);
+                }
+                return initialARGs.resolveVariable(variable, line);
+            }
+        }
+        let image = this.getContainingImage(vscode_languageserver_types_1.Position.create(line, 0));
+        if (image === null) {
+            return undefined;
+        }
+        let resolvedVariable = image.resolveVariable(variable, line);
+        if (resolvedVariable === null) {
+            // refers to an uninitialized ARG variable,
+            // try resolving it against the initial ARGs then
+            let initialARGs = new imageTemplate_1.ImageTemplate();
+            for (let instruction of this.initialInstructions.getARGs()) {
+                initialARGs.addInstruction(instruction);
+            }
+            return initialARGs.resolveVariable(variable, line);
+        }
+        return resolvedVariable;
+    }
+    getAvailableVariables(currentLine) {
+        if (this.getInstructionAt(currentLine) instanceof from_1.From) {
+            let variables = [];
+            for (let arg of this.getInitialARGs()) {
+                let property = arg.getProperty();
+                if (property) {
+                    variables.push(property.getName());
+                }
+            }
+            return variables;
+        }
+        let image = this.getContainingImage(vscode_languageserver_types_1.Position.create(currentLine, 0));
+        return image ? image.getAvailableVariables(currentLine) : [];
+    }
+    getParentStage(image) {
+        const templateFrom = image.getFROM();
+        const imageName = templateFrom === null ? null : templateFrom.getImageName();
+        if (imageName === null) {
+            return null;
+        }
+        for (const from of this.getFROMs()) {
+            if (from.getBuildStage() === imageName) {
+                const range = from.getRange();
+                // on the same line then it's an image that shares the name as the build stage
+                if (range.start.line === templateFrom.getRange().start.line) {
+                    return null;
+                }
+                return this.getContainingImage(range.start);
+            }
+        }
+        return null;
+    }
+    getStageHierarchy(line) {
+        const image = this.getContainingImage(vscode_languageserver_types_1.Position.create(line, 0));
+        if (image === null) {
+            return [];
+        }
+        const stages = [image];
+        let stage = this.getParentStage(image);
+        while (stage !== null) {
+            stages.splice(0, 0, stage);
+            stage = this.getParentStage(stage);
+        }
+        return stages;
+    }
+    getAvailableWorkingDirectories(line) {
+        const availableDirectories = new Set();
+        for (const image of this.getStageHierarchy(line)) {
+            for (const workdir of image.getWORKDIRs()) {
+                if (workdir.getRange().end.line < line) {
+                    let directory = workdir.getAbsolutePath();
+                    if (directory !== undefined && directory !== null) {
+                        if (!directory.endsWith("/")) {
+                            directory += "/";
+                        }
+                        availableDirectories.add(directory);
+                    }
+                }
+            }
+        }
+        return Array.from(availableDirectories);
+    }
+    /**
+     * Internally reorganize the comments in the Dockerfile and allocate
+     * them to the relevant build stages that they belong to.
+     */
+    organizeComments() {
+        const comments = this.getComments();
+        for (let i = 0; i < comments.length; i++) {
+            if (util_1.Util.isInsideRange(comments[i].getRange().end, this.initialInstructions.getRange())) {
+                this.initialInstructions.addComment(comments[i]);
+            }
+            else {
+                for (const buildStage of this.buildStages) {
+                    if (util_1.Util.isInsideRange(comments[i].getRange().start, buildStage.getRange())) {
+                        buildStage.addComment(comments[i]);
+                    }
+                }
+            }
+        }
+    }
+    getRange() {
+        const comments = this.getComments();
+        const instructions = this.getInstructions();
+        let range = null;
+        if (comments.length === 0) {
+            if (instructions.length > 0) {
+                range = vscode_languageserver_types_1.Range.create(instructions[0].getRange().start, instructions[instructions.length - 1].getRange().end);
+            }
+        }
+        else if (instructions.length === 0) {
+            range = vscode_languageserver_types_1.Range.create(comments[0].getRange().start, comments[comments.length - 1].getRange().end);
+        }
+        else {
+            const commentStart = comments[0].getRange().start;
+            const commentEnd = comments[comments.length - 1].getRange().end;
+            const instructionStart = instructions[0].getRange().start;
+            const instructionEnd = instructions[instructions.length - 1].getRange().end;
+            if (commentStart.line < instructionStart.line) {
+                if (commentEnd.line < instructionEnd.line) {
+                    range = vscode_languageserver_types_1.Range.create(commentStart, instructionEnd);
+                }
+                range = vscode_languageserver_types_1.Range.create(commentStart, commentEnd);
+            }
+            else if (commentEnd.line < instructionEnd.line) {
+                range = vscode_languageserver_types_1.Range.create(instructionStart, instructionEnd);
+            }
+            else {
+                range = vscode_languageserver_types_1.Range.create(instructionStart, commentEnd);
+            }
+        }
+        if (range === null) {
+            if (this.directives.length === 0) {
+                return null;
+            }
+            return this.directives[0].getRange();
+        }
+        else if (this.directives.length === 0) {
+            return range;
+        }
+        return vscode_languageserver_types_1.Range.create(this.directives[0].getRange().start, range.end);
+    }
+}
+exports.Dockerfile = Dockerfile;
+
+
+/***/ }),
+
+/***/ 1077:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Flag = void 0;
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const flagOption_1 = __nccwpck_require__(3700);
+class Flag {
+    constructor(document, range, name, nameRange, value, valueRange) {
+        this.options = [];
+        this.range = range;
+        this.name = name;
+        this.nameRange = nameRange;
+        this.value = value;
+        this.valueRange = valueRange;
+        if (this.value !== null) {
+            let offset = document.offsetAt(valueRange.start);
+            let nameStart = -1;
+            let valueStart = -1;
+            let hasOptions = false;
+            for (let i = 0; i < value.length; i++) {
+                switch (value.charAt(i)) {
+                    case '=':
+                        hasOptions = true;
+                        if (valueStart === -1) {
+                            valueStart = i + 1;
+                            break;
+                        }
+                        break;
+                    case ',':
+                        this.options.push(this.createFlagOption(document, value, offset, nameStart, valueStart, i));
+                        nameStart = -1;
+                        valueStart = -1;
+                        break;
+                    default:
+                        if (nameStart === -1) {
+                            nameStart = i;
+                        }
+                        break;
+                }
+            }
+            if (hasOptions && nameStart !== -1) {
+                this.options.push(this.createFlagOption(document, value, offset, nameStart, valueStart, value.length));
+            }
+        }
+    }
+    createFlagOption(document, content, documentOffset, nameStart, valueStart, valueEnd) {
+        const optionRange = vscode_languageserver_types_1.Range.create(document.positionAt(documentOffset + nameStart), document.positionAt(documentOffset + valueEnd));
+        if (valueStart === -1) {
+            return new flagOption_1.FlagOption(optionRange, content.substring(nameStart, valueEnd), optionRange, null, null);
+        }
+        return new flagOption_1.FlagOption(optionRange, content.substring(nameStart, valueStart - 1), vscode_languageserver_types_1.Range.create(document.positionAt(documentOffset + nameStart), document.positionAt(documentOffset + valueStart - 1)), content.substring(valueStart, valueEnd), vscode_languageserver_types_1.Range.create(document.positionAt(documentOffset + valueStart), document.positionAt(documentOffset + valueEnd)));
+    }
+    toString() {
+        if (this.valueRange) {
+            return "--" + this.name + "=" + this.value;
+        }
+        return "--" + this.name;
+    }
+    /**
+     * Returns the range that encompasses this entire flag. This includes the
+     * -- prefix in the beginning to the last character of the flag's value (if
+     * it has been defined).
+     *
+     * @return the entire range of this flag
+     */
+    getRange() {
+        return this.range;
+    }
+    /**
+     * Returns the name of this flag. The name does not include the -- prefix.
+     * Thus, for HEALTHCHECK's --interval flag, interval is the flag's name and
+     * not --interval.
+     *
+     * @return this flag's name
+     */
+    getName() {
+        return this.name;
+    }
+    /**
+     * Returns the range that encompasses the flag's name
+     *
+     * @return the range containing the flag's name
+     */
+    getNameRange() {
+        return this.nameRange;
+    }
+    /**
+     * Returns the value that has been set to this flag. May be null if the
+     * flag is invalid and has no value set like a --start-period. If the flag
+     * is instead a --start-period= with an equals sign then the flag's value
+     * is the empty string.
+     *
+     * @return this flag's value if it has been defined, null otherwise
+     */
+    getValue() {
+        return this.value;
+    }
+    /**
+     * Returns the range that encompasses this flag's value. If no value has
+     * been set then null will be returned.
+     *
+     * @return the range containing this flag's value, or null if the flag
+     *         has no value defined
+     */
+    getValueRange() {
+        return this.valueRange;
+    }
+    getOption(name) {
+        for (const option of this.options) {
+            if (option.getName() === name) {
+                return option;
+            }
+        }
+        return null;
+    }
+    getOptions() {
+        return this.options;
+    }
+    hasOptions() {
+        return this.options.length > 0;
+    }
+}
+exports.Flag = Flag;
+
+
+/***/ }),
+
+/***/ 3700:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.FlagOption = void 0;
+class FlagOption {
+    constructor(range, name, nameRange, value, valueRange) {
+        this.range = range;
+        this.name = name;
+        this.nameRange = nameRange;
+        this.value = value;
+        this.valueRange = valueRange;
+    }
+    toString() {
+        if (this.valueRange !== null) {
+            return this.name + "=" + this.value;
+        }
+        return this.name;
+    }
+    getRange() {
+        return this.range;
+    }
+    getName() {
+        return this.name;
+    }
+    getNameRange() {
+        return this.nameRange;
+    }
+    getValue() {
+        return this.value;
+    }
+    getValueRange() {
+        return this.valueRange;
+    }
+}
+exports.FlagOption = FlagOption;
+
+
+/***/ }),
+
+/***/ 7599:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Heredoc = void 0;
+/**
+ * Heredoc represents a here-document that has been embedded in a
+ * Dockerfile.
+ *
+ * This API is experimental and subject to change.
+ */
+class Heredoc {
+    constructor(startRange, name, nameRange, contentRange, endRange) {
+        this.startRange = startRange;
+        this.name = name;
+        this.nameRange = nameRange;
+        this.contentRange = contentRange;
+        this.endRange = endRange;
+    }
+    /**
+     * Returns the name of the here-document.
+     *
+     * This API is experimental and subject to change.
+     */
+    getName() {
+        return this.name;
+    }
+    /**
+     * Returns the range of the start operator and the name. If the
+     * here-document is initialized with <<EOT then the start range would
+     * encompass all five characters.
+     *
+     * This API is experimental and subject to change.
+     */
+    getStartRange() {
+        return this.startRange;
+    }
+    /**
+     * Returns the range of this here-document's name that is declared at
+     * the beginning of the here-document with the operator. If the
+     * here-document is initialized with <<EOT then the name range would
+     * encompass the latter three "EOT" characters.
+     *
+     * This API is experimental and subject to change.
+     */
+    getNameRange() {
+        return this.nameRange;
+    }
+    /**
+     * Returns the range of the content of this here-document. This may
+     * be null if the here-document has no content because:
+     * - the start range is the only thing that was declared
+     * - the end range was declared immediately and there is no content
+     *
+     * This API is experimental and subject to change.
+     */
+    getContentRange() {
+        return this.contentRange;
+    }
+    /**
+     * Returns the range of the here-document's name on a line that
+     * represents the end of the here-document.
+     *
+     * This API is experimental and subject to change.
+     */
+    getDelimiterRange() {
+        return this.endRange;
+    }
+}
+exports.Heredoc = Heredoc;
+
+
+/***/ }),
+
+/***/ 3520:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+/* --------------------------------------------------------------------------------------------
+ * Copyright (c) Remy Suen. All rights reserved.
+ * Licensed under the MIT License. See License.txt in the project root for license information.
+ * ------------------------------------------------------------------------------------------ */
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.ImageTemplate = void 0;
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const arg_1 = __nccwpck_require__(4381);
+const cmd_1 = __nccwpck_require__(5517);
+const copy_1 = __nccwpck_require__(444);
+const env_1 = __nccwpck_require__(1822);
+const entrypoint_1 = __nccwpck_require__(1835);
+const from_1 = __nccwpck_require__(5377);
+const healthcheck_1 = __nccwpck_require__(1167);
+const onbuild_1 = __nccwpck_require__(5554);
+const util_1 = __nccwpck_require__(7459);
+const workdir_1 = __nccwpck_require__(7529);
+class ImageTemplate {
+    constructor() {
+        this.comments = [];
+        this.instructions = [];
+    }
+    addComment(comment) {
+        this.comments.push(comment);
+    }
+    getComments() {
+        return this.comments;
+    }
+    addInstruction(instruction) {
+        this.instructions.push(instruction);
+    }
+    getInstructions() {
+        return this.instructions;
+    }
+    getInstructionAt(line) {
+        for (let instruction of this.instructions) {
+            if (util_1.Util.isInsideRange(vscode_languageserver_types_1.Position.create(line, 0), instruction.getRange())) {
+                return instruction;
+            }
+        }
+        return null;
+    }
+    /**
+     * Gets all the ARG instructions that are defined in this image.
+     */
+    getARGs() {
+        let args = [];
+        for (let instruction of this.instructions) {
+            if (instruction instanceof arg_1.Arg) {
+                args.push(instruction);
+            }
+        }
+        return args;
+    }
+    /**
+     * Gets all the CMD instructions that are defined in this image.
+     */
+    getCMDs() {
+        let cmds = [];
+        for (let instruction of this.instructions) {
+            if (instruction instanceof cmd_1.Cmd) {
+                cmds.push(instruction);
+            }
+        }
+        return cmds;
+    }
+    /**
+     * Gets all the COPY instructions that are defined in this image.
+     */
+    getCOPYs() {
+        let copies = [];
+        for (let instruction of this.instructions) {
+            if (instruction instanceof copy_1.Copy) {
+                copies.push(instruction);
+            }
+        }
+        return copies;
+    }
+    /**
+     * Gets all the ENTRYPOINT instructions that are defined in this image.
+     */
+    getENTRYPOINTs() {
+        let froms = [];
+        for (let instruction of this.instructions) {
+            if (instruction instanceof entrypoint_1.Entrypoint) {
+                froms.push(instruction);
+            }
+        }
+        return froms;
+    }
+    /**
+     * Gets all the ENV instructions that are defined in this image.
+     */
+    getENVs() {
+        let args = [];
+        for (let instruction of this.instructions) {
+            if (instruction instanceof env_1.Env) {
+                args.push(instruction);
+            }
+        }
+        return args;
+    }
+    getFROM() {
+        for (const instruction of this.instructions) {
+            if (instruction instanceof from_1.From) {
+                return instruction;
+            }
+        }
+        return null;
+    }
+    /**
+     * Gets all the FROM instructions that are defined in this image.
+     */
+    getFROMs() {
+        let froms = [];
+        for (let instruction of this.instructions) {
+            if (instruction instanceof from_1.From) {
+                froms.push(instruction);
+            }
+        }
+        return froms;
+    }
+    /**
+     * Gets all the HEALTHCHECK instructions that are defined in this image.
+     */
+    getHEALTHCHECKs() {
+        let froms = [];
+        for (let instruction of this.instructions) {
+            if (instruction instanceof healthcheck_1.Healthcheck) {
+                froms.push(instruction);
+            }
+        }
+        return froms;
+    }
+    getWORKDIRs() {
+        const workdirs = [];
+        for (const instruction of this.instructions) {
+            if (instruction instanceof workdir_1.Workdir) {
+                workdirs.push(instruction);
+            }
+        }
+        return workdirs;
+    }
+    getOnbuildTriggers() {
+        let triggers = [];
+        for (let instruction of this.instructions) {
+            if (instruction instanceof onbuild_1.Onbuild) {
+                let trigger = instruction.getTriggerInstruction();
+                if (trigger) {
+                    triggers.push(trigger);
+                }
+            }
+        }
+        return triggers;
+    }
+    getAvailableVariables(currentLine) {
+        const variables = [];
+        for (const arg of this.getARGs()) {
+            if (arg.isBefore(currentLine)) {
+                const property = arg.getProperty();
+                if (property) {
+                    const variable = property.getName();
+                    if (variables.indexOf(variable) === -1) {
+                        variables.push(variable);
+                    }
+                }
+            }
+        }
+        for (const env of this.getENVs()) {
+            if (env.isBefore(currentLine)) {
+                for (const property of env.getProperties()) {
+                    const variable = property.getName();
+                    if (variables.indexOf(variable) === -1) {
+                        variables.push(variable);
+                    }
+                }
+            }
+        }
+        return variables;
+    }
+    /**
+     * Resolves a variable with the given name at the specified line
+     * to its value. If null is returned, then the variable has been
+     * defined but no value was given. If undefined is returned, then
+     * a variable with the given name has not been defined yet as of
+     * the given line.
+     *
+     * @param variable the name of the variable to resolve
+     * @param line the line number that the variable is on, zero-based
+     * @return the value of the variable as defined by an ARG or ENV
+     *         instruction, or null if no value has been specified, or
+     *         undefined if a variable with the given name has not
+     *         been defined
+     */
+    resolveVariable(variable, line) {
+        let envs = this.getENVs();
+        for (let i = envs.length - 1; i >= 0; i--) {
+            if (envs[i].isBefore(line)) {
+                for (let property of envs[i].getProperties()) {
+                    if (property.getName() === variable) {
+                        return property.getValue();
+                    }
+                }
+            }
+        }
+        let args = this.getARGs();
+        for (let i = args.length - 1; i >= 0; i--) {
+            if (args[i].isBefore(line)) {
+                let property = args[i].getProperty();
+                if (property && property.getName() === variable) {
+                    return property.getValue();
+                }
+            }
+        }
+        return undefined;
+    }
+    getRange() {
+        const instructions = this.getInstructions();
+        if (instructions.length === 0) {
+            // all templates should have instructions, this only happens for
+            // the initial set of instruction
+            return vscode_languageserver_types_1.Range.create(0, 0, 0, 0);
+        }
+        const instructionStart = instructions[0].getRange().start;
+        const instructionEnd = instructions[instructions.length - 1].getRange().end;
+        return vscode_languageserver_types_1.Range.create(instructionStart, instructionEnd);
+    }
+    contains(position) {
+        const range = this.getRange();
+        if (range === null) {
+            return false;
+        }
+        return util_1.Util.isInsideRange(position, range);
+    }
+}
+exports.ImageTemplate = ImageTemplate;
+
+
+/***/ }),
+
+/***/ 5279:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Instruction = void 0;
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const util_1 = __nccwpck_require__(7459);
+const line_1 = __nccwpck_require__(7005);
+const argument_1 = __nccwpck_require__(5940);
+const heredoc_1 = __nccwpck_require__(7599);
+const variable_1 = __nccwpck_require__(3743);
+const main_1 = __nccwpck_require__(8390);
+class Instruction extends line_1.Line {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range);
+        this.dockerfile = dockerfile;
+        this.escapeChar = escapeChar;
+        this.instruction = instruction;
+        this.instructionRange = instructionRange;
+    }
+    toString() {
+        let value = this.getKeyword();
+        for (let arg of this.getRawArguments()) {
+            value += ' ';
+            value += arg.getValue();
+        }
+        return value;
+    }
+    getRangeContent(range) {
+        if (range === null) {
+            return null;
+        }
+        return this.document.getText().substring(this.document.offsetAt(range.start), this.document.offsetAt(range.end));
+    }
+    getInstructionRange() {
+        return this.instructionRange;
+    }
+    getInstruction() {
+        return this.instruction;
+    }
+    getKeyword() {
+        return this.getInstruction().toUpperCase();
+    }
+    getArgumentsRange() {
+        let args = this.getArguments();
+        if (args.length === 0) {
+            return null;
+        }
+        return vscode_languageserver_types_1.Range.create(args[0].getRange().start, args[args.length - 1].getRange().end);
+    }
+    getArgumentsRanges() {
+        let args = this.getArguments();
+        if (args.length === 0) {
+            return [];
+        }
+        if (args[0].getRange().start.line === args[args.length - 1].getRange().end.line) {
+            return [vscode_languageserver_types_1.Range.create(args[0].getRange().start, args[args.length - 1].getRange().end)];
+        }
+        let ranges = [];
+        let end = -1;
+        let startPosition = args[0].getRange().start;
+        let range = this.getInstructionRange();
+        let extra = this.document.offsetAt(startPosition) - this.document.offsetAt(range.start);
+        let content = this.getTextContent();
+        let fullArgs = content.substring(extra, this.document.offsetAt(args[args.length - 1].getRange().end) - this.document.offsetAt(range.start));
+        let offset = this.document.offsetAt(range.start) + extra;
+        let start = false;
+        let comment = false;
+        for (let i = 0; i < fullArgs.length; i++) {
+            let char = fullArgs.charAt(i);
+            if (char === this.escapeChar) {
+                let next = fullArgs.charAt(i + 1);
+                if (next === ' ' || next === '\t') {
+                    whitespaceCheck: for (let j = i + 2; j < fullArgs.length; j++) {
+                        switch (fullArgs.charAt(j)) {
+                            case ' ':
+                            case '\t':
+                                continue;
+                            case '\r':
+                                j++;
+                            case '\n':
+                                if (startPosition !== null) {
+                                    ranges.push(vscode_languageserver_types_1.Range.create(startPosition, this.document.positionAt(offset + end + 1)));
+                                }
+                                startPosition = null;
+                                start = true;
+                                comment = false;
+                                i = j;
+                                break whitespaceCheck;
+                            default:
+                                break whitespaceCheck;
+                        }
+                    }
+                }
+                else if (next === '\r') {
+                    if (startPosition !== null) {
+                        ranges.push(vscode_languageserver_types_1.Range.create(startPosition, this.document.positionAt(offset + end + 1)));
+                        startPosition = null;
+                    }
+                    start = true;
+                    comment = false;
+                    i += 2;
+                }
+                else if (next === '\n') {
+                    if (startPosition !== null) {
+                        ranges.push(vscode_languageserver_types_1.Range.create(startPosition, this.document.positionAt(offset + end + 1)));
+                    }
+                    startPosition = null;
+                    start = true;
+                    comment = false;
+                    i++;
+                }
+                else {
+                    i++;
+                }
+            }
+            else if (util_1.Util.isNewline(char)) {
+                if (comment) {
+                    startPosition = null;
+                    start = true;
+                    comment = false;
+                }
+            }
+            else {
+                if (!comment) {
+                    if (startPosition === null) {
+                        if (char === '#') {
+                            comment = true;
+                            continue;
+                        }
+                        let position = this.document.positionAt(offset + i);
+                        if (position.character !== 0) {
+                            startPosition = vscode_languageserver_types_1.Position.create(position.line, 0);
+                        }
+                    }
+                    end = i;
+                }
+            }
+        }
+        if (startPosition === null) {
+            // should only happen if the last argument is on its own line with
+            // no leading whitespace
+            ranges.push(vscode_languageserver_types_1.Range.create(this.document.positionAt(offset + end), this.document.positionAt(offset + end + 1)));
+        }
+        else {
+            ranges.push(vscode_languageserver_types_1.Range.create(startPosition, this.document.positionAt(offset + end + 1)));
+        }
+        return ranges;
+    }
+    getRawArgumentsContent() {
+        let args = this.getArguments();
+        if (args.length === 0) {
+            return null;
+        }
+        return this.getRangeContent(vscode_languageserver_types_1.Range.create(args[0].getRange().start, args[args.length - 1].getRange().end));
+    }
+    getArgumentsContent() {
+        let args = this.getArguments();
+        if (args.length === 0) {
+            return null;
+        }
+        let content = "";
+        let ranges = this.getArgumentsRanges();
+        let documentText = this.document.getText();
+        for (let range of ranges) {
+            content += documentText.substring(this.document.offsetAt(range.start), this.document.offsetAt(range.end));
+        }
+        return content;
+    }
+    getArguments() {
+        return this.getRawArguments();
+    }
+    getRawArguments() {
+        let args = [];
+        let range = this.getInstructionRange();
+        let extra = this.document.offsetAt(range.end) - this.document.offsetAt(range.start);
+        let content = this.getTextContent();
+        let fullArgs = content.substring(extra);
+        let offset = this.document.offsetAt(range.start) + extra;
+        let start = false;
+        let comment = false;
+        let found = -1;
+        // determines whether the parser has found a space or tab
+        // whitespace character that's a part of an escaped newline sequence
+        let escapedWhitespaceDetected = false;
+        // determines if the parser is currently in an escaped newline sequence
+        let escaping = false;
+        let escapeMarker = -1;
+        let escapedArg = "";
+        for (let i = 0; i < fullArgs.length; i++) {
+            let char = fullArgs.charAt(i);
+            if (util_1.Util.isWhitespace(char)) {
+                if (escaping) {
+                    escapedWhitespaceDetected = true;
+                    if (util_1.Util.isNewline(char)) {
+                        // reached a newline, any previously
+                        // detected whitespace should be ignored
+                        escapedWhitespaceDetected = false;
+                        if (comment) {
+                            // reached a newline, no longer in a comment
+                            comment = false;
+                            start = true;
+                        }
+                    }
+                    continue;
+                }
+                else if (found !== -1) {
+                    if (escapeMarker === -1) {
+                        args.push(new argument_1.Argument(escapedArg, vscode_languageserver_types_1.Range.create(this.document.positionAt(offset + found), this.document.positionAt(offset + i))));
+                    }
+                    else {
+                        args.push(new argument_1.Argument(escapedArg, vscode_languageserver_types_1.Range.create(this.document.positionAt(offset + found), this.document.positionAt(offset + escapeMarker))));
+                    }
+                    escapeMarker = -1;
+                    escapedArg = "";
+                    found = -1;
+                }
+            }
+            else if (char === this.escapeChar) {
+                let next = fullArgs.charAt(i + 1);
+                if (next === ' ' || next === '\t') {
+                    whitespaceCheck: for (let j = i + 2; j < fullArgs.length; j++) {
+                        let newlineCheck = fullArgs.charAt(j);
+                        switch (newlineCheck) {
+                            case ' ':
+                            case '\t':
+                                continue;
+                            case '\r':
+                                j++;
+                            case '\n':
+                                comment = false;
+                                escaping = true;
+                                start = true;
+                                if (found !== -1) {
+                                    escapeMarker = i;
+                                }
+                                i = j;
+                                break whitespaceCheck;
+                            default:
+                                escapeMarker = i;
+                                if (found === -1) {
+                                    i = j - 1;
+                                }
+                                break whitespaceCheck;
+                        }
+                    }
+                }
+                else if (next === '\r') {
+                    comment = false;
+                    escaping = true;
+                    start = true;
+                    if (found !== -1 && escapeMarker === -1) {
+                        escapeMarker = i;
+                    }
+                    i += 2;
+                }
+                else if (next === '\n') {
+                    comment = false;
+                    escaping = true;
+                    start = true;
+                    if (found !== -1 && escapeMarker === -1) {
+                        escapeMarker = i;
+                    }
+                    i++;
+                }
+                else {
+                    if (escapedWhitespaceDetected && escapeMarker !== -1) {
+                        args.push(new argument_1.Argument(escapedArg, vscode_languageserver_types_1.Range.create(this.document.positionAt(offset + found), this.document.positionAt(offset + escapeMarker))));
+                        escapedArg = "";
+                        found = -1;
+                    }
+                    escapeMarker = -1;
+                    escapedWhitespaceDetected = false;
+                    escaping = false;
+                    if (next === '$') {
+                        escapedArg = escapedArg + char + next;
+                    }
+                    else if (next === '') {
+                        // reached EOF, stop processing
+                        break;
+                    }
+                    else {
+                        escapedArg = escapedArg + next;
+                    }
+                    if (found === -1) {
+                        found = i;
+                    }
+                    i++;
+                }
+            }
+            else if (!comment) {
+                if (start && char === '#') {
+                    comment = true;
+                }
+                else {
+                    if (escapedWhitespaceDetected && escapeMarker !== -1) {
+                        args.push(new argument_1.Argument(escapedArg, vscode_languageserver_types_1.Range.create(this.document.positionAt(offset + found), this.document.positionAt(offset + escapeMarker))));
+                        escapedArg = "";
+                        found = -1;
+                    }
+                    escapedWhitespaceDetected = false;
+                    escaping = false;
+                    escapeMarker = -1;
+                    escapedArg = escapedArg + char;
+                    if (found === -1) {
+                        found = i;
+                    }
+                }
+                // non-whitespace character detected, reset
+                start = false;
+            }
+        }
+        if (found !== -1) {
+            if (escapeMarker === -1) {
+                args.push(new argument_1.Argument(escapedArg, vscode_languageserver_types_1.Range.create(this.document.positionAt(offset + found), this.document.positionAt(offset + fullArgs.length))));
+            }
+            else {
+                args.push(new argument_1.Argument(escapedArg, vscode_languageserver_types_1.Range.create(this.document.positionAt(offset + found), this.document.positionAt(offset + escapeMarker))));
+            }
+        }
+        return args;
+    }
+    getExpandedArguments() {
+        let args = this.getArguments();
+        for (let i = 0; i < args.length; i++) {
+            const argRange = args[i].getRange();
+            let offset = this.document.offsetAt(argRange.start);
+            const variables = this.parseVariables(offset, args[i].getValue());
+            const swaps = [];
+            let requiresExpansion = false;
+            for (let variable of variables) {
+                const value = this.dockerfile.resolveVariable(variable.getName(), variable.getNameRange().start.line);
+                swaps.push(value);
+                requiresExpansion = requiresExpansion || value !== undefined;
+            }
+            if (requiresExpansion) {
+                let expanded = "";
+                for (let j = 0; j < swaps.length; j++) {
+                    const variableRange = variables[j].getRange();
+                    const start = this.document.offsetAt(variableRange.start);
+                    const end = this.document.offsetAt(variableRange.end);
+                    if (swaps[j]) {
+                        // replace variable with its resolved value
+                        expanded += this.document.getText().substring(offset, start);
+                        expanded += swaps[j];
+                        offset = end;
+                    }
+                    else {
+                        expanded += this.document.getText().substring(offset, end);
+                        offset = end;
+                    }
+                }
+                const argEnd = this.document.offsetAt(argRange.end);
+                if (argEnd !== offset) {
+                    // if the variable's range doesn't match the argument,
+                    // append the remaining text
+                    expanded += this.document.getText().substring(offset, argEnd);
+                }
+                args[i] = new argument_1.Argument(expanded, argRange);
+            }
+        }
+        return args;
+    }
+    getVariables() {
+        const variables = [];
+        const args = this.getRawArguments();
+        for (const arg of args) {
+            let range = arg.getRange();
+            let rawValue = this.document.getText().substring(this.document.offsetAt(range.start), this.document.offsetAt(range.end));
+            const parsedVariables = this.parseVariables(this.document.offsetAt(arg.getRange().start), rawValue);
+            for (const parsedVariable of parsedVariables) {
+                variables.push(parsedVariable);
+            }
+        }
+        return variables;
+    }
+    parseVariables(offset, arg) {
+        let variables = [];
+        variableLoop: for (let i = 0; i < arg.length; i++) {
+            switch (arg.charAt(i)) {
+                case this.escapeChar:
+                    if (arg.charAt(i + 1) === '$') {
+                        i++;
+                    }
+                    break;
+                case '$':
+                    if (arg.charAt(i + 1) === '{') {
+                        let escapedString = "${";
+                        let escapedName = "";
+                        let nameEnd = -1;
+                        let escapedSubstitutionParameter = "";
+                        let substitutionStart = -1;
+                        let substitutionEnd = -1;
+                        let modifierRead = -1;
+                        nameLoop: for (let j = i + 2; j < arg.length; j++) {
+                            let char = arg.charAt(j);
+                            switch (char) {
+                                case this.escapeChar:
+                                    for (let k = j + 1; k < arg.length; k++) {
+                                        switch (arg.charAt(k)) {
+                                            case ' ':
+                                            case '\t':
+                                            case '\r':
+                                                // ignore whitespace
+                                                continue;
+                                            case '\n':
+                                                // escape this newline
+                                                j = k;
+                                                continue nameLoop;
+                                        }
+                                    }
+                                    break;
+                                case '}':
+                                    escapedString += '}';
+                                    let modifier = null;
+                                    let modifierRange = null;
+                                    let substitutionParameter = modifierRead !== -1 ? escapedSubstitutionParameter : null;
+                                    let substitutionRange = null;
+                                    if (nameEnd === -1) {
+                                        nameEnd = j;
+                                    }
+                                    else if (nameEnd + 1 === j) {
+                                        modifier = "";
+                                        modifierRange = vscode_languageserver_types_1.Range.create(this.document.positionAt(offset + nameEnd + 1), this.document.positionAt(offset + nameEnd + 1));
+                                    }
+                                    else {
+                                        if (substitutionStart === -1) {
+                                            // no substitution parameter found,
+                                            // but a modifier character existed,
+                                            // just offset the range by 1 from
+                                            // the modifier character
+                                            substitutionStart = modifierRead + 1;
+                                            substitutionEnd = modifierRead + 1;
+                                        }
+                                        else {
+                                            // offset one more from the last
+                                            // character found
+                                            substitutionEnd = substitutionEnd + 1;
+                                        }
+                                        modifier = arg.substring(modifierRead, modifierRead + 1);
+                                        modifierRange = vscode_languageserver_types_1.Range.create(this.document.positionAt(offset + modifierRead), this.document.positionAt(offset + modifierRead + 1));
+                                        substitutionRange = vscode_languageserver_types_1.Range.create(this.document.positionAt(offset + substitutionStart), this.document.positionAt(offset + substitutionEnd));
+                                    }
+                                    let start = this.document.positionAt(offset + i);
+                                    variables.push(new variable_1.Variable(escapedName, vscode_languageserver_types_1.Range.create(this.document.positionAt(offset + i + 2), this.document.positionAt(offset + nameEnd)), vscode_languageserver_types_1.Range.create(start, this.document.positionAt(offset + j + 1)), modifier, modifierRange, substitutionParameter, substitutionRange, this.dockerfile.resolveVariable(escapedName, start.line) !== undefined, this.isBuildVariable(escapedName, start.line), escapedString));
+                                    i = j;
+                                    continue variableLoop;
+                                case ':':
+                                    if (nameEnd === -1) {
+                                        nameEnd = j;
+                                    }
+                                    else if (modifierRead !== -1) {
+                                        if (substitutionStart === -1) {
+                                            substitutionStart = j;
+                                            substitutionEnd = j;
+                                        }
+                                        else {
+                                            substitutionEnd = j;
+                                        }
+                                        escapedSubstitutionParameter += ':';
+                                    }
+                                    else {
+                                        modifierRead = j;
+                                    }
+                                    escapedString += ':';
+                                    break;
+                                case '\n':
+                                case '\r':
+                                case ' ':
+                                case '\t':
+                                    break;
+                                default:
+                                    if (nameEnd === -1) {
+                                        escapedName += char;
+                                    }
+                                    else if (modifierRead !== -1) {
+                                        if (substitutionStart === -1) {
+                                            substitutionStart = j;
+                                            substitutionEnd = j;
+                                        }
+                                        else {
+                                            substitutionEnd = j;
+                                        }
+                                        escapedSubstitutionParameter += char;
+                                    }
+                                    else {
+                                        modifierRead = j;
+                                    }
+                                    escapedString += char;
+                                    break;
+                            }
+                        }
+                        // no } found, not a valid variable, stop processing
+                        break variableLoop;
+                    }
+                    else if (util_1.Util.isWhitespace(arg.charAt(i + 1)) || i === arg.length - 1) {
+                        // $ followed by whitespace or EOF, ignore this variable
+                        continue;
+                    }
+                    else {
+                        let escapedName = "";
+                        nameLoop: for (let j = i + 1; j < arg.length; j++) {
+                            let char = arg.charAt(j);
+                            switch (char) {
+                                case '\r':
+                                case '\n':
+                                case ' ':
+                                case '\t':
+                                    continue;
+                                case '$':
+                                case '\'':
+                                case '"':
+                                    let varStart = this.document.positionAt(offset + i);
+                                    variables.push(new variable_1.Variable(escapedName, vscode_languageserver_types_1.Range.create(this.document.positionAt(offset + i + 1), this.document.positionAt(offset + j)), vscode_languageserver_types_1.Range.create(varStart, this.document.positionAt(offset + j)), null, null, null, null, this.dockerfile.resolveVariable(escapedName, varStart.line) !== undefined, this.isBuildVariable(escapedName, varStart.line), '$' + escapedName));
+                                    i = j - 1;
+                                    continue variableLoop;
+                                case this.escapeChar:
+                                    for (let k = j + 1; k < arg.length; k++) {
+                                        switch (arg.charAt(k)) {
+                                            case ' ':
+                                            case '\t':
+                                            case '\r':
+                                                // ignore whitespace
+                                                continue;
+                                            case '\n':
+                                                // escape this newline
+                                                j = k;
+                                                continue nameLoop;
+                                        }
+                                    }
+                                    // reached EOF after an escape character
+                                    let start = this.document.positionAt(offset + i);
+                                    variables.push(new variable_1.Variable(escapedName, vscode_languageserver_types_1.Range.create(this.document.positionAt(offset + i + 1), this.document.positionAt(offset + j)), vscode_languageserver_types_1.Range.create(start, this.document.positionAt(offset + j)), null, null, null, null, this.dockerfile.resolveVariable(escapedName, start.line) !== undefined, this.isBuildVariable(escapedName, start.line), '$' + escapedName));
+                                    break variableLoop;
+                            }
+                            if (char.match(/^[a-z0-9_]+$/i) === null) {
+                                let varStart = this.document.positionAt(offset + i);
+                                variables.push(new variable_1.Variable(escapedName, vscode_languageserver_types_1.Range.create(this.document.positionAt(offset + i + 1), this.document.positionAt(offset + j)), vscode_languageserver_types_1.Range.create(varStart, this.document.positionAt(offset + j)), null, null, null, null, this.dockerfile.resolveVariable(escapedName, varStart.line) !== undefined, this.isBuildVariable(escapedName, varStart.line), '$' + escapedName));
+                                i = j - 1;
+                                continue variableLoop;
+                            }
+                            escapedName += char;
+                        }
+                        let start = this.document.positionAt(offset + i);
+                        variables.push(new variable_1.Variable(escapedName, vscode_languageserver_types_1.Range.create(this.document.positionAt(offset + i + 1), this.document.positionAt(offset + arg.length)), vscode_languageserver_types_1.Range.create(start, this.document.positionAt(offset + arg.length)), null, null, null, null, this.dockerfile.resolveVariable(escapedName, start.line) !== undefined, this.isBuildVariable(escapedName, start.line), '$' + escapedName));
+                    }
+                    break variableLoop;
+            }
+        }
+        return variables;
+    }
+    isBuildVariable(variable, line) {
+        if (this.getKeyword() === main_1.Keyword.FROM) {
+            for (const initialArg of this.dockerfile.getInitialARGs()) {
+                const arg = initialArg;
+                const property = arg.getProperty();
+                if (property && variable === property.getName()) {
+                    return true;
+                }
+            }
+            return undefined;
+        }
+        let image = this.dockerfile.getContainingImage(vscode_languageserver_types_1.Position.create(line, 0));
+        let envs = image.getENVs();
+        for (let i = envs.length - 1; i >= 0; i--) {
+            if (envs[i].isBefore(line)) {
+                for (let property of envs[i].getProperties()) {
+                    if (property.getName() === variable) {
+                        return false;
+                    }
+                }
+            }
+        }
+        let args = image.getARGs();
+        for (let i = args.length - 1; i >= 0; i--) {
+            if (args[i].isBefore(line)) {
+                let property = args[i].getProperty();
+                if (property && property.getName() === variable) {
+                    return true;
+                }
+            }
+        }
+        return undefined;
+    }
+    createSingleLineHeredocs(args) {
+        const heredocs = [];
+        // instruction only on one line, if heredocs exist they would be incomplete
+        for (const arg of args) {
+            const value = arg.getValue();
+            if (value.startsWith("<<") && util_1.Util.parseHeredocName(value) !== null) {
+                const startRange = arg.getRange();
+                const nameRange = this.getNameRange(startRange);
+                const name = this.getName(nameRange);
+                heredocs.push(new heredoc_1.Heredoc(startRange, name, nameRange, null, null));
+            }
+        }
+        return heredocs;
+    }
+    getName(nameRange) {
+        const content = this.document.getText(nameRange);
+        let escaping = false;
+        let name = "";
+        nameLoop: for (let i = 0; i < content.length; i++) {
+            const ch = content.charAt(i);
+            switch (ch) {
+                case this.escapeChar:
+                    escaping = true;
+                    for (let j = i + 1; j < content.length; j++) {
+                        switch (content.charAt(j)) {
+                            case ' ':
+                            case '\t':
+                                break;
+                            case '\r':
+                                i = j + 1;
+                                continue nameLoop;
+                            case '\n':
+                                i = j;
+                                continue nameLoop;
+                            default:
+                                name += content.charAt(j);
+                                i = j;
+                                continue nameLoop;
+                        }
+                    }
+                    break;
+                case '#':
+                    if (escaping) {
+                        for (let j = i + 1; j < content.length; j++) {
+                            switch (content.charAt(j)) {
+                                case '\n':
+                                    i = j;
+                                    continue nameLoop;
+                            }
+                        }
+                    }
+                case ' ':
+                case '\t':
+                case '\r':
+                case '\n':
+                    if (escaping) {
+                        break;
+                    }
+                default:
+                    name += ch;
+                    break;
+            }
+        }
+        return name;
+    }
+    getNameRange(startRange) {
+        const content = this.document.getText(startRange);
+        let endFound = false;
+        let searchHyphen = false;
+        let start = -1;
+        let end = -1;
+        let escaping = false;
+        let quote = null;
+        contentLoop: for (let i = 0; i < content.length; i++) {
+            const ch = content.charAt(i);
+            switch (ch) {
+                case '"':
+                case '\'':
+                    if (quote === ch) {
+                        break contentLoop;
+                    }
+                    quote = ch;
+                    continue;
+                case this.escapeChar:
+                    for (let j = i + 1; j < content.length; j++) {
+                        switch (content.charAt(j)) {
+                            case '\n':
+                                escaping = true;
+                                j = i;
+                                continue contentLoop;
+                        }
+                    }
+                    break;
+                case ' ':
+                case '\t':
+                case '\r':
+                case '\n':
+                    break;
+                case '<':
+                    if (endFound) {
+                        searchHyphen = true;
+                    }
+                    else {
+                        endFound = true;
+                    }
+                    break;
+                case '-':
+                    if (searchHyphen) {
+                        searchHyphen = false;
+                        break;
+                    }
+                case '#':
+                    if (escaping) {
+                        for (let j = i + 1; j < content.length; j++) {
+                            switch (content.charAt(j)) {
+                                case '\n':
+                                    i = j;
+                                    continue contentLoop;
+                            }
+                        }
+                    }
+                default:
+                    if (start === -1) {
+                        start = i;
+                    }
+                    if (quote !== null) {
+                        end = i + 1;
+                        break;
+                    }
+                    break contentLoop;
+            }
+        }
+        if (start === -1) {
+            return vscode_languageserver_types_1.Range.create(startRange.end, startRange.end);
+        }
+        const nameStart = this.document.positionAt(this.document.offsetAt(startRange.start) + start);
+        const nameEnd = quote !== null ? this.document.positionAt(this.document.offsetAt(startRange.start) + end) : startRange.end;
+        return vscode_languageserver_types_1.Range.create(nameStart, nameEnd);
+    }
+    getHeredocs() {
+        const args = this.getArguments();
+        if (args.length === 0) {
+            return [];
+        }
+        const heredocs = [];
+        const range = this.getRange();
+        if (range.start.line === range.end.line) {
+            // instruction only on one line, if heredocs exist they would be incomplete
+            return this.createSingleLineHeredocs(args);
+        }
+        const heredocDefinitions = [];
+        let heredocsProcessed = false;
+        let escaping = false;
+        let contentStart = -1;
+        let contentEnd = -1;
+        let lineStart = -1;
+        let currentHeredoc = 0;
+        const startOffset = this.document.offsetAt(args[0].getRange().start);
+        const content = this.getRangeContent(vscode_languageserver_types_1.Range.create(args[0].getRange().start, this.getRange().end));
+        contentLoop: for (let i = 0; i < content.length; i++) {
+            switch (content.charAt(i)) {
+                case this.escapeChar:
+                    escaping = true;
+                    for (let j = i + 1; j < content.length; j++) {
+                        switch (content.charAt(j)) {
+                            case ' ':
+                            case '\t':
+                                break;
+                            case '\r':
+                                j++;
+                            case '\n':
+                                i = j;
+                                continue contentLoop;
+                            default:
+                                i = j;
+                                continue contentLoop;
+                        }
+                    }
+                    break;
+                case '\r':
+                    break;
+                case '\n':
+                    if (escaping) {
+                        break;
+                    }
+                    if (heredocsProcessed) {
+                        if (contentStart === -1) {
+                            contentStart = i;
+                        }
+                        contentEnd = i;
+                        const arg = heredocDefinitions[currentHeredoc];
+                        const startRange = arg.getRange();
+                        const nameRange = this.getNameRange(startRange);
+                        const name = this.getName(nameRange);
+                        const delimiterRange = this.getDelimiterRange(arg, name, vscode_languageserver_types_1.Range.create(this.document.positionAt(startOffset + lineStart), this.document.positionAt(startOffset + i)));
+                        if (delimiterRange !== null) {
+                            const contentRange = vscode_languageserver_types_1.Range.create(this.document.positionAt(startOffset + contentStart), this.document.positionAt(startOffset + lineStart - 1));
+                            heredocs.push(new heredoc_1.Heredoc(startRange, name, nameRange, contentRange, delimiterRange));
+                            contentStart = -1;
+                            currentHeredoc++;
+                        }
+                        lineStart = -1;
+                    }
+                    else {
+                        // found a newline that hasn't been escaped,
+                        // must be in a heredoc
+                        const offsetLimit = startOffset + i;
+                        for (const arg of args) {
+                            // check if this argument is on the initial line of the instruction,
+                            // note that it may not all be on the same line due to escaped newlines,
+                            // because of that we need to use offset checks instead of line checks
+                            // as an argument being on a different line in the document does not
+                            // imply it is on a different line from the Dockerfile's point of view
+                            if (this.document.offsetAt(arg.getRange().start) < offsetLimit) {
+                                if (arg.getValue().startsWith("<<")) {
+                                    heredocDefinitions.push(arg);
+                                }
+                            }
+                            else {
+                                break;
+                            }
+                        }
+                        heredocsProcessed = true;
+                        lineStart = -1;
+                        continue contentLoop;
+                    }
+                    break;
+                case ' ':
+                case '\t':
+                    if (escaping) {
+                        break;
+                    }
+                case '#':
+                    if (escaping) {
+                        for (let j = i + 1; j < content.length; j++) {
+                            switch (content.charAt(j)) {
+                                case '\n':
+                                    i = j;
+                                    continue contentLoop;
+                            }
+                        }
+                    }
+                default:
+                    if (escaping) {
+                        escaping = false;
+                    }
+                    if (heredocsProcessed) {
+                        if (contentStart === -1) {
+                            contentStart = i;
+                        }
+                        if (lineStart === -1) {
+                            lineStart = i;
+                        }
+                    }
+                    break;
+            }
+        }
+        if (heredocsProcessed) {
+            const arg = heredocDefinitions[currentHeredoc];
+            const startRange = arg.getRange();
+            const nameRange = this.getNameRange(startRange);
+            const name = this.getName(nameRange);
+            let contentRange = null;
+            // check if the last line of this instruction matches the name of the last heredoc
+            const delimiterRange = this.getDelimiterRange(arg, name, vscode_languageserver_types_1.Range.create(this.document.positionAt(startOffset + lineStart), range.end));
+            if (delimiterRange === null) {
+                contentRange = vscode_languageserver_types_1.Range.create(this.document.positionAt(startOffset + contentStart), range.end);
+            }
+            else if (contentEnd !== -1) {
+                contentRange = vscode_languageserver_types_1.Range.create(this.document.positionAt(startOffset + contentStart), this.document.positionAt(startOffset + contentEnd));
+            }
+            heredocs.push(new heredoc_1.Heredoc(startRange, name, nameRange, contentRange, delimiterRange));
+            currentHeredoc++;
+            for (let i = currentHeredoc; i < heredocDefinitions.length; i++) {
+                const arg = heredocDefinitions[currentHeredoc];
+                const startRange = arg.getRange();
+                const nameRange = this.getNameRange(startRange);
+                const name = this.getName(nameRange);
+                heredocs.push(new heredoc_1.Heredoc(startRange, name, nameRange, null, null));
+                currentHeredoc++;
+            }
+        }
+        else {
+            // instruction only on one line, if heredocs exist they would be incomplete
+            return this.createSingleLineHeredocs(args);
+        }
+        return heredocs;
+    }
+    getDelimiterRange(startArg, name, candidateRange) {
+        const text = this.document.getText(candidateRange);
+        if (startArg.getValue().startsWith("<<-")) {
+            // remove tabs in the front
+            let index = 0;
+            while (text.charAt(index) === '\t') {
+                index++;
+            }
+            if (text.substring(index) === name) {
+                return vscode_languageserver_types_1.Range.create(vscode_languageserver_types_1.Position.create(candidateRange.start.line, index), candidateRange.end);
+            }
+            return null;
+        }
+        return text === name ? candidateRange : null;
+    }
+}
+exports.Instruction = Instruction;
+
+
+/***/ }),
+
+/***/ 9618:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Add = void 0;
+const jsonInstruction_1 = __nccwpck_require__(5305);
+class Add extends jsonInstruction_1.JSONInstruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+    }
+    stopSearchingForFlags(argument) {
+        return argument.indexOf("--") === -1;
+    }
+}
+exports.Add = Add;
+
+
+/***/ }),
+
+/***/ 4381:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Arg = void 0;
+const property_1 = __nccwpck_require__(9602);
+const propertyInstruction_1 = __nccwpck_require__(4984);
+class Arg extends propertyInstruction_1.PropertyInstruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+        this.property = null;
+        const args = this.getPropertyArguments();
+        if (args.length === 1) {
+            this.property = new property_1.Property(this.document, this.escapeChar, args[0]);
+        }
+        else {
+            this.property = null;
+        }
+    }
+    /**
+     * Returns the variable defined by this ARG. This may be null if
+     * this ARG instruction is malformed and has no variable
+     * declaration.
+     */
+    getProperty() {
+        return this.property;
+    }
+}
+exports.Arg = Arg;
+
+
+/***/ }),
+
+/***/ 5517:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Cmd = void 0;
+const jsonInstruction_1 = __nccwpck_require__(5305);
+class Cmd extends jsonInstruction_1.JSONInstruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+    }
+}
+exports.Cmd = Cmd;
+
+
+/***/ }),
+
+/***/ 444:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Copy = void 0;
+const jsonInstruction_1 = __nccwpck_require__(5305);
+class Copy extends jsonInstruction_1.JSONInstruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+    }
+    stopSearchingForFlags(argument) {
+        return argument.indexOf("--") === -1;
+    }
+    getFromFlag() {
+        let flags = super.getFlags();
+        return flags.length === 1 && flags[0].getName() === "from" ? flags[0] : null;
+    }
+    /**
+     * Returns there here-documents that are defined in this RUN
+     * instruction.
+     *
+     * This API is experimental and subject to change.
+     */
+    getHeredocs() {
+        return super.getHeredocs();
+    }
+}
+exports.Copy = Copy;
+
+
+/***/ }),
+
+/***/ 1835:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Entrypoint = void 0;
+const jsonInstruction_1 = __nccwpck_require__(5305);
+class Entrypoint extends jsonInstruction_1.JSONInstruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+    }
+}
+exports.Entrypoint = Entrypoint;
+
+
+/***/ }),
+
+/***/ 1822:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Env = void 0;
+const propertyInstruction_1 = __nccwpck_require__(4984);
+class Env extends propertyInstruction_1.PropertyInstruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+    }
+    getProperties() {
+        return super.getProperties();
+    }
+}
+exports.Env = Env;
+
+
+/***/ }),
+
+/***/ 5377:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.From = void 0;
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const modifiableInstruction_1 = __nccwpck_require__(2393);
+class From extends modifiableInstruction_1.ModifiableInstruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+    }
+    stopSearchingForFlags(argument) {
+        return argument.indexOf("--") === -1;
+    }
+    getImage() {
+        const args = this.getArguments();
+        return args.length > 0 ? args[0].getValue() : null;
+    }
+    /**
+     * Returns the name of the image that will be used as the base image.
+     *
+     * @return the base image's name, or null if unspecified
+     */
+    getImageName() {
+        const imageName = this.getRangeContent(this.getImageNameRange());
+        if (imageName === null) {
+            return null;
+        }
+        let commented = false;
+        let escaped = false;
+        let name = "";
+        for (let i = 0; i < imageName.length; i++) {
+            const ch = imageName.charAt(i);
+            switch (ch) {
+                case this.escapeChar:
+                    escaped = true;
+                    break;
+                case '\r':
+                    continue;
+                case '\n':
+                    commented = false;
+                    break;
+                case ' ':
+                case '\t':
+                    break;
+                case '#':
+                    if (escaped) {
+                        commented = true;
+                    }
+                    else {
+                        name = name + ch;
+                        escaped = false;
+                    }
+                    break;
+                default:
+                    if (!commented) {
+                        name = name + ch;
+                        escaped = false;
+                    }
+                    break;
+            }
+        }
+        return name;
+    }
+    /**
+     * Returns the range that covers the name of the image used by
+     * this instruction.
+     *
+     * @return the range of the name of this instruction's argument,
+     *         or null if no image has been specified
+     */
+    getImageNameRange() {
+        let range = this.getImageRange();
+        if (range) {
+            let registryRange = this.getRegistryRange();
+            if (registryRange) {
+                range.start = this.document.positionAt(this.document.offsetAt(registryRange.end) + 1);
+            }
+            let tagRange = this.getImageTagRange();
+            let digestRange = this.getImageDigestRange();
+            if (tagRange === null) {
+                if (digestRange !== null) {
+                    range.end = this.document.positionAt(this.document.offsetAt(digestRange.start) - 1);
+                }
+            }
+            else {
+                range.end = this.document.positionAt(this.document.offsetAt(tagRange.start) - 1);
+            }
+            return range;
+        }
+        return null;
+    }
+    /**
+     * Returns the range that covers the image argument of this
+     * instruction. This includes the tag or digest of the image if
+     * it has been specified by the instruction.
+     *
+     * @return the range of the image argument, or null if no image
+     *         has been specified
+     */
+    getImageRange() {
+        let args = this.getArguments();
+        return args.length !== 0 ? args[0].getRange() : null;
+    }
+    getImageTag() {
+        return this.getRangeContent(this.getImageTagRange());
+    }
+    /**
+     * Returns the range in the document that the tag of the base
+     * image encompasses.
+     *
+     * @return the base image's tag's range in the document, or null
+     *         if no tag has been specified
+     */
+    getImageTagRange() {
+        const range = this.getImageRange();
+        if (range) {
+            const rangeStartOffset = this.document.offsetAt(range.start);
+            const content = this.getRangeContent(range);
+            const atIndex = this.indexOf(rangeStartOffset, content, '@');
+            const slashIndex = content.indexOf('/');
+            if (atIndex === -1) {
+                const colonIndex = this.lastIndexOf(rangeStartOffset, content, ':');
+                if (colonIndex > slashIndex) {
+                    return vscode_languageserver_types_1.Range.create(this.document.positionAt(rangeStartOffset + colonIndex + 1), range.end);
+                }
+            }
+            const subcontent = content.substring(0, atIndex);
+            const subcolonIndex = subcontent.indexOf(':');
+            if (subcolonIndex === -1) {
+                return null;
+            }
+            if (slashIndex === -1) {
+                // slash not found suggests no registry and no namespace defined
+                return vscode_languageserver_types_1.Range.create(this.document.positionAt(rangeStartOffset + subcolonIndex + 1), this.document.positionAt(rangeStartOffset + atIndex));
+            }
+            // both colon and slash found, check if it is a port
+            if (subcolonIndex < slashIndex) {
+                return null;
+            }
+            return vscode_languageserver_types_1.Range.create(this.document.positionAt(rangeStartOffset + subcolonIndex + 1), this.document.positionAt(rangeStartOffset + subcontent.length));
+        }
+        return null;
+    }
+    getImageDigest() {
+        return this.getRangeContent(this.getImageDigestRange());
+    }
+    /**
+     * Returns the range in the document that the digest of the base
+     * image encompasses.
+     *
+     * @return the base image's digest's range in the document, or null
+     *         if no digest has been specified
+     */
+    getImageDigestRange() {
+        let range = this.getImageRange();
+        if (range) {
+            let content = this.getRangeContent(range);
+            let index = this.lastIndexOf(this.document.offsetAt(range.start), content, '@');
+            if (index !== -1) {
+                return vscode_languageserver_types_1.Range.create(range.start.line, range.start.character + index + 1, range.end.line, range.end.character);
+            }
+        }
+        return null;
+    }
+    indexOf(documentOffset, content, searchString) {
+        let index = content.indexOf(searchString);
+        const variables = this.getVariables();
+        for (let i = 0; i < variables.length; i++) {
+            const position = documentOffset + index;
+            const variableRange = variables[i].getRange();
+            if (this.document.offsetAt(variableRange.start) < position && position < this.document.offsetAt(variableRange.end)) {
+                const offset = this.document.offsetAt(variableRange.end) - documentOffset;
+                const substring = content.substring(offset);
+                const subIndex = substring.indexOf(searchString);
+                if (subIndex === -1) {
+                    return -1;
+                }
+                index = subIndex + offset;
+                i = -1;
+                continue;
+            }
+        }
+        return index;
+    }
+    lastIndexOf(documentOffset, content, searchString) {
+        let index = content.lastIndexOf(searchString);
+        const variables = this.getVariables();
+        for (let i = 0; i < variables.length; i++) {
+            const position = documentOffset + index;
+            const variableRange = variables[i].getRange();
+            if (this.document.offsetAt(variableRange.start) < position && position < this.document.offsetAt(variableRange.end)) {
+                index = content.substring(0, index).lastIndexOf(searchString);
+                if (index === -1) {
+                    return -1;
+                }
+                i = -1;
+                continue;
+            }
+        }
+        return index;
+    }
+    getRegistry() {
+        return this.getRangeContent(this.getRegistryRange());
+    }
+    getRegistryRange() {
+        const range = this.getImageRange();
+        if (range) {
+            const tagRange = this.getImageTagRange();
+            const digestRange = this.getImageDigestRange();
+            if (tagRange === null) {
+                if (digestRange !== null) {
+                    range.end = this.document.positionAt(this.document.offsetAt(digestRange.start) - 1);
+                }
+            }
+            else {
+                range.end = this.document.positionAt(this.document.offsetAt(tagRange.start) - 1);
+            }
+            const content = this.getRangeContent(range);
+            const rangeStart = this.document.offsetAt(range.start);
+            const startingSlashIndex = this.indexOf(rangeStart, content, '/');
+            if (startingSlashIndex === -1) {
+                return null;
+            }
+            const portIndex = this.indexOf(rangeStart, content, ':');
+            const dotIndex = this.indexOf(rangeStart, content, '.');
+            // hostname detected
+            if (portIndex !== -1 || dotIndex !== -1) {
+                return vscode_languageserver_types_1.Range.create(range.start, this.document.positionAt(rangeStart + startingSlashIndex));
+            }
+            const registry = content.substring(0, startingSlashIndex);
+            // localhost registry detected
+            if (registry === 'localhost') {
+                return vscode_languageserver_types_1.Range.create(range.start, this.document.positionAt(rangeStart + startingSlashIndex));
+            }
+        }
+        return null;
+    }
+    getBuildStage() {
+        let range = this.getBuildStageRange();
+        return range === null ? null : this.getRangeContent(range);
+    }
+    getBuildStageRange() {
+        let args = this.getArguments();
+        if (args.length > 2 && args[1].getValue().toUpperCase() === "AS") {
+            return args[2].getRange();
+        }
+        return null;
+    }
+    getPlatformFlag() {
+        let flags = super.getFlags();
+        return flags.length === 1 && flags[0].getName() === "platform" ? flags[0] : null;
+    }
+}
+exports.From = From;
+
+
+/***/ }),
+
+/***/ 1167:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Healthcheck = void 0;
+const modifiableInstruction_1 = __nccwpck_require__(2393);
+class Healthcheck extends modifiableInstruction_1.ModifiableInstruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+    }
+    stopSearchingForFlags(argument) {
+        argument = argument.toUpperCase();
+        return argument === "CMD" || argument === "NONE";
+    }
+    getSubcommand() {
+        let args = this.getArguments();
+        return args.length !== 0 ? args[0] : null;
+    }
+}
+exports.Healthcheck = Healthcheck;
+
+
+/***/ }),
+
+/***/ 3871:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Label = void 0;
+const propertyInstruction_1 = __nccwpck_require__(4984);
+const util_1 = __nccwpck_require__(7459);
+class Label extends propertyInstruction_1.PropertyInstruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+    }
+    getVariables() {
+        const variables = super.getVariables();
+        const properties = this.getProperties();
+        // iterate over all of this LABEL's properties
+        for (const property of properties) {
+            const value = property.getUnescapedValue();
+            // check if the value is contained in single quotes,
+            // single quotes would indicate a literal value
+            if (value !== null && value.length > 2 && value.charAt(0) === '\'' && value.charAt(value.length - 1) === '\'') {
+                const range = property.getValueRange();
+                for (let i = 0; i < variables.length; i++) {
+                    // if a variable is in a single quote, remove it from the list
+                    if (util_1.Util.isInsideRange(variables[i].getRange().start, range)) {
+                        variables.splice(i, 1);
+                        i--;
+                    }
+                }
+            }
+        }
+        return variables;
+    }
+    getProperties() {
+        return super.getProperties();
+    }
+}
+exports.Label = Label;
+
+
+/***/ }),
+
+/***/ 5554:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Onbuild = void 0;
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const parser_1 = __nccwpck_require__(7988);
+const instruction_1 = __nccwpck_require__(5279);
+class Onbuild extends instruction_1.Instruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+    }
+    getTrigger() {
+        let trigger = this.getTriggerWord();
+        return trigger === null ? null : trigger.toUpperCase();
+    }
+    getTriggerWord() {
+        return this.getRangeContent(this.getTriggerRange());
+    }
+    getTriggerRange() {
+        let args = this.getArguments();
+        return args.length > 0 ? args[0].getRange() : null;
+    }
+    getTriggerInstruction() {
+        let triggerRange = this.getTriggerRange();
+        if (triggerRange === null) {
+            return null;
+        }
+        let args = this.getArguments();
+        return parser_1.Parser.createInstruction(this.document, this.dockerfile, this.escapeChar, vscode_languageserver_types_1.Range.create(args[0].getRange().start, this.getRange().end), this.getTriggerWord(), triggerRange);
+    }
+}
+exports.Onbuild = Onbuild;
+
+
+/***/ }),
+
+/***/ 7224:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Run = void 0;
+const jsonInstruction_1 = __nccwpck_require__(5305);
+class Run extends jsonInstruction_1.JSONInstruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+    }
+    stopSearchingForFlags(argument) {
+        return argument.indexOf("--") === -1;
+    }
+    /**
+     * Returns there here-documents that are defined in this RUN
+     * instruction.
+     *
+     * This API is experimental and subject to change.
+     */
+    getHeredocs() {
+        return super.getHeredocs();
+    }
+}
+exports.Run = Run;
+
+
+/***/ }),
+
+/***/ 7523:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Shell = void 0;
+const jsonInstruction_1 = __nccwpck_require__(5305);
+class Shell extends jsonInstruction_1.JSONInstruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+    }
+}
+exports.Shell = Shell;
+
+
+/***/ }),
+
+/***/ 4301:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Stopsignal = void 0;
+const instruction_1 = __nccwpck_require__(5279);
+class Stopsignal extends instruction_1.Instruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+    }
+}
+exports.Stopsignal = Stopsignal;
+
+
+/***/ }),
+
+/***/ 3998:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.User = void 0;
+const instruction_1 = __nccwpck_require__(5279);
+class User extends instruction_1.Instruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+    }
+}
+exports.User = User;
+
+
+/***/ }),
+
+/***/ 1347:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Volume = void 0;
+const jsonInstruction_1 = __nccwpck_require__(5305);
+class Volume extends jsonInstruction_1.JSONInstruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+    }
+}
+exports.Volume = Volume;
+
+
+/***/ }),
+
+/***/ 7529:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Workdir = void 0;
+const instruction_1 = __nccwpck_require__(5279);
+class Workdir extends instruction_1.Instruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+    }
+    /**
+     * Returns the path that has been defined. Note that this path may
+     * be absolute or relative depending on what was written in the
+     * instruction.
+     *
+     * @return the working directory's path, or null if this
+     *         instruction has no arguments
+     */
+    getPath() {
+        return this.getArgumentsContent();
+    }
+    /**
+     * Returns the absolute path that this instruction resolves to. The
+     * function will inspect prior WORKDIR instructions in the current
+     * image or another build stage in the Dockerfile to try to
+     * determine this.
+     *
+     * @return the absolute path of the working directory, or null if
+     *         this instruction has no arguments, or undefined if it
+     *         cannot be determined because only relative paths could be
+     *         found
+     */
+    getAbsolutePath() {
+        const path = this.getPath();
+        if (path === null || path.startsWith("/")) {
+            return path;
+        }
+        const startLine = this.getRange().start.line;
+        const hierarchy = this.dockerfile.getStageHierarchy(startLine);
+        for (let i = hierarchy.length - 1; i >= 0; i--) {
+            const workdirs = hierarchy[i].getWORKDIRs();
+            for (let j = workdirs.length - 1; j >= 0; j--) {
+                if (workdirs[j].getRange().start.line < startLine) {
+                    const parent = workdirs[j].getAbsolutePath();
+                    if (parent === undefined || parent === null) {
+                        return undefined;
+                    }
+                    return parent.endsWith("/") ? parent + path : parent + "/" + path;
+                }
+            }
+        }
+        return undefined;
+    }
+}
+exports.Workdir = Workdir;
+
+
+/***/ }),
+
+/***/ 3702:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.JSONArgument = void 0;
+const argument_1 = __nccwpck_require__(5940);
+class JSONArgument extends argument_1.Argument {
+    constructor(value, range, jsonRange) {
+        super(value, range);
+        this.jsonRange = jsonRange;
+    }
+    getJSONRange() {
+        return this.jsonRange;
+    }
+    getJSONValue() {
+        let value = super.getValue();
+        value = value.substring(1, value.length - 1);
+        return value;
+    }
+}
+exports.JSONArgument = JSONArgument;
+
+
+/***/ }),
+
+/***/ 5305:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.JSONInstruction = void 0;
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const argument_1 = __nccwpck_require__(5940);
+const jsonArgument_1 = __nccwpck_require__(3702);
+const modifiableInstruction_1 = __nccwpck_require__(2393);
+class JSONInstruction extends modifiableInstruction_1.ModifiableInstruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+        this.openingBracket = null;
+        this.closingBracket = null;
+        this.jsonStrings = [];
+        const argsContent = this.getRawArgumentsContent();
+        if (argsContent === null) {
+            return;
+        }
+        const args = this.getArguments();
+        if (args.length === 1 && args[0].getValue() === "[]") {
+            let argRange = args[0].getRange();
+            this.openingBracket = new argument_1.Argument("[", vscode_languageserver_types_1.Range.create(argRange.start.line, argRange.start.character, argRange.start.line, argRange.start.character + 1));
+            this.closingBracket = new argument_1.Argument("]", vscode_languageserver_types_1.Range.create(argRange.start.line, argRange.start.character + 1, argRange.end.line, argRange.end.character));
+            return;
+        }
+        else if (args.length === 2 && args[0].getValue() === '[' && args[1].getValue() === ']') {
+            this.openingBracket = args[0];
+            this.closingBracket = args[1];
+            return;
+        }
+        const argsOffset = document.offsetAt(this.getArgumentsRange().start);
+        let start = -1;
+        let last = "";
+        let quoted = false;
+        let escapedArg = "";
+        argsCheck: for (let i = 0; i < argsContent.length; i++) {
+            let char = argsContent.charAt(i);
+            switch (char) {
+                case '[':
+                    if (last === "") {
+                        this.openingBracket = new argument_1.Argument("[", vscode_languageserver_types_1.Range.create(document.positionAt(argsOffset + i), document.positionAt(argsOffset + i + 1)));
+                        last = '[';
+                    }
+                    else if (quoted) {
+                        escapedArg = escapedArg + char;
+                    }
+                    else {
+                        break argsCheck;
+                    }
+                    break;
+                case '"':
+                    if (last === '[' || last === ',') {
+                        start = i;
+                        quoted = true;
+                        last = '"';
+                        escapedArg = escapedArg + char;
+                        continue;
+                    }
+                    else if (last === '"') {
+                        if (quoted) {
+                            escapedArg = escapedArg + char;
+                            // quoted string done
+                            quoted = false;
+                            this.jsonStrings.push(new jsonArgument_1.JSONArgument(escapedArg, vscode_languageserver_types_1.Range.create(document.positionAt(argsOffset + start), document.positionAt(argsOffset + i + 1)), vscode_languageserver_types_1.Range.create(document.positionAt(argsOffset + start + 1), document.positionAt(argsOffset + i))));
+                            escapedArg = "";
+                        }
+                        else {
+                            // should be a , or a ]
+                            break argsCheck;
+                        }
+                    }
+                    else {
+                        break argsCheck;
+                    }
+                    break;
+                case ',':
+                    if (quoted) {
+                        escapedArg = escapedArg + char;
+                    }
+                    else {
+                        if (last === '"') {
+                            last = ',';
+                        }
+                        else {
+                            break argsCheck;
+                        }
+                    }
+                    break;
+                case ']':
+                    if (quoted) {
+                        escapedArg = escapedArg + char;
+                    }
+                    else if (last !== "") {
+                        this.closingBracket = new argument_1.Argument("]", vscode_languageserver_types_1.Range.create(document.positionAt(argsOffset + i), document.positionAt(argsOffset + i + 1)));
+                        break argsCheck;
+                    }
+                    break;
+                case ' ':
+                case '\t':
+                    break;
+                case '\\':
+                    if (quoted) {
+                        switch (argsContent.charAt(i + 1)) {
+                            case '"':
+                            case '\\':
+                                escapedArg = escapedArg + argsContent.charAt(i + 1);
+                                i++;
+                                continue;
+                            case ' ':
+                            case '\t':
+                                escapeCheck: for (let j = i + 2; j < argsContent.length; j++) {
+                                    switch (argsContent.charAt(j)) {
+                                        case '\r':
+                                            // offset one more for \r\n
+                                            j++;
+                                        case '\n':
+                                            i = j;
+                                            continue argsCheck;
+                                        case ' ':
+                                        case '\t':
+                                            break;
+                                        default:
+                                            break escapeCheck;
+                                    }
+                                }
+                                break;
+                            case '\r':
+                                // offset one more for \r\n
+                                i++;
+                            default:
+                                i++;
+                                continue;
+                        }
+                    }
+                    else {
+                        escapeCheck: for (let j = i + 1; j < argsContent.length; j++) {
+                            switch (argsContent.charAt(j)) {
+                                case '\r':
+                                    // offset one more for \r\n
+                                    j++;
+                                case '\n':
+                                    i = j;
+                                    continue argsCheck;
+                                case ' ':
+                                case '\t':
+                                    break;
+                                default:
+                                    break escapeCheck;
+                            }
+                        }
+                    }
+                    break argsCheck;
+                default:
+                    if (!quoted) {
+                        break argsCheck;
+                    }
+                    escapedArg = escapedArg + char;
+                    break;
+            }
+        }
+    }
+    stopSearchingForFlags(_value) {
+        return true;
+    }
+    getOpeningBracket() {
+        return this.openingBracket;
+    }
+    getJSONStrings() {
+        return this.jsonStrings;
+    }
+    getClosingBracket() {
+        return this.closingBracket;
+    }
+}
+exports.JSONInstruction = JSONInstruction;
+
+
+/***/ }),
+
+/***/ 7005:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Line = void 0;
+class Line {
+    constructor(document, range) {
+        this.document = document;
+        this.range = range;
+    }
+    getRange() {
+        return this.range;
+    }
+    getTextContent() {
+        return this.document.getText().substring(this.document.offsetAt(this.range.start), this.document.offsetAt(this.range.end));
+    }
+    isAfter(line) {
+        return this.range.start.line > line.range.start.line;
+    }
+    isBefore(line) {
+        return this.range.start.line < line;
+    }
+}
+exports.Line = Line;
+
+
+/***/ }),
+
+/***/ 8390:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.DockerfileParser = exports.DefaultVariables = exports.Directive = exports.Keyword = exports.Workdir = exports.Volume = exports.User = exports.Stopsignal = exports.Shell = exports.Run = exports.PropertyInstruction = exports.Onbuild = exports.ModifiableInstruction = exports.Label = exports.JSONInstruction = exports.Heredoc = exports.Healthcheck = exports.From = exports.Env = exports.Entrypoint = exports.Copy = exports.Cmd = exports.Arg = exports.Add = exports.Variable = exports.Property = exports.ParserDirective = exports.Line = exports.Instruction = exports.Flag = exports.Comment = exports.JSONArgument = exports.Argument = void 0;
+var argument_1 = __nccwpck_require__(5940);
+Object.defineProperty(exports, "Argument", ({ enumerable: true, get: function () { return argument_1.Argument; } }));
+var jsonArgument_1 = __nccwpck_require__(3702);
+Object.defineProperty(exports, "JSONArgument", ({ enumerable: true, get: function () { return jsonArgument_1.JSONArgument; } }));
+const comment_1 = __nccwpck_require__(4022);
+Object.defineProperty(exports, "Comment", ({ enumerable: true, get: function () { return comment_1.Comment; } }));
+const parser_1 = __nccwpck_require__(7988);
+var flag_1 = __nccwpck_require__(1077);
+Object.defineProperty(exports, "Flag", ({ enumerable: true, get: function () { return flag_1.Flag; } }));
+const instruction_1 = __nccwpck_require__(5279);
+Object.defineProperty(exports, "Instruction", ({ enumerable: true, get: function () { return instruction_1.Instruction; } }));
+var line_1 = __nccwpck_require__(7005);
+Object.defineProperty(exports, "Line", ({ enumerable: true, get: function () { return line_1.Line; } }));
+const parserDirective_1 = __nccwpck_require__(7499);
+Object.defineProperty(exports, "ParserDirective", ({ enumerable: true, get: function () { return parserDirective_1.ParserDirective; } }));
+var property_1 = __nccwpck_require__(9602);
+Object.defineProperty(exports, "Property", ({ enumerable: true, get: function () { return property_1.Property; } }));
+var variable_1 = __nccwpck_require__(3743);
+Object.defineProperty(exports, "Variable", ({ enumerable: true, get: function () { return variable_1.Variable; } }));
+var add_1 = __nccwpck_require__(9618);
+Object.defineProperty(exports, "Add", ({ enumerable: true, get: function () { return add_1.Add; } }));
+const arg_1 = __nccwpck_require__(4381);
+Object.defineProperty(exports, "Arg", ({ enumerable: true, get: function () { return arg_1.Arg; } }));
+const cmd_1 = __nccwpck_require__(5517);
+Object.defineProperty(exports, "Cmd", ({ enumerable: true, get: function () { return cmd_1.Cmd; } }));
+const copy_1 = __nccwpck_require__(444);
+Object.defineProperty(exports, "Copy", ({ enumerable: true, get: function () { return copy_1.Copy; } }));
+const entrypoint_1 = __nccwpck_require__(1835);
+Object.defineProperty(exports, "Entrypoint", ({ enumerable: true, get: function () { return entrypoint_1.Entrypoint; } }));
+const env_1 = __nccwpck_require__(1822);
+Object.defineProperty(exports, "Env", ({ enumerable: true, get: function () { return env_1.Env; } }));
+const from_1 = __nccwpck_require__(5377);
+Object.defineProperty(exports, "From", ({ enumerable: true, get: function () { return from_1.From; } }));
+const healthcheck_1 = __nccwpck_require__(1167);
+Object.defineProperty(exports, "Healthcheck", ({ enumerable: true, get: function () { return healthcheck_1.Healthcheck; } }));
+var heredoc_1 = __nccwpck_require__(7599);
+Object.defineProperty(exports, "Heredoc", ({ enumerable: true, get: function () { return heredoc_1.Heredoc; } }));
+var jsonInstruction_1 = __nccwpck_require__(5305);
+Object.defineProperty(exports, "JSONInstruction", ({ enumerable: true, get: function () { return jsonInstruction_1.JSONInstruction; } }));
+var label_1 = __nccwpck_require__(3871);
+Object.defineProperty(exports, "Label", ({ enumerable: true, get: function () { return label_1.Label; } }));
+var modifiableInstruction_1 = __nccwpck_require__(2393);
+Object.defineProperty(exports, "ModifiableInstruction", ({ enumerable: true, get: function () { return modifiableInstruction_1.ModifiableInstruction; } }));
+var onbuild_1 = __nccwpck_require__(5554);
+Object.defineProperty(exports, "Onbuild", ({ enumerable: true, get: function () { return onbuild_1.Onbuild; } }));
+var propertyInstruction_1 = __nccwpck_require__(4984);
+Object.defineProperty(exports, "PropertyInstruction", ({ enumerable: true, get: function () { return propertyInstruction_1.PropertyInstruction; } }));
+var run_1 = __nccwpck_require__(7224);
+Object.defineProperty(exports, "Run", ({ enumerable: true, get: function () { return run_1.Run; } }));
+var shell_1 = __nccwpck_require__(7523);
+Object.defineProperty(exports, "Shell", ({ enumerable: true, get: function () { return shell_1.Shell; } }));
+var stopsignal_1 = __nccwpck_require__(4301);
+Object.defineProperty(exports, "Stopsignal", ({ enumerable: true, get: function () { return stopsignal_1.Stopsignal; } }));
+var user_1 = __nccwpck_require__(3998);
+Object.defineProperty(exports, "User", ({ enumerable: true, get: function () { return user_1.User; } }));
+var volume_1 = __nccwpck_require__(1347);
+Object.defineProperty(exports, "Volume", ({ enumerable: true, get: function () { return volume_1.Volume; } }));
+const workdir_1 = __nccwpck_require__(7529);
+Object.defineProperty(exports, "Workdir", ({ enumerable: true, get: function () { return workdir_1.Workdir; } }));
+var Keyword;
+(function (Keyword) {
+    Keyword["ADD"] = "ADD";
+    Keyword["ARG"] = "ARG";
+    Keyword["CMD"] = "CMD";
+    Keyword["COPY"] = "COPY";
+    Keyword["ENTRYPOINT"] = "ENTRYPOINT";
+    Keyword["ENV"] = "ENV";
+    Keyword["EXPOSE"] = "EXPOSE";
+    Keyword["FROM"] = "FROM";
+    Keyword["HEALTHCHECK"] = "HEALTHCHECK";
+    Keyword["LABEL"] = "LABEL";
+    Keyword["MAINTAINER"] = "MAINTAINER";
+    Keyword["ONBUILD"] = "ONBUILD";
+    Keyword["RUN"] = "RUN";
+    Keyword["SHELL"] = "SHELL";
+    Keyword["STOPSIGNAL"] = "STOPSIGNAL";
+    Keyword["USER"] = "USER";
+    Keyword["VOLUME"] = "VOLUME";
+    Keyword["WORKDIR"] = "WORKDIR";
+})(Keyword || (exports.Keyword = Keyword = {}));
+var Directive;
+(function (Directive) {
+    Directive["escape"] = "escape";
+    Directive["syntax"] = "syntax";
+})(Directive || (exports.Directive = Directive = {}));
+exports.DefaultVariables = [
+    "ALL_PROXY", "all_proxy",
+    "FTP_PROXY", "ftp_proxy",
+    "HTTP_PROXY", "http_proxy",
+    "HTTPS_PROXY", "https_proxy",
+    "NO_PROXY", "no_proxy"
+];
+var DockerfileParser;
+(function (DockerfileParser) {
+    function parse(content) {
+        let parser = new parser_1.Parser();
+        return parser.parse(content);
+    }
+    DockerfileParser.parse = parse;
+})(DockerfileParser || (exports.DockerfileParser = DockerfileParser = {}));
+
+
+/***/ }),
+
+/***/ 2393:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.ModifiableInstruction = void 0;
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const flag_1 = __nccwpck_require__(1077);
+const instruction_1 = __nccwpck_require__(5279);
+class ModifiableInstruction extends instruction_1.Instruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+    }
+    getFlags() {
+        if (!this.flags) {
+            this.flags = [];
+            for (let arg of this.getArguments()) {
+                let value = arg.getValue();
+                if (this.stopSearchingForFlags(value)) {
+                    return this.flags;
+                }
+                else if (value.indexOf("--") === 0) {
+                    let range = arg.getRange();
+                    let rawValue = this.document.getText().substring(this.document.offsetAt(range.start), this.document.offsetAt(range.end));
+                    let nameIndex = value.indexOf('=');
+                    let index = rawValue.indexOf('=');
+                    let firstMatch = false;
+                    let secondMatch = false;
+                    let startIndex = -1;
+                    nameSearchLoop: for (let i = 0; i < rawValue.length; i++) {
+                        switch (rawValue.charAt(i)) {
+                            case '\\':
+                            case ' ':
+                            case '\t':
+                            case '\r':
+                            case '\n':
+                                break;
+                            case '-':
+                                if (secondMatch) {
+                                    startIndex = i;
+                                    break nameSearchLoop;
+                                }
+                                else if (firstMatch) {
+                                    secondMatch = true;
+                                }
+                                else {
+                                    firstMatch = true;
+                                }
+                                break;
+                            default:
+                                startIndex = i;
+                                break nameSearchLoop;
+                        }
+                    }
+                    let nameStart = this.document.positionAt(this.document.offsetAt(range.start) + startIndex);
+                    if (index === -1) {
+                        this.flags.push(new flag_1.Flag(this.document, range, value.substring(2), vscode_languageserver_types_1.Range.create(nameStart, range.end), null, null));
+                    }
+                    else if (index === value.length - 1) {
+                        let nameEnd = this.document.positionAt(this.document.offsetAt(range.start) + index);
+                        this.flags.push(new flag_1.Flag(this.document, range, value.substring(2, index), vscode_languageserver_types_1.Range.create(nameStart, nameEnd), "", vscode_languageserver_types_1.Range.create(range.end, range.end)));
+                    }
+                    else {
+                        let nameEnd = this.document.positionAt(this.document.offsetAt(range.start) + index);
+                        this.flags.push(new flag_1.Flag(this.document, range, value.substring(2, nameIndex), vscode_languageserver_types_1.Range.create(nameStart, nameEnd), value.substring(nameIndex + 1), vscode_languageserver_types_1.Range.create(this.document.positionAt(this.document.offsetAt(range.start) + index + 1), range.end)));
+                    }
+                }
+            }
+        }
+        return this.flags;
+    }
+    getArguments() {
+        const args = super.getArguments();
+        const flags = this.getFlags();
+        if (flags.length === 0) {
+            return args;
+        }
+        for (let i = 0; i < flags.length; i++) {
+            args.shift();
+        }
+        return args;
+    }
+}
+exports.ModifiableInstruction = ModifiableInstruction;
+
+
+/***/ }),
+
+/***/ 7988:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+/* --------------------------------------------------------------------------------------------
+ * Copyright (c) Remy Suen. All rights reserved.
+ * Licensed under the MIT License. See License.txt in the project root for license information.
+ * ------------------------------------------------------------------------------------------ */
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Parser = void 0;
+const vscode_languageserver_textdocument_1 = __nccwpck_require__(3383);
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const comment_1 = __nccwpck_require__(4022);
+const parserDirective_1 = __nccwpck_require__(7499);
+const instruction_1 = __nccwpck_require__(5279);
+const add_1 = __nccwpck_require__(9618);
+const arg_1 = __nccwpck_require__(4381);
+const cmd_1 = __nccwpck_require__(5517);
+const copy_1 = __nccwpck_require__(444);
+const env_1 = __nccwpck_require__(1822);
+const entrypoint_1 = __nccwpck_require__(1835);
+const from_1 = __nccwpck_require__(5377);
+const healthcheck_1 = __nccwpck_require__(1167);
+const label_1 = __nccwpck_require__(3871);
+const onbuild_1 = __nccwpck_require__(5554);
+const run_1 = __nccwpck_require__(7224);
+const shell_1 = __nccwpck_require__(7523);
+const stopsignal_1 = __nccwpck_require__(4301);
+const workdir_1 = __nccwpck_require__(7529);
+const user_1 = __nccwpck_require__(3998);
+const volume_1 = __nccwpck_require__(1347);
+const dockerfile_1 = __nccwpck_require__(9933);
+const util_1 = __nccwpck_require__(7459);
+const main_1 = __nccwpck_require__(8390);
+class Parser {
+    constructor() {
+        this.escapeChar = null;
+    }
+    static createInstruction(document, dockerfile, escapeChar, lineRange, instruction, instructionRange) {
+        switch (instruction.toUpperCase()) {
+            case "ADD":
+                return new add_1.Add(document, lineRange, dockerfile, escapeChar, instruction, instructionRange);
+            case "ARG":
+                return new arg_1.Arg(document, lineRange, dockerfile, escapeChar, instruction, instructionRange);
+            case "CMD":
+                return new cmd_1.Cmd(document, lineRange, dockerfile, escapeChar, instruction, instructionRange);
+            case "COPY":
+                return new copy_1.Copy(document, lineRange, dockerfile, escapeChar, instruction, instructionRange);
+            case "ENTRYPOINT":
+                return new entrypoint_1.Entrypoint(document, lineRange, dockerfile, escapeChar, instruction, instructionRange);
+            case "ENV":
+                return new env_1.Env(document, lineRange, dockerfile, escapeChar, instruction, instructionRange);
+            case "FROM":
+                return new from_1.From(document, lineRange, dockerfile, escapeChar, instruction, instructionRange);
+            case "HEALTHCHECK":
+                return new healthcheck_1.Healthcheck(document, lineRange, dockerfile, escapeChar, instruction, instructionRange);
+            case "LABEL":
+                return new label_1.Label(document, lineRange, dockerfile, escapeChar, instruction, instructionRange);
+            case "ONBUILD":
+                return new onbuild_1.Onbuild(document, lineRange, dockerfile, escapeChar, instruction, instructionRange);
+            case "RUN":
+                return new run_1.Run(document, lineRange, dockerfile, escapeChar, instruction, instructionRange);
+            case "SHELL":
+                return new shell_1.Shell(document, lineRange, dockerfile, escapeChar, instruction, instructionRange);
+            case "STOPSIGNAL":
+                return new stopsignal_1.Stopsignal(document, lineRange, dockerfile, escapeChar, instruction, instructionRange);
+            case "WORKDIR":
+                return new workdir_1.Workdir(document, lineRange, dockerfile, escapeChar, instruction, instructionRange);
+            case "USER":
+                return new user_1.User(document, lineRange, dockerfile, escapeChar, instruction, instructionRange);
+            case "VOLUME":
+                return new volume_1.Volume(document, lineRange, dockerfile, escapeChar, instruction, instructionRange);
+        }
+        return new instruction_1.Instruction(document, lineRange, dockerfile, escapeChar, instruction, instructionRange);
+    }
+    getParserDirectives(document, buffer) {
+        // reset the escape directive in between runs
+        const directives = [];
+        this.escapeChar = '';
+        const offset = util_1.Util.isUTF8BOM(buffer.substring(0, 1)) ? 1 : 0;
+        directiveCheck: for (let i = offset; i < buffer.length; i++) {
+            switch (buffer.charAt(i)) {
+                case ' ':
+                case '\t':
+                    break;
+                case '\r':
+                case '\n':
+                    // blank lines stop the parsing of directives immediately
+                    break directiveCheck;
+                case '#':
+                    let directiveStart = -1;
+                    let directiveEnd = -1;
+                    for (let j = i + 1; j < buffer.length; j++) {
+                        let char = buffer.charAt(j);
+                        switch (char) {
+                            case ' ':
+                            case '\t':
+                                if (directiveStart !== -1 && directiveEnd === -1) {
+                                    directiveEnd = j;
+                                }
+                                break;
+                            case '\r':
+                            case '\n':
+                                break directiveCheck;
+                            case '=':
+                                let valueStart = -1;
+                                let valueEnd = -1;
+                                if (directiveEnd === -1) {
+                                    directiveEnd = j;
+                                }
+                                // assume the line ends with the file
+                                let lineEnd = buffer.length;
+                                directiveValue: for (let k = j + 1; k < buffer.length; k++) {
+                                    char = buffer.charAt(k);
+                                    switch (char) {
+                                        case '\r':
+                                        case '\n':
+                                            if (valueStart !== -1 && valueEnd === -1) {
+                                                valueEnd = k;
+                                            }
+                                            // line break found, reset
+                                            lineEnd = k;
+                                            break directiveValue;
+                                        case '\t':
+                                        case ' ':
+                                            if (valueStart !== -1 && valueEnd === -1) {
+                                                valueEnd = k;
+                                            }
+                                            continue;
+                                        default:
+                                            if (valueStart === -1) {
+                                                valueStart = k;
+                                            }
+                                            break;
+                                    }
+                                }
+                                if (directiveStart === -1) {
+                                    // no directive, it's a regular comment
+                                    break directiveCheck;
+                                }
+                                if (valueStart === -1) {
+                                    // no non-whitespace characters found, highlight all the characters then
+                                    valueStart = j + 1;
+                                    valueEnd = lineEnd;
+                                }
+                                else if (valueEnd === -1) {
+                                    // reached EOF
+                                    valueEnd = buffer.length;
+                                }
+                                const lineRange = vscode_languageserver_types_1.Range.create(document.positionAt(i), document.positionAt(lineEnd));
+                                const nameRange = vscode_languageserver_types_1.Range.create(document.positionAt(directiveStart), document.positionAt(directiveEnd));
+                                const valueRange = vscode_languageserver_types_1.Range.create(document.positionAt(valueStart), document.positionAt(valueEnd));
+                                directives.push(new parserDirective_1.ParserDirective(document, lineRange, nameRange, valueRange));
+                                directiveStart = -1;
+                                if (buffer.charAt(valueEnd) === '\r') {
+                                    // skip over the \r
+                                    i = valueEnd + 1;
+                                }
+                                else {
+                                    i = valueEnd;
+                                }
+                                continue directiveCheck;
+                            default:
+                                if (directiveStart === -1) {
+                                    directiveStart = j;
+                                }
+                                break;
+                        }
+                    }
+                    break;
+                default:
+                    break directiveCheck;
+            }
+        }
+        return directives;
+    }
+    parse(buffer) {
+        this.document = vscode_languageserver_textdocument_1.TextDocument.create("", "", 0, buffer);
+        this.buffer = buffer;
+        let dockerfile = new dockerfile_1.Dockerfile(this.document);
+        let directives = this.getParserDirectives(this.document, this.buffer);
+        let offset = 0;
+        this.escapeChar = '\\';
+        if (directives.length > 0) {
+            dockerfile.setDirectives(directives);
+            this.escapeChar = dockerfile.getEscapeCharacter();
+            // start parsing after the directives
+            offset = this.document.offsetAt(vscode_languageserver_types_1.Position.create(directives.length, 0));
+        }
+        else if (util_1.Util.isUTF8BOM(buffer.substring(0, 1))) {
+            offset = 1;
+        }
+        for (let i = offset; i < this.buffer.length; i++) {
+            const char = this.buffer.charAt(i);
+            switch (char) {
+                case ' ':
+                case '\t':
+                case '\r':
+                case '\n':
+                    break;
+                case '#':
+                    i = this.processComment(dockerfile, i);
+                    break;
+                default:
+                    i = this.processInstruction(dockerfile, char, i);
+                    break;
+            }
+        }
+        dockerfile.organizeComments();
+        return dockerfile;
+    }
+    processInstruction(dockerfile, char, start) {
+        let instruction = char;
+        let instructionEnd = -1;
+        let escapedInstruction = false;
+        instructionCheck: for (let i = start + 1; i < this.buffer.length; i++) {
+            char = this.buffer.charAt(i);
+            switch (char) {
+                case this.escapeChar:
+                    escapedInstruction = true;
+                    char = this.buffer.charAt(i + 1);
+                    if (char === '\r' || char === '\n') {
+                        if (instructionEnd === -1) {
+                            instructionEnd = i;
+                        }
+                        i++;
+                    }
+                    else if (char === ' ' || char === '\t') {
+                        for (let j = i + 2; j < this.buffer.length; j++) {
+                            switch (this.buffer.charAt(j)) {
+                                case ' ':
+                                case '\t':
+                                    break;
+                                case '\r':
+                                case '\n':
+                                    i = j;
+                                    continue instructionCheck;
+                                default:
+                                    // found an argument, mark end of instruction
+                                    instructionEnd = i + 1;
+                                    instruction = instruction + this.escapeChar;
+                                    i = j - 2;
+                                    continue instructionCheck;
+                            }
+                        }
+                        // reached EOF
+                        instructionEnd = i + 1;
+                        instruction = instruction + this.escapeChar;
+                        break instructionCheck;
+                    }
+                    else {
+                        instructionEnd = i + 1;
+                        instruction = instruction + this.escapeChar;
+                        // reset and consider it as one contiguous word
+                        escapedInstruction = false;
+                    }
+                    break;
+                case ' ':
+                case '\t':
+                    if (escapedInstruction) {
+                        // on an escaped newline, need to search for non-whitespace
+                        escapeCheck: for (let j = i + 1; j < this.buffer.length; j++) {
+                            switch (this.buffer.charAt(j)) {
+                                case ' ':
+                                case '\t':
+                                    break;
+                                case '\r':
+                                case '\n':
+                                    i = j;
+                                    continue instructionCheck;
+                                default:
+                                    break escapeCheck;
+                            }
+                        }
+                        escapedInstruction = false;
+                    }
+                    if (instructionEnd === -1) {
+                        instructionEnd = i;
+                    }
+                    i = this.processArguments(dockerfile, instruction, instructionEnd, start, i);
+                    dockerfile.addInstruction(this.createInstruction(dockerfile, instruction, start, instructionEnd, i));
+                    return i;
+                case '\r':
+                case '\n':
+                    if (escapedInstruction) {
+                        continue;
+                    }
+                    if (instructionEnd === -1) {
+                        instructionEnd = i;
+                    }
+                    dockerfile.addInstruction(this.createInstruction(dockerfile, instruction, start, i, i));
+                    return i;
+                case '#':
+                    if (escapedInstruction) {
+                        continue;
+                    }
+                default:
+                    instructionEnd = i + 1;
+                    instruction = instruction + char;
+                    escapedInstruction = false;
+                    break;
+            }
+        }
+        // reached EOF
+        if (instructionEnd === -1) {
+            instructionEnd = this.buffer.length;
+        }
+        dockerfile.addInstruction(this.createInstruction(dockerfile, instruction, start, instructionEnd, this.buffer.length));
+        return this.buffer.length;
+    }
+    processHeredocs(instruction, offset) {
+        let keyword = instruction.getKeyword();
+        if (keyword === main_1.Keyword.ONBUILD) {
+            instruction = instruction.getTriggerInstruction();
+            if (instruction === null) {
+                return offset;
+            }
+            keyword = instruction.getKeyword();
+        }
+        if (keyword !== main_1.Keyword.ADD && keyword !== main_1.Keyword.COPY && keyword !== main_1.Keyword.RUN) {
+            return offset;
+        }
+        const heredocs = [];
+        let tabbed = false;
+        for (const arg of instruction.getArguments()) {
+            const value = arg.getValue();
+            if (value.startsWith("<<") && value.length > 2) {
+                if (value.startsWith("<<-")) {
+                    tabbed = true;
+                }
+                const name = util_1.Util.parseHeredocName(value);
+                if (name !== null) {
+                    heredocs.push(name);
+                }
+            }
+        }
+        if (heredocs.length > 0) {
+            for (const heredoc of heredocs) {
+                offset = this.parseHeredoc(heredoc, offset, tabbed);
+            }
+        }
+        return offset;
+    }
+    processArguments(dockerfile, instruction, instructionEnd, start, offset) {
+        let escaped = false;
+        argumentsCheck: for (let i = offset + 1; i < this.buffer.length; i++) {
+            switch (this.buffer.charAt(i)) {
+                case '\r':
+                case '\n':
+                    if (escaped) {
+                        continue;
+                    }
+                    return this.processHeredocs(this.createInstruction(dockerfile, instruction, start, instructionEnd, i), i);
+                case this.escapeChar:
+                    const next = this.buffer.charAt(i + 1);
+                    if (next === '\n' || next === '\r') {
+                        escaped = true;
+                        i++;
+                    }
+                    else if (next === ' ' || next === '\t') {
+                        for (let j = i + 2; j < this.buffer.length; j++) {
+                            switch (this.buffer.charAt(j)) {
+                                case ' ':
+                                case '\t':
+                                    break;
+                                case '\r':
+                                case '\n':
+                                    escaped = true;
+                                default:
+                                    i = j;
+                                    continue argumentsCheck;
+                            }
+                        }
+                        // reached EOF
+                        return this.buffer.length;
+                    }
+                    continue;
+                case '#':
+                    if (escaped) {
+                        i = this.processComment(dockerfile, i);
+                        continue argumentsCheck;
+                    }
+                    break;
+                case ' ':
+                case '\t':
+                    break;
+                default:
+                    if (escaped) {
+                        escaped = false;
+                    }
+                    break;
+            }
+        }
+        return this.buffer.length;
+    }
+    processComment(dockerfile, start) {
+        let end = this.buffer.length;
+        commentLoop: for (let i = start + 1; i < this.buffer.length; i++) {
+            switch (this.buffer.charAt(i)) {
+                case '\r':
+                case '\n':
+                    end = i;
+                    break commentLoop;
+            }
+        }
+        const range = vscode_languageserver_types_1.Range.create(this.document.positionAt(start), this.document.positionAt(end));
+        dockerfile.addComment(new comment_1.Comment(this.document, range));
+        return end;
+    }
+    parseHeredoc(heredocName, offset, tabbed) {
+        let startWord = -1;
+        let lineStart = true;
+        for (let i = offset; i < this.buffer.length; i++) {
+            switch (this.buffer.charAt(i)) {
+                case ' ':
+                    lineStart = false;
+                    break;
+                case '\t':
+                    if (!tabbed) {
+                        lineStart = false;
+                    }
+                    break;
+                case '\r':
+                case '\n':
+                    if (startWord !== -1 && heredocName === this.buffer.substring(startWord, i)) {
+                        return i;
+                    }
+                    startWord = -1;
+                    lineStart = true;
+                    break;
+                default:
+                    if (lineStart) {
+                        startWord = i;
+                        lineStart = false;
+                    }
+                    break;
+            }
+        }
+        return this.buffer.length;
+    }
+    createInstruction(dockerfile, instruction, start, instructionEnd, end) {
+        const startPosition = this.document.positionAt(start);
+        const instructionRange = vscode_languageserver_types_1.Range.create(startPosition, this.document.positionAt(instructionEnd));
+        const lineRange = vscode_languageserver_types_1.Range.create(startPosition, this.document.positionAt(end));
+        return Parser.createInstruction(this.document, dockerfile, this.escapeChar, lineRange, instruction, instructionRange);
+    }
+}
+exports.Parser = Parser;
+
+
+/***/ }),
+
+/***/ 7499:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.ParserDirective = void 0;
+const main_1 = __nccwpck_require__(8390);
+const line_1 = __nccwpck_require__(7005);
+class ParserDirective extends line_1.Line {
+    constructor(document, range, nameRange, valueRange) {
+        super(document, range);
+        this.nameRange = nameRange;
+        this.valueRange = valueRange;
+    }
+    toString() {
+        return "# " + this.getName() + '=' + this.getValue();
+    }
+    getNameRange() {
+        return this.nameRange;
+    }
+    getValueRange() {
+        return this.valueRange;
+    }
+    getName() {
+        return this.document.getText().substring(this.document.offsetAt(this.nameRange.start), this.document.offsetAt(this.nameRange.end));
+    }
+    getValue() {
+        return this.document.getText().substring(this.document.offsetAt(this.valueRange.start), this.document.offsetAt(this.valueRange.end));
+    }
+    getDirective() {
+        const directive = main_1.Directive[this.getName().toLowerCase()];
+        return directive === undefined ? null : directive;
+    }
+}
+exports.ParserDirective = ParserDirective;
+
+
+/***/ }),
+
+/***/ 9602:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Property = void 0;
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const util_1 = __nccwpck_require__(7459);
+class Property {
+    constructor(document, escapeChar, arg, arg2) {
+        this.assignmentOperatorRange = null;
+        this.assignmentOperator = null;
+        this.valueRange = null;
+        this.value = null;
+        this.document = document;
+        this.escapeChar = escapeChar;
+        this.nameRange = Property.getNameRange(document, arg);
+        let value = document.getText().substring(document.offsetAt(this.nameRange.start), document.offsetAt(this.nameRange.end));
+        this.name = Property.getValue(value, escapeChar);
+        if (arg2) {
+            this.valueRange = arg2.getRange();
+            value = document.getText().substring(document.offsetAt(this.valueRange.start), document.offsetAt(this.valueRange.end));
+            this.value = Property.getValue(value, escapeChar);
+            this.range = vscode_languageserver_types_1.Range.create(this.nameRange.start, this.valueRange.end);
+        }
+        else {
+            let argRange = arg.getRange();
+            if (this.nameRange.start.line === argRange.start.line
+                && this.nameRange.start.character === argRange.start.character
+                && this.nameRange.end.line === argRange.end.line
+                && this.nameRange.end.character === argRange.end.character) {
+            }
+            else {
+                this.valueRange = Property.getValueRange(document, arg);
+                value = document.getText().substring(document.offsetAt(this.valueRange.start), document.offsetAt(this.valueRange.end));
+                this.value = Property.getValue(value, escapeChar);
+                this.assignmentOperatorRange = vscode_languageserver_types_1.Range.create(this.nameRange.end, this.valueRange.start);
+                this.assignmentOperator = "=";
+            }
+            this.range = argRange;
+        }
+    }
+    getRange() {
+        return this.range;
+    }
+    getName() {
+        return this.name;
+    }
+    getNameRange() {
+        return this.nameRange;
+    }
+    getValue() {
+        return this.value;
+    }
+    getValueRange() {
+        return this.valueRange;
+    }
+    /**
+     * Retrieves the operator used for delimiting between the name and
+     * value of this property. This will either be the "=" character
+     * or null if a character was not used or if this property has no
+     * value defined.
+     */
+    getAssignmentOperator() {
+        return this.assignmentOperator;
+    }
+    getAssignmentOperatorRange() {
+        return this.assignmentOperatorRange;
+    }
+    /**
+     * Returns the value of this property including any enclosing
+     * single or double quotes and relevant escape characters.
+     * Escaped newlines and its associated contiguous whitespace
+     * characters however will not be returned as they are deemed to
+     * be uninteresting to clients trying to return a Dockerfile.
+     *
+     * @return the unescaped value of this property or null if this
+     *         property has no associated value
+     */
+    getUnescapedValue() {
+        if (this.valueRange === null) {
+            return null;
+        }
+        let escaped = false;
+        let rawValue = "";
+        let value = this.document.getText().substring(this.document.offsetAt(this.valueRange.start), this.document.offsetAt(this.valueRange.end));
+        rawLoop: for (let i = 0; i < value.length; i++) {
+            let char = value.charAt(i);
+            switch (char) {
+                case this.escapeChar:
+                    for (let j = i + 1; j < value.length; j++) {
+                        switch (value.charAt(j)) {
+                            case '\r':
+                                j++;
+                            case '\n':
+                                escaped = true;
+                                i = j;
+                                continue rawLoop;
+                            case ' ':
+                            case '\t':
+                                break;
+                            default:
+                                rawValue = rawValue + char;
+                                continue rawLoop;
+                        }
+                    }
+                    // this happens if there's only whitespace after the escape character
+                    rawValue = rawValue + char;
+                    break;
+                case '\r':
+                case '\n':
+                    break;
+                case ' ':
+                case '\t':
+                    if (!escaped) {
+                        rawValue = rawValue + char;
+                    }
+                    break;
+                case '#':
+                    if (escaped) {
+                        for (let j = i + 1; j < value.length; j++) {
+                            switch (value.charAt(j)) {
+                                case '\r':
+                                    j++;
+                                case '\n':
+                                    i = j;
+                                    continue rawLoop;
+                            }
+                        }
+                    }
+                    else {
+                        rawValue = rawValue + char;
+                    }
+                    break;
+                default:
+                    rawValue = rawValue + char;
+                    escaped = false;
+                    break;
+            }
+        }
+        return rawValue;
+    }
+    static getNameRange(document, arg) {
+        let value = arg.getValue();
+        let index = value.indexOf('=');
+        if (index !== -1) {
+            let initial = value.charAt(0);
+            let before = value.charAt(index - 1);
+            // check if content before the equals sign are in quotes
+            // "var"=value
+            // 'var'=value
+            // otherwise, just assume it's a standard definition
+            // var=value
+            if ((initial === '"' && before === '"') || (initial === '\'' && before === '\'') || (initial !== '"' && initial !== '\'')) {
+                return vscode_languageserver_types_1.Range.create(arg.getRange().start, document.positionAt(document.offsetAt(arg.getRange().start) + index));
+            }
+        }
+        // no '=' found, just defined the property's name
+        return arg.getRange();
+    }
+    static getValueRange(document, arg) {
+        return vscode_languageserver_types_1.Range.create(document.positionAt(document.offsetAt(arg.getRange().start) + arg.getValue().indexOf('=') + 1), document.positionAt(document.offsetAt(arg.getRange().end)));
+    }
+    /**
+     * Returns the actual value of this key-value pair. The value will
+     * have its escape characters removed if applicable. If the value
+     * spans multiple lines and there are comments nested within the
+     * lines, they too will be removed.
+     *
+     * @return the value that this key-value pair will actually be, may
+     *         be null if no value is defined, may be the empty string
+     *         if the value only consists of whitespace
+     */
+    static getValue(value, escapeChar) {
+        let escaped = false;
+        const skip = util_1.Util.findLeadingNonWhitespace(value, escapeChar);
+        if (skip !== 0 && value.charAt(skip) === '#') {
+            // need to skip over comments
+            escaped = true;
+        }
+        value = value.substring(skip);
+        let first = value.charAt(0);
+        let last = value.charAt(value.length - 1);
+        let literal = first === '\'' || first === '"';
+        let inSingle = (first === '\'' && last === '\'');
+        let inDouble = false;
+        if (first === '"') {
+            for (let i = 1; i < value.length; i++) {
+                if (value.charAt(i) === escapeChar) {
+                    i++;
+                }
+                else if (value.charAt(i) === '"' && i === value.length - 1) {
+                    inDouble = true;
+                }
+            }
+        }
+        if (inSingle || inDouble) {
+            value = value.substring(1, value.length - 1);
+        }
+        let commentCheck = -1;
+        let escapedValue = "";
+        let start = 0;
+        parseValue: for (let i = 0; i < value.length; i++) {
+            let char = value.charAt(i);
+            switch (char) {
+                case escapeChar:
+                    if (i + 1 === value.length) {
+                        escapedValue = escapedValue + escapeChar;
+                        break parseValue;
+                    }
+                    char = value.charAt(i + 1);
+                    if (char === ' ' || char === '\t') {
+                        whitespaceCheck: for (let j = i + 2; j < value.length; j++) {
+                            let char2 = value.charAt(j);
+                            switch (char2) {
+                                case ' ':
+                                case '\t':
+                                    break;
+                                case '\r':
+                                    j++;
+                                case '\n':
+                                    escaped = true;
+                                    i = j;
+                                    continue parseValue;
+                                default:
+                                    if (!inDouble && !inSingle && !literal) {
+                                        if (char2 === escapeChar) {
+                                            // add the escaped character
+                                            escapedValue = escapedValue + char;
+                                            // now start parsing from the next escape character
+                                            i = i + 1;
+                                        }
+                                        else {
+                                            // the expectation is that this j = i + 2 here
+                                            escapedValue = escapedValue + char + char2;
+                                            i = j;
+                                        }
+                                        continue parseValue;
+                                    }
+                                    break whitespaceCheck;
+                            }
+                        }
+                    }
+                    if (inDouble) {
+                        if (char === '\r') {
+                            escaped = true;
+                            i = i + 2;
+                        }
+                        else if (char === '\n') {
+                            escaped = true;
+                            i++;
+                        }
+                        else if (char !== '"') {
+                            if (char === escapeChar) {
+                                i++;
+                            }
+                            escapedValue = escapedValue + escapeChar;
+                        }
+                        continue parseValue;
+                    }
+                    else if (inSingle || literal) {
+                        if (char === '\r') {
+                            escaped = true;
+                            i = i + 2;
+                        }
+                        else if (char === '\n') {
+                            escaped = true;
+                            i++;
+                        }
+                        else {
+                            escapedValue = escapedValue + escapeChar;
+                        }
+                        continue parseValue;
+                    }
+                    else if (char === escapeChar) {
+                        // double escape, append one and move on
+                        escapedValue = escapedValue + escapeChar;
+                        i++;
+                    }
+                    else if (char === '\r') {
+                        escaped = true;
+                        // offset one more for \r\n
+                        i = i + 2;
+                    }
+                    else if (char === '\n') {
+                        escaped = true;
+                        i++;
+                        start = i;
+                    }
+                    else {
+                        // any other escapes are simply ignored
+                        escapedValue = escapedValue + char;
+                        i++;
+                    }
+                    break;
+                case ' ':
+                case '\t':
+                    if (escaped && commentCheck === -1) {
+                        commentCheck = i;
+                    }
+                    escapedValue = escapedValue + char;
+                    break;
+                case '\r':
+                    i++;
+                case '\n':
+                    if (escaped && commentCheck !== -1) {
+                        // rollback and remove the whitespace that was previously appended
+                        escapedValue = escapedValue.substring(0, escapedValue.length - (i - commentCheck - 1));
+                        commentCheck = -1;
+                    }
+                    break;
+                case '#':
+                    // a newline was escaped and now there's a comment
+                    if (escaped) {
+                        if (commentCheck !== -1) {
+                            // rollback and remove the whitespace that was previously appended
+                            escapedValue = escapedValue.substring(0, escapedValue.length - (i - commentCheck));
+                            commentCheck = -1;
+                        }
+                        newlineCheck: for (let j = i + 1; j < value.length; j++) {
+                            switch (value.charAt(j)) {
+                                case '\r':
+                                    j++;
+                                case '\n':
+                                    i = j;
+                                    break newlineCheck;
+                            }
+                        }
+                        continue parseValue;
+                    }
+                default:
+                    if (escaped) {
+                        escaped = false;
+                        commentCheck = -1;
+                    }
+                    escapedValue = escapedValue + char;
+                    break;
+            }
+        }
+        return escapedValue;
+    }
+}
+exports.Property = Property;
+
+
+/***/ }),
+
+/***/ 4984:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.PropertyInstruction = void 0;
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const instruction_1 = __nccwpck_require__(5279);
+const property_1 = __nccwpck_require__(9602);
+const argument_1 = __nccwpck_require__(5940);
+const util_1 = __nccwpck_require__(7459);
+class PropertyInstruction extends instruction_1.Instruction {
+    constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
+        super(document, range, dockerfile, escapeChar, instruction, instructionRange);
+        this.properties = undefined;
+    }
+    getProperties() {
+        if (this.properties === undefined) {
+            let args = this.getPropertyArguments();
+            if (args.length === 0) {
+                this.properties = [];
+            }
+            else if (args.length === 1) {
+                this.properties = [new property_1.Property(this.document, this.escapeChar, args[0])];
+            }
+            else if (args.length === 2) {
+                if (args[0].getValue().indexOf('=') === -1) {
+                    this.properties = [new property_1.Property(this.document, this.escapeChar, args[0], args[1])];
+                }
+                else {
+                    this.properties = [
+                        new property_1.Property(this.document, this.escapeChar, args[0]),
+                        new property_1.Property(this.document, this.escapeChar, args[1])
+                    ];
+                }
+            }
+            else if (args[0].getValue().indexOf('=') === -1) {
+                let text = this.document.getText();
+                let start = args[1].getRange().start;
+                let end = args[args.length - 1].getRange().end;
+                text = text.substring(this.document.offsetAt(start), this.document.offsetAt(end));
+                this.properties = [new property_1.Property(this.document, this.escapeChar, args[0], new argument_1.Argument(text, vscode_languageserver_types_1.Range.create(args[1].getRange().start, args[args.length - 1].getRange().end)))];
+            }
+            else {
+                this.properties = [];
+                for (let i = 0; i < args.length; i++) {
+                    this.properties.push(new property_1.Property(this.document, this.escapeChar, args[i]));
+                }
+            }
+        }
+        return this.properties;
+    }
+    /**
+     * Goes from the back of the string and returns the first
+     * non-whitespace character that is found. If an escape character
+     * is found with newline characters, the escape character will
+     * not be considered a non-whitespace character and its index in
+     * the string will not be returned.
+     *
+     * @param content the string to search through
+     * @return the index in the string for the first non-whitespace
+     *         character when searching from the end of the string
+     */
+    findTrailingNonWhitespace(content) {
+        // loop back to find the first non-whitespace character
+        let index = content.length;
+        whitespaceCheck: for (let i = content.length - 1; i >= 0; i--) {
+            switch (content.charAt(i)) {
+                case ' ':
+                case '\t':
+                    continue;
+                case '\n':
+                    if (content.charAt(i - 1) === '\r') {
+                        i = i - 1;
+                    }
+                case '\r':
+                    newlineCheck: for (let j = i - 1; j >= 0; j--) {
+                        switch (content.charAt(j)) {
+                            case ' ':
+                            case '\t':
+                            case '\r':
+                            case '\n':
+                            case this.escapeChar:
+                                continue;
+                            default:
+                                index = j;
+                                break newlineCheck;
+                        }
+                    }
+                    break whitespaceCheck;
+                default:
+                    index = i;
+                    break whitespaceCheck;
+            }
+        }
+        return index;
+    }
+    getPropertyArguments() {
+        const args = [];
+        let range = this.getInstructionRange();
+        let instructionNameEndOffset = this.document.offsetAt(range.end);
+        let extra = instructionNameEndOffset - this.document.offsetAt(range.start);
+        let content = this.getTextContent();
+        let fullArgs = content.substring(extra);
+        let start = util_1.Util.findLeadingNonWhitespace(fullArgs, this.escapeChar);
+        if (start === -1) {
+            // only whitespace found, no arguments
+            return [];
+        }
+        const startPosition = this.document.positionAt(instructionNameEndOffset + start);
+        // records whether the parser has just processed an escaped newline or not,
+        // if our starting position is not on the same line as the instruction then
+        // the start of the content is already on an escaped line
+        let escaped = range.start.line !== startPosition.line;
+        // flag to track if the last character was an escape character
+        let endingEscape = false;
+        // position before the first escape character was hit
+        let mark = -1;
+        let end = this.findTrailingNonWhitespace(fullArgs);
+        content = fullArgs.substring(start, end + 1);
+        let argStart = escaped ? -1 : 0;
+        let spaced = false;
+        argumentLoop: for (let i = 0; i < content.length; i++) {
+            let char = content.charAt(i);
+            switch (char) {
+                case this.escapeChar:
+                    if (i + 1 === content.length) {
+                        endingEscape = true;
+                        break argumentLoop;
+                    }
+                    if (!escaped) {
+                        mark = i;
+                    }
+                    switch (content.charAt(i + 1)) {
+                        case ' ':
+                        case '\t':
+                            if (!util_1.Util.isWhitespace(content.charAt(i + 2))) {
+                                // space was escaped, continue as normal
+                                i = i + 1;
+                                continue argumentLoop;
+                            }
+                            // whitespace encountered, need to figure out if it extends to EOL
+                            whitespaceCheck: for (let j = i + 2; j < content.length; j++) {
+                                switch (content.charAt(j)) {
+                                    case '\r':
+                                        // offset one more for \r\n
+                                        j++;
+                                    case '\n':
+                                        // whitespace only, safe to skip
+                                        escaped = true;
+                                        i = j;
+                                        continue argumentLoop;
+                                    case ' ':
+                                    case '\t':
+                                        // ignore whitespace
+                                        break;
+                                    default:
+                                        // whitespace doesn't extend to EOL, create an argument
+                                        args.push(new argument_1.Argument(content.substring(argStart, i), vscode_languageserver_types_1.Range.create(this.document.positionAt(instructionNameEndOffset + start + argStart), this.document.positionAt(instructionNameEndOffset + start + i + 2))));
+                                        argStart = j;
+                                        break whitespaceCheck;
+                                }
+                            }
+                            // go back and start processing the encountered non-whitespace character
+                            i = argStart - 1;
+                            continue argumentLoop;
+                        case '\r':
+                            // offset one more for \r\n
+                            i++;
+                        case '\n':
+                            // immediately followed by a newline, skip the newline
+                            escaped = true;
+                            i = i + 1;
+                            continue argumentLoop;
+                        case this.escapeChar:
+                            // double escape found, skip it and move on
+                            if (argStart === -1) {
+                                argStart = i;
+                            }
+                            i = i + 1;
+                            continue argumentLoop;
+                        default:
+                            if (argStart === -1) {
+                                argStart = i;
+                            }
+                            // non-whitespace encountered, skip the escape and process the
+                            // character normally
+                            continue argumentLoop;
+                    }
+                case '\'':
+                case '"':
+                    if (spaced) {
+                        this.createSpacedArgument(argStart, args, content, mark, instructionNameEndOffset, start);
+                        // reset to start a new argument
+                        argStart = i;
+                        spaced = false;
+                    }
+                    if (argStart === -1) {
+                        argStart = i;
+                    }
+                    for (let j = i + 1; j < content.length; j++) {
+                        switch (content.charAt(j)) {
+                            case char:
+                                if (content.charAt(j + 1) !== ' ' && content.charAt(j + 1) !== '') {
+                                    // there is more content after this quote,
+                                    // continue so that it is all processed as
+                                    // one single argument
+                                    i = j;
+                                    continue argumentLoop;
+                                }
+                                args.push(new argument_1.Argument(content.substring(argStart, j + 1), vscode_languageserver_types_1.Range.create(this.document.positionAt(instructionNameEndOffset + start + argStart), this.document.positionAt(instructionNameEndOffset + start + j + 1))));
+                                i = j;
+                                argStart = -1;
+                                continue argumentLoop;
+                            case this.escapeChar:
+                                j++;
+                                break;
+                        }
+                    }
+                    break argumentLoop;
+                case ' ':
+                case '\t':
+                    if (escaped) {
+                        // consider there to be a space only if an argument
+                        // is not spanning multiple lines
+                        if (argStart !== -1) {
+                            spaced = true;
+                        }
+                    }
+                    else if (argStart !== -1) {
+                        args.push(new argument_1.Argument(content.substring(argStart, i), vscode_languageserver_types_1.Range.create(this.document.positionAt(instructionNameEndOffset + start + argStart), this.document.positionAt(instructionNameEndOffset + start + i))));
+                        argStart = -1;
+                    }
+                    break;
+                case '\r':
+                    // offset one more for \r\n
+                    i++;
+                case '\n':
+                    spaced = false;
+                    break;
+                case '#':
+                    if (escaped) {
+                        // a newline was escaped and now there's a comment
+                        for (let j = i + 1; j < content.length; j++) {
+                            switch (content.charAt(j)) {
+                                case '\r':
+                                    j++;
+                                case '\n':
+                                    i = j;
+                                    spaced = false;
+                                    continue argumentLoop;
+                            }
+                        }
+                        // went to the end without finding a newline,
+                        // the comment was the last line in the instruction,
+                        // just stop parsing, create an argument if needed
+                        if (argStart !== -1) {
+                            let value = content.substring(argStart, mark);
+                            args.push(new argument_1.Argument(value, vscode_languageserver_types_1.Range.create(this.document.positionAt(instructionNameEndOffset + start + argStart), this.document.positionAt(instructionNameEndOffset + start + mark))));
+                            argStart = -1;
+                        }
+                        break argumentLoop;
+                    }
+                    else if (argStart === -1) {
+                        argStart = i;
+                    }
+                    break;
+                default:
+                    if (spaced) {
+                        this.createSpacedArgument(argStart, args, content, mark, instructionNameEndOffset, start);
+                        // reset to start a new argument
+                        argStart = i;
+                        spaced = false;
+                    }
+                    escaped = false;
+                    if (argStart === -1) {
+                        argStart = i;
+                    }
+                    // variable detected
+                    if (char === '$' && content.charAt(i + 1) === '{') {
+                        let singleQuotes = false;
+                        let doubleQuotes = false;
+                        let escaped = false;
+                        for (let j = i + 1; j < content.length; j++) {
+                            switch (content.charAt(j)) {
+                                case this.escapeChar:
+                                    escaped = true;
+                                    break;
+                                case '\r':
+                                case '\n':
+                                    break;
+                                case '\'':
+                                    singleQuotes = !singleQuotes;
+                                    escaped = false;
+                                    break;
+                                case '"':
+                                    doubleQuotes = !doubleQuotes;
+                                    escaped = false;
+                                    break;
+                                case ' ':
+                                case '\t':
+                                    if (escaped || singleQuotes || doubleQuotes) {
+                                        break;
+                                    }
+                                    i = j - 1;
+                                    continue argumentLoop;
+                                case '}':
+                                    i = j;
+                                    continue argumentLoop;
+                                default:
+                                    escaped = false;
+                                    break;
+                            }
+                        }
+                        break argumentLoop;
+                    }
+                    break;
+            }
+        }
+        if (argStart !== -1 && argStart !== content.length) {
+            let end = endingEscape ? content.length - 1 : content.length;
+            let value = content.substring(argStart, end);
+            args.push(new argument_1.Argument(value, vscode_languageserver_types_1.Range.create(this.document.positionAt(instructionNameEndOffset + start + argStart), this.document.positionAt(instructionNameEndOffset + start + end))));
+        }
+        return args;
+    }
+    createSpacedArgument(argStart, args, content, mark, instructionNameEndOffset, start) {
+        if (argStart !== -1) {
+            args.push(new argument_1.Argument(content.substring(argStart, mark), vscode_languageserver_types_1.Range.create(this.document.positionAt(instructionNameEndOffset + start + argStart), this.document.positionAt(instructionNameEndOffset + start + mark))));
+        }
+    }
+}
+exports.PropertyInstruction = PropertyInstruction;
+
+
+/***/ }),
+
+/***/ 7459:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+/* --------------------------------------------------------------------------------------------
+ * Copyright (c) Remy Suen. All rights reserved.
+ * Licensed under the MIT License. See License.txt in the project root for license information.
+ * ------------------------------------------------------------------------------------------ */
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Util = void 0;
+class Util {
+    static isUTF8BOM(char) {
+        const uintArray = Uint8Array.from(Buffer.from(char, "UTF-8"));
+        return uintArray[0] === 0xEF && uintArray[1] == 0xBB && uintArray[2] == 0xBF;
+    }
+    static isWhitespace(char) {
+        return char === ' ' || char === '\t' || Util.isNewline(char);
+    }
+    static isNewline(char) {
+        return char === '\r' || char === '\n';
+    }
+    static findLeadingNonWhitespace(content, escapeChar) {
+        whitespaceCheck: for (let i = 0; i < content.length; i++) {
+            switch (content.charAt(i)) {
+                case ' ':
+                case '\t':
+                    continue;
+                case escapeChar:
+                    escapeCheck: for (let j = i + 1; j < content.length; j++) {
+                        switch (content.charAt(j)) {
+                            case ' ':
+                            case '\t':
+                                continue;
+                            case '\r':
+                                // offset one more for \r\n
+                                i = j + 1;
+                                continue whitespaceCheck;
+                            case '\n':
+                                i = j;
+                                continue whitespaceCheck;
+                            default:
+                                break escapeCheck;
+                        }
+                    }
+                    // found an escape character and then reached EOF
+                    return -1;
+                default:
+                    return i;
+            }
+        }
+        // only possible if the content is the empty string
+        return -1;
+    }
+    /**
+     * Determines if the given position is contained within the given range.
+     *
+     * @param position the position to check
+     * @param range the range to see if the position is inside of
+     */
+    static isInsideRange(position, range) {
+        if (range.start.line === range.end.line) {
+            return range.start.line === position.line
+                && range.start.character <= position.character
+                && position.character <= range.end.character;
+        }
+        else if (range.start.line === position.line) {
+            return range.start.character <= position.character;
+        }
+        else if (range.end.line === position.line) {
+            return position.character <= range.end.character;
+        }
+        return range.start.line < position.line && position.line < range.end.line;
+    }
+    static parseHeredocName(value) {
+        value = value.substring(2);
+        if (value.charAt(0) === '-') {
+            value = value.substring(1);
+        }
+        if (value.charAt(0) === '"') {
+            if (value.charAt(value.length - 1) !== '"') {
+                return null;
+            }
+            value = value.substring(1, value.length - 1);
+        }
+        if (value.charAt(0) === '\'') {
+            if (value.charAt(value.length - 1) !== '\'') {
+                return null;
+            }
+            value = value.substring(1, value.length - 1);
+        }
+        if (value.charAt(0) === "<") {
+            return null;
+        }
+        return value;
+    }
+}
+exports.Util = Util;
+
+
+/***/ }),
+
+/***/ 3743:
+/***/ ((__unused_webpack_module, exports) => {
+
+"use strict";
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.Variable = void 0;
+class Variable {
+    constructor(name, nameRange, range, modifier, modifierRange, substitutionParameter, substitutionRange, defined, buildVariable, stringValue) {
+        this.name = name;
+        this.nameRange = nameRange;
+        this.range = range;
+        this.modifier = modifier;
+        this.modifierRange = modifierRange;
+        this.substitutionParameter = substitutionParameter;
+        this.substitutionRange = substitutionRange;
+        this.defined = defined;
+        this.buildVariable = buildVariable;
+        this.stringValue = stringValue;
+    }
+    toString() {
+        return this.stringValue;
+    }
+    getName() {
+        return this.name;
+    }
+    getNameRange() {
+        return this.nameRange;
+    }
+    /**
+     * Returns the range of the entire variable. This includes the symbols for
+     * the declaration of the variable such as the $, {, and } symbols.
+     *
+     * @return the range in the document that this variable encompasses in its
+     *         entirety
+     */
+    getRange() {
+        return this.range;
+    }
+    /**
+     * Returns the modifier character that has been set for
+     * specifying how this variable should be expanded and resolved.
+     * If this variable is ${variable:+value} then the modifier
+     * character is '+'. Will be the empty string if the variable is
+     * declared as ${variable:}. Otherwise, will be null if this
+     * variable will not use variable substitution at all (such as
+     * ${variable} or $variable).
+     *
+     * @return this variable's modifier character, or the empty
+     *         string if it does not have one, or null if this
+     *         variable will not use variable substitution
+     */
+    getModifier() {
+        return this.modifier;
+    }
+    getModifierRange() {
+        return this.modifierRange;
+    }
+    /**
+     * Returns the parameter that will be used for substitution if
+     * this variable uses modifiers to define how its value should be
+     * resolved. If this variable is ${variable:+value} then the
+     * substitution value will be 'value'. Will be the empty string
+     * if the variable is declared as ${variable:+} or some other
+     * variant where the only thing that follows the modifier
+     * character (excluding considerations of escape characters and
+     * so on) is the variable's closing bracket. May be null if this
+     * variable does not have a modifier character defined (such as
+     * ${variable} or $variable).
+     *
+     * @return this variable's substitution parameter, or the empty
+     *         string if it does not have one, or null if there is
+     *         not one defined
+     */
+    getSubstitutionParameter() {
+        return this.substitutionParameter;
+    }
+    getSubstitutionRange() {
+        return this.substitutionRange;
+    }
+    /**
+     * Returns whether this variable has been defined or not.
+     *
+     * @return true if this variable has been defined, false otherwise
+     */
+    isDefined() {
+        return this.defined;
+    }
+    isBuildVariable() {
+        return this.buildVariable === true;
+    }
+    isEnvironmentVariable() {
+        return this.buildVariable === false;
+    }
+}
+exports.Variable = Variable;
 
 
 /***/ }),
@@ -35747,12 +39983,12 @@ exports.decode = function (buf, filenameEncoding, allowUnknownFormat) {
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 exports.extract = __nccwpck_require__(6869)
-exports.pack = __nccwpck_require__(9499)
+exports.pack = __nccwpck_require__(1880)
 
 
 /***/ }),
 
-/***/ 9499:
+/***/ 1880:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var constants = __nccwpck_require__(2147)
@@ -36338,7 +40574,7 @@ if (typeof Object.create === 'function') {
 
 /***/ }),
 
-/***/ 1167:
+/***/ 3548:
 /***/ ((module) => {
 
 "use strict";
@@ -72743,7 +76979,6 @@ const b4a = __nccwpck_require__(3057)
 const headers = __nccwpck_require__(8428)
 
 const EMPTY = b4a.alloc(0)
-const MAX_HEADER_SIZE = 4 * 1024 * 1024 // arbitrary big number
 
 class BufferList {
   constructor () {
@@ -72760,7 +76995,7 @@ class BufferList {
   }
 
   shiftFirst (size) {
-    return this.buffered === 0 ? null : this._next(size)
+    return this._buffered === 0 ? null : this._next(size)
   }
 
   shift (size) {
@@ -72889,8 +77124,6 @@ class Extract extends Writable {
 
     if (!this._header) return true
 
-    this._header.byteOffset = this._buffer.shifted
-
     switch (this._header.type) {
       case 'gnu-long-path':
       case 'gnu-long-link-path':
@@ -72898,20 +77131,11 @@ class Extract extends Writable {
       case 'pax-header':
         this._longHeader = true
         this._missing = this._header.size
-        if (this._missing > MAX_HEADER_SIZE) {
-          this._continueWrite(new Error('Header exceeds max size'))
-          return false
-        }
         return true
     }
 
     this._locked = true
     this._applyLongHeaders()
-
-    if (!(this._header.size >= 0)) {
-      this._continueWrite(new Error('Invalid header'))
-      return false
-    }
 
     if (this._header.size === 0 || this._header.type === 'directory') {
       this.emit('entry', this._header, this._createStream(), this._unlockBound)
@@ -73301,7 +77525,6 @@ exports.decode = function decode (buf, filenameEncoding, allowUnknownFormat) {
     uid,
     gid,
     size,
-    byteOffset: 0,
     mtime: new Date(1000 * mtime),
     type,
     linkname,
@@ -76484,6 +80707,2824 @@ nacl.setPRNG = function(fn) {
  */
 
 module.exports = __nccwpck_require__(9023).deprecate;
+
+
+/***/ }),
+
+/***/ 3383:
+/***/ (function(module, exports) {
+
+var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
+    if (pack || arguments.length === 2) for (var i = 0, l = from.length, ar; i < l; i++) {
+        if (ar || !(i in from)) {
+            if (!ar) ar = Array.prototype.slice.call(from, 0, i);
+            ar[i] = from[i];
+        }
+    }
+    return to.concat(ar || Array.prototype.slice.call(from));
+};
+(function (factory) {
+    if ( true && typeof module.exports === "object") {
+        var v = factory(require, exports);
+        if (v !== undefined) module.exports = v;
+    }
+    else if (typeof define === "function" && define.amd) {
+        define(["require", "exports"], factory);
+    }
+})(function (require, exports) {
+    /* --------------------------------------------------------------------------------------------
+     * Copyright (c) Microsoft Corporation. All rights reserved.
+     * Licensed under the MIT License. See License.txt in the project root for license information.
+     * ------------------------------------------------------------------------------------------ */
+    'use strict';
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.TextDocument = void 0;
+    var FullTextDocument = /** @class */ (function () {
+        function FullTextDocument(uri, languageId, version, content) {
+            this._uri = uri;
+            this._languageId = languageId;
+            this._version = version;
+            this._content = content;
+            this._lineOffsets = undefined;
+        }
+        Object.defineProperty(FullTextDocument.prototype, "uri", {
+            get: function () {
+                return this._uri;
+            },
+            enumerable: false,
+            configurable: true
+        });
+        Object.defineProperty(FullTextDocument.prototype, "languageId", {
+            get: function () {
+                return this._languageId;
+            },
+            enumerable: false,
+            configurable: true
+        });
+        Object.defineProperty(FullTextDocument.prototype, "version", {
+            get: function () {
+                return this._version;
+            },
+            enumerable: false,
+            configurable: true
+        });
+        FullTextDocument.prototype.getText = function (range) {
+            if (range) {
+                var start = this.offsetAt(range.start);
+                var end = this.offsetAt(range.end);
+                return this._content.substring(start, end);
+            }
+            return this._content;
+        };
+        FullTextDocument.prototype.update = function (changes, version) {
+            for (var _i = 0, changes_1 = changes; _i < changes_1.length; _i++) {
+                var change = changes_1[_i];
+                if (FullTextDocument.isIncremental(change)) {
+                    // makes sure start is before end
+                    var range = getWellformedRange(change.range);
+                    // update content
+                    var startOffset = this.offsetAt(range.start);
+                    var endOffset = this.offsetAt(range.end);
+                    this._content = this._content.substring(0, startOffset) + change.text + this._content.substring(endOffset, this._content.length);
+                    var insertedEndOffset = startOffset + change.text.length;
+                    var crlfAtStart = this._content.charCodeAt(startOffset - 1) === 13 /* CharCode.CarriageReturn */ && this._content.charCodeAt(startOffset) === 10 /* CharCode.LineFeed */;
+                    var crlfAtEnd = this._content.charCodeAt(insertedEndOffset - 1) === 13 /* CharCode.CarriageReturn */ && this._content.charCodeAt(insertedEndOffset) === 10 /* CharCode.LineFeed */;
+                    if (crlfAtStart || crlfAtEnd) {
+                        // A CRLF pair across an edit boundary is not included in the inserted text's line offsets.
+                        this._lineOffsets = undefined;
+                        continue;
+                    }
+                    // update the offsets
+                    var startLine = Math.max(range.start.line, 0);
+                    var endLine = Math.max(range.end.line, 0);
+                    var lineOffsets = this._lineOffsets;
+                    var addedLineOffsets = computeLineOffsets(change.text, false, startOffset);
+                    if (endLine - startLine === addedLineOffsets.length) {
+                        for (var i = 0, len = addedLineOffsets.length; i < len; i++) {
+                            lineOffsets[i + startLine + 1] = addedLineOffsets[i];
+                        }
+                    }
+                    else {
+                        if (addedLineOffsets.length < 10000) {
+                            lineOffsets.splice.apply(lineOffsets, __spreadArray([startLine + 1, endLine - startLine], addedLineOffsets, false));
+                        }
+                        else { // avoid too many arguments for splice
+                            this._lineOffsets = lineOffsets = lineOffsets.slice(0, startLine + 1).concat(addedLineOffsets, lineOffsets.slice(endLine + 1));
+                        }
+                    }
+                    var diff = change.text.length - (endOffset - startOffset);
+                    if (diff !== 0) {
+                        for (var i = startLine + 1 + addedLineOffsets.length, len = lineOffsets.length; i < len; i++) {
+                            lineOffsets[i] = lineOffsets[i] + diff;
+                        }
+                    }
+                }
+                else if (FullTextDocument.isFull(change)) {
+                    this._content = change.text;
+                    this._lineOffsets = undefined;
+                }
+                else {
+                    throw new Error('Unknown change event received');
+                }
+            }
+            this._version = version;
+        };
+        FullTextDocument.prototype.getLineOffsets = function () {
+            if (this._lineOffsets === undefined) {
+                this._lineOffsets = computeLineOffsets(this._content, true);
+            }
+            return this._lineOffsets;
+        };
+        FullTextDocument.prototype.positionAt = function (offset) {
+            offset = Math.max(Math.min(offset, this._content.length), 0);
+            var lineOffsets = this.getLineOffsets();
+            var low = 0, high = lineOffsets.length;
+            if (high === 0) {
+                return { line: 0, character: offset };
+            }
+            while (low < high) {
+                var mid = Math.floor((low + high) / 2);
+                if (lineOffsets[mid] > offset) {
+                    high = mid;
+                }
+                else {
+                    low = mid + 1;
+                }
+            }
+            // low is the least x for which the line offset is larger than the current offset
+            // or array.length if no line offset is larger than the current offset
+            var line = low - 1;
+            offset = this.ensureBeforeEOL(offset, lineOffsets[line]);
+            return { line: line, character: offset - lineOffsets[line] };
+        };
+        FullTextDocument.prototype.offsetAt = function (position) {
+            var lineOffsets = this.getLineOffsets();
+            if (position.line >= lineOffsets.length) {
+                return this._content.length;
+            }
+            else if (position.line < 0) {
+                return 0;
+            }
+            var lineOffset = lineOffsets[position.line];
+            if (position.character <= 0) {
+                return lineOffset;
+            }
+            var nextLineOffset = (position.line + 1 < lineOffsets.length) ? lineOffsets[position.line + 1] : this._content.length;
+            var offset = Math.min(lineOffset + position.character, nextLineOffset);
+            return this.ensureBeforeEOL(offset, lineOffset);
+        };
+        FullTextDocument.prototype.getLineRange = function (line) {
+            var lineOffsets = this.getLineOffsets();
+            if (line >= lineOffsets.length) {
+                var lastLine = lineOffsets.length - 1;
+                return { start: { line: lastLine, character: 0 }, end: { line: lastLine, character: this._content.length - lineOffsets[lastLine] } };
+            }
+            else if (line < 0) {
+                return { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+            }
+            var startOffset = lineOffsets[line];
+            var nextLineOffset = (line + 1 < lineOffsets.length) ? lineOffsets[line + 1] : this._content.length;
+            var endOffset = this.ensureBeforeEOL(nextLineOffset, startOffset);
+            return { start: { line: line, character: 0 }, end: { line: line, character: endOffset - startOffset } };
+        };
+        FullTextDocument.prototype.getEOLCharacters = function (line) {
+            var lineOffsets = this.getLineOffsets();
+            if (line >= lineOffsets.length) {
+                return '';
+            }
+            else if (line < 0) {
+                return '';
+            }
+            var nextLineOffset = (line + 1 < lineOffsets.length) ? lineOffsets[line + 1] : this._content.length;
+            var eolOffset = this.ensureBeforeEOL(nextLineOffset, lineOffsets[line]);
+            return this._content.substring(eolOffset, nextLineOffset);
+        };
+        FullTextDocument.prototype.ensureBeforeEOL = function (offset, lineOffset) {
+            while (offset > lineOffset && isEOL(this._content.charCodeAt(offset - 1))) {
+                offset--;
+            }
+            return offset;
+        };
+        Object.defineProperty(FullTextDocument.prototype, "lineCount", {
+            get: function () {
+                return this.getLineOffsets().length;
+            },
+            enumerable: false,
+            configurable: true
+        });
+        FullTextDocument.isIncremental = function (event) {
+            var candidate = event;
+            return candidate !== undefined && candidate !== null &&
+                typeof candidate.text === 'string' && candidate.range !== undefined &&
+                (candidate.rangeLength === undefined || typeof candidate.rangeLength === 'number');
+        };
+        FullTextDocument.isFull = function (event) {
+            var candidate = event;
+            return candidate !== undefined && candidate !== null &&
+                typeof candidate.text === 'string' && candidate.range === undefined && candidate.rangeLength === undefined;
+        };
+        return FullTextDocument;
+    }());
+    var TextDocument;
+    (function (TextDocument) {
+        /**
+         * Creates a new text document.
+         *
+         * @param uri The document's uri.
+         * @param languageId  The document's language Id.
+         * @param version The document's initial version number.
+         * @param content The document's content.
+         */
+        function create(uri, languageId, version, content) {
+            return new FullTextDocument(uri, languageId, version, content);
+        }
+        TextDocument.create = create;
+        /**
+         * Updates a TextDocument by modifying its content.
+         *
+         * @param document the document to update. Only documents created by TextDocument.create are valid inputs.
+         * @param changes the changes to apply to the document.
+         * @param version the changes version for the document.
+         * @returns The updated TextDocument. Note: That's the same document instance passed in as first parameter.
+         *
+         */
+        function update(document, changes, version) {
+            if (document instanceof FullTextDocument) {
+                document.update(changes, version);
+                return document;
+            }
+            else {
+                throw new Error('TextDocument.update: document must be created by TextDocument.create');
+            }
+        }
+        TextDocument.update = update;
+        function applyEdits(document, edits) {
+            var text = document.getText();
+            var sortedEdits = mergeSort(edits.map(getWellformedEdit), function (a, b) {
+                var diff = a.range.start.line - b.range.start.line;
+                if (diff === 0) {
+                    return a.range.start.character - b.range.start.character;
+                }
+                return diff;
+            });
+            var lastModifiedOffset = 0;
+            var spans = [];
+            for (var _i = 0, sortedEdits_1 = sortedEdits; _i < sortedEdits_1.length; _i++) {
+                var e = sortedEdits_1[_i];
+                var startOffset = document.offsetAt(e.range.start);
+                if (startOffset < lastModifiedOffset) {
+                    throw new Error('Overlapping edit');
+                }
+                else if (startOffset > lastModifiedOffset) {
+                    spans.push(text.substring(lastModifiedOffset, startOffset));
+                }
+                if (e.newText.length) {
+                    spans.push(e.newText);
+                }
+                lastModifiedOffset = document.offsetAt(e.range.end);
+            }
+            spans.push(text.substr(lastModifiedOffset));
+            return spans.join('');
+        }
+        TextDocument.applyEdits = applyEdits;
+    })(TextDocument || (exports.TextDocument = TextDocument = {}));
+    function mergeSort(data, compare) {
+        if (data.length <= 1) {
+            // sorted
+            return data;
+        }
+        var p = (data.length / 2) | 0;
+        var left = data.slice(0, p);
+        var right = data.slice(p);
+        mergeSort(left, compare);
+        mergeSort(right, compare);
+        var leftIdx = 0;
+        var rightIdx = 0;
+        var i = 0;
+        while (leftIdx < left.length && rightIdx < right.length) {
+            var ret = compare(left[leftIdx], right[rightIdx]);
+            if (ret <= 0) {
+                // smaller_equal -> take left to preserve order
+                data[i++] = left[leftIdx++];
+            }
+            else {
+                // greater -> take right
+                data[i++] = right[rightIdx++];
+            }
+        }
+        while (leftIdx < left.length) {
+            data[i++] = left[leftIdx++];
+        }
+        while (rightIdx < right.length) {
+            data[i++] = right[rightIdx++];
+        }
+        return data;
+    }
+    function computeLineOffsets(text, isAtLineStart, textOffset) {
+        if (textOffset === void 0) { textOffset = 0; }
+        var result = isAtLineStart ? [textOffset] : [];
+        for (var i = 0; i < text.length; i++) {
+            var ch = text.charCodeAt(i);
+            if (isEOL(ch)) {
+                if (ch === 13 /* CharCode.CarriageReturn */ && i + 1 < text.length && text.charCodeAt(i + 1) === 10 /* CharCode.LineFeed */) {
+                    i++;
+                }
+                result.push(textOffset + i + 1);
+            }
+        }
+        return result;
+    }
+    function isEOL(char) {
+        return char === 13 /* CharCode.CarriageReturn */ || char === 10 /* CharCode.LineFeed */;
+    }
+    function getWellformedRange(range) {
+        var start = range.start;
+        var end = range.end;
+        if (start.line > end.line || (start.line === end.line && start.character > end.character)) {
+            return { start: end, end: start };
+        }
+        return range;
+    }
+    function getWellformedEdit(textEdit) {
+        var range = getWellformedRange(textEdit.range);
+        if (range !== textEdit.range) {
+            return { newText: textEdit.newText, range: range };
+        }
+        return textEdit;
+    }
+});
+
+
+/***/ }),
+
+/***/ 4612:
+/***/ ((module, exports) => {
+
+(function (factory) {
+    if ( true && typeof module.exports === "object") {
+        var v = factory(require, exports);
+        if (v !== undefined) module.exports = v;
+    }
+    else if (typeof define === "function" && define.amd) {
+        define(["require", "exports"], factory);
+    }
+})(function () {
+    /* --------------------------------------------------------------------------------------------
+     * Copyright (c) Microsoft Corporation. All rights reserved.
+     * Licensed under the MIT License. See License.txt in the project root for license information.
+     * ------------------------------------------------------------------------------------------ */
+    'use strict';
+    Object.defineProperty(exports, "__esModule", ({ value: true }));
+    exports.TextDocument = exports.EOL = exports.WorkspaceFolder = exports.InlineCompletionContext = exports.SelectedCompletionInfo = exports.InlineCompletionTriggerKind = exports.InlineCompletionList = exports.InlineCompletionItem = exports.StringValue = exports.InlayHint = exports.InlayHintLabelPart = exports.InlayHintKind = exports.InlineValueContext = exports.InlineValueEvaluatableExpression = exports.InlineValueVariableLookup = exports.InlineValueText = exports.SemanticTokens = exports.SemanticTokenModifiers = exports.SemanticTokenTypes = exports.SelectionRange = exports.DocumentLink = exports.FormattingOptions = exports.CodeLens = exports.CodeAction = exports.CodeActionTag = exports.CodeActionContext = exports.CodeActionTriggerKind = exports.CodeActionKind = exports.DocumentSymbol = exports.WorkspaceSymbol = exports.SymbolInformation = exports.SymbolTag = exports.SymbolKind = exports.DocumentHighlight = exports.DocumentHighlightKind = exports.SignatureInformation = exports.ParameterInformation = exports.Hover = exports.MarkedString = exports.CompletionList = exports.CompletionItem = exports.CompletionItemLabelDetails = exports.ApplyKind = exports.InsertTextMode = exports.InsertReplaceEdit = exports.CompletionItemTag = exports.InsertTextFormat = exports.CompletionItemKind = exports.MarkupContent = exports.MarkupKind = exports.TextDocumentItem = exports.LanguageKind = exports.OptionalVersionedTextDocumentIdentifier = exports.VersionedTextDocumentIdentifier = exports.TextDocumentIdentifier = exports.WorkspaceChange = exports.SnippetTextEdit = exports.WorkspaceEdit = exports.DeleteFile = exports.RenameFile = exports.CreateFile = exports.TextDocumentEdit = exports.AnnotatedTextEdit = exports.ChangeAnnotationIdentifier = exports.ChangeAnnotation = exports.TextEdit = exports.Command = exports.Diagnostic = exports.CodeDescription = exports.DiagnosticTag = exports.DiagnosticSeverity = exports.DiagnosticRelatedInformation = exports.FoldingRange = exports.FoldingRangeKind = exports.ColorPresentation = exports.ColorInformation = exports.Color = exports.LocationLink = exports.Location = exports.Range = exports.Position = exports.uinteger = exports.integer = exports.URI = exports.DocumentUri = void 0;
+    var DocumentUri;
+    (function (DocumentUri) {
+        function is(value) {
+            return typeof value === 'string';
+        }
+        DocumentUri.is = is;
+    })(DocumentUri || (exports.DocumentUri = DocumentUri = {}));
+    var URI;
+    (function (URI) {
+        function is(value) {
+            return typeof value === 'string';
+        }
+        URI.is = is;
+    })(URI || (exports.URI = URI = {}));
+    var integer;
+    (function (integer) {
+        integer.MIN_VALUE = -2147483648;
+        integer.MAX_VALUE = 2147483647;
+        function is(value) {
+            return typeof value === 'number' && integer.MIN_VALUE <= value && value <= integer.MAX_VALUE;
+        }
+        integer.is = is;
+    })(integer || (exports.integer = integer = {}));
+    var uinteger;
+    (function (uinteger) {
+        uinteger.MIN_VALUE = 0;
+        uinteger.MAX_VALUE = 2147483647;
+        function is(value) {
+            return typeof value === 'number' && uinteger.MIN_VALUE <= value && value <= uinteger.MAX_VALUE;
+        }
+        uinteger.is = is;
+    })(uinteger || (exports.uinteger = uinteger = {}));
+    /**
+     * The Position namespace provides helper functions to work with
+     * {@link Position} literals.
+     */
+    var Position;
+    (function (Position) {
+        /**
+         * Creates a new Position literal from the given line and character.
+         * @param line The position's line.
+         * @param character The position's character.
+         */
+        function create(line, character) {
+            if (line === Number.MAX_VALUE) {
+                line = uinteger.MAX_VALUE;
+            }
+            if (character === Number.MAX_VALUE) {
+                character = uinteger.MAX_VALUE;
+            }
+            return { line: line, character: character };
+        }
+        Position.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link Position} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.objectLiteral(candidate) && Is.uinteger(candidate.line) && Is.uinteger(candidate.character);
+        }
+        Position.is = is;
+    })(Position || (exports.Position = Position = {}));
+    /**
+     * The Range namespace provides helper functions to work with
+     * {@link Range} literals.
+     */
+    var Range;
+    (function (Range) {
+        function create(one, two, three, four) {
+            if (Is.uinteger(one) && Is.uinteger(two) && Is.uinteger(three) && Is.uinteger(four)) {
+                return { start: Position.create(one, two), end: Position.create(three, four) };
+            }
+            else if (Position.is(one) && Position.is(two)) {
+                return { start: one, end: two };
+            }
+            else {
+                throw new Error("Range#create called with invalid arguments[".concat(one, ", ").concat(two, ", ").concat(three, ", ").concat(four, "]"));
+            }
+        }
+        Range.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link Range} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.objectLiteral(candidate) && Position.is(candidate.start) && Position.is(candidate.end);
+        }
+        Range.is = is;
+    })(Range || (exports.Range = Range = {}));
+    /**
+     * The Location namespace provides helper functions to work with
+     * {@link Location} literals.
+     */
+    var Location;
+    (function (Location) {
+        /**
+         * Creates a Location literal.
+         * @param uri The location's uri.
+         * @param range The location's range.
+         */
+        function create(uri, range) {
+            return { uri: uri, range: range };
+        }
+        Location.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link Location} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.objectLiteral(candidate) && Range.is(candidate.range) && (Is.string(candidate.uri) || Is.undefined(candidate.uri));
+        }
+        Location.is = is;
+    })(Location || (exports.Location = Location = {}));
+    /**
+     * The LocationLink namespace provides helper functions to work with
+     * {@link LocationLink} literals.
+     */
+    var LocationLink;
+    (function (LocationLink) {
+        /**
+         * Creates a LocationLink literal.
+         * @param targetUri The definition's uri.
+         * @param targetRange The full range of the definition.
+         * @param targetSelectionRange The span of the symbol definition at the target.
+         * @param originSelectionRange The span of the symbol being defined in the originating source file.
+         */
+        function create(targetUri, targetRange, targetSelectionRange, originSelectionRange) {
+            return { targetUri: targetUri, targetRange: targetRange, targetSelectionRange: targetSelectionRange, originSelectionRange: originSelectionRange };
+        }
+        LocationLink.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link LocationLink} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.objectLiteral(candidate) && Range.is(candidate.targetRange) && Is.string(candidate.targetUri)
+                && Range.is(candidate.targetSelectionRange)
+                && (Range.is(candidate.originSelectionRange) || Is.undefined(candidate.originSelectionRange));
+        }
+        LocationLink.is = is;
+    })(LocationLink || (exports.LocationLink = LocationLink = {}));
+    /**
+     * The Color namespace provides helper functions to work with
+     * {@link Color} literals.
+     */
+    var Color;
+    (function (Color) {
+        /**
+         * Creates a new Color literal.
+         */
+        function create(red, green, blue, alpha) {
+            return {
+                red: red,
+                green: green,
+                blue: blue,
+                alpha: alpha,
+            };
+        }
+        Color.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link Color} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.objectLiteral(candidate) && Is.numberRange(candidate.red, 0, 1)
+                && Is.numberRange(candidate.green, 0, 1)
+                && Is.numberRange(candidate.blue, 0, 1)
+                && Is.numberRange(candidate.alpha, 0, 1);
+        }
+        Color.is = is;
+    })(Color || (exports.Color = Color = {}));
+    /**
+     * The ColorInformation namespace provides helper functions to work with
+     * {@link ColorInformation} literals.
+     */
+    var ColorInformation;
+    (function (ColorInformation) {
+        /**
+         * Creates a new ColorInformation literal.
+         */
+        function create(range, color) {
+            return {
+                range: range,
+                color: color,
+            };
+        }
+        ColorInformation.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link ColorInformation} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.objectLiteral(candidate) && Range.is(candidate.range) && Color.is(candidate.color);
+        }
+        ColorInformation.is = is;
+    })(ColorInformation || (exports.ColorInformation = ColorInformation = {}));
+    /**
+     * The Color namespace provides helper functions to work with
+     * {@link ColorPresentation} literals.
+     */
+    var ColorPresentation;
+    (function (ColorPresentation) {
+        /**
+         * Creates a new ColorInformation literal.
+         */
+        function create(label, textEdit, additionalTextEdits) {
+            return {
+                label: label,
+                textEdit: textEdit,
+                additionalTextEdits: additionalTextEdits,
+            };
+        }
+        ColorPresentation.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link ColorInformation} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.objectLiteral(candidate) && Is.string(candidate.label)
+                && (Is.undefined(candidate.textEdit) || TextEdit.is(candidate.textEdit))
+                && (Is.undefined(candidate.additionalTextEdits) || Is.typedArray(candidate.additionalTextEdits, TextEdit.is));
+        }
+        ColorPresentation.is = is;
+    })(ColorPresentation || (exports.ColorPresentation = ColorPresentation = {}));
+    /**
+     * A set of predefined range kinds.
+     */
+    var FoldingRangeKind;
+    (function (FoldingRangeKind) {
+        /**
+         * Folding range for a comment
+         */
+        FoldingRangeKind.Comment = 'comment';
+        /**
+         * Folding range for an import or include
+         */
+        FoldingRangeKind.Imports = 'imports';
+        /**
+         * Folding range for a region (e.g. `#region`)
+         */
+        FoldingRangeKind.Region = 'region';
+    })(FoldingRangeKind || (exports.FoldingRangeKind = FoldingRangeKind = {}));
+    /**
+     * The folding range namespace provides helper functions to work with
+     * {@link FoldingRange} literals.
+     */
+    var FoldingRange;
+    (function (FoldingRange) {
+        /**
+         * Creates a new FoldingRange literal.
+         */
+        function create(startLine, endLine, startCharacter, endCharacter, kind, collapsedText) {
+            var result = {
+                startLine: startLine,
+                endLine: endLine
+            };
+            if (Is.defined(startCharacter)) {
+                result.startCharacter = startCharacter;
+            }
+            if (Is.defined(endCharacter)) {
+                result.endCharacter = endCharacter;
+            }
+            if (Is.defined(kind)) {
+                result.kind = kind;
+            }
+            if (Is.defined(collapsedText)) {
+                result.collapsedText = collapsedText;
+            }
+            return result;
+        }
+        FoldingRange.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link FoldingRange} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.objectLiteral(candidate) && Is.uinteger(candidate.startLine) && Is.uinteger(candidate.endLine)
+                && (Is.undefined(candidate.startCharacter) || Is.uinteger(candidate.startCharacter))
+                && (Is.undefined(candidate.endCharacter) || Is.uinteger(candidate.endCharacter))
+                && (Is.undefined(candidate.kind) || Is.string(candidate.kind));
+        }
+        FoldingRange.is = is;
+    })(FoldingRange || (exports.FoldingRange = FoldingRange = {}));
+    /**
+     * The DiagnosticRelatedInformation namespace provides helper functions to work with
+     * {@link DiagnosticRelatedInformation} literals.
+     */
+    var DiagnosticRelatedInformation;
+    (function (DiagnosticRelatedInformation) {
+        /**
+         * Creates a new DiagnosticRelatedInformation literal.
+         */
+        function create(location, message) {
+            return {
+                location: location,
+                message: message
+            };
+        }
+        DiagnosticRelatedInformation.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link DiagnosticRelatedInformation} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.defined(candidate) && Location.is(candidate.location) && Is.string(candidate.message);
+        }
+        DiagnosticRelatedInformation.is = is;
+    })(DiagnosticRelatedInformation || (exports.DiagnosticRelatedInformation = DiagnosticRelatedInformation = {}));
+    /**
+     * The diagnostic's severity.
+     */
+    var DiagnosticSeverity;
+    (function (DiagnosticSeverity) {
+        /**
+         * Reports an error.
+         */
+        DiagnosticSeverity.Error = 1;
+        /**
+         * Reports a warning.
+         */
+        DiagnosticSeverity.Warning = 2;
+        /**
+         * Reports an information.
+         */
+        DiagnosticSeverity.Information = 3;
+        /**
+         * Reports a hint.
+         */
+        DiagnosticSeverity.Hint = 4;
+    })(DiagnosticSeverity || (exports.DiagnosticSeverity = DiagnosticSeverity = {}));
+    /**
+     * The diagnostic tags.
+     *
+     * @since 3.15.0
+     */
+    var DiagnosticTag;
+    (function (DiagnosticTag) {
+        /**
+         * Unused or unnecessary code.
+         *
+         * Clients are allowed to render diagnostics with this tag faded out instead of having
+         * an error squiggle.
+         */
+        DiagnosticTag.Unnecessary = 1;
+        /**
+         * Deprecated or obsolete code.
+         *
+         * Clients are allowed to rendered diagnostics with this tag strike through.
+         */
+        DiagnosticTag.Deprecated = 2;
+    })(DiagnosticTag || (exports.DiagnosticTag = DiagnosticTag = {}));
+    /**
+     * The CodeDescription namespace provides functions to deal with descriptions for diagnostic codes.
+     *
+     * @since 3.16.0
+     */
+    var CodeDescription;
+    (function (CodeDescription) {
+        function is(value) {
+            var candidate = value;
+            return Is.objectLiteral(candidate) && Is.string(candidate.href);
+        }
+        CodeDescription.is = is;
+    })(CodeDescription || (exports.CodeDescription = CodeDescription = {}));
+    /**
+     * The Diagnostic namespace provides helper functions to work with
+     * {@link Diagnostic} literals.
+     */
+    var Diagnostic;
+    (function (Diagnostic) {
+        /**
+         * Creates a new Diagnostic literal.
+         */
+        function create(range, message, severity, code, source, relatedInformation) {
+            var result = { range: range, message: message };
+            if (Is.defined(severity)) {
+                result.severity = severity;
+            }
+            if (Is.defined(code)) {
+                result.code = code;
+            }
+            if (Is.defined(source)) {
+                result.source = source;
+            }
+            if (Is.defined(relatedInformation)) {
+                result.relatedInformation = relatedInformation;
+            }
+            return result;
+        }
+        Diagnostic.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link Diagnostic} interface.
+         */
+        function is(value) {
+            var _a;
+            var candidate = value;
+            return Is.defined(candidate)
+                && Range.is(candidate.range)
+                && (Is.string(candidate.message) || MarkupContent.is(candidate.message))
+                && (Is.number(candidate.severity) || Is.undefined(candidate.severity))
+                && (Is.integer(candidate.code) || Is.string(candidate.code) || Is.undefined(candidate.code))
+                && (Is.undefined(candidate.codeDescription) || (Is.string((_a = candidate.codeDescription) === null || _a === void 0 ? void 0 : _a.href)))
+                && (Is.string(candidate.source) || Is.undefined(candidate.source))
+                && (Is.undefined(candidate.relatedInformation) || Is.typedArray(candidate.relatedInformation, DiagnosticRelatedInformation.is));
+        }
+        Diagnostic.is = is;
+        /**
+         * Checks whether the given diagnostic's message conforms to the 3.17.0
+         * version of the protocol where the message is a string.
+         *
+         * @param value the diagnostic
+         * @returns true if the diagnostic's message is a string, false otherwise.
+         */
+        function is3_17(value) {
+            return Is.string(value.message);
+        }
+        Diagnostic.is3_17 = is3_17;
+        /**
+         * Gets the message string of a diagnostic. If the message is already a
+         * string, it is returned as is. If the message is a MarkupContent,
+         * the value of the MarkupContent is returned. Otherwise an error is thrown.
+         *
+         * @param diagnostic the diagnostic to get the message string from.
+         * @returns the message string of the given diagnostic.
+         */
+        function getMessageString(diagnostic) {
+            if (Is.string(diagnostic.message)) {
+                return diagnostic.message;
+            }
+            else if (MarkupContent.is(diagnostic.message)) {
+                return diagnostic.message.value;
+            }
+            else {
+                throw new Error("Unknown message type ".concat(typeof diagnostic.message));
+            }
+        }
+        Diagnostic.getMessageString = getMessageString;
+    })(Diagnostic || (exports.Diagnostic = Diagnostic = {}));
+    /**
+     * The Command namespace provides helper functions to work with
+     * {@link Command} literals.
+     */
+    var Command;
+    (function (Command) {
+        /**
+         * Creates a new Command literal.
+         */
+        function create(title, command) {
+            var args = [];
+            for (var _i = 2; _i < arguments.length; _i++) {
+                args[_i - 2] = arguments[_i];
+            }
+            var result = { title: title, command: command };
+            if (Is.defined(args) && args.length > 0) {
+                result.arguments = args;
+            }
+            return result;
+        }
+        Command.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link Command} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.defined(candidate) && Is.string(candidate.title) && (candidate.tooltip === undefined || Is.string(candidate.tooltip)) && Is.string(candidate.command);
+        }
+        Command.is = is;
+    })(Command || (exports.Command = Command = {}));
+    /**
+     * The TextEdit namespace provides helper function to create replace,
+     * insert and delete edits more easily.
+     */
+    var TextEdit;
+    (function (TextEdit) {
+        /**
+         * Creates a replace text edit.
+         * @param range The range of text to be replaced.
+         * @param newText The new text.
+         */
+        function replace(range, newText) {
+            return { range: range, newText: newText };
+        }
+        TextEdit.replace = replace;
+        /**
+         * Creates an insert text edit.
+         * @param position The position to insert the text at.
+         * @param newText The text to be inserted.
+         */
+        function insert(position, newText) {
+            return { range: { start: position, end: position }, newText: newText };
+        }
+        TextEdit.insert = insert;
+        /**
+         * Creates a delete text edit.
+         * @param range The range of text to be deleted.
+         */
+        function del(range) {
+            return { range: range, newText: '' };
+        }
+        TextEdit.del = del;
+        function is(value) {
+            var candidate = value;
+            return Is.objectLiteral(candidate)
+                && Is.string(candidate.newText)
+                && Range.is(candidate.range);
+        }
+        TextEdit.is = is;
+    })(TextEdit || (exports.TextEdit = TextEdit = {}));
+    var ChangeAnnotation;
+    (function (ChangeAnnotation) {
+        function create(label, needsConfirmation, description) {
+            var result = { label: label };
+            if (needsConfirmation !== undefined) {
+                result.needsConfirmation = needsConfirmation;
+            }
+            if (description !== undefined) {
+                result.description = description;
+            }
+            return result;
+        }
+        ChangeAnnotation.create = create;
+        function is(value) {
+            var candidate = value;
+            return Is.objectLiteral(candidate) && Is.string(candidate.label) &&
+                (Is.boolean(candidate.needsConfirmation) || candidate.needsConfirmation === undefined) &&
+                (Is.string(candidate.description) || candidate.description === undefined);
+        }
+        ChangeAnnotation.is = is;
+    })(ChangeAnnotation || (exports.ChangeAnnotation = ChangeAnnotation = {}));
+    var ChangeAnnotationIdentifier;
+    (function (ChangeAnnotationIdentifier) {
+        function is(value) {
+            var candidate = value;
+            return Is.string(candidate);
+        }
+        ChangeAnnotationIdentifier.is = is;
+    })(ChangeAnnotationIdentifier || (exports.ChangeAnnotationIdentifier = ChangeAnnotationIdentifier = {}));
+    var AnnotatedTextEdit;
+    (function (AnnotatedTextEdit) {
+        /**
+         * Creates an annotated replace text edit.
+         *
+         * @param range The range of text to be replaced.
+         * @param newText The new text.
+         * @param annotation The annotation.
+         */
+        function replace(range, newText, annotation) {
+            return { range: range, newText: newText, annotationId: annotation };
+        }
+        AnnotatedTextEdit.replace = replace;
+        /**
+         * Creates an annotated insert text edit.
+         *
+         * @param position The position to insert the text at.
+         * @param newText The text to be inserted.
+         * @param annotation The annotation.
+         */
+        function insert(position, newText, annotation) {
+            return { range: { start: position, end: position }, newText: newText, annotationId: annotation };
+        }
+        AnnotatedTextEdit.insert = insert;
+        /**
+         * Creates an annotated delete text edit.
+         *
+         * @param range The range of text to be deleted.
+         * @param annotation The annotation.
+         */
+        function del(range, annotation) {
+            return { range: range, newText: '', annotationId: annotation };
+        }
+        AnnotatedTextEdit.del = del;
+        function is(value) {
+            var candidate = value;
+            return TextEdit.is(candidate) && (ChangeAnnotation.is(candidate.annotationId) || ChangeAnnotationIdentifier.is(candidate.annotationId));
+        }
+        AnnotatedTextEdit.is = is;
+    })(AnnotatedTextEdit || (exports.AnnotatedTextEdit = AnnotatedTextEdit = {}));
+    /**
+     * The TextDocumentEdit namespace provides helper function to create
+     * an edit that manipulates a text document.
+     */
+    var TextDocumentEdit;
+    (function (TextDocumentEdit) {
+        /**
+         * Creates a new `TextDocumentEdit`
+         */
+        function create(textDocument, edits) {
+            return { textDocument: textDocument, edits: edits };
+        }
+        TextDocumentEdit.create = create;
+        function is(value) {
+            var candidate = value;
+            return Is.defined(candidate)
+                && OptionalVersionedTextDocumentIdentifier.is(candidate.textDocument)
+                && Array.isArray(candidate.edits);
+        }
+        TextDocumentEdit.is = is;
+    })(TextDocumentEdit || (exports.TextDocumentEdit = TextDocumentEdit = {}));
+    var CreateFile;
+    (function (CreateFile) {
+        function create(uri, options, annotation) {
+            var result = {
+                kind: 'create',
+                uri: uri
+            };
+            if (options !== undefined && (options.overwrite !== undefined || options.ignoreIfExists !== undefined)) {
+                result.options = options;
+            }
+            if (annotation !== undefined) {
+                result.annotationId = annotation;
+            }
+            return result;
+        }
+        CreateFile.create = create;
+        function is(value) {
+            var candidate = value;
+            return candidate && candidate.kind === 'create' && Is.string(candidate.uri) && (candidate.options === undefined ||
+                ((candidate.options.overwrite === undefined || Is.boolean(candidate.options.overwrite)) && (candidate.options.ignoreIfExists === undefined || Is.boolean(candidate.options.ignoreIfExists)))) && (candidate.annotationId === undefined || ChangeAnnotationIdentifier.is(candidate.annotationId));
+        }
+        CreateFile.is = is;
+    })(CreateFile || (exports.CreateFile = CreateFile = {}));
+    var RenameFile;
+    (function (RenameFile) {
+        function create(oldUri, newUri, options, annotation) {
+            var result = {
+                kind: 'rename',
+                oldUri: oldUri,
+                newUri: newUri
+            };
+            if (options !== undefined && (options.overwrite !== undefined || options.ignoreIfExists !== undefined)) {
+                result.options = options;
+            }
+            if (annotation !== undefined) {
+                result.annotationId = annotation;
+            }
+            return result;
+        }
+        RenameFile.create = create;
+        function is(value) {
+            var candidate = value;
+            return candidate && candidate.kind === 'rename' && Is.string(candidate.oldUri) && Is.string(candidate.newUri) && (candidate.options === undefined ||
+                ((candidate.options.overwrite === undefined || Is.boolean(candidate.options.overwrite)) && (candidate.options.ignoreIfExists === undefined || Is.boolean(candidate.options.ignoreIfExists)))) && (candidate.annotationId === undefined || ChangeAnnotationIdentifier.is(candidate.annotationId));
+        }
+        RenameFile.is = is;
+    })(RenameFile || (exports.RenameFile = RenameFile = {}));
+    var DeleteFile;
+    (function (DeleteFile) {
+        function create(uri, options, annotation) {
+            var result = {
+                kind: 'delete',
+                uri: uri
+            };
+            if (options !== undefined && (options.recursive !== undefined || options.ignoreIfNotExists !== undefined)) {
+                result.options = options;
+            }
+            if (annotation !== undefined) {
+                result.annotationId = annotation;
+            }
+            return result;
+        }
+        DeleteFile.create = create;
+        function is(value) {
+            var candidate = value;
+            return candidate && candidate.kind === 'delete' && Is.string(candidate.uri) && (candidate.options === undefined ||
+                ((candidate.options.recursive === undefined || Is.boolean(candidate.options.recursive)) && (candidate.options.ignoreIfNotExists === undefined || Is.boolean(candidate.options.ignoreIfNotExists)))) && (candidate.annotationId === undefined || ChangeAnnotationIdentifier.is(candidate.annotationId));
+        }
+        DeleteFile.is = is;
+    })(DeleteFile || (exports.DeleteFile = DeleteFile = {}));
+    var WorkspaceEdit;
+    (function (WorkspaceEdit) {
+        function is(value) {
+            var candidate = value;
+            return candidate &&
+                (candidate.changes !== undefined || candidate.documentChanges !== undefined) &&
+                (candidate.documentChanges === undefined || candidate.documentChanges.every(function (change) {
+                    if (Is.string(change.kind)) {
+                        return CreateFile.is(change) || RenameFile.is(change) || DeleteFile.is(change);
+                    }
+                    else {
+                        return TextDocumentEdit.is(change);
+                    }
+                }));
+        }
+        WorkspaceEdit.is = is;
+    })(WorkspaceEdit || (exports.WorkspaceEdit = WorkspaceEdit = {}));
+    var TextEditChangeImpl = /** @class */ (function () {
+        function TextEditChangeImpl(edits, changeAnnotations) {
+            this.edits = edits;
+            this.changeAnnotations = changeAnnotations;
+        }
+        TextEditChangeImpl.prototype.insert = function (position, newText, annotation) {
+            var edit;
+            var id;
+            if (annotation === undefined) {
+                edit = TextEdit.insert(position, newText);
+            }
+            else if (ChangeAnnotationIdentifier.is(annotation)) {
+                id = annotation;
+                edit = AnnotatedTextEdit.insert(position, newText, annotation);
+            }
+            else {
+                this.assertChangeAnnotations(this.changeAnnotations);
+                id = this.changeAnnotations.manage(annotation);
+                edit = AnnotatedTextEdit.insert(position, newText, id);
+            }
+            this.edits.push(edit);
+            if (id !== undefined) {
+                return id;
+            }
+        };
+        TextEditChangeImpl.prototype.replace = function (range, newText, annotation) {
+            var edit;
+            var id;
+            if (annotation === undefined) {
+                edit = TextEdit.replace(range, newText);
+            }
+            else if (ChangeAnnotationIdentifier.is(annotation)) {
+                id = annotation;
+                edit = AnnotatedTextEdit.replace(range, newText, annotation);
+            }
+            else {
+                this.assertChangeAnnotations(this.changeAnnotations);
+                id = this.changeAnnotations.manage(annotation);
+                edit = AnnotatedTextEdit.replace(range, newText, id);
+            }
+            this.edits.push(edit);
+            if (id !== undefined) {
+                return id;
+            }
+        };
+        TextEditChangeImpl.prototype.delete = function (range, annotation) {
+            var edit;
+            var id;
+            if (annotation === undefined) {
+                edit = TextEdit.del(range);
+            }
+            else if (ChangeAnnotationIdentifier.is(annotation)) {
+                id = annotation;
+                edit = AnnotatedTextEdit.del(range, annotation);
+            }
+            else {
+                this.assertChangeAnnotations(this.changeAnnotations);
+                id = this.changeAnnotations.manage(annotation);
+                edit = AnnotatedTextEdit.del(range, id);
+            }
+            this.edits.push(edit);
+            if (id !== undefined) {
+                return id;
+            }
+        };
+        TextEditChangeImpl.prototype.add = function (edit) {
+            this.edits.push(edit);
+        };
+        TextEditChangeImpl.prototype.all = function () {
+            return this.edits;
+        };
+        TextEditChangeImpl.prototype.clear = function () {
+            this.edits.splice(0, this.edits.length);
+        };
+        TextEditChangeImpl.prototype.assertChangeAnnotations = function (value) {
+            if (value === undefined) {
+                throw new Error("Text edit change is not configured to manage change annotations.");
+            }
+        };
+        return TextEditChangeImpl;
+    }());
+    var SnippetTextEdit;
+    (function (SnippetTextEdit) {
+        function is(value) {
+            var candidate = value;
+            return Is.objectLiteral(candidate)
+                && Range.is(candidate.range)
+                && StringValue.isSnippet(candidate.snippet)
+                && (candidate.annotationId === undefined ||
+                    (ChangeAnnotation.is(candidate.annotationId) || ChangeAnnotationIdentifier.is(candidate.annotationId)));
+        }
+        SnippetTextEdit.is = is;
+    })(SnippetTextEdit || (exports.SnippetTextEdit = SnippetTextEdit = {}));
+    /**
+     * A helper class
+     */
+    var ChangeAnnotations = /** @class */ (function () {
+        function ChangeAnnotations(annotations) {
+            this._annotations = annotations === undefined ? Object.create(null) : annotations;
+            this._counter = 0;
+            this._size = 0;
+        }
+        ChangeAnnotations.prototype.all = function () {
+            return this._annotations;
+        };
+        Object.defineProperty(ChangeAnnotations.prototype, "size", {
+            get: function () {
+                return this._size;
+            },
+            enumerable: false,
+            configurable: true
+        });
+        ChangeAnnotations.prototype.manage = function (idOrAnnotation, annotation) {
+            var id;
+            if (ChangeAnnotationIdentifier.is(idOrAnnotation)) {
+                id = idOrAnnotation;
+            }
+            else {
+                id = this.nextId();
+                annotation = idOrAnnotation;
+            }
+            if (this._annotations[id] !== undefined) {
+                throw new Error("Id ".concat(id, " is already in use."));
+            }
+            if (annotation === undefined) {
+                throw new Error("No annotation provided for id ".concat(id));
+            }
+            this._annotations[id] = annotation;
+            this._size++;
+            return id;
+        };
+        ChangeAnnotations.prototype.nextId = function () {
+            this._counter++;
+            return this._counter.toString();
+        };
+        return ChangeAnnotations;
+    }());
+    /**
+     * A workspace change helps constructing changes to a workspace.
+     */
+    var WorkspaceChange = /** @class */ (function () {
+        function WorkspaceChange(workspaceEdit) {
+            var _this = this;
+            this._textEditChanges = Object.create(null);
+            if (workspaceEdit !== undefined) {
+                this._workspaceEdit = workspaceEdit;
+                if (workspaceEdit.documentChanges) {
+                    this._changeAnnotations = new ChangeAnnotations(workspaceEdit.changeAnnotations);
+                    workspaceEdit.changeAnnotations = this._changeAnnotations.all();
+                    workspaceEdit.documentChanges.forEach(function (change) {
+                        if (TextDocumentEdit.is(change)) {
+                            var textEditChange = new TextEditChangeImpl(change.edits, _this._changeAnnotations);
+                            _this._textEditChanges[change.textDocument.uri] = textEditChange;
+                        }
+                    });
+                }
+                else if (workspaceEdit.changes) {
+                    Object.keys(workspaceEdit.changes).forEach(function (key) {
+                        var textEditChange = new TextEditChangeImpl(workspaceEdit.changes[key]);
+                        _this._textEditChanges[key] = textEditChange;
+                    });
+                }
+            }
+            else {
+                this._workspaceEdit = {};
+            }
+        }
+        Object.defineProperty(WorkspaceChange.prototype, "edit", {
+            /**
+             * Returns the underlying {@link WorkspaceEdit} literal
+             * use to be returned from a workspace edit operation like rename.
+             */
+            get: function () {
+                this.initDocumentChanges();
+                if (this._changeAnnotations !== undefined) {
+                    if (this._changeAnnotations.size === 0) {
+                        this._workspaceEdit.changeAnnotations = undefined;
+                    }
+                    else {
+                        this._workspaceEdit.changeAnnotations = this._changeAnnotations.all();
+                    }
+                }
+                return this._workspaceEdit;
+            },
+            enumerable: false,
+            configurable: true
+        });
+        WorkspaceChange.prototype.getTextEditChange = function (key) {
+            if (OptionalVersionedTextDocumentIdentifier.is(key)) {
+                this.initDocumentChanges();
+                if (this._workspaceEdit.documentChanges === undefined) {
+                    throw new Error('Workspace edit is not configured for document changes.');
+                }
+                var textDocument = { uri: key.uri, version: key.version };
+                var result = this._textEditChanges[textDocument.uri];
+                if (!result) {
+                    var edits = [];
+                    var textDocumentEdit = {
+                        textDocument: textDocument,
+                        edits: edits
+                    };
+                    this._workspaceEdit.documentChanges.push(textDocumentEdit);
+                    result = new TextEditChangeImpl(edits, this._changeAnnotations);
+                    this._textEditChanges[textDocument.uri] = result;
+                }
+                return result;
+            }
+            else {
+                this.initChanges();
+                if (this._workspaceEdit.changes === undefined) {
+                    throw new Error('Workspace edit is not configured for normal text edit changes.');
+                }
+                var result = this._textEditChanges[key];
+                if (!result) {
+                    var edits = [];
+                    this._workspaceEdit.changes[key] = edits;
+                    result = new TextEditChangeImpl(edits);
+                    this._textEditChanges[key] = result;
+                }
+                return result;
+            }
+        };
+        WorkspaceChange.prototype.initDocumentChanges = function () {
+            if (this._workspaceEdit.documentChanges === undefined && this._workspaceEdit.changes === undefined) {
+                this._changeAnnotations = new ChangeAnnotations();
+                this._workspaceEdit.documentChanges = [];
+                this._workspaceEdit.changeAnnotations = this._changeAnnotations.all();
+            }
+        };
+        WorkspaceChange.prototype.initChanges = function () {
+            if (this._workspaceEdit.documentChanges === undefined && this._workspaceEdit.changes === undefined) {
+                this._workspaceEdit.changes = Object.create(null);
+            }
+        };
+        WorkspaceChange.prototype.createFile = function (uri, optionsOrAnnotation, options) {
+            this.initDocumentChanges();
+            if (this._workspaceEdit.documentChanges === undefined) {
+                throw new Error('Workspace edit is not configured for document changes.');
+            }
+            var annotation;
+            if (ChangeAnnotation.is(optionsOrAnnotation) || ChangeAnnotationIdentifier.is(optionsOrAnnotation)) {
+                annotation = optionsOrAnnotation;
+            }
+            else {
+                options = optionsOrAnnotation;
+            }
+            var operation;
+            var id;
+            if (annotation === undefined) {
+                operation = CreateFile.create(uri, options);
+            }
+            else {
+                id = ChangeAnnotationIdentifier.is(annotation) ? annotation : this._changeAnnotations.manage(annotation);
+                operation = CreateFile.create(uri, options, id);
+            }
+            this._workspaceEdit.documentChanges.push(operation);
+            if (id !== undefined) {
+                return id;
+            }
+        };
+        WorkspaceChange.prototype.renameFile = function (oldUri, newUri, optionsOrAnnotation, options) {
+            this.initDocumentChanges();
+            if (this._workspaceEdit.documentChanges === undefined) {
+                throw new Error('Workspace edit is not configured for document changes.');
+            }
+            var annotation;
+            if (ChangeAnnotation.is(optionsOrAnnotation) || ChangeAnnotationIdentifier.is(optionsOrAnnotation)) {
+                annotation = optionsOrAnnotation;
+            }
+            else {
+                options = optionsOrAnnotation;
+            }
+            var operation;
+            var id;
+            if (annotation === undefined) {
+                operation = RenameFile.create(oldUri, newUri, options);
+            }
+            else {
+                id = ChangeAnnotationIdentifier.is(annotation) ? annotation : this._changeAnnotations.manage(annotation);
+                operation = RenameFile.create(oldUri, newUri, options, id);
+            }
+            this._workspaceEdit.documentChanges.push(operation);
+            if (id !== undefined) {
+                return id;
+            }
+        };
+        WorkspaceChange.prototype.deleteFile = function (uri, optionsOrAnnotation, options) {
+            this.initDocumentChanges();
+            if (this._workspaceEdit.documentChanges === undefined) {
+                throw new Error('Workspace edit is not configured for document changes.');
+            }
+            var annotation;
+            if (ChangeAnnotation.is(optionsOrAnnotation) || ChangeAnnotationIdentifier.is(optionsOrAnnotation)) {
+                annotation = optionsOrAnnotation;
+            }
+            else {
+                options = optionsOrAnnotation;
+            }
+            var operation;
+            var id;
+            if (annotation === undefined) {
+                operation = DeleteFile.create(uri, options);
+            }
+            else {
+                id = ChangeAnnotationIdentifier.is(annotation) ? annotation : this._changeAnnotations.manage(annotation);
+                operation = DeleteFile.create(uri, options, id);
+            }
+            this._workspaceEdit.documentChanges.push(operation);
+            if (id !== undefined) {
+                return id;
+            }
+        };
+        return WorkspaceChange;
+    }());
+    exports.WorkspaceChange = WorkspaceChange;
+    /**
+     * The TextDocumentIdentifier namespace provides helper functions to work with
+     * {@link TextDocumentIdentifier} literals.
+     */
+    var TextDocumentIdentifier;
+    (function (TextDocumentIdentifier) {
+        /**
+         * Creates a new TextDocumentIdentifier literal.
+         * @param uri The document's uri.
+         */
+        function create(uri) {
+            return { uri: uri };
+        }
+        TextDocumentIdentifier.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link TextDocumentIdentifier} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.defined(candidate) && Is.string(candidate.uri);
+        }
+        TextDocumentIdentifier.is = is;
+    })(TextDocumentIdentifier || (exports.TextDocumentIdentifier = TextDocumentIdentifier = {}));
+    /**
+     * The VersionedTextDocumentIdentifier namespace provides helper functions to work with
+     * {@link VersionedTextDocumentIdentifier} literals.
+     */
+    var VersionedTextDocumentIdentifier;
+    (function (VersionedTextDocumentIdentifier) {
+        /**
+         * Creates a new VersionedTextDocumentIdentifier literal.
+         * @param uri The document's uri.
+         * @param version The document's version.
+         */
+        function create(uri, version) {
+            return { uri: uri, version: version };
+        }
+        VersionedTextDocumentIdentifier.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link VersionedTextDocumentIdentifier} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.defined(candidate) && Is.string(candidate.uri) && Is.integer(candidate.version);
+        }
+        VersionedTextDocumentIdentifier.is = is;
+    })(VersionedTextDocumentIdentifier || (exports.VersionedTextDocumentIdentifier = VersionedTextDocumentIdentifier = {}));
+    /**
+     * The OptionalVersionedTextDocumentIdentifier namespace provides helper functions to work with
+     * {@link OptionalVersionedTextDocumentIdentifier} literals.
+     */
+    var OptionalVersionedTextDocumentIdentifier;
+    (function (OptionalVersionedTextDocumentIdentifier) {
+        /**
+         * Creates a new OptionalVersionedTextDocumentIdentifier literal.
+         * @param uri The document's uri.
+         * @param version The document's version.
+         */
+        function create(uri, version) {
+            return { uri: uri, version: version };
+        }
+        OptionalVersionedTextDocumentIdentifier.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link OptionalVersionedTextDocumentIdentifier} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.defined(candidate) && Is.string(candidate.uri) && (candidate.version === null || Is.integer(candidate.version));
+        }
+        OptionalVersionedTextDocumentIdentifier.is = is;
+    })(OptionalVersionedTextDocumentIdentifier || (exports.OptionalVersionedTextDocumentIdentifier = OptionalVersionedTextDocumentIdentifier = {}));
+    /**
+     * Predefined Language kinds
+     * @since 3.18.0
+     */
+    var LanguageKind;
+    (function (LanguageKind) {
+        LanguageKind.ABAP = 'abap';
+        LanguageKind.WindowsBat = 'bat';
+        LanguageKind.BibTeX = 'bibtex';
+        LanguageKind.Clojure = 'clojure';
+        LanguageKind.Coffeescript = 'coffeescript';
+        LanguageKind.C = 'c';
+        LanguageKind.CPP = 'cpp';
+        LanguageKind.CSharp = 'csharp';
+        LanguageKind.CSS = 'css';
+        /**
+         * @since 3.18.0
+         */
+        LanguageKind.D = 'd';
+        /**
+         * @since 3.18.0
+         */
+        LanguageKind.Delphi = 'pascal';
+        LanguageKind.Diff = 'diff';
+        LanguageKind.Dart = 'dart';
+        LanguageKind.Dockerfile = 'dockerfile';
+        LanguageKind.Elixir = 'elixir';
+        LanguageKind.Erlang = 'erlang';
+        LanguageKind.FSharp = 'fsharp';
+        LanguageKind.GitCommit = 'git-commit';
+        LanguageKind.GitRebase = 'git-rebase';
+        LanguageKind.Go = 'go';
+        LanguageKind.Groovy = 'groovy';
+        LanguageKind.Handlebars = 'handlebars';
+        LanguageKind.Haskell = 'haskell';
+        LanguageKind.HTML = 'html';
+        LanguageKind.Ini = 'ini';
+        LanguageKind.Java = 'java';
+        LanguageKind.JavaScript = 'javascript';
+        LanguageKind.JavaScriptReact = 'javascriptreact';
+        LanguageKind.JSON = 'json';
+        LanguageKind.LaTeX = 'latex';
+        LanguageKind.Less = 'less';
+        LanguageKind.Lua = 'lua';
+        LanguageKind.Makefile = 'makefile';
+        LanguageKind.Markdown = 'markdown';
+        LanguageKind.ObjectiveC = 'objective-c';
+        LanguageKind.ObjectiveCPP = 'objective-cpp';
+        /**
+         * @since 3.18.0
+         */
+        LanguageKind.Pascal = 'pascal';
+        LanguageKind.Perl = 'perl';
+        LanguageKind.Perl6 = 'perl6';
+        LanguageKind.PHP = 'php';
+        LanguageKind.Plaintext = 'plaintext';
+        LanguageKind.Powershell = 'powershell';
+        LanguageKind.Pug = 'jade';
+        LanguageKind.Python = 'python';
+        LanguageKind.R = 'r';
+        LanguageKind.Razor = 'razor';
+        LanguageKind.Ruby = 'ruby';
+        LanguageKind.Rust = 'rust';
+        LanguageKind.SCSS = 'scss';
+        LanguageKind.SASS = 'sass';
+        LanguageKind.Scala = 'scala';
+        LanguageKind.ShaderLab = 'shaderlab';
+        LanguageKind.ShellScript = 'shellscript';
+        LanguageKind.SQL = 'sql';
+        LanguageKind.Swift = 'swift';
+        LanguageKind.TypeScript = 'typescript';
+        LanguageKind.TypeScriptReact = 'typescriptreact';
+        LanguageKind.TeX = 'tex';
+        LanguageKind.VisualBasic = 'vb';
+        LanguageKind.XML = 'xml';
+        LanguageKind.XSL = 'xsl';
+        LanguageKind.YAML = 'yaml';
+    })(LanguageKind || (exports.LanguageKind = LanguageKind = {}));
+    /**
+     * The TextDocumentItem namespace provides helper functions to work with
+     * {@link TextDocumentItem} literals.
+     */
+    var TextDocumentItem;
+    (function (TextDocumentItem) {
+        /**
+         * Creates a new TextDocumentItem literal.
+         * @param uri The document's uri.
+         * @param languageId The document's language identifier.
+         * @param version The document's version number.
+         * @param text The document's text.
+         */
+        function create(uri, languageId, version, text) {
+            return { uri: uri, languageId: languageId, version: version, text: text };
+        }
+        TextDocumentItem.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link TextDocumentItem} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.defined(candidate) && Is.string(candidate.uri) && Is.string(candidate.languageId) && Is.integer(candidate.version) && Is.string(candidate.text);
+        }
+        TextDocumentItem.is = is;
+    })(TextDocumentItem || (exports.TextDocumentItem = TextDocumentItem = {}));
+    /**
+     * Describes the content type that a client supports in various
+     * result literals like `Hover`, `ParameterInfo` or `CompletionItem`.
+     *
+     * Please note that `MarkupKinds` must not start with a `$`. This kinds
+     * are reserved for internal usage.
+     */
+    var MarkupKind;
+    (function (MarkupKind) {
+        /**
+         * Plain text is supported as a content format
+         */
+        MarkupKind.PlainText = 'plaintext';
+        /**
+         * Markdown is supported as a content format
+         */
+        MarkupKind.Markdown = 'markdown';
+        /**
+         * Checks whether the given value is a value of the {@link MarkupKind} type.
+         */
+        function is(value) {
+            var candidate = value;
+            return candidate === MarkupKind.PlainText || candidate === MarkupKind.Markdown;
+        }
+        MarkupKind.is = is;
+    })(MarkupKind || (exports.MarkupKind = MarkupKind = {}));
+    var MarkupContent;
+    (function (MarkupContent) {
+        /**
+         * Checks whether the given value conforms to the {@link MarkupContent} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.objectLiteral(value) && MarkupKind.is(candidate.kind) && Is.string(candidate.value);
+        }
+        MarkupContent.is = is;
+    })(MarkupContent || (exports.MarkupContent = MarkupContent = {}));
+    /**
+     * The kind of a completion entry.
+     */
+    var CompletionItemKind;
+    (function (CompletionItemKind) {
+        CompletionItemKind.Text = 1;
+        CompletionItemKind.Method = 2;
+        CompletionItemKind.Function = 3;
+        CompletionItemKind.Constructor = 4;
+        CompletionItemKind.Field = 5;
+        CompletionItemKind.Variable = 6;
+        CompletionItemKind.Class = 7;
+        CompletionItemKind.Interface = 8;
+        CompletionItemKind.Module = 9;
+        CompletionItemKind.Property = 10;
+        CompletionItemKind.Unit = 11;
+        CompletionItemKind.Value = 12;
+        CompletionItemKind.Enum = 13;
+        CompletionItemKind.Keyword = 14;
+        CompletionItemKind.Snippet = 15;
+        CompletionItemKind.Color = 16;
+        CompletionItemKind.File = 17;
+        CompletionItemKind.Reference = 18;
+        CompletionItemKind.Folder = 19;
+        CompletionItemKind.EnumMember = 20;
+        CompletionItemKind.Constant = 21;
+        CompletionItemKind.Struct = 22;
+        CompletionItemKind.Event = 23;
+        CompletionItemKind.Operator = 24;
+        CompletionItemKind.TypeParameter = 25;
+    })(CompletionItemKind || (exports.CompletionItemKind = CompletionItemKind = {}));
+    /**
+     * Defines whether the insert text in a completion item should be interpreted as
+     * plain text or a snippet.
+     */
+    var InsertTextFormat;
+    (function (InsertTextFormat) {
+        /**
+         * The primary text to be inserted is treated as a plain string.
+         */
+        InsertTextFormat.PlainText = 1;
+        /**
+         * The primary text to be inserted is treated as a snippet.
+         *
+         * A snippet can define tab stops and placeholders with `$1`, `$2`
+         * and `${3:foo}`. `$0` defines the final tab stop, it defaults to
+         * the end of the snippet. Placeholders with equal identifiers are linked,
+         * that is typing in one will update others too.
+         *
+         * See also: https://microsoft.github.io/language-server-protocol/specifications/specification-current/#snippet_syntax
+         */
+        InsertTextFormat.Snippet = 2;
+    })(InsertTextFormat || (exports.InsertTextFormat = InsertTextFormat = {}));
+    /**
+     * Completion item tags are extra annotations that tweak the rendering of a completion
+     * item.
+     *
+     * @since 3.15.0
+     */
+    var CompletionItemTag;
+    (function (CompletionItemTag) {
+        /**
+         * Render a completion as obsolete, usually using a strike-out.
+         */
+        CompletionItemTag.Deprecated = 1;
+    })(CompletionItemTag || (exports.CompletionItemTag = CompletionItemTag = {}));
+    /**
+     * The InsertReplaceEdit namespace provides functions to deal with insert / replace edits.
+     *
+     * @since 3.16.0
+     */
+    var InsertReplaceEdit;
+    (function (InsertReplaceEdit) {
+        /**
+         * Creates a new insert / replace edit
+         */
+        function create(newText, insert, replace) {
+            return { newText: newText, insert: insert, replace: replace };
+        }
+        InsertReplaceEdit.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link InsertReplaceEdit} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return candidate && Is.string(candidate.newText) && Range.is(candidate.insert) && Range.is(candidate.replace);
+        }
+        InsertReplaceEdit.is = is;
+    })(InsertReplaceEdit || (exports.InsertReplaceEdit = InsertReplaceEdit = {}));
+    /**
+     * How whitespace and indentation is handled during completion
+     * item insertion.
+     *
+     * @since 3.16.0
+     */
+    var InsertTextMode;
+    (function (InsertTextMode) {
+        /**
+         * The insertion or replace strings is taken as it is. If the
+         * value is multi line the lines below the cursor will be
+         * inserted using the indentation defined in the string value.
+         * The client will not apply any kind of adjustments to the
+         * string.
+         */
+        InsertTextMode.asIs = 1;
+        /**
+         * The editor adjusts leading whitespace of new lines so that
+         * they match the indentation up to the cursor of the line for
+         * which the item is accepted.
+         *
+         * Consider a line like this: <2tabs><cursor><3tabs>foo. Accepting a
+         * multi line completion item is indented using 2 tabs and all
+         * following lines inserted will be indented using 2 tabs as well.
+         */
+        InsertTextMode.adjustIndentation = 2;
+    })(InsertTextMode || (exports.InsertTextMode = InsertTextMode = {}));
+    /**
+     * Defines how values from a set of defaults and an individual item will be
+     * merged.
+     *
+     * @since 3.18.0
+     */
+    var ApplyKind;
+    (function (ApplyKind) {
+        /**
+         * The value from the individual item (if provided and not `null`) will be
+         * used instead of the default.
+         */
+        ApplyKind.Replace = 1;
+        /**
+         * The value from the item will be merged with the default.
+         *
+         * The specific rules for mergeing values are defined against each field
+         * that supports merging.
+         */
+        ApplyKind.Merge = 2;
+    })(ApplyKind || (exports.ApplyKind = ApplyKind = {}));
+    var CompletionItemLabelDetails;
+    (function (CompletionItemLabelDetails) {
+        function is(value) {
+            var candidate = value;
+            return candidate && (Is.string(candidate.detail) || candidate.detail === undefined) &&
+                (Is.string(candidate.description) || candidate.description === undefined);
+        }
+        CompletionItemLabelDetails.is = is;
+    })(CompletionItemLabelDetails || (exports.CompletionItemLabelDetails = CompletionItemLabelDetails = {}));
+    /**
+     * The CompletionItem namespace provides functions to deal with
+     * completion items.
+     */
+    var CompletionItem;
+    (function (CompletionItem) {
+        /**
+         * Create a completion item and seed it with a label.
+         * @param label The completion item's label
+         */
+        function create(label) {
+            return { label: label };
+        }
+        CompletionItem.create = create;
+    })(CompletionItem || (exports.CompletionItem = CompletionItem = {}));
+    /**
+     * The CompletionList namespace provides functions to deal with
+     * completion lists.
+     */
+    var CompletionList;
+    (function (CompletionList) {
+        /**
+         * Creates a new completion list.
+         *
+         * @param items The completion items.
+         * @param isIncomplete The list is not complete.
+         */
+        function create(items, isIncomplete) {
+            return { items: items ? items : [], isIncomplete: !!isIncomplete };
+        }
+        CompletionList.create = create;
+    })(CompletionList || (exports.CompletionList = CompletionList = {}));
+    var MarkedString;
+    (function (MarkedString) {
+        /**
+         * Creates a marked string from plain text.
+         *
+         * @param plainText The plain text.
+         */
+        function fromPlainText(plainText) {
+            return plainText.replace(/[\\`*_{}[\]()#+\-.!]/g, '\\$&'); // escape markdown syntax tokens: http://daringfireball.net/projects/markdown/syntax#backslash
+        }
+        MarkedString.fromPlainText = fromPlainText;
+        /**
+         * Checks whether the given value conforms to the {@link MarkedString} type.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.string(candidate) || (Is.objectLiteral(candidate) && Is.string(candidate.language) && Is.string(candidate.value));
+        }
+        MarkedString.is = is;
+    })(MarkedString || (exports.MarkedString = MarkedString = {}));
+    var Hover;
+    (function (Hover) {
+        /**
+         * Checks whether the given value conforms to the {@link Hover} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return !!candidate && Is.objectLiteral(candidate) && (MarkupContent.is(candidate.contents) ||
+                MarkedString.is(candidate.contents) ||
+                Is.typedArray(candidate.contents, MarkedString.is)) && (value.range === undefined || Range.is(value.range));
+        }
+        Hover.is = is;
+    })(Hover || (exports.Hover = Hover = {}));
+    /**
+     * The ParameterInformation namespace provides helper functions to work with
+     * {@link ParameterInformation} literals.
+     */
+    var ParameterInformation;
+    (function (ParameterInformation) {
+        /**
+         * Creates a new parameter information literal.
+         *
+         * @param label A label string.
+         * @param documentation A doc string.
+         */
+        function create(label, documentation) {
+            return documentation ? { label: label, documentation: documentation } : { label: label };
+        }
+        ParameterInformation.create = create;
+    })(ParameterInformation || (exports.ParameterInformation = ParameterInformation = {}));
+    /**
+     * The SignatureInformation namespace provides helper functions to work with
+     * {@link SignatureInformation} literals.
+     */
+    var SignatureInformation;
+    (function (SignatureInformation) {
+        function create(label, documentation) {
+            var parameters = [];
+            for (var _i = 2; _i < arguments.length; _i++) {
+                parameters[_i - 2] = arguments[_i];
+            }
+            var result = { label: label };
+            if (Is.defined(documentation)) {
+                result.documentation = documentation;
+            }
+            if (Is.defined(parameters)) {
+                result.parameters = parameters;
+            }
+            else {
+                result.parameters = [];
+            }
+            return result;
+        }
+        SignatureInformation.create = create;
+    })(SignatureInformation || (exports.SignatureInformation = SignatureInformation = {}));
+    /**
+     * A document highlight kind.
+     */
+    var DocumentHighlightKind;
+    (function (DocumentHighlightKind) {
+        /**
+         * A textual occurrence.
+         */
+        DocumentHighlightKind.Text = 1;
+        /**
+         * Read-access of a symbol, like reading a variable.
+         */
+        DocumentHighlightKind.Read = 2;
+        /**
+         * Write-access of a symbol, like writing to a variable.
+         */
+        DocumentHighlightKind.Write = 3;
+    })(DocumentHighlightKind || (exports.DocumentHighlightKind = DocumentHighlightKind = {}));
+    /**
+     * DocumentHighlight namespace to provide helper functions to work with
+     * {@link DocumentHighlight} literals.
+     */
+    var DocumentHighlight;
+    (function (DocumentHighlight) {
+        /**
+         * Create a DocumentHighlight object.
+         * @param range The range the highlight applies to.
+         * @param kind The highlight kind
+         */
+        function create(range, kind) {
+            var result = { range: range };
+            if (Is.number(kind)) {
+                result.kind = kind;
+            }
+            return result;
+        }
+        DocumentHighlight.create = create;
+    })(DocumentHighlight || (exports.DocumentHighlight = DocumentHighlight = {}));
+    /**
+     * A symbol kind.
+     */
+    var SymbolKind;
+    (function (SymbolKind) {
+        SymbolKind.File = 1;
+        SymbolKind.Module = 2;
+        SymbolKind.Namespace = 3;
+        SymbolKind.Package = 4;
+        SymbolKind.Class = 5;
+        SymbolKind.Method = 6;
+        SymbolKind.Property = 7;
+        SymbolKind.Field = 8;
+        SymbolKind.Constructor = 9;
+        SymbolKind.Enum = 10;
+        SymbolKind.Interface = 11;
+        SymbolKind.Function = 12;
+        SymbolKind.Variable = 13;
+        SymbolKind.Constant = 14;
+        SymbolKind.String = 15;
+        SymbolKind.Number = 16;
+        SymbolKind.Boolean = 17;
+        SymbolKind.Array = 18;
+        SymbolKind.Object = 19;
+        SymbolKind.Key = 20;
+        SymbolKind.Null = 21;
+        SymbolKind.EnumMember = 22;
+        SymbolKind.Struct = 23;
+        SymbolKind.Event = 24;
+        SymbolKind.Operator = 25;
+        SymbolKind.TypeParameter = 26;
+    })(SymbolKind || (exports.SymbolKind = SymbolKind = {}));
+    /**
+     * Symbol tags are extra annotations that tweak the rendering of a symbol.
+     *
+     * @since 3.16
+     */
+    var SymbolTag;
+    (function (SymbolTag) {
+        /**
+         * Render a symbol as obsolete, usually using a strike-out.
+         */
+        SymbolTag.Deprecated = 1;
+    })(SymbolTag || (exports.SymbolTag = SymbolTag = {}));
+    var SymbolInformation;
+    (function (SymbolInformation) {
+        /**
+         * Creates a new symbol information literal.
+         *
+         * @param name The name of the symbol.
+         * @param kind The kind of the symbol.
+         * @param range The range of the location of the symbol.
+         * @param uri The resource of the location of symbol.
+         * @param containerName The name of the symbol containing the symbol.
+         */
+        function create(name, kind, range, uri, containerName) {
+            var result = {
+                name: name,
+                kind: kind,
+                location: { uri: uri, range: range }
+            };
+            if (containerName) {
+                result.containerName = containerName;
+            }
+            return result;
+        }
+        SymbolInformation.create = create;
+    })(SymbolInformation || (exports.SymbolInformation = SymbolInformation = {}));
+    var WorkspaceSymbol;
+    (function (WorkspaceSymbol) {
+        /**
+         * Create a new workspace symbol.
+         *
+         * @param name The name of the symbol.
+         * @param kind The kind of the symbol.
+         * @param uri The resource of the location of the symbol.
+         * @param range An options range of the location.
+         * @returns A WorkspaceSymbol.
+         */
+        function create(name, kind, uri, range) {
+            return range !== undefined
+                ? { name: name, kind: kind, location: { uri: uri, range: range } }
+                : { name: name, kind: kind, location: { uri: uri } };
+        }
+        WorkspaceSymbol.create = create;
+    })(WorkspaceSymbol || (exports.WorkspaceSymbol = WorkspaceSymbol = {}));
+    var DocumentSymbol;
+    (function (DocumentSymbol) {
+        /**
+         * Creates a new symbol information literal.
+         *
+         * @param name The name of the symbol.
+         * @param detail The detail of the symbol.
+         * @param kind The kind of the symbol.
+         * @param range The range of the symbol.
+         * @param selectionRange The selectionRange of the symbol.
+         * @param children Children of the symbol.
+         */
+        function create(name, detail, kind, range, selectionRange, children) {
+            var result = {
+                name: name,
+                detail: detail,
+                kind: kind,
+                range: range,
+                selectionRange: selectionRange
+            };
+            if (children !== undefined) {
+                result.children = children;
+            }
+            return result;
+        }
+        DocumentSymbol.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link DocumentSymbol} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return candidate &&
+                Is.string(candidate.name) && Is.number(candidate.kind) &&
+                Range.is(candidate.range) && Range.is(candidate.selectionRange) &&
+                (candidate.detail === undefined || Is.string(candidate.detail)) &&
+                (candidate.deprecated === undefined || Is.boolean(candidate.deprecated)) &&
+                (candidate.children === undefined || Array.isArray(candidate.children)) &&
+                (candidate.tags === undefined || Array.isArray(candidate.tags));
+        }
+        DocumentSymbol.is = is;
+    })(DocumentSymbol || (exports.DocumentSymbol = DocumentSymbol = {}));
+    /**
+     * A set of predefined code action kinds
+     */
+    var CodeActionKind;
+    (function (CodeActionKind) {
+        /**
+         * Empty kind.
+         */
+        CodeActionKind.Empty = '';
+        /**
+         * Base kind for quickfix actions: 'quickfix'
+         */
+        CodeActionKind.QuickFix = 'quickfix';
+        /**
+         * Base kind for refactoring actions: 'refactor'
+         */
+        CodeActionKind.Refactor = 'refactor';
+        /**
+         * Base kind for refactoring extraction actions: 'refactor.extract'
+         *
+         * Example extract actions:
+         *
+         * - Extract method
+         * - Extract function
+         * - Extract variable
+         * - Extract interface from class
+         * - ...
+         */
+        CodeActionKind.RefactorExtract = 'refactor.extract';
+        /**
+         * Base kind for refactoring inline actions: 'refactor.inline'
+         *
+         * Example inline actions:
+         *
+         * - Inline function
+         * - Inline variable
+         * - Inline constant
+         * - ...
+         */
+        CodeActionKind.RefactorInline = 'refactor.inline';
+        /**
+         * Base kind for refactoring move actions: `refactor.move`
+         *
+         * Example move actions:
+         *
+         * - Move a function to a new file
+         * - Move a property between classes
+         * - Move method to base class
+         * - ...
+         *
+         * @since 3.18.0
+         */
+        CodeActionKind.RefactorMove = 'refactor.move';
+        /**
+         * Base kind for refactoring rewrite actions: 'refactor.rewrite'
+         *
+         * Example rewrite actions:
+         *
+         * - Convert JavaScript function to class
+         * - Add or remove parameter
+         * - Encapsulate field
+         * - Make method static
+         * - Move method to base class
+         * - ...
+         */
+        CodeActionKind.RefactorRewrite = 'refactor.rewrite';
+        /**
+         * Base kind for source actions: `source`
+         *
+         * Source code actions apply to the entire file.
+         */
+        CodeActionKind.Source = 'source';
+        /**
+         * Base kind for an organize imports source action: `source.organizeImports`
+         */
+        CodeActionKind.SourceOrganizeImports = 'source.organizeImports';
+        /**
+         * Base kind for auto-fix source actions: `source.fixAll`.
+         *
+         * Fix all actions automatically fix errors that have a clear fix that do not require user input.
+         * They should not suppress errors or perform unsafe fixes such as generating new types or classes.
+         *
+         * @since 3.15.0
+         */
+        CodeActionKind.SourceFixAll = 'source.fixAll';
+        /**
+         * Base kind for all code actions applying to the entire notebook's scope. CodeActionKinds using
+         * this should always begin with `notebook.`
+         *
+         * @since 3.18.0
+         */
+        CodeActionKind.Notebook = 'notebook';
+    })(CodeActionKind || (exports.CodeActionKind = CodeActionKind = {}));
+    /**
+     * The reason why code actions were requested.
+     *
+     * @since 3.17.0
+     */
+    var CodeActionTriggerKind;
+    (function (CodeActionTriggerKind) {
+        /**
+         * Code actions were explicitly requested by the user or by an extension.
+         */
+        CodeActionTriggerKind.Invoked = 1;
+        /**
+         * Code actions were requested automatically.
+         *
+         * This typically happens when current selection in a file changes, but can
+         * also be triggered when file content changes.
+         */
+        CodeActionTriggerKind.Automatic = 2;
+    })(CodeActionTriggerKind || (exports.CodeActionTriggerKind = CodeActionTriggerKind = {}));
+    /**
+     * The CodeActionContext namespace provides helper functions to work with
+     * {@link CodeActionContext} literals.
+     */
+    var CodeActionContext;
+    (function (CodeActionContext) {
+        /**
+         * Creates a new CodeActionContext literal.
+         */
+        function create(diagnostics, only, triggerKind) {
+            var result = { diagnostics: diagnostics };
+            if (only !== undefined && only !== null) {
+                result.only = only;
+            }
+            if (triggerKind !== undefined && triggerKind !== null) {
+                result.triggerKind = triggerKind;
+            }
+            return result;
+        }
+        CodeActionContext.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link CodeActionContext} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.defined(candidate) && Is.typedArray(candidate.diagnostics, Diagnostic.is)
+                && (candidate.only === undefined || Is.typedArray(candidate.only, Is.string))
+                && (candidate.triggerKind === undefined || candidate.triggerKind === CodeActionTriggerKind.Invoked || candidate.triggerKind === CodeActionTriggerKind.Automatic);
+        }
+        CodeActionContext.is = is;
+    })(CodeActionContext || (exports.CodeActionContext = CodeActionContext = {}));
+    /**
+     * Code action tags are extra annotations that tweak the behavior of a code action.
+     *
+     * @since 3.18.0
+     */
+    var CodeActionTag;
+    (function (CodeActionTag) {
+        /**
+         * Marks the code action as LLM-generated.
+         */
+        CodeActionTag.LLMGenerated = 1;
+        /**
+         * Checks whether the given literal conforms to the {@link CodeActionTag} interface.
+         */
+        function is(value) {
+            return Is.defined(value) && value === CodeActionTag.LLMGenerated;
+        }
+        CodeActionTag.is = is;
+    })(CodeActionTag || (exports.CodeActionTag = CodeActionTag = {}));
+    var CodeAction;
+    (function (CodeAction) {
+        function create(title, kindOrCommandOrEdit, kind) {
+            var result = { title: title };
+            var checkKind = true;
+            if (typeof kindOrCommandOrEdit === 'string') {
+                checkKind = false;
+                result.kind = kindOrCommandOrEdit;
+            }
+            else if (Command.is(kindOrCommandOrEdit)) {
+                result.command = kindOrCommandOrEdit;
+            }
+            else {
+                result.edit = kindOrCommandOrEdit;
+            }
+            if (checkKind && kind !== undefined) {
+                result.kind = kind;
+            }
+            return result;
+        }
+        CodeAction.create = create;
+        function is(value) {
+            var candidate = value;
+            return candidate && Is.string(candidate.title) &&
+                (candidate.diagnostics === undefined || Is.typedArray(candidate.diagnostics, Diagnostic.is)) &&
+                (candidate.kind === undefined || Is.string(candidate.kind)) &&
+                (candidate.edit !== undefined || candidate.command !== undefined) &&
+                (candidate.command === undefined || Command.is(candidate.command)) &&
+                (candidate.isPreferred === undefined || Is.boolean(candidate.isPreferred)) &&
+                (candidate.edit === undefined || WorkspaceEdit.is(candidate.edit)) &&
+                (candidate.tags === undefined || Is.typedArray(candidate.tags, CodeActionTag.is));
+        }
+        CodeAction.is = is;
+    })(CodeAction || (exports.CodeAction = CodeAction = {}));
+    /**
+     * The CodeLens namespace provides helper functions to work with
+     * {@link CodeLens} literals.
+     */
+    var CodeLens;
+    (function (CodeLens) {
+        /**
+         * Creates a new CodeLens literal.
+         */
+        function create(range, data) {
+            var result = { range: range };
+            if (Is.defined(data)) {
+                result.data = data;
+            }
+            return result;
+        }
+        CodeLens.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link CodeLens} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.defined(candidate) && Range.is(candidate.range) && (Is.undefined(candidate.command) || Command.is(candidate.command));
+        }
+        CodeLens.is = is;
+    })(CodeLens || (exports.CodeLens = CodeLens = {}));
+    /**
+     * The FormattingOptions namespace provides helper functions to work with
+     * {@link FormattingOptions} literals.
+     */
+    var FormattingOptions;
+    (function (FormattingOptions) {
+        /**
+         * Creates a new FormattingOptions literal.
+         */
+        function create(tabSize, insertSpaces) {
+            return { tabSize: tabSize, insertSpaces: insertSpaces };
+        }
+        FormattingOptions.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link FormattingOptions} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.defined(candidate) && Is.uinteger(candidate.tabSize) && Is.boolean(candidate.insertSpaces);
+        }
+        FormattingOptions.is = is;
+    })(FormattingOptions || (exports.FormattingOptions = FormattingOptions = {}));
+    /**
+     * The DocumentLink namespace provides helper functions to work with
+     * {@link DocumentLink} literals.
+     */
+    var DocumentLink;
+    (function (DocumentLink) {
+        /**
+         * Creates a new DocumentLink literal.
+         */
+        function create(range, target, data) {
+            return { range: range, target: target, data: data };
+        }
+        DocumentLink.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link DocumentLink} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.defined(candidate) && Range.is(candidate.range) && (Is.undefined(candidate.target) || Is.string(candidate.target));
+        }
+        DocumentLink.is = is;
+    })(DocumentLink || (exports.DocumentLink = DocumentLink = {}));
+    /**
+     * The SelectionRange namespace provides helper function to work with
+     * SelectionRange literals.
+     */
+    var SelectionRange;
+    (function (SelectionRange) {
+        /**
+         * Creates a new SelectionRange
+         * @param range the range.
+         * @param parent an optional parent.
+         */
+        function create(range, parent) {
+            return { range: range, parent: parent };
+        }
+        SelectionRange.create = create;
+        function is(value) {
+            var candidate = value;
+            return Is.objectLiteral(candidate) && Range.is(candidate.range) && (candidate.parent === undefined || SelectionRange.is(candidate.parent));
+        }
+        SelectionRange.is = is;
+    })(SelectionRange || (exports.SelectionRange = SelectionRange = {}));
+    /**
+     * A set of predefined token types. This set is not fixed
+     * an clients can specify additional token types via the
+     * corresponding client capabilities.
+     *
+     * @since 3.16.0
+     */
+    var SemanticTokenTypes;
+    (function (SemanticTokenTypes) {
+        SemanticTokenTypes["namespace"] = "namespace";
+        /**
+         * Represents a generic type. Acts as a fallback for types which can't be mapped to
+         * a specific type like class or enum.
+         */
+        SemanticTokenTypes["type"] = "type";
+        SemanticTokenTypes["class"] = "class";
+        SemanticTokenTypes["enum"] = "enum";
+        SemanticTokenTypes["interface"] = "interface";
+        SemanticTokenTypes["struct"] = "struct";
+        SemanticTokenTypes["typeParameter"] = "typeParameter";
+        SemanticTokenTypes["parameter"] = "parameter";
+        SemanticTokenTypes["variable"] = "variable";
+        SemanticTokenTypes["property"] = "property";
+        SemanticTokenTypes["enumMember"] = "enumMember";
+        SemanticTokenTypes["event"] = "event";
+        SemanticTokenTypes["function"] = "function";
+        SemanticTokenTypes["method"] = "method";
+        SemanticTokenTypes["macro"] = "macro";
+        SemanticTokenTypes["keyword"] = "keyword";
+        SemanticTokenTypes["modifier"] = "modifier";
+        SemanticTokenTypes["comment"] = "comment";
+        SemanticTokenTypes["string"] = "string";
+        SemanticTokenTypes["number"] = "number";
+        SemanticTokenTypes["regexp"] = "regexp";
+        SemanticTokenTypes["operator"] = "operator";
+        /**
+         * @since 3.17.0
+         */
+        SemanticTokenTypes["decorator"] = "decorator";
+        /**
+         * @since 3.18.0
+         */
+        SemanticTokenTypes["label"] = "label";
+    })(SemanticTokenTypes || (exports.SemanticTokenTypes = SemanticTokenTypes = {}));
+    /**
+     * A set of predefined token modifiers. This set is not fixed
+     * an clients can specify additional token types via the
+     * corresponding client capabilities.
+     *
+     * @since 3.16.0
+     */
+    var SemanticTokenModifiers;
+    (function (SemanticTokenModifiers) {
+        SemanticTokenModifiers["declaration"] = "declaration";
+        SemanticTokenModifiers["definition"] = "definition";
+        SemanticTokenModifiers["readonly"] = "readonly";
+        SemanticTokenModifiers["static"] = "static";
+        SemanticTokenModifiers["deprecated"] = "deprecated";
+        SemanticTokenModifiers["abstract"] = "abstract";
+        SemanticTokenModifiers["async"] = "async";
+        SemanticTokenModifiers["modification"] = "modification";
+        SemanticTokenModifiers["documentation"] = "documentation";
+        SemanticTokenModifiers["defaultLibrary"] = "defaultLibrary";
+    })(SemanticTokenModifiers || (exports.SemanticTokenModifiers = SemanticTokenModifiers = {}));
+    /**
+     * @since 3.16.0
+     */
+    var SemanticTokens;
+    (function (SemanticTokens) {
+        function is(value) {
+            var candidate = value;
+            return Is.objectLiteral(candidate) && (candidate.resultId === undefined || typeof candidate.resultId === 'string') &&
+                Array.isArray(candidate.data) && (candidate.data.length === 0 || typeof candidate.data[0] === 'number');
+        }
+        SemanticTokens.is = is;
+    })(SemanticTokens || (exports.SemanticTokens = SemanticTokens = {}));
+    /**
+     * The InlineValueText namespace provides functions to deal with InlineValueTexts.
+     *
+     * @since 3.17.0
+     */
+    var InlineValueText;
+    (function (InlineValueText) {
+        /**
+         * Creates a new InlineValueText literal.
+         */
+        function create(range, text) {
+            return { range: range, text: text };
+        }
+        InlineValueText.create = create;
+        function is(value) {
+            var candidate = value;
+            return candidate !== undefined && candidate !== null && Range.is(candidate.range) && Is.string(candidate.text);
+        }
+        InlineValueText.is = is;
+    })(InlineValueText || (exports.InlineValueText = InlineValueText = {}));
+    /**
+     * The InlineValueVariableLookup namespace provides functions to
+     * deal with InlineValueVariableLookups.
+     *
+     * @since 3.17.0
+     */
+    var InlineValueVariableLookup;
+    (function (InlineValueVariableLookup) {
+        /**
+         * Creates a new InlineValueText literal.
+         */
+        function create(range, variableName, caseSensitiveLookup) {
+            return { range: range, variableName: variableName, caseSensitiveLookup: caseSensitiveLookup };
+        }
+        InlineValueVariableLookup.create = create;
+        function is(value) {
+            var candidate = value;
+            return candidate !== undefined && candidate !== null && Range.is(candidate.range) && Is.boolean(candidate.caseSensitiveLookup)
+                && (Is.string(candidate.variableName) || candidate.variableName === undefined);
+        }
+        InlineValueVariableLookup.is = is;
+    })(InlineValueVariableLookup || (exports.InlineValueVariableLookup = InlineValueVariableLookup = {}));
+    /**
+     * The InlineValueEvaluatableExpression namespace provides functions to deal with InlineValueEvaluatableExpression.
+     *
+     * @since 3.17.0
+     */
+    var InlineValueEvaluatableExpression;
+    (function (InlineValueEvaluatableExpression) {
+        /**
+         * Creates a new InlineValueEvaluatableExpression literal.
+         */
+        function create(range, expression) {
+            return { range: range, expression: expression };
+        }
+        InlineValueEvaluatableExpression.create = create;
+        function is(value) {
+            var candidate = value;
+            return candidate !== undefined && candidate !== null && Range.is(candidate.range)
+                && (Is.string(candidate.expression) || candidate.expression === undefined);
+        }
+        InlineValueEvaluatableExpression.is = is;
+    })(InlineValueEvaluatableExpression || (exports.InlineValueEvaluatableExpression = InlineValueEvaluatableExpression = {}));
+    /**
+     * The InlineValueContext namespace provides helper functions to work with
+     * {@link InlineValueContext} literals.
+     *
+     * @since 3.17.0
+     */
+    var InlineValueContext;
+    (function (InlineValueContext) {
+        /**
+         * Creates a new InlineValueContext literal.
+         */
+        function create(frameId, stoppedLocation) {
+            return { frameId: frameId, stoppedLocation: stoppedLocation };
+        }
+        InlineValueContext.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link InlineValueContext} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.defined(candidate) && Range.is(value.stoppedLocation);
+        }
+        InlineValueContext.is = is;
+    })(InlineValueContext || (exports.InlineValueContext = InlineValueContext = {}));
+    /**
+     * Inlay hint kinds.
+     *
+     * @since 3.17.0
+     */
+    var InlayHintKind;
+    (function (InlayHintKind) {
+        /**
+         * An inlay hint that for a type annotation.
+         */
+        InlayHintKind.Type = 1;
+        /**
+         * An inlay hint that is for a parameter.
+         */
+        InlayHintKind.Parameter = 2;
+        function is(value) {
+            return value === 1 || value === 2;
+        }
+        InlayHintKind.is = is;
+    })(InlayHintKind || (exports.InlayHintKind = InlayHintKind = {}));
+    var InlayHintLabelPart;
+    (function (InlayHintLabelPart) {
+        function create(value) {
+            return { value: value };
+        }
+        InlayHintLabelPart.create = create;
+        function is(value) {
+            var candidate = value;
+            return Is.objectLiteral(candidate)
+                && (candidate.tooltip === undefined || Is.string(candidate.tooltip) || MarkupContent.is(candidate.tooltip))
+                && (candidate.location === undefined || Location.is(candidate.location))
+                && (candidate.command === undefined || Command.is(candidate.command));
+        }
+        InlayHintLabelPart.is = is;
+    })(InlayHintLabelPart || (exports.InlayHintLabelPart = InlayHintLabelPart = {}));
+    var InlayHint;
+    (function (InlayHint) {
+        function create(position, label, kind) {
+            var result = { position: position, label: label };
+            if (kind !== undefined) {
+                result.kind = kind;
+            }
+            return result;
+        }
+        InlayHint.create = create;
+        function is(value) {
+            var candidate = value;
+            return Is.objectLiteral(candidate) && Position.is(candidate.position)
+                && (Is.string(candidate.label) || Is.typedArray(candidate.label, InlayHintLabelPart.is))
+                && (candidate.kind === undefined || InlayHintKind.is(candidate.kind))
+                && (candidate.textEdits === undefined) || Is.typedArray(candidate.textEdits, TextEdit.is)
+                && (candidate.tooltip === undefined || Is.string(candidate.tooltip) || MarkupContent.is(candidate.tooltip))
+                && (candidate.paddingLeft === undefined || Is.boolean(candidate.paddingLeft))
+                && (candidate.paddingRight === undefined || Is.boolean(candidate.paddingRight));
+        }
+        InlayHint.is = is;
+    })(InlayHint || (exports.InlayHint = InlayHint = {}));
+    var StringValue;
+    (function (StringValue) {
+        function createSnippet(value) {
+            return { kind: 'snippet', value: value };
+        }
+        StringValue.createSnippet = createSnippet;
+        function isSnippet(value) {
+            var candidate = value;
+            return Is.objectLiteral(candidate)
+                && candidate.kind === 'snippet'
+                && Is.string(candidate.value);
+        }
+        StringValue.isSnippet = isSnippet;
+    })(StringValue || (exports.StringValue = StringValue = {}));
+    var InlineCompletionItem;
+    (function (InlineCompletionItem) {
+        function create(insertText, filterText, range, command) {
+            return { insertText: insertText, filterText: filterText, range: range, command: command };
+        }
+        InlineCompletionItem.create = create;
+    })(InlineCompletionItem || (exports.InlineCompletionItem = InlineCompletionItem = {}));
+    var InlineCompletionList;
+    (function (InlineCompletionList) {
+        function create(items) {
+            return { items: items };
+        }
+        InlineCompletionList.create = create;
+    })(InlineCompletionList || (exports.InlineCompletionList = InlineCompletionList = {}));
+    /**
+     * Describes how an {@link InlineCompletionItemProvider inline completion provider} was triggered.
+     *
+     * @since 3.18.0
+     */
+    var InlineCompletionTriggerKind;
+    (function (InlineCompletionTriggerKind) {
+        /**
+         * Completion was triggered explicitly by a user gesture.
+         */
+        InlineCompletionTriggerKind.Invoked = 1;
+        /**
+         * Completion was triggered automatically while editing.
+         */
+        InlineCompletionTriggerKind.Automatic = 2;
+    })(InlineCompletionTriggerKind || (exports.InlineCompletionTriggerKind = InlineCompletionTriggerKind = {}));
+    var SelectedCompletionInfo;
+    (function (SelectedCompletionInfo) {
+        function create(range, text) {
+            return { range: range, text: text };
+        }
+        SelectedCompletionInfo.create = create;
+    })(SelectedCompletionInfo || (exports.SelectedCompletionInfo = SelectedCompletionInfo = {}));
+    var InlineCompletionContext;
+    (function (InlineCompletionContext) {
+        function create(triggerKind, selectedCompletionInfo) {
+            return { triggerKind: triggerKind, selectedCompletionInfo: selectedCompletionInfo };
+        }
+        InlineCompletionContext.create = create;
+    })(InlineCompletionContext || (exports.InlineCompletionContext = InlineCompletionContext = {}));
+    var WorkspaceFolder;
+    (function (WorkspaceFolder) {
+        function is(value) {
+            var candidate = value;
+            return Is.objectLiteral(candidate) && URI.is(candidate.uri) && Is.string(candidate.name);
+        }
+        WorkspaceFolder.is = is;
+    })(WorkspaceFolder || (exports.WorkspaceFolder = WorkspaceFolder = {}));
+    exports.EOL = ['\n', '\r\n', '\r'];
+    /**
+     * @deprecated Use the text document from the new vscode-languageserver-textdocument package.
+     */
+    var TextDocument;
+    (function (TextDocument) {
+        /**
+         * Creates a new ITextDocument literal from the given uri and content.
+         * @param uri The document's uri.
+         * @param languageId The document's language Id.
+         * @param version The document's version.
+         * @param content The document's content.
+         */
+        function create(uri, languageId, version, content) {
+            return new FullTextDocument(uri, languageId, version, content);
+        }
+        TextDocument.create = create;
+        /**
+         * Checks whether the given literal conforms to the {@link ITextDocument} interface.
+         */
+        function is(value) {
+            var candidate = value;
+            return Is.defined(candidate) && Is.string(candidate.uri) && (Is.undefined(candidate.languageId) || Is.string(candidate.languageId)) && Is.uinteger(candidate.lineCount)
+                && Is.func(candidate.getText) && Is.func(candidate.positionAt) && Is.func(candidate.offsetAt) ? true : false;
+        }
+        TextDocument.is = is;
+        function applyEdits(document, edits) {
+            var text = document.getText();
+            var sortedEdits = mergeSort(edits, function (a, b) {
+                var diff = a.range.start.line - b.range.start.line;
+                if (diff === 0) {
+                    return a.range.start.character - b.range.start.character;
+                }
+                return diff;
+            });
+            var lastModifiedOffset = text.length;
+            for (var i = sortedEdits.length - 1; i >= 0; i--) {
+                var e = sortedEdits[i];
+                var startOffset = document.offsetAt(e.range.start);
+                var endOffset = document.offsetAt(e.range.end);
+                if (endOffset <= lastModifiedOffset) {
+                    text = text.substring(0, startOffset) + e.newText + text.substring(endOffset, text.length);
+                }
+                else {
+                    throw new Error('Overlapping edit');
+                }
+                lastModifiedOffset = startOffset;
+            }
+            return text;
+        }
+        TextDocument.applyEdits = applyEdits;
+        function mergeSort(data, compare) {
+            if (data.length <= 1) {
+                // sorted
+                return data;
+            }
+            var p = (data.length / 2) | 0;
+            var left = data.slice(0, p);
+            var right = data.slice(p);
+            mergeSort(left, compare);
+            mergeSort(right, compare);
+            var leftIdx = 0;
+            var rightIdx = 0;
+            var i = 0;
+            while (leftIdx < left.length && rightIdx < right.length) {
+                var ret = compare(left[leftIdx], right[rightIdx]);
+                if (ret <= 0) {
+                    // smaller_equal -> take left to preserve order
+                    data[i++] = left[leftIdx++];
+                }
+                else {
+                    // greater -> take right
+                    data[i++] = right[rightIdx++];
+                }
+            }
+            while (leftIdx < left.length) {
+                data[i++] = left[leftIdx++];
+            }
+            while (rightIdx < right.length) {
+                data[i++] = right[rightIdx++];
+            }
+            return data;
+        }
+    })(TextDocument || (exports.TextDocument = TextDocument = {}));
+    /**
+     * @deprecated Use the text document from the new vscode-languageserver-textdocument package.
+     */
+    var FullTextDocument = /** @class */ (function () {
+        function FullTextDocument(uri, languageId, version, content) {
+            this._uri = uri;
+            this._languageId = languageId;
+            this._version = version;
+            this._content = content;
+            this._lineOffsets = undefined;
+        }
+        Object.defineProperty(FullTextDocument.prototype, "uri", {
+            get: function () {
+                return this._uri;
+            },
+            enumerable: false,
+            configurable: true
+        });
+        Object.defineProperty(FullTextDocument.prototype, "languageId", {
+            get: function () {
+                return this._languageId;
+            },
+            enumerable: false,
+            configurable: true
+        });
+        Object.defineProperty(FullTextDocument.prototype, "version", {
+            get: function () {
+                return this._version;
+            },
+            enumerable: false,
+            configurable: true
+        });
+        FullTextDocument.prototype.getText = function (range) {
+            if (range) {
+                var start = this.offsetAt(range.start);
+                var end = this.offsetAt(range.end);
+                return this._content.substring(start, end);
+            }
+            return this._content;
+        };
+        FullTextDocument.prototype.update = function (event, version) {
+            this._content = event.text;
+            this._version = version;
+            this._lineOffsets = undefined;
+        };
+        FullTextDocument.prototype.getLineOffsets = function () {
+            if (this._lineOffsets === undefined) {
+                var lineOffsets = [];
+                var text = this._content;
+                var isLineStart = true;
+                for (var i = 0; i < text.length; i++) {
+                    if (isLineStart) {
+                        lineOffsets.push(i);
+                        isLineStart = false;
+                    }
+                    var ch = text.charAt(i);
+                    isLineStart = (ch === '\r' || ch === '\n');
+                    if (ch === '\r' && i + 1 < text.length && text.charAt(i + 1) === '\n') {
+                        i++;
+                    }
+                }
+                if (isLineStart && text.length > 0) {
+                    lineOffsets.push(text.length);
+                }
+                this._lineOffsets = lineOffsets;
+            }
+            return this._lineOffsets;
+        };
+        FullTextDocument.prototype.positionAt = function (offset) {
+            offset = Math.max(Math.min(offset, this._content.length), 0);
+            var lineOffsets = this.getLineOffsets();
+            var low = 0, high = lineOffsets.length;
+            if (high === 0) {
+                return Position.create(0, offset);
+            }
+            while (low < high) {
+                var mid = Math.floor((low + high) / 2);
+                if (lineOffsets[mid] > offset) {
+                    high = mid;
+                }
+                else {
+                    low = mid + 1;
+                }
+            }
+            // low is the least x for which the line offset is larger than the current offset
+            // or array.length if no line offset is larger than the current offset
+            var line = low - 1;
+            return Position.create(line, offset - lineOffsets[line]);
+        };
+        FullTextDocument.prototype.offsetAt = function (position) {
+            var lineOffsets = this.getLineOffsets();
+            if (position.line >= lineOffsets.length) {
+                return this._content.length;
+            }
+            else if (position.line < 0) {
+                return 0;
+            }
+            var lineOffset = lineOffsets[position.line];
+            var nextLineOffset = (position.line + 1 < lineOffsets.length) ? lineOffsets[position.line + 1] : this._content.length;
+            return Math.max(Math.min(lineOffset + position.character, nextLineOffset), lineOffset);
+        };
+        Object.defineProperty(FullTextDocument.prototype, "lineCount", {
+            get: function () {
+                return this.getLineOffsets().length;
+            },
+            enumerable: false,
+            configurable: true
+        });
+        return FullTextDocument;
+    }());
+    var Is;
+    (function (Is) {
+        var toString = Object.prototype.toString;
+        function defined(value) {
+            return typeof value !== 'undefined';
+        }
+        Is.defined = defined;
+        function undefined(value) {
+            return typeof value === 'undefined';
+        }
+        Is.undefined = undefined;
+        function boolean(value) {
+            return value === true || value === false;
+        }
+        Is.boolean = boolean;
+        function string(value) {
+            return toString.call(value) === '[object String]';
+        }
+        Is.string = string;
+        function number(value) {
+            return toString.call(value) === '[object Number]';
+        }
+        Is.number = number;
+        function numberRange(value, min, max) {
+            return toString.call(value) === '[object Number]' && min <= value && value <= max;
+        }
+        Is.numberRange = numberRange;
+        function integer(value) {
+            return toString.call(value) === '[object Number]' && -2147483648 <= value && value <= 2147483647;
+        }
+        Is.integer = integer;
+        function uinteger(value) {
+            return toString.call(value) === '[object Number]' && 0 <= value && value <= 2147483647;
+        }
+        Is.uinteger = uinteger;
+        function func(value) {
+            return toString.call(value) === '[object Function]';
+        }
+        Is.func = func;
+        function objectLiteral(value) {
+            // Strictly speaking class instances pass this check as well. Since the LSP
+            // doesn't use classes we ignore this for now. If we do we need to add something
+            // like this: `Object.getPrototypeOf(Object.getPrototypeOf(x)) === null`
+            return value !== null && typeof value === 'object';
+        }
+        Is.objectLiteral = objectLiteral;
+        function typedArray(value, check) {
+            return Array.isArray(value) && value.every(check);
+        }
+        Is.typedArray = typedArray;
+    })(Is || (Is = {}));
+});
 
 
 /***/ }),
@@ -80267,9 +87308,9 @@ exports.composeCollection = composeCollection;
 "use strict";
 
 
-var Document = __nccwpck_require__(5402);
+var Document = __nccwpck_require__(3021);
 var composeNode = __nccwpck_require__(5937);
-var resolveEnd = __nccwpck_require__(5407);
+var resolveEnd = __nccwpck_require__(7788);
 var resolveProps = __nccwpck_require__(4631);
 
 function composeDoc(options, directives, { offset, start, value, end }, onError) {
@@ -80324,7 +87365,7 @@ var Alias = __nccwpck_require__(4065);
 var identity = __nccwpck_require__(1127);
 var composeCollection = __nccwpck_require__(7349);
 var composeScalar = __nccwpck_require__(5413);
-var resolveEnd = __nccwpck_require__(5407);
+var resolveEnd = __nccwpck_require__(7788);
 var utilEmptyScalarPosition = __nccwpck_require__(2599);
 
 const CN = { composeNode, composeEmptyNode };
@@ -80538,11 +87579,11 @@ exports.composeScalar = composeScalar;
 
 var node_process = __nccwpck_require__(932);
 var directives = __nccwpck_require__(1342);
-var Document = __nccwpck_require__(5402);
+var Document = __nccwpck_require__(3021);
 var errors = __nccwpck_require__(1464);
 var identity = __nccwpck_require__(1127);
 var composeDoc = __nccwpck_require__(3683);
-var resolveEnd = __nccwpck_require__(5407);
+var resolveEnd = __nccwpck_require__(7788);
 
 function getErrorPos(src) {
     if (typeof src === 'number')
@@ -80771,7 +87812,7 @@ exports.Composer = Composer;
 var Pair = __nccwpck_require__(7165);
 var YAMLMap = __nccwpck_require__(4454);
 var resolveProps = __nccwpck_require__(4631);
-var utilContainsNewline = __nccwpck_require__(1880);
+var utilContainsNewline = __nccwpck_require__(9499);
 var utilFlowIndentCheck = __nccwpck_require__(4051);
 var utilMapIncludes = __nccwpck_require__(1187);
 
@@ -81154,7 +88195,7 @@ exports.resolveBlockSeq = resolveBlockSeq;
 
 /***/ }),
 
-/***/ 5407:
+/***/ 7788:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -81211,9 +88252,9 @@ var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
 var YAMLMap = __nccwpck_require__(4454);
 var YAMLSeq = __nccwpck_require__(2223);
-var resolveEnd = __nccwpck_require__(5407);
+var resolveEnd = __nccwpck_require__(7788);
 var resolveProps = __nccwpck_require__(4631);
-var utilContainsNewline = __nccwpck_require__(1880);
+var utilContainsNewline = __nccwpck_require__(9499);
 var utilMapIncludes = __nccwpck_require__(1187);
 
 const blockMsg = 'Block collections are not allowed within flow collections';
@@ -81425,7 +88466,7 @@ exports.resolveFlowCollection = resolveFlowCollection;
 
 
 var Scalar = __nccwpck_require__(3301);
-var resolveEnd = __nccwpck_require__(5407);
+var resolveEnd = __nccwpck_require__(7788);
 
 function resolveFlowScalar(scalar, strict, onError) {
     const { offset, type, source, end } = scalar;
@@ -81810,7 +88851,7 @@ exports.resolveProps = resolveProps;
 
 /***/ }),
 
-/***/ 1880:
+/***/ 9499:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -81896,7 +88937,7 @@ exports.emptyScalarPosition = emptyScalarPosition;
 "use strict";
 
 
-var utilContainsNewline = __nccwpck_require__(1880);
+var utilContainsNewline = __nccwpck_require__(9499);
 
 function flowIndentCheck(indent, fc, onError) {
     if (fc?.type === 'flow-collection') {
@@ -81938,7 +88979,7 @@ exports.mapIncludes = mapIncludes;
 
 /***/ }),
 
-/***/ 5402:
+/***/ 3021:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -81950,7 +88991,7 @@ var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
 var toJS = __nccwpck_require__(4043);
 var Schema = __nccwpck_require__(5840);
-var stringifyDocument = __nccwpck_require__(9210);
+var stringifyDocument = __nccwpck_require__(6829);
 var anchors = __nccwpck_require__(1596);
 var applyReviver = __nccwpck_require__(3661);
 var createNode = __nccwpck_require__(2404);
@@ -82794,7 +89835,7 @@ var __webpack_unused_export__;
 
 
 var composer = __nccwpck_require__(9984);
-var Document = __nccwpck_require__(5402);
+var Document = __nccwpck_require__(3021);
 var Schema = __nccwpck_require__(5840);
 var errors = __nccwpck_require__(1464);
 var Alias = __nccwpck_require__(4065);
@@ -82835,10 +89876,10 @@ __webpack_unused_export__ = cst;
 __webpack_unused_export__ = lexer.Lexer;
 exports.HN = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
-__webpack_unused_export__ = publicApi.parse;
+exports.qg = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
-__webpack_unused_export__ = publicApi.stringify;
+exports.As = publicApi.stringify;
 __webpack_unused_export__ = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
 
@@ -86047,7 +93088,7 @@ exports.Parser = Parser;
 
 
 var composer = __nccwpck_require__(9984);
-var Document = __nccwpck_require__(5402);
+var Document = __nccwpck_require__(3021);
 var errors = __nccwpck_require__(1464);
 var log = __nccwpck_require__(7249);
 var identity = __nccwpck_require__(1127);
@@ -87922,7 +94963,7 @@ exports.stringifyComment = stringifyComment;
 
 /***/ }),
 
-/***/ 9210:
+/***/ 6829:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -88941,6 +95982,119 @@ var __webpack_exports__ = {};
 const promises_namespaceObject = require("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:util"
 const external_node_util_namespaceObject = require("node:util");
+;// CONCATENATED MODULE: external "node:crypto"
+const external_node_crypto_namespaceObject = require("node:crypto");
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/checks/answers-hash.ts
+// Quiz answers compared as keyed hashes, so that an exercise file can be public without
+// giving its answers away.
+//
+// Each expected answer is HMAC-SHA256(key, "<exercise id>\n<question>\n<normalised answer>").
+// The key is a secret of the instructor's (an environment variable / repository secret), never
+// in the exercise: without it, a student holding the hashes cannot test guesses offline,
+// however few the possible answers are (the course's unsalted SHA-256 of 4-letter answers falls
+// to brute force in milliseconds; this does not, as long as the key itself is not guessable:
+// hence a minimum length). The exercise id and the question are in the message, so the same
+// answer to two questions, or in two exercises, hashes differently.
+//
+// Answers are normalised before hashing, so that "  Docker Hub " and "docker hub" agree:
+// trimmed, lower-cased, runs of whitespace collapsed to one space; a number or boolean is its
+// text; a list is its items normalised, sorted and joined with "," (so [b, a] and [a, b] agree,
+// for multiple-choice questions with several correct options); null is the empty answer.
+
+
+const DEFAULT_KEY_ENV = 'AUTOGRADER_ANSWERS_KEY';
+/** 16 characters of a random secret are far beyond guessing; fewer invites it. */
+const MIN_KEY_LENGTH = 16;
+/** Why a key cannot be used, or undefined when it can. */
+function keyProblem(key, keyEnv = DEFAULT_KEY_ENV) {
+    if (key === undefined || key === '')
+        return `the answers key is not set: set ${keyEnv} (a secret)`;
+    if (key.length < MIN_KEY_LENGTH) {
+        return `the answers key in ${keyEnv} is too short: use at least ${MIN_KEY_LENGTH} random characters`;
+    }
+    return undefined;
+}
+function normaliseAnswer(answer) {
+    if (Array.isArray(answer)) {
+        return answer
+            .map(normaliseAnswer)
+            .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+            .join(',');
+    }
+    if (answer === null || answer === undefined)
+        return '';
+    const text = typeof answer === 'object' ? JSON.stringify(answer) : String(answer);
+    return text.trim().replace(/\s+/g, ' ').toLowerCase();
+}
+function answerHash(key, exerciseId, question, answer) {
+    return (0,external_node_crypto_namespaceObject.createHmac)('sha256', key)
+        .update(`${exerciseId}\n${question}\n${normaliseAnswer(answer)}`, 'utf8')
+        .digest('hex');
+}
+/** question -> hex HMAC of its normalised answer. Throws when the key is unusable. */
+function hashAnswers(key, exerciseId, answers) {
+    const problem = keyProblem(key);
+    if (problem !== undefined)
+        throw new Error(problem);
+    return Object.fromEntries(Object.entries(answers).map(([question, answer]) => [
+        question,
+        answerHash(key, exerciseId, question, answer),
+    ]));
+}
+/**
+ * The `expect:` block of an answers check for these (correct) answers, as YAML to paste into
+ * the exercise, e.g.
+ *
+ *     expect:
+ *       answers:
+ *         q1: 5f0c…
+ */
+function renderAnswersExpect(key, exerciseId, answers) {
+    const hashes = hashAnswers(key, exerciseId, answers);
+    const header = `# answers of ${exerciseId}, hashed with the key in ${DEFAULT_KEY_ENV} (or the check's keyEnv)\n`;
+    return header + (0,dist/* stringify */.As)({ expect: { answers: hashes } }, { lineWidth: 0 });
+}
+/** A student's (or an instructor's) answers file: YAML or JSON, a map question -> answer. */
+function parseAnswers(text) {
+    const lineCounter = new dist/* LineCounter */.HN();
+    const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter });
+    const error = document.errors[0];
+    if (error !== undefined) {
+        return { ok: false, problem: `is not valid YAML or JSON: ${error.message.split('\n')[0] ?? ''}` };
+    }
+    let parsed;
+    try {
+        parsed = document.toJS({ maxAliasCount: 100 });
+    }
+    catch (thrown) {
+        return {
+            ok: false,
+            problem: `cannot be read: ${thrown instanceof Error ? thrown.message : String(thrown)}`,
+        };
+    }
+    if (parsed === null || parsed === undefined)
+        return { ok: true, answers: {}, positions: {} };
+    if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+        return { ok: false, problem: 'must be a map of question -> answer' };
+    }
+    const answers = Object.fromEntries(Object.entries(parsed).map(([question, answer]) => [question.trim(), answer]));
+    const positions = {};
+    if ((0,dist/* isMap */.jh)(document.contents)) {
+        for (const item of document.contents.items) {
+            if ((0,dist/* isScalar */.jn)(item.key) && item.key.range) {
+                const { line, col } = lineCounter.linePos(item.key.range[0]);
+                positions[String(item.key.value).trim()] = { line, column: col };
+            }
+        }
+    }
+    return { ok: true, answers, positions };
+}
+
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = require("node:path");
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 ;// CONCATENATED MODULE: external "node:stream"
 const external_node_stream_namespaceObject = require("node:stream");
 ;// CONCATENATED MODULE: external "node:string_decoder"
@@ -88979,19 +96133,40 @@ const ExitCode = {
     infrastructure: 3,
 };
 
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = require("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+// EXTERNAL MODULE: ./node_modules/tar-fs/index.js
+var tar_fs = __nccwpck_require__(5645);
+// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
+var tar_stream = __nccwpck_require__(6118);
+;// CONCATENATED MODULE: ./src/paths.ts
+
+/** Whether `candidate` is `root` or below it (both absolute, already resolved). */
+function isInside(root, candidate) {
+    const relative = external_node_path_default().relative(root, candidate);
+    return (relative === '' ||
+        (relative !== '..' && !relative.startsWith(`..${(external_node_path_default()).sep}`) && !external_node_path_default().isAbsolute(relative)));
+}
+/** What kind of non-regular file this is, for a message refusing it. */
+function specialKind(stats) {
+    if (stats.isFIFO())
+        return 'FIFO (named pipe)';
+    if (stats.isSocket())
+        return 'socket';
+    if (stats.isCharacterDevice())
+        return 'character device';
+    if (stats.isBlockDevice())
+        return 'block device';
+    return 'special file';
+}
+
 // EXTERNAL MODULE: ./node_modules/@balena/dockerignore/ignore.js
 var ignore = __nccwpck_require__(4158);
 var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
-// EXTERNAL MODULE: ./node_modules/tar-fs/index.js
-var tar_fs = __nccwpck_require__(5645);
 ;// CONCATENATED MODULE: ./src/engine/build-context.ts
 // Turns a student's build context directory into the tar stream the Engine API's /build takes.
 // The whole context is checked BEFORE anything is uploaded: the daemon would happily receive a
 // 2 GB context, a FIFO would hang the packer, and a symlink out of the context is at best a
 // confusing build and at worst a probe of the grader's disk.
+
 
 
 
@@ -89179,21 +96354,6 @@ class ContextWalker {
         this.entries.push(relative);
     }
 }
-function specialKind(stats) {
-    if (stats.isFIFO())
-        return 'FIFO (named pipe)';
-    if (stats.isSocket())
-        return 'socket';
-    if (stats.isCharacterDevice())
-        return 'character device';
-    if (stats.isBlockDevice())
-        return 'block device';
-    return 'special file';
-}
-function isInside(root, candidate) {
-    const relative = external_node_path_default().relative(root, candidate);
-    return relative !== '..' && !relative.startsWith(`..${(external_node_path_default()).sep}`) && !external_node_path_default().isAbsolute(relative);
-}
 function toPosix(relative) {
     return relative.split((external_node_path_default()).sep).join('/');
 }
@@ -89209,6 +96369,404 @@ function codeOf(error) {
 function formatBytes(bytes) {
     const mib = bytes / (1024 * 1024);
     return mib >= 1 ? `${Number(mib.toFixed(1))} MiB` : `${bytes} bytes`;
+}
+
+;// CONCATENATED MODULE: ./src/engine/archive.ts
+// Tar streams of the Engine API's archive endpoints (/containers/{id}/archive): reading the entry
+// that describes a container path, packing a host file or folder to copy in, and a byte cap for
+// archives passed from one container to another. No daemon calls here.
+
+
+
+
+
+
+
+/** A host path that cannot be copied as it is (a symlink leaving it, a FIFO, too large...). */
+class HostCopyError extends Error {
+    name = 'HostCopyError';
+}
+/**
+ * Reads the first entry of a tar stream (GET archive puts the path itself first) and stops: a
+ * file's content is kept up to `maxBytes`, a directory's children are never downloaded.
+ * undefined for an empty archive. The source is destroyed when this settles.
+ */
+async function readFirstEntry(source, maxBytes) {
+    const extract = tar_stream.extract();
+    const onSourceError = (error) => {
+        extract.destroy(error);
+    };
+    source.on('error', onSourceError);
+    source.once('close', () => {
+        if (!source.readableEnded)
+            extract.destroy(new Error('the archive stream closed before its end'));
+    });
+    source.pipe(extract);
+    try {
+        for await (const entry of extract) {
+            const header = entry.header;
+            const type = entryType(header.type);
+            const result = {
+                type,
+                mode: (header.mode ?? 0) & 0o7777,
+                uid: header.uid ?? 0,
+                gid: header.gid ?? 0,
+                size: header.size ?? 0,
+            };
+            if (type === 'symlink')
+                result.linkTarget = header.linkname ?? '';
+            if (type === 'file') {
+                const { content, truncated } = await readCapped(entry, Math.max(0, maxBytes), result.size);
+                result.content = content;
+                result.truncated = truncated;
+            }
+            return result;
+        }
+        return undefined;
+    }
+    finally {
+        source.unpipe(extract);
+        source.destroy();
+        extract.destroy();
+    }
+}
+async function readCapped(entry, cap, size) {
+    const chunks = [];
+    let kept = 0;
+    if (cap > 0) {
+        for await (const chunk of entry) {
+            const room = cap - kept;
+            const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+            chunks.push(Buffer.from(part));
+            kept += part.length;
+            // Enough: leave the rest of the file (and of the archive) on the daemon.
+            if (kept >= cap)
+                break;
+        }
+    }
+    return { content: Buffer.concat(chunks), truncated: size > kept };
+}
+function entryType(type) {
+    switch (type) {
+        case 'file':
+        case 'contiguous-file':
+        case null:
+        case undefined:
+            return 'file';
+        case 'directory':
+            return 'directory';
+        case 'symlink':
+            return 'symlink';
+        default:
+            return 'other';
+    }
+}
+/**
+ * Packs a host file or folder as a tar whose top entry is its base name, as PUT archive wants to
+ * put it into a folder. Everything is checked before anything is read: no symlink may leave the
+ * folder, only files, folders and symlinks are sent, and the size is capped. Owners become root,
+ * as with `docker cp`.
+ */
+async function packHostPath(hostPath, limits = {}) {
+    const absolute = external_node_path_default().resolve(hostPath);
+    const stats = await lstatOrThrow(absolute, hostPath);
+    const parent = external_node_path_default().dirname(absolute);
+    const base = external_node_path_default().basename(absolute);
+    if (stats.isSymbolicLink()) {
+        throw new HostCopyError(`${archive_quote(hostPath)} is a symlink; copy what it points to instead`);
+    }
+    let entries;
+    if (stats.isFile()) {
+        entries = [base];
+    }
+    else if (stats.isDirectory()) {
+        const walker = new HostWalker(absolute, {
+            maxBytes: limits.maxBytes ?? DEFAULT_MAX_CONTEXT_BYTES,
+            maxFiles: limits.maxFiles ?? DEFAULT_MAX_CONTEXT_FILES,
+        });
+        await walker.walk('');
+        entries = [base, ...walker.entries.map((relative) => `${base}/${relative}`)];
+    }
+    else {
+        throw new HostCopyError(`${archive_quote(hostPath)} is not a file or a folder`);
+    }
+    const options = {
+        entries,
+        // Only the checked entries: this stops tar-fs from adding the children of listed folders.
+        ignore: () => true,
+        map: (header) => ({ ...header, uid: 0, gid: 0 }),
+        umask: 0,
+    };
+    return external_node_stream_namespaceObject.Readable.from(tar_fs.pack(parent, options), { objectMode: false });
+}
+class HostWalker {
+    root;
+    caps;
+    entries = [];
+    files = 0;
+    bytes = 0;
+    constructor(root, caps) {
+        this.root = root;
+        this.caps = caps;
+    }
+    async walk(directory) {
+        let names;
+        try {
+            names = (await (0,promises_namespaceObject.readdir)(external_node_path_default().join(this.root, directory))).sort();
+        }
+        catch (error) {
+            throw new HostCopyError(`cannot read ${archive_quote(external_node_path_default().join(this.root, directory))}: ${archive_codeOf(error)}`);
+        }
+        for (const name of names) {
+            const relative = directory === '' ? name : `${directory}/${name}`;
+            const absolute = external_node_path_default().join(this.root, relative);
+            const stats = await lstatOrThrow(absolute, absolute);
+            if (stats.isDirectory()) {
+                this.accept(relative, 0);
+                await this.walk(relative);
+            }
+            else if (stats.isSymbolicLink()) {
+                await this.checkSymlink(absolute, relative);
+                this.accept(relative, 0);
+            }
+            else if (stats.isFile()) {
+                this.accept(relative, stats.size);
+            }
+            else {
+                throw new HostCopyError(`${archive_quote(relative)} in ${archive_quote(this.root)} is a ${specialKind(stats)}; only files, folders and symlinks can be copied`);
+            }
+        }
+    }
+    async checkSymlink(absolute, relative) {
+        const target = await (0,promises_namespaceObject.readlink)(absolute);
+        if (!isInside(this.root, external_node_path_default().resolve(external_node_path_default().dirname(absolute), target))) {
+            throw new HostCopyError(`symlink ${archive_quote(relative)} points outside ${archive_quote(this.root)} (to ${archive_quote(target)})`);
+        }
+        // A chain of links can still leave the folder even when the first hop does not.
+        const real = await (0,promises_namespaceObject.realpath)(absolute).catch(() => undefined);
+        const root = await (0,promises_namespaceObject.realpath)(this.root).catch(() => this.root);
+        if (real !== undefined && !isInside(root, real)) {
+            throw new HostCopyError(`symlink ${archive_quote(relative)} resolves outside ${archive_quote(this.root)}`);
+        }
+    }
+    accept(relative, size) {
+        this.files += 1;
+        this.bytes += size;
+        if (this.files > this.caps.maxFiles) {
+            throw new HostCopyError(`${archive_quote(this.root)} has more than ${this.caps.maxFiles} entries to copy`);
+        }
+        if (this.bytes > this.caps.maxBytes) {
+            throw new HostCopyError(`${archive_quote(this.root)} is larger than ${this.caps.maxBytes} bytes to copy`);
+        }
+        this.entries.push(relative);
+    }
+}
+/** Passes bytes through until `cap`; beyond it, fails the stream (and `exceeded` tells why). */
+class ByteCap extends external_node_stream_namespaceObject.Transform {
+    cap;
+    passed = 0;
+    exceeded = false;
+    constructor(cap) {
+        super();
+        this.cap = cap;
+    }
+    _transform(chunk, _encoding, done) {
+        this.passed += chunk.length;
+        if (this.passed > this.cap) {
+            this.exceeded = true;
+            done(new Error(`the archive is larger than ${this.cap} bytes`));
+            return;
+        }
+        done(null, chunk);
+    }
+}
+async function lstatOrThrow(absolute, shown) {
+    try {
+        return await (0,promises_namespaceObject.lstat)(absolute);
+    }
+    catch (error) {
+        throw new HostCopyError(`cannot read ${archive_quote(shown)}: ${archive_codeOf(error)}`);
+    }
+}
+function archive_quote(name) {
+    return JSON.stringify(name);
+}
+function archive_codeOf(error) {
+    if (error instanceof Error && 'code' in error && typeof error.code === 'string')
+        return error.code;
+    return error instanceof Error ? error.message : String(error);
+}
+
+;// CONCATENATED MODULE: ./src/engine/docker-mapping.ts
+// The daemon's JSON (with the nulls it really sends: the dockerode typings claim arrays and
+// objects) and its mapping onto the Engine's model. No I/O here: docker-engine.ts does the calls.
+
+function asRawImage(value) {
+    if (isRecord(value) && typeof value.Id === 'string')
+        return value;
+    throw new InfraError('Docker engine answered an image inspection with something unexpected');
+}
+function asRawContainer(value) {
+    if (isRecord(value) && typeof value.Id === 'string' && isRecord(value.State) && isRecord(value.Config))
+        return value;
+    throw new InfraError('Docker engine answered a container inspection with something unexpected');
+}
+function asRawNetwork(value) {
+    if (isRecord(value) && typeof value.Id === 'string' && typeof value.Name === 'string')
+        return value;
+    throw new InfraError('Docker engine answered a network inspection with something unexpected');
+}
+function asRawVolume(value) {
+    if (isRecord(value) && typeof value.Name === 'string')
+        return value;
+    throw new InfraError('Docker engine answered a volume inspection with something unexpected');
+}
+/** What the daemon reports for "never". */
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+function toContainerState(raw) {
+    const state = raw.State;
+    const config = raw.Config;
+    return {
+        id: raw.Id,
+        name: raw.Name.replace(/^\//, ''),
+        image: config.Image,
+        status: state.Status,
+        running: state.Running,
+        exitCode: state.ExitCode,
+        oomKilled: state.OOMKilled,
+        health: state.Health?.Status ?? undefined,
+        startedAt: realTime(state.StartedAt),
+        finishedAt: realTime(state.FinishedAt),
+        publishedPorts: publishedPorts(raw.NetworkSettings.Ports),
+        portBindings: portBindings(raw.HostConfig?.PortBindings, raw.NetworkSettings.Ports),
+        env: config.Env ?? [],
+        labels: config.Labels ?? {},
+        user: config.User ?? '',
+        restartPolicy: raw.HostConfig?.RestartPolicy?.Name || 'no',
+        restartCount: raw.RestartCount ?? 0,
+        mounts: (raw.Mounts ?? []).map((mount) => ({
+            type: mount.Type ?? '',
+            source: mount.Source ?? '',
+            destination: mount.Destination ?? '',
+            ...(mount.Name ? { name: mount.Name } : {}),
+            readOnly: mount.RW === false,
+        })),
+        networks: Object.fromEntries(Object.entries(raw.NetworkSettings.Networks ?? {}).map(([name, network]) => [
+            name,
+            { ipAddress: network?.IPAddress ?? '', aliases: network?.Aliases ?? [] },
+        ])),
+        hostname: config.Hostname ?? '',
+    };
+}
+function realTime(value) {
+    return value && value !== ZERO_TIME ? value : undefined;
+}
+function publishedPorts(ports) {
+    const result = {};
+    for (const [containerPort, bindings] of Object.entries(ports ?? {})) {
+        const binding = bindings?.find((candidate) => candidate.HostIp === '127.0.0.1') ?? bindings?.[0];
+        const hostPort = hostPortOf(binding?.HostPort);
+        if (hostPort !== undefined)
+            result[containerPort] = hostPort;
+    }
+    return result;
+}
+/**
+ * Host ports bound for each container port, on any host address: what is really bound
+ * (NetworkSettings.Ports, a running container) together with what was asked for with a fixed
+ * port (HostConfig.PortBindings, also known before the start). Ephemeral requests ("") only count
+ * once the daemon has chosen the port.
+ */
+function portBindings(requested, actual) {
+    const ports = new Map();
+    for (const map of [actual, requested]) {
+        for (const [containerPort, bindings] of Object.entries(map ?? {})) {
+            for (const binding of bindings ?? []) {
+                const hostPort = hostPortOf(binding.HostPort);
+                if (hostPort === undefined)
+                    continue;
+                const set = ports.get(containerPort) ?? new Set();
+                set.add(hostPort);
+                ports.set(containerPort, set);
+            }
+        }
+    }
+    return Object.fromEntries([...ports.entries()].map(([containerPort, set]) => [containerPort, [...set].sort((a, b) => a - b)]));
+}
+function hostPortOf(value) {
+    if (!value || !/^\d+$/.test(value))
+        return undefined;
+    const port = Number.parseInt(value, 10);
+    return port > 0 && port <= 65535 ? port : undefined;
+}
+function toImageDetails(raw) {
+    const config = raw.Config ?? {};
+    const layers = raw.RootFS?.Layers ?? [];
+    return {
+        id: raw.Id,
+        tags: realTags(raw),
+        user: config.User ?? '',
+        workdir: config.WorkingDir ?? '',
+        cmd: config.Cmd ?? [],
+        entrypoint: typeof config.Entrypoint === 'string' ? [config.Entrypoint] : (config.Entrypoint ?? []),
+        env: config.Env ?? [],
+        exposedPorts: Object.keys(config.ExposedPorts ?? {}).sort(),
+        labels: config.Labels ?? {},
+        layerDigests: [...layers],
+        layers: layers.length,
+        sizeBytes: raw.Size,
+        healthcheck: config.Healthcheck?.Test ?? [],
+    };
+}
+/** Older daemons list an untagged image as "<none>:<none>". */
+function realTags(raw) {
+    return (raw.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
+}
+function toNetworkDetails(raw) {
+    return {
+        id: raw.Id,
+        name: raw.Name,
+        driver: raw.Driver ?? '',
+        internal: raw.Internal === true,
+        labels: raw.Labels ?? {},
+        containers: Object.values(raw.Containers ?? {})
+            .map((endpoint) => endpoint?.Name?.replace(/^\//, '') ?? '')
+            .filter((name) => name !== '')
+            .sort(),
+    };
+}
+function toVolumeDetails(raw) {
+    return {
+        name: raw.Name,
+        driver: raw.Driver ?? '',
+        labels: raw.Labels ?? {},
+        mountpoint: raw.Mountpoint ?? '',
+    };
+}
+function toContainerSummary(raw) {
+    return {
+        id: raw.Id,
+        name: raw.Names?.[0]?.replace(/^\//, '') ?? '',
+        image: raw.Image ?? '',
+        state: raw.State ?? '',
+        labels: raw.Labels ?? {},
+    };
+}
+/** The CMD column of /containers/{id}/top (COMMAND on some ps variants; else the last column). */
+function processCommands(value) {
+    if (!isRecord(value) || !Array.isArray(value.Titles) || !Array.isArray(value.Processes)) {
+        throw new InfraError('Docker engine answered a process listing with something unexpected');
+    }
+    const titles = value.Titles;
+    let column = titles.findIndex((title) => title === 'CMD' || title === 'COMMAND');
+    if (column < 0)
+        column = titles.length - 1;
+    return value.Processes
+        .map((row) => (Array.isArray(row) ? row[column] : undefined))
+        .filter((command) => typeof command === 'string');
+}
+function isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 ;// CONCATENATED MODULE: ./src/engine/labels.ts
@@ -89240,6 +96798,10 @@ function scopeLabels(scope) {
 
 
 
+
+
+
+
 /** The daemon refused a request (HTTP 4xx/5xx). Often the student's doing, e.g. a bad command. */
 class DockerApiError extends Error {
     statusCode;
@@ -89258,6 +96820,18 @@ const MAX_PROGRESS_LINE = 1024 * 1024;
 const EXIT_CODE_WAIT_MS = 5_000;
 const REMOVAL_CONCURRENCY = 4;
 const MIB = 1024 * 1024;
+/** The most copyBetween passes from one container to another. */
+const MAX_COPY_BYTES = 100 * MIB;
+const DEFAULT_TRANSFER_TIMEOUT_MS = 120_000;
+/** What `docker stop` gives a container before SIGKILL. */
+const DEFAULT_STOP_SECONDS = 10;
+/**
+ * Host paths never bind-mounted, whatever the caller checked (SECURITY.md: never the socket,
+ * nothing outside the submission). The folder itself and everything below it are refused.
+ */
+const FORBIDDEN_BIND_ROOTS = ['/var/run', '/run', '/proc', '/sys', '/dev', '/var/lib/docker'];
+/** Container, network and volume names as the daemon accepts them (ids are hex, so they match too). */
+const RESOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** SECURITY.md "Process": the defaults of every container the grader starts. */
 const CAPABILITIES_KEPT = [
     'CHOWN',
@@ -89317,7 +96891,11 @@ function resolveEndpoint(options) {
 }
 function unixEndpoint(socketPath) {
     // host: undefined on purpose: docker-modem merges DOCKER_HOST from the environment otherwise.
-    return { display: `unix://${socketPath}`, modem: { socketPath, host: undefined, protocol: 'http' } };
+    return {
+        display: `unix://${socketPath}`,
+        modem: { socketPath, host: undefined, protocol: 'http' },
+        clientEnvironment: { DOCKER_HOST: `unix://${socketPath}` },
+    };
 }
 function tcpEndpoint(host) {
     let url;
@@ -89329,23 +96907,39 @@ function tcpEndpoint(host) {
     }
     const tls = process.env.DOCKER_TLS_VERIFY === '1' || url.port === '2376';
     const port = url.port || (tls ? '2376' : '2375');
+    const display = `tcp://${url.hostname}:${port}`;
+    const clientEnvironment = { DOCKER_HOST: display };
+    const { DOCKER_TLS_VERIFY: verify, DOCKER_CERT_PATH: certPath } = process.env;
+    if (verify)
+        clientEnvironment.DOCKER_TLS_VERIFY = verify;
+    // TLS implied by the port alone: the CLI must be told, or it would speak plain HTTP.
+    else if (tls)
+        clientEnvironment.DOCKER_TLS = '1';
+    if (certPath)
+        clientEnvironment.DOCKER_CERT_PATH = certPath;
     return {
-        display: `tcp://${url.hostname}:${port}`,
+        display,
         // TLS material (DOCKER_CERT_PATH) is read by docker-modem itself.
         modem: { host: url.hostname, port, protocol: tls ? 'https' : 'http' },
+        clientEnvironment,
     };
 }
 class DockerEngine {
     runId;
     docker;
     endpoint;
+    childEnvironment;
     callTimeoutMs;
+    transferTimeoutMs;
     constructor(options) {
         this.runId = options.runId;
         const endpoint = resolveEndpoint(options);
         this.endpoint = endpoint.display;
+        this.childEnvironment = endpoint.clientEnvironment;
         this.docker = new (docker_default())(endpoint.modem);
         this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+        this.transferTimeoutMs =
+            options.transferTimeoutMs ?? Math.max(this.callTimeoutMs, DEFAULT_TRANSFER_TIMEOUT_MS);
     }
     async info() {
         const version = await this.call('version', (signal) => this.dial({
@@ -89463,6 +97057,39 @@ class DockerEngine {
     }
     async createContainer(request) {
         const ports = (request.ports ?? []).map(checkedPort);
+        const networks = request.networks ?? [];
+        const networkMode = request.networkMode;
+        if (networkMode !== undefined && (ports.length > 0 || networks.length > 0)) {
+            throw new Error(`container ${request.name}: network mode ${JSON.stringify(networkMode)} cannot be combined with published ports or networks`);
+        }
+        if (networkMode !== undefined)
+            checkNetworkMode(networkMode);
+        for (const network of networks)
+            checkNetworkName(network.name);
+        // The run label last, so that no caller-supplied label can hide a container from cleanup.
+        const labels = { ...request.labels, ...runLabels(this.runId) };
+        const mounts = [];
+        for (const mount of request.mounts ?? [])
+            mounts.push(await mountSettings(mount, labels));
+        const [first, ...others] = networks;
+        const hostConfig = { ...SECURE_HOST_CONFIG, Mounts: mounts };
+        if (networkMode !== undefined) {
+            hostConfig.NetworkMode = networkMode;
+        }
+        else {
+            hostConfig.PortBindings = Object.fromEntries(ports.map((port) => [`${port}/tcp`, [{ HostIp: '127.0.0.1', HostPort: '' }]]));
+            if (first !== undefined)
+                hostConfig.NetworkMode = first.name;
+        }
+        if (request.restartPolicy !== undefined) {
+            hostConfig.RestartPolicy = {
+                Name: request.restartPolicy.name,
+                ...(request.restartPolicy.name === 'on-failure' &&
+                    request.restartPolicy.maximumRetryCount !== undefined
+                    ? { MaximumRetryCount: request.restartPolicy.maximumRetryCount }
+                    : {}),
+            };
+        }
         const options = {
             name: request.name,
             Image: request.image,
@@ -89471,15 +97098,28 @@ class DockerEngine {
             Env: request.env && Object.entries(request.env).map(([key, value]) => `${key}=${value}`),
             User: request.user,
             WorkingDir: request.workdir,
-            // The run label last, so that no caller-supplied label can hide a container from cleanup.
-            Labels: { ...request.labels, ...runLabels(this.runId) },
-            ExposedPorts: Object.fromEntries(ports.map((port) => [`${port}/tcp`, {}])),
-            HostConfig: {
-                ...SECURE_HOST_CONFIG,
-                PortBindings: Object.fromEntries(ports.map((port) => [`${port}/tcp`, [{ HostIp: '127.0.0.1', HostPort: '' }]])),
-            },
+            Hostname: request.hostname,
+            Labels: labels,
+            ...(networkMode === undefined
+                ? { ExposedPorts: Object.fromEntries(ports.map((port) => [`${port}/tcp`, {}])) }
+                : {}),
+            Healthcheck: request.healthcheck && healthConfig(request.healthcheck),
+            HostConfig: hostConfig,
+            ...(first !== undefined
+                ? { NetworkingConfig: { EndpointsConfig: { [first.name]: { Aliases: first.aliases ?? [] } } } }
+                : {}),
         };
         const container = await this.call(`create container ${request.name}`, (signal) => this.docker.createContainer({ ...options, abortSignal: signal }));
+        try {
+            // Before the start, so that the container's program sees every network from its first instant.
+            for (const network of others)
+                await this.connectNetwork(network.name, container.id, network.aliases);
+        }
+        catch (error) {
+            // A half-attached container is not what was asked for: it goes, and the reason is reported.
+            await this.removeContainer(container.id).catch(() => undefined);
+            throw error;
+        }
         return container.id;
     }
     async startContainer(id) {
@@ -89495,7 +97135,7 @@ class DockerEngine {
     }
     async inspectContainer(id) {
         const raw = await this.call(`inspect container ${shortId(id)}`, (signal) => this.docker.getContainer(id).inspect({ abortSignal: signal }));
-        return toContainerState(raw);
+        return toContainerState(asRawContainer(raw));
     }
     async inspectImage(ref) {
         const raw = await this.rawImage(ref);
@@ -89640,6 +97280,454 @@ class DockerEngine {
         });
         return report;
     }
+    async stopContainer(id, timeoutSeconds = DEFAULT_STOP_SECONDS) {
+        const seconds = checkedSeconds(timeoutSeconds);
+        const what = `stop container ${shortId(id)}`;
+        await this.tolerateNotRunning(this.call(what, (signal) => this.dial({
+            path: `${containerUrl(id, what)}/stop?`,
+            method: 'POST',
+            options: { t: seconds },
+            abortSignal: signal,
+            // 304: already stopped, which is what was asked for.
+            statusCodes: { 204: true, 304: true, 404: 'no such container', 500: 'server error' },
+        }), 
+        // The daemon waits `seconds` for the container before it kills it.
+        this.callTimeoutMs + seconds * 1000));
+    }
+    async killContainer(id, signal = 'SIGKILL') {
+        if (!/^[A-Za-z0-9+]{1,20}$/.test(signal))
+            throw new Error(`invalid signal ${JSON.stringify(signal)}`);
+        const what = `kill container ${shortId(id)}`;
+        await this.tolerateNotRunning(this.call(what, (abortSignal) => this.dial({
+            path: `${containerUrl(id, what)}/kill?`,
+            method: 'POST',
+            options: { signal },
+            abortSignal,
+            statusCodes: {
+                204: true,
+                304: true,
+                404: 'no such container',
+                409: 'conflict',
+                500: 'server error',
+            },
+        })));
+    }
+    async restartContainer(id, timeoutSeconds = DEFAULT_STOP_SECONDS) {
+        const seconds = checkedSeconds(timeoutSeconds);
+        const what = `restart container ${shortId(id)}`;
+        await this.call(what, (signal) => this.dial({
+            path: `${containerUrl(id, what)}/restart?`,
+            method: 'POST',
+            options: { t: seconds },
+            abortSignal: signal,
+            statusCodes: { 204: true, 404: 'no such container', 500: 'server error' },
+        }), this.callTimeoutMs + seconds * 1000);
+    }
+    /** Force-removes a container and its anonymous volumes; one that is already gone is fine. */
+    async removeContainer(id) {
+        try {
+            await this.call(`remove container ${shortId(id)}`, (signal) => this.deleteContainer(id, signal));
+        }
+        catch (error) {
+            if (!isAlreadyGone(error))
+                throw error;
+        }
+    }
+    deleteContainer(id, signal) {
+        return this.dial({
+            path: `${containerUrl(id, `remove container ${shortId(id)}`)}?`,
+            method: 'DELETE',
+            options: { force: true, v: true },
+            abortSignal: signal,
+            statusCodes: {
+                204: true,
+                400: 'bad parameter',
+                404: 'no such container',
+                409: 'conflict',
+                500: 'server error',
+            },
+        });
+    }
+    async findContainer(nameOrId) {
+        const wanted = nameOrId.replace(/^\//, '');
+        if (!RESOURCE_NAME.test(wanted))
+            return undefined;
+        const raw = await this.inspectOrUndefined(`inspect container ${wanted}`, `/containers/${wanted}/json`);
+        if (raw === undefined)
+            return undefined;
+        const state = toContainerState(asRawContainer(raw));
+        // The daemon also resolves a bare id prefix ("db" could be the first letters of an id).
+        return state.name === wanted || isIdOf(state.id, wanted) ? state : undefined;
+    }
+    async listContainers(labels) {
+        const filters = { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) };
+        const listed = await this.call('list containers', (signal) => this.docker.listContainers({ all: true, filters, abortSignal: signal }));
+        return listed.map(toContainerSummary);
+    }
+    async processes(id) {
+        const what = `list the processes of container ${shortId(id)}`;
+        const top = await this.call(what, (signal) => this.dial({
+            path: `${containerUrl(id, what)}/top`,
+            method: 'GET',
+            abortSignal: signal,
+            statusCodes: { 200: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
+        }));
+        return processCommands(top);
+    }
+    async waitForExit(id, timeoutMs) {
+        const what = `wait for container ${shortId(id)}`;
+        const url = `${containerUrl(id, what)}/wait?`;
+        const controller = new AbortController();
+        const timer = setTimeout(() => controller.abort(), Math.max(0, timeoutMs));
+        try {
+            const result = await this.dial({
+                path: url,
+                method: 'POST',
+                options: { condition: 'not-running' },
+                abortSignal: controller.signal,
+                statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
+            });
+            const code = isRecord(result) ? result.StatusCode : undefined;
+            if (typeof code !== 'number') {
+                throw new InfraError(`Docker engine answered "${what}" with something unexpected`);
+            }
+            return code;
+        }
+        catch (error) {
+            if (!controller.signal.aborted)
+                throw this.translate(error, what);
+        }
+        finally {
+            clearTimeout(timer);
+        }
+        // At the timeout: a daemon that no longer answers must not pass for a container still running.
+        const state = await this.inspectContainer(id);
+        return state.running ? null : state.exitCode;
+    }
+    async createNetwork(request) {
+        checkNetworkName(request.name);
+        const created = await this.call(`create network ${request.name}`, (signal) => this.dial({
+            path: '/networks/create',
+            method: 'POST',
+            options: {
+                Name: request.name,
+                CheckDuplicate: true,
+                Driver: request.driver ?? 'bridge',
+                Internal: request.internal === true,
+                // The run label last, so that no caller-supplied label can hide it from cleanup.
+                Labels: { ...request.labels, ...runLabels(this.runId) },
+            },
+            abortSignal: signal,
+            statusCodes: {
+                200: true,
+                201: true,
+                400: 'bad parameter',
+                403: 'operation not supported',
+                404: 'plugin not found',
+                409: 'name already in use',
+                500: 'server error',
+            },
+        }));
+        if (!isRecord(created) || typeof created.Id !== 'string') {
+            throw new InfraError(`Docker engine answered "create network ${request.name}" with something unexpected`);
+        }
+        return created.Id;
+    }
+    async inspectNetwork(nameOrId) {
+        if (!RESOURCE_NAME.test(nameOrId))
+            return undefined;
+        const raw = await this.inspectOrUndefined(`inspect network ${nameOrId}`, `/networks/${nameOrId}`);
+        if (raw === undefined)
+            return undefined;
+        const network = toNetworkDetails(asRawNetwork(raw));
+        return network.name === nameOrId || isIdOf(network.id, nameOrId) ? network : undefined;
+    }
+    async connectNetwork(network, containerId, aliases = []) {
+        checkNetworkName(network);
+        const what = `connect container ${shortId(containerId)} to network ${network}`;
+        await this.call(what, (signal) => this.dial({
+            path: `/networks/${encodeURIComponent(network)}/connect`,
+            method: 'POST',
+            options: { Container: containerId, EndpointConfig: { Aliases: aliases } },
+            abortSignal: signal,
+            statusCodes: {
+                200: true,
+                400: 'bad parameter',
+                403: 'operation not supported',
+                404: 'no such network or container',
+                500: 'server error',
+            },
+        }));
+    }
+    async createVolume(request) {
+        if (!RESOURCE_NAME.test(request.name))
+            throw new Error(`invalid volume name ${JSON.stringify(request.name)}`);
+        const created = await this.call(`create volume ${request.name}`, (signal) => this.dial({
+            path: '/volumes/create',
+            method: 'POST',
+            // The run label last, so that no caller-supplied label can hide it from cleanup.
+            options: { Name: request.name, Labels: { ...request.labels, ...runLabels(this.runId) } },
+            abortSignal: signal,
+            statusCodes: { 200: true, 201: true, 400: 'bad parameter', 500: 'server error' },
+        }));
+        return asRawVolume(created).Name;
+    }
+    async inspectVolume(name) {
+        if (!RESOURCE_NAME.test(name))
+            return undefined;
+        const raw = await this.inspectOrUndefined(`inspect volume ${name}`, `/volumes/${name}`);
+        return raw === undefined ? undefined : toVolumeDetails(asRawVolume(raw));
+    }
+    /** GET on an inspection endpoint; undefined on 404. `path` holds only RESOURCE_NAME characters. */
+    async inspectOrUndefined(what, url) {
+        try {
+            return await this.call(what, (signal) => this.dial({
+                path: url,
+                method: 'GET',
+                abortSignal: signal,
+                statusCodes: { 200: true, 404: 'not found', 500: 'server error' },
+            }));
+        }
+        catch (error) {
+            if (error instanceof DockerApiError && error.statusCode === 404)
+                return undefined;
+            throw error;
+        }
+    }
+    async readPath(containerId, pathInContainer, maxBytes) {
+        const what = `read ${pathInContainer} in container ${shortId(containerId)}`;
+        try {
+            return await this.call(what, async (signal) => {
+                const archive = await this.getArchive(containerId, pathInContainer, signal, what);
+                return readFirstEntry(archive, maxBytes);
+            });
+        }
+        catch (error) {
+            // 404 is also what a missing container gets: that one is an error, not a missing path.
+            if (error instanceof DockerApiError &&
+                error.statusCode === 404 &&
+                !/no such container/i.test(error.message))
+                return undefined;
+            throw error;
+        }
+    }
+    async copyInto(containerId, hostPath, targetDir) {
+        const what = `copy ${hostPath} to ${targetDir} in container ${shortId(containerId)}`;
+        let tarball;
+        try {
+            tarball = await packHostPath(hostPath);
+        }
+        catch (error) {
+            if (error instanceof HostCopyError)
+                throw new Error(`${what}: ${error.message}`);
+            throw error;
+        }
+        try {
+            await this.call(what, (signal) => this.putArchive(containerId, targetDir, tarball, signal, what), this.transferTimeoutMs);
+        }
+        finally {
+            tarball.destroy();
+        }
+    }
+    async copyBetween(fromId, fromPath, toId, targetDir) {
+        const what = `copy ${fromPath} of container ${shortId(fromId)} to ${targetDir} in container ${shortId(toId)}`;
+        const capped = new ByteCap(MAX_COPY_BYTES);
+        const sources = [];
+        try {
+            await this.call(what, async (signal) => {
+                const source = await this.getArchive(fromId, fromPath, signal, what);
+                sources.push(source);
+                source.on('error', (error) => capped.destroy(error));
+                source.pipe(capped);
+                await this.putArchive(toId, targetDir, capped, signal, what);
+            }, this.transferTimeoutMs);
+        }
+        catch (error) {
+            if (capped.exceeded)
+                throw new Error(`${what}: larger than ${MAX_COPY_BYTES / MIB} MiB, the copy was stopped`);
+            throw error;
+        }
+        finally {
+            for (const source of sources)
+                source.destroy();
+            capped.destroy();
+        }
+    }
+    /** The tar of a container path (the path itself first), destroyed when `signal` fires. */
+    async getArchive(containerId, pathInContainer, signal, what) {
+        if (pathInContainer === '' || pathInContainer.includes('\0')) {
+            throw new Error(`${what}: invalid path ${JSON.stringify(pathInContainer)}`);
+        }
+        const archive = asReadable(await this.dial({
+            path: `${containerUrl(containerId, what)}/archive?`,
+            method: 'GET',
+            options: { path: pathInContainer },
+            isStream: true,
+            abortSignal: signal,
+            statusCodes: { 200: true, 400: 'bad parameter', 404: 'not found', 500: 'server error' },
+        }));
+        if (signal.aborted)
+            archive.destroy();
+        else
+            signal.addEventListener('abort', () => archive.destroy(), { once: true });
+        return archive;
+    }
+    async putArchive(containerId, targetDir, body, signal, what) {
+        if (targetDir === '' || targetDir.includes('\0')) {
+            throw new Error(`${what}: invalid target folder ${JSON.stringify(targetDir)}`);
+        }
+        await this.dial({
+            path: `${containerUrl(containerId, what)}/archive?`,
+            method: 'PUT',
+            options: { path: targetDir },
+            file: body,
+            abortSignal: signal,
+            statusCodes: {
+                200: true,
+                400: 'bad parameter',
+                403: 'permission denied (read-only file system)',
+                404: 'not found',
+                500: 'server error',
+            },
+        });
+    }
+    async ensureImage(ref, timeoutMs) {
+        if (!IMAGE_REFERENCE.test(ref))
+            throw new InfraError(`${JSON.stringify(ref)} is not a valid image reference`);
+        if ((await this.rawImage(ref)) !== undefined)
+            return;
+        const failure = (reason) => new InfraError(`image ${ref} is not on the engine and could not be pulled: ${oneLine(reason)}`);
+        const progress = new BuildProgress();
+        const controller = new AbortController();
+        const timer = setTimeout(() => controller.abort(), timeoutMs);
+        let outcome;
+        try {
+            const stream = asReadable(await this.dial({
+                path: '/images/create?',
+                method: 'POST',
+                options: pullQuery(ref),
+                isStream: true,
+                abortSignal: controller.signal,
+                statusCodes: {
+                    200: true,
+                    400: 'bad parameter',
+                    404: 'no such image or repository',
+                    500: 'server error',
+                },
+            }));
+            // Errors arrive inside the 200 stream as {"error": ..., "errorDetail": ...} lines.
+            outcome = await followStream(stream, controller.signal, { onData: (chunk) => progress.push(chunk) });
+        }
+        catch (error) {
+            if (controller.signal.aborted)
+                outcome = 'timeout';
+            else {
+                const translated = this.translate(error, `pull ${ref}`);
+                if (!(translated instanceof DockerApiError))
+                    throw translated;
+                throw failure(daemonMessage(error));
+            }
+        }
+        finally {
+            clearTimeout(timer);
+        }
+        if (outcome === 'timeout')
+            throw failure(`no result within ${formatSeconds(timeoutMs)}`);
+        progress.finish();
+        if (progress.error !== undefined)
+            throw failure(progress.error);
+        if ((await this.rawImage(ref)) === undefined)
+            throw failure('the pull ended without the image');
+    }
+    async inventory() {
+        const [containers, networks, volumes, images] = await Promise.all([
+            this.call('list containers', (signal) => this.docker.listContainers({ all: true, abortSignal: signal })),
+            this.call('list networks', (signal) => this.docker.listNetworks({ abortSignal: signal })),
+            this.call('list volumes', (signal) => this.docker.listVolumes({ abortSignal: signal })),
+            this.call('list images', (signal) => this.docker.listImages({ abortSignal: signal })),
+        ]);
+        // Everything the grader creates is labelled with its run (another run's too, on a shared
+        // engine): leaving labelled resources out means a script's before/after difference can never
+        // adopt, and so remove, what a concurrent run created.
+        const unlabelled = (labels) => labels?.[RUN_LABEL] === undefined;
+        return {
+            containers: containers.filter((item) => unlabelled(item.Labels)).map((item) => item.Id),
+            networks: networks.filter((item) => unlabelled(item.Labels)).map((item) => item.Id),
+            volumes: (volumes.Volumes ?? []).filter((item) => unlabelled(item.Labels)).map((item) => item.Name),
+            images: images.filter((item) => unlabelled(item.Labels)).map((item) => item.Id),
+        };
+    }
+    async removeByIds(inventory) {
+        const report = { containers: 0, networks: 0, volumes: 0, images: 0, failures: [] };
+        report.containers = await this.removeAll(report.failures, 'container', inventory.containers ?? [], REMOVAL_CONCURRENCY, {
+            name: shortId,
+            remove: (id, signal) => this.deleteContainer(id, signal),
+        });
+        report.networks = await this.removeAll(report.failures, 'network', inventory.networks ?? [], 1, {
+            name: shortId,
+            remove: (id, signal) => this.docker.getNetwork(checkedResource('network', id)).remove({ abortSignal: signal }),
+        });
+        report.volumes = await this.removeAll(report.failures, 'volume', inventory.volumes ?? [], 1, {
+            name: (name) => name,
+            remove: (name, signal) => this.docker.getVolume(checkedResource('volume', name)).remove({ force: true, abortSignal: signal }),
+        });
+        const images = await this.childrenFirst(report.failures, inventory.images ?? []);
+        report.images = await this.removeAll(report.failures, 'image', images, 1, {
+            name: shortId,
+            remove: (id, signal) => {
+                if (!IMAGE_REFERENCE.test(id))
+                    throw new DockerApiError(`remove image: no such image: ${JSON.stringify(id)}`, 404);
+                return this.docker.getImage(id).remove({ force: true, abortSignal: signal });
+            },
+        });
+        return report;
+    }
+    /**
+     * Images to remove, children before their parents: the daemon refuses (even forced) to delete an
+     * image that has children. Deeper in the classic builder's parent chain first, then newest
+     * first (Created has a one-second grain); ids it does not list last.
+     */
+    async childrenFirst(failures, ids) {
+        if (ids.length < 2)
+            return ids;
+        const listed = await this.listOrReport(failures, 'images', (signal) => this.docker.listImages({ all: true, abortSignal: signal }));
+        const byId = new Map(listed.map((image) => [image.Id, image]));
+        const find = (id) => byId.get(id) ?? byId.get(`sha256:${id}`);
+        const depthOf = (id) => {
+            let depth = 0;
+            const seen = new Set();
+            for (let image = find(id); image?.ParentId && !seen.has(image.Id); image = byId.get(image.ParentId)) {
+                seen.add(image.Id);
+                depth += 1;
+            }
+            return depth;
+        };
+        const key = (id) => ({
+            known: find(id) !== undefined,
+            depth: depthOf(id),
+            created: find(id)?.Created ?? 0,
+        });
+        return [...ids].sort((a, b) => {
+            const [x, y] = [key(a), key(b)];
+            if (x.known !== y.known)
+                return x.known ? -1 : 1;
+            return y.depth - x.depth || y.created - x.created;
+        });
+    }
+    clientEnvironment() {
+        return { ...this.childEnvironment };
+    }
+    /** Stop and kill on a container that is not running: what was asked for is already true. */
+    async tolerateNotRunning(call) {
+        try {
+            await call;
+        }
+        catch (error) {
+            if (error instanceof DockerApiError && (error.statusCode === 304 || error.statusCode === 409))
+                return;
+            throw error;
+        }
+    }
     async listOrReport(failures, kind, list) {
         try {
             return await this.call(`list ${kind}`, list);
@@ -89668,15 +97756,15 @@ class DockerEngine {
         });
         return gone;
     }
-    /** Runs one API call under the per-call deadline and turns its failure into a clean error. */
-    async call(what, run) {
+    /** Runs one API call under a deadline (the per-call one by default) and turns its failure into a clean error. */
+    async call(what, run, timeoutMs = this.callTimeoutMs) {
         const controller = new AbortController();
         let timer;
         const deadline = new Promise((_, reject) => {
             timer = setTimeout(() => {
                 controller.abort();
-                reject(this.timeoutError(what, this.callTimeoutMs));
-            }, this.callTimeoutMs);
+                reject(this.timeoutError(what, timeoutMs));
+            }, timeoutMs);
         });
         try {
             return await Promise.race([run(controller.signal), deadline]);
@@ -89927,63 +98015,6 @@ class TailText {
     }
 }
 const IMAGE_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/;
-function asRawImage(value) {
-    if (isRecord(value) && typeof value.Id === 'string')
-        return value;
-    throw new InfraError('Docker engine answered an image inspection with something unexpected');
-}
-/** What the daemon reports for "never". */
-const ZERO_TIME = '0001-01-01T00:00:00Z';
-function toContainerState(raw) {
-    const state = raw.State;
-    return {
-        id: raw.Id,
-        name: raw.Name.replace(/^\//, ''),
-        image: raw.Config.Image,
-        status: state.Status,
-        running: state.Running,
-        exitCode: state.ExitCode,
-        oomKilled: state.OOMKilled,
-        health: state.Health?.Status ?? undefined,
-        startedAt: realTime(state.StartedAt),
-        finishedAt: realTime(state.FinishedAt),
-        publishedPorts: publishedPorts(raw.NetworkSettings.Ports),
-        env: raw.Config.Env ?? [],
-    };
-}
-function realTime(value) {
-    return value && value !== ZERO_TIME ? value : undefined;
-}
-function publishedPorts(ports) {
-    const result = {};
-    for (const [containerPort, bindings] of Object.entries(ports ?? {})) {
-        const binding = bindings?.find((candidate) => candidate.HostIp === '127.0.0.1') ?? bindings?.[0];
-        const hostPort = Number.parseInt(binding?.HostPort ?? '', 10);
-        if (Number.isInteger(hostPort) && hostPort > 0)
-            result[containerPort] = hostPort;
-    }
-    return result;
-}
-function toImageDetails(raw) {
-    const config = raw.Config ?? {};
-    return {
-        id: raw.Id,
-        tags: realTags(raw),
-        user: config.User ?? '',
-        workdir: config.WorkingDir ?? '',
-        cmd: config.Cmd ?? [],
-        entrypoint: typeof config.Entrypoint === 'string' ? [config.Entrypoint] : (config.Entrypoint ?? []),
-        env: config.Env ?? [],
-        exposedPorts: Object.keys(config.ExposedPorts ?? {}).sort(),
-        labels: config.Labels ?? {},
-        layers: raw.RootFS?.Layers?.length ?? 0,
-        sizeBytes: raw.Size,
-    };
-}
-/** Older daemons list an untagged image as "<none>:<none>". */
-function realTags(raw) {
-    return (raw.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
-}
 /** Some slack for a daemon whose clock is a little off from ours. */
 const CLOCK_SLACK_MS = 60_000;
 function createdSince(created, since) {
@@ -89994,6 +98025,106 @@ function checkedPort(port) {
     if (!Number.isInteger(port) || port < 1 || port > 65535)
         throw new Error(`invalid container port ${port}`);
     return port;
+}
+/** The URL of a container; a name the daemon could never have is answered like the daemon would. */
+function containerUrl(id, what) {
+    return `/containers/${checkedResource('container', id, what)}`;
+}
+function checkedResource(kind, nameOrId, what = `${kind} ${nameOrId}`) {
+    if (!RESOURCE_NAME.test(nameOrId))
+        throw new DockerApiError(`${what}: no such ${kind}: ${JSON.stringify(nameOrId)}`, 404);
+    return nameOrId;
+}
+/** `wanted` names this id: the whole id, or a prefix long enough to be meant as one (docker ps shows 12). */
+function isIdOf(id, wanted) {
+    return /^[0-9a-f]{12,64}$/.test(wanted) && id.startsWith(wanted);
+}
+/** The host's network namespace is never given (SECURITY.md "Process"). */
+function checkNetworkName(name) {
+    if (!RESOURCE_NAME.test(name))
+        throw new Error(`invalid network name ${JSON.stringify(name)}`);
+    if (name === 'host')
+        throw new Error('the host network is not allowed');
+}
+function checkNetworkMode(mode) {
+    const container = /^container:(.+)$/.exec(mode)?.[1];
+    if (container !== undefined) {
+        if (!RESOURCE_NAME.test(container))
+            throw new Error(`invalid network mode ${JSON.stringify(mode)}`);
+        return;
+    }
+    checkNetworkName(mode);
+}
+async function mountSettings(mount, labels) {
+    if (!external_node_path_default().posix.isAbsolute(mount.target)) {
+        throw new Error(`mount target ${JSON.stringify(mount.target)} is not an absolute path`);
+    }
+    const readOnly = mount.readOnly === true;
+    if (mount.type === 'bind') {
+        await checkBindSource(mount.source);
+        return { Type: 'bind', Source: mount.source, Target: mount.target, ReadOnly: readOnly };
+    }
+    if (mount.type === 'volume') {
+        if (!RESOURCE_NAME.test(mount.source))
+            throw new Error(`invalid volume name ${JSON.stringify(mount.source)}`);
+        // Applied when the daemon creates the volume for this mount, so that cleanup finds it too.
+        return {
+            Type: 'volume',
+            Source: mount.source,
+            Target: mount.target,
+            ReadOnly: readOnly,
+            // The typings want NoCopy and DriverConfig too; the API does not (the driver stays the default).
+            VolumeOptions: { Labels: labels },
+        };
+    }
+    throw new Error(`unsupported mount type ${JSON.stringify(mount.type)}`);
+}
+/**
+ * Defence in depth (the caller only binds folders of the submission): never the host's root,
+ * the Docker socket, or the system folders, whether named directly or through a symlink.
+ */
+async function checkBindSource(source) {
+    const refuse = (why) => new Error(`bind mount of ${JSON.stringify(source)} refused: ${why}; only folders of the submission can be mounted`);
+    if (!external_node_path_default().posix.isAbsolute(source))
+        throw refuse('it is not an absolute path');
+    const candidates = [external_node_path_default().posix.resolve(source)];
+    const real = await (0,promises_namespaceObject.realpath)(source).catch(() => undefined);
+    if (real !== undefined)
+        candidates.push(real);
+    for (const candidate of candidates) {
+        if (candidate === '/')
+            throw refuse("it is the host's root folder");
+        if (candidate.endsWith('docker.sock'))
+            throw refuse('it is the Docker socket');
+        const root = FORBIDDEN_BIND_ROOTS.find((forbidden) => candidate === forbidden || candidate.startsWith(`${forbidden}/`));
+        if (root !== undefined)
+            throw refuse(`${root} is a system folder of the host`);
+    }
+}
+function healthConfig(request) {
+    const nanoseconds = (ms) => ms === undefined ? undefined : Math.round(ms * 1_000_000);
+    return {
+        Test: request.test,
+        Interval: nanoseconds(request.intervalMs),
+        Timeout: nanoseconds(request.timeoutMs),
+        Retries: request.retries,
+        StartPeriod: nanoseconds(request.startPeriodMs),
+    };
+}
+function checkedSeconds(seconds) {
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600)
+        throw new Error(`invalid stop timeout ${seconds}s`);
+    return seconds;
+}
+/** /images/create's query: a tag (default latest, else every tag is pulled) or a digest. */
+function pullQuery(ref) {
+    if (ref.includes('@'))
+        return { fromImage: ref };
+    const slash = ref.lastIndexOf('/');
+    const colon = ref.lastIndexOf(':');
+    if (colon > slash)
+        return { fromImage: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+    return { fromImage: ref, tag: 'latest' };
 }
 async function forEachLimited(items, limit, work) {
     let next = 0;
@@ -90056,9 +98187,6 @@ function formatSeconds(ms) {
 function shortId(id) {
     return /^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id;
 }
-function isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 function stringField(record, key) {
     const value = record[key];
     return typeof value === 'string' ? value : '';
@@ -90075,61 +98203,968 @@ function delay(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+;// CONCATENATED MODULE: ./node_modules/diff/libesm/diff/base.js
+class Diff {
+    diff(oldStr, newStr, 
+    // Type below is not accurate/complete - see above for full possibilities - but it compiles
+    options = {}) {
+        let callback;
+        if (typeof options === 'function') {
+            callback = options;
+            options = {};
+        }
+        else if ('callback' in options) {
+            callback = options.callback;
+        }
+        // Allow subclasses to massage the input prior to running
+        const oldString = this.castInput(oldStr, options);
+        const newString = this.castInput(newStr, options);
+        const oldTokens = this.removeEmpty(this.tokenize(oldString, options));
+        const newTokens = this.removeEmpty(this.tokenize(newString, options));
+        return this.diffWithOptionsObj(oldTokens, newTokens, options, callback);
+    }
+    diffWithOptionsObj(oldTokens, newTokens, options, callback) {
+        var _a;
+        const done = (value) => {
+            value = this.postProcess(value, options);
+            if (callback) {
+                setTimeout(function () { callback(value); }, 0);
+                return undefined;
+            }
+            else {
+                return value;
+            }
+        };
+        const newLen = newTokens.length, oldLen = oldTokens.length;
+        let editLength = 1;
+        let maxEditLength = newLen + oldLen;
+        if (options.maxEditLength != null) {
+            maxEditLength = Math.min(maxEditLength, options.maxEditLength);
+        }
+        const maxExecutionTime = (_a = options.timeout) !== null && _a !== void 0 ? _a : Infinity;
+        const abortAfterTimestamp = Date.now() + maxExecutionTime;
+        const bestPath = [{ oldPos: -1, lastComponent: undefined }];
+        // Seed editLength = 0, i.e. the content starts with the same values
+        let newPos = this.extractCommon(bestPath[0], newTokens, oldTokens, 0, options);
+        if (bestPath[0].oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
+            // Identity per the equality and tokenizer
+            return done(this.buildValues(bestPath[0].lastComponent, newTokens, oldTokens));
+        }
+        // Once we hit the right edge of the edit graph on some diagonal k, we can
+        // definitely reach the end of the edit graph in no more than k edits, so
+        // there's no point in considering any moves to diagonal k+1 any more (from
+        // which we're guaranteed to need at least k+1 more edits).
+        // Similarly, once we've reached the bottom of the edit graph, there's no
+        // point considering moves to lower diagonals.
+        // We record this fact by setting minDiagonalToConsider and
+        // maxDiagonalToConsider to some finite value once we've hit the edge of
+        // the edit graph.
+        // This optimization is not faithful to the original algorithm presented in
+        // Myers's paper, which instead pointlessly extends D-paths off the end of
+        // the edit graph - see page 7 of Myers's paper which notes this point
+        // explicitly and illustrates it with a diagram. This has major performance
+        // implications for some common scenarios. For instance, to compute a diff
+        // where the new text simply appends d characters on the end of the
+        // original text of length n, the true Myers algorithm will take O(n+d^2)
+        // time while this optimization needs only O(n+d) time.
+        let minDiagonalToConsider = -Infinity, maxDiagonalToConsider = Infinity;
+        // Main worker method. checks all permutations of a given edit length for acceptance.
+        const execEditLength = () => {
+            for (let diagonalPath = Math.max(minDiagonalToConsider, -editLength); diagonalPath <= Math.min(maxDiagonalToConsider, editLength); diagonalPath += 2) {
+                let basePath;
+                const removePath = bestPath[diagonalPath - 1], addPath = bestPath[diagonalPath + 1];
+                if (removePath) {
+                    // No one else is going to attempt to use this value, clear it
+                    // @ts-expect-error - perf optimisation. This type-violating value will never be read.
+                    bestPath[diagonalPath - 1] = undefined;
+                }
+                let canAdd = false;
+                if (addPath) {
+                    // what newPos will be after we do an insertion:
+                    const addPathNewPos = addPath.oldPos - diagonalPath;
+                    canAdd = addPath && 0 <= addPathNewPos && addPathNewPos < newLen;
+                }
+                const canRemove = removePath && removePath.oldPos + 1 < oldLen;
+                if (!canAdd && !canRemove) {
+                    // If this path is a terminal then prune
+                    // @ts-expect-error - perf optimisation. This type-violating value will never be read.
+                    bestPath[diagonalPath] = undefined;
+                    continue;
+                }
+                // Select the diagonal that we want to branch from. We select the prior
+                // path whose position in the old string is the farthest from the origin
+                // and does not pass the bounds of the diff graph
+                if (!canRemove || (canAdd && removePath.oldPos < addPath.oldPos)) {
+                    basePath = this.addToPath(addPath, true, false, 0, options);
+                }
+                else {
+                    basePath = this.addToPath(removePath, false, true, 1, options);
+                }
+                newPos = this.extractCommon(basePath, newTokens, oldTokens, diagonalPath, options);
+                if (basePath.oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
+                    // If we have hit the end of both strings, then we are done
+                    return done(this.buildValues(basePath.lastComponent, newTokens, oldTokens)) || true;
+                }
+                else {
+                    bestPath[diagonalPath] = basePath;
+                    if (basePath.oldPos + 1 >= oldLen) {
+                        maxDiagonalToConsider = Math.min(maxDiagonalToConsider, diagonalPath - 1);
+                    }
+                    if (newPos + 1 >= newLen) {
+                        minDiagonalToConsider = Math.max(minDiagonalToConsider, diagonalPath + 1);
+                    }
+                }
+            }
+            editLength++;
+        };
+        // Performs the length of edit iteration. Is a bit fugly as this has to support the
+        // sync and async mode which is never fun. Loops over execEditLength until a value
+        // is produced, or until the edit length exceeds options.maxEditLength (if given),
+        // in which case it will return undefined.
+        if (callback) {
+            (function exec() {
+                setTimeout(function () {
+                    if (editLength > maxEditLength || Date.now() > abortAfterTimestamp) {
+                        return callback(undefined);
+                    }
+                    if (!execEditLength()) {
+                        exec();
+                    }
+                }, 0);
+            }());
+        }
+        else {
+            while (editLength <= maxEditLength && Date.now() <= abortAfterTimestamp) {
+                const ret = execEditLength();
+                if (ret) {
+                    return ret;
+                }
+            }
+        }
+    }
+    addToPath(path, added, removed, oldPosInc, options) {
+        const last = path.lastComponent;
+        if (last && !options.oneChangePerToken && last.added === added && last.removed === removed) {
+            return {
+                oldPos: path.oldPos + oldPosInc,
+                lastComponent: { count: last.count + 1, added: added, removed: removed, previousComponent: last.previousComponent }
+            };
+        }
+        else {
+            return {
+                oldPos: path.oldPos + oldPosInc,
+                lastComponent: { count: 1, added: added, removed: removed, previousComponent: last }
+            };
+        }
+    }
+    extractCommon(basePath, newTokens, oldTokens, diagonalPath, options) {
+        const newLen = newTokens.length, oldLen = oldTokens.length;
+        let oldPos = basePath.oldPos, newPos = oldPos - diagonalPath, commonCount = 0;
+        while (newPos + 1 < newLen && oldPos + 1 < oldLen && this.equals(oldTokens[oldPos + 1], newTokens[newPos + 1], options)) {
+            newPos++;
+            oldPos++;
+            commonCount++;
+            if (options.oneChangePerToken) {
+                basePath.lastComponent = { count: 1, previousComponent: basePath.lastComponent, added: false, removed: false };
+            }
+        }
+        if (commonCount && !options.oneChangePerToken) {
+            basePath.lastComponent = { count: commonCount, previousComponent: basePath.lastComponent, added: false, removed: false };
+        }
+        basePath.oldPos = oldPos;
+        return newPos;
+    }
+    equals(left, right, options) {
+        if (options.comparator) {
+            return options.comparator(left, right);
+        }
+        else {
+            return left === right
+                || (!!options.ignoreCase && left.toLowerCase() === right.toLowerCase());
+        }
+    }
+    removeEmpty(array) {
+        const ret = [];
+        for (let i = 0; i < array.length; i++) {
+            if (array[i]) {
+                ret.push(array[i]);
+            }
+        }
+        return ret;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    castInput(value, options) {
+        return value;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    tokenize(value, options) {
+        return Array.from(value);
+    }
+    join(chars) {
+        // Assumes ValueT is string, which is the case for most subclasses.
+        // When it's false, e.g. in diffArrays, this method needs to be overridden (e.g. with a no-op)
+        // Yes, the casts are verbose and ugly, because this pattern - of having the base class SORT OF
+        // assume tokens and values are strings, but not completely - is weird and janky.
+        return chars.join('');
+    }
+    postProcess(changeObjects, 
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    options) {
+        return changeObjects;
+    }
+    get useLongestToken() {
+        return false;
+    }
+    buildValues(lastComponent, newTokens, oldTokens) {
+        // First we convert our linked list of components in reverse order to an
+        // array in the right order:
+        const components = [];
+        let nextComponent;
+        while (lastComponent) {
+            components.push(lastComponent);
+            nextComponent = lastComponent.previousComponent;
+            delete lastComponent.previousComponent;
+            lastComponent = nextComponent;
+        }
+        components.reverse();
+        const componentLen = components.length;
+        let componentPos = 0, newPos = 0, oldPos = 0;
+        for (; componentPos < componentLen; componentPos++) {
+            const component = components[componentPos];
+            if (!component.removed) {
+                if (!component.added && this.useLongestToken) {
+                    let value = newTokens.slice(newPos, newPos + component.count);
+                    value = value.map(function (value, i) {
+                        const oldValue = oldTokens[oldPos + i];
+                        return oldValue.length > value.length ? oldValue : value;
+                    });
+                    component.value = this.join(value);
+                }
+                else {
+                    component.value = this.join(newTokens.slice(newPos, newPos + component.count));
+                }
+                newPos += component.count;
+                // Common case
+                if (!component.added) {
+                    oldPos += component.count;
+                }
+            }
+            else {
+                component.value = this.join(oldTokens.slice(oldPos, oldPos + component.count));
+                oldPos += component.count;
+            }
+        }
+        return components;
+    }
+}
+
+;// CONCATENATED MODULE: ./node_modules/diff/libesm/diff/line.js
+
+
+class LineDiff extends Diff {
+    constructor() {
+        super(...arguments);
+        this.tokenize = tokenize;
+    }
+    equals(left, right, options) {
+        // If we're ignoring whitespace, we need to normalise lines by stripping
+        // whitespace before checking equality. (This has an annoying interaction
+        // with newlineIsToken that requires special handling: if newlines get their
+        // own token, then we DON'T want to trim the *newline* tokens down to empty
+        // strings, since this would cause us to treat whitespace-only line content
+        // as equal to a separator between lines, which would be weird and
+        // inconsistent with the documented behavior of the options.)
+        if (options.ignoreWhitespace) {
+            if (!options.newlineIsToken || !left.includes('\n')) {
+                left = left.trim();
+            }
+            if (!options.newlineIsToken || !right.includes('\n')) {
+                right = right.trim();
+            }
+        }
+        else if (options.ignoreNewlineAtEof && !options.newlineIsToken) {
+            if (left.endsWith('\n')) {
+                left = left.slice(0, -1);
+            }
+            if (right.endsWith('\n')) {
+                right = right.slice(0, -1);
+            }
+        }
+        return super.equals(left, right, options);
+    }
+}
+const lineDiff = new LineDiff();
+function diffLines(oldStr, newStr, options) {
+    return lineDiff.diff(oldStr, newStr, options);
+}
+function diffTrimmedLines(oldStr, newStr, options) {
+    options = generateOptions(options, { ignoreWhitespace: true });
+    return lineDiff.diff(oldStr, newStr, options);
+}
+// Exported standalone so it can be used from jsonDiff too.
+function tokenize(value, options) {
+    if (options.stripTrailingCr) {
+        // remove one \r before \n to match GNU diff's --strip-trailing-cr behavior
+        value = value.replace(/\r\n/g, '\n');
+    }
+    const retLines = [], linesAndNewlines = value.split(/(\n|\r\n)/);
+    // Ignore the final empty token that occurs if the string ends with a new line
+    if (!linesAndNewlines[linesAndNewlines.length - 1]) {
+        linesAndNewlines.pop();
+    }
+    // Merge the content and line separators into single tokens
+    for (let i = 0; i < linesAndNewlines.length; i++) {
+        const line = linesAndNewlines[i];
+        if (i % 2 && !options.newlineIsToken) {
+            retLines[retLines.length - 1] += line;
+        }
+        else {
+            retLines.push(line);
+        }
+    }
+    return retLines;
+}
+
+;// CONCATENATED MODULE: ./node_modules/diff/libesm/patch/create.js
+
+/**
+ * Returns true if the filename contains characters that require C-style
+ * quoting (as used by Git and GNU diffutils in diff output).
+ */
+function needsQuoting(s) {
+    for (let i = 0; i < s.length; i++) {
+        if (s[i] < '\x20' || s[i] > '\x7e' || s[i] === '"' || s[i] === '\\') {
+            return true;
+        }
+    }
+    return false;
+}
+/**
+ * C-style quotes a filename, encoding special characters as escape sequences
+ * and non-ASCII bytes as octal escapes. This is the inverse of
+ * `parseQuotedFileName` in parse.ts.
+ *
+ * Non-ASCII bytes are encoded as UTF-8 before being emitted as octal escapes.
+ * This matches the behaviour of both Git and GNU diffutils, which always emit
+ * UTF-8 octal escapes regardless of the underlying filesystem encoding (e.g.
+ * Git for Windows converts from NTFS's UTF-16 to UTF-8 internally).
+ *
+ * If the filename doesn't need quoting, returns it as-is.
+ */
+function quoteFileNameIfNeeded(s) {
+    if (!needsQuoting(s)) {
+        return s;
+    }
+    let result = '"';
+    const bytes = new TextEncoder().encode(s);
+    let i = 0;
+    while (i < bytes.length) {
+        const b = bytes[i];
+        // See https://en.wikipedia.org/wiki/Escape_sequences_in_C#Escape_sequences
+        if (b === 0x07) {
+            result += '\\a';
+        }
+        else if (b === 0x08) {
+            result += '\\b';
+        }
+        else if (b === 0x09) {
+            result += '\\t';
+        }
+        else if (b === 0x0a) {
+            result += '\\n';
+        }
+        else if (b === 0x0b) {
+            result += '\\v';
+        }
+        else if (b === 0x0c) {
+            result += '\\f';
+        }
+        else if (b === 0x0d) {
+            result += '\\r';
+        }
+        else if (b === 0x22) {
+            result += '\\"';
+        }
+        else if (b === 0x5c) {
+            result += '\\\\';
+        }
+        else if (b >= 0x20 && b <= 0x7e) {
+            // Just a printable ASCII character that is neither a double quote nor a
+            // backslash; no need to escape it.
+            result += String.fromCharCode(b);
+        }
+        else {
+            // Either part of a non-ASCII character or a control character without a
+            // special escape sequence; needs escaping as a 3-digit octal escape
+            result += '\\' + b.toString(8).padStart(3, '0');
+        }
+        i++;
+    }
+    result += '"';
+    return result;
+}
+const INCLUDE_HEADERS = {
+    includeIndex: true,
+    includeUnderline: true,
+    includeFileHeaders: true
+};
+const FILE_HEADERS_ONLY = {
+    includeIndex: false,
+    includeUnderline: false,
+    includeFileHeaders: true
+};
+const OMIT_HEADERS = {
+    includeIndex: false,
+    includeUnderline: false,
+    includeFileHeaders: false
+};
+function structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options) {
+    let optionsObj;
+    if (!options) {
+        optionsObj = {};
+    }
+    else if (typeof options === 'function') {
+        optionsObj = { callback: options };
+    }
+    else {
+        optionsObj = options;
+    }
+    if (typeof optionsObj.context === 'undefined') {
+        optionsObj.context = 4;
+    }
+    // We copy this into its own variable to placate TypeScript, which thinks
+    // optionsObj.context might be undefined in the callbacks below.
+    const context = optionsObj.context;
+    // @ts-expect-error (runtime check for something that is correctly a static type error)
+    if (optionsObj.newlineIsToken) {
+        throw new Error('newlineIsToken may not be used with patch-generation functions, only with diffing functions');
+    }
+    if (!optionsObj.callback) {
+        return diffLinesResultToPatch(diffLines(oldStr, newStr, optionsObj));
+    }
+    else {
+        const { callback } = optionsObj;
+        diffLines(oldStr, newStr, Object.assign(Object.assign({}, optionsObj), { callback: (diff) => {
+                const patch = diffLinesResultToPatch(diff);
+                // TypeScript is unhappy without the cast because it does not understand that `patch` may
+                // be undefined here only if `callback` is StructuredPatchCallbackAbortable:
+                callback(patch);
+            } }));
+    }
+    function diffLinesResultToPatch(diff) {
+        // STEP 1: Build up the patch with no "\ No newline at end of file" lines and with the arrays
+        //         of lines containing trailing newline characters. We'll tidy up later...
+        if (!diff) {
+            return;
+        }
+        diff.push({ value: '', lines: [] }); // Append an empty value to make cleanup easier
+        function contextLines(lines) {
+            return lines.map(function (entry) { return ' ' + entry; });
+        }
+        const hunks = [];
+        let oldRangeStart = 0, newRangeStart = 0, curRange = [], oldLine = 1, newLine = 1;
+        for (let i = 0; i < diff.length; i++) {
+            const current = diff[i], lines = current.lines || splitLines(current.value);
+            current.lines = lines;
+            if (current.added || current.removed) {
+                // If we have previous context, start with that
+                if (!oldRangeStart) {
+                    const prev = diff[i - 1];
+                    oldRangeStart = oldLine;
+                    newRangeStart = newLine;
+                    if (prev) {
+                        curRange = context > 0 ? contextLines(prev.lines.slice(-context)) : [];
+                        oldRangeStart -= curRange.length;
+                        newRangeStart -= curRange.length;
+                    }
+                }
+                // Output our changes
+                for (const line of lines) {
+                    curRange.push((current.added ? '+' : '-') + line);
+                }
+                // Track the updated file position
+                if (current.added) {
+                    newLine += lines.length;
+                }
+                else {
+                    oldLine += lines.length;
+                }
+            }
+            else {
+                // Identical context lines. Track line changes
+                if (oldRangeStart) {
+                    // Close out any changes that have been output (or join overlapping)
+                    if (lines.length <= context * 2 && i < diff.length - 2) {
+                        // Overlapping
+                        for (const line of contextLines(lines)) {
+                            curRange.push(line);
+                        }
+                    }
+                    else {
+                        // end the range and output
+                        const contextSize = Math.min(lines.length, context);
+                        for (const line of contextLines(lines.slice(0, contextSize))) {
+                            curRange.push(line);
+                        }
+                        const hunk = {
+                            oldStart: oldRangeStart,
+                            oldLines: (oldLine - oldRangeStart + contextSize),
+                            newStart: newRangeStart,
+                            newLines: (newLine - newRangeStart + contextSize),
+                            lines: curRange
+                        };
+                        hunks.push(hunk);
+                        oldRangeStart = 0;
+                        newRangeStart = 0;
+                        curRange = [];
+                    }
+                }
+                oldLine += lines.length;
+                newLine += lines.length;
+            }
+        }
+        // Step 2: eliminate the trailing `\n` from each line of each hunk, and, where needed, add
+        //         "\ No newline at end of file".
+        for (const hunk of hunks) {
+            for (let i = 0; i < hunk.lines.length; i++) {
+                if (hunk.lines[i].endsWith('\n')) {
+                    hunk.lines[i] = hunk.lines[i].slice(0, -1);
+                }
+                else {
+                    hunk.lines.splice(i + 1, 0, '\\ No newline at end of file');
+                    i++; // Skip the line we just added, then continue iterating
+                }
+            }
+        }
+        return {
+            oldFileName: oldFileName, newFileName: newFileName,
+            oldHeader: oldHeader, newHeader: newHeader,
+            hunks: hunks
+        };
+    }
+}
+/**
+ * creates a unified diff patch.
+ *
+ * @param patch either a single structured patch object (as returned by `structuredPatch`) or an
+ *   array of them (as returned by `parsePatch`).
+ * @param headerOptions behaves the same as the `headerOptions` option of `createTwoFilesPatch`.
+ *   Ignored for patches where `isGit` is `true`.
+ *
+ * When a patch has `isGit: true`, `formatPatch` output is changed to more closely match Git's
+ * output: it emits a `diff --git` header, emits Git extended headers as appropriate based on
+ * properties like `isRename`, `isCreate`, `newMode`, etc, and will omit `---`/`+++` file
+ * headers for patches with no hunks (e.g. renames without content changes).
+ */
+function formatPatch(patch, headerOptions) {
+    var _a, _b, _c, _d, _e, _f;
+    if (!headerOptions) {
+        headerOptions = INCLUDE_HEADERS;
+    }
+    if (Array.isArray(patch)) {
+        if (patch.length > 1 && !headerOptions.includeFileHeaders && !patch.every(p => p.isGit)) {
+            throw new Error('Cannot omit file headers on a multi-file patch. '
+                + '(The result would be unparseable; how would a tool trying to apply '
+                + 'the patch know which changes are to which file?)');
+        }
+        return patch.map(p => formatPatch(p, headerOptions)).join('\n');
+    }
+    const ret = [];
+    // Git patches have a fixed header format (diff --git, extended headers,
+    // and ---/+++ when hunks are present), so headerOptions is ignored.
+    if (patch.isGit) {
+        headerOptions = INCLUDE_HEADERS;
+        // Emit Git-style diff --git header and extended headers.
+        // Git never puts /dev/null in the "diff --git" line; for file
+        // creations/deletions it uses the real filename on both sides.
+        if (!patch.oldFileName) {
+            throw new Error('oldFileName must be specified for Git patches');
+        }
+        if (!patch.newFileName) {
+            throw new Error('newFileName must be specified for Git patches');
+        }
+        let gitOldName = patch.oldFileName;
+        let gitNewName = patch.newFileName;
+        if (patch.isCreate && gitOldName === '/dev/null') {
+            gitOldName = gitNewName.replace(/^b\//, 'a/');
+        }
+        else if (patch.isDelete && gitNewName === '/dev/null') {
+            gitNewName = gitOldName.replace(/^a\//, 'b/');
+        }
+        ret.push('diff --git ' + quoteFileNameIfNeeded(gitOldName) + ' ' + quoteFileNameIfNeeded(gitNewName));
+        if (patch.isDelete) {
+            ret.push('deleted file mode ' + ((_a = patch.oldMode) !== null && _a !== void 0 ? _a : '100644'));
+        }
+        if (patch.isCreate) {
+            ret.push('new file mode ' + ((_b = patch.newMode) !== null && _b !== void 0 ? _b : '100644'));
+        }
+        if (patch.oldMode && patch.newMode && !patch.isDelete && !patch.isCreate) {
+            ret.push('old mode ' + patch.oldMode);
+            ret.push('new mode ' + patch.newMode);
+        }
+        if (patch.isRename) {
+            ret.push('rename from ' + quoteFileNameIfNeeded(((_c = patch.oldFileName) !== null && _c !== void 0 ? _c : '').replace(/^a\//, '')));
+            ret.push('rename to ' + quoteFileNameIfNeeded(((_d = patch.newFileName) !== null && _d !== void 0 ? _d : '').replace(/^b\//, '')));
+        }
+        if (patch.isCopy) {
+            ret.push('copy from ' + quoteFileNameIfNeeded(((_e = patch.oldFileName) !== null && _e !== void 0 ? _e : '').replace(/^a\//, '')));
+            ret.push('copy to ' + quoteFileNameIfNeeded(((_f = patch.newFileName) !== null && _f !== void 0 ? _f : '').replace(/^b\//, '')));
+        }
+    }
+    else {
+        if (headerOptions.includeIndex && patch.oldFileName == patch.newFileName && patch.oldFileName !== undefined) {
+            ret.push('Index: ' + patch.oldFileName);
+        }
+        if (headerOptions.includeUnderline) {
+            ret.push('===================================================================');
+        }
+    }
+    // Emit --- / +++ file headers. For Git patches with no hunks (e.g.
+    // pure renames, mode-only changes), Git omits these, so we do too.
+    const hasHunks = patch.hunks.length > 0;
+    if (headerOptions.includeFileHeaders && patch.oldFileName !== undefined && patch.newFileName !== undefined
+        && (!patch.isGit || hasHunks)) {
+        ret.push('--- ' + quoteFileNameIfNeeded(patch.oldFileName) + (patch.oldHeader ? '\t' + patch.oldHeader : ''));
+        ret.push('+++ ' + quoteFileNameIfNeeded(patch.newFileName) + (patch.newHeader ? '\t' + patch.newHeader : ''));
+    }
+    for (let i = 0; i < patch.hunks.length; i++) {
+        const hunk = patch.hunks[i];
+        // Unified Diff Format quirk: If the chunk size is 0,
+        // the first number is one lower than one would expect.
+        // https://www.artima.com/weblogs/viewpost.jsp?thread=164293
+        const oldStart = hunk.oldLines === 0 ? hunk.oldStart - 1 : hunk.oldStart;
+        const newStart = hunk.newLines === 0 ? hunk.newStart - 1 : hunk.newStart;
+        ret.push('@@ -' + oldStart + ',' + hunk.oldLines
+            + ' +' + newStart + ',' + hunk.newLines
+            + ' @@');
+        for (const line of hunk.lines) {
+            ret.push(line);
+        }
+    }
+    return ret.join('\n') + '\n';
+}
+function createTwoFilesPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options) {
+    if (typeof options === 'function') {
+        options = { callback: options };
+    }
+    if (!(options === null || options === void 0 ? void 0 : options.callback)) {
+        const patchObj = structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options);
+        if (!patchObj) {
+            return;
+        }
+        return formatPatch(patchObj, options === null || options === void 0 ? void 0 : options.headerOptions);
+    }
+    else {
+        const { callback } = options;
+        structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, Object.assign(Object.assign({}, options), { callback: patchObj => {
+                if (!patchObj) {
+                    callback(undefined);
+                }
+                else {
+                    callback(formatPatch(patchObj, options.headerOptions));
+                }
+            } }));
+    }
+}
+function createPatch(fileName, oldStr, newStr, oldHeader, newHeader, options) {
+    return createTwoFilesPatch(fileName, fileName, oldStr, newStr, oldHeader, newHeader, options);
+}
+/**
+ * Split `text` into an array of lines, including the trailing newline character (where present)
+ */
+function splitLines(text) {
+    const hasTrailingNl = text.endsWith('\n');
+    const result = text.split('\n').map(line => line + '\n');
+    if (hasTrailingNl) {
+        result.pop();
+    }
+    else {
+        result.push(result.pop().slice(0, -1));
+    }
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/compare/diff.ts
+// A compact unified line diff of expected vs actual text, for reports: a long output that
+// differs in one line is unreadable as two blocks, and obvious as a diff.
+
+const CONTEXT_LINES = 2;
+/** Beyond this many lines the diff is cut; the full actual text is in the result anyway. */
+const MAX_DIFF_LINES = 60;
+/** `--- expected` / `+++ actual` then the hunks; undefined when the texts are equal. */
+function diff_lineDiff(expected, actual, label) {
+    if (expected === actual)
+        return undefined;
+    const suffix = label === undefined ? '' : ` ${label}`;
+    // A newline at the end keeps the diff free of "\ No newline at end of file" markers, which
+    // are noise here: text comparison already ignores trailing newlines.
+    const patch = structuredPatch('expected', 'actual', `${expected}\n`, `${actual}\n`, undefined, undefined, {
+        context: CONTEXT_LINES,
+    });
+    const lines = [`--- expected${suffix}`, `+++ actual${suffix}`];
+    for (const hunk of patch.hunks) {
+        lines.push(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`);
+        lines.push(...hunk.lines.filter((line) => !line.startsWith('\\')));
+    }
+    if (lines.length <= MAX_DIFF_LINES)
+        return lines.join('\n');
+    const omitted = lines.length - MAX_DIFF_LINES;
+    return [...lines.slice(0, MAX_DIFF_LINES), `… (${omitted} more diff lines)`].join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/compare/units.ts
+/**
+ * Decimal units are powers of 1000 and binary units powers of 1024, as `docker images` and
+ * the IEC agree: 50MB = 50,000,000 bytes, 1.5GiB = 1,610,612,736 bytes. The unit's case does
+ * not matter ("50mb" = "50MB"), except that a lone "m" is minutes and "ms" milliseconds.
+ */
+const BYTES = {
+    b: 1,
+    kb: 1000,
+    mb: 1000 ** 2,
+    gb: 1000 ** 3,
+    tb: 1000 ** 4,
+    kib: 1024,
+    mib: 1024 ** 2,
+    gib: 1024 ** 3,
+    tib: 1024 ** 4,
+};
+const MILLISECONDS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** The schema's sizeOrNumber pattern, with the parts captured. */
+const QUANTITY = /^([0-9]+(?:\.[0-9]+)?)\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$/;
+/** A bound as a number of bytes (sizes), milliseconds (durations), or itself (numbers). */
+function parseQuantity(bound) {
+    if (typeof bound === 'number')
+        return { value: bound, kind: 'number' };
+    const match = QUANTITY.exec(bound.trim());
+    const amount = match?.[1];
+    const unit = match?.[2];
+    if (amount === undefined || unit === undefined) {
+        // The schema admits nothing else; a plain number in a string is still understood.
+        const plain = Number(bound);
+        if (bound.trim() !== '' && Number.isFinite(plain))
+            return { value: plain, kind: 'number' };
+        throw new Error(`not a number, size or duration: ${bound}`);
+    }
+    const duration = MILLISECONDS[unit];
+    if (duration !== undefined)
+        return { value: Number(amount) * duration, kind: 'ms' };
+    const bytes = BYTES[unit.toLowerCase()];
+    if (bytes === undefined)
+        throw new Error(`unknown unit in ${bound}`);
+    return { value: Math.round(Number(amount) * bytes), kind: 'bytes' };
+}
+
 ;// CONCATENATED MODULE: ./src/compare/compare.ts
-function compare(actual, matcher) {
-    return { pass: holds(actual, matcher), expected: describeMatcher(matcher), actual: formatValue(actual) };
+// Comparators: does an observed value satisfy what the exercise expects? Pure; the result
+// carries human-readable expected/actual texts (and, for text that differs, a line diff) for
+// the report.
+//
+// Semantics, in short (the README's table is the user-facing version):
+// - Text always compares with `\r\n` read as `\n` and trailing newlines dropped (`echo OK`
+//   prints "OK\n"). `trim`, `ignoreWhitespace` (runs of whitespace become one space, then
+//   trimmed) and `ignoreCase` further normalise both sides of equals / contains / includes /
+//   oneOf and the observed side of matches / inOrder (ignoreCase there is the regex's `i`
+//   flag). Options given on a matcher also apply inside its `not`.
+// - Lists and objects compare deeply; object key order never matters; a string never equals
+//   a number.
+// - min / max: a number fact compares as is; a bound like "50MB" becomes bytes and "30s"
+//   milliseconds (the unit of size and duration facts). A list compares its length. Text that
+//   is a plain decimal number (e.g. stdout "3\n") compares as that number, other text by its
+//   length in characters.
+// - json: a text fact is parsed as JSON (unparseable text does not match); the expected value
+//   is a subset: objects may have more keys, and each expected list item must match some item.
+// - sha256: hex SHA-256 of the text after the normalisation above (a non-text fact: of its JSON).
+
+
+
+const NO_OPTIONS = { ignoreCase: false, ignoreWhitespace: false, trim: false };
+/** `label` (e.g. the fact's name) goes into the diff's header lines. */
+function compare(actual, matcher, label) {
+    const pass = holds(actual, matcher, NO_OPTIONS);
+    const comparison = {
+        pass,
+        expected: describeMatcher(matcher),
+        actual: describeActual(actual, matcher),
+    };
+    if (!pass) {
+        const diff = equalsDiff(actual, matcher, label);
+        if (diff !== undefined)
+            comparison.diff = diff;
+    }
+    return comparison;
 }
 function isComparators(matcher) {
     return matcher !== null && typeof matcher === 'object' && !Array.isArray(matcher);
 }
-function holds(actual, matcher) {
+function compare_isRecord(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+function optionsOf(matcher, inherited) {
+    return {
+        ignoreCase: matcher.ignoreCase ?? inherited.ignoreCase,
+        ignoreWhitespace: matcher.ignoreWhitespace ?? inherited.ignoreWhitespace,
+        trim: matcher.trim ?? inherited.trim,
+    };
+}
+function holds(actual, matcher, inherited) {
     if (!isComparators(matcher))
-        return equals(actual, matcher);
+        return deepEqual(actual, matcher, inherited);
+    const options = optionsOf(matcher, inherited);
     const results = [];
     if ('equals' in matcher)
-        results.push(equals(actual, matcher.equals));
+        results.push(deepEqual(actual, matcher.equals, options));
     if (matcher.contains !== undefined)
-        results.push(contains(actual, matcher.contains));
+        results.push(contains(actual, matcher.contains, options));
+    if (matcher.includes !== undefined)
+        results.push(includes(actual, matcher.includes, options));
     if (matcher.matches !== undefined)
-        results.push(matches(actual, matcher.matches));
+        results.push(matches(actual, matcher.matches, options));
+    if (matcher.inOrder !== undefined)
+        results.push(inOrder(actual, matcher.inOrder, options));
+    if (matcher.oneOf !== undefined) {
+        results.push(matcher.oneOf.some((candidate) => deepEqual(actual, candidate, options)));
+    }
+    if (matcher.min !== undefined)
+        results.push(bounded(actual, matcher.min, options, (a, b) => a >= b));
+    if (matcher.max !== undefined)
+        results.push(bounded(actual, matcher.max, options, (a, b) => a <= b));
+    if ('json' in matcher)
+        results.push(jsonContains(actual, matcher.json));
+    if (matcher.sha256 !== undefined)
+        results.push(sha256Of(actual, options) === matcher.sha256.toLowerCase());
     if (matcher.not !== undefined)
-        results.push(!holds(actual, matcher.not));
+        results.push(!holds(actual, matcher.not, options));
+    // A matcher of options alone asserts nothing, and nothing asserted is not a pass.
     return results.length > 0 && results.every(Boolean);
 }
-/** Text compares with line endings normalised and trailing newlines ignored: `echo OK` prints "OK\n". */
+/** Line endings normalised and trailing newlines ignored: `echo OK` prints "OK\n". */
 function normaliseText(text) {
     return text.replace(/\r\n?/g, '\n').replace(/\n+$/, '');
 }
-function equals(actual, expected) {
+/** Text as it is compared under the options; case is left alone where a regex flag handles it. */
+function prepare(text, options, foldCase = options.ignoreCase) {
+    let prepared = normaliseText(text);
+    if (options.ignoreWhitespace)
+        prepared = prepared.replace(/\s+/g, ' ').trim();
+    else if (options.trim)
+        prepared = prepared.trim();
+    return foldCase ? prepared.toLowerCase() : prepared;
+}
+function deepEqual(actual, expected, options) {
     if (typeof actual === 'string' && typeof expected === 'string') {
-        return normaliseText(actual) === normaliseText(expected);
+        return prepare(actual, options) === prepare(expected, options);
+    }
+    if (Array.isArray(actual) && Array.isArray(expected)) {
+        return (actual.length === expected.length &&
+            actual.every((item, index) => deepEqual(item, expected[index], options)));
+    }
+    if (compare_isRecord(actual) && compare_isRecord(expected)) {
+        const keys = Object.keys(actual);
+        return (keys.length === Object.keys(expected).length &&
+            keys.every((key) => Object.hasOwn(expected, key) && deepEqual(actual[key], expected[key], options)));
     }
     return canonical(actual) === canonical(expected);
 }
-function contains(actual, expected) {
-    if (Array.isArray(actual)) {
-        const wanted = Array.isArray(expected) ? expected : [expected];
-        return wanted.every((item) => actual.some((element) => equals(element, item)));
-    }
+function contains(actual, expected, options) {
+    const wanted = Array.isArray(expected) ? expected : [expected];
+    if (Array.isArray(actual))
+        return hasEvery(actual, wanted, options);
     if (typeof actual === 'string' || typeof actual === 'number') {
-        const text = normaliseText(String(actual));
-        const wanted = Array.isArray(expected) ? expected : [expected];
-        return wanted.every((item) => text.includes(String(item)));
+        const text = prepare(String(actual), options);
+        return wanted.every((item) => text.includes(prepare(String(item), options)));
     }
     return false;
 }
-function matches(actual, pattern) {
-    const regex = new RegExp(pattern, 'm');
-    if (Array.isArray(actual))
-        return actual.some((element) => regex.test(toText(element)));
-    return actual !== undefined && actual !== null && regex.test(toText(actual));
+/** Like `contains` on a list, and only on a list: `includes` never does substring matching. */
+function includes(actual, expected, options) {
+    const wanted = Array.isArray(expected) ? expected : [expected];
+    return Array.isArray(actual) && hasEvery(actual, wanted, options);
 }
-function toText(value) {
-    return typeof value === 'string' ? value : canonical(value);
+function hasEvery(list, wanted, options) {
+    return wanted.every((item) => list.some((element) => deepEqual(element, item, options)));
+}
+function regexOf(pattern, options) {
+    return new RegExp(pattern, options.ignoreCase ? 'mi' : 'm');
+}
+function regexText(value, options) {
+    return typeof value === 'string' ? prepare(value, options, false) : canonical(value);
+}
+function matches(actual, pattern, options) {
+    const regex = regexOf(pattern, options);
+    if (Array.isArray(actual))
+        return actual.some((element) => regex.test(regexText(element, options)));
+    return actual !== undefined && actual !== null && regex.test(regexText(actual, options));
+}
+/** A list's items, or a text's lines, matching the patterns in this order (not necessarily adjacent). */
+function inOrder(actual, patterns, options) {
+    let items;
+    if (Array.isArray(actual))
+        items = actual.map((item) => regexText(item, options));
+    else if (typeof actual === 'string')
+        items = normaliseText(actual)
+            .split('\n')
+            .map((line) => regexText(line, options));
+    else
+        return false;
+    let next = 0;
+    for (const pattern of patterns) {
+        const regex = regexOf(pattern, options);
+        const found = items.findIndex((item, index) => index >= next && regex.test(item));
+        if (found < 0)
+            return false;
+        next = found + 1;
+    }
+    return true;
+}
+const DECIMAL = /^[+-]?[0-9]+(?:\.[0-9]+)?$/;
+/** The number min/max compare: the value itself, a list's length, a numeric text's number, a text's length. */
+function measure(actual, options) {
+    if (typeof actual === 'number')
+        return actual;
+    if (Array.isArray(actual))
+        return actual.length;
+    if (typeof actual === 'string') {
+        const trimmed = actual.trim();
+        return DECIMAL.test(trimmed) ? Number(trimmed) : prepare(actual, options).length;
+    }
+    return undefined;
+}
+function bounded(actual, bound, options, within) {
+    const value = measure(actual, options);
+    return value !== undefined && within(value, parseQuantity(bound).value);
+}
+function jsonContains(actual, expected) {
+    let value = actual;
+    if (typeof actual === 'string') {
+        try {
+            value = JSON.parse(actual);
+        }
+        catch {
+            return false;
+        }
+    }
+    return subset(value, expected);
+}
+function subset(actual, expected) {
+    if (Array.isArray(expected)) {
+        return Array.isArray(actual) && expected.every((item) => actual.some((element) => subset(element, item)));
+    }
+    if (compare_isRecord(expected)) {
+        return (compare_isRecord(actual) &&
+            Object.entries(expected).every(([key, value]) => Object.hasOwn(actual, key) && subset(actual[key], value)));
+    }
+    return actual === expected;
+}
+function sha256Of(actual, options) {
+    if (actual === undefined || actual === null)
+        return undefined;
+    const text = typeof actual === 'string' ? prepare(actual, options) : canonical(actual);
+    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(text, 'utf8').digest('hex');
 }
 /** JSON with sorted object keys, so that key order never decides equality. */
 function canonical(value) {
-    return (JSON.stringify(value, (_key, inner) => inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+    return (JSON.stringify(value, (_key, inner) => compare_isRecord(inner)
         ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a.localeCompare(b)))
         : inner) ?? 'undefined');
 }
@@ -90141,11 +99176,41 @@ function describeMatcher(matcher) {
         parts.push(`equals ${formatLiteral(matcher.equals)}`);
     if (matcher.contains !== undefined)
         parts.push(`contains ${formatLiteral(matcher.contains)}`);
+    if (matcher.includes !== undefined)
+        parts.push(`includes ${formatLiteral(matcher.includes)}`);
     if (matcher.matches !== undefined)
         parts.push(`matches /${matcher.matches}/`);
+    if (matcher.inOrder !== undefined) {
+        parts.push(`has, in this order, ${matcher.inOrder.map((pattern) => `/${pattern}/`).join(', ')}`);
+    }
+    if (matcher.oneOf !== undefined)
+        parts.push(`one of ${matcher.oneOf.map(formatLiteral).join(', ')}`);
+    if (matcher.min !== undefined)
+        parts.push(`at least ${matcher.min}`);
+    if (matcher.max !== undefined)
+        parts.push(`at most ${matcher.max}`);
+    if ('json' in matcher)
+        parts.push(`JSON containing ${formatLiteral(matcher.json)}`);
+    // The full hash says nothing to a student; its start is enough to tell two specs apart.
+    if (matcher.sha256 !== undefined)
+        parts.push(`has SHA-256 ${matcher.sha256.slice(0, 12)}…`);
     if (matcher.not !== undefined)
         parts.push(`not (${describeMatcher(matcher.not)})`);
-    return parts.join(' and ');
+    const description = parts.length > 0 ? parts.join(' and ') : 'nothing';
+    const options = describeOptions(matcher);
+    return options === '' ? description : `${description} (${options})`;
+}
+function describeOptions(matcher) {
+    const ignoring = [];
+    if (matcher.ignoreCase === true)
+        ignoring.push('case');
+    if (matcher.ignoreWhitespace === true)
+        ignoring.push('whitespace');
+    const parts = ignoring.length > 0 ? [`ignoring ${ignoring.join(' and ')}`] : [];
+    // ignoreWhitespace trims already; saying so twice is noise.
+    if (matcher.trim === true && matcher.ignoreWhitespace !== true)
+        parts.push('trimmed');
+    return parts.join(', ');
 }
 function formatLiteral(value) {
     return value === undefined ? 'nothing' : JSON.stringify(value);
@@ -90157,59 +99222,391 @@ function formatValue(value) {
         return value === '' ? '(empty)' : value;
     return JSON.stringify(value);
 }
+/** The observed value, with the length min/max compared when that is not visible at a glance. */
+function describeActual(actual, matcher) {
+    const shown = formatValue(actual);
+    if (!isComparators(matcher) || (matcher.min === undefined && matcher.max === undefined))
+        return shown;
+    if (Array.isArray(actual))
+        return `${shown} (${actual.length} ${actual.length === 1 ? 'item' : 'items'})`;
+    if (typeof actual === 'string' && !DECIMAL.test(actual.trim())) {
+        const length = prepare(actual, optionsOf(matcher, NO_OPTIONS)).length;
+        return `${shown} (${length} ${length === 1 ? 'character' : 'characters'})`;
+    }
+    return shown;
+}
+/** A line diff when `equals` rejected multi-line text. Not under ignoreCase: it would flag case-only changes. */
+function equalsDiff(actual, matcher, label) {
+    const expected = isComparators(matcher) ? matcher.equals : matcher;
+    if (typeof actual !== 'string' || typeof expected !== 'string')
+        return undefined;
+    const options = isComparators(matcher) ? optionsOf(matcher, NO_OPTIONS) : NO_OPTIONS;
+    if (options.ignoreCase)
+        return undefined;
+    const want = prepare(expected, options);
+    const got = prepare(actual, options);
+    if (!want.includes('\n') && !got.includes('\n'))
+        return undefined;
+    return diff_lineDiff(want, got, label);
+}
 
 ;// CONCATENATED MODULE: ./src/checks/evaluate.ts
+// Scoring one check: its observation against its `expect`.
+//
+// - Each `expect` key is one expectation, except the matcher maps (headers, labels, answers),
+//   where each key of the map is one, named `headers.content-type` in messages.
+// - All expectations hold: status pass, full points. Otherwise status fail with 0 points, or,
+//   with `partial: true`, points × held / expectations (rounded to 0.01). A partial score is
+//   still a fail: only a check whose every expectation holds passes.
+// - An observation that failed (nothing to compare) is a fail with 0 points, partial or not.
+// - `visibility: hidden` sets `hidden` on whatever result the check gets; scoring is unchanged.
+// - A failed expectation points at the fact's own location when the observation gives one
+//   (e.g. the Dockerfile's CMD line), else at the check in the exercise file.
+
 
 const DEFAULT_POINTS = 1;
-/** Compares every `expect` key with what was observed; all must hold for the points. */
+/** `expect` keys whose value maps keys (header names, labels, questions) to matchers. */
+const MATCHER_MAP_FIELDS = new Set(['headers', 'labels', 'answers']);
+/**
+ * The instructor's setup is incomplete (e.g. a secret is missing): the check's status is
+ * `error`, the run exits 3, and grading of the other checks goes on, so that one run shows
+ * every such problem. An InfraError, so that callers that do not know it still never turn it
+ * into a 0.
+ */
+class CheckConfigError extends InfraError {
+    name = 'CheckConfigError';
+}
+/** What a check expects, one entry per assertion. A `protected` check expects its pinned hash. */
+function expectationsOf(check) {
+    if (check.protected !== undefined) {
+        return [{ label: 'sha256', field: 'sha256', matcher: check.protected.sha256 }];
+    }
+    const expectations = [];
+    for (const [field, value] of Object.entries(check.expect ?? {})) {
+        if (MATCHER_MAP_FIELDS.has(field) && evaluate_isRecord(value)) {
+            for (const [key, matcher] of Object.entries(value)) {
+                expectations.push({ label: `${field}.${key}`, field, key, matcher: matcher });
+            }
+        }
+        else {
+            expectations.push({ label: field, field, matcher: value });
+        }
+    }
+    return expectations;
+}
+function maxPointsOf(check) {
+    return check.points ?? DEFAULT_POINTS;
+}
 function evaluate(check, observation, location) {
     if ('failure' in observation)
         return failed(check, observation.failure, location);
-    const mismatches = Object.entries(check.expect)
-        .map(([field, matcher]) => ({ field, ...compare(observation.facts[field], matcher) }))
-        .filter((comparison) => !comparison.pass);
-    if (mismatches.length === 0) {
-        const maxPoints = check.points ?? DEFAULT_POINTS;
-        return { name: check.name, status: 'pass', points: maxPoints, maxPoints, message: 'passed', location };
+    const { facts, locations } = observation;
+    const outcomes = expectationsOf(check).map((expectation) => {
+        const actual = factOf(facts, expectation);
+        const comparison = compare(actual, expectation.matcher, expectation.label);
+        const shown = presentation(check, facts, expectation);
+        return {
+            ...expectation,
+            ...comparison,
+            ...shown,
+            location: (expectation.key === undefined ? undefined : locations?.[expectation.label]) ??
+                locations?.[expectation.field],
+        };
+    });
+    const misses = outcomes.filter((outcome) => !outcome.pass);
+    const maxPoints = maxPointsOf(check);
+    if (misses.length === 0) {
+        return withHidden(check, {
+            name: check.name,
+            status: 'pass',
+            points: maxPoints,
+            maxPoints,
+            message: 'passed',
+            location,
+        });
     }
-    const only = mismatches.length === 1 ? mismatches[0] : undefined;
-    return failed(check, {
-        message: `${mismatches.map((mismatch) => mismatch.field).join(', ')} not as expected`,
-        expected: only ? only.expected : mismatches.map((m) => `${m.field}: ${m.expected}`).join('\n'),
-        actual: only ? only.actual : mismatches.map((m) => `${m.field}: ${m.actual}`).join('\n'),
-    }, location);
+    const held = outcomes.length - misses.length;
+    const points = check.partial === true ? roundPoints((maxPoints * held) / outcomes.length) : 0;
+    const only = misses.length === 1 ? misses[0] : undefined;
+    const diffs = misses.flatMap((miss) => (miss.diff === undefined ? [] : [miss.diff]));
+    const names = misses.map((miss) => miss.label).join(', ');
+    const tally = check.partial === true ? ` (${held} of ${outcomes.length} held)` : '';
+    const missing = facts.exists === false && misses.some((miss) => miss.field !== 'exists');
+    const message = check.protected !== undefined
+        ? `${check.protected.file} was changed: it must stay as it was given`
+        : `${names} not as expected${tally}${missing ? `: ${subjectOf(check)} does not exist` : ''}`;
+    return withHidden(check, {
+        name: check.name,
+        status: 'fail',
+        points,
+        maxPoints,
+        message,
+        expected: only ? only.expected : misses.map((miss) => labelled(miss.label, miss.expected)).join('\n'),
+        actual: only ? only.actual : misses.map((miss) => labelled(miss.label, miss.actual)).join('\n'),
+        ...(diffs.length > 0 ? { diff: diffs.join('\n') } : {}),
+        hint: check.hint,
+        location: misses.find((miss) => miss.location !== undefined)?.location ?? location,
+    });
 }
 function failed(check, failure, location) {
-    return {
+    return withHidden(check, {
         name: check.name,
         status: 'fail',
         points: 0,
-        maxPoints: check.points ?? DEFAULT_POINTS,
+        maxPoints: maxPointsOf(check),
         message: failure.message,
         expected: failure.expected,
         actual: failure.actual,
         hint: check.hint,
         location: failure.location ?? location,
+    });
+}
+/** Not run because an earlier `required: true` check did not pass; its points still count as possible. */
+function skipped(check, requiredName, location) {
+    return withHidden(check, {
+        name: check.name,
+        status: 'skipped',
+        points: 0,
+        maxPoints: maxPointsOf(check),
+        message: `skipped: the required check "${requiredName}" did not pass`,
+        location,
+    });
+}
+/** The grader could not judge the check (its setup is wrong, or the engine broke). */
+function errored(check, message, location) {
+    return withHidden(check, {
+        name: check.name,
+        status: 'error',
+        points: 0,
+        maxPoints: maxPointsOf(check),
+        message,
+        location,
+    });
+}
+function withHidden(check, result) {
+    return check.visibility === 'hidden' ? { ...result, hidden: true } : result;
+}
+function factOf(facts, expectation) {
+    const value = facts[expectation.field];
+    if (expectation.key === undefined)
+        return value;
+    if (!evaluate_isRecord(value))
+        return undefined;
+    if (Object.hasOwn(value, expectation.key))
+        return value[expectation.key];
+    // HTTP header names are case-insensitive; labels and questions are not.
+    if (expectation.field !== 'headers')
+        return undefined;
+    const wanted = expectation.key.toLowerCase();
+    const found = Object.keys(value).find((name) => name.toLowerCase() === wanted);
+    return found === undefined ? undefined : value[found];
+}
+/**
+ * How an expectation is shown when its compared fact means nothing to a student: a quiz
+ * compares keyed hashes, so it shows the student's own (normalised) answer instead, and never
+ * the expected hash.
+ */
+function presentation(check, facts, expectation) {
+    if (check.answers === undefined || expectation.field !== 'answers' || expectation.key === undefined)
+        return {};
+    const submitted = facts.submitted;
+    const answer = evaluate_isRecord(submitted) ? submitted[expectation.key] : undefined;
+    return {
+        expected: 'the expected answer (not shown)',
+        actual: typeof answer === 'string' ? (answer === '' ? '(empty answer)' : answer) : '(no answer)',
     };
+}
+/** What a check observes, for "… does not exist" (kinds whose facts include `exists`). */
+function subjectOf(check) {
+    if (check.image !== undefined)
+        return `the image "${check.image.name}"`;
+    if (check.container !== undefined)
+        return `the container "${check.container.name}"`;
+    if (check.network !== undefined)
+        return `the network "${check.network.name}"`;
+    if (check.volume !== undefined)
+        return `the volume "${check.volume.name}"`;
+    if (check.file !== undefined)
+        return `the file ${check.file.path}`;
+    return 'it';
+}
+/** `field: value`, with the value's further lines indented so that each stays under its label. */
+function labelled(label, text) {
+    const [first = '', ...rest] = text.split('\n');
+    return [`${label}: ${first}`, ...rest.map((line) => (line === '' ? '' : `  ${line}`))].join('\n');
+}
+function roundPoints(points) {
+    return Math.round(points * 100) / 100;
+}
+function evaluate_isRecord(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 ;// CONCATENATED MODULE: ./src/spec/types.ts
 // Types of a validated exercise spec, mirroring schema/exercise.schema.json (the source of
-// truth: test/unit/spec-types.test.ts keeps the two in step).
-const STEP_KINDS = (/* unused pure expression or super */ null && (['build', 'run']));
-const CHECK_KINDS = ['exec', 'http', 'image'];
+// truth: test/unit/spec-types.test.ts keeps the kind lists and the schema in step).
+const STEP_KINDS = (/* unused pure expression or super */ null && ([
+    'build',
+    'run',
+    'exec',
+    'copy',
+    'stop',
+    'kill',
+    'restart',
+    'recreate',
+    'network',
+    'volume',
+    'wait',
+    'script',
+    'compose',
+]));
+const CHECK_KINDS = [
+    'exec',
+    'http',
+    'logs',
+    'image',
+    'file',
+    'container',
+    'network',
+    'volume',
+    'reach',
+    'dockerfile',
+    'build-cache',
+    'answers',
+    'protected',
+];
 
+;// CONCATENATED MODULE: ./src/checks/student-file.ts
+// Reading a file of the student's submission for a static check (dockerfile, answers,
+// protected). The path was checked not to leave the submission folder (spec/semantics.ts),
+// but a symlink in the student's repository still could: its target would end up quoted in
+// the report, so it is refused.
+
+
+
+/** Larger files are not a Dockerfile, a quiz or a source file an exercise protects. */
+const MAX_STUDENT_FILE_BYTES = 4 * 1024 * 1024;
+async function readStudentFile(submissionDir, relative) {
+    const absolute = external_node_path_default().resolve(submissionDir, relative);
+    let real;
+    let root;
+    try {
+        real = await (0,promises_namespaceObject.realpath)(absolute);
+        root = await (0,promises_namespaceObject.realpath)(submissionDir);
+    }
+    catch {
+        return { found: false, absolute, reason: 'missing' };
+    }
+    if (real === root || !isInside(root, real)) {
+        return { found: false, absolute, reason: 'outside' };
+    }
+    const stats = await (0,promises_namespaceObject.lstat)(real);
+    if (!stats.isFile())
+        return { found: false, absolute, reason: 'not a file' };
+    if (stats.size > MAX_STUDENT_FILE_BYTES)
+        return { found: false, absolute, reason: 'too large' };
+    return { found: true, absolute, content: await (0,promises_namespaceObject.readFile)(real) };
+}
+/** Why a file could not be read, for a failure message. */
+function unreadable(file, shown) {
+    switch (file.reason) {
+        case 'missing':
+            return `${shown} not found`;
+        case 'not a file':
+            return `${shown} is not a regular file`;
+        case 'outside':
+            return `${shown} is a link to outside the submission folder`;
+        case 'too large':
+            return `${shown} is larger than ${MAX_STUDENT_FILE_BYTES / (1024 * 1024)} MiB`;
+    }
+}
+/**
+ * How a student's file is named in a report: relative to the working directory, like the
+ * exercise files are (the CLI and the action run from the repository's root), else absolute.
+ */
+function displayPath(absolute) {
+    const relative = external_node_path_default().relative(process.cwd(), absolute);
+    return relative === '' || relative.startsWith('..') || external_node_path_default().isAbsolute(relative) ? absolute : relative;
+}
+function fileLocation(absolute, line = 1, column = 1) {
+    return { file: displayPath(absolute), line, column };
+}
+
+;// CONCATENATED MODULE: ./src/checks/answers.ts
+
+
+
+const answersCheck = {
+    kind: 'answers',
+    async observe(target, context) {
+        const keyEnv = target.keyEnv ?? DEFAULT_KEY_ENV;
+        const key = process.env[keyEnv];
+        // Missing key: the instructor's setup, not the student's answers. Never a 0 for them.
+        const problem = keyProblem(key, keyEnv);
+        if (problem !== undefined || key === undefined)
+            throw new CheckConfigError(problem ?? 'no answers key');
+        const file = await readStudentFile(context.submissionDir, target.file);
+        if (!file.found) {
+            const message = file.reason === 'missing'
+                ? `the answers file ${target.file} was not found`
+                : unreadable(file, target.file);
+            return { failure: { message, location: fileLocation(file.absolute) } };
+        }
+        const parsed = parseAnswers(file.content.toString('utf8'));
+        if (!parsed.ok) {
+            return {
+                failure: {
+                    message: `the answers file ${target.file} ${parsed.problem}`,
+                    location: fileLocation(file.absolute),
+                },
+            };
+        }
+        const answers = {};
+        const submitted = {};
+        for (const [question, answer] of Object.entries(parsed.answers)) {
+            answers[question] = answerHash(key, context.exerciseId, question, answer);
+            submitted[question] = normaliseAnswer(answer);
+        }
+        const locations = { answers: fileLocation(file.absolute) };
+        for (const [question, position] of Object.entries(parsed.positions)) {
+            locations[`answers.${question}`] = fileLocation(file.absolute, position.line, position.column);
+        }
+        return { facts: { answers, submitted }, locations };
+    },
+};
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = require("node:os");
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
 ;// CONCATENATED MODULE: ./src/run/context.ts
 // What steps and checks share while one exercise is graded: the engine, the resources that
 // earlier steps created (by the names the exercise gives them), and the exercise's deadline.
 class Resources {
     containers = new Map();
     images = new Map();
+    builds = new Map();
+    networks = new Map();
+    volumes = new Map();
+    /** Compose projects this exercise started; their services are addressable by service name. */
+    composeProjects = [];
+    /** What students' scripts created (no labels of ours): removed by id at the end of the exercise. */
+    unlabelled = { containers: [], networks: [], volumes: [], images: [] };
+    /** Teardowns steps register (e.g. `compose down`); run at the end of the exercise, newest first. */
+    teardowns = [];
     addContainer(stepName, container) {
         this.containers.set(stepName, container);
     }
+    /** A container a run step started, by the step's name. */
     container(stepName) {
         return this.containers.get(stepName);
+    }
+    /** The step name of a run-step container, by its engine name or id. */
+    stepNameOf(engineNameOrId) {
+        for (const [stepName, container] of this.containers) {
+            if (container.name === engineNameOrId || container.id === engineNameOrId)
+                return stepName;
+        }
+        return undefined;
     }
     addImage(stepName, ref) {
         this.images.set(stepName, ref);
@@ -90218,10 +99615,608 @@ class Resources {
     imageRef(name) {
         return this.images.get(name) ?? name;
     }
+    addBuild(stepName, build) {
+        this.builds.set(stepName, build);
+    }
+    /** How a build step that succeeded built its image; undefined when it did not run or failed. */
+    build(stepName) {
+        return this.builds.get(stepName);
+    }
+    addNetwork(stepName, engineName) {
+        this.networks.set(stepName, engineName);
+    }
+    /** A network step's engine name, or else the name itself. */
+    networkName(name) {
+        return this.networks.get(name) ?? name;
+    }
+    addVolume(stepName, engineName) {
+        this.volumes.set(stepName, engineName);
+    }
+    /** A volume step's engine name, or else the name itself. */
+    volumeName(name) {
+        return this.volumes.get(name) ?? name;
+    }
+    addUnlabelled(created) {
+        this.unlabelled.containers.push(...created.containers);
+        this.unlabelled.networks.push(...created.networks);
+        this.unlabelled.volumes.push(...created.volumes);
+        this.unlabelled.images.push(...created.images);
+    }
 }
 /** The smaller of a requested timeout and the time left before the exercise's deadline. */
 function remainingMs(context, requestedMs) {
     return Math.max(0, Math.min(requestedMs, context.deadline - context.now()));
+}
+
+;// CONCATENATED MODULE: ./src/steps/names.ts
+// Names of what a step creates: unique to the run and the exercise, valid for Docker. The scope
+// (`<run id>-<n>`) comes first, so that a name says which run made it.
+function imageTag(scope, stepName) {
+    return `docker-autograder/${dockerSafe(scope)}-${dockerSafe(stepName)}:latest`;
+}
+function containerName(scope, stepName) {
+    return `${dockerSafe(scope)}-${dockerSafe(stepName)}`;
+}
+/** A network or volume the exercise names `name` (network and volume steps, named volumes of run steps). */
+function resourceName(scope, name) {
+    return `${dockerSafe(scope)}-${dockerSafe(name)}`;
+}
+/**
+ * A compose project name: Compose v2 accepts only [a-z0-9_-] starting with a letter or digit,
+ * and v1 silently drops everything else, which could make two scopes collide.
+ */
+function composeProjectName(scope) {
+    const safe = scope
+        .toLowerCase()
+        .replace(/[^a-z0-9_-]+/g, '-')
+        .replace(/^[^a-z0-9]+/, '');
+    return safe === '' ? 'docker-autograder' : safe;
+}
+function dockerSafe(text) {
+    return text.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-');
+}
+
+// EXTERNAL MODULE: ./node_modules/dockerfile-ast/lib/main.js
+var main = __nccwpck_require__(8390);
+;// CONCATENATED MODULE: ./src/checks/dockerfile.ts
+// The `dockerfile` check: static facts of the student's Dockerfile, no engine. Each fact
+// carries the Dockerfile line it comes from, so a failure points the student at that line.
+//
+// Facts (of the file as written; build args given to a build step are not applied):
+// - baseImages: each FROM's image, in order, with ARGs declared before the first FROM
+//   substituted (as dockerfile-ast resolves them; an ARG without a default stays "${X}").
+// - stages: the number of FROMs.
+// - instructions: every instruction as "KEYWORD args": continuation lines joined (comment and
+//   empty lines inside them dropped, as Docker does), whitespace runs collapsed, the keyword
+//   upper-cased. The build-cache check reports the same form.
+// - cmdForm, entrypointForm: of the last CMD / ENTRYPOINT of the last stage: "exec" when its
+//   arguments are a JSON list of strings, else "shell" (`CMD "python3 app.py"` and
+//   `CMD [python3, app.py]` are shell form, as Docker reads them); "none" without one.
+// - user: the last stage's last USER, or null.
+// - pinnedBase: every FROM that does not name an earlier stage has a tag other than latest, or
+//   a digest (`scratch` is pinned; an unresolved variable is not). False without any FROM.
+// - exposedPorts: the last stage's EXPOSE values, like "8080/tcp".
+// - dockerignore: the lines of the .dockerignore beside the Dockerfile, comments and blank
+//   lines dropped; [] without one.
+
+
+
+const dockerfileCheck = {
+    kind: 'dockerfile',
+    async observe(target, context) {
+        const relative = target.file ?? 'Dockerfile';
+        const file = await readStudentFile(context.submissionDir, relative);
+        if (!file.found) {
+            const message = file.reason === 'missing' ? `Dockerfile not found: ${relative}` : unreadable(file, relative);
+            return { failure: { message, location: fileLocation(file.absolute) } };
+        }
+        const ignoreRelative = external_node_path_default().join(external_node_path_default().dirname(relative), '.dockerignore');
+        const ignore = await readStudentFile(context.submissionDir, ignoreRelative);
+        return analyseDockerfile(file.content.toString('utf8'), file.absolute, ignore.found ? { text: ignore.content.toString('utf8'), absolute: ignore.absolute } : undefined);
+    },
+};
+function analyseDockerfile(text, absolute, dockerignore) {
+    const dockerfile = main.DockerfileParser.parse(text);
+    const escapeChar = dockerfile.getEscapeCharacter();
+    const at = (instruction) => {
+        if (instruction === undefined)
+            return fileLocation(absolute);
+        const start = instruction.getRange().start;
+        return fileLocation(absolute, start.line + 1, start.character + 1);
+    };
+    const instructions = dockerfile.getInstructions();
+    const froms = instructions.filter((instruction) => instruction.getKeyword() === 'FROM');
+    const firstFrom = froms[0];
+    const lastFrom = froms.at(-1);
+    const lastStage = lastFrom === undefined ? [] : instructions.filter((instruction) => instruction.isAfter(lastFrom));
+    const lastOf = (keyword) => lastStage.filter((instruction) => instruction.getKeyword() === keyword).at(-1);
+    const stageNames = [];
+    const baseImages = [];
+    let firstUnpinned;
+    for (const from of froms) {
+        const image = fromImage(from);
+        baseImages.push(image);
+        const isStage = stageNames.includes(image.toLowerCase());
+        if (!isStage && !isPinned(image))
+            firstUnpinned ??= from;
+        const stage = from.getBuildStage();
+        if (stage !== null)
+            stageNames.push(stage.toLowerCase());
+    }
+    const cmd = lastOf('CMD');
+    const entrypoint = lastOf('ENTRYPOINT');
+    const user = lastOf('USER');
+    const exposes = lastStage.filter((instruction) => instruction.getKeyword() === 'EXPOSE');
+    const ignoreLines = dockerignore === undefined ? [] : dockerignoreLines(dockerignore.text);
+    return {
+        facts: {
+            baseImages,
+            stages: froms.length,
+            instructions: instructions.map((instruction) => instructionText(instruction, escapeChar)),
+            cmdForm: commandForm(cmd, escapeChar),
+            entrypointForm: commandForm(entrypoint, escapeChar),
+            user: user === undefined ? null : expanded(user).join(' '),
+            pinnedBase: froms.length > 0 && firstUnpinned === undefined,
+            exposedPorts: exposes.flatMap((expose) => expanded(expose).map(portWithProtocol)),
+            dockerignore: ignoreLines,
+        },
+        locations: {
+            baseImages: at(firstFrom),
+            stages: at(lastFrom),
+            instructions: at(instructions[0]),
+            cmdForm: at(cmd ?? lastFrom),
+            entrypointForm: at(entrypoint ?? lastFrom),
+            user: at(user ?? lastFrom),
+            pinnedBase: at(firstUnpinned ?? firstFrom),
+            exposedPorts: at(exposes.at(-1) ?? lastFrom),
+            dockerignore: dockerignore === undefined ? at(undefined) : fileLocation(dockerignore.absolute),
+        },
+    };
+}
+/** Every instruction of a Dockerfile in the normalised form, with where it starts. */
+function instructionLines(text) {
+    const dockerfile = main.DockerfileParser.parse(text);
+    const escapeChar = dockerfile.getEscapeCharacter();
+    return dockerfile.getInstructions().map((instruction) => {
+        const start = instruction.getRange().start;
+        return {
+            keyword: instruction.getKeyword(),
+            text: instructionText(instruction, escapeChar),
+            line: start.line,
+            column: start.character,
+        };
+    });
+}
+/**
+ * "KEYWORD args" with whitespace runs collapsed and the keyword upper-cased, so that
+ * `run  apt-get update \` + `    && ...` and the classic builder's "Step 2/5 : run apt-get
+ * update    && ..." both read "RUN apt-get update && ...".
+ */
+function normaliseInstruction(text) {
+    const collapsed = text.replace(/\s+/g, ' ').trim();
+    const space = collapsed.indexOf(' ');
+    return space < 0
+        ? collapsed.toUpperCase()
+        : `${collapsed.slice(0, space).toUpperCase()}${collapsed.slice(space)}`;
+}
+function instructionText(instruction, escapeChar) {
+    return normaliseInstruction(joinContinuations(instruction.getTextContent(), escapeChar));
+}
+/**
+ * Joins continuation lines as Docker's parser does: the escape character at a line's end is
+ * removed and the next line appended as it is; comment lines and empty lines inside the
+ * continuation are skipped.
+ */
+function joinContinuations(raw, escapeChar) {
+    const continuation = new RegExp(`${escapeRegExp(escapeChar)}[ \\t]*$`);
+    return raw
+        .split(/\r?\n/)
+        .filter((line, index) => index === 0 || (line.trim() !== '' && !line.trimStart().startsWith('#')))
+        .map((line) => line.replace(continuation, ''))
+        .join('');
+}
+function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+function expanded(instruction) {
+    return instruction.getExpandedArguments().map((argument) => argument.getValue());
+}
+/** The FROM's image with variables substituted where known; flags like --platform are not arguments. */
+function fromImage(from) {
+    return expanded(from)[0] ?? from.getImage() ?? '';
+}
+function isPinned(image) {
+    if (image.toLowerCase() === 'scratch')
+        return true;
+    // An unresolved ARG could be anything, "latest" included.
+    if (image.includes('$'))
+        return false;
+    if (image.includes('@'))
+        return true;
+    const name = image.slice(image.lastIndexOf('/') + 1);
+    const colon = name.lastIndexOf(':');
+    if (colon < 0)
+        return false;
+    const tag = name.slice(colon + 1);
+    return tag !== '' && tag !== 'latest';
+}
+function commandForm(instruction, escapeChar) {
+    if (instruction === undefined)
+        return 'none';
+    const text = instructionText(instruction, escapeChar);
+    const args = text.slice(instruction.getKeyword().length).trim();
+    if (!args.startsWith('['))
+        return 'shell';
+    try {
+        const parsed = JSON.parse(args);
+        return Array.isArray(parsed) && parsed.every((item) => typeof item === 'string') ? 'exec' : 'shell';
+    }
+    catch {
+        return 'shell';
+    }
+}
+/** "8080" -> "8080/tcp", "53/UDP" -> "53/udp", like the image's ExposedPorts. */
+function portWithProtocol(value) {
+    const [port = value, protocol] = value.split('/');
+    return `${port}/${(protocol ?? 'tcp').toLowerCase()}`;
+}
+function dockerignoreLines(text) {
+    return text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+;// CONCATENATED MODULE: ./src/checks/build-cache.ts
+// The `build-cache` check: after a change to one file, which instructions does the build
+// answer from its cache? A Dockerfile that copies requirements.txt and installs before it
+// copies the rest keeps the install cached when only app.py changes.
+//
+// The build step's context is copied to a temporary folder (the student's files are never
+// touched), a newline is appended to the file to change (a content change, which always
+// invalidates the classic builder's cache for any COPY/ADD that includes the file, in any
+// language), and the image is built again with the same Dockerfile, build args and target
+// (under its own tag, so that later checks still see the student's image as built). The
+// classic builder's log says, after each "Step N/M : INSTRUCTION", " ---> Using cache" for a
+// cache hit.
+//
+// Facts: cached and rebuilt, the instructions (in the dockerfile check's normalised form, in
+// build order) that came from the cache and that ran again. FROM lines are neither, and are
+// left out. Both facts point at the Dockerfile line of the first instruction that ran again.
+
+
+
+
+
+
+
+
+const LOG_TAIL_LINES = 40;
+const buildCacheCheck = {
+    kind: 'build-cache',
+    async observe(target, context) {
+        const build = context.resources.build(target.build);
+        if (build === undefined) {
+            return {
+                failure: {
+                    message: `the image "${target.build}" was not built, so its build cache cannot be tested`,
+                },
+            };
+        }
+        const relative = external_node_path_default().relative(build.contextDir, external_node_path_default().resolve(build.contextDir, target.change));
+        if (relative === '' ||
+            relative.startsWith('..') ||
+            external_node_path_default().isAbsolute(relative) ||
+            !(await isFile(build.contextDir, relative))) {
+            return {
+                failure: { message: `${target.change} is not a file in the build context of "${target.build}"` },
+            };
+        }
+        const copy = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join((0,external_node_os_namespaceObject.tmpdir)(), 'docker-autograder-cache-'));
+        try {
+            // verbatimSymlinks: links are copied as links, so the engine's context checks see them as the first build did.
+            await (0,promises_namespaceObject.cp)(build.contextDir, copy, { recursive: true, verbatimSymlinks: true });
+            await (0,promises_namespaceObject.chmod)(copy, (await (0,promises_namespaceObject.stat)(build.contextDir)).mode & 0o7777);
+            await appendNewline(external_node_path_default().join(copy, relative));
+            const lines = [];
+            const result = await context.engine.build({
+                contextDir: copy,
+                dockerfile: build.dockerfile,
+                tag: imageTag(context.scope, `${target.build}-cache`),
+                buildArgs: build.buildArgs,
+                target: build.target,
+                labels: scopeLabels(context.scope),
+                timeoutMs: remainingMs(context, build.timeoutMs),
+                onLine: (line) => {
+                    lines.push(line);
+                    context.progress.output(line);
+                },
+            });
+            if (!result.ok) {
+                return {
+                    failure: {
+                        message: `the image "${target.build}" did not build again after a change to ${target.change}: ${result.error}`,
+                        actual: tail(result.log, LOG_TAIL_LINES),
+                    },
+                };
+            }
+            const steps = parseBuildSteps(lines.length > 0 ? lines : result.log.split('\n'));
+            const dockerfileText = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(copy, build.dockerfile), 'utf8');
+            return cacheFacts(steps, dockerfileText, external_node_path_default().join(build.contextDir, build.dockerfile));
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(copy, { recursive: true, force: true });
+        }
+    },
+};
+const build_cache_STEP_LINE = /^Step (\d+)\/(\d+) : (.*)$/;
+const RUNNING_IN = /^ ---> Running in ([0-9a-f]+)$/;
+/**
+ * The classic builder's steps and whether each was a cache hit: the line right after
+ * "Step N/M : …" is " ---> Using cache" for a hit. What a RUN prints (between " ---> Running
+ * in <id>" and "Removing intermediate container <id>") is skipped, and steps must be numbered
+ * 1, 2, … with one total, so that program output is not taken for the builder's lines by
+ * accident. (A RUN that sets out to forge them could; that would be plain in its Dockerfile.)
+ */
+function parseBuildSteps(lines) {
+    const steps = [];
+    let total;
+    let awaitingFirstLine = false;
+    let runningIn;
+    for (const raw of lines) {
+        const line = raw.trimEnd();
+        if (runningIn !== undefined) {
+            if (line.trim() === `Removing intermediate container ${runningIn}`)
+                runningIn = undefined;
+            continue;
+        }
+        const step = build_cache_STEP_LINE.exec(line);
+        if (step !== null && Number(step[1]) === steps.length + 1 && (total === undefined || step[2] === total)) {
+            total = step[2];
+            steps.push({ instruction: normaliseInstruction(step[3] ?? ''), cached: false });
+            awaitingFirstLine = true;
+            continue;
+        }
+        if (awaitingFirstLine && line.trim() !== '') {
+            awaitingFirstLine = false;
+            const current = steps.at(-1);
+            if (current !== undefined && line.trim() === '---> Using cache')
+                current.cached = true;
+        }
+        runningIn = RUNNING_IN.exec(line)?.[1];
+    }
+    // The builder applies the engine's labels with LABEL steps of its own, one per label, at the
+    // end: they are not the student's.
+    while (steps.length > 0 && isGraderLabelStep(steps.at(-1)?.instruction ?? ''))
+        steps.pop();
+    return steps;
+}
+function isGraderLabelStep(instruction) {
+    if (!instruction.startsWith('LABEL '))
+        return false;
+    const keys = instruction
+        .slice('LABEL '.length)
+        .split(' ')
+        .map((pair) => (pair.split('=')[0] ?? '').replace(/^["']|["']$/g, ''));
+    return keys.length > 0 && keys.every((key) => key.startsWith(`${LABEL_PREFIX}.`));
+}
+function cacheFacts(steps, dockerfileText, dockerfilePath) {
+    const counted = steps.filter((step) => !step.instruction.startsWith('FROM ') && step.instruction !== 'FROM');
+    const cached = counted.filter((step) => step.cached).map((step) => step.instruction);
+    const rebuilt = counted.filter((step) => !step.cached).map((step) => step.instruction);
+    const firstRebuilt = rebuilt[0];
+    const source = instructionLines(dockerfileText).find((line) => line.text === firstRebuilt);
+    const location = source === undefined
+        ? fileLocation(dockerfilePath)
+        : fileLocation(dockerfilePath, source.line + 1, source.column + 1);
+    return { facts: { cached, rebuilt }, locations: { cached: location, rebuilt: location } };
+}
+async function isFile(dir, relative) {
+    try {
+        return (await (0,promises_namespaceObject.stat)(external_node_path_default().join(dir, relative))).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+/**
+ * Writes a fresh file instead of appending in place, so that nothing (a symlink copied as a
+ * link) can lead the write to the student's own file.
+ */
+async function appendNewline(file) {
+    const { mode } = await (0,promises_namespaceObject.stat)(file);
+    const content = await (0,promises_namespaceObject.readFile)(file);
+    await (0,promises_namespaceObject.rm)(file);
+    await (0,promises_namespaceObject.writeFile)(file, Buffer.concat([content, Buffer.from('\n')]));
+    // The mode as it was (writeFile's is shaped by the umask): only the content is the change.
+    await (0,promises_namespaceObject.chmod)(file, mode & 0o7777);
+}
+function tail(text, lines) {
+    return text.replace(/\n+$/, '').split('\n').slice(-lines).join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/run/resolve.ts
+const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
+const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
+/** Looked up in order: run steps, services of this exercise's compose projects, engine names. */
+async function resolveContainer(ref, context) {
+    const fromStep = context.resources.container(ref);
+    if (fromStep)
+        return context.engine.findContainer(fromStep.id);
+    for (const project of context.resources.composeProjects) {
+        const [service] = await context.engine.listContainers({
+            [COMPOSE_PROJECT_LABEL]: project,
+            [COMPOSE_SERVICE_LABEL]: ref,
+        });
+        if (service)
+            return context.engine.findContainer(service.id);
+    }
+    return context.engine.findContainer(ref);
+}
+/** The container, if it exists and is running; otherwise why not, for the student. */
+async function runningContainer(ref, context) {
+    const state = await resolveContainer(ref, context);
+    if (state === undefined)
+        return { failure: { message: `there is no container "${ref}"` } };
+    if (!state.running) {
+        const why = state.oomKilled ? 'it ran out of memory' : `exit code ${state.exitCode}`;
+        return { failure: { message: `container "${ref}" is not running (${state.status}, ${why})` } };
+    }
+    return state;
+}
+/** The name a student knows a container by: its run step or compose service, else its engine name. */
+function friendlyName(state, context) {
+    const service = state.labels[COMPOSE_SERVICE_LABEL];
+    const project = state.labels[COMPOSE_PROJECT_LABEL];
+    if (service && project && context.resources.composeProjects.includes(project))
+        return service;
+    return context.resources.stepNameOf(state.name) ?? context.resources.stepNameOf(state.id) ?? state.name;
+}
+
+;// CONCATENATED MODULE: ./src/checks/observed-names.ts
+// What checks share to show engine objects by the names a student knows, and to find networks
+// and volumes by those names: a step's name, a compose file's name, or the engine's own name.
+
+
+
+
+
+/** Labels without the grader's own (run id, scope, stand-in marker): they are not the student's. */
+function studentLabels(labels) {
+    return Object.fromEntries(Object.entries(labels).filter(([key]) => !key.startsWith(`${LABEL_PREFIX}.`)));
+}
+/** A container name no other run, exercise or check uses, for the grader's short-lived helpers. */
+function helperName(context, purpose) {
+    return resourceName(context.scope, `${purpose}-${(0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')}`);
+}
+/**
+ * The engine refusing a helper the grader asked for (an image for another platform, a
+ * container that stopped in between) is reported on the check; only a broken engine is an error.
+ */
+function refusal(what, error) {
+    if (error instanceof InfraError)
+        throw error;
+    return { failure: { message: `${what}: ${errorMessage(error)}` } };
+}
+function stepEngineName(kind, name, context) {
+    const engineName = kind === 'network' ? context.resources.networkName(name) : context.resources.volumeName(name);
+    return engineName === name ? undefined : engineName;
+}
+/**
+ * Looked up in order: a network step's network, `<project>_<name>` of each compose project of
+ * the exercise (what Compose makes of a network the file names), then the engine name itself.
+ */
+async function findNetwork(name, context) {
+    return findNamed('network', name, context, (engineName) => context.engine.inspectNetwork(engineName));
+}
+/** Like findNetwork, for volumes. */
+async function findVolume(name, context) {
+    return findNamed('volume', name, context, (engineName) => context.engine.inspectVolume(engineName));
+}
+async function findNamed(kind, name, context, inspect) {
+    const fromStep = stepEngineName(kind, name, context);
+    if (fromStep !== undefined)
+        return inspect(fromStep);
+    for (const project of context.resources.composeProjects) {
+        const found = await inspect(`${project}_${name}`);
+        if (found !== undefined)
+            return found;
+    }
+    return inspect(name);
+}
+/**
+ * The name a student gave a network or volume, from the engine's name: a compose project's
+ * prefix goes, and a step's scoped name becomes the step's name again (checked against the
+ * step's own mapping, so a name is never guessed wrong: when in doubt it stays the engine's).
+ */
+function friendlyResourceName(kind, engineName, context) {
+    for (const project of context.resources.composeProjects) {
+        if (engineName.startsWith(`${project}_`))
+            return engineName.slice(project.length + 1);
+    }
+    // Steps name what they create resourceName(scope, name): the scope's prefix, then the name.
+    const scopePrefix = resourceName(context.scope, '');
+    if (engineName.startsWith(scopePrefix)) {
+        const candidate = engineName.slice(scopePrefix.length);
+        if (stepEngineName(kind, candidate, context) === engineName)
+            return candidate;
+    }
+    return engineName;
+}
+/**
+ * A bind mount's host path relative to the submission folder ("." for the folder itself):
+ * the absolute path differs from one machine to the next, so no exercise could expect it.
+ */
+function friendlyBindSource(source, context) {
+    const relative = external_node_path_default().relative(context.submissionDir, source);
+    if (relative === '')
+        return '.';
+    if (relative === '..' || relative.startsWith(`..${(external_node_path_default()).sep}`) || external_node_path_default().isAbsolute(relative))
+        return source;
+    return relative.split((external_node_path_default()).sep).join('/');
+}
+
+;// CONCATENATED MODULE: ./src/checks/container.ts
+
+
+
+const containerCheck = {
+    kind: 'container',
+    async observe(target, context) {
+        const state = await resolveContainer(target.name, context);
+        // A fact, not a failure: `exists: false` is what an exercise expects of a removed container.
+        if (state === undefined)
+            return { facts: { exists: false } };
+        return {
+            facts: {
+                exists: true,
+                status: state.status,
+                running: state.running,
+                exitCode: state.exitCode,
+                oomKilled: state.oomKilled,
+                health: state.health ?? 'none',
+                restartPolicy: state.restartPolicy,
+                restartCount: state.restartCount,
+                ports: portList(state.portBindings),
+                env: state.env,
+                mounts: mountList(state, context),
+                networks: Object.keys(state.networks)
+                    .map((name) => friendlyResourceName('network', name, context))
+                    .sort(),
+                image: state.image,
+                user: state.user,
+                hostname: state.hostname,
+                labels: studentLabels(state.labels),
+                processes: state.running ? await processesOf(state.id, context) : [],
+            },
+        };
+    },
+};
+/** "8080->80/tcp" for each host port bound to a container port, as `docker ps` shows them. */
+function portList(bindings) {
+    return Object.entries(bindings)
+        .flatMap(([containerPort, hostPorts]) => hostPorts.map((hostPort) => `${hostPort}->${containerPort}`))
+        .sort();
+}
+function mountList(state, context) {
+    return state.mounts.map((mount) => ({
+        type: mount.type,
+        source: mount.type === 'bind' ? friendlyBindSource(mount.source, context) : mount.source,
+        destination: mount.destination,
+        ...(mount.name === undefined ? {} : { name: friendlyResourceName('volume', mount.name, context) }),
+        readOnly: mount.readOnly,
+    }));
+}
+async function processesOf(id, context) {
+    try {
+        return await context.engine.processes(id);
+    }
+    catch (error) {
+        // It stopped since it was inspected: a stopped container runs nothing.
+        if (error instanceof InfraError)
+            throw error;
+        return [];
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/spec/duration.ts
@@ -90242,6 +100237,11 @@ const LIMITS = {
     wait: { defaultMs: 30_000, maxMs: 10 * 60_000 },
     exec: { defaultMs: 30_000, maxMs: 10 * 60_000 },
     http: { defaultMs: 10_000, maxMs: 2 * 60_000 },
+    stop: { defaultMs: 10_000, maxMs: 5 * 60_000 },
+    script: { defaultMs: 2 * 60_000, maxMs: 30 * 60_000 },
+    compose: { defaultMs: 5 * 60_000, maxMs: 30 * 60_000 },
+    composeWait: { defaultMs: 60_000, maxMs: 10 * 60_000 },
+    reach: { defaultMs: 5_000, maxMs: 60_000 },
 };
 /** The effective timeout: the default when unset; over the maximum is a spec error found by validate. */
 function timeoutMs(value, limit) {
@@ -90253,21 +100253,6 @@ function formatDuration(ms) {
     if (ms < 60_000)
         return `${Math.round(ms / 100) / 10}s`;
     return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
-}
-
-;// CONCATENATED MODULE: ./src/checks/container-ref.ts
-/** The container a run step started, if it is still running; otherwise why not, for the student. */
-async function runningContainer(stepName, context) {
-    const container = context.resources.container(stepName);
-    if (container === undefined) {
-        return { failure: { message: `container "${stepName}" was never started` } };
-    }
-    const state = await context.engine.inspectContainer(container.id);
-    if (!state.running) {
-        const why = state.oomKilled ? 'it ran out of memory' : `exit code ${state.exitCode}`;
-        return { failure: { message: `container "${stepName}" is not running (${state.status}, ${why})` } };
-    }
-    return container;
 }
 
 ;// CONCATENATED MODULE: ./src/checks/exec.ts
@@ -90287,6 +100272,9 @@ const execCheck = {
             cmd,
             user: target.user,
             workdir: target.workdir,
+            // YAML gives numbers and booleans where the environment only holds text.
+            env: target.env &&
+                Object.fromEntries(Object.entries(target.env).map(([key, value]) => [key, String(value)])),
             timeoutMs: limitMs,
             maxOutputBytes: MAX_OUTPUT_BYTES,
         });
@@ -90301,6 +100289,95 @@ const execCheck = {
         return { facts: { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode } };
     },
 };
+
+;// CONCATENATED MODULE: ./src/checks/file.ts
+// A path in a container (running or stopped) or in an image. An image is read through a
+// container created from it and never started, so nothing of the student's runs.
+
+
+
+
+const MAX_CONTENT_BYTES = 1024 * 1024;
+/** Links followed to reach what a program opening the path would read (the kernel allows 40). */
+const MAX_LINK_HOPS = 8;
+const fileCheck = {
+    kind: 'file',
+    async observe(target, context) {
+        if (target.image !== undefined)
+            return observeInImage(target.image, target.path, context);
+        const ref = target.container ?? '';
+        const container = await resolveContainer(ref, context);
+        if (container === undefined)
+            return { failure: { message: `there is no container "${ref}"` } };
+        return observePath(container.id, target.path, context);
+    },
+};
+async function observeInImage(name, filePath, context) {
+    const image = context.resources.imageRef(name);
+    if ((await context.engine.inspectImage(image)) === undefined) {
+        return { failure: { message: `there is no image "${name}"` } };
+    }
+    let id;
+    try {
+        id = await context.engine.createContainer({
+            name: helperName(context, 'file'),
+            image,
+            // Never run: the engine refuses to create a container of an image without CMD otherwise.
+            cmd: ['true'],
+            labels: scopeLabels(context.scope),
+        });
+    }
+    catch (error) {
+        return refusal(`cannot open image "${name}" to read ${filePath}`, error);
+    }
+    try {
+        return await observePath(id, filePath, context);
+    }
+    finally {
+        // Labelled with the scope: if this removal fails, the exercise's cleanup removes it.
+        await context.engine.removeContainer(id).catch(() => undefined);
+    }
+}
+async function observePath(containerId, filePath, context) {
+    let entry;
+    let resolved;
+    try {
+        entry = await context.engine.readPath(containerId, filePath, MAX_CONTENT_BYTES);
+        if (entry === undefined)
+            return { facts: { exists: false } };
+        resolved = entry.type === 'symlink' ? await followLinks(containerId, filePath, entry, context) : entry;
+    }
+    catch (error) {
+        return refusal(`cannot read ${filePath}`, error);
+    }
+    // `type` and `target` describe the path itself; the rest what it leads to, as `cat` and `stat -L` see it.
+    const shown = resolved ?? entry;
+    return {
+        facts: {
+            exists: true,
+            type: entry.type,
+            mode: shown.mode.toString(8).padStart(4, '0'),
+            uid: shown.uid,
+            gid: shown.gid,
+            size: shown.size,
+            content: shown.content?.toString('utf8'),
+            target: entry.linkTarget,
+        },
+    };
+}
+/** What a chain of symlinks leads to; undefined when it dangles or loops. */
+async function followLinks(containerId, linkPath, link, context) {
+    let current = link;
+    let currentPath = linkPath;
+    for (let hop = 0; hop < MAX_LINK_HOPS && current.type === 'symlink'; hop += 1) {
+        currentPath = external_node_path_default().posix.resolve(external_node_path_default().posix.dirname(currentPath), current.linkTarget ?? '');
+        const next = await context.engine.readPath(containerId, currentPath, MAX_CONTENT_BYTES);
+        if (next === undefined)
+            return undefined;
+        current = next;
+    }
+    return current.type === 'symlink' ? undefined : current;
+}
 
 ;// CONCATENATED MODULE: external "node:http"
 const external_node_http_namespaceObject = require("node:http");
@@ -90328,7 +100405,10 @@ const httpRequest = (request) => new Promise((resolve, reject) => {
         port: request.port,
         path: request.path,
         method: request.method ?? 'GET',
-        headers: request.body === undefined ? {} : { 'content-length': Buffer.byteLength(request.body) },
+        headers: {
+            ...request.headers,
+            ...(request.body === undefined ? {} : { 'content-length': Buffer.byteLength(request.body) }),
+        },
         agent: false,
     }, (res) => {
         const chunks = [];
@@ -90390,23 +100470,28 @@ const httpCheck = {
         const container = await runningContainer(target.container, context);
         if ('failure' in container)
             return container;
-        const state = await context.engine.inspectContainer(container.id);
-        const hostPort = state.publishedPorts[`${target.port}/tcp`];
+        const hostPort = container.publishedPorts[`${target.port}/tcp`] ?? container.portBindings[`${target.port}/tcp`]?.[0];
         if (hostPort === undefined) {
             return { failure: { message: `port ${target.port} of "${target.container}" is not published` } };
         }
         const method = target.method ?? 'GET';
         const path = target.path ?? '/';
+        const request = {
+            host: '127.0.0.1',
+            port: hostPort,
+            path,
+            method,
+            body: target.body,
+            timeoutMs: remainingMs(context, timeoutMs(target.timeout, LIMITS.http)),
+        };
+        if (target.headers !== undefined) {
+            request.headers = Object.fromEntries(Object.entries(target.headers).map(([name, value]) => [name, String(value)]));
+        }
         try {
-            const response = await context.http({
-                host: '127.0.0.1',
-                port: hostPort,
-                path,
-                method,
-                body: target.body,
-                timeoutMs: remainingMs(context, timeoutMs(target.timeout, LIMITS.http)),
-            });
-            return { facts: { status: response.status, body: response.body, headers: response.headers } };
+            const response = await context.http(request);
+            // Header names are case-insensitive; exercises name them in lower case.
+            const headers = Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name.toLowerCase(), value]));
+            return { facts: { status: response.status, headers, body: response.body } };
         }
         catch (error) {
             return {
@@ -90419,24 +100504,249 @@ const httpCheck = {
 };
 
 ;// CONCATENATED MODULE: ./src/checks/image.ts
+
 const imageCheck = {
     kind: 'image',
     async observe(target, context) {
-        const ref = context.resources.imageRef(target.name);
-        const image = await context.engine.inspectImage(ref);
-        if (image === undefined) {
-            return { failure: { message: `image "${target.name}" does not exist` } };
+        const image = await context.engine.inspectImage(context.resources.imageRef(target.name));
+        // A fact, not a failure: an exercise may expect an image to be gone (`exists: false`), and
+        // every other expected key then fails with nothing observed.
+        if (image === undefined)
+            return { facts: { exists: false } };
+        let basedOn;
+        if (target.basedOn !== undefined) {
+            const base = await context.engine.inspectImage(context.resources.imageRef(target.basedOn));
+            if (base === undefined) {
+                return {
+                    failure: {
+                        message: `the base image "${target.basedOn}" does not exist, so "${target.name}" cannot be compared with it`,
+                    },
+                };
+            }
+            basedOn = isPrefix(base.layerDigests, image.layerDigests);
         }
         return {
             facts: {
+                exists: true,
                 user: image.user,
                 workdir: image.workdir,
                 cmd: image.cmd,
                 entrypoint: image.entrypoint,
                 exposedPorts: image.exposedPorts,
                 env: image.env,
+                labels: studentLabels(image.labels),
+                healthcheck: image.healthcheck,
+                layers: image.layers,
+                size: image.sizeBytes,
+                basedOn,
             },
         };
+    },
+};
+/** A base image's layers come first, unchanged, in every image built FROM it. */
+function isPrefix(base, layers) {
+    return (base.length > 0 && base.length <= layers.length && base.every((digest, index) => layers[index] === digest));
+}
+
+;// CONCATENATED MODULE: ./src/checks/logs.ts
+// A container's output, running or stopped (a program that printed and exited is the usual
+// case for "hello world" exercises).
+
+/** Per stream: what a student's program prints beyond this is not read. */
+const MAX_LOG_BYTES = 1024 * 1024;
+const logsCheck = {
+    kind: 'logs',
+    async observe(target, context) {
+        const container = await resolveContainer(target.container, context);
+        if (container === undefined)
+            return { failure: { message: `there is no container "${target.container}"` } };
+        const logs = await context.engine.logs(container.id, { maxBytes: MAX_LOG_BYTES });
+        return {
+            facts: { stdout: logs.stdout, stderr: logs.stderr, output: joinOutput(logs.stdout, logs.stderr) },
+        };
+    },
+};
+/**
+ * Both streams as one text. The engine hands them over separately, so their lines are not
+ * interleaved in time: stdout comes first, and each stream keeps its own line boundaries.
+ */
+function joinOutput(stdout, stderr) {
+    if (stdout === '' || stderr === '')
+        return stdout + stderr;
+    return stdout.endsWith('\n') ? stdout + stderr : `${stdout}\n${stderr}`;
+}
+
+;// CONCATENATED MODULE: ./src/checks/network.ts
+
+
+const networkCheck = {
+    kind: 'network',
+    async observe(target, context) {
+        const network = await findNetwork(target.name, context);
+        if (network === undefined)
+            return { facts: { exists: false } };
+        return {
+            facts: {
+                exists: true,
+                driver: network.driver,
+                internal: network.internal,
+                labels: studentLabels(network.labels),
+                members: await memberNames(network.containers, context),
+            },
+        };
+    },
+};
+/** Attached containers by the names the exercise uses: run step, compose service, else engine name. */
+async function memberNames(engineNames, context) {
+    const names = [];
+    for (const engineName of engineNames) {
+        const state = await context.engine.findContainer(engineName);
+        names.push(state === undefined ? engineName : friendlyName(state, context));
+    }
+    return names.sort();
+}
+
+;// CONCATENATED MODULE: ./src/checks/protected.ts
+// The `protected` check: a file the student must not change still has its pinned SHA-256.
+// It observes only the hash; evaluate.ts supplies the expectation (the schema gives this kind
+// no `expect`: the pinned hash in the target is the expectation).
+
+
+const protectedCheck = {
+    kind: 'protected',
+    async observe(target, context) {
+        const file = await readStudentFile(context.submissionDir, target.file);
+        if (!file.found) {
+            const message = file.reason === 'missing'
+                ? `${target.file}: the file was deleted; it must stay as it was given`
+                : unreadable(file, target.file);
+            return { failure: { message, location: fileLocation(file.absolute) } };
+        }
+        // The raw bytes, so that the hash is the one `sha256sum` prints for the file.
+        const sha256 = (0,external_node_crypto_namespaceObject.createHash)('sha256').update(file.content).digest('hex');
+        return { facts: { sha256 }, locations: { sha256: fileLocation(file.absolute) } };
+    },
+};
+
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = require("node:net");
+var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_namespaceObject);
+;// CONCATENATED MODULE: ./src/checks/reach.ts
+// Can container A resolve a name and open a TCP connection to it? Probed from a short-lived
+// helper that shares A's network namespace (so also its /etc/hosts and DNS server), because A's
+// image may have no tool for it. The helper is busybox's `nc`, in the form both its variants
+// (Debian's small one and the official image's) understand:
+//   nc -w SECONDS HOST PORT -e true
+// exits 0 as soon as the connection is made, and fails with "bad address" when the name does
+// not resolve, or with "Connection refused" / "timed out" when nothing answers.
+
+
+
+
+
+
+
+const PROBE_IMAGE = 'busybox:latest';
+/** Time for pulling the probe image on a runner that lacks it. */
+const PULL_TIMEOUT_MS = 120_000;
+/** On top of nc's own timeout: starting the helper, and reading its exit. */
+const HELPER_SLACK_MS = 10_000;
+const MAX_PROBE_OUTPUT = 16 * 1024;
+/** Without a port only resolution matters; a connection is tried (to `discard`) but not waited for long. */
+const RESOLVE_ONLY_PORT = 9;
+const RESOLVE_ONLY_SECONDS = 1;
+/** A host name, or an IPv4/IPv6 address: nothing nc could take for an option. */
+const HOST = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const reachCheck = {
+    kind: 'reach',
+    async observe(target, context) {
+        if (!HOST.test(target.to) && (0,external_node_net_namespaceObject.isIP)(target.to) === 0) {
+            return { failure: { message: `"${target.to}" is not a host name or an IP address` } };
+        }
+        const from = await runningContainer(target.from, context);
+        if ('failure' in from)
+            return from;
+        const limitMs = remainingMs(context, timeoutMs(target.timeout, LIMITS.reach));
+        const seconds = target.port === undefined ? RESOLVE_ONLY_SECONDS : Math.max(1, Math.ceil(limitMs / 1000));
+        const port = target.port ?? RESOLVE_ONLY_PORT;
+        try {
+            await context.engine.ensureImage(PROBE_IMAGE, remainingMs(context, PULL_TIMEOUT_MS));
+        }
+        catch (error) {
+            // The grader's own tool is missing: not the student's doing, so never a failed check.
+            if (error instanceof InfraError)
+                throw error;
+            throw new InfraError(`the reachability probe image ${PROBE_IMAGE} is not available: ${errorMessage(error)}`);
+        }
+        let id;
+        try {
+            id = await context.engine.createContainer({
+                name: helperName(context, 'reach'),
+                image: PROBE_IMAGE,
+                cmd: ['nc', '-w', String(seconds), target.to, String(port), '-e', 'true'],
+                networkMode: `container:${from.id}`,
+                labels: scopeLabels(context.scope),
+            });
+        }
+        catch (error) {
+            return refusal(`cannot probe from container "${target.from}"`, error);
+        }
+        try {
+            try {
+                await context.engine.startContainer(id);
+            }
+            catch (error) {
+                return refusal(`cannot probe from container "${target.from}"`, error);
+            }
+            const waitMs = seconds * 1000 + HELPER_SLACK_MS;
+            const exitCode = await context.engine.waitForExit(id, waitMs);
+            if (exitCode === null) {
+                return {
+                    failure: {
+                        message: `the probe from "${target.from}" to ${target.to}:${port} did not finish within ${formatDuration(waitMs)}`,
+                    },
+                };
+            }
+            const { stdout, stderr } = await context.engine.logs(id, { maxBytes: MAX_PROBE_OUTPUT });
+            const outcome = probeOutcome(exitCode, `${stdout}${stderr}`);
+            return {
+                facts: {
+                    resolves: outcome !== 'unresolved',
+                    // Without a port there is nothing to connect to: only `resolves` is observed.
+                    reachable: target.port === undefined ? undefined : outcome === 'connected',
+                },
+            };
+        }
+        finally {
+            // Labelled with the scope: if this removal fails, the exercise's cleanup removes it.
+            await context.engine.removeContainer(id).catch(() => undefined);
+        }
+    },
+};
+/**
+ * What nc's exit says. Resolution failures always print libbb's "bad address"; a refused or
+ * timed-out connection exits 1 (silently in the official image's nc). Anything else means the
+ * probe itself did not run as intended, which is the grader's problem, never the student's.
+ */
+function probeOutcome(exitCode, output) {
+    if (exitCode === 0)
+        return 'connected';
+    if (exitCode === 1 && /bad address/i.test(output))
+        return 'unresolved';
+    if (exitCode === 1 && !/usage:|invalid option|not found|applet/i.test(output))
+        return 'unreachable';
+    throw new InfraError(`the reachability probe (${PROBE_IMAGE} nc) failed with exit code ${exitCode}: ${output.trim().slice(0, 500)}`);
+}
+
+;// CONCATENATED MODULE: ./src/checks/volume.ts
+
+const volumeCheck = {
+    kind: 'volume',
+    async observe(target, context) {
+        const volume = await findVolume(target.name, context);
+        if (volume === undefined)
+            return { facts: { exists: false } };
+        return { facts: { exists: true, driver: volume.driver, labels: studentLabels(volume.labels) } };
     },
 };
 
@@ -90445,10 +100755,30 @@ const imageCheck = {
 
 
 
+
+
+
+
+
+
+
+
+
+
 const CHECKS = {
     exec: execCheck,
     http: httpCheck,
+    logs: logsCheck,
     image: imageCheck,
+    file: fileCheck,
+    container: containerCheck,
+    network: networkCheck,
+    volume: volumeCheck,
+    reach: reachCheck,
+    dockerfile: dockerfileCheck,
+    'build-cache': buildCacheCheck,
+    answers: answersCheck,
+    protected: protectedCheck,
 };
 /** A validated check has exactly one kind key (spec/semantics.ts enforces it). */
 function checkKind(check) {
@@ -90459,6 +100789,7 @@ function checkKind(check) {
 }
 function observe(check, context) {
     const kind = checkKind(check);
+    // The definition and the target come from the same key, so their kinds agree.
     const definition = CHECKS[kind];
     return definition.observe(check[kind], context);
 }
@@ -90485,17 +100816,45 @@ function sum(values) {
     // Points may be fractional with partial credit; round away float noise.
     return Math.round(values.reduce((total, value) => total + value, 0) * 1000) / 1000;
 }
+/**
+ * The report as a student may see it in full: hidden checks keep only their name, status and
+ * points. For reports that leave the grader's hands (an artifact anyone with read access can
+ * download).
+ */
+function redactHidden(report) {
+    return {
+        ...report,
+        exercises: report.exercises.map((exercise) => ({
+            ...exercise,
+            checks: exercise.checks.map((check) => check.hidden === true
+                ? {
+                    name: check.name,
+                    status: check.status,
+                    points: check.points,
+                    maxPoints: check.maxPoints,
+                    message: '',
+                    hidden: true,
+                }
+                : check),
+        })),
+    };
+}
 
-;// CONCATENATED MODULE: ./src/steps/names.ts
-// Names of what a step creates: unique to the run and the exercise, valid for Docker.
-function imageTag(scope, stepName) {
-    return `docker-autograder/${dockerSafe(scope)}-${dockerSafe(stepName)}:latest`;
+;// CONCATENATED MODULE: ./src/steps/text.ts
+// Shortening what student code printed, for messages and logs in the report.
+/** The last `lines` lines of a text, without trailing blank lines. */
+function text_tail(text, lines) {
+    const all = text.replace(/\n+$/, '').split('\n');
+    return all.slice(-lines).join('\n');
 }
-function containerName(scope, stepName) {
-    return `${dockerSafe(scope)}-${dockerSafe(stepName)}`;
+/** A command line as a student would type it, for messages. */
+function formatCommand(command) {
+    if (typeof command === 'string')
+        return command;
+    return command.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg))).join(' ');
 }
-function dockerSafe(text) {
-    return text.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-');
+function plural(count, one, many = `${one}s`) {
+    return `${count} ${count === 1 ? one : many}`;
 }
 
 ;// CONCATENATED MODULE: ./src/steps/build.ts
@@ -90505,7 +100864,8 @@ function dockerSafe(text) {
 
 
 
-const LOG_TAIL_LINES = 40;
+
+const build_LOG_TAIL_LINES = 40;
 const buildStep = {
     kind: 'build',
     describe: (step) => `build image "${step.name}" from ${external_node_path_default().posix.join(step.context ?? '.', step.dockerfile ?? 'Dockerfile')}`,
@@ -90518,10 +100878,14 @@ const buildStep = {
                 message: `${external_node_path_default().relative(context.submissionDir, external_node_path_default().join(contextDir, dockerfile)) || dockerfile} not found in the submission`,
             };
         }
+        const extraTags = typeof step.tag === 'string' ? [step.tag] : (step.tag ?? []);
+        const taken = await takenTag(extraTags, context);
+        if (taken)
+            return taken;
         const tag = imageTag(context.scope, step.name);
         const limitMs = remainingMs(context, timeoutMs(step.timeout, LIMITS.build));
         const started = context.now();
-        const result = await context.engine.build({
+        const request = {
             contextDir,
             dockerfile,
             tag,
@@ -90530,18 +100894,65 @@ const buildStep = {
             labels: scopeLabels(context.scope),
             timeoutMs: limitMs,
             onLine: (line) => context.progress.output(line),
-        });
+        };
+        const result = await context.engine.build(request);
         if (!result.ok) {
             return {
                 message: `the image "${step.name}" did not build: ${result.error}`,
-                log: tail(result.log, LOG_TAIL_LINES),
+                log: text_tail(result.log, build_LOG_TAIL_LINES),
             };
         }
         context.progress.info(`  built ${tag} in ${formatDuration(context.now() - started)}`);
         context.resources.addImage(step.name, tag);
+        // What a build-cache check needs to build the same image again.
+        context.resources.addBuild(step.name, {
+            contextDir,
+            dockerfile,
+            tag,
+            buildArgs: stringify(step.args),
+            target: step.target,
+            timeoutMs: timeoutMs(step.timeout, LIMITS.build),
+        });
+        for (const extra of extraTags) {
+            // The Engine has no tag call: building again with the extra tag is all cache hits, and
+            // gives the same image.
+            const again = await context.engine.build({
+                ...request,
+                tag: extra,
+                timeoutMs: remainingMs(context, limitMs),
+                onLine: undefined,
+            });
+            if (!again.ok) {
+                return {
+                    message: `the image "${step.name}" could not be tagged ${extra}: ${again.error}`,
+                    log: text_tail(again.log, build_LOG_TAIL_LINES),
+                };
+            }
+            if (again.imageId !== result.imageId) {
+                context.progress.info(`  note: ${extra} is a rebuild of "${step.name}" that did not come from the cache`);
+            }
+            context.progress.info(`  tagged ${extra}`);
+        }
         return undefined;
     },
 };
+/**
+ * An extra tag must not move a name from an image the grader did not build (e.g. `busybox`):
+ * cleanup removes our image with all its tags, and the other image would be left nameless.
+ */
+async function takenTag(tags, context) {
+    for (const tag of tags) {
+        const existing = await context.engine.inspectImage(tag);
+        if (existing && existing.labels[RUN_LABEL] !== context.engine.runId) {
+            return {
+                message: `the image cannot be tagged ${tag}: an image the grader did not build already has that name`,
+                expected: `${tag} free, or an image of this run`,
+                actual: `${tag} is image ${existing.id.replace(/^sha256:/, '').slice(0, 12)}`,
+            };
+        }
+    }
+    return undefined;
+}
 async function missingPath(file) {
     try {
         await (0,promises_namespaceObject.stat)(file);
@@ -90554,14 +100965,81 @@ async function missingPath(file) {
 function stringify(values) {
     return values && Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)]));
 }
-function tail(text, lines) {
-    const all = text.replace(/\n+$/, '').split('\n');
-    return all.slice(-lines).join('\n');
-}
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = require("node:timers/promises");
-;// CONCATENATED MODULE: ./src/steps/wait.ts
+;// CONCATENATED MODULE: ./src/steps/container-ref.ts
+
+
+async function existingContainer(ref, context) {
+    const state = await resolveContainer(ref, context);
+    if (state === undefined) {
+        return {
+            failure: {
+                message: `there is no container "${ref}"`,
+                expected: `a container "${ref}"`,
+                actual: 'none',
+            },
+        };
+    }
+    return state;
+}
+function stateSummary(state) {
+    if (state.running)
+        return state.health ? `running (${state.health})` : 'running';
+    return `${state.status}, exit code ${state.exitCode}${state.oomKilled ? ', out of memory' : ''}`;
+}
+/** The engine refusing an action on a container (a bad signal, a mount gone) is not the grader's fault. */
+function refused(action, ref, error) {
+    if (error instanceof InfraError)
+        throw error;
+    return { message: `container "${ref}" could not ${action}: ${errorMessage(error)}` };
+}
+
+;// CONCATENATED MODULE: ./src/steps/paths.ts
+// Paths of the student's submission that steps hand to the engine or run (bind mounts, copies,
+// scripts, compose files). A path may name only what is inside the submission folder, also after
+// following symbolic links: the student controls the links, and the grader's disk is not theirs.
+
+
+
+/** The real absolute path of `relative` inside `submissionDir`, or why it cannot be used. */
+async function submissionPath(submissionDir, relative, what) {
+    if (external_node_path_default().isAbsolute(relative) || /^[a-zA-Z]:[\\/]/.test(relative)) {
+        return { failure: { message: `${what} "${relative}" must be a path relative to the submission folder` } };
+    }
+    const root = await (0,promises_namespaceObject.realpath)(submissionDir);
+    const lexical = external_node_path_default().resolve(root, relative);
+    if (!isInside(root, lexical)) {
+        return { failure: { message: `${what} "${relative}" is outside the submission folder` } };
+    }
+    let real;
+    try {
+        real = await (0,promises_namespaceObject.realpath)(lexical);
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') {
+            return { failure: { message: `${what} "${relative}" does not exist in the submission` } };
+        }
+        if (code === 'ELOOP') {
+            return { failure: { message: `${what} "${relative}" is a loop of symbolic links` } };
+        }
+        throw error;
+    }
+    if (!isInside(root, real)) {
+        return {
+            failure: {
+                message: `${what} "${relative}" leads outside the submission folder through a symbolic link`,
+            },
+        };
+    }
+    return { path: real };
+}
+
+;// CONCATENATED MODULE: ./src/steps/readiness.ts
+// Waiting until a container is ready: the `wait` of run and recreate steps, and wait steps.
+
 
 
 
@@ -90569,41 +101047,167 @@ const external_node_timers_promises_namespaceObject = require("node:timers/promi
 
 const POLL_INTERVAL_MS = 200;
 const PROBE_TIMEOUT_MS = 2000;
+/**
+ * docker-proxy accepts every connection on a published port and closes it within milliseconds
+ * when nothing listens inside the container, so a port is open only if the connection survives
+ * this long (or the server speaks first).
+ */
+const TCP_SETTLE_MS = 250;
 const LOG_BYTES = 256 * 1024;
-const wait_LOG_TAIL_LINES = 30;
-/** Polls until every condition of `wait` holds, the container stops, or the time is up. */
-async function waitUntilReady(stepName, containerId, wait, context) {
+const readiness_LOG_TAIL_LINES = 30;
+/**
+ * Polls until every condition of `wait` holds, or the time is up. A container that stops fails at
+ * once, unless the condition is `exited`: then stopping is what was waited for.
+ */
+async function waitUntilReady(displayName, containerId, wait, context) {
     const limitMs = remainingMs(context, timeoutMs(wait.timeout, LIMITS.wait));
     const deadline = context.now() + limitMs;
-    const logPattern = wait.log === undefined ? undefined : new RegExp(wait.log, 'm');
-    let pending = 'not checked yet';
+    const log = logCondition(wait);
+    let pending;
     for (;;) {
         const state = await context.engine.inspectContainer(containerId);
-        if (!state.running) {
+        if (!state.running && !wait.exited) {
             return {
-                message: `container "${stepName}" stopped (exit code ${state.exitCode}${state.oomKilled ? ', out of memory' : ''}) before it was ready`,
+                message: `container "${displayName}" stopped (${exitDescription(state)}) before it was ready`,
+                expected: describeConditions(wait),
+                actual: `${state.status}, ${exitDescription(state)}`,
                 log: await logTail(context, containerId),
             };
         }
-        pending = '';
-        if (logPattern) {
-            const logs = await context.engine.logs(containerId, { maxBytes: LOG_BYTES });
-            if (!logPattern.test(`${logs.stdout}\n${logs.stderr}`))
-                pending = `no output line matched /${wait.log}/`;
-        }
-        if (!pending && wait.http) {
-            pending = await httpPending(wait.http, state.publishedPorts, context, deadline);
-        }
-        if (!pending)
+        pending = await pendingCondition(wait, log, state, containerId, context, deadline);
+        if (pending === undefined)
             return undefined;
+        if (pending.final || !state.running) {
+            return {
+                message: `container "${displayName}" can never be ready: ${pending.reason}`,
+                expected: describeConditions(wait),
+                actual: pending.reason,
+                log: await logTail(context, containerId),
+            };
+        }
         if (context.now() + POLL_INTERVAL_MS >= deadline)
             break;
         await (0,external_node_timers_promises_namespaceObject.setTimeout)(POLL_INTERVAL_MS);
     }
     return {
-        message: `container "${stepName}" was not ready within ${formatDuration(limitMs)}: ${pending}`,
+        message: `container "${displayName}" was not ready within ${formatDuration(limitMs)}: ${pending.reason}`,
+        expected: describeConditions(wait),
+        actual: pending.reason,
         log: await logTail(context, containerId),
     };
+}
+function logCondition(wait) {
+    if (wait.log === undefined)
+        return undefined;
+    const source = typeof wait.log === 'string' ? wait.log : wait.log.matches;
+    const count = typeof wait.log === 'string' ? 1 : (wait.log.count ?? 1);
+    return { pattern: new RegExp(source), source, count };
+}
+/** The first condition that does not hold yet, cheapest first; undefined when all hold. */
+async function pendingCondition(wait, log, state, containerId, context, deadline) {
+    if (wait.exited && state.running)
+        return { reason: 'it is still running' };
+    if (log) {
+        const logs = await context.engine.logs(containerId, { maxBytes: LOG_BYTES });
+        const matched = countMatchingLines(`${logs.stdout}\n${logs.stderr}`, log.pattern);
+        if (matched < log.count) {
+            return {
+                reason: log.count === 1
+                    ? `no output line matched /${log.source}/`
+                    : `${plural(matched, 'output line')} matched /${log.source}/, expected at least ${log.count}`,
+            };
+        }
+    }
+    if (wait.healthy) {
+        if (state.health === undefined) {
+            return { reason: 'it has no healthcheck (neither its image nor the step defines one)', final: true };
+        }
+        if (state.health !== 'healthy')
+            return { reason: `its health is "${state.health}", expected "healthy"` };
+    }
+    if (!state.running) {
+        // Ports and HTTP of a stopped container: nothing to probe, and the caller reports the exit.
+        if (wait.port !== undefined || wait.http)
+            return { reason: `it has exited (${exitDescription(state)})` };
+        return undefined;
+    }
+    if (wait.port !== undefined) {
+        const reason = await tcpPending(wait.port, state.publishedPorts, deadline, context);
+        if (reason)
+            return { reason };
+    }
+    if (wait.http) {
+        const reason = await httpPending(wait.http, state.publishedPorts, context, deadline);
+        if (reason)
+            return { reason };
+    }
+    return undefined;
+}
+function countMatchingLines(text, pattern) {
+    let count = 0;
+    for (const line of text.split(/\r?\n/))
+        if (pattern.test(line))
+            count += 1;
+    return count;
+}
+/** What a wait expects, in words, for the "expected" side of a failure. */
+function describeConditions(wait) {
+    const parts = [];
+    if (wait.exited)
+        parts.push('the container has exited');
+    if (typeof wait.log === 'string')
+        parts.push(`an output line matches /${wait.log}/`);
+    else if (wait.log) {
+        const count = wait.log.count ?? 1;
+        parts.push(count === 1
+            ? `an output line matches /${wait.log.matches}/`
+            : `at least ${count} output lines match /${wait.log.matches}/`);
+    }
+    if (wait.healthy)
+        parts.push('health is "healthy"');
+    if (wait.port !== undefined)
+        parts.push(`port ${wait.port} accepts TCP connections`);
+    if (wait.http) {
+        const status = wait.http.status === undefined ? 'a status below 500' : `status ${wait.http.status}`;
+        parts.push(`GET ${wait.http.path ?? '/'} on port ${wait.http.port} answers ${status}`);
+    }
+    return parts.length === 0 ? 'the container is running' : parts.join(', and ');
+}
+function exitDescription(state) {
+    return state.oomKilled ? `exit code ${state.exitCode}, out of memory` : `exit code ${state.exitCode}`;
+}
+async function tcpPending(port, publishedPorts, deadline, context) {
+    const hostPort = publishedPorts[`${port}/tcp`];
+    if (hostPort === undefined)
+        return `port ${port} is not published`;
+    const timeout = Math.max(1, Math.min(PROBE_TIMEOUT_MS, deadline - context.now()));
+    const outcome = await probeTcp('127.0.0.1', hostPort, timeout);
+    return outcome === 'open' ? '' : `port ${port}: ${outcome}`;
+}
+/** 'open', or why not. */
+function probeTcp(host, port, timeoutMs) {
+    return new Promise((resolve) => {
+        let settled = false;
+        const socket = external_node_net_default().connect({ host, port });
+        const finish = (outcome) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            socket.destroy();
+            resolve(outcome);
+        };
+        const timer = setTimeout(() => finish('no connection'), timeoutMs);
+        socket.once('connect', () => {
+            clearTimeout(timer);
+            // Held by a ref'd timer, like every wait: the probe cannot outlive its deadline.
+            setTimeout(() => finish('open'), Math.min(TCP_SETTLE_MS, timeoutMs));
+        });
+        socket.once('data', () => finish('open'));
+        socket.once('end', () => finish('the connection was closed at once (nothing listens on it)'));
+        socket.once('close', () => finish('the connection was closed at once (nothing listens on it)'));
+        socket.once('error', (error) => finish(describeHttpError(error)));
+    });
 }
 async function httpPending(probe, publishedPorts, context, deadline) {
     const hostPort = publishedPorts[`${probe.port}/tcp`];
@@ -90627,10 +101231,813 @@ async function httpPending(probe, publishedPorts, context, deadline) {
 }
 async function logTail(context, containerId) {
     const logs = await context.engine.logs(containerId, { maxBytes: LOG_BYTES });
-    return tail([logs.stdout, logs.stderr].filter(Boolean).join('\n'), wait_LOG_TAIL_LINES);
+    return text_tail([logs.stdout, logs.stderr].filter(Boolean).join('\n'), readiness_LOG_TAIL_LINES);
 }
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = require("node:child_process");
+;// CONCATENATED MODULE: ./src/steps/student-docker.ts
+// THE place where student code meets the Docker engine: the script and compose steps run every
+// process that drives Docker on the student's behalf through runStudentDocker(). A policy proxy
+// (SECURITY.md, boundary 3) belongs here: point DOCKER_HOST at it in studentDockerEnvironment().
+//
+// The processes get a scrubbed environment (no INPUT_*, GITHUB_*, ACTIONS_*, RUNNER_*, tokens),
+// a fresh HOME, a time limit enforced on their whole process group (so the `docker` processes a
+// script starts die with it), and their output is read with a byte cap.
+
+
+
+
+
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** After SIGTERM at the time limit, how long the process group gets before SIGKILL. */
+const KILL_GRACE_MS = 2_000;
+/** After the main process exits, how long its output pipes may stay open (a child that escaped the group). */
+const CLOSE_GRACE_MS = 2_000;
+/** A line longer than this is cut, so that output without newlines cannot grow a buffer. */
+const MAX_LINE_BYTES = 16 * 1024;
+const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+/**
+ * The environment of a process that drives Docker for the student: how to reach the engine, a
+ * PATH, a locale and an empty HOME; nothing of the grader's own environment.
+ */
+function studentDockerEnvironment(context, home) {
+    return {
+        PATH: process.env.PATH || DEFAULT_PATH,
+        HOME: home,
+        LANG: 'C.UTF-8',
+        LC_ALL: 'C.UTF-8',
+        ...context.engine.clientEnvironment(),
+    };
+}
+/** Runs `command args` against the engine on the student's behalf (see the top of this file). */
+async function runStudentDocker(context, command, args, options) {
+    const home = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'docker-autograder-home-'));
+    // What the student's commands create carries no labels of ours (compose's intermediate build
+    // containers, anonymous volumes, everything a script makes): it is found by comparing what
+    // exists, and removed at the end of the exercise.
+    const before = await context.engine.inventory();
+    try {
+        return await runProcess(command, args, studentDockerEnvironment(context, home), options);
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(home, { recursive: true, force: true });
+        context.resources.addUnlabelled(inventoryDifference(await context.engine.inventory(), before));
+    }
+}
+/** What is in `after` and not in `before`. */
+function inventoryDifference(after, before) {
+    const added = (now, then) => {
+        const old = new Set(then);
+        return now.filter((id) => !old.has(id));
+    };
+    return {
+        containers: added(after.containers, before.containers),
+        networks: added(after.networks, before.networks),
+        volumes: added(after.volumes, before.volumes),
+        images: added(after.images, before.images),
+    };
+}
+/** Process groups still running; killed if the grader exits first (its own group would not reach them). */
+const liveGroups = new Set();
+let exitHookInstalled = false;
+function trackGroup(pid) {
+    if (!exitHookInstalled) {
+        exitHookInstalled = true;
+        // `exit` handlers must be synchronous, and process.kill is.
+        process.on('exit', () => {
+            for (const group of liveGroups)
+                signalGroup(group, 'SIGKILL');
+        });
+    }
+    liveGroups.add(pid);
+}
+function signalGroup(pid, signal) {
+    try {
+        process.kill(-pid, signal);
+    }
+    catch {
+        // ESRCH: the group is already gone.
+    }
+}
+/** Spawns a process in its own process group; the group is killed at the time limit and at its exit. */
+function runProcess(command, args, env, options) {
+    return new Promise((resolve, reject) => {
+        const output = new OutputCollector(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES, options.onLine);
+        const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
+            cwd: options.cwd,
+            env,
+            // Its own process group (a new session), so that the whole tree can be signalled at once.
+            detached: true,
+            stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let timedOut = false;
+        let exit;
+        let settled = false;
+        const timers = [];
+        const pid = child.pid;
+        if (pid !== undefined)
+            trackGroup(pid);
+        const killGroup = (signal) => {
+            if (pid !== undefined)
+                signalGroup(pid, signal);
+        };
+        const finish = () => {
+            if (settled || exit === undefined)
+                return;
+            settled = true;
+            if (pid !== undefined)
+                liveGroups.delete(pid);
+            for (const timer of timers)
+                clearTimeout(timer);
+            child.stdout.destroy();
+            child.stderr.destroy();
+            output.end();
+            resolve({
+                exitCode: exit.code,
+                signal: exit.signal,
+                timedOut,
+                output: output.text(),
+                truncated: output.truncated,
+            });
+        };
+        timers.push(setTimeout(() => {
+            timedOut = true;
+            killGroup('SIGTERM');
+            timers.push(setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS));
+        }, options.timeoutMs));
+        child.stdout.on('data', (chunk) => output.push('stdout', chunk));
+        child.stderr.on('data', (chunk) => output.push('stderr', chunk));
+        child.once('error', (error) => {
+            if (settled)
+                return;
+            settled = true;
+            for (const timer of timers)
+                clearTimeout(timer);
+            reject(error);
+        });
+        child.once('exit', (code, signal) => {
+            exit = { code, signal };
+            // What the process left running in the background (`docker logs -f &`) goes with it.
+            killGroup('SIGKILL');
+            timers.push(setTimeout(finish, CLOSE_GRACE_MS));
+        });
+        child.once('close', finish);
+    });
+}
+/** Interleaves stdout and stderr by line, keeps up to a byte cap, and passes lines on. */
+class OutputCollector {
+    cap;
+    onLine;
+    parts = [];
+    kept = 0;
+    truncated = false;
+    streams = {
+        stdout: { decoder: new external_node_string_decoder_namespaceObject.StringDecoder('utf8'), partial: '' },
+        stderr: { decoder: new external_node_string_decoder_namespaceObject.StringDecoder('utf8'), partial: '' },
+    };
+    constructor(cap, onLine) {
+        this.cap = cap;
+        this.onLine = onLine;
+    }
+    push(stream, chunk) {
+        if (this.truncated)
+            return;
+        const state = this.streams[stream];
+        const lines = (state.partial + state.decoder.write(chunk)).split('\n');
+        state.partial = lines.pop() ?? '';
+        if (state.partial.length > MAX_LINE_BYTES) {
+            lines.push(state.partial);
+            state.partial = '';
+        }
+        for (const line of lines)
+            this.line(line);
+    }
+    end() {
+        for (const state of Object.values(this.streams)) {
+            const rest = state.partial + state.decoder.end();
+            state.partial = '';
+            if (rest !== '')
+                this.line(rest);
+        }
+    }
+    line(raw) {
+        if (this.truncated)
+            return;
+        const line = raw.replace(/\r$/, '');
+        const bytes = Buffer.byteLength(line) + 1;
+        if (this.kept + bytes > this.cap) {
+            this.truncated = true;
+            this.onLine?.(`[output cut at ${this.cap} bytes]`);
+            return;
+        }
+        this.kept += bytes;
+        this.parts.push(line);
+        this.onLine?.(line);
+    }
+    text() {
+        return this.parts.length === 0 ? '' : `${this.parts.join('\n')}\n`;
+    }
+}
+const DETECT_TIMEOUT_MS = 20_000;
+let detected;
+/** Compose v2 (`docker compose`) if the docker CLI has it, else `docker-compose`; once per process. */
+function composeCommand(context) {
+    detected ??= detectCompose(context).catch((error) => {
+        detected = undefined;
+        throw error;
+    });
+    return detected;
+}
+async function detectCompose(context) {
+    const candidates = [
+        { command: 'docker', args: ['compose'] },
+        { command: 'docker-compose', args: [] },
+    ];
+    for (const candidate of candidates) {
+        const result = await runStudentDocker(context, candidate.command, [...candidate.args, 'version'], {
+            cwd: external_node_os_default().tmpdir(),
+            timeoutMs: DETECT_TIMEOUT_MS,
+            maxOutputBytes: 64 * 1024,
+        }).catch(() => undefined);
+        if (result?.exitCode !== 0)
+            continue;
+        const description = result.output.split('\n')[0]?.trim() ?? '';
+        const major = /version v?(\d+)\./i.exec(description)?.[1];
+        return { ...candidate, version: major === '1' ? 1 : 2, description };
+    }
+    throw new InfraError('neither Compose v2 (`docker compose`) nor Compose v1 (`docker-compose`) is installed on this machine');
+}
+
+;// CONCATENATED MODULE: ./src/steps/compose.ts
+// The student's compose file, run as a project unique to the exercise. Our labels are injected
+// with an override file, so that the label cleanup finds the project's containers, networks,
+// volumes and built images even if `down` never runs (the grader killed, a cancelled job).
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Looked for in this order when the step names no file. */
+const DEFAULT_COMPOSE_FILES = [
+    'docker-compose.yaml',
+    'docker-compose.yml',
+    'compose.yaml',
+    'compose.yml',
+];
+const MAX_COMPOSE_FILE_BYTES = 1024 * 1024;
+const MAX_YAML_ALIASES = 100;
+const OUTPUT_TAIL_LINES = 40;
+const compose_POLL_INTERVAL_MS = 250;
+/** `down` at the end of the exercise runs whatever time is left: cleanup is not optional. */
+const TEARDOWN_TIMEOUT_MS = 2 * 60_000;
+/** Seconds `down` gives each container to stop before SIGKILL: nothing is kept, so no need to wait. */
+const TEARDOWN_STOP_SECONDS = '2';
+const ACTION_ARGS = {
+    up: (step) => ['up', '-d', ...(step.build === false ? [] : ['--build'])],
+    // Volumes stay: "the data survives down + up" is what exercises check.
+    down: () => ['down', '--remove-orphans'],
+    stop: () => ['stop'],
+    start: () => ['start'],
+    restart: () => ['restart'],
+};
+const composeStep = {
+    kind: 'compose',
+    describe: (step) => `compose ${step.action ?? 'up'} (${step.file ?? DEFAULT_COMPOSE_FILES[0]})`,
+    async run(step, context) {
+        const compose = await composeCommand(context);
+        const file = await composeFile(step, context);
+        if ('failure' in file)
+            return file.failure;
+        const model = await readComposeModel(file.path, file.name);
+        if ('failure' in model)
+            return model.failure;
+        const project = await openProject(context, compose);
+        const override = await project.override(file.path, model);
+        const action = step.action ?? 'up';
+        const limitMs = remainingMs(context, timeoutMs(step.timeout, LIMITS.compose));
+        const args = [
+            ...compose.args,
+            '-p',
+            project.name,
+            '-f',
+            file.path,
+            '-f',
+            override,
+            ...ACTION_ARGS[action](step),
+        ];
+        const result = await runStudentDocker(context, compose.command, args, {
+            cwd: external_node_path_default().dirname(file.path),
+            timeoutMs: limitMs,
+            onLine: (line) => context.progress.output(line),
+        }).catch((error) => {
+            throw new InfraError(`${compose.command} could not be started: ${errorMessage(error)}`);
+        });
+        const what = `${[compose.command, ...compose.args].join(' ')} ${action}`;
+        if (result.timedOut) {
+            return {
+                message: `${what} did not finish within ${formatDuration(limitMs)}; it was stopped`,
+                expected: `it finishes within ${formatDuration(limitMs)}`,
+                actual: 'still running',
+                log: text_tail(result.output, OUTPUT_TAIL_LINES),
+            };
+        }
+        if (result.exitCode !== 0) {
+            return {
+                message: `${what} failed with exit code ${result.exitCode} (${file.name})`,
+                expected: 'exit code 0',
+                actual: `exit code ${result.exitCode}`,
+                log: text_tail(result.output, OUTPUT_TAIL_LINES),
+            };
+        }
+        if (action === 'up' || action === 'start' || action === 'restart') {
+            return waitForServices(project.name, model.services, step.wait ?? {}, context);
+        }
+        return undefined;
+    },
+};
+async function composeFile(step, context) {
+    if (step.file !== undefined) {
+        const found = await submissionPath(context.submissionDir, step.file, 'compose file');
+        return 'failure' in found ? found : { path: found.path, name: step.file };
+    }
+    for (const name of DEFAULT_COMPOSE_FILES) {
+        if (!(await exists(external_node_path_default().join(context.submissionDir, name))))
+            continue;
+        const found = await submissionPath(context.submissionDir, name, 'compose file');
+        return 'failure' in found ? found : { path: found.path, name };
+    }
+    return {
+        failure: {
+            message: `the submission has no compose file (looked for ${DEFAULT_COMPOSE_FILES.join(', ')})`,
+        },
+    };
+}
+async function exists(file) {
+    try {
+        await (0,promises_namespaceObject.stat)(file);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+async function readComposeModel(file, name) {
+    const info = await (0,promises_namespaceObject.stat)(file);
+    if (info.size > MAX_COMPOSE_FILE_BYTES) {
+        return { failure: { message: `${name} is larger than ${MAX_COMPOSE_FILE_BYTES} bytes` } };
+    }
+    return composeModel(await (0,promises_namespaceObject.readFile)(file, 'utf8'), name);
+}
+function composeModel(text, name) {
+    let data;
+    try {
+        data = (0,dist/* parse */.qg)(text, { maxAliasCount: MAX_YAML_ALIASES });
+    }
+    catch (error) {
+        return { failure: { message: `${name} is not valid YAML: ${error.message}` } };
+    }
+    if (!compose_isRecord(data) || !compose_isRecord(data.services) || Object.keys(data.services).length === 0) {
+        return {
+            failure: {
+                message: `${name} defines no services`,
+                expected: 'a top-level "services:" mapping',
+                actual: compose_isRecord(data)
+                    ? `top-level keys: ${Object.keys(data).join(', ') || 'none'}`
+                    : 'not a mapping',
+            },
+        };
+    }
+    const allServices = Object.entries(data.services).map(([service, body]) => ({
+        name: service,
+        builds: compose_isRecord(body) && body.build !== undefined && body.build !== null,
+        startsByDefault: !compose_isRecord(body) || startsByDefault(body),
+    }));
+    return {
+        version: typeof data.version === 'string' || typeof data.version === 'number' ? String(data.version) : undefined,
+        services: allServices.filter((service) => service.startsByDefault).map((service) => service.name),
+        allServices: allServices.map(({ name: service, builds }) => ({ name: service, builds })),
+        networks: ownDefinitions(data.networks),
+        volumes: ownDefinitions(data.volumes),
+    };
+}
+function startsByDefault(service) {
+    if (Array.isArray(service.profiles) && service.profiles.length > 0)
+        return false;
+    if (service.scale === 0)
+        return false;
+    const deploy = service.deploy;
+    return !(compose_isRecord(deploy) && deploy.replicas === 0);
+}
+function ownDefinitions(section) {
+    if (!compose_isRecord(section))
+        return [];
+    return Object.entries(section)
+        .filter(([, body]) => !(compose_isRecord(body) && body.external !== undefined && body.external !== false))
+        .map(([name]) => name);
+}
+/** An override that adds the run's labels to every service, image build, network and volume. */
+function labelOverride(model, labels) {
+    const override = {};
+    // Compose v1 before 1.27 refuses files of different versions; newer ones ignore it.
+    if (model.version !== undefined)
+        override.version = model.version;
+    override.services = Object.fromEntries(model.allServices.map((service) => [
+        service.name,
+        service.builds ? { labels, build: { labels } } : { labels },
+    ]));
+    // `default` is the network compose makes when the file names none.
+    const networks = model.networks.includes('default') ? model.networks : [...model.networks, 'default'];
+    override.networks = Object.fromEntries(networks.map((network) => [network, { labels }]));
+    if (model.volumes.length > 0) {
+        override.volumes = Object.fromEntries(model.volumes.map((volume) => [volume, { labels }]));
+    }
+    return (0,dist/* stringify */.As)(override);
+}
+/** One project per exercise; its Resources object is the exercise. */
+const projects = new WeakMap();
+/** The exercise's project: registered for checks and teardown before anything is started. */
+async function openProject(context, compose) {
+    const known = projects.get(context.resources);
+    if (known)
+        return known;
+    const name = composeProjectName(context.scope);
+    const workDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'docker-autograder-compose-'));
+    const labels = runLabels(context.engine.runId, context.scope);
+    const files = new Map();
+    const state = {
+        name,
+        files,
+        async override(file, model) {
+            const known = files.get(file);
+            if (known)
+                return known;
+            const overridePath = external_node_path_default().join(workDir, `labels-${files.size + 1}.yaml`);
+            await (0,promises_namespaceObject.writeFile)(overridePath, labelOverride(model, labels));
+            files.set(file, overridePath);
+            return overridePath;
+        },
+    };
+    projects.set(context.resources, state);
+    if (!context.resources.composeProjects.includes(name))
+        context.resources.composeProjects.push(name);
+    context.resources.teardowns.push(async () => {
+        try {
+            await tearDownProject(context, compose, state);
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(workDir, { recursive: true, force: true });
+        }
+    });
+    return state;
+}
+/** `down` with every file the exercise used, newest first: each removes its own services and networks. */
+async function tearDownProject(context, compose, project) {
+    const problems = [];
+    for (const [file, override] of [...project.files].reverse()) {
+        const args = [
+            ...compose.args,
+            '-p',
+            project.name,
+            '-f',
+            file,
+            '-f',
+            override,
+            'down',
+            '-v',
+            '--remove-orphans',
+            '--rmi',
+            'local',
+            '-t',
+            TEARDOWN_STOP_SECONDS,
+        ];
+        const result = await runStudentDocker(context, compose.command, args, {
+            cwd: external_node_path_default().dirname(file),
+            timeoutMs: TEARDOWN_TIMEOUT_MS,
+        }).catch((error) => ({ exitCode: null, output: String(error), timedOut: false }));
+        if (result.exitCode !== 0) {
+            const why = result.timedOut ? 'timed out' : `exit code ${result.exitCode}`;
+            problems.push(`compose down of project ${project.name} failed (${why}): ${text_tail(result.output, 5)}`);
+        }
+    }
+    // What `down` left (it carries our labels) goes with the label cleanup that follows.
+    if (problems.length > 0)
+        throw new Error(problems.join('\n'));
+}
+/** Until every service runs (and, with `healthy`, every healthcheck says healthy), or the time is up. */
+async function waitForServices(project, services, wait, context) {
+    const wantRunning = wait.running ?? true;
+    const wantHealthy = wait.healthy ?? false;
+    if (!wantRunning && !wantHealthy)
+        return undefined;
+    const limitMs = remainingMs(context, timeoutMs(wait.timeout, LIMITS.composeWait));
+    const deadline = context.now() + limitMs;
+    const expected = wantHealthy
+        ? 'every service running, and healthy where it has a healthcheck'
+        : 'every service running';
+    let pending;
+    for (;;) {
+        const verdict = await serviceVerdict(project, services, wantRunning, wantHealthy, context);
+        if (verdict === undefined)
+            return undefined;
+        if (verdict.final) {
+            return {
+                message: `compose service ${verdict.reason}`,
+                expected,
+                actual: verdict.reason,
+                log: verdict.containerId ? await logTail(context, verdict.containerId) : undefined,
+            };
+        }
+        pending = verdict;
+        if (context.now() + compose_POLL_INTERVAL_MS >= deadline)
+            break;
+        await (0,external_node_timers_promises_namespaceObject.setTimeout)(compose_POLL_INTERVAL_MS);
+    }
+    return {
+        message: `compose services were not ready within ${formatDuration(limitMs)}: service ${pending.reason}`,
+        expected,
+        actual: pending.reason,
+        log: pending.containerId ? await logTail(context, pending.containerId) : undefined,
+    };
+}
+async function serviceVerdict(project, services, wantRunning, wantHealthy, context) {
+    const containers = await context.engine.listContainers({ [COMPOSE_PROJECT_LABEL]: project });
+    for (const service of services) {
+        const own = containers.filter((container) => container.labels[COMPOSE_SERVICE_LABEL] === service &&
+            container.labels['com.docker.compose.oneoff'] !== 'True');
+        if (own.length === 0)
+            return { reason: `"${service}" has no container` };
+        for (const summary of own) {
+            const state = await context.engine.inspectContainer(summary.id);
+            if (wantRunning && !state.running) {
+                return {
+                    reason: `"${service}" is not running (${stateSummary(state)})`,
+                    containerId: state.id,
+                    final: stoppedForGood(state),
+                };
+            }
+            if (wantHealthy && state.running && state.health !== undefined && state.health !== 'healthy') {
+                return {
+                    reason: `"${service}" health is "${state.health}", expected "healthy"`,
+                    containerId: state.id,
+                };
+            }
+        }
+    }
+    return undefined;
+}
+/** Exited with no restart policy that would bring it back. */
+function stoppedForGood(state) {
+    if (state.status !== 'exited' && state.status !== 'dead')
+        return false;
+    if (state.restartPolicy === 'always' || state.restartPolicy === 'unless-stopped')
+        return false;
+    return !(state.restartPolicy === 'on-failure' && state.exitCode !== 0);
+}
+function compose_isRecord(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+;// CONCATENATED MODULE: ./src/steps/copy.ts
+
+
+
+const copyStep = {
+    kind: 'copy',
+    describe: (step) => {
+        const from = typeof step.from === 'string' ? step.from : `${step.from.container}:${step.from.path}`;
+        return `copy ${from} to ${step.to.container}:${step.to.path}`;
+    },
+    async run(step, context) {
+        // Containers need not be running: the archive API reads and writes stopped ones too.
+        const to = await existingContainer(step.to.container, context);
+        if ('failure' in to)
+            return to.failure;
+        const target = `${step.to.container}:${step.to.path}`;
+        if (typeof step.from === 'string') {
+            const source = await submissionPath(context.submissionDir, step.from, 'copy source');
+            if ('failure' in source)
+                return source.failure;
+            try {
+                await context.engine.copyInto(to.id, source.path, step.to.path);
+            }
+            catch (error) {
+                return copyFailed(step.from, target, error);
+            }
+            return undefined;
+        }
+        const from = await existingContainer(step.from.container, context);
+        if ('failure' in from)
+            return from.failure;
+        try {
+            await context.engine.copyBetween(from.id, step.from.path, to.id, step.to.path);
+        }
+        catch (error) {
+            return copyFailed(`${step.from.container}:${step.from.path}`, target, error);
+        }
+        return undefined;
+    },
+};
+/** A missing path or folder, or a source the engine refuses to pack, is the student's to fix. */
+function copyFailed(from, to, error) {
+    if (error instanceof InfraError)
+        throw error;
+    return { message: `${from} could not be copied to ${to}: ${errorMessage(error)}` };
+}
+
+;// CONCATENATED MODULE: ./src/steps/exec.ts
+
+
+
+
+const exec_MAX_OUTPUT_BYTES = 1024 * 1024;
+const exec_OUTPUT_TAIL_LINES = 30;
+const execStep = {
+    kind: 'exec',
+    describe: (step) => `run ${formatCommand(step.command)} in container "${step.container}"`,
+    async run(step, context) {
+        const container = await runningContainer(step.container, context);
+        if ('failure' in container)
+            return container.failure;
+        const limitMs = remainingMs(context, timeoutMs(step.timeout, LIMITS.exec));
+        const cmd = typeof step.command === 'string' ? ['/bin/sh', '-c', step.command] : step.command;
+        const result = await context.engine.exec(container.id, {
+            cmd,
+            user: step.user,
+            workdir: step.workdir,
+            env: step.env && Object.fromEntries(Object.entries(step.env).map(([key, value]) => [key, String(value)])),
+            timeoutMs: limitMs,
+            maxOutputBytes: exec_MAX_OUTPUT_BYTES,
+        });
+        const output = text_tail([result.stdout, result.stderr].filter(Boolean).join('\n'), exec_OUTPUT_TAIL_LINES);
+        const what = `\`${formatCommand(step.command)}\` in container "${step.container}"`;
+        if (result.timedOut) {
+            return {
+                message: `${what} did not finish within ${formatDuration(limitMs)}`,
+                expected: `it finishes within ${formatDuration(limitMs)}`,
+                actual: 'still running',
+                log: output,
+            };
+        }
+        if (result.exitCode !== 0 && !step.allowFailure) {
+            return {
+                message: `${what} exited with code ${result.exitCode}, expected 0`,
+                expected: 'exit code 0',
+                actual: `exit code ${result.exitCode}`,
+                log: output,
+            };
+        }
+        return undefined;
+    },
+};
+
+;// CONCATENATED MODULE: ./src/steps/kill.ts
+
+
+/** How long a SIGKILLed container may take to be reported stopped, so that checks see it stopped. */
+const KILL_SETTLE_MS = 10_000;
+const killStep = {
+    kind: 'kill',
+    describe: (step) => `send ${signalName(step.signal)} to container "${step.container}"`,
+    async run(step, context) {
+        const container = await runningContainer(step.container, context);
+        if ('failure' in container)
+            return container.failure;
+        const signal = signalName(step.signal);
+        try {
+            await context.engine.killContainer(container.id, signal);
+        }
+        catch (error) {
+            return refused(`be sent ${signal}`, step.container, error);
+        }
+        // Other signals may be handled (SIGHUP reloads nginx); only SIGKILL surely ends the container,
+        // and the checks after this step should see it stopped.
+        if (signal === 'SIGKILL' || signal === '9') {
+            await context.engine.waitForExit(container.id, KILL_SETTLE_MS);
+        }
+        return undefined;
+    },
+};
+function signalName(signal = 'SIGKILL') {
+    return signal.startsWith('SIG') || /^[0-9]+$/.test(signal) ? signal : `SIG${signal}`;
+}
+
+;// CONCATENATED MODULE: ./src/steps/network.ts
+
+
+
+const networkStep = {
+    kind: 'network',
+    describe: (step) => `create network "${step.name}"${step.internal ? ' (internal)' : ''}`,
+    async run(step, context) {
+        const name = resourceName(context.scope, step.name);
+        try {
+            await context.engine.createNetwork({
+                name,
+                driver: step.driver,
+                internal: step.internal,
+                labels: scopeLabels(context.scope),
+            });
+        }
+        catch (error) {
+            // An unknown driver, say: the exercise's to fix, reported like a failed step.
+            if (error instanceof InfraError)
+                throw error;
+            return { message: `network "${step.name}" could not be created: ${errorMessage(error)}` };
+        }
+        context.resources.addNetwork(step.name, name);
+        return undefined;
+    },
+};
+
+;// CONCATENATED MODULE: ./src/steps/recreate.ts
+
+
+const recreateStep = {
+    kind: 'recreate',
+    describe: (step) => `recreate container "${step.container}" with the same configuration and mounts`,
+    async run(step, context) {
+        const previous = context.resources.container(step.container);
+        if (previous === undefined) {
+            return { message: `no run step started a container "${step.container}", so it cannot be recreated` };
+        }
+        const current = await existingContainer(step.container, context);
+        if (!('failure' in current)) {
+            // Stopped first, gracefully: a database flushes its data to the volume that must survive.
+            try {
+                await context.engine.stopContainer(current.id);
+                await context.engine.removeContainer(current.id);
+            }
+            catch (error) {
+                return refused('be removed', step.container, error);
+            }
+        }
+        let id;
+        try {
+            id = await context.engine.createContainer(previous.request);
+        }
+        catch (error) {
+            return refused('be created again', step.container, error);
+        }
+        context.resources.addContainer(step.container, { ...previous, id });
+        try {
+            await context.engine.startContainer(id);
+        }
+        catch (error) {
+            return refused('start again', step.container, error);
+        }
+        const wait = step.wait ?? previous.wait;
+        return wait ? waitUntilReady(step.container, id, wait, context) : undefined;
+    },
+};
+
+;// CONCATENATED MODULE: ./src/steps/restart.ts
+
+
+const restartStep = {
+    kind: 'restart',
+    describe: (step) => `restart container "${step.container}"`,
+    async run(step, context) {
+        const container = await existingContainer(step.container, context);
+        if ('failure' in container)
+            return container.failure;
+        try {
+            await context.engine.restartContainer(container.id);
+        }
+        catch (error) {
+            return refused('be restarted', step.container, error);
+        }
+        // A run step's container is ready again only when its own `wait` holds again.
+        const wait = context.resources.container(step.container)?.wait;
+        if (wait)
+            return waitUntilReady(step.container, container.id, wait, context);
+        const state = await context.engine.inspectContainer(container.id);
+        if (!state.running) {
+            return {
+                message: `container "${step.container}" is not running after the restart (${stateSummary(state)})`,
+                expected: 'running',
+                actual: stateSummary(state),
+            };
+        }
+        return undefined;
+    },
+};
+
 ;// CONCATENATED MODULE: ./src/steps/run.ts
+
+
 
 
 
@@ -90645,26 +102052,44 @@ const runStep = {
                 message: `image "${step.image}" is not available (no build step made it and it is not on the engine)`,
             };
         }
+        const mounts = [];
+        for (const volume of step.volumes ?? []) {
+            const mount = await mountRequest(parseVolumeMount(volume), step.name, context);
+            if ('failure' in mount)
+                return mount.failure;
+            mounts.push(mount);
+        }
         const name = containerName(context.scope, step.name);
+        const request = {
+            name,
+            image,
+            cmd: typeof step.command === 'string' ? ['/bin/sh', '-c', step.command] : step.command,
+            entrypoint: step.entrypoint,
+            env: step.env && Object.fromEntries(Object.entries(step.env).map(([key, value]) => [key, String(value)])),
+            ports: step.ports,
+            user: step.user,
+            workdir: step.workdir,
+            hostname: step.hostname,
+            labels: scopeLabels(context.scope),
+            mounts,
+            networks: networkAttachments(step, context),
+            restartPolicy: step.restart && { name: step.restart },
+            healthcheck: step.healthcheck && healthcheckRequest(step.healthcheck),
+        };
         let id;
         try {
-            id = await context.engine.createContainer({
-                name,
-                image,
-                cmd: typeof step.command === 'string' ? ['/bin/sh', '-c', step.command] : step.command,
-                entrypoint: step.entrypoint,
-                env: step.env &&
-                    Object.fromEntries(Object.entries(step.env).map(([key, value]) => [key, String(value)])),
-                ports: step.ports,
-                user: step.user,
-                workdir: step.workdir,
-                labels: scopeLabels(context.scope),
-            });
+            id = await context.engine.createContainer(request);
         }
         catch (error) {
             return refusedBy('create', step.name, error);
         }
-        context.resources.addContainer(step.name, { id, name, ports: step.ports ?? [] });
+        context.resources.addContainer(step.name, {
+            id,
+            name,
+            ports: step.ports ?? [],
+            request,
+            wait: step.wait,
+        });
         try {
             await context.engine.startContainer(id);
         }
@@ -90674,6 +102099,85 @@ const runStep = {
         return step.wait ? waitUntilReady(step.name, id, step.wait, context) : undefined;
     },
 };
+/** 'name:/path[:ro]' is a named volume, './dir:/path[:ro]' a folder of the submission. */
+function parseVolumeMount(volume) {
+    if (typeof volume === 'string') {
+        const [source = '', target = '', mode] = volume.split(':');
+        return { type: looksLikePath(source) ? 'bind' : 'volume', source, target, readOnly: mode === 'ro' };
+    }
+    return {
+        type: volume.type ?? (looksLikePath(volume.source) ? 'bind' : 'volume'),
+        source: volume.source,
+        target: volume.target,
+        readOnly: volume.readOnly ?? false,
+    };
+}
+function looksLikePath(source) {
+    return source.startsWith('.') || source.startsWith('/');
+}
+async function mountRequest(mount, stepName, context) {
+    if (mount.type === 'bind') {
+        const host = await submissionPath(context.submissionDir, mount.source, 'bind mount source');
+        if ('failure' in host)
+            return host;
+        return { type: 'bind', source: host.path, target: mount.target, readOnly: mount.readOnly };
+    }
+    let engineName = context.resources.volumeName(mount.source);
+    if (engineName === mount.source) {
+        // No volume step made it, and no earlier run step: it is the exercise's own, made on first use.
+        engineName = resourceName(context.scope, mount.source);
+        try {
+            await context.engine.createVolume({ name: engineName, labels: scopeLabels(context.scope) });
+        }
+        catch (error) {
+            if (error instanceof InfraError)
+                throw error;
+            return {
+                failure: {
+                    message: `the volume "${mount.source}" of container "${stepName}" could not be created: ${errorMessage(error)}`,
+                },
+            };
+        }
+        context.resources.addVolume(mount.source, engineName);
+    }
+    return { type: 'volume', source: engineName, target: mount.target, readOnly: mount.readOnly };
+}
+/** Networks where the engine supports no aliases: the default bridge, and no network at all. */
+const WITHOUT_ALIASES = new Set(['bridge', 'none']);
+/**
+ * Containers are found on their networks by the run step's name, as compose services are by
+ * theirs: the engine name carries the scope, which no exercise can know.
+ */
+function networkAttachments(step, context) {
+    return step.networks?.map((network) => {
+        const name = context.resources.networkName(typeof network === 'string' ? network : network.name);
+        if (WITHOUT_ALIASES.has(name))
+            return { name };
+        const aliases = typeof network === 'string' ? [] : (network.aliases ?? []);
+        return { name, aliases: aliases.includes(step.name) ? aliases : [step.name, ...aliases] };
+    });
+}
+const HEALTHCHECK_FORMS = new Set(['CMD', 'CMD-SHELL', 'NONE']);
+/** A list is exec form, a string runs with the image's shell; a list already in Engine form is kept. */
+function healthcheckRequest(healthcheck) {
+    return {
+        test: healthcheckTest(healthcheck.test),
+        intervalMs: optionalMs(healthcheck.interval),
+        timeoutMs: optionalMs(healthcheck.timeout),
+        retries: healthcheck.retries,
+        startPeriodMs: optionalMs(healthcheck.startPeriod),
+    };
+}
+function healthcheckTest(test) {
+    if (typeof test === 'string')
+        return ['CMD-SHELL', test];
+    if (HEALTHCHECK_FORMS.has(test[0] ?? ''))
+        return test;
+    return ['CMD', ...test];
+}
+function optionalMs(value) {
+    return value === undefined ? undefined : durationMs(value);
+}
 /** The engine refusing a container (bad command, unknown user) is the student's to fix. */
 function refusedBy(action, stepName, error) {
     if (error instanceof InfraError)
@@ -90681,28 +102185,181 @@ function refusedBy(action, stepName, error) {
     return { message: `container "${stepName}" could not ${action}: ${errorMessage(error)}` };
 }
 
+;// CONCATENATED MODULE: ./src/steps/script.ts
+
+
+
+
+
+
+
+const script_OUTPUT_TAIL_LINES = 40;
+const scriptStep = {
+    kind: 'script',
+    describe: (step) => `run the script ${[step.file, ...(step.args ?? [])].join(' ')}`,
+    async run(step, context) {
+        const script = await submissionPath(context.submissionDir, step.file, 'script');
+        if ('failure' in script)
+            return script.failure;
+        const limitMs = remainingMs(context, timeoutMs(step.timeout, LIMITS.script));
+        let result;
+        try {
+            result = await runStudentDocker(context, 'bash', [script.path, ...(step.args ?? [])], {
+                cwd: context.submissionDir,
+                timeoutMs: limitMs,
+                onLine: (line) => context.progress.output(line),
+            });
+        }
+        catch (error) {
+            throw new InfraError(`bash could not be started to run ${step.file}: ${errorMessage(error)}`);
+        }
+        const log = text_tail(result.output, script_OUTPUT_TAIL_LINES);
+        if (result.truncated)
+            context.progress.info(`  the output of ${step.file} was cut at its size limit`);
+        if (result.timedOut) {
+            return {
+                message: `${step.file} did not finish within ${formatDuration(limitMs)}; it was stopped`,
+                expected: `it finishes within ${formatDuration(limitMs)}`,
+                actual: 'still running',
+                log,
+            };
+        }
+        if (result.exitCode !== 0 && !step.allowFailure) {
+            const how = result.exitCode === null ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+            return {
+                message: `${external_node_path_default().posix.normalize(step.file)} ${how}, expected exit code 0`,
+                expected: 'exit code 0',
+                actual: result.exitCode === null ? `killed by ${result.signal}` : `exit code ${result.exitCode}`,
+                log,
+            };
+        }
+        return undefined;
+    },
+};
+
+;// CONCATENATED MODULE: ./src/steps/stop.ts
+
+
+const stopStep = {
+    kind: 'stop',
+    describe: (step) => `stop container "${step.container}"`,
+    async run(step, context) {
+        const container = await existingContainer(step.container, context);
+        if ('failure' in container)
+            return container.failure;
+        const graceSeconds = Math.ceil(timeoutMs(step.timeout, LIMITS.stop) / 1000);
+        try {
+            await context.engine.stopContainer(container.id, graceSeconds);
+        }
+        catch (error) {
+            return refused('be stopped', step.container, error);
+        }
+        return undefined;
+    },
+};
+
+;// CONCATENATED MODULE: ./src/steps/volume.ts
+
+
+
+const volumeStep = {
+    kind: 'volume',
+    describe: (step) => `create volume "${step.name}"`,
+    async run(step, context) {
+        const name = resourceName(context.scope, step.name);
+        try {
+            await context.engine.createVolume({ name, labels: scopeLabels(context.scope) });
+        }
+        catch (error) {
+            if (error instanceof InfraError)
+                throw error;
+            return { message: `volume "${step.name}" could not be created: ${errorMessage(error)}` };
+        }
+        context.resources.addVolume(step.name, name);
+        return undefined;
+    },
+};
+
+;// CONCATENATED MODULE: ./src/steps/wait.ts
+
+
+
+
+
+const waitStep = {
+    kind: 'wait',
+    describe: (step) => {
+        const parts = [];
+        if (step.duration !== undefined)
+            parts.push(`wait ${step.duration}`);
+        if (step.container !== undefined) {
+            parts.push(`wait until ${describeConditions(conditions(step))} (container "${step.container}")`);
+        }
+        return parts.join(', then ') || 'wait';
+    },
+    async run(step, context) {
+        if (step.duration !== undefined) {
+            await (0,external_node_timers_promises_namespaceObject.setTimeout)(remainingMs(context, durationMs(step.duration)));
+        }
+        if (step.container === undefined)
+            return undefined;
+        const container = await existingContainer(step.container, context);
+        if ('failure' in container)
+            return container.failure;
+        return waitUntilReady(step.container, container.id, conditions(step), context);
+    },
+};
+function conditions(step) {
+    const { container: _container, duration: _duration, ...wait } = step;
+    return wait;
+}
+
 ;// CONCATENATED MODULE: ./src/steps/registry.ts
+
+
+
+
+
+
+
+
+
+
+
 
 
 const STEPS = {
     build: buildStep,
     run: runStep,
+    exec: execStep,
+    copy: copyStep,
+    stop: stopStep,
+    kill: killStep,
+    restart: restartStep,
+    recreate: recreateStep,
+    network: networkStep,
+    volume: volumeStep,
+    wait: waitStep,
+    script: scriptStep,
+    compose: composeStep,
 };
-function entry(kind, step) {
-    return { definition: STEPS[kind], body: step[kind] };
-}
-function kindOf(step) {
+/** A validated step has exactly one key, naming its kind. */
+function entry(step) {
     const kind = Object.keys(step)[0];
     if (kind === undefined || !(kind in STEPS))
         throw new Error(`unknown step kind: ${String(kind)}`);
-    return kind;
+    // The definition and the body come from the same key, so their kinds agree.
+    return {
+        definition: STEPS[kind],
+        body: step[kind],
+    };
 }
 function describeStep(step) {
-    const { definition, body } = entry(kindOf(step), step);
+    const { definition, body } = entry(step);
     return definition.describe(body);
 }
 function runStepSpec(step, context) {
-    const { definition, body } = entry(kindOf(step), step);
+    const { definition, body } = entry(step);
     return definition.run(body, context);
 }
 
@@ -90745,6 +102402,7 @@ async function gradeExercise(exercise, scope, options) {
     const context = {
         engine: options.engine,
         http: options.http ?? httpRequest,
+        exerciseId: spec.id,
         resources: new Resources(),
         submissionDir: external_node_path_default().resolve(options.submissionRoot, spec.submission ?? '.'),
         scope,
@@ -90771,15 +102429,27 @@ async function gradeExercise(exercise, scope, options) {
         // After a failed step the checks still run: each says what it could not find, and those
         // that do not depend on the failed step (an image's config after a failed run) still score.
         const setupFailure = await runSteps(exercise, context);
+        // A `required: true` check that did not pass closes the gate: the checks after it are
+        // skipped (0 points, not failed), and their points still count in maxScore, so the score
+        // says how much of the exercise was missed.
+        let gate;
         for (const [index, check] of spec.checks.entries()) {
-            if (now() >= context.deadline) {
-                const message = `not run: the exercise's time limit of ${formatDuration(exerciseTimeoutMs)} was reached`;
-                checks.push(failed(check, { message }, checkLocation(index)));
-                continue;
+            const location = checkLocation(index);
+            let result;
+            if (gate !== undefined) {
+                result = skipped(check, gate, location);
             }
-            const result = evaluate(check, await observe(check, context), checkLocation(index));
-            progress.info(`  ${result.status === 'pass' ? '✔' : '✘'} [${result.points}/${result.maxPoints}] ${check.name} (${checkKind(check)})`);
+            else if (now() >= context.deadline) {
+                const message = `not run: the exercise's time limit of ${formatDuration(exerciseTimeoutMs)} was reached`;
+                result = failed(check, { message }, location);
+            }
+            else {
+                result = await runCheck(check, context, location);
+            }
+            progress.info(`  ${STATUS_MARK[result.status]} [${result.points}/${result.maxPoints}] ${check.name} (${checkKind(check)})`);
             checks.push(result);
+            if (check.required === true && result.status !== 'pass')
+                gate ??= check.name;
         }
         return finish({ setupError: setupFailure?.message, setupLog: setupFailure?.log });
     }
@@ -90788,12 +102458,57 @@ async function gradeExercise(exercise, scope, options) {
         const message = error instanceof InfraError ? error.message : `internal error: ${errorMessage(error)}`;
         progress.info(`  ! ${message}`);
         for (const check of spec.checks.slice(checks.length)) {
-            checks.push({ ...failed(check, { message }), status: 'error' });
+            checks.push(errored(check, message));
         }
         return finish({ setupError: message, infraError: true });
     }
     finally {
+        await tearDown(context, progress);
         await removeQuietly(options.engine, scope, progress);
+    }
+}
+const STATUS_MARK = { pass: '✔', fail: '✘', error: '!', skipped: '-' };
+/** A check's own steps (e.g. recreate a container), then its observation and score. */
+async function runCheck(check, context, location) {
+    for (const step of check.steps ?? []) {
+        context.progress.info(`  step: ${describeStep(step)}`);
+        const failure = await runStepSpec(step, context);
+        if (failure) {
+            context.progress.info(`  ✘ ${failure.message}`);
+            // The check has no setup log of its own: a failed step's log is what was observed.
+            return failed(check, { ...failure, actual: failure.actual ?? failure.log }, location);
+        }
+    }
+    try {
+        return evaluate(check, await observe(check, context), location);
+    }
+    catch (error) {
+        // The instructor's setup for this one check is wrong: it is an error, the others still run.
+        if (error instanceof CheckConfigError)
+            return errored(check, error.message, location);
+        throw error;
+    }
+}
+/** What steps set up outside our labels: compose projects, what students' scripts created. */
+async function tearDown(context, progress) {
+    for (const teardown of [...context.resources.teardowns].reverse()) {
+        try {
+            await teardown();
+        }
+        catch (error) {
+            progress.info(`  cleanup failed: ${errorMessage(error)}`);
+        }
+    }
+    const unlabelled = context.resources.unlabelled;
+    if (Object.values(unlabelled).some((ids) => ids.length > 0)) {
+        try {
+            const removed = await context.engine.removeByIds(unlabelled);
+            for (const failure of removed.failures)
+                progress.info(`  cleanup: ${failure}`);
+        }
+        catch (error) {
+            progress.info(`  cleanup failed: ${errorMessage(error)}`);
+        }
     }
 }
 async function runSteps(exercise, context) {
@@ -90875,6 +102590,8 @@ function orderCheck(check) {
         actual: check.actual,
         hint: check.hint,
         location: check.location === undefined ? undefined : orderLocation(check.location),
+        diff: check.diff,
+        hidden: check.hidden,
     };
 }
 function orderLocation(location) {
@@ -90897,8 +102614,6 @@ function unicodeEscape(text) {
     return escaped;
 }
 
-;// CONCATENATED MODULE: external "node:crypto"
-const external_node_crypto_namespaceObject = require("node:crypto");
 ;// CONCATENATED MODULE: ./src/report/sanitize.ts
 // Everything a student controls (program output, build logs, file names, even check names) passes
 // through these helpers before it reaches a terminal, a GitHub Actions log, a job summary or a PR
@@ -91124,15 +102839,140 @@ function sliceCodeUnits(text, length) {
     return text.slice(0, splitsPair ? end - 1 : end);
 }
 
+;// CONCATENATED MODULE: ./src/report/junit.ts
+
+const MAX_NAME_CHARS = 500;
+const MAX_MESSAGE_CHARS = 1_000;
+const MAX_VALUE_CHARS = 16_000;
+const MAX_LOG_CHARS = 32_000;
+function renderJunit(report) {
+    const counts = tally(report.exercises.flatMap((exercise) => exercise.checks));
+    const lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        `<testsuites name="docker-autograder" tests="${counts.tests}" failures="${counts.failures}" errors="${counts.errors}" skipped="${counts.skipped}" time="${seconds(report.durationMs)}">`,
+        ...report.exercises.flatMap(renderSuite),
+        '</testsuites>',
+    ];
+    return `${lines.join('\n')}\n`;
+}
+function renderSuite(exercise) {
+    const counts = tally(exercise.checks);
+    const name = attribute(exercise.id);
+    const lines = [
+        `  <testsuite name="${name}" tests="${counts.tests}" failures="${counts.failures}" errors="${counts.errors}" skipped="${counts.skipped}" time="${seconds(exercise.durationMs)}" file="${attribute(exercise.specFile)}">`,
+        '    <properties>',
+        `      <property name="title" value="${attribute(exercise.title)}"/>`,
+        `      <property name="score" value="${exercise.score}"/>`,
+        `      <property name="maxScore" value="${exercise.maxScore}"/>`,
+        `      <property name="status" value="${exercise.status}"/>`,
+        '    </properties>',
+        ...exercise.checks.map((check) => renderCase(check, name)),
+    ];
+    const log = [
+        exercise.setupError === undefined ? '' : `setup error: ${stripUnsafe(exercise.setupError)}`,
+        exercise.setupLog === undefined ? '' : truncateTextTail(stripUnsafe(exercise.setupLog), MAX_LOG_CHARS),
+    ]
+        .filter((part) => part !== '')
+        .join('\n\n');
+    if (log !== '') {
+        lines.push(`    <system-out>${junit_text(log)}</system-out>`);
+    }
+    lines.push('  </testsuite>');
+    return lines;
+}
+function renderCase(check, suite) {
+    const hidden = check.hidden === true;
+    const where = check.location === undefined || hidden
+        ? ''
+        : ` file="${attribute(check.location.file)}" line="${check.location.line}"`;
+    const open = `    <testcase name="${attribute(check.name)}" classname="${suite}"${where}>`;
+    const points = `${check.points}/${check.maxPoints} points`;
+    if (check.status === 'pass') {
+        return `    <testcase name="${attribute(check.name)}" classname="${suite}"${where}/>`;
+    }
+    if (check.status === 'skipped') {
+        const message = hidden ? points : `${points}: ${check.message}`;
+        return `${open}\n      <skipped message="${attribute(message, MAX_MESSAGE_CHARS)}"/>\n    </testcase>`;
+    }
+    const element = check.status === 'error' ? 'error' : 'failure';
+    // A hidden check tells a dashboard that it failed and what it cost, nothing about why.
+    if (hidden) {
+        return `${open}\n      <${element} message="${points}" type="${check.status}"/>\n    </testcase>`;
+    }
+    const details = [
+        check.message,
+        check.expected === undefined
+            ? ''
+            : `expected: ${truncateText(stripUnsafe(check.expected), MAX_VALUE_CHARS)}`,
+        check.actual === undefined ? '' : `actual: ${truncateText(stripUnsafe(check.actual), MAX_VALUE_CHARS)}`,
+        check.hint === undefined || check.hint === '' ? '' : `hint: ${check.hint}`,
+        check.location === undefined
+            ? ''
+            : `at: ${sanitize_oneLine(check.location.file)}:${check.location.line}:${check.location.column}`,
+    ]
+        .filter((part) => part !== '')
+        .join('\n');
+    const message = attribute(`${points}: ${sanitize_oneLine(check.message)}`, MAX_MESSAGE_CHARS);
+    return `${open}\n      <${element} message="${message}" type="${check.status}">${junit_text(details)}</${element}>\n    </testcase>`;
+}
+function tally(checks) {
+    return {
+        tests: checks.length,
+        failures: checks.filter((check) => check.status === 'fail').length,
+        errors: checks.filter((check) => check.status === 'error').length,
+        skipped: checks.filter((check) => check.status === 'skipped').length,
+    };
+}
+function seconds(ms) {
+    return (ms / 1000).toFixed(3);
+}
+// XML 1.0 allows neither most C0 controls (stripUnsafe removes them) nor U+FFFE/U+FFFF.
+function xmlSafe(raw) {
+    return stripUnsafe(raw).replace(/[\ufffe\uffff]/g, '\ufffd');
+}
+function junit_text(raw) {
+    return escapeXml(xmlSafe(raw));
+}
+/** One-line attribute value; newlines would be normalised to spaces by XML readers anyway. */
+function attribute(raw, maxChars = MAX_NAME_CHARS) {
+    return escapeXml(truncateText(sanitize_oneLine(xmlSafe(raw)), maxChars)).replace(/\t/g, '&#9;');
+}
+const XML_ENTITIES = {
+    '&': '&amp;',
+    '<': '&lt;',
+    '>': '&gt;',
+    '"': '&quot;',
+    "'": '&apos;',
+};
+// Test reporters often copy these texts into markdown (a check run, a comment): a zero-width space
+// after an @ keeps a student's `@org/team` from notifying anyone there.
+function escapeXml(value) {
+    return value
+        .replace(/[&<>"']/g, (char) => XML_ENTITIES[char] ?? char)
+        .replace(/::/g, '&#58;:')
+        .replace(/##\[/g, '#&#35;[')
+        .replace(/@(?=[A-Za-z0-9])/g, '@&#8203;');
+}
+
 ;// CONCATENATED MODULE: ./src/report/markdown.ts
+// The markdown report for the job summary and the PR comment. GitHub rejects (or silently cuts)
+// text over its limits, and a cut in the middle of an HTML tag garbles the rest of the page, so
+// the size cap is enforced here, where the pieces are still whole blocks that can be dropped.
+
 
 
 const STEP_SUMMARY_MAX_CHARS = 1_000_000;
 const COMMENT_MAX_CHARS = 65_535;
 const DEFAULT_TITLE = 'Docker autograder';
-const MAX_NAME_CHARS = 200;
+const markdown_MAX_NAME_CHARS = 200;
 const MAX_SETUP_ERROR_CHARS = 1_000;
 const SUMMARY_MESSAGE_CHARS = 150;
+// The change list sits in the header, which is never dropped, so it stays short whatever the names.
+const CHANGE_NAMES_SHOWN = 5;
+const CHANGE_NAME_CHARS = 80;
+// Beyond this many edits a diff is noise (and costly to compute); the two values are shown instead.
+const DIFF_MAX_EDITS = 100;
+const DIFF_CONTEXT_LINES = 3;
 // Tried in order: first everything at a generous size, then every detail shortened, and only
 // then are details dropped, so a single huge output does not cost the other checks their details.
 const FULL = {
@@ -91156,7 +102996,7 @@ const EXERCISE_EMOJI = { pass: '✅', fail: '❌', error: '⚠️' };
 function renderMarkdown(report, options = {}) {
     const maxChars = options.maxChars ?? STEP_SUMMARY_MAX_CHARS;
     const title = options.title ?? DEFAULT_TITLE;
-    const header = renderHeader(report, title);
+    const header = renderHeader(report, title, options);
     const sections = report.exercises.map(renderSection);
     const totalDetails = sections.reduce((count, section) => count + section.compact.length, 0);
     const full = assemble([header, ...sections.flatMap((section) => [section.core, ...section.full])]);
@@ -91226,7 +103066,7 @@ function withoutDetails(header, sections, maxChars, report, title) {
     const bare = `${escapeMarkdownInline(sanitize_oneLine(title))}: ${report.score}/${report.maxScore}\n`;
     return fitBytes(bare, maxChars);
 }
-function renderHeader(report, title) {
+function renderHeader(report, title, options) {
     const infra = hasInfraError(report);
     const emoji = report.passed ? '✅' : infra ? '⚠️' : '❌';
     const verdict = report.passed ? 'passed' : infra ? 'grading error' : 'not passed';
@@ -91237,11 +103077,18 @@ function renderHeader(report, title) {
         `${exercises} exercise${exercises === 1 ? '' : 's'}`,
         `${(report.durationMs / 1000).toFixed(1)} s`,
     ];
+    const runUrl = safeUrl(options.runUrl);
+    if (runUrl !== undefined) {
+        facts.push(`[workflow run](${runUrl})`);
+    }
     const lines = [
-        `## ${emoji} ${escapeMarkdownInline(truncateText(sanitize_oneLine(title), MAX_NAME_CHARS))}: ${report.score}/${report.maxScore} points`,
+        `## ${emoji} ${escapeMarkdownInline(truncateText(sanitize_oneLine(title), markdown_MAX_NAME_CHARS))}: ${report.score}/${report.maxScore} points`,
         '',
         facts.join(' · '),
     ];
+    if (options.change !== undefined) {
+        lines.push('', ...renderChange(report, options.change));
+    }
     if (infra) {
         lines.push('', '> [!WARNING]', '> The grader or the Docker engine failed, so this grade is incomplete. This is not the', '> submission’s fault: re-run the job.');
     }
@@ -91249,6 +103096,33 @@ function renderHeader(report, title) {
         lines.push('', '_No exercises were graded._');
     }
     return `${lines.join('\n')}\n`;
+}
+function renderChange(report, change) {
+    const delta = Math.round((report.score - change.previousScore) * 1000) / 1000;
+    const signed = delta > 0 ? `+${delta}` : `${delta}`;
+    const commit = change.previousSha === undefined ? '' : ` (\`${change.previousSha.slice(0, 7)}\`)`;
+    const lines = [
+        `**Since the previous grade${commit}:** ${change.previousScore}/${change.previousMaxScore} → ${report.score}/${report.maxScore} (${delta === 0 ? 'no change' : `${signed} points`})`,
+    ];
+    const list = (emoji, label, names) => {
+        if (names.length === 0) {
+            return [];
+        }
+        const shown = names
+            .slice(0, CHANGE_NAMES_SHOWN)
+            .map((name) => escapeMarkdownInline(truncateText(sanitize_oneLine(name), CHANGE_NAME_CHARS)));
+        const more = names.length - shown.length;
+        return [`- ${emoji} ${label}: ${shown.join(', ')}${more > 0 ? ` and ${formatCount(more)} more` : ''}`];
+    };
+    const items = [
+        ...list('✅', 'now passing', change.nowPassing),
+        ...list('❌', 'no longer passing', change.noLongerPassing),
+    ];
+    return items.length === 0 ? lines : [...lines, '', ...items];
+}
+// Only a plain http(s) URL is linked: anything else could break out of the link syntax.
+function safeUrl(url) {
+    return url !== undefined && /^https?:\/\/[A-Za-z0-9\-._~:/?#@!$&*+,;=%]+$/.test(url) ? url : undefined;
 }
 /** `▰▰▰▰▱▱▱▱▱▱ 40%`; rounded down, so 99.6% never shows as a full bar. */
 function progressBar(score, maxScore, width = 10) {
@@ -91271,7 +103145,8 @@ function renderSection(exercise) {
     else {
         lines.push('| | Check | Points |', '| :-: | --- | --: |');
         for (const check of exercise.checks) {
-            lines.push(`| ${CHECK_EMOJI[check.status]} | ${checkName(check)} | ${check.points}/${check.maxPoints} |`);
+            const lock = check.hidden === true ? ' 🔒' : '';
+            lines.push(`| ${CHECK_EMOJI[check.status]} | ${checkName(check)}${lock} | ${check.points}/${check.maxPoints} |`);
         }
     }
     const checkCount = exercise.checks.length;
@@ -91284,8 +103159,9 @@ function renderSection(exercise) {
     };
 }
 function renderDetails(exercise, limits) {
+    // A hidden check is listed in the table with its status and points, and nothing more.
     const blocks = exercise.checks
-        .filter((check) => check.status === 'fail' || check.status === 'error')
+        .filter((check) => check.hidden !== true && (check.status === 'fail' || check.status === 'error'))
         .map((check) => renderCheckDetails(check, limits));
     if (exercise.setupLog !== undefined && stripUnsafe(exercise.setupLog) !== '') {
         const log = truncateTextTail(lastLines(stripUnsafe(exercise.setupLog), limits.logLines), limits.logChars);
@@ -91310,12 +103186,22 @@ function renderCheckDetails(check, limits) {
     if (message !== '' && message !== firstLine) {
         lines.push(escapeMarkdownInline(message), '');
     }
-    for (const [label, value] of [
-        ['Expected', check.expected],
-        ['Actual', check.actual],
-    ]) {
-        if (value !== undefined) {
-            lines.push(`**${label}**`, '', valueBlock(value, limits), '');
+    // The comparators' own diff when they made one; else one made here from the two texts.
+    const given = check.diff === undefined ? '' : stripUnsafe(check.diff);
+    const diff = given !== ''
+        ? truncateText(firstLines(given, limits.valueLines), limits.valueChars)
+        : textDiff(check.expected, check.actual, limits);
+    if (diff !== undefined) {
+        lines.push('**Expected vs actual** (`-` expected, `+` actual)', '', codeBlock(diff), '');
+    }
+    else {
+        for (const [label, value] of [
+            ['Expected', check.expected],
+            ['Actual', check.actual],
+        ]) {
+            if (value !== undefined) {
+                lines.push(`**${label}**`, '', valueBlock(value, limits), '');
+            }
         }
     }
     if (check.hint !== undefined && check.hint !== '') {
@@ -91323,7 +103209,7 @@ function renderCheckDetails(check, limits) {
     }
     if (check.location !== undefined) {
         const { file, line, column } = check.location;
-        const where = truncateText(sanitize_oneLine(file), MAX_NAME_CHARS);
+        const where = truncateText(sanitize_oneLine(file), markdown_MAX_NAME_CHARS);
         lines.push(`**Where:** ${escapeMarkdownInline(`${where}:${line}:${column}`)}`, '');
     }
     // Nothing to unfold: a collapsed section that opens onto nothing would only look broken.
@@ -91340,13 +103226,70 @@ function valueBlock(raw, limits) {
     }
     return codeBlock(truncateText(firstLines(text, limits.valueLines), limits.valueChars));
 }
+/**
+ * A line diff of expected and actual text, or undefined when a diff would not help: a value is
+ * missing, both fit on one line (the two values side by side say it better), the expectation is
+ * not literal text (`contains "x"`, `matches /x/`), or the texts differ almost everywhere.
+ */
+function textDiff(expected, actual, limits = FULL) {
+    if (expected === undefined || actual === undefined) {
+        return undefined;
+    }
+    const wanted = literalText(stripUnsafe(expected));
+    const got = stripUnsafe(actual).replace(/\n+$/, '');
+    if (wanted === undefined || wanted === got || (!wanted.includes('\n') && !got.includes('\n'))) {
+        return undefined;
+    }
+    const cap = (text) => truncateText(firstLines(text, limits.valueLines), limits.valueChars);
+    const changes = diffLines(`${cap(wanted)}\n`, `${cap(got)}\n`, { maxEditLength: DIFF_MAX_EDITS });
+    if (changes === undefined) {
+        return undefined;
+    }
+    const out = ['--- expected', '+++ actual'];
+    changes.forEach((change, index) => {
+        const lines = change.value.replace(/\n$/, '').split('\n');
+        if (change.added || change.removed) {
+            out.push(...lines.map((line) => `${change.added ? '+' : '-'}${line}`));
+            return;
+        }
+        // Unchanged runs keep a few lines of context on the sides that touch a change.
+        const before = index > 0 ? DIFF_CONTEXT_LINES : 0;
+        const after = index < changes.length - 1 ? DIFF_CONTEXT_LINES : 0;
+        if (lines.length <= before + after + 1) {
+            out.push(...lines.map((line) => ` ${line}`));
+            return;
+        }
+        out.push(...lines.slice(0, before).map((line) => ` ${line}`));
+        out.push(`⋯ ${formatCount(lines.length - before - after)} unchanged lines`);
+        out.push(...lines.slice(lines.length - after).map((line) => ` ${line}`));
+    });
+    return out.join('\n');
+}
+// Expectations are described as `equals "text"` (a JSON string) or given as plain text; any other
+// form (`contains …`, `matches /…/`, `not (…)`, a list) is a rule, not a text to diff against.
+function literalText(expected) {
+    const quoted = /^equals ("(?:[^"\\]|\\.)*")$/s.exec(expected);
+    if (quoted?.[1] !== undefined) {
+        try {
+            const value = JSON.parse(quoted[1]);
+            return typeof value === 'string' ? value.replace(/\n+$/, '') : undefined;
+        }
+        catch {
+            return undefined;
+        }
+    }
+    if (/^(?:equals|contains|matches|not) /.test(expected) || /^[[{]/.test(expected)) {
+        return undefined;
+    }
+    return expected.replace(/\n+$/, '');
+}
 function exerciseName(exercise) {
-    const id = escapeMarkdownInline(truncateText(sanitize_oneLine(exercise.id), MAX_NAME_CHARS));
+    const id = escapeMarkdownInline(truncateText(sanitize_oneLine(exercise.id), markdown_MAX_NAME_CHARS));
     const title = sanitize_oneLine(exercise.title).trim();
-    return title === '' ? id : `${id} — ${escapeMarkdownInline(truncateText(title, MAX_NAME_CHARS))}`;
+    return title === '' ? id : `${id} — ${escapeMarkdownInline(truncateText(title, markdown_MAX_NAME_CHARS))}`;
 }
 function checkName(check) {
-    return escapeMarkdownInline(truncateText(sanitize_oneLine(check.name), MAX_NAME_CHARS));
+    return escapeMarkdownInline(truncateText(sanitize_oneLine(check.name), markdown_MAX_NAME_CHARS));
 }
 function detailsDropped(dropped, total) {
     return `the details of ${formatCount(dropped)} of ${formatCount(total)} failed checks and logs were left out`;
@@ -91373,11 +103316,11 @@ function fitBytes(text, maxBytes) {
 ;// CONCATENATED MODULE: ./src/report/text.ts
 
 
-const MAX_VALUE_CHARS = 2_000;
+const text_MAX_VALUE_CHARS = 2_000;
 const MAX_VALUE_LINES = 40;
 const text_MAX_NAME_CHARS = 200;
 const LOG_LINES = 40;
-const MAX_LOG_CHARS = 8_000;
+const text_MAX_LOG_CHARS = 8_000;
 const CHECK_MARK = { pass: '✔', fail: '✘', error: '!', skipped: '-' };
 const CHECK_COLOR = {
     pass: 'green',
@@ -91420,14 +103363,14 @@ function renderExercise(exercise, paint) {
     ];
     // The setup error comes first: it explains why the checks below were skipped.
     if (exercise.setupError !== undefined) {
-        lines.push(...labelled(CHECK_INDENT, 'setup error:', exercise.setupError, paint));
+        lines.push(...text_labelled(CHECK_INDENT, 'setup error:', exercise.setupError, paint));
     }
     for (const check of exercise.checks) {
         lines.push(...renderCheck(check, paint));
     }
     if (exercise.setupLog !== undefined && exercise.setupLog !== '') {
         lines.push(`${CHECK_INDENT}${paint('dim', `log (last ${LOG_LINES} lines):`)}`);
-        const excerpt = truncateTextTail(lastLines(clean(exercise.setupLog), LOG_LINES), MAX_LOG_CHARS);
+        const excerpt = truncateTextTail(lastLines(clean(exercise.setupLog), LOG_LINES), text_MAX_LOG_CHARS);
         lines.push(...excerpt.split('\n').map((line) => `${CHECK_INDENT}${paint('dim', '│')} ${line}`));
     }
     return lines;
@@ -91435,8 +103378,12 @@ function renderExercise(exercise, paint) {
 function renderCheck(check, paint) {
     const mark = paint(CHECK_COLOR[check.status], CHECK_MARK[check.status]);
     const suffix = check.status === 'skipped' ? paint('dim', ' (skipped)') : '';
-    const lines = [`${CHECK_INDENT}${mark} [${check.points}/${check.maxPoints}] ${text_name(check.name)}${suffix}`];
-    if (check.status === 'pass') {
+    const hidden = check.hidden === true ? paint('dim', ' (hidden)') : '';
+    const lines = [
+        `${CHECK_INDENT}${mark} [${check.points}/${check.maxPoints}] ${text_name(check.name)}${suffix}${hidden}`,
+    ];
+    // A hidden check shows its name, status and points only: the details would give the test away.
+    if (check.status === 'pass' || check.hidden === true) {
         return lines;
     }
     if (check.message !== '') {
@@ -91446,22 +103393,22 @@ function renderCheck(check, paint) {
         return lines;
     }
     if (check.expected !== undefined) {
-        lines.push(...labelled(DETAIL_INDENT, 'expected:', check.expected, paint));
+        lines.push(...text_labelled(DETAIL_INDENT, 'expected:', check.expected, paint));
     }
     if (check.actual !== undefined) {
-        lines.push(...labelled(DETAIL_INDENT, 'actual:', check.actual, paint));
+        lines.push(...text_labelled(DETAIL_INDENT, 'actual:', check.actual, paint));
     }
     if (check.hint !== undefined && check.hint !== '') {
-        lines.push(...labelled(DETAIL_INDENT, 'hint:', check.hint, paint));
+        lines.push(...text_labelled(DETAIL_INDENT, 'hint:', check.hint, paint));
     }
     if (check.location !== undefined) {
         const { file, line, column } = check.location;
-        lines.push(...labelled(DETAIL_INDENT, 'at:', `${sanitize_oneLine(file)}:${line}:${column}`, paint));
+        lines.push(...text_labelled(DETAIL_INDENT, 'at:', `${sanitize_oneLine(file)}:${line}:${column}`, paint));
     }
     return lines;
 }
 /** `label value`, with continuation lines indented under the value's first line. */
-function labelled(indent, label, raw, paint) {
+function text_labelled(indent, label, raw, paint) {
     const width = Math.max(LABEL_WIDTH, label.length + 1);
     const [first = '', ...rest] = value(raw).split('\n');
     const continuation = indent + ' '.repeat(width);
@@ -91480,13 +103427,142 @@ function value(raw) {
     if (text === '') {
         return '(empty)';
     }
-    return truncateText(firstLines(text, MAX_VALUE_LINES), MAX_VALUE_CHARS);
+    return truncateText(firstLines(text, MAX_VALUE_LINES), text_MAX_VALUE_CHARS);
 }
 function text_name(raw) {
     return defangWorkflowCommands(truncateText(sanitize_oneLine(raw), text_MAX_NAME_CHARS).replace(/\n/g, ' '));
 }
 function clean(raw) {
     return defangWorkflowCommands(raw);
+}
+
+;// CONCATENATED MODULE: ./src/report/render.ts
+// The CLI's report formats, each one pure renderer of the same GradeReport.
+
+
+
+
+// New formats go at the end, so messages and docs that list the older ones stay as they were.
+const REPORT_FORMATS = ['text', 'json', 'markdown', 'junit'];
+function isReportFormat(value) {
+    return REPORT_FORMATS.includes(value);
+}
+function renderReport(format, report) {
+    switch (format) {
+        case 'json':
+            return renderJson(report);
+        case 'junit':
+            return renderJunit(report);
+        case 'markdown':
+            return renderMarkdown(report);
+        case 'text':
+            return renderText(report);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/selftest.ts
+// selftest: grades each exercise's own solutions, so an instructor knows the exercise grades
+// what it should. solutions/reference must get full marks; every solutions/wrong-* must not
+// pass, and when it has an expect.yaml, must fail exactly the checks it lists.
+
+
+
+
+const EXPECT_FILE = 'expect.yaml';
+async function selftest(exercises, engine, progress) {
+    const outcomes = [];
+    for (const exercise of exercises) {
+        const solutionsDir = external_node_path_default().join(exercise.dir, 'solutions');
+        const solutions = await listDirs(solutionsDir);
+        if (!solutions.includes('reference')) {
+            outcomes.push({
+                exercise: exercise.spec.id,
+                solution: 'reference',
+                score: 0,
+                maxScore: 0,
+                ok: false,
+                problem: `no reference solution in ${solutionsDir}`,
+            });
+        }
+        for (const solution of solutions) {
+            const root = external_node_path_default().join(solutionsDir, solution);
+            progress.info(`selftest ${exercise.spec.id} with ${solution}`);
+            const report = await grade([exercise], { engine, submissionRoot: root, progress });
+            const result = report.exercises[0];
+            if (result === undefined)
+                continue;
+            const problem = await judge(solution, root, result);
+            outcomes.push({
+                exercise: exercise.spec.id,
+                solution,
+                score: result.score,
+                maxScore: result.maxScore,
+                ok: problem === undefined,
+                ...(problem === undefined ? {} : { problem }),
+            });
+        }
+    }
+    return outcomes;
+}
+async function judge(solution, root, result) {
+    if (result.status === 'error')
+        return `grading failed: ${result.setupError ?? 'engine error'}`;
+    const failing = result.checks.filter((check) => check.status !== 'pass').map((check) => check.name);
+    if (solution === 'reference') {
+        return failing.length === 0 ? undefined : `the reference solution fails: ${failing.join('; ')}`;
+    }
+    if (failing.length === 0)
+        return 'this wrong solution gets full marks';
+    const expected = await expectedFailures(root);
+    if (expected === undefined)
+        return undefined;
+    const missing = expected.filter((name) => !failing.includes(name));
+    const extra = failing.filter((name) => !expected.includes(name));
+    if (missing.length === 0 && extra.length === 0)
+        return undefined;
+    return [
+        missing.length > 0 ? `expected to fail but passed: ${missing.join('; ')}` : '',
+        extra.length > 0 ? `failed unexpectedly: ${extra.join('; ')}` : '',
+    ]
+        .filter(Boolean)
+        .join('. ');
+}
+/** The `failing:` list of a wrong solution's expect.yaml, if it has one. */
+async function expectedFailures(root) {
+    let text;
+    try {
+        text = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(root, EXPECT_FILE), 'utf8');
+    }
+    catch {
+        return undefined;
+    }
+    const data = (0,dist/* parse */.qg)(text);
+    const failing = data?.failing;
+    if (!Array.isArray(failing) || !failing.every((name) => typeof name === 'string')) {
+        throw new Error(`${external_node_path_default().join(root, EXPECT_FILE)}: "failing" must be a list of check names`);
+    }
+    return failing;
+}
+async function listDirs(dir) {
+    try {
+        const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
+        return entries
+            .filter((entry) => entry.isDirectory())
+            .map((entry) => entry.name)
+            .sort();
+    }
+    catch {
+        return [];
+    }
+}
+function renderSelftest(outcomes) {
+    const lines = outcomes.map((outcome) => `${outcome.ok ? '✔' : '✘'} ${outcome.exercise} / ${outcome.solution}: ${outcome.score}/${outcome.maxScore}` +
+        (outcome.problem ? ` — ${outcome.problem}` : ''));
+    const bad = outcomes.filter((outcome) => !outcome.ok).length;
+    lines.push('', bad === 0
+        ? `selftest: all ${outcomes.length} solutions graded as expected`
+        : `selftest: ${bad} of ${outcomes.length} solutions not graded as expected`);
+    return `${lines.join('\n')}\n`;
 }
 
 ;// CONCATENATED MODULE: ./src/session.ts
@@ -91521,149 +103597,281 @@ async function withEngine(run, options) {
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
 var ajv = __nccwpck_require__(2463);
 var ajv_default = /*#__PURE__*/__nccwpck_require__.n(ajv);
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./schema/exercise.schema.json
-const exercise_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student\'s repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"}}},"buildStep":{"type":"object","description":"Builds an image from the student\'s Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"wait":{"$ref":"#/definitions/wait"}}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"type":"string","minLength":1,"description":"A regular expression a line of the container\'s output must match."},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","minProperties":1,"additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"description":"Text: contains this substring. List: contains this item (or every item of a list).","type":["string","number","array"]},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key (exec, http, image) and what to expect.","required":["name","expect"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"image":{"$ref":"#/definitions/imageCheck"},"expect":{"type":"object"}},"allOf":[{"if":{"required":["exec"]},"then":{"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["image"]},"then":{"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}}]},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"Name of a run step."},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","minProperties":1,"additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}}},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container\'s published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"Name of a run step."},"port":{"$ref":"#/definitions/port","description":"A container port listed in the run step\'s ports."},"path":{"type":"string","pattern":"^/","description":"Default /."},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","minProperties":1,"additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"body":{"$ref":"#/definitions/matcher"}}},"imageCheck":{"type":"object","description":"Inspects an image\'s configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"Name of a build step, or an image reference."}}},"imageExpect":{"type":"object","minProperties":1,"additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\\"8080/tcp\\"]."},"env":{"$ref":"#/definitions/matcher","description":"List like [\\"KEY=value\\"]."}}}}}');
+const exercise_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student\'s repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"containerRef":{"type":"string","minLength":1,"maxLength":128,"description":"A container: a run step\'s name, a compose service\'s name, or the name a student\'s script gave it."},"sizeOrNumber":{"description":"A number, a size like 50MB / 1.5GiB, or a duration like 30s.","oneOf":[{"type":"number"},{"type":"string","pattern":"^[0-9]+(\\\\.[0-9]+)?\\\\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$"}]},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list\'s or text\'s length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list\'s or text\'s length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text\'s SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1},"matcherMap":{"type":"object","description":"Keys (header names, labels, questions) each with a matcher.","additionalProperties":{"$ref":"#/definitions/matcher"}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"description":"A regular expression some output line must match, or {matches, count}.","oneOf":[{"type":"string","minLength":1},{"type":"object","required":["matches"],"additionalProperties":false,"properties":{"matches":{"type":"string","minLength":1},"count":{"type":"integer","minimum":1}}}]},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"port":{"$ref":"#/definitions/port","description":"A published port accepts TCP connections."},"healthy":{"const":true,"description":"The container\'s healthcheck reports healthy."},"exited":{"const":true,"description":"The container has exited (for run-to-completion containers)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"volumeMount":{"description":"\'name:/path[:ro]\' (a named volume) or \'./dir:/path[:ro]\' (a submission folder), or an object.","oneOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$"},{"type":"object","required":["source","target"],"additionalProperties":false,"properties":{"source":{"type":"string","minLength":1},"target":{"type":"string","pattern":"^/"},"type":{"enum":["volume","bind"]},"readOnly":{"type":"boolean"}}}]},"networkAttachment":{"oneOf":[{"$ref":"#/definitions/name"},{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"aliases":{"type":"array","items":{"type":"string","minLength":1}}}}]},"containerPath":{"type":"object","required":["container","path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"path":{"type":"string","pattern":"^/"}}},"buildStep":{"type":"object","description":"Builds an image from the student\'s Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"tag":{"description":"Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).","oneOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1},"minItems":1}]},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"volumes":{"type":"array","items":{"$ref":"#/definitions/volumeMount"}},"networks":{"type":"array","items":{"$ref":"#/definitions/networkAttachment"},"description":"Network step names (or existing networks), with aliases."},"restart":{"enum":["no","always","unless-stopped","on-failure"]},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"hostname":{"type":"string","minLength":1},"healthcheck":{"type":"object","required":["test"],"additionalProperties":false,"properties":{"test":{"$ref":"#/definitions/command"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":1},"startPeriod":{"$ref":"#/definitions/duration"}}},"wait":{"$ref":"#/definitions/wait"}}},"execStep":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"copyStep":{"type":"object","description":"Copies a submission file or folder, or a container path, into a container.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"description":"A submission path, or {container, path}.","oneOf":[{"$ref":"#/definitions/relativePath"},{"$ref":"#/definitions/containerPath"}]},"to":{"$ref":"#/definitions/containerPath","description":"A folder in a container."}}},"stopStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"timeout":{"$ref":"#/definitions/duration","description":"Grace period before SIGKILL, default 10s."}}},"killStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"signal":{"type":"string","pattern":"^(SIG)?[A-Z0-9]+$"}}},"restartStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"recreateStep":{"type":"object","description":"Removes the container and creates it again with the same configuration and mounts.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"A run step\'s name."},"wait":{"$ref":"#/definitions/wait"}}},"networkStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"driver":{"type":"string","minLength":1},"internal":{"type":"boolean"}}},"volumeStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"}}},"waitStep":{"type":"object","description":"Waits for a container condition, or a fixed duration.","additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"duration":{"$ref":"#/definitions/duration","description":"Just wait this long."},"log":{"$ref":"#/definitions/wait/properties/log"},"http":{"$ref":"#/definitions/wait/properties/http"},"port":{"$ref":"#/definitions/port"},"healthy":{"const":true},"exited":{"const":true},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"scriptStep":{"type":"object","description":"Runs the student\'s shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"composeStep":{"type":"object","description":"Runs the student\'s compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default docker-compose.yaml."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"},"exec":{"$ref":"#/definitions/execStep"},"copy":{"$ref":"#/definitions/copyStep"},"stop":{"$ref":"#/definitions/stopStep"},"kill":{"$ref":"#/definitions/killStep"},"restart":{"$ref":"#/definitions/restartStep"},"recreate":{"$ref":"#/definitions/recreateStep"},"network":{"$ref":"#/definitions/networkStep"},"volume":{"$ref":"#/definitions/volumeStep"},"wait":{"$ref":"#/definitions/waitStep"},"script":{"$ref":"#/definitions/scriptStep"},"compose":{"$ref":"#/definitions/composeStep"}}},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container\'s published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"headers":{"$ref":"#/definitions/matcherMap","description":"Header names (lower case) with matchers."},"body":{"$ref":"#/definitions/matcher"}},"minProperties":1},"logsCheck":{"type":"object","description":"Reads a container\'s output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"logsExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"output":{"$ref":"#/definitions/matcher","description":"stdout and stderr together."}},"minProperties":1},"imageCheck":{"type":"object","description":"Inspects an image\'s configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image\'s."}}},"imageExpect":{"type":"object","additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"env":{"$ref":"#/definitions/matcher","description":"List like [\\"KEY=value\\"]."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\\"8080/tcp\\"]."},"labels":{"$ref":"#/definitions/matcherMap"},"healthcheck":{"$ref":"#/definitions/matcher","description":"The HEALTHCHECK test list; [] when none."},"layers":{"$ref":"#/definitions/matcher","description":"Number of filesystem layers."},"size":{"$ref":"#/definitions/matcher","description":"Size in bytes; compare with min/max like 200MB."},"basedOn":{"$ref":"#/definitions/matcher","description":"true when the image is built on target.basedOn."},"exists":{"$ref":"#/definitions/matcher"}},"minProperties":1},"fileCheck":{"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"path":{"type":"string","pattern":"^/"}}},"fileExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"type":{"$ref":"#/definitions/matcher","description":"file, directory, symlink or other."},"mode":{"$ref":"#/definitions/matcher","description":"Octal text like \\"0644\\"."},"uid":{"$ref":"#/definitions/matcher"},"gid":{"$ref":"#/definitions/matcher"},"size":{"$ref":"#/definitions/matcher"},"content":{"$ref":"#/definitions/matcher","description":"The file\'s text (first 1 MiB)."},"target":{"$ref":"#/definitions/matcher","description":"A symlink\'s target."}},"minProperties":1},"containerCheck":{"type":"object","description":"Inspects a container\'s state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"}}},"containerExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"ports":{"$ref":"#/definitions/matcher","description":"List like [\\"8080->80/tcp\\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\\"KEY=value\\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1},"networkCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step\'s name, a compose network\'s name, or an engine network name."}}},"networkExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"volumeCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step\'s name, a compose volume\'s name, or an engine volume name."}}},"volumeExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"reachCheck":{"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from\'s network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}},"reachExpect":{"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1},"dockerfileCheck":{"type":"object","description":"Static analysis of the student\'s Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}},"dockerfileExpect":{"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \\"COPY requirements.txt .\\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage\'s last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."}},"minProperties":1},"buildcacheCheck":{"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step\'s name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}},"buildcacheExpect":{"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."}},"minProperties":1},"answersCheck":{"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student\'s answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}},"answersExpect":{"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1},"protectedCheck":{"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]}}}');
 ;// CONCATENATED MODULE: ./src/spec/semantics.ts
 // Rules the JSON Schema cannot express: references between steps and checks, unique names,
 // limits, regular expressions that compile, paths that stay inside the submission.
 
 
 
-function semanticProblems(spec) {
-    const problems = [];
-    const steps = spec.steps ?? [];
-    checkTimeout(problems, ['timeout'], spec.timeout, LIMITS.exercise);
-    checkRelativePath(problems, ['submission'], spec.submission);
-    const built = new Map();
-    const runs = new Map();
-    const stepNames = new Map();
-    steps.forEach((step, index) => {
-        const kind = Object.keys(step)[0] ?? '';
-        const name = 'build' in step ? step.build.name : step.run.name;
-        const namePath = ['steps', index, kind, 'name'];
-        const earlier = stepNames.get(name);
-        if (earlier !== undefined) {
-            problems.push({
-                specPath: namePath,
-                message: `step name "${name}" is already used by steps[${earlier}]`,
-            });
+/** Networks a container may join by name without a network step; `host` is never allowed. */
+const BUILTIN_NETWORKS = new Set(['bridge', 'none']);
+/** Check kinds whose target names a container, and the key that names it. */
+const CONTAINER_KEYS = {
+    exec: 'container',
+    http: 'container',
+    logs: 'container',
+    file: 'container',
+    container: 'name',
+    reach: 'from',
+};
+class Rules {
+    problems = [];
+    stepNames = new Map();
+    runs = new Map();
+    builds = new Set();
+    networks = new Set();
+    /** A script or compose step creates containers and networks the spec cannot know by name. */
+    open;
+    constructor(spec) {
+        const all = [...(spec.steps ?? []), ...spec.checks.flatMap((check) => check.steps ?? [])];
+        this.open = all.some((step) => 'script' in step || 'compose' in step);
+    }
+    add(specPath, message, key = false) {
+        this.problems.push({ specPath, message, ...(key ? { key } : {}) });
+    }
+    timeout(specPath, value, limit) {
+        if (value !== undefined && durationMs(value) > limit.maxMs) {
+            this.add(specPath, `timeout ${value} is over the maximum of ${limit.maxMs / 1000}s`);
         }
-        stepNames.set(name, index);
-        if ('build' in step) {
-            built.set(name, index);
-            checkRelativePath(problems, ['steps', index, 'build', 'context'], step.build.context);
-            checkRelativePath(problems, ['steps', index, 'build', 'dockerfile'], step.build.dockerfile);
-            checkTimeout(problems, ['steps', index, 'build', 'timeout'], step.build.timeout, LIMITS.build);
+    }
+    relativePath(specPath, value) {
+        if (value === undefined)
+            return;
+        const normalised = external_node_path_default().posix.normalize(value.replace(/\\/g, '/'));
+        if (external_node_path_default().posix.isAbsolute(normalised) || /^[a-zA-Z]:/.test(value)) {
+            this.add(specPath, `path "${value}" must be relative to the submission folder`);
         }
-        else {
-            runs.set(name, step.run);
-            const wait = step.run.wait;
-            const waitPath = ['steps', index, 'run', 'wait'];
-            if (wait?.log !== undefined)
-                checkRegex(problems, [...waitPath, 'log'], wait.log);
-            if (wait?.http !== undefined && !(step.run.ports ?? []).includes(wait.http.port)) {
-                problems.push({
-                    specPath: [...waitPath, 'http', 'port'],
-                    message: `wait.http.port ${wait.http.port} is not among the step's ports (${listOrNone(step.run.ports)})`,
-                });
+        else if (normalised === '..' || normalised.startsWith('../')) {
+            this.add(specPath, `path "${value}" leaves the submission folder`);
+        }
+    }
+    regex(specPath, pattern) {
+        try {
+            new RegExp(pattern);
+        }
+        catch (error) {
+            this.add(specPath, `invalid regular expression: ${error.message}`);
+        }
+    }
+    uniqueName(specPath, name, where) {
+        const earlier = this.stepNames.get(name);
+        if (earlier !== undefined)
+            this.add(specPath, `step name "${name}" is already used by ${earlier}`);
+        else
+            this.stepNames.set(name, where);
+    }
+    /** A container reference must name a run step, unless a script or compose may have made it. */
+    container(specPath, ref, runOnly = false) {
+        if (this.runs.has(ref) || (this.open && !runOnly))
+            return;
+        this.add(specPath, `no run step is named "${ref}" (run steps: ${listOrNone([...this.runs.keys()])})`);
+    }
+    wait(specPath, wait, ports) {
+        if (wait === undefined)
+            return;
+        const log = wait.log;
+        if (typeof log === 'string')
+            this.regex([...specPath, 'log'], log);
+        else if (log !== undefined)
+            this.regex([...specPath, 'log', 'matches'], log.matches);
+        for (const [key, port] of [
+            ['http', wait.http?.port],
+            ['port', wait.port],
+        ]) {
+            if (port !== undefined && ports !== undefined && !ports.includes(port)) {
+                this.add(key === 'http' ? [...specPath, 'http', 'port'] : [...specPath, 'port'], `wait.${key === 'http' ? 'http.port' : 'port'} ${port} is not among the step's ports (${listOrNone(ports)})`);
             }
-            checkTimeout(problems, [...waitPath, 'timeout'], wait?.timeout, LIMITS.wait);
         }
-    });
+        this.timeout([...specPath, 'timeout'], wait.timeout, LIMITS.wait);
+    }
+}
+function listOrNone(items) {
+    return items && items.length > 0 ? items.join(', ') : 'none';
+}
+function semanticProblems(spec) {
+    const rules = new Rules(spec);
+    rules.timeout(['timeout'], spec.timeout, LIMITS.exercise);
+    rules.relativePath(['submission'], spec.submission);
+    for (const [index, step] of (spec.steps ?? []).entries())
+        checkStep(rules, step, ['steps', index]);
     const checkNames = new Map();
     spec.checks.forEach((check, index) => {
         const checkPath = ['checks', index];
         const earlier = checkNames.get(check.name);
         if (earlier !== undefined) {
-            problems.push({
-                specPath: [...checkPath, 'name'],
-                message: `check name "${check.name}" is already used by checks[${earlier}]`,
-            });
+            rules.add([...checkPath, 'name'], `check name "${check.name}" is already used by checks[${earlier}]`);
         }
         checkNames.set(check.name, index);
-        walkMatchers(check.expect, [...checkPath, 'expect'], problems);
-        const kinds = CHECK_KINDS.filter((kind) => check[kind] !== undefined);
-        if (kinds.length !== 1) {
-            problems.push({
-                specPath: checkPath,
-                message: kinds.length === 0
-                    ? `check "${check.name}" needs one of: ${CHECK_KINDS.join(', ')}`
-                    : `check "${check.name}" has more than one kind (${kinds.join(', ')}); split it into separate checks`,
-            });
-            return;
+        for (const [stepIndex, step] of (check.steps ?? []).entries()) {
+            checkStep(rules, step, [...checkPath, 'steps', stepIndex]);
         }
-        const target = check.exec ?? check.http;
-        if (target !== undefined) {
-            const kind = check.exec ? 'exec' : 'http';
-            const run = runs.get(target.container);
-            if (run === undefined) {
-                problems.push({
-                    specPath: [...checkPath, kind, 'container'],
-                    message: `no run step is named "${target.container}" (run steps: ${listOrNone([...runs.keys()])})`,
-                });
+        checkCheck(rules, check, checkPath);
+    });
+    return rules.problems;
+}
+function checkStep(rules, step, stepPath) {
+    if ('build' in step) {
+        const at = [...stepPath, 'build'];
+        rules.uniqueName([...at, 'name'], step.build.name, formatAt(stepPath));
+        rules.builds.add(step.build.name);
+        rules.relativePath([...at, 'context'], step.build.context);
+        rules.relativePath([...at, 'dockerfile'], step.build.dockerfile);
+        rules.timeout([...at, 'timeout'], step.build.timeout, LIMITS.build);
+    }
+    else if ('run' in step) {
+        checkRun(rules, step.run, [...stepPath, 'run'], stepPath);
+    }
+    else if ('network' in step) {
+        rules.uniqueName([...stepPath, 'network', 'name'], step.network.name, formatAt(stepPath));
+        rules.networks.add(step.network.name);
+    }
+    else if ('volume' in step) {
+        rules.uniqueName([...stepPath, 'volume', 'name'], step.volume.name, formatAt(stepPath));
+    }
+    else if ('exec' in step) {
+        rules.container([...stepPath, 'exec', 'container'], step.exec.container);
+        rules.timeout([...stepPath, 'exec', 'timeout'], step.exec.timeout, LIMITS.exec);
+    }
+    else if ('copy' in step) {
+        const from = step.copy.from;
+        if (typeof from === 'string')
+            rules.relativePath([...stepPath, 'copy', 'from'], from);
+        else
+            rules.container([...stepPath, 'copy', 'from', 'container'], from.container);
+        rules.container([...stepPath, 'copy', 'to', 'container'], step.copy.to.container);
+    }
+    else if ('stop' in step) {
+        rules.container([...stepPath, 'stop', 'container'], step.stop.container);
+        rules.timeout([...stepPath, 'stop', 'timeout'], step.stop.timeout, LIMITS.stop);
+    }
+    else if ('kill' in step) {
+        rules.container([...stepPath, 'kill', 'container'], step.kill.container);
+    }
+    else if ('restart' in step) {
+        rules.container([...stepPath, 'restart', 'container'], step.restart.container);
+    }
+    else if ('recreate' in step) {
+        rules.container([...stepPath, 'recreate', 'container'], step.recreate.container, true);
+        rules.wait([...stepPath, 'recreate', 'wait'], step.recreate.wait, rules.runs.get(step.recreate.container)?.ports);
+    }
+    else if ('wait' in step) {
+        const wait = step.wait;
+        if (wait.container !== undefined)
+            rules.container([...stepPath, 'wait', 'container'], wait.container);
+        const conditions = ['log', 'http', 'port', 'healthy', 'exited'].filter((key) => key in wait);
+        if (wait.duration === undefined && (wait.container === undefined || conditions.length === 0)) {
+            rules.add([...stepPath, 'wait'], 'a wait step needs a duration, or a container and a condition (log, http, port, healthy, exited)');
+        }
+        const run = wait.container === undefined ? undefined : rules.runs.get(wait.container);
+        rules.wait([...stepPath, 'wait'], wait, run?.ports);
+    }
+    else if ('script' in step) {
+        rules.relativePath([...stepPath, 'script', 'file'], step.script.file);
+        rules.timeout([...stepPath, 'script', 'timeout'], step.script.timeout, LIMITS.script);
+    }
+    else if ('compose' in step) {
+        rules.relativePath([...stepPath, 'compose', 'file'], step.compose.file);
+        rules.timeout([...stepPath, 'compose', 'timeout'], step.compose.timeout, LIMITS.compose);
+        rules.timeout([...stepPath, 'compose', 'wait', 'timeout'], step.compose.wait?.timeout, LIMITS.composeWait);
+    }
+}
+function checkRun(rules, run, at, stepPath) {
+    rules.uniqueName([...at, 'name'], run.name, formatAt(stepPath));
+    rules.runs.set(run.name, run);
+    (run.volumes ?? []).forEach((volume, index) => {
+        const source = typeof volume === 'string' ? (volume.split(':')[0] ?? '') : volume.source;
+        const isBind = typeof volume === 'string' ? /^[./]/.test(source) : volume.type === 'bind' || /^[./]/.test(source);
+        if (isBind) {
+            const where = typeof volume === 'string' ? [...at, 'volumes', index] : [...at, 'volumes', index, 'source'];
+            if (external_node_path_default().posix.isAbsolute(source)) {
+                rules.add(where, `bind mount source "${source}" must be a folder of the submission, like ./html`);
             }
-            if (check.http && run && !(run.ports ?? []).includes(check.http.port)) {
-                problems.push({
-                    specPath: [...checkPath, 'http', 'port'],
-                    message: `port ${check.http.port} is not published by run step "${target.container}" (ports: ${listOrNone(run.ports)})`,
-                });
-            }
-            checkTimeout(problems, [...checkPath, kind, 'timeout'], target.timeout, check.exec ? LIMITS.exec : LIMITS.http);
+            else
+                rules.relativePath(where, source);
         }
     });
-    steps.forEach((step, index) => {
-        if (!('run' in step))
-            return;
-        const builtAt = built.get(step.run.image);
-        if (builtAt !== undefined && builtAt > index) {
-            problems.push({
-                specPath: ['steps', index, 'run', 'image'],
-                message: `image "${step.run.image}" is built by a later step (steps[${builtAt}]); move the build first`,
-            });
+    (run.networks ?? []).forEach((network, index) => {
+        const name = typeof network === 'string' ? network : network.name;
+        const where = typeof network === 'string' ? [...at, 'networks', index] : [...at, 'networks', index, 'name'];
+        if (name === 'host')
+            rules.add(where, 'the host network is not allowed: containers stay isolated from the grader');
+        else if (!rules.networks.has(name) && !BUILTIN_NETWORKS.has(name) && !rules.open) {
+            rules.add(where, `no network step is named "${name}" (network steps: ${listOrNone([...rules.networks])})`);
         }
     });
-    return problems;
+    rules.wait([...at, 'wait'], run.wait, run.ports);
 }
-function listOrNone(items) {
-    return items && items.length > 0 ? items.join(', ') : 'none';
-}
-function checkTimeout(problems, specPath, value, limit) {
-    if (value === undefined)
+function checkCheck(rules, check, checkPath) {
+    walkMatchers(rules, check.expect, [...checkPath, 'expect']);
+    const kinds = CHECK_KINDS.filter((kind) => check[kind] !== undefined);
+    if (kinds.length !== 1) {
+        rules.add(checkPath, kinds.length === 0
+            ? `check "${check.name}" needs one of: ${CHECK_KINDS.join(', ')}`
+            : `check "${check.name}" has more than one kind (${kinds.join(', ')}); split it into separate checks`);
         return;
-    if (durationMs(value) > limit.maxMs) {
-        problems.push({ specPath, message: `timeout ${value} is over the maximum of ${limit.maxMs / 1000}s` });
     }
+    const kind = kinds[0];
+    const at = [...checkPath, kind];
+    const containerKey = CONTAINER_KEYS[kind];
+    const target = check[kind];
+    const ref = containerKey === undefined ? undefined : target[containerKey];
+    if (typeof ref === 'string')
+        rules.container([...at, containerKey ?? ''], ref);
+    if (check.http) {
+        const run = rules.runs.get(check.http.container);
+        if (run && !(run.ports ?? []).includes(check.http.port)) {
+            rules.add([...at, 'port'], `port ${check.http.port} is not published by run step "${check.http.container}" (ports: ${listOrNone(run.ports)})`);
+        }
+        rules.timeout([...at, 'timeout'], check.http.timeout, LIMITS.http);
+    }
+    if (check.exec)
+        rules.timeout([...at, 'timeout'], check.exec.timeout, LIMITS.exec);
+    if (check.reach) {
+        rules.timeout([...at, 'timeout'], check.reach.timeout, LIMITS.reach);
+        if (check.reach.port === undefined && check.expect?.reachable !== undefined) {
+            rules.add([...checkPath, 'expect', 'reachable'], 'reachable needs a port in the reach target (without one only resolves is observed)');
+        }
+    }
+    if (check.file && (check.file.container === undefined) === (check.file.image === undefined)) {
+        rules.add(at, 'a file check needs exactly one of container, image');
+    }
+    if (check['build-cache']) {
+        const build = check['build-cache'].build;
+        if (!rules.builds.has(build)) {
+            rules.add([...at, 'build'], `no build step is named "${build}" (build steps: ${listOrNone([...rules.builds])})`);
+        }
+        rules.relativePath([...at, 'change'], check['build-cache'].change);
+    }
+    if (check.dockerfile)
+        rules.relativePath([...at, 'file'], check.dockerfile.file);
+    if (check.answers)
+        rules.relativePath([...at, 'file'], check.answers.file);
+    if (check.protected)
+        rules.relativePath([...at, 'file'], check.protected.file);
 }
-function checkRelativePath(problems, specPath, value) {
-    if (value === undefined)
-        return;
-    const normalised = external_node_path_default().posix.normalize(value.replace(/\\/g, '/'));
-    if (external_node_path_default().posix.isAbsolute(normalised) || /^[a-zA-Z]:/.test(value)) {
-        problems.push({ specPath, message: `path "${value}" must be relative to the submission folder` });
-    }
-    else if (normalised === '..' || normalised.startsWith('../')) {
-        problems.push({ specPath, message: `path "${value}" leaves the submission folder` });
-    }
-}
-function checkRegex(problems, specPath, pattern) {
-    try {
-        new RegExp(pattern);
-    }
-    catch (error) {
-        problems.push({ specPath, message: `invalid regular expression: ${error.message}` });
-    }
-}
-function walkMatchers(value, specPath, problems) {
+function walkMatchers(rules, value, specPath) {
     if (value === null || typeof value !== 'object' || Array.isArray(value))
         return;
     for (const [key, inner] of Object.entries(value)) {
         if (key === 'matches' && typeof inner === 'string')
-            checkRegex(problems, [...specPath, key], inner);
-        else
-            walkMatchers(inner, [...specPath, key], problems);
+            rules.regex([...specPath, key], inner);
+        else if (key === 'inOrder' && Array.isArray(inner)) {
+            inner.forEach((pattern, index) => {
+                if (typeof pattern === 'string')
+                    rules.regex([...specPath, key, index], pattern);
+            });
+        }
+        else if (key !== 'equals' && key !== 'json' && key !== 'oneOf')
+            walkMatchers(rules, inner, [...specPath, key]);
     }
+}
+function formatAt(specPath) {
+    return specPath
+        .map((part) => (typeof part === 'number' ? `[${part}]` : `.${part}`))
+        .join('')
+        .replace(/^\./, '');
 }
 
 ;// CONCATENATED MODULE: ./src/spec/load.ts
@@ -91960,13 +104168,15 @@ async function loadExercises(paths) {
 
 
 
-const FORMATS = ['text', 'json', 'markdown'];
+const FORMATS = REPORT_FORMATS;
 const USAGE = `docker-autograder: grades Docker exercises on a real Docker engine
 
 Usage:
-  docker-autograder grade EXERCISE... [--submission DIR] [--format text|json|markdown] [--out FILE] [--quiet]
+  docker-autograder grade EXERCISE... [--submission DIR] [--format text|json|markdown|junit] [--out FILE] [--quiet]
   docker-autograder validate EXERCISE...
+  docker-autograder selftest EXERCISE... [--quiet]
   docker-autograder schema
+  docker-autograder answers hash EXERCISE_ID (QUESTION=ANSWER... | --file ANSWERS.yaml) [--key-env NAME]
   docker-autograder cleanup (--run RUN_ID | --all)
 
 EXERCISE is an exercise.yaml, or a folder searched for them.
@@ -91974,6 +104184,11 @@ EXERCISE is an exercise.yaml, or a folder searched for them.
 --format FORMAT    report format on stdout or in --out (default: text)
 --out FILE         write the report to FILE instead of stdout
 --quiet            no progress lines on stderr
+
+selftest grades each exercise's solutions/: reference must get full marks, every wrong-*
+must not (and must fail exactly the checks its expect.yaml lists, when it has one).
+answers hash prints the expect block of an answers check; the key is read from
+AUTOGRADER_ANSWERS_KEY (or --key-env), never from the command line.
 
 Exit codes: 0 passed, 1 graded and not passed, 2 bad spec or usage, 3 infrastructure error.
 The engine is the one DOCKER_HOST names, or the local socket.`;
@@ -92008,6 +104223,10 @@ async function dispatch(argv, io) {
             return gradeCommand(rest, io);
         case 'validate':
             return validateCommand(rest, io);
+        case 'selftest':
+            return selftestCommand(rest, io);
+        case 'answers':
+            return answersCommand(rest, io);
         case 'schema':
             parse(rest, {});
             io.stdout(exerciseSchemaText());
@@ -92039,19 +104258,13 @@ async function gradeCommand(args, io) {
         out: { type: 'string' },
         quiet: { type: 'boolean' },
     });
-    const format = (values.format ?? 'text');
-    if (!FORMATS.includes(format))
+    const format = values.format ?? 'text';
+    if (!isReportFormat(format))
         throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
     const exercises = await loadExercises(positionals);
-    const progress = values.quiet
-        ? { info: () => { }, output: () => { } }
-        : { info: (line) => io.stderr(`${line}\n`), output: (line) => io.stderr(`  | ${stripUnsafe(line)}\n`) };
+    const progress = progressOn(io, values.quiet === true);
     const report = await withEngine((engine) => grade(exercises, { engine, submissionRoot: values.submission ?? '.', progress }), { log: progress.info });
-    const rendered = format === 'json'
-        ? renderJson(report)
-        : format === 'markdown'
-            ? renderMarkdown(report)
-            : renderText(report);
+    const rendered = renderReport(format, report);
     if (values.out)
         await (0,promises_namespaceObject.writeFile)(values.out, rendered);
     else
@@ -92079,6 +104292,58 @@ async function cleanupCommand(args, io) {
     for (const failure of removed.failures)
         io.stderr(`could not remove: ${failure}\n`);
     return removed.failures.length === 0 ? ExitCode.passed : ExitCode.infrastructure;
+}
+function progressOn(io, quiet) {
+    return quiet
+        ? { info: () => { }, output: () => { } }
+        : { info: (line) => io.stderr(`${line}\n`), output: (line) => io.stderr(`  | ${stripUnsafe(line)}\n`) };
+}
+async function selftestCommand(args, io) {
+    const { values, positionals } = parse(args, { quiet: { type: 'boolean' } });
+    const exercises = await loadExercises(positionals);
+    const progress = progressOn(io, values.quiet === true);
+    const outcomes = await withEngine((engine) => selftest(exercises, engine, progress), {
+        log: progress.info,
+    });
+    io.stdout(renderSelftest(outcomes));
+    return outcomes.every((outcome) => outcome.ok) ? ExitCode.passed : ExitCode.notPassed;
+}
+async function answersCommand(args, io) {
+    const [action, ...rest] = args;
+    if (action !== 'hash')
+        throw new UsageError('answers needs a subcommand: answers hash EXERCISE_ID ...');
+    const { values, positionals } = parse(rest, { file: { type: 'string' }, 'key-env': { type: 'string' } });
+    const [exerciseId, ...pairs] = positionals;
+    if (exerciseId === undefined)
+        throw new UsageError('answers hash needs the exercise id');
+    const keyEnv = values['key-env'] ?? DEFAULT_KEY_ENV;
+    const key = process.env[keyEnv];
+    const problem = keyProblem(key, keyEnv);
+    if (problem !== undefined || key === undefined)
+        throw new UsageError(problem ?? 'no key');
+    const answers = values.file === undefined ? answersFromPairs(pairs) : await answersFromFile(values.file);
+    io.stdout(renderAnswersExpect(key, exerciseId, answers));
+    return ExitCode.passed;
+}
+function answersFromPairs(pairs) {
+    if (pairs.length === 0)
+        throw new UsageError('give the answers as QUESTION=ANSWER, or --file ANSWERS.yaml');
+    const answers = {};
+    for (const pair of pairs) {
+        const at = pair.indexOf('=');
+        if (at <= 0)
+            throw new UsageError(`"${pair}" is not QUESTION=ANSWER`);
+        answers[pair.slice(0, at)] = pair.slice(at + 1);
+    }
+    return answers;
+}
+async function answersFromFile(file) {
+    const parsed = parseAnswers(await (0,promises_namespaceObject.readFile)(file, 'utf8').catch(() => {
+        throw new UsageError(`cannot read ${file}`);
+    }));
+    if (!parsed.ok)
+        throw new UsageError(`${file} ${parsed.problem}`);
+    return parsed.answers;
 }
 
 ;// CONCATENATED MODULE: ./src/cli.ts

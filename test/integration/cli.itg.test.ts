@@ -1,5 +1,6 @@
 // The bundled CLI (dist/cli/index.js) on the real engine, as a user runs it.
-import { writeFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GradeReport } from '../../src/report/model';
@@ -111,5 +112,45 @@ describe('docker-autograder validate and schema', () => {
     const run = await runNode(CLI, ['grade', EXAMPLE, '--format', 'yaml']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--format must be one of text, json, markdown/);
+  });
+});
+
+describe('docker-autograder selftest and answers', () => {
+  it('grades the example solutions as their folders say', async () => {
+    const run = await runNode(CLI, ['selftest', EXAMPLE, '--quiet']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/✔ images\/flask-app \/ reference: 11\/11/);
+    expect(run.stdout).toMatch(/✔ images\/flask-app \/ wrong-shell-form-cmd: 2\/11/);
+    expect(run.stdout).toContain('selftest: all 3 solutions graded as expected');
+  });
+
+  it('reports a wrong solution that gets full marks', async () => {
+    const dir = tempDir('selftest');
+    const exerciseDir = path.join(dir, 'ex');
+    for (const solution of ['reference', 'wrong-same']) {
+      mkdirSync(path.join(exerciseDir, 'solutions', solution), { recursive: true });
+    }
+    writeFileSync(
+      path.join(exerciseDir, 'exercise.yaml'),
+      'version: 1\nid: t/selftest\ntitle: T\nchecks:\n  - name: busybox exists\n    image: { name: busybox }\n    expect: { exists: true }\n',
+    );
+    const run = await runNode(CLI, ['selftest', exerciseDir, '--quiet']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('✘ t/selftest / wrong-same: 1/1 — this wrong solution gets full marks');
+  });
+
+  it('hashes quiz answers with the key from the environment only', async () => {
+    const key = 'k'.repeat(32);
+    const run = await runNode(CLI, ['answers', 'hash', 'intro/quiz', 'q1=b'], {
+      AUTOGRADER_ANSWERS_KEY: key,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const expected = createHmac('sha256', key).update('intro/quiz\nq1\nb').digest('hex');
+    expect(run.stdout).toContain(`q1: ${expected}`);
+    const keyless = await runNode(CLI, ['answers', 'hash', 'intro/quiz', 'q1=b'], {
+      AUTOGRADER_ANSWERS_KEY: '',
+    });
+    expect(keyless.code).toBe(2);
+    expect(keyless.stderr).toMatch(/the answers key is not set: set AUTOGRADER_ANSWERS_KEY/);
   });
 });

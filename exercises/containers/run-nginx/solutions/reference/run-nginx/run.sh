@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+set -euo pipefail
+docker run -d --name my-nginx --restart unless-stopped -p 18080:80 -e MY_VAR=my_value nginx
+docker exec my-nginx sed -i 's/^worker_processes auto;/worker_processes 1;/' /etc/nginx/nginx.conf
+docker restart my-nginx
