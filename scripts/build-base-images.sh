@@ -36,6 +36,12 @@ if want busybox:latest; then
     --change "LABEL $STANDIN_LABEL=true" \
     --change 'ENV PATH=/bin' \
     --change 'CMD ["sh"]' - busybox:latest >/dev/null
+  # A dynamically linked busybox imports fine and then cannot start: check it runs.
+  if ! docker run --rm busybox:latest true >/dev/null 2>&1; then
+    docker rmi busybox:latest >/dev/null
+    log "busybox:latest does not start (is /bin/busybox the static build? apt-get install busybox-static)" >&2
+    exit 1
+  fi
 fi
 
 if want debian:bookworm-slim; then

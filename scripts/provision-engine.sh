@@ -1,18 +1,17 @@
 #!/usr/bin/env bash
 # Makes a Docker engine answer on this machine, installing Debian's one when none is there.
-# Idempotent: does nothing when `docker info` already answers. Used by .ci/run and by users.
+# Idempotent: installs only what is missing, starts dockerd only when `docker info` fails.
+# Used by .ci/run and by users.
 set -euo pipefail
 
 log() { printf '[provision-engine] %s\n' "$*"; }
 
-if docker info >/dev/null 2>&1; then
-  log "engine already answering"
-  exit 0
-fi
-
+# The base-image script needs these even when an engine already answers.
+has_package() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 need=()
-command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
-command -v busybox >/dev/null 2>&1 || [ -x /bin/busybox ] || need+=(busybox-static)
+command -v dockerd >/dev/null 2>&1 || docker info >/dev/null 2>&1 || need+=(docker.io)
+# The busybox stand-in is a copy of /bin/busybox: it must be the static build.
+has_package busybox-static || need+=(busybox-static)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || need+=(docker-compose)
 if [ "${#need[@]}" -gt 0 ]; then
@@ -24,6 +23,11 @@ if [ "${#need[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if docker info >/dev/null 2>&1; then
+  log "engine already answering"
+  exit 0
 fi
 
 # A dockerd killed earlier leaves its pid file, and a new dockerd refuses to start beside it.

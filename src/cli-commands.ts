@@ -165,6 +165,7 @@ async function selftestCommand(args: string[], io: Io): Promise<number> {
     log: progress.info,
   });
   io.stdout(renderSelftest(outcomes));
+  if (outcomes.some((outcome) => outcome.infraError)) return ExitCode.infrastructure;
   return outcomes.every((outcome) => outcome.ok) ? ExitCode.passed : ExitCode.notPassed;
 }
 

@@ -27,6 +27,20 @@ export class InfraError extends Error {
   override name = 'InfraError';
 }
 
+/**
+ * The engine refused a request (HTTP 4xx/5xx): the engine works, and what was asked of it is
+ * wrong, which is usually the student's doing (exec in a restarting container, a bad command).
+ */
+export class DockerApiError extends Error {
+  override name = 'DockerApiError';
+  constructor(
+    message: string,
+    readonly statusCode: number,
+  ) {
+    super(message);
+  }
+}
+
 export function formatProblem(problem: SpecProblem): string {
   return `${problem.file}:${problem.line}:${problem.column}: ${problem.message}`;
 }

@@ -1,12 +1,13 @@
 // grade(): runs each exercise's steps and checks on an Engine and scores the result. No
 // @actions/* here: the action and the CLI both call this with their own progress sink.
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CheckConfigError, errored, evaluate, failed, skipped } from './checks/evaluate';
 import { checkKind, observe } from './checks/registry';
 import type { Engine } from './engine/engine';
-import { errorMessage, InfraError, type SourceLocation } from './errors';
+import { DockerApiError, errorMessage, InfraError, type SourceLocation } from './errors';
 import { type HttpClient, httpRequest } from './http/request';
+import { isInside } from './paths';
 import {
   type CheckResult,
   type CheckStatus,
@@ -18,7 +19,7 @@ import {
 import { type Failure, type Progress, Resources, type RunContext } from './run/context';
 import { formatDuration, LIMITS, timeoutMs } from './spec/duration';
 import type { LoadedExercise } from './spec/load';
-import type { CheckSpec } from './spec/types';
+import type { CheckSpec, StepSpec } from './spec/types';
 import { describeStep, runStepSpec } from './steps/registry';
 
 export interface GradeOptions {
@@ -67,6 +68,7 @@ async function gradeExercise(
     http: options.http ?? httpRequest,
     exerciseId: spec.id,
     resources: new Resources(),
+    submissionRoot: path.resolve(options.submissionRoot),
     submissionDir: path.resolve(options.submissionRoot, spec.submission ?? '.'),
     scope,
     deadline: started + exerciseTimeoutMs,
@@ -138,22 +140,40 @@ async function runCheck(
   context: RunContext,
   location: SourceLocation,
 ): Promise<CheckResult> {
-  for (const step of check.steps ?? []) {
-    context.progress.info(`  step: ${describeStep(step)}`);
-    const failure = await runStepSpec(step, context);
-    if (failure) {
-      context.progress.info(`  ✘ ${failure.message}`);
-      // The check has no setup log of its own: a failed step's log is what was observed.
-      return failed(check, { ...failure, actual: failure.actual ?? failure.log }, location);
-    }
+  const failure = await runStepsInOrder(check.steps ?? [], context);
+  if (failure) {
+    // The check has no setup log of its own: a failed step's log is what was observed.
+    return failed(check, { ...failure, actual: failure.actual ?? failure.log }, location);
   }
   try {
     return evaluate(check, await observe(check, context), location);
   } catch (error) {
     // The instructor's setup for this one check is wrong: it is an error, the others still run.
     if (error instanceof CheckConfigError) return errored(check, error.message, location);
+    // The engine works but refused what the student's state made of the request (an exec in a
+    // container that keeps restarting): the check fails, it is not the grader's error.
+    if (error instanceof DockerApiError) return failed(check, { message: error.message }, location);
     throw error;
   }
+}
+
+/** Runs steps until one fails; the engine refusing a step is that step's failure. */
+async function runStepsInOrder(steps: StepSpec[], context: RunContext): Promise<Failure | undefined> {
+  for (const step of steps) {
+    context.progress.info(`  step: ${describeStep(step)}`);
+    let failure: Failure | undefined;
+    try {
+      failure = await runStepSpec(step, context);
+    } catch (error) {
+      if (!(error instanceof DockerApiError)) throw error;
+      failure = { message: `${describeStep(step)}: ${error.message}` };
+    }
+    if (failure) {
+      context.progress.info(`  ✘ ${failure.message}`);
+      return failure;
+    }
+  }
+  return undefined;
 }
 
 /** What steps set up outside our labels: compose projects, what students' scripts created. */
@@ -183,15 +203,16 @@ async function runSteps(exercise: LoadedExercise, context: RunContext): Promise<
       message: `the submission folder "${submission}" does not exist (looked in ${context.submissionDir})`,
     };
   }
-  for (const step of exercise.spec.steps ?? []) {
-    context.progress.info(`  step: ${describeStep(step)}`);
-    const failure = await runStepSpec(step, context);
-    if (failure) {
-      context.progress.info(`  ✘ ${failure.message}`);
-      return failure;
-    }
+  // The folder itself may be a symlink the student committed: followed, it must stay inside the
+  // submission root, or a link to (say) the exercise's reference solution would be graded.
+  if (!(await staysInside(context.submissionRoot, context.submissionDir))) {
+    return { message: `the submission folder "${submission}" is a link to outside the submission` };
   }
-  return undefined;
+  return runStepsInOrder(exercise.spec.steps ?? [], context);
+}
+
+async function staysInside(root: string, dir: string): Promise<boolean> {
+  return isInside(await realpath(root), await realpath(dir));
 }
 
 async function isDirectory(dir: string): Promise<boolean> {

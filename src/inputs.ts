@@ -32,12 +32,17 @@ const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/;
 
 export function readInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   const mode = choice('mode', MODES, 'grade');
+  // Not getInput's `required`: its plain Error would read as an internal error.
   const exercises = core
-    .getInput('exercises', { required: mode === 'grade' })
+    .getInput('exercises')
     .split(/[\n,]/)
     .map((entry) => entry.trim())
     .filter(Boolean);
-  if (mode === 'grade' && exercises.length === 0) throw new UsageError('input "exercises" names no exercise');
+  if (mode === 'grade' && exercises.length === 0) {
+    throw new UsageError(
+      'input "exercises" is required in mode "grade": exercise files or folders, one per line',
+    );
+  }
   const artifactPath = core.getInput('artifact-path').trim();
   if (mode === 'publish' && artifactPath === '') {
     throw new UsageError('mode "publish" needs the input "artifact-path": the folder the grade job uploaded');

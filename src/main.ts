@@ -97,6 +97,7 @@ async function gradeMode(inputs: Inputs, context: GitHubContext): Promise<void> 
     annotations: inputs.annotations === 'auto' ? 'commands' : inputs.annotations,
     // A grade is worth more than its comment: API failures here are warnings.
     strict: false,
+    trustedGrade: true,
   });
 
   if (hasInfraError(report)) {
@@ -129,7 +130,6 @@ async function publishMode(inputs: Inputs, context: GitHubContext): Promise<void
     core.info(`grade from the artifact of ${workflowRun.htmlUrl ?? `workflow run ${workflowRun.id}`}:`);
     core.info(defangWorkflowCommands(renderText(report)));
   });
-  setOutputs(report, artifact.reportFile);
   if (inputs.token === '') throw new UsageError('mode "publish" needs the input "github-token"');
 
   const client = createClient(inputs.token, context.apiUrl);
@@ -147,6 +147,8 @@ async function publishMode(inputs: Inputs, context: GitHubContext): Promise<void
   if (pullRequests.length === 0) {
     core.info(`commit ${workflowRun.headSha} is not the head of an open pull request (pushed to since?)`);
   }
+  // Outputs only once the artifact has been checked against what GitHub says.
+  setOutputs(report, artifact.reportFile);
   const workspace = metadata.workspace ?? context.workspace;
   await feedback(
     report,
@@ -160,6 +162,8 @@ async function publishMode(inputs: Inputs, context: GitHubContext): Promise<void
       annotations: inputs.annotations === 'auto' ? 'check-run' : inputs.annotations,
       // Publishing is this job's whole purpose: if it cannot, it fails.
       strict: true,
+      // The grade job ran the fork's own workflow: its grade is feedback, not a status to trust.
+      trustedGrade: false,
     },
     client,
   );
@@ -172,6 +176,11 @@ interface FeedbackTarget {
   paths: AnnotationOptions;
   annotations: 'commands' | 'check-run' | 'off';
   strict: boolean;
+  /**
+   * Whether this job graded the work itself. A published grade came from an artifact the fork
+   * controlled, so its check run is `neutral`: it can never satisfy a required status check.
+   */
+  trustedGrade: boolean;
 }
 
 /** Job summary, annotations, sticky comment and check run: where students and instructors look. */
@@ -291,7 +300,7 @@ function checkRunRequest(
   target: FeedbackTarget,
   annotations: ReturnType<typeof annotationsOf>,
 ): Parameters<typeof publishCheckRun>[2] {
-  const conclusion: Conclusion = report.passed ? 'success' : 'failure';
+  const conclusion: Conclusion = !target.trustedGrade ? 'neutral' : report.passed ? 'success' : 'failure';
   const verdict = report.passed ? 'passed' : hasInfraError(report) ? 'grading error' : 'not passed';
   return {
     name: inputs.checkName,

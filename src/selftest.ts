@@ -5,6 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import type { Engine } from './engine/engine';
+import { errorMessage, SpecError } from './errors';
 import { grade } from './grade';
 import type { ExerciseResult } from './report/model';
 import type { Progress } from './run/context';
@@ -18,6 +19,8 @@ export interface SolutionOutcome {
   ok: boolean;
   /** Why the outcome is not what the solution's folder says it should be. */
   problem?: string;
+  /** The engine failed: this says nothing about the exercise. */
+  infraError?: boolean;
 }
 
 const EXPECT_FILE = 'expect.yaml';
@@ -30,7 +33,10 @@ export async function selftest(
   const outcomes: SolutionOutcome[] = [];
   for (const exercise of exercises) {
     const solutionsDir = path.join(exercise.dir, 'solutions');
-    const solutions = await listDirs(solutionsDir);
+    // Other folders under solutions/ (notes, shared assets) are not graded.
+    const solutions = (await listDirs(solutionsDir)).filter(
+      (name) => name === 'reference' || name.startsWith('wrong-'),
+    );
     if (!solutions.includes('reference')) {
       outcomes.push({
         exercise: exercise.spec.id,
@@ -55,6 +61,7 @@ export async function selftest(
         maxScore: result.maxScore,
         ok: problem === undefined,
         ...(problem === undefined ? {} : { problem }),
+        ...(result.status === 'error' ? { infraError: true } : {}),
       });
     }
   }
@@ -89,10 +96,16 @@ async function expectedFailures(root: string): Promise<string[] | undefined> {
   } catch {
     return undefined;
   }
-  const data = parse(text) as { failing?: unknown } | null;
+  const file = path.join(root, EXPECT_FILE);
+  let data: { failing?: unknown } | null;
+  try {
+    data = parse(text) as { failing?: unknown } | null;
+  } catch (error) {
+    throw new SpecError([{ file, line: 1, column: 1, message: `not valid YAML: ${errorMessage(error)}` }]);
+  }
   const failing = data?.failing;
   if (!Array.isArray(failing) || !failing.every((name) => typeof name === 'string')) {
-    throw new Error(`${path.join(root, EXPECT_FILE)}: "failing" must be a list of check names`);
+    throw new SpecError([{ file, line: 1, column: 1, message: '"failing" must be a list of check names' }]);
   }
   return failing;
 }

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createDockerEngine } from './engine/docker-engine';
 import type { Engine } from './engine/engine';
 import { errorMessage } from './errors';
+import { killStudentProcesses } from './steps/student-docker';
 
 export function newRunId(): string {
   return `ag${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -16,6 +17,8 @@ export async function withEngine<T>(
   const engine = createDockerEngine(options.runId ?? newRunId());
   const onSignal = (signal: NodeJS.Signals): void => {
     options.log(`${signal} received: removing this run's containers, networks, volumes and images`);
+    // First stop what students' scripts run, so that nothing is created while we clean up.
+    killStudentProcesses();
     engine
       .removeResources()
       .catch((error: unknown) => options.log(`cleanup failed: ${errorMessage(error)}`))

@@ -96059,7 +96059,9 @@ function renderAnswersExpect(key, exerciseId, answers) {
 /** A student's (or an instructor's) answers file: YAML or JSON, a map question -> answer. */
 function parseAnswers(text) {
     const lineCounter = new dist/* LineCounter */.HN();
-    const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter });
+    // failsafe: every answer is the text the student typed. With YAML's core schema `3.10`
+    // would become the number 3.1, and never match the instructor's "3.10".
+    const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter, schema: 'failsafe' });
     const error = document.errors[0];
     if (error !== undefined) {
         return { ok: false, problem: `is not valid YAML or JSON: ${error.message.split('\n')[0] ?? ''}` };
@@ -96119,6 +96121,18 @@ class UsageError extends Error {
 /** The engine or the machine failed, not the student: exit code 3, never a 0 grade. */
 class InfraError extends Error {
     name = 'InfraError';
+}
+/**
+ * The engine refused a request (HTTP 4xx/5xx): the engine works, and what was asked of it is
+ * wrong, which is usually the student's doing (exec in a restarting container, a bad command).
+ */
+class DockerApiError extends Error {
+    statusCode;
+    name = 'DockerApiError';
+    constructor(message, statusCode) {
+        super(message);
+        this.statusCode = statusCode;
+    }
 }
 function formatProblem(problem) {
     return `${problem.file}:${problem.line}:${problem.column}: ${problem.message}`;
@@ -96631,7 +96645,9 @@ function toContainerState(raw) {
         name: raw.Name.replace(/^\//, ''),
         image: config.Image,
         status: state.Status,
-        running: state.Running,
+        // A container the daemon is restarting reports Running, but an exec in it is refused:
+        // for the grader (and the student) it is not running.
+        running: state.Running && state.Restarting !== true,
         exitCode: state.ExitCode,
         oomKilled: state.OOMKilled,
         health: state.Health?.Status ?? undefined,
@@ -96802,15 +96818,7 @@ function scopeLabels(scope) {
 
 
 
-/** The daemon refused a request (HTTP 4xx/5xx). Often the student's doing, e.g. a bad command. */
-class DockerApiError extends Error {
-    statusCode;
-    name = 'DockerApiError';
-    constructor(message, statusCode) {
-        super(message);
-        this.statusCode = statusCode;
-    }
-}
+
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 const DEFAULT_SOCKET = '/var/run/docker.sock';
 const BUILD_LOG_CAP = 256 * 1024;
@@ -97223,7 +97231,12 @@ class DockerEngine {
             const stream = asReadable(await this.dial({
                 path: `/containers/${encodeURIComponent(containerId)}/logs?`,
                 method: 'GET',
-                options: { stdout: true, stderr: true, follow: false },
+                options: {
+                    stdout: true,
+                    stderr: true,
+                    follow: false,
+                    ...(options.tailLines === undefined ? {} : { tail: String(options.tailLines) }),
+                },
                 isStream: true,
                 abortSignal: controller.signal,
                 statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
@@ -97622,9 +97635,9 @@ class DockerEngine {
             if (controller.signal.aborted)
                 outcome = 'timeout';
             else {
-                const translated = this.translate(error, `pull ${ref}`);
-                if (!(translated instanceof DockerApiError))
-                    throw translated;
+                // The daemon answered (4xx or 5xx: no such image, registry unreachable): say which image.
+                if (statusOf(error) === undefined)
+                    throw this.translate(error, `pull ${ref}`);
                 throw failure(daemonMessage(error));
             }
         }
@@ -97799,6 +97812,10 @@ class DockerEngine {
         const message = oneLine(daemonMessage(error));
         if (isApiVersionProblem(message)) {
             return new InfraError(`Docker engine at ${this.endpoint} does not speak this client's API: ${message}`);
+        }
+        // A 5xx is the engine failing; counting it against the student could turn into a wrong 0.
+        if (status >= 500) {
+            return new InfraError(`Docker engine at ${this.endpoint} failed during "${what}": ${message}`);
         }
         return new DockerApiError(`${what}: ${message}`, status);
     }
@@ -99643,6 +99660,28 @@ class Resources {
         this.unlabelled.images.push(...created.images);
     }
 }
+/** Bytes of one step's untrusted output shown in the log; the rest is summarised in one line. */
+const SHOWN_OUTPUT_BYTES = 1024 * 1024;
+/**
+ * Forwards lines of student output to the progress log until `maxBytes` were shown, then says
+ * once that the rest is not shown: a build or script printing gigabytes must not flood the log.
+ */
+function shownOutput(progress, maxBytes = SHOWN_OUTPUT_BYTES) {
+    let shown = 0;
+    let silenced = false;
+    return (line) => {
+        if (silenced)
+            return;
+        shown += Buffer.byteLength(line) + 1;
+        if (shown <= maxBytes) {
+            progress.output(line);
+        }
+        else {
+            silenced = true;
+            progress.info(`  (more output not shown: over ${Math.round(maxBytes / 1024)} KiB)`);
+        }
+    };
+}
 /** The smaller of a requested timeout and the time left before the exercise's deadline. */
 function remainingMs(context, requestedMs) {
     return Math.max(0, Math.min(requestedMs, context.deadline - context.now()));
@@ -99918,7 +99957,9 @@ const buildCacheCheck = {
             await (0,promises_namespaceObject.cp)(build.contextDir, copy, { recursive: true, verbatimSymlinks: true });
             await (0,promises_namespaceObject.chmod)(copy, (await (0,promises_namespaceObject.stat)(build.contextDir)).mode & 0o7777);
             await appendNewline(external_node_path_default().join(copy, relative));
+            // Only the builder's own lines are kept: what a RUN prints can be gigabytes.
             const lines = [];
+            const show = shownOutput(context.progress);
             const result = await context.engine.build({
                 contextDir: copy,
                 dockerfile: build.dockerfile,
@@ -99928,8 +99969,9 @@ const buildCacheCheck = {
                 labels: scopeLabels(context.scope),
                 timeoutMs: remainingMs(context, build.timeoutMs),
                 onLine: (line) => {
-                    lines.push(line);
-                    context.progress.output(line);
+                    if (BUILDER_LINE.test(line) && lines.length < MAX_BUILDER_LINES)
+                        lines.push(line);
+                    show(line);
                 },
             });
             if (!result.ok) {
@@ -99950,6 +99992,9 @@ const buildCacheCheck = {
     },
 };
 const build_cache_STEP_LINE = /^Step (\d+)\/(\d+) : (.*)$/;
+/** The classic builder's lines that parseBuildSteps reads; everything else is program output. */
+const BUILDER_LINE = /^(Step \d+\/\d+ : | ---> |Removing intermediate container )/;
+const MAX_BUILDER_LINES = 10_000;
 const RUNNING_IN = /^ ---> Running in ([0-9a-f]+)$/;
 /**
  * The classic builder's steps and whether each was a cache hit: the line right after
@@ -100071,6 +100116,10 @@ function friendlyName(state, context) {
     if (service && project && context.resources.composeProjects.includes(project))
         return service;
     return context.resources.stepNameOf(state.name) ?? context.resources.stepNameOf(state.id) ?? state.name;
+}
+/** Where a container port is reachable from the grader: published by a run step, or by the student. */
+function resolve_hostPortOf(state, port) {
+    return state.publishedPorts[`${port}/tcp`] ?? state.portBindings[`${port}/tcp`]?.[0];
 }
 
 ;// CONCATENATED MODULE: ./src/checks/observed-names.ts
@@ -100470,7 +100519,7 @@ const httpCheck = {
         const container = await runningContainer(target.container, context);
         if ('failure' in container)
             return container;
-        const hostPort = container.publishedPorts[`${target.port}/tcp`] ?? container.portBindings[`${target.port}/tcp`]?.[0];
+        const hostPort = resolve_hostPortOf(container, target.port);
         if (hostPort === undefined) {
             return { failure: { message: `port ${target.port} of "${target.container}" is not published` } };
         }
@@ -100800,7 +100849,10 @@ function exerciseResult(base) {
     const score = sum(rest.checks.map((check) => check.points));
     const maxScore = sum(rest.checks.map((check) => check.maxPoints));
     const errored = infraError === true || rest.checks.some((check) => check.status === 'error');
-    const status = errored ? 'error' : score === maxScore ? 'pass' : 'fail';
+    // Passed means every check passed, not "no points were lost": a failing 0-point check (a
+    // warning-style check) still keeps the exercise from passing.
+    const allPassed = rest.checks.every((check) => check.status === 'pass');
+    const status = errored ? 'error' : allPassed ? 'pass' : 'fail';
     return { ...rest, score, maxScore, status };
 }
 function gradeReport(exercises, durationMs) {
@@ -100840,6 +100892,47 @@ function redactHidden(report) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/steps/paths.ts
+// Paths of the student's submission that steps hand to the engine or run (bind mounts, copies,
+// scripts, compose files). A path may name only what is inside the submission folder, also after
+// following symbolic links: the student controls the links, and the grader's disk is not theirs.
+
+
+
+/** The real absolute path of `relative` inside `submissionDir`, or why it cannot be used. */
+async function submissionPath(submissionDir, relative, what) {
+    if (external_node_path_default().isAbsolute(relative) || /^[a-zA-Z]:[\\/]/.test(relative)) {
+        return { failure: { message: `${what} "${relative}" must be a path relative to the submission folder` } };
+    }
+    const root = await (0,promises_namespaceObject.realpath)(submissionDir);
+    const lexical = external_node_path_default().resolve(root, relative);
+    if (!isInside(root, lexical)) {
+        return { failure: { message: `${what} "${relative}" is outside the submission folder` } };
+    }
+    let real;
+    try {
+        real = await (0,promises_namespaceObject.realpath)(lexical);
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') {
+            return { failure: { message: `${what} "${relative}" does not exist in the submission` } };
+        }
+        if (code === 'ELOOP') {
+            return { failure: { message: `${what} "${relative}" is a loop of symbolic links` } };
+        }
+        throw error;
+    }
+    if (!isInside(root, real)) {
+        return {
+            failure: {
+                message: `${what} "${relative}" leads outside the submission folder through a symbolic link`,
+            },
+        };
+    }
+    return { path: real };
+}
+
 ;// CONCATENATED MODULE: ./src/steps/text.ts
 // Shortening what student code printed, for messages and logs in the report.
 /** The last `lines` lines of a text, without trailing blank lines. */
@@ -100865,17 +100958,23 @@ function plural(count, one, many = `${one}s`) {
 
 
 
+
 const build_LOG_TAIL_LINES = 40;
 const buildStep = {
     kind: 'build',
     describe: (step) => `build image "${step.name}" from ${external_node_path_default().posix.join(step.context ?? '.', step.dockerfile ?? 'Dockerfile')}`,
     async run(step, context) {
-        const contextDir = external_node_path_default().resolve(context.submissionDir, step.context ?? '.');
+        // Resolved through symlinks: a context that is a link to elsewhere on the grader's disk (the
+        // exercise's reference solution, say) must not be uploaded as the student's work.
+        const resolved = await submissionPath(context.submissionDir, step.context ?? '.', 'build context');
+        if ('failure' in resolved)
+            return resolved.failure;
+        const contextDir = resolved.path;
         const dockerfile = step.dockerfile ?? 'Dockerfile';
         const missing = await missingPath(external_node_path_default().join(contextDir, dockerfile));
         if (missing) {
             return {
-                message: `${external_node_path_default().relative(context.submissionDir, external_node_path_default().join(contextDir, dockerfile)) || dockerfile} not found in the submission`,
+                message: `${external_node_path_default().posix.join(step.context ?? '.', dockerfile).replace(/^\.\//, '')} not found in the submission`,
             };
         }
         const extraTags = typeof step.tag === 'string' ? [step.tag] : (step.tag ?? []);
@@ -100893,7 +100992,7 @@ const buildStep = {
             target: step.target,
             labels: scopeLabels(context.scope),
             timeoutMs: limitMs,
-            onLine: (line) => context.progress.output(line),
+            onLine: shownOutput(context.progress),
         };
         const result = await context.engine.build(request);
         if (!result.ok) {
@@ -100968,6 +101067,78 @@ function stringify(values) {
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = require("node:timers/promises");
+;// CONCATENATED MODULE: ./src/steps/compose-policy.ts
+// What a student's compose file may not ask for. The grader's own containers get these
+// defaults from the engine (SECURITY.md); a compose file talks to the engine through the
+// compose CLI, so its requests are checked here, before anything runs. (Until the policy proxy
+// of the sandboxing work exists, a student's *script* is not checked like this.)
+
+/** Capabilities a service may add: the ones the grader's own containers keep. */
+const ALLOWED_CAPABILITIES = new Set([
+    'CHOWN',
+    'DAC_OVERRIDE',
+    'FOWNER',
+    'FSETID',
+    'KILL',
+    'SETGID',
+    'SETUID',
+    'NET_BIND_SERVICE',
+]);
+const HOST_NAMESPACES = ['network_mode', 'pid', 'ipc', 'uts', 'userns_mode'];
+function compose_policy_isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/** Why the services may not run as written; empty when they may. */
+function composePolicyProblems(services) {
+    const problems = [];
+    for (const [name, body] of Object.entries(services)) {
+        if (!compose_policy_isRecord(body))
+            continue;
+        const refuse = (what) => {
+            problems.push(`service "${name}" ${what}`);
+        };
+        if (body.privileged === true)
+            refuse('asks to run privileged');
+        for (const key of HOST_NAMESPACES) {
+            if (body[key] === 'host')
+                refuse(`asks for the host's namespace (${key}: host)`);
+        }
+        const capabilities = Array.isArray(body.cap_add) ? body.cap_add.map(String) : [];
+        const extra = capabilities.filter((cap) => !ALLOWED_CAPABILITIES.has(cap.replace(/^CAP_/, '').toUpperCase()));
+        if (extra.length > 0)
+            refuse(`adds capabilities the grader does not allow (${extra.join(', ')})`);
+        if (Array.isArray(body.devices) && body.devices.length > 0)
+            refuse('asks for host devices');
+        const securityOptions = Array.isArray(body.security_opt) ? body.security_opt.map(String) : [];
+        if (securityOptions.some((option) => /unconfined|no-new-privileges[:=]false/.test(option))) {
+            refuse('turns off a security profile (security_opt)');
+        }
+        for (const volume of Array.isArray(body.volumes) ? body.volumes : []) {
+            const source = bindSource(volume);
+            if (source !== undefined && !isSubmissionPath(source)) {
+                refuse(`mounts "${source}" from the host: only folders of the submission (like ./data) may be mounted`);
+            }
+        }
+    }
+    return problems;
+}
+/** The host path of a bind mount in short ("./src:/dst:ro") or long syntax; undefined for a named volume. */
+function bindSource(volume) {
+    if (typeof volume === 'string') {
+        const source = volume.split(':')[0] ?? '';
+        return /^[./~]/.test(source) || source.includes('/') ? source : undefined;
+    }
+    if (compose_policy_isRecord(volume) && volume.type === 'bind' && typeof volume.source === 'string')
+        return volume.source;
+    return undefined;
+}
+function isSubmissionPath(source) {
+    if (source.startsWith('~') || source.startsWith('$') || external_node_path_default().posix.isAbsolute(source))
+        return false;
+    const normalised = external_node_path_default().posix.normalize(source);
+    return normalised !== '..' && !normalised.startsWith('../');
+}
+
 ;// CONCATENATED MODULE: ./src/steps/container-ref.ts
 
 
@@ -100996,49 +101167,9 @@ function refused(action, ref, error) {
     return { message: `container "${ref}" could not ${action}: ${errorMessage(error)}` };
 }
 
-;// CONCATENATED MODULE: ./src/steps/paths.ts
-// Paths of the student's submission that steps hand to the engine or run (bind mounts, copies,
-// scripts, compose files). A path may name only what is inside the submission folder, also after
-// following symbolic links: the student controls the links, and the grader's disk is not theirs.
-
-
-
-/** The real absolute path of `relative` inside `submissionDir`, or why it cannot be used. */
-async function submissionPath(submissionDir, relative, what) {
-    if (external_node_path_default().isAbsolute(relative) || /^[a-zA-Z]:[\\/]/.test(relative)) {
-        return { failure: { message: `${what} "${relative}" must be a path relative to the submission folder` } };
-    }
-    const root = await (0,promises_namespaceObject.realpath)(submissionDir);
-    const lexical = external_node_path_default().resolve(root, relative);
-    if (!isInside(root, lexical)) {
-        return { failure: { message: `${what} "${relative}" is outside the submission folder` } };
-    }
-    let real;
-    try {
-        real = await (0,promises_namespaceObject.realpath)(lexical);
-    }
-    catch (error) {
-        const code = error.code;
-        if (code === 'ENOENT' || code === 'ENOTDIR') {
-            return { failure: { message: `${what} "${relative}" does not exist in the submission` } };
-        }
-        if (code === 'ELOOP') {
-            return { failure: { message: `${what} "${relative}" is a loop of symbolic links` } };
-        }
-        throw error;
-    }
-    if (!isInside(root, real)) {
-        return {
-            failure: {
-                message: `${what} "${relative}" leads outside the submission folder through a symbolic link`,
-            },
-        };
-    }
-    return { path: real };
-}
-
 ;// CONCATENATED MODULE: ./src/steps/readiness.ts
 // Waiting until a container is ready: the `wait` of run and recreate steps, and wait steps.
+
 
 
 
@@ -101054,6 +101185,8 @@ const PROBE_TIMEOUT_MS = 2000;
  */
 const TCP_SETTLE_MS = 250;
 const LOG_BYTES = 256 * 1024;
+/** A readiness line is looked for among the latest lines, so a flood before it cannot hide it. */
+const WAIT_LOG_LINES = 5000;
 const readiness_LOG_TAIL_LINES = 30;
 /**
  * Polls until every condition of `wait` holds, or the time is up. A container that stops fails at
@@ -101066,7 +101199,9 @@ async function waitUntilReady(displayName, containerId, wait, context) {
     let pending;
     for (;;) {
         const state = await context.engine.inspectContainer(containerId);
-        if (!state.running && !wait.exited) {
+        // Restarting under its restart policy: not stopped for good, so the wait goes on.
+        const restarting = state.status === 'restarting';
+        if (!state.running && !wait.exited && !restarting) {
             return {
                 message: `container "${displayName}" stopped (${exitDescription(state)}) before it was ready`,
                 expected: describeConditions(wait),
@@ -101077,7 +101212,7 @@ async function waitUntilReady(displayName, containerId, wait, context) {
         pending = await pendingCondition(wait, log, state, containerId, context, deadline);
         if (pending === undefined)
             return undefined;
-        if (pending.final || !state.running) {
+        if (pending.final || (!state.running && !restarting)) {
             return {
                 message: `container "${displayName}" can never be ready: ${pending.reason}`,
                 expected: describeConditions(wait),
@@ -101108,7 +101243,7 @@ async function pendingCondition(wait, log, state, containerId, context, deadline
     if (wait.exited && state.running)
         return { reason: 'it is still running' };
     if (log) {
-        const logs = await context.engine.logs(containerId, { maxBytes: LOG_BYTES });
+        const logs = await context.engine.logs(containerId, { maxBytes: LOG_BYTES, tailLines: WAIT_LOG_LINES });
         const matched = countMatchingLines(`${logs.stdout}\n${logs.stderr}`, log.pattern);
         if (matched < log.count) {
             return {
@@ -101131,13 +101266,19 @@ async function pendingCondition(wait, log, state, containerId, context, deadline
             return { reason: `it has exited (${exitDescription(state)})` };
         return undefined;
     }
+    for (const port of [wait.port, wait.http?.port]) {
+        // Publishing does not change while a container runs: waiting cannot help.
+        if (port !== undefined && resolve_hostPortOf(state, port) === undefined) {
+            return { reason: `port ${port} is not published`, final: true };
+        }
+    }
     if (wait.port !== undefined) {
-        const reason = await tcpPending(wait.port, state.publishedPorts, deadline, context);
+        const reason = await tcpPending(wait.port, resolve_hostPortOf(state, wait.port), deadline, context);
         if (reason)
             return { reason };
     }
     if (wait.http) {
-        const reason = await httpPending(wait.http, state.publishedPorts, context, deadline);
+        const reason = await httpPending(wait.http, resolve_hostPortOf(state, wait.http.port), context, deadline);
         if (reason)
             return { reason };
     }
@@ -101176,8 +101317,7 @@ function describeConditions(wait) {
 function exitDescription(state) {
     return state.oomKilled ? `exit code ${state.exitCode}, out of memory` : `exit code ${state.exitCode}`;
 }
-async function tcpPending(port, publishedPorts, deadline, context) {
-    const hostPort = publishedPorts[`${port}/tcp`];
+async function tcpPending(port, hostPort, deadline, context) {
     if (hostPort === undefined)
         return `port ${port} is not published`;
     const timeout = Math.max(1, Math.min(PROBE_TIMEOUT_MS, deadline - context.now()));
@@ -101209,8 +101349,7 @@ function probeTcp(host, port, timeoutMs) {
         socket.once('error', (error) => finish(describeHttpError(error)));
     });
 }
-async function httpPending(probe, publishedPorts, context, deadline) {
-    const hostPort = publishedPorts[`${probe.port}/tcp`];
+async function httpPending(probe, hostPort, context, deadline) {
     if (hostPort === undefined)
         return `port ${probe.port} is not published`;
     const path = probe.path ?? '/';
@@ -101230,7 +101369,7 @@ async function httpPending(probe, publishedPorts, context, deadline) {
     }
 }
 async function logTail(context, containerId) {
-    const logs = await context.engine.logs(containerId, { maxBytes: LOG_BYTES });
+    const logs = await context.engine.logs(containerId, { maxBytes: LOG_BYTES, tailLines: readiness_LOG_TAIL_LINES });
     return text_tail([logs.stdout, logs.stderr].filter(Boolean).join('\n'), readiness_LOG_TAIL_LINES);
 }
 
@@ -101306,12 +101445,14 @@ function trackGroup(pid) {
     if (!exitHookInstalled) {
         exitHookInstalled = true;
         // `exit` handlers must be synchronous, and process.kill is.
-        process.on('exit', () => {
-            for (const group of liveGroups)
-                signalGroup(group, 'SIGKILL');
-        });
+        process.on('exit', killStudentProcesses);
     }
     liveGroups.add(pid);
+}
+/** Kills every student script or compose process still running (synchronous: used on exit). */
+function killStudentProcesses() {
+    for (const group of liveGroups)
+        signalGroup(group, 'SIGKILL');
 }
 function signalGroup(pid, signal) {
     try {
@@ -101490,6 +101631,7 @@ async function detectCompose(context) {
 
 
 
+
 /** Looked for in this order when the step names no file. */
 const DEFAULT_COMPOSE_FILES = [
     'docker-compose.yaml',
@@ -101617,6 +101759,16 @@ function composeModel(text, name) {
                 actual: compose_isRecord(data)
                     ? `top-level keys: ${Object.keys(data).join(', ') || 'none'}`
                     : 'not a mapping',
+            },
+        };
+    }
+    const refused = composePolicyProblems(data.services);
+    if (refused.length > 0) {
+        return {
+            failure: {
+                message: `${name} asks for what the grader does not allow: ${refused.join('; ')}`,
+                expected: 'services without privileges, host namespaces, host devices or host paths',
+                actual: refused.join('\n'),
             },
         };
     }
@@ -102376,6 +102528,7 @@ function runStepSpec(step, context) {
 
 
 
+
 const SILENT = { info: () => { }, output: () => { } };
 async function grade(exercises, options) {
     const now = options.now ?? Date.now;
@@ -102404,6 +102557,7 @@ async function gradeExercise(exercise, scope, options) {
         http: options.http ?? httpRequest,
         exerciseId: spec.id,
         resources: new Resources(),
+        submissionRoot: external_node_path_default().resolve(options.submissionRoot),
         submissionDir: external_node_path_default().resolve(options.submissionRoot, spec.submission ?? '.'),
         scope,
         deadline: started + exerciseTimeoutMs,
@@ -102470,14 +102624,10 @@ async function gradeExercise(exercise, scope, options) {
 const STATUS_MARK = { pass: '✔', fail: '✘', error: '!', skipped: '-' };
 /** A check's own steps (e.g. recreate a container), then its observation and score. */
 async function runCheck(check, context, location) {
-    for (const step of check.steps ?? []) {
-        context.progress.info(`  step: ${describeStep(step)}`);
-        const failure = await runStepSpec(step, context);
-        if (failure) {
-            context.progress.info(`  ✘ ${failure.message}`);
-            // The check has no setup log of its own: a failed step's log is what was observed.
-            return failed(check, { ...failure, actual: failure.actual ?? failure.log }, location);
-        }
+    const failure = await runStepsInOrder(check.steps ?? [], context);
+    if (failure) {
+        // The check has no setup log of its own: a failed step's log is what was observed.
+        return failed(check, { ...failure, actual: failure.actual ?? failure.log }, location);
     }
     try {
         return evaluate(check, await observe(check, context), location);
@@ -102486,8 +102636,32 @@ async function runCheck(check, context, location) {
         // The instructor's setup for this one check is wrong: it is an error, the others still run.
         if (error instanceof CheckConfigError)
             return errored(check, error.message, location);
+        // The engine works but refused what the student's state made of the request (an exec in a
+        // container that keeps restarting): the check fails, it is not the grader's error.
+        if (error instanceof DockerApiError)
+            return failed(check, { message: error.message }, location);
         throw error;
     }
+}
+/** Runs steps until one fails; the engine refusing a step is that step's failure. */
+async function runStepsInOrder(steps, context) {
+    for (const step of steps) {
+        context.progress.info(`  step: ${describeStep(step)}`);
+        let failure;
+        try {
+            failure = await runStepSpec(step, context);
+        }
+        catch (error) {
+            if (!(error instanceof DockerApiError))
+                throw error;
+            failure = { message: `${describeStep(step)}: ${error.message}` };
+        }
+        if (failure) {
+            context.progress.info(`  ✘ ${failure.message}`);
+            return failure;
+        }
+    }
+    return undefined;
 }
 /** What steps set up outside our labels: compose projects, what students' scripts created. */
 async function tearDown(context, progress) {
@@ -102518,15 +102692,15 @@ async function runSteps(exercise, context) {
             message: `the submission folder "${submission}" does not exist (looked in ${context.submissionDir})`,
         };
     }
-    for (const step of exercise.spec.steps ?? []) {
-        context.progress.info(`  step: ${describeStep(step)}`);
-        const failure = await runStepSpec(step, context);
-        if (failure) {
-            context.progress.info(`  ✘ ${failure.message}`);
-            return failure;
-        }
+    // The folder itself may be a symlink the student committed: followed, it must stay inside the
+    // submission root, or a link to (say) the exercise's reference solution would be graded.
+    if (!(await staysInside(context.submissionRoot, context.submissionDir))) {
+        return { message: `the submission folder "${submission}" is a link to outside the submission` };
     }
-    return undefined;
+    return runStepsInOrder(exercise.spec.steps ?? [], context);
+}
+async function staysInside(root, dir) {
+    return isInside(await (0,promises_namespaceObject.realpath)(root), await (0,promises_namespaceObject.realpath)(dir));
 }
 async function isDirectory(dir) {
     try {
@@ -103468,12 +103642,14 @@ function renderReport(format, report) {
 
 
 
+
 const EXPECT_FILE = 'expect.yaml';
 async function selftest(exercises, engine, progress) {
     const outcomes = [];
     for (const exercise of exercises) {
         const solutionsDir = external_node_path_default().join(exercise.dir, 'solutions');
-        const solutions = await listDirs(solutionsDir);
+        // Other folders under solutions/ (notes, shared assets) are not graded.
+        const solutions = (await listDirs(solutionsDir)).filter((name) => name === 'reference' || name.startsWith('wrong-'));
         if (!solutions.includes('reference')) {
             outcomes.push({
                 exercise: exercise.spec.id,
@@ -103499,6 +103675,7 @@ async function selftest(exercises, engine, progress) {
                 maxScore: result.maxScore,
                 ok: problem === undefined,
                 ...(problem === undefined ? {} : { problem }),
+                ...(result.status === 'error' ? { infraError: true } : {}),
             });
         }
     }
@@ -103536,10 +103713,17 @@ async function expectedFailures(root) {
     catch {
         return undefined;
     }
-    const data = (0,dist/* parse */.qg)(text);
+    const file = external_node_path_default().join(root, EXPECT_FILE);
+    let data;
+    try {
+        data = (0,dist/* parse */.qg)(text);
+    }
+    catch (error) {
+        throw new SpecError([{ file, line: 1, column: 1, message: `not valid YAML: ${errorMessage(error)}` }]);
+    }
     const failing = data?.failing;
     if (!Array.isArray(failing) || !failing.every((name) => typeof name === 'string')) {
-        throw new Error(`${external_node_path_default().join(root, EXPECT_FILE)}: "failing" must be a list of check names`);
+        throw new SpecError([{ file, line: 1, column: 1, message: '"failing" must be a list of check names' }]);
     }
     return failing;
 }
@@ -103571,6 +103755,7 @@ function renderSelftest(outcomes) {
 
 
 
+
 function newRunId() {
     return `ag${Date.now().toString(36)}${(0,external_node_crypto_namespaceObject.randomBytes)(3).toString('hex')}`;
 }
@@ -103578,6 +103763,8 @@ async function withEngine(run, options) {
     const engine = createDockerEngine(options.runId ?? newRunId());
     const onSignal = (signal) => {
         options.log(`${signal} received: removing this run's containers, networks, volumes and images`);
+        // First stop what students' scripts run, so that nothing is created while we clean up.
+        killStudentProcesses();
         engine
             .removeResources()
             .catch((error) => options.log(`cleanup failed: ${errorMessage(error)}`))
@@ -103687,6 +103874,11 @@ class Rules {
         this.timeout([...specPath, 'timeout'], wait.timeout, LIMITS.wait);
     }
 }
+/** The ports a run step publishes ([] when none); undefined for containers no run step makes. */
+function publishedBy(rules, container) {
+    const run = rules.runs.get(container);
+    return run === undefined ? undefined : (run.ports ?? []);
+}
 function listOrNone(items) {
     return items && items.length > 0 ? items.join(', ') : 'none';
 }
@@ -103764,8 +103956,7 @@ function checkStep(rules, step, stepPath) {
         if (wait.duration === undefined && (wait.container === undefined || conditions.length === 0)) {
             rules.add([...stepPath, 'wait'], 'a wait step needs a duration, or a container and a condition (log, http, port, healthy, exited)');
         }
-        const run = wait.container === undefined ? undefined : rules.runs.get(wait.container);
-        rules.wait([...stepPath, 'wait'], wait, run?.ports);
+        rules.wait([...stepPath, 'wait'], wait, wait.container === undefined ? undefined : publishedBy(rules, wait.container));
     }
     else if ('script' in step) {
         rules.relativePath([...stepPath, 'script', 'file'], step.script.file);
@@ -103801,7 +103992,7 @@ function checkRun(rules, run, at, stepPath) {
             rules.add(where, `no network step is named "${name}" (network steps: ${listOrNone([...rules.networks])})`);
         }
     });
-    rules.wait([...at, 'wait'], run.wait, run.ports);
+    rules.wait([...at, 'wait'], run.wait, run.ports ?? []);
 }
 function checkCheck(rules, check, checkPath) {
     walkMatchers(rules, check.expect, [...checkPath, 'expect']);
@@ -104306,6 +104497,8 @@ async function selftestCommand(args, io) {
         log: progress.info,
     });
     io.stdout(renderSelftest(outcomes));
+    if (outcomes.some((outcome) => outcome.infraError))
+        return ExitCode.infrastructure;
     return outcomes.every((outcome) => outcome.ok) ? ExitCode.passed : ExitCode.notPassed;
 }
 async function answersCommand(args, io) {

@@ -93,7 +93,9 @@ export type ParsedAnswers =
 /** A student's (or an instructor's) answers file: YAML or JSON, a map question -> answer. */
 export function parseAnswers(text: string): ParsedAnswers {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter });
+  // failsafe: every answer is the text the student typed. With YAML's core schema `3.10`
+  // would become the number 3.1, and never match the instructor's "3.10".
+  const document = parseDocument(text, { lineCounter, schema: 'failsafe' });
   const error = document.errors[0];
   if (error !== undefined) {
     return { ok: false, problem: `is not valid YAML or JSON: ${error.message.split('\n')[0] ?? ''}` };

@@ -17,7 +17,7 @@ import { chmod, cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LABEL_PREFIX, scopeLabels } from '../engine/labels';
-import { remainingMs } from '../run/context';
+import { remainingMs, shownOutput } from '../run/context';
 import { imageTag } from '../steps/names';
 import type { CheckDefinition, Observation } from './check';
 import { instructionLines, normaliseInstruction } from './dockerfile';
@@ -53,7 +53,9 @@ export const buildCacheCheck: CheckDefinition<'build-cache'> = {
       await cp(build.contextDir, copy, { recursive: true, verbatimSymlinks: true });
       await chmod(copy, (await stat(build.contextDir)).mode & 0o7777);
       await appendNewline(path.join(copy, relative));
+      // Only the builder's own lines are kept: what a RUN prints can be gigabytes.
       const lines: string[] = [];
+      const show = shownOutput(context.progress);
       const result = await context.engine.build({
         contextDir: copy,
         dockerfile: build.dockerfile,
@@ -63,8 +65,8 @@ export const buildCacheCheck: CheckDefinition<'build-cache'> = {
         labels: scopeLabels(context.scope),
         timeoutMs: remainingMs(context, build.timeoutMs),
         onLine: (line) => {
-          lines.push(line);
-          context.progress.output(line);
+          if (BUILDER_LINE.test(line) && lines.length < MAX_BUILDER_LINES) lines.push(line);
+          show(line);
         },
       });
       if (!result.ok) {
@@ -91,6 +93,9 @@ export interface BuildStepOutcome {
 }
 
 const STEP_LINE = /^Step (\d+)\/(\d+) : (.*)$/;
+/** The classic builder's lines that parseBuildSteps reads; everything else is program output. */
+const BUILDER_LINE = /^(Step \d+\/\d+ : | ---> |Removing intermediate container )/;
+const MAX_BUILDER_LINES = 10_000;
 const RUNNING_IN = /^ ---> Running in ([0-9a-f]+)$/;
 
 /**

@@ -1,6 +1,6 @@
 import { describeHttpError, type HttpRequest } from '../http/request';
 import { remainingMs } from '../run/context';
-import { runningContainer } from '../run/resolve';
+import { hostPortOf, runningContainer } from '../run/resolve';
 import { LIMITS, timeoutMs } from '../spec/duration';
 import type { CheckDefinition } from './check';
 
@@ -9,8 +9,7 @@ export const httpCheck: CheckDefinition<'http'> = {
   async observe(target, context) {
     const container = await runningContainer(target.container, context);
     if ('failure' in container) return container;
-    const hostPort =
-      container.publishedPorts[`${target.port}/tcp`] ?? container.portBindings[`${target.port}/tcp`]?.[0];
+    const hostPort = hostPortOf(container, target.port);
     if (hostPort === undefined) {
       return { failure: { message: `port ${target.port} of "${target.container}" is not published` } };
     }

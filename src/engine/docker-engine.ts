@@ -7,7 +7,10 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import Docker from 'dockerode';
-import { InfraError } from '../errors';
+import { DockerApiError, InfraError } from '../errors';
+
+export { DockerApiError };
+
 import { ByteCap, HostCopyError, packHostPath, readFirstEntry } from './archive';
 import { BuildContextError, type PackedContext, packBuildContext } from './build-context';
 import {
@@ -40,6 +43,7 @@ import type {
   ExecResult,
   HealthcheckRequest,
   ImageDetails,
+  LogsOptions,
   LogsResult,
   MountRequest,
   NetworkDetails,
@@ -59,17 +63,6 @@ export interface DockerEngineOptions {
   callTimeoutMs?: number;
   /** Deadline of an archive copy (copyInto, copyBetween); default max(callTimeoutMs, 120 s). */
   transferTimeoutMs?: number;
-}
-
-/** The daemon refused a request (HTTP 4xx/5xx). Often the student's doing, e.g. a bad command. */
-export class DockerApiError extends Error {
-  override name = 'DockerApiError';
-  constructor(
-    message: string,
-    readonly statusCode: number,
-  ) {
-    super(message);
-  }
 }
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
@@ -520,7 +513,7 @@ export class DockerEngine implements Engine {
     }
   }
 
-  async logs(containerId: string, options: { maxBytes: number }): Promise<LogsResult> {
+  async logs(containerId: string, options: LogsOptions): Promise<LogsResult> {
     const stdout = new CappedBytes(options.maxBytes);
     const stderr = new CappedBytes(options.maxBytes);
     const what = `logs of container ${shortId(containerId)}`;
@@ -531,7 +524,12 @@ export class DockerEngine implements Engine {
         await this.dial({
           path: `/containers/${encodeURIComponent(containerId)}/logs?`,
           method: 'GET',
-          options: { stdout: true, stderr: true, follow: false },
+          options: {
+            stdout: true,
+            stderr: true,
+            follow: false,
+            ...(options.tailLines === undefined ? {} : { tail: String(options.tailLines) }),
+          },
           isStream: true,
           abortSignal: controller.signal,
           statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
@@ -995,8 +993,8 @@ export class DockerEngine implements Engine {
     } catch (error) {
       if (controller.signal.aborted) outcome = 'timeout';
       else {
-        const translated = this.translate(error, `pull ${ref}`);
-        if (!(translated instanceof DockerApiError)) throw translated;
+        // The daemon answered (4xx or 5xx: no such image, registry unreachable): say which image.
+        if (statusOf(error) === undefined) throw this.translate(error, `pull ${ref}`);
         throw failure(daemonMessage(error));
       }
     } finally {
@@ -1200,6 +1198,10 @@ export class DockerEngine implements Engine {
     const message = oneLine(daemonMessage(error));
     if (isApiVersionProblem(message)) {
       return new InfraError(`Docker engine at ${this.endpoint} does not speak this client's API: ${message}`);
+    }
+    // A 5xx is the engine failing; counting it against the student could turn into a wrong 0.
+    if (status >= 500) {
+      return new InfraError(`Docker engine at ${this.endpoint} failed during "${what}": ${message}`);
     }
     return new DockerApiError(`${what}: ${message}`, status);
   }

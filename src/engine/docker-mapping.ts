@@ -13,6 +13,7 @@ export interface RawContainer {
   State: {
     Status: string;
     Running: boolean;
+    Restarting?: boolean;
     ExitCode: number;
     OOMKilled: boolean;
     StartedAt?: string | null;
@@ -118,7 +119,9 @@ export function toContainerState(raw: RawContainer): ContainerState {
     name: raw.Name.replace(/^\//, ''),
     image: config.Image,
     status: state.Status,
-    running: state.Running,
+    // A container the daemon is restarting reports Running, but an exec in it is refused:
+    // for the grader (and the student) it is not running.
+    running: state.Running && state.Restarting !== true,
     exitCode: state.ExitCode,
     oomKilled: state.OOMKilled,
     health: state.Health?.Status ?? undefined,

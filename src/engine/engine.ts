@@ -138,6 +138,11 @@ export interface ExecResult {
   timedOut: boolean;
 }
 
+export interface LogsOptions {
+  maxBytes: number;
+  tailLines?: number;
+}
+
 export interface LogsResult {
   stdout: string;
   stderr: string;
@@ -219,7 +224,11 @@ export interface Engine {
   /** undefined when no image has that reference. */
   inspectImage(ref: string): Promise<ImageDetails | undefined>;
   exec(containerId: string, request: ExecRequest): Promise<ExecResult>;
-  logs(containerId: string, options: { maxBytes: number }): Promise<LogsResult>;
+  /**
+   * A container's output, capped at maxBytes per stream from the start; with `tailLines`, only
+   * the last lines (what a failure report or a readiness wait needs after a flood of output).
+   */
+  logs(containerId: string, options: LogsOptions): Promise<LogsResult>;
   /** Removes every container, network, volume and image carrying the run's labels. */
   removeResources(filter?: ResourceFilter): Promise<CleanupReport>;
 

@@ -59,10 +59,13 @@ const STATUS: Record<CheckStatus, ClassroomStatus> = {
 };
 
 export function classroomResult(report: GradeReport, limits: Limits = DEFAULT_LIMITS): ClassroomResult {
+  const infraError = hasInfraError(report);
   return {
     version: 1,
-    status: report.passed ? 'pass' : hasInfraError(report) ? 'error' : 'fail',
-    max_score: report.maxScore,
+    status: report.passed ? 'pass' : infraError ? 'error' : 'fail',
+    // The reporter adds up the tests' scores whatever the status, and records nothing when
+    // max_score is 0: an engine failure must not reach Classroom as a (low) grade.
+    max_score: infraError ? 0 : report.maxScore,
     tests: report.exercises.flatMap((exercise) =>
       exercise.checks.map((check) => classroomTest(exercise, check, limits)),
     ),

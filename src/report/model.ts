@@ -60,7 +60,10 @@ export function exerciseResult(
   const score = sum(rest.checks.map((check) => check.points));
   const maxScore = sum(rest.checks.map((check) => check.maxPoints));
   const errored = infraError === true || rest.checks.some((check) => check.status === 'error');
-  const status: ExerciseStatus = errored ? 'error' : score === maxScore ? 'pass' : 'fail';
+  // Passed means every check passed, not "no points were lost": a failing 0-point check (a
+  // warning-style check) still keeps the exercise from passing.
+  const allPassed = rest.checks.every((check) => check.status === 'pass');
+  const status: ExerciseStatus = errored ? 'error' : allPassed ? 'pass' : 'fail';
   return { ...rest, score, maxScore, status };
 }
 

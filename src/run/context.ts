@@ -118,6 +118,8 @@ export interface RunContext {
   engine: Engine;
   http: HttpClient;
   resources: Resources;
+  /** Absolute path of the student's repository (what `submission` paths are relative to). */
+  submissionRoot: string;
   /** Absolute path of the student's submission folder for this exercise. */
   submissionDir: string;
   /** Label scope for this exercise's resources, and a prefix for their names. */
@@ -126,6 +128,28 @@ export interface RunContext {
   deadline: number;
   progress: Progress;
   now(): number;
+}
+
+/** Bytes of one step's untrusted output shown in the log; the rest is summarised in one line. */
+export const SHOWN_OUTPUT_BYTES = 1024 * 1024;
+
+/**
+ * Forwards lines of student output to the progress log until `maxBytes` were shown, then says
+ * once that the rest is not shown: a build or script printing gigabytes must not flood the log.
+ */
+export function shownOutput(progress: Progress, maxBytes = SHOWN_OUTPUT_BYTES): (line: string) => void {
+  let shown = 0;
+  let silenced = false;
+  return (line) => {
+    if (silenced) return;
+    shown += Buffer.byteLength(line) + 1;
+    if (shown <= maxBytes) {
+      progress.output(line);
+    } else {
+      silenced = true;
+      progress.info(`  (more output not shown: over ${Math.round(maxBytes / 1024)} KiB)`);
+    }
+  };
 }
 
 /** The smaller of a requested timeout and the time left before the exercise's deadline. */

@@ -47,3 +47,8 @@ export function friendlyName(
   if (service && project && context.resources.composeProjects.includes(project)) return service;
   return context.resources.stepNameOf(state.name) ?? context.resources.stepNameOf(state.id) ?? state.name;
 }
+
+/** Where a container port is reachable from the grader: published by a run step, or by the student. */
+export function hostPortOf(state: ContainerState, port: number): number | undefined {
+  return state.publishedPorts[`${port}/tcp`] ?? state.portBindings[`${port}/tcp`]?.[0];
+}

@@ -108,6 +108,12 @@ class Rules {
   }
 }
 
+/** The ports a run step publishes ([] when none); undefined for containers no run step makes. */
+function publishedBy(rules: Rules, container: string): number[] | undefined {
+  const run = rules.runs.get(container);
+  return run === undefined ? undefined : (run.ports ?? []);
+}
+
 function listOrNone(items: ReadonlyArray<string | number> | undefined): string {
   return items && items.length > 0 ? items.join(', ') : 'none';
 }
@@ -181,8 +187,11 @@ function checkStep(rules: Rules, step: StepSpec, stepPath: SpecPath): void {
         'a wait step needs a duration, or a container and a condition (log, http, port, healthy, exited)',
       );
     }
-    const run = wait.container === undefined ? undefined : rules.runs.get(wait.container);
-    rules.wait([...stepPath, 'wait'], wait, run?.ports);
+    rules.wait(
+      [...stepPath, 'wait'],
+      wait,
+      wait.container === undefined ? undefined : publishedBy(rules, wait.container),
+    );
   } else if ('script' in step) {
     rules.relativePath([...stepPath, 'script', 'file'], step.script.file);
     rules.timeout([...stepPath, 'script', 'timeout'], step.script.timeout, LIMITS.script);
@@ -225,7 +234,7 @@ function checkRun(rules: Rules, run: RunStep, at: SpecPath, stepPath: SpecPath):
       );
     }
   });
-  rules.wait([...at, 'wait'], run.wait, run.ports);
+  rules.wait([...at, 'wait'], run.wait, run.ports ?? []);
 }
 
 function checkCheck(rules: Rules, check: CheckSpec, checkPath: SpecPath): void {

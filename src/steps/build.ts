@@ -2,10 +2,11 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildRequest } from '../engine/engine';
 import { RUN_LABEL, scopeLabels } from '../engine/labels';
-import { type Failure, type RunContext, remainingMs } from '../run/context';
+import { type Failure, type RunContext, remainingMs, shownOutput } from '../run/context';
 import { formatDuration, LIMITS, timeoutMs } from '../spec/duration';
 import type { BuildStep } from '../spec/types';
 import { imageTag } from './names';
+import { submissionPath } from './paths';
 import type { StepDefinition } from './step';
 import { tail } from './text';
 
@@ -16,12 +17,16 @@ export const buildStep: StepDefinition<'build'> = {
   describe: (step) =>
     `build image "${step.name}" from ${path.posix.join(step.context ?? '.', step.dockerfile ?? 'Dockerfile')}`,
   async run(step: BuildStep, context) {
-    const contextDir = path.resolve(context.submissionDir, step.context ?? '.');
+    // Resolved through symlinks: a context that is a link to elsewhere on the grader's disk (the
+    // exercise's reference solution, say) must not be uploaded as the student's work.
+    const resolved = await submissionPath(context.submissionDir, step.context ?? '.', 'build context');
+    if ('failure' in resolved) return resolved.failure;
+    const contextDir = resolved.path;
     const dockerfile = step.dockerfile ?? 'Dockerfile';
     const missing = await missingPath(path.join(contextDir, dockerfile));
     if (missing) {
       return {
-        message: `${path.relative(context.submissionDir, path.join(contextDir, dockerfile)) || dockerfile} not found in the submission`,
+        message: `${path.posix.join(step.context ?? '.', dockerfile).replace(/^\.\//, '')} not found in the submission`,
       };
     }
     const extraTags = typeof step.tag === 'string' ? [step.tag] : (step.tag ?? []);
@@ -38,7 +43,7 @@ export const buildStep: StepDefinition<'build'> = {
       target: step.target,
       labels: scopeLabels(context.scope),
       timeoutMs: limitMs,
-      onLine: (line) => context.progress.output(line),
+      onLine: shownOutput(context.progress),
     };
     const result = await context.engine.build(request);
     if (!result.ok) {

@@ -4,6 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { ContainerState } from '../engine/engine';
 import { describeHttpError } from '../http/request';
 import { type Failure, type RunContext, remainingMs } from '../run/context';
+import { hostPortOf } from '../run/resolve';
 import { formatDuration, LIMITS, timeoutMs } from '../spec/duration';
 import type { WaitConditions } from '../spec/types';
 import { plural, tail } from './text';
@@ -17,6 +18,8 @@ const PROBE_TIMEOUT_MS = 2000;
  */
 const TCP_SETTLE_MS = 250;
 const LOG_BYTES = 256 * 1024;
+/** A readiness line is looked for among the latest lines, so a flood before it cannot hide it. */
+const WAIT_LOG_LINES = 5000;
 const LOG_TAIL_LINES = 30;
 
 /** Why the wait is not over yet; `final` when waiting longer cannot help. */
@@ -41,7 +44,9 @@ export async function waitUntilReady(
   let pending: Pending | undefined;
   for (;;) {
     const state = await context.engine.inspectContainer(containerId);
-    if (!state.running && !wait.exited) {
+    // Restarting under its restart policy: not stopped for good, so the wait goes on.
+    const restarting = state.status === 'restarting';
+    if (!state.running && !wait.exited && !restarting) {
       return {
         message: `container "${displayName}" stopped (${exitDescription(state)}) before it was ready`,
         expected: describeConditions(wait),
@@ -51,7 +56,7 @@ export async function waitUntilReady(
     }
     pending = await pendingCondition(wait, log, state, containerId, context, deadline);
     if (pending === undefined) return undefined;
-    if (pending.final || !state.running) {
+    if (pending.final || (!state.running && !restarting)) {
       return {
         message: `container "${displayName}" can never be ready: ${pending.reason}`,
         expected: describeConditions(wait),
@@ -94,7 +99,7 @@ async function pendingCondition(
 ): Promise<Pending | undefined> {
   if (wait.exited && state.running) return { reason: 'it is still running' };
   if (log) {
-    const logs = await context.engine.logs(containerId, { maxBytes: LOG_BYTES });
+    const logs = await context.engine.logs(containerId, { maxBytes: LOG_BYTES, tailLines: WAIT_LOG_LINES });
     const matched = countMatchingLines(`${logs.stdout}\n${logs.stderr}`, log.pattern);
     if (matched < log.count) {
       return {
@@ -116,12 +121,18 @@ async function pendingCondition(
     if (wait.port !== undefined || wait.http) return { reason: `it has exited (${exitDescription(state)})` };
     return undefined;
   }
+  for (const port of [wait.port, wait.http?.port]) {
+    // Publishing does not change while a container runs: waiting cannot help.
+    if (port !== undefined && hostPortOf(state, port) === undefined) {
+      return { reason: `port ${port} is not published`, final: true };
+    }
+  }
   if (wait.port !== undefined) {
-    const reason = await tcpPending(wait.port, state.publishedPorts, deadline, context);
+    const reason = await tcpPending(wait.port, hostPortOf(state, wait.port), deadline, context);
     if (reason) return { reason };
   }
   if (wait.http) {
-    const reason = await httpPending(wait.http, state.publishedPorts, context, deadline);
+    const reason = await httpPending(wait.http, hostPortOf(state, wait.http.port), context, deadline);
     if (reason) return { reason };
   }
   return undefined;
@@ -161,11 +172,10 @@ function exitDescription(state: ContainerState): string {
 
 async function tcpPending(
   port: number,
-  publishedPorts: Record<string, number>,
+  hostPort: number | undefined,
   deadline: number,
   context: RunContext,
 ): Promise<string> {
-  const hostPort = publishedPorts[`${port}/tcp`];
   if (hostPort === undefined) return `port ${port} is not published`;
   const timeout = Math.max(1, Math.min(PROBE_TIMEOUT_MS, deadline - context.now()));
   const outcome = await probeTcp('127.0.0.1', hostPort, timeout);
@@ -199,11 +209,10 @@ export function probeTcp(host: string, port: number, timeoutMs: number): Promise
 
 async function httpPending(
   probe: NonNullable<WaitConditions['http']>,
-  publishedPorts: Record<string, number>,
+  hostPort: number | undefined,
   context: RunContext,
   deadline: number,
 ): Promise<string> {
-  const hostPort = publishedPorts[`${probe.port}/tcp`];
   if (hostPort === undefined) return `port ${probe.port} is not published`;
   const path = probe.path ?? '/';
   try {
@@ -222,6 +231,6 @@ async function httpPending(
 }
 
 export async function logTail(context: RunContext, containerId: string): Promise<string> {
-  const logs = await context.engine.logs(containerId, { maxBytes: LOG_BYTES });
+  const logs = await context.engine.logs(containerId, { maxBytes: LOG_BYTES, tailLines: LOG_TAIL_LINES });
   return tail([logs.stdout, logs.stderr].filter(Boolean).join('\n'), LOG_TAIL_LINES);
 }

@@ -97,11 +97,14 @@ function trackGroup(pid: number): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     // `exit` handlers must be synchronous, and process.kill is.
-    process.on('exit', () => {
-      for (const group of liveGroups) signalGroup(group, 'SIGKILL');
-    });
+    process.on('exit', killStudentProcesses);
   }
   liveGroups.add(pid);
+}
+
+/** Kills every student script or compose process still running (synchronous: used on exit). */
+export function killStudentProcesses(): void {
+  for (const group of liveGroups) signalGroup(group, 'SIGKILL');
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

@@ -78,6 +78,11 @@ describe('answer hashing', () => {
   it('parses YAML and JSON answers files, and says what is wrong with others', () => {
     expect(parseAnswers('q1: b\n" q2 ": x\n')).toMatchObject({ ok: true, answers: { q1: 'b', q2: 'x' } });
     expect(parseAnswers('{"q1": "b"}')).toMatchObject({ ok: true, answers: { q1: 'b' } });
+    // Answers are the text the student typed: 3.10 is not the number 3.1, 0x1F is not 31.
+    expect(parseAnswers('q1: 3.10\nq2: 0x1F\nq3: true\n')).toMatchObject({
+      ok: true,
+      answers: { q1: '3.10', q2: '0x1F', q3: 'true' },
+    });
     expect(parseAnswers('q1: b\nq2: c\n')).toMatchObject({
       ok: true,
       positions: { q1: { line: 1, column: 1 }, q2: { line: 2, column: 1 } },

@@ -61,6 +61,7 @@ export function contextOn(
     engine,
     http,
     resources: new Resources(),
+    submissionRoot: '/work/submission',
     submissionDir: '/work/submission',
     scope: SCOPE,
     deadline: Date.now() + 60_000,

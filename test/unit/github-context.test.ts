@@ -148,7 +148,7 @@ describe('readInputs', () => {
     ],
     [{ exercises: 'a', 'comment-key': 'a -->' }, /input "comment-key"/],
     [{ exercises: 'a', 'comment-author': 'not a login' }, /input "comment-author" is not a GitHub login/],
-    [{ exercises: '' }, /Input required and not supplied: exercises/],
+    [{ exercises: '' }, /input "exercises" is required in mode "grade"/],
   ])('refuses %j', (values, message) => {
     expect(() => inputs(values)).toThrow(message);
   });

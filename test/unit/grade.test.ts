@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -75,6 +75,36 @@ describe('grade', () => {
     expect(engine.calls.filter((call) => call.startsWith('build'))).toEqual([]);
   });
 
+  it('refuses a submission folder that is a link to outside the submission', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'grade-root-'));
+    symlinkSync(submission(), path.join(root, 'linked'));
+    const linked = parseExercise(
+      SPEC.replace('title: Demo', 'title: Demo\nsubmission: linked'),
+      'demo/exercise.yaml',
+    );
+    const engine = new FakeEngine();
+    const report = await grade([linked], { engine, submissionRoot: root });
+    expect(report.exercises[0]?.setupError).toBe(
+      'the submission folder "linked" is a link to outside the submission',
+    );
+    expect(engine.calls.filter((call) => call.startsWith('build'))).toEqual([]);
+  });
+
+  it('refuses a build context that is a link to outside the submission', async () => {
+    const root = submission();
+    symlinkSync(submission(), path.join(root, 'elsewhere'));
+    const linked = parseExercise(
+      SPEC.replace('build: { name: app }', 'build: { name: app, context: elsewhere }'),
+      'demo/exercise.yaml',
+    );
+    const engine = new FakeEngine();
+    const report = await grade([linked], { engine, submissionRoot: root });
+    expect(report.exercises[0]?.setupError).toMatch(
+      /build context "elsewhere" leads outside the submission folder/,
+    );
+    expect(engine.calls.filter((call) => call.startsWith('build'))).toEqual([]);
+  });
+
   it('turns an engine failure into status error, never a zero grade', async () => {
     const engine = new FakeEngine();
     engine.failure = new InfraError('Docker engine not reachable');
@@ -128,6 +158,15 @@ describe('scoring', () => {
     expect(check).toMatchObject({ status: 'fail', points: 1, maxPoints: 3 });
     expect(check?.message).toBe('stdout, stderr not as expected (1 of 3 held)');
     expect(report.exercises[0]).toMatchObject({ score: 1, maxScore: 3, status: 'fail' });
+  });
+
+  it('does not pass an exercise with a failing 0-point check', async () => {
+    const engine = new FakeEngine();
+    engine.execResult = { exitCode: 1, stdout: 'bye\n', stderr: '', truncated: false, timedOut: false };
+    const zeroPoint = parseExercise(SPEC.replace('    points: 3\n', '    points: 0\n'), 'demo/exercise.yaml');
+    const report = await grade([zeroPoint], { engine, submissionRoot: submission() });
+    expect(report).toMatchObject({ score: 2, maxScore: 2, passed: false });
+    expect(report.exercises[0]?.status).toBe('fail');
   });
 
   it('rounds partial points to hundredths', async () => {

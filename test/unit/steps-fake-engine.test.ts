@@ -25,6 +25,7 @@ function context(engine: FakeEngine): RunContext {
     engine,
     http: async () => ({ status: 200, headers: {}, body: '', truncated: false }),
     resources: new Resources(),
+    submissionRoot: submissionDir,
     submissionDir,
     scope: 'fake-run-1',
     deadline: Date.now() + 60_000,

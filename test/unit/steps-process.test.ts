@@ -31,6 +31,7 @@ function context(submissionDir = tempDir()): RunContext {
       throw new Error('no HTTP in unit tests');
     },
     resources: new Resources(),
+    submissionRoot: submissionDir,
     submissionDir,
     scope: 'fake-run-1',
     deadline: Date.now() + 60_000,
