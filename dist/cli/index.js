@@ -99598,6 +99598,7 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 ;// CONCATENATED MODULE: ./src/run/context.ts
 // What steps and checks share while one exercise is graded: the engine, the resources that
 // earlier steps created (by the names the exercise gives them), and the exercise's deadline.
+
 class Resources {
     containers = new Map();
     images = new Map();
@@ -99685,6 +99686,15 @@ function shownOutput(progress, maxBytes = SHOWN_OUTPUT_BYTES) {
 /** The smaller of a requested timeout and the time left before the exercise's deadline. */
 function remainingMs(context, requestedMs) {
     return Math.max(0, Math.min(requestedMs, context.deadline - context.now()));
+}
+/**
+ * The engine refused a request of a step or check: that is the student's failure, described as
+ * `what: reason`. An InfraError is the engine failing, and goes on up.
+ */
+function refusal(what, error) {
+    if (error instanceof InfraError)
+        throw error;
+    return { message: `${what}: ${errorMessage(error)}` };
 }
 
 ;// CONCATENATED MODULE: ./src/steps/names.ts
@@ -100142,10 +100152,8 @@ function helperName(context, purpose) {
  * The engine refusing a helper the grader asked for (an image for another platform, a
  * container that stopped in between) is reported on the check; only a broken engine is an error.
  */
-function refusal(what, error) {
-    if (error instanceof InfraError)
-        throw error;
-    return { failure: { message: `${what}: ${errorMessage(error)}` } };
+function refusalObservation(what, error) {
+    return { failure: refusal(what, error) };
 }
 function stepEngineName(kind, name, context) {
     const engineName = kind === 'network' ? context.resources.networkName(name) : context.resources.volumeName(name);
@@ -100377,7 +100385,7 @@ async function observeInImage(name, filePath, context) {
         });
     }
     catch (error) {
-        return refusal(`cannot open image "${name}" to read ${filePath}`, error);
+        return refusalObservation(`cannot open image "${name}" to read ${filePath}`, error);
     }
     try {
         return await observePath(id, filePath, context);
@@ -100397,7 +100405,7 @@ async function observePath(containerId, filePath, context) {
         resolved = entry.type === 'symlink' ? await followLinks(containerId, filePath, entry, context) : entry;
     }
     catch (error) {
-        return refusal(`cannot read ${filePath}`, error);
+        return refusalObservation(`cannot read ${filePath}`, error);
     }
     // `type` and `target` describe the path itself; the rest what it leads to, as `cat` and `stat -L` see it.
     const shown = resolved ?? entry;
@@ -100738,14 +100746,14 @@ const reachCheck = {
             });
         }
         catch (error) {
-            return refusal(`cannot probe from container "${target.from}"`, error);
+            return refusalObservation(`cannot probe from container "${target.from}"`, error);
         }
         try {
             try {
                 await context.engine.startContainer(id);
             }
             catch (error) {
-                return refusal(`cannot probe from container "${target.from}"`, error);
+                return refusalObservation(`cannot probe from container "${target.from}"`, error);
             }
             const waitMs = seconds * 1000 + HELPER_SLACK_MS;
             const exitCode = await context.engine.waitForExit(id, waitMs);
@@ -101162,9 +101170,7 @@ function stateSummary(state) {
 }
 /** The engine refusing an action on a container (a bad signal, a mount gone) is not the grader's fault. */
 function refused(action, ref, error) {
-    if (error instanceof InfraError)
-        throw error;
-    return { message: `container "${ref}" could not ${action}: ${errorMessage(error)}` };
+    return refusal(`container "${ref}" could not ${action}`, error);
 }
 
 ;// CONCATENATED MODULE: ./src/steps/readiness.ts
@@ -101986,7 +101992,7 @@ const copyStep = {
                 await context.engine.copyInto(to.id, source.path, step.to.path);
             }
             catch (error) {
-                return copyFailed(step.from, target, error);
+                return refusal(`${step.from} could not be copied to ${target}`, error);
             }
             return undefined;
         }
@@ -101997,17 +102003,12 @@ const copyStep = {
             await context.engine.copyBetween(from.id, step.from.path, to.id, step.to.path);
         }
         catch (error) {
-            return copyFailed(`${step.from.container}:${step.from.path}`, target, error);
+            return refusal(`${step.from.container}:${step.from.path} could not be copied to ${target}`, error);
         }
         return undefined;
     },
 };
 /** A missing path or folder, or a source the engine refuses to pack, is the student's to fix. */
-function copyFailed(from, to, error) {
-    if (error instanceof InfraError)
-        throw error;
-    return { message: `${from} could not be copied to ${to}: ${errorMessage(error)}` };
-}
 
 ;// CONCATENATED MODULE: ./src/steps/exec.ts
 
@@ -102194,6 +102195,7 @@ const restartStep = {
 
 
 
+
 const runStep = {
     kind: 'run',
     describe: (step) => `run container "${step.name}" from ${step.image}`,
@@ -102233,7 +102235,7 @@ const runStep = {
             id = await context.engine.createContainer(request);
         }
         catch (error) {
-            return refusedBy('create', step.name, error);
+            return refused('be created', step.name, error);
         }
         context.resources.addContainer(step.name, {
             id,
@@ -102246,7 +102248,7 @@ const runStep = {
             await context.engine.startContainer(id);
         }
         catch (error) {
-            return refusedBy('start', step.name, error);
+            return refused('start', step.name, error);
         }
         return step.wait ? waitUntilReady(step.name, id, step.wait, context) : undefined;
     },
@@ -102329,12 +102331,6 @@ function healthcheckTest(test) {
 }
 function optionalMs(value) {
     return value === undefined ? undefined : durationMs(value);
-}
-/** The engine refusing a container (bad command, unknown user) is the student's to fix. */
-function refusedBy(action, stepName, error) {
-    if (error instanceof InfraError)
-        throw error;
-    return { message: `container "${stepName}" could not ${action}: ${errorMessage(error)}` };
 }
 
 ;// CONCATENATED MODULE: ./src/steps/script.ts

@@ -6,7 +6,7 @@ import { scopeLabels } from '../engine/labels';
 import type { RunContext } from '../run/context';
 import { resolveContainer } from '../run/resolve';
 import type { CheckDefinition, Observation } from './check';
-import { helperName, refusal } from './observed-names';
+import { helperName, refusalObservation } from './observed-names';
 
 const MAX_CONTENT_BYTES = 1024 * 1024;
 /** Links followed to reach what a program opening the path would read (the kernel allows 40). */
@@ -38,7 +38,7 @@ async function observeInImage(name: string, filePath: string, context: RunContex
       labels: scopeLabels(context.scope),
     });
   } catch (error) {
-    return refusal(`cannot open image "${name}" to read ${filePath}`, error);
+    return refusalObservation(`cannot open image "${name}" to read ${filePath}`, error);
   }
   try {
     return await observePath(id, filePath, context);
@@ -56,7 +56,7 @@ async function observePath(containerId: string, filePath: string, context: RunCo
     if (entry === undefined) return { facts: { exists: false } };
     resolved = entry.type === 'symlink' ? await followLinks(containerId, filePath, entry, context) : entry;
   } catch (error) {
-    return refusal(`cannot read ${filePath}`, error);
+    return refusalObservation(`cannot read ${filePath}`, error);
   }
   // `type` and `target` describe the path itself; the rest what it leads to, as `cat` and `stat -L` see it.
   const shown = resolved ?? entry;

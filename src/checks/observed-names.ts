@@ -4,8 +4,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { NetworkDetails, VolumeDetails } from '../engine/engine';
 import { LABEL_PREFIX } from '../engine/labels';
-import { errorMessage, InfraError } from '../errors';
-import type { Failure, RunContext } from '../run/context';
+import { type Failure, type RunContext, refusal } from '../run/context';
 import { resourceName } from '../steps/names';
 
 /** Labels without the grader's own (run id, scope, stand-in marker): they are not the student's. */
@@ -22,9 +21,8 @@ export function helperName(context: RunContext, purpose: string): string {
  * The engine refusing a helper the grader asked for (an image for another platform, a
  * container that stopped in between) is reported on the check; only a broken engine is an error.
  */
-export function refusal(what: string, error: unknown): { failure: Failure } {
-  if (error instanceof InfraError) throw error;
-  return { failure: { message: `${what}: ${errorMessage(error)}` } };
+export function refusalObservation(what: string, error: unknown): { failure: Failure } {
+  return { failure: refusal(what, error) };
 }
 
 type Kind = 'network' | 'volume';

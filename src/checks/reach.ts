@@ -12,7 +12,7 @@ import { remainingMs } from '../run/context';
 import { runningContainer } from '../run/resolve';
 import { formatDuration, LIMITS, timeoutMs } from '../spec/duration';
 import type { CheckDefinition } from './check';
-import { helperName, refusal } from './observed-names';
+import { helperName, refusalObservation } from './observed-names';
 
 export const PROBE_IMAGE = 'busybox:latest';
 /** Time for pulling the probe image on a runner that lacks it. */
@@ -56,13 +56,13 @@ export const reachCheck: CheckDefinition<'reach'> = {
         labels: scopeLabels(context.scope),
       });
     } catch (error) {
-      return refusal(`cannot probe from container "${target.from}"`, error);
+      return refusalObservation(`cannot probe from container "${target.from}"`, error);
     }
     try {
       try {
         await context.engine.startContainer(id);
       } catch (error) {
-        return refusal(`cannot probe from container "${target.from}"`, error);
+        return refusalObservation(`cannot probe from container "${target.from}"`, error);
       }
       const waitMs = seconds * 1000 + HELPER_SLACK_MS;
       const exitCode = await context.engine.waitForExit(id, waitMs);

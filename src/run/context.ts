@@ -2,7 +2,7 @@
 // earlier steps created (by the names the exercise gives them), and the exercise's deadline.
 
 import type { ContainerRequest, Engine, EngineInventory } from '../engine/engine';
-import type { SourceLocation } from '../errors';
+import { errorMessage, InfraError, type SourceLocation } from '../errors';
 import type { HttpClient } from '../http/request';
 import type { WaitConditions } from '../spec/types';
 
@@ -164,4 +164,13 @@ export interface Failure {
   actual?: string;
   log?: string;
   location?: SourceLocation;
+}
+
+/**
+ * The engine refused a request of a step or check: that is the student's failure, described as
+ * `what: reason`. An InfraError is the engine failing, and goes on up.
+ */
+export function refusal(what: string, error: unknown): Failure {
+  if (error instanceof InfraError) throw error;
+  return { message: `${what}: ${errorMessage(error)}` };
 }

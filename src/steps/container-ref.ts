@@ -1,8 +1,7 @@
 // The container a step acts on, by the name the exercise gives it (run step, compose service, or
 // the engine name a student's script chose).
 import type { ContainerState } from '../engine/engine';
-import { errorMessage, InfraError } from '../errors';
-import type { Failure, RunContext } from '../run/context';
+import { type Failure, type RunContext, refusal } from '../run/context';
 import { resolveContainer } from '../run/resolve';
 
 export async function existingContainer(
@@ -29,6 +28,5 @@ export function stateSummary(state: ContainerState): string {
 
 /** The engine refusing an action on a container (a bad signal, a mount gone) is not the grader's fault. */
 export function refused(action: string, ref: string, error: unknown): Failure {
-  if (error instanceof InfraError) throw error;
-  return { message: `container "${ref}" could not ${action}: ${errorMessage(error)}` };
+  return refusal(`container "${ref}" could not ${action}`, error);
 }

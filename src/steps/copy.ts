@@ -1,5 +1,4 @@
-import { errorMessage, InfraError } from '../errors';
-import type { Failure } from '../run/context';
+import { refusal } from '../run/context';
 import { existingContainer } from './container-ref';
 import { submissionPath } from './paths';
 import type { StepDefinition } from './step';
@@ -21,7 +20,7 @@ export const copyStep: StepDefinition<'copy'> = {
       try {
         await context.engine.copyInto(to.id, source.path, step.to.path);
       } catch (error) {
-        return copyFailed(step.from, target, error);
+        return refusal(`${step.from} could not be copied to ${target}`, error);
       }
       return undefined;
     }
@@ -30,14 +29,10 @@ export const copyStep: StepDefinition<'copy'> = {
     try {
       await context.engine.copyBetween(from.id, step.from.path, to.id, step.to.path);
     } catch (error) {
-      return copyFailed(`${step.from.container}:${step.from.path}`, target, error);
+      return refusal(`${step.from.container}:${step.from.path} could not be copied to ${target}`, error);
     }
     return undefined;
   },
 };
 
 /** A missing path or folder, or a source the engine refuses to pack, is the student's to fix. */
-function copyFailed(from: string, to: string, error: unknown): Failure {
-  if (error instanceof InfraError) throw error;
-  return { message: `${from} could not be copied to ${to}: ${errorMessage(error)}` };
-}

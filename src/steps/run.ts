@@ -4,6 +4,7 @@ import { errorMessage, InfraError } from '../errors';
 import type { Failure, RunContext } from '../run/context';
 import { durationMs } from '../spec/duration';
 import type { Command, RunStep, VolumeMount } from '../spec/types';
+import { refused } from './container-ref';
 import { containerName, resourceName } from './names';
 import { submissionPath } from './paths';
 import { waitUntilReady } from './readiness';
@@ -47,7 +48,7 @@ export const runStep: StepDefinition<'run'> = {
     try {
       id = await context.engine.createContainer(request);
     } catch (error) {
-      return refusedBy('create', step.name, error);
+      return refused('be created', step.name, error);
     }
     context.resources.addContainer(step.name, {
       id,
@@ -59,7 +60,7 @@ export const runStep: StepDefinition<'run'> = {
     try {
       await context.engine.startContainer(id);
     } catch (error) {
-      return refusedBy('start', step.name, error);
+      return refused('start', step.name, error);
     }
     return step.wait ? waitUntilReady(step.name, id, step.wait, context) : undefined;
   },
@@ -156,10 +157,4 @@ function healthcheckTest(test: Command): string[] {
 
 function optionalMs(value: string | number | undefined): number | undefined {
   return value === undefined ? undefined : durationMs(value);
-}
-
-/** The engine refusing a container (bad command, unknown user) is the student's to fix. */
-export function refusedBy(action: string, stepName: string, error: unknown): Failure {
-  if (error instanceof InfraError) throw error;
-  return { message: `container "${stepName}" could not ${action}: ${errorMessage(error)}` };
 }
