@@ -140,7 +140,7 @@ async function runCheck(
   context: RunContext,
   location: SourceLocation,
 ): Promise<CheckResult> {
-  const failure = await runStepsInOrder(check.steps ?? [], context);
+  const failure = await runStepsInOrder(check.steps ?? [], context, check.visibility === 'hidden');
   if (failure) {
     // The check has no setup log of its own: a failed step's log is what was observed.
     return failed(check, { ...failure, actual: failure.actual ?? failure.log }, location);
@@ -157,8 +157,15 @@ async function runCheck(
   }
 }
 
-/** Runs steps until one fails; the engine refusing a step is that step's failure. */
-async function runStepsInOrder(steps: StepSpec[], context: RunContext): Promise<Failure | undefined> {
+/**
+ * Runs steps until one fails; the engine refusing a step is that step's failure. A hidden
+ * check's steps say in the log only that they failed, not why.
+ */
+async function runStepsInOrder(
+  steps: StepSpec[],
+  context: RunContext,
+  hidden = false,
+): Promise<Failure | undefined> {
   for (const step of steps) {
     context.progress.info(`  step: ${describeStep(step)}`);
     let failure: Failure | undefined;
@@ -169,7 +176,7 @@ async function runStepsInOrder(steps: StepSpec[], context: RunContext): Promise<
       failure = { message: `${describeStep(step)}: ${error.message}` };
     }
     if (failure) {
-      context.progress.info(`  ✘ ${failure.message}`);
+      context.progress.info(hidden ? '  ✘ a step of a hidden check failed' : `  ✘ ${failure.message}`);
       return failure;
     }
   }

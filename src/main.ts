@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
-import { errorMessage, InfraError, SpecError, UsageError } from './errors';
+import { errorMessage, formatProblem, InfraError, SpecError, UsageError } from './errors';
 import { readArtifact, UntrustedArtifactError, writeArtifact } from './github/artifact';
 import { type CheckRunPublished, type Conclusion, publishCheckRun } from './github/check-run';
 import { createClient, type GitHubClient, httpStatus } from './github/client';
@@ -355,16 +355,24 @@ async function inUntrustedBlock<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+const SPEC_PROBLEMS_ANNOTATED = 9;
+
 function fail(error: unknown): void {
   if (error instanceof SpecError) {
-    for (const problem of error.problems) {
+    // GitHub shows 10 error annotations per step, and setFailed makes one: 9 problems, then
+    // the log has them all.
+    const shown = error.problems.slice(0, SPEC_PROBLEMS_ANNOTATED);
+    for (const problem of shown) {
       core.error(problem.message, {
         file: problem.file,
         startLine: problem.line,
         startColumn: problem.column,
       });
     }
-    core.setFailed(`the exercise specs have ${error.problems.length} problem(s); see the annotations`);
+    for (const problem of error.problems.slice(shown.length)) core.info(formatProblem(problem));
+    core.setFailed(
+      `the exercise specs have ${error.problems.length} problem(s); see the annotations and the log`,
+    );
   } else if (
     error instanceof UsageError ||
     error instanceof InfraError ||

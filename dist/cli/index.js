@@ -102620,7 +102620,7 @@ async function gradeExercise(exercise, scope, options) {
 const STATUS_MARK = { pass: '✔', fail: '✘', error: '!', skipped: '-' };
 /** A check's own steps (e.g. recreate a container), then its observation and score. */
 async function runCheck(check, context, location) {
-    const failure = await runStepsInOrder(check.steps ?? [], context);
+    const failure = await runStepsInOrder(check.steps ?? [], context, check.visibility === 'hidden');
     if (failure) {
         // The check has no setup log of its own: a failed step's log is what was observed.
         return failed(check, { ...failure, actual: failure.actual ?? failure.log }, location);
@@ -102639,8 +102639,11 @@ async function runCheck(check, context, location) {
         throw error;
     }
 }
-/** Runs steps until one fails; the engine refusing a step is that step's failure. */
-async function runStepsInOrder(steps, context) {
+/**
+ * Runs steps until one fails; the engine refusing a step is that step's failure. A hidden
+ * check's steps say in the log only that they failed, not why.
+ */
+async function runStepsInOrder(steps, context, hidden = false) {
     for (const step of steps) {
         context.progress.info(`  step: ${describeStep(step)}`);
         let failure;
@@ -102653,7 +102656,7 @@ async function runStepsInOrder(steps, context) {
             failure = { message: `${describeStep(step)}: ${error.message}` };
         }
         if (failure) {
-            context.progress.info(`  ✘ ${failure.message}`);
+            context.progress.info(hidden ? '  ✘ a step of a hidden check failed' : `  ✘ ${failure.message}`);
             return failure;
         }
     }

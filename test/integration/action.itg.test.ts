@@ -101,6 +101,28 @@ describe('the bundled action', () => {
     expect(readFileSync(runner.env.GITHUB_OUTPUT ?? '', 'utf8')).toBe('');
   });
 
+  it('annotates at most 9 spec problems (GitHub shows 10 per step) and logs the rest', async () => {
+    const specDir = tempDir('spec-many');
+    const checks = Array.from(
+      { length: 12 },
+      (_, index) => `  - name: c${index}\n    image: { name: a }\n    expect: { usr${index}: root }\n`,
+    );
+    writeFileSync(
+      path.join(specDir, 'exercise.yaml'),
+      `version: 1\nid: x/y\ntitle: T\nchecks:\n${checks.join('')}`,
+    );
+    const run = await runNode(ACTION, [], runnerFiles({ exercises: specDir }).env);
+    expect(run.code).toBe(1);
+    const errors = run.stdout.split('\n').filter((line) => line.startsWith('::error'));
+    expect(errors).toHaveLength(10);
+    expect(errors.at(-1)).toBe(
+      '::error::the exercise specs have 12 problem(s); see the annotations and the log',
+    );
+    expect(run.stdout).toContain(
+      `${path.join(specDir, 'exercise.yaml')}:40:15: unknown key "usr11" in checks[11].expect`,
+    );
+  });
+
   it('keeps student output from becoming workflow commands, outputs or annotations', async () => {
     const exerciseDir = tempDir('hostile');
     const submission = path.join(exerciseDir, 'submission');
