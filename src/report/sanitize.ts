@@ -136,7 +136,9 @@ const MARKDOWN_INLINE_ENTITIES: Record<string, string> = {
   ']': '&#93;',
   '(': '&#40;',
   ')': '&#41;',
-  '#': '&#35;',
+  // Like mentions, issue references (#12, owner/repo#12) are linked in the rendered text, and
+  // each one notifies the referenced issue: a zero-width space after # breaks the pattern.
+  '#': '&#35;&#8203;',
   '+': '&#43;',
   '-': '&#45;',
   '.': '&#46;',

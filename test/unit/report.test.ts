@@ -208,11 +208,13 @@ describe('sanitize', () => {
   });
 
   it('escapes inline markdown so it renders as the literal text', () => {
-    const escaped = escapeMarkdownInline('a | b *c* `d` [e](f) <b>&</b> @org/team\n# g');
+    const escaped = escapeMarkdownInline('a | b *c* `d` [e](f) <b>&</b> @org/team\n# g owner/repo#12');
     expect(escaped.replace(/<br>/g, '')).not.toMatch(/[|*`[\]()<>]/);
     expect(escaped).not.toContain('@org');
     expect(escaped).toContain('@&#8203;org');
-    expect(escaped).toContain('<br>&#35; g');
+    // The heading mark stays literal text, and no issue reference survives decoding.
+    expect(escaped).toContain('<br>&#35;&#8203; g');
+    expect(escaped).toContain('repo&#35;&#8203;12');
     expect(escaped).toContain('&lt;b&gt;&amp;&lt;/b&gt;');
     expect(escapeMarkdownInline('\u202e\u001b[31mx')).toBe('x');
   });
