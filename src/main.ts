@@ -23,7 +23,7 @@ import { gradeChange, readSnapshot, renderComment } from './report/comment';
 import { renderJson } from './report/json';
 import { COMMENT_MAX_CHARS, renderMarkdown } from './report/markdown';
 import { type GradeReport, hasInfraError } from './report/model';
-import { defangWorkflowCommands, newStopToken, stripUnsafe } from './report/sanitize';
+import { defangWorkflowCommands, newStopToken, stopCommandsMarkers, stripUnsafe } from './report/sanitize';
 import { renderText } from './report/text';
 import { newRunId, withEngine } from './session';
 import { loadExercises } from './spec/discover';
@@ -346,12 +346,12 @@ function setOutputs(report: GradeReport, reportFile: string): void {
  * stop-commands block with a token nobody can guess, so no output line becomes a workflow command.
  */
 async function inUntrustedBlock<T>(work: () => Promise<T>): Promise<T> {
-  const token = newStopToken();
-  process.stdout.write(`::stop-commands::${token}\n`);
+  const { start, end } = stopCommandsMarkers(newStopToken());
+  process.stdout.write(`${start}\n`);
   try {
     return await work();
   } finally {
-    process.stdout.write(`::${token}::\n`);
+    process.stdout.write(`${end}\n`);
   }
 }
 

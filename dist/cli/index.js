@@ -96153,6 +96153,7 @@ var tar_fs = __nccwpck_require__(5645);
 var tar_stream = __nccwpck_require__(6118);
 ;// CONCATENATED MODULE: ./src/paths.ts
 
+
 /** Whether `candidate` is `root` or below it (both absolute, already resolved). */
 function isInside(root, candidate) {
     const relative = external_node_path_default().relative(root, candidate);
@@ -96170,6 +96171,15 @@ function specialKind(stats) {
     if (stats.isBlockDevice())
         return 'block device';
     return 'special file';
+}
+async function pathExists(file) {
+    try {
+        await (0,promises_namespaceObject.stat)(file);
+        return true;
+    }
+    catch {
+        return false;
+    }
 }
 
 // EXTERNAL MODULE: ./node_modules/@balena/dockerignore/ignore.js
@@ -96785,6 +96795,25 @@ function isRecord(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+;// CONCATENATED MODULE: ./src/engine/engine.ts
+// The one interface through which the grader talks to a container engine. Only
+// docker-engine.ts implements it with dockerode; tests of pure logic use fakes.
+// Everything the engine creates carries the run's labels (labels.ts), so cleanup can find it.
+/**
+ * The capabilities every container the grader starts keeps (SECURITY.md "Process": all others
+ * are dropped). A student's compose file may add these and no others.
+ */
+const KEPT_CAPABILITIES = [
+    'CHOWN',
+    'DAC_OVERRIDE',
+    'FOWNER',
+    'FSETID',
+    'KILL',
+    'SETGID',
+    'SETUID',
+    'NET_BIND_SERVICE',
+];
+
 ;// CONCATENATED MODULE: ./src/engine/labels.ts
 // Labels stamped on every resource the grader creates. Cleanup removes only what carries them.
 const LABEL_PREFIX = 'org.docker-autograder';
@@ -96819,6 +96848,8 @@ function scopeLabels(scope) {
 
 
 
+// Callers catch refusals as DockerApiError; it lives in errors.ts so the pure core can too.
+
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 const DEFAULT_SOCKET = '/var/run/docker.sock';
 const BUILD_LOG_CAP = 256 * 1024;
@@ -96841,20 +96872,10 @@ const FORBIDDEN_BIND_ROOTS = ['/var/run', '/run', '/proc', '/sys', '/dev', '/var
 /** Container, network and volume names as the daemon accepts them (ids are hex, so they match too). */
 const RESOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** SECURITY.md "Process": the defaults of every container the grader starts. */
-const CAPABILITIES_KEPT = [
-    'CHOWN',
-    'DAC_OVERRIDE',
-    'FOWNER',
-    'FSETID',
-    'KILL',
-    'SETGID',
-    'SETUID',
-    'NET_BIND_SERVICE',
-];
 const SECURE_HOST_CONFIG = {
     Privileged: false,
     CapDrop: ['ALL'],
-    CapAdd: CAPABILITIES_KEPT,
+    CapAdd: [...KEPT_CAPABILITIES],
     SecurityOpt: ['no-new-privileges'],
     PidsLimit: 256,
     Memory: 512 * MIB,
@@ -99725,6 +99746,23 @@ function dockerSafe(text) {
     return text.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-');
 }
 
+;// CONCATENATED MODULE: ./src/steps/text.ts
+// Shortening what student code printed, for messages and logs in the report.
+/** The last `lines` lines of a text, without trailing blank lines. */
+function tail(text, lines) {
+    const all = text.replace(/\n+$/, '').split('\n');
+    return all.slice(-lines).join('\n');
+}
+/** A command line as a student would type it, for messages. */
+function formatCommand(command) {
+    if (typeof command === 'string')
+        return command;
+    return command.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg))).join(' ');
+}
+function plural(count, one, many = `${one}s`) {
+    return `${count} ${count === 1 ? one : many}`;
+}
+
 // EXTERNAL MODULE: ./node_modules/dockerfile-ast/lib/main.js
 var main = __nccwpck_require__(8390);
 ;// CONCATENATED MODULE: ./src/checks/dockerfile.ts
@@ -99940,6 +99978,7 @@ function dockerignoreLines(text) {
 
 
 
+
 const LOG_TAIL_LINES = 40;
 const buildCacheCheck = {
     kind: 'build-cache',
@@ -100085,9 +100124,6 @@ async function appendNewline(file) {
     await (0,promises_namespaceObject.writeFile)(file, Buffer.concat([content, Buffer.from('\n')]));
     // The mode as it was (writeFile's is shaped by the umask): only the content is the change.
     await (0,promises_namespaceObject.chmod)(file, mode & 0o7777);
-}
-function tail(text, lines) {
-    return text.replace(/\n+$/, '').split('\n').slice(-lines).join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/run/resolve.ts
@@ -100312,7 +100348,18 @@ function formatDuration(ms) {
     return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
 }
 
+;// CONCATENATED MODULE: ./src/spec/values.ts
+/** A command's argv: a list as written (exec form), a string run with /bin/sh -c. */
+function commandArgv(command) {
+    return typeof command === 'string' ? ['/bin/sh', '-c', command] : command;
+}
+/** A map's values as text: YAML gives numbers and booleans where env, args and headers hold text. */
+function textValues(values) {
+    return values && Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)]));
+}
+
 ;// CONCATENATED MODULE: ./src/checks/exec.ts
+
 
 
 
@@ -100324,14 +100371,11 @@ const execCheck = {
         if ('failure' in container)
             return container;
         const limitMs = remainingMs(context, timeoutMs(target.timeout, LIMITS.exec));
-        const cmd = typeof target.command === 'string' ? ['/bin/sh', '-c', target.command] : target.command;
         const result = await context.engine.exec(container.id, {
-            cmd,
+            cmd: commandArgv(target.command),
             user: target.user,
             workdir: target.workdir,
-            // YAML gives numbers and booleans where the environment only holds text.
-            env: target.env &&
-                Object.fromEntries(Object.entries(target.env).map(([key, value]) => [key, String(value)])),
+            env: textValues(target.env),
             timeoutMs: limitMs,
             maxOutputBytes: MAX_OUTPUT_BYTES,
         });
@@ -100521,6 +100565,7 @@ function describeHttpError(error) {
 
 
 
+
 const httpCheck = {
     kind: 'http',
     async observe(target, context) {
@@ -100538,12 +100583,10 @@ const httpCheck = {
             port: hostPort,
             path,
             method,
+            headers: textValues(target.headers),
             body: target.body,
             timeoutMs: remainingMs(context, timeoutMs(target.timeout, LIMITS.http)),
         };
-        if (target.headers !== undefined) {
-            request.headers = Object.fromEntries(Object.entries(target.headers).map(([name, value]) => [name, String(value)]));
-        }
         try {
             const response = await context.http(request);
             // Header names are case-insensitive; exercises name them in lower case.
@@ -100941,24 +100984,8 @@ async function submissionPath(submissionDir, relative, what) {
     return { path: real };
 }
 
-;// CONCATENATED MODULE: ./src/steps/text.ts
-// Shortening what student code printed, for messages and logs in the report.
-/** The last `lines` lines of a text, without trailing blank lines. */
-function text_tail(text, lines) {
-    const all = text.replace(/\n+$/, '').split('\n');
-    return all.slice(-lines).join('\n');
-}
-/** A command line as a student would type it, for messages. */
-function formatCommand(command) {
-    if (typeof command === 'string')
-        return command;
-    return command.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg))).join(' ');
-}
-function plural(count, one, many = `${one}s`) {
-    return `${count} ${count === 1 ? one : many}`;
-}
-
 ;// CONCATENATED MODULE: ./src/steps/build.ts
+
 
 
 
@@ -100979,8 +101006,7 @@ const buildStep = {
             return resolved.failure;
         const contextDir = resolved.path;
         const dockerfile = step.dockerfile ?? 'Dockerfile';
-        const missing = await missingPath(external_node_path_default().join(contextDir, dockerfile));
-        if (missing) {
+        if (!(await pathExists(external_node_path_default().join(contextDir, dockerfile)))) {
             return {
                 message: `${external_node_path_default().posix.join(step.context ?? '.', dockerfile).replace(/^\.\//, '')} not found in the submission`,
             };
@@ -100996,7 +101022,7 @@ const buildStep = {
             contextDir,
             dockerfile,
             tag,
-            buildArgs: stringify(step.args),
+            buildArgs: textValues(step.args),
             target: step.target,
             labels: scopeLabels(context.scope),
             timeoutMs: limitMs,
@@ -101006,7 +101032,7 @@ const buildStep = {
         if (!result.ok) {
             return {
                 message: `the image "${step.name}" did not build: ${result.error}`,
-                log: text_tail(result.log, build_LOG_TAIL_LINES),
+                log: tail(result.log, build_LOG_TAIL_LINES),
             };
         }
         context.progress.info(`  built ${tag} in ${formatDuration(context.now() - started)}`);
@@ -101016,7 +101042,7 @@ const buildStep = {
             contextDir,
             dockerfile,
             tag,
-            buildArgs: stringify(step.args),
+            buildArgs: textValues(step.args),
             target: step.target,
             timeoutMs: timeoutMs(step.timeout, LIMITS.build),
         });
@@ -101032,7 +101058,7 @@ const buildStep = {
             if (!again.ok) {
                 return {
                     message: `the image "${step.name}" could not be tagged ${extra}: ${again.error}`,
-                    log: text_tail(again.log, build_LOG_TAIL_LINES),
+                    log: tail(again.log, build_LOG_TAIL_LINES),
                 };
             }
             if (again.imageId !== result.imageId) {
@@ -101060,18 +101086,6 @@ async function takenTag(tags, context) {
     }
     return undefined;
 }
-async function missingPath(file) {
-    try {
-        await (0,promises_namespaceObject.stat)(file);
-        return false;
-    }
-    catch {
-        return true;
-    }
-}
-function stringify(values) {
-    return values && Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)]));
-}
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = require("node:timers/promises");
@@ -101081,17 +101095,7 @@ const external_node_timers_promises_namespaceObject = require("node:timers/promi
 // compose CLI, so its requests are checked here, before anything runs. (Until the policy proxy
 // of the sandboxing work exists, a student's *script* is not checked like this.)
 
-/** Capabilities a service may add: the ones the grader's own containers keep. */
-const ALLOWED_CAPABILITIES = new Set([
-    'CHOWN',
-    'DAC_OVERRIDE',
-    'FOWNER',
-    'FSETID',
-    'KILL',
-    'SETGID',
-    'SETUID',
-    'NET_BIND_SERVICE',
-]);
+
 const HOST_NAMESPACES = ['network_mode', 'pid', 'ipc', 'uts', 'userns_mode'];
 function compose_policy_isRecord(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -101112,7 +101116,7 @@ function composePolicyProblems(services) {
                 refuse(`asks for the host's namespace (${key}: host)`);
         }
         const capabilities = Array.isArray(body.cap_add) ? body.cap_add.map(String) : [];
-        const extra = capabilities.filter((cap) => !ALLOWED_CAPABILITIES.has(cap.replace(/^CAP_/, '').toUpperCase()));
+        const extra = capabilities.filter((cap) => !KEPT_CAPABILITIES.includes(cap.replace(/^CAP_/, '').toUpperCase()));
         if (extra.length > 0)
             refuse(`adds capabilities the grader does not allow (${extra.join(', ')})`);
         if (Array.isArray(body.devices) && body.devices.length > 0)
@@ -101376,7 +101380,7 @@ async function httpPending(probe, hostPort, context, deadline) {
 }
 async function logTail(context, containerId) {
     const logs = await context.engine.logs(containerId, { maxBytes: LOG_BYTES, tailLines: readiness_LOG_TAIL_LINES });
-    return text_tail([logs.stdout, logs.stderr].filter(Boolean).join('\n'), readiness_LOG_TAIL_LINES);
+    return tail([logs.stdout, logs.stderr].filter(Boolean).join('\n'), readiness_LOG_TAIL_LINES);
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -101638,6 +101642,7 @@ async function detectCompose(context) {
 
 
 
+
 /** Looked for in this order when the step names no file. */
 const DEFAULT_COMPOSE_FILES = [
     'docker-compose.yaml',
@@ -101699,7 +101704,7 @@ const composeStep = {
                 message: `${what} did not finish within ${formatDuration(limitMs)}; it was stopped`,
                 expected: `it finishes within ${formatDuration(limitMs)}`,
                 actual: 'still running',
-                log: text_tail(result.output, OUTPUT_TAIL_LINES),
+                log: tail(result.output, OUTPUT_TAIL_LINES),
             };
         }
         if (result.exitCode !== 0) {
@@ -101707,7 +101712,7 @@ const composeStep = {
                 message: `${what} failed with exit code ${result.exitCode} (${file.name})`,
                 expected: 'exit code 0',
                 actual: `exit code ${result.exitCode}`,
-                log: text_tail(result.output, OUTPUT_TAIL_LINES),
+                log: tail(result.output, OUTPUT_TAIL_LINES),
             };
         }
         if (action === 'up' || action === 'start' || action === 'restart') {
@@ -101722,7 +101727,7 @@ async function composeFile(step, context) {
         return 'failure' in found ? found : { path: found.path, name: step.file };
     }
     for (const name of DEFAULT_COMPOSE_FILES) {
-        if (!(await exists(external_node_path_default().join(context.submissionDir, name))))
+        if (!(await pathExists(external_node_path_default().join(context.submissionDir, name))))
             continue;
         const found = await submissionPath(context.submissionDir, name, 'compose file');
         return 'failure' in found ? found : { path: found.path, name };
@@ -101732,15 +101737,6 @@ async function composeFile(step, context) {
             message: `the submission has no compose file (looked for ${DEFAULT_COMPOSE_FILES.join(', ')})`,
         },
     };
-}
-async function exists(file) {
-    try {
-        await (0,promises_namespaceObject.stat)(file);
-        return true;
-    }
-    catch {
-        return false;
-    }
 }
 async function readComposeModel(file, name) {
     const info = await (0,promises_namespaceObject.stat)(file);
@@ -101887,7 +101883,7 @@ async function tearDownProject(context, compose, project) {
         }).catch((error) => ({ exitCode: null, output: String(error), timedOut: false }));
         if (result.exitCode !== 0) {
             const why = result.timedOut ? 'timed out' : `exit code ${result.exitCode}`;
-            problems.push(`compose down of project ${project.name} failed (${why}): ${text_tail(result.output, 5)}`);
+            problems.push(`compose down of project ${project.name} failed (${why}): ${tail(result.output, 5)}`);
         }
     }
     // What `down` left (it carries our labels) goes with the label cleanup that follows.
@@ -102015,6 +102011,7 @@ const copyStep = {
 
 
 
+
 const exec_MAX_OUTPUT_BYTES = 1024 * 1024;
 const exec_OUTPUT_TAIL_LINES = 30;
 const execStep = {
@@ -102025,16 +102022,15 @@ const execStep = {
         if ('failure' in container)
             return container.failure;
         const limitMs = remainingMs(context, timeoutMs(step.timeout, LIMITS.exec));
-        const cmd = typeof step.command === 'string' ? ['/bin/sh', '-c', step.command] : step.command;
         const result = await context.engine.exec(container.id, {
-            cmd,
+            cmd: commandArgv(step.command),
             user: step.user,
             workdir: step.workdir,
-            env: step.env && Object.fromEntries(Object.entries(step.env).map(([key, value]) => [key, String(value)])),
+            env: textValues(step.env),
             timeoutMs: limitMs,
             maxOutputBytes: exec_MAX_OUTPUT_BYTES,
         });
-        const output = text_tail([result.stdout, result.stderr].filter(Boolean).join('\n'), exec_OUTPUT_TAIL_LINES);
+        const output = tail([result.stdout, result.stderr].filter(Boolean).join('\n'), exec_OUTPUT_TAIL_LINES);
         const what = `\`${formatCommand(step.command)}\` in container "${step.container}"`;
         if (result.timedOut) {
             return {
@@ -102196,6 +102192,7 @@ const restartStep = {
 
 
 
+
 const runStep = {
     kind: 'run',
     describe: (step) => `run container "${step.name}" from ${step.image}`,
@@ -102217,9 +102214,9 @@ const runStep = {
         const request = {
             name,
             image,
-            cmd: typeof step.command === 'string' ? ['/bin/sh', '-c', step.command] : step.command,
+            cmd: step.command === undefined ? undefined : commandArgv(step.command),
             entrypoint: step.entrypoint,
-            env: step.env && Object.fromEntries(Object.entries(step.env).map(([key, value]) => [key, String(value)])),
+            env: textValues(step.env),
             ports: step.ports,
             user: step.user,
             workdir: step.workdir,
@@ -102361,7 +102358,7 @@ const scriptStep = {
         catch (error) {
             throw new InfraError(`bash could not be started to run ${step.file}: ${errorMessage(error)}`);
         }
-        const log = text_tail(result.output, script_OUTPUT_TAIL_LINES);
+        const log = tail(result.output, script_OUTPUT_TAIL_LINES);
         if (result.truncated)
             context.progress.info(`  the output of ${step.file} was cut at its size limit`);
         if (result.timedOut) {
@@ -102996,12 +102993,17 @@ const STOP_TOKEN = /^[A-Za-z0-9_]{16,}$/;
  * still could not resume command processing from inside the block.
  */
 function wrapUntrustedLog(text, token) {
+    const { start, end } = stopCommandsMarkers(token);
+    const body = defangWorkflowCommands(text).replace(/\n$/, '');
+    return `${start}\n${body}\n${end}`;
+}
+/** The lines that open and close a stop-commands block (for output streamed in between). */
+function stopCommandsMarkers(token) {
     // A short or guessable token would let the text end the block; this is a programming error.
     if (!STOP_TOKEN.test(token)) {
-        throw new Error('wrapUntrustedLog: the stop token must be at least 16 letters, digits or underscores');
+        throw new Error('the stop token must be at least 16 letters, digits or underscores');
     }
-    const body = defangWorkflowCommands(text).replace(/\n$/, '');
-    return `::stop-commands::${token}\n${body}\n::${token}::`;
+    return { start: `::stop-commands::${token}`, end: `::${token}::` };
 }
 function truncationNotice(cut, extra) {
     return `\n… [truncated ${formatCount(cut)} characters${extra}]`;

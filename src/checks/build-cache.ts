@@ -19,6 +19,7 @@ import path from 'node:path';
 import { LABEL_PREFIX, scopeLabels } from '../engine/labels';
 import { remainingMs, shownOutput } from '../run/context';
 import { imageTag } from '../steps/names';
+import { tail } from '../steps/text';
 import type { CheckDefinition, Observation } from './check';
 import { instructionLines, normaliseInstruction } from './dockerfile';
 import { fileLocation } from './student-file';
@@ -179,8 +180,4 @@ async function appendNewline(file: string): Promise<void> {
   await writeFile(file, Buffer.concat([content, Buffer.from('\n')]));
   // The mode as it was (writeFile's is shaped by the umask): only the content is the change.
   await chmod(file, mode & 0o7777);
-}
-
-function tail(text: string, lines: number): string {
-  return text.replace(/\n+$/, '').split('\n').slice(-lines).join('\n');
 }

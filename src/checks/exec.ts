@@ -1,6 +1,7 @@
 import { remainingMs } from '../run/context';
 import { runningContainer } from '../run/resolve';
 import { formatDuration, LIMITS, timeoutMs } from '../spec/duration';
+import { commandArgv, textValues } from '../spec/values';
 import type { CheckDefinition } from './check';
 
 const MAX_OUTPUT_BYTES = 1024 * 1024;
@@ -11,15 +12,11 @@ export const execCheck: CheckDefinition<'exec'> = {
     const container = await runningContainer(target.container, context);
     if ('failure' in container) return container;
     const limitMs = remainingMs(context, timeoutMs(target.timeout, LIMITS.exec));
-    const cmd = typeof target.command === 'string' ? ['/bin/sh', '-c', target.command] : target.command;
     const result = await context.engine.exec(container.id, {
-      cmd,
+      cmd: commandArgv(target.command),
       user: target.user,
       workdir: target.workdir,
-      // YAML gives numbers and booleans where the environment only holds text.
-      env:
-        target.env &&
-        Object.fromEntries(Object.entries(target.env).map(([key, value]) => [key, String(value)])),
+      env: textValues(target.env),
       timeoutMs: limitMs,
       maxOutputBytes: MAX_OUTPUT_BYTES,
     });

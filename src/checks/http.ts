@@ -2,6 +2,7 @@ import { describeHttpError, type HttpRequest } from '../http/request';
 import { remainingMs } from '../run/context';
 import { hostPortOf, runningContainer } from '../run/resolve';
 import { LIMITS, timeoutMs } from '../spec/duration';
+import { textValues } from '../spec/values';
 import type { CheckDefinition } from './check';
 
 export const httpCheck: CheckDefinition<'http'> = {
@@ -20,14 +21,10 @@ export const httpCheck: CheckDefinition<'http'> = {
       port: hostPort,
       path,
       method,
+      headers: textValues(target.headers),
       body: target.body,
       timeoutMs: remainingMs(context, timeoutMs(target.timeout, LIMITS.http)),
     };
-    if (target.headers !== undefined) {
-      request.headers = Object.fromEntries(
-        Object.entries(target.headers).map(([name, value]) => [name, String(value)]),
-      );
-    }
     try {
       const response = await context.http(request);
       // Header names are case-insensitive; exercises name them in lower case.

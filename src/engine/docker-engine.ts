@@ -8,9 +8,6 @@ import { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import Docker from 'dockerode';
 import { DockerApiError, InfraError } from '../errors';
-
-export { DockerApiError };
-
 import { ByteCap, HostCopyError, packHostPath, readFirstEntry } from './archive';
 import { BuildContextError, type PackedContext, packBuildContext } from './build-context';
 import {
@@ -51,7 +48,11 @@ import type {
   ResourceFilter,
   VolumeDetails,
 } from './engine';
+import { KEPT_CAPABILITIES } from './engine';
 import { labelFilters, RUN_LABEL, runLabels } from './labels';
+
+// Callers catch refusals as DockerApiError; it lives in errors.ts so the pure core can too.
+export { DockerApiError };
 
 export interface DockerEngineOptions {
   runId: string;
@@ -89,20 +90,10 @@ const FORBIDDEN_BIND_ROOTS = ['/var/run', '/run', '/proc', '/sys', '/dev', '/var
 const RESOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** SECURITY.md "Process": the defaults of every container the grader starts. */
-const CAPABILITIES_KEPT = [
-  'CHOWN',
-  'DAC_OVERRIDE',
-  'FOWNER',
-  'FSETID',
-  'KILL',
-  'SETGID',
-  'SETUID',
-  'NET_BIND_SERVICE',
-];
 const SECURE_HOST_CONFIG: Docker.HostConfig = {
   Privileged: false,
   CapDrop: ['ALL'],
-  CapAdd: CAPABILITIES_KEPT,
+  CapAdd: [...KEPT_CAPABILITIES],
   SecurityOpt: ['no-new-privileges'],
   PidsLimit: 256,
   Memory: 512 * MIB,

@@ -2,6 +2,21 @@
 // docker-engine.ts implements it with dockerode; tests of pure logic use fakes.
 // Everything the engine creates carries the run's labels (labels.ts), so cleanup can find it.
 
+/**
+ * The capabilities every container the grader starts keeps (SECURITY.md "Process": all others
+ * are dropped). A student's compose file may add these and no others.
+ */
+export const KEPT_CAPABILITIES: readonly string[] = [
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'SETGID',
+  'SETUID',
+  'NET_BIND_SERVICE',
+];
+
 export interface EngineInfo {
   serverVersion: string;
   apiVersion: string;

@@ -229,12 +229,18 @@ const STOP_TOKEN = /^[A-Za-z0-9_]{16,}$/;
  * still could not resume command processing from inside the block.
  */
 export function wrapUntrustedLog(text: string, token: string): string {
+  const { start, end } = stopCommandsMarkers(token);
+  const body = defangWorkflowCommands(text).replace(/\n$/, '');
+  return `${start}\n${body}\n${end}`;
+}
+
+/** The lines that open and close a stop-commands block (for output streamed in between). */
+export function stopCommandsMarkers(token: string): { start: string; end: string } {
   // A short or guessable token would let the text end the block; this is a programming error.
   if (!STOP_TOKEN.test(token)) {
-    throw new Error('wrapUntrustedLog: the stop token must be at least 16 letters, digits or underscores');
+    throw new Error('the stop token must be at least 16 letters, digits or underscores');
   }
-  const body = defangWorkflowCommands(text).replace(/\n$/, '');
-  return `::stop-commands::${token}\n${body}\n::${token}::`;
+  return { start: `::stop-commands::${token}`, end: `::${token}::` };
 }
 
 function truncationNotice(cut: number, extra: string): string {

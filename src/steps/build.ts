@@ -1,10 +1,11 @@
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildRequest } from '../engine/engine';
 import { RUN_LABEL, scopeLabels } from '../engine/labels';
+import { pathExists } from '../paths';
 import { type Failure, type RunContext, remainingMs, shownOutput } from '../run/context';
 import { formatDuration, LIMITS, timeoutMs } from '../spec/duration';
 import type { BuildStep } from '../spec/types';
+import { textValues } from '../spec/values';
 import { imageTag } from './names';
 import { submissionPath } from './paths';
 import type { StepDefinition } from './step';
@@ -23,8 +24,7 @@ export const buildStep: StepDefinition<'build'> = {
     if ('failure' in resolved) return resolved.failure;
     const contextDir = resolved.path;
     const dockerfile = step.dockerfile ?? 'Dockerfile';
-    const missing = await missingPath(path.join(contextDir, dockerfile));
-    if (missing) {
+    if (!(await pathExists(path.join(contextDir, dockerfile)))) {
       return {
         message: `${path.posix.join(step.context ?? '.', dockerfile).replace(/^\.\//, '')} not found in the submission`,
       };
@@ -39,7 +39,7 @@ export const buildStep: StepDefinition<'build'> = {
       contextDir,
       dockerfile,
       tag,
-      buildArgs: stringify(step.args),
+      buildArgs: textValues(step.args),
       target: step.target,
       labels: scopeLabels(context.scope),
       timeoutMs: limitMs,
@@ -59,7 +59,7 @@ export const buildStep: StepDefinition<'build'> = {
       contextDir,
       dockerfile,
       tag,
-      buildArgs: stringify(step.args),
+      buildArgs: textValues(step.args),
       target: step.target,
       timeoutMs: timeoutMs(step.timeout, LIMITS.build),
     });
@@ -105,19 +105,4 @@ async function takenTag(tags: string[], context: RunContext): Promise<Failure | 
     }
   }
   return undefined;
-}
-
-async function missingPath(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-function stringify(
-  values: Record<string, string | number | boolean> | undefined,
-): Record<string, string> | undefined {
-  return values && Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)]));
 }

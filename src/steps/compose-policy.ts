@@ -3,18 +3,8 @@
 // compose CLI, so its requests are checked here, before anything runs. (Until the policy proxy
 // of the sandboxing work exists, a student's *script* is not checked like this.)
 import path from 'node:path';
+import { KEPT_CAPABILITIES } from '../engine/engine';
 
-/** Capabilities a service may add: the ones the grader's own containers keep. */
-const ALLOWED_CAPABILITIES = new Set([
-  'CHOWN',
-  'DAC_OVERRIDE',
-  'FOWNER',
-  'FSETID',
-  'KILL',
-  'SETGID',
-  'SETUID',
-  'NET_BIND_SERVICE',
-]);
 const HOST_NAMESPACES = ['network_mode', 'pid', 'ipc', 'uts', 'userns_mode'] as const;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -35,7 +25,7 @@ export function composePolicyProblems(services: Record<string, unknown>): string
     }
     const capabilities = Array.isArray(body.cap_add) ? body.cap_add.map(String) : [];
     const extra = capabilities.filter(
-      (cap) => !ALLOWED_CAPABILITIES.has(cap.replace(/^CAP_/, '').toUpperCase()),
+      (cap) => !KEPT_CAPABILITIES.includes(cap.replace(/^CAP_/, '').toUpperCase()),
     );
     if (extra.length > 0) refuse(`adds capabilities the grader does not allow (${extra.join(', ')})`);
     if (Array.isArray(body.devices) && body.devices.length > 0) refuse('asks for host devices');

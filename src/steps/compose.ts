@@ -9,6 +9,7 @@ import { parse, stringify } from 'yaml';
 import type { ContainerState } from '../engine/engine';
 import { runLabels } from '../engine/labels';
 import { errorMessage, InfraError } from '../errors';
+import { pathExists } from '../paths';
 import { type Failure, type Resources, type RunContext, remainingMs } from '../run/context';
 import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from '../run/resolve';
 import { formatDuration, LIMITS, timeoutMs } from '../spec/duration';
@@ -110,7 +111,7 @@ async function composeFile(
     return 'failure' in found ? found : { path: found.path, name: step.file };
   }
   for (const name of DEFAULT_COMPOSE_FILES) {
-    if (!(await exists(path.join(context.submissionDir, name)))) continue;
+    if (!(await pathExists(path.join(context.submissionDir, name)))) continue;
     const found = await submissionPath(context.submissionDir, name, 'compose file');
     return 'failure' in found ? found : { path: found.path, name };
   }
@@ -119,15 +120,6 @@ async function composeFile(
       message: `the submission has no compose file (looked for ${DEFAULT_COMPOSE_FILES.join(', ')})`,
     },
   };
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** What the override file needs to know of the student's compose file. */

@@ -1,6 +1,7 @@
 import { remainingMs } from '../run/context';
 import { runningContainer } from '../run/resolve';
 import { formatDuration, LIMITS, timeoutMs } from '../spec/duration';
+import { commandArgv, textValues } from '../spec/values';
 import type { StepDefinition } from './step';
 import { formatCommand, tail } from './text';
 
@@ -14,13 +15,11 @@ export const execStep: StepDefinition<'exec'> = {
     const container = await runningContainer(step.container, context);
     if ('failure' in container) return container.failure;
     const limitMs = remainingMs(context, timeoutMs(step.timeout, LIMITS.exec));
-    const cmd = typeof step.command === 'string' ? ['/bin/sh', '-c', step.command] : step.command;
     const result = await context.engine.exec(container.id, {
-      cmd,
+      cmd: commandArgv(step.command),
       user: step.user,
       workdir: step.workdir,
-      env:
-        step.env && Object.fromEntries(Object.entries(step.env).map(([key, value]) => [key, String(value)])),
+      env: textValues(step.env),
       timeoutMs: limitMs,
       maxOutputBytes: MAX_OUTPUT_BYTES,
     });

@@ -4,6 +4,7 @@ import { errorMessage, InfraError } from '../errors';
 import type { Failure, RunContext } from '../run/context';
 import { durationMs } from '../spec/duration';
 import type { Command, RunStep, VolumeMount } from '../spec/types';
+import { commandArgv, textValues } from '../spec/values';
 import { refused } from './container-ref';
 import { containerName, resourceName } from './names';
 import { submissionPath } from './paths';
@@ -30,10 +31,9 @@ export const runStep: StepDefinition<'run'> = {
     const request: ContainerRequest = {
       name,
       image,
-      cmd: typeof step.command === 'string' ? ['/bin/sh', '-c', step.command] : step.command,
+      cmd: step.command === undefined ? undefined : commandArgv(step.command),
       entrypoint: step.entrypoint,
-      env:
-        step.env && Object.fromEntries(Object.entries(step.env).map(([key, value]) => [key, String(value)])),
+      env: textValues(step.env),
       ports: step.ports,
       user: step.user,
       workdir: step.workdir,
