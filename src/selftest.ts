@@ -8,6 +8,7 @@ import type { Engine } from './engine/engine';
 import { errorMessage, SpecError } from './errors';
 import { grade } from './grade';
 import type { ExerciseResult } from './report/model';
+import { oneLine } from './report/sanitize';
 import type { Progress } from './run/context';
 import type { LoadedExercise } from './spec/load';
 
@@ -72,7 +73,15 @@ async function judge(solution: string, root: string, result: ExerciseResult): Pr
   if (result.status === 'error') return `grading failed: ${result.setupError ?? 'engine error'}`;
   const failing = result.checks.filter((check) => check.status !== 'pass').map((check) => check.name);
   if (solution === 'reference') {
-    return failing.length === 0 ? undefined : `the reference solution fails: ${failing.join('; ')}`;
+    if (failing.length === 0) return undefined;
+    // What was observed, so that an instructor (or a flaky CI run) shows why, not only which.
+    const why = result.checks
+      .filter((check) => check.status !== 'pass')
+      .map(
+        (check) =>
+          `${check.name} (${check.message}${check.actual === undefined ? '' : `; actual: ${oneLine(check.actual)}`})`,
+      );
+    return `the reference solution fails: ${why.join('; ')}`;
   }
   if (failing.length === 0) return 'this wrong solution gets full marks';
   const expected = await expectedFailures(root);

@@ -103646,6 +103646,7 @@ function renderReport(format, report) {
 
 
 
+
 const EXPECT_FILE = 'expect.yaml';
 async function selftest(exercises, engine, progress) {
     const outcomes = [];
@@ -103689,7 +103690,13 @@ async function judge(solution, root, result) {
         return `grading failed: ${result.setupError ?? 'engine error'}`;
     const failing = result.checks.filter((check) => check.status !== 'pass').map((check) => check.name);
     if (solution === 'reference') {
-        return failing.length === 0 ? undefined : `the reference solution fails: ${failing.join('; ')}`;
+        if (failing.length === 0)
+            return undefined;
+        // What was observed, so that an instructor (or a flaky CI run) shows why, not only which.
+        const why = result.checks
+            .filter((check) => check.status !== 'pass')
+            .map((check) => `${check.name} (${check.message}${check.actual === undefined ? '' : `; actual: ${sanitize_oneLine(check.actual)}`})`);
+        return `the reference solution fails: ${why.join('; ')}`;
     }
     if (failing.length === 0)
         return 'this wrong solution gets full marks';
