@@ -10,21 +10,28 @@
 // classic builder's log says, after each "Step N/M : INSTRUCTION", " ---> Using cache" for a
 // cache hit.
 //
+// The log is read by build-steps.ts (which also reads BuildKit's "#N CACHED"), and each step is
+// mapped to the Dockerfile instruction it ran.
+//
 // Facts: cached and rebuilt, the instructions (in the dockerfile check's normalised form, in
-// build order) that came from the cache and that ran again. FROM lines are neither, and are
-// left out. Both facts point at the Dockerfile line of the first instruction that ran again.
+// build order) that came from the cache and that ran again; fromCache and ranAgain judge the
+// same steps by meaning, with step matchers (dockerfile-judges.ts). FROM lines are neither, and
+// are left out. All facts point at the Dockerfile line of the first instruction that ran again.
 import { chmod, cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { LABEL_PREFIX, scopeLabels } from '../engine/labels';
+import { scopeLabels } from '../engine/labels';
 import { remainingMs, shownOutput } from '../run/context';
 import { imageTag } from '../steps/names';
 import { tail } from '../steps/text';
+import { BUILDER_LINE, type BuildStepOutcome, mapSteps, parseBuildSteps, plainLine } from './build-steps';
 import type { CheckDefinition, Observation } from './check';
-import { instructionLines, normaliseInstruction } from './dockerfile';
+import { CacheFact } from './dockerfile-judges';
+import { dockerfileMeaning } from './dockerfile-meaning';
 import { fileLocation } from './student-file';
 
 const LOG_TAIL_LINES = 40;
+const MAX_BUILDER_LINES = 10_000;
 
 export const buildCacheCheck: CheckDefinition<'build-cache'> = {
   kind: 'build-cache',
@@ -66,7 +73,7 @@ export const buildCacheCheck: CheckDefinition<'build-cache'> = {
         labels: scopeLabels(context.scope),
         timeoutMs: remainingMs(context, build.timeoutMs),
         onLine: (line) => {
-          if (BUILDER_LINE.test(line) && lines.length < MAX_BUILDER_LINES) lines.push(line);
+          if (BUILDER_LINE.test(plainLine(line)) && lines.length < MAX_BUILDER_LINES) lines.push(line);
           show(line);
         },
       });
@@ -87,78 +94,28 @@ export const buildCacheCheck: CheckDefinition<'build-cache'> = {
   },
 };
 
-export interface BuildStepOutcome {
-  /** Normalised like the dockerfile check's instructions. */
-  instruction: string;
-  cached: boolean;
-}
-
-const STEP_LINE = /^Step (\d+)\/(\d+) : (.*)$/;
-/** The classic builder's lines that parseBuildSteps reads; everything else is program output. */
-const BUILDER_LINE = /^(Step \d+\/\d+ : | ---> |Removing intermediate container )/;
-const MAX_BUILDER_LINES = 10_000;
-const RUNNING_IN = /^ ---> Running in ([0-9a-f]+)$/;
-
-/**
- * The classic builder's steps and whether each was a cache hit: the line right after
- * "Step N/M : …" is " ---> Using cache" for a hit. What a RUN prints (between " ---> Running
- * in <id>" and "Removing intermediate container <id>") is skipped, and steps must be numbered
- * 1, 2, … with one total, so that program output is not taken for the builder's lines by
- * accident. (A RUN that sets out to forge them could; that would be plain in its Dockerfile.)
- */
-export function parseBuildSteps(lines: string[]): BuildStepOutcome[] {
-  const steps: BuildStepOutcome[] = [];
-  let total: string | undefined;
-  let awaitingFirstLine = false;
-  let runningIn: string | undefined;
-  for (const raw of lines) {
-    const line = raw.trimEnd();
-    if (runningIn !== undefined) {
-      if (line.trim() === `Removing intermediate container ${runningIn}`) runningIn = undefined;
-      continue;
-    }
-    const step = STEP_LINE.exec(line);
-    if (step !== null && Number(step[1]) === steps.length + 1 && (total === undefined || step[2] === total)) {
-      total = step[2];
-      steps.push({ instruction: normaliseInstruction(step[3] ?? ''), cached: false });
-      awaitingFirstLine = true;
-      continue;
-    }
-    if (awaitingFirstLine && line.trim() !== '') {
-      awaitingFirstLine = false;
-      const current = steps.at(-1);
-      if (current !== undefined && line.trim() === '---> Using cache') current.cached = true;
-    }
-    runningIn = RUNNING_IN.exec(line)?.[1];
-  }
-  // The builder applies the engine's labels with LABEL steps of its own, one per label, at the
-  // end: they are not the student's.
-  while (steps.length > 0 && isGraderLabelStep(steps.at(-1)?.instruction ?? '')) steps.pop();
-  return steps;
-}
-
-function isGraderLabelStep(instruction: string): boolean {
-  if (!instruction.startsWith('LABEL ')) return false;
-  const keys = instruction
-    .slice('LABEL '.length)
-    .split(' ')
-    .map((pair) => (pair.split('=')[0] ?? '').replace(/^["']|["']$/g, ''));
-  return keys.length > 0 && keys.every((key) => key.startsWith(`${LABEL_PREFIX}.`));
-}
-
 function cacheFacts(steps: BuildStepOutcome[], dockerfileText: string, dockerfilePath: string): Observation {
-  const counted = steps.filter(
-    (step) => !step.instruction.startsWith('FROM ') && step.instruction !== 'FROM',
+  const meaning = dockerfileMeaning(dockerfileText);
+  const mapped = mapSteps(steps, meaning.stages, meaning.instructions);
+  const counted = mapped.filter(
+    (step) => (step.source?.keyword ?? step.instruction.split(' ')[0]) !== 'FROM',
   );
   const cached = counted.filter((step) => step.cached).map((step) => step.instruction);
-  const rebuilt = counted.filter((step) => !step.cached).map((step) => step.instruction);
-  const firstRebuilt = rebuilt[0];
-  const source = instructionLines(dockerfileText).find((line) => line.text === firstRebuilt);
+  const rebuilt = counted.filter((step) => !step.cached);
+  const source = rebuilt[0]?.source;
   const location =
     source === undefined
       ? fileLocation(dockerfilePath)
-      : fileLocation(dockerfilePath, source.line + 1, source.column + 1);
-  return { facts: { cached, rebuilt }, locations: { cached: location, rebuilt: location } };
+      : fileLocation(dockerfilePath, source.line, source.column);
+  return {
+    facts: {
+      cached,
+      rebuilt: rebuilt.map((step) => step.instruction),
+      fromCache: new CacheFact(counted, meaning.stages, true),
+      ranAgain: new CacheFact(counted, meaning.stages, false),
+    },
+    locations: { cached: location, rebuilt: location, fromCache: location, ranAgain: location },
+  };
 }
 
 async function isFile(dir: string, relative: string): Promise<boolean> {

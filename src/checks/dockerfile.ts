@@ -17,10 +17,14 @@
 // - exposedPorts: the last stage's EXPOSE values, like "8080/tcp".
 // - dockerignore: the lines of the .dockerignore beside the Dockerfile, comments and blank
 //   lines dropped; [] without one.
+// - sequence: the instructions by meaning (dockerfile-meaning.ts), judged against step
+//   matchers in order (dockerfile-judges.ts).
 import path from 'node:path';
 import { DockerfileParser, type From, type Instruction } from 'dockerfile-ast';
 import type { SourceLocation } from '../errors';
 import type { CheckDefinition, Facts } from './check';
+import { SequenceFact } from './dockerfile-judges';
+import { dockerfileMeaning, instructionText } from './dockerfile-meaning';
 import { fileLocation, readStudentFile, unreadable } from './student-file';
 
 export const dockerfileCheck: CheckDefinition<'dockerfile'> = {
@@ -105,6 +109,7 @@ export function analyseDockerfile(
       pinnedBase: froms.length > 0 && firstUnpinned === undefined,
       exposedPorts: exposes.flatMap((expose) => expanded(expose).map(portWithProtocol)),
       dockerignore: ignoreLines,
+      sequence: new SequenceFact(dockerfileMeaning(text)),
     },
     locations: {
       baseImages: at(firstFrom),
@@ -116,9 +121,12 @@ export function analyseDockerfile(
       pinnedBase: at(firstUnpinned ?? firstFrom),
       exposedPorts: at(exposes.at(-1) ?? lastFrom),
       dockerignore: dockerignore === undefined ? at(undefined) : fileLocation(dockerignore.absolute),
+      sequence: at(lastFrom),
     },
   };
 }
+
+export { normaliseInstruction } from './dockerfile-meaning';
 
 /** Every instruction of a Dockerfile in the normalised form, with where it starts. */
 export function instructionLines(text: string): InstructionLine[] {
@@ -133,41 +141,6 @@ export function instructionLines(text: string): InstructionLine[] {
       column: start.character,
     };
   });
-}
-
-/**
- * "KEYWORD args" with whitespace runs collapsed and the keyword upper-cased, so that
- * `run  apt-get update \` + `    && ...` and the classic builder's "Step 2/5 : run apt-get
- * update    && ..." both read "RUN apt-get update && ...".
- */
-export function normaliseInstruction(text: string): string {
-  const collapsed = text.replace(/\s+/g, ' ').trim();
-  const space = collapsed.indexOf(' ');
-  return space < 0
-    ? collapsed.toUpperCase()
-    : `${collapsed.slice(0, space).toUpperCase()}${collapsed.slice(space)}`;
-}
-
-function instructionText(instruction: Instruction, escapeChar: string): string {
-  return normaliseInstruction(joinContinuations(instruction.getTextContent(), escapeChar));
-}
-
-/**
- * Joins continuation lines as Docker's parser does: the escape character at a line's end is
- * removed and the next line appended as it is; comment lines and empty lines inside the
- * continuation are skipped.
- */
-function joinContinuations(raw: string, escapeChar: string): string {
-  const continuation = new RegExp(`${escapeRegExp(escapeChar)}[ \\t]*$`);
-  return raw
-    .split(/\r?\n/)
-    .filter((line, index) => index === 0 || (line.trim() !== '' && !line.trimStart().startsWith('#')))
-    .map((line) => line.replace(continuation, ''))
-    .join('');
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function expanded(instruction: Instruction): string[] {

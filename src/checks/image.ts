@@ -1,4 +1,5 @@
 import type { CheckDefinition } from './check';
+import { normaliseAbsolute } from './dockerfile-meaning';
 import { studentLabels } from './observed-names';
 
 export const imageCheck: CheckDefinition<'image'> = {
@@ -24,7 +25,8 @@ export const imageCheck: CheckDefinition<'image'> = {
       facts: {
         exists: true,
         user: image.user,
-        workdir: image.workdir,
+        // The engine keeps WORKDIR as written, yet /app/ and /app are the same directory.
+        workdir: image.workdir === '' ? '' : normaliseAbsolute(image.workdir),
         cmd: image.cmd,
         entrypoint: image.entrypoint,
         exposedPorts: image.exposedPorts,

@@ -40,8 +40,25 @@ interface TextOptions {
 
 const NO_OPTIONS: TextOptions = { ignoreCase: false, ignoreWhitespace: false, trim: false };
 
+/**
+ * A fact that needs knowledge of its own domain to be compared (a Dockerfile's instructions,
+ * judged by what they do), so it compares itself with the expectation it is given.
+ */
+export interface SelfComparingFact {
+  compareWith(matcher: Matcher): Comparison;
+}
+
+export function isSelfComparing(value: unknown): value is SelfComparingFact {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Partial<SelfComparingFact>).compareWith === 'function'
+  );
+}
+
 /** `label` (e.g. the fact's name) goes into the diff's header lines. */
 export function compare(actual: unknown, matcher: Matcher, label?: string): Comparison {
+  if (isSelfComparing(actual)) return actual.compareWith(matcher);
   const pass = holds(actual, matcher, NO_OPTIONS);
   const comparison: Comparison = {
     pass,

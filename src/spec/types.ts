@@ -30,6 +30,28 @@ export type Matcher = Scalar | unknown[] | Comparators;
 /** Keys (header names, labels, questions) each with a matcher. */
 export type MatcherMap = Record<string, Matcher>;
 
+/** A package manager whose installs a step matcher recognises. */
+export type PackageManager = 'pip' | 'apt' | 'apk' | 'npm';
+
+/** What one Dockerfile instruction does (`{ copies: requirements.txt }`); every key given must hold. */
+export interface StepMatcher {
+  /** A COPY/ADD brings in this path (or a folder or wildcard that holds it). */
+  copies?: string;
+  /** The COPY reads another stage: its name or number, or true for any stage. */
+  copiesFrom?: string | number | boolean;
+  /** A RUN installs packages with this package manager, however spelt. */
+  installs?: PackageManager;
+  /** With installs: pip, the install reads this requirements file (-r). */
+  requirements?: string;
+  /** A WORKDIR sets this directory. */
+  workdir?: string;
+  /** The instruction's normalised text matches this regular expression. */
+  matches?: string;
+}
+
+/** Step matchers in order, in the last stage or in the stage named. */
+export type StepSequence = StepMatcher[] | { stage: string | number; steps: StepMatcher[] };
+
 export interface LogWait {
   matches: string;
   count?: number;
@@ -288,11 +310,11 @@ export interface CheckKinds {
         | 'dockerignore',
         Matcher
       >
-    >;
+    > & { sequence?: StepSequence };
   };
   'build-cache': {
     target: { build: string; change: string };
-    expect: { cached?: Matcher; rebuilt?: Matcher };
+    expect: { cached?: Matcher; rebuilt?: Matcher; fromCache?: StepMatcher[]; ranAgain?: StepMatcher[] };
   };
   answers: { target: { file: string; keyEnv?: string }; expect: { answers?: Record<string, string> } };
   protected: { target: { file: string; sha256: string }; expect: Record<string, never> };

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseBuildSteps } from '../../src/checks/build-cache';
+import { parseBuildSteps } from '../../src/checks/build-steps';
 import { analyseDockerfile, normaliseInstruction } from '../../src/checks/dockerfile';
 import { displayPath } from '../../src/checks/student-file';
 import { grade } from '../../src/grade';
