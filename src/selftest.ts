@@ -1,6 +1,7 @@
 // selftest: grades each exercise's own solutions, so an instructor knows the exercise grades
-// what it should. solutions/reference must get full marks; every solutions/wrong-* must not
-// pass, and when it has an expect.yaml, must fail exactly the checks it lists.
+// what it should. solutions/reference and every solutions/alt-* (a correct solution written
+// differently) must get full marks; every solutions/wrong-* must not pass, and when it has an
+// expect.yaml, must fail exactly the checks it lists.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -36,7 +37,7 @@ export async function selftest(
     const solutionsDir = path.join(exercise.dir, 'solutions');
     // Other folders under solutions/ (notes, shared assets) are not graded.
     const solutions = (await listDirs(solutionsDir)).filter(
-      (name) => name === 'reference' || name.startsWith('wrong-'),
+      (name) => isCorrect(name) || name.startsWith('wrong-'),
     );
     if (!solutions.includes('reference')) {
       outcomes.push({
@@ -69,10 +70,15 @@ export async function selftest(
   return outcomes;
 }
 
+/** Full marks required: the reference, and the alternatives written differently from it. */
+function isCorrect(solution: string): boolean {
+  return solution === 'reference' || solution.startsWith('alt-');
+}
+
 async function judge(solution: string, root: string, result: ExerciseResult): Promise<string | undefined> {
   if (result.status === 'error') return `grading failed: ${result.setupError ?? 'engine error'}`;
   const failing = result.checks.filter((check) => check.status !== 'pass').map((check) => check.name);
-  if (solution === 'reference') {
+  if (isCorrect(solution)) {
     if (failing.length === 0) return undefined;
     // What was observed, so that an instructor (or a flaky CI run) shows why, not only which.
     const why = result.checks
@@ -81,7 +87,8 @@ async function judge(solution: string, root: string, result: ExerciseResult): Pr
         (check) =>
           `${check.name} (${check.message}${check.actual === undefined ? '' : `; actual: ${oneLine(check.actual)}`})`,
       );
-    return `the reference solution fails: ${why.join('; ')}`;
+    const which = solution === 'reference' ? 'the reference solution' : `the correct solution ${solution}`;
+    return `${which} fails: ${why.join('; ')}`;
   }
   if (failing.length === 0) return 'this wrong solution gets full marks';
   const expected = await expectedFailures(root);

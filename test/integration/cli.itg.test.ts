@@ -120,8 +120,9 @@ describe('docker-autograder selftest and answers', () => {
     const run = await runNode(CLI, ['selftest', EXAMPLE, '--quiet']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/✔ images\/flask-app \/ reference: 11\/11/);
+    expect(run.stdout).toMatch(/✔ images\/flask-app \/ alt-workdir-slash: 11\/11/);
     expect(run.stdout).toMatch(/✔ images\/flask-app \/ wrong-shell-form-cmd: 2\/11/);
-    expect(run.stdout).toContain('selftest: all 3 solutions graded as expected');
+    expect(run.stdout).toContain('selftest: all 4 solutions graded as expected');
   });
 
   it('reports a wrong solution that gets full marks', async () => {
@@ -137,6 +138,34 @@ describe('docker-autograder selftest and answers', () => {
     const run = await runNode(CLI, ['selftest', exerciseDir, '--quiet']);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('✘ t/selftest / wrong-same: 1/1 — this wrong solution gets full marks');
+  });
+
+  it('holds alt-* solutions to full marks, like the reference', async () => {
+    const dir = tempDir('selftest-alt');
+    const exerciseDir = path.join(dir, 'ex');
+    const dockerfiles: Record<string, string> = {
+      reference: 'FROM busybox:latest\nCOPY app.sh /app/\n',
+      'alt-copy-all': 'FROM busybox:latest\nWORKDIR /app/\nCOPY ./ ./\n',
+      'alt-missing': 'FROM busybox:latest\nRUN echo COPY app.sh /app/\n',
+      notes: 'not a solution\n',
+    };
+    for (const [solution, dockerfile] of Object.entries(dockerfiles)) {
+      mkdirSync(path.join(exerciseDir, 'solutions', solution), { recursive: true });
+      writeFileSync(path.join(exerciseDir, 'solutions', solution, 'Dockerfile'), dockerfile);
+    }
+    writeFileSync(
+      path.join(exerciseDir, 'exercise.yaml'),
+      'version: 1\nid: t/selftest-alt\ntitle: T\nchecks:\n  - name: app.sh is copied\n    dockerfile: {}\n    expect: { sequence: [{ copies: app.sh }] }\n',
+    );
+    const run = await runNode(CLI, ['selftest', exerciseDir, '--quiet']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('✔ t/selftest-alt / reference: 1/1');
+    expect(run.stdout).toContain('✔ t/selftest-alt / alt-copy-all: 1/1');
+    expect(run.stdout).toContain(
+      '✘ t/selftest-alt / alt-missing: 0/1 — the correct solution alt-missing fails: app.sh is copied',
+    );
+    // notes/ is not a solution: only reference, alt-* and wrong-* are graded.
+    expect(run.stdout).not.toContain('notes');
   });
 
   it('hashes quiz answers with the key from the environment only', async () => {
