@@ -294,10 +294,17 @@ function checkCheck(rules: Rules, check: CheckSpec, checkPath: SpecPath): void {
   if (check.protected) rules.relativePath([...at, 'file'], check.protected.file);
 }
 
+/** Lists of step matchers (dockerfile `sequence`, build-cache `fromCache`/`ranAgain`), whose items may hold `matches`. */
+const STEP_MATCHER_LISTS = new Set(['sequence', 'steps', 'fromCache', 'ranAgain']);
+
 function walkMatchers(rules: Rules, value: unknown, specPath: SpecPath): void {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
   for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-    if (key === 'matches' && typeof inner === 'string') rules.regex([...specPath, key], inner);
+    if (STEP_MATCHER_LISTS.has(key) && Array.isArray(inner)) {
+      inner.forEach((item, index) => {
+        walkMatchers(rules, item, [...specPath, key, index]);
+      });
+    } else if (key === 'matches' && typeof inner === 'string') rules.regex([...specPath, key], inner);
     else if (key === 'inOrder' && Array.isArray(inner)) {
       inner.forEach((pattern, index) => {
         if (typeof pattern === 'string') rules.regex([...specPath, key, index], pattern);

@@ -137,6 +137,24 @@ describe('parseExercise', () => {
       at: '"("',
     },
     {
+      title: 'an invalid regular expression in a step matcher',
+      text: VALID.replace(
+        '    http: { container: web, port: 8080, path: /status }\n    expect: { status: 200, body: OK }',
+        '    dockerfile: {}\n    expect: { sequence: { stage: 0, steps: [{ copies: app.py }, { matches: "[" }] } }',
+      ),
+      message: /invalid regular expression/,
+      at: '"["',
+    },
+    {
+      title: 'a step matcher with a key it does not know',
+      text: VALID.replace(
+        '    http: { container: web, port: 8080, path: /status }\n    expect: { status: 200, body: OK }',
+        '    build-cache: { build: app, change: app.py }\n    expect: { fromCache: [{ installs: pip, copy: app.py }] }',
+      ),
+      message: /unknown key "copy"/,
+      at: 'copy',
+    },
+    {
       title: 'a timeout over the maximum',
       text: VALID.replace('title: Demo', 'title: Demo\ntimeout: 2h'),
       message: /timeout 2h is over the maximum of 3600s/,
