@@ -93,6 +93,34 @@ describe('dockerfile check', () => {
     expect(check?.location).toEqual({ file: displayPath(path.join(dir, 'Dockerfile')), line: 5, column: 1 });
   });
 
+  it('judges a sequence by meaning, saying what it found and where', async () => {
+    const checks = `  - name: dependencies before code
+    dockerfile: {}
+    expect:
+      sequence: [{ copies: requirements.txt }, { installs: pip }, { copies: app.py }]
+`;
+    const alt = GOOD_DOCKERFILE.replace(
+      'COPY requirements.txt .',
+      'COPY --chown=app ./requirements.txt /app/requirements.txt',
+    ).replace(
+      'RUN pip install -r requirements.txt',
+      'RUN python3 -m pip install --no-cache-dir -r requirements.txt',
+    );
+    expect((await gradeChecks(checks, folder({ Dockerfile: alt }))).checks[0]).toMatchObject({
+      status: 'pass',
+    });
+    const dir = folder({ Dockerfile: BAD_DOCKERFILE });
+    expect((await gradeChecks(checks, dir)).checks[0]).toMatchObject({
+      status: 'fail',
+      message: 'sequence not as expected',
+      expected:
+        'in the last stage, in this order: copies requirements.txt, then installs with pip, then copies app.py',
+      actual:
+        'first copies app.py at line 3: COPY . ., before installs with pip at line 4: RUN pip install -r requirements.txt',
+      location: { file: displayPath(path.join(dir, 'Dockerfile')), line: 1, column: 1 },
+    });
+  });
+
   it('points a single failed fact at its line', async () => {
     const dir = folder({ Dockerfile: BAD_DOCKERFILE });
     const exercise = await gradeChecks(
