@@ -57,6 +57,19 @@ describe('image check', () => {
     });
   });
 
+  it('observes the working directory as a path: WORKDIR /app/ is /app, none stays empty', async () => {
+    const engine = new RecordingEngine();
+    const workdirOf = async (workdir: string) => {
+      engine.images.set('wd:1', { ...EMPTY_IMAGE, workdir });
+      const observation = await imageCheck.observe({ name: 'wd:1' }, contextOn(engine));
+      return 'facts' in observation ? observation.facts.workdir : undefined;
+    };
+    expect(await workdirOf('/app/')).toBe('/app');
+    expect(await workdirOf('/app//src/./')).toBe('/app/src');
+    expect(await workdirOf('/')).toBe('/');
+    expect(await workdirOf('')).toBe('');
+  });
+
   it('is not based on an image with more layers than itself', async () => {
     const engine = engineWithImages();
     const context = contextOn(engine);
