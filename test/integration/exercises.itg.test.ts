@@ -1,6 +1,6 @@
 // The exercise pack graded by its own solutions on the real engine (src/selftest.ts): every
-// exercise's reference solution must get full marks, and every wrong-* solution must fail
-// exactly the checks its expect.yaml lists. Nothing the grading created may remain afterwards.
+// exercise's reference solution and every alt-* (a correct solution written differently) must
+// get full marks, and every wrong-* solution must fail exactly the checks its expect.yaml lists. Nothing the grading created may remain afterwards.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -68,7 +68,7 @@ afterAll(() => {
 });
 
 describe('the exercise pack', () => {
-  it('validates, and every exercise has a README, a reference and a wrong solution', () => {
+  it('validates, and every exercise has a README, a reference, an alternative and a wrong solution', () => {
     expect(exercises.length).toBeGreaterThanOrEqual(7);
     for (const exercise of exercises) {
       const dir = exercise.dir;
@@ -78,6 +78,10 @@ describe('the exercise pack', () => {
       expect(existsSync(path.join(dir, 'README.md')), `${dir}/README.md`).toBe(true);
       const solutions = readdirSync(path.join(dir, 'solutions'));
       expect(solutions).toContain('reference');
+      expect(
+        solutions.filter((name) => name.startsWith('alt-')).length,
+        `${dir}: correct solutions written differently (alt-*)`,
+      ).toBeGreaterThan(0);
       const wrong = solutions.filter((name) => name.startsWith('wrong-'));
       expect(wrong.length, `${dir}: wrong solutions`).toBeGreaterThan(0);
       for (const name of wrong) {
