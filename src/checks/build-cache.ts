@@ -8,7 +8,8 @@
 // language), and the image is built again with the same Dockerfile, build args and target
 // (under its own tag, so that later checks still see the student's image as built). The
 // classic builder's log says, after each "Step N/M : INSTRUCTION", " ---> Using cache" for a
-// cache hit.
+// cache hit. In a multi-stage build, the named stages before the target are first built again
+// unchanged, under tags of their own: the engine discards other stages' layers after a build.
 //
 // The log is read by build-steps.ts (which also reads BuildKit's "#N CACHED"), and each step is
 // mapped to the Dockerfile instruction it ran.
@@ -60,10 +61,34 @@ export const buildCacheCheck: CheckDefinition<'build-cache'> = {
       // verbatimSymlinks: links are copied as links, so the engine's context checks see them as the first build did.
       await cp(build.contextDir, copy, { recursive: true, verbatimSymlinks: true });
       await chmod(copy, (await stat(build.contextDir)).mode & 0o7777);
+      const show = shownOutput(context.progress);
+      const original = await readFile(path.join(copy, build.dockerfile), 'utf8');
+      // The engine removes the layers of stages other than the built one after each build, so
+      // the stages before it are built again first, each under a tag that keeps its layers:
+      // otherwise none of their steps could ever come from the cache.
+      for (const stage of stagesBefore(original, build.target)) {
+        const kept = await context.engine.build({
+          contextDir: copy,
+          dockerfile: build.dockerfile,
+          tag: imageTag(context.scope, `${target.build}-cache-${stage}`),
+          buildArgs: build.buildArgs,
+          target: stage,
+          labels: scopeLabels(context.scope),
+          timeoutMs: remainingMs(context, build.timeoutMs),
+          onLine: show,
+        });
+        if (!kept.ok) {
+          return {
+            failure: {
+              message: `the stage "${stage}" of "${target.build}" did not build again: ${kept.error}`,
+              actual: tail(kept.log, LOG_TAIL_LINES),
+            },
+          };
+        }
+      }
       await appendNewline(path.join(copy, relative));
       // Only the builder's own lines are kept: what a RUN prints can be gigabytes.
       const lines: string[] = [];
-      const show = shownOutput(context.progress);
       const result = await context.engine.build({
         contextDir: copy,
         dockerfile: build.dockerfile,
@@ -116,6 +141,19 @@ function cacheFacts(steps: BuildStepOutcome[], dockerfileText: string, dockerfil
     },
     locations: { cached: location, rebuilt: location, fromCache: location, ranAgain: location },
   };
+}
+
+/**
+ * The named stages built before the target (the last stage without one): only a named stage
+ * can be a build's target. An unnamed earlier stage gets no cache hits.
+ */
+function stagesBefore(dockerfileText: string, target: string | undefined): string[] {
+  const { stages } = dockerfileMeaning(dockerfileText);
+  const end =
+    target === undefined
+      ? stages.length - 1
+      : stages.findIndex((stage) => stage.name === target.toLowerCase());
+  return stages.slice(0, Math.max(end, 0)).flatMap((stage) => (stage.name === undefined ? [] : [stage.name]));
 }
 
 async function isFile(dir: string, relative: string): Promise<boolean> {
