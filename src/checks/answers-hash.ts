@@ -13,6 +13,9 @@
 // trimmed, lower-cased, runs of whitespace collapsed to one space; a number or boolean is its
 // text; a list is its items normalised, sorted and joined with "," (so [b, a] and [a, b] agree,
 // for multiple-choice questions with several correct options); null is the empty answer.
+// Multiple-choice options are read by meaning, as a teacher would: "b)", "(b)" and "b." are the
+// option b, and a text of option letters only ("a, c", "a c", "a and c", "c/a", "[a, c]") is the list of
+// them, so it agrees with [a, c]. Text with anything else in it stays text.
 import { createHmac } from 'node:crypto';
 import { isMap, isScalar, LineCounter, parseDocument, stringify } from 'yaml';
 
@@ -30,15 +33,31 @@ export function keyProblem(key: string | undefined, keyEnv = DEFAULT_KEY_ENV): s
 }
 
 export function normaliseAnswer(answer: unknown): string {
-  if (Array.isArray(answer)) {
-    return answer
-      .map(normaliseAnswer)
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-      .join(',');
+  const items = Array.isArray(answer) ? answer.flatMap(answerItems) : answerItems(answer);
+  return [...new Set(items)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).join(',');
+}
+
+/** One answer value as its normalised items: option letters, or one text. */
+function answerItems(answer: unknown): string[] {
+  if (Array.isArray(answer)) return answer.flatMap(answerItems);
+  if (answer === null || answer === undefined) return [];
+  const raw = typeof answer === 'object' ? JSON.stringify(answer) : String(answer);
+  const text = raw.trim().replace(/\s+/g, ' ').toLowerCase();
+  if (text === '') return [];
+  return optionLetters(text) ?? [text];
+}
+
+/** "b", "b)", "(b)", "b." and lists of them ("a, c", "a and c", "a/c", "[a, c]"): the letters; else undefined. */
+function optionLetters(text: string): string[] | undefined {
+  const list = /^\[(.*)\]$/.exec(text)?.[1] ?? text;
+  const parts = list.split(/\s*(?:[,;/&+]|\band\b)\s*|\s+/).filter((part) => part !== '');
+  const letters: string[] = [];
+  for (const part of parts) {
+    const letter = /^\(?([a-z])[).]?$/.exec(part)?.[1];
+    if (letter === undefined) return undefined;
+    letters.push(letter);
   }
-  if (answer === null || answer === undefined) return '';
-  const text = typeof answer === 'object' ? JSON.stringify(answer) : String(answer);
-  return text.trim().replace(/\s+/g, ' ').toLowerCase();
+  return letters.length > 0 ? letters : undefined;
 }
 
 export function answerHash(key: string, exerciseId: string, question: string, answer: unknown): string {

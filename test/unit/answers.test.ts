@@ -46,6 +46,40 @@ describe('answer hashing', () => {
     expect(answerHash(KEY, EXERCISE, 'q3', ['c', 'a'])).toBe(answerHash(KEY, EXERCISE, 'q3', ['a', 'c']));
   });
 
+  it.each([
+    ['b)', 'b'],
+    ['(B)', 'b'],
+    ['b.', 'b'],
+    ['a, c', 'a,c'],
+    ['C,A', 'a,c'],
+    ['a c', 'a,c'],
+    ['a and c', 'a,c'],
+    ['c/a', 'a,c'],
+    ['a) , c)', 'a,c'],
+    [['c)', 'a'], 'a,c'],
+    [['b', 'a, c'], 'a,b,c'],
+    [['a', 'a'], 'a'],
+    ['[a, c]', 'a,c'],
+  ])('reads the multiple-choice answer %j by meaning, as %j', (answer, normalised) => {
+    expect(normaliseAnswer(answer)).toBe(normalised);
+  });
+
+  it.each([
+    ['Docker Hub', 'docker hub'],
+    ['build and run', 'build and run'],
+    ['a.b', 'a.b'],
+    ['docker run -d', 'docker run -d'],
+    ['3', '3'],
+    ['bc', 'bc'],
+  ])('keeps a text answer %j as text', (answer, normalised) => {
+    expect(normaliseAnswer(answer)).toBe(normalised);
+  });
+
+  it('gives the same hash to a list and to its letters written in a line', () => {
+    expect(answerHash(KEY, EXERCISE, 'q3', 'a, c')).toBe(answerHash(KEY, EXERCISE, 'q3', ['c', 'a']));
+    expect(answerHash(KEY, EXERCISE, 'q3', 'a, b')).not.toBe(answerHash(KEY, EXERCISE, 'q3', ['c', 'a']));
+  });
+
   it('is an HMAC-SHA256 keyed by the secret, over the exercise, the question and the answer', () => {
     const expected = createHmac('sha256', KEY).update(`${EXERCISE}\nq1\nb`).digest('hex');
     expect(answerHash(KEY, EXERCISE, 'q1', 'B')).toBe(expected);
