@@ -5,5 +5,8 @@ export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts'],
     environment: 'node',
+    // GitHub's workflow parser imports its JSON schema without import attributes, which Node
+    // refuses; vite transforms it instead.
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
   },
 });

@@ -3,6 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DEFAULT_KEY_ENV, keyProblem, parseAnswers, renderAnswersExpect } from './checks/answers-hash';
+import { gradeClass, mergeGradebookFiles } from './cli-class';
 import { createDockerEngine } from './engine/docker-engine';
 import { ExitCode, errorMessage, formatProblem, InfraError, SpecError, UsageError } from './errors';
 import { grade } from './grade';
@@ -26,6 +27,8 @@ export const USAGE = `docker-autograder: grades Docker exercises on a real Docke
 
 Usage:
   docker-autograder grade EXERCISE... [--submission DIR] [--format text|json|markdown|junit] [--out FILE] [--quiet]
+  docker-autograder grade EXERCISE... --submissions DIR... [--gradebook DIR] [--concurrency N] [--shard I/N] [--fresh] [--quiet]
+  docker-autograder gradebook merge GRADEBOOK... --out DIR
   docker-autograder validate EXERCISE...
   docker-autograder selftest EXERCISE... [--quiet]
   docker-autograder schema
@@ -37,6 +40,12 @@ EXERCISE is an exercise.yaml, or a folder searched for them.
 --format FORMAT    report format on stdout or in --out (default: text)
 --out FILE         write the report to FILE instead of stdout
 --quiet            no progress lines on stderr
+
+A class: --submissions DIR (repeatable) grades every sub-folder of DIR as one student's
+repository, at most --concurrency at a time, into DIR/gradebook.{csv,json} of --gradebook
+(default: gradebook). An interrupted regrade resumes: students already graded with the same
+exercises are kept (--fresh grades all again). --shard I/N grades the I-th of N shards of the
+class; gradebook merge joins the shards' gradebooks (a gradebook.json or its folder).
 
 selftest grades each exercise's solutions/: reference must get full marks, every wrong-*
 must not (and must fail exactly the checks its expect.yaml lists, when it has one).
@@ -77,6 +86,8 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       return validateCommand(rest, io);
     case 'selftest':
       return selftestCommand(rest, io);
+    case 'gradebook':
+      return gradebookCommand(rest, io);
     case 'answers':
       return answersCommand(rest, io);
     case 'schema':
@@ -96,7 +107,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
   }
 }
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
 
 function parse<O extends OptionSpec>(args: string[], options: O) {
   try {
@@ -112,7 +123,34 @@ async function gradeCommand(args: string[], io: Io): Promise<number> {
     format: { type: 'string' },
     out: { type: 'string' },
     quiet: { type: 'boolean' },
+    submissions: { type: 'string', multiple: true },
+    gradebook: { type: 'string' },
+    concurrency: { type: 'string' },
+    shard: { type: 'string' },
+    fresh: { type: 'boolean' },
   });
+  if (values.submissions !== undefined) {
+    for (const single of ['submission', 'format', 'out'] as const) {
+      if (values[single] !== undefined)
+        throw new UsageError(
+          `--${single} grades one student; with --submissions the result is the gradebook`,
+        );
+    }
+    const quiet = values.quiet === true;
+    return gradeClass({
+      exercises: await loadExercises(positionals),
+      submissions: [values.submissions].flat(),
+      outDir: values.gradebook ?? 'gradebook',
+      shard: values.shard,
+      concurrency: values.concurrency,
+      fresh: values.fresh === true,
+      log: (line) => io.stderr(`${line}\n`),
+      progressOf: (student) => progressOn(prefixed(io, student), quiet),
+    });
+  }
+  for (const classOnly of ['gradebook', 'concurrency', 'shard', 'fresh'] as const) {
+    if (values[classOnly] !== undefined) throw new UsageError(`--${classOnly} goes with --submissions`);
+  }
   const format = values.format ?? 'text';
   if (!isReportFormat(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
   const exercises = await loadExercises(positionals);
@@ -149,6 +187,26 @@ async function cleanupCommand(args: string[], io: Io): Promise<number> {
   );
   for (const failure of removed.failures) io.stderr(`could not remove: ${failure}\n`);
   return removed.failures.length === 0 ? ExitCode.passed : ExitCode.infrastructure;
+}
+
+async function gradebookCommand(args: string[], io: Io): Promise<number> {
+  const [action, ...rest] = args;
+  if (action !== 'merge')
+    throw new UsageError('gradebook needs a subcommand: gradebook merge GRADEBOOK... --out DIR');
+  const { values, positionals } = parse(rest, { out: { type: 'string' } });
+  if (values.out === undefined) throw new UsageError('gradebook merge needs --out DIR');
+  const merged = await mergeGradebookFiles(positionals, values.out);
+  const students = new Set(merged.rows.map((row) => row.student)).size;
+  io.stdout(
+    `merged ${positionals.length} gradebooks: ${students} students, ${merged.rows.length} rows in ${values.out}\n`,
+  );
+  return ExitCode.passed;
+}
+
+/** Each line of one student's grading, prefixed with the student, so that concurrent gradings stay readable. */
+function prefixed(io: Io, student: string): Io {
+  const prefix = `${stripUnsafe(student)} │ `;
+  return { stdout: io.stdout, stderr: (text) => io.stderr(text.replace(/^(?=.)/gm, prefix)) };
 }
 
 function progressOn(io: Io, quiet: boolean): Progress {
