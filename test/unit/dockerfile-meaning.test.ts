@@ -269,13 +269,13 @@ describe('build logs of this engine (classic builder)', () => {
     mapSteps(parseBuildSteps(log.split('\n')), meaning.stages, meaning.instructions);
 
   it('maps every step to its instruction, without the LABEL steps the engine adds', () => {
-    const steps = mapped(read('classic-first.log'));
+    const steps = mapped(read('classic-first.txt'));
     expect(steps.map((step) => step.source?.line)).toEqual([1, 2, 3, 4, 6, 7, 8, 9, 10]);
     expect(steps.every((step) => !step.cached)).toBe(true);
   });
 
   it('tells cache hits from steps that ran again', () => {
-    const steps = mapped(read('classic-cached.log'));
+    const steps = mapped(read('classic-cached.txt'));
     expect(steps.filter((step) => step.cached).map((step) => step.source?.line)).toEqual([2, 3, 4]);
     const counted = steps.filter((step) => step.source?.keyword !== 'FROM');
     const fromCache = new CacheFact(counted, meaning.stages, true);
