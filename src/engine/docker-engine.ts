@@ -19,7 +19,6 @@ import type {
   ContainerSummary,
   Engine,
   EngineInfo,
-  EngineInventory,
   ExecRequest,
   ExecResult,
   ImageDetails,
@@ -179,13 +178,5 @@ export class DockerEngine implements Engine {
 
   removeResources(filter?: ResourceFilter): Promise<CleanupReport> {
     return cleanup.removeResources(this.client, filter);
-  }
-
-  inventory(): Promise<EngineInventory> {
-    return cleanup.inventory(this.client);
-  }
-
-  removeByIds(inventory: Partial<EngineInventory>): Promise<CleanupReport> {
-    return cleanup.removeByIds(this.client, inventory);
   }
 }
