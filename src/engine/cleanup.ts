@@ -15,7 +15,7 @@ export async function removeResources(
   };
   const report: CleanupReport = { containers: 0, networks: 0, volumes: 0, images: 0, failures: [] };
   // The first listing is allowed to throw: a daemon that cannot be reached is an InfraError.
-  const containers = await client.call('list containers', (signal) =>
+  const containers = await client.idempotentCall('list containers', (signal) =>
     client.docker.listContainers({ all: true, filters, abortSignal: signal }),
   );
   report.containers = await removeAll(client, report.failures, 'container', containers, REMOVAL_CONCURRENCY, {
@@ -58,7 +58,7 @@ async function listOrReport<T>(
   list: (signal: AbortSignal) => Promise<T[]>,
 ): Promise<T[]> {
   try {
-    return await client.call(`list ${kind}`, list);
+    return await client.idempotentCall(`list ${kind}`, list);
   } catch (error) {
     failures.push(oneLine(messageOf(error)));
     return [];
@@ -78,7 +78,7 @@ async function removeAll<T>(
   await forEachLimited(items, concurrency, async (item) => {
     const name = how.name(item);
     try {
-      await client.call(`remove ${kind} ${name}`, (signal) => how.remove(item, signal));
+      await client.idempotentCall(`remove ${kind} ${name}`, (signal) => how.remove(item, signal));
       gone += 1;
     } catch (error) {
       if (isAlreadyGone(error)) gone += 1;

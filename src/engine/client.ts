@@ -2,13 +2,18 @@
 // and the translation of failures into DockerApiError (the daemon refused) or InfraError (the
 // engine or the machine failed).
 import Docker from 'dockerode';
-import { DockerApiError, InfraError } from '../errors';
+import { DockerApiError, FAULT_MEANING, InfraError, infraFaultIn } from '../errors';
 import { type DockerEngineOptions, resolveEndpoint } from './connection';
-import { daemonMessage, isApiVersionProblem, isConnectionError, statusOf } from './faults';
-import { formatSeconds, messageOf, oneLine } from './format';
+import { daemonMessage, isConnectionError, statusOf } from './faults';
+import { delay, formatSeconds, messageOf, oneLine } from './format';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 const DEFAULT_TRANSFER_TIMEOUT_MS = 120_000;
+/** The deadline of each call once one call has timed out (see call()). */
+const UNRESPONSIVE_CALL_TIMEOUT_MS = 5_000;
+const PING_TIMEOUT_MS = 5_000;
+/** Before an idempotent call is tried again on a fresh connection. */
+const RETRY_PAUSE_MS = 500;
 
 export type DialOptions = Parameters<Docker['modem']['dial']>[0];
 
@@ -23,6 +28,12 @@ export class DockerClient {
   readonly callTimeoutMs: number;
   /** Deadline of an archive copy (copyInto, copyBetween). */
   readonly transferTimeoutMs: number;
+  /** Set when a call ran out its deadline, cleared by the next call that succeeds. */
+  private unresponsive = false;
+  /** Set by close(): the run was interrupted, and nothing more is asked of the engine. */
+  private closed = false;
+  /** Requests in flight, aborted by close(). */
+  private readonly inFlight = new Set<AbortController>();
 
   constructor(options: DockerEngineOptions) {
     this.runId = options.runId;
@@ -41,21 +52,84 @@ export class DockerClient {
     run: (signal: AbortSignal) => Promise<T>,
     timeoutMs = this.callTimeoutMs,
   ): Promise<T> {
+    // A daemon that already let one call run out its deadline is probably hanging: the calls
+    // after it (cleanup above all) get a short one, so that the grader ends in seconds, not hours.
+    if (this.closed) throw new InfraError('grading was interrupted: nothing more is asked of the engine');
+    const deadlineMs = this.unresponsive ? Math.min(timeoutMs, UNRESPONSIVE_CALL_TIMEOUT_MS) : timeoutMs;
     const controller = new AbortController();
+    const release = this.track(controller);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         controller.abort();
-        reject(this.timeoutError(what, timeoutMs));
-      }, timeoutMs);
+        this.unresponsive = true;
+        reject(this.timeoutError(what, deadlineMs));
+      }, deadlineMs);
     });
     try {
-      return await Promise.race([run(controller.signal), deadline]);
+      const result = await Promise.race([run(controller.signal), deadline]);
+      this.unresponsive = false;
+      return result;
     } catch (error) {
       throw this.translate(error, what);
     } finally {
       clearTimeout(timer);
+      release();
     }
+  }
+
+  /**
+   * Registers a request's controller, so that close() aborts it; returns the release function.
+   * After close() the controller is aborted at once: the interrupted run asks nothing more.
+   */
+  track(controller: AbortController): () => void {
+    if (this.closed) controller.abort(new InfraError('grading was interrupted'));
+    this.inFlight.add(controller);
+    return () => this.inFlight.delete(controller);
+  }
+
+  /** Aborts every request in flight and refuses new ones (SIGINT/SIGTERM, the watchdog). */
+  close(): void {
+    this.closed = true;
+    for (const controller of this.inFlight) controller.abort(new InfraError('grading was interrupted'));
+    this.inFlight.clear();
+  }
+
+  /**
+   * A call that changes nothing, or whose repetition is harmless (inspect, list, version, ping,
+   * remove): retried once when the connection broke, since a daemon that restarts or drops one
+   * connection may answer the next. Deadlines are not retried: a hanging daemon stays hanging.
+   */
+  async idempotentCall<T>(
+    what: string,
+    run: (signal: AbortSignal) => Promise<T>,
+    timeoutMs = this.callTimeoutMs,
+  ): Promise<T> {
+    try {
+      return await this.call(what, run, timeoutMs);
+    } catch (error) {
+      if (!(error instanceof InfraError) || error.fault !== 'unreachable') throw error;
+      await delay(RETRY_PAUSE_MS);
+      return this.call(what, run, timeoutMs);
+    }
+  }
+
+  /**
+   * Whether the daemon still answers, asked after a build or exec ran into its own time limit:
+   * that limit is the student's only if the engine was alive. Throws the InfraError otherwise.
+   */
+  async ensureAnswering(what: string): Promise<void> {
+    await this.call(
+      `ping after ${what}`,
+      (signal) =>
+        this.dial({
+          path: '/_ping',
+          method: 'GET',
+          abortSignal: signal,
+          statusCodes: { 200: true, 500: 'server error' },
+        }),
+      PING_TIMEOUT_MS,
+    );
   }
 
   /** A raw request through dockerode's modem, for endpoints whose wrappers buffer or lack a signal. */
@@ -67,27 +141,38 @@ export class DockerClient {
 
   timeoutError(what: string, ms: number): InfraError {
     return new InfraError(
-      `Docker engine at ${this.endpoint} did not complete "${what}" within ${formatSeconds(ms)}`,
+      `${FAULT_MEANING.timeout}: the Docker engine at ${this.endpoint} did not complete "${what}" within ${formatSeconds(ms)}`,
+      'timeout',
     );
   }
 
-  /** Connection trouble and API-version refusals are the infrastructure's; other HTTP errors are not. */
+  /**
+   * Connection trouble, API-version refusals, a 5xx and the faults infraFaultIn() recognises are
+   * the infrastructure's (InfraError); other HTTP errors are refusals of the request.
+   */
   translate(error: unknown, what: string): Error {
     if (error instanceof InfraError || error instanceof DockerApiError) return error;
     if (isConnectionError(error)) {
       return new InfraError(
         `Docker engine not reachable at ${this.endpoint}: ${oneLine(messageOf(error))}. Is dockerd running?`,
+        'unreachable',
       );
     }
     const status = statusOf(error);
     if (status === undefined) {
+      // No HTTP answer at all: the connection broke mid-way (a daemon killed or restarted).
       return new InfraError(
         `Docker engine at ${this.endpoint} failed during "${what}": ${oneLine(messageOf(error))}`,
+        'unreachable',
       );
     }
     const message = oneLine(daemonMessage(error));
-    if (isApiVersionProblem(message)) {
-      return new InfraError(`Docker engine at ${this.endpoint} does not speak this client's API: ${message}`);
+    const fault = infraFaultIn(message);
+    if (fault !== undefined) {
+      return new InfraError(
+        `${FAULT_MEANING[fault]} (Docker engine at ${this.endpoint}, during "${what}": ${message})`,
+        fault,
+      );
     }
     // A 5xx is the engine failing; counting it against the student could turn into a wrong 0.
     if (status >= 500) {
@@ -99,7 +184,7 @@ export class DockerClient {
   /** GET on an inspection endpoint; undefined on 404. `url` holds only RESOURCE_NAME characters. */
   async inspectOrUndefined(what: string, url: string): Promise<unknown> {
     try {
-      return await this.call(what, (signal) =>
+      return await this.idempotentCall(what, (signal) =>
         this.dial({
           path: url,
           method: 'GET',

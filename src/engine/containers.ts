@@ -137,7 +137,7 @@ export async function startContainer(client: DockerClient, id: string): Promise<
 }
 
 export async function inspectContainer(client: DockerClient, id: string): Promise<ContainerState> {
-  const raw = await client.call(`inspect container ${shortId(id)}`, (signal) =>
+  const raw = await client.idempotentCall(`inspect container ${shortId(id)}`, (signal) =>
     client.docker.getContainer(id).inspect({ abortSignal: signal }),
   );
   return toContainerState(asRawContainer(raw));
@@ -214,7 +214,9 @@ export async function restartContainer(
 /** Force-removes a container and its anonymous volumes; one that is already gone is fine. */
 export async function removeContainer(client: DockerClient, id: string): Promise<void> {
   try {
-    await client.call(`remove container ${shortId(id)}`, (signal) => deleteContainer(client, id, signal));
+    await client.idempotentCall(`remove container ${shortId(id)}`, (signal) =>
+      deleteContainer(client, id, signal),
+    );
   } catch (error) {
     if (!isAlreadyGone(error)) throw error;
   }
@@ -254,7 +256,7 @@ export async function listContainers(
   labels: Record<string, string>,
 ): Promise<ContainerSummary[]> {
   const filters = { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) };
-  const listed = await client.call('list containers', (signal) =>
+  const listed = await client.idempotentCall('list containers', (signal) =>
     client.docker.listContainers({ all: true, filters, abortSignal: signal }),
   );
   return (listed as unknown as RawContainerSummary[]).map(toContainerSummary);
@@ -262,7 +264,7 @@ export async function listContainers(
 
 export async function processes(client: DockerClient, id: string): Promise<string[]> {
   const what = `list the processes of container ${shortId(id)}`;
-  const top = await client.call(what, (signal) =>
+  const top = await client.idempotentCall(what, (signal) =>
     client.dial({
       path: `${containerUrl(id, what)}/top`,
       method: 'GET',
@@ -281,6 +283,7 @@ export async function waitForExit(
   const what = `wait for container ${shortId(id)}`;
   const url = `${containerUrl(id, what)}/wait?`;
   const controller = new AbortController();
+  const release = client.track(controller);
   const timer = setTimeout(() => controller.abort(), Math.max(0, timeoutMs));
   try {
     const result = await client.dial({
@@ -299,6 +302,7 @@ export async function waitForExit(
     if (!controller.signal.aborted) throw client.translate(error, what);
   } finally {
     clearTimeout(timer);
+    release();
   }
   // At the timeout: a daemon that no longer answers must not pass for a container still running.
   const state = await inspectContainer(client, id);
@@ -324,6 +328,7 @@ export async function containerLogs(
   const stderr = new CappedBytes(options.maxBytes);
   const what = `logs of container ${shortId(containerId)}`;
   const controller = new AbortController();
+  const release = client.track(controller);
   const timer = setTimeout(() => controller.abort(), client.callTimeoutMs);
   try {
     const stream = asReadable(
@@ -352,6 +357,7 @@ export async function containerLogs(
     throw client.translate(error, what);
   } finally {
     clearTimeout(timer);
+    release();
   }
   return { stdout: stdout.text(), stderr: stderr.text(), truncated: stdout.truncated || stderr.truncated };
 }

@@ -4,7 +4,7 @@
 // cleanup.ts. Every call has a deadline, every output is read with a byte cap, and a daemon that
 // cannot be reached becomes an InfraError (never a failed check, never a 0).
 
-import { DockerApiError } from '../errors';
+import { DockerApiError, FAULT_MEANING, InfraError } from '../errors';
 import * as cleanup from './cleanup';
 import { DockerClient } from './client';
 import type { DockerEngineOptions } from './connection';
@@ -40,6 +40,26 @@ export type { DockerEngineOptions } from './connection';
 // Callers catch refusals as DockerApiError; it lives in errors.ts so the pure core can too.
 export { DockerApiError };
 
+/**
+ * The oldest Engine API the grader accepts: Docker 19.03. What it uses (mounts with volume
+ * labels, init, healthcheck start periods, wait conditions) needs 1.30 at least, and it is
+ * tested on 1.41; an older engine is refused up front with the reason, rather than failing
+ * later in ways that could look like the student's doing.
+ */
+export const MIN_API_VERSION = '1.40';
+
+/** "1.41" >= "1.40", compared as numbers part by part ("1.9" < "1.10"). */
+export function apiVersionAtLeast(version: string, minimum: string): boolean {
+  const parts = (text: string) => text.split('.').map((part) => Number.parseInt(part, 10));
+  const [have, need] = [parts(version), parts(minimum)];
+  if (have.some((part) => Number.isNaN(part))) return false;
+  for (let index = 0; index < need.length; index += 1) {
+    const difference = (have[index] ?? 0) - (need[index] ?? 0);
+    if (difference !== 0) return difference > 0;
+  }
+  return true;
+}
+
 export function createDockerEngine(runId: string): DockerEngine {
   const host = process.env.DOCKER_HOST;
   return new DockerEngine(host ? { runId, host } : { runId });
@@ -55,7 +75,7 @@ export class DockerEngine implements Engine {
   }
 
   async info(): Promise<EngineInfo> {
-    const version = await this.client.call('version', (signal) =>
+    const version = await this.client.idempotentCall('version', (signal) =>
       this.client.dial({
         path: '/version',
         method: 'GET',
@@ -64,11 +84,26 @@ export class DockerEngine implements Engine {
       }),
     );
     const record = isRecord(version) ? version : {};
-    return {
+    const info = {
       serverVersion: stringField(record, 'Version'),
       apiVersion: stringField(record, 'ApiVersion'),
       os: stringField(record, 'Os'),
     };
+    if (!apiVersionAtLeast(info.apiVersion, MIN_API_VERSION)) {
+      throw new InfraError(
+        `${FAULT_MEANING['api-version']}: the Docker engine at ${this.client.endpoint} speaks API ${info.apiVersion || '(unknown)'} (Docker ${info.serverVersion || 'unknown'}); the grader needs API ${MIN_API_VERSION} or newer (Docker 19.03+)`,
+        'api-version',
+      );
+    }
+    return info;
+  }
+
+  /**
+   * Aborts every request in flight (a build, an exec, a wait) and refuses new ones: the run was
+   * interrupted, and only cleanup, through another engine object, talks to the daemon now.
+   */
+  close(): void {
+    this.client.close();
   }
 
   clientEnvironment(): Record<string, string> {

@@ -34,7 +34,11 @@ export async function runExec(
     stderr: stderr.text(),
     truncated: stdout.truncated || stderr.truncated,
   };
-  if (outcome === 'timeout') return { ...output, exitCode: null, timedOut: true };
+  if (outcome === 'timeout') {
+    // The command's time limit is the student's only while the engine was there to run it.
+    await client.ensureAnswering('the command timed out');
+    return { ...output, exitCode: null, timedOut: true };
+  }
   return { ...output, exitCode: await exitCodeOf(client, exec), timedOut: false };
 }
 
@@ -46,6 +50,7 @@ async function readExec(
   timeoutMs: number,
 ): Promise<StreamOutcome> {
   const controller = new AbortController();
+  const release = client.track(controller);
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     const stream = asReadable(
@@ -58,6 +63,7 @@ async function readExec(
     throw client.translate(error, 'exec');
   } finally {
     clearTimeout(timer);
+    release();
   }
 }
 
@@ -65,7 +71,9 @@ async function readExec(
 async function exitCodeOf(client: DockerClient, exec: Docker.Exec): Promise<number | null> {
   const giveUpAt = Date.now() + EXIT_CODE_WAIT_MS;
   for (;;) {
-    const info = await client.call('inspect exec', (signal) => exec.inspect({ abortSignal: signal }));
+    const info = await client.idempotentCall('inspect exec', (signal) =>
+      exec.inspect({ abortSignal: signal }),
+    );
     if (!info.Running && info.ExitCode !== null) return info.ExitCode;
     if (Date.now() >= giveUpAt) return info.Running ? null : info.ExitCode;
     await delay(20);

@@ -30,10 +30,6 @@ export function isConnectionError(error: unknown): boolean {
   return /socket hang up/i.test(error.message);
 }
 
-export function isApiVersionProblem(message: string): boolean {
-  return /client version .* is too (new|old)|minimum supported API version|API version/i.test(message);
-}
-
 export function statusOf(error: unknown): number | undefined {
   if (error instanceof Error && 'statusCode' in error && typeof error.statusCode === 'number') {
     return error.statusCode;

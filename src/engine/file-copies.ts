@@ -21,7 +21,7 @@ export async function readPath(
 ): Promise<PathEntry | undefined> {
   const what = `read ${pathInContainer} in container ${shortId(containerId)}`;
   try {
-    return await client.call(what, async (signal) => {
+    return await client.idempotentCall(what, async (signal) => {
       const archive = await getArchive(client, containerId, pathInContainer, signal, what);
       return readFirstEntry(archive, maxBytes);
     });

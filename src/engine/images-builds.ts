@@ -40,11 +40,14 @@ async function runBuild(
   progress: BuildProgress,
 ): Promise<BuildResult> {
   const controller = new AbortController();
+  const release = client.track(controller);
   const timer = setTimeout(() => controller.abort(), request.timeoutMs);
   try {
     const outcome = await streamBuild(client, packed, request, progress, controller.signal);
     progress.finish();
     if (outcome === 'timeout') {
+      // The build's time limit is the student's only while the engine was there to build.
+      await client.ensureAnswering('the build timed out');
       return {
         ok: false,
         error: `build timed out after ${formatSeconds(request.timeoutMs)}`,
@@ -58,6 +61,7 @@ async function runBuild(
     return { ok: true, imageId: image.Id, log: progress.log() };
   } finally {
     clearTimeout(timer);
+    release();
     packed.stream.destroy();
   }
 }
@@ -80,7 +84,7 @@ async function discardIntermediates(
     try {
       const raw = await rawImage(client, id);
       if (raw === undefined || realTags(raw).length > 0 || !createdSince(raw.Created, startedAt)) continue;
-      await client.call(`remove intermediate image ${id}`, (signal) =>
+      await client.idempotentCall(`remove intermediate image ${id}`, (signal) =>
         client.docker.getImage(raw.Id).remove({ abortSignal: signal }),
       );
     } catch {
@@ -141,7 +145,7 @@ async function rawImage(client: DockerClient, ref: string): Promise<RawImage | u
   // Nothing outside the reference grammar can name an image, and it must not reach the URL.
   if (!IMAGE_REFERENCE.test(ref)) return undefined;
   try {
-    return await client.call(`inspect image ${ref}`, async (signal) =>
+    return await client.idempotentCall(`inspect image ${ref}`, async (signal) =>
       asRawImage(
         await client.dial({
           path: `/images/${ref}/json`,
@@ -167,6 +171,7 @@ export async function ensureImage(client: DockerClient, ref: string, timeoutMs: 
     new InfraError(`image ${ref} is not on the engine and could not be pulled: ${oneLine(reason)}`);
   const progress = new BuildProgress();
   const controller = new AbortController();
+  const release = client.track(controller);
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   let outcome: StreamOutcome;
   try {
@@ -196,6 +201,7 @@ export async function ensureImage(client: DockerClient, ref: string, timeoutMs: 
     }
   } finally {
     clearTimeout(timer);
+    release();
   }
   if (outcome === 'timeout') throw failure(`no result within ${formatSeconds(timeoutMs)}`);
   progress.finish();
