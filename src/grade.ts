@@ -117,6 +117,9 @@ async function gradeExercise(
       checks.push(result);
       if (check.required === true && result.status !== 'pass') gate ??= check.name;
     }
+    // A daemon that restarted meanwhile killed the exercise's containers: nothing here is a grade.
+    const lost = options.engine.daemonLost?.();
+    if (lost !== undefined) throw new InfraError(lost, 'unreachable');
     return finish({ setupError: setupFailure?.message, setupLog: setupFailure?.log });
   } catch (error) {
     // The engine (or the grader) broke: what was not graded is an error, never a zero.

@@ -80,6 +80,8 @@ export async function withEngine<T>(
     return await run(engine);
   } finally {
     clearTimeout(watchdog);
+    // Ends the daemon watch and anything still in flight: the run is over.
+    if (!abandoning) engine.close();
     if (!abandoning) {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

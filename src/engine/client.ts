@@ -1,11 +1,14 @@
 // The connection every engine operation goes through: one dockerode client, the per-call deadline,
 // and the translation of failures into DockerApiError (the daemon refused) or InfraError (the
 // engine or the machine failed).
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { DockerApiError, FAULT_MEANING, InfraError, infraFaultIn } from '../errors';
 import { type DockerEngineOptions, resolveEndpoint } from './connection';
 import { daemonMessage, isConnectionError, statusOf } from './faults';
 import { delay, formatSeconds, messageOf, oneLine } from './format';
+import { asReadable } from './streams';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 const DEFAULT_TRANSFER_TIMEOUT_MS = 120_000;
@@ -34,6 +37,9 @@ export class DockerClient {
   private closed = false;
   /** Requests in flight, aborted by close(). */
   private readonly inFlight = new Set<AbortController>();
+  private watching = false;
+  /** Set when the daemon's event stream ended: it stopped or restarted during the run. */
+  lostReason: string | undefined;
 
   constructor(options: DockerEngineOptions) {
     this.runId = options.runId;
@@ -86,6 +92,46 @@ export class DockerClient {
     if (this.closed) controller.abort(new InfraError('grading was interrupted'));
     this.inFlight.add(controller);
     return () => this.inFlight.delete(controller);
+  }
+
+  /**
+   * Follows the daemon's event stream (daemon events only, so it is quiet) for as long as the
+   * run lasts: the stream ends when the daemon stops, and a daemon that restarted between two
+   * calls killed the run's containers, which must not be graded as the student's doing.
+   */
+  async watchDaemon(): Promise<void> {
+    if (this.watching || this.closed) return;
+    this.watching = true;
+    const controller = new AbortController();
+    const release = this.track(controller);
+    let stream: Readable;
+    try {
+      stream = asReadable(
+        await this.dial({
+          path: '/events?',
+          method: 'GET',
+          options: { filters: JSON.stringify({ type: ['daemon'] }) },
+          isStream: true,
+          abortSignal: controller.signal,
+          statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
+        }),
+      );
+    } catch {
+      // Without the stream nothing more is known; every call still has its own deadline.
+      release();
+      return;
+    }
+    // The watch must not keep a finished grader alive.
+    (stream as Readable & { socket?: Socket }).socket?.unref();
+    const lost = (): void => {
+      release();
+      if (this.closed || controller.signal.aborted) return;
+      this.lostReason ??= `the Docker engine at ${this.endpoint} stopped or restarted during the run (its event stream ended)`;
+    };
+    stream.once('end', lost);
+    stream.once('close', lost);
+    stream.on('error', lost);
+    stream.resume();
   }
 
   /** Aborts every request in flight and refuses new ones (SIGINT/SIGTERM, the watchdog). */

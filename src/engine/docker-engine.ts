@@ -95,6 +95,7 @@ export class DockerEngine implements Engine {
         'api-version',
       );
     }
+    void this.client.watchDaemon();
     return info;
   }
 
@@ -104,6 +105,10 @@ export class DockerEngine implements Engine {
    */
   close(): void {
     this.client.close();
+  }
+
+  daemonLost(): string | undefined {
+    return this.client.lostReason;
   }
 
   clientEnvironment(): Record<string, string> {

@@ -273,6 +273,11 @@ export interface Engine {
 
   /** Pulls an image if the engine lacks it (used for the grader's own helper images). */
   ensureImage(ref: string, timeoutMs: number): Promise<void>;
+  /**
+   * Why the daemon was lost since info() (it stopped or restarted: the run's containers died
+   * with it), or undefined. Optional: fakes of the interface need not implement it.
+   */
+  daemonLost?(): string | undefined;
   /** How a child process (docker CLI, compose) reaches this engine: DOCKER_HOST etc. */
   clientEnvironment(): Record<string, string>;
 }
