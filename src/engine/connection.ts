@@ -1,5 +1,8 @@
-// Where the daemon is and how to reach it: DOCKER_HOST (unix:// or tcp://, with TLS) or the
+// Where the daemon is and how to reach it: DOCKER_HOST (unix://, tcp:// with TLS) or the
 // default socket, and the environment a docker CLI child process needs to reach the same one.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type Docker from 'dockerode';
 import { InfraError } from '../errors';
 
@@ -31,8 +34,10 @@ export function resolveEndpoint(options: DockerEngineOptions): Endpoint {
   if (!host) return unixEndpoint(DEFAULT_SOCKET);
   if (host.startsWith('unix://')) return unixEndpoint(host.slice('unix://'.length) || DEFAULT_SOCKET);
   if (host.startsWith('tcp://')) return tcpEndpoint(host);
+  // ssh:// is refused until the host key can be checked against known_hosts: the ssh library
+  // dockerode uses would accept any host key, which a man in the middle could use.
   throw new InfraError(
-    `DOCKER_HOST ${JSON.stringify(host)} is not supported: use unix:///path or tcp://host:port`,
+    `DOCKER_HOST ${JSON.stringify(host)} is not supported: use unix:///path or tcp://host:port (with TLS: DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH)`,
   );
 }
 
@@ -63,8 +68,34 @@ function tcpEndpoint(host: string): Endpoint {
   if (certPath) clientEnvironment.DOCKER_CERT_PATH = certPath;
   return {
     display,
-    // TLS material (DOCKER_CERT_PATH) is read by docker-modem itself.
-    modem: { host: url.hostname, port, protocol: tls ? 'https' : 'http' },
+    modem: { host: url.hostname, port, protocol: tls ? 'https' : 'http', ...(tls ? tlsMaterial() : {}) },
     clientEnvironment,
   };
+}
+
+/**
+ * The client certificate and CA as the docker CLI finds them: DOCKER_CERT_PATH, else ~/.docker.
+ * Read here (not left to docker-modem, which reads them only when DOCKER_HOST is in the
+ * environment), so that a host given otherwise gets them too. With DOCKER_TLS_VERIFY=1 all three
+ * files are required: the daemon's certificate is checked against ca.pem.
+ */
+function tlsMaterial(): Pick<Docker.DockerOptions, 'ca' | 'cert' | 'key'> {
+  const dir = process.env.DOCKER_CERT_PATH || path.join(os.homedir(), '.docker');
+  const read = (name: string): Buffer | undefined => {
+    try {
+      return readFileSync(path.join(dir, name));
+    } catch {
+      return undefined;
+    }
+  };
+  const [ca, cert, key] = [read('ca.pem'), read('cert.pem'), read('key.pem')];
+  if (
+    process.env.DOCKER_TLS_VERIFY === '1' &&
+    (ca === undefined || cert === undefined || key === undefined)
+  ) {
+    throw new InfraError(
+      `DOCKER_TLS_VERIFY=1 needs ca.pem, cert.pem and key.pem in ${dir} (DOCKER_CERT_PATH)`,
+    );
+  }
+  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
 }
