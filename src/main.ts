@@ -29,6 +29,8 @@ import { newRunId, watchdogMs, withEngine } from './session';
 import { loadExercises } from './spec/discover';
 
 export const STATE_RUN_ID = 'run-id';
+/** The engine the main step graded on, for the post step's cleanup. */
+export const STATE_DOCKER_HOST = 'docker-host';
 
 export async function run(): Promise<void> {
   try {
@@ -49,6 +51,7 @@ async function gradeMode(inputs: Inputs, context: GitHubContext): Promise<void> 
   const runId = newRunId();
   // The post step removes whatever this run left if the job is cancelled mid-way.
   core.saveState(STATE_RUN_ID, runId);
+  core.saveState(STATE_DOCKER_HOST, inputs.dockerHost);
   const report = await inUntrustedBlock(() =>
     withEngine(
       (engine) =>
@@ -66,6 +69,7 @@ async function gradeMode(inputs: Inputs, context: GitHubContext): Promise<void> 
         }),
       {
         runId,
+        host: inputs.dockerHost,
         log: (line) => core.info(line),
         watchdogMs: watchdogMs(exercises),
         // The process exits right after: the outputs Classroom's reporter reads must be there.

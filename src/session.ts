@@ -30,6 +30,8 @@ export function watchdogMs(exercises: ReadonlyArray<{ spec: Pick<ExerciseSpec, '
 
 export interface SessionOptions {
   runId?: string;
+  /** The engine (a DOCKER_HOST value); default DOCKER_HOST, else the local socket. */
+  host?: string;
   log: (line: string) => void;
   /** Past this, the run is abandoned as an infrastructure error (exit 3) and cleaned up. */
   watchdogMs?: number;
@@ -45,7 +47,7 @@ export async function withEngine<T>(
   options: SessionOptions,
 ): Promise<T> {
   const runId = options.runId ?? newRunId();
-  const engine = createDockerEngine(runId);
+  const engine = createDockerEngine(runId, options.host || undefined);
   let abandoning = false;
   const abandon = (reason: string, exitCode: number): void => {
     if (abandoning) return;
@@ -56,7 +58,7 @@ export async function withEngine<T>(
     } catch (error) {
       options.log(`could not report the interruption: ${errorMessage(error)}`);
     }
-    void cleanUpAfterAbandon(engine, runId, options.log).finally(() => process.exit(exitCode));
+    void cleanUpAfterAbandon(engine, runId, options.host, options.log).finally(() => process.exit(exitCode));
   };
   const onSignal = (signal: NodeJS.Signals): void =>
     abandon(`${signal} received`, signal === 'SIGINT' ? 130 : 143);
@@ -96,12 +98,13 @@ export async function withEngine<T>(
 async function cleanUpAfterAbandon(
   engine: DockerEngine,
   runId: string,
+  host: string | undefined,
   log: (line: string) => void,
 ): Promise<void> {
   // First stop what students' scripts run and what is in flight, so that nothing new is created.
   killStudentProcesses();
   engine.close();
-  const cleaner = createDockerEngine(runId);
+  const cleaner = createDockerEngine(runId, host || undefined);
   const pass = async (): Promise<void> => {
     const removed = await cleaner.removeResources();
     for (const failure of removed.failures) log(`could not remove: ${failure}`);

@@ -60,8 +60,8 @@ export function apiVersionAtLeast(version: string, minimum: string): boolean {
   return true;
 }
 
-export function createDockerEngine(runId: string): DockerEngine {
-  const host = process.env.DOCKER_HOST;
+/** The engine `host` names (a DOCKER_HOST value), else DOCKER_HOST's, else the local socket. */
+export function createDockerEngine(runId: string, host = process.env.DOCKER_HOST): DockerEngine {
   return new DockerEngine(host ? { runId, host } : { runId });
 }
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerEngine } from '../../src/engine/docker-engine';
 import { RUN_LABEL } from '../../src/engine/labels';
 import { InfraError } from '../../src/errors';
-import { CLI, tempDir } from './helpers';
+import { ACTION, CLI, parseRunnerFile, runNode, runnerFiles, tempDir } from './helpers';
 import { type PrivateEngine, startPrivateEngine } from './private-engine';
 
 const execFileAsync = promisify(execFile);
@@ -179,6 +179,52 @@ checks:
       );
       expect(stdout).toContain('1/1');
       expect(stderr).toContain('reached');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('grades through the action with the input docker-host, and its post step cleans up there', async () => {
+    const dir = tempDir('remote-action');
+    try {
+      const submission = path.join(dir, 'submission');
+      mkdirSync(submission);
+      writeFileSync(
+        path.join(dir, 'exercise.yaml'),
+        `version: 1
+id: remote/action
+title: A remote engine through the action
+steps:
+  - run: { name: web, image: ${BUSYBOX}, command: sleep 600 }
+checks:
+  - name: web runs on the remote engine
+    points: 1
+    container: { name: web }
+    expect: { running: true }
+`,
+      );
+      const runner = runnerFiles(
+        { exercises: path.join(dir, 'exercise.yaml'), submission, 'docker-host': `tcp://127.0.0.1:${port}` },
+        { env: { DOCKER_HOST: '', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: clientCerts } },
+      );
+      const main = await runNode(ACTION, [], runner.env);
+      expect(main.code, main.stdout + main.stderr).toBe(0);
+      expect(parseRunnerFile(runner.env.GITHUB_OUTPUT ?? '')).toMatchObject({ score: '1', passed: 'true' });
+      const state = parseRunnerFile(runner.env.GITHUB_STATE ?? '');
+      expect(state['docker-host']).toBe(`tcp://127.0.0.1:${port}`);
+      // A leftover of the run on the remote engine, which only the post step can find there.
+      await engine.docker(
+        'volume',
+        'create',
+        '--label',
+        `${RUN_LABEL}=${state['run-id']}`,
+        'remote-leftover',
+      );
+      const postEnv: NodeJS.ProcessEnv = { ...runner.env };
+      for (const [name, value] of Object.entries(state)) postEnv[`STATE_${name}`] = value;
+      const post = await runNode(ACTION, [], postEnv);
+      expect(post.code, post.stdout + post.stderr).toBe(0);
+      expect(post.stdout).toContain('removed 1 leftover resources');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
