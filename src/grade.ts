@@ -117,6 +117,9 @@ async function gradeExercise(
       checks.push(result);
       if (check.required === true && result.status !== 'pass') gate ??= check.name;
     }
+    // A daemon that restarted meanwhile killed the exercise's containers: nothing here is a grade.
+    const lost = options.engine.daemonLost?.();
+    if (lost !== undefined) throw new InfraError(lost, 'unreachable');
     return finish({ setupError: setupFailure?.message, setupLog: setupFailure?.log });
   } catch (error) {
     // The engine (or the grader) broke: what was not graded is an error, never a zero.
@@ -188,15 +191,6 @@ async function tearDown(context: RunContext, progress: Progress): Promise<void> 
   for (const teardown of [...context.resources.teardowns].reverse()) {
     try {
       await teardown();
-    } catch (error) {
-      progress.info(`  cleanup failed: ${errorMessage(error)}`);
-    }
-  }
-  const unlabelled = context.resources.unlabelled;
-  if (Object.values(unlabelled).some((ids) => ids.length > 0)) {
-    try {
-      const removed = await context.engine.removeByIds(unlabelled);
-      for (const failure of removed.failures) progress.info(`  cleanup: ${failure}`);
     } catch (error) {
       progress.info(`  cleanup failed: ${errorMessage(error)}`);
     }

@@ -15,6 +15,8 @@ export interface Inputs {
   /** Empty in publish mode, which grades nothing. */
   exercises: string[];
   submission: string;
+  /** The engine (a DOCKER_HOST value); empty: DOCKER_HOST, else the local socket. */
+  dockerHost: string;
   failIfNotPassed: boolean;
   reportFile: string;
   comment: CommentMode;
@@ -62,6 +64,7 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     mode,
     exercises,
     submission: core.getInput('submission') || '.',
+    dockerHost: core.getInput('docker-host').trim(),
     failIfNotPassed: booleanInput('fail-if-not-passed', true),
     reportFile: core.getInput('report-file') || `${temp}/docker-autograder/report.json`,
     comment: choice('comment', COMMENT_MODES, 'always'),

@@ -3,13 +3,14 @@
 import * as core from '@actions/core';
 import { createDockerEngine } from './engine/docker-engine';
 import { errorMessage } from './errors';
-import { STATE_RUN_ID } from './main';
+import { STATE_DOCKER_HOST, STATE_RUN_ID } from './main';
 
 export async function post(): Promise<void> {
   const runId = core.getState(STATE_RUN_ID);
   if (!runId) return;
   try {
-    const removed = await createDockerEngine(runId).removeResources();
+    const host = core.getState(STATE_DOCKER_HOST);
+    const removed = await createDockerEngine(runId, host || undefined).removeResources();
     const total = removed.containers + removed.networks + removed.volumes + removed.images;
     core.info(
       total === 0 ? 'nothing left to clean up' : `removed ${total} leftover resources of run ${runId}`,

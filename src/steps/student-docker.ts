@@ -10,7 +10,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import type { EngineInventory } from '../engine/engine';
 import { InfraError } from '../errors';
 import type { RunContext } from '../run/context';
 
@@ -63,30 +62,11 @@ export async function runStudentDocker(
   options: StudentProcessOptions,
 ): Promise<StudentProcessResult> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'docker-autograder-home-'));
-  // What the student's commands create carries no labels of ours (compose's intermediate build
-  // containers, anonymous volumes, everything a script makes): it is found by comparing what
-  // exists, and removed at the end of the exercise.
-  const before = await context.engine.inventory();
   try {
     return await runProcess(command, args, studentDockerEnvironment(context, home), options);
   } finally {
     await rm(home, { recursive: true, force: true });
-    context.resources.addUnlabelled(inventoryDifference(await context.engine.inventory(), before));
   }
-}
-
-/** What is in `after` and not in `before`. */
-export function inventoryDifference(after: EngineInventory, before: EngineInventory): EngineInventory {
-  const added = (now: string[], then: string[]): string[] => {
-    const old = new Set(then);
-    return now.filter((id) => !old.has(id));
-  };
-  return {
-    containers: added(after.containers, before.containers),
-    networks: added(after.networks, before.networks),
-    volumes: added(after.volumes, before.volumes),
-    images: added(after.images, before.images),
-  };
 }
 
 /** Process groups still running; killed if the grader exits first (its own group would not reach them). */

@@ -118,6 +118,7 @@ describe('readInputs', () => {
       mode: 'grade',
       exercises: ['a', 'b', 'c'],
       submission: '.',
+      dockerHost: '',
       failIfNotPassed: true,
       reportFile: '/tmp/runner/docker-autograder/report.json',
       comment: 'always',

@@ -1,6 +1,6 @@
 // Steps against a fake Engine: what they ask of the engine, and how its refusals become the
 // student's failures while its breakdowns stay errors.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -178,22 +178,5 @@ describe('kill step', () => {
     await run([{ kill: { container: 'a' } }], ctx);
     expect(engine.calls).toContain('kill id-fake-run-1-a SIGKILL');
     expect(engine.calls).toContain('wait id-fake-run-1-a');
-  });
-});
-
-describe('script step', () => {
-  it('registers what the script created for removal by id', async () => {
-    const engine = new FakeEngine();
-    const ctx = context(engine);
-    writeFileSync(path.join(ctx.submissionDir, 'run.sh'), 'exit 0\n');
-    const inventory = engine.inventory.bind(engine);
-    let calls = 0;
-    engine.inventory = async () => {
-      calls += 1;
-      const base = await inventory();
-      return calls === 1 ? base : { ...base, containers: [...base.containers, 'student-made'] };
-    };
-    expect(await run([{ script: { file: 'run.sh' } }], ctx)).toBeUndefined();
-    expect(ctx.resources.unlabelled.containers).toEqual(['student-made']);
   });
 });

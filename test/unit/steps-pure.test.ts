@@ -6,7 +6,6 @@ import { composeModel, labelOverride } from '../../src/steps/compose';
 import { composeProjectName, containerName, resourceName } from '../../src/steps/names';
 import { countMatchingLines, describeConditions } from '../../src/steps/readiness';
 import { healthcheckRequest, parseVolumeMount } from '../../src/steps/run';
-import { inventoryDifference } from '../../src/steps/student-docker';
 import { formatCommand } from '../../src/steps/text';
 
 describe('names', () => {
@@ -165,17 +164,6 @@ describe('readiness wording', () => {
 });
 
 describe('script helpers', () => {
-  it('finds what a script created by comparing inventories', () => {
-    const before = { containers: ['a'], networks: ['n1'], volumes: [], images: ['i1'] };
-    const after = { containers: ['a', 'b'], networks: ['n1'], volumes: ['v'], images: ['i1', 'i2'] };
-    expect(inventoryDifference(after, before)).toEqual({
-      containers: ['b'],
-      networks: [],
-      volumes: ['v'],
-      images: ['i2'],
-    });
-  });
-
   it('formats commands as a student would type them', () => {
     expect(formatCommand(['sh', '-c', 'echo hi > /tmp/x'])).toBe('sh -c "echo hi > /tmp/x"');
     expect(formatCommand('echo $HOME')).toBe('echo $HOME');
