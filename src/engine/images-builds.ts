@@ -13,7 +13,25 @@ import { IMAGE_REFERENCE } from './guards';
 import { runLabels } from './labels';
 import { asReadable, followStream, type StreamOutcome } from './streams';
 
+/**
+ * The daemon's words when a layer the build took from the cache was removed under it: another
+ * build on the same engine discarded its intermediates (as this file does after each build)
+ * between the cache lookup and its use. The engine's timing, never the student's Dockerfile.
+ */
+const LOST_CACHE_LAYER = /unknown parent image ID|failed to set parent|No such image: sha256:/i;
+
 export async function buildImage(client: DockerClient, request: BuildRequest): Promise<BuildResult> {
+  const first = await buildOnce(client, request);
+  if (first.ok || !LOST_CACHE_LAYER.test(first.error)) return first;
+  request.onLine?.('(a cached layer was removed by another build on this engine: building again)');
+  const second = await buildOnce(client, request);
+  if (second.ok || !LOST_CACHE_LAYER.test(second.error)) return second;
+  throw new InfraError(
+    `the build of ${request.tag} lost a cached layer twice to other builds on this engine: ${oneLine(second.error)}`,
+  );
+}
+
+async function buildOnce(client: DockerClient, request: BuildRequest): Promise<BuildResult> {
   let packed: PackedContext;
   try {
     packed = await packBuildContext(request.contextDir, request.dockerfile);
