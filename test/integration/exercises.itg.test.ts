@@ -26,7 +26,17 @@ const QUIZ = { id: 'intro/hello-world', answers: { q1: 'c', q2: 'a', q3: 'd', q4
  * What the solutions' scripts create under fixed names (they carry no labels of ours; the grader
  * finds them by what appeared while the script ran): none may remain.
  */
-const SCRIPT_CONTAINERS = ['hello', 'my-nginx', 'nginx', 'flask-app', 'redis', 'vol-redis', 'vol-nginx'];
+const SCRIPT_CONTAINERS = [
+  'hello',
+  'my-nginx',
+  'nginx',
+  'flask-app',
+  'redis',
+  'vol-redis',
+  'vol-nginx',
+  'ubuntu1',
+  'ubuntu2',
+];
 const SCRIPT_NETWORKS = ['public-net-1', 'private-net-1', 'app-net'];
 const SCRIPT_VOLUMES = ['redis-data'];
 const SCRIPT_IMAGES = ['isolated-flask-app', 'isolated-proxy'];
