@@ -161,4 +161,45 @@ CMD ["redis-server"]
 DOCKERFILE
 fi
 
+# prom/prometheus and prom/blackbox-exporter (containers/monitoring): Debian's packages laid out
+# like the official images: same entrypoints, default flags and config paths, port 9090 (as
+# nobody, data in the /prometheus volume) and 9115. The exporter's default modules include icmp.
+if want prom/prometheus:latest; then
+  log "prom/prometheus:latest: Debian's prometheus, run like the official image"
+  docker build -q -t prom/prometheus:latest --label "$STANDIN_LABEL=true" - >/dev/null <<'DOCKERFILE'
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends prometheus \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /prometheus /usr/share/prometheus \
+ && ln -s /etc/prometheus/console_libraries /usr/share/prometheus/console_libraries \
+ && ln -s /etc/prometheus/consoles /usr/share/prometheus/consoles \
+ && printf '%s\n' '# my global config' 'global:' '  scrape_interval: 15s' '  evaluation_interval: 15s' \
+      'scrape_configs:' '  - job_name: "prometheus"' '    static_configs:' '      - targets: ["localhost:9090"]' \
+      >/etc/prometheus/prometheus.yml \
+ && chown -R nobody:nogroup /prometheus /etc/prometheus
+USER nobody
+EXPOSE 9090
+VOLUME ["/prometheus"]
+WORKDIR /prometheus
+ENTRYPOINT ["/bin/prometheus"]
+CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus", "--web.console.libraries=/usr/share/prometheus/console_libraries", "--web.console.templates=/usr/share/prometheus/consoles"]
+DOCKERFILE
+fi
+if want prom/blackbox-exporter:latest; then
+  log "prom/blackbox-exporter:latest: Debian's prometheus-blackbox-exporter, run like the official image"
+  docker build -q -t prom/blackbox-exporter:latest --label "$STANDIN_LABEL=true" - >/dev/null <<'DOCKERFILE'
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends prometheus-blackbox-exporter \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /etc/blackbox_exporter \
+ && cp /etc/prometheus/blackbox.yml /etc/blackbox_exporter/config.yml \
+ && ln -s /usr/bin/prometheus-blackbox-exporter /bin/blackbox_exporter
+EXPOSE 9115
+ENTRYPOINT ["/bin/blackbox_exporter"]
+CMD ["--config.file=/etc/blackbox_exporter/config.yml"]
+DOCKERFILE
+fi
+
 log "done"

@@ -36,8 +36,10 @@ const SCRIPT_CONTAINERS = [
   'vol-nginx',
   'ubuntu1',
   'ubuntu2',
+  'prometheus',
+  'blackbox',
 ];
-const SCRIPT_NETWORKS = ['public-net-1', 'private-net-1', 'app-net'];
+const SCRIPT_NETWORKS = ['public-net-1', 'private-net-1', 'app-net', 'monitoring'];
 const SCRIPT_VOLUMES = ['redis-data'];
 const SCRIPT_IMAGES = ['isolated-flask-app', 'isolated-proxy'];
 
