@@ -202,4 +202,24 @@ CMD ["--config.file=/etc/blackbox_exporter/config.yml"]
 DOCKERFILE
 fi
 
+# python:3.13-slim (images/build-args builds one Dockerfile on two Python versions): Debian 13
+# (trixie) packages Python 3.13, so the stand-in really runs 3.13, on trixie as the official
+# image does; flask preinstalled, as in python:3.11-slim above. Bootstrapped with its packages
+# and imported in one go: no build container to lose halfway.
+if want python:3.13-slim; then
+  log "python:3.13-slim: debootstrap trixie with Debian 13's python3 3.13 and flask (about two minutes)"
+  root=$work/trixie
+  debootstrap --variant=minbase --include=python3,python3-pip,python3-flask,curl \
+    trixie "$root" "$MIRROR" >"$work/debootstrap-trixie.log" 2>&1 || {
+    tail -n 30 "$work/debootstrap-trixie.log" >&2; exit 1; }
+  rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"* \
+    "$root/usr/lib/python3.13/EXTERNALLY-MANAGED"
+  ln -s /usr/bin/python3 "$root/usr/local/bin/python"
+  tar -C "$root" -c . | docker import \
+    --change "LABEL $STANDIN_LABEL=true" \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'ENV PYTHONUNBUFFERED=1' \
+    --change 'CMD ["python3"]' - python:3.13-slim >/dev/null
+fi
+
 log "done"
