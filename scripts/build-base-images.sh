@@ -204,12 +204,13 @@ fi
 
 # python:3.13-slim (images/build-args builds one Dockerfile on two Python versions): Debian 13
 # (trixie) packages Python 3.13, so the stand-in really runs 3.13, on trixie as the official
-# image does; flask preinstalled, as in python:3.11-slim above. Bootstrapped with its packages
-# and imported in one go: no build container to lose halfway.
+# image does; flask and PyYAML preinstalled (pip answers "already satisfied", as with
+# python:3.11-slim above). Bootstrapped with its packages and imported in one go: no build
+# container to lose halfway.
 if want python:3.13-slim; then
-  log "python:3.13-slim: debootstrap trixie with Debian 13's python3 3.13 and flask (about two minutes)"
+  log "python:3.13-slim: debootstrap trixie with Debian 13's python3 3.13, flask and yaml (minutes)"
   root=$work/trixie
-  debootstrap --variant=minbase --include=python3,python3-pip,python3-flask,curl \
+  debootstrap --variant=minbase --include=python3,python3-pip,python3-flask,python3-yaml,curl \
     trixie "$root" "$MIRROR" >"$work/debootstrap-trixie.log" 2>&1 || {
     tail -n 30 "$work/debootstrap-trixie.log" >&2; exit 1; }
   rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"* \
