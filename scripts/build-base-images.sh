@@ -161,4 +161,66 @@ CMD ["redis-server"]
 DOCKERFILE
 fi
 
+# prom/prometheus and prom/blackbox-exporter (containers/monitoring): Debian's packages laid out
+# like the official images: same entrypoints, default flags and config paths, port 9090 (as
+# nobody, data in the /prometheus volume) and 9115. The exporter's default modules include icmp.
+if want prom/prometheus:latest; then
+  log "prom/prometheus:latest: Debian's prometheus, run like the official image"
+  docker build -q -t prom/prometheus:latest --label "$STANDIN_LABEL=true" - >/dev/null <<'DOCKERFILE'
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends prometheus \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /prometheus /usr/share/prometheus \
+ && ln -s /etc/prometheus/console_libraries /usr/share/prometheus/console_libraries \
+ && ln -s /etc/prometheus/consoles /usr/share/prometheus/consoles \
+ && printf '%s\n' '# my global config' 'global:' '  scrape_interval: 15s' '  evaluation_interval: 15s' \
+      'scrape_configs:' '  - job_name: "prometheus"' '    static_configs:' '      - targets: ["localhost:9090"]' \
+      >/etc/prometheus/prometheus.yml \
+ && chown -R nobody:nogroup /prometheus /etc/prometheus
+USER nobody
+EXPOSE 9090
+VOLUME ["/prometheus"]
+WORKDIR /prometheus
+ENTRYPOINT ["/bin/prometheus"]
+CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus", "--web.console.libraries=/usr/share/prometheus/console_libraries", "--web.console.templates=/usr/share/prometheus/consoles"]
+DOCKERFILE
+fi
+if want prom/blackbox-exporter:latest; then
+  log "prom/blackbox-exporter:latest: Debian's prometheus-blackbox-exporter, run like the official image"
+  docker build -q -t prom/blackbox-exporter:latest --label "$STANDIN_LABEL=true" - >/dev/null <<'DOCKERFILE'
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends prometheus-blackbox-exporter \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /etc/blackbox_exporter \
+ && cp /etc/prometheus/blackbox.yml /etc/blackbox_exporter/config.yml \
+ && ln -s /usr/bin/prometheus-blackbox-exporter /bin/blackbox_exporter
+EXPOSE 9115
+ENTRYPOINT ["/bin/blackbox_exporter"]
+CMD ["--config.file=/etc/blackbox_exporter/config.yml"]
+DOCKERFILE
+fi
+
+# python:3.13-slim (images/build-args builds one Dockerfile on two Python versions): Debian 13
+# (trixie) packages Python 3.13, so the stand-in really runs 3.13, on trixie as the official
+# image does; flask and PyYAML preinstalled (pip answers "already satisfied", as with
+# python:3.11-slim above). Bootstrapped with its packages and imported in one go: no build
+# container to lose halfway.
+if want python:3.13-slim; then
+  log "python:3.13-slim: debootstrap trixie with Debian 13's python3 3.13, flask and yaml (minutes)"
+  root=$work/trixie
+  debootstrap --variant=minbase --include=python3,python3-pip,python3-flask,python3-yaml,curl \
+    trixie "$root" "$MIRROR" >"$work/debootstrap-trixie.log" 2>&1 || {
+    tail -n 30 "$work/debootstrap-trixie.log" >&2; exit 1; }
+  rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"* \
+    "$root/usr/lib/python3.13/EXTERNALLY-MANAGED"
+  ln -s /usr/bin/python3 "$root/usr/local/bin/python"
+  tar -C "$root" -c . | docker import \
+    --change "LABEL $STANDIN_LABEL=true" \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'ENV PYTHONUNBUFFERED=1' \
+    --change 'CMD ["python3"]' - python:3.13-slim >/dev/null
+fi
+
 log "done"
