@@ -143,21 +143,25 @@ describe('selftest of every exercise on the real engine', () => {
   const ids = listExerciseIds();
   for (const id of ids) {
     const limitMs = EXERCISE_TIME_LIMIT_MS[id] ?? 600_000;
-    it(id, async () => {
-      const exercise = exercises.find((candidate) => candidate.spec.id === id);
-      expect(exercise, `exercise ${id}`).toBeDefined();
-      if (exercise === undefined) return;
-      lines.length = 0;
-      const outcomes = await selftest([exercise], engine, progress);
-      const summary = renderSelftest(outcomes);
-      console.log(summary);
-      if (process.env.EXERCISES_PROGRESS) console.log(lines.join('\n'));
-      expect(outcomes.length).toBeGreaterThanOrEqual(2);
-      expect(
-        outcomes.filter((outcome) => !outcome.ok),
-        `${summary}\n--- progress ---\n${lines.slice(-80).join('\n')}`,
-      ).toEqual([]);
-    }, limitMs);
+    it(
+      id,
+      async () => {
+        const exercise = exercises.find((candidate) => candidate.spec.id === id);
+        expect(exercise, `exercise ${id}`).toBeDefined();
+        if (exercise === undefined) return;
+        lines.length = 0;
+        const outcomes = await selftest([exercise], engine, progress);
+        const summary = renderSelftest(outcomes);
+        console.log(summary);
+        if (process.env.EXERCISES_PROGRESS) console.log(lines.join('\n'));
+        expect(outcomes.length).toBeGreaterThanOrEqual(2);
+        expect(
+          outcomes.filter((outcome) => !outcome.ok),
+          `${summary}\n--- progress ---\n${lines.slice(-80).join('\n')}`,
+        ).toEqual([]);
+      },
+      limitMs,
+    );
   }
 });
 
