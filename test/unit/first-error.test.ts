@@ -8,33 +8,33 @@ const fixture = (name: string): string => readFileSync(path.join(FIXTURES, name)
 
 describe('firstErrorLine on outputs captured from the engine', () => {
   it.each([
-    ['build-apt.log', 'E: Unable to locate package nonexistent-pkg-xyz'],
+    ['build-apt.txt', 'E: Unable to locate package nonexistent-pkg-xyz'],
     [
-      'build-pip.log',
+      'build-pip.txt',
       'ERROR: Could not find a version that satisfies the requirement flask==2.3.3 (from versions: none)',
     ],
     [
-      'build-tb.log',
+      'build-tb.txt',
       'json.decoder.JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)',
     ],
-    ['build-dash.log', '/bin/sh: 1: nosuchcmd: not found'],
-    ['build-sh.log', "/bin/sh: cd: line 0: can't cd to /app: No such file or directory"],
+    ['build-dash.txt', '/bin/sh: 1: nosuchcmd: not found'],
+    ['build-sh.txt', "/bin/sh: cd: line 0: can't cd to /app: No such file or directory"],
     [
-      'build-copy.log',
+      'build-copy.txt',
       'COPY failed: file not found in build context or excluded by .dockerignore: stat requirements.txt: file does not exist',
     ],
     [
-      'docker-run-pull.log',
+      'docker-run-pull.txt',
       'docker: Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 10.255.255.53:53: no such host',
     ],
-    ['bash-script.log', 'bash: line 1: nosuchcmd: command not found'],
+    ['bash-script.txt', 'bash: line 1: nosuchcmd: command not found'],
   ])('%s', (name, expected) => {
     expect(firstErrorLine(fixture(name))).toBe(expected);
   });
 
   it('finds the same line when the output arrives line by line', () => {
     const finder = new FirstErrorFinder();
-    for (const line of fixture('build-tb.log').split('\n')) finder.push(line);
+    for (const line of fixture('build-tb.txt').split('\n')) finder.push(line);
     expect(finder.line).toMatch(/^json\.decoder\.JSONDecodeError: /);
   });
 });
