@@ -19,7 +19,7 @@
 // of a multi-line text included, and hidden checks carry no details.
 import type { CheckResult, CheckStatus, ExerciseResult, GradeReport } from './model';
 import { hasInfraError } from './model';
-import { defangWorkflowCommands, firstLines, oneLine, stripUnsafe, truncateText } from './sanitize';
+import { defangStripped, firstLines, stripUnsafe, truncateText } from './sanitize';
 
 export type ClassroomStatus = 'pass' | 'fail' | 'error';
 
@@ -60,6 +60,8 @@ const DEFAULT_LIMITS: Limits = { name: 200, message: 1_000, testCode: 3_000 };
 const VALUE_LINES = 15;
 /** Characters of a check's message in `test_code`. */
 const MESSAGE_CHARS = 1_000;
+/** Characters of one value (expected, actual, hint) in `test_code`. */
+const VALUE_CHARS = 800;
 // GitHub allows 1 MB of outputs per job; base64 grows the JSON by a third.
 export const MAX_RESULT_CHARS = 600_000;
 
@@ -71,7 +73,11 @@ const STATUS: Record<CheckStatus, ClassroomStatus> = {
   error: 'error',
 };
 
-export function classroomResult(report: GradeReport, limits: Limits = DEFAULT_LIMITS): ClassroomResult {
+export function classroomResult(
+  report: GradeReport,
+  limits: Limits = DEFAULT_LIMITS,
+  cleaner = new Cleaner(),
+): ClassroomResult {
   const infraError = hasInfraError(report);
   return {
     version: 1,
@@ -81,7 +87,7 @@ export function classroomResult(report: GradeReport, limits: Limits = DEFAULT_LI
     max_score: infraError ? 0 : report.maxScore,
     tests: withExactSum(
       report.exercises.flatMap((exercise) =>
-        exercise.checks.map((check) => classroomTest(exercise, check, limits)),
+        exercise.checks.map((check) => classroomTest(exercise, check, limits, cleaner)),
       ),
       report.score,
     ),
@@ -92,29 +98,38 @@ export function classroomResult(report: GradeReport, limits: Limits = DEFAULT_LI
 export function renderClassroom(report: GradeReport): string {
   const encode = (result: ClassroomResult): string =>
     Buffer.from(JSON.stringify(result), 'utf8').toString('base64');
+  const cleaner = new Cleaner();
   for (const limits of LIMITS) {
-    const encoded = encode(classroomResult(report, limits));
+    const encoded = encode(classroomResult(report, limits, cleaner));
     if (encoded.length <= MAX_RESULT_CHARS) return encoded;
   }
   return encode({
-    ...classroomResult(report),
-    tests: withExactSum(report.exercises.map(exerciseTest), report.score),
+    ...classroomResult(report, DEFAULT_LIMITS, cleaner),
+    tests: withExactSum(
+      report.exercises.map((exercise) => exerciseTest(exercise, cleaner)),
+      report.score,
+    ),
   });
 }
 
-function classroomTest(exercise: ExerciseResult, check: CheckResult, limits: Limits): ClassroomTest {
+function classroomTest(
+  exercise: ExerciseResult,
+  check: CheckResult,
+  limits: Limits,
+  cleaner: Cleaner,
+): ClassroomTest {
   const hidden = check.hidden === true;
   // `location` is only ever in the student's own files (the spec's is `specLocation`).
   const location = hidden ? undefined : check.location;
   const details = !hidden && limits.testCode > 0 && (check.status === 'fail' || check.status === 'skipped');
   return {
-    name: safe(`${exercise.id}: ${check.name}`, limits.name),
+    name: safe(cleaner.line(`${exercise.id}: ${check.name}`), limits.name),
     status: STATUS[check.status],
     score: check.points,
-    message: hidden || check.status === 'pass' ? '' : safe(check.message, limits.message),
+    message: hidden || check.status === 'pass' ? '' : safe(cleaner.line(check.message), limits.message),
     line_no: location?.line ?? 0,
-    filename: location === undefined ? '' : safe(location.file, limits.name),
-    test_code: details ? safeBlock(failureText(exercise, check, limits.testCode), limits.testCode) : '',
+    filename: location === undefined ? '' : safe(cleaner.line(location.file), limits.name),
+    test_code: details ? safe(cleaner.details(exercise, check), limits.testCode) : '',
     duration: 0,
   };
 }
@@ -123,16 +138,13 @@ function classroomTest(exercise: ExerciseResult, check: CheckResult, limits: Lim
  * What a student needs to fix a failed check, as the reporter prints it under "Test code:".
  * A check that failed only because the setup did carries the setup's failure instead.
  */
-function failureText(exercise: ExerciseResult, check: CheckResult, maxChars: number): string {
+function failureText(exercise: ExerciseResult, check: CheckResult, cleaner: Cleaner): string {
   const value = (label: string, raw: string | undefined): string[] => {
     if (raw === undefined || raw === '') return [];
-    // Only what can be shown is cleaned (cleaning is the costly part): an actual value can be
-    // megabytes of output. Cleaning can make more lines (a bare CR), so lines are cut again.
-    const shown = firstLines(rawHead(raw, maxChars).replace(/\n+$/, ''), VALUE_LINES);
-    const [first = '', ...rest] = firstLines(stripUnsafe(shown), VALUE_LINES).split('\n');
+    const [first = '', ...rest] = truncateText(cleaner.block(raw), VALUE_CHARS).split('\n');
     return [`${label}: ${first}`, ...rest.map((line) => `  ${line}`)];
   };
-  const lines = [oneLine(rawHead(check.message, Math.min(maxChars, MESSAGE_CHARS)))];
+  const lines = [truncateText(cleaner.line(check.message), MESSAGE_CHARS)];
   if (check.causedBySetup === true) {
     lines.push(...value('setup error', exercise.setupError), ...value('first error', exercise.firstError));
     return lines.join('\n');
@@ -144,7 +156,8 @@ function failureText(exercise: ExerciseResult, check: CheckResult, maxChars: num
     ...value('actual', check.actual),
     ...value('hint', check.hint),
   );
-  if (check.location !== undefined) lines.push(`at: ${oneLine(check.location.file)}:${check.location.line}`);
+  if (check.location !== undefined)
+    lines.push(`at: ${cleaner.line(check.location.file)}:${check.location.line}`);
   return lines.join('\n');
 }
 
@@ -189,9 +202,9 @@ function stepUlp(value: number, direction: 1 | -1): number {
   return view.getFloat64(0);
 }
 
-function exerciseTest(exercise: ExerciseResult): ClassroomTest {
+function exerciseTest(exercise: ExerciseResult, cleaner: Cleaner): ClassroomTest {
   return {
-    name: safe(exercise.id, 100),
+    name: safe(cleaner.line(exercise.id), 100),
     status: exercise.status,
     score: exercise.score,
     message: '',
@@ -202,24 +215,60 @@ function exerciseTest(exercise: ExerciseResult): ClassroomTest {
   };
 }
 
-// One line, so nothing the reporter prints can start a line of its own.
-function safe(raw: string, maxChars: number): string {
-  if (maxChars <= 0) return '';
-  const clean = stripUnsafe(rawHead(raw, maxChars)).replace(/[\n\t]+/g, ' ');
-  return noMentions(defangWorkflowCommands(truncateText(clean, maxChars)));
+/**
+ * Cleans each raw text once, whatever the size tried: stripping is the costly part, and a
+ * check's output can be megabytes, so only a window of it (larger than any size kept) is
+ * cleaned. The results are stripped, not yet capped or defanged (safe() does both).
+ */
+class Cleaner {
+  private readonly lines = new Map<string, string>();
+  private readonly blocks = new Map<string, string>();
+  private readonly detailsOf = new Map<CheckResult, string>();
+
+  /** One line, so nothing the reporter prints can start a line of its own. */
+  line(raw: string): string {
+    let clean = this.lines.get(raw);
+    if (clean === undefined) {
+      clean = stripUnsafe(rawHead(raw, CLEAN_WINDOW)).replace(/[\n\t]+/g, ' ');
+      this.lines.set(raw, clean);
+    }
+    return clean;
+  }
+
+  /** The first VALUE_LINES lines; cleaning can make more lines (a bare CR), so cut again. */
+  block(raw: string): string {
+    let clean = this.blocks.get(raw);
+    if (clean === undefined) {
+      const shown = firstLines(rawHead(raw, CLEAN_WINDOW).replace(/\n+$/, ''), VALUE_LINES);
+      clean = firstLines(stripUnsafe(shown), VALUE_LINES);
+      this.blocks.set(raw, clean);
+    }
+    return clean;
+  }
+
+  details(exercise: ExerciseResult, check: CheckResult): string {
+    let text = this.detailsOf.get(check);
+    if (text === undefined) {
+      text = failureText(exercise, check, this);
+      this.detailsOf.set(check, text);
+    }
+    return text;
+  }
 }
 
-// Several lines (test_code), whose parts are capped and stripped already: defanging strips
-// again and puts a visible "» " before every line the runner would read as a command.
-function safeBlock(text: string, maxChars: number): string {
+/** Characters of a raw text cleaned: twice the most kept, as stripped escapes make it shorter. */
+const CLEAN_WINDOW =
+  2 * Math.max(...LIMITS.flatMap((limits) => [limits.name, limits.message, limits.testCode]));
+
+// Capped, then defanged: a visible "» " goes before every line the runner would read as a
+// command, wherever the line starts.
+function safe(stripped: string, maxChars: number): string {
   if (maxChars <= 0) return '';
-  return noMentions(defangWorkflowCommands(truncateText(text, maxChars)));
+  return noMentions(defangStripped(truncateText(stripped, maxChars)));
 }
 
-// Cleaning is the costly part: of a raw text that can be megabytes, only a window twice the
-// size kept is cleaned (stripped escape sequences make it shorter).
 function rawHead(raw: string, maxChars: number): string {
-  return raw.length > maxChars * 2 ? `${raw.slice(0, maxChars * 2)}…` : raw;
+  return raw.length > maxChars ? `${raw.slice(0, maxChars)}…` : raw;
 }
 
 // A zero-width space after @ keeps `@org/team` from notifying anyone wherever this is shown.
