@@ -16,6 +16,13 @@ import {
   type GradeReport,
   gradeReport,
 } from './report/model';
+import {
+  attributeToSetup,
+  dependsOnFailedSetup,
+  type SetupFailure,
+  separateLocations,
+  withoutHint,
+} from './run/attribution';
 import { type Failure, type Progress, Resources, type RunContext } from './run/context';
 import { formatDuration, LIMITS, timeoutMs } from './spec/duration';
 import type { LoadedExercise } from './spec/load';
@@ -107,9 +114,13 @@ async function gradeExercise(
         result = skipped(check, gate, location);
       } else if (now() >= context.deadline) {
         const message = `not run: the exercise's time limit of ${formatDuration(exerciseTimeoutMs)} was reached`;
-        result = failed(check, { message }, location);
+        result = withoutHint(failed(check, { message }, location));
       } else {
         result = await runCheck(check, context, location);
+      }
+      result = separateLocations(result, location, exercise.file);
+      if (setupFailure !== undefined && dependsOnFailedSetup(check, spec.steps ?? [], setupFailure)) {
+        result = attributeToSetup(result, setupFailure);
       }
       progress.info(
         `  ${STATUS_MARK[result.status]} [${result.points}/${result.maxPoints}] ${check.name} (${checkKind(check)})`,
@@ -120,7 +131,11 @@ async function gradeExercise(
     // A daemon that restarted meanwhile killed the exercise's containers: nothing here is a grade.
     const lost = options.engine.daemonLost?.();
     if (lost !== undefined) throw new InfraError(lost, 'unreachable');
-    return finish({ setupError: setupFailure?.message, setupLog: setupFailure?.log });
+    return finish({
+      setupError: setupFailure?.message,
+      setupLog: setupFailure?.log,
+      firstError: setupFailure?.firstError,
+    });
   } catch (error) {
     // The engine (or the grader) broke: what was not graded is an error, never a zero.
     const message = error instanceof InfraError ? error.message : `internal error: ${errorMessage(error)}`;
@@ -146,7 +161,8 @@ async function runCheck(
   const failure = await runStepsInOrder(check.steps ?? [], context, check.visibility === 'hidden');
   if (failure) {
     // The check has no setup log of its own: a failed step's log is what was observed.
-    return failed(check, { ...failure, actual: failure.actual ?? failure.log }, location);
+    const result = failed(check, { ...failure, actual: failure.actual ?? failure.log }, location);
+    return failure.firstError === undefined ? result : { ...result, firstError: failure.firstError };
   }
   try {
     return evaluate(check, await observe(check, context), location);
@@ -168,8 +184,8 @@ async function runStepsInOrder(
   steps: StepSpec[],
   context: RunContext,
   hidden = false,
-): Promise<Failure | undefined> {
-  for (const step of steps) {
+): Promise<(Failure & SetupFailure) | undefined> {
+  for (const [stepIndex, step] of steps.entries()) {
     context.progress.info(`  step: ${describeStep(step)}`);
     let failure: Failure | undefined;
     try {
@@ -180,7 +196,7 @@ async function runStepsInOrder(
     }
     if (failure) {
       context.progress.info(hidden ? '  ✘ a step of a hidden check failed' : `  ✘ ${failure.message}`);
-      return failure;
+      return { ...failure, stepIndex, stepDescription: describeStep(step) };
     }
   }
   return undefined;
@@ -197,7 +213,10 @@ async function tearDown(context: RunContext, progress: Progress): Promise<void> 
   }
 }
 
-async function runSteps(exercise: LoadedExercise, context: RunContext): Promise<Failure | undefined> {
+async function runSteps(
+  exercise: LoadedExercise,
+  context: RunContext,
+): Promise<(Failure & SetupFailure) | undefined> {
   const submission = exercise.spec.submission ?? '.';
   if (!(await isDirectory(context.submissionDir))) {
     return {

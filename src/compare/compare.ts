@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import type { Comparators, Matcher, SizeOrNumber } from '../spec/types';
 import { lineDiff } from './diff';
-import { parseQuantity } from './units';
+import { formatBytes, parseQuantity } from './units';
 
 export interface Comparison {
   pass: boolean;
@@ -308,6 +308,11 @@ export function formatValue(value: unknown): string {
 function describeActual(actual: unknown, matcher: Matcher): string {
   const shown = formatValue(actual);
   if (!isComparators(matcher) || (matcher.min === undefined && matcher.max === undefined)) return shown;
+  // A size bound (`max: 300MB`) compares bytes: shown in the bound's units, not as 301551882.
+  const sizeBound = [matcher.min, matcher.max].find((bound) => bound !== undefined && isSize(bound));
+  if (typeof actual === 'number' && sizeBound !== undefined) {
+    return formatBytes(actual, /i[bB]$/.test(String(sizeBound).trim()) ? 'binary' : 'decimal');
+  }
   if (Array.isArray(actual)) return `${shown} (${actual.length} ${actual.length === 1 ? 'item' : 'items'})`;
   if (typeof actual === 'string' && !DECIMAL.test(actual.trim())) {
     const length = prepare(actual, optionsOf(matcher, NO_OPTIONS)).length;
@@ -326,4 +331,12 @@ function equalsDiff(actual: unknown, matcher: Matcher, label: string | undefined
   const got = prepare(actual, options);
   if (!want.includes('\n') && !got.includes('\n')) return undefined;
   return lineDiff(want, got, label);
+}
+
+function isSize(bound: SizeOrNumber): boolean {
+  try {
+    return parseQuantity(bound).kind === 'bytes';
+  } catch {
+    return false;
+  }
 }

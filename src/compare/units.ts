@@ -48,3 +48,24 @@ export function parseQuantity(bound: SizeOrNumber): Quantity {
   if (bytes === undefined) throw new Error(`unknown unit in ${bound}`);
   return { value: Math.round(Number(amount) * bytes), kind: 'bytes' };
 }
+
+const BINARY_UNITS = ['KiB', 'MiB', 'GiB', 'TiB'];
+const DECIMAL_UNITS = ['kB', 'MB', 'GB', 'TB'];
+
+/**
+ * A number of bytes for people: `287.6 MiB` (binary, the default) or `301.6 MB` (decimal, for a
+ * bound written in decimal units, so that the two compare at a glance). Under 1 KiB / 1 kB:
+ * `512 bytes`.
+ */
+export function formatBytes(bytes: number, units: 'binary' | 'decimal' = 'binary'): string {
+  const base = units === 'binary' ? 1024 : 1000;
+  const names = units === 'binary' ? BINARY_UNITS : DECIMAL_UNITS;
+  if (!Number.isFinite(bytes) || Math.abs(bytes) < base) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
+  let value = bytes / base;
+  let index = 0;
+  while (Math.abs(value) >= base && index < names.length - 1) {
+    value /= base;
+    index += 1;
+  }
+  return `${Number(value.toFixed(1))} ${names[index]}`;
+}

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import tarFs from 'tar-fs';
 import tarStream from 'tar-stream';
+import { formatBytes } from '../compare/units';
 import { isInside, specialKind } from '../paths';
 import { DEFAULT_MAX_CONTEXT_BYTES, DEFAULT_MAX_CONTEXT_FILES } from './build-context';
 import type { PathEntry } from './engine';
@@ -196,7 +197,9 @@ class HostWalker {
       throw new HostCopyError(`${quote(this.root)} has more than ${this.caps.maxFiles} entries to copy`);
     }
     if (this.bytes > this.caps.maxBytes) {
-      throw new HostCopyError(`${quote(this.root)} is larger than ${this.caps.maxBytes} bytes to copy`);
+      throw new HostCopyError(
+        `${quote(this.root)} is larger than ${formatBytes(this.caps.maxBytes)} to copy`,
+      );
     }
     this.entries.push(relative);
   }
@@ -215,7 +218,7 @@ export class ByteCap extends Transform {
     this.passed += chunk.length;
     if (this.passed > this.cap) {
       this.exceeded = true;
-      done(new Error(`the archive is larger than ${this.cap} bytes`));
+      done(new Error(`the archive is larger than ${formatBytes(this.cap)}`));
       return;
     }
     done(null, chunk);

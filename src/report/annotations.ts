@@ -1,7 +1,8 @@
-// Annotations for failed checks: on the student's file and line when the check has a location,
-// else on the exercise spec. Pure: the action turns them into workflow commands (limited per
-// step) or check-run annotations (sent 50 at a time). Messages are plain text for GitHub's UI,
-// stripped of anything invisible and capped at GitHub's sizes.
+// Annotations for failed checks: on the student's file and line when the check has a location
+// there, else on no file (the exercise spec is the instructor's, not the student's to read).
+// Pure: the action turns them into workflow commands (limited per step) or check-run annotations
+// (sent 50 at a time; a check run carries only those on a file). Messages are plain text for
+// GitHub's UI, stripped of anything invisible and capped at GitHub's sizes.
 import path from 'node:path';
 import type { CheckResult, ExerciseResult, GradeReport } from './model';
 import { defangWorkflowCommands, firstLines, oneLine, stripUnsafe, truncateText } from './sanitize';
@@ -48,9 +49,9 @@ export function annotationsOf(report: GradeReport, options: AnnotationOptions): 
 
 function annotationOf(exercise: ExerciseResult, check: CheckResult, options: AnnotationOptions): Annotation {
   const hidden = check.hidden === true;
-  // A hidden check's own location could point at what it tests, so it goes on the spec.
+  // A hidden check's own location could point at what it tests, so it goes on no file.
   const location = hidden ? undefined : check.location;
-  const file = relativePath(location?.file ?? exercise.specFile, options);
+  const file = location === undefined ? undefined : relativePath(location.file, options);
   const title = truncateText(
     oneLine(`${exercise.id}: ${check.name} (${check.points}/${check.maxPoints} points)`),
     MAX_TITLE_CHARS,
@@ -71,6 +72,7 @@ function describe(check: CheckResult): string {
   const value = (raw: string): string =>
     truncateText(firstLines(stripUnsafe(raw), MAX_VALUE_LINES), MAX_VALUE_CHARS);
   const parts = [stripUnsafe(check.message)];
+  if (check.firstError !== undefined) parts.push(`First error: ${oneLine(check.firstError)}`);
   if (check.expected !== undefined) parts.push(`Expected: ${value(check.expected)}`);
   if (check.actual !== undefined) parts.push(`Actual: ${value(check.actual)}`);
   if (check.hint !== undefined && check.hint !== '') parts.push(`Hint: ${stripUnsafe(check.hint)}`);

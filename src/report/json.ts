@@ -34,6 +34,7 @@ function orderExercise(exercise: ExerciseResult): Record<keyof ExerciseResult, u
     durationMs: exercise.durationMs,
     setupError: exercise.setupError,
     setupLog: exercise.setupLog,
+    firstError: exercise.firstError,
     checks: exercise.checks.map(orderCheck),
   };
 }
@@ -48,7 +49,10 @@ function orderCheck(check: CheckResult): Record<keyof CheckResult, unknown> {
     expected: check.expected,
     actual: check.actual,
     hint: check.hint,
+    firstError: check.firstError,
     location: check.location === undefined ? undefined : orderLocation(check.location),
+    specLocation: check.specLocation === undefined ? undefined : orderLocation(check.specLocation),
+    causedBySetup: check.causedBySetup,
     diff: check.diff,
     hidden: check.hidden,
   };

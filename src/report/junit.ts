@@ -37,6 +37,7 @@ function renderSuite(exercise: ExerciseResult): string[] {
   ];
   const log = [
     exercise.setupError === undefined ? '' : `setup error: ${stripUnsafe(exercise.setupError)}`,
+    exercise.firstError === undefined ? '' : `first error: ${oneLine(exercise.firstError)}`,
     exercise.setupLog === undefined ? '' : truncateTextTail(stripUnsafe(exercise.setupLog), MAX_LOG_CHARS),
   ]
     .filter((part) => part !== '')
@@ -70,6 +71,7 @@ function renderCase(check: CheckResult, suite: string): string {
   }
   const details = [
     check.message,
+    check.firstError === undefined ? '' : `first error: ${oneLine(check.firstError)}`,
     check.expected === undefined
       ? ''
       : `expected: ${truncateText(stripUnsafe(check.expected), MAX_VALUE_CHARS)}`,

@@ -254,6 +254,11 @@ function renderSection(exercise: ExerciseResult): Section {
     const error = truncateText(stripUnsafe(exercise.setupError), MAX_SETUP_ERROR_CHARS);
     lines.push(`**Setup failed:** ${escapeMarkdownInline(error)}`, '');
   }
+  // The cause, which the log excerpt below (its tail) may have cut.
+  if (exercise.firstError !== undefined) {
+    const first = truncateText(oneLine(exercise.firstError), MAX_SETUP_ERROR_CHARS);
+    lines.push(`**First error:** ${escapeMarkdownInline(first)}`, '');
+  }
   if (exercise.checks.length === 0) {
     lines.push('_No checks ran._');
   } else {
@@ -306,6 +311,10 @@ function renderCheckDetails(check: CheckResult, limits: DetailLimits): string {
   if (message !== '' && message !== firstLine) {
     lines.push(escapeMarkdownInline(message), '');
   }
+  if (check.firstError !== undefined) {
+    const first = truncateText(oneLine(check.firstError), limits.messageChars);
+    lines.push(`**First error:** ${escapeMarkdownInline(first)}`, '');
+  }
   // The comparators' own diff when they made one; else one made here from the two texts.
   const given = check.diff === undefined ? '' : stripUnsafe(check.diff);
   const diff =
@@ -330,6 +339,7 @@ function renderCheckDetails(check: CheckResult, limits: DetailLimits): string {
       '',
     );
   }
+  // Only a place in the student's own files: the exercise spec is the instructor's.
   if (check.location !== undefined) {
     const { file, line, column } = check.location;
     const where = truncateText(oneLine(file), MAX_NAME_CHARS);

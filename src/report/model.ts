@@ -14,8 +14,27 @@ export interface CheckResult {
   expected?: string;
   actual?: string;
   hint?: string;
-  /** Where the student (or the instructor) should look. */
+  /**
+   * For a check whose own step failed: the first line of that step's output that names what
+   * went wrong (steps/text.ts firstErrorLine).
+   */
+  firstError?: string;
+  /**
+   * Where in the student's own files the problem is (a Dockerfile instruction, a quiz answer, a
+   * protected file). Student-facing renderers show only this location.
+   */
   location?: SourceLocation;
+  /**
+   * Where the check is defined in the exercise spec: for the instructor (the JSON report,
+   * validate, selftest). Students cannot see the spec, so student-facing renderers never show it.
+   */
+  specLocation?: SourceLocation;
+  /**
+   * The check did not pass only because the exercise's setup failed (`setupError`): its message
+   * says so, and it carries no expected, actual or hint of its own, which would blame the wrong
+   * thing (a hint to add `--restart` when the script had it but hung).
+   */
+  causedBySetup?: boolean;
   /**
    * For multi-line text that was not equal: a unified line diff ("--- expected" / "+++ actual"
    * headers, then hunks). Added by the comparators' owner; renderers may show it.
@@ -41,6 +60,11 @@ export interface ExerciseResult {
   setupError?: string;
   /** Tail of the relevant output (e.g. the build log) for a failed step. */
   setupLog?: string;
+  /**
+   * The first line of the failed step's whole output that names what went wrong (an `E:` of
+   * apt, a traceback's last line), which the tail in `setupLog` may have cut.
+   */
+  firstError?: string;
   checks: CheckResult[];
 }
 

@@ -211,9 +211,15 @@ const DEFANG_MARKER = '» ';
  * as a line break for the runner and would otherwise hide a command from this check.
  */
 export function defangWorkflowCommands(text: string): string {
-  return stripUnsafe(text)
-    .replace(/^[^\S\n]*::/gm, (match) => `${DEFANG_MARKER}${match}`)
-    .replace(/##\[/g, '##»[');
+  return defangStripped(stripUnsafe(text));
+}
+
+/**
+ * defangWorkflowCommands for text that stripUnsafe cleaned already (stripping is the costly
+ * part, and renderers that try several sizes clean once).
+ */
+export function defangStripped(stripped: string): string {
+  return stripped.replace(/^[^\S\n]*::/gm, (match) => `${DEFANG_MARKER}${match}`).replace(/##\[/g, '##»[');
 }
 
 /** A fresh random token for `::stop-commands::`; one per run, never derived from input. */

@@ -78,6 +78,10 @@ function renderExercise(exercise: ExerciseResult, paint: Paint): string[] {
   if (exercise.setupError !== undefined) {
     lines.push(...labelled(CHECK_INDENT, 'setup error:', exercise.setupError, paint));
   }
+  // The cause, which the log's tail (shown last) may have cut.
+  if (exercise.firstError !== undefined) {
+    lines.push(...labelled(CHECK_INDENT, 'first error:', oneLine(exercise.firstError), paint));
+  }
   for (const check of exercise.checks) {
     lines.push(...renderCheck(check, paint));
   }
@@ -107,6 +111,9 @@ function renderCheck(check: CheckResult, paint: Paint): string[] {
   if (check.status === 'skipped') {
     return lines;
   }
+  if (check.firstError !== undefined) {
+    lines.push(...labelled(DETAIL_INDENT, 'first error:', oneLine(check.firstError), paint));
+  }
   if (check.expected !== undefined) {
     lines.push(...labelled(DETAIL_INDENT, 'expected:', check.expected, paint));
   }
@@ -116,6 +123,7 @@ function renderCheck(check: CheckResult, paint: Paint): string[] {
   if (check.hint !== undefined && check.hint !== '') {
     lines.push(...labelled(DETAIL_INDENT, 'hint:', check.hint, paint));
   }
+  // Only a place in the student's own files: the exercise spec is the instructor's.
   if (check.location !== undefined) {
     const { file, line, column } = check.location;
     lines.push(...labelled(DETAIL_INDENT, 'at:', `${oneLine(file)}:${line}:${column}`, paint));

@@ -153,7 +153,14 @@ export interface Failure {
   message: string;
   expected?: string;
   actual?: string;
+  /** Tail of the step's output. */
   log?: string;
+  /**
+   * The first line of the step's whole output that names what went wrong (steps/text.ts
+   * firstErrorLine), when the message does not say it already: the cause, where `log` ends with
+   * its effects.
+   */
+  firstError?: string;
   location?: SourceLocation;
 }
 

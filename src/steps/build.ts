@@ -9,7 +9,7 @@ import { textValues } from '../spec/values';
 import { imageTag } from './names';
 import { submissionPath } from './paths';
 import type { StepDefinition } from './step';
-import { tail } from './text';
+import { FirstErrorFinder, firstErrorLine, tail } from './text';
 
 const LOG_TAIL_LINES = 40;
 
@@ -35,6 +35,9 @@ export const buildStep: StepDefinition<'build'> = {
     const tag = imageTag(context.scope, step.name);
     const limitMs = remainingMs(context, timeoutMs(step.timeout, LIMITS.build));
     const started = context.now();
+    // Fed every line: the log the engine keeps is only the build's tail.
+    const firstError = new FirstErrorFinder();
+    const show = shownOutput(context.progress);
     const request: BuildRequest = {
       contextDir,
       dockerfile,
@@ -43,13 +46,17 @@ export const buildStep: StepDefinition<'build'> = {
       target: step.target,
       labels: scopeLabels(context.scope),
       timeoutMs: limitMs,
-      onLine: shownOutput(context.progress),
+      onLine: (line) => {
+        firstError.push(line);
+        show(line);
+      },
     };
     const result = await context.engine.build(request);
     if (!result.ok) {
       return {
         message: `the image "${step.name}" did not build: ${result.error}`,
         log: tail(result.log, LOG_TAIL_LINES),
+        ...newInformation(firstError.line ?? firstErrorLine(result.log), result.error),
       };
     }
     context.progress.info(`  built ${tag} in ${formatDuration(context.now() - started)}`);
@@ -76,6 +83,7 @@ export const buildStep: StepDefinition<'build'> = {
         return {
           message: `the image "${step.name}" could not be tagged ${extra}: ${again.error}`,
           log: tail(again.log, LOG_TAIL_LINES),
+          ...newInformation(firstErrorLine(again.log), again.error),
         };
       }
       if (again.imageId !== result.imageId) {
@@ -88,6 +96,11 @@ export const buildStep: StepDefinition<'build'> = {
     return undefined;
   },
 };
+
+/** The first error line, unless it only repeats the engine's error (a COPY that failed, say). */
+function newInformation(line: string | undefined, error: string): { firstError?: string } {
+  return line === undefined || line.includes(error.trim()) ? {} : { firstError: line };
+}
 
 /**
  * An extra tag must not move a name from an image the grader did not build (e.g. `busybox`):

@@ -51,8 +51,13 @@ describe('docker-autograder grade (bundled CLI, real engine)', () => {
     const run = await gradeExample('wrong-listens-on-localhost');
     expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toMatch(/GET \/status answers OK/);
-    expect(run.stdout).toMatch(/hint:\s+Does the app listen on 0\.0\.0\.0:8080/);
     expect(run.stdout).toMatch(/not ready within 15s/);
+    // The HTTP checks look at the container whose run step failed: they name that step, and
+    // show no expected/actual/hint of their own.
+    expect(run.stdout).toMatch(
+      /GET \/status answers OK\n\s+not checked: the setup step "run container "web" from app" failed/,
+    );
+    expect(run.stdout).not.toMatch(/hint:\s+Does the app listen on 0\.0\.0\.0:8080/);
   });
 
   it('reports a Dockerfile that does not build with the build log', async () => {

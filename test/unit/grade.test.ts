@@ -51,21 +51,83 @@ describe('grade', () => {
     expect(failed).toMatchObject({ status: 'fail', points: 0, maxPoints: 3, hint: 'echo hello' });
     expect(failed?.expected).toBe('stdout: equals "hello"\nexitCode: equals 0');
     expect(failed?.actual).toBe('stdout: bye\n\nexitCode: 1');
-    expect(failed?.location).toEqual({ file: 'demo/exercise.yaml', line: 12, column: 5 });
+    // The spec is the instructor's: the student-facing location stays empty.
+    expect(failed?.specLocation).toEqual({ file: 'demo/exercise.yaml', line: 12, column: 5 });
+    expect(failed?.location).toBeUndefined();
     expect(report).toMatchObject({ score: 2, passed: false });
   });
 
   it('keeps grading after a failed build, and says why in the exercise', async () => {
     const engine = new FakeEngine();
-    engine.buildResult = { ok: false, error: 'RUN false returned 1', log: 'Step 1/2\nerror' };
+    engine.buildResult = {
+      ok: false,
+      error: 'RUN false returned 1',
+      log: 'Step 1/2\nE: Unable to locate package flask\nRemoving intermediate container 1\nerror',
+    };
     const report = await grade([exercise()], { engine, submissionRoot: submission() });
     const result = report.exercises[0];
     expect(result?.setupError).toContain('RUN false returned 1');
     expect(result?.setupLog).toContain('error');
-    const [imageCheck, execCheck] = result?.checks ?? [];
-    expect(imageCheck?.message).toBe('workdir not as expected: the image "app" does not exist');
-    expect(execCheck?.message).toMatch(/container "web"/);
+    expect(result?.firstError).toBe('E: Unable to locate package flask');
+    // Both checks look at what the build would have made: they say so, with no hint of their own.
+    for (const check of result?.checks ?? []) {
+      expect(check).toMatchObject({ status: 'fail', points: 0, causedBySetup: true });
+      expect(check.message).toBe(
+        'not checked: the setup step "build image "app" from Dockerfile" failed before this check could look (see the setup error)',
+      );
+      expect(check.hint).toBeUndefined();
+      expect(check.expected).toBeUndefined();
+    }
     expect(engine.calls.some((call) => call.startsWith('create'))).toBe(false);
+  });
+
+  it('keeps its own hint for a check that does not depend on the failed step', async () => {
+    const spec = `version: 1
+id: demo/attribution
+title: Attribution
+steps:
+  - build: { name: app }
+  - run: { name: web, image: app }
+  - copy: { from: missing.txt, to: { container: web, path: /srv/ } }
+checks:
+  - name: workdir
+    hint: Set WORKDIR /srv
+    image: { name: app }
+    expect: { workdir: /srv }
+  - name: serves the file
+    hint: Copy the file
+    exec: { container: web, command: [cat, /srv/missing.txt] }
+    expect: { exitCode: 0 }
+  - name: base image
+    hint: Start FROM python
+    dockerfile: {}
+    expect: { baseImages: { includes: python } }
+`;
+    const engine = new FakeEngine();
+    engine.execResult = {
+      exitCode: 1,
+      stdout: '',
+      stderr: 'no such file',
+      truncated: false,
+      timedOut: false,
+    };
+    const report = await grade([parseExercise(spec, 'demo/exercise.yaml')], {
+      engine,
+      submissionRoot: submission(),
+    });
+    const [workdir, serves, base] = report.exercises[0]?.checks ?? [];
+    expect(report.exercises[0]?.setupError).toMatch(/missing\.txt/);
+    // The build step finished: the image's own observation failed, so its hint stands.
+    expect(workdir).toMatchObject({ status: 'fail', hint: 'Set WORKDIR /srv', expected: 'equals "/srv"' });
+    expect(workdir?.causedBySetup).toBeUndefined();
+    // The copy into "web" failed: the exec check's outcome is the step's, not its own.
+    expect(serves).toMatchObject({ status: 'fail', causedBySetup: true });
+    expect(serves?.hint).toBeUndefined();
+    expect(serves?.message).toMatch(/^not checked: the setup step "copy .*" failed/);
+    // The Dockerfile is the student's file, read by no step: its location is the student's.
+    expect(base).toMatchObject({ status: 'fail', hint: 'Start FROM python' });
+    expect(base?.location?.file).toMatch(/Dockerfile$/);
+    expect(base?.specLocation?.file).toBe('demo/exercise.yaml');
   });
 
   it('fails the checks of a missing submission folder without touching the engine', async () => {
@@ -124,8 +186,10 @@ describe('grade', () => {
       return clock;
     };
     const report = await grade([exercise()], { engine, submissionRoot: submission(), now });
-    const messages = report.exercises[0]?.checks.map((check) => check.message) ?? [];
-    expect(messages.some((message) => /time limit of 10m0s was reached/.test(message))).toBe(true);
+    const late = report.exercises[0]?.checks.filter((check) => /time limit of 10m0s/.test(check.message));
+    expect(late?.length).toBeGreaterThan(0);
+    // The hint explains the check's own observation, which never happened.
+    expect(late?.every((check) => check.hint === undefined)).toBe(true);
   });
 });
 

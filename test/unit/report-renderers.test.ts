@@ -64,13 +64,16 @@ function fixture(): GradeReport {
         title: 'Hello </pre> @org/team ::error::x \u202e',
         specFile: `${WORKSPACE}/exercises/images/hello/exercise.yaml`,
         durationMs: 1_500,
+        setupError: 'script start.sh did not finish within 1m0s',
+        firstError: 'docker: Error response from daemon: Conflict. ::error::x @org/team \u202e',
+        setupLog: 'starting web\n::error::from the log',
         checks: [
           check({
             name: 'image builds',
             status: 'pass',
             points: 2,
             maxPoints: 2,
-            location: { file: `${WORKSPACE}/exercises/images/hello/exercise.yaml`, line: 10, column: 5 },
+            specLocation: { file: `${WORKSPACE}/exercises/images/hello/exercise.yaml`, line: 10, column: 5 },
           }),
           check({
             name: 'prints the greeting',
@@ -90,7 +93,8 @@ function fixture(): GradeReport {
             expected: `</pre><script>alert(1)</script>\n${HOSTILE}`,
             actual: FLOOD,
             hint: '@org/team ::add-mask::x </details> \u202e',
-            location: { file: `${WORKSPACE}/exercises/images/hello/exercise.yaml`, line: 20, column: 5 },
+            firstError: '::error::first @org/team \u202e',
+            specLocation: { file: `${WORKSPACE}/exercises/images/hello/exercise.yaml`, line: 20, column: 5 },
           }),
           check({ name: 'secret check that passes', status: 'pass', points: 2, maxPoints: 2, hidden: true }),
           check({
@@ -105,6 +109,15 @@ function fixture(): GradeReport {
             hidden: true,
           }),
           check({ name: 'image is small', status: 'skipped', message: 'not run: the image did not build' }),
+          check({
+            name: 'restarts unless stopped',
+            status: 'fail',
+            maxPoints: 1,
+            message:
+              'not checked: the setup step "script start.sh" failed before this check could look (see the setup error)',
+            causedBySetup: true,
+            specLocation: { file: `${WORKSPACE}/exercises/images/hello/exercise.yaml`, line: 30, column: 5 },
+          }),
         ],
       }),
       exerciseResult({
@@ -186,11 +199,11 @@ describe('renderMarkdown (job summary and comment)', () => {
       runUrl: 'https://github.com/o/r/actions/runs/1',
     }).split('### ')[0];
     expect(header).toMatchInlineSnapshot(`
-      "## ⚠️ Docker autograder: 4/14 points
+      "## ⚠️ Docker autograder: 4/15 points
 
-      ▰▰▱▱▱▱▱▱▱▱ 28% · **grading error** · 2 exercises · 4.5 s · [workflow run](https://github.com/o/r/actions/runs/1)
+      ▰▰▱▱▱▱▱▱▱▱ 26% · **grading error** · 2 exercises · 4.5 s · [workflow run](https://github.com/o/r/actions/runs/1)
 
-      **Since the previous grade (\`abcdef0\`):** 6/14 → 4/14 (-2 points)
+      **Since the previous grade (\`abcdef0\`):** 6/14 → 4/15 (-2 points)
 
       - ✅ now passing: image builds, @&#8203;org/team &#58;&#58;error&#58;&#58;x
       - ❌ no longer passing: prints the greeting, a, b, c, d and 2 more
@@ -202,10 +215,10 @@ describe('renderMarkdown (job summary and comment)', () => {
       "
     `);
     const noChange = renderMarkdown(fixture(), {
-      change: { previousScore: 4, previousMaxScore: 14, nowPassing: [], noLongerPassing: [] },
+      change: { previousScore: 4, previousMaxScore: 15, nowPassing: [], noLongerPassing: [] },
       runUrl: 'javascript:alert(1)',
     });
-    expect(noChange).toContain('**Since the previous grade:** 4/14 → 4/14 (no change)\n');
+    expect(noChange).toContain('**Since the previous grade:** 4/15 → 4/15 (no change)\n');
     expect(noChange).not.toContain('javascript');
     expect(noChange).not.toContain('[workflow run]');
   });
@@ -338,9 +351,9 @@ describe('renderJunit', () => {
       };
     };
     const { testsuites } = parsed;
-    expect(testsuites).toMatchObject({ tests: '7', failures: '3', errors: '1', skipped: '1' });
+    expect(testsuites).toMatchObject({ tests: '8', failures: '4', errors: '1', skipped: '1' });
     expect(testsuites.testsuite.map((suite) => suite.name)).toEqual(['images/hello', 'compose/web']);
-    expect(testsuites.testsuite.map((suite) => suite.testcase.length)).toEqual([6, 1]);
+    expect(testsuites.testsuite.map((suite) => suite.testcase.length)).toEqual([7, 1]);
     const hostile = testsuites.testsuite[0]?.testcase[2] as { name: string; failure: { '#text': string } };
     // The reader gets the student's text back as data.
     expect(hostile.name).toBe('::error::x </pre> @\u200borg/team');
@@ -387,9 +400,20 @@ describe('renderClassroom', () => {
       'pass',
       'fail',
       'fail',
+      'fail',
       'error',
     ]);
     expect(decoded.tests[1]).toMatchObject({ line_no: 3, filename: `${WORKSPACE}/submission/Dockerfile` });
+    // A location in the exercise spec is the instructor's: no line number for the student.
+    expect(decoded.tests[2]).toMatchObject({ line_no: 0, filename: '' });
+    // The reporter prints test_code, not message, for a failed test: the details go there.
+    expect(decoded.tests[1]?.test_code).toBe(
+      'stdout not as expected\nexpected: equals "Hello\\nfrom\\nDocker"\nactual: Hello\n  from\n  Python\nhint: Look at the CMD line, @\u200borg/team.\nat: /home/runner/work/course/course/submission/Dockerfile:3',
+    );
+    // A check that failed only because the setup did shows the setup's failure, no hint.
+    expect(decoded.tests[6]?.test_code).toBe(
+      'not checked: the setup step "script start.sh" failed before this check could look (see the setup error)\nsetup error: script start.sh did not finish within 1m0s\nfirst error: docker: Error response from daemon: Conflict. ::error::x @\u200borg/team ',
+    );
   });
 
   it('reports pass and fail at the top', () => {
@@ -447,15 +471,17 @@ describe('renderClassroom', () => {
 describe('annotationsOf', () => {
   const options = { workspace: WORKSPACE, cwd: WORKSPACE };
 
-  it("annotates failed checks on the student's file, else on the spec, relative to the workspace", () => {
+  it("annotates failed checks on the student's file, else on no file, relative to the workspace", () => {
     const annotations = annotationsOf(fixture(), options);
     expect(annotations.map(({ level, file, line, column }) => ({ level, file, line, column }))).toEqual([
       { level: 'error', file: 'submission/Dockerfile', line: 3, column: 1 },
-      { level: 'error', file: 'exercises/images/hello/exercise.yaml', line: 20, column: 5 },
-      // Hidden: on the spec, not on the file it looks at.
-      { level: 'error', file: 'exercises/images/hello/exercise.yaml', line: 1, column: undefined },
+      // Its location is in the exercise spec, which the student cannot see.
+      { level: 'error', file: undefined, line: 1, column: undefined },
+      // Hidden: not on the file it looks at.
+      { level: 'error', file: undefined, line: 1, column: undefined },
+      { level: 'error', file: undefined, line: 1, column: undefined },
       // The engine's failure is a warning: not the student's fault.
-      { level: 'warning', file: 'exercises/compose/web/exercise.yaml', line: 1, column: undefined },
+      { level: 'warning', file: undefined, line: 1, column: undefined },
     ]);
     expect(annotations[0]).toMatchObject({
       title: 'images/hello: prints the greeting (0/3 points)',
