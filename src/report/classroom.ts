@@ -126,7 +126,7 @@ export function renderClassroomError(reason: string): string {
         name: 'docker-autograder',
         status: 'error',
         score: 0,
-        message: safe(reason, DEFAULT_LIMITS.message),
+        message: safe(new Cleaner().line(reason), DEFAULT_LIMITS.message),
         line_no: 0,
         filename: '',
         test_code: '',
