@@ -10,7 +10,7 @@ import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { labelFilters, runLabels } from '../engine/labels';
+import { LABEL_PREFIX, labelFilters, runLabels } from '../engine/labels';
 import { narrowFilters } from './filters';
 import { VirtualNames } from './names';
 import {
@@ -345,8 +345,10 @@ class PolicyProxyServer implements PolicyProxy {
     if (plan.answer === 'json' || isError) {
       const text = await readCapped(answer, MAX_JSON_ANSWER_BYTES);
       let output = this.names.unscope(text);
-      if (!isError && status < 300 && plan.transform !== undefined && text !== '') {
-        output = JSON.stringify(await plan.transform(JSON.parse(output)));
+      if (!isError && status < 300 && text !== '') {
+        const parsed: unknown = JSON.parse(output);
+        const transformed = plan.transform === undefined ? parsed : await plan.transform(parsed);
+        output = JSON.stringify(withoutOurLabels(transformed));
       }
       if (status < 300) plan.after?.();
       headers['content-length'] = String(Buffer.byteLength(output));
@@ -731,6 +733,23 @@ function labels(value: unknown): Record<string, string> {
   if (isRecord(value))
     for (const [key, item] of Object.entries(value)) if (typeof item === 'string') result[key] = item;
   return result;
+}
+
+/**
+ * The grader's labels stay the grader's business: compose v1 refuses to reuse a network whose
+ * labels it does not know ("label ... has changed"), and a student has no use for them.
+ */
+export function withoutOurLabels(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutOurLabels);
+  if (!isRecord(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [
+      key,
+      key === 'Labels' && isRecord(item)
+        ? Object.fromEntries(Object.entries(item).filter(([label]) => !label.startsWith(`${LABEL_PREFIX}.`)))
+        : withoutOurLabels(item),
+    ]),
+  );
 }
 
 /** The host ports of a PORTS_LABEL value. */

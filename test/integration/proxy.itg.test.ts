@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RUN_LABEL } from '../../src/engine/labels';
 import { type PolicyProxy, startPolicyProxy } from '../../src/proxy/index';
 import { labelled, type Run, tempDir } from './helpers';
@@ -73,9 +73,6 @@ beforeAll(async () => {
     submissionDir: submission,
     policy: { extraCapabilities: [], publicPorts: false },
   });
-  await engine(['run', '-d', '--name', bystander, 'busybox', 'sleep', '600']);
-  await engine(['volume', 'create', bystander]);
-  await engine(['network', 'create', bystander]);
 });
 
 afterAll(async () => {
@@ -297,6 +294,15 @@ describe('refusals', () => {
 });
 
 describe('bystanders', () => {
+  // Made right before each test: until issue 7 is merged everywhere, other gradings on this shared
+  // engine still remove what appears during their scripts, bystanders included.
+  beforeEach(async () => {
+    await engine(['rm', '-f', bystander]).catch(() => undefined);
+    await engine(['run', '-d', '--name', bystander, 'busybox', 'sleep', '600']);
+    await engine(['volume', 'create', bystander]);
+    await engine(['network', 'create', bystander]).catch(() => undefined);
+  });
+
   beforeAll(async () => {
     const own = await docker(['run', '-d', '--name', 'lister', 'busybox', 'sleep', '600']);
     expect(own.code, own.stderr).toBe(0);
@@ -341,4 +347,76 @@ describe('bystanders', () => {
     expect(await engine(['inspect', '--format', '{{.State.Running}}', bystander])).toBe('true');
     expect((await docker(['ps', '-aq'])).stdout.trim()).toBe('');
   });
+});
+
+describe('docker-compose v1 through the proxy', () => {
+  const hasCompose = existsSync('/usr/bin/docker-compose');
+  it.runIf(hasCompose)(
+    'builds, starts, recreates and takes down a stack under the student’s names',
+    async () => {
+      const project = path.join(submission, 'stack');
+      mkdirSync(project, { recursive: true });
+      writeFileSync(path.join(project, 'Dockerfile'), 'FROM busybox\nRUN echo web > /index.html\n');
+      writeFileSync(
+        path.join(project, 'docker-compose.yml'),
+        [
+          'services:',
+          '  web:',
+          '    build: .',
+          '    command: httpd -f -p 8080 -h /',
+          '    ports: ["18000:8080"]',
+          '    volumes: ["web-data:/data"]',
+          '  cache:',
+          '    image: redis',
+          'volumes:',
+          '  web-data:',
+          '',
+        ].join('\n'),
+      );
+      const compose = (args: string[]): Promise<Run> =>
+        new Promise((resolve) => {
+          execFile(
+            '/usr/bin/docker-compose',
+            ['-p', 'stack', ...args],
+            {
+              cwd: project,
+              timeout: 120_000,
+              env: { PATH: process.env.PATH, HOME: socketDir, DOCKER_HOST: `unix://${proxy.socketPath}` },
+            },
+            (error, stdout, stderr) =>
+              resolve({
+                code: error === null ? 0 : typeof error.code === 'number' ? error.code : null,
+                stdout,
+                stderr,
+              }),
+          );
+        });
+      const up = await compose(['up', '-d', '--build']);
+      expect(up.code, up.stderr).toBe(0);
+      const ping = await compose(['exec', '-T', 'web', 'sh', '-c', 'echo PING | nc -w 2 cache 6379']);
+      expect(ping.stdout, ping.stderr).toContain('+PONG');
+      const ps = await compose(['ps', '--services', '--filter', 'status=running']);
+      expect(ps.stdout.trim().split('\n').sort()).toEqual(['cache', 'web']);
+      // Recreating keeps the anonymous /data volume of redis: compose hands it over by name.
+      const again = await compose(['up', '-d', '--force-recreate']);
+      expect(again.code, again.stderr).toBe(0);
+      for (const name of ['stack_web_1', 'stack_cache_1']) {
+        expect((await engineLabels('container', `${scope}-${name}`))[RUN_LABEL]).toBe(runId);
+      }
+      expect((await engineLabels('network', `${scope}-stack_default`))[RUN_LABEL]).toBe(runId);
+      expect((await engineLabels('volume', `${scope}-stack_web-data`))[RUN_LABEL]).toBe(runId);
+      const down = await compose(['down', '-v', '--rmi', 'local']);
+      expect(down.code, down.stderr).toBe(0);
+      expect(
+        await engine([
+          'ps',
+          '-aq',
+          '--filter',
+          `label=com.docker.compose.project=stack`,
+          '--filter',
+          `label=${RUN_LABEL}=${runId}`,
+        ]),
+      ).toBe('');
+    },
+  );
 });
