@@ -421,7 +421,7 @@ class PolicyProxyServer implements PolicyProxy {
             owner ?? { kind: 'missing' },
           );
         }
-        const who = owner.labels[NAME_LABEL] ?? owner.id.slice(0, 12);
+        const who = owner.labels[NAME_LABEL] ?? this.names.unscope(owner.name);
         return {
           ...same,
           answer: route.action === 'json' ? 'json' : 'pipe',
@@ -521,7 +521,7 @@ class PolicyProxyServer implements PolicyProxy {
     const resolved = await this.lookups.container(reference);
     if (resolved.kind !== 'own')
       throw notFound(`No such container: ${reference}`, 'container', reference, resolved);
-    const who = resolved.labels[NAME_LABEL] ?? reference;
+    const who = resolved.labels[NAME_LABEL] ?? this.names.unscope(resolved.name);
     const url = (params: URLSearchParams = query): string =>
       withQuery(
         action === 'remove' ? `/containers/${resolved.id}` : `/containers/${resolved.id}/${action}`,

@@ -420,3 +420,91 @@ describe('docker-compose v1 through the proxy', () => {
     },
   );
 });
+
+describe('more of the API', () => {
+  it('says what a hanging command waits for', async () => {
+    const pending = docker(['run', '--rm', '--name', 'sleeper', 'busybox', 'sleep', '4']);
+    await expect
+      .poll(() => proxy.inFlight().join('\n'), { timeout: 15_000, interval: 100 })
+      .toMatch(/(waiting for|attached to) container sleeper/);
+    expect((await pending).code).toBe(0);
+    await expect.poll(() => proxy.inFlight(), { timeout: 5_000, interval: 100 }).toEqual([]);
+  });
+
+  it('copies files in and out, and shows the processes of a container', async () => {
+    expect((await docker(['run', '-d', '--name', 'box', 'busybox', 'sleep', '600'])).code).toBe(0);
+    const copyIn = await docker(['cp', path.join(submission, 'sub', 'hello.txt'), 'box:/tmp/hello.txt']);
+    expect(copyIn.code, copyIn.stderr).toBe(0);
+    const out = path.join(submission, 'copied.txt');
+    const copyOut = await docker(['cp', 'box:/tmp/hello.txt', out]);
+    expect(copyOut.code, copyOut.stderr).toBe(0);
+    expect((await execFileAsync('cat', [out])).stdout).toBe('hello from the submission\n');
+    const top = await docker(['top', 'box']);
+    expect(top.stdout).toContain('sleep 600');
+  });
+
+  it('tags and removes the run’s images, but not base images', async () => {
+    const context = path.join(submission, 'tagged');
+    mkdirSync(context, { recursive: true });
+    writeFileSync(path.join(context, 'Dockerfile'), 'FROM busybox\nLABEL purpose=tagging\n');
+    expect((await docker(['build', '-q', '-t', 'tagged:1', '.'], { cwd: context })).code).toBe(0);
+    expect((await docker(['tag', 'tagged:1', 'tagged:2'])).code).toBe(0);
+    expect(await engine(['image', 'inspect', '--format', '{{.Id}}', `${scope}-tagged:2`])).toMatch(
+      /^sha256:/,
+    );
+    const base = await docker(['tag', 'busybox', 'mybusybox']);
+    expect(base.stderr).toMatch(/base image: only images this grading built may be tagged/);
+    const rmiBase = await docker(['rmi', 'busybox']);
+    expect(rmiBase.stderr).toMatch(/base image/);
+    expect((await docker(['rmi', 'tagged:1', 'tagged:2'])).code).toBe(0);
+    expect(await engine(['images', '-q', `${scope}-tagged`])).toBe('');
+  });
+
+  it('shows the run’s own events with the student’s names', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    expect((await docker(['run', '--rm', '--name', 'eventful', 'busybox', 'true'])).code).toBe(0);
+    const until = Math.floor(Date.now() / 1000) + 1;
+    const events = await docker([
+      'events',
+      '--since',
+      String(since),
+      '--until',
+      String(until),
+      '--filter',
+      'type=container',
+      '--format',
+      '{{.Actor.Attributes.name}} {{.Action}}',
+    ]);
+    expect(events.stdout).toContain('eventful start');
+    expect(events.stdout).not.toContain(scope);
+  });
+
+  it.runIf(CLIS.length > 1)('refuses with Debian’s docker 20.10 too', async () => {
+    const result = await docker(['run', '--rm', '--privileged', 'busybox', 'true'], { cli: CLIS[1] });
+    expect(result.stderr).toMatch(/refused by the grader: privileged containers are not allowed/);
+    const mount = await docker(['run', '--rm', '-v', '/var/run/docker.sock:/s', 'busybox', 'true'], {
+      cli: CLIS[1],
+    });
+    expect(mount.stderr).toMatch(/Docker socket/);
+  });
+
+  it('refuses privileged exec, host-path volumes and host networking of builds', async () => {
+    expect((await docker(['run', '-d', '--name', 'target', 'busybox', 'sleep', '600'])).code).toBe(0);
+    expect((await docker(['exec', '--privileged', 'target', 'true'])).stderr).toMatch(/privileged exec/);
+    const volume = await docker([
+      'volume',
+      'create',
+      '--opt',
+      'type=none',
+      '--opt',
+      'o=bind',
+      '--opt',
+      'device=/',
+      'root',
+    ]);
+    expect(volume.stderr).toMatch(/host path/);
+    const context = path.join(submission, 'app');
+    const build = await docker(['build', '--network', 'host', '.'], { cwd: context });
+    expect(build.stderr).toMatch(/build network host is not allowed/);
+  });
+});

@@ -512,6 +512,8 @@ describe('names and filters', () => {
     expect(names.real('web')).toBe(`${SCOPE}-web`);
     expect(names.realImage('my_app:0.0.1')).toBe(`${SCOPE}-my_app:0.0.1`);
     expect(names.realImage('my_app')).toBe(`${SCOPE}-my_app:latest`);
+    expect(names.realImage('docker.io/library/my_app:2')).toBe(`${SCOPE}-my_app:2`);
+    expect(names.realImage('docker.io/me/my_app')).toBe(`${SCOPE}-me-my_app:latest`);
     expect(names.realImage('sha256:0123456789abcdef')).toBeUndefined();
     expect(names.realImage('busybox@sha256:abc')).toBeUndefined();
     expect(names.unscope(`{"Name":"/${SCOPE}-web","Image":"${SCOPE}-my_app:0.0.1","Other":"${SCOPE}"}`)).toBe(
