@@ -54,6 +54,11 @@ export interface PolicyProxy {
   readonly refusals: readonly string[];
   /** The request in flight longest, e.g. "waiting for container web (docker run without -d?)". */
   inFlight(): string[];
+  /**
+   * Requests the proxy could not carry out because the engine failed (unreachable, reset, an
+   * unexpected answer): the step's outcome is then the engine's fault, not the student's.
+   */
+  readonly engineErrors: readonly string[];
   close(): Promise<void>;
 }
 
@@ -98,6 +103,7 @@ export async function startPolicyProxy(options: PolicyProxyOptions): Promise<Pol
 class PolicyProxyServer implements PolicyProxy {
   readonly socketPath: string;
   readonly refusals: string[] = [];
+  readonly engineErrors: string[] = [];
   private readonly names: VirtualNames;
   private readonly lookups: EngineLookups;
   private readonly context: PolicyContext;
@@ -177,13 +183,19 @@ class PolicyProxyServer implements PolicyProxy {
     return error.status === 404 ? error.message : `refused by the grader: ${error.message}`;
   }
 
+  /** Status and message of a failed request; engine failures are kept for engineErrors. */
+  private errorAnswer(error: unknown, request?: http.IncomingMessage): { status: number; message: string } {
+    if (error instanceof Refusal) {
+      return { status: error.status, message: request ? this.refusal(request, error) : error.message };
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    const what = request ? `${request.method} ${this.names.unscope(apiPath(request.url ?? ''))}: ` : '';
+    this.engineErrors.push(`${what}${reason}`);
+    return { status: 502, message: `the grader's Docker proxy could not reach the Docker engine: ${reason}` };
+  }
+
   private fail(response: http.ServerResponse, error: unknown, request?: http.IncomingMessage): void {
-    const refused = error instanceof Refusal;
-    const status = refused ? error.status : 502;
-    const message =
-      refused && request
-        ? this.refusal(request, error)
-        : `the grader's Docker proxy could not forward the request: ${error instanceof Error ? error.message : String(error)}`;
+    const { status, message } = this.errorAnswer(error, request);
     if (response.headersSent) {
       response.destroy();
       return;
@@ -197,12 +209,7 @@ class PolicyProxyServer implements PolicyProxy {
   }
 
   private failRaw(socket: Duplex, error: unknown, request?: http.IncomingMessage): void {
-    const refused = error instanceof Refusal;
-    const status = refused ? error.status : 502;
-    const message =
-      refused && request
-        ? this.refusal(request, error)
-        : `the grader's Docker proxy could not forward the request: ${error instanceof Error ? error.message : String(error)}`;
+    const { status, message } = this.errorAnswer(error, request);
     const body = JSON.stringify({ message });
     const reason = http.STATUS_CODES[status] ?? 'Error';
     socket.end(
@@ -343,7 +350,11 @@ class PolicyProxyServer implements PolicyProxy {
     const contentType = String(answer.headers['content-type'] ?? '');
     const isError = status >= 400 && contentType.includes('json');
     if (plan.answer === 'json' || isError) {
-      const text = await readCapped(answer, MAX_JSON_ANSWER_BYTES);
+      const text = await readCapped(
+        answer,
+        MAX_JSON_ANSWER_BYTES,
+        () => new Error(`the engine's answer is larger than ${MAX_JSON_ANSWER_BYTES / 1024 / 1024} MiB`),
+      );
       let output = this.names.unscope(text);
       if (!isError && status < 300 && text !== '') {
         const parsed: unknown = JSON.parse(output);
@@ -766,21 +777,28 @@ export function requestedHostPorts(label: string | undefined): number[] {
   }
 }
 
-async function readCapped(stream: NodeJS.ReadableStream, limit: number): Promise<string> {
+async function readCapped(
+  stream: NodeJS.ReadableStream,
+  limit: number,
+  tooLarge: () => Error,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     size += buffer.length;
-    if (size > limit)
-      throw new Refusal(`the request or answer is larger than ${Math.round(limit / 1024)} KiB`, 413);
+    if (size > limit) throw tooLarge();
     chunks.push(buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
 
 async function readJson(request: http.IncomingMessage): Promise<Json> {
-  const text = await readCapped(request, MAX_JSON_BODY_BYTES);
+  const text = await readCapped(
+    request,
+    MAX_JSON_BODY_BYTES,
+    () => new Refusal(`the request body is larger than ${MAX_JSON_BODY_BYTES / 1024} KiB`, 413),
+  );
   if (text.trim() === '' || text.trim() === 'null') return {};
   let parsed: unknown;
   try {

@@ -508,3 +508,86 @@ describe('more of the API', () => {
     expect(build.stderr).toMatch(/build network host is not allowed/);
   });
 });
+
+describe('two gradings on one engine', () => {
+  it('both run a container named web on host port 18080, each seeing only its own', async () => {
+    const otherDir = tempDir('proxy-other-socket');
+    const other = await startPolicyProxy({
+      upstream: { socketPath: ENGINE_SOCKET },
+      listenPath: path.join(otherDir, 'docker.sock'),
+      runId,
+      scope: `${runId}-2`,
+      submissionDir: submission,
+      policy: { extraCapabilities: [], publicPorts: false },
+    });
+    const env = (socket: string) => ({
+      PATH: process.env.PATH,
+      HOME: otherDir,
+      DOCKER_HOST: `unix://${socket}`,
+    });
+    const run = (socket: string, args: string[]) =>
+      execFileAsync(NEW_CLI, args, { env: env(socket) }).then(({ stdout }) => stdout.trim());
+    try {
+      await run(proxy.socketPath, ['rm', '-f', 'twin']);
+      await Promise.all(
+        [proxy.socketPath, other.socketPath].map((socket) =>
+          run(socket, ['run', '-d', '--name', 'twin', '-p', '18080:80', 'busybox', 'sleep', '600']),
+        ),
+      );
+      const mine = await run(proxy.socketPath, ['ps', '--format', '{{.Names}}', '--filter', 'name=^twin$']);
+      const theirs = await run(other.socketPath, ['ps', '-a', '--format', '{{.Names}}']);
+      expect(mine).toBe('twin');
+      expect(theirs).toBe('twin');
+      const ids = await Promise.all(
+        [proxy.socketPath, other.socketPath].map((socket) =>
+          run(socket, ['inspect', '--format', '{{.Id}}', 'twin']),
+        ),
+      );
+      expect(ids[0]).not.toBe(ids[1]);
+    } finally {
+      await other.close();
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('faults', () => {
+  it('reports an engine it cannot reach as the engine’s failure, not a refusal', async () => {
+    const dir = tempDir('proxy-dead-engine');
+    const dead = await startPolicyProxy({
+      upstream: { socketPath: path.join(dir, 'nothing-here.sock') },
+      listenPath: path.join(dir, 'docker.sock'),
+      runId,
+      scope: `${runId}-3`,
+      submissionDir: submission,
+      policy: { extraCapabilities: [], publicPorts: false },
+    });
+    try {
+      const result = await new Promise<Run>((resolve) => {
+        execFile(
+          NEW_CLI,
+          ['rm', 'anything'],
+          { env: { PATH: process.env.PATH, HOME: dir, DOCKER_HOST: `unix://${dead.socketPath}` } },
+          (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+        );
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/could not reach the Docker engine/);
+      expect(dead.engineErrors.length).toBeGreaterThan(0);
+      expect(dead.refusals).toEqual([]);
+    } finally {
+      await dead.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a JSON body larger than 1 MiB instead of buffering it', async () => {
+    const envFile = path.join(submission, 'big.env');
+    writeFileSync(
+      envFile,
+      Array.from({ length: 30 }, (_, index) => `BIG${index}=${'x'.repeat(50_000)}\n`).join(''),
+    );
+    const result = await docker(['run', '--rm', '--env-file', envFile, 'busybox', 'true']);
+    expect(result.stderr).toMatch(/larger than 1024 KiB/);
+  });
+});
