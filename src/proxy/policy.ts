@@ -45,6 +45,8 @@ const SAFE_SYSCTLS = [
   'net.ipv4.tcp_syncookies',
   'net.core.somaxconn',
 ];
+/** Limits that would let a container take priority over the host (real-time, nice, locked memory). */
+const REFUSED_ULIMITS = ['rtprio', 'rttime', 'nice', 'memlock'];
 /** Security options that only make the profile stricter. */
 const HARMLESS_SECURITY_OPTIONS =
   /^(no-new-privileges(?:[:=]true)?|apparmor[:=]docker-default|seccomp[:=]builtin)$/;
@@ -392,6 +394,15 @@ export async function policeContainerCreate(
     if (refused.length > 0) throw new Refusal(`sysctl ${refused.join(', ')} is not allowed (--sysctl)`);
   }
   const ulimits = Array.isArray(hostConfig.Ulimits) ? hostConfig.Ulimits.filter(isRecord) : [];
+  const raised = ulimits
+    .map((limit) => String(limit.Name))
+    .filter((limitName) => REFUSED_ULIMITS.includes(limitName));
+  if (raised.length > 0) throw new Refusal(`--ulimit ${raised.join(', ')} is not allowed`);
+  if (typeof hostConfig.OomScoreAdj === 'number' && hostConfig.OomScoreAdj < 0) {
+    throw new Refusal(
+      'a negative --oom-score-adj is not allowed: the host would be killed before the container',
+    );
+  }
   const ours = HARDENED_LIMITS.ulimits.map((limit) => limit.Name as string);
   hostConfig.Ulimits = [
     ...ulimits.filter((limit) => !ours.includes(String(limit.Name))),

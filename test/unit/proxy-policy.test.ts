@@ -205,6 +205,12 @@ describe('create container: refusals', () => {
     ['unmasked paths', { HostConfig: { MaskedPaths: [] } }, /systempaths=unconfined/],
     ['sysctl kernel', { HostConfig: { Sysctls: { 'kernel.core_pattern': '|/x' } } }, /kernel\.core_pattern/],
     ['runtime', { HostConfig: { Runtime: 'runsc-debug' } }, /--runtime/],
+    [
+      'ulimit rtprio',
+      { HostConfig: { Ulimits: [{ Name: 'rtprio', Soft: 99, Hard: 99 }] } },
+      /--ulimit rtprio/,
+    ],
+    ['negative oom score', { HostConfig: { OomScoreAdj: -1000 } }, /--oom-score-adj/],
     ['cgroup parent', { HostConfig: { CgroupParent: '/' } }, /--cgroup-parent/],
     [
       'port on 0.0.0.0',
