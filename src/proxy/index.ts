@@ -31,6 +31,7 @@ import {
   type Resolved,
   type SandboxPolicy,
 } from './policy';
+import { showRequestedListPorts, showRequestedPorts } from './ports';
 import { apiPath, apiVersionPrefix, type Route, routeOf } from './routes';
 import { connectUpstream, EngineLookups, imagePath, type Upstream, upstreamRequestOptions } from './upstream';
 
@@ -408,7 +409,7 @@ class PolicyProxyServer implements PolicyProxy {
       }
       case 'container-list': {
         query.set('filters', narrowFilters(query.get('filters'), this.filterOptions(this.labelFilters)));
-        return { url: withQuery('/containers/json'), answer: 'json' };
+        return { url: withQuery('/containers/json'), answer: 'json', transform: showRequestedListPorts };
       }
       case 'container-create': {
         const name = query.get('name') ?? undefined;
@@ -540,7 +541,7 @@ class PolicyProxyServer implements PolicyProxy {
       );
     switch (action) {
       case 'json':
-        return { url: url(), answer: 'json' };
+        return { url: url(), answer: 'json', transform: showRequestedPorts };
       case 'logs': {
         const follow = ['1', 'true'].includes(query.get('follow') ?? '');
         return {

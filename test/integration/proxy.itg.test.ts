@@ -170,6 +170,11 @@ describe('creation through the proxy', () => {
     const port = await engine(['port', realName, '80/tcp']);
     expect(port).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(port).not.toBe('127.0.0.1:18080');
+    // The student sees the port asked for, as on a private engine.
+    expect((await docker(['port', 'web', '80/tcp'])).stdout.trim()).toBe('127.0.0.1:18080');
+    expect((await docker(['ps', '--filter', 'name=^web$', '--format', '{{.Ports}}'])).stdout).toContain(
+      '127.0.0.1:18080->80/tcp',
+    );
   });
 
   it('refuses a second container of the run asking for the same host port', async () => {
