@@ -313,20 +313,22 @@ class PolicyProxyServer implements PolicyProxy {
       headers,
     });
     // The student's command ended (Ctrl-C, killed at the time limit): the engine call ends too.
+    // What fails after that is the proxy's own doing, not the engine's.
+    let abandoned = false;
     const abandon = (): void => {
-      if (!response.writableFinished) upstreamRequest.destroy();
+      if (response.writableFinished) return;
+      abandoned = true;
+      upstreamRequest.destroy();
     };
     response.on('close', abandon);
     await new Promise<void>((resolve) => {
-      upstreamRequest.on('error', (error) => {
-        this.fail(response, error);
+      const failed = (error: unknown): void => {
+        if (!abandoned) this.fail(response, error, request);
         resolve();
-      });
+      };
+      upstreamRequest.on('error', failed);
       upstreamRequest.on('response', (answer) => {
-        this.answer(answer, response, plan).then(resolve, (error: unknown) => {
-          this.fail(response, error);
-          resolve();
-        });
+        this.answer(answer, response, plan).then(resolve, failed);
       });
       if (payload !== undefined) {
         upstreamRequest.end(payload);

@@ -140,6 +140,13 @@ describe.each(CLIS)('forwarding with %s', (cli) => {
     // Follow mode never ends on its own: the timeout ends it, and what came before is there.
     const logs = await docker(['logs', '-f', name], { cli, timeoutMs: 3_000 });
     expect(logs.stdout).toBe('started\n');
+    // The CLI killed mid-request (sleep as PID 1 ignores SIGTERM, so stop waits) is the
+    // student's doing, not the engine failing.
+    await docker(['stop', '-t', '5', name], { cli, timeoutMs: 1_000 });
+    await expect
+      .poll(() => proxy.inFlight().filter((what) => what.includes(name)), { timeout: 10_000 })
+      .toEqual([]);
+    expect(proxy.engineErrors).toEqual([]);
     const inspected = await docker(['inspect', '--format', '{{.Name}}', name], { cli });
     expect(inspected.stdout.trim()).toBe(`/${name}`);
     const removed = await docker(['rm', '-f', name], { cli });
