@@ -521,6 +521,43 @@ describe('more of the API', () => {
   });
 });
 
+describe('docker-compose v1 refusals', () => {
+  it.runIf(existsSync('/usr/bin/docker-compose'))(
+    'refuses privileged services, host paths and the socket with the grader’s message',
+    async () => {
+      const project = path.join(submission, 'bad-stack');
+      mkdirSync(project, { recursive: true });
+      const services: Array<[string, string]> = [
+        ['privileged: true', /privileged containers are not allowed/.source],
+        ['volumes: ["/etc:/host-etc"]', /only folders inside the submission/.source],
+        ['volumes: ["/var/run/docker.sock:/var/run/docker.sock"]', /Docker socket/.source],
+        ['pid: host', /--pid host/.source],
+      ];
+      for (const [line, message] of services) {
+        writeFileSync(
+          path.join(project, 'docker-compose.yml'),
+          `services:\n  bad:\n    image: busybox\n    command: "true"\n    ${line}\n`,
+        );
+        const result = await new Promise<Run>((resolve) => {
+          execFile(
+            '/usr/bin/docker-compose',
+            ['-p', 'bad', 'up', '-d'],
+            {
+              cwd: project,
+              timeout: 60_000,
+              env: { PATH: process.env.PATH, HOME: socketDir, DOCKER_HOST: `unix://${proxy.socketPath}` },
+            },
+            (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+          );
+        });
+        expect(result.code, line).toBe(1);
+        expect(result.stderr, line).toMatch(new RegExp(`refused by the grader: .*${message}`));
+      }
+      await docker(['network', 'rm', 'bad_default']);
+    },
+  );
+});
+
 describe('two gradings on one engine', () => {
   it('both run a container named web on host port 18080, each seeing only its own', async () => {
     const otherDir = tempDir('proxy-other-socket');
