@@ -3,7 +3,10 @@
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CheckConfigError, errored, evaluate, failed, skipped } from './checks/evaluate';
+import type { ExecTarget } from './checks/exec';
+import { observeExecBatch } from './checks/exec-batch';
 import { checkKind, observe } from './checks/registry';
+import { planChecks, READ_CONCURRENCY } from './checks/schedule';
 import type { Engine } from './engine/engine';
 import { DockerApiError, errorMessage, InfraError, type SourceLocation } from './errors';
 import { type HttpClient, httpRequest } from './http/request';
@@ -100,22 +103,57 @@ async function gradeExercise(
     // skipped (0 points, not failed), and their points still count in maxScore, so the score
     // says how much of the exercise was missed.
     let gate: string | undefined;
-    for (const [index, check] of spec.checks.entries()) {
-      const location = checkLocation(index);
-      let result: CheckResult;
-      if (gate !== undefined) {
-        result = skipped(check, gate, location);
-      } else if (now() >= context.deadline) {
-        const message = `not run: the exercise's time limit of ${formatDuration(exerciseTimeoutMs)} was reached`;
-        result = failed(check, { message }, location);
-      } else {
-        result = await runCheck(check, context, location);
-      }
+    const report = (index: number, result: CheckResult): void => {
+      const check = spec.checks[index] as CheckSpec;
       progress.info(
         `  ${STATUS_MARK[result.status]} [${result.points}/${result.maxPoints}] ${check.name} (${checkKind(check)})`,
       );
       checks.push(result);
       if (check.required === true && result.status !== 'pass') gate ??= check.name;
+    };
+    /** Why a check does not run at all (a closed gate, the time limit), or undefined. */
+    const notRun = (index: number): CheckResult | undefined => {
+      const check = spec.checks[index] as CheckSpec;
+      if (gate !== undefined) return skipped(check, gate, checkLocation(index));
+      if (now() >= context.deadline) {
+        const message = `not run: the exercise's time limit of ${formatDuration(exerciseTimeoutMs)} was reached`;
+        return failed(check, { message }, checkLocation(index));
+      }
+      return undefined;
+    };
+    // Units run in spec order and report in spec order (checks/schedule.ts says what may share
+    // an exec or run concurrently, and why that cannot change a result).
+    for (const unit of planChecks(spec.checks)) {
+      if (unit.kind === 'alone') {
+        const index = unit.index;
+        report(
+          index,
+          notRun(index) ?? (await runCheck(spec.checks[index] as CheckSpec, context, checkLocation(index))),
+        );
+      } else if (unit.kind === 'together') {
+        const results = await mapBounded(
+          unit.indices,
+          READ_CONCURRENCY,
+          async (index) =>
+            notRun(index) ?? runCheck(spec.checks[index] as CheckSpec, context, checkLocation(index)),
+        );
+        for (const [position, index] of unit.indices.entries())
+          report(index, results[position] as CheckResult);
+      } else {
+        const batchable = notRun(unit.indices[0] ?? 0) === undefined;
+        const targets = unit.indices.map((index) => spec.checks[index]?.exec as ExecTarget);
+        const observed = batchable ? await observeExecBatch(targets, context) : [];
+        for (const [position, index] of unit.indices.entries()) {
+          const check = spec.checks[index] as CheckSpec;
+          const observation = observed[position];
+          report(
+            index,
+            observation === undefined
+              ? (notRun(index) ?? (await runCheck(check, context, checkLocation(index))))
+              : evaluate(check, observation, checkLocation(index)),
+          );
+        }
+      }
     }
     return finish({ setupError: setupFailure?.message, setupLog: setupFailure?.log });
   } catch (error) {
@@ -228,6 +266,24 @@ async function isDirectory(dir: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** `work` on each item, at most `limit` at a time; results in the items' order. */
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const position = next++;
+      results[position] = await work(items[position] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 async function removeQuietly(engine: Engine, scope: string | undefined, progress: Progress): Promise<void> {
