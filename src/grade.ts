@@ -20,6 +20,7 @@ import {
   gradeReport,
 } from './report/model';
 import { type Failure, type Progress, Resources, type RunContext } from './run/context';
+import { forgetImages } from './run/image-cache';
 import { formatDuration, LIMITS, timeoutMs } from './spec/duration';
 import type { LoadedExercise } from './spec/load';
 import type { CheckSpec, StepSpec } from './spec/types';
@@ -124,6 +125,9 @@ async function gradeExercise(
     // Units run in spec order and report in spec order (checks/schedule.ts says what may share
     // an exec or run concurrently, and why that cannot change a result).
     for (const unit of planChecks(spec.checks)) {
+      // Cached image configs live only through runs of read-only checks: anything else (a check's
+      // steps, a rebuild) may change an image, so the cache is forgotten around it.
+      if (unit.kind !== 'together') forgetImages(context);
       if (unit.kind === 'alone') {
         const index = unit.index;
         report(
@@ -154,6 +158,7 @@ async function gradeExercise(
           );
         }
       }
+      if (unit.kind !== 'together') forgetImages(context);
     }
     return finish({ setupError: setupFailure?.message, setupLog: setupFailure?.log });
   } catch (error) {
