@@ -377,7 +377,7 @@ ${between}  - name: based on busybox
   it('ask again after a check that may change the image', async () => {
     const engine = new FakeEngine();
     const rebuild = `  - name: rebuilt by its steps
-    steps: [{ build: { name: app } }]
+    steps: [{ wait: { duration: 1ms } }]
     image: { name: app }
     expect: { exists: true }
 `;
