@@ -21,6 +21,7 @@ import {
 } from './report/model';
 import { type Failure, type Progress, Resources, type RunContext } from './run/context';
 import { forgetImages } from './run/image-cache';
+import { orderedProgress } from './run/ordered-progress';
 import { formatDuration, LIMITS, timeoutMs } from './spec/duration';
 import type { LoadedExercise } from './spec/load';
 import type { CheckSpec, StepSpec } from './spec/types';
@@ -33,6 +34,18 @@ export interface GradeOptions {
   http?: HttpClient;
   progress?: Progress;
   now?: () => number;
+  /**
+   * How many exercises are graded at once (default 1; 'engine': the engine's CPU count). Output
+   * stays in the exercises' order.
+   */
+  concurrency?: number | 'engine';
+  /** Called as each exercise starts and ends, e.g. for a live display. */
+  onExercise?: (event: {
+    index: number;
+    id: string;
+    state: 'running' | 'done';
+    result?: ExerciseResult;
+  }) => void;
 }
 
 const SILENT: Progress = { info: () => {}, output: () => {} };
@@ -45,13 +58,26 @@ export async function grade(exercises: LoadedExercise[], options: GradeOptions):
   progress.info(
     `Docker engine ${engineInfo.serverVersion} (API ${engineInfo.apiVersion}), run ${options.engine.runId}`,
   );
-  const results: ExerciseResult[] = [];
+  let results: ExerciseResult[] = [];
+  const wanted = options.concurrency === 'engine' ? (engineInfo.cpus ?? 1) : (options.concurrency ?? 1);
+  const concurrency = Math.max(1, Math.min(wanted, exercises.length));
+  // Each exercise has its own scope (labels, names), so exercises never see one another.
+  const ordered = orderedProgress(progress, exercises.length);
   try {
-    for (const [index, exercise] of exercises.entries()) {
-      results.push(
-        await gradeExercise(exercise, `${options.engine.runId}-${index + 1}`, { ...options, now, progress }),
-      );
-    }
+    results = await mapBounded([...exercises.entries()], concurrency, async ([index, exercise]) => {
+      options.onExercise?.({ index, id: exercise.spec.id, state: 'running' });
+      try {
+        const result = await gradeExercise(exercise, `${options.engine.runId}-${index + 1}`, {
+          ...options,
+          now,
+          progress: ordered.progressFor(index),
+        });
+        options.onExercise?.({ index, id: exercise.spec.id, state: 'done', result });
+        return result;
+      } finally {
+        ordered.finish(index);
+      }
+    });
   } finally {
     await removeQuietly(options.engine, undefined, progress);
   }

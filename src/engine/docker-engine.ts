@@ -56,19 +56,23 @@ export class DockerEngine implements Engine {
   }
 
   async info(): Promise<EngineInfo> {
-    const version = await this.client.call('version', (signal) =>
-      this.client.dial({
-        path: '/version',
-        method: 'GET',
-        abortSignal: signal,
-        statusCodes: { 200: true, 500: 'server error' },
-      }),
-    );
+    const get = (path: string) =>
+      this.client.call(path.slice(1), (signal) =>
+        this.client.dial({
+          path,
+          method: 'GET',
+          abortSignal: signal,
+          statusCodes: { 200: true, 500: 'server error' },
+        }),
+      );
+    const [version, system] = await Promise.all([get('/version'), get('/info')]);
     const record = isRecord(version) ? version : {};
+    const cpus = isRecord(system) ? system.NCPU : undefined;
     return {
       serverVersion: stringField(record, 'Version'),
       apiVersion: stringField(record, 'ApiVersion'),
       os: stringField(record, 'Os'),
+      ...(typeof cpus === 'number' && cpus > 0 ? { cpus } : {}),
     };
   }
 

@@ -21,6 +21,8 @@ export interface EngineInfo {
   serverVersion: string;
   apiVersion: string;
   os: string;
+  /** The engine's CPUs, when it says (the default of `grade --concurrency`). */
+  cpus?: number;
 }
 
 export interface BuildRequest {
