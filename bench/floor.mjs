@@ -14,7 +14,13 @@ const agent = new http.Agent({ keepAlive: true });
 function request(method, path, body, headers = {}) {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { socketPath, agent, method, path: `/v1.41${path}`, headers: { 'Content-Type': 'application/json', ...headers } },
+      {
+        socketPath,
+        agent,
+        method,
+        path: `/v1.41${path}`,
+        headers: { 'Content-Type': 'application/json', ...headers },
+      },
       (res) => {
         const chunks = [];
         res.on('data', (chunk) => chunks.push(chunk));

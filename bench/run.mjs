@@ -22,6 +22,8 @@ const { values } = parseArgs({
     'concurrency-rounds': { type: 'string', default: '3' },
     'no-concurrency': { type: 'boolean', default: false },
     json: { type: 'string' },
+    // Another build of the CLI (e.g. a copy of main's dist/cli) graded in the same rounds.
+    baseline: { type: 'string' },
   },
 });
 const rounds = Number(values.rounds);
@@ -44,7 +46,8 @@ function floorPlan() {
   const execs = spec.checks
     .filter((check) => check.exec)
     .map((check) => ({
-      argv: typeof check.exec.command === 'string' ? ['/bin/sh', '-c', check.exec.command] : check.exec.command,
+      argv:
+        typeof check.exec.command === 'string' ? ['/bin/sh', '-c', check.exec.command] : check.exec.command,
       exitCode: check.expect.exitCode,
     }));
   const httpPaths = spec.checks.filter((check) => check.http).map((check) => check.http.path);
@@ -52,7 +55,15 @@ function floorPlan() {
   if (execs.length !== 22 || httpPaths.length !== 3 || images !== 3) {
     throw new Error('bench/scenario must have 22 exec, 3 http and 3 image checks');
   }
-  return { runLabel: `bench-${suffix}`, context: submission, tag: floorTag, name: `autograder-bench-floor-${suffix}`, execs, httpPaths, waitPath: '/status.txt' };
+  return {
+    runLabel: `bench-${suffix}`,
+    context: submission,
+    tag: floorTag,
+    name: `autograder-bench-floor-${suffix}`,
+    execs,
+    httpPaths,
+    waitPath: '/status.txt',
+  };
 }
 const planFile = path.join(work, 'plan.json');
 writeFileSync(planFile, JSON.stringify(floorPlan()));
@@ -61,7 +72,11 @@ writeFileSync(planFile, JSON.stringify(floorPlan()));
 function run(command, args, env = {}) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
@@ -74,31 +89,59 @@ function run(command, args, env = {}) {
 }
 
 function must(result, what) {
-  if (result.code !== 0) throw new Error(`${what} exited with ${result.code}:\n${result.stderr.slice(-2000)}`);
+  if (result.code !== 0)
+    throw new Error(`${what} exited with ${result.code}:\n${result.stderr.slice(-2000)}`);
   return result;
 }
 
 const rssFile = path.join(work, 'rss');
+const baselineCli = values.baseline === undefined ? undefined : path.resolve(values.baseline, 'index.js');
+
+async function gradeWith(bundle) {
+  const result = must(
+    await run(
+      '/usr/bin/time',
+      [
+        '-f',
+        '%M',
+        '-o',
+        rssFile,
+        process.execPath,
+        bundle,
+        'grade',
+        exerciseFile,
+        '--submission',
+        submission,
+        '--quiet',
+      ],
+      { DOCKER_AUTOGRADER_TRACE_START: '1' },
+    ),
+    'grade',
+  );
+  const mark = /first engine call at (\d+) ns/.exec(result.stderr);
+  return {
+    ms: result.ms,
+    coldMs: mark ? Number(BigInt(mark[1]) - result.started) / 1e6 : undefined,
+    rssMb: Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024,
+  };
+}
+
 const ways = {
-  async grader() {
-    const result = must(
-      await run('/usr/bin/time', ['-f', '%M', '-o', rssFile, process.execPath, cli, 'grade', exerciseFile, '--submission', submission, '--quiet'], {
-        DOCKER_AUTOGRADER_TRACE_START: '1',
-      }),
-      'grade',
-    );
-    const mark = /first engine call at (\d+) ns/.exec(result.stderr);
+  grader: () => gradeWith(cli),
+  ...(baselineCli ? { baseline: () => gradeWith(baselineCli) } : {}),
+  async floor() {
     return {
-      ms: result.ms,
-      coldMs: mark ? Number(BigInt(mark[1]) - result.started) / 1e6 : undefined,
-      rssMb: Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024,
+      ms: must(await run(process.execPath, [path.join(root, 'bench/floor.mjs'), planFile]), 'floor').ms,
     };
   },
-  async floor() {
-    return { ms: must(await run(process.execPath, [path.join(root, 'bench/floor.mjs'), planFile]), 'floor').ms };
-  },
   async course() {
-    const result = await run('bash', [path.join(root, 'bench/course-style.sh'), submission, courseTag, `autograder-bench-course-${suffix}`, `org.docker-autograder.run=bench-${suffix}`]);
+    const result = await run('bash', [
+      path.join(root, 'bench/course-style.sh'),
+      submission,
+      courseTag,
+      `autograder-bench-course-${suffix}`,
+      `org.docker-autograder.run=bench-${suffix}`,
+    ]);
     return { ms: must(result, 'course-style.sh').ms };
   },
 };
@@ -111,7 +154,19 @@ const median = (list) => {
 };
 const fmt = (value, digits = 0) => (value === undefined ? 'n/a' : value.toFixed(digits));
 
-const samples = { grader: [], floor: [], course: [], coldMs: [], rssMb: [], schema: [], validate: [], node: [] };
+const samples = {
+  grader: [],
+  floor: [],
+  course: [],
+  coldMs: [],
+  rssMb: [],
+  schema: [],
+  validate: [],
+  node: [],
+  baseline: [],
+  baselineColdMs: [],
+  baselineRssMb: [],
+};
 try {
   process.stderr.write(`warm-up (one of each, so that no way pays for a cold cache)\n`);
   for (const way of Object.values(ways)) await way();
@@ -126,6 +181,10 @@ try {
         samples.coldMs.push(sample.coldMs);
         samples.rssMb.push(sample.rssMb);
       }
+      if (name === 'baseline') {
+        samples.baselineColdMs.push(sample.coldMs);
+        samples.baselineRssMb.push(sample.rssMb);
+      }
     }
     samples.node.push(must(await run(process.execPath, ['-e', '0']), 'node').ms);
     samples.schema.push(must(await run(process.execPath, [cli, 'schema']), 'schema').ms);
@@ -135,7 +194,9 @@ try {
     );
   }
 
-  const concurrency = values['no-concurrency'] ? undefined : await measureConcurrency(Number(values['concurrency-rounds']));
+  const concurrency = values['no-concurrency']
+    ? undefined
+    : await measureConcurrency(Number(values['concurrency-rounds']));
   const m = Object.fromEntries(Object.entries(samples).map(([key, list]) => [key, median(list)]));
   const rows = [
     ['(a) grader, CLI bundle', `${fmt(m.grader)} ms`],
@@ -149,6 +210,13 @@ try {
     ['`node -e 0` wall, for scale', `${fmt(m.node)} ms`],
     ['grader peak RSS  target <= 80 MB', `${fmt(m.rssMb, 1)} MB`],
   ];
+  if (baselineCli) {
+    rows.push(
+      ['baseline CLI (--baseline), same scenario', `${fmt(m.baseline)} ms`],
+      ['baseline cold start', `${fmt(m.baselineColdMs)} ms`],
+      ['baseline peak RSS', `${fmt(m.baselineRssMb, 1)} MB`],
+    );
+  }
   if (concurrency) {
     rows.push(
       ['6 exercises, --concurrency 1', `${fmt(concurrency.one)} ms`],
@@ -159,7 +227,8 @@ try {
   const width = Math.max(...rows.map(([label]) => label.length));
   console.log(`medians of ${rounds} rounds (whole processes, alternating order)`);
   for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value}`);
-  if (values.json) writeFileSync(values.json, `${JSON.stringify({ rounds, samples, medians: m, concurrency }, null, 2)}\n`);
+  if (values.json)
+    writeFileSync(values.json, `${JSON.stringify({ rounds, samples, medians: m, concurrency }, null, 2)}\n`);
 } finally {
   await run('docker', ['rmi', floorTag, courseTag]);
   rmSync(work, { recursive: true, force: true });
@@ -190,7 +259,16 @@ async function measureConcurrency(concurrencyRounds) {
   }
   const gradeAll = async (concurrency) =>
     must(
-      await run(process.execPath, [cli, 'grade', ...files, '--submission', submission, '--quiet', '--concurrency', String(concurrency)]),
+      await run(process.execPath, [
+        cli,
+        'grade',
+        ...files,
+        '--submission',
+        submission,
+        '--quiet',
+        '--concurrency',
+        String(concurrency),
+      ]),
       `grade --concurrency ${concurrency}`,
     ).ms;
   const one = [];
@@ -203,7 +281,9 @@ async function measureConcurrency(concurrencyRounds) {
       three.push(await gradeAll(3));
       one.push(await gradeAll(1));
     }
-    process.stderr.write(`6 exercises, round ${round + 1}/${concurrencyRounds}: c1 ${fmt(one.at(-1))} ms, c3 ${fmt(three.at(-1))} ms\n`);
+    process.stderr.write(
+      `6 exercises, round ${round + 1}/${concurrencyRounds}: c1 ${fmt(one.at(-1))} ms, c3 ${fmt(three.at(-1))} ms\n`,
+    );
   }
   return { one: median(one), three: median(three), samples: { one, three } };
 }
