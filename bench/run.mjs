@@ -222,6 +222,7 @@ try {
       ['6 exercises, --concurrency 1', `${fmt(concurrency.one)} ms`],
       ['6 exercises, --concurrency 3', `${fmt(concurrency.three)} ms`],
       ['c3/c1  target <= 0.6', fmt(concurrency.three / concurrency.one, 2)],
+      ['6-exercise runs that did not pass (timed all the same)', String(concurrency.failures.length)],
     );
   }
   const width = Math.max(...rows.map(([label]) => label.length));
@@ -257,20 +258,38 @@ async function measureConcurrency(concurrencyRounds) {
     writeFileSync(file, source.replace('id: bench/scenario', `id: bench/scenario-${index}`));
     files.push(file);
   }
-  const gradeAll = async (concurrency) =>
-    must(
-      await run(process.execPath, [
-        cli,
-        'grade',
-        ...files,
-        '--submission',
-        submission,
-        '--quiet',
-        '--concurrency',
-        String(concurrency),
-      ]),
-      `grade --concurrency ${concurrency}`,
-    ).ms;
+  const failures = [];
+  /** A run that did not pass is timed all the same, and its failed checks are said (load can starve a wait). */
+  const gradeAll = async (concurrency) => {
+    const reportFile = path.join(work, `report-${concurrency}.json`);
+    const result = await run(process.execPath, [
+      cli,
+      'grade',
+      ...files,
+      '--submission',
+      submission,
+      '--quiet',
+      '--concurrency',
+      String(concurrency),
+      '--format',
+      'json',
+      '--out',
+      reportFile,
+    ]);
+    if (result.code === 1) {
+      const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+      const failed = report.exercises.flatMap((exercise) => [
+        ...(exercise.setupError ? [`${exercise.id}: ${exercise.setupError}`] : []),
+        ...exercise.checks
+          .filter((check) => check.status !== 'pass')
+          .map((check) => `${exercise.id}: ${check.name}: ${check.message}`),
+      ]);
+      failures.push({ concurrency, failed });
+      process.stderr.write(`grade --concurrency ${concurrency} did not pass:\n  ${failed.join('\n  ')}\n`);
+      return result.ms;
+    }
+    return must(result, `grade --concurrency ${concurrency}`).ms;
+  };
   const one = [];
   const three = [];
   for (let round = 0; round < concurrencyRounds; round++) {
@@ -285,5 +304,5 @@ async function measureConcurrency(concurrencyRounds) {
       `6 exercises, round ${round + 1}/${concurrencyRounds}: c1 ${fmt(one.at(-1))} ms, c3 ${fmt(three.at(-1))} ms\n`,
     );
   }
-  return { one: median(one), three: median(three), samples: { one, three } };
+  return { one: median(one), three: median(three), samples: { one, three }, failures };
 }
