@@ -63,12 +63,14 @@ export async function grade(exercises: LoadedExercise[], options: GradeOptions):
   const concurrency = Math.max(1, Math.min(wanted, exercises.length));
   // Each exercise has its own scope (labels, names), so exercises never see one another.
   const ordered = orderedProgress(progress, exercises.length);
+  const engine = concurrency > 1 ? serialiseImageWork(options.engine) : options.engine;
   try {
     results = await mapBounded([...exercises.entries()], concurrency, async ([index, exercise]) => {
       options.onExercise?.({ index, id: exercise.spec.id, state: 'running' });
       try {
         const result = await gradeExercise(exercise, `${options.engine.runId}-${index + 1}`, {
           ...options,
+          engine,
           now,
           progress: ordered.progressFor(index),
         });
@@ -297,6 +299,26 @@ async function isDirectory(dir: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Builds and image removals of exercises graded at once run one at a time. The classic
+ * builder shares cache layers between identical builds: removing one exercise's image (and
+ * with it untagged parents) while another builds on the same layers fails that build with
+ * "unknown parent image ID" (seen by the benchmark's 6 identical exercises). Everything else
+ * still runs concurrently.
+ */
+function serialiseImageWork(engine: Engine): Engine {
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const turn = queue.then(work, work);
+    queue = turn.catch(() => undefined);
+    return turn;
+  };
+  const shared = Object.create(engine) as Engine;
+  shared.build = (request) => exclusive(() => engine.build(request));
+  shared.removeResources = (filter) => exclusive(() => engine.removeResources(filter));
+  return shared;
 }
 
 /** `work` on each item, at most `limit` at a time; results in the items' order. */

@@ -1,5 +1,7 @@
 // Several exercises graded at once on the real engine: each in its own scope, results and
 // progress lines in the exercises' order, nothing left behind.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDockerEngine } from '../../src/engine/docker-engine';
 import { grade } from '../../src/grade';
@@ -56,4 +58,35 @@ describe('grade with concurrency', () => {
     }
     expect(await leftovers(runId)).toEqual([]);
   }, 180_000);
+});
+
+describe('grade with concurrency and identical builds', () => {
+  it('builds the same Dockerfile in every exercise without one removing what another builds on', async () => {
+    const submission = tempDir('itg-concurrency-build');
+    writeFileSync(
+      path.join(submission, 'Dockerfile'),
+      'FROM busybox\nRUN echo layer > /layer\nCMD ["sleep", "600"]\n',
+    );
+    const exercises = [1, 2, 3, 4].map((index) =>
+      exercise(`version: 1
+id: test/concurrent-build-${index}
+title: Concurrent build ${index}
+steps:
+  - build: { name: app }
+  - run: { name: box, image: app }
+checks:
+  - name: the layer is there
+    exec: { container: box, command: [cat, /layer] }
+    expect: { stdout: layer }
+`),
+    );
+    const report = await grade(exercises, {
+      engine: createDockerEngine(runId),
+      submissionRoot: submission,
+      concurrency: 4,
+    });
+    expect(report.exercises.map((result) => [result.id, result.setupError, result.score])).toEqual(
+      [1, 2, 3, 4].map((index) => [`test/concurrent-build-${index}`, undefined, 1]),
+    );
+  }, 300_000);
 });
