@@ -6,7 +6,7 @@ import { DEFAULT_KEY_ENV, keyProblem, parseAnswers, renderAnswersExpect } from '
 import { gradeClass, mergeGradebookFiles } from './cli-class';
 import { createDockerEngine } from './engine/docker-engine';
 import { ExitCode, errorMessage, formatProblem, InfraError, SpecError, UsageError } from './errors';
-import { grade } from './grade';
+import { type GradeOptions, grade } from './grade';
 import { hasInfraError } from './report/model';
 import { isReportFormat, REPORT_FORMATS, renderReport } from './report/render';
 import { stripUnsafe } from './report/sanitize';
@@ -19,6 +19,8 @@ import { exerciseSchemaText } from './spec/load';
 export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** stderr is a terminal: progress of several exercises is shown as a live status line. */
+  stderrIsTty?: boolean;
 }
 
 const FORMATS = REPORT_FORMATS;
@@ -26,7 +28,7 @@ const FORMATS = REPORT_FORMATS;
 export const USAGE = `docker-autograder: grades Docker exercises on a real Docker engine
 
 Usage:
-  docker-autograder grade EXERCISE... [--submission DIR] [--format text|json|markdown|junit] [--out FILE] [--quiet]
+  docker-autograder grade EXERCISE... [--submission DIR] [--format text|json|markdown|junit] [--out FILE] [--quiet] [--concurrency N]
   docker-autograder grade EXERCISE... --submissions DIR... [--gradebook DIR] [--concurrency N] [--shard I/N] [--fresh] [--quiet]
   docker-autograder gradebook merge GRADEBOOK... --out DIR
   docker-autograder validate EXERCISE...
@@ -40,6 +42,9 @@ EXERCISE is an exercise.yaml, or a folder searched for them.
 --format FORMAT    report format on stdout or in --out (default: text)
 --out FILE         write the report to FILE instead of stdout
 --quiet            no progress lines on stderr
+--concurrency N    grade N exercises at once (default: the engine's CPU count); the report and
+                   the progress lines keep the exercises' order. With --submissions: N students
+                   at once, each student's exercises one after the other
 
 A class: --submissions DIR (repeatable) grades every sub-folder of DIR as one student's
 repository, at most --concurrency at a time, into DIR/gradebook.{csv,json} of --gradebook
@@ -148,21 +153,34 @@ async function gradeCommand(args: string[], io: Io): Promise<number> {
       progressOf: (student) => progressOn(prefixed(io, student), quiet),
     });
   }
-  for (const classOnly of ['gradebook', 'concurrency', 'shard', 'fresh'] as const) {
+  for (const classOnly of ['gradebook', 'shard', 'fresh'] as const) {
     if (values[classOnly] !== undefined) throw new UsageError(`--${classOnly} goes with --submissions`);
   }
   const format = values.format ?? 'text';
   if (!isReportFormat(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
+  const concurrency = values.concurrency === undefined ? 'engine' : positiveInteger(values.concurrency);
   const exercises = await loadExercises(positionals);
-  const progress = progressOn(io, values.quiet === true);
+  const quiet = values.quiet === true;
+  const live =
+    !quiet && io.stderrIsTty === true && exercises.length > 1 ? liveStatus(io, exercises.length) : undefined;
+  const progress = live?.progress ?? progressOn(io, quiet);
   const report = await withEngine(
-    (engine) => grade(exercises, { engine, submissionRoot: values.submission ?? '.', progress }),
+    (engine) => {
+      markFirstEngineCall();
+      return grade(exercises, {
+        engine,
+        submissionRoot: values.submission ?? '.',
+        progress,
+        concurrency,
+        onExercise: live?.onExercise,
+      });
+    },
     {
       log: progress.info,
       watchdogMs: watchdogMs(exercises),
       onAbandon: (reason) => io.stderr(`infrastructure error: ${reason}; this is not a grade\n`),
     },
-  );
+  ).finally(() => live?.close());
   const rendered = renderReport(format, report);
   if (values.out) await writeFile(values.out, rendered);
   else io.stdout(rendered.endsWith('\n') ? rendered : `${rendered}\n`);
@@ -211,6 +229,68 @@ async function gradebookCommand(args: string[], io: Io): Promise<number> {
 function prefixed(io: Io, student: string): Io {
   const prefix = `${stripUnsafe(student)} │ `;
   return { stdout: io.stdout, stderr: (text) => io.stderr(text.replace(/^(?=.)/gm, prefix)) };
+}
+
+function positiveInteger(text: string): number {
+  const value = Number(text);
+  if (!/^[1-9][0-9]{0,3}$/.test(text) || !Number.isSafeInteger(value)) {
+    throw new UsageError(`--concurrency must be a whole number from 1, not "${text}"`);
+  }
+  return value;
+}
+
+/**
+ * On a terminal, while several exercises are graded: the ordered progress lines, and under them
+ * one status line, redrawn in place, saying which exercises run and how many are done. In CI
+ * (not a terminal) only the plain lines are written.
+ */
+function liveStatus(
+  io: Io,
+  count: number,
+): { progress: Progress; onExercise: NonNullable<GradeOptions['onExercise']>; close: () => void } {
+  const running = new Map<number, string>();
+  let done = 0;
+  let shown = false;
+  const status = (): string => {
+    const names = [...running.values()].join(', ');
+    return `[${done}/${count} done${running.size > 0 ? `, grading ${names}` : ''}]`;
+  };
+  const clear = (): void => {
+    if (shown) io.stderr('\r\u001b[K');
+    shown = false;
+  };
+  const draw = (): void => {
+    clear();
+    io.stderr(stripUnsafe(status()).slice(0, 200));
+    shown = true;
+  };
+  const line = (text: string): void => {
+    clear();
+    io.stderr(`${text}\n`);
+    draw();
+  };
+  return {
+    progress: { info: (text) => line(text), output: (text) => line(`  | ${stripUnsafe(text)}`) },
+    onExercise: ({ index, id, state }) => {
+      if (state === 'running') running.set(index, id);
+      else {
+        running.delete(index);
+        done += 1;
+      }
+      draw();
+    },
+    close: clear,
+  };
+}
+
+/**
+ * For the benchmark's cold start (bench/run.mjs): with DOCKER_AUTOGRADER_TRACE_START set, the
+ * moment just before the first engine request, on the monotonic clock every process shares.
+ */
+function markFirstEngineCall(): void {
+  if (process.env.DOCKER_AUTOGRADER_TRACE_START) {
+    process.stderr.write(`docker-autograder: first engine call at ${process.hrtime.bigint()} ns\n`);
+  }
 }
 
 function progressOn(io: Io, quiet: boolean): Progress {

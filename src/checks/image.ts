@@ -1,3 +1,4 @@
+import { inspectImageOnce } from '../run/image-cache';
 import type { CheckDefinition } from './check';
 import { normaliseAbsolute } from './dockerfile-meaning';
 import { studentLabels } from './observed-names';
@@ -5,13 +6,13 @@ import { studentLabels } from './observed-names';
 export const imageCheck: CheckDefinition<'image'> = {
   kind: 'image',
   async observe(target, context) {
-    const image = await context.engine.inspectImage(context.resources.imageRef(target.name));
+    const image = await inspectImageOnce(context, context.resources.imageRef(target.name));
     // A fact, not a failure: an exercise may expect an image to be gone (`exists: false`), and
     // every other expected key then fails with nothing observed.
     if (image === undefined) return { facts: { exists: false } };
     let basedOn: boolean | undefined;
     if (target.basedOn !== undefined) {
-      const base = await context.engine.inspectImage(context.resources.imageRef(target.basedOn));
+      const base = await inspectImageOnce(context, context.resources.imageRef(target.basedOn));
       if (base === undefined) {
         return {
           failure: {

@@ -75,19 +75,24 @@ export class DockerEngine implements Engine {
   }
 
   async info(): Promise<EngineInfo> {
-    const version = await this.client.idempotentCall('version', (signal) =>
-      this.client.dial({
-        path: '/version',
-        method: 'GET',
-        abortSignal: signal,
-        statusCodes: { 200: true, 500: 'server error' },
-      }),
-    );
+    const get = (path: string) =>
+      this.client.idempotentCall(path.slice(1), (signal) =>
+        this.client.dial({
+          path,
+          method: 'GET',
+          abortSignal: signal,
+          statusCodes: { 200: true, 500: 'server error' },
+        }),
+      );
+    // The CPU count only sizes the default concurrency: an engine that does not say is no fault.
+    const [version, system] = await Promise.all([get('/version'), get('/info').catch(() => undefined)]);
     const record = isRecord(version) ? version : {};
+    const cpus = isRecord(system) ? system.NCPU : undefined;
     const info = {
       serverVersion: stringField(record, 'Version'),
       apiVersion: stringField(record, 'ApiVersion'),
       os: stringField(record, 'Os'),
+      ...(typeof cpus === 'number' && cpus > 0 ? { cpus } : {}),
     };
     if (!apiVersionAtLeast(info.apiVersion, MIN_API_VERSION)) {
       throw new InfraError(

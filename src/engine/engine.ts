@@ -21,6 +21,8 @@ export interface EngineInfo {
   serverVersion: string;
   apiVersion: string;
   os: string;
+  /** The engine's CPUs, when it says (the default of `grade --concurrency`). */
+  cpus?: number;
 }
 
 export interface BuildRequest {
@@ -142,6 +144,10 @@ export interface ExecRequest {
   timeoutMs: number;
   /** Cap per stream; output beyond it is dropped and `truncated` is set. */
   maxOutputBytes: number;
+  /** Every chunk of stdout as it arrives, before the cap (batched command checks read frames). */
+  onStdout?: (chunk: Buffer) => void;
+  /** Stop reading early: the result is then as at a timeout. */
+  signal?: AbortSignal;
 }
 
 export interface ExecResult {

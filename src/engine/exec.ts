@@ -1,4 +1,5 @@
 // Commands run in a running container, their output read with a byte cap and a deadline.
+import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { DockerClient } from './client';
 import type { ExecRequest, ExecResult } from './engine';
@@ -28,7 +29,7 @@ export async function runExec(
   );
   const stdout = new CappedBytes(request.maxOutputBytes);
   const stderr = new CappedBytes(request.maxOutputBytes);
-  const outcome = await readExec(client, exec, stdout, stderr, request.timeoutMs);
+  const outcome = await readExec(client, exec, stdout, stderr, request);
   const output = {
     stdout: stdout.text(),
     stderr: stderr.text(),
@@ -47,16 +48,29 @@ async function readExec(
   exec: Docker.Exec,
   stdout: CappedBytes,
   stderr: CappedBytes,
-  timeoutMs: number,
+  request: ExecRequest,
 ): Promise<StreamOutcome> {
   const controller = new AbortController();
   const release = client.track(controller);
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const timer = setTimeout(() => controller.abort(), request.timeoutMs);
+  const abort = (): void => controller.abort();
+  request.signal?.addEventListener('abort', abort);
+  if (request.signal?.aborted) controller.abort();
   try {
     const stream = asReadable(
       await exec.start({ Detach: false, Tty: false, abortSignal: controller.signal }),
     );
-    client.docker.modem.demuxStream(stream, stdout.writable(), stderr.writable());
+    const { onStdout } = request;
+    const out = stdout.writable();
+    const stdoutSink = onStdout
+      ? new Writable({
+          write: (chunk: Buffer, encoding, done) => {
+            onStdout(Buffer.from(chunk));
+            out.write(chunk, encoding, done);
+          },
+        })
+      : out;
+    client.docker.modem.demuxStream(stream, stdoutSink, stderr.writable());
     return await followStream(stream, controller.signal, {});
   } catch (error) {
     if (controller.signal.aborted) return 'timeout';
@@ -64,6 +78,7 @@ async function readExec(
   } finally {
     clearTimeout(timer);
     release();
+    request.signal?.removeEventListener('abort', abort);
   }
 }
 

@@ -2,12 +2,14 @@
 // semantic rules the schema cannot express. Every problem names file:line:col.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import Ajv, { type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { type Document, isMap, isNode, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
 import exerciseSchema from '../../schema/exercise.schema.json';
 import { type SourceLocation, SpecError, type SpecProblem } from '../errors';
 import { semanticProblems } from './semantics';
 import type { ExerciseSpec } from './types';
+// Compiled at build time (scripts/build-validator.mjs): no schema compilation at start.
+import validateSchema from './validate-exercise.generated';
 
 export type SpecPath = ReadonlyArray<string | number>;
 
@@ -23,15 +25,6 @@ export interface LoadedExercise {
 
 const MAX_SPEC_BYTES = 1024 * 1024;
 const MAX_ALIASES = 100;
-
-const ajv = new Ajv({
-  allErrors: true,
-  verbose: true,
-  strict: true,
-  strictRequired: false,
-  allowUnionTypes: true,
-});
-const validateSchema = ajv.compile<ExerciseSpec>(exerciseSchema);
 
 export function exerciseSchemaText(): string {
   return `${JSON.stringify(exerciseSchema, null, 2)}\n`;

@@ -403,3 +403,55 @@ describe('scoring', () => {
     );
   });
 });
+
+describe('grade: read-only checks', () => {
+  const spec = (between: string) => `version: 1
+id: demo/images
+title: Images
+steps:
+  - build: { name: app }
+checks:
+  - name: workdir
+    image: { name: app }
+    expect: { workdir: /app }
+  - name: cmd
+    image: { name: app }
+    expect: { cmd: [] }
+${between}  - name: based on busybox
+    image: { name: app, basedOn: busybox }
+    expect: { exists: true }
+`;
+
+  it('inspect an image once while only read-only checks run, and report in spec order', async () => {
+    const engine = new FakeEngine();
+    const report = await grade([parseExercise(spec(''), 'demo/exercise.yaml')], {
+      engine,
+      submissionRoot: submission(),
+    });
+    expect(report.exercises[0]?.checks.map((check) => check.name)).toEqual([
+      'workdir',
+      'cmd',
+      'based on busybox',
+    ]);
+    const inspections = engine.calls.filter((call) => call.startsWith('inspect-image'));
+    expect(inspections.filter((call) => call.endsWith('-app:latest'))).toHaveLength(1);
+    expect(inspections.filter((call) => call === 'inspect-image busybox')).toHaveLength(1);
+  });
+
+  it('ask again after a check that may change the image', async () => {
+    const engine = new FakeEngine();
+    const rebuild = `  - name: rebuilt by its steps
+    steps: [{ wait: { duration: 1ms } }]
+    image: { name: app }
+    expect: { exists: true }
+`;
+    await grade([parseExercise(spec(rebuild), 'demo/exercise.yaml')], {
+      engine,
+      submissionRoot: submission(),
+    });
+    const inspections = engine.calls.filter(
+      (call) => call.startsWith('inspect-image') && call.endsWith('-app:latest'),
+    );
+    expect(inspections.length).toBeGreaterThanOrEqual(3);
+  });
+});
