@@ -6,7 +6,7 @@ const func0 = typeof func0Module === "function" ? func0Module : func0Module.defa
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student's repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"containerRef":{"type":"string","minLength":1,"maxLength":128,"description":"A container: a run step's name, a compose service's name, or the name a student's script gave it."},"sizeOrNumber":{"description":"A number, a size like 50MB / 1.5GiB, or a duration like 30s.","oneOf":[{"type":"number"},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?\\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$"}]},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list's or text's length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list's or text's length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text's SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1},"matcherMap":{"type":"object","description":"Keys (header names, labels, questions) each with a matcher.","additionalProperties":{"$ref":"#/definitions/matcher"}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"description":"A regular expression some output line must match, or {matches, count}.","oneOf":[{"type":"string","minLength":1},{"type":"object","required":["matches"],"additionalProperties":false,"properties":{"matches":{"type":"string","minLength":1},"count":{"type":"integer","minimum":1}}}]},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"port":{"$ref":"#/definitions/port","description":"A published port accepts TCP connections."},"healthy":{"const":true,"description":"The container's healthcheck reports healthy."},"exited":{"const":true,"description":"The container has exited (for run-to-completion containers)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"volumeMount":{"description":"'name:/path[:ro]' (a named volume) or './dir:/path[:ro]' (a submission folder), or an object.","oneOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$"},{"type":"object","required":["source","target"],"additionalProperties":false,"properties":{"source":{"type":"string","minLength":1},"target":{"type":"string","pattern":"^/"},"type":{"enum":["volume","bind"]},"readOnly":{"type":"boolean"}}}]},"networkAttachment":{"oneOf":[{"$ref":"#/definitions/name"},{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"aliases":{"type":"array","items":{"type":"string","minLength":1}}}}]},"containerPath":{"type":"object","required":["container","path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"path":{"type":"string","pattern":"^/"}}},"buildStep":{"type":"object","description":"Builds an image from the student's Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"tag":{"description":"Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).","oneOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1},"minItems":1}]},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"volumes":{"type":"array","items":{"$ref":"#/definitions/volumeMount"}},"networks":{"type":"array","items":{"$ref":"#/definitions/networkAttachment"},"description":"Network step names (or existing networks), with aliases."},"restart":{"enum":["no","always","unless-stopped","on-failure"]},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"hostname":{"type":"string","minLength":1},"healthcheck":{"type":"object","required":["test"],"additionalProperties":false,"properties":{"test":{"$ref":"#/definitions/command"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":1},"startPeriod":{"$ref":"#/definitions/duration"}}},"wait":{"$ref":"#/definitions/wait"}}},"execStep":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"copyStep":{"type":"object","description":"Copies a submission file or folder, or a container path, into a container.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"description":"A submission path, or {container, path}.","oneOf":[{"$ref":"#/definitions/relativePath"},{"$ref":"#/definitions/containerPath"}]},"to":{"$ref":"#/definitions/containerPath","description":"A folder in a container."}}},"stopStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"timeout":{"$ref":"#/definitions/duration","description":"Grace period before SIGKILL, default 10s."}}},"killStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"signal":{"type":"string","pattern":"^(SIG)?[A-Z0-9]+$"}}},"restartStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"recreateStep":{"type":"object","description":"Removes the container and creates it again with the same configuration and mounts.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"A run step's name."},"wait":{"$ref":"#/definitions/wait"}}},"networkStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"driver":{"type":"string","minLength":1},"internal":{"type":"boolean"}}},"volumeStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"}}},"waitStep":{"type":"object","description":"Waits for a container condition, or a fixed duration.","additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"duration":{"$ref":"#/definitions/duration","description":"Just wait this long."},"log":{"$ref":"#/definitions/wait/properties/log"},"http":{"$ref":"#/definitions/wait/properties/http"},"port":{"$ref":"#/definitions/port"},"healthy":{"const":true},"exited":{"const":true},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"scriptStep":{"type":"object","description":"Runs the student's shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"composeStep":{"type":"object","description":"Runs the student's compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default docker-compose.yaml."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"},"exec":{"$ref":"#/definitions/execStep"},"copy":{"$ref":"#/definitions/copyStep"},"stop":{"$ref":"#/definitions/stopStep"},"kill":{"$ref":"#/definitions/killStep"},"restart":{"$ref":"#/definitions/restartStep"},"recreate":{"$ref":"#/definitions/recreateStep"},"network":{"$ref":"#/definitions/networkStep"},"volume":{"$ref":"#/definitions/volumeStep"},"wait":{"$ref":"#/definitions/waitStep"},"script":{"$ref":"#/definitions/scriptStep"},"compose":{"$ref":"#/definitions/composeStep"}}},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container's published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"headers":{"$ref":"#/definitions/matcherMap","description":"Header names (lower case) with matchers."},"body":{"$ref":"#/definitions/matcher"}},"minProperties":1},"logsCheck":{"type":"object","description":"Reads a container's output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"logsExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"output":{"$ref":"#/definitions/matcher","description":"stdout and stderr together."}},"minProperties":1},"imageCheck":{"type":"object","description":"Inspects an image's configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image's."}}},"imageExpect":{"type":"object","additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\"8080/tcp\"]."},"labels":{"$ref":"#/definitions/matcherMap"},"healthcheck":{"$ref":"#/definitions/matcher","description":"The HEALTHCHECK test list; [] when none."},"layers":{"$ref":"#/definitions/matcher","description":"Number of filesystem layers."},"size":{"$ref":"#/definitions/matcher","description":"Size in bytes; compare with min/max like 200MB."},"basedOn":{"$ref":"#/definitions/matcher","description":"true when the image is built on target.basedOn."},"exists":{"$ref":"#/definitions/matcher"}},"minProperties":1},"fileCheck":{"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"path":{"type":"string","pattern":"^/"}}},"fileExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"type":{"$ref":"#/definitions/matcher","description":"file, directory, symlink or other."},"mode":{"$ref":"#/definitions/matcher","description":"Octal text like \"0644\"."},"uid":{"$ref":"#/definitions/matcher"},"gid":{"$ref":"#/definitions/matcher"},"size":{"$ref":"#/definitions/matcher"},"content":{"$ref":"#/definitions/matcher","description":"The file's text (first 1 MiB)."},"target":{"$ref":"#/definitions/matcher","description":"A symlink's target."}},"minProperties":1},"containerCheck":{"type":"object","description":"Inspects a container's state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"}}},"containerExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"ports":{"$ref":"#/definitions/matcher","description":"List like [\"8080->80/tcp\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1},"networkCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step's name, a compose network's name, or an engine network name."}}},"networkExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"volumeCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step's name, a compose volume's name, or an engine volume name."}}},"volumeExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"reachCheck":{"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}},"reachExpect":{"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1},"dockerfileCheck":{"type":"object","description":"Static analysis of the student's Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}},"dockerfileExpect":{"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \"COPY requirements.txt .\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage's last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."}},"minProperties":1},"buildcacheCheck":{"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step's name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}},"buildcacheExpect":{"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."}},"minProperties":1},"answersCheck":{"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student's answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}},"answersExpect":{"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1},"protectedCheck":{"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student's repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"containerRef":{"type":"string","minLength":1,"maxLength":128,"description":"A container: a run step's name, a compose service's name, or the name a student's script gave it."},"sizeOrNumber":{"description":"A number, a size like 50MB / 1.5GiB, or a duration like 30s.","oneOf":[{"type":"number"},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?\\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$"}]},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list's or text's length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list's or text's length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text's SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1},"matcherMap":{"type":"object","description":"Keys (header names, labels, questions) each with a matcher.","additionalProperties":{"$ref":"#/definitions/matcher"}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"description":"A regular expression some output line must match, or {matches, count}.","oneOf":[{"type":"string","minLength":1},{"type":"object","required":["matches"],"additionalProperties":false,"properties":{"matches":{"type":"string","minLength":1},"count":{"type":"integer","minimum":1}}}]},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"port":{"$ref":"#/definitions/port","description":"A published port accepts TCP connections."},"healthy":{"const":true,"description":"The container's healthcheck reports healthy."},"exited":{"const":true,"description":"The container has exited (for run-to-completion containers)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"volumeMount":{"description":"'name:/path[:ro]' (a named volume) or './dir:/path[:ro]' (a submission folder), or an object.","oneOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$"},{"type":"object","required":["source","target"],"additionalProperties":false,"properties":{"source":{"type":"string","minLength":1},"target":{"type":"string","pattern":"^/"},"type":{"enum":["volume","bind"]},"readOnly":{"type":"boolean"}}}]},"networkAttachment":{"oneOf":[{"$ref":"#/definitions/name"},{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"aliases":{"type":"array","items":{"type":"string","minLength":1}}}}]},"containerPath":{"type":"object","required":["container","path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"path":{"type":"string","pattern":"^/"}}},"buildStep":{"type":"object","description":"Builds an image from the student's Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"tag":{"description":"Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).","oneOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1},"minItems":1}]},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"volumes":{"type":"array","items":{"$ref":"#/definitions/volumeMount"}},"networks":{"type":"array","items":{"$ref":"#/definitions/networkAttachment"},"description":"Network step names (or existing networks), with aliases."},"restart":{"enum":["no","always","unless-stopped","on-failure"]},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"hostname":{"type":"string","minLength":1},"healthcheck":{"type":"object","required":["test"],"additionalProperties":false,"properties":{"test":{"$ref":"#/definitions/command"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":1},"startPeriod":{"$ref":"#/definitions/duration"}}},"wait":{"$ref":"#/definitions/wait"}}},"execStep":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"copyStep":{"type":"object","description":"Copies a submission file or folder, or a container path, into a container.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"description":"A submission path, or {container, path}.","oneOf":[{"$ref":"#/definitions/relativePath"},{"$ref":"#/definitions/containerPath"}]},"to":{"$ref":"#/definitions/containerPath","description":"A folder in a container."}}},"stopStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"timeout":{"$ref":"#/definitions/duration","description":"Grace period before SIGKILL, default 10s."}}},"killStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"signal":{"type":"string","pattern":"^(SIG)?[A-Z0-9]+$"}}},"restartStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"recreateStep":{"type":"object","description":"Removes the container and creates it again with the same configuration and mounts.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"A run step's name."},"wait":{"$ref":"#/definitions/wait"}}},"networkStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"driver":{"type":"string","minLength":1},"internal":{"type":"boolean"}}},"volumeStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"}}},"waitStep":{"type":"object","description":"Waits for a container condition, or a fixed duration.","additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"duration":{"$ref":"#/definitions/duration","description":"Just wait this long."},"log":{"$ref":"#/definitions/wait/properties/log"},"http":{"$ref":"#/definitions/wait/properties/http"},"port":{"$ref":"#/definitions/port"},"healthy":{"const":true},"exited":{"const":true},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"scriptStep":{"type":"object","description":"Runs the student's shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"composeStep":{"type":"object","description":"Runs the student's compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default docker-compose.yaml."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"},"exec":{"$ref":"#/definitions/execStep"},"copy":{"$ref":"#/definitions/copyStep"},"stop":{"$ref":"#/definitions/stopStep"},"kill":{"$ref":"#/definitions/killStep"},"restart":{"$ref":"#/definitions/restartStep"},"recreate":{"$ref":"#/definitions/recreateStep"},"network":{"$ref":"#/definitions/networkStep"},"volume":{"$ref":"#/definitions/volumeStep"},"wait":{"$ref":"#/definitions/waitStep"},"script":{"$ref":"#/definitions/scriptStep"},"compose":{"$ref":"#/definitions/composeStep"}}},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container's published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"headers":{"$ref":"#/definitions/matcherMap","description":"Header names (lower case) with matchers."},"body":{"$ref":"#/definitions/matcher"}},"minProperties":1},"logsCheck":{"type":"object","description":"Reads a container's output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"logsExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"output":{"$ref":"#/definitions/matcher","description":"stdout and stderr together."}},"minProperties":1},"imageCheck":{"type":"object","description":"Inspects an image's configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image's."}}},"imageExpect":{"type":"object","additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\"8080/tcp\"]."},"labels":{"$ref":"#/definitions/matcherMap"},"healthcheck":{"$ref":"#/definitions/matcher","description":"The HEALTHCHECK test list; [] when none."},"layers":{"$ref":"#/definitions/matcher","description":"Number of filesystem layers."},"size":{"$ref":"#/definitions/matcher","description":"Size in bytes; compare with min/max like 200MB."},"basedOn":{"$ref":"#/definitions/matcher","description":"true when the image is built on target.basedOn."},"exists":{"$ref":"#/definitions/matcher"}},"minProperties":1},"fileCheck":{"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"path":{"type":"string","pattern":"^/"}}},"fileExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"type":{"$ref":"#/definitions/matcher","description":"file, directory, symlink or other."},"mode":{"$ref":"#/definitions/matcher","description":"Octal text like \"0644\"."},"uid":{"$ref":"#/definitions/matcher"},"gid":{"$ref":"#/definitions/matcher"},"size":{"$ref":"#/definitions/matcher"},"content":{"$ref":"#/definitions/matcher","description":"The file's text (first 1 MiB)."},"target":{"$ref":"#/definitions/matcher","description":"A symlink's target."}},"minProperties":1},"containerCheck":{"type":"object","description":"Inspects a container's state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"}}},"containerExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"ports":{"$ref":"#/definitions/matcher","description":"List like [\"8080->80/tcp\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1},"networkCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step's name, a compose network's name, or an engine network name."}}},"networkExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"volumeCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step's name, a compose volume's name, or an engine volume name."}}},"volumeExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"reachCheck":{"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}},"reachExpect":{"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1},"stepMatcher":{"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction's normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}},"stepMatchers":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}},"dockerfileCheck":{"type":"object","description":"Static analysis of the student's Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}},"dockerfileExpect":{"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \"COPY requirements.txt .\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage's last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."},"sequence":{"description":"Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.","oneOf":[{"$ref":"#/definitions/stepMatchers"},{"type":"object","required":["stage","steps"],"additionalProperties":false,"properties":{"stage":{"type":["string","integer"],"description":"A stage's name or number."},"steps":{"$ref":"#/definitions/stepMatchers"}}}]}},"minProperties":1},"buildcacheCheck":{"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step's name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}},"buildcacheExpect":{"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1},"answersCheck":{"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student's answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}},"answersExpect":{"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1},"protectedCheck":{"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]}}};
 const schema12 = {"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."};
 const schema13 = {"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"}]};
 const pattern0 = new RegExp("^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$", "u");
@@ -4652,10 +4652,10 @@ return errors === 0;
 }
 
 const schema75 = {"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]};
-const schema92 = {"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1};
-const schema105 = {"type":"object","description":"Inspects an image's configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image's."}}};
-const schema110 = {"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step's name, a compose network's name, or an engine network name."}}};
-const schema111 = {"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step's name, a compose volume's name, or an engine volume name."}}};
+const schema94 = {"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1};
+const schema107 = {"type":"object","description":"Inspects an image's configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image's."}}};
+const schema112 = {"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step's name, a compose network's name, or an engine network name."}}};
+const schema113 = {"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step's name, a compose volume's name, or an engine volume name."}}};
 const schema76 = {"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1};
 const schema77 = {"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]};
 const schema78 = {"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list's or text's length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list's or text's length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text's SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1};
@@ -5867,7 +5867,206 @@ validate125.errors = vErrors;
 return errors === 0;
 }
 
-const schema90 = {"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \"COPY requirements.txt .\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage's last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."}},"minProperties":1};
+const schema90 = {"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \"COPY requirements.txt .\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage's last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."},"sequence":{"description":"Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.","oneOf":[{"$ref":"#/definitions/stepMatchers"},{"type":"object","required":["stage","steps"],"additionalProperties":false,"properties":{"stage":{"type":["string","integer"],"description":"A stage's name or number."},"steps":{"$ref":"#/definitions/stepMatchers"}}}]}},"minProperties":1};
+const schema91 = {"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}};
+const schema92 = {"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction's normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}};
+
+function validate139(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(Array.isArray(data)){
+if(data.length < 1){
+const err0 = {instancePath,schemaPath:"#/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema91,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+const len0 = data.length;
+for(let i0=0; i0<len0; i0++){
+let data0 = data[i0];
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+if(Object.keys(data0).length < 1){
+const err1 = {instancePath:instancePath+"/" + i0,schemaPath:"#/definitions/stepMatcher/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema92,data:data0};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data0){
+if(!((((((key0 === "copies") || (key0 === "copiesFrom")) || (key0 === "installs")) || (key0 === "requirements")) || (key0 === "workdir")) || (key0 === "matches"))){
+const err2 = {instancePath:instancePath+"/" + i0,schemaPath:"#/definitions/stepMatcher/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema92,data:data0};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data0.requirements !== undefined){
+if(data0.installs === undefined){
+const err3 = {instancePath:instancePath+"/" + i0,schemaPath:"#/definitions/stepMatcher/dependencies",keyword:"dependencies",params:{property: "requirements",
+    missingProperty: "installs",
+    depsCount: 1,
+    deps: "installs"},message:"must have property installs when property requirements is present",schema:schema92.dependencies,parentSchema:schema92,data:data0};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data0.copies !== undefined){
+let data1 = data0.copies;
+if(typeof data1 === "string"){
+if(func2(data1) < 1){
+const err4 = {instancePath:instancePath+"/" + i0+"/copies",schemaPath:"#/definitions/stepMatcher/properties/copies/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema92.properties.copies,data:data1};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/" + i0+"/copies",schemaPath:"#/definitions/stepMatcher/properties/copies/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema92.properties.copies.type,parentSchema:schema92.properties.copies,data:data1};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data0.copiesFrom !== undefined){
+let data2 = data0.copiesFrom;
+if(((typeof data2 !== "string") && (!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2))))) && (typeof data2 !== "boolean")){
+const err6 = {instancePath:instancePath+"/" + i0+"/copiesFrom",schemaPath:"#/definitions/stepMatcher/properties/copiesFrom/type",keyword:"type",params:{type: schema92.properties.copiesFrom.type},message:"must be string,integer,boolean",schema:schema92.properties.copiesFrom.type,parentSchema:schema92.properties.copiesFrom,data:data2};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data0.installs !== undefined){
+let data3 = data0.installs;
+if(!((((data3 === "pip") || (data3 === "apt")) || (data3 === "apk")) || (data3 === "npm"))){
+const err7 = {instancePath:instancePath+"/" + i0+"/installs",schemaPath:"#/definitions/stepMatcher/properties/installs/enum",keyword:"enum",params:{allowedValues: schema92.properties.installs.enum},message:"must be equal to one of the allowed values",schema:schema92.properties.installs.enum,parentSchema:schema92.properties.installs,data:data3};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data0.requirements !== undefined){
+let data4 = data0.requirements;
+if(typeof data4 === "string"){
+if(func2(data4) < 1){
+const err8 = {instancePath:instancePath+"/" + i0+"/requirements",schemaPath:"#/definitions/stepMatcher/properties/requirements/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema92.properties.requirements,data:data4};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/" + i0+"/requirements",schemaPath:"#/definitions/stepMatcher/properties/requirements/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema92.properties.requirements.type,parentSchema:schema92.properties.requirements,data:data4};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data0.workdir !== undefined){
+let data5 = data0.workdir;
+if(typeof data5 === "string"){
+if(func2(data5) < 1){
+const err10 = {instancePath:instancePath+"/" + i0+"/workdir",schemaPath:"#/definitions/stepMatcher/properties/workdir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema92.properties.workdir,data:data5};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/" + i0+"/workdir",schemaPath:"#/definitions/stepMatcher/properties/workdir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema92.properties.workdir.type,parentSchema:schema92.properties.workdir,data:data5};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data0.matches !== undefined){
+let data6 = data0.matches;
+if(typeof data6 !== "string"){
+const err12 = {instancePath:instancePath+"/" + i0+"/matches",schemaPath:"#/definitions/stepMatcher/properties/matches/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema92.properties.matches.type,parentSchema:schema92.properties.matches,data:data6};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/" + i0,schemaPath:"#/definitions/stepMatcher/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema92.type,parentSchema:schema92,data:data0};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema91.type,parentSchema:schema91,data};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate139.errors = vErrors;
+return errors === 0;
+}
+
 
 function validate129(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5949,9 +6148,25 @@ vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.error
 errors = vErrors.length;
 }
 }
+if(data.sequence !== undefined){
+let data9 = data.sequence;
+const _errs12 = errors;
+let valid1 = false;
+let passing0 = null;
+const _errs13 = errors;
+if(!(validate139(data9, {instancePath:instancePath+"/sequence",parentData:data,parentDataProperty:"sequence",rootData}))){
+vErrors = vErrors === null ? validate139.errors : vErrors.concat(validate139.errors);
+errors = vErrors.length;
 }
-else {
-const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema90.type,parentSchema:schema90,data};
+var _valid0 = _errs13 === errors;
+if(_valid0){
+valid1 = true;
+passing0 = 0;
+}
+const _errs14 = errors;
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+if(data9.stage === undefined){
+const err2 = {instancePath:instancePath+"/sequence",schemaPath:"#/properties/sequence/oneOf/1/required",keyword:"required",params:{missingProperty: "stage"},message:"must have required property '"+"stage"+"'",schema:schema90.properties.sequence.oneOf[1].required,parentSchema:schema90.properties.sequence.oneOf[1],data:data9};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -5960,18 +6175,114 @@ vErrors.push(err2);
 }
 errors++;
 }
+if(data9.steps === undefined){
+const err3 = {instancePath:instancePath+"/sequence",schemaPath:"#/properties/sequence/oneOf/1/required",keyword:"required",params:{missingProperty: "steps"},message:"must have required property '"+"steps"+"'",schema:schema90.properties.sequence.oneOf[1].required,parentSchema:schema90.properties.sequence.oneOf[1],data:data9};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+for(const key1 in data9){
+if(!((key1 === "stage") || (key1 === "steps"))){
+const err4 = {instancePath:instancePath+"/sequence",schemaPath:"#/properties/sequence/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema90.properties.sequence.oneOf[1],data:data9};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data9.stage !== undefined){
+let data10 = data9.stage;
+if((typeof data10 !== "string") && (!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10))))){
+const err5 = {instancePath:instancePath+"/sequence/stage",schemaPath:"#/properties/sequence/oneOf/1/properties/stage/type",keyword:"type",params:{type: schema90.properties.sequence.oneOf[1].properties.stage.type},message:"must be string,integer",schema:schema90.properties.sequence.oneOf[1].properties.stage.type,parentSchema:schema90.properties.sequence.oneOf[1].properties.stage,data:data10};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data9.steps !== undefined){
+if(!(validate139(data9.steps, {instancePath:instancePath+"/sequence/steps",parentData:data9,parentDataProperty:"steps",rootData}))){
+vErrors = vErrors === null ? validate139.errors : vErrors.concat(validate139.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/sequence",schemaPath:"#/properties/sequence/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema90.properties.sequence.oneOf[1].type,parentSchema:schema90.properties.sequence.oneOf[1],data:data9};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+var _valid0 = _errs14 === errors;
+if(_valid0 && valid1){
+valid1 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid1 = true;
+passing0 = 1;
+}
+}
+if(!valid1){
+const err7 = {instancePath:instancePath+"/sequence",schemaPath:"#/properties/sequence/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema90.properties.sequence.oneOf,parentSchema:schema90.properties.sequence,data:data9};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+else {
+errors = _errs12;
+if(vErrors !== null){
+if(_errs12){
+vErrors.length = _errs12;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema90.type,parentSchema:schema90,data};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
 validate129.errors = vErrors;
 return errors === 0;
 }
 
-const schema91 = {"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."}},"minProperties":1};
+const schema93 = {"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1};
 
-function validate140(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate143(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(Object.keys(data).length < 1){
-const err0 = {instancePath,schemaPath:"#/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema91,data};
+const err0 = {instancePath,schemaPath:"#/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema93,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -5981,8 +6292,8 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!((key0 === "cached") || (key0 === "rebuilt"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema91,data};
+if(!((((key0 === "cached") || (key0 === "rebuilt")) || (key0 === "fromCache")) || (key0 === "ranAgain"))){
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema93,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -6004,9 +6315,21 @@ vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.error
 errors = vErrors.length;
 }
 }
+if(data.fromCache !== undefined){
+if(!(validate139(data.fromCache, {instancePath:instancePath+"/fromCache",parentData:data,parentDataProperty:"fromCache",rootData}))){
+vErrors = vErrors === null ? validate139.errors : vErrors.concat(validate139.errors);
+errors = vErrors.length;
+}
+}
+if(data.ranAgain !== undefined){
+if(!(validate139(data.ranAgain, {instancePath:instancePath+"/ranAgain",parentData:data,parentDataProperty:"ranAgain",rootData}))){
+vErrors = vErrors === null ? validate139.errors : vErrors.concat(validate139.errors);
+errors = vErrors.length;
+}
+}
 }
 else {
-const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema91.type,parentSchema:schema91,data};
+const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema93.type,parentSchema:schema93,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -6015,18 +6338,18 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate140.errors = vErrors;
+validate143.errors = vErrors;
 return errors === 0;
 }
 
-const schema93 = {"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}};
+const schema95 = {"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}};
 
-function validate145(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate150(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.container === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "container"},message:"must have required property '"+"container"+"'",schema:schema93.required,parentSchema:schema93,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "container"},message:"must have required property '"+"container"+"'",schema:schema95.required,parentSchema:schema95,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -6036,7 +6359,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.command === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema93.required,parentSchema:schema93,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema95.required,parentSchema:schema95,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -6047,7 +6370,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((((key0 === "container") || (key0 === "command")) || (key0 === "user")) || (key0 === "workdir")) || (key0 === "env")) || (key0 === "timeout"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema93,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema95,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -6199,7 +6522,7 @@ if(data.user !== undefined){
 let data3 = data.user;
 if(typeof data3 === "string"){
 if(func2(data3) < 1){
-const err12 = {instancePath:instancePath+"/user",schemaPath:"#/properties/user/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema93.properties.user,data:data3};
+const err12 = {instancePath:instancePath+"/user",schemaPath:"#/properties/user/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema95.properties.user,data:data3};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -6210,7 +6533,7 @@ errors++;
 }
 }
 else {
-const err13 = {instancePath:instancePath+"/user",schemaPath:"#/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema93.properties.user.type,parentSchema:schema93.properties.user,data:data3};
+const err13 = {instancePath:instancePath+"/user",schemaPath:"#/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema95.properties.user.type,parentSchema:schema95.properties.user,data:data3};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -6224,7 +6547,7 @@ if(data.workdir !== undefined){
 let data4 = data.workdir;
 if(typeof data4 === "string"){
 if(func2(data4) < 1){
-const err14 = {instancePath:instancePath+"/workdir",schemaPath:"#/properties/workdir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema93.properties.workdir,data:data4};
+const err14 = {instancePath:instancePath+"/workdir",schemaPath:"#/properties/workdir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema95.properties.workdir,data:data4};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -6235,7 +6558,7 @@ errors++;
 }
 }
 else {
-const err15 = {instancePath:instancePath+"/workdir",schemaPath:"#/properties/workdir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema93.properties.workdir.type,parentSchema:schema93.properties.workdir,data:data4};
+const err15 = {instancePath:instancePath+"/workdir",schemaPath:"#/properties/workdir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema95.properties.workdir.type,parentSchema:schema95.properties.workdir,data:data4};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -6364,7 +6687,7 @@ vErrors = null;
 }
 }
 else {
-const err23 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema93.type,parentSchema:schema93,data};
+const err23 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema95.type,parentSchema:schema95,data};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -6373,18 +6696,18 @@ vErrors.push(err23);
 }
 errors++;
 }
-validate145.errors = vErrors;
+validate150.errors = vErrors;
 return errors === 0;
 }
 
-const schema98 = {"type":"object","description":"Sends an HTTP request to a container's published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}};
+const schema100 = {"type":"object","description":"Sends an HTTP request to a container's published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}};
 
-function validate147(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate152(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.container === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "container"},message:"must have required property '"+"container"+"'",schema:schema98.required,parentSchema:schema98,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "container"},message:"must have required property '"+"container"+"'",schema:schema100.required,parentSchema:schema100,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -6394,7 +6717,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.port === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema98.required,parentSchema:schema98,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema100.required,parentSchema:schema100,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -6405,7 +6728,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((((((key0 === "container") || (key0 === "port")) || (key0 === "path")) || (key0 === "method")) || (key0 === "headers")) || (key0 === "body")) || (key0 === "timeout"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema98,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema100,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -6489,7 +6812,7 @@ if(data.path !== undefined){
 let data2 = data.path;
 if(typeof data2 === "string"){
 if(!pattern6.test(data2)){
-const err9 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema98.properties.path,data:data2};
+const err9 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema100.properties.path,data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -6500,7 +6823,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema98.properties.path.type,parentSchema:schema98.properties.path,data:data2};
+const err10 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema100.properties.path.type,parentSchema:schema100.properties.path,data:data2};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -6513,7 +6836,7 @@ errors++;
 if(data.method !== undefined){
 let data3 = data.method;
 if(!(((((((data3 === "GET") || (data3 === "HEAD")) || (data3 === "POST")) || (data3 === "PUT")) || (data3 === "DELETE")) || (data3 === "PATCH")) || (data3 === "OPTIONS"))){
-const err11 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema98.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema98.properties.method.enum,parentSchema:schema98.properties.method,data:data3};
+const err11 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema100.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema100.properties.method.enum,parentSchema:schema100.properties.method,data:data3};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -6554,7 +6877,7 @@ errors++;
 if(data.body !== undefined){
 let data6 = data.body;
 if(typeof data6 !== "string"){
-const err14 = {instancePath:instancePath+"/body",schemaPath:"#/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema98.properties.body.type,parentSchema:schema98.properties.body,data:data6};
+const err14 = {instancePath:instancePath+"/body",schemaPath:"#/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema100.properties.body.type,parentSchema:schema100.properties.body,data:data6};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -6655,7 +6978,7 @@ vErrors = null;
 }
 }
 else {
-const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema98.type,parentSchema:schema98,data};
+const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema100.type,parentSchema:schema100,data};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -6664,18 +6987,18 @@ vErrors.push(err20);
 }
 errors++;
 }
-validate147.errors = vErrors;
+validate152.errors = vErrors;
 return errors === 0;
 }
 
-const schema103 = {"type":"object","description":"Reads a container's output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}};
+const schema105 = {"type":"object","description":"Reads a container's output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}};
 
-function validate149(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate154(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.container === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "container"},message:"must have required property '"+"container"+"'",schema:schema103.required,parentSchema:schema103,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "container"},message:"must have required property '"+"container"+"'",schema:schema105.required,parentSchema:schema105,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -6686,7 +7009,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(key0 === "container")){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema103,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema105,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -6733,7 +7056,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema103.type,parentSchema:schema103,data};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema105.type,parentSchema:schema105,data};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -6742,18 +7065,18 @@ vErrors.push(err5);
 }
 errors++;
 }
-validate149.errors = vErrors;
+validate154.errors = vErrors;
 return errors === 0;
 }
 
-const schema106 = {"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"path":{"type":"string","pattern":"^/"}}};
+const schema108 = {"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"path":{"type":"string","pattern":"^/"}}};
 
-function validate151(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate156(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.path === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema106.required,parentSchema:schema106,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema108.required,parentSchema:schema108,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -6764,7 +7087,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "container") || (key0 === "image")) || (key0 === "path"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema106,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema108,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -6813,7 +7136,7 @@ if(data.image !== undefined){
 let data1 = data.image;
 if(typeof data1 === "string"){
 if(func2(data1) < 1){
-const err5 = {instancePath:instancePath+"/image",schemaPath:"#/properties/image/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema106.properties.image,data:data1};
+const err5 = {instancePath:instancePath+"/image",schemaPath:"#/properties/image/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema108.properties.image,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -6824,7 +7147,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/image",schemaPath:"#/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema106.properties.image.type,parentSchema:schema106.properties.image,data:data1};
+const err6 = {instancePath:instancePath+"/image",schemaPath:"#/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema108.properties.image.type,parentSchema:schema108.properties.image,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -6838,7 +7161,7 @@ if(data.path !== undefined){
 let data2 = data.path;
 if(typeof data2 === "string"){
 if(!pattern6.test(data2)){
-const err7 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema106.properties.path,data:data2};
+const err7 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema108.properties.path,data:data2};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -6849,7 +7172,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema106.properties.path.type,parentSchema:schema106.properties.path,data:data2};
+const err8 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema108.properties.path.type,parentSchema:schema108.properties.path,data:data2};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -6861,7 +7184,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema106.type,parentSchema:schema106,data};
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema108.type,parentSchema:schema108,data};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -6870,18 +7193,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate151.errors = vErrors;
+validate156.errors = vErrors;
 return errors === 0;
 }
 
-const schema108 = {"type":"object","description":"Inspects a container's state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"}}};
+const schema110 = {"type":"object","description":"Inspects a container's state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"}}};
 
-function validate153(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate158(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema108.required,parentSchema:schema108,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema110.required,parentSchema:schema110,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -6892,7 +7215,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(key0 === "name")){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema108,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema110,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -6939,7 +7262,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema108.type,parentSchema:schema108,data};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema110.type,parentSchema:schema110,data};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -6948,18 +7271,18 @@ vErrors.push(err5);
 }
 errors++;
 }
-validate153.errors = vErrors;
+validate158.errors = vErrors;
 return errors === 0;
 }
 
-const schema112 = {"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}};
+const schema114 = {"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}};
 
-function validate155(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate160(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.from === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema112.required,parentSchema:schema112,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema114.required,parentSchema:schema114,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -6969,7 +7292,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.to === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "to"},message:"must have required property '"+"to"+"'",schema:schema112.required,parentSchema:schema112,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "to"},message:"must have required property '"+"to"+"'",schema:schema114.required,parentSchema:schema114,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -6980,7 +7303,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((key0 === "from") || (key0 === "to")) || (key0 === "port")) || (key0 === "timeout"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema112,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema114,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -7029,7 +7352,7 @@ if(data.to !== undefined){
 let data1 = data.to;
 if(typeof data1 === "string"){
 if(func2(data1) < 1){
-const err6 = {instancePath:instancePath+"/to",schemaPath:"#/properties/to/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema112.properties.to,data:data1};
+const err6 = {instancePath:instancePath+"/to",schemaPath:"#/properties/to/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema114.properties.to,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -7040,7 +7363,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/to",schemaPath:"#/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema112.properties.to.type,parentSchema:schema112.properties.to,data:data1};
+const err7 = {instancePath:instancePath+"/to",schemaPath:"#/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema114.properties.to.type,parentSchema:schema114.properties.to,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -7176,7 +7499,7 @@ vErrors = null;
 }
 }
 else {
-const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema112.type,parentSchema:schema112,data};
+const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema114.type,parentSchema:schema114,data};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -7185,19 +7508,19 @@ vErrors.push(err16);
 }
 errors++;
 }
-validate155.errors = vErrors;
+validate160.errors = vErrors;
 return errors === 0;
 }
 
-const schema116 = {"type":"object","description":"Static analysis of the student's Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}};
+const schema118 = {"type":"object","description":"Static analysis of the student's Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}};
 
-function validate157(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate162(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(key0 === "file")){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema116,data};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema118,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -7234,7 +7557,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema116.type,parentSchema:schema116,data};
+const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema118.type,parentSchema:schema118,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -7243,18 +7566,18 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate157.errors = vErrors;
+validate162.errors = vErrors;
 return errors === 0;
 }
 
-const schema118 = {"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step's name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}};
+const schema120 = {"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step's name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}};
 
-function validate159(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate164(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.build === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "build"},message:"must have required property '"+"build"+"'",schema:schema118.required,parentSchema:schema118,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "build"},message:"must have required property '"+"build"+"'",schema:schema120.required,parentSchema:schema120,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -7264,7 +7587,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.change === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "change"},message:"must have required property '"+"change"+"'",schema:schema118.required,parentSchema:schema118,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "change"},message:"must have required property '"+"change"+"'",schema:schema120.required,parentSchema:schema120,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -7275,7 +7598,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "build") || (key0 === "change"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema118,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema120,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -7347,7 +7670,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema118.type,parentSchema:schema118,data};
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema120.type,parentSchema:schema120,data};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -7356,19 +7679,19 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate159.errors = vErrors;
+validate164.errors = vErrors;
 return errors === 0;
 }
 
-const schema121 = {"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student's answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}};
+const schema123 = {"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student's answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}};
 const pattern37 = new RegExp("^[A-Z_][A-Z0-9_]*$", "u");
 
-function validate161(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate166(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.file === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'",schema:schema121.required,parentSchema:schema121,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'",schema:schema123.required,parentSchema:schema123,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -7379,7 +7702,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "file") || (key0 === "keyEnv"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema121,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema123,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -7418,7 +7741,7 @@ if(data.keyEnv !== undefined){
 let data1 = data.keyEnv;
 if(typeof data1 === "string"){
 if(!pattern37.test(data1)){
-const err4 = {instancePath:instancePath+"/keyEnv",schemaPath:"#/properties/keyEnv/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema121.properties.keyEnv,data:data1};
+const err4 = {instancePath:instancePath+"/keyEnv",schemaPath:"#/properties/keyEnv/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]*$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]*$"+"\"",schema:"^[A-Z_][A-Z0-9_]*$",parentSchema:schema123.properties.keyEnv,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -7429,7 +7752,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/keyEnv",schemaPath:"#/properties/keyEnv/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema121.properties.keyEnv.type,parentSchema:schema121.properties.keyEnv,data:data1};
+const err5 = {instancePath:instancePath+"/keyEnv",schemaPath:"#/properties/keyEnv/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema123.properties.keyEnv.type,parentSchema:schema123.properties.keyEnv,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -7441,7 +7764,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema121.type,parentSchema:schema121,data};
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema123.type,parentSchema:schema123,data};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -7450,18 +7773,18 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate161.errors = vErrors;
+validate166.errors = vErrors;
 return errors === 0;
 }
 
-const schema123 = {"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}};
+const schema125 = {"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}};
 
-function validate163(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate168(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.file === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'",schema:schema123.required,parentSchema:schema123,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'",schema:schema125.required,parentSchema:schema125,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -7471,7 +7794,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.sha256 === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sha256"},message:"must have required property '"+"sha256"+"'",schema:schema123.required,parentSchema:schema123,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sha256"},message:"must have required property '"+"sha256"+"'",schema:schema125.required,parentSchema:schema125,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -7482,7 +7805,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "file") || (key0 === "sha256"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema123,data};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema125,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -7521,7 +7844,7 @@ if(data.sha256 !== undefined){
 let data1 = data.sha256;
 if(typeof data1 === "string"){
 if(!pattern29.test(data1)){
-const err5 = {instancePath:instancePath+"/sha256",schemaPath:"#/properties/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{64}$"},message:"must match pattern \""+"^[0-9a-f]{64}$"+"\"",schema:"^[0-9a-f]{64}$",parentSchema:schema123.properties.sha256,data:data1};
+const err5 = {instancePath:instancePath+"/sha256",schemaPath:"#/properties/sha256/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{64}$"},message:"must match pattern \""+"^[0-9a-f]{64}$"+"\"",schema:"^[0-9a-f]{64}$",parentSchema:schema125.properties.sha256,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -7532,7 +7855,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/sha256",schemaPath:"#/properties/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema123.properties.sha256.type,parentSchema:schema123.properties.sha256,data:data1};
+const err6 = {instancePath:instancePath+"/sha256",schemaPath:"#/properties/sha256/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema125.properties.sha256.type,parentSchema:schema125.properties.sha256,data:data1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -7544,7 +7867,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema123.type,parentSchema:schema123,data};
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema125.type,parentSchema:schema125,data};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -7553,7 +7876,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate163.errors = vErrors;
+validate168.errors = vErrors;
 return errors === 0;
 }
 
@@ -8191,8 +8514,8 @@ vErrors.push(err31);
 errors++;
 }
 if(data.expect !== undefined){
-if(!(validate140(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
-vErrors = vErrors === null ? validate140.errors : vErrors.concat(validate140.errors);
+if(!(validate143(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
+vErrors = vErrors === null ? validate143.errors : vErrors.concat(validate143.errors);
 errors = vErrors.length;
 }
 }
@@ -8253,7 +8576,7 @@ if(data.expect !== undefined){
 let data11 = data.expect;
 if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
 if(Object.keys(data11).length < 1){
-const err35 = {instancePath:instancePath+"/expect",schemaPath:"#/definitions/answersExpect/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema92,data:data11};
+const err35 = {instancePath:instancePath+"/expect",schemaPath:"#/definitions/answersExpect/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema94,data:data11};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -8264,7 +8587,7 @@ errors++;
 }
 for(const key0 in data11){
 if(!(key0 === "answers")){
-const err36 = {instancePath:instancePath+"/expect",schemaPath:"#/definitions/answersExpect/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema92,data:data11};
+const err36 = {instancePath:instancePath+"/expect",schemaPath:"#/definitions/answersExpect/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema94,data:data11};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -8281,7 +8604,7 @@ for(const key1 in data12){
 let data13 = data12[key1];
 if(typeof data13 === "string"){
 if(!pattern29.test(data13)){
-const err37 = {instancePath:instancePath+"/expect/answers/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/answersExpect/properties/answers/additionalProperties/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{64}$"},message:"must match pattern \""+"^[0-9a-f]{64}$"+"\"",schema:"^[0-9a-f]{64}$",parentSchema:schema92.properties.answers.additionalProperties,data:data13};
+const err37 = {instancePath:instancePath+"/expect/answers/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/answersExpect/properties/answers/additionalProperties/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{64}$"},message:"must match pattern \""+"^[0-9a-f]{64}$"+"\"",schema:"^[0-9a-f]{64}$",parentSchema:schema94.properties.answers.additionalProperties,data:data13};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -8292,7 +8615,7 @@ errors++;
 }
 }
 else {
-const err38 = {instancePath:instancePath+"/expect/answers/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/answersExpect/properties/answers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema92.properties.answers.additionalProperties.type,parentSchema:schema92.properties.answers.additionalProperties,data:data13};
+const err38 = {instancePath:instancePath+"/expect/answers/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/answersExpect/properties/answers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema94.properties.answers.additionalProperties.type,parentSchema:schema94.properties.answers.additionalProperties,data:data13};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -8304,7 +8627,7 @@ errors++;
 }
 }
 else {
-const err39 = {instancePath:instancePath+"/expect/answers",schemaPath:"#/definitions/answersExpect/properties/answers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema92.properties.answers.type,parentSchema:schema92.properties.answers,data:data12};
+const err39 = {instancePath:instancePath+"/expect/answers",schemaPath:"#/definitions/answersExpect/properties/answers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema94.properties.answers.type,parentSchema:schema94.properties.answers,data:data12};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -8316,7 +8639,7 @@ errors++;
 }
 }
 else {
-const err40 = {instancePath:instancePath+"/expect",schemaPath:"#/definitions/answersExpect/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema92.type,parentSchema:schema92,data:data11};
+const err40 = {instancePath:instancePath+"/expect",schemaPath:"#/definitions/answersExpect/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema94.type,parentSchema:schema94,data:data11};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -8589,20 +8912,20 @@ errors++;
 }
 }
 if(data.exec !== undefined){
-if(!(validate145(data.exec, {instancePath:instancePath+"/exec",parentData:data,parentDataProperty:"exec",rootData}))){
-vErrors = vErrors === null ? validate145.errors : vErrors.concat(validate145.errors);
+if(!(validate150(data.exec, {instancePath:instancePath+"/exec",parentData:data,parentDataProperty:"exec",rootData}))){
+vErrors = vErrors === null ? validate150.errors : vErrors.concat(validate150.errors);
 errors = vErrors.length;
 }
 }
 if(data.http !== undefined){
-if(!(validate147(data.http, {instancePath:instancePath+"/http",parentData:data,parentDataProperty:"http",rootData}))){
-vErrors = vErrors === null ? validate147.errors : vErrors.concat(validate147.errors);
+if(!(validate152(data.http, {instancePath:instancePath+"/http",parentData:data,parentDataProperty:"http",rootData}))){
+vErrors = vErrors === null ? validate152.errors : vErrors.concat(validate152.errors);
 errors = vErrors.length;
 }
 }
 if(data.logs !== undefined){
-if(!(validate149(data.logs, {instancePath:instancePath+"/logs",parentData:data,parentDataProperty:"logs",rootData}))){
-vErrors = vErrors === null ? validate149.errors : vErrors.concat(validate149.errors);
+if(!(validate154(data.logs, {instancePath:instancePath+"/logs",parentData:data,parentDataProperty:"logs",rootData}))){
+vErrors = vErrors === null ? validate154.errors : vErrors.concat(validate154.errors);
 errors = vErrors.length;
 }
 }
@@ -8610,7 +8933,7 @@ if(data.image !== undefined){
 let data26 = data.image;
 if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
 if(data26.name === undefined){
-const err59 = {instancePath:instancePath+"/image",schemaPath:"#/definitions/imageCheck/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema105.required,parentSchema:schema105,data:data26};
+const err59 = {instancePath:instancePath+"/image",schemaPath:"#/definitions/imageCheck/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema107.required,parentSchema:schema107,data:data26};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -8621,7 +8944,7 @@ errors++;
 }
 for(const key3 in data26){
 if(!((key3 === "name") || (key3 === "basedOn"))){
-const err60 = {instancePath:instancePath+"/image",schemaPath:"#/definitions/imageCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema105,data:data26};
+const err60 = {instancePath:instancePath+"/image",schemaPath:"#/definitions/imageCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema107,data:data26};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -8635,7 +8958,7 @@ if(data26.name !== undefined){
 let data27 = data26.name;
 if(typeof data27 === "string"){
 if(func2(data27) < 1){
-const err61 = {instancePath:instancePath+"/image/name",schemaPath:"#/definitions/imageCheck/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema105.properties.name,data:data27};
+const err61 = {instancePath:instancePath+"/image/name",schemaPath:"#/definitions/imageCheck/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema107.properties.name,data:data27};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -8646,7 +8969,7 @@ errors++;
 }
 }
 else {
-const err62 = {instancePath:instancePath+"/image/name",schemaPath:"#/definitions/imageCheck/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema105.properties.name.type,parentSchema:schema105.properties.name,data:data27};
+const err62 = {instancePath:instancePath+"/image/name",schemaPath:"#/definitions/imageCheck/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema107.properties.name.type,parentSchema:schema107.properties.name,data:data27};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -8660,7 +8983,7 @@ if(data26.basedOn !== undefined){
 let data28 = data26.basedOn;
 if(typeof data28 === "string"){
 if(func2(data28) < 1){
-const err63 = {instancePath:instancePath+"/image/basedOn",schemaPath:"#/definitions/imageCheck/properties/basedOn/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema105.properties.basedOn,data:data28};
+const err63 = {instancePath:instancePath+"/image/basedOn",schemaPath:"#/definitions/imageCheck/properties/basedOn/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema107.properties.basedOn,data:data28};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -8671,7 +8994,7 @@ errors++;
 }
 }
 else {
-const err64 = {instancePath:instancePath+"/image/basedOn",schemaPath:"#/definitions/imageCheck/properties/basedOn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema105.properties.basedOn.type,parentSchema:schema105.properties.basedOn,data:data28};
+const err64 = {instancePath:instancePath+"/image/basedOn",schemaPath:"#/definitions/imageCheck/properties/basedOn/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema107.properties.basedOn.type,parentSchema:schema107.properties.basedOn,data:data28};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -8683,7 +9006,7 @@ errors++;
 }
 }
 else {
-const err65 = {instancePath:instancePath+"/image",schemaPath:"#/definitions/imageCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema105.type,parentSchema:schema105,data:data26};
+const err65 = {instancePath:instancePath+"/image",schemaPath:"#/definitions/imageCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema107.type,parentSchema:schema107,data:data26};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -8694,14 +9017,14 @@ errors++;
 }
 }
 if(data.file !== undefined){
-if(!(validate151(data.file, {instancePath:instancePath+"/file",parentData:data,parentDataProperty:"file",rootData}))){
-vErrors = vErrors === null ? validate151.errors : vErrors.concat(validate151.errors);
+if(!(validate156(data.file, {instancePath:instancePath+"/file",parentData:data,parentDataProperty:"file",rootData}))){
+vErrors = vErrors === null ? validate156.errors : vErrors.concat(validate156.errors);
 errors = vErrors.length;
 }
 }
 if(data.container !== undefined){
-if(!(validate153(data.container, {instancePath:instancePath+"/container",parentData:data,parentDataProperty:"container",rootData}))){
-vErrors = vErrors === null ? validate153.errors : vErrors.concat(validate153.errors);
+if(!(validate158(data.container, {instancePath:instancePath+"/container",parentData:data,parentDataProperty:"container",rootData}))){
+vErrors = vErrors === null ? validate158.errors : vErrors.concat(validate158.errors);
 errors = vErrors.length;
 }
 }
@@ -8709,7 +9032,7 @@ if(data.network !== undefined){
 let data31 = data.network;
 if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
 if(data31.name === undefined){
-const err66 = {instancePath:instancePath+"/network",schemaPath:"#/definitions/networkCheck/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema110.required,parentSchema:schema110,data:data31};
+const err66 = {instancePath:instancePath+"/network",schemaPath:"#/definitions/networkCheck/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema112.required,parentSchema:schema112,data:data31};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -8720,7 +9043,7 @@ errors++;
 }
 for(const key4 in data31){
 if(!(key4 === "name")){
-const err67 = {instancePath:instancePath+"/network",schemaPath:"#/definitions/networkCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema110,data:data31};
+const err67 = {instancePath:instancePath+"/network",schemaPath:"#/definitions/networkCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema112,data:data31};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -8734,7 +9057,7 @@ if(data31.name !== undefined){
 let data32 = data31.name;
 if(typeof data32 === "string"){
 if(func2(data32) < 1){
-const err68 = {instancePath:instancePath+"/network/name",schemaPath:"#/definitions/networkCheck/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema110.properties.name,data:data32};
+const err68 = {instancePath:instancePath+"/network/name",schemaPath:"#/definitions/networkCheck/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema112.properties.name,data:data32};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -8745,7 +9068,7 @@ errors++;
 }
 }
 else {
-const err69 = {instancePath:instancePath+"/network/name",schemaPath:"#/definitions/networkCheck/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema110.properties.name.type,parentSchema:schema110.properties.name,data:data32};
+const err69 = {instancePath:instancePath+"/network/name",schemaPath:"#/definitions/networkCheck/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema112.properties.name.type,parentSchema:schema112.properties.name,data:data32};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -8757,7 +9080,7 @@ errors++;
 }
 }
 else {
-const err70 = {instancePath:instancePath+"/network",schemaPath:"#/definitions/networkCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema110.type,parentSchema:schema110,data:data31};
+const err70 = {instancePath:instancePath+"/network",schemaPath:"#/definitions/networkCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema112.type,parentSchema:schema112,data:data31};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -8771,7 +9094,7 @@ if(data.volume !== undefined){
 let data33 = data.volume;
 if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
 if(data33.name === undefined){
-const err71 = {instancePath:instancePath+"/volume",schemaPath:"#/definitions/volumeCheck/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema111.required,parentSchema:schema111,data:data33};
+const err71 = {instancePath:instancePath+"/volume",schemaPath:"#/definitions/volumeCheck/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema113.required,parentSchema:schema113,data:data33};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -8782,7 +9105,7 @@ errors++;
 }
 for(const key5 in data33){
 if(!(key5 === "name")){
-const err72 = {instancePath:instancePath+"/volume",schemaPath:"#/definitions/volumeCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema111,data:data33};
+const err72 = {instancePath:instancePath+"/volume",schemaPath:"#/definitions/volumeCheck/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema113,data:data33};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -8796,7 +9119,7 @@ if(data33.name !== undefined){
 let data34 = data33.name;
 if(typeof data34 === "string"){
 if(func2(data34) < 1){
-const err73 = {instancePath:instancePath+"/volume/name",schemaPath:"#/definitions/volumeCheck/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema111.properties.name,data:data34};
+const err73 = {instancePath:instancePath+"/volume/name",schemaPath:"#/definitions/volumeCheck/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema113.properties.name,data:data34};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -8807,7 +9130,7 @@ errors++;
 }
 }
 else {
-const err74 = {instancePath:instancePath+"/volume/name",schemaPath:"#/definitions/volumeCheck/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema111.properties.name.type,parentSchema:schema111.properties.name,data:data34};
+const err74 = {instancePath:instancePath+"/volume/name",schemaPath:"#/definitions/volumeCheck/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema113.properties.name.type,parentSchema:schema113.properties.name,data:data34};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -8819,7 +9142,7 @@ errors++;
 }
 }
 else {
-const err75 = {instancePath:instancePath+"/volume",schemaPath:"#/definitions/volumeCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema111.type,parentSchema:schema111,data:data33};
+const err75 = {instancePath:instancePath+"/volume",schemaPath:"#/definitions/volumeCheck/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema113.type,parentSchema:schema113,data:data33};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -8830,32 +9153,32 @@ errors++;
 }
 }
 if(data.reach !== undefined){
-if(!(validate155(data.reach, {instancePath:instancePath+"/reach",parentData:data,parentDataProperty:"reach",rootData}))){
-vErrors = vErrors === null ? validate155.errors : vErrors.concat(validate155.errors);
+if(!(validate160(data.reach, {instancePath:instancePath+"/reach",parentData:data,parentDataProperty:"reach",rootData}))){
+vErrors = vErrors === null ? validate160.errors : vErrors.concat(validate160.errors);
 errors = vErrors.length;
 }
 }
 if(data.dockerfile !== undefined){
-if(!(validate157(data.dockerfile, {instancePath:instancePath+"/dockerfile",parentData:data,parentDataProperty:"dockerfile",rootData}))){
-vErrors = vErrors === null ? validate157.errors : vErrors.concat(validate157.errors);
+if(!(validate162(data.dockerfile, {instancePath:instancePath+"/dockerfile",parentData:data,parentDataProperty:"dockerfile",rootData}))){
+vErrors = vErrors === null ? validate162.errors : vErrors.concat(validate162.errors);
 errors = vErrors.length;
 }
 }
 if(data["build-cache"] !== undefined){
-if(!(validate159(data["build-cache"], {instancePath:instancePath+"/build-cache",parentData:data,parentDataProperty:"build-cache",rootData}))){
-vErrors = vErrors === null ? validate159.errors : vErrors.concat(validate159.errors);
+if(!(validate164(data["build-cache"], {instancePath:instancePath+"/build-cache",parentData:data,parentDataProperty:"build-cache",rootData}))){
+vErrors = vErrors === null ? validate164.errors : vErrors.concat(validate164.errors);
 errors = vErrors.length;
 }
 }
 if(data.answers !== undefined){
-if(!(validate161(data.answers, {instancePath:instancePath+"/answers",parentData:data,parentDataProperty:"answers",rootData}))){
-vErrors = vErrors === null ? validate161.errors : vErrors.concat(validate161.errors);
+if(!(validate166(data.answers, {instancePath:instancePath+"/answers",parentData:data,parentDataProperty:"answers",rootData}))){
+vErrors = vErrors === null ? validate166.errors : vErrors.concat(validate166.errors);
 errors = vErrors.length;
 }
 }
 if(data.protected !== undefined){
-if(!(validate163(data.protected, {instancePath:instancePath+"/protected",parentData:data,parentDataProperty:"protected",rootData}))){
-vErrors = vErrors === null ? validate163.errors : vErrors.concat(validate163.errors);
+if(!(validate168(data.protected, {instancePath:instancePath+"/protected",parentData:data,parentDataProperty:"protected",rootData}))){
+vErrors = vErrors === null ? validate168.errors : vErrors.concat(validate168.errors);
 errors = vErrors.length;
 }
 }
