@@ -20,6 +20,7 @@ import { type Failure, type Progress, Resources, type RunContext } from './run/c
 import { formatDuration, LIMITS, timeoutMs } from './spec/duration';
 import type { LoadedExercise } from './spec/load';
 import type { CheckSpec, StepSpec } from './spec/types';
+import { sandboxPolicy } from './steps/engine-gate';
 import { describeStep, runStepSpec } from './steps/registry';
 
 export interface GradeOptions {
@@ -72,6 +73,7 @@ async function gradeExercise(
     submissionDir: path.resolve(options.submissionRoot, spec.submission ?? '.'),
     scope,
     deadline: started + exerciseTimeoutMs,
+    policy: sandboxPolicy(spec.policy),
     progress,
     now,
   };
