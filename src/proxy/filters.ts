@@ -1,0 +1,77 @@
+// List and event queries, narrowed to the run's own objects: the run's label filters are added to
+// whatever the student asked for, and names in the student's filters are scoped.
+
+import type { VirtualNames } from './names';
+import { isRecord } from './policy';
+
+export type Filters = Record<string, string[]>;
+
+/** The `filters` query parameter in either of the engine's forms: {"k":["v"]} or {"k":{"v":true}}. */
+export function parseFilters(text: string | null): Filters {
+  if (text === null || text === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  const filters: Filters = {};
+  if (!isRecord(parsed)) return filters;
+  for (const [key, value] of Object.entries(parsed)) {
+    if (Array.isArray(value)) filters[key] = value.map(String);
+    else if (isRecord(value)) filters[key] = Object.keys(value).filter((item) => value[item] === true);
+  }
+  return filters;
+}
+
+/** The map form, which every API version accepts. */
+export function serialiseFilters(filters: Filters): string {
+  return JSON.stringify(
+    Object.fromEntries(
+      Object.entries(filters).map(([key, values]) => [
+        key,
+        Object.fromEntries(values.map((value) => [value, true])),
+      ]),
+    ),
+  );
+}
+
+/** A name filter (a regular expression on the engine's name): an anchored start moves past the prefix. */
+function scopedNamePattern(pattern: string, names: VirtualNames): string {
+  const anchored = /^\^(\/?)(.*)$/.exec(pattern);
+  if (anchored) return `^${anchored[1]}${names.prefix}${anchored[2]}`;
+  return pattern;
+}
+
+export interface FilterOptions {
+  names: VirtualNames;
+  /** ["key=value", ...] of the run's labels, added as label filters; none for images (base images have no labels). */
+  runLabelFilters: string[];
+  /** The engine's names of networks/volumes/images the student names in filters. */
+  realNetwork?: (name: string) => string;
+  realVolume?: (name: string) => string;
+  realImage?: (reference: string) => string | undefined;
+}
+
+export function narrowFilters(text: string | null, options: FilterOptions): string {
+  const filters = parseFilters(text);
+  const { names } = options;
+  if (filters.name) filters.name = filters.name.map((pattern) => scopedNamePattern(pattern, names));
+  if (filters.network && options.realNetwork) filters.network = filters.network.map(options.realNetwork);
+  if (filters.volume && options.realVolume) filters.volume = filters.volume.map(options.realVolume);
+  const realImage = options.realImage;
+  if (realImage) {
+    for (const key of ['reference', 'ancestor']) {
+      const values = filters[key];
+      if (values) {
+        filters[key] = [
+          ...new Set(values.flatMap((value) => [value, realImage(value)].filter((v): v is string => !!v))),
+        ];
+      }
+    }
+  }
+  if (options.runLabelFilters.length > 0) {
+    filters.label = [...new Set([...(filters.label ?? []), ...options.runLabelFilters])];
+  }
+  return serialiseFilters(filters);
+}

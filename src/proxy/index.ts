@@ -1,0 +1,800 @@
+// The Docker Engine API policy proxy (SECURITY.md, boundary 3): a student's docker CLI and
+// compose talk to the engine only through it, on a private unix socket that the grader starts
+// for each script and compose step. It forwards what is allowed (streams and hijacked
+// connections included), refuses the rest with a message the CLI prints, stamps the run's labels
+// on everything created, shows the student only the run's objects, and scopes the names the
+// student gives so that two gradings on one engine never collide (docs/decisions.md).
+import { chmod, realpath, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Transform } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { labelFilters, runLabels } from '../engine/labels';
+import { narrowFilters } from './filters';
+import { VirtualNames } from './names';
+import {
+  isRecord,
+  type Json,
+  NAME_LABEL,
+  notFound,
+  PORTS_LABEL,
+  type PolicyContext,
+  policeBuildQuery,
+  policeContainerCreate,
+  policeContainerUpdate,
+  policeExecCreate,
+  policeNetworkConnect,
+  policeNetworkCreate,
+  policeVolumeCreate,
+  Refusal,
+  type Resolved,
+  type SandboxPolicy,
+} from './policy';
+import { apiPath, apiVersionPrefix, type Route, routeOf } from './routes';
+import { connectUpstream, EngineLookups, imagePath, type Upstream, upstreamRequestOptions } from './upstream';
+
+export type { SandboxPolicy } from './policy';
+
+export interface PolicyProxyOptions {
+  upstream: Upstream;
+  /** Unix socket to listen on (in a private 0700 dir). */
+  listenPath: string;
+  /** Stamped as the run labels (src/engine/labels.ts). */
+  runId: string;
+  scope: string;
+  /** Bind mounts allowed only inside it (realpath-checked). */
+  submissionDir: string;
+  policy: SandboxPolicy;
+}
+
+export interface PolicyProxy {
+  readonly socketPath: string;
+  /** Clear messages of every refused request, in order, for the student's report. */
+  readonly refusals: readonly string[];
+  /** The request in flight longest, e.g. "waiting for container web (docker run without -d?)". */
+  inFlight(): string[];
+  close(): Promise<void>;
+}
+
+/** Request bodies the proxy reads to check or rewrite (JSON) are refused beyond this size. */
+export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+/** Answers the proxy rewrites (inspections, lists, errors) beyond this size are an engine fault. */
+const MAX_JSON_ANSWER_BYTES = 32 * 1024 * 1024;
+/** A line of a streamed answer (build, pull, events) longer than this passes through unscoped. */
+const MAX_STREAM_LINE_BYTES = 1024 * 1024;
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'host',
+]);
+
+/** How a request is forwarded, once the policy has passed it. */
+interface Plan {
+  /** Path and query sent to the engine. */
+  url: string;
+  /** A rewritten JSON body; undefined: the client's body is piped as it is. */
+  body?: Json;
+  /** json: buffered, unscoped and optionally transformed; lines: streamed line by line, unscoped. */
+  answer: 'pipe' | 'json' | 'lines';
+  transform?: (body: unknown) => Promise<unknown> | unknown;
+  /** For inFlight(): what the student's command waits for. */
+  describe?: string;
+  /** Called after the engine answered with success. */
+  after?: () => void;
+}
+
+export async function startPolicyProxy(options: PolicyProxyOptions): Promise<PolicyProxy> {
+  const proxy = new PolicyProxyServer(options, await realpath(options.submissionDir));
+  await proxy.listen();
+  return proxy;
+}
+
+class PolicyProxyServer implements PolicyProxy {
+  readonly socketPath: string;
+  readonly refusals: string[] = [];
+  private readonly names: VirtualNames;
+  private readonly lookups: EngineLookups;
+  private readonly context: PolicyContext;
+  private readonly labelFilters: string[];
+  private readonly server: http.Server;
+  private readonly connections = new Set<Duplex>();
+  private readonly running = new Map<number, { describe: string; since: number }>();
+  private nextRequest = 0;
+  /** Starts of containers one at a time, so that two cannot both take the same requested port. */
+  private starts: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly options: PolicyProxyOptions,
+    submissionDir: string,
+  ) {
+    this.socketPath = options.listenPath;
+    this.names = new VirtualNames(options.scope);
+    this.lookups = new EngineLookups(options.upstream, this.names, options.runId);
+    this.labelFilters = labelFilters(options.runId, options.scope);
+    this.context = {
+      names: this.names,
+      runLabels: runLabels(options.runId, options.scope),
+      submissionDir,
+      policy: options.policy,
+      lookups: this.lookups,
+    };
+    this.server = http.createServer();
+    this.server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
+      this.handle(request, response).catch((error: unknown) => this.fail(response, error));
+    });
+    this.server.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.handleUpgrade(request, socket, head).catch((error: unknown) => this.failRaw(socket, error));
+    });
+    this.server.on('connection', (socket: net.Socket) => {
+      this.connections.add(socket);
+      socket.on('close', () => this.connections.delete(socket));
+    });
+  }
+
+  async listen(): Promise<void> {
+    await rm(this.socketPath, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.socketPath, () => {
+        this.server.removeListener('error', reject);
+        resolve();
+      });
+    });
+    // The client container's user may differ from the grader's; the folder around it is private.
+    await chmod(this.socketPath, 0o666);
+  }
+
+  inFlight(): string[] {
+    return [...this.running.values()].sort((a, b) => a.since - b.since).map((entry) => entry.describe);
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const connection of this.connections) connection.destroy();
+    await closed;
+    await rm(this.socketPath, { force: true });
+  }
+
+  private track(describe: string | undefined): () => void {
+    if (describe === undefined) return () => undefined;
+    const id = this.nextRequest++;
+    this.running.set(id, { describe, since: Date.now() });
+    return () => this.running.delete(id);
+  }
+
+  private refusal(request: http.IncomingMessage, error: Refusal): string {
+    // "No such ..." is an answer, not a refusal (scripts ask whether something exists), unless
+    // it hides someone else's object.
+    if (error.status === 404 && error.note === undefined) return error.message;
+    const what = `${request.method} ${this.names.unscope(apiPath(request.url ?? ''))}`;
+    this.refusals.push(`${what}: ${error.note ?? error.message}`);
+    return error.status === 404 ? error.message : `refused by the grader: ${error.message}`;
+  }
+
+  private fail(response: http.ServerResponse, error: unknown, request?: http.IncomingMessage): void {
+    const refused = error instanceof Refusal;
+    const status = refused ? error.status : 502;
+    const message =
+      refused && request
+        ? this.refusal(request, error)
+        : `the grader's Docker proxy could not forward the request: ${error instanceof Error ? error.message : String(error)}`;
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    const body = JSON.stringify({ message });
+    response.writeHead(status, {
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(body),
+    });
+    response.end(body);
+  }
+
+  private failRaw(socket: Duplex, error: unknown, request?: http.IncomingMessage): void {
+    const refused = error instanceof Refusal;
+    const status = refused ? error.status : 502;
+    const message =
+      refused && request
+        ? this.refusal(request, error)
+        : `the grader's Docker proxy could not forward the request: ${error instanceof Error ? error.message : String(error)}`;
+    const body = JSON.stringify({ message });
+    const reason = http.STATUS_CODES[status] ?? 'Error';
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+
+  private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    let plan: Plan;
+    try {
+      plan = await this.plan(request, routeOf(request.method ?? 'GET', request.url ?? '/'), true);
+    } catch (error) {
+      request.resume();
+      this.fail(response, error, request);
+      return;
+    }
+    const done = this.track(plan.describe);
+    try {
+      await this.forward(request, response, plan);
+    } finally {
+      done();
+    }
+  }
+
+  /** Hijacked requests (attach, exec start with `Upgrade: tcp`): checked, then piped both ways raw. */
+  private async handleUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    let plan: Plan;
+    try {
+      const route = routeOf(request.method ?? 'GET', request.url ?? '/');
+      const hijackable =
+        (route.kind === 'container' && (route.action === 'attach' || route.action === 'attach/ws')) ||
+        (route.kind === 'exec' && route.action === 'start');
+      if (!hijackable && route.kind !== 'refused') {
+        throw new Refusal(
+          `connection upgrade is not allowed on ${request.method} ${apiPath(request.url ?? '')}`,
+        );
+      }
+      plan = await this.plan(request, route, false);
+    } catch (error) {
+      this.failRaw(socket, error, request);
+      return;
+    }
+    const upstream = await connectUpstream(this.options.upstream);
+    const done = this.track(plan.describe);
+    this.connections.add(upstream);
+    const lines = [`${request.method} ${plan.url} HTTP/1.1`];
+    for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
+      lines.push(`${request.rawHeaders[index]}: ${request.rawHeaders[index + 1]}`);
+    }
+    upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (head.length > 0) upstream.write(head);
+    let closed = 0;
+    const finish = (): void => {
+      closed += 1;
+      if (closed === 1) return;
+      done();
+      this.connections.delete(upstream);
+    };
+    const destroyBoth = (): void => {
+      socket.destroy();
+      upstream.destroy();
+    };
+    socket.on('error', destroyBoth);
+    upstream.on('error', destroyBoth);
+    socket.on('close', () => {
+      upstream.destroy();
+      finish();
+    });
+    upstream.on('close', () => {
+      // Half-closed by the engine (the container exited): the client reads what is left, then the end.
+      socket.end();
+      finish();
+    });
+    // Half-close passes through both ways: the CLI closes its side when stdin ends.
+    socket.pipe(upstream);
+    upstream.pipe(socket);
+  }
+
+  private async forward(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    plan: Plan,
+  ): Promise<void> {
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [key, value] of Object.entries(request.headers)) {
+      if (!HOP_BY_HOP.has(key) && value !== undefined) headers[key] = value;
+    }
+    headers.host = 'docker';
+    let payload: Buffer | undefined;
+    if (plan.body !== undefined) {
+      payload = Buffer.from(JSON.stringify(plan.body));
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(payload.length);
+    }
+    const chunked = request.headers['transfer-encoding'] !== undefined;
+    const upstreamRequest = http.request({
+      ...upstreamRequestOptions(this.options.upstream),
+      method: request.method,
+      path: plan.url,
+      headers,
+    });
+    // The student's command ended (Ctrl-C, killed at the time limit): the engine call ends too.
+    const abandon = (): void => {
+      if (!response.writableFinished) upstreamRequest.destroy();
+    };
+    response.on('close', abandon);
+    await new Promise<void>((resolve) => {
+      upstreamRequest.on('error', (error) => {
+        this.fail(response, error);
+        resolve();
+      });
+      upstreamRequest.on('response', (answer) => {
+        this.answer(answer, response, plan).then(resolve, (error: unknown) => {
+          this.fail(response, error);
+          resolve();
+        });
+      });
+      if (payload !== undefined) {
+        upstreamRequest.end(payload);
+      } else if (chunked || request.headers['content-length'] !== undefined) {
+        request.pipe(upstreamRequest);
+      } else {
+        upstreamRequest.end();
+      }
+    });
+  }
+
+  private async answer(
+    answer: http.IncomingMessage,
+    response: http.ServerResponse,
+    plan: Plan,
+  ): Promise<void> {
+    const status = answer.statusCode ?? 502;
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [key, value] of Object.entries(answer.headers)) {
+      if (!HOP_BY_HOP.has(key) && key !== 'content-length' && value !== undefined) headers[key] = value;
+    }
+    const contentType = String(answer.headers['content-type'] ?? '');
+    const isError = status >= 400 && contentType.includes('json');
+    if (plan.answer === 'json' || isError) {
+      const text = await readCapped(answer, MAX_JSON_ANSWER_BYTES);
+      let output = this.names.unscope(text);
+      if (!isError && status < 300 && plan.transform !== undefined && text !== '') {
+        output = JSON.stringify(await plan.transform(JSON.parse(output)));
+      }
+      if (status < 300) plan.after?.();
+      headers['content-length'] = String(Buffer.byteLength(output));
+      response.writeHead(status, headers);
+      response.end(output);
+      return;
+    }
+    if (answer.headers['content-length'] !== undefined && plan.answer === 'pipe') {
+      headers['content-length'] = answer.headers['content-length'];
+    }
+    if (status < 300) plan.after?.();
+    response.writeHead(status, headers);
+    // Streams (logs -f, events, wait, build output): the CLI needs the headers before the first byte.
+    response.flushHeaders();
+    const body = plan.answer === 'lines' ? answer.pipe(unscopeLines(this.names)) : answer;
+    await new Promise<void>((resolve) => {
+      body.pipe(response);
+      response.on('close', resolve);
+      response.on('finish', resolve);
+      answer.on('error', () => {
+        response.destroy();
+        resolve();
+      });
+    });
+  }
+
+  /** Decides on a request: a Refusal, or how to forward it. */
+  private async plan(request: http.IncomingMessage, route: Route, readBody: boolean): Promise<Plan> {
+    const url = request.url ?? '/';
+    const prefix = apiVersionPrefix(url);
+    const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+    const withQuery = (pathname: string, params: URLSearchParams = query): string => {
+      const text = params.toString();
+      return `${prefix}${pathname}${text === '' ? '' : `?${text}`}`;
+    };
+    const body = async (): Promise<Json> => (readBody ? readJson(request) : {});
+    const same: Plan = { url, answer: 'pipe' };
+    switch (route.kind) {
+      case 'refused':
+        throw new Refusal(route.message, route.status);
+      case 'open':
+        return same;
+      case 'events': {
+        query.set('filters', narrowFilters(query.get('filters'), this.filterOptions(this.labelFilters)));
+        return { url: withQuery('/events'), answer: 'lines', describe: 'following events (docker events)' };
+      }
+      case 'container-list': {
+        query.set('filters', narrowFilters(query.get('filters'), this.filterOptions(this.labelFilters)));
+        return { url: withQuery('/containers/json'), answer: 'json' };
+      }
+      case 'container-create': {
+        const name = query.get('name') ?? undefined;
+        if (name !== undefined && name !== '') {
+          if (!this.names.isName(name)) throw new Refusal(`Invalid container name (${name})`, 400);
+          query.set('name', this.names.real(name));
+        }
+        const policed = await policeContainerCreate(await body(), name || undefined, this.context);
+        return { url: withQuery('/containers/create'), body: policed, answer: 'json' };
+      }
+      case 'container':
+        return this.planContainer(route.ref, route.action, query, withQuery, body);
+      case 'exec': {
+        const containerId = await this.lookups.execContainer(route.execId);
+        const owner = containerId === undefined ? undefined : await this.lookups.container(containerId);
+        if (owner?.kind !== 'own') {
+          throw notFound(
+            `No such exec instance: ${route.execId}`,
+            'exec instance',
+            route.execId,
+            owner ?? { kind: 'missing' },
+          );
+        }
+        const who = owner.labels[NAME_LABEL] ?? owner.id.slice(0, 12);
+        return {
+          ...same,
+          answer: route.action === 'json' ? 'json' : 'pipe',
+          ...(route.action === 'start'
+            ? { describe: `running a command in container ${who} (docker exec)` }
+            : {}),
+        };
+      }
+      case 'image-list': {
+        query.set('filters', narrowFilters(query.get('filters'), this.filterOptions([])));
+        return {
+          url: withQuery('/images/json'),
+          answer: 'json',
+          transform: (list) =>
+            Array.isArray(list)
+              ? list.filter(
+                  (image) => !isRecord(image) || this.lookups.ownership(labels(image.Labels)) !== 'foreign',
+                )
+              : list,
+        };
+      }
+      case 'image-pull': {
+        if ((query.get('fromSrc') ?? '') !== '') {
+          throw new Refusal(
+            'docker import is not allowed: images imported from a file would not belong to this grading',
+          );
+        }
+        return {
+          ...same,
+          answer: 'lines',
+          describe: `pulling image ${query.get('fromImage') ?? ''} (docker pull)`,
+        };
+      }
+      case 'image':
+        return this.planImage(route.ref, route.action, query, withQuery);
+      case 'image-save': {
+        const references: string[] = [];
+        for (const name of query.getAll('names')) references.push(await this.readableImage(name));
+        query.delete('names');
+        for (const reference of references) query.append('names', reference);
+        return { url: withQuery('/images/get'), answer: 'pipe', describe: 'saving images (docker save)' };
+      }
+      case 'build': {
+        const policed = policeBuildQuery(query, this.context);
+        const tags = query.getAll('t');
+        return {
+          url: withQuery('/build', policed),
+          answer: 'lines',
+          describe: `building image${tags.length > 0 ? ` ${tags.join(', ')}` : ''} (docker build)`,
+        };
+      }
+      case 'commit':
+        return this.planCommit(query, withQuery);
+      case 'network-list': {
+        query.set('filters', narrowFilters(query.get('filters'), this.filterOptions(this.labelFilters)));
+        return { url: withQuery('/networks'), answer: 'json' };
+      }
+      case 'network-create':
+        return { url, body: policeNetworkCreate(await body(), this.context), answer: 'json' };
+      case 'network':
+        return this.planNetwork(route.ref, route.action, withQuery, body);
+      case 'volume-list': {
+        query.set('filters', narrowFilters(query.get('filters'), this.filterOptions(this.labelFilters)));
+        return { url: withQuery('/volumes'), answer: 'json' };
+      }
+      case 'volume-create':
+        return { url, body: policeVolumeCreate(await body(), this.context), answer: 'json' };
+      case 'volume': {
+        const resolved = await this.lookups.volume(route.ref);
+        if (resolved.kind !== 'own')
+          throw notFound(`get ${route.ref}: no such volume`, 'volume', route.ref, resolved);
+        return { url: withQuery(`/volumes/${encodeURIComponent(resolved.name)}`), answer: 'json' };
+      }
+    }
+  }
+
+  private filterOptions(labelFilters: string[]): Parameters<typeof narrowFilters>[1] {
+    return {
+      names: this.names,
+      runLabelFilters: labelFilters,
+      realNetwork: (name) => (this.names.isName(name) ? this.names.real(name) : name),
+      realVolume: (name) => (this.names.isName(name) ? this.names.real(name) : name),
+      realImage: (reference) => {
+        const real = this.names.realImage(reference);
+        return real !== undefined && !reference.includes(':') ? real.replace(/:latest$/, '') : real;
+      },
+    };
+  }
+
+  private async planContainer(
+    reference: string,
+    action: string,
+    query: URLSearchParams,
+    withQuery: (pathname: string, params?: URLSearchParams) => string,
+    body: () => Promise<Json>,
+  ): Promise<Plan> {
+    const resolved = await this.lookups.container(reference);
+    if (resolved.kind !== 'own')
+      throw notFound(`No such container: ${reference}`, 'container', reference, resolved);
+    const who = resolved.labels[NAME_LABEL] ?? reference;
+    const url = (params: URLSearchParams = query): string =>
+      withQuery(
+        action === 'remove' ? `/containers/${resolved.id}` : `/containers/${resolved.id}/${action}`,
+        params,
+      );
+    switch (action) {
+      case 'json':
+        return { url: url(), answer: 'json' };
+      case 'logs': {
+        const follow = ['1', 'true'].includes(query.get('follow') ?? '');
+        return {
+          url: url(),
+          answer: 'pipe',
+          ...(follow ? { describe: `following the logs of container ${who} (docker logs -f)` } : {}),
+        };
+      }
+      case 'attach':
+      case 'attach/ws':
+        return {
+          url: url(),
+          answer: 'pipe',
+          describe: `attached to container ${who} (docker run without -d, or docker attach)`,
+        };
+      case 'wait':
+        return {
+          url: url(),
+          answer: 'pipe',
+          describe: `waiting for container ${who} to exit (docker run without -d, or docker wait)`,
+        };
+      case 'stats': {
+        const stream = !['0', 'false'].includes(query.get('stream') ?? '1');
+        return {
+          url: url(),
+          answer: 'pipe',
+          ...(stream ? { describe: `streaming stats of container ${who}` } : {}),
+        };
+      }
+      case 'exec':
+        return { url: url(), body: policeExecCreate(await body()), answer: 'json' };
+      case 'update':
+        return { url: url(), body: policeContainerUpdate(await body()), answer: 'json' };
+      case 'rename': {
+        const name = query.get('name') ?? '';
+        if (!this.names.isName(name)) throw new Refusal(`Invalid container name (${name})`, 400);
+        const params = new URLSearchParams(query);
+        params.set('name', this.names.real(name));
+        return { url: url(params), answer: 'json' };
+      }
+      case 'start':
+      case 'restart':
+        await this.checkPorts(resolved);
+        return { url: url(), answer: 'json', describe: `starting container ${who}` };
+      case 'stop':
+        return { url: url(), answer: 'json', describe: `stopping container ${who}` };
+      default:
+        return { url: url(), answer: 'pipe' };
+    }
+  }
+
+  /** Like the engine: a host port the student asked for is taken while another of the run's containers runs with it. */
+  private async checkPorts(container: Resolved & { kind: 'own' }): Promise<void> {
+    const wanted = requestedHostPorts(container.labels[PORTS_LABEL]);
+    if (wanted.length === 0) return;
+    const check = this.starts.then(async () => {
+      const running = await this.lookups.ownContainerIds(this.labelFilters, { status: ['running'] });
+      for (const other of running) {
+        if (other.Id === container.id) continue;
+        const taken = requestedHostPorts(labels(other.Labels)[PORTS_LABEL]);
+        const clash = wanted.find((port) => taken.includes(port));
+        if (clash !== undefined) {
+          throw new Refusal(
+            `driver failed programming external connectivity on endpoint ${container.labels[NAME_LABEL] ?? container.id.slice(0, 12)}: Bind for 0.0.0.0:${clash} failed: port is already allocated`,
+            500,
+          );
+        }
+      }
+    });
+    this.starts = check.catch(() => undefined);
+    await check;
+  }
+
+  /** An image that may be read (inspected, saved, run): the run's own or a base image. */
+  private async readableImage(reference: string): Promise<string> {
+    const resolved = await this.lookups.image(reference);
+    if (resolved.kind === 'own' || resolved.kind === 'base') return resolved.reference;
+    if (resolved.kind === 'missing') return reference;
+    throw notFound(`No such image: ${reference}`, 'image', reference, resolved);
+  }
+
+  private async planImage(
+    reference: string,
+    action: string,
+    query: URLSearchParams,
+    withQuery: (pathname: string, params?: URLSearchParams) => string,
+  ): Promise<Plan> {
+    if (action === 'push') throw new Refusal('docker push is not allowed while grading');
+    const resolved = await this.lookups.image(reference);
+    if (resolved.kind === 'foreign')
+      throw notFound(`No such image: ${reference}`, 'image', reference, resolved);
+    const real = resolved.kind === 'missing' ? reference : resolved.reference;
+    const pathname =
+      action === 'remove' ? `/images/${imagePath(real)}` : `/images/${imagePath(real)}/${action}`;
+    if (action === 'json' || action === 'history' || action === 'get') {
+      return { url: withQuery(pathname), answer: action === 'get' ? 'pipe' : 'json' };
+    }
+    if (resolved.kind === 'base') {
+      throw new Refusal(
+        `image ${reference} is a base image: only images this grading built may be ${action === 'tag' ? 'tagged' : 'removed'}`,
+      );
+    }
+    if (action === 'tag') {
+      const repository = query.get('repo') ?? '';
+      const tag = query.get('tag') || 'latest';
+      const scoped = this.names.realImage(`${repository}:${tag}`);
+      if (scoped === undefined) throw new Refusal(`invalid reference format: ${repository}:${tag}`, 400);
+      const colon = scoped.lastIndexOf(':');
+      const params = new URLSearchParams(query);
+      params.set('repo', scoped.slice(0, colon));
+      params.set('tag', scoped.slice(colon + 1));
+      return { url: withQuery(pathname, params), answer: 'json' };
+    }
+    return { url: withQuery(pathname), answer: 'json' };
+  }
+
+  private async planCommit(
+    query: URLSearchParams,
+    withQuery: (pathname: string, params?: URLSearchParams) => string,
+  ): Promise<Plan> {
+    const reference = query.get('container') ?? '';
+    const container = await this.lookups.container(reference);
+    if (container.kind !== 'own')
+      throw notFound(`No such container: ${reference}`, 'container', reference, container);
+    const params = new URLSearchParams(query);
+    params.set('container', container.id);
+    const repository = query.get('repo') ?? '';
+    if (repository !== '') {
+      const scoped = this.names.realImage(`${repository}:${query.get('tag') || 'latest'}`);
+      if (scoped === undefined) throw new Refusal(`invalid reference format: ${repository}`, 400);
+      const colon = scoped.lastIndexOf(':');
+      params.set('repo', scoped.slice(0, colon));
+      params.set('tag', scoped.slice(colon + 1));
+    }
+    // The committed image is the run's: the labels go into its configuration like a build's.
+    const stamped = { ...this.context.runLabels, ...(repository !== '' ? { [NAME_LABEL]: repository } : {}) };
+    params.append(
+      'changes',
+      `LABEL ${Object.entries(stamped)
+        .map(([key, value]) => `${JSON.stringify(key)}=${JSON.stringify(value)}`)
+        .join(' ')}`,
+    );
+    return {
+      url: withQuery('/commit', params),
+      answer: 'json',
+      describe: `committing container ${reference}`,
+    };
+  }
+
+  private async planNetwork(
+    reference: string,
+    action: string,
+    withQuery: (pathname: string, params?: URLSearchParams) => string,
+    body: () => Promise<Json>,
+  ): Promise<Plan> {
+    const resolved = await this.lookups.network(reference);
+    if (resolved.kind !== 'own' && resolved.kind !== 'builtin') {
+      throw notFound(`network ${reference} not found`, 'network', reference, resolved);
+    }
+    if (resolved.kind === 'builtin' && resolved.name === 'host' && action !== 'inspect') {
+      throw new Refusal("the host's network namespace is not allowed (--network host)");
+    }
+    const target = resolved.kind === 'own' ? resolved.id : resolved.name;
+    switch (action) {
+      case 'inspect':
+        return {
+          url: withQuery(`/networks/${encodeURIComponent(target)}`),
+          answer: 'json',
+          // Who else is on the engine's bridge is none of the student's business.
+          transform: async (network) => {
+            if (!isRecord(network) || !isRecord(network.Containers)) return network;
+            const own = new Set(
+              (await this.lookups.ownContainerIds(this.labelFilters)).map((container) =>
+                String(container.Id),
+              ),
+            );
+            return {
+              ...network,
+              Containers: Object.fromEntries(
+                Object.entries(network.Containers).filter(([id]) => own.has(id)),
+              ),
+            };
+          },
+        };
+      case 'remove':
+        if (resolved.kind !== 'own')
+          throw new Refusal(`${resolved.name} is a pre-defined network and cannot be removed`);
+        return { url: withQuery(`/networks/${encodeURIComponent(target)}`), answer: 'json' };
+      default:
+        return {
+          url: withQuery(`/networks/${encodeURIComponent(target)}/${action}`),
+          body: await policeNetworkConnect(await body(), action, resolved, this.context),
+          answer: 'json',
+        };
+    }
+  }
+}
+
+function labels(value: unknown): Record<string, string> {
+  const result: Record<string, string> = {};
+  if (isRecord(value))
+    for (const [key, item] of Object.entries(value)) if (typeof item === 'string') result[key] = item;
+  return result;
+}
+
+/** The host ports of a PORTS_LABEL value. */
+export function requestedHostPorts(label: string | undefined): number[] {
+  if (label === undefined) return [];
+  try {
+    const parsed: unknown = JSON.parse(label);
+    if (!isRecord(parsed)) return [];
+    return Object.values(parsed).flatMap((ports) =>
+      Array.isArray(ports) ? ports.filter((port): port is number => typeof port === 'number') : [],
+    );
+  } catch {
+    return [];
+  }
+}
+
+async function readCapped(stream: NodeJS.ReadableStream, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += buffer.length;
+    if (size > limit)
+      throw new Refusal(`the request or answer is larger than ${Math.round(limit / 1024)} KiB`, 413);
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readJson(request: http.IncomingMessage): Promise<Json> {
+  const text = await readCapped(request, MAX_JSON_BODY_BYTES);
+  if (text.trim() === '' || text.trim() === 'null') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Refusal('the request body is not valid JSON', 400);
+  }
+  if (!isRecord(parsed)) throw new Refusal('the request body is not a JSON object', 400);
+  return parsed;
+}
+
+/** Streamed JSON lines (build, pull, events) with the run's scope taken out of names. */
+function unscopeLines(names: VirtualNames): Transform {
+  let pending = '';
+  const decoder = new StringDecoder('utf8');
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      pending += decoder.write(chunk);
+      const end = pending.lastIndexOf('\n');
+      if (end >= 0) {
+        this.push(names.unscope(pending.slice(0, end + 1)));
+        pending = pending.slice(end + 1);
+      }
+      if (pending.length > MAX_STREAM_LINE_BYTES) {
+        this.push(pending);
+        pending = '';
+      }
+      callback();
+    },
+    flush(callback) {
+      pending += decoder.end();
+      if (pending !== '') this.push(names.unscope(pending));
+      callback();
+    },
+  });
+}

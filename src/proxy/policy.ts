@@ -1,0 +1,603 @@
+// What a student's docker commands may ask of the engine, and the hardened profile their
+// containers get (SECURITY.md, "Process"). Each function takes the JSON body of one request and
+// returns the body to forward, or throws a Refusal whose message the docker CLI prints. Lookups
+// of the engine and of the host's files are injected, so that these rules are tested without I/O.
+import path from 'node:path';
+import { KEPT_CAPABILITIES } from '../engine/engine';
+import { LABEL_PREFIX } from '../engine/labels';
+import type { VirtualNames } from './names';
+
+export interface SandboxPolicy {
+  extraCapabilities: string[];
+  publicPorts: boolean;
+}
+
+export type Json = Record<string, unknown>;
+
+/** The label carrying the name the student gave an object (contract 2). */
+export const NAME_LABEL = `${LABEL_PREFIX}.name`;
+/** The host ports the student asked for, JSON {"80/tcp":[18080]} (contract 2). */
+export const PORTS_LABEL = `${LABEL_PREFIX}.ports`;
+
+const MIB = 1024 * 1024;
+/** SECURITY.md "Process": the same limits as the grader's own containers (src/engine). */
+export const HARDENED_LIMITS = {
+  pids: 256,
+  memory: 512 * MIB,
+  nanoCpus: 1_000_000_000,
+  ulimits: [
+    { Name: 'core', Soft: 0, Hard: 0 },
+    { Name: 'nofile', Soft: 1024, Hard: 1024 },
+  ],
+  logConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '1' } },
+} as const;
+
+/** Namespaced sysctls that change nothing outside the container's own network namespace. */
+const SAFE_SYSCTLS = [
+  'net.ipv4.ip_unprivileged_port_start',
+  'net.ipv4.ping_group_range',
+  'net.ipv4.ip_local_port_range',
+  'net.ipv4.tcp_keepalive_time',
+  'net.ipv4.tcp_keepalive_intvl',
+  'net.ipv4.tcp_keepalive_probes',
+  'net.ipv4.tcp_fin_timeout',
+  'net.ipv4.tcp_syncookies',
+  'net.core.somaxconn',
+];
+/** Security options that only make the profile stricter. */
+const HARMLESS_SECURITY_OPTIONS =
+  /^(no-new-privileges(?:[:=]true)?|apparmor[:=]docker-default|seccomp[:=]builtin)$/;
+const BUILTIN_NETWORKS = new Set(['default', 'bridge', 'none']);
+const HOST_NAMESPACES: Array<[field: string, flag: string]> = [
+  ['NetworkMode', '--network host'],
+  ['PidMode', '--pid host'],
+  ['IpcMode', '--ipc host'],
+  ['UTSMode', '--uts host'],
+  ['UsernsMode', '--userns host'],
+  ['CgroupnsMode', '--cgroupns host'],
+];
+
+/** A request the policy does not allow: HTTP 403 with `{"message": ...}`, which the docker CLI prints. */
+export class Refusal extends Error {
+  constructor(
+    message: string,
+    readonly status = 403,
+    /** For the report, when the answer (a 404) does not say that a policy was applied. */
+    readonly note?: string,
+  ) {
+    super(message);
+    this.name = 'Refusal';
+  }
+}
+
+/**
+ * "No such ..." for what is not the run's: the student's view of the engine holds only the run's
+ * objects (so `docker rm -f web` behaves as on an empty engine). Someone else's object is noted.
+ */
+export function notFound(
+  message: string,
+  kind: string,
+  reference: string,
+  resolved: { kind: string },
+): Refusal {
+  return new Refusal(
+    message,
+    404,
+    resolved.kind === 'foreign'
+      ? `${kind} ${reference} is not one this grading created, so it is left alone`
+      : undefined,
+  );
+}
+
+/** The answer an object reference gets: the run's own (with what to call it on the engine), or not. */
+export type Resolved =
+  | { kind: 'own'; id: string; name: string; labels: Record<string, string> }
+  | { kind: 'builtin'; name: string }
+  | { kind: 'foreign' }
+  | { kind: 'missing' };
+
+export type ResolvedImage =
+  | { kind: 'own'; reference: string }
+  | { kind: 'base'; reference: string }
+  | { kind: 'foreign' }
+  | { kind: 'missing' };
+
+export interface PolicyLookups {
+  /** The real path of a host path (of its nearest existing ancestor when missing) and whether it is a socket. */
+  hostPath(hostPath: string): Promise<{ real: string; socket: boolean }>;
+  container(reference: string): Promise<Resolved>;
+  network(reference: string): Promise<Resolved>;
+  volume(reference: string): Promise<Resolved>;
+  image(reference: string): Promise<ResolvedImage>;
+  /** Creates a named volume with the run's labels (what the daemon would create unlabelled). */
+  createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  /** The ports an image exposes, like "80/tcp". */
+  exposedPorts(image: string): Promise<string[]>;
+}
+
+export interface PolicyContext {
+  names: VirtualNames;
+  /** Labels every created object carries (run id and scope). */
+  runLabels: Record<string, string>;
+  /** Real path of the submission folder. */
+  submissionDir: string;
+  policy: SandboxPolicy;
+  lookups: PolicyLookups;
+}
+
+export function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+/** The student's labels without ours (a student must not forge a name, ports or run label), then ours. */
+export function stampLabels(
+  labels: unknown,
+  runLabels: Record<string, string>,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const result: Record<string, string> = {};
+  if (isRecord(labels)) {
+    for (const [key, value] of Object.entries(labels)) {
+      if (!key.startsWith(`${LABEL_PREFIX}.`) && typeof value === 'string') result[key] = value;
+    }
+  }
+  return { ...result, ...extra, ...runLabels };
+}
+
+function normalisedCapability(capability: string): string {
+  return capability.toUpperCase().replace(/^CAP_/, '');
+}
+
+/** Capabilities a student's container may have: the grader's own set and what the exercise allows. */
+export function allowedCapabilities(policy: SandboxPolicy): string[] {
+  return [...new Set([...KEPT_CAPABILITIES, ...policy.extraCapabilities.map(normalisedCapability)])];
+}
+
+function checkSecurityOptions(options: string[]): string[] {
+  for (const option of options) {
+    if (!HARMLESS_SECURITY_OPTIONS.test(option)) {
+      const shown = option.length > 60 ? `${option.slice(0, 60)}...` : option;
+      throw new Refusal(
+        `security option "${shown}" is not allowed (--security-opt): containers keep the default seccomp and AppArmor profiles and no-new-privileges`,
+      );
+    }
+  }
+  return [
+    ...new Set(['no-new-privileges', ...options.filter((option) => !option.startsWith('no-new-privileges'))]),
+  ];
+}
+
+function cappedLimit(value: unknown, cap: number): number {
+  return typeof value === 'number' && value > 0 ? Math.min(value, cap) : cap;
+}
+
+/** Resource limits (used by create and update): never above the grader's own. */
+function hardenResources(hostConfig: Json): void {
+  for (const field of ['Devices', 'DeviceRequests', 'DeviceCgroupRules']) {
+    const value = hostConfig[field];
+    if (Array.isArray(value) && value.length > 0) {
+      throw new Refusal('host devices are not allowed (--device, --gpus, --device-cgroup-rule)');
+    }
+  }
+  if (typeof hostConfig.CgroupParent === 'string' && hostConfig.CgroupParent !== '') {
+    throw new Refusal('a cgroup parent is not allowed (--cgroup-parent)');
+  }
+  hostConfig.PidsLimit = cappedLimit(hostConfig.PidsLimit, HARDENED_LIMITS.pids);
+  hostConfig.Memory = cappedLimit(hostConfig.Memory, HARDENED_LIMITS.memory);
+  hostConfig.MemorySwap = hostConfig.Memory;
+  hostConfig.NanoCpus = cappedLimit(hostConfig.NanoCpus, HARDENED_LIMITS.nanoCpus);
+  // CPU shares by period and quota would bypass NanoCpus (the daemon refuses both at once).
+  delete hostConfig.CpuQuota;
+  delete hostConfig.CpuPeriod;
+  hostConfig.OomKillDisable = false;
+}
+
+function checkHostPathInside(submissionDir: string, real: string): boolean {
+  const relative = path.relative(submissionDir, real);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+/**
+ * The real path to mount: checked, and passed on resolved, so that a symlink swapped in after the
+ * check cannot redirect the mount (only a race on a component inside the submission remains).
+ */
+async function checkBindSource(source: string, context: PolicyContext): Promise<string> {
+  if (!path.isAbsolute(source)) {
+    throw new Refusal(`bind mount of "${source}": the source must be an absolute path inside the submission`);
+  }
+  const { real, socket } = await context.lookups.hostPath(source);
+  if (socket || /docker\.sock$/.test(real) || /docker\.sock$/.test(source)) {
+    throw new Refusal(`bind mount of "${source}": the Docker socket may not be mounted into a container`);
+  }
+  if (!checkHostPathInside(context.submissionDir, real)) {
+    throw new Refusal(
+      `bind mount of "${source}" is not allowed: only folders inside the submission (${context.submissionDir}) may be mounted`,
+    );
+  }
+  return real;
+}
+
+/** Resolves a volume by the student's name, creating it labelled if it does not exist yet. */
+async function volumeForMount(name: string, context: PolicyContext): Promise<string> {
+  const resolved = await context.lookups.volume(name);
+  if (resolved.kind === 'own') return resolved.name;
+  if (resolved.kind === 'missing') {
+    const real = context.names.real(name);
+    await context.lookups.createVolume(real, stampLabels({}, context.runLabels, { [NAME_LABEL]: name }));
+    return real;
+  }
+  throw notFound(`get ${name}: no such volume`, 'volume', name, resolved);
+}
+
+async function ownContainer(reference: string, context: PolicyContext, purpose: string): Promise<string> {
+  const resolved = await context.lookups.container(reference);
+  if (resolved.kind === 'own') return resolved.id;
+  throw notFound(`${purpose}: No such container: ${reference}`, 'container', reference, resolved);
+}
+
+/** The engine's name of a network the student names; builtin ones stay as they are. */
+export async function ownNetwork(
+  reference: string,
+  context: PolicyContext,
+): Promise<Extract<Resolved, { kind: 'own' | 'builtin' }>> {
+  if (reference === 'host') throw new Refusal("the host's network namespace is not allowed (--network host)");
+  const resolved = await context.lookups.network(reference);
+  if (resolved.kind === 'own' || resolved.kind === 'builtin') return resolved;
+  throw notFound(`network ${reference} not found`, 'network', reference, resolved);
+}
+
+async function namespaceMode(field: string, value: string, context: PolicyContext): Promise<string> {
+  if (value.startsWith('container:')) {
+    return `container:${await ownContainer(value.slice('container:'.length), context, field)}`;
+  }
+  return value;
+}
+
+async function checkBinds(hostConfig: Json, context: PolicyContext): Promise<void> {
+  if (hostConfig.Binds === undefined || hostConfig.Binds === null) return;
+  const binds: string[] = [];
+  for (const bind of strings(hostConfig.Binds)) {
+    const [source = '', ...rest] = bind.split(':');
+    if (source.startsWith('/')) {
+      binds.push([await checkBindSource(source, context), ...rest].join(':'));
+    } else {
+      binds.push([await volumeForMount(source, context), ...rest].join(':'));
+    }
+  }
+  hostConfig.Binds = binds;
+}
+
+async function checkMounts(hostConfig: Json, context: PolicyContext): Promise<void> {
+  if (!Array.isArray(hostConfig.Mounts)) return;
+  for (const mount of hostConfig.Mounts) {
+    if (!isRecord(mount)) continue;
+    const type = typeof mount.Type === 'string' ? mount.Type : 'volume';
+    const source = typeof mount.Source === 'string' ? mount.Source : '';
+    if (type === 'bind') {
+      mount.Source = await checkBindSource(source, context);
+    } else if (type === 'volume') {
+      const options = isRecord(mount.VolumeOptions) ? mount.VolumeOptions : {};
+      const driver = isRecord(options.DriverConfig) ? options.DriverConfig : {};
+      const driverOptions = isRecord(driver.Options) ? driver.Options : {};
+      checkVolumeDriver(typeof driver.Name === 'string' ? driver.Name : '', driverOptions);
+      if (source !== '') mount.Source = await volumeForMount(source, context);
+    } else if (type !== 'tmpfs') {
+      throw new Refusal(`mounts of type ${type} are not allowed`);
+    }
+  }
+}
+
+function checkVolumeDriver(driver: string, options: Json): void {
+  if (driver !== '' && driver !== 'local') {
+    throw new Refusal(`volume driver ${driver} is not allowed: only the local driver`);
+  }
+  const mountOptions = typeof options.o === 'string' ? options.o : '';
+  const device = typeof options.device === 'string' ? options.device : undefined;
+  const type = typeof options.type === 'string' ? options.type : undefined;
+  const tmpfs = type === 'tmpfs' && (device === undefined || device === 'tmpfs');
+  if (
+    /(^|,)r?bind($|,)/.test(mountOptions) ||
+    (device !== undefined && !tmpfs) ||
+    (type !== undefined && !tmpfs)
+  ) {
+    throw new Refusal(
+      'volume options that mount a host path or device are not allowed (--opt type=none --opt o=bind --opt device=...): use a bind mount of a folder of the submission',
+    );
+  }
+}
+
+interface PortRequest {
+  requested: Record<string, number[]>;
+  bindings: Record<string, Array<{ HostIp: string; HostPort: string }>>;
+}
+
+/**
+ * Published ports: the address must be 127.0.0.1 (or none), and the host port becomes an
+ * ephemeral one, so that two gradings asking for 18080 do not collide. What the student asked
+ * for is kept in PORTS_LABEL.
+ */
+export function rewritePortBindings(portBindings: unknown, policy: SandboxPolicy): PortRequest {
+  const requested: Record<string, number[]> = {};
+  const bindings: PortRequest['bindings'] = {};
+  if (!isRecord(portBindings)) return { requested, bindings };
+  for (const [containerPort, list] of Object.entries(portBindings)) {
+    const rewritten: Array<{ HostIp: string; HostPort: string }> = [];
+    for (const binding of Array.isArray(list) ? list : []) {
+      const hostIp = isRecord(binding) && typeof binding.HostIp === 'string' ? binding.HostIp : '';
+      const hostPort = isRecord(binding) && typeof binding.HostPort === 'string' ? binding.HostPort : '';
+      if (hostIp !== '' && hostIp !== '127.0.0.1' && !policy.publicPorts) {
+        throw new Refusal(
+          `publishing port ${containerPort} on ${hostIp} is not allowed: publish on 127.0.0.1 or without an address (-p ${hostPort || 'HOST'}:${containerPort.split('/')[0]})`,
+        );
+      }
+      const port = /^\d+/.exec(hostPort)?.[0];
+      if (port !== undefined && Number(port) > 0) {
+        const ports = requested[containerPort] ?? [];
+        if (!ports.includes(Number(port))) ports.push(Number(port));
+        requested[containerPort] = ports;
+      }
+      rewritten.push({ HostIp: policy.publicPorts && hostIp !== '' ? hostIp : '127.0.0.1', HostPort: '' });
+    }
+    bindings[containerPort] = rewritten;
+  }
+  return { requested, bindings };
+}
+
+/** The body of POST /containers/create as the engine gets it; `name` is the student's name, if any. */
+export async function policeContainerCreate(
+  body: Json,
+  name: string | undefined,
+  context: PolicyContext,
+): Promise<Json> {
+  const hostConfig: Json = isRecord(body.HostConfig) ? { ...body.HostConfig } : {};
+  if (hostConfig.Privileged === true)
+    throw new Refusal('privileged containers are not allowed (--privileged)');
+  for (const [field, flag] of HOST_NAMESPACES) {
+    if (hostConfig[field] === 'host') throw new Refusal(`the host's namespaces are not allowed (${flag})`);
+  }
+  hardenResources(hostConfig);
+  for (const field of ['MaskedPaths', 'ReadonlyPaths']) {
+    if (Array.isArray(hostConfig[field])) {
+      throw new Refusal('unmasking system paths is not allowed (--security-opt systempaths=unconfined)');
+    }
+  }
+  if (typeof hostConfig.Runtime === 'string' && !['', 'runc'].includes(hostConfig.Runtime)) {
+    throw new Refusal(`runtime ${hostConfig.Runtime} is not allowed (--runtime)`);
+  }
+  if (typeof hostConfig.VolumeDriver === 'string' && !['', 'local'].includes(hostConfig.VolumeDriver)) {
+    throw new Refusal(`volume driver ${hostConfig.VolumeDriver} is not allowed (--volume-driver)`);
+  }
+
+  const allowed = allowedCapabilities(context.policy);
+  const added = strings(hostConfig.CapAdd).map(normalisedCapability);
+  const extra = added.filter((capability) => !allowed.includes(capability));
+  if (extra.length > 0) {
+    throw new Refusal(
+      `capabilities ${extra.join(', ')} are not allowed (--cap-add): this exercise allows ${allowed.join(', ')}`,
+    );
+  }
+  const dropped = strings(hostConfig.CapDrop).map(normalisedCapability);
+  const kept = dropped.includes('ALL') ? [] : allowed.filter((capability) => !dropped.includes(capability));
+  hostConfig.CapAdd = [...new Set([...kept, ...added])];
+  hostConfig.CapDrop = ['ALL'];
+  hostConfig.SecurityOpt = checkSecurityOptions(strings(hostConfig.SecurityOpt));
+
+  if (isRecord(hostConfig.Sysctls)) {
+    const refused = Object.keys(hostConfig.Sysctls).filter((key) => !SAFE_SYSCTLS.includes(key));
+    if (refused.length > 0) throw new Refusal(`sysctl ${refused.join(', ')} is not allowed (--sysctl)`);
+  }
+  const ulimits = Array.isArray(hostConfig.Ulimits) ? hostConfig.Ulimits.filter(isRecord) : [];
+  const ours = HARDENED_LIMITS.ulimits.map((limit) => limit.Name as string);
+  hostConfig.Ulimits = [
+    ...ulimits.filter((limit) => !ours.includes(String(limit.Name))),
+    ...HARDENED_LIMITS.ulimits.map((limit) => ({ ...limit })),
+  ];
+  hostConfig.LogConfig = structuredClone(HARDENED_LIMITS.logConfig);
+
+  await checkBinds(hostConfig, context);
+  await checkMounts(hostConfig, context);
+  if (hostConfig.VolumesFrom !== undefined && hostConfig.VolumesFrom !== null) {
+    const volumesFrom: string[] = [];
+    for (const entry of strings(hostConfig.VolumesFrom)) {
+      const [reference = '', mode] = entry.split(':');
+      const id = await ownContainer(reference, context, '--volumes-from');
+      volumesFrom.push(mode === undefined ? id : `${id}:${mode}`);
+    }
+    hostConfig.VolumesFrom = volumesFrom;
+  }
+  if (hostConfig.Links !== undefined && hostConfig.Links !== null) {
+    const links: string[] = [];
+    for (const link of strings(hostConfig.Links)) {
+      const [reference = '', alias] = link.split(':');
+      const resolved = await context.lookups.container(reference);
+      if (resolved.kind !== 'own')
+        throw new Refusal(`--link: no such container of this grading: ${reference}`, 404);
+      links.push(`${resolved.name}:${alias ?? reference.replace(/^\//, '')}`);
+    }
+    hostConfig.Links = links;
+  }
+  for (const field of ['PidMode', 'IpcMode']) {
+    if (typeof hostConfig[field] === 'string') {
+      hostConfig[field] = await namespaceMode(field, hostConfig[field] as string, context);
+    }
+  }
+
+  // Networks: the main one, and the endpoints (compose and `docker run --network` name them).
+  let userNetwork = false;
+  const networkMode = typeof hostConfig.NetworkMode === 'string' ? hostConfig.NetworkMode : '';
+  if (networkMode.startsWith('container:')) {
+    hostConfig.NetworkMode = await namespaceMode('--network', networkMode, context);
+  } else if (networkMode !== '' && !BUILTIN_NETWORKS.has(networkMode)) {
+    const resolved = await ownNetwork(networkMode, context);
+    hostConfig.NetworkMode = resolved.name;
+    userNetwork = resolved.kind === 'own';
+  }
+  const networking = isRecord(body.NetworkingConfig) ? { ...body.NetworkingConfig } : {};
+  if (isRecord(networking.EndpointsConfig)) {
+    const endpoints: Json = {};
+    for (const [network, endpoint] of Object.entries(networking.EndpointsConfig)) {
+      const resolved = BUILTIN_NETWORKS.has(network)
+        ? { kind: 'builtin' as const, name: network }
+        : await ownNetwork(network, context);
+      const config: Json = isRecord(endpoint) ? { ...endpoint } : {};
+      if (resolved.kind === 'own' && name !== undefined) {
+        // DNS by the student's name between containers: the engine only knows the scoped one.
+        config.Aliases = [...new Set([...strings(config.Aliases), name])];
+      }
+      endpoints[resolved.name] = config;
+    }
+    networking.EndpointsConfig = endpoints;
+  }
+  const mainNetwork = String(hostConfig.NetworkMode);
+  const endpoints = isRecord(networking.EndpointsConfig) ? networking.EndpointsConfig : {};
+  if (userNetwork && name !== undefined && endpoints[mainNetwork] === undefined) {
+    networking.EndpointsConfig = { ...endpoints, [mainNetwork]: { Aliases: [name] } };
+  }
+
+  // Ports: 127.0.0.1 and ephemeral; -P publishes every exposed port the same way.
+  const ports = rewritePortBindings(hostConfig.PortBindings, context.policy);
+  const exposed: Json = isRecord(body.ExposedPorts) ? { ...body.ExposedPorts } : {};
+  if (hostConfig.PublishAllPorts === true) {
+    const image = typeof body.Image === 'string' ? body.Image : '';
+    for (const port of [...Object.keys(exposed), ...(await context.lookups.exposedPorts(image))]) {
+      ports.bindings[port] ??= [{ HostIp: '127.0.0.1', HostPort: '' }];
+    }
+    hostConfig.PublishAllPorts = false;
+  }
+  hostConfig.PortBindings = ports.bindings;
+
+  const image = typeof body.Image === 'string' ? await imageToUse(body.Image, context) : body.Image;
+  const extraLabels: Record<string, string> = {};
+  if (name !== undefined) extraLabels[NAME_LABEL] = name;
+  if (Object.keys(ports.requested).length > 0) extraLabels[PORTS_LABEL] = JSON.stringify(ports.requested);
+  return {
+    ...body,
+    Image: image,
+    Labels: stampLabels(body.Labels, context.runLabels, extraLabels),
+    HostConfig: hostConfig,
+    ...(Object.keys(networking).length > 0 ? { NetworkingConfig: networking } : {}),
+  };
+}
+
+/** The image reference to create a container from: the run's own tag, or a base image as it is. */
+export async function imageToUse(reference: string, context: PolicyContext): Promise<string> {
+  const resolved = await context.lookups.image(reference);
+  if (resolved.kind === 'own' || resolved.kind === 'base') return resolved.reference;
+  if (resolved.kind === 'missing') return reference;
+  throw notFound(`No such image: ${reference}`, 'image', reference, resolved);
+}
+
+export function policeExecCreate(body: Json): Json {
+  if (body.Privileged === true)
+    throw new Refusal('privileged exec is not allowed (docker exec --privileged)');
+  return body;
+}
+
+export function policeContainerUpdate(body: Json): Json {
+  const updated = { ...body };
+  hardenResources(updated);
+  return updated;
+}
+
+const REFUSED_BRIDGE_OPTIONS = /^com\.docker\.network\.bridge\.(name|host_binding_ipv4)$/;
+
+export function policeNetworkCreate(body: Json, context: PolicyContext): Json {
+  const name = typeof body.Name === 'string' ? body.Name : '';
+  if (!context.names.isName(name)) throw new Refusal(`invalid network name "${name}"`, 400);
+  const driver = typeof body.Driver === 'string' && body.Driver !== '' ? body.Driver : 'bridge';
+  if (driver !== 'bridge') throw new Refusal(`network driver ${driver} is not allowed: only bridge networks`);
+  if (body.ConfigFrom !== undefined && body.ConfigFrom !== null) {
+    throw new Refusal('networks made from another network configuration are not allowed (--config-from)');
+  }
+  if (body.Ingress === true || body.Scope === 'swarm') throw new Refusal('swarm networks are not allowed');
+  const options = isRecord(body.Options) ? body.Options : {};
+  const refused = Object.keys(options).filter((key) => REFUSED_BRIDGE_OPTIONS.test(key));
+  if (refused.length > 0) throw new Refusal(`network options ${refused.join(', ')} are not allowed (-o)`);
+  return {
+    ...body,
+    Name: context.names.real(name),
+    Labels: stampLabels(body.Labels, context.runLabels, { [NAME_LABEL]: name }),
+  };
+}
+
+export function policeVolumeCreate(body: Json, context: PolicyContext): Json {
+  const name = typeof body.Name === 'string' ? body.Name : '';
+  if (name !== '' && !context.names.isName(name)) throw new Refusal(`invalid volume name "${name}"`, 400);
+  checkVolumeDriver(
+    typeof body.Driver === 'string' ? body.Driver : '',
+    isRecord(body.DriverOpts) ? body.DriverOpts : {},
+  );
+  return {
+    ...body,
+    ...(name !== '' ? { Name: context.names.real(name) } : {}),
+    Labels: stampLabels(body.Labels, context.runLabels, name !== '' ? { [NAME_LABEL]: name } : {}),
+  };
+}
+
+/** POST /networks/{id}/connect|disconnect: the container must be the run's; connect adds its name as alias. */
+export async function policeNetworkConnect(
+  body: Json,
+  action: string,
+  network: Resolved,
+  context: PolicyContext,
+): Promise<Json> {
+  const reference = typeof body.Container === 'string' ? body.Container : '';
+  const resolved = await context.lookups.container(reference);
+  if (resolved.kind !== 'own')
+    throw notFound(`No such container: ${reference}`, 'container', reference, resolved);
+  const result: Json = { ...body, Container: resolved.id };
+  if (action === 'connect' && network.kind === 'own') {
+    const studentName = resolved.labels[NAME_LABEL];
+    const endpoint: Json = isRecord(body.EndpointConfig) ? { ...body.EndpointConfig } : {};
+    if (studentName !== undefined)
+      endpoint.Aliases = [...new Set([...strings(endpoint.Aliases), studentName])];
+    result.EndpointConfig = endpoint;
+  }
+  return result;
+}
+
+/** Query of POST /build: scoped tags, the run's labels, no host network, the grader's memory cap. */
+export function policeBuildQuery(query: URLSearchParams, context: PolicyContext): URLSearchParams {
+  const result = new URLSearchParams(query);
+  const remote = query.get('remote');
+  if (remote !== null && remote !== '') {
+    throw new Refusal(
+      'building from a URL or Git repository is not allowed: build from a folder of the submission',
+    );
+  }
+  const networkMode = query.get('networkmode');
+  if (networkMode === 'host' || networkMode?.startsWith('container:')) {
+    throw new Refusal(`build network ${networkMode} is not allowed (--network)`);
+  }
+  if ((query.get('cgroupparent') ?? '') !== '')
+    throw new Refusal('a cgroup parent is not allowed (--cgroup-parent)');
+  result.delete('t');
+  for (const tag of query.getAll('t')) {
+    const real = context.names.realImage(tag);
+    if (real === undefined) throw new Refusal(`invalid tag "${tag}"`, 400);
+    result.append('t', real);
+  }
+  let labels: Json = {};
+  try {
+    const parsed: unknown = JSON.parse(query.get('labels') || '{}');
+    if (isRecord(parsed)) labels = parsed;
+  } catch {
+    throw new Refusal('invalid labels of the build', 400);
+  }
+  const firstTag = query.getAll('t')[0];
+  result.set(
+    'labels',
+    JSON.stringify(
+      stampLabels(labels, context.runLabels, firstTag !== undefined ? { [NAME_LABEL]: firstTag } : {}),
+    ),
+  );
+  const memory = Number(query.get('memory') ?? '0');
+  const capped = memory > 0 ? Math.min(memory, HARDENED_LIMITS.memory) : HARDENED_LIMITS.memory;
+  result.set('memory', String(capped));
+  result.set('memswap', String(capped));
+  return result;
+}

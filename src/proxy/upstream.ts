@@ -1,0 +1,256 @@
+// The proxy's own calls to the engine (looking objects up to decide whether they are the run's),
+// and the connection every forwarded request is made on.
+import { realpath, stat } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { RUN_LABEL, SCOPE_LABEL } from '../engine/labels';
+import type { VirtualNames } from './names';
+import { isRecord, type Json, type PolicyLookups, type Resolved, type ResolvedImage } from './policy';
+
+export type Upstream = { socketPath: string } | { dial: () => Promise<Duplex> };
+
+/** Answers of the proxy's own lookups beyond this size mean something is wrong. */
+const MAX_LOOKUP_BYTES = 32 * 1024 * 1024;
+const LOOKUP_TIMEOUT_MS = 30_000;
+const BUILTIN_NETWORKS = new Set(['bridge', 'host', 'none', 'default']);
+
+export function connectUpstream(upstream: Upstream): Promise<Duplex> {
+  if ('dial' in upstream) return upstream.dial();
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(upstream.socketPath);
+    socket.once('connect', () => {
+      socket.removeListener('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** http.request options that make the request on a fresh upstream connection. */
+export function upstreamRequestOptions(upstream: Upstream): http.RequestOptions {
+  return {
+    createConnection: (_options, callback) => {
+      connectUpstream(upstream).then(
+        (socket) => callback(null, socket as net.Socket),
+        (error: Error) => callback(error, undefined as unknown as net.Socket),
+      );
+      return undefined as unknown as net.Socket;
+    },
+  };
+}
+
+export interface UpstreamAnswer {
+  status: number;
+  body: unknown;
+}
+
+export function upstreamJson(
+  upstream: Upstream,
+  method: string,
+  url: string,
+  body?: Json,
+): Promise<UpstreamAnswer> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const request = http.request({
+      ...upstreamRequestOptions(upstream),
+      method,
+      path: url,
+      headers: {
+        Host: 'docker',
+        ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}),
+      },
+      timeout: LOOKUP_TIMEOUT_MS,
+    });
+    request.on('timeout', () =>
+      request.destroy(new Error(`the Docker engine did not answer ${method} ${url}`)),
+    );
+    request.on('error', reject);
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_LOOKUP_BYTES)
+          request.destroy(new Error(`the answer to ${method} ${url} is too large`));
+        else chunks.push(chunk);
+      });
+      response.on('error', reject);
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed: unknown = text;
+        try {
+          parsed = text === '' ? undefined : JSON.parse(text);
+        } catch {
+          // Not JSON (a plain-text error): the text is the answer.
+        }
+        resolve({ status: response.statusCode ?? 0, body: parsed });
+      });
+    });
+    request.end(payload);
+  });
+}
+
+function labelsOf(value: unknown): Record<string, string> {
+  const labels: Record<string, string> = {};
+  if (isRecord(value)) {
+    for (const [key, item] of Object.entries(value)) if (typeof item === 'string') labels[key] = item;
+  }
+  return labels;
+}
+
+function failure(what: string, answer: UpstreamAnswer): Error {
+  const message = isRecord(answer.body) && typeof answer.body.message === 'string' ? answer.body.message : '';
+  return new Error(`the Docker engine failed to ${what} (HTTP ${answer.status}) ${message}`.trim());
+}
+
+type Ownership = 'own' | 'unlabelled' | 'foreign';
+
+/** Engine lookups for the policy: whether a referenced object belongs to this run and scope. */
+export class EngineLookups implements PolicyLookups {
+  constructor(
+    private readonly upstream: Upstream,
+    private readonly names: VirtualNames,
+    private readonly runId: string,
+  ) {}
+
+  ownership(labels: Record<string, string>): Ownership {
+    if (labels[RUN_LABEL] === undefined) return 'unlabelled';
+    return labels[RUN_LABEL] === this.runId && labels[SCOPE_LABEL] === this.names.scope ? 'own' : 'foreign';
+  }
+
+  /** The student's name first (scoped), then the reference as it is (an id, or someone else's name). */
+  private candidates(reference: string): string[] {
+    const bare = reference.replace(/^\//, '');
+    const scoped = this.names.isName(bare) ? [this.names.real(bare)] : [];
+    return [...new Set([...scoped, bare])].filter((candidate) => candidate !== '');
+  }
+
+  private async inspect(kind: string, url: string): Promise<Json | undefined> {
+    const answer = await upstreamJson(this.upstream, 'GET', url);
+    if (answer.status === 404) return undefined;
+    if (answer.status !== 200 || !isRecord(answer.body)) throw failure(`inspect ${kind}`, answer);
+    return answer.body;
+  }
+
+  async container(reference: string): Promise<Resolved> {
+    let found = false;
+    for (const candidate of this.candidates(reference)) {
+      const raw = await this.inspect('a container', `/containers/${encodeURIComponent(candidate)}/json`);
+      if (raw === undefined) continue;
+      const labels = labelsOf(isRecord(raw.Config) ? raw.Config.Labels : undefined);
+      if (this.ownership(labels) === 'own') {
+        return { kind: 'own', id: String(raw.Id), name: String(raw.Name).replace(/^\//, ''), labels };
+      }
+      found = true;
+    }
+    return found ? { kind: 'foreign' } : { kind: 'missing' };
+  }
+
+  async network(reference: string): Promise<Resolved> {
+    if (BUILTIN_NETWORKS.has(reference)) return { kind: 'builtin', name: reference };
+    let found = false;
+    for (const candidate of this.candidates(reference)) {
+      const raw = await this.inspect('a network', `/networks/${encodeURIComponent(candidate)}`);
+      if (raw === undefined) continue;
+      const labels = labelsOf(raw.Labels);
+      if (this.ownership(labels) === 'own')
+        return { kind: 'own', id: String(raw.Id), name: String(raw.Name), labels };
+      // The engine's own networks, by id or full name.
+      if (BUILTIN_NETWORKS.has(String(raw.Name))) return { kind: 'builtin', name: String(raw.Name) };
+      found = true;
+    }
+    return found ? { kind: 'foreign' } : { kind: 'missing' };
+  }
+
+  async volume(reference: string): Promise<Resolved> {
+    let found = false;
+    for (const candidate of this.candidates(reference)) {
+      const raw = await this.inspect('a volume', `/volumes/${encodeURIComponent(candidate)}`);
+      if (raw === undefined) continue;
+      const labels = labelsOf(raw.Labels);
+      if (this.ownership(labels) === 'own')
+        return { kind: 'own', id: String(raw.Name), name: String(raw.Name), labels };
+      found = true;
+    }
+    return found ? { kind: 'foreign' } : { kind: 'missing' };
+  }
+
+  async imageDetails(reference: string): Promise<Json | undefined> {
+    return this.inspect('an image', `/images/${imagePath(reference)}/json`);
+  }
+
+  async image(reference: string): Promise<ResolvedImage> {
+    const scoped = this.names.realImage(reference);
+    if (scoped !== undefined) {
+      const raw = await this.imageDetails(scoped);
+      if (raw !== undefined && this.imageOwnership(raw) === 'own') return { kind: 'own', reference: scoped };
+    }
+    const raw = await this.imageDetails(reference);
+    if (raw === undefined) return { kind: 'missing' };
+    const ownership = this.imageOwnership(raw);
+    if (ownership === 'own') return { kind: 'own', reference };
+    if (ownership === 'unlabelled') return { kind: 'base', reference };
+    return { kind: 'foreign' };
+  }
+
+  imageOwnership(raw: Json): Ownership {
+    return this.ownership(labelsOf(isRecord(raw.Config) ? raw.Config.Labels : undefined));
+  }
+
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    const answer = await upstreamJson(this.upstream, 'POST', '/volumes/create', {
+      Name: name,
+      Labels: labels,
+    });
+    if (answer.status !== 201 && answer.status !== 200) throw failure(`create volume ${name}`, answer);
+  }
+
+  async exposedPorts(image: string): Promise<string[]> {
+    const resolved = await this.image(image);
+    if (resolved.kind !== 'own' && resolved.kind !== 'base') return [];
+    const raw = await this.imageDetails(resolved.reference);
+    const config = raw && isRecord(raw.Config) ? raw.Config : {};
+    return isRecord(config.ExposedPorts) ? Object.keys(config.ExposedPorts) : [];
+  }
+
+  async hostPath(hostPath: string): Promise<{ real: string; socket: boolean }> {
+    let existing = path.resolve(hostPath);
+    const missing: string[] = [];
+    for (;;) {
+      try {
+        const real = path.join(await realpath(existing), ...missing);
+        const socket = missing.length === 0 && (await stat(real)).isSocket();
+        return { real, socket };
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if ((code !== 'ENOENT' && code !== 'ENOTDIR') || existing === path.dirname(existing)) throw error;
+        missing.unshift(path.basename(existing));
+        existing = path.dirname(existing);
+      }
+    }
+  }
+
+  /** Ids of the run's containers in this scope (to show only them inside a network's inspection). */
+  async ownContainerIds(labelFilters: string[], extra: Record<string, string[]> = {}): Promise<Json[]> {
+    const filters = encodeURIComponent(JSON.stringify({ label: labelFilters, ...extra }));
+    const answer = await upstreamJson(this.upstream, 'GET', `/containers/json?all=1&filters=${filters}`);
+    if (answer.status !== 200 || !Array.isArray(answer.body)) throw failure('list containers', answer);
+    return answer.body.filter(isRecord);
+  }
+
+  async execContainer(execId: string): Promise<string | undefined> {
+    const raw = await this.inspect('an exec instance', `/exec/${encodeURIComponent(execId)}/json`);
+    return raw && typeof raw.ContainerID === 'string' ? raw.ContainerID : undefined;
+  }
+}
+
+/** An image reference in a URL path: the engine's router takes slashes and colons as they are. */
+export function imagePath(reference: string): string {
+  return reference
+    .split('/')
+    .map((part) => encodeURIComponent(part).replace(/%3A/gi, ':').replace(/%40/g, '@'))
+    .join('/');
+}

@@ -1,0 +1,344 @@
+// The policy proxy on the real engine, driven by the real docker CLIs (v28 and Debian's 20.10)
+// and docker-compose v1, as a student's script would drive it.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUN_LABEL } from '../../src/engine/labels';
+import { type PolicyProxy, startPolicyProxy } from '../../src/proxy/index';
+import { labelled, type Run, tempDir } from './helpers';
+
+const execFileAsync = promisify(execFile);
+const ENGINE_SOCKET = '/var/run/docker.sock';
+const CLIS = ['/usr/local/bin/docker', '/usr/bin/docker'].filter((cli) => existsSync(cli));
+const NEW_CLI = CLIS[0] ?? 'docker';
+const runId = `proxy-itg-${randomBytes(4).toString('hex')}`;
+const scope = `${runId}-1`;
+const bystander = `proxy-bystander-${randomBytes(4).toString('hex')}`;
+
+let proxy: PolicyProxy;
+let submission: string;
+let socketDir: string;
+
+/** The docker CLI through the proxy, as the student's script runs it. */
+function docker(
+  args: string[],
+  options: { cli?: string; timeoutMs?: number; cwd?: string } = {},
+): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      options.cli ?? NEW_CLI,
+      args,
+      {
+        cwd: options.cwd ?? submission,
+        timeout: options.timeoutMs ?? 60_000,
+        env: {
+          PATH: process.env.PATH,
+          HOME: socketDir,
+          DOCKER_HOST: `unix://${proxy.socketPath}`,
+          DOCKER_BUILDKIT: '0',
+        },
+      },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** The docker CLI on the engine itself, as a bystander (or the test's own inspection). */
+async function engine(args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync('docker', ['-H', `unix://${ENGINE_SOCKET}`, ...args]);
+  return stdout.trim();
+}
+
+async function engineLabels(kind: string, name: string): Promise<Record<string, string>> {
+  const format = kind === 'container' || kind === 'image' ? '{{json .Config.Labels}}' : '{{json .Labels}}';
+  return JSON.parse(await engine([kind, 'inspect', '--format', format, name])) as Record<string, string>;
+}
+
+beforeAll(async () => {
+  submission = tempDir('proxy-submission');
+  socketDir = tempDir('proxy-socket');
+  mkdirSync(path.join(submission, 'sub'));
+  writeFileSync(path.join(submission, 'sub', 'hello.txt'), 'hello from the submission\n');
+  proxy = await startPolicyProxy({
+    upstream: { socketPath: ENGINE_SOCKET },
+    listenPath: path.join(socketDir, 'docker.sock'),
+    runId,
+    scope,
+    submissionDir: submission,
+    policy: { extraCapabilities: [], publicPorts: false },
+  });
+  await engine(['run', '-d', '--name', bystander, 'busybox', 'sleep', '600']);
+  await engine(['volume', 'create', bystander]);
+  await engine(['network', 'create', bystander]);
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  for (const [kind, ids] of [
+    ['container', await engine(['ps', '-aq', '--filter', `label=${RUN_LABEL}=${runId}`])],
+    ['network', await engine(['network', 'ls', '-q', '--filter', `label=${RUN_LABEL}=${runId}`])],
+    ['volume', await engine(['volume', 'ls', '-q', '--filter', `label=${RUN_LABEL}=${runId}`])],
+    ['image', await engine(['image', 'ls', '-q', '--filter', `label=${RUN_LABEL}=${runId}`])],
+  ] as const) {
+    const list = ids.split('\n').filter(Boolean);
+    if (list.length === 0) continue;
+    const remove = kind === 'container' ? ['rm', '-f', '-v'] : kind === 'image' ? ['rmi', '-f'] : ['rm'];
+    await engine([kind, ...remove, ...new Set(list)]);
+  }
+  await engine(['rm', '-f', bystander]).catch(() => undefined);
+  await engine(['volume', 'rm', bystander]).catch(() => undefined);
+  await engine(['network', 'rm', bystander]).catch(() => undefined);
+  rmSync(submission, { recursive: true, force: true });
+  rmSync(socketDir, { recursive: true, force: true });
+  expect(await labelled(`${RUN_LABEL}=${runId}`)).toEqual([]);
+});
+
+describe.each(CLIS)('forwarding with %s', (cli) => {
+  it('runs an attached container (hijacked attach) and prints its output', async () => {
+    const result = await docker(['run', '--rm', 'busybox', 'echo', 'hi'], { cli });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('hi\n');
+    expect(result.code).toBe(0);
+  });
+
+  it('passes stdin through the hijacked connection and returns the exit code', async () => {
+    const result = await new Promise<Run>((resolve) => {
+      const child = execFile(
+        cli,
+        ['run', '--rm', '-i', 'busybox', 'sh', '-c', 'cat; exit 3'],
+        {
+          env: { PATH: process.env.PATH, HOME: socketDir, DOCKER_HOST: `unix://${proxy.socketPath}` },
+          timeout: 60_000,
+        },
+        (error, stdout, stderr) =>
+          resolve({
+            code: error === null ? 0 : typeof error.code === 'number' ? error.code : null,
+            stdout,
+            stderr,
+          }),
+      );
+      child.stdin?.end('from stdin\n');
+    });
+    expect(result.stdout).toBe('from stdin\n');
+    expect(result.code).toBe(3);
+  });
+
+  it('runs detached, execs, follows logs and removes', async () => {
+    const name = `detached-${path.basename(cli)}-${CLIS.indexOf(cli)}`;
+    const started = await docker(
+      ['run', '-d', '--name', name, 'busybox', 'sh', '-c', 'echo started; sleep 600'],
+      {
+        cli,
+      },
+    );
+    expect(started.code, started.stderr).toBe(0);
+    const exec = await docker(['exec', name, 'cat', '/proc/1/cmdline'], { cli });
+    expect(exec.stdout.replace(/\0/g, ' ')).toContain('sleep 600');
+    // Follow mode never ends on its own: the timeout ends it, and what came before is there.
+    const logs = await docker(['logs', '-f', name], { cli, timeoutMs: 3_000 });
+    expect(logs.stdout).toBe('started\n');
+    const inspected = await docker(['inspect', '--format', '{{.Name}}', name], { cli });
+    expect(inspected.stdout.trim()).toBe(`/${name}`);
+    const removed = await docker(['rm', '-f', name], { cli });
+    expect(removed.code, removed.stderr).toBe(0);
+  });
+});
+
+describe('creation through the proxy', () => {
+  it('stamps the run labels and the hardened profile on containers, keeps the student name', async () => {
+    const run = await docker(['run', '-d', '--name', 'web', '-p', '18080:80', 'busybox', 'sleep', '600']);
+    expect(run.code, run.stderr).toBe(0);
+    const realName = `${scope}-web`;
+    const labels = await engineLabels('container', realName);
+    expect(labels[RUN_LABEL]).toBe(runId);
+    expect(labels['org.docker-autograder.scope']).toBe(scope);
+    expect(labels['org.docker-autograder.name']).toBe('web');
+    expect(JSON.parse(labels['org.docker-autograder.ports'] ?? '{}')).toEqual({ '80/tcp': [18080] });
+    const hostConfig = JSON.parse(
+      await engine(['inspect', '--format', '{{json .HostConfig}}', realName]),
+    ) as Record<string, unknown>;
+    expect(hostConfig.CapDrop).toEqual(['ALL']);
+    expect(hostConfig.SecurityOpt).toContain('no-new-privileges');
+    expect(hostConfig.PidsLimit).toBe(256);
+    expect(hostConfig.Memory).toBe(hostConfig.MemorySwap);
+    expect(hostConfig.Privileged).toBe(false);
+    const bindings = hostConfig.PortBindings as Record<string, Array<{ HostIp: string; HostPort: string }>>;
+    expect(bindings['80/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: '' }]);
+    const port = await engine(['port', realName, '80/tcp']);
+    expect(port).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(port).not.toBe('127.0.0.1:18080');
+  });
+
+  it('refuses a second container of the run asking for the same host port', async () => {
+    const second = await docker(['run', '-d', '--name', 'web2', '-p', '18080:80', 'busybox', 'sleep', '600']);
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toContain('port is already allocated');
+  });
+
+  it('builds an image with a scoped tag and the run labels', async () => {
+    const context = path.join(submission, 'app');
+    mkdirSync(context, { recursive: true });
+    writeFileSync(
+      path.join(context, 'Dockerfile'),
+      'FROM busybox\nRUN echo built > /built.txt\nCMD ["cat", "/built.txt"]\n',
+    );
+    const build = await docker(['build', '-t', 'my_app:0.0.1', '.'], { cwd: context, timeoutMs: 120_000 });
+    expect(build.code, build.stderr).toBe(0);
+    expect(build.stdout).toContain('Successfully tagged my_app:0.0.1');
+    const labels = await engineLabels('image', `${scope}-my_app:0.0.1`);
+    expect(labels[RUN_LABEL]).toBe(runId);
+    const run = await docker(['run', '--rm', 'my_app:0.0.1']);
+    expect(run.stdout).toBe('built\n');
+    const images = await docker(['images', '--format', '{{.Repository}}:{{.Tag}}']);
+    expect(images.stdout.split('\n')).toContain('my_app:0.0.1');
+    expect(images.stdout.split('\n')).toContain('busybox:latest');
+  });
+
+  it('creates labelled networks and volumes, and containers find each other by name', async () => {
+    expect((await docker(['network', 'create', 'backend'])).code).toBe(0);
+    expect((await docker(['volume', 'create', 'data'])).code).toBe(0);
+    expect((await engineLabels('network', `${scope}-backend`))[RUN_LABEL]).toBe(runId);
+    expect((await engineLabels('volume', `${scope}-data`))[RUN_LABEL]).toBe(runId);
+    const server = await docker([
+      'run',
+      '-d',
+      '--name',
+      'server',
+      '--network',
+      'backend',
+      '-v',
+      'data:/data',
+      'busybox',
+      'sh',
+      '-c',
+      'echo stored > /data/file; httpd -f -p 8080 -h /data',
+    ]);
+    expect(server.code, server.stderr).toBe(0);
+    const client = await docker([
+      'run',
+      '--rm',
+      '--network',
+      'backend',
+      'busybox',
+      'sh',
+      '-c',
+      'for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://server:8080/file && exit 0; sleep 0.5; done; exit 1',
+    ]);
+    expect(client.stdout, client.stderr).toBe('stored\n');
+    const networks = await docker(['network', 'ls', '--format', '{{.Name}}']);
+    expect(networks.stdout.trim().split('\n')).toEqual(['backend']);
+    const volumes = await docker(['volume', 'ls', '--format', '{{.Name}}']);
+    expect(volumes.stdout.trim().split('\n')).toEqual(['data']);
+    const inspect = await docker([
+      'network',
+      'inspect',
+      '--format',
+      '{{range .Containers}}{{.Name}} {{end}}',
+      'backend',
+    ]);
+    expect(inspect.stdout.trim()).toBe('server');
+  });
+
+  it('allows a bind mount of a folder inside the submission', async () => {
+    const result = await docker([
+      'run',
+      '--rm',
+      '-v',
+      `${submission}/sub:/x`,
+      'busybox',
+      'cat',
+      '/x/hello.txt',
+    ]);
+    expect(result.stdout, result.stderr).toBe('hello from the submission\n');
+  });
+});
+
+describe('refusals', () => {
+  const cases: Array<[string, string[], RegExp]> = [
+    ['--privileged', ['--privileged'], /privileged containers are not allowed/],
+    ['-v /:/host', ['-v', '/:/host'], /only folders inside the submission/],
+    ['-v /var/run/docker.sock:/s', ['-v', '/var/run/docker.sock:/s'], /Docker socket/],
+    ['--pid host', ['--pid', 'host'], /--pid host/],
+    ['--network host', ['--network', 'host'], /--network host/],
+    ['--cap-add SYS_ADMIN', ['--cap-add', 'SYS_ADMIN'], /SYS_ADMIN are not allowed/],
+    ['--device /dev/null', ['--device', '/dev/null'], /host devices are not allowed/],
+    ['--security-opt seccomp=unconfined', ['--security-opt', 'seccomp=unconfined'], /security option/],
+    ['-p 0.0.0.0:18081:80', ['-p', '0.0.0.0:18081:80'], /publish on 127\.0\.0\.1/],
+    ['-v $PWD/../:/up', ['-v', '__SUBMISSION__/../:/up'], /only folders inside the submission/],
+  ];
+  it.each(cases)('refuses %s with a message', async (_title, flags, message) => {
+    const before = proxy.refusals.length;
+    const args = flags.map((flag) => flag.replace('__SUBMISSION__', submission));
+    const result = await docker(['run', '--rm', ...args, 'busybox', 'true']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).toContain('refused by the grader');
+    expect(proxy.refusals.slice(before).join('\n')).toMatch(message);
+  });
+
+  it('refuses a symlink in the submission that points outside it', async () => {
+    const link = path.join(submission, 'escape');
+    rmSync(link, { force: true });
+    await execFileAsync('ln', ['-s', '/etc', link]);
+    const result = await docker(['run', '--rm', '-v', `${link}:/x`, 'busybox', 'true']);
+    expect(result.stderr).toMatch(/only folders inside the submission/);
+  });
+
+  it('refuses the swarm and prune endpoints', async () => {
+    expect((await docker(['swarm', 'init'])).stderr).toMatch(/refused by the grader/);
+    expect((await docker(['container', 'prune', '-f'])).stderr).toMatch(/refused by the grader/);
+  });
+});
+
+describe('bystanders', () => {
+  beforeAll(async () => {
+    const own = await docker(['run', '-d', '--name', 'lister', 'busybox', 'sleep', '600']);
+    expect(own.code, own.stderr).toBe(0);
+  });
+
+  it('lists only the run’s containers', async () => {
+    const all = await docker(['ps', '-aq', '--no-trunc']);
+    const ids = all.stdout.trim().split('\n').filter(Boolean);
+    const own = (await engine(['ps', '-aq', '--no-trunc', '--filter', `label=${RUN_LABEL}=${runId}`]))
+      .split('\n')
+      .filter(Boolean);
+    expect(ids.length).toBeGreaterThan(0);
+    expect(new Set(ids)).toEqual(new Set(own));
+  });
+
+  it('cannot see, exec in, or remove a bystander container, volume or network', async () => {
+    const id = await engine(['inspect', '--format', '{{.Id}}', bystander]);
+    for (const args of [
+      ['rm', bystander],
+      ['rm', id],
+      ['exec', bystander, 'true'],
+      ['inspect', bystander],
+      ['volume', 'rm', bystander],
+      ['network', 'rm', bystander],
+      ['network', 'connect', bystander, 'lister'],
+    ]) {
+      const result = await docker(args);
+      expect(result.code, args.join(' ')).not.toBe(0);
+      expect(result.stderr, args.join(' ')).toMatch(/No such|no such|not found/);
+    }
+    // The CLI's rm -f ignores "no such container": what matters is that the bystander lives on.
+    await docker(['rm', '-f', bystander, id]);
+    expect(await engine(['inspect', '--format', '{{.State.Running}}', bystander])).toBe('true');
+    expect(await engine(['volume', 'inspect', '--format', '{{.Name}}', bystander])).toBe(bystander);
+    expect(await engine(['network', 'inspect', '--format', '{{.Name}}', bystander])).toBe(bystander);
+  });
+
+  it('rm -f $(docker ps -aq) removes only the run’s containers', async () => {
+    const ids = (await docker(['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
+    const removed = await docker(['rm', '-f', ...ids]);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(await engine(['inspect', '--format', '{{.State.Running}}', bystander])).toBe('true');
+    expect((await docker(['ps', '-aq'])).stdout.trim()).toBe('');
+  });
+});
