@@ -1,31 +1,19 @@
-// The seam between student Docker clients and the engine: one gate per script or compose step,
-// on a private unix socket. The policy proxy (src/proxy, contract 2) is the gate; until it is
-// merged, a pass-through stands in so that the client container can be built and tested.
-import net from 'node:net';
+// The seam between student Docker clients and the engine: one policy proxy (src/proxy,
+// contract 2) per script or compose step, on a private unix socket, for the run and scope of
+// the exercise, with the exercise's `policy:`.
 import { InfraError } from '../errors';
+import { type PolicyProxy, type SandboxPolicy, startPolicyProxy } from '../proxy';
 import type { RunContext } from '../run/context';
 import type { ExercisePolicy } from '../spec/types';
 
-/** What the exercise's `policy:` key allows beyond the hardened defaults (contract 3). */
-export interface SandboxPolicy {
-  extraCapabilities: string[];
-  publicPorts: boolean;
-}
+export type { SandboxPolicy } from '../proxy';
+export type EngineGate = PolicyProxy;
 
 export const DEFAULT_SANDBOX_POLICY: SandboxPolicy = { extraCapabilities: [], publicPorts: false };
 
 /** The gate's policy from the exercise's `policy:` key (defaults where it says nothing). */
 export function sandboxPolicy(policy: ExercisePolicy | undefined): SandboxPolicy {
   return { extraCapabilities: [...(policy?.capabilities ?? [])], publicPorts: policy?.publicPorts ?? false };
-}
-
-export interface EngineGate {
-  readonly socketPath: string;
-  /** Clear messages of every refused request, in order, for the student's report. */
-  readonly refusals: readonly string[];
-  /** Requests still waiting for the engine, said the way a student understands them. */
-  inFlight(): string[];
-  close(): Promise<void>;
 }
 
 export interface GateOptions {
@@ -43,33 +31,13 @@ export function engineSocketPath(context: RunContext): string {
   );
 }
 
-export async function openEngineGate(context: RunContext, options: GateOptions): Promise<EngineGate> {
-  const upstream = engineSocketPath(context);
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const engine = net.connect(upstream);
-    sockets.add(client).add(engine);
-    const end = (): void => {
-      client.destroy();
-      engine.destroy();
-      sockets.delete(client);
-      sockets.delete(engine);
-    };
-    client.on('error', end).on('close', end);
-    engine.on('error', end).on('close', end);
-    client.pipe(engine).pipe(client);
+export function openEngineGate(context: RunContext, options: GateOptions): Promise<EngineGate> {
+  return startPolicyProxy({
+    upstream: { socketPath: engineSocketPath(context) },
+    listenPath: options.listenPath,
+    runId: context.engine.runId,
+    scope: context.scope,
+    submissionDir: options.submissionDir,
+    policy: options.policy,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.listenPath, () => resolve());
-  });
-  return {
-    socketPath: options.listenPath,
-    refusals: [],
-    inFlight: () => [],
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
