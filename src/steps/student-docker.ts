@@ -77,6 +77,9 @@ export function studentDockerEnvironment(): Record<string, string> {
     LANG: 'C.UTF-8',
     LC_ALL: 'C.UTF-8',
     DOCKER_HOST: `unix://${GATE_DIR_IN_CLIENT}/docker.sock`,
+    // The classic builder's /build: BuildKit would boot a builder container from a registry
+    // image, or speak gRPC over /session, which the gate does not let through.
+    DOCKER_BUILDKIT: '0',
   };
 }
 

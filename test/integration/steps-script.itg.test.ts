@@ -66,7 +66,8 @@ docker run -d --name ${name}-web --network ${name}-net -v ${name}-vol:/data ${na
     const envNames = graded.log
       .filter((line) => line.startsWith('| env: '))
       .map((line) => line.slice('| env: '.length).split('=')[0]);
-    // The client container's own: HOSTNAME (Docker's), BASH_XTRACEFD (where the grader's trace goes).
+    // The client container's own: HOSTNAME (Docker's), BASH_XTRACEFD (where the grader's trace
+    // goes), DOCKER_BUILDKIT=0 (the classic builder).
     expect(envNames.sort()).toEqual(
       [
         'BASH_XTRACEFD',
