@@ -3,7 +3,7 @@
 import type { ContainerState } from '../engine/engine';
 import { InfraError } from '../errors';
 import type { RunContext } from '../run/context';
-import { resolveContainer, shownPortBindings } from '../run/resolve';
+import { resolveContainer, shownImageName, shownPortBindings } from '../run/resolve';
 import type { CheckDefinition } from './check';
 import { friendlyBindSource, friendlyObservedName, studentLabels } from './observed-names';
 
@@ -31,7 +31,7 @@ export const containerCheck: CheckDefinition<'container'> = {
             Object.keys(state.networks).map((name) => friendlyObservedName('network', name, context)),
           )
         ).sort(),
-        image: state.image,
+        image: shownImageName(state.image, context),
         user: state.user,
         hostname: state.hostname,
         labels: studentLabels(state.labels),

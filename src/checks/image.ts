@@ -1,16 +1,17 @@
+import { resolveImageRef } from '../run/resolve';
 import type { CheckDefinition } from './check';
 import { studentLabels } from './observed-names';
 
 export const imageCheck: CheckDefinition<'image'> = {
   kind: 'image',
   async observe(target, context) {
-    const image = await context.engine.inspectImage(context.resources.imageRef(target.name));
+    const image = await context.engine.inspectImage(await resolveImageRef(target.name, context));
     // A fact, not a failure: an exercise may expect an image to be gone (`exists: false`), and
     // every other expected key then fails with nothing observed.
     if (image === undefined) return { facts: { exists: false } };
     let basedOn: boolean | undefined;
     if (target.basedOn !== undefined) {
-      const base = await context.engine.inspectImage(context.resources.imageRef(target.basedOn));
+      const base = await context.engine.inspectImage(await resolveImageRef(target.basedOn, context));
       if (base === undefined) {
         return {
           failure: {

@@ -4,6 +4,7 @@
 // the student's own name and requested host ports in labels, read here.
 import type { ContainerState } from '../engine/engine';
 import { LABEL_PREFIX, RUN_LABEL, runLabels, SCOPE_LABEL } from '../engine/labels';
+import { resourceName } from '../steps/names';
 import type { Failure, RunContext } from './context';
 
 export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
@@ -115,4 +116,31 @@ function parsePorts(text: string | undefined): Record<string, number[]> {
 /** Where a container port is reachable from the grader: published by a run step, or by the student. */
 export function hostPortOf(state: ContainerState, port: number): number | undefined {
   return state.publishedPorts[`${port}/tcp`] ?? state.portBindings[`${port}/tcp`]?.[0];
+}
+
+/**
+ * The engine's reference of an image the exercise names: a build step's, one the student's own
+ * docker commands built or tagged so (the gate scopes the repository: `<scope>-<repo>:<tag>`),
+ * else the name itself (a base image).
+ */
+export async function resolveImageRef(name: string, context: RunContext): Promise<string> {
+  const fromStep = context.resources.imageRef(name);
+  if (fromStep !== name) return fromStep;
+  const scoped = scopedImageRef(name, context.scope);
+  if (scoped !== undefined && (await context.engine.inspectImage(scoped)) !== undefined) return scoped;
+  return name;
+}
+
+function scopedImageRef(name: string, scope: string): string | undefined {
+  if (name.includes('@') || /^(sha256:)?[0-9a-f]{12,64}$/.test(name)) return undefined;
+  const slash = name.lastIndexOf('/');
+  const colon = name.lastIndexOf(':');
+  const [repository, tag] = colon > slash ? [name.slice(0, colon), name.slice(colon + 1)] : [name, 'latest'];
+  return repository === '' ? undefined : `${resourceName(scope, repository)}:${tag}`;
+}
+
+/** An image reference as the student wrote it: the gate's scope prefix removed. */
+export function shownImageName(image: string, context: RunContext): string {
+  const prefix = resourceName(context.scope, '');
+  return image.startsWith(prefix) ? image.slice(prefix.length) : image;
 }

@@ -3,6 +3,7 @@
 // host ports they asked for in labels (contract 2). Pure logic on the FakeEngine.
 import { describe, expect, it } from 'vitest';
 import { observe } from '../../src/checks/registry';
+import type { ImageDetails } from '../../src/engine/engine';
 import { scopeLabels } from '../../src/engine/labels';
 import { STUDENT_NAME_LABEL, STUDENT_PORTS_LABEL } from '../../src/run/resolve';
 import type { CheckSpec } from '../../src/spec/types';
@@ -109,5 +110,22 @@ describe('names the student gave', () => {
     expect(await observeCheck({ name: 'v', volume: { name: 'data' } }, engine).result).toMatchObject({
       facts: { exists: true },
     });
+  });
+
+  it('finds an image the student built by its name, and shows a container’s image by that name', async () => {
+    const engine = new RecordingEngine();
+    const image = `${resourceName(SCOPE, 'my-app')}:1.0`;
+    engine.images.set(image, {
+      ...(engine.images.get('busybox') as ImageDetails),
+      cmd: ['python3', 'app.py'],
+    });
+    const found = await observeCheck({ name: 'i', image: { name: 'my-app:1.0' } }, engine).result;
+    expect(found).toMatchObject({ facts: { exists: true, cmd: ['python3', 'app.py'] } });
+    const id = await studentContainer(engine, 'app');
+    engine.states.set(id, { image });
+    const container = await observeCheck({ name: 'c', container: { name: 'app' } }, engine).result;
+    expect(container).toMatchObject({ facts: { image: 'my-app:1.0' } });
+    const other = await observeCheck({ name: 'i', image: { name: 'my-app:2.0' } }, engine).result;
+    expect(other).toEqual({ facts: { exists: false } });
   });
 });
