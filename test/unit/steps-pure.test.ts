@@ -5,6 +5,7 @@ import { composeModel } from '../../src/steps/compose';
 import { composeProjectName, containerName, resourceName } from '../../src/steps/names';
 import { countMatchingLines, describeConditions } from '../../src/steps/readiness';
 import { healthcheckRequest, parseVolumeMount } from '../../src/steps/run';
+import { refusalNote, whyItWaits } from '../../src/steps/script';
 import { formatCommand } from '../../src/steps/text';
 
 describe('names', () => {
@@ -137,5 +138,32 @@ describe('script helpers', () => {
   it('formats commands as a student would type them', () => {
     expect(formatCommand(['sh', '-c', 'echo hi > /tmp/x'])).toBe('sh -c "echo hi > /tmp/x"');
     expect(formatCommand('echo $HOME')).toBe('echo $HOME');
+  });
+});
+
+describe('why a timed-out script waits', () => {
+  it('explains a docker run without -d, docker logs -f and docker wait', () => {
+    expect(whyItWaits('docker run --name web -p 8080:80 nginx')).toBe(
+      'without -d, docker run waits for the container to exit',
+    );
+    expect(whyItWaits('docker container run nginx')).toBe(
+      'without -d, docker run waits for the container to exit',
+    );
+    expect(whyItWaits('docker logs -f web')).toBe('docker logs -f follows the log until the container stops');
+    expect(whyItWaits('docker wait web')).toBe('docker wait waits for the container to exit');
+  });
+
+  it('says nothing it cannot tell', () => {
+    expect(whyItWaits('docker run -d --name web nginx')).toBeUndefined();
+    expect(whyItWaits('docker run -dit --name web nginx')).toBeUndefined();
+    expect(whyItWaits('docker run --detach nginx')).toBeUndefined();
+    expect(whyItWaits('sleep 600')).toBeUndefined();
+  });
+});
+
+describe('refusals in a step failure', () => {
+  it('names the first refusal and counts the others', () => {
+    expect(refusalNote([])).toBe('');
+    expect(refusalNote(['a', 'b', 'c'])).toBe('; refused by the grader: a (and 2 more)');
   });
 });
