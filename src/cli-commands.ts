@@ -11,7 +11,7 @@ import { isReportFormat, REPORT_FORMATS, renderReport } from './report/render';
 import { stripUnsafe } from './report/sanitize';
 import type { Progress } from './run/context';
 import { renderSelftest, selftest } from './selftest';
-import { withEngine } from './session';
+import { watchdogMs, withEngine } from './session';
 import { loadExercises } from './spec/discover';
 import { exerciseSchemaText } from './spec/load';
 
@@ -119,7 +119,11 @@ async function gradeCommand(args: string[], io: Io): Promise<number> {
   const progress = progressOn(io, values.quiet === true);
   const report = await withEngine(
     (engine) => grade(exercises, { engine, submissionRoot: values.submission ?? '.', progress }),
-    { log: progress.info },
+    {
+      log: progress.info,
+      watchdogMs: watchdogMs(exercises),
+      onAbandon: (reason) => io.stderr(`infrastructure error: ${reason}; this is not a grade\n`),
+    },
   );
   const rendered = renderReport(format, report);
   if (values.out) await writeFile(values.out, rendered);

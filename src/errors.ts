@@ -22,10 +22,59 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/**
+ * What kind of engine or machine fault an InfraError is: `unreachable` (no daemon, or it died),
+ * `timeout` (it stopped answering), `api-version` (too old), `port-taken` (a host port is used
+ * outside the run), `bridge-missing` (the default bridge network is broken), `engine` (other).
+ */
+export type InfraFault =
+  | 'unreachable'
+  | 'timeout'
+  | 'api-version'
+  | 'port-taken'
+  | 'bridge-missing'
+  | 'engine';
+
 /** The engine or the machine failed, not the student: exit code 3, never a 0 grade. */
 export class InfraError extends Error {
   override name = 'InfraError';
+  constructor(
+    message: string,
+    readonly fault: InfraFault = 'engine',
+  ) {
+    super(message);
+  }
 }
+
+/**
+ * The one place that recognises, in a daemon's error message, a fault of the engine or of its
+ * neighbours rather than of the request. Only patterns the daemon itself writes: a network the
+ * student named and forgot to create ("network mynet not found") is the student's, the default
+ * bridge gone is not.
+ */
+const FAULT_PATTERNS: ReadonlyArray<readonly [InfraFault, RegExp]> = [
+  [
+    'api-version',
+    /client version \S+ is too (?:new|old)|(?:minimum|maximum) supported API version|client is newer than server/i,
+  ],
+  ['port-taken', /port is already allocated|address already in use|Bind for \S+ failed/i],
+  ['bridge-missing', /could not find bridge|network bridge not found|bridge \S+ not found/i],
+  ['unreachable', /Cannot connect to the Docker daemon|Is the docker daemon running\?/i],
+];
+
+export function infraFaultIn(daemonMessage: string): InfraFault | undefined {
+  return FAULT_PATTERNS.find(([, pattern]) => pattern.test(daemonMessage))?.[0];
+}
+
+/** What a user is told a fault means, ahead of the daemon's own words. */
+export const FAULT_MEANING: Record<InfraFault, string> = {
+  unreachable: 'the Docker engine cannot be reached',
+  timeout: 'the Docker engine stopped answering',
+  'api-version': "the Docker engine's API version is too old for the grader",
+  'port-taken': 'a host port the run needs is already used by something outside this run',
+  'bridge-missing': "the Docker engine's default bridge network is missing or broken",
+  engine: 'the Docker engine failed',
+};
 
 /**
  * The engine refused a request (HTTP 4xx/5xx): the engine works, and what was asked of it is

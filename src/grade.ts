@@ -194,15 +194,6 @@ async function tearDown(context: RunContext, progress: Progress): Promise<void> 
       progress.info(`  cleanup failed: ${errorMessage(error)}`);
     }
   }
-  const unlabelled = context.resources.unlabelled;
-  if (Object.values(unlabelled).some((ids) => ids.length > 0)) {
-    try {
-      const removed = await context.engine.removeByIds(unlabelled);
-      for (const failure of removed.failures) progress.info(`  cleanup: ${failure}`);
-    } catch (error) {
-      progress.info(`  cleanup failed: ${errorMessage(error)}`);
-    }
-  }
 }
 
 async function runSteps(exercise: LoadedExercise, context: RunContext): Promise<Failure | undefined> {

@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
-import { errorMessage, formatProblem, InfraError, SpecError, UsageError } from './errors';
+import { ExitCode, errorMessage, formatProblem, InfraError, SpecError, UsageError } from './errors';
 import { readArtifact, UntrustedArtifactError, writeArtifact } from './github/artifact';
 import { type CheckRunPublished, type Conclusion, publishCheckRun } from './github/check-run';
 import { createClient, type GitHubClient, httpStatus } from './github/client';
@@ -18,14 +18,14 @@ import { pullRequestsForCommit } from './github/pull-request';
 import { grade } from './grade';
 import { type CommentMode, type Inputs, readInputs } from './inputs';
 import { type AnnotationOptions, annotationsOf, limitForStep } from './report/annotations';
-import { renderClassroom } from './report/classroom';
+import { renderClassroom, renderClassroomError } from './report/classroom';
 import { gradeChange, readSnapshot, renderComment } from './report/comment';
 import { renderJson } from './report/json';
 import { COMMENT_MAX_CHARS, renderMarkdown } from './report/markdown';
 import { type GradeReport, hasInfraError } from './report/model';
 import { defangWorkflowCommands, newStopToken, stopCommandsMarkers, stripUnsafe } from './report/sanitize';
 import { renderText } from './report/text';
-import { newRunId, withEngine } from './session';
+import { newRunId, watchdogMs, withEngine } from './session';
 import { loadExercises } from './spec/discover';
 
 export const STATE_RUN_ID = 'run-id';
@@ -64,7 +64,16 @@ async function gradeMode(inputs: Inputs, context: GitHubContext): Promise<void> 
           core.info(defangWorkflowCommands(renderText(graded)));
           return graded;
         }),
-      { runId, log: (line) => core.info(line) },
+      {
+        runId,
+        log: (line) => core.info(line),
+        watchdogMs: watchdogMs(exercises),
+        // The process exits right after: the outputs Classroom's reporter reads must be there.
+        onAbandon: (reason) => {
+          setErrorResult(reason);
+          core.setFailed(`grading did not complete: ${reason}; this is not a grade`);
+        },
+      },
     ),
   );
   await mkdir(path.dirname(inputs.reportFile), { recursive: true });
@@ -102,6 +111,8 @@ async function gradeMode(inputs: Inputs, context: GitHubContext): Promise<void> 
 
   if (hasInfraError(report)) {
     core.setFailed('grading did not complete: the Docker engine failed (see the log); this is not a grade');
+    // As the CLI does: 3 tells an infrastructure error from a grade (setFailed makes it 1).
+    process.exitCode = ExitCode.infrastructure;
   } else if (!report.passed && inputs.failIfNotPassed) {
     core.setFailed(`score ${report.score}/${report.maxScore}: not all checks passed`);
   }
@@ -339,6 +350,20 @@ function setOutputs(report: GradeReport, reportFile: string): void {
   core.setOutput('passed', report.passed);
   core.setOutput('report', path.resolve(reportFile));
   core.setOutput('result', renderClassroom(report));
+  resultSet = true;
+}
+
+/** Whether `result` holds a grade: it is never overwritten by a later failure. */
+let resultSet = false;
+
+/**
+ * `result` when no grade exists (the engine failed before one did, the run was interrupted):
+ * Classroom's status error, never empty, since its reporter crashes on an empty variable.
+ */
+function setErrorResult(reason: string): void {
+  if (resultSet) return;
+  core.setOutput('result', renderClassroomError(reason));
+  resultSet = true;
 }
 
 /**
@@ -358,6 +383,7 @@ async function inUntrustedBlock<T>(work: () => Promise<T>): Promise<T> {
 const SPEC_PROBLEMS_ANNOTATED = 9;
 
 function fail(error: unknown): void {
+  setErrorResult(error instanceof SpecError ? 'the exercise specs have problems' : errorMessage(error));
   if (error instanceof SpecError) {
     // GitHub shows 10 error annotations per step, and setFailed makes one: 9 problems, then
     // the log has them all.
@@ -373,11 +399,10 @@ function fail(error: unknown): void {
     core.setFailed(
       `the exercise specs have ${error.problems.length} problem(s); see the annotations and the log`,
     );
-  } else if (
-    error instanceof UsageError ||
-    error instanceof InfraError ||
-    error instanceof UntrustedArtifactError
-  ) {
+  } else if (error instanceof InfraError) {
+    core.setFailed(`grading did not complete: ${error.message}; this is not a grade`);
+    process.exitCode = ExitCode.infrastructure;
+  } else if (error instanceof UsageError || error instanceof UntrustedArtifactError) {
     core.setFailed(error.message);
   } else {
     core.setFailed(`internal error: ${errorMessage(error)}`);

@@ -203,14 +203,6 @@ export interface ContainerSummary {
   labels: Record<string, string>;
 }
 
-/** What exists on the engine, for finding what a student's script created. */
-export interface EngineInventory {
-  containers: string[];
-  networks: string[];
-  volumes: string[];
-  images: string[];
-}
-
 export interface CleanupReport {
   containers: number;
   networks: number;
@@ -281,10 +273,6 @@ export interface Engine {
 
   /** Pulls an image if the engine lacks it (used for the grader's own helper images). */
   ensureImage(ref: string, timeoutMs: number): Promise<void>;
-  /** IDs of everything on the engine without a run label, to find what a student's script created. */
-  inventory(): Promise<EngineInventory>;
-  /** Removes resources by id (what a student's script created without our labels). */
-  removeByIds(inventory: Partial<EngineInventory>): Promise<CleanupReport>;
   /** How a child process (docker CLI, compose) reaches this engine: DOCKER_HOST etc. */
   clientEnvironment(): Record<string, string>;
 }

@@ -83,6 +83,31 @@ export function renderClassroom(report: GradeReport): string {
   return encode({ ...classroomResult(report), tests: report.exercises.map(exerciseTest) });
 }
 
+/**
+ * The `result` output when grading did not produce a grade (the engine failed, the run was
+ * interrupted): status error, max_score 0 so nothing is recorded, and the reason as the message.
+ */
+export function renderClassroomError(reason: string): string {
+  const result: ClassroomResult = {
+    version: 1,
+    status: 'error',
+    max_score: 0,
+    tests: [
+      {
+        name: 'docker-autograder',
+        status: 'error',
+        score: 0,
+        message: safe(reason, DEFAULT_LIMITS.message),
+        line_no: 0,
+        filename: '',
+        test_code: '',
+        duration: 0,
+      },
+    ],
+  };
+  return Buffer.from(JSON.stringify(result), 'utf8').toString('base64');
+}
+
 function classroomTest(exercise: ExerciseResult, check: CheckResult, limits: Limits): ClassroomTest {
   const hidden = check.hidden === true;
   const location = hidden ? undefined : check.location;

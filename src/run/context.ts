@@ -1,7 +1,7 @@
 // What steps and checks share while one exercise is graded: the engine, the resources that
 // earlier steps created (by the names the exercise gives them), and the exercise's deadline.
 
-import type { ContainerRequest, Engine, EngineInventory } from '../engine/engine';
+import type { ContainerRequest, Engine } from '../engine/engine';
 import { errorMessage, InfraError, type SourceLocation } from '../errors';
 import type { HttpClient } from '../http/request';
 import type { WaitConditions } from '../spec/types';
@@ -46,8 +46,6 @@ export class Resources {
   private readonly volumes = new Map<string, string>();
   /** Compose projects this exercise started; their services are addressable by service name. */
   readonly composeProjects: string[] = [];
-  /** What students' scripts created (no labels of ours): removed by id at the end of the exercise. */
-  readonly unlabelled: EngineInventory = { containers: [], networks: [], volumes: [], images: [] };
 
   /** Teardowns steps register (e.g. `compose down`); run at the end of the exercise, newest first. */
   readonly teardowns: Array<() => Promise<void>> = [];
@@ -103,13 +101,6 @@ export class Resources {
   /** A volume step's engine name, or else the name itself. */
   volumeName(name: string): string {
     return this.volumes.get(name) ?? name;
-  }
-
-  addUnlabelled(created: EngineInventory): void {
-    this.unlabelled.containers.push(...created.containers);
-    this.unlabelled.networks.push(...created.networks);
-    this.unlabelled.volumes.push(...created.volumes);
-    this.unlabelled.images.push(...created.images);
   }
 }
 

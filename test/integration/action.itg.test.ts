@@ -98,7 +98,14 @@ describe('the bundled action', () => {
     expect(run.stdout).toContain(
       `::error file=${path.join(specDir, 'exercise.yaml')},line=7,col=15::unknown key "usr" in checks[0].expect`,
     );
-    expect(readFileSync(runner.env.GITHUB_OUTPUT ?? '', 'utf8')).toBe('');
+    // Only `result`, never empty (Classroom's reporter crashes on an empty one): status error.
+    const outputs = parseRunnerFile(runner.env.GITHUB_OUTPUT ?? '');
+    expect(Object.keys(outputs)).toEqual(['result']);
+    expect(JSON.parse(Buffer.from(outputs.result ?? '', 'base64').toString('utf8'))).toMatchObject({
+      version: 1,
+      status: 'error',
+      max_score: 0,
+    });
   });
 
   it('annotates at most 9 spec problems (GitHub shows 10 per step) and logs the rest', async () => {

@@ -1,6 +1,6 @@
-// DockerEngine's container, network, volume, archive and inventory operations against the real
+// DockerEngine's container, network, volume, archive and cleanup operations against the real
 // daemon: no mocks. Everything the engine creates carries this file's run id and afterAll removes
-// it; what the docker CLI creates here (no labels) is removed by id.
+// it; what the docker CLI creates here (no labels) is removed by name.
 
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -469,7 +469,7 @@ describe('reading and copying paths', () => {
   });
 });
 
-describe('images, inventory and the client environment', () => {
+describe('images, label-only cleanup and the client environment', () => {
   it('does nothing to an image that is already there', async () => {
     const before = docker('image', 'inspect', '--format', '{{.Id}}', BUSYBOX);
     const startedAt = Date.now();
@@ -485,16 +485,18 @@ describe('images, inventory and the client environment', () => {
     await expect(attempt).rejects.toThrow(`image ${ref} is not on the engine and could not be pulled: `);
   });
 
-  it('finds and removes by id what the docker CLI created without labels', async () => {
-    const before = await engine.inventory();
+  it('cleans up by label only: what the docker CLI created without labels stays', async () => {
     const network = unique('cli-net');
     const volume = unique('cli-vol');
     const container = unique('cli-ctr');
-    cliResources.push({ kind: 'network', name: network }, { kind: 'volume', name: volume });
-    const networkId = docker('network', 'create', network);
+    cliResources.push(
+      { kind: 'network', name: network },
+      { kind: 'volume', name: volume },
+      { kind: 'container', name: container },
+    );
+    docker('network', 'create', network);
     docker('volume', 'create', volume);
-    cliResources.push({ kind: 'container', name: container });
-    const containerId = docker(
+    docker(
       'run',
       '-d',
       '--name',
@@ -507,64 +509,24 @@ describe('images, inventory and the client environment', () => {
       'sleep',
       '300',
     );
-
-    const after = await engine.inventory();
-    const added = {
-      containers: after.containers.filter((id) => !before.containers.includes(id)),
-      networks: after.networks.filter((id) => !before.networks.includes(id)),
-      volumes: after.volumes.filter((name) => !before.volumes.includes(name)),
-    };
-    expect(added.containers).toContain(containerId);
-    expect(added.networks).toContain(networkId);
-    expect(added.volumes).toContain(volume);
-    expect(after.images.length).toBeGreaterThan(0);
-    // What any grader run created (labelled) is never in the inventory, so a script's
-    // before/after difference cannot adopt a concurrent run's resources.
-    const labelledId = await engine.createContainer({
+    const scope = 'label-only';
+    const labelledContainer = await engine.createContainer({
       name: unique('labelled'),
       image: BUSYBOX,
       cmd: ['true'],
+      labels: { [SCOPE_LABEL]: scope },
     });
-    expect((await engine.inventory()).containers).not.toContain(labelledId);
-    await engine.removeContainer(labelledId);
+    const labelledNetwork = unique('labelled-net');
+    await engine.createNetwork({ name: labelledNetwork, labels: { [SCOPE_LABEL]: scope } });
 
-    // Only what this test made: other suites may share the engine.
-    const report = await engine.removeByIds({
-      containers: [containerId],
-      networks: [networkId],
-      volumes: [volume],
-      images: [],
-    });
-    expect(report).toEqual({ containers: 1, networks: 1, volumes: 1, images: 0, failures: [] });
-    expect(exists('container', container)).toBe(false);
-    expect(exists('network', network)).toBe(false);
-    expect(exists('volume', volume)).toBe(false);
-    // Gone is gone: removing again is no failure.
-    expect((await engine.removeByIds({ containers: [containerId], volumes: [volume] })).failures).toEqual([]);
-  });
+    const report = await engine.removeResources({ scope });
 
-  it('removes images by id, children before their parents, and reports what it could not remove', async () => {
-    const context = tempDir();
-    cliResources.push(
-      { kind: 'image', name: unique('parent:cli') },
-      { kind: 'image', name: unique('child:cli') },
-    );
-    writeFileSync(path.join(context, 'Dockerfile'), `FROM ${BUSYBOX}\nRUN echo parent > /parent\n`);
-    execFileSync('docker', ['build', '-q', '-t', unique('parent:cli'), context], { encoding: 'utf8' });
-    writeFileSync(
-      path.join(context, 'Dockerfile'),
-      `FROM ${unique('parent:cli')}\nRUN echo child > /child\n`,
-    );
-    execFileSync('docker', ['build', '-q', '-t', unique('child:cli'), context], { encoding: 'utf8' });
-    const parent = docker('image', 'inspect', '--format', '{{.Id}}', unique('parent:cli'));
-    const child = docker('image', 'inspect', '--format', '{{.Id}}', unique('child:cli'));
-    const report = await engine.removeByIds({ images: [parent, child], networks: ['bridge'] });
-    expect(report.images).toBe(2);
-    expect(report.networks).toBe(0);
-    expect(report.failures).toHaveLength(1);
-    expect(report.failures[0]).toMatch(/^remove network bridge: /);
-    expect(await engine.inspectImage(unique('parent:cli'))).toBeUndefined();
-    expect(await engine.inspectImage(unique('child:cli'))).toBeUndefined();
+    expect(report).toMatchObject({ containers: 1, networks: 1, failures: [] });
+    expect(await engine.findContainer(labelledContainer)).toBeUndefined();
+    expect(await engine.inspectNetwork(labelledNetwork)).toBeUndefined();
+    expect(exists('container', container)).toBe(true);
+    expect(exists('network', network)).toBe(true);
+    expect(exists('volume', volume)).toBe(true);
   });
 
   it('gives a child docker CLI the environment to reach this engine', async () => {

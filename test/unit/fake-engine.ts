@@ -9,7 +9,6 @@ import type {
   ContainerSummary,
   Engine,
   EngineInfo,
-  EngineInventory,
   ExecRequest,
   ExecResult,
   ImageDetails,
@@ -65,8 +64,6 @@ export class FakeEngine implements Engine {
   exitCode = 0;
   /** Images ensureImage cannot pull (as if offline). */
   readonly unpullable = new Set<string>();
-  /** Extra resources inventory() reports, e.g. what a student's script made. */
-  extraInventory: EngineInventory = { containers: [], networks: [], volumes: [], images: [] };
 
   private record(call: string): void {
     this.calls.push(call);
@@ -231,37 +228,6 @@ export class FakeEngine implements Engine {
       throw new Error(`image ${ref} is not on the engine and could not be pulled: offline`);
     }
     this.images.set(ref, { ...EMPTY_IMAGE, tags: [ref] });
-  }
-  async inventory(): Promise<EngineInventory> {
-    this.record('inventory');
-    return {
-      containers: [...this.containers.keys(), ...this.extraInventory.containers],
-      networks: [...[...this.networks.values()].map((item) => item.id), ...this.extraInventory.networks],
-      volumes: [...this.volumes.keys(), ...this.extraInventory.volumes],
-      images: [...[...this.images.values()].map((item) => item.id), ...this.extraInventory.images],
-    };
-  }
-  async removeByIds(inventory: Partial<EngineInventory>): Promise<CleanupReport> {
-    this.record('remove-by-ids');
-    const without = (list: string[], ids: string[]) => list.filter((id) => !ids.includes(id));
-    for (const id of inventory.containers ?? []) this.containers.delete(id);
-    for (const [name, network] of this.networks) {
-      if (inventory.networks?.includes(network.id)) this.networks.delete(name);
-    }
-    for (const name of inventory.volumes ?? []) this.volumes.delete(name);
-    this.extraInventory = {
-      containers: without(this.extraInventory.containers, inventory.containers ?? []),
-      networks: without(this.extraInventory.networks, inventory.networks ?? []),
-      volumes: without(this.extraInventory.volumes, inventory.volumes ?? []),
-      images: without(this.extraInventory.images, inventory.images ?? []),
-    };
-    return {
-      containers: inventory.containers?.length ?? 0,
-      networks: inventory.networks?.length ?? 0,
-      volumes: inventory.volumes?.length ?? 0,
-      images: inventory.images?.length ?? 0,
-      failures: [],
-    };
   }
   clientEnvironment(): Record<string, string> {
     return { DOCKER_HOST: 'unix:///fake/docker.sock' };

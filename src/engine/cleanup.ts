@@ -1,0 +1,102 @@
+import type { DockerClient } from './client';
+import type { CleanupReport, ResourceFilter } from './engine';
+import { isAlreadyGone } from './faults';
+import { messageOf, oneLine, shortId } from './format';
+import { labelFilters, RUN_LABEL } from './labels';
+
+const REMOVAL_CONCURRENCY = 4;
+
+export async function removeResources(
+  client: DockerClient,
+  filter: ResourceFilter = {},
+): Promise<CleanupReport> {
+  const filters = {
+    label: filter.allRuns ? [RUN_LABEL] : labelFilters(filter.runId ?? client.runId, filter.scope),
+  };
+  const report: CleanupReport = { containers: 0, networks: 0, volumes: 0, images: 0, failures: [] };
+  // The first listing is allowed to throw: a daemon that cannot be reached is an InfraError.
+  const containers = await client.idempotentCall('list containers', (signal) =>
+    client.docker.listContainers({ all: true, filters, abortSignal: signal }),
+  );
+  report.containers = await removeAll(client, report.failures, 'container', containers, REMOVAL_CONCURRENCY, {
+    name: (item) => item.Names[0]?.replace(/^\//, '') ?? shortId(item.Id),
+    remove: (item, signal) =>
+      client.docker.getContainer(item.Id).remove({ force: true, v: true, abortSignal: signal }),
+  });
+  const networks = await listOrReport(client, report.failures, 'networks', (signal) =>
+    client.docker.listNetworks({ filters, abortSignal: signal }),
+  );
+  report.networks = await removeAll(client, report.failures, 'network', networks, 1, {
+    name: (item) => item.Name,
+    remove: (item, signal) => client.docker.getNetwork(item.Id).remove({ abortSignal: signal }),
+  });
+  const volumes = await listOrReport(client, report.failures, 'volumes', async (signal) => {
+    const listed = await client.docker.listVolumes({ filters, abortSignal: signal });
+    return listed.Volumes ?? [];
+  });
+  report.volumes = await removeAll(client, report.failures, 'volume', volumes, 1, {
+    name: (item) => item.Name,
+    remove: (item, signal) => client.docker.getVolume(item.Name).remove({ force: true, abortSignal: signal }),
+  });
+  const images = await listOrReport(client, report.failures, 'images', (signal) =>
+    client.docker.listImages({ filters, abortSignal: signal }),
+  );
+  // Newest first and one at a time: an image built FROM another of the run's images must go
+  // before its parent, which the daemon refuses to delete while it has children.
+  images.sort((a, b) => b.Created - a.Created);
+  report.images = await removeAll(client, report.failures, 'image', images, 1, {
+    name: (item) => item.RepoTags?.find((tag) => tag !== '<none>:<none>') ?? shortId(item.Id),
+    remove: (item, signal) => client.docker.getImage(item.Id).remove({ force: true, abortSignal: signal }),
+  });
+  return report;
+}
+
+async function listOrReport<T>(
+  client: DockerClient,
+  failures: string[],
+  kind: string,
+  list: (signal: AbortSignal) => Promise<T[]>,
+): Promise<T[]> {
+  try {
+    return await client.idempotentCall(`list ${kind}`, list);
+  } catch (error) {
+    failures.push(oneLine(messageOf(error)));
+    return [];
+  }
+}
+
+/** Removes each item; returns how many are gone. 404 counts as gone, anything else is reported. */
+async function removeAll<T>(
+  client: DockerClient,
+  failures: string[],
+  kind: string,
+  items: T[],
+  concurrency: number,
+  how: { name: (item: T) => string; remove: (item: T, signal: AbortSignal) => Promise<unknown> },
+): Promise<number> {
+  let gone = 0;
+  await forEachLimited(items, concurrency, async (item) => {
+    const name = how.name(item);
+    try {
+      await client.idempotentCall(`remove ${kind} ${name}`, (signal) => how.remove(item, signal));
+      gone += 1;
+    } catch (error) {
+      if (isAlreadyGone(error)) gone += 1;
+      // The message already names the call, e.g. "remove network x: ...".
+      else failures.push(oneLine(messageOf(error)));
+    }
+  });
+  return gone;
+}
+
+async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next] as T;
+      next += 1;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

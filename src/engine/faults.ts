@@ -1,0 +1,48 @@
+// How a failed Docker call is told apart: the daemon's answer (a refusal, usually the student's
+// doing) or the engine and the machine failing (an InfraError: status error, exit 3).
+import { DockerApiError } from '../errors';
+import { isRecord } from './docker-mapping';
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+/** File-system codes that only mean "no daemon" when connecting to its socket, not when reading the context. */
+const SOCKET_ERROR_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'ENOTSOCK']);
+
+export function isAlreadyGone(error: unknown): boolean {
+  if (!(error instanceof DockerApiError)) return false;
+  return error.statusCode === 404 || (error.statusCode === 409 && /already in progress/i.test(error.message));
+}
+
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  if (code !== undefined && CONNECTION_ERROR_CODES.has(code)) return true;
+  if (code !== undefined && SOCKET_ERROR_CODES.has(code) && syscall === 'connect') return true;
+  return /socket hang up/i.test(error.message);
+}
+
+export function statusOf(error: unknown): number | undefined {
+  if (error instanceof Error && 'statusCode' in error && typeof error.statusCode === 'number') {
+    return error.statusCode;
+  }
+  return undefined;
+}
+
+/** docker-modem wraps the daemon's {"message": ...} in "(HTTP code N) reason - message". */
+export function daemonMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const json = 'json' in error ? error.json : undefined;
+  if (isRecord(json) && typeof json.message === 'string') return json.message;
+  if (Buffer.isBuffer(json) && json.length > 0) return json.toString('utf8');
+  if (typeof json === 'string' && json !== '') return json;
+  return error.message.replace(/^\(HTTP code \d+\)\s*/, '');
+}

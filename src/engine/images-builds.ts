@@ -1,0 +1,227 @@
+// Images: building from a submission's context (the classic builder), inspecting, and pulling
+// the grader's own helper images.
+import type { Readable } from 'node:stream';
+import { DockerApiError, InfraError } from '../errors';
+import { BuildContextError, type PackedContext, packBuildContext } from './build-context';
+import { BuildProgress } from './build-progress';
+import type { DockerClient } from './client';
+import { asRawImage, type RawImage, realTags, toImageDetails } from './docker-mapping';
+import type { BuildRequest, BuildResult, ImageDetails } from './engine';
+import { daemonMessage, statusOf } from './faults';
+import { formatSeconds, messageOf, oneLine } from './format';
+import { IMAGE_REFERENCE } from './guards';
+import { runLabels } from './labels';
+import { asReadable, followStream, type StreamOutcome } from './streams';
+
+export async function buildImage(client: DockerClient, request: BuildRequest): Promise<BuildResult> {
+  let packed: PackedContext;
+  try {
+    packed = await packBuildContext(request.contextDir, request.dockerfile);
+  } catch (error) {
+    if (error instanceof BuildContextError) return { ok: false, error: error.message, log: '' };
+    throw new InfraError(`cannot read the build context ${request.contextDir}: ${oneLine(messageOf(error))}`);
+  }
+  const progress = new BuildProgress(request.onLine);
+  const startedAt = Date.now();
+  const result = await runBuild(client, packed, request, progress);
+  await discardIntermediates(
+    client,
+    progress.createdImages,
+    result.ok ? result.imageId : undefined,
+    startedAt,
+  );
+  return result;
+}
+
+async function runBuild(
+  client: DockerClient,
+  packed: PackedContext,
+  request: BuildRequest,
+  progress: BuildProgress,
+): Promise<BuildResult> {
+  const controller = new AbortController();
+  const release = client.track(controller);
+  const timer = setTimeout(() => controller.abort(), request.timeoutMs);
+  try {
+    const outcome = await streamBuild(client, packed, request, progress, controller.signal);
+    progress.finish();
+    if (outcome === 'timeout') {
+      // The build's time limit is the student's only while the engine was there to build.
+      await client.ensureAnswering('the build timed out');
+      return {
+        ok: false,
+        error: `build timed out after ${formatSeconds(request.timeoutMs)}`,
+        log: progress.log(),
+      };
+    }
+    if (progress.error !== undefined) return { ok: false, error: progress.error, log: progress.log() };
+    const image = await rawImage(client, request.tag);
+    if (image === undefined)
+      throw new InfraError(`the build of ${request.tag} succeeded but the image is missing`);
+    return { ok: true, imageId: image.Id, log: progress.log() };
+  } finally {
+    clearTimeout(timer);
+    release();
+    packed.stream.destroy();
+  }
+}
+
+/**
+ * The classic builder keeps each layer it commits as an untagged, unlabelled image. After a
+ * failed build, and for the other stages of a multi-stage build, nothing would ever remove
+ * them, so they go now. Only untagged images created since the build started are touched
+ * (without force), so a forged " ---> <id>" line in RUN output cannot delete anything else;
+ * ancestors of the result are refused by the daemon as "has dependent child images".
+ */
+async function discardIntermediates(
+  client: DockerClient,
+  ids: string[],
+  keep: string | undefined,
+  startedAt: number,
+): Promise<void> {
+  for (const id of [...ids].reverse()) {
+    if (keep?.replace(/^sha256:/, '').startsWith(id)) continue;
+    try {
+      const raw = await rawImage(client, id);
+      if (raw === undefined || realTags(raw).length > 0 || !createdSince(raw.Created, startedAt)) continue;
+      await client.idempotentCall(`remove intermediate image ${id}`, (signal) =>
+        client.docker.getImage(raw.Id).remove({ abortSignal: signal }),
+      );
+    } catch {
+      // Best effort: it is cache, and the build's own result is what matters.
+    }
+  }
+}
+
+/** Uploads the context and follows the progress stream to its end or to the deadline. */
+async function streamBuild(
+  client: DockerClient,
+  packed: PackedContext,
+  request: BuildRequest,
+  progress: BuildProgress,
+  signal: AbortSignal,
+): Promise<StreamOutcome> {
+  let response: Readable;
+  try {
+    response = asReadable(
+      await client.docker.buildImage(packed.stream, {
+        t: request.tag,
+        dockerfile: packed.dockerfile,
+        buildargs: request.buildArgs,
+        target: request.target,
+        labels: { ...request.labels, ...runLabels(client.runId) },
+        rm: true,
+        forcerm: true,
+        // The classic builder: the only one everywhere, and the one whose errors we parse.
+        version: '1',
+        abortSignal: signal,
+      }),
+    );
+  } catch (error) {
+    if (signal.aborted) return 'timeout';
+    return refusedBuild(client, error, progress);
+  }
+  try {
+    return await followStream(response, signal, { onData: (chunk) => progress.push(chunk) });
+  } catch (error) {
+    throw client.translate(error, 'build');
+  }
+}
+
+/** A /build refused before any output (e.g. a Dockerfile parse error) is the student's failure. */
+function refusedBuild(client: DockerClient, error: unknown, progress: BuildProgress): StreamOutcome {
+  const translated = client.translate(error, 'build');
+  if (!(translated instanceof DockerApiError)) throw translated;
+  progress.fail(daemonMessage(error));
+  return 'done';
+}
+
+export async function inspectImage(client: DockerClient, ref: string): Promise<ImageDetails | undefined> {
+  const raw = await rawImage(client, ref);
+  return raw && toImageDetails(raw);
+}
+
+async function rawImage(client: DockerClient, ref: string): Promise<RawImage | undefined> {
+  // Nothing outside the reference grammar can name an image, and it must not reach the URL.
+  if (!IMAGE_REFERENCE.test(ref)) return undefined;
+  try {
+    return await client.idempotentCall(`inspect image ${ref}`, async (signal) =>
+      asRawImage(
+        await client.dial({
+          path: `/images/${ref}/json`,
+          method: 'GET',
+          abortSignal: signal,
+          statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such image', 500: 'server error' },
+        }),
+      ),
+    );
+  } catch (error) {
+    // 400: "invalid reference format", a name no image can have.
+    if (error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 400))
+      return undefined;
+    throw error;
+  }
+}
+
+export async function ensureImage(client: DockerClient, ref: string, timeoutMs: number): Promise<void> {
+  if (!IMAGE_REFERENCE.test(ref))
+    throw new InfraError(`${JSON.stringify(ref)} is not a valid image reference`);
+  if ((await rawImage(client, ref)) !== undefined) return;
+  const failure = (reason: string): InfraError =>
+    new InfraError(`image ${ref} is not on the engine and could not be pulled: ${oneLine(reason)}`);
+  const progress = new BuildProgress();
+  const controller = new AbortController();
+  const release = client.track(controller);
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  let outcome: StreamOutcome;
+  try {
+    const stream = asReadable(
+      await client.dial({
+        path: '/images/create?',
+        method: 'POST',
+        options: pullQuery(ref),
+        isStream: true,
+        abortSignal: controller.signal,
+        statusCodes: {
+          200: true,
+          400: 'bad parameter',
+          404: 'no such image or repository',
+          500: 'server error',
+        },
+      }),
+    );
+    // Errors arrive inside the 200 stream as {"error": ..., "errorDetail": ...} lines.
+    outcome = await followStream(stream, controller.signal, { onData: (chunk) => progress.push(chunk) });
+  } catch (error) {
+    if (controller.signal.aborted) outcome = 'timeout';
+    else {
+      // The daemon answered (4xx or 5xx: no such image, registry unreachable): say which image.
+      if (statusOf(error) === undefined) throw client.translate(error, `pull ${ref}`);
+      throw failure(daemonMessage(error));
+    }
+  } finally {
+    clearTimeout(timer);
+    release();
+  }
+  if (outcome === 'timeout') throw failure(`no result within ${formatSeconds(timeoutMs)}`);
+  progress.finish();
+  if (progress.error !== undefined) throw failure(progress.error);
+  if ((await rawImage(client, ref)) === undefined) throw failure('the pull ended without the image');
+}
+
+/** Some slack for a daemon whose clock is a little off from ours. */
+const CLOCK_SLACK_MS = 60_000;
+
+function createdSince(created: string | null | undefined, since: number): boolean {
+  const time = created ? Date.parse(created) : Number.NaN;
+  return Number.isFinite(time) && time >= since - CLOCK_SLACK_MS;
+}
+
+/** /images/create's query: a tag (default latest, else every tag is pulled) or a digest. */
+function pullQuery(ref: string): Record<string, string> {
+  if (ref.includes('@')) return { fromImage: ref };
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  if (colon > slash) return { fromImage: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+  return { fromImage: ref, tag: 'latest' };
+}
