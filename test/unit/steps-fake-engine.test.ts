@@ -222,6 +222,7 @@ describe('script step', () => {
       LANG: 'C.UTF-8',
       LC_ALL: 'C.UTF-8',
       DOCKER_HOST: 'unix:///run/docker-autograder/docker.sock',
+      DOCKER_BUILDKIT: '0',
     });
     expect(requests[0]?.mounts).toEqual([
       { type: 'bind', source: submission, target: submission },
