@@ -71,6 +71,7 @@ docker run -d --name ${name}-web --network ${name}-net -v ${name}-vol:/data ${na
     expect(envNames.sort()).toEqual(
       [
         'BASH_XTRACEFD',
+        'DOCKER_BUILDKIT',
         'DOCKER_HOST',
         'HOME',
         'HOSTNAME',
