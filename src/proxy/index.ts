@@ -10,7 +10,7 @@ import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { labelFilters, runLabels } from '../engine/labels';
+import { LABEL_PREFIX, labelFilters, runLabels } from '../engine/labels';
 import { narrowFilters } from './filters';
 import { VirtualNames } from './names';
 import {
@@ -31,6 +31,7 @@ import {
   type Resolved,
   type SandboxPolicy,
 } from './policy';
+import { showRequestedListPorts, showRequestedPorts } from './ports';
 import { apiPath, apiVersionPrefix, type Route, routeOf } from './routes';
 import { connectUpstream, EngineLookups, imagePath, type Upstream, upstreamRequestOptions } from './upstream';
 
@@ -54,6 +55,11 @@ export interface PolicyProxy {
   readonly refusals: readonly string[];
   /** The request in flight longest, e.g. "waiting for container web (docker run without -d?)". */
   inFlight(): string[];
+  /**
+   * Requests the proxy could not carry out because the engine failed (unreachable, reset, an
+   * unexpected answer): the step's outcome is then the engine's fault, not the student's.
+   */
+  readonly engineErrors: readonly string[];
   close(): Promise<void>;
 }
 
@@ -98,6 +104,7 @@ export async function startPolicyProxy(options: PolicyProxyOptions): Promise<Pol
 class PolicyProxyServer implements PolicyProxy {
   readonly socketPath: string;
   readonly refusals: string[] = [];
+  readonly engineErrors: string[] = [];
   private readonly names: VirtualNames;
   private readonly lookups: EngineLookups;
   private readonly context: PolicyContext;
@@ -177,13 +184,19 @@ class PolicyProxyServer implements PolicyProxy {
     return error.status === 404 ? error.message : `refused by the grader: ${error.message}`;
   }
 
+  /** Status and message of a failed request; engine failures are kept for engineErrors. */
+  private errorAnswer(error: unknown, request?: http.IncomingMessage): { status: number; message: string } {
+    if (error instanceof Refusal) {
+      return { status: error.status, message: request ? this.refusal(request, error) : error.message };
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    const what = request ? `${request.method} ${this.names.unscope(apiPath(request.url ?? ''))}: ` : '';
+    this.engineErrors.push(`${what}${reason}`);
+    return { status: 502, message: `the grader's Docker proxy could not reach the Docker engine: ${reason}` };
+  }
+
   private fail(response: http.ServerResponse, error: unknown, request?: http.IncomingMessage): void {
-    const refused = error instanceof Refusal;
-    const status = refused ? error.status : 502;
-    const message =
-      refused && request
-        ? this.refusal(request, error)
-        : `the grader's Docker proxy could not forward the request: ${error instanceof Error ? error.message : String(error)}`;
+    const { status, message } = this.errorAnswer(error, request);
     if (response.headersSent) {
       response.destroy();
       return;
@@ -197,12 +210,7 @@ class PolicyProxyServer implements PolicyProxy {
   }
 
   private failRaw(socket: Duplex, error: unknown, request?: http.IncomingMessage): void {
-    const refused = error instanceof Refusal;
-    const status = refused ? error.status : 502;
-    const message =
-      refused && request
-        ? this.refusal(request, error)
-        : `the grader's Docker proxy could not forward the request: ${error instanceof Error ? error.message : String(error)}`;
+    const { status, message } = this.errorAnswer(error, request);
     const body = JSON.stringify({ message });
     const reason = http.STATUS_CODES[status] ?? 'Error';
     socket.end(
@@ -305,20 +313,22 @@ class PolicyProxyServer implements PolicyProxy {
       headers,
     });
     // The student's command ended (Ctrl-C, killed at the time limit): the engine call ends too.
+    // What fails after that is the proxy's own doing, not the engine's.
+    let abandoned = false;
     const abandon = (): void => {
-      if (!response.writableFinished) upstreamRequest.destroy();
+      if (response.writableFinished) return;
+      abandoned = true;
+      upstreamRequest.destroy();
     };
     response.on('close', abandon);
     await new Promise<void>((resolve) => {
-      upstreamRequest.on('error', (error) => {
-        this.fail(response, error);
+      const failed = (error: unknown): void => {
+        if (!abandoned) this.fail(response, error, request);
         resolve();
-      });
+      };
+      upstreamRequest.on('error', failed);
       upstreamRequest.on('response', (answer) => {
-        this.answer(answer, response, plan).then(resolve, (error: unknown) => {
-          this.fail(response, error);
-          resolve();
-        });
+        this.answer(answer, response, plan).then(resolve, failed);
       });
       if (payload !== undefined) {
         upstreamRequest.end(payload);
@@ -343,10 +353,16 @@ class PolicyProxyServer implements PolicyProxy {
     const contentType = String(answer.headers['content-type'] ?? '');
     const isError = status >= 400 && contentType.includes('json');
     if (plan.answer === 'json' || isError) {
-      const text = await readCapped(answer, MAX_JSON_ANSWER_BYTES);
+      const text = await readCapped(
+        answer,
+        MAX_JSON_ANSWER_BYTES,
+        () => new Error(`the engine's answer is larger than ${MAX_JSON_ANSWER_BYTES / 1024 / 1024} MiB`),
+      );
       let output = this.names.unscope(text);
-      if (!isError && status < 300 && plan.transform !== undefined && text !== '') {
-        output = JSON.stringify(await plan.transform(JSON.parse(output)));
+      if (!isError && status < 300 && text !== '') {
+        const parsed: unknown = JSON.parse(output);
+        const transformed = plan.transform === undefined ? parsed : await plan.transform(parsed);
+        output = JSON.stringify(withoutOurLabels(transformed));
       }
       if (status < 300) plan.after?.();
       headers['content-length'] = String(Buffer.byteLength(output));
@@ -395,7 +411,7 @@ class PolicyProxyServer implements PolicyProxy {
       }
       case 'container-list': {
         query.set('filters', narrowFilters(query.get('filters'), this.filterOptions(this.labelFilters)));
-        return { url: withQuery('/containers/json'), answer: 'json' };
+        return { url: withQuery('/containers/json'), answer: 'json', transform: showRequestedListPorts };
       }
       case 'container-create': {
         const name = query.get('name') ?? undefined;
@@ -419,7 +435,7 @@ class PolicyProxyServer implements PolicyProxy {
             owner ?? { kind: 'missing' },
           );
         }
-        const who = owner.labels[NAME_LABEL] ?? owner.id.slice(0, 12);
+        const who = owner.labels[NAME_LABEL] ?? this.names.unscope(owner.name);
         return {
           ...same,
           answer: route.action === 'json' ? 'json' : 'pipe',
@@ -519,7 +535,7 @@ class PolicyProxyServer implements PolicyProxy {
     const resolved = await this.lookups.container(reference);
     if (resolved.kind !== 'own')
       throw notFound(`No such container: ${reference}`, 'container', reference, resolved);
-    const who = resolved.labels[NAME_LABEL] ?? reference;
+    const who = resolved.labels[NAME_LABEL] ?? this.names.unscope(resolved.name);
     const url = (params: URLSearchParams = query): string =>
       withQuery(
         action === 'remove' ? `/containers/${resolved.id}` : `/containers/${resolved.id}/${action}`,
@@ -527,7 +543,7 @@ class PolicyProxyServer implements PolicyProxy {
       );
     switch (action) {
       case 'json':
-        return { url: url(), answer: 'json' };
+        return { url: url(), answer: 'json', transform: showRequestedPorts };
       case 'logs': {
         const follow = ['1', 'true'].includes(query.get('follow') ?? '');
         return {
@@ -733,6 +749,23 @@ function labels(value: unknown): Record<string, string> {
   return result;
 }
 
+/**
+ * The grader's labels stay the grader's business: compose v1 refuses to reuse a network whose
+ * labels it does not know ("label ... has changed"), and a student has no use for them.
+ */
+export function withoutOurLabels(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutOurLabels);
+  if (!isRecord(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [
+      key,
+      key === 'Labels' && isRecord(item)
+        ? Object.fromEntries(Object.entries(item).filter(([label]) => !label.startsWith(`${LABEL_PREFIX}.`)))
+        : withoutOurLabels(item),
+    ]),
+  );
+}
+
 /** The host ports of a PORTS_LABEL value. */
 export function requestedHostPorts(label: string | undefined): number[] {
   if (label === undefined) return [];
@@ -747,21 +780,28 @@ export function requestedHostPorts(label: string | undefined): number[] {
   }
 }
 
-async function readCapped(stream: NodeJS.ReadableStream, limit: number): Promise<string> {
+async function readCapped(
+  stream: NodeJS.ReadableStream,
+  limit: number,
+  tooLarge: () => Error,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     size += buffer.length;
-    if (size > limit)
-      throw new Refusal(`the request or answer is larger than ${Math.round(limit / 1024)} KiB`, 413);
+    if (size > limit) throw tooLarge();
     chunks.push(buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
 
 async function readJson(request: http.IncomingMessage): Promise<Json> {
-  const text = await readCapped(request, MAX_JSON_BODY_BYTES);
+  const text = await readCapped(
+    request,
+    MAX_JSON_BODY_BYTES,
+    () => new Refusal(`the request body is larger than ${MAX_JSON_BODY_BYTES / 1024} KiB`, 413),
+  );
   if (text.trim() === '' || text.trim() === 'null') return {};
   let parsed: unknown;
   try {

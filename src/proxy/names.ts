@@ -52,7 +52,8 @@ export class VirtualNames {
   /** The engine's tag of an image the student tags `reference`; undefined for ids and digests. */
   realImage(reference: string): string | undefined {
     if (IMAGE_ID.test(reference)) return undefined;
-    const parsed = parseImageReference(reference);
+    // Newer CLIs send the normalised form (docker.io/library/x) of what the student typed (x).
+    const parsed = parseImageReference(reference.replace(/^(?:index\.)?docker\.io\/(?:library\/)?/, ''));
     if (parsed.digest !== undefined || parsed.repository === '') return undefined;
     const tag = parsed.tag ?? 'latest';
     const real = `${resourceName(this.scope, parsed.repository)}:${tag}`;

@@ -2,6 +2,7 @@
 // containers get (SECURITY.md, "Process"). Each function takes the JSON body of one request and
 // returns the body to forward, or throws a Refusal whose message the docker CLI prints. Lookups
 // of the engine and of the host's files are injected, so that these rules are tested without I/O.
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { KEPT_CAPABILITIES } from '../engine/engine';
 import { LABEL_PREFIX } from '../engine/labels';
@@ -44,6 +45,8 @@ const SAFE_SYSCTLS = [
   'net.ipv4.tcp_syncookies',
   'net.core.somaxconn',
 ];
+/** Limits that would let a container take priority over the host (real-time, nice, locked memory). */
+const REFUSED_ULIMITS = ['rtprio', 'rttime', 'nice', 'memlock'];
 /** Security options that only make the profile stricter. */
 const HARMLESS_SECURITY_OPTIONS =
   /^(no-new-privileges(?:[:=]true)?|apparmor[:=]docker-default|seccomp[:=]builtin)$/;
@@ -111,8 +114,8 @@ export interface PolicyLookups {
   image(reference: string): Promise<ResolvedImage>;
   /** Creates a named volume with the run's labels (what the daemon would create unlabelled). */
   createVolume(name: string, labels: Record<string, string>): Promise<void>;
-  /** The ports an image exposes, like "80/tcp". */
-  exposedPorts(image: string): Promise<string[]>;
+  /** The ports an image exposes (like "80/tcp") and its VOLUME paths; empty when it does not exist. */
+  imageConfig(image: string): Promise<{ exposedPorts: string[]; volumes: string[] }>;
 }
 
 export interface PolicyContext {
@@ -391,6 +394,15 @@ export async function policeContainerCreate(
     if (refused.length > 0) throw new Refusal(`sysctl ${refused.join(', ')} is not allowed (--sysctl)`);
   }
   const ulimits = Array.isArray(hostConfig.Ulimits) ? hostConfig.Ulimits.filter(isRecord) : [];
+  const raised = ulimits
+    .map((limit) => String(limit.Name))
+    .filter((limitName) => REFUSED_ULIMITS.includes(limitName));
+  if (raised.length > 0) throw new Refusal(`--ulimit ${raised.join(', ')} is not allowed`);
+  if (typeof hostConfig.OomScoreAdj === 'number' && hostConfig.OomScoreAdj < 0) {
+    throw new Refusal(
+      'a negative --oom-score-adj is not allowed: the host would be killed before the container',
+    );
+  }
   const ours = HARDENED_LIMITS.ulimits.map((limit) => limit.Name as string);
   hostConfig.Ulimits = [
     ...ulimits.filter((limit) => !ours.includes(String(limit.Name))),
@@ -458,19 +470,22 @@ export async function policeContainerCreate(
     networking.EndpointsConfig = { ...endpoints, [mainNetwork]: { Aliases: [name] } };
   }
 
+  const image = typeof body.Image === 'string' ? await imageToUse(body.Image, context) : body.Image;
+  const imageConfig =
+    typeof image === 'string' ? await context.lookups.imageConfig(image) : { exposedPorts: [], volumes: [] };
+
   // Ports: 127.0.0.1 and ephemeral; -P publishes every exposed port the same way.
   const ports = rewritePortBindings(hostConfig.PortBindings, context.policy);
-  const exposed: Json = isRecord(body.ExposedPorts) ? { ...body.ExposedPorts } : {};
   if (hostConfig.PublishAllPorts === true) {
-    const image = typeof body.Image === 'string' ? body.Image : '';
-    for (const port of [...Object.keys(exposed), ...(await context.lookups.exposedPorts(image))]) {
+    const exposed = isRecord(body.ExposedPorts) ? Object.keys(body.ExposedPorts) : [];
+    for (const port of [...exposed, ...imageConfig.exposedPorts]) {
       ports.bindings[port] ??= [{ HostIp: '127.0.0.1', HostPort: '' }];
     }
     hostConfig.PublishAllPorts = false;
   }
   hostConfig.PortBindings = ports.bindings;
+  await labelAnonymousVolumes(body, hostConfig, imageConfig.volumes, context);
 
-  const image = typeof body.Image === 'string' ? await imageToUse(body.Image, context) : body.Image;
   const extraLabels: Record<string, string> = {};
   if (name !== undefined) extraLabels[NAME_LABEL] = name;
   if (Object.keys(ports.requested).length > 0) extraLabels[PORTS_LABEL] = JSON.stringify(ports.requested);
@@ -481,6 +496,39 @@ export async function policeContainerCreate(
     HostConfig: hostConfig,
     ...(Object.keys(networking).length > 0 ? { NetworkingConfig: networking } : {}),
   };
+}
+
+/**
+ * The daemon would make an unlabelled volume for each VOLUME path (of the image or `-v /path`)
+ * that nothing is mounted on: cleanup by label could not find it, and compose, which hands such
+ * volumes on by name when it recreates a container, could not name it. So the proxy creates it,
+ * labelled, and mounts it there.
+ */
+async function labelAnonymousVolumes(
+  body: Json,
+  hostConfig: Json,
+  imageVolumes: string[],
+  context: PolicyContext,
+): Promise<void> {
+  const mounted = new Set<string>();
+  for (const bind of strings(hostConfig.Binds)) mounted.add(path.posix.normalize(bind.split(':')[1] ?? ''));
+  for (const mount of Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts.filter(isRecord) : []) {
+    if (typeof mount.Target === 'string') mounted.add(path.posix.normalize(mount.Target));
+  }
+  if (isRecord(hostConfig.Tmpfs))
+    for (const target of Object.keys(hostConfig.Tmpfs)) mounted.add(path.posix.normalize(target));
+  // --volumes-from brings its own volumes to their paths: the daemon then skips those paths.
+  if (strings(hostConfig.VolumesFrom).length > 0) return;
+  const wanted = [...(isRecord(body.Volumes) ? Object.keys(body.Volumes) : []), ...imageVolumes];
+  const added: Json[] = [];
+  for (const target of new Set(wanted.map((volume) => path.posix.normalize(volume)))) {
+    if (mounted.has(target)) continue;
+    const volumeName = context.names.real(`anon-${randomBytes(12).toString('hex')}`);
+    await context.lookups.createVolume(volumeName, { ...context.runLabels });
+    added.push({ Type: 'volume', Source: volumeName, Target: target });
+  }
+  if (added.length > 0)
+    hostConfig.Mounts = [...(Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts : []), ...added];
 }
 
 /** The image reference to create a container from: the run's own tag, or a base image as it is. */

@@ -208,12 +208,13 @@ export class EngineLookups implements PolicyLookups {
     if (answer.status !== 201 && answer.status !== 200) throw failure(`create volume ${name}`, answer);
   }
 
-  async exposedPorts(image: string): Promise<string[]> {
-    const resolved = await this.image(image);
-    if (resolved.kind !== 'own' && resolved.kind !== 'base') return [];
-    const raw = await this.imageDetails(resolved.reference);
+  async imageConfig(image: string): Promise<{ exposedPorts: string[]; volumes: string[] }> {
+    const raw = await this.imageDetails(image);
     const config = raw && isRecord(raw.Config) ? raw.Config : {};
-    return isRecord(config.ExposedPorts) ? Object.keys(config.ExposedPorts) : [];
+    return {
+      exposedPorts: isRecord(config.ExposedPorts) ? Object.keys(config.ExposedPorts) : [],
+      volumes: isRecord(config.Volumes) ? Object.keys(config.Volumes) : [],
+    };
   }
 
   async hostPath(hostPath: string): Promise<{ real: string; socket: boolean }> {

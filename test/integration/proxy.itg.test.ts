@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RUN_LABEL } from '../../src/engine/labels';
 import { type PolicyProxy, startPolicyProxy } from '../../src/proxy/index';
 import { labelled, type Run, tempDir } from './helpers';
@@ -73,9 +73,6 @@ beforeAll(async () => {
     submissionDir: submission,
     policy: { extraCapabilities: [], publicPorts: false },
   });
-  await engine(['run', '-d', '--name', bystander, 'busybox', 'sleep', '600']);
-  await engine(['volume', 'create', bystander]);
-  await engine(['network', 'create', bystander]);
 });
 
 afterAll(async () => {
@@ -143,6 +140,13 @@ describe.each(CLIS)('forwarding with %s', (cli) => {
     // Follow mode never ends on its own: the timeout ends it, and what came before is there.
     const logs = await docker(['logs', '-f', name], { cli, timeoutMs: 3_000 });
     expect(logs.stdout).toBe('started\n');
+    // The CLI killed mid-request (sleep as PID 1 ignores SIGTERM, so stop waits) is the
+    // student's doing, not the engine failing.
+    await docker(['stop', '-t', '5', name], { cli, timeoutMs: 1_000 });
+    await expect
+      .poll(() => proxy.inFlight().filter((what) => what.includes(name)), { timeout: 10_000 })
+      .toEqual([]);
+    expect(proxy.engineErrors).toEqual([]);
     const inspected = await docker(['inspect', '--format', '{{.Name}}', name], { cli });
     expect(inspected.stdout.trim()).toBe(`/${name}`);
     const removed = await docker(['rm', '-f', name], { cli });
@@ -173,6 +177,11 @@ describe('creation through the proxy', () => {
     const port = await engine(['port', realName, '80/tcp']);
     expect(port).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(port).not.toBe('127.0.0.1:18080');
+    // The student sees the port asked for, as on a private engine.
+    expect((await docker(['port', 'web', '80/tcp'])).stdout.trim()).toBe('127.0.0.1:18080');
+    expect((await docker(['ps', '--filter', 'name=^web$', '--format', '{{.Ports}}'])).stdout).toContain(
+      '127.0.0.1:18080->80/tcp',
+    );
   });
 
   it('refuses a second container of the run asking for the same host port', async () => {
@@ -297,6 +306,15 @@ describe('refusals', () => {
 });
 
 describe('bystanders', () => {
+  // Made right before each test: until issue 7 is merged everywhere, other gradings on this shared
+  // engine still remove what appears during their scripts, bystanders included.
+  beforeEach(async () => {
+    await engine(['rm', '-f', bystander]).catch(() => undefined);
+    await engine(['run', '-d', '--name', bystander, 'busybox', 'sleep', '600']);
+    await engine(['volume', 'create', bystander]);
+    await engine(['network', 'create', bystander]).catch(() => undefined);
+  });
+
   beforeAll(async () => {
     const own = await docker(['run', '-d', '--name', 'lister', 'busybox', 'sleep', '600']);
     expect(own.code, own.stderr).toBe(0);
@@ -340,5 +358,248 @@ describe('bystanders', () => {
     expect(removed.code, removed.stderr).toBe(0);
     expect(await engine(['inspect', '--format', '{{.State.Running}}', bystander])).toBe('true');
     expect((await docker(['ps', '-aq'])).stdout.trim()).toBe('');
+  });
+});
+
+describe('docker-compose v1 through the proxy', () => {
+  const hasCompose = existsSync('/usr/bin/docker-compose');
+  it.runIf(hasCompose)(
+    'builds, starts, recreates and takes down a stack under the student’s names',
+    async () => {
+      const project = path.join(submission, 'stack');
+      mkdirSync(project, { recursive: true });
+      writeFileSync(path.join(project, 'Dockerfile'), 'FROM busybox\nRUN echo web > /index.html\n');
+      writeFileSync(
+        path.join(project, 'docker-compose.yml'),
+        [
+          'services:',
+          '  web:',
+          '    build: .',
+          '    command: httpd -f -p 8080 -h /',
+          '    ports: ["18000:8080"]',
+          '    volumes: ["web-data:/data"]',
+          '  cache:',
+          '    image: redis',
+          'volumes:',
+          '  web-data:',
+          '',
+        ].join('\n'),
+      );
+      const compose = (args: string[]): Promise<Run> =>
+        new Promise((resolve) => {
+          execFile(
+            '/usr/bin/docker-compose',
+            ['-p', 'stack', ...args],
+            {
+              cwd: project,
+              timeout: 120_000,
+              env: { PATH: process.env.PATH, HOME: socketDir, DOCKER_HOST: `unix://${proxy.socketPath}` },
+            },
+            (error, stdout, stderr) =>
+              resolve({
+                code: error === null ? 0 : typeof error.code === 'number' ? error.code : null,
+                stdout,
+                stderr,
+              }),
+          );
+        });
+      const up = await compose(['up', '-d', '--build']);
+      expect(up.code, up.stderr).toBe(0);
+      const ping = await compose(['exec', '-T', 'web', 'sh', '-c', 'echo PING | nc -w 2 cache 6379']);
+      expect(ping.stdout, ping.stderr).toContain('+PONG');
+      const ps = await compose(['ps', '--services', '--filter', 'status=running']);
+      expect(ps.stdout.trim().split('\n').sort()).toEqual(['cache', 'web']);
+      // Recreating keeps the anonymous /data volume of redis: compose hands it over by name.
+      const again = await compose(['up', '-d', '--force-recreate']);
+      expect(again.code, again.stderr).toBe(0);
+      for (const name of ['stack_web_1', 'stack_cache_1']) {
+        expect((await engineLabels('container', `${scope}-${name}`))[RUN_LABEL]).toBe(runId);
+      }
+      expect((await engineLabels('network', `${scope}-stack_default`))[RUN_LABEL]).toBe(runId);
+      expect((await engineLabels('volume', `${scope}-stack_web-data`))[RUN_LABEL]).toBe(runId);
+      const down = await compose(['down', '-v', '--rmi', 'local']);
+      expect(down.code, down.stderr).toBe(0);
+      expect(
+        await engine([
+          'ps',
+          '-aq',
+          '--filter',
+          `label=com.docker.compose.project=stack`,
+          '--filter',
+          `label=${RUN_LABEL}=${runId}`,
+        ]),
+      ).toBe('');
+    },
+  );
+});
+
+describe('more of the API', () => {
+  it('says what a hanging command waits for', async () => {
+    const pending = docker(['run', '--rm', '--name', 'sleeper', 'busybox', 'sleep', '4']);
+    await expect
+      .poll(() => proxy.inFlight().join('\n'), { timeout: 15_000, interval: 100 })
+      .toMatch(/(waiting for|attached to) container sleeper/);
+    expect((await pending).code).toBe(0);
+    await expect.poll(() => proxy.inFlight(), { timeout: 5_000, interval: 100 }).toEqual([]);
+  });
+
+  it('copies files in and out, and shows the processes of a container', async () => {
+    expect((await docker(['run', '-d', '--name', 'box', 'busybox', 'sleep', '600'])).code).toBe(0);
+    const copyIn = await docker(['cp', path.join(submission, 'sub', 'hello.txt'), 'box:/tmp/hello.txt']);
+    expect(copyIn.code, copyIn.stderr).toBe(0);
+    const out = path.join(submission, 'copied.txt');
+    const copyOut = await docker(['cp', 'box:/tmp/hello.txt', out]);
+    expect(copyOut.code, copyOut.stderr).toBe(0);
+    expect((await execFileAsync('cat', [out])).stdout).toBe('hello from the submission\n');
+    const top = await docker(['top', 'box']);
+    expect(top.stdout).toContain('sleep 600');
+  });
+
+  it('tags and removes the run’s images, but not base images', async () => {
+    const context = path.join(submission, 'tagged');
+    mkdirSync(context, { recursive: true });
+    writeFileSync(path.join(context, 'Dockerfile'), 'FROM busybox\nLABEL purpose=tagging\n');
+    expect((await docker(['build', '-q', '-t', 'tagged:1', '.'], { cwd: context })).code).toBe(0);
+    expect((await docker(['tag', 'tagged:1', 'tagged:2'])).code).toBe(0);
+    expect(await engine(['image', 'inspect', '--format', '{{.Id}}', `${scope}-tagged:2`])).toMatch(
+      /^sha256:/,
+    );
+    const base = await docker(['tag', 'busybox', 'mybusybox']);
+    expect(base.stderr).toMatch(/base image: only images this grading built may be tagged/);
+    const rmiBase = await docker(['rmi', 'busybox']);
+    expect(rmiBase.stderr).toMatch(/base image/);
+    expect((await docker(['rmi', 'tagged:1', 'tagged:2'])).code).toBe(0);
+    expect(await engine(['images', '-q', `${scope}-tagged`])).toBe('');
+  });
+
+  it('shows the run’s own events with the student’s names', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    expect((await docker(['run', '--rm', '--name', 'eventful', 'busybox', 'true'])).code).toBe(0);
+    const until = Math.floor(Date.now() / 1000) + 1;
+    const events = await docker([
+      'events',
+      '--since',
+      String(since),
+      '--until',
+      String(until),
+      '--filter',
+      'type=container',
+      '--format',
+      '{{.Actor.Attributes.name}} {{.Action}}',
+    ]);
+    expect(events.stdout).toContain('eventful start');
+    expect(events.stdout).not.toContain(scope);
+  });
+
+  it.runIf(CLIS.length > 1)('refuses with Debian’s docker 20.10 too', async () => {
+    const result = await docker(['run', '--rm', '--privileged', 'busybox', 'true'], { cli: CLIS[1] });
+    expect(result.stderr).toMatch(/refused by the grader: privileged containers are not allowed/);
+    const mount = await docker(['run', '--rm', '-v', '/var/run/docker.sock:/s', 'busybox', 'true'], {
+      cli: CLIS[1],
+    });
+    expect(mount.stderr).toMatch(/Docker socket/);
+  });
+
+  it('refuses privileged exec, host-path volumes and host networking of builds', async () => {
+    expect((await docker(['run', '-d', '--name', 'target', 'busybox', 'sleep', '600'])).code).toBe(0);
+    expect((await docker(['exec', '--privileged', 'target', 'true'])).stderr).toMatch(/privileged exec/);
+    const volume = await docker([
+      'volume',
+      'create',
+      '--opt',
+      'type=none',
+      '--opt',
+      'o=bind',
+      '--opt',
+      'device=/',
+      'root',
+    ]);
+    expect(volume.stderr).toMatch(/host path/);
+    const context = path.join(submission, 'app');
+    const build = await docker(['build', '--network', 'host', '.'], { cwd: context });
+    expect(build.stderr).toMatch(/build network host is not allowed/);
+  });
+});
+
+describe('two gradings on one engine', () => {
+  it('both run a container named web on host port 18080, each seeing only its own', async () => {
+    const otherDir = tempDir('proxy-other-socket');
+    const other = await startPolicyProxy({
+      upstream: { socketPath: ENGINE_SOCKET },
+      listenPath: path.join(otherDir, 'docker.sock'),
+      runId,
+      scope: `${runId}-2`,
+      submissionDir: submission,
+      policy: { extraCapabilities: [], publicPorts: false },
+    });
+    const env = (socket: string) => ({
+      PATH: process.env.PATH,
+      HOME: otherDir,
+      DOCKER_HOST: `unix://${socket}`,
+    });
+    const run = (socket: string, args: string[]) =>
+      execFileAsync(NEW_CLI, args, { env: env(socket) }).then(({ stdout }) => stdout.trim());
+    try {
+      await run(proxy.socketPath, ['rm', '-f', 'twin']);
+      await Promise.all(
+        [proxy.socketPath, other.socketPath].map((socket) =>
+          run(socket, ['run', '-d', '--name', 'twin', '-p', '18080:80', 'busybox', 'sleep', '600']),
+        ),
+      );
+      const mine = await run(proxy.socketPath, ['ps', '--format', '{{.Names}}', '--filter', 'name=^twin$']);
+      const theirs = await run(other.socketPath, ['ps', '-a', '--format', '{{.Names}}']);
+      expect(mine).toBe('twin');
+      expect(theirs).toBe('twin');
+      const ids = await Promise.all(
+        [proxy.socketPath, other.socketPath].map((socket) =>
+          run(socket, ['inspect', '--format', '{{.Id}}', 'twin']),
+        ),
+      );
+      expect(ids[0]).not.toBe(ids[1]);
+    } finally {
+      await other.close();
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('faults', () => {
+  it('reports an engine it cannot reach as the engine’s failure, not a refusal', async () => {
+    const dir = tempDir('proxy-dead-engine');
+    const dead = await startPolicyProxy({
+      upstream: { socketPath: path.join(dir, 'nothing-here.sock') },
+      listenPath: path.join(dir, 'docker.sock'),
+      runId,
+      scope: `${runId}-3`,
+      submissionDir: submission,
+      policy: { extraCapabilities: [], publicPorts: false },
+    });
+    try {
+      const result = await new Promise<Run>((resolve) => {
+        execFile(
+          NEW_CLI,
+          ['rm', 'anything'],
+          { env: { PATH: process.env.PATH, HOME: dir, DOCKER_HOST: `unix://${dead.socketPath}` } },
+          (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+        );
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/could not reach the Docker engine/);
+      expect(dead.engineErrors.length).toBeGreaterThan(0);
+      expect(dead.refusals).toEqual([]);
+    } finally {
+      await dead.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a JSON body larger than 1 MiB instead of buffering it', async () => {
+    const envFile = path.join(submission, 'big.env');
+    writeFileSync(
+      envFile,
+      Array.from({ length: 30 }, (_, index) => `BIG${index}=${'x'.repeat(50_000)}\n`).join(''),
+    );
+    const result = await docker(['run', '--rm', '--env-file', envFile, 'busybox', 'true']);
+    expect(result.stderr).toMatch(/larger than 1024 KiB/);
   });
 });

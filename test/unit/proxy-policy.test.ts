@@ -1,0 +1,628 @@
+// The policy proxy's rules without I/O: routes, the create-container policy and hardening, names
+// and filters. The engine and the host's files are fakes of the lookups the proxy injects.
+import { describe, expect, it } from 'vitest';
+import { KEPT_CAPABILITIES } from '../../src/engine/engine';
+import { narrowFilters, parseFilters } from '../../src/proxy/filters';
+import { requestedHostPorts, withoutOurLabels } from '../../src/proxy/index';
+import { parseImageReference, VirtualNames } from '../../src/proxy/names';
+import {
+  type Json,
+  NAME_LABEL,
+  PORTS_LABEL,
+  type PolicyContext,
+  type PolicyLookups,
+  policeBuildQuery,
+  policeContainerCreate,
+  policeContainerUpdate,
+  policeExecCreate,
+  policeNetworkCreate,
+  policeVolumeCreate,
+  Refusal,
+  type Resolved,
+  type ResolvedImage,
+} from '../../src/proxy/policy';
+import { showRequestedListPorts, showRequestedPorts } from '../../src/proxy/ports';
+import { routeOf } from '../../src/proxy/routes';
+
+const SCOPE = 'run1-1';
+const SUBMISSION = '/work/submission';
+const RUN_LABELS = { 'org.docker-autograder.run': 'run1', 'org.docker-autograder.scope': SCOPE };
+
+interface FakeEngine {
+  containers?: Record<string, Resolved>;
+  networks?: Record<string, Resolved>;
+  volumes?: Record<string, Resolved>;
+  images?: Record<string, ResolvedImage>;
+  imageVolumes?: string[];
+  links?: Record<string, string>;
+  sockets?: string[];
+}
+
+function context(
+  engine: FakeEngine = {},
+  policy = { extraCapabilities: [] as string[], publicPorts: false },
+) {
+  const created: string[] = [];
+  const lookups: PolicyLookups = {
+    async hostPath(hostPath) {
+      let real = hostPath.replace(/\/+$/, '') || '/';
+      for (const [link, target] of Object.entries(engine.links ?? {})) {
+        if (real === link || real.startsWith(`${link}/`)) real = target + real.slice(link.length);
+      }
+      const parts: string[] = [];
+      for (const part of real.split('/')) {
+        if (part === '..') parts.pop();
+        else if (part !== '' && part !== '.') parts.push(part);
+      }
+      real = `/${parts.join('/')}`;
+      return { real, socket: (engine.sockets ?? []).includes(real) };
+    },
+    async container(reference) {
+      return engine.containers?.[reference] ?? { kind: 'missing' };
+    },
+    async network(reference) {
+      if (['bridge', 'host', 'none', 'default'].includes(reference))
+        return { kind: 'builtin', name: reference };
+      return engine.networks?.[reference] ?? { kind: 'missing' };
+    },
+    async volume(reference) {
+      return engine.volumes?.[reference] ?? { kind: 'missing' };
+    },
+    async image(reference) {
+      return engine.images?.[reference] ?? { kind: 'base', reference };
+    },
+    async createVolume(name) {
+      created.push(name);
+    },
+    async imageConfig() {
+      return { exposedPorts: ['80/tcp'], volumes: engine.imageVolumes ?? [] };
+    },
+  };
+  const value: PolicyContext = {
+    names: new VirtualNames(SCOPE),
+    runLabels: RUN_LABELS,
+    submissionDir: SUBMISSION,
+    policy,
+    lookups,
+  };
+  return { context: value, created };
+}
+
+function own(name: string, labels: Record<string, string> = {}): Resolved {
+  return { kind: 'own', id: `id-of-${name}`, name, labels };
+}
+
+async function refusal(promise: Promise<unknown> | (() => unknown)): Promise<Refusal> {
+  try {
+    await (typeof promise === 'function' ? promise() : promise);
+  } catch (error) {
+    if (error instanceof Refusal) return error;
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('routes', () => {
+  it.each([
+    ['GET', '/_ping', 'open'],
+    ['HEAD', '/_ping', 'open'],
+    ['GET', '/v1.41/version', 'open'],
+    ['GET', '/v1.41/containers/json?all=1', 'container-list'],
+    ['POST', '/v1.41/containers/create?name=web', 'container-create'],
+    ['POST', '/v1.41/containers/web/attach?stream=1', 'container'],
+    ['DELETE', '/v1.41/containers/web?force=1', 'container'],
+    ['HEAD', '/v1.41/containers/web/archive?path=/x', 'container'],
+    ['POST', '/v1.41/exec/abc/start', 'exec'],
+    ['GET', '/v1.41/images/library/busybox:latest/json', 'image'],
+    ['DELETE', '/v1.41/images/my_app:0.0.1', 'image'],
+    ['POST', '/v1.41/build?t=x', 'build'],
+    ['POST', '/v1.41/networks/backend/connect', 'network'],
+    ['GET', '/v1.41/volumes', 'volume-list'],
+    ['GET', '/v1.41/events?since=1', 'events'],
+  ])('%s %s is %s', (method, url, kind) => {
+    expect(routeOf(method, url).kind).toBe(kind);
+  });
+
+  it.each([
+    ['POST', '/v1.41/containers/prune', /prune is not allowed/],
+    ['POST', '/v1.41/swarm/init', /swarm/],
+    ['GET', '/v1.41/secrets', /secrets/],
+    ['POST', '/v1.41/plugins/pull', /plugins/],
+    ['GET', '/v1.41/system/df', /off limits/],
+    ['POST', '/v1.41/images/load', /docker load is not allowed/],
+    ['POST', '/v1.41/session', /sessions/],
+    ['GET', '/v1.41/unknown/thing', /not an endpoint the grader forwards/],
+    ['POST', '/v1.41/containers/web/json', /not allowed/],
+  ])('%s %s is refused', (method, url, message) => {
+    const route = routeOf(method, url);
+    expect(route.kind).toBe('refused');
+    expect(route.kind === 'refused' && route.message).toMatch(message);
+  });
+
+  it('answers an inspection of a plugin with "not found" (docker inspect tries every kind)', () => {
+    expect(routeOf('GET', '/v1.41/plugins/web/json')).toEqual({
+      kind: 'refused',
+      message: 'plugin web not found',
+      status: 404,
+    });
+  });
+
+  it('takes the image reference with its slashes and tag from the path', () => {
+    expect(routeOf('POST', '/v1.41/images/docker-autograder/x:latest/tag?repo=y')).toEqual({
+      kind: 'image',
+      ref: 'docker-autograder/x:latest',
+      action: 'tag',
+    });
+  });
+});
+
+describe('create container: refusals', () => {
+  const cases: Array<[string, Json, RegExp]> = [
+    [
+      'privileged',
+      { HostConfig: { Privileged: true } },
+      /privileged containers are not allowed \(--privileged\)/,
+    ],
+    ['host network', { HostConfig: { NetworkMode: 'host' } }, /--network host/],
+    ['host pid', { HostConfig: { PidMode: 'host' } }, /--pid host/],
+    ['host ipc', { HostConfig: { IpcMode: 'host' } }, /--ipc host/],
+    ['host uts', { HostConfig: { UTSMode: 'host' } }, /--uts host/],
+    ['host userns', { HostConfig: { UsernsMode: 'host' } }, /--userns host/],
+    ['host cgroupns', { HostConfig: { CgroupnsMode: 'host' } }, /--cgroupns host/],
+    ['devices', { HostConfig: { Devices: [{ PathOnHost: '/dev/null' }] } }, /host devices/],
+    ['gpus', { HostConfig: { DeviceRequests: [{ Count: -1 }] } }, /host devices/],
+    ['device cgroup rules', { HostConfig: { DeviceCgroupRules: ['c 1:3 rwm'] } }, /host devices/],
+    [
+      'bind of /',
+      { HostConfig: { Binds: ['/:/host'] } },
+      /"\/" is not allowed: only folders inside the submission/,
+    ],
+    ['bind of the socket', { HostConfig: { Binds: ['/var/run/docker.sock:/s'] } }, /Docker socket/],
+    [
+      'mount of /etc',
+      { HostConfig: { Mounts: [{ Type: 'bind', Source: '/etc', Target: '/x' }] } },
+      /only folders/,
+    ],
+    ['bind out by ..', { HostConfig: { Binds: [`${SUBMISSION}/../other:/x`] } }, /only folders inside/],
+    [
+      'bind of a prefix sibling',
+      { HostConfig: { Binds: [`${SUBMISSION}-other:/x`] } },
+      /only folders inside/,
+    ],
+    ['bind through a symlink', { HostConfig: { Binds: [`${SUBMISSION}/link:/x`] } }, /only folders inside/],
+    ['socket inside', { HostConfig: { Binds: [`${SUBMISSION}/docker.sock:/s`] } }, /Docker socket/],
+    ['cap SYS_ADMIN', { HostConfig: { CapAdd: ['SYS_ADMIN'] } }, /SYS_ADMIN are not allowed \(--cap-add\)/],
+    ['cap ALL', { HostConfig: { CapAdd: ['ALL'] } }, /ALL are not allowed/],
+    ['cap NET_RAW by default', { HostConfig: { CapAdd: ['CAP_NET_RAW'] } }, /NET_RAW are not allowed/],
+    ['seccomp unconfined', { HostConfig: { SecurityOpt: ['seccomp=unconfined'] } }, /seccomp=unconfined/],
+    ['apparmor unconfined', { HostConfig: { SecurityOpt: ['apparmor=unconfined'] } }, /apparmor=unconfined/],
+    ['label disable', { HostConfig: { SecurityOpt: ['label=disable'] } }, /label=disable/],
+    ['nnp false', { HostConfig: { SecurityOpt: ['no-new-privileges:false'] } }, /no-new-privileges:false/],
+    [
+      'custom seccomp',
+      { HostConfig: { SecurityOpt: ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}'] } },
+      /security/,
+    ],
+    ['unmasked paths', { HostConfig: { MaskedPaths: [] } }, /systempaths=unconfined/],
+    ['sysctl kernel', { HostConfig: { Sysctls: { 'kernel.core_pattern': '|/x' } } }, /kernel\.core_pattern/],
+    ['runtime', { HostConfig: { Runtime: 'runsc-debug' } }, /--runtime/],
+    [
+      'ulimit rtprio',
+      { HostConfig: { Ulimits: [{ Name: 'rtprio', Soft: 99, Hard: 99 }] } },
+      /--ulimit rtprio/,
+    ],
+    ['negative oom score', { HostConfig: { OomScoreAdj: -1000 } }, /--oom-score-adj/],
+    ['cgroup parent', { HostConfig: { CgroupParent: '/' } }, /--cgroup-parent/],
+    [
+      'port on 0.0.0.0',
+      { HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '18080' }] } } },
+      /publishing port 80\/tcp on 0\.0\.0\.0 is not allowed/,
+    ],
+    [
+      'volume bound to a host path',
+      {
+        HostConfig: {
+          Mounts: [
+            {
+              Type: 'volume',
+              Source: 'v',
+              Target: '/x',
+              VolumeOptions: {
+                DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: '/' } },
+              },
+            },
+          ],
+        },
+      },
+      /volume options that mount a host path/,
+    ],
+    ['someone else’s volume', { HostConfig: { Binds: ['theirs:/x'] } }, /no such volume/],
+    ['someone else’s network', { HostConfig: { NetworkMode: 'theirs' } }, /network theirs not found/],
+    ['--volumes-from someone else', { HostConfig: { VolumesFrom: ['theirs'] } }, /No such container: theirs/],
+    ['--network container:someone', { HostConfig: { NetworkMode: 'container:theirs' } }, /No such container/],
+    ['someone else’s image', { Image: 'theirs:1' }, /No such image: theirs:1/],
+  ];
+  const engine: FakeEngine = {
+    links: { [`${SUBMISSION}/link`]: '/etc' },
+    sockets: ['/run/docker.sock', `${SUBMISSION}/docker.sock`],
+    volumes: { theirs: { kind: 'foreign' } },
+    networks: { theirs: { kind: 'foreign' } },
+    containers: { theirs: { kind: 'foreign' } },
+    images: { 'theirs:1': { kind: 'foreign' } },
+  };
+  engine.links = { ...engine.links, '/var/run': '/run' };
+
+  it.each(cases)('refuses %s', async (_title, body, message) => {
+    const error = await refusal(
+      policeContainerCreate({ Image: 'busybox', ...body }, 'web', context(engine).context),
+    );
+    expect(error.message).toMatch(message);
+    expect(error.status === 403 || error.status === 404).toBe(true);
+  });
+
+  it('notes in the report that someone else’s object was hidden, not just missing', async () => {
+    const error = await refusal(
+      policeContainerCreate(
+        { Image: 'busybox', HostConfig: { VolumesFrom: ['theirs'] } },
+        'web',
+        context(engine).context,
+      ),
+    );
+    expect(error.status).toBe(404);
+    expect(error.note).toMatch(/not one this grading created/);
+  });
+});
+
+describe('create container: what passes, hardened and labelled', () => {
+  it('applies the grader’s profile and stamps the run’s labels over the student’s', async () => {
+    const body = await policeContainerCreate(
+      {
+        Image: 'nginx',
+        Labels: { mine: 'yes', 'org.docker-autograder.run': 'forged', [PORTS_LABEL]: '{"80/tcp":[1]}' },
+        HostConfig: {
+          Memory: 4 * 1024 * 1024 * 1024,
+          PidsLimit: 0,
+          CapDrop: ['CHOWN'],
+          SecurityOpt: ['apparmor=docker-default'],
+          LogConfig: { Type: 'none' },
+          Ulimits: [{ Name: 'nproc', Soft: 10, Hard: 10 }],
+          CpuQuota: 500000,
+        },
+      },
+      undefined,
+      context().context,
+    );
+    expect(body.Labels).toEqual({ mine: 'yes', ...RUN_LABELS });
+    const hostConfig = body.HostConfig as Json;
+    expect(hostConfig.CapDrop).toEqual(['ALL']);
+    expect(hostConfig.CapAdd).toEqual(KEPT_CAPABILITIES.filter((capability) => capability !== 'CHOWN'));
+    expect(hostConfig.SecurityOpt).toEqual(['no-new-privileges', 'apparmor=docker-default']);
+    expect(hostConfig.Memory).toBe(512 * 1024 * 1024);
+    expect(hostConfig.MemorySwap).toBe(512 * 1024 * 1024);
+    expect(hostConfig.PidsLimit).toBe(256);
+    expect(hostConfig.NanoCpus).toBe(1e9);
+    expect(hostConfig.CpuQuota).toBeUndefined();
+    expect(hostConfig.LogConfig).toEqual({
+      Type: 'json-file',
+      Config: { 'max-size': '10m', 'max-file': '1' },
+    });
+    expect(hostConfig.Ulimits).toEqual([
+      { Name: 'nproc', Soft: 10, Hard: 10 },
+      { Name: 'core', Soft: 0, Hard: 0 },
+      { Name: 'nofile', Soft: 1024, Hard: 1024 },
+    ]);
+    // `docker top` must show what the student started (run-nginx counts nginx's processes).
+    expect(hostConfig.Init).toBeUndefined();
+  });
+
+  it('keeps lower limits the student asked for', async () => {
+    const body = await policeContainerCreate(
+      { Image: 'busybox', HostConfig: { Memory: 64 * 1024 * 1024, PidsLimit: 10, NanoCpus: 5e8 } },
+      undefined,
+      context().context,
+    );
+    expect(body.HostConfig).toMatchObject({
+      Memory: 64 * 1024 * 1024,
+      MemorySwap: 64 * 1024 * 1024,
+      PidsLimit: 10,
+    });
+    expect((body.HostConfig as Json).NanoCpus).toBe(5e8);
+  });
+
+  it('grants the exercise’s extra capabilities, and lets the student ask for them', async () => {
+    const { context: withNetRaw } = context({}, { extraCapabilities: ['net_raw'], publicPorts: false });
+    const body = await policeContainerCreate(
+      { Image: 'busybox', HostConfig: { CapAdd: ['CAP_NET_RAW'] } },
+      undefined,
+      withNetRaw,
+    );
+    expect((body.HostConfig as Json).CapAdd).toEqual([...KEPT_CAPABILITIES, 'NET_RAW']);
+  });
+
+  it('publishes ports on 127.0.0.1 with ephemeral host ports and records what was asked', async () => {
+    const body = await policeContainerCreate(
+      {
+        Image: 'nginx',
+        HostConfig: {
+          PortBindings: {
+            '80/tcp': [{ HostIp: '', HostPort: '18080' }],
+            '443/tcp': [{ HostIp: '127.0.0.1', HostPort: '18443' }],
+            '9000/tcp': [{ HostIp: '', HostPort: '' }],
+          },
+        },
+      },
+      'web',
+      context().context,
+    );
+    expect((body.HostConfig as Json).PortBindings).toEqual({
+      '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+      '443/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+      '9000/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+    });
+    const labels = body.Labels as Record<string, string>;
+    expect(JSON.parse(labels[PORTS_LABEL] ?? '')).toEqual({ '80/tcp': [18080], '443/tcp': [18443] });
+    expect(labels[NAME_LABEL]).toBe('web');
+  });
+
+  it('turns -P into bindings of every exposed port on 127.0.0.1', async () => {
+    const body = await policeContainerCreate(
+      { Image: 'nginx', ExposedPorts: { '8080/tcp': {} }, HostConfig: { PublishAllPorts: true } },
+      undefined,
+      context().context,
+    );
+    const hostConfig = body.HostConfig as Json;
+    expect(hostConfig.PublishAllPorts).toBe(false);
+    expect(hostConfig.PortBindings).toEqual({
+      '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+      '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+    });
+  });
+
+  it('allows public ports where the exercise allows them, still ephemeral', async () => {
+    const { context: open } = context({}, { extraCapabilities: [], publicPorts: true });
+    const body = await policeContainerCreate(
+      {
+        Image: 'nginx',
+        HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }] } },
+      },
+      undefined,
+      open,
+    );
+    expect((body.HostConfig as Json).PortBindings).toEqual({
+      '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '' }],
+    });
+  });
+
+  it('translates the student’s names of volumes, networks and containers, and adds a DNS alias', async () => {
+    const { context: value, created } = context({
+      volumes: { data: own(`${SCOPE}-data`) },
+      networks: { backend: own(`${SCOPE}-backend`) },
+      containers: { db: own(`${SCOPE}-db`) },
+      images: { 'my_app:1': { kind: 'own', reference: `${SCOPE}-my_app:1` } },
+    });
+    const body = await policeContainerCreate(
+      {
+        Image: 'my_app:1',
+        HostConfig: {
+          NetworkMode: 'backend',
+          Binds: ['data:/data:ro', 'fresh:/fresh', `${SUBMISSION}/html:/usr/share/nginx/html:ro`],
+          VolumesFrom: ['db:ro'],
+          Links: ['db:database'],
+        },
+        NetworkingConfig: { EndpointsConfig: {} },
+      },
+      'web',
+      value,
+    );
+    const hostConfig = body.HostConfig as Json;
+    expect(body.Image).toBe(`${SCOPE}-my_app:1`);
+    expect(hostConfig.NetworkMode).toBe(`${SCOPE}-backend`);
+    expect(hostConfig.Binds).toEqual([
+      `${SCOPE}-data:/data:ro`,
+      `${SCOPE}-fresh:/fresh`,
+      `${SUBMISSION}/html:/usr/share/nginx/html:ro`,
+    ]);
+    expect(created).toEqual([`${SCOPE}-fresh`]);
+    expect(hostConfig.VolumesFrom).toEqual(['id-of-run1-1-db:ro']);
+    expect(hostConfig.Links).toEqual([`${SCOPE}-db:database`]);
+    expect(body.NetworkingConfig).toEqual({
+      EndpointsConfig: { [`${SCOPE}-backend`]: { Aliases: ['web'] } },
+    });
+  });
+
+  it('makes the anonymous volumes of an image labelled ones', async () => {
+    const { context: value, created } = context({ imageVolumes: ['/data', '/logs'] });
+    const body = await policeContainerCreate(
+      { Image: 'redis', Volumes: { '/cache': {} }, HostConfig: { Binds: [`${SUBMISSION}/logs:/logs`] } },
+      undefined,
+      value,
+    );
+    expect(created).toHaveLength(2);
+    expect((body.HostConfig as Json).Mounts).toEqual([
+      { Type: 'volume', Source: created[0], Target: '/cache' },
+      { Type: 'volume', Source: created[1], Target: '/data' },
+    ]);
+    for (const name of created) expect(name).toMatch(/^run1-1-anon-[0-9a-f]{24}$/);
+  });
+});
+
+describe('other bodies', () => {
+  it('refuses privileged exec, passes the rest', async () => {
+    expect((await refusal(() => policeExecCreate({ Privileged: true }))).message).toMatch(/privileged exec/);
+    expect(policeExecCreate({ Cmd: ['ls'] })).toEqual({ Cmd: ['ls'] });
+  });
+
+  it('caps the limits of docker update and refuses devices', async () => {
+    expect(policeContainerUpdate({ Memory: 8e9, PidsLimit: -1 })).toMatchObject({
+      Memory: 512 * 1024 * 1024,
+      PidsLimit: 256,
+    });
+    expect(
+      (await refusal(() => policeContainerUpdate({ Devices: [{ PathOnHost: '/dev/sda' }] }))).message,
+    ).toMatch(/devices/);
+  });
+
+  it('scopes and labels a network; refuses other drivers and the bridge name option', async () => {
+    const { context: value } = context();
+    expect(policeNetworkCreate({ Name: 'backend', Labels: { a: 'b' } }, value)).toEqual({
+      Name: `${SCOPE}-backend`,
+      Labels: { a: 'b', [NAME_LABEL]: 'backend', ...RUN_LABELS },
+    });
+    expect(
+      (await refusal(() => policeNetworkCreate({ Name: 'n', Driver: 'macvlan' }, value))).message,
+    ).toMatch(/driver macvlan/);
+    const options = { 'com.docker.network.bridge.name': 'docker0' };
+    expect(
+      (await refusal(() => policeNetworkCreate({ Name: 'n', Options: options }, value))).message,
+    ).toMatch(/bridge\.name/);
+  });
+
+  it('scopes and labels a volume; refuses host-path options, allows tmpfs', async () => {
+    const { context: value } = context();
+    expect(policeVolumeCreate({ Name: 'data' }, value)).toEqual({
+      Name: `${SCOPE}-data`,
+      Labels: { [NAME_LABEL]: 'data', ...RUN_LABELS },
+    });
+    expect(policeVolumeCreate({}, value)).toEqual({ Labels: RUN_LABELS });
+    const bind = { type: 'none', o: 'bind', device: '/etc' };
+    expect((await refusal(() => policeVolumeCreate({ Name: 'v', DriverOpts: bind }, value))).message).toMatch(
+      /host path/,
+    );
+    const tmpfs = { type: 'tmpfs', device: 'tmpfs', o: 'size=10m' };
+    expect(policeVolumeCreate({ Name: 'v', DriverOpts: tmpfs }, value).DriverOpts).toEqual(tmpfs);
+  });
+
+  it('scopes build tags, stamps the labels, caps memory; refuses host network and remote contexts', async () => {
+    const { context: value } = context();
+    const query = policeBuildQuery(new URLSearchParams('t=my_app:0.0.1&t=other&labels={"a":"b"}'), value);
+    expect(query.getAll('t')).toEqual([`${SCOPE}-my_app:0.0.1`, `${SCOPE}-other:latest`]);
+    expect(JSON.parse(query.get('labels') ?? '')).toEqual({
+      a: 'b',
+      [NAME_LABEL]: 'my_app:0.0.1',
+      ...RUN_LABELS,
+    });
+    expect(query.get('memory')).toBe(String(512 * 1024 * 1024));
+    expect(
+      (await refusal(() => policeBuildQuery(new URLSearchParams('networkmode=host'), value))).message,
+    ).toMatch(/network host/);
+    expect(
+      (await refusal(() => policeBuildQuery(new URLSearchParams('remote=https://example.com/x.git'), value)))
+        .message,
+    ).toMatch(/URL or Git/);
+  });
+});
+
+describe('ports shown to the student', () => {
+  const labels = { [PORTS_LABEL]: '{"80/tcp":[18080,18081]}' };
+
+  it('shows the requested host ports in an inspection', () => {
+    const shown = showRequestedPorts({
+      Config: { Labels: labels },
+      HostConfig: {
+        PortBindings: {
+          '80/tcp': [
+            { HostIp: '127.0.0.1', HostPort: '' },
+            { HostIp: '127.0.0.1', HostPort: '' },
+          ],
+        },
+      },
+      NetworkSettings: {
+        Ports: {
+          '80/tcp': [
+            { HostIp: '127.0.0.1', HostPort: '32768' },
+            { HostIp: '127.0.0.1', HostPort: '32769' },
+          ],
+          '443/tcp': [{ HostIp: '127.0.0.1', HostPort: '32770' }],
+        },
+      },
+    }) as Json;
+    expect((shown.NetworkSettings as Json).Ports).toEqual({
+      '80/tcp': [
+        { HostIp: '127.0.0.1', HostPort: '18080' },
+        { HostIp: '127.0.0.1', HostPort: '18081' },
+      ],
+      '443/tcp': [{ HostIp: '127.0.0.1', HostPort: '32770' }],
+    });
+    expect((shown.HostConfig as Json).PortBindings).toEqual({
+      '80/tcp': [
+        { HostIp: '127.0.0.1', HostPort: '18080' },
+        { HostIp: '127.0.0.1', HostPort: '18081' },
+      ],
+    });
+  });
+
+  it('shows the requested host ports in a list, and leaves containers without the label alone', () => {
+    const port = (PublicPort: number) => ({ IP: '127.0.0.1', PrivatePort: 80, PublicPort, Type: 'tcp' });
+    expect(
+      showRequestedListPorts([
+        { Labels: labels, Ports: [port(32768), port(32769)] },
+        { Labels: {}, Ports: [port(32770)] },
+      ]),
+    ).toEqual([
+      { Labels: labels, Ports: [port(18080), port(18081)] },
+      { Labels: {}, Ports: [port(32770)] },
+    ]);
+  });
+});
+
+describe('names and filters', () => {
+  const names = new VirtualNames(SCOPE);
+
+  it('scopes names and image tags, and takes the scope out of answers', () => {
+    expect(names.real('web')).toBe(`${SCOPE}-web`);
+    expect(names.realImage('my_app:0.0.1')).toBe(`${SCOPE}-my_app:0.0.1`);
+    expect(names.realImage('my_app')).toBe(`${SCOPE}-my_app:latest`);
+    expect(names.realImage('docker.io/library/my_app:2')).toBe(`${SCOPE}-my_app:2`);
+    expect(names.realImage('docker.io/me/my_app')).toBe(`${SCOPE}-me-my_app:latest`);
+    expect(names.realImage('sha256:0123456789abcdef')).toBeUndefined();
+    expect(names.realImage('busybox@sha256:abc')).toBeUndefined();
+    expect(names.unscope(`{"Name":"/${SCOPE}-web","Image":"${SCOPE}-my_app:0.0.1","Other":"${SCOPE}"}`)).toBe(
+      `{"Name":"/web","Image":"my_app:0.0.1","Other":"${SCOPE}"}`,
+    );
+  });
+
+  it('gives back the student’s spelling of names it scoped', () => {
+    const fresh = new VirtualNames(SCOPE);
+    fresh.real('MyWeb');
+    expect(fresh.unscope(`/${SCOPE}-myweb and /${SCOPE}-myweb2`)).toBe('/MyWeb and /myweb2');
+  });
+
+  it('parses image references', () => {
+    expect(parseImageReference('localhost:5000/app:1@sha256:ab')).toEqual({
+      repository: 'localhost:5000/app',
+      tag: '1',
+      digest: 'sha256:ab',
+    });
+    expect(parseImageReference('localhost:5000/app')).toEqual({ repository: 'localhost:5000/app' });
+  });
+
+  it('adds the run’s labels to list filters and scopes anchored names', () => {
+    const filters = narrowFilters('{"name":{"^web$":true},"label":["tier=front"],"status":["running"]}', {
+      names,
+      runLabelFilters: ['org.docker-autograder.run=run1'],
+      realNetwork: (name) => names.real(name),
+    });
+    expect(parseFilters(filters)).toEqual({
+      name: [`^${SCOPE}-web$`],
+      label: ['tier=front', 'org.docker-autograder.run=run1'],
+      status: ['running'],
+    });
+    expect(parseFilters(narrowFilters(null, { names, runLabelFilters: ['a=b'] }))).toEqual({
+      label: ['a=b'],
+    });
+  });
+
+  it('hides the grader’s labels from answers, at any depth', () => {
+    expect(
+      withoutOurLabels([
+        { Labels: { 'org.docker-autograder.run': 'x', mine: 'y' }, Config: { Labels: null } },
+      ]),
+    ).toEqual([{ Labels: { mine: 'y' }, Config: { Labels: null } }]);
+  });
+
+  it('reads the requested host ports of a label', () => {
+    expect(requestedHostPorts('{"80/tcp":[18080],"443/tcp":[18443,18444]}')).toEqual([18080, 18443, 18444]);
+    expect(requestedHostPorts('not json')).toEqual([]);
+    expect(requestedHostPorts(undefined)).toEqual([]);
+  });
+});
