@@ -154,6 +154,13 @@ export async function runStudentDocker(
         if (command !== undefined) stillRunning.unshift(command);
       }
     }
+    // The student's command failed because the engine did (unreachable, reset mid-request):
+    // the engine's fault, never the student's failure (exit 3).
+    if (exitCode !== 0 && gate.engineErrors.length > 0) {
+      throw new InfraError(
+        `the Docker engine failed while the student's docker commands ran: ${gate.engineErrors.join('; ')}`,
+      );
+    }
     const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     const logs = await context.engine.logs(id, { maxBytes: cap + MAX_LINE_BYTES });
     const output = new OutputCollector(cap, options.onLine);
