@@ -223,4 +223,24 @@ if want python:3.13-slim; then
     --change 'CMD ["python3"]' - python:3.13-slim >/dev/null
 fi
 
+# The client image student scripts and compose files run in (src/steps/client-image.ts): bash,
+# coreutils, the docker CLI and Compose v2. Debian's docker CLI: bookworm's docker.io is 20.10,
+# whose `docker run -v ./html:/x` is refused (relative bind sources came with CLI 23), so the
+# CLI and Compose come from trixie's docker-cli (26.1) and docker-compose (2.26) packages,
+# pinned so that nothing else is taken from trixie. On a runner with a registry the grader
+# builds it on the spot from the official docker:cli image instead.
+CLIENT_IMAGE=docker-autograder/client:1
+if want "$CLIENT_IMAGE"; then
+  log "$CLIENT_IMAGE: Debian's docker-cli and docker-compose (trixie) on bookworm-slim"
+  docker build -q -t "$CLIENT_IMAGE" --label "$STANDIN_LABEL=true" - >/dev/null <<DOCKERFILE
+FROM debian:bookworm-slim
+RUN echo 'deb $MIRROR trixie main' >/etc/apt/sources.list.d/trixie.list \
+ && printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' >/etc/apt/preferences.d/trixie \
+ && apt-get update \
+ && apt-get install -y --no-install-recommends -t trixie docker-cli docker-compose \
+ && apt-get clean && rm -rf /var/lib/apt/lists/*
+CMD ["bash"]
+DOCKERFILE
+fi
+
 log "done"

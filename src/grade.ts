@@ -32,6 +32,7 @@ import { orderedProgress } from './run/ordered-progress';
 import { formatDuration, LIMITS, timeoutMs } from './spec/duration';
 import type { LoadedExercise } from './spec/load';
 import type { CheckSpec, StepSpec } from './spec/types';
+import { sandboxPolicy } from './steps/engine-gate';
 import { describeStep, runStepSpec } from './steps/registry';
 
 export interface GradeOptions {
@@ -111,6 +112,7 @@ async function gradeExercise(
     submissionDir: path.resolve(options.submissionRoot, spec.submission ?? '.'),
     scope,
     deadline: started + exerciseTimeoutMs,
+    policy: sandboxPolicy(spec.policy),
     progress,
     now,
   };

@@ -3,9 +3,9 @@
 import type { ContainerState } from '../engine/engine';
 import { InfraError } from '../errors';
 import type { RunContext } from '../run/context';
-import { resolveContainer } from '../run/resolve';
+import { resolveContainer, shownImageName, shownPortBindings } from '../run/resolve';
 import type { CheckDefinition } from './check';
-import { friendlyBindSource, friendlyResourceName, studentLabels } from './observed-names';
+import { friendlyBindSource, friendlyObservedName, studentLabels } from './observed-names';
 
 export const containerCheck: CheckDefinition<'container'> = {
   kind: 'container',
@@ -23,13 +23,15 @@ export const containerCheck: CheckDefinition<'container'> = {
         health: state.health ?? 'none',
         restartPolicy: state.restartPolicy,
         restartCount: state.restartCount,
-        ports: portList(state.portBindings),
+        ports: portList(shownPortBindings(state, context)),
         env: state.env,
-        mounts: mountList(state, context),
-        networks: Object.keys(state.networks)
-          .map((name) => friendlyResourceName('network', name, context))
-          .sort(),
-        image: state.image,
+        mounts: await mountList(state, context),
+        networks: (
+          await Promise.all(
+            Object.keys(state.networks).map((name) => friendlyObservedName('network', name, context)),
+          )
+        ).sort(),
+        image: shownImageName(state.image, context),
         user: state.user,
         hostname: state.hostname,
         labels: studentLabels(state.labels),
@@ -46,14 +48,18 @@ export function portList(bindings: Record<string, number[]>): string[] {
     .sort();
 }
 
-function mountList(state: ContainerState, context: RunContext): Array<Record<string, unknown>> {
-  return state.mounts.map((mount) => ({
-    type: mount.type,
-    source: mount.type === 'bind' ? friendlyBindSource(mount.source, context) : mount.source,
-    destination: mount.destination,
-    ...(mount.name === undefined ? {} : { name: friendlyResourceName('volume', mount.name, context) }),
-    readOnly: mount.readOnly,
-  }));
+function mountList(state: ContainerState, context: RunContext): Promise<Array<Record<string, unknown>>> {
+  return Promise.all(
+    state.mounts.map(async (mount) => ({
+      type: mount.type,
+      source: mount.type === 'bind' ? friendlyBindSource(mount.source, context) : mount.source,
+      destination: mount.destination,
+      ...(mount.name === undefined
+        ? {}
+        : { name: await friendlyObservedName('volume', mount.name, context) }),
+      readOnly: mount.readOnly,
+    })),
+  );
 }
 
 async function processesOf(id: string, context: RunContext): Promise<string[]> {

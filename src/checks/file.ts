@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { PathEntry } from '../engine/engine';
 import { scopeLabels } from '../engine/labels';
 import type { RunContext } from '../run/context';
-import { resolveContainer } from '../run/resolve';
+import { resolveContainer, resolveImageRef } from '../run/resolve';
 import type { CheckDefinition, Observation } from './check';
 import { helperName, refusalObservation } from './observed-names';
 
@@ -24,7 +24,7 @@ export const fileCheck: CheckDefinition<'file'> = {
 };
 
 async function observeInImage(name: string, filePath: string, context: RunContext): Promise<Observation> {
-  const image = context.resources.imageRef(name);
+  const image = await resolveImageRef(name, context);
   if ((await context.engine.inspectImage(image)) === undefined) {
     return { failure: { message: `there is no image "${name}"` } };
   }

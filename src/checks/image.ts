@@ -1,4 +1,5 @@
 import { inspectImageOnce } from '../run/image-cache';
+import { resolveImageRef } from '../run/resolve';
 import type { CheckDefinition } from './check';
 import { normaliseAbsolute } from './dockerfile-meaning';
 import { studentLabels } from './observed-names';
@@ -6,13 +7,13 @@ import { studentLabels } from './observed-names';
 export const imageCheck: CheckDefinition<'image'> = {
   kind: 'image',
   async observe(target, context) {
-    const image = await inspectImageOnce(context, context.resources.imageRef(target.name));
+    const image = await inspectImageOnce(context, await resolveImageRef(target.name, context));
     // A fact, not a failure: an exercise may expect an image to be gone (`exists: false`), and
     // every other expected key then fails with nothing observed.
     if (image === undefined) return { facts: { exists: false } };
     let basedOn: boolean | undefined;
     if (target.basedOn !== undefined) {
-      const base = await inspectImageOnce(context, context.resources.imageRef(target.basedOn));
+      const base = await inspectImageOnce(context, await resolveImageRef(target.basedOn, context));
       if (base === undefined) {
         return {
           failure: {

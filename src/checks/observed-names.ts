@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { NetworkDetails, VolumeDetails } from '../engine/engine';
 import { LABEL_PREFIX } from '../engine/labels';
 import { type Failure, type RunContext, refusal } from '../run/context';
+import { studentName } from '../run/resolve';
 import { resourceName } from '../steps/names';
 
 /** Labels without the grader's own (run id, scope, stand-in marker): they are not the student's. */
@@ -34,8 +35,10 @@ function stepEngineName(kind: Kind, name: string, context: RunContext): string |
 }
 
 /**
- * Looked up in order: a network step's network, `<project>_<name>` of each compose project of
- * the exercise (what Compose makes of a network the file names), then the engine name itself.
+ * Looked up in order: a network step's network; what the student's docker commands named so
+ * (directly, or `<project>_<name>` of each compose project of the exercise: what Compose makes
+ * of a network the file names), on the engine under the run's scoped name; then those names as
+ * engine names themselves.
  */
 export async function findNetwork(name: string, context: RunContext): Promise<NetworkDetails | undefined> {
   return findNamed('network', name, context, (engineName) => context.engine.inspectNetwork(engineName));
@@ -46,7 +49,7 @@ export async function findVolume(name: string, context: RunContext): Promise<Vol
   return findNamed('volume', name, context, (engineName) => context.engine.inspectVolume(engineName));
 }
 
-async function findNamed<T>(
+async function findNamed<T extends { labels: Record<string, string> }>(
   kind: Kind,
   name: string,
   context: RunContext,
@@ -54,29 +57,58 @@ async function findNamed<T>(
 ): Promise<T | undefined> {
   const fromStep = stepEngineName(kind, name, context);
   if (fromStep !== undefined) return inspect(fromStep);
-  for (const project of context.resources.composeProjects) {
-    const found = await inspect(`${project}_${name}`);
+  const names = [name, ...context.resources.composeProjects.map((project) => `${project}_${name}`)];
+  for (const studentsName of names) {
+    // The gate names it resourceName(scope, name); the label says whose name it really is.
+    const found = await inspect(resourceName(context.scope, studentsName));
+    if (found !== undefined && studentName(found.labels, context) === studentsName) return found;
+  }
+  for (const engineName of names) {
+    const found = await inspect(engineName);
     if (found !== undefined) return found;
   }
-  return inspect(name);
+  return undefined;
 }
 
 /**
- * The name a student gave a network or volume, from the engine's name: a compose project's
- * prefix goes, and a step's scoped name becomes the step's name again (checked against the
- * step's own mapping, so a name is never guessed wrong: when in doubt it stays the engine's).
+ * The name a student gave a network or volume, from the engine's name (and its labels, when
+ * known): the gate's scoped name becomes the student's name again, a compose project's prefix
+ * goes, and a step's scoped name becomes the step's name again (checked against the step's own
+ * mapping, so a name is never guessed wrong: when in doubt it stays the engine's).
  */
-export function friendlyResourceName(kind: Kind, engineName: string, context: RunContext): string {
+export function friendlyResourceName(
+  kind: Kind,
+  engineName: string,
+  context: RunContext,
+  labels: Record<string, string> = {},
+): string {
+  const name = studentName(labels, context) ?? engineName;
   for (const project of context.resources.composeProjects) {
-    if (engineName.startsWith(`${project}_`)) return engineName.slice(project.length + 1);
+    if (name.startsWith(`${project}_`)) return name.slice(project.length + 1);
   }
   // Steps name what they create resourceName(scope, name): the scope's prefix, then the name.
   const scopePrefix = resourceName(context.scope, '');
-  if (engineName.startsWith(scopePrefix)) {
-    const candidate = engineName.slice(scopePrefix.length);
-    if (stepEngineName(kind, candidate, context) === engineName) return candidate;
+  if (name.startsWith(scopePrefix)) {
+    const candidate = name.slice(scopePrefix.length);
+    if (stepEngineName(kind, candidate, context) === name) return candidate;
   }
-  return engineName;
+  return name;
+}
+
+/** friendlyResourceName, reading the labels of an object the student's commands may have made. */
+export async function friendlyObservedName(
+  kind: Kind,
+  engineName: string,
+  context: RunContext,
+): Promise<string> {
+  if (!engineName.startsWith(resourceName(context.scope, ''))) {
+    return friendlyResourceName(kind, engineName, context);
+  }
+  const details =
+    kind === 'network'
+      ? await context.engine.inspectNetwork(engineName)
+      : await context.engine.inspectVolume(engineName);
+  return friendlyResourceName(kind, engineName, context, details?.labels);
 }
 
 /**

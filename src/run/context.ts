@@ -5,6 +5,7 @@ import type { ContainerRequest, Engine } from '../engine/engine';
 import { errorMessage, InfraError, type SourceLocation } from '../errors';
 import type { HttpClient } from '../http/request';
 import type { WaitConditions } from '../spec/types';
+import type { SandboxPolicy } from '../steps/engine-gate';
 
 export interface Progress {
   /** The grader's own messages. */
@@ -117,6 +118,8 @@ export interface RunContext {
   scope: string;
   /** Epoch ms by which the exercise must be done. */
   deadline: number;
+  /** What the exercise's `policy:` allows students' docker commands beyond the defaults. */
+  policy?: SandboxPolicy;
   progress: Progress;
   now(): number;
 }

@@ -1,12 +1,33 @@
 // Finds the container a spec names. Exercises name containers the way the student knows them:
-// a run step's name, a compose service's name, or the name the student's script gave it.
+// a run step's name, a compose service's name, or the name the student's script gave it. The
+// engine gate (contract 2) gives what a student creates a name scoped to the run, and records
+// the student's own name and requested host ports in labels, read here.
 import type { ContainerState } from '../engine/engine';
+import { LABEL_PREFIX, RUN_LABEL, runLabels, SCOPE_LABEL } from '../engine/labels';
+import { resourceName } from '../steps/names';
 import type { Failure, RunContext } from './context';
 
 export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
+/** The name the student gave what the gate created (its engine name is scoped to the run). */
+export const STUDENT_NAME_LABEL = `${LABEL_PREFIX}.name`;
+/** The host ports a student asked for, as JSON {"80/tcp":[18080]}; the real ones are ephemeral. */
+export const STUDENT_PORTS_LABEL = `${LABEL_PREFIX}.ports`;
 
-/** Looked up in order: run steps, services of this exercise's compose projects, engine names. */
+/** Made in this exercise of this run (by the grader, or by the student through the gate). */
+export function madeByExercise(labels: Record<string, string>, context: RunContext): boolean {
+  return labels[RUN_LABEL] === context.engine.runId && labels[SCOPE_LABEL] === context.scope;
+}
+
+/** The student's name of something this exercise's gate created; undefined for anything else. */
+export function studentName(labels: Record<string, string>, context: RunContext): string | undefined {
+  return madeByExercise(labels, context) ? labels[STUDENT_NAME_LABEL] : undefined;
+}
+
+/**
+ * Looked up in order: run steps, services of this exercise's compose projects, what the
+ * student's own docker commands named so in this exercise, engine names.
+ */
 export async function resolveContainer(
   ref: string,
   context: RunContext,
@@ -20,6 +41,11 @@ export async function resolveContainer(
     });
     if (service) return context.engine.findContainer(service.id);
   }
+  const [named] = await context.engine.listContainers({
+    ...runLabels(context.engine.runId, context.scope),
+    [STUDENT_NAME_LABEL]: ref,
+  });
+  if (named) return context.engine.findContainer(named.id);
   return context.engine.findContainer(ref);
 }
 
@@ -37,7 +63,10 @@ export async function runningContainer(
   return state;
 }
 
-/** The name a student knows a container by: its run step or compose service, else its engine name. */
+/**
+ * The name a student knows a container by: its run step or compose service, the name their
+ * docker command gave it, else its engine name.
+ */
 export function friendlyName(
   state: { name: string; id: string; labels: Record<string, string> },
   context: RunContext,
@@ -45,10 +74,73 @@ export function friendlyName(
   const service = state.labels[COMPOSE_SERVICE_LABEL];
   const project = state.labels[COMPOSE_PROJECT_LABEL];
   if (service && project && context.resources.composeProjects.includes(project)) return service;
-  return context.resources.stepNameOf(state.name) ?? context.resources.stepNameOf(state.id) ?? state.name;
+  return (
+    context.resources.stepNameOf(state.name) ??
+    context.resources.stepNameOf(state.id) ??
+    studentName(state.labels, context) ??
+    state.name
+  );
+}
+
+/**
+ * Host ports bound for each container port; for a container the student published through the
+ * gate, the host ports they asked for (the real ones are ephemeral on 127.0.0.1, so that two
+ * gradings on one engine never collide). Checks connect to the real ones (hostPortOf).
+ */
+export function shownPortBindings(state: ContainerState, context: RunContext): Record<string, number[]> {
+  if (!madeByExercise(state.labels, context)) return state.portBindings;
+  return { ...state.portBindings, ...parsePorts(state.labels[STUDENT_PORTS_LABEL]) };
+}
+
+/** The ports label's fixed host ports; nothing when it is missing or not what the gate writes. */
+function parsePorts(text: string | undefined): Record<string, number[]> {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  const ports: Record<string, number[]> = {};
+  for (const [containerPort, hostPorts] of Object.entries(value)) {
+    if (!/^\d+\/(tcp|udp|sctp)$/.test(containerPort) || !Array.isArray(hostPorts)) continue;
+    const fixed = hostPorts.filter(
+      (port): port is number => Number.isInteger(port) && port > 0 && port <= 65535,
+    );
+    if (fixed.length > 0) ports[containerPort] = fixed;
+  }
+  return ports;
 }
 
 /** Where a container port is reachable from the grader: published by a run step, or by the student. */
 export function hostPortOf(state: ContainerState, port: number): number | undefined {
   return state.publishedPorts[`${port}/tcp`] ?? state.portBindings[`${port}/tcp`]?.[0];
+}
+
+/**
+ * The engine's reference of an image the exercise names: a build step's, one the student's own
+ * docker commands built or tagged so (the gate scopes the repository: `<scope>-<repo>:<tag>`),
+ * else the name itself (a base image).
+ */
+export async function resolveImageRef(name: string, context: RunContext): Promise<string> {
+  const fromStep = context.resources.imageRef(name);
+  if (fromStep !== name) return fromStep;
+  const scoped = scopedImageRef(name, context.scope);
+  if (scoped !== undefined && (await context.engine.inspectImage(scoped)) !== undefined) return scoped;
+  return name;
+}
+
+function scopedImageRef(name: string, scope: string): string | undefined {
+  if (name.includes('@') || /^(sha256:)?[0-9a-f]{12,64}$/.test(name)) return undefined;
+  const slash = name.lastIndexOf('/');
+  const colon = name.lastIndexOf(':');
+  const [repository, tag] = colon > slash ? [name.slice(0, colon), name.slice(colon + 1)] : [name, 'latest'];
+  return repository === '' ? undefined : `${resourceName(scope, repository)}:${tag}`;
+}
+
+/** An image reference as the student wrote it: the gate's scope prefix removed. */
+export function shownImageName(image: string, context: RunContext): string {
+  const prefix = resourceName(context.scope, '');
+  return image.startsWith(prefix) ? image.slice(prefix.length) : image;
 }

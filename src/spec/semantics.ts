@@ -122,6 +122,13 @@ export function semanticProblems(spec: ExerciseSpec): SemanticProblem[] {
   const rules = new Rules(spec);
   rules.timeout(['timeout'], spec.timeout, LIMITS.exercise);
   rules.relativePath(['submission'], spec.submission);
+  if (spec.policy !== undefined && !rules.open) {
+    rules.add(
+      ['policy'],
+      'policy applies to the docker commands of script and compose steps, and this exercise has none',
+      true,
+    );
+  }
   for (const [index, step] of (spec.steps ?? []).entries()) checkStep(rules, step, ['steps', index]);
 
   const checkNames = new Map<string, number>();

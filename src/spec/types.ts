@@ -351,6 +351,32 @@ export type CheckSpec = CheckCommon & { expect?: Record<string, Matcher | Matche
     [K in CheckKind]: CheckKinds[K]['target'];
   }>;
 
+/** Docker's default capability set: the only ones an exercise's `policy:` may give students' containers. */
+export const POLICY_CAPABILITIES = [
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'NET_RAW',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
+] as const;
+export type PolicyCapability = (typeof POLICY_CAPABILITIES)[number];
+
+/** What students' own docker commands (script and compose steps) may do beyond the hardened defaults. */
+export interface ExercisePolicy {
+  capabilities?: PolicyCapability[];
+  /** Ports published on every host address, not only 127.0.0.1. */
+  publicPorts?: boolean;
+}
+
 export interface ExerciseSpec {
   version: 1;
   id: string;
@@ -358,6 +384,7 @@ export interface ExerciseSpec {
   description?: string;
   submission?: string;
   timeout?: Duration;
+  policy?: ExercisePolicy;
   steps?: StepSpec[];
   checks: CheckSpec[];
 }

@@ -1,26 +1,25 @@
-// The student's compose file, run as a project unique to the exercise. Our labels are injected
-// with an override file, so that the label cleanup finds the project's containers, networks,
-// volumes and built images even if `down` never runs (the grader killed, a cancelled job).
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+// The student's compose file, run as a project unique to the exercise, by Compose in a client
+// container behind the engine gate (student-docker.ts). The gate stamps the run's labels on
+// every container, network, volume and image the project makes, so that the label cleanup
+// finds them even if `down` never runs (the grader killed, a cancelled job).
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import type { ContainerState } from '../engine/engine';
-import { runLabels } from '../engine/labels';
 import { errorMessage, InfraError } from '../errors';
 import { pathExists } from '../paths';
 import { type Failure, type Resources, type RunContext, remainingMs } from '../run/context';
 import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from '../run/resolve';
 import { formatDuration, LIMITS, timeoutMs } from '../spec/duration';
 import type { ComposeStep } from '../spec/types';
-import { composePolicyProblems } from './compose-policy';
 import { stateSummary } from './container-ref';
 import { composeProjectName } from './names';
 import { submissionPath } from './paths';
 import { logTail } from './readiness';
+import { refusalNote } from './script';
 import type { StepDefinition } from './step';
-import { type ComposeCommand, composeCommand, runStudentDocker } from './student-docker';
+import { COMPOSE_COMMAND, runStudentDocker } from './student-docker';
 import { tail } from './text';
 
 /** Looked for in this order when the step names no file. */
@@ -52,44 +51,37 @@ export const composeStep: StepDefinition<'compose'> = {
   kind: 'compose',
   describe: (step) => `compose ${step.action ?? 'up'} (${step.file ?? DEFAULT_COMPOSE_FILES[0]})`,
   async run(step, context) {
-    const compose = await composeCommand(context);
+    const compose = COMPOSE_COMMAND;
     const file = await composeFile(step, context);
     if ('failure' in file) return file.failure;
     const model = await readComposeModel(file.path, file.name);
     if ('failure' in model) return model.failure;
-    const project = await openProject(context, compose);
-    const override = await project.override(file.path, model);
+    const project = openProject(context);
+    project.files.add(file.path);
     const action = step.action ?? 'up';
     const limitMs = remainingMs(context, timeoutMs(step.timeout, LIMITS.compose));
-    const args = [
-      ...compose.args,
-      '-p',
-      project.name,
-      '-f',
-      file.path,
-      '-f',
-      override,
-      ...ACTION_ARGS[action](step),
-    ];
+    const args = [...compose.args, '-p', project.name, '-f', file.path, ...ACTION_ARGS[action](step)];
     const result = await runStudentDocker(context, compose.command, args, {
       cwd: path.dirname(file.path),
       timeoutMs: limitMs,
       onLine: (line) => context.progress.output(line),
     }).catch((error: unknown) => {
+      if (error instanceof InfraError) throw error;
       throw new InfraError(`${compose.command} could not be started: ${errorMessage(error)}`);
     });
     const what = `${[compose.command, ...compose.args].join(' ')} ${action}`;
+    for (const refusal of result.refusals) context.progress.info(`  refused by the grader: ${refusal}`);
     if (result.timedOut) {
       return {
         message: `${what} did not finish within ${formatDuration(limitMs)}; it was stopped`,
         expected: `it finishes within ${formatDuration(limitMs)}`,
-        actual: 'still running',
+        actual: ['still running', ...result.stillRunning].join('; '),
         log: tail(result.output, OUTPUT_TAIL_LINES),
       };
     }
     if (result.exitCode !== 0) {
       return {
-        message: `${what} failed with exit code ${result.exitCode} (${file.name})`,
+        message: `${what} failed with exit code ${result.exitCode} (${file.name})${refusalNote(result.refusals)}`,
         expected: 'exit code 0',
         actual: `exit code ${result.exitCode}`,
         log: tail(result.output, OUTPUT_TAIL_LINES),
@@ -122,16 +114,10 @@ async function composeFile(
   };
 }
 
-/** What the override file needs to know of the student's compose file. */
+/** What the step needs to know of the student's compose file. */
 export interface ComposeModel {
-  version?: string;
   /** Services started by a plain `up` (no profile, not scaled to 0). */
   services: string[];
-  /** Every service, with whether it builds an image. */
-  allServices: Array<{ name: string; builds: boolean }>;
-  /** Networks and volumes the file defines (not external ones: they are not the project's). */
-  networks: string[];
-  volumes: string[];
 }
 
 async function readComposeModel(file: string, name: string): Promise<ComposeModel | { failure: Failure }> {
@@ -160,28 +146,10 @@ export function composeModel(text: string, name: string): ComposeModel | { failu
       },
     };
   }
-  const refused = composePolicyProblems(data.services);
-  if (refused.length > 0) {
-    return {
-      failure: {
-        message: `${name} asks for what the grader does not allow: ${refused.join('; ')}`,
-        expected: 'services without privileges, host namespaces, host devices or host paths',
-        actual: refused.join('\n'),
-      },
-    };
-  }
-  const allServices = Object.entries(data.services).map(([service, body]) => ({
-    name: service,
-    builds: isRecord(body) && body.build !== undefined && body.build !== null,
-    startsByDefault: !isRecord(body) || startsByDefault(body),
-  }));
   return {
-    version:
-      typeof data.version === 'string' || typeof data.version === 'number' ? String(data.version) : undefined,
-    services: allServices.filter((service) => service.startsByDefault).map((service) => service.name),
-    allServices: allServices.map(({ name: service, builds }) => ({ name: service, builds })),
-    networks: ownDefinitions(data.networks),
-    volumes: ownDefinitions(data.volumes),
+    services: Object.entries(data.services)
+      .filter(([, body]) => !isRecord(body) || startsByDefault(body))
+      .map(([service]) => service),
   };
 }
 
@@ -192,94 +160,39 @@ function startsByDefault(service: Record<string, unknown>): boolean {
   return !(isRecord(deploy) && deploy.replicas === 0);
 }
 
-function ownDefinitions(section: unknown): string[] {
-  if (!isRecord(section)) return [];
-  return Object.entries(section)
-    .filter(([, body]) => !(isRecord(body) && body.external !== undefined && body.external !== false))
-    .map(([name]) => name);
-}
-
-/** An override that adds the run's labels to every service, image build, network and volume. */
-export function labelOverride(model: ComposeModel, labels: Record<string, string>): string {
-  const override: Record<string, unknown> = {};
-  // Compose v1 before 1.27 refuses files of different versions; newer ones ignore it.
-  if (model.version !== undefined) override.version = model.version;
-  override.services = Object.fromEntries(
-    model.allServices.map((service) => [
-      service.name,
-      service.builds ? { labels, build: { labels } } : { labels },
-    ]),
-  );
-  // `default` is the network compose makes when the file names none.
-  const networks = model.networks.includes('default') ? model.networks : [...model.networks, 'default'];
-  override.networks = Object.fromEntries(networks.map((network) => [network, { labels }]));
-  if (model.volumes.length > 0) {
-    override.volumes = Object.fromEntries(model.volumes.map((volume) => [volume, { labels }]));
-  }
-  return stringify(override);
-}
-
 interface Project {
   name: string;
-  /** Writes (once per compose file) the label override; returns its path. */
-  override(file: string, model: ComposeModel): Promise<string>;
-}
-
-interface ProjectState extends Project {
-  files: Map<string, string>;
+  /** The compose files the exercise used, in order: `down` runs with each at the end. */
+  files: Set<string>;
 }
 
 /** One project per exercise; its Resources object is the exercise. */
-const projects = new WeakMap<Resources, ProjectState>();
+const projects = new WeakMap<Resources, Project>();
 
 /** The exercise's project: registered for checks and teardown before anything is started. */
-async function openProject(context: RunContext, compose: ComposeCommand): Promise<Project> {
+function openProject(context: RunContext): Project {
   const known = projects.get(context.resources);
   if (known) return known;
-  const name = composeProjectName(context.scope);
-  const workDir = await mkdtemp(path.join(os.tmpdir(), 'docker-autograder-compose-'));
-  const labels = runLabels(context.engine.runId, context.scope);
-  const files = new Map<string, string>();
-  const state: ProjectState = {
-    name,
-    files,
-    async override(file, model) {
-      const known = files.get(file);
-      if (known) return known;
-      const overridePath = path.join(workDir, `labels-${files.size + 1}.yaml`);
-      await writeFile(overridePath, labelOverride(model, labels));
-      files.set(file, overridePath);
-      return overridePath;
-    },
-  };
-  projects.set(context.resources, state);
-  if (!context.resources.composeProjects.includes(name)) context.resources.composeProjects.push(name);
-  context.resources.teardowns.push(async () => {
-    try {
-      await tearDownProject(context, compose, state);
-    } finally {
-      await rm(workDir, { recursive: true, force: true });
-    }
-  });
-  return state;
+  const project: Project = { name: composeProjectName(context.scope), files: new Set() };
+  projects.set(context.resources, project);
+  if (!context.resources.composeProjects.includes(project.name)) {
+    context.resources.composeProjects.push(project.name);
+  }
+  context.resources.teardowns.push(() => tearDownProject(context, project));
+  return project;
 }
 
 /** `down` with every file the exercise used, newest first: each removes its own services and networks. */
-async function tearDownProject(
-  context: RunContext,
-  compose: ComposeCommand,
-  project: ProjectState,
-): Promise<void> {
+async function tearDownProject(context: RunContext, project: Project): Promise<void> {
+  const compose = COMPOSE_COMMAND;
   const problems: string[] = [];
-  for (const [file, override] of [...project.files].reverse()) {
+  for (const file of [...project.files].reverse()) {
     const args = [
       ...compose.args,
       '-p',
       project.name,
       '-f',
       file,
-      '-f',
-      override,
       'down',
       '-v',
       '--remove-orphans',

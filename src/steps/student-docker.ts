@@ -1,199 +1,239 @@
 // THE place where student code meets the Docker engine: the script and compose steps run every
-// process that drives Docker on the student's behalf through runStudentDocker(). A policy proxy
-// (SECURITY.md, boundary 3) belongs here: point DOCKER_HOST at it in studentDockerEnvironment().
-//
-// The processes get a scrubbed environment (no INPUT_*, GITHUB_*, ACTIONS_*, RUNNER_*, tokens),
-// a fresh HOME, a time limit enforced on their whole process group (so the `docker` processes a
-// script starts die with it), and their output is read with a byte cap.
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+// process that drives Docker on the student's behalf through runStudentDocker(), and that
+// process never runs on the grader's machine. It runs in a client container (client-image.ts)
+// on the engine, created by the grader with the run's labels and the hardened profile:
+// - no network of its own (NetworkMode none): the only way out is the engine gate's socket,
+//   bind-mounted in, which DOCKER_HOST names; the gate (engine-gate.ts, the policy proxy)
+//   refuses what the exercise does not allow and labels what the student creates;
+// - the submission folder mounted at the same absolute path, and the working directory in it,
+//   so that `-v "$PWD/html":...` and `-v ./html:...` name the same folder on the engine;
+// - a scrubbed environment (nothing of the grader's: no INPUT_*, GITHUB_*, ACTIONS_*, RUNNER_*,
+//   tokens, no GITHUB_OUTPUT path: those files are not even in the container);
+// - the step's time limit, after which it is killed; it is removed at the end, and with it
+//   every process it started (`setsid sleep 600 &` included: they share its PID namespace).
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { InfraError } from '../errors';
+import { scopeLabels } from '../engine/labels';
+import { errorMessage, InfraError } from '../errors';
 import type { RunContext } from '../run/context';
+import { clientImage } from './client-image';
+import { DEFAULT_SANDBOX_POLICY, type EngineGate, openEngineGate } from './engine-gate';
+import { resourceName } from './names';
 
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-/** After SIGTERM at the time limit, how long the process group gets before SIGKILL. */
-const KILL_GRACE_MS = 2_000;
-/** After the main process exits, how long its output pipes may stay open (a child that escaped the group). */
-const CLOSE_GRACE_MS = 2_000;
 /** A line longer than this is cut, so that output without newlines cannot grow a buffer. */
 const MAX_LINE_BYTES = 16 * 1024;
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+/** Where the gate's socket appears in the client container. */
+const GATE_DIR_IN_CLIENT = '/run/docker-autograder';
+/** The last command a traced script started, written by the client's trace reader. */
+const TRACE_FILE = '/tmp/.docker-autograder-trace';
+const MAX_TRACE_BYTES = 16 * 1024;
+
+/**
+ * Runs in the client container before the student's command: one output stream (stderr into
+ * stdout, so the lines stay in order), and with --trace, bash's xtrace on a descriptor of its
+ * own whose reader keeps only the latest line, never mixed into the student's output.
+ */
+const CLIENT_WRAPPER = `exec 2>&1
+if [ "$1" = --trace ]; then
+  shift
+  exec 9> >(while IFS= read -r line; do printf '%s\\n' "$line" >${TRACE_FILE}; done)
+  export BASH_XTRACEFD=9
+  exec bash -x "$@"
+fi
+exec "$@"`;
 
 export interface StudentProcessOptions {
+  /** The working directory: the submission folder or a folder inside it. */
   cwd: string;
   timeoutMs: number;
   maxOutputBytes?: number;
   /** Each output line (stdout and stderr), until the byte cap. Untrusted text. */
   onLine?: (line: string) => void;
+  /** A bash script to trace, so that a timeout can say which command it was in. */
+  traceBashScript?: boolean;
 }
 
 export interface StudentProcessResult {
-  /** null when the process ended by a signal (e.g. killed at the time limit). */
+  /** null when it was still running at the time limit (and was killed). */
   exitCode: number | null;
-  signal: NodeJS.Signals | null;
   timedOut: boolean;
   /** stdout and stderr interleaved by line, up to the byte cap. */
   output: string;
   truncated: boolean;
+  /** What the gate refused, in order: the reason a docker command failed. */
+  refusals: string[];
+  /** At the time limit: what was still going on (the script's command, engine requests waiting). */
+  stillRunning: string[];
 }
 
-/**
- * The environment of a process that drives Docker for the student: how to reach the engine, a
- * PATH, a locale and an empty HOME; nothing of the grader's own environment.
- */
-export function studentDockerEnvironment(context: RunContext, home: string): Record<string, string> {
+/** The client container's environment: how to reach the gate, a locale and a HOME; nothing of the grader's. */
+export function studentDockerEnvironment(): Record<string, string> {
   return {
-    PATH: process.env.PATH || DEFAULT_PATH,
-    HOME: home,
+    HOME: '/tmp',
     LANG: 'C.UTF-8',
     LC_ALL: 'C.UTF-8',
-    ...context.engine.clientEnvironment(),
+    DOCKER_HOST: `unix://${GATE_DIR_IN_CLIENT}/docker.sock`,
+    // The classic builder's /build: BuildKit would boot a builder container from a registry
+    // image, or speak gRPC over /session, which the gate does not let through.
+    DOCKER_BUILDKIT: '0',
   };
 }
 
-/** Runs `command args` against the engine on the student's behalf (see the top of this file). */
+/** Gates still open; closed at once if the grader is interrupted (see killStudentProcesses). */
+const openGates = new Set<EngineGate>();
+
+/**
+ * Cuts every student's docker client off the engine (synchronous start; used on SIGINT/SIGTERM):
+ * nothing new can be created while the label cleanup removes the client containers.
+ */
+export function killStudentProcesses(): void {
+  for (const gate of openGates) void gate.close().catch(() => undefined);
+  openGates.clear();
+}
+
+/** Runs `command args` in a client container on the student's behalf (see the top of this file). */
 export async function runStudentDocker(
   context: RunContext,
   command: string,
   args: string[],
   options: StudentProcessOptions,
 ): Promise<StudentProcessResult> {
-  const home = await mkdtemp(path.join(os.tmpdir(), 'docker-autograder-home-'));
+  const submission = await realpath(context.submissionDir);
+  const cwd = await realpath(options.cwd);
+  if (cwd !== submission && !cwd.startsWith(`${submission}${path.sep}`)) {
+    throw new Error(`the working directory ${cwd} is not inside the submission ${submission}`);
+  }
+  const image = await clientImage(context.engine);
+  // mkdtemp makes the folder 0700: only the grader's user (and the client container) reach the socket.
+  const gateDir = await mkdtemp(path.join(os.tmpdir(), 'docker-autograder-gate-'));
+  let gate: EngineGate | undefined;
+  let id: string | undefined;
   try {
-    return await runProcess(command, args, studentDockerEnvironment(context, home), options);
-  } finally {
-    await rm(home, { recursive: true, force: true });
-  }
-}
-
-/** Process groups still running; killed if the grader exits first (its own group would not reach them). */
-const liveGroups = new Set<number>();
-let exitHookInstalled = false;
-
-function trackGroup(pid: number): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    // `exit` handlers must be synchronous, and process.kill is.
-    process.on('exit', killStudentProcesses);
-  }
-  liveGroups.add(pid);
-}
-
-/** Kills every student script or compose process still running (synchronous: used on exit). */
-export function killStudentProcesses(): void {
-  for (const group of liveGroups) signalGroup(group, 'SIGKILL');
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
-}
-
-/** Spawns a process in its own process group; the group is killed at the time limit and at its exit. */
-export function runProcess(
-  command: string,
-  args: string[],
-  env: Record<string, string>,
-  options: StudentProcessOptions,
-): Promise<StudentProcessResult> {
-  return new Promise((resolve, reject) => {
-    const output = new OutputCollector(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES, options.onLine);
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env,
-      // Its own process group (a new session), so that the whole tree can be signalled at once.
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+    gate = await openEngineGate(context, {
+      listenPath: path.join(gateDir, 'docker.sock'),
+      submissionDir: submission,
+      policy: context.policy ?? DEFAULT_SANDBOX_POLICY,
     });
-    let timedOut = false;
-    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-    let settled = false;
-    const timers: NodeJS.Timeout[] = [];
-    const pid = child.pid;
-    if (pid !== undefined) trackGroup(pid);
-    const killGroup = (signal: NodeJS.Signals): void => {
-      if (pid !== undefined) signalGroup(pid, signal);
-    };
-    const finish = (): void => {
-      if (settled || exit === undefined) return;
-      settled = true;
-      if (pid !== undefined) liveGroups.delete(pid);
-      for (const timer of timers) clearTimeout(timer);
-      child.stdout.destroy();
-      child.stderr.destroy();
-      output.end();
-      resolve({
-        exitCode: exit.code,
-        signal: exit.signal,
-        timedOut,
-        output: output.text(),
-        truncated: output.truncated,
+    openGates.add(gate);
+    const argv = options.traceBashScript ? ['--trace', ...args] : [command, ...args];
+    id = await context.engine
+      .createContainer({
+        name: resourceName(context.scope, `client-${randomBytes(4).toString('hex')}`),
+        image,
+        entrypoint: ['bash', '-c', CLIENT_WRAPPER, 'docker-autograder'],
+        cmd: argv,
+        env: studentDockerEnvironment(),
+        user: graderUser(),
+        workdir: cwd,
+        labels: scopeLabels(context.scope),
+        networkMode: 'none',
+        mounts: [
+          { type: 'bind', source: submission, target: submission },
+          { type: 'bind', source: gateDir, target: GATE_DIR_IN_CLIENT },
+        ],
+      })
+      .catch((error: unknown) => {
+        if (error instanceof InfraError) throw error;
+        throw new InfraError(
+          `the client container for the student's docker commands: ${errorMessage(error)}`,
+        );
       });
+    await context.engine.startContainer(id);
+    const exitCode = await context.engine.waitForExit(id, options.timeoutMs);
+    const stillRunning: string[] = [];
+    if (exitCode === null) {
+      // Read before the kill: afterwards nothing is in flight any more.
+      stillRunning.push(...gate.inFlight());
+      await context.engine.killContainer(id);
+      if (options.traceBashScript) {
+        const command = await lastTracedCommand(context, id);
+        if (command !== undefined) stillRunning.unshift(command);
+      }
+    }
+    // The student's command failed because the engine did (unreachable, reset mid-request):
+    // the engine's fault, never the student's failure (exit 3).
+    if (exitCode !== 0 && gate.engineErrors.length > 0) {
+      throw new InfraError(
+        `the Docker engine failed while the student's docker commands ran: ${gate.engineErrors.join('; ')}`,
+      );
+    }
+    const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    const logs = await context.engine.logs(id, { maxBytes: cap + MAX_LINE_BYTES });
+    const output = new OutputCollector(cap, options.onLine);
+    output.push(Buffer.from(logs.stdout));
+    output.end();
+    return {
+      exitCode,
+      timedOut: exitCode === null,
+      output: output.text(),
+      truncated: output.truncated || logs.truncated,
+      refusals: [...gate.refusals],
+      stillRunning,
     };
-    timers.push(
-      setTimeout(() => {
-        timedOut = true;
-        killGroup('SIGTERM');
-        timers.push(setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS));
-      }, options.timeoutMs),
-    );
-    child.stdout.on('data', (chunk: Buffer) => output.push('stdout', chunk));
-    child.stderr.on('data', (chunk: Buffer) => output.push('stderr', chunk));
-    child.once('error', (error) => {
-      if (settled) return;
-      settled = true;
-      for (const timer of timers) clearTimeout(timer);
-      reject(error);
-    });
-    child.once('exit', (code, signal) => {
-      exit = { code, signal };
-      // What the process left running in the background (`docker logs -f &`) goes with it.
-      killGroup('SIGKILL');
-      timers.push(setTimeout(finish, CLOSE_GRACE_MS));
-    });
-    child.once('close', finish);
-  });
+  } finally {
+    if (id !== undefined) await context.engine.removeContainer(id);
+    if (gate !== undefined) {
+      openGates.delete(gate);
+      await gate.close();
+    }
+    await rm(gateDir, { recursive: true, force: true });
+  }
 }
 
-/** Interleaves stdout and stderr by line, keeps up to a byte cap, and passes lines on. */
+/**
+ * The grader's own user: what the script writes into the submission folder stays the grader's
+ * to read and delete, and the gate's 0700 folder is reachable.
+ */
+function graderUser(): string | undefined {
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  return uid === undefined || gid === undefined ? undefined : `${uid}:${gid}`;
+}
+
+/** The command a traced script was in: bash's latest xtrace line, without its `+ ` depth marks. */
+async function lastTracedCommand(context: RunContext, id: string): Promise<string | undefined> {
+  const entry = await context.engine.readPath(id, TRACE_FILE, MAX_TRACE_BYTES).catch(() => undefined);
+  const line = entry?.content
+    ?.toString('utf8')
+    .split('\n')
+    .filter((text) => text.trim() !== '')
+    .pop();
+  const command = line?.replace(/^\++\s*/, '').trim();
+  return command ? command : undefined;
+}
+
+/** Splits output into lines, keeps up to a byte cap, and passes lines on. */
 class OutputCollector {
   private readonly parts: string[] = [];
   private kept = 0;
+  private readonly decoder = new StringDecoder('utf8');
+  private partial = '';
   truncated = false;
-  private readonly streams = {
-    stdout: { decoder: new StringDecoder('utf8'), partial: '' },
-    stderr: { decoder: new StringDecoder('utf8'), partial: '' },
-  };
 
   constructor(
     private readonly cap: number,
     private readonly onLine?: (line: string) => void,
   ) {}
 
-  push(stream: 'stdout' | 'stderr', chunk: Buffer): void {
+  push(chunk: Buffer): void {
     if (this.truncated) return;
-    const state = this.streams[stream];
-    const lines = (state.partial + state.decoder.write(chunk)).split('\n');
-    state.partial = lines.pop() ?? '';
-    if (state.partial.length > MAX_LINE_BYTES) {
-      lines.push(state.partial);
-      state.partial = '';
+    const lines = (this.partial + this.decoder.write(chunk)).split('\n');
+    this.partial = lines.pop() ?? '';
+    if (this.partial.length > MAX_LINE_BYTES) {
+      lines.push(this.partial);
+      this.partial = '';
     }
-    for (const line of lines) this.line(line);
+    for (const line of lines) this.line(line.length > MAX_LINE_BYTES ? line.slice(0, MAX_LINE_BYTES) : line);
   }
 
   end(): void {
-    for (const state of Object.values(this.streams)) {
-      const rest = state.partial + state.decoder.end();
-      state.partial = '';
-      if (rest !== '') this.line(rest);
-    }
+    const rest = this.partial + this.decoder.end();
+    this.partial = '';
+    if (rest !== '') this.line(rest);
   }
 
   private line(raw: string): void {
@@ -219,41 +259,7 @@ export interface ComposeCommand {
   /** The executable, and the arguments before the compose subcommand. */
   command: string;
   args: string[];
-  /** 2 for `docker compose`, 1 for `docker-compose` v1 (a standalone v2 binary says 2). */
-  version: 1 | 2;
-  /** What `version` printed, for the log. */
-  description: string;
 }
 
-const DETECT_TIMEOUT_MS = 20_000;
-let detected: Promise<ComposeCommand> | undefined;
-
-/** Compose v2 (`docker compose`) if the docker CLI has it, else `docker-compose`; once per process. */
-export function composeCommand(context: RunContext): Promise<ComposeCommand> {
-  detected ??= detectCompose(context).catch((error: unknown) => {
-    detected = undefined;
-    throw error;
-  });
-  return detected;
-}
-
-async function detectCompose(context: RunContext): Promise<ComposeCommand> {
-  const candidates: Array<Omit<ComposeCommand, 'version' | 'description'>> = [
-    { command: 'docker', args: ['compose'] },
-    { command: 'docker-compose', args: [] },
-  ];
-  for (const candidate of candidates) {
-    const result = await runStudentDocker(context, candidate.command, [...candidate.args, 'version'], {
-      cwd: os.tmpdir(),
-      timeoutMs: DETECT_TIMEOUT_MS,
-      maxOutputBytes: 64 * 1024,
-    }).catch(() => undefined);
-    if (result?.exitCode !== 0) continue;
-    const description = result.output.split('\n')[0]?.trim() ?? '';
-    const major = /version v?(\d+)\./i.exec(description)?.[1];
-    return { ...candidate, version: major === '1' ? 1 : 2, description };
-  }
-  throw new InfraError(
-    'neither Compose v2 (`docker compose`) nor Compose v1 (`docker-compose`) is installed on this machine',
-  );
-}
+/** The client image always has Compose v2 as a docker CLI plugin (client-image.ts). */
+export const COMPOSE_COMMAND: ComposeCommand = { command: 'docker', args: ['compose'] };

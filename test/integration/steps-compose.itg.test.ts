@@ -1,4 +1,4 @@
-// The compose step on the real engine (Compose v1 here, v2 on GitHub's runners), through grade():
+// The compose step on the real engine (Compose v2 in the client container), through grade():
 // the student's compose file runs as a project of the exercise, carries our labels, is waited
 // for, and is taken down at the end with everything it made.
 import { execFileSync } from 'node:child_process';
@@ -25,6 +25,7 @@ function unique(prefix: string): string {
 describe('compose step', () => {
   it('brings a stack up, waits until healthy, and survives down + up with its volume', async () => {
     const tag = unique('itgcompose');
+    const labelledMidway: string[] = [];
     const compose = `
 version: "3.8"
 services:
@@ -76,28 +77,43 @@ networks:
       {
         'stack/docker-compose.yaml': compose,
         'stack/web/Dockerfile': 'FROM busybox\nRUN mkdir /www && echo "from the image" > /www/index.html\n',
-        // Run mid-grading, it shows what compose made carries the run's label.
-        'labels.sh': [
-          'set -eu',
-          'project=$(docker ps --filter label=com.docker.compose.service=store --format \'{{.Label "com.docker.compose.project"}}\' | grep ^itgstepsc)',
-          `label='{{index .Config.Labels "${RUN_LABEL}"}}'`,
-          `echo "image: $(docker image inspect -f "$label" ${tag}-web:1)"`,
-          'store=$(docker ps -q --filter label=com.docker.compose.project="$project" --filter label=com.docker.compose.service=store)',
-          'echo "container: $(docker inspect -f "$label" "$store")"',
-          `echo "network: $(docker network inspect -f '{{index .Labels "${RUN_LABEL}"}}' "\${project}_front")"`,
-          `echo "default network: $(docker network inspect -f '{{index .Labels "${RUN_LABEL}"}}' "\${project}_default")"`,
-          `echo "volume: $(docker volume inspect -f '{{index .Labels "${RUN_LABEL}"}}' "\${project}_data")"`,
-        ].join('\n'),
+        // A step mid-grading, at whose start the engine is read directly (the proxy hides our
+        // labels from the student): what compose made carries the run's label.
+        'labels.sh': 'true\n',
       },
-      { prefix: 'c' },
+      {
+        prefix: 'c',
+        onInfo: (line, runId) => {
+          if (!line.includes('step: run the script labels.sh')) return;
+          const label = `label=${RUN_LABEL}=${runId}`;
+          const list = (args: string[], format: string) =>
+            execFileSync('docker', [...args, '--filter', label, '--format', format])
+              .toString()
+              .split('\n')
+              .filter(Boolean);
+          labelledMidway.push(
+            ...list(['image', 'ls'], '{{.Repository}}')
+              .filter((name) => name.endsWith(`${tag}-web`))
+              .map(() => 'image'),
+            ...list(['ps', '-a'], '{{.Names}}')
+              .filter((name) => /-store-1$/.test(name))
+              .map(() => 'container'),
+            ...list(['network', 'ls'], '{{.Name}}')
+              .filter((name) => name.endsWith('_front'))
+              .map(() => 'network'),
+            ...list(['volume', 'ls'], '{{.Name}}')
+              .filter((name) => name.endsWith('_data'))
+              .map(() => 'volume'),
+          );
+        },
+      },
     );
     expect(graded.exercise.setupError, summary(graded)).toBeUndefined();
     for (const [name, status] of Object.entries(graded.statuses)) {
       expect(status, `${name}\n${summary(graded)}`).toBe('pass');
     }
-    for (const kind of ['image', 'container', 'network', 'default network', 'volume']) {
-      expect(graded.log).toContain(`| ${kind}: ${graded.runId}`);
-    }
+    // (Compose v2 makes no default network when every service names its own.)
+    expect(labelledMidway.sort()).toEqual(['container', 'image', 'network', 'volume']);
     expect(graded.log.join('\n')).not.toMatch(/cleanup/);
     expect(await namedLeftovers(graded.runId)).toEqual([]);
     expect(
@@ -139,7 +155,7 @@ networks:
       { 'docker-compose.yaml': 'services:\n  app:\n    image: busybox\n    no_such_key: 1\n' },
     );
     expect(graded.exercise.setupError).toMatch(
-      /^docker(-| )compose up failed with exit code 1 \(docker-compose.yaml\)$/,
+      /^docker compose up failed with exit code \d+ \(docker-compose.yaml\)$/,
     );
     expect(graded.exercise.setupLog).toMatch(/no_such_key/);
     expect(await namedLeftovers(graded.runId)).toEqual([]);
@@ -151,7 +167,7 @@ networks:
       'docker-compose.yaml': 'services:\n  app:\n    build: .\n',
       Dockerfile: 'FROM busybox\nRUN echo "compiling" && exit 2\n',
     });
-    expect(graded.exercise.setupError).toMatch(/compose up failed with exit code 1/);
+    expect(graded.exercise.setupError).toMatch(/compose up failed with exit code \d+/);
     expect(graded.exercise.setupLog).toMatch(/compiling/);
     expect(await namedLeftovers(graded.runId)).toEqual([]);
     expect(await leftovers(graded.runId)).toEqual([]);

@@ -58,7 +58,12 @@ export function removeTempDirs(): void {
 export async function gradeInline(
   yaml: string,
   files: Record<string, SubmissionFile> = {},
-  options: { prefix?: string; submission?: string } = {},
+  options: {
+    prefix?: string;
+    submission?: string;
+    /** Called with each of the grader's progress lines as it happens, and the run id. */
+    onInfo?: (line: string, runId: string) => void;
+  } = {},
 ): Promise<Graded> {
   const runId = uniqueRunId(options.prefix ?? '');
   const submission = options.submission ?? submissionDir(files);
@@ -68,7 +73,13 @@ export async function gradeInline(
   const report = await grade([exercise], {
     engine,
     submissionRoot: submission,
-    progress: { info: (line) => log.push(line), output: (line) => log.push(`| ${line}`) },
+    progress: {
+      info: (line) => {
+        log.push(line);
+        options.onInfo?.(line, runId);
+      },
+      output: (line) => log.push(`| ${line}`),
+    },
   });
   const result = report.exercises[0];
   if (result === undefined) throw new Error('grade() returned no exercise');

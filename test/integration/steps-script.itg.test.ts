@@ -66,8 +66,22 @@ docker run -d --name ${name}-web --network ${name}-net -v ${name}-vol:/data ${na
     const envNames = graded.log
       .filter((line) => line.startsWith('| env: '))
       .map((line) => line.slice('| env: '.length).split('=')[0]);
+    // The client container's own: HOSTNAME (Docker's), BASH_XTRACEFD (where the grader's trace
+    // goes), DOCKER_BUILDKIT=0 (the classic builder).
     expect(envNames.sort()).toEqual(
-      ['DOCKER_HOST', 'HOME', 'LANG', 'LC_ALL', 'PATH', 'PWD', 'SHLVL', '_'].sort(),
+      [
+        'BASH_XTRACEFD',
+        'DOCKER_BUILDKIT',
+        'DOCKER_HOST',
+        'HOME',
+        'HOSTNAME',
+        'LANG',
+        'LC_ALL',
+        'PATH',
+        'PWD',
+        'SHLVL',
+        '_',
+      ].sort(),
     );
     for (const secret of Object.values(SECRETS)) expect(output).not.toContain(secret);
     expect(await namedLeftovers(name)).toEqual([]);
@@ -102,7 +116,9 @@ docker run -d --name ${name}-web --network ${name}-net -v ${name}-vol:/data ${na
         'run.sh': `sleep ${marker} &\ndocker run -d --name ${name}-bg busybox sleep 60\necho started\ndocker run --name ${name}-fg busybox sleep 60\n`,
       },
     );
-    expect(graded.exercise.setupError).toBe('run.sh did not finish within 1.5s; it was stopped');
+    expect(graded.exercise.setupError).toBe(
+      `run.sh did not finish within 1.5s; it was stopped; it was still in \`docker run --name ${name}-fg busybox sleep 60\`: without -d, docker run waits for the container to exit`,
+    );
     expect(graded.exercise.setupLog).toMatch(/started/);
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(processesMatching(`sleep ${marker}`)).toEqual([]);

@@ -1,13 +1,15 @@
 // Steps against a fake Engine: what they ask of the engine, and how its refusals become the
 // student's failures while its breakdowns stay errors.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DockerApiError } from '../../src/engine/docker-engine';
+import type { ContainerRequest, ImageDetails } from '../../src/engine/engine';
 import { InfraError } from '../../src/errors';
 import { Resources, type RunContext } from '../../src/run/context';
 import type { StepSpec } from '../../src/spec/types';
+import { CLIENT_IMAGE } from '../../src/steps/client-image';
 import { runStepSpec } from '../../src/steps/registry';
 import { FakeEngine } from './fake-engine';
 
@@ -178,5 +180,57 @@ describe('kill step', () => {
     await run([{ kill: { container: 'a' } }], ctx);
     expect(engine.calls).toContain('kill id-fake-run-1-a SIGKILL');
     expect(engine.calls).toContain('wait id-fake-run-1-a');
+  });
+});
+
+describe('script step', () => {
+  it('runs the script in a client container that reaches only the gate, and removes it', async () => {
+    const engine = new FakeEngine();
+    const ctx = context(engine);
+    engine.images.set(CLIENT_IMAGE, engine.images.get('busybox') as ImageDetails);
+    engine.waitForExit = async () => 0;
+    const requests: ContainerRequest[] = [];
+    const create = engine.createContainer.bind(engine);
+    engine.createContainer = (request) => {
+      requests.push(request);
+      return create(request);
+    };
+    process.env.GITHUB_TOKEN = 'secret';
+    try {
+      writeFileSync(path.join(ctx.submissionDir, 'run.sh'), 'exit 0\n');
+      expect(await run([{ script: { file: 'run.sh' } }], ctx)).toBeUndefined();
+    } finally {
+      delete process.env.GITHUB_TOKEN;
+    }
+    const created = engine.calls.find((call) => call.startsWith('create '));
+    const id = `id-${created?.split(' ')[1]}`;
+    expect(created).toMatch(new RegExp(`^create fake-run-1-client-[0-9a-f]{8} from ${CLIENT_IMAGE}$`));
+    expect(engine.calls.slice(engine.calls.indexOf(created ?? ''))).toEqual([
+      created,
+      `start ${id}`,
+      `remove ${id}`,
+    ]);
+    const submission = realpathSync(ctx.submissionDir);
+    expect(requests[0]).toMatchObject({
+      networkMode: 'none',
+      workdir: submission,
+      cmd: ['--trace', path.join(submission, 'run.sh')],
+      labels: { 'org.docker-autograder.scope': 'fake-run-1' },
+    });
+    expect(requests[0]?.env).toEqual({
+      HOME: '/tmp',
+      LANG: 'C.UTF-8',
+      LC_ALL: 'C.UTF-8',
+      DOCKER_HOST: 'unix:///run/docker-autograder/docker.sock',
+      DOCKER_BUILDKIT: '0',
+    });
+    expect(requests[0]?.mounts).toEqual([
+      { type: 'bind', source: submission, target: submission },
+      {
+        type: 'bind',
+        source: expect.stringMatching(/docker-autograder-gate-/),
+        target: '/run/docker-autograder',
+      },
+    ]);
   });
 });

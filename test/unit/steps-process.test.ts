@@ -1,5 +1,5 @@
-// The process runner of script and compose steps, the submission path rule, and the TCP probe:
-// real processes, files and sockets, no Docker.
+// The submission path rule and the TCP probe: real files and sockets, no Docker. (The client
+// container of script and compose steps is tested on the real engine: test/integration/abuse-*.)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -9,7 +9,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Resources, type RunContext } from '../../src/run/context';
 import { submissionPath } from '../../src/steps/paths';
 import { probeTcp } from '../../src/steps/readiness';
-import { runProcess, runStudentDocker, studentDockerEnvironment } from '../../src/steps/student-docker';
 import { FakeEngine } from './fake-engine';
 
 const dirs: string[] = [];
@@ -23,7 +22,7 @@ function tempDir(): string {
   return dir;
 }
 
-function context(submissionDir = tempDir()): RunContext {
+function _context(submissionDir = tempDir()): RunContext {
   return {
     exerciseId: 'unit/steps',
     engine: new FakeEngine(),
@@ -39,92 +38,6 @@ function context(submissionDir = tempDir()): RunContext {
     now: Date.now,
   };
 }
-
-const ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
-
-describe('runProcess', () => {
-  it('interleaves stdout and stderr by line and passes each line on', async () => {
-    const lines: string[] = [];
-    const result = await runProcess('bash', ['-c', 'echo one; echo two >&2; printf three'], ENV, {
-      cwd: os.tmpdir(),
-      timeoutMs: 10_000,
-      onLine: (line) => lines.push(line),
-    });
-    expect(result).toMatchObject({ exitCode: 0, timedOut: false, truncated: false });
-    expect(lines.sort()).toEqual(['one', 'three', 'two']);
-    expect(result.output.split('\n').filter(Boolean).sort()).toEqual(['one', 'three', 'two']);
-  });
-
-  it('keeps output up to the byte cap only', async () => {
-    const result = await runProcess('bash', ['-c', 'for i in $(seq 1 10000); do echo line $i; done'], ENV, {
-      cwd: os.tmpdir(),
-      timeoutMs: 10_000,
-      maxOutputBytes: 100,
-    });
-    expect(result.truncated).toBe(true);
-    expect(Buffer.byteLength(result.output)).toBeLessThanOrEqual(100);
-    expect(result.output.startsWith('line 1\nline 2\n')).toBe(true);
-  });
-
-  it('kills the whole process group at the time limit', async () => {
-    const marker = `${700 + Math.floor(Math.random() * 200)}.5`;
-    const started = Date.now();
-    const result = await runProcess('bash', ['-c', `sleep ${marker} & sleep ${marker}; echo never`], ENV, {
-      cwd: os.tmpdir(),
-      timeoutMs: 300,
-    });
-    expect(result.timedOut).toBe(true);
-    expect(result.exitCode).toBeNull();
-    expect(result.output).toBe('');
-    expect(Date.now() - started).toBeLessThan(5_000);
-    expect(pgrep(`sleep ${marker}`)).toEqual([]);
-  });
-
-  it('ends what a process left in the background when it exits', async () => {
-    const marker = `${700 + Math.floor(Math.random() * 200)}.25`;
-    const result = await runProcess('bash', ['-c', `sleep ${marker} & echo done`], ENV, {
-      cwd: os.tmpdir(),
-      timeoutMs: 10_000,
-    });
-    expect(result).toMatchObject({ exitCode: 0, output: 'done\n' });
-    expect(pgrep(`sleep ${marker}`)).toEqual([]);
-  });
-
-  it('rejects when the program does not exist', async () => {
-    await expect(
-      runProcess('no-such-program-here', [], ENV, { cwd: os.tmpdir(), timeoutMs: 1000 }),
-    ).rejects.toThrow(/ENOENT/);
-  });
-});
-
-describe('the student Docker environment', () => {
-  it('holds only PATH, a fresh HOME, the locale and how to reach the engine', async () => {
-    process.env.INPUT_TOKEN = 'secret';
-    process.env.GITHUB_TOKEN = 'secret';
-    try {
-      const ctx = context();
-      expect(Object.keys(studentDockerEnvironment(ctx, '/tmp/home')).sort()).toEqual([
-        'DOCKER_HOST',
-        'HOME',
-        'LANG',
-        'LC_ALL',
-        'PATH',
-      ]);
-      const result = await runStudentDocker(ctx, 'bash', ['-c', 'echo "$HOME"; env | grep -c TOKEN'], {
-        cwd: os.tmpdir(),
-        timeoutMs: 10_000,
-      });
-      const [home, tokens] = result.output.trim().split('\n');
-      expect(tokens).toBe('0');
-      expect(home).toMatch(/docker-autograder-home-/);
-      // The temporary HOME goes when the process is done.
-      expect(() => execFileSync('test', ['-d', home ?? ''])).toThrow();
-    } finally {
-      delete process.env.INPUT_TOKEN;
-      delete process.env.GITHUB_TOKEN;
-    }
-  });
-});
 
 describe('submissionPath', () => {
   const root = tempDir();
@@ -200,7 +113,7 @@ function port(server: net.Server): number {
   return address.port;
 }
 
-function pgrep(pattern: string): string[] {
+function _pgrep(pattern: string): string[] {
   try {
     return execFileSync('pgrep', ['-f', pattern]).toString().split('\n').filter(Boolean);
   } catch {

@@ -1,11 +1,11 @@
 // Pure parts of the steps: names, volume and healthcheck syntax, compose models and overrides,
 // readiness wording.
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { composeModel, labelOverride } from '../../src/steps/compose';
+import { composeModel } from '../../src/steps/compose';
 import { composeProjectName, containerName, resourceName } from '../../src/steps/names';
 import { countMatchingLines, describeConditions } from '../../src/steps/readiness';
 import { healthcheckRequest, parseVolumeMount } from '../../src/steps/run';
+import { refusalNote, whyItWaits } from '../../src/steps/script';
 import { formatCommand } from '../../src/steps/text';
 
 describe('names', () => {
@@ -83,37 +83,8 @@ volumes:
   shared: { external: { name: shared } }
 `;
 
-  it('knows the services a plain up starts, and what the project owns', () => {
-    const model = composeModel(file, 'docker-compose.yaml');
-    expect(model).toEqual({
-      version: '3.8',
-      services: ['web', 'db'],
-      allServices: [
-        { name: 'web', builds: true },
-        { name: 'db', builds: false },
-        { name: 'debug', builds: false },
-        { name: 'off', builds: false },
-      ],
-      networks: ['front'],
-      volumes: ['data'],
-    });
-  });
-
-  it('labels every service, build, own network (and the default one) and own volume', () => {
-    const model = composeModel(file, 'docker-compose.yaml');
-    if ('failure' in model) throw new Error(model.failure.message);
-    const labels = { 'org.docker-autograder.run': 'r1', 'org.docker-autograder.scope': 'r1-1' };
-    expect(parse(labelOverride(model, labels))).toEqual({
-      version: '3.8',
-      services: {
-        web: { labels, build: { labels } },
-        db: { labels },
-        debug: { labels },
-        off: { labels },
-      },
-      networks: { front: { labels }, default: { labels } },
-      volumes: { data: { labels } },
-    });
+  it('knows the services a plain up starts', () => {
+    expect(composeModel(file, 'docker-compose.yaml')).toEqual({ services: ['web', 'db'] });
   });
 
   it('says what is wrong with a file that is not a compose file', () => {
@@ -167,5 +138,32 @@ describe('script helpers', () => {
   it('formats commands as a student would type them', () => {
     expect(formatCommand(['sh', '-c', 'echo hi > /tmp/x'])).toBe('sh -c "echo hi > /tmp/x"');
     expect(formatCommand('echo $HOME')).toBe('echo $HOME');
+  });
+});
+
+describe('why a timed-out script waits', () => {
+  it('explains a docker run without -d, docker logs -f and docker wait', () => {
+    expect(whyItWaits('docker run --name web -p 8080:80 nginx')).toBe(
+      'without -d, docker run waits for the container to exit',
+    );
+    expect(whyItWaits('docker container run nginx')).toBe(
+      'without -d, docker run waits for the container to exit',
+    );
+    expect(whyItWaits('docker logs -f web')).toBe('docker logs -f follows the log until the container stops');
+    expect(whyItWaits('docker wait web')).toBe('docker wait waits for the container to exit');
+  });
+
+  it('says nothing it cannot tell', () => {
+    expect(whyItWaits('docker run -d --name web nginx')).toBeUndefined();
+    expect(whyItWaits('docker run -dit --name web nginx')).toBeUndefined();
+    expect(whyItWaits('docker run --detach nginx')).toBeUndefined();
+    expect(whyItWaits('sleep 600')).toBeUndefined();
+  });
+});
+
+describe('refusals in a step failure', () => {
+  it('names the first refusal and counts the others', () => {
+    expect(refusalNote([])).toBe('');
+    expect(refusalNote(['a', 'b', 'c'])).toBe('; refused by the grader: a (and 2 more)');
   });
 });
