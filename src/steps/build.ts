@@ -9,7 +9,7 @@ import { textValues } from '../spec/values';
 import { imageTag } from './names';
 import { submissionPath } from './paths';
 import type { StepDefinition } from './step';
-import { FirstErrorFinder, firstErrorLine, tail } from './text';
+import { FirstErrorFinder, firstErrorLine, newInformation, tail } from './text';
 
 const LOG_TAIL_LINES = 40;
 
@@ -96,11 +96,6 @@ export const buildStep: StepDefinition<'build'> = {
     return undefined;
   },
 };
-
-/** The first error line, unless it only repeats the engine's error (a COPY that failed, say). */
-function newInformation(line: string | undefined, error: string): { firstError?: string } {
-  return line === undefined || line.includes(error.trim()) ? {} : { firstError: line };
-}
 
 /**
  * An extra tag must not move a name from an image the grader did not build (e.g. `busybox`):

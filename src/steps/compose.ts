@@ -20,7 +20,7 @@ import { logTail } from './readiness';
 import { refusalNote } from './script';
 import type { StepDefinition } from './step';
 import { COMPOSE_COMMAND, runStudentDocker } from './student-docker';
-import { tail } from './text';
+import { FirstErrorFinder, newInformation, tail } from './text';
 
 /** Looked for in this order when the step names no file. */
 export const DEFAULT_COMPOSE_FILES = [
@@ -61,10 +61,15 @@ export const composeStep: StepDefinition<'compose'> = {
     const action = step.action ?? 'up';
     const limitMs = remainingMs(context, timeoutMs(step.timeout, LIMITS.compose));
     const args = [...compose.args, '-p', project.name, '-f', file.path, ...ACTION_ARGS[action](step)];
+    // Every line, not just the tail the report keeps: the first error is often far above it.
+    const firstError = new FirstErrorFinder();
     const result = await runStudentDocker(context, compose.command, args, {
       cwd: path.dirname(file.path),
       timeoutMs: limitMs,
-      onLine: (line) => context.progress.output(line),
+      onLine: (line) => {
+        firstError.push(line);
+        context.progress.output(line);
+      },
     }).catch((error: unknown) => {
       if (error instanceof InfraError) throw error;
       throw new InfraError(`${compose.command} could not be started: ${errorMessage(error)}`);
@@ -72,19 +77,23 @@ export const composeStep: StepDefinition<'compose'> = {
     const what = `${[compose.command, ...compose.args].join(' ')} ${action}`;
     for (const refusal of result.refusals) context.progress.info(`  refused by the grader: ${refusal}`);
     if (result.timedOut) {
+      const message = `${what} did not finish within ${formatDuration(limitMs)}; it was stopped`;
       return {
-        message: `${what} did not finish within ${formatDuration(limitMs)}; it was stopped`,
+        message,
         expected: `it finishes within ${formatDuration(limitMs)}`,
         actual: ['still running', ...result.stillRunning].join('; '),
         log: tail(result.output, OUTPUT_TAIL_LINES),
+        ...newInformation(firstError.line, message),
       };
     }
     if (result.exitCode !== 0) {
+      const message = `${what} failed with exit code ${result.exitCode} (${file.name})${refusalNote(result.refusals)}`;
       return {
-        message: `${what} failed with exit code ${result.exitCode} (${file.name})${refusalNote(result.refusals)}`,
+        message,
         expected: 'exit code 0',
         actual: `exit code ${result.exitCode}`,
         log: tail(result.output, OUTPUT_TAIL_LINES),
+        ...newInformation(firstError.line, message),
       };
     }
     if (action === 'up' || action === 'start' || action === 'restart') {

@@ -6,7 +6,7 @@ import { formatDuration, LIMITS, timeoutMs } from '../spec/duration';
 import { submissionPath } from './paths';
 import type { StepDefinition } from './step';
 import { runStudentDocker, type StudentProcessResult } from './student-docker';
-import { tail } from './text';
+import { FirstErrorFinder, newInformation, tail } from './text';
 
 const OUTPUT_TAIL_LINES = 40;
 
@@ -18,11 +18,16 @@ export const scriptStep: StepDefinition<'script'> = {
     if ('failure' in script) return script.failure;
     const limitMs = remainingMs(context, timeoutMs(step.timeout, LIMITS.script));
     let result: StudentProcessResult;
+    // Every line, not just the tail the report keeps: the first error is often far above it.
+    const firstError = new FirstErrorFinder();
     try {
       result = await runStudentDocker(context, 'bash', [script.path, ...(step.args ?? [])], {
         cwd: context.submissionDir,
         timeoutMs: limitMs,
-        onLine: (line) => context.progress.output(line),
+        onLine: (line) => {
+          firstError.push(line);
+          context.progress.output(line);
+        },
         // A script that traces itself shows its commands in its own output; ours would hide them.
         traceBashScript: !(await tracesItself(script.path)),
       });
@@ -34,13 +39,18 @@ export const scriptStep: StepDefinition<'script'> = {
     for (const refusal of result.refusals) context.progress.info(`  refused by the grader: ${refusal}`);
     const log = tail(result.output, OUTPUT_TAIL_LINES);
     if (result.truncated) context.progress.info(`  the output of ${step.file} was cut at its size limit`);
-    if (result.timedOut) return timeoutFailure(file, limitMs, result, log);
+    if (result.timedOut) {
+      const failure = timeoutFailure(file, limitMs, result, log);
+      return { ...failure, ...newInformation(firstError.line, failure.message) };
+    }
     if (result.exitCode !== 0 && !step.allowFailure) {
+      const message = `${file} exited with code ${result.exitCode}, expected exit code 0${refusalNote(result.refusals)}`;
       return {
-        message: `${file} exited with code ${result.exitCode}, expected exit code 0${refusalNote(result.refusals)}`,
+        message,
         expected: 'exit code 0',
         actual: `exit code ${result.exitCode}`,
         log,
+        ...newInformation(firstError.line, message),
       };
     }
     return undefined;

@@ -110,3 +110,8 @@ export function firstErrorLine(output: string): string | undefined {
 function clip(line: string): string {
   return line.length > MAX_FIRST_ERROR_CHARS ? `${line.slice(0, MAX_FIRST_ERROR_CHARS - 1)}…` : line;
 }
+
+/** The first error line, unless it only repeats what the failure already says (a COPY that failed, say). */
+export function newInformation(line: string | undefined, message: string): { firstError?: string } {
+  return line === undefined || line.includes(message.trim()) ? {} : { firstError: line };
+}

@@ -98,6 +98,23 @@ docker run -d --name ${name}-web --network ${name}-net -v ${name}-vol:/data ${na
     expect(await leftovers(graded.runId)).toEqual([]);
   });
 
+  it('names the first error of a failed script even when it scrolled out of the tail', async () => {
+    // The daemon's refusal comes first; 60 lines of noise push it out of the 40-line tail.
+    const script = [
+      'docker inspect no-such-thing-anywhere || true',
+      'for i in $(seq 1 60); do echo "noise $i"; done',
+      'exit 4',
+    ].join('\n');
+    const graded = await gradeInline(
+      exercise('script-first-error', '  - script: { file: run.sh }\n', FILLER_CHECK),
+      { 'run.sh': script },
+    );
+    expect(graded.exercise.setupError).toBe('run.sh exited with code 4, expected exit code 0');
+    expect(graded.exercise.setupLog).not.toContain('no-such-thing-anywhere');
+    expect(graded.exercise.firstError).toMatch(/^Error.*no-such-thing-anywhere/);
+    expect(await leftovers(graded.runId)).toEqual([]);
+  });
+
   it('tolerates a non-zero exit code when the step allows it', async () => {
     const graded = await gradeInline(
       exercise('script-allowed', '  - script: { file: run.sh, allowFailure: true }\n', FILLER_CHECK),
