@@ -1,5 +1,6 @@
 // grade(): runs each exercise's steps and checks on an Engine and scores the result. No
 // @actions/* here: the action and the CLI both call this with their own progress sink.
+
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CheckConfigError, errored, evaluate, failed, skipped } from './checks/evaluate';
@@ -7,6 +8,7 @@ import type { ExecTarget } from './checks/exec';
 import { observeExecBatch } from './checks/exec-batch';
 import { checkKind, observe } from './checks/registry';
 import { planChecks, READ_CONCURRENCY } from './checks/schedule';
+import { mapBounded } from './concurrency';
 import type { Engine } from './engine/engine';
 import { DockerApiError, errorMessage, InfraError, type SourceLocation } from './errors';
 import { type HttpClient, httpRequest } from './http/request';
@@ -334,24 +336,6 @@ function serialiseImageWork(engine: Engine): Engine {
   shared.build = (request) => exclusive(() => engine.build(request));
   shared.removeResources = (filter) => exclusive(() => engine.removeResources(filter));
   return shared;
-}
-
-/** `work` on each item, at most `limit` at a time; results in the items' order. */
-export async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const position = next++;
-      results[position] = await work(items[position] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 async function removeQuietly(engine: Engine, scope: string | undefined, progress: Progress): Promise<void> {

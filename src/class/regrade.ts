@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { mapBounded } from '../concurrency';
 import { UsageError } from '../errors';
 import type { GradeReport } from '../report/model';
 import { formatDuration } from '../spec/duration';
@@ -125,7 +126,7 @@ export async function regrade(options: RegradeOptions): Promise<RegradeSummary> 
   // The gradebook is rewritten after each student (in order, never two writes at once), so that
   // an interrupted regrade still leaves a gradebook of everything finished.
   let writing = Promise.resolve();
-  await forEachConcurrently(todo, options.concurrency, async (student) => {
+  await mapBounded(todo, options.concurrency, async (student) => {
     const started = Date.now();
     const report = await options.gradeStudent(student);
     const studentRows = rowsFromReport(student.name, report);
@@ -185,27 +186,4 @@ async function writeAtomically(file: string, text: string): Promise<void> {
   const partial = `${file}.${process.pid}.partial`;
   await writeFile(partial, text);
   await rename(partial, file);
-}
-
-/** Runs `work` on every item, at most `limit` at a time; the first error stops new work and is thrown. */
-export async function forEachConcurrently<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next] as T;
-      next += 1;
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failure !== undefined) throw failure.error;
 }

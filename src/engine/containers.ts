@@ -18,7 +18,7 @@ import type {
   LogsOptions,
   LogsResult,
 } from './engine';
-import { KEPT_CAPABILITIES } from './engine';
+import { HARDENED_LIMITS, KEPT_CAPABILITIES } from './engine';
 import { isAlreadyGone } from './faults';
 import { shortId } from './format';
 import {
@@ -35,7 +35,6 @@ import { runLabels } from './labels';
 import { connectNetwork } from './networks-volumes';
 import { asReadable, CappedBytes, followStream } from './streams';
 
-const MIB = 1024 * 1024;
 /** What `docker stop` gives a container before SIGKILL. */
 const DEFAULT_STOP_SECONDS = 10;
 
@@ -45,15 +44,12 @@ const SECURE_HOST_CONFIG: Docker.HostConfig = {
   CapDrop: ['ALL'],
   CapAdd: [...KEPT_CAPABILITIES],
   SecurityOpt: ['no-new-privileges'],
-  PidsLimit: 256,
-  Memory: 512 * MIB,
-  MemorySwap: 512 * MIB,
-  NanoCpus: 1_000_000_000,
-  Ulimits: [
-    { Name: 'core', Soft: 0, Hard: 0 },
-    { Name: 'nofile', Soft: 1024, Hard: 1024 },
-  ],
-  LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '1' } },
+  PidsLimit: HARDENED_LIMITS.pids,
+  Memory: HARDENED_LIMITS.memory,
+  MemorySwap: HARDENED_LIMITS.memory,
+  NanoCpus: HARDENED_LIMITS.nanoCpus,
+  Ulimits: HARDENED_LIMITS.ulimits.map((limit) => ({ ...limit })),
+  LogConfig: structuredClone(HARDENED_LIMITS.logConfig),
   Init: true,
   AutoRemove: false,
 };

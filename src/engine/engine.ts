@@ -17,6 +17,22 @@ export const KEPT_CAPABILITIES: readonly string[] = [
   'NET_BIND_SERVICE',
 ];
 
+const MIB = 1024 * 1024;
+/**
+ * SECURITY.md "Process": the limits of every container the grader starts, and of those a
+ * student's docker commands start through the policy proxy (src/proxy): one source for both.
+ */
+export const HARDENED_LIMITS = {
+  pids: 256,
+  memory: 512 * MIB,
+  nanoCpus: 1_000_000_000,
+  ulimits: [
+    { Name: 'core', Soft: 0, Hard: 0 },
+    { Name: 'nofile', Soft: 1024, Hard: 1024 },
+  ],
+  logConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '1' } },
+} as const;
+
 export interface EngineInfo {
   serverVersion: string;
   apiVersion: string;

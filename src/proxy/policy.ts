@@ -4,7 +4,7 @@
 // of the engine and of the host's files are injected, so that these rules are tested without I/O.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { KEPT_CAPABILITIES } from '../engine/engine';
+import { HARDENED_LIMITS, KEPT_CAPABILITIES } from '../engine/engine';
 import { LABEL_PREFIX } from '../engine/labels';
 import type { VirtualNames } from './names';
 
@@ -19,19 +19,6 @@ export type Json = Record<string, unknown>;
 export const NAME_LABEL = `${LABEL_PREFIX}.name`;
 /** The host ports the student asked for, JSON {"80/tcp":[18080]} (contract 2). */
 export const PORTS_LABEL = `${LABEL_PREFIX}.ports`;
-
-const MIB = 1024 * 1024;
-/** SECURITY.md "Process": the same limits as the grader's own containers (src/engine). */
-export const HARDENED_LIMITS = {
-  pids: 256,
-  memory: 512 * MIB,
-  nanoCpus: 1_000_000_000,
-  ulimits: [
-    { Name: 'core', Soft: 0, Hard: 0 },
-    { Name: 'nofile', Soft: 1024, Hard: 1024 },
-  ],
-  logConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '1' } },
-} as const;
 
 /** Namespaced sysctls that change nothing outside the container's own network namespace. */
 const SAFE_SYSCTLS = [

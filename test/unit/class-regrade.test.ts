@@ -10,14 +10,8 @@ import {
   renderGradebookCsv,
   renderGradebookJson,
 } from '../../src/class/gradebook';
-import {
-  findStudents,
-  forEachConcurrently,
-  parseShard,
-  regrade,
-  type Student,
-  shardOf,
-} from '../../src/class/regrade';
+import { findStudents, parseShard, regrade, type Student, shardOf } from '../../src/class/regrade';
+import { mapBounded } from '../../src/concurrency';
 import { exerciseResult, type GradeReport, gradeReport } from '../../src/report/model';
 
 function row(
@@ -138,12 +132,12 @@ describe('shards', () => {
   });
 });
 
-describe('forEachConcurrently', () => {
+describe('mapBounded', () => {
   it('never runs more than the limit at once, and runs everything', async () => {
     let running = 0;
     let most = 0;
     const seen: number[] = [];
-    await forEachConcurrently([1, 2, 3, 4, 5, 6, 7], 3, async (item) => {
+    await mapBounded([1, 2, 3, 4, 5, 6, 7], 3, async (item) => {
       running += 1;
       most = Math.max(most, running);
       await new Promise((resolve) => setImmediate(resolve));
@@ -154,10 +148,19 @@ describe('forEachConcurrently', () => {
     expect(seen.sort()).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
+  it("returns the results in the items' order, whatever order they finish in", async () => {
+    const delays = [30, 0, 10];
+    const results = await mapBounded(delays, 3, async (delay) => {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      return delay * 2;
+    });
+    expect(results).toEqual([60, 0, 20]);
+  });
+
   it('stops starting work after a failure and throws it', async () => {
     const started: number[] = [];
     await expect(
-      forEachConcurrently([1, 2, 3, 4], 1, async (item) => {
+      mapBounded([1, 2, 3, 4], 1, async (item) => {
         started.push(item);
         if (item === 2) throw new Error('engine gone');
       }),
