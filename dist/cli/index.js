@@ -2,7 +2,7 @@
 /******/ (() => { // webpackBootstrap
 /******/ 	var __webpack_modules__ = ({
 
-/***/ 7004:
+/***/ 4158:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -373,7 +373,7 @@ class IgnoreBase {
 
 /***/ }),
 
-/***/ 8180:
+/***/ 2222:
 /***/ ((module) => {
 
 "use strict";
@@ -433,7 +433,7 @@ function asPromise(fn, ctx/*, varargs */) {
 
 /***/ }),
 
-/***/ 1300:
+/***/ 5478:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -580,7 +580,7 @@ base64.test = function test(string) {
 
 /***/ }),
 
-/***/ 4416:
+/***/ 5346:
 /***/ ((module) => {
 
 "use strict";
@@ -700,7 +700,7 @@ function safeFunctionName(name) {
 
 /***/ }),
 
-/***/ 2505:
+/***/ 2491:
 /***/ ((module) => {
 
 "use strict";
@@ -794,15 +794,15 @@ EventEmitter.prototype.emit = function emit(evt) {
 
 /***/ }),
 
-/***/ 2917:
+/***/ 4279:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 module.exports = fetch;
 
-var asPromise = __nccwpck_require__(8180),
-    fs        = __nccwpck_require__(6071);
+var asPromise = __nccwpck_require__(2222),
+    fs        = __nccwpck_require__(193);
 
 /**
  * Node-style callback as used by {@link util.fetch}.
@@ -914,7 +914,7 @@ fetch.xhr = function fetch_xhr(filename, options, callback) {
 
 /***/ }),
 
-/***/ 6071:
+/***/ 193:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -933,7 +933,7 @@ module.exports = fs;
 
 /***/ }),
 
-/***/ 4731:
+/***/ 8597:
 /***/ ((module) => {
 
 "use strict";
@@ -1276,7 +1276,7 @@ function readUintBE(buf, pos) {
 
 /***/ }),
 
-/***/ 4324:
+/***/ 6090:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -1349,7 +1349,7 @@ path.resolve = function resolve(originPath, includePath, alreadyNormalized) {
 
 /***/ }),
 
-/***/ 7673:
+/***/ 6239:
 /***/ ((module) => {
 
 "use strict";
@@ -1405,7 +1405,7 @@ function pool(alloc, slice, size) {
 
 /***/ }),
 
-/***/ 7468:
+/***/ 958:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -1528,7 +1528,7 @@ utf8.write = function utf8_write(string, buffer, offset) {
 
 /***/ }),
 
-/***/ 2185:
+/***/ 4951:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -1536,14 +1536,14 @@ var __webpack_unused_export__;
 
 __webpack_unused_export__ = ({ value: true });
 // https://github.com/ajv-validator/ajv/issues/889
-const equal = __nccwpck_require__(2740);
+const equal = __nccwpck_require__(3430);
 equal.code = 'require("ajv/dist/runtime/equal").default';
 exports.A = equal;
 //# sourceMappingURL=equal.js.map
 
 /***/ }),
 
-/***/ 1528:
+/***/ 6214:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -1575,7 +1575,7 @@ ucs2length.code = 'require("ajv/dist/runtime/ucs2length").default';
 
 /***/ }),
 
-/***/ 9330:
+/***/ 6656:
 /***/ ((module) => {
 
 // Copyright 2011 Mark Cavage <mcavage@gmail.com> All rights reserved.
@@ -1595,16 +1595,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9613:
+/***/ 7703:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Copyright 2011 Mark Cavage <mcavage@gmail.com> All rights reserved.
 
-var errors = __nccwpck_require__(9330);
-var types = __nccwpck_require__(5444);
+var errors = __nccwpck_require__(6656);
+var types = __nccwpck_require__(254);
 
-var Reader = __nccwpck_require__(4906);
-var Writer = __nccwpck_require__(5162);
+var Reader = __nccwpck_require__(1996);
+var Writer = __nccwpck_require__(9816);
 
 
 // --- Exports
@@ -1629,16 +1629,16 @@ for (var e in errors) {
 
 /***/ }),
 
-/***/ 4906:
+/***/ 1996:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Copyright 2011 Mark Cavage <mcavage@gmail.com> All rights reserved.
 
 var assert = __nccwpck_require__(2613);
-var Buffer = (__nccwpck_require__(1529).Buffer);
+var Buffer = (__nccwpck_require__(2803).Buffer);
 
-var ASN1 = __nccwpck_require__(5444);
-var errors = __nccwpck_require__(9330);
+var ASN1 = __nccwpck_require__(254);
+var errors = __nccwpck_require__(6656);
 
 
 // --- Globals
@@ -1898,7 +1898,7 @@ module.exports = Reader;
 
 /***/ }),
 
-/***/ 5444:
+/***/ 254:
 /***/ ((module) => {
 
 // Copyright 2011 Mark Cavage <mcavage@gmail.com> All rights reserved.
@@ -1941,15 +1941,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5162:
+/***/ 9816:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Copyright 2011 Mark Cavage <mcavage@gmail.com> All rights reserved.
 
 var assert = __nccwpck_require__(2613);
-var Buffer = (__nccwpck_require__(1529).Buffer);
-var ASN1 = __nccwpck_require__(5444);
-var errors = __nccwpck_require__(9330);
+var Buffer = (__nccwpck_require__(2803).Buffer);
+var ASN1 = __nccwpck_require__(254);
+var errors = __nccwpck_require__(6656);
 
 
 // --- Globals
@@ -2265,7 +2265,7 @@ module.exports = Writer;
 
 /***/ }),
 
-/***/ 7:
+/***/ 9837:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Copyright 2011 Mark Cavage <mcavage@gmail.com> All rights reserved.
@@ -2273,7 +2273,7 @@ module.exports = Writer;
 // If you have no idea what ASN.1 or BER is, see this:
 // ftp://ftp.rsa.com/pub/pkcs/ascii/layman.asc
 
-var Ber = __nccwpck_require__(9613);
+var Ber = __nccwpck_require__(7703);
 
 
 
@@ -2292,7 +2292,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 475:
+/***/ 3057:
 /***/ ((module) => {
 
 function isBuffer(value) {
@@ -2492,13 +2492,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2312:
+/***/ 686:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var crypto_hash_sha512 = (__nccwpck_require__(9410).lowlevel).crypto_hash;
+var crypto_hash_sha512 = (__nccwpck_require__(668).lowlevel).crypto_hash;
 
 /*
  * This file is a 1:1 port from the OpenBSD blowfish.c and bcrypt_pbkdf.c. As a
@@ -3056,7 +3056,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2404:
+/***/ 5234:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -3460,15 +3460,15 @@ module.exports = BufferList
 
 /***/ }),
 
-/***/ 9148:
+/***/ 794:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-const DuplexStream = (__nccwpck_require__(2425).Duplex)
-const inherits = __nccwpck_require__(568)
-const BufferList = __nccwpck_require__(2404)
+const DuplexStream = (__nccwpck_require__(6131).Duplex)
+const inherits = __nccwpck_require__(9598)
+const BufferList = __nccwpck_require__(5234)
 
 function BufferListStream (callback) {
   if (!(this instanceof BufferListStream)) {
@@ -3552,7 +3552,7 @@ module.exports.BufferList = BufferList
 
 /***/ }),
 
-/***/ 9826:
+/***/ 5384:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -3727,20 +3727,20 @@ chownr.sync = chownrSync
 
 /***/ }),
 
-/***/ 8840:
+/***/ 4982:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-const binding = __nccwpck_require__(7788);
+const binding = __nccwpck_require__(5243);
 
 module.exports = binding.getCPUInfo;
 
 
 /***/ }),
 
-/***/ 9888:
+/***/ 6110:
 /***/ ((module, exports, __nccwpck_require__) => {
 
 /* eslint-env browser */
@@ -4000,7 +4000,7 @@ function localstorage() {
 	}
 }
 
-module.exports = __nccwpck_require__(6415)(exports);
+module.exports = __nccwpck_require__(897)(exports);
 
 const {formatters} = module.exports;
 
@@ -4019,7 +4019,7 @@ formatters.j = function (v) {
 
 /***/ }),
 
-/***/ 6415:
+/***/ 897:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -4035,7 +4035,7 @@ function setup(env) {
 	createDebug.disable = disable;
 	createDebug.enable = enable;
 	createDebug.enabled = enabled;
-	createDebug.humanize = __nccwpck_require__(4766);
+	createDebug.humanize = __nccwpck_require__(744);
 	createDebug.destroy = destroy;
 
 	Object.keys(env).forEach(key => {
@@ -4318,7 +4318,7 @@ module.exports = setup;
 
 /***/ }),
 
-/***/ 3188:
+/***/ 2830:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /**
@@ -4327,15 +4327,15 @@ module.exports = setup;
  */
 
 if (typeof process === 'undefined' || process.type === 'renderer' || process.browser === true || process.__nwjs) {
-	module.exports = __nccwpck_require__(9888);
+	module.exports = __nccwpck_require__(6110);
 } else {
-	module.exports = __nccwpck_require__(1586);
+	module.exports = __nccwpck_require__(5108);
 }
 
 
 /***/ }),
 
-/***/ 1586:
+/***/ 5108:
 /***/ ((module, exports, __nccwpck_require__) => {
 
 /**
@@ -4369,7 +4369,7 @@ exports.colors = [6, 2, 3, 4, 5, 1];
 try {
 	// Optional dependency (as in, doesn't need to be installed, NOT like optionalDependencies in package.json)
 	// eslint-disable-next-line import/no-extraneous-dependencies
-	const supportsColor = __nccwpck_require__(6320);
+	const supportsColor = __nccwpck_require__(75);
 
 	if (supportsColor && (supportsColor.stderr || supportsColor).level >= 2) {
 		exports.colors = [
@@ -4577,7 +4577,7 @@ function init(debug) {
 	}
 }
 
-module.exports = __nccwpck_require__(6415)(exports);
+module.exports = __nccwpck_require__(897)(exports);
 
 const {formatters} = module.exports;
 
@@ -4605,7 +4605,7 @@ formatters.O = function (v) {
 
 /***/ }),
 
-/***/ 3709:
+/***/ 9167:
 /***/ ((module, exports, __nccwpck_require__) => {
 
 //Based on follow-redirects v0.0.x
@@ -4613,7 +4613,7 @@ formatters.O = function (v) {
 var nativeHttps = __nccwpck_require__(5692),
   nativeHttp = __nccwpck_require__(8611),
   url = __nccwpck_require__(7016),
-  utils = __nccwpck_require__(1724);
+  utils = __nccwpck_require__(4510);
 
 var maxRedirects = module.exports.maxRedirects = 5;
 
@@ -4699,13 +4699,13 @@ for (var protocol in protocols) {
 
 /***/ }),
 
-/***/ 9166:
+/***/ 9976:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 module.exports = HttpDuplex;
 
 var util = __nccwpck_require__(9023),
-  stream = __nccwpck_require__(2425);
+  stream = __nccwpck_require__(6131);
 
 util.inherits(HttpDuplex, stream.Duplex);
 
@@ -4761,20 +4761,20 @@ HttpDuplex.prototype.destroySoon = function() {
 
 /***/ }),
 
-/***/ 9091:
+/***/ 7133:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var querystring = __nccwpck_require__(3480),
-  http = __nccwpck_require__(3709),
+  http = __nccwpck_require__(9167),
   fs = __nccwpck_require__(9896),
   path = __nccwpck_require__(6928),
   url = __nccwpck_require__(7016),
-  ssh = __nccwpck_require__(6159),
-  HttpDuplex = __nccwpck_require__(9166),
-  debug = __nccwpck_require__(3188)('modem'),
-  utils = __nccwpck_require__(1724),
+  ssh = __nccwpck_require__(8573),
+  HttpDuplex = __nccwpck_require__(9976),
+  debug = __nccwpck_require__(2830)('modem'),
+  utils = __nccwpck_require__(4510),
   util = __nccwpck_require__(9023),
-  splitca = __nccwpck_require__(3121),
+  splitca = __nccwpck_require__(4087),
   os = __nccwpck_require__(857),
   isWin = os.type() === 'Windows_NT',
   stream = __nccwpck_require__(2203);
@@ -5345,10 +5345,10 @@ module.exports = Modem;
 
 /***/ }),
 
-/***/ 6159:
+/***/ 8573:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var Client = (__nccwpck_require__(3334).Client),
+var Client = (__nccwpck_require__(5472).Client),
   http = __nccwpck_require__(8611);
 
 module.exports = function (opt) {
@@ -5400,7 +5400,7 @@ module.exports = function (opt) {
 
 /***/ }),
 
-/***/ 1724:
+/***/ 4510:
 /***/ ((module) => {
 
 // https://github.com/HenrikJoreteg/extend-object/blob/v0.1.0/extend-object.js
@@ -5431,7 +5431,7 @@ module.exports.parseJSON = function(s) {
 
 /***/ }),
 
-/***/ 1674:
+/***/ 5940:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -5470,16 +5470,16 @@ exports.Argument = Argument;
 
 /***/ }),
 
-/***/ 8552:
+/***/ 4022:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Comment = void 0;
-const vscode_languageserver_types_1 = __nccwpck_require__(5874);
-const line_1 = __nccwpck_require__(7595);
-const util_1 = __nccwpck_require__(7709);
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const line_1 = __nccwpck_require__(7005);
+const util_1 = __nccwpck_require__(7459);
 class Comment extends line_1.Line {
     constructor(document, range) {
         super(document, range);
@@ -5540,7 +5540,7 @@ exports.Comment = Comment;
 
 /***/ }),
 
-/***/ 4568:
+/***/ 9933:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -5551,12 +5551,12 @@ exports.Comment = Comment;
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Dockerfile = void 0;
-const vscode_languageserver_types_1 = __nccwpck_require__(5874);
-const ast = __nccwpck_require__(4364);
-const imageTemplate_1 = __nccwpck_require__(7714);
-const from_1 = __nccwpck_require__(4019);
-const util_1 = __nccwpck_require__(7709);
-const main_1 = __nccwpck_require__(4364);
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const ast = __nccwpck_require__(8390);
+const imageTemplate_1 = __nccwpck_require__(3520);
+const from_1 = __nccwpck_require__(5377);
+const util_1 = __nccwpck_require__(7459);
+const main_1 = __nccwpck_require__(8390);
 class Dockerfile extends imageTemplate_1.ImageTemplate {
     constructor(document) {
         super();
@@ -5780,15 +5780,15 @@ exports.Dockerfile = Dockerfile;
 
 /***/ }),
 
-/***/ 1935:
+/***/ 1077:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Flag = void 0;
-const vscode_languageserver_types_1 = __nccwpck_require__(5874);
-const flagOption_1 = __nccwpck_require__(1474);
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const flagOption_1 = __nccwpck_require__(3700);
 class Flag {
     constructor(document, range, name, nameRange, value, valueRange) {
         this.options = [];
@@ -5910,7 +5910,7 @@ exports.Flag = Flag;
 
 /***/ }),
 
-/***/ 1474:
+/***/ 3700:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -5952,7 +5952,7 @@ exports.FlagOption = FlagOption;
 
 /***/ }),
 
-/***/ 6521:
+/***/ 7599:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -6028,7 +6028,7 @@ exports.Heredoc = Heredoc;
 
 /***/ }),
 
-/***/ 7714:
+/***/ 3520:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -6039,17 +6039,17 @@ exports.Heredoc = Heredoc;
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ImageTemplate = void 0;
-const vscode_languageserver_types_1 = __nccwpck_require__(5874);
-const arg_1 = __nccwpck_require__(2519);
-const cmd_1 = __nccwpck_require__(9867);
-const copy_1 = __nccwpck_require__(18);
-const env_1 = __nccwpck_require__(6560);
-const entrypoint_1 = __nccwpck_require__(5121);
-const from_1 = __nccwpck_require__(4019);
-const healthcheck_1 = __nccwpck_require__(3621);
-const onbuild_1 = __nccwpck_require__(2168);
-const util_1 = __nccwpck_require__(7709);
-const workdir_1 = __nccwpck_require__(3127);
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const arg_1 = __nccwpck_require__(4381);
+const cmd_1 = __nccwpck_require__(5517);
+const copy_1 = __nccwpck_require__(444);
+const env_1 = __nccwpck_require__(1822);
+const entrypoint_1 = __nccwpck_require__(1835);
+const from_1 = __nccwpck_require__(5377);
+const healthcheck_1 = __nccwpck_require__(1167);
+const onbuild_1 = __nccwpck_require__(5554);
+const util_1 = __nccwpck_require__(7459);
+const workdir_1 = __nccwpck_require__(7529);
 class ImageTemplate {
     constructor() {
         this.comments = [];
@@ -6273,20 +6273,20 @@ exports.ImageTemplate = ImageTemplate;
 
 /***/ }),
 
-/***/ 3653:
+/***/ 5279:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Instruction = void 0;
-const vscode_languageserver_types_1 = __nccwpck_require__(5874);
-const util_1 = __nccwpck_require__(7709);
-const line_1 = __nccwpck_require__(7595);
-const argument_1 = __nccwpck_require__(1674);
-const heredoc_1 = __nccwpck_require__(6521);
-const variable_1 = __nccwpck_require__(9213);
-const main_1 = __nccwpck_require__(4364);
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const util_1 = __nccwpck_require__(7459);
+const line_1 = __nccwpck_require__(7005);
+const argument_1 = __nccwpck_require__(5940);
+const heredoc_1 = __nccwpck_require__(7599);
+const variable_1 = __nccwpck_require__(3743);
+const main_1 = __nccwpck_require__(8390);
 class Instruction extends line_1.Line {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range);
@@ -7168,14 +7168,14 @@ exports.Instruction = Instruction;
 
 /***/ }),
 
-/***/ 9180:
+/***/ 9618:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Add = void 0;
-const jsonInstruction_1 = __nccwpck_require__(3351);
+const jsonInstruction_1 = __nccwpck_require__(5305);
 class Add extends jsonInstruction_1.JSONInstruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -7189,15 +7189,15 @@ exports.Add = Add;
 
 /***/ }),
 
-/***/ 2519:
+/***/ 4381:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Arg = void 0;
-const property_1 = __nccwpck_require__(4496);
-const propertyInstruction_1 = __nccwpck_require__(8274);
+const property_1 = __nccwpck_require__(9602);
+const propertyInstruction_1 = __nccwpck_require__(4984);
 class Arg extends propertyInstruction_1.PropertyInstruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -7224,14 +7224,14 @@ exports.Arg = Arg;
 
 /***/ }),
 
-/***/ 9867:
+/***/ 5517:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Cmd = void 0;
-const jsonInstruction_1 = __nccwpck_require__(3351);
+const jsonInstruction_1 = __nccwpck_require__(5305);
 class Cmd extends jsonInstruction_1.JSONInstruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -7242,14 +7242,14 @@ exports.Cmd = Cmd;
 
 /***/ }),
 
-/***/ 18:
+/***/ 444:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Copy = void 0;
-const jsonInstruction_1 = __nccwpck_require__(3351);
+const jsonInstruction_1 = __nccwpck_require__(5305);
 class Copy extends jsonInstruction_1.JSONInstruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -7276,14 +7276,14 @@ exports.Copy = Copy;
 
 /***/ }),
 
-/***/ 5121:
+/***/ 1835:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Entrypoint = void 0;
-const jsonInstruction_1 = __nccwpck_require__(3351);
+const jsonInstruction_1 = __nccwpck_require__(5305);
 class Entrypoint extends jsonInstruction_1.JSONInstruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -7294,14 +7294,14 @@ exports.Entrypoint = Entrypoint;
 
 /***/ }),
 
-/***/ 6560:
+/***/ 1822:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Env = void 0;
-const propertyInstruction_1 = __nccwpck_require__(8274);
+const propertyInstruction_1 = __nccwpck_require__(4984);
 class Env extends propertyInstruction_1.PropertyInstruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -7315,15 +7315,15 @@ exports.Env = Env;
 
 /***/ }),
 
-/***/ 4019:
+/***/ 5377:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.From = void 0;
-const vscode_languageserver_types_1 = __nccwpck_require__(5874);
-const modifiableInstruction_1 = __nccwpck_require__(9371);
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const modifiableInstruction_1 = __nccwpck_require__(2393);
 class From extends modifiableInstruction_1.ModifiableInstruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -7576,14 +7576,14 @@ exports.From = From;
 
 /***/ }),
 
-/***/ 3621:
+/***/ 1167:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Healthcheck = void 0;
-const modifiableInstruction_1 = __nccwpck_require__(9371);
+const modifiableInstruction_1 = __nccwpck_require__(2393);
 class Healthcheck extends modifiableInstruction_1.ModifiableInstruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -7602,15 +7602,15 @@ exports.Healthcheck = Healthcheck;
 
 /***/ }),
 
-/***/ 7053:
+/***/ 3871:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Label = void 0;
-const propertyInstruction_1 = __nccwpck_require__(8274);
-const util_1 = __nccwpck_require__(7709);
+const propertyInstruction_1 = __nccwpck_require__(4984);
+const util_1 = __nccwpck_require__(7459);
 class Label extends propertyInstruction_1.PropertyInstruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -7645,16 +7645,16 @@ exports.Label = Label;
 
 /***/ }),
 
-/***/ 2168:
+/***/ 5554:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Onbuild = void 0;
-const vscode_languageserver_types_1 = __nccwpck_require__(5874);
-const parser_1 = __nccwpck_require__(6130);
-const instruction_1 = __nccwpck_require__(3653);
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const parser_1 = __nccwpck_require__(7988);
+const instruction_1 = __nccwpck_require__(5279);
 class Onbuild extends instruction_1.Instruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -7684,14 +7684,14 @@ exports.Onbuild = Onbuild;
 
 /***/ }),
 
-/***/ 9162:
+/***/ 7224:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Run = void 0;
-const jsonInstruction_1 = __nccwpck_require__(3351);
+const jsonInstruction_1 = __nccwpck_require__(5305);
 class Run extends jsonInstruction_1.JSONInstruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -7714,14 +7714,14 @@ exports.Run = Run;
 
 /***/ }),
 
-/***/ 745:
+/***/ 7523:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Shell = void 0;
-const jsonInstruction_1 = __nccwpck_require__(3351);
+const jsonInstruction_1 = __nccwpck_require__(5305);
 class Shell extends jsonInstruction_1.JSONInstruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -7732,14 +7732,14 @@ exports.Shell = Shell;
 
 /***/ }),
 
-/***/ 7527:
+/***/ 4301:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Stopsignal = void 0;
-const instruction_1 = __nccwpck_require__(3653);
+const instruction_1 = __nccwpck_require__(5279);
 class Stopsignal extends instruction_1.Instruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -7750,14 +7750,14 @@ exports.Stopsignal = Stopsignal;
 
 /***/ }),
 
-/***/ 5052:
+/***/ 3998:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.User = void 0;
-const instruction_1 = __nccwpck_require__(3653);
+const instruction_1 = __nccwpck_require__(5279);
 class User extends instruction_1.Instruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -7768,14 +7768,14 @@ exports.User = User;
 
 /***/ }),
 
-/***/ 4457:
+/***/ 1347:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Volume = void 0;
-const jsonInstruction_1 = __nccwpck_require__(3351);
+const jsonInstruction_1 = __nccwpck_require__(5305);
 class Volume extends jsonInstruction_1.JSONInstruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -7786,14 +7786,14 @@ exports.Volume = Volume;
 
 /***/ }),
 
-/***/ 3127:
+/***/ 7529:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Workdir = void 0;
-const instruction_1 = __nccwpck_require__(3653);
+const instruction_1 = __nccwpck_require__(5279);
 class Workdir extends instruction_1.Instruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -7847,14 +7847,14 @@ exports.Workdir = Workdir;
 
 /***/ }),
 
-/***/ 8220:
+/***/ 3702:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.JSONArgument = void 0;
-const argument_1 = __nccwpck_require__(1674);
+const argument_1 = __nccwpck_require__(5940);
 class JSONArgument extends argument_1.Argument {
     constructor(value, range, jsonRange) {
         super(value, range);
@@ -7874,17 +7874,17 @@ exports.JSONArgument = JSONArgument;
 
 /***/ }),
 
-/***/ 3351:
+/***/ 5305:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.JSONInstruction = void 0;
-const vscode_languageserver_types_1 = __nccwpck_require__(5874);
-const argument_1 = __nccwpck_require__(1674);
-const jsonArgument_1 = __nccwpck_require__(8220);
-const modifiableInstruction_1 = __nccwpck_require__(9371);
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const argument_1 = __nccwpck_require__(5940);
+const jsonArgument_1 = __nccwpck_require__(3702);
+const modifiableInstruction_1 = __nccwpck_require__(2393);
 class JSONInstruction extends modifiableInstruction_1.ModifiableInstruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -8056,7 +8056,7 @@ exports.JSONInstruction = JSONInstruction;
 
 /***/ }),
 
-/***/ 7595:
+/***/ 7005:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -8086,71 +8086,71 @@ exports.Line = Line;
 
 /***/ }),
 
-/***/ 4364:
+/***/ 8390:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.DockerfileParser = exports.DefaultVariables = exports.Directive = exports.Keyword = exports.Workdir = exports.Volume = exports.User = exports.Stopsignal = exports.Shell = exports.Run = exports.PropertyInstruction = exports.Onbuild = exports.ModifiableInstruction = exports.Label = exports.JSONInstruction = exports.Heredoc = exports.Healthcheck = exports.From = exports.Env = exports.Entrypoint = exports.Copy = exports.Cmd = exports.Arg = exports.Add = exports.Variable = exports.Property = exports.ParserDirective = exports.Line = exports.Instruction = exports.Flag = exports.Comment = exports.JSONArgument = exports.Argument = void 0;
-var argument_1 = __nccwpck_require__(1674);
+var argument_1 = __nccwpck_require__(5940);
 Object.defineProperty(exports, "Argument", ({ enumerable: true, get: function () { return argument_1.Argument; } }));
-var jsonArgument_1 = __nccwpck_require__(8220);
+var jsonArgument_1 = __nccwpck_require__(3702);
 Object.defineProperty(exports, "JSONArgument", ({ enumerable: true, get: function () { return jsonArgument_1.JSONArgument; } }));
-const comment_1 = __nccwpck_require__(8552);
+const comment_1 = __nccwpck_require__(4022);
 Object.defineProperty(exports, "Comment", ({ enumerable: true, get: function () { return comment_1.Comment; } }));
-const parser_1 = __nccwpck_require__(6130);
-var flag_1 = __nccwpck_require__(1935);
+const parser_1 = __nccwpck_require__(7988);
+var flag_1 = __nccwpck_require__(1077);
 Object.defineProperty(exports, "Flag", ({ enumerable: true, get: function () { return flag_1.Flag; } }));
-const instruction_1 = __nccwpck_require__(3653);
+const instruction_1 = __nccwpck_require__(5279);
 Object.defineProperty(exports, "Instruction", ({ enumerable: true, get: function () { return instruction_1.Instruction; } }));
-var line_1 = __nccwpck_require__(7595);
+var line_1 = __nccwpck_require__(7005);
 Object.defineProperty(exports, "Line", ({ enumerable: true, get: function () { return line_1.Line; } }));
-const parserDirective_1 = __nccwpck_require__(2601);
+const parserDirective_1 = __nccwpck_require__(7499);
 Object.defineProperty(exports, "ParserDirective", ({ enumerable: true, get: function () { return parserDirective_1.ParserDirective; } }));
-var property_1 = __nccwpck_require__(4496);
+var property_1 = __nccwpck_require__(9602);
 Object.defineProperty(exports, "Property", ({ enumerable: true, get: function () { return property_1.Property; } }));
-var variable_1 = __nccwpck_require__(9213);
+var variable_1 = __nccwpck_require__(3743);
 Object.defineProperty(exports, "Variable", ({ enumerable: true, get: function () { return variable_1.Variable; } }));
-var add_1 = __nccwpck_require__(9180);
+var add_1 = __nccwpck_require__(9618);
 Object.defineProperty(exports, "Add", ({ enumerable: true, get: function () { return add_1.Add; } }));
-const arg_1 = __nccwpck_require__(2519);
+const arg_1 = __nccwpck_require__(4381);
 Object.defineProperty(exports, "Arg", ({ enumerable: true, get: function () { return arg_1.Arg; } }));
-const cmd_1 = __nccwpck_require__(9867);
+const cmd_1 = __nccwpck_require__(5517);
 Object.defineProperty(exports, "Cmd", ({ enumerable: true, get: function () { return cmd_1.Cmd; } }));
-const copy_1 = __nccwpck_require__(18);
+const copy_1 = __nccwpck_require__(444);
 Object.defineProperty(exports, "Copy", ({ enumerable: true, get: function () { return copy_1.Copy; } }));
-const entrypoint_1 = __nccwpck_require__(5121);
+const entrypoint_1 = __nccwpck_require__(1835);
 Object.defineProperty(exports, "Entrypoint", ({ enumerable: true, get: function () { return entrypoint_1.Entrypoint; } }));
-const env_1 = __nccwpck_require__(6560);
+const env_1 = __nccwpck_require__(1822);
 Object.defineProperty(exports, "Env", ({ enumerable: true, get: function () { return env_1.Env; } }));
-const from_1 = __nccwpck_require__(4019);
+const from_1 = __nccwpck_require__(5377);
 Object.defineProperty(exports, "From", ({ enumerable: true, get: function () { return from_1.From; } }));
-const healthcheck_1 = __nccwpck_require__(3621);
+const healthcheck_1 = __nccwpck_require__(1167);
 Object.defineProperty(exports, "Healthcheck", ({ enumerable: true, get: function () { return healthcheck_1.Healthcheck; } }));
-var heredoc_1 = __nccwpck_require__(6521);
+var heredoc_1 = __nccwpck_require__(7599);
 Object.defineProperty(exports, "Heredoc", ({ enumerable: true, get: function () { return heredoc_1.Heredoc; } }));
-var jsonInstruction_1 = __nccwpck_require__(3351);
+var jsonInstruction_1 = __nccwpck_require__(5305);
 Object.defineProperty(exports, "JSONInstruction", ({ enumerable: true, get: function () { return jsonInstruction_1.JSONInstruction; } }));
-var label_1 = __nccwpck_require__(7053);
+var label_1 = __nccwpck_require__(3871);
 Object.defineProperty(exports, "Label", ({ enumerable: true, get: function () { return label_1.Label; } }));
-var modifiableInstruction_1 = __nccwpck_require__(9371);
+var modifiableInstruction_1 = __nccwpck_require__(2393);
 Object.defineProperty(exports, "ModifiableInstruction", ({ enumerable: true, get: function () { return modifiableInstruction_1.ModifiableInstruction; } }));
-var onbuild_1 = __nccwpck_require__(2168);
+var onbuild_1 = __nccwpck_require__(5554);
 Object.defineProperty(exports, "Onbuild", ({ enumerable: true, get: function () { return onbuild_1.Onbuild; } }));
-var propertyInstruction_1 = __nccwpck_require__(8274);
+var propertyInstruction_1 = __nccwpck_require__(4984);
 Object.defineProperty(exports, "PropertyInstruction", ({ enumerable: true, get: function () { return propertyInstruction_1.PropertyInstruction; } }));
-var run_1 = __nccwpck_require__(9162);
+var run_1 = __nccwpck_require__(7224);
 Object.defineProperty(exports, "Run", ({ enumerable: true, get: function () { return run_1.Run; } }));
-var shell_1 = __nccwpck_require__(745);
+var shell_1 = __nccwpck_require__(7523);
 Object.defineProperty(exports, "Shell", ({ enumerable: true, get: function () { return shell_1.Shell; } }));
-var stopsignal_1 = __nccwpck_require__(7527);
+var stopsignal_1 = __nccwpck_require__(4301);
 Object.defineProperty(exports, "Stopsignal", ({ enumerable: true, get: function () { return stopsignal_1.Stopsignal; } }));
-var user_1 = __nccwpck_require__(5052);
+var user_1 = __nccwpck_require__(3998);
 Object.defineProperty(exports, "User", ({ enumerable: true, get: function () { return user_1.User; } }));
-var volume_1 = __nccwpck_require__(4457);
+var volume_1 = __nccwpck_require__(1347);
 Object.defineProperty(exports, "Volume", ({ enumerable: true, get: function () { return volume_1.Volume; } }));
-const workdir_1 = __nccwpck_require__(3127);
+const workdir_1 = __nccwpck_require__(7529);
 Object.defineProperty(exports, "Workdir", ({ enumerable: true, get: function () { return workdir_1.Workdir; } }));
 var Keyword;
 (function (Keyword) {
@@ -8197,16 +8197,16 @@ var DockerfileParser;
 
 /***/ }),
 
-/***/ 9371:
+/***/ 2393:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ModifiableInstruction = void 0;
-const vscode_languageserver_types_1 = __nccwpck_require__(5874);
-const flag_1 = __nccwpck_require__(1935);
-const instruction_1 = __nccwpck_require__(3653);
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const flag_1 = __nccwpck_require__(1077);
+const instruction_1 = __nccwpck_require__(5279);
 class ModifiableInstruction extends instruction_1.Instruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -8286,7 +8286,7 @@ exports.ModifiableInstruction = ModifiableInstruction;
 
 /***/ }),
 
-/***/ 6130:
+/***/ 7988:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -8297,30 +8297,30 @@ exports.ModifiableInstruction = ModifiableInstruction;
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Parser = void 0;
-const vscode_languageserver_textdocument_1 = __nccwpck_require__(9529);
-const vscode_languageserver_types_1 = __nccwpck_require__(5874);
-const comment_1 = __nccwpck_require__(8552);
-const parserDirective_1 = __nccwpck_require__(2601);
-const instruction_1 = __nccwpck_require__(3653);
-const add_1 = __nccwpck_require__(9180);
-const arg_1 = __nccwpck_require__(2519);
-const cmd_1 = __nccwpck_require__(9867);
-const copy_1 = __nccwpck_require__(18);
-const env_1 = __nccwpck_require__(6560);
-const entrypoint_1 = __nccwpck_require__(5121);
-const from_1 = __nccwpck_require__(4019);
-const healthcheck_1 = __nccwpck_require__(3621);
-const label_1 = __nccwpck_require__(7053);
-const onbuild_1 = __nccwpck_require__(2168);
-const run_1 = __nccwpck_require__(9162);
-const shell_1 = __nccwpck_require__(745);
-const stopsignal_1 = __nccwpck_require__(7527);
-const workdir_1 = __nccwpck_require__(3127);
-const user_1 = __nccwpck_require__(5052);
-const volume_1 = __nccwpck_require__(4457);
-const dockerfile_1 = __nccwpck_require__(4568);
-const util_1 = __nccwpck_require__(7709);
-const main_1 = __nccwpck_require__(4364);
+const vscode_languageserver_textdocument_1 = __nccwpck_require__(3383);
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const comment_1 = __nccwpck_require__(4022);
+const parserDirective_1 = __nccwpck_require__(7499);
+const instruction_1 = __nccwpck_require__(5279);
+const add_1 = __nccwpck_require__(9618);
+const arg_1 = __nccwpck_require__(4381);
+const cmd_1 = __nccwpck_require__(5517);
+const copy_1 = __nccwpck_require__(444);
+const env_1 = __nccwpck_require__(1822);
+const entrypoint_1 = __nccwpck_require__(1835);
+const from_1 = __nccwpck_require__(5377);
+const healthcheck_1 = __nccwpck_require__(1167);
+const label_1 = __nccwpck_require__(3871);
+const onbuild_1 = __nccwpck_require__(5554);
+const run_1 = __nccwpck_require__(7224);
+const shell_1 = __nccwpck_require__(7523);
+const stopsignal_1 = __nccwpck_require__(4301);
+const workdir_1 = __nccwpck_require__(7529);
+const user_1 = __nccwpck_require__(3998);
+const volume_1 = __nccwpck_require__(1347);
+const dockerfile_1 = __nccwpck_require__(9933);
+const util_1 = __nccwpck_require__(7459);
+const main_1 = __nccwpck_require__(8390);
 class Parser {
     constructor() {
         this.escapeChar = null;
@@ -8739,15 +8739,15 @@ exports.Parser = Parser;
 
 /***/ }),
 
-/***/ 2601:
+/***/ 7499:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ParserDirective = void 0;
-const main_1 = __nccwpck_require__(4364);
-const line_1 = __nccwpck_require__(7595);
+const main_1 = __nccwpck_require__(8390);
+const line_1 = __nccwpck_require__(7005);
 class ParserDirective extends line_1.Line {
     constructor(document, range, nameRange, valueRange) {
         super(document, range);
@@ -8779,15 +8779,15 @@ exports.ParserDirective = ParserDirective;
 
 /***/ }),
 
-/***/ 4496:
+/***/ 9602:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Property = void 0;
-const vscode_languageserver_types_1 = __nccwpck_require__(5874);
-const util_1 = __nccwpck_require__(7709);
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const util_1 = __nccwpck_require__(7459);
 class Property {
     constructor(document, escapeChar, arg, arg2) {
         this.assignmentOperatorRange = null;
@@ -9127,18 +9127,18 @@ exports.Property = Property;
 
 /***/ }),
 
-/***/ 8274:
+/***/ 4984:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PropertyInstruction = void 0;
-const vscode_languageserver_types_1 = __nccwpck_require__(5874);
-const instruction_1 = __nccwpck_require__(3653);
-const property_1 = __nccwpck_require__(4496);
-const argument_1 = __nccwpck_require__(1674);
-const util_1 = __nccwpck_require__(7709);
+const vscode_languageserver_types_1 = __nccwpck_require__(4612);
+const instruction_1 = __nccwpck_require__(5279);
+const property_1 = __nccwpck_require__(9602);
+const argument_1 = __nccwpck_require__(5940);
+const util_1 = __nccwpck_require__(7459);
 class PropertyInstruction extends instruction_1.Instruction {
     constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
@@ -9465,7 +9465,7 @@ exports.PropertyInstruction = PropertyInstruction;
 
 /***/ }),
 
-/***/ 7709:
+/***/ 7459:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -9567,7 +9567,7 @@ exports.Util = Util;
 
 /***/ }),
 
-/***/ 9213:
+/***/ 3743:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -9667,10 +9667,10 @@ exports.Variable = Variable;
 
 /***/ }),
 
-/***/ 4986:
+/***/ 7056:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var protobuf = __nccwpck_require__(5150);
+var protobuf = __nccwpck_require__(3928);
 var path = __nccwpck_require__(6928);
 
 // Constants
@@ -9916,10 +9916,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2392:
+/***/ 2474:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var util = __nccwpck_require__(7366);
+var util = __nccwpck_require__(8300);
 
 /**
  * Represents a config
@@ -10058,12 +10058,12 @@ module.exports = Config;
 
 /***/ }),
 
-/***/ 7611:
+/***/ 8521:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var extend = (__nccwpck_require__(7366).extend),
-  Exec = __nccwpck_require__(9943),
-  util = __nccwpck_require__(7366);
+var extend = (__nccwpck_require__(8300).extend),
+  Exec = __nccwpck_require__(209),
+  util = __nccwpck_require__(8300);
 
 /**
  * Represents a Container
@@ -11150,24 +11150,24 @@ module.exports = Container;
 
 /***/ }),
 
-/***/ 9093:
+/***/ 9040:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var EventEmitter = (__nccwpck_require__(4434).EventEmitter),
-  Modem = __nccwpck_require__(9091),
-  Container = __nccwpck_require__(7611),
-  Image = __nccwpck_require__(4577),
-  Volume = __nccwpck_require__(7136),
-  Network = __nccwpck_require__(5994),
-  Service = __nccwpck_require__(7727),
-  Plugin = __nccwpck_require__(2513),
-  Secret = __nccwpck_require__(1454),
-  Config = __nccwpck_require__(2392),
-  Task = __nccwpck_require__(8663),
-  Node = __nccwpck_require__(6949),
-  Exec = __nccwpck_require__(9943),
-  util = __nccwpck_require__(7366),
-  withSession = __nccwpck_require__(8952),
+  Modem = __nccwpck_require__(7133),
+  Container = __nccwpck_require__(8521),
+  Image = __nccwpck_require__(9607),
+  Volume = __nccwpck_require__(8302),
+  Network = __nccwpck_require__(8224),
+  Service = __nccwpck_require__(4769),
+  Plugin = __nccwpck_require__(8247),
+  Secret = __nccwpck_require__(6080),
+  Config = __nccwpck_require__(2474),
+  Task = __nccwpck_require__(5325),
+  Node = __nccwpck_require__(6680),
+  Exec = __nccwpck_require__(209),
+  util = __nccwpck_require__(8300),
+  withSession = __nccwpck_require__(638),
   extend = util.extend;
 
 var Docker = function(opts) {
@@ -11510,7 +11510,7 @@ Docker.prototype.buildImage = function(file, opts, callback) {
  * @param {Function} onProgress - Optional callback for each event: (event) => void
  */
 Docker.prototype.followProgress = function(stream, onFinished, onProgress) {
-  var buildkit = __nccwpck_require__(4986);
+  var buildkit = __nccwpck_require__(7056);
   return buildkit.followProgress(stream, onFinished, onProgress);
 };
 
@@ -13060,10 +13060,10 @@ module.exports = Docker;
 
 /***/ }),
 
-/***/ 9943:
+/***/ 209:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var util = __nccwpck_require__(7366);
+var util = __nccwpck_require__(8300);
 
 /**
  * Represents an Exec
@@ -13206,10 +13206,10 @@ module.exports = Exec;
 
 /***/ }),
 
-/***/ 4577:
+/***/ 9607:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var util = __nccwpck_require__(7366);
+var util = __nccwpck_require__(8300);
 
 /**
  * Represents an image
@@ -13492,10 +13492,10 @@ module.exports = Image;
 
 /***/ }),
 
-/***/ 5994:
+/***/ 8224:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var util = __nccwpck_require__(7366);
+var util = __nccwpck_require__(8300);
 
 /**
  * Represents an network
@@ -13670,10 +13670,10 @@ module.exports = Network;
 
 /***/ }),
 
-/***/ 6949:
+/***/ 6680:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var util = __nccwpck_require__(7366);
+var util = __nccwpck_require__(8300);
 
 /**
  * Represents an Node
@@ -13812,10 +13812,10 @@ module.exports = Node;
 
 /***/ }),
 
-/***/ 2513:
+/***/ 8247:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var util = __nccwpck_require__(7366);
+var util = __nccwpck_require__(8300);
 
 /**
  * Represents a plugin
@@ -14191,10 +14191,10 @@ module.exports = Plugin;
 
 /***/ }),
 
-/***/ 1454:
+/***/ 6080:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var util = __nccwpck_require__(7366);
+var util = __nccwpck_require__(8300);
 
 /**
  * Represents a secret
@@ -14332,10 +14332,10 @@ module.exports = Secret;
 
 /***/ }),
 
-/***/ 7727:
+/***/ 4769:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var util = __nccwpck_require__(7366);
+var util = __nccwpck_require__(8300);
 
 /**
  * Represents an Service
@@ -14522,7 +14522,7 @@ module.exports = Service;
 
 /***/ }),
 
-/***/ 8952:
+/***/ 638:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var grpc = __nccwpck_require__(7831),
@@ -14592,10 +14592,10 @@ module.exports = withSession;
 
 /***/ }),
 
-/***/ 8663:
+/***/ 5325:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var util = __nccwpck_require__(7366);
+var util = __nccwpck_require__(8300);
 
 /**
  * Represents an Task
@@ -14696,13 +14696,13 @@ module.exports = Task;
 
 /***/ }),
 
-/***/ 7366:
+/***/ 8300:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var DockerIgnore = __nccwpck_require__(7004);
+var DockerIgnore = __nccwpck_require__(4158);
 var fs = __nccwpck_require__(9896);
 var path = __nccwpck_require__(6928);
-var tar = __nccwpck_require__(9757);
+var tar = __nccwpck_require__(4803);
 var zlib = __nccwpck_require__(3106);
 
 // https://github.com/HenrikJoreteg/extend-object/blob/v0.1.0/extend-object.js
@@ -14809,10 +14809,10 @@ module.exports.prepareBuildContext = function(file, next) {
 
 /***/ }),
 
-/***/ 7136:
+/***/ 8302:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var util = __nccwpck_require__(7366);
+var util = __nccwpck_require__(8300);
 
 /**
  * Represents a volume
@@ -14906,13 +14906,13 @@ module.exports = Volume;
 
 /***/ }),
 
-/***/ 9757:
+/***/ 4803:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-var chownr = __nccwpck_require__(9826)
-var tar = __nccwpck_require__(2438)
-var pump = __nccwpck_require__(4996)
-var mkdirp = __nccwpck_require__(4058)
+var chownr = __nccwpck_require__(5384)
+var tar = __nccwpck_require__(1132)
+var pump = __nccwpck_require__(7898)
+var mkdirp = __nccwpck_require__(9200)
 var fs = __nccwpck_require__(9896)
 var path = __nccwpck_require__(6928)
 var os = __nccwpck_require__(857)
@@ -15362,15 +15362,15 @@ function inCwd (dst, cwd) {
 
 /***/ }),
 
-/***/ 7763:
+/***/ 6869:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var util = __nccwpck_require__(9023)
-var bl = __nccwpck_require__(9148)
-var headers = __nccwpck_require__(4796)
+var bl = __nccwpck_require__(794)
+var headers = __nccwpck_require__(5006)
 
-var Writable = (__nccwpck_require__(2425).Writable)
-var PassThrough = (__nccwpck_require__(2425).PassThrough)
+var Writable = (__nccwpck_require__(6131).Writable)
+var PassThrough = (__nccwpck_require__(6131).PassThrough)
 
 var noop = function () {}
 
@@ -15626,7 +15626,7 @@ module.exports = Extract
 
 /***/ }),
 
-/***/ 4796:
+/***/ 5006:
 /***/ ((__unused_webpack_module, exports) => {
 
 var alloc = Buffer.alloc
@@ -15928,28 +15928,28 @@ exports.decode = function (buf, filenameEncoding, allowUnknownFormat) {
 
 /***/ }),
 
-/***/ 2438:
+/***/ 1132:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-exports.extract = __nccwpck_require__(7763)
-exports.pack = __nccwpck_require__(6989)
+exports.extract = __nccwpck_require__(6869)
+exports.pack = __nccwpck_require__(1880)
 
 
 /***/ }),
 
-/***/ 6989:
+/***/ 1880:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var constants = __nccwpck_require__(6349)
-var eos = __nccwpck_require__(4634)
-var inherits = __nccwpck_require__(568)
+var constants = __nccwpck_require__(2147)
+var eos = __nccwpck_require__(1424)
+var inherits = __nccwpck_require__(9598)
 var alloc = Buffer.alloc
 
-var Readable = (__nccwpck_require__(2425).Readable)
-var Writable = (__nccwpck_require__(2425).Writable)
+var Readable = (__nccwpck_require__(6131).Readable)
+var Writable = (__nccwpck_require__(6131).Writable)
 var StringDecoder = (__nccwpck_require__(3193).StringDecoder)
 
-var headers = __nccwpck_require__(4796)
+var headers = __nccwpck_require__(5006)
 
 var DMODE = parseInt('755', 8)
 var FMODE = parseInt('644', 8)
@@ -16199,10 +16199,10 @@ module.exports = Pack
 
 /***/ }),
 
-/***/ 4634:
+/***/ 1424:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var once = __nccwpck_require__(4674);
+var once = __nccwpck_require__(5560);
 
 var noop = function() {};
 
@@ -16302,7 +16302,7 @@ module.exports = eos;
 
 /***/ }),
 
-/***/ 594:
+/***/ 9580:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 module.exports = __nccwpck_require__(4434)
@@ -16310,7 +16310,7 @@ module.exports = __nccwpck_require__(4434)
 
 /***/ }),
 
-/***/ 2740:
+/***/ 3430:
 /***/ ((module) => {
 
 "use strict";
@@ -16364,7 +16364,7 @@ module.exports = function equal(a, b) {
 
 /***/ }),
 
-/***/ 5273:
+/***/ 3587:
 /***/ ((module) => {
 
 module.exports = class FixedFIFO {
@@ -16410,10 +16410,10 @@ module.exports = class FixedFIFO {
 
 /***/ }),
 
-/***/ 2053:
+/***/ 3867:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const FixedFIFO = __nccwpck_require__(5273)
+const FixedFIFO = __nccwpck_require__(3587)
 
 module.exports = class FastFIFO {
   constructor (hwm) {
@@ -16465,7 +16465,7 @@ module.exports = class FastFIFO {
 
 /***/ }),
 
-/***/ 6349:
+/***/ 2147:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 module.exports = (__nccwpck_require__(9896).constants) || __nccwpck_require__(9140)
@@ -16473,7 +16473,7 @@ module.exports = (__nccwpck_require__(9896).constants) || __nccwpck_require__(91
 
 /***/ }),
 
-/***/ 568:
+/***/ 9598:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 try {
@@ -16483,13 +16483,13 @@ try {
   module.exports = util.inherits;
 } catch (e) {
   /* istanbul ignore next */
-  module.exports = __nccwpck_require__(323);
+  module.exports = __nccwpck_require__(6589);
 }
 
 
 /***/ }),
 
-/***/ 323:
+/***/ 6589:
 /***/ ((module) => {
 
 if (typeof Object.create === 'function') {
@@ -16523,7 +16523,7 @@ if (typeof Object.create === 'function') {
 
 /***/ }),
 
-/***/ 4058:
+/***/ 9200:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var path = __nccwpck_require__(6928);
@@ -16628,7 +16628,7 @@ mkdirP.sync = function sync (p, opts, made) {
 
 /***/ }),
 
-/***/ 4766:
+/***/ 744:
 /***/ ((module) => {
 
 /**
@@ -16797,10 +16797,10 @@ function plural(ms, msAbs, n, name) {
 
 /***/ }),
 
-/***/ 4674:
+/***/ 5560:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var wrappy = __nccwpck_require__(9666)
+var wrappy = __nccwpck_require__(8264)
 module.exports = wrappy(once)
 module.exports.strict = wrappy(onceStrict)
 
@@ -16846,19 +16846,19 @@ function onceStrict (fn) {
 
 /***/ }),
 
-/***/ 5150:
+/***/ 3928:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 // full library entry point.
 
 
-module.exports = __nccwpck_require__(4703);
+module.exports = __nccwpck_require__(8513);
 
 
 /***/ }),
 
-/***/ 6926:
+/***/ 872:
 /***/ ((module) => {
 
 "use strict";
@@ -17265,7 +17265,7 @@ common.get = function get(file) {
 
 /***/ }),
 
-/***/ 5895:
+/***/ 2437:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -17276,8 +17276,8 @@ common.get = function get(file) {
  */
 var converter = exports;
 
-var Enum = __nccwpck_require__(9869),
-    util = __nccwpck_require__(4015);
+var Enum = __nccwpck_require__(3528),
+    util = __nccwpck_require__(9609);
 
 /**
  * Generates a partial value fromObject conveter.
@@ -17591,16 +17591,16 @@ converter.toObject = function toObject(mtype) {
 
 /***/ }),
 
-/***/ 1403:
+/***/ 5301:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 module.exports = decoder;
 
-var Enum    = __nccwpck_require__(9869),
-    types   = __nccwpck_require__(518),
-    util    = __nccwpck_require__(4015);
+var Enum    = __nccwpck_require__(3528),
+    types   = __nccwpck_require__(1024),
+    util    = __nccwpck_require__(9609);
 
 function missing(field) {
     return "missing required '" + field.name + "'";
@@ -17763,16 +17763,16 @@ function decoder(mtype) {
 
 /***/ }),
 
-/***/ 1363:
+/***/ 7641:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 module.exports = encoder;
 
-var Enum     = __nccwpck_require__(9869),
-    types    = __nccwpck_require__(518),
-    util     = __nccwpck_require__(4015);
+var Enum     = __nccwpck_require__(3528),
+    types    = __nccwpck_require__(1024),
+    util     = __nccwpck_require__(9609);
 
 /**
  * Generates a partial message type encoder.
@@ -17874,7 +17874,7 @@ function encoder(mtype) {
 
 /***/ }),
 
-/***/ 9869:
+/***/ 3528:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -17882,11 +17882,11 @@ function encoder(mtype) {
 module.exports = Enum;
 
 // extends ReflectionObject
-var ReflectionObject = __nccwpck_require__(9712);
+var ReflectionObject = __nccwpck_require__(7946);
 ((Enum.prototype = Object.create(ReflectionObject.prototype)).constructor = Enum).className = "Enum";
 
-var Namespace = __nccwpck_require__(3880),
-    util = __nccwpck_require__(4015);
+var Namespace = __nccwpck_require__(1946),
+    util = __nccwpck_require__(9609);
 
 /**
  * Constructs a new enum instance.
@@ -18108,7 +18108,7 @@ Enum.prototype.isReservedName = function isReservedName(name) {
 
 /***/ }),
 
-/***/ 527:
+/***/ 457:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -18116,12 +18116,12 @@ Enum.prototype.isReservedName = function isReservedName(name) {
 module.exports = Field;
 
 // extends ReflectionObject
-var ReflectionObject = __nccwpck_require__(9712);
+var ReflectionObject = __nccwpck_require__(7946);
 ((Field.prototype = Object.create(ReflectionObject.prototype)).constructor = Field).className = "Field";
 
-var Enum  = __nccwpck_require__(9869),
-    types = __nccwpck_require__(518),
-    util  = __nccwpck_require__(4015);
+var Enum  = __nccwpck_require__(3528),
+    types = __nccwpck_require__(1024),
+    util  = __nccwpck_require__(9609);
 
 var Type; // cyclic
 
@@ -18569,12 +18569,12 @@ Field._configure = function configure(Type_) {
 
 /***/ }),
 
-/***/ 7098:
+/***/ 5504:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
-var protobuf = module.exports = __nccwpck_require__(1181);
+var protobuf = module.exports = __nccwpck_require__(6579);
 
 protobuf.build = "light";
 
@@ -18647,30 +18647,30 @@ function loadSync(filename, root) {
 protobuf.loadSync = loadSync;
 
 // Serialization
-protobuf.encoder          = __nccwpck_require__(1363);
-protobuf.decoder          = __nccwpck_require__(1403);
-protobuf.verifier         = __nccwpck_require__(6549);
-protobuf.converter        = __nccwpck_require__(5895);
+protobuf.encoder          = __nccwpck_require__(7641);
+protobuf.decoder          = __nccwpck_require__(5301);
+protobuf.verifier         = __nccwpck_require__(7639);
+protobuf.converter        = __nccwpck_require__(2437);
 
 // Reflection
-protobuf.ReflectionObject = __nccwpck_require__(9712);
-protobuf.Namespace        = __nccwpck_require__(3880);
-protobuf.Root             = __nccwpck_require__(7779);
-protobuf.Enum             = __nccwpck_require__(9869);
-protobuf.Type             = __nccwpck_require__(8467);
-protobuf.Field            = __nccwpck_require__(527);
-protobuf.OneOf            = __nccwpck_require__(5730);
-protobuf.MapField         = __nccwpck_require__(8033);
-protobuf.Service          = __nccwpck_require__(6836);
-protobuf.Method           = __nccwpck_require__(8246);
+protobuf.ReflectionObject = __nccwpck_require__(7946);
+protobuf.Namespace        = __nccwpck_require__(1946);
+protobuf.Root             = __nccwpck_require__(8185);
+protobuf.Enum             = __nccwpck_require__(3528);
+protobuf.Type             = __nccwpck_require__(901);
+protobuf.Field            = __nccwpck_require__(457);
+protobuf.OneOf            = __nccwpck_require__(4624);
+protobuf.MapField         = __nccwpck_require__(8791);
+protobuf.Service          = __nccwpck_require__(338);
+protobuf.Method           = __nccwpck_require__(9988);
 
 // Runtime
-protobuf.Message          = __nccwpck_require__(6752);
-protobuf.wrappers         = __nccwpck_require__(2179);
+protobuf.Message          = __nccwpck_require__(9450);
+protobuf.wrappers         = __nccwpck_require__(9781);
 
 // Utility
-protobuf.types            = __nccwpck_require__(518);
-protobuf.util             = __nccwpck_require__(4015);
+protobuf.types            = __nccwpck_require__(1024);
+protobuf.util             = __nccwpck_require__(9609);
 
 // Set up possibly cyclic reflection dependencies
 protobuf.ReflectionObject._configure(protobuf.Root);
@@ -18681,7 +18681,7 @@ protobuf.Field._configure(protobuf.Type);
 
 /***/ }),
 
-/***/ 1181:
+/***/ 6579:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -18697,15 +18697,15 @@ var protobuf = exports;
 protobuf.build = "minimal";
 
 // Serialization
-protobuf.Writer       = __nccwpck_require__(4144);
-protobuf.BufferWriter = __nccwpck_require__(1361);
-protobuf.Reader       = __nccwpck_require__(9748);
-protobuf.BufferReader = __nccwpck_require__(9861);
+protobuf.Writer       = __nccwpck_require__(3654);
+protobuf.BufferWriter = __nccwpck_require__(3751);
+protobuf.Reader       = __nccwpck_require__(9350);
+protobuf.BufferReader = __nccwpck_require__(2423);
 
 // Utility
-protobuf.util         = __nccwpck_require__(7375);
-protobuf.rpc          = __nccwpck_require__(8612);
-protobuf.roots        = __nccwpck_require__(9782);
+protobuf.util         = __nccwpck_require__(2857);
+protobuf.rpc          = __nccwpck_require__(9882);
+protobuf.roots        = __nccwpck_require__(4460);
 protobuf.configure    = configure;
 
 /* istanbul ignore next */
@@ -18725,19 +18725,19 @@ configure();
 
 /***/ }),
 
-/***/ 4703:
+/***/ 8513:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
-var protobuf = module.exports = __nccwpck_require__(7098);
+var protobuf = module.exports = __nccwpck_require__(5504);
 
 protobuf.build = "full";
 
 // Parser
-protobuf.tokenize         = __nccwpck_require__(8922);
-protobuf.parse            = __nccwpck_require__(808);
-protobuf.common           = __nccwpck_require__(6926);
+protobuf.tokenize         = __nccwpck_require__(580);
+protobuf.parse            = __nccwpck_require__(8790);
+protobuf.common           = __nccwpck_require__(872);
 
 // Configure parser
 protobuf.Root._configure(protobuf.Type, protobuf.parse, protobuf.common);
@@ -18745,7 +18745,7 @@ protobuf.Root._configure(protobuf.Type, protobuf.parse, protobuf.common);
 
 /***/ }),
 
-/***/ 8033:
+/***/ 8791:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -18753,11 +18753,11 @@ protobuf.Root._configure(protobuf.Type, protobuf.parse, protobuf.common);
 module.exports = MapField;
 
 // extends Field
-var Field = __nccwpck_require__(527);
+var Field = __nccwpck_require__(457);
 ((MapField.prototype = Object.create(Field.prototype)).constructor = MapField).className = "MapField";
 
-var types   = __nccwpck_require__(518),
-    util    = __nccwpck_require__(4015);
+var types   = __nccwpck_require__(1024),
+    util    = __nccwpck_require__(9609);
 
 /**
  * Constructs a new map field instance.
@@ -18879,14 +18879,14 @@ MapField.d = function decorateMapField(fieldId, fieldKeyType, fieldValueType) {
 
 /***/ }),
 
-/***/ 6752:
+/***/ 9450:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 module.exports = Message;
 
-var util = __nccwpck_require__(7375);
+var util = __nccwpck_require__(2857);
 
 /**
  * Constructs a new message instance.
@@ -19030,7 +19030,7 @@ Message.prototype.toJSON = function toJSON() {
 
 /***/ }),
 
-/***/ 8246:
+/***/ 9988:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -19038,10 +19038,10 @@ Message.prototype.toJSON = function toJSON() {
 module.exports = Method;
 
 // extends ReflectionObject
-var ReflectionObject = __nccwpck_require__(9712);
+var ReflectionObject = __nccwpck_require__(7946);
 ((Method.prototype = Object.create(ReflectionObject.prototype)).constructor = Method).className = "Method";
 
-var util = __nccwpck_require__(4015);
+var util = __nccwpck_require__(9609);
 
 /**
  * Constructs a new service method instance.
@@ -19198,7 +19198,7 @@ Method.prototype.resolve = function resolve() {
 
 /***/ }),
 
-/***/ 3880:
+/***/ 1946:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -19206,12 +19206,12 @@ Method.prototype.resolve = function resolve() {
 module.exports = Namespace;
 
 // extends ReflectionObject
-var ReflectionObject = __nccwpck_require__(9712);
+var ReflectionObject = __nccwpck_require__(7946);
 ((Namespace.prototype = Object.create(ReflectionObject.prototype)).constructor = Namespace).className = "Namespace";
 
-var Field    = __nccwpck_require__(527),
-    util     = __nccwpck_require__(4015),
-    OneOf    = __nccwpck_require__(5730);
+var Field    = __nccwpck_require__(457),
+    util     = __nccwpck_require__(9609),
+    OneOf    = __nccwpck_require__(4624);
 
 var Type,    // cyclic
     Service,
@@ -19764,7 +19764,7 @@ Namespace._configure = function(Type_, Service_, Enum_) {
 
 /***/ }),
 
-/***/ 9712:
+/***/ 7946:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -19773,8 +19773,8 @@ module.exports = ReflectionObject;
 
 ReflectionObject.className = "ReflectionObject";
 
-const OneOf = __nccwpck_require__(5730);
-var util = __nccwpck_require__(4015);
+const OneOf = __nccwpck_require__(4624);
+var util = __nccwpck_require__(9609);
 
 var Root; // cyclic
 
@@ -20154,7 +20154,7 @@ ReflectionObject._configure = function(Root_) {
 
 /***/ }),
 
-/***/ 5730:
+/***/ 4624:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -20162,11 +20162,11 @@ ReflectionObject._configure = function(Root_) {
 module.exports = OneOf;
 
 // extends ReflectionObject
-var ReflectionObject = __nccwpck_require__(9712);
+var ReflectionObject = __nccwpck_require__(7946);
 ((OneOf.prototype = Object.create(ReflectionObject.prototype)).constructor = OneOf).className = "OneOf";
 
-var Field = __nccwpck_require__(527),
-    util  = __nccwpck_require__(4015);
+var Field = __nccwpck_require__(457),
+    util  = __nccwpck_require__(9609);
 
 /**
  * Constructs a new oneof instance.
@@ -20384,7 +20384,7 @@ OneOf.d = function decorateOneOf() {
 
 /***/ }),
 
-/***/ 808:
+/***/ 8790:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -20394,18 +20394,18 @@ module.exports = parse;
 parse.filename = null;
 parse.defaults = { keepCase: false };
 
-var tokenize  = __nccwpck_require__(8922),
-    Root      = __nccwpck_require__(7779),
-    Type      = __nccwpck_require__(8467),
-    Field     = __nccwpck_require__(527),
-    MapField  = __nccwpck_require__(8033),
-    OneOf     = __nccwpck_require__(5730),
-    Enum      = __nccwpck_require__(9869),
-    Service   = __nccwpck_require__(6836),
-    Method    = __nccwpck_require__(8246),
-    ReflectionObject = __nccwpck_require__(9712),
-    types     = __nccwpck_require__(518),
-    util      = __nccwpck_require__(4015);
+var tokenize  = __nccwpck_require__(580),
+    Root      = __nccwpck_require__(8185),
+    Type      = __nccwpck_require__(901),
+    Field     = __nccwpck_require__(457),
+    MapField  = __nccwpck_require__(8791),
+    OneOf     = __nccwpck_require__(4624),
+    Enum      = __nccwpck_require__(3528),
+    Service   = __nccwpck_require__(338),
+    Method    = __nccwpck_require__(9988),
+    ReflectionObject = __nccwpck_require__(7946),
+    types     = __nccwpck_require__(1024),
+    util      = __nccwpck_require__(9609);
 
 var base10Re    = /^[1-9][0-9]*$/,
     base10NegRe = /^-?[1-9][0-9]*$/,
@@ -21384,14 +21384,14 @@ function parse(source, root, options) {
 
 /***/ }),
 
-/***/ 9748:
+/***/ 9350:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 module.exports = Reader;
 
-var util      = __nccwpck_require__(7375);
+var util      = __nccwpck_require__(2857);
 
 var BufferReader; // cyclic
 
@@ -21838,7 +21838,7 @@ Reader._configure = function(BufferReader_) {
 
 /***/ }),
 
-/***/ 9861:
+/***/ 2423:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -21846,10 +21846,10 @@ Reader._configure = function(BufferReader_) {
 module.exports = BufferReader;
 
 // extends Reader
-var Reader = __nccwpck_require__(9748);
+var Reader = __nccwpck_require__(9350);
 (BufferReader.prototype = Object.create(Reader.prototype)).constructor = BufferReader;
 
-var util = __nccwpck_require__(7375);
+var util = __nccwpck_require__(2857);
 
 /**
  * Constructs a new buffer reader instance.
@@ -21897,7 +21897,7 @@ BufferReader._configure();
 
 /***/ }),
 
-/***/ 7779:
+/***/ 8185:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -21905,13 +21905,13 @@ BufferReader._configure();
 module.exports = Root;
 
 // extends Namespace
-var Namespace = __nccwpck_require__(3880);
+var Namespace = __nccwpck_require__(1946);
 ((Root.prototype = Object.create(Namespace.prototype)).constructor = Root).className = "Root";
 
-var Field   = __nccwpck_require__(527),
-    Enum    = __nccwpck_require__(9869),
-    OneOf   = __nccwpck_require__(5730),
-    util    = __nccwpck_require__(4015);
+var Field   = __nccwpck_require__(457),
+    Enum    = __nccwpck_require__(3528),
+    OneOf   = __nccwpck_require__(4624),
+    util    = __nccwpck_require__(9609);
 
 var Type,   // cyclic
     parse,  // might be excluded
@@ -22317,7 +22317,7 @@ Root._configure = function(Type_, parse_, common_) {
 
 /***/ }),
 
-/***/ 9782:
+/***/ 4460:
 /***/ ((module) => {
 
 "use strict";
@@ -22343,7 +22343,7 @@ module.exports = Object.create(null);
 
 /***/ }),
 
-/***/ 8612:
+/***/ 9882:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -22382,19 +22382,19 @@ var rpc = exports;
  * @returns {undefined}
  */
 
-rpc.Service = __nccwpck_require__(864);
+rpc.Service = __nccwpck_require__(4026);
 
 
 /***/ }),
 
-/***/ 864:
+/***/ 4026:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 module.exports = Service;
 
-var util = __nccwpck_require__(7375);
+var util = __nccwpck_require__(2857);
 
 // Extends EventEmitter
 (Service.prototype = Object.create(util.EventEmitter.prototype)).constructor = Service;
@@ -22537,7 +22537,7 @@ Service.prototype.end = function end(endedByRPC) {
 
 /***/ }),
 
-/***/ 6836:
+/***/ 338:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -22545,12 +22545,12 @@ Service.prototype.end = function end(endedByRPC) {
 module.exports = Service;
 
 // extends Namespace
-var Namespace = __nccwpck_require__(3880);
+var Namespace = __nccwpck_require__(1946);
 ((Service.prototype = Object.create(Namespace.prototype)).constructor = Service).className = "Service";
 
-var Method = __nccwpck_require__(8246),
-    util   = __nccwpck_require__(4015),
-    rpc    = __nccwpck_require__(8612);
+var Method = __nccwpck_require__(9988),
+    util   = __nccwpck_require__(9609),
+    rpc    = __nccwpck_require__(9882);
 
 /**
  * Constructs a new service instance.
@@ -22738,7 +22738,7 @@ Service.prototype.create = function create(rpcImpl, requestDelimited, responseDe
 
 /***/ }),
 
-/***/ 8922:
+/***/ 580:
 /***/ ((module) => {
 
 "use strict";
@@ -23162,7 +23162,7 @@ function tokenize(source, alternateCommentMode) {
 
 /***/ }),
 
-/***/ 8467:
+/***/ 901:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -23170,23 +23170,23 @@ function tokenize(source, alternateCommentMode) {
 module.exports = Type;
 
 // extends Namespace
-var Namespace = __nccwpck_require__(3880);
+var Namespace = __nccwpck_require__(1946);
 ((Type.prototype = Object.create(Namespace.prototype)).constructor = Type).className = "Type";
 
-var Enum      = __nccwpck_require__(9869),
-    OneOf     = __nccwpck_require__(5730),
-    Field     = __nccwpck_require__(527),
-    MapField  = __nccwpck_require__(8033),
-    Service   = __nccwpck_require__(6836),
-    Message   = __nccwpck_require__(6752),
-    Reader    = __nccwpck_require__(9748),
-    Writer    = __nccwpck_require__(4144),
-    util      = __nccwpck_require__(4015),
-    encoder   = __nccwpck_require__(1363),
-    decoder   = __nccwpck_require__(1403),
-    verifier  = __nccwpck_require__(6549),
-    converter = __nccwpck_require__(5895),
-    wrappers  = __nccwpck_require__(2179);
+var Enum      = __nccwpck_require__(3528),
+    OneOf     = __nccwpck_require__(4624),
+    Field     = __nccwpck_require__(457),
+    MapField  = __nccwpck_require__(8791),
+    Service   = __nccwpck_require__(338),
+    Message   = __nccwpck_require__(9450),
+    Reader    = __nccwpck_require__(9350),
+    Writer    = __nccwpck_require__(3654),
+    util      = __nccwpck_require__(9609),
+    encoder   = __nccwpck_require__(7641),
+    decoder   = __nccwpck_require__(5301),
+    verifier  = __nccwpck_require__(7639),
+    converter = __nccwpck_require__(2437),
+    wrappers  = __nccwpck_require__(9781);
 
 /**
  * Constructs a new reflected message type instance.
@@ -23802,7 +23802,7 @@ Type.d = function decorateType(typeName) {
 
 /***/ }),
 
-/***/ 518:
+/***/ 1024:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -23814,7 +23814,7 @@ Type.d = function decorateType(typeName) {
  */
 var types = exports;
 
-var util = __nccwpck_require__(4015);
+var util = __nccwpck_require__(9609);
 
 var s = [
     "double",   // 0
@@ -24006,7 +24006,7 @@ types.packed = bake([
 
 /***/ }),
 
-/***/ 4015:
+/***/ 9609:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -24016,17 +24016,17 @@ types.packed = bake([
  * Various utility functions.
  * @namespace
  */
-var util = module.exports = __nccwpck_require__(7375);
+var util = module.exports = __nccwpck_require__(2857);
 
-var roots = __nccwpck_require__(9782);
+var roots = __nccwpck_require__(4460);
 
 var Type, // cyclic
     Enum;
 
-util.codegen = __nccwpck_require__(4416);
-util.fetch   = __nccwpck_require__(2917);
-util.path    = __nccwpck_require__(4324);
-util.patterns = __nccwpck_require__(6721);
+util.codegen = __nccwpck_require__(5346);
+util.fetch   = __nccwpck_require__(4279);
+util.path    = __nccwpck_require__(6090);
+util.patterns = __nccwpck_require__(1991);
 
 var reservedRe = util.patterns.reservedRe;
 
@@ -24034,7 +24034,7 @@ var reservedRe = util.patterns.reservedRe;
  * Node's fs module if available.
  * @type {Object.<string,*>}
  */
-util.fs = __nccwpck_require__(7321);
+util.fs = __nccwpck_require__(5763);
 
 /**
  * Checks a recursion depth.
@@ -24158,7 +24158,7 @@ util.decorateType = function decorateType(ctor, typeName) {
 
     /* istanbul ignore next */
     if (!Type)
-        Type = __nccwpck_require__(8467);
+        Type = __nccwpck_require__(901);
 
     var type = new Type(typeName || ctor.name);
     util.decorateRoot.add(type);
@@ -24183,7 +24183,7 @@ util.decorateEnum = function decorateEnum(object) {
 
     /* istanbul ignore next */
     if (!Enum)
-        Enum = __nccwpck_require__(9869);
+        Enum = __nccwpck_require__(3528);
 
     var enm = new Enum("Enum" + decorateEnumIndex++, object);
     util.decorateRoot.add(enm);
@@ -24237,14 +24237,14 @@ util.setProperty = function setProperty(dst, path, value, ifNotSet) {
  */
 Object.defineProperty(util, "decorateRoot", {
     get: function() {
-        return roots["decorated"] || (roots["decorated"] = new (__nccwpck_require__(7779))());
+        return roots["decorated"] || (roots["decorated"] = new (__nccwpck_require__(8185))());
     }
 });
 
 
 /***/ }),
 
-/***/ 7321:
+/***/ 5763:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -24263,14 +24263,14 @@ module.exports = fs;
 
 /***/ }),
 
-/***/ 6260:
+/***/ 994:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 module.exports = LongBits;
 
-var util = __nccwpck_require__(7375);
+var util = __nccwpck_require__(2857);
 
 /**
  * Constructs new long bits.
@@ -24471,7 +24471,7 @@ LongBits.prototype.length = function length() {
 
 /***/ }),
 
-/***/ 7375:
+/***/ 2857:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 "use strict";
@@ -24479,25 +24479,25 @@ LongBits.prototype.length = function length() {
 var util = exports;
 
 // used to return a Promise where callback is omitted
-util.asPromise = __nccwpck_require__(8180);
+util.asPromise = __nccwpck_require__(2222);
 
 // converts to / from base64 encoded strings
-util.base64 = __nccwpck_require__(1300);
+util.base64 = __nccwpck_require__(5478);
 
 // base class of rpc.Service
-util.EventEmitter = __nccwpck_require__(2505);
+util.EventEmitter = __nccwpck_require__(2491);
 
 // float handling accross browsers
-util.float = __nccwpck_require__(4731);
+util.float = __nccwpck_require__(8597);
 
 // converts to / from utf8 encoded strings
-util.utf8 = __nccwpck_require__(7468);
+util.utf8 = __nccwpck_require__(958);
 
 // provides a node-like buffer pool in the browser
-util.pool = __nccwpck_require__(7673);
+util.pool = __nccwpck_require__(6239);
 
 // utility to work with the low and high bits of a 64 bit value
-util.LongBits = __nccwpck_require__(6260);
+util.LongBits = __nccwpck_require__(994);
 
 /**
  * Tests if the specified key can affect object prototypes.
@@ -24667,7 +24667,7 @@ util.Long = /* istanbul ignore next */ util.global.dcodeIO && /* istanbul ignore
          || /* istanbul ignore next */ util.global.Long
          || (function() {
                 try {
-                    var Long = __nccwpck_require__(8284);
+                    var Long = __nccwpck_require__(6390);
                     return Long && Long.isLong ? Long : null;
                 } catch (e) {
                     /* istanbul ignore next */
@@ -24970,7 +24970,7 @@ util._configure = function() {
 
 /***/ }),
 
-/***/ 6721:
+/***/ 1991:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -24985,15 +24985,15 @@ patterns.reservedRe  = /^(?:do|if|in|for|let|new|try|var|case|else|enum|eval|fal
 
 /***/ }),
 
-/***/ 6549:
+/***/ 7639:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 module.exports = verifier;
 
-var Enum      = __nccwpck_require__(9869),
-    util      = __nccwpck_require__(4015);
+var Enum      = __nccwpck_require__(3528),
+    util      = __nccwpck_require__(9609);
 
 function invalid(field, expected) {
     return field.name + ": " + expected + (field.repeated && expected !== "array" ? "[]" : field.map && expected !== "object" ? "{k:"+field.keyType+"}" : "") + " expected";
@@ -25173,7 +25173,7 @@ function verifier(mtype) {
 
 /***/ }),
 
-/***/ 2179:
+/***/ 9781:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -25186,8 +25186,8 @@ function verifier(mtype) {
  */
 var wrappers = exports;
 
-var Message = __nccwpck_require__(6752),
-    util    = __nccwpck_require__(7375);
+var Message = __nccwpck_require__(9450),
+    util    = __nccwpck_require__(2857);
 
 /**
  * From object converter part of an {@link IWrapper}.
@@ -25292,14 +25292,14 @@ wrappers[".google.protobuf.Any"] = {
 
 /***/ }),
 
-/***/ 4144:
+/***/ 3654:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 module.exports = Writer;
 
-var util      = __nccwpck_require__(7375);
+var util      = __nccwpck_require__(2857);
 
 var BufferWriter; // cyclic
 
@@ -25767,7 +25767,7 @@ Writer._configure = function(BufferWriter_) {
 
 /***/ }),
 
-/***/ 1361:
+/***/ 3751:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -25775,10 +25775,10 @@ Writer._configure = function(BufferWriter_) {
 module.exports = BufferWriter;
 
 // extends Writer
-var Writer = __nccwpck_require__(4144);
+var Writer = __nccwpck_require__(3654);
 (BufferWriter.prototype = Object.create(Writer.prototype)).constructor = BufferWriter;
 
-var util = __nccwpck_require__(7375);
+var util = __nccwpck_require__(2857);
 
 /**
  * Constructs a new buffer writer instance.
@@ -25860,11 +25860,11 @@ BufferWriter._configure();
 
 /***/ }),
 
-/***/ 4996:
+/***/ 7898:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var once = __nccwpck_require__(4674)
-var eos = __nccwpck_require__(4634)
+var once = __nccwpck_require__(5560)
+var eos = __nccwpck_require__(1424)
 var fs
 
 try {
@@ -25953,7 +25953,7 @@ module.exports = pump
 
 /***/ }),
 
-/***/ 9238:
+/***/ 5500:
 /***/ ((module) => {
 
 "use strict";
@@ -26077,7 +26077,7 @@ module.exports.F = codes;
 
 /***/ }),
 
-/***/ 5125:
+/***/ 2063:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -26118,9 +26118,9 @@ var objectKeys = Object.keys || function (obj) {
 /*</replacement>*/
 
 module.exports = Duplex;
-var Readable = __nccwpck_require__(5499);
-var Writable = __nccwpck_require__(7007);
-__nccwpck_require__(568)(Duplex, Readable);
+var Readable = __nccwpck_require__(6893);
+var Writable = __nccwpck_require__(8797);
+__nccwpck_require__(9598)(Duplex, Readable);
 {
   // Allow the keys array to be GC'ed.
   var keys = objectKeys(Writable.prototype);
@@ -26210,7 +26210,7 @@ Object.defineProperty(Duplex.prototype, 'destroyed', {
 
 /***/ }),
 
-/***/ 7361:
+/***/ 5283:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -26242,8 +26242,8 @@ Object.defineProperty(Duplex.prototype, 'destroyed', {
 
 
 module.exports = PassThrough;
-var Transform = __nccwpck_require__(9675);
-__nccwpck_require__(568)(PassThrough, Transform);
+var Transform = __nccwpck_require__(2337);
+__nccwpck_require__(9598)(PassThrough, Transform);
 function PassThrough(options) {
   if (!(this instanceof PassThrough)) return new PassThrough(options);
   Transform.call(this, options);
@@ -26254,7 +26254,7 @@ PassThrough.prototype._transform = function (chunk, encoding, cb) {
 
 /***/ }),
 
-/***/ 5499:
+/***/ 6893:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -26297,7 +26297,7 @@ var EElistenerCount = function EElistenerCount(emitter, type) {
 /*</replacement>*/
 
 /*<replacement>*/
-var Stream = __nccwpck_require__(8325);
+var Stream = __nccwpck_require__(3283);
 /*</replacement>*/
 
 var Buffer = (__nccwpck_require__(181).Buffer);
@@ -26319,11 +26319,11 @@ if (debugUtil && debugUtil.debuglog) {
 }
 /*</replacement>*/
 
-var BufferList = __nccwpck_require__(9206);
-var destroyImpl = __nccwpck_require__(875);
-var _require = __nccwpck_require__(84),
+var BufferList = __nccwpck_require__(7336);
+var destroyImpl = __nccwpck_require__(5089);
+var _require = __nccwpck_require__(4874),
   getHighWaterMark = _require.getHighWaterMark;
-var _require$codes = (__nccwpck_require__(9238)/* .codes */ .F),
+var _require$codes = (__nccwpck_require__(5500)/* .codes */ .F),
   ERR_INVALID_ARG_TYPE = _require$codes.ERR_INVALID_ARG_TYPE,
   ERR_STREAM_PUSH_AFTER_EOF = _require$codes.ERR_STREAM_PUSH_AFTER_EOF,
   ERR_METHOD_NOT_IMPLEMENTED = _require$codes.ERR_METHOD_NOT_IMPLEMENTED,
@@ -26333,7 +26333,7 @@ var _require$codes = (__nccwpck_require__(9238)/* .codes */ .F),
 var StringDecoder;
 var createReadableStreamAsyncIterator;
 var from;
-__nccwpck_require__(568)(Readable, Stream);
+__nccwpck_require__(9598)(Readable, Stream);
 var errorOrDestroy = destroyImpl.errorOrDestroy;
 var kProxyEvents = ['error', 'close', 'destroy', 'pause', 'resume'];
 function prependListener(emitter, event, fn) {
@@ -26348,7 +26348,7 @@ function prependListener(emitter, event, fn) {
   if (!emitter._events || !emitter._events[event]) emitter.on(event, fn);else if (Array.isArray(emitter._events[event])) emitter._events[event].unshift(fn);else emitter._events[event] = [fn, emitter._events[event]];
 }
 function ReadableState(options, stream, isDuplex) {
-  Duplex = Duplex || __nccwpck_require__(5125);
+  Duplex = Duplex || __nccwpck_require__(2063);
   options = options || {};
 
   // Duplex streams are both readable and writable, but share
@@ -26415,13 +26415,13 @@ function ReadableState(options, stream, isDuplex) {
   this.decoder = null;
   this.encoding = null;
   if (options.encoding) {
-    if (!StringDecoder) StringDecoder = (__nccwpck_require__(108)/* .StringDecoder */ .I);
+    if (!StringDecoder) StringDecoder = (__nccwpck_require__(634)/* .StringDecoder */ .I);
     this.decoder = new StringDecoder(options.encoding);
     this.encoding = options.encoding;
   }
 }
 function Readable(options) {
-  Duplex = Duplex || __nccwpck_require__(5125);
+  Duplex = Duplex || __nccwpck_require__(2063);
   if (!(this instanceof Readable)) return new Readable(options);
 
   // Checking for a Stream.Duplex instance is faster here instead of inside
@@ -26558,7 +26558,7 @@ Readable.prototype.isPaused = function () {
 
 // backwards compatibility.
 Readable.prototype.setEncoding = function (enc) {
-  if (!StringDecoder) StringDecoder = (__nccwpck_require__(108)/* .StringDecoder */ .I);
+  if (!StringDecoder) StringDecoder = (__nccwpck_require__(634)/* .StringDecoder */ .I);
   var decoder = new StringDecoder(enc);
   this._readableState.decoder = decoder;
   // If setEncoding(null), decoder.encoding equals utf8
@@ -27177,7 +27177,7 @@ Readable.prototype.wrap = function (stream) {
 if (typeof Symbol === 'function') {
   Readable.prototype[Symbol.asyncIterator] = function () {
     if (createReadableStreamAsyncIterator === undefined) {
-      createReadableStreamAsyncIterator = __nccwpck_require__(9818);
+      createReadableStreamAsyncIterator = __nccwpck_require__(4868);
     }
     return createReadableStreamAsyncIterator(this);
   };
@@ -27274,7 +27274,7 @@ function endReadableNT(state, stream) {
 if (typeof Symbol === 'function') {
   Readable.from = function (iterable, opts) {
     if (from === undefined) {
-      from = __nccwpck_require__(8521);
+      from = __nccwpck_require__(4659);
     }
     return from(Readable, iterable, opts);
   };
@@ -27288,7 +27288,7 @@ function indexOf(xs, x) {
 
 /***/ }),
 
-/***/ 9675:
+/***/ 2337:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -27358,13 +27358,13 @@ function indexOf(xs, x) {
 
 
 module.exports = Transform;
-var _require$codes = (__nccwpck_require__(9238)/* .codes */ .F),
+var _require$codes = (__nccwpck_require__(5500)/* .codes */ .F),
   ERR_METHOD_NOT_IMPLEMENTED = _require$codes.ERR_METHOD_NOT_IMPLEMENTED,
   ERR_MULTIPLE_CALLBACK = _require$codes.ERR_MULTIPLE_CALLBACK,
   ERR_TRANSFORM_ALREADY_TRANSFORMING = _require$codes.ERR_TRANSFORM_ALREADY_TRANSFORMING,
   ERR_TRANSFORM_WITH_LENGTH_0 = _require$codes.ERR_TRANSFORM_WITH_LENGTH_0;
-var Duplex = __nccwpck_require__(5125);
-__nccwpck_require__(568)(Transform, Duplex);
+var Duplex = __nccwpck_require__(2063);
+__nccwpck_require__(9598)(Transform, Duplex);
 function afterTransform(er, data) {
   var ts = this._transformState;
   ts.transforming = false;
@@ -27485,7 +27485,7 @@ function done(stream, er, data) {
 
 /***/ }),
 
-/***/ 7007:
+/***/ 8797:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -27546,12 +27546,12 @@ Writable.WritableState = WritableState;
 
 /*<replacement>*/
 var internalUtil = {
-  deprecate: __nccwpck_require__(1370)
+  deprecate: __nccwpck_require__(4488)
 };
 /*</replacement>*/
 
 /*<replacement>*/
-var Stream = __nccwpck_require__(8325);
+var Stream = __nccwpck_require__(3283);
 /*</replacement>*/
 
 var Buffer = (__nccwpck_require__(181).Buffer);
@@ -27562,10 +27562,10 @@ function _uint8ArrayToBuffer(chunk) {
 function _isUint8Array(obj) {
   return Buffer.isBuffer(obj) || obj instanceof OurUint8Array;
 }
-var destroyImpl = __nccwpck_require__(875);
-var _require = __nccwpck_require__(84),
+var destroyImpl = __nccwpck_require__(5089);
+var _require = __nccwpck_require__(4874),
   getHighWaterMark = _require.getHighWaterMark;
-var _require$codes = (__nccwpck_require__(9238)/* .codes */ .F),
+var _require$codes = (__nccwpck_require__(5500)/* .codes */ .F),
   ERR_INVALID_ARG_TYPE = _require$codes.ERR_INVALID_ARG_TYPE,
   ERR_METHOD_NOT_IMPLEMENTED = _require$codes.ERR_METHOD_NOT_IMPLEMENTED,
   ERR_MULTIPLE_CALLBACK = _require$codes.ERR_MULTIPLE_CALLBACK,
@@ -27575,10 +27575,10 @@ var _require$codes = (__nccwpck_require__(9238)/* .codes */ .F),
   ERR_STREAM_WRITE_AFTER_END = _require$codes.ERR_STREAM_WRITE_AFTER_END,
   ERR_UNKNOWN_ENCODING = _require$codes.ERR_UNKNOWN_ENCODING;
 var errorOrDestroy = destroyImpl.errorOrDestroy;
-__nccwpck_require__(568)(Writable, Stream);
+__nccwpck_require__(9598)(Writable, Stream);
 function nop() {}
 function WritableState(options, stream, isDuplex) {
-  Duplex = Duplex || __nccwpck_require__(5125);
+  Duplex = Duplex || __nccwpck_require__(2063);
   options = options || {};
 
   // Duplex streams are both readable and writable, but share
@@ -27720,7 +27720,7 @@ if (typeof Symbol === 'function' && Symbol.hasInstance && typeof Function.protot
   };
 }
 function Writable(options) {
-  Duplex = Duplex || __nccwpck_require__(5125);
+  Duplex = Duplex || __nccwpck_require__(2063);
 
   // Writable ctor is applied to Duplexes, too.
   // `realHasInstance` is necessary because using plain `instanceof`
@@ -28133,7 +28133,7 @@ Writable.prototype._destroy = function (err, cb) {
 
 /***/ }),
 
-/***/ 9818:
+/***/ 4868:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -28143,7 +28143,7 @@ var _Object$setPrototypeO;
 function _defineProperty(obj, key, value) { key = _toPropertyKey(key); if (key in obj) { Object.defineProperty(obj, key, { value: value, enumerable: true, configurable: true, writable: true }); } else { obj[key] = value; } return obj; }
 function _toPropertyKey(arg) { var key = _toPrimitive(arg, "string"); return typeof key === "symbol" ? key : String(key); }
 function _toPrimitive(input, hint) { if (typeof input !== "object" || input === null) return input; var prim = input[Symbol.toPrimitive]; if (prim !== undefined) { var res = prim.call(input, hint || "default"); if (typeof res !== "object") return res; throw new TypeError("@@toPrimitive must return a primitive value."); } return (hint === "string" ? String : Number)(input); }
-var finished = __nccwpck_require__(2321);
+var finished = __nccwpck_require__(6815);
 var kLastResolve = Symbol('lastResolve');
 var kLastReject = Symbol('lastReject');
 var kError = Symbol('error');
@@ -28320,7 +28320,7 @@ module.exports = createReadableStreamAsyncIterator;
 
 /***/ }),
 
-/***/ 9206:
+/***/ 7336:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -28510,7 +28510,7 @@ module.exports = /*#__PURE__*/function () {
 
 /***/ }),
 
-/***/ 875:
+/***/ 5089:
 /***/ ((module) => {
 
 "use strict";
@@ -28613,7 +28613,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2321:
+/***/ 6815:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -28622,7 +28622,7 @@ module.exports = {
 
 
 
-var ERR_STREAM_PREMATURE_CLOSE = (__nccwpck_require__(9238)/* .codes */ .F).ERR_STREAM_PREMATURE_CLOSE;
+var ERR_STREAM_PREMATURE_CLOSE = (__nccwpck_require__(5500)/* .codes */ .F).ERR_STREAM_PREMATURE_CLOSE;
 function once(callback) {
   var called = false;
   return function () {
@@ -28706,7 +28706,7 @@ module.exports = eos;
 
 /***/ }),
 
-/***/ 8521:
+/***/ 4659:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -28719,7 +28719,7 @@ function _objectSpread(target) { for (var i = 1; i < arguments.length; i++) { va
 function _defineProperty(obj, key, value) { key = _toPropertyKey(key); if (key in obj) { Object.defineProperty(obj, key, { value: value, enumerable: true, configurable: true, writable: true }); } else { obj[key] = value; } return obj; }
 function _toPropertyKey(arg) { var key = _toPrimitive(arg, "string"); return typeof key === "symbol" ? key : String(key); }
 function _toPrimitive(input, hint) { if (typeof input !== "object" || input === null) return input; var prim = input[Symbol.toPrimitive]; if (prim !== undefined) { var res = prim.call(input, hint || "default"); if (typeof res !== "object") return res; throw new TypeError("@@toPrimitive must return a primitive value."); } return (hint === "string" ? String : Number)(input); }
-var ERR_INVALID_ARG_TYPE = (__nccwpck_require__(9238)/* .codes */ .F).ERR_INVALID_ARG_TYPE;
+var ERR_INVALID_ARG_TYPE = (__nccwpck_require__(5500)/* .codes */ .F).ERR_INVALID_ARG_TYPE;
 function from(Readable, iterable, opts) {
   var iterator;
   if (iterable && typeof iterable.next === 'function') {
@@ -28766,7 +28766,7 @@ module.exports = from;
 
 /***/ }),
 
-/***/ 1987:
+/***/ 6701:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -28784,7 +28784,7 @@ function once(callback) {
     callback.apply(void 0, arguments);
   };
 }
-var _require$codes = (__nccwpck_require__(9238)/* .codes */ .F),
+var _require$codes = (__nccwpck_require__(5500)/* .codes */ .F),
   ERR_MISSING_ARGS = _require$codes.ERR_MISSING_ARGS,
   ERR_STREAM_DESTROYED = _require$codes.ERR_STREAM_DESTROYED;
 function noop(err) {
@@ -28800,7 +28800,7 @@ function destroyer(stream, reading, writing, callback) {
   stream.on('close', function () {
     closed = true;
   });
-  if (eos === undefined) eos = __nccwpck_require__(2321);
+  if (eos === undefined) eos = __nccwpck_require__(6815);
   eos(stream, {
     readable: reading,
     writable: writing
@@ -28859,13 +28859,13 @@ module.exports = pipeline;
 
 /***/ }),
 
-/***/ 84:
+/***/ 4874:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var ERR_INVALID_OPT_VALUE = (__nccwpck_require__(9238)/* .codes */ .F).ERR_INVALID_OPT_VALUE;
+var ERR_INVALID_OPT_VALUE = (__nccwpck_require__(5500)/* .codes */ .F).ERR_INVALID_OPT_VALUE;
 function highWaterMarkFrom(options, isDuplex, duplexKey) {
   return options.highWaterMark != null ? options.highWaterMark : isDuplex ? options[duplexKey] : null;
 }
@@ -28888,7 +28888,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8325:
+/***/ 3283:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 module.exports = __nccwpck_require__(2203);
@@ -28896,7 +28896,7 @@ module.exports = __nccwpck_require__(2203);
 
 /***/ }),
 
-/***/ 2425:
+/***/ 6131:
 /***/ ((module, exports, __nccwpck_require__) => {
 
 var Stream = __nccwpck_require__(2203);
@@ -28905,21 +28905,21 @@ if (process.env.READABLE_STREAM === 'disable' && Stream) {
   Object.assign(module.exports, Stream);
   module.exports.Stream = Stream;
 } else {
-  exports = module.exports = __nccwpck_require__(5499);
+  exports = module.exports = __nccwpck_require__(6893);
   exports.Stream = Stream || exports;
   exports.Readable = exports;
-  exports.Writable = __nccwpck_require__(7007);
-  exports.Duplex = __nccwpck_require__(5125);
-  exports.Transform = __nccwpck_require__(9675);
-  exports.PassThrough = __nccwpck_require__(7361);
-  exports.finished = __nccwpck_require__(2321);
-  exports.pipeline = __nccwpck_require__(1987);
+  exports.Writable = __nccwpck_require__(8797);
+  exports.Duplex = __nccwpck_require__(2063);
+  exports.Transform = __nccwpck_require__(2337);
+  exports.PassThrough = __nccwpck_require__(5283);
+  exports.finished = __nccwpck_require__(6815);
+  exports.pipeline = __nccwpck_require__(6701);
 }
 
 
 /***/ }),
 
-/***/ 7528:
+/***/ 3058:
 /***/ ((module, exports, __nccwpck_require__) => {
 
 /*! safe-buffer. MIT License. Feross Aboukhadijeh <https://feross.org/opensource> */
@@ -28991,7 +28991,7 @@ SafeBuffer.allocUnsafeSlow = function (size) {
 
 /***/ }),
 
-/***/ 1529:
+/***/ 2803:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -29076,7 +29076,7 @@ module.exports = safer
 
 /***/ }),
 
-/***/ 3121:
+/***/ 4087:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var fs = __nccwpck_require__(9896);
@@ -29110,7 +29110,7 @@ module.exports = function (filepath, split, encoding) {
 
 /***/ }),
 
-/***/ 9313:
+/***/ 5683:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -29124,8 +29124,8 @@ const {
 
 const {
   CHANNEL_EXTENDED_DATATYPE: { STDERR },
-} = __nccwpck_require__(1298);
-const { bufferSlice } = __nccwpck_require__(8570);
+} = __nccwpck_require__(4020);
+const { bufferSlice } = __nccwpck_require__(2184);
 
 const PACKET_SIZE = 32 * 1024;
 const MAX_WINDOW = 2 * 1024 * 1024;
@@ -29413,7 +29413,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9923:
+/***/ 3849:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -29425,14 +29425,14 @@ const { resolve } = __nccwpck_require__(6928);
 const { readFile } = __nccwpck_require__(9896);
 const { execFile, spawn } = __nccwpck_require__(5317);
 
-const { isParsedKey, parseKey } = __nccwpck_require__(9976);
+const { isParsedKey, parseKey } = __nccwpck_require__(1789);
 
 const {
   makeBufferParser,
   readUInt32BE,
   writeUInt32BE,
   writeUInt32LE,
-} = __nccwpck_require__(8570);
+} = __nccwpck_require__(2184);
 
 function once(cb) {
   let called = false;
@@ -30544,7 +30544,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6879:
+/***/ 6297:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -30580,11 +30580,11 @@ const {
   SUPPORTED_KEX,
   SUPPORTED_MAC,
   SUPPORTED_SERVER_HOST_KEY,
-} = __nccwpck_require__(1298);
-const { init: cryptoInit } = __nccwpck_require__(8438);
-const Protocol = __nccwpck_require__(9383);
-const { parseKey } = __nccwpck_require__(9976);
-const { SFTP } = __nccwpck_require__(614);
+} = __nccwpck_require__(4020);
+const { init: cryptoInit } = __nccwpck_require__(2888);
+const Protocol = __nccwpck_require__(7841);
+const { parseKey } = __nccwpck_require__(1789);
+const { SFTP } = __nccwpck_require__(4996);
 const {
   bufferCopy,
   makeBufferParser,
@@ -30592,23 +30592,23 @@ const {
   readUInt32BE,
   sigSSHToASN1,
   writeUInt32BE,
-} = __nccwpck_require__(8570);
+} = __nccwpck_require__(2184);
 
-const { AgentContext, createAgent, isAgent } = __nccwpck_require__(9923);
+const { AgentContext, createAgent, isAgent } = __nccwpck_require__(3849);
 const {
   Channel,
   MAX_WINDOW,
   PACKET_SIZE,
   windowAdjust,
   WINDOW_THRESHOLD,
-} = __nccwpck_require__(9313);
+} = __nccwpck_require__(5683);
 const {
   ChannelManager,
   generateAlgorithmList,
   isWritable,
   onChannelOpenFailure,
   onCHANNEL_CLOSE,
-} = __nccwpck_require__(6967);
+} = __nccwpck_require__(2137);
 
 const bufferParser = makeBufferParser();
 const sigParser = makeBufferParser();
@@ -32728,7 +32728,7 @@ module.exports = Client;
 
 /***/ }),
 
-/***/ 895:
+/***/ 137:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -32756,7 +32756,7 @@ for (const ctor of [HttpAgent, HttpsAgent]) {
       const dstPort = options.port;
 
       if (Client === undefined)
-        Client = __nccwpck_require__(6879);
+        Client = __nccwpck_require__(6297);
 
       const client = new Client();
       let triedForward = false;
@@ -32820,7 +32820,7 @@ function decorateStream(stream, ctor, options) {
 
 /***/ }),
 
-/***/ 3334:
+/***/ 5472:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -32833,33 +32833,33 @@ const {
   CygwinAgent,
   OpenSSHAgent,
   PageantAgent,
-} = __nccwpck_require__(9923);
+} = __nccwpck_require__(3849);
 const {
   SSHTTPAgent: HTTPAgent,
   SSHTTPSAgent: HTTPSAgent,
-} = __nccwpck_require__(895);
-const { parseKey } = __nccwpck_require__(9976);
+} = __nccwpck_require__(137);
+const { parseKey } = __nccwpck_require__(1789);
 const {
   flagsToString,
   OPEN_MODE,
   STATUS_CODE,
   stringToFlags,
-} = __nccwpck_require__(614);
+} = __nccwpck_require__(4996);
 
 module.exports = {
   AgentProtocol,
   BaseAgent,
   createAgent,
-  Client: __nccwpck_require__(6879),
+  Client: __nccwpck_require__(6297),
   CygwinAgent,
   HTTPAgent,
   HTTPSAgent,
   OpenSSHAgent,
   PageantAgent,
-  Server: __nccwpck_require__(7139),
+  Server: __nccwpck_require__(2605),
   utils: {
     parseKey,
-    ...__nccwpck_require__(891),
+    ...__nccwpck_require__(3489),
     sftp: {
       flagsToString,
       OPEN_MODE,
@@ -32872,7 +32872,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 891:
+/***/ 3489:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -32886,10 +32886,10 @@ const {
   randomBytes,
 } = __nccwpck_require__(6982);
 
-const { Ber } = __nccwpck_require__(7);
-const bcrypt_pbkdf = (__nccwpck_require__(2312).pbkdf);
+const { Ber } = __nccwpck_require__(9837);
+const bcrypt_pbkdf = (__nccwpck_require__(686).pbkdf);
 
-const { CIPHER_INFO } = __nccwpck_require__(8438);
+const { CIPHER_INFO } = __nccwpck_require__(2888);
 
 const SALT_LEN = 16;
 const DEFAULT_ROUNDS = 16;
@@ -33462,7 +33462,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9383:
+/***/ 7841:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -33508,7 +33508,7 @@ module.exports = {
 
 const { inspect } = __nccwpck_require__(9023);
 
-const { bindingAvailable, NullCipher, NullDecipher } = __nccwpck_require__(8438);
+const { bindingAvailable, NullCipher, NullDecipher } = __nccwpck_require__(2888);
 const {
   COMPAT_CHECKS,
   DISCONNECT_REASON,
@@ -33516,18 +33516,18 @@ const {
   MESSAGE,
   SIGNALS,
   TERMINAL_MODE,
-} = __nccwpck_require__(1298);
+} = __nccwpck_require__(4020);
 const {
   DEFAULT_KEXINIT_CLIENT,
   DEFAULT_KEXINIT_SERVER,
   KexInit,
   kexinit,
   onKEXPayload,
-} = __nccwpck_require__(5119);
+} = __nccwpck_require__(4637);
 const {
   parseKey,
-} = __nccwpck_require__(9976);
-const MESSAGE_HANDLERS = __nccwpck_require__(3194);
+} = __nccwpck_require__(1789);
+const MESSAGE_HANDLERS = __nccwpck_require__(9244);
 const {
   bufferCopy,
   bufferFill,
@@ -33535,15 +33535,15 @@ const {
   convertSignature,
   sendPacket,
   writeUInt32BE,
-} = __nccwpck_require__(8570);
+} = __nccwpck_require__(2184);
 const {
   PacketReader,
   PacketWriter,
   ZlibPacketReader,
   ZlibPacketWriter,
-} = __nccwpck_require__(1178);
+} = __nccwpck_require__(4592);
 
-const MODULE_VER = (__nccwpck_require__(9903)/* .version */ .rE);
+const MODULE_VER = (__nccwpck_require__(8342)/* .version */ .rE);
 
 const VALID_DISCONNECT_REASONS = new Map(
   Object.values(DISCONNECT_REASON).map((n) => [n, 1])
@@ -35606,7 +35606,7 @@ module.exports = Protocol;
 
 /***/ }),
 
-/***/ 614:
+/***/ 4996:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -35628,7 +35628,7 @@ const {
   bufferSlice,
   makeBufferParser,
   writeUInt32BE,
-} = __nccwpck_require__(8570);
+} = __nccwpck_require__(2184);
 
 const ATTR = {
   SIZE: 0x00000001,
@@ -39208,7 +39208,7 @@ const {
   ERR_INVALID_ARG_TYPE,
   ERR_OUT_OF_RANGE,
   validateNumber
-} = __nccwpck_require__(906);
+} = __nccwpck_require__(3208);
 
 const kMinPoolSpace = 128;
 
@@ -39666,7 +39666,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1298:
+/***/ 4020:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -39676,10 +39676,10 @@ const crypto = __nccwpck_require__(6982);
 
 let cpuInfo;
 try {
-  cpuInfo = __nccwpck_require__(8840)();
+  cpuInfo = __nccwpck_require__(4982)();
 } catch {}
 
-const { bindingAvailable, CIPHER_INFO, MAC_INFO } = __nccwpck_require__(8438);
+const { bindingAvailable, CIPHER_INFO, MAC_INFO } = __nccwpck_require__(2888);
 
 const eddsaSupported = (() => {
   if (typeof crypto.sign === 'function'
@@ -40030,7 +40030,7 @@ module.exports.DISCONNECT_REASON_BY_VALUE =
 
 /***/ }),
 
-/***/ 8438:
+/***/ 2888:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -40046,7 +40046,7 @@ const {
   createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual
 } = __nccwpck_require__(6982);
 
-const { readUInt32BE, writeUInt32BE } = __nccwpck_require__(8570);
+const { readUInt32BE, writeUInt32BE } = __nccwpck_require__(2184);
 
 const FastBuffer = Buffer[Symbol.species];
 const MAX_SEQNO = 2 ** 32 - 1;
@@ -40063,7 +40063,7 @@ let AESGCMDecipher;
 let ChaChaPolyDecipher;
 let GenericDecipher;
 try {
-  binding = __nccwpck_require__(9539);
+  binding = __nccwpck_require__(8440);
   ({ AESGCMCipher, ChaChaPolyCipher, GenericCipher,
      AESGCMDecipher, ChaChaPolyDecipher, GenericDecipher } = binding);
 } catch {}
@@ -41617,7 +41617,7 @@ module.exports = {
     // eslint-disable-next-line no-async-promise-executor
     return new Promise(async (resolve, reject) => {
       try {
-        POLY1305_WASM_MODULE = await __nccwpck_require__(388)();
+        POLY1305_WASM_MODULE = await __nccwpck_require__(7830)();
         POLY1305_RESULT_MALLOC = POLY1305_WASM_MODULE._malloc(16);
         poly1305_auth = POLY1305_WASM_MODULE.cwrap(
           'poly1305_auth',
@@ -41640,7 +41640,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 388:
+/***/ 7830:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -41687,7 +41687,7 @@ else {}
 
 /***/ }),
 
-/***/ 3194:
+/***/ 9244:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -41695,8 +41695,8 @@ else {}
 
 const MESSAGE_HANDLERS = new Array(256);
 [
-  (__nccwpck_require__(5119).HANDLERS),
-  __nccwpck_require__(1458),
+  (__nccwpck_require__(4637).HANDLERS),
+  __nccwpck_require__(9964),
 ].forEach((handlers) => {
   // eslint-disable-next-line prefer-const
   for (let [type, handler] of Object.entries(handlers)) {
@@ -41711,7 +41711,7 @@ module.exports = MESSAGE_HANDLERS;
 
 /***/ }),
 
-/***/ 1458:
+/***/ 9964:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -41723,18 +41723,18 @@ const {
   doFatalError,
   sigSSHToASN1,
   writeUInt32BE,
-} = __nccwpck_require__(8570);
+} = __nccwpck_require__(2184);
 
 const {
   CHANNEL_OPEN_FAILURE,
   COMPAT,
   MESSAGE,
   TERMINAL_MODE,
-} = __nccwpck_require__(1298);
+} = __nccwpck_require__(4020);
 
 const {
   parseKey,
-} = __nccwpck_require__(9976);
+} = __nccwpck_require__(1789);
 
 const TERMINAL_MODE_BY_VALUE =
   Array.from(Object.entries(TERMINAL_MODE))
@@ -43004,7 +43004,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5119:
+/***/ 4637:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -43021,7 +43021,7 @@ const {
   randomFillSync,
 } = __nccwpck_require__(6982);
 
-const { Ber } = __nccwpck_require__(7);
+const { Ber } = __nccwpck_require__(9837);
 
 const {
   COMPAT,
@@ -43033,14 +43033,14 @@ const {
   DEFAULT_COMPRESSION,
   DISCONNECT_REASON,
   MESSAGE,
-} = __nccwpck_require__(1298);
+} = __nccwpck_require__(4020);
 const {
   CIPHER_INFO,
   createCipher,
   createDecipher,
   MAC_INFO,
-} = __nccwpck_require__(8438);
-const { parseDERKey } = __nccwpck_require__(9976);
+} = __nccwpck_require__(2888);
+const { parseDERKey } = __nccwpck_require__(1789);
 const {
   bufferFill,
   bufferParser,
@@ -43049,13 +43049,13 @@ const {
   FastBuffer,
   sigSSHToASN1,
   writeUInt32BE,
-} = __nccwpck_require__(8570);
+} = __nccwpck_require__(2184);
 const {
   PacketReader,
   PacketWriter,
   ZlibPacketReader,
   ZlibPacketWriter,
-} = __nccwpck_require__(1178);
+} = __nccwpck_require__(4592);
 
 let MESSAGE_HANDLERS;
 
@@ -44799,7 +44799,7 @@ function onKEXPayload(state, payload) {
       case MESSAGE.UNIMPLEMENTED:
       case MESSAGE.DEBUG:
         if (!MESSAGE_HANDLERS)
-          MESSAGE_HANDLERS = __nccwpck_require__(3194);
+          MESSAGE_HANDLERS = __nccwpck_require__(9244);
         return MESSAGE_HANDLERS[type](this, payload);
     }
   }
@@ -44807,7 +44807,7 @@ function onKEXPayload(state, payload) {
   switch (type) {
     case MESSAGE.DISCONNECT:
       if (!MESSAGE_HANDLERS)
-        MESSAGE_HANDLERS = __nccwpck_require__(3194);
+        MESSAGE_HANDLERS = __nccwpck_require__(9244);
       return MESSAGE_HANDLERS[type](this, payload);
     case MESSAGE.KEXINIT:
       if (!state.firstPacket) {
@@ -44920,7 +44920,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9976:
+/***/ 1789:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -44943,18 +44943,18 @@ const {
 } = __nccwpck_require__(6982);
 const supportedOpenSSLCiphers = getCiphers();
 
-const { Ber } = __nccwpck_require__(7);
-const bcrypt_pbkdf = (__nccwpck_require__(2312).pbkdf);
+const { Ber } = __nccwpck_require__(9837);
+const bcrypt_pbkdf = (__nccwpck_require__(686).pbkdf);
 
-const { CIPHER_INFO } = __nccwpck_require__(8438);
-const { eddsaSupported, SUPPORTED_CIPHER } = __nccwpck_require__(1298);
+const { CIPHER_INFO } = __nccwpck_require__(2888);
+const { eddsaSupported, SUPPORTED_CIPHER } = __nccwpck_require__(4020);
 const {
   bufferSlice,
   makeBufferParser,
   readString,
   readUInt32BE,
   writeUInt32BE,
-} = __nccwpck_require__(8570);
+} = __nccwpck_require__(2184);
 
 const SYM_HASH_ALGO = Symbol('Hash Algorithm');
 const SYM_PRIV_PEM = Symbol('Private key PEM');
@@ -46412,7 +46412,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 906:
+/***/ 3208:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -46535,13 +46535,13 @@ exports.validateNumber = function validateNumber(value, name) {
 
 /***/ }),
 
-/***/ 8570:
+/***/ 2184:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-const Ber = (__nccwpck_require__(7).Ber);
+const Ber = (__nccwpck_require__(9837).Ber);
 
 let DISCONNECT_REASON;
 
@@ -46712,7 +46712,7 @@ module.exports = {
   doFatalError: (protocol, msg, level, reason) => {
     let err;
     if (DISCONNECT_REASON === undefined)
-      ({ DISCONNECT_REASON } = __nccwpck_require__(1298));
+      ({ DISCONNECT_REASON } = __nccwpck_require__(4020));
     if (msg instanceof Error) {
       // doFatalError(protocol, err[, reason])
       err = msg;
@@ -46899,7 +46899,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1178:
+/***/ 4592:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -47162,7 +47162,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7139:
+/***/ 2605:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -47191,13 +47191,13 @@ const {
   SUPPORTED_KEX,
   SUPPORTED_MAC,
   SUPPORTED_SERVER_HOST_KEY,
-} = __nccwpck_require__(1298);
-const { init: cryptoInit } = __nccwpck_require__(8438);
-const { KexInit } = __nccwpck_require__(5119);
-const { parseKey } = __nccwpck_require__(9976);
-const Protocol = __nccwpck_require__(9383);
-const { SFTP } = __nccwpck_require__(614);
-const { writeUInt32BE } = __nccwpck_require__(8570);
+} = __nccwpck_require__(4020);
+const { init: cryptoInit } = __nccwpck_require__(2888);
+const { KexInit } = __nccwpck_require__(4637);
+const { parseKey } = __nccwpck_require__(1789);
+const Protocol = __nccwpck_require__(7841);
+const { SFTP } = __nccwpck_require__(4996);
+const { writeUInt32BE } = __nccwpck_require__(2184);
 
 const {
   Channel,
@@ -47205,7 +47205,7 @@ const {
   PACKET_SIZE,
   windowAdjust,
   WINDOW_THRESHOLD,
-} = __nccwpck_require__(9313);
+} = __nccwpck_require__(5683);
 
 const {
   ChannelManager,
@@ -47213,7 +47213,7 @@ const {
   isWritable,
   onChannelOpenFailure,
   onCHANNEL_CLOSE,
-} = __nccwpck_require__(6967);
+} = __nccwpck_require__(2137);
 
 const MAX_PENDING_AUTHS = 10;
 
@@ -48550,13 +48550,13 @@ module.exports.IncomingClient = Client;
 
 /***/ }),
 
-/***/ 6967:
+/***/ 2137:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-const { SFTP } = __nccwpck_require__(614);
+const { SFTP } = __nccwpck_require__(4996);
 
 const MAX_CHANNEL = 2 ** 32 - 1;
 
@@ -48894,14 +48894,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 634:
+/***/ 6204:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { EventEmitter } = __nccwpck_require__(594)
-const FIFO = __nccwpck_require__(2053)
-const TextDecoder = __nccwpck_require__(5620)
+const { EventEmitter } = __nccwpck_require__(9580)
+const FIFO = __nccwpck_require__(3867)
+const TextDecoder = __nccwpck_require__(7934)
 
-const StreamError = __nccwpck_require__(3107)
+const StreamError = __nccwpck_require__(5657)
 
 // if we do a future major, expect queue microtask to be there always, for now a bit defensive
 const qmt =
@@ -50215,7 +50215,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3107:
+/***/ 5657:
 /***/ ((module) => {
 
 module.exports = class StreamError extends Error {
@@ -50269,7 +50269,7 @@ module.exports = class StreamError extends Error {
 
 /***/ }),
 
-/***/ 108:
+/***/ 634:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -50298,7 +50298,7 @@ module.exports = class StreamError extends Error {
 
 /*<replacement>*/
 
-var Buffer = (__nccwpck_require__(7528).Buffer);
+var Buffer = (__nccwpck_require__(3058).Buffer);
 /*</replacement>*/
 
 var isEncoding = Buffer.isEncoding || function (encoding) {
@@ -50572,11 +50572,11 @@ function simpleEnd(buf) {
 
 /***/ }),
 
-/***/ 7425:
+/***/ 5645:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const tar = __nccwpck_require__(3860)
-const pump = __nccwpck_require__(4996)
+const tar = __nccwpck_require__(6118)
+const pump = __nccwpck_require__(7898)
 const fs = __nccwpck_require__(9896)
 const path = __nccwpck_require__(6928)
 
@@ -50997,7 +50997,7 @@ function strip (map, level) {
 
 /***/ }),
 
-/***/ 137:
+/***/ 775:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const constants = { // just for envs without fs
@@ -51018,13 +51018,13 @@ try {
 
 /***/ }),
 
-/***/ 8653:
+/***/ 8144:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { Writable, Readable, getStreamError } = __nccwpck_require__(634)
-const FIFO = __nccwpck_require__(2053)
-const b4a = __nccwpck_require__(475)
-const headers = __nccwpck_require__(9046)
+const { Writable, Readable, getStreamError } = __nccwpck_require__(6204)
+const FIFO = __nccwpck_require__(3867)
+const b4a = __nccwpck_require__(3057)
+const headers = __nccwpck_require__(8428)
 
 const EMPTY = b4a.alloc(0)
 
@@ -51431,10 +51431,10 @@ function overflow (size) {
 
 /***/ }),
 
-/***/ 9046:
+/***/ 8428:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-const b4a = __nccwpck_require__(475)
+const b4a = __nccwpck_require__(3057)
 
 const ZEROS = '0000000000000000000'
 const SEVENS = '7777777777777777777'
@@ -51759,23 +51759,23 @@ function addLength (str) {
 
 /***/ }),
 
-/***/ 3860:
+/***/ 6118:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-exports.extract = __nccwpck_require__(8653)
-exports.pack = __nccwpck_require__(2483)
+exports.extract = __nccwpck_require__(8144)
+exports.pack = __nccwpck_require__(861)
 
 
 /***/ }),
 
-/***/ 2483:
+/***/ 861:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { Readable, Writable, getStreamError } = __nccwpck_require__(634)
-const b4a = __nccwpck_require__(475)
+const { Readable, Writable, getStreamError } = __nccwpck_require__(6204)
+const b4a = __nccwpck_require__(3057)
 
-const constants = __nccwpck_require__(137)
-const headers = __nccwpck_require__(9046)
+const constants = __nccwpck_require__(775)
+const headers = __nccwpck_require__(8428)
 
 const DMODE = 0o755
 const FMODE = 0o644
@@ -52062,11 +52062,11 @@ function mapWritable (buf) {
 
 /***/ }),
 
-/***/ 5620:
+/***/ 7934:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const PassThroughDecoder = __nccwpck_require__(4582)
-const UTF8Decoder = __nccwpck_require__(2084)
+const PassThroughDecoder = __nccwpck_require__(7256)
+const UTF8Decoder = __nccwpck_require__(6414)
 
 module.exports = class TextDecoder {
   constructor(encoding = 'utf8') {
@@ -52133,10 +52133,10 @@ function normalizeEncoding(encoding) {
 
 /***/ }),
 
-/***/ 4582:
+/***/ 7256:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const b4a = __nccwpck_require__(475)
+const b4a = __nccwpck_require__(3057)
 
 module.exports = class PassThroughDecoder {
   constructor(encoding) {
@@ -52159,10 +52159,10 @@ module.exports = class PassThroughDecoder {
 
 /***/ }),
 
-/***/ 2084:
+/***/ 6414:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const b4a = __nccwpck_require__(475)
+const b4a = __nccwpck_require__(3057)
 
 /**
  * https://encoding.spec.whatwg.org/#utf-8-decoder
@@ -52351,7 +52351,7 @@ function trailingBytesSeen(data) {
 
 /***/ }),
 
-/***/ 9410:
+/***/ 668:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 (function(nacl) {
@@ -54746,7 +54746,7 @@ nacl.setPRNG = function(fn) {
 
 /***/ }),
 
-/***/ 1370:
+/***/ 4488:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -54759,7 +54759,7 @@ module.exports = __nccwpck_require__(9023).deprecate;
 
 /***/ }),
 
-/***/ 9529:
+/***/ 3383:
 /***/ (function(module, exports) {
 
 var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
@@ -55105,7 +55105,7 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 
 /***/ }),
 
-/***/ 5874:
+/***/ 4612:
 /***/ ((module, exports) => {
 
 (function (factory) {
@@ -57577,7 +57577,7 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 
 /***/ }),
 
-/***/ 9666:
+/***/ 8264:
 /***/ ((module) => {
 
 // Returns a wrapper function that returns a wrapped callback
@@ -57617,21 +57617,21 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
-/***/ 7788:
+/***/ 5243:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 module.exports = require(__nccwpck_require__.ab + "build/Release/cpufeatures.node")
 
 /***/ }),
 
-/***/ 9539:
+/***/ 8440:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 module.exports = require(__nccwpck_require__.ab + "lib/protocol/crypto/build/Release/sshcrypto.node")
 
 /***/ }),
 
-/***/ 6320:
+/***/ 75:
 /***/ ((module) => {
 
 module.exports = eval("require")("supports-color");
@@ -57823,7 +57823,7 @@ module.exports = require("zlib");
 
 /***/ }),
 
-/***/ 8284:
+/***/ 6390:
 /***/ (function(module, exports) {
 
 // GENERATED FILE. DO NOT EDIT.
@@ -59446,19 +59446,19 @@ module.exports = require("zlib");
 
 /***/ }),
 
-/***/ 7423:
+/***/ 7349:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
-var Scalar = __nccwpck_require__(2187);
-var YAMLMap = __nccwpck_require__(7868);
-var YAMLSeq = __nccwpck_require__(8385);
-var resolveBlockMap = __nccwpck_require__(8057);
-var resolveBlockSeq = __nccwpck_require__(4244);
-var resolveFlowCollection = __nccwpck_require__(1272);
+var identity = __nccwpck_require__(1127);
+var Scalar = __nccwpck_require__(3301);
+var YAMLMap = __nccwpck_require__(4454);
+var YAMLSeq = __nccwpck_require__(2223);
+var resolveBlockMap = __nccwpck_require__(7103);
+var resolveBlockSeq = __nccwpck_require__(334);
+var resolveFlowCollection = __nccwpck_require__(3142);
 
 function resolveCollection(CN, ctx, token, onError, tagName, tag) {
     const coll = token.type === 'block-map'
@@ -59544,16 +59544,16 @@ exports.composeCollection = composeCollection;
 
 /***/ }),
 
-/***/ 5205:
+/***/ 3683:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Document = __nccwpck_require__(3839);
-var composeNode = __nccwpck_require__(6207);
-var resolveEnd = __nccwpck_require__(4706);
-var resolveProps = __nccwpck_require__(3485);
+var Document = __nccwpck_require__(3021);
+var composeNode = __nccwpck_require__(5937);
+var resolveEnd = __nccwpck_require__(7788);
+var resolveProps = __nccwpck_require__(4631);
 
 function composeDoc(options, directives, { offset, start, value, end }, onError) {
     const opts = Object.assign({ _directives: directives }, options);
@@ -59597,18 +59597,18 @@ exports.composeDoc = composeDoc;
 
 /***/ }),
 
-/***/ 6207:
+/***/ 5937:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Alias = __nccwpck_require__(6067);
-var identity = __nccwpck_require__(6477);
-var composeCollection = __nccwpck_require__(7423);
-var composeScalar = __nccwpck_require__(4447);
-var resolveEnd = __nccwpck_require__(4706);
-var utilEmptyScalarPosition = __nccwpck_require__(8505);
+var Alias = __nccwpck_require__(4065);
+var identity = __nccwpck_require__(1127);
+var composeCollection = __nccwpck_require__(7349);
+var composeScalar = __nccwpck_require__(5413);
+var resolveEnd = __nccwpck_require__(7788);
+var utilEmptyScalarPosition = __nccwpck_require__(2599);
 
 const CN = { composeNode, composeEmptyNode };
 function composeNode(ctx, token, props, onError) {
@@ -59717,16 +59717,16 @@ exports.composeNode = composeNode;
 
 /***/ }),
 
-/***/ 4447:
+/***/ 5413:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
-var Scalar = __nccwpck_require__(2187);
-var resolveBlockScalar = __nccwpck_require__(1907);
-var resolveFlowScalar = __nccwpck_require__(3316);
+var identity = __nccwpck_require__(1127);
+var Scalar = __nccwpck_require__(3301);
+var resolveBlockScalar = __nccwpck_require__(8913);
+var resolveFlowScalar = __nccwpck_require__(6842);
 
 function composeScalar(ctx, token, tagToken, onError) {
     const { value, type, comment, range } = token.type === 'block-scalar'
@@ -59813,19 +59813,19 @@ exports.composeScalar = composeScalar;
 
 /***/ }),
 
-/***/ 9866:
+/***/ 9984:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
 var node_process = __nccwpck_require__(932);
-var directives = __nccwpck_require__(5108);
-var Document = __nccwpck_require__(3839);
-var errors = __nccwpck_require__(8678);
-var identity = __nccwpck_require__(6477);
-var composeDoc = __nccwpck_require__(5205);
-var resolveEnd = __nccwpck_require__(4706);
+var directives = __nccwpck_require__(1342);
+var Document = __nccwpck_require__(3021);
+var errors = __nccwpck_require__(1464);
+var identity = __nccwpck_require__(1127);
+var composeDoc = __nccwpck_require__(3683);
+var resolveEnd = __nccwpck_require__(7788);
 
 function getErrorPos(src) {
     if (typeof src === 'number')
@@ -60045,18 +60045,18 @@ exports.Composer = Composer;
 
 /***/ }),
 
-/***/ 8057:
+/***/ 7103:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Pair = __nccwpck_require__(5099);
-var YAMLMap = __nccwpck_require__(7868);
-var resolveProps = __nccwpck_require__(3485);
-var utilContainsNewline = __nccwpck_require__(7013);
-var utilFlowIndentCheck = __nccwpck_require__(5393);
-var utilMapIncludes = __nccwpck_require__(153);
+var Pair = __nccwpck_require__(7165);
+var YAMLMap = __nccwpck_require__(4454);
+var resolveProps = __nccwpck_require__(4631);
+var utilContainsNewline = __nccwpck_require__(9499);
+var utilFlowIndentCheck = __nccwpck_require__(4051);
+var utilMapIncludes = __nccwpck_require__(1187);
 
 const startColMsg = 'All mapping items must start at the same column';
 function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
@@ -60170,13 +60170,13 @@ exports.resolveBlockMap = resolveBlockMap;
 
 /***/ }),
 
-/***/ 1907:
+/***/ 8913:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Scalar = __nccwpck_require__(2187);
+var Scalar = __nccwpck_require__(3301);
 
 function resolveBlockScalar(ctx, scalar, onError) {
     const start = scalar.offset;
@@ -60378,15 +60378,15 @@ exports.resolveBlockScalar = resolveBlockScalar;
 
 /***/ }),
 
-/***/ 4244:
+/***/ 334:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var YAMLSeq = __nccwpck_require__(8385);
-var resolveProps = __nccwpck_require__(3485);
-var utilFlowIndentCheck = __nccwpck_require__(5393);
+var YAMLSeq = __nccwpck_require__(2223);
+var resolveProps = __nccwpck_require__(4631);
+var utilFlowIndentCheck = __nccwpck_require__(4051);
 
 function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
     const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
@@ -60437,7 +60437,7 @@ exports.resolveBlockSeq = resolveBlockSeq;
 
 /***/ }),
 
-/***/ 4706:
+/***/ 7788:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -60484,20 +60484,20 @@ exports.resolveEnd = resolveEnd;
 
 /***/ }),
 
-/***/ 1272:
+/***/ 3142:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
-var Pair = __nccwpck_require__(5099);
-var YAMLMap = __nccwpck_require__(7868);
-var YAMLSeq = __nccwpck_require__(8385);
-var resolveEnd = __nccwpck_require__(4706);
-var resolveProps = __nccwpck_require__(3485);
-var utilContainsNewline = __nccwpck_require__(7013);
-var utilMapIncludes = __nccwpck_require__(153);
+var identity = __nccwpck_require__(1127);
+var Pair = __nccwpck_require__(7165);
+var YAMLMap = __nccwpck_require__(4454);
+var YAMLSeq = __nccwpck_require__(2223);
+var resolveEnd = __nccwpck_require__(7788);
+var resolveProps = __nccwpck_require__(4631);
+var utilContainsNewline = __nccwpck_require__(9499);
+var utilMapIncludes = __nccwpck_require__(1187);
 
 const blockMsg = 'Block collections are not allowed within flow collections';
 const isBlock = (token) => token && (token.type === 'block-map' || token.type === 'block-seq');
@@ -60701,14 +60701,14 @@ exports.resolveFlowCollection = resolveFlowCollection;
 
 /***/ }),
 
-/***/ 3316:
+/***/ 6842:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Scalar = __nccwpck_require__(2187);
-var resolveEnd = __nccwpck_require__(4706);
+var Scalar = __nccwpck_require__(3301);
+var resolveEnd = __nccwpck_require__(7788);
 
 function resolveFlowScalar(scalar, strict, onError) {
     const { offset, type, source, end } = scalar;
@@ -60937,7 +60937,7 @@ exports.resolveFlowScalar = resolveFlowScalar;
 
 /***/ }),
 
-/***/ 3485:
+/***/ 4631:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -61093,7 +61093,7 @@ exports.resolveProps = resolveProps;
 
 /***/ }),
 
-/***/ 7013:
+/***/ 9499:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -61137,7 +61137,7 @@ exports.containsNewline = containsNewline;
 
 /***/ }),
 
-/***/ 8505:
+/***/ 2599:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -61173,13 +61173,13 @@ exports.emptyScalarPosition = emptyScalarPosition;
 
 /***/ }),
 
-/***/ 5393:
+/***/ 4051:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var utilContainsNewline = __nccwpck_require__(7013);
+var utilContainsNewline = __nccwpck_require__(9499);
 
 function flowIndentCheck(indent, fc, onError) {
     if (fc?.type === 'flow-collection') {
@@ -61198,13 +61198,13 @@ exports.flowIndentCheck = flowIndentCheck;
 
 /***/ }),
 
-/***/ 153:
+/***/ 1187:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
+var identity = __nccwpck_require__(1127);
 
 function mapIncludes(ctx, items, search) {
     const { uniqueKeys } = ctx.options;
@@ -61221,23 +61221,23 @@ exports.mapIncludes = mapIncludes;
 
 /***/ }),
 
-/***/ 3839:
+/***/ 3021:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Alias = __nccwpck_require__(6067);
-var Collection = __nccwpck_require__(5947);
-var identity = __nccwpck_require__(6477);
-var Pair = __nccwpck_require__(5099);
-var toJS = __nccwpck_require__(3689);
-var Schema = __nccwpck_require__(4666);
-var stringifyDocument = __nccwpck_require__(371);
-var anchors = __nccwpck_require__(4266);
-var applyReviver = __nccwpck_require__(1875);
-var createNode = __nccwpck_require__(9882);
-var directives = __nccwpck_require__(5108);
+var Alias = __nccwpck_require__(4065);
+var Collection = __nccwpck_require__(101);
+var identity = __nccwpck_require__(1127);
+var Pair = __nccwpck_require__(7165);
+var toJS = __nccwpck_require__(4043);
+var Schema = __nccwpck_require__(5840);
+var stringifyDocument = __nccwpck_require__(6829);
+var anchors = __nccwpck_require__(1596);
+var applyReviver = __nccwpck_require__(3661);
+var createNode = __nccwpck_require__(2404);
+var directives = __nccwpck_require__(1342);
 
 class Document {
     constructor(value, replacer, options) {
@@ -61566,14 +61566,14 @@ exports.Document = Document;
 
 /***/ }),
 
-/***/ 4266:
+/***/ 1596:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
-var visit = __nccwpck_require__(3082);
+var identity = __nccwpck_require__(1127);
+var visit = __nccwpck_require__(204);
 
 /**
  * Verify that the input string is a valid anchor.
@@ -61650,7 +61650,7 @@ exports.findNewAnchor = findNewAnchor;
 
 /***/ }),
 
-/***/ 1875:
+/***/ 3661:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -61715,15 +61715,15 @@ exports.applyReviver = applyReviver;
 
 /***/ }),
 
-/***/ 9882:
+/***/ 2404:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Alias = __nccwpck_require__(6067);
-var identity = __nccwpck_require__(6477);
-var Scalar = __nccwpck_require__(2187);
+var Alias = __nccwpck_require__(4065);
+var identity = __nccwpck_require__(1127);
+var Scalar = __nccwpck_require__(3301);
 
 const defaultTagPrefix = 'tag:yaml.org,2002:';
 function findTagObject(value, tagName, tags) {
@@ -61813,14 +61813,14 @@ exports.createNode = createNode;
 
 /***/ }),
 
-/***/ 5108:
+/***/ 1342:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
-var visit = __nccwpck_require__(3082);
+var identity = __nccwpck_require__(1127);
+var visit = __nccwpck_require__(204);
 
 const escapeChars = {
     '!': '%21',
@@ -61999,7 +61999,7 @@ exports.Directives = Directives;
 
 /***/ }),
 
-/***/ 8678:
+/***/ 1464:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -62069,29 +62069,29 @@ exports.prettifyError = prettifyError;
 
 /***/ }),
 
-/***/ 1713:
+/***/ 8815:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 var __webpack_unused_export__;
 
 
-var composer = __nccwpck_require__(9866);
-var Document = __nccwpck_require__(3839);
-var Schema = __nccwpck_require__(4666);
-var errors = __nccwpck_require__(8678);
-var Alias = __nccwpck_require__(6067);
-var identity = __nccwpck_require__(6477);
-var Pair = __nccwpck_require__(5099);
-var Scalar = __nccwpck_require__(2187);
-var YAMLMap = __nccwpck_require__(7868);
-var YAMLSeq = __nccwpck_require__(8385);
-var cst = __nccwpck_require__(5463);
-var lexer = __nccwpck_require__(3599);
-var lineCounter = __nccwpck_require__(5766);
-var parser = __nccwpck_require__(1290);
-var publicApi = __nccwpck_require__(1481);
-var visit = __nccwpck_require__(3082);
+var composer = __nccwpck_require__(9984);
+var Document = __nccwpck_require__(3021);
+var Schema = __nccwpck_require__(5840);
+var errors = __nccwpck_require__(1464);
+var Alias = __nccwpck_require__(4065);
+var identity = __nccwpck_require__(1127);
+var Pair = __nccwpck_require__(7165);
+var Scalar = __nccwpck_require__(3301);
+var YAMLMap = __nccwpck_require__(4454);
+var YAMLSeq = __nccwpck_require__(2223);
+var cst = __nccwpck_require__(3461);
+var lexer = __nccwpck_require__(361);
+var lineCounter = __nccwpck_require__(6628);
+var parser = __nccwpck_require__(3456);
+var publicApi = __nccwpck_require__(4047);
+var visit = __nccwpck_require__(204);
 
 
 
@@ -62128,7 +62128,7 @@ __webpack_unused_export__ = visit.visitAsync;
 
 /***/ }),
 
-/***/ 2775:
+/***/ 7249:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
@@ -62155,17 +62155,17 @@ exports.warn = warn;
 
 /***/ }),
 
-/***/ 6067:
+/***/ 4065:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var anchors = __nccwpck_require__(4266);
-var visit = __nccwpck_require__(3082);
-var identity = __nccwpck_require__(6477);
-var Node = __nccwpck_require__(6595);
-var toJS = __nccwpck_require__(3689);
+var anchors = __nccwpck_require__(1596);
+var visit = __nccwpck_require__(204);
+var identity = __nccwpck_require__(1127);
+var Node = __nccwpck_require__(6673);
+var toJS = __nccwpck_require__(4043);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -62283,15 +62283,15 @@ exports.Alias = Alias;
 
 /***/ }),
 
-/***/ 5947:
+/***/ 101:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var createNode = __nccwpck_require__(9882);
-var identity = __nccwpck_require__(6477);
-var Node = __nccwpck_require__(6595);
+var createNode = __nccwpck_require__(2404);
+var identity = __nccwpck_require__(1127);
+var Node = __nccwpck_require__(6673);
 
 function collectionFromPath(schema, path, value) {
     let v = value;
@@ -62442,15 +62442,15 @@ exports.isEmptyPath = isEmptyPath;
 
 /***/ }),
 
-/***/ 6595:
+/***/ 6673:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var applyReviver = __nccwpck_require__(1875);
-var identity = __nccwpck_require__(6477);
-var toJS = __nccwpck_require__(3689);
+var applyReviver = __nccwpck_require__(3661);
+var identity = __nccwpck_require__(1127);
+var toJS = __nccwpck_require__(4043);
 
 class NodeBase {
     constructor(type) {
@@ -62490,16 +62490,16 @@ exports.NodeBase = NodeBase;
 
 /***/ }),
 
-/***/ 5099:
+/***/ 7165:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var createNode = __nccwpck_require__(9882);
-var stringifyPair = __nccwpck_require__(1962);
-var addPairToJSMap = __nccwpck_require__(4714);
-var identity = __nccwpck_require__(6477);
+var createNode = __nccwpck_require__(2404);
+var stringifyPair = __nccwpck_require__(9748);
+var addPairToJSMap = __nccwpck_require__(7104);
+var identity = __nccwpck_require__(1127);
 
 function createPair(key, value, ctx) {
     const k = createNode.createNode(key, undefined, ctx);
@@ -62537,15 +62537,15 @@ exports.createPair = createPair;
 
 /***/ }),
 
-/***/ 2187:
+/***/ 3301:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
-var Node = __nccwpck_require__(6595);
-var toJS = __nccwpck_require__(3689);
+var identity = __nccwpck_require__(1127);
+var Node = __nccwpck_require__(6673);
+var toJS = __nccwpck_require__(4043);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -62572,18 +62572,18 @@ exports.isScalarValue = isScalarValue;
 
 /***/ }),
 
-/***/ 7868:
+/***/ 4454:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var stringifyCollection = __nccwpck_require__(7442);
-var addPairToJSMap = __nccwpck_require__(4714);
-var Collection = __nccwpck_require__(5947);
-var identity = __nccwpck_require__(6477);
-var Pair = __nccwpck_require__(5099);
-var Scalar = __nccwpck_require__(2187);
+var stringifyCollection = __nccwpck_require__(1212);
+var addPairToJSMap = __nccwpck_require__(7104);
+var Collection = __nccwpck_require__(101);
+var identity = __nccwpck_require__(1127);
+var Pair = __nccwpck_require__(7165);
+var Scalar = __nccwpck_require__(3301);
 
 function findPair(items, key) {
     const k = identity.isScalar(key) ? key.value : key;
@@ -62727,18 +62727,18 @@ exports.findPair = findPair;
 
 /***/ }),
 
-/***/ 8385:
+/***/ 2223:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var createNode = __nccwpck_require__(9882);
-var stringifyCollection = __nccwpck_require__(7442);
-var Collection = __nccwpck_require__(5947);
-var identity = __nccwpck_require__(6477);
-var Scalar = __nccwpck_require__(2187);
-var toJS = __nccwpck_require__(3689);
+var createNode = __nccwpck_require__(2404);
+var stringifyCollection = __nccwpck_require__(1212);
+var Collection = __nccwpck_require__(101);
+var identity = __nccwpck_require__(1127);
+var Scalar = __nccwpck_require__(3301);
+var toJS = __nccwpck_require__(4043);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -62850,17 +62850,17 @@ exports.YAMLSeq = YAMLSeq;
 
 /***/ }),
 
-/***/ 4714:
+/***/ 7104:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var log = __nccwpck_require__(2775);
-var merge = __nccwpck_require__(5870);
-var stringify = __nccwpck_require__(854);
-var identity = __nccwpck_require__(6477);
-var toJS = __nccwpck_require__(3689);
+var log = __nccwpck_require__(7249);
+var merge = __nccwpck_require__(452);
+var stringify = __nccwpck_require__(2148);
+var identity = __nccwpck_require__(1127);
+var toJS = __nccwpck_require__(4043);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -62923,7 +62923,7 @@ exports.addPairToJSMap = addPairToJSMap;
 
 /***/ }),
 
-/***/ 6477:
+/***/ 1127:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -62984,13 +62984,13 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 3689:
+/***/ 4043:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
+var identity = __nccwpck_require__(1127);
 
 /**
  * Recursively convert any node or its contents to native JavaScript
@@ -63031,16 +63031,16 @@ exports.toJS = toJS;
 
 /***/ }),
 
-/***/ 7744:
+/***/ 110:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var resolveBlockScalar = __nccwpck_require__(1907);
-var resolveFlowScalar = __nccwpck_require__(3316);
-var errors = __nccwpck_require__(8678);
-var stringifyString = __nccwpck_require__(4335);
+var resolveBlockScalar = __nccwpck_require__(8913);
+var resolveFlowScalar = __nccwpck_require__(6842);
+var errors = __nccwpck_require__(1464);
+var stringifyString = __nccwpck_require__(3069);
 
 function resolveAsScalar(token, strict = true, onError) {
     if (token) {
@@ -63257,7 +63257,7 @@ exports.setScalarValue = setScalarValue;
 
 /***/ }),
 
-/***/ 9723:
+/***/ 1733:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -63328,7 +63328,7 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 1949:
+/***/ 7715:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -63435,15 +63435,15 @@ exports.visit = visit;
 
 /***/ }),
 
-/***/ 5463:
+/***/ 3461:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var cstScalar = __nccwpck_require__(7744);
-var cstStringify = __nccwpck_require__(9723);
-var cstVisit = __nccwpck_require__(1949);
+var cstScalar = __nccwpck_require__(110);
+var cstStringify = __nccwpck_require__(1733);
+var cstVisit = __nccwpck_require__(7715);
 
 /** The byte order mark */
 const BOM = '\u{FEFF}';
@@ -63555,13 +63555,13 @@ exports.tokenType = tokenType;
 
 /***/ }),
 
-/***/ 3599:
+/***/ 361:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var cst = __nccwpck_require__(5463);
+var cst = __nccwpck_require__(3461);
 
 /*
 START -> stream
@@ -64286,7 +64286,7 @@ exports.Lexer = Lexer;
 
 /***/ }),
 
-/***/ 5766:
+/***/ 6628:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -64335,15 +64335,15 @@ exports.LineCounter = LineCounter;
 
 /***/ }),
 
-/***/ 1290:
+/***/ 3456:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
 var node_process = __nccwpck_require__(932);
-var cst = __nccwpck_require__(5463);
-var lexer = __nccwpck_require__(3599);
+var cst = __nccwpck_require__(3461);
+var lexer = __nccwpck_require__(361);
 
 function includesToken(list, type) {
     for (let i = 0; i < list.length; ++i)
@@ -65323,19 +65323,19 @@ exports.Parser = Parser;
 
 /***/ }),
 
-/***/ 1481:
+/***/ 4047:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var composer = __nccwpck_require__(9866);
-var Document = __nccwpck_require__(3839);
-var errors = __nccwpck_require__(8678);
-var log = __nccwpck_require__(2775);
-var identity = __nccwpck_require__(6477);
-var lineCounter = __nccwpck_require__(5766);
-var parser = __nccwpck_require__(1290);
+var composer = __nccwpck_require__(9984);
+var Document = __nccwpck_require__(3021);
+var errors = __nccwpck_require__(1464);
+var log = __nccwpck_require__(7249);
+var identity = __nccwpck_require__(1127);
+var lineCounter = __nccwpck_require__(6628);
+var parser = __nccwpck_require__(3456);
 
 function parseOptions(options) {
     const prettyErrors = options.prettyErrors !== false;
@@ -65438,17 +65438,17 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 4666:
+/***/ 5840:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
-var map = __nccwpck_require__(2705);
-var seq = __nccwpck_require__(9500);
-var string = __nccwpck_require__(8762);
-var tags = __nccwpck_require__(1324);
+var identity = __nccwpck_require__(1127);
+var map = __nccwpck_require__(7451);
+var seq = __nccwpck_require__(1706);
+var string = __nccwpck_require__(6464);
+var tags = __nccwpck_require__(18);
 
 const sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 class Schema {
@@ -65485,14 +65485,14 @@ exports.Schema = Schema;
 
 /***/ }),
 
-/***/ 2705:
+/***/ 7451:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
-var YAMLMap = __nccwpck_require__(7868);
+var identity = __nccwpck_require__(1127);
+var YAMLMap = __nccwpck_require__(4454);
 
 const map = {
     collection: 'map',
@@ -65512,13 +65512,13 @@ exports.map = map;
 
 /***/ }),
 
-/***/ 7006:
+/***/ 3632:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Scalar = __nccwpck_require__(2187);
+var Scalar = __nccwpck_require__(3301);
 
 const nullTag = {
     identify: value => value == null,
@@ -65537,14 +65537,14 @@ exports.nullTag = nullTag;
 
 /***/ }),
 
-/***/ 9500:
+/***/ 1706:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
-var YAMLSeq = __nccwpck_require__(8385);
+var identity = __nccwpck_require__(1127);
+var YAMLSeq = __nccwpck_require__(2223);
 
 const seq = {
     collection: 'seq',
@@ -65564,13 +65564,13 @@ exports.seq = seq;
 
 /***/ }),
 
-/***/ 8762:
+/***/ 6464:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var stringifyString = __nccwpck_require__(4335);
+var stringifyString = __nccwpck_require__(3069);
 
 const string = {
     identify: value => typeof value === 'string',
@@ -65588,13 +65588,13 @@ exports.string = string;
 
 /***/ }),
 
-/***/ 4641:
+/***/ 3959:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Scalar = __nccwpck_require__(2187);
+var Scalar = __nccwpck_require__(3301);
 
 const boolTag = {
     identify: value => typeof value === 'boolean',
@@ -65617,14 +65617,14 @@ exports.boolTag = boolTag;
 
 /***/ }),
 
-/***/ 7559:
+/***/ 8405:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Scalar = __nccwpck_require__(2187);
-var stringifyNumber = __nccwpck_require__(9311);
+var Scalar = __nccwpck_require__(3301);
+var stringifyNumber = __nccwpck_require__(8689);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -65672,13 +65672,13 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 1608:
+/***/ 9874:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var stringifyNumber = __nccwpck_require__(9311);
+var stringifyNumber = __nccwpck_require__(8689);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 const intResolve = (str, offset, radix, { intAsBigInt }) => (intAsBigInt ? BigInt(str) : parseInt(str.substring(offset), radix));
@@ -65722,19 +65722,19 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 6910:
+/***/ 896:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var map = __nccwpck_require__(2705);
-var _null = __nccwpck_require__(7006);
-var seq = __nccwpck_require__(9500);
-var string = __nccwpck_require__(8762);
-var bool = __nccwpck_require__(4641);
-var float = __nccwpck_require__(7559);
-var int = __nccwpck_require__(1608);
+var map = __nccwpck_require__(7451);
+var _null = __nccwpck_require__(3632);
+var seq = __nccwpck_require__(1706);
+var string = __nccwpck_require__(6464);
+var bool = __nccwpck_require__(3959);
+var float = __nccwpck_require__(8405);
+var int = __nccwpck_require__(9874);
 
 const schema = [
     map.map,
@@ -65755,15 +65755,15 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 8025:
+/***/ 3559:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Scalar = __nccwpck_require__(2187);
-var map = __nccwpck_require__(2705);
-var seq = __nccwpck_require__(9500);
+var Scalar = __nccwpck_require__(3301);
+var map = __nccwpck_require__(7451);
+var seq = __nccwpck_require__(1706);
 
 function intIdentify(value) {
     return typeof value === 'bigint' || Number.isInteger(value);
@@ -65827,28 +65827,28 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 1324:
+/***/ 18:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var map = __nccwpck_require__(2705);
-var _null = __nccwpck_require__(7006);
-var seq = __nccwpck_require__(9500);
-var string = __nccwpck_require__(8762);
-var bool = __nccwpck_require__(4641);
-var float = __nccwpck_require__(7559);
-var int = __nccwpck_require__(1608);
-var schema = __nccwpck_require__(6910);
-var schema$1 = __nccwpck_require__(8025);
-var binary = __nccwpck_require__(2013);
-var merge = __nccwpck_require__(5870);
-var omap = __nccwpck_require__(2577);
-var pairs = __nccwpck_require__(6515);
-var schema$2 = __nccwpck_require__(3439);
-var set = __nccwpck_require__(5934);
-var timestamp = __nccwpck_require__(6430);
+var map = __nccwpck_require__(7451);
+var _null = __nccwpck_require__(3632);
+var seq = __nccwpck_require__(1706);
+var string = __nccwpck_require__(6464);
+var bool = __nccwpck_require__(3959);
+var float = __nccwpck_require__(8405);
+var int = __nccwpck_require__(9874);
+var schema = __nccwpck_require__(896);
+var schema$1 = __nccwpck_require__(3559);
+var binary = __nccwpck_require__(6083);
+var merge = __nccwpck_require__(452);
+var omap = __nccwpck_require__(303);
+var pairs = __nccwpck_require__(8385);
+var schema$2 = __nccwpck_require__(5913);
+var set = __nccwpck_require__(1528);
+var timestamp = __nccwpck_require__(6752);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -65934,15 +65934,15 @@ exports.getTags = getTags;
 
 /***/ }),
 
-/***/ 2013:
+/***/ 6083:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
 var node_buffer = __nccwpck_require__(181);
-var Scalar = __nccwpck_require__(2187);
-var stringifyString = __nccwpck_require__(4335);
+var Scalar = __nccwpck_require__(3301);
+var stringifyString = __nccwpck_require__(3069);
 
 const binary = {
     identify: value => value instanceof Uint8Array, // Buffer inherits from Uint8Array
@@ -66012,13 +66012,13 @@ exports.binary = binary;
 
 /***/ }),
 
-/***/ 1576:
+/***/ 8398:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Scalar = __nccwpck_require__(2187);
+var Scalar = __nccwpck_require__(3301);
 
 function boolStringify({ value, source }, ctx) {
     const boolObj = value ? trueTag : falseTag;
@@ -66049,14 +66049,14 @@ exports.trueTag = trueTag;
 
 /***/ }),
 
-/***/ 9480:
+/***/ 5782:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Scalar = __nccwpck_require__(2187);
-var stringifyNumber = __nccwpck_require__(9311);
+var Scalar = __nccwpck_require__(3301);
+var stringifyNumber = __nccwpck_require__(8689);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -66107,13 +66107,13 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 6327:
+/***/ 873:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var stringifyNumber = __nccwpck_require__(9311);
+var stringifyNumber = __nccwpck_require__(8689);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 function intResolve(str, offset, radix, { intAsBigInt }) {
@@ -66191,14 +66191,14 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 5870:
+/***/ 452:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
-var Scalar = __nccwpck_require__(2187);
+var identity = __nccwpck_require__(1127);
+var Scalar = __nccwpck_require__(3301);
 
 // If the value associated with a merge key is a single mapping node, each of
 // its key/value pairs is inserted into the current mapping, unless the key
@@ -66270,17 +66270,17 @@ exports.merge = merge;
 
 /***/ }),
 
-/***/ 2577:
+/***/ 303:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
-var toJS = __nccwpck_require__(3689);
-var YAMLMap = __nccwpck_require__(7868);
-var YAMLSeq = __nccwpck_require__(8385);
-var pairs = __nccwpck_require__(6515);
+var identity = __nccwpck_require__(1127);
+var toJS = __nccwpck_require__(4043);
+var YAMLMap = __nccwpck_require__(4454);
+var YAMLSeq = __nccwpck_require__(2223);
+var pairs = __nccwpck_require__(8385);
 
 class YAMLOMap extends YAMLSeq.YAMLSeq {
     constructor() {
@@ -66355,16 +66355,16 @@ exports.omap = omap;
 
 /***/ }),
 
-/***/ 6515:
+/***/ 8385:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
-var Pair = __nccwpck_require__(5099);
-var Scalar = __nccwpck_require__(2187);
-var YAMLSeq = __nccwpck_require__(8385);
+var identity = __nccwpck_require__(1127);
+var Pair = __nccwpck_require__(7165);
+var Scalar = __nccwpck_require__(3301);
+var YAMLSeq = __nccwpck_require__(2223);
 
 function resolvePairs(seq, onError) {
     if (identity.isSeq(seq)) {
@@ -66445,25 +66445,25 @@ exports.resolvePairs = resolvePairs;
 
 /***/ }),
 
-/***/ 3439:
+/***/ 5913:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var map = __nccwpck_require__(2705);
-var _null = __nccwpck_require__(7006);
-var seq = __nccwpck_require__(9500);
-var string = __nccwpck_require__(8762);
-var binary = __nccwpck_require__(2013);
-var bool = __nccwpck_require__(1576);
-var float = __nccwpck_require__(9480);
-var int = __nccwpck_require__(6327);
-var merge = __nccwpck_require__(5870);
-var omap = __nccwpck_require__(2577);
-var pairs = __nccwpck_require__(6515);
-var set = __nccwpck_require__(5934);
-var timestamp = __nccwpck_require__(6430);
+var map = __nccwpck_require__(7451);
+var _null = __nccwpck_require__(3632);
+var seq = __nccwpck_require__(1706);
+var string = __nccwpck_require__(6464);
+var binary = __nccwpck_require__(6083);
+var bool = __nccwpck_require__(8398);
+var float = __nccwpck_require__(5782);
+var int = __nccwpck_require__(873);
+var merge = __nccwpck_require__(452);
+var omap = __nccwpck_require__(303);
+var pairs = __nccwpck_require__(8385);
+var set = __nccwpck_require__(1528);
+var timestamp = __nccwpck_require__(6752);
 
 const schema = [
     map.map,
@@ -66494,15 +66494,15 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 5934:
+/***/ 1528:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
-var Pair = __nccwpck_require__(5099);
-var YAMLMap = __nccwpck_require__(7868);
+var identity = __nccwpck_require__(1127);
+var Pair = __nccwpck_require__(7165);
+var YAMLMap = __nccwpck_require__(4454);
 
 class YAMLSet extends YAMLMap.YAMLMap {
     constructor(schema) {
@@ -66598,13 +66598,13 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 6430:
+/***/ 6752:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var stringifyNumber = __nccwpck_require__(9311);
+var stringifyNumber = __nccwpck_require__(8689);
 
 /** Internal types handle bigint as number, because TS can't figure it out. */
 function parseSexagesimal(str, asBigInt) {
@@ -66711,7 +66711,7 @@ exports.timestamp = timestamp;
 
 /***/ }),
 
-/***/ 8765:
+/***/ 4475:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -66870,16 +66870,16 @@ exports.foldFlowLines = foldFlowLines;
 
 /***/ }),
 
-/***/ 854:
+/***/ 2148:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var anchors = __nccwpck_require__(4266);
-var identity = __nccwpck_require__(6477);
-var stringifyComment = __nccwpck_require__(1569);
-var stringifyString = __nccwpck_require__(4335);
+var anchors = __nccwpck_require__(1596);
+var identity = __nccwpck_require__(1127);
+var stringifyComment = __nccwpck_require__(9799);
+var stringifyString = __nccwpck_require__(3069);
 
 function createStringifyContext(doc, options) {
     const opt = Object.assign({
@@ -67010,15 +67010,15 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 7442:
+/***/ 1212:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
-var stringify = __nccwpck_require__(854);
-var stringifyComment = __nccwpck_require__(1569);
+var identity = __nccwpck_require__(1127);
+var stringify = __nccwpck_require__(2148);
+var stringifyComment = __nccwpck_require__(9799);
 
 function stringifyCollection(collection, ctx, options) {
     const flow = ctx.inFlow ?? collection.flow;
@@ -67173,7 +67173,7 @@ exports.stringifyCollection = stringifyCollection;
 
 /***/ }),
 
-/***/ 1569:
+/***/ 9799:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -67205,15 +67205,15 @@ exports.stringifyComment = stringifyComment;
 
 /***/ }),
 
-/***/ 371:
+/***/ 6829:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
-var stringify = __nccwpck_require__(854);
-var stringifyComment = __nccwpck_require__(1569);
+var identity = __nccwpck_require__(1127);
+var stringify = __nccwpck_require__(2148);
+var stringifyComment = __nccwpck_require__(9799);
 
 function stringifyDocument(doc, options) {
     const lines = [];
@@ -67300,7 +67300,7 @@ exports.stringifyDocument = stringifyDocument;
 
 /***/ }),
 
-/***/ 9311:
+/***/ 8689:
 /***/ ((__unused_webpack_module, exports) => {
 
 "use strict";
@@ -67335,16 +67335,16 @@ exports.stringifyNumber = stringifyNumber;
 
 /***/ }),
 
-/***/ 1962:
+/***/ 9748:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
-var Scalar = __nccwpck_require__(2187);
-var stringify = __nccwpck_require__(854);
-var stringifyComment = __nccwpck_require__(1569);
+var identity = __nccwpck_require__(1127);
+var Scalar = __nccwpck_require__(3301);
+var stringify = __nccwpck_require__(2148);
+var stringifyComment = __nccwpck_require__(9799);
 
 function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
     const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -67495,14 +67495,14 @@ exports.stringifyPair = stringifyPair;
 
 /***/ }),
 
-/***/ 4335:
+/***/ 3069:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var Scalar = __nccwpck_require__(2187);
-var foldFlowLines = __nccwpck_require__(8765);
+var Scalar = __nccwpck_require__(3301);
+var foldFlowLines = __nccwpck_require__(4475);
 
 const getFoldOptions = (ctx, isBlock) => ({
     indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -67841,13 +67841,13 @@ exports.stringifyString = stringifyString;
 
 /***/ }),
 
-/***/ 3082:
+/***/ 204:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 "use strict";
 
 
-var identity = __nccwpck_require__(6477);
+var identity = __nccwpck_require__(1127);
 
 const BREAK = Symbol('break visit');
 const SKIP = Symbol('skip children');
@@ -68085,7 +68085,7 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 9903:
+/***/ 8342:
 /***/ ((module) => {
 
 "use strict";
@@ -68170,8 +68170,8 @@ const promises_namespaceObject = require("node:fs/promises");
 const external_node_util_namespaceObject = require("node:util");
 ;// CONCATENATED MODULE: external "node:crypto"
 const external_node_crypto_namespaceObject = require("node:crypto");
-// EXTERNAL MODULE: ../scale/node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(1713);
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/checks/answers-hash.ts
 // Quiz answers compared as keyed hashes, so that an exercise file can be public without
 // giving its answers away.
@@ -68681,7 +68681,7 @@ async function writeAtomically(file, text) {
     await (0,promises_namespaceObject.rename)(partial, file);
 }
 
-;// CONCATENATED MODULE: ../scale/node_modules/diff/libesm/diff/base.js
+;// CONCATENATED MODULE: ./node_modules/diff/libesm/diff/base.js
 class Diff {
     diff(oldStr, newStr, 
     // Type below is not accurate/complete - see above for full possibilities - but it compiles
@@ -68936,7 +68936,7 @@ class Diff {
     }
 }
 
-;// CONCATENATED MODULE: ../scale/node_modules/diff/libesm/diff/line.js
+;// CONCATENATED MODULE: ./node_modules/diff/libesm/diff/line.js
 
 
 class LineDiff extends Diff {
@@ -69003,7 +69003,7 @@ function tokenize(value, options) {
     return retLines;
 }
 
-;// CONCATENATED MODULE: ../scale/node_modules/diff/libesm/patch/create.js
+;// CONCATENATED MODULE: ./node_modules/diff/libesm/patch/create.js
 
 /**
  * Returns true if the filename contains characters that require C-style
@@ -70905,8 +70905,8 @@ function newInformation(line, message) {
     return line === undefined || line.includes(message.trim()) ? {} : { firstError: line };
 }
 
-// EXTERNAL MODULE: ../scale/node_modules/dockerfile-ast/lib/main.js
-var main = __nccwpck_require__(4364);
+// EXTERNAL MODULE: ./node_modules/dockerfile-ast/lib/main.js
+var main = __nccwpck_require__(8390);
 ;// CONCATENATED MODULE: ./src/checks/dockerfile-meaning.ts
 // What a Dockerfile's instructions do, rather than how they are spelt: which build-context
 // files a COPY/ADD brings in, which stage a COPY --from reads, what a RUN installs, which
@@ -77031,8 +77031,8 @@ async function forEachLimited(items, limit, work) {
     await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-// EXTERNAL MODULE: ../scale/node_modules/dockerode/lib/docker.js
-var docker = __nccwpck_require__(9093);
+// EXTERNAL MODULE: ./node_modules/dockerode/lib/docker.js
+var docker = __nccwpck_require__(9040);
 var docker_default = /*#__PURE__*/__nccwpck_require__.n(docker);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = require("node:fs");
@@ -77972,12 +77972,12 @@ async function exitCodeOf(client, exec) {
     }
 }
 
-// EXTERNAL MODULE: ../scale/node_modules/tar-fs/index.js
-var tar_fs = __nccwpck_require__(7425);
-// EXTERNAL MODULE: ../scale/node_modules/tar-stream/index.js
-var tar_stream = __nccwpck_require__(3860);
-// EXTERNAL MODULE: ../scale/node_modules/@balena/dockerignore/ignore.js
-var ignore = __nccwpck_require__(7004);
+// EXTERNAL MODULE: ./node_modules/tar-fs/index.js
+var tar_fs = __nccwpck_require__(5645);
+// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
+var tar_stream = __nccwpck_require__(6118);
+// EXTERNAL MODULE: ./node_modules/@balena/dockerignore/ignore.js
+var ignore = __nccwpck_require__(4158);
 var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
 ;// CONCATENATED MODULE: ./src/engine/build-context.ts
 // Turns a student's build context directory into the tar stream the Engine API's /build takes.
@@ -80590,10 +80590,10 @@ function formatAt(specPath) {
         .replace(/^\./, '');
 }
 
-// EXTERNAL MODULE: ../scale/node_modules/ajv/dist/runtime/ucs2length.js
-var ucs2length = __nccwpck_require__(1528);
-// EXTERNAL MODULE: ../scale/node_modules/ajv/dist/runtime/equal.js
-var equal = __nccwpck_require__(2185);
+// EXTERNAL MODULE: ./node_modules/ajv/dist/runtime/ucs2length.js
+var ucs2length = __nccwpck_require__(6214);
+// EXTERNAL MODULE: ./node_modules/ajv/dist/runtime/equal.js
+var equal = __nccwpck_require__(4951);
 ;// CONCATENATED MODULE: ./src/spec/validate-exercise.generated.js
 // Generated by scripts/build-validator.mjs from schema/exercise.schema.json: do not edit.
 
