@@ -60,6 +60,7 @@ export class SequenceFact implements SelfComparingFact {
           pass: false,
           expected,
           actual: `first ${what} at ${describeInstruction(after)}, ${relation} ${previous} at ${describeInstruction(before)}`,
+          line: after.line,
         };
       }
     }
@@ -96,6 +97,7 @@ export class CacheFact implements SelfComparingFact {
     const expected = `${this.wantCached ? 'from the cache' : 'ran again'}: ${matchers.map(describeStep).join('; ')}`;
     const problems: string[] = [];
     const found: string[] = [];
+    let line: number | undefined;
     for (const step of matchers) {
       const first = this.steps.find(
         (candidate) => candidate.source !== undefined && stepMatches(candidate.source, step, this.stages),
@@ -103,9 +105,12 @@ export class CacheFact implements SelfComparingFact {
       if (first === undefined) problems.push(`no build step ${describeStep(step)}`);
       else if (first.cached !== this.wantCached) {
         problems.push(`${describeBuilt(first)} ${first.cached ? 'came from the cache' : 'ran again'}`);
+        line ??= first.source?.line;
       } else found.push(describeBuilt(first));
     }
-    if (problems.length > 0) return { pass: false, expected, actual: problems.join('; ') };
+    if (problems.length > 0) {
+      return { pass: false, expected, actual: problems.join('; '), ...(line === undefined ? {} : { line }) };
+    }
     return {
       pass: true,
       expected,

@@ -68,13 +68,18 @@ export function evaluate(check: CheckSpec, observation: Observation, location?: 
     const actual = factOf(facts, expectation);
     const comparison = compare(actual, expectation.matcher, expectation.label);
     const shown = presentation(check, facts, expectation);
+    const factLocation =
+      (expectation.key === undefined ? undefined : locations?.[expectation.label]) ??
+      locations?.[expectation.field];
     return {
       ...expectation,
       ...comparison,
       ...shown,
+      // The comparison may know the very line (the instruction out of order), finer than the fact's.
       location:
-        (expectation.key === undefined ? undefined : locations?.[expectation.label]) ??
-        locations?.[expectation.field],
+        factLocation !== undefined && comparison.line !== undefined
+          ? { file: factLocation.file, line: comparison.line, column: 1 }
+          : factLocation,
     };
   });
   const misses = outcomes.filter((outcome) => !outcome.pass);

@@ -30,6 +30,8 @@ export interface Comparison {
   actual: string;
   /** For multi-line text that `equals` rejected: a unified line diff, expected -> actual. */
   diff?: string;
+  /** The line (1-based) of the observed file where the difference is, when the fact knows it. */
+  line?: number;
 }
 
 interface TextOptions {

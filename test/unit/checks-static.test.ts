@@ -117,7 +117,8 @@ describe('dockerfile check', () => {
         'in the last stage, in this order: copies requirements.txt, then installs with pip, then copies app.py',
       actual:
         'first copies app.py at line 3: COPY . ., before installs with pip at line 4: RUN pip install -r requirements.txt',
-      location: { file: displayPath(path.join(dir, 'Dockerfile')), line: 1, column: 1 },
+      // The instruction that came too early, not the stage's FROM.
+      location: { file: displayPath(path.join(dir, 'Dockerfile')), line: 3, column: 1 },
     });
   });
 
