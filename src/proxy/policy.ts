@@ -488,7 +488,7 @@ export async function policeContainerCreate(
   // Networks: the main one, and the endpoints (compose and `docker run --network` name them).
   let userNetwork = false;
   const networkMode = typeof hostConfig.NetworkMode === 'string' ? hostConfig.NetworkMode : '';
-  if (networkMode.startsWith('container:')) {
+  if (networkMode === 'host' || networkMode.startsWith('container:')) {
     hostConfig.NetworkMode = await namespaceMode('--network', networkMode, context);
   } else if (networkMode !== '' && !BUILTIN_NETWORKS.has(networkMode)) {
     const resolved = await ownNetwork(networkMode, context);
@@ -673,7 +673,7 @@ export async function policeBuildQuery(
     );
   }
   const networkMode = query.get('networkmode') ?? '';
-  if (networkMode.startsWith('container:')) {
+  if (networkMode === 'host' || networkMode.startsWith('container:')) {
     throw new Refusal(`build network ${networkMode} is not allowed (--network)`);
   }
   // Named like a container's network: by the student's name, an id or a prefix, all resolved.
