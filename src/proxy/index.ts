@@ -941,6 +941,7 @@ function readUpgradeBody(
       socket.pause();
       socket.removeListener('data', onData);
       socket.removeListener('end', onEnd);
+      socket.removeListener('close', onEnd);
       resolve({ body: received.subarray(0, length), rest: received.subarray(length) });
       return true;
     };
@@ -952,6 +953,7 @@ function readUpgradeBody(
     if (settle()) return;
     socket.on('data', onData);
     socket.once('end', onEnd);
+    socket.once('close', onEnd);
   });
 }
 

@@ -246,6 +246,27 @@ describe('hijacked connections', () => {
   });
 });
 
+describe('hijacked connections, the body in pieces', () => {
+  it('reads an exec start body that arrives after the headers, and polices it', async () => {
+    const body = '{"Detach":true}';
+    const answer = await new Promise<string>((resolve) => {
+      const socket = net.connect(proxy.socketPath);
+      let received = '';
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString();
+      });
+      socket.on('close', () => resolve(received));
+      const full = execStart(body);
+      const split = full.length - body.length;
+      // The body follows once the proxy has seen the headers (it waits for the rest).
+      socket.write(full.slice(0, split), () => setImmediate(() => socket.write(full.slice(split))));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('a detached exec cannot be started');
+    expect(upstream.requests.filter((line) => line.includes('/start'))).toEqual([]);
+  });
+});
+
 describe('request bodies as forwarded', () => {
   it('refuses privileged spelled in another case before the engine sees it', async () => {
     const answer = await request(
