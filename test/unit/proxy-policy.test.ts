@@ -646,6 +646,55 @@ describe('request bodies as the engine reads them (Go matches keys case-insensit
     );
   });
 
+  it('knows every field the policy reads, in any spelling', () => {
+    const policed = [
+      ...['Image', 'Labels', 'HostConfig', 'NetworkingConfig', 'EndpointsConfig', 'ExposedPorts', 'Volumes'],
+      ...['Privileged', 'NetworkMode', 'PidMode', 'IpcMode', 'UTSMode', 'UsernsMode', 'CgroupnsMode'],
+      ...['Devices', 'DeviceRequests', 'DeviceCgroupRules', 'CgroupParent', 'Binds', 'Mounts', 'Tmpfs'],
+      ...['CapAdd', 'CapDrop', 'SecurityOpt', 'Sysctls', 'Ulimits', 'OomScoreAdj', 'Runtime', 'VolumeDriver'],
+      ...['VolumesFrom', 'Links', 'MaskedPaths', 'ReadonlyPaths', 'PortBindings', 'PublishAllPorts'],
+      ...[
+        'PidsLimit',
+        'Memory',
+        'MemorySwap',
+        'NanoCpus',
+        'CpuQuota',
+        'CpuPeriod',
+        'OomKillDisable',
+        'LogConfig',
+      ],
+      ...[
+        'Type',
+        'Source',
+        'Target',
+        'VolumeOptions',
+        'DriverConfig',
+        'Options',
+        'Name',
+        'Driver',
+        'DriverOpts',
+      ],
+      ...[
+        'ConfigFrom',
+        'Ingress',
+        'Scope',
+        'Container',
+        'EndpointConfig',
+        'Aliases',
+        'Detach',
+        'HostIp',
+        'HostPort',
+      ],
+    ];
+    for (const field of policed) {
+      expect(canonicalFieldName(field)).toBe(field);
+      expect(canonicalFieldName(field.toLowerCase())).toBe(field);
+      expect(canonicalFieldName(field.toUpperCase().replace(/S/g, '\u017f').replace(/K/g, '\u212a'))).toBe(
+        field,
+      );
+    }
+  });
+
   it('reads the Kelvin sign (U+212A) as a k, as Go does', () => {
     expect(canonicalFieldName('\u212aernelMemory')).toBe('KernelMemory');
     expect(canonicalFieldName('\u212Aernelmemory')).toBe('KernelMemory');
