@@ -689,10 +689,11 @@ class PolicyProxyServer implements PolicyProxy {
       }
       case 'start':
       case 'restart': {
-        // A bind source checked at create may have been swapped for a symlink out since.
+        await this.checkPorts(resolved);
+        // A bind source checked at create may have been swapped for a symlink out since. Last,
+        // so that as little time as possible passes between this check and the engine's mount.
         const details = await this.lookups.containerDetails(resolved.id);
         if (details !== undefined) await recheckBindSources(details, this.context);
-        await this.checkPorts(resolved);
         return { url: url(), answer: 'json', describe: `starting container ${who}` };
       }
       case 'stop':
