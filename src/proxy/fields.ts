@@ -239,6 +239,10 @@ export function canonicalFieldName(key: string): string | undefined {
   return CANONICAL.get(foldFieldName(key));
 }
 
+function shown(key: string): string {
+  return key.length > 60 ? `${key.slice(0, 60)}...` : key;
+}
+
 function define(target: Record<string, unknown>, key: string, value: unknown): void {
   // A key "__proto__" is data here, never the object's prototype.
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
@@ -252,7 +256,9 @@ function define(target: Record<string, unknown>, key: string, value: unknown): v
 export function canonicalBody(value: unknown, where = '', depth = 0): unknown {
   if (depth > MAX_DEPTH) throw new Refusal(`the request body is nested deeper than ${MAX_DEPTH} levels`, 400);
   if (Array.isArray(value))
-    return value.map((item, index) => canonicalBody(item, `${where}[${index}]`, depth + 1));
+    return value.map((item, index) =>
+      canonicalBody(item, `${where.replace(/\.$/, '')}[${index}].`, depth + 1),
+    );
   if (typeof value !== 'object' || value === null) return value;
   const result: Record<string, unknown> = {};
   const spelledAs = new Map<string, string>();
@@ -261,7 +267,7 @@ export function canonicalBody(value: unknown, where = '', depth = 0): unknown {
     const earlier = spelledAs.get(canonical);
     if (earlier !== undefined) {
       throw new Refusal(
-        `the request body names the field ${where}${canonical} twice (as "${earlier}" and "${key}"): send it once, spelled ${canonical}`,
+        `the request body names the field ${where}${canonical} twice (as "${shown(earlier)}" and "${shown(key)}"): send it once, spelled ${canonical}`,
         400,
       );
     }

@@ -741,6 +741,12 @@ describe('request bodies as the engine reads them (Go matches keys case-insensit
     }
   });
 
+  it('names where the second spelling is, inside lists too', () => {
+    expect(() =>
+      parseJsonBody('{"HostConfig":{"Mounts":[{"Type":"bind"},{"Type":"volume","type":"bind"}]}}'),
+    ).toThrow('names the field HostConfig.Mounts[1].Type twice (as "Type" and "type")');
+  });
+
   it('keeps the last of exact duplicates, as the engine does, and that is what is policed', async () => {
     const body = parseJsonBody(
       '{"Image":"busybox","HostConfig":{"Privileged":false},"HostConfig":{"Privileged":true}}',
