@@ -97,6 +97,8 @@ interface Plan {
   describe?: string;
   /** Called after the engine answered with success. */
   after?: () => void;
+  /** Called when the request is over, whatever its outcome. */
+  release?: () => void;
 }
 
 export async function startPolicyProxy(options: PolicyProxyOptions): Promise<PolicyProxy> {
@@ -117,6 +119,9 @@ class PolicyProxyServer implements PolicyProxy {
   private readonly connections = new Set<Duplex>();
   private readonly running = new Map<number, { describe: string; since: number }>();
   private nextRequest = 0;
+  /** Container creates counted one at a time against MAX_CONTAINERS_PER_RUN, and those under way. */
+  private creates: Promise<unknown> = Promise.resolve();
+  private pendingCreates = 0;
   /** Starts of containers one at a time, so that two cannot both take the same requested port. */
   private starts: Promise<unknown> = Promise.resolve();
 
@@ -237,6 +242,7 @@ class PolicyProxyServer implements PolicyProxy {
       await this.forward(request, response, plan);
     } finally {
       done();
+      plan.release?.();
     }
   }
 
@@ -521,9 +527,14 @@ class PolicyProxyServer implements PolicyProxy {
           if (!this.names.isName(name)) throw new Refusal(`Invalid container name (${name})`, 400);
           query.set('name', this.names.real(name));
         }
-        await this.checkContainerCount();
-        const policed = await policeContainerCreate(await body(), name || undefined, this.context);
-        return { url: withQuery('/containers/create'), body: policed, answer: 'json' };
+        const release = await this.reserveContainer();
+        try {
+          const policed = await policeContainerCreate(await body(), name || undefined, this.context);
+          return { url: withQuery('/containers/create'), body: policed, answer: 'json', release };
+        } catch (error) {
+          release();
+          throw error;
+        }
       }
       case 'container':
         return this.planContainer(route.ref, route.action, query, withQuery, body);
@@ -703,14 +714,30 @@ class PolicyProxyServer implements PolicyProxy {
     }
   }
 
-  /** A script creating containers in a loop stops at MAX_CONTAINERS_PER_RUN, with a reason. */
-  private async checkContainerCount(): Promise<void> {
-    const existing = await this.lookups.ownContainerIds([`${RUN_LABEL}=${this.options.runId}`]);
-    if (existing.length >= MAX_CONTAINERS_PER_RUN) {
-      throw new Refusal(
-        `this grading already has ${existing.length} containers, the most it may create is ${MAX_CONTAINERS_PER_RUN}: remove some (docker rm) before creating more`,
-      );
-    }
+  /**
+   * A script creating containers in a loop stops at MAX_CONTAINERS_PER_RUN, with a reason. The
+   * count and the creates still on their way are checked one request at a time, so that
+   * creates sent at once (compose) cannot all pass on the same count. Returns the release.
+   */
+  private async reserveContainer(): Promise<() => void> {
+    const check = this.creates.then(async () => {
+      const existing = await this.lookups.ownContainerIds([`${RUN_LABEL}=${this.options.runId}`]);
+      const count = existing.length + this.pendingCreates;
+      if (count >= MAX_CONTAINERS_PER_RUN) {
+        throw new Refusal(
+          `this grading already has ${count} containers, the most it may create is ${MAX_CONTAINERS_PER_RUN}: remove some (docker rm) before creating more`,
+        );
+      }
+      this.pendingCreates += 1;
+    });
+    this.creates = check.catch(() => undefined);
+    await check;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.pendingCreates -= 1;
+    };
   }
 
   /** Like the engine: a host port the student asked for is taken while another of the run's containers runs with it. */

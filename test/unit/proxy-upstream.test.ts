@@ -336,6 +336,16 @@ describe('bind sources at start', () => {
 });
 
 describe('the container cap', () => {
+  it('lets only as many creates sent at once pass as there is room for', async () => {
+    for (let index = upstream.containers.size; index < MAX_CONTAINERS_PER_RUN - 2; index++)
+      upstream.add(`x${index}`);
+    const answers = await Promise.all(
+      [1, 2, 3, 4].map(() => request('POST', '/v1.41/containers/create', '{"Image":"busybox"}')),
+    );
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 201, 403, 403]);
+    expect(upstream.containers.size).toBe(MAX_CONTAINERS_PER_RUN);
+  });
+
   it(`refuses a container beyond ${MAX_CONTAINERS_PER_RUN} of the run, with the reason`, async () => {
     for (let index = upstream.containers.size; index < MAX_CONTAINERS_PER_RUN; index++)
       upstream.add(`x${index}`);
@@ -343,7 +353,7 @@ describe('the container cap', () => {
     expect(answer.status).toBe(403);
     expect(answer.body).toMatch(/already has 50 containers, the most it may create is 50/);
     expect(upstream.requests.filter((line) => line.includes('/containers/create'))).toEqual([]);
-    // The count is of the run's containers.
+    // The count is of the run's containers, the client container included.
     expect(upstream.requests.find((line) => line.startsWith('GET /containers/json'))).toContain(
       encodeURIComponent(`${RUN_LABEL}=${RUN}`),
     );
