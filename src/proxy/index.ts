@@ -10,7 +10,8 @@ import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { LABEL_PREFIX, labelFilters, runLabels } from '../engine/labels';
+import { LABEL_PREFIX, labelFilters, RUN_LABEL, runLabels } from '../engine/labels';
+import { canonicalBody } from './fields';
 import { narrowFilters } from './filters';
 import { VirtualNames } from './names';
 import {
@@ -29,11 +30,12 @@ import {
   policeVolumeCreate,
   Refusal,
   type Resolved,
+  recheckBindSources,
   type SandboxPolicy,
 } from './policy';
 import { showRequestedListPorts, showRequestedPorts } from './ports';
 import { apiPath, apiVersionPrefix, type Route, routeOf } from './routes';
-import { connectUpstream, EngineLookups, imagePath, type Upstream, upstreamRequestOptions } from './upstream';
+import { EngineAnswer, EngineLookups, imagePath, type Upstream, upstreamRequestOptions } from './upstream';
 
 export type { SandboxPolicy } from './policy';
 
@@ -65,6 +67,8 @@ export interface PolicyProxy {
 
 /** Request bodies the proxy reads to check or rewrite (JSON) are refused beyond this size. */
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+/** Containers of one run (the client container included) beyond which creates are refused. */
+export const MAX_CONTAINERS_PER_RUN = 50;
 /** Answers the proxy rewrites (inspections, lists, errors) beyond this size are an engine fault. */
 const MAX_JSON_ANSWER_BYTES = 32 * 1024 * 1024;
 /** A line of a streamed answer (build, pull, events) longer than this passes through unscoped. */
@@ -93,6 +97,8 @@ interface Plan {
   describe?: string;
   /** Called after the engine answered with success. */
   after?: () => void;
+  /** Called when the request is over, whatever its outcome. */
+  release?: () => void;
 }
 
 export async function startPolicyProxy(options: PolicyProxyOptions): Promise<PolicyProxy> {
@@ -113,6 +119,9 @@ class PolicyProxyServer implements PolicyProxy {
   private readonly connections = new Set<Duplex>();
   private readonly running = new Map<number, { describe: string; since: number }>();
   private nextRequest = 0;
+  /** Container creates counted one at a time against MAX_CONTAINERS_PER_RUN, and those under way. */
+  private creates: Promise<unknown> = Promise.resolve();
+  private pendingCreates = 0;
   /** Starts of containers one at a time, so that two cannot both take the same requested port. */
   private starts: Promise<unknown> = Promise.resolve();
 
@@ -177,8 +186,9 @@ class PolicyProxyServer implements PolicyProxy {
 
   private refusal(request: http.IncomingMessage, error: Refusal): string {
     // "No such ..." is an answer, not a refusal (scripts ask whether something exists), unless
-    // it hides someone else's object.
-    if (error.status === 404 && error.note === undefined) return error.message;
+    // it hides someone else's object; so is the engine's own 4xx answer to a lookup.
+    if ((error.status === 404 && error.note === undefined) || error instanceof EngineAnswer)
+      return error.message;
     const what = `${request.method} ${this.names.unscope(apiPath(request.url ?? ''))}`;
     this.refusals.push(`${what}: ${error.note ?? error.message}`);
     return error.status === 404 ? error.message : `refused by the grader: ${error.message}`;
@@ -232,36 +242,133 @@ class PolicyProxyServer implements PolicyProxy {
       await this.forward(request, response, plan);
     } finally {
       done();
+      plan.release?.();
     }
   }
 
-  /** Hijacked requests (attach, exec start with `Upgrade: tcp`): checked, then piped both ways raw. */
+  /**
+   * Hijacked requests (attach, exec start with `Upgrade: tcp`): checked, sent on a connection of
+   * their own, and piped both ways raw only once the engine switched protocols (101). Until then
+   * nothing else the client sends reaches the engine: after any other answer (an error, a
+   * detached exec's 200) the connection is closed, so that no second request can follow on it
+   * unchecked.
+   */
   private async handleUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     let plan: Plan;
+    let payload: Buffer | undefined;
+    let rest: Buffer;
     try {
       const route = routeOf(request.method ?? 'GET', request.url ?? '/');
+      const execStart = route.kind === 'exec' && route.action === 'start';
       const hijackable =
         (route.kind === 'container' && (route.action === 'attach' || route.action === 'attach/ws')) ||
-        (route.kind === 'exec' && route.action === 'start');
+        execStart;
       if (!hijackable && route.kind !== 'refused') {
         throw new Refusal(
           `connection upgrade is not allowed on ${request.method} ${apiPath(request.url ?? '')}`,
         );
       }
+      const read = await readUpgradeBody(request, socket, head);
+      rest = read.rest;
       plan = await this.plan(request, route, false);
+      if (execStart) {
+        const start = parseJsonBody(read.body.toString('utf8'));
+        if (start.Detach === true) {
+          throw new Refusal(
+            'a detached exec cannot be started on an upgraded connection: use docker exec -d',
+            400,
+          );
+        }
+        payload = Buffer.from(JSON.stringify(start));
+      } else if (read.body.length > 0) {
+        throw new Refusal(`${request.method} ${apiPath(request.url ?? '')} takes no request body`, 400);
+      }
     } catch (error) {
       this.failRaw(socket, error, request);
       return;
     }
-    const upstream = await connectUpstream(this.options.upstream);
-    const done = this.track(plan.describe);
-    this.connections.add(upstream);
-    const lines = [`${request.method} ${plan.url} HTTP/1.1`];
-    for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
-      lines.push(`${request.rawHeaders[index]}: ${request.rawHeaders[index + 1]}`);
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [key, value] of Object.entries(request.headers)) {
+      if (!HOP_BY_HOP.has(key) && key !== 'content-length' && value !== undefined) headers[key] = value;
     }
-    upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
-    if (head.length > 0) upstream.write(head);
+    headers.host = 'docker';
+    headers.connection = 'Upgrade';
+    headers.upgrade = request.headers.upgrade ?? 'tcp';
+    if (payload !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(payload.length);
+    }
+    const done = this.track(plan.describe);
+    const upstreamRequest = http.request({
+      ...upstreamRequestOptions(this.options.upstream),
+      method: request.method,
+      path: plan.url,
+      headers,
+    });
+    let switched = false;
+    const abandon = (): void => {
+      if (!switched) upstreamRequest.destroy();
+    };
+    socket.on('error', abandon);
+    socket.on('close', abandon);
+    upstreamRequest.on('error', (error) => {
+      done();
+      if (!socket.destroyed) this.failRaw(socket, error, request);
+    });
+    upstreamRequest.on('response', (answer) => {
+      this.relayAndClose(answer, socket).finally(() => {
+        done();
+        upstreamRequest.destroy();
+      });
+    });
+    upstreamRequest.on('upgrade', (answer: http.IncomingMessage, upstream: Duplex, upstreamHead: Buffer) => {
+      switched = true;
+      this.pipeUpgraded(answer, socket, upstream, upstreamHead, rest, done);
+    });
+    upstreamRequest.end(payload);
+  }
+
+  /** The engine's answer to an upgrade request that it did not upgrade, then the end of the connection. */
+  private async relayAndClose(answer: http.IncomingMessage, socket: Duplex): Promise<void> {
+    let body: string;
+    try {
+      body = this.names.unscope(
+        await readCapped(
+          answer,
+          MAX_JSON_ANSWER_BYTES,
+          () => new Error(`the engine's answer is larger than ${MAX_JSON_ANSWER_BYTES / 1024 / 1024} MiB`),
+        ),
+      );
+    } catch (error) {
+      this.failRaw(socket, error);
+      return;
+    }
+    const lines = [`HTTP/1.1 ${answer.statusCode ?? 502} ${answer.statusMessage ?? ''}`];
+    for (let index = 0; index + 1 < answer.rawHeaders.length; index += 2) {
+      const key = answer.rawHeaders[index] ?? '';
+      if (!HOP_BY_HOP.has(key.toLowerCase()) && key.toLowerCase() !== 'content-length')
+        lines.push(`${key}: ${answer.rawHeaders[index + 1]}`);
+    }
+    lines.push(`Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close');
+    socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+  }
+
+  private pipeUpgraded(
+    answer: http.IncomingMessage,
+    socket: Duplex,
+    upstream: Duplex,
+    upstreamHead: Buffer,
+    rest: Buffer,
+    done: () => void,
+  ): void {
+    this.connections.add(upstream);
+    const lines = [`HTTP/1.1 101 ${answer.statusMessage ?? 'UPGRADED'}`];
+    for (let index = 0; index + 1 < answer.rawHeaders.length; index += 2) {
+      lines.push(`${answer.rawHeaders[index]}: ${answer.rawHeaders[index + 1]}`);
+    }
+    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (upstreamHead.length > 0) socket.write(upstreamHead);
+    if (rest.length > 0) upstream.write(rest);
     let closed = 0;
     const finish = (): void => {
       closed += 1;
@@ -287,6 +394,7 @@ class PolicyProxyServer implements PolicyProxy {
     // Half-close passes through both ways: the CLI closes its side when stdin ends.
     socket.pipe(upstream);
     upstream.pipe(socket);
+    socket.resume();
   }
 
   private async forward(
@@ -419,8 +527,14 @@ class PolicyProxyServer implements PolicyProxy {
           if (!this.names.isName(name)) throw new Refusal(`Invalid container name (${name})`, 400);
           query.set('name', this.names.real(name));
         }
-        const policed = await policeContainerCreate(await body(), name || undefined, this.context);
-        return { url: withQuery('/containers/create'), body: policed, answer: 'json' };
+        const release = await this.reserveContainer();
+        try {
+          const policed = await policeContainerCreate(await body(), name || undefined, this.context);
+          return { url: withQuery('/containers/create'), body: policed, answer: 'json', release };
+        } catch (error) {
+          release();
+          throw error;
+        }
       }
       case 'container':
         return this.planContainer(route.ref, route.action, query, withQuery, body);
@@ -479,7 +593,7 @@ class PolicyProxyServer implements PolicyProxy {
         return { url: withQuery('/images/get'), answer: 'pipe', describe: 'saving images (docker save)' };
       }
       case 'build': {
-        const policed = policeBuildQuery(query, this.context);
+        const policed = await policeBuildQuery(query, this.context);
         const tags = query.getAll('t');
         return {
           url: withQuery('/build', policed),
@@ -585,14 +699,45 @@ class PolicyProxyServer implements PolicyProxy {
         return { url: url(params), answer: 'json' };
       }
       case 'start':
-      case 'restart':
+      case 'restart': {
         await this.checkPorts(resolved);
+        // A bind source checked at create may have been swapped for a symlink out since. Last,
+        // so that as little time as possible passes between this check and the engine's mount.
+        const details = await this.lookups.containerDetails(resolved.id);
+        if (details !== undefined) await recheckBindSources(details, this.context);
         return { url: url(), answer: 'json', describe: `starting container ${who}` };
+      }
       case 'stop':
         return { url: url(), answer: 'json', describe: `stopping container ${who}` };
       default:
         return { url: url(), answer: 'pipe' };
     }
+  }
+
+  /**
+   * A script creating containers in a loop stops at MAX_CONTAINERS_PER_RUN, with a reason. The
+   * count and the creates still on their way are checked one request at a time, so that
+   * creates sent at once (compose) cannot all pass on the same count. Returns the release.
+   */
+  private async reserveContainer(): Promise<() => void> {
+    const check = this.creates.then(async () => {
+      const existing = await this.lookups.ownContainerIds([`${RUN_LABEL}=${this.options.runId}`]);
+      const count = existing.length + this.pendingCreates;
+      if (count >= MAX_CONTAINERS_PER_RUN) {
+        throw new Refusal(
+          `this grading already has ${count} containers, the most it may create is ${MAX_CONTAINERS_PER_RUN}: remove some (docker rm) before creating more`,
+        );
+      }
+      this.pendingCreates += 1;
+    });
+    this.creates = check.catch(() => undefined);
+    await check;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.pendingCreates -= 1;
+    };
   }
 
   /** Like the engine: a host port the student asked for is taken while another of the run's containers runs with it. */
@@ -796,12 +941,65 @@ async function readCapped(
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * The body of an upgrade request (it follows the headers on the raw socket), and what the client
+ * sent after it, held back until the engine switched protocols. The socket is left paused.
+ */
+function readUpgradeBody(
+  request: http.IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): Promise<{ body: Buffer; rest: Buffer }> {
+  if (request.headers['transfer-encoding'] !== undefined) {
+    return Promise.reject(new Refusal('an upgrade request with a chunked body is not supported', 400));
+  }
+  const length = Number(request.headers['content-length'] ?? '0');
+  if (!Number.isInteger(length) || length < 0) {
+    return Promise.reject(new Refusal('invalid Content-Length', 400));
+  }
+  if (length > MAX_JSON_BODY_BYTES) {
+    return Promise.reject(
+      new Refusal(`the request body is larger than ${MAX_JSON_BODY_BYTES / 1024} KiB`, 413),
+    );
+  }
+  return new Promise((resolve, reject) => {
+    let received = head;
+    const settle = (): boolean => {
+      if (received.length < length) return false;
+      socket.pause();
+      socket.removeListener('data', onData);
+      socket.removeListener('end', onEnd);
+      socket.removeListener('close', onEnd);
+      resolve({ body: received.subarray(0, length), rest: received.subarray(length) });
+      return true;
+    };
+    const onData = (chunk: Buffer): void => {
+      received = Buffer.concat([received, chunk]);
+      settle();
+    };
+    const onEnd = (): void => reject(new Refusal('the request body ended early', 400));
+    if (settle()) return;
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('close', onEnd);
+  });
+}
+
 async function readJson(request: http.IncomingMessage): Promise<Json> {
   const text = await readCapped(
     request,
     MAX_JSON_BODY_BYTES,
     () => new Refusal(`the request body is larger than ${MAX_JSON_BODY_BYTES / 1024} KiB`, 413),
   );
+  return parseJsonBody(text);
+}
+
+/**
+ * A request body as the engine would read it: keys in their canonical spelling (fields.ts). The
+ * proxy forwards this object re-serialised, never the client's bytes, so duplicate keys or
+ * other spellings cannot carry past the policy what the policy did not see.
+ */
+export function parseJsonBody(text: string): Json {
   if (text.trim() === '' || text.trim() === 'null') return {};
   let parsed: unknown;
   try {
@@ -810,7 +1008,7 @@ async function readJson(request: http.IncomingMessage): Promise<Json> {
     throw new Refusal('the request body is not valid JSON', 400);
   }
   if (!isRecord(parsed)) throw new Refusal('the request body is not a JSON object', 400);
-  return parsed;
+  return canonicalBody(parsed) as Json;
 }
 
 /** Streamed JSON lines (build, pull, events) with the run's scope taken out of names. */

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { HARDENED_LIMITS, KEPT_CAPABILITIES } from '../engine/engine';
 import { LABEL_PREFIX } from '../engine/labels';
+import { canonicalBody } from './fields';
 import type { VirtualNames } from './names';
 
 export interface SandboxPolicy {
@@ -38,6 +39,11 @@ const REFUSED_ULIMITS = ['rtprio', 'rttime', 'nice', 'memlock'];
 const HARMLESS_SECURITY_OPTIONS =
   /^(no-new-privileges(?:[:=]true)?|apparmor[:=]docker-default|seccomp[:=]builtin)$/;
 const BUILTIN_NETWORKS = new Set(['default', 'bridge', 'none']);
+/** The CFS period of a build's CPU quota (the kernel's default). */
+const BUILD_CPU_PERIOD = 100_000;
+/** The engine's default CPU weight. */
+const DEFAULT_CPU_SHARES = 1024;
+const HOST_NETWORK_REFUSED = "the host's network namespace is not allowed (--network host)";
 const HOST_NAMESPACES: Array<[field: string, flag: string]> = [
   ['NetworkMode', '--network host'],
   ['PidMode', '--pid host'],
@@ -186,6 +192,32 @@ function hardenResources(hostConfig: Json): void {
   hostConfig.OomKillDisable = false;
 }
 
+/** The student's ulimits without those that raise priority, with the grader's in place of their own. */
+function hardenedUlimits(requested: unknown[]): Json[] {
+  const ulimits = requested.filter(isRecord);
+  const raised = ulimits
+    .map((limit) => String(limit.Name))
+    .filter((limitName) => REFUSED_ULIMITS.includes(limitName));
+  if (raised.length > 0) throw new Refusal(`--ulimit ${raised.join(', ')} is not allowed`);
+  const ours = HARDENED_LIMITS.ulimits.map((limit) => limit.Name as string);
+  return [
+    ...ulimits.filter((limit) => !ours.includes(String(limit.Name))),
+    ...HARDENED_LIMITS.ulimits.map((limit) => ({ ...limit })),
+  ];
+}
+
+function parseUlimits(text: string | null): unknown[] {
+  if (text === null || text === '') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Refusal('invalid ulimits of the build', 400);
+  }
+  if (!Array.isArray(parsed)) throw new Refusal('invalid ulimits of the build', 400);
+  return parsed.map((limit) => canonicalBody(limit));
+}
+
 function checkHostPathInside(submissionDir: string, real: string): boolean {
   const relative = path.relative(submissionDir, real);
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
@@ -211,6 +243,38 @@ async function checkBindSource(source: string, context: PolicyContext): Promise<
   return real;
 }
 
+/**
+ * At start and restart: every bind source of a created container, resolved again. The engine
+ * mounts a source by its path when the container starts, so a folder of the submission that was
+ * replaced by a symlink (to `/`, to the Docker socket) since create would be followed.
+ */
+export async function recheckBindSources(container: Json, context: PolicyContext): Promise<void> {
+  const hostConfig = isRecord(container.HostConfig) ? container.HostConfig : {};
+  const sources = new Set<string>();
+  for (const bind of strings(hostConfig.Binds)) {
+    const source = bind.split(':')[0] ?? '';
+    if (source.startsWith('/')) sources.add(source);
+  }
+  const mounts = [
+    ...(Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts : []),
+    ...(Array.isArray(container.Mounts) ? container.Mounts : []),
+  ];
+  for (const mount of mounts.filter(isRecord)) {
+    if (mount.Type === 'bind' && typeof mount.Source === 'string') sources.add(mount.Source);
+  }
+  for (const source of sources) {
+    try {
+      await checkBindSource(source, context);
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      throw new Refusal(
+        `${error.message} (checked again at start: a folder of the submission was replaced by a symlink after the container was created)`,
+        error.status,
+      );
+    }
+  }
+}
+
 /** Resolves a volume by the student's name, creating it labelled if it does not exist yet. */
 async function volumeForMount(name: string, context: PolicyContext): Promise<string> {
   const resolved = await context.lookups.volume(name);
@@ -234,8 +298,11 @@ export async function ownNetwork(
   reference: string,
   context: PolicyContext,
 ): Promise<Extract<Resolved, { kind: 'own' | 'builtin' }>> {
-  if (reference === 'host') throw new Refusal("the host's network namespace is not allowed (--network host)");
+  if (reference === 'host') throw new Refusal(HOST_NETWORK_REFUSED);
   const resolved = await context.lookups.network(reference);
+  // The engine's host network named by its id or an id prefix is the host network all the same.
+  if (resolved.kind === 'builtin' && resolved.name === 'host')
+    throw new Refusal(`${HOST_NETWORK_REFUSED}: ${reference} is the host network`);
   if (resolved.kind === 'own' || resolved.kind === 'builtin') return resolved;
   throw notFound(`network ${reference} not found`, 'network', reference, resolved);
 }
@@ -274,7 +341,9 @@ async function checkMounts(hostConfig: Json, context: PolicyContext): Promise<vo
       const driver = isRecord(options.DriverConfig) ? options.DriverConfig : {};
       const driverOptions = isRecord(driver.Options) ? driver.Options : {};
       checkVolumeDriver(typeof driver.Name === 'string' ? driver.Name : '', driverOptions);
-      if (source !== '') mount.Source = await volumeForMount(source, context);
+      // Without a source the daemon makes an anonymous volume, unlabelled: a labelled one instead.
+      mount.Source =
+        source !== '' ? await volumeForMount(source, context) : await createAnonymousVolume(context);
     } else if (type !== 'tmpfs') {
       throw new Refusal(`mounts of type ${type} are not allowed`);
     }
@@ -380,21 +449,12 @@ export async function policeContainerCreate(
     const refused = Object.keys(hostConfig.Sysctls).filter((key) => !SAFE_SYSCTLS.includes(key));
     if (refused.length > 0) throw new Refusal(`sysctl ${refused.join(', ')} is not allowed (--sysctl)`);
   }
-  const ulimits = Array.isArray(hostConfig.Ulimits) ? hostConfig.Ulimits.filter(isRecord) : [];
-  const raised = ulimits
-    .map((limit) => String(limit.Name))
-    .filter((limitName) => REFUSED_ULIMITS.includes(limitName));
-  if (raised.length > 0) throw new Refusal(`--ulimit ${raised.join(', ')} is not allowed`);
+  hostConfig.Ulimits = hardenedUlimits(Array.isArray(hostConfig.Ulimits) ? hostConfig.Ulimits : []);
   if (typeof hostConfig.OomScoreAdj === 'number' && hostConfig.OomScoreAdj < 0) {
     throw new Refusal(
       'a negative --oom-score-adj is not allowed: the host would be killed before the container',
     );
   }
-  const ours = HARDENED_LIMITS.ulimits.map((limit) => limit.Name as string);
-  hostConfig.Ulimits = [
-    ...ulimits.filter((limit) => !ours.includes(String(limit.Name))),
-    ...HARDENED_LIMITS.ulimits.map((limit) => ({ ...limit })),
-  ];
   hostConfig.LogConfig = structuredClone(HARDENED_LIMITS.logConfig);
 
   await checkBinds(hostConfig, context);
@@ -428,7 +488,7 @@ export async function policeContainerCreate(
   // Networks: the main one, and the endpoints (compose and `docker run --network` name them).
   let userNetwork = false;
   const networkMode = typeof hostConfig.NetworkMode === 'string' ? hostConfig.NetworkMode : '';
-  if (networkMode.startsWith('container:')) {
+  if (networkMode === 'host' || networkMode.startsWith('container:')) {
     hostConfig.NetworkMode = await namespaceMode('--network', networkMode, context);
   } else if (networkMode !== '' && !BUILTIN_NETWORKS.has(networkMode)) {
     const resolved = await ownNetwork(networkMode, context);
@@ -510,12 +570,17 @@ async function labelAnonymousVolumes(
   const added: Json[] = [];
   for (const target of new Set(wanted.map((volume) => path.posix.normalize(volume)))) {
     if (mounted.has(target)) continue;
-    const volumeName = context.names.real(`anon-${randomBytes(12).toString('hex')}`);
-    await context.lookups.createVolume(volumeName, { ...context.runLabels });
-    added.push({ Type: 'volume', Source: volumeName, Target: target });
+    added.push({ Type: 'volume', Source: await createAnonymousVolume(context), Target: target });
   }
   if (added.length > 0)
     hostConfig.Mounts = [...(Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts : []), ...added];
+}
+
+/** A volume in place of one the daemon would create anonymous and unlabelled. */
+async function createAnonymousVolume(context: PolicyContext): Promise<string> {
+  const volumeName = context.names.real(`anon-${randomBytes(12).toString('hex')}`);
+  await context.lookups.createVolume(volumeName, { ...context.runLabels });
+  return volumeName;
 }
 
 /** The image reference to create a container from: the run's own tag, or a base image as it is. */
@@ -596,7 +661,10 @@ export async function policeNetworkConnect(
 }
 
 /** Query of POST /build: scoped tags, the run's labels, no host network, the grader's memory cap. */
-export function policeBuildQuery(query: URLSearchParams, context: PolicyContext): URLSearchParams {
+export async function policeBuildQuery(
+  query: URLSearchParams,
+  context: PolicyContext,
+): Promise<URLSearchParams> {
   const result = new URLSearchParams(query);
   const remote = query.get('remote');
   if (remote !== null && remote !== '') {
@@ -604,9 +672,14 @@ export function policeBuildQuery(query: URLSearchParams, context: PolicyContext)
       'building from a URL or Git repository is not allowed: build from a folder of the submission',
     );
   }
-  const networkMode = query.get('networkmode');
-  if (networkMode === 'host' || networkMode?.startsWith('container:')) {
+  const networkMode = query.get('networkmode') ?? '';
+  if (networkMode === 'host' || networkMode.startsWith('container:')) {
     throw new Refusal(`build network ${networkMode} is not allowed (--network)`);
+  }
+  // Named like a container's network: by the student's name, an id or a prefix, all resolved.
+  if (networkMode !== '' && !BUILTIN_NETWORKS.has(networkMode)) {
+    const resolved = await ownNetwork(networkMode, context);
+    result.set('networkmode', resolved.name);
   }
   if ((query.get('cgroupparent') ?? '') !== '')
     throw new Refusal('a cgroup parent is not allowed (--cgroup-parent)');
@@ -634,5 +707,18 @@ export function policeBuildQuery(query: URLSearchParams, context: PolicyContext)
   const capped = memory > 0 ? Math.min(memory, HARDENED_LIMITS.memory) : HARDENED_LIMITS.memory;
   result.set('memory', String(capped));
   result.set('memswap', String(capped));
+  // The build's RUN containers get the profile of the student's own containers: one CPU by
+  // period and quota (a build takes no NanoCpus), no more than the default CPU weight, /dev/shm
+  // within the memory cap, and the grader's ulimits.
+  result.set('cpuperiod', String(BUILD_CPU_PERIOD));
+  result.set('cpuquota', String((BUILD_CPU_PERIOD * HARDENED_LIMITS.nanoCpus) / 1e9));
+  const shares = Number(query.get('cpushares') ?? '0');
+  if (!(shares >= 0 && shares <= DEFAULT_CPU_SHARES)) result.set('cpushares', String(DEFAULT_CPU_SHARES));
+  const shm = Number(query.get('shmsize') ?? '0');
+  if (!(shm >= 0 && shm <= HARDENED_LIMITS.memory)) result.set('shmsize', String(HARDENED_LIMITS.memory));
+  result.set('ulimits', JSON.stringify(hardenedUlimits(parseUlimits(query.get('ulimits')))));
+  // Intermediate containers of a failed step would stay behind, unlabelled: always removed.
+  result.set('rm', '1');
+  result.set('forcerm', '1');
   return result;
 }

@@ -68,10 +68,31 @@ function decode(part: string): string {
   }
 }
 
+/**
+ * The oldest API version forwarded. Older versions change what a request means to the engine
+ * (before 1.24, `POST /containers/{id}/start` takes a HostConfig: binds, privileges) in ways the
+ * policy does not read; every docker CLI and compose of the last years speaks 1.40 or newer.
+ */
+export const MIN_API_VERSION = '1.40';
+
+function olderThanMinimum(prefix: string): boolean {
+  const [major = 0, minor = 0] = prefix.slice(2).split('.').map(Number);
+  const [minMajor = 0, minMinor = 0] = MIN_API_VERSION.split('.').map(Number);
+  return major < minMajor || (major === minMajor && minor < minMinor);
+}
+
 export function routeOf(method: string, url: string): Route {
   const path = apiPath(url);
   const verb = method.toUpperCase();
   const refuse = (message: string): Route => ({ kind: 'refused', message });
+  const prefix = apiVersionPrefix(url);
+  if (prefix !== '' && olderThanMinimum(prefix)) {
+    return {
+      kind: 'refused',
+      message: `client version ${prefix.slice(2)} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
+      status: 400,
+    };
+  }
   if (PRUNE.test(path)) {
     return refuse(
       `${path.slice(1).replace('/', ' ')} is not allowed: remove your own objects by name instead`,

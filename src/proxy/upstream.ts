@@ -7,7 +7,14 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { RUN_LABEL, SCOPE_LABEL } from '../engine/labels';
 import type { VirtualNames } from './names';
-import { isRecord, type Json, type PolicyLookups, type Resolved, type ResolvedImage } from './policy';
+import {
+  isRecord,
+  type Json,
+  type PolicyLookups,
+  Refusal,
+  type Resolved,
+  type ResolvedImage,
+} from './policy';
 
 export type Upstream = { socketPath: string } | { dial: () => Promise<Duplex> };
 
@@ -101,8 +108,18 @@ function labelsOf(value: unknown): Record<string, string> {
   return labels;
 }
 
+/**
+ * The engine's own 4xx answer to one of the proxy's lookups (an invalid reference, a name in
+ * use): the student's request was wrong, and the student gets the engine's answer. It is neither
+ * a refusal of the grader's nor a fault of the engine.
+ */
+export class EngineAnswer extends Refusal {}
+
 function failure(what: string, answer: UpstreamAnswer): Error {
   const message = isRecord(answer.body) && typeof answer.body.message === 'string' ? answer.body.message : '';
+  if (answer.status >= 400 && answer.status < 500) {
+    return new EngineAnswer(message || `${what}: HTTP ${answer.status}`, answer.status);
+  }
   return new Error(`the Docker engine failed to ${what} (HTTP ${answer.status}) ${message}`.trim());
 }
 
@@ -240,6 +257,11 @@ export class EngineLookups implements PolicyLookups {
     const answer = await upstreamJson(this.upstream, 'GET', `/containers/json?all=1&filters=${filters}`);
     if (answer.status !== 200 || !Array.isArray(answer.body)) throw failure('list containers', answer);
     return answer.body.filter(isRecord);
+  }
+
+  /** The engine's inspection of a container (by id), or undefined when it is gone. */
+  async containerDetails(id: string): Promise<Json | undefined> {
+    return this.inspect('a container', `/containers/${encodeURIComponent(id)}/json`);
   }
 
   async execContainer(execId: string): Promise<string | undefined> {

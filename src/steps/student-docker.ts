@@ -175,12 +175,20 @@ export async function runStudentDocker(
       stillRunning,
     };
   } finally {
-    if (id !== undefined) await context.engine.removeContainer(id);
-    if (gate !== undefined) {
-      openGates.delete(gate);
-      await gate.close();
+    // The gate closes and its folder goes even when the client container cannot be removed
+    // (the engine failed): a gate left open would let the student's processes keep going.
+    try {
+      if (id !== undefined) await context.engine.removeContainer(id);
+    } finally {
+      try {
+        if (gate !== undefined) {
+          openGates.delete(gate);
+          await gate.close();
+        }
+      } finally {
+        await rm(gateDir, { recursive: true, force: true });
+      }
     }
-    await rm(gateDir, { recursive: true, force: true });
   }
 }
 

@@ -2,8 +2,9 @@
 // and filters. The engine and the host's files are fakes of the lookups the proxy injects.
 import { describe, expect, it } from 'vitest';
 import { KEPT_CAPABILITIES } from '../../src/engine/engine';
+import { canonicalFieldName } from '../../src/proxy/fields';
 import { narrowFilters, parseFilters } from '../../src/proxy/filters';
-import { requestedHostPorts, withoutOurLabels } from '../../src/proxy/index';
+import { parseJsonBody, requestedHostPorts, withoutOurLabels } from '../../src/proxy/index';
 import { parseImageReference, VirtualNames } from '../../src/proxy/names';
 import {
   type Json,
@@ -20,6 +21,7 @@ import {
   Refusal,
   type Resolved,
   type ResolvedImage,
+  recheckBindSources,
 } from '../../src/proxy/policy';
 import { showRequestedListPorts, showRequestedPorts } from '../../src/proxy/ports';
 import { routeOf } from '../../src/proxy/routes';
@@ -494,7 +496,10 @@ describe('other bodies', () => {
 
   it('scopes build tags, stamps the labels, caps memory; refuses host network and remote contexts', async () => {
     const { context: value } = context();
-    const query = policeBuildQuery(new URLSearchParams('t=my_app:0.0.1&t=other&labels={"a":"b"}'), value);
+    const query = await policeBuildQuery(
+      new URLSearchParams('t=my_app:0.0.1&t=other&labels={"a":"b"}'),
+      value,
+    );
     expect(query.getAll('t')).toEqual([`${SCOPE}-my_app:0.0.1`, `${SCOPE}-other:latest`]);
     expect(JSON.parse(query.get('labels') ?? '')).toEqual({
       a: 'b',
@@ -624,5 +629,326 @@ describe('names and filters', () => {
     expect(requestedHostPorts('{"80/tcp":[18080],"443/tcp":[18443,18444]}')).toEqual([18080, 18443, 18444]);
     expect(requestedHostPorts('not json')).toEqual([]);
     expect(requestedHostPorts(undefined)).toEqual([]);
+  });
+});
+
+describe('request bodies as the engine reads them (Go matches keys case-insensitively)', () => {
+  it.each([
+    ['lower case', '{"image":"busybox","hostconfig":{"privileged":true}}'],
+    ['upper case', '{"IMAGE":"busybox","HOSTCONFIG":{"PRIVILEGED":true}}'],
+    ['a long s (U+017F) for s', '{"Image":"busybox","Ho\u017ftConfig":{"Privileged":true}}'],
+    ['an escaped long s', '{"Image":"busybox","Ho\\u017ftConfig":{"Privileged":true}}'],
+  ])('brings %s to the canonical names, so the policy sees privileged', async (_title, text) => {
+    const body = parseJsonBody(text);
+    expect(body).toEqual({ Image: 'busybox', HostConfig: { Privileged: true } });
+    expect((await refusal(policeContainerCreate(body, 'web', context().context))).message).toMatch(
+      /privileged containers are not allowed/,
+    );
+  });
+
+  it('knows every field the policy reads, in any spelling', () => {
+    const policed = [
+      ...['Image', 'Labels', 'HostConfig', 'NetworkingConfig', 'EndpointsConfig', 'ExposedPorts', 'Volumes'],
+      ...['Privileged', 'NetworkMode', 'PidMode', 'IpcMode', 'UTSMode', 'UsernsMode', 'CgroupnsMode'],
+      ...['Devices', 'DeviceRequests', 'DeviceCgroupRules', 'CgroupParent', 'Binds', 'Mounts', 'Tmpfs'],
+      ...['CapAdd', 'CapDrop', 'SecurityOpt', 'Sysctls', 'Ulimits', 'OomScoreAdj', 'Runtime', 'VolumeDriver'],
+      ...['VolumesFrom', 'Links', 'MaskedPaths', 'ReadonlyPaths', 'PortBindings', 'PublishAllPorts'],
+      ...[
+        'PidsLimit',
+        'Memory',
+        'MemorySwap',
+        'NanoCpus',
+        'CpuQuota',
+        'CpuPeriod',
+        'OomKillDisable',
+        'LogConfig',
+      ],
+      ...[
+        'Type',
+        'Source',
+        'Target',
+        'VolumeOptions',
+        'DriverConfig',
+        'Options',
+        'Name',
+        'Driver',
+        'DriverOpts',
+      ],
+      ...[
+        'ConfigFrom',
+        'Ingress',
+        'Scope',
+        'Container',
+        'EndpointConfig',
+        'Aliases',
+        'Detach',
+        'HostIp',
+        'HostPort',
+      ],
+    ];
+    for (const field of policed) {
+      expect(canonicalFieldName(field)).toBe(field);
+      expect(canonicalFieldName(field.toLowerCase())).toBe(field);
+      expect(canonicalFieldName(field.toUpperCase().replace(/S/g, '\u017f').replace(/K/g, '\u212a'))).toBe(
+        field,
+      );
+    }
+  });
+
+  it('reads the Kelvin sign (U+212A) as a k, as Go does', () => {
+    expect(canonicalFieldName('\u212aernelMemory')).toBe('KernelMemory');
+    expect(canonicalFieldName('\u212Aernelmemory')).toBe('KernelMemory');
+    // Other letters that only look alike are other keys to Go as well.
+    expect(canonicalFieldName('\u0130mage')).toBeUndefined();
+  });
+
+  it('polices binds, volume driver options and the image spelled in other cases', async () => {
+    const binds = parseJsonBody('{"Image":"busybox","hostConfig":{"binds":["/:/host"]}}');
+    expect((await refusal(policeContainerCreate(binds, 'web', context().context))).message).toMatch(
+      /"\/" is not allowed/,
+    );
+    const volume = parseJsonBody(
+      '{"name":"v","driverOpts":{"type":"none","o":"bind","device":"/etc"},"labels":{"Privileged":"x"}}',
+    );
+    expect(volume.Labels).toEqual({ Privileged: 'x' });
+    expect((await refusal(() => policeVolumeCreate(volume, context().context))).message).toMatch(/host path/);
+    const image = parseJsonBody('{"image":"theirs:1"}');
+    const engine: FakeEngine = { images: { 'theirs:1': { kind: 'foreign' } } };
+    expect((await refusal(policeContainerCreate(image, 'web', context(engine).context))).message).toMatch(
+      /No such image: theirs:1/,
+    );
+  });
+
+  it('refuses two spellings of one field in one object, whichever would win', () => {
+    for (const text of [
+      '{"HostConfig":{"Privileged":false,"privileged":true}}',
+      '{"HostConfig":{"privileged":true,"Privileged":false}}',
+      '{"HostConfig":{},"hostconfig":{"Privileged":true}}',
+    ]) {
+      const error = (() => {
+        try {
+          parseJsonBody(text);
+        } catch (caught) {
+          return caught;
+        }
+        return undefined;
+      })();
+      expect(error).toBeInstanceOf(Refusal);
+      expect((error as Refusal).status).toBe(400);
+      expect((error as Refusal).message).toMatch(
+        /names the field (HostConfig\.)?(Privileged|HostConfig) twice/,
+      );
+    }
+  });
+
+  it('names where the second spelling is, inside lists too', () => {
+    expect(() =>
+      parseJsonBody('{"HostConfig":{"Mounts":[{"Type":"bind"},{"Type":"volume","type":"bind"}]}}'),
+    ).toThrow('names the field HostConfig.Mounts[1].Type twice (as "Type" and "type")');
+  });
+
+  it('keeps the last of exact duplicates, as the engine does, and that is what is policed', async () => {
+    const body = parseJsonBody(
+      '{"Image":"busybox","HostConfig":{"Privileged":false},"HostConfig":{"Privileged":true}}',
+    );
+    expect((await refusal(policeContainerCreate(body, 'web', context().context))).message).toMatch(
+      /privileged/,
+    );
+  });
+
+  it('leaves the keys of maps that are the student’s data alone, and reads their values as structs', () => {
+    const body = parseJsonBody(
+      JSON.stringify({
+        labels: { privileged: 'yes', Image: 'x' },
+        hostconfig: {
+          sysctls: { 'net.core.somaxconn': '1024' },
+          tmpfs: { '/Run': 'rw' },
+          portbindings: { '80/tcp': [{ hostip: '0.0.0.0', hostport: '80' }] },
+          logconfig: { type: 'json-file', config: { 'max-size': '1g' } },
+        },
+        networkingconfig: { endpointsconfig: { Backend: { aliases: ['db'] } } },
+        exposedports: { '80/tcp': {} },
+        volumes: { '/Data': {} },
+        env: ['privileged=true'],
+      }),
+    );
+    expect(body).toEqual({
+      Labels: { privileged: 'yes', Image: 'x' },
+      HostConfig: {
+        Sysctls: { 'net.core.somaxconn': '1024' },
+        Tmpfs: { '/Run': 'rw' },
+        PortBindings: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '80' }] },
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '1g' } },
+      },
+      NetworkingConfig: { EndpointsConfig: { Backend: { Aliases: ['db'] } } },
+      ExposedPorts: { '80/tcp': {} },
+      Volumes: { '/Data': {} },
+      Env: ['privileged=true'],
+    });
+  });
+
+  it('keeps a "__proto__" key as data, and refuses bodies nested absurdly deep', () => {
+    const body = parseJsonBody('{"Labels":{"__proto__":"x"},"__proto__":{"Privileged":true}}');
+    expect(Object.getPrototypeOf(body)).toBe(Object.prototype);
+    expect(Object.keys(body)).toEqual(['Labels', '__proto__']);
+    expect(() => parseJsonBody(`{"Cmd":${'['.repeat(100)}${']'.repeat(100)}}`)).toThrow(/nested deeper/);
+  });
+});
+
+describe('API versions', () => {
+  it.each([
+    ['/v1.23/containers/web/start', '1.23'],
+    ['/v1.12/containers/create', '1.12'],
+    ['/v1.39/version', '1.39'],
+    ['/v1/containers/json', '1'],
+  ])('refuses %s, naming the minimum', (url, version) => {
+    const route = routeOf('POST', url);
+    expect(route).toEqual({
+      kind: 'refused',
+      message: expect.stringContaining(
+        `client version ${version} is too old. Minimum supported API version is 1.40`,
+      ),
+      status: 400,
+    });
+  });
+
+  it.each([
+    ['/v1.40/containers/web/start'],
+    ['/v1.41/containers/web/start'],
+    ['/v1.45/containers/web/start'],
+    ['/containers/web/start'],
+  ])('forwards %s', (url) => {
+    expect(routeOf('POST', url).kind).toBe('container');
+  });
+});
+
+describe('the host network by another name', () => {
+  const HOST_ID = '1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a7988';
+  const engine: FakeEngine = {
+    networks: {
+      [HOST_ID]: { kind: 'builtin', name: 'host' },
+      [HOST_ID.slice(0, 5)]: { kind: 'builtin', name: 'host' },
+      backend: own(`${SCOPE}-backend`),
+    },
+  };
+
+  it.each([
+    ['its id', HOST_ID],
+    ['an id prefix', HOST_ID.slice(0, 5)],
+  ])('refuses a container on the host network named by %s', async (_title, reference) => {
+    for (const body of [
+      { Image: 'busybox', HostConfig: { NetworkMode: reference } },
+      { Image: 'busybox', NetworkingConfig: { EndpointsConfig: { [reference]: {} } } },
+    ]) {
+      const error = await refusal(policeContainerCreate(body, 'web', context(engine).context));
+      expect(error.message).toMatch(/--network host\): .* is the host network/);
+      expect(error.status).toBe(403);
+    }
+  });
+
+  it('refuses a build on the host network by id, and scopes the run’s own network', async () => {
+    const { context: value } = context(engine);
+    const error = await refusal(() => policeBuildQuery(new URLSearchParams(`networkmode=${HOST_ID}`), value));
+    expect(error.message).toMatch(/--network host/);
+    const query = await policeBuildQuery(new URLSearchParams('networkmode=backend'), value);
+    expect(query.get('networkmode')).toBe(`${SCOPE}-backend`);
+    expect((await policeBuildQuery(new URLSearchParams('networkmode=none'), value)).get('networkmode')).toBe(
+      'none',
+    );
+  });
+});
+
+describe('build queries get the hardened profile', () => {
+  it('removes intermediate containers and caps CPU, shm and ulimits', async () => {
+    const query = await policeBuildQuery(
+      new URLSearchParams({
+        rm: '0',
+        forcerm: '0',
+        cpuquota: '800000',
+        cpuperiod: '1000',
+        cpushares: '262144',
+        shmsize: String(8 * 1024 * 1024 * 1024),
+        ulimits: JSON.stringify([
+          { name: 'nofile', soft: 1048576, hard: 1048576 },
+          { Name: 'nproc', Soft: 5, Hard: 5 },
+        ]),
+      }),
+      context().context,
+    );
+    expect(query.get('rm')).toBe('1');
+    expect(query.get('forcerm')).toBe('1');
+    expect(query.get('cpuperiod')).toBe('100000');
+    expect(query.get('cpuquota')).toBe('100000');
+    expect(query.get('cpushares')).toBe('1024');
+    expect(query.get('shmsize')).toBe(String(512 * 1024 * 1024));
+    expect(JSON.parse(query.get('ulimits') ?? '')).toEqual([
+      { Name: 'nproc', Soft: 5, Hard: 5 },
+      { Name: 'core', Soft: 0, Hard: 0 },
+      { Name: 'nofile', Soft: 1024, Hard: 1024 },
+    ]);
+  });
+
+  it('keeps smaller requests and refuses raised priorities', async () => {
+    const query = await policeBuildQuery(
+      new URLSearchParams('cpushares=512&shmsize=1048576'),
+      context().context,
+    );
+    expect(query.get('cpushares')).toBe('512');
+    expect(query.get('shmsize')).toBe('1048576');
+    const error = await refusal(() =>
+      policeBuildQuery(
+        new URLSearchParams({ ulimits: '[{"Name":"rtprio","Soft":99,"Hard":99}]' }),
+        context().context,
+      ),
+    );
+    expect(error.message).toMatch(/--ulimit rtprio/);
+  });
+});
+
+describe('anonymous volumes of --mount type=volume', () => {
+  it('become run-labelled named volumes', async () => {
+    const { context: value, created } = context();
+    const body = await policeContainerCreate(
+      { Image: 'busybox', HostConfig: { Mounts: [{ Type: 'volume', Target: '/data' }] } },
+      'web',
+      value,
+    );
+    const mounts = (body.HostConfig as Json).Mounts as Json[];
+    expect(mounts).toHaveLength(1);
+    expect(created).toEqual([mounts[0]?.Source]);
+    expect(String(mounts[0]?.Source)).toMatch(new RegExp(`^${SCOPE}-anon-[0-9a-f]{24}$`));
+  });
+});
+
+describe('bind sources checked again at start', () => {
+  it('refuses a source that now leads out of the submission', async () => {
+    const engine: FakeEngine = { links: { [`${SUBMISSION}/html`]: '/' } };
+    const error = await refusal(
+      recheckBindSources(
+        { HostConfig: { Binds: [`${SUBMISSION}/html:/usr/share/nginx/html:ro`] }, Mounts: [] },
+        context(engine).context,
+      ),
+    );
+    expect(error.message).toMatch(/only folders inside the submission .*checked again at start/);
+    const socket = await refusal(
+      recheckBindSources(
+        { Mounts: [{ Type: 'bind', Source: `${SUBMISSION}/s`, Destination: '/s' }] },
+        context({ links: { [`${SUBMISSION}/s`]: '/run/docker.sock' }, sockets: ['/run/docker.sock'] })
+          .context,
+      ),
+    );
+    expect(socket.message).toMatch(/Docker socket/);
+  });
+
+  it('passes sources that still lead into the submission, and volumes', async () => {
+    await expect(
+      recheckBindSources(
+        {
+          HostConfig: { Binds: [`${SUBMISSION}/html:/html`, 'data:/data'] },
+          Mounts: [{ Type: 'volume', Source: '/var/lib/docker/volumes/x/_data', Destination: '/data' }],
+        },
+        context().context,
+      ),
+    ).resolves.toBeUndefined();
   });
 });
