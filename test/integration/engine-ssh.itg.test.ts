@@ -1,0 +1,260 @@
+// An engine behind ssh://, as the course's optional exercise reaches one: a private sshd on a
+// loopback port (its own host key, config and authorized key, all generated here) whose
+// `docker system dial-stdio` relays to the shared engine. The host key must be in known_hosts.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerEngine } from '../../src/engine/docker-engine';
+import { RUN_LABEL } from '../../src/engine/labels';
+import { InfraError } from '../../src/errors';
+import { CLI, labelled, runNode, tempDir } from './helpers';
+
+const execFileAsync = promisify(execFile);
+const BUSYBOX = 'busybox:latest';
+const SSHD = '/usr/sbin/sshd';
+let dir: string;
+/** A HOME with the client's key in .ssh/id_ed25519, and (per test) a known_hosts. */
+let home: string;
+let port: number;
+let sshd: ChildProcess | undefined;
+let sshdLog = '';
+const user = os.userInfo().username;
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port: free } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return free;
+}
+
+async function keygen(file: string): Promise<string> {
+  await execFileAsync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'itg', '-f', file]);
+  return readFileSync(`${file}.pub`, 'utf8').trim();
+}
+
+/** Resolves when sshd answers with its banner (it listens once it is ready). */
+async function sshdBanner(deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const banner = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('data', (chunk: Buffer) => {
+        socket.destroy();
+        resolve(chunk.toString().startsWith('SSH-'));
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (banner) return;
+    if (sshd?.exitCode !== null || Date.now() > deadline) throw new Error(`sshd did not start: ${sshdLog}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The public host key line as known_hosts lists it for [127.0.0.1]:port. */
+function hostKeyLine(): string {
+  const [type, key] = readFileSync(path.join(dir, 'host_key.pub'), 'utf8').trim().split(/\s+/);
+  return `[127.0.0.1]:${port} ${type} ${key}`;
+}
+
+function writeExercise(exerciseDir: string, withScript: boolean): { exercise: string; submission: string } {
+  const submission = path.join(exerciseDir, 'submission');
+  mkdirSync(submission);
+  writeFileSync(
+    path.join(submission, 'run.sh'),
+    'docker ps --format "{{.Names}}" | grep -qx web && echo reached\n',
+  );
+  const exercise = path.join(exerciseDir, 'exercise.yaml');
+  writeFileSync(
+    exercise,
+    `version: 1
+id: remote/ssh
+title: An engine over ssh
+steps:
+  - run: { name: web, image: ${BUSYBOX}, command: sleep 600 }
+${withScript ? '  - script: { file: run.sh, timeout: 1m }\n' : ''}checks:
+  - name: web runs on the engine behind ssh
+    points: 1
+    container: { name: web }
+    expect: { running: true }
+`,
+  );
+  return { exercise, submission };
+}
+
+/** The CLI's environment: this HOME, no agent, DOCKER_HOST over ssh. */
+function sshEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    HOME: home,
+    SSH_AUTH_SOCK: '',
+    DOCKER_HOST: `ssh://${user}@127.0.0.1:${port}`,
+    DOCKER_AUTOGRADER_KNOWN_HOSTS: '',
+    ...extra,
+  };
+}
+
+function runIdOf(output: string): string {
+  const runId = /, run ([a-z0-9]+)$/m.exec(output)?.[1];
+  expect(runId, output).toBeDefined();
+  return runId ?? '';
+}
+
+beforeAll(async () => {
+  dir = tempDir('sshd');
+  home = tempDir('ssh-home');
+  mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
+  port = await freePort();
+  await keygen(path.join(dir, 'host_key'));
+  writeFileSync(
+    path.join(dir, 'authorized_keys'),
+    `${await keygen(path.join(home, '.ssh', 'id_ed25519'))}\n`,
+  );
+  writeFileSync(
+    path.join(dir, 'sshd_config'),
+    `Port ${port}
+ListenAddress 127.0.0.1
+HostKey ${path.join(dir, 'host_key')}
+PidFile ${path.join(dir, 'sshd.pid')}
+AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}
+AllowUsers ${user}
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+LogLevel INFO
+`,
+  );
+  // OpenSSH's privilege separation folder, which the packaged service would create at its start.
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  sshd = spawn(SSHD, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  sshd.stderr?.on('data', (chunk: Buffer) => {
+    sshdLog += chunk.toString();
+  });
+  await sshdBanner(20_000);
+}, 60_000);
+
+afterAll(async () => {
+  if (sshd && sshd.exitCode === null) {
+    const exited = new Promise((resolve) => sshd?.once('exit', resolve));
+    sshd.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe('an engine over ssh://', () => {
+  it('grades through the CLI, its script reaching the same engine through the policy proxy over ssh', async () => {
+    // Hashed by ssh-keygen, as ssh itself writes known_hosts with HashKnownHosts.
+    const knownHosts = path.join(home, '.ssh', 'known_hosts');
+    writeFileSync(knownHosts, `${hostKeyLine()}\n`);
+    chmodSync(knownHosts, 0o600);
+    await execFileAsync('ssh-keygen', ['-H', '-f', knownHosts]);
+    expect(readFileSync(knownHosts, 'utf8')).toMatch(/^\|1\|/);
+    const exerciseDir = tempDir('ssh-exercise');
+    try {
+      const { exercise, submission } = writeExercise(exerciseDir, true);
+      const run = await runNode(CLI, ['grade', exercise, '--submission', submission], sshEnv());
+      expect(run.code, run.stdout + run.stderr + sshdLog).toBe(0);
+      // It went through this sshd, not another way to the engine.
+      expect(sshdLog).toContain(`Accepted publickey for ${user} from 127.0.0.1`);
+      expect(run.stdout).toContain('1/1');
+      expect(run.stdout + run.stderr).toContain('reached');
+      expect(await labelled(`${RUN_LABEL}=${runIdOf(run.stdout + run.stderr)}`)).toEqual([]);
+    } finally {
+      rmSync(path.join(home, '.ssh', 'known_hosts'), { force: true });
+      rmSync(exerciseDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a host key that does not match known_hosts: status error, exit 3', async () => {
+    const other = tempDir('other-key');
+    const exerciseDir = tempDir('ssh-exercise');
+    try {
+      const [type, key] = (await keygen(path.join(other, 'key'))).split(/\s+/);
+      const knownHosts = path.join(other, 'known_hosts');
+      writeFileSync(knownHosts, `[127.0.0.1]:${port} ${type} ${key}\n`);
+      const { exercise, submission } = writeExercise(exerciseDir, false);
+      const run = await runNode(
+        CLI,
+        ['grade', exercise, '--submission', submission, '--format', 'json'],
+        sshEnv({ DOCKER_AUTOGRADER_KNOWN_HOSTS: knownHosts }),
+      );
+      expect(run.code, run.stdout + run.stderr).toBe(3);
+      expect(run.stdout + run.stderr).toContain(`does not match the one listed for it in ${knownHosts}:1`);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+      rmSync(exerciseDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a host that known_hosts does not list, saying how to add it', async () => {
+    const empty = tempDir('no-known-hosts');
+    try {
+      const knownHosts = path.join(empty, 'known_hosts');
+      writeFileSync(knownHosts, '# nothing\n');
+      const saved = { HOME: process.env.HOME, KNOWN: process.env.DOCKER_AUTOGRADER_KNOWN_HOSTS };
+      process.env.HOME = home;
+      process.env.DOCKER_AUTOGRADER_KNOWN_HOSTS = knownHosts;
+      try {
+        const engine = new DockerEngine({ runId: `itg-ssh-${Date.now()}`, host: `ssh://127.0.0.1:${port}` });
+        const error = await engine.info().catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(InfraError);
+        expect((error as Error).message).toContain(
+          `the host key of [127.0.0.1]:${port} (ssh-ed25519 SHA256:`,
+        );
+        expect((error as Error).message).toContain(`is not in ${knownHosts}`);
+        engine.close();
+      } finally {
+        process.env.HOME = saved.HOME;
+        if (saved.KNOWN === undefined) delete process.env.DOCKER_AUTOGRADER_KNOWN_HOSTS;
+        else process.env.DOCKER_AUTOGRADER_KNOWN_HOSTS = saved.KNOWN;
+      }
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('carries more API connections at once than one SSH connection has sessions', async () => {
+    const knownHosts = path.join(home, 'plain_known_hosts');
+    writeFileSync(knownHosts, `${hostKeyLine()}\n`);
+    const saved = { HOME: process.env.HOME, KNOWN: process.env.DOCKER_AUTOGRADER_KNOWN_HOSTS };
+    process.env.HOME = home;
+    process.env.DOCKER_AUTOGRADER_KNOWN_HOSTS = knownHosts;
+    const runId = `itg-ssh-${Date.now()}`;
+    const engine = new DockerEngine({ runId, host: `ssh://127.0.0.1:${port}` });
+    try {
+      const id = await engine.createContainer({ name: `${runId}-c`, image: BUSYBOX, cmd: ['sleep', '60'] });
+      await engine.startContainer(id);
+      // sshd allows 10 sessions per connection (MaxSessions): 16 execs at once need a second one.
+      const results = await Promise.all(
+        Array.from({ length: 16 }, (_, index) =>
+          engine.exec(id, {
+            cmd: ['sh', '-c', `sleep 1; echo ${index}`],
+            timeoutMs: 30_000,
+            maxOutputBytes: 1024,
+          }),
+        ),
+      );
+      expect(results.map((result) => result.stdout)).toEqual(
+        Array.from({ length: 16 }, (_, index) => `${index}\n`),
+      );
+      expect(await engine.removeResources()).toMatchObject({ containers: 1, failures: [] });
+    } finally {
+      engine.close();
+      process.env.HOME = saved.HOME;
+      if (saved.KNOWN === undefined) delete process.env.DOCKER_AUTOGRADER_KNOWN_HOSTS;
+      else process.env.DOCKER_AUTOGRADER_KNOWN_HOSTS = saved.KNOWN;
+      rmSync(knownHosts, { force: true });
+    }
+    expect(await labelled(`${RUN_LABEL}=${runId}`)).toEqual([]);
+  });
+});
