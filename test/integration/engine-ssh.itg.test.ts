@@ -2,6 +2,7 @@
 // loopback port (its own host key, config and authorized key, all generated here) whose
 // `docker system dial-stdio` relays to the shared engine. The host key must be in known_hosts.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerEngine } from '../../src/engine/docker-engine';
 import { RUN_LABEL } from '../../src/engine/labels';
 import { InfraError } from '../../src/errors';
-import { CLI, labelled, runNode, tempDir } from './helpers';
+import { ACTION, CLI, labelled, parseRunnerFile, runNode, runnerFiles, tempDir } from './helpers';
 
 const execFileAsync = promisify(execFile);
 const BUSYBOX = 'busybox:latest';
@@ -23,6 +24,8 @@ let port: number;
 let sshd: ChildProcess | undefined;
 let sshdLog = '';
 const user = os.userInfo().username;
+/** This machine's name, which the grader does not resolve: an engine named so counts as remote. */
+const hostname = os.hostname().toLowerCase();
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -55,10 +58,10 @@ async function sshdBanner(deadlineMs: number): Promise<void> {
   }
 }
 
-/** The public host key line as known_hosts lists it for [127.0.0.1]:port. */
-function hostKeyLine(): string {
+/** The public host key line as known_hosts lists it for [host]:port. */
+function hostKeyLine(host = '127.0.0.1'): string {
   const [type, key] = readFileSync(path.join(dir, 'host_key.pub'), 'utf8').trim().split(/\s+/);
-  return `[127.0.0.1]:${port} ${type} ${key}`;
+  return `[${host}]:${port} ${type} ${key}`;
 }
 
 function writeExercise(exerciseDir: string, withScript: boolean): { exercise: string; submission: string } {
@@ -108,6 +111,8 @@ beforeAll(async () => {
   home = tempDir('ssh-home');
   mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
   port = await freePort();
+  // Here the host name is 127.0.0.1 in /etc/hosts; elsewhere sshd listens on its address too.
+  const { address } = await lookup(hostname, { family: 4 });
   await keygen(path.join(dir, 'host_key'));
   writeFileSync(
     path.join(dir, 'authorized_keys'),
@@ -117,7 +122,7 @@ beforeAll(async () => {
     path.join(dir, 'sshd_config'),
     `Port ${port}
 ListenAddress 127.0.0.1
-HostKey ${path.join(dir, 'host_key')}
+${address === '127.0.0.1' ? '' : `ListenAddress ${address}\n`}HostKey ${path.join(dir, 'host_key')}
 PidFile ${path.join(dir, 'sshd.pid')}
 AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}
 AllowUsers ${user}
@@ -175,23 +180,67 @@ describe('an engine over ssh://', () => {
     }
   });
 
-  it('refuses a host key that does not match known_hosts: status error, exit 3', async () => {
+  it('refuses a host key that does not match known_hosts: status error, exit 3, in the CLI and the action', async () => {
     const other = tempDir('other-key');
     const exerciseDir = tempDir('ssh-exercise');
     try {
       const [type, key] = (await keygen(path.join(other, 'key'))).split(/\s+/);
       const knownHosts = path.join(other, 'known_hosts');
       writeFileSync(knownHosts, `[127.0.0.1]:${port} ${type} ${key}\n`);
+      const refusal = `does not match the one listed for it in ${knownHosts}:1`;
       const { exercise, submission } = writeExercise(exerciseDir, false);
-      const run = await runNode(
+      const cli = await runNode(
         CLI,
-        ['grade', exercise, '--submission', submission, '--format', 'json'],
+        ['grade', exercise, '--submission', submission],
         sshEnv({ DOCKER_AUTOGRADER_KNOWN_HOSTS: knownHosts }),
       );
-      expect(run.code, run.stdout + run.stderr).toBe(3);
-      expect(run.stdout + run.stderr).toContain(`does not match the one listed for it in ${knownHosts}:1`);
+      expect(cli.code, cli.stdout + cli.stderr).toBe(3);
+      expect(cli.stdout + cli.stderr).toContain(refusal);
+      const runner = runnerFiles(
+        { exercises: exercise, submission, 'docker-host': `ssh://${user}@127.0.0.1:${port}` },
+        { env: sshEnv({ DOCKER_HOST: '', DOCKER_AUTOGRADER_KNOWN_HOSTS: knownHosts }) },
+      );
+      try {
+        const action = await runNode(ACTION, [], runner.env);
+        expect(action.code, action.stdout + action.stderr).toBe(3);
+        expect(action.stdout).toContain(refusal);
+        const outputs = parseRunnerFile(runner.env.GITHUB_OUTPUT ?? '');
+        expect(JSON.parse(Buffer.from(outputs.result ?? '', 'base64').toString('utf8'))).toMatchObject({
+          status: 'error',
+          max_score: 0,
+        });
+      } finally {
+        rmSync(runner.dir, { recursive: true, force: true });
+      }
     } finally {
       rmSync(other, { recursive: true, force: true });
+      rmSync(exerciseDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a script step on an engine not known to be on this machine: status error, exit 3', async () => {
+    const knownHosts = path.join(home, 'named_known_hosts');
+    writeFileSync(knownHosts, `${hostKeyLine(hostname)}\n`);
+    const exerciseDir = tempDir('ssh-exercise');
+    try {
+      const { exercise, submission } = writeExercise(exerciseDir, true);
+      const run = await runNode(
+        CLI,
+        ['grade', exercise, '--submission', submission],
+        sshEnv({
+          DOCKER_HOST: `ssh://${user}@${hostname}:${port}`,
+          DOCKER_AUTOGRADER_KNOWN_HOSTS: knownHosts,
+        }),
+      );
+      const output = run.stdout + run.stderr;
+      expect(run.code, output).toBe(3);
+      expect(output).toContain(
+        `script and compose steps need the Docker engine on this machine (a unix socket, or tcp:// or ssh:// to a loopback address), and ssh://${user}@${hostname}:${port} is not`,
+      );
+      expect(output).not.toContain('reached');
+      expect(await labelled(`${RUN_LABEL}=${runIdOf(output)}`)).toEqual([]);
+    } finally {
+      rmSync(knownHosts, { force: true });
       rmSync(exerciseDir, { recursive: true, force: true });
     }
   });
