@@ -7,7 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { type AnyAuthMethod, type ClientChannel, Client as SshClient, utils as sshUtils } from 'ssh2';
 import { InfraError } from '../errors';
 import { entriesFor, hostKeyAlgorithms, knownHostsFiles, readKnownHosts, verifyHostKey } from './known-hosts';
@@ -69,13 +69,13 @@ interface Connection {
 }
 
 /** A stream the http module can use as its socket (it calls these on sockets). */
-export type DialedStream = Duplex & {
-  setTimeout(ms: number, callback?: () => void): DialedStream;
-  setNoDelay(): DialedStream;
-  setKeepAlive(): DialedStream;
-  ref(): DialedStream;
-  unref(): DialedStream;
-};
+export interface DialedStream extends Duplex {
+  setTimeout(ms: number, callback?: () => void): this;
+  setNoDelay(): this;
+  setKeepAlive(): this;
+  ref(): this;
+  unref(): this;
+}
 
 /** Dials the engine over SSH: a few pooled SSH connections, one dial-stdio channel per API connection. */
 export class SshDialer {
@@ -144,7 +144,15 @@ export class SshDialer {
               'unreachable',
             ),
           );
-        } else reject(error);
+        } else if (error.level === 'client-socket' || error.level === 'client-timeout') {
+          const cause = (error as NodeJS.ErrnoException).code ?? error.message;
+          reject(
+            new InfraError(
+              `ssh: ${display}: cannot connect (${cause}): is sshd running there?`,
+              'unreachable',
+            ),
+          );
+        } else reject(new InfraError(`ssh: ${display}: ${error.message}`, 'unreachable'));
       });
       client.once('close', () => {
         drop();
@@ -230,77 +238,148 @@ export class SshDialer {
     }
   }
 
-  /** The channel, with the socket methods http calls, and a clear error when dial-stdio fails. */
+  /** The channel as a socket for http; it tells the pool when it closes and whether it holds the process. */
   private decorate(connection: Connection, channel: ClientChannel): DialedStream {
-    const stream = channel as unknown as DialedStream;
     let referenced = true;
-    let released = false;
-    let sawOutput = false;
-    let stderr = '';
-    let idleMs = 0;
-    let idleTimer: NodeJS.Timeout | undefined;
-    const touch = (): void => {
-      clearTimeout(idleTimer);
-      if (idleMs > 0 && !released) {
-        idleTimer = setTimeout(() => stream.emit('timeout'), idleMs);
-        if (!referenced) idleTimer.unref();
-      }
-    };
-    channel.on('data', () => {
-      sawOutput = true;
-      touch();
+    return new DialStdioStream(channel, this.target.display, {
+      closed: () => {
+        connection.open -= 1;
+        this.hold(connection, referenced ? -1 : 0);
+      },
+      reference: (hold) => {
+        if (hold === referenced) return;
+        referenced = hold;
+        this.hold(connection, hold ? +1 : -1);
+      },
+    });
+  }
+}
+
+/**
+ * One dial-stdio channel as the socket http wants: setTimeout, ref/unref and the like, and a
+ * clear error when `docker system dial-stdio` fails on the remote (no docker there, no access to
+ * the engine). Its end is held back until the remote command's exit status is known: sshd sends
+ * the end of output before the status, and http would report a bare "socket hang up".
+ */
+class DialStdioStream extends Duplex implements DialedStream {
+  private sawOutput = false;
+  private stderr = '';
+  private exitCode: number | null | undefined;
+  private outputEnded = false;
+  private released = false;
+  private idleMs = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private referenced = true;
+
+  constructor(
+    private readonly channel: ClientChannel,
+    private readonly display: string,
+    private readonly pool: { closed: () => void; reference: (hold: boolean) => void },
+  ) {
+    super({ allowHalfOpen: true });
+    channel.on('data', (chunk: Buffer) => {
+      this.sawOutput = true;
+      this.touch();
+      if (!this.push(chunk)) channel.pause();
     });
     channel.stderr.on('data', (chunk: Buffer) => {
-      if (stderr.length < MAX_STDERR_BYTES) stderr += chunk.toString('utf8');
+      if (this.stderr.length < MAX_STDERR_BYTES) this.stderr += chunk.toString('utf8');
+    });
+    channel.once('end', () => {
+      this.outputEnded = true;
+      this.settle();
     });
     channel.once('exit', (code: number | null) => {
-      if (code !== 0 && code !== null && !sawOutput) {
-        const said = stderr.trim().split('\n')[0] ?? '';
-        (channel as Duplex).destroy(
-          new InfraError(
-            `ssh: ${this.target.display}: \`${DIAL_STDIO}\` failed on the remote (exit ${code})${said ? `: ${said}` : ''}`,
-            'unreachable',
-          ),
-        );
-      }
+      this.exitCode = code;
+      this.settle();
     });
     channel.once('close', () => {
-      if (released) return;
-      released = true;
-      clearTimeout(idleTimer);
-      connection.open -= 1;
-      this.hold(connection, referenced ? -1 : 0);
+      if (this.exitCode === undefined) this.exitCode = null;
+      this.outputEnded = true;
+      this.settle();
+      this.release();
     });
-    stream.setTimeout = (ms: number, callback?: () => void) => {
-      idleMs = ms;
-      // As net.Socket does: 0 with a callback removes it (http relies on that for reused sockets).
-      if (callback && ms === 0) stream.removeListener('timeout', callback);
-      else if (callback) stream.once('timeout', callback);
-      touch();
-      return stream;
-    };
-    stream.setNoDelay = () => stream;
-    stream.setKeepAlive = () => stream;
-    stream.ref = () => {
-      if (!referenced && !released) {
-        referenced = true;
-        this.hold(connection, +1);
-      }
-      return stream;
-    };
-    stream.unref = () => {
-      if (referenced && !released) {
-        referenced = false;
-        this.hold(connection, -1);
-      }
-      return stream;
-    };
-    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
-    stream.write = ((...args: unknown[]) => {
-      touch();
-      return write(...args);
-    }) as typeof stream.write;
-    return stream;
+    channel.on('error', (error: Error) => this.destroy(error));
+  }
+
+  /** Ends the readable side once both the output's end and the exit status (or the close) are in. */
+  private settle(): void {
+    if (!this.outputEnded || this.exitCode === undefined || this.readableEnded || this.destroyed) return;
+    if (this.exitCode !== null && this.exitCode !== 0 && !this.sawOutput) {
+      const said = this.stderr.trim().split('\n')[0] ?? '';
+      this.destroy(
+        new InfraError(
+          `ssh: ${this.display}: \`${DIAL_STDIO}\` failed on the remote (exit ${this.exitCode})${said ? `: ${said}` : ''}`,
+          'unreachable',
+        ),
+      );
+      return;
+    }
+    this.push(null);
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    clearTimeout(this.idleTimer);
+    this.pool.closed();
+  }
+
+  private touch(): void {
+    clearTimeout(this.idleTimer);
+    if (this.idleMs > 0 && !this.released) {
+      this.idleTimer = setTimeout(() => this.emit('timeout'), this.idleMs);
+      if (!this.referenced) this.idleTimer.unref();
+    }
+  }
+
+  override _read(): void {
+    this.channel.resume();
+  }
+
+  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.touch();
+    this.channel.write(chunk, encoding, callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.channel.end();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    (this.channel as Duplex).destroy();
+    this.release();
+    callback(error);
+  }
+
+  setTimeout(ms: number, callback?: () => void): this {
+    this.idleMs = ms;
+    // As net.Socket does: 0 with a callback removes it (http relies on that for reused sockets).
+    if (callback && ms === 0) this.removeListener('timeout', callback);
+    else if (callback) this.once('timeout', callback);
+    this.touch();
+    return this;
+  }
+
+  setNoDelay(): this {
+    return this;
+  }
+
+  setKeepAlive(): this {
+    return this;
+  }
+
+  ref(): this {
+    this.referenced = true;
+    if (!this.released) this.pool.reference(true);
+    return this;
+  }
+
+  unref(): this {
+    this.referenced = false;
+    if (!this.released) this.pool.reference(false);
+    return this;
   }
 }
 

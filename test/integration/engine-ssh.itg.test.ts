@@ -20,6 +20,8 @@ const SSHD = '/usr/sbin/sshd';
 let dir: string;
 /** A HOME with the client's key in .ssh/id_ed25519, and (per test) a known_hosts. */
 let home: string;
+/** A HOME whose key the sshd answers with a forced command that fails as a missing docker CLI does. */
+let noDockerHome: string;
 let port: number;
 let sshd: ChildProcess | undefined;
 let sshdLog = '';
@@ -114,9 +116,12 @@ beforeAll(async () => {
   // Here the host name is 127.0.0.1 in /etc/hosts; elsewhere sshd listens on its address too.
   const { address } = await lookup(hostname, { family: 4 });
   await keygen(path.join(dir, 'host_key'));
+  noDockerHome = tempDir('ssh-home-no-docker');
+  mkdirSync(path.join(noDockerHome, '.ssh'), { mode: 0o700 });
+  const noDocker = await keygen(path.join(noDockerHome, '.ssh', 'id_ed25519'));
   writeFileSync(
     path.join(dir, 'authorized_keys'),
-    `${await keygen(path.join(home, '.ssh', 'id_ed25519'))}\n`,
+    `${await keygen(path.join(home, '.ssh', 'id_ed25519'))}\ncommand="echo 'sh: 1: docker: not found' >&2; exit 127" ${noDocker}\n`,
   );
   writeFileSync(
     path.join(dir, 'sshd_config'),
@@ -154,7 +159,25 @@ afterAll(async () => {
   }
   rmSync(dir, { recursive: true, force: true });
   rmSync(home, { recursive: true, force: true });
+  rmSync(noDockerHome, { recursive: true, force: true });
 });
+
+/** Runs `work` with these environment variables set (undefined: unset), and restores them after. */
+async function withEnv<T>(env: Record<string, string | undefined>, work: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  const apply = (values: Record<string, string | undefined>): void => {
+    for (const [name, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+  apply(env);
+  try {
+    return await work();
+  } finally {
+    apply(saved);
+  }
+}
 
 describe('an engine over ssh://', () => {
   it('grades through the CLI, its script reaching the same engine through the policy proxy over ssh', async () => {
@@ -250,58 +273,80 @@ describe('an engine over ssh://', () => {
     try {
       const knownHosts = path.join(empty, 'known_hosts');
       writeFileSync(knownHosts, '# nothing\n');
-      const saved = { HOME: process.env.HOME, KNOWN: process.env.DOCKER_AUTOGRADER_KNOWN_HOSTS };
-      process.env.HOME = home;
-      process.env.DOCKER_AUTOGRADER_KNOWN_HOSTS = knownHosts;
-      try {
-        const engine = new DockerEngine({ runId: `itg-ssh-${Date.now()}`, host: `ssh://127.0.0.1:${port}` });
-        const error = await engine.info().catch((caught: unknown) => caught);
-        expect(error).toBeInstanceOf(InfraError);
-        expect((error as Error).message).toContain(
-          `the host key of [127.0.0.1]:${port} (ssh-ed25519 SHA256:`,
-        );
-        expect((error as Error).message).toContain(`is not in ${knownHosts}`);
-        engine.close();
-      } finally {
-        process.env.HOME = saved.HOME;
-        if (saved.KNOWN === undefined) delete process.env.DOCKER_AUTOGRADER_KNOWN_HOSTS;
-        else process.env.DOCKER_AUTOGRADER_KNOWN_HOSTS = saved.KNOWN;
-      }
+      await withEnv(
+        { HOME: home, SSH_AUTH_SOCK: undefined, DOCKER_AUTOGRADER_KNOWN_HOSTS: knownHosts },
+        async () => {
+          const engine = new DockerEngine({
+            runId: `itg-ssh-${Date.now()}`,
+            host: `ssh://127.0.0.1:${port}`,
+          });
+          const error = await engine.info().catch((caught: unknown) => caught);
+          engine.close();
+          expect(error).toBeInstanceOf(InfraError);
+          expect((error as Error).message).toContain(
+            `the host key of [127.0.0.1]:${port} (ssh-ed25519 SHA256:`,
+          );
+          expect((error as Error).message).toContain(`is not in ${knownHosts}`);
+        },
+      );
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
   });
 
+  it('says so when docker system dial-stdio fails on the remote', async () => {
+    const knownHosts = path.join(noDockerHome, '.ssh', 'known_hosts');
+    writeFileSync(knownHosts, `${hostKeyLine()}\n`);
+    await withEnv(
+      { HOME: noDockerHome, SSH_AUTH_SOCK: undefined, DOCKER_AUTOGRADER_KNOWN_HOSTS: undefined },
+      async () => {
+        const engine = new DockerEngine({ runId: `itg-ssh-${Date.now()}`, host: `ssh://127.0.0.1:${port}` });
+        const error = await engine.info().catch((caught: unknown) => caught);
+        engine.close();
+        expect(error).toBeInstanceOf(InfraError);
+        expect((error as Error).message).toBe(
+          `ssh: ssh://${user}@127.0.0.1:${port}: \`docker system dial-stdio\` failed on the remote (exit 127): sh: 1: docker: not found`,
+        );
+      },
+    );
+  });
+
   it('carries more API connections at once than one SSH connection has sessions', async () => {
     const knownHosts = path.join(home, 'plain_known_hosts');
     writeFileSync(knownHosts, `${hostKeyLine()}\n`);
-    const saved = { HOME: process.env.HOME, KNOWN: process.env.DOCKER_AUTOGRADER_KNOWN_HOSTS };
-    process.env.HOME = home;
-    process.env.DOCKER_AUTOGRADER_KNOWN_HOSTS = knownHosts;
     const runId = `itg-ssh-${Date.now()}`;
-    const engine = new DockerEngine({ runId, host: `ssh://127.0.0.1:${port}` });
     try {
-      const id = await engine.createContainer({ name: `${runId}-c`, image: BUSYBOX, cmd: ['sleep', '60'] });
-      await engine.startContainer(id);
-      // sshd allows 10 sessions per connection (MaxSessions): 16 execs at once need a second one.
-      const results = await Promise.all(
-        Array.from({ length: 16 }, (_, index) =>
-          engine.exec(id, {
-            cmd: ['sh', '-c', `sleep 1; echo ${index}`],
-            timeoutMs: 30_000,
-            maxOutputBytes: 1024,
-          }),
-        ),
+      await withEnv(
+        { HOME: home, SSH_AUTH_SOCK: undefined, DOCKER_AUTOGRADER_KNOWN_HOSTS: knownHosts },
+        async () => {
+          const engine = new DockerEngine({ runId, host: `ssh://127.0.0.1:${port}` });
+          try {
+            const id = await engine.createContainer({
+              name: `${runId}-c`,
+              image: BUSYBOX,
+              cmd: ['sleep', '60'],
+            });
+            await engine.startContainer(id);
+            // sshd allows 10 sessions per connection (MaxSessions): 16 execs at once need a second one.
+            const results = await Promise.all(
+              Array.from({ length: 16 }, (_, index) =>
+                engine.exec(id, {
+                  cmd: ['sh', '-c', `sleep 1; echo ${index}`],
+                  timeoutMs: 60_000,
+                  maxOutputBytes: 1024,
+                }),
+              ),
+            );
+            expect(results.map((result) => result.stdout)).toEqual(
+              Array.from({ length: 16 }, (_, index) => `${index}\n`),
+            );
+          } finally {
+            expect(await engine.removeResources()).toMatchObject({ containers: 1, failures: [] });
+            engine.close();
+          }
+        },
       );
-      expect(results.map((result) => result.stdout)).toEqual(
-        Array.from({ length: 16 }, (_, index) => `${index}\n`),
-      );
-      expect(await engine.removeResources()).toMatchObject({ containers: 1, failures: [] });
     } finally {
-      engine.close();
-      process.env.HOME = saved.HOME;
-      if (saved.KNOWN === undefined) delete process.env.DOCKER_AUTOGRADER_KNOWN_HOSTS;
-      else process.env.DOCKER_AUTOGRADER_KNOWN_HOSTS = saved.KNOWN;
       rmSync(knownHosts, { force: true });
     }
     expect(await labelled(`${RUN_LABEL}=${runId}`)).toEqual([]);
