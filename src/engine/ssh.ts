@@ -24,6 +24,8 @@ export interface SshTarget {
 const DIAL_STDIO = 'docker system dial-stdio';
 /** OpenSSH's MaxSessions is 10 by default: a connection carries at most this many channels. */
 const MAX_CHANNELS_PER_CONNECTION = 8;
+/** How often one dial moves to another connection after a server refused it a channel. */
+const MAX_CHANNEL_REFUSALS = 4;
 /** An SSH connection without channels is closed after this long (new ones reuse it until then). */
 const IDLE_CLOSE_MS = 2_000;
 const READY_TIMEOUT_MS = 20_000;
@@ -64,6 +66,8 @@ interface Connection {
   /** Channels open on it, and how many of them keep the process alive (see unref()). */
   open: number;
   referenced: number;
+  /** Channels it may carry: MAX_CHANNELS_PER_CONNECTION, less if the server refused one. */
+  capacity: number;
   broken: boolean;
   idleTimer?: NodeJS.Timeout;
 }
@@ -83,7 +87,7 @@ export class SshDialer {
 
   constructor(readonly target: SshTarget) {}
 
-  async dial(): Promise<DialedStream> {
+  async dial(refusals = 0): Promise<DialedStream> {
     const connection = this.pick();
     connection.open += 1;
     this.hold(connection, +1);
@@ -96,6 +100,15 @@ export class SshDialer {
     } catch (error) {
       connection.open -= 1;
       this.hold(connection, -1);
+      // A server that allows fewer sessions per connection (sshd's MaxSessions): this one is
+      // full at what it carries, and the channel is opened on another connection.
+      const refused = error instanceof Error && /channel open failure/i.test(error.message);
+      // The others' answers may still be on their way: each refusal lowers the capacity to what
+      // is open or pending, which ends at what the server allows.
+      if (refused && connection.open > 0 && refusals < MAX_CHANNEL_REFUSALS) {
+        connection.capacity = Math.min(connection.capacity, connection.open);
+        return this.dial(refusals + 1);
+      }
       throw error;
     }
     return this.decorate(connection, channel);
@@ -104,7 +117,7 @@ export class SshDialer {
   /** A connection with room for one more channel, or a new one. */
   private pick(): Connection {
     for (const connection of this.connections) {
-      if (!connection.broken && connection.open < MAX_CHANNELS_PER_CONNECTION) return connection;
+      if (!connection.broken && connection.open < connection.capacity) return connection;
     }
     const connection = this.connect();
     this.connections.add(connection);
@@ -125,6 +138,7 @@ export class SshDialer {
       ready: Promise.resolve(),
       open: 0,
       referenced: 0,
+      capacity: MAX_CHANNELS_PER_CONNECTION,
       broken: false,
     };
     const drop = (): void => {
