@@ -60,6 +60,12 @@ async function sshdBanner(deadlineMs: number): Promise<void> {
   }
 }
 
+/** How many logins this sshd accepted so far. */
+function logins(): number {
+  return sshdLog.split('\n').filter((line) => line.includes(`Accepted publickey for ${user} from 127.0.0.1`))
+    .length;
+}
+
 /** The public host key line as known_hosts lists it for [host]:port. */
 function hostKeyLine(host = '127.0.0.1'): string {
   const [type, key] = readFileSync(path.join(dir, 'host_key.pub'), 'utf8').trim().split(/\s+/);
@@ -194,12 +200,53 @@ describe('an engine over ssh://', () => {
       const run = await runNode(CLI, ['grade', exercise, '--submission', submission], sshEnv());
       expect(run.code, run.stdout + run.stderr + sshdLog).toBe(0);
       // It went through this sshd, not another way to the engine.
-      expect(sshdLog).toContain(`Accepted publickey for ${user} from 127.0.0.1`);
+      expect(logins()).toBeGreaterThan(0);
       expect(run.stdout).toContain('1/1');
       expect(run.stdout + run.stderr).toContain('reached');
       expect(await labelled(`${RUN_LABEL}=${runIdOf(run.stdout + run.stderr)}`)).toEqual([]);
     } finally {
       rmSync(path.join(home, '.ssh', 'known_hosts'), { force: true });
+      rmSync(exerciseDir, { recursive: true, force: true });
+    }
+  });
+
+  it('grades through the action with the input docker-host, and its post step cleans up over ssh', async () => {
+    const knownHosts = path.join(home, 'action_known_hosts');
+    writeFileSync(knownHosts, `${hostKeyLine()}\n`);
+    const exerciseDir = tempDir('ssh-action');
+    const { exercise, submission } = writeExercise(exerciseDir, false);
+    const runner = runnerFiles(
+      { exercises: exercise, submission, 'docker-host': `ssh://${user}@127.0.0.1:${port}` },
+      { env: sshEnv({ DOCKER_HOST: '', DOCKER_AUTOGRADER_KNOWN_HOSTS: knownHosts }) },
+    );
+    try {
+      const loginsAtStart = logins();
+      const main = await runNode(ACTION, [], runner.env);
+      expect(main.code, main.stdout + main.stderr).toBe(0);
+      expect(parseRunnerFile(runner.env.GITHUB_OUTPUT ?? '')).toMatchObject({ score: '1', passed: 'true' });
+      expect(logins()).toBeGreaterThan(loginsAtStart);
+      const state = parseRunnerFile(runner.env.GITHUB_STATE ?? '');
+      expect(state['docker-host']).toBe(`ssh://${user}@127.0.0.1:${port}`);
+      // A leftover of the run, which only the post step can remove, over ssh as well.
+      await execFileAsync('docker', [
+        'volume',
+        'create',
+        '--label',
+        `${RUN_LABEL}=${state['run-id']}`,
+        `${state['run-id']}-leftover`,
+      ]);
+      const postEnv: NodeJS.ProcessEnv = { ...runner.env };
+      for (const [name, value] of Object.entries(state)) postEnv[`STATE_${name}`] = value;
+      const loginsBefore = logins();
+      const post = await runNode(ACTION, [], postEnv);
+      expect(post.code, post.stdout + post.stderr).toBe(0);
+      expect(post.stdout).toContain('removed 1 leftover resources');
+      // The same engine answers on the default socket: the post step must have come through sshd.
+      expect(logins()).toBeGreaterThan(loginsBefore);
+      expect(await labelled(`${RUN_LABEL}=${state['run-id']}`)).toEqual([]);
+    } finally {
+      rmSync(knownHosts, { force: true });
+      rmSync(runner.dir, { recursive: true, force: true });
       rmSync(exerciseDir, { recursive: true, force: true });
     }
   });
