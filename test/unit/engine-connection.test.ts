@@ -70,6 +70,12 @@ describe('the gate of script and compose steps', () => {
     expect('dial' in upstream).toBe(true);
   });
 
+  it('reaches an engine that cannot dial (a fake of the interface) on its unix socket', () => {
+    expect(engineUpstream({ engine: new FakeEngine() } as unknown as RunContext)).toEqual({
+      socketPath: '/fake/docker.sock',
+    });
+  });
+
   it("is an infrastructure error on an engine elsewhere: bind mounts would name that machine's files", () => {
     expect(() =>
       engineUpstream(contextOn({ display: 'ssh://u@engine.example', onThisMachine: false, dial })),
