@@ -55,7 +55,8 @@ async function sshdBanner(deadlineMs: number): Promise<void> {
       socket.once('error', () => resolve(false));
     });
     if (banner) return;
-    if (sshd?.exitCode !== null || Date.now() > deadline) throw new Error(`sshd did not start: ${sshdLog}`);
+    if (sshd?.exitCode !== null || sshd.pid === undefined || Date.now() > deadline)
+      throw new Error(`sshd did not start: ${sshdLog}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -154,6 +155,10 @@ LogLevel INFO
   });
   sshd.stderr?.on('data', (chunk: Buffer) => {
     sshdLog += chunk.toString();
+  });
+  // No sshd (scripts/provision-engine.sh installs openssh-server): said by sshdBanner, not a crash.
+  sshd.on('error', (error) => {
+    sshdLog += `${SSHD}: ${error.message}\n`;
   });
   await sshdBanner(20_000);
 }, 60_000);
