@@ -321,6 +321,52 @@ describe('an engine over ssh://', () => {
     }
   });
 
+  it('logs in with the key of an ssh-agent (SSH_AUTH_SOCK) when there is no identity file', async () => {
+    const agentDir = tempDir('ssh-agent');
+    const keyless = tempDir('ssh-home-keyless');
+    const socket = path.join(agentDir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    try {
+      const env = { ...process.env, SSH_AUTH_SOCK: socket };
+      // ssh-add -l exits 2 while nothing answers on the socket, 1 once the empty agent does.
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const code = await execFileAsync('ssh-add', ['-l'], { env }).then(
+          () => 0,
+          (error: { code?: number }) => error.code ?? 2,
+        );
+        if (code !== 2) break;
+        if (agent.exitCode !== null || Date.now() > deadline) throw new Error('ssh-agent did not start');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await execFileAsync('ssh-add', [path.join(home, '.ssh', 'id_ed25519')], { env });
+      const knownHosts = path.join(keyless, 'known_hosts');
+      writeFileSync(knownHosts, `${hostKeyLine()}\n`);
+      await withEnv(
+        { HOME: keyless, SSH_AUTH_SOCK: socket, DOCKER_AUTOGRADER_KNOWN_HOSTS: knownHosts },
+        async () => {
+          const engine = new DockerEngine({
+            runId: `itg-ssh-${Date.now()}`,
+            host: `ssh://127.0.0.1:${port}`,
+          });
+          try {
+            expect((await engine.info()).apiVersion).toMatch(/^1\.\d+$/);
+          } finally {
+            engine.close();
+          }
+        },
+      );
+    } finally {
+      if (agent.exitCode === null && agent.pid !== undefined) {
+        const exited = new Promise((resolve) => agent.once('exit', resolve));
+        agent.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(agentDir, { recursive: true, force: true });
+      rmSync(keyless, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a host that known_hosts does not list, saying how to add it', async () => {
     const empty = tempDir('no-known-hosts');
     try {
