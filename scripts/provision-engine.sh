@@ -14,6 +14,8 @@ command -v dockerd >/dev/null 2>&1 || docker info >/dev/null 2>&1 || need+=(dock
 has_package busybox-static || need+=(busybox-static)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || need+=(docker-compose)
+# The ssh:// engine test runs a private sshd of its own; the system's sshd stays off.
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     log "missing ${need[*]} and not root: install them, or run this script as root" >&2
@@ -21,8 +23,20 @@ if [ "${#need[@]}" -gt 0 ]; then
   fi
   log "installing ${need[*]} from Debian"
   export DEBIAN_FRONTEND=noninteractive
+  # No package's postinst may start a service (openssh-server's would start a system sshd):
+  # invoke-rc.d asks policy-rc.d, and 101 means "not allowed". Only ours is removed again.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # Under systemd, policy-rc.d does not stop the unit from being enabled for the next boot.
+  if [[ " ${need[*]} " == *" openssh-server "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true
+  fi
 fi
 
 if docker info >/dev/null 2>&1; then

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { DockerApiError, FAULT_MEANING, InfraError, infraFaultIn } from '../errors';
 import { type DockerEngineOptions, resolveEndpoint } from './connection';
+import type { EngineConnection } from './engine';
 import { daemonMessage, isConnectionError, statusOf } from './faults';
 import { delay, formatSeconds, messageOf, oneLine } from './format';
 import { asReadable } from './streams';
@@ -27,6 +28,8 @@ export class DockerClient {
   readonly endpoint: string;
   /** What a docker CLI child process needs to reach the same daemon. */
   readonly childEnvironment: Record<string, string>;
+  /** Raw connections made as this client's own are (the policy proxy's upstream). */
+  readonly connection: EngineConnection;
   /** Deadline of each ordinary API call (not builds or execs, which carry their own). */
   readonly callTimeoutMs: number;
   /** Deadline of an archive copy (copyInto, copyBetween). */
@@ -46,6 +49,11 @@ export class DockerClient {
     const endpoint = resolveEndpoint(options);
     this.endpoint = endpoint.display;
     this.childEnvironment = endpoint.clientEnvironment;
+    this.connection = {
+      display: endpoint.display,
+      onThisMachine: endpoint.onThisMachine,
+      dial: endpoint.dial,
+    };
     this.docker = new Docker(endpoint.modem);
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.transferTimeoutMs =

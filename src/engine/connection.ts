@@ -1,16 +1,21 @@
-// Where the daemon is and how to reach it: DOCKER_HOST (unix://, tcp:// with TLS) or the
+// Where the daemon is and how to reach it: DOCKER_HOST (unix://, tcp:// with TLS, ssh://) or the
 // default socket, and the environment a docker CLI child process needs to reach the same one.
 import { readFileSync } from 'node:fs';
+import type http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import type Docker from 'dockerode';
 import { InfraError } from '../errors';
+import type { EngineConnection } from './engine';
+import { parseSshHost, SshDialer, SshHttpAgent } from './ssh';
 
 export interface DockerEngineOptions {
   runId: string;
   /** Path of the daemon's unix socket; wins over `host`. */
   socketPath?: string;
-  /** A DOCKER_HOST value: unix:///path or tcp://host:port. */
+  /** A DOCKER_HOST value: unix:///path, tcp://host:port or ssh://[user@]host[:port]. */
   host?: string;
   /** Deadline of each ordinary API call (not builds or execs, which carry their own). */
   callTimeoutMs?: number;
@@ -20,10 +25,9 @@ export interface DockerEngineOptions {
 
 const DEFAULT_SOCKET = '/var/run/docker.sock';
 
-export interface Endpoint {
-  /** How the daemon is named in messages, e.g. unix:///var/run/docker.sock */
-  display: string;
-  modem: Docker.DockerOptions;
+export interface Endpoint extends EngineConnection {
+  /** dockerode hands these to docker-modem, which also takes an http.Agent (its types omit it). */
+  modem: Docker.DockerOptions & { agent?: http.Agent };
   /** What a docker CLI child process needs to reach the same daemon. */
   clientEnvironment: Record<string, string>;
 }
@@ -34,19 +38,58 @@ export function resolveEndpoint(options: DockerEngineOptions): Endpoint {
   if (!host) return unixEndpoint(DEFAULT_SOCKET);
   if (host.startsWith('unix://')) return unixEndpoint(host.slice('unix://'.length) || DEFAULT_SOCKET);
   if (host.startsWith('tcp://')) return tcpEndpoint(host);
-  // ssh:// is refused until the host key can be checked against known_hosts: the ssh library
-  // dockerode uses would accept any host key, which a man in the middle could use.
+  if (host.startsWith('ssh://')) return sshEndpoint(host);
   throw new InfraError(
-    `DOCKER_HOST ${JSON.stringify(host)} is not supported: use unix:///path or tcp://host:port (with TLS: DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH)`,
+    `DOCKER_HOST ${JSON.stringify(host)} is not supported: use unix:///path, tcp://host:port (with TLS: DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH) or ssh://[user@]host[:port]`,
   );
+}
+
+/** localhost, 127.0.0.0/8 and ::1: the engine is on this machine (a forwarded port is trusted to be). */
+export function isLoopback(hostname: string): boolean {
+  const name = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (name === 'localhost' || name.endsWith('.localhost')) return true;
+  if (net.isIPv4(name)) return name.startsWith('127.');
+  return net.isIPv6(name) && (name === '::1' || /^::ffff:127\./.test(name));
+}
+
+/** Resolves once the socket is connected; rejects with its error otherwise. */
+function connected<T extends net.Socket>(socket: T, event: 'connect' | 'secureConnect'): Promise<T> {
+  return new Promise((resolve, reject) => {
+    socket.once(event, () => {
+      socket.removeListener('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
 }
 
 function unixEndpoint(socketPath: string): Endpoint {
   // host: undefined on purpose: docker-modem merges DOCKER_HOST from the environment otherwise.
   return {
     display: `unix://${socketPath}`,
+    onThisMachine: true,
+    dial: () => connected(net.connect(socketPath), 'connect'),
     modem: { socketPath, host: undefined, protocol: 'http' },
     clientEnvironment: { DOCKER_HOST: `unix://${socketPath}` },
+  };
+}
+
+function sshEndpoint(host: string): Endpoint {
+  const target = parseSshHost(host);
+  const dialer = new SshDialer(target);
+  return {
+    display: target.display,
+    onThisMachine: isLoopback(target.host),
+    dial: () => dialer.dial(),
+    // protocol http over the agent's channels: docker-modem's own 'ssh' protocol (which it takes
+    // from DOCKER_HOST) would check no host key. host and port only make up the request's URL.
+    modem: {
+      host: target.host,
+      port: String(target.port),
+      protocol: 'http',
+      agent: new SshHttpAgent(dialer),
+    },
+    clientEnvironment: { DOCKER_HOST: target.display },
   };
 }
 
@@ -66,11 +109,23 @@ function tcpEndpoint(host: string): Endpoint {
   // TLS implied by the port alone: the CLI must be told, or it would speak plain HTTP.
   else if (tls) clientEnvironment.DOCKER_TLS = '1';
   if (certPath) clientEnvironment.DOCKER_CERT_PATH = certPath;
+  const material = tls ? tlsMaterial() : {};
+  const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   return {
     display,
-    modem: { host: url.hostname, port, protocol: tls ? 'https' : 'http', ...(tls ? tlsMaterial() : {}) },
+    onThisMachine: isLoopback(hostname),
+    dial: () =>
+      tls
+        ? connected(tlsConnect(hostname, Number(port), material), 'secureConnect')
+        : connected(net.connect(Number(port), hostname), 'connect'),
+    modem: { host: url.hostname, port, protocol: tls ? 'https' : 'http', ...material },
     clientEnvironment,
   };
+}
+
+/** As https does for dockerode: the daemon's certificate is checked against the CA, for that host. */
+function tlsConnect(host: string, port: number, material: TlsMaterial): tls.TLSSocket {
+  return tls.connect({ host, port, ...material, ...(net.isIP(host) ? {} : { servername: host }) });
 }
 
 /**
@@ -79,7 +134,9 @@ function tcpEndpoint(host: string): Endpoint {
  * environment), so that a host given otherwise gets them too. With DOCKER_TLS_VERIFY=1 all three
  * files are required: the daemon's certificate is checked against ca.pem.
  */
-function tlsMaterial(): Pick<Docker.DockerOptions, 'ca' | 'cert' | 'key'> {
+type TlsMaterial = { ca?: Buffer; cert?: Buffer; key?: Buffer };
+
+function tlsMaterial(): TlsMaterial {
   const dir = process.env.DOCKER_CERT_PATH || path.join(os.homedir(), '.docker');
   const read = (name: string): Buffer | undefined => {
     try {

@@ -18,6 +18,7 @@ import type {
   ContainerState,
   ContainerSummary,
   Engine,
+  EngineConnection,
   EngineInfo,
   ExecRequest,
   ExecResult,
@@ -118,6 +119,10 @@ export class DockerEngine implements Engine {
 
   clientEnvironment(): Record<string, string> {
     return { ...this.client.childEnvironment };
+  }
+
+  connection(): EngineConnection {
+    return this.client.connection;
   }
 
   build(request: BuildRequest): Promise<BuildResult> {

@@ -1,6 +1,7 @@
 // The one interface through which the grader talks to a container engine. Only
 // docker-engine.ts implements it with dockerode; tests of pure logic use fakes.
 // Everything the engine creates carries the run's labels (labels.ts), so cleanup can find it.
+import type { Duplex } from 'node:stream';
 
 /**
  * The capabilities every container the grader starts keeps (SECURITY.md "Process": all others
@@ -243,6 +244,19 @@ export interface ResourceFilter {
   allRuns?: boolean;
 }
 
+/** A raw connection to the engine's API, on which HTTP is spoken, and where the engine runs. */
+export interface EngineConnection {
+  /** How the daemon is named in messages, e.g. unix:///var/run/docker.sock */
+  display: string;
+  /**
+   * Whether the engine runs on this machine (a unix socket, or a loopback address): only then
+   * do bind-mount paths given to it name this machine's files (docs/decisions.md).
+   */
+  onThisMachine: boolean;
+  /** A new connection, made with the same facts (socket, TLS material, SSH keys) as the grader's. */
+  dial(): Promise<Duplex>;
+}
+
 export interface Engine {
   readonly runId: string;
   info(): Promise<EngineInfo>;
@@ -302,4 +316,9 @@ export interface Engine {
   daemonLost?(): string | undefined;
   /** How a child process (docker CLI, compose) reaches this engine: DOCKER_HOST etc. */
   clientEnvironment(): Record<string, string>;
+  /**
+   * Raw connections to this engine's API, made as the grader's own are (the policy proxy's
+   * upstream). Optional: fakes of the interface need not implement it.
+   */
+  connection?(): EngineConnection;
 }

@@ -2,12 +2,13 @@
 // contract 2) per script or compose step, on a private unix socket, for the run and scope of
 // the exercise, with the exercise's `policy:`.
 import { InfraError } from '../errors';
-import { type PolicyProxy, type SandboxPolicy, startPolicyProxy } from '../proxy';
+import { type PolicyProxy, type PolicyProxyOptions, type SandboxPolicy, startPolicyProxy } from '../proxy';
 import type { RunContext } from '../run/context';
 import type { ExercisePolicy } from '../spec/types';
 
 export type { SandboxPolicy } from '../proxy';
 export type EngineGate = PolicyProxy;
+type Upstream = PolicyProxyOptions['upstream'];
 
 export const DEFAULT_SANDBOX_POLICY: SandboxPolicy = { extraCapabilities: [], publicPorts: false };
 
@@ -22,18 +23,32 @@ export interface GateOptions {
   policy: SandboxPolicy;
 }
 
-/** How the gate reaches the engine: the unix socket the grader itself uses. */
-export function engineSocketPath(context: RunContext): string {
-  const host = context.engine.clientEnvironment().DOCKER_HOST ?? 'unix:///var/run/docker.sock';
-  if (host.startsWith('unix://')) return host.slice('unix://'.length);
-  throw new InfraError(
-    `student scripts and compose files need the Docker engine on a unix socket (DOCKER_HOST=${host} is not one)`,
-  );
+/**
+ * How the gate reaches the engine: however the grader reaches it (unix socket, TCP with TLS,
+ * SSH), with the same connection facts. Only an engine on this machine will do: the client
+ * container bind-mounts the submission folder and the gate's socket by their paths here, and the
+ * gate checks bind mounts against this machine's files; on another machine those paths name
+ * that machine's files, or nothing (docs/decisions.md).
+ */
+export function engineUpstream(context: RunContext): Upstream {
+  const connection = context.engine.connection?.();
+  if (connection === undefined) {
+    // An engine that cannot dial (a fake of the interface): the unix socket of its environment.
+    const host = context.engine.clientEnvironment().DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+    if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
+    throw new InfraError(`student scripts and compose files cannot reach the Docker engine at ${host}`);
+  }
+  if (!connection.onThisMachine) {
+    throw new InfraError(
+      `script and compose steps need the Docker engine on this machine (a unix socket, or tcp:// or ssh:// to a loopback address), and ${connection.display} is not: the student's bind mounts would name files on the engine's machine, not the submission here`,
+    );
+  }
+  return { dial: () => connection.dial() };
 }
 
 export function openEngineGate(context: RunContext, options: GateOptions): Promise<EngineGate> {
   return startPolicyProxy({
-    upstream: { socketPath: engineSocketPath(context) },
+    upstream: engineUpstream(context),
     listenPath: options.listenPath,
     runId: context.engine.runId,
     scope: context.scope,

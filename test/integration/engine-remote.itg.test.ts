@@ -143,8 +143,7 @@ describe('a remote engine over tcp:// with TLS', () => {
     }
   });
 
-  // Quarantined at the end of session 6: fails since the client container and proxy were merged; see the session note.
-  it.skip('grades through the CLI with DOCKER_HOST=tcp://… and TLS, its script reaching the same engine', async () => {
+  it('grades through the CLI with DOCKER_HOST=tcp://… and TLS, its script reaching the same engine', async () => {
     const dir = tempDir('remote-exercise');
     try {
       const submission = path.join(dir, 'submission');
