@@ -75,3 +75,39 @@ export function narrowFilters(text: string | null, options: FilterOptions): stri
   }
   return serialiseFilters(filters);
 }
+
+/**
+ * The `name` filters of a container list, to be matched by the proxy on the names the student
+ * sees (`/web`) instead of by the engine on scoped ones: an unanchored pattern would match the
+ * scope's prefix too (`name=a` found every container: run ids contain an "a"), and after
+ * `docker rename a b` the name `a` must find nothing. Undefined when there is no name filter, or
+ * when a pattern is not a JavaScript regular expression (RE2's `(?i)`): the engine then matches
+ * them, scoped, as before.
+ */
+export function takeNameFilters(text: string | null): { rest: string; patterns: RegExp[] } | undefined {
+  const filters = parseFilters(text);
+  const names = filters.name;
+  if (names === undefined || names.length === 0) return undefined;
+  const patterns: RegExp[] = [];
+  for (const name of names) {
+    try {
+      patterns.push(new RegExp(name));
+    } catch {
+      return undefined;
+    }
+  }
+  delete filters.name;
+  return { rest: serialiseFilters(filters), patterns };
+}
+
+/** The containers of a list answer (names already unscoped) that one of the patterns names. */
+export function keepNamed(list: unknown[], patterns: RegExp[]): unknown[] {
+  return list.filter(
+    (summary) =>
+      isRecord(summary) &&
+      Array.isArray(summary.Names) &&
+      summary.Names.some(
+        (name) => typeof name === 'string' && patterns.some((pattern) => pattern.test(name)),
+      ),
+  );
+}
