@@ -100,14 +100,15 @@ export function takeNameFilters(text: string | null): { rest: string; patterns: 
   return { rest: serialiseFilters(filters), patterns };
 }
 
-/** The containers of a list answer (names already unscoped) that one of the patterns names. */
+/**
+ * The containers of a list answer (names already unscoped) that one of the patterns names; like
+ * the engine, a pattern is tried on each name with and without its leading slash.
+ */
 export function keepNamed(list: unknown[], patterns: RegExp[]): unknown[] {
+  const named = (name: unknown): boolean =>
+    typeof name === 'string' &&
+    patterns.some((pattern) => pattern.test(name) || pattern.test(name.replace(/^\//, '')));
   return list.filter(
-    (summary) =>
-      isRecord(summary) &&
-      Array.isArray(summary.Names) &&
-      summary.Names.some(
-        (name) => typeof name === 'string' && patterns.some((pattern) => pattern.test(name)),
-      ),
+    (summary) => isRecord(summary) && Array.isArray(summary.Names) && summary.Names.some(named),
   );
 }
