@@ -1,6 +1,7 @@
 // A student's script shows its output while it runs: each line reaches the progress log as it is
 // printed, not when the script ends. Proven without timing: the script blocks until the test has
-// seen its first line, and only the test, on seeing it, lets it go on.
+// seen its first line, and only the test, on seeing it, lets it go on. Its last line, without a
+// newline, is there too (the engine may end a follow before it reached the log).
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ afterAll(removeTempDirs);
 const SCRIPT = `echo "waiting for the go file"
 while [ ! -e go ]; do sleep 0.1; done
 echo "went on"
+printf "last words without a newline"
 `;
 
 const EXERCISE = `version: 1
@@ -49,7 +51,7 @@ describe('script output', () => {
     });
     const exercise = report.exercises[0];
     expect(exercise?.setupError, JSON.stringify(exercise)).toBeUndefined();
-    expect(output).toEqual(['waiting for the go file', 'went on']);
+    expect(output).toEqual(['waiting for the go file', 'went on', 'last words without a newline']);
     expect(wentOnSeenBeforeGo).toBe(false);
     expect(await leftovers(runId)).toEqual([]);
   });
