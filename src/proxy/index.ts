@@ -12,7 +12,7 @@ import { Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { LABEL_PREFIX, labelFilters, RUN_LABEL, runLabels } from '../engine/labels';
 import { canonicalBody } from './fields';
-import { keepNamed, narrowFilters, takeNameFilters } from './filters';
+import { keepNamed, keepNamedObjects, narrowFilters, takeNameFilters } from './filters';
 import { VirtualNames } from './names';
 import {
   currentStudentName,
@@ -618,16 +618,32 @@ class PolicyProxyServer implements PolicyProxy {
       case 'commit':
         return this.planCommit(query, withQuery);
       case 'network-list': {
-        query.set('filters', narrowFilters(query.get('filters'), this.filterOptions(this.labelFilters)));
-        return { url: withQuery('/networks'), answer: 'json' };
+        const byName = takeNameFilters(query.get('filters'));
+        const filters = byName === undefined ? query.get('filters') : byName.rest;
+        query.set('filters', narrowFilters(filters, this.filterOptions(this.labelFilters)));
+        return {
+          url: withQuery('/networks'),
+          answer: 'json',
+          transform: (list) =>
+            byName === undefined || !Array.isArray(list) ? list : keepNamedObjects(list, byName.patterns),
+        };
       }
       case 'network-create':
         return { url, body: policeNetworkCreate(await body(), this.context), answer: 'json' };
       case 'network':
         return this.planNetwork(route.ref, route.action, withQuery, body);
       case 'volume-list': {
-        query.set('filters', narrowFilters(query.get('filters'), this.filterOptions(this.labelFilters)));
-        return { url: withQuery('/volumes'), answer: 'json' };
+        const byName = takeNameFilters(query.get('filters'));
+        const filters = byName === undefined ? query.get('filters') : byName.rest;
+        query.set('filters', narrowFilters(filters, this.filterOptions(this.labelFilters)));
+        return {
+          url: withQuery('/volumes'),
+          answer: 'json',
+          transform: (answer) =>
+            byName === undefined || !isRecord(answer) || !Array.isArray(answer.Volumes)
+              ? answer
+              : { ...answer, Volumes: keepNamedObjects(answer.Volumes, byName.patterns) },
+        };
       }
       case 'volume-create':
         return { url, body: policeVolumeCreate(await body(), this.context), answer: 'json' };

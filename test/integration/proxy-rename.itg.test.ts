@@ -15,6 +15,14 @@ echo "ps: $(docker ps --format '{{.Names}}' | grep -v '^client-' | tr '\\n' ' ')
 echo "ps name=second: $(docker ps --filter name=second --format '{{.Names}}' | tr '\\n' ' ')"
 echo "ps name=first: $(docker ps --filter name=first --format '{{.Names}}' | tr '\\n' ' ')"
 echo "ps name=t: $(docker ps --filter name=t --format '{{.Names}}' | grep -v '^client-' | tr '\\n' ' ')"
+# --until: the end of the next second, so that this second's rename is in the past.
+echo "events: $(docker events --since 10m --until "$(( $(date +%s) + 1 ))" --filter container=second --filter event=rename --format '{{.Action}} {{.Actor.Attributes.name}}')"
+docker network create alpha >/dev/null
+docker volume create alpha >/dev/null
+echo "network ls name=t: $(docker network ls --filter name=t --format '{{.Name}}' | tr '\\n' ' ')"
+echo "network ls name=^al: $(docker network ls --filter name=^al --format '{{.Name}}' | tr '\\n' ' ')"
+echo "volume ls name=t: $(docker volume ls --filter name=t --format '{{.Name}}' | tr '\\n' ' ')"
+echo "volume ls name=alpha: $(docker volume ls --filter name=alpha --format '{{.Name}}' | tr '\\n' ' ')"
 echo "ps name=^/second$: $(docker ps --filter 'name=^/second$' --format '{{.Names}}' | tr '\\n' ' ')"
 `;
 
@@ -54,6 +62,11 @@ describe('docker rename in a student script', () => {
     // The engine's names start with the run's scope ("itgsteps..."): no "t" in "second".
     expect(output).toContain('| ps name=t: ');
     expect(output).toContain('| ps name=^/second$: second ');
+    expect(output).toContain('| events: rename second');
+    expect(output).toContain('| network ls name=t: ');
+    expect(output).toContain('| network ls name=^al: alpha ');
+    expect(output).toContain('| volume ls name=t: ');
+    expect(output).toContain('| volume ls name=alpha: alpha ');
     expect(await leftovers(graded.runId)).toEqual([]);
   });
 });
