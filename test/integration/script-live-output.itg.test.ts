@@ -55,4 +55,24 @@ describe('script output', () => {
     expect(wentOnSeenBeforeGo).toBe(false);
     expect(await leftovers(runId)).toEqual([]);
   });
+
+  it('keeps what a script printed before it was killed at its time limit', { timeout: 60_000 }, async () => {
+    const submission = submissionDir({
+      'run.sh': 'echo "before the limit"\nprintf "half a line"\nexec sleep 600\n',
+    });
+    const runId = uniqueRunId('livekill');
+    const output: string[] = [];
+    const report = await grade(
+      [parseExercise(EXERCISE.replace('timeout: 20s', 'timeout: 2s'), 'inline/exercise.yaml')],
+      {
+        engine: createDockerEngine(runId),
+        submissionRoot: submission,
+        progress: { info: () => undefined, output: (line) => output.push(line) },
+      },
+    );
+    const exercise = report.exercises[0];
+    expect(exercise?.setupError).toMatch(/did not finish within 2s/);
+    expect(output).toEqual(['before the limit', 'half a line']);
+    expect(await leftovers(runId)).toEqual([]);
+  });
 });
