@@ -22,6 +22,8 @@ import type {
   EngineInfo,
   ExecRequest,
   ExecResult,
+  FollowLogsOptions,
+  FollowLogsResult,
   ImageDetails,
   LogsOptions,
   LogsResult,
@@ -32,6 +34,7 @@ import type {
 } from './engine';
 import { runExec } from './exec';
 import * as files from './file-copies';
+import { followContainerLogs } from './follow-logs';
 import { stringField } from './format';
 import * as images from './images-builds';
 import * as networks from './networks-volumes';
@@ -183,6 +186,10 @@ export class DockerEngine implements Engine {
 
   logs(containerId: string, options: LogsOptions): Promise<LogsResult> {
     return containers.containerLogs(this.client, containerId, options);
+  }
+
+  followLogs(containerId: string, options: FollowLogsOptions): Promise<FollowLogsResult> {
+    return followContainerLogs(this.client, containerId, options);
   }
 
   exec(containerId: string, request: ExecRequest): Promise<ExecResult> {

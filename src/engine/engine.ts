@@ -181,6 +181,21 @@ export interface LogsOptions {
   tailLines?: number;
 }
 
+export interface FollowLogsOptions {
+  /** Bytes of stdout passed on, from the start; beyond them `truncated` is set and reading stops. */
+  maxBytes: number;
+  /** Each chunk of stdout as the container prints it (stderr is not followed). */
+  onStdout: (chunk: Buffer) => void;
+  /** Stops following; the result then says that the end was not reached. */
+  signal: AbortSignal;
+}
+
+export interface FollowLogsResult {
+  truncated: boolean;
+  /** The stream ended (the container stopped) or reached the cap; false when the signal stopped it. */
+  ended: boolean;
+}
+
 export interface LogsResult {
   stdout: string;
   stderr: string;
@@ -272,6 +287,11 @@ export interface Engine {
    * the last lines (what a failure report or a readiness wait needs after a flood of output).
    */
   logs(containerId: string, options: LogsOptions): Promise<LogsResult>;
+  /**
+   * A container's stdout from its start, passed on as it is printed, until the container stops
+   * (a started or stopped container; a stopped one's output comes at once).
+   */
+  followLogs(containerId: string, options: FollowLogsOptions): Promise<FollowLogsResult>;
   /** Removes every container, network, volume and image carrying the run's labels. */
   removeResources(filter?: ResourceFilter): Promise<CleanupReport>;
 

@@ -57,6 +57,14 @@ export function narrowFilters(text: string | null, options: FilterOptions): stri
   const filters = parseFilters(text);
   const { names } = options;
   if (filters.name) filters.name = filters.name.map((pattern) => scopedNamePattern(pattern, names));
+  // Events of a container (docker events --filter container=web): its scoped name, or an id.
+  if (filters.container) {
+    filters.container = [
+      ...new Set(
+        filters.container.flatMap((value) => (names.isName(value) ? [value, names.real(value)] : [value])),
+      ),
+    ];
+  }
   if (filters.network && options.realNetwork) filters.network = filters.network.map(options.realNetwork);
   if (filters.volume && options.realVolume) filters.volume = filters.volume.map(options.realVolume);
   const realImage = options.realImage;
@@ -74,4 +82,51 @@ export function narrowFilters(text: string | null, options: FilterOptions): stri
     filters.label = [...new Set([...(filters.label ?? []), ...options.runLabelFilters])];
   }
   return serialiseFilters(filters);
+}
+
+/**
+ * The `name` filters of a list, to be matched by the proxy on the names the student sees (`web`,
+ * `/web`) instead of by the engine on scoped ones: an unanchored pattern would match the scope's
+ * prefix too (`name=a` found everything: run ids contain an "a"), and after `docker rename a b`
+ * the name `a` must find nothing. Undefined when there is no name filter, or when a pattern is
+ * not a JavaScript regular expression (RE2's `(?i)`): the engine then matches them, scoped, as
+ * before.
+ */
+export function takeNameFilters(text: string | null): { rest: string; patterns: RegExp[] } | undefined {
+  const filters = parseFilters(text);
+  const names = filters.name;
+  if (names === undefined || names.length === 0) return undefined;
+  const patterns: RegExp[] = [];
+  for (const name of names) {
+    try {
+      patterns.push(new RegExp(name));
+    } catch {
+      return undefined;
+    }
+  }
+  delete filters.name;
+  return { rest: serialiseFilters(filters), patterns };
+}
+
+/**
+ * The containers of a list answer (names already unscoped) that one of the patterns names; like
+ * the engine, a pattern is tried on each name with and without its leading slash.
+ */
+export function keepNamed(list: unknown[], patterns: RegExp[]): unknown[] {
+  const named = (name: unknown): boolean =>
+    typeof name === 'string' &&
+    patterns.some((pattern) => pattern.test(name) || pattern.test(name.replace(/^\//, '')));
+  return list.filter(
+    (summary) => isRecord(summary) && Array.isArray(summary.Names) && summary.Names.some(named),
+  );
+}
+
+/** The networks or volumes of a list answer (names already unscoped) that one of the patterns names. */
+export function keepNamedObjects(list: unknown[], patterns: RegExp[]): unknown[] {
+  return list.filter(
+    (item) =>
+      isRecord(item) &&
+      typeof item.Name === 'string' &&
+      patterns.some((pattern) => pattern.test(String(item.Name))),
+  );
 }

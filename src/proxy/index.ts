@@ -12,9 +12,10 @@ import { Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { LABEL_PREFIX, labelFilters, RUN_LABEL, runLabels } from '../engine/labels';
 import { canonicalBody } from './fields';
-import { narrowFilters } from './filters';
+import { keepNamed, keepNamedObjects, narrowFilters, takeNameFilters } from './filters';
 import { VirtualNames } from './names';
 import {
+  currentStudentName,
   isRecord,
   type Json,
   NAME_LABEL,
@@ -518,8 +519,21 @@ class PolicyProxyServer implements PolicyProxy {
         return { url: withQuery('/events'), answer: 'lines', describe: 'following events (docker events)' };
       }
       case 'container-list': {
-        query.set('filters', narrowFilters(query.get('filters'), this.filterOptions(this.labelFilters)));
-        return { url: withQuery('/containers/json'), answer: 'json', transform: showRequestedListPorts };
+        const byName = takeNameFilters(query.get('filters'));
+        const filters = byName === undefined ? query.get('filters') : byName.rest;
+        query.set('filters', narrowFilters(filters, this.filterOptions(this.labelFilters)));
+        // The latest n (docker ps -n/-l) of those the names match: counted after the match.
+        const limit = Number.parseInt(query.get('limit') ?? '', 10);
+        if (byName !== undefined) query.delete('limit');
+        return {
+          url: withQuery('/containers/json'),
+          answer: 'json',
+          transform: (list) => {
+            if (byName === undefined || !Array.isArray(list)) return showRequestedListPorts(list);
+            const named = keepNamed(list, byName.patterns);
+            return showRequestedListPorts(limit > 0 ? named.slice(0, limit) : named);
+          },
+        };
       }
       case 'container-create': {
         const name = query.get('name') ?? undefined;
@@ -549,7 +563,7 @@ class PolicyProxyServer implements PolicyProxy {
             owner ?? { kind: 'missing' },
           );
         }
-        const who = owner.labels[NAME_LABEL] ?? this.names.unscope(owner.name);
+        const who = currentStudentName(owner, this.names) ?? this.names.unscope(owner.name);
         return {
           ...same,
           answer: route.action === 'json' ? 'json' : 'pipe',
@@ -604,16 +618,32 @@ class PolicyProxyServer implements PolicyProxy {
       case 'commit':
         return this.planCommit(query, withQuery);
       case 'network-list': {
-        query.set('filters', narrowFilters(query.get('filters'), this.filterOptions(this.labelFilters)));
-        return { url: withQuery('/networks'), answer: 'json' };
+        const byName = takeNameFilters(query.get('filters'));
+        const filters = byName === undefined ? query.get('filters') : byName.rest;
+        query.set('filters', narrowFilters(filters, this.filterOptions(this.labelFilters)));
+        return {
+          url: withQuery('/networks'),
+          answer: 'json',
+          transform: (list) =>
+            byName === undefined || !Array.isArray(list) ? list : keepNamedObjects(list, byName.patterns),
+        };
       }
       case 'network-create':
         return { url, body: policeNetworkCreate(await body(), this.context), answer: 'json' };
       case 'network':
         return this.planNetwork(route.ref, route.action, withQuery, body);
       case 'volume-list': {
-        query.set('filters', narrowFilters(query.get('filters'), this.filterOptions(this.labelFilters)));
-        return { url: withQuery('/volumes'), answer: 'json' };
+        const byName = takeNameFilters(query.get('filters'));
+        const filters = byName === undefined ? query.get('filters') : byName.rest;
+        query.set('filters', narrowFilters(filters, this.filterOptions(this.labelFilters)));
+        return {
+          url: withQuery('/volumes'),
+          answer: 'json',
+          transform: (answer) =>
+            byName === undefined || !isRecord(answer) || !Array.isArray(answer.Volumes)
+              ? answer
+              : { ...answer, Volumes: keepNamedObjects(answer.Volumes, byName.patterns) },
+        };
       }
       case 'volume-create':
         return { url, body: policeVolumeCreate(await body(), this.context), answer: 'json' };
@@ -649,7 +679,7 @@ class PolicyProxyServer implements PolicyProxy {
     const resolved = await this.lookups.container(reference);
     if (resolved.kind !== 'own')
       throw notFound(`No such container: ${reference}`, 'container', reference, resolved);
-    const who = resolved.labels[NAME_LABEL] ?? this.names.unscope(resolved.name);
+    const who = currentStudentName(resolved, this.names) ?? this.names.unscope(resolved.name);
     const url = (params: URLSearchParams = query): string =>
       withQuery(
         action === 'remove' ? `/containers/${resolved.id}` : `/containers/${resolved.id}/${action}`,
@@ -752,7 +782,7 @@ class PolicyProxyServer implements PolicyProxy {
         const clash = wanted.find((port) => taken.includes(port));
         if (clash !== undefined) {
           throw new Refusal(
-            `driver failed programming external connectivity on endpoint ${container.labels[NAME_LABEL] ?? container.id.slice(0, 12)}: Bind for 0.0.0.0:${clash} failed: port is already allocated`,
+            `driver failed programming external connectivity on endpoint ${currentStudentName(container, this.names) ?? container.id.slice(0, 12)}: Bind for 0.0.0.0:${clash} failed: port is already allocated`,
             500,
           );
         }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { HARDENED_LIMITS, KEPT_CAPABILITIES } from '../engine/engine';
 import { LABEL_PREFIX } from '../engine/labels';
+import { resourceName } from '../steps/names';
 import { canonicalBody } from './fields';
 import type { VirtualNames } from './names';
 
@@ -18,6 +19,23 @@ export type Json = Record<string, unknown>;
 
 /** The label carrying the name the student gave an object (contract 2). */
 export const NAME_LABEL = `${LABEL_PREFIX}.name`;
+/**
+ * The name a student knows a container of the run by: the one given at create (NAME_LABEL, its
+ * spelling kept), unless a `docker rename` changed the engine's name since: labels cannot
+ * change, so the engine's name, unscoped, is then the truth. Undefined for a container the
+ * student did not name.
+ */
+export function currentStudentName(
+  container: { name: string; labels: Record<string, string> },
+  names: VirtualNames,
+): string | undefined {
+  const given = container.labels[NAME_LABEL];
+  if (given === undefined) return undefined;
+  const engineName = container.name.replace(/^\//, '');
+  if (resourceName(names.scope, given) === engineName || !engineName.startsWith(names.prefix)) return given;
+  return engineName.slice(names.prefix.length);
+}
+
 /** The host ports the student asked for, JSON {"80/tcp":[18080]} (contract 2). */
 export const PORTS_LABEL = `${LABEL_PREFIX}.ports`;
 
@@ -651,7 +669,7 @@ export async function policeNetworkConnect(
     throw notFound(`No such container: ${reference}`, 'container', reference, resolved);
   const result: Json = { ...body, Container: resolved.id };
   if (action === 'connect' && network.kind === 'own') {
-    const studentName = resolved.labels[NAME_LABEL];
+    const studentName = currentStudentName(resolved, context.names);
     const endpoint: Json = isRecord(body.EndpointConfig) ? { ...body.EndpointConfig } : {};
     if (studentName !== undefined)
       endpoint.Aliases = [...new Set([...strings(endpoint.Aliases), studentName])];

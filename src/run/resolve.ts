@@ -3,7 +3,7 @@
 // engine gate (contract 2) gives what a student creates a name scoped to the run, and records
 // the student's own name and requested host ports in labels, read here.
 import type { ContainerState } from '../engine/engine';
-import { LABEL_PREFIX, RUN_LABEL, runLabels, SCOPE_LABEL } from '../engine/labels';
+import { LABEL_PREFIX, RUN_LABEL, SCOPE_LABEL } from '../engine/labels';
 import { resourceName } from '../steps/names';
 import type { Failure, RunContext } from './context';
 
@@ -26,7 +26,8 @@ export function studentName(labels: Record<string, string>, context: RunContext)
 
 /**
  * Looked up in order: run steps, services of this exercise's compose projects, what the
- * student's own docker commands named so in this exercise, engine names.
+ * student's own docker commands named so in this exercise (now: after a `docker rename`, the
+ * new name finds it and the old one does not), engine names.
  */
 export async function resolveContainer(
   ref: string,
@@ -41,12 +42,25 @@ export async function resolveContainer(
     });
     if (service) return context.engine.findContainer(service.id);
   }
-  const [named] = await context.engine.listContainers({
-    ...runLabels(context.engine.runId, context.scope),
-    [STUDENT_NAME_LABEL]: ref,
-  });
-  if (named) return context.engine.findContainer(named.id);
+  // By the engine's name, not the name label: `docker rename` changes the one, never the other.
+  const named = await context.engine.findContainer(resourceName(context.scope, ref));
+  if (named !== undefined && madeByExercise(named.labels, context)) return named;
   return context.engine.findContainer(ref);
+}
+
+/**
+ * The name a student's docker commands gave a container of this exercise: the one given at
+ * create (its spelling kept), unless a `docker rename` changed the engine's name since (labels
+ * cannot change). Undefined for containers the student did not name (the grader's own).
+ */
+export function studentContainerName(
+  state: { name: string; labels: Record<string, string> },
+  context: RunContext,
+): string | undefined {
+  const given = studentName(state.labels, context);
+  if (given === undefined || resourceName(context.scope, given) === state.name) return given;
+  const prefix = resourceName(context.scope, '');
+  return state.name.startsWith(prefix) ? state.name.slice(prefix.length) : state.name;
 }
 
 /** The container, if it exists and is running; otherwise why not, for the student. */
@@ -77,7 +91,7 @@ export function friendlyName(
   return (
     context.resources.stepNameOf(state.name) ??
     context.resources.stepNameOf(state.id) ??
-    studentName(state.labels, context) ??
+    studentContainerName(state, context) ??
     state.name
   );
 }

@@ -25,6 +25,8 @@ import { resourceName } from './names';
 
 /** A line longer than this is cut, so that output without newlines cannot grow a buffer. */
 const MAX_LINE_BYTES = 16 * 1024;
+/** How long the engine may take to end the output stream of a client container that stopped. */
+const FOLLOW_END_MS = 30_000;
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 /** Where the gate's socket appears in the client container. */
 const GATE_DIR_IN_CLIENT = '/run/docker-autograder';
@@ -112,6 +114,8 @@ export async function runStudentDocker(
   const gateDir = await mkdtemp(path.join(os.tmpdir(), 'docker-autograder-gate-'));
   let gate: EngineGate | undefined;
   let id: string | undefined;
+  let output: OutputCollector | undefined;
+  const stopFollowing = new AbortController();
   try {
     gate = await openEngineGate(context, {
       listenPath: path.join(gateDir, 'docker.sock'),
@@ -143,6 +147,18 @@ export async function runStudentDocker(
         );
       });
     await context.engine.startContainer(id);
+    const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    output = new OutputCollector(cap, options.onLine);
+    const collector = output;
+    // Each line reaches onLine as the command prints it: a script's 3-minute build shows its
+    // progress while it runs, not all at once at its end.
+    const following = context.engine.followLogs(id, {
+      maxBytes: cap + MAX_LINE_BYTES,
+      onStdout: (chunk) => collector.push(chunk),
+      signal: stopFollowing.signal,
+    });
+    // Awaited below; when something else fails first, the step fails with that instead.
+    following.catch(() => undefined);
     const exitCode = await context.engine.waitForExit(id, options.timeoutMs);
     const stillRunning: string[] = [];
     if (exitCode === null) {
@@ -161,20 +177,27 @@ export async function runStudentDocker(
         `the Docker engine failed while the student's docker commands ran: ${gate.engineErrors.join('; ')}`,
       );
     }
-    const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-    const logs = await context.engine.logs(id, { maxBytes: cap + MAX_LINE_BYTES });
-    const output = new OutputCollector(cap, options.onLine);
-    output.push(Buffer.from(logs.stdout));
-    output.end();
+    // The daemon ends the stream when the container stops; one that keeps it open must not hold the step.
+    const deadline = setTimeout(() => stopFollowing.abort(), FOLLOW_END_MS);
+    const followed = await following.finally(() => clearTimeout(deadline));
+    if (!followed.ended) {
+      throw new InfraError(
+        `the Docker engine did not end the output of the student's docker commands ${FOLLOW_END_MS / 1000} s after they stopped`,
+      );
+    }
+    collector.end();
     return {
       exitCode,
       timedOut: exitCode === null,
-      output: output.text(),
-      truncated: output.truncated || logs.truncated,
+      output: collector.text(),
+      truncated: collector.truncated || followed.truncated,
       refusals: [...gate.refusals],
       stillRunning,
     };
   } finally {
+    // Nothing reaches onLine once the step is over, whatever ended it.
+    stopFollowing.abort();
+    output?.close();
     // The gate closes and its folder goes even when the client container cannot be removed
     // (the engine failed): a gate left open would let the student's processes keep going.
     try {
@@ -214,12 +237,19 @@ async function lastTracedCommand(context: RunContext, id: string): Promise<strin
   return command ? command : undefined;
 }
 
-/** Splits output into lines, keeps up to a byte cap, and passes lines on. */
+/**
+ * Splits output into lines, keeps up to a byte cap, and passes lines on as they complete. The
+ * result does not depend on how the output was cut into chunks: a line longer than
+ * MAX_LINE_BYTES is passed on cut, and the rest of it, up to its newline, is dropped.
+ */
 class OutputCollector {
   private readonly parts: string[] = [];
   private kept = 0;
   private readonly decoder = new StringDecoder('utf8');
   private partial = '';
+  /** In the rest of a line that was passed on cut. */
+  private skipping = false;
+  private closed = false;
   truncated = false;
 
   constructor(
@@ -228,20 +258,37 @@ class OutputCollector {
   ) {}
 
   push(chunk: Buffer): void {
-    if (this.truncated) return;
+    if (this.truncated || this.closed) return;
     const lines = (this.partial + this.decoder.write(chunk)).split('\n');
     this.partial = lines.pop() ?? '';
-    if (this.partial.length > MAX_LINE_BYTES) {
-      lines.push(this.partial);
-      this.partial = '';
+    for (const line of lines) {
+      if (this.skipping) this.skipping = false;
+      else this.line(line.slice(0, MAX_LINE_BYTES));
     }
-    for (const line of lines) this.line(line.length > MAX_LINE_BYTES ? line.slice(0, MAX_LINE_BYTES) : line);
+    if (this.skipping) {
+      this.partial = '';
+    } else if (this.partial.length > MAX_LINE_BYTES) {
+      this.line(this.partial.slice(0, MAX_LINE_BYTES));
+      this.partial = '';
+      this.skipping = true;
+    }
   }
 
+  /**
+   * The last line, if it had no newline. What the decoder still holds (a character cut in half
+   * at the end, or by the byte cap) is dropped rather than shown as garbage.
+   */
   end(): void {
-    const rest = this.partial + this.decoder.end();
-    this.partial = '';
+    if (this.closed) return;
+    const rest = this.partial;
+    this.close();
     if (rest !== '') this.line(rest);
+  }
+
+  /** Nothing more is taken or passed on. */
+  close(): void {
+    this.closed = true;
+    this.partial = '';
   }
 
   private line(raw: string): void {

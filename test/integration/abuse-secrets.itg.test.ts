@@ -68,6 +68,10 @@ describe('a script forging its grade or reading secrets', () => {
         `mkdir -p '${path.dirname(reportPath)}' && echo '{"version":1,"score":5,"maxScore":5,"passed":true}' > '${reportPath}'`,
         'echo "::set-output name=score::5"',
         'echo "::add-mask::x"',
+        // Printed while the script runs (its output is followed live), split by \r as the runner splits.
+        `printf 'text\\r::error::after a carriage return\\n'`,
+        'echo "  ::stop-commands::guessed"',
+        'echo "##[error]old syntax"',
         'env | sort',
         'cat /proc/1/environ 2>/dev/null | tr "\\0" "\\n"',
         'docker run --rm busybox env',
@@ -94,6 +98,13 @@ describe('a script forging its grade or reading secrets', () => {
     expect(run.stdout).not.toMatch(/WROTE/);
     // Its workflow commands stayed text.
     expect(liveCommands(run.stdout).filter((command) => /set-output|add-mask/.test(command))).toEqual([]);
+    // Defanged even inside the grader's stop-commands block: no line of the student's is a command.
+    const lines = run.stdout.split(/\r\n|\r|\n/);
+    expect(
+      lines.filter((line) => /^\s*::(set-output|add-mask|error::after|stop-commands::guessed)/.test(line)),
+    ).toEqual([]);
+    expect(lines.filter((line) => line.includes('##[error]old syntax'))).toEqual([]);
+    expect(run.stdout).toContain('::error::after a carriage return');
     // No secret anywhere: not in the log, the report, the summary or the outputs.
     const everything = [
       run.stdout,

@@ -11,6 +11,8 @@ import type {
   EngineInfo,
   ExecRequest,
   ExecResult,
+  FollowLogsOptions,
+  FollowLogsResult,
   ImageDetails,
   LogsResult,
   NetworkDetails,
@@ -103,6 +105,10 @@ export class FakeEngine implements Engine {
   }
   async logs(): Promise<LogsResult> {
     return { stdout: 'log line\n', stderr: '', truncated: false };
+  }
+  async followLogs(_id: string, options: FollowLogsOptions): Promise<FollowLogsResult> {
+    options.onStdout(Buffer.from('log line\n'));
+    return { truncated: false, ended: true };
   }
   async removeResources(filter: ResourceFilter = {}): Promise<CleanupReport> {
     this.removed.push(filter);

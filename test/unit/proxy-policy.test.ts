@@ -3,7 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { KEPT_CAPABILITIES } from '../../src/engine/engine';
 import { canonicalFieldName } from '../../src/proxy/fields';
-import { narrowFilters, parseFilters } from '../../src/proxy/filters';
+import {
+  keepNamed,
+  keepNamedObjects,
+  narrowFilters,
+  parseFilters,
+  takeNameFilters,
+} from '../../src/proxy/filters';
 import { parseJsonBody, requestedHostPorts, withoutOurLabels } from '../../src/proxy/index';
 import { parseImageReference, VirtualNames } from '../../src/proxy/names';
 import {
@@ -615,6 +621,39 @@ describe('names and filters', () => {
     expect(parseFilters(narrowFilters(null, { names, runLabelFilters: ['a=b'] }))).toEqual({
       label: ['a=b'],
     });
+  });
+
+  it('scopes the container of an event filter, keeping what may be an id', () => {
+    const filters = narrowFilters('{"container":{"web":true,"3f2a":true}}', { names, runLabelFilters: [] });
+    expect(parseFilters(filters).container?.sort()).toEqual(
+      ['3f2a', `${SCOPE}-3f2a`, `${SCOPE}-web`, 'web'].sort(),
+    );
+  });
+
+  it('takes name filters out for the proxy to match on the names the student sees', () => {
+    const taken = takeNameFilters('{"name":{"^second$":true,"t":true},"status":["running"]}');
+    expect(taken && parseFilters(taken.rest)).toEqual({ status: ['running'] });
+    const containers = [
+      { Names: ['/second'] },
+      { Names: ['/first'] },
+      { Names: ['/other'] },
+      { Names: ['/abc'] },
+    ];
+    // "^second$" on the name without its slash, "t" anywhere: never on a scope prefix.
+    expect(keepNamed(containers, taken?.patterns ?? [])).toEqual([
+      { Names: ['/second'] },
+      { Names: ['/first'] },
+      { Names: ['/other'] },
+    ]);
+    expect(
+      keepNamedObjects(
+        [{ Name: 'alpha' }, { Name: 'beta' }],
+        takeNameFilters('{"name":["^al"]}')?.patterns ?? [],
+      ),
+    ).toEqual([{ Name: 'alpha' }]);
+    // No name filter, or one only the engine's RE2 reads: the engine matches, as before.
+    expect(takeNameFilters('{"status":["running"]}')).toBeUndefined();
+    expect(takeNameFilters('{"name":["(?i)web"]}')).toBeUndefined();
   });
 
   it('hides the grader’s labels from answers, at any depth', () => {
