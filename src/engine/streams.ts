@@ -56,6 +56,8 @@ export class CappedBytes {
   private readonly chunks: Buffer[] = [];
   private size = 0;
   truncated = false;
+  /** Sees every chunk as it comes, the part beyond the cap included (a follower caps on its own). */
+  onChunk: ((chunk: Buffer) => void) | undefined;
 
   constructor(private readonly cap: number) {}
 
@@ -64,6 +66,8 @@ export class CappedBytes {
   }
 
   push(chunk: Buffer): void {
+    // A copy: demuxStream hands out views of its own buffer.
+    this.onChunk?.(Buffer.from(chunk));
     const room = this.cap - this.size;
     if (chunk.length > room) this.truncated = true;
     if (room <= 0) return;

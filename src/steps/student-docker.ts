@@ -31,6 +31,8 @@ const GATE_DIR_IN_CLIENT = '/run/docker-autograder';
 /** The last command a traced script started, written by the client's trace reader. */
 const TRACE_FILE = '/tmp/.docker-autograder-trace';
 const MAX_TRACE_BYTES = 16 * 1024;
+/** The output is followed this much past the time limit: the kill and the stream's end. */
+const FOLLOW_SLACK_MS = 30_000;
 
 /**
  * Runs in the client container before the student's command: one output stream (stderr into
@@ -112,6 +114,7 @@ export async function runStudentDocker(
   const gateDir = await mkdtemp(path.join(os.tmpdir(), 'docker-autograder-gate-'));
   let gate: EngineGate | undefined;
   let id: string | undefined;
+  const stopFollowing = new AbortController();
   try {
     gate = await openEngineGate(context, {
       listenPath: path.join(gateDir, 'docker.sock'),
@@ -142,7 +145,21 @@ export async function runStudentDocker(
           `the client container for the student's docker commands: ${errorMessage(error)}`,
         );
       });
+    const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    const output = new OutputCollector(cap, options.onLine);
     await context.engine.startContainer(id);
+    const startedAt = Date.now();
+    // Followed while it runs, so that its lines reach the log as they come, not at its end.
+    const followed = context.engine.logs(id, {
+      maxBytes: cap + MAX_LINE_BYTES,
+      follow: {
+        timeoutMs: options.timeoutMs + FOLLOW_SLACK_MS,
+        onStdout: (chunk) => output.push(chunk),
+        signal: stopFollowing.signal,
+      },
+    });
+    // Awaited below; an engine failure that ends the wait first is the one reported.
+    followed.catch(() => undefined);
     const exitCode = await context.engine.waitForExit(id, options.timeoutMs);
     const stillRunning: string[] = [];
     if (exitCode === null) {
@@ -154,6 +171,9 @@ export async function runStudentDocker(
         if (command !== undefined) stillRunning.unshift(command);
       }
     }
+    // Killed by a signal the grader did not send: the daemon stopping (a restart) stops every
+    // container with SIGTERM. The engine's fault, never the student's failure (exit 3).
+    if (exitCode === 137 || exitCode === 143) await checkNotStoppedByEngine(context, id, startedAt);
     // The student's command failed because the engine did (unreachable, reset mid-request):
     // the engine's fault, never the student's failure (exit 3).
     if (exitCode !== 0 && gate.engineErrors.length > 0) {
@@ -161,10 +181,7 @@ export async function runStudentDocker(
         `the Docker engine failed while the student's docker commands ran: ${gate.engineErrors.join('; ')}`,
       );
     }
-    const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-    const logs = await context.engine.logs(id, { maxBytes: cap + MAX_LINE_BYTES });
-    const output = new OutputCollector(cap, options.onLine);
-    output.push(Buffer.from(logs.stdout));
+    const logs = await followed;
     output.end();
     return {
       exitCode,
@@ -175,12 +192,32 @@ export async function runStudentDocker(
       stillRunning,
     };
   } finally {
-    if (id !== undefined) await context.engine.removeContainer(id);
-    if (gate !== undefined) {
-      openGates.delete(gate);
-      await gate.close();
+    stopFollowing.abort();
+    // The gate is closed and its folder removed even when the engine fails the removal (a
+    // daemon killed mid-step): a gate left listening would keep the grader from ever exiting.
+    try {
+      if (id !== undefined) await context.engine.removeContainer(id);
+    } finally {
+      if (gate !== undefined) {
+        openGates.delete(gate);
+        await gate.close();
+      }
+      await rm(gateDir, { recursive: true, force: true });
     }
-    await rm(gateDir, { recursive: true, force: true });
+  }
+}
+
+async function checkNotStoppedByEngine(context: RunContext, id: string, startedAt: number): Promise<void> {
+  const signals = await context.engine.killSignalsSince?.(id, startedAt).catch((error: unknown) => {
+    // A daemon that no longer answers right after killing the client: it is going away.
+    if (error instanceof InfraError) return ['(the engine stopped answering)'];
+    throw error;
+  });
+  if (signals !== undefined && signals.length > 0) {
+    throw new InfraError(
+      `the Docker engine stopped or restarted during the run: it stopped the client container of the student's docker commands (signal ${signals.join(', ')})`,
+      'unreachable',
+    );
   }
 }
 
