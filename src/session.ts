@@ -100,6 +100,9 @@ export async function withEngine<T>(
   run: (engine: Engine) => Promise<T>,
   options: SessionOptions,
 ): Promise<T> {
+  // After a signal, nothing new starts: a class regrade would otherwise go on to the next
+  // student while the others are cleaned up, and what it builds would outlive the exit.
+  if (abandoningAll) throw new InfraError('grading was interrupted: nothing more is asked of the engine');
   const runId = options.runId ?? newRunId();
   const engine = createDockerEngine(runId, options.host || undefined);
   let abandoned = false;
