@@ -9,6 +9,7 @@ import { type DockerEngineOptions, resolveEndpoint } from './connection';
 import type { EngineConnection } from './engine';
 import { daemonMessage, isConnectionError, statusOf } from './faults';
 import { delay, formatSeconds, messageOf, oneLine } from './format';
+import { RUN_LABEL } from './labels';
 import { asReadable } from './streams';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
@@ -16,6 +17,8 @@ const DEFAULT_TRANSFER_TIMEOUT_MS = 120_000;
 /** The deadline of each call once one call has timed out (see call()). */
 const UNRESPONSIVE_CALL_TIMEOUT_MS = 5_000;
 const PING_TIMEOUT_MS = 5_000;
+/** How often a long wait (a container's exit) asks whether the daemon still answers. */
+const LIVENESS_INTERVAL_MS = 15_000;
 /** Before an idempotent call is tried again on a fresh connection. */
 const RETRY_PAUSE_MS = 500;
 
@@ -150,6 +153,32 @@ export class DockerClient {
   }
 
   /**
+   * Calls `onEvent` for each event of the engine about something carrying the run's label
+   * (created, tagged, ...), until the returned function is called. Best effort: an engine that
+   * does not answer simply gives no events.
+   */
+  watchRunEvents(onEvent: () => void): () => void {
+    const controller = new AbortController();
+    const stop = (): void => controller.abort();
+    this.dial({
+      path: '/events?',
+      method: 'GET',
+      options: { filters: JSON.stringify({ label: [`${RUN_LABEL}=${this.runId}`] }) },
+      isStream: true,
+      abortSignal: controller.signal,
+      statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
+    }).then(
+      (stream) => {
+        const readable = asReadable(stream);
+        readable.on('data', () => onEvent());
+        readable.on('error', () => undefined);
+      },
+      () => undefined,
+    );
+    return stop;
+  }
+
+  /**
    * A call that changes nothing, or whose repetition is harmless (inspect, list, version, ping,
    * remove): retried once when the connection broke, since a daemon that restarts or drops one
    * connection may answer the next. Deadlines are not retried: a hanging daemon stays hanging.
@@ -184,6 +213,46 @@ export class DockerClient {
         }),
       PING_TIMEOUT_MS,
     );
+  }
+
+  /**
+   * `work` (a long wait on the daemon, e.g. for a container's exit), failed as soon as the daemon
+   * stops answering a ping within the call deadline: a hung daemon answers neither, and the wait
+   * alone would last the whole step's time limit before anyone noticed.
+   */
+  answeringWhile<T>(work: Promise<T>, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (finish: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        finish();
+      };
+      const schedule = (): void => {
+        timer = setTimeout(() => {
+          this.call(`ping while waiting for ${what}`, (signal) =>
+            this.dial({
+              path: '/_ping',
+              method: 'GET',
+              abortSignal: signal,
+              statusCodes: { 200: true, 500: 'server error' },
+            }),
+          ).then(
+            () => {
+              if (!settled) schedule();
+            },
+            (error: unknown) => settle(() => reject(error)),
+          );
+        }, LIVENESS_INTERVAL_MS);
+      };
+      schedule();
+      work.then(
+        (value) => settle(() => resolve(value)),
+        (error: unknown) => settle(() => reject(error)),
+      );
+    });
   }
 
   /** A raw request through dockerode's modem, for endpoints whose wrappers buffer or lack a signal. */

@@ -282,27 +282,68 @@ export async function waitForExit(
   const release = client.track(controller);
   const timer = setTimeout(() => controller.abort(), Math.max(0, timeoutMs));
   try {
-    const result = await client.dial({
-      path: url,
-      method: 'POST',
-      options: { condition: 'not-running' },
-      abortSignal: controller.signal,
-      statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
-    });
+    const result = await client.answeringWhile(
+      client.dial({
+        path: url,
+        method: 'POST',
+        options: { condition: 'not-running' },
+        abortSignal: controller.signal,
+        statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
+      }),
+      `container ${shortId(id)}`,
+    );
     const code = isRecord(result) ? result.StatusCode : undefined;
     if (typeof code !== 'number') {
       throw new InfraError(`Docker engine answered "${what}" with something unexpected`);
     }
     return code;
   } catch (error) {
-    if (!controller.signal.aborted) throw client.translate(error, what);
+    if (error instanceof InfraError || !controller.signal.aborted) throw client.translate(error, what);
   } finally {
     clearTimeout(timer);
+    // Ends the wait request too when the liveness ping gave up on the daemon.
+    controller.abort();
     release();
   }
   // At the timeout: a daemon that no longer answers must not pass for a container still running.
   const state = await inspectContainer(client, id);
   return state.running ? null : state.exitCode;
+}
+
+export async function killSignalsSince(client: DockerClient, id: string, sinceMs: number): Promise<string[]> {
+  const what = `kill events of container ${shortId(id)}`;
+  const events = await client.idempotentCall(what, async (signal) => {
+    const stream = asReadable(
+      await client.dial({
+        path: '/events?',
+        method: 'GET',
+        options: {
+          since: String(Math.floor(sinceMs / 1000)),
+          until: String(Math.ceil(Date.now() / 1000) + 1),
+          filters: JSON.stringify({ type: ['container'], container: [id], event: ['kill'] }),
+        },
+        isStream: true,
+        abortSignal: signal,
+        statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
+      }),
+    );
+    const text = new CappedBytes(64 * 1024);
+    await followStream(stream, signal, { onData: (chunk) => text.push(chunk) });
+    return text.text();
+  });
+  const signals: string[] = [];
+  for (const line of events.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const event: unknown = JSON.parse(line);
+      const actor = isRecord(event) && isRecord(event.Actor) ? event.Actor : undefined;
+      const attributes = actor !== undefined && isRecord(actor.Attributes) ? actor.Attributes : {};
+      if (typeof attributes.signal === 'string') signals.push(attributes.signal);
+    } catch {
+      // A line cut by the cap.
+    }
+  }
+  return signals;
 }
 
 /** Stop and kill on a container that is not running: what was asked for is already true. */

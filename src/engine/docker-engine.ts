@@ -116,6 +116,11 @@ export class DockerEngine implements Engine {
     this.client.close();
   }
 
+  /** Calls `onEvent` whenever the engine reports something of this run (created, tagged, ...). */
+  watchRunEvents(onEvent: () => void): () => void {
+    return this.client.watchRunEvents(onEvent);
+  }
+
   daemonLost(): string | undefined {
     return this.client.lostReason;
   }
@@ -178,6 +183,10 @@ export class DockerEngine implements Engine {
 
   processes(id: string): Promise<string[]> {
     return containers.processes(this.client, id);
+  }
+
+  killSignalsSince(id: string, sinceMs: number): Promise<string[]> {
+    return containers.killSignalsSince(this.client, id, sinceMs);
   }
 
   waitForExit(id: string, timeoutMs: number): Promise<number | null> {

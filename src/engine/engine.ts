@@ -306,6 +306,12 @@ export interface Engine {
   listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
   /** Processes in a running container, as `docker top` shows them (the CMD column). */
   processes(id: string): Promise<string[]>;
+  /**
+   * Signals the daemon itself sent the container since `sinceMs` (its kill events): a container
+   * the run did not stop, stopped by the daemon, means the daemon is shutting down or restarting.
+   * Optional: fakes of the interface need not implement it.
+   */
+  killSignalsSince?(id: string, sinceMs: number): Promise<string[]>;
   /** Waits until the container is no longer running; returns its exit code, or null at the timeout. */
   waitForExit(id: string, timeoutMs: number): Promise<number | null>;
 

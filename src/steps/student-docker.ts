@@ -147,6 +147,7 @@ export async function runStudentDocker(
         );
       });
     await context.engine.startContainer(id);
+    const startedAt = Date.now();
     const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     output = new OutputCollector(cap, options.onLine);
     const collector = output;
@@ -170,6 +171,9 @@ export async function runStudentDocker(
         if (command !== undefined) stillRunning.unshift(command);
       }
     }
+    // Killed by a signal the grader did not send: the daemon stopping (a restart) stops every
+    // container with SIGTERM. The engine's fault, never the student's failure (exit 3).
+    if (exitCode === 137 || exitCode === 143) await checkNotStoppedByEngine(context, id, startedAt);
     // The student's command failed because the engine did (unreachable, reset mid-request):
     // the engine's fault, never the student's failure (exit 3).
     if (exitCode !== 0 && gate.engineErrors.length > 0) {
@@ -212,6 +216,20 @@ export async function runStudentDocker(
         await rm(gateDir, { recursive: true, force: true });
       }
     }
+  }
+}
+
+async function checkNotStoppedByEngine(context: RunContext, id: string, startedAt: number): Promise<void> {
+  const signals = await context.engine.killSignalsSince?.(id, startedAt).catch((error: unknown) => {
+    // A daemon that no longer answers right after killing the client: it is going away.
+    if (error instanceof InfraError) return ['(the engine stopped answering)'];
+    throw error;
+  });
+  if (signals !== undefined && signals.length > 0) {
+    throw new InfraError(
+      `the Docker engine stopped or restarted during the run: it stopped the client container of the student's docker commands (signal ${signals.join(', ')})`,
+      'unreachable',
+    );
   }
 }
 

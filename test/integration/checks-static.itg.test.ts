@@ -120,16 +120,17 @@ describe('build-cache check', () => {
     });
   });
 
-  // Quarantined at the end of session 6: fails since the client container and proxy were merged; see the session note.
-  it.skip('fails when the build step did not build the image', async () => {
+  it('fails when the build step did not build the image', async () => {
     const folder = submission('broken', 'FROM busybox:latest\nRUN false\n');
     const report = await grade([exercise('cache/broken', folder)], { engine, submissionRoot: root });
     const cache = report.exercises[0]?.checks[0];
     expect(report.exercises[0]?.setupError).toMatch(/did not build/);
-    expect(cache).toMatchObject({
-      status: 'fail',
-      message: 'the image "app" was not built, so its build cache cannot be tested',
-    });
+    // The check is attributed to the failed build (src/run/attribution.ts), as every check that
+    // depends on a failed step is: it points the student at the setup error, which carries the
+    // build's own first error line, instead of a second message about the same cause.
+    expect(cache).toMatchObject({ status: 'fail', points: 0, causedBySetup: true });
+    expect(cache?.message).toMatch(/^not checked: the setup step "build image "app".*see the setup error/);
+    expect(cache?.hint).toBeUndefined();
   });
 
   it('leaves nothing labelled behind', async () => {

@@ -183,8 +183,7 @@ describe('engine faults are errors, never grades', () => {
     expect(outputs.score).toBeUndefined();
   });
 
-  // Quarantined at the end of session 6: fails since the client container and proxy were merged; see the session note.
-  it.skip('the action, daemon killed mid-build: exit 3, status error, Classroom result with status error', async () => {
+  it('the action, daemon killed mid-build: exit 3, status error, Classroom result with status error', async () => {
     const target = exercise(BUILD_EXERCISE, { Dockerfile: SLOW_DOCKERFILE });
     const runner = runnerFiles({ exercises: target.spec, submission: target.submission });
     const run = startNode(ACTION, [], { ...runner.env, DOCKER_HOST: engine.host });
@@ -213,8 +212,7 @@ describe('engine faults are errors, never grades', () => {
     expect(await engine.labelled(`${RUN_LABEL}=${runId}`)).toEqual([]);
   });
 
-  // Quarantined at the end of session 6: fails since the client container and proxy were merged; see the session note.
-  it.skip('the CLI, daemon killed while a script runs: exit 3, status error', async () => {
+  it('the CLI, daemon killed while a script runs: exit 3, status error', async () => {
     const target = exercise(SCRIPT_EXERCISE, { 'run.sh': WAITING_SCRIPT });
     const run = gradeOnPrivate(target);
     try {
@@ -233,8 +231,7 @@ describe('engine faults are errors, never grades', () => {
     });
   });
 
-  // Quarantined at the end of session 6: fails since the client container and proxy were merged; see the session note.
-  it.skip('the CLI, daemon restarted while a script runs: exit 3, status error, not a failed check', async () => {
+  it('the CLI, daemon restarted while a script runs: exit 3, status error, not a failed check', async () => {
     const target = exercise(SCRIPT_EXERCISE, { 'run.sh': WAITING_SCRIPT });
     const run = gradeOnPrivate(target);
     await run.waitFor(/script-ready/);
@@ -248,8 +245,7 @@ describe('engine faults are errors, never grades', () => {
     expect(await engine.labelled(`${RUN_LABEL}=${runId}`)).toEqual([]);
   });
 
-  // Quarantined at the end of session 6: fails since the client container and proxy were merged; see the session note.
-  it.skip('daemon hanging mid-run (SIGSTOP): exit 3 within the call deadline, and nothing graded', async () => {
+  it('daemon hanging mid-run (SIGSTOP): exit 3 within the call deadline, and nothing graded', async () => {
     const target = exercise(SCRIPT_EXERCISE, { 'run.sh': WAITING_SCRIPT });
     const run = gradeOnPrivate(target);
     const started = Date.now();
@@ -378,10 +374,7 @@ describe('interrupted runs leave nothing labelled', () => {
     },
   ];
   for (const { signal, when, target, marker } of cases) {
-    // Quarantined at the end of session 6 for mid-script: fails since the client container and
-    // proxy were merged; see the session note.
-    const test = when === 'mid-script' ? it.skip : it;
-    test(`${signal} ${when}: the CLI exits and no labelled resource is left 5 s later`, async () => {
+    it(`${signal} ${when}: the CLI exits and no labelled resource is left 5 s later`, async () => {
       const run = gradeOnPrivate(target());
       await run.waitFor(marker);
       const runId = runIdIn(run.output());
@@ -401,8 +394,7 @@ describe('interrupted runs leave nothing labelled', () => {
 describe('bystanders on a shared engine', () => {
   const bystander = { container: 'bystander-ctr', volume: 'bystander-vol', network: 'bystander-net' };
 
-  // Quarantined at the end of session 6: fails since the client container and proxy were merged; see the session note.
-  it.skip("keeps an unlabelled container, volume and network created during a student's script", async () => {
+  it("keeps an unlabelled container, volume and network created during a student's script", async () => {
     const target = exercise(SCRIPT_EXERCISE, { 'run.sh': WAITING_SCRIPT });
     const run = gradeOnPrivate(target);
     await run.waitFor(/script-ready/);
@@ -431,8 +423,7 @@ describe('bystanders on a shared engine', () => {
     expect(await engine.labelled(`${RUN_LABEL}=${runIdIn(run.output())}`)).toEqual([]);
   });
 
-  // Quarantined at the end of session 6: fails since the client container and proxy were merged; see the session note.
-  it.skip('keeps them after cleanup --all, which removes every labelled resource and only those', async () => {
+  it('keeps them after cleanup --all, which removes every labelled resource and only those', async () => {
     // A labelled leftover of some earlier run, made the way the grader labels.
     await engine.docker('volume', 'create', '--label', `${RUN_LABEL}=ag-earlier-run`, 'leftover-vol');
     const { stdout } = await execFileAsync(process.execPath, [CLI, 'cleanup', '--all'], {

@@ -2,8 +2,14 @@
 // its own unix socket, data-root, exec-root, pidfile and bridge, no iptables rules (so the shared
 // engine's NAT is untouched), images copied from the shared engine by `docker save | docker load`.
 // Started and stopped by the test; it never touches the shared dockerd.
+// Its containerd is started here, not by dockerd: a dockerd killed with SIGKILL leaves the
+// containerd it manages running, and the next dockerd then times out waiting for a containerd
+// of its own ("timeout waiting for containerd to start"). A containerd of the engine's own
+// (own address, root and state, like a systemd-managed one) outlives dockerd's kills and
+// restarts, and dockerd reconnects to it at once.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -55,6 +61,8 @@ export async function startPrivateEngine(
   const bridge = `agpd${suffix}`.slice(0, 15);
   const subnet = await freeSubnet();
   let child: ChildProcess | undefined;
+  let containerd: ChildProcess | undefined;
+  const containerdSocket = path.join(dir, 'ctd.sock');
 
   const docker = async (...args: string[]): Promise<string> => {
     const { stdout } = await execFileAsync('docker', ['-H', `unix://${socketPath}`, ...args], {
@@ -72,8 +80,39 @@ export async function startPrivateEngine(
   };
   const alive = (): boolean => child !== undefined && child.exitCode === null && child.signalCode === null;
 
+  const startContainerd = async (): Promise<void> => {
+    if (containerd !== undefined && containerd.exitCode === null && containerd.signalCode === null) return;
+    const config = path.join(dir, 'containerd.toml');
+    // Only what dockerd needs; no CRI (the machine's own containerd config is not read).
+    writeFileSync(
+      config,
+      [
+        'version = 2',
+        `root = "${path.join(dir, 'ctd-root')}"`,
+        `state = "${path.join(dir, 'ctd-state')}"`,
+        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+        '[grpc]',
+        `  address = "${containerdSocket}"`,
+        '[ttrpc]',
+        `  address = "${containerdSocket}.ttrpc"`,
+        '',
+      ].join('\n'),
+    );
+    const log = openSync(path.join(dir, 'containerd.log'), 'a');
+    containerd = spawn('containerd', ['--config', config], { stdio: ['ignore', log, log] });
+    const giveUpAt = Date.now() + READY_TIMEOUT_MS;
+    while (!(await accepts(containerdSocket))) {
+      if (containerd.exitCode !== null || Date.now() > giveUpAt) {
+        const tail = readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-2000);
+        throw new Error(`the private containerd did not start:\n${tail}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
   const start = async (): Promise<void> => {
     if (alive()) return;
+    await startContainerd();
     const log = openSync(path.join(dir, 'dockerd.log'), 'a');
     rmSync(path.join(dir, 'docker.pid'), { force: true });
     child = spawn(
@@ -92,6 +131,8 @@ export async function startPrivateEngine(
         '--iptables=false',
         '--ip-masq=false',
         '--ip-forward=false',
+        '--containerd',
+        containerdSocket,
         ...(options.extraArgs ?? []),
       ],
       { stdio: ['ignore', log, log] },
@@ -138,7 +179,8 @@ export async function startPrivateEngine(
       kill('SIGKILL');
       await waitForExit(STOP_TIMEOUT_MS);
     }
-    // containerd and shims this dockerd started, found by its folders in their command lines.
+    containerd?.kill('SIGTERM');
+    // containerd, and the shims it started, found by its folders in their command lines.
     for (const pid of processesMentioning(dir)) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -228,4 +270,16 @@ function mountsUnder(dir: string): string[] {
     .map((line) => line.split(' ')[1] ?? '')
     .filter((mount) => mount.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
+}
+
+/** Whether something listens on the unix socket. */
+function accepts(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(socketPath);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
