@@ -2,7 +2,7 @@ import type { DockerClient } from './client';
 import type { CleanupReport, ResourceFilter } from './engine';
 import { isAlreadyGone } from './faults';
 import { messageOf, oneLine, shortId } from './format';
-import { labelFilters, RUN_LABEL } from './labels';
+import { labelFilters, RUN_LABEL, runReferences } from './labels';
 
 const REMOVAL_CONCURRENCY = 4;
 
@@ -48,7 +48,34 @@ export async function removeResources(
     name: (item) => item.RepoTags?.find((tag) => tag !== '<none>:<none>') ?? shortId(item.Id),
     remove: (item, signal) => client.docker.getImage(item.Id).remove({ force: true, abortSignal: signal }),
   });
+  report.images += await removeReferences(client, report.failures, filter);
   return report;
+}
+
+/**
+ * The grader's own builds carry no labels (labels.ts): they are found by their run-owned tags
+ * and only untagged, never forced. Such an image can have the same ID as another run's build
+ * or a base image (`FROM nginx` alone); the daemon deletes it only when no name is left.
+ */
+async function removeReferences(
+  client: DockerClient,
+  failures: string[],
+  filter: ResourceFilter,
+): Promise<number> {
+  const selection = runReferences(
+    filter.allRuns ? 'allRuns' : { runId: filter.runId ?? client.runId, scope: filter.scope },
+  );
+  const images = await listOrReport(client, failures, 'image references', (signal) =>
+    client.docker.listImages({ filters: { reference: selection.patterns }, abortSignal: signal }),
+  );
+  // Newest first: a rebuilt stage's tag goes before the tag of the image it was built from.
+  images.sort((a, b) => b.Created - a.Created);
+  // Not by label: builds FROM a stand-in inherit its label. The names decide.
+  const references = images.flatMap((image) => (image.RepoTags ?? []).filter(selection.matches));
+  return removeAll(client, failures, 'image', references, 1, {
+    name: (reference) => reference,
+    remove: (reference, signal) => client.docker.getImage(reference).remove({ abortSignal: signal }),
+  });
 }
 
 async function listOrReport<T>(
