@@ -14,6 +14,7 @@ import type {
   BuildRequest,
   BuildResult,
   CleanupReport,
+  ContainerChange,
   ContainerRequest,
   ContainerState,
   ContainerSummary,
@@ -29,6 +30,7 @@ import type {
   ResourceFilter,
   VolumeDetails,
 } from './engine';
+import * as events from './events';
 import { runExec } from './exec';
 import * as files from './file-copies';
 import { stringField } from './format';
@@ -170,6 +172,15 @@ export class DockerEngine implements Engine {
 
   processes(id: string): Promise<string[]> {
     return containers.processes(this.client, id);
+  }
+
+  watchContainer(
+    id: string,
+    options: { output: boolean },
+    onChange: (change: ContainerChange) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    return events.watchContainer(this.client, id, options, onChange, signal);
   }
 
   waitForExit(id: string, timeoutMs: number): Promise<number | null> {

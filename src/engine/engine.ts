@@ -243,6 +243,9 @@ export interface ResourceFilter {
   allRuns?: boolean;
 }
 
+/** What changed about a followed container; 'ended' when the engine stopped telling. */
+export type ContainerChange = 'state' | 'output' | 'ended';
+
 export interface Engine {
   readonly runId: string;
   info(): Promise<EngineInfo>;
@@ -272,6 +275,17 @@ export interface Engine {
   listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
   /** Processes in a running container, as `docker top` shows them (the CMD column). */
   processes(id: string): Promise<string[]>;
+  /**
+   * Follows a container until signal aborts: onChange('state') at each engine event about it
+   * (start, die, health_status, ...), onChange('output') when it writes (with output: true).
+   * Resolves once following. Optional: without it, waits ask the engine again and again.
+   */
+  watchContainer?(
+    id: string,
+    options: { output: boolean },
+    onChange: (change: ContainerChange) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
   /** Waits until the container is no longer running; returns its exit code, or null at the timeout. */
   waitForExit(id: string, timeoutMs: number): Promise<number | null>;
 
