@@ -37,7 +37,9 @@ if (typeof nodeModule.enableCompileCache === 'function' || process.env.DOCKER_AU
   const stat = fs.statSync(bundle);
   const home = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   const dir = path.join(home, 'docker-autograder', 'code-cache');
-  const file = path.join(dir, \`\${process.version}-\${process.arch}-\${stat.size}-\${Math.floor(stat.mtimeMs)}.bin\`);
+  // One per command: the cache holds what the first run compiled, and grade compiles far more than schema.
+  const command = /^[a-z]{1,20}$/.test(process.argv[2] ?? '') ? process.argv[2] : 'other';
+  const file = path.join(dir, \`\${process.version}-\${process.arch}-\${stat.size}-\${Math.floor(stat.mtimeMs)}-\${command}.bin\`);
   let cachedData;
   try {
     cachedData = fs.readFileSync(file);
@@ -51,6 +53,11 @@ if (typeof nodeModule.enableCompileCache === 'function' || process.env.DOCKER_AU
         const partial = \`\${file}.\${process.pid}\`;
         fs.writeFileSync(partial, script.createCachedData(), { mode: 0o600 });
         fs.renameSync(partial, file);
+        // Caches of earlier builds: kept a day, for another install that may still use them.
+        for (const name of fs.readdirSync(dir)) {
+          const other = path.join(dir, name);
+          if (other !== file && Date.now() - fs.statSync(other).mtimeMs > 86400000) fs.rmSync(other, { force: true });
+        }
       } catch {}
     });
   }
