@@ -80,32 +80,48 @@ module.exports = new Proxy({}, {
 });
 `;
 /**
- * docker-modem loads ssh2 at its start (lib/ssh.js), for ssh:// engines only: 25 ms of the
- * CLI's start and 0.7 MB to compile. It is bundled on its own (ssh2/index.js), and this stands
- * in for it until something uses it: `new Client()` (docker-modem's only use) or any export.
+ * Libraries that cost the start without being needed by most runs are bundled on their own
+ * (<name>/index.js) and stand-ins take their place in the bundles, loading them on first use:
+ * - ssh2, which docker-modem loads at its start for ssh:// engines only (25 ms to run, 0.7 MB
+ *   to compile); docker-modem uses `new Client()`;
+ * - dockerfile-ast, for Dockerfile checks only (12 ms); the checks use DockerfileParser.parse.
+ * The exports named here are stand-ins that can be called, constructed or read from before the
+ * library loads; any other export loads it when read.
  */
-const LAZY_SSH2 = `// Loads the separately bundled ssh2 on first use (scripts/build-dist.mjs).
+const LAZY_LIBRARIES = { ssh2: ['Client'], 'dockerfile-ast': ['DockerfileParser'] };
+
+function lazyStandIn(name, eagerExports) {
+  return `// Loads the separately bundled ${name} on first use (scripts/build-dist.mjs).
 'use strict';
 let loaded;
 const load = () => {
-  if (loaded === undefined) loaded = require('./ssh2/index.js');
+  if (loaded === undefined) loaded = require('./${name}/index.js');
   return loaded;
 };
-function Client(...args) {
-  return new (load().Client)(...args);
-}
-module.exports = new Proxy({ Client }, {
+const lazyExport = (key) =>
+  new Proxy(function () {}, {
+    apply: (_target, self, args) => Reflect.apply(load()[key], self, args),
+    construct: (_target, args) => Reflect.construct(load()[key], args),
+    get: (_target, property) => {
+      const real = load()[key];
+      const value = Reflect.get(real, property);
+      return typeof value === 'function' ? value.bind(real) : value;
+    },
+  });
+const eager = { ${eagerExports.map((key) => `${JSON.stringify(key)}: lazyExport(${JSON.stringify(key)})`).join(', ')} };
+module.exports = new Proxy(eager, {
   get(target, key) {
-    if (key === 'Client') return target.Client;
+    if (Object.hasOwn(target, key)) return target[key];
     if (key === '__esModule' || key === 'then') return undefined;
     return load()[key];
   },
 });
 `;
+}
 const externals = {
   '@grpc/grpc-js': './no-grpc.js',
   '@grpc/proto-loader': './no-grpc.js',
-  ssh2: './lazy-ssh2.js',
+  ...Object.fromEntries(Object.keys(LAZY_LIBRARIES).map((name) => [name, `./lazy-${name}.js`])),
 };
 
 function writeBundle(out, bundle, code, assets) {
@@ -122,7 +138,9 @@ function writeBundle(out, bundle, code, assets) {
 const nccOptions = { license: 'licenses.txt', quiet: true, target: 'es2022' };
 execFileSync(process.execPath, ['scripts/build-validator.mjs'], { stdio: 'inherit' });
 rmSync('dist', { recursive: true, force: true });
-const ssh2 = await ncc(createRequire(import.meta.url).resolve('ssh2'), nccOptions);
+const require = createRequire(import.meta.url);
+const lazyBundles = {};
+for (const name of Object.keys(LAZY_LIBRARIES)) lazyBundles[name] = await ncc(require.resolve(name), nccOptions);
 for (const { source, out, bundle = 'index.js' } of entries) {
   const { code, assets } = await ncc(path.resolve(source), { ...nccOptions, externals });
   writeBundle(out, bundle, code, assets);
@@ -130,6 +148,9 @@ for (const { source, out, bundle = 'index.js' } of entries) {
   // The CLI is run as a program (package.json "bin"), as the ncc command line would leave it.
   if (code.startsWith('#!')) chmodSync(path.join(out, 'index.js'), 0o755);
   writeFileSync(path.join(out, 'no-grpc.js'), NO_GRPC);
-  writeFileSync(path.join(out, 'lazy-ssh2.js'), LAZY_SSH2);
-  writeBundle(path.join(out, 'ssh2'), 'index.js', ssh2.code, ssh2.assets);
+  for (const [name, eagerExports] of Object.entries(LAZY_LIBRARIES)) {
+    writeFileSync(path.join(out, `lazy-${name}.js`), lazyStandIn(name, eagerExports));
+    const { code: libraryCode, assets: libraryAssets } = lazyBundles[name];
+    writeBundle(path.join(out, name), 'index.js', libraryCode, libraryAssets);
+  }
 }
