@@ -28,8 +28,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 const bundle = path.join(__dirname, 'grader.js');
 const nodeModule = require('node:module');
-if (typeof nodeModule.enableCompileCache === 'function' || process.env.DOCKER_AUTOGRADER_NO_CODE_CACHE) {
-  nodeModule.enableCompileCache?.();
+const noCache = Boolean(process.env.DOCKER_AUTOGRADER_NO_CODE_CACHE);
+if (typeof nodeModule.enableCompileCache === 'function' || noCache) {
+  if (!noCache) nodeModule.enableCompileCache?.();
   require(bundle);
 } else {
   const vm = require('node:vm');
