@@ -50,7 +50,10 @@ export interface BuildRequest {
   tag: string;
   buildArgs?: Record<string, string>;
   target?: string;
-  /** Extra labels; the run labels are always added. */
+  /**
+   * Extra labels; the run labels are added. Without any, a build tagged in the run's own
+   * namespace (labels.ts, isRunReference) gets no labels at all: cleanup finds it by its tag.
+   */
   labels?: Record<string, string>;
   timeoutMs: number;
   /** Called with each line of build output, e.g. for progress in the log. */
