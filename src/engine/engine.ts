@@ -264,7 +264,10 @@ export interface Engine {
    * the last lines (what a failure report or a readiness wait needs after a flood of output).
    */
   logs(containerId: string, options: LogsOptions): Promise<LogsResult>;
-  /** Removes every container, network, volume and image carrying the run's labels. */
+  /**
+   * Removes every container, network, volume and image carrying the run's labels, and untags
+   * the run's own image tags (labels.ts, runReferences).
+   */
   removeResources(filter?: ResourceFilter): Promise<CleanupReport>;
 
   /** Stops gracefully (SIGTERM, then SIGKILL after timeoutSeconds). Already stopped is fine. */
