@@ -21,9 +21,12 @@ leftovers=$(
     # shellcheck disable=SC2086
     docker $kind -q --filter label=org.docker-autograder.run
   done
+  # The grader's own builds carry no labels: their run-owned tags (src/engine/labels.ts).
+  docker image ls --filter 'reference=docker-autograder/*' --format '{{.Repository}}:{{.Tag}}' |
+    grep -E '^docker-autograder/([a-z0-9_.-]+-[a-z0-9_.-]+:latest|client:1-[a-z0-9_.-]+)$' || true
 )
 if [ -n "$leftovers" ]; then
-  echo "resources labelled org.docker-autograder.run are left on the engine:" >&2
+  echo "resources labelled org.docker-autograder.run (or run-owned image tags) are left on the engine:" >&2
   echo "$leftovers" >&2
   status=1
 fi

@@ -21,7 +21,6 @@
 import { chmod, cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { scopeLabels } from '../engine/labels';
 import { remainingMs, shownOutput } from '../run/context';
 import { imageTag } from '../steps/names';
 import { tail } from '../steps/text';
@@ -73,7 +72,6 @@ export const buildCacheCheck: CheckDefinition<'build-cache'> = {
           tag: imageTag(context.scope, `${target.build}-cache-${stage}`),
           buildArgs: build.buildArgs,
           target: stage,
-          labels: scopeLabels(context.scope),
           timeoutMs: remainingMs(context, build.timeoutMs),
           onLine: show,
         });
@@ -95,7 +93,6 @@ export const buildCacheCheck: CheckDefinition<'build-cache'> = {
         tag: imageTag(context.scope, `${target.build}-cache`),
         buildArgs: build.buildArgs,
         target: build.target,
-        labels: scopeLabels(context.scope),
         timeoutMs: remainingMs(context, build.timeoutMs),
         onLine: (line) => {
           if (BUILDER_LINE.test(plainLine(line)) && lines.length < MAX_BUILDER_LINES) lines.push(line);

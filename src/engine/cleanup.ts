@@ -2,7 +2,7 @@ import type { DockerClient } from './client';
 import type { CleanupReport, ResourceFilter } from './engine';
 import { isAlreadyGone } from './faults';
 import { messageOf, oneLine, shortId } from './format';
-import { labelFilters, RUN_LABEL } from './labels';
+import { labelFilters, RUN_LABEL, runReferences } from './labels';
 
 const REMOVAL_CONCURRENCY = 4;
 
@@ -38,17 +38,64 @@ export async function removeResources(
     name: (item) => item.Name,
     remove: (item, signal) => client.docker.getVolume(item.Name).remove({ force: true, abortSignal: signal }),
   });
-  const images = await listOrReport(client, report.failures, 'images', (signal) =>
-    client.docker.listImages({ filters, abortSignal: signal }),
-  );
-  // Newest first and one at a time: an image built FROM another of the run's images must go
-  // before its parent, which the daemon refuses to delete while it has children.
-  images.sort((a, b) => b.Created - a.Created);
-  report.images = await removeAll(client, report.failures, 'image', images, 1, {
-    name: (item) => item.RepoTags?.find((tag) => tag !== '<none>:<none>') ?? shortId(item.Id),
-    remove: (item, signal) => client.docker.getImage(item.Id).remove({ force: true, abortSignal: signal }),
+  report.images = await inPasses(report.failures, async (failures) => {
+    const images = await listOrReport(client, failures, 'images', (signal) =>
+      client.docker.listImages({ filters, abortSignal: signal }),
+    );
+    // Newest first and one at a time: an image built FROM another of the run's images must go
+    // before its parent, which the daemon refuses to delete while it has children.
+    images.sort((a, b) => b.Created - a.Created);
+    return removeAll(client, failures, 'image', images, 1, {
+      name: (item) => item.RepoTags?.find((tag) => tag !== '<none>:<none>') ?? shortId(item.Id),
+      remove: (item, signal) => client.docker.getImage(item.Id).remove({ force: true, abortSignal: signal }),
+    });
   });
+  report.images += await removeReferences(client, report.failures, filter);
   return report;
+}
+
+/**
+ * The grader's own builds carry no labels (labels.ts): they are found by their run-owned tags
+ * and only untagged, never forced. Such an image can have the same ID as another run's build
+ * or a base image (`FROM nginx` alone); the daemon deletes it only when no name is left.
+ */
+async function removeReferences(
+  client: DockerClient,
+  failures: string[],
+  filter: ResourceFilter,
+): Promise<number> {
+  const selection = runReferences(
+    filter.allRuns ? 'allRuns' : { runId: filter.runId ?? client.runId, scope: filter.scope },
+  );
+  const images = await listOrReport(client, failures, 'image references', (signal) =>
+    client.docker.listImages({ filters: { reference: selection.patterns }, abortSignal: signal }),
+  );
+  // Newest first: a rebuilt stage's tag goes before the tag of the image it was built from.
+  images.sort((a, b) => b.Created - a.Created);
+  // Not by label: builds FROM a stand-in inherit its label. The names decide.
+  const references = images.flatMap((image) => (image.RepoTags ?? []).filter(selection.matches));
+  return removeAll(client, failures, 'image', references, 1, {
+    name: (reference) => reference,
+    remove: (reference, signal) => client.docker.getImage(reference).remove({ abortSignal: signal }),
+  });
+}
+
+/**
+ * Images created in the same second have no order by creation time, so a parent can come
+ * before its child and be refused ("has dependent child images"): what is left is tried again
+ * while a pass removes something. Only the last pass's failures are reported.
+ */
+async function inPasses(failures: string[], pass: (failures: string[]) => Promise<number>): Promise<number> {
+  let gone = 0;
+  for (let attempt = 1; ; attempt += 1) {
+    const passFailures: string[] = [];
+    const removed = await pass(passFailures);
+    gone += removed;
+    if (passFailures.length === 0 || removed === 0 || attempt === 3) {
+      failures.push(...passFailures);
+      return gone;
+    }
+  }
 }
 
 async function listOrReport<T>(

@@ -14,6 +14,7 @@ import type {
   BuildRequest,
   BuildResult,
   CleanupReport,
+  ContainerChange,
   ContainerRequest,
   ContainerState,
   ContainerSummary,
@@ -32,6 +33,7 @@ import type {
   ResourceFilter,
   VolumeDetails,
 } from './engine';
+import * as events from './events';
 import { runExec } from './exec';
 import * as files from './file-copies';
 import { followContainerLogs } from './follow-logs';
@@ -187,6 +189,15 @@ export class DockerEngine implements Engine {
 
   killSignalsSince(id: string, sinceMs: number): Promise<string[]> {
     return containers.killSignalsSince(this.client, id, sinceMs);
+  }
+
+  watchContainer(
+    id: string,
+    options: { output: boolean },
+    onChange: (change: ContainerChange) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    return events.watchContainer(this.client, id, options, onChange, signal);
   }
 
   waitForExit(id: string, timeoutMs: number): Promise<number | null> {

@@ -51,7 +51,10 @@ export interface BuildRequest {
   tag: string;
   buildArgs?: Record<string, string>;
   target?: string;
-  /** Extra labels; the run labels are always added. */
+  /**
+   * Extra labels; the run labels are added. Without any, a build tagged in the run's own
+   * namespace (labels.ts, isRunReference) gets no labels at all: cleanup finds it by its tag.
+   */
   labels?: Record<string, string>;
   timeoutMs: number;
   /** Called with each line of build output, e.g. for progress in the log. */
@@ -272,6 +275,9 @@ export interface EngineConnection {
   dial(): Promise<Duplex>;
 }
 
+/** What changed about a followed container; 'ended' when the engine stopped telling. */
+export type ContainerChange = 'state' | 'output' | 'ended';
+
 export interface Engine {
   readonly runId: string;
   info(): Promise<EngineInfo>;
@@ -292,7 +298,10 @@ export interface Engine {
    * (a started or stopped container; a stopped one's output comes at once).
    */
   followLogs(containerId: string, options: FollowLogsOptions): Promise<FollowLogsResult>;
-  /** Removes every container, network, volume and image carrying the run's labels. */
+  /**
+   * Removes every container, network, volume and image carrying the run's labels, and untags
+   * the run's own image tags (labels.ts, runReferences).
+   */
   removeResources(filter?: ResourceFilter): Promise<CleanupReport>;
 
   /** Stops gracefully (SIGTERM, then SIGKILL after timeoutSeconds). Already stopped is fine. */
@@ -312,6 +321,17 @@ export interface Engine {
    * Optional: fakes of the interface need not implement it.
    */
   killSignalsSince?(id: string, sinceMs: number): Promise<string[]>;
+  /**
+   * Follows a container until signal aborts: onChange('state') at each engine event about it
+   * (start, die, health_status, ...), onChange('output') when it writes (with output: true).
+   * Resolves once following. Optional: without it, waits ask the engine again and again.
+   */
+  watchContainer?(
+    id: string,
+    options: { output: boolean },
+    onChange: (change: ContainerChange) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
   /** Waits until the container is no longer running; returns its exit code, or null at the timeout. */
   waitForExit(id: string, timeoutMs: number): Promise<number | null>;
 

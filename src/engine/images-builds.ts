@@ -10,7 +10,7 @@ import type { BuildRequest, BuildResult, ImageDetails } from './engine';
 import { daemonMessage, statusOf } from './faults';
 import { formatSeconds, messageOf, oneLine } from './format';
 import { IMAGE_REFERENCE } from './guards';
-import { runLabels } from './labels';
+import { isRunReference, runLabels } from './labels';
 import { asReadable, followStream, type StreamOutcome } from './streams';
 
 /**
@@ -41,7 +41,18 @@ async function buildOnce(client: DockerClient, request: BuildRequest): Promise<B
   }
   const progress = new BuildProgress(request.onLine);
   const startedAt = Date.now();
-  const result = await runBuild(client, packed, request, progress);
+  const unlabelled = buildsUnlabelled(client, request);
+  // An unlabelled image that loses its only name to this build could never be found again.
+  const previous = unlabelled ? (await rawImage(client, request.tag))?.Id : undefined;
+  const result = await runBuild(
+    client,
+    packed,
+    { ...request, labels: unlabelled ? undefined : request.labels },
+    progress,
+    unlabelled,
+  );
+  if (previous !== undefined && result.ok && result.imageId !== previous)
+    await discardNameless(client, previous);
   await discardIntermediates(
     client,
     progress.createdImages,
@@ -51,17 +62,40 @@ async function buildOnce(client: DockerClient, request: BuildRequest): Promise<B
   return result;
 }
 
+/**
+ * Each build label costs the classic builder a LABEL step, an uncached container commit (the
+ * run id differs every run). A build into the run's own reference namespace that asks for no
+ * labels gets none: cleanup finds it by its tag. Any other tag keeps the run labels.
+ */
+function buildsUnlabelled(client: DockerClient, request: BuildRequest): boolean {
+  return request.labels === undefined && isRunReference(request.tag, client.runId);
+}
+
+/** Removes (without force) an image this run's tag held, if that was its last name. */
+async function discardNameless(client: DockerClient, id: string): Promise<void> {
+  try {
+    const raw = await rawImage(client, id);
+    if (raw === undefined || realTags(raw).length > 0) return;
+    await client.idempotentCall(`remove replaced image ${id}`, (signal) =>
+      client.docker.getImage(raw.Id).remove({ abortSignal: signal }),
+    );
+  } catch {
+    // Best effort: the daemon refuses while a container or a child image uses it.
+  }
+}
+
 async function runBuild(
   client: DockerClient,
   packed: PackedContext,
   request: BuildRequest,
   progress: BuildProgress,
+  unlabelled: boolean,
 ): Promise<BuildResult> {
   const controller = new AbortController();
   const release = client.track(controller);
   const timer = setTimeout(() => controller.abort(), request.timeoutMs);
   try {
-    const outcome = await streamBuild(client, packed, request, progress, controller.signal);
+    const outcome = await streamBuild(client, packed, request, progress, controller.signal, unlabelled);
     progress.finish();
     if (outcome === 'timeout') {
       // The build's time limit is the student's only while the engine was there to build.
@@ -118,6 +152,7 @@ async function streamBuild(
   request: BuildRequest,
   progress: BuildProgress,
   signal: AbortSignal,
+  unlabelled: boolean,
 ): Promise<StreamOutcome> {
   let response: Readable;
   try {
@@ -127,7 +162,7 @@ async function streamBuild(
         dockerfile: packed.dockerfile,
         buildargs: request.buildArgs,
         target: request.target,
-        labels: { ...request.labels, ...runLabels(client.runId) },
+        labels: unlabelled ? undefined : { ...request.labels, ...runLabels(client.runId) },
         rm: true,
         forcerm: true,
         // The classic builder: the only one everywhere, and the one whose errors we parse.

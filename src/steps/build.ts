@@ -44,7 +44,9 @@ export const buildStep: StepDefinition<'build'> = {
       tag,
       buildArgs: textValues(step.args),
       target: step.target,
-      labels: scopeLabels(context.scope),
+      // Unlabelled, found by its run-owned tag (engine/labels.ts), unless the exercise names it
+      // elsewhere too: an extra tag is outside that namespace, so cleanup finds it by label.
+      labels: extraTags.length > 0 ? scopeLabels(context.scope) : undefined,
       timeoutMs: limitMs,
       onLine: (line) => {
         firstError.push(line);

@@ -1,7 +1,7 @@
 // Waiting until a container is ready: the `wait` of run and recreate steps, and wait steps.
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ContainerState } from '../engine/engine';
+import type { ContainerChange, ContainerState } from '../engine/engine';
 import { describeHttpError } from '../http/request';
 import { type Failure, type RunContext, remainingMs } from '../run/context';
 import { hostPortOf } from '../run/resolve';
@@ -9,7 +9,13 @@ import { formatDuration, LIMITS, timeoutMs } from '../spec/duration';
 import type { WaitConditions } from '../spec/types';
 import { plural, tail } from './text';
 
-const POLL_INTERVAL_MS = 200;
+/** Probes (port, HTTP) learn of nothing from the engine: tried again after a short, growing pause. */
+const FIRST_RETRY_MS = 20;
+const MAX_RETRY_MS = 250;
+/** What only the engine can tell (exit, health, output) is asked again only this rarely, in case an event was lost. */
+const UNTOLD_RECHECK_MS = 5000;
+/** At most one log read in this time, however much the container writes. */
+const MIN_LOG_READ_GAP_MS = 50;
 const PROBE_TIMEOUT_MS = 2000;
 /**
  * docker-proxy accepts every connection on a published port and closes it within milliseconds
@@ -22,15 +28,56 @@ const LOG_BYTES = 256 * 1024;
 const WAIT_LOG_LINES = 5000;
 const LOG_TAIL_LINES = 30;
 
-/** Why the wait is not over yet; `final` when waiting longer cannot help. */
+/** Why the wait is not over yet; `final` when waiting longer cannot help, `probe` when only trying again can tell. */
 interface Pending {
   reason: string;
   final?: boolean;
+  probe?: boolean;
 }
 
 /**
- * Polls until every condition of `wait` holds, or the time is up. A container that stops fails at
- * once, unless the condition is `exited`: then stopping is what was waited for.
+ * What changed since the wait last looked, as the engine tells it (Engine.watchContainer): its
+ * events say when to inspect again, new output when to read the log again. Without them (an
+ * engine that cannot follow, or a stream that ended) everything is asked again each time.
+ */
+class Changes {
+  state = true;
+  output = true;
+  live = false;
+  private wake: (() => void) | undefined;
+
+  notify(change: ContainerChange): void {
+    if (change === 'ended') this.live = false;
+    if (change === 'output') this.output = true;
+    else this.state = true;
+    this.wake?.();
+  }
+
+  /** Resolves true at the next change, false when ms passed without one. */
+  next(ms: number): Promise<boolean> {
+    if (this.state || this.output) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (changed: boolean): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve(changed);
+      };
+      const timer = setTimeout(() => done(false), ms);
+      this.wake = () => done(true);
+    });
+  }
+
+  /** Looks at everything again, as if the engine had told of a change. */
+  recheck(): void {
+    this.state = true;
+    this.output = true;
+  }
+}
+
+/**
+ * Waits until every condition of `wait` holds, or the time is up. A container that stops fails at
+ * once, unless the condition is `exited`: then stopping is what was waited for. The engine's
+ * events and the container's output wake the wait; ports and HTTP are tried again with backoff.
  */
 export async function waitUntilReady(
   displayName: string,
@@ -41,38 +88,83 @@ export async function waitUntilReady(
   const limitMs = remainingMs(context, timeoutMs(wait.timeout, LIMITS.wait));
   const deadline = context.now() + limitMs;
   const log = logCondition(wait);
-  let pending: Pending | undefined;
-  for (;;) {
-    const state = await context.engine.inspectContainer(containerId);
-    // Restarting under its restart policy: not stopped for good, so the wait goes on.
-    const restarting = state.status === 'restarting';
-    if (!state.running && !wait.exited && !restarting) {
-      return {
-        message: `container "${displayName}" stopped (${exitDescription(state)}) before it was ready`,
-        expected: describeConditions(wait),
-        actual: `${state.status}, ${exitDescription(state)}`,
-        log: await logTail(context, containerId),
-      };
+  const changes = new Changes();
+  const following = new AbortController();
+  try {
+    await follow(context, containerId, log !== undefined, changes, following.signal);
+    let state: ContainerState | undefined;
+    let logPending: Pending | undefined;
+    let pending: Pending | undefined;
+    let retryMs = FIRST_RETRY_MS;
+    let lastLogRead = Number.NEGATIVE_INFINITY;
+    for (;;) {
+      if (state === undefined || changes.state || !changes.live) {
+        changes.state = false;
+        state = await context.engine.inspectContainer(containerId);
+      }
+      // Restarting under its restart policy: not stopped for good, so the wait goes on.
+      const restarting = state.status === 'restarting';
+      if (!state.running && !wait.exited && !restarting) {
+        return {
+          message: `container "${displayName}" stopped (${exitDescription(state)}) before it was ready`,
+          expected: describeConditions(wait),
+          actual: `${state.status}, ${exitDescription(state)}`,
+          log: await logTail(context, containerId),
+        };
+      }
+      if (log && (changes.output || !changes.live)) {
+        // A container that writes without pause would otherwise have its log read without pause.
+        const sinceRead = context.now() - lastLogRead;
+        if (sinceRead < MIN_LOG_READ_GAP_MS) await delay(MIN_LOG_READ_GAP_MS - sinceRead);
+        lastLogRead = context.now();
+        changes.output = false;
+        logPending = await logConditionPending(log, containerId, context);
+      }
+      // Output matters to a log condition only.
+      changes.output = false;
+      pending = await pendingCondition(wait, logPending, state, context, deadline);
+      if (pending === undefined) return undefined;
+      if (pending.final || (!state.running && !restarting)) {
+        return {
+          message: `container "${displayName}" can never be ready: ${pending.reason}`,
+          expected: describeConditions(wait),
+          actual: pending.reason,
+          log: await logTail(context, containerId),
+        };
+      }
+      const left = deadline - context.now();
+      const pauseMs = pending.probe || !changes.live ? retryMs : UNTOLD_RECHECK_MS;
+      // A probe started at the deadline would have no time to answer: the last one stands.
+      if (pending.probe ? pauseMs >= left : left <= 0) break;
+      if (!(await changes.next(Math.min(pauseMs, left)))) changes.recheck();
+      if (pending.probe || !changes.live) retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
     }
-    pending = await pendingCondition(wait, log, state, containerId, context, deadline);
-    if (pending === undefined) return undefined;
-    if (pending.final || (!state.running && !restarting)) {
-      return {
-        message: `container "${displayName}" can never be ready: ${pending.reason}`,
-        expected: describeConditions(wait),
-        actual: pending.reason,
-        log: await logTail(context, containerId),
-      };
-    }
-    if (context.now() + POLL_INTERVAL_MS >= deadline) break;
-    await delay(POLL_INTERVAL_MS);
+    return {
+      message: `container "${displayName}" was not ready within ${formatDuration(limitMs)}: ${pending.reason}`,
+      expected: describeConditions(wait),
+      actual: pending.reason,
+      log: await logTail(context, containerId),
+    };
+  } finally {
+    following.abort();
   }
-  return {
-    message: `container "${displayName}" was not ready within ${formatDuration(limitMs)}: ${pending.reason}`,
-    expected: describeConditions(wait),
-    actual: pending.reason,
-    log: await logTail(context, containerId),
-  };
+}
+
+/** Follows the container where the engine can; a wait without it only asks more often. */
+async function follow(
+  context: RunContext,
+  containerId: string,
+  output: boolean,
+  changes: Changes,
+  signal: AbortSignal,
+): Promise<void> {
+  if (context.engine.watchContainer === undefined) return;
+  try {
+    await context.engine.watchContainer(containerId, { output }, (change) => changes.notify(change), signal);
+    changes.live = true;
+  } catch {
+    // The wait asks the engine instead; if the engine is gone, the next call says so.
+  }
 }
 
 interface LogCondition {
@@ -88,28 +180,32 @@ function logCondition(wait: WaitConditions): LogCondition | undefined {
   return { pattern: new RegExp(source), source, count };
 }
 
+async function logConditionPending(
+  log: LogCondition,
+  containerId: string,
+  context: RunContext,
+): Promise<Pending | undefined> {
+  const logs = await context.engine.logs(containerId, { maxBytes: LOG_BYTES, tailLines: WAIT_LOG_LINES });
+  const matched = countMatchingLines(`${logs.stdout}\n${logs.stderr}`, log.pattern);
+  if (matched >= log.count) return undefined;
+  return {
+    reason:
+      log.count === 1
+        ? `no output line matched /${log.source}/`
+        : `${plural(matched, 'output line')} matched /${log.source}/, expected at least ${log.count}`,
+  };
+}
+
 /** The first condition that does not hold yet, cheapest first; undefined when all hold. */
 async function pendingCondition(
   wait: WaitConditions,
-  log: LogCondition | undefined,
+  logPending: Pending | undefined,
   state: ContainerState,
-  containerId: string,
   context: RunContext,
   deadline: number,
 ): Promise<Pending | undefined> {
   if (wait.exited && state.running) return { reason: 'it is still running' };
-  if (log) {
-    const logs = await context.engine.logs(containerId, { maxBytes: LOG_BYTES, tailLines: WAIT_LOG_LINES });
-    const matched = countMatchingLines(`${logs.stdout}\n${logs.stderr}`, log.pattern);
-    if (matched < log.count) {
-      return {
-        reason:
-          log.count === 1
-            ? `no output line matched /${log.source}/`
-            : `${plural(matched, 'output line')} matched /${log.source}/, expected at least ${log.count}`,
-      };
-    }
-  }
+  if (logPending) return logPending;
   if (wait.healthy) {
     if (state.health === undefined) {
       return { reason: 'it has no healthcheck (neither its image nor the step defines one)', final: true };
@@ -129,11 +225,11 @@ async function pendingCondition(
   }
   if (wait.port !== undefined) {
     const reason = await tcpPending(wait.port, hostPortOf(state, wait.port), deadline, context);
-    if (reason) return { reason };
+    if (reason) return { reason, probe: true };
   }
   if (wait.http) {
     const reason = await httpPending(wait.http, hostPortOf(state, wait.http.port), context, deadline);
-    if (reason) return { reason };
+    if (reason) return { reason, probe: true };
   }
   return undefined;
 }

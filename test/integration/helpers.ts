@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { RUN_LABEL, runReferences } from '../../src/engine/labels';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const EXAMPLE = path.join(ROOT, 'exercises/images/flask-app');
@@ -43,8 +44,17 @@ export function tempDir(prefix: string): string {
 
 const execFileAsync = promisify(execFile);
 
-/** Resources on the engine carrying a label key (or key=value), by the docker CLI. */
-export async function labelled(filter: string): Promise<string[]> {
+/**
+ * Resources on the engine carrying a label key (or key=value), by the docker CLI. For the run
+ * label, also the run's image references: the grader's own builds carry no labels (labels.ts).
+ */
+/** The docker CLI on some engine: the shared one by default, or a private one of a test. */
+export type DockerCli = (...args: string[]) => Promise<string>;
+
+const sharedDocker: DockerCli = async (...args) => (await execFileAsync('docker', args)).stdout;
+
+/** What carries the label filter on the engine, and with the run label the run's image tags too. */
+export async function labelled(filter: string, docker: DockerCli = sharedDocker): Promise<string[]> {
   const ids: string[] = [];
   for (const kind of [
     ['ps', '-a'],
@@ -52,10 +62,25 @@ export async function labelled(filter: string): Promise<string[]> {
     ['volume', 'ls'],
     ['image', 'ls'],
   ]) {
-    const { stdout } = await execFileAsync('docker', [...kind, '-q', '--filter', `label=${filter}`]);
+    const stdout = await docker(...kind, '-q', '--filter', `label=${filter}`);
     ids.push(...stdout.split('\n').filter(Boolean));
   }
+  const [key, runId] = filter.split('=', 2);
+  if (key === RUN_LABEL) {
+    ids.push(...(await runImageReferences(runId === undefined ? 'allRuns' : { runId }, docker)));
+  }
   return ids;
+}
+
+/** The grader's run-owned image tags left on the engine, by the docker CLI. */
+export async function runImageReferences(
+  selection: Parameters<typeof runReferences>[0],
+  docker: DockerCli = sharedDocker,
+): Promise<string[]> {
+  const { patterns, matches } = runReferences(selection);
+  const filters = patterns.flatMap((pattern) => ['--filter', `reference=${pattern}`]);
+  const stdout = await docker('image', 'ls', ...filters, '--format', '{{.Repository}}:{{.Tag}}');
+  return stdout.split('\n').filter((reference) => reference !== '' && matches(reference));
 }
 
 export interface RunnerFiles {

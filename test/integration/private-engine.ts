@@ -12,6 +12,7 @@ import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { labelled as labelledOn } from './helpers';
 
 const execFileAsync = promisify(execFile);
 
@@ -195,19 +196,7 @@ export async function startPrivateEngine(
     await removeBridge();
   };
 
-  const labelled = async (filter: string): Promise<string[]> => {
-    const ids: string[] = [];
-    for (const kind of [
-      ['ps', '-a'],
-      ['network', 'ls'],
-      ['volume', 'ls'],
-      ['image', 'ls'],
-    ]) {
-      const out = await docker(...kind, '-q', '--filter', `label=${filter}`);
-      ids.push(...out.split('\n').filter(Boolean));
-    }
-    return ids;
-  };
+  const labelled = (filter: string): Promise<string[]> => labelledOn(filter, docker);
 
   await addBridge();
   try {
