@@ -141,7 +141,8 @@ execFileSync(process.execPath, ['scripts/build-validator.mjs'], { stdio: 'inheri
 rmSync('dist', { recursive: true, force: true });
 const require = createRequire(import.meta.url);
 const lazyBundles = {};
-for (const name of Object.keys(LAZY_LIBRARIES)) lazyBundles[name] = await ncc(require.resolve(name), nccOptions);
+for (const name of Object.keys(LAZY_LIBRARIES))
+  lazyBundles[name] = await ncc(require.resolve(name), nccOptions);
 for (const { source, out, bundle = 'index.js' } of entries) {
   const { code, assets } = await ncc(path.resolve(source), { ...nccOptions, externals });
   writeBundle(out, bundle, code, assets);

@@ -322,8 +322,8 @@ async function isDirectory(dir: string): Promise<boolean> {
  * Builds and image removals of exercises graded at once run one at a time. The classic
  * builder shares cache layers between identical builds: removing one exercise's image (and
  * with it untagged parents) while another builds on the same layers fails that build with
- * "unknown parent image ID" (seen by the benchmark's 6 identical exercises). Everything else
- * still runs concurrently.
+ * "unknown parent image ID" (seen by the benchmark's 6 identical exercises). Everything else,
+ * the removal of an exercise's containers, networks and volumes included, runs concurrently.
  */
 function serialiseImageWork(engine: Engine): Engine {
   let queue: Promise<unknown> = Promise.resolve();
@@ -334,7 +334,20 @@ function serialiseImageWork(engine: Engine): Engine {
   };
   const shared = Object.create(engine) as Engine;
   shared.build = (request) => exclusive(() => engine.build(request));
-  shared.removeResources = (filter) => exclusive(() => engine.removeResources(filter));
+  shared.removeResources = async (filter) => {
+    if (filter?.only === 'runtime') return engine.removeResources(filter);
+    const runtime =
+      filter?.only === 'images' ? undefined : await engine.removeResources({ ...filter, only: 'runtime' });
+    const images = await exclusive(() => engine.removeResources({ ...filter, only: 'images' }));
+    if (runtime === undefined) return images;
+    return {
+      containers: runtime.containers,
+      networks: runtime.networks,
+      volumes: runtime.volumes,
+      images: images.images,
+      failures: [...runtime.failures, ...images.failures],
+    };
+  };
   return shared;
 }
 

@@ -46896,8 +46896,8 @@ async function isDirectory(dir) {
  * Builds and image removals of exercises graded at once run one at a time. The classic
  * builder shares cache layers between identical builds: removing one exercise's image (and
  * with it untagged parents) while another builds on the same layers fails that build with
- * "unknown parent image ID" (seen by the benchmark's 6 identical exercises). Everything else
- * still runs concurrently.
+ * "unknown parent image ID" (seen by the benchmark's 6 identical exercises). Everything else,
+ * the removal of an exercise's containers, networks and volumes included, runs concurrently.
  */
 function serialiseImageWork(engine) {
     let queue = Promise.resolve();
@@ -46908,7 +46908,21 @@ function serialiseImageWork(engine) {
     };
     const shared = Object.create(engine);
     shared.build = (request) => exclusive(() => engine.build(request));
-    shared.removeResources = (filter) => exclusive(() => engine.removeResources(filter));
+    shared.removeResources = async (filter) => {
+        if (filter?.only === 'runtime')
+            return engine.removeResources(filter);
+        const runtime = filter?.only === 'images' ? undefined : await engine.removeResources({ ...filter, only: 'runtime' });
+        const images = await exclusive(() => engine.removeResources({ ...filter, only: 'images' }));
+        if (runtime === undefined)
+            return images;
+        return {
+            containers: runtime.containers,
+            networks: runtime.networks,
+            volumes: runtime.volumes,
+            images: images.images,
+            failures: [...runtime.failures, ...images.failures],
+        };
+    };
     return shared;
 }
 async function removeQuietly(engine, scope, progress) {
@@ -47190,6 +47204,13 @@ async function removeResources(client, filter = {}) {
         label: filter.allRuns ? [RUN_LABEL] : labelFilters(filter.runId ?? client.runId, filter.scope),
     };
     const report = { containers: 0, networks: 0, volumes: 0, images: 0, failures: [] };
+    if (filter.only !== 'images')
+        await removeRuntime(client, filters, report);
+    if (filter.only !== 'runtime')
+        await removeImages(client, filters, filter, report);
+    return report;
+}
+async function removeRuntime(client, filters, report) {
     // The first listing is allowed to throw: a daemon that cannot be reached is an InfraError.
     const containers = await client.idempotentCall('list containers', (signal) => client.docker.listContainers({ all: true, filters, abortSignal: signal }));
     report.containers = await removeAll(client, report.failures, 'container', containers, REMOVAL_CONCURRENCY, {
@@ -47209,6 +47230,8 @@ async function removeResources(client, filter = {}) {
         name: (item) => item.Name,
         remove: (item, signal) => client.docker.getVolume(item.Name).remove({ force: true, abortSignal: signal }),
     });
+}
+async function removeImages(client, filters, filter, report) {
     report.images = await inPasses(report.failures, async (failures) => {
         const images = await listOrReport(client, failures, 'images', (signal) => client.docker.listImages({ filters, abortSignal: signal }));
         // Newest first and one at a time: an image built FROM another of the run's images must go
@@ -47220,7 +47243,6 @@ async function removeResources(client, filter = {}) {
         });
     });
     report.images += await removeReferences(client, report.failures, filter);
-    return report;
 }
 /**
  * The grader's own builds carry no labels (labels.ts): they are found by their run-owned tags

@@ -14,6 +14,16 @@ export async function removeResources(
     label: filter.allRuns ? [RUN_LABEL] : labelFilters(filter.runId ?? client.runId, filter.scope),
   };
   const report: CleanupReport = { containers: 0, networks: 0, volumes: 0, images: 0, failures: [] };
+  if (filter.only !== 'images') await removeRuntime(client, filters, report);
+  if (filter.only !== 'runtime') await removeImages(client, filters, filter, report);
+  return report;
+}
+
+async function removeRuntime(
+  client: DockerClient,
+  filters: { label: string[] },
+  report: CleanupReport,
+): Promise<void> {
   // The first listing is allowed to throw: a daemon that cannot be reached is an InfraError.
   const containers = await client.idempotentCall('list containers', (signal) =>
     client.docker.listContainers({ all: true, filters, abortSignal: signal }),
@@ -38,6 +48,14 @@ export async function removeResources(
     name: (item) => item.Name,
     remove: (item, signal) => client.docker.getVolume(item.Name).remove({ force: true, abortSignal: signal }),
   });
+}
+
+async function removeImages(
+  client: DockerClient,
+  filters: { label: string[] },
+  filter: ResourceFilter,
+  report: CleanupReport,
+): Promise<void> {
   report.images = await inPasses(report.failures, async (failures) => {
     const images = await listOrReport(client, failures, 'images', (signal) =>
       client.docker.listImages({ filters, abortSignal: signal }),
@@ -51,7 +69,6 @@ export async function removeResources(
     });
   });
   report.images += await removeReferences(client, report.failures, filter);
-  return report;
 }
 
 /**

@@ -260,6 +260,8 @@ export interface ResourceFilter {
   scope?: string;
   /** Every run's resources (the `cleanup --all` reaper); runId and scope are ignored. */
   allRuns?: boolean;
+  /** Only images, or only containers, networks and volumes ('runtime'); default: all of them. */
+  only?: 'images' | 'runtime';
 }
 
 /** A raw connection to the engine's API, on which HTTP is spoken, and where the engine runs. */

@@ -2,6 +2,7 @@ import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { BuildRequest, BuildResult, CleanupReport, ResourceFilter } from '../../src/engine/engine';
 import { InfraError } from '../../src/errors';
 import { grade } from '../../src/grade';
 import { parseExercise } from '../../src/spec/load';
@@ -453,5 +454,47 @@ ${between}  - name: based on busybox
       (call) => call.startsWith('inspect-image') && call.endsWith('-app:latest'),
     );
     expect(inspections.length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('grade: exercises at once', () => {
+  const RUN_ONLY = `version: 1
+id: demo/run-only
+title: Run only
+steps:
+  - run: { name: web, image: busybox }
+checks:
+  - name: runs
+    container: { name: web }
+    expect: { running: true }
+`;
+
+  it("removes one exercise's containers while another exercise builds", async () => {
+    // The build of the second exercise waits until the first one's containers are being
+    // removed: if that removal took turns with builds, neither would ever go on.
+    let runtimeRemoval: () => void = () => {};
+    const runtimeRemoved = new Promise<void>((resolve) => {
+      runtimeRemoval = resolve;
+    });
+    class BuildWaitsForRemoval extends FakeEngine {
+      override async build(request: BuildRequest): Promise<BuildResult> {
+        await runtimeRemoved;
+        return super.build(request);
+      }
+      override async removeResources(filter: ResourceFilter = {}): Promise<CleanupReport> {
+        if (filter.scope === `${this.runId}-1` && filter.only === 'runtime') runtimeRemoval();
+        return super.removeResources(filter);
+      }
+    }
+    const engine = new BuildWaitsForRemoval();
+    const report = await grade(
+      [parseExercise(RUN_ONLY, 'demo/run-only.yaml'), parseExercise(SPEC, 'demo/exercise.yaml')],
+      { engine, submissionRoot: submission(), concurrency: 2 },
+    );
+    expect(report.exercises.map((result) => result.status)).toEqual(['pass', 'pass']);
+    // Images are still removed, by their own call that takes turns with builds.
+    expect(engine.removed).toContainEqual(
+      expect.objectContaining({ scope: `${engine.runId}-2`, only: 'images' }),
+    );
   });
 });
