@@ -21,6 +21,7 @@ import type {
   VolumeDetails,
 } from '../../src/engine/engine';
 import { runLabels } from '../../src/engine/labels';
+import { Resources, type RunContext } from '../../src/run/context';
 
 export const EMPTY_IMAGE: ImageDetails = {
   id: 'sha256:0',
@@ -289,4 +290,20 @@ export class FakeEngine implements Engine {
       labels: { ...request.labels, ...runLabels(this.runId) },
     };
   }
+}
+
+/** A run context on `engine` for one exercise whose submission is `submissionDir`; HTTP answers 200. */
+export function fakeRunContext(engine: Engine, submissionDir: string, exerciseId = 'unit/steps'): RunContext {
+  return {
+    exerciseId,
+    engine,
+    http: async () => ({ status: 200, headers: {}, body: '', truncated: false }),
+    resources: new Resources(),
+    submissionRoot: submissionDir,
+    submissionDir,
+    scope: 'fake-run-1',
+    deadline: Date.now() + 60_000,
+    progress: { info: () => {}, output: () => {} },
+    now: Date.now,
+  };
 }

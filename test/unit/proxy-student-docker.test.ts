@@ -7,10 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ContainerRequest } from '../../src/engine/engine';
-import { Resources, type RunContext } from '../../src/run/context';
+import type { RunContext } from '../../src/run/context';
 import { CLIENT_IMAGE } from '../../src/steps/client-image';
 import { runStudentDocker } from '../../src/steps/student-docker';
-import { EMPTY_IMAGE, FakeEngine } from './fake-engine';
+import { EMPTY_IMAGE, FakeEngine, fakeRunContext } from './fake-engine';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -33,18 +33,7 @@ function context(engine: FakeEngine): RunContext {
   const submissionDir = mkdtempSync(path.join(os.tmpdir(), 'student-docker-'));
   dirs.push(submissionDir);
   mkdirSync(path.join(submissionDir, 'sub'));
-  return {
-    exerciseId: 'unit/student-docker',
-    engine,
-    http: async () => ({ status: 200, headers: {}, body: '', truncated: false }),
-    resources: new Resources(),
-    submissionRoot: submissionDir,
-    submissionDir,
-    scope: 'fake-run-1',
-    deadline: Date.now() + 60_000,
-    progress: { info: () => {}, output: () => {} },
-    now: Date.now,
-  };
+  return fakeRunContext(engine, submissionDir, 'unit/student-docker');
 }
 
 function connects(socketPath: string): Promise<boolean> {

@@ -7,11 +7,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DockerApiError } from '../../src/engine/docker-engine';
 import type { ContainerRequest, ImageDetails } from '../../src/engine/engine';
 import { InfraError } from '../../src/errors';
-import { Resources, type RunContext } from '../../src/run/context';
+import type { RunContext } from '../../src/run/context';
 import type { StepSpec } from '../../src/spec/types';
 import { CLIENT_IMAGE } from '../../src/steps/client-image';
 import { runStepSpec } from '../../src/steps/registry';
-import { FakeEngine } from './fake-engine';
+import { FakeEngine, fakeRunContext } from './fake-engine';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -22,18 +22,7 @@ function context(engine: FakeEngine): RunContext {
   const submissionDir = mkdtempSync(path.join(os.tmpdir(), 'steps-fake-'));
   dirs.push(submissionDir);
   mkdirSync(path.join(submissionDir, 'html'));
-  return {
-    exerciseId: 'unit/steps',
-    engine,
-    http: async () => ({ status: 200, headers: {}, body: '', truncated: false }),
-    resources: new Resources(),
-    submissionRoot: submissionDir,
-    submissionDir,
-    scope: 'fake-run-1',
-    deadline: Date.now() + 60_000,
-    progress: { info: () => {}, output: () => {} },
-    now: Date.now,
-  };
+  return fakeRunContext(engine, submissionDir, 'unit/steps');
 }
 
 async function run(steps: StepSpec[], ctx: RunContext) {
