@@ -1,8 +1,9 @@
 // List and event queries, narrowed to the run's own objects: the run's label filters are added to
 // whatever the student asked for, and names in the student's filters are scoped.
 
+import vm from 'node:vm';
 import type { VirtualNames } from './names';
-import { isRecord } from './policy';
+import { isRecord, Refusal } from './policy';
 
 export type Filters = Record<string, string[]>;
 
@@ -109,24 +110,56 @@ export function takeNameFilters(text: string | null): { rest: string; patterns: 
 }
 
 /**
+ * A student's pattern runs in the grader's own process, on names the student chose too, and
+ * JavaScript's regular expressions can backtrack for hours (`^(a|a)*$` on 40 a's): each list is
+ * matched in a VM with a deadline, so that one `docker ps --filter` cannot freeze the grader,
+ * its watchdog and its signal cleanup. The engine's (Go) expressions run in linear time.
+ */
+const MATCH_DEADLINE_MS = 200;
+const MATCH_ALL = new vm.Script('names.map((name) => patterns.some((pattern) => pattern.test(name)))');
+
+function matchEach(names: string[], patterns: RegExp[]): boolean[] {
+  try {
+    return MATCH_ALL.runInContext(vm.createContext({ names, patterns }), {
+      timeout: MATCH_DEADLINE_MS,
+    }) as boolean[];
+  } catch {
+    throw new Refusal(
+      `the name filter ${patterns.map((pattern) => JSON.stringify(pattern.source)).join(', ')} took too long to match: use a simpler pattern`,
+      400,
+    );
+  }
+}
+
+/**
  * The containers of a list answer (names already unscoped) that one of the patterns names; like
  * the engine, a pattern is tried on each name with and without its leading slash.
  */
 export function keepNamed(list: unknown[], patterns: RegExp[]): unknown[] {
-  const named = (name: unknown): boolean =>
-    typeof name === 'string' &&
-    patterns.some((pattern) => pattern.test(name) || pattern.test(name.replace(/^\//, '')));
-  return list.filter(
-    (summary) => isRecord(summary) && Array.isArray(summary.Names) && summary.Names.some(named),
-  );
+  const namesOf = (summary: unknown): string[] =>
+    isRecord(summary) && Array.isArray(summary.Names)
+      ? summary.Names.filter((name): name is string => typeof name === 'string').flatMap((name) => [
+          name,
+          name.replace(/^\//, ''),
+        ])
+      : [];
+  const perItem = list.map(namesOf);
+  const matched = matchEach(perItem.flat(), patterns);
+  let next = 0;
+  return list.filter((_, index) => {
+    const count = (perItem[index] as string[]).length;
+    const hit = matched.slice(next, next + count).some(Boolean);
+    next += count;
+    return hit;
+  });
 }
 
 /** The networks or volumes of a list answer (names already unscoped) that one of the patterns names. */
 export function keepNamedObjects(list: unknown[], patterns: RegExp[]): unknown[] {
-  return list.filter(
-    (item) =>
-      isRecord(item) &&
-      typeof item.Name === 'string' &&
-      patterns.some((pattern) => pattern.test(String(item.Name))),
+  const named = list.filter((item) => isRecord(item) && typeof item.Name === 'string');
+  const matched = matchEach(
+    named.map((item) => String((item as Record<string, unknown>).Name)),
+    patterns,
   );
+  return named.filter((_, index) => matched[index] === true);
 }

@@ -656,6 +656,13 @@ describe('names and filters', () => {
     expect(takeNameFilters('{"name":["(?i)web"]}')).toBeUndefined();
   });
 
+  it('refuses a name filter that would backtrack for hours, instead of freezing the grader', () => {
+    const slow = takeNameFilters('{"name":["^(a|a)*$"]}')?.patterns ?? [];
+    const names = [{ Names: [`/${'a'.repeat(40)}-x`] }];
+    expect(() => keepNamed(names, slow)).toThrow(/took too long to match: use a simpler pattern/);
+    expect(() => keepNamedObjects([{ Name: `${'a'.repeat(40)}-x` }], slow)).toThrow(Refusal);
+  });
+
   it('hides the grader’s labels from answers, at any depth', () => {
     expect(
       withoutOurLabels([
