@@ -27,6 +27,9 @@ export async function watchContainer(
     signal.removeEventListener('abort', stop);
     release();
   });
+  // A daemon that accepts the connection but never answers (hung) must not hold the wait past
+  // an ordinary call's deadline: the caller then asks the engine, whose calls have deadlines.
+  const opening = setTimeout(stop, client.callTimeoutMs);
   try {
     const events = await open(client, controller.signal, `/events?`, {
       filters: JSON.stringify({ type: ['container'], container: [id] }),
@@ -45,6 +48,8 @@ export async function watchContainer(
   } catch (error) {
     stop();
     throw client.translate(error, `follow container ${shortId(id)}`);
+  } finally {
+    clearTimeout(opening);
   }
 }
 

@@ -49,7 +49,12 @@ class Changes {
   notify(change: ContainerChange): void {
     if (change === 'ended') this.live = false;
     if (change === 'output') this.output = true;
-    else this.state = true;
+    else {
+      this.state = true;
+      // The followed output ends when the container stops: after a restart, only a state
+      // event says that new lines may have come.
+      this.output = true;
+    }
     this.wake?.();
   }
 
