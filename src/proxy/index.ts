@@ -10,7 +10,7 @@ import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { LABEL_PREFIX, labelFilters, RUN_LABEL, runLabels } from '../engine/labels';
+import { LABEL_PREFIX, labelFilters, runLabels } from '../engine/labels';
 import { canonicalBody } from './fields';
 import { keepNamed, keepNamedObjects, narrowFilters, takeNameFilters } from './filters';
 import { VirtualNames } from './names';
@@ -69,7 +69,7 @@ export interface PolicyProxy {
 /** Request bodies the proxy reads to check or rewrite (JSON) are refused beyond this size. */
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 /** Containers of one run (the client container included) beyond which creates are refused. */
-export const MAX_CONTAINERS_PER_RUN = 50;
+export const MAX_CONTAINERS_PER_EXERCISE = 50;
 /** Answers the proxy rewrites (inspections, lists, errors) beyond this size are an engine fault. */
 const MAX_JSON_ANSWER_BYTES = 32 * 1024 * 1024;
 /** A line of a streamed answer (build, pull, events) longer than this passes through unscoped. */
@@ -120,7 +120,7 @@ class PolicyProxyServer implements PolicyProxy {
   private readonly connections = new Set<Duplex>();
   private readonly running = new Map<number, { describe: string; since: number }>();
   private nextRequest = 0;
-  /** Container creates counted one at a time against MAX_CONTAINERS_PER_RUN, and those under way. */
+  /** Container creates counted one at a time against MAX_CONTAINERS_PER_EXERCISE, and those under way. */
   private creates: Promise<unknown> = Promise.resolve();
   private pendingCreates = 0;
   /** Starts of containers one at a time, so that two cannot both take the same requested port. */
@@ -745,17 +745,20 @@ class PolicyProxyServer implements PolicyProxy {
   }
 
   /**
-   * A script creating containers in a loop stops at MAX_CONTAINERS_PER_RUN, with a reason. The
+   * A script creating containers in a loop stops at MAX_CONTAINERS_PER_EXERCISE, with a reason. The
    * count and the creates still on their way are checked one request at a time, so that
    * creates sent at once (compose) cannot all pass on the same count. Returns the release.
    */
   private async reserveContainer(): Promise<() => void> {
     const check = this.creates.then(async () => {
-      const existing = await this.lookups.ownContainerIds([`${RUN_LABEL}=${this.options.runId}`]);
+      // Per exercise, not per run: exercises graded at once must not share one allowance.
+      const existing = await this.lookups.ownContainerIds(
+        labelFilters(this.options.runId, this.options.scope),
+      );
       const count = existing.length + this.pendingCreates;
-      if (count >= MAX_CONTAINERS_PER_RUN) {
+      if (count >= MAX_CONTAINERS_PER_EXERCISE) {
         throw new Refusal(
-          `this grading already has ${count} containers, the most it may create is ${MAX_CONTAINERS_PER_RUN}: remove some (docker rm) before creating more`,
+          `this exercise already has ${count} containers, the most it may create is ${MAX_CONTAINERS_PER_EXERCISE}: remove some (docker rm) before creating more`,
         );
       }
       this.pendingCreates += 1;

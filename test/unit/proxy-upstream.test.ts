@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RUN_LABEL, runLabels } from '../../src/engine/labels';
-import { MAX_CONTAINERS_PER_RUN, type PolicyProxy, startPolicyProxy } from '../../src/proxy/index';
+import { MAX_CONTAINERS_PER_EXERCISE, type PolicyProxy, startPolicyProxy } from '../../src/proxy/index';
 
 const RUN = 'run1';
 const SCOPE = 'run1-1';
@@ -337,17 +337,17 @@ describe('bind sources at start', () => {
 
 describe('the container cap', () => {
   it('lets only as many creates sent at once pass as there is room for', async () => {
-    for (let index = upstream.containers.size; index < MAX_CONTAINERS_PER_RUN - 2; index++)
+    for (let index = upstream.containers.size; index < MAX_CONTAINERS_PER_EXERCISE - 2; index++)
       upstream.add(`x${index}`);
     const answers = await Promise.all(
       [1, 2, 3, 4].map(() => request('POST', '/v1.41/containers/create', '{"Image":"busybox"}')),
     );
     expect(answers.map((answer) => answer.status).sort()).toEqual([201, 201, 403, 403]);
-    expect(upstream.containers.size).toBe(MAX_CONTAINERS_PER_RUN);
+    expect(upstream.containers.size).toBe(MAX_CONTAINERS_PER_EXERCISE);
   });
 
-  it(`refuses a container beyond ${MAX_CONTAINERS_PER_RUN} of the run, with the reason`, async () => {
-    for (let index = upstream.containers.size; index < MAX_CONTAINERS_PER_RUN; index++)
+  it(`refuses a container beyond ${MAX_CONTAINERS_PER_EXERCISE} of the run, with the reason`, async () => {
+    for (let index = upstream.containers.size; index < MAX_CONTAINERS_PER_EXERCISE; index++)
       upstream.add(`x${index}`);
     const answer = await request('POST', '/v1.41/containers/create', '{"Image":"busybox"}');
     expect(answer.status).toBe(403);
