@@ -73,7 +73,7 @@ export async function grade(exercises: LoadedExercise[], options: GradeOptions):
   const concurrency = Math.max(1, Math.min(wanted, exercises.length));
   // Each exercise has its own scope (labels, names), so exercises never see one another.
   const ordered = orderedProgress(progress, exercises.length);
-  const engine = concurrency > 1 ? serialiseImageWork(options.engine) : options.engine;
+  const engine = serialiseImageWork(options.engine);
   try {
     results = await mapBounded([...exercises.entries()], concurrency, async ([index, exercise]) => {
       options.onExercise?.({ index, id: exercise.spec.id, state: 'running' });
@@ -91,7 +91,7 @@ export async function grade(exercises: LoadedExercise[], options: GradeOptions):
       }
     });
   } finally {
-    await removeQuietly(options.engine, undefined, progress);
+    await removeQuietly(engine, undefined, progress);
   }
   return gradeReport(results, now() - started);
 }
@@ -319,6 +319,20 @@ async function isDirectory(dir: string): Promise<boolean> {
 }
 
 /**
+ * One queue for the whole process: a class regrade grades several students at once, each with
+ * its own session and engine, and since the grader's builds carry no labels two students'
+ * identical builds end in one image, whose parents one's cleanup can remove under the other's
+ * build.
+ */
+let imageWorkQueue: Promise<unknown> = Promise.resolve();
+
+function exclusive<T>(work: () => Promise<T>): Promise<T> {
+  const turn = imageWorkQueue.then(work, work);
+  imageWorkQueue = turn.catch(() => undefined);
+  return turn;
+}
+
+/**
  * Builds and image removals of exercises graded at once run one at a time. The classic
  * builder shares cache layers between identical builds: removing one exercise's image (and
  * with it untagged parents) while another builds on the same layers fails that build with
@@ -326,12 +340,6 @@ async function isDirectory(dir: string): Promise<boolean> {
  * the removal of an exercise's containers, networks and volumes included, runs concurrently.
  */
 function serialiseImageWork(engine: Engine): Engine {
-  let queue: Promise<unknown> = Promise.resolve();
-  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
-    const turn = queue.then(work, work);
-    queue = turn.catch(() => undefined);
-    return turn;
-  };
   const shared = Object.create(engine) as Engine;
   shared.build = (request) => exclusive(() => engine.build(request));
   shared.removeResources = async (filter) => {

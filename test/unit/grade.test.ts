@@ -41,7 +41,14 @@ describe('grade', () => {
     expect(report).toMatchObject({ score: 5, maxScore: 5, passed: true });
     expect(report.exercises[0]?.checks.map((check) => check.status)).toEqual(['pass', 'pass']);
     expect(engine.calls).toContain('create fake-run-1-web from docker-autograder/fake-run-1-app:latest');
-    expect(engine.removed).toEqual([{ scope: 'fake-run-1' }, { scope: undefined }]);
+    // The exercise's resources, then the run's; images in their own call, which takes turns
+    // with builds.
+    expect(engine.removed).toEqual([
+      { scope: 'fake-run-1', only: 'runtime' },
+      { scope: 'fake-run-1', only: 'images' },
+      { only: 'runtime' },
+      { only: 'images' },
+    ]);
   });
 
   it('reports expected, actual and the hint of a failed check', async () => {
@@ -496,5 +503,46 @@ checks:
     expect(engine.removed).toContainEqual(
       expect.objectContaining({ scope: `${engine.runId}-2`, only: 'images' }),
     );
+  });
+
+  it("takes turns between one session's image removal and another session's build", async () => {
+    // Two students graded at once (a class regrade): separate sessions, separate engines, but
+    // one daemon, where identical unlabelled builds share an image.
+    const order: string[] = [];
+    let finishBuild: () => void = () => {};
+    const buildMayFinish = new Promise<void>((resolve) => {
+      finishBuild = resolve;
+    });
+    let buildStarted: () => void = () => {};
+    const building = new Promise<void>((resolve) => {
+      buildStarted = resolve;
+    });
+    class SlowBuild extends FakeEngine {
+      override async build(request: BuildRequest): Promise<BuildResult> {
+        buildStarted();
+        await buildMayFinish;
+        order.push('build done');
+        return super.build(request);
+      }
+    }
+    class RecordsImageRemoval extends FakeEngine {
+      override async removeResources(filter: ResourceFilter = {}): Promise<CleanupReport> {
+        if (filter.only !== 'runtime') order.push('other session removes images');
+        // Its exercise is over and being cleaned up: only now may the build finish.
+        if (filter.scope !== undefined && filter.only !== 'images') finishBuild();
+        return super.removeResources(filter);
+      }
+    }
+    const builder = grade([parseExercise(SPEC, 'demo/exercise.yaml')], {
+      engine: new SlowBuild(),
+      submissionRoot: submission(),
+    });
+    await building;
+    const other = grade([parseExercise(RUN_ONLY, 'demo/run-only.yaml')], {
+      engine: new RecordsImageRemoval(),
+      submissionRoot: submission(),
+    });
+    await Promise.all([builder, other]);
+    expect(order[0]).toBe('build done');
   });
 });
