@@ -232,6 +232,8 @@ function parseUlimits(text: string | null): unknown[] {
   } catch {
     throw new Refusal('invalid ulimits of the build', 400);
   }
+  // The Go client (compose) marshals no ulimits as `null`, which the engine reads as none.
+  if (parsed === null) return [];
   if (!Array.isArray(parsed)) throw new Refusal('invalid ulimits of the build', 400);
   return parsed.map((limit) => canonicalBody(limit));
 }

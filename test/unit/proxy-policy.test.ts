@@ -521,6 +521,13 @@ describe('other bodies', () => {
         .message,
     ).toMatch(/URL or Git/);
   });
+
+  it('reads ulimits=null, as compose sends it, as no ulimits, and adds the grader\'s', async () => {
+    const { context: value } = context();
+    const query = await policeBuildQuery(new URLSearchParams('t=app&ulimits=null'), value);
+    const ulimits = JSON.parse(query.get('ulimits') ?? '') as { Name: string }[];
+    expect(ulimits.map((limit) => limit.Name).sort()).toEqual(['core', 'nofile']);
+  });
 });
 
 describe('ports shown to the student', () => {
