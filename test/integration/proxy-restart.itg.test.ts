@@ -72,3 +72,28 @@ it('keeps the policy from the daemon and shows the one asked for', async () => {
   expect(graded.log).toContain('| policy=unless-stopped');
   expect(seen).toEqual(['no']);
 });
+
+it('tells why an exited compose service with restart: and a bind mount stays down', async () => {
+  const graded = await gradeInline(
+    `version: 1
+id: proxy/restart-compose
+title: an exiting compose service with a restart policy and a bind mount
+steps:
+  - compose: { wait: { timeout: 60s } }
+checks:
+  - name: nothing to check
+    container: { name: other }
+    expect: { exists: false }
+`,
+    {
+      'data/.keep': '',
+      'compose.yaml': `services:\n  app:\n    image: busybox\n    command: ["sh", "-c", "exit 1"]\n    restart: on-failure\n    volumes: ["./data:/data"]\n`,
+    },
+    { prefix: 'rsc' },
+  );
+  runIds.push(graded.runId);
+  // Not a timeout: the wait knows at once that the daemon will not restart it.
+  expect(graded.exercise.setupError, summary(graded)).toMatch(
+    /^compose service "app" is not running \(exited.*restart policy "on-failure" is not applied by the engine during grading because it bind-mounts a host folder\)/,
+  );
+});
