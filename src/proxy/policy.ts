@@ -559,8 +559,9 @@ export async function policeContainerCreate(
   if (restart !== undefined && hostConfig.AutoRemove === true) {
     throw new Refusal("can't create 'AutoRemove' container with restart policy", 400);
   }
-  if (restart !== undefined && hasBindMount(hostConfig)) {
-    extraLabels[RESTART_LABEL] = JSON.stringify(restart);
+  if (hasBindMount(hostConfig)) {
+    // Stamped even for "no": it replaces a label of ours that a LABEL of the image would pass on.
+    extraLabels[RESTART_LABEL] = JSON.stringify(restart ?? { Name: 'no', MaximumRetryCount: 0 });
     hostConfig.RestartPolicy = { Name: 'no', MaximumRetryCount: 0 };
   }
   return {

@@ -1026,7 +1026,7 @@ describe('restart policies of bind-mounting containers stay with the proxy', () 
     expect((body.Labels as Json)[RESTART_LABEL]).toBe('{"Name":"always","MaximumRetryCount":0}');
   });
 
-  it('leaves the policy of a container with volumes only, or without a policy, to the engine', async () => {
+  it('leaves the policy of a container with volumes only to the engine, and stamps "no" on one with binds', async () => {
     const volumes = await policeContainerCreate(
       { Image: 'busybox', HostConfig: { Binds: ['data:/data'], RestartPolicy: unlessStopped } },
       'r',
@@ -1039,21 +1039,25 @@ describe('restart policies of bind-mounting containers stay with the proxy', () 
       'r',
       context().context,
     );
-    expect((none.HostConfig as Json).RestartPolicy).toEqual({ Name: 'no' });
-    expect(none.Labels).not.toHaveProperty(RESTART_LABEL);
+    expect((none.HostConfig as Json).RestartPolicy).toEqual({ Name: 'no', MaximumRetryCount: 0 });
+    // Stamped all the same, over one an image's LABEL could pass on to the container.
+    expect((none.Labels as Json)[RESTART_LABEL]).toBe('{"Name":"no","MaximumRetryCount":0}');
   });
 
   it('strips a label of ours the student supplies', async () => {
-    const body = await policeContainerCreate(
-      {
-        Image: 'busybox',
-        Labels: { [RESTART_LABEL]: '{"Name":"always"}' },
-        HostConfig: { Binds: [`${SUBMISSION}/d:/d`] },
-      },
+    const forged = { [RESTART_LABEL]: '{"Name":"always"}' };
+    const withoutBinds = await policeContainerCreate(
+      { Image: 'busybox', Labels: forged },
       'r',
       context().context,
     );
-    expect(body.Labels).not.toHaveProperty(RESTART_LABEL);
+    expect(withoutBinds.Labels).not.toHaveProperty(RESTART_LABEL);
+    const withBinds = await policeContainerCreate(
+      { Image: 'busybox', Labels: forged, HostConfig: { Binds: [`${SUBMISSION}/d:/d`] } },
+      'r',
+      context().context,
+    );
+    expect((withBinds.Labels as Json)[RESTART_LABEL]).toBe('{"Name":"no","MaximumRetryCount":0}');
   });
 
   it('refuses what the daemon would refuse, as it never sees the policy', async () => {
