@@ -3,6 +3,43 @@
 
 import { InfraError } from '../errors';
 import type { ContainerState, ContainerSummary, ImageDetails, NetworkDetails, VolumeDetails } from './engine';
+import { LABEL_PREFIX } from './labels';
+
+/**
+ * The restart policy a student asked for, JSON {"Name":"unless-stopped","MaximumRetryCount":0},
+ * on a container the policy proxy created with policy "no" because it bind-mounts a host path:
+ * the daemon resolves a bind source again at each start, and its own restarts do not pass the
+ * proxy's check, so a folder swapped for a symlink to `/` would be mounted (docs/decisions.md).
+ */
+export const RESTART_LABEL = `${LABEL_PREFIX}.restart`;
+
+export interface RestartPolicyValue {
+  Name: string;
+  MaximumRetryCount: number;
+}
+
+/**
+ * The policy RESTART_LABEL records, when it applies: the engine's policy is "no" and the
+ * container has a bind mount, as the proxy made it. Otherwise (no label, a label inherited from
+ * an image's LABEL onto a container the proxy did not make virtual) undefined: the engine's
+ * policy is the truth.
+ */
+export function requestedRestartPolicy(
+  labels: Record<string, unknown> | null | undefined,
+  enginePolicy: string | null | undefined,
+  hasBindMount: boolean,
+): RestartPolicyValue | undefined {
+  const label = labels?.[RESTART_LABEL];
+  if (typeof label !== 'string' || !hasBindMount || (enginePolicy || 'no') !== 'no') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(label);
+    if (!isRecord(parsed) || typeof parsed.Name !== 'string' || parsed.Name === '') return undefined;
+    const count = typeof parsed.MaximumRetryCount === 'number' ? parsed.MaximumRetryCount : 0;
+    return { Name: parsed.Name, MaximumRetryCount: count };
+  } catch {
+    return undefined;
+  }
+}
 
 type PortMap = Record<string, Array<{ HostIp?: string | null; HostPort?: string | null }> | null>;
 
@@ -132,7 +169,14 @@ export function toContainerState(raw: RawContainer): ContainerState {
     env: config.Env ?? [],
     labels: config.Labels ?? {},
     user: config.User ?? '',
-    restartPolicy: raw.HostConfig?.RestartPolicy?.Name || 'no',
+    restartPolicy:
+      requestedRestartPolicy(
+        config.Labels,
+        raw.HostConfig?.RestartPolicy?.Name,
+        (raw.Mounts ?? []).some((mount) => mount.Type === 'bind'),
+      )?.Name ??
+      (raw.HostConfig?.RestartPolicy?.Name || 'no'),
+    daemonRestartPolicy: raw.HostConfig?.RestartPolicy?.Name || 'no',
     restartCount: raw.RestartCount ?? 0,
     mounts: (raw.Mounts ?? []).map((mount) => ({
       type: mount.Type ?? '',

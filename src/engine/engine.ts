@@ -129,7 +129,10 @@ export interface ContainerState {
   env: string[];
   labels: Record<string, string>;
   user: string;
+  /** The policy the student asked for (RESTART_LABEL when the proxy kept it from the daemon). */
   restartPolicy: string;
+  /** The policy the daemon applies: "no" for a student's container that bind-mounts a host path. */
+  daemonRestartPolicy: string;
   restartCount: number;
   mounts: Array<{ type: string; source: string; destination: string; name?: string; readOnly: boolean }>;
   /** Network name -> this container's address and aliases on it. */

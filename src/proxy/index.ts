@@ -33,6 +33,7 @@ import {
   type Resolved,
   recheckBindSources,
   type SandboxPolicy,
+  showRequestedRestartPolicy,
 } from './policy';
 import { showRequestedListPorts, showRequestedPorts } from './ports';
 import { apiPath, apiVersionPrefix, type Route, routeOf } from './routes';
@@ -687,7 +688,11 @@ class PolicyProxyServer implements PolicyProxy {
       );
     switch (action) {
       case 'json':
-        return { url: url(), answer: 'json', transform: showRequestedPorts };
+        return {
+          url: url(),
+          answer: 'json',
+          transform: (container) => showRequestedRestartPolicy(showRequestedPorts(container)),
+        };
       case 'logs': {
         const follow = ['1', 'true'].includes(query.get('follow') ?? '');
         return {
@@ -719,8 +724,13 @@ class PolicyProxyServer implements PolicyProxy {
       }
       case 'exec':
         return { url: url(), body: policeExecCreate(await body()), answer: 'json' };
-      case 'update':
-        return { url: url(), body: policeContainerUpdate(await body()), answer: 'json' };
+      case 'update': {
+        const update = await body();
+        const details = isRecord(update.RestartPolicy)
+          ? await this.lookups.containerDetails(resolved.id)
+          : undefined;
+        return { url: url(), body: policeContainerUpdate(update, { who, details }), answer: 'json' };
+      }
       case 'rename': {
         const name = query.get('name') ?? '';
         if (!this.names.isName(name)) throw new Refusal(`Invalid container name (${name})`, 400);

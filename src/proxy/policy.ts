@@ -4,6 +4,7 @@
 // of the engine and of the host's files are injected, so that these rules are tested without I/O.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { RESTART_LABEL, type RestartPolicyValue, requestedRestartPolicy } from '../engine/docker-mapping';
 import { HARDENED_LIMITS, KEPT_CAPABILITIES } from '../engine/engine';
 import { LABEL_PREFIX } from '../engine/labels';
 import { resourceName } from '../steps/names';
@@ -556,6 +557,15 @@ export async function policeContainerCreate(
   const extraLabels: Record<string, string> = {};
   if (name !== undefined) extraLabels[NAME_LABEL] = name;
   if (Object.keys(ports.requested).length > 0) extraLabels[PORTS_LABEL] = JSON.stringify(ports.requested);
+  const restart = checkedRestartPolicy(hostConfig.RestartPolicy);
+  if (restart !== undefined && hostConfig.AutoRemove === true) {
+    throw new Refusal("can't create 'AutoRemove' container with restart policy", 400);
+  }
+  if (hasBindMount(hostConfig)) {
+    // Stamped even for "no": it replaces a label of ours that a LABEL of the image would pass on.
+    extraLabels[RESTART_LABEL] = JSON.stringify(restart ?? { Name: 'no', MaximumRetryCount: 0 });
+    hostConfig.RestartPolicy = { Name: 'no', MaximumRetryCount: 0 };
+  }
   return {
     ...body,
     Image: image,
@@ -617,10 +627,95 @@ export function policeExecCreate(body: Json): Json {
   return body;
 }
 
-export function policeContainerUpdate(body: Json): Json {
+const RESTART_POLICIES = ['no', 'always', 'unless-stopped', 'on-failure'];
+
+/**
+ * A restart policy as the daemon would accept it (checked here, as the daemon never sees the
+ * policy the proxy keeps in RESTART_LABEL); undefined for none ("no" or absent).
+ */
+function checkedRestartPolicy(value: unknown): RestartPolicyValue | undefined {
+  if (!isRecord(value)) return undefined;
+  const policyName = typeof value.Name === 'string' ? value.Name : '';
+  const count = typeof value.MaximumRetryCount === 'number' ? value.MaximumRetryCount : 0;
+  if (policyName === '' || policyName === 'no') return undefined;
+  if (!RESTART_POLICIES.includes(policyName))
+    throw new Refusal(`invalid restart policy '${policyName}'`, 400);
+  if (count < 0) throw new Refusal('maximum retry count cannot be negative', 400);
+  if (count > 0 && policyName !== 'on-failure') {
+    throw new Refusal("maximum retry count can only be used with 'on-failure'", 400);
+  }
+  return { Name: policyName, MaximumRetryCount: count };
+}
+
+/**
+ * Whether the daemon would mount a host path at each start: a bind (-v /path, --mount
+ * type=bind), or --volumes-from, which brings another container's binds along. Named volumes
+ * are safe: a student cannot swap what a volume name points to.
+ */
+function hasBindMount(hostConfig: Json): boolean {
+  if (strings(hostConfig.Binds).some((bind) => bind.startsWith('/'))) return true;
+  if (strings(hostConfig.VolumesFrom).length > 0) return true;
+  const mounts = Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts.filter(isRecord) : [];
+  return mounts.some((mount) => mount.Type === 'bind');
+}
+
+/** What docker update needs to know of the container to change its restart policy. */
+export interface UpdatedContainer {
+  who: string;
+  /** Its inspection (GET /containers/{id}/json), when it has one. */
+  details: Json | undefined;
+}
+
+/**
+ * POST /containers/{id}/update: limits capped like at create. A bind-mounting container's
+ * restart policy is the one its label recorded at create (labels cannot change), so changing it
+ * is refused rather than handed to the daemon, which would restart it without the bind check.
+ */
+export function policeContainerUpdate(body: Json, container?: UpdatedContainer): Json {
   const updated = { ...body };
   hardenResources(updated);
-  return updated;
+  const wanted = checkedRestartPolicy(updated.RestartPolicy);
+  const asked = isRecord(updated.RestartPolicy) && typeof updated.RestartPolicy.Name === 'string';
+  const details = container?.details;
+  if (!asked || details === undefined || !containerHasBindMount(details)) return updated;
+  const current = virtualRestartPolicy(details) ?? { Name: 'no', MaximumRetryCount: 0 };
+  const same =
+    (wanted?.Name ?? 'no') === current.Name && (wanted?.MaximumRetryCount ?? 0) === current.MaximumRetryCount;
+  if ((updated.RestartPolicy as Json).Name === '' || same) {
+    // Unchanged: the daemon keeps "no" (docker update without --restart sends an empty name).
+    updated.RestartPolicy = { Name: '', MaximumRetryCount: 0 };
+    return updated;
+  }
+  throw new Refusal(
+    `docker update --restart on container ${container?.who}: its restart policy cannot change during grading because it bind-mounts a host folder (the engine would restart it without checking the mount again); give --restart ${wanted?.Name ?? 'no'} when you create it`,
+  );
+}
+
+/** Whether an inspected container mounts a host path (its own binds or inherited ones). */
+function containerHasBindMount(container: Json): boolean {
+  const mounts = Array.isArray(container.Mounts) ? container.Mounts.filter(isRecord) : [];
+  if (mounts.some((mount) => mount.Type === 'bind')) return true;
+  return isRecord(container.HostConfig) && hasBindMount(container.HostConfig);
+}
+
+/** The policy the proxy keeps in RESTART_LABEL for an inspected container, if any. */
+export function virtualRestartPolicy(container: Json): RestartPolicyValue | undefined {
+  const config = isRecord(container.Config) ? container.Config : {};
+  const hostConfig = isRecord(container.HostConfig) ? container.HostConfig : {};
+  const engine = isRecord(hostConfig.RestartPolicy) ? hostConfig.RestartPolicy.Name : undefined;
+  return requestedRestartPolicy(
+    isRecord(config.Labels) ? config.Labels : undefined,
+    typeof engine === 'string' ? engine : undefined,
+    containerHasBindMount(container),
+  );
+}
+
+/** GET /containers/{id}/json as the student sees it: the restart policy asked for. */
+export function showRequestedRestartPolicy(container: unknown): unknown {
+  if (!isRecord(container) || !isRecord(container.HostConfig)) return container;
+  const requested = virtualRestartPolicy(container);
+  if (requested === undefined) return container;
+  return { ...container, HostConfig: { ...container.HostConfig, RestartPolicy: requested } };
 }
 
 const REFUSED_BRIDGE_OPTIONS = /^com\.docker\.network\.bridge\.(name|host_binding_ipv4)$/;

@@ -293,10 +293,11 @@ async function serviceVerdict(
     for (const summary of own) {
       const state = await context.engine.inspectContainer(summary.id);
       if (wantRunning && !state.running) {
+        const final = stoppedForGood(state);
         return {
-          reason: `"${service}" is not running (${stateSummary(state)})`,
+          reason: `"${service}" is not running (${stateSummary(state)}${final ? restartNotApplied(state) : ''})`,
           containerId: state.id,
-          final: stoppedForGood(state),
+          final,
         };
       }
       if (wantHealthy && state.running && state.health !== undefined && state.health !== 'healthy') {
@@ -310,11 +311,21 @@ async function serviceVerdict(
   return undefined;
 }
 
-/** Exited with no restart policy that would bring it back. */
+/**
+ * Exited with no restart policy that would bring it back: the daemon's, which is "no" for a
+ * container bind-mounting a host path whatever the student asked (docs/decisions.md).
+ */
 function stoppedForGood(state: ContainerState): boolean {
   if (state.status !== 'exited' && state.status !== 'dead') return false;
-  if (state.restartPolicy === 'always' || state.restartPolicy === 'unless-stopped') return false;
-  return !(state.restartPolicy === 'on-failure' && state.exitCode !== 0);
+  const policy = state.daemonRestartPolicy;
+  if (policy === 'always' || policy === 'unless-stopped') return false;
+  return !(policy === 'on-failure' && state.exitCode !== 0);
+}
+
+/** Why a service with `restart:` was not restarted, when the grader kept its policy from the daemon. */
+function restartNotApplied(state: ContainerState): string {
+  if (state.restartPolicy === state.daemonRestartPolicy) return '';
+  return `; its restart policy "${state.restartPolicy}" is not applied by the engine during grading because it bind-mounts a host folder`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -262,6 +262,7 @@ export class FakeEngine implements Engine {
       labels: { ...request?.labels, ...runLabels(this.runId) },
       user: request?.user ?? '',
       restartPolicy: request?.restartPolicy?.name ?? 'no',
+      daemonRestartPolicy: request?.restartPolicy?.name ?? 'no',
       restartCount: 0,
       mounts: (request?.mounts ?? []).map((mount) => ({
         type: mount.type,

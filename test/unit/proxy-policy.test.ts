@@ -1,6 +1,7 @@
 // The policy proxy's rules without I/O: routes, the create-container policy and hardening, names
 // and filters. The engine and the host's files are fakes of the lookups the proxy injects.
 import { describe, expect, it } from 'vitest';
+import { RESTART_LABEL } from '../../src/engine/docker-mapping';
 import { KEPT_CAPABILITIES } from '../../src/engine/engine';
 import { canonicalFieldName } from '../../src/proxy/fields';
 import {
@@ -28,6 +29,7 @@ import {
   type Resolved,
   type ResolvedImage,
   recheckBindSources,
+  showRequestedRestartPolicy,
 } from '../../src/proxy/policy';
 import { showRequestedListPorts, showRequestedPorts } from '../../src/proxy/ports';
 import { routeOf } from '../../src/proxy/routes';
@@ -1003,5 +1005,123 @@ describe('bind sources checked again at start', () => {
         context().context,
       ),
     ).resolves.toBeUndefined();
+  });
+});
+
+describe('restart policies of bind-mounting containers stay with the proxy', () => {
+  const unlessStopped = { Name: 'unless-stopped', MaximumRetryCount: 0 };
+
+  it('creates a container with a bind (-v or --mount) with policy "no" and the asked one in a label', async () => {
+    for (const hostConfig of [
+      { Binds: [`${SUBMISSION}/data:/data`], RestartPolicy: unlessStopped },
+      {
+        Mounts: [{ Type: 'bind', Source: `${SUBMISSION}/data`, Target: '/data' }],
+        RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 },
+      },
+    ]) {
+      const body = await policeContainerCreate(
+        { Image: 'busybox', HostConfig: hostConfig },
+        'r',
+        context().context,
+      );
+      expect((body.HostConfig as Json).RestartPolicy).toEqual({ Name: 'no', MaximumRetryCount: 0 });
+      expect(JSON.parse(String((body.Labels as Json)[RESTART_LABEL]))).toEqual(hostConfig.RestartPolicy);
+    }
+  });
+
+  it('counts --volumes-from as a bind: the other container’s binds come along', async () => {
+    const engine: FakeEngine = { containers: { src: own(`${SCOPE}-src`) } };
+    const body = await policeContainerCreate(
+      { Image: 'busybox', HostConfig: { VolumesFrom: ['src'], RestartPolicy: { Name: 'always' } } },
+      'r',
+      context(engine).context,
+    );
+    expect((body.HostConfig as Json).RestartPolicy).toEqual({ Name: 'no', MaximumRetryCount: 0 });
+    expect((body.Labels as Json)[RESTART_LABEL]).toBe('{"Name":"always","MaximumRetryCount":0}');
+  });
+
+  it('leaves the policy of a container with volumes only to the engine, and stamps "no" on one with binds', async () => {
+    const volumes = await policeContainerCreate(
+      { Image: 'busybox', HostConfig: { Binds: ['data:/data'], RestartPolicy: unlessStopped } },
+      'r',
+      context().context,
+    );
+    expect((volumes.HostConfig as Json).RestartPolicy).toEqual(unlessStopped);
+    expect(volumes.Labels).not.toHaveProperty(RESTART_LABEL);
+    const none = await policeContainerCreate(
+      { Image: 'busybox', HostConfig: { Binds: [`${SUBMISSION}/d:/d`], RestartPolicy: { Name: 'no' } } },
+      'r',
+      context().context,
+    );
+    expect((none.HostConfig as Json).RestartPolicy).toEqual({ Name: 'no', MaximumRetryCount: 0 });
+    // Stamped all the same, over one an image's LABEL could pass on to the container.
+    expect((none.Labels as Json)[RESTART_LABEL]).toBe('{"Name":"no","MaximumRetryCount":0}');
+  });
+
+  it('strips a label of ours the student supplies', async () => {
+    const forged = { [RESTART_LABEL]: '{"Name":"always"}' };
+    const withoutBinds = await policeContainerCreate(
+      { Image: 'busybox', Labels: forged },
+      'r',
+      context().context,
+    );
+    expect(withoutBinds.Labels).not.toHaveProperty(RESTART_LABEL);
+    const withBinds = await policeContainerCreate(
+      { Image: 'busybox', Labels: forged, HostConfig: { Binds: [`${SUBMISSION}/d:/d`] } },
+      'r',
+      context().context,
+    );
+    expect((withBinds.Labels as Json)[RESTART_LABEL]).toBe('{"Name":"no","MaximumRetryCount":0}');
+  });
+
+  it('refuses what the daemon would refuse, as it never sees the policy', async () => {
+    const create = (restart: Json, extra: Json = {}) =>
+      policeContainerCreate(
+        { Image: 'busybox', HostConfig: { Binds: [`${SUBMISSION}/d:/d`], RestartPolicy: restart, ...extra } },
+        'r',
+        context().context,
+      );
+    expect((await refusal(create({ Name: 'sometimes' }))).message).toMatch(/invalid restart policy/);
+    expect((await refusal(create({ Name: 'always', MaximumRetryCount: 2 }))).message).toMatch(/on-failure/);
+    expect((await refusal(create({ Name: 'on-failure', MaximumRetryCount: -1 }))).message).toMatch(
+      /negative/,
+    );
+    expect((await refusal(create(unlessStopped, { AutoRemove: true }))).message).toMatch(/AutoRemove/);
+  });
+
+  const inspected = (labels: Record<string, string>, mounts: Json[], engine = 'no'): Json => ({
+    Config: { Labels: labels },
+    HostConfig: { RestartPolicy: { Name: engine, MaximumRetryCount: 0 } },
+    Mounts: mounts,
+  });
+  const bind = { Type: 'bind', Source: `${SUBMISSION}/d`, Destination: '/d' };
+  const virtual = { [RESTART_LABEL]: JSON.stringify(unlessStopped) };
+
+  it('shows the student the policy asked for, and the engine’s when no label applies', () => {
+    const shown = showRequestedRestartPolicy(inspected(virtual, [bind])) as Json;
+    expect((shown.HostConfig as Json).RestartPolicy).toEqual(unlessStopped);
+    // A label from an image's LABEL on a container without binds is not ours to believe.
+    const forged = showRequestedRestartPolicy(inspected(virtual, [])) as Json;
+    expect((forged.HostConfig as Json).RestartPolicy).toEqual({ Name: 'no', MaximumRetryCount: 0 });
+  });
+
+  it('docker update: refuses a new policy on a bind-mounting container, passes the rest', async () => {
+    const details = inspected(virtual, [bind]);
+    const error = await refusal(() =>
+      policeContainerUpdate({ RestartPolicy: { Name: 'always' } }, { who: 'r', details }),
+    );
+    expect(error.message).toMatch(/docker update --restart on container r: .*bind-mounts/);
+    // The same policy again, or none (the CLI sends an empty name without --restart): nothing for the daemon.
+    for (const restart of [unlessStopped, { Name: '', MaximumRetryCount: 0 }]) {
+      expect(policeContainerUpdate({ RestartPolicy: restart }, { who: 'r', details }).RestartPolicy).toEqual({
+        Name: '',
+        MaximumRetryCount: 0,
+      });
+    }
+    const withoutBinds = inspected({}, [], 'no');
+    expect(
+      policeContainerUpdate({ RestartPolicy: { Name: 'always' } }, { who: 'r', details: withoutBinds })
+        .RestartPolicy,
+    ).toEqual({ Name: 'always' });
   });
 });

@@ -1,0 +1,38 @@
+// The daemon's container JSON mapped onto the Engine's model: the restart policy a student asked
+// for, which the proxy keeps in a label for a bind-mounting container.
+import { describe, expect, it } from 'vitest';
+import { type RawContainer, RESTART_LABEL, toContainerState } from '../../src/engine/docker-mapping';
+
+function raw(labels: Record<string, string>, enginePolicy: string, mountType: string): RawContainer {
+  return {
+    Id: 'abc',
+    Name: '/run1-1-r',
+    State: { Status: 'running', Running: true, ExitCode: 0, OOMKilled: false },
+    Config: { Image: 'busybox', Labels: labels },
+    HostConfig: { RestartPolicy: { Name: enginePolicy, MaximumRetryCount: 0 } },
+    Mounts: [{ Type: mountType, Source: '/work/submission/data', Destination: '/data', RW: true }],
+    NetworkSettings: {},
+  };
+}
+
+const asked = { [RESTART_LABEL]: '{"Name":"unless-stopped","MaximumRetryCount":0}' };
+
+describe('restart policy of a container', () => {
+  it('is the one asked for when the proxy kept it from the daemon, and the daemon’s is "no"', () => {
+    const state = toContainerState(raw(asked, 'no', 'bind'));
+    expect(state.restartPolicy).toBe('unless-stopped');
+    expect(state.daemonRestartPolicy).toBe('no');
+  });
+
+  it('is the engine’s without the label', () => {
+    const state = toContainerState(raw({}, 'always', 'bind'));
+    expect(state).toMatchObject({ restartPolicy: 'always', daemonRestartPolicy: 'always' });
+    expect(toContainerState(raw({}, '', 'volume')).restartPolicy).toBe('no');
+  });
+
+  it('ignores a label the proxy cannot have set: no bind mount (an image’s LABEL), a real policy, bad JSON', () => {
+    expect(toContainerState(raw(asked, 'no', 'volume')).restartPolicy).toBe('no');
+    expect(toContainerState(raw(asked, 'on-failure', 'bind')).restartPolicy).toBe('on-failure');
+    expect(toContainerState(raw({ [RESTART_LABEL]: '{' }, 'no', 'bind')).restartPolicy).toBe('no');
+  });
+});
