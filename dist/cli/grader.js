@@ -42323,6 +42323,211 @@ function orderedProgress(sink, count) {
 
 ;// CONCATENATED MODULE: external "node:stream"
 const external_node_stream_namespaceObject = require("node:stream");
+;// CONCATENATED MODULE: ./src/engine/docker-mapping.ts
+// The daemon's JSON (with the nulls it really sends: the dockerode typings claim arrays and
+// objects) and its mapping onto the Engine's model. No I/O here: docker-engine.ts does the calls.
+
+
+/**
+ * The restart policy a student asked for, JSON {"Name":"unless-stopped","MaximumRetryCount":0},
+ * on a container the policy proxy created with policy "no" because it bind-mounts a host path:
+ * the daemon resolves a bind source again at each start, and its own restarts do not pass the
+ * proxy's check, so a folder swapped for a symlink to `/` would be mounted (docs/decisions.md).
+ */
+const RESTART_LABEL = `${LABEL_PREFIX}.restart`;
+/**
+ * The policy RESTART_LABEL records, when it applies: the engine's policy is "no" and the
+ * container has a bind mount, as the proxy made it. Otherwise (no label, a label inherited from
+ * an image's LABEL onto a container the proxy did not make virtual) undefined: the engine's
+ * policy is the truth.
+ */
+function requestedRestartPolicy(labels, enginePolicy, hasBindMount) {
+    const label = labels?.[RESTART_LABEL];
+    if (typeof label !== 'string' || !hasBindMount || (enginePolicy || 'no') !== 'no')
+        return undefined;
+    try {
+        const parsed = JSON.parse(label);
+        if (!docker_mapping_isRecord(parsed) || typeof parsed.Name !== 'string' || parsed.Name === '')
+            return undefined;
+        const count = typeof parsed.MaximumRetryCount === 'number' ? parsed.MaximumRetryCount : 0;
+        return { Name: parsed.Name, MaximumRetryCount: count };
+    }
+    catch {
+        return undefined;
+    }
+}
+function asRawImage(value) {
+    if (docker_mapping_isRecord(value) && typeof value.Id === 'string')
+        return value;
+    throw new InfraError('Docker engine answered an image inspection with something unexpected');
+}
+function asRawContainer(value) {
+    if (docker_mapping_isRecord(value) && typeof value.Id === 'string' && docker_mapping_isRecord(value.State) && docker_mapping_isRecord(value.Config))
+        return value;
+    throw new InfraError('Docker engine answered a container inspection with something unexpected');
+}
+function asRawNetwork(value) {
+    if (docker_mapping_isRecord(value) && typeof value.Id === 'string' && typeof value.Name === 'string')
+        return value;
+    throw new InfraError('Docker engine answered a network inspection with something unexpected');
+}
+function asRawVolume(value) {
+    if (docker_mapping_isRecord(value) && typeof value.Name === 'string')
+        return value;
+    throw new InfraError('Docker engine answered a volume inspection with something unexpected');
+}
+/** What the daemon reports for "never". */
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+function toContainerState(raw) {
+    const state = raw.State;
+    const config = raw.Config;
+    return {
+        id: raw.Id,
+        name: raw.Name.replace(/^\//, ''),
+        image: config.Image,
+        status: state.Status,
+        // A container the daemon is restarting reports Running, but an exec in it is refused:
+        // for the grader (and the student) it is not running.
+        running: state.Running && state.Restarting !== true,
+        exitCode: state.ExitCode,
+        oomKilled: state.OOMKilled,
+        health: state.Health?.Status ?? undefined,
+        startedAt: realTime(state.StartedAt),
+        finishedAt: realTime(state.FinishedAt),
+        publishedPorts: publishedPorts(raw.NetworkSettings.Ports),
+        portBindings: portBindings(raw.HostConfig?.PortBindings, raw.NetworkSettings.Ports),
+        env: config.Env ?? [],
+        labels: config.Labels ?? {},
+        user: config.User ?? '',
+        restartPolicy: requestedRestartPolicy(config.Labels, raw.HostConfig?.RestartPolicy?.Name, (raw.Mounts ?? []).some((mount) => mount.Type === 'bind'))?.Name ??
+            (raw.HostConfig?.RestartPolicy?.Name || 'no'),
+        daemonRestartPolicy: raw.HostConfig?.RestartPolicy?.Name || 'no',
+        restartCount: raw.RestartCount ?? 0,
+        mounts: (raw.Mounts ?? []).map((mount) => ({
+            type: mount.Type ?? '',
+            source: mount.Source ?? '',
+            destination: mount.Destination ?? '',
+            ...(mount.Name ? { name: mount.Name } : {}),
+            readOnly: mount.RW === false,
+        })),
+        networks: Object.fromEntries(Object.entries(raw.NetworkSettings.Networks ?? {}).map(([name, network]) => [
+            name,
+            { ipAddress: network?.IPAddress ?? '', aliases: network?.Aliases ?? [] },
+        ])),
+        hostname: config.Hostname ?? '',
+    };
+}
+function realTime(value) {
+    return value && value !== ZERO_TIME ? value : undefined;
+}
+function publishedPorts(ports) {
+    const result = {};
+    for (const [containerPort, bindings] of Object.entries(ports ?? {})) {
+        const binding = bindings?.find((candidate) => candidate.HostIp === '127.0.0.1') ?? bindings?.[0];
+        const hostPort = docker_mapping_hostPortOf(binding?.HostPort);
+        if (hostPort !== undefined)
+            result[containerPort] = hostPort;
+    }
+    return result;
+}
+/**
+ * Host ports bound for each container port, on any host address: what is really bound
+ * (NetworkSettings.Ports, a running container) together with what was asked for with a fixed
+ * port (HostConfig.PortBindings, also known before the start). Ephemeral requests ("") only count
+ * once the daemon has chosen the port.
+ */
+function portBindings(requested, actual) {
+    const ports = new Map();
+    for (const map of [actual, requested]) {
+        for (const [containerPort, bindings] of Object.entries(map ?? {})) {
+            for (const binding of bindings ?? []) {
+                const hostPort = docker_mapping_hostPortOf(binding.HostPort);
+                if (hostPort === undefined)
+                    continue;
+                const set = ports.get(containerPort) ?? new Set();
+                set.add(hostPort);
+                ports.set(containerPort, set);
+            }
+        }
+    }
+    return Object.fromEntries([...ports.entries()].map(([containerPort, set]) => [containerPort, [...set].sort((a, b) => a - b)]));
+}
+function docker_mapping_hostPortOf(value) {
+    if (!value || !/^\d+$/.test(value))
+        return undefined;
+    const port = Number.parseInt(value, 10);
+    return port > 0 && port <= 65535 ? port : undefined;
+}
+function toImageDetails(raw) {
+    const config = raw.Config ?? {};
+    const layers = raw.RootFS?.Layers ?? [];
+    return {
+        id: raw.Id,
+        tags: realTags(raw),
+        user: config.User ?? '',
+        workdir: config.WorkingDir ?? '',
+        cmd: config.Cmd ?? [],
+        entrypoint: typeof config.Entrypoint === 'string' ? [config.Entrypoint] : (config.Entrypoint ?? []),
+        env: config.Env ?? [],
+        exposedPorts: Object.keys(config.ExposedPorts ?? {}).sort(),
+        labels: config.Labels ?? {},
+        layerDigests: [...layers],
+        layers: layers.length,
+        sizeBytes: raw.Size,
+        healthcheck: config.Healthcheck?.Test ?? [],
+    };
+}
+/** Older daemons list an untagged image as "<none>:<none>". */
+function realTags(raw) {
+    return (raw.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
+}
+function toNetworkDetails(raw) {
+    return {
+        id: raw.Id,
+        name: raw.Name,
+        driver: raw.Driver ?? '',
+        internal: raw.Internal === true,
+        labels: raw.Labels ?? {},
+        containers: Object.values(raw.Containers ?? {})
+            .map((endpoint) => endpoint?.Name?.replace(/^\//, '') ?? '')
+            .filter((name) => name !== '')
+            .sort(),
+    };
+}
+function toVolumeDetails(raw) {
+    return {
+        name: raw.Name,
+        driver: raw.Driver ?? '',
+        labels: raw.Labels ?? {},
+        mountpoint: raw.Mountpoint ?? '',
+    };
+}
+function toContainerSummary(raw) {
+    return {
+        id: raw.Id,
+        name: raw.Names?.[0]?.replace(/^\//, '') ?? '',
+        image: raw.Image ?? '',
+        state: raw.State ?? '',
+        labels: raw.Labels ?? {},
+    };
+}
+/** The CMD column of /containers/{id}/top (COMMAND on some ps variants; else the last column). */
+function processCommands(value) {
+    if (!docker_mapping_isRecord(value) || !Array.isArray(value.Titles) || !Array.isArray(value.Processes)) {
+        throw new InfraError('Docker engine answered a process listing with something unexpected');
+    }
+    const titles = value.Titles;
+    let column = titles.findIndex((title) => title === 'CMD' || title === 'COMMAND');
+    if (column < 0)
+        column = titles.length - 1;
+    return value.Processes
+        .map((row) => (Array.isArray(row) ? row[column] : undefined))
+        .filter((command) => typeof command === 'string');
+}
+function docker_mapping_isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 ;// CONCATENATED MODULE: ./src/engine/engine.ts
 /**
  * The capabilities every container the grader starts keeps (SECURITY.md "Process": all others
@@ -42359,6 +42564,7 @@ const HARDENED_LIMITS = {
 // containers get (SECURITY.md, "Process"). Each function takes the JSON body of one request and
 // returns the body to forward, or throws a Refusal whose message the docker CLI prints. Lookups
 // of the engine and of the host's files are injected, so that these rules are tested without I/O.
+
 
 
 
@@ -42518,6 +42724,9 @@ function parseUlimits(text) {
     catch {
         throw new Refusal('invalid ulimits of the build', 400);
     }
+    // The Go client (compose) marshals no ulimits as `null`, which the engine reads as none.
+    if (parsed === null)
+        return [];
     if (!Array.isArray(parsed))
         throw new Refusal('invalid ulimits of the build', 400);
     return parsed.map((limit) => canonicalBody(limit));
@@ -42815,6 +43024,15 @@ async function policeContainerCreate(body, name, context) {
         extraLabels[NAME_LABEL] = name;
     if (Object.keys(ports.requested).length > 0)
         extraLabels[PORTS_LABEL] = JSON.stringify(ports.requested);
+    const restart = checkedRestartPolicy(hostConfig.RestartPolicy);
+    if (restart !== undefined && hostConfig.AutoRemove === true) {
+        throw new Refusal("can't create 'AutoRemove' container with restart policy", 400);
+    }
+    if (hasBindMount(hostConfig)) {
+        // Stamped even for "no": it replaces a label of ours that a LABEL of the image would pass on.
+        extraLabels[RESTART_LABEL] = JSON.stringify(restart ?? { Name: 'no', MaximumRetryCount: 0 });
+        hostConfig.RestartPolicy = { Name: 'no', MaximumRetryCount: 0 };
+    }
     return {
         ...body,
         Image: image,
@@ -42873,10 +43091,84 @@ function policeExecCreate(body) {
         throw new Refusal('privileged exec is not allowed (docker exec --privileged)');
     return body;
 }
-function policeContainerUpdate(body) {
+const RESTART_POLICIES = ['no', 'always', 'unless-stopped', 'on-failure'];
+/**
+ * A restart policy as the daemon would accept it (checked here, as the daemon never sees the
+ * policy the proxy keeps in RESTART_LABEL); undefined for none ("no" or absent).
+ */
+function checkedRestartPolicy(value) {
+    if (!policy_isRecord(value))
+        return undefined;
+    const policyName = typeof value.Name === 'string' ? value.Name : '';
+    const count = typeof value.MaximumRetryCount === 'number' ? value.MaximumRetryCount : 0;
+    if (policyName === '' || policyName === 'no')
+        return undefined;
+    if (!RESTART_POLICIES.includes(policyName))
+        throw new Refusal(`invalid restart policy '${policyName}'`, 400);
+    if (count < 0)
+        throw new Refusal('maximum retry count cannot be negative', 400);
+    if (count > 0 && policyName !== 'on-failure') {
+        throw new Refusal("maximum retry count can only be used with 'on-failure'", 400);
+    }
+    return { Name: policyName, MaximumRetryCount: count };
+}
+/**
+ * Whether the daemon would mount a host path at each start: a bind (-v /path, --mount
+ * type=bind), or --volumes-from, which brings another container's binds along. Named volumes
+ * are safe: a student cannot swap what a volume name points to.
+ */
+function hasBindMount(hostConfig) {
+    if (strings(hostConfig.Binds).some((bind) => bind.startsWith('/')))
+        return true;
+    if (strings(hostConfig.VolumesFrom).length > 0)
+        return true;
+    const mounts = Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts.filter(policy_isRecord) : [];
+    return mounts.some((mount) => mount.Type === 'bind');
+}
+/**
+ * POST /containers/{id}/update: limits capped like at create. A bind-mounting container's
+ * restart policy is the one its label recorded at create (labels cannot change), so changing it
+ * is refused rather than handed to the daemon, which would restart it without the bind check.
+ */
+function policeContainerUpdate(body, container) {
     const updated = { ...body };
     hardenResources(updated);
-    return updated;
+    const wanted = checkedRestartPolicy(updated.RestartPolicy);
+    const asked = policy_isRecord(updated.RestartPolicy) && typeof updated.RestartPolicy.Name === 'string';
+    const details = container?.details;
+    if (!asked || details === undefined || !containerHasBindMount(details))
+        return updated;
+    const current = virtualRestartPolicy(details) ?? { Name: 'no', MaximumRetryCount: 0 };
+    const same = (wanted?.Name ?? 'no') === current.Name && (wanted?.MaximumRetryCount ?? 0) === current.MaximumRetryCount;
+    if (updated.RestartPolicy.Name === '' || same) {
+        // Unchanged: the daemon keeps "no" (docker update without --restart sends an empty name).
+        updated.RestartPolicy = { Name: '', MaximumRetryCount: 0 };
+        return updated;
+    }
+    throw new Refusal(`docker update --restart on container ${container?.who}: its restart policy cannot change during grading because it bind-mounts a host folder (the engine would restart it without checking the mount again); give --restart ${wanted?.Name ?? 'no'} when you create it`);
+}
+/** Whether an inspected container mounts a host path (its own binds or inherited ones). */
+function containerHasBindMount(container) {
+    const mounts = Array.isArray(container.Mounts) ? container.Mounts.filter(policy_isRecord) : [];
+    if (mounts.some((mount) => mount.Type === 'bind'))
+        return true;
+    return policy_isRecord(container.HostConfig) && hasBindMount(container.HostConfig);
+}
+/** The policy the proxy keeps in RESTART_LABEL for an inspected container, if any. */
+function virtualRestartPolicy(container) {
+    const config = policy_isRecord(container.Config) ? container.Config : {};
+    const hostConfig = policy_isRecord(container.HostConfig) ? container.HostConfig : {};
+    const engine = policy_isRecord(hostConfig.RestartPolicy) ? hostConfig.RestartPolicy.Name : undefined;
+    return requestedRestartPolicy(policy_isRecord(config.Labels) ? config.Labels : undefined, typeof engine === 'string' ? engine : undefined, containerHasBindMount(container));
+}
+/** GET /containers/{id}/json as the student sees it: the restart policy asked for. */
+function showRequestedRestartPolicy(container) {
+    if (!policy_isRecord(container) || !policy_isRecord(container.HostConfig))
+        return container;
+    const requested = virtualRestartPolicy(container);
+    if (requested === undefined)
+        return container;
+    return { ...container, HostConfig: { ...container.HostConfig, RestartPolicy: requested } };
 }
 const REFUSED_BRIDGE_OPTIONS = /^com\.docker\.network\.bridge\.(name|host_binding_ipv4)$/;
 function policeNetworkCreate(body, context) {
@@ -43267,9 +43559,13 @@ function canonicalBody(value, where = '', depth = 0) {
     return result;
 }
 
+;// CONCATENATED MODULE: external "node:vm"
+const external_node_vm_namespaceObject = require("node:vm");
+var external_node_vm_default = /*#__PURE__*/__nccwpck_require__.n(external_node_vm_namespaceObject);
 ;// CONCATENATED MODULE: ./src/proxy/filters.ts
 // List and event queries, narrowed to the run's own objects: the run's label filters are added to
 // whatever the student asked for, and names in the student's filters are scoped.
+
 
 /** The `filters` query parameter in either of the engine's forms: {"k":["v"]} or {"k":{"v":true}}. */
 function parseFilters(text) {
@@ -43364,19 +43660,49 @@ function takeNameFilters(text) {
     return { rest: serialiseFilters(filters), patterns };
 }
 /**
+ * A student's pattern runs in the grader's own process, on names the student chose too, and
+ * JavaScript's regular expressions can backtrack for hours (`^(a|a)*$` on 40 a's): each list is
+ * matched in a VM with a deadline, so that one `docker ps --filter` cannot freeze the grader,
+ * its watchdog and its signal cleanup. The engine's (Go) expressions run in linear time.
+ */
+const MATCH_DEADLINE_MS = 200;
+const MATCH_ALL = new (external_node_vm_default()).Script('names.map((name) => patterns.some((pattern) => pattern.test(name)))');
+function matchEach(names, patterns) {
+    try {
+        return MATCH_ALL.runInContext(external_node_vm_default().createContext({ names, patterns }), {
+            timeout: MATCH_DEADLINE_MS,
+        });
+    }
+    catch {
+        throw new Refusal(`the name filter ${patterns.map((pattern) => JSON.stringify(pattern.source)).join(', ')} took too long to match: use a simpler pattern`, 400);
+    }
+}
+/**
  * The containers of a list answer (names already unscoped) that one of the patterns names; like
  * the engine, a pattern is tried on each name with and without its leading slash.
  */
 function keepNamed(list, patterns) {
-    const named = (name) => typeof name === 'string' &&
-        patterns.some((pattern) => pattern.test(name) || pattern.test(name.replace(/^\//, '')));
-    return list.filter((summary) => policy_isRecord(summary) && Array.isArray(summary.Names) && summary.Names.some(named));
+    const namesOf = (summary) => policy_isRecord(summary) && Array.isArray(summary.Names)
+        ? summary.Names.filter((name) => typeof name === 'string').flatMap((name) => [
+            name,
+            name.replace(/^\//, ''),
+        ])
+        : [];
+    const perItem = list.map(namesOf);
+    const matched = matchEach(perItem.flat(), patterns);
+    let next = 0;
+    return list.filter((_, index) => {
+        const count = perItem[index].length;
+        const hit = matched.slice(next, next + count).some(Boolean);
+        next += count;
+        return hit;
+    });
 }
 /** The networks or volumes of a list answer (names already unscoped) that one of the patterns names. */
 function keepNamedObjects(list, patterns) {
-    return list.filter((item) => policy_isRecord(item) &&
-        typeof item.Name === 'string' &&
-        patterns.some((pattern) => pattern.test(String(item.Name))));
+    const named = list.filter((item) => policy_isRecord(item) && typeof item.Name === 'string');
+    const matched = matchEach(named.map((item) => String(item.Name)), patterns);
+    return named.filter((_, index) => matched[index] === true);
 }
 
 ;// CONCATENATED MODULE: ./src/proxy/names.ts
@@ -43985,7 +44311,7 @@ function imagePath(reference) {
 /** Request bodies the proxy reads to check or rewrite (JSON) are refused beyond this size. */
 const MAX_JSON_BODY_BYTES = 1024 * 1024;
 /** Containers of one run (the client container included) beyond which creates are refused. */
-const MAX_CONTAINERS_PER_RUN = 50;
+const MAX_CONTAINERS_PER_EXERCISE = 50;
 /** Answers the proxy rewrites (inspections, lists, errors) beyond this size are an engine fault. */
 const MAX_JSON_ANSWER_BYTES = 32 * 1024 * 1024;
 /** A line of a streamed answer (build, pull, events) longer than this passes through unscoped. */
@@ -44018,7 +44344,7 @@ class PolicyProxyServer {
     connections = new Set();
     running = new Map();
     nextRequest = 0;
-    /** Container creates counted one at a time against MAX_CONTAINERS_PER_RUN, and those under way. */
+    /** Container creates counted one at a time against MAX_CONTAINERS_PER_EXERCISE, and those under way. */
     creates = Promise.resolve();
     pendingCreates = 0;
     /** Starts of containers one at a time, so that two cannot both take the same requested port. */
@@ -44537,7 +44863,11 @@ class PolicyProxyServer {
         const url = (params = query) => withQuery(action === 'remove' ? `/containers/${resolved.id}` : `/containers/${resolved.id}/${action}`, params);
         switch (action) {
             case 'json':
-                return { url: url(), answer: 'json', transform: showRequestedPorts };
+                return {
+                    url: url(),
+                    answer: 'json',
+                    transform: (container) => showRequestedRestartPolicy(showRequestedPorts(container)),
+                };
             case 'logs': {
                 const follow = ['1', 'true'].includes(query.get('follow') ?? '');
                 return {
@@ -44569,8 +44899,13 @@ class PolicyProxyServer {
             }
             case 'exec':
                 return { url: url(), body: policeExecCreate(await body()), answer: 'json' };
-            case 'update':
-                return { url: url(), body: policeContainerUpdate(await body()), answer: 'json' };
+            case 'update': {
+                const update = await body();
+                const details = policy_isRecord(update.RestartPolicy)
+                    ? await this.lookups.containerDetails(resolved.id)
+                    : undefined;
+                return { url: url(), body: policeContainerUpdate(update, { who, details }), answer: 'json' };
+            }
             case 'rename': {
                 const name = query.get('name') ?? '';
                 if (!this.names.isName(name))
@@ -44596,16 +44931,17 @@ class PolicyProxyServer {
         }
     }
     /**
-     * A script creating containers in a loop stops at MAX_CONTAINERS_PER_RUN, with a reason. The
+     * A script creating containers in a loop stops at MAX_CONTAINERS_PER_EXERCISE, with a reason. The
      * count and the creates still on their way are checked one request at a time, so that
      * creates sent at once (compose) cannot all pass on the same count. Returns the release.
      */
     async reserveContainer() {
         const check = this.creates.then(async () => {
-            const existing = await this.lookups.ownContainerIds([`${RUN_LABEL}=${this.options.runId}`]);
+            // Per exercise, not per run: exercises graded at once must not share one allowance.
+            const existing = await this.lookups.ownContainerIds(labelFilters(this.options.runId, this.options.scope));
             const count = existing.length + this.pendingCreates;
-            if (count >= MAX_CONTAINERS_PER_RUN) {
-                throw new Refusal(`this grading already has ${count} containers, the most it may create is ${MAX_CONTAINERS_PER_RUN}: remove some (docker rm) before creating more`);
+            if (count >= MAX_CONTAINERS_PER_EXERCISE) {
+                throw new Refusal(`this exercise already has ${count} containers, the most it may create is ${MAX_CONTAINERS_PER_EXERCISE}: remove some (docker rm) before creating more`);
             }
             this.pendingCreates += 1;
         });
@@ -45147,8 +45483,12 @@ class Changes {
             this.live = false;
         if (change === 'output')
             this.output = true;
-        else
+        else {
             this.state = true;
+            // The followed output ends when the container stops: after a restart, only a state
+            // event says that new lines may have come.
+            this.output = true;
+        }
         this.wake?.();
     }
     /** Resolves true at the next change, false when ms passed without one. */
@@ -46115,10 +46455,11 @@ async function serviceVerdict(project, services, wantRunning, wantHealthy, conte
         for (const summary of own) {
             const state = await context.engine.inspectContainer(summary.id);
             if (wantRunning && !state.running) {
+                const final = stoppedForGood(state);
                 return {
-                    reason: `"${service}" is not running (${stateSummary(state)})`,
+                    reason: `"${service}" is not running (${stateSummary(state)}${final ? restartNotApplied(state) : ''})`,
                     containerId: state.id,
-                    final: stoppedForGood(state),
+                    final,
                 };
             }
             if (wantHealthy && state.running && state.health !== undefined && state.health !== 'healthy') {
@@ -46131,13 +46472,23 @@ async function serviceVerdict(project, services, wantRunning, wantHealthy, conte
     }
     return undefined;
 }
-/** Exited with no restart policy that would bring it back. */
+/**
+ * Exited with no restart policy that would bring it back: the daemon's, which is "no" for a
+ * container bind-mounting a host path whatever the student asked (docs/decisions.md).
+ */
 function stoppedForGood(state) {
     if (state.status !== 'exited' && state.status !== 'dead')
         return false;
-    if (state.restartPolicy === 'always' || state.restartPolicy === 'unless-stopped')
+    const policy = state.daemonRestartPolicy;
+    if (policy === 'always' || policy === 'unless-stopped')
         return false;
-    return !(state.restartPolicy === 'on-failure' && state.exitCode !== 0);
+    return !(policy === 'on-failure' && state.exitCode !== 0);
+}
+/** Why a service with `restart:` was not restarted, when the grader kept its policy from the daemon. */
+function restartNotApplied(state) {
+    if (state.restartPolicy === state.daemonRestartPolicy)
+        return '';
+    return `; its restart policy "${state.restartPolicy}" is not applied by the engine during grading because it bind-mounts a host folder`;
 }
 function compose_isRecord(value) {
     return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -46668,7 +47019,7 @@ async function grade(exercises, options) {
     const concurrency = Math.max(1, Math.min(wanted, exercises.length));
     // Each exercise has its own scope (labels, names), so exercises never see one another.
     const ordered = orderedProgress(progress, exercises.length);
-    const engine = concurrency > 1 ? serialiseImageWork(options.engine) : options.engine;
+    const engine = serialiseImageWork(options.engine);
     try {
         results = await mapBounded([...exercises.entries()], concurrency, async ([index, exercise]) => {
             options.onExercise?.({ index, id: exercise.spec.id, state: 'running' });
@@ -46688,7 +47039,7 @@ async function grade(exercises, options) {
         });
     }
     finally {
-        await removeQuietly(options.engine, undefined, progress);
+        await removeQuietly(engine, undefined, progress);
     }
     return gradeReport(results, now() - started);
 }
@@ -46893,6 +47244,18 @@ async function isDirectory(dir) {
     }
 }
 /**
+ * One queue for the whole process: a class regrade grades several students at once, each with
+ * its own session and engine, and since the grader's builds carry no labels two students'
+ * identical builds end in one image, whose parents one's cleanup can remove under the other's
+ * build.
+ */
+let imageWorkQueue = Promise.resolve();
+function exclusive(work) {
+    const turn = imageWorkQueue.then(work, work);
+    imageWorkQueue = turn.catch(() => undefined);
+    return turn;
+}
+/**
  * Builds and image removals of exercises graded at once run one at a time. The classic
  * builder shares cache layers between identical builds: removing one exercise's image (and
  * with it untagged parents) while another builds on the same layers fails that build with
@@ -46900,12 +47263,6 @@ async function isDirectory(dir) {
  * the removal of an exercise's containers, networks and volumes included, runs concurrently.
  */
 function serialiseImageWork(engine) {
-    let queue = Promise.resolve();
-    const exclusive = (work) => {
-        const turn = queue.then(work, work);
-        queue = turn.catch(() => undefined);
-        return turn;
-    };
     const shared = Object.create(engine);
     shared.build = (request) => exclusive(() => engine.build(request));
     shared.removeResources = async (filter) => {
@@ -46934,180 +47291,6 @@ async function removeQuietly(engine, scope, progress) {
     catch (error) {
         progress.info(`  cleanup failed: ${errorMessage(error)}`);
     }
-}
-
-;// CONCATENATED MODULE: ./src/engine/docker-mapping.ts
-// The daemon's JSON (with the nulls it really sends: the dockerode typings claim arrays and
-// objects) and its mapping onto the Engine's model. No I/O here: docker-engine.ts does the calls.
-
-function asRawImage(value) {
-    if (docker_mapping_isRecord(value) && typeof value.Id === 'string')
-        return value;
-    throw new InfraError('Docker engine answered an image inspection with something unexpected');
-}
-function asRawContainer(value) {
-    if (docker_mapping_isRecord(value) && typeof value.Id === 'string' && docker_mapping_isRecord(value.State) && docker_mapping_isRecord(value.Config))
-        return value;
-    throw new InfraError('Docker engine answered a container inspection with something unexpected');
-}
-function asRawNetwork(value) {
-    if (docker_mapping_isRecord(value) && typeof value.Id === 'string' && typeof value.Name === 'string')
-        return value;
-    throw new InfraError('Docker engine answered a network inspection with something unexpected');
-}
-function asRawVolume(value) {
-    if (docker_mapping_isRecord(value) && typeof value.Name === 'string')
-        return value;
-    throw new InfraError('Docker engine answered a volume inspection with something unexpected');
-}
-/** What the daemon reports for "never". */
-const ZERO_TIME = '0001-01-01T00:00:00Z';
-function toContainerState(raw) {
-    const state = raw.State;
-    const config = raw.Config;
-    return {
-        id: raw.Id,
-        name: raw.Name.replace(/^\//, ''),
-        image: config.Image,
-        status: state.Status,
-        // A container the daemon is restarting reports Running, but an exec in it is refused:
-        // for the grader (and the student) it is not running.
-        running: state.Running && state.Restarting !== true,
-        exitCode: state.ExitCode,
-        oomKilled: state.OOMKilled,
-        health: state.Health?.Status ?? undefined,
-        startedAt: realTime(state.StartedAt),
-        finishedAt: realTime(state.FinishedAt),
-        publishedPorts: publishedPorts(raw.NetworkSettings.Ports),
-        portBindings: portBindings(raw.HostConfig?.PortBindings, raw.NetworkSettings.Ports),
-        env: config.Env ?? [],
-        labels: config.Labels ?? {},
-        user: config.User ?? '',
-        restartPolicy: raw.HostConfig?.RestartPolicy?.Name || 'no',
-        restartCount: raw.RestartCount ?? 0,
-        mounts: (raw.Mounts ?? []).map((mount) => ({
-            type: mount.Type ?? '',
-            source: mount.Source ?? '',
-            destination: mount.Destination ?? '',
-            ...(mount.Name ? { name: mount.Name } : {}),
-            readOnly: mount.RW === false,
-        })),
-        networks: Object.fromEntries(Object.entries(raw.NetworkSettings.Networks ?? {}).map(([name, network]) => [
-            name,
-            { ipAddress: network?.IPAddress ?? '', aliases: network?.Aliases ?? [] },
-        ])),
-        hostname: config.Hostname ?? '',
-    };
-}
-function realTime(value) {
-    return value && value !== ZERO_TIME ? value : undefined;
-}
-function publishedPorts(ports) {
-    const result = {};
-    for (const [containerPort, bindings] of Object.entries(ports ?? {})) {
-        const binding = bindings?.find((candidate) => candidate.HostIp === '127.0.0.1') ?? bindings?.[0];
-        const hostPort = docker_mapping_hostPortOf(binding?.HostPort);
-        if (hostPort !== undefined)
-            result[containerPort] = hostPort;
-    }
-    return result;
-}
-/**
- * Host ports bound for each container port, on any host address: what is really bound
- * (NetworkSettings.Ports, a running container) together with what was asked for with a fixed
- * port (HostConfig.PortBindings, also known before the start). Ephemeral requests ("") only count
- * once the daemon has chosen the port.
- */
-function portBindings(requested, actual) {
-    const ports = new Map();
-    for (const map of [actual, requested]) {
-        for (const [containerPort, bindings] of Object.entries(map ?? {})) {
-            for (const binding of bindings ?? []) {
-                const hostPort = docker_mapping_hostPortOf(binding.HostPort);
-                if (hostPort === undefined)
-                    continue;
-                const set = ports.get(containerPort) ?? new Set();
-                set.add(hostPort);
-                ports.set(containerPort, set);
-            }
-        }
-    }
-    return Object.fromEntries([...ports.entries()].map(([containerPort, set]) => [containerPort, [...set].sort((a, b) => a - b)]));
-}
-function docker_mapping_hostPortOf(value) {
-    if (!value || !/^\d+$/.test(value))
-        return undefined;
-    const port = Number.parseInt(value, 10);
-    return port > 0 && port <= 65535 ? port : undefined;
-}
-function toImageDetails(raw) {
-    const config = raw.Config ?? {};
-    const layers = raw.RootFS?.Layers ?? [];
-    return {
-        id: raw.Id,
-        tags: realTags(raw),
-        user: config.User ?? '',
-        workdir: config.WorkingDir ?? '',
-        cmd: config.Cmd ?? [],
-        entrypoint: typeof config.Entrypoint === 'string' ? [config.Entrypoint] : (config.Entrypoint ?? []),
-        env: config.Env ?? [],
-        exposedPorts: Object.keys(config.ExposedPorts ?? {}).sort(),
-        labels: config.Labels ?? {},
-        layerDigests: [...layers],
-        layers: layers.length,
-        sizeBytes: raw.Size,
-        healthcheck: config.Healthcheck?.Test ?? [],
-    };
-}
-/** Older daemons list an untagged image as "<none>:<none>". */
-function realTags(raw) {
-    return (raw.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
-}
-function toNetworkDetails(raw) {
-    return {
-        id: raw.Id,
-        name: raw.Name,
-        driver: raw.Driver ?? '',
-        internal: raw.Internal === true,
-        labels: raw.Labels ?? {},
-        containers: Object.values(raw.Containers ?? {})
-            .map((endpoint) => endpoint?.Name?.replace(/^\//, '') ?? '')
-            .filter((name) => name !== '')
-            .sort(),
-    };
-}
-function toVolumeDetails(raw) {
-    return {
-        name: raw.Name,
-        driver: raw.Driver ?? '',
-        labels: raw.Labels ?? {},
-        mountpoint: raw.Mountpoint ?? '',
-    };
-}
-function toContainerSummary(raw) {
-    return {
-        id: raw.Id,
-        name: raw.Names?.[0]?.replace(/^\//, '') ?? '',
-        image: raw.Image ?? '',
-        state: raw.State ?? '',
-        labels: raw.Labels ?? {},
-    };
-}
-/** The CMD column of /containers/{id}/top (COMMAND on some ps variants; else the last column). */
-function processCommands(value) {
-    if (!docker_mapping_isRecord(value) || !Array.isArray(value.Titles) || !Array.isArray(value.Processes)) {
-        throw new InfraError('Docker engine answered a process listing with something unexpected');
-    }
-    const titles = value.Titles;
-    let column = titles.findIndex((title) => title === 'CMD' || title === 'COMMAND');
-    if (column < 0)
-        column = titles.length - 1;
-    return value.Processes
-        .map((row) => (Array.isArray(row) ? row[column] : undefined))
-        .filter((command) => typeof command === 'string');
-}
-function docker_mapping_isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 ;// CONCATENATED MODULE: ./src/engine/faults.ts
@@ -48878,6 +49061,9 @@ async function watchContainer(client, id, options, onChange, signal) {
         signal.removeEventListener('abort', stop);
         release();
     });
+    // A daemon that accepts the connection but never answers (hung) must not hold the wait past
+    // an ordinary call's deadline: the caller then asks the engine, whose calls have deadlines.
+    const opening = setTimeout(stop, client.callTimeoutMs);
     try {
         const events = await events_open(client, controller.signal, `/events?`, {
             filters: JSON.stringify({ type: ['container'], container: [id] }),
@@ -48897,6 +49083,9 @@ async function watchContainer(client, id, options, onChange, signal) {
     catch (error) {
         stop();
         throw client.translate(error, `follow container ${shortId(id)}`);
+    }
+    finally {
+        clearTimeout(opening);
     }
 }
 async function events_open(client, signal, path, options) {
