@@ -524,7 +524,7 @@ describe('other bodies', () => {
     ).toMatch(/URL or Git/);
   });
 
-  it('reads ulimits=null, as compose sends it, as no ulimits, and adds the grader\'s', async () => {
+  it("reads ulimits=null, as compose sends it, as no ulimits, and adds the grader's", async () => {
     const { context: value } = context();
     const query = await policeBuildQuery(new URLSearchParams('t=app&ulimits=null'), value);
     const ulimits = JSON.parse(query.get('ulimits') ?? '') as { Name: string }[];
