@@ -302,6 +302,9 @@ export function toContainerSummary(raw: RawContainerSummary): ContainerSummary {
 
 /** The CMD column of /containers/{id}/top (COMMAND on some ps variants; else the last column). */
 export function processCommands(value: unknown): string[] {
+  // A container whose last process is just exiting has none left: the engine (Go) answers its
+  // empty list as null.
+  if (isRecord(value) && value.Processes === null) return [];
   if (!isRecord(value) || !Array.isArray(value.Titles) || !Array.isArray(value.Processes)) {
     throw new InfraError('Docker engine answered a process listing with something unexpected');
   }

@@ -1,7 +1,12 @@
 // The daemon's container JSON mapped onto the Engine's model: the restart policy a student asked
 // for, which the proxy keeps in a label for a bind-mounting container.
 import { describe, expect, it } from 'vitest';
-import { type RawContainer, RESTART_LABEL, toContainerState } from '../../src/engine/docker-mapping';
+import {
+  processCommands,
+  type RawContainer,
+  RESTART_LABEL,
+  toContainerState,
+} from '../../src/engine/docker-mapping';
 
 function raw(labels: Record<string, string>, enginePolicy: string, mountType: string): RawContainer {
   return {
@@ -34,5 +39,16 @@ describe('restart policy of a container', () => {
     expect(toContainerState(raw(asked, 'no', 'volume')).restartPolicy).toBe('no');
     expect(toContainerState(raw(asked, 'on-failure', 'bind')).restartPolicy).toBe('on-failure');
     expect(toContainerState(raw({ [RESTART_LABEL]: '{' }, 'no', 'bind')).restartPolicy).toBe('no');
+  });
+});
+
+describe('process listings', () => {
+  it('reads the CMD column, and a null list (the last process just exiting) as none', () => {
+    const titles = ['UID', 'PID', 'CMD'];
+    expect(processCommands({ Titles: titles, Processes: [['root', '1', 'nginx -g daemon off;']] })).toEqual([
+      'nginx -g daemon off;',
+    ]);
+    expect(processCommands({ Titles: titles, Processes: null })).toEqual([]);
+    expect(() => processCommands({ Titles: 'x', Processes: 'y' })).toThrow(/unexpected/);
   });
 });
