@@ -41221,6 +41221,35 @@ async function appendNewline(file) {
     await (0,promises_namespaceObject.chmod)(file, mode & 0o7777);
 }
 
+;// CONCATENATED MODULE: ./src/run/uptime.ts
+
+/** "Keeps running" means still running this long after the container (last) started. */
+const SETTLE_UPTIME_MS = 1000;
+/**
+ * The container's state once it has been up SETTLE_UPTIME_MS (waiting, by the engine's wait
+ * call, only for what is left of that time), or as soon as it stops before then; undefined when
+ * it was removed meanwhile (`--rm`). A stopped container, or one up longer, is returned as it is.
+ */
+async function settledState(state, context) {
+    if (!state.running || state.startedAt === undefined)
+        return state;
+    const upMs = context.now() - Date.parse(state.startedAt);
+    // The engine's clock may be ahead of this one (a remote engine): never wait longer than the whole time.
+    const leftMs = Math.min(SETTLE_UPTIME_MS, SETTLE_UPTIME_MS - upMs);
+    if (!(leftMs > 0))
+        return state;
+    try {
+        if ((await context.engine.waitForExit(state.id, Math.ceil(leftMs))) === null)
+            return state;
+    }
+    catch (error) {
+        // Not an engine fault: the container is gone (removed as it stopped), which findContainer says.
+        if (error instanceof InfraError)
+            throw error;
+    }
+    return context.engine.findContainer(state.id);
+}
+
 ;// CONCATENATED MODULE: ./src/checks/observed-names.ts
 // What checks share to show engine objects by the names a student knows, and to find networks
 // and volumes by those names: a step's name, a compose file's name, or the engine's own name.
@@ -41328,10 +41357,12 @@ function friendlyBindSource(source, context) {
 
 
 
+
 const containerCheck = {
     kind: 'container',
     async observe(target, context) {
-        const state = await resolveContainer(target.name, context);
+        const found = await resolveContainer(target.name, context);
+        const state = found === undefined ? undefined : await settledState(found, context);
         // A fact, not a failure: `exists: false` is what an exercise expects of a removed container.
         if (state === undefined)
             return { facts: { exists: false } };

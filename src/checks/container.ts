@@ -4,13 +4,15 @@ import type { ContainerState } from '../engine/engine';
 import { InfraError } from '../errors';
 import type { RunContext } from '../run/context';
 import { resolveContainer, shownImageName, shownPortBindings } from '../run/resolve';
+import { settledState } from '../run/uptime';
 import type { CheckDefinition } from './check';
 import { friendlyBindSource, friendlyObservedName, studentLabels } from './observed-names';
 
 export const containerCheck: CheckDefinition<'container'> = {
   kind: 'container',
   async observe(target, context) {
-    const state = await resolveContainer(target.name, context);
+    const found = await resolveContainer(target.name, context);
+    const state = found === undefined ? undefined : await settledState(found, context);
     // A fact, not a failure: `exists: false` is what an exercise expects of a removed container.
     if (state === undefined) return { facts: { exists: false } };
     return {

@@ -1,5 +1,6 @@
 // The container check on the real engine, through grade(): a container a run step configured
-// fully, one a student's `docker run` left stopped, and one that does not exist.
+// fully, one a student's `docker run` left stopped, one that does not exist, and one that stops
+// a moment after it started.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExerciseResult } from '../../src/report/model';
 import {
@@ -143,5 +144,50 @@ describe('container check', () => {
 
   it('leaves nothing of the run on the engine', async () => {
     expect(await leftovers(runId)).toEqual([]);
+  });
+});
+
+// The nginx whose main process forks into the background and exits: read at once, the container
+// still runs. It must not be graded as one that keeps running.
+describe('container check on a container that has only just started', () => {
+  const briefRunId = newRunId('container-brief');
+  const BRIEF_SPEC = `version: 1
+id: test/container-brief
+title: container that stops at once
+steps:
+  - run: { name: brief, image: busybox:latest, command: [sleep, "0.3"] }
+  - run: { name: lasting, image: busybox:latest, command: [sleep, "30"] }
+checks:
+  - name: brief keeps running
+    container: { name: brief }
+    expect: { running: true }
+  - name: lasting keeps running
+    container: { name: lasting }
+    expect: { running: true, status: running }
+`;
+  let brief: { result: ExerciseResult; log: string[] };
+
+  beforeAll(async () => {
+    brief = await gradeInline(briefRunId, BRIEF_SPEC);
+  });
+
+  afterAll(async () => {
+    await removeEverything(briefRunId);
+  });
+
+  it('is running only if it is still running a moment after it started', () => {
+    expect(check(brief.result, 'brief keeps running'), explain(brief.result, brief.log)).toMatchObject({
+      status: 'fail',
+      message: 'running not as expected',
+      expected: 'equals true',
+      actual: 'false',
+    });
+    expect(check(brief.result, 'lasting keeps running'), explain(brief.result, brief.log)).toMatchObject({
+      status: 'pass',
+    });
+  });
+
+  it('leaves nothing of the run on the engine', async () => {
+    expect(await leftovers(briefRunId)).toEqual([]);
   });
 });
