@@ -39401,6 +39401,33 @@ const RUN_LABEL = `${LABEL_PREFIX}.run`;
 const SCOPE_LABEL = `${LABEL_PREFIX}.scope`;
 /** Marks the offline stand-in base images built by scripts/build-base-images.sh. */
 const STANDIN_LABEL = (/* unused pure expression or super */ null && (`${LABEL_PREFIX}.standin`));
+/** The name the student gave what the gate created (its engine name is scoped to the run). */
+const STUDENT_NAME_LABEL = `${LABEL_PREFIX}.name`;
+/** The host ports a student asked for, as JSON {"80/tcp":[18080]}; the real ones are ephemeral. */
+const STUDENT_PORTS_LABEL = `${LABEL_PREFIX}.ports`;
+/** The fixed host ports of a STUDENT_PORTS_LABEL value; nothing when it is not what the gate writes. */
+function studentPorts(label) {
+    if (label === undefined)
+        return {};
+    let value;
+    try {
+        value = JSON.parse(label);
+    }
+    catch {
+        return {};
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return {};
+    const ports = {};
+    for (const [containerPort, hostPorts] of Object.entries(value)) {
+        if (!/^\d+\/(tcp|udp|sctp)$/.test(containerPort) || !Array.isArray(hostPorts))
+            continue;
+        const fixed = hostPorts.filter((port) => Number.isInteger(port) && port > 0 && port <= 65535);
+        if (fixed.length > 0)
+            ports[containerPort] = fixed;
+    }
+    return ports;
+}
 function runLabels(runId, scope) {
     return scope === undefined ? { [RUN_LABEL]: runId } : { [RUN_LABEL]: runId, [SCOPE_LABEL]: scope };
 }
@@ -39462,6 +39489,18 @@ function resourceName(scope, name) {
     return `${dockerSafe(scope)}-${dockerSafe(name)}`;
 }
 /**
+ * The name a student's docker commands now give a container they named `given` at create: the
+ * one given (its spelling kept) unless a `docker rename` changed the engine's name since. Labels
+ * cannot change, so the engine's name, unscoped, is then the truth.
+ */
+function currentStudentName(engineName, given, scope) {
+    const name = engineName.replace(/^\//, '');
+    const prefix = resourceName(scope, '');
+    if (resourceName(scope, given) === name || !name.startsWith(prefix))
+        return given;
+    return name.slice(prefix.length);
+}
+/**
  * A compose project name: Compose v2 accepts only [a-z0-9_-] starting with a letter or digit,
  * and v1 silently drops everything else, which could make two scopes collide.
  */
@@ -39481,10 +39520,6 @@ function dockerSafe(text) {
 
 const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
 const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
-/** The name the student gave what the gate created (its engine name is scoped to the run). */
-const STUDENT_NAME_LABEL = `${LABEL_PREFIX}.name`;
-/** The host ports a student asked for, as JSON {"80/tcp":[18080]}; the real ones are ephemeral. */
-const STUDENT_PORTS_LABEL = `${LABEL_PREFIX}.ports`;
 /** Made in this exercise of this run (by the grader, or by the student through the gate). */
 function madeByExercise(labels, context) {
     return labels[RUN_LABEL] === context.engine.runId && labels[SCOPE_LABEL] === context.scope;
@@ -39523,10 +39558,7 @@ async function resolveContainer(ref, context) {
  */
 function studentContainerName(state, context) {
     const given = studentName(state.labels, context);
-    if (given === undefined || resourceName(context.scope, given) === state.name)
-        return given;
-    const prefix = resourceName(context.scope, '');
-    return state.name.startsWith(prefix) ? state.name.slice(prefix.length) : state.name;
+    return given === undefined ? undefined : currentStudentName(state.name, given, context.scope);
 }
 /** The container, if it exists and is running; otherwise why not, for the student. */
 async function runningContainer(ref, context) {
@@ -39561,30 +39593,7 @@ function friendlyName(state, context) {
 function shownPortBindings(state, context) {
     if (!madeByExercise(state.labels, context))
         return state.portBindings;
-    return { ...state.portBindings, ...parsePorts(state.labels[STUDENT_PORTS_LABEL]) };
-}
-/** The ports label's fixed host ports; nothing when it is missing or not what the gate writes. */
-function parsePorts(text) {
-    if (text === undefined)
-        return {};
-    let value;
-    try {
-        value = JSON.parse(text);
-    }
-    catch {
-        return {};
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value))
-        return {};
-    const ports = {};
-    for (const [containerPort, hostPorts] of Object.entries(value)) {
-        if (!/^\d+\/(tcp|udp|sctp)$/.test(containerPort) || !Array.isArray(hostPorts))
-            continue;
-        const fixed = hostPorts.filter((port) => Number.isInteger(port) && port > 0 && port <= 65535);
-        if (fixed.length > 0)
-            ports[containerPort] = fixed;
-    }
-    return ports;
+    return { ...state.portBindings, ...studentPorts(state.labels[STUDENT_PORTS_LABEL]) };
 }
 /** Where a container port is reachable from the grader: published by a run step, or by the student. */
 function hostPortOf(state, port) {
@@ -42605,25 +42614,14 @@ const HARDENED_LIMITS = {
 
 
 
-/** The label carrying the name the student gave an object (contract 2). */
-const NAME_LABEL = `${LABEL_PREFIX}.name`;
 /**
- * The name a student knows a container of the run by: the one given at create (NAME_LABEL, its
- * spelling kept), unless a `docker rename` changed the engine's name since: labels cannot
- * change, so the engine's name, unscoped, is then the truth. Undefined for a container the
- * student did not name.
+ * The name a student knows a container of the run by (STUDENT_NAME_LABEL, followed through
+ * `docker rename`). Undefined for a container the student did not name.
  */
-function currentStudentName(container, names) {
-    const given = container.labels[NAME_LABEL];
-    if (given === undefined)
-        return undefined;
-    const engineName = container.name.replace(/^\//, '');
-    if (resourceName(names.scope, given) === engineName || !engineName.startsWith(names.prefix))
-        return given;
-    return engineName.slice(names.prefix.length);
+function studentNameOf(container, names) {
+    const given = container.labels[STUDENT_NAME_LABEL];
+    return given === undefined ? undefined : currentStudentName(container.name, given, names.scope);
 }
-/** The host ports the student asked for, JSON {"80/tcp":[18080]} (contract 2). */
-const PORTS_LABEL = `${LABEL_PREFIX}.ports`;
 /** Namespaced sysctls that change nothing outside the container's own network namespace. */
 const SAFE_SYSCTLS = [
     'net.ipv4.ip_unprivileged_port_start',
@@ -42825,7 +42823,7 @@ async function volumeForMount(name, context) {
         return resolved.name;
     if (resolved.kind === 'missing') {
         const real = context.names.real(name);
-        await context.lookups.createVolume(real, stampLabels({}, context.runLabels, { [NAME_LABEL]: name }));
+        await context.lookups.createVolume(real, stampLabels({}, context.runLabels, { [STUDENT_NAME_LABEL]: name }));
         return real;
     }
     throw notFound(`get ${name}: no such volume`, 'volume', name, resolved);
@@ -42911,7 +42909,7 @@ function checkVolumeDriver(driver, options) {
 /**
  * Published ports: the address must be 127.0.0.1 (or none), and the host port becomes an
  * ephemeral one, so that two gradings asking for 18080 do not collide. What the student asked
- * for is kept in PORTS_LABEL.
+ * for is kept in STUDENT_PORTS_LABEL.
  */
 function rewritePortBindings(portBindings, policy) {
     const requested = {};
@@ -43055,9 +43053,9 @@ async function policeContainerCreate(body, name, context) {
     await labelAnonymousVolumes(body, hostConfig, imageConfig.volumes, context);
     const extraLabels = {};
     if (name !== undefined)
-        extraLabels[NAME_LABEL] = name;
+        extraLabels[STUDENT_NAME_LABEL] = name;
     if (Object.keys(ports.requested).length > 0)
-        extraLabels[PORTS_LABEL] = JSON.stringify(ports.requested);
+        extraLabels[STUDENT_PORTS_LABEL] = JSON.stringify(ports.requested);
     const restart = checkedRestartPolicy(hostConfig.RestartPolicy);
     if (restart !== undefined && hostConfig.AutoRemove === true) {
         throw new Refusal("can't create 'AutoRemove' container with restart policy", 400);
@@ -43224,7 +43222,7 @@ function policeNetworkCreate(body, context) {
     return {
         ...body,
         Name: context.names.real(name),
-        Labels: stampLabels(body.Labels, context.runLabels, { [NAME_LABEL]: name }),
+        Labels: stampLabels(body.Labels, context.runLabels, { [STUDENT_NAME_LABEL]: name }),
     };
 }
 function policeVolumeCreate(body, context) {
@@ -43235,7 +43233,7 @@ function policeVolumeCreate(body, context) {
     return {
         ...body,
         ...(name !== '' ? { Name: context.names.real(name) } : {}),
-        Labels: stampLabels(body.Labels, context.runLabels, name !== '' ? { [NAME_LABEL]: name } : {}),
+        Labels: stampLabels(body.Labels, context.runLabels, name !== '' ? { [STUDENT_NAME_LABEL]: name } : {}),
     };
 }
 /** POST /networks/{id}/connect|disconnect: the container must be the run's; connect adds its name as alias. */
@@ -43246,7 +43244,7 @@ async function policeNetworkConnect(body, action, network, context) {
         throw notFound(`No such container: ${reference}`, 'container', reference, resolved);
     const result = { ...body, Container: resolved.id };
     if (action === 'connect' && network.kind === 'own') {
-        const studentName = currentStudentName(resolved, context.names);
+        const studentName = studentNameOf(resolved, context.names);
         const endpoint = policy_isRecord(body.EndpointConfig) ? { ...body.EndpointConfig } : {};
         if (studentName !== undefined)
             endpoint.Aliases = [...new Set([...strings(endpoint.Aliases), studentName])];
@@ -43289,7 +43287,7 @@ async function policeBuildQuery(query, context) {
         throw new Refusal('invalid labels of the build', 400);
     }
     const firstTag = query.getAll('t')[0];
-    result.set('labels', JSON.stringify(stampLabels(labels, context.runLabels, firstTag !== undefined ? { [NAME_LABEL]: firstTag } : {})));
+    result.set('labels', JSON.stringify(stampLabels(labels, context.runLabels, firstTag !== undefined ? { [STUDENT_NAME_LABEL]: firstTag } : {})));
     const memory = Number(query.get('memory') ?? '0');
     const capped = memory > 0 ? Math.min(memory, HARDENED_LIMITS.memory) : HARDENED_LIMITS.memory;
     result.set('memory', String(capped));
@@ -43818,25 +43816,14 @@ function names_escapeRegExp(text) {
 ;// CONCATENATED MODULE: ./src/proxy/ports.ts
 // What the student sees of published ports: the host port asked for (-p 18080:80), not the
 // ephemeral one the proxy bound instead, so that `docker ps` and `docker port` read as on a
-// private engine. The real ports stay on the engine; checks read PORTS_LABEL.
+// private engine. The real ports stay on the engine; checks read STUDENT_PORTS_LABEL.
+
 
 function requestedPorts(labels) {
-    if (!policy_isRecord(labels) || typeof labels[PORTS_LABEL] !== 'string')
+    if (!policy_isRecord(labels))
         return {};
-    try {
-        const parsed = JSON.parse(labels[PORTS_LABEL]);
-        if (!policy_isRecord(parsed))
-            return {};
-        return Object.fromEntries(Object.entries(parsed).map(([port, hostPorts]) => [
-            port,
-            Array.isArray(hostPorts)
-                ? hostPorts.filter((value) => typeof value === 'number')
-                : [],
-        ]));
-    }
-    catch {
-        return {};
-    }
+    const label = labels[STUDENT_PORTS_LABEL];
+    return studentPorts(typeof label === 'string' ? label : undefined);
 }
 /** A port map ({"80/tcp": [{HostIp, HostPort}]}) with the n-th binding of a port showing the n-th requested port. */
 function mapPortMap(portMap, requested) {
@@ -44790,7 +44777,7 @@ class PolicyProxyServer {
                 if (owner?.kind !== 'own') {
                     throw notFound(`No such exec instance: ${route.execId}`, 'exec instance', route.execId, owner ?? { kind: 'missing' });
                 }
-                const who = currentStudentName(owner, this.names) ?? this.names.unscope(owner.name);
+                const who = studentNameOf(owner, this.names) ?? this.names.unscope(owner.name);
                 return {
                     ...same,
                     answer: route.action === 'json' ? 'json' : 'pipe',
@@ -44893,7 +44880,7 @@ class PolicyProxyServer {
         const resolved = await this.lookups.container(reference);
         if (resolved.kind !== 'own')
             throw notFound(`No such container: ${reference}`, 'container', reference, resolved);
-        const who = currentStudentName(resolved, this.names) ?? this.names.unscope(resolved.name);
+        const who = studentNameOf(resolved, this.names) ?? this.names.unscope(resolved.name);
         const url = (params = query) => withQuery(action === 'remove' ? `/containers/${resolved.id}` : `/containers/${resolved.id}/${action}`, params);
         switch (action) {
             case 'json':
@@ -44991,7 +44978,7 @@ class PolicyProxyServer {
     }
     /** Like the engine: a host port the student asked for is taken while another of the run's containers runs with it. */
     async checkPorts(container) {
-        const wanted = requestedHostPorts(container.labels[PORTS_LABEL]);
+        const wanted = requestedHostPorts(container.labels[STUDENT_PORTS_LABEL]);
         if (wanted.length === 0)
             return;
         const check = this.starts.then(async () => {
@@ -44999,10 +44986,10 @@ class PolicyProxyServer {
             for (const other of running) {
                 if (other.Id === container.id)
                     continue;
-                const taken = requestedHostPorts(labels(other.Labels)[PORTS_LABEL]);
+                const taken = requestedHostPorts(labels(other.Labels)[STUDENT_PORTS_LABEL]);
                 const clash = wanted.find((port) => taken.includes(port));
                 if (clash !== undefined) {
-                    throw new Refusal(`driver failed programming external connectivity on endpoint ${currentStudentName(container, this.names) ?? container.id.slice(0, 12)}: Bind for 0.0.0.0:${clash} failed: port is already allocated`, 500);
+                    throw new Refusal(`driver failed programming external connectivity on endpoint ${studentNameOf(container, this.names) ?? container.id.slice(0, 12)}: Bind for 0.0.0.0:${clash} failed: port is already allocated`, 500);
                 }
             }
         });
@@ -45063,7 +45050,10 @@ class PolicyProxyServer {
             params.set('tag', scoped.slice(colon + 1));
         }
         // The committed image is the run's: the labels go into its configuration like a build's.
-        const stamped = { ...this.context.runLabels, ...(repository !== '' ? { [NAME_LABEL]: repository } : {}) };
+        const stamped = {
+            ...this.context.runLabels,
+            ...(repository !== '' ? { [STUDENT_NAME_LABEL]: repository } : {}),
+        };
         params.append('changes', `LABEL ${Object.entries(stamped)
             .map(([key, value]) => `${JSON.stringify(key)}=${JSON.stringify(value)}`)
             .join(' ')}`);
@@ -45135,19 +45125,9 @@ function withoutOurLabels(value) {
             : withoutOurLabels(item),
     ]));
 }
-/** The host ports of a PORTS_LABEL value. */
+/** The host ports of a STUDENT_PORTS_LABEL value. */
 function requestedHostPorts(label) {
-    if (label === undefined)
-        return [];
-    try {
-        const parsed = JSON.parse(label);
-        if (!policy_isRecord(parsed))
-            return [];
-        return Object.values(parsed).flatMap((ports) => Array.isArray(ports) ? ports.filter((port) => typeof port === 'number') : []);
-    }
-    catch {
-        return [];
-    }
+    return Object.values(studentPorts(label)).flat();
 }
 async function readCapped(stream, limit, tooLarge) {
     const chunks = [];

@@ -5,6 +5,31 @@ export const RUN_LABEL = `${LABEL_PREFIX}.run`;
 export const SCOPE_LABEL = `${LABEL_PREFIX}.scope`;
 /** Marks the offline stand-in base images built by scripts/build-base-images.sh. */
 export const STANDIN_LABEL = `${LABEL_PREFIX}.standin`;
+/** The name the student gave what the gate created (its engine name is scoped to the run). */
+export const STUDENT_NAME_LABEL = `${LABEL_PREFIX}.name`;
+/** The host ports a student asked for, as JSON {"80/tcp":[18080]}; the real ones are ephemeral. */
+export const STUDENT_PORTS_LABEL = `${LABEL_PREFIX}.ports`;
+
+/** The fixed host ports of a STUDENT_PORTS_LABEL value; nothing when it is not what the gate writes. */
+export function studentPorts(label: string | undefined): Record<string, number[]> {
+  if (label === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(label);
+  } catch {
+    return {};
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  const ports: Record<string, number[]> = {};
+  for (const [containerPort, hostPorts] of Object.entries(value)) {
+    if (!/^\d+\/(tcp|udp|sctp)$/.test(containerPort) || !Array.isArray(hostPorts)) continue;
+    const fixed = hostPorts.filter(
+      (port): port is number => Number.isInteger(port) && port > 0 && port <= 65535,
+    );
+    if (fixed.length > 0) ports[containerPort] = fixed;
+  }
+  return ports;
+}
 
 export function runLabels(runId: string, scope?: string): Record<string, string> {
   return scope === undefined ? { [RUN_LABEL]: runId } : { [RUN_LABEL]: runId, [SCOPE_LABEL]: scope };

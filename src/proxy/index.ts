@@ -10,17 +10,21 @@ import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { LABEL_PREFIX, labelFilters, runLabels } from '../engine/labels';
+import {
+  LABEL_PREFIX,
+  labelFilters,
+  runLabels,
+  STUDENT_NAME_LABEL,
+  STUDENT_PORTS_LABEL,
+  studentPorts,
+} from '../engine/labels';
 import { canonicalBody } from './fields';
 import { keepNamed, keepNamedObjects, narrowFilters, takeNameFilters } from './filters';
 import { VirtualNames } from './names';
 import {
-  currentStudentName,
   isRecord,
   type Json,
-  NAME_LABEL,
   notFound,
-  PORTS_LABEL,
   type PolicyContext,
   policeBuildQuery,
   policeContainerCreate,
@@ -34,6 +38,7 @@ import {
   recheckBindSources,
   type SandboxPolicy,
   showRequestedRestartPolicy,
+  studentNameOf,
 } from './policy';
 import { showRequestedListPorts, showRequestedPorts } from './ports';
 import { apiPath, apiVersionPrefix, type Route, routeOf } from './routes';
@@ -564,7 +569,7 @@ class PolicyProxyServer implements PolicyProxy {
             owner ?? { kind: 'missing' },
           );
         }
-        const who = currentStudentName(owner, this.names) ?? this.names.unscope(owner.name);
+        const who = studentNameOf(owner, this.names) ?? this.names.unscope(owner.name);
         return {
           ...same,
           answer: route.action === 'json' ? 'json' : 'pipe',
@@ -680,7 +685,7 @@ class PolicyProxyServer implements PolicyProxy {
     const resolved = await this.lookups.container(reference);
     if (resolved.kind !== 'own')
       throw notFound(`No such container: ${reference}`, 'container', reference, resolved);
-    const who = currentStudentName(resolved, this.names) ?? this.names.unscope(resolved.name);
+    const who = studentNameOf(resolved, this.names) ?? this.names.unscope(resolved.name);
     const url = (params: URLSearchParams = query): string =>
       withQuery(
         action === 'remove' ? `/containers/${resolved.id}` : `/containers/${resolved.id}/${action}`,
@@ -785,17 +790,17 @@ class PolicyProxyServer implements PolicyProxy {
 
   /** Like the engine: a host port the student asked for is taken while another of the run's containers runs with it. */
   private async checkPorts(container: Resolved & { kind: 'own' }): Promise<void> {
-    const wanted = requestedHostPorts(container.labels[PORTS_LABEL]);
+    const wanted = requestedHostPorts(container.labels[STUDENT_PORTS_LABEL]);
     if (wanted.length === 0) return;
     const check = this.starts.then(async () => {
       const running = await this.lookups.ownContainerIds(this.labelFilters, { status: ['running'] });
       for (const other of running) {
         if (other.Id === container.id) continue;
-        const taken = requestedHostPorts(labels(other.Labels)[PORTS_LABEL]);
+        const taken = requestedHostPorts(labels(other.Labels)[STUDENT_PORTS_LABEL]);
         const clash = wanted.find((port) => taken.includes(port));
         if (clash !== undefined) {
           throw new Refusal(
-            `driver failed programming external connectivity on endpoint ${currentStudentName(container, this.names) ?? container.id.slice(0, 12)}: Bind for 0.0.0.0:${clash} failed: port is already allocated`,
+            `driver failed programming external connectivity on endpoint ${studentNameOf(container, this.names) ?? container.id.slice(0, 12)}: Bind for 0.0.0.0:${clash} failed: port is already allocated`,
             500,
           );
         }
@@ -867,7 +872,10 @@ class PolicyProxyServer implements PolicyProxy {
       params.set('tag', scoped.slice(colon + 1));
     }
     // The committed image is the run's: the labels go into its configuration like a build's.
-    const stamped = { ...this.context.runLabels, ...(repository !== '' ? { [NAME_LABEL]: repository } : {}) };
+    const stamped = {
+      ...this.context.runLabels,
+      ...(repository !== '' ? { [STUDENT_NAME_LABEL]: repository } : {}),
+    };
     params.append(
       'changes',
       `LABEL ${Object.entries(stamped)
@@ -954,18 +962,9 @@ export function withoutOurLabels(value: unknown): unknown {
   );
 }
 
-/** The host ports of a PORTS_LABEL value. */
+/** The host ports of a STUDENT_PORTS_LABEL value. */
 export function requestedHostPorts(label: string | undefined): number[] {
-  if (label === undefined) return [];
-  try {
-    const parsed: unknown = JSON.parse(label);
-    if (!isRecord(parsed)) return [];
-    return Object.values(parsed).flatMap((ports) =>
-      Array.isArray(ports) ? ports.filter((port): port is number => typeof port === 'number') : [],
-    );
-  } catch {
-    return [];
-  }
+  return Object.values(studentPorts(label)).flat();
 }
 
 async function readCapped(

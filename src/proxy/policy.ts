@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { RESTART_LABEL, type RestartPolicyValue, requestedRestartPolicy } from '../engine/docker-mapping';
 import { HARDENED_LIMITS, KEPT_CAPABILITIES } from '../engine/engine';
-import { LABEL_PREFIX } from '../engine/labels';
-import { resourceName } from '../steps/names';
+import { LABEL_PREFIX, STUDENT_NAME_LABEL, STUDENT_PORTS_LABEL } from '../engine/labels';
+import { currentStudentName, resourceName } from '../steps/names';
 import { canonicalBody } from './fields';
 import type { VirtualNames } from './names';
 
@@ -18,27 +18,17 @@ export interface SandboxPolicy {
 
 export type Json = Record<string, unknown>;
 
-/** The label carrying the name the student gave an object (contract 2). */
-export const NAME_LABEL = `${LABEL_PREFIX}.name`;
 /**
- * The name a student knows a container of the run by: the one given at create (NAME_LABEL, its
- * spelling kept), unless a `docker rename` changed the engine's name since: labels cannot
- * change, so the engine's name, unscoped, is then the truth. Undefined for a container the
- * student did not name.
+ * The name a student knows a container of the run by (STUDENT_NAME_LABEL, followed through
+ * `docker rename`). Undefined for a container the student did not name.
  */
-export function currentStudentName(
+export function studentNameOf(
   container: { name: string; labels: Record<string, string> },
   names: VirtualNames,
 ): string | undefined {
-  const given = container.labels[NAME_LABEL];
-  if (given === undefined) return undefined;
-  const engineName = container.name.replace(/^\//, '');
-  if (resourceName(names.scope, given) === engineName || !engineName.startsWith(names.prefix)) return given;
-  return engineName.slice(names.prefix.length);
+  const given = container.labels[STUDENT_NAME_LABEL];
+  return given === undefined ? undefined : currentStudentName(container.name, given, names.scope);
 }
-
-/** The host ports the student asked for, JSON {"80/tcp":[18080]} (contract 2). */
-export const PORTS_LABEL = `${LABEL_PREFIX}.ports`;
 
 /** Namespaced sysctls that change nothing outside the container's own network namespace. */
 const SAFE_SYSCTLS = [
@@ -302,7 +292,10 @@ async function volumeForMount(name: string, context: PolicyContext): Promise<str
   if (resolved.kind === 'own') return resolved.name;
   if (resolved.kind === 'missing') {
     const real = context.names.real(name);
-    await context.lookups.createVolume(real, stampLabels({}, context.runLabels, { [NAME_LABEL]: name }));
+    await context.lookups.createVolume(
+      real,
+      stampLabels({}, context.runLabels, { [STUDENT_NAME_LABEL]: name }),
+    );
     return real;
   }
   throw notFound(`get ${name}: no such volume`, 'volume', name, resolved);
@@ -398,7 +391,7 @@ interface PortRequest {
 /**
  * Published ports: the address must be 127.0.0.1 (or none), and the host port becomes an
  * ephemeral one, so that two gradings asking for 18080 do not collide. What the student asked
- * for is kept in PORTS_LABEL.
+ * for is kept in STUDENT_PORTS_LABEL.
  */
 export function rewritePortBindings(portBindings: unknown, policy: SandboxPolicy): PortRequest {
   const requested: Record<string, number[]> = {};
@@ -555,8 +548,9 @@ export async function policeContainerCreate(
   await labelAnonymousVolumes(body, hostConfig, imageConfig.volumes, context);
 
   const extraLabels: Record<string, string> = {};
-  if (name !== undefined) extraLabels[NAME_LABEL] = name;
-  if (Object.keys(ports.requested).length > 0) extraLabels[PORTS_LABEL] = JSON.stringify(ports.requested);
+  if (name !== undefined) extraLabels[STUDENT_NAME_LABEL] = name;
+  if (Object.keys(ports.requested).length > 0)
+    extraLabels[STUDENT_PORTS_LABEL] = JSON.stringify(ports.requested);
   const restart = checkedRestartPolicy(hostConfig.RestartPolicy);
   if (restart !== undefined && hostConfig.AutoRemove === true) {
     throw new Refusal("can't create 'AutoRemove' container with restart policy", 400);
@@ -735,7 +729,7 @@ export function policeNetworkCreate(body: Json, context: PolicyContext): Json {
   return {
     ...body,
     Name: context.names.real(name),
-    Labels: stampLabels(body.Labels, context.runLabels, { [NAME_LABEL]: name }),
+    Labels: stampLabels(body.Labels, context.runLabels, { [STUDENT_NAME_LABEL]: name }),
   };
 }
 
@@ -749,7 +743,7 @@ export function policeVolumeCreate(body: Json, context: PolicyContext): Json {
   return {
     ...body,
     ...(name !== '' ? { Name: context.names.real(name) } : {}),
-    Labels: stampLabels(body.Labels, context.runLabels, name !== '' ? { [NAME_LABEL]: name } : {}),
+    Labels: stampLabels(body.Labels, context.runLabels, name !== '' ? { [STUDENT_NAME_LABEL]: name } : {}),
   };
 }
 
@@ -766,7 +760,7 @@ export async function policeNetworkConnect(
     throw notFound(`No such container: ${reference}`, 'container', reference, resolved);
   const result: Json = { ...body, Container: resolved.id };
   if (action === 'connect' && network.kind === 'own') {
-    const studentName = currentStudentName(resolved, context.names);
+    const studentName = studentNameOf(resolved, context.names);
     const endpoint: Json = isRecord(body.EndpointConfig) ? { ...body.EndpointConfig } : {};
     if (studentName !== undefined)
       endpoint.Aliases = [...new Set([...strings(endpoint.Aliases), studentName])];
@@ -815,7 +809,11 @@ export async function policeBuildQuery(
   result.set(
     'labels',
     JSON.stringify(
-      stampLabels(labels, context.runLabels, firstTag !== undefined ? { [NAME_LABEL]: firstTag } : {}),
+      stampLabels(
+        labels,
+        context.runLabels,
+        firstTag !== undefined ? { [STUDENT_NAME_LABEL]: firstTag } : {},
+      ),
     ),
   );
   const memory = Number(query.get('memory') ?? '0');

@@ -1,24 +1,13 @@
 // What the student sees of published ports: the host port asked for (-p 18080:80), not the
 // ephemeral one the proxy bound instead, so that `docker ps` and `docker port` read as on a
-// private engine. The real ports stay on the engine; checks read PORTS_LABEL.
-import { isRecord, type Json, PORTS_LABEL } from './policy';
+// private engine. The real ports stay on the engine; checks read STUDENT_PORTS_LABEL.
+import { STUDENT_PORTS_LABEL, studentPorts } from '../engine/labels';
+import { isRecord, type Json } from './policy';
 
 function requestedPorts(labels: unknown): Record<string, number[]> {
-  if (!isRecord(labels) || typeof labels[PORTS_LABEL] !== 'string') return {};
-  try {
-    const parsed: unknown = JSON.parse(labels[PORTS_LABEL]);
-    if (!isRecord(parsed)) return {};
-    return Object.fromEntries(
-      Object.entries(parsed).map(([port, hostPorts]) => [
-        port,
-        Array.isArray(hostPorts)
-          ? hostPorts.filter((value): value is number => typeof value === 'number')
-          : [],
-      ]),
-    );
-  } catch {
-    return {};
-  }
+  if (!isRecord(labels)) return {};
+  const label = labels[STUDENT_PORTS_LABEL];
+  return studentPorts(typeof label === 'string' ? label : undefined);
 }
 
 /** A port map ({"80/tcp": [{HostIp, HostPort}]}) with the n-th binding of a port showing the n-th requested port. */

@@ -3,16 +3,18 @@
 // engine gate (contract 2) gives what a student creates a name scoped to the run, and records
 // the student's own name and requested host ports in labels, read here.
 import type { ContainerState } from '../engine/engine';
-import { LABEL_PREFIX, RUN_LABEL, SCOPE_LABEL } from '../engine/labels';
-import { resourceName } from '../steps/names';
+import {
+  RUN_LABEL,
+  SCOPE_LABEL,
+  STUDENT_NAME_LABEL,
+  STUDENT_PORTS_LABEL,
+  studentPorts,
+} from '../engine/labels';
+import { currentStudentName, resourceName } from '../steps/names';
 import type { Failure, RunContext } from './context';
 
 export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
-/** The name the student gave what the gate created (its engine name is scoped to the run). */
-export const STUDENT_NAME_LABEL = `${LABEL_PREFIX}.name`;
-/** The host ports a student asked for, as JSON {"80/tcp":[18080]}; the real ones are ephemeral. */
-export const STUDENT_PORTS_LABEL = `${LABEL_PREFIX}.ports`;
 
 /** Made in this exercise of this run (by the grader, or by the student through the gate). */
 export function madeByExercise(labels: Record<string, string>, context: RunContext): boolean {
@@ -58,9 +60,7 @@ export function studentContainerName(
   context: RunContext,
 ): string | undefined {
   const given = studentName(state.labels, context);
-  if (given === undefined || resourceName(context.scope, given) === state.name) return given;
-  const prefix = resourceName(context.scope, '');
-  return state.name.startsWith(prefix) ? state.name.slice(prefix.length) : state.name;
+  return given === undefined ? undefined : currentStudentName(state.name, given, context.scope);
 }
 
 /** The container, if it exists and is running; otherwise why not, for the student. */
@@ -103,28 +103,7 @@ export function friendlyName(
  */
 export function shownPortBindings(state: ContainerState, context: RunContext): Record<string, number[]> {
   if (!madeByExercise(state.labels, context)) return state.portBindings;
-  return { ...state.portBindings, ...parsePorts(state.labels[STUDENT_PORTS_LABEL]) };
-}
-
-/** The ports label's fixed host ports; nothing when it is missing or not what the gate writes. */
-function parsePorts(text: string | undefined): Record<string, number[]> {
-  if (text === undefined) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return {};
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
-  const ports: Record<string, number[]> = {};
-  for (const [containerPort, hostPorts] of Object.entries(value)) {
-    if (!/^\d+\/(tcp|udp|sctp)$/.test(containerPort) || !Array.isArray(hostPorts)) continue;
-    const fixed = hostPorts.filter(
-      (port): port is number => Number.isInteger(port) && port > 0 && port <= 65535,
-    );
-    if (fixed.length > 0) ports[containerPort] = fixed;
-  }
-  return ports;
+  return { ...state.portBindings, ...studentPorts(state.labels[STUDENT_PORTS_LABEL]) };
 }
 
 /** Where a container port is reachable from the grader: published by a run step, or by the student. */

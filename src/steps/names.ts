@@ -15,6 +15,18 @@ export function resourceName(scope: string, name: string): string {
 }
 
 /**
+ * The name a student's docker commands now give a container they named `given` at create: the
+ * one given (its spelling kept) unless a `docker rename` changed the engine's name since. Labels
+ * cannot change, so the engine's name, unscoped, is then the truth.
+ */
+export function currentStudentName(engineName: string, given: string, scope: string): string {
+  const name = engineName.replace(/^\//, '');
+  const prefix = resourceName(scope, '');
+  if (resourceName(scope, given) === name || !name.startsWith(prefix)) return given;
+  return name.slice(prefix.length);
+}
+
+/**
  * A compose project name: Compose v2 accepts only [a-z0-9_-] starting with a letter or digit,
  * and v1 silently drops everything else, which could make two scopes collide.
  */

@@ -4,8 +4,7 @@
 // grader's checks see the policy asked for.
 import { execFileSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
-import { RUN_LABEL } from '../../src/engine/labels';
-import { NAME_LABEL } from '../../src/proxy/policy';
+import { RUN_LABEL, STUDENT_NAME_LABEL } from '../../src/engine/labels';
 import { gradeInline, leftovers, removeTempDirs, describe as summary } from './steps-harness';
 
 const runIds: string[] = [];
@@ -40,7 +39,7 @@ function enginePolicy(runId: string): string | undefined {
     '--filter',
     `label=${RUN_LABEL}=${runId}`,
     '--filter',
-    `label=${NAME_LABEL}=r`,
+    `label=${STUDENT_NAME_LABEL}=r`,
   ])
     .toString()
     .trim();

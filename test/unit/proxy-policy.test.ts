@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { RESTART_LABEL } from '../../src/engine/docker-mapping';
 import { KEPT_CAPABILITIES } from '../../src/engine/engine';
+import { STUDENT_NAME_LABEL, STUDENT_PORTS_LABEL } from '../../src/engine/labels';
 import { canonicalFieldName } from '../../src/proxy/fields';
 import {
   keepNamed,
@@ -15,8 +16,6 @@ import { parseJsonBody, requestedHostPorts, withoutOurLabels } from '../../src/p
 import { parseImageReference, VirtualNames } from '../../src/proxy/names';
 import {
   type Json,
-  NAME_LABEL,
-  PORTS_LABEL,
   type PolicyContext,
   type PolicyLookups,
   policeBuildQuery,
@@ -288,7 +287,11 @@ describe('create container: what passes, hardened and labelled', () => {
     const body = await policeContainerCreate(
       {
         Image: 'nginx',
-        Labels: { mine: 'yes', 'org.docker-autograder.run': 'forged', [PORTS_LABEL]: '{"80/tcp":[1]}' },
+        Labels: {
+          mine: 'yes',
+          'org.docker-autograder.run': 'forged',
+          [STUDENT_PORTS_LABEL]: '{"80/tcp":[1]}',
+        },
         HostConfig: {
           Memory: 4 * 1024 * 1024 * 1024,
           PidsLimit: 0,
@@ -370,8 +373,8 @@ describe('create container: what passes, hardened and labelled', () => {
       '9000/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }],
     });
     const labels = body.Labels as Record<string, string>;
-    expect(JSON.parse(labels[PORTS_LABEL] ?? '')).toEqual({ '80/tcp': [18080], '443/tcp': [18443] });
-    expect(labels[NAME_LABEL]).toBe('web');
+    expect(JSON.parse(labels[STUDENT_PORTS_LABEL] ?? '')).toEqual({ '80/tcp': [18080], '443/tcp': [18443] });
+    expect(labels[STUDENT_NAME_LABEL]).toBe('web');
   });
 
   it('turns -P into bindings of every exposed port on 127.0.0.1', async () => {
@@ -476,7 +479,7 @@ describe('other bodies', () => {
     const { context: value } = context();
     expect(policeNetworkCreate({ Name: 'backend', Labels: { a: 'b' } }, value)).toEqual({
       Name: `${SCOPE}-backend`,
-      Labels: { a: 'b', [NAME_LABEL]: 'backend', ...RUN_LABELS },
+      Labels: { a: 'b', [STUDENT_NAME_LABEL]: 'backend', ...RUN_LABELS },
     });
     expect(
       (await refusal(() => policeNetworkCreate({ Name: 'n', Driver: 'macvlan' }, value))).message,
@@ -491,7 +494,7 @@ describe('other bodies', () => {
     const { context: value } = context();
     expect(policeVolumeCreate({ Name: 'data' }, value)).toEqual({
       Name: `${SCOPE}-data`,
-      Labels: { [NAME_LABEL]: 'data', ...RUN_LABELS },
+      Labels: { [STUDENT_NAME_LABEL]: 'data', ...RUN_LABELS },
     });
     expect(policeVolumeCreate({}, value)).toEqual({ Labels: RUN_LABELS });
     const bind = { type: 'none', o: 'bind', device: '/etc' };
@@ -511,7 +514,7 @@ describe('other bodies', () => {
     expect(query.getAll('t')).toEqual([`${SCOPE}-my_app:0.0.1`, `${SCOPE}-other:latest`]);
     expect(JSON.parse(query.get('labels') ?? '')).toEqual({
       a: 'b',
-      [NAME_LABEL]: 'my_app:0.0.1',
+      [STUDENT_NAME_LABEL]: 'my_app:0.0.1',
       ...RUN_LABELS,
     });
     expect(query.get('memory')).toBe(String(512 * 1024 * 1024));
@@ -533,7 +536,7 @@ describe('other bodies', () => {
 });
 
 describe('ports shown to the student', () => {
-  const labels = { [PORTS_LABEL]: '{"80/tcp":[18080,18081]}' };
+  const labels = { [STUDENT_PORTS_LABEL]: '{"80/tcp":[18080,18081]}' };
 
   it('shows the requested host ports in an inspection', () => {
     const shown = showRequestedPorts({

@@ -1,11 +1,11 @@
 // The name a student knows a container by after `docker rename`: the name label written at create
 // cannot change, so it stands only while it still maps to the engine's (scoped) name.
 import { describe, expect, it } from 'vitest';
-import { runLabels } from '../../src/engine/labels';
+import { runLabels, STUDENT_NAME_LABEL, studentPorts } from '../../src/engine/labels';
 import { VirtualNames } from '../../src/proxy/names';
-import { currentStudentName, NAME_LABEL } from '../../src/proxy/policy';
-import { friendlyName, STUDENT_NAME_LABEL, studentContainerName } from '../../src/run/resolve';
-import { resourceName } from '../../src/steps/names';
+import { studentNameOf } from '../../src/proxy/policy';
+import { friendlyName, studentContainerName } from '../../src/run/resolve';
+import { currentStudentName, resourceName } from '../../src/steps/names';
 import { contextOn, RecordingEngine, SCOPE } from './checks-support';
 
 const engine = new RecordingEngine();
@@ -15,26 +15,45 @@ const given = (name: string) => ({ ...ours, [STUDENT_NAME_LABEL]: name });
 describe('a renamed container', () => {
   const context = contextOn(engine);
 
-  it('is shown to checks by its new name, and by the spelling given at create until renamed', () => {
-    expect(studentContainerName({ name: resourceName(SCOPE, 'Web'), labels: given('Web') }, context)).toBe(
-      'Web',
-    );
-    expect(
-      studentContainerName({ name: resourceName(SCOPE, 'second'), labels: given('first') }, context),
-    ).toBe('second');
+  it('keeps the spelling given at create until renamed, then takes the new name', () => {
+    expect(currentStudentName(resourceName(SCOPE, 'Web'), 'Web', SCOPE)).toBe('Web');
+    expect(currentStudentName(`/${resourceName(SCOPE, 'Web')}`, 'Web', SCOPE)).toBe('Web');
+    expect(currentStudentName(resourceName(SCOPE, 'second'), 'first', SCOPE)).toBe('second');
+    expect(currentStudentName(`/${resourceName(SCOPE, 'second')}`, 'first', SCOPE)).toBe('second');
+    // Renamed outside the gate (out of the scope): the engine's name is not a student's name.
+    expect(currentStudentName('elsewhere', 'first', SCOPE)).toBe('first');
+  });
+
+  it('is shown to checks by its new name; the grader’s own containers have no student name', () => {
     const renamed = { id: 'abc', name: resourceName(SCOPE, 'second'), labels: given('first') };
+    expect(studentContainerName(renamed, context)).toBe('second');
     expect(friendlyName(renamed, context)).toBe('second');
-    // The grader's own containers carry no student name.
     expect(studentContainerName({ name: resourceName(SCOPE, 'client-1'), labels: ours }, context)).toBe(
       undefined,
     );
+    // Another run's or exercise's label says nothing about this exercise's names.
+    const foreign = { name: resourceName(SCOPE, 'first'), labels: { [STUDENT_NAME_LABEL]: 'first' } };
+    expect(studentContainerName(foreign, context)).toBe(undefined);
   });
 
   it('is named by its new name in the gate’s messages and network aliases', () => {
     const names = new VirtualNames(SCOPE);
-    const labels = { [NAME_LABEL]: 'first' };
-    expect(currentStudentName({ name: resourceName(SCOPE, 'first'), labels }, names)).toBe('first');
-    expect(currentStudentName({ name: `/${resourceName(SCOPE, 'second')}`, labels }, names)).toBe('second');
-    expect(currentStudentName({ name: resourceName(SCOPE, 'second'), labels: {} }, names)).toBeUndefined();
+    const labels = { [STUDENT_NAME_LABEL]: 'first' };
+    expect(studentNameOf({ name: resourceName(SCOPE, 'first'), labels }, names)).toBe('first');
+    expect(studentNameOf({ name: `/${resourceName(SCOPE, 'second')}`, labels }, names)).toBe('second');
+    expect(studentNameOf({ name: resourceName(SCOPE, 'second'), labels: {} }, names)).toBeUndefined();
+  });
+});
+
+describe('the ports label', () => {
+  it('gives the fixed host ports the gate wrote, and nothing for anything else', () => {
+    expect(studentPorts('{"80/tcp":[18080],"53/udp":[1053,1054]}')).toEqual({
+      '80/tcp': [18080],
+      '53/udp': [1053, 1054],
+    });
+    expect(studentPorts('{"80/tcp":[0,70000,"x",1.5],"web":[80]}')).toEqual({});
+    expect(studentPorts('[80]')).toEqual({});
+    expect(studentPorts('not json')).toEqual({});
+    expect(studentPorts(undefined)).toEqual({});
   });
 });

@@ -4,8 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { observe } from '../../src/checks/registry';
 import type { ImageDetails } from '../../src/engine/engine';
-import { scopeLabels } from '../../src/engine/labels';
-import { STUDENT_NAME_LABEL, STUDENT_PORTS_LABEL } from '../../src/run/resolve';
+import { STUDENT_NAME_LABEL, STUDENT_PORTS_LABEL, scopeLabels } from '../../src/engine/labels';
 import type { CheckSpec } from '../../src/spec/types';
 import { resourceName } from '../../src/steps/names';
 import { contextOn, RecordingEngine, SCOPE } from './checks-support';
