@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type Gradebook, parseGradebook } from '../../src/class/gradebook';
-import { CLI, labelled, ROOT, runNode, tempDir } from './helpers';
+import { CLI, labelled, ROOT, type Run, runNode, runProcess, tempDir } from './helpers';
 
 const EXERCISE = `version: 1
 id: class/answer
@@ -53,23 +53,8 @@ function workflowCommand(job: string, stepName: string, values: Record<string, s
   });
 }
 
-function bash(
-  command: string,
-  cwd: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', command], { cwd });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function bash(command: string, cwd: string): Promise<Run> {
+  return runProcess('bash', ['-c', command], { cwd });
 }
 
 async function readBook(dir: string): Promise<Gradebook> {

@@ -12,7 +12,11 @@ import { DockerApiError, DockerEngine } from '../../src/engine/docker-engine';
 import type { ContainerRequest } from '../../src/engine/engine';
 import { RUN_LABEL, SCOPE_LABEL } from '../../src/engine/labels';
 import { InfraError } from '../../src/errors';
-import { labelled } from './helpers';
+import { eventually as eventuallyAt, labelled } from './helpers';
+
+function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  return eventuallyAt(what, check, { timeoutMs, pollMs: 100 });
+}
 
 const runId = `itg-ops-${Date.now()}`;
 const engine = new DockerEngine({ runId });
@@ -43,27 +47,6 @@ async function sh(
   script: string,
 ): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
   return engine.exec(id, { cmd: ['sh', '-c', script], timeoutMs: 10_000, maxOutputBytes: 64 * 1024 });
-}
-
-/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const giveUpAt = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > giveUpAt)
-      throw new Error(`timed out waiting for ${what} (last error: ${String(lastError)})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 function docker(...args: string[]): string {

@@ -2,7 +2,6 @@
 // dockerd on a loopback port that requires client certificates, all generated here with openssl.
 import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { DockerEngine } from '../../src/engine/docker-engine';
 import { RUN_LABEL } from '../../src/engine/labels';
 import { InfraError } from '../../src/errors';
 import { CLIENT_IMAGE } from '../../src/steps/client-image';
+import { freePort, withEnv } from '../support/env';
 import { ACTION, CLI, parseRunnerFile, runNode, runnerFiles, tempDir } from './helpers';
 import { type PrivateEngine, startPrivateEngine } from './private-engine';
 
@@ -36,31 +36,6 @@ openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -o
 cp ca.pem client/ca.pem
 `;
   await execFileAsync('sh', ['-c', script, 'certs', dir]);
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port: free } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return free;
-}
-
-/** Runs `work` with these environment variables set, and restores them after. */
-async function withEnv<T>(env: Record<string, string | undefined>, work: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
-  const apply = (values: Record<string, string | undefined>): void => {
-    for (const [name, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
-  apply(env);
-  try {
-    return await work();
-  } finally {
-    apply(saved);
-  }
 }
 
 beforeAll(async () => {

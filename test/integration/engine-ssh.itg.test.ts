@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerEngine } from '../../src/engine/docker-engine';
 import { RUN_LABEL } from '../../src/engine/labels';
 import { InfraError } from '../../src/errors';
+import { freePort, withEnv } from '../support/env';
 import { ACTION, CLI, labelled, parseRunnerFile, runNode, runnerFiles, tempDir } from './helpers';
 
 const execFileAsync = promisify(execFile);
@@ -28,14 +29,6 @@ let sshdLog = '';
 const user = os.userInfo().username;
 /** This machine's name, which the grader does not resolve: an engine named so counts as remote. */
 const hostname = os.hostname().toLowerCase();
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port: free } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return free;
-}
 
 async function keygen(file: string): Promise<string> {
   await execFileAsync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'itg', '-f', file]);
@@ -173,23 +166,6 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
   rmSync(noDockerHome, { recursive: true, force: true });
 });
-
-/** Runs `work` with these environment variables set (undefined: unset), and restores them after. */
-async function withEnv<T>(env: Record<string, string | undefined>, work: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
-  const apply = (values: Record<string, string | undefined>): void => {
-    for (const [name, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
-  apply(env);
-  try {
-    return await work();
-  } finally {
-    apply(saved);
-  }
-}
 
 describe('an engine over ssh://', () => {
   it('grades through the CLI, its script reaching the same engine through the policy proxy over ssh', async () => {

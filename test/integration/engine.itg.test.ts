@@ -11,6 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerEngine } from '../../src/engine/docker-engine';
 import { RUN_LABEL, SCOPE_LABEL } from '../../src/engine/labels';
 import { InfraError } from '../../src/errors';
+import { eventually as eventuallyAt } from './helpers';
+
+function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  return eventuallyAt(what, check, { timeoutMs, pollMs: 50 });
+}
 
 const runId = `itg-engine-${Date.now()}`;
 const engine = new DockerEngine({ runId });
@@ -54,27 +59,6 @@ async function runContainer(name: string, image: string, cmd?: string[], ports?:
   const id = await engine.createContainer({ name: containerName(name), image, cmd, ports });
   await engine.startContainer(id);
   return id;
-}
-
-/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const giveUpAt = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > giveUpAt)
-      throw new Error(`timed out waiting for ${what} (last error: ${String(lastError)})`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** node:http with an enforced per-request timeout (Node 20's fetch can hang on docker-proxy). */

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -16,15 +16,14 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs a bundled entry point as a user (or the runner) would: a separate node process. */
-export function runNode(
-  script: string,
+/** Runs a program to its end; what it printed and its exit code (null: killed by a signal). */
+export function runProcess(
+  command: string,
   args: string[],
-  env: NodeJS.ProcessEnv = {},
-  cwd = ROOT,
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { cwd, env: { ...process.env, ...env } });
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -38,16 +37,89 @@ export function runNode(
   });
 }
 
+/** Runs a bundled entry point as a user (or the runner) would: a separate node process. */
+export function runNode(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd = ROOT,
+): Promise<Run> {
+  return runProcess(process.execPath, [script, ...args], { cwd, env: { ...process.env, ...env } });
+}
+
+/**
+ * Asks `check` again every pollMs until it returns a value (not undefined) or timeoutMs passed:
+ * for state that only the engine can tell and tells no event of.
+ */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  options: { timeoutMs: number; pollMs: number },
+): Promise<T> {
+  const giveUpAt = Date.now() + options.timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > giveUpAt)
+      throw new Error(`timed out waiting for ${what} (last error: ${String(lastError)})`);
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs));
+  }
+}
+
 export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), `${prefix}-`));
 }
 
 const execFileAsync = promisify(execFile);
 
+/** The shared engine's socket, as the provisioning script starts it. */
+export const ENGINE_SOCKET = '/var/run/docker.sock';
+/** The docker CLIs here, newest first: the static v28 the provisioning installs, then Debian's 20.10. */
+export const DOCKER_CLIS = ['/usr/local/bin/docker', '/usr/bin/docker'].filter((cli) => existsSync(cli));
+
 /**
- * Resources on the engine carrying a label key (or key=value), by the docker CLI. For the run
- * label, also the run's image references: the grader's own builds carry no labels (labels.ts).
+ * The docker CLI as a student's script runs it: on the policy proxy's socket, its config in
+ * `home`, the classic builder. Never rejects: the exit code says how it went.
  */
+export function dockerThroughProxy(
+  socketPath: string,
+  home: string,
+  args: string[],
+  options: { cli?: string; timeoutMs: number; cwd: string },
+): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      options.cli ?? DOCKER_CLIS[0] ?? 'docker',
+      args,
+      {
+        cwd: options.cwd,
+        timeout: options.timeoutMs,
+        env: {
+          PATH: process.env.PATH,
+          HOME: home,
+          DOCKER_HOST: `unix://${socketPath}`,
+          DOCKER_BUILDKIT: '0',
+        },
+      },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** The docker CLI on the engine itself, as a bystander (or the test's own inspection). */
+export async function onEngine(args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync('docker', ['-H', `unix://${ENGINE_SOCKET}`, ...args]);
+  return stdout.trim();
+}
+
 /** The docker CLI on some engine: the shared one by default, or a private one of a test. */
 export type DockerCli = (...args: string[]) => Promise<string>;
 

@@ -9,9 +9,9 @@
 // restarts, and dockerd reconnects to it at once.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { accepts } from '../support/sockets';
 import { labelled as labelledOn } from './helpers';
 
 const execFileAsync = promisify(execFile);
@@ -259,16 +259,4 @@ function mountsUnder(dir: string): string[] {
     .map((line) => line.split(' ')[1] ?? '')
     .filter((mount) => mount.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
-}
-
-/** Whether something listens on the unix socket. */
-function accepts(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(socketPath);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

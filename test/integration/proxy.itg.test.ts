@@ -8,11 +8,18 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RUN_LABEL } from '../../src/engine/labels';
 import { type PolicyProxy, startPolicyProxy } from '../../src/proxy/index';
-import { labelled, type Run, tempDir } from './helpers';
+import {
+  DOCKER_CLIS,
+  dockerThroughProxy,
+  ENGINE_SOCKET,
+  onEngine as engine,
+  labelled,
+  type Run,
+  tempDir,
+} from './helpers';
 
 const execFileAsync = promisify(execFile);
-const ENGINE_SOCKET = '/var/run/docker.sock';
-const CLIS = ['/usr/local/bin/docker', '/usr/bin/docker'].filter((cli) => existsSync(cli));
+const CLIS = DOCKER_CLIS;
 const NEW_CLI = CLIS[0] ?? 'docker';
 const runId = `proxy-itg-${randomBytes(4).toString('hex')}`;
 const scope = `${runId}-1`;
@@ -27,32 +34,11 @@ function docker(
   args: string[],
   options: { cli?: string; timeoutMs?: number; cwd?: string } = {},
 ): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      options.cli ?? NEW_CLI,
-      args,
-      {
-        cwd: options.cwd ?? submission,
-        timeout: options.timeoutMs ?? 60_000,
-        env: {
-          PATH: process.env.PATH,
-          HOME: socketDir,
-          DOCKER_HOST: `unix://${proxy.socketPath}`,
-          DOCKER_BUILDKIT: '0',
-        },
-      },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-        resolve({ code, stdout, stderr });
-      },
-    );
+  return dockerThroughProxy(proxy.socketPath, socketDir, args, {
+    cli: options.cli,
+    cwd: options.cwd ?? submission,
+    timeoutMs: options.timeoutMs ?? 60_000,
   });
-}
-
-/** The docker CLI on the engine itself, as a bystander (or the test's own inspection). */
-async function engine(args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('docker', ['-H', `unix://${ENGINE_SOCKET}`, ...args]);
-  return stdout.trim();
 }
 
 async function engineLabels(kind: string, name: string): Promise<Record<string, string>> {

@@ -2,7 +2,6 @@
 // closed, and its socket folder gone, however the step ends, an engine that fails to remove the
 // client container included: an open gate would let the student's processes keep going.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import type { ContainerRequest } from '../../src/engine/engine';
 import type { RunContext } from '../../src/run/context';
 import { CLIENT_IMAGE } from '../../src/steps/client-image';
 import { runStudentDocker } from '../../src/steps/student-docker';
+import { accepts } from '../support/sockets';
 import { EMPTY_IMAGE, FakeEngine, fakeRunContext } from './fake-engine';
 
 const dirs: string[] = [];
@@ -36,17 +36,6 @@ function context(engine: FakeEngine): RunContext {
   return fakeRunContext(engine, submissionDir, 'unit/student-docker');
 }
 
-function connects(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(socketPath);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 describe('the engine gate of a client container', () => {
   it('is closed and its folder removed even when removing the client container fails', async () => {
     const engine = new FailingRemoval();
@@ -59,6 +48,6 @@ describe('the engine gate of a client container', () => {
     const gateDir = engine.gateDir ?? '';
     expect(gateDir).not.toBe('');
     expect(existsSync(gateDir)).toBe(false);
-    expect(await connects(path.join(gateDir, 'docker.sock'))).toBe(false);
+    expect(await accepts(path.join(gateDir, 'docker.sock'))).toBe(false);
   });
 });

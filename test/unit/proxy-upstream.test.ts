@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RUN_LABEL, runLabels } from '../../src/engine/labels';
 import { MAX_CONTAINERS_PER_EXERCISE, type PolicyProxy, startPolicyProxy } from '../../src/proxy/index';
+import { rawExchange, socketRequest } from '../support/sockets';
 
 const RUN = 'run1';
 const SCOPE = 'run1-1';
@@ -162,50 +163,13 @@ afterEach(async () => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-/** Raw bytes to the proxy; everything it answers until it closes the connection (or a timeout). */
-function raw(bytes: string, until: (received: string) => boolean = () => false): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(proxy.socketPath);
-    let received = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no end of the answer; received: ${JSON.stringify(received)}`));
-    }, 5000);
-    const finish = (): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(received);
-    };
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.toString();
-      if (until(received)) finish();
-    });
-    socket.on('close', finish);
-    socket.on('error', finish);
-    socket.write(bytes);
-  });
+/** Raw bytes to the proxy; everything it answers until it closes the connection (or `until`). */
+function raw(bytes: string, until?: (received: string) => boolean): Promise<string> {
+  return rawExchange(proxy.socketPath, bytes, { until, timeoutMs: 5000 });
 }
 
 function request(method: string, url: string, body?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const outgoing = http.request(
-      {
-        socketPath: proxy.socketPath,
-        method,
-        path: url,
-        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      },
-      (response) => {
-        let text = '';
-        response.on('data', (chunk: Buffer) => {
-          text += chunk.toString();
-        });
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
+  return socketRequest(proxy.socketPath, method, url, body);
 }
 
 const SMUGGLED = 'POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\nContent-Length: 2\r\n\r\n{}';
