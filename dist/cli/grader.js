@@ -39405,6 +39405,22 @@ const STANDIN_LABEL = (/* unused pure expression or super */ null && (`${LABEL_P
 const STUDENT_NAME_LABEL = `${LABEL_PREFIX}.name`;
 /** The host ports a student asked for, as JSON {"80/tcp":[18080]}; the real ones are ephemeral. */
 const STUDENT_PORTS_LABEL = `${LABEL_PREFIX}.ports`;
+/**
+ * The restart policy a student asked for, as JSON {"Name":"always","MaximumRetryCount":0}, kept
+ * on a container the policy proxy created with policy "no" because it bind-mounts a host path:
+ * the daemon resolves a bind source again at each start, and its own restarts do not pass the
+ * proxy's check, so a folder swapped for a symlink to `/` would be mounted (docs/decisions.md).
+ */
+const RESTART_LABEL = `${LABEL_PREFIX}.restart`;
+/**
+ * Labels as a container or image is created with them: our labels that say something of it
+ * (the student's name, ports and restart policy) set, empty where it has none. A LABEL in the
+ * student's Dockerfile is inherited by the image and its containers unless the same key is set
+ * at create, so an unset one could stand in for ours; readers take an empty one as none.
+ */
+function withOwnLabelsSet(labels) {
+    return { [STUDENT_NAME_LABEL]: '', [STUDENT_PORTS_LABEL]: '', [RESTART_LABEL]: '', ...labels };
+}
 /** The fixed host ports of a STUDENT_PORTS_LABEL value; nothing when it is not what the gate writes. */
 function studentPorts(label) {
     if (label === undefined)
@@ -39526,7 +39542,8 @@ function madeByExercise(labels, context) {
 }
 /** The student's name of something this exercise's gate created; undefined for anything else. */
 function studentName(labels, context) {
-    return madeByExercise(labels, context) ? labels[STUDENT_NAME_LABEL] : undefined;
+    // Empty: set at create so that no LABEL of the image stands in for it (withOwnLabelsSet).
+    return madeByExercise(labels, context) ? labels[STUDENT_NAME_LABEL] || undefined : undefined;
 }
 /**
  * Looked up in order: run steps, services of this exercise's compose projects, what the
@@ -42368,13 +42385,6 @@ const external_node_stream_namespaceObject = require("node:stream");
 
 
 /**
- * The restart policy a student asked for, JSON {"Name":"unless-stopped","MaximumRetryCount":0},
- * on a container the policy proxy created with policy "no" because it bind-mounts a host path:
- * the daemon resolves a bind source again at each start, and its own restarts do not pass the
- * proxy's check, so a folder swapped for a symlink to `/` would be mounted (docs/decisions.md).
- */
-const RESTART_LABEL = `${LABEL_PREFIX}.restart`;
-/**
  * The policy RESTART_LABEL records, when it applies: the engine's policy is "no" and the
  * container has a bind mount, as the proxy made it. Otherwise (no label, a label inherited from
  * an image's LABEL onto a container the proxy did not make virtual) undefined: the engine's
@@ -42619,7 +42629,7 @@ const HARDENED_LIMITS = {
  * `docker rename`). Undefined for a container the student did not name.
  */
 function studentNameOf(container, names) {
-    const given = container.labels[STUDENT_NAME_LABEL];
+    const given = container.labels[STUDENT_NAME_LABEL] || undefined;
     return given === undefined ? undefined : currentStudentName(container.name, given, names.scope);
 }
 /** Namespaced sysctls that change nothing outside the container's own network namespace. */
@@ -43068,7 +43078,7 @@ async function policeContainerCreate(body, name, context) {
     return {
         ...body,
         Image: image,
-        Labels: stampLabels(body.Labels, context.runLabels, extraLabels),
+        Labels: stampLabels(body.Labels, context.runLabels, withOwnLabelsSet(extraLabels)),
         HostConfig: hostConfig,
         ...(Object.keys(networking).length > 0 ? { NetworkingConfig: networking } : {}),
     };
@@ -43287,7 +43297,7 @@ async function policeBuildQuery(query, context) {
         throw new Refusal('invalid labels of the build', 400);
     }
     const firstTag = query.getAll('t')[0];
-    result.set('labels', JSON.stringify(stampLabels(labels, context.runLabels, firstTag !== undefined ? { [STUDENT_NAME_LABEL]: firstTag } : {})));
+    result.set('labels', JSON.stringify(stampLabels(labels, context.runLabels, withOwnLabelsSet(firstTag !== undefined ? { [STUDENT_NAME_LABEL]: firstTag } : {}))));
     const memory = Number(query.get('memory') ?? '0');
     const capped = memory > 0 ? Math.min(memory, HARDENED_LIMITS.memory) : HARDENED_LIMITS.memory;
     result.set('memory', String(capped));
@@ -45051,8 +45061,8 @@ class PolicyProxyServer {
         }
         // The committed image is the run's: the labels go into its configuration like a build's.
         const stamped = {
+            ...withOwnLabelsSet(repository !== '' ? { [STUDENT_NAME_LABEL]: repository } : {}),
             ...this.context.runLabels,
-            ...(repository !== '' ? { [STUDENT_NAME_LABEL]: repository } : {}),
         };
         params.append('changes', `LABEL ${Object.entries(stamped)
             .map(([key, value]) => `${JSON.stringify(key)}=${JSON.stringify(value)}`)
@@ -48792,7 +48802,7 @@ async function createContainer(client, request) {
         User: request.user,
         WorkingDir: request.workdir,
         Hostname: request.hostname,
-        Labels: labels,
+        Labels: withOwnLabelsSet(labels),
         ...(networkMode === undefined
             ? { ExposedPorts: Object.fromEntries(ports.map((port) => [`${port}/tcp`, {}])) }
             : {}),

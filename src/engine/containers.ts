@@ -31,7 +31,7 @@ import {
   mountSettings,
   RESOURCE_NAME,
 } from './guards';
-import { runLabels } from './labels';
+import { runLabels, withOwnLabelsSet } from './labels';
 import { connectNetwork } from './networks-volumes';
 import { asReadable, CappedBytes, followStream } from './streams';
 
@@ -96,7 +96,7 @@ export async function createContainer(client: DockerClient, request: ContainerRe
     User: request.user,
     WorkingDir: request.workdir,
     Hostname: request.hostname,
-    Labels: labels,
+    Labels: withOwnLabelsSet(labels),
     ...(networkMode === undefined
       ? { ExposedPorts: Object.fromEntries(ports.map((port) => [`${port}/tcp`, {}])) }
       : {}),

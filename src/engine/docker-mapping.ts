@@ -3,15 +3,7 @@
 
 import { InfraError } from '../errors';
 import type { ContainerState, ContainerSummary, ImageDetails, NetworkDetails, VolumeDetails } from './engine';
-import { LABEL_PREFIX } from './labels';
-
-/**
- * The restart policy a student asked for, JSON {"Name":"unless-stopped","MaximumRetryCount":0},
- * on a container the policy proxy created with policy "no" because it bind-mounts a host path:
- * the daemon resolves a bind source again at each start, and its own restarts do not pass the
- * proxy's check, so a folder swapped for a symlink to `/` would be mounted (docs/decisions.md).
- */
-export const RESTART_LABEL = `${LABEL_PREFIX}.restart`;
+import { RESTART_LABEL } from './labels';
 
 export interface RestartPolicyValue {
   Name: string;

@@ -10,6 +10,24 @@ export const STUDENT_NAME_LABEL = `${LABEL_PREFIX}.name`;
 /** The host ports a student asked for, as JSON {"80/tcp":[18080]}; the real ones are ephemeral. */
 export const STUDENT_PORTS_LABEL = `${LABEL_PREFIX}.ports`;
 
+/**
+ * The restart policy a student asked for, as JSON {"Name":"always","MaximumRetryCount":0}, kept
+ * on a container the policy proxy created with policy "no" because it bind-mounts a host path:
+ * the daemon resolves a bind source again at each start, and its own restarts do not pass the
+ * proxy's check, so a folder swapped for a symlink to `/` would be mounted (docs/decisions.md).
+ */
+export const RESTART_LABEL = `${LABEL_PREFIX}.restart`;
+
+/**
+ * Labels as a container or image is created with them: our labels that say something of it
+ * (the student's name, ports and restart policy) set, empty where it has none. A LABEL in the
+ * student's Dockerfile is inherited by the image and its containers unless the same key is set
+ * at create, so an unset one could stand in for ours; readers take an empty one as none.
+ */
+export function withOwnLabelsSet(labels: Record<string, string>): Record<string, string> {
+  return { [STUDENT_NAME_LABEL]: '', [STUDENT_PORTS_LABEL]: '', [RESTART_LABEL]: '', ...labels };
+}
+
 /** The fixed host ports of a STUDENT_PORTS_LABEL value; nothing when it is not what the gate writes. */
 export function studentPorts(label: string | undefined): Record<string, number[]> {
   if (label === undefined) return {};

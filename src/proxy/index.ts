@@ -17,6 +17,7 @@ import {
   STUDENT_NAME_LABEL,
   STUDENT_PORTS_LABEL,
   studentPorts,
+  withOwnLabelsSet,
 } from '../engine/labels';
 import { canonicalBody } from './fields';
 import { keepNamed, keepNamedObjects, narrowFilters, takeNameFilters } from './filters';
@@ -873,8 +874,8 @@ class PolicyProxyServer implements PolicyProxy {
     }
     // The committed image is the run's: the labels go into its configuration like a build's.
     const stamped = {
+      ...withOwnLabelsSet(repository !== '' ? { [STUDENT_NAME_LABEL]: repository } : {}),
       ...this.context.runLabels,
-      ...(repository !== '' ? { [STUDENT_NAME_LABEL]: repository } : {}),
     };
     params.append(
       'changes',

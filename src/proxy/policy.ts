@@ -4,10 +4,16 @@
 // of the engine and of the host's files are injected, so that these rules are tested without I/O.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { RESTART_LABEL, type RestartPolicyValue, requestedRestartPolicy } from '../engine/docker-mapping';
+import { type RestartPolicyValue, requestedRestartPolicy } from '../engine/docker-mapping';
 import { HARDENED_LIMITS, KEPT_CAPABILITIES } from '../engine/engine';
-import { LABEL_PREFIX, STUDENT_NAME_LABEL, STUDENT_PORTS_LABEL } from '../engine/labels';
-import { currentStudentName, resourceName } from '../steps/names';
+import {
+  LABEL_PREFIX,
+  RESTART_LABEL,
+  STUDENT_NAME_LABEL,
+  STUDENT_PORTS_LABEL,
+  withOwnLabelsSet,
+} from '../engine/labels';
+import { currentStudentName } from '../steps/names';
 import { canonicalBody } from './fields';
 import type { VirtualNames } from './names';
 
@@ -26,7 +32,7 @@ export function studentNameOf(
   container: { name: string; labels: Record<string, string> },
   names: VirtualNames,
 ): string | undefined {
-  const given = container.labels[STUDENT_NAME_LABEL];
+  const given = container.labels[STUDENT_NAME_LABEL] || undefined;
   return given === undefined ? undefined : currentStudentName(container.name, given, names.scope);
 }
 
@@ -563,7 +569,7 @@ export async function policeContainerCreate(
   return {
     ...body,
     Image: image,
-    Labels: stampLabels(body.Labels, context.runLabels, extraLabels),
+    Labels: stampLabels(body.Labels, context.runLabels, withOwnLabelsSet(extraLabels)),
     HostConfig: hostConfig,
     ...(Object.keys(networking).length > 0 ? { NetworkingConfig: networking } : {}),
   };
@@ -812,7 +818,7 @@ export async function policeBuildQuery(
       stampLabels(
         labels,
         context.runLabels,
-        firstTag !== undefined ? { [STUDENT_NAME_LABEL]: firstTag } : {},
+        withOwnLabelsSet(firstTag !== undefined ? { [STUDENT_NAME_LABEL]: firstTag } : {}),
       ),
     ),
   );

@@ -23,7 +23,8 @@ export function madeByExercise(labels: Record<string, string>, context: RunConte
 
 /** The student's name of something this exercise's gate created; undefined for anything else. */
 export function studentName(labels: Record<string, string>, context: RunContext): string | undefined {
-  return madeByExercise(labels, context) ? labels[STUDENT_NAME_LABEL] : undefined;
+  // Empty: set at create so that no LABEL of the image stands in for it (withOwnLabelsSet).
+  return madeByExercise(labels, context) ? labels[STUDENT_NAME_LABEL] || undefined : undefined;
 }
 
 /**

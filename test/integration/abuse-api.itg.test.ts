@@ -1,24 +1,20 @@
-// Abuse of the Engine API itself, past what the docker CLI sends, on the real engine: keys in
-// other letter cases, requests smuggled after a hijack the engine refused, old API versions, the
-// host network by id, a bind source swapped for a symlink between create and start, failed build
-// steps, anonymous volumes, and lookups the engine answers with 4xx. Each asserts what happened
-// on the engine, not only what the proxy answered.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_LABEL } from '../../src/engine/labels';
 import { type PolicyProxy, startPolicyProxy } from '../../src/proxy/index';
-import { labelled, type Run, tempDir } from './helpers';
+import { rawExchange, socketRequest } from '../support/sockets';
+import {
+  dockerThroughProxy,
+  ENGINE_SOCKET,
+  onEngine as engine,
+  labelled,
+  type Run,
+  tempDir,
+} from './helpers';
 import { gradeInline, leftovers, removeTempDirs, describe as summary } from './steps-harness';
 
-const execFileAsync = promisify(execFile);
-const ENGINE_SOCKET = '/var/run/docker.sock';
-const CLI = ['/usr/local/bin/docker', '/usr/bin/docker'].find((cli) => existsSync(cli)) ?? 'docker';
 const runId = `abuse-api-${randomBytes(4).toString('hex')}`;
 const scope = `${runId}-1`;
 /** A name no one else uses: what a smuggled request would create, unscoped and unlabelled. */
@@ -29,75 +25,18 @@ let proxy: PolicyProxy;
 let submission: string;
 let socketDir: string;
 
+/** The docker CLI through the proxy, as the student's script runs it. */
 function docker(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      CLI,
-      args,
-      {
-        cwd: submission,
-        timeout: 120_000,
-        env: {
-          PATH: process.env.PATH,
-          HOME: socketDir,
-          DOCKER_HOST: `unix://${proxy.socketPath}`,
-          DOCKER_BUILDKIT: '0',
-        },
-      },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-async function engine(args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('docker', ['-H', `unix://${ENGINE_SOCKET}`, ...args]);
-  return stdout.trim();
+  return dockerThroughProxy(proxy.socketPath, socketDir, args, { cwd: submission, timeoutMs: 120_000 });
 }
 
 /** One request to the proxy as raw bytes; all it answers until it closes the connection. */
 function raw(bytes: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(proxy.socketPath);
-    let received = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`the proxy did not close the connection; received: ${JSON.stringify(received)}`));
-    }, 30_000);
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.toString();
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(received);
-    });
-    socket.on('error', () => undefined);
-    socket.write(bytes);
-  });
+  return rawExchange(proxy.socketPath, bytes, { timeoutMs: 30_000 });
 }
 
 function request(method: string, url: string, body?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const outgoing = http.request(
-      {
-        socketPath: proxy.socketPath,
-        method,
-        path: url,
-        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      },
-      (response) => {
-        let text = '';
-        response.on('data', (chunk: Buffer) => {
-          text += chunk.toString();
-        });
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
+  return socketRequest(proxy.socketPath, method, url, body);
 }
 
 beforeAll(async () => {
@@ -320,6 +259,37 @@ describe('anonymous volumes', () => {
     expect(await engine(['volume', 'inspect', '--format', `{{index .Labels "${RUN_LABEL}"}}`, volume])).toBe(
       runId,
     );
+  });
+});
+
+describe('labels of ours in a student’s Dockerfile', () => {
+  it('are not believed of the containers made from the image', async () => {
+    const dockerfile = [
+      'FROM busybox:latest',
+      `LABEL org.docker-autograder.name=forged org.docker-autograder.ports='{"80/tcp":[18080]}' \\`,
+      `      org.docker-autograder.restart='{"Name":"always","MaximumRetryCount":0}'`,
+      'CMD ["sleep", "300"]',
+      '',
+    ].join('\n');
+    const graded = await gradeInline(
+      [
+        'version: 1',
+        'id: abuse/forged-labels',
+        'title: forged labels',
+        'steps:',
+        '  - build: { name: app }',
+        '  - run: { name: web, image: app, volumes: ["./site:/www"] }',
+        'checks:',
+        '  - name: the engine’s policy and ports',
+        '    container: { name: web }',
+        '    expect: { restartPolicy: "no", ports: [] }',
+        '',
+      ].join('\n'),
+      { Dockerfile: dockerfile, 'site/index.html': 'hi\n' },
+      { prefix: 'abl' },
+    );
+    gradedRuns.push(graded.runId);
+    expect(graded.statuses['the engine’s policy and ports'], summary(graded)).toBe('pass');
   });
 });
 

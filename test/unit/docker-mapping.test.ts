@@ -1,12 +1,8 @@
 // The daemon's container JSON mapped onto the Engine's model: the restart policy a student asked
 // for, which the proxy keeps in a label for a bind-mounting container.
 import { describe, expect, it } from 'vitest';
-import {
-  processCommands,
-  type RawContainer,
-  RESTART_LABEL,
-  toContainerState,
-} from '../../src/engine/docker-mapping';
+import { processCommands, type RawContainer, toContainerState } from '../../src/engine/docker-mapping';
+import { RESTART_LABEL } from '../../src/engine/labels';
 
 function raw(labels: Record<string, string>, enginePolicy: string, mountType: string): RawContainer {
   return {
@@ -39,6 +35,8 @@ describe('restart policy of a container', () => {
     expect(toContainerState(raw(asked, 'no', 'volume')).restartPolicy).toBe('no');
     expect(toContainerState(raw(asked, 'on-failure', 'bind')).restartPolicy).toBe('on-failure');
     expect(toContainerState(raw({ [RESTART_LABEL]: '{' }, 'no', 'bind')).restartPolicy).toBe('no');
+    // Empty: set at create over whatever a LABEL of the image would have passed on.
+    expect(toContainerState(raw({ [RESTART_LABEL]: '' }, 'no', 'bind')).restartPolicy).toBe('no');
   });
 });
 

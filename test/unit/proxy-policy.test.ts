@@ -1,9 +1,8 @@
 // The policy proxy's rules without I/O: routes, the create-container policy and hardening, names
 // and filters. The engine and the host's files are fakes of the lookups the proxy injects.
 import { describe, expect, it } from 'vitest';
-import { RESTART_LABEL } from '../../src/engine/docker-mapping';
 import { KEPT_CAPABILITIES } from '../../src/engine/engine';
-import { STUDENT_NAME_LABEL, STUDENT_PORTS_LABEL } from '../../src/engine/labels';
+import { RESTART_LABEL, STUDENT_NAME_LABEL, STUDENT_PORTS_LABEL } from '../../src/engine/labels';
 import { canonicalFieldName } from '../../src/proxy/fields';
 import {
   keepNamed,
@@ -305,7 +304,14 @@ describe('create container: what passes, hardened and labelled', () => {
       undefined,
       context().context,
     );
-    expect(body.Labels).toEqual({ mine: 'yes', ...RUN_LABELS });
+    // Ours set, empty, so that no LABEL of the image passes on a name, ports or a policy.
+    expect(body.Labels).toEqual({
+      mine: 'yes',
+      [STUDENT_NAME_LABEL]: '',
+      [STUDENT_PORTS_LABEL]: '',
+      [RESTART_LABEL]: '',
+      ...RUN_LABELS,
+    });
     const hostConfig = body.HostConfig as Json;
     expect(hostConfig.CapDrop).toEqual(['ALL']);
     expect(hostConfig.CapAdd).toEqual(KEPT_CAPABILITIES.filter((capability) => capability !== 'CHOWN'));
@@ -515,6 +521,8 @@ describe('other bodies', () => {
     expect(JSON.parse(query.get('labels') ?? '')).toEqual({
       a: 'b',
       [STUDENT_NAME_LABEL]: 'my_app:0.0.1',
+      [STUDENT_PORTS_LABEL]: '',
+      [RESTART_LABEL]: '',
       ...RUN_LABELS,
     });
     expect(query.get('memory')).toBe(String(512 * 1024 * 1024));
@@ -1050,7 +1058,7 @@ describe('restart policies of bind-mounting containers stay with the proxy', () 
       context().context,
     );
     expect((volumes.HostConfig as Json).RestartPolicy).toEqual(unlessStopped);
-    expect(volumes.Labels).not.toHaveProperty(RESTART_LABEL);
+    expect((volumes.Labels as Json)[RESTART_LABEL]).toBe('');
     const none = await policeContainerCreate(
       { Image: 'busybox', HostConfig: { Binds: [`${SUBMISSION}/d:/d`], RestartPolicy: { Name: 'no' } } },
       'r',
@@ -1068,7 +1076,7 @@ describe('restart policies of bind-mounting containers stay with the proxy', () 
       'r',
       context().context,
     );
-    expect(withoutBinds.Labels).not.toHaveProperty(RESTART_LABEL);
+    expect((withoutBinds.Labels as Json)[RESTART_LABEL]).toBe('');
     const withBinds = await policeContainerCreate(
       { Image: 'busybox', Labels: forged, HostConfig: { Binds: [`${SUBMISSION}/d:/d`] } },
       'r',
