@@ -2,7 +2,7 @@
 // built into its own fresh folder, so nothing stale survives in dist/. The exercise validator is
 // generated first (scripts/build-validator.mjs), so the bundles hold the schema as compiled code.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import ncc from '@vercel/ncc';
@@ -125,9 +125,45 @@ const externals = {
   ...Object.fromEntries(Object.keys(LAZY_LIBRARIES).map((name) => [name, `./lazy-${name}.js`])),
 };
 
-function writeBundle(out, bundle, code, assets) {
+/**
+ * The licenses.txt of a bundle: every package its modules come from, lazily loaded chunks
+ * included, with its license and license file. ncc's own (`license` option) keeps only the
+ * packages of the chunk written last once a bundle is split by a dynamic import, which dropped
+ * most of the action's list when octokit moved into a chunk.
+ */
+function licensesOf(stats) {
+  const packages = new Map();
+  const add = (file) => {
+    const at = typeof file === 'string' ? file.lastIndexOf('/node_modules/') : -1;
+    if (at < 0) return;
+    const [scope = '', name = ''] = file.slice(at + '/node_modules/'.length).split('/');
+    const id = scope.startsWith('@') ? `${scope}/${name}` : scope;
+    packages.set(id, path.join(file.slice(0, at), 'node_modules', id));
+  };
+  for (const module of stats.compilation.modules) {
+    add(module.resource);
+    for (const inner of module.modules ?? []) add(inner.resource);
+  }
+  return [...packages]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([id, dir]) => {
+      const { license, licenses } = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      // The old form, {"licenses": [{"type": "MIT"}]}, is still found (cpu-features).
+      const kind =
+        typeof license === 'string'
+          ? license
+          : (Array.isArray(licenses) ? licenses : []).map((entry) => entry?.type ?? '').join(' OR ');
+      const file = readdirSync(dir).find((entry) => /^(licen[cs]e|copying)(\.|-|$)/i.test(entry));
+      const text = file === undefined ? '' : readFileSync(path.join(dir, file), 'utf8').trim();
+      return `${id}\n${kind}\n${text}\n`;
+    })
+    .join('\n');
+}
+
+function writeBundle(out, bundle, { code, assets, stats }) {
   mkdirSync(out, { recursive: true });
   writeFileSync(path.join(out, bundle), code);
+  writeFileSync(path.join(out, 'licenses.txt'), licensesOf(stats));
   for (const [name, asset] of Object.entries(assets)) {
     const file = path.join(out, name);
     mkdirSync(path.dirname(file), { recursive: true });
@@ -136,7 +172,7 @@ function writeBundle(out, bundle, code, assets) {
   }
 }
 
-const nccOptions = { license: 'licenses.txt', quiet: true, target: 'es2022' };
+const nccOptions = { quiet: true, target: 'es2022' };
 execFileSync(process.execPath, ['scripts/build-validator.mjs'], { stdio: 'inherit' });
 rmSync('dist', { recursive: true, force: true });
 const require = createRequire(import.meta.url);
@@ -144,15 +180,15 @@ const lazyBundles = {};
 for (const name of Object.keys(LAZY_LIBRARIES))
   lazyBundles[name] = await ncc(require.resolve(name), nccOptions);
 for (const { source, out, bundle = 'index.js' } of entries) {
-  const { code, assets } = await ncc(path.resolve(source), { ...nccOptions, externals });
-  writeBundle(out, bundle, code, assets);
+  const built = await ncc(path.resolve(source), { ...nccOptions, externals });
+  const { code } = built;
+  writeBundle(out, bundle, built);
   if (bundle !== 'index.js') writeFileSync(path.join(out, 'index.js'), CLI_LOADER);
   // The CLI is run as a program (package.json "bin"), as the ncc command line would leave it.
   if (code.startsWith('#!')) chmodSync(path.join(out, 'index.js'), 0o755);
   writeFileSync(path.join(out, 'no-grpc.js'), NO_GRPC);
   for (const [name, eagerExports] of Object.entries(LAZY_LIBRARIES)) {
     writeFileSync(path.join(out, `lazy-${name}.js`), lazyStandIn(name, eagerExports));
-    const { code: libraryCode, assets: libraryAssets } = lazyBundles[name];
-    writeBundle(path.join(out, name), 'index.js', libraryCode, libraryAssets);
+    writeBundle(path.join(out, name), 'index.js', lazyBundles[name]);
   }
 }

@@ -181,7 +181,7 @@ async function gradeCommand(args: string[], io: Io): Promise<number> {
       onAbandon: (reason) => io.stderr(`infrastructure error: ${reason}; this is not a grade\n`),
     },
   ).finally(() => live?.close());
-  const rendered = renderReport(format, report);
+  const rendered = await renderReport(format, report);
   if (values.out) await writeFile(values.out, rendered);
   else io.stdout(rendered.endsWith('\n') ? rendered : `${rendered}\n`);
   if (hasInfraError(report)) return ExitCode.infrastructure;

@@ -147,7 +147,7 @@ async function publishMode(inputs: Inputs, context: GitHubContext): Promise<void
   });
   if (inputs.token === '') throw new UsageError('mode "publish" needs the input "github-token"');
 
-  const client = createClient(inputs.token, context.apiUrl);
+  const client = await createClient(inputs.token, context.apiUrl);
   const head =
     workflowRun.headOwner !== undefined && workflowRun.headBranch !== undefined
       ? { owner: workflowRun.headOwner, branch: workflowRun.headBranch }
@@ -219,7 +219,7 @@ async function feedback(
     if (inputs.token === '' || repository === undefined) {
       core.info('no github-token or repository: no pull request comment or check run');
     } else {
-      client = createClient(inputs.token, context.apiUrl);
+      client = await createClient(inputs.token, context.apiUrl);
     }
   }
 

@@ -27005,6 +27005,325 @@ function wrappy (fn, cb) {
 
 /***/ }),
 
+/***/ 6867:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+"use strict";
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Sh: () => (/* binding */ exerciseResult),
+/* harmony export */   j0: () => (/* binding */ hasInfraError),
+/* harmony export */   qZ: () => (/* binding */ gradeReport)
+/* harmony export */ });
+/* unused harmony export redactHidden */
+function exerciseResult(base) {
+    const { infraError, ...rest } = base;
+    const score = sum(rest.checks.map((check) => check.points));
+    const maxScore = sum(rest.checks.map((check) => check.maxPoints));
+    const errored = infraError === true || rest.checks.some((check) => check.status === 'error');
+    // Passed means every check passed, not "no points were lost": a failing 0-point check (a
+    // warning-style check) still keeps the exercise from passing.
+    const allPassed = rest.checks.every((check) => check.status === 'pass');
+    const status = errored ? 'error' : allPassed ? 'pass' : 'fail';
+    return { ...rest, score, maxScore, status };
+}
+function gradeReport(exercises, durationMs) {
+    const score = sum(exercises.map((exercise) => exercise.score));
+    const maxScore = sum(exercises.map((exercise) => exercise.maxScore));
+    const passed = exercises.length > 0 && exercises.every((exercise) => exercise.status === 'pass');
+    return { version: 1, score, maxScore, passed, durationMs, exercises };
+}
+function hasInfraError(report) {
+    return report.exercises.some((exercise) => exercise.status === 'error');
+}
+function sum(values) {
+    // Points may be fractional with partial credit; round away float noise.
+    return Math.round(values.reduce((total, value) => total + value, 0) * 1000) / 1000;
+}
+/**
+ * The report as a student may see it in full: hidden checks keep only their name, status and
+ * points. For reports that leave the grader's hands (an artifact anyone with read access can
+ * download).
+ */
+function redactHidden(report) {
+    return {
+        ...report,
+        exercises: report.exercises.map((exercise) => ({
+            ...exercise,
+            checks: exercise.checks.map((check) => check.hidden === true
+                ? {
+                    name: check.name,
+                    status: check.status,
+                    points: check.points,
+                    maxPoints: check.maxPoints,
+                    message: '',
+                    hidden: true,
+                }
+                : check),
+        })),
+    };
+}
+
+
+/***/ }),
+
+/***/ 1211:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+"use strict";
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   B4: () => (/* binding */ formatCount),
+/* harmony export */   DV: () => (/* binding */ codeBlock),
+/* harmony export */   E4: () => (/* binding */ escapeMarkdownInline),
+/* harmony export */   EJ: () => (/* binding */ truncateText),
+/* harmony export */   P4: () => (/* binding */ stripUnsafe),
+/* harmony export */   TN: () => (/* binding */ oneLine),
+/* harmony export */   UV: () => (/* binding */ firstLines),
+/* harmony export */   q5: () => (/* binding */ truncateTextTail),
+/* harmony export */   w$: () => (/* binding */ lastLines),
+/* harmony export */   xD: () => (/* binding */ defangWorkflowCommands)
+/* harmony export */ });
+/* unused harmony exports escapeHtml, defangStripped, newStopToken, wrapUntrustedLog, stopCommandsMarkers */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+// Everything a student controls (program output, build logs, file names, even check names) passes
+// through these helpers before it reaches a terminal, a GitHub Actions log, a job summary or a PR
+// comment. They are pure and idempotent, so applying one twice is harmless and callers do not
+// have to remember whether a value was already cleaned.
+
+// Escape sequences are removed as whole sequences first, so their parameters ("[31m") do not
+// survive as visible litter once the ESC byte itself is gone. Unterminated OSC/DCS strings stop
+// at the end of the line: a terminal would swallow everything after them, but a report must not
+// let a student hide the rest of their output that way.
+const ANSI_SEQUENCE = new RegExp([
+    // OSC (e.g. hyperlinks, window titles): ESC ] ... BEL | ESC \
+    '\\u001b\\][^\\u0007\\u001b\\n]*(?:\\u0007|\\u001b\\\\)?',
+    // DCS, SOS, PM, APC: ESC P|X|^|_ ... ESC \
+    '\\u001b[PX^_][^\\u001b\\n]*(?:\\u001b\\\\)?',
+    // CSI (colours, cursor movement, screen clearing), 7-bit and 8-bit introducers
+    '(?:\\u001b\\[|\\u009b)[0-?]*[ -/]*[@-~]',
+    // Every other escape: nF, Fp, Fe, Fs
+    '\\u001b[ -/]*[0-~]',
+].join('|'), 'g');
+// C0 and C1 controls except \t and \n (\r was turned into \n before this runs), plus every
+// Unicode "format" character (Cf): bidi embeddings/overrides/isolates (U+202A-202E, U+2066-2069),
+// LRM/RLM/ALM, zero-width spaces and joiners, BOM, invisible tag characters (U+E0000-E007F).
+// Removing the whole category rather than a hand-picked list also covers future additions.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the purpose
+const UNSAFE_CHARACTER = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\p{Cf}]/gu;
+// Under the u flag a surrogate range only matches surrogates that are not part of a pair.
+const LONE_SURROGATE = /[\ud800-\udfff]/gu;
+/**
+ * Removes ANSI escape sequences, control characters (keeping \n and \t) and invisible
+ * formatting characters such as bidi overrides. CR and CRLF become LF: the Actions runner
+ * splits lines on a bare CR too, so a CR left in place would start a line nobody sees.
+ */
+function stripUnsafe(text) {
+    return text
+        .replace(LONE_SURROGATE, '\ufffd')
+        .replace(ANSI_SEQUENCE, '')
+        .replace(/\r\n?|[\u0085\u2028\u2029]/g, '\n')
+        .replace(UNSAFE_CHARACTER, '');
+}
+/**
+ * Keeps the head of `text` so that the result, including the notice, is at most `maxChars`
+ * long, and says how much was cut. `note` is appended inside the notice (e.g. where the full
+ * text can be found).
+ */
+function truncateText(text, maxChars, note) {
+    if (text.length <= maxChars) {
+        return text;
+    }
+    // The number of digits in the notice depends on how much is cut; sizing it for the worst
+    // case (everything cut) keeps the result within maxChars in one pass.
+    const extra = note === undefined || note === '' ? '' : `; ${note}`;
+    const worstNotice = truncationNotice(text.length, extra);
+    if (worstNotice.length >= maxChars) {
+        return sliceCodeUnits(worstNotice.trimStart(), maxChars);
+    }
+    const head = sliceCodeUnits(text, maxChars - worstNotice.length);
+    return head + truncationNotice(text.length - head.length, extra);
+}
+/** Like truncateText, but keeps the end: the last lines of a log are where the error is. */
+function truncateTextTail(text, maxChars) {
+    if (text.length <= maxChars) {
+        return text;
+    }
+    const worstNotice = `… [truncated ${formatCount(text.length)} earlier characters]\n`;
+    if (worstNotice.length >= maxChars) {
+        return sliceCodeUnits(worstNotice.trimEnd(), maxChars);
+    }
+    let start = text.length - (maxChars - worstNotice.length);
+    const code = text.charCodeAt(start);
+    if (code >= 0xdc00 && code <= 0xdfff) {
+        start += 1;
+    }
+    return `… [truncated ${formatCount(start)} earlier characters]\n${text.slice(start)}`;
+}
+/** Keeps the last `maxLines` lines (a log's end is where the error is) and says how many went. */
+function lastLines(text, maxLines) {
+    const lines = text.split('\n');
+    if (lines.length <= maxLines) {
+        return text;
+    }
+    const omitted = lines.length - maxLines;
+    const plural = omitted === 1 ? '' : 's';
+    return [`… [${formatCount(omitted)} earlier line${plural} omitted]`, ...lines.slice(-maxLines)].join('\n');
+}
+/** Keeps the first `maxLines` lines and says how many went. */
+function firstLines(text, maxLines) {
+    const lines = text.split('\n');
+    if (lines.length <= maxLines) {
+        return text;
+    }
+    const omitted = lines.length - maxLines;
+    const plural = omitted === 1 ? '' : 's';
+    return [...lines.slice(0, maxLines), `… [${formatCount(omitted)} more line${plural} omitted]`].join('\n');
+}
+/** For places that must stay on one line (names, ids, titles): newlines and tabs become spaces. */
+function oneLine(text) {
+    return stripUnsafe(text).replace(/[\n\t]+/g, ' ');
+}
+/** 98304 -> "98,304", independent of the machine's locale. */
+function formatCount(value) {
+    return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+// Numeric entities rather than backslash escapes because the same text may land inside raw HTML
+// (a <summary>, a table built by someone else), where a backslash would show literally, while an
+// entity renders as the plain character in both markdown and HTML and is never markdown syntax.
+// The set is every ASCII punctuation character that means something in GitHub-flavoured
+// markdown anywhere in a line (emphasis, code, links, tables, strikethrough, math, autolinks,
+// emoji shortcodes) or at the start of one (headings, lists, quotes, setext underlines).
+const MARKDOWN_INLINE_ENTITIES = {
+    '&': '&amp;',
+    '<': '&lt;',
+    '>': '&gt;',
+    '"': '&quot;',
+    "'": '&#39;',
+    '\\': '&#92;',
+    '`': '&#96;',
+    '*': '&#42;',
+    _: '&#95;',
+    '{': '&#123;',
+    '}': '&#125;',
+    '[': '&#91;',
+    ']': '&#93;',
+    '(': '&#40;',
+    ')': '&#41;',
+    // Like mentions, issue references (#12, owner/repo#12) are linked in the rendered text, and
+    // each one notifies the referenced issue: a zero-width space after # breaks the pattern.
+    '#': '&#35;&#8203;',
+    '+': '&#43;',
+    '-': '&#45;',
+    '.': '&#46;',
+    '!': '&#33;',
+    '|': '&#124;',
+    '~': '&#126;',
+    ':': '&#58;',
+    '=': '&#61;',
+    $: '&#36;',
+    // GitHub finds mentions in the rendered HTML's text, after entities are decoded, so encoding
+    // the @ alone would not help; a zero-width space after it breaks the mention pattern while
+    // rendering as the same visible text. It is added here, after stripUnsafe, so it survives.
+    '@': '@&#8203;',
+    '\n': '<br>',
+};
+const MARKDOWN_INLINE_SPECIAL = /[&<>"'\\`*_{}[\]()#+\-.!|~:=$@\n]/g;
+/**
+ * Makes untrusted text safe and literal inside a markdown paragraph, heading, table cell or an
+ * inline HTML element: HTML and markdown syntax are entity-encoded, newlines become <br>,
+ * @mentions are neutralised.
+ */
+function escapeMarkdownInline(text) {
+    return stripUnsafe(text).replace(MARKDOWN_INLINE_SPECIAL, (char) => MARKDOWN_INLINE_ENTITIES[char] ?? char);
+}
+const HTML_ENTITIES = {
+    '&': '&amp;',
+    '<': '&lt;',
+    '>': '&gt;',
+    '"': '&quot;',
+    "'": '&#39;',
+};
+function escapeHtml(text) {
+    return text.replace(/[&<>"']/g, (char) => HTML_ENTITIES[char] ?? char);
+}
+/**
+ * A literal, whitespace-preserving block for untrusted multi-line text.
+ *
+ * An HTML <pre><code> block rather than a markdown fence: with < escaped, the content can never
+ * contain `</pre>`, which is the only thing that ends this kind of HTML block (blank lines do
+ * not), so there is nothing to count or get wrong. A fence would have to be longer than every
+ * backtick run inside, and breaks when the text sits in a list or after an indented line.
+ * Entities inside <pre> render as the plain characters, which also lets this block be inert
+ * when a markdown report is printed to an Actions log: `::` and `##[` are entity-encoded so no
+ * line can be read as a workflow command. Backticks are encoded too, so the document contains
+ * no fence even for a renderer that does not know HTML blocks.
+ */
+function codeBlock(text) {
+    const body = escapeHtml(stripUnsafe(text))
+        .replace(/@/g, '@&#8203;')
+        .replace(/`/g, '&#96;')
+        .replace(/::/g, '&#58;:')
+        .replace(/##\[/g, '#&#35;[');
+    return `<pre><code>${body}</code></pre>`;
+}
+// Visible on purpose: a reader of the log should see that the line was neutralised rather than
+// wonder why a command-looking line did nothing. It is not whitespace, so the runner's
+// TrimStart() does not remove it.
+const DEFANG_MARKER = '» ';
+/**
+ * Makes text inert for the GitHub Actions runner, which reads workflow commands from every
+ * output line in two syntaxes: `::command::` at the start of a line after leading whitespace,
+ * and the legacy `##[command]` anywhere in a line. Lines of the first kind get a visible "» "
+ * prefix; `##[` becomes `##»[`. Unsafe characters are stripped first, because a bare CR counts
+ * as a line break for the runner and would otherwise hide a command from this check.
+ */
+function defangWorkflowCommands(text) {
+    return defangStripped(stripUnsafe(text));
+}
+/**
+ * defangWorkflowCommands for text that stripUnsafe cleaned already (stripping is the costly
+ * part, and renderers that try several sizes clean once).
+ */
+function defangStripped(stripped) {
+    return stripped.replace(/^[^\S\n]*::/gm, (match) => `${DEFANG_MARKER}${match}`).replace(/##\[/g, '##»[');
+}
+/** A fresh random token for `::stop-commands::`; one per run, never derived from input. */
+function newStopToken() {
+    return randomUUID().replace(/-/g, '');
+}
+const STOP_TOKEN = /^[A-Za-z0-9_]{16,}$/;
+/**
+ * Wraps untrusted text for an Actions log: the runner ignores every workflow command until it
+ * sees `::<token>::`. The text is also defanged, so a student who guessed or leaked the token
+ * still could not resume command processing from inside the block.
+ */
+function wrapUntrustedLog(text, token) {
+    const { start, end } = stopCommandsMarkers(token);
+    const body = defangWorkflowCommands(text).replace(/\n$/, '');
+    return `${start}\n${body}\n${end}`;
+}
+/** The lines that open and close a stop-commands block (for output streamed in between). */
+function stopCommandsMarkers(token) {
+    // A short or guessable token would let the text end the block; this is a programming error.
+    if (!STOP_TOKEN.test(token)) {
+        throw new Error('the stop token must be at least 16 letters, digits or underscores');
+    }
+    return { start: `::stop-commands::${token}`, end: `::${token}::` };
+}
+function truncationNotice(cut, extra) {
+    return `\n… [truncated ${formatCount(cut)} characters${extra}]`;
+}
+// Cutting between the two halves of a surrogate pair would leave a broken character behind.
+function sliceCodeUnits(text, length) {
+    const end = Math.max(0, length);
+    const code = text.charCodeAt(end - 1);
+    const splitsPair = end > 0 && end < text.length && code >= 0xd800 && code <= 0xdbff;
+    return text.slice(0, splitsPair ? end - 1 : end);
+}
+
+
+/***/ }),
+
 /***/ 75:
 /***/ ((module) => {
 
@@ -27082,6 +27401,14 @@ module.exports = require("http");
 
 "use strict";
 module.exports = require("https");
+
+/***/ }),
+
+/***/ 7598:
+/***/ ((module) => {
+
+"use strict";
+module.exports = require("node:crypto");
 
 /***/ }),
 
@@ -37425,6 +37752,343 @@ exports.visit = visit;
 exports.visitAsync = visitAsync;
 
 
+/***/ }),
+
+/***/ 7073:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+"use strict";
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Pp: () => (/* binding */ diffLines)
+});
+
+// UNUSED EXPORTS: diffTrimmedLines, lineDiff, tokenize
+
+;// CONCATENATED MODULE: ./node_modules/diff/libesm/diff/base.js
+class Diff {
+    diff(oldStr, newStr, 
+    // Type below is not accurate/complete - see above for full possibilities - but it compiles
+    options = {}) {
+        let callback;
+        if (typeof options === 'function') {
+            callback = options;
+            options = {};
+        }
+        else if ('callback' in options) {
+            callback = options.callback;
+        }
+        // Allow subclasses to massage the input prior to running
+        const oldString = this.castInput(oldStr, options);
+        const newString = this.castInput(newStr, options);
+        const oldTokens = this.removeEmpty(this.tokenize(oldString, options));
+        const newTokens = this.removeEmpty(this.tokenize(newString, options));
+        return this.diffWithOptionsObj(oldTokens, newTokens, options, callback);
+    }
+    diffWithOptionsObj(oldTokens, newTokens, options, callback) {
+        var _a;
+        const done = (value) => {
+            value = this.postProcess(value, options);
+            if (callback) {
+                setTimeout(function () { callback(value); }, 0);
+                return undefined;
+            }
+            else {
+                return value;
+            }
+        };
+        const newLen = newTokens.length, oldLen = oldTokens.length;
+        let editLength = 1;
+        let maxEditLength = newLen + oldLen;
+        if (options.maxEditLength != null) {
+            maxEditLength = Math.min(maxEditLength, options.maxEditLength);
+        }
+        const maxExecutionTime = (_a = options.timeout) !== null && _a !== void 0 ? _a : Infinity;
+        const abortAfterTimestamp = Date.now() + maxExecutionTime;
+        const bestPath = [{ oldPos: -1, lastComponent: undefined }];
+        // Seed editLength = 0, i.e. the content starts with the same values
+        let newPos = this.extractCommon(bestPath[0], newTokens, oldTokens, 0, options);
+        if (bestPath[0].oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
+            // Identity per the equality and tokenizer
+            return done(this.buildValues(bestPath[0].lastComponent, newTokens, oldTokens));
+        }
+        // Once we hit the right edge of the edit graph on some diagonal k, we can
+        // definitely reach the end of the edit graph in no more than k edits, so
+        // there's no point in considering any moves to diagonal k+1 any more (from
+        // which we're guaranteed to need at least k+1 more edits).
+        // Similarly, once we've reached the bottom of the edit graph, there's no
+        // point considering moves to lower diagonals.
+        // We record this fact by setting minDiagonalToConsider and
+        // maxDiagonalToConsider to some finite value once we've hit the edge of
+        // the edit graph.
+        // This optimization is not faithful to the original algorithm presented in
+        // Myers's paper, which instead pointlessly extends D-paths off the end of
+        // the edit graph - see page 7 of Myers's paper which notes this point
+        // explicitly and illustrates it with a diagram. This has major performance
+        // implications for some common scenarios. For instance, to compute a diff
+        // where the new text simply appends d characters on the end of the
+        // original text of length n, the true Myers algorithm will take O(n+d^2)
+        // time while this optimization needs only O(n+d) time.
+        let minDiagonalToConsider = -Infinity, maxDiagonalToConsider = Infinity;
+        // Main worker method. checks all permutations of a given edit length for acceptance.
+        const execEditLength = () => {
+            for (let diagonalPath = Math.max(minDiagonalToConsider, -editLength); diagonalPath <= Math.min(maxDiagonalToConsider, editLength); diagonalPath += 2) {
+                let basePath;
+                const removePath = bestPath[diagonalPath - 1], addPath = bestPath[diagonalPath + 1];
+                if (removePath) {
+                    // No one else is going to attempt to use this value, clear it
+                    // @ts-expect-error - perf optimisation. This type-violating value will never be read.
+                    bestPath[diagonalPath - 1] = undefined;
+                }
+                let canAdd = false;
+                if (addPath) {
+                    // what newPos will be after we do an insertion:
+                    const addPathNewPos = addPath.oldPos - diagonalPath;
+                    canAdd = addPath && 0 <= addPathNewPos && addPathNewPos < newLen;
+                }
+                const canRemove = removePath && removePath.oldPos + 1 < oldLen;
+                if (!canAdd && !canRemove) {
+                    // If this path is a terminal then prune
+                    // @ts-expect-error - perf optimisation. This type-violating value will never be read.
+                    bestPath[diagonalPath] = undefined;
+                    continue;
+                }
+                // Select the diagonal that we want to branch from. We select the prior
+                // path whose position in the old string is the farthest from the origin
+                // and does not pass the bounds of the diff graph
+                if (!canRemove || (canAdd && removePath.oldPos < addPath.oldPos)) {
+                    basePath = this.addToPath(addPath, true, false, 0, options);
+                }
+                else {
+                    basePath = this.addToPath(removePath, false, true, 1, options);
+                }
+                newPos = this.extractCommon(basePath, newTokens, oldTokens, diagonalPath, options);
+                if (basePath.oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
+                    // If we have hit the end of both strings, then we are done
+                    return done(this.buildValues(basePath.lastComponent, newTokens, oldTokens)) || true;
+                }
+                else {
+                    bestPath[diagonalPath] = basePath;
+                    if (basePath.oldPos + 1 >= oldLen) {
+                        maxDiagonalToConsider = Math.min(maxDiagonalToConsider, diagonalPath - 1);
+                    }
+                    if (newPos + 1 >= newLen) {
+                        minDiagonalToConsider = Math.max(minDiagonalToConsider, diagonalPath + 1);
+                    }
+                }
+            }
+            editLength++;
+        };
+        // Performs the length of edit iteration. Is a bit fugly as this has to support the
+        // sync and async mode which is never fun. Loops over execEditLength until a value
+        // is produced, or until the edit length exceeds options.maxEditLength (if given),
+        // in which case it will return undefined.
+        if (callback) {
+            (function exec() {
+                setTimeout(function () {
+                    if (editLength > maxEditLength || Date.now() > abortAfterTimestamp) {
+                        return callback(undefined);
+                    }
+                    if (!execEditLength()) {
+                        exec();
+                    }
+                }, 0);
+            }());
+        }
+        else {
+            while (editLength <= maxEditLength && Date.now() <= abortAfterTimestamp) {
+                const ret = execEditLength();
+                if (ret) {
+                    return ret;
+                }
+            }
+        }
+    }
+    addToPath(path, added, removed, oldPosInc, options) {
+        const last = path.lastComponent;
+        if (last && !options.oneChangePerToken && last.added === added && last.removed === removed) {
+            return {
+                oldPos: path.oldPos + oldPosInc,
+                lastComponent: { count: last.count + 1, added: added, removed: removed, previousComponent: last.previousComponent }
+            };
+        }
+        else {
+            return {
+                oldPos: path.oldPos + oldPosInc,
+                lastComponent: { count: 1, added: added, removed: removed, previousComponent: last }
+            };
+        }
+    }
+    extractCommon(basePath, newTokens, oldTokens, diagonalPath, options) {
+        const newLen = newTokens.length, oldLen = oldTokens.length;
+        let oldPos = basePath.oldPos, newPos = oldPos - diagonalPath, commonCount = 0;
+        while (newPos + 1 < newLen && oldPos + 1 < oldLen && this.equals(oldTokens[oldPos + 1], newTokens[newPos + 1], options)) {
+            newPos++;
+            oldPos++;
+            commonCount++;
+            if (options.oneChangePerToken) {
+                basePath.lastComponent = { count: 1, previousComponent: basePath.lastComponent, added: false, removed: false };
+            }
+        }
+        if (commonCount && !options.oneChangePerToken) {
+            basePath.lastComponent = { count: commonCount, previousComponent: basePath.lastComponent, added: false, removed: false };
+        }
+        basePath.oldPos = oldPos;
+        return newPos;
+    }
+    equals(left, right, options) {
+        if (options.comparator) {
+            return options.comparator(left, right);
+        }
+        else {
+            return left === right
+                || (!!options.ignoreCase && left.toLowerCase() === right.toLowerCase());
+        }
+    }
+    removeEmpty(array) {
+        const ret = [];
+        for (let i = 0; i < array.length; i++) {
+            if (array[i]) {
+                ret.push(array[i]);
+            }
+        }
+        return ret;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    castInput(value, options) {
+        return value;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    tokenize(value, options) {
+        return Array.from(value);
+    }
+    join(chars) {
+        // Assumes ValueT is string, which is the case for most subclasses.
+        // When it's false, e.g. in diffArrays, this method needs to be overridden (e.g. with a no-op)
+        // Yes, the casts are verbose and ugly, because this pattern - of having the base class SORT OF
+        // assume tokens and values are strings, but not completely - is weird and janky.
+        return chars.join('');
+    }
+    postProcess(changeObjects, 
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    options) {
+        return changeObjects;
+    }
+    get useLongestToken() {
+        return false;
+    }
+    buildValues(lastComponent, newTokens, oldTokens) {
+        // First we convert our linked list of components in reverse order to an
+        // array in the right order:
+        const components = [];
+        let nextComponent;
+        while (lastComponent) {
+            components.push(lastComponent);
+            nextComponent = lastComponent.previousComponent;
+            delete lastComponent.previousComponent;
+            lastComponent = nextComponent;
+        }
+        components.reverse();
+        const componentLen = components.length;
+        let componentPos = 0, newPos = 0, oldPos = 0;
+        for (; componentPos < componentLen; componentPos++) {
+            const component = components[componentPos];
+            if (!component.removed) {
+                if (!component.added && this.useLongestToken) {
+                    let value = newTokens.slice(newPos, newPos + component.count);
+                    value = value.map(function (value, i) {
+                        const oldValue = oldTokens[oldPos + i];
+                        return oldValue.length > value.length ? oldValue : value;
+                    });
+                    component.value = this.join(value);
+                }
+                else {
+                    component.value = this.join(newTokens.slice(newPos, newPos + component.count));
+                }
+                newPos += component.count;
+                // Common case
+                if (!component.added) {
+                    oldPos += component.count;
+                }
+            }
+            else {
+                component.value = this.join(oldTokens.slice(oldPos, oldPos + component.count));
+                oldPos += component.count;
+            }
+        }
+        return components;
+    }
+}
+
+;// CONCATENATED MODULE: ./node_modules/diff/libesm/diff/line.js
+
+
+class LineDiff extends Diff {
+    constructor() {
+        super(...arguments);
+        this.tokenize = tokenize;
+    }
+    equals(left, right, options) {
+        // If we're ignoring whitespace, we need to normalise lines by stripping
+        // whitespace before checking equality. (This has an annoying interaction
+        // with newlineIsToken that requires special handling: if newlines get their
+        // own token, then we DON'T want to trim the *newline* tokens down to empty
+        // strings, since this would cause us to treat whitespace-only line content
+        // as equal to a separator between lines, which would be weird and
+        // inconsistent with the documented behavior of the options.)
+        if (options.ignoreWhitespace) {
+            if (!options.newlineIsToken || !left.includes('\n')) {
+                left = left.trim();
+            }
+            if (!options.newlineIsToken || !right.includes('\n')) {
+                right = right.trim();
+            }
+        }
+        else if (options.ignoreNewlineAtEof && !options.newlineIsToken) {
+            if (left.endsWith('\n')) {
+                left = left.slice(0, -1);
+            }
+            if (right.endsWith('\n')) {
+                right = right.slice(0, -1);
+            }
+        }
+        return super.equals(left, right, options);
+    }
+}
+const lineDiff = new LineDiff();
+function diffLines(oldStr, newStr, options) {
+    return lineDiff.diff(oldStr, newStr, options);
+}
+function diffTrimmedLines(oldStr, newStr, options) {
+    options = generateOptions(options, { ignoreWhitespace: true });
+    return lineDiff.diff(oldStr, newStr, options);
+}
+// Exported standalone so it can be used from jsonDiff too.
+function tokenize(value, options) {
+    if (options.stripTrailingCr) {
+        // remove one \r before \n to match GNU diff's --strip-trailing-cr behavior
+        value = value.replace(/\r\n/g, '\n');
+    }
+    const retLines = [], linesAndNewlines = value.split(/(\n|\r\n)/);
+    // Ignore the final empty token that occurs if the string ends with a new line
+    if (!linesAndNewlines[linesAndNewlines.length - 1]) {
+        linesAndNewlines.pop();
+    }
+    // Merge the content and line separators into single tokens
+    for (let i = 0; i < linesAndNewlines.length; i++) {
+        const line = linesAndNewlines[i];
+        if (i % 2 && !options.newlineIsToken) {
+            retLines[retLines.length - 1] += line;
+        }
+        else {
+            retLines.push(line);
+        }
+    }
+    return retLines;
+}
+
+
 /***/ })
 
 /******/ 	});
@@ -37459,6 +38123,9 @@ exports.visitAsync = visitAsync;
 /******/ 		return module.exports;
 /******/ 	}
 /******/ 	
+/******/ 	// expose the modules object (__webpack_modules__)
+/******/ 	__nccwpck_require__.m = __webpack_modules__;
+/******/ 	
 /************************************************************************/
 /******/ 	/* webpack/runtime/asset-relocator-loader */
 /******/ 	if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = __dirname + "/";
@@ -37487,9 +38154,84 @@ exports.visitAsync = visitAsync;
 /******/ 		};
 /******/ 	})();
 /******/ 	
+/******/ 	/* webpack/runtime/ensure chunk */
+/******/ 	(() => {
+/******/ 		__nccwpck_require__.f = {};
+/******/ 		// This file contains only the entry chunk.
+/******/ 		// The chunk loading function for additional chunks
+/******/ 		__nccwpck_require__.e = (chunkId) => {
+/******/ 			return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 				__nccwpck_require__.f[key](chunkId, promises);
+/******/ 				return promises;
+/******/ 			}, []));
+/******/ 		};
+/******/ 	})();
+/******/ 	
+/******/ 	/* webpack/runtime/get javascript chunk filename */
+/******/ 	(() => {
+/******/ 		// This function allow to reference async chunks
+/******/ 		__nccwpck_require__.u = (chunkId) => {
+/******/ 			// return url for filenames based on template
+/******/ 			return "" + chunkId + ".index.js";
+/******/ 		};
+/******/ 	})();
+/******/ 	
 /******/ 	/* webpack/runtime/hasOwnProperty shorthand */
 /******/ 	(() => {
 /******/ 		__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ 	})();
+/******/ 	
+/******/ 	/* webpack/runtime/make namespace object */
+/******/ 	(() => {
+/******/ 		// define __esModule on exports
+/******/ 		__nccwpck_require__.r = (exports) => {
+/******/ 			if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 				Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 			}
+/******/ 			Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 		};
+/******/ 	})();
+/******/ 	
+/******/ 	/* webpack/runtime/require chunk loading */
+/******/ 	(() => {
+/******/ 		// no baseURI
+/******/ 		
+/******/ 		// object to store loaded chunks
+/******/ 		// "1" means "loaded", otherwise not loaded yet
+/******/ 		var installedChunks = {
+/******/ 			792: 1
+/******/ 		};
+/******/ 		
+/******/ 		// no on chunks loaded
+/******/ 		
+/******/ 		var installChunk = (chunk) => {
+/******/ 			var moreModules = chunk.modules, chunkIds = chunk.ids, runtime = chunk.runtime;
+/******/ 			for(var moduleId in moreModules) {
+/******/ 				if(__nccwpck_require__.o(moreModules, moduleId)) {
+/******/ 					__nccwpck_require__.m[moduleId] = moreModules[moduleId];
+/******/ 				}
+/******/ 			}
+/******/ 			if(runtime) runtime(__nccwpck_require__);
+/******/ 			for(var i = 0; i < chunkIds.length; i++)
+/******/ 				installedChunks[chunkIds[i]] = 1;
+/******/ 		
+/******/ 		};
+/******/ 		
+/******/ 		// require() chunk loading for javascript
+/******/ 		__nccwpck_require__.f.require = (chunkId, promises) => {
+/******/ 			// "1" is the signal for "already loaded"
+/******/ 			if(!installedChunks[chunkId]) {
+/******/ 				if(true) { // all chunks have JS
+/******/ 					installChunk(require("./" + __nccwpck_require__.u(chunkId)));
+/******/ 				} else installedChunks[chunkId] = 1;
+/******/ 			}
+/******/ 		};
+/******/ 		
+/******/ 		// no external install chunk
+/******/ 		
+/******/ 		// no HMR
+/******/ 		
+/******/ 		// no HMR manifest
 /******/ 	})();
 /******/ 	
 /************************************************************************/
@@ -37502,8 +38244,8 @@ var __webpack_exports__ = {};
 const promises_namespaceObject = require("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:util"
 const external_node_util_namespaceObject = require("node:util");
-;// CONCATENATED MODULE: external "node:crypto"
-const external_node_crypto_namespaceObject = require("node:crypto");
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/checks/answers-hash.ts
@@ -37569,7 +38311,7 @@ function optionLetters(text) {
     return letters.length > 0 ? letters : undefined;
 }
 function answerHash(key, exerciseId, question, answer) {
-    return (0,external_node_crypto_namespaceObject.createHmac)('sha256', key)
+    return (0,external_node_crypto_.createHmac)('sha256', key)
         .update(`${exerciseId}\n${question}\n${normaliseAnswer(answer)}`, 'utf8')
         .digest('hex');
 }
@@ -37930,7 +38672,7 @@ function shardOf(students, shard) {
 }
 /** What the grades depend on besides the students' work: a saved grade counts only for these. */
 async function exercisesFingerprint(files, toolVersion) {
-    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256').update(`docker-autograder ${toolVersion}\n`);
+    const hash = (0,external_node_crypto_.createHash)('sha256').update(`docker-autograder ${toolVersion}\n`);
     for (const file of [...files].sort()) {
         hash.update(`${external_node_path_default().resolve(file)}\n`).update(await (0,promises_namespaceObject.readFile)(file));
     }
@@ -38015,328 +38757,8 @@ async function writeAtomically(file, text) {
     await (0,promises_namespaceObject.rename)(partial, file);
 }
 
-;// CONCATENATED MODULE: ./node_modules/diff/libesm/diff/base.js
-class Diff {
-    diff(oldStr, newStr, 
-    // Type below is not accurate/complete - see above for full possibilities - but it compiles
-    options = {}) {
-        let callback;
-        if (typeof options === 'function') {
-            callback = options;
-            options = {};
-        }
-        else if ('callback' in options) {
-            callback = options.callback;
-        }
-        // Allow subclasses to massage the input prior to running
-        const oldString = this.castInput(oldStr, options);
-        const newString = this.castInput(newStr, options);
-        const oldTokens = this.removeEmpty(this.tokenize(oldString, options));
-        const newTokens = this.removeEmpty(this.tokenize(newString, options));
-        return this.diffWithOptionsObj(oldTokens, newTokens, options, callback);
-    }
-    diffWithOptionsObj(oldTokens, newTokens, options, callback) {
-        var _a;
-        const done = (value) => {
-            value = this.postProcess(value, options);
-            if (callback) {
-                setTimeout(function () { callback(value); }, 0);
-                return undefined;
-            }
-            else {
-                return value;
-            }
-        };
-        const newLen = newTokens.length, oldLen = oldTokens.length;
-        let editLength = 1;
-        let maxEditLength = newLen + oldLen;
-        if (options.maxEditLength != null) {
-            maxEditLength = Math.min(maxEditLength, options.maxEditLength);
-        }
-        const maxExecutionTime = (_a = options.timeout) !== null && _a !== void 0 ? _a : Infinity;
-        const abortAfterTimestamp = Date.now() + maxExecutionTime;
-        const bestPath = [{ oldPos: -1, lastComponent: undefined }];
-        // Seed editLength = 0, i.e. the content starts with the same values
-        let newPos = this.extractCommon(bestPath[0], newTokens, oldTokens, 0, options);
-        if (bestPath[0].oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
-            // Identity per the equality and tokenizer
-            return done(this.buildValues(bestPath[0].lastComponent, newTokens, oldTokens));
-        }
-        // Once we hit the right edge of the edit graph on some diagonal k, we can
-        // definitely reach the end of the edit graph in no more than k edits, so
-        // there's no point in considering any moves to diagonal k+1 any more (from
-        // which we're guaranteed to need at least k+1 more edits).
-        // Similarly, once we've reached the bottom of the edit graph, there's no
-        // point considering moves to lower diagonals.
-        // We record this fact by setting minDiagonalToConsider and
-        // maxDiagonalToConsider to some finite value once we've hit the edge of
-        // the edit graph.
-        // This optimization is not faithful to the original algorithm presented in
-        // Myers's paper, which instead pointlessly extends D-paths off the end of
-        // the edit graph - see page 7 of Myers's paper which notes this point
-        // explicitly and illustrates it with a diagram. This has major performance
-        // implications for some common scenarios. For instance, to compute a diff
-        // where the new text simply appends d characters on the end of the
-        // original text of length n, the true Myers algorithm will take O(n+d^2)
-        // time while this optimization needs only O(n+d) time.
-        let minDiagonalToConsider = -Infinity, maxDiagonalToConsider = Infinity;
-        // Main worker method. checks all permutations of a given edit length for acceptance.
-        const execEditLength = () => {
-            for (let diagonalPath = Math.max(minDiagonalToConsider, -editLength); diagonalPath <= Math.min(maxDiagonalToConsider, editLength); diagonalPath += 2) {
-                let basePath;
-                const removePath = bestPath[diagonalPath - 1], addPath = bestPath[diagonalPath + 1];
-                if (removePath) {
-                    // No one else is going to attempt to use this value, clear it
-                    // @ts-expect-error - perf optimisation. This type-violating value will never be read.
-                    bestPath[diagonalPath - 1] = undefined;
-                }
-                let canAdd = false;
-                if (addPath) {
-                    // what newPos will be after we do an insertion:
-                    const addPathNewPos = addPath.oldPos - diagonalPath;
-                    canAdd = addPath && 0 <= addPathNewPos && addPathNewPos < newLen;
-                }
-                const canRemove = removePath && removePath.oldPos + 1 < oldLen;
-                if (!canAdd && !canRemove) {
-                    // If this path is a terminal then prune
-                    // @ts-expect-error - perf optimisation. This type-violating value will never be read.
-                    bestPath[diagonalPath] = undefined;
-                    continue;
-                }
-                // Select the diagonal that we want to branch from. We select the prior
-                // path whose position in the old string is the farthest from the origin
-                // and does not pass the bounds of the diff graph
-                if (!canRemove || (canAdd && removePath.oldPos < addPath.oldPos)) {
-                    basePath = this.addToPath(addPath, true, false, 0, options);
-                }
-                else {
-                    basePath = this.addToPath(removePath, false, true, 1, options);
-                }
-                newPos = this.extractCommon(basePath, newTokens, oldTokens, diagonalPath, options);
-                if (basePath.oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
-                    // If we have hit the end of both strings, then we are done
-                    return done(this.buildValues(basePath.lastComponent, newTokens, oldTokens)) || true;
-                }
-                else {
-                    bestPath[diagonalPath] = basePath;
-                    if (basePath.oldPos + 1 >= oldLen) {
-                        maxDiagonalToConsider = Math.min(maxDiagonalToConsider, diagonalPath - 1);
-                    }
-                    if (newPos + 1 >= newLen) {
-                        minDiagonalToConsider = Math.max(minDiagonalToConsider, diagonalPath + 1);
-                    }
-                }
-            }
-            editLength++;
-        };
-        // Performs the length of edit iteration. Is a bit fugly as this has to support the
-        // sync and async mode which is never fun. Loops over execEditLength until a value
-        // is produced, or until the edit length exceeds options.maxEditLength (if given),
-        // in which case it will return undefined.
-        if (callback) {
-            (function exec() {
-                setTimeout(function () {
-                    if (editLength > maxEditLength || Date.now() > abortAfterTimestamp) {
-                        return callback(undefined);
-                    }
-                    if (!execEditLength()) {
-                        exec();
-                    }
-                }, 0);
-            }());
-        }
-        else {
-            while (editLength <= maxEditLength && Date.now() <= abortAfterTimestamp) {
-                const ret = execEditLength();
-                if (ret) {
-                    return ret;
-                }
-            }
-        }
-    }
-    addToPath(path, added, removed, oldPosInc, options) {
-        const last = path.lastComponent;
-        if (last && !options.oneChangePerToken && last.added === added && last.removed === removed) {
-            return {
-                oldPos: path.oldPos + oldPosInc,
-                lastComponent: { count: last.count + 1, added: added, removed: removed, previousComponent: last.previousComponent }
-            };
-        }
-        else {
-            return {
-                oldPos: path.oldPos + oldPosInc,
-                lastComponent: { count: 1, added: added, removed: removed, previousComponent: last }
-            };
-        }
-    }
-    extractCommon(basePath, newTokens, oldTokens, diagonalPath, options) {
-        const newLen = newTokens.length, oldLen = oldTokens.length;
-        let oldPos = basePath.oldPos, newPos = oldPos - diagonalPath, commonCount = 0;
-        while (newPos + 1 < newLen && oldPos + 1 < oldLen && this.equals(oldTokens[oldPos + 1], newTokens[newPos + 1], options)) {
-            newPos++;
-            oldPos++;
-            commonCount++;
-            if (options.oneChangePerToken) {
-                basePath.lastComponent = { count: 1, previousComponent: basePath.lastComponent, added: false, removed: false };
-            }
-        }
-        if (commonCount && !options.oneChangePerToken) {
-            basePath.lastComponent = { count: commonCount, previousComponent: basePath.lastComponent, added: false, removed: false };
-        }
-        basePath.oldPos = oldPos;
-        return newPos;
-    }
-    equals(left, right, options) {
-        if (options.comparator) {
-            return options.comparator(left, right);
-        }
-        else {
-            return left === right
-                || (!!options.ignoreCase && left.toLowerCase() === right.toLowerCase());
-        }
-    }
-    removeEmpty(array) {
-        const ret = [];
-        for (let i = 0; i < array.length; i++) {
-            if (array[i]) {
-                ret.push(array[i]);
-            }
-        }
-        return ret;
-    }
-    // eslint-disable-next-line @typescript-eslint/no-unused-vars
-    castInput(value, options) {
-        return value;
-    }
-    // eslint-disable-next-line @typescript-eslint/no-unused-vars
-    tokenize(value, options) {
-        return Array.from(value);
-    }
-    join(chars) {
-        // Assumes ValueT is string, which is the case for most subclasses.
-        // When it's false, e.g. in diffArrays, this method needs to be overridden (e.g. with a no-op)
-        // Yes, the casts are verbose and ugly, because this pattern - of having the base class SORT OF
-        // assume tokens and values are strings, but not completely - is weird and janky.
-        return chars.join('');
-    }
-    postProcess(changeObjects, 
-    // eslint-disable-next-line @typescript-eslint/no-unused-vars
-    options) {
-        return changeObjects;
-    }
-    get useLongestToken() {
-        return false;
-    }
-    buildValues(lastComponent, newTokens, oldTokens) {
-        // First we convert our linked list of components in reverse order to an
-        // array in the right order:
-        const components = [];
-        let nextComponent;
-        while (lastComponent) {
-            components.push(lastComponent);
-            nextComponent = lastComponent.previousComponent;
-            delete lastComponent.previousComponent;
-            lastComponent = nextComponent;
-        }
-        components.reverse();
-        const componentLen = components.length;
-        let componentPos = 0, newPos = 0, oldPos = 0;
-        for (; componentPos < componentLen; componentPos++) {
-            const component = components[componentPos];
-            if (!component.removed) {
-                if (!component.added && this.useLongestToken) {
-                    let value = newTokens.slice(newPos, newPos + component.count);
-                    value = value.map(function (value, i) {
-                        const oldValue = oldTokens[oldPos + i];
-                        return oldValue.length > value.length ? oldValue : value;
-                    });
-                    component.value = this.join(value);
-                }
-                else {
-                    component.value = this.join(newTokens.slice(newPos, newPos + component.count));
-                }
-                newPos += component.count;
-                // Common case
-                if (!component.added) {
-                    oldPos += component.count;
-                }
-            }
-            else {
-                component.value = this.join(oldTokens.slice(oldPos, oldPos + component.count));
-                oldPos += component.count;
-            }
-        }
-        return components;
-    }
-}
-
-;// CONCATENATED MODULE: ./node_modules/diff/libesm/diff/line.js
-
-
-class LineDiff extends Diff {
-    constructor() {
-        super(...arguments);
-        this.tokenize = tokenize;
-    }
-    equals(left, right, options) {
-        // If we're ignoring whitespace, we need to normalise lines by stripping
-        // whitespace before checking equality. (This has an annoying interaction
-        // with newlineIsToken that requires special handling: if newlines get their
-        // own token, then we DON'T want to trim the *newline* tokens down to empty
-        // strings, since this would cause us to treat whitespace-only line content
-        // as equal to a separator between lines, which would be weird and
-        // inconsistent with the documented behavior of the options.)
-        if (options.ignoreWhitespace) {
-            if (!options.newlineIsToken || !left.includes('\n')) {
-                left = left.trim();
-            }
-            if (!options.newlineIsToken || !right.includes('\n')) {
-                right = right.trim();
-            }
-        }
-        else if (options.ignoreNewlineAtEof && !options.newlineIsToken) {
-            if (left.endsWith('\n')) {
-                left = left.slice(0, -1);
-            }
-            if (right.endsWith('\n')) {
-                right = right.slice(0, -1);
-            }
-        }
-        return super.equals(left, right, options);
-    }
-}
-const lineDiff = new LineDiff();
-function diffLines(oldStr, newStr, options) {
-    return lineDiff.diff(oldStr, newStr, options);
-}
-function diffTrimmedLines(oldStr, newStr, options) {
-    options = generateOptions(options, { ignoreWhitespace: true });
-    return lineDiff.diff(oldStr, newStr, options);
-}
-// Exported standalone so it can be used from jsonDiff too.
-function tokenize(value, options) {
-    if (options.stripTrailingCr) {
-        // remove one \r before \n to match GNU diff's --strip-trailing-cr behavior
-        value = value.replace(/\r\n/g, '\n');
-    }
-    const retLines = [], linesAndNewlines = value.split(/(\n|\r\n)/);
-    // Ignore the final empty token that occurs if the string ends with a new line
-    if (!linesAndNewlines[linesAndNewlines.length - 1]) {
-        linesAndNewlines.pop();
-    }
-    // Merge the content and line separators into single tokens
-    for (let i = 0; i < linesAndNewlines.length; i++) {
-        const line = linesAndNewlines[i];
-        if (i % 2 && !options.newlineIsToken) {
-            retLines[retLines.length - 1] += line;
-        }
-        else {
-            retLines.push(line);
-        }
-    }
-    return retLines;
-}
-
+// EXTERNAL MODULE: ./node_modules/diff/libesm/diff/line.js + 1 modules
+var line = __nccwpck_require__(7073);
 ;// CONCATENATED MODULE: ./node_modules/diff/libesm/patch/create.js
 
 /**
@@ -38452,11 +38874,11 @@ function structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, ne
         throw new Error('newlineIsToken may not be used with patch-generation functions, only with diffing functions');
     }
     if (!optionsObj.callback) {
-        return diffLinesResultToPatch(diffLines(oldStr, newStr, optionsObj));
+        return diffLinesResultToPatch((0,line/* diffLines */.Pp)(oldStr, newStr, optionsObj));
     }
     else {
         const { callback } = optionsObj;
-        diffLines(oldStr, newStr, Object.assign(Object.assign({}, optionsObj), { callback: (diff) => {
+        (0,line/* diffLines */.Pp)(oldStr, newStr, Object.assign(Object.assign({}, optionsObj), { callback: (diff) => {
                 const patch = diffLinesResultToPatch(diff);
                 // TypeScript is unhappy without the cast because it does not understand that `patch` may
                 // be undefined here only if `callback` is StructuredPatchCallbackAbortable:
@@ -38704,7 +39126,7 @@ const CONTEXT_LINES = 2;
 /** Beyond this many lines the diff is cut; the full actual text is in the result anyway. */
 const MAX_DIFF_LINES = 60;
 /** `--- expected` / `+++ actual` then the hunks; undefined when the texts are equal. */
-function diff_lineDiff(expected, actual, label) {
+function lineDiff(expected, actual, label) {
     if (expected === actual)
         return undefined;
     const suffix = label === undefined ? '' : ` ${label}`;
@@ -38999,7 +39421,7 @@ function sha256Of(actual, options) {
     if (actual === undefined || actual === null)
         return undefined;
     const text = typeof actual === 'string' ? prepare(actual, options) : canonical(actual);
-    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(text, 'utf8').digest('hex');
+    return (0,external_node_crypto_.createHash)('sha256').update(text, 'utf8').digest('hex');
 }
 /** JSON with sorted object keys, so that key order never decides equality. */
 function canonical(value) {
@@ -39091,7 +39513,7 @@ function equalsDiff(actual, matcher, label) {
     const got = prepare(actual, options);
     if (!want.includes('\n') && !got.includes('\n'))
         return undefined;
-    return diff_lineDiff(want, got, label);
+    return lineDiff(want, got, label);
 }
 function isSize(bound) {
     try {
@@ -39936,7 +40358,7 @@ async function observeExecBatch(targets, context) {
     const container = await runningContainer(first.container, context);
     if ('failure' in container)
         return results;
-    const nonce = (0,external_node_crypto_namespaceObject.randomBytes)(16).toString('hex');
+    const nonce = (0,external_node_crypto_.randomBytes)(16).toString('hex');
     const { cmd } = batchScript(nonce, targets.map((target) => ({
         argv: commandArgv(target.command),
         limitSeconds: Math.floor(timeoutMs(target.timeout, LIMITS.exec) / 1000),
@@ -41291,7 +41713,7 @@ function studentLabels(labels) {
 }
 /** A container name no other run, exercise or check uses, for the grader's short-lived helpers. */
 function helperName(context, purpose) {
-    return resourceName(context.scope, `${purpose}-${(0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')}`);
+    return resourceName(context.scope, `${purpose}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
 }
 /**
  * The engine refusing a helper the grader asked for (an image for another platform, a
@@ -41968,7 +42390,7 @@ const protectedCheck = {
             return { failure: { message, location: fileLocation(file.absolute) } };
         }
         // The raw bytes, so that the hash is the one `sha256sum` prints for the file.
-        const sha256 = (0,external_node_crypto_namespaceObject.createHash)('sha256').update(file.content).digest('hex');
+        const sha256 = (0,external_node_crypto_.createHash)('sha256').update(file.content).digest('hex');
         return { facts: { sha256 }, locations: { sha256: fileLocation(file.absolute) } };
     },
 };
@@ -42186,55 +42608,8 @@ function planChecks(checks) {
         : unit);
 }
 
-;// CONCATENATED MODULE: ./src/report/model.ts
-function exerciseResult(base) {
-    const { infraError, ...rest } = base;
-    const score = sum(rest.checks.map((check) => check.points));
-    const maxScore = sum(rest.checks.map((check) => check.maxPoints));
-    const errored = infraError === true || rest.checks.some((check) => check.status === 'error');
-    // Passed means every check passed, not "no points were lost": a failing 0-point check (a
-    // warning-style check) still keeps the exercise from passing.
-    const allPassed = rest.checks.every((check) => check.status === 'pass');
-    const status = errored ? 'error' : allPassed ? 'pass' : 'fail';
-    return { ...rest, score, maxScore, status };
-}
-function gradeReport(exercises, durationMs) {
-    const score = sum(exercises.map((exercise) => exercise.score));
-    const maxScore = sum(exercises.map((exercise) => exercise.maxScore));
-    const passed = exercises.length > 0 && exercises.every((exercise) => exercise.status === 'pass');
-    return { version: 1, score, maxScore, passed, durationMs, exercises };
-}
-function hasInfraError(report) {
-    return report.exercises.some((exercise) => exercise.status === 'error');
-}
-function sum(values) {
-    // Points may be fractional with partial credit; round away float noise.
-    return Math.round(values.reduce((total, value) => total + value, 0) * 1000) / 1000;
-}
-/**
- * The report as a student may see it in full: hidden checks keep only their name, status and
- * points. For reports that leave the grader's hands (an artifact anyone with read access can
- * download).
- */
-function redactHidden(report) {
-    return {
-        ...report,
-        exercises: report.exercises.map((exercise) => ({
-            ...exercise,
-            checks: exercise.checks.map((check) => check.hidden === true
-                ? {
-                    name: check.name,
-                    status: check.status,
-                    points: check.points,
-                    maxPoints: check.maxPoints,
-                    message: '',
-                    hidden: true,
-                }
-                : check),
-        })),
-    };
-}
-
+// EXTERNAL MODULE: ./src/report/model.ts
+var model = __nccwpck_require__(6867);
 ;// CONCATENATED MODULE: ./src/run/attribution.ts
 // Kinds that read only the student's files: no step makes or changes what they observe.
 const STATIC_KINDS = ['dockerfile', 'answers', 'protected'];
@@ -43115,7 +43490,7 @@ async function labelAnonymousVolumes(body, hostConfig, imageVolumes, context) {
 }
 /** A volume in place of one the daemon would create anonymous and unlabelled. */
 async function createAnonymousVolume(context) {
-    const volumeName = context.names.real(`anon-${(0,external_node_crypto_namespaceObject.randomBytes)(12).toString('hex')}`);
+    const volumeName = context.names.real(`anon-${(0,external_node_crypto_.randomBytes)(12).toString('hex')}`);
     await context.lookups.createVolume(volumeName, { ...context.runLabels });
     return volumeName;
 }
@@ -45917,7 +46292,7 @@ async function runStudentDocker(context, command, args, options) {
         const argv = options.traceBashScript ? ['--trace', ...args] : [command, ...args];
         id = await context.engine
             .createContainer({
-            name: resourceName(context.scope, `client-${(0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')}`),
+            name: resourceName(context.scope, `client-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`),
             image,
             entrypoint: ['bash', '-c', CLIENT_WRAPPER, 'docker-autograder'],
             cmd: argv,
@@ -47065,7 +47440,7 @@ async function grade(exercises, options) {
     finally {
         await removeQuietly(engine, undefined, progress);
     }
-    return gradeReport(results, now() - started);
+    return (0,model/* gradeReport */.qZ)(results, now() - started);
 }
 async function gradeExercise(exercise, scope, options) {
     const { spec } = exercise;
@@ -47088,7 +47463,7 @@ async function gradeExercise(exercise, scope, options) {
     progress.info(`▶ ${spec.id}: ${spec.title}`);
     const checks = [];
     const finish = (extra) => {
-        const result = exerciseResult({
+        const result = (0,model/* exerciseResult */.Sh)({
             id: spec.id,
             title: spec.title,
             specFile: exercise.file,
@@ -47606,8 +47981,8 @@ function entryNames(entry, name) {
         if (salt === undefined || hash === undefined)
             return false;
         const expected = Buffer.from(hash, 'base64');
-        const actual = (0,external_node_crypto_namespaceObject.createHmac)('sha1', Buffer.from(salt, 'base64')).update(name).digest();
-        return expected.length === actual.length && (0,external_node_crypto_namespaceObject.timingSafeEqual)(expected, actual);
+        const actual = (0,external_node_crypto_.createHmac)('sha1', Buffer.from(salt, 'base64')).update(name).digest();
+        return expected.length === actual.length && (0,external_node_crypto_.timingSafeEqual)(expected, actual);
     }
     let matched = false;
     for (const pattern of entry.hosts.toLowerCase().split(',')) {
@@ -47638,7 +48013,7 @@ function keyTypeOf(key) {
 }
 /** As ssh prints it: SHA256:base64 without padding. */
 function fingerprint(key) {
-    return `SHA256:${(0,external_node_crypto_namespaceObject.createHash)('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+    return `SHA256:${(0,external_node_crypto_.createHash)('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
 /** The entries that name this host, certificate authorities left out (host certificates are not supported). */
 function entriesFor(entries, host, port) {
@@ -50488,7 +50863,7 @@ const LATE_ARRIVALS_MS = 3_000;
 /** The watchdog's allowance beyond the exercises' own time limits: cleanup, the last calls. */
 const WATCHDOG_SLACK_MS = 5 * 60_000;
 function newRunId() {
-    return `ag${Date.now().toString(36)}${(0,external_node_crypto_namespaceObject.randomBytes)(3).toString('hex')}`;
+    return `ag${Date.now().toString(36)}${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
 }
 /** The outer watchdog for grading these exercises: their time limits added up, and some slack. */
 function watchdogMs(exercises) {
@@ -50706,955 +51081,25 @@ async function mergeGradebookFiles(sources, outDir) {
     return merged;
 }
 
-;// CONCATENATED MODULE: ./src/report/json.ts
-/** Pretty JSON in the model's key order, ending with a newline. */
-function renderJson(report) {
-    return `${escapeForDisplay(JSON.stringify(orderReport(report), null, 2))}\n`;
-}
-// Each object literal below is typed as a record over *all* of the model's keys, optional ones
-// included, so a field added to the model is a compile error here rather than silently missing
-// from the report. JSON.stringify drops the keys whose value is undefined.
-function orderReport(report) {
-    return {
-        version: report.version,
-        score: report.score,
-        maxScore: report.maxScore,
-        passed: report.passed,
-        durationMs: report.durationMs,
-        exercises: report.exercises.map(orderExercise),
-    };
-}
-function orderExercise(exercise) {
-    return {
-        id: exercise.id,
-        title: exercise.title,
-        specFile: exercise.specFile,
-        score: exercise.score,
-        maxScore: exercise.maxScore,
-        status: exercise.status,
-        durationMs: exercise.durationMs,
-        setupError: exercise.setupError,
-        setupLog: exercise.setupLog,
-        firstError: exercise.firstError,
-        checks: exercise.checks.map(orderCheck),
-    };
-}
-function orderCheck(check) {
-    return {
-        name: check.name,
-        status: check.status,
-        points: check.points,
-        maxPoints: check.maxPoints,
-        message: check.message,
-        expected: check.expected,
-        actual: check.actual,
-        hint: check.hint,
-        firstError: check.firstError,
-        location: check.location === undefined ? undefined : orderLocation(check.location),
-        specLocation: check.specLocation === undefined ? undefined : orderLocation(check.specLocation),
-        causedBySetup: check.causedBySetup,
-        diff: check.diff,
-        hidden: check.hidden,
-    };
-}
-function orderLocation(location) {
-    return { file: location.file, line: location.line, column: location.column };
-}
-// JSON.stringify already escapes C0 controls. What it leaves raw are C1 controls, invisible
-// format characters (bidi overrides that reorder what a reader sees in an editor or terminal)
-// and line/paragraph separators; and `##[`, which the Actions runner takes for a legacy workflow
-// command anywhere in a printed line. Outside strings a JSON text is plain ASCII, so these can
-// only occur inside strings, where a \uXXXX escape decodes to the very same data.
-const DISPLAY_UNSAFE = /[\u007f-\u009f\p{Cf}\u2028\u2029]|##\[/gu;
-function escapeForDisplay(json) {
-    return json.replace(DISPLAY_UNSAFE, (match) => (match === '##[' ? '#\\u0023[' : unicodeEscape(match)));
-}
-function unicodeEscape(text) {
-    let escaped = '';
-    for (let index = 0; index < text.length; index += 1) {
-        escaped += `\\u${text.charCodeAt(index).toString(16).padStart(4, '0')}`;
-    }
-    return escaped;
-}
-
-;// CONCATENATED MODULE: ./src/report/sanitize.ts
-// Everything a student controls (program output, build logs, file names, even check names) passes
-// through these helpers before it reaches a terminal, a GitHub Actions log, a job summary or a PR
-// comment. They are pure and idempotent, so applying one twice is harmless and callers do not
-// have to remember whether a value was already cleaned.
-
-// Escape sequences are removed as whole sequences first, so their parameters ("[31m") do not
-// survive as visible litter once the ESC byte itself is gone. Unterminated OSC/DCS strings stop
-// at the end of the line: a terminal would swallow everything after them, but a report must not
-// let a student hide the rest of their output that way.
-const ANSI_SEQUENCE = new RegExp([
-    // OSC (e.g. hyperlinks, window titles): ESC ] ... BEL | ESC \
-    '\\u001b\\][^\\u0007\\u001b\\n]*(?:\\u0007|\\u001b\\\\)?',
-    // DCS, SOS, PM, APC: ESC P|X|^|_ ... ESC \
-    '\\u001b[PX^_][^\\u001b\\n]*(?:\\u001b\\\\)?',
-    // CSI (colours, cursor movement, screen clearing), 7-bit and 8-bit introducers
-    '(?:\\u001b\\[|\\u009b)[0-?]*[ -/]*[@-~]',
-    // Every other escape: nF, Fp, Fe, Fs
-    '\\u001b[ -/]*[0-~]',
-].join('|'), 'g');
-// C0 and C1 controls except \t and \n (\r was turned into \n before this runs), plus every
-// Unicode "format" character (Cf): bidi embeddings/overrides/isolates (U+202A-202E, U+2066-2069),
-// LRM/RLM/ALM, zero-width spaces and joiners, BOM, invisible tag characters (U+E0000-E007F).
-// Removing the whole category rather than a hand-picked list also covers future additions.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the purpose
-const UNSAFE_CHARACTER = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\p{Cf}]/gu;
-// Under the u flag a surrogate range only matches surrogates that are not part of a pair.
-const LONE_SURROGATE = /[\ud800-\udfff]/gu;
-/**
- * Removes ANSI escape sequences, control characters (keeping \n and \t) and invisible
- * formatting characters such as bidi overrides. CR and CRLF become LF: the Actions runner
- * splits lines on a bare CR too, so a CR left in place would start a line nobody sees.
- */
-function stripUnsafe(text) {
-    return text
-        .replace(LONE_SURROGATE, '\ufffd')
-        .replace(ANSI_SEQUENCE, '')
-        .replace(/\r\n?|[\u0085\u2028\u2029]/g, '\n')
-        .replace(UNSAFE_CHARACTER, '');
-}
-/**
- * Keeps the head of `text` so that the result, including the notice, is at most `maxChars`
- * long, and says how much was cut. `note` is appended inside the notice (e.g. where the full
- * text can be found).
- */
-function truncateText(text, maxChars, note) {
-    if (text.length <= maxChars) {
-        return text;
-    }
-    // The number of digits in the notice depends on how much is cut; sizing it for the worst
-    // case (everything cut) keeps the result within maxChars in one pass.
-    const extra = note === undefined || note === '' ? '' : `; ${note}`;
-    const worstNotice = truncationNotice(text.length, extra);
-    if (worstNotice.length >= maxChars) {
-        return sliceCodeUnits(worstNotice.trimStart(), maxChars);
-    }
-    const head = sliceCodeUnits(text, maxChars - worstNotice.length);
-    return head + truncationNotice(text.length - head.length, extra);
-}
-/** Like truncateText, but keeps the end: the last lines of a log are where the error is. */
-function truncateTextTail(text, maxChars) {
-    if (text.length <= maxChars) {
-        return text;
-    }
-    const worstNotice = `… [truncated ${formatCount(text.length)} earlier characters]\n`;
-    if (worstNotice.length >= maxChars) {
-        return sliceCodeUnits(worstNotice.trimEnd(), maxChars);
-    }
-    let start = text.length - (maxChars - worstNotice.length);
-    const code = text.charCodeAt(start);
-    if (code >= 0xdc00 && code <= 0xdfff) {
-        start += 1;
-    }
-    return `… [truncated ${formatCount(start)} earlier characters]\n${text.slice(start)}`;
-}
-/** Keeps the last `maxLines` lines (a log's end is where the error is) and says how many went. */
-function lastLines(text, maxLines) {
-    const lines = text.split('\n');
-    if (lines.length <= maxLines) {
-        return text;
-    }
-    const omitted = lines.length - maxLines;
-    const plural = omitted === 1 ? '' : 's';
-    return [`… [${formatCount(omitted)} earlier line${plural} omitted]`, ...lines.slice(-maxLines)].join('\n');
-}
-/** Keeps the first `maxLines` lines and says how many went. */
-function firstLines(text, maxLines) {
-    const lines = text.split('\n');
-    if (lines.length <= maxLines) {
-        return text;
-    }
-    const omitted = lines.length - maxLines;
-    const plural = omitted === 1 ? '' : 's';
-    return [...lines.slice(0, maxLines), `… [${formatCount(omitted)} more line${plural} omitted]`].join('\n');
-}
-/** For places that must stay on one line (names, ids, titles): newlines and tabs become spaces. */
-function sanitize_oneLine(text) {
-    return stripUnsafe(text).replace(/[\n\t]+/g, ' ');
-}
-/** 98304 -> "98,304", independent of the machine's locale. */
-function formatCount(value) {
-    return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-// Numeric entities rather than backslash escapes because the same text may land inside raw HTML
-// (a <summary>, a table built by someone else), where a backslash would show literally, while an
-// entity renders as the plain character in both markdown and HTML and is never markdown syntax.
-// The set is every ASCII punctuation character that means something in GitHub-flavoured
-// markdown anywhere in a line (emphasis, code, links, tables, strikethrough, math, autolinks,
-// emoji shortcodes) or at the start of one (headings, lists, quotes, setext underlines).
-const MARKDOWN_INLINE_ENTITIES = {
-    '&': '&amp;',
-    '<': '&lt;',
-    '>': '&gt;',
-    '"': '&quot;',
-    "'": '&#39;',
-    '\\': '&#92;',
-    '`': '&#96;',
-    '*': '&#42;',
-    _: '&#95;',
-    '{': '&#123;',
-    '}': '&#125;',
-    '[': '&#91;',
-    ']': '&#93;',
-    '(': '&#40;',
-    ')': '&#41;',
-    // Like mentions, issue references (#12, owner/repo#12) are linked in the rendered text, and
-    // each one notifies the referenced issue: a zero-width space after # breaks the pattern.
-    '#': '&#35;&#8203;',
-    '+': '&#43;',
-    '-': '&#45;',
-    '.': '&#46;',
-    '!': '&#33;',
-    '|': '&#124;',
-    '~': '&#126;',
-    ':': '&#58;',
-    '=': '&#61;',
-    $: '&#36;',
-    // GitHub finds mentions in the rendered HTML's text, after entities are decoded, so encoding
-    // the @ alone would not help; a zero-width space after it breaks the mention pattern while
-    // rendering as the same visible text. It is added here, after stripUnsafe, so it survives.
-    '@': '@&#8203;',
-    '\n': '<br>',
-};
-const MARKDOWN_INLINE_SPECIAL = /[&<>"'\\`*_{}[\]()#+\-.!|~:=$@\n]/g;
-/**
- * Makes untrusted text safe and literal inside a markdown paragraph, heading, table cell or an
- * inline HTML element: HTML and markdown syntax are entity-encoded, newlines become <br>,
- * @mentions are neutralised.
- */
-function escapeMarkdownInline(text) {
-    return stripUnsafe(text).replace(MARKDOWN_INLINE_SPECIAL, (char) => MARKDOWN_INLINE_ENTITIES[char] ?? char);
-}
-const HTML_ENTITIES = {
-    '&': '&amp;',
-    '<': '&lt;',
-    '>': '&gt;',
-    '"': '&quot;',
-    "'": '&#39;',
-};
-function escapeHtml(text) {
-    return text.replace(/[&<>"']/g, (char) => HTML_ENTITIES[char] ?? char);
-}
-/**
- * A literal, whitespace-preserving block for untrusted multi-line text.
- *
- * An HTML <pre><code> block rather than a markdown fence: with < escaped, the content can never
- * contain `</pre>`, which is the only thing that ends this kind of HTML block (blank lines do
- * not), so there is nothing to count or get wrong. A fence would have to be longer than every
- * backtick run inside, and breaks when the text sits in a list or after an indented line.
- * Entities inside <pre> render as the plain characters, which also lets this block be inert
- * when a markdown report is printed to an Actions log: `::` and `##[` are entity-encoded so no
- * line can be read as a workflow command. Backticks are encoded too, so the document contains
- * no fence even for a renderer that does not know HTML blocks.
- */
-function codeBlock(text) {
-    const body = escapeHtml(stripUnsafe(text))
-        .replace(/@/g, '@&#8203;')
-        .replace(/`/g, '&#96;')
-        .replace(/::/g, '&#58;:')
-        .replace(/##\[/g, '#&#35;[');
-    return `<pre><code>${body}</code></pre>`;
-}
-// Visible on purpose: a reader of the log should see that the line was neutralised rather than
-// wonder why a command-looking line did nothing. It is not whitespace, so the runner's
-// TrimStart() does not remove it.
-const DEFANG_MARKER = '» ';
-/**
- * Makes text inert for the GitHub Actions runner, which reads workflow commands from every
- * output line in two syntaxes: `::command::` at the start of a line after leading whitespace,
- * and the legacy `##[command]` anywhere in a line. Lines of the first kind get a visible "» "
- * prefix; `##[` becomes `##»[`. Unsafe characters are stripped first, because a bare CR counts
- * as a line break for the runner and would otherwise hide a command from this check.
- */
-function defangWorkflowCommands(text) {
-    return defangStripped(stripUnsafe(text));
-}
-/**
- * defangWorkflowCommands for text that stripUnsafe cleaned already (stripping is the costly
- * part, and renderers that try several sizes clean once).
- */
-function defangStripped(stripped) {
-    return stripped.replace(/^[^\S\n]*::/gm, (match) => `${DEFANG_MARKER}${match}`).replace(/##\[/g, '##»[');
-}
-/** A fresh random token for `::stop-commands::`; one per run, never derived from input. */
-function newStopToken() {
-    return randomUUID().replace(/-/g, '');
-}
-const STOP_TOKEN = /^[A-Za-z0-9_]{16,}$/;
-/**
- * Wraps untrusted text for an Actions log: the runner ignores every workflow command until it
- * sees `::<token>::`. The text is also defanged, so a student who guessed or leaked the token
- * still could not resume command processing from inside the block.
- */
-function wrapUntrustedLog(text, token) {
-    const { start, end } = stopCommandsMarkers(token);
-    const body = defangWorkflowCommands(text).replace(/\n$/, '');
-    return `${start}\n${body}\n${end}`;
-}
-/** The lines that open and close a stop-commands block (for output streamed in between). */
-function stopCommandsMarkers(token) {
-    // A short or guessable token would let the text end the block; this is a programming error.
-    if (!STOP_TOKEN.test(token)) {
-        throw new Error('the stop token must be at least 16 letters, digits or underscores');
-    }
-    return { start: `::stop-commands::${token}`, end: `::${token}::` };
-}
-function truncationNotice(cut, extra) {
-    return `\n… [truncated ${formatCount(cut)} characters${extra}]`;
-}
-// Cutting between the two halves of a surrogate pair would leave a broken character behind.
-function sliceCodeUnits(text, length) {
-    const end = Math.max(0, length);
-    const code = text.charCodeAt(end - 1);
-    const splitsPair = end > 0 && end < text.length && code >= 0xd800 && code <= 0xdbff;
-    return text.slice(0, splitsPair ? end - 1 : end);
-}
-
-;// CONCATENATED MODULE: ./src/report/junit.ts
-
-const MAX_NAME_CHARS = 500;
-const MAX_MESSAGE_CHARS = 1_000;
-const MAX_VALUE_CHARS = 16_000;
-const MAX_LOG_CHARS = 32_000;
-function renderJunit(report) {
-    const counts = tally(report.exercises.flatMap((exercise) => exercise.checks));
-    const lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        `<testsuites name="docker-autograder" tests="${counts.tests}" failures="${counts.failures}" errors="${counts.errors}" skipped="${counts.skipped}" time="${seconds(report.durationMs)}">`,
-        ...report.exercises.flatMap(renderSuite),
-        '</testsuites>',
-    ];
-    return `${lines.join('\n')}\n`;
-}
-function renderSuite(exercise) {
-    const counts = tally(exercise.checks);
-    const name = attribute(exercise.id);
-    const lines = [
-        `  <testsuite name="${name}" tests="${counts.tests}" failures="${counts.failures}" errors="${counts.errors}" skipped="${counts.skipped}" time="${seconds(exercise.durationMs)}" file="${attribute(exercise.specFile)}">`,
-        '    <properties>',
-        `      <property name="title" value="${attribute(exercise.title)}"/>`,
-        `      <property name="score" value="${exercise.score}"/>`,
-        `      <property name="maxScore" value="${exercise.maxScore}"/>`,
-        `      <property name="status" value="${exercise.status}"/>`,
-        '    </properties>',
-        ...exercise.checks.map((check) => renderCase(check, name)),
-    ];
-    const log = [
-        exercise.setupError === undefined ? '' : `setup error: ${stripUnsafe(exercise.setupError)}`,
-        exercise.firstError === undefined ? '' : `first error: ${sanitize_oneLine(exercise.firstError)}`,
-        exercise.setupLog === undefined ? '' : truncateTextTail(stripUnsafe(exercise.setupLog), MAX_LOG_CHARS),
-    ]
-        .filter((part) => part !== '')
-        .join('\n\n');
-    if (log !== '') {
-        lines.push(`    <system-out>${junit_text(log)}</system-out>`);
-    }
-    lines.push('  </testsuite>');
-    return lines;
-}
-function renderCase(check, suite) {
-    const hidden = check.hidden === true;
-    const where = check.location === undefined || hidden
-        ? ''
-        : ` file="${attribute(check.location.file)}" line="${check.location.line}"`;
-    const open = `    <testcase name="${attribute(check.name)}" classname="${suite}"${where}>`;
-    const points = `${check.points}/${check.maxPoints} points`;
-    if (check.status === 'pass') {
-        return `    <testcase name="${attribute(check.name)}" classname="${suite}"${where}/>`;
-    }
-    if (check.status === 'skipped') {
-        const message = hidden ? points : `${points}: ${check.message}`;
-        return `${open}\n      <skipped message="${attribute(message, MAX_MESSAGE_CHARS)}"/>\n    </testcase>`;
-    }
-    const element = check.status === 'error' ? 'error' : 'failure';
-    // A hidden check tells a dashboard that it failed and what it cost, nothing about why.
-    if (hidden) {
-        return `${open}\n      <${element} message="${points}" type="${check.status}"/>\n    </testcase>`;
-    }
-    const details = [
-        check.message,
-        check.firstError === undefined ? '' : `first error: ${sanitize_oneLine(check.firstError)}`,
-        check.expected === undefined
-            ? ''
-            : `expected: ${truncateText(stripUnsafe(check.expected), MAX_VALUE_CHARS)}`,
-        check.actual === undefined ? '' : `actual: ${truncateText(stripUnsafe(check.actual), MAX_VALUE_CHARS)}`,
-        check.hint === undefined || check.hint === '' ? '' : `hint: ${check.hint}`,
-        check.location === undefined
-            ? ''
-            : `at: ${sanitize_oneLine(check.location.file)}:${check.location.line}:${check.location.column}`,
-    ]
-        .filter((part) => part !== '')
-        .join('\n');
-    const message = attribute(`${points}: ${sanitize_oneLine(check.message)}`, MAX_MESSAGE_CHARS);
-    return `${open}\n      <${element} message="${message}" type="${check.status}">${junit_text(details)}</${element}>\n    </testcase>`;
-}
-function tally(checks) {
-    return {
-        tests: checks.length,
-        failures: checks.filter((check) => check.status === 'fail').length,
-        errors: checks.filter((check) => check.status === 'error').length,
-        skipped: checks.filter((check) => check.status === 'skipped').length,
-    };
-}
-function seconds(ms) {
-    return (ms / 1000).toFixed(3);
-}
-// XML 1.0 allows neither most C0 controls (stripUnsafe removes them) nor U+FFFE/U+FFFF.
-function xmlSafe(raw) {
-    return stripUnsafe(raw).replace(/[\ufffe\uffff]/g, '\ufffd');
-}
-function junit_text(raw) {
-    return escapeXml(xmlSafe(raw));
-}
-/** One-line attribute value; newlines would be normalised to spaces by XML readers anyway. */
-function attribute(raw, maxChars = MAX_NAME_CHARS) {
-    return escapeXml(truncateText(sanitize_oneLine(xmlSafe(raw)), maxChars)).replace(/\t/g, '&#9;');
-}
-const XML_ENTITIES = {
-    '&': '&amp;',
-    '<': '&lt;',
-    '>': '&gt;',
-    '"': '&quot;',
-    "'": '&apos;',
-};
-// Test reporters often copy these texts into markdown (a check run, a comment): a zero-width space
-// after an @ keeps a student's `@org/team` from notifying anyone there.
-function escapeXml(value) {
-    return value
-        .replace(/[&<>"']/g, (char) => XML_ENTITIES[char] ?? char)
-        .replace(/::/g, '&#58;:')
-        .replace(/##\[/g, '#&#35;[')
-        .replace(/@(?=[A-Za-z0-9])/g, '@&#8203;');
-}
-
-;// CONCATENATED MODULE: ./src/report/markdown.ts
-// The markdown report for the job summary and the PR comment. GitHub rejects (or silently cuts)
-// text over its limits, and a cut in the middle of an HTML tag garbles the rest of the page, so
-// the size cap is enforced here, where the pieces are still whole blocks that can be dropped.
-
-
-
-const STEP_SUMMARY_MAX_CHARS = 1_000_000;
-const COMMENT_MAX_CHARS = 65_535;
-const DEFAULT_TITLE = 'Docker autograder';
-const markdown_MAX_NAME_CHARS = 200;
-const MAX_SETUP_ERROR_CHARS = 1_000;
-const SUMMARY_MESSAGE_CHARS = 150;
-// The change list sits in the header, which is never dropped, so it stays short whatever the names.
-const CHANGE_NAMES_SHOWN = 5;
-const CHANGE_NAME_CHARS = 80;
-// Beyond this many edits a diff is noise (and costly to compute); the two values are shown instead.
-const DIFF_MAX_EDITS = 100;
-const DIFF_CONTEXT_LINES = 3;
-// Tried in order: first everything at a generous size, then every detail shortened, and only
-// then are details dropped, so a single huge output does not cost the other checks their details.
-const FULL = {
-    valueChars: 10_000,
-    valueLines: 200,
-    messageChars: 2_000,
-    hintChars: 1_000,
-    logLines: 40,
-    logChars: 8_000,
-};
-const COMPACT = {
-    valueChars: 1_000,
-    valueLines: 20,
-    messageChars: 500,
-    hintChars: 500,
-    logLines: 15,
-    logChars: 1_500,
-};
-const CHECK_EMOJI = { pass: '✅', fail: '❌', error: '⚠️', skipped: '⏭️' };
-const EXERCISE_EMOJI = { pass: '✅', fail: '❌', error: '⚠️' };
-function renderMarkdown(report, options = {}) {
-    const maxChars = options.maxChars ?? STEP_SUMMARY_MAX_CHARS;
-    const title = options.title ?? DEFAULT_TITLE;
-    const header = renderHeader(report, title, options);
-    const sections = report.exercises.map(renderSection);
-    const totalDetails = sections.reduce((count, section) => count + section.compact.length, 0);
-    const full = assemble([header, ...sections.flatMap((section) => [section.core, ...section.full])]);
-    if (size(full) <= maxChars) {
-        return full;
-    }
-    const compact = assemble([header, ...sections.flatMap((section) => [section.core, ...section.compact])]);
-    if (size(compact) <= maxChars) {
-        return compact;
-    }
-    // Keep a prefix of the details in document order, so the last exercise loses its details first.
-    // The notice is sized for the worst case (every detail dropped): fewer dropped means fewer digits.
-    const cores = sections.map((section) => section.core);
-    const worstNotice = markdown_truncationNotice(detailsDropped(totalDetails, totalDetails), maxChars);
-    let budget = maxChars - size(assemble([header, worstNotice, ...cores]));
-    let keep = 0;
-    for (const block of sections.flatMap((section) => section.compact)) {
-        // Each extra block also costs the newline that separates it from the previous one.
-        const cost = size(block) + 1;
-        if (budget < cost) {
-            break;
-        }
-        budget -= cost;
-        keep += 1;
-    }
-    if (budget >= 0) {
-        const blocks = [header, markdown_truncationNotice(detailsDropped(totalDetails - keep, totalDetails), maxChars)];
-        let left = keep;
-        for (const section of sections) {
-            const shown = section.compact.slice(0, Math.max(0, left));
-            left -= shown.length;
-            blocks.push(section.core, ...shown);
-        }
-        const result = assemble(blocks);
-        if (size(result) <= maxChars) {
-            return result;
-        }
-    }
-    return withoutDetails(header, sections, maxChars, report, title);
-}
-/**
- * Last resort when even the tables are too large: exercises from the end are reduced to their
- * heading line, then left out, and if not even the header fits, a bare score line is returned.
- */
-function withoutDetails(header, sections, maxChars, report, title) {
-    const notice = markdown_truncationNotice('the details of failed checks and some check tables were left out', maxChars);
-    for (let keepCores = sections.length - 1; keepCores >= 0; keepCores -= 1) {
-        const blocks = [header, notice];
-        sections.forEach((section, index) => {
-            blocks.push(index < keepCores ? section.core : section.summary);
-        });
-        const result = assemble(blocks);
-        if (size(result) <= maxChars) {
-            return result;
-        }
-    }
-    for (let keepSummaries = sections.length - 1; keepSummaries >= 0; keepSummaries -= 1) {
-        const left = sections.length - keepSummaries;
-        const blocks = [header, notice, ...sections.slice(0, keepSummaries).map((section) => section.summary)];
-        blocks.push(`_… and ${formatCount(left)} more exercise${left === 1 ? '' : 's'} not shown._\n`);
-        const result = assemble(blocks);
-        if (size(result) <= maxChars) {
-            return result;
-        }
-    }
-    // Plain text with no markup cannot be left unbalanced by a cut.
-    const bare = `${escapeMarkdownInline(sanitize_oneLine(title))}: ${report.score}/${report.maxScore}\n`;
-    return fitBytes(bare, maxChars);
-}
-function renderHeader(report, title, options) {
-    const infra = hasInfraError(report);
-    const emoji = report.passed ? '✅' : infra ? '⚠️' : '❌';
-    const verdict = report.passed ? 'passed' : infra ? 'grading error' : 'not passed';
-    const exercises = report.exercises.length;
-    const facts = [
-        `${progressBar(report.score, report.maxScore)}`,
-        `**${verdict}**`,
-        `${exercises} exercise${exercises === 1 ? '' : 's'}`,
-        `${(report.durationMs / 1000).toFixed(1)} s`,
-    ];
-    const runUrl = safeUrl(options.runUrl);
-    if (runUrl !== undefined) {
-        facts.push(`[workflow run](${runUrl})`);
-    }
-    const lines = [
-        `## ${emoji} ${escapeMarkdownInline(truncateText(sanitize_oneLine(title), markdown_MAX_NAME_CHARS))}: ${report.score}/${report.maxScore} points`,
-        '',
-        facts.join(' · '),
-    ];
-    if (options.change !== undefined) {
-        lines.push('', ...renderChange(report, options.change));
-    }
-    if (infra) {
-        lines.push('', '> [!WARNING]', '> The grader or the Docker engine failed, so this grade is incomplete. This is not the', '> submission’s fault: re-run the job.');
-    }
-    if (exercises === 0) {
-        lines.push('', '_No exercises were graded._');
-    }
-    return `${lines.join('\n')}\n`;
-}
-function renderChange(report, change) {
-    const delta = Math.round((report.score - change.previousScore) * 1000) / 1000;
-    const signed = delta > 0 ? `+${delta}` : `${delta}`;
-    const commit = change.previousSha === undefined ? '' : ` (\`${change.previousSha.slice(0, 7)}\`)`;
-    const lines = [
-        `**Since the previous grade${commit}:** ${change.previousScore}/${change.previousMaxScore} → ${report.score}/${report.maxScore} (${delta === 0 ? 'no change' : `${signed} points`})`,
-    ];
-    const list = (emoji, label, names) => {
-        if (names.length === 0) {
-            return [];
-        }
-        const shown = names
-            .slice(0, CHANGE_NAMES_SHOWN)
-            .map((name) => escapeMarkdownInline(truncateText(sanitize_oneLine(name), CHANGE_NAME_CHARS)));
-        const more = names.length - shown.length;
-        return [`- ${emoji} ${label}: ${shown.join(', ')}${more > 0 ? ` and ${formatCount(more)} more` : ''}`];
-    };
-    const items = [
-        ...list('✅', 'now passing', change.nowPassing),
-        ...list('❌', 'no longer passing', change.noLongerPassing),
-    ];
-    return items.length === 0 ? lines : [...lines, '', ...items];
-}
-// Only a plain http(s) URL is linked: anything else could break out of the link syntax.
-function safeUrl(url) {
-    return url !== undefined && /^https?:\/\/[A-Za-z0-9\-._~:/?#@!$&*+,;=%]+$/.test(url) ? url : undefined;
-}
-/** `▰▰▰▰▱▱▱▱▱▱ 40%`; rounded down, so 99.6% never shows as a full bar. */
-function progressBar(score, maxScore, width = 10) {
-    const ratio = maxScore > 0 ? Math.min(1, Math.max(0, score / maxScore)) : 0;
-    const percent = Math.floor(ratio * 100 + 1e-9);
-    const filled = Math.floor((percent * width) / 100);
-    return `${'▰'.repeat(filled)}${'▱'.repeat(width - filled)} ${percent}%`;
-}
-function renderSection(exercise) {
-    const heading = `### ${EXERCISE_EMOJI[exercise.status]} ${exerciseName(exercise)} · ${exercise.score}/${exercise.maxScore}`;
-    const lines = [heading, ''];
-    // Before the table: it explains why the checks in it were skipped.
-    if (exercise.setupError !== undefined) {
-        const error = truncateText(stripUnsafe(exercise.setupError), MAX_SETUP_ERROR_CHARS);
-        lines.push(`**Setup failed:** ${escapeMarkdownInline(error)}`, '');
-    }
-    // The cause, which the log excerpt below (its tail) may have cut.
-    if (exercise.firstError !== undefined) {
-        const first = truncateText(sanitize_oneLine(exercise.firstError), MAX_SETUP_ERROR_CHARS);
-        lines.push(`**First error:** ${escapeMarkdownInline(first)}`, '');
-    }
-    if (exercise.checks.length === 0) {
-        lines.push('_No checks ran._');
-    }
-    else {
-        lines.push('| | Check | Points |', '| :-: | --- | --: |');
-        for (const check of exercise.checks) {
-            const lock = check.hidden === true ? ' 🔒' : '';
-            lines.push(`| ${CHECK_EMOJI[check.status]} | ${checkName(check)}${lock} | ${check.points}/${check.maxPoints} |`);
-        }
-    }
-    const checkCount = exercise.checks.length;
-    const summary = `${heading}\n\n_${checkCount} check${checkCount === 1 ? '' : 's'} not shown._\n`;
-    return {
-        core: `${lines.join('\n')}\n`,
-        summary,
-        full: renderDetails(exercise, FULL),
-        compact: renderDetails(exercise, COMPACT),
-    };
-}
-function renderDetails(exercise, limits) {
-    // A hidden check is listed in the table with its status and points, and nothing more.
-    const blocks = exercise.checks
-        .filter((check) => check.hidden !== true && (check.status === 'fail' || check.status === 'error'))
-        .map((check) => renderCheckDetails(check, limits));
-    if (exercise.setupLog !== undefined && stripUnsafe(exercise.setupLog) !== '') {
-        const log = truncateTextTail(lastLines(stripUnsafe(exercise.setupLog), limits.logLines), limits.logChars);
-        blocks.push([
-            '<details>',
-            `<summary>📄 ${exerciseName(exercise)}: log excerpt (last ${limits.logLines} lines)</summary>`,
-            '',
-            codeBlock(log),
-            '',
-            '</details>',
-            '',
-        ].join('\n'));
-    }
-    return blocks;
-}
-function renderCheckDetails(check, limits) {
-    const message = truncateText(stripUnsafe(check.message), limits.messageChars);
-    const firstLine = truncateText(sanitize_oneLine(message.split('\n')[0] ?? ''), SUMMARY_MESSAGE_CHARS);
-    const reason = firstLine === '' ? '' : `: ${escapeMarkdownInline(firstLine)}`;
-    const title = `${CHECK_EMOJI[check.status]} ${checkName(check)} (${check.points}/${check.maxPoints})${reason}`;
-    const lines = [];
-    if (message !== '' && message !== firstLine) {
-        lines.push(escapeMarkdownInline(message), '');
-    }
-    if (check.firstError !== undefined) {
-        const first = truncateText(sanitize_oneLine(check.firstError), limits.messageChars);
-        lines.push(`**First error:** ${escapeMarkdownInline(first)}`, '');
-    }
-    // The comparators' own diff when they made one; else one made here from the two texts.
-    const given = check.diff === undefined ? '' : stripUnsafe(check.diff);
-    const diff = given !== ''
-        ? truncateText(firstLines(given, limits.valueLines), limits.valueChars)
-        : textDiff(check.expected, check.actual, limits);
-    if (diff !== undefined) {
-        lines.push('**Expected vs actual** (`-` expected, `+` actual)', '', codeBlock(diff), '');
-    }
-    else {
-        for (const [label, value] of [
-            ['Expected', check.expected],
-            ['Actual', check.actual],
-        ]) {
-            if (value !== undefined) {
-                lines.push(`**${label}**`, '', valueBlock(value, limits), '');
-            }
-        }
-    }
-    if (check.hint !== undefined && check.hint !== '') {
-        lines.push(`**Hint:** ${escapeMarkdownInline(truncateText(stripUnsafe(check.hint), limits.hintChars))}`, '');
-    }
-    // Only a place in the student's own files: the exercise spec is the instructor's.
-    if (check.location !== undefined) {
-        const { file, line, column } = check.location;
-        const where = truncateText(sanitize_oneLine(file), markdown_MAX_NAME_CHARS);
-        lines.push(`**Where:** ${escapeMarkdownInline(`${where}:${line}:${column}`)}`, '');
-    }
-    // Nothing to unfold: a collapsed section that opens onto nothing would only look broken.
-    if (lines.length === 0) {
-        return `${title}\n`;
-    }
-    return ['<details>', `<summary>${title}</summary>`, '', ...lines, '</details>', ''].join('\n');
-}
-// An empty value is meaningful ("printed nothing") and an empty <pre> would look like a glitch.
-function valueBlock(raw, limits) {
-    const text = stripUnsafe(raw);
-    if (text === '') {
-        return '_(empty)_';
-    }
-    return codeBlock(truncateText(firstLines(text, limits.valueLines), limits.valueChars));
-}
-/**
- * A line diff of expected and actual text, or undefined when a diff would not help: a value is
- * missing, both fit on one line (the two values side by side say it better), the expectation is
- * not literal text (`contains "x"`, `matches /x/`), or the texts differ almost everywhere.
- */
-function textDiff(expected, actual, limits = FULL) {
-    if (expected === undefined || actual === undefined) {
-        return undefined;
-    }
-    const wanted = literalText(stripUnsafe(expected));
-    const got = stripUnsafe(actual).replace(/\n+$/, '');
-    if (wanted === undefined || wanted === got || (!wanted.includes('\n') && !got.includes('\n'))) {
-        return undefined;
-    }
-    const cap = (text) => truncateText(firstLines(text, limits.valueLines), limits.valueChars);
-    const changes = diffLines(`${cap(wanted)}\n`, `${cap(got)}\n`, { maxEditLength: DIFF_MAX_EDITS });
-    if (changes === undefined) {
-        return undefined;
-    }
-    const out = ['--- expected', '+++ actual'];
-    changes.forEach((change, index) => {
-        const lines = change.value.replace(/\n$/, '').split('\n');
-        if (change.added || change.removed) {
-            out.push(...lines.map((line) => `${change.added ? '+' : '-'}${line}`));
-            return;
-        }
-        // Unchanged runs keep a few lines of context on the sides that touch a change.
-        const before = index > 0 ? DIFF_CONTEXT_LINES : 0;
-        const after = index < changes.length - 1 ? DIFF_CONTEXT_LINES : 0;
-        if (lines.length <= before + after + 1) {
-            out.push(...lines.map((line) => ` ${line}`));
-            return;
-        }
-        out.push(...lines.slice(0, before).map((line) => ` ${line}`));
-        out.push(`⋯ ${formatCount(lines.length - before - after)} unchanged lines`);
-        out.push(...lines.slice(lines.length - after).map((line) => ` ${line}`));
-    });
-    return out.join('\n');
-}
-// Expectations are described as `equals "text"` (a JSON string) or given as plain text; any other
-// form (`contains …`, `matches /…/`, `not (…)`, a list) is a rule, not a text to diff against.
-function literalText(expected) {
-    const quoted = /^equals ("(?:[^"\\]|\\.)*")$/s.exec(expected);
-    if (quoted?.[1] !== undefined) {
-        try {
-            const value = JSON.parse(quoted[1]);
-            return typeof value === 'string' ? value.replace(/\n+$/, '') : undefined;
-        }
-        catch {
-            return undefined;
-        }
-    }
-    if (/^(?:equals|contains|matches|not) /.test(expected) || /^[[{]/.test(expected)) {
-        return undefined;
-    }
-    return expected.replace(/\n+$/, '');
-}
-function exerciseName(exercise) {
-    const id = escapeMarkdownInline(truncateText(sanitize_oneLine(exercise.id), markdown_MAX_NAME_CHARS));
-    const title = sanitize_oneLine(exercise.title).trim();
-    return title === '' ? id : `${id} — ${escapeMarkdownInline(truncateText(title, markdown_MAX_NAME_CHARS))}`;
-}
-function checkName(check) {
-    return escapeMarkdownInline(truncateText(sanitize_oneLine(check.name), markdown_MAX_NAME_CHARS));
-}
-function detailsDropped(dropped, total) {
-    return `the details of ${formatCount(dropped)} of ${formatCount(total)} failed checks and logs were left out`;
-}
-function markdown_truncationNotice(what, maxChars) {
-    return `> [!NOTE]\n> Details truncated: ${what} to keep this report within ${formatCount(maxChars)} characters.\n`;
-}
-// Blocks end with a newline; one more between them keeps each a separate markdown block.
-function assemble(blocks) {
-    return blocks.join('\n');
-}
-function size(text) {
-    return Buffer.byteLength(text, 'utf8');
-}
-function fitBytes(text, maxBytes) {
-    let end = Math.min(text.length, Math.max(0, maxBytes));
-    while (end > 0 && size(text.slice(0, end)) > maxBytes) {
-        end -= 1;
-    }
-    const code = text.charCodeAt(end - 1);
-    return text.slice(0, end > 0 && code >= 0xd800 && code <= 0xdbff ? end - 1 : end);
-}
-
-;// CONCATENATED MODULE: ./src/report/text.ts
-
-
-const text_MAX_VALUE_CHARS = 2_000;
-const MAX_VALUE_LINES = 40;
-const text_MAX_NAME_CHARS = 200;
-const LOG_LINES = 40;
-const text_MAX_LOG_CHARS = 8_000;
-const CHECK_MARK = { pass: '✔', fail: '✘', error: '!', skipped: '-' };
-const CHECK_COLOR = {
-    pass: 'green',
-    fail: 'red',
-    error: 'yellow',
-    skipped: 'dim',
-};
-const EXERCISE_WORD = { pass: 'passed', fail: 'failed', error: 'error' };
-const EXERCISE_COLOR = { pass: 'green', fail: 'red', error: 'yellow' };
-const SGR = { bold: '1', dim: '2', red: '31', green: '32', yellow: '33' };
-// Labels share one width so multi-line values line up under each other.
-const LABEL_WIDTH = 'expected: '.length;
-const CHECK_INDENT = '  ';
-const DETAIL_INDENT = '      ';
-function renderText(report, options = {}) {
-    const paint = (style, text) => options.color === true ? `\u001b[${SGR[style]}m${text}\u001b[0m` : text;
-    const lines = [];
-    if (report.exercises.length === 0) {
-        lines.push('No exercises were graded.');
-    }
-    for (const exercise of report.exercises) {
-        lines.push(...renderExercise(exercise, paint), '');
-    }
-    const verdict = report.passed ? 'passed' : hasInfraError(report) ? 'grading error' : 'not passed';
-    const verdictStyle = report.passed ? 'green' : hasInfraError(report) ? 'yellow' : 'red';
-    lines.push(paint('bold', `Total: ${report.score}/${report.maxScore} — ${paint(verdictStyle, verdict)}`));
-    if (hasInfraError(report)) {
-        lines.push('The grader or the Docker engine failed; this grade is incomplete. Re-run the grading.');
-    }
-    return `${lines.join('\n')}\n`;
-}
-function renderExercise(exercise, paint) {
-    const title = text_name(exercise.title);
-    const heading = title === '' ? text_name(exercise.id) : `${text_name(exercise.id)} — ${title}`;
-    const status = paint(EXERCISE_COLOR[exercise.status], EXERCISE_WORD[exercise.status]);
-    const lines = [
-        paint('bold', `Exercise ${heading}: ${exercise.score}/${exercise.maxScore} (`) +
-            status +
-            paint('bold', ')'),
-    ];
-    // The setup error comes first: it explains why the checks below were skipped.
-    if (exercise.setupError !== undefined) {
-        lines.push(...text_labelled(CHECK_INDENT, 'setup error:', exercise.setupError, paint));
-    }
-    // The cause, which the log's tail (shown last) may have cut.
-    if (exercise.firstError !== undefined) {
-        lines.push(...text_labelled(CHECK_INDENT, 'first error:', sanitize_oneLine(exercise.firstError), paint));
-    }
-    for (const check of exercise.checks) {
-        lines.push(...renderCheck(check, paint));
-    }
-    if (exercise.setupLog !== undefined && exercise.setupLog !== '') {
-        lines.push(`${CHECK_INDENT}${paint('dim', `log (last ${LOG_LINES} lines):`)}`);
-        const excerpt = truncateTextTail(lastLines(clean(exercise.setupLog), LOG_LINES), text_MAX_LOG_CHARS);
-        lines.push(...excerpt.split('\n').map((line) => `${CHECK_INDENT}${paint('dim', '│')} ${line}`));
-    }
-    return lines;
-}
-function renderCheck(check, paint) {
-    const mark = paint(CHECK_COLOR[check.status], CHECK_MARK[check.status]);
-    const suffix = check.status === 'skipped' ? paint('dim', ' (skipped)') : '';
-    const hidden = check.hidden === true ? paint('dim', ' (hidden)') : '';
-    const lines = [
-        `${CHECK_INDENT}${mark} [${check.points}/${check.maxPoints}] ${text_name(check.name)}${suffix}${hidden}`,
-    ];
-    // A hidden check shows its name, status and points only: the details would give the test away.
-    if (check.status === 'pass' || check.hidden === true) {
-        return lines;
-    }
-    if (check.message !== '') {
-        lines.push(...block(DETAIL_INDENT, value(check.message)));
-    }
-    if (check.status === 'skipped') {
-        return lines;
-    }
-    if (check.firstError !== undefined) {
-        lines.push(...text_labelled(DETAIL_INDENT, 'first error:', sanitize_oneLine(check.firstError), paint));
-    }
-    if (check.expected !== undefined) {
-        lines.push(...text_labelled(DETAIL_INDENT, 'expected:', check.expected, paint));
-    }
-    if (check.actual !== undefined) {
-        lines.push(...text_labelled(DETAIL_INDENT, 'actual:', check.actual, paint));
-    }
-    if (check.hint !== undefined && check.hint !== '') {
-        lines.push(...text_labelled(DETAIL_INDENT, 'hint:', check.hint, paint));
-    }
-    // Only a place in the student's own files: the exercise spec is the instructor's.
-    if (check.location !== undefined) {
-        const { file, line, column } = check.location;
-        lines.push(...text_labelled(DETAIL_INDENT, 'at:', `${sanitize_oneLine(file)}:${line}:${column}`, paint));
-    }
-    return lines;
-}
-/** `label value`, with continuation lines indented under the value's first line. */
-function text_labelled(indent, label, raw, paint) {
-    const width = Math.max(LABEL_WIDTH, label.length + 1);
-    const [first = '', ...rest] = value(raw).split('\n');
-    const continuation = indent + ' '.repeat(width);
-    return [
-        `${indent}${paint('dim', label.padEnd(width))}${first}`,
-        ...rest.map((line) => continuation + line),
-    ];
-}
-function block(indent, text) {
-    return text.split('\n').map((line) => indent + line);
-}
-// An empty string is a meaningful value ("the program printed nothing") and must not look like
-// a missing line.
-function value(raw) {
-    const text = clean(raw);
-    if (text === '') {
-        return '(empty)';
-    }
-    return truncateText(firstLines(text, MAX_VALUE_LINES), text_MAX_VALUE_CHARS);
-}
-function text_name(raw) {
-    return defangWorkflowCommands(truncateText(sanitize_oneLine(raw), text_MAX_NAME_CHARS).replace(/\n/g, ' '));
-}
-function clean(raw) {
-    return defangWorkflowCommands(raw);
-}
-
 ;// CONCATENATED MODULE: ./src/report/render.ts
-// The CLI's report formats, each one pure renderer of the same GradeReport.
-
-
-
-
 // New formats go at the end, so messages and docs that list the older ones stay as they were.
 const REPORT_FORMATS = ['text', 'json', 'markdown', 'junit'];
+const RENDERERS = {
+    text: async () => (await __nccwpck_require__.e(/* import() */ 655).then(__nccwpck_require__.bind(__nccwpck_require__, 5655))).renderText,
+    json: async () => (await __nccwpck_require__.e(/* import() */ 794).then(__nccwpck_require__.bind(__nccwpck_require__, 2794))).renderJson,
+    markdown: async () => (await __nccwpck_require__.e(/* import() */ 285).then(__nccwpck_require__.bind(__nccwpck_require__, 4285))).renderMarkdown,
+    junit: async () => (await __nccwpck_require__.e(/* import() */ 998).then(__nccwpck_require__.bind(__nccwpck_require__, 2998))).renderJunit,
+};
 function isReportFormat(value) {
     return REPORT_FORMATS.includes(value);
 }
-function renderReport(format, report) {
-    switch (format) {
-        case 'json':
-            return renderJson(report);
-        case 'junit':
-            return renderJunit(report);
-        case 'markdown':
-            return renderMarkdown(report);
-        case 'text':
-            return renderText(report);
-    }
+async function renderReport(format, report) {
+    const render = await RENDERERS[format]();
+    return render(report);
 }
 
+// EXTERNAL MODULE: ./src/report/sanitize.ts
+var sanitize = __nccwpck_require__(1211);
 ;// CONCATENATED MODULE: ./src/selftest.ts
 // selftest: grades each exercise's own solutions, so an instructor knows the exercise grades
 // what it should. solutions/reference and every solutions/alt-* (a correct solution written
@@ -51718,7 +51163,7 @@ async function judge(solution, root, result) {
         // What was observed, so that an instructor (or a flaky CI run) shows why, not only which.
         const why = result.checks
             .filter((check) => check.status !== 'pass')
-            .map((check) => `${check.name} (${check.message}${check.actual === undefined ? '' : `; actual: ${sanitize_oneLine(check.actual)}`})`);
+            .map((check) => `${check.name} (${check.message}${check.actual === undefined ? '' : `; actual: ${(0,sanitize/* oneLine */.TN)(check.actual)}`})`);
         const which = solution === 'reference' ? 'the reference solution' : `the correct solution ${solution}`;
         return `${which} fails: ${why.join('; ')}`;
     }
@@ -62123,12 +61568,12 @@ async function gradeCommand(args, io) {
         watchdogMs: watchdogMs(exercises),
         onAbandon: (reason) => io.stderr(`infrastructure error: ${reason}; this is not a grade\n`),
     }).finally(() => live?.close());
-    const rendered = renderReport(format, report);
+    const rendered = await renderReport(format, report);
     if (values.out)
         await (0,promises_namespaceObject.writeFile)(values.out, rendered);
     else
         io.stdout(rendered.endsWith('\n') ? rendered : `${rendered}\n`);
-    if (hasInfraError(report))
+    if ((0,model/* hasInfraError */.j0)(report))
         return ExitCode.infrastructure;
     return report.passed ? ExitCode.passed : ExitCode.notPassed;
 }
@@ -62166,7 +61611,7 @@ async function gradebookCommand(args, io) {
 }
 /** Each line of one student's grading, prefixed with the student, so that concurrent gradings stay readable. */
 function prefixed(io, student) {
-    const prefix = `${stripUnsafe(student)} │ `;
+    const prefix = `${(0,sanitize/* stripUnsafe */.P4)(student)} │ `;
     return { stdout: io.stdout, stderr: (text) => io.stderr(text.replace(/^(?=.)/gm, prefix)) };
 }
 function positiveInteger(text) {
@@ -62196,7 +61641,7 @@ function liveStatus(io, count) {
     };
     const draw = () => {
         clear();
-        io.stderr(stripUnsafe(status()).slice(0, 200));
+        io.stderr((0,sanitize/* stripUnsafe */.P4)(status()).slice(0, 200));
         shown = true;
     };
     const line = (text) => {
@@ -62205,7 +61650,7 @@ function liveStatus(io, count) {
         draw();
     };
     return {
-        progress: { info: (text) => line(text), output: (text) => line(`  | ${stripUnsafe(text)}`) },
+        progress: { info: (text) => line(text), output: (text) => line(`  | ${(0,sanitize/* stripUnsafe */.P4)(text)}`) },
         onExercise: ({ index, id, state }) => {
             if (state === 'running')
                 running.set(index, id);
@@ -62230,7 +61675,7 @@ function markFirstEngineCall() {
 function progressOn(io, quiet) {
     return quiet
         ? { info: () => { }, output: () => { } }
-        : { info: (line) => io.stderr(`${line}\n`), output: (line) => io.stderr(`  | ${stripUnsafe(line)}\n`) };
+        : { info: (line) => io.stderr(`${line}\n`), output: (line) => io.stderr(`  | ${(0,sanitize/* stripUnsafe */.P4)(line)}\n`) };
 }
 async function selftestCommand(args, io) {
     const { values, positionals } = parse(args, { quiet: { type: 'boolean' } });

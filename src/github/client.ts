@@ -1,12 +1,21 @@
 // The one place an octokit is made. Every request gets its own deadline: a hung API call must
 // not hold the job (and the runner) until the workflow's timeout.
-import { getOctokit } from '@actions/github';
+import type { getOctokit } from '@actions/github';
 
 export type GitHubClient = ReturnType<typeof getOctokit>;
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
-export function createClient(token: string, apiUrl: string, timeoutMs = REQUEST_TIMEOUT_MS): GitHubClient {
+/**
+ * Octokit is loaded here, on the first client, not at the action's start: a run with no token,
+ * comments off or nothing to publish never pays for it (issue 9, a quick start).
+ */
+export async function createClient(
+  token: string,
+  apiUrl: string,
+  timeoutMs = REQUEST_TIMEOUT_MS,
+): Promise<GitHubClient> {
+  const { getOctokit } = await import('@actions/github');
   const client = getOctokit(token, { baseUrl: apiUrl });
   // A `before` hook edits the options the request is sent with. (Re-issuing the request from a
   // `wrap` hook would go through octokit's hook chain again and lose the signal.)

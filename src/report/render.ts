@@ -1,27 +1,25 @@
-// The CLI's report formats, each one pure renderer of the same GradeReport.
-import { renderJson } from './json';
-import { renderJunit } from './junit';
-import { renderMarkdown } from './markdown';
+// The CLI's report formats, each one pure renderer of the same GradeReport. A renderer is loaded
+// when its format is asked for, so that a run does not load the three it does not print.
 import type { GradeReport } from './model';
-import { renderText } from './text';
 
 // New formats go at the end, so messages and docs that list the older ones stay as they were.
 export const REPORT_FORMATS = ['text', 'json', 'markdown', 'junit'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
+type Renderer = (report: GradeReport) => string;
+
+const RENDERERS: Record<ReportFormat, () => Promise<Renderer>> = {
+  text: async () => (await import('./text')).renderText,
+  json: async () => (await import('./json')).renderJson,
+  markdown: async () => (await import('./markdown')).renderMarkdown,
+  junit: async () => (await import('./junit')).renderJunit,
+};
+
 export function isReportFormat(value: string): value is ReportFormat {
   return (REPORT_FORMATS as readonly string[]).includes(value);
 }
 
-export function renderReport(format: ReportFormat, report: GradeReport): string {
-  switch (format) {
-    case 'json':
-      return renderJson(report);
-    case 'junit':
-      return renderJunit(report);
-    case 'markdown':
-      return renderMarkdown(report);
-    case 'text':
-      return renderText(report);
-  }
+export async function renderReport(format: ReportFormat, report: GradeReport): Promise<string> {
+  const render = await RENDERERS[format]();
+  return render(report);
 }

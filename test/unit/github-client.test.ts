@@ -77,9 +77,12 @@ describe('the fake GitHub', () => {
 
 describe('commentAuthor', () => {
   it('is the input when given, the token user when it can tell, else github-actions[bot]', async () => {
-    expect(await commentAuthor(client(), 'my-app[bot]')).toEqual({ login: 'my-app[bot]', source: 'input' });
-    expect(await commentAuthor(client('pat'), '')).toEqual({ login: 'instructor', source: 'token' });
-    expect(await commentAuthor(client('workflow'), '')).toEqual({
+    expect(await commentAuthor(await client(), 'my-app[bot]')).toEqual({
+      login: 'my-app[bot]',
+      source: 'input',
+    });
+    expect(await commentAuthor(await client('pat'), '')).toEqual({ login: 'instructor', source: 'token' });
+    expect(await commentAuthor(await client('workflow'), '')).toEqual({
       login: 'github-actions[bot]',
       source: 'default',
     });
@@ -95,26 +98,26 @@ describe('the sticky comment', () => {
     const ours = github.addComment(7, GITHUB_ACTIONS_BOT, `${MARKER}\nours`);
     github.addComment(8, GITHUB_ACTIONS_BOT, `${MARKER}\non another pull request`);
 
-    const found = await findStickyComment(client(), REPO, 7, 'default', 'GitHub-Actions[bot]');
+    const found = await findStickyComment(await client(), REPO, 7, 'default', 'GitHub-Actions[bot]');
     expect(found).toMatchObject({ id: ours.id, body: `${MARKER}\nours` });
     const pages = github.requests.filter((request) => request.path.endsWith('/issues/7/comments'));
     expect(pages.map((request) => request.query.page ?? '1')).toEqual(['1', '2']);
-    expect(await findStickyComment(client(), REPO, 7, 'default', 'instructor')).toBeUndefined();
+    expect(await findStickyComment(await client(), REPO, 7, 'default', 'instructor')).toBeUndefined();
     expect(github.violations).toEqual([]);
   });
 
   it('is created, then updated in place', async () => {
-    const created = await writeStickyComment(client(), REPO, 7, undefined, `${MARKER}\nfirst`);
+    const created = await writeStickyComment(await client(), REPO, 7, undefined, `${MARKER}\nfirst`);
     expect(created.action).toBe('created');
     const existing = { id: created.id, body: `${MARKER}\nfirst` };
-    const updated = await writeStickyComment(client(), REPO, 7, existing, `${MARKER}\nsecond`);
+    const updated = await writeStickyComment(await client(), REPO, 7, existing, `${MARKER}\nsecond`);
     expect(updated).toMatchObject({ action: 'updated', id: created.id });
     expect(github.comments.map((comment) => comment.body)).toEqual([`${MARKER}\nsecond`]);
     expect(github.violations).toEqual([]);
   });
 
   it('reports a read-only token as an HTTP 403', async () => {
-    const error = await writeStickyComment(client('readonly'), REPO, 7, undefined, 'x').catch(
+    const error = await writeStickyComment(await client('readonly'), REPO, 7, undefined, 'x').catch(
       (caught: unknown) => caught,
     );
     expect(httpStatus(error)).toBe(403);
@@ -130,17 +133,17 @@ describe('pullRequestsForCommit', () => {
       { number: 4, state: 'open', headSha: SHA.replace('1', '9'), headRef: 'c', headOwner: 'course' },
       { number: 2, state: 'open', headSha: SHA, headRef: 'd', headOwner: 'course' },
     );
-    expect(await pullRequestsForCommit(client(), REPO, SHA)).toEqual([2, 9]);
+    expect(await pullRequestsForCommit(await client(), REPO, SHA)).toEqual([2, 9]);
     expect(github.violations).toEqual([]);
   });
 
   it("falls back to the head branch for a fork's pull request", async () => {
     github.commitPullsMissForks = true;
     github.pulls.push({ number: 5, state: 'open', headSha: SHA, headRef: 'main', headOwner: 'forker' });
-    expect(await pullRequestsForCommit(client(), REPO, SHA)).toEqual([]);
-    expect(await pullRequestsForCommit(client(), REPO, SHA, { owner: 'forker', branch: 'main' })).toEqual([
-      5,
-    ]);
+    expect(await pullRequestsForCommit(await client(), REPO, SHA)).toEqual([]);
+    expect(
+      await pullRequestsForCommit(await client(), REPO, SHA, { owner: 'forker', branch: 'main' }),
+    ).toEqual([5]);
     expect(github.violations).toEqual([]);
   });
 });
@@ -165,7 +168,7 @@ describe('publishCheckRun', () => {
 
   it('sends the first 50 annotations with the check run and the rest in updates of 50', async () => {
     const annotations = Array.from({ length: 101 }, (_, i) => annotation(i + 1, 'Dockerfile'));
-    const published = await publishCheckRun(client(), REPO, request([...annotations, annotation(1)]));
+    const published = await publishCheckRun(await client(), REPO, request([...annotations, annotation(1)]));
     expect(published).toMatchObject({ annotated: 101, skipped: 1, requests: 3 });
     const sent = github.requests.map((r) => {
       const body = r.body as { output: { annotations: unknown[] } };
@@ -187,7 +190,10 @@ describe('publishCheckRun', () => {
   });
 
   it('creates a check run without annotations in one request', async () => {
-    expect(await publishCheckRun(client(), REPO, request([]))).toMatchObject({ annotated: 0, requests: 1 });
+    expect(await publishCheckRun(await client(), REPO, request([]))).toMatchObject({
+      annotated: 0,
+      requests: 1,
+    });
     expect(github.violations).toEqual([]);
   });
 });
@@ -200,8 +206,8 @@ describe('createClient', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as AddressInfo;
     const started = Date.now();
-    const error = await createClient('x', `http://127.0.0.1:${port}`, 300)
-      .rest.users.getAuthenticated()
+    const error = await (await createClient('x', `http://127.0.0.1:${port}`, 300)).rest.users
+      .getAuthenticated()
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(Error);
     expect(Date.now() - started).toBeLessThan(5_000);

@@ -1,0 +1,87 @@
+"use strict";
+exports.id = 794;
+exports.ids = [794];
+exports.modules = {
+
+/***/ 2794:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+__webpack_require__.r(__webpack_exports__);
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   renderJson: () => (/* binding */ renderJson)
+/* harmony export */ });
+/** Pretty JSON in the model's key order, ending with a newline. */
+function renderJson(report) {
+    return `${escapeForDisplay(JSON.stringify(orderReport(report), null, 2))}\n`;
+}
+// Each object literal below is typed as a record over *all* of the model's keys, optional ones
+// included, so a field added to the model is a compile error here rather than silently missing
+// from the report. JSON.stringify drops the keys whose value is undefined.
+function orderReport(report) {
+    return {
+        version: report.version,
+        score: report.score,
+        maxScore: report.maxScore,
+        passed: report.passed,
+        durationMs: report.durationMs,
+        exercises: report.exercises.map(orderExercise),
+    };
+}
+function orderExercise(exercise) {
+    return {
+        id: exercise.id,
+        title: exercise.title,
+        specFile: exercise.specFile,
+        score: exercise.score,
+        maxScore: exercise.maxScore,
+        status: exercise.status,
+        durationMs: exercise.durationMs,
+        setupError: exercise.setupError,
+        setupLog: exercise.setupLog,
+        firstError: exercise.firstError,
+        checks: exercise.checks.map(orderCheck),
+    };
+}
+function orderCheck(check) {
+    return {
+        name: check.name,
+        status: check.status,
+        points: check.points,
+        maxPoints: check.maxPoints,
+        message: check.message,
+        expected: check.expected,
+        actual: check.actual,
+        hint: check.hint,
+        firstError: check.firstError,
+        location: check.location === undefined ? undefined : orderLocation(check.location),
+        specLocation: check.specLocation === undefined ? undefined : orderLocation(check.specLocation),
+        causedBySetup: check.causedBySetup,
+        diff: check.diff,
+        hidden: check.hidden,
+    };
+}
+function orderLocation(location) {
+    return { file: location.file, line: location.line, column: location.column };
+}
+// JSON.stringify already escapes C0 controls. What it leaves raw are C1 controls, invisible
+// format characters (bidi overrides that reorder what a reader sees in an editor or terminal)
+// and line/paragraph separators; and `##[`, which the Actions runner takes for a legacy workflow
+// command anywhere in a printed line. Outside strings a JSON text is plain ASCII, so these can
+// only occur inside strings, where a \uXXXX escape decodes to the very same data.
+const DISPLAY_UNSAFE = /[\u007f-\u009f\p{Cf}\u2028\u2029]|##\[/gu;
+function escapeForDisplay(json) {
+    return json.replace(DISPLAY_UNSAFE, (match) => (match === '##[' ? '#\\u0023[' : unicodeEscape(match)));
+}
+function unicodeEscape(text) {
+    let escaped = '';
+    for (let index = 0; index < text.length; index += 1) {
+        escaped += `\\u${text.charCodeAt(index).toString(16).padStart(4, '0')}`;
+    }
+    return escaped;
+}
+
+
+/***/ })
+
+};
+;
