@@ -39843,6 +39843,10 @@ const RESTART_LABEL = `${LABEL_PREFIX}.restart`;
 function withOwnLabelsSet(labels) {
     return { [STUDENT_NAME_LABEL]: '', [STUDENT_PORTS_LABEL]: '', [RESTART_LABEL]: '', ...labels };
 }
+/** The name the student gave, from STUDENT_NAME_LABEL; undefined when missing or empty (none). */
+function studentNameLabel(labels) {
+    return labels[STUDENT_NAME_LABEL] || undefined;
+}
 /** The fixed host ports of a STUDENT_PORTS_LABEL value; nothing when it is not what the gate writes. */
 function studentPorts(label) {
     if (label === undefined)
@@ -39964,8 +39968,7 @@ function madeByExercise(labels, context) {
 }
 /** The student's name of something this exercise's gate created; undefined for anything else. */
 function studentName(labels, context) {
-    // Empty: set at create so that no LABEL of the image stands in for it (withOwnLabelsSet).
-    return madeByExercise(labels, context) ? labels[STUDENT_NAME_LABEL] || undefined : undefined;
+    return madeByExercise(labels, context) ? studentNameLabel(labels) : undefined;
 }
 /**
  * Looked up in order: run steps, services of this exercise's compose projects, what the
@@ -43007,7 +43010,7 @@ const HARDENED_LIMITS = {
  * `docker rename`). Undefined for a container the student did not name.
  */
 function studentNameOf(container, names) {
-    const given = container.labels[STUDENT_NAME_LABEL] || undefined;
+    const given = studentNameLabel(container.labels);
     return given === undefined ? undefined : currentStudentName(container.name, given, names.scope);
 }
 /** Namespaced sysctls that change nothing outside the container's own network namespace. */

@@ -28,6 +28,11 @@ export function withOwnLabelsSet(labels: Record<string, string>): Record<string,
   return { [STUDENT_NAME_LABEL]: '', [STUDENT_PORTS_LABEL]: '', [RESTART_LABEL]: '', ...labels };
 }
 
+/** The name the student gave, from STUDENT_NAME_LABEL; undefined when missing or empty (none). */
+export function studentNameLabel(labels: Record<string, string>): string | undefined {
+  return labels[STUDENT_NAME_LABEL] || undefined;
+}
+
 /** The fixed host ports of a STUDENT_PORTS_LABEL value; nothing when it is not what the gate writes. */
 export function studentPorts(label: string | undefined): Record<string, number[]> {
   if (label === undefined) return {};

@@ -11,6 +11,7 @@ import {
   RESTART_LABEL,
   STUDENT_NAME_LABEL,
   STUDENT_PORTS_LABEL,
+  studentNameLabel,
   withOwnLabelsSet,
 } from '../engine/labels';
 import { currentStudentName } from '../steps/names';
@@ -32,7 +33,7 @@ export function studentNameOf(
   container: { name: string; labels: Record<string, string> },
   names: VirtualNames,
 ): string | undefined {
-  const given = container.labels[STUDENT_NAME_LABEL] || undefined;
+  const given = studentNameLabel(container.labels);
   return given === undefined ? undefined : currentStudentName(container.name, given, names.scope);
 }
 

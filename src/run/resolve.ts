@@ -6,8 +6,8 @@ import type { ContainerState } from '../engine/engine';
 import {
   RUN_LABEL,
   SCOPE_LABEL,
-  STUDENT_NAME_LABEL,
   STUDENT_PORTS_LABEL,
+  studentNameLabel,
   studentPorts,
 } from '../engine/labels';
 import { currentStudentName, resourceName } from '../steps/names';
@@ -23,8 +23,7 @@ export function madeByExercise(labels: Record<string, string>, context: RunConte
 
 /** The student's name of something this exercise's gate created; undefined for anything else. */
 export function studentName(labels: Record<string, string>, context: RunContext): string | undefined {
-  // Empty: set at create so that no LABEL of the image stands in for it (withOwnLabelsSet).
-  return madeByExercise(labels, context) ? labels[STUDENT_NAME_LABEL] || undefined : undefined;
+  return madeByExercise(labels, context) ? studentNameLabel(labels) : undefined;
 }
 
 /**

@@ -42,6 +42,10 @@ describe('a renamed container', () => {
     expect(studentNameOf({ name: resourceName(SCOPE, 'first'), labels }, names)).toBe('first');
     expect(studentNameOf({ name: `/${resourceName(SCOPE, 'second')}`, labels }, names)).toBe('second');
     expect(studentNameOf({ name: resourceName(SCOPE, 'second'), labels: {} }, names)).toBeUndefined();
+    // Empty: set at create over a LABEL the image would pass on, and read as no name.
+    const unnamed = { name: resourceName(SCOPE, 'x'), labels: { [STUDENT_NAME_LABEL]: '' } };
+    expect(studentNameOf(unnamed, names)).toBeUndefined();
+    expect(studentContainerName({ ...unnamed, labels: given('') }, contextOn(engine))).toBeUndefined();
   });
 });
 
