@@ -42954,9 +42954,39 @@ function processCommands(value) {
     let column = titles.findIndex((title) => title === 'CMD' || title === 'COMMAND');
     if (column < 0)
         column = titles.length - 1;
-    return value.Processes
-        .map((row) => (Array.isArray(row) ? row[column] : undefined))
+    const rows = value.Processes.filter((row) => Array.isArray(row));
+    return inTreeOrder(rows, titles.indexOf('PID'), titles.indexOf('PPID'))
+        .map((row) => row[column])
         .filter((command) => typeof command === 'string');
+}
+/**
+ * Parents before their children (siblings as ps lists them). ps lists by PID, and PIDs wrap
+ * around on a busy host, so nginx's worker can be listed before its master: an exercise that
+ * expects "master, then worker" must not depend on where the host's PID counter stands.
+ */
+function inTreeOrder(rows, pidColumn, ppidColumn) {
+    if (pidColumn < 0 || ppidColumn < 0)
+        return rows;
+    const pids = new Set(rows.map((row) => String(row[pidColumn])));
+    const children = new Map();
+    const roots = [];
+    for (const row of rows) {
+        const parent = String(row[ppidColumn]);
+        if (!pids.has(parent) || parent === String(row[pidColumn]))
+            roots.push(row);
+        else
+            children.set(parent, [...(children.get(parent) ?? []), row]);
+    }
+    const ordered = [];
+    const visit = (row) => {
+        ordered.push(row);
+        for (const child of children.get(String(row[pidColumn])) ?? [])
+            visit(child);
+    };
+    for (const root of roots)
+        visit(root);
+    // A cycle (impossible in a real listing) leaves rows unvisited: keep them rather than lose them.
+    return ordered.length === rows.length ? ordered : rows;
 }
 function docker_mapping_isRecord(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -303,9 +303,35 @@ export function processCommands(value: unknown): string[] {
   const titles = value.Titles as unknown[];
   let column = titles.findIndex((title) => title === 'CMD' || title === 'COMMAND');
   if (column < 0) column = titles.length - 1;
-  return (value.Processes as unknown[])
-    .map((row) => (Array.isArray(row) ? row[column] : undefined))
+  const rows = (value.Processes as unknown[]).filter((row): row is unknown[] => Array.isArray(row));
+  return inTreeOrder(rows, titles.indexOf('PID'), titles.indexOf('PPID'))
+    .map((row) => row[column])
     .filter((command): command is string => typeof command === 'string');
+}
+
+/**
+ * Parents before their children (siblings as ps lists them). ps lists by PID, and PIDs wrap
+ * around on a busy host, so nginx's worker can be listed before its master: an exercise that
+ * expects "master, then worker" must not depend on where the host's PID counter stands.
+ */
+function inTreeOrder(rows: unknown[][], pidColumn: number, ppidColumn: number): unknown[][] {
+  if (pidColumn < 0 || ppidColumn < 0) return rows;
+  const pids = new Set(rows.map((row) => String(row[pidColumn])));
+  const children = new Map<string, unknown[][]>();
+  const roots: unknown[][] = [];
+  for (const row of rows) {
+    const parent = String(row[ppidColumn]);
+    if (!pids.has(parent) || parent === String(row[pidColumn])) roots.push(row);
+    else children.set(parent, [...(children.get(parent) ?? []), row]);
+  }
+  const ordered: unknown[][] = [];
+  const visit = (row: unknown[]): void => {
+    ordered.push(row);
+    for (const child of children.get(String(row[pidColumn])) ?? []) visit(child);
+  };
+  for (const root of roots) visit(root);
+  // A cycle (impossible in a real listing) leaves rows unvisited: keep them rather than lose them.
+  return ordered.length === rows.length ? ordered : rows;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -49,4 +49,32 @@ describe('process listings', () => {
     expect(processCommands({ Titles: titles, Processes: null })).toEqual([]);
     expect(() => processCommands({ Titles: 'x', Processes: 'y' })).toThrow(/unexpected/);
   });
+
+  it('lists a parent before its children, wherever the host’s PID counter stands', () => {
+    const titles = ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'];
+    const row = (pid: string, ppid: string, cmd: string) => [
+      'root',
+      pid,
+      ppid,
+      '0',
+      '15:16',
+      '?',
+      '00:00:00',
+      cmd,
+    ];
+    // After a wrap-around the worker (PID 301) is listed before its master (PID 32760).
+    const listed = {
+      Titles: titles,
+      Processes: [
+        row('301', '32760', 'nginx: worker process'),
+        row('32760', '32740', 'nginx: master process nginx -g daemon off;'),
+        row('302', '32760', 'nginx: worker process'),
+      ],
+    };
+    expect(processCommands(listed)).toEqual([
+      'nginx: master process nginx -g daemon off;',
+      'nginx: worker process',
+      'nginx: worker process',
+    ]);
+  });
 });
