@@ -42,6 +42,9 @@ const SCRIPT_CONTAINERS = [
   'ubuntu2',
   'prometheus',
   'blackbox',
+  'limited',
+  'hog',
+  'peek',
 ];
 const SCRIPT_NETWORKS = ['public-net-1', 'private-net-1', 'app-net', 'inspect-net', 'monitoring'];
 const SCRIPT_VOLUMES = ['redis-data', 'own-vol', 'site', 'shared'];
