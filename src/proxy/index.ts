@@ -19,7 +19,6 @@ import {
   studentPorts,
   withOwnLabelsSet,
 } from '../engine/labels';
-import { canonicalBody } from './fields';
 import { keepNamed, keepNamedObjects, narrowFilters, takeNameFilters } from './filters';
 import { VirtualNames } from './names';
 import {
@@ -42,10 +41,22 @@ import {
   studentNameOf,
 } from './policy';
 import { showRequestedListPorts, showRequestedPorts } from './ports';
-import { apiPath, apiVersionPrefix, type Route, routeOf } from './routes';
+import { apiPath, apiVersionPrefix, type MatchedRoute, matchRoute, type Route } from './routes';
+import {
+  BODY_DEADLINE_MS,
+  BodyBudget,
+  checkBody,
+  checkJsonKeys,
+  checkQuery,
+  MAX_CONNECTIONS_PER_PROXY,
+  MAX_JSON_BODY_BYTES,
+  parseJsonBody,
+  readBody,
+} from './transport';
 import { EngineAnswer, EngineLookups, imagePath, type Upstream, upstreamRequestOptions } from './upstream';
 
 export type { SandboxPolicy } from './policy';
+export { MAX_JSON_BODY_BYTES, parseJsonBody } from './transport';
 
 export interface PolicyProxyOptions {
   upstream: Upstream;
@@ -73,10 +84,16 @@ export interface PolicyProxy {
   close(): Promise<void>;
 }
 
-/** Request bodies the proxy reads to check or rewrite (JSON) are refused beyond this size. */
-export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 /** Containers of one run (the client container included) beyond which creates are refused. */
 export const MAX_CONTAINERS_PER_EXERCISE = 50;
+/**
+ * Networks of one run beyond which creates are refused. Each takes a subnet from the engine's
+ * address pools, which every grading on the engine shares: 26 networks of one script emptied
+ * them and another student's compose step failed. No exercise needs more than a few.
+ */
+export const MAX_NETWORKS_PER_EXERCISE = 10;
+/** The engine's answer when its address pools are used up: the engine's fault, not the student's. */
+const POOL_EXHAUSTED = /could not find an available, non-overlapping IPv[46] address pool/i;
 /** Answers the proxy rewrites (inspections, lists, errors) beyond this size are an engine fault. */
 const MAX_JSON_ANSWER_BYTES = 32 * 1024 * 1024;
 /** A line of a streamed answer (build, pull, events) longer than this passes through unscoped. */
@@ -91,6 +108,16 @@ const HOP_BY_HOP = new Set([
   'trailer',
   'host',
 ]);
+
+/** A request held to its route's declaration (transport.ts): what the planning may read of it. */
+interface Admitted {
+  /** The query, every key declared and checked. */
+  query: URLSearchParams;
+  /** The JSON body, parsed and checked (undefined when the route takes none, or none was sent). */
+  json?: Json;
+  /** A tar body to pipe as it comes. */
+  pipeBody: boolean;
+}
 
 /** How a request is forwarded, once the policy has passed it. */
 interface Plan {
@@ -125,11 +152,17 @@ class PolicyProxyServer implements PolicyProxy {
   private readonly labelFilters: string[];
   private readonly server: http.Server;
   private readonly connections = new Set<Duplex>();
+  /** The clients' connections (not the engine's hijacked ones), held to MAX_CONNECTIONS_PER_PROXY. */
+  private clientConnections = 0;
+  private readonly bodyBudget = new BodyBudget();
   private readonly running = new Map<number, { describe: string; since: number }>();
   private nextRequest = 0;
   /** Container creates counted one at a time against MAX_CONTAINERS_PER_EXERCISE, and those under way. */
   private creates: Promise<unknown> = Promise.resolve();
   private pendingCreates = 0;
+  /** Network creates, counted like container creates against MAX_NETWORKS_PER_EXERCISE. */
+  private networkCreates: Promise<unknown> = Promise.resolve();
+  private pendingNetworkCreates = 0;
   /** Starts of containers one at a time, so that two cannot both take the same requested port. */
   private starts: Promise<unknown> = Promise.resolve();
 
@@ -156,9 +189,26 @@ class PolicyProxyServer implements PolicyProxy {
       this.handleUpgrade(request, socket, head).catch((error: unknown) => this.failRaw(socket, error));
     });
     this.server.on('connection', (socket: net.Socket) => {
+      if (this.clientConnections >= MAX_CONNECTIONS_PER_PROXY) {
+        this.refusals.push(`a connection beyond the ${MAX_CONNECTIONS_PER_PROXY} open at once was refused`);
+        const body = JSON.stringify({
+          message: `refused by the grader: more than ${MAX_CONNECTIONS_PER_PROXY} connections to the Docker engine are open at once`,
+        });
+        socket.end(
+          `HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+        socket.destroySoon();
+        return;
+      }
+      this.clientConnections += 1;
       this.connections.add(socket);
-      socket.on('close', () => this.connections.delete(socket));
+      socket.on('close', () => {
+        this.clientConnections -= 1;
+        this.connections.delete(socket);
+      });
     });
+    // Headers that do not arrive in time hold a connection as a stalled body would.
+    this.server.headersTimeout = BODY_DEADLINE_MS;
   }
 
   async listen(): Promise<void> {
@@ -236,18 +286,49 @@ class PolicyProxyServer implements PolicyProxy {
     );
   }
 
+  /**
+   * Holds a request to its route's declaration: its query keys and their types, whether it takes
+   * a body and of which type; a JSON body is read (bounded in size, time and the proxy's budget),
+   * parsed and its top-level keys checked.
+   */
+  private async admit(request: http.IncomingMessage, matched: MatchedRoute): Promise<Admitted> {
+    const { route, declaration } = matched;
+    if (route.kind === 'refused' || declaration === undefined) {
+      throw new Refusal(
+        route.kind === 'refused' ? route.message : 'not allowed',
+        route.kind === 'refused' ? route.status : 403,
+      );
+    }
+    const query = checkQuery(request.url ?? '/', declaration);
+    const withBody = checkBody(request, declaration);
+    if (!withBody || declaration.body !== 'json') return { query, pipeBody: withBody };
+    const text = (await readBody(request, this.bodyBudget)).toString('utf8');
+    const json = checkJsonKeys(parseJsonBody(text), declaration);
+    // An empty or `null` body (docker commit sends one) stays none: the engine reads none as the default.
+    const none = text.trim() === '' || text.trim() === 'null';
+    return { query, ...(none ? {} : { json }), pipeBody: false };
+  }
+
   private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     let plan: Plan;
+    let admitted: Admitted;
     try {
-      plan = await this.plan(request, routeOf(request.method ?? 'GET', request.url ?? '/'), true);
+      const matched = matchRoute(request.method ?? 'GET', request.url ?? '/');
+      admitted = await this.admit(request, matched);
+      plan = await this.plan(request, matched.route, admitted);
     } catch (error) {
-      request.resume();
+      // A body left unread (refused unread, too large, stalled) cannot be skipped on a kept-alive
+      // connection without reading it: the connection is closed after the answer instead.
+      if (!request.complete) response.setHeader('Connection', 'close');
+      response.on('finish', () => {
+        if (!request.complete) request.socket.destroySoon();
+      });
       this.fail(response, error, request);
       return;
     }
     const done = this.track(plan.describe);
     try {
-      await this.forward(request, response, plan);
+      await this.forward(request, response, plan, admitted);
     } finally {
       done();
       plan.release?.();
@@ -266,7 +347,8 @@ class PolicyProxyServer implements PolicyProxy {
     let payload: Buffer | undefined;
     let rest: Buffer;
     try {
-      const route = routeOf(request.method ?? 'GET', request.url ?? '/');
+      const matched = matchRoute(request.method ?? 'GET', request.url ?? '/');
+      const route = matched.route;
       const execStart = route.kind === 'exec' && route.action === 'start';
       const hijackable =
         (route.kind === 'container' && (route.action === 'attach' || route.action === 'attach/ws')) ||
@@ -276,11 +358,19 @@ class PolicyProxyServer implements PolicyProxy {
           `connection upgrade is not allowed on ${request.method} ${apiPath(request.url ?? '')}`,
         );
       }
-      const read = await readUpgradeBody(request, socket, head);
+      const declaration = matched.declaration;
+      if (route.kind === 'refused' || declaration === undefined)
+        throw new Refusal(
+          route.kind === 'refused' ? route.message : 'not allowed',
+          route.kind === 'refused' ? route.status : 403,
+        );
+      const query = checkQuery(request.url ?? '/', declaration);
+      checkBody(request, declaration);
+      const read = await readUpgradeBody(request, socket, head, this.bodyBudget);
       rest = read.rest;
-      plan = await this.plan(request, route, false);
+      plan = await this.plan(request, route, { query, pipeBody: false });
       if (execStart) {
-        const start = parseJsonBody(read.body.toString('utf8'));
+        const start = checkJsonKeys(parseJsonBody(read.body.toString('utf8')), declaration);
         if (start.Detach === true) {
           throw new Refusal(
             'a detached exec cannot be started on an upgraded connection: use docker exec -d',
@@ -409,19 +499,27 @@ class PolicyProxyServer implements PolicyProxy {
     request: http.IncomingMessage,
     response: http.ServerResponse,
     plan: Plan,
+    admitted: Admitted,
   ): Promise<void> {
     const headers: http.OutgoingHttpHeaders = {};
     for (const [key, value] of Object.entries(request.headers)) {
-      if (!HOP_BY_HOP.has(key) && value !== undefined) headers[key] = value;
+      if (!HOP_BY_HOP.has(key) && key !== 'content-type' && key !== 'content-length' && value !== undefined)
+        headers[key] = value;
     }
     headers.host = 'docker';
+    // The body the engine gets is the proxy's: the checked JSON re-serialised, or the tar piped
+    // with its type set; never a form body the engine would read parameters from.
     let payload: Buffer | undefined;
-    if (plan.body !== undefined) {
-      payload = Buffer.from(JSON.stringify(plan.body));
+    const json = plan.body ?? admitted.json;
+    if (json !== undefined) {
+      payload = Buffer.from(JSON.stringify(json));
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(payload.length);
+    } else if (admitted.pipeBody) {
+      headers['content-type'] = 'application/x-tar';
+      if (request.headers['content-length'] !== undefined)
+        headers['content-length'] = request.headers['content-length'];
     }
-    const chunked = request.headers['transfer-encoding'] !== undefined;
     const upstreamRequest = http.request({
       ...upstreamRequestOptions(this.options.upstream),
       method: request.method,
@@ -448,7 +546,7 @@ class PolicyProxyServer implements PolicyProxy {
       });
       if (payload !== undefined) {
         upstreamRequest.end(payload);
-      } else if (chunked || request.headers['content-length'] !== undefined) {
+      } else if (admitted.pipeBody) {
         request.pipe(upstreamRequest);
       } else {
         upstreamRequest.end();
@@ -475,6 +573,10 @@ class PolicyProxyServer implements PolicyProxy {
         () => new Error(`the engine's answer is larger than ${MAX_JSON_ANSWER_BYTES / 1024 / 1024} MiB`),
       );
       let output = this.names.unscope(text);
+      // The engine's address pools are shared by every grading: their end is not this student's doing.
+      if (isError && POOL_EXHAUSTED.test(text)) {
+        this.engineErrors.push(`${plan.url.split('?')[0]}: ${this.names.unscope(text).trim()}`);
+      }
       if (!isError && status < 300 && text !== '') {
         const parsed: unknown = JSON.parse(output);
         const transformed = plan.transform === undefined ? parsed : await plan.transform(parsed);
@@ -506,16 +608,17 @@ class PolicyProxyServer implements PolicyProxy {
   }
 
   /** Decides on a request: a Refusal, or how to forward it. */
-  private async plan(request: http.IncomingMessage, route: Route, readBody: boolean): Promise<Plan> {
+  private async plan(request: http.IncomingMessage, route: Route, admitted: Admitted): Promise<Plan> {
     const url = request.url ?? '/';
     const prefix = apiVersionPrefix(url);
-    const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+    const query = new URLSearchParams(admitted.query);
     const withQuery = (pathname: string, params: URLSearchParams = query): string => {
       const text = params.toString();
       return `${prefix}${pathname}${text === '' ? '' : `?${text}`}`;
     };
-    const body = async (): Promise<Json> => (readBody ? readJson(request) : {});
-    const same: Plan = { url, answer: 'pipe' };
+    const body = async (): Promise<Json> => admitted.json ?? {};
+    // Forwarded as asked, with the query rebuilt from the checked keys.
+    const same: Plan = { url: withQuery(apiPath(url)), answer: 'pipe' };
     switch (route.kind) {
       case 'refused':
         throw new Refusal(route.message, route.status);
@@ -635,8 +738,11 @@ class PolicyProxyServer implements PolicyProxy {
             byName === undefined || !Array.isArray(list) ? list : keepNamedObjects(list, byName.patterns),
         };
       }
-      case 'network-create':
-        return { url, body: policeNetworkCreate(await body(), this.context), answer: 'json' };
+      case 'network-create': {
+        const policed = policeNetworkCreate(await body(), this.context);
+        const release = await this.reserveNetwork();
+        return { url: same.url, body: policed, answer: 'json', release };
+      }
       case 'network':
         return this.planNetwork(route.ref, route.action, withQuery, body);
       case 'volume-list': {
@@ -653,7 +759,7 @@ class PolicyProxyServer implements PolicyProxy {
         };
       }
       case 'volume-create':
-        return { url, body: policeVolumeCreate(await body(), this.context), answer: 'json' };
+        return { url: same.url, body: policeVolumeCreate(await body(), this.context), answer: 'json' };
       case 'volume': {
         const resolved = await this.lookups.volume(route.ref);
         if (resolved.kind !== 'own')
@@ -786,6 +892,28 @@ class PolicyProxyServer implements PolicyProxy {
       if (released) return;
       released = true;
       this.pendingCreates -= 1;
+    };
+  }
+
+  /** Like reserveContainer, for networks against MAX_NETWORKS_PER_EXERCISE. */
+  private async reserveNetwork(): Promise<() => void> {
+    const check = this.networkCreates.then(async () => {
+      const existing = await this.lookups.ownNetworks(labelFilters(this.options.runId, this.options.scope));
+      const count = existing.length + this.pendingNetworkCreates;
+      if (count >= MAX_NETWORKS_PER_EXERCISE) {
+        throw new Refusal(
+          `this exercise already has ${count} networks, the most it may create is ${MAX_NETWORKS_PER_EXERCISE}: remove some (docker network rm) before creating more`,
+        );
+      }
+      this.pendingNetworkCreates += 1;
+    });
+    this.networkCreates = check.catch(() => undefined);
+    await check;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.pendingNetworkCreates -= 1;
     };
   }
 
@@ -992,6 +1120,7 @@ function readUpgradeBody(
   request: http.IncomingMessage,
   socket: Duplex,
   head: Buffer,
+  budget: BodyBudget,
 ): Promise<{ body: Buffer; rest: Buffer }> {
   if (request.headers['transfer-encoding'] !== undefined) {
     return Promise.reject(new Refusal('an upgrade request with a chunked body is not supported', 400));
@@ -1005,14 +1134,26 @@ function readUpgradeBody(
       new Refusal(`the request body is larger than ${MAX_JSON_BODY_BYTES / 1024} KiB`, 413),
     );
   }
-  return new Promise((resolve, reject) => {
+  if (!budget.take(length)) {
+    return Promise.reject(
+      new Refusal(
+        "the grader's Docker proxy is holding too many request bodies at once: send fewer requests at a time",
+        503,
+      ),
+    );
+  }
+  return new Promise<{ body: Buffer; rest: Buffer }>((resolve, reject) => {
     let received = head;
-    const settle = (): boolean => {
-      if (received.length < length) return false;
-      socket.pause();
+    const stop = (): void => {
+      clearTimeout(timer);
       socket.removeListener('data', onData);
       socket.removeListener('end', onEnd);
       socket.removeListener('close', onEnd);
+    };
+    const settle = (): boolean => {
+      if (received.length < length) return false;
+      socket.pause();
+      stop();
       resolve({ body: received.subarray(0, length), rest: received.subarray(length) });
       return true;
     };
@@ -1020,38 +1161,19 @@ function readUpgradeBody(
       received = Buffer.concat([received, chunk]);
       settle();
     };
-    const onEnd = (): void => reject(new Refusal('the request body ended early', 400));
+    const onEnd = (): void => {
+      stop();
+      reject(new Refusal('the request body ended early', 400));
+    };
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Refusal(`the request body did not arrive within ${BODY_DEADLINE_MS / 1000} s`, 408));
+    }, BODY_DEADLINE_MS);
     if (settle()) return;
     socket.on('data', onData);
     socket.once('end', onEnd);
     socket.once('close', onEnd);
-  });
-}
-
-async function readJson(request: http.IncomingMessage): Promise<Json> {
-  const text = await readCapped(
-    request,
-    MAX_JSON_BODY_BYTES,
-    () => new Refusal(`the request body is larger than ${MAX_JSON_BODY_BYTES / 1024} KiB`, 413),
-  );
-  return parseJsonBody(text);
-}
-
-/**
- * A request body as the engine would read it: keys in their canonical spelling (fields.ts). The
- * proxy forwards this object re-serialised, never the client's bytes, so duplicate keys or
- * other spellings cannot carry past the policy what the policy did not see.
- */
-export function parseJsonBody(text: string): Json {
-  if (text.trim() === '' || text.trim() === 'null') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new Refusal('the request body is not valid JSON', 400);
-  }
-  if (!isRecord(parsed)) throw new Refusal('the request body is not a JSON object', 400);
-  return canonicalBody(parsed) as Json;
+  }).finally(() => budget.give(length));
 }
 
 /** Streamed JSON lines (build, pull, events) with the run's scope taken out of names. */
