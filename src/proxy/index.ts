@@ -48,6 +48,7 @@ import {
   checkBody,
   checkJsonKeys,
   checkQuery,
+  MAX_BUFFERED_BODY_BYTES,
   MAX_CONNECTIONS_PER_PROXY,
   MAX_JSON_BODY_BYTES,
   parseJsonBody,
@@ -68,6 +69,14 @@ export interface PolicyProxyOptions {
   /** Bind mounts allowed only inside it (realpath-checked). */
   submissionDir: string;
   policy: SandboxPolicy;
+  /** The gate's bounds (transport.ts); the defaults unless a test needs them small. */
+  bounds?: Partial<GateBounds>;
+}
+
+export interface GateBounds {
+  maxConnections: number;
+  maxBufferedBodyBytes: number;
+  bodyDeadlineMs: number;
 }
 
 export interface PolicyProxy {
@@ -154,7 +163,8 @@ class PolicyProxyServer implements PolicyProxy {
   private readonly connections = new Set<Duplex>();
   /** The clients' connections (not the engine's hijacked ones), held to MAX_CONNECTIONS_PER_PROXY. */
   private clientConnections = 0;
-  private readonly bodyBudget = new BodyBudget();
+  private readonly bodyBudget: BodyBudget;
+  private readonly bounds: GateBounds;
   private readonly running = new Map<number, { describe: string; since: number }>();
   private nextRequest = 0;
   /** Container creates counted one at a time against MAX_CONTAINERS_PER_EXERCISE, and those under way. */
@@ -171,6 +181,13 @@ class PolicyProxyServer implements PolicyProxy {
     submissionDir: string,
   ) {
     this.socketPath = options.listenPath;
+    this.bounds = {
+      maxConnections: MAX_CONNECTIONS_PER_PROXY,
+      maxBufferedBodyBytes: MAX_BUFFERED_BODY_BYTES,
+      bodyDeadlineMs: BODY_DEADLINE_MS,
+      ...options.bounds,
+    };
+    this.bodyBudget = new BodyBudget(this.bounds.maxBufferedBodyBytes);
     this.names = new VirtualNames(options.scope);
     this.lookups = new EngineLookups(options.upstream, this.names, options.runId);
     this.labelFilters = labelFilters(options.runId, options.scope);
@@ -189,10 +206,10 @@ class PolicyProxyServer implements PolicyProxy {
       this.handleUpgrade(request, socket, head).catch((error: unknown) => this.failRaw(socket, error));
     });
     this.server.on('connection', (socket: net.Socket) => {
-      if (this.clientConnections >= MAX_CONNECTIONS_PER_PROXY) {
-        this.refusals.push(`a connection beyond the ${MAX_CONNECTIONS_PER_PROXY} open at once was refused`);
+      if (this.clientConnections >= this.bounds.maxConnections) {
+        this.refusals.push(`a connection beyond the ${this.bounds.maxConnections} open at once was refused`);
         const body = JSON.stringify({
-          message: `refused by the grader: more than ${MAX_CONNECTIONS_PER_PROXY} connections to the Docker engine are open at once`,
+          message: `refused by the grader: more than ${this.bounds.maxConnections} connections to the Docker engine are open at once`,
         });
         socket.end(
           `HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -208,7 +225,7 @@ class PolicyProxyServer implements PolicyProxy {
       });
     });
     // Headers that do not arrive in time hold a connection as a stalled body would.
-    this.server.headersTimeout = BODY_DEADLINE_MS;
+    this.server.headersTimeout = this.bounds.bodyDeadlineMs;
   }
 
   async listen(): Promise<void> {
@@ -302,7 +319,7 @@ class PolicyProxyServer implements PolicyProxy {
     const query = checkQuery(request.url ?? '/', declaration);
     const withBody = checkBody(request, declaration);
     if (!withBody || declaration.body !== 'json') return { query, pipeBody: withBody };
-    const text = (await readBody(request, this.bodyBudget)).toString('utf8');
+    const text = (await readBody(request, this.bodyBudget, this.bounds.bodyDeadlineMs)).toString('utf8');
     const json = checkJsonKeys(parseJsonBody(text), declaration);
     // An empty or `null` body (docker commit sends one) stays none: the engine reads none as the default.
     const none = text.trim() === '' || text.trim() === 'null';
@@ -366,7 +383,7 @@ class PolicyProxyServer implements PolicyProxy {
         );
       const query = checkQuery(request.url ?? '/', declaration);
       checkBody(request, declaration);
-      const read = await readUpgradeBody(request, socket, head, this.bodyBudget);
+      const read = await readUpgradeBody(request, socket, head, this.bodyBudget, this.bounds.bodyDeadlineMs);
       rest = read.rest;
       plan = await this.plan(request, route, { query, pipeBody: false });
       if (execStart) {
@@ -1121,6 +1138,7 @@ function readUpgradeBody(
   socket: Duplex,
   head: Buffer,
   budget: BodyBudget,
+  deadlineMs: number,
 ): Promise<{ body: Buffer; rest: Buffer }> {
   if (request.headers['transfer-encoding'] !== undefined) {
     return Promise.reject(new Refusal('an upgrade request with a chunked body is not supported', 400));
@@ -1167,8 +1185,8 @@ function readUpgradeBody(
     };
     const timer = setTimeout(() => {
       stop();
-      reject(new Refusal(`the request body did not arrive within ${BODY_DEADLINE_MS / 1000} s`, 408));
-    }, BODY_DEADLINE_MS);
+      reject(new Refusal(`the request body did not arrive within ${deadlineMs / 1000} s`, 408));
+    }, deadlineMs);
     if (settle()) return;
     socket.on('data', onData);
     socket.once('end', onEnd);
