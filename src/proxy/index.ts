@@ -326,6 +326,24 @@ class PolicyProxyServer implements PolicyProxy {
     return { query, ...(none ? {} : { json }), pipeBody: false };
   }
 
+  /**
+   * What is left of a refused request's body is read and thrown away (the client, still writing
+   * it, then reads the answer), within the body deadline; a stalled body (408) is not waited for.
+   */
+  private discardBody(request: http.IncomingMessage, response: http.ServerResponse, error: unknown): void {
+    if (request.complete) return;
+    if (error instanceof Refusal && error.status === 408) {
+      response.setHeader('Connection', 'close');
+      response.on('finish', () => request.socket.destroySoon());
+      return;
+    }
+    request.resume();
+    const timer = setTimeout(() => request.socket.destroy(), this.bounds.bodyDeadlineMs);
+    const stop = (): void => clearTimeout(timer);
+    request.once('end', stop);
+    request.once('close', stop);
+  }
+
   private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     let plan: Plan;
     let admitted: Admitted;
@@ -334,12 +352,7 @@ class PolicyProxyServer implements PolicyProxy {
       admitted = await this.admit(request, matched);
       plan = await this.plan(request, matched.route, admitted);
     } catch (error) {
-      // A body left unread (refused unread, too large, stalled) cannot be skipped on a kept-alive
-      // connection without reading it: the connection is closed after the answer instead.
-      if (!request.complete) response.setHeader('Connection', 'close');
-      response.on('finish', () => {
-        if (!request.complete) request.socket.destroySoon();
-      });
+      this.discardBody(request, response, error);
       this.fail(response, error, request);
       return;
     }

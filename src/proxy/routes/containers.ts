@@ -59,7 +59,8 @@ const CHECKPOINT_REFUSED = { refused: 'checkpoints are not allowed while grading
 
 export const CONTAINER_ROUTES: readonly RouteDeclaration[] = [
   declare('GET', '/containers/json', () => ({ kind: 'container-list' }), {
-    query: { all: 'bool', limit: 'int', size: 'bool', filters: 'json' },
+    // trunc_cmd: sent by docker-py (compose v1), ignored by the engine.
+    query: { all: 'bool', limit: 'int', size: 'bool', filters: 'json', trunc_cmd: 'bool' },
   }),
   declare('POST', '/containers/create', () => ({ kind: 'container-create' }), {
     query: { name: 'string', platform: 'string' },

@@ -16,7 +16,8 @@ const IMPORT_REFUSED = {
 
 export const IMAGE_ROUTES: readonly RouteDeclaration[] = [
   declare('GET', '/images/json', () => ({ kind: 'image-list' }), {
-    query: { all: 'bool', filters: 'json', digests: 'bool', 'shared-size': 'bool' },
+    // only_ids: sent by docker-py (compose v1), ignored by the engine.
+    query: { all: 'bool', filters: 'json', digests: 'bool', 'shared-size': 'bool', only_ids: 'bool' },
   }),
   declare('POST', '/images/create', () => ({ kind: 'image-pull' }), {
     query: {
