@@ -65,7 +65,8 @@ export const CONTAINER_ROUTES: readonly RouteDeclaration[] = [
   declare('POST', '/containers/create', () => ({ kind: 'container-create' }), {
     query: { name: 'string', platform: 'string' },
     body: 'json',
-    jsonKeys: [...CONTAINER_CONFIG_KEYS, 'HostConfig', 'NetworkingConfig'],
+    // Runtime: docker-py (compose v1) sends it beside the config; the engine reads it from HostConfig only.
+    jsonKeys: [...CONTAINER_CONFIG_KEYS, 'HostConfig', 'NetworkingConfig', 'Runtime'],
   }),
   declare('GET', '/containers/{id}/json', container('json'), { query: { size: 'bool' } }),
   declare('GET', '/containers/{id}/top', container('top'), { query: { ps_args: 'string' } }),
