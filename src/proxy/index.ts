@@ -19,6 +19,8 @@ import {
 } from '../engine/labels';
 import { keepNamed, keepNamedObjects, narrowFilters, takeNameFilters } from './filters';
 import { VirtualNames } from './names';
+import type { Plan, PlanGate } from './plan';
+import { planNetwork } from './plan-networks';
 import {
   isRecord,
   type Json,
@@ -28,7 +30,6 @@ import {
   policeContainerCreate,
   policeContainerUpdate,
   policeExecCreate,
-  policeNetworkConnect,
   policeNetworkCreate,
   policeVolumeCreate,
   Refusal,
@@ -124,37 +125,20 @@ interface Admitted {
   pipeBody: boolean;
 }
 
-/** How a request is forwarded, once the policy has passed it. */
-interface Plan {
-  /** Path and query sent to the engine. */
-  url: string;
-  /** A rewritten JSON body; undefined: the client's body is piped as it is. */
-  body?: Json;
-  /** json: buffered, unscoped and optionally transformed; lines: streamed line by line, unscoped. */
-  answer: 'pipe' | 'json' | 'lines';
-  transform?: (body: unknown) => Promise<unknown> | unknown;
-  /** For inFlight(): what the student's command waits for. */
-  describe?: string;
-  /** Called after the engine answered with success. */
-  after?: () => void;
-  /** Called when the request is over, whatever its outcome. */
-  release?: () => void;
-}
-
 export async function startPolicyProxy(options: PolicyProxyOptions): Promise<PolicyProxy> {
   const proxy = new PolicyProxyServer(options, await realpath(options.submissionDir));
   await proxy.listen();
   return proxy;
 }
 
-class PolicyProxyServer implements PolicyProxy {
+class PolicyProxyServer implements PolicyProxy, PlanGate {
   readonly socketPath: string;
   readonly refusals: string[] = [];
   readonly engineErrors: string[] = [];
   private readonly names: VirtualNames;
-  private readonly lookups: EngineLookups;
-  private readonly context: PolicyContext;
-  private readonly labelFilters: string[];
+  readonly lookups: EngineLookups;
+  readonly context: PolicyContext;
+  readonly labelFilters: string[];
   private readonly server: http.Server;
   private readonly connections = new Set<Duplex>();
   /** The clients' connections (not the engine's hijacked ones), held to MAX_CONNECTIONS_PER_PROXY. */
@@ -770,7 +754,7 @@ class PolicyProxyServer implements PolicyProxy {
         return { url: same.url, body: policed, answer: 'json', release };
       }
       case 'network':
-        return this.planNetwork(route.ref, route.action, withQuery, body);
+        return planNetwork(this, route.ref, route.action, withQuery, body);
       case 'volume-list': {
         const byName = takeNameFilters(query.get('filters'));
         const filters = byName === undefined ? query.get('filters') : byName.rest;
@@ -1042,54 +1026,6 @@ class PolicyProxyServer implements PolicyProxy {
       answer: 'json',
       describe: `committing container ${reference}`,
     };
-  }
-
-  private async planNetwork(
-    reference: string,
-    action: string,
-    withQuery: (pathname: string, params?: URLSearchParams) => string,
-    body: () => Promise<Json>,
-  ): Promise<Plan> {
-    const resolved = await this.lookups.network(reference);
-    if (resolved.kind !== 'own' && resolved.kind !== 'builtin') {
-      throw notFound(`network ${reference} not found`, 'network', reference, resolved);
-    }
-    if (resolved.kind === 'builtin' && resolved.name === 'host' && action !== 'inspect') {
-      throw new Refusal("the host's network namespace is not allowed (--network host)");
-    }
-    const target = resolved.kind === 'own' ? resolved.id : resolved.name;
-    switch (action) {
-      case 'inspect':
-        return {
-          url: withQuery(`/networks/${encodeURIComponent(target)}`),
-          answer: 'json',
-          // Who else is on the engine's bridge is none of the student's business.
-          transform: async (network) => {
-            if (!isRecord(network) || !isRecord(network.Containers)) return network;
-            const own = new Set(
-              (await this.lookups.ownContainerIds(this.labelFilters)).map((container) =>
-                String(container.Id),
-              ),
-            );
-            return {
-              ...network,
-              Containers: Object.fromEntries(
-                Object.entries(network.Containers).filter(([id]) => own.has(id)),
-              ),
-            };
-          },
-        };
-      case 'remove':
-        if (resolved.kind !== 'own')
-          throw new Refusal(`${resolved.name} is a pre-defined network and cannot be removed`);
-        return { url: withQuery(`/networks/${encodeURIComponent(target)}`), answer: 'json' };
-      default:
-        return {
-          url: withQuery(`/networks/${encodeURIComponent(target)}/${action}`),
-          body: await policeNetworkConnect(await body(), action, resolved, this.context),
-          answer: 'json',
-        };
-    }
   }
 }
 
