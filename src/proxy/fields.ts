@@ -3,7 +3,7 @@
 // sign `K` a `k`), so `{"hostconfig":{"privileged":true}}` is a privileged container to the
 // engine. The policy reads fields by their exact names: every request body is brought to the
 // canonical spelling first, and what the policy checked is what the engine gets.
-import { Refusal } from './policy';
+import { Refusal } from './refusal';
 
 /**
  * Fields of the request bodies the proxy reads (API 1.41: container create and update, exec

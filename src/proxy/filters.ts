@@ -3,7 +3,7 @@
 
 import vm from 'node:vm';
 import type { VirtualNames } from './names';
-import { isRecord, Refusal } from './policy';
+import { isRecord, Refusal } from './refusal';
 
 export type Filters = Record<string, string[]>;
 

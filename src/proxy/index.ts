@@ -8,8 +8,6 @@ import { chmod, realpath, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Transform } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import {
   LABEL_PREFIX,
   labelFilters,
@@ -19,9 +17,10 @@ import {
   studentPorts,
   withOwnLabelsSet,
 } from '../engine/labels';
-import { canonicalBody } from './fields';
 import { keepNamed, keepNamedObjects, narrowFilters, takeNameFilters } from './filters';
 import { VirtualNames } from './names';
+import type { Plan, PlanGate } from './plan';
+import { planNetwork } from './plan-networks';
 import {
   isRecord,
   type Json,
@@ -31,7 +30,6 @@ import {
   policeContainerCreate,
   policeContainerUpdate,
   policeExecCreate,
-  policeNetworkConnect,
   policeNetworkCreate,
   policeVolumeCreate,
   Refusal,
@@ -42,10 +40,23 @@ import {
   studentNameOf,
 } from './policy';
 import { showRequestedListPorts, showRequestedPorts } from './ports';
-import { apiPath, apiVersionPrefix, type Route, routeOf } from './routes';
+import { apiPath, apiVersionPrefix, type MatchedRoute, matchRoute, type Route } from './routes';
+import { readCapped, readUpgradeBody, unscopeLines } from './streams';
+import {
+  BODY_DEADLINE_MS,
+  BodyBudget,
+  checkBody,
+  checkJsonKeys,
+  checkQuery,
+  MAX_BUFFERED_BODY_BYTES,
+  MAX_CONNECTIONS_PER_PROXY,
+  parseJsonBody,
+  readBody,
+} from './transport';
 import { EngineAnswer, EngineLookups, imagePath, type Upstream, upstreamRequestOptions } from './upstream';
 
 export type { SandboxPolicy } from './policy';
+export { MAX_JSON_BODY_BYTES, parseJsonBody } from './transport';
 
 export interface PolicyProxyOptions {
   upstream: Upstream;
@@ -57,6 +68,14 @@ export interface PolicyProxyOptions {
   /** Bind mounts allowed only inside it (realpath-checked). */
   submissionDir: string;
   policy: SandboxPolicy;
+  /** The gate's bounds (transport.ts); the defaults unless a test needs them small. */
+  bounds?: Partial<GateBounds>;
+}
+
+export interface GateBounds {
+  maxConnections: number;
+  maxBufferedBodyBytes: number;
+  bodyDeadlineMs: number;
 }
 
 export interface PolicyProxy {
@@ -73,14 +92,18 @@ export interface PolicyProxy {
   close(): Promise<void>;
 }
 
-/** Request bodies the proxy reads to check or rewrite (JSON) are refused beyond this size. */
-export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 /** Containers of one run (the client container included) beyond which creates are refused. */
 export const MAX_CONTAINERS_PER_EXERCISE = 50;
+/**
+ * Networks of one run beyond which creates are refused. Each takes a subnet from the engine's
+ * address pools, which every grading on the engine shares: 26 networks of one script emptied
+ * them and another student's compose step failed. No exercise needs more than a few.
+ */
+export const MAX_NETWORKS_PER_EXERCISE = 10;
+/** The engine's answer when its address pools are used up: the engine's fault, not the student's. */
+const POOL_EXHAUSTED = /could not find an available, non-overlapping IPv[46] address pool/i;
 /** Answers the proxy rewrites (inspections, lists, errors) beyond this size are an engine fault. */
 const MAX_JSON_ANSWER_BYTES = 32 * 1024 * 1024;
-/** A line of a streamed answer (build, pull, events) longer than this passes through unscoped. */
-const MAX_STREAM_LINE_BYTES = 1024 * 1024;
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -92,21 +115,14 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 
-/** How a request is forwarded, once the policy has passed it. */
-interface Plan {
-  /** Path and query sent to the engine. */
-  url: string;
-  /** A rewritten JSON body; undefined: the client's body is piped as it is. */
-  body?: Json;
-  /** json: buffered, unscoped and optionally transformed; lines: streamed line by line, unscoped. */
-  answer: 'pipe' | 'json' | 'lines';
-  transform?: (body: unknown) => Promise<unknown> | unknown;
-  /** For inFlight(): what the student's command waits for. */
-  describe?: string;
-  /** Called after the engine answered with success. */
-  after?: () => void;
-  /** Called when the request is over, whatever its outcome. */
-  release?: () => void;
+/** A request held to its route's declaration (transport.ts): what the planning may read of it. */
+interface Admitted {
+  /** The query, every key declared and checked. */
+  query: URLSearchParams;
+  /** The JSON body, parsed and checked (undefined when the route takes none, or none was sent). */
+  json?: Json;
+  /** A tar body to pipe as it comes. */
+  pipeBody: boolean;
 }
 
 export async function startPolicyProxy(options: PolicyProxyOptions): Promise<PolicyProxy> {
@@ -115,21 +131,28 @@ export async function startPolicyProxy(options: PolicyProxyOptions): Promise<Pol
   return proxy;
 }
 
-class PolicyProxyServer implements PolicyProxy {
+class PolicyProxyServer implements PolicyProxy, PlanGate {
   readonly socketPath: string;
   readonly refusals: string[] = [];
   readonly engineErrors: string[] = [];
   private readonly names: VirtualNames;
-  private readonly lookups: EngineLookups;
-  private readonly context: PolicyContext;
-  private readonly labelFilters: string[];
+  readonly lookups: EngineLookups;
+  readonly context: PolicyContext;
+  readonly labelFilters: string[];
   private readonly server: http.Server;
   private readonly connections = new Set<Duplex>();
+  /** The clients' connections (not the engine's hijacked ones), held to MAX_CONNECTIONS_PER_PROXY. */
+  private clientConnections = 0;
+  private readonly bodyBudget: BodyBudget;
+  private readonly bounds: GateBounds;
   private readonly running = new Map<number, { describe: string; since: number }>();
   private nextRequest = 0;
   /** Container creates counted one at a time against MAX_CONTAINERS_PER_EXERCISE, and those under way. */
   private creates: Promise<unknown> = Promise.resolve();
   private pendingCreates = 0;
+  /** Network creates, counted like container creates against MAX_NETWORKS_PER_EXERCISE. */
+  private networkCreates: Promise<unknown> = Promise.resolve();
+  private pendingNetworkCreates = 0;
   /** Starts of containers one at a time, so that two cannot both take the same requested port. */
   private starts: Promise<unknown> = Promise.resolve();
 
@@ -138,6 +161,13 @@ class PolicyProxyServer implements PolicyProxy {
     submissionDir: string,
   ) {
     this.socketPath = options.listenPath;
+    this.bounds = {
+      maxConnections: MAX_CONNECTIONS_PER_PROXY,
+      maxBufferedBodyBytes: MAX_BUFFERED_BODY_BYTES,
+      bodyDeadlineMs: BODY_DEADLINE_MS,
+      ...options.bounds,
+    };
+    this.bodyBudget = new BodyBudget(this.bounds.maxBufferedBodyBytes);
     this.names = new VirtualNames(options.scope);
     this.lookups = new EngineLookups(options.upstream, this.names, options.runId);
     this.labelFilters = labelFilters(options.runId, options.scope);
@@ -156,9 +186,26 @@ class PolicyProxyServer implements PolicyProxy {
       this.handleUpgrade(request, socket, head).catch((error: unknown) => this.failRaw(socket, error));
     });
     this.server.on('connection', (socket: net.Socket) => {
+      if (this.clientConnections >= this.bounds.maxConnections) {
+        this.refusals.push(`a connection beyond the ${this.bounds.maxConnections} open at once was refused`);
+        const body = JSON.stringify({
+          message: `refused by the grader: more than ${this.bounds.maxConnections} connections to the Docker engine are open at once`,
+        });
+        socket.end(
+          `HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+        socket.destroySoon();
+        return;
+      }
+      this.clientConnections += 1;
       this.connections.add(socket);
-      socket.on('close', () => this.connections.delete(socket));
+      socket.on('close', () => {
+        this.clientConnections -= 1;
+        this.connections.delete(socket);
+      });
     });
+    // Headers that do not arrive in time hold a connection as a stalled body would.
+    this.server.headersTimeout = this.bounds.bodyDeadlineMs;
   }
 
   async listen(): Promise<void> {
@@ -236,18 +283,62 @@ class PolicyProxyServer implements PolicyProxy {
     );
   }
 
+  /**
+   * Holds a request to its route's declaration: its query keys and their types, whether it takes
+   * a body and of which type; a JSON body is read (bounded in size, time and the proxy's budget),
+   * parsed and its top-level keys checked.
+   */
+  private async admit(request: http.IncomingMessage, matched: MatchedRoute): Promise<Admitted> {
+    const { route, declaration } = matched;
+    if (route.kind === 'refused' || declaration === undefined) {
+      throw new Refusal(
+        route.kind === 'refused' ? route.message : 'not allowed',
+        route.kind === 'refused' ? route.status : 403,
+      );
+    }
+    const query = checkQuery(request.url ?? '/', declaration);
+    const withBody = checkBody(request, declaration);
+    if (!withBody || declaration.body !== 'json') return { query, pipeBody: withBody };
+    const text = (await readBody(request, this.bodyBudget, this.bounds.bodyDeadlineMs)).toString('utf8');
+    const json = checkJsonKeys(parseJsonBody(text), declaration);
+    // An empty or `null` body (docker commit sends one) stays none: the engine reads none as the default.
+    const none = text.trim() === '' || text.trim() === 'null';
+    return { query, ...(none ? {} : { json }), pipeBody: false };
+  }
+
+  /**
+   * What is left of a refused request's body is read and thrown away (the client, still writing
+   * it, then reads the answer), within the body deadline; a stalled body (408) is not waited for.
+   */
+  private discardBody(request: http.IncomingMessage, response: http.ServerResponse, error: unknown): void {
+    if (request.complete) return;
+    if (error instanceof Refusal && error.status === 408) {
+      response.setHeader('Connection', 'close');
+      response.on('finish', () => request.socket.destroySoon());
+      return;
+    }
+    request.resume();
+    const timer = setTimeout(() => request.socket.destroy(), this.bounds.bodyDeadlineMs);
+    const stop = (): void => clearTimeout(timer);
+    request.once('end', stop);
+    request.once('close', stop);
+  }
+
   private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     let plan: Plan;
+    let admitted: Admitted;
     try {
-      plan = await this.plan(request, routeOf(request.method ?? 'GET', request.url ?? '/'), true);
+      const matched = matchRoute(request.method ?? 'GET', request.url ?? '/');
+      admitted = await this.admit(request, matched);
+      plan = await this.plan(request, matched.route, admitted);
     } catch (error) {
-      request.resume();
+      this.discardBody(request, response, error);
       this.fail(response, error, request);
       return;
     }
     const done = this.track(plan.describe);
     try {
-      await this.forward(request, response, plan);
+      await this.forward(request, response, plan, admitted);
     } finally {
       done();
       plan.release?.();
@@ -266,7 +357,8 @@ class PolicyProxyServer implements PolicyProxy {
     let payload: Buffer | undefined;
     let rest: Buffer;
     try {
-      const route = routeOf(request.method ?? 'GET', request.url ?? '/');
+      const matched = matchRoute(request.method ?? 'GET', request.url ?? '/');
+      const route = matched.route;
       const execStart = route.kind === 'exec' && route.action === 'start';
       const hijackable =
         (route.kind === 'container' && (route.action === 'attach' || route.action === 'attach/ws')) ||
@@ -276,11 +368,19 @@ class PolicyProxyServer implements PolicyProxy {
           `connection upgrade is not allowed on ${request.method} ${apiPath(request.url ?? '')}`,
         );
       }
-      const read = await readUpgradeBody(request, socket, head);
+      const declaration = matched.declaration;
+      if (route.kind === 'refused' || declaration === undefined)
+        throw new Refusal(
+          route.kind === 'refused' ? route.message : 'not allowed',
+          route.kind === 'refused' ? route.status : 403,
+        );
+      const query = checkQuery(request.url ?? '/', declaration);
+      checkBody(request, declaration);
+      const read = await readUpgradeBody(request, socket, head, this.bodyBudget, this.bounds.bodyDeadlineMs);
       rest = read.rest;
-      plan = await this.plan(request, route, false);
+      plan = await this.plan(request, route, { query, pipeBody: false });
       if (execStart) {
-        const start = parseJsonBody(read.body.toString('utf8'));
+        const start = checkJsonKeys(parseJsonBody(read.body.toString('utf8')), declaration);
         if (start.Detach === true) {
           throw new Refusal(
             'a detached exec cannot be started on an upgraded connection: use docker exec -d',
@@ -409,19 +509,27 @@ class PolicyProxyServer implements PolicyProxy {
     request: http.IncomingMessage,
     response: http.ServerResponse,
     plan: Plan,
+    admitted: Admitted,
   ): Promise<void> {
     const headers: http.OutgoingHttpHeaders = {};
     for (const [key, value] of Object.entries(request.headers)) {
-      if (!HOP_BY_HOP.has(key) && value !== undefined) headers[key] = value;
+      if (!HOP_BY_HOP.has(key) && key !== 'content-type' && key !== 'content-length' && value !== undefined)
+        headers[key] = value;
     }
     headers.host = 'docker';
+    // The body the engine gets is the proxy's: the checked JSON re-serialised, or the tar piped
+    // with its type set; never a form body the engine would read parameters from.
     let payload: Buffer | undefined;
-    if (plan.body !== undefined) {
-      payload = Buffer.from(JSON.stringify(plan.body));
+    const json = plan.body ?? admitted.json;
+    if (json !== undefined) {
+      payload = Buffer.from(JSON.stringify(json));
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(payload.length);
+    } else if (admitted.pipeBody) {
+      headers['content-type'] = 'application/x-tar';
+      if (request.headers['content-length'] !== undefined)
+        headers['content-length'] = request.headers['content-length'];
     }
-    const chunked = request.headers['transfer-encoding'] !== undefined;
     const upstreamRequest = http.request({
       ...upstreamRequestOptions(this.options.upstream),
       method: request.method,
@@ -448,7 +556,7 @@ class PolicyProxyServer implements PolicyProxy {
       });
       if (payload !== undefined) {
         upstreamRequest.end(payload);
-      } else if (chunked || request.headers['content-length'] !== undefined) {
+      } else if (admitted.pipeBody) {
         request.pipe(upstreamRequest);
       } else {
         upstreamRequest.end();
@@ -475,6 +583,10 @@ class PolicyProxyServer implements PolicyProxy {
         () => new Error(`the engine's answer is larger than ${MAX_JSON_ANSWER_BYTES / 1024 / 1024} MiB`),
       );
       let output = this.names.unscope(text);
+      // The engine's address pools are shared by every grading: their end is not this student's doing.
+      if (isError && POOL_EXHAUSTED.test(text)) {
+        this.engineErrors.push(`${plan.url.split('?')[0]}: ${this.names.unscope(text).trim()}`);
+      }
       if (!isError && status < 300 && text !== '') {
         const parsed: unknown = JSON.parse(output);
         const transformed = plan.transform === undefined ? parsed : await plan.transform(parsed);
@@ -506,16 +618,17 @@ class PolicyProxyServer implements PolicyProxy {
   }
 
   /** Decides on a request: a Refusal, or how to forward it. */
-  private async plan(request: http.IncomingMessage, route: Route, readBody: boolean): Promise<Plan> {
+  private async plan(request: http.IncomingMessage, route: Route, admitted: Admitted): Promise<Plan> {
     const url = request.url ?? '/';
     const prefix = apiVersionPrefix(url);
-    const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+    const query = new URLSearchParams(admitted.query);
     const withQuery = (pathname: string, params: URLSearchParams = query): string => {
       const text = params.toString();
       return `${prefix}${pathname}${text === '' ? '' : `?${text}`}`;
     };
-    const body = async (): Promise<Json> => (readBody ? readJson(request) : {});
-    const same: Plan = { url, answer: 'pipe' };
+    const body = async (): Promise<Json> => admitted.json ?? {};
+    // Forwarded as asked, with the query rebuilt from the checked keys.
+    const same: Plan = { url: withQuery(apiPath(url)), answer: 'pipe' };
     switch (route.kind) {
       case 'refused':
         throw new Refusal(route.message, route.status);
@@ -635,10 +748,13 @@ class PolicyProxyServer implements PolicyProxy {
             byName === undefined || !Array.isArray(list) ? list : keepNamedObjects(list, byName.patterns),
         };
       }
-      case 'network-create':
-        return { url, body: policeNetworkCreate(await body(), this.context), answer: 'json' };
+      case 'network-create': {
+        const policed = policeNetworkCreate(await body(), this.context);
+        const release = await this.reserveNetwork();
+        return { url: same.url, body: policed, answer: 'json', release };
+      }
       case 'network':
-        return this.planNetwork(route.ref, route.action, withQuery, body);
+        return planNetwork(this, route.ref, route.action, withQuery, body);
       case 'volume-list': {
         const byName = takeNameFilters(query.get('filters'));
         const filters = byName === undefined ? query.get('filters') : byName.rest;
@@ -653,7 +769,7 @@ class PolicyProxyServer implements PolicyProxy {
         };
       }
       case 'volume-create':
-        return { url, body: policeVolumeCreate(await body(), this.context), answer: 'json' };
+        return { url: same.url, body: policeVolumeCreate(await body(), this.context), answer: 'json' };
       case 'volume': {
         const resolved = await this.lookups.volume(route.ref);
         if (resolved.kind !== 'own')
@@ -789,6 +905,28 @@ class PolicyProxyServer implements PolicyProxy {
     };
   }
 
+  /** Like reserveContainer, for networks against MAX_NETWORKS_PER_EXERCISE. */
+  private async reserveNetwork(): Promise<() => void> {
+    const check = this.networkCreates.then(async () => {
+      const existing = await this.lookups.ownNetworks(labelFilters(this.options.runId, this.options.scope));
+      const count = existing.length + this.pendingNetworkCreates;
+      if (count >= MAX_NETWORKS_PER_EXERCISE) {
+        throw new Refusal(
+          `this exercise already has ${count} networks, the most it may create is ${MAX_NETWORKS_PER_EXERCISE}: remove some (docker network rm) before creating more`,
+        );
+      }
+      this.pendingNetworkCreates += 1;
+    });
+    this.networkCreates = check.catch(() => undefined);
+    await check;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.pendingNetworkCreates -= 1;
+    };
+  }
+
   /** Like the engine: a host port the student asked for is taken while another of the run's containers runs with it. */
   private async checkPorts(container: Resolved & { kind: 'own' }): Promise<void> {
     const wanted = requestedHostPorts(container.labels[STUDENT_PORTS_LABEL]);
@@ -889,54 +1027,6 @@ class PolicyProxyServer implements PolicyProxy {
       describe: `committing container ${reference}`,
     };
   }
-
-  private async planNetwork(
-    reference: string,
-    action: string,
-    withQuery: (pathname: string, params?: URLSearchParams) => string,
-    body: () => Promise<Json>,
-  ): Promise<Plan> {
-    const resolved = await this.lookups.network(reference);
-    if (resolved.kind !== 'own' && resolved.kind !== 'builtin') {
-      throw notFound(`network ${reference} not found`, 'network', reference, resolved);
-    }
-    if (resolved.kind === 'builtin' && resolved.name === 'host' && action !== 'inspect') {
-      throw new Refusal("the host's network namespace is not allowed (--network host)");
-    }
-    const target = resolved.kind === 'own' ? resolved.id : resolved.name;
-    switch (action) {
-      case 'inspect':
-        return {
-          url: withQuery(`/networks/${encodeURIComponent(target)}`),
-          answer: 'json',
-          // Who else is on the engine's bridge is none of the student's business.
-          transform: async (network) => {
-            if (!isRecord(network) || !isRecord(network.Containers)) return network;
-            const own = new Set(
-              (await this.lookups.ownContainerIds(this.labelFilters)).map((container) =>
-                String(container.Id),
-              ),
-            );
-            return {
-              ...network,
-              Containers: Object.fromEntries(
-                Object.entries(network.Containers).filter(([id]) => own.has(id)),
-              ),
-            };
-          },
-        };
-      case 'remove':
-        if (resolved.kind !== 'own')
-          throw new Refusal(`${resolved.name} is a pre-defined network and cannot be removed`);
-        return { url: withQuery(`/networks/${encodeURIComponent(target)}`), answer: 'json' };
-      default:
-        return {
-          url: withQuery(`/networks/${encodeURIComponent(target)}/${action}`),
-          body: await policeNetworkConnect(await body(), action, resolved, this.context),
-          answer: 'json',
-        };
-    }
-  }
 }
 
 function labels(value: unknown): Record<string, string> {
@@ -966,116 +1056,4 @@ export function withoutOurLabels(value: unknown): unknown {
 /** The host ports of a STUDENT_PORTS_LABEL value. */
 export function requestedHostPorts(label: string | undefined): number[] {
   return Object.values(studentPorts(label)).flat();
-}
-
-async function readCapped(
-  stream: NodeJS.ReadableStream,
-  limit: number,
-  tooLarge: () => Error,
-): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    size += buffer.length;
-    if (size > limit) throw tooLarge();
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/**
- * The body of an upgrade request (it follows the headers on the raw socket), and what the client
- * sent after it, held back until the engine switched protocols. The socket is left paused.
- */
-function readUpgradeBody(
-  request: http.IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-): Promise<{ body: Buffer; rest: Buffer }> {
-  if (request.headers['transfer-encoding'] !== undefined) {
-    return Promise.reject(new Refusal('an upgrade request with a chunked body is not supported', 400));
-  }
-  const length = Number(request.headers['content-length'] ?? '0');
-  if (!Number.isInteger(length) || length < 0) {
-    return Promise.reject(new Refusal('invalid Content-Length', 400));
-  }
-  if (length > MAX_JSON_BODY_BYTES) {
-    return Promise.reject(
-      new Refusal(`the request body is larger than ${MAX_JSON_BODY_BYTES / 1024} KiB`, 413),
-    );
-  }
-  return new Promise((resolve, reject) => {
-    let received = head;
-    const settle = (): boolean => {
-      if (received.length < length) return false;
-      socket.pause();
-      socket.removeListener('data', onData);
-      socket.removeListener('end', onEnd);
-      socket.removeListener('close', onEnd);
-      resolve({ body: received.subarray(0, length), rest: received.subarray(length) });
-      return true;
-    };
-    const onData = (chunk: Buffer): void => {
-      received = Buffer.concat([received, chunk]);
-      settle();
-    };
-    const onEnd = (): void => reject(new Refusal('the request body ended early', 400));
-    if (settle()) return;
-    socket.on('data', onData);
-    socket.once('end', onEnd);
-    socket.once('close', onEnd);
-  });
-}
-
-async function readJson(request: http.IncomingMessage): Promise<Json> {
-  const text = await readCapped(
-    request,
-    MAX_JSON_BODY_BYTES,
-    () => new Refusal(`the request body is larger than ${MAX_JSON_BODY_BYTES / 1024} KiB`, 413),
-  );
-  return parseJsonBody(text);
-}
-
-/**
- * A request body as the engine would read it: keys in their canonical spelling (fields.ts). The
- * proxy forwards this object re-serialised, never the client's bytes, so duplicate keys or
- * other spellings cannot carry past the policy what the policy did not see.
- */
-export function parseJsonBody(text: string): Json {
-  if (text.trim() === '' || text.trim() === 'null') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new Refusal('the request body is not valid JSON', 400);
-  }
-  if (!isRecord(parsed)) throw new Refusal('the request body is not a JSON object', 400);
-  return canonicalBody(parsed) as Json;
-}
-
-/** Streamed JSON lines (build, pull, events) with the run's scope taken out of names. */
-function unscopeLines(names: VirtualNames): Transform {
-  let pending = '';
-  const decoder = new StringDecoder('utf8');
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      pending += decoder.write(chunk);
-      const end = pending.lastIndexOf('\n');
-      if (end >= 0) {
-        this.push(names.unscope(pending.slice(0, end + 1)));
-        pending = pending.slice(end + 1);
-      }
-      if (pending.length > MAX_STREAM_LINE_BYTES) {
-        this.push(pending);
-        pending = '';
-      }
-      callback();
-    },
-    flush(callback) {
-      pending += decoder.end();
-      if (pending !== '') this.push(names.unscope(pending));
-      callback();
-    },
-  });
 }

@@ -17,13 +17,14 @@ import {
 import { currentStudentName } from '../steps/names';
 import { canonicalBody } from './fields';
 import type { VirtualNames } from './names';
+import { isRecord, type Json, Refusal } from './refusal';
+
+export { isRecord, type Json, Refusal } from './refusal';
 
 export interface SandboxPolicy {
   extraCapabilities: string[];
   publicPorts: boolean;
 }
-
-export type Json = Record<string, unknown>;
 
 /**
  * The name a student knows a container of the run by (STUDENT_NAME_LABEL, followed through
@@ -68,19 +69,6 @@ const HOST_NAMESPACES: Array<[field: string, flag: string]> = [
   ['UsernsMode', '--userns host'],
   ['CgroupnsMode', '--cgroupns host'],
 ];
-
-/** A request the policy does not allow: HTTP 403 with `{"message": ...}`, which the docker CLI prints. */
-export class Refusal extends Error {
-  constructor(
-    message: string,
-    readonly status = 403,
-    /** For the report, when the answer (a 404) does not say that a policy was applied. */
-    readonly note?: string,
-  ) {
-    super(message);
-    this.name = 'Refusal';
-  }
-}
 
 /**
  * "No such ..." for what is not the run's: the student's view of the engine holds only the run's
@@ -135,10 +123,6 @@ export interface PolicyContext {
   submissionDir: string;
   policy: SandboxPolicy;
   lookups: PolicyLookups;
-}
-
-export function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function strings(value: unknown): string[] {
@@ -523,6 +507,7 @@ export async function policeContainerCreate(
       const resolved = BUILTIN_NETWORKS.has(network)
         ? { kind: 'builtin' as const, name: network }
         : await ownNetwork(network, context);
+      checkEndpointAddress(endpoint, network);
       const config: Json = isRecord(endpoint) ? { ...endpoint } : {};
       if (resolved.kind === 'own' && name !== undefined) {
         // DNS by the student's name between containers: the engine only knows the scoped one.
@@ -721,6 +706,54 @@ export function showRequestedRestartPolicy(container: unknown): unknown {
 
 const REFUSED_BRIDGE_OPTIONS = /^com\.docker\.network\.bridge\.(name|host_binding_ipv4)$/;
 
+function given(value: unknown): boolean {
+  if (value === undefined || value === null || value === '' || value === false) return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (isRecord(value)) return Object.keys(value).length > 0;
+  return true;
+}
+
+/**
+ * A network's addresses are the engine's choice: a chosen subnet (with a fixed container address)
+ * adds a route on the host, and the runner's own traffic to that address reached the student's
+ * container. An empty IPAM (what compose sends) is the default.
+ */
+function checkNetworkAddressing(ipam: unknown): void {
+  if (ipam === undefined || ipam === null) return;
+  if (!isRecord(ipam)) throw new Refusal('invalid IPAM configuration of the network', 400);
+  const driver = ipam.Driver;
+  if (given(driver) && driver !== 'default') {
+    throw new Refusal(
+      `IPAM driver ${String(driver)} is not allowed (--ipam-driver): the engine assigns the addresses`,
+    );
+  }
+  if (given(ipam.Options)) {
+    throw new Refusal('IPAM driver options are not allowed (--ipam-opt): the engine assigns the addresses');
+  }
+  const configs = Array.isArray(ipam.Config) ? ipam.Config : given(ipam.Config) ? [ipam.Config] : [];
+  if (configs.some((config) => !isRecord(config) || Object.values(config).some(given))) {
+    throw new Refusal(
+      "IPAM options are not allowed (--subnet, --ip-range, --gateway, --aux-address): the engine picks the network's addresses",
+    );
+  }
+}
+
+/** A container's address on a network is the engine's choice too (--ip, --ip6, --link-local-ip). */
+export function checkEndpointAddress(endpoint: unknown, network: string): void {
+  if (!isRecord(endpoint)) return;
+  const ipam = endpoint.IPAMConfig;
+  const fixed =
+    (isRecord(ipam) && Object.values(ipam).some(given)) ||
+    (ipam !== undefined && ipam !== null && !isRecord(ipam)) ||
+    given(endpoint.IPAddress) ||
+    given(endpoint.GlobalIPv6Address);
+  if (fixed) {
+    throw new Refusal(
+      `a fixed address on network ${network} is not allowed (--ip, --ip6, --link-local-ip, ipv4_address): the engine assigns container addresses`,
+    );
+  }
+}
+
 export function policeNetworkCreate(body: Json, context: PolicyContext): Json {
   const name = typeof body.Name === 'string' ? body.Name : '';
   if (!context.names.isName(name)) throw new Refusal(`invalid network name "${name}"`, 400);
@@ -730,6 +763,7 @@ export function policeNetworkCreate(body: Json, context: PolicyContext): Json {
     throw new Refusal('networks made from another network configuration are not allowed (--config-from)');
   }
   if (body.Ingress === true || body.Scope === 'swarm') throw new Refusal('swarm networks are not allowed');
+  checkNetworkAddressing(body.IPAM);
   const options = isRecord(body.Options) ? body.Options : {};
   const refused = Object.keys(options).filter((key) => REFUSED_BRIDGE_OPTIONS.test(key));
   if (refused.length > 0) throw new Refusal(`network options ${refused.join(', ')} are not allowed (-o)`);
@@ -766,6 +800,11 @@ export async function policeNetworkConnect(
   if (resolved.kind !== 'own')
     throw notFound(`No such container: ${reference}`, 'container', reference, resolved);
   const result: Json = { ...body, Container: resolved.id };
+  if (action === 'connect')
+    checkEndpointAddress(
+      body.EndpointConfig,
+      network.kind === 'own' || network.kind === 'builtin' ? network.name : 'this network',
+    );
   if (action === 'connect' && network.kind === 'own') {
     const studentName = studentNameOf(resolved, context.names);
     const endpoint: Json = isRecord(body.EndpointConfig) ? { ...body.EndpointConfig } : {};

@@ -2,7 +2,7 @@
 // ephemeral one the proxy bound instead, so that `docker ps` and `docker port` read as on a
 // private engine. The real ports stay on the engine; checks read STUDENT_PORTS_LABEL.
 import { STUDENT_PORTS_LABEL, studentPorts } from '../engine/labels';
-import { isRecord, type Json } from './policy';
+import { isRecord, type Json } from './refusal';
 
 function requestedPorts(labels: unknown): Record<string, number[]> {
   if (!isRecord(labels)) return {};

@@ -1,27 +1,28 @@
-// Which Docker Engine API endpoint a request is, from its method and path. Everything not listed
-// here is refused (default deny): the proxy only forwards what it knows how to police.
+// Which Docker Engine API endpoint a request is, from its method and path, read from the route
+// table (src/proxy/routes/*.ts, one file per resource). Everything not declared there is refused
+// (default deny): the proxy only forwards what it knows how to police, and the transport
+// (transport.ts) refuses every query key, body and content type a route does not declare.
+import { BUILD_ROUTES, BUILDKIT_REFUSED } from './routes/builds';
+import { CONTAINER_ROUTES } from './routes/containers';
+import { EXEC_ROUTES } from './routes/exec';
+import { IMAGE_ROUTES } from './routes/images';
+import { NETWORK_ROUTES } from './routes/networks';
+import { SYSTEM_ROUTES } from './routes/system';
+import type { Route, RouteDeclaration } from './routes/types';
+import { VOLUME_ROUTES } from './routes/volumes';
 
-export type Route =
-  /** Harmless, names nothing: ping, version, info, auth, image search. */
-  | { kind: 'open'; what: string }
-  | { kind: 'container-list' }
-  | { kind: 'container-create' }
-  | { kind: 'container'; ref: string; action: string }
-  | { kind: 'exec'; execId: string; action: string }
-  | { kind: 'image-list' }
-  | { kind: 'image-pull' }
-  | { kind: 'image'; ref: string; action: string }
-  | { kind: 'image-save' }
-  | { kind: 'build' }
-  | { kind: 'commit' }
-  | { kind: 'network-list' }
-  | { kind: 'network-create' }
-  | { kind: 'network'; ref: string; action: string }
-  | { kind: 'volume-list' }
-  | { kind: 'volume-create' }
-  | { kind: 'volume'; ref: string; action: string }
-  | { kind: 'events' }
-  | { kind: 'refused'; message: string; status?: number };
+export type { BodyKind, QueryType, Route, RouteDeclaration } from './routes/types';
+
+/** Every endpoint the proxy forwards, with what each accepts. */
+export const ROUTE_TABLE: readonly RouteDeclaration[] = [
+  ...SYSTEM_ROUTES,
+  ...CONTAINER_ROUTES,
+  ...EXEC_ROUTES,
+  ...IMAGE_ROUTES,
+  ...BUILD_ROUTES,
+  ...NETWORK_ROUTES,
+  ...VOLUME_ROUTES,
+];
 
 const API_VERSION_PREFIX = /^\/v\d+(?:\.\d+)?(?=\/)/;
 
@@ -36,35 +37,21 @@ export function apiVersionPrefix(url: string): string {
   return API_VERSION_PREFIX.exec(url)?.[0] ?? '';
 }
 
-const CONTAINER_ACTIONS: Record<string, readonly string[]> = {
-  GET: ['json', 'top', 'logs', 'changes', 'export', 'stats', 'archive', 'attach/ws'],
-  HEAD: ['archive'],
-  PUT: ['archive'],
-  POST: [
-    'start',
-    'stop',
-    'restart',
-    'kill',
-    'update',
-    'rename',
-    'pause',
-    'unpause',
-    'attach',
-    'wait',
-    'exec',
-    'resize',
-  ],
-};
-
 const PRUNE = /^\/(containers|images|networks|volumes|build)\/prune$/;
+const BUILDKIT = /^\/(session|grpc)(\/|$)/;
 const OFF_LIMITS =
-  /^\/(swarm|nodes|services|tasks|secrets|configs|plugins|session|grpc|system\/df|containers\/[^/]+\/checkpoints)(\/|$)/;
+  /^\/(swarm|nodes|services|tasks|secrets|configs|plugins|system\/df|containers\/[^/]+\/checkpoints)(\/|$)/;
+/**
+ * Paths the engine's router would read otherwise than the proxy: doubled slashes and dot
+ * segments (cleaned, or answered with a redirect), encoded slashes, dots and backslashes.
+ */
+const NOT_CANONICAL = /\/\/|\/\.\.?(\/|$)|%2f|%2e|%5c|\\/i;
 
-function decode(part: string): string {
+function decode(part: string): string | undefined {
   try {
     return decodeURIComponent(part);
   } catch {
-    return part;
+    return undefined;
   }
 }
 
@@ -81,98 +68,100 @@ function olderThanMinimum(prefix: string): boolean {
   return major < minMajor || (major === minMajor && minor < minMinor);
 }
 
-export function routeOf(method: string, url: string): Route {
+interface CompiledRoute {
+  declaration: RouteDeclaration;
+  pattern: RegExp;
+  params: string[];
+}
+
+function compile(declaration: RouteDeclaration): CompiledRoute {
+  const params: string[] = [];
+  const source = declaration.path
+    .split('/')
+    .map((segment) => {
+      const param = /^\{(\w+)(\*?)\}$/.exec(segment);
+      if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      params.push(param[1] ?? '');
+      return param[2] === '*' ? '(.+)' : '([^/]+)';
+    })
+    .join('/');
+  return { declaration, pattern: new RegExp(`^${source}$`), params };
+}
+
+const COMPILED = ROUTE_TABLE.map(compile);
+
+export interface MatchedRoute {
+  route: Route;
+  /** The declaration that matched; undefined for a refusal. */
+  declaration?: RouteDeclaration;
+}
+
+/** The declaration of a method and path (without version prefix or query), and its decoded parameters. */
+export function matchDeclaration(
+  method: string,
+  path: string,
+): { declaration: RouteDeclaration; params: Record<string, string> } | undefined {
+  const verb = method.toUpperCase();
+  for (const compiled of COMPILED) {
+    if (compiled.declaration.method !== verb) continue;
+    const match = compiled.pattern.exec(path);
+    if (!match) continue;
+    const params: Record<string, string> = {};
+    let decodable = true;
+    compiled.params.forEach((name, index) => {
+      const value = decode(match[index + 1] ?? '');
+      if (value === undefined) decodable = false;
+      else params[name] = value;
+    });
+    if (!decodable) return undefined;
+    return { declaration: compiled.declaration, params };
+  }
+  return undefined;
+}
+
+/** The route of a request and the declaration it is checked against. */
+export function matchRoute(method: string, url: string): MatchedRoute {
   const path = apiPath(url);
   const verb = method.toUpperCase();
-  const refuse = (message: string): Route => ({ kind: 'refused', message });
+  const refuse = (message: string, status?: number): MatchedRoute => ({
+    route: { kind: 'refused', message, ...(status !== undefined ? { status } : {}) },
+  });
   const prefix = apiVersionPrefix(url);
   if (prefix !== '' && olderThanMinimum(prefix)) {
-    return {
-      kind: 'refused',
-      message: `client version ${prefix.slice(2)} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
-      status: 400,
-    };
+    return refuse(
+      `client version ${prefix.slice(2)} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
+      400,
+    );
   }
   if (PRUNE.test(path)) {
     return refuse(
       `${path.slice(1).replace('/', ' ')} is not allowed: remove your own objects by name instead`,
     );
   }
+  if (BUILDKIT.test(path)) return refuse(BUILDKIT_REFUSED);
   // `docker inspect NAME` asks every kind of object in turn: a plugin is simply not there.
   const plugin = /^\/plugins\/(.+)\/json$/.exec(path);
   if (verb === 'GET' && plugin)
-    return { kind: 'refused', message: `plugin ${decode(plugin[1] ?? '')} not found`, status: 404 };
+    return refuse(`plugin ${decode(plugin[1] ?? '') ?? plugin[1]} not found`, 404);
   if (OFF_LIMITS.test(path)) {
+    return refuse(`${verb} ${path} is not allowed (swarm, plugins, secrets and configs are off limits)`);
+  }
+  if (NOT_CANONICAL.test(path)) {
     return refuse(
-      `${verb} ${path} is not allowed (swarm, plugins, secrets, configs and sessions are off limits)`,
+      `${verb} ${path}: the path holds doubled slashes, dot segments or encoded separators, which the grader does not forward`,
+      400,
     );
   }
-  if ((verb === 'GET' || verb === 'HEAD') && path === '/_ping') return { kind: 'open', what: 'ping' };
-  if (verb === 'GET' && (path === '/version' || path === '/info'))
-    return { kind: 'open', what: path.slice(1) };
-  if (verb === 'POST' && path === '/auth') return { kind: 'open', what: 'login' };
-  if (verb === 'GET' && path === '/images/search') return { kind: 'open', what: 'search' };
-  if (verb === 'GET' && /^\/distribution\/.+\/json$/.test(path))
-    return { kind: 'open', what: 'distribution' };
-  if (verb === 'GET' && path === '/events') return { kind: 'events' };
+  const found = matchDeclaration(verb, path);
+  if (found === undefined) {
+    const known = COMPILED.some((compiled) => compiled.pattern.test(path));
+    return refuse(
+      known ? `${verb} ${path} is not allowed` : `${verb} ${path} is not an endpoint the grader forwards`,
+    );
+  }
+  return { route: found.declaration.route(found.params), declaration: found.declaration };
+}
 
-  if (verb === 'GET' && path === '/containers/json') return { kind: 'container-list' };
-  if (verb === 'POST' && path === '/containers/create') return { kind: 'container-create' };
-  let match = /^\/containers\/([^/]+)(?:\/(.+))?$/.exec(path);
-  if (match) {
-    const ref = decode(match[1] ?? '');
-    const action = match[2];
-    if (action === undefined) {
-      return verb === 'DELETE'
-        ? { kind: 'container', ref, action: 'remove' }
-        : refuse(`${verb} ${path} is not allowed`);
-    }
-    if (CONTAINER_ACTIONS[verb]?.includes(action)) return { kind: 'container', ref, action };
-    return refuse(`${verb} ${path} is not allowed`);
-  }
-  match = /^\/exec\/([^/]+)\/(start|resize|json)$/.exec(path);
-  if (match) {
-    const action = match[2] ?? '';
-    if ((action === 'json') === (verb === 'GET') && (verb === 'GET' || verb === 'POST')) {
-      return { kind: 'exec', execId: decode(match[1] ?? ''), action };
-    }
-  }
-
-  if (verb === 'GET' && path === '/images/json') return { kind: 'image-list' };
-  if (verb === 'POST' && path === '/images/create') return { kind: 'image-pull' };
-  if (verb === 'GET' && path === '/images/get') return { kind: 'image-save' };
-  if (verb === 'POST' && path === '/images/load') {
-    return refuse('docker load is not allowed: images loaded from a file would not belong to this grading');
-  }
-  if (verb === 'POST' && path === '/build') return { kind: 'build' };
-  if (verb === 'POST' && path === '/commit') return { kind: 'commit' };
-  match = /^\/images\/(.+)\/(json|history|tag|push|get)$/.exec(path);
-  if (match) {
-    const action = match[2] ?? '';
-    const expected = action === 'tag' || action === 'push' ? 'POST' : 'GET';
-    if (verb === expected) return { kind: 'image', ref: decode(match[1] ?? ''), action };
-  }
-  match = /^\/images\/(.+)$/.exec(path);
-  if (match && verb === 'DELETE') return { kind: 'image', ref: decode(match[1] ?? ''), action: 'remove' };
-
-  if (verb === 'GET' && path === '/networks') return { kind: 'network-list' };
-  if (verb === 'POST' && path === '/networks/create') return { kind: 'network-create' };
-  match = /^\/networks\/([^/]+)(?:\/(connect|disconnect))?$/.exec(path);
-  if (match) {
-    const ref = decode(match[1] ?? '');
-    const action = match[2];
-    if (action !== undefined && verb === 'POST') return { kind: 'network', ref, action };
-    if (action === undefined && verb === 'GET') return { kind: 'network', ref, action: 'inspect' };
-    if (action === undefined && verb === 'DELETE') return { kind: 'network', ref, action: 'remove' };
-  }
-
-  if (verb === 'GET' && path === '/volumes') return { kind: 'volume-list' };
-  if (verb === 'POST' && path === '/volumes/create') return { kind: 'volume-create' };
-  match = /^\/volumes\/([^/]+)$/.exec(path);
-  if (match) {
-    const ref = decode(match[1] ?? '');
-    if (verb === 'GET') return { kind: 'volume', ref, action: 'inspect' };
-    if (verb === 'DELETE') return { kind: 'volume', ref, action: 'remove' };
-  }
-  return refuse(`${verb} ${path} is not an endpoint the grader forwards`);
+export function routeOf(method: string, url: string): Route {
+  return matchRoute(method, url).route;
 }

@@ -7,14 +7,8 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { RUN_LABEL, SCOPE_LABEL } from '../engine/labels';
 import type { VirtualNames } from './names';
-import {
-  isRecord,
-  type Json,
-  type PolicyLookups,
-  Refusal,
-  type Resolved,
-  type ResolvedImage,
-} from './policy';
+import type { PolicyLookups, Resolved, ResolvedImage } from './policy';
+import { isRecord, type Json, Refusal } from './refusal';
 
 export type Upstream = { socketPath: string } | { dial: () => Promise<Duplex> };
 
@@ -256,6 +250,14 @@ export class EngineLookups implements PolicyLookups {
     const filters = encodeURIComponent(JSON.stringify({ label: labelFilters, ...extra }));
     const answer = await upstreamJson(this.upstream, 'GET', `/containers/json?all=1&filters=${filters}`);
     if (answer.status !== 200 || !Array.isArray(answer.body)) throw failure('list containers', answer);
+    return answer.body.filter(isRecord);
+  }
+
+  /** The run's networks in this scope (to count them against the cap). */
+  async ownNetworks(labelFilters: string[]): Promise<Json[]> {
+    const filters = encodeURIComponent(JSON.stringify({ label: labelFilters }));
+    const answer = await upstreamJson(this.upstream, 'GET', `/networks?filters=${filters}`);
+    if (answer.status !== 200 || !Array.isArray(answer.body)) throw failure('list networks', answer);
     return answer.body.filter(isRecord);
   }
 

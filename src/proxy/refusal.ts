@@ -1,0 +1,22 @@
+// The leaf every part of the proxy shares: the refusal a student's client is answered with, and
+// the JSON object type of request bodies. Kept apart so that the policy, the field spellings, the
+// filters and the transport import it without importing one another (no import cycle).
+
+export type Json = Record<string, unknown>;
+
+export function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A request the policy does not allow: HTTP 403 with `{"message": ...}`, which the docker CLI prints. */
+export class Refusal extends Error {
+  constructor(
+    message: string,
+    readonly status = 403,
+    /** For the report, when the answer (a 404) does not say that a policy was applied. */
+    readonly note?: string,
+  ) {
+    super(message);
+    this.name = 'Refusal';
+  }
+}

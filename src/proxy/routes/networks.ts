@@ -1,0 +1,42 @@
+// User-defined networks: list, create, inspect, remove, connect and disconnect a container.
+import { declare, type RouteDeclaration } from './types';
+
+const network =
+  (action: string) =>
+  (params: Readonly<Record<string, string>>): ReturnType<RouteDeclaration['route']> => ({
+    kind: 'network',
+    ref: params.id ?? '',
+    action,
+  });
+
+export const NETWORK_ROUTES: readonly RouteDeclaration[] = [
+  declare('GET', '/networks', () => ({ kind: 'network-list' }), { query: { filters: 'json' } }),
+  declare('POST', '/networks/create', () => ({ kind: 'network-create' }), {
+    body: 'json',
+    jsonKeys: [
+      'Name',
+      'CheckDuplicate',
+      'Driver',
+      'Scope',
+      'EnableIPv6',
+      'IPAM',
+      'Internal',
+      'Attachable',
+      'Ingress',
+      'ConfigOnly',
+      'ConfigFrom',
+      'Options',
+      'Labels',
+    ],
+  }),
+  declare('GET', '/networks/{id}', network('inspect'), { query: { verbose: 'bool', scope: 'string' } }),
+  declare('DELETE', '/networks/{id}', network('remove')),
+  declare('POST', '/networks/{id}/connect', network('connect'), {
+    body: 'json',
+    jsonKeys: ['Container', 'EndpointConfig'],
+  }),
+  declare('POST', '/networks/{id}/disconnect', network('disconnect'), {
+    body: 'json',
+    jsonKeys: ['Container', 'Force'],
+  }),
+];

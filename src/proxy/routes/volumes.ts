@@ -1,0 +1,20 @@
+// Named volumes: list, create, inspect, remove.
+import { declare, type RouteDeclaration } from './types';
+
+const volume =
+  (action: string) =>
+  (params: Readonly<Record<string, string>>): ReturnType<RouteDeclaration['route']> => ({
+    kind: 'volume',
+    ref: params.name ?? '',
+    action,
+  });
+
+export const VOLUME_ROUTES: readonly RouteDeclaration[] = [
+  declare('GET', '/volumes', () => ({ kind: 'volume-list' }), { query: { filters: 'json' } }),
+  declare('POST', '/volumes/create', () => ({ kind: 'volume-create' }), {
+    body: 'json',
+    jsonKeys: ['Name', 'Driver', 'DriverOpts', 'Labels'],
+  }),
+  declare('GET', '/volumes/{name}', volume('inspect')),
+  declare('DELETE', '/volumes/{name}', volume('remove'), { query: { force: 'bool' } }),
+];
