@@ -242,11 +242,10 @@ class PolicyProxyServer implements PolicyProxy, PlanGate {
   private refusal(request: http.IncomingMessage, error: Refusal): string {
     // "No such ..." is an answer, not a refusal (scripts ask whether something exists), unless
     // it hides someone else's object; so is the engine's own 4xx answer to a lookup.
-    if ((error.status === 404 && error.note === undefined) || error instanceof EngineAnswer)
-      return error.message;
+    if ((error.missing && error.note === undefined) || error instanceof EngineAnswer) return error.message;
     const what = `${request.method} ${this.names.unscope(apiPath(request.url ?? ''))}`;
     this.refusals.push(`${what}: ${error.note ?? error.message}`);
-    return error.status === 404 ? error.message : `refused by the grader: ${error.message}`;
+    return error.missing ? error.message : `refused by the grader: ${error.message}`;
   }
 
   /** Status and message of a failed request; engine failures are kept for engineErrors. */

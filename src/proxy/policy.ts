@@ -79,13 +79,15 @@ export function notFound(
   kind: string,
   reference: string,
   resolved: { kind: string },
+  status = 404,
 ): Refusal {
   return new Refusal(
     message,
-    404,
+    status,
     resolved.kind === 'foreign'
       ? `${kind} ${reference} is not one this grading created, so it is left alone`
       : undefined,
+    true,
   );
 }
 
@@ -292,16 +294,22 @@ async function volumeForMount(name: string, context: PolicyContext): Promise<str
   throw notFound(`get ${name}: no such volume`, 'volume', name, resolved);
 }
 
-async function ownContainer(reference: string, context: PolicyContext, purpose: string): Promise<string> {
+async function ownContainer(reference: string, context: PolicyContext): Promise<string> {
   const resolved = await context.lookups.container(reference);
   if (resolved.kind === 'own') return resolved.id;
-  throw notFound(`${purpose}: No such container: ${reference}`, 'container', reference, resolved);
+  // Named inside a create body: the engine answers a missing one with 400 (see Refusal.missing).
+  throw notFound(`No such container: ${reference}`, 'container', reference, resolved, 400);
 }
 
-/** The engine's name of a network the student names; builtin ones stay as they are. */
+/**
+ * The engine's name of a network the student names; builtin ones stay as they are. A missing one
+ * named in a container create is a 400: the docker CLI takes a 404 from a create for a missing
+ * image and tries to pull it.
+ */
 export async function ownNetwork(
   reference: string,
   context: PolicyContext,
+  missingStatus = 404,
 ): Promise<Extract<Resolved, { kind: 'own' | 'builtin' }>> {
   if (reference === 'host') throw new Refusal(HOST_NETWORK_REFUSED);
   const resolved = await context.lookups.network(reference);
@@ -309,12 +317,12 @@ export async function ownNetwork(
   if (resolved.kind === 'builtin' && resolved.name === 'host')
     throw new Refusal(`${HOST_NETWORK_REFUSED}: ${reference} is the host network`);
   if (resolved.kind === 'own' || resolved.kind === 'builtin') return resolved;
-  throw notFound(`network ${reference} not found`, 'network', reference, resolved);
+  throw notFound(`network ${reference} not found`, 'network', reference, resolved, missingStatus);
 }
 
-async function namespaceMode(field: string, value: string, context: PolicyContext): Promise<string> {
+async function namespaceMode(value: string, context: PolicyContext): Promise<string> {
   if (value.startsWith('container:')) {
-    return `container:${await ownContainer(value.slice('container:'.length), context, field)}`;
+    return `container:${await ownContainer(value.slice('container:'.length), context)}`;
   }
   return value;
 }
@@ -379,8 +387,10 @@ interface PortRequest {
   bindings: Record<string, Array<{ HostIp: string; HostPort: string }>>;
 }
 
+const ALL_ADDRESSES = new Set(['0.0.0.0', '::', '[::]']);
+
 /**
- * Published ports: the address must be 127.0.0.1 (or none), and the host port becomes an
+ * Published ports: the address must be 127.0.0.1 (or none, or 0.0.0.0, which means the same), and the host port becomes an
  * ephemeral one, so that two gradings asking for 18080 do not collide. What the student asked
  * for is kept in STUDENT_PORTS_LABEL.
  */
@@ -391,7 +401,9 @@ export function rewritePortBindings(portBindings: unknown, policy: SandboxPolicy
   for (const [containerPort, list] of Object.entries(portBindings)) {
     const rewritten: Array<{ HostIp: string; HostPort: string }> = [];
     for (const binding of Array.isArray(list) ? list : []) {
-      const hostIp = isRecord(binding) && typeof binding.HostIp === 'string' ? binding.HostIp : '';
+      const asked = isRecord(binding) && typeof binding.HostIp === 'string' ? binding.HostIp : '';
+      // 0.0.0.0 and :: are what no address means to the engine: every address of the host.
+      const hostIp = ALL_ADDRESSES.has(asked) ? '' : asked;
       const hostPort = isRecord(binding) && typeof binding.HostPort === 'string' ? binding.HostPort : '';
       if (hostIp !== '' && hostIp !== '127.0.0.1' && !policy.publicPorts) {
         throw new Refusal(
@@ -404,7 +416,7 @@ export function rewritePortBindings(portBindings: unknown, policy: SandboxPolicy
         if (!ports.includes(Number(port))) ports.push(Number(port));
         requested[containerPort] = ports;
       }
-      rewritten.push({ HostIp: policy.publicPorts && hostIp !== '' ? hostIp : '127.0.0.1', HostPort: '' });
+      rewritten.push({ HostIp: policy.publicPorts && asked !== '' ? asked : '127.0.0.1', HostPort: '' });
     }
     bindings[containerPort] = rewritten;
   }
@@ -468,7 +480,7 @@ export async function policeContainerCreate(
     const volumesFrom: string[] = [];
     for (const entry of strings(hostConfig.VolumesFrom)) {
       const [reference = '', mode] = entry.split(':');
-      const id = await ownContainer(reference, context, '--volumes-from');
+      const id = await ownContainer(reference, context);
       volumesFrom.push(mode === undefined ? id : `${id}:${mode}`);
     }
     hostConfig.VolumesFrom = volumesFrom;
@@ -486,7 +498,7 @@ export async function policeContainerCreate(
   }
   for (const field of ['PidMode', 'IpcMode']) {
     if (typeof hostConfig[field] === 'string') {
-      hostConfig[field] = await namespaceMode(field, hostConfig[field] as string, context);
+      hostConfig[field] = await namespaceMode(hostConfig[field] as string, context);
     }
   }
 
@@ -494,9 +506,9 @@ export async function policeContainerCreate(
   let userNetwork = false;
   const networkMode = typeof hostConfig.NetworkMode === 'string' ? hostConfig.NetworkMode : '';
   if (networkMode === 'host' || networkMode.startsWith('container:')) {
-    hostConfig.NetworkMode = await namespaceMode('--network', networkMode, context);
+    hostConfig.NetworkMode = await namespaceMode(networkMode, context);
   } else if (networkMode !== '' && !BUILTIN_NETWORKS.has(networkMode)) {
-    const resolved = await ownNetwork(networkMode, context);
+    const resolved = await ownNetwork(networkMode, context, 400);
     hostConfig.NetworkMode = resolved.name;
     userNetwork = resolved.kind === 'own';
   }
@@ -506,7 +518,7 @@ export async function policeContainerCreate(
     for (const [network, endpoint] of Object.entries(networking.EndpointsConfig)) {
       const resolved = BUILTIN_NETWORKS.has(network)
         ? { kind: 'builtin' as const, name: network }
-        : await ownNetwork(network, context);
+        : await ownNetwork(network, context, 400);
       checkEndpointAddress(endpoint, network);
       const config: Json = isRecord(endpoint) ? { ...endpoint } : {};
       if (resolved.kind === 'own' && name !== undefined) {

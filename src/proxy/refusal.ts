@@ -15,6 +15,12 @@ export class Refusal extends Error {
     readonly status = 403,
     /** For the report, when the answer (a 404) does not say that a policy was applied. */
     readonly note?: string,
+    /**
+     * A "No such ..." answer rather than a refusal. Usually a 404; a reference inside a create
+     * body is a 400, as the engine answers it, because the docker CLI takes any 404 from a create
+     * for a missing image and tries to pull it.
+     */
+    readonly missing = status === 404,
   ) {
     super(message);
     this.name = 'Refusal';

@@ -264,7 +264,7 @@ describe('refusals', () => {
     ['--cap-add SYS_ADMIN', ['--cap-add', 'SYS_ADMIN'], /SYS_ADMIN are not allowed/],
     ['--device /dev/null', ['--device', '/dev/null'], /host devices are not allowed/],
     ['--security-opt seccomp=unconfined', ['--security-opt', 'seccomp=unconfined'], /security option/],
-    ['-p 0.0.0.0:18081:80', ['-p', '0.0.0.0:18081:80'], /publish on 127\.0\.0\.1/],
+    ['-p 192.0.2.1:18081:80', ['-p', '192.0.2.1:18081:80'], /publish on 127\.0\.0\.1/],
     ['-v $PWD/../:/up', ['-v', '__SUBMISSION__/../:/up'], /only folders inside the submission/],
   ];
   it.each(cases)('refuses %s with a message', async (_title, flags, message) => {
