@@ -196,7 +196,9 @@ export function pearson(xs: number[], ys: number[]): number | undefined {
   }
   // Float noise from equal values must not count as variation.
   if (sxx < 1e-12 || syy < 1e-12) return undefined;
-  return sxy / Math.sqrt(sxx * syy);
+  const r = sxy / Math.sqrt(sxx * syy);
+  // Nor must it make a correlation of nothing look negative (and so flagged).
+  return Math.abs(r) < 1e-9 ? 0 : r;
 }
 
 function mean(values: number[]): number {
