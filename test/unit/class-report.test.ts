@@ -19,6 +19,7 @@ import {
 import { findStudents, regrade } from '../../src/class/regrade';
 import { classStatistics, histogram, median, pearson } from '../../src/class/statistics';
 import { classReportFile } from '../../src/cli-class';
+import { runCli } from '../../src/cli-commands';
 import { CLASS_REPORT_CSP, renderClassReport } from '../../src/report/class-report';
 import { type CheckResult, exerciseResult, gradeReport } from '../../src/report/model';
 
@@ -305,5 +306,18 @@ describe('class report page', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('report command', () => {
+  it.each([
+    [['report', 'gradebook.json'], /report needs --out FILE/],
+    [['report', '--out', 'x.html'], /report needs at least one gradebook/],
+    [['report', 'no-such-gradebook', '--out', 'x.html'], /no such file or folder: no-such-gradebook/],
+  ])('refuses %j with a clear message and exit code 2', async (argv, message) => {
+    let stderr = '';
+    const code = await runCli(argv, { stdout: () => {}, stderr: (text) => (stderr += text) });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
   });
 });
