@@ -1,4 +1,5 @@
 // npm run bench [-- --rounds N] [--no-concurrency] [--json FILE]
+// npm run bench -- --class [--students N] [--class-rounds N]: a class's throughput (bench/class.mjs)
 //
 // The scenario of issue 9 (bench/scenario: one cached build, one container, 22 command checks,
 // 3 HTTP checks, 3 image checks), whole processes, three ways, in alternating order each round:
@@ -24,8 +25,24 @@ const { values } = parseArgs({
     json: { type: 'string' },
     // Another build of the CLI (e.g. a copy of main's dist/cli) graded in the same rounds.
     baseline: { type: 'string' },
+    class: { type: 'boolean', default: false },
+    students: { type: 'string', default: '12' },
+    'class-rounds': { type: 'string', default: '1' },
   },
 });
+if (values.class) {
+  const { runClassBench } = await import('./class.mjs');
+  const classRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+  const classCli = path.join(classRoot, 'dist/cli/index.js');
+  if (!existsSync(classCli)) throw new Error('dist/cli/index.js is missing: run npm run build first');
+  const students = Number(values.students);
+  const classRounds = Number(values['class-rounds']);
+  if (!Number.isInteger(students) || students < 1) throw new Error('--students must be a positive integer');
+  if (!Number.isInteger(classRounds) || classRounds < 1)
+    throw new Error('--class-rounds must be a positive integer');
+  await runClassBench({ root: classRoot, cli: classCli, students, rounds: classRounds });
+  process.exit(0);
+}
 const rounds = Number(values.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
 

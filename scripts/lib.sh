@@ -6,6 +6,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 provision() {
   bash "$root/scripts/provision-engine.sh"
   bash "$root/scripts/build-base-images.sh"
+  bash "$root/scripts/provision-browser.sh"
 }
 
 # npm ci only when node_modules does not match the lock file (a fresh clone, or a changed lock).

@@ -1,7 +1,8 @@
 // The CLI's class-scale commands: `grade --submissions DIR` (a whole class into a gradebook)
-// and `gradebook merge` (the shards of a matrix regrade into one gradebook).
+// and `gradebook merge` (the shards of a matrix regrade into one gradebook), and `report` (the
+// class report of one or more gradebooks).
 
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { version as toolVersion } from '../package.json';
@@ -12,10 +13,12 @@ import {
   parseShard,
   regrade,
   shardOf,
+  writeAtomically,
   writeGradebook,
 } from './class/regrade';
 import { ExitCode, UsageError } from './errors';
 import { grade } from './grade';
+import { renderClassReport } from './report/class-report';
 import type { Progress } from './run/context';
 import { withEngine } from './session';
 import type { LoadedExercise } from './spec/load';
@@ -82,6 +85,25 @@ function parseConcurrency(text: string | undefined): number {
 /** `gradebook merge GRADEBOOK... --out DIR`: each GRADEBOOK is a gradebook.json or its folder. */
 export async function mergeGradebookFiles(sources: string[], outDir: string): Promise<Gradebook> {
   if (sources.length === 0) throw new UsageError('gradebook merge needs at least one gradebook');
+  const merged = mergeGradebooks(await readGradebooks(sources));
+  await writeGradebook(outDir, merged);
+  return merged;
+}
+
+/**
+ * `report GRADEBOOK... --out FILE`: the class report of the gradebooks (the shards of one class
+ * are joined as merge joins them).
+ */
+export async function classReportFile(sources: string[], outFile: string): Promise<Gradebook> {
+  if (sources.length === 0) throw new UsageError('report needs at least one gradebook');
+  const book = mergeGradebooks(await readGradebooks(sources));
+  const title = sources.length === 1 ? path.basename(path.resolve(sources[0] ?? '')) : undefined;
+  await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
+  await writeAtomically(path.resolve(outFile), renderClassReport(book, { title }));
+  return book;
+}
+
+async function readGradebooks(sources: string[]): Promise<Array<{ source: string; book: Gradebook }>> {
   const books = [];
   for (const source of sources) {
     const info = await stat(source).catch(() => undefined);
@@ -92,7 +114,18 @@ export async function mergeGradebookFiles(sources: string[], outDir: string): Pr
     });
     books.push({ source: file, book: parseGradebook(text, file) });
   }
-  const merged = mergeGradebooks(books);
-  await writeGradebook(outDir, merged);
-  return merged;
+  return books;
+}
+
+/** `report GRADEBOOK... --out FILE`, its arguments parsed. */
+export async function classReportCommand(
+  args: { values: { out?: string | boolean }; positionals: string[] },
+  io: { stdout: (text: string) => void },
+): Promise<number> {
+  const out = args.values.out;
+  if (typeof out !== 'string') throw new UsageError('report needs --out FILE (the class report, HTML)');
+  const book = await classReportFile(args.positionals, out);
+  const students = new Set(book.rows.map((row) => row.student)).size;
+  io.stdout(`class report of ${students} students, ${book.rows.length} rows: ${out}\n`);
+  return ExitCode.passed;
 }

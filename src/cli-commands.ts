@@ -3,7 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DEFAULT_KEY_ENV, keyProblem, parseAnswers, renderAnswersExpect } from './checks/answers-hash';
-import { gradeClass, mergeGradebookFiles } from './cli-class';
+import { classReportCommand, gradeClass, mergeGradebookFiles } from './cli-class';
 import { createDockerEngine } from './engine/docker-engine';
 import { ExitCode, errorMessage, formatProblem, InfraError, SpecError, UsageError } from './errors';
 import { type GradeOptions, grade } from './grade';
@@ -31,6 +31,7 @@ Usage:
   docker-autograder grade EXERCISE... [--submission DIR] [--format text|json|markdown|junit] [--out FILE] [--quiet] [--concurrency N]
   docker-autograder grade EXERCISE... --submissions DIR... [--gradebook DIR] [--concurrency N] [--shard I/N] [--fresh] [--quiet]
   docker-autograder gradebook merge GRADEBOOK... --out DIR
+  docker-autograder report GRADEBOOK... --out FILE
   docker-autograder validate EXERCISE...
   docker-autograder selftest EXERCISE... [--quiet]
   docker-autograder schema
@@ -51,6 +52,8 @@ repository, at most --concurrency at a time, into DIR/gradebook.{csv,json} of --
 (default: gradebook). An interrupted regrade resumes: students already graded with the same
 exercises are kept (--fresh grades all again). --shard I/N grades the I-th of N shards of the
 class; gradebook merge joins the shards' gradebooks (a gradebook.json or its folder).
+Beside each gradebook: checks.csv (every check's outcome) and class-report.html (per-exercise
+and per-check statistics); report writes the class report of GRADEBOOK... to FILE.
 
 selftest grades each exercise's solutions/: reference must get full marks, every wrong-*
 must not (and must fail exactly the checks its expect.yaml lists, when it has one).
@@ -93,6 +96,8 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       return selftestCommand(rest, io);
     case 'gradebook':
       return gradebookCommand(rest, io);
+    case 'report':
+      return classReportCommand(parse(rest, { out: { type: 'string' } }), io);
     case 'answers':
       return answersCommand(rest, io);
     case 'schema':

@@ -1,7 +1,22 @@
-// The gradebook of a class regrade: one row per student and exercise. Pure: rows from reports,
-// CSV and JSON text, parsing (for merging the shards of a matrix regrade) and merging.
+// The gradebook of a class regrade: one row per student and exercise, each with its checks'
+// outcomes. Pure: rows from reports, CSV and JSON text, parsing (for merging the shards of a
+// matrix regrade) and merging.
 import { UsageError } from '../errors';
-import type { ExerciseStatus, GradeReport } from '../report/model';
+import type { CheckResult, CheckStatus, ExerciseStatus, GradeReport } from '../report/model';
+
+/** One check's outcome for one student: what the class report's statistics are made of. */
+export interface GradebookCheck {
+  name: string;
+  status: CheckStatus;
+  points: number;
+  maxPoints: number;
+  /** The check's short message (its first line, cut); empty for a hidden check. */
+  message: string;
+  /** The check's hint, when it did not pass; never for a hidden check. */
+  hint?: string;
+  /** The exercise keeps this check's details secret: only its outcome is kept. */
+  hidden?: boolean;
+}
 
 export interface GradebookRow {
   student: string;
@@ -10,6 +25,10 @@ export interface GradebookRow {
   maxScore: number;
   status: ExerciseStatus;
   durationMs: number;
+  /** For status error: what broke (the engine, not the student), cut to one line. */
+  error?: string;
+  /** Absent in gradebooks written before checks were kept. */
+  checks?: GradebookCheck[];
 }
 
 export interface Gradebook {
@@ -18,7 +37,19 @@ export interface Gradebook {
 }
 
 const STATUSES: readonly ExerciseStatus[] = ['pass', 'fail', 'error'];
+const CHECK_STATUSES: readonly CheckStatus[] = ['pass', 'fail', 'error', 'skipped'];
 const CSV_COLUMNS = ['student', 'exercise', 'score', 'max_score', 'status', 'duration_ms'] as const;
+const CHECK_CSV_COLUMNS = [
+  'student',
+  'exercise',
+  'check',
+  'status',
+  'points',
+  'max_points',
+  'message',
+] as const;
+/** A gradebook row is about the class, not a student's full report: messages are cut to this. */
+export const SHORT_MESSAGE_CHARS = 200;
 
 export function rowsFromReport(student: string, report: GradeReport): GradebookRow[] {
   return report.exercises.map((exercise) => ({
@@ -28,7 +59,33 @@ export function rowsFromReport(student: string, report: GradeReport): GradebookR
     maxScore: exercise.maxScore,
     status: exercise.status,
     durationMs: exercise.durationMs,
+    ...(exercise.status === 'error' && exercise.setupError !== undefined
+      ? { error: shortText(exercise.setupError) }
+      : {}),
+    checks: exercise.checks.map(checkOf),
   }));
+}
+
+/** A hidden check keeps its outcome (status, points) and nothing of what it looked at. */
+function checkOf(check: CheckResult): GradebookCheck {
+  const outcome = {
+    name: check.name,
+    status: check.status,
+    points: check.points,
+    maxPoints: check.maxPoints,
+  };
+  if (check.hidden === true) return { ...outcome, message: '', hidden: true };
+  const hint = check.status !== 'pass' && check.hint !== undefined ? { hint: shortText(check.hint) } : {};
+  return { ...outcome, message: shortText(check.message), ...hint };
+}
+
+/** The first non-empty line, cut to SHORT_MESSAGE_CHARS characters (not UTF-16 halves). */
+export function shortText(text: string): string {
+  const line = text.split(/\r?\n/).find((candidate) => candidate.trim() !== '') ?? '';
+  const chars = [...line.trim()];
+  return chars.length <= SHORT_MESSAGE_CHARS
+    ? chars.join('')
+    : `${chars.slice(0, SHORT_MESSAGE_CHARS - 1).join('')}…`;
 }
 
 /** Rows ordered by student, then exercise, so that a gradebook's text does not depend on timing. */
@@ -50,6 +107,21 @@ export function renderGradebookCsv(book: Gradebook): string {
     lines.push(
       [row.student, row.exercise, row.score, row.maxScore, row.status, row.durationMs].map(csvCell).join(','),
     );
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/** checks.csv: one line per student, exercise and check, in the gradebook's order. */
+export function renderChecksCsv(book: Gradebook): string {
+  const lines = [CHECK_CSV_COLUMNS.join(',')];
+  for (const row of book.rows) {
+    for (const check of row.checks ?? []) {
+      lines.push(
+        [row.student, row.exercise, check.name, check.status, check.points, check.maxPoints, check.message]
+          .map(csvCell)
+          .join(','),
+      );
+    }
   }
   return `${lines.join('\r\n')}\r\n`;
 }
@@ -82,12 +154,43 @@ export function parseGradebook(text: string, source: string): Gradebook {
 
 function parseRow(row: unknown): GradebookRow | undefined {
   if (!isRecord(row)) return undefined;
-  const { student, exercise, score, maxScore, status, durationMs } = row;
+  const { student, exercise, score, maxScore, status, durationMs, error, checks } = row;
   if (typeof student !== 'string' || typeof exercise !== 'string') return undefined;
   if (typeof score !== 'number' || typeof maxScore !== 'number' || typeof durationMs !== 'number')
     return undefined;
   if (!STATUSES.includes(status as ExerciseStatus)) return undefined;
-  return { student, exercise, score, maxScore, status: status as ExerciseStatus, durationMs };
+  if (error !== undefined && typeof error !== 'string') return undefined;
+  const parsed: GradebookRow = {
+    student,
+    exercise,
+    score,
+    maxScore,
+    status: status as ExerciseStatus,
+    durationMs,
+  };
+  if (error !== undefined) parsed.error = error;
+  if (checks !== undefined) {
+    if (!Array.isArray(checks)) return undefined;
+    const parsedChecks = checks.map(parseCheck);
+    if (parsedChecks.some((check) => check === undefined)) return undefined;
+    parsed.checks = parsedChecks as GradebookCheck[];
+  }
+  return parsed;
+}
+
+function parseCheck(check: unknown): GradebookCheck | undefined {
+  if (!isRecord(check)) return undefined;
+  const { name, status, points, maxPoints, message, hint, hidden } = check;
+  if (typeof name !== 'string' || typeof message !== 'string') return undefined;
+  if (typeof points !== 'number' || typeof maxPoints !== 'number') return undefined;
+  if (!CHECK_STATUSES.includes(status as CheckStatus)) return undefined;
+  if (hint !== undefined && typeof hint !== 'string') return undefined;
+  if (hidden !== undefined && hidden !== true) return undefined;
+  const parsed: GradebookCheck = { name, status: status as CheckStatus, points, maxPoints, message };
+  // A hidden check's details stay out even of a hand-edited gradebook.
+  if (hidden === true) return { ...parsed, message: '', hidden: true };
+  if (hint !== undefined) parsed.hint = hint;
+  return parsed;
 }
 
 /**

@@ -7,12 +7,15 @@ import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promi
 import path from 'node:path';
 import { mapBounded } from '../concurrency';
 import { UsageError } from '../errors';
+import { renderClassReport } from '../report/class-report';
 import type { GradeReport } from '../report/model';
 import { formatDuration } from '../spec/duration';
 import {
   type Gradebook,
   type GradebookRow,
   gradebookOf,
+  parseGradebook,
+  renderChecksCsv,
   renderGradebookCsv,
   renderGradebookJson,
   rowsFromReport,
@@ -159,7 +162,12 @@ async function readSaved(dir: string, student: string): Promise<SavedStudent | u
   if (text === undefined) return undefined;
   try {
     const data = JSON.parse(text) as SavedStudent;
-    return data.version === 1 && data.student === student && Array.isArray(data.rows) ? data : undefined;
+    if (data.version !== 1 || data.student !== student || !Array.isArray(data.rows)) return undefined;
+    // Rows are read as a gradebook's are, so that the checks a resume keeps are well-formed.
+    const { rows } = parseGradebook(JSON.stringify({ version: 1, rows: data.rows }), student);
+    // Saved before checks were kept: grade again, so that the class report has them.
+    if (rows.some((row) => row.checks === undefined)) return undefined;
+    return { ...data, rows };
   } catch {
     // A file cut short by the interruption: grade that student again.
     return undefined;
@@ -179,10 +187,15 @@ export async function writeGradebook(outDir: string, book: Gradebook): Promise<v
   await mkdir(outDir, { recursive: true });
   await writeAtomically(path.join(outDir, 'gradebook.json'), renderGradebookJson(book));
   await writeAtomically(path.join(outDir, 'gradebook.csv'), renderGradebookCsv(book));
+  await writeAtomically(path.join(outDir, 'checks.csv'), renderChecksCsv(book));
+  // Rewritten with the gradebook, so that an interrupted regrade's report shows what it finished.
+  await writeAtomically(path.join(outDir, CLASS_REPORT_FILE), renderClassReport(book));
 }
 
+export const CLASS_REPORT_FILE = 'class-report.html';
+
 /** Written beside, then renamed: a reader (or an interruption) never sees half a file. */
-async function writeAtomically(file: string, text: string): Promise<void> {
+export async function writeAtomically(file: string, text: string): Promise<void> {
   const partial = `${file}.${process.pid}.partial`;
   await writeFile(partial, text);
   await rename(partial, file);

@@ -121,6 +121,14 @@ describe('class regrade', () => {
     const csv = await readFile(path.join(work, 'gradebook/gradebook.csv'), 'utf8');
     expect(csv.split('\r\n')[0]).toBe('student,exercise,score,max_score,status,duration_ms');
     expect(csv).toContain('docker-bo,class/answer,1,4,fail,');
+    // The checks' outcomes survive the shards' upload and the merge, and the report is beside.
+    expect(book.rows.map((row) => row.checks?.map((check) => check.status))).toEqual(
+      EXPECTED.map(([, score]) => (score === 4 ? ['pass', 'pass'] : ['fail', 'pass'])),
+    );
+    expect(await readFile(path.join(work, 'gradebook/checks.csv'), 'utf8')).toContain(
+      'docker-bo,class/answer,The image holds the answer,fail,0,3,',
+    );
+    expect(await readFile(path.join(work, 'gradebook/class-report.html'), 'utf8')).toContain('docker-bo');
     // Every student was graded in exactly one shard.
     expect((await readdir(path.join(work, 'all-students'))).sort()).toEqual(
       Object.keys(CLASS).map((student) => `docker-${student}.json`),
@@ -171,9 +179,10 @@ describe('class regrade', () => {
     expect(resumed.stderr).toMatch(/already graded: kept/);
     expect(resumed.stderr).not.toContain('docker-ada:');
     expect((await stat(first)).mtimeMs).toBe(saved.mtimeMs);
-    expect(scores(await readBook(out))).toEqual(
-      EXPECTED.map(([student, score]) => [`docker-${student}`, score]),
-    );
+    const resumedBook = await readBook(out);
+    expect(scores(resumedBook)).toEqual(EXPECTED.map(([student, score]) => [`docker-${student}`, score]));
+    // The student kept from before the interruption kept their checks too.
+    expect(resumedBook.rows.find((row) => row.student === 'docker-ada')?.checks?.length).toBe(2);
   });
 
   it('an interruption while students are graded at once leaves none of their runs labelled', async () => {

@@ -7,6 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 const file = 'docs/workflows/regrade-class.yml';
+
+/** upload-artifact's `*`: any characters but a slash. */
+function globMatches(pattern: string, candidate: string): boolean {
+  const source = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '[^/]*');
+  return new RegExp(`^${source}$`).test(candidate);
+}
 const content = readFileSync(file, 'utf8');
 
 interface Step {
@@ -50,6 +56,19 @@ describe('the class regrade workflow', () => {
     expect(String(download?.with?.pattern)).toBe('gradebook-*');
     const merge = workflow.jobs.merge?.steps.find((step) => step.run?.includes('gradebook merge'));
     expect(merge?.run).toContain(`${String(download?.with?.path)}/gradebook-*`);
+  });
+
+  it('uploads the class report and checks.csv with the merged gradebook', () => {
+    const workflow = parse(content) as Workflow;
+    const merge = workflow.jobs.merge?.steps.find((step) => step.run?.includes('gradebook merge'));
+    const out = /--out (\S+)/.exec(merge?.run ?? '')?.[1];
+    const upload = workflow.jobs.merge?.steps.find((step) =>
+      step.uses?.startsWith('actions/upload-artifact'),
+    );
+    const paths = String(upload?.with?.path).trim().split('\n');
+    for (const file of ['gradebook.json', 'checks.csv', 'class-report.html']) {
+      expect(paths.some((pattern) => globMatches(pattern.trim(), `${out}/${file}`))).toBe(true);
+    }
   });
 
   it('keeps the token out of every step but the one that clones', () => {
