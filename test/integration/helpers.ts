@@ -77,8 +77,29 @@ export function tempDir(prefix: string): string {
 
 const execFileAsync = promisify(execFile);
 
-/** The shared engine's socket, as the provisioning script starts it. */
-export const ENGINE_SOCKET = '/var/run/docker.sock';
+/**
+ * The engine under test: DOCKER_HOST (scripts/test.sh runs the suite once per engine), else the
+ * default socket. Its socket, for tests that put a proxy in front of it.
+ */
+export const ENGINE_HOST = process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+export const ENGINE_SOCKET = unixSocketOf(ENGINE_HOST);
+
+function unixSocketOf(host: string): string {
+  if (!host.startsWith('unix://')) {
+    throw new Error(`the integration tests need a unix:// engine (DOCKER_HOST is ${JSON.stringify(host)})`);
+  }
+  return host.slice('unix://'.length);
+}
+
+/**
+ * Folders holding the dockerd, containerd and their helpers of the engine under test, searched
+ * before PATH when a test starts a private dockerd (test/integration/private-engine.ts), so that
+ * it runs the same engine version as the shared one: DOCKER_ENGINE_PATH (colon-separated, set by
+ * scripts/test.sh for the second engine), else PATH alone.
+ */
+export const ENGINE_BIN_PATH = [process.env.DOCKER_ENGINE_PATH, process.env.PATH]
+  .filter((part) => part !== undefined && part !== '')
+  .join(':');
 /** The docker CLIs here, newest first: the static v28 the provisioning installs, then Debian's 20.10. */
 export const DOCKER_CLIS = ['/usr/local/bin/docker', '/usr/bin/docker'].filter((cli) => existsSync(cli));
 
