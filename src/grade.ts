@@ -213,7 +213,10 @@ async function gradeExercise(
     });
   } catch (error) {
     // The engine (or the grader) broke: what was not graded is an error, never a zero.
-    const message = error instanceof InfraError ? error.message : `internal error: ${errorMessage(error)}`;
+    // A daemon that restarted meanwhile is the cause of whatever call failed after it.
+    const message =
+      options.engine.daemonLost?.() ??
+      (error instanceof InfraError ? error.message : `internal error: ${errorMessage(error)}`);
     progress.info(`  ! ${message}`);
     for (const check of spec.checks.slice(checks.length)) {
       checks.push(errored(check, message));
