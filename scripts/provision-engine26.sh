@@ -141,13 +141,17 @@ log "engine ready: $(docker26 version --format '{{.Server.Version}} (API {{.Serv
 
 # 5. The offline base images: the first engine's stand-ins (scripts/build-base-images.sh), copied
 #    when missing. An image the second engine has already (pulled, or copied before) is kept.
+#    Images built on a stand-in inherit its label: those of a grading run (run label) are not
+#    stand-ins, and are left alone.
 first=${ENGINE26_IMAGES_FROM:-unix:///var/run/docker.sock}
 missing=()
 while read -r reference; do
-  [ -n "$reference" ] || continue
+  case "$reference" in '' | *'<none>'*) continue ;; esac
+  run=$(docker -H "$first" image inspect -f '{{index .Config.Labels "org.docker-autograder.run"}}' "$reference" 2>/dev/null) || continue
+  [ -z "$run" ] || continue
   docker26 image inspect "$reference" >/dev/null 2>&1 || missing+=("$reference")
 done < <(docker -H "$first" image ls --filter label=org.docker-autograder.standin=true \
-  --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep -v '<none>' || true)
+  --format '{{.Repository}}:{{.Tag}}' 2>/dev/null || true)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "copying ${missing[*]} from $first"
   docker -H "$first" save "${missing[@]}" | docker26 load -q >/dev/null
