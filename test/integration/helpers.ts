@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -100,6 +100,25 @@ function unixSocketOf(host: string): string {
 export const ENGINE_BIN_PATH = [process.env.DOCKER_ENGINE_PATH, process.env.PATH]
   .filter((part) => part !== undefined && part !== '')
   .join(':');
+/**
+ * A capability of the engine under test, not its version: whether its image inspect (at its own
+ * API version) still carries `ContainerConfig`. Engine 25 (API 1.44) dropped it, and
+ * docker-compose v1 cannot recreate a container without it (docker/compose#11742), so the
+ * tests of compose v1 run only where it works.
+ */
+export function engineServesContainerConfig(image = 'busybox'): boolean {
+  try {
+    const inspect = execFileSync(
+      'curl',
+      ['-sf', '--unix-socket', ENGINE_SOCKET, `http://localhost/images/${image}/json`],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    return 'ContainerConfig' in (JSON.parse(inspect) as Record<string, unknown>);
+  } catch {
+    return false;
+  }
+}
+
 /** The docker CLIs here, newest first: the static v28 the provisioning installs, then Debian's 20.10. */
 export const DOCKER_CLIS = ['/usr/local/bin/docker', '/usr/bin/docker'].filter((cli) => existsSync(cli));
 
