@@ -141,12 +141,13 @@ log "engine ready: $(docker26 version --format '{{.Server.Version}} (API {{.Serv
 
 # 5. The offline base images: the first engine's stand-ins (scripts/build-base-images.sh), copied
 #    when missing. An image the second engine has already (pulled, or copied before) is kept.
-#    Images built on a stand-in inherit its label: those of a grading run (run label) are not
-#    stand-ins, and are left alone.
+#    Images built on a stand-in inherit its label: those of a grading run (run label, or the
+#    run-owned tags of the grader's own builds, src/engine/labels.ts) are not stand-ins.
 first=${ENGINE26_IMAGES_FROM:-unix:///var/run/docker.sock}
 missing=()
 while read -r reference; do
   case "$reference" in '' | *'<none>'*) continue ;; esac
+  if [[ "$reference" =~ ^docker-autograder/([a-z0-9_.-]+-[a-z0-9_.-]+:latest|client:1-[a-z0-9_.-]+)$ ]]; then continue; fi
   run=$(docker -H "$first" image inspect -f '{{index .Config.Labels "org.docker-autograder.run"}}' "$reference" 2>/dev/null) || continue
   [ -z "$run" ] || continue
   docker26 image inspect "$reference" >/dev/null 2>&1 || missing+=("$reference")
