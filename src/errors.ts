@@ -58,7 +58,12 @@ const FAULT_PATTERNS: ReadonlyArray<readonly [InfraFault, RegExp]> = [
     /client version \S+ is too (?:new|old)|(?:minimum|maximum) supported API version|client is newer than server/i,
   ],
   ['port-taken', /port is already allocated|address already in use|Bind for \S+ failed/i],
-  ['bridge-missing', /could not find bridge|network bridge not found|bridge \S+ not found/i],
+  // 20.10: "could not find bridge docker0"; Engine 25+: "adding interface vethX to bridge br0
+  // failed: Device does not exist".
+  [
+    'bridge-missing',
+    /could not find bridge|network bridge not found|bridge \S+ not found|adding interface \S+ to bridge \S+ failed/i,
+  ],
   ['unreachable', /Cannot connect to the Docker daemon|Is the docker daemon running\?/i],
 ];
 

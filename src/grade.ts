@@ -213,7 +213,10 @@ async function gradeExercise(
     });
   } catch (error) {
     // The engine (or the grader) broke: what was not graded is an error, never a zero.
-    const message = error instanceof InfraError ? error.message : `internal error: ${errorMessage(error)}`;
+    // A daemon that restarted meanwhile is the cause of whatever call failed after it.
+    const message =
+      options.engine.daemonLost?.() ??
+      (error instanceof InfraError ? duringRun(error) : `internal error: ${errorMessage(error)}`);
     progress.info(`  ! ${message}`);
     for (const check of spec.checks.slice(checks.length)) {
       checks.push(errored(check, message));
@@ -223,6 +226,17 @@ async function gradeExercise(
     await tearDown(context, progress);
     await removeQuietly(options.engine, scope, progress);
   }
+}
+
+/**
+ * The engine answered at the start of the run (grade() asked for its info first), so one that
+ * cannot be reached now went away during it: its event stream may not have ended yet (Engine 26
+ * removes its socket while it still stops containers, and the stream ends after that).
+ */
+function duringRun(error: InfraError): string {
+  return error.fault === 'unreachable'
+    ? `the Docker engine stopped or restarted during the run: ${error.message}`
+    : error.message;
 }
 
 const STATUS_MARK: Record<CheckStatus, string> = { pass: '✔', fail: '✘', error: '!', skipped: '-' };

@@ -24,6 +24,11 @@ const STEP_LINE = /^Step (\d+)\/(\d+) : (.*)$/;
 /** The classic builder's lines that parseBuildSteps reads; everything else is program output. */
 export const BUILDER_LINE = /^(Step \d+\/\d+ : | ---> |Removing intermediate container |#\d+ )/;
 const RUNNING_IN = /^ ---> Running in ([0-9a-f]+)$/;
+/**
+ * The end of a step's container: "Removing intermediate container <id>" up to Engine 24,
+ * " ---> Removed intermediate container <id>" from Engine 25 on (moby#46270).
+ */
+const CONTAINER_REMOVED = /^(?:Removing|---> Removed) intermediate container ([0-9a-f]+)$/;
 const BUILDKIT_HEADER = /^#(\d+) \[([^\]]+)\] (.*)$/;
 const BUILDKIT_CACHED = /^#(\d+) CACHED$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal colour codes are what it removes
@@ -49,7 +54,8 @@ export function parseBuildSteps(lines: string[]): BuildStepOutcome[] {
 
 /**
  * The line right after "Step N/M : …" is " ---> Using cache" for a hit. What a RUN prints
- * (between " ---> Running in <id>" and "Removing intermediate container <id>") is skipped, and
+ * (between " ---> Running in <id>" and the removal of that container, in either engine's
+ * wording: CONTAINER_REMOVED) is skipped, and
  * steps must be numbered 1, 2, … with one total, so that program output is not taken for the
  * builder's lines by accident. (A RUN that sets out to forge them could; that would be plain
  * in its Dockerfile.)
@@ -61,7 +67,7 @@ function parseClassic(lines: string[]): BuildStepOutcome[] {
   let runningIn: string | undefined;
   for (const line of lines) {
     if (runningIn !== undefined) {
-      if (line.trim() === `Removing intermediate container ${runningIn}`) runningIn = undefined;
+      if (CONTAINER_REMOVED.exec(line.trim())?.[1] === runningIn) runningIn = undefined;
       continue;
     }
     const step = STEP_LINE.exec(line);

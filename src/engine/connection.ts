@@ -15,7 +15,7 @@ export interface DockerEngineOptions {
   runId: string;
   /** Path of the daemon's unix socket; wins over `host`. */
   socketPath?: string;
-  /** A DOCKER_HOST value: unix:///path, tcp://host:port or ssh://[user@]host[:port]. */
+  /** A DOCKER_HOST value: unix:///path, tcp://host:port or ssh://[user@]host[:port]; default DOCKER_HOST's. */
   host?: string;
   /** Deadline of each ordinary API call (not builds or execs, which carry their own). */
   callTimeoutMs?: number;
@@ -32,9 +32,14 @@ export interface Endpoint extends EngineConnection {
   clientEnvironment: Record<string, string>;
 }
 
+/**
+ * The daemon `options` name: its socketPath, else its host, else DOCKER_HOST (as the docker CLI
+ * finds it, so that every engine object, the tests' included, follows the engine under test),
+ * else the default socket. An explicitly empty host means the default socket.
+ */
 export function resolveEndpoint(options: DockerEngineOptions): Endpoint {
   if (options.socketPath !== undefined) return unixEndpoint(options.socketPath);
-  const host = options.host?.trim();
+  const host = (options.host ?? process.env.DOCKER_HOST)?.trim();
   if (!host) return unixEndpoint(DEFAULT_SOCKET);
   if (host.startsWith('unix://')) return unixEndpoint(host.slice('unix://'.length) || DEFAULT_SOCKET);
   if (host.startsWith('tcp://')) return tcpEndpoint(host);

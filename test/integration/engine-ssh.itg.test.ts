@@ -13,7 +13,16 @@ import { DockerEngine } from '../../src/engine/docker-engine';
 import { RUN_LABEL } from '../../src/engine/labels';
 import { InfraError } from '../../src/errors';
 import { freePort, withEnv } from '../support/env';
-import { ACTION, CLI, labelled, parseRunnerFile, runNode, runnerFiles, tempDir } from './helpers';
+import {
+  ACTION,
+  CLI,
+  ENGINE_HOST,
+  labelled,
+  parseRunnerFile,
+  runNode,
+  runnerFiles,
+  tempDir,
+} from './helpers';
 
 const execFileAsync = promisify(execFile);
 const BUSYBOX = 'busybox:latest';
@@ -139,6 +148,8 @@ UsePAM no
 StrictModes no
 MaxSessions 4
 LogLevel INFO
+# The session's docker CLI reaches the engine under test, whichever socket it has.
+SetEnv DOCKER_HOST=${ENGINE_HOST}
 `,
   );
   // OpenSSH's privilege separation folder, which the packaged service would create at its start.
@@ -222,7 +233,7 @@ describe('an engine over ssh://', () => {
       const post = await runNode(ACTION, [], postEnv);
       expect(post.code, post.stdout + post.stderr).toBe(0);
       expect(post.stdout).toContain('removed 1 leftover resources');
-      // The same engine answers on the default socket: the post step must have come through sshd.
+      // The same engine answers on its own socket: the post step must have come through sshd.
       expect(logins()).toBeGreaterThan(loginsBefore);
       expect(await labelled(`${RUN_LABEL}=${state['run-id']}`)).toEqual([]);
     } finally {

@@ -241,7 +241,12 @@ describe('engine faults are errors, never grades', () => {
     const exerciseResult = readReport(run.report).exercises[0];
     expect(exerciseResult?.status).toBe('error');
     expect(exerciseResult?.setupError ?? '').toMatch(/stopped or restarted during the run/);
+    // Engine 26 may not be back by the grader's own cleanup (20.10 is): what the restart left,
+    // the reaper removes once the engine answers again (docs/engines.md).
     const runId = runIdIn(run.output());
+    await execFileAsync(process.execPath, [CLI, 'cleanup', '--run', runId], {
+      env: { ...process.env, DOCKER_HOST: engine.host },
+    });
     expect(await engine.labelled(`${RUN_LABEL}=${runId}`)).toEqual([]);
   });
 
@@ -311,7 +316,8 @@ describe('engine faults are errors, never grades', () => {
       const exerciseResult = readReport(run.report).exercises[0];
       expect(exerciseResult?.status).toBe('error');
       expect(exerciseResult?.setupError ?? '').toMatch(
-        /default bridge network is missing or broken.*could not find bridge/,
+        // The daemon's words follow: 20.10's, or Engine 25+'s.
+        /default bridge network is missing or broken.*(could not find bridge|to bridge \S+ failed: Device does not exist)/,
       );
     } finally {
       await engine.addBridge();

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -77,8 +77,48 @@ export function tempDir(prefix: string): string {
 
 const execFileAsync = promisify(execFile);
 
-/** The shared engine's socket, as the provisioning script starts it. */
-export const ENGINE_SOCKET = '/var/run/docker.sock';
+/**
+ * The engine under test: DOCKER_HOST (scripts/test.sh runs the suite once per engine), else the
+ * default socket. Its socket, for tests that put a proxy in front of it.
+ */
+export const ENGINE_HOST = process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+export const ENGINE_SOCKET = unixSocketOf(ENGINE_HOST);
+
+function unixSocketOf(host: string): string {
+  if (!host.startsWith('unix://')) {
+    throw new Error(`the integration tests need a unix:// engine (DOCKER_HOST is ${JSON.stringify(host)})`);
+  }
+  return host.slice('unix://'.length);
+}
+
+/**
+ * Folders holding the dockerd, containerd and their helpers of the engine under test, searched
+ * before PATH when a test starts a private dockerd (test/integration/private-engine.ts), so that
+ * it runs the same engine version as the shared one: DOCKER_ENGINE_PATH (colon-separated, set by
+ * scripts/test.sh for the second engine), else PATH alone.
+ */
+export const ENGINE_BIN_PATH = [process.env.DOCKER_ENGINE_PATH, process.env.PATH]
+  .filter((part) => part !== undefined && part !== '')
+  .join(':');
+/**
+ * A capability of the engine under test, not its version: whether its image inspect (at its own
+ * API version) still carries `ContainerConfig`. Engine 25 (API 1.44) dropped it, and
+ * docker-compose v1 cannot recreate a container without it (docker/compose#11742), so the
+ * tests of compose v1 run only where it works.
+ */
+export function engineServesContainerConfig(image = 'busybox'): boolean {
+  try {
+    const inspect = execFileSync(
+      'curl',
+      ['-sf', '--unix-socket', ENGINE_SOCKET, `http://localhost/images/${image}/json`],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    return 'ContainerConfig' in (JSON.parse(inspect) as Record<string, unknown>);
+  } catch {
+    return false;
+  }
+}
+
 /** The docker CLIs here, newest first: the static v28 the provisioning installs, then Debian's 20.10. */
 export const DOCKER_CLIS = ['/usr/local/bin/docker', '/usr/bin/docker'].filter((cli) => existsSync(cli));
 

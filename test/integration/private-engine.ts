@@ -1,7 +1,8 @@
 // A second, private dockerd for tests that kill, hang or break a daemon, or run `cleanup --all`:
 // its own unix socket, data-root, exec-root, pidfile and bridge, no iptables rules (so the shared
 // engine's NAT is untouched), images copied from the shared engine by `docker save | docker load`.
-// Started and stopped by the test; it never touches the shared dockerd.
+// Started and stopped by the test; it never touches the shared dockerd. Its dockerd and containerd
+// are those of the engine under test (ENGINE_BIN_PATH: DOCKER_ENGINE_PATH before PATH).
 // Its containerd is started here, not by dockerd: a dockerd killed with SIGKILL leaves the
 // containerd it manages running, and the next dockerd then times out waiting for a containerd
 // of its own ("timeout waiting for containerd to start"). A containerd of the engine's own
@@ -12,7 +13,7 @@ import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { accepts } from '../support/sockets';
-import { labelled as labelledOn } from './helpers';
+import { ENGINE_BIN_PATH, labelled as labelledOn } from './helpers';
 
 const execFileAsync = promisify(execFile);
 
@@ -40,6 +41,8 @@ export interface PrivateEngine {
 }
 
 const READY_TIMEOUT_MS = 30_000;
+/** dockerd finds containerd, its shim, runc, docker-proxy and docker-init in PATH. */
+const engineEnvironment: NodeJS.ProcessEnv = { ...process.env, PATH: ENGINE_BIN_PATH };
 const STOP_TIMEOUT_MS = 20_000;
 
 export interface PrivateEngineOptions {
@@ -100,7 +103,10 @@ export async function startPrivateEngine(
       ].join('\n'),
     );
     const log = openSync(path.join(dir, 'containerd.log'), 'a');
-    containerd = spawn('containerd', ['--config', config], { stdio: ['ignore', log, log] });
+    containerd = spawn('containerd', ['--config', config], {
+      stdio: ['ignore', log, log],
+      env: engineEnvironment,
+    });
     const giveUpAt = Date.now() + READY_TIMEOUT_MS;
     while (!(await accepts(containerdSocket))) {
       if (containerd.exitCode !== null || Date.now() > giveUpAt) {
@@ -136,7 +142,7 @@ export async function startPrivateEngine(
         containerdSocket,
         ...(options.extraArgs ?? []),
       ],
-      { stdio: ['ignore', log, log] },
+      { stdio: ['ignore', log, log], env: engineEnvironment },
     );
     const giveUpAt = Date.now() + READY_TIMEOUT_MS;
     for (;;) {

@@ -261,7 +261,10 @@ describe('splitCommands', () => {
   });
 });
 
-describe('build logs of this engine (classic builder)', () => {
+// Captured from both engines with the same Dockerfile and context by fixtures/build-logs/capture.sh.
+// Engine 25 and newer end a step's container with " ---> Removed intermediate container <id>",
+// 20.10 with "Removing intermediate container <id>".
+describe.each(['classic-20.10', 'classic-26'])('build logs of the classic builder (%s)', (engine) => {
   const fixtures = path.join(__dirname, 'fixtures', 'build-logs');
   const read = (name: string) => readFileSync(path.join(fixtures, name), 'utf8');
   const meaning = dockerfileMeaning(read('classic.Dockerfile'));
@@ -269,13 +272,13 @@ describe('build logs of this engine (classic builder)', () => {
     mapSteps(parseBuildSteps(log.split('\n')), meaning.stages, meaning.instructions);
 
   it('maps every step to its instruction, without the LABEL steps the engine adds', () => {
-    const steps = mapped(read('classic-first.txt'));
+    const steps = mapped(read(`${engine}-first.txt`));
     expect(steps.map((step) => step.source?.line)).toEqual([1, 2, 3, 4, 6, 7, 8, 9, 10]);
     expect(steps.every((step) => !step.cached)).toBe(true);
   });
 
   it('tells cache hits from steps that ran again', () => {
-    const steps = mapped(read('classic-cached.txt'));
+    const steps = mapped(read(`${engine}-cached.txt`));
     expect(steps.filter((step) => step.cached).map((step) => step.source?.line)).toEqual([2, 3, 4]);
     const counted = steps.filter((step) => step.source?.keyword !== 'FROM');
     const fromCache = new CacheFact(counted, meaning.stages, true);
@@ -298,6 +301,14 @@ describe('build logs of this engine (classic builder)', () => {
       pass: false,
       actual: 'line 4: RUN python3 -m pip install --no-cache-dir -r requirements.txt came from the cache',
     });
+  });
+
+  it('reads the steps after a RUN that printed to stderr', () => {
+    // The RUN of line 4 prints a pip warning in colour codes; every later step is still read.
+    const steps = parseBuildSteps(read(`${engine}-first.txt`).split('\n'));
+    expect(steps.map((step) => step.instruction)).toEqual(
+      meaning.instructions.map((instruction) => instruction.text),
+    );
   });
 });
 

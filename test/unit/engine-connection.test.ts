@@ -1,6 +1,6 @@
 // Where the engine is (src/engine/connection.ts) and which engines may run student scripts
 // (src/steps/engine-gate.ts): pure decisions, no engine.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isLoopback, resolveEndpoint } from '../../src/engine/connection';
 import type { EngineConnection } from '../../src/engine/engine';
 import { parseSshHost } from '../../src/engine/ssh';
@@ -43,6 +43,30 @@ describe('engine endpoints', () => {
     expect(resolveEndpoint({ runId: 'r', host: 'tcp://10.0.0.5:2375' }).onThisMachine).toBe(false);
     expect(resolveEndpoint({ runId: 'r', host: 'tcp://localhost:2375' }).onThisMachine).toBe(true);
     expect(resolveEndpoint({ runId: 'r', socketPath: '/run/docker.sock' }).onThisMachine).toBe(true);
+  });
+
+  describe('with no host given', () => {
+    afterEach(() => {
+      vi.unstubAllEnvs();
+    });
+
+    it('follows DOCKER_HOST, as the docker CLI does', () => {
+      vi.stubEnv('DOCKER_HOST', 'unix:///run/docker26.sock');
+      const endpoint = resolveEndpoint({ runId: 'r' });
+      expect(endpoint.display).toBe('unix:///run/docker26.sock');
+      expect(endpoint.modem.socketPath).toBe('/run/docker26.sock');
+      expect(endpoint.clientEnvironment).toEqual({ DOCKER_HOST: 'unix:///run/docker26.sock' });
+    });
+
+    it('takes the default socket when DOCKER_HOST is unset or empty, and a given host over DOCKER_HOST', () => {
+      vi.stubEnv('DOCKER_HOST', '');
+      expect(resolveEndpoint({ runId: 'r' }).display).toBe('unix:///var/run/docker.sock');
+      vi.stubEnv('DOCKER_HOST', 'unix:///run/docker26.sock');
+      expect(resolveEndpoint({ runId: 'r', host: 'tcp://10.0.0.5:2375' }).display).toBe(
+        'tcp://10.0.0.5:2375',
+      );
+      expect(resolveEndpoint({ runId: 'r', socketPath: '/tmp/x.sock' }).display).toBe('unix:///tmp/x.sock');
+    });
   });
 
   it('refuses other schemes clearly', () => {

@@ -17,6 +17,11 @@ describe('infraFaultIn', () => {
       'bridge-missing',
     ],
     ['network bridge not found', 'bridge-missing'],
+    [
+      // Engine 26's words for the same fault (libnetwork's bridge driver, netlink's error).
+      'failed to create endpoint web on network bridge: adding interface veth1a2b3c4 to bridge agpdx1y2z3 failed: Device does not exist',
+      'bridge-missing',
+    ],
     ['client version 1.41 is too new. Maximum supported API version is 1.24', 'api-version'],
     ['client version 1.12 is too old. Minimum supported API version is 1.24, please upgrade', 'api-version'],
     [

@@ -186,6 +186,37 @@ checks:
     expect(report.passed).toBe(false);
   });
 
+  it('says the daemon restarted when a call failed after it did, not only that it is unreachable', async () => {
+    // Engine 26 restarts fast enough that a call is refused before the checks end.
+    class RestartedEngine extends FakeEngine {
+      daemonLost(): string | undefined {
+        return this.failure === undefined
+          ? undefined
+          : 'the Docker engine stopped or restarted during the run';
+      }
+    }
+    const engine = new RestartedEngine();
+    engine.failure = new InfraError('Docker engine not reachable. Is dockerd running?', 'unreachable');
+    engine.failAfterCalls = 3;
+    const report = await grade([exercise()], { engine, submissionRoot: submission() });
+    expect(report.exercises[0]?.status).toBe('error');
+    expect(report.exercises[0]?.setupError).toBe('the Docker engine stopped or restarted during the run');
+  });
+
+  it('says the engine went away during the run when it answered at the start and no longer does', async () => {
+    // Before its event stream ends: Engine 26 removes its socket while it still stops containers.
+    const engine = new FakeEngine();
+    engine.failure = new InfraError(
+      'Docker engine not reachable at unix:///x.sock. Is dockerd running?',
+      'unreachable',
+    );
+    engine.failAfterCalls = 3;
+    const report = await grade([exercise()], { engine, submissionRoot: submission() });
+    expect(report.exercises[0]?.setupError).toBe(
+      'the Docker engine stopped or restarted during the run: Docker engine not reachable at unix:///x.sock. Is dockerd running?',
+    );
+  });
+
   it('fails checks that the exercise time limit leaves no time for', async () => {
     const engine = new FakeEngine();
     let clock = 0;
