@@ -111,12 +111,15 @@ export async function openBuildCgroup(
   const close = async (): Promise<void> => {
     for (const directory of [...created].reverse()) await removeCgroup(directory);
   };
+  const files = limitFiles(limits);
+  // Only real hierarchies, all of them: a missing one would otherwise be made as a plain folder.
+  for (const hierarchy of new Set(files.map(([hierarchy]) => hierarchy))) {
+    if (!(await exists(path.join(root, hierarchy, 'cgroup.procs')))) return undefined;
+  }
   try {
-    for (const [hierarchy, file, value] of limitFiles(limits)) {
+    for (const [hierarchy, file, value] of files) {
       const directory = path.join(root, hierarchy, name);
       if (!created.includes(directory)) {
-        // Only a real hierarchy: a missing one would otherwise be made as a plain folder.
-        await stat(path.join(root, hierarchy, 'cgroup.procs'));
         await mkdir(directory);
         created.push(directory);
       }
