@@ -8,7 +8,7 @@ import { chmod, realpath, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import {
   LABEL_PREFIX,
@@ -19,6 +19,7 @@ import {
   studentPorts,
   withOwnLabelsSet,
 } from '../engine/labels';
+import { ContextRefusal, holdBuild, registryCallRefusal } from './build-rules';
 import { canonicalBody } from './fields';
 import { keepNamed, keepNamedObjects, narrowFilters, takeNameFilters } from './filters';
 import { VirtualNames } from './names';
@@ -43,7 +44,14 @@ import {
 } from './policy';
 import { showRequestedListPorts, showRequestedPorts } from './ports';
 import { apiPath, apiVersionPrefix, type Route, routeOf } from './routes';
-import { EngineAnswer, EngineLookups, imagePath, type Upstream, upstreamRequestOptions } from './upstream';
+import {
+  EngineAnswer,
+  EngineLookups,
+  imagePath,
+  type Upstream,
+  upstreamJson,
+  upstreamRequestOptions,
+} from './upstream';
 
 export type { SandboxPolicy } from './policy';
 
@@ -98,6 +106,8 @@ interface Plan {
   url: string;
   /** A rewritten JSON body; undefined: the client's body is piped as it is. */
   body?: Json;
+  /** The body to send instead of the client's (a build context read before: build-rules.ts). */
+  upload?: () => Readable;
   /** json: buffered, unscoped and optionally transformed; lines: streamed line by line, unscoped. */
   answer: 'pipe' | 'json' | 'lines';
   transform?: (body: unknown) => Promise<unknown> | unknown;
@@ -448,6 +458,8 @@ class PolicyProxyServer implements PolicyProxy {
       });
       if (payload !== undefined) {
         upstreamRequest.end(payload);
+      } else if (plan.upload !== undefined) {
+        plan.upload().pipe(upstreamRequest);
       } else if (chunked || request.headers['content-length'] !== undefined) {
         request.pipe(upstreamRequest);
       } else {
@@ -519,8 +531,23 @@ class PolicyProxyServer implements PolicyProxy {
     switch (route.kind) {
       case 'refused':
         throw new Refusal(route.message, route.status);
-      case 'open':
+      case 'open': {
+        // Registry calls: the engine would connect to the host they name (build-rules.ts).
+        if (route.what === 'login') {
+          const login = await body();
+          await refuseRegistry({ kind: 'server', address: String(login.serveraddress ?? '') });
+          return { url, body: login, answer: 'pipe' };
+        }
+        if (route.what === 'search')
+          await refuseRegistry({ kind: 'reference', reference: query.get('term') ?? '' });
+        if (route.what === 'distribution') {
+          const name = apiPath(url)
+            .replace(/^\/distribution\//, '')
+            .replace(/\/json$/, '');
+          await refuseRegistry({ kind: 'reference', reference: decodeURIComponent(name) });
+        }
         return same;
+      }
       case 'events': {
         query.set('filters', narrowFilters(query.get('filters'), this.filterOptions(this.labelFilters)));
         return { url: withQuery('/events'), answer: 'lines', describe: 'following events (docker events)' };
@@ -598,6 +625,7 @@ class PolicyProxyServer implements PolicyProxy {
             'docker import is not allowed: images imported from a file would not belong to this grading',
           );
         }
+        await refuseRegistry({ kind: 'reference', reference: query.get('fromImage') ?? '' });
         return {
           ...same,
           answer: 'lines',
@@ -615,9 +643,23 @@ class PolicyProxyServer implements PolicyProxy {
       }
       case 'build': {
         const policed = await policeBuildQuery(query, this.context);
+        // The context is read before the engine sees it, and the build held to the profile.
+        const held = await holdBuild(request, policed, {
+          runId: this.options.runId,
+          scope: this.options.scope,
+          imageDetails: (reference) => this.lookups.imageDetails(reference),
+          engineInfo: async () => {
+            const answer = await upstreamJson(this.options.upstream, 'GET', '/info');
+            return isRecord(answer.body) ? answer.body : undefined;
+          },
+        }).catch((error: unknown) => {
+          throw error instanceof ContextRefusal ? new Refusal(error.message) : error;
+        });
         const tags = query.getAll('t');
         return {
-          url: withQuery('/build', policed),
+          url: withQuery('/build', held.query),
+          upload: held.upload,
+          release: () => void held.release(),
           answer: 'lines',
           describe: `building image${tags.length > 0 ? ` ${tags.join(', ')}` : ''} (docker build)`,
         };
@@ -1052,6 +1094,12 @@ export function parseJsonBody(text: string): Json {
   }
   if (!isRecord(parsed)) throw new Refusal('the request body is not a JSON object', 400);
   return canonicalBody(parsed) as Json;
+}
+
+/** Throws the refusal of a registry call to a loopback, private or link-local host (build-rules.ts). */
+async function refuseRegistry(call: Parameters<typeof registryCallRefusal>[0]): Promise<void> {
+  const refused = await registryCallRefusal(call);
+  if (refused !== undefined) throw new Refusal(refused);
 }
 
 /** Streamed JSON lines (build, pull, events) with the run's scope taken out of names. */
