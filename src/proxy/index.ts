@@ -19,6 +19,7 @@ import {
   studentPorts,
   withOwnLabelsSet,
 } from '../engine/labels';
+import { containerBudgetRefusal } from './budget-check';
 import { ContextRefusal, holdBuild, registryCallRefusal } from './build-rules';
 import { canonicalBody } from './fields';
 import { keepNamed, keepNamedObjects, narrowFilters, takeNameFilters } from './filters';
@@ -578,6 +579,17 @@ class PolicyProxyServer implements PolicyProxy {
         const release = await this.reserveContainer();
         try {
           const policed = await policeContainerCreate(await body(), name || undefined, this.context);
+          // The exercise's containers together stay within the aggregate budget (budget.ts).
+          const overBudget = await containerBudgetRefusal(
+            policed.HostConfig,
+            {
+              containers: () =>
+                this.lookups.ownContainerIds(labelFilters(this.options.runId, this.options.scope)),
+              details: (id) => this.lookups.containerDetails(id),
+            },
+            MAX_CONTAINERS_PER_EXERCISE,
+          );
+          if (overBudget !== undefined) throw new Refusal(overBudget);
           return { url: withQuery('/containers/create'), body: policed, answer: 'json', release };
         } catch (error) {
           release();
