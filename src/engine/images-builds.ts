@@ -1,9 +1,21 @@
 // Images: building from a submission's context (the classic builder), inspecting, and pulling
 // the grader's own helper images.
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { DockerApiError, InfraError } from '../errors';
 import { BuildContextError, type PackedContext, packBuildContext } from './build-context';
+import {
+  BUILD_LIMITS,
+  type BuildCgroup,
+  buildCgroupName,
+  buildLimitParameters,
+  cgroupParentPossible,
+  openBuildCgroup,
+} from './build-profile';
 import { BuildProgress } from './build-progress';
+import { dockerfileRefusals, type ImageStanding, imageStanding } from './build-rules';
 import type { DockerClient } from './client';
 import { asRawImage, type RawImage, realTags, toImageDetails } from './docker-mapping';
 import type { BuildRequest, BuildResult, ImageDetails } from './engine';
@@ -19,6 +31,10 @@ import { asReadable, followStream, type StreamOutcome } from './streams';
  * between the cache lookup and its use. The engine's timing, never the student's Dockerfile.
  */
 const LOST_CACHE_LAYER = /unknown parent image ID|failed to set parent|No such image: sha256:/i;
+
+/** How a shell or runtime reports a fork refused by the pids limit (EAGAIN). */
+const FORK_REFUSED =
+  /can't fork|fork: (?:retry: )?Resource temporarily unavailable|Resource temporarily unavailable/i;
 
 export async function buildImage(client: DockerClient, request: BuildRequest): Promise<BuildResult> {
   const first = await buildOnce(client, request);
@@ -39,6 +55,98 @@ async function buildOnce(client: DockerClient, request: BuildRequest): Promise<B
     if (error instanceof BuildContextError) return { ok: false, error: error.message, log: '' };
     throw new InfraError(`cannot read the build context ${request.contextDir}: ${oneLine(messageOf(error))}`);
   }
+  const refusals = await checkDockerfile(client, request, packed.dockerfile);
+  if (refusals.length > 0) {
+    packed.stream.destroy();
+    return { ok: false, error: refusals.join('; '), log: '' };
+  }
+  const cgroup = await holdBuild(client);
+  try {
+    const result = await buildPacked(client, request, packed, cgroup);
+    // A fork refused for the limit reads "can't fork: Resource temporarily unavailable": say why.
+    if (result.ok || cgroup === undefined || !FORK_REFUSED.test(result.log)) return result;
+    return {
+      ...result,
+      error: `${result.error} (a fork failed: the build may run at most ${BUILD_LIMITS.pids} processes at once)`,
+    };
+  } finally {
+    await cgroup?.close();
+  }
+}
+
+/**
+ * The Dockerfile read before anything is sent: no ADD from a URL, no image of another run, no
+ * private registry (build-rules.ts). The text is the one packed: the context is the student's
+ * and is not changed by the grader between the two reads.
+ */
+async function checkDockerfile(
+  client: DockerClient,
+  request: BuildRequest,
+  dockerfile: string,
+): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path.join(request.contextDir, dockerfile), 'utf8');
+  } catch (error) {
+    return [`cannot read ${dockerfile}: ${oneLine(messageOf(error))}`];
+  }
+  return dockerfileRefusals(text, {
+    buildArgs: request.buildArgs,
+    dockerfileName: dockerfile,
+    standing: (reference) => standingOf(client, reference),
+  });
+}
+
+async function standingOf(client: DockerClient, reference: string): Promise<ImageStanding> {
+  const raw = await rawImage(client, reference);
+  if (raw === undefined) return 'missing';
+  return imageStanding(
+    { labels: raw.Config?.Labels ?? {}, repoTags: raw.RepoTags ?? [] },
+    { runId: client.runId },
+  );
+}
+
+/** Whether the grader can make build cgroups for this engine: asked once per client. */
+const cgroupSupport = new WeakMap<DockerClient, Promise<boolean>>();
+
+/**
+ * The cgroup that holds this build's RUN containers to the pids, memory and CPU limits
+ * (build-profile.ts), or undefined where the grader cannot make one: the build then has the
+ * memory and CPU limits of each RUN container, and no pids bound (docs/decisions.md).
+ */
+async function holdBuild(client: DockerClient): Promise<BuildCgroup | undefined> {
+  let possible = cgroupSupport.get(client);
+  if (possible === undefined) {
+    possible = client
+      .idempotentCall('info', (signal) =>
+        client.dial({
+          path: '/info',
+          method: 'GET',
+          abortSignal: signal,
+          statusCodes: { 200: true, 500: 'server error' },
+        }),
+      )
+      .then((info: unknown) => {
+        const fields = typeof info === 'object' && info !== null ? (info as Record<string, unknown>) : {};
+        return cgroupParentPossible({
+          driver: String(fields.CgroupDriver ?? ''),
+          version: String(fields.CgroupVersion ?? ''),
+          onThisMachine: client.connection.onThisMachine,
+        });
+      })
+      .catch(() => false);
+    cgroupSupport.set(client, possible);
+  }
+  if (!(await possible)) return undefined;
+  return openBuildCgroup(buildCgroupName(client.runId, randomBytes(6).toString('hex')), BUILD_LIMITS);
+}
+
+async function buildPacked(
+  client: DockerClient,
+  request: BuildRequest,
+  packed: PackedContext,
+  cgroup: BuildCgroup | undefined,
+): Promise<BuildResult> {
   const progress = new BuildProgress(request.onLine);
   const startedAt = Date.now();
   const unlabelled = buildsUnlabelled(client, request);
@@ -49,7 +157,7 @@ async function buildOnce(client: DockerClient, request: BuildRequest): Promise<B
     packed,
     { ...request, labels: unlabelled ? undefined : request.labels },
     progress,
-    unlabelled,
+    { unlabelled, cgroupParent: cgroup?.parent },
   );
   if (previous !== undefined && result.ok && result.imageId !== previous)
     await discardNameless(client, previous);
@@ -84,18 +192,23 @@ async function discardNameless(client: DockerClient, id: string): Promise<void> 
   }
 }
 
+interface BuildOptions {
+  unlabelled: boolean;
+  cgroupParent: string | undefined;
+}
+
 async function runBuild(
   client: DockerClient,
   packed: PackedContext,
   request: BuildRequest,
   progress: BuildProgress,
-  unlabelled: boolean,
+  options: BuildOptions,
 ): Promise<BuildResult> {
   const controller = new AbortController();
   const release = client.track(controller);
   const timer = setTimeout(() => controller.abort(), request.timeoutMs);
   try {
-    const outcome = await streamBuild(client, packed, request, progress, controller.signal, unlabelled);
+    const outcome = await streamBuild(client, packed, request, progress, controller.signal, options);
     progress.finish();
     if (outcome === 'timeout') {
       // The build's time limit is the student's only while the engine was there to build.
@@ -152,7 +265,7 @@ async function streamBuild(
   request: BuildRequest,
   progress: BuildProgress,
   signal: AbortSignal,
-  unlabelled: boolean,
+  { unlabelled, cgroupParent }: BuildOptions,
 ): Promise<StreamOutcome> {
   let response: Readable;
   try {
@@ -167,6 +280,9 @@ async function streamBuild(
         forcerm: true,
         // The classic builder: the only one everywhere, and the one whose errors we parse.
         version: '1',
+        // RUN containers held to the profile: memory, CPU, ulimits, default network, and the
+        // pids bound of the cgroup parent when there is one (build-profile.ts).
+        ...buildLimitParameters(BUILD_LIMITS, cgroupParent),
         abortSignal: signal,
       }),
     );

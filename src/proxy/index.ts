@@ -7,7 +7,7 @@
 import { chmod, realpath, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type net from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import {
   LABEL_PREFIX,
   labelFilters,
@@ -17,6 +17,8 @@ import {
   studentPorts,
   withOwnLabelsSet,
 } from '../engine/labels';
+import { containerBudgetRefusal } from './budget-check';
+import { ContextRefusal, holdBuild, registryCallRefusal } from './build-rules';
 import { keepNamed, keepNamedObjects, narrowFilters, takeNameFilters } from './filters';
 import { VirtualNames } from './names';
 import type { Plan, PlanGate } from './plan';
@@ -53,7 +55,14 @@ import {
   parseJsonBody,
   readBody,
 } from './transport';
-import { EngineAnswer, EngineLookups, imagePath, type Upstream, upstreamRequestOptions } from './upstream';
+import {
+  EngineAnswer,
+  EngineLookups,
+  imagePath,
+  type Upstream,
+  upstreamJson,
+  upstreamRequestOptions,
+} from './upstream';
 
 export type { SandboxPolicy } from './policy';
 export { MAX_JSON_BODY_BYTES, parseJsonBody } from './transport';
@@ -555,6 +564,8 @@ class PolicyProxyServer implements PolicyProxy, PlanGate {
       });
       if (payload !== undefined) {
         upstreamRequest.end(payload);
+      } else if (plan.upload !== undefined) {
+        plan.upload().pipe(upstreamRequest);
       } else if (admitted.pipeBody) {
         request.pipe(upstreamRequest);
       } else {
@@ -631,8 +642,23 @@ class PolicyProxyServer implements PolicyProxy, PlanGate {
     switch (route.kind) {
       case 'refused':
         throw new Refusal(route.message, route.status);
-      case 'open':
+      case 'open': {
+        // Registry calls: the engine would connect to the host they name (build-rules.ts).
+        if (route.what === 'login') {
+          const login = await body();
+          await refuseRegistry({ kind: 'server', address: String(login.serveraddress ?? '') });
+          return { ...same, body: login };
+        }
+        if (route.what === 'search')
+          await refuseRegistry({ kind: 'reference', reference: query.get('term') ?? '' });
+        if (route.what === 'distribution') {
+          const name = apiPath(url)
+            .replace(/^\/distribution\//, '')
+            .replace(/\/json$/, '');
+          await refuseRegistry({ kind: 'reference', reference: decodeURIComponent(name) });
+        }
         return same;
+      }
       case 'events': {
         query.set('filters', narrowFilters(query.get('filters'), this.filterOptions(this.labelFilters)));
         return { url: withQuery('/events'), answer: 'lines', describe: 'following events (docker events)' };
@@ -663,6 +689,17 @@ class PolicyProxyServer implements PolicyProxy, PlanGate {
         const release = await this.reserveContainer();
         try {
           const policed = await policeContainerCreate(await body(), name || undefined, this.context);
+          // The exercise's containers together stay within the aggregate budget (budget.ts).
+          const overBudget = await containerBudgetRefusal(
+            policed.HostConfig,
+            {
+              containers: () =>
+                this.lookups.ownContainerIds(labelFilters(this.options.runId, this.options.scope)),
+              details: (id) => this.lookups.containerDetails(id),
+            },
+            MAX_CONTAINERS_PER_EXERCISE,
+          );
+          if (overBudget !== undefined) throw new Refusal(overBudget);
           return { url: withQuery('/containers/create'), body: policed, answer: 'json', release };
         } catch (error) {
           release();
@@ -710,6 +747,7 @@ class PolicyProxyServer implements PolicyProxy, PlanGate {
             'docker import is not allowed: images imported from a file would not belong to this grading',
           );
         }
+        await refuseRegistry({ kind: 'reference', reference: query.get('fromImage') ?? '' });
         return {
           ...same,
           answer: 'lines',
@@ -727,9 +765,23 @@ class PolicyProxyServer implements PolicyProxy, PlanGate {
       }
       case 'build': {
         const policed = await policeBuildQuery(query, this.context);
+        // The context is read before the engine sees it, and the build held to the profile.
+        const held = await holdBuild(request, policed, {
+          runId: this.options.runId,
+          scope: this.options.scope,
+          imageDetails: (reference) => this.lookups.imageDetails(reference),
+          engineInfo: async () => {
+            const answer = await upstreamJson(this.options.upstream, 'GET', '/info');
+            return isRecord(answer.body) ? answer.body : undefined;
+          },
+        }).catch((error: unknown) => {
+          throw error instanceof ContextRefusal ? new Refusal(error.message) : error;
+        });
         const tags = query.getAll('t');
         return {
-          url: withQuery('/build', policed),
+          url: withQuery('/build', held.query),
+          upload: held.upload,
+          release: () => void held.release(),
           answer: 'lines',
           describe: `building image${tags.length > 0 ? ` ${tags.join(', ')}` : ''} (docker build)`,
         };
@@ -1055,4 +1107,10 @@ export function withoutOurLabels(value: unknown): unknown {
 /** The host ports of a STUDENT_PORTS_LABEL value. */
 export function requestedHostPorts(label: string | undefined): number[] {
   return Object.values(studentPorts(label)).flat();
+}
+
+/** Throws the refusal of a registry call to a loopback, private or link-local host (build-rules.ts). */
+async function refuseRegistry(call: Parameters<typeof registryCallRefusal>[0]): Promise<void> {
+  const refused = await registryCallRefusal(call);
+  if (refused !== undefined) throw new Refusal(refused);
 }

@@ -1,6 +1,7 @@
 // What the planning of a request decides: how it is forwarded, once the policy has passed it.
 // Shared by the proxy server (index.ts) and the plans per resource (plan-*.ts).
 
+import type { Readable } from 'node:stream';
 import type { Json, PolicyContext } from './policy';
 import type { EngineLookups } from './upstream';
 
@@ -10,6 +11,8 @@ export interface Plan {
   url: string;
   /** A rewritten JSON body; undefined: the client's body is piped as it is. */
   body?: Json;
+  /** The body to send instead of the client's (a build context read before: build-rules.ts). */
+  upload?: () => Readable;
   /** json: buffered, unscoped and optionally transformed; lines: streamed line by line, unscoped. */
   answer: 'pipe' | 'json' | 'lines';
   transform?: (body: unknown) => Promise<unknown> | unknown;

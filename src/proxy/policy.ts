@@ -15,6 +15,7 @@ import {
   withOwnLabelsSet,
 } from '../engine/labels';
 import { currentStudentName } from '../steps/names';
+import { buildQueryRefusal } from './build-rules';
 import { canonicalBody } from './fields';
 import type { VirtualNames } from './names';
 import { isRecord, type Json, Refusal } from './refusal';
@@ -833,6 +834,8 @@ export async function policeBuildQuery(
   context: PolicyContext,
 ): Promise<URLSearchParams> {
   const result = new URLSearchParams(query);
+  const refused = buildQueryRefusal(query);
+  if (refused !== undefined) throw new Refusal(refused);
   const remote = query.get('remote');
   if (remote !== null && remote !== '') {
     throw new Refusal(

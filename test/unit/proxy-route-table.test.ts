@@ -10,6 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
+import { pack } from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runLabels } from '../../src/engine/labels';
 import {
@@ -152,6 +153,16 @@ function prng(seed: number): () => number {
     value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
     return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** A build context holding only a Dockerfile, as the text of its tar bytes (all ASCII or NUL). */
+async function buildContext(dockerfile: string): Promise<string> {
+  const archive = pack();
+  archive.entry({ name: 'Dockerfile' }, dockerfile);
+  archive.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of archive) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('latin1');
 }
 
 interface Sent {
@@ -468,7 +479,13 @@ describe('bodies and keys the routes do not declare', () => {
     expect(semicolon.status).toBe(400);
     expect(forwardedWrites()).toEqual([]);
     // A list key may repeat: docker build -t a -t b.
-    const tags = await send(proxy.socketPath, { method: 'POST', url: '/v1.41/build?t=a&t=b', headers: {} });
+    const tags = await send(proxy.socketPath, {
+      method: 'POST',
+      url: '/v1.41/build?t=a&t=b',
+      headers: { 'Content-Type': 'application/x-tar' },
+      // The proxy reads the Dockerfile before the build (build-rules.ts): a context that has one.
+      body: await buildContext('FROM scratch\n'),
+    });
     expect(tags.status).toBe(200);
     const build = recorder.requests.find((recorded) => apiPath(recorded.url) === '/build');
     expect(new URLSearchParams(build?.url.split('?')[1]).getAll('t')).toEqual([

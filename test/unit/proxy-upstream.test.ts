@@ -299,10 +299,14 @@ describe('bind sources at start', () => {
   });
 });
 
+/** Limits small enough that fifty containers fit the exercise's memory and process budget. */
+const SMALL = { Memory: 8 * 1024 * 1024, PidsLimit: 8 };
+
 describe('the container cap', () => {
   it('lets only as many creates sent at once pass as there is room for', async () => {
+    // Small containers: the count is what is tested here, not the memory budget (budget.test.ts).
     for (let index = upstream.containers.size; index < MAX_CONTAINERS_PER_EXERCISE - 2; index++)
-      upstream.add(`x${index}`);
+      upstream.add(`x${index}`, { HostConfig: SMALL });
     const answers = await Promise.all(
       [1, 2, 3, 4].map(() => request('POST', '/v1.41/containers/create', '{"Image":"busybox"}')),
     );
@@ -312,7 +316,7 @@ describe('the container cap', () => {
 
   it(`refuses a container beyond ${MAX_CONTAINERS_PER_EXERCISE} of the run, with the reason`, async () => {
     for (let index = upstream.containers.size; index < MAX_CONTAINERS_PER_EXERCISE; index++)
-      upstream.add(`x${index}`);
+      upstream.add(`x${index}`, { HostConfig: SMALL });
     const answer = await request('POST', '/v1.41/containers/create', '{"Image":"busybox"}');
     expect(answer.status).toBe(403);
     expect(answer.body).toMatch(/already has 50 containers, the most it may create is 50/);
