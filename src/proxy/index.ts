@@ -7,7 +7,7 @@
 import { chmod, realpath, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type net from 'node:net';
-import type { Duplex, Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import {
   LABEL_PREFIX,
   labelFilters,
