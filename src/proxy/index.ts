@@ -19,6 +19,7 @@ import {
   studentPorts,
   withOwnLabelsSet,
 } from '../engine/labels';
+import { isEngineFault, studentFaultMessage, studentFaultStatus } from '../run/attribution';
 import { canonicalBody } from './fields';
 import { keepNamed, keepNamedObjects, narrowFilters, takeNameFilters } from './filters';
 import { VirtualNames } from './names';
@@ -44,6 +45,7 @@ import {
 import { showRequestedListPorts, showRequestedPorts } from './ports';
 import { apiPath, apiVersionPrefix, type Route, routeOf } from './routes';
 import { EngineAnswer, EngineLookups, imagePath, type Upstream, upstreamRequestOptions } from './upstream';
+import { visibleContainerList, visibleImageList } from './visibility';
 
 export type { SandboxPolicy } from './policy';
 
@@ -209,6 +211,12 @@ class PolicyProxyServer implements PolicyProxy {
     }
     const reason = error instanceof Error ? error.message : String(error);
     const what = request ? `${request.method} ${this.names.unscope(apiPath(request.url ?? ''))}: ` : '';
+    // A symlink loop or a permission error in a path the student named is theirs (attribution.ts).
+    if (!isEngineFault(error)) {
+      const message = this.names.unscope(studentFaultMessage(error));
+      this.refusals.push(`${what}${message}`);
+      return { status: studentFaultStatus(error), message };
+    }
     this.engineErrors.push(`${what}${reason}`);
     return { status: 502, message: `the grader's Docker proxy could not reach the Docker engine: ${reason}` };
   }
@@ -535,7 +543,8 @@ class PolicyProxyServer implements PolicyProxy {
         return {
           url: withQuery('/containers/json'),
           answer: 'json',
-          transform: (list) => {
+          transform: (answer) => {
+            const list = visibleContainerList(answer);
             if (byName === undefined || !Array.isArray(list)) return showRequestedListPorts(list);
             const named = keepNamed(list, byName.patterns);
             return showRequestedListPorts(limit > 0 ? named.slice(0, limit) : named);
@@ -585,11 +594,7 @@ class PolicyProxyServer implements PolicyProxy {
           url: withQuery('/images/json'),
           answer: 'json',
           transform: (list) =>
-            Array.isArray(list)
-              ? list.filter(
-                  (image) => !isRecord(image) || this.lookups.ownership(labels(image.Labels)) !== 'foreign',
-                )
-              : list,
+            visibleImageList(list, { runId: this.options.runId, scope: this.options.scope }),
         };
       }
       case 'image-pull': {
