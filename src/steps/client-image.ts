@@ -32,22 +32,31 @@ const images = new WeakMap<Engine, Promise<PinnedClientImage>>();
  * another grading's student, through any hole in a gate), and the next script would then run
  * someone else's code. When the tag points elsewhere later in the run, `onMoved` hears it.
  */
-export async function clientImage(engine: Engine, onMoved?: (message: string) => void): Promise<string> {
+export function clientImage(engine: Engine, onMoved?: (message: string) => void): Promise<string> {
+  return pinnedClientImage(engine, CLIENT_IMAGE, onMoved);
+}
+
+/** clientImage() for the client image's tag `reference` (tests use a tag of their own). */
+export async function pinnedClientImage(
+  engine: Engine,
+  reference: string,
+  onMoved?: (message: string) => void,
+): Promise<string> {
   let pinned = images.get(engine);
   if (pinned === undefined) {
-    pinned = findOrBuild(engine).catch((error: unknown) => {
+    pinned = findOrBuild(engine, reference).catch((error: unknown) => {
       images.delete(engine);
       throw error;
     });
     images.set(engine, pinned);
   }
-  const { reference, id } = await pinned;
+  const { reference: found, id } = await pinned;
   if (onMoved !== undefined) {
-    const now = await engine.inspectImage(reference).catch((error: unknown) => {
+    const now = await engine.inspectImage(found).catch((error: unknown) => {
       if (error instanceof InfraError) throw error;
       return undefined;
     });
-    if (now?.id !== id) onMoved(clientImageMoved(reference, id, now?.id));
+    if (now?.id !== id) onMoved(clientImageMoved(found, id, now?.id));
   }
   return id;
 }
@@ -59,9 +68,9 @@ export function clientImageMoved(reference: string, pinnedId: string, nowId: str
   return `  warning: the client image ${reference} ${now}; the student's commands still run in ${short(pinnedId)}, the image it was when this run started`;
 }
 
-async function findOrBuild(engine: Engine): Promise<PinnedClientImage> {
-  const found = await engine.inspectImage(CLIENT_IMAGE);
-  if (found !== undefined) return { reference: CLIENT_IMAGE, id: found.id };
+async function findOrBuild(engine: Engine, reference: string): Promise<PinnedClientImage> {
+  const found = await engine.inspectImage(reference);
+  if (found !== undefined) return { reference, id: found.id };
   // A tag of the run's own: it carries the run labels and goes with the run's cleanup, so two
   // gradings sharing an engine never remove each other's client image.
   const tag = `docker-autograder/client:1-${engine.runId.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-')}`;
