@@ -271,4 +271,15 @@ describe('faults that are the student’s own', () => {
     expect(graded.exercise.status, summary(graded)).toBe('fail');
     expect(graded.exercise.setupError, summary(graded)).toMatch(/exited with code 1\b/);
   }, 240_000);
+
+  it('a reference the engine answers with a redirect is the student’s failure (exit 1), not an engine error', async () => {
+    // The engine answers GET /containers/../json with 301 (its router cleans the path).
+    const graded = await grade(
+      ['id: abuse/redirect', 'steps:', '  - script: { file: run.sh }', ...NO_CHECK],
+      { 'run.sh': 'docker container inspect .. ; docker image inspect .. ; exit 1\n' },
+      'idr',
+    );
+    expect(graded.exercise.status, summary(graded)).toBe('fail');
+    expect(graded.exercise.setupError, summary(graded)).toMatch(/exited with code 1\b/);
+  }, 240_000);
 });
