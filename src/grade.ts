@@ -28,6 +28,7 @@ import {
   separateLocations,
   withoutHint,
 } from './run/attribution';
+import { namedBaseImages, pinBaseImages } from './run/base-images';
 import { type Failure, type Progress, Resources, type RunContext } from './run/context';
 import { forgetImages } from './run/image-cache';
 import { orderedProgress } from './run/ordered-progress';
@@ -138,6 +139,8 @@ async function gradeExercise(
   try {
     // After a failed step the checks still run: each says what it could not find, and those
     // that do not depend on the failed step (an image's config after a failed run) still score.
+    // What the base images the exercise names are, before anything the student runs can tag.
+    context.baseImages = await pinBaseImages(context.engine, namedBaseImages(spec));
     const setupFailure = await runSteps(exercise, context);
     // A `required: true` check that did not pass closes the gate: the checks after it are
     // skipped (0 points, not failed), and their points still count in maxScore, so the score

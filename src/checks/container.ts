@@ -3,7 +3,7 @@
 import type { ContainerState } from '../engine/engine';
 import { InfraError } from '../errors';
 import type { RunContext } from '../run/context';
-import { resolveContainer, shownImageName, shownPortBindings } from '../run/resolve';
+import { resolveContainer, shownContainerImage, shownPortBindings } from '../run/resolve';
 import { settledState } from '../run/uptime';
 import type { CheckDefinition } from './check';
 import { friendlyBindSource, friendlyObservedName, studentLabels } from './observed-names';
@@ -33,7 +33,8 @@ export const containerCheck: CheckDefinition<'container'> = {
             Object.keys(state.networks).map((name) => friendlyObservedName('network', name, context)),
           )
         ).sort(),
-        image: shownImageName(state.image, context),
+        // By identity: a student's image tagged with a base image's name is not that image.
+        image: await shownContainerImage(state, context),
         user: state.user,
         hostname: state.hostname,
         labels: studentLabels(state.labels),

@@ -38,6 +38,8 @@ type PortMap = Record<string, Array<{ HostIp?: string | null; HostPort?: string 
 export interface RawContainer {
   Id: string;
   Name: string;
+  /** The id of the image the container was created from (Config.Image is the reference given). */
+  Image?: string | null;
   RestartCount?: number | null;
   State: {
     Status: string;
@@ -147,6 +149,7 @@ export function toContainerState(raw: RawContainer): ContainerState {
     id: raw.Id,
     name: raw.Name.replace(/^\//, ''),
     image: config.Image,
+    ...(typeof raw.Image === 'string' && raw.Image !== '' ? { imageId: raw.Image } : {}),
     status: state.Status,
     // A container the daemon is restarting reports Running, but an exec in it is refused:
     // for the grader (and the student) it is not running.

@@ -113,7 +113,10 @@ export interface ContainerRequest {
 export interface ContainerState {
   id: string;
   name: string;
+  /** The image reference the container was created with, as given (a tag, or an id). */
   image: string;
+  /** The id of the image it runs (what `image` named when it was created): its identity. */
+  imageId?: string;
   /** created | running | paused | restarting | removing | exited | dead */
   status: string;
   running: boolean;

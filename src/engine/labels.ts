@@ -5,6 +5,11 @@ export const RUN_LABEL = `${LABEL_PREFIX}.run`;
 export const SCOPE_LABEL = `${LABEL_PREFIX}.scope`;
 /** Marks the offline stand-in base images built by scripts/build-base-images.sh. */
 export const STANDIN_LABEL = `${LABEL_PREFIX}.standin`;
+/**
+ * Marks the client container a student's docker commands run in (steps/student-docker.ts): the
+ * policy proxy hides it from the student (proxy/visibility.ts), who can neither see nor stop it.
+ */
+export const CLIENT_LABEL = `${LABEL_PREFIX}.client`;
 /** The name the student gave what the gate created (its engine name is scoped to the run). */
 export const STUDENT_NAME_LABEL = `${LABEL_PREFIX}.name`;
 /** The host ports a student asked for, as JSON {"80/tcp":[18080]}; the real ones are ephemeral. */

@@ -17,6 +17,7 @@ import {
   studentPorts,
   withOwnLabelsSet,
 } from '../engine/labels';
+import { isEngineFault, studentFaultMessage, studentFaultStatus } from '../run/attribution';
 import { containerBudgetRefusal } from './budget-check';
 import { ContextRefusal, holdBuild, registryCallRefusal } from './build-rules';
 import { keepNamed, keepNamedObjects, narrowFilters, takeNameFilters } from './filters';
@@ -63,6 +64,7 @@ import {
   upstreamJson,
   upstreamRequestOptions,
 } from './upstream';
+import { visibleContainerList, visibleImageList } from './visibility';
 
 export type { SandboxPolicy } from './policy';
 export { MAX_JSON_BODY_BYTES, parseJsonBody } from './transport';
@@ -264,6 +266,12 @@ class PolicyProxyServer implements PolicyProxy, PlanGate {
     }
     const reason = error instanceof Error ? error.message : String(error);
     const what = request ? `${request.method} ${this.names.unscope(apiPath(request.url ?? ''))}: ` : '';
+    // A symlink loop or a permission error in a path the student named is theirs (attribution.ts).
+    if (!isEngineFault(error)) {
+      const message = this.names.unscope(studentFaultMessage(error));
+      this.refusals.push(`${what}${message}`);
+      return { status: studentFaultStatus(error), message };
+    }
     this.engineErrors.push(`${what}${reason}`);
     return { status: 502, message: `the grader's Docker proxy could not reach the Docker engine: ${reason}` };
   }
@@ -673,7 +681,8 @@ class PolicyProxyServer implements PolicyProxy, PlanGate {
         return {
           url: withQuery('/containers/json'),
           answer: 'json',
-          transform: (list) => {
+          transform: (answer) => {
+            const list = visibleContainerList(answer);
             if (byName === undefined || !Array.isArray(list)) return showRequestedListPorts(list);
             const named = keepNamed(list, byName.patterns);
             return showRequestedListPorts(limit > 0 ? named.slice(0, limit) : named);
@@ -734,11 +743,7 @@ class PolicyProxyServer implements PolicyProxy, PlanGate {
           url: withQuery('/images/json'),
           answer: 'json',
           transform: (list) =>
-            Array.isArray(list)
-              ? list.filter(
-                  (image) => !isRecord(image) || this.lookups.ownership(labels(image.Labels)) !== 'foreign',
-                )
-              : list,
+            visibleImageList(list, { runId: this.options.runId, scope: this.options.scope }),
         };
       }
       case 'image-pull': {

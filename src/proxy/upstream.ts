@@ -6,9 +6,11 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { RUN_LABEL, SCOPE_LABEL } from '../engine/labels';
+import { isEngineFaultStatus } from '../run/attribution';
 import type { VirtualNames } from './names';
 import type { PolicyLookups, Resolved, ResolvedImage } from './policy';
 import { isRecord, type Json, Refusal } from './refusal';
+import { imageVisibility, isClientContainer } from './visibility';
 
 export type Upstream = { socketPath: string } | { dial: () => Promise<Duplex> };
 
@@ -111,8 +113,10 @@ export class EngineAnswer extends Refusal {}
 
 function failure(what: string, answer: UpstreamAnswer): Error {
   const message = isRecord(answer.body) && typeof answer.body.message === 'string' ? answer.body.message : '';
-  if (answer.status >= 400 && answer.status < 500) {
-    return new EngineAnswer(message || `${what}: HTTP ${answer.status}`, answer.status);
+  // A 4xx or a redirect is the student's request's answer; only a 5xx is the engine failing.
+  if (!isEngineFaultStatus(answer.status)) {
+    const status = Math.max(answer.status, 400);
+    return new EngineAnswer(message || `${what}: HTTP ${answer.status}`, status);
   }
   return new Error(`the Docker engine failed to ${what} (HTTP ${answer.status}) ${message}`.trim());
 }
@@ -152,7 +156,8 @@ export class EngineLookups implements PolicyLookups {
       const raw = await this.inspect('a container', `/containers/${encodeURIComponent(candidate)}/json`);
       if (raw === undefined) continue;
       const labels = labelsOf(isRecord(raw.Config) ? raw.Config.Labels : undefined);
-      if (this.ownership(labels) === 'own') {
+      // The client container the student's commands run in is not theirs (visibility.ts).
+      if (this.ownership(labels) === 'own' && !isClientContainer(labels)) {
         return { kind: 'own', id: String(raw.Id), name: String(raw.Name).replace(/^\//, ''), labels };
       }
       found = true;
@@ -194,17 +199,18 @@ export class EngineLookups implements PolicyLookups {
   }
 
   async image(reference: string): Promise<ResolvedImage> {
+    // Only the run's own images and base images exist for the student (visibility.ts).
+    const run = { runId: this.runId, scope: this.names.scope };
     const scoped = this.names.realImage(reference);
     if (scoped !== undefined) {
       const raw = await this.imageDetails(scoped);
-      if (raw !== undefined && this.imageOwnership(raw) === 'own') return { kind: 'own', reference: scoped };
+      const visibility = raw === undefined ? 'hidden' : imageVisibility(raw, run, scoped);
+      if (visibility !== 'hidden') return { kind: visibility, reference: scoped };
     }
     const raw = await this.imageDetails(reference);
     if (raw === undefined) return { kind: 'missing' };
-    const ownership = this.imageOwnership(raw);
-    if (ownership === 'own') return { kind: 'own', reference };
-    if (ownership === 'unlabelled') return { kind: 'base', reference };
-    return { kind: 'foreign' };
+    const visibility = imageVisibility(raw, run, reference);
+    return visibility === 'hidden' ? { kind: 'foreign' } : { kind: visibility, reference };
   }
 
   imageOwnership(raw: Json): Ownership {

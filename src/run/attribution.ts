@@ -128,3 +128,83 @@ export function separateLocations(
   const inSpec = location === specLocation || (location !== undefined && location.file === specFile);
   return inSpec || location === undefined ? { ...rest, specLocation } : { ...rest, location, specLocation };
 }
+
+// Whose fault a failed engine request is. Only a broken connection (refused, reset, timed out,
+// cut mid-answer) and a 5xx answer of the engine are the engine's: the grade then says "engine
+// error" (exit 3), and the student can do nothing about it. Everything else a student's request
+// runs into is the student's own doing, as on their own machine: a 4xx, a redirect (the engine
+// answering a path it does not serve as such), a refusal of the grader's, a symlink loop or a
+// permission error in a path they named. Those fail the student's command (exit 1), never 3.
+
+/** The errno codes of a broken connection to the engine. */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+/** System calls of a connection (anything else is a file the student named: realpath, stat, open). */
+const CONNECTION_SYSCALLS = new Set(['connect', 'read', 'write', 'getaddrinfo']);
+/** errno codes of a path the student named: a loop, no permission, not a folder, too long. */
+const PATH_CODES = new Set(['ELOOP', 'EACCES', 'EPERM', 'ENOTDIR', 'ENAMETOOLONG', 'EISDIR', 'ENOENT']);
+
+/** Whether an engine answer's HTTP status is the engine's fault: only 5xx (and no status at all). */
+export function isEngineFaultStatus(status: number): boolean {
+  return status >= 500 || status < 100;
+}
+
+/**
+ * Whether an error met while carrying out a student's request is the engine's fault. An error
+ * with an HTTP status is the engine's only for 5xx; a system error is the engine's only when
+ * it is of the connection; a path error (ELOOP, EACCES, EPERM, ...) is the student's.
+ */
+export function isEngineFault(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return true;
+  const { status, statusCode, code, syscall } = error as {
+    status?: unknown;
+    statusCode?: unknown;
+    code?: unknown;
+    syscall?: unknown;
+  };
+  const httpStatus =
+    typeof status === 'number' ? status : typeof statusCode === 'number' ? statusCode : undefined;
+  if (httpStatus !== undefined) return isEngineFaultStatus(httpStatus);
+  if (typeof code === 'string') {
+    if (CONNECTION_CODES.has(code)) return true;
+    if (typeof syscall === 'string' && CONNECTION_SYSCALLS.has(syscall)) return true;
+    if (PATH_CODES.has(code)) return false;
+  }
+  // Anything else (an answer too large, a stream cut): the engine's, so as not to blame a student.
+  return true;
+}
+
+/** The HTTP status a student's command gets for an error that is its own fault (isEngineFault false). */
+export function studentFaultStatus(error: unknown): number {
+  const { status, code } = (typeof error === 'object' && error !== null ? error : {}) as {
+    status?: unknown;
+    code?: unknown;
+  };
+  if (typeof status === 'number' && status >= 400 && status < 500) return status;
+  if (code === 'EACCES' || code === 'EPERM') return 403;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return 404;
+  return 400;
+}
+
+/** What the student reads for such an error: a path error says which path and why, in words. */
+export function studentFaultMessage(error: unknown): string {
+  const { code, path: where } = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown;
+    path?: unknown;
+  };
+  const at = typeof where === 'string' ? ` ${where}` : '';
+  if (code === 'ELOOP') return `too many levels of symbolic links:${at}`;
+  if (code === 'EACCES' || code === 'EPERM') return `permission denied:${at}`;
+  if (code === 'ENOTDIR') return `not a directory:${at}`;
+  if (code === 'ENAMETOOLONG') return `file name too long:${at}`;
+  return error instanceof Error ? error.message : String(error);
+}

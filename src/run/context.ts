@@ -6,6 +6,7 @@ import { errorMessage, InfraError, type SourceLocation } from '../errors';
 import type { HttpClient } from '../http/request';
 import type { WaitConditions } from '../spec/types';
 import type { SandboxPolicy } from '../steps/engine-gate';
+import type { BaseImages } from './base-images';
 
 export interface Progress {
   /** The grader's own messages. */
@@ -120,6 +121,8 @@ export interface RunContext {
   deadline: number;
   /** What the exercise's `policy:` allows students' docker commands beyond the defaults. */
   policy?: SandboxPolicy;
+  /** The ids of the base images the exercise names, pinned before its first step (base-images.ts). */
+  baseImages?: BaseImages;
   progress: Progress;
   now(): number;
 }

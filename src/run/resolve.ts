@@ -4,6 +4,7 @@
 // the student's own name and requested host ports in labels, read here.
 import type { ContainerState } from '../engine/engine';
 import {
+  isRunReference,
   RUN_LABEL,
   SCOPE_LABEL,
   STUDENT_PORTS_LABEL,
@@ -112,16 +113,56 @@ export function hostPortOf(state: ContainerState, port: number): number | undefi
 }
 
 /**
- * The engine's reference of an image the exercise names: a build step's, one the student's own
- * docker commands built or tagged so (the gate scopes the repository: `<scope>-<repo>:<tag>`),
- * else the name itself (a base image).
+ * The engine's reference of an image the exercise names: a build step's; a base image the
+ * exercise names, by the id it had when the exercise started (a student's image tagged with
+ * that name is not it); one the student's own docker commands built or tagged so (the gate
+ * scopes the repository: `<scope>-<repo>:<tag>`); else the name itself.
  */
 export async function resolveImageRef(name: string, context: RunContext): Promise<string> {
   const fromStep = context.resources.imageRef(name);
   if (fromStep !== name) return fromStep;
+  const pinned = context.baseImages?.idOf(name);
+  if (pinned !== undefined) return pinned;
   const scoped = scopedImageRef(name, context.scope);
-  if (scoped !== undefined && (await context.engine.inspectImage(scoped)) !== undefined) return scoped;
+  if (scoped !== undefined && (await context.engine.inspectImage(scoped)) !== undefined) {
+    // Named after a base image that came after the start (a pull): the base image is meant.
+    return (await isBaseImage(name, context)) ? name : scoped;
+  }
   return name;
+}
+
+/** Whether `name`, as it is, names an image no grading made (a base image). */
+async function isBaseImage(name: string, context: RunContext): Promise<boolean> {
+  const image = await context.engine.inspectImage(name);
+  return (
+    image !== undefined &&
+    image.labels[RUN_LABEL] === undefined &&
+    !isRunReference(name, context.engine.runId) &&
+    !/^docker-autograder\//.test(name)
+  );
+}
+
+/**
+ * The image a container runs, named the way the student knows it, by identity: the name the
+ * container was created with (the scope prefix removed) when that name stands for this very
+ * image (a base image: its pinned id; the student's own tag: what it points at now), else the
+ * image's short id, as `docker ps` shows an image whose tag moved. A container of a student's
+ * image tagged with a base image's name never shows that name.
+ */
+export async function shownContainerImage(state: ContainerState, context: RunContext): Promise<string> {
+  const shown = shownImageName(state.image, context);
+  if (state.imageId === undefined) return shown;
+  const scoped = shown !== state.image;
+  let identity: string | undefined;
+  if (scoped) {
+    const lookalike = context.baseImages?.idOf(shown) !== undefined || (await isBaseImage(shown, context));
+    identity = lookalike ? undefined : (await context.engine.inspectImage(state.image))?.id;
+  } else {
+    identity = context.baseImages?.idOf(state.image) ?? (await context.engine.inspectImage(state.image))?.id;
+  }
+  if (identity === state.imageId || state.image === state.imageId) return shown;
+  const shortId = state.imageId.replace(/^sha256:/, '').slice(0, 12);
+  return scoped ? `${shortId} (the student's own image tagged ${shown})` : shortId;
 }
 
 function scopedImageRef(name: string, scope: string): string | undefined {

@@ -18,23 +18,59 @@ export const CLIENT_DOCKERFILE = [
 ].join('\n');
 const BUILD_TIMEOUT_MS = 5 * 60_000;
 
-const images = new WeakMap<Engine, Promise<string>>();
+/** The client image of a run: the reference it was found or built under, and its id then. */
+export interface PinnedClientImage {
+  reference: string;
+  id: string;
+}
 
-/** The client image's reference on this engine; built once per run when the engine lacks it. */
-export function clientImage(engine: Engine): Promise<string> {
-  let image = images.get(engine);
-  if (image === undefined) {
-    image = findOrBuild(engine).catch((error: unknown) => {
+const images = new WeakMap<Engine, Promise<PinnedClientImage>>();
+
+/**
+ * The client image's id on this engine, resolved once per run (built when the engine lacks it).
+ * Every client container is created from that id, not from the tag: a tag can be moved (by
+ * another grading's student, through any hole in a gate), and the next script would then run
+ * someone else's code. When the tag points elsewhere later in the run, `onMoved` hears it.
+ */
+export function clientImage(engine: Engine, onMoved?: (message: string) => void): Promise<string> {
+  return pinnedClientImage(engine, CLIENT_IMAGE, onMoved);
+}
+
+/** clientImage() for the client image's tag `reference` (tests use a tag of their own). */
+export async function pinnedClientImage(
+  engine: Engine,
+  reference: string,
+  onMoved?: (message: string) => void,
+): Promise<string> {
+  let pinned = images.get(engine);
+  if (pinned === undefined) {
+    pinned = findOrBuild(engine, reference).catch((error: unknown) => {
       images.delete(engine);
       throw error;
     });
-    images.set(engine, image);
+    images.set(engine, pinned);
   }
-  return image;
+  const { reference: found, id } = await pinned;
+  if (onMoved !== undefined) {
+    const now = await engine.inspectImage(found).catch((error: unknown) => {
+      if (error instanceof InfraError) throw error;
+      return undefined;
+    });
+    if (now?.id !== id) onMoved(clientImageMoved(found, id, now?.id));
+  }
+  return id;
 }
 
-async function findOrBuild(engine: Engine): Promise<string> {
-  if ((await engine.inspectImage(CLIENT_IMAGE)) !== undefined) return CLIENT_IMAGE;
+/** What the log says when the client image's tag no longer points at the image pinned at the start. */
+export function clientImageMoved(reference: string, pinnedId: string, nowId: string | undefined): string {
+  const short = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
+  const now = nowId === undefined ? 'is gone' : `now points at ${short(nowId)}`;
+  return `  warning: the client image ${reference} ${now}; the student's commands still run in ${short(pinnedId)}, the image it was when this run started`;
+}
+
+async function findOrBuild(engine: Engine, reference: string): Promise<PinnedClientImage> {
+  const found = await engine.inspectImage(reference);
+  if (found !== undefined) return { reference, id: found.id };
   // A tag of the run's own: it carries the run labels and goes with the run's cleanup, so two
   // gradings sharing an engine never remove each other's client image.
   const tag = `docker-autograder/client:1-${engine.runId.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-')}`;
@@ -52,7 +88,11 @@ async function findOrBuild(engine: Engine): Promise<string> {
         `the client image for student scripts (${CLIENT_IMAGE}) is missing and could not be built from docker:27-cli: ${result.error}`,
       );
     }
-    return tag;
+    const built = await engine.inspectImage(tag);
+    if (built === undefined) {
+      throw new InfraError(`the client image ${tag} was built, but the engine does not find it`);
+    }
+    return { reference: tag, id: built.id };
   } finally {
     await rm(contextDir, { recursive: true, force: true });
   }

@@ -16,7 +16,7 @@ import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { scopeLabels } from '../engine/labels';
+import { CLIENT_LABEL, scopeLabels } from '../engine/labels';
 import { errorMessage, InfraError } from '../errors';
 import type { RunContext } from '../run/context';
 import { clientImage } from './client-image';
@@ -109,7 +109,8 @@ export async function runStudentDocker(
   if (cwd !== submission && !cwd.startsWith(`${submission}${path.sep}`)) {
     throw new Error(`the working directory ${cwd} is not inside the submission ${submission}`);
   }
-  const image = await clientImage(context.engine);
+  // By the id pinned at the run's start, whatever the tag says now (client-image.ts).
+  const image = await clientImage(context.engine, (message) => context.progress.info(message));
   // mkdtemp makes the folder 0700: only the grader's user (and the client container) reach the socket.
   const gateDir = await mkdtemp(path.join(os.tmpdir(), 'docker-autograder-gate-'));
   let gate: EngineGate | undefined;
@@ -133,7 +134,8 @@ export async function runStudentDocker(
         env: studentDockerEnvironment(),
         user: graderUser(),
         workdir: cwd,
-        labels: scopeLabels(context.scope),
+        // Hidden from the student by the gate (proxy/visibility.ts): not theirs to see or stop.
+        labels: { ...scopeLabels(context.scope), [CLIENT_LABEL]: 'true' },
         networkMode: 'none',
         mounts: [
           { type: 'bind', source: submission, target: submission },

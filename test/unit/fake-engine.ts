@@ -98,7 +98,8 @@ export class FakeEngine implements Engine {
   }
   async inspectImage(ref: string): Promise<ImageDetails | undefined> {
     this.record(`inspect-image ${ref}`);
-    return this.images.get(ref);
+    // Like the engine: an image by its id as well as by a tag (base images are pinned by id).
+    return this.images.get(ref) ?? [...this.images.values()].find((image) => image.id === ref);
   }
   async exec(containerId: string, request: ExecRequest): Promise<ExecResult> {
     this.record(`exec ${containerId} ${request.cmd.join(' ')}`);

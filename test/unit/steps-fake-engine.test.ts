@@ -176,7 +176,10 @@ describe('script step', () => {
   it('runs the script in a client container that reaches only the gate, and removes it', async () => {
     const engine = new FakeEngine();
     const ctx = context(engine);
-    engine.images.set(CLIENT_IMAGE, engine.images.get('busybox') as ImageDetails);
+    engine.images.set(CLIENT_IMAGE, {
+      ...(engine.images.get('busybox') as ImageDetails),
+      id: 'sha256:c11e47',
+    });
     engine.waitForExit = async () => 0;
     const requests: ContainerRequest[] = [];
     const create = engine.createContainer.bind(engine);
@@ -193,7 +196,8 @@ describe('script step', () => {
     }
     const created = engine.calls.find((call) => call.startsWith('create '));
     const id = `id-${created?.split(' ')[1]}`;
-    expect(created).toMatch(new RegExp(`^create fake-run-1-client-[0-9a-f]{8} from ${CLIENT_IMAGE}$`));
+    // From the id the client image's tag had, not from the tag (client-image.ts).
+    expect(created).toMatch(/^create fake-run-1-client-[0-9a-f]{8} from sha256:c11e47$/);
     expect(engine.calls.slice(engine.calls.indexOf(created ?? ''))).toEqual([
       created,
       `start ${id}`,
