@@ -167,6 +167,14 @@ export class DockerEngine implements Engine {
     return containers.killContainer(this.client, id, signal);
   }
 
+  pauseContainer(id: string): Promise<boolean> {
+    return containers.pauseContainer(this.client, id);
+  }
+
+  unpauseContainer(id: string): Promise<void> {
+    return containers.unpauseContainer(this.client, id);
+  }
+
   restartContainer(id: string, timeoutSeconds?: number): Promise<void> {
     return containers.restartContainer(this.client, id, timeoutSeconds);
   }

@@ -19,6 +19,7 @@ import {
   studentPorts,
   withOwnLabelsSet,
 } from '../engine/labels';
+import { checkArchive, freezeForStart, holdPauseRequest } from './bind-freeze';
 import { canonicalBody } from './fields';
 import { keepNamed, keepNamedObjects, narrowFilters, takeNameFilters } from './filters';
 import { VirtualNames } from './names';
@@ -747,12 +748,29 @@ class PolicyProxyServer implements PolicyProxy {
       case 'start':
       case 'restart': {
         await this.checkPorts(resolved);
-        // A bind source checked at create may have been swapped for a symlink out since. Last,
-        // so that as little time as possible passes between this check and the engine's mount.
+        // A bind source checked at create may have been swapped for a symlink out since: checked
+        // again, and mounted, with every writer of the submission paused (bind-freeze.ts).
         const details = await this.lookups.containerDetails(resolved.id);
-        if (details !== undefined) await recheckBindSources(details, this.context);
-        return { url: url(), answer: 'json', describe: `starting container ${who}` };
+        const thaw = await freezeForStart(this.options.upstream, this.options.runId, details);
+        try {
+          if (details !== undefined) await recheckBindSources(details, this.context);
+        } catch (error) {
+          await thaw();
+          throw error;
+        }
+        return {
+          url: url(),
+          answer: 'json',
+          describe: `starting container ${who}`,
+          release: () => void thaw(),
+        };
       }
+      case 'pause':
+      case 'unpause':
+        return { url: url(), answer: 'pipe', release: await holdPauseRequest(this.options.runId) };
+      case 'archive':
+        checkArchive(await this.lookups.containerDetails(resolved.id), who);
+        return { url: url(), answer: 'pipe' };
       case 'stop':
         return { url: url(), answer: 'json', describe: `stopping container ${who}` };
       default:
