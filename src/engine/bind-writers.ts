@@ -28,6 +28,8 @@ export type Thaw = () => Promise<void>;
  * `docker unpause` sent during a freeze would wake a writer.
  */
 const runLocks = new Map<string, Promise<void>>();
+/** Tries of one pause (measured: 1 in 20 pauses of a shell swapping a folder in a loop fails). */
+const PAUSE_ATTEMPTS = 8;
 
 /** Waits for the run's lock and takes it; the returned function gives it back. */
 export async function takeRunLock(runId: string): Promise<() => void> {
@@ -70,7 +72,7 @@ export async function freezeWriters(runId: string, control: WriterControl): Prom
     const ids = await control.writers();
     const results = await Promise.allSettled(
       ids.map(async (id) => {
-        if (await control.pause(id)) paused.push(id);
+        if (await pauseWithRetries(control, id)) paused.push(id);
       }),
     );
     const failed = results.find((result) => result.status === 'rejected');
@@ -80,6 +82,20 @@ export async function freezeWriters(runId: string, control: WriterControl): Prom
     throw error;
   }
   return thaw;
+}
+
+/**
+ * Pauses one container, again after a failure: the freezer gives up ("unable to freeze") on a
+ * container that starts processes all the time (a swap loop in a shell does), now and then.
+ */
+async function pauseWithRetries(control: WriterControl, id: string): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await control.pause(id);
+    } catch (error) {
+      if (attempt >= PAUSE_ATTEMPTS) throw error;
+    }
+  }
 }
 
 /** Runs `action` (check the bind sources, then have the daemon mount them) with the writers frozen. */

@@ -12,7 +12,7 @@ import {
   type WriterControl,
 } from '../engine/bind-writers';
 import { RUN_LABEL } from '../engine/labels';
-import { type Json, Refusal } from './policy';
+import { isRecord, type Json, Refusal } from './policy';
 import { type Upstream, upstreamJson } from './upstream';
 
 function control(upstream: Upstream, runId: string): WriterControl {
@@ -31,7 +31,16 @@ function control(upstream: Upstream, runId: string): WriterControl {
       if (answer.status === 204) return true;
       // Stopped or removed since it was listed (or paused by then): it writes nothing now.
       if (answer.status === 404 || answer.status === 409) return false;
-      throw new Error(`the engine did not pause container ${id.slice(0, 12)} (HTTP ${answer.status})`);
+      const message = isRecord(answer.body) ? String(answer.body.message) : String(answer.body);
+      // The freezer gave up on a container that keeps starting processes: the student's doing.
+      if (/unable to freeze/.test(message)) {
+        throw new Refusal(
+          `the container could not be started: its bind mounts are mounted only while the grading's containers that bind-mount the submission are paused, and container ${id.slice(0, 12)} could not be paused (it starts processes without pause: ${message})`,
+        );
+      }
+      throw new Error(
+        `the engine did not pause container ${id.slice(0, 12)} (HTTP ${answer.status}: ${message})`,
+      );
     },
     async unpause(id) {
       await upstreamJson(upstream, 'POST', `/containers/${encodeURIComponent(id)}/unpause`);

@@ -145,3 +145,38 @@ describe('a resolved bind source checked again before the mount', () => {
     expect(await changedBindSource([path.join(dir, 'missing')])).toMatch(/missing was replaced/);
   });
 });
+
+describe('a pause the freezer gives up on', () => {
+  it('is tried again, and the freeze goes ahead when a later try pauses', async () => {
+    let tries = 0;
+    const paused = new Set<string>();
+    const control: WriterControl = {
+      writers: async () => ['forky'],
+      pause: async (id) => {
+        tries++;
+        if (tries < 3) throw new Error('unable to freeze');
+        paused.add(id);
+        return true;
+      },
+      unpause: async (id) => {
+        paused.delete(id);
+      },
+    };
+    const thaw = await freezeWriters('run-8', control);
+    expect([...paused]).toEqual(['forky']);
+    await thaw();
+    expect(tries).toBe(3);
+    expect([...paused]).toEqual([]);
+  });
+
+  it('fails the freeze when every try fails', async () => {
+    const control: WriterControl = {
+      writers: async () => ['forky'],
+      pause: async () => {
+        throw new Error('unable to freeze');
+      },
+      unpause: async () => undefined,
+    };
+    await expect(freezeWriters('run-9', control)).rejects.toThrow('unable to freeze');
+  });
+});
