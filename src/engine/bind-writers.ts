@@ -6,6 +6,7 @@
 // student's containers, the grader's run steps): while they are all paused (the cgroup freezer, by
 // the daemon), the path cannot change, so a check made then still holds when the daemon mounts.
 // The proxy and the grader's run step each bring their own WriterControl.
+import { realpath } from 'node:fs/promises';
 import type { Engine } from './engine';
 import { runLabels } from './labels';
 
@@ -163,4 +164,27 @@ export function engineWriterControl(engine: Engine): WriterControl {
       await unpause?.(id);
     },
   };
+}
+
+/**
+ * The first source (a real path: the grader and the proxy pass bind sources resolved) that no
+ * longer resolves to itself, and why; checked with the writers frozen, just before the mount.
+ */
+export async function changedBindSource(sources: string[]): Promise<string | undefined> {
+  for (const source of sources) {
+    const real = await realpath(source).catch(() => undefined);
+    if (real !== source) {
+      return `the bind mount source ${source} was replaced (by a symbolic link, or removed) after it was checked`;
+    }
+  }
+  return undefined;
+}
+
+/** The host paths a container's inspection says the daemon bind-mounts for it. */
+export function bindSources(container: Json): string[] {
+  const mounts = Array.isArray(container.Mounts) ? container.Mounts : [];
+  return mounts
+    .filter(isRecord)
+    .filter((mount) => mount.Type === 'bind' && typeof mount.Source === 'string')
+    .map((mount) => String(mount.Source));
 }

@@ -5,6 +5,7 @@
 // cannot be reached becomes an InfraError (never a failed check, never a 0).
 
 import { DockerApiError, FAULT_MEANING, InfraError } from '../errors';
+import { bindSources, changedBindSource, engineWriterControl, withWritersFrozen } from './bind-writers';
 import * as cleanup from './cleanup';
 import { DockerClient } from './client';
 import type { DockerEngineOptions } from './connection';
@@ -37,7 +38,7 @@ import * as events from './events';
 import { runExec } from './exec';
 import * as files from './file-copies';
 import { followContainerLogs } from './follow-logs';
-import { stringField } from './format';
+import { shortId, stringField } from './format';
 import * as images from './images-builds';
 import * as networks from './networks-volumes';
 
@@ -250,15 +251,44 @@ export class DockerEngine implements Engine {
   }
 
   readPath(containerId: string, pathInContainer: string, maxBytes: number): Promise<PathEntry | undefined> {
-    return files.readPath(this.client, containerId, pathInContainer, maxBytes);
+    return this.withBindsHeld([containerId], () =>
+      files.readPath(this.client, containerId, pathInContainer, maxBytes),
+    );
   }
 
   copyInto(containerId: string, hostPath: string, targetDir: string): Promise<void> {
-    return files.copyInto(this.client, containerId, hostPath, targetDir);
+    return this.withBindsHeld([containerId], () =>
+      files.copyInto(this.client, containerId, hostPath, targetDir),
+    );
   }
 
   copyBetween(fromId: string, fromPath: string, toId: string, targetDir: string): Promise<void> {
-    return files.copyBetween(this.client, fromId, fromPath, toId, targetDir);
+    return this.withBindsHeld([fromId, toId], () =>
+      files.copyBetween(this.client, fromId, fromPath, toId, targetDir),
+    );
+  }
+
+  /**
+   * The archive API makes the daemon mount each bind source of the container again, by path
+   * (docker cp into a container whose folder was swapped for a symlink to `/` writes on the host):
+   * for a container with binds, the copy runs with the run's containers paused, once its sources
+   * were found unchanged (bind-writers.ts).
+   */
+  private async withBindsHeld<T>(containerIds: string[], action: () => Promise<T>): Promise<T> {
+    const sources: string[] = [];
+    for (const id of containerIds) {
+      const raw = await this.client.inspectOrUndefined(
+        `inspect container ${shortId(id)}`,
+        `/containers/${encodeURIComponent(id)}/json`,
+      );
+      if (isRecord(raw)) sources.push(...bindSources(raw));
+    }
+    if (sources.length === 0) return action();
+    return withWritersFrozen(this.runId, engineWriterControl(this), async () => {
+      const changed = await changedBindSource(sources);
+      if (changed !== undefined) throw new DockerApiError(`refused to copy files: ${changed}`, 409);
+      return action();
+    });
   }
 
   removeResources(filter?: ResourceFilter): Promise<CleanupReport> {

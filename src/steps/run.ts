@@ -1,5 +1,4 @@
-import { realpath } from 'node:fs/promises';
-import { engineWriterControl, withWritersFrozen } from '../engine/bind-writers';
+import { changedBindSource, engineWriterControl, withWritersFrozen } from '../engine/bind-writers';
 import type { ContainerRequest, HealthcheckRequest, MountRequest, NetworkAttachment } from '../engine/engine';
 import { scopeLabels } from '../engine/labels';
 import { errorMessage, InfraError } from '../errors';
@@ -91,17 +90,6 @@ async function startWithBindsHeld(
     await context.engine.startContainer(id);
     return undefined;
   });
-}
-
-/** The first source (a real path when resolved) that no longer resolves to itself, and why. */
-export async function changedBindSource(sources: string[]): Promise<string | undefined> {
-  for (const source of sources) {
-    const real = await realpath(source).catch(() => undefined);
-    if (real !== source) {
-      return `the bind mount source ${source} was replaced (by a symbolic link, or removed) after it was checked`;
-    }
-  }
-  return undefined;
 }
 
 export interface ParsedMount {

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  bindSources,
+  changedBindSource,
   freezeWriters,
   mountsHostPath,
   runningBindWriters,
@@ -12,7 +14,6 @@ import {
   type WriterControl,
   withWritersFrozen,
 } from '../../src/engine/bind-writers';
-import { changedBindSource } from '../../src/steps/run';
 
 /** A recording control: which containers are paused right now, and every call in order. */
 function recorder(writers: string[], options: { failPause?: string; gone?: string } = {}) {
@@ -178,5 +179,19 @@ describe('a pause the freezer gives up on', () => {
       unpause: async () => undefined,
     };
     await expect(freezeWriters('run-9', control)).rejects.toThrow('unable to freeze');
+  });
+});
+
+describe('the bind sources of an inspected container', () => {
+  it('are the sources of its bind mounts, not its volumes', () => {
+    expect(
+      bindSources({
+        Mounts: [
+          { Type: 'bind', Source: '/sub/site', Destination: '/site' },
+          { Type: 'volume', Name: 'v', Source: '/var/lib/docker/volumes/v/_data' },
+        ],
+      }),
+    ).toEqual(['/sub/site']);
+    expect(bindSources({})).toEqual([]);
   });
 });
