@@ -167,13 +167,17 @@ export function engineWriterControl(engine: Engine): WriterControl {
 }
 
 /**
- * The first source (a real path: the grader and the proxy pass bind sources resolved) that no
- * longer resolves to itself, and why; checked with the writers frozen, just before the mount.
+ * The first source that no longer resolves to the real path it had when it was checked, and
+ * why; checked with the writers frozen, just before the mount. `approved` gives that real path;
+ * by default the source itself (the proxy passes bind sources resolved).
  */
-export async function changedBindSource(sources: string[]): Promise<string | undefined> {
+export async function changedBindSource(
+  sources: string[],
+  approved: (source: string) => string = (source) => source,
+): Promise<string | undefined> {
   for (const source of sources) {
     const real = await realpath(source).catch(() => undefined);
-    if (real !== source) {
+    if (real !== approved(source)) {
       return `the bind mount source ${source} was replaced (by a symbolic link, or removed) after it was checked`;
     }
   }

@@ -57,8 +57,24 @@ export async function freezeForStart(
   upstream: Upstream,
   runId: string,
   details: Json | undefined,
+  restart?: { stopSeconds: string | null },
 ): Promise<Thaw> {
   if (details === undefined || !mountsHostPath(details)) return async () => undefined;
+  const state = isRecord(details.State) ? details.State : {};
+  if (restart !== undefined && state.Running === true) {
+    // Stopped first, outside the freeze: paused, it could not stop gracefully (its SIGTERM would
+    // wait for the thaw), and running, it could swap its own bind source until it is killed.
+    // The engine's restart of a stopped container then starts it, under the freeze.
+    const seconds = restart.stopSeconds === null ? '' : `?t=${encodeURIComponent(restart.stopSeconds)}`;
+    const id = String(details.Id);
+    const answer = await upstreamJson(
+      upstream,
+      'POST',
+      `/containers/${encodeURIComponent(id)}/stop${seconds}`,
+    );
+    if (answer.status >= 500)
+      throw new Error(`the engine did not stop container ${id.slice(0, 12)} (HTTP ${answer.status})`);
+  }
   return freezeWriters(runId, control(upstream, runId));
 }
 

@@ -751,7 +751,12 @@ class PolicyProxyServer implements PolicyProxy {
         // A bind source checked at create may have been swapped for a symlink out since: checked
         // again, and mounted, with every writer of the submission paused (bind-freeze.ts).
         const details = await this.lookups.containerDetails(resolved.id);
-        const thaw = await freezeForStart(this.options.upstream, this.options.runId, details);
+        const thaw = await freezeForStart(
+          this.options.upstream,
+          this.options.runId,
+          details,
+          action === 'restart' ? { stopSeconds: query.get('t') } : undefined,
+        );
         try {
           if (details !== undefined) await recheckBindSources(details, this.context);
         } catch (error) {

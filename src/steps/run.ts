@@ -1,4 +1,3 @@
-import { changedBindSource, engineWriterControl, withWritersFrozen } from '../engine/bind-writers';
 import type { ContainerRequest, HealthcheckRequest, MountRequest, NetworkAttachment } from '../engine/engine';
 import { scopeLabels } from '../engine/labels';
 import { errorMessage, InfraError } from '../errors';
@@ -59,38 +58,15 @@ export const runStep: StepDefinition<'run'> = {
       wait: step.wait,
     });
     try {
-      const swapped = await startWithBindsHeld(id, mounts, context);
-      if (swapped !== undefined) return { message: `container "${step.name}" was not started: ${swapped}` };
+      // A container binding the submission starts with the run's containers paused and its
+      // sources checked unchanged (DockerEngine.startContainer, bind-writers.ts).
+      await context.engine.startContainer(id);
     } catch (error) {
       return refused('start', step.name, error);
     }
     return step.wait ? waitUntilReady(step.name, id, step.wait, context) : undefined;
   },
 };
-
-/**
- * Starts a container; one that bind-mounts folders of the submission is started with every
- * running container of the run paused (bind-writers.ts), after its sources were found unchanged
- * since they were resolved: a student's container swapping a folder for a symlink cannot race the
- * daemon's mount. Returns why the start was refused, when a source changed.
- */
-async function startWithBindsHeld(
-  id: string,
-  mounts: MountRequest[],
-  context: RunContext,
-): Promise<string | undefined> {
-  const sources = mounts.filter((mount) => mount.type === 'bind').map((mount) => mount.source);
-  if (sources.length === 0) {
-    await context.engine.startContainer(id);
-    return undefined;
-  }
-  return withWritersFrozen(context.engine.runId, engineWriterControl(context.engine), async () => {
-    const swapped = await changedBindSource(sources);
-    if (swapped !== undefined) return swapped;
-    await context.engine.startContainer(id);
-    return undefined;
-  });
-}
 
 export interface ParsedMount {
   type: 'volume' | 'bind';
