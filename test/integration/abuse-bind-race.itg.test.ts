@@ -118,6 +118,7 @@ describe('legitimate bind mounts', () => {
         'echo "MOUNTS $(docker inspect keep --format \'{{range .Mounts}}{{.Type}} {{.Source}} {{.Destination}} {{.RW}}{{end}}\')"',
         'if docker cp conf.txt keep:/tmp/conf.txt 2>/dev/null; then echo CP-ALLOWED; else echo CP-REFUSED; fi',
         'docker pause keep >/dev/null && docker unpause keep >/dev/null && echo PAUSE-UNPAUSE-OK',
+        'docker restart -t 1 keep >/dev/null && echo "RESTARTED $(docker inspect keep --format \'{{.State.Status}}\')"',
         '',
       ].join('\n');
       const graded = await gradeInline(
@@ -155,6 +156,7 @@ describe('legitimate bind mounts', () => {
       expect(output).toContain(`MOUNTS bind ${path.join(graded.submission, 'site')} /site true`);
       expect(output).toContain('CP-REFUSED');
       expect(output).toContain('PAUSE-UNPAUSE-OK');
+      expect(output).toContain('RESTARTED running');
     },
     5 * 60_000,
   );
