@@ -164,6 +164,44 @@ export async function stopContainer(
   );
 }
 
+/** Pauses a running container (the cgroup freezer); false when it was not running or is gone. */
+export async function pauseContainer(client: DockerClient, id: string): Promise<boolean> {
+  const what = `pause container ${shortId(id)}`;
+  try {
+    await client.call(what, (abortSignal) =>
+      client.dial({
+        path: `${containerUrl(id, what)}/pause`,
+        method: 'POST',
+        abortSignal,
+        statusCodes: { 204: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 409))
+      return false;
+    throw error;
+  }
+}
+
+/** Unpauses a container; one no longer paused, or gone, is fine. */
+export async function unpauseContainer(client: DockerClient, id: string): Promise<void> {
+  const what = `unpause container ${shortId(id)}`;
+  try {
+    await client.call(what, (abortSignal) =>
+      client.dial({
+        path: `${containerUrl(id, what)}/unpause`,
+        method: 'POST',
+        abortSignal,
+        statusCodes: { 204: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 409)) return;
+    throw error;
+  }
+}
+
 export async function killContainer(client: DockerClient, id: string, signal = 'SIGKILL'): Promise<void> {
   if (!/^[A-Za-z0-9+]{1,20}$/.test(signal)) throw new Error(`invalid signal ${JSON.stringify(signal)}`);
   const what = `kill container ${shortId(id)}`;

@@ -4,7 +4,9 @@
 // cleanup.ts. Every call has a deadline, every output is read with a byte cap, and a daemon that
 // cannot be reached becomes an InfraError (never a failed check, never a 0).
 
+import { realpath } from 'node:fs/promises';
 import { DockerApiError, FAULT_MEANING, InfraError } from '../errors';
+import { bindSources, changedBindSource, engineWriterControl, withWritersFrozen } from './bind-writers';
 import * as cleanup from './cleanup';
 import { DockerClient } from './client';
 import type { DockerEngineOptions } from './connection';
@@ -37,7 +39,7 @@ import * as events from './events';
 import { runExec } from './exec';
 import * as files from './file-copies';
 import { followContainerLogs } from './follow-logs';
-import { stringField } from './format';
+import { shortId, stringField } from './format';
 import * as images from './images-builds';
 import * as networks from './networks-volumes';
 
@@ -73,6 +75,8 @@ export function createDockerEngine(runId: string, host = process.env.DOCKER_HOST
 
 export class DockerEngine implements Engine {
   readonly runId: string;
+  /** Per container this engine created: each bind source and the real path it had at create. */
+  private readonly approvedBindSources = new Map<string, Map<string, string>>();
   private readonly client: DockerClient;
 
   constructor(options: DockerEngineOptions) {
@@ -147,12 +151,22 @@ export class DockerEngine implements Engine {
     return images.ensureImage(this.client, ref, timeoutMs);
   }
 
-  createContainer(request: ContainerRequest): Promise<string> {
-    return containers.createContainer(this.client, request);
+  async createContainer(request: ContainerRequest): Promise<string> {
+    // The real paths the bind sources had when they were checked (mountSettings, at create):
+    // what a start must find again (withBindsHeld).
+    const approved = new Map<string, string>();
+    for (const mount of request.mounts ?? []) {
+      if (mount.type !== 'bind') continue;
+      const real = await realpath(mount.source).catch(() => undefined);
+      if (real !== undefined) approved.set(mount.source, real);
+    }
+    const id = await containers.createContainer(this.client, request);
+    if (approved.size > 0) this.approvedBindSources.set(id, approved);
+    return id;
   }
 
   startContainer(id: string): Promise<void> {
-    return containers.startContainer(this.client, id);
+    return this.withBindsHeld([id], () => containers.startContainer(this.client, id));
   }
 
   inspectContainer(id: string): Promise<ContainerState> {
@@ -167,8 +181,26 @@ export class DockerEngine implements Engine {
     return containers.killContainer(this.client, id, signal);
   }
 
-  restartContainer(id: string, timeoutSeconds?: number): Promise<void> {
-    return containers.restartContainer(this.client, id, timeoutSeconds);
+  pauseContainer(id: string): Promise<boolean> {
+    return containers.pauseContainer(this.client, id);
+  }
+
+  unpauseContainer(id: string): Promise<void> {
+    return containers.unpauseContainer(this.client, id);
+  }
+
+  async restartContainer(id: string, timeoutSeconds?: number): Promise<void> {
+    const raw = await this.client.inspectOrUndefined(
+      `inspect container ${shortId(id)}`,
+      `/containers/${encodeURIComponent(id)}/json`,
+    );
+    if (!isRecord(raw) || bindSources(raw).length === 0) {
+      return containers.restartContainer(this.client, id, timeoutSeconds);
+    }
+    // Stopped first, outside the freeze (paused, it could not stop gracefully), then started
+    // with its bind sources checked under the freeze, as a start is.
+    await containers.stopContainer(this.client, id, timeoutSeconds);
+    await this.startContainer(id);
   }
 
   removeContainer(id: string): Promise<void> {
@@ -242,15 +274,48 @@ export class DockerEngine implements Engine {
   }
 
   readPath(containerId: string, pathInContainer: string, maxBytes: number): Promise<PathEntry | undefined> {
-    return files.readPath(this.client, containerId, pathInContainer, maxBytes);
+    return this.withBindsHeld([containerId], () =>
+      files.readPath(this.client, containerId, pathInContainer, maxBytes),
+    );
   }
 
   copyInto(containerId: string, hostPath: string, targetDir: string): Promise<void> {
-    return files.copyInto(this.client, containerId, hostPath, targetDir);
+    return this.withBindsHeld([containerId], () =>
+      files.copyInto(this.client, containerId, hostPath, targetDir),
+    );
   }
 
   copyBetween(fromId: string, fromPath: string, toId: string, targetDir: string): Promise<void> {
-    return files.copyBetween(this.client, fromId, fromPath, toId, targetDir);
+    return this.withBindsHeld([fromId, toId], () =>
+      files.copyBetween(this.client, fromId, fromPath, toId, targetDir),
+    );
+  }
+
+  /**
+   * A start, and the archive API, make the daemon mount each bind source of the container again,
+   * by path (docker cp into a container whose folder was swapped for a symlink to `/` writes on
+   * the host): for a container with binds, the call runs with the run's containers paused, once
+   * its sources were found unchanged (bind-writers.ts).
+   */
+  private async withBindsHeld<T>(containerIds: string[], action: () => Promise<T>): Promise<T> {
+    const sources: string[] = [];
+    const approved = new Map<string, string>();
+    for (const id of containerIds) {
+      const raw = await this.client.inspectOrUndefined(
+        `inspect container ${shortId(id)}`,
+        `/containers/${encodeURIComponent(id)}/json`,
+      );
+      if (!isRecord(raw)) continue;
+      sources.push(...bindSources(raw));
+      const full = typeof raw.Id === 'string' ? raw.Id : id;
+      for (const [source, real] of this.approvedBindSources.get(full) ?? []) approved.set(source, real);
+    }
+    if (sources.length === 0) return action();
+    return withWritersFrozen(this.runId, engineWriterControl(this), async () => {
+      const changed = await changedBindSource(sources, (source) => approved.get(source) ?? source);
+      if (changed !== undefined) throw new DockerApiError(`refused: ${changed}`, 409);
+      return action();
+    });
   }
 
   removeResources(filter?: ResourceFilter): Promise<CleanupReport> {

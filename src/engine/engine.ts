@@ -316,6 +316,13 @@ export interface Engine {
   stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
   killContainer(id: string, signal?: string): Promise<void>;
   restartContainer(id: string, timeoutSeconds?: number): Promise<void>;
+  /**
+   * Pauses a running container; false when it was not running (bind-writers.ts freezes the run's
+   * containers while a bind source is checked and mounted). Optional: fakes need not implement it.
+   */
+  pauseContainer?(id: string): Promise<boolean>;
+  unpauseContainer?(id: string): Promise<void>;
+
   removeContainer(id: string): Promise<void>;
   /** A container by engine name or id; undefined when there is none. */
   findContainer(nameOrId: string): Promise<ContainerState | undefined>;

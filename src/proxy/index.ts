@@ -18,6 +18,7 @@ import {
   withOwnLabelsSet,
 } from '../engine/labels';
 import { isEngineFault, studentFaultMessage, studentFaultStatus } from '../run/attribution';
+import { checkArchive, freezeForStart, holdPauseRequest } from './bind-freeze';
 import { containerBudgetRefusal } from './budget-check';
 import { ContextRefusal, holdBuild, registryCallRefusal } from './build-rules';
 import { keepNamed, keepNamedObjects, narrowFilters, takeNameFilters } from './filters';
@@ -919,12 +920,34 @@ class PolicyProxyServer implements PolicyProxy, PlanGate {
       case 'start':
       case 'restart': {
         await this.checkPorts(resolved);
-        // A bind source checked at create may have been swapped for a symlink out since. Last,
-        // so that as little time as possible passes between this check and the engine's mount.
+        // A bind source checked at create may have been swapped for a symlink out since: checked
+        // again, and mounted, with every writer of the submission paused (bind-freeze.ts).
         const details = await this.lookups.containerDetails(resolved.id);
-        if (details !== undefined) await recheckBindSources(details, this.context);
-        return { url: url(), answer: 'json', describe: `starting container ${who}` };
+        const thaw = await freezeForStart(
+          this.options.upstream,
+          this.options.runId,
+          details,
+          action === 'restart' ? { stopSeconds: query.get('t') } : undefined,
+        );
+        try {
+          if (details !== undefined) await recheckBindSources(details, this.context);
+        } catch (error) {
+          await thaw();
+          throw error;
+        }
+        return {
+          url: url(),
+          answer: 'json',
+          describe: `starting container ${who}`,
+          release: () => void thaw(),
+        };
       }
+      case 'pause':
+      case 'unpause':
+        return { url: url(), answer: 'pipe', release: await holdPauseRequest(this.options.runId) };
+      case 'archive':
+        checkArchive(await this.lookups.containerDetails(resolved.id), who);
+        return { url: url(), answer: 'pipe' };
       case 'stop':
         return { url: url(), answer: 'json', describe: `stopping container ${who}` };
       default:

@@ -58,6 +58,8 @@ export const runStep: StepDefinition<'run'> = {
       wait: step.wait,
     });
     try {
+      // A container binding the submission starts with the run's containers paused and its
+      // sources checked unchanged (DockerEngine.startContainer, bind-writers.ts).
       await context.engine.startContainer(id);
     } catch (error) {
       return refused('start', step.name, error);
