@@ -138,13 +138,13 @@ docker run -d --name ${name}-web --network ${name}-net -v ${name}-vol:/data ${na
     const marker = 600 + Math.floor(Math.random() * 300);
     const started = Date.now();
     const graded = await gradeInline(
-      exercise('script-timeout', '  - script: { file: run.sh, timeout: 1.5s }\n', FILLER_CHECK),
+      exercise('script-timeout', '  - script: { file: run.sh, timeout: 6s }\n', FILLER_CHECK),
       {
         'run.sh': `sleep ${marker} &\ndocker run -d --name ${name}-bg busybox sleep 60\necho started\ndocker run --name ${name}-fg busybox sleep 60\n`,
       },
     );
     expect(graded.exercise.setupError).toBe(
-      `run.sh did not finish within 1.5s; it was stopped; it was still in \`docker run --name ${name}-fg busybox sleep 60\`: without -d, docker run waits for the container to exit`,
+      `run.sh did not finish within 6s; it was stopped; it was still in \`docker run --name ${name}-fg busybox sleep 60\`: without -d, docker run waits for the container to exit`,
     );
     expect(graded.exercise.setupLog).toMatch(/started/);
     expect(Date.now() - started).toBeLessThan(20_000);
