@@ -6,6 +6,8 @@
 set -euo pipefail
 
 STANDIN_LABEL=org.docker-autograder.standin
+# Stand-ins whose contents changed carry a version: an older one is brought up to date (below).
+VERSION_LABEL=org.docker-autograder.standin-version
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 log() { printf '[base-images] %s\n' "$*"; }
 
@@ -19,8 +21,11 @@ want() {
   return 0
 }
 
+standin_version() { docker image inspect -f "{{index .Config.Labels \"$VERSION_LABEL\"}}" "$1" 2>/dev/null || true; }
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+here=$(cd "$(dirname "$0")" && pwd)
 
 if want busybox:latest; then
   log "busybox:latest: importing /bin/busybox from busybox-static"
@@ -242,5 +247,71 @@ RUN echo 'deb $MIRROR trixie main' >/etc/apt/sources.list.d/trixie.list \
 CMD ["bash"]
 DOCKERFILE
 fi
+
+# A PyPI stand-in: `pip install flask` from the package index, as a student's Dockerfile or
+# container does on a runner, finds wheels made from Debian's Python packages (those the pack's
+# requirements.txt files name: flask, redis, pyyaml, and their dependencies), in the "simple"
+# index layout, served by busybox httpd. It listens on the host's own network (port 3141), so
+# that the classic builder's build containers on the default bridge and containers on any
+# user-defined network reach it at the default bridge's gateway address, without host
+# networking of their own. The Debian and Python stand-ins name it in /etc/pip.conf.
+PYPI_IMAGE=docker-autograder/pypi-standin:1
+PYPI_CONTAINER=docker-autograder-pypi-standin
+PYPI_PORT=3141
+if want "$PYPI_IMAGE"; then
+  log "$PYPI_IMAGE: wheels of Debian's python3-flask, python3-redis, python3-yaml and their dependencies"
+  ctx=$work/pypi
+  mkdir -p "$ctx"
+  cp "$here/base-images/make-index.py" "$ctx/"
+  cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+FROM debian:bookworm-slim AS wheels
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 python3-flask python3-redis python3-yaml \
+ && rm -rf /var/lib/apt/lists/*
+COPY make-index.py /
+RUN python3 /make-index.py /srv python3-flask python3-redis python3-yaml
+FROM busybox:latest
+COPY --from=wheels /srv /srv
+EXPOSE 3141
+CMD ["httpd", "-f", "-p", "3141", "-h", "/srv"]
+DOCKERFILE
+  docker build -q -t "$PYPI_IMAGE" --label "$STANDIN_LABEL=true" "$ctx" >/dev/null
+fi
+if [ "$(docker inspect -f '{{.State.Running}}' "$PYPI_CONTAINER" 2>/dev/null)" != true ]; then
+  docker rm -f "$PYPI_CONTAINER" >/dev/null 2>&1 || true
+  log "$PYPI_CONTAINER: serving the package index on the host's port $PYPI_PORT"
+  docker run -d --name "$PYPI_CONTAINER" --network host --restart unless-stopped \
+    --label "$STANDIN_LABEL=true" "$PYPI_IMAGE" httpd -f -p "$PYPI_PORT" -h /srv >/dev/null
+fi
+gateway=$(docker network inspect bridge -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}')
+gateway=${gateway:-172.17.0.1}
+index_url="http://$gateway:$PYPI_PORT/simple/"
+
+# Version 2 of the Debian and Python stand-ins: /etc/pip.conf names the package index above.
+# A stand-in made before that (no version label) gets it as a layer on top, under the same tag;
+# a pulled image is never touched.
+PIP_STANDIN_VERSION=2
+with_pip_conf() {
+  local image=$1
+  exists "$image" && is_standin "$image" || return 0
+  local version
+  version=$(standin_version "$image")
+  [ "${version:-1}" -ge "$PIP_STANDIN_VERSION" ] && return 0
+  log "$image: /etc/pip.conf names the package index stand-in ($index_url)"
+  local ctx=$work/pip-conf
+  rm -rf "$ctx" && mkdir -p "$ctx"
+  printf '[global]\nindex-url = %s\ntrusted-host = %s\n' "$index_url" "$gateway" >"$ctx/pip.conf"
+  printf 'FROM %s\nCOPY pip.conf /etc/pip.conf\n' "$image" >"$ctx/Dockerfile"
+  docker build -q -t "$image" --label "$STANDIN_LABEL=true" \
+    --label "$VERSION_LABEL=$PIP_STANDIN_VERSION" "$ctx" >/dev/null
+}
+with_pip_conf debian:bookworm-slim
+# debian:bookworm is the same stand-in under another name: follow it.
+if exists debian:bookworm && is_standin debian:bookworm \
+  && [ "$(standin_version debian:bookworm)" != "$PIP_STANDIN_VERSION" ]; then
+  docker tag debian:bookworm-slim debian:bookworm
+fi
+with_pip_conf python:3.11-slim
+with_pip_conf python:3.13-slim
 
 log "done"

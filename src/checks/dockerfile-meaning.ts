@@ -152,13 +152,18 @@ function copyOf(instruction: Instruction, keyword: string, stages: Stage[]): Ins
   return { sources: sources.map(normaliseAbsolute), from: resolveFrom(fromValue, stages) };
 }
 
-/** `--from=0`, `--from=builder`: an earlier stage; anything else is an image. */
+/**
+ * `--from=0`, `--from=builder`: an earlier stage; anything else is an image. The stage being
+ * built is the last of `stages` and is not an earlier one: Docker refuses a stage copying from
+ * itself, so `--from` naming it is no stage to copy from.
+ */
 function resolveFrom(value: string, stages: Stage[]): CopySource {
+  const earlier = stages.slice(0, -1);
   if (/^\d+$/.test(value)) {
     const index = Number(value);
-    if (index < stages.length) return { stage: index };
+    if (index < earlier.length) return { stage: index };
   }
-  const named = stages.find((stage) => stage.name === value.toLowerCase());
+  const named = earlier.find((stage) => stage.name === value.toLowerCase());
   return named === undefined ? { image: value } : { stage: named.index };
 }
 

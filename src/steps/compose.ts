@@ -22,12 +22,25 @@ import type { StepDefinition } from './step';
 import { COMPOSE_COMMAND, runStudentDocker } from './student-docker';
 import { FirstErrorFinder, newInformation, tail } from './text';
 
-/** Looked for in this order when the step names no file. */
+/**
+ * Looked for in this order when the step names no file: Compose v2's own order (compose-go's
+ * DefaultFileNames), so that the grader runs the file `docker compose up` would run.
+ */
 export const DEFAULT_COMPOSE_FILES = [
-  'docker-compose.yaml',
-  'docker-compose.yml',
   'compose.yaml',
   'compose.yml',
+  'docker-compose.yml',
+  'docker-compose.yaml',
+];
+/**
+ * Beside a file found by default, Compose v2 also reads the first of these that exists
+ * (compose-go's DefaultOverrideFileNames, whichever file was found); not with a named file.
+ */
+export const DEFAULT_COMPOSE_OVERRIDE_FILES = [
+  'compose.override.yml',
+  'compose.override.yaml',
+  'docker-compose.override.yml',
+  'docker-compose.override.yaml',
 ];
 const MAX_COMPOSE_FILE_BYTES = 1024 * 1024;
 const MAX_YAML_ALIASES = 100;
@@ -49,18 +62,20 @@ const ACTION_ARGS: Record<NonNullable<ComposeStep['action']>, (step: ComposeStep
 
 export const composeStep: StepDefinition<'compose'> = {
   kind: 'compose',
-  describe: (step) => `compose ${step.action ?? 'up'} (${step.file ?? DEFAULT_COMPOSE_FILES[0]})`,
+  describe: (step) => `compose ${step.action ?? 'up'} (${step.file ?? 'the compose file Compose finds'})`,
   async run(step, context) {
     const compose = COMPOSE_COMMAND;
-    const file = await composeFile(step, context);
-    if ('failure' in file) return file.failure;
-    const model = await readComposeModel(file.path, file.name);
+    const files = await composeFiles(step, context.submissionDir);
+    if ('failure' in files) return files.failure;
+    const file = files.main;
+    const model = await readComposeModel(files);
     if ('failure' in model) return model.failure;
     const project = openProject(context);
-    project.files.add(file.path);
+    const paths = files.all.map((one) => one.path);
+    project.files.set(paths.join('\0'), paths);
     const action = step.action ?? 'up';
     const limitMs = remainingMs(context, timeoutMs(step.timeout, LIMITS.compose));
-    const args = [...compose.args, '-p', project.name, '-f', file.path, ...ACTION_ARGS[action](step)];
+    const args = [...compose.args, '-p', project.name, ...fileArgs(paths), ...ACTION_ARGS[action](step)];
     // Every line, not just the tail the report keeps: the first error is often far above it.
     const firstError = new FirstErrorFinder();
     const result = await runStudentDocker(context, compose.command, args, {
@@ -87,7 +102,7 @@ export const composeStep: StepDefinition<'compose'> = {
       };
     }
     if (result.exitCode !== 0) {
-      const message = `${what} failed with exit code ${result.exitCode} (${file.name})${refusalNote(result.refusals)}`;
+      const message = `${what} failed with exit code ${result.exitCode} (${files.all.map((one) => one.name).join(' + ')})${refusalNote(result.refusals)}`;
       return {
         message,
         expected: 'exit code 0',
@@ -103,24 +118,58 @@ export const composeStep: StepDefinition<'compose'> = {
   },
 };
 
-async function composeFile(
+export interface ComposeFile {
+  path: string;
+  /** As the student knows it, for messages. */
+  name: string;
+}
+
+export interface ComposeFiles {
+  /** The compose file itself: the step's, or the first default name that exists. */
+  main: ComposeFile;
+  /** What Compose is given, in order: the main file, then the override file it found by default. */
+  all: ComposeFile[];
+}
+
+/** The files `docker compose` reads: the named one, or those it finds by itself in the submission folder. */
+export async function composeFiles(
   step: ComposeStep,
-  context: RunContext,
-): Promise<{ path: string; name: string } | { failure: Failure }> {
+  submissionDir: string,
+): Promise<ComposeFiles | { failure: Failure }> {
   if (step.file !== undefined) {
-    const found = await submissionPath(context.submissionDir, step.file, 'compose file');
-    return 'failure' in found ? found : { path: found.path, name: step.file };
+    const found = await submissionPath(submissionDir, step.file, 'compose file');
+    if ('failure' in found) return found;
+    const main = { path: found.path, name: step.file };
+    return { main, all: [main] };
   }
-  for (const name of DEFAULT_COMPOSE_FILES) {
-    if (!(await pathExists(path.join(context.submissionDir, name)))) continue;
-    const found = await submissionPath(context.submissionDir, name, 'compose file');
+  const main = await firstExisting(submissionDir, DEFAULT_COMPOSE_FILES);
+  if (main === undefined) {
+    return {
+      failure: {
+        message: `the submission has no compose file (looked for ${DEFAULT_COMPOSE_FILES.join(', ')}, as docker compose does)`,
+      },
+    };
+  }
+  if ('failure' in main) return main;
+  const override = await firstExisting(submissionDir, DEFAULT_COMPOSE_OVERRIDE_FILES);
+  if (override !== undefined && 'failure' in override) return override;
+  return { main, all: override === undefined ? [main] : [main, override] };
+}
+
+async function firstExisting(
+  submissionDir: string,
+  names: string[],
+): Promise<ComposeFile | { failure: Failure } | undefined> {
+  for (const name of names) {
+    if (!(await pathExists(path.join(submissionDir, name)))) continue;
+    const found = await submissionPath(submissionDir, name, 'compose file');
     return 'failure' in found ? found : { path: found.path, name };
   }
-  return {
-    failure: {
-      message: `the submission has no compose file (looked for ${DEFAULT_COMPOSE_FILES.join(', ')})`,
-    },
-  };
+  return undefined;
+}
+
+function fileArgs(paths: string[]): string[] {
+  return paths.flatMap((file) => ['-f', file]);
 }
 
 /** What the step needs to know of the student's compose file. */
@@ -129,21 +178,74 @@ export interface ComposeModel {
   services: string[];
 }
 
-async function readComposeModel(file: string, name: string): Promise<ComposeModel | { failure: Failure }> {
-  const info = await stat(file);
-  if (info.size > MAX_COMPOSE_FILE_BYTES) {
-    return { failure: { message: `${name} is larger than ${MAX_COMPOSE_FILE_BYTES} bytes` } };
+/** The services of the main file, with what an override file adds or changes (profiles, scale). */
+export async function readComposeModel(files: ComposeFiles): Promise<ComposeModel | { failure: Failure }> {
+  let services: Record<string, unknown> = {};
+  for (const file of files.all) {
+    const info = await stat(file.path);
+    if (info.size > MAX_COMPOSE_FILE_BYTES) {
+      return { failure: { message: `${file.name} is larger than ${MAX_COMPOSE_FILE_BYTES} bytes` } };
+    }
+    const text = await readFile(file.path, 'utf8');
+    const read = file === files.main ? composeServices(text, file.name) : overrideServices(text, file.name);
+    if ('failure' in read) return read;
+    services = mergeServices(services, read.services);
   }
-  return composeModel(await readFile(file, 'utf8'), name);
+  return modelOf(services);
 }
 
 export function composeModel(text: string, name: string): ComposeModel | { failure: Failure } {
-  let data: unknown;
+  const read = composeServices(text, name);
+  return 'failure' in read ? read : modelOf(read.services);
+}
+
+function modelOf(services: Record<string, unknown>): ComposeModel {
+  return {
+    services: Object.entries(services)
+      .filter(([, body]) => !isRecord(body) || startsByDefault(body))
+      .map(([service]) => service),
+  };
+}
+
+/** An override file may define no services (only networks, say): Compose itself says if it is wrong. */
+function overrideServices(
+  text: string,
+  name: string,
+): { services: Record<string, unknown> } | { failure: Failure } {
+  const data = parseYaml(text, name);
+  if ('failure' in data) return data;
+  const services = isRecord(data.value) ? data.value.services : undefined;
+  return { services: isRecord(services) ? services : {} };
+}
+
+/** Each service's keys from the later file replace the earlier file's (enough for profiles and scale). */
+function mergeServices(
+  base: Record<string, unknown>,
+  later: Record<string, unknown>,
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [service, body] of Object.entries(later)) {
+    const before = merged[service];
+    merged[service] = isRecord(before) && isRecord(body) ? { ...before, ...body } : body;
+  }
+  return merged;
+}
+
+function parseYaml(text: string, name: string): { value: unknown } | { failure: Failure } {
   try {
-    data = parse(text, { maxAliasCount: MAX_YAML_ALIASES });
+    return { value: parse(text, { maxAliasCount: MAX_YAML_ALIASES }) };
   } catch (error) {
     return { failure: { message: `${name} is not valid YAML: ${(error as Error).message}` } };
   }
+}
+
+function composeServices(
+  text: string,
+  name: string,
+): { services: Record<string, unknown> } | { failure: Failure } {
+  const parsed = parseYaml(text, name);
+  if ('failure' in parsed) return parsed;
+  const data = parsed.value;
   if (!isRecord(data) || !isRecord(data.services) || Object.keys(data.services).length === 0) {
     return {
       failure: {
@@ -155,11 +257,7 @@ export function composeModel(text: string, name: string): ComposeModel | { failu
       },
     };
   }
-  return {
-    services: Object.entries(data.services)
-      .filter(([, body]) => !isRecord(body) || startsByDefault(body))
-      .map(([service]) => service),
-  };
+  return { services: data.services };
 }
 
 function startsByDefault(service: Record<string, unknown>): boolean {
@@ -171,8 +269,11 @@ function startsByDefault(service: Record<string, unknown>): boolean {
 
 interface Project {
   name: string;
-  /** The compose files the exercise used, in order: `down` runs with each at the end. */
-  files: Set<string>;
+  /**
+   * The sets of compose files the exercise used (a file with the override Compose found beside
+   * it), in order, keyed by their paths: `down` runs with each set at the end.
+   */
+  files: Map<string, string[]>;
 }
 
 /** One project per exercise; its Resources object is the exercise. */
@@ -182,7 +283,7 @@ const projects = new WeakMap<Resources, Project>();
 function openProject(context: RunContext): Project {
   const known = projects.get(context.resources);
   if (known) return known;
-  const project: Project = { name: composeProjectName(context.scope), files: new Set() };
+  const project: Project = { name: composeProjectName(context.scope), files: new Map() };
   projects.set(context.resources, project);
   if (!context.resources.composeProjects.includes(project.name)) {
     context.resources.composeProjects.push(project.name);
@@ -195,13 +296,12 @@ function openProject(context: RunContext): Project {
 async function tearDownProject(context: RunContext, project: Project): Promise<void> {
   const compose = COMPOSE_COMMAND;
   const problems: string[] = [];
-  for (const file of [...project.files].reverse()) {
+  for (const files of [...project.files.values()].reverse()) {
     const args = [
       ...compose.args,
       '-p',
       project.name,
-      '-f',
-      file,
+      ...fileArgs(files),
       'down',
       '-v',
       '--remove-orphans',
@@ -211,7 +311,7 @@ async function tearDownProject(context: RunContext, project: Project): Promise<v
       TEARDOWN_STOP_SECONDS,
     ];
     const result = await runStudentDocker(context, compose.command, args, {
-      cwd: path.dirname(file),
+      cwd: path.dirname(files[0] ?? context.submissionDir),
       timeoutMs: TEARDOWN_TIMEOUT_MS,
     }).catch((error: unknown) => ({ exitCode: null, output: String(error), timedOut: false }));
     if (result.exitCode !== 0) {

@@ -10,9 +10,10 @@
 // - a scrubbed environment (nothing of the grader's: no INPUT_*, GITHUB_*, ACTIONS_*, RUNNER_*,
 //   tokens, no GITHUB_OUTPUT path: those files are not even in the container);
 // - the step's time limit, after which it is killed; it is removed at the end, and with it
-//   every process it started (`setsid sleep 600 &` included: they share its PID namespace).
+//   every process it started (`setsid sleep 600 &` included: they share its PID namespace);
+// - a uid of its own, in the grader's group (client-user.ts): never root, never the grader.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, realpath, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -20,6 +21,7 @@ import { CLIENT_LABEL, scopeLabels } from '../engine/labels';
 import { errorMessage, InfraError } from '../errors';
 import type { RunContext } from '../run/context';
 import { clientImage } from './client-image';
+import { CLIENT_UMASK, clientUser, openSubmissionForClient } from './client-user';
 import { DEFAULT_SANDBOX_POLICY, type EngineGate, openEngineGate } from './engine-gate';
 import { resourceName } from './names';
 
@@ -40,6 +42,7 @@ const MAX_TRACE_BYTES = 16 * 1024;
  * own whose reader keeps only the latest line, never mixed into the student's output.
  */
 const CLIENT_WRAPPER = `exec 2>&1
+umask ${CLIENT_UMASK}
 if [ "$1" = --trace ]; then
   shift
   exec 9> >(while IFS= read -r line; do printf '%s\\n' "$line" >${TRACE_FILE}; done)
@@ -111,13 +114,17 @@ export async function runStudentDocker(
   }
   // By the id pinned at the run's start, whatever the tag says now (client-image.ts).
   const image = await clientImage(context.engine, (message) => context.progress.info(message));
-  // mkdtemp makes the folder 0700: only the grader's user (and the client container) reach the socket.
+  // mkdtemp makes the folder 0700, the grader's; 0710 lets the client (the grader's group, see
+  // client-user.ts) reach the socket in it, and no other user of the machine.
   const gateDir = await mkdtemp(path.join(os.tmpdir(), 'docker-autograder-gate-'));
+  let closeSubmission: (() => Promise<void>) | undefined;
   let gate: EngineGate | undefined;
   let id: string | undefined;
   let output: OutputCollector | undefined;
   const stopFollowing = new AbortController();
   try {
+    await chmod(gateDir, 0o710);
+    closeSubmission = await openSubmissionForClient(submission);
     gate = await openEngineGate(context, {
       listenPath: path.join(gateDir, 'docker.sock'),
       submissionDir: submission,
@@ -132,7 +139,7 @@ export async function runStudentDocker(
         entrypoint: ['bash', '-c', CLIENT_WRAPPER, 'docker-autograder'],
         cmd: argv,
         env: studentDockerEnvironment(),
-        user: graderUser(),
+        user: clientUser(),
         workdir: cwd,
         // Hidden from the student by the gate (proxy/visibility.ts): not theirs to see or stop.
         labels: { ...scopeLabels(context.scope), [CLIENT_LABEL]: 'true' },
@@ -215,7 +222,11 @@ export async function runStudentDocker(
           await gate.close();
         }
       } finally {
-        await rm(gateDir, { recursive: true, force: true });
+        try {
+          await rm(gateDir, { recursive: true, force: true });
+        } finally {
+          await closeSubmission?.();
+        }
       }
     }
   }
@@ -233,16 +244,6 @@ async function checkNotStoppedByEngine(context: RunContext, id: string, startedA
       'unreachable',
     );
   }
-}
-
-/**
- * The grader's own user: what the script writes into the submission folder stays the grader's
- * to read and delete, and the gate's 0700 folder is reachable.
- */
-function graderUser(): string | undefined {
-  const uid = process.getuid?.();
-  const gid = process.getgid?.();
-  return uid === undefined || gid === undefined ? undefined : `${uid}:${gid}`;
 }
 
 /** The command a traced script was in: bash's latest xtrace line, without its `+ ` depth marks. */

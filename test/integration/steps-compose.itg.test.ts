@@ -149,6 +149,35 @@ networks:
     expect(await leftovers(graded.runId)).toEqual([]);
   });
 
+  it('reads the files docker compose would: compose.yaml before docker-compose.yaml, and the override', async () => {
+    const sleeper = 'image: busybox\n    init: true\n    command: [sleep, "300"]';
+    const graded = await gradeInline(
+      exercise(
+        'compose-order',
+        '  - compose: { wait: { timeout: 20s } }\n  - compose: { action: down }\n  - compose: {}\n',
+        `
+  - name: the service of compose.yaml runs
+    exec: { container: app, command: ["true"] }
+    expect: { exitCode: 0 }
+  - name: the service the override adds runs
+    exec: { container: extra, command: ["true"] }
+    expect: { exitCode: 0 }
+`,
+      ),
+      {
+        'compose.yaml': `services:\n  app:\n    ${sleeper}\n`,
+        'compose.override.yaml': `services:\n  extra:\n    ${sleeper}\n`,
+        // What Compose v2 does not read when compose.yaml is there: it would fail the step.
+        'docker-compose.yaml': 'services:\n  legacy:\n    image: busybox\n    command: [sh, -c, "exit 5"]\n',
+      },
+    );
+    expect(graded.exercise.setupError, summary(graded)).toBeUndefined();
+    expect(graded.statuses['the service of compose.yaml runs']).toBe('pass');
+    expect(graded.statuses['the service the override adds runs']).toBe('pass');
+    expect(await namedLeftovers(graded.runId)).toEqual([]);
+    expect(await leftovers(graded.runId)).toEqual([]);
+  });
+
   it('fails with compose’s own message when the file is invalid', async () => {
     const graded = await gradeInline(
       exercise('compose-invalid', '  - compose: { file: docker-compose.yaml }\n', FILLER_CHECK),

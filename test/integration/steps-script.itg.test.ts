@@ -1,8 +1,18 @@
 // The script step on the real engine, through grade(): the student's docker commands run with a
 // scrubbed environment, what they create is removed afterwards, and a time limit kills them all.
 import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gradeInline, leftovers, namedLeftovers, removeTempDirs, describe as summary } from './steps-harness';
+import { CLIENT_UID } from '../../src/steps/client-user';
+import {
+  gradeInline,
+  leftovers,
+  namedLeftovers,
+  removeTempDirs,
+  submissionDir,
+  describe as summary,
+} from './steps-harness';
 
 afterAll(removeTempDirs);
 
@@ -128,18 +138,57 @@ docker run -d --name ${name}-web --network ${name}-net -v ${name}-vol:/data ${na
     const marker = 600 + Math.floor(Math.random() * 300);
     const started = Date.now();
     const graded = await gradeInline(
-      exercise('script-timeout', '  - script: { file: run.sh, timeout: 1.5s }\n', FILLER_CHECK),
+      exercise('script-timeout', '  - script: { file: run.sh, timeout: 6s }\n', FILLER_CHECK),
       {
         'run.sh': `sleep ${marker} &\ndocker run -d --name ${name}-bg busybox sleep 60\necho started\ndocker run --name ${name}-fg busybox sleep 60\n`,
       },
     );
     expect(graded.exercise.setupError).toBe(
-      `run.sh did not finish within 1.5s; it was stopped; it was still in \`docker run --name ${name}-fg busybox sleep 60\`: without -d, docker run waits for the container to exit`,
+      `run.sh did not finish within 6s; it was stopped; it was still in \`docker run --name ${name}-fg busybox sleep 60\`: without -d, docker run waits for the container to exit`,
     );
     expect(graded.exercise.setupLog).toMatch(/started/);
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(processesMatching(`sleep ${marker}`)).toEqual([]);
     expect(await namedLeftovers(name)).toEqual([]);
+    expect(await leftovers(graded.runId)).toEqual([]);
+  });
+
+  it("runs as a uid of its own: what it writes on the host side is never root's, and the folder is as it was", async () => {
+    const submission = submissionDir({
+      'run.sh': [
+        'set -eu',
+        'id -u > uid.txt',
+        'mkdir -p made && echo "from the script" > made/file.txt',
+        'echo "in an existing folder" > shared/host.txt',
+        // What only a root could do on the host side is refused.
+        'if chown 0:0 made/file.txt 2>/dev/null; then echo chowned; fi',
+        '',
+      ].join('\n'),
+      'shared/.keep': '',
+    });
+    const modesBefore = [submission, path.join(submission, 'shared')].map((dir) => statSync(dir).mode);
+    const graded = await gradeInline(
+      exercise('script-uid', '  - script: { file: run.sh }\n', FILLER_CHECK),
+      {},
+      { submission },
+    );
+    expect(graded.exercise.setupError, summary(graded)).toBeUndefined();
+    const uid = Number(readFileSync(path.join(submission, 'uid.txt'), 'utf8').trim());
+    expect(uid).toBe(CLIENT_UID);
+    expect(uid).not.toBe(0);
+    expect(uid).not.toBe(process.getuid?.());
+    const written = statSync(path.join(submission, 'made/file.txt'));
+    expect(written.uid).toBe(CLIENT_UID);
+    expect(statSync(path.join(submission, 'shared/host.txt')).uid).toBe(CLIENT_UID);
+    expect(graded.log.join('\n')).not.toContain('chowned');
+    // Group-writable in the grader's group: the grader can still change and delete it.
+    expect(written.gid).toBe(process.getgid?.());
+    expect(written.mode & 0o020).toBe(0o020);
+    expect(statSync(path.join(submission, 'made')).mode & 0o020).toBe(0o020);
+    // The submission's folders were opened for the step, and closed again.
+    expect([submission, path.join(submission, 'shared')].map((dir) => statSync(dir).mode)).toEqual(
+      modesBefore,
+    );
     expect(await leftovers(graded.runId)).toEqual([]);
   });
 

@@ -11,6 +11,7 @@ import {
   splitCommands,
   stepMatches,
 } from '../../src/checks/dockerfile-meaning';
+import { loadExercise } from '../../src/spec/load';
 import type { Matcher, StepMatcher, StepSequence } from '../../src/spec/types';
 
 /** Does some instruction of the Dockerfile's last stage do what the matcher says? */
@@ -154,6 +155,57 @@ describe('copiesFrom', () => {
       does(`${stages}COPY --from=builder /src/public /www\n`, { copiesFrom: 'builder', copies: '/src' }),
     ).toBe(false);
     expect(does(`${stages}COPY public /www\n`, { copiesFrom: 'builder' })).toBe(false);
+  });
+});
+
+describe('copiesFrom: true is any earlier stage', () => {
+  it.each([
+    [
+      'by number, the stage called build',
+      'FROM python:3.11-slim AS build\nRUN x\nFROM busybox:latest\n',
+      '--from=0',
+    ],
+    [
+      'by name, the stage called build',
+      'FROM python:3.11-slim AS build\nRUN x\nFROM busybox:latest\n',
+      '--from=build',
+    ],
+    ['by number, an unnamed stage', 'FROM python:3.11-slim\nRUN x\nFROM busybox:latest\n', '--from=0'],
+    ['the second of three stages', 'FROM a AS one\nFROM b AS two\nFROM busybox:latest\n', '--from=1'],
+  ])('%s', (_why, stages, flag) => {
+    expect(does(`${stages}COPY ${flag} /src/public /www\n`, { copiesFrom: true })).toBe(true);
+  });
+
+  it('is not the stage being built, nor a later one, nor an image', () => {
+    const stages = 'FROM python:3.11-slim AS build\nRUN x\nFROM busybox:latest AS runtime\n';
+    expect(does(`${stages}COPY --from=1 /src /www\n`, { copiesFrom: true })).toBe(false);
+    expect(does(`${stages}COPY --from=runtime /src /www\n`, { copiesFrom: true })).toBe(false);
+    expect(does(`${stages}COPY --from=2 /src /www\n`, { copiesFrom: true })).toBe(false);
+    expect(does(`${stages}COPY --from=python:3.11-slim /src /www\n`, { copiesFrom: true })).toBe(false);
+  });
+
+  it('a stage the spec names explicitly is that stage only', () => {
+    const stages = 'FROM python:3.11-slim AS build\nRUN x\nFROM busybox:latest\n';
+    expect(does(`${stages}COPY --from=0 /src /www\n`, { copiesFrom: 'builder' })).toBe(false);
+    expect(does(`${stages}COPY --from=0 /src /www\n`, { copiesFrom: 'build' })).toBe(true);
+  });
+
+  it("grades the pack's multi-stage exercise by meaning: a stage called build, copied --from=0", async () => {
+    const exercise = await loadExercise(
+      path.resolve(__dirname, '../../exercises/images/multi-stage/exercise.yaml'),
+    );
+    const check = exercise.spec.checks.find(
+      (one) => 'dockerfile' in one && one.expect?.sequence !== undefined,
+    );
+    const steps = check?.expect?.sequence as StepSequence | undefined;
+    expect(steps).toBeDefined();
+    const dockerfile =
+      'FROM python:3.11-slim AS build\nWORKDIR /site\nCOPY . .\nRUN python3 build.py out\n' +
+      'FROM busybox:latest\nCOPY --from=0 /site/out /www\nUSER nobody\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n';
+    expect(sequence(dockerfile, steps as StepSequence).pass).toBe(true);
+    // ... and a runtime stage that copies from the python image itself still fails.
+    const fromImage = dockerfile.replace('--from=0', '--from=python:3.11-slim');
+    expect(sequence(fromImage, steps as StepSequence).pass).toBe(false);
   });
 });
 

@@ -1,7 +1,10 @@
 // Pure parts of the steps: names, volume and healthcheck syntax, compose models and overrides,
 // readiness wording.
-import { describe, expect, it } from 'vitest';
-import { composeModel } from '../../src/steps/compose';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { composeFiles, composeModel, readComposeModel } from '../../src/steps/compose';
 import { composeProjectName, containerName, resourceName } from '../../src/steps/names';
 import { countMatchingLines, describeConditions } from '../../src/steps/readiness';
 import { healthcheckRequest, parseVolumeMount } from '../../src/steps/run';
@@ -111,6 +114,81 @@ volumes:
     expect(composeModel(bomb.join('\n'), 'c.yaml')).toMatchObject({
       failure: { message: expect.stringMatching(/not valid YAML/) },
     });
+  });
+});
+
+describe('compose files found as Compose v2 finds them', () => {
+  let dir = '';
+  afterEach(async () => {
+    if (dir !== '') await rm(dir, { recursive: true, force: true });
+    dir = '';
+  });
+
+  async function submission(files: string[]): Promise<string> {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'compose-files-'));
+    for (const name of files)
+      await writeFile(path.join(dir, name), `services:\n  ${name.replace(/\W/g, '-')}: { image: busybox }\n`);
+    return dir;
+  }
+
+  async function found(files: string[], file?: string): Promise<string[]> {
+    const result = await composeFiles(file === undefined ? {} : { file }, await submission(files));
+    if ('failure' in result) throw new Error(result.failure.message);
+    return result.all.map((one) => one.name);
+  }
+
+  it.each([
+    [['docker-compose.yaml'], ['docker-compose.yaml']],
+    [['docker-compose.yml'], ['docker-compose.yml']],
+    [['docker-compose.yaml', 'compose.yaml'], ['compose.yaml']],
+    [['docker-compose.yml', 'compose.yml'], ['compose.yml']],
+    [['compose.yml', 'compose.yaml'], ['compose.yaml']],
+    [['docker-compose.yaml', 'docker-compose.yml'], ['docker-compose.yml']],
+    [
+      ['compose.yaml', 'compose.override.yaml'],
+      ['compose.yaml', 'compose.override.yaml'],
+    ],
+    [
+      ['docker-compose.yaml', 'docker-compose.override.yml'],
+      ['docker-compose.yaml', 'docker-compose.override.yml'],
+    ],
+    [
+      ['compose.yaml', 'compose.override.yml', 'compose.override.yaml'],
+      ['compose.yaml', 'compose.override.yml'],
+    ],
+  ])('%j: %j', async (files, expected) => {
+    expect(await found(files)).toEqual(expected);
+  });
+
+  it('a file the step names is read alone, without the override', async () => {
+    expect(
+      await found(['docker-compose.yaml', 'compose.yaml', 'compose.override.yaml'], 'docker-compose.yaml'),
+    ).toEqual(['docker-compose.yaml']);
+  });
+
+  it('an override file alone is no compose file', async () => {
+    const result = await composeFiles({}, await submission(['compose.override.yaml']));
+    expect(result).toEqual({
+      failure: {
+        message:
+          'the submission has no compose file (looked for compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, as docker compose does)',
+      },
+    });
+  });
+
+  it('the services of the override count: added ones, and profiles it sets', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'compose-files-'));
+    await writeFile(
+      path.join(dir, 'compose.yaml'),
+      'services:\n  web: { image: busybox }\n  db: { image: redis }\n',
+    );
+    await writeFile(
+      path.join(dir, 'compose.override.yaml'),
+      'services:\n  db: { profiles: [later] }\n  cache: { image: redis }\n',
+    );
+    const files = await composeFiles({}, dir);
+    if ('failure' in files) throw new Error(files.failure.message);
+    expect(await readComposeModel(files)).toEqual({ services: ['web', 'cache'] });
   });
 });
 
