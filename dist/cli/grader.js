@@ -18504,7 +18504,7 @@ var reservedRe = util.patterns.reservedRe;
  * Node's fs module if available.
  * @type {Object.<string,*>}
  */
-util.fs = __nccwpck_require__(5763);
+util.fs = __nccwpck_require__(8144);
 
 /**
  * Checks a recursion depth.
@@ -18714,7 +18714,7 @@ Object.defineProperty(util, "decorateRoot", {
 
 /***/ }),
 
-/***/ 5763:
+/***/ 8144:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 "use strict";
@@ -25619,7 +25619,7 @@ try {
 
 /***/ }),
 
-/***/ 8144:
+/***/ 5763:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const { Writable, Readable, getStreamError } = __nccwpck_require__(6204)
@@ -26363,7 +26363,7 @@ function addLength (str) {
 /***/ 6118:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-exports.extract = __nccwpck_require__(8144)
+exports.extract = __nccwpck_require__(5763)
 exports.pack = __nccwpck_require__(861)
 
 
@@ -40353,6 +40353,11 @@ const RUN_LABEL = `${LABEL_PREFIX}.run`;
 const SCOPE_LABEL = `${LABEL_PREFIX}.scope`;
 /** Marks the offline stand-in base images built by scripts/build-base-images.sh. */
 const STANDIN_LABEL = (/* unused pure expression or super */ null && (`${LABEL_PREFIX}.standin`));
+/**
+ * Marks the client container a student's docker commands run in (steps/student-docker.ts): the
+ * policy proxy hides it from the student (proxy/visibility.ts), who can neither see nor stop it.
+ */
+const CLIENT_LABEL = `${LABEL_PREFIX}.client`;
 /** The name the student gave what the gate created (its engine name is scoped to the run). */
 const STUDENT_NAME_LABEL = `${LABEL_PREFIX}.name`;
 /** The host ports a student asked for, as JSON {"80/tcp":[18080]}; the real ones are ephemeral. */
@@ -40572,18 +40577,57 @@ function hostPortOf(state, port) {
     return state.publishedPorts[`${port}/tcp`] ?? state.portBindings[`${port}/tcp`]?.[0];
 }
 /**
- * The engine's reference of an image the exercise names: a build step's, one the student's own
- * docker commands built or tagged so (the gate scopes the repository: `<scope>-<repo>:<tag>`),
- * else the name itself (a base image).
+ * The engine's reference of an image the exercise names: a build step's; a base image the
+ * exercise names, by the id it had when the exercise started (a student's image tagged with
+ * that name is not it); one the student's own docker commands built or tagged so (the gate
+ * scopes the repository: `<scope>-<repo>:<tag>`); else the name itself.
  */
 async function resolveImageRef(name, context) {
     const fromStep = context.resources.imageRef(name);
     if (fromStep !== name)
         return fromStep;
+    const pinned = context.baseImages?.idOf(name);
+    if (pinned !== undefined)
+        return pinned;
     const scoped = scopedImageRef(name, context.scope);
-    if (scoped !== undefined && (await context.engine.inspectImage(scoped)) !== undefined)
-        return scoped;
+    if (scoped !== undefined && (await context.engine.inspectImage(scoped)) !== undefined) {
+        // Named after a base image that came after the start (a pull): the base image is meant.
+        return (await isBaseImage(name, context)) ? name : scoped;
+    }
     return name;
+}
+/** Whether `name`, as it is, names an image no grading made (a base image). */
+async function isBaseImage(name, context) {
+    const image = await context.engine.inspectImage(name);
+    return (image !== undefined &&
+        image.labels[RUN_LABEL] === undefined &&
+        !isRunReference(name, context.engine.runId) &&
+        !/^docker-autograder\//.test(name));
+}
+/**
+ * The image a container runs, named the way the student knows it, by identity: the name the
+ * container was created with (the scope prefix removed) when that name stands for this very
+ * image (a base image: its pinned id; the student's own tag: what it points at now), else the
+ * image's short id, as `docker ps` shows an image whose tag moved. A container of a student's
+ * image tagged with a base image's name never shows that name.
+ */
+async function shownContainerImage(state, context) {
+    const shown = shownImageName(state.image, context);
+    if (state.imageId === undefined)
+        return shown;
+    const scoped = shown !== state.image;
+    let identity;
+    if (scoped) {
+        const lookalike = context.baseImages?.idOf(shown) !== undefined || (await isBaseImage(shown, context));
+        identity = lookalike ? undefined : (await context.engine.inspectImage(state.image))?.id;
+    }
+    else {
+        identity = context.baseImages?.idOf(state.image) ?? (await context.engine.inspectImage(state.image))?.id;
+    }
+    if (identity === state.imageId || state.image === state.imageId)
+        return shown;
+    const shortId = state.imageId.replace(/^sha256:/, '').slice(0, 12);
+    return scoped ? `${shortId} (the student's own image tagged ${shown})` : shortId;
 }
 function scopedImageRef(name, scope) {
     if (name.includes('@') || /^(sha256:)?[0-9a-f]{12,64}$/.test(name))
@@ -41383,14 +41427,19 @@ function copyOf(instruction, keyword, stages) {
     }
     return { sources: sources.map(normaliseAbsolute), from: resolveFrom(fromValue, stages) };
 }
-/** `--from=0`, `--from=builder`: an earlier stage; anything else is an image. */
+/**
+ * `--from=0`, `--from=builder`: an earlier stage; anything else is an image. The stage being
+ * built is the last of `stages` and is not an earlier one: Docker refuses a stage copying from
+ * itself, so `--from` naming it is no stage to copy from.
+ */
 function resolveFrom(value, stages) {
+    const earlier = stages.slice(0, -1);
     if (/^\d+$/.test(value)) {
         const index = Number(value);
-        if (index < stages.length)
+        if (index < earlier.length)
             return { stage: index };
     }
-    const named = stages.find((stage) => stage.name === value.toLowerCase());
+    const named = earlier.find((stage) => stage.name === value.toLowerCase());
     return named === undefined ? { image: value } : { stage: named.index };
 }
 function flagsOf(instruction) {
@@ -42370,7 +42419,8 @@ const containerCheck = {
                 env: state.env,
                 mounts: await mountList(state, context),
                 networks: (await Promise.all(Object.keys(state.networks).map((name) => friendlyObservedName('network', name, context)))).sort(),
-                image: shownImageName(state.image, context),
+                // By identity: a student's image tagged with a base image's name is not that image.
+                image: await shownContainerImage(state, context),
                 user: state.user,
                 hostname: state.hostname,
                 labels: studentLabels(state.labels),
@@ -43262,6 +43312,166 @@ function separateLocations(result, specLocation, specFile) {
     const inSpec = location === specLocation || (location !== undefined && location.file === specFile);
     return inSpec || location === undefined ? { ...rest, specLocation } : { ...rest, location, specLocation };
 }
+// Whose fault a failed engine request is. Only a broken connection (refused, reset, timed out,
+// cut mid-answer) and a 5xx answer of the engine are the engine's: the grade then says "engine
+// error" (exit 3), and the student can do nothing about it. Everything else a student's request
+// runs into is the student's own doing, as on their own machine: a 4xx, a redirect (the engine
+// answering a path it does not serve as such), a refusal of the grader's, a symlink loop or a
+// permission error in a path they named. Those fail the student's command (exit 1), never 3.
+/** The errno codes of a broken connection to the engine. */
+const CONNECTION_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ECONNABORTED',
+    'EPIPE',
+    'ETIMEDOUT',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'EAI_AGAIN',
+    'ERR_STREAM_PREMATURE_CLOSE',
+]);
+/** System calls of a connection (anything else is a file the student named: realpath, stat, open). */
+const CONNECTION_SYSCALLS = new Set(['connect', 'read', 'write', 'getaddrinfo']);
+/** errno codes of a path the student named: a loop, no permission, not a folder, too long. */
+const PATH_CODES = new Set(['ELOOP', 'EACCES', 'EPERM', 'ENOTDIR', 'ENAMETOOLONG', 'EISDIR', 'ENOENT']);
+/** Whether an engine answer's HTTP status is the engine's fault: only 5xx (and no status at all). */
+function isEngineFaultStatus(status) {
+    return status >= 500 || status < 100;
+}
+/**
+ * Whether an error met while carrying out a student's request is the engine's fault. An error
+ * with an HTTP status is the engine's only for 5xx; a system error is the engine's only when
+ * it is of the connection; a path error (ELOOP, EACCES, EPERM, ...) is the student's.
+ */
+function isEngineFault(error) {
+    if (typeof error !== 'object' || error === null)
+        return true;
+    const { status, statusCode, code, syscall } = error;
+    const httpStatus = typeof status === 'number' ? status : typeof statusCode === 'number' ? statusCode : undefined;
+    if (httpStatus !== undefined)
+        return isEngineFaultStatus(httpStatus);
+    if (typeof code === 'string') {
+        if (CONNECTION_CODES.has(code))
+            return true;
+        if (typeof syscall === 'string' && CONNECTION_SYSCALLS.has(syscall))
+            return true;
+        if (PATH_CODES.has(code))
+            return false;
+    }
+    // Anything else (an answer too large, a stream cut): the engine's, so as not to blame a student.
+    return true;
+}
+/** The HTTP status a student's command gets for an error that is its own fault (isEngineFault false). */
+function studentFaultStatus(error) {
+    const { status, code } = (typeof error === 'object' && error !== null ? error : {});
+    if (typeof status === 'number' && status >= 400 && status < 500)
+        return status;
+    if (code === 'EACCES' || code === 'EPERM')
+        return 403;
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+        return 404;
+    return 400;
+}
+/** What the student reads for such an error: a path error says which path and why, in words. */
+function studentFaultMessage(error) {
+    const { code, path: where } = (typeof error === 'object' && error !== null ? error : {});
+    const at = typeof where === 'string' ? ` ${where}` : '';
+    if (code === 'ELOOP')
+        return `too many levels of symbolic links:${at}`;
+    if (code === 'EACCES' || code === 'EPERM')
+        return `permission denied:${at}`;
+    if (code === 'ENOTDIR')
+        return `not a directory:${at}`;
+    if (code === 'ENAMETOOLONG')
+        return `file name too long:${at}`;
+    return error instanceof Error ? error.message : String(error);
+}
+
+;// CONCATENATED MODULE: ./src/run/base-images.ts
+
+
+/** `busybox`, `busybox:latest` and `docker.io/library/busybox:latest` are one name. */
+function normaliseImageName(name) {
+    const bare = name.trim().replace(/^(?:index\.)?docker\.io\/(?:library\/)?/, '');
+    if (bare.includes('@') || /^(sha256:)?[0-9a-f]{12,64}$/.test(bare))
+        return bare;
+    const slash = bare.lastIndexOf('/');
+    return bare.lastIndexOf(':') > slash ? bare : `${bare}:latest`;
+}
+/** The ids the base images an exercise names had when it started: read-only for the run. */
+class BaseImages {
+    ids;
+    constructor(ids = []) {
+        this.ids = new Map([...ids].map(([name, id]) => [normaliseImageName(name), id]));
+    }
+    /** The pinned id of a base image the exercise names; undefined for any other name. */
+    idOf(name) {
+        return this.ids.get(normaliseImageName(name));
+    }
+    /** Whether `id` is the pinned identity of some base image (of which name, else undefined). */
+    nameOf(id) {
+        for (const [name, pinned] of this.ids)
+            if (pinned === id)
+                return name;
+        return undefined;
+    }
+    get size() {
+        return this.ids.size;
+    }
+}
+/**
+ * The image names an exercise gives that are not its own build steps' names: run steps' images,
+ * image checks' name and basedOn, file checks' image, and a container check's expected image
+ * when it is a plain name. Those that exist on the engine when the exercise starts are pinned.
+ */
+function namedBaseImages(spec) {
+    const steps = [...(spec.steps ?? []), ...spec.checks.flatMap((check) => check.steps ?? [])];
+    const built = new Set(steps.flatMap((step) => ('build' in step ? [step.build.name] : [])));
+    const names = [...steps.flatMap(stepImages), ...spec.checks.flatMap(checkImages)];
+    return [...new Set(names.filter((name) => name !== '' && !built.has(name)))];
+}
+function stepImages(step) {
+    return 'run' in step ? [step.run.image] : [];
+}
+function checkImages(check) {
+    return [
+        check.image?.name,
+        check.image?.basedOn,
+        check.file?.image,
+        check.container === undefined ? undefined : plainName(check.expect?.image),
+    ].filter((name) => name !== undefined);
+}
+/** A matcher that is one plain image name (`image: nginx` or `{ equals: nginx }`). */
+function plainName(matcher) {
+    if (typeof matcher === 'string')
+        return matcher;
+    if (typeof matcher === 'object' && matcher !== null && !Array.isArray(matcher)) {
+        const equals = matcher.equals;
+        if (typeof equals === 'string')
+            return equals;
+    }
+    return undefined;
+}
+/**
+ * The ids of the named images that exist now and are base images (not made by any grading:
+ * those carry the run label or are the grader's run-owned references). Before any step runs, so
+ * that nothing the student does can change what the names stand for.
+ */
+async function pinBaseImages(engine, names) {
+    const pinned = [];
+    for (const name of names) {
+        // A name the engine refuses (an invalid reference) pins nothing; its step or check says so.
+        const image = await engine.inspectImage(name).catch((error) => {
+            if (error instanceof InfraError)
+                throw error;
+            return undefined;
+        });
+        if (image === undefined || image.labels[RUN_LABEL] !== undefined)
+            continue;
+        pinned.push([name, image.id]);
+    }
+    return new BaseImages(pinned);
+}
 
 ;// CONCATENATED MODULE: ./src/run/ordered-progress.ts
 function orderedProgress(sink, count) {
@@ -43294,255 +43504,178 @@ function orderedProgress(sink, count) {
     };
 }
 
-;// CONCATENATED MODULE: external "node:vm"
-const external_node_vm_namespaceObject = require("node:vm");
-var external_node_vm_default = /*#__PURE__*/__nccwpck_require__.n(external_node_vm_namespaceObject);
-;// CONCATENATED MODULE: ./src/proxy/refusal.ts
-// The leaf every part of the proxy shares: the refusal a student's client is answered with, and
-// the JSON object type of request bodies. Kept apart so that the policy, the field spellings, the
-// filters and the transport import it without importing one another (no import cycle).
-function refusal_isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-/** A request the policy does not allow: HTTP 403 with `{"message": ...}`, which the docker CLI prints. */
-class Refusal extends Error {
-    status;
-    note;
-    missing;
-    constructor(message, status = 403, 
-    /** For the report, when the answer (a 404) does not say that a policy was applied. */
-    note, 
-    /**
-     * A "No such ..." answer rather than a refusal. Usually a 404; a reference inside a create
-     * body is a 400, as the engine answers it, because the docker CLI takes any 404 from a create
-     * for a missing image and tries to pull it.
-     */
-    missing = status === 404) {
-        super(message);
-        this.status = status;
-        this.note = note;
-        this.missing = missing;
-        this.name = 'Refusal';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/proxy/filters.ts
-// List and event queries, narrowed to the run's own objects: the run's label filters are added to
-// whatever the student asked for, and names in the student's filters are scoped.
+;// CONCATENATED MODULE: ./src/engine/bind-writers.ts
+// A bind mount the student cannot race (docs/decisions.md, "Bind sources are mounted with every
+// writer of the submission frozen"). The daemon resolves a bind source by its path when it mounts
+// it (at start, restart, and for every `docker cp`), so a folder of the submission swapped for a
+// symlink to `/` between the grader's check and that mount would be followed. Only the run's own
+// containers that bind-mount a host folder can change the submission (the client container, the
+// student's containers, the grader's run steps): while they are all paused (the cgroup freezer, by
+// the daemon), the path cannot change, so a check made then still holds when the daemon mounts.
+// The proxy and the grader's run step each bring their own WriterControl.
 
 
-/** The `filters` query parameter in either of the engine's forms: {"k":["v"]} or {"k":{"v":true}}. */
-function parseFilters(text) {
-    if (text === null || text === '')
-        return {};
-    let parsed;
-    try {
-        parsed = JSON.parse(text);
-    }
-    catch {
-        return {};
-    }
-    const filters = {};
-    if (!refusal_isRecord(parsed))
-        return filters;
-    for (const [key, value] of Object.entries(parsed)) {
-        if (Array.isArray(value))
-            filters[key] = value.map(String);
-        else if (refusal_isRecord(value))
-            filters[key] = Object.keys(value).filter((item) => value[item] === true);
-    }
-    return filters;
-}
-/** The map form, which every API version accepts. */
-function serialiseFilters(filters) {
-    return JSON.stringify(Object.fromEntries(Object.entries(filters).map(([key, values]) => [
-        key,
-        Object.fromEntries(values.map((value) => [value, true])),
-    ])));
-}
-/** A name filter (a regular expression on the engine's name): an anchored start moves past the prefix. */
-function scopedNamePattern(pattern, names) {
-    const anchored = /^\^(\/?)(.*)$/.exec(pattern);
-    if (anchored)
-        return `^${anchored[1]}${names.prefix}${anchored[2]}`;
-    return pattern;
-}
-function narrowFilters(text, options) {
-    const filters = parseFilters(text);
-    const { names } = options;
-    if (filters.name)
-        filters.name = filters.name.map((pattern) => scopedNamePattern(pattern, names));
-    // Events of a container (docker events --filter container=web): its scoped name, or an id.
-    if (filters.container) {
-        filters.container = [
-            ...new Set(filters.container.flatMap((value) => (names.isName(value) ? [value, names.real(value)] : [value]))),
-        ];
-    }
-    if (filters.network && options.realNetwork)
-        filters.network = filters.network.map(options.realNetwork);
-    if (filters.volume && options.realVolume)
-        filters.volume = filters.volume.map(options.realVolume);
-    const realImage = options.realImage;
-    if (realImage) {
-        for (const key of ['reference', 'ancestor']) {
-            const values = filters[key];
-            if (values) {
-                filters[key] = [
-                    ...new Set(values.flatMap((value) => [value, realImage(value)].filter((v) => !!v))),
-                ];
-            }
-        }
-    }
-    if (options.runLabelFilters.length > 0) {
-        filters.label = [...new Set([...(filters.label ?? []), ...options.runLabelFilters])];
-    }
-    return serialiseFilters(filters);
-}
 /**
- * The `name` filters of a list, to be matched by the proxy on the names the student sees (`web`,
- * `/web`) instead of by the engine on scoped ones: an unanchored pattern would match the scope's
- * prefix too (`name=a` found everything: run ids contain an "a"), and after `docker rename a b`
- * the name `a` must find nothing. Undefined when there is no name filter, or when a pattern is
- * not a JavaScript regular expression (RE2's `(?i)`): the engine then matches them, scoped, as
- * before.
+ * One freeze (or pause/unpause request of the student) at a time per run: a second start would
+ * otherwise thaw the first one's writers while its mount is under way, and a student's
+ * `docker unpause` sent during a freeze would wake a writer.
  */
-function takeNameFilters(text) {
-    const filters = parseFilters(text);
-    const names = filters.name;
-    if (names === undefined || names.length === 0)
-        return undefined;
-    const patterns = [];
-    for (const name of names) {
-        try {
-            patterns.push(new RegExp(name));
-        }
-        catch {
-            return undefined;
-        }
-    }
-    delete filters.name;
-    return { rest: serialiseFilters(filters), patterns };
-}
-/**
- * A student's pattern runs in the grader's own process, on names the student chose too, and
- * JavaScript's regular expressions can backtrack for hours (`^(a|a)*$` on 40 a's): each list is
- * matched in a VM with a deadline, so that one `docker ps --filter` cannot freeze the grader,
- * its watchdog and its signal cleanup. The engine's (Go) expressions run in linear time.
- */
-const MATCH_DEADLINE_MS = 200;
-const MATCH_ALL = new (external_node_vm_default()).Script('names.map((name) => patterns.some((pattern) => pattern.test(name)))');
-function matchEach(names, patterns) {
-    try {
-        return MATCH_ALL.runInContext(external_node_vm_default().createContext({ names, patterns }), {
-            timeout: MATCH_DEADLINE_MS,
-        });
-    }
-    catch {
-        throw new Refusal(`the name filter ${patterns.map((pattern) => JSON.stringify(pattern.source)).join(', ')} took too long to match: use a simpler pattern`, 400);
-    }
-}
-/**
- * The containers of a list answer (names already unscoped) that one of the patterns names; like
- * the engine, a pattern is tried on each name with and without its leading slash.
- */
-function keepNamed(list, patterns) {
-    const namesOf = (summary) => refusal_isRecord(summary) && Array.isArray(summary.Names)
-        ? summary.Names.filter((name) => typeof name === 'string').flatMap((name) => [
-            name,
-            name.replace(/^\//, ''),
-        ])
-        : [];
-    const perItem = list.map(namesOf);
-    const matched = matchEach(perItem.flat(), patterns);
-    let next = 0;
-    return list.filter((_, index) => {
-        const count = perItem[index].length;
-        const hit = matched.slice(next, next + count).some(Boolean);
-        next += count;
-        return hit;
+const runLocks = new Map();
+/** Tries of one pause (measured: 1 in 20 pauses of a shell swapping a folder in a loop fails). */
+const PAUSE_ATTEMPTS = 8;
+/** Waits for the run's lock and takes it; the returned function gives it back. */
+async function takeRunLock(runId) {
+    const previous = runLocks.get(runId) ?? Promise.resolve();
+    let give = () => undefined;
+    const mine = new Promise((resolve) => {
+        give = resolve;
     });
-}
-/** The networks or volumes of a list answer (names already unscoped) that one of the patterns names. */
-function keepNamedObjects(list, patterns) {
-    const named = list.filter((item) => refusal_isRecord(item) && typeof item.Name === 'string');
-    const matched = matchEach(named.map((item) => String(item.Name)), patterns);
-    return named.filter((_, index) => matched[index] === true);
-}
-
-;// CONCATENATED MODULE: ./src/proxy/names.ts
-// Virtual names: the student's script says `web`, the engine holds `<scope>-web`
-// (resourceName, src/steps/names.ts), so that two gradings on one engine never collide. Names go
-// to the engine scoped, and come back unscoped: in responses, error messages and streams.
-
-/** Container, network and volume names as the daemon accepts them. */
-const OBJECT_NAME = /^\/?[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-/** An image id or id prefix, with or without `sha256:`. */
-const IMAGE_ID = /^(sha256:)?[0-9a-f]{6,64}$/;
-/** `repo[:tag][@digest]`; the tag separator is the last colon after the last slash. */
-function parseImageReference(reference) {
-    const [named = '', digest] = reference.split('@', 2);
-    const slash = named.lastIndexOf('/');
-    const colon = named.lastIndexOf(':');
-    const tagged = colon > slash;
-    return {
-        repository: tagged ? named.slice(0, colon) : named,
-        ...(tagged ? { tag: named.slice(colon + 1) } : {}),
-        ...(digest !== undefined ? { digest } : {}),
+    const chained = previous.then(() => mine);
+    runLocks.set(runId, chained);
+    await previous;
+    let given = false;
+    return () => {
+        if (given)
+            return;
+        given = true;
+        give();
+        // The last holder leaves no entry behind (runs come and go in one process: class grading).
+        if (runLocks.get(runId) === chained)
+            runLocks.delete(runId);
     };
 }
-class VirtualNames {
-    scope;
-    /** What every scoped name starts with. */
-    prefix;
-    virtualOf = new Map();
-    constructor(scope) {
-        this.scope = scope;
-        this.prefix = resourceName(scope, '');
-    }
-    /** The engine's name of a container, network or volume the student calls `name`. */
-    real(name) {
-        const bare = name.replace(/^\//, '');
-        const real = resourceName(this.scope, bare);
-        this.virtualOf.set(real, bare);
-        return real;
-    }
-    /** Whether `name` can be a container, network or volume name (so that it may be scoped). */
-    isName(name) {
-        return OBJECT_NAME.test(name);
-    }
-    /** The engine's tag of an image the student tags `reference`; undefined for ids and digests. */
-    realImage(reference) {
-        if (IMAGE_ID.test(reference))
-            return undefined;
-        // Newer CLIs send the normalised form (docker.io/library/x) of what the student typed (x).
-        const parsed = parseImageReference(reference.replace(/^(?:index\.)?docker\.io\/(?:library\/)?/, ''));
-        if (parsed.digest !== undefined || parsed.repository === '')
-            return undefined;
-        const tag = parsed.tag ?? 'latest';
-        const real = `${resourceName(this.scope, parsed.repository)}:${tag}`;
-        this.virtualOf.set(real, `${parsed.repository}:${tag}`);
-        return real;
-    }
-    /**
-     * Text as the student should see it: every scoped name of this run's scope unscoped. Scoped
-     * names contain the run id, so nothing else in the engine's answers starts with the prefix.
-     */
-    unscope(text) {
-        if (!text.includes(this.prefix))
-            return text;
-        let result = text;
-        // Exact names first (they keep the student's spelling), then anything else scoped.
-        const known = [...this.virtualOf.entries()].sort((a, b) => b[0].length - a[0].length);
-        for (const [real, virtual] of known) {
-            if (virtual === real.slice(this.prefix.length))
-                continue;
-            result = result.replace(new RegExp(`${names_escapeRegExp(real)}(?![A-Za-z0-9_.-])`, 'g'), virtual);
+/**
+ * Pauses every writer of the run and returns the thaw. On a failure to pause, what was paused
+ * is unpaused again and the error is passed on: a start must not go ahead half frozen.
+ */
+async function freezeWriters(runId, control) {
+    const release = await takeRunLock(runId);
+    const paused = [];
+    let thawed = false;
+    const thaw = async () => {
+        if (thawed)
+            return;
+        thawed = true;
+        try {
+            await Promise.all(paused.map((id) => control.unpause(id).catch(() => undefined)));
         }
-        return result.split(this.prefix).join('');
+        finally {
+            release();
+        }
+    };
+    try {
+        const ids = await control.writers();
+        const results = await Promise.allSettled(ids.map(async (id) => {
+            if (await pauseWithRetries(control, id))
+                paused.push(id);
+        }));
+        const failed = results.find((result) => result.status === 'rejected');
+        if (failed !== undefined)
+            throw failed.reason;
+    }
+    catch (error) {
+        await thaw();
+        throw error;
+    }
+    return thaw;
+}
+/**
+ * Pauses one container, again after a failure: the freezer gives up ("unable to freeze") on a
+ * container that starts processes all the time (a swap loop in a shell does), now and then.
+ */
+async function pauseWithRetries(control, id) {
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await control.pause(id);
+        }
+        catch (error) {
+            if (attempt >= PAUSE_ATTEMPTS)
+                throw error;
+        }
     }
 }
-function names_escapeRegExp(text) {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Runs `action` (check the bind sources, then have the daemon mount them) with the writers frozen. */
+async function withWritersFrozen(runId, control, action) {
+    const thaw = await freezeWriters(runId, control);
+    try {
+        return await action();
+    }
+    finally {
+        await thaw();
+    }
+}
+function bind_writers_isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/**
+ * Whether the daemon mounts a host path for this container (its inspection, or its summary in
+ * a list): `Binds` with a path source, a `Mounts` entry of type bind, or `--volumes-from`.
+ */
+function mountsHostPath(container) {
+    const hostConfig = bind_writers_isRecord(container.HostConfig) ? container.HostConfig : {};
+    const binds = Array.isArray(hostConfig.Binds) ? hostConfig.Binds : [];
+    if (binds.some((bind) => typeof bind === 'string' && bind.startsWith('/')))
+        return true;
+    const volumesFrom = Array.isArray(hostConfig.VolumesFrom) ? hostConfig.VolumesFrom : [];
+    if (volumesFrom.length > 0)
+        return true;
+    const mounts = [
+        ...(Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts : []),
+        ...(Array.isArray(container.Mounts) ? container.Mounts : []),
+    ];
+    return mounts.some((mount) => bind_writers_isRecord(mount) && mount.Type === 'bind');
+}
+/** The ids of running containers in a list answer (`GET /containers/json`) that mount a host path. */
+function runningBindWriters(listed) {
+    if (!Array.isArray(listed))
+        return [];
+    return listed
+        .filter(bind_writers_isRecord)
+        .filter((container) => container.State === 'running' && mountsHostPath(container))
+        .map((container) => String(container.Id));
+}
+/**
+ * The grader's own control, for its run steps: every running container of the run is a writer
+ * (summaries do not say which mount a host path; a pause of a second costs them nothing). An
+ * engine without pause (a fake) has no writers to freeze.
+ */
+function engineWriterControl(engine) {
+    const pause = engine.pauseContainer?.bind(engine);
+    const unpause = engine.unpauseContainer?.bind(engine);
+    return {
+        async writers() {
+            if (pause === undefined)
+                return [];
+            const listed = await engine.listContainers(runLabels(engine.runId));
+            return listed.filter((container) => container.state === 'running').map((container) => container.id);
+        },
+        pause: async (id) => (pause === undefined ? false : pause(id)),
+        unpause: async (id) => {
+            await unpause?.(id);
+        },
+    };
+}
+/**
+ * The first source that no longer resolves to the real path it had when it was checked, and
+ * why; checked with the writers frozen, just before the mount. `approved` gives that real path;
+ * by default the source itself (the proxy passes bind sources resolved).
+ */
+async function changedBindSource(sources, approved = (source) => source) {
+    for (const source of sources) {
+        const real = await (0,promises_namespaceObject.realpath)(source).catch(() => undefined);
+        if (real !== approved(source)) {
+            return `the bind mount source ${source} was replaced (by a symbolic link, or removed) after it was checked`;
+        }
+    }
+    return undefined;
+}
+/** The host paths a container's inspection says the daemon bind-mounts for it. */
+function bindSources(container) {
+    const mounts = Array.isArray(container.Mounts) ? container.Mounts : [];
+    return mounts
+        .filter(bind_writers_isRecord)
+        .filter((mount) => mount.Type === 'bind' && typeof mount.Source === 'string')
+        .map((mount) => String(mount.Source));
 }
 
 ;// CONCATENATED MODULE: ./src/engine/docker-mapping.ts
@@ -43600,6 +43733,7 @@ function toContainerState(raw) {
         id: raw.Id,
         name: raw.Name.replace(/^\//, ''),
         image: config.Image,
+        ...(typeof raw.Image === 'string' && raw.Image !== '' ? { imageId: raw.Image } : {}),
         status: state.Status,
         // A container the daemon is restarting reports Running, but an exec in it is refused:
         // for the grader (and the student) it is not running.
@@ -43779,7 +43913,7 @@ function docker_mapping_isRecord(value) {
 
 ;// CONCATENATED MODULE: ./src/engine/engine.ts
 /**
- * The capabilities every container the grader starts keeps (SECURITY.md "Process": all others
+ * The capabilities every container the grader starts keeps (docs/security.md, boundary 2: all others
  * are dropped). A student's compose file may add these and no others.
  */
 const KEPT_CAPABILITIES = [
@@ -43794,7 +43928,7 @@ const KEPT_CAPABILITIES = [
 ];
 const MIB = 1024 * 1024;
 /**
- * SECURITY.md "Process": the limits of every container the grader starts, and of those a
+ * docs/security.md, boundary 2: the limits of every container the grader starts, and of those a
  * student's docker commands start through the policy proxy (src/proxy): one source for both.
  */
 const HARDENED_LIMITS = {
@@ -43807,6 +43941,955 @@ const HARDENED_LIMITS = {
     ],
     logConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '1' } },
 };
+
+;// CONCATENATED MODULE: external "node:dns/promises"
+const external_node_dns_promises_namespaceObject = require("node:dns/promises");
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = require("node:fs");
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = require("node:stream/promises");
+;// CONCATENATED MODULE: external "node:zlib"
+const external_node_zlib_namespaceObject = require("node:zlib");
+// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
+var tar_stream = __nccwpck_require__(6118);
+;// CONCATENATED MODULE: external "node:stream"
+const external_node_stream_namespaceObject = require("node:stream");
+// EXTERNAL MODULE: ./node_modules/@balena/dockerignore/ignore.js
+var ignore = __nccwpck_require__(4158);
+var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
+// EXTERNAL MODULE: ./node_modules/tar-fs/index.js
+var tar_fs = __nccwpck_require__(5645);
+;// CONCATENATED MODULE: ./src/engine/build-context.ts
+// Turns a student's build context directory into the tar stream the Engine API's /build takes.
+// The whole context is checked BEFORE anything is uploaded: the daemon would happily receive a
+// 2 GB context, a FIFO would hang the packer, and a symlink out of the context is at best a
+// confusing build and at worst a probe of the grader's disk.
+
+
+
+
+
+
+/** The context cannot be sent as it is: the student's to fix, not an infrastructure fault. */
+class BuildContextError extends Error {
+    name = 'BuildContextError';
+}
+const DEFAULT_MAX_CONTEXT_BYTES = 200 * 1024 * 1024;
+const DEFAULT_MAX_CONTEXT_FILES = 20_000;
+/** Fixed so that the same sources give the same tar, and the builder's cache keeps working. */
+const NORMALISED_MTIME = new Date('2000-01-01T00:00:00Z');
+async function packBuildContext(contextDir, dockerfile, limits = {}) {
+    const root = await contextRoot(contextDir);
+    const dockerfileRel = await checkDockerfile(root, dockerfile);
+    const rules = await readIgnoreRules(root);
+    const walker = new ContextWalker(root, rules, dockerfileRel, {
+        maxBytes: limits.maxBytes ?? DEFAULT_MAX_CONTEXT_BYTES,
+        maxFiles: limits.maxFiles ?? DEFAULT_MAX_CONTEXT_FILES,
+    });
+    await walker.walk('');
+    const options = {
+        entries: walker.entries,
+        // Every accepted path is listed in `entries`; this stops tar-fs from adding the
+        // children of listed directories on its own, which would bypass the checks above.
+        ignore: () => true,
+        map: normaliseHeader,
+        // Modes as they are on disk, like the docker CLI, not shaped by this process's umask.
+        umask: 0,
+    };
+    // tar-fs makes a streamx stream; wrapping it gives callers a genuine Node.js Readable.
+    const stream = external_node_stream_namespaceObject.Readable.from(tar_fs.pack(root, options), { objectMode: false });
+    return { stream, dockerfile: dockerfileRel, files: walker.files, bytes: walker.bytes };
+}
+function normaliseHeader(header) {
+    return { ...header, uid: 0, gid: 0, mtime: NORMALISED_MTIME };
+}
+async function contextRoot(contextDir) {
+    let root;
+    try {
+        root = await (0,promises_namespaceObject.realpath)(contextDir);
+    }
+    catch {
+        throw new BuildContextError(`build context directory ${quote(contextDir)} does not exist`);
+    }
+    const stats = await (0,promises_namespaceObject.lstat)(root);
+    if (!stats.isDirectory()) {
+        throw new BuildContextError(`build context ${quote(contextDir)} is not a directory`);
+    }
+    return root;
+}
+async function checkDockerfile(root, dockerfile) {
+    const absolute = external_node_path_default().resolve(root, dockerfile);
+    const relative = toPosix(external_node_path_default().relative(root, absolute));
+    if (!isInside(root, absolute) || relative === '') {
+        throw new BuildContextError(`Dockerfile ${quote(dockerfile)} is outside the build context`);
+    }
+    let real;
+    try {
+        real = await (0,promises_namespaceObject.realpath)(absolute);
+    }
+    catch {
+        throw new BuildContextError(`Dockerfile ${quote(relative)} not found in the build context`);
+    }
+    if (!isInside(root, real)) {
+        throw new BuildContextError(`Dockerfile ${quote(relative)} points outside the build context`);
+    }
+    const stats = await (0,promises_namespaceObject.lstat)(real);
+    if (!stats.isFile()) {
+        throw new BuildContextError(`Dockerfile ${quote(relative)} is not a regular file`);
+    }
+    return relative;
+}
+async function readIgnoreRules(root) {
+    let text = '';
+    try {
+        text = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(root, '.dockerignore'), 'utf8');
+    }
+    catch {
+        // No .dockerignore (or an unreadable one, which the daemon would not read either).
+    }
+    const lines = text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+    const matcher = ignore_default()({ ignorecase: false }).add(lines);
+    const exceptions = lines
+        .filter((line) => line.startsWith('!'))
+        .map((line) => external_node_path_default().posix.normalize(line.slice(1).trim()).replace(/^\/+/, ''));
+    return { ignores: (relative) => matcher.ignores(relative), exceptions };
+}
+/** Walks the context in a stable order, accepting or rejecting every entry. */
+class ContextWalker {
+    root;
+    rules;
+    dockerfile;
+    caps;
+    entries = [];
+    files = 0;
+    bytes = 0;
+    constructor(root, rules, dockerfile, caps) {
+        this.root = root;
+        this.rules = rules;
+        this.dockerfile = dockerfile;
+        this.caps = caps;
+    }
+    async walk(directory) {
+        const names = await this.list(directory);
+        for (const name of names) {
+            await this.visit(directory === '' ? name : `${directory}/${name}`);
+        }
+    }
+    async list(directory) {
+        try {
+            return (await (0,promises_namespaceObject.readdir)(external_node_path_default().join(this.root, directory))).sort();
+        }
+        catch (error) {
+            throw new BuildContextError(`cannot read ${quote(directory || '.')} in the build context: ${codeOf(error)}`);
+        }
+    }
+    async visit(relative) {
+        const stats = await this.stat(relative);
+        const ignored = this.rules.ignores(relative) && !this.isAlwaysSent(relative);
+        if (stats.isDirectory()) {
+            if (!ignored)
+                this.accept(relative, 0);
+            if (!ignored || this.mayContainException(relative))
+                await this.walk(relative);
+            return;
+        }
+        if (ignored)
+            return;
+        if (stats.isSymbolicLink()) {
+            await this.checkSymlink(relative);
+            this.accept(relative, 0);
+        }
+        else if (stats.isFile()) {
+            this.accept(relative, stats.size);
+        }
+        else {
+            throw new BuildContextError(`${quote(relative)} in the build context is a ${specialKind(stats)}; only files, directories and symlinks can be sent`);
+        }
+    }
+    async stat(relative) {
+        try {
+            return await (0,promises_namespaceObject.lstat)(external_node_path_default().join(this.root, relative));
+        }
+        catch (error) {
+            throw new BuildContextError(`cannot read ${quote(relative)} in the build context: ${codeOf(error)}`);
+        }
+    }
+    /** The docker CLI always sends the Dockerfile and .dockerignore, whatever .dockerignore says. */
+    isAlwaysSent(relative) {
+        return relative === this.dockerfile || relative === '.dockerignore';
+    }
+    /** The docker CLI's rule: walk an ignored directory only if an exception could match below it. */
+    mayContainException(relative) {
+        const prefix = `${relative}/`;
+        return (this.dockerfile.startsWith(prefix) ||
+            this.rules.exceptions.some((pattern) => `${pattern}/`.startsWith(prefix)));
+    }
+    async checkSymlink(relative) {
+        const absolute = external_node_path_default().join(this.root, relative);
+        const target = await (0,promises_namespaceObject.readlink)(absolute);
+        const lexical = external_node_path_default().resolve(external_node_path_default().dirname(absolute), target);
+        if (!isInside(this.root, lexical)) {
+            throw new BuildContextError(`symlink ${quote(relative)} points outside the build context (to ${quote(target)})`);
+        }
+        // A chain of links can still leave the context even when the first hop does not.
+        const real = await (0,promises_namespaceObject.realpath)(absolute).catch(() => undefined);
+        if (real !== undefined && !isInside(this.root, real)) {
+            throw new BuildContextError(`symlink ${quote(relative)} resolves outside the build context`);
+        }
+    }
+    accept(relative, size) {
+        this.files += 1;
+        this.bytes += size;
+        if (this.files > this.caps.maxFiles) {
+            throw new BuildContextError(`build context has more than ${this.caps.maxFiles} files (stopped at ${quote(relative)}); add a .dockerignore`);
+        }
+        if (this.bytes > this.caps.maxBytes) {
+            throw new BuildContextError(`build context is larger than ${build_context_formatBytes(this.caps.maxBytes)} (stopped at ${quote(relative)}); add a .dockerignore`);
+        }
+        this.entries.push(relative);
+    }
+}
+function toPosix(relative) {
+    return relative.split((external_node_path_default()).sep).join('/');
+}
+/** File names are the student's: quoting keeps newlines and control characters visible. */
+function quote(name) {
+    return JSON.stringify(name);
+}
+function codeOf(error) {
+    if (error instanceof Error && 'code' in error && typeof error.code === 'string')
+        return error.code;
+    return error instanceof Error ? error.message : String(error);
+}
+function build_context_formatBytes(bytes) {
+    const mib = bytes / (1024 * 1024);
+    return mib >= 1 ? `${Number(mib.toFixed(1))} MiB` : `${bytes} bytes`;
+}
+
+;// CONCATENATED MODULE: ./src/engine/build-profile.ts
+// The profile a build's RUN containers are held to, for the grader's own `build:` steps and for
+// builds a student starts through the policy proxy: the limits of HARDENED_LIMITS, as far as the
+// classic builder's /build takes them (docs/decisions.md, "Builds held to the profile").
+//
+// /build takes memory, CPU, /dev/shm, ulimits and a cgroup parent, but no pids limit and no
+// capability set. The pids bound comes from the cgroup parent: a cgroup the grader creates with
+// pids.max (and the memory and CPU limits again) on the engine's machine, under which the daemon
+// puts every RUN container of the build. Limits of a cgroup hold for all of its descendants.
+
+
+
+/** The CFS period of a build's CPU quota (the kernel's default). */
+const BUILD_CPU_PERIOD = 100_000;
+const build_profile_MIB = 1024 * 1024;
+const BUILD_LIMITS = {
+    memory: HARDENED_LIMITS.memory,
+    nanoCpus: HARDENED_LIMITS.nanoCpus,
+    pids: HARDENED_LIMITS.pids,
+    shmSize: 64 * build_profile_MIB,
+    ulimits: HARDENED_LIMITS.ulimits,
+};
+/** CPU quota of one BUILD_CPU_PERIOD for a number of CPUs in billionths. */
+function cpuQuota(nanoCpus) {
+    return Math.round((BUILD_CPU_PERIOD * nanoCpus) / 1e9);
+}
+/**
+ * The /build query parameters that hold RUN containers to the limits: no swap beyond the memory,
+ * one CPU, the engine's default network (never host), and the cgroup parent when there is one.
+ */
+function buildLimitParameters(limits = BUILD_LIMITS, cgroupParent) {
+    return {
+        memory: String(limits.memory),
+        memswap: String(limits.memory),
+        cpuperiod: String(BUILD_CPU_PERIOD),
+        cpuquota: String(cpuQuota(limits.nanoCpus)),
+        shmsize: String(limits.shmSize),
+        ulimits: JSON.stringify(limits.ulimits),
+        networkmode: 'default',
+        ...(cgroupParent !== undefined ? { cgroupparent: cgroupParent } : {}),
+    };
+}
+/**
+ * Whether the grader can make the build's cgroup parent itself: cgroup v1 with the cgroupfs
+ * driver (the daemon then takes the parent as a path in each hierarchy), on this machine. With
+ * systemd the parent must be a slice systemd manages, and v2 forbids processes in a cgroup whose
+ * children have controllers: neither is done here (docs/decisions.md).
+ */
+function cgroupParentPossible(engine) {
+    return engine.onThisMachine && engine.driver === 'cgroupfs' && engine.version === '1';
+}
+const CGROUP_ROOT = '/sys/fs/cgroup';
+/** The cgroup files written, by hierarchy: what holds the whole build. */
+function limitFiles(limits) {
+    return [
+        ['pids', 'pids.max', String(limits.pids)],
+        ['memory', 'memory.limit_in_bytes', String(limits.memory)],
+        ['cpu', 'cpu.cfs_period_us', String(BUILD_CPU_PERIOD)],
+        ['cpu', 'cpu.cfs_quota_us', String(cpuQuota(limits.nanoCpus))],
+    ];
+}
+/**
+ * Creates the cgroup `name` in the pids, memory and cpu hierarchies with the limits, or returns
+ * undefined when this machine does not let the grader (not root, read-only, no such hierarchy).
+ * A cgroup left half made is removed again.
+ */
+async function openBuildCgroup(name, limits = BUILD_LIMITS, root = CGROUP_ROOT) {
+    if (!/^[a-z0-9][a-z0-9_.-]*$/.test(name))
+        throw new Error(`invalid cgroup name ${JSON.stringify(name)}`);
+    const created = [];
+    const close = async () => {
+        for (const directory of [...created].reverse())
+            await removeCgroup(directory);
+    };
+    const files = limitFiles(limits);
+    // Only real hierarchies, all of them: a missing one would otherwise be made as a plain folder.
+    for (const hierarchy of new Set(files.map(([hierarchy]) => hierarchy))) {
+        if (!(await exists(external_node_path_default().join(root, hierarchy, 'cgroup.procs'))))
+            return undefined;
+    }
+    try {
+        for (const [hierarchy, file, value] of files) {
+            const directory = external_node_path_default().join(root, hierarchy, name);
+            if (!created.includes(directory)) {
+                await (0,promises_namespaceObject.mkdir)(directory);
+                created.push(directory);
+            }
+            await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(directory, file), value);
+        }
+        // Swap beyond the memory, where the kernel accounts it.
+        const memsw = external_node_path_default().join(root, 'memory', name, 'memory.memsw.limit_in_bytes');
+        if (await exists(memsw))
+            await (0,promises_namespaceObject.writeFile)(memsw, String(limits.memory));
+    }
+    catch {
+        await close();
+        return undefined;
+    }
+    return { parent: `/${name}`, close };
+}
+async function exists(file) {
+    try {
+        await (0,promises_namespaceObject.stat)(file);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** rmdir, once the daemon removed the children it made in it (it may be a moment late). */
+async function removeCgroup(directory) {
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+        try {
+            await (0,promises_namespaceObject.rmdir)(directory);
+            return;
+        }
+        catch (error) {
+            const code = error.code;
+            if (code === 'ENOENT')
+                return;
+            if (code !== 'EBUSY' && code !== 'ENOTEMPTY')
+                return;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+    }
+}
+/** The processes and the most the build's cgroup held (pids.current, and the refusals counted). */
+async function cgroupPids(parent, root = CGROUP_ROOT) {
+    const directory = path.join(root, 'pids', parent);
+    const read = async (file) => (await readFile(path.join(directory, file), 'utf8')).trim();
+    const events = await read('pids.events').catch(() => 'max 0');
+    return {
+        current: Number(await read('pids.current')),
+        max: await read('pids.max'),
+        refusedForks: Number(/max (\d+)/.exec(events)?.[1] ?? '0'),
+    };
+}
+/** A cgroup name of the build of one run: unique, and saying whose it is. */
+function buildCgroupName(runId, unique) {
+    const safe = runId
+        .toLowerCase()
+        .replace(/[^a-z0-9_.-]+/g, '-')
+        .slice(0, 40);
+    return `docker-autograder-build-${safe}-${unique}`.replace(/^-+/, '');
+}
+
+;// CONCATENATED MODULE: ./src/engine/build-rules.ts
+// What a Dockerfile may make the engine fetch, read before the build (docs/decisions.md, "Builds
+// held to the profile"). The classic builder runs ADD's URL downloads, the pulls of FROM and
+// COPY --from, in the daemon's own network namespace: the runner's loopback and private network
+// are within its reach, not the build container's. And a FROM can read any image on the engine,
+// another run's too. Pure: the engine lookup of an image is injected.
+
+
+
+/**
+ * An image's standing to a run (and a scope of it, for the proxy, which shows the student only
+ * the scope's objects). Another run's image carries another run's label, or, unlabelled (the
+ * grader's own builds are: labels.ts), has only names in another run's namespace. An image with
+ * no name at all that is not the run's is an intermediate layer of someone's build.
+ */
+function imageStanding(image, owner) {
+    if (image === undefined)
+        return 'missing';
+    const run = image.labels[RUN_LABEL];
+    if (run !== undefined && run !== '') {
+        const sameScope = owner.scope === undefined || image.labels[SCOPE_LABEL] === owner.scope;
+        return run === owner.runId && sameScope ? 'own' : 'foreign';
+    }
+    const tags = image.repoTags.filter((tag) => tag !== '<none>:<none>');
+    const ownTags = runReferences(owner.scope === undefined ? { runId: owner.runId } : { runId: owner.runId, scope: owner.scope });
+    if (tags.some((tag) => ownTags.matches(tag)))
+        return 'own';
+    if (tags.length === 0)
+        return 'foreign';
+    const anyRun = runReferences('allRuns');
+    return tags.every((tag) => anyRun.matches(tag)) ? 'foreign' : 'base';
+}
+// ---------------------------------------------------------------------------------------------
+// Registry hosts
+const PRIVATE_NETWORKS = new external_node_net_namespaceObject.BlockList();
+for (const [network, prefix] of [
+    ['0.0.0.0', 8],
+    ['10.0.0.0', 8],
+    ['100.64.0.0', 10],
+    ['127.0.0.0', 8],
+    ['169.254.0.0', 16],
+    ['172.16.0.0', 12],
+    ['192.0.0.0', 24],
+    ['192.168.0.0', 16],
+    ['198.18.0.0', 15],
+    ['224.0.0.0', 3],
+])
+    PRIVATE_NETWORKS.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of [
+    ['::', 127],
+    ['fc00::', 7],
+    ['fe80::', 10],
+    ['ff00::', 8],
+])
+    PRIVATE_NETWORKS.addSubnet(network, prefix, 'ipv6');
+/** Names that mean this machine or its private network whatever DNS says. */
+const LOCAL_NAMES = /^(localhost|localhost\.localdomain|ip6-localhost|ip6-loopback|host\.docker\.internal|gateway\.docker\.internal)$|\.(localhost|local|internal|localdomain|home\.arpa)$/;
+/** Whether an address (v4, v6, v4-mapped v6) is loopback, private, link-local or otherwise not public. */
+function isPrivateAddress(address) {
+    const family = (0,external_node_net_namespaceObject.isIP)(address);
+    if (family === 4)
+        return PRIVATE_NETWORKS.check(address, 'ipv4');
+    if (family !== 6)
+        return false;
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+    if (mapped?.[1] !== undefined)
+        return PRIVATE_NETWORKS.check(mapped[1], 'ipv4');
+    return PRIVATE_NETWORKS.check(address, 'ipv6');
+}
+/**
+ * The registry host an image reference names (docker's rule: a first component with a dot, a
+ * colon or "localhost"), without its port; undefined for Docker Hub.
+ */
+function registryHostOf(reference) {
+    const named = reference.split('@')[0] ?? '';
+    const slash = named.indexOf('/');
+    if (slash < 0)
+        return undefined;
+    const first = named.slice(0, slash);
+    if (!first.includes('.') && !first.includes(':') && first !== 'localhost')
+        return undefined;
+    return hostWithoutPort(first);
+}
+function hostWithoutPort(authority) {
+    const bracketed = /^\[([^\]]*)\](?::\d*)?$/.exec(authority);
+    if (bracketed)
+        return (bracketed[1] ?? '').toLowerCase();
+    const colon = authority.lastIndexOf(':');
+    // Several colons without brackets: an IPv6 address as it is.
+    if (colon >= 0 && authority.indexOf(':') === colon)
+        return authority.slice(0, colon).toLowerCase();
+    return authority.toLowerCase();
+}
+/** The host of a `docker login` server address: a URL or a bare host[:port][/path]. */
+function serverAddressHost(serverAddress) {
+    const bare = serverAddress.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+    const authority = bare.split('/')[0] ?? '';
+    if (authority === '')
+        return undefined;
+    return hostWithoutPort(authority.replace(/^[^@]*@/, ''));
+}
+/**
+ * Why the engine may not contact a registry host, or undefined when it may: loopback, private
+ * and link-local addresses, names of this machine, single-label names (a local network's), and
+ * numbers that are not a plain dotted quad (127.1, 0x7f000001, 2130706433: the resolver reads
+ * them as addresses).
+ */
+function registryHostRefusal(host) {
+    if (host === undefined || host === '' || host === 'docker.io' || host === 'index.docker.io')
+        return undefined;
+    const shown = JSON.stringify(host);
+    const why = (reason) => `the registry ${shown} is ${reason}: the engine may only contact public registries (the runner's own network is off limits)`;
+    if ((0,external_node_net_namespaceObject.isIP)(host) !== 0)
+        return isPrivateAddress(host) ? why('a loopback, private or link-local address') : undefined;
+    if (/^[0-9a-fx.]+$/i.test(host) && /^[0-9.x]/i.test(host) && /\d/.test(host))
+        return why('an address in a form other than a dotted quad');
+    if (LOCAL_NAMES.test(host))
+        return why("a name of the runner's own machine or network");
+    if (!host.includes('.'))
+        return why('a name without a domain (a local network name)');
+    return undefined;
+}
+/** registryHostRefusal of the host an image reference names. */
+function referenceRefusal(reference) {
+    return registryHostRefusal(registryHostOf(reference));
+}
+/** Resolves a registry host name and refuses it when any of its addresses is private. */
+async function resolvedHostRefusal(host, lookup) {
+    const direct = registryHostRefusal(host);
+    if (direct !== undefined || host === undefined || (0,external_node_net_namespaceObject.isIP)(host) !== 0)
+        return direct;
+    if (host === 'docker.io' || host === 'index.docker.io')
+        return undefined;
+    let addresses;
+    try {
+        addresses = await lookup(host);
+    }
+    catch {
+        // Not resolvable here: the engine, on this machine, cannot reach it either.
+        return undefined;
+    }
+    const privateOne = addresses.find(isPrivateAddress);
+    return privateOne === undefined
+        ? undefined
+        : `the registry ${JSON.stringify(host)} resolves to ${privateOne}, a loopback, private or link-local address: the engine may only contact public registries`;
+}
+const URL_SOURCE = /^[a-z][a-z0-9+.-]*:\/\//i;
+const MAX_SHOWN = 120;
+/**
+ * Reads a Dockerfile as the classic builder will: build arguments and ARG defaults substituted
+ * in FROM, ARG and ENV values in ADD sources. ADD from a URL is refused, as is an image reference
+ * or ADD source that stays unresolved ($VAR the build does not define).
+ */
+function readDockerfile(text, buildArgs = {}, dockerfileName = 'Dockerfile') {
+    const dockerfile = external_lazy_dockerfile_ast_js_namespaceObject.DockerfileParser.parse(text);
+    const refusals = [];
+    const images = [];
+    const stages = [];
+    // ARGs before the first FROM are the only ones FROM sees; each stage has its own ARG and ENV.
+    const globalArgs = {};
+    let stageValues = {};
+    let seenFrom = false;
+    const at = (instruction) => {
+        const line = instruction.getRange().start.line + 1;
+        const raw = text.split(/\r?\n/)[line - 1] ?? '';
+        return { line, text: raw.length > MAX_SHOWN ? `${raw.slice(0, MAX_SHOWN)}...` : raw.trim() };
+    };
+    const refuse = (instruction, reason) => {
+        const { line, text: shown } = at(instruction);
+        refusals.push(`${dockerfileName} line ${line} (${shown}): ${reason}`);
+    };
+    const readImage = (instruction, raw, values) => {
+        const reference = expand(raw, values);
+        if (reference === undefined) {
+            refuse(instruction, `the image ${JSON.stringify(raw)} cannot be resolved before the build (a build argument without a value): give it a default with ARG`);
+            return;
+        }
+        if (reference.toLowerCase() === 'scratch' || stages.includes(reference.toLowerCase()))
+            return;
+        if (/^\d+$/.test(reference) && instruction.getKeyword() === 'COPY')
+            return;
+        images.push({ reference, line: at(instruction).line, instruction: instruction.getKeyword() });
+    };
+    for (const instruction of dockerfile.getInstructions()) {
+        const keyword = instruction.getKeyword();
+        if (keyword === 'ARG') {
+            for (const [name, value] of declarations(instruction)) {
+                const given = buildArgs[name] ??
+                    (value === undefined ? undefined : expand(value, seenFrom ? stageValues : globalArgs));
+                const target = seenFrom ? stageValues : globalArgs;
+                if (given !== undefined)
+                    target[name] = given;
+                else if (seenFrom && globalArgs[name] !== undefined)
+                    target[name] = globalArgs[name];
+            }
+        }
+        else if (keyword === 'ENV' && seenFrom) {
+            for (const [name, value] of declarations(instruction)) {
+                const expanded = value === undefined ? undefined : expand(value, stageValues);
+                if (expanded !== undefined)
+                    stageValues[name] = expanded;
+            }
+        }
+        else if (keyword === 'FROM') {
+            seenFrom = true;
+            stageValues = {};
+            const from = instruction;
+            const raw = from.getImage() ?? '';
+            readImage(instruction, raw, globalArgs);
+            const stage = from.getBuildStage();
+            if (stage !== null)
+                stages.push(stage.toLowerCase());
+        }
+        else if (keyword === 'COPY') {
+            const fromFlag = instruction.getFromFlag()?.getValue();
+            if (fromFlag !== null && fromFlag !== undefined && fromFlag !== '')
+                readImage(instruction, fromFlag, stageValues);
+        }
+        else if (keyword === 'ADD') {
+            for (const source of addSources(instruction)) {
+                const expanded = expand(source, stageValues);
+                if (expanded === undefined) {
+                    refuse(instruction, `the ADD source ${JSON.stringify(source)} cannot be resolved before the build: name the file, or use COPY`);
+                }
+                else if (URL_SOURCE.test(expanded)) {
+                    refuse(instruction, "ADD from a URL is not allowed (the engine would download it from the grader's machine): put the file in the submission and COPY it");
+                }
+            }
+        }
+    }
+    return { refusals, images };
+}
+/** NAME=value pairs of ARG and ENV (value undefined for `ARG NAME`; the old `ENV NAME value` form too). */
+function declarations(instruction) {
+    const content = (instruction.getArgumentsContent() ?? '').trim();
+    if (instruction.getKeyword() === 'ENV' && !/^[^\s=]+=/.test(content)) {
+        const [name = '', ...rest] = content.split(/\s+/);
+        return [[name, unquote(rest.join(' '))]];
+    }
+    return instruction.getArguments().map((argument) => {
+        const value = argument.getValue();
+        const equals = value.indexOf('=');
+        return equals < 0 ? [value, undefined] : [value.slice(0, equals), unquote(value.slice(equals + 1))];
+    });
+}
+function unquote(value) {
+    const quoted = /^"(.*)"$|^'(.*)'$/.exec(value);
+    return quoted ? (quoted[1] ?? quoted[2] ?? '') : value;
+}
+/** The sources of an ADD (all its arguments but the last and the --flags), JSON form or not. */
+function addSources(instruction) {
+    const content = (instruction.getArgumentsContent() ?? '').trim();
+    let parts;
+    const flags = [];
+    const rest = content.replace(/^(--\S+\s+)+/, (match) => {
+        flags.push(match);
+        return '';
+    });
+    if (rest.startsWith('[')) {
+        try {
+            const parsed = JSON.parse(rest);
+            parts = Array.isArray(parsed) ? parsed.map(String) : rest.split(/\s+/);
+        }
+        catch {
+            parts = rest.split(/\s+/);
+        }
+    }
+    else {
+        parts = rest.split(/\s+/).filter((part) => part !== '');
+    }
+    return parts.slice(0, -1);
+}
+/**
+ * $NAME, ${NAME}, ${NAME:-word} and ${NAME:+word} substituted from `values`; undefined when a
+ * variable has no value and no default (the reference could then be anything).
+ */
+function expand(text, values) {
+    let unresolved = false;
+    const result = text.replace(/\\\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, braced, operator, word, bare) => {
+        if (match === '\\$')
+            return '$';
+        const name = braced ?? bare ?? '';
+        const value = values[name];
+        if (operator === '-')
+            return value !== undefined && value !== '' ? value : (word ?? '');
+        if (operator === '+')
+            return value !== undefined && value !== '' ? (word ?? '') : '';
+        if (value === undefined)
+            unresolved = true;
+        return value ?? '';
+    });
+    if (unresolved || /\$\{/.test(result))
+        return undefined;
+    return result;
+}
+/**
+ * Every reason to refuse a build of this Dockerfile: its own refusals, then for each image it
+ * reads, a private registry or an image that is not the run's nor a base image.
+ */
+async function dockerfileRefusals(text, options) {
+    const reading = readDockerfile(text, options.buildArgs, options.dockerfileName);
+    const refusals = [...reading.refusals];
+    for (const image of reading.images) {
+        const where = `${options.dockerfileName ?? 'Dockerfile'} line ${image.line} (${image.instruction} ${image.reference})`;
+        const registry = referenceRefusal(image.reference);
+        if (registry !== undefined) {
+            refusals.push(`${where}: ${registry}`);
+            continue;
+        }
+        if ((await options.standing(image.reference)) === 'foreign') {
+            refusals.push(`${where}: the image is not one this grading built nor a base image (it belongs to another grading): build from a base image or from your own image`);
+        }
+    }
+    return refusals;
+}
+
+;// CONCATENATED MODULE: ./src/proxy/build-rules.ts
+// Builds a student's script makes through the policy proxy, held to the profile of the grader's
+// own builds (src/engine/build-profile.ts, build-rules.ts): the query's network mode, the
+// limits and the cgroup parent, and the Dockerfile read out of the uploaded context before the
+// engine sees any of it. The context is spooled to a file of the grader's (bounded), read, then
+// sent from that file: what the engine builds is exactly what was read.
+
+
+
+
+
+
+
+
+
+
+
+
+/** A Dockerfile larger than this is not read (nor built). */
+const MAX_DOCKERFILE_BYTES = 1024 * 1024;
+/** Network modes a build may ask for: the engine's default bridge, or none at all. */
+const BUILD_NETWORKS = new Set(['', 'default', 'bridge', 'none']);
+/**
+ * Why the query of POST /build is refused, or undefined: a network mode other than the default.
+ * The host network is the runner's own; a network of the student's, or another container's
+ * namespace, would let RUN steps reach what is served there while the image is built.
+ */
+function buildQueryRefusal(query) {
+    const networkMode = query.get('networkmode') ?? '';
+    if (BUILD_NETWORKS.has(networkMode))
+        return undefined;
+    const shown = networkMode.length > 80 ? `${networkMode.slice(0, 80)}...` : networkMode;
+    return `build network ${shown} is not allowed (--network host, --network NAME): builds use the default network`;
+}
+/** The query with the build profile's limits, network and cgroup parent in place of the student's. */
+function heldBuildQuery(query, cgroupParent) {
+    const result = new URLSearchParams(query);
+    for (const [key, value] of Object.entries(buildLimitParameters(BUILD_LIMITS, cgroupParent)))
+        result.set(key, value);
+    if (cgroupParent === undefined)
+        result.delete('cgroupparent');
+    return result;
+}
+/** The Dockerfile's path in the context as /build names it (default Dockerfile), normalised. */
+function dockerfileEntryName(query) {
+    const asked = query.get('dockerfile') || 'Dockerfile';
+    return external_node_path_default().posix.normalize(asked.replace(/^\/+/, '')).replace(/^\.\//, '');
+}
+class ContextRefusal extends Error {
+    name = 'ContextRefusal';
+}
+/**
+ * Spools the uploaded context, reads its Dockerfile and refuses what the grader's own builds
+ * refuse (throws ContextRefusal with the Dockerfile line), then gives the query held to the
+ * profile, with a cgroup parent where the engine allows one.
+ */
+async function holdBuild(body, query, options) {
+    const directory = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'docker-autograder-build-'));
+    const file = external_node_path_default().join(directory, 'context');
+    let cgroup;
+    const release = async () => {
+        await cgroup?.close();
+        await (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true });
+    };
+    try {
+        await spool(body, file, options.maxContextBytes ?? DEFAULT_MAX_CONTEXT_BYTES);
+        const name = dockerfileEntryName(query);
+        const text = await readEntry(file, name);
+        const refusals = await dockerfileRefusals(text, {
+            buildArgs: buildArgs(query),
+            dockerfileName: name,
+            standing: async (reference) => imageStanding(factsOf(await options.imageDetails(reference)), {
+                runId: options.runId,
+                scope: options.scope,
+            }),
+        });
+        if (refusals.length > 0)
+            throw new ContextRefusal(refusals.join('; '));
+        cgroup = await proxyCgroup(options);
+        return {
+            query: heldBuildQuery(query, cgroup?.parent),
+            upload: () => (0,external_node_fs_namespaceObject.createReadStream)(file),
+            release,
+        };
+    }
+    catch (error) {
+        await release();
+        throw error;
+    }
+}
+async function proxyCgroup(options) {
+    const info = await options.engineInfo().catch(() => undefined);
+    if (info === undefined ||
+        !cgroupParentPossible({
+            driver: String(info.CgroupDriver ?? ''),
+            version: String(info.CgroupVersion ?? ''),
+            // The proxy's engine is always on this machine (steps/engine-gate.ts).
+            onThisMachine: true,
+        }))
+        return undefined;
+    return openBuildCgroup(buildCgroupName(options.runId, (0,external_node_crypto_.randomBytes)(6).toString('hex')), BUILD_LIMITS);
+}
+function factsOf(raw) {
+    if (raw === undefined)
+        return undefined;
+    const config = typeof raw.Config === 'object' && raw.Config !== null ? raw.Config : {};
+    const labels = {};
+    if (typeof config.Labels === 'object' && config.Labels !== null) {
+        for (const [key, value] of Object.entries(config.Labels))
+            if (typeof value === 'string')
+                labels[key] = value;
+    }
+    const repoTags = Array.isArray(raw.RepoTags)
+        ? raw.RepoTags.filter((tag) => typeof tag === 'string')
+        : [];
+    return { labels, repoTags };
+}
+function buildArgs(query) {
+    try {
+        const parsed = JSON.parse(query.get('buildargs') || '{}');
+        if (typeof parsed !== 'object' || parsed === null)
+            return {};
+        const result = {};
+        for (const [key, value] of Object.entries(parsed))
+            if (typeof value === 'string')
+                result[key] = value;
+        return result;
+    }
+    catch {
+        return {};
+    }
+}
+/** Writes the body to `file`, refusing it past `maxBytes`. */
+async function spool(body, file, maxBytes) {
+    let size = 0;
+    const output = (0,external_node_fs_namespaceObject.createWriteStream)(file, { mode: 0o600 });
+    try {
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(body, async function* (source) {
+            for await (const chunk of source) {
+                size += chunk.length;
+                if (size > maxBytes) {
+                    throw new ContextRefusal(`the build context is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB: add a .dockerignore`);
+                }
+                yield chunk;
+            }
+        }, output);
+    }
+    catch (error) {
+        body.resume();
+        throw error;
+    }
+}
+/** gzip is what the docker CLI sends with --compress; the engine takes bzip2 and xz too. */
+async function compression(file) {
+    const handle = await (0,promises_namespaceObject.open)(file, 'r');
+    try {
+        const magic = Buffer.alloc(6);
+        const { bytesRead } = await handle.read(magic, 0, 6, 0);
+        if (bytesRead >= 2 && magic[0] === 0x1f && magic[1] === 0x8b)
+            return 'gzip';
+        if (bytesRead >= 3 && magic.subarray(0, 3).toString('latin1') === 'BZh')
+            return 'other';
+        if (bytesRead >= 6 && magic.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])))
+            return 'other';
+        return 'none';
+    }
+    finally {
+        await handle.close();
+    }
+}
+/** The text of the context's entry `name` (a regular file, within MAX_DOCKERFILE_BYTES). */
+async function readEntry(file, name) {
+    const kind = await compression(file);
+    if (kind === 'other') {
+        throw new ContextRefusal('a build context compressed with bzip2 or xz is not read: send it as tar or gzip');
+    }
+    const extract = tar_stream.extract();
+    // The engine reads `name`, or for the default name its lower-case spelling when it is absent;
+    // of several entries with one name, the last is what its extraction leaves.
+    const wanted = name === 'Dockerfile' ? [name, 'dockerfile'] : [name];
+    const texts = new Map();
+    let problem;
+    extract.on('entry', (header, stream, next) => {
+        const entry = external_node_path_default().posix.normalize(header.name.replace(/^\/+/, '')).replace(/^\.\//, '');
+        if (!wanted.includes(entry)) {
+            stream.on('end', next);
+            stream.resume();
+            return;
+        }
+        if (header.type !== 'file')
+            problem = `${entry} in the build context is not a regular file`;
+        else if ((header.size ?? 0) > MAX_DOCKERFILE_BYTES)
+            problem = `${entry} is larger than ${MAX_DOCKERFILE_BYTES / 1024 / 1024} MiB`;
+        const chunks = [];
+        stream.on('data', (chunk) => {
+            if (problem === undefined)
+                chunks.push(chunk);
+        });
+        stream.on('end', () => {
+            texts.set(entry, Buffer.concat(chunks).toString('utf8'));
+            next();
+        });
+    });
+    const source = (0,external_node_fs_namespaceObject.createReadStream)(file);
+    try {
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(kind === 'gzip' ? source.pipe((0,external_node_zlib_namespaceObject.createGunzip)()) : source, extract);
+    }
+    catch (error) {
+        throw new ContextRefusal(`the build context is not a readable tar archive: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (problem !== undefined)
+        throw new ContextRefusal(problem);
+    const text = wanted.map((candidate) => texts.get(candidate)).find((found) => found !== undefined);
+    if (text === undefined)
+        throw new ContextRefusal(`no ${name} in the build context`);
+    return text;
+}
+/**
+ * Why a registry call (pull, login, search, distribution) is refused, or undefined: the engine
+ * would connect to the registry host from the runner's network namespace, so a loopback,
+ * private or link-local host (by address, or by what its name resolves to here) is refused
+ * before the engine is asked (src/engine/build-rules.ts, registryHostRefusal).
+ */
+async function registryCallRefusal(call, resolve = resolveAll) {
+    const host = call.kind === 'reference' ? registryHostOf(call.reference) : serverAddressHost(call.address);
+    return resolvedHostRefusal(host, resolve);
+}
+async function resolveAll(host) {
+    return (await (0,external_node_dns_promises_namespaceObject.lookup)(host, { all: true })).map((answer) => answer.address);
+}
+
+;// CONCATENATED MODULE: ./src/proxy/refusal.ts
+// The leaf every part of the proxy shares: the refusal a student's client is answered with, and
+// the JSON object type of request bodies. Kept apart so that the policy, the field spellings, the
+// filters and the transport import it without importing one another (no import cycle).
+function refusal_isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/** A request the policy does not allow: HTTP 403 with `{"message": ...}`, which the docker CLI prints. */
+class Refusal extends Error {
+    status;
+    note;
+    missing;
+    constructor(message, status = 403, 
+    /** For the report, when the answer (a 404) does not say that a policy was applied. */
+    note, 
+    /**
+     * A "No such ..." answer rather than a refusal. Usually a 404; a reference inside a create
+     * body is a 400, as the engine answers it, because the docker CLI takes any 404 from a create
+     * for a missing image and tries to pull it.
+     */
+    missing = status === 404) {
+        super(message);
+        this.status = status;
+        this.note = note;
+        this.missing = missing;
+        this.name = 'Refusal';
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/proxy/fields.ts
 // The Engine API's field names as the engine reads them. Go's encoding/json matches an object key
@@ -44091,9 +45174,10 @@ function canonicalBody(value, where = '', depth = 0) {
 
 ;// CONCATENATED MODULE: ./src/proxy/policy.ts
 // What a student's docker commands may ask of the engine, and the hardened profile their
-// containers get (SECURITY.md, "Process"). Each function takes the JSON body of one request and
+// containers get (docs/security.md, boundary 2). Each function takes the JSON body of one request and
 // returns the body to forward, or throws a Refusal whose message the docker CLI prints. Lookups
 // of the engine and of the host's files are injected, so that these rules are tested without I/O.
+
 
 
 
@@ -44129,7 +45213,7 @@ const REFUSED_ULIMITS = ['rtprio', 'rttime', 'nice', 'memlock'];
 const HARMLESS_SECURITY_OPTIONS = /^(no-new-privileges(?:[:=]true)?|apparmor[:=]docker-default|seccomp[:=]builtin)$/;
 const BUILTIN_NETWORKS = new Set(['default', 'bridge', 'none']);
 /** The CFS period of a build's CPU quota (the kernel's default). */
-const BUILD_CPU_PERIOD = 100_000;
+const policy_BUILD_CPU_PERIOD = 100_000;
 /** The engine's default CPU weight. */
 const DEFAULT_CPU_SHARES = 1024;
 const HOST_NETWORK_REFUSED = "the host's network namespace is not allowed (--network host)";
@@ -44784,6 +45868,9 @@ async function policeNetworkConnect(body, action, network, context) {
 /** Query of POST /build: scoped tags, the run's labels, no host network, the grader's memory cap. */
 async function policeBuildQuery(query, context) {
     const result = new URLSearchParams(query);
+    const refused = buildQueryRefusal(query);
+    if (refused !== undefined)
+        throw new Refusal(refused);
     const remote = query.get('remote');
     if (remote !== null && remote !== '') {
         throw new Refusal('building from a URL or Git repository is not allowed: build from a folder of the submission');
@@ -44824,8 +45911,8 @@ async function policeBuildQuery(query, context) {
     // The build's RUN containers get the profile of the student's own containers: one CPU by
     // period and quota (a build takes no NanoCpus), no more than the default CPU weight, /dev/shm
     // within the memory cap, and the grader's ulimits.
-    result.set('cpuperiod', String(BUILD_CPU_PERIOD));
-    result.set('cpuquota', String((BUILD_CPU_PERIOD * HARDENED_LIMITS.nanoCpus) / 1e9));
+    result.set('cpuperiod', String(policy_BUILD_CPU_PERIOD));
+    result.set('cpuquota', String((policy_BUILD_CPU_PERIOD * HARDENED_LIMITS.nanoCpus) / 1e9));
     const shares = Number(query.get('cpushares') ?? '0');
     if (!(shares >= 0 && shares <= DEFAULT_CPU_SHARES))
         result.set('cpushares', String(DEFAULT_CPU_SHARES));
@@ -44837,6 +45924,765 @@ async function policeBuildQuery(query, context) {
     result.set('rm', '1');
     result.set('forcerm', '1');
     return result;
+}
+
+;// CONCATENATED MODULE: ./src/proxy/visibility.ts
+// What exists for a student, as pure rules the policy proxy applies wherever it resolves an
+// image or a container. Only the run's own images and the base images exist: another run's
+// images, labelled or not (the grader's own builds carry no labels, engine/labels.ts), and
+// another run's tags on any image, are "No such image" for list, inspect, run, save, tag,
+// history and FROM alike. The client container a student's commands run in is not theirs
+// either: not listed, not inspectable, not stoppable (docs/decisions.md, "Images by identity").
+
+
+/** The grader's own references (build steps, the client built on the spot): `docker-autograder/<run>-...`. */
+const GRADER_REFERENCE = /^docker-autograder\/(?!client:1$)/;
+/**
+ * A name the gate scoped for a student (`<run id>-<n>-<name>`, steps/names.ts): run ids made by
+ * newRunId() are `ag` and base-36 time and hex, so another run's scoped names are known by form.
+ */
+const SCOPED_NAME = /^ag[0-9a-z]{6,}-\d+-/;
+/** `busybox` and `busybox:latest` are one tag; the docker.io prefix newer CLIs send is dropped. */
+function normalisedTag(tag) {
+    const bare = tag.replace(/^(?:index\.)?docker\.io\/(?:library\/)?/, '');
+    const slash = bare.lastIndexOf('/');
+    return bare.lastIndexOf(':') > slash || bare.includes('@') ? bare : `${bare}:latest`;
+}
+/** Whose a tag (or a reference by name) is. */
+function tagOwner(tag, run) {
+    const normalised = normalisedTag(tag);
+    const ownPrefix = `${referenceSafe(run.scope)}-`;
+    if (normalised.startsWith(ownPrefix) || isRunReference(normalised, run.runId))
+        return 'this-run';
+    if (GRADER_REFERENCE.test(normalised) || SCOPED_NAME.test(normalised))
+        return 'other-run';
+    return 'none';
+}
+/** An image's labels and tags, from an inspection (Config.Labels) or a list entry (Labels). */
+function imageFacts(image) {
+    const config = refusal_isRecord(image.Config) ? image.Config : {};
+    const labels = refusal_isRecord(config.Labels) ? config.Labels : refusal_isRecord(image.Labels) ? image.Labels : {};
+    const tags = Array.isArray(image.RepoTags)
+        ? image.RepoTags.filter((tag) => typeof tag === 'string' && tag !== '<none>:<none>')
+        : [];
+    return { labels, tags };
+}
+/**
+ * Whether the student may see and use an image, given its inspection (or list entry) and, when
+ * the student named it, the reference used. An image labelled with another run (or another
+ * exercise of this run) is hidden. An unlabelled one is a base image when it is asked for by a
+ * name that is no run's, or by id when one of its tags is no other run's; asked for by another
+ * run's tag, or known only by other runs' tags (or none: another build's leftovers), it is hidden.
+ */
+function imageVisibility(image, run, reference) {
+    if (!refusal_isRecord(image))
+        return 'hidden';
+    const { labels, tags } = imageFacts(image);
+    const labelledRun = labels[RUN_LABEL];
+    if (labelledRun !== undefined) {
+        return labelledRun === run.runId && labels[SCOPE_LABEL] === run.scope ? 'own' : 'hidden';
+    }
+    if (reference !== undefined && tagOwner(reference, run) === 'other-run')
+        return 'hidden';
+    // By a name the image carries that is no run's: a base image. Anything else (an id, an id
+    // prefix the engine matched, a digest) counts by the image's own tags.
+    const named = reference !== undefined && !isImageId(reference) ? normalisedTag(reference) : undefined;
+    const digests = Array.isArray(image.RepoDigests) ? image.RepoDigests : [];
+    // (An answer without RepoTags, which the engine always sends, says nothing against the name.)
+    const carried = named !== undefined &&
+        (!Array.isArray(image.RepoTags) || tags.map(normalisedTag).includes(named) || digests.includes(named));
+    if (carried && tagOwner(named, run) === 'none')
+        return 'base';
+    return tags.some((tag) => tagOwner(tag, run) !== 'other-run') ? 'base' : 'hidden';
+}
+/** An image list entry as the student sees it: undefined when hidden, other runs' tags removed. */
+function visibleImageListEntry(entry, run) {
+    if (!refusal_isRecord(entry))
+        return entry;
+    if (imageVisibility(entry, run) === 'hidden')
+        return undefined;
+    if (!Array.isArray(entry.RepoTags))
+        return entry;
+    return {
+        ...entry,
+        RepoTags: entry.RepoTags.filter((tag) => typeof tag !== 'string' || tagOwner(tag, run) !== 'other-run'),
+    };
+}
+/** The image list without what the student may not see (the proxy's `GET /images/json`). */
+function visibleImageList(list, run) {
+    if (!Array.isArray(list))
+        return list;
+    return list.map((entry) => visibleImageListEntry(entry, run)).filter((entry) => entry !== undefined);
+}
+function isImageId(reference) {
+    return /^(sha256:)?[0-9a-f]{1,64}$/.test(reference);
+}
+/** The client container the student's commands run in: hidden from them, whatever they call it. */
+function isClientContainer(labels) {
+    return labels[CLIENT_LABEL] === 'true';
+}
+/** A container list without the client container (`docker ps -a`). */
+function visibleContainerList(list) {
+    if (!Array.isArray(list))
+        return list;
+    return list.filter((entry) => !refusal_isRecord(entry) || !refusal_isRecord(entry.Labels) || !isClientContainer(entry.Labels));
+}
+
+;// CONCATENATED MODULE: ./src/proxy/upstream.ts
+// The proxy's own calls to the engine (looking objects up to decide whether they are the run's),
+// and the connection every forwarded request is made on.
+
+
+
+
+
+
+
+
+/** Answers of the proxy's own lookups beyond this size mean something is wrong. */
+const MAX_LOOKUP_BYTES = 32 * 1024 * 1024;
+const LOOKUP_TIMEOUT_MS = 30_000;
+const upstream_BUILTIN_NETWORKS = new Set(['bridge', 'host', 'none', 'default']);
+function connectUpstream(upstream) {
+    if ('dial' in upstream)
+        return upstream.dial();
+    return new Promise((resolve, reject) => {
+        const socket = external_node_net_default().connect(upstream.socketPath);
+        socket.once('connect', () => {
+            socket.removeListener('error', reject);
+            resolve(socket);
+        });
+        socket.once('error', reject);
+    });
+}
+/** http.request options that make the request on a fresh upstream connection. */
+function upstreamRequestOptions(upstream) {
+    return {
+        createConnection: (_options, callback) => {
+            connectUpstream(upstream).then((socket) => callback(null, socket), (error) => callback(error, undefined));
+            return undefined;
+        },
+    };
+}
+function upstreamJson(upstream, method, url, body) {
+    return new Promise((resolve, reject) => {
+        const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+        const request = external_node_http_default().request({
+            ...upstreamRequestOptions(upstream),
+            method,
+            path: url,
+            headers: {
+                Host: 'docker',
+                ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}),
+            },
+            timeout: LOOKUP_TIMEOUT_MS,
+        });
+        request.on('timeout', () => request.destroy(new Error(`the Docker engine did not answer ${method} ${url}`)));
+        request.on('error', reject);
+        request.on('response', (response) => {
+            const chunks = [];
+            let size = 0;
+            response.on('data', (chunk) => {
+                size += chunk.length;
+                if (size > MAX_LOOKUP_BYTES)
+                    request.destroy(new Error(`the answer to ${method} ${url} is too large`));
+                else
+                    chunks.push(chunk);
+            });
+            response.on('error', reject);
+            response.on('end', () => {
+                const text = Buffer.concat(chunks).toString('utf8');
+                let parsed = text;
+                try {
+                    parsed = text === '' ? undefined : JSON.parse(text);
+                }
+                catch {
+                    // Not JSON (a plain-text error): the text is the answer.
+                }
+                resolve({ status: response.statusCode ?? 0, body: parsed });
+            });
+        });
+        request.end(payload);
+    });
+}
+function labelsOf(value) {
+    const labels = {};
+    if (refusal_isRecord(value)) {
+        for (const [key, item] of Object.entries(value))
+            if (typeof item === 'string')
+                labels[key] = item;
+    }
+    return labels;
+}
+/**
+ * The engine's own 4xx answer to one of the proxy's lookups (an invalid reference, a name in
+ * use): the student's request was wrong, and the student gets the engine's answer. It is neither
+ * a refusal of the grader's nor a fault of the engine.
+ */
+class EngineAnswer extends Refusal {
+}
+function failure(what, answer) {
+    const message = refusal_isRecord(answer.body) && typeof answer.body.message === 'string' ? answer.body.message : '';
+    // A 4xx or a redirect is the student's request's answer; only a 5xx is the engine failing.
+    if (!isEngineFaultStatus(answer.status)) {
+        const status = Math.max(answer.status, 400);
+        return new EngineAnswer(message || `${what}: HTTP ${answer.status}`, status);
+    }
+    return new Error(`the Docker engine failed to ${what} (HTTP ${answer.status}) ${message}`.trim());
+}
+/** Engine lookups for the policy: whether a referenced object belongs to this run and scope. */
+class EngineLookups {
+    upstream;
+    names;
+    runId;
+    constructor(upstream, names, runId) {
+        this.upstream = upstream;
+        this.names = names;
+        this.runId = runId;
+    }
+    ownership(labels) {
+        if (labels[RUN_LABEL] === undefined)
+            return 'unlabelled';
+        return labels[RUN_LABEL] === this.runId && labels[SCOPE_LABEL] === this.names.scope ? 'own' : 'foreign';
+    }
+    /** The student's name first (scoped), then the reference as it is (an id, or someone else's name). */
+    candidates(reference) {
+        const bare = reference.replace(/^\//, '');
+        const scoped = this.names.isName(bare) ? [this.names.real(bare)] : [];
+        return [...new Set([...scoped, bare])].filter((candidate) => candidate !== '');
+    }
+    async inspect(kind, url) {
+        const answer = await upstreamJson(this.upstream, 'GET', url);
+        if (answer.status === 404)
+            return undefined;
+        if (answer.status !== 200 || !refusal_isRecord(answer.body))
+            throw failure(`inspect ${kind}`, answer);
+        return answer.body;
+    }
+    async container(reference) {
+        let found = false;
+        for (const candidate of this.candidates(reference)) {
+            const raw = await this.inspect('a container', `/containers/${encodeURIComponent(candidate)}/json`);
+            if (raw === undefined)
+                continue;
+            const labels = labelsOf(refusal_isRecord(raw.Config) ? raw.Config.Labels : undefined);
+            // The client container the student's commands run in is not theirs (visibility.ts).
+            if (this.ownership(labels) === 'own' && !isClientContainer(labels)) {
+                return { kind: 'own', id: String(raw.Id), name: String(raw.Name).replace(/^\//, ''), labels };
+            }
+            found = true;
+        }
+        return found ? { kind: 'foreign' } : { kind: 'missing' };
+    }
+    async network(reference) {
+        if (upstream_BUILTIN_NETWORKS.has(reference))
+            return { kind: 'builtin', name: reference };
+        let found = false;
+        for (const candidate of this.candidates(reference)) {
+            const raw = await this.inspect('a network', `/networks/${encodeURIComponent(candidate)}`);
+            if (raw === undefined)
+                continue;
+            const labels = labelsOf(raw.Labels);
+            if (this.ownership(labels) === 'own')
+                return { kind: 'own', id: String(raw.Id), name: String(raw.Name), labels };
+            // The engine's own networks, by id or full name.
+            if (upstream_BUILTIN_NETWORKS.has(String(raw.Name)))
+                return { kind: 'builtin', name: String(raw.Name) };
+            found = true;
+        }
+        return found ? { kind: 'foreign' } : { kind: 'missing' };
+    }
+    async volume(reference) {
+        let found = false;
+        for (const candidate of this.candidates(reference)) {
+            const raw = await this.inspect('a volume', `/volumes/${encodeURIComponent(candidate)}`);
+            if (raw === undefined)
+                continue;
+            const labels = labelsOf(raw.Labels);
+            if (this.ownership(labels) === 'own')
+                return { kind: 'own', id: String(raw.Name), name: String(raw.Name), labels };
+            found = true;
+        }
+        return found ? { kind: 'foreign' } : { kind: 'missing' };
+    }
+    async imageDetails(reference) {
+        return this.inspect('an image', `/images/${imagePath(reference)}/json`);
+    }
+    async image(reference) {
+        // Only the run's own images and base images exist for the student (visibility.ts).
+        const run = { runId: this.runId, scope: this.names.scope };
+        const scoped = this.names.realImage(reference);
+        if (scoped !== undefined) {
+            const raw = await this.imageDetails(scoped);
+            const visibility = raw === undefined ? 'hidden' : imageVisibility(raw, run, scoped);
+            if (visibility !== 'hidden')
+                return { kind: visibility, reference: scoped };
+        }
+        const raw = await this.imageDetails(reference);
+        if (raw === undefined)
+            return { kind: 'missing' };
+        const visibility = imageVisibility(raw, run, reference);
+        return visibility === 'hidden' ? { kind: 'foreign' } : { kind: visibility, reference };
+    }
+    imageOwnership(raw) {
+        return this.ownership(labelsOf(refusal_isRecord(raw.Config) ? raw.Config.Labels : undefined));
+    }
+    async createVolume(name, labels) {
+        const answer = await upstreamJson(this.upstream, 'POST', '/volumes/create', {
+            Name: name,
+            Labels: labels,
+        });
+        if (answer.status !== 201 && answer.status !== 200)
+            throw failure(`create volume ${name}`, answer);
+    }
+    async imageConfig(image) {
+        const raw = await this.imageDetails(image);
+        const config = raw && refusal_isRecord(raw.Config) ? raw.Config : {};
+        return {
+            exposedPorts: refusal_isRecord(config.ExposedPorts) ? Object.keys(config.ExposedPorts) : [],
+            volumes: refusal_isRecord(config.Volumes) ? Object.keys(config.Volumes) : [],
+        };
+    }
+    async hostPath(hostPath) {
+        let existing = external_node_path_default().resolve(hostPath);
+        const missing = [];
+        for (;;) {
+            try {
+                const real = external_node_path_default().join(await (0,promises_namespaceObject.realpath)(existing), ...missing);
+                const socket = missing.length === 0 && (await (0,promises_namespaceObject.stat)(real)).isSocket();
+                return { real, socket };
+            }
+            catch (error) {
+                const code = error.code;
+                if ((code !== 'ENOENT' && code !== 'ENOTDIR') || existing === external_node_path_default().dirname(existing))
+                    throw error;
+                missing.unshift(external_node_path_default().basename(existing));
+                existing = external_node_path_default().dirname(existing);
+            }
+        }
+    }
+    /** Ids of the run's containers in this scope (to show only them inside a network's inspection). */
+    async ownContainerIds(labelFilters, extra = {}) {
+        const filters = encodeURIComponent(JSON.stringify({ label: labelFilters, ...extra }));
+        const answer = await upstreamJson(this.upstream, 'GET', `/containers/json?all=1&filters=${filters}`);
+        if (answer.status !== 200 || !Array.isArray(answer.body))
+            throw failure('list containers', answer);
+        return answer.body.filter(refusal_isRecord);
+    }
+    /** The run's networks in this scope (to count them against the cap). */
+    async ownNetworks(labelFilters) {
+        const filters = encodeURIComponent(JSON.stringify({ label: labelFilters }));
+        const answer = await upstreamJson(this.upstream, 'GET', `/networks?filters=${filters}`);
+        if (answer.status !== 200 || !Array.isArray(answer.body))
+            throw failure('list networks', answer);
+        return answer.body.filter(refusal_isRecord);
+    }
+    /** The engine's inspection of a container (by id), or undefined when it is gone. */
+    async containerDetails(id) {
+        return this.inspect('a container', `/containers/${encodeURIComponent(id)}/json`);
+    }
+    async execContainer(execId) {
+        const raw = await this.inspect('an exec instance', `/exec/${encodeURIComponent(execId)}/json`);
+        return raw && typeof raw.ContainerID === 'string' ? raw.ContainerID : undefined;
+    }
+}
+/** An image reference in a URL path: the engine's router takes slashes and colons as they are. */
+function imagePath(reference) {
+    return reference
+        .split('/')
+        .map((part) => encodeURIComponent(part).replace(/%3A/gi, ':').replace(/%40/g, '@'))
+        .join('/');
+}
+
+;// CONCATENATED MODULE: ./src/proxy/bind-freeze.ts
+// The proxy's side of a bind the student cannot race (src/engine/bind-writers.ts): starts of a
+// container that mounts a host path are checked and forwarded with every writer of the run
+// paused; the student's own pause and unpause wait for such a start to end; `docker cp` on a
+// container that bind-mounts a host folder is refused, because the daemon mounts every bind
+// source of the container again for it, while the client container that asks cannot be paused.
+
+
+
+
+function control(upstream, runId) {
+    return {
+        async writers() {
+            const filters = encodeURIComponent(JSON.stringify({ label: [`${RUN_LABEL}=${runId}`], status: ['running'] }));
+            const answer = await upstreamJson(upstream, 'GET', `/containers/json?filters=${filters}`);
+            if (answer.status !== 200)
+                throw new Error(`the engine did not list the run's containers (HTTP ${answer.status})`);
+            return runningBindWriters(answer.body);
+        },
+        async pause(id) {
+            const answer = await upstreamJson(upstream, 'POST', `/containers/${encodeURIComponent(id)}/pause`);
+            if (answer.status === 204)
+                return true;
+            // Stopped or removed since it was listed (or paused by then): it writes nothing now.
+            if (answer.status === 404 || answer.status === 409)
+                return false;
+            const message = refusal_isRecord(answer.body) ? String(answer.body.message) : String(answer.body);
+            // The freezer gave up on a container that keeps starting processes: the student's doing.
+            if (/unable to freeze/.test(message)) {
+                throw new Refusal(`the container could not be started: its bind mounts are mounted only while the grading's containers that bind-mount the submission are paused, and container ${id.slice(0, 12)} could not be paused (it starts processes without pause: ${message})`);
+            }
+            throw new Error(`the engine did not pause container ${id.slice(0, 12)} (HTTP ${answer.status}: ${message})`);
+        },
+        async unpause(id) {
+            await upstreamJson(upstream, 'POST', `/containers/${encodeURIComponent(id)}/unpause`);
+        },
+    };
+}
+/**
+ * Before a start or restart is checked and forwarded: for a container that mounts a host path
+ * (its inspection), every running container of the run that bind-mounts one is paused, and the
+ * thaw is returned, to be called once the engine answered. Nothing to thaw for other containers.
+ */
+async function freezeForStart(upstream, runId, details, restart) {
+    if (details === undefined || !mountsHostPath(details))
+        return async () => undefined;
+    const state = refusal_isRecord(details.State) ? details.State : {};
+    if (restart !== undefined && state.Running === true) {
+        // Stopped first, outside the freeze: paused, it could not stop gracefully (its SIGTERM would
+        // wait for the thaw), and running, it could swap its own bind source until it is killed.
+        // The engine's restart of a stopped container then starts it, under the freeze.
+        const seconds = restart.stopSeconds === null ? '' : `?t=${encodeURIComponent(restart.stopSeconds)}`;
+        const id = String(details.Id);
+        const answer = await upstreamJson(upstream, 'POST', `/containers/${encodeURIComponent(id)}/stop${seconds}`);
+        if (answer.status >= 500)
+            throw new Error(`the engine did not stop container ${id.slice(0, 12)} (HTTP ${answer.status})`);
+    }
+    return freezeWriters(runId, control(upstream, runId));
+}
+/** A student's pause or unpause holds the run's lock until the engine answered (the release). */
+function holdPauseRequest(runId) {
+    return takeRunLock(runId);
+}
+/**
+ * `docker cp` (the archive API) makes the daemon mount each of the container's bind sources by
+ * path, outside any container, while the script that asks keeps running: a folder swapped for a
+ * symlink to `/` beforehand would be followed (a file copied to the host's root). Refused for a
+ * container that mounts a host path; its files are in the submission folder already.
+ */
+function checkArchive(details, who) {
+    if (details === undefined || !mountsHostPath(details))
+        return;
+    throw new Refusal(`docker cp to or from container ${who} is not allowed: it bind-mounts a folder of the submission, which the engine would mount again unchecked for the copy; read or write the file in the submission folder instead (or use docker exec)`);
+}
+
+;// CONCATENATED MODULE: ./src/proxy/budget.ts
+// The aggregate budget of one exercise's containers (issue 13, deliverable 7). Each container is
+// capped (HARDENED_LIMITS: 512 MiB, 256 processes), and an exercise may have MAX_CONTAINERS_PER_
+// EXERCISE of them: 50 x 512 MiB is more than most runners have. So the memory and processes of
+// all the exercise's containers together are bounded too, never above half the host's memory
+// (and a quarter of its process ids), shared by the exercises graded at once. Pure: the host's
+// figures and the containers' limits are given.
+const budget_MIB = 1024 * 1024;
+/** The least a container can be given and still be of use: below, the create is refused. */
+const MIN_CONTAINER = { memory: 16 * budget_MIB, pids: 16 };
+/**
+ * One exercise's budget: what its containers may hold at once. At most the cap of every
+ * container, and at most half the host's memory and a quarter of its process ids over all the
+ * exercises graded at once.
+ */
+function exerciseBudget(host, perContainer, containerCap) {
+    const share = Math.max(1, Math.floor(host.concurrentExercises));
+    return {
+        memory: Math.min(perContainer.memory * containerCap, Math.floor(host.totalMemory / 2 / share)),
+        pids: Math.min(perContainer.pids * containerCap, Math.floor(host.pidMax / 4 / share)),
+    };
+}
+/**
+ * Whether a container asking for `requested` fits beside the exercise's containers `used`
+ * (their limits, created or running: a created one may be started at any time). Returns the
+ * refusal's message, or undefined when it fits.
+ */
+function budgetRefusal(requested, used, budget) {
+    const taken = used.reduce((sum, container) => ({ memory: sum.memory + container.memory, pids: sum.pids + container.pids }), { memory: 0, pids: 0 });
+    const left = { memory: budget.memory - taken.memory, pids: budget.pids - taken.pids };
+    if (requested.memory > left.memory) {
+        return `this exercise's containers may use ${formatMiB(budget.memory)} of memory together, and ${formatMiB(Math.max(0, left.memory))} is left: give this container less (--memory) or remove one (docker rm)`;
+    }
+    if (requested.pids > left.pids) {
+        return `this exercise's containers may run ${budget.pids} processes together, and ${Math.max(0, left.pids)} are left: give this container fewer (--pids-limit) or remove one (docker rm)`;
+    }
+    return undefined;
+}
+/** A container's limits as the engine reports them (HostConfig), a missing one counted at the cap. */
+function limitsOf(hostConfig, cap) {
+    const config = typeof hostConfig === 'object' && hostConfig !== null ? hostConfig : {};
+    const memory = typeof config.Memory === 'number' && config.Memory > 0 ? config.Memory : cap.memory;
+    const pids = typeof config.PidsLimit === 'number' && config.PidsLimit > 0 ? config.PidsLimit : cap.pids;
+    return { memory, pids };
+}
+/**
+ * The disk a container may write cannot be bounded on overlay2 over ext4 (StorageOpt size needs
+ * xfs with pquota: the engine refuses it). What can be done is to read its writable layer's size
+ * (GET /containers/{id}/json?size=1, SizeRw) and say when it is past the bound.
+ */
+function layerSizeRefusal(sizeRw, maxBytes) {
+    if (sizeRw === undefined || sizeRw <= maxBytes)
+        return undefined;
+    return `the container wrote ${formatMiB(sizeRw)} to its filesystem, more than the ${formatMiB(maxBytes)} allowed`;
+}
+function formatMiB(bytes) {
+    return `${Math.round(bytes / budget_MIB)} MiB`;
+}
+
+;// CONCATENATED MODULE: ./src/proxy/budget-check.ts
+// The aggregate budget (budget.ts) applied at container create: the exercise's containers, read
+// from the engine, and this host's figures.
+
+
+
+
+const PER_CONTAINER = { memory: HARDENED_LIMITS.memory, pids: HARDENED_LIMITS.pids };
+let pidMax;
+/** This host's figures; the exercises graded at once share them (1 unless told). */
+function hostFigures(concurrentExercises = 1) {
+    if (pidMax === undefined) {
+        try {
+            pidMax = Number((0,external_node_fs_namespaceObject.readFileSync)('/proc/sys/kernel/pid_max', 'utf8').trim()) || 32768;
+        }
+        catch {
+            pidMax = 32768;
+        }
+    }
+    return { totalMemory: external_node_os_default().totalmem(), pidMax, concurrentExercises };
+}
+/**
+ * Why a container with this (policed) HostConfig cannot be created beside the exercise's
+ * others, or undefined. Containers counted at their limits, created or running.
+ */
+async function containerBudgetRefusal(hostConfig, lookups, containerCap, host = hostFigures()) {
+    const used = [];
+    for (const container of await lookups.containers()) {
+        const details = await lookups.details(String(container.Id));
+        if (details !== undefined)
+            used.push(limitsOf(details.HostConfig, PER_CONTAINER));
+    }
+    return budgetRefusal(limitsOf(hostConfig, PER_CONTAINER), used, exerciseBudget(host, PER_CONTAINER, containerCap));
+}
+
+;// CONCATENATED MODULE: external "node:vm"
+const external_node_vm_namespaceObject = require("node:vm");
+var external_node_vm_default = /*#__PURE__*/__nccwpck_require__.n(external_node_vm_namespaceObject);
+;// CONCATENATED MODULE: ./src/proxy/filters.ts
+// List and event queries, narrowed to the run's own objects: the run's label filters are added to
+// whatever the student asked for, and names in the student's filters are scoped.
+
+
+/** The `filters` query parameter in either of the engine's forms: {"k":["v"]} or {"k":{"v":true}}. */
+function parseFilters(text) {
+    if (text === null || text === '')
+        return {};
+    let parsed;
+    try {
+        parsed = JSON.parse(text);
+    }
+    catch {
+        return {};
+    }
+    const filters = {};
+    if (!refusal_isRecord(parsed))
+        return filters;
+    for (const [key, value] of Object.entries(parsed)) {
+        if (Array.isArray(value))
+            filters[key] = value.map(String);
+        else if (refusal_isRecord(value))
+            filters[key] = Object.keys(value).filter((item) => value[item] === true);
+    }
+    return filters;
+}
+/** The map form, which every API version accepts. */
+function serialiseFilters(filters) {
+    return JSON.stringify(Object.fromEntries(Object.entries(filters).map(([key, values]) => [
+        key,
+        Object.fromEntries(values.map((value) => [value, true])),
+    ])));
+}
+/** A name filter (a regular expression on the engine's name): an anchored start moves past the prefix. */
+function scopedNamePattern(pattern, names) {
+    const anchored = /^\^(\/?)(.*)$/.exec(pattern);
+    if (anchored)
+        return `^${anchored[1]}${names.prefix}${anchored[2]}`;
+    return pattern;
+}
+function narrowFilters(text, options) {
+    const filters = parseFilters(text);
+    const { names } = options;
+    if (filters.name)
+        filters.name = filters.name.map((pattern) => scopedNamePattern(pattern, names));
+    // Events of a container (docker events --filter container=web): its scoped name, or an id.
+    if (filters.container) {
+        filters.container = [
+            ...new Set(filters.container.flatMap((value) => (names.isName(value) ? [value, names.real(value)] : [value]))),
+        ];
+    }
+    if (filters.network && options.realNetwork)
+        filters.network = filters.network.map(options.realNetwork);
+    if (filters.volume && options.realVolume)
+        filters.volume = filters.volume.map(options.realVolume);
+    const realImage = options.realImage;
+    if (realImage) {
+        for (const key of ['reference', 'ancestor']) {
+            const values = filters[key];
+            if (values) {
+                filters[key] = [
+                    ...new Set(values.flatMap((value) => [value, realImage(value)].filter((v) => !!v))),
+                ];
+            }
+        }
+    }
+    if (options.runLabelFilters.length > 0) {
+        filters.label = [...new Set([...(filters.label ?? []), ...options.runLabelFilters])];
+    }
+    return serialiseFilters(filters);
+}
+/**
+ * The `name` filters of a list, to be matched by the proxy on the names the student sees (`web`,
+ * `/web`) instead of by the engine on scoped ones: an unanchored pattern would match the scope's
+ * prefix too (`name=a` found everything: run ids contain an "a"), and after `docker rename a b`
+ * the name `a` must find nothing. Undefined when there is no name filter, or when a pattern is
+ * not a JavaScript regular expression (RE2's `(?i)`): the engine then matches them, scoped, as
+ * before.
+ */
+function takeNameFilters(text) {
+    const filters = parseFilters(text);
+    const names = filters.name;
+    if (names === undefined || names.length === 0)
+        return undefined;
+    const patterns = [];
+    for (const name of names) {
+        try {
+            patterns.push(new RegExp(name));
+        }
+        catch {
+            return undefined;
+        }
+    }
+    delete filters.name;
+    return { rest: serialiseFilters(filters), patterns };
+}
+/**
+ * A student's pattern runs in the grader's own process, on names the student chose too, and
+ * JavaScript's regular expressions can backtrack for hours (`^(a|a)*$` on 40 a's): each list is
+ * matched in a VM with a deadline, so that one `docker ps --filter` cannot freeze the grader,
+ * its watchdog and its signal cleanup. The engine's (Go) expressions run in linear time.
+ */
+const MATCH_DEADLINE_MS = 200;
+const MATCH_ALL = new (external_node_vm_default()).Script('names.map((name) => patterns.some((pattern) => pattern.test(name)))');
+function matchEach(names, patterns) {
+    try {
+        return MATCH_ALL.runInContext(external_node_vm_default().createContext({ names, patterns }), {
+            timeout: MATCH_DEADLINE_MS,
+        });
+    }
+    catch {
+        throw new Refusal(`the name filter ${patterns.map((pattern) => JSON.stringify(pattern.source)).join(', ')} took too long to match: use a simpler pattern`, 400);
+    }
+}
+/**
+ * The containers of a list answer (names already unscoped) that one of the patterns names; like
+ * the engine, a pattern is tried on each name with and without its leading slash.
+ */
+function keepNamed(list, patterns) {
+    const namesOf = (summary) => refusal_isRecord(summary) && Array.isArray(summary.Names)
+        ? summary.Names.filter((name) => typeof name === 'string').flatMap((name) => [
+            name,
+            name.replace(/^\//, ''),
+        ])
+        : [];
+    const perItem = list.map(namesOf);
+    const matched = matchEach(perItem.flat(), patterns);
+    let next = 0;
+    return list.filter((_, index) => {
+        const count = perItem[index].length;
+        const hit = matched.slice(next, next + count).some(Boolean);
+        next += count;
+        return hit;
+    });
+}
+/** The networks or volumes of a list answer (names already unscoped) that one of the patterns names. */
+function keepNamedObjects(list, patterns) {
+    const named = list.filter((item) => refusal_isRecord(item) && typeof item.Name === 'string');
+    const matched = matchEach(named.map((item) => String(item.Name)), patterns);
+    return named.filter((_, index) => matched[index] === true);
+}
+
+;// CONCATENATED MODULE: ./src/proxy/names.ts
+// Virtual names: the student's script says `web`, the engine holds `<scope>-web`
+// (resourceName, src/steps/names.ts), so that two gradings on one engine never collide. Names go
+// to the engine scoped, and come back unscoped: in responses, error messages and streams.
+
+/** Container, network and volume names as the daemon accepts them. */
+const OBJECT_NAME = /^\/?[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** An image id or id prefix, with or without `sha256:`. */
+const IMAGE_ID = /^(sha256:)?[0-9a-f]{6,64}$/;
+/** `repo[:tag][@digest]`; the tag separator is the last colon after the last slash. */
+function parseImageReference(reference) {
+    const [named = '', digest] = reference.split('@', 2);
+    const slash = named.lastIndexOf('/');
+    const colon = named.lastIndexOf(':');
+    const tagged = colon > slash;
+    return {
+        repository: tagged ? named.slice(0, colon) : named,
+        ...(tagged ? { tag: named.slice(colon + 1) } : {}),
+        ...(digest !== undefined ? { digest } : {}),
+    };
+}
+class VirtualNames {
+    scope;
+    /** What every scoped name starts with. */
+    prefix;
+    virtualOf = new Map();
+    constructor(scope) {
+        this.scope = scope;
+        this.prefix = resourceName(scope, '');
+    }
+    /** The engine's name of a container, network or volume the student calls `name`. */
+    real(name) {
+        const bare = name.replace(/^\//, '');
+        const real = resourceName(this.scope, bare);
+        this.virtualOf.set(real, bare);
+        return real;
+    }
+    /** Whether `name` can be a container, network or volume name (so that it may be scoped). */
+    isName(name) {
+        return OBJECT_NAME.test(name);
+    }
+    /** The engine's tag of an image the student tags `reference`; undefined for ids and digests. */
+    realImage(reference) {
+        if (IMAGE_ID.test(reference))
+            return undefined;
+        // Newer CLIs send the normalised form (docker.io/library/x) of what the student typed (x).
+        const parsed = parseImageReference(reference.replace(/^(?:index\.)?docker\.io\/(?:library\/)?/, ''));
+        if (parsed.digest !== undefined || parsed.repository === '')
+            return undefined;
+        const tag = parsed.tag ?? 'latest';
+        const real = `${resourceName(this.scope, parsed.repository)}:${tag}`;
+        this.virtualOf.set(real, `${parsed.repository}:${tag}`);
+        return real;
+    }
+    /**
+     * Text as the student should see it: every scoped name of this run's scope unscoped. Scoped
+     * names contain the run id, so nothing else in the engine's answers starts with the prefix.
+     */
+    unscope(text) {
+        if (!text.includes(this.prefix))
+            return text;
+        let result = text;
+        // Exact names first (they keep the student's spelling), then anything else scoped.
+        const known = [...this.virtualOf.entries()].sort((a, b) => b[0].length - a[0].length);
+        for (const [real, virtual] of known) {
+            if (virtual === real.slice(this.prefix.length))
+                continue;
+            result = result.replace(new RegExp(`${names_escapeRegExp(real)}(?![A-Za-z0-9_.-])`, 'g'), virtual);
+        }
+        return result.split(this.prefix).join('');
+    }
+}
+function names_escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 ;// CONCATENATED MODULE: ./src/proxy/plan-networks.ts
@@ -45001,6 +46847,15 @@ const CONTAINER_CONFIG_KEYS = [
 // classic build send. BuildKit (version 2, /session, /grpc) is not available under the grader.
 
 const BUILDKIT_REFUSED = 'BuildKit builds are not available under the grader: use `docker build` with the classic builder (DOCKER_BUILDKIT=0)';
+/**
+ * What buildx falls back to when the gate refuses BuildKit on the engine (/grpc, /session): a
+ * `docker-container` builder, found by this container name and made from the moby/buildkit image,
+ * which would run privileged. Refused with the same message, so that the student reads "use
+ * docker build" at once, and nothing is pulled (docs/engines.md, BuildKit).
+ */
+function isBuildkitFallback(reference) {
+    return /^buildx_buildkit_/.test(reference) || /^(?:docker\.io\/)?moby\/buildkit(?::|@|$)/.test(reference);
+}
 const BUILD_ROUTES = [
     declare('POST', '/build', () => ({ kind: 'build' }), {
         query: {
@@ -45452,8 +47307,6 @@ function routeOf(method, url) {
     return matchRoute(method, url).route;
 }
 
-;// CONCATENATED MODULE: external "node:stream"
-const external_node_stream_namespaceObject = require("node:stream");
 ;// CONCATENATED MODULE: ./src/proxy/transport.ts
 
 
@@ -45837,275 +47690,19 @@ function unscopeLines(names) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/proxy/upstream.ts
-// The proxy's own calls to the engine (looking objects up to decide whether they are the run's),
-// and the connection every forwarded request is made on.
-
-
-
-
-
-
-/** Answers of the proxy's own lookups beyond this size mean something is wrong. */
-const MAX_LOOKUP_BYTES = 32 * 1024 * 1024;
-const LOOKUP_TIMEOUT_MS = 30_000;
-const upstream_BUILTIN_NETWORKS = new Set(['bridge', 'host', 'none', 'default']);
-function connectUpstream(upstream) {
-    if ('dial' in upstream)
-        return upstream.dial();
-    return new Promise((resolve, reject) => {
-        const socket = external_node_net_default().connect(upstream.socketPath);
-        socket.once('connect', () => {
-            socket.removeListener('error', reject);
-            resolve(socket);
-        });
-        socket.once('error', reject);
-    });
-}
-/** http.request options that make the request on a fresh upstream connection. */
-function upstreamRequestOptions(upstream) {
-    return {
-        createConnection: (_options, callback) => {
-            connectUpstream(upstream).then((socket) => callback(null, socket), (error) => callback(error, undefined));
-            return undefined;
-        },
-    };
-}
-function upstreamJson(upstream, method, url, body) {
-    return new Promise((resolve, reject) => {
-        const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-        const request = external_node_http_default().request({
-            ...upstreamRequestOptions(upstream),
-            method,
-            path: url,
-            headers: {
-                Host: 'docker',
-                ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}),
-            },
-            timeout: LOOKUP_TIMEOUT_MS,
-        });
-        request.on('timeout', () => request.destroy(new Error(`the Docker engine did not answer ${method} ${url}`)));
-        request.on('error', reject);
-        request.on('response', (response) => {
-            const chunks = [];
-            let size = 0;
-            response.on('data', (chunk) => {
-                size += chunk.length;
-                if (size > MAX_LOOKUP_BYTES)
-                    request.destroy(new Error(`the answer to ${method} ${url} is too large`));
-                else
-                    chunks.push(chunk);
-            });
-            response.on('error', reject);
-            response.on('end', () => {
-                const text = Buffer.concat(chunks).toString('utf8');
-                let parsed = text;
-                try {
-                    parsed = text === '' ? undefined : JSON.parse(text);
-                }
-                catch {
-                    // Not JSON (a plain-text error): the text is the answer.
-                }
-                resolve({ status: response.statusCode ?? 0, body: parsed });
-            });
-        });
-        request.end(payload);
-    });
-}
-function labelsOf(value) {
-    const labels = {};
-    if (refusal_isRecord(value)) {
-        for (const [key, item] of Object.entries(value))
-            if (typeof item === 'string')
-                labels[key] = item;
-    }
-    return labels;
-}
-/**
- * The engine's own 4xx answer to one of the proxy's lookups (an invalid reference, a name in
- * use): the student's request was wrong, and the student gets the engine's answer. It is neither
- * a refusal of the grader's nor a fault of the engine.
- */
-class EngineAnswer extends Refusal {
-}
-function failure(what, answer) {
-    const message = refusal_isRecord(answer.body) && typeof answer.body.message === 'string' ? answer.body.message : '';
-    if (answer.status >= 400 && answer.status < 500) {
-        return new EngineAnswer(message || `${what}: HTTP ${answer.status}`, answer.status);
-    }
-    return new Error(`the Docker engine failed to ${what} (HTTP ${answer.status}) ${message}`.trim());
-}
-/** Engine lookups for the policy: whether a referenced object belongs to this run and scope. */
-class EngineLookups {
-    upstream;
-    names;
-    runId;
-    constructor(upstream, names, runId) {
-        this.upstream = upstream;
-        this.names = names;
-        this.runId = runId;
-    }
-    ownership(labels) {
-        if (labels[RUN_LABEL] === undefined)
-            return 'unlabelled';
-        return labels[RUN_LABEL] === this.runId && labels[SCOPE_LABEL] === this.names.scope ? 'own' : 'foreign';
-    }
-    /** The student's name first (scoped), then the reference as it is (an id, or someone else's name). */
-    candidates(reference) {
-        const bare = reference.replace(/^\//, '');
-        const scoped = this.names.isName(bare) ? [this.names.real(bare)] : [];
-        return [...new Set([...scoped, bare])].filter((candidate) => candidate !== '');
-    }
-    async inspect(kind, url) {
-        const answer = await upstreamJson(this.upstream, 'GET', url);
-        if (answer.status === 404)
-            return undefined;
-        if (answer.status !== 200 || !refusal_isRecord(answer.body))
-            throw failure(`inspect ${kind}`, answer);
-        return answer.body;
-    }
-    async container(reference) {
-        let found = false;
-        for (const candidate of this.candidates(reference)) {
-            const raw = await this.inspect('a container', `/containers/${encodeURIComponent(candidate)}/json`);
-            if (raw === undefined)
-                continue;
-            const labels = labelsOf(refusal_isRecord(raw.Config) ? raw.Config.Labels : undefined);
-            if (this.ownership(labels) === 'own') {
-                return { kind: 'own', id: String(raw.Id), name: String(raw.Name).replace(/^\//, ''), labels };
-            }
-            found = true;
-        }
-        return found ? { kind: 'foreign' } : { kind: 'missing' };
-    }
-    async network(reference) {
-        if (upstream_BUILTIN_NETWORKS.has(reference))
-            return { kind: 'builtin', name: reference };
-        let found = false;
-        for (const candidate of this.candidates(reference)) {
-            const raw = await this.inspect('a network', `/networks/${encodeURIComponent(candidate)}`);
-            if (raw === undefined)
-                continue;
-            const labels = labelsOf(raw.Labels);
-            if (this.ownership(labels) === 'own')
-                return { kind: 'own', id: String(raw.Id), name: String(raw.Name), labels };
-            // The engine's own networks, by id or full name.
-            if (upstream_BUILTIN_NETWORKS.has(String(raw.Name)))
-                return { kind: 'builtin', name: String(raw.Name) };
-            found = true;
-        }
-        return found ? { kind: 'foreign' } : { kind: 'missing' };
-    }
-    async volume(reference) {
-        let found = false;
-        for (const candidate of this.candidates(reference)) {
-            const raw = await this.inspect('a volume', `/volumes/${encodeURIComponent(candidate)}`);
-            if (raw === undefined)
-                continue;
-            const labels = labelsOf(raw.Labels);
-            if (this.ownership(labels) === 'own')
-                return { kind: 'own', id: String(raw.Name), name: String(raw.Name), labels };
-            found = true;
-        }
-        return found ? { kind: 'foreign' } : { kind: 'missing' };
-    }
-    async imageDetails(reference) {
-        return this.inspect('an image', `/images/${imagePath(reference)}/json`);
-    }
-    async image(reference) {
-        const scoped = this.names.realImage(reference);
-        if (scoped !== undefined) {
-            const raw = await this.imageDetails(scoped);
-            if (raw !== undefined && this.imageOwnership(raw) === 'own')
-                return { kind: 'own', reference: scoped };
-        }
-        const raw = await this.imageDetails(reference);
-        if (raw === undefined)
-            return { kind: 'missing' };
-        const ownership = this.imageOwnership(raw);
-        if (ownership === 'own')
-            return { kind: 'own', reference };
-        if (ownership === 'unlabelled')
-            return { kind: 'base', reference };
-        return { kind: 'foreign' };
-    }
-    imageOwnership(raw) {
-        return this.ownership(labelsOf(refusal_isRecord(raw.Config) ? raw.Config.Labels : undefined));
-    }
-    async createVolume(name, labels) {
-        const answer = await upstreamJson(this.upstream, 'POST', '/volumes/create', {
-            Name: name,
-            Labels: labels,
-        });
-        if (answer.status !== 201 && answer.status !== 200)
-            throw failure(`create volume ${name}`, answer);
-    }
-    async imageConfig(image) {
-        const raw = await this.imageDetails(image);
-        const config = raw && refusal_isRecord(raw.Config) ? raw.Config : {};
-        return {
-            exposedPorts: refusal_isRecord(config.ExposedPorts) ? Object.keys(config.ExposedPorts) : [],
-            volumes: refusal_isRecord(config.Volumes) ? Object.keys(config.Volumes) : [],
-        };
-    }
-    async hostPath(hostPath) {
-        let existing = external_node_path_default().resolve(hostPath);
-        const missing = [];
-        for (;;) {
-            try {
-                const real = external_node_path_default().join(await (0,promises_namespaceObject.realpath)(existing), ...missing);
-                const socket = missing.length === 0 && (await (0,promises_namespaceObject.stat)(real)).isSocket();
-                return { real, socket };
-            }
-            catch (error) {
-                const code = error.code;
-                if ((code !== 'ENOENT' && code !== 'ENOTDIR') || existing === external_node_path_default().dirname(existing))
-                    throw error;
-                missing.unshift(external_node_path_default().basename(existing));
-                existing = external_node_path_default().dirname(existing);
-            }
-        }
-    }
-    /** Ids of the run's containers in this scope (to show only them inside a network's inspection). */
-    async ownContainerIds(labelFilters, extra = {}) {
-        const filters = encodeURIComponent(JSON.stringify({ label: labelFilters, ...extra }));
-        const answer = await upstreamJson(this.upstream, 'GET', `/containers/json?all=1&filters=${filters}`);
-        if (answer.status !== 200 || !Array.isArray(answer.body))
-            throw failure('list containers', answer);
-        return answer.body.filter(refusal_isRecord);
-    }
-    /** The run's networks in this scope (to count them against the cap). */
-    async ownNetworks(labelFilters) {
-        const filters = encodeURIComponent(JSON.stringify({ label: labelFilters }));
-        const answer = await upstreamJson(this.upstream, 'GET', `/networks?filters=${filters}`);
-        if (answer.status !== 200 || !Array.isArray(answer.body))
-            throw failure('list networks', answer);
-        return answer.body.filter(refusal_isRecord);
-    }
-    /** The engine's inspection of a container (by id), or undefined when it is gone. */
-    async containerDetails(id) {
-        return this.inspect('a container', `/containers/${encodeURIComponent(id)}/json`);
-    }
-    async execContainer(execId) {
-        const raw = await this.inspect('an exec instance', `/exec/${encodeURIComponent(execId)}/json`);
-        return raw && typeof raw.ContainerID === 'string' ? raw.ContainerID : undefined;
-    }
-}
-/** An image reference in a URL path: the engine's router takes slashes and colons as they are. */
-function imagePath(reference) {
-    return reference
-        .split('/')
-        .map((part) => encodeURIComponent(part).replace(/%3A/gi, ':').replace(/%40/g, '@'))
-        .join('/');
-}
-
 ;// CONCATENATED MODULE: ./src/proxy/index.ts
-// The Docker Engine API policy proxy (SECURITY.md, boundary 3): a student's docker CLI and
+// The Docker Engine API policy proxy (docs/security.md, boundary 3): a student's docker CLI and
 // compose talk to the engine only through it, on a private unix socket that the grader starts
 // for each script and compose step. It forwards what is allowed (streams and hijacked
 // connections included), refuses the rest with a message the CLI prints, stamps the run's labels
 // on everything created, shows the student only the run's objects, and scopes the names the
 // student gives so that two gradings on one engine never collide (docs/decisions.md).
+
+
+
+
+
+
 
 
 
@@ -46263,6 +47860,12 @@ class PolicyProxyServer {
         }
         const reason = error instanceof Error ? error.message : String(error);
         const what = request ? `${request.method} ${this.names.unscope(apiPath(request.url ?? ''))}: ` : '';
+        // A symlink loop or a permission error in a path the student named is theirs (attribution.ts).
+        if (!isEngineFault(error)) {
+            const message = this.names.unscope(studentFaultMessage(error));
+            this.refusals.push(`${what}${message}`);
+            return { status: studentFaultStatus(error), message };
+        }
         this.engineErrors.push(`${what}${reason}`);
         return { status: 502, message: `the grader's Docker proxy could not reach the Docker engine: ${reason}` };
     }
@@ -46539,6 +48142,9 @@ class PolicyProxyServer {
             if (payload !== undefined) {
                 upstreamRequest.end(payload);
             }
+            else if (plan.upload !== undefined) {
+                plan.upload().pipe(upstreamRequest);
+            }
             else if (admitted.pipeBody) {
                 request.pipe(upstreamRequest);
             }
@@ -46609,8 +48215,23 @@ class PolicyProxyServer {
         switch (route.kind) {
             case 'refused':
                 throw new Refusal(route.message, route.status);
-            case 'open':
+            case 'open': {
+                // Registry calls: the engine would connect to the host they name (build-rules.ts).
+                if (route.what === 'login') {
+                    const login = await body();
+                    await refuseRegistry({ kind: 'server', address: String(login.serveraddress ?? '') });
+                    return { ...same, body: login };
+                }
+                if (route.what === 'search')
+                    await refuseRegistry({ kind: 'reference', reference: query.get('term') ?? '' });
+                if (route.what === 'distribution') {
+                    const name = apiPath(url)
+                        .replace(/^\/distribution\//, '')
+                        .replace(/\/json$/, '');
+                    await refuseRegistry({ kind: 'reference', reference: decodeURIComponent(name) });
+                }
                 return same;
+            }
             case 'events': {
                 query.set('filters', narrowFilters(query.get('filters'), this.filterOptions(this.labelFilters)));
                 return { url: withQuery('/events'), answer: 'lines', describe: 'following events (docker events)' };
@@ -46626,7 +48247,8 @@ class PolicyProxyServer {
                 return {
                     url: withQuery('/containers/json'),
                     answer: 'json',
-                    transform: (list) => {
+                    transform: (answer) => {
+                        const list = visibleContainerList(answer);
                         if (byName === undefined || !Array.isArray(list))
                             return showRequestedListPorts(list);
                         const named = keepNamed(list, byName.patterns);
@@ -46644,6 +48266,13 @@ class PolicyProxyServer {
                 const release = await this.reserveContainer();
                 try {
                     const policed = await policeContainerCreate(await body(), name || undefined, this.context);
+                    // The exercise's containers together stay within the aggregate budget (budget.ts).
+                    const overBudget = await containerBudgetRefusal(policed.HostConfig, {
+                        containers: () => this.lookups.ownContainerIds(labelFilters(this.options.runId, this.options.scope)),
+                        details: (id) => this.lookups.containerDetails(id),
+                    }, MAX_CONTAINERS_PER_EXERCISE);
+                    if (overBudget !== undefined)
+                        throw new Refusal(overBudget);
                     return { url: withQuery('/containers/create'), body: policed, answer: 'json', release };
                 }
                 catch (error) {
@@ -46673,15 +48302,16 @@ class PolicyProxyServer {
                 return {
                     url: withQuery('/images/json'),
                     answer: 'json',
-                    transform: (list) => Array.isArray(list)
-                        ? list.filter((image) => !refusal_isRecord(image) || this.lookups.ownership(labels(image.Labels)) !== 'foreign')
-                        : list,
+                    transform: (list) => visibleImageList(list, { runId: this.options.runId, scope: this.options.scope }),
                 };
             }
             case 'image-pull': {
                 if ((query.get('fromSrc') ?? '') !== '') {
                     throw new Refusal('docker import is not allowed: images imported from a file would not belong to this grading');
                 }
+                if (isBuildkitFallback(query.get('fromImage') ?? ''))
+                    throw new Refusal(BUILDKIT_REFUSED);
+                await refuseRegistry({ kind: 'reference', reference: query.get('fromImage') ?? '' });
                 return {
                     ...same,
                     answer: 'lines',
@@ -46701,9 +48331,23 @@ class PolicyProxyServer {
             }
             case 'build': {
                 const policed = await policeBuildQuery(query, this.context);
+                // The context is read before the engine sees it, and the build held to the profile.
+                const held = await holdBuild(request, policed, {
+                    runId: this.options.runId,
+                    scope: this.options.scope,
+                    imageDetails: (reference) => this.lookups.imageDetails(reference),
+                    engineInfo: async () => {
+                        const answer = await upstreamJson(this.options.upstream, 'GET', '/info');
+                        return refusal_isRecord(answer.body) ? answer.body : undefined;
+                    },
+                }).catch((error) => {
+                    throw error instanceof ContextRefusal ? new Refusal(error.message) : error;
+                });
                 const tags = query.getAll('t');
                 return {
-                    url: withQuery('/build', policed),
+                    url: withQuery('/build', held.query),
+                    upload: held.upload,
+                    release: () => void held.release(),
                     answer: 'lines',
                     describe: `building image${tags.length > 0 ? ` ${tags.join(', ')}` : ''} (docker build)`,
                 };
@@ -46762,6 +48406,8 @@ class PolicyProxyServer {
         };
     }
     async planContainer(reference, action, query, withQuery, body) {
+        if (isBuildkitFallback(reference))
+            throw new Refusal(BUILDKIT_REFUSED);
         const resolved = await this.lookups.container(reference);
         if (resolved.kind !== 'own')
             throw notFound(`No such container: ${reference}`, 'container', reference, resolved);
@@ -46823,13 +48469,31 @@ class PolicyProxyServer {
             case 'start':
             case 'restart': {
                 await this.checkPorts(resolved);
-                // A bind source checked at create may have been swapped for a symlink out since. Last,
-                // so that as little time as possible passes between this check and the engine's mount.
+                // A bind source checked at create may have been swapped for a symlink out since: checked
+                // again, and mounted, with every writer of the submission paused (bind-freeze.ts).
                 const details = await this.lookups.containerDetails(resolved.id);
-                if (details !== undefined)
-                    await recheckBindSources(details, this.context);
-                return { url: url(), answer: 'json', describe: `starting container ${who}` };
+                const thaw = await freezeForStart(this.options.upstream, this.options.runId, details, action === 'restart' ? { stopSeconds: query.get('t') } : undefined);
+                try {
+                    if (details !== undefined)
+                        await recheckBindSources(details, this.context);
+                }
+                catch (error) {
+                    await thaw();
+                    throw error;
+                }
+                return {
+                    url: url(),
+                    answer: 'json',
+                    describe: `starting container ${who}`,
+                    release: () => void thaw(),
+                };
             }
+            case 'pause':
+            case 'unpause':
+                return { url: url(), answer: 'pipe', release: await holdPauseRequest(this.options.runId) };
+            case 'archive':
+                checkArchive(await this.lookups.containerDetails(resolved.id), who);
+                return { url: url(), answer: 'pipe' };
             case 'stop':
                 return { url: url(), answer: 'json', describe: `stopping container ${who}` };
             default:
@@ -46996,6 +48660,12 @@ function withoutOurLabels(value) {
 /** The host ports of a STUDENT_PORTS_LABEL value. */
 function requestedHostPorts(label) {
     return Object.values(studentPorts(label)).flat();
+}
+/** Throws the refusal of a registry call to a loopback, private or link-local host (build-rules.ts). */
+async function refuseRegistry(call) {
+    const refused = await registryCallRefusal(call);
+    if (refused !== undefined)
+        throw new Refusal(refused);
 }
 
 ;// CONCATENATED MODULE: ./src/steps/engine-gate.ts
@@ -47544,21 +49214,47 @@ const CLIENT_DOCKERFILE = [
 ].join('\n');
 const BUILD_TIMEOUT_MS = 5 * 60_000;
 const client_image_images = new WeakMap();
-/** The client image's reference on this engine; built once per run when the engine lacks it. */
-function clientImage(engine) {
-    let image = client_image_images.get(engine);
-    if (image === undefined) {
-        image = findOrBuild(engine).catch((error) => {
+/**
+ * The client image's id on this engine, resolved once per run (built when the engine lacks it).
+ * Every client container is created from that id, not from the tag: a tag can be moved (by
+ * another grading's student, through any hole in a gate), and the next script would then run
+ * someone else's code. When the tag points elsewhere later in the run, `onMoved` hears it.
+ */
+function clientImage(engine, onMoved) {
+    return pinnedClientImage(engine, CLIENT_IMAGE, onMoved);
+}
+/** clientImage() for the client image's tag `reference` (tests use a tag of their own). */
+async function pinnedClientImage(engine, reference, onMoved) {
+    let pinned = client_image_images.get(engine);
+    if (pinned === undefined) {
+        pinned = findOrBuild(engine, reference).catch((error) => {
             client_image_images.delete(engine);
             throw error;
         });
-        client_image_images.set(engine, image);
+        client_image_images.set(engine, pinned);
     }
-    return image;
+    const { reference: found, id } = await pinned;
+    if (onMoved !== undefined) {
+        const now = await engine.inspectImage(found).catch((error) => {
+            if (error instanceof InfraError)
+                throw error;
+            return undefined;
+        });
+        if (now?.id !== id)
+            onMoved(clientImageMoved(found, id, now?.id));
+    }
+    return id;
 }
-async function findOrBuild(engine) {
-    if ((await engine.inspectImage(CLIENT_IMAGE)) !== undefined)
-        return CLIENT_IMAGE;
+/** What the log says when the client image's tag no longer points at the image pinned at the start. */
+function clientImageMoved(reference, pinnedId, nowId) {
+    const short = (id) => id.replace(/^sha256:/, '').slice(0, 12);
+    const now = nowId === undefined ? 'is gone' : `now points at ${short(nowId)}`;
+    return `  warning: the client image ${reference} ${now}; the student's commands still run in ${short(pinnedId)}, the image it was when this run started`;
+}
+async function findOrBuild(engine, reference) {
+    const found = await engine.inspectImage(reference);
+    if (found !== undefined)
+        return { reference, id: found.id };
     // A tag of the run's own: it carries the run labels and goes with the run's cleanup, so two
     // gradings sharing an engine never remove each other's client image.
     const tag = `docker-autograder/client:1-${engine.runId.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-')}`;
@@ -47574,10 +49270,118 @@ async function findOrBuild(engine) {
         if (!result.ok) {
             throw new InfraError(`the client image for student scripts (${CLIENT_IMAGE}) is missing and could not be built from docker:27-cli: ${result.error}`);
         }
-        return tag;
+        const built = await engine.inspectImage(tag);
+        if (built === undefined) {
+            throw new InfraError(`the client image ${tag} was built, but the engine does not find it`);
+        }
+        return { reference: tag, id: built.id };
     }
     finally {
         await (0,promises_namespaceObject.rm)(contextDir, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/steps/client-user.ts
+// Who the client container (student-docker.ts) runs as: a uid of its own, never root and never
+// the grader's. A file that only a container's root could have made (uid 0 on a bind mount) is
+// then never the script's own doing: volumes/ownership grades exactly that, and with the
+// grader's uid (root on a self-hosted runner or here) a script writing the file on the host
+// side passed. Its group is the grader's, so that:
+// - the gate's socket folder, the grader's and 0710, is reachable by the client and by no other
+//   user of the machine;
+// - what the script writes in the submission (umask 002 in the client: group-writable) stays
+//   the grader's to change and delete, as when the client ran as the grader;
+// - the submission's folders, made group-writable for the step where they were not, can be
+//   written by the script. Their modes are put back when the last step using them ends.
+
+
+/**
+ * The client's uid: unprivileged, and one no system allocates to a person (Debian leaves
+ * 60000-64999 to packages that ask for a uid); no file of the grader's or the engine's has it.
+ */
+const CLIENT_UID = 62375;
+/** What the client's processes create is group-writable (the group is the grader's). */
+const CLIENT_UMASK = '0002';
+/** Past this many folders the rest keep their modes: a script can still write in those opened. */
+const MAX_FOLDERS = 10_000;
+const GROUP_RWX = 0o070;
+/** `uid:gid` for the client container: our uid, the grader's group. */
+function clientUser() {
+    const gid = process.getgid?.() ?? CLIENT_UID;
+    return `${CLIENT_UID}:${gid}`;
+}
+/** Submission folders opened for clients; several steps (or gradings) may share one at a time. */
+const opened = new Map();
+/**
+ * Makes the submission's folders writable by the client's group for as long as the returned
+ * function has not been called (by every user of the same folder). Only folders the grader owns
+ * and whose group is the grader's are changed; symbolic links are not followed.
+ */
+async function openSubmissionForClient(submission) {
+    let entry = opened.get(submission);
+    if (entry === undefined) {
+        const changed = new Map();
+        entry = { users: 0, changed, ready: makeGroupWritable(submission, changed) };
+        opened.set(submission, entry);
+    }
+    entry.users += 1;
+    const own = entry;
+    try {
+        await own.ready;
+    }
+    catch (error) {
+        await release(submission, own);
+        throw error;
+    }
+    let released = false;
+    return async () => {
+        if (released)
+            return;
+        released = true;
+        await release(submission, own);
+    };
+}
+async function release(submission, entry) {
+    entry.users -= 1;
+    if (entry.users > 0)
+        return;
+    opened.delete(submission);
+    await entry.ready.catch(() => undefined);
+    await restoreModes(entry.changed);
+}
+async function makeGroupWritable(root, changed) {
+    const uid = process.getuid?.();
+    const gid = process.getgid?.();
+    if (uid === undefined || gid === undefined)
+        return;
+    const queue = [root];
+    let seen = 0;
+    while (queue.length > 0 && seen < MAX_FOLDERS) {
+        const dir = queue.shift();
+        seen += 1;
+        const info = await (0,promises_namespaceObject.lstat)(dir).catch(() => undefined);
+        if (info === undefined || !info.isDirectory())
+            continue;
+        if (info.uid === uid && info.gid === gid && (info.mode & GROUP_RWX) !== GROUP_RWX) {
+            const mode = info.mode & 0o7777;
+            await (0,promises_namespaceObject.chmod)(dir, mode | GROUP_RWX);
+            changed.set(dir, mode);
+        }
+        const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true }).catch(() => []);
+        for (const child of entries)
+            if (child.isDirectory())
+                queue.push(external_node_path_default().join(dir, child.name));
+    }
+}
+async function restoreModes(changed) {
+    // Deepest first: a folder's own mode never stands in the way of restoring the ones below it.
+    const folders = [...changed.keys()].sort((a, b) => b.length - a.length);
+    for (const dir of folders) {
+        const mode = changed.get(dir);
+        // A folder the script removed (or replaced with something else) has nothing to restore.
+        const info = await (0,promises_namespaceObject.lstat)(dir).catch(() => undefined);
+        if (info?.isDirectory())
+            await (0,promises_namespaceObject.chmod)(dir, mode).catch(() => undefined);
     }
 }
 
@@ -47594,7 +49398,9 @@ async function findOrBuild(engine) {
 // - a scrubbed environment (nothing of the grader's: no INPUT_*, GITHUB_*, ACTIONS_*, RUNNER_*,
 //   tokens, no GITHUB_OUTPUT path: those files are not even in the container);
 // - the step's time limit, after which it is killed; it is removed at the end, and with it
-//   every process it started (`setsid sleep 600 &` included: they share its PID namespace).
+//   every process it started (`setsid sleep 600 &` included: they share its PID namespace);
+// - a uid of its own, in the grader's group (client-user.ts): never root, never the grader.
+
 
 
 
@@ -47621,6 +49427,7 @@ const MAX_TRACE_BYTES = 16 * 1024;
  * own whose reader keeps only the latest line, never mixed into the student's output.
  */
 const CLIENT_WRAPPER = `exec 2>&1
+umask ${CLIENT_UMASK}
 if [ "$1" = --trace ]; then
   shift
   exec 9> >(while IFS= read -r line; do printf '%s\\n' "$line" >${TRACE_FILE}; done)
@@ -47658,14 +49465,19 @@ async function runStudentDocker(context, command, args, options) {
     if (cwd !== submission && !cwd.startsWith(`${submission}${(external_node_path_default()).sep}`)) {
         throw new Error(`the working directory ${cwd} is not inside the submission ${submission}`);
     }
-    const image = await clientImage(context.engine);
-    // mkdtemp makes the folder 0700: only the grader's user (and the client container) reach the socket.
+    // By the id pinned at the run's start, whatever the tag says now (client-image.ts).
+    const image = await clientImage(context.engine, (message) => context.progress.info(message));
+    // mkdtemp makes the folder 0700, the grader's; 0710 lets the client (the grader's group, see
+    // client-user.ts) reach the socket in it, and no other user of the machine.
     const gateDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'docker-autograder-gate-'));
+    let closeSubmission;
     let gate;
     let id;
     let output;
     const stopFollowing = new AbortController();
     try {
+        await (0,promises_namespaceObject.chmod)(gateDir, 0o710);
+        closeSubmission = await openSubmissionForClient(submission);
         gate = await openEngineGate(context, {
             listenPath: external_node_path_default().join(gateDir, 'docker.sock'),
             submissionDir: submission,
@@ -47680,9 +49492,10 @@ async function runStudentDocker(context, command, args, options) {
             entrypoint: ['bash', '-c', CLIENT_WRAPPER, 'docker-autograder'],
             cmd: argv,
             env: studentDockerEnvironment(),
-            user: graderUser(),
+            user: clientUser(),
             workdir: cwd,
-            labels: scopeLabels(context.scope),
+            // Hidden from the student by the gate (proxy/visibility.ts): not theirs to see or stop.
+            labels: { ...scopeLabels(context.scope), [CLIENT_LABEL]: 'true' },
             networkMode: 'none',
             mounts: [
                 { type: 'bind', source: submission, target: submission },
@@ -47763,7 +49576,12 @@ async function runStudentDocker(context, command, args, options) {
                 }
             }
             finally {
-                await (0,promises_namespaceObject.rm)(gateDir, { recursive: true, force: true });
+                try {
+                    await (0,promises_namespaceObject.rm)(gateDir, { recursive: true, force: true });
+                }
+                finally {
+                    await closeSubmission?.();
+                }
             }
         }
     }
@@ -47779,15 +49597,6 @@ async function checkNotStoppedByEngine(context, id, startedAt) {
         throw new InfraError(`the Docker engine stopped or restarted during the run: it stopped the client container of the student's docker commands (signal ${signals.join(', ')})`, 'unreachable');
     }
 }
-/**
- * The grader's own user: what the script writes into the submission folder stays the grader's
- * to read and delete, and the gate's 0700 folder is reachable.
- */
-function graderUser() {
-    const uid = process.getuid?.();
-    const gid = process.getgid?.();
-    return uid === undefined || gid === undefined ? undefined : `${uid}:${gid}`;
-}
 /** The command a traced script was in: bash's latest xtrace line, without its `+ ` depth marks. */
 async function lastTracedCommand(context, id) {
     const entry = await context.engine.readPath(id, TRACE_FILE, MAX_TRACE_BYTES).catch(() => undefined);
@@ -47799,6 +49608,17 @@ async function lastTracedCommand(context, id) {
     const command = line?.replace(/^\++\s*/, '').trim();
     return command ? command : undefined;
 }
+/**
+ * The notice the docker CLI prints for every classic build because the grader sets
+ * DOCKER_BUILDKIT=0 (BuildKit cannot pass the gate: docs/engines.md). It is the grader's setting
+ * talking, not the student's commands, so it is left out of what the student reads: these exact
+ * lines only, whatever else the build prints.
+ */
+const GRADER_BUILDER_NOTICE = new Set([
+    'DEPRECATED: The legacy builder is deprecated and will be removed in a future release.',
+    '            BuildKit is currently disabled; enable it by removing the DOCKER_BUILDKIT=0',
+    '            environment-variable.',
+]);
 /**
  * Splits output into lines, keeps up to a byte cap, and passes lines on as they complete. The
  * result does not depend on how the output was cut into chunks: a line longer than
@@ -47860,6 +49680,8 @@ class OutputCollector {
         if (this.truncated)
             return;
         const line = raw.replace(/\r$/, '');
+        if (GRADER_BUILDER_NOTICE.has(line))
+            return;
         const bytes = Buffer.byteLength(line) + 1;
         if (this.kept + bytes > this.cap) {
             this.truncated = true;
@@ -48005,12 +49827,25 @@ async function tracesItself(file) {
 
 
 
-/** Looked for in this order when the step names no file. */
+/**
+ * Looked for in this order when the step names no file: Compose v2's own order (compose-go's
+ * DefaultFileNames), so that the grader runs the file `docker compose up` would run.
+ */
 const DEFAULT_COMPOSE_FILES = [
-    'docker-compose.yaml',
-    'docker-compose.yml',
     'compose.yaml',
     'compose.yml',
+    'docker-compose.yml',
+    'docker-compose.yaml',
+];
+/**
+ * Beside a file found by default, Compose v2 also reads the first of these that exists
+ * (compose-go's DefaultOverrideFileNames, whichever file was found); not with a named file.
+ */
+const DEFAULT_COMPOSE_OVERRIDE_FILES = [
+    'compose.override.yml',
+    'compose.override.yaml',
+    'docker-compose.override.yml',
+    'docker-compose.override.yaml',
 ];
 const MAX_COMPOSE_FILE_BYTES = 1024 * 1024;
 const MAX_YAML_ALIASES = 100;
@@ -48030,20 +49865,22 @@ const ACTION_ARGS = {
 };
 const composeStep = {
     kind: 'compose',
-    describe: (step) => `compose ${step.action ?? 'up'} (${step.file ?? DEFAULT_COMPOSE_FILES[0]})`,
+    describe: (step) => `compose ${step.action ?? 'up'} (${step.file ?? 'the compose file Compose finds'})`,
     async run(step, context) {
         const compose = COMPOSE_COMMAND;
-        const file = await composeFile(step, context);
-        if ('failure' in file)
-            return file.failure;
-        const model = await readComposeModel(file.path, file.name);
+        const files = await composeFiles(step, context.submissionDir);
+        if ('failure' in files)
+            return files.failure;
+        const file = files.main;
+        const model = await readComposeModel(files);
         if ('failure' in model)
             return model.failure;
         const project = openProject(context);
-        project.files.add(file.path);
+        const paths = files.all.map((one) => one.path);
+        project.files.set(paths.join('\0'), paths);
         const action = step.action ?? 'up';
         const limitMs = remainingMs(context, timeoutMs(step.timeout, LIMITS.compose));
-        const args = [...compose.args, '-p', project.name, '-f', file.path, ...ACTION_ARGS[action](step)];
+        const args = [...compose.args, '-p', project.name, ...fileArgs(paths), ...ACTION_ARGS[action](step)];
         // Every line, not just the tail the report keeps: the first error is often far above it.
         const firstError = new FirstErrorFinder();
         const result = await runStudentDocker(context, compose.command, args, {
@@ -48072,7 +49909,7 @@ const composeStep = {
             };
         }
         if (result.exitCode !== 0) {
-            const message = `${what} failed with exit code ${result.exitCode} (${file.name})${refusalNote(result.refusals)}`;
+            const message = `${what} failed with exit code ${result.exitCode} (${files.all.map((one) => one.name).join(' + ')})${refusalNote(result.refusals)}`;
             return {
                 message,
                 expected: 'exit code 0',
@@ -48087,38 +49924,99 @@ const composeStep = {
         return undefined;
     },
 };
-async function composeFile(step, context) {
+/** The files `docker compose` reads: the named one, or those it finds by itself in the submission folder. */
+async function composeFiles(step, submissionDir) {
     if (step.file !== undefined) {
-        const found = await submissionPath(context.submissionDir, step.file, 'compose file');
-        return 'failure' in found ? found : { path: found.path, name: step.file };
+        const found = await submissionPath(submissionDir, step.file, 'compose file');
+        if ('failure' in found)
+            return found;
+        const main = { path: found.path, name: step.file };
+        return { main, all: [main] };
     }
-    for (const name of DEFAULT_COMPOSE_FILES) {
-        if (!(await pathExists(external_node_path_default().join(context.submissionDir, name))))
+    const main = await firstExisting(submissionDir, DEFAULT_COMPOSE_FILES);
+    if (main === undefined) {
+        return {
+            failure: {
+                message: `the submission has no compose file (looked for ${DEFAULT_COMPOSE_FILES.join(', ')}, as docker compose does)`,
+            },
+        };
+    }
+    if ('failure' in main)
+        return main;
+    const override = await firstExisting(submissionDir, DEFAULT_COMPOSE_OVERRIDE_FILES);
+    if (override !== undefined && 'failure' in override)
+        return override;
+    return { main, all: override === undefined ? [main] : [main, override] };
+}
+async function firstExisting(submissionDir, names) {
+    for (const name of names) {
+        if (!(await pathExists(external_node_path_default().join(submissionDir, name))))
             continue;
-        const found = await submissionPath(context.submissionDir, name, 'compose file');
+        const found = await submissionPath(submissionDir, name, 'compose file');
         return 'failure' in found ? found : { path: found.path, name };
     }
-    return {
-        failure: {
-            message: `the submission has no compose file (looked for ${DEFAULT_COMPOSE_FILES.join(', ')})`,
-        },
-    };
+    return undefined;
 }
-async function readComposeModel(file, name) {
-    const info = await (0,promises_namespaceObject.stat)(file);
-    if (info.size > MAX_COMPOSE_FILE_BYTES) {
-        return { failure: { message: `${name} is larger than ${MAX_COMPOSE_FILE_BYTES} bytes` } };
+function fileArgs(paths) {
+    return paths.flatMap((file) => ['-f', file]);
+}
+/** The services of the main file, with what an override file adds or changes (profiles, scale). */
+async function readComposeModel(files) {
+    let services = {};
+    for (const file of files.all) {
+        const info = await (0,promises_namespaceObject.stat)(file.path);
+        if (info.size > MAX_COMPOSE_FILE_BYTES) {
+            return { failure: { message: `${file.name} is larger than ${MAX_COMPOSE_FILE_BYTES} bytes` } };
+        }
+        const text = await (0,promises_namespaceObject.readFile)(file.path, 'utf8');
+        const read = file === files.main ? composeServices(text, file.name) : overrideServices(text, file.name);
+        if ('failure' in read)
+            return read;
+        services = mergeServices(services, read.services);
     }
-    return composeModel(await (0,promises_namespaceObject.readFile)(file, 'utf8'), name);
+    return modelOf(services);
 }
 function composeModel(text, name) {
-    let data;
+    const read = composeServices(text, name);
+    return 'failure' in read ? read : modelOf(read.services);
+}
+function modelOf(services) {
+    return {
+        services: Object.entries(services)
+            .filter(([, body]) => !compose_isRecord(body) || startsByDefault(body))
+            .map(([service]) => service),
+    };
+}
+/** An override file may define no services (only networks, say): Compose itself says if it is wrong. */
+function overrideServices(text, name) {
+    const data = parseYaml(text, name);
+    if ('failure' in data)
+        return data;
+    const services = compose_isRecord(data.value) ? data.value.services : undefined;
+    return { services: compose_isRecord(services) ? services : {} };
+}
+/** Each service's keys from the later file replace the earlier file's (enough for profiles and scale). */
+function mergeServices(base, later) {
+    const merged = { ...base };
+    for (const [service, body] of Object.entries(later)) {
+        const before = merged[service];
+        merged[service] = compose_isRecord(before) && compose_isRecord(body) ? { ...before, ...body } : body;
+    }
+    return merged;
+}
+function parseYaml(text, name) {
     try {
-        data = (0,dist/* parse */.qg)(text, { maxAliasCount: MAX_YAML_ALIASES });
+        return { value: (0,dist/* parse */.qg)(text, { maxAliasCount: MAX_YAML_ALIASES }) };
     }
     catch (error) {
         return { failure: { message: `${name} is not valid YAML: ${error.message}` } };
     }
+}
+function composeServices(text, name) {
+    const parsed = parseYaml(text, name);
+    if ('failure' in parsed)
+        return parsed;
+    const data = parsed.value;
     if (!compose_isRecord(data) || !compose_isRecord(data.services) || Object.keys(data.services).length === 0) {
         return {
             failure: {
@@ -48130,11 +50028,7 @@ function composeModel(text, name) {
             },
         };
     }
-    return {
-        services: Object.entries(data.services)
-            .filter(([, body]) => !compose_isRecord(body) || startsByDefault(body))
-            .map(([service]) => service),
-    };
+    return { services: data.services };
 }
 function startsByDefault(service) {
     if (Array.isArray(service.profiles) && service.profiles.length > 0)
@@ -48151,7 +50045,7 @@ function openProject(context) {
     const known = projects.get(context.resources);
     if (known)
         return known;
-    const project = { name: composeProjectName(context.scope), files: new Set() };
+    const project = { name: composeProjectName(context.scope), files: new Map() };
     projects.set(context.resources, project);
     if (!context.resources.composeProjects.includes(project.name)) {
         context.resources.composeProjects.push(project.name);
@@ -48163,13 +50057,12 @@ function openProject(context) {
 async function tearDownProject(context, project) {
     const compose = COMPOSE_COMMAND;
     const problems = [];
-    for (const file of [...project.files].reverse()) {
+    for (const files of [...project.files.values()].reverse()) {
         const args = [
             ...compose.args,
             '-p',
             project.name,
-            '-f',
-            file,
+            ...fileArgs(files),
             'down',
             '-v',
             '--remove-orphans',
@@ -48179,7 +50072,7 @@ async function tearDownProject(context, project) {
             TEARDOWN_STOP_SECONDS,
         ];
         const result = await runStudentDocker(context, compose.command, args, {
-            cwd: external_node_path_default().dirname(file),
+            cwd: external_node_path_default().dirname(files[0] ?? context.submissionDir),
             timeoutMs: TEARDOWN_TIMEOUT_MS,
         }).catch((error) => ({ exitCode: null, output: String(error), timedOut: false }));
         if (result.exitCode !== 0) {
@@ -48554,6 +50447,8 @@ const runStep = {
             wait: step.wait,
         });
         try {
+            // A container binding the submission starts with the run's containers paused and its
+            // sources checked unchanged (DockerEngine.startContainer, bind-writers.ts).
             await context.engine.startContainer(id);
         }
         catch (error) {
@@ -48789,6 +50684,7 @@ function runStepSpec(step, context) {
 
 
 
+
 const SILENT = { info: () => { }, output: () => { } };
 async function grade(exercises, options) {
     const now = options.now ?? Date.now;
@@ -48861,6 +50757,8 @@ async function gradeExercise(exercise, scope, options) {
     try {
         // After a failed step the checks still run: each says what it could not find, and those
         // that do not depend on the failed step (an image's config after a failed run) still score.
+        // What the base images the exercise names are, before anything the student runs can tag.
+        context.baseImages = await pinBaseImages(context.engine, namedBaseImages(spec));
         const setupFailure = await runSteps(exercise, context);
         // A `required: true` check that did not pass closes the gate: the checks after it are
         // skipped (0 points, not failed), and their points still count in maxScore, so the score
@@ -49298,8 +51196,6 @@ async function forEachLimited(items, limit, work) {
 // EXTERNAL MODULE: ./node_modules/dockerode/lib/docker.js
 var docker = __nccwpck_require__(9040);
 var docker_default = /*#__PURE__*/__nccwpck_require__.n(docker);
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = require("node:fs");
 ;// CONCATENATED MODULE: external "node:tls"
 const external_node_tls_namespaceObject = require("node:tls");
 var external_node_tls_default = /*#__PURE__*/__nccwpck_require__.n(external_node_tls_namespaceObject);
@@ -50332,7 +52228,7 @@ class DockerClient {
 
 
 /**
- * Host paths never bind-mounted, whatever the caller checked (SECURITY.md: never the socket,
+ * Host paths never bind-mounted, whatever the caller checked (docs/security.md, boundary 2: never the socket,
  * nothing outside the submission). The folder itself and everything below it are refused.
  */
 const FORBIDDEN_BIND_ROOTS = ['/var/run', '/run', '/proc', '/sys', '/dev', '/var/lib/docker'];
@@ -50357,7 +52253,7 @@ function checkedResource(kind, nameOrId, what = `${kind} ${nameOrId}`) {
 function isIdOf(id, wanted) {
     return /^[0-9a-f]{12,64}$/.test(wanted) && id.startsWith(wanted);
 }
-/** The host's network namespace is never given (SECURITY.md "Process"). */
+/** The host's network namespace is never given (docs/security.md, boundary 2). */
 function checkNetworkName(name) {
     if (!RESOURCE_NAME.test(name))
         throw new Error(`invalid network name ${JSON.stringify(name)}`);
@@ -50519,7 +52415,7 @@ async function inspectVolume(client, name) {
 
 /** What `docker stop` gives a container before SIGKILL. */
 const DEFAULT_STOP_SECONDS = 10;
-/** SECURITY.md "Process": the defaults of every container the grader starts. */
+/** docs/security.md, boundary 2: the defaults of every container the grader starts. */
 const SECURE_HOST_CONFIG = {
     Privileged: false,
     CapDrop: ['ALL'],
@@ -50628,6 +52524,41 @@ async function stopContainer(client, id, timeoutSeconds = DEFAULT_STOP_SECONDS) 
     }), 
     // The daemon waits `seconds` for the container before it kills it.
     client.callTimeoutMs + seconds * 1000));
+}
+/** Pauses a running container (the cgroup freezer); false when it was not running or is gone. */
+async function pauseContainer(client, id) {
+    const what = `pause container ${shortId(id)}`;
+    try {
+        await client.call(what, (abortSignal) => client.dial({
+            path: `${containerUrl(id, what)}/pause`,
+            method: 'POST',
+            abortSignal,
+            statusCodes: { 204: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
+        }));
+        return true;
+    }
+    catch (error) {
+        if (error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 409))
+            return false;
+        throw error;
+    }
+}
+/** Unpauses a container; one no longer paused, or gone, is fine. */
+async function unpauseContainer(client, id) {
+    const what = `unpause container ${shortId(id)}`;
+    try {
+        await client.call(what, (abortSignal) => client.dial({
+            path: `${containerUrl(id, what)}/unpause`,
+            method: 'POST',
+            abortSignal,
+            statusCodes: { 204: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
+        }));
+    }
+    catch (error) {
+        if (error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 409))
+            return;
+        throw error;
+    }
 }
 async function killContainer(client, id, signal = 'SIGKILL') {
     if (!/^[A-Za-z0-9+]{1,20}$/.test(signal))
@@ -51012,223 +52943,6 @@ async function exitCodeOf(client, exec) {
             return info.Running ? null : info.ExitCode;
         await delay(20);
     }
-}
-
-// EXTERNAL MODULE: ./node_modules/tar-fs/index.js
-var tar_fs = __nccwpck_require__(5645);
-// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
-var tar_stream = __nccwpck_require__(6118);
-// EXTERNAL MODULE: ./node_modules/@balena/dockerignore/ignore.js
-var ignore = __nccwpck_require__(4158);
-var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
-;// CONCATENATED MODULE: ./src/engine/build-context.ts
-// Turns a student's build context directory into the tar stream the Engine API's /build takes.
-// The whole context is checked BEFORE anything is uploaded: the daemon would happily receive a
-// 2 GB context, a FIFO would hang the packer, and a symlink out of the context is at best a
-// confusing build and at worst a probe of the grader's disk.
-
-
-
-
-
-
-/** The context cannot be sent as it is: the student's to fix, not an infrastructure fault. */
-class BuildContextError extends Error {
-    name = 'BuildContextError';
-}
-const DEFAULT_MAX_CONTEXT_BYTES = 200 * 1024 * 1024;
-const DEFAULT_MAX_CONTEXT_FILES = 20_000;
-/** Fixed so that the same sources give the same tar, and the builder's cache keeps working. */
-const NORMALISED_MTIME = new Date('2000-01-01T00:00:00Z');
-async function packBuildContext(contextDir, dockerfile, limits = {}) {
-    const root = await contextRoot(contextDir);
-    const dockerfileRel = await checkDockerfile(root, dockerfile);
-    const rules = await readIgnoreRules(root);
-    const walker = new ContextWalker(root, rules, dockerfileRel, {
-        maxBytes: limits.maxBytes ?? DEFAULT_MAX_CONTEXT_BYTES,
-        maxFiles: limits.maxFiles ?? DEFAULT_MAX_CONTEXT_FILES,
-    });
-    await walker.walk('');
-    const options = {
-        entries: walker.entries,
-        // Every accepted path is listed in `entries`; this stops tar-fs from adding the
-        // children of listed directories on its own, which would bypass the checks above.
-        ignore: () => true,
-        map: normaliseHeader,
-        // Modes as they are on disk, like the docker CLI, not shaped by this process's umask.
-        umask: 0,
-    };
-    // tar-fs makes a streamx stream; wrapping it gives callers a genuine Node.js Readable.
-    const stream = external_node_stream_namespaceObject.Readable.from(tar_fs.pack(root, options), { objectMode: false });
-    return { stream, dockerfile: dockerfileRel, files: walker.files, bytes: walker.bytes };
-}
-function normaliseHeader(header) {
-    return { ...header, uid: 0, gid: 0, mtime: NORMALISED_MTIME };
-}
-async function contextRoot(contextDir) {
-    let root;
-    try {
-        root = await (0,promises_namespaceObject.realpath)(contextDir);
-    }
-    catch {
-        throw new BuildContextError(`build context directory ${quote(contextDir)} does not exist`);
-    }
-    const stats = await (0,promises_namespaceObject.lstat)(root);
-    if (!stats.isDirectory()) {
-        throw new BuildContextError(`build context ${quote(contextDir)} is not a directory`);
-    }
-    return root;
-}
-async function checkDockerfile(root, dockerfile) {
-    const absolute = external_node_path_default().resolve(root, dockerfile);
-    const relative = toPosix(external_node_path_default().relative(root, absolute));
-    if (!isInside(root, absolute) || relative === '') {
-        throw new BuildContextError(`Dockerfile ${quote(dockerfile)} is outside the build context`);
-    }
-    let real;
-    try {
-        real = await (0,promises_namespaceObject.realpath)(absolute);
-    }
-    catch {
-        throw new BuildContextError(`Dockerfile ${quote(relative)} not found in the build context`);
-    }
-    if (!isInside(root, real)) {
-        throw new BuildContextError(`Dockerfile ${quote(relative)} points outside the build context`);
-    }
-    const stats = await (0,promises_namespaceObject.lstat)(real);
-    if (!stats.isFile()) {
-        throw new BuildContextError(`Dockerfile ${quote(relative)} is not a regular file`);
-    }
-    return relative;
-}
-async function readIgnoreRules(root) {
-    let text = '';
-    try {
-        text = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(root, '.dockerignore'), 'utf8');
-    }
-    catch {
-        // No .dockerignore (or an unreadable one, which the daemon would not read either).
-    }
-    const lines = text
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
-    const matcher = ignore_default()({ ignorecase: false }).add(lines);
-    const exceptions = lines
-        .filter((line) => line.startsWith('!'))
-        .map((line) => external_node_path_default().posix.normalize(line.slice(1).trim()).replace(/^\/+/, ''));
-    return { ignores: (relative) => matcher.ignores(relative), exceptions };
-}
-/** Walks the context in a stable order, accepting or rejecting every entry. */
-class ContextWalker {
-    root;
-    rules;
-    dockerfile;
-    caps;
-    entries = [];
-    files = 0;
-    bytes = 0;
-    constructor(root, rules, dockerfile, caps) {
-        this.root = root;
-        this.rules = rules;
-        this.dockerfile = dockerfile;
-        this.caps = caps;
-    }
-    async walk(directory) {
-        const names = await this.list(directory);
-        for (const name of names) {
-            await this.visit(directory === '' ? name : `${directory}/${name}`);
-        }
-    }
-    async list(directory) {
-        try {
-            return (await (0,promises_namespaceObject.readdir)(external_node_path_default().join(this.root, directory))).sort();
-        }
-        catch (error) {
-            throw new BuildContextError(`cannot read ${quote(directory || '.')} in the build context: ${codeOf(error)}`);
-        }
-    }
-    async visit(relative) {
-        const stats = await this.stat(relative);
-        const ignored = this.rules.ignores(relative) && !this.isAlwaysSent(relative);
-        if (stats.isDirectory()) {
-            if (!ignored)
-                this.accept(relative, 0);
-            if (!ignored || this.mayContainException(relative))
-                await this.walk(relative);
-            return;
-        }
-        if (ignored)
-            return;
-        if (stats.isSymbolicLink()) {
-            await this.checkSymlink(relative);
-            this.accept(relative, 0);
-        }
-        else if (stats.isFile()) {
-            this.accept(relative, stats.size);
-        }
-        else {
-            throw new BuildContextError(`${quote(relative)} in the build context is a ${specialKind(stats)}; only files, directories and symlinks can be sent`);
-        }
-    }
-    async stat(relative) {
-        try {
-            return await (0,promises_namespaceObject.lstat)(external_node_path_default().join(this.root, relative));
-        }
-        catch (error) {
-            throw new BuildContextError(`cannot read ${quote(relative)} in the build context: ${codeOf(error)}`);
-        }
-    }
-    /** The docker CLI always sends the Dockerfile and .dockerignore, whatever .dockerignore says. */
-    isAlwaysSent(relative) {
-        return relative === this.dockerfile || relative === '.dockerignore';
-    }
-    /** The docker CLI's rule: walk an ignored directory only if an exception could match below it. */
-    mayContainException(relative) {
-        const prefix = `${relative}/`;
-        return (this.dockerfile.startsWith(prefix) ||
-            this.rules.exceptions.some((pattern) => `${pattern}/`.startsWith(prefix)));
-    }
-    async checkSymlink(relative) {
-        const absolute = external_node_path_default().join(this.root, relative);
-        const target = await (0,promises_namespaceObject.readlink)(absolute);
-        const lexical = external_node_path_default().resolve(external_node_path_default().dirname(absolute), target);
-        if (!isInside(this.root, lexical)) {
-            throw new BuildContextError(`symlink ${quote(relative)} points outside the build context (to ${quote(target)})`);
-        }
-        // A chain of links can still leave the context even when the first hop does not.
-        const real = await (0,promises_namespaceObject.realpath)(absolute).catch(() => undefined);
-        if (real !== undefined && !isInside(this.root, real)) {
-            throw new BuildContextError(`symlink ${quote(relative)} resolves outside the build context`);
-        }
-    }
-    accept(relative, size) {
-        this.files += 1;
-        this.bytes += size;
-        if (this.files > this.caps.maxFiles) {
-            throw new BuildContextError(`build context has more than ${this.caps.maxFiles} files (stopped at ${quote(relative)}); add a .dockerignore`);
-        }
-        if (this.bytes > this.caps.maxBytes) {
-            throw new BuildContextError(`build context is larger than ${build_context_formatBytes(this.caps.maxBytes)} (stopped at ${quote(relative)}); add a .dockerignore`);
-        }
-        this.entries.push(relative);
-    }
-}
-function toPosix(relative) {
-    return relative.split((external_node_path_default()).sep).join('/');
-}
-/** File names are the student's: quoting keeps newlines and control characters visible. */
-function quote(name) {
-    return JSON.stringify(name);
-}
-function codeOf(error) {
-    if (error instanceof Error && 'code' in error && typeof error.code === 'string')
-        return error.code;
-    return error instanceof Error ? error.message : String(error);
-}
-function build_context_formatBytes(bytes) {
-    const mib = bytes / (1024 * 1024);
-    return mib >= 1 ? `${Number(mib.toFixed(1))} MiB` : `${bytes} bytes`;
 }
 
 ;// CONCATENATED MODULE: ./src/engine/archive.ts
@@ -51815,6 +53529,13 @@ class TailText {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/images-builds.ts
+// Images: building from a submission's context (the classic builder), inspecting, and pulling
+// the grader's own helper images.
+
+
+
+
+
 
 
 
@@ -51830,6 +53551,8 @@ class TailText {
  * between the cache lookup and its use. The engine's timing, never the student's Dockerfile.
  */
 const LOST_CACHE_LAYER = /unknown parent image ID|failed to set parent|No such image: sha256:/i;
+/** How a shell or runtime reports a fork refused by the pids limit (EAGAIN). */
+const FORK_REFUSED = /can't fork|fork: (?:retry: )?Resource temporarily unavailable|Resource temporarily unavailable/i;
 async function buildImage(client, request) {
     const first = await buildOnce(client, request);
     if (first.ok || !LOST_CACHE_LAYER.test(first.error))
@@ -51850,12 +53573,90 @@ async function buildOnce(client, request) {
             return { ok: false, error: error.message, log: '' };
         throw new InfraError(`cannot read the build context ${request.contextDir}: ${oneLine(messageOf(error))}`);
     }
+    const refusals = await images_builds_checkDockerfile(client, request, packed.dockerfile);
+    if (refusals.length > 0) {
+        packed.stream.destroy();
+        return { ok: false, error: refusals.join('; '), log: '' };
+    }
+    const cgroup = await images_builds_holdBuild(client);
+    try {
+        const result = await buildPacked(client, request, packed, cgroup);
+        // A fork refused for the limit reads "can't fork: Resource temporarily unavailable": say why.
+        if (result.ok || cgroup === undefined || !FORK_REFUSED.test(result.log))
+            return result;
+        return {
+            ...result,
+            error: `${result.error} (a fork failed: the build may run at most ${BUILD_LIMITS.pids} processes at once)`,
+        };
+    }
+    finally {
+        await cgroup?.close();
+    }
+}
+/**
+ * The Dockerfile read before anything is sent: no ADD from a URL, no image of another run, no
+ * private registry (build-rules.ts). The text is the one packed: the context is the student's
+ * and is not changed by the grader between the two reads.
+ */
+async function images_builds_checkDockerfile(client, request, dockerfile) {
+    let text;
+    try {
+        text = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(request.contextDir, dockerfile), 'utf8');
+    }
+    catch (error) {
+        return [`cannot read ${dockerfile}: ${oneLine(messageOf(error))}`];
+    }
+    return dockerfileRefusals(text, {
+        buildArgs: request.buildArgs,
+        dockerfileName: dockerfile,
+        standing: (reference) => standingOf(client, reference),
+    });
+}
+async function standingOf(client, reference) {
+    const raw = await rawImage(client, reference);
+    if (raw === undefined)
+        return 'missing';
+    return imageStanding({ labels: raw.Config?.Labels ?? {}, repoTags: raw.RepoTags ?? [] }, { runId: client.runId });
+}
+/** Whether the grader can make build cgroups for this engine: asked once per client. */
+const cgroupSupport = new WeakMap();
+/**
+ * The cgroup that holds this build's RUN containers to the pids, memory and CPU limits
+ * (build-profile.ts), or undefined where the grader cannot make one: the build then has the
+ * memory and CPU limits of each RUN container, and no pids bound (docs/decisions.md).
+ */
+async function images_builds_holdBuild(client) {
+    let possible = cgroupSupport.get(client);
+    if (possible === undefined) {
+        possible = client
+            .idempotentCall('info', (signal) => client.dial({
+            path: '/info',
+            method: 'GET',
+            abortSignal: signal,
+            statusCodes: { 200: true, 500: 'server error' },
+        }))
+            .then((info) => {
+            const fields = typeof info === 'object' && info !== null ? info : {};
+            return cgroupParentPossible({
+                driver: String(fields.CgroupDriver ?? ''),
+                version: String(fields.CgroupVersion ?? ''),
+                onThisMachine: client.connection.onThisMachine,
+            });
+        })
+            .catch(() => false);
+        cgroupSupport.set(client, possible);
+    }
+    if (!(await possible))
+        return undefined;
+    return openBuildCgroup(buildCgroupName(client.runId, (0,external_node_crypto_.randomBytes)(6).toString('hex')), BUILD_LIMITS);
+}
+async function buildPacked(client, request, packed, cgroup) {
     const progress = new BuildProgress(request.onLine);
     const startedAt = Date.now();
     const unlabelled = buildsUnlabelled(client, request);
     // An unlabelled image that loses its only name to this build could never be found again.
     const previous = unlabelled ? (await rawImage(client, request.tag))?.Id : undefined;
-    const result = await runBuild(client, packed, { ...request, labels: unlabelled ? undefined : request.labels }, progress, unlabelled);
+    const result = await runBuild(client, packed, { ...request, labels: unlabelled ? undefined : request.labels }, progress, { unlabelled, cgroupParent: cgroup?.parent });
     if (previous !== undefined && result.ok && result.imageId !== previous)
         await discardNameless(client, previous);
     await discardIntermediates(client, progress.createdImages, result.ok ? result.imageId : undefined, startedAt);
@@ -51881,12 +53682,12 @@ async function discardNameless(client, id) {
         // Best effort: the daemon refuses while a container or a child image uses it.
     }
 }
-async function runBuild(client, packed, request, progress, unlabelled) {
+async function runBuild(client, packed, request, progress, options) {
     const controller = new AbortController();
     const release = client.track(controller);
     const timer = setTimeout(() => controller.abort(), request.timeoutMs);
     try {
-        const outcome = await streamBuild(client, packed, request, progress, controller.signal, unlabelled);
+        const outcome = await streamBuild(client, packed, request, progress, controller.signal, options);
         progress.finish();
         if (outcome === 'timeout') {
             // The build's time limit is the student's only while the engine was there to build.
@@ -51933,7 +53734,7 @@ async function discardIntermediates(client, ids, keep, startedAt) {
     }
 }
 /** Uploads the context and follows the progress stream to its end or to the deadline. */
-async function streamBuild(client, packed, request, progress, signal, unlabelled) {
+async function streamBuild(client, packed, request, progress, signal, { unlabelled, cgroupParent }) {
     let response;
     try {
         response = asReadable(await client.docker.buildImage(packed.stream, {
@@ -51946,6 +53747,9 @@ async function streamBuild(client, packed, request, progress, signal, unlabelled
             forcerm: true,
             // The classic builder: the only one everywhere, and the one whose errors we parse.
             version: '1',
+            // RUN containers held to the profile: memory, CPU, ulimits, default network, and the
+            // pids bound of the cgroup parent when there is one (build-profile.ts).
+            ...buildLimitParameters(BUILD_LIMITS, cgroupParent),
             abortSignal: signal,
         }));
     }
@@ -52078,6 +53882,8 @@ function pullQuery(ref) {
 
 
 
+
+
 // Callers catch refusals as DockerApiError; it lives in errors.ts so the pure core can too.
 
 /**
@@ -52106,6 +53912,8 @@ function createDockerEngine(runId, host = process.env.DOCKER_HOST) {
 }
 class DockerEngine {
     runId;
+    /** Per container this engine created: each bind source and the real path it had at create. */
+    approvedBindSources = new Map();
     client;
     constructor(options) {
         this.runId = options.runId;
@@ -52163,11 +53971,24 @@ class DockerEngine {
     ensureImage(ref, timeoutMs) {
         return ensureImage(this.client, ref, timeoutMs);
     }
-    createContainer(request) {
-        return createContainer(this.client, request);
+    async createContainer(request) {
+        // The real paths the bind sources had when they were checked (mountSettings, at create):
+        // what a start must find again (withBindsHeld).
+        const approved = new Map();
+        for (const mount of request.mounts ?? []) {
+            if (mount.type !== 'bind')
+                continue;
+            const real = await (0,promises_namespaceObject.realpath)(mount.source).catch(() => undefined);
+            if (real !== undefined)
+                approved.set(mount.source, real);
+        }
+        const id = await createContainer(this.client, request);
+        if (approved.size > 0)
+            this.approvedBindSources.set(id, approved);
+        return id;
     }
     startContainer(id) {
-        return startContainer(this.client, id);
+        return this.withBindsHeld([id], () => startContainer(this.client, id));
     }
     inspectContainer(id) {
         return inspectContainer(this.client, id);
@@ -52178,8 +53999,21 @@ class DockerEngine {
     killContainer(id, signal) {
         return killContainer(this.client, id, signal);
     }
-    restartContainer(id, timeoutSeconds) {
-        return restartContainer(this.client, id, timeoutSeconds);
+    pauseContainer(id) {
+        return pauseContainer(this.client, id);
+    }
+    unpauseContainer(id) {
+        return unpauseContainer(this.client, id);
+    }
+    async restartContainer(id, timeoutSeconds) {
+        const raw = await this.client.inspectOrUndefined(`inspect container ${shortId(id)}`, `/containers/${encodeURIComponent(id)}/json`);
+        if (!docker_mapping_isRecord(raw) || bindSources(raw).length === 0) {
+            return restartContainer(this.client, id, timeoutSeconds);
+        }
+        // Stopped first, outside the freeze (paused, it could not stop gracefully), then started
+        // with its bind sources checked under the freeze, as a start is.
+        await stopContainer(this.client, id, timeoutSeconds);
+        await this.startContainer(id);
     }
     removeContainer(id) {
         return removeContainer(this.client, id);
@@ -52227,13 +54061,40 @@ class DockerEngine {
         return inspectVolume(this.client, name);
     }
     readPath(containerId, pathInContainer, maxBytes) {
-        return readPath(this.client, containerId, pathInContainer, maxBytes);
+        return this.withBindsHeld([containerId], () => readPath(this.client, containerId, pathInContainer, maxBytes));
     }
     copyInto(containerId, hostPath, targetDir) {
-        return copyInto(this.client, containerId, hostPath, targetDir);
+        return this.withBindsHeld([containerId], () => copyInto(this.client, containerId, hostPath, targetDir));
     }
     copyBetween(fromId, fromPath, toId, targetDir) {
-        return copyBetween(this.client, fromId, fromPath, toId, targetDir);
+        return this.withBindsHeld([fromId, toId], () => copyBetween(this.client, fromId, fromPath, toId, targetDir));
+    }
+    /**
+     * A start, and the archive API, make the daemon mount each bind source of the container again,
+     * by path (docker cp into a container whose folder was swapped for a symlink to `/` writes on
+     * the host): for a container with binds, the call runs with the run's containers paused, once
+     * its sources were found unchanged (bind-writers.ts).
+     */
+    async withBindsHeld(containerIds, action) {
+        const sources = [];
+        const approved = new Map();
+        for (const id of containerIds) {
+            const raw = await this.client.inspectOrUndefined(`inspect container ${shortId(id)}`, `/containers/${encodeURIComponent(id)}/json`);
+            if (!docker_mapping_isRecord(raw))
+                continue;
+            sources.push(...bindSources(raw));
+            const full = typeof raw.Id === 'string' ? raw.Id : id;
+            for (const [source, real] of this.approvedBindSources.get(full) ?? [])
+                approved.set(source, real);
+        }
+        if (sources.length === 0)
+            return action();
+        return withWritersFrozen(this.runId, engineWriterControl(this), async () => {
+            const changed = await changedBindSource(sources, (source) => approved.get(source) ?? source);
+            if (changed !== undefined)
+                throw new DockerApiError(`refused: ${changed}`, 409);
+            return action();
+        });
     }
     removeResources(filter) {
         return removeResources(this.client, filter);
@@ -52657,7 +54518,7 @@ function renderSelftest(outcomes) {
 }
 
 ;// CONCATENATED MODULE: ./schema/exercise.schema.json
-const exercise_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student\'s repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"policy":{"type":"object","additionalProperties":false,"description":"What the students\' own docker commands (script and compose steps) may do beyond the hardened defaults. Everything else (privileged, host namespaces, devices, the Docker socket, host paths outside the submission) is always refused.","properties":{"capabilities":{"type":"array","uniqueItems":true,"description":"Capabilities students\' containers may add (--cap-add, cap_add), from Docker\'s default set, without CAP_.","items":{"enum":["AUDIT_WRITE","CHOWN","DAC_OVERRIDE","FOWNER","FSETID","KILL","MKNOD","NET_BIND_SERVICE","NET_RAW","SETFCAP","SETGID","SETPCAP","SETUID","SYS_CHROOT"]}},"publicPorts":{"type":"boolean","description":"Publish students\' ports on every host address instead of 127.0.0.1 only. Default false."}}},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"containerRef":{"type":"string","minLength":1,"maxLength":128,"description":"A container: a run step\'s name, a compose service\'s name, or the name a student\'s script gave it."},"sizeOrNumber":{"description":"A number, a size like 50MB / 1.5GiB, or a duration like 30s.","oneOf":[{"type":"number"},{"type":"string","pattern":"^[0-9]+(\\\\.[0-9]+)?\\\\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$"}]},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list\'s or text\'s length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list\'s or text\'s length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text\'s SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1},"matcherMap":{"type":"object","description":"Keys (header names, labels, questions) each with a matcher.","additionalProperties":{"$ref":"#/definitions/matcher"}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"description":"A regular expression some output line must match, or {matches, count}.","oneOf":[{"type":"string","minLength":1},{"type":"object","required":["matches"],"additionalProperties":false,"properties":{"matches":{"type":"string","minLength":1},"count":{"type":"integer","minimum":1}}}]},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"port":{"$ref":"#/definitions/port","description":"A published port accepts TCP connections."},"healthy":{"const":true,"description":"The container\'s healthcheck reports healthy."},"exited":{"const":true,"description":"The container has exited (for run-to-completion containers)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"volumeMount":{"description":"\'name:/path[:ro]\' (a named volume) or \'./dir:/path[:ro]\' (a submission folder), or an object.","oneOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$"},{"type":"object","required":["source","target"],"additionalProperties":false,"properties":{"source":{"type":"string","minLength":1},"target":{"type":"string","pattern":"^/"},"type":{"enum":["volume","bind"]},"readOnly":{"type":"boolean"}}}]},"networkAttachment":{"oneOf":[{"$ref":"#/definitions/name"},{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"aliases":{"type":"array","items":{"type":"string","minLength":1}}}}]},"containerPath":{"type":"object","required":["container","path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"path":{"type":"string","pattern":"^/"}}},"buildStep":{"type":"object","description":"Builds an image from the student\'s Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"tag":{"description":"Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).","oneOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1},"minItems":1}]},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"volumes":{"type":"array","items":{"$ref":"#/definitions/volumeMount"}},"networks":{"type":"array","items":{"$ref":"#/definitions/networkAttachment"},"description":"Network step names (or existing networks), with aliases."},"restart":{"enum":["no","always","unless-stopped","on-failure"]},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"hostname":{"type":"string","minLength":1},"healthcheck":{"type":"object","required":["test"],"additionalProperties":false,"properties":{"test":{"$ref":"#/definitions/command"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":1},"startPeriod":{"$ref":"#/definitions/duration"}}},"wait":{"$ref":"#/definitions/wait"}}},"execStep":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"copyStep":{"type":"object","description":"Copies a submission file or folder, or a container path, into a container.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"description":"A submission path, or {container, path}.","oneOf":[{"$ref":"#/definitions/relativePath"},{"$ref":"#/definitions/containerPath"}]},"to":{"$ref":"#/definitions/containerPath","description":"A folder in a container."}}},"stopStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"timeout":{"$ref":"#/definitions/duration","description":"Grace period before SIGKILL, default 10s."}}},"killStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"signal":{"type":"string","pattern":"^(SIG)?[A-Z0-9]+$"}}},"restartStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"recreateStep":{"type":"object","description":"Removes the container and creates it again with the same configuration and mounts.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"A run step\'s name."},"wait":{"$ref":"#/definitions/wait"}}},"networkStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"driver":{"type":"string","minLength":1},"internal":{"type":"boolean"}}},"volumeStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"}}},"waitStep":{"type":"object","description":"Waits for a container condition, or a fixed duration.","additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"duration":{"$ref":"#/definitions/duration","description":"Just wait this long."},"log":{"$ref":"#/definitions/wait/properties/log"},"http":{"$ref":"#/definitions/wait/properties/http"},"port":{"$ref":"#/definitions/port"},"healthy":{"const":true},"exited":{"const":true},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"scriptStep":{"type":"object","description":"Runs the student\'s shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"composeStep":{"type":"object","description":"Runs the student\'s compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default docker-compose.yaml."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"},"exec":{"$ref":"#/definitions/execStep"},"copy":{"$ref":"#/definitions/copyStep"},"stop":{"$ref":"#/definitions/stopStep"},"kill":{"$ref":"#/definitions/killStep"},"restart":{"$ref":"#/definitions/restartStep"},"recreate":{"$ref":"#/definitions/recreateStep"},"network":{"$ref":"#/definitions/networkStep"},"volume":{"$ref":"#/definitions/volumeStep"},"wait":{"$ref":"#/definitions/waitStep"},"script":{"$ref":"#/definitions/scriptStep"},"compose":{"$ref":"#/definitions/composeStep"}}},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container\'s published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"headers":{"$ref":"#/definitions/matcherMap","description":"Header names (lower case) with matchers."},"body":{"$ref":"#/definitions/matcher"}},"minProperties":1},"logsCheck":{"type":"object","description":"Reads a container\'s output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"logsExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"output":{"$ref":"#/definitions/matcher","description":"stdout and stderr together."}},"minProperties":1},"imageCheck":{"type":"object","description":"Inspects an image\'s configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image\'s."}}},"imageExpect":{"type":"object","additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"env":{"$ref":"#/definitions/matcher","description":"List like [\\"KEY=value\\"]."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\\"8080/tcp\\"]."},"labels":{"$ref":"#/definitions/matcherMap"},"healthcheck":{"$ref":"#/definitions/matcher","description":"The HEALTHCHECK test list; [] when none."},"layers":{"$ref":"#/definitions/matcher","description":"Number of filesystem layers."},"size":{"$ref":"#/definitions/matcher","description":"Size in bytes; compare with min/max like 200MB."},"basedOn":{"$ref":"#/definitions/matcher","description":"true when the image is built on target.basedOn."},"exists":{"$ref":"#/definitions/matcher"}},"minProperties":1},"fileCheck":{"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"path":{"type":"string","pattern":"^/"}}},"fileExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"type":{"$ref":"#/definitions/matcher","description":"file, directory, symlink or other."},"mode":{"$ref":"#/definitions/matcher","description":"Octal text like \\"0644\\"."},"uid":{"$ref":"#/definitions/matcher"},"gid":{"$ref":"#/definitions/matcher"},"size":{"$ref":"#/definitions/matcher"},"content":{"$ref":"#/definitions/matcher","description":"The file\'s text (first 1 MiB)."},"target":{"$ref":"#/definitions/matcher","description":"A symlink\'s target."}},"minProperties":1},"containerCheck":{"type":"object","description":"Inspects a container\'s state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"}}},"containerExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"ports":{"$ref":"#/definitions/matcher","description":"List like [\\"8080->80/tcp\\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\\"KEY=value\\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1},"networkCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step\'s name, a compose network\'s name, or an engine network name."}}},"networkExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"volumeCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step\'s name, a compose volume\'s name, or an engine volume name."}}},"volumeExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"reachCheck":{"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from\'s network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}},"reachExpect":{"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1},"stepMatcher":{"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction\'s normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}},"stepMatchers":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}},"dockerfileCheck":{"type":"object","description":"Static analysis of the student\'s Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}},"dockerfileExpect":{"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \\"COPY requirements.txt .\\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage\'s last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."},"sequence":{"description":"Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.","oneOf":[{"$ref":"#/definitions/stepMatchers"},{"type":"object","required":["stage","steps"],"additionalProperties":false,"properties":{"stage":{"type":["string","integer"],"description":"A stage\'s name or number."},"steps":{"$ref":"#/definitions/stepMatchers"}}}]}},"minProperties":1},"buildcacheCheck":{"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step\'s name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}},"buildcacheExpect":{"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1},"answersCheck":{"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student\'s answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}},"answersExpect":{"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1},"protectedCheck":{"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]}}}');
+const exercise_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student\'s repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"policy":{"type":"object","additionalProperties":false,"description":"What the students\' own docker commands (script and compose steps) may do beyond the hardened defaults. Everything else (privileged, host namespaces, devices, the Docker socket, host paths outside the submission) is always refused.","properties":{"capabilities":{"type":"array","uniqueItems":true,"description":"Capabilities students\' containers may add (--cap-add, cap_add), from Docker\'s default set, without CAP_.","items":{"enum":["AUDIT_WRITE","CHOWN","DAC_OVERRIDE","FOWNER","FSETID","KILL","MKNOD","NET_BIND_SERVICE","NET_RAW","SETFCAP","SETGID","SETPCAP","SETUID","SYS_CHROOT"]}},"publicPorts":{"type":"boolean","description":"Publish students\' ports on every host address instead of 127.0.0.1 only. Default false."}}},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"containerRef":{"type":"string","minLength":1,"maxLength":128,"description":"A container: a run step\'s name, a compose service\'s name, or the name a student\'s script gave it."},"sizeOrNumber":{"description":"A number, a size like 50MB / 1.5GiB, or a duration like 30s.","oneOf":[{"type":"number"},{"type":"string","pattern":"^[0-9]+(\\\\.[0-9]+)?\\\\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$"}]},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list\'s or text\'s length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list\'s or text\'s length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text\'s SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1},"matcherMap":{"type":"object","description":"Keys (header names, labels, questions) each with a matcher.","additionalProperties":{"$ref":"#/definitions/matcher"}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"description":"A regular expression some output line must match, or {matches, count}.","oneOf":[{"type":"string","minLength":1},{"type":"object","required":["matches"],"additionalProperties":false,"properties":{"matches":{"type":"string","minLength":1},"count":{"type":"integer","minimum":1}}}]},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"port":{"$ref":"#/definitions/port","description":"A published port accepts TCP connections."},"healthy":{"const":true,"description":"The container\'s healthcheck reports healthy."},"exited":{"const":true,"description":"The container has exited (for run-to-completion containers)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"volumeMount":{"description":"\'name:/path[:ro]\' (a named volume) or \'./dir:/path[:ro]\' (a submission folder), or an object.","oneOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$"},{"type":"object","required":["source","target"],"additionalProperties":false,"properties":{"source":{"type":"string","minLength":1},"target":{"type":"string","pattern":"^/"},"type":{"enum":["volume","bind"]},"readOnly":{"type":"boolean"}}}]},"networkAttachment":{"oneOf":[{"$ref":"#/definitions/name"},{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"aliases":{"type":"array","items":{"type":"string","minLength":1}}}}]},"containerPath":{"type":"object","required":["container","path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"path":{"type":"string","pattern":"^/"}}},"buildStep":{"type":"object","description":"Builds an image from the student\'s Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"tag":{"description":"Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).","oneOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1},"minItems":1}]},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"volumes":{"type":"array","items":{"$ref":"#/definitions/volumeMount"}},"networks":{"type":"array","items":{"$ref":"#/definitions/networkAttachment"},"description":"Network step names (or existing networks), with aliases."},"restart":{"enum":["no","always","unless-stopped","on-failure"]},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"hostname":{"type":"string","minLength":1},"healthcheck":{"type":"object","required":["test"],"additionalProperties":false,"properties":{"test":{"$ref":"#/definitions/command"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":1},"startPeriod":{"$ref":"#/definitions/duration"}}},"wait":{"$ref":"#/definitions/wait"}}},"execStep":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"copyStep":{"type":"object","description":"Copies a submission file or folder, or a container path, into a container.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"description":"A submission path, or {container, path}.","oneOf":[{"$ref":"#/definitions/relativePath"},{"$ref":"#/definitions/containerPath"}]},"to":{"$ref":"#/definitions/containerPath","description":"A folder in a container."}}},"stopStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"timeout":{"$ref":"#/definitions/duration","description":"Grace period before SIGKILL, default 10s."}}},"killStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"signal":{"type":"string","pattern":"^(SIG)?[A-Z0-9]+$"}}},"restartStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"recreateStep":{"type":"object","description":"Removes the container and creates it again with the same configuration and mounts.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"A run step\'s name."},"wait":{"$ref":"#/definitions/wait"}}},"networkStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"driver":{"type":"string","minLength":1},"internal":{"type":"boolean"}}},"volumeStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"}}},"waitStep":{"type":"object","description":"Waits for a container condition, or a fixed duration.","additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"duration":{"$ref":"#/definitions/duration","description":"Just wait this long."},"log":{"$ref":"#/definitions/wait/properties/log"},"http":{"$ref":"#/definitions/wait/properties/http"},"port":{"$ref":"#/definitions/port"},"healthy":{"const":true},"exited":{"const":true},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"scriptStep":{"type":"object","description":"Runs the student\'s shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"composeStep":{"type":"object","description":"Runs the student\'s compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"},"exec":{"$ref":"#/definitions/execStep"},"copy":{"$ref":"#/definitions/copyStep"},"stop":{"$ref":"#/definitions/stopStep"},"kill":{"$ref":"#/definitions/killStep"},"restart":{"$ref":"#/definitions/restartStep"},"recreate":{"$ref":"#/definitions/recreateStep"},"network":{"$ref":"#/definitions/networkStep"},"volume":{"$ref":"#/definitions/volumeStep"},"wait":{"$ref":"#/definitions/waitStep"},"script":{"$ref":"#/definitions/scriptStep"},"compose":{"$ref":"#/definitions/composeStep"}}},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container\'s published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"headers":{"$ref":"#/definitions/matcherMap","description":"Header names (lower case) with matchers."},"body":{"$ref":"#/definitions/matcher"}},"minProperties":1},"logsCheck":{"type":"object","description":"Reads a container\'s output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"logsExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"output":{"$ref":"#/definitions/matcher","description":"stdout and stderr together."}},"minProperties":1},"imageCheck":{"type":"object","description":"Inspects an image\'s configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image\'s."}}},"imageExpect":{"type":"object","additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"env":{"$ref":"#/definitions/matcher","description":"List like [\\"KEY=value\\"]."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\\"8080/tcp\\"]."},"labels":{"$ref":"#/definitions/matcherMap"},"healthcheck":{"$ref":"#/definitions/matcher","description":"The HEALTHCHECK test list; [] when none."},"layers":{"$ref":"#/definitions/matcher","description":"Number of filesystem layers."},"size":{"$ref":"#/definitions/matcher","description":"Size in bytes; compare with min/max like 200MB."},"basedOn":{"$ref":"#/definitions/matcher","description":"true when the image is built on target.basedOn."},"exists":{"$ref":"#/definitions/matcher"}},"minProperties":1},"fileCheck":{"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"path":{"type":"string","pattern":"^/"}}},"fileExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"type":{"$ref":"#/definitions/matcher","description":"file, directory, symlink or other."},"mode":{"$ref":"#/definitions/matcher","description":"Octal text like \\"0644\\"."},"uid":{"$ref":"#/definitions/matcher"},"gid":{"$ref":"#/definitions/matcher"},"size":{"$ref":"#/definitions/matcher"},"content":{"$ref":"#/definitions/matcher","description":"The file\'s text (first 1 MiB)."},"target":{"$ref":"#/definitions/matcher","description":"A symlink\'s target."}},"minProperties":1},"containerCheck":{"type":"object","description":"Inspects a container\'s state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"}}},"containerExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"ports":{"$ref":"#/definitions/matcher","description":"List like [\\"8080->80/tcp\\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\\"KEY=value\\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1},"networkCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step\'s name, a compose network\'s name, or an engine network name."}}},"networkExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"volumeCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step\'s name, a compose volume\'s name, or an engine volume name."}}},"volumeExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"reachCheck":{"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from\'s network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}},"reachExpect":{"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1},"stepMatcher":{"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction\'s normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}},"stepMatchers":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}},"dockerfileCheck":{"type":"object","description":"Static analysis of the student\'s Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}},"dockerfileExpect":{"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \\"COPY requirements.txt .\\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage\'s last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."},"sequence":{"description":"Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.","oneOf":[{"$ref":"#/definitions/stepMatchers"},{"type":"object","required":["stage","steps"],"additionalProperties":false,"properties":{"stage":{"type":["string","integer"],"description":"A stage\'s name or number."},"steps":{"$ref":"#/definitions/stepMatchers"}}}]}},"minProperties":1},"buildcacheCheck":{"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step\'s name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}},"buildcacheExpect":{"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1},"answersCheck":{"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student\'s answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}},"answersExpect":{"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1},"protectedCheck":{"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]}}}');
 ;// CONCATENATED MODULE: ./src/spec/semantics.ts
 // Rules the JSON Schema cannot express: references between steps and checks, unique names,
 // limits, regular expressions that compile, paths that stay inside the submission.
@@ -52960,7 +54821,7 @@ const func0 = typeof equal/* default */.A === "function" ? equal/* default */.A 
 "use strict";
 const validate = (/* unused pure expression or super */ null && (validate10));
 /* harmony default export */ const validate_exercise_generated = (validate10);
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student's repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"policy":{"type":"object","additionalProperties":false,"description":"What the students' own docker commands (script and compose steps) may do beyond the hardened defaults. Everything else (privileged, host namespaces, devices, the Docker socket, host paths outside the submission) is always refused.","properties":{"capabilities":{"type":"array","uniqueItems":true,"description":"Capabilities students' containers may add (--cap-add, cap_add), from Docker's default set, without CAP_.","items":{"enum":["AUDIT_WRITE","CHOWN","DAC_OVERRIDE","FOWNER","FSETID","KILL","MKNOD","NET_BIND_SERVICE","NET_RAW","SETFCAP","SETGID","SETPCAP","SETUID","SYS_CHROOT"]}},"publicPorts":{"type":"boolean","description":"Publish students' ports on every host address instead of 127.0.0.1 only. Default false."}}},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"containerRef":{"type":"string","minLength":1,"maxLength":128,"description":"A container: a run step's name, a compose service's name, or the name a student's script gave it."},"sizeOrNumber":{"description":"A number, a size like 50MB / 1.5GiB, or a duration like 30s.","oneOf":[{"type":"number"},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?\\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$"}]},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list's or text's length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list's or text's length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text's SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1},"matcherMap":{"type":"object","description":"Keys (header names, labels, questions) each with a matcher.","additionalProperties":{"$ref":"#/definitions/matcher"}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"description":"A regular expression some output line must match, or {matches, count}.","oneOf":[{"type":"string","minLength":1},{"type":"object","required":["matches"],"additionalProperties":false,"properties":{"matches":{"type":"string","minLength":1},"count":{"type":"integer","minimum":1}}}]},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"port":{"$ref":"#/definitions/port","description":"A published port accepts TCP connections."},"healthy":{"const":true,"description":"The container's healthcheck reports healthy."},"exited":{"const":true,"description":"The container has exited (for run-to-completion containers)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"volumeMount":{"description":"'name:/path[:ro]' (a named volume) or './dir:/path[:ro]' (a submission folder), or an object.","oneOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$"},{"type":"object","required":["source","target"],"additionalProperties":false,"properties":{"source":{"type":"string","minLength":1},"target":{"type":"string","pattern":"^/"},"type":{"enum":["volume","bind"]},"readOnly":{"type":"boolean"}}}]},"networkAttachment":{"oneOf":[{"$ref":"#/definitions/name"},{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"aliases":{"type":"array","items":{"type":"string","minLength":1}}}}]},"containerPath":{"type":"object","required":["container","path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"path":{"type":"string","pattern":"^/"}}},"buildStep":{"type":"object","description":"Builds an image from the student's Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"tag":{"description":"Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).","oneOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1},"minItems":1}]},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"volumes":{"type":"array","items":{"$ref":"#/definitions/volumeMount"}},"networks":{"type":"array","items":{"$ref":"#/definitions/networkAttachment"},"description":"Network step names (or existing networks), with aliases."},"restart":{"enum":["no","always","unless-stopped","on-failure"]},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"hostname":{"type":"string","minLength":1},"healthcheck":{"type":"object","required":["test"],"additionalProperties":false,"properties":{"test":{"$ref":"#/definitions/command"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":1},"startPeriod":{"$ref":"#/definitions/duration"}}},"wait":{"$ref":"#/definitions/wait"}}},"execStep":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"copyStep":{"type":"object","description":"Copies a submission file or folder, or a container path, into a container.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"description":"A submission path, or {container, path}.","oneOf":[{"$ref":"#/definitions/relativePath"},{"$ref":"#/definitions/containerPath"}]},"to":{"$ref":"#/definitions/containerPath","description":"A folder in a container."}}},"stopStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"timeout":{"$ref":"#/definitions/duration","description":"Grace period before SIGKILL, default 10s."}}},"killStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"signal":{"type":"string","pattern":"^(SIG)?[A-Z0-9]+$"}}},"restartStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"recreateStep":{"type":"object","description":"Removes the container and creates it again with the same configuration and mounts.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"A run step's name."},"wait":{"$ref":"#/definitions/wait"}}},"networkStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"driver":{"type":"string","minLength":1},"internal":{"type":"boolean"}}},"volumeStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"}}},"waitStep":{"type":"object","description":"Waits for a container condition, or a fixed duration.","additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"duration":{"$ref":"#/definitions/duration","description":"Just wait this long."},"log":{"$ref":"#/definitions/wait/properties/log"},"http":{"$ref":"#/definitions/wait/properties/http"},"port":{"$ref":"#/definitions/port"},"healthy":{"const":true},"exited":{"const":true},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"scriptStep":{"type":"object","description":"Runs the student's shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"composeStep":{"type":"object","description":"Runs the student's compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default docker-compose.yaml."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"},"exec":{"$ref":"#/definitions/execStep"},"copy":{"$ref":"#/definitions/copyStep"},"stop":{"$ref":"#/definitions/stopStep"},"kill":{"$ref":"#/definitions/killStep"},"restart":{"$ref":"#/definitions/restartStep"},"recreate":{"$ref":"#/definitions/recreateStep"},"network":{"$ref":"#/definitions/networkStep"},"volume":{"$ref":"#/definitions/volumeStep"},"wait":{"$ref":"#/definitions/waitStep"},"script":{"$ref":"#/definitions/scriptStep"},"compose":{"$ref":"#/definitions/composeStep"}}},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container's published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"headers":{"$ref":"#/definitions/matcherMap","description":"Header names (lower case) with matchers."},"body":{"$ref":"#/definitions/matcher"}},"minProperties":1},"logsCheck":{"type":"object","description":"Reads a container's output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"logsExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"output":{"$ref":"#/definitions/matcher","description":"stdout and stderr together."}},"minProperties":1},"imageCheck":{"type":"object","description":"Inspects an image's configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image's."}}},"imageExpect":{"type":"object","additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\"8080/tcp\"]."},"labels":{"$ref":"#/definitions/matcherMap"},"healthcheck":{"$ref":"#/definitions/matcher","description":"The HEALTHCHECK test list; [] when none."},"layers":{"$ref":"#/definitions/matcher","description":"Number of filesystem layers."},"size":{"$ref":"#/definitions/matcher","description":"Size in bytes; compare with min/max like 200MB."},"basedOn":{"$ref":"#/definitions/matcher","description":"true when the image is built on target.basedOn."},"exists":{"$ref":"#/definitions/matcher"}},"minProperties":1},"fileCheck":{"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"path":{"type":"string","pattern":"^/"}}},"fileExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"type":{"$ref":"#/definitions/matcher","description":"file, directory, symlink or other."},"mode":{"$ref":"#/definitions/matcher","description":"Octal text like \"0644\"."},"uid":{"$ref":"#/definitions/matcher"},"gid":{"$ref":"#/definitions/matcher"},"size":{"$ref":"#/definitions/matcher"},"content":{"$ref":"#/definitions/matcher","description":"The file's text (first 1 MiB)."},"target":{"$ref":"#/definitions/matcher","description":"A symlink's target."}},"minProperties":1},"containerCheck":{"type":"object","description":"Inspects a container's state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"}}},"containerExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"ports":{"$ref":"#/definitions/matcher","description":"List like [\"8080->80/tcp\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1},"networkCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step's name, a compose network's name, or an engine network name."}}},"networkExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"volumeCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step's name, a compose volume's name, or an engine volume name."}}},"volumeExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"reachCheck":{"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}},"reachExpect":{"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1},"stepMatcher":{"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction's normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}},"stepMatchers":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}},"dockerfileCheck":{"type":"object","description":"Static analysis of the student's Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}},"dockerfileExpect":{"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \"COPY requirements.txt .\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage's last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."},"sequence":{"description":"Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.","oneOf":[{"$ref":"#/definitions/stepMatchers"},{"type":"object","required":["stage","steps"],"additionalProperties":false,"properties":{"stage":{"type":["string","integer"],"description":"A stage's name or number."},"steps":{"$ref":"#/definitions/stepMatchers"}}}]}},"minProperties":1},"buildcacheCheck":{"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step's name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}},"buildcacheExpect":{"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1},"answersCheck":{"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student's answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}},"answersExpect":{"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1},"protectedCheck":{"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student's repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"policy":{"type":"object","additionalProperties":false,"description":"What the students' own docker commands (script and compose steps) may do beyond the hardened defaults. Everything else (privileged, host namespaces, devices, the Docker socket, host paths outside the submission) is always refused.","properties":{"capabilities":{"type":"array","uniqueItems":true,"description":"Capabilities students' containers may add (--cap-add, cap_add), from Docker's default set, without CAP_.","items":{"enum":["AUDIT_WRITE","CHOWN","DAC_OVERRIDE","FOWNER","FSETID","KILL","MKNOD","NET_BIND_SERVICE","NET_RAW","SETFCAP","SETGID","SETPCAP","SETUID","SYS_CHROOT"]}},"publicPorts":{"type":"boolean","description":"Publish students' ports on every host address instead of 127.0.0.1 only. Default false."}}},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"containerRef":{"type":"string","minLength":1,"maxLength":128,"description":"A container: a run step's name, a compose service's name, or the name a student's script gave it."},"sizeOrNumber":{"description":"A number, a size like 50MB / 1.5GiB, or a duration like 30s.","oneOf":[{"type":"number"},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?\\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$"}]},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list's or text's length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list's or text's length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text's SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1},"matcherMap":{"type":"object","description":"Keys (header names, labels, questions) each with a matcher.","additionalProperties":{"$ref":"#/definitions/matcher"}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"description":"A regular expression some output line must match, or {matches, count}.","oneOf":[{"type":"string","minLength":1},{"type":"object","required":["matches"],"additionalProperties":false,"properties":{"matches":{"type":"string","minLength":1},"count":{"type":"integer","minimum":1}}}]},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"port":{"$ref":"#/definitions/port","description":"A published port accepts TCP connections."},"healthy":{"const":true,"description":"The container's healthcheck reports healthy."},"exited":{"const":true,"description":"The container has exited (for run-to-completion containers)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"volumeMount":{"description":"'name:/path[:ro]' (a named volume) or './dir:/path[:ro]' (a submission folder), or an object.","oneOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$"},{"type":"object","required":["source","target"],"additionalProperties":false,"properties":{"source":{"type":"string","minLength":1},"target":{"type":"string","pattern":"^/"},"type":{"enum":["volume","bind"]},"readOnly":{"type":"boolean"}}}]},"networkAttachment":{"oneOf":[{"$ref":"#/definitions/name"},{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"aliases":{"type":"array","items":{"type":"string","minLength":1}}}}]},"containerPath":{"type":"object","required":["container","path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"path":{"type":"string","pattern":"^/"}}},"buildStep":{"type":"object","description":"Builds an image from the student's Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"tag":{"description":"Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).","oneOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1},"minItems":1}]},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"volumes":{"type":"array","items":{"$ref":"#/definitions/volumeMount"}},"networks":{"type":"array","items":{"$ref":"#/definitions/networkAttachment"},"description":"Network step names (or existing networks), with aliases."},"restart":{"enum":["no","always","unless-stopped","on-failure"]},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"hostname":{"type":"string","minLength":1},"healthcheck":{"type":"object","required":["test"],"additionalProperties":false,"properties":{"test":{"$ref":"#/definitions/command"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":1},"startPeriod":{"$ref":"#/definitions/duration"}}},"wait":{"$ref":"#/definitions/wait"}}},"execStep":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"copyStep":{"type":"object","description":"Copies a submission file or folder, or a container path, into a container.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"description":"A submission path, or {container, path}.","oneOf":[{"$ref":"#/definitions/relativePath"},{"$ref":"#/definitions/containerPath"}]},"to":{"$ref":"#/definitions/containerPath","description":"A folder in a container."}}},"stopStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"timeout":{"$ref":"#/definitions/duration","description":"Grace period before SIGKILL, default 10s."}}},"killStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"signal":{"type":"string","pattern":"^(SIG)?[A-Z0-9]+$"}}},"restartStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"recreateStep":{"type":"object","description":"Removes the container and creates it again with the same configuration and mounts.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"A run step's name."},"wait":{"$ref":"#/definitions/wait"}}},"networkStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"driver":{"type":"string","minLength":1},"internal":{"type":"boolean"}}},"volumeStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"}}},"waitStep":{"type":"object","description":"Waits for a container condition, or a fixed duration.","additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"duration":{"$ref":"#/definitions/duration","description":"Just wait this long."},"log":{"$ref":"#/definitions/wait/properties/log"},"http":{"$ref":"#/definitions/wait/properties/http"},"port":{"$ref":"#/definitions/port"},"healthy":{"const":true},"exited":{"const":true},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"scriptStep":{"type":"object","description":"Runs the student's shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"composeStep":{"type":"object","description":"Runs the student's compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"},"exec":{"$ref":"#/definitions/execStep"},"copy":{"$ref":"#/definitions/copyStep"},"stop":{"$ref":"#/definitions/stopStep"},"kill":{"$ref":"#/definitions/killStep"},"restart":{"$ref":"#/definitions/restartStep"},"recreate":{"$ref":"#/definitions/recreateStep"},"network":{"$ref":"#/definitions/networkStep"},"volume":{"$ref":"#/definitions/volumeStep"},"wait":{"$ref":"#/definitions/waitStep"},"script":{"$ref":"#/definitions/scriptStep"},"compose":{"$ref":"#/definitions/composeStep"}}},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container's published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"headers":{"$ref":"#/definitions/matcherMap","description":"Header names (lower case) with matchers."},"body":{"$ref":"#/definitions/matcher"}},"minProperties":1},"logsCheck":{"type":"object","description":"Reads a container's output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"logsExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"output":{"$ref":"#/definitions/matcher","description":"stdout and stderr together."}},"minProperties":1},"imageCheck":{"type":"object","description":"Inspects an image's configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image's."}}},"imageExpect":{"type":"object","additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\"8080/tcp\"]."},"labels":{"$ref":"#/definitions/matcherMap"},"healthcheck":{"$ref":"#/definitions/matcher","description":"The HEALTHCHECK test list; [] when none."},"layers":{"$ref":"#/definitions/matcher","description":"Number of filesystem layers."},"size":{"$ref":"#/definitions/matcher","description":"Size in bytes; compare with min/max like 200MB."},"basedOn":{"$ref":"#/definitions/matcher","description":"true when the image is built on target.basedOn."},"exists":{"$ref":"#/definitions/matcher"}},"minProperties":1},"fileCheck":{"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"path":{"type":"string","pattern":"^/"}}},"fileExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"type":{"$ref":"#/definitions/matcher","description":"file, directory, symlink or other."},"mode":{"$ref":"#/definitions/matcher","description":"Octal text like \"0644\"."},"uid":{"$ref":"#/definitions/matcher"},"gid":{"$ref":"#/definitions/matcher"},"size":{"$ref":"#/definitions/matcher"},"content":{"$ref":"#/definitions/matcher","description":"The file's text (first 1 MiB)."},"target":{"$ref":"#/definitions/matcher","description":"A symlink's target."}},"minProperties":1},"containerCheck":{"type":"object","description":"Inspects a container's state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"}}},"containerExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"ports":{"$ref":"#/definitions/matcher","description":"List like [\"8080->80/tcp\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1},"networkCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step's name, a compose network's name, or an engine network name."}}},"networkExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"volumeCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step's name, a compose volume's name, or an engine volume name."}}},"volumeExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"reachCheck":{"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}},"reachExpect":{"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1},"stepMatcher":{"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction's normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}},"stepMatchers":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}},"dockerfileCheck":{"type":"object","description":"Static analysis of the student's Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}},"dockerfileExpect":{"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \"COPY requirements.txt .\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage's last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."},"sequence":{"description":"Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.","oneOf":[{"$ref":"#/definitions/stepMatchers"},{"type":"object","required":["stage","steps"],"additionalProperties":false,"properties":{"stage":{"type":["string","integer"],"description":"A stage's name or number."},"steps":{"$ref":"#/definitions/stepMatchers"}}}]}},"minProperties":1},"buildcacheCheck":{"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step's name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}},"buildcacheExpect":{"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1},"answersCheck":{"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student's answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}},"answersExpect":{"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1},"protectedCheck":{"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]}}};
 const schema12 = {"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."};
 const schema13 = {"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"}]};
 const func2 = Object.prototype.hasOwnProperty;
@@ -57160,7 +59021,7 @@ validate44.errors = vErrors;
 return errors === 0;
 }
 
-const schema71 = {"type":"object","description":"Runs the student's compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default docker-compose.yaml."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}};
+const schema71 = {"type":"object","description":"Runs the student's compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}};
 
 function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;

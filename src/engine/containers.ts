@@ -38,7 +38,7 @@ import { asReadable, CappedBytes, followStream } from './streams';
 /** What `docker stop` gives a container before SIGKILL. */
 const DEFAULT_STOP_SECONDS = 10;
 
-/** SECURITY.md "Process": the defaults of every container the grader starts. */
+/** docs/security.md, boundary 2: the defaults of every container the grader starts. */
 const SECURE_HOST_CONFIG: Docker.HostConfig = {
   Privileged: false,
   CapDrop: ['ALL'],

@@ -4,7 +4,7 @@
 import type { Duplex } from 'node:stream';
 
 /**
- * The capabilities every container the grader starts keeps (SECURITY.md "Process": all others
+ * The capabilities every container the grader starts keeps (docs/security.md, boundary 2: all others
  * are dropped). A student's compose file may add these and no others.
  */
 export const KEPT_CAPABILITIES: readonly string[] = [
@@ -20,7 +20,7 @@ export const KEPT_CAPABILITIES: readonly string[] = [
 
 const MIB = 1024 * 1024;
 /**
- * SECURITY.md "Process": the limits of every container the grader starts, and of those a
+ * docs/security.md, boundary 2: the limits of every container the grader starts, and of those a
  * student's docker commands start through the policy proxy (src/proxy): one source for both.
  */
 export const HARDENED_LIMITS = {

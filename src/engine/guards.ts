@@ -7,7 +7,7 @@ import { DockerApiError } from '../errors';
 import type { MountRequest } from './engine';
 
 /**
- * Host paths never bind-mounted, whatever the caller checked (SECURITY.md: never the socket,
+ * Host paths never bind-mounted, whatever the caller checked (docs/security.md, boundary 2: never the socket,
  * nothing outside the submission). The folder itself and everything below it are refused.
  */
 const FORBIDDEN_BIND_ROOTS = ['/var/run', '/run', '/proc', '/sys', '/dev', '/var/lib/docker'];
@@ -37,7 +37,7 @@ export function isIdOf(id: string, wanted: string): boolean {
   return /^[0-9a-f]{12,64}$/.test(wanted) && id.startsWith(wanted);
 }
 
-/** The host's network namespace is never given (SECURITY.md "Process"). */
+/** The host's network namespace is never given (docs/security.md, boundary 2). */
 export function checkNetworkName(name: string): void {
   if (!RESOURCE_NAME.test(name)) throw new Error(`invalid network name ${JSON.stringify(name)}`);
   if (name === 'host') throw new Error('the host network is not allowed');

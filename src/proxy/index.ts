@@ -1,4 +1,4 @@
-// The Docker Engine API policy proxy (SECURITY.md, boundary 3): a student's docker CLI and
+// The Docker Engine API policy proxy (docs/security.md, boundary 3): a student's docker CLI and
 // compose talk to the engine only through it, on a private unix socket that the grader starts
 // for each script and compose step. It forwards what is allowed (streams and hijacked
 // connections included), refuses the rest with a message the CLI prints, stamps the run's labels
@@ -45,6 +45,7 @@ import {
 } from './policy';
 import { showRequestedListPorts, showRequestedPorts } from './ports';
 import { apiPath, apiVersionPrefix, type MatchedRoute, matchRoute, type Route } from './routes';
+import { BUILDKIT_REFUSED, isBuildkitFallback } from './routes/builds';
 import { readCapped, readUpgradeBody, unscopeLines } from './streams';
 import {
   BODY_DEADLINE_MS,
@@ -753,6 +754,7 @@ class PolicyProxyServer implements PolicyProxy, PlanGate {
             'docker import is not allowed: images imported from a file would not belong to this grading',
           );
         }
+        if (isBuildkitFallback(query.get('fromImage') ?? '')) throw new Refusal(BUILDKIT_REFUSED);
         await refuseRegistry({ kind: 'reference', reference: query.get('fromImage') ?? '' });
         return {
           ...same,
@@ -856,6 +858,7 @@ class PolicyProxyServer implements PolicyProxy, PlanGate {
     withQuery: (pathname: string, params?: URLSearchParams) => string,
     body: () => Promise<Json>,
   ): Promise<Plan> {
+    if (isBuildkitFallback(reference)) throw new Refusal(BUILDKIT_REFUSED);
     const resolved = await this.lookups.container(reference);
     if (resolved.kind !== 'own')
       throw notFound(`No such container: ${reference}`, 'container', reference, resolved);

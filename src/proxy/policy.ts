@@ -1,5 +1,5 @@
 // What a student's docker commands may ask of the engine, and the hardened profile their
-// containers get (SECURITY.md, "Process"). Each function takes the JSON body of one request and
+// containers get (docs/security.md, boundary 2). Each function takes the JSON body of one request and
 // returns the body to forward, or throws a Refusal whose message the docker CLI prints. Lookups
 // of the engine and of the host's files are injected, so that these rules are tested without I/O.
 import { randomBytes } from 'node:crypto';

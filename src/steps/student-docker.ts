@@ -259,6 +259,18 @@ async function lastTracedCommand(context: RunContext, id: string): Promise<strin
 }
 
 /**
+ * The notice the docker CLI prints for every classic build because the grader sets
+ * DOCKER_BUILDKIT=0 (BuildKit cannot pass the gate: docs/engines.md). It is the grader's setting
+ * talking, not the student's commands, so it is left out of what the student reads: these exact
+ * lines only, whatever else the build prints.
+ */
+const GRADER_BUILDER_NOTICE = new Set([
+  'DEPRECATED: The legacy builder is deprecated and will be removed in a future release.',
+  '            BuildKit is currently disabled; enable it by removing the DOCKER_BUILDKIT=0',
+  '            environment-variable.',
+]);
+
+/**
  * Splits output into lines, keeps up to a byte cap, and passes lines on as they complete. The
  * result does not depend on how the output was cut into chunks: a line longer than
  * MAX_LINE_BYTES is passed on cut, and the rest of it, up to its newline, is dropped.
@@ -315,6 +327,7 @@ class OutputCollector {
   private line(raw: string): void {
     if (this.truncated) return;
     const line = raw.replace(/\r$/, '');
+    if (GRADER_BUILDER_NOTICE.has(line)) return;
     const bytes = Buffer.byteLength(line) + 1;
     if (this.kept + bytes > this.cap) {
       this.truncated = true;

@@ -552,6 +552,15 @@ describe('bodies and keys the routes do not declare', () => {
         /BuildKit builds are not available under the grader: use `docker build`/,
       );
     }
+    // buildx's fallback: its docker-container builder, and the moby/buildkit image it would pull.
+    for (const [method, url] of [
+      ['GET', '/v1.41/containers/buildx_buildkit_default/json'],
+      ['POST', '/v1.41/images/create?fromImage=moby%2Fbuildkit&tag=buildx-stable-1'],
+    ]) {
+      const answer = await send(proxy.socketPath, { method: method ?? 'GET', url: url ?? '', headers: {} });
+      expect(answer.status, url).toBe(403);
+      expect(JSON.parse(answer.body).message).toMatch(/use `docker build`/);
+    }
     const plugin = await send(proxy.socketPath, {
       method: 'GET',
       url: '/v1.41/plugins/web/json',

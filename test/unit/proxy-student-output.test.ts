@@ -74,6 +74,34 @@ describe('the output of a student’s docker commands', () => {
     }
   });
 
+  it('leaves out the legacy-builder notice the grader’s DOCKER_BUILDKIT=0 causes, and nothing else', async () => {
+    // As docker CLI 26 prints it before a classic build (captured from the client image).
+    const notice = [
+      'DEPRECATED: The legacy builder is deprecated and will be removed in a future release.',
+      '            BuildKit is currently disabled; enable it by removing the DOCKER_BUILDKIT=0',
+      '            environment-variable.',
+    ];
+    const bytes = Buffer.from(
+      [
+        'Step 1/2 : FROM busybox',
+        ...notice,
+        '',
+        'DEPRECATED: something of the student’s own',
+        'done',
+        '',
+      ].join('\n'),
+    );
+    for (const size of [1, 7, 1 << 30]) {
+      const seen = await collect(bytes, size);
+      expect(seen.lines, `chunks of ${size}`).toEqual([
+        'Step 1/2 : FROM busybox',
+        '',
+        'DEPRECATED: something of the student’s own',
+        'done',
+      ]);
+    }
+  });
+
   it('stops at the byte cap, says so once, and marks the output cut', async () => {
     const line = 'ten bytes';
     const bytes = Buffer.from(`${line}\n`.repeat(50));

@@ -5,6 +5,16 @@ import { declare, type RouteDeclaration } from './types';
 export const BUILDKIT_REFUSED =
   'BuildKit builds are not available under the grader: use `docker build` with the classic builder (DOCKER_BUILDKIT=0)';
 
+/**
+ * What buildx falls back to when the gate refuses BuildKit on the engine (/grpc, /session): a
+ * `docker-container` builder, found by this container name and made from the moby/buildkit image,
+ * which would run privileged. Refused with the same message, so that the student reads "use
+ * docker build" at once, and nothing is pulled (docs/engines.md, BuildKit).
+ */
+export function isBuildkitFallback(reference: string): boolean {
+  return /^buildx_buildkit_/.test(reference) || /^(?:docker\.io\/)?moby\/buildkit(?::|@|$)/.test(reference);
+}
+
 export const BUILD_ROUTES: readonly RouteDeclaration[] = [
   declare('POST', '/build', () => ({ kind: 'build' }), {
     query: {
