@@ -136,7 +136,22 @@ start_daemon() {
   tail -n 20 "$logfile" >&2 || true
   return 1
 }
+# Docker 26 deletes the first engine's default bridge (docker0) as it starts, though it is told
+# to use a bridge of its own: measured twice here, at each start of this daemon. The first engine
+# keeps its network and iptables rules by the bridge's name and finds the link by name each time a
+# container joins, so the bridge is put back as it was, with its addresses.
+first_bridge=docker0
+first_bridge_addresses=$(ip -o addr show dev "$first_bridge" 2>/dev/null | awk '$3 == "inet" || $3 == "inet6" {print $4}' | grep -v '^fe80:' || true)
+restore_first_bridge() {
+  [ -n "$first_bridge_addresses" ] || return 0
+  ip link show "$first_bridge" >/dev/null 2>&1 && return 0
+  log "dockerd 26 removed the first engine's $first_bridge: adding it again ($(echo $first_bridge_addresses))"
+  ip link add "$first_bridge" type bridge
+  for address in $first_bridge_addresses; do ip addr add "$address" dev "$first_bridge"; done
+  ip link set "$first_bridge" up
+}
 if answers; then log "engine already answering on $socket"; else start_daemon; fi
+restore_first_bridge
 log "engine ready: $(docker26 version --format '{{.Server.Version}} (API {{.Server.APIVersion}})')"
 
 # 5. The offline base images: the first engine's stand-ins (scripts/build-base-images.sh), copied

@@ -48,6 +48,13 @@ const STOP_TIMEOUT_MS = 20_000;
 export interface PrivateEngineOptions {
   /** More dockerd arguments, e.g. a TLS-protected --host tcp://127.0.0.1:PORT. */
   extraArgs?: string[];
+  /**
+   * dockerd in a network namespace of its own (unshare --net), with a default bridge of its own
+   * there: for daemon options that touch the host's network interfaces. Docker 25+ given
+   * --default-address-pool removes the interface named docker0 as it starts, which on the host
+   * is the shared engine's bridge. Reached by its unix socket only; its ports are not the host's.
+   */
+  ownNetworkNamespace?: boolean;
 }
 
 export async function startPrivateEngine(
@@ -122,9 +129,11 @@ export async function startPrivateEngine(
     await startContainerd();
     const log = openSync(path.join(dir, 'dockerd.log'), 'a');
     rmSync(path.join(dir, 'docker.pid'), { force: true });
+    const isolated = options.ownNetworkNamespace === true;
     child = spawn(
-      'dockerd',
+      isolated ? 'unshare' : 'dockerd',
       [
+        ...(isolated ? ['--net', '--', 'dockerd'] : []),
         '--host',
         `unix://${socketPath}`,
         '--data-root',
@@ -133,8 +142,7 @@ export async function startPrivateEngine(
         path.join(dir, 'exec'),
         '--pidfile',
         path.join(dir, 'docker.pid'),
-        '--bridge',
-        bridge,
+        ...(isolated ? [] : ['--bridge', bridge]),
         '--iptables=false',
         '--ip-masq=false',
         '--ip-forward=false',
@@ -204,7 +212,7 @@ export async function startPrivateEngine(
 
   const labelled = (filter: string): Promise<string[]> => labelledOn(filter, docker);
 
-  await addBridge();
+  if (options.ownNetworkNamespace !== true) await addBridge();
   try {
     await start();
     for (const image of images) {
