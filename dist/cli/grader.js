@@ -46152,6 +46152,10 @@ class EngineLookups {
         return [...new Set([...scoped, bare])].filter((candidate) => candidate !== '');
     }
     async inspect(kind, url) {
+        // An empty name (`/images//json`) names nothing; the engine would answer it with a redirect
+        // to another endpoint. Not asked: the proxy sends only paths of its route table.
+        if (url.includes('//'))
+            return undefined;
         const answer = await upstreamJson(this.upstream, 'GET', url);
         if (answer.status === 404)
             return undefined;

@@ -144,6 +144,9 @@ export class EngineLookups implements PolicyLookups {
   }
 
   private async inspect(kind: string, url: string): Promise<Json | undefined> {
+    // An empty name (`/images//json`) names nothing; the engine would answer it with a redirect
+    // to another endpoint. Not asked: the proxy sends only paths of its route table.
+    if (url.includes('//')) return undefined;
     const answer = await upstreamJson(this.upstream, 'GET', url);
     if (answer.status === 404) return undefined;
     if (answer.status !== 200 || !isRecord(answer.body)) throw failure(`inspect ${kind}`, answer);
