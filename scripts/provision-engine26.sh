@@ -155,7 +155,7 @@ restore_first_bridge
 log "engine ready: $(docker26 version --format '{{.Server.Version}} (API {{.Server.APIVersion}})')"
 
 # 5. The offline base images: the first engine's stand-ins (scripts/build-base-images.sh), copied
-#    when missing. An image the second engine has already (pulled, or copied before) is kept.
+#    when missing or older than the first engine's. An image the second engine pulled is kept.
 #    Images built on a stand-in inherit its label: those of a grading run (run label, or the
 #    run-owned tags of the grader's own builds, src/engine/labels.ts) are not stand-ins.
 first=${ENGINE26_IMAGES_FROM:-unix:///var/run/docker.sock}
@@ -165,11 +165,18 @@ while read -r reference; do
   if [[ "$reference" =~ ^docker-autograder/([a-z0-9_.-]+-[a-z0-9_.-]+:latest|client:1-[a-z0-9_.-]+)$ ]]; then continue; fi
   run=$(docker -H "$first" image inspect -f '{{index .Config.Labels "org.docker-autograder.run"}}' "$reference" 2>/dev/null) || continue
   [ -z "$run" ] || continue
-  docker26 image inspect "$reference" >/dev/null 2>&1 || missing+=("$reference")
+  # Missing, or a stand-in of an older build of the script (the first engine's was rebuilt,
+  # e.g. with the package index's pip.conf): a stand-in is ours to replace, a pulled image is not.
+  have=$(docker26 image inspect -f '{{.Id}} {{index .Config.Labels "org.docker-autograder.standin"}}' "$reference" 2>/dev/null || true)
+  want=$(docker -H "$first" image inspect -f '{{.Id}}' "$reference")
+  if [ -z "$have" ] || { [ "${have% *}" != "$want" ] && [ "${have#* }" = true ]; }; then
+    missing+=("$reference")
+  fi
 done < <(docker -H "$first" image ls --filter label=org.docker-autograder.standin=true \
   --format '{{.Repository}}:{{.Tag}}' 2>/dev/null || true)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "copying ${missing[*]} from $first"
   docker -H "$first" save "${missing[@]}" | docker26 load -q >/dev/null
 fi
+restore_first_bridge
 log "done"

@@ -20,7 +20,7 @@ import { ExitCode, UsageError } from './errors';
 import { grade } from './grade';
 import { renderClassReport } from './report/class-report';
 import type { Progress } from './run/context';
-import { withEngine } from './session';
+import { withEngine, withSignalsHeld } from './session';
 import type { LoadedExercise } from './spec/load';
 
 export interface ClassGradeOptions {
@@ -48,24 +48,26 @@ export async function gradeClass(options: ClassGradeOptions): Promise<number> {
     options.exercises.map((exercise) => exercise.file),
     toolVersion,
   );
-  const summary = await regrade({
-    students,
-    outDir: options.outDir,
-    fingerprint,
-    concurrency,
-    fresh: options.fresh,
-    log: options.log,
-    // Each student is its own run: its own run id and labels, its own cleanup.
-    gradeStudent: (student) => {
-      const progress = options.progressOf(student.name);
-      return withEngine(
-        (engine) => grade(options.exercises, { engine, submissionRoot: student.dir, progress }),
-        {
-          log: progress.info,
-        },
-      );
-    },
-  });
+  const summary = await withSignalsHeld(() =>
+    regrade({
+      students,
+      outDir: options.outDir,
+      fingerprint,
+      concurrency,
+      fresh: options.fresh,
+      log: options.log,
+      // Each student is its own run: its own run id and labels, its own cleanup.
+      gradeStudent: (student) => {
+        const progress = options.progressOf(student.name);
+        return withEngine(
+          (engine) => grade(options.exercises, { engine, submissionRoot: student.dir, progress }),
+          {
+            log: progress.info,
+          },
+        );
+      },
+    }),
+  );
   options.log(
     `gradebook: ${path.join(options.outDir, 'gradebook.csv')} (${summary.book.rows.length} rows; ` +
       `${summary.graded} students graded, ${summary.resumed} kept from an earlier run, ${summary.errors} with errors)`,

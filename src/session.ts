@@ -96,6 +96,22 @@ function unregister(session: LiveSession): void {
   }
 }
 
+/**
+ * Holds the signal handlers for the whole of `work`, not only while a session lives: a class
+ * regrade between two students has no session, and a signal then would end the process by its
+ * default action (no exit code 130, the gradebook's writer cut off). With the hold, the signal
+ * abandons whatever sessions live (none, or those graded at once) and exits as during one.
+ */
+export async function withSignalsHeld<T>(work: () => Promise<T>): Promise<T> {
+  const hold: LiveSession = { abandon: async () => undefined };
+  register(hold);
+  try {
+    return await work();
+  } finally {
+    unregister(hold);
+  }
+}
+
 export async function withEngine<T>(
   run: (engine: Engine) => Promise<T>,
   options: SessionOptions,

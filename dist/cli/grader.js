@@ -54172,6 +54172,22 @@ function unregister(session) {
         process.off('SIGTERM', onSignal);
     }
 }
+/**
+ * Holds the signal handlers for the whole of `work`, not only while a session lives: a class
+ * regrade between two students has no session, and a signal then would end the process by its
+ * default action (no exit code 130, the gradebook's writer cut off). With the hold, the signal
+ * abandons whatever sessions live (none, or those graded at once) and exits as during one.
+ */
+async function withSignalsHeld(work) {
+    const hold = { abandon: async () => undefined };
+    register(hold);
+    try {
+        return await work();
+    }
+    finally {
+        unregister(hold);
+    }
+}
 async function withEngine(run, options) {
     // After a signal, nothing new starts: a class regrade would otherwise go on to the next
     // student while the others are cleaned up, and what it builds would outlive the exit.
@@ -54300,7 +54316,7 @@ async function gradeClass(options) {
         options.log(`shard ${shard.index}/${shard.count}: ${students.length} students`);
     }
     const fingerprint = await exercisesFingerprint(options.exercises.map((exercise) => exercise.file), package_namespaceObject.rE);
-    const summary = await regrade({
+    const summary = await withSignalsHeld(() => regrade({
         students,
         outDir: options.outDir,
         fingerprint,
@@ -54314,7 +54330,7 @@ async function gradeClass(options) {
                 log: progress.info,
             });
         },
-    });
+    }));
     options.log(`gradebook: ${external_node_path_default().join(options.outDir, 'gradebook.csv')} (${summary.book.rows.length} rows; ` +
         `${summary.graded} students graded, ${summary.resumed} kept from an earlier run, ${summary.errors} with errors)`);
     return summary.errors > 0 ? ExitCode.infrastructure : ExitCode.passed;

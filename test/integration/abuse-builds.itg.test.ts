@@ -105,8 +105,10 @@ checks:
     expect(`${graded.exercise.setupLog}`).toMatch(/can't fork|Resource temporarily unavailable/);
     expect(graded.statuses['the image exists']).toBe('fail');
     expect([...sampled.limits]).toEqual([String(BUILD_LIMITS.pids)]);
-    // The build filled its limit, and never went past it.
-    expect(sampled.buildMax).toBeGreaterThan(BUILD_LIMITS.pids - 20);
+    // The build filled its limit (the failed fork above: the host has pids to spare), and never
+    // went past it. The shell ends at its first failed fork, so the moment at the limit lasts only
+    // as long as the step's teardown: a 20 ms sampler on a loaded machine may see it, or not.
+    expect(sampled.buildMax).toBeGreaterThan(0);
     expect(sampled.buildMax).toBeLessThanOrEqual(BUILD_LIMITS.pids);
     expect(await leftovers(graded.runId)).toEqual([]);
   });
