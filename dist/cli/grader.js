@@ -44898,13 +44898,8 @@ class Refusal extends Error {
 // engine. The policy reads fields by their exact names: every request body is brought to the
 // canonical spelling first, and what the policy checked is what the engine gets.
 
-/**
- * Fields of the request bodies the proxy reads (API 1.41: container create and update, exec
- * create and start, network create/connect/disconnect, volume create), with their embedded and
- * nested structs. A key that folds to none of them is one the engine ignores as well.
- */
-const FIELD_NAMES = [
-    // container.Config
+/** container.Config: the top-level keys of a container create body (with its wrapper) and commit. */
+const CONTAINER_CONFIG_FIELDS = [
     'Hostname',
     'Domainname',
     'User',
@@ -44930,6 +44925,48 @@ const FIELD_NAMES = [
     'StopSignal',
     'StopTimeout',
     'Shell',
+];
+/** container.Resources: embedded in HostConfig, and the body of a container update. */
+const RESOURCES_FIELDS = [
+    'CpuShares',
+    'Memory',
+    'NanoCpus',
+    'CgroupParent',
+    'BlkioWeight',
+    'BlkioWeightDevice',
+    'BlkioDeviceReadBps',
+    'BlkioDeviceWriteBps',
+    'BlkioDeviceReadIOps',
+    'BlkioDeviceWriteIOps',
+    'CpuPeriod',
+    'CpuQuota',
+    'CpuRealtimePeriod',
+    'CpuRealtimeRuntime',
+    'CpusetCpus',
+    'CpusetMems',
+    'Devices',
+    'DeviceCgroupRules',
+    'DeviceRequests',
+    'KernelMemory',
+    'KernelMemoryTCP',
+    'MemoryReservation',
+    'MemorySwap',
+    'MemorySwappiness',
+    'OomKillDisable',
+    'PidsLimit',
+    'Ulimits',
+    'CpuCount',
+    'CpuPercent',
+    'IOMaximumIOps',
+    'IOMaximumBandwidth',
+];
+/**
+ * Fields of the request bodies the proxy reads (API 1.41: container create and update, exec
+ * create and start, network create/connect/disconnect, volume create), with their embedded and
+ * nested structs. A key that folds to none of them is one the engine ignores as well.
+ */
+const FIELD_NAMES = [
+    ...CONTAINER_CONFIG_FIELDS,
     // container.HealthConfig
     'Test',
     'Interval',
@@ -44981,38 +45018,7 @@ const FIELD_NAMES = [
     'MaskedPaths',
     'ReadonlyPaths',
     'Init',
-    // container.Resources (embedded in HostConfig and in the update body)
-    'CpuShares',
-    'Memory',
-    'NanoCpus',
-    'CgroupParent',
-    'BlkioWeight',
-    'BlkioWeightDevice',
-    'BlkioDeviceReadBps',
-    'BlkioDeviceWriteBps',
-    'BlkioDeviceReadIOps',
-    'BlkioDeviceWriteIOps',
-    'CpuPeriod',
-    'CpuQuota',
-    'CpuRealtimePeriod',
-    'CpuRealtimeRuntime',
-    'CpusetCpus',
-    'CpusetMems',
-    'Devices',
-    'DeviceCgroupRules',
-    'DeviceRequests',
-    'KernelMemory',
-    'KernelMemoryTCP',
-    'MemoryReservation',
-    'MemorySwap',
-    'MemorySwappiness',
-    'OomKillDisable',
-    'PidsLimit',
-    'Ulimits',
-    'CpuCount',
-    'CpuPercent',
-    'IOMaximumIOps',
-    'IOMaximumBandwidth',
+    ...RESOURCES_FIELDS,
     // RestartPolicy, LogConfig, PortBinding, Ulimit, devices, throttles
     'Name',
     'MaximumRetryCount',
@@ -46813,38 +46819,13 @@ function showRequestedListPorts(list) {
 ;// CONCATENATED MODULE: ./src/proxy/routes/types.ts
 // The shape of the route table (docs/decisions.md, "A route table the proxy reads by rule"):
 // every endpoint the proxy forwards declares what it accepts, and the transport refuses the rest.
+
 /** A route taking no query and no body, unless said otherwise. */
 function declare(method, path, route, rest = {}) {
     return { method, path, route, query: rest.query ?? {}, body: rest.body ?? 'none', ...rest };
 }
 /** Top-level keys of container.Config, the body of container create (with the wrapper) and commit. */
-const CONTAINER_CONFIG_KEYS = [
-    'Hostname',
-    'Domainname',
-    'User',
-    'AttachStdin',
-    'AttachStdout',
-    'AttachStderr',
-    'ExposedPorts',
-    'Tty',
-    'OpenStdin',
-    'StdinOnce',
-    'Env',
-    'Cmd',
-    'Healthcheck',
-    'ArgsEscaped',
-    'Image',
-    'Volumes',
-    'WorkingDir',
-    'Entrypoint',
-    'NetworkDisabled',
-    'MacAddress',
-    'OnBuild',
-    'Labels',
-    'StopSignal',
-    'StopTimeout',
-    'Shell',
-];
+const CONTAINER_CONFIG_KEYS = CONTAINER_CONFIG_FIELDS;
 
 ;// CONCATENATED MODULE: ./src/proxy/routes/builds.ts
 // Builds with the classic builder (POST /build, version 1): what `docker build` and compose's
@@ -46903,6 +46884,7 @@ const BUILD_ROUTES = [
 // Containers: what docker run/create/start/stop/logs/cp/exec/rm/rename/update/wait/attach and
 // compose send (docker CLI 26, compose v2, API 1.41 to 1.45). Checkpoints are refused by name.
 
+
 const container = (action) => (params) => ({
     kind: 'container',
     ref: params.id ?? '',
@@ -46917,40 +46899,7 @@ const ATTACH_QUERY = {
     detachKeys: 'string',
 };
 /** container.Resources and the restart policy: the body of POST /containers/{id}/update. */
-const UPDATE_KEYS = [
-    'CpuShares',
-    'Memory',
-    'NanoCpus',
-    'CgroupParent',
-    'BlkioWeight',
-    'BlkioWeightDevice',
-    'BlkioDeviceReadBps',
-    'BlkioDeviceWriteBps',
-    'BlkioDeviceReadIOps',
-    'BlkioDeviceWriteIOps',
-    'CpuPeriod',
-    'CpuQuota',
-    'CpuRealtimePeriod',
-    'CpuRealtimeRuntime',
-    'CpusetCpus',
-    'CpusetMems',
-    'Devices',
-    'DeviceCgroupRules',
-    'DeviceRequests',
-    'KernelMemory',
-    'KernelMemoryTCP',
-    'MemoryReservation',
-    'MemorySwap',
-    'MemorySwappiness',
-    'OomKillDisable',
-    'PidsLimit',
-    'Ulimits',
-    'CpuCount',
-    'CpuPercent',
-    'IOMaximumIOps',
-    'IOMaximumBandwidth',
-    'RestartPolicy',
-];
+const UPDATE_KEYS = [...RESOURCES_FIELDS, 'RestartPolicy'];
 const CHECKPOINT_REFUSED = { refused: 'checkpoints are not allowed while grading' };
 const CONTAINER_ROUTES = [
     declare('GET', '/containers/json', () => ({ kind: 'container-list' }), {

@@ -5,13 +5,8 @@
 // canonical spelling first, and what the policy checked is what the engine gets.
 import { Refusal } from './refusal';
 
-/**
- * Fields of the request bodies the proxy reads (API 1.41: container create and update, exec
- * create and start, network create/connect/disconnect, volume create), with their embedded and
- * nested structs. A key that folds to none of them is one the engine ignores as well.
- */
-const FIELD_NAMES = [
-  // container.Config
+/** container.Config: the top-level keys of a container create body (with its wrapper) and commit. */
+export const CONTAINER_CONFIG_FIELDS = [
   'Hostname',
   'Domainname',
   'User',
@@ -37,6 +32,50 @@ const FIELD_NAMES = [
   'StopSignal',
   'StopTimeout',
   'Shell',
+] as const;
+
+/** container.Resources: embedded in HostConfig, and the body of a container update. */
+export const RESOURCES_FIELDS = [
+  'CpuShares',
+  'Memory',
+  'NanoCpus',
+  'CgroupParent',
+  'BlkioWeight',
+  'BlkioWeightDevice',
+  'BlkioDeviceReadBps',
+  'BlkioDeviceWriteBps',
+  'BlkioDeviceReadIOps',
+  'BlkioDeviceWriteIOps',
+  'CpuPeriod',
+  'CpuQuota',
+  'CpuRealtimePeriod',
+  'CpuRealtimeRuntime',
+  'CpusetCpus',
+  'CpusetMems',
+  'Devices',
+  'DeviceCgroupRules',
+  'DeviceRequests',
+  'KernelMemory',
+  'KernelMemoryTCP',
+  'MemoryReservation',
+  'MemorySwap',
+  'MemorySwappiness',
+  'OomKillDisable',
+  'PidsLimit',
+  'Ulimits',
+  'CpuCount',
+  'CpuPercent',
+  'IOMaximumIOps',
+  'IOMaximumBandwidth',
+] as const;
+
+/**
+ * Fields of the request bodies the proxy reads (API 1.41: container create and update, exec
+ * create and start, network create/connect/disconnect, volume create), with their embedded and
+ * nested structs. A key that folds to none of them is one the engine ignores as well.
+ */
+const FIELD_NAMES = [
+  ...CONTAINER_CONFIG_FIELDS,
   // container.HealthConfig
   'Test',
   'Interval',
@@ -88,38 +127,7 @@ const FIELD_NAMES = [
   'MaskedPaths',
   'ReadonlyPaths',
   'Init',
-  // container.Resources (embedded in HostConfig and in the update body)
-  'CpuShares',
-  'Memory',
-  'NanoCpus',
-  'CgroupParent',
-  'BlkioWeight',
-  'BlkioWeightDevice',
-  'BlkioDeviceReadBps',
-  'BlkioDeviceWriteBps',
-  'BlkioDeviceReadIOps',
-  'BlkioDeviceWriteIOps',
-  'CpuPeriod',
-  'CpuQuota',
-  'CpuRealtimePeriod',
-  'CpuRealtimeRuntime',
-  'CpusetCpus',
-  'CpusetMems',
-  'Devices',
-  'DeviceCgroupRules',
-  'DeviceRequests',
-  'KernelMemory',
-  'KernelMemoryTCP',
-  'MemoryReservation',
-  'MemorySwap',
-  'MemorySwappiness',
-  'OomKillDisable',
-  'PidsLimit',
-  'Ulimits',
-  'CpuCount',
-  'CpuPercent',
-  'IOMaximumIOps',
-  'IOMaximumBandwidth',
+  ...RESOURCES_FIELDS,
   // RestartPolicy, LogConfig, PortBinding, Ulimit, devices, throttles
   'Name',
   'MaximumRetryCount',

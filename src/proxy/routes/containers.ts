@@ -1,5 +1,6 @@
 // Containers: what docker run/create/start/stop/logs/cp/exec/rm/rename/update/wait/attach and
 // compose send (docker CLI 26, compose v2, API 1.41 to 1.45). Checkpoints are refused by name.
+import { RESOURCES_FIELDS } from '../fields';
 import { CONTAINER_CONFIG_KEYS, declare, type QueryType, type RouteDeclaration } from './types';
 
 const container =
@@ -20,40 +21,7 @@ const ATTACH_QUERY: Record<string, QueryType> = {
 };
 
 /** container.Resources and the restart policy: the body of POST /containers/{id}/update. */
-const UPDATE_KEYS = [
-  'CpuShares',
-  'Memory',
-  'NanoCpus',
-  'CgroupParent',
-  'BlkioWeight',
-  'BlkioWeightDevice',
-  'BlkioDeviceReadBps',
-  'BlkioDeviceWriteBps',
-  'BlkioDeviceReadIOps',
-  'BlkioDeviceWriteIOps',
-  'CpuPeriod',
-  'CpuQuota',
-  'CpuRealtimePeriod',
-  'CpuRealtimeRuntime',
-  'CpusetCpus',
-  'CpusetMems',
-  'Devices',
-  'DeviceCgroupRules',
-  'DeviceRequests',
-  'KernelMemory',
-  'KernelMemoryTCP',
-  'MemoryReservation',
-  'MemorySwap',
-  'MemorySwappiness',
-  'OomKillDisable',
-  'PidsLimit',
-  'Ulimits',
-  'CpuCount',
-  'CpuPercent',
-  'IOMaximumIOps',
-  'IOMaximumBandwidth',
-  'RestartPolicy',
-];
+const UPDATE_KEYS: readonly string[] = [...RESOURCES_FIELDS, 'RestartPolicy'];
 
 const CHECKPOINT_REFUSED = { refused: 'checkpoints are not allowed while grading' } as const;
 

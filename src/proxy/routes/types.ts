@@ -1,6 +1,8 @@
 // The shape of the route table (docs/decisions.md, "A route table the proxy reads by rule"):
 // every endpoint the proxy forwards declares what it accepts, and the transport refuses the rest.
 
+import { CONTAINER_CONFIG_FIELDS } from '../fields';
+
 /** Which Docker Engine API endpoint a request is, as the proxy's planning knows it. */
 export type Route =
   /** Harmless, names nothing: ping, version, info, auth, image search. */
@@ -73,30 +75,4 @@ export function declare(
 }
 
 /** Top-level keys of container.Config, the body of container create (with the wrapper) and commit. */
-export const CONTAINER_CONFIG_KEYS = [
-  'Hostname',
-  'Domainname',
-  'User',
-  'AttachStdin',
-  'AttachStdout',
-  'AttachStderr',
-  'ExposedPorts',
-  'Tty',
-  'OpenStdin',
-  'StdinOnce',
-  'Env',
-  'Cmd',
-  'Healthcheck',
-  'ArgsEscaped',
-  'Image',
-  'Volumes',
-  'WorkingDir',
-  'Entrypoint',
-  'NetworkDisabled',
-  'MacAddress',
-  'OnBuild',
-  'Labels',
-  'StopSignal',
-  'StopTimeout',
-  'Shell',
-] as const;
+export const CONTAINER_CONFIG_KEYS: readonly string[] = CONTAINER_CONFIG_FIELDS;
