@@ -48,7 +48,7 @@ const EXERCISE = (script: string, extra: string[] = []): string =>
 
 /**
  * KNOWN GAP (issue 13, docs/security.md): on Docker 26 one start in 440 racing starts (two CI
- * runs, 7 Dec 2026) ran with something other than the submission's folder at /data; on 20.10
+ * runs, 7 Dec 2026) printed nothing instead of the submission's marker; on 20.10
  * none did in 880. Not understood yet, so not claimed: the race is held to the property on the
  * engines where it was measured closed, and the gap is stated in README "Security defaults".
  */
