@@ -60,7 +60,14 @@ export async function gradeClass(options: ClassGradeOptions): Promise<number> {
       gradeStudent: (student) => {
         const progress = options.progressOf(student.name);
         return withEngine(
-          (engine) => grade(options.exercises, { engine, submissionRoot: student.dir, progress }),
+          (engine) =>
+            grade(options.exercises, {
+              engine,
+              submissionRoot: student.dir,
+              progress,
+              // Students graded at once share the host's budget for students' containers.
+              gradingsAtOnce: concurrency,
+            }),
           {
             log: progress.info,
           },

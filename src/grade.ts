@@ -50,6 +50,11 @@ export interface GradeOptions {
    * stays in the exercises' order.
    */
   concurrency?: number | 'engine';
+  /**
+   * Gradings this process runs beside this one (a class regrade's students graded at once), so
+   * that the exercises graded at once on the host share its budget for students' containers.
+   */
+  gradingsAtOnce?: number;
   /** Called as each exercise starts and ends, e.g. for a live display. */
   onExercise?: (event: {
     index: number;
@@ -83,6 +88,7 @@ export async function grade(exercises: LoadedExercise[], options: GradeOptions):
           ...options,
           engine,
           now,
+          concurrentExercises: concurrency * Math.max(1, options.gradingsAtOnce ?? 1),
           progress: ordered.progressFor(index),
         });
         options.onExercise?.({ index, id: exercise.spec.id, state: 'done', result });
@@ -100,7 +106,7 @@ export async function grade(exercises: LoadedExercise[], options: GradeOptions):
 async function gradeExercise(
   exercise: LoadedExercise,
   scope: string,
-  options: GradeOptions & { now: () => number; progress: Progress },
+  options: GradeOptions & { now: () => number; progress: Progress; concurrentExercises: number },
 ): Promise<ExerciseResult> {
   const { spec } = exercise;
   const { progress, now } = options;
@@ -116,6 +122,7 @@ async function gradeExercise(
     scope,
     deadline: started + exerciseTimeoutMs,
     policy: sandboxPolicy(spec.policy),
+    concurrentExercises: options.concurrentExercises,
     progress,
     now,
   };

@@ -43504,413 +43504,8 @@ function orderedProgress(sink, count) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/engine/bind-writers.ts
-// A bind mount the student cannot race (docs/decisions.md, "Bind sources are mounted with every
-// writer of the submission frozen"). The daemon resolves a bind source by its path when it mounts
-// it (at start, restart, and for every `docker cp`), so a folder of the submission swapped for a
-// symlink to `/` between the grader's check and that mount would be followed. Only the run's own
-// containers that bind-mount a host folder can change the submission (the client container, the
-// student's containers, the grader's run steps): while they are all paused (the cgroup freezer, by
-// the daemon), the path cannot change, so a check made then still holds when the daemon mounts.
-// The proxy and the grader's run step each bring their own WriterControl.
-
-
-/**
- * One freeze (or pause/unpause request of the student) at a time per run: a second start would
- * otherwise thaw the first one's writers while its mount is under way, and a student's
- * `docker unpause` sent during a freeze would wake a writer.
- */
-const runLocks = new Map();
-/** Tries of one pause (measured: 1 in 20 pauses of a shell swapping a folder in a loop fails). */
-const PAUSE_ATTEMPTS = 8;
-/** Waits for the run's lock and takes it; the returned function gives it back. */
-async function takeRunLock(runId) {
-    const previous = runLocks.get(runId) ?? Promise.resolve();
-    let give = () => undefined;
-    const mine = new Promise((resolve) => {
-        give = resolve;
-    });
-    const chained = previous.then(() => mine);
-    runLocks.set(runId, chained);
-    await previous;
-    let given = false;
-    return () => {
-        if (given)
-            return;
-        given = true;
-        give();
-        // The last holder leaves no entry behind (runs come and go in one process: class grading).
-        if (runLocks.get(runId) === chained)
-            runLocks.delete(runId);
-    };
-}
-/**
- * Pauses every writer of the run and returns the thaw. On a failure to pause, what was paused
- * is unpaused again and the error is passed on: a start must not go ahead half frozen.
- */
-async function freezeWriters(runId, control) {
-    const release = await takeRunLock(runId);
-    const paused = [];
-    let thawed = false;
-    const thaw = async () => {
-        if (thawed)
-            return;
-        thawed = true;
-        try {
-            await Promise.all(paused.map((id) => control.unpause(id).catch(() => undefined)));
-        }
-        finally {
-            release();
-        }
-    };
-    try {
-        const ids = await control.writers();
-        const results = await Promise.allSettled(ids.map(async (id) => {
-            if (await pauseWithRetries(control, id))
-                paused.push(id);
-        }));
-        const failed = results.find((result) => result.status === 'rejected');
-        if (failed !== undefined)
-            throw failed.reason;
-    }
-    catch (error) {
-        await thaw();
-        throw error;
-    }
-    return thaw;
-}
-/**
- * Pauses one container, again after a failure: the freezer gives up ("unable to freeze") on a
- * container that starts processes all the time (a swap loop in a shell does), now and then.
- */
-async function pauseWithRetries(control, id) {
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await control.pause(id);
-        }
-        catch (error) {
-            if (attempt >= PAUSE_ATTEMPTS)
-                throw error;
-        }
-    }
-}
-/** Runs `action` (check the bind sources, then have the daemon mount them) with the writers frozen. */
-async function withWritersFrozen(runId, control, action) {
-    const thaw = await freezeWriters(runId, control);
-    try {
-        return await action();
-    }
-    finally {
-        await thaw();
-    }
-}
-function bind_writers_isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-/**
- * Whether the daemon mounts a host path for this container (its inspection, or its summary in
- * a list): `Binds` with a path source, a `Mounts` entry of type bind, or `--volumes-from`.
- */
-function mountsHostPath(container) {
-    const hostConfig = bind_writers_isRecord(container.HostConfig) ? container.HostConfig : {};
-    const binds = Array.isArray(hostConfig.Binds) ? hostConfig.Binds : [];
-    if (binds.some((bind) => typeof bind === 'string' && bind.startsWith('/')))
-        return true;
-    const volumesFrom = Array.isArray(hostConfig.VolumesFrom) ? hostConfig.VolumesFrom : [];
-    if (volumesFrom.length > 0)
-        return true;
-    const mounts = [
-        ...(Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts : []),
-        ...(Array.isArray(container.Mounts) ? container.Mounts : []),
-    ];
-    return mounts.some((mount) => bind_writers_isRecord(mount) && mount.Type === 'bind');
-}
-/** The ids of running containers in a list answer (`GET /containers/json`) that mount a host path. */
-function runningBindWriters(listed) {
-    if (!Array.isArray(listed))
-        return [];
-    return listed
-        .filter(bind_writers_isRecord)
-        .filter((container) => container.State === 'running' && mountsHostPath(container))
-        .map((container) => String(container.Id));
-}
-/**
- * The grader's own control, for its run steps: every running container of the run is a writer
- * (summaries do not say which mount a host path; a pause of a second costs them nothing). An
- * engine without pause (a fake) has no writers to freeze.
- */
-function engineWriterControl(engine) {
-    const pause = engine.pauseContainer?.bind(engine);
-    const unpause = engine.unpauseContainer?.bind(engine);
-    return {
-        async writers() {
-            if (pause === undefined)
-                return [];
-            const listed = await engine.listContainers(runLabels(engine.runId));
-            return listed.filter((container) => container.state === 'running').map((container) => container.id);
-        },
-        pause: async (id) => (pause === undefined ? false : pause(id)),
-        unpause: async (id) => {
-            await unpause?.(id);
-        },
-    };
-}
-/**
- * The first source that no longer resolves to the real path it had when it was checked, and
- * why; checked with the writers frozen, just before the mount. `approved` gives that real path;
- * by default the source itself (the proxy passes bind sources resolved).
- */
-async function changedBindSource(sources, approved = (source) => source) {
-    for (const source of sources) {
-        const real = await (0,promises_namespaceObject.realpath)(source).catch(() => undefined);
-        if (real !== approved(source)) {
-            return `the bind mount source ${source} was replaced (by a symbolic link, or removed) after it was checked`;
-        }
-    }
-    return undefined;
-}
-/** The host paths a container's inspection says the daemon bind-mounts for it. */
-function bindSources(container) {
-    const mounts = Array.isArray(container.Mounts) ? container.Mounts : [];
-    return mounts
-        .filter(bind_writers_isRecord)
-        .filter((mount) => mount.Type === 'bind' && typeof mount.Source === 'string')
-        .map((mount) => String(mount.Source));
-}
-
-;// CONCATENATED MODULE: ./src/engine/docker-mapping.ts
-// The daemon's JSON (with the nulls it really sends: the dockerode typings claim arrays and
-// objects) and its mapping onto the Engine's model. No I/O here: docker-engine.ts does the calls.
-
-
-/**
- * The policy RESTART_LABEL records, when it applies: the engine's policy is "no" and the
- * container has a bind mount, as the proxy made it. Otherwise (no label, a label inherited from
- * an image's LABEL onto a container the proxy did not make virtual) undefined: the engine's
- * policy is the truth.
- */
-function requestedRestartPolicy(labels, enginePolicy, hasBindMount) {
-    const label = labels?.[RESTART_LABEL];
-    if (typeof label !== 'string' || !hasBindMount || (enginePolicy || 'no') !== 'no')
-        return undefined;
-    try {
-        const parsed = JSON.parse(label);
-        if (!docker_mapping_isRecord(parsed) || typeof parsed.Name !== 'string' || parsed.Name === '')
-            return undefined;
-        const count = typeof parsed.MaximumRetryCount === 'number' ? parsed.MaximumRetryCount : 0;
-        return { Name: parsed.Name, MaximumRetryCount: count };
-    }
-    catch {
-        return undefined;
-    }
-}
-function asRawImage(value) {
-    if (docker_mapping_isRecord(value) && typeof value.Id === 'string')
-        return value;
-    throw new InfraError('Docker engine answered an image inspection with something unexpected');
-}
-function asRawContainer(value) {
-    if (docker_mapping_isRecord(value) && typeof value.Id === 'string' && docker_mapping_isRecord(value.State) && docker_mapping_isRecord(value.Config))
-        return value;
-    throw new InfraError('Docker engine answered a container inspection with something unexpected');
-}
-function asRawNetwork(value) {
-    if (docker_mapping_isRecord(value) && typeof value.Id === 'string' && typeof value.Name === 'string')
-        return value;
-    throw new InfraError('Docker engine answered a network inspection with something unexpected');
-}
-function asRawVolume(value) {
-    if (docker_mapping_isRecord(value) && typeof value.Name === 'string')
-        return value;
-    throw new InfraError('Docker engine answered a volume inspection with something unexpected');
-}
-/** What the daemon reports for "never". */
-const ZERO_TIME = '0001-01-01T00:00:00Z';
-function toContainerState(raw) {
-    const state = raw.State;
-    const config = raw.Config;
-    return {
-        id: raw.Id,
-        name: raw.Name.replace(/^\//, ''),
-        image: config.Image,
-        ...(typeof raw.Image === 'string' && raw.Image !== '' ? { imageId: raw.Image } : {}),
-        status: state.Status,
-        // A container the daemon is restarting reports Running, but an exec in it is refused:
-        // for the grader (and the student) it is not running.
-        running: state.Running && state.Restarting !== true,
-        exitCode: state.ExitCode,
-        oomKilled: state.OOMKilled,
-        health: state.Health?.Status ?? undefined,
-        startedAt: realTime(state.StartedAt),
-        finishedAt: realTime(state.FinishedAt),
-        publishedPorts: publishedPorts(raw.NetworkSettings.Ports),
-        portBindings: portBindings(raw.HostConfig?.PortBindings, raw.NetworkSettings.Ports),
-        env: config.Env ?? [],
-        labels: config.Labels ?? {},
-        user: config.User ?? '',
-        restartPolicy: requestedRestartPolicy(config.Labels, raw.HostConfig?.RestartPolicy?.Name, (raw.Mounts ?? []).some((mount) => mount.Type === 'bind'))?.Name ??
-            (raw.HostConfig?.RestartPolicy?.Name || 'no'),
-        daemonRestartPolicy: raw.HostConfig?.RestartPolicy?.Name || 'no',
-        restartCount: raw.RestartCount ?? 0,
-        mounts: (raw.Mounts ?? []).map((mount) => ({
-            type: mount.Type ?? '',
-            source: mount.Source ?? '',
-            destination: mount.Destination ?? '',
-            ...(mount.Name ? { name: mount.Name } : {}),
-            readOnly: mount.RW === false,
-        })),
-        networks: Object.fromEntries(Object.entries(raw.NetworkSettings.Networks ?? {}).map(([name, network]) => [
-            name,
-            { ipAddress: network?.IPAddress ?? '', aliases: network?.Aliases ?? [] },
-        ])),
-        hostname: config.Hostname ?? '',
-    };
-}
-function realTime(value) {
-    return value && value !== ZERO_TIME ? value : undefined;
-}
-function publishedPorts(ports) {
-    const result = {};
-    for (const [containerPort, bindings] of Object.entries(ports ?? {})) {
-        const binding = bindings?.find((candidate) => candidate.HostIp === '127.0.0.1') ?? bindings?.[0];
-        const hostPort = docker_mapping_hostPortOf(binding?.HostPort);
-        if (hostPort !== undefined)
-            result[containerPort] = hostPort;
-    }
-    return result;
-}
-/**
- * Host ports bound for each container port, on any host address: what is really bound
- * (NetworkSettings.Ports, a running container) together with what was asked for with a fixed
- * port (HostConfig.PortBindings, also known before the start). Ephemeral requests ("") only count
- * once the daemon has chosen the port.
- */
-function portBindings(requested, actual) {
-    const ports = new Map();
-    for (const map of [actual, requested]) {
-        for (const [containerPort, bindings] of Object.entries(map ?? {})) {
-            for (const binding of bindings ?? []) {
-                const hostPort = docker_mapping_hostPortOf(binding.HostPort);
-                if (hostPort === undefined)
-                    continue;
-                const set = ports.get(containerPort) ?? new Set();
-                set.add(hostPort);
-                ports.set(containerPort, set);
-            }
-        }
-    }
-    return Object.fromEntries([...ports.entries()].map(([containerPort, set]) => [containerPort, [...set].sort((a, b) => a - b)]));
-}
-function docker_mapping_hostPortOf(value) {
-    if (!value || !/^\d+$/.test(value))
-        return undefined;
-    const port = Number.parseInt(value, 10);
-    return port > 0 && port <= 65535 ? port : undefined;
-}
-function toImageDetails(raw) {
-    const config = raw.Config ?? {};
-    const layers = raw.RootFS?.Layers ?? [];
-    return {
-        id: raw.Id,
-        tags: realTags(raw),
-        user: config.User ?? '',
-        workdir: config.WorkingDir ?? '',
-        cmd: config.Cmd ?? [],
-        entrypoint: typeof config.Entrypoint === 'string' ? [config.Entrypoint] : (config.Entrypoint ?? []),
-        env: config.Env ?? [],
-        exposedPorts: Object.keys(config.ExposedPorts ?? {}).sort(),
-        labels: config.Labels ?? {},
-        layerDigests: [...layers],
-        layers: layers.length,
-        sizeBytes: raw.Size,
-        healthcheck: config.Healthcheck?.Test ?? [],
-    };
-}
-/** Older daemons list an untagged image as "<none>:<none>". */
-function realTags(raw) {
-    return (raw.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
-}
-function toNetworkDetails(raw) {
-    return {
-        id: raw.Id,
-        name: raw.Name,
-        driver: raw.Driver ?? '',
-        internal: raw.Internal === true,
-        labels: raw.Labels ?? {},
-        containers: Object.values(raw.Containers ?? {})
-            .map((endpoint) => endpoint?.Name?.replace(/^\//, '') ?? '')
-            .filter((name) => name !== '')
-            .sort(),
-    };
-}
-function toVolumeDetails(raw) {
-    return {
-        name: raw.Name,
-        driver: raw.Driver ?? '',
-        labels: raw.Labels ?? {},
-        mountpoint: raw.Mountpoint ?? '',
-    };
-}
-function toContainerSummary(raw) {
-    return {
-        id: raw.Id,
-        name: raw.Names?.[0]?.replace(/^\//, '') ?? '',
-        image: raw.Image ?? '',
-        state: raw.State ?? '',
-        labels: raw.Labels ?? {},
-    };
-}
-/** The CMD column of /containers/{id}/top (COMMAND on some ps variants; else the last column). */
-function processCommands(value) {
-    // A container whose last process is just exiting has none left: the engine (Go) answers its
-    // empty list as null.
-    if (docker_mapping_isRecord(value) && value.Processes === null)
-        return [];
-    if (!docker_mapping_isRecord(value) || !Array.isArray(value.Titles) || !Array.isArray(value.Processes)) {
-        throw new InfraError('Docker engine answered a process listing with something unexpected');
-    }
-    const titles = value.Titles;
-    let column = titles.findIndex((title) => title === 'CMD' || title === 'COMMAND');
-    if (column < 0)
-        column = titles.length - 1;
-    const rows = value.Processes.filter((row) => Array.isArray(row));
-    return inTreeOrder(rows, titles.indexOf('PID'), titles.indexOf('PPID'))
-        .map((row) => row[column])
-        .filter((command) => typeof command === 'string');
-}
-/**
- * Parents before their children (siblings as ps lists them). ps lists by PID, and PIDs wrap
- * around on a busy host, so nginx's worker can be listed before its master: an exercise that
- * expects "master, then worker" must not depend on where the host's PID counter stands.
- */
-function inTreeOrder(rows, pidColumn, ppidColumn) {
-    if (pidColumn < 0 || ppidColumn < 0)
-        return rows;
-    const pids = new Set(rows.map((row) => String(row[pidColumn])));
-    const children = new Map();
-    const roots = [];
-    for (const row of rows) {
-        const parent = String(row[ppidColumn]);
-        if (!pids.has(parent) || parent === String(row[pidColumn]))
-            roots.push(row);
-        else
-            children.set(parent, [...(children.get(parent) ?? []), row]);
-    }
-    const ordered = [];
-    const visit = (row) => {
-        ordered.push(row);
-        for (const child of children.get(String(row[pidColumn])) ?? [])
-            visit(child);
-    };
-    for (const root of roots)
-        visit(root);
-    // A cycle (impossible in a real listing) leaves rows unvisited: keep them rather than lose them.
-    return ordered.length === rows.length ? ordered : rows;
-}
-function docker_mapping_isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = require("node:fs");
 ;// CONCATENATED MODULE: ./src/engine/engine.ts
 /**
  * The capabilities every container the grader starts keeps (docs/security.md, boundary 2: all others
@@ -43942,10 +43537,407 @@ const HARDENED_LIMITS = {
     logConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '1' } },
 };
 
+;// CONCATENATED MODULE: ./src/proxy/budget.ts
+// The aggregate budget of one exercise's containers (issue 13, deliverable 7). Each container is
+// capped (HARDENED_LIMITS: 512 MiB, 256 processes), and an exercise may have MAX_CONTAINERS_PER_
+// EXERCISE of them: 50 x 512 MiB is more than most runners have. So the memory and processes of
+// all the exercise's containers together are bounded too, never above half the host's memory
+// (and a quarter of its process ids), shared by the exercises graded at once. Pure: the host's
+// figures and the containers' limits are given.
+const budget_MIB = 1024 * 1024;
+/** The least a container can be given and still be of use: below, the create is refused. */
+const MIN_CONTAINER = { memory: 16 * budget_MIB, pids: 16 };
+/**
+ * One exercise's budget: what its containers may hold at once. At most the cap of every
+ * container, and at most half the host's memory and a quarter of its process ids over all the
+ * exercises graded at once.
+ */
+function exerciseBudget(host, perContainer, containerCap) {
+    const share = Math.max(1, Math.floor(host.concurrentExercises));
+    return {
+        memory: Math.min(perContainer.memory * containerCap, Math.floor(host.totalMemory / 2 / share)),
+        pids: Math.min(perContainer.pids * containerCap, Math.floor(host.pidMax / 4 / share)),
+    };
+}
+/**
+ * Whether a container asking for `requested` fits beside the exercise's containers `used`
+ * (their limits, created or running: a created one may be started at any time). Returns the
+ * refusal's message, or undefined when it fits.
+ */
+function budgetRefusal(requested, used, budget) {
+    const taken = used.reduce((sum, container) => ({ memory: sum.memory + container.memory, pids: sum.pids + container.pids }), { memory: 0, pids: 0 });
+    const left = { memory: budget.memory - taken.memory, pids: budget.pids - taken.pids };
+    if (requested.memory > left.memory) {
+        return `this exercise's containers may use ${formatMiB(budget.memory)} of memory together, and ${formatMiB(Math.max(0, left.memory))} is left: give this container less (--memory) or remove one (docker rm)`;
+    }
+    if (requested.pids > left.pids) {
+        return `this exercise's containers may run ${budget.pids} processes together, and ${Math.max(0, left.pids)} are left: give this container fewer (--pids-limit) or remove one (docker rm)`;
+    }
+    return undefined;
+}
+/** A container's limits as the engine reports them (HostConfig), a missing one counted at the cap. */
+function limitsOf(hostConfig, cap) {
+    const config = typeof hostConfig === 'object' && hostConfig !== null ? hostConfig : {};
+    const memory = typeof config.Memory === 'number' && config.Memory > 0 ? config.Memory : cap.memory;
+    const pids = typeof config.PidsLimit === 'number' && config.PidsLimit > 0 ? config.PidsLimit : cap.pids;
+    return { memory, pids };
+}
+/**
+ * The disk a container may write cannot be bounded on overlay2 over ext4 (StorageOpt size needs
+ * xfs with pquota: the engine refuses it). What can be done is to read its writable layer's size
+ * (GET /containers/{id}/json?size=1, SizeRw) and say when it is past the bound.
+ */
+function layerSizeRefusal(sizeRw, maxBytes) {
+    if (sizeRw === undefined || sizeRw <= maxBytes)
+        return undefined;
+    return `the container wrote ${formatMiB(sizeRw)} to its filesystem, more than the ${formatMiB(maxBytes)} allowed`;
+}
+function formatMiB(bytes) {
+    return `${Math.round(bytes / budget_MIB)} MiB`;
+}
+
+;// CONCATENATED MODULE: ./src/proxy/budget-check.ts
+// The aggregate budget (budget.ts) applied at container create: the exercise's containers, read
+// from the engine, and this host's figures.
+
+
+
+
+const PER_CONTAINER = { memory: HARDENED_LIMITS.memory, pids: HARDENED_LIMITS.pids };
+let pidMax;
+/** This host's figures; the exercises graded at once share them (1 unless told). */
+function hostFigures(concurrentExercises = 1) {
+    if (pidMax === undefined) {
+        try {
+            pidMax = Number((0,external_node_fs_namespaceObject.readFileSync)('/proc/sys/kernel/pid_max', 'utf8').trim()) || 32768;
+        }
+        catch {
+            pidMax = 32768;
+        }
+    }
+    return { totalMemory: external_node_os_default().totalmem(), pidMax, concurrentExercises };
+}
+/**
+ * Why a container with this (policed) HostConfig cannot be created beside the exercise's
+ * others and those being created (their HostConfigs), or undefined. Containers counted at their
+ * limits, created or running.
+ */
+async function containerBudgetRefusal(hostConfig, lookups, containerCap, host = hostFigures(), underWay = []) {
+    const used = underWay.map((asked) => limitsOf(asked, PER_CONTAINER));
+    for (const container of await lookups.containers()) {
+        const details = await lookups.details(String(container.Id));
+        if (details !== undefined)
+            used.push(limitsOf(details.HostConfig, PER_CONTAINER));
+    }
+    return budgetRefusal(limitsOf(hostConfig, PER_CONTAINER), used, exerciseBudget(host, PER_CONTAINER, containerCap));
+}
+
+;// CONCATENATED MODULE: ./src/proxy/refusal.ts
+// The leaf every part of the proxy shares: the refusal a student's client is answered with, and
+// the JSON object type of request bodies. Kept apart so that the policy, the field spellings, the
+// filters and the transport import it without importing one another (no import cycle).
+function refusal_isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/** A request the policy does not allow: HTTP 403 with `{"message": ...}`, which the docker CLI prints. */
+class Refusal extends Error {
+    status;
+    note;
+    missing;
+    constructor(message, status = 403, 
+    /** For the report, when the answer (a 404) does not say that a policy was applied. */
+    note, 
+    /**
+     * A "No such ..." answer rather than a refusal. Usually a 404; a reference inside a create
+     * body is a 400, as the engine answers it, because the docker CLI takes any 404 from a create
+     * for a missing image and tries to pull it.
+     */
+    missing = status === 404) {
+        super(message);
+        this.status = status;
+        this.note = note;
+        this.missing = missing;
+        this.name = 'Refusal';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/proxy/policy.ts
+// What a student's docker commands may ask of the engine (docs/security.md, boundary 2): what
+// every resource's rules share. The rules themselves are in policy-<resource>.ts (containers,
+// networks, volumes, builds), the hardened profile in policy-profile.ts and the host's paths in
+// policy-mounts.ts. Each rule takes the JSON body of one request and returns the body to
+// forward, or throws a Refusal whose message the docker CLI prints. Lookups of the engine and of
+// the host's files are injected, so that the rules are tested without I/O.
+
+
+
+
+/**
+ * The name a student knows a container of the run by (STUDENT_NAME_LABEL, followed through
+ * `docker rename`). Undefined for a container the student did not name.
+ */
+function studentNameOf(container, names) {
+    const given = studentNameLabel(container.labels);
+    return given === undefined ? undefined : currentStudentName(container.name, given, names.scope);
+}
+const BUILTIN_NETWORKS = new Set(['default', 'bridge', 'none']);
+const HOST_NETWORK_REFUSED = "the host's network namespace is not allowed (--network host)";
+/**
+ * "No such ..." for what is not the run's: the student's view of the engine holds only the run's
+ * objects (so `docker rm -f web` behaves as on an empty engine). Someone else's object is noted.
+ */
+function notFound(message, kind, reference, resolved, status = 404) {
+    return new Refusal(message, status, resolved.kind === 'foreign'
+        ? `${kind} ${reference} is not one this grading created, so it is left alone`
+        : undefined, true);
+}
+function strings(value) {
+    return Array.isArray(value) ? value.filter((item) => typeof item === 'string') : [];
+}
+/** The student's labels without ours (a student must not forge a name, ports or run label), then ours. */
+function stampLabels(labels, runLabels, extra = {}) {
+    const result = {};
+    if (refusal_isRecord(labels)) {
+        for (const [key, value] of Object.entries(labels)) {
+            if (!key.startsWith(`${LABEL_PREFIX}.`) && typeof value === 'string')
+                result[key] = value;
+        }
+    }
+    return { ...result, ...extra, ...runLabels };
+}
+async function ownContainer(reference, context) {
+    const resolved = await context.lookups.container(reference);
+    if (resolved.kind === 'own')
+        return resolved.id;
+    // Named inside a create body: the engine answers a missing one with 400 (see Refusal.missing).
+    throw notFound(`No such container: ${reference}`, 'container', reference, resolved, 400);
+}
+/**
+ * The engine's name of a network the student names; builtin ones stay as they are. A missing one
+ * named in a container create is a 400: the docker CLI takes a 404 from a create for a missing
+ * image and tries to pull it.
+ */
+async function ownNetwork(reference, context, missingStatus = 404) {
+    if (reference === 'host')
+        throw new Refusal(HOST_NETWORK_REFUSED);
+    const resolved = await context.lookups.network(reference);
+    // The engine's host network named by its id or an id prefix is the host network all the same.
+    if (resolved.kind === 'builtin' && resolved.name === 'host')
+        throw new Refusal(`${HOST_NETWORK_REFUSED}: ${reference} is the host network`);
+    if (resolved.kind === 'own' || resolved.kind === 'builtin')
+        return resolved;
+    throw notFound(`network ${reference} not found`, 'network', reference, resolved, missingStatus);
+}
+/** The image reference to create a container from: the run's own tag, or a base image as it is. */
+async function imageToUse(reference, context) {
+    const resolved = await context.lookups.image(reference);
+    if (resolved.kind === 'own' || resolved.kind === 'base')
+        return resolved.reference;
+    if (resolved.kind === 'missing')
+        return reference;
+    throw notFound(`No such image: ${reference}`, 'image', reference, resolved);
+}
+
+;// CONCATENATED MODULE: ./src/proxy/allowance.ts
+// How much an exercise may still create, counted one request at a time: creates sent at once
+// (compose) cannot all pass on the same count. And the host ports a student asked for, taken
+// while another of the run's containers runs with them, as the engine would have it.
+
+
+
+/** Containers of one run (the client container included) beyond which creates are refused. */
+const MAX_CONTAINERS_PER_EXERCISE = 50;
+/**
+ * Networks of one run beyond which creates are refused. Each takes a subnet from the engine's
+ * address pools, which every grading on the engine shares: 26 networks of one script emptied
+ * them and another student's compose step failed. No exercise needs more than a few.
+ */
+const MAX_NETWORKS_PER_EXERCISE = 10;
+/**
+ * One kind of object counted against a maximum: the objects that exist (per exercise, not per
+ * run: exercises graded at once must not share one allowance) and the creates under way, each
+ * with what it asks for (a container's HostConfig), so that a further check (the aggregate
+ * budget) sees the creates under way too.
+ */
+class CountedAllowance {
+    existing;
+    maximum;
+    refusal;
+    queue = Promise.resolve();
+    pending = new Set();
+    constructor(existing, maximum, refusal) {
+        this.existing = existing;
+        this.maximum = maximum;
+        this.refusal = refusal;
+    }
+    /**
+     * Waits for its turn, counts, runs `check` (a refusal, or undefined) with what the creates
+     * under way ask for, and returns the release of the reservation.
+     */
+    async reserve(asked, check = async () => undefined) {
+        const entry = { asked };
+        const turn = this.queue.then(async () => {
+            const count = (await this.existing()) + this.pending.size;
+            if (count >= this.maximum)
+                throw new Refusal(this.refusal(count, this.maximum));
+            const refused = await check([...this.pending].map((underWay) => underWay.asked));
+            if (refused !== undefined)
+                throw new Refusal(refused);
+            this.pending.add(entry);
+        });
+        this.queue = turn.catch(() => undefined);
+        await turn;
+        return () => {
+            this.pending.delete(entry);
+        };
+    }
+}
+class ExerciseAllowance {
+    lookups;
+    labelFilters;
+    names;
+    host;
+    containers;
+    networks;
+    /** Starts of containers one at a time, so that two cannot both take the same requested port. */
+    starts = Promise.resolve();
+    constructor(lookups, labelFilters, names, 
+    /** The host's figures, shared by the exercises graded at once (budget-check.ts hostFigures). */
+    host) {
+        this.lookups = lookups;
+        this.labelFilters = labelFilters;
+        this.names = names;
+        this.host = host;
+        this.containers = new CountedAllowance(async () => (await lookups.ownContainerIds(labelFilters)).length, MAX_CONTAINERS_PER_EXERCISE, (count, maximum) => `this exercise already has ${count} containers, the most it may create is ${maximum}: remove some (docker rm) before creating more`);
+        this.networks = new CountedAllowance(async () => (await lookups.ownNetworks(labelFilters)).length, MAX_NETWORKS_PER_EXERCISE, (count, maximum) => `this exercise already has ${count} networks, the most it may create is ${maximum}: remove some (docker network rm) before creating more`);
+    }
+    /**
+     * A script creating containers in a loop stops at MAX_CONTAINERS_PER_EXERCISE, with a reason;
+     * and the exercise's containers, with those being created, stay within the aggregate budget
+     * (budget.ts), counted in the same turn so that creates sent at once cannot all pass it.
+     */
+    reserveContainer(hostConfig) {
+        return this.containers.reserve(hostConfig, (underWay) => containerBudgetRefusal(hostConfig, {
+            containers: () => this.lookups.ownContainerIds(this.labelFilters),
+            details: (id) => this.lookups.containerDetails(id),
+        }, MAX_CONTAINERS_PER_EXERCISE, this.host, underWay));
+    }
+    /** Like reserveContainer, for networks against MAX_NETWORKS_PER_EXERCISE. */
+    reserveNetwork() {
+        return this.networks.reserve(undefined);
+    }
+    /** Like the engine: a host port the student asked for is taken while another of the run's containers runs with it. */
+    async checkPorts(container) {
+        const wanted = requestedHostPorts(container.labels[STUDENT_PORTS_LABEL]);
+        if (wanted.length === 0)
+            return;
+        const check = this.starts.then(async () => {
+            const running = await this.lookups.ownContainerIds(this.labelFilters, { status: ['running'] });
+            for (const other of running) {
+                if (other.Id === container.id)
+                    continue;
+                const taken = requestedHostPorts(labels(other.Labels)[STUDENT_PORTS_LABEL]);
+                const clash = wanted.find((port) => taken.includes(port));
+                if (clash !== undefined) {
+                    throw new Refusal(`driver failed programming external connectivity on endpoint ${studentNameOf(container, this.names) ?? container.id.slice(0, 12)}: Bind for 0.0.0.0:${clash} failed: port is already allocated`, 500);
+                }
+            }
+        });
+        this.starts = check.catch(() => undefined);
+        await check;
+    }
+}
+function labels(value) {
+    const result = {};
+    if (refusal_isRecord(value))
+        for (const [key, item] of Object.entries(value))
+            if (typeof item === 'string')
+                result[key] = item;
+    return result;
+}
+/** The host ports of a STUDENT_PORTS_LABEL value. */
+function requestedHostPorts(label) {
+    return Object.values(studentPorts(label)).flat();
+}
+
+;// CONCATENATED MODULE: ./src/proxy/names.ts
+// Virtual names: the student's script says `web`, the engine holds `<scope>-web`
+// (resourceName, src/steps/names.ts), so that two gradings on one engine never collide. Names go
+// to the engine scoped, and come back unscoped: in responses, error messages and streams.
+
+/** Container, network and volume names as the daemon accepts them. */
+const OBJECT_NAME = /^\/?[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** An image id or id prefix, with or without `sha256:`. */
+const IMAGE_ID = /^(sha256:)?[0-9a-f]{6,64}$/;
+/** `repo[:tag][@digest]`; the tag separator is the last colon after the last slash. */
+function parseImageReference(reference) {
+    const [named = '', digest] = reference.split('@', 2);
+    const slash = named.lastIndexOf('/');
+    const colon = named.lastIndexOf(':');
+    const tagged = colon > slash;
+    return {
+        repository: tagged ? named.slice(0, colon) : named,
+        ...(tagged ? { tag: named.slice(colon + 1) } : {}),
+        ...(digest !== undefined ? { digest } : {}),
+    };
+}
+class VirtualNames {
+    scope;
+    /** What every scoped name starts with. */
+    prefix;
+    virtualOf = new Map();
+    constructor(scope) {
+        this.scope = scope;
+        this.prefix = resourceName(scope, '');
+    }
+    /** The engine's name of a container, network or volume the student calls `name`. */
+    real(name) {
+        const bare = name.replace(/^\//, '');
+        const real = resourceName(this.scope, bare);
+        this.virtualOf.set(real, bare);
+        return real;
+    }
+    /** Whether `name` can be a container, network or volume name (so that it may be scoped). */
+    isName(name) {
+        return OBJECT_NAME.test(name);
+    }
+    /** The engine's tag of an image the student tags `reference`; undefined for ids and digests. */
+    realImage(reference) {
+        if (IMAGE_ID.test(reference))
+            return undefined;
+        // Newer CLIs send the normalised form (docker.io/library/x) of what the student typed (x).
+        const parsed = parseImageReference(reference.replace(/^(?:index\.)?docker\.io\/(?:library\/)?/, ''));
+        if (parsed.digest !== undefined || parsed.repository === '')
+            return undefined;
+        const tag = parsed.tag ?? 'latest';
+        const real = `${resourceName(this.scope, parsed.repository)}:${tag}`;
+        this.virtualOf.set(real, `${parsed.repository}:${tag}`);
+        return real;
+    }
+    /**
+     * Text as the student should see it: every scoped name of this run's scope unscoped. Scoped
+     * names contain the run id, so nothing else in the engine's answers starts with the prefix.
+     */
+    unscope(text) {
+        if (!text.includes(this.prefix))
+            return text;
+        let result = text;
+        // Exact names first (they keep the student's spelling), then anything else scoped.
+        const known = [...this.virtualOf.entries()].sort((a, b) => b[0].length - a[0].length);
+        for (const [real, virtual] of known) {
+            if (virtual === real.slice(this.prefix.length))
+                continue;
+            result = result.replace(new RegExp(`${names_escapeRegExp(real)}(?![A-Za-z0-9_.-])`, 'g'), virtual);
+        }
+        return result.split(this.prefix).join('');
+    }
+}
+function names_escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 ;// CONCATENATED MODULE: external "node:dns/promises"
 const external_node_dns_promises_namespaceObject = require("node:dns/promises");
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = require("node:fs");
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = require("node:stream/promises");
 ;// CONCATENATED MODULE: external "node:zlib"
@@ -44862,35 +44854,6 @@ async function resolveAll(host) {
     return (await (0,external_node_dns_promises_namespaceObject.lookup)(host, { all: true })).map((answer) => answer.address);
 }
 
-;// CONCATENATED MODULE: ./src/proxy/refusal.ts
-// The leaf every part of the proxy shares: the refusal a student's client is answered with, and
-// the JSON object type of request bodies. Kept apart so that the policy, the field spellings, the
-// filters and the transport import it without importing one another (no import cycle).
-function refusal_isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-/** A request the policy does not allow: HTTP 403 with `{"message": ...}`, which the docker CLI prints. */
-class Refusal extends Error {
-    status;
-    note;
-    missing;
-    constructor(message, status = 403, 
-    /** For the report, when the answer (a 404) does not say that a policy was applied. */
-    note, 
-    /**
-     * A "No such ..." answer rather than a refusal. Usually a 404; a reference inside a create
-     * body is a 400, as the engine answers it, because the docker CLI takes any 404 from a create
-     * for a missing image and tries to pull it.
-     */
-    missing = status === 404) {
-        super(message);
-        this.status = status;
-        this.note = note;
-        this.missing = missing;
-        this.name = 'Refusal';
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/proxy/fields.ts
 // The Engine API's field names as the engine reads them. Go's encoding/json matches an object key
 // to a struct field case-insensitively (with Unicode simple folding: `ſ` is an `s`, the Kelvin
@@ -45178,29 +45141,13 @@ function canonicalBody(value, where = '', depth = 0) {
     return result;
 }
 
-;// CONCATENATED MODULE: ./src/proxy/policy.ts
-// What a student's docker commands may ask of the engine, and the hardened profile their
-// containers get (docs/security.md, boundary 2). Each function takes the JSON body of one request and
-// returns the body to forward, or throws a Refusal whose message the docker CLI prints. Lookups
-// of the engine and of the host's files are injected, so that these rules are tested without I/O.
+;// CONCATENATED MODULE: ./src/proxy/policy-profile.ts
+// The hardened profile of what a student runs (containers, execs, builds' RUN steps): limits
+// never above the grader's own, capabilities within the exercise's, the default seccomp and
+// AppArmor profiles, no real-time priority (docs/security.md, boundary 2).
 
 
 
-
-
-
-
-
-
-
-/**
- * The name a student knows a container of the run by (STUDENT_NAME_LABEL, followed through
- * `docker rename`). Undefined for a container the student did not name.
- */
-function studentNameOf(container, names) {
-    const given = studentNameLabel(container.labels);
-    return given === undefined ? undefined : currentStudentName(container.name, given, names.scope);
-}
 /** Namespaced sysctls that change nothing outside the container's own network namespace. */
 const SAFE_SYSCTLS = [
     'net.ipv4.ip_unprivileged_port_start',
@@ -45217,12 +45164,6 @@ const SAFE_SYSCTLS = [
 const REFUSED_ULIMITS = ['rtprio', 'rttime', 'nice', 'memlock'];
 /** Security options that only make the profile stricter. */
 const HARMLESS_SECURITY_OPTIONS = /^(no-new-privileges(?:[:=]true)?|apparmor[:=]docker-default|seccomp[:=]builtin)$/;
-const BUILTIN_NETWORKS = new Set(['default', 'bridge', 'none']);
-/** The CFS period of a build's CPU quota (the kernel's default). */
-const policy_BUILD_CPU_PERIOD = 100_000;
-/** The engine's default CPU weight. */
-const DEFAULT_CPU_SHARES = 1024;
-const HOST_NETWORK_REFUSED = "the host's network namespace is not allowed (--network host)";
 const HOST_NAMESPACES = [
     ['NetworkMode', '--network host'],
     ['PidMode', '--pid host'],
@@ -45231,29 +45172,6 @@ const HOST_NAMESPACES = [
     ['UsernsMode', '--userns host'],
     ['CgroupnsMode', '--cgroupns host'],
 ];
-/**
- * "No such ..." for what is not the run's: the student's view of the engine holds only the run's
- * objects (so `docker rm -f web` behaves as on an empty engine). Someone else's object is noted.
- */
-function notFound(message, kind, reference, resolved, status = 404) {
-    return new Refusal(message, status, resolved.kind === 'foreign'
-        ? `${kind} ${reference} is not one this grading created, so it is left alone`
-        : undefined, true);
-}
-function strings(value) {
-    return Array.isArray(value) ? value.filter((item) => typeof item === 'string') : [];
-}
-/** The student's labels without ours (a student must not forge a name, ports or run label), then ours. */
-function stampLabels(labels, runLabels, extra = {}) {
-    const result = {};
-    if (refusal_isRecord(labels)) {
-        for (const [key, value] of Object.entries(labels)) {
-            if (!key.startsWith(`${LABEL_PREFIX}.`) && typeof value === 'string')
-                result[key] = value;
-        }
-    }
-    return { ...result, ...extra, ...runLabels };
-}
 function normalisedCapability(capability) {
     return capability.toUpperCase().replace(/^CAP_/, '');
 }
@@ -45326,551 +45244,20 @@ function parseUlimits(text) {
         throw new Refusal('invalid ulimits of the build', 400);
     return parsed.map((limit) => canonicalBody(limit));
 }
-function checkHostPathInside(submissionDir, real) {
-    const relative = external_node_path_default().relative(submissionDir, real);
-    return relative === '' || (!relative.startsWith('..') && !external_node_path_default().isAbsolute(relative));
-}
-/**
- * The real path to mount: checked, and passed on resolved, so that a symlink swapped in after the
- * check cannot redirect the mount (only a race on a component inside the submission remains).
- */
-async function checkBindSource(source, context) {
-    if (!external_node_path_default().isAbsolute(source)) {
-        throw new Refusal(`bind mount of "${source}": the source must be an absolute path inside the submission`);
-    }
-    const { real, socket } = await context.lookups.hostPath(source);
-    if (socket || /docker\.sock$/.test(real) || /docker\.sock$/.test(source)) {
-        throw new Refusal(`bind mount of "${source}": the Docker socket may not be mounted into a container`);
-    }
-    if (!checkHostPathInside(context.submissionDir, real)) {
-        throw new Refusal(`bind mount of "${source}" is not allowed: only folders inside the submission (${context.submissionDir}) may be mounted`);
-    }
-    return real;
-}
-/**
- * At start and restart: every bind source of a created container, resolved again. The engine
- * mounts a source by its path when the container starts, so a folder of the submission that was
- * replaced by a symlink (to `/`, to the Docker socket) since create would be followed.
- */
-async function recheckBindSources(container, context) {
-    const hostConfig = refusal_isRecord(container.HostConfig) ? container.HostConfig : {};
-    const sources = new Set();
-    for (const bind of strings(hostConfig.Binds)) {
-        const source = bind.split(':')[0] ?? '';
-        if (source.startsWith('/'))
-            sources.add(source);
-    }
-    const mounts = [
-        ...(Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts : []),
-        ...(Array.isArray(container.Mounts) ? container.Mounts : []),
-    ];
-    for (const mount of mounts.filter(refusal_isRecord)) {
-        if (mount.Type === 'bind' && typeof mount.Source === 'string')
-            sources.add(mount.Source);
-    }
-    for (const source of sources) {
-        try {
-            await checkBindSource(source, context);
-        }
-        catch (error) {
-            if (!(error instanceof Refusal))
-                throw error;
-            throw new Refusal(`${error.message} (checked again at start: a folder of the submission was replaced by a symlink after the container was created)`, error.status);
-        }
-    }
-}
-/** Resolves a volume by the student's name, creating it labelled if it does not exist yet. */
-async function volumeForMount(name, context) {
-    const resolved = await context.lookups.volume(name);
-    if (resolved.kind === 'own')
-        return resolved.name;
-    if (resolved.kind === 'missing') {
-        const real = context.names.real(name);
-        await context.lookups.createVolume(real, stampLabels({}, context.runLabels, { [STUDENT_NAME_LABEL]: name }));
-        return real;
-    }
-    throw notFound(`get ${name}: no such volume`, 'volume', name, resolved);
-}
-async function ownContainer(reference, context) {
-    const resolved = await context.lookups.container(reference);
-    if (resolved.kind === 'own')
-        return resolved.id;
-    // Named inside a create body: the engine answers a missing one with 400 (see Refusal.missing).
-    throw notFound(`No such container: ${reference}`, 'container', reference, resolved, 400);
-}
-/**
- * The engine's name of a network the student names; builtin ones stay as they are. A missing one
- * named in a container create is a 400: the docker CLI takes a 404 from a create for a missing
- * image and tries to pull it.
- */
-async function ownNetwork(reference, context, missingStatus = 404) {
-    if (reference === 'host')
-        throw new Refusal(HOST_NETWORK_REFUSED);
-    const resolved = await context.lookups.network(reference);
-    // The engine's host network named by its id or an id prefix is the host network all the same.
-    if (resolved.kind === 'builtin' && resolved.name === 'host')
-        throw new Refusal(`${HOST_NETWORK_REFUSED}: ${reference} is the host network`);
-    if (resolved.kind === 'own' || resolved.kind === 'builtin')
-        return resolved;
-    throw notFound(`network ${reference} not found`, 'network', reference, resolved, missingStatus);
-}
-async function namespaceMode(value, context) {
-    if (value.startsWith('container:')) {
-        return `container:${await ownContainer(value.slice('container:'.length), context)}`;
-    }
-    return value;
-}
-async function checkBinds(hostConfig, context) {
-    if (hostConfig.Binds === undefined || hostConfig.Binds === null)
-        return;
-    const binds = [];
-    for (const bind of strings(hostConfig.Binds)) {
-        const [source = '', ...rest] = bind.split(':');
-        if (source.startsWith('/')) {
-            binds.push([await checkBindSource(source, context), ...rest].join(':'));
-        }
-        else {
-            binds.push([await volumeForMount(source, context), ...rest].join(':'));
-        }
-    }
-    hostConfig.Binds = binds;
-}
-async function checkMounts(hostConfig, context) {
-    if (!Array.isArray(hostConfig.Mounts))
-        return;
-    for (const mount of hostConfig.Mounts) {
-        if (!refusal_isRecord(mount))
-            continue;
-        const type = typeof mount.Type === 'string' ? mount.Type : 'volume';
-        const source = typeof mount.Source === 'string' ? mount.Source : '';
-        if (type === 'bind') {
-            mount.Source = await checkBindSource(source, context);
-        }
-        else if (type === 'volume') {
-            const options = refusal_isRecord(mount.VolumeOptions) ? mount.VolumeOptions : {};
-            const driver = refusal_isRecord(options.DriverConfig) ? options.DriverConfig : {};
-            const driverOptions = refusal_isRecord(driver.Options) ? driver.Options : {};
-            checkVolumeDriver(typeof driver.Name === 'string' ? driver.Name : '', driverOptions);
-            // Without a source the daemon makes an anonymous volume, unlabelled: a labelled one instead.
-            mount.Source =
-                source !== '' ? await volumeForMount(source, context) : await createAnonymousVolume(context);
-        }
-        else if (type !== 'tmpfs') {
-            throw new Refusal(`mounts of type ${type} are not allowed`);
-        }
-    }
-}
-function checkVolumeDriver(driver, options) {
-    if (driver !== '' && driver !== 'local') {
-        throw new Refusal(`volume driver ${driver} is not allowed: only the local driver`);
-    }
-    const mountOptions = typeof options.o === 'string' ? options.o : '';
-    const device = typeof options.device === 'string' ? options.device : undefined;
-    const type = typeof options.type === 'string' ? options.type : undefined;
-    const tmpfs = type === 'tmpfs' && (device === undefined || device === 'tmpfs');
-    if (/(^|,)r?bind($|,)/.test(mountOptions) ||
-        (device !== undefined && !tmpfs) ||
-        (type !== undefined && !tmpfs)) {
-        throw new Refusal('volume options that mount a host path or device are not allowed (--opt type=none --opt o=bind --opt device=...): use a bind mount of a folder of the submission');
-    }
-}
-const ALL_ADDRESSES = new Set(['0.0.0.0', '::', '[::]']);
-/**
- * Published ports: the address must be 127.0.0.1 (or none, or 0.0.0.0, which means the same), and the host port becomes an
- * ephemeral one, so that two gradings asking for 18080 do not collide. What the student asked
- * for is kept in STUDENT_PORTS_LABEL.
- */
-function rewritePortBindings(portBindings, policy) {
-    const requested = {};
-    const bindings = {};
-    if (!refusal_isRecord(portBindings))
-        return { requested, bindings };
-    for (const [containerPort, list] of Object.entries(portBindings)) {
-        const rewritten = [];
-        for (const binding of Array.isArray(list) ? list : []) {
-            const asked = refusal_isRecord(binding) && typeof binding.HostIp === 'string' ? binding.HostIp : '';
-            // 0.0.0.0 and :: are what no address means to the engine: every address of the host.
-            const hostIp = ALL_ADDRESSES.has(asked) ? '' : asked;
-            const hostPort = refusal_isRecord(binding) && typeof binding.HostPort === 'string' ? binding.HostPort : '';
-            if (hostIp !== '' && hostIp !== '127.0.0.1' && !policy.publicPorts) {
-                throw new Refusal(`publishing port ${containerPort} on ${hostIp} is not allowed: publish on 127.0.0.1 or without an address (-p ${hostPort || 'HOST'}:${containerPort.split('/')[0]})`);
-            }
-            const port = /^\d+/.exec(hostPort)?.[0];
-            if (port !== undefined && Number(port) > 0) {
-                const ports = requested[containerPort] ?? [];
-                if (!ports.includes(Number(port)))
-                    ports.push(Number(port));
-                requested[containerPort] = ports;
-            }
-            rewritten.push({ HostIp: policy.publicPorts && asked !== '' ? asked : '127.0.0.1', HostPort: '' });
-        }
-        bindings[containerPort] = rewritten;
-    }
-    return { requested, bindings };
-}
-/** The body of POST /containers/create as the engine gets it; `name` is the student's name, if any. */
-async function policeContainerCreate(body, name, context) {
-    const hostConfig = refusal_isRecord(body.HostConfig) ? { ...body.HostConfig } : {};
-    if (hostConfig.Privileged === true)
-        throw new Refusal('privileged containers are not allowed (--privileged)');
-    for (const [field, flag] of HOST_NAMESPACES) {
-        if (hostConfig[field] === 'host')
-            throw new Refusal(`the host's namespaces are not allowed (${flag})`);
-    }
-    hardenResources(hostConfig);
-    for (const field of ['MaskedPaths', 'ReadonlyPaths']) {
-        if (Array.isArray(hostConfig[field])) {
-            throw new Refusal('unmasking system paths is not allowed (--security-opt systempaths=unconfined)');
-        }
-    }
-    if (typeof hostConfig.Runtime === 'string' && !['', 'runc'].includes(hostConfig.Runtime)) {
-        throw new Refusal(`runtime ${hostConfig.Runtime} is not allowed (--runtime)`);
-    }
-    if (typeof hostConfig.VolumeDriver === 'string' && !['', 'local'].includes(hostConfig.VolumeDriver)) {
-        throw new Refusal(`volume driver ${hostConfig.VolumeDriver} is not allowed (--volume-driver)`);
-    }
-    const allowed = allowedCapabilities(context.policy);
-    const added = strings(hostConfig.CapAdd).map(normalisedCapability);
-    const extra = added.filter((capability) => !allowed.includes(capability));
-    if (extra.length > 0) {
-        throw new Refusal(`capabilities ${extra.join(', ')} are not allowed (--cap-add): this exercise allows ${allowed.join(', ')}`);
-    }
-    const dropped = strings(hostConfig.CapDrop).map(normalisedCapability);
-    const kept = dropped.includes('ALL') ? [] : allowed.filter((capability) => !dropped.includes(capability));
-    hostConfig.CapAdd = [...new Set([...kept, ...added])];
-    hostConfig.CapDrop = ['ALL'];
-    hostConfig.SecurityOpt = checkSecurityOptions(strings(hostConfig.SecurityOpt));
-    if (refusal_isRecord(hostConfig.Sysctls)) {
-        const refused = Object.keys(hostConfig.Sysctls).filter((key) => !SAFE_SYSCTLS.includes(key));
-        if (refused.length > 0)
-            throw new Refusal(`sysctl ${refused.join(', ')} is not allowed (--sysctl)`);
-    }
-    hostConfig.Ulimits = hardenedUlimits(Array.isArray(hostConfig.Ulimits) ? hostConfig.Ulimits : []);
-    if (typeof hostConfig.OomScoreAdj === 'number' && hostConfig.OomScoreAdj < 0) {
-        throw new Refusal('a negative --oom-score-adj is not allowed: the host would be killed before the container');
-    }
-    hostConfig.LogConfig = structuredClone(HARDENED_LIMITS.logConfig);
-    await checkBinds(hostConfig, context);
-    await checkMounts(hostConfig, context);
-    if (hostConfig.VolumesFrom !== undefined && hostConfig.VolumesFrom !== null) {
-        const volumesFrom = [];
-        for (const entry of strings(hostConfig.VolumesFrom)) {
-            const [reference = '', mode] = entry.split(':');
-            const id = await ownContainer(reference, context);
-            volumesFrom.push(mode === undefined ? id : `${id}:${mode}`);
-        }
-        hostConfig.VolumesFrom = volumesFrom;
-    }
-    if (hostConfig.Links !== undefined && hostConfig.Links !== null) {
-        const links = [];
-        for (const link of strings(hostConfig.Links)) {
-            const [reference = '', alias] = link.split(':');
-            const resolved = await context.lookups.container(reference);
-            if (resolved.kind !== 'own')
-                throw new Refusal(`--link: no such container of this grading: ${reference}`, 404);
-            links.push(`${resolved.name}:${alias ?? reference.replace(/^\//, '')}`);
-        }
-        hostConfig.Links = links;
-    }
-    for (const field of ['PidMode', 'IpcMode']) {
-        if (typeof hostConfig[field] === 'string') {
-            hostConfig[field] = await namespaceMode(hostConfig[field], context);
-        }
-    }
-    // Networks: the main one, and the endpoints (compose and `docker run --network` name them).
-    let userNetwork = false;
-    const networkMode = typeof hostConfig.NetworkMode === 'string' ? hostConfig.NetworkMode : '';
-    if (networkMode === 'host' || networkMode.startsWith('container:')) {
-        hostConfig.NetworkMode = await namespaceMode(networkMode, context);
-    }
-    else if (networkMode !== '' && !BUILTIN_NETWORKS.has(networkMode)) {
-        const resolved = await ownNetwork(networkMode, context, 400);
-        hostConfig.NetworkMode = resolved.name;
-        userNetwork = resolved.kind === 'own';
-    }
-    const networking = refusal_isRecord(body.NetworkingConfig) ? { ...body.NetworkingConfig } : {};
-    if (refusal_isRecord(networking.EndpointsConfig)) {
-        const endpoints = {};
-        for (const [network, endpoint] of Object.entries(networking.EndpointsConfig)) {
-            const resolved = BUILTIN_NETWORKS.has(network)
-                ? { kind: 'builtin', name: network }
-                : await ownNetwork(network, context, 400);
-            checkEndpointAddress(endpoint, network);
-            const config = refusal_isRecord(endpoint) ? { ...endpoint } : {};
-            if (resolved.kind === 'own' && name !== undefined) {
-                // DNS by the student's name between containers: the engine only knows the scoped one.
-                config.Aliases = [...new Set([...strings(config.Aliases), name])];
-            }
-            endpoints[resolved.name] = config;
-        }
-        networking.EndpointsConfig = endpoints;
-    }
-    const mainNetwork = String(hostConfig.NetworkMode);
-    const endpoints = refusal_isRecord(networking.EndpointsConfig) ? networking.EndpointsConfig : {};
-    if (userNetwork && name !== undefined && endpoints[mainNetwork] === undefined) {
-        networking.EndpointsConfig = { ...endpoints, [mainNetwork]: { Aliases: [name] } };
-    }
-    const image = typeof body.Image === 'string' ? await imageToUse(body.Image, context) : body.Image;
-    const imageConfig = typeof image === 'string' ? await context.lookups.imageConfig(image) : { exposedPorts: [], volumes: [] };
-    // Ports: 127.0.0.1 and ephemeral; -P publishes every exposed port the same way.
-    const ports = rewritePortBindings(hostConfig.PortBindings, context.policy);
-    if (hostConfig.PublishAllPorts === true) {
-        const exposed = refusal_isRecord(body.ExposedPorts) ? Object.keys(body.ExposedPorts) : [];
-        for (const port of [...exposed, ...imageConfig.exposedPorts]) {
-            ports.bindings[port] ??= [{ HostIp: '127.0.0.1', HostPort: '' }];
-        }
-        hostConfig.PublishAllPorts = false;
-    }
-    hostConfig.PortBindings = ports.bindings;
-    await labelAnonymousVolumes(body, hostConfig, imageConfig.volumes, context);
-    const extraLabels = {};
-    if (name !== undefined)
-        extraLabels[STUDENT_NAME_LABEL] = name;
-    if (Object.keys(ports.requested).length > 0)
-        extraLabels[STUDENT_PORTS_LABEL] = JSON.stringify(ports.requested);
-    const restart = checkedRestartPolicy(hostConfig.RestartPolicy);
-    if (restart !== undefined && hostConfig.AutoRemove === true) {
-        throw new Refusal("can't create 'AutoRemove' container with restart policy", 400);
-    }
-    if (hasBindMount(hostConfig)) {
-        // Stamped even for "no": it replaces a label of ours that a LABEL of the image would pass on.
-        extraLabels[RESTART_LABEL] = JSON.stringify(restart ?? { Name: 'no', MaximumRetryCount: 0 });
-        hostConfig.RestartPolicy = { Name: 'no', MaximumRetryCount: 0 };
-    }
-    return {
-        ...body,
-        Image: image,
-        Labels: stampLabels(body.Labels, context.runLabels, withOwnLabelsSet(extraLabels)),
-        HostConfig: hostConfig,
-        ...(Object.keys(networking).length > 0 ? { NetworkingConfig: networking } : {}),
-    };
-}
-/**
- * The daemon would make an unlabelled volume for each VOLUME path (of the image or `-v /path`)
- * that nothing is mounted on: cleanup by label could not find it, and compose, which hands such
- * volumes on by name when it recreates a container, could not name it. So the proxy creates it,
- * labelled, and mounts it there.
- */
-async function labelAnonymousVolumes(body, hostConfig, imageVolumes, context) {
-    const mounted = new Set();
-    for (const bind of strings(hostConfig.Binds))
-        mounted.add(external_node_path_default().posix.normalize(bind.split(':')[1] ?? ''));
-    for (const mount of Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts.filter(refusal_isRecord) : []) {
-        if (typeof mount.Target === 'string')
-            mounted.add(external_node_path_default().posix.normalize(mount.Target));
-    }
-    if (refusal_isRecord(hostConfig.Tmpfs))
-        for (const target of Object.keys(hostConfig.Tmpfs))
-            mounted.add(external_node_path_default().posix.normalize(target));
-    // --volumes-from brings its own volumes to their paths: the daemon then skips those paths.
-    if (strings(hostConfig.VolumesFrom).length > 0)
-        return;
-    const wanted = [...(refusal_isRecord(body.Volumes) ? Object.keys(body.Volumes) : []), ...imageVolumes];
-    const added = [];
-    for (const target of new Set(wanted.map((volume) => external_node_path_default().posix.normalize(volume)))) {
-        if (mounted.has(target))
-            continue;
-        added.push({ Type: 'volume', Source: await createAnonymousVolume(context), Target: target });
-    }
-    if (added.length > 0)
-        hostConfig.Mounts = [...(Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts : []), ...added];
-}
-/** A volume in place of one the daemon would create anonymous and unlabelled. */
-async function createAnonymousVolume(context) {
-    const volumeName = context.names.real(`anon-${(0,external_node_crypto_.randomBytes)(12).toString('hex')}`);
-    await context.lookups.createVolume(volumeName, { ...context.runLabels });
-    return volumeName;
-}
-/** The image reference to create a container from: the run's own tag, or a base image as it is. */
-async function imageToUse(reference, context) {
-    const resolved = await context.lookups.image(reference);
-    if (resolved.kind === 'own' || resolved.kind === 'base')
-        return resolved.reference;
-    if (resolved.kind === 'missing')
-        return reference;
-    throw notFound(`No such image: ${reference}`, 'image', reference, resolved);
-}
-function policeExecCreate(body) {
-    if (body.Privileged === true)
-        throw new Refusal('privileged exec is not allowed (docker exec --privileged)');
-    return body;
-}
-const RESTART_POLICIES = ['no', 'always', 'unless-stopped', 'on-failure'];
-/**
- * A restart policy as the daemon would accept it (checked here, as the daemon never sees the
- * policy the proxy keeps in RESTART_LABEL); undefined for none ("no" or absent).
- */
-function checkedRestartPolicy(value) {
-    if (!refusal_isRecord(value))
-        return undefined;
-    const policyName = typeof value.Name === 'string' ? value.Name : '';
-    const count = typeof value.MaximumRetryCount === 'number' ? value.MaximumRetryCount : 0;
-    if (policyName === '' || policyName === 'no')
-        return undefined;
-    if (!RESTART_POLICIES.includes(policyName))
-        throw new Refusal(`invalid restart policy '${policyName}'`, 400);
-    if (count < 0)
-        throw new Refusal('maximum retry count cannot be negative', 400);
-    if (count > 0 && policyName !== 'on-failure') {
-        throw new Refusal("maximum retry count can only be used with 'on-failure'", 400);
-    }
-    return { Name: policyName, MaximumRetryCount: count };
-}
-/**
- * Whether the daemon would mount a host path at each start: a bind (-v /path, --mount
- * type=bind), or --volumes-from, which brings another container's binds along. Named volumes
- * are safe: a student cannot swap what a volume name points to.
- */
-function hasBindMount(hostConfig) {
-    if (strings(hostConfig.Binds).some((bind) => bind.startsWith('/')))
-        return true;
-    if (strings(hostConfig.VolumesFrom).length > 0)
-        return true;
-    const mounts = Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts.filter(refusal_isRecord) : [];
-    return mounts.some((mount) => mount.Type === 'bind');
-}
-/**
- * POST /containers/{id}/update: limits capped like at create. A bind-mounting container's
- * restart policy is the one its label recorded at create (labels cannot change), so changing it
- * is refused rather than handed to the daemon, which would restart it without the bind check.
- */
-function policeContainerUpdate(body, container) {
-    const updated = { ...body };
-    hardenResources(updated);
-    const wanted = checkedRestartPolicy(updated.RestartPolicy);
-    const asked = refusal_isRecord(updated.RestartPolicy) && typeof updated.RestartPolicy.Name === 'string';
-    const details = container?.details;
-    if (!asked || details === undefined || !containerHasBindMount(details))
-        return updated;
-    const current = virtualRestartPolicy(details) ?? { Name: 'no', MaximumRetryCount: 0 };
-    const same = (wanted?.Name ?? 'no') === current.Name && (wanted?.MaximumRetryCount ?? 0) === current.MaximumRetryCount;
-    if (updated.RestartPolicy.Name === '' || same) {
-        // Unchanged: the daemon keeps "no" (docker update without --restart sends an empty name).
-        updated.RestartPolicy = { Name: '', MaximumRetryCount: 0 };
-        return updated;
-    }
-    throw new Refusal(`docker update --restart on container ${container?.who}: its restart policy cannot change during grading because it bind-mounts a host folder (the engine would restart it without checking the mount again); give --restart ${wanted?.Name ?? 'no'} when you create it`);
-}
-/** Whether an inspected container mounts a host path (its own binds or inherited ones). */
-function containerHasBindMount(container) {
-    const mounts = Array.isArray(container.Mounts) ? container.Mounts.filter(refusal_isRecord) : [];
-    if (mounts.some((mount) => mount.Type === 'bind'))
-        return true;
-    return refusal_isRecord(container.HostConfig) && hasBindMount(container.HostConfig);
-}
-/** The policy the proxy keeps in RESTART_LABEL for an inspected container, if any. */
-function virtualRestartPolicy(container) {
-    const config = refusal_isRecord(container.Config) ? container.Config : {};
-    const hostConfig = refusal_isRecord(container.HostConfig) ? container.HostConfig : {};
-    const engine = refusal_isRecord(hostConfig.RestartPolicy) ? hostConfig.RestartPolicy.Name : undefined;
-    return requestedRestartPolicy(refusal_isRecord(config.Labels) ? config.Labels : undefined, typeof engine === 'string' ? engine : undefined, containerHasBindMount(container));
-}
-/** GET /containers/{id}/json as the student sees it: the restart policy asked for. */
-function showRequestedRestartPolicy(container) {
-    if (!refusal_isRecord(container) || !refusal_isRecord(container.HostConfig))
-        return container;
-    const requested = virtualRestartPolicy(container);
-    if (requested === undefined)
-        return container;
-    return { ...container, HostConfig: { ...container.HostConfig, RestartPolicy: requested } };
-}
-const REFUSED_BRIDGE_OPTIONS = /^com\.docker\.network\.bridge\.(name|host_binding_ipv4)$/;
-function given(value) {
-    if (value === undefined || value === null || value === '' || value === false)
-        return false;
-    if (Array.isArray(value))
-        return value.length > 0;
-    if (refusal_isRecord(value))
-        return Object.keys(value).length > 0;
-    return true;
-}
-/**
- * A network's addresses are the engine's choice: a chosen subnet (with a fixed container address)
- * adds a route on the host, and the runner's own traffic to that address reached the student's
- * container. An empty IPAM (what compose sends) is the default.
- */
-function checkNetworkAddressing(ipam) {
-    if (ipam === undefined || ipam === null)
-        return;
-    if (!refusal_isRecord(ipam))
-        throw new Refusal('invalid IPAM configuration of the network', 400);
-    const driver = ipam.Driver;
-    if (given(driver) && driver !== 'default') {
-        throw new Refusal(`IPAM driver ${String(driver)} is not allowed (--ipam-driver): the engine assigns the addresses`);
-    }
-    if (given(ipam.Options)) {
-        throw new Refusal('IPAM driver options are not allowed (--ipam-opt): the engine assigns the addresses');
-    }
-    const configs = Array.isArray(ipam.Config) ? ipam.Config : given(ipam.Config) ? [ipam.Config] : [];
-    if (configs.some((config) => !refusal_isRecord(config) || Object.values(config).some(given))) {
-        throw new Refusal("IPAM options are not allowed (--subnet, --ip-range, --gateway, --aux-address): the engine picks the network's addresses");
-    }
-}
-/** A container's address on a network is the engine's choice too (--ip, --ip6, --link-local-ip). */
-function checkEndpointAddress(endpoint, network) {
-    if (!refusal_isRecord(endpoint))
-        return;
-    const ipam = endpoint.IPAMConfig;
-    const fixed = (refusal_isRecord(ipam) && Object.values(ipam).some(given)) ||
-        (ipam !== undefined && ipam !== null && !refusal_isRecord(ipam)) ||
-        given(endpoint.IPAddress) ||
-        given(endpoint.GlobalIPv6Address);
-    if (fixed) {
-        throw new Refusal(`a fixed address on network ${network} is not allowed (--ip, --ip6, --link-local-ip, ipv4_address): the engine assigns container addresses`);
-    }
-}
-function policeNetworkCreate(body, context) {
-    const name = typeof body.Name === 'string' ? body.Name : '';
-    if (!context.names.isName(name))
-        throw new Refusal(`invalid network name "${name}"`, 400);
-    const driver = typeof body.Driver === 'string' && body.Driver !== '' ? body.Driver : 'bridge';
-    if (driver !== 'bridge')
-        throw new Refusal(`network driver ${driver} is not allowed: only bridge networks`);
-    if (body.ConfigFrom !== undefined && body.ConfigFrom !== null) {
-        throw new Refusal('networks made from another network configuration are not allowed (--config-from)');
-    }
-    if (body.Ingress === true || body.Scope === 'swarm')
-        throw new Refusal('swarm networks are not allowed');
-    checkNetworkAddressing(body.IPAM);
-    const options = refusal_isRecord(body.Options) ? body.Options : {};
-    const refused = Object.keys(options).filter((key) => REFUSED_BRIDGE_OPTIONS.test(key));
-    if (refused.length > 0)
-        throw new Refusal(`network options ${refused.join(', ')} are not allowed (-o)`);
-    return {
-        ...body,
-        Name: context.names.real(name),
-        Labels: stampLabels(body.Labels, context.runLabels, { [STUDENT_NAME_LABEL]: name }),
-    };
-}
-function policeVolumeCreate(body, context) {
-    const name = typeof body.Name === 'string' ? body.Name : '';
-    if (name !== '' && !context.names.isName(name))
-        throw new Refusal(`invalid volume name "${name}"`, 400);
-    checkVolumeDriver(typeof body.Driver === 'string' ? body.Driver : '', refusal_isRecord(body.DriverOpts) ? body.DriverOpts : {});
-    return {
-        ...body,
-        ...(name !== '' ? { Name: context.names.real(name) } : {}),
-        Labels: stampLabels(body.Labels, context.runLabels, name !== '' ? { [STUDENT_NAME_LABEL]: name } : {}),
-    };
-}
-/** POST /networks/{id}/connect|disconnect: the container must be the run's; connect adds its name as alias. */
-async function policeNetworkConnect(body, action, network, context) {
-    const reference = typeof body.Container === 'string' ? body.Container : '';
-    const resolved = await context.lookups.container(reference);
-    if (resolved.kind !== 'own')
-        throw notFound(`No such container: ${reference}`, 'container', reference, resolved);
-    const result = { ...body, Container: resolved.id };
-    if (action === 'connect')
-        checkEndpointAddress(body.EndpointConfig, network.kind === 'own' || network.kind === 'builtin' ? network.name : 'this network');
-    if (action === 'connect' && network.kind === 'own') {
-        const studentName = studentNameOf(resolved, context.names);
-        const endpoint = refusal_isRecord(body.EndpointConfig) ? { ...body.EndpointConfig } : {};
-        if (studentName !== undefined)
-            endpoint.Aliases = [...new Set([...strings(endpoint.Aliases), studentName])];
-        result.EndpointConfig = endpoint;
-    }
-    return result;
-}
+
+;// CONCATENATED MODULE: ./src/proxy/policy-builds.ts
+// The query of a build through the gate: scoped tags, the run's labels, no host network, and
+// the RUN steps held to the containers' profile. The build's Dockerfile and context are read
+// by build-rules.ts (docs/security.md, boundary 2).
+
+
+
+
+
+/** The CFS period of a build's CPU quota (the kernel's default). */
+const policy_builds_BUILD_CPU_PERIOD = 100_000;
+/** The engine's default CPU weight. */
+const DEFAULT_CPU_SHARES = 1024;
 /** Query of POST /build: scoped tags, the run's labels, no host network, the grader's memory cap. */
 async function policeBuildQuery(query, context) {
     const result = new URLSearchParams(query);
@@ -45917,8 +45304,8 @@ async function policeBuildQuery(query, context) {
     // The build's RUN containers get the profile of the student's own containers: one CPU by
     // period and quota (a build takes no NanoCpus), no more than the default CPU weight, /dev/shm
     // within the memory cap, and the grader's ulimits.
-    result.set('cpuperiod', String(policy_BUILD_CPU_PERIOD));
-    result.set('cpuquota', String((policy_BUILD_CPU_PERIOD * HARDENED_LIMITS.nanoCpus) / 1e9));
+    result.set('cpuperiod', String(policy_builds_BUILD_CPU_PERIOD));
+    result.set('cpuquota', String((policy_builds_BUILD_CPU_PERIOD * HARDENED_LIMITS.nanoCpus) / 1e9));
     const shares = Number(query.get('cpushares') ?? '0');
     if (!(shares >= 0 && shares <= DEFAULT_CPU_SHARES))
         result.set('cpushares', String(DEFAULT_CPU_SHARES));
@@ -46032,6 +45419,22 @@ function visibleContainerList(list) {
     if (!Array.isArray(list))
         return list;
     return list.filter((entry) => !refusal_isRecord(entry) || !refusal_isRecord(entry.Labels) || !isClientContainer(entry.Labels));
+}
+/**
+ * The grader's labels stay the grader's business: compose v1 refuses to reuse a network whose
+ * labels it does not know ("label ... has changed"), and a student has no use for them.
+ */
+function withoutOurLabels(value) {
+    if (Array.isArray(value))
+        return value.map(withoutOurLabels);
+    if (!refusal_isRecord(value))
+        return value;
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [
+        key,
+        key === 'Labels' && refusal_isRecord(item)
+            ? Object.fromEntries(Object.entries(item).filter(([label]) => !label.startsWith(`${LABEL_PREFIX}.`)))
+            : withoutOurLabels(item),
+    ]));
 }
 
 ;// CONCATENATED MODULE: ./src/proxy/upstream.ts
@@ -46304,6 +45707,212 @@ function imagePath(reference) {
         .join('/');
 }
 
+;// CONCATENATED MODULE: ./src/proxy/plan-builds.ts
+// The plan of a build through the gate: its query checked (policy-builds.ts), then its context
+// read before the engine sees it and its Dockerfile held to the build rules (build-rules.ts).
+
+
+
+
+const buildPlans = {
+    build: async (gate, request) => {
+        const policed = await policeBuildQuery(request.query, gate.context);
+        const held = await holdBuild(request.message, policed, {
+            runId: gate.runId,
+            scope: gate.scope,
+            imageDetails: (reference) => gate.lookups.imageDetails(reference),
+            engineInfo: async () => {
+                const answer = await upstreamJson(gate.upstream, 'GET', '/info');
+                return refusal_isRecord(answer.body) ? answer.body : undefined;
+            },
+        }).catch((error) => {
+            throw error instanceof ContextRefusal ? new Refusal(error.message) : error;
+        });
+        const tags = request.query.getAll('t');
+        return {
+            url: request.withQuery('/build', held.query),
+            upload: held.upload,
+            release: () => void held.release(),
+            answer: 'lines',
+            describe: `building image${tags.length > 0 ? ` ${tags.join(', ')}` : ''} (docker build)`,
+        };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/engine/bind-writers.ts
+// A bind mount the student cannot race (docs/decisions.md, "Bind sources are mounted with every
+// writer of the submission frozen"). The daemon resolves a bind source by its path when it mounts
+// it (at start, restart, and for every `docker cp`), so a folder of the submission swapped for a
+// symlink to `/` between the grader's check and that mount would be followed. Only the run's own
+// containers that bind-mount a host folder can change the submission (the client container, the
+// student's containers, the grader's run steps): while they are all paused (the cgroup freezer, by
+// the daemon), the path cannot change, so a check made then still holds when the daemon mounts.
+// The proxy and the grader's run step each bring their own WriterControl.
+
+
+/**
+ * One freeze (or pause/unpause request of the student) at a time per run: a second start would
+ * otherwise thaw the first one's writers while its mount is under way, and a student's
+ * `docker unpause` sent during a freeze would wake a writer.
+ */
+const runLocks = new Map();
+/** Tries of one pause (measured: 1 in 20 pauses of a shell swapping a folder in a loop fails). */
+const PAUSE_ATTEMPTS = 8;
+/** Waits for the run's lock and takes it; the returned function gives it back. */
+async function takeRunLock(runId) {
+    const previous = runLocks.get(runId) ?? Promise.resolve();
+    let give = () => undefined;
+    const mine = new Promise((resolve) => {
+        give = resolve;
+    });
+    const chained = previous.then(() => mine);
+    runLocks.set(runId, chained);
+    await previous;
+    let given = false;
+    return () => {
+        if (given)
+            return;
+        given = true;
+        give();
+        // The last holder leaves no entry behind (runs come and go in one process: class grading).
+        if (runLocks.get(runId) === chained)
+            runLocks.delete(runId);
+    };
+}
+/**
+ * Pauses every writer of the run and returns the thaw. On a failure to pause, what was paused
+ * is unpaused again and the error is passed on: a start must not go ahead half frozen.
+ */
+async function freezeWriters(runId, control) {
+    const release = await takeRunLock(runId);
+    const paused = [];
+    let thawed = false;
+    const thaw = async () => {
+        if (thawed)
+            return;
+        thawed = true;
+        try {
+            await Promise.all(paused.map((id) => control.unpause(id).catch(() => undefined)));
+        }
+        finally {
+            release();
+        }
+    };
+    try {
+        const ids = await control.writers();
+        const results = await Promise.allSettled(ids.map(async (id) => {
+            if (await pauseWithRetries(control, id))
+                paused.push(id);
+        }));
+        const failed = results.find((result) => result.status === 'rejected');
+        if (failed !== undefined)
+            throw failed.reason;
+    }
+    catch (error) {
+        await thaw();
+        throw error;
+    }
+    return thaw;
+}
+/**
+ * Pauses one container, again after a failure: the freezer gives up ("unable to freeze") on a
+ * container that starts processes all the time (a swap loop in a shell does), now and then.
+ */
+async function pauseWithRetries(control, id) {
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await control.pause(id);
+        }
+        catch (error) {
+            if (attempt >= PAUSE_ATTEMPTS)
+                throw error;
+        }
+    }
+}
+/** Runs `action` (check the bind sources, then have the daemon mount them) with the writers frozen. */
+async function withWritersFrozen(runId, control, action) {
+    const thaw = await freezeWriters(runId, control);
+    try {
+        return await action();
+    }
+    finally {
+        await thaw();
+    }
+}
+function bind_writers_isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/**
+ * Whether the daemon mounts a host path for this container (its inspection, or its summary in
+ * a list): `Binds` with a path source, a `Mounts` entry of type bind, or `--volumes-from`.
+ */
+function mountsHostPath(container) {
+    const hostConfig = bind_writers_isRecord(container.HostConfig) ? container.HostConfig : {};
+    const binds = Array.isArray(hostConfig.Binds) ? hostConfig.Binds : [];
+    if (binds.some((bind) => typeof bind === 'string' && bind.startsWith('/')))
+        return true;
+    const volumesFrom = Array.isArray(hostConfig.VolumesFrom) ? hostConfig.VolumesFrom : [];
+    if (volumesFrom.length > 0)
+        return true;
+    const mounts = [
+        ...(Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts : []),
+        ...(Array.isArray(container.Mounts) ? container.Mounts : []),
+    ];
+    return mounts.some((mount) => bind_writers_isRecord(mount) && mount.Type === 'bind');
+}
+/** The ids of running containers in a list answer (`GET /containers/json`) that mount a host path. */
+function runningBindWriters(listed) {
+    if (!Array.isArray(listed))
+        return [];
+    return listed
+        .filter(bind_writers_isRecord)
+        .filter((container) => container.State === 'running' && mountsHostPath(container))
+        .map((container) => String(container.Id));
+}
+/**
+ * The grader's own control, for its run steps: every running container of the run is a writer
+ * (summaries do not say which mount a host path; a pause of a second costs them nothing). An
+ * engine without pause (a fake) has no writers to freeze.
+ */
+function engineWriterControl(engine) {
+    const pause = engine.pauseContainer?.bind(engine);
+    const unpause = engine.unpauseContainer?.bind(engine);
+    return {
+        async writers() {
+            if (pause === undefined)
+                return [];
+            const listed = await engine.listContainers(runLabels(engine.runId));
+            return listed.filter((container) => container.state === 'running').map((container) => container.id);
+        },
+        pause: async (id) => (pause === undefined ? false : pause(id)),
+        unpause: async (id) => {
+            await unpause?.(id);
+        },
+    };
+}
+/**
+ * The first source that no longer resolves to the real path it had when it was checked, and
+ * why; checked with the writers frozen, just before the mount. `approved` gives that real path;
+ * by default the source itself (the proxy passes bind sources resolved).
+ */
+async function changedBindSource(sources, approved = (source) => source) {
+    for (const source of sources) {
+        const real = await (0,promises_namespaceObject.realpath)(source).catch(() => undefined);
+        if (real !== approved(source)) {
+            return `the bind mount source ${source} was replaced (by a symbolic link, or removed) after it was checked`;
+        }
+    }
+    return undefined;
+}
+/** The host paths a container's inspection says the daemon bind-mounts for it. */
+function bindSources(container) {
+    const mounts = Array.isArray(container.Mounts) ? container.Mounts : [];
+    return mounts
+        .filter(bind_writers_isRecord)
+        .filter((mount) => mount.Type === 'bind' && typeof mount.Source === 'string')
+        .map((mount) => String(mount.Source));
+}
+
 ;// CONCATENATED MODULE: ./src/proxy/bind-freeze.ts
 // The proxy's side of a bind the student cannot race (src/engine/bind-writers.ts): starts of a
 // container that mounts a host path are checked and forwarded with every writer of the run
@@ -46377,100 +45986,6 @@ function checkArchive(details, who) {
     if (details === undefined || !mountsHostPath(details))
         return;
     throw new Refusal(`docker cp to or from container ${who} is not allowed: it bind-mounts a folder of the submission, which the engine would mount again unchecked for the copy; read or write the file in the submission folder instead (or use docker exec)`);
-}
-
-;// CONCATENATED MODULE: ./src/proxy/budget.ts
-// The aggregate budget of one exercise's containers (issue 13, deliverable 7). Each container is
-// capped (HARDENED_LIMITS: 512 MiB, 256 processes), and an exercise may have MAX_CONTAINERS_PER_
-// EXERCISE of them: 50 x 512 MiB is more than most runners have. So the memory and processes of
-// all the exercise's containers together are bounded too, never above half the host's memory
-// (and a quarter of its process ids), shared by the exercises graded at once. Pure: the host's
-// figures and the containers' limits are given.
-const budget_MIB = 1024 * 1024;
-/** The least a container can be given and still be of use: below, the create is refused. */
-const MIN_CONTAINER = { memory: 16 * budget_MIB, pids: 16 };
-/**
- * One exercise's budget: what its containers may hold at once. At most the cap of every
- * container, and at most half the host's memory and a quarter of its process ids over all the
- * exercises graded at once.
- */
-function exerciseBudget(host, perContainer, containerCap) {
-    const share = Math.max(1, Math.floor(host.concurrentExercises));
-    return {
-        memory: Math.min(perContainer.memory * containerCap, Math.floor(host.totalMemory / 2 / share)),
-        pids: Math.min(perContainer.pids * containerCap, Math.floor(host.pidMax / 4 / share)),
-    };
-}
-/**
- * Whether a container asking for `requested` fits beside the exercise's containers `used`
- * (their limits, created or running: a created one may be started at any time). Returns the
- * refusal's message, or undefined when it fits.
- */
-function budgetRefusal(requested, used, budget) {
-    const taken = used.reduce((sum, container) => ({ memory: sum.memory + container.memory, pids: sum.pids + container.pids }), { memory: 0, pids: 0 });
-    const left = { memory: budget.memory - taken.memory, pids: budget.pids - taken.pids };
-    if (requested.memory > left.memory) {
-        return `this exercise's containers may use ${formatMiB(budget.memory)} of memory together, and ${formatMiB(Math.max(0, left.memory))} is left: give this container less (--memory) or remove one (docker rm)`;
-    }
-    if (requested.pids > left.pids) {
-        return `this exercise's containers may run ${budget.pids} processes together, and ${Math.max(0, left.pids)} are left: give this container fewer (--pids-limit) or remove one (docker rm)`;
-    }
-    return undefined;
-}
-/** A container's limits as the engine reports them (HostConfig), a missing one counted at the cap. */
-function limitsOf(hostConfig, cap) {
-    const config = typeof hostConfig === 'object' && hostConfig !== null ? hostConfig : {};
-    const memory = typeof config.Memory === 'number' && config.Memory > 0 ? config.Memory : cap.memory;
-    const pids = typeof config.PidsLimit === 'number' && config.PidsLimit > 0 ? config.PidsLimit : cap.pids;
-    return { memory, pids };
-}
-/**
- * The disk a container may write cannot be bounded on overlay2 over ext4 (StorageOpt size needs
- * xfs with pquota: the engine refuses it). What can be done is to read its writable layer's size
- * (GET /containers/{id}/json?size=1, SizeRw) and say when it is past the bound.
- */
-function layerSizeRefusal(sizeRw, maxBytes) {
-    if (sizeRw === undefined || sizeRw <= maxBytes)
-        return undefined;
-    return `the container wrote ${formatMiB(sizeRw)} to its filesystem, more than the ${formatMiB(maxBytes)} allowed`;
-}
-function formatMiB(bytes) {
-    return `${Math.round(bytes / budget_MIB)} MiB`;
-}
-
-;// CONCATENATED MODULE: ./src/proxy/budget-check.ts
-// The aggregate budget (budget.ts) applied at container create: the exercise's containers, read
-// from the engine, and this host's figures.
-
-
-
-
-const PER_CONTAINER = { memory: HARDENED_LIMITS.memory, pids: HARDENED_LIMITS.pids };
-let pidMax;
-/** This host's figures; the exercises graded at once share them (1 unless told). */
-function hostFigures(concurrentExercises = 1) {
-    if (pidMax === undefined) {
-        try {
-            pidMax = Number((0,external_node_fs_namespaceObject.readFileSync)('/proc/sys/kernel/pid_max', 'utf8').trim()) || 32768;
-        }
-        catch {
-            pidMax = 32768;
-        }
-    }
-    return { totalMemory: external_node_os_default().totalmem(), pidMax, concurrentExercises };
-}
-/**
- * Why a container with this (policed) HostConfig cannot be created beside the exercise's
- * others, or undefined. Containers counted at their limits, created or running.
- */
-async function containerBudgetRefusal(hostConfig, lookups, containerCap, host = hostFigures()) {
-    const used = [];
-    for (const container of await lookups.containers()) {
-        const details = await lookups.details(String(container.Id));
-        if (details !== undefined)
-            used.push(limitsOf(details.HostConfig, PER_CONTAINER));
-    }
-    return budgetRefusal(limitsOf(hostConfig, PER_CONTAINER), used, exerciseBudget(host, PER_CONTAINER, containerCap));
 }
 
 ;// CONCATENATED MODULE: external "node:vm"
@@ -46618,123 +46133,793 @@ function keepNamedObjects(list, patterns) {
     const matched = matchEach(named.map((item) => String(item.Name)), patterns);
     return named.filter((_, index) => matched[index] === true);
 }
-
-;// CONCATENATED MODULE: ./src/proxy/names.ts
-// Virtual names: the student's script says `web`, the engine holds `<scope>-web`
-// (resourceName, src/steps/names.ts), so that two gradings on one engine never collide. Names go
-// to the engine scoped, and come back unscoped: in responses, error messages and streams.
-
-/** Container, network and volume names as the daemon accepts them. */
-const OBJECT_NAME = /^\/?[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-/** An image id or id prefix, with or without `sha256:`. */
-const IMAGE_ID = /^(sha256:)?[0-9a-f]{6,64}$/;
-/** `repo[:tag][@digest]`; the tag separator is the last colon after the last slash. */
-function parseImageReference(reference) {
-    const [named = '', digest] = reference.split('@', 2);
-    const slash = named.lastIndexOf('/');
-    const colon = named.lastIndexOf(':');
-    const tagged = colon > slash;
+/** What narrowFilters needs to scope the names a student gives in filters, with the run's label filters. */
+function filterOptionsFor(names, runLabelFilters) {
     return {
-        repository: tagged ? named.slice(0, colon) : named,
-        ...(tagged ? { tag: named.slice(colon + 1) } : {}),
-        ...(digest !== undefined ? { digest } : {}),
+        names,
+        runLabelFilters,
+        realNetwork: (name) => (names.isName(name) ? names.real(name) : name),
+        realVolume: (name) => (names.isName(name) ? names.real(name) : name),
+        realImage: (reference) => {
+            const real = names.realImage(reference);
+            return real !== undefined && !reference.includes(':') ? real.replace(/:latest$/, '') : real;
+        },
     };
 }
-class VirtualNames {
-    scope;
-    /** What every scoped name starts with. */
-    prefix;
-    virtualOf = new Map();
-    constructor(scope) {
-        this.scope = scope;
-        this.prefix = resourceName(scope, '');
-    }
-    /** The engine's name of a container, network or volume the student calls `name`. */
-    real(name) {
-        const bare = name.replace(/^\//, '');
-        const real = resourceName(this.scope, bare);
-        this.virtualOf.set(real, bare);
-        return real;
-    }
-    /** Whether `name` can be a container, network or volume name (so that it may be scoped). */
-    isName(name) {
-        return OBJECT_NAME.test(name);
-    }
-    /** The engine's tag of an image the student tags `reference`; undefined for ids and digests. */
-    realImage(reference) {
-        if (IMAGE_ID.test(reference))
+/**
+ * A list's `filters`, narrowed to the run's objects, with its name filters taken out (the engine
+ * would match them against the scoped names): the patterns the answer is then matched against.
+ */
+function narrowListQuery(query, options) {
+    const byName = takeNameFilters(query.get('filters'));
+    const filters = byName === undefined ? query.get('filters') : byName.rest;
+    query.set('filters', narrowFilters(filters, options));
+    return byName;
+}
+
+;// CONCATENATED MODULE: ./src/engine/docker-mapping.ts
+// The daemon's JSON (with the nulls it really sends: the dockerode typings claim arrays and
+// objects) and its mapping onto the Engine's model. No I/O here: docker-engine.ts does the calls.
+
+
+/**
+ * The policy RESTART_LABEL records, when it applies: the engine's policy is "no" and the
+ * container has a bind mount, as the proxy made it. Otherwise (no label, a label inherited from
+ * an image's LABEL onto a container the proxy did not make virtual) undefined: the engine's
+ * policy is the truth.
+ */
+function requestedRestartPolicy(labels, enginePolicy, hasBindMount) {
+    const label = labels?.[RESTART_LABEL];
+    if (typeof label !== 'string' || !hasBindMount || (enginePolicy || 'no') !== 'no')
+        return undefined;
+    try {
+        const parsed = JSON.parse(label);
+        if (!docker_mapping_isRecord(parsed) || typeof parsed.Name !== 'string' || parsed.Name === '')
             return undefined;
-        // Newer CLIs send the normalised form (docker.io/library/x) of what the student typed (x).
-        const parsed = parseImageReference(reference.replace(/^(?:index\.)?docker\.io\/(?:library\/)?/, ''));
-        if (parsed.digest !== undefined || parsed.repository === '')
-            return undefined;
-        const tag = parsed.tag ?? 'latest';
-        const real = `${resourceName(this.scope, parsed.repository)}:${tag}`;
-        this.virtualOf.set(real, `${parsed.repository}:${tag}`);
-        return real;
+        const count = typeof parsed.MaximumRetryCount === 'number' ? parsed.MaximumRetryCount : 0;
+        return { Name: parsed.Name, MaximumRetryCount: count };
     }
-    /**
-     * Text as the student should see it: every scoped name of this run's scope unscoped. Scoped
-     * names contain the run id, so nothing else in the engine's answers starts with the prefix.
-     */
-    unscope(text) {
-        if (!text.includes(this.prefix))
-            return text;
-        let result = text;
-        // Exact names first (they keep the student's spelling), then anything else scoped.
-        const known = [...this.virtualOf.entries()].sort((a, b) => b[0].length - a[0].length);
-        for (const [real, virtual] of known) {
-            if (virtual === real.slice(this.prefix.length))
-                continue;
-            result = result.replace(new RegExp(`${names_escapeRegExp(real)}(?![A-Za-z0-9_.-])`, 'g'), virtual);
+    catch {
+        return undefined;
+    }
+}
+function asRawImage(value) {
+    if (docker_mapping_isRecord(value) && typeof value.Id === 'string')
+        return value;
+    throw new InfraError('Docker engine answered an image inspection with something unexpected');
+}
+function asRawContainer(value) {
+    if (docker_mapping_isRecord(value) && typeof value.Id === 'string' && docker_mapping_isRecord(value.State) && docker_mapping_isRecord(value.Config))
+        return value;
+    throw new InfraError('Docker engine answered a container inspection with something unexpected');
+}
+function asRawNetwork(value) {
+    if (docker_mapping_isRecord(value) && typeof value.Id === 'string' && typeof value.Name === 'string')
+        return value;
+    throw new InfraError('Docker engine answered a network inspection with something unexpected');
+}
+function asRawVolume(value) {
+    if (docker_mapping_isRecord(value) && typeof value.Name === 'string')
+        return value;
+    throw new InfraError('Docker engine answered a volume inspection with something unexpected');
+}
+/** What the daemon reports for "never". */
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+function toContainerState(raw) {
+    const state = raw.State;
+    const config = raw.Config;
+    return {
+        id: raw.Id,
+        name: raw.Name.replace(/^\//, ''),
+        image: config.Image,
+        ...(typeof raw.Image === 'string' && raw.Image !== '' ? { imageId: raw.Image } : {}),
+        status: state.Status,
+        // A container the daemon is restarting reports Running, but an exec in it is refused:
+        // for the grader (and the student) it is not running.
+        running: state.Running && state.Restarting !== true,
+        exitCode: state.ExitCode,
+        oomKilled: state.OOMKilled,
+        health: state.Health?.Status ?? undefined,
+        startedAt: realTime(state.StartedAt),
+        finishedAt: realTime(state.FinishedAt),
+        publishedPorts: publishedPorts(raw.NetworkSettings.Ports),
+        portBindings: portBindings(raw.HostConfig?.PortBindings, raw.NetworkSettings.Ports),
+        env: config.Env ?? [],
+        labels: config.Labels ?? {},
+        user: config.User ?? '',
+        restartPolicy: requestedRestartPolicy(config.Labels, raw.HostConfig?.RestartPolicy?.Name, (raw.Mounts ?? []).some((mount) => mount.Type === 'bind'))?.Name ??
+            (raw.HostConfig?.RestartPolicy?.Name || 'no'),
+        daemonRestartPolicy: raw.HostConfig?.RestartPolicy?.Name || 'no',
+        restartCount: raw.RestartCount ?? 0,
+        mounts: (raw.Mounts ?? []).map((mount) => ({
+            type: mount.Type ?? '',
+            source: mount.Source ?? '',
+            destination: mount.Destination ?? '',
+            ...(mount.Name ? { name: mount.Name } : {}),
+            readOnly: mount.RW === false,
+        })),
+        networks: Object.fromEntries(Object.entries(raw.NetworkSettings.Networks ?? {}).map(([name, network]) => [
+            name,
+            { ipAddress: network?.IPAddress ?? '', aliases: network?.Aliases ?? [] },
+        ])),
+        hostname: config.Hostname ?? '',
+    };
+}
+function realTime(value) {
+    return value && value !== ZERO_TIME ? value : undefined;
+}
+function publishedPorts(ports) {
+    const result = {};
+    for (const [containerPort, bindings] of Object.entries(ports ?? {})) {
+        const binding = bindings?.find((candidate) => candidate.HostIp === '127.0.0.1') ?? bindings?.[0];
+        const hostPort = docker_mapping_hostPortOf(binding?.HostPort);
+        if (hostPort !== undefined)
+            result[containerPort] = hostPort;
+    }
+    return result;
+}
+/**
+ * Host ports bound for each container port, on any host address: what is really bound
+ * (NetworkSettings.Ports, a running container) together with what was asked for with a fixed
+ * port (HostConfig.PortBindings, also known before the start). Ephemeral requests ("") only count
+ * once the daemon has chosen the port.
+ */
+function portBindings(requested, actual) {
+    const ports = new Map();
+    for (const map of [actual, requested]) {
+        for (const [containerPort, bindings] of Object.entries(map ?? {})) {
+            for (const binding of bindings ?? []) {
+                const hostPort = docker_mapping_hostPortOf(binding.HostPort);
+                if (hostPort === undefined)
+                    continue;
+                const set = ports.get(containerPort) ?? new Set();
+                set.add(hostPort);
+                ports.set(containerPort, set);
+            }
         }
-        return result.split(this.prefix).join('');
     }
+    return Object.fromEntries([...ports.entries()].map(([containerPort, set]) => [containerPort, [...set].sort((a, b) => a - b)]));
 }
-function names_escapeRegExp(text) {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+function docker_mapping_hostPortOf(value) {
+    if (!value || !/^\d+$/.test(value))
+        return undefined;
+    const port = Number.parseInt(value, 10);
+    return port > 0 && port <= 65535 ? port : undefined;
+}
+function toImageDetails(raw) {
+    const config = raw.Config ?? {};
+    const layers = raw.RootFS?.Layers ?? [];
+    return {
+        id: raw.Id,
+        tags: realTags(raw),
+        user: config.User ?? '',
+        workdir: config.WorkingDir ?? '',
+        cmd: config.Cmd ?? [],
+        entrypoint: typeof config.Entrypoint === 'string' ? [config.Entrypoint] : (config.Entrypoint ?? []),
+        env: config.Env ?? [],
+        exposedPorts: Object.keys(config.ExposedPorts ?? {}).sort(),
+        labels: config.Labels ?? {},
+        layerDigests: [...layers],
+        layers: layers.length,
+        sizeBytes: raw.Size,
+        healthcheck: config.Healthcheck?.Test ?? [],
+    };
+}
+/** Older daemons list an untagged image as "<none>:<none>". */
+function realTags(raw) {
+    return (raw.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
+}
+function toNetworkDetails(raw) {
+    return {
+        id: raw.Id,
+        name: raw.Name,
+        driver: raw.Driver ?? '',
+        internal: raw.Internal === true,
+        labels: raw.Labels ?? {},
+        containers: Object.values(raw.Containers ?? {})
+            .map((endpoint) => endpoint?.Name?.replace(/^\//, '') ?? '')
+            .filter((name) => name !== '')
+            .sort(),
+    };
+}
+function toVolumeDetails(raw) {
+    return {
+        name: raw.Name,
+        driver: raw.Driver ?? '',
+        labels: raw.Labels ?? {},
+        mountpoint: raw.Mountpoint ?? '',
+    };
+}
+function toContainerSummary(raw) {
+    return {
+        id: raw.Id,
+        name: raw.Names?.[0]?.replace(/^\//, '') ?? '',
+        image: raw.Image ?? '',
+        state: raw.State ?? '',
+        labels: raw.Labels ?? {},
+    };
+}
+/** The CMD column of /containers/{id}/top (COMMAND on some ps variants; else the last column). */
+function processCommands(value) {
+    // A container whose last process is just exiting has none left: the engine (Go) answers its
+    // empty list as null.
+    if (docker_mapping_isRecord(value) && value.Processes === null)
+        return [];
+    if (!docker_mapping_isRecord(value) || !Array.isArray(value.Titles) || !Array.isArray(value.Processes)) {
+        throw new InfraError('Docker engine answered a process listing with something unexpected');
+    }
+    const titles = value.Titles;
+    let column = titles.findIndex((title) => title === 'CMD' || title === 'COMMAND');
+    if (column < 0)
+        column = titles.length - 1;
+    const rows = value.Processes.filter((row) => Array.isArray(row));
+    return inTreeOrder(rows, titles.indexOf('PID'), titles.indexOf('PPID'))
+        .map((row) => row[column])
+        .filter((command) => typeof command === 'string');
+}
+/**
+ * Parents before their children (siblings as ps lists them). ps lists by PID, and PIDs wrap
+ * around on a busy host, so nginx's worker can be listed before its master: an exercise that
+ * expects "master, then worker" must not depend on where the host's PID counter stands.
+ */
+function inTreeOrder(rows, pidColumn, ppidColumn) {
+    if (pidColumn < 0 || ppidColumn < 0)
+        return rows;
+    const pids = new Set(rows.map((row) => String(row[pidColumn])));
+    const children = new Map();
+    const roots = [];
+    for (const row of rows) {
+        const parent = String(row[ppidColumn]);
+        if (!pids.has(parent) || parent === String(row[pidColumn]))
+            roots.push(row);
+        else
+            children.set(parent, [...(children.get(parent) ?? []), row]);
+    }
+    const ordered = [];
+    const visit = (row) => {
+        ordered.push(row);
+        for (const child of children.get(String(row[pidColumn])) ?? [])
+            visit(child);
+    };
+    for (const root of roots)
+        visit(root);
+    // A cycle (impossible in a real listing) leaves rows unvisited: keep them rather than lose them.
+    return ordered.length === rows.length ? ordered : rows;
+}
+function docker_mapping_isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-;// CONCATENATED MODULE: ./src/proxy/plan-networks.ts
-// Plans of the network routes: inspect (showing only the run's containers), remove, connect and
-// disconnect. Network create is planned with the server, which counts networks per exercise.
+;// CONCATENATED MODULE: ./src/proxy/policy-mounts.ts
+// What a student's container may mount: folders inside the submission (by their real path,
+// checked again at every start), the run's own volumes, tmpfs; never the Docker socket, a host
+// path or device through volume options. Volumes the daemon would make anonymous and
+// unlabelled are made by the gate, labelled (docs/security.md, boundary 2).
 
-async function planNetwork(gate, reference, action, withQuery, body) {
-    const resolved = await gate.lookups.network(reference);
-    if (resolved.kind !== 'own' && resolved.kind !== 'builtin') {
-        throw notFound(`network ${reference} not found`, 'network', reference, resolved);
+
+
+
+function checkHostPathInside(submissionDir, real) {
+    const relative = external_node_path_default().relative(submissionDir, real);
+    return relative === '' || (!relative.startsWith('..') && !external_node_path_default().isAbsolute(relative));
+}
+/**
+ * The real path to mount: checked, and passed on resolved, so that a symlink swapped in after the
+ * check cannot redirect the mount (only a race on a component inside the submission remains).
+ */
+async function checkBindSource(source, context) {
+    if (!external_node_path_default().isAbsolute(source)) {
+        throw new Refusal(`bind mount of "${source}": the source must be an absolute path inside the submission`);
     }
-    if (resolved.kind === 'builtin' && resolved.name === 'host' && action !== 'inspect') {
-        throw new Refusal("the host's network namespace is not allowed (--network host)");
+    const { real, socket } = await context.lookups.hostPath(source);
+    if (socket || /docker\.sock$/.test(real) || /docker\.sock$/.test(source)) {
+        throw new Refusal(`bind mount of "${source}": the Docker socket may not be mounted into a container`);
     }
-    const target = resolved.kind === 'own' ? resolved.id : resolved.name;
-    switch (action) {
-        case 'inspect':
-            return {
-                url: withQuery(`/networks/${encodeURIComponent(target)}`),
-                answer: 'json',
-                // Who else is on the engine's bridge is none of the student's business.
-                transform: async (network) => {
-                    if (!refusal_isRecord(network) || !refusal_isRecord(network.Containers))
-                        return network;
-                    const own = new Set((await gate.lookups.ownContainerIds(gate.labelFilters)).map((container) => String(container.Id)));
-                    return {
-                        ...network,
-                        Containers: Object.fromEntries(Object.entries(network.Containers).filter(([id]) => own.has(id))),
-                    };
-                },
-            };
-        case 'remove':
+    if (!checkHostPathInside(context.submissionDir, real)) {
+        throw new Refusal(`bind mount of "${source}" is not allowed: only folders inside the submission (${context.submissionDir}) may be mounted`);
+    }
+    return real;
+}
+/**
+ * At start and restart: every bind source of a created container, resolved again. The engine
+ * mounts a source by its path when the container starts, so a folder of the submission that was
+ * replaced by a symlink (to `/`, to the Docker socket) since create would be followed.
+ */
+async function recheckBindSources(container, context) {
+    const hostConfig = refusal_isRecord(container.HostConfig) ? container.HostConfig : {};
+    const sources = new Set();
+    for (const bind of strings(hostConfig.Binds)) {
+        const source = bind.split(':')[0] ?? '';
+        if (source.startsWith('/'))
+            sources.add(source);
+    }
+    const mounts = [
+        ...(Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts : []),
+        ...(Array.isArray(container.Mounts) ? container.Mounts : []),
+    ];
+    for (const mount of mounts.filter(refusal_isRecord)) {
+        if (mount.Type === 'bind' && typeof mount.Source === 'string')
+            sources.add(mount.Source);
+    }
+    for (const source of sources) {
+        try {
+            await checkBindSource(source, context);
+        }
+        catch (error) {
+            if (!(error instanceof Refusal))
+                throw error;
+            throw new Refusal(`${error.message} (checked again at start: a folder of the submission was replaced by a symlink after the container was created)`, error.status);
+        }
+    }
+}
+/** Resolves a volume by the student's name, creating it labelled if it does not exist yet. */
+async function volumeForMount(name, context) {
+    const resolved = await context.lookups.volume(name);
+    if (resolved.kind === 'own')
+        return resolved.name;
+    if (resolved.kind === 'missing') {
+        const real = context.names.real(name);
+        await context.lookups.createVolume(real, stampLabels({}, context.runLabels, { [STUDENT_NAME_LABEL]: name }));
+        return real;
+    }
+    throw notFound(`get ${name}: no such volume`, 'volume', name, resolved);
+}
+async function checkBinds(hostConfig, context) {
+    if (hostConfig.Binds === undefined || hostConfig.Binds === null)
+        return;
+    const binds = [];
+    for (const bind of strings(hostConfig.Binds)) {
+        const [source = '', ...rest] = bind.split(':');
+        if (source.startsWith('/')) {
+            binds.push([await checkBindSource(source, context), ...rest].join(':'));
+        }
+        else {
+            binds.push([await volumeForMount(source, context), ...rest].join(':'));
+        }
+    }
+    hostConfig.Binds = binds;
+}
+async function checkMounts(hostConfig, context) {
+    if (!Array.isArray(hostConfig.Mounts))
+        return;
+    for (const mount of hostConfig.Mounts) {
+        if (!refusal_isRecord(mount))
+            continue;
+        const type = typeof mount.Type === 'string' ? mount.Type : 'volume';
+        const source = typeof mount.Source === 'string' ? mount.Source : '';
+        if (type === 'bind') {
+            mount.Source = await checkBindSource(source, context);
+        }
+        else if (type === 'volume') {
+            const options = refusal_isRecord(mount.VolumeOptions) ? mount.VolumeOptions : {};
+            const driver = refusal_isRecord(options.DriverConfig) ? options.DriverConfig : {};
+            const driverOptions = refusal_isRecord(driver.Options) ? driver.Options : {};
+            checkVolumeDriver(typeof driver.Name === 'string' ? driver.Name : '', driverOptions);
+            // Without a source the daemon makes an anonymous volume, unlabelled: a labelled one instead.
+            mount.Source =
+                source !== '' ? await volumeForMount(source, context) : await createAnonymousVolume(context);
+        }
+        else if (type !== 'tmpfs') {
+            throw new Refusal(`mounts of type ${type} are not allowed`);
+        }
+    }
+}
+function checkVolumeDriver(driver, options) {
+    if (driver !== '' && driver !== 'local') {
+        throw new Refusal(`volume driver ${driver} is not allowed: only the local driver`);
+    }
+    const mountOptions = typeof options.o === 'string' ? options.o : '';
+    const device = typeof options.device === 'string' ? options.device : undefined;
+    const type = typeof options.type === 'string' ? options.type : undefined;
+    const tmpfs = type === 'tmpfs' && (device === undefined || device === 'tmpfs');
+    if (/(^|,)r?bind($|,)/.test(mountOptions) ||
+        (device !== undefined && !tmpfs) ||
+        (type !== undefined && !tmpfs)) {
+        throw new Refusal('volume options that mount a host path or device are not allowed (--opt type=none --opt o=bind --opt device=...): use a bind mount of a folder of the submission');
+    }
+}
+/**
+ * The daemon would make an unlabelled volume for each VOLUME path (of the image or `-v /path`)
+ * that nothing is mounted on: cleanup by label could not find it, and compose, which hands such
+ * volumes on by name when it recreates a container, could not name it. So the proxy creates it,
+ * labelled, and mounts it there.
+ */
+async function labelAnonymousVolumes(body, hostConfig, imageVolumes, context) {
+    const mounted = new Set();
+    for (const bind of strings(hostConfig.Binds))
+        mounted.add(external_node_path_default().posix.normalize(bind.split(':')[1] ?? ''));
+    for (const mount of Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts.filter(refusal_isRecord) : []) {
+        if (typeof mount.Target === 'string')
+            mounted.add(external_node_path_default().posix.normalize(mount.Target));
+    }
+    if (refusal_isRecord(hostConfig.Tmpfs))
+        for (const target of Object.keys(hostConfig.Tmpfs))
+            mounted.add(external_node_path_default().posix.normalize(target));
+    // --volumes-from brings its own volumes to their paths: the daemon then skips those paths.
+    if (strings(hostConfig.VolumesFrom).length > 0)
+        return;
+    const wanted = [...(refusal_isRecord(body.Volumes) ? Object.keys(body.Volumes) : []), ...imageVolumes];
+    const added = [];
+    for (const target of new Set(wanted.map((volume) => external_node_path_default().posix.normalize(volume)))) {
+        if (mounted.has(target))
+            continue;
+        added.push({ Type: 'volume', Source: await createAnonymousVolume(context), Target: target });
+    }
+    if (added.length > 0)
+        hostConfig.Mounts = [...(Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts : []), ...added];
+}
+/** A volume in place of one the daemon would create anonymous and unlabelled. */
+async function createAnonymousVolume(context) {
+    const volumeName = context.names.real(`anon-${(0,external_node_crypto_.randomBytes)(12).toString('hex')}`);
+    await context.lookups.createVolume(volumeName, { ...context.runLabels });
+    return volumeName;
+}
+/**
+ * Whether the daemon would mount a host path at each start: a bind (-v /path, --mount
+ * type=bind), or --volumes-from, which brings another container's binds along. Named volumes
+ * are safe: a student cannot swap what a volume name points to.
+ */
+function hasBindMount(hostConfig) {
+    if (strings(hostConfig.Binds).some((bind) => bind.startsWith('/')))
+        return true;
+    if (strings(hostConfig.VolumesFrom).length > 0)
+        return true;
+    const mounts = Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts.filter(refusal_isRecord) : [];
+    return mounts.some((mount) => mount.Type === 'bind');
+}
+/** Whether an inspected container mounts a host path (its own binds or inherited ones). */
+function containerHasBindMount(container) {
+    const mounts = Array.isArray(container.Mounts) ? container.Mounts.filter(refusal_isRecord) : [];
+    if (mounts.some((mount) => mount.Type === 'bind'))
+        return true;
+    return refusal_isRecord(container.HostConfig) && hasBindMount(container.HostConfig);
+}
+
+;// CONCATENATED MODULE: ./src/proxy/policy-networks.ts
+// The rules of networks: bridge networks only, addresses the engine's choice (no IPAM, no fixed
+// container address: a chosen subnet adds a route on the host), the run's own containers
+// connected, by the student's names (docs/security.md, boundary 2).
+
+
+const REFUSED_BRIDGE_OPTIONS = /^com\.docker\.network\.bridge\.(name|host_binding_ipv4)$/;
+function given(value) {
+    if (value === undefined || value === null || value === '' || value === false)
+        return false;
+    if (Array.isArray(value))
+        return value.length > 0;
+    if (refusal_isRecord(value))
+        return Object.keys(value).length > 0;
+    return true;
+}
+/**
+ * A network's addresses are the engine's choice: a chosen subnet (with a fixed container address)
+ * adds a route on the host, and the runner's own traffic to that address reached the student's
+ * container. An empty IPAM (what compose sends) is the default.
+ */
+function checkNetworkAddressing(ipam) {
+    if (ipam === undefined || ipam === null)
+        return;
+    if (!refusal_isRecord(ipam))
+        throw new Refusal('invalid IPAM configuration of the network', 400);
+    const driver = ipam.Driver;
+    if (given(driver) && driver !== 'default') {
+        throw new Refusal(`IPAM driver ${String(driver)} is not allowed (--ipam-driver): the engine assigns the addresses`);
+    }
+    if (given(ipam.Options)) {
+        throw new Refusal('IPAM driver options are not allowed (--ipam-opt): the engine assigns the addresses');
+    }
+    const configs = Array.isArray(ipam.Config) ? ipam.Config : given(ipam.Config) ? [ipam.Config] : [];
+    if (configs.some((config) => !refusal_isRecord(config) || Object.values(config).some(given))) {
+        throw new Refusal("IPAM options are not allowed (--subnet, --ip-range, --gateway, --aux-address): the engine picks the network's addresses");
+    }
+}
+/** A container's address on a network is the engine's choice too (--ip, --ip6, --link-local-ip). */
+function checkEndpointAddress(endpoint, network) {
+    if (!refusal_isRecord(endpoint))
+        return;
+    const ipam = endpoint.IPAMConfig;
+    const fixed = (refusal_isRecord(ipam) && Object.values(ipam).some(given)) ||
+        (ipam !== undefined && ipam !== null && !refusal_isRecord(ipam)) ||
+        given(endpoint.IPAddress) ||
+        given(endpoint.GlobalIPv6Address);
+    if (fixed) {
+        throw new Refusal(`a fixed address on network ${network} is not allowed (--ip, --ip6, --link-local-ip, ipv4_address): the engine assigns container addresses`);
+    }
+}
+function policeNetworkCreate(body, context) {
+    const name = typeof body.Name === 'string' ? body.Name : '';
+    if (!context.names.isName(name))
+        throw new Refusal(`invalid network name "${name}"`, 400);
+    const driver = typeof body.Driver === 'string' && body.Driver !== '' ? body.Driver : 'bridge';
+    if (driver !== 'bridge')
+        throw new Refusal(`network driver ${driver} is not allowed: only bridge networks`);
+    if (body.ConfigFrom !== undefined && body.ConfigFrom !== null) {
+        throw new Refusal('networks made from another network configuration are not allowed (--config-from)');
+    }
+    if (body.Ingress === true || body.Scope === 'swarm')
+        throw new Refusal('swarm networks are not allowed');
+    checkNetworkAddressing(body.IPAM);
+    const options = refusal_isRecord(body.Options) ? body.Options : {};
+    const refused = Object.keys(options).filter((key) => REFUSED_BRIDGE_OPTIONS.test(key));
+    if (refused.length > 0)
+        throw new Refusal(`network options ${refused.join(', ')} are not allowed (-o)`);
+    return {
+        ...body,
+        Name: context.names.real(name),
+        Labels: stampLabels(body.Labels, context.runLabels, { [STUDENT_NAME_LABEL]: name }),
+    };
+}
+/** POST /networks/{id}/connect|disconnect: the container must be the run's; connect adds its name as alias. */
+async function policeNetworkConnect(body, action, network, context) {
+    const reference = typeof body.Container === 'string' ? body.Container : '';
+    const resolved = await context.lookups.container(reference);
+    if (resolved.kind !== 'own')
+        throw notFound(`No such container: ${reference}`, 'container', reference, resolved);
+    const result = { ...body, Container: resolved.id };
+    if (action === 'connect')
+        checkEndpointAddress(body.EndpointConfig, network.kind === 'own' || network.kind === 'builtin' ? network.name : 'this network');
+    if (action === 'connect' && network.kind === 'own') {
+        const studentName = studentNameOf(resolved, context.names);
+        const endpoint = refusal_isRecord(body.EndpointConfig) ? { ...body.EndpointConfig } : {};
+        if (studentName !== undefined)
+            endpoint.Aliases = [...new Set([...strings(endpoint.Aliases), studentName])];
+        result.EndpointConfig = endpoint;
+    }
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/proxy/policy-containers.ts
+// The rules of container creates, updates and execs: the profile (policy-profile.ts), the
+// mounts (policy-mounts.ts), the run's own containers, networks and images by the student's
+// names, published ports on 127.0.0.1 and ephemeral, and the restart policy of a container that
+// binds a host folder kept by the gate (docs/security.md, boundary 2).
+
+
+
+
+
+
+
+async function namespaceMode(value, context) {
+    if (value.startsWith('container:')) {
+        return `container:${await ownContainer(value.slice('container:'.length), context)}`;
+    }
+    return value;
+}
+const ALL_ADDRESSES = new Set(['0.0.0.0', '::', '[::]']);
+/**
+ * Published ports: the address must be 127.0.0.1 (or none, or 0.0.0.0, which means the same), and the host port becomes an
+ * ephemeral one, so that two gradings asking for 18080 do not collide. What the student asked
+ * for is kept in STUDENT_PORTS_LABEL.
+ */
+function rewritePortBindings(portBindings, policy) {
+    const requested = {};
+    const bindings = {};
+    if (!refusal_isRecord(portBindings))
+        return { requested, bindings };
+    for (const [containerPort, list] of Object.entries(portBindings)) {
+        const rewritten = [];
+        for (const binding of Array.isArray(list) ? list : []) {
+            const asked = refusal_isRecord(binding) && typeof binding.HostIp === 'string' ? binding.HostIp : '';
+            // 0.0.0.0 and :: are what no address means to the engine: every address of the host.
+            const hostIp = ALL_ADDRESSES.has(asked) ? '' : asked;
+            const hostPort = refusal_isRecord(binding) && typeof binding.HostPort === 'string' ? binding.HostPort : '';
+            if (hostIp !== '' && hostIp !== '127.0.0.1' && !policy.publicPorts) {
+                throw new Refusal(`publishing port ${containerPort} on ${hostIp} is not allowed: publish on 127.0.0.1 or without an address (-p ${hostPort || 'HOST'}:${containerPort.split('/')[0]})`);
+            }
+            const port = /^\d+/.exec(hostPort)?.[0];
+            if (port !== undefined && Number(port) > 0) {
+                const ports = requested[containerPort] ?? [];
+                if (!ports.includes(Number(port)))
+                    ports.push(Number(port));
+                requested[containerPort] = ports;
+            }
+            rewritten.push({ HostIp: policy.publicPorts && asked !== '' ? asked : '127.0.0.1', HostPort: '' });
+        }
+        bindings[containerPort] = rewritten;
+    }
+    return { requested, bindings };
+}
+/** The body of POST /containers/create as the engine gets it; `name` is the student's name, if any. */
+async function policeContainerCreate(body, name, context) {
+    const hostConfig = refusal_isRecord(body.HostConfig) ? { ...body.HostConfig } : {};
+    if (hostConfig.Privileged === true)
+        throw new Refusal('privileged containers are not allowed (--privileged)');
+    for (const [field, flag] of HOST_NAMESPACES) {
+        if (hostConfig[field] === 'host')
+            throw new Refusal(`the host's namespaces are not allowed (${flag})`);
+    }
+    hardenResources(hostConfig);
+    for (const field of ['MaskedPaths', 'ReadonlyPaths']) {
+        if (Array.isArray(hostConfig[field])) {
+            throw new Refusal('unmasking system paths is not allowed (--security-opt systempaths=unconfined)');
+        }
+    }
+    if (typeof hostConfig.Runtime === 'string' && !['', 'runc'].includes(hostConfig.Runtime)) {
+        throw new Refusal(`runtime ${hostConfig.Runtime} is not allowed (--runtime)`);
+    }
+    if (typeof hostConfig.VolumeDriver === 'string' && !['', 'local'].includes(hostConfig.VolumeDriver)) {
+        throw new Refusal(`volume driver ${hostConfig.VolumeDriver} is not allowed (--volume-driver)`);
+    }
+    const allowed = allowedCapabilities(context.policy);
+    const added = strings(hostConfig.CapAdd).map(normalisedCapability);
+    const extra = added.filter((capability) => !allowed.includes(capability));
+    if (extra.length > 0) {
+        throw new Refusal(`capabilities ${extra.join(', ')} are not allowed (--cap-add): this exercise allows ${allowed.join(', ')}`);
+    }
+    const dropped = strings(hostConfig.CapDrop).map(normalisedCapability);
+    const kept = dropped.includes('ALL') ? [] : allowed.filter((capability) => !dropped.includes(capability));
+    hostConfig.CapAdd = [...new Set([...kept, ...added])];
+    hostConfig.CapDrop = ['ALL'];
+    hostConfig.SecurityOpt = checkSecurityOptions(strings(hostConfig.SecurityOpt));
+    if (refusal_isRecord(hostConfig.Sysctls)) {
+        const refused = Object.keys(hostConfig.Sysctls).filter((key) => !SAFE_SYSCTLS.includes(key));
+        if (refused.length > 0)
+            throw new Refusal(`sysctl ${refused.join(', ')} is not allowed (--sysctl)`);
+    }
+    hostConfig.Ulimits = hardenedUlimits(Array.isArray(hostConfig.Ulimits) ? hostConfig.Ulimits : []);
+    if (typeof hostConfig.OomScoreAdj === 'number' && hostConfig.OomScoreAdj < 0) {
+        throw new Refusal('a negative --oom-score-adj is not allowed: the host would be killed before the container');
+    }
+    hostConfig.LogConfig = structuredClone(HARDENED_LIMITS.logConfig);
+    await checkBinds(hostConfig, context);
+    await checkMounts(hostConfig, context);
+    if (hostConfig.VolumesFrom !== undefined && hostConfig.VolumesFrom !== null) {
+        const volumesFrom = [];
+        for (const entry of strings(hostConfig.VolumesFrom)) {
+            const [reference = '', mode] = entry.split(':');
+            const id = await ownContainer(reference, context);
+            volumesFrom.push(mode === undefined ? id : `${id}:${mode}`);
+        }
+        hostConfig.VolumesFrom = volumesFrom;
+    }
+    if (hostConfig.Links !== undefined && hostConfig.Links !== null) {
+        const links = [];
+        for (const link of strings(hostConfig.Links)) {
+            const [reference = '', alias] = link.split(':');
+            const resolved = await context.lookups.container(reference);
             if (resolved.kind !== 'own')
-                throw new Refusal(`${resolved.name} is a pre-defined network and cannot be removed`);
-            return { url: withQuery(`/networks/${encodeURIComponent(target)}`), answer: 'json' };
-        default:
-            return {
-                url: withQuery(`/networks/${encodeURIComponent(target)}/${action}`),
-                body: await policeNetworkConnect(await body(), action, resolved, gate.context),
-                answer: 'json',
-            };
+                throw new Refusal(`--link: no such container of this grading: ${reference}`, 404);
+            links.push(`${resolved.name}:${alias ?? reference.replace(/^\//, '')}`);
+        }
+        hostConfig.Links = links;
     }
+    for (const field of ['PidMode', 'IpcMode']) {
+        if (typeof hostConfig[field] === 'string') {
+            hostConfig[field] = await namespaceMode(hostConfig[field], context);
+        }
+    }
+    // Networks: the main one, and the endpoints (compose and `docker run --network` name them).
+    let userNetwork = false;
+    const networkMode = typeof hostConfig.NetworkMode === 'string' ? hostConfig.NetworkMode : '';
+    if (networkMode === 'host' || networkMode.startsWith('container:')) {
+        hostConfig.NetworkMode = await namespaceMode(networkMode, context);
+    }
+    else if (networkMode !== '' && !BUILTIN_NETWORKS.has(networkMode)) {
+        const resolved = await ownNetwork(networkMode, context, 400);
+        hostConfig.NetworkMode = resolved.name;
+        userNetwork = resolved.kind === 'own';
+    }
+    const networking = refusal_isRecord(body.NetworkingConfig) ? { ...body.NetworkingConfig } : {};
+    if (refusal_isRecord(networking.EndpointsConfig)) {
+        const endpoints = {};
+        for (const [network, endpoint] of Object.entries(networking.EndpointsConfig)) {
+            const resolved = BUILTIN_NETWORKS.has(network)
+                ? { kind: 'builtin', name: network }
+                : await ownNetwork(network, context, 400);
+            checkEndpointAddress(endpoint, network);
+            const config = refusal_isRecord(endpoint) ? { ...endpoint } : {};
+            if (resolved.kind === 'own' && name !== undefined) {
+                // DNS by the student's name between containers: the engine only knows the scoped one.
+                config.Aliases = [...new Set([...strings(config.Aliases), name])];
+            }
+            endpoints[resolved.name] = config;
+        }
+        networking.EndpointsConfig = endpoints;
+    }
+    const mainNetwork = String(hostConfig.NetworkMode);
+    const endpoints = refusal_isRecord(networking.EndpointsConfig) ? networking.EndpointsConfig : {};
+    if (userNetwork && name !== undefined && endpoints[mainNetwork] === undefined) {
+        networking.EndpointsConfig = { ...endpoints, [mainNetwork]: { Aliases: [name] } };
+    }
+    const image = typeof body.Image === 'string' ? await imageToUse(body.Image, context) : body.Image;
+    const imageConfig = typeof image === 'string' ? await context.lookups.imageConfig(image) : { exposedPorts: [], volumes: [] };
+    // Ports: 127.0.0.1 and ephemeral; -P publishes every exposed port the same way.
+    const ports = rewritePortBindings(hostConfig.PortBindings, context.policy);
+    if (hostConfig.PublishAllPorts === true) {
+        const exposed = refusal_isRecord(body.ExposedPorts) ? Object.keys(body.ExposedPorts) : [];
+        for (const port of [...exposed, ...imageConfig.exposedPorts]) {
+            ports.bindings[port] ??= [{ HostIp: '127.0.0.1', HostPort: '' }];
+        }
+        hostConfig.PublishAllPorts = false;
+    }
+    hostConfig.PortBindings = ports.bindings;
+    await labelAnonymousVolumes(body, hostConfig, imageConfig.volumes, context);
+    const extraLabels = {};
+    if (name !== undefined)
+        extraLabels[STUDENT_NAME_LABEL] = name;
+    if (Object.keys(ports.requested).length > 0)
+        extraLabels[STUDENT_PORTS_LABEL] = JSON.stringify(ports.requested);
+    const restart = checkedRestartPolicy(hostConfig.RestartPolicy);
+    if (restart !== undefined && hostConfig.AutoRemove === true) {
+        throw new Refusal("can't create 'AutoRemove' container with restart policy", 400);
+    }
+    if (hasBindMount(hostConfig)) {
+        // Stamped even for "no": it replaces a label of ours that a LABEL of the image would pass on.
+        extraLabels[RESTART_LABEL] = JSON.stringify(restart ?? { Name: 'no', MaximumRetryCount: 0 });
+        hostConfig.RestartPolicy = { Name: 'no', MaximumRetryCount: 0 };
+    }
+    return {
+        ...body,
+        Image: image,
+        Labels: stampLabels(body.Labels, context.runLabels, withOwnLabelsSet(extraLabels)),
+        HostConfig: hostConfig,
+        ...(Object.keys(networking).length > 0 ? { NetworkingConfig: networking } : {}),
+    };
+}
+function policeExecCreate(body) {
+    if (body.Privileged === true)
+        throw new Refusal('privileged exec is not allowed (docker exec --privileged)');
+    return body;
+}
+const RESTART_POLICIES = ['no', 'always', 'unless-stopped', 'on-failure'];
+/**
+ * A restart policy as the daemon would accept it (checked here, as the daemon never sees the
+ * policy the proxy keeps in RESTART_LABEL); undefined for none ("no" or absent).
+ */
+function checkedRestartPolicy(value) {
+    if (!refusal_isRecord(value))
+        return undefined;
+    const policyName = typeof value.Name === 'string' ? value.Name : '';
+    const count = typeof value.MaximumRetryCount === 'number' ? value.MaximumRetryCount : 0;
+    if (policyName === '' || policyName === 'no')
+        return undefined;
+    if (!RESTART_POLICIES.includes(policyName))
+        throw new Refusal(`invalid restart policy '${policyName}'`, 400);
+    if (count < 0)
+        throw new Refusal('maximum retry count cannot be negative', 400);
+    if (count > 0 && policyName !== 'on-failure') {
+        throw new Refusal("maximum retry count can only be used with 'on-failure'", 400);
+    }
+    return { Name: policyName, MaximumRetryCount: count };
+}
+/**
+ * POST /containers/{id}/update: limits capped like at create. A bind-mounting container's
+ * restart policy is the one its label recorded at create (labels cannot change), so changing it
+ * is refused rather than handed to the daemon, which would restart it without the bind check.
+ */
+function policeContainerUpdate(body, container) {
+    const updated = { ...body };
+    hardenResources(updated);
+    const wanted = checkedRestartPolicy(updated.RestartPolicy);
+    const asked = refusal_isRecord(updated.RestartPolicy) && typeof updated.RestartPolicy.Name === 'string';
+    const details = container?.details;
+    if (!asked || details === undefined || !containerHasBindMount(details))
+        return updated;
+    const current = virtualRestartPolicy(details) ?? { Name: 'no', MaximumRetryCount: 0 };
+    const same = (wanted?.Name ?? 'no') === current.Name && (wanted?.MaximumRetryCount ?? 0) === current.MaximumRetryCount;
+    if (updated.RestartPolicy.Name === '' || same) {
+        // Unchanged: the daemon keeps "no" (docker update without --restart sends an empty name).
+        updated.RestartPolicy = { Name: '', MaximumRetryCount: 0 };
+        return updated;
+    }
+    throw new Refusal(`docker update --restart on container ${container?.who}: its restart policy cannot change during grading because it bind-mounts a host folder (the engine would restart it without checking the mount again); give --restart ${wanted?.Name ?? 'no'} when you create it`);
+}
+/** The policy the proxy keeps in RESTART_LABEL for an inspected container, if any. */
+function virtualRestartPolicy(container) {
+    const config = refusal_isRecord(container.Config) ? container.Config : {};
+    const hostConfig = refusal_isRecord(container.HostConfig) ? container.HostConfig : {};
+    const engine = refusal_isRecord(hostConfig.RestartPolicy) ? hostConfig.RestartPolicy.Name : undefined;
+    return requestedRestartPolicy(refusal_isRecord(config.Labels) ? config.Labels : undefined, typeof engine === 'string' ? engine : undefined, containerHasBindMount(container));
+}
+/** GET /containers/{id}/json as the student sees it: the restart policy asked for. */
+function showRequestedRestartPolicy(container) {
+    if (!refusal_isRecord(container) || !refusal_isRecord(container.HostConfig))
+        return container;
+    const requested = virtualRestartPolicy(container);
+    if (requested === undefined)
+        return container;
+    return { ...container, HostConfig: { ...container.HostConfig, RestartPolicy: requested } };
 }
 
 ;// CONCATENATED MODULE: ./src/proxy/ports.ts
@@ -46879,6 +47064,434 @@ const BUILD_ROUTES = [
         body: 'tar',
     }),
 ];
+
+;// CONCATENATED MODULE: ./src/proxy/plan-containers.ts
+// Plans of the container and exec routes: the list narrowed to the run's containers, create
+// counted per exercise (allowance.ts), checked (policy-containers.ts) and held to the aggregate
+// budget (budget-check.ts); every action on the run's own containers only, a start with its bind
+// sources checked again while the submission's writers are paused (bind-freeze.ts).
+
+
+
+
+
+
+
+
+
+const containerPlans = {
+    'container-list': async (gate, request) => {
+        const { query } = request;
+        const byName = narrowListQuery(query, filterOptionsFor(gate.names, gate.labelFilters));
+        // The latest n (docker ps -n/-l) of those the names match: counted after the match.
+        const limit = Number.parseInt(query.get('limit') ?? '', 10);
+        if (byName !== undefined)
+            query.delete('limit');
+        return {
+            url: request.withQuery('/containers/json'),
+            answer: 'json',
+            transform: (answer) => {
+                const list = visibleContainerList(answer);
+                if (byName === undefined || !Array.isArray(list))
+                    return showRequestedListPorts(list);
+                const named = keepNamed(list, byName.patterns);
+                return showRequestedListPorts(limit > 0 ? named.slice(0, limit) : named);
+            },
+        };
+    },
+    'container-create': async (gate, request) => {
+        const { query } = request;
+        const name = query.get('name') ?? undefined;
+        if (name !== undefined && name !== '') {
+            if (!gate.names.isName(name))
+                throw new Refusal(`Invalid container name (${name})`, 400);
+            query.set('name', gate.names.real(name));
+        }
+        const policed = await policeContainerCreate(await request.body(), name || undefined, gate.context);
+        const release = await gate.allowance.reserveContainer(policed.HostConfig);
+        return { url: request.withQuery('/containers/create'), body: policed, answer: 'json', release };
+    },
+    container: (gate, request, route) => planContainer(gate, request, route.ref, route.action),
+    exec: async (gate, request, route) => {
+        const containerId = await gate.lookups.execContainer(route.execId);
+        const owner = containerId === undefined ? undefined : await gate.lookups.container(containerId);
+        if (owner?.kind !== 'own') {
+            throw notFound(`No such exec instance: ${route.execId}`, 'exec instance', route.execId, owner ?? { kind: 'missing' });
+        }
+        const who = studentNameOf(owner, gate.names) ?? gate.names.unscope(owner.name);
+        return {
+            ...request.same,
+            answer: route.action === 'json' ? 'json' : 'pipe',
+            ...(route.action === 'start'
+                ? { describe: `running a command in container ${who} (docker exec)` }
+                : {}),
+        };
+    },
+};
+async function planContainer(gate, request, reference, action) {
+    if (isBuildkitFallback(reference))
+        throw new Refusal(BUILDKIT_REFUSED);
+    const { query } = request;
+    const resolved = await gate.lookups.container(reference);
+    if (resolved.kind !== 'own')
+        throw notFound(`No such container: ${reference}`, 'container', reference, resolved);
+    const who = studentNameOf(resolved, gate.names) ?? gate.names.unscope(resolved.name);
+    const url = (params = query) => request.withQuery(action === 'remove' ? `/containers/${resolved.id}` : `/containers/${resolved.id}/${action}`, params);
+    switch (action) {
+        case 'json':
+            return {
+                url: url(),
+                answer: 'json',
+                transform: (container) => showRequestedRestartPolicy(showRequestedPorts(container)),
+            };
+        case 'logs': {
+            const follow = ['1', 'true'].includes(query.get('follow') ?? '');
+            return {
+                url: url(),
+                answer: 'pipe',
+                ...(follow ? { describe: `following the logs of container ${who} (docker logs -f)` } : {}),
+            };
+        }
+        case 'attach':
+        case 'attach/ws':
+            return {
+                url: url(),
+                answer: 'pipe',
+                describe: `attached to container ${who} (docker run without -d, or docker attach)`,
+            };
+        case 'wait':
+            return {
+                url: url(),
+                answer: 'pipe',
+                describe: `waiting for container ${who} to exit (docker run without -d, or docker wait)`,
+            };
+        case 'stats': {
+            const stream = !['0', 'false'].includes(query.get('stream') ?? '1');
+            return {
+                url: url(),
+                answer: 'pipe',
+                ...(stream ? { describe: `streaming stats of container ${who}` } : {}),
+            };
+        }
+        case 'exec':
+            return { url: url(), body: policeExecCreate(await request.body()), answer: 'json' };
+        case 'update': {
+            const update = await request.body();
+            const details = refusal_isRecord(update.RestartPolicy)
+                ? await gate.lookups.containerDetails(resolved.id)
+                : undefined;
+            return { url: url(), body: policeContainerUpdate(update, { who, details }), answer: 'json' };
+        }
+        case 'rename': {
+            const name = query.get('name') ?? '';
+            if (!gate.names.isName(name))
+                throw new Refusal(`Invalid container name (${name})`, 400);
+            const params = new URLSearchParams(query);
+            params.set('name', gate.names.real(name));
+            return { url: url(params), answer: 'json' };
+        }
+        case 'start':
+        case 'restart': {
+            await gate.allowance.checkPorts(resolved);
+            // A bind source checked at create may have been swapped for a symlink out since: checked
+            // again, and mounted, with every writer of the submission paused (bind-freeze.ts).
+            const details = await gate.lookups.containerDetails(resolved.id);
+            const thaw = await freezeForStart(gate.upstream, gate.runId, details, action === 'restart' ? { stopSeconds: query.get('t') } : undefined);
+            try {
+                if (details !== undefined)
+                    await recheckBindSources(details, gate.context);
+            }
+            catch (error) {
+                await thaw();
+                throw error;
+            }
+            return {
+                url: url(),
+                answer: 'json',
+                describe: `starting container ${who}`,
+                release: () => void thaw(),
+            };
+        }
+        case 'pause':
+        case 'unpause':
+            return { url: url(), answer: 'pipe', release: await holdPauseRequest(gate.runId) };
+        case 'archive':
+            checkArchive(await gate.lookups.containerDetails(resolved.id), who);
+            return { url: url(), answer: 'pipe' };
+        case 'stop':
+            return { url: url(), answer: 'json', describe: `stopping container ${who}` };
+        default:
+            return { url: url(), answer: 'pipe' };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/proxy/plan-system.ts
+// Plans of the routes that name no object of the run: ping, version, info, login, search,
+// distribution (registry calls refused for loopback and private hosts) and events (narrowed to
+// the run's own objects).
+
+
+
+const systemPlans = {
+    refused: async (_gate, _request, route) => {
+        throw new Refusal(route.message, route.status);
+    },
+    open: async (_gate, request, route) => {
+        // Registry calls: the engine would connect to the host they name (build-rules.ts).
+        if (route.what === 'login') {
+            const login = await request.body();
+            await refuseRegistry({ kind: 'server', address: String(login.serveraddress ?? '') });
+            return { ...request.same, body: login };
+        }
+        if (route.what === 'search')
+            await refuseRegistry({ kind: 'reference', reference: request.query.get('term') ?? '' });
+        if (route.what === 'distribution') {
+            const name = request.path.replace(/^\/distribution\//, '').replace(/\/json$/, '');
+            await refuseRegistry({ kind: 'reference', reference: decodeURIComponent(name) });
+        }
+        return request.same;
+    },
+    events: async (gate, request) => {
+        const { query } = request;
+        query.set('filters', narrowFilters(query.get('filters'), filterOptionsFor(gate.names, gate.labelFilters)));
+        return {
+            url: request.withQuery('/events'),
+            answer: 'lines',
+            describe: 'following events (docker events)',
+        };
+    },
+};
+/** Throws the refusal of a registry call to a loopback, private or link-local host (build-rules.ts). */
+async function refuseRegistry(call) {
+    const refused = await registryCallRefusal(call);
+    if (refused !== undefined)
+        throw new Refusal(refused);
+}
+
+;// CONCATENATED MODULE: ./src/proxy/plan-images.ts
+// Plans of the image routes: the list narrowed to the run's images and the base images, pull
+// (no import, no BuildKit builder, no registry on a loopback or private host), inspect, history,
+// save, tag and remove of the run's own images (base images read only), and commit of the run's
+// own containers into images stamped as the run's.
+
+
+
+
+
+
+
+const imagePlans = {
+    'image-list': async (gate, request) => {
+        const { query } = request;
+        // Base images carry no labels: the run's images and the base images are kept by visibleImageList.
+        query.set('filters', narrowFilters(query.get('filters'), filterOptionsFor(gate.names, [])));
+        return {
+            url: request.withQuery('/images/json'),
+            answer: 'json',
+            transform: (list) => visibleImageList(list, { runId: gate.runId, scope: gate.scope }),
+        };
+    },
+    'image-pull': async (_gate, request) => {
+        const { query } = request;
+        if ((query.get('fromSrc') ?? '') !== '') {
+            throw new Refusal('docker import is not allowed: images imported from a file would not belong to this grading');
+        }
+        if (isBuildkitFallback(query.get('fromImage') ?? ''))
+            throw new Refusal(BUILDKIT_REFUSED);
+        await refuseRegistry({ kind: 'reference', reference: query.get('fromImage') ?? '' });
+        return {
+            ...request.same,
+            answer: 'lines',
+            describe: `pulling image ${query.get('fromImage') ?? ''} (docker pull)`,
+        };
+    },
+    'image-save': async (gate, request) => {
+        const { query } = request;
+        const references = [];
+        for (const name of query.getAll('names'))
+            references.push(await readableImage(gate, name));
+        query.delete('names');
+        for (const reference of references)
+            query.append('names', reference);
+        return { url: request.withQuery('/images/get'), answer: 'pipe', describe: 'saving images (docker save)' };
+    },
+    image: async (gate, request, route) => {
+        const { ref: reference, action } = route;
+        const { query } = request;
+        if (action === 'push')
+            throw new Refusal('docker push is not allowed while grading');
+        const resolved = await gate.lookups.image(reference);
+        if (resolved.kind === 'foreign')
+            throw notFound(`No such image: ${reference}`, 'image', reference, resolved);
+        const real = resolved.kind === 'missing' ? reference : resolved.reference;
+        const pathname = action === 'remove' ? `/images/${imagePath(real)}` : `/images/${imagePath(real)}/${action}`;
+        if (action === 'json' || action === 'history' || action === 'get') {
+            return { url: request.withQuery(pathname), answer: action === 'get' ? 'pipe' : 'json' };
+        }
+        if (resolved.kind === 'base') {
+            throw new Refusal(`image ${reference} is a base image: only images this grading built may be ${action === 'tag' ? 'tagged' : 'removed'}`);
+        }
+        if (action === 'tag') {
+            const params = new URLSearchParams(query);
+            const repository = query.get('repo') ?? '';
+            setScopedRepository(gate, params, repository, query.get('tag') || 'latest', `${repository}:${query.get('tag') || 'latest'}`);
+            return { url: request.withQuery(pathname, params), answer: 'json' };
+        }
+        return { url: request.withQuery(pathname), answer: 'json' };
+    },
+    commit: async (gate, request) => {
+        const { query } = request;
+        const reference = query.get('container') ?? '';
+        const container = await gate.lookups.container(reference);
+        if (container.kind !== 'own')
+            throw notFound(`No such container: ${reference}`, 'container', reference, container);
+        const params = new URLSearchParams(query);
+        params.set('container', container.id);
+        const repository = query.get('repo') ?? '';
+        if (repository !== '')
+            setScopedRepository(gate, params, repository, query.get('tag') || 'latest', repository);
+        // The committed image is the run's: the labels go into its configuration like a build's.
+        const stamped = {
+            ...withOwnLabelsSet(repository !== '' ? { [STUDENT_NAME_LABEL]: repository } : {}),
+            ...gate.context.runLabels,
+        };
+        params.append('changes', `LABEL ${Object.entries(stamped)
+            .map(([key, value]) => `${JSON.stringify(key)}=${JSON.stringify(value)}`)
+            .join(' ')}`);
+        return {
+            url: request.withQuery('/commit', params),
+            answer: 'json',
+            describe: `committing container ${reference}`,
+        };
+    },
+};
+/** `repo` and `tag` of a tag or commit query, set to the scoped name of the student's `repository:tag`. */
+function setScopedRepository(gate, params, repository, tag, shownInError) {
+    const scoped = gate.names.realImage(`${repository}:${tag}`);
+    if (scoped === undefined)
+        throw new Refusal(`invalid reference format: ${shownInError}`, 400);
+    const colon = scoped.lastIndexOf(':');
+    params.set('repo', scoped.slice(0, colon));
+    params.set('tag', scoped.slice(colon + 1));
+}
+/** An image that may be read (inspected, saved, run): the run's own or a base image. */
+async function readableImage(gate, reference) {
+    const resolved = await gate.lookups.image(reference);
+    if (resolved.kind === 'own' || resolved.kind === 'base')
+        return resolved.reference;
+    if (resolved.kind === 'missing')
+        return reference;
+    throw notFound(`No such image: ${reference}`, 'image', reference, resolved);
+}
+
+;// CONCATENATED MODULE: ./src/proxy/plan-networks.ts
+// Plans of the network routes: the list narrowed to the run's networks, create counted per
+// exercise (allowance.ts) and checked (policy-networks.ts), inspect showing only the run's
+// containers, remove, connect and disconnect of the run's own.
+
+
+
+const networkPlans = {
+    'network-list': async (gate, request) => {
+        const byName = narrowListQuery(request.query, filterOptionsFor(gate.names, gate.labelFilters));
+        return {
+            url: request.withQuery('/networks'),
+            answer: 'json',
+            transform: (list) => byName === undefined || !Array.isArray(list) ? list : keepNamedObjects(list, byName.patterns),
+        };
+    },
+    'network-create': async (gate, request) => {
+        const policed = policeNetworkCreate(await request.body(), gate.context);
+        const release = await gate.allowance.reserveNetwork();
+        return { url: request.same.url, body: policed, answer: 'json', release };
+    },
+    network: async (gate, request, route) => {
+        const { ref: reference, action } = route;
+        const resolved = await gate.lookups.network(reference);
+        if (resolved.kind !== 'own' && resolved.kind !== 'builtin') {
+            throw notFound(`network ${reference} not found`, 'network', reference, resolved);
+        }
+        if (resolved.kind === 'builtin' && resolved.name === 'host' && action !== 'inspect') {
+            throw new Refusal(HOST_NETWORK_REFUSED);
+        }
+        const target = resolved.kind === 'own' ? resolved.id : resolved.name;
+        switch (action) {
+            case 'inspect':
+                return {
+                    url: request.withQuery(`/networks/${encodeURIComponent(target)}`),
+                    answer: 'json',
+                    // Who else is on the engine's bridge is none of the student's business.
+                    transform: async (network) => {
+                        if (!refusal_isRecord(network) || !refusal_isRecord(network.Containers))
+                            return network;
+                        const own = new Set((await gate.lookups.ownContainerIds(gate.labelFilters)).map((container) => String(container.Id)));
+                        return {
+                            ...network,
+                            Containers: Object.fromEntries(Object.entries(network.Containers).filter(([id]) => own.has(id))),
+                        };
+                    },
+                };
+            case 'remove':
+                if (resolved.kind !== 'own')
+                    throw new Refusal(`${resolved.name} is a pre-defined network and cannot be removed`);
+                return { url: request.withQuery(`/networks/${encodeURIComponent(target)}`), answer: 'json' };
+            default:
+                return {
+                    url: request.withQuery(`/networks/${encodeURIComponent(target)}/${action}`),
+                    body: await policeNetworkConnect(await request.body(), action, resolved, gate.context),
+                    answer: 'json',
+                };
+        }
+    },
+};
+
+;// CONCATENATED MODULE: ./src/proxy/policy-volumes.ts
+// The rules of volume creates: the local driver without host paths or devices, the student's
+// name scoped, the run's labels (docs/security.md, boundary 2).
+
+
+
+function policeVolumeCreate(body, context) {
+    const name = typeof body.Name === 'string' ? body.Name : '';
+    if (name !== '' && !context.names.isName(name))
+        throw new Refusal(`invalid volume name "${name}"`, 400);
+    checkVolumeDriver(typeof body.Driver === 'string' ? body.Driver : '', refusal_isRecord(body.DriverOpts) ? body.DriverOpts : {});
+    return {
+        ...body,
+        ...(name !== '' ? { Name: context.names.real(name) } : {}),
+        Labels: stampLabels(body.Labels, context.runLabels, name !== '' ? { [STUDENT_NAME_LABEL]: name } : {}),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/proxy/plan-volumes.ts
+// Plans of the volume routes: the list narrowed to the run's volumes, create by the policy
+// (policy-volumes.ts), inspect and remove of the run's own only.
+
+
+
+const volumePlans = {
+    'volume-list': async (gate, request) => {
+        const byName = narrowListQuery(request.query, filterOptionsFor(gate.names, gate.labelFilters));
+        return {
+            url: request.withQuery('/volumes'),
+            answer: 'json',
+            transform: (answer) => byName === undefined || !refusal_isRecord(answer) || !Array.isArray(answer.Volumes)
+                ? answer
+                : { ...answer, Volumes: keepNamedObjects(answer.Volumes, byName.patterns) },
+        };
+    },
+    'volume-create': async (gate, request) => ({
+        url: request.same.url,
+        body: policeVolumeCreate(await request.body(), gate.context),
+        answer: 'json',
+    }),
+    volume: async (gate, request, route) => {
+        const resolved = await gate.lookups.volume(route.ref);
+        if (resolved.kind !== 'own')
+            throw notFound(`get ${route.ref}: no such volume`, 'volume', route.ref, resolved);
+        return { url: request.withQuery(`/volumes/${encodeURIComponent(resolved.name)}`), answer: 'json' };
+    },
+};
 
 ;// CONCATENATED MODULE: ./src/proxy/routes/containers.ts
 // Containers: what docker run/create/start/stop/logs/cp/exec/rm/rename/update/wait/attach and
@@ -47258,6 +47871,47 @@ function matchRoute(method, url) {
 }
 function routeOf(method, url) {
     return matchRoute(method, url).route;
+}
+
+;// CONCATENATED MODULE: ./src/proxy/planner.ts
+// Every route kind's plan, in one table that fails to compile when a kind has none: the gate
+// forwards nothing that a resource's plan did not decide on.
+
+
+
+
+
+
+
+const PLANS = {
+    ...systemPlans,
+    ...containerPlans,
+    ...imagePlans,
+    ...buildPlans,
+    ...networkPlans,
+    ...volumePlans,
+};
+/** Decides on a request: a Refusal, or how to forward it. */
+function planRequest(gate, message, route, admitted) {
+    const url = message.url ?? '/';
+    const prefix = apiVersionPrefix(url);
+    const query = new URLSearchParams(admitted.query);
+    const withQuery = (pathname, params = query) => {
+        const text = params.toString();
+        return `${prefix}${pathname}${text === '' ? '' : `?${text}`}`;
+    };
+    const request = {
+        message,
+        path: apiPath(url),
+        query,
+        withQuery,
+        body: async () => admitted.json ?? {},
+        // Forwarded as asked, with the query rebuilt from the checked keys.
+        same: { url: withQuery(apiPath(url)), answer: 'pipe' },
+    };
+    // The table's entry for this kind takes this kind of route (a union TypeScript cannot follow).
+    const plan = PLANS[route.kind];
+    return plan(gate, request, route);
 }
 
 ;// CONCATENATED MODULE: ./src/proxy/transport.ts
@@ -47643,6 +48297,286 @@ function unscopeLines(names) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/proxy/relay.ts
+// The engine's half of a request the gate let through: the request forwarded with the gate's
+// own body (never the client's form or stray bytes), the answer relayed back with the run's
+// names unscoped and the grader's labels removed, and hijacked connections (attach, exec) piped
+// raw only once the engine switched protocols.
+
+
+
+
+
+
+
+
+/** The engine's answer when its address pools are used up: the engine's fault, not the student's. */
+const POOL_EXHAUSTED = /could not find an available, non-overlapping IPv[46] address pool/i;
+/** Answers the proxy rewrites (inspections, lists, errors) beyond this size are an engine fault. */
+const MAX_JSON_ANSWER_BYTES = 32 * 1024 * 1024;
+const HOP_BY_HOP = new Set([
+    'connection',
+    'keep-alive',
+    'proxy-connection',
+    'transfer-encoding',
+    'upgrade',
+    'te',
+    'trailer',
+    'host',
+]);
+/**
+ * Hijacked requests (attach, exec start with `Upgrade: tcp`): checked, sent on a connection of
+ * their own, and piped both ways raw only once the engine switched protocols (101). Until then
+ * nothing else the client sends reaches the engine: after any other answer (an error, a
+ * detached exec's 200) the connection is closed, so that no second request can follow on it
+ * unchecked.
+ */
+async function handleUpgrade(host, request, socket, head) {
+    let plan;
+    let payload;
+    let rest;
+    try {
+        const matched = matchRoute(request.method ?? 'GET', request.url ?? '/');
+        const route = matched.route;
+        const execStart = route.kind === 'exec' && route.action === 'start';
+        const hijackable = (route.kind === 'container' && (route.action === 'attach' || route.action === 'attach/ws')) ||
+            execStart;
+        if (!hijackable && route.kind !== 'refused') {
+            throw new Refusal(`connection upgrade is not allowed on ${request.method} ${apiPath(request.url ?? '')}`);
+        }
+        const declaration = matched.declaration;
+        if (route.kind === 'refused' || declaration === undefined)
+            throw new Refusal(route.kind === 'refused' ? route.message : 'not allowed', route.kind === 'refused' ? route.status : 403);
+        const query = checkQuery(request.url ?? '/', declaration);
+        checkBody(request, declaration);
+        const read = await readUpgradeBody(request, socket, head, host.bodyBudget, host.bounds.bodyDeadlineMs);
+        rest = read.rest;
+        plan = await planRequest(host, request, route, { query, pipeBody: false });
+        if (execStart) {
+            const start = checkJsonKeys(parseJsonBody(read.body.toString('utf8')), declaration);
+            if (start.Detach === true) {
+                throw new Refusal('a detached exec cannot be started on an upgraded connection: use docker exec -d', 400);
+            }
+            payload = Buffer.from(JSON.stringify(start));
+        }
+        else if (read.body.length > 0) {
+            throw new Refusal(`${request.method} ${apiPath(request.url ?? '')} takes no request body`, 400);
+        }
+    }
+    catch (error) {
+        host.failRaw(socket, error, request);
+        return;
+    }
+    const headers = {};
+    for (const [key, value] of Object.entries(request.headers)) {
+        if (!HOP_BY_HOP.has(key) && key !== 'content-length' && value !== undefined)
+            headers[key] = value;
+    }
+    headers.host = 'docker';
+    headers.connection = 'Upgrade';
+    headers.upgrade = request.headers.upgrade ?? 'tcp';
+    if (payload !== undefined) {
+        headers['content-type'] = 'application/json';
+        headers['content-length'] = String(payload.length);
+    }
+    const done = host.track(plan.describe);
+    const upstreamRequest = external_node_http_default().request({
+        ...upstreamRequestOptions(host.upstream),
+        method: request.method,
+        path: plan.url,
+        headers,
+    });
+    let switched = false;
+    const abandon = () => {
+        if (!switched)
+            upstreamRequest.destroy();
+    };
+    socket.on('error', abandon);
+    socket.on('close', abandon);
+    upstreamRequest.on('error', (error) => {
+        done();
+        if (!socket.destroyed)
+            host.failRaw(socket, error, request);
+    });
+    upstreamRequest.on('response', (answer) => {
+        relayAndClose(host, answer, socket).finally(() => {
+            done();
+            upstreamRequest.destroy();
+        });
+    });
+    upstreamRequest.on('upgrade', (answer, upstream, upstreamHead) => {
+        switched = true;
+        pipeUpgraded(host, answer, socket, upstream, upstreamHead, rest, done);
+    });
+    upstreamRequest.end(payload);
+}
+/** The engine's answer to an upgrade request that it did not upgrade, then the end of the connection. */
+async function relayAndClose(host, answer, socket) {
+    let body;
+    try {
+        body = host.names.unscope(await readCapped(answer, MAX_JSON_ANSWER_BYTES, () => new Error(`the engine's answer is larger than ${MAX_JSON_ANSWER_BYTES / 1024 / 1024} MiB`)));
+    }
+    catch (error) {
+        host.failRaw(socket, error);
+        return;
+    }
+    const lines = [`HTTP/1.1 ${answer.statusCode ?? 502} ${answer.statusMessage ?? ''}`];
+    for (let index = 0; index + 1 < answer.rawHeaders.length; index += 2) {
+        const key = answer.rawHeaders[index] ?? '';
+        if (!HOP_BY_HOP.has(key.toLowerCase()) && key.toLowerCase() !== 'content-length')
+            lines.push(`${key}: ${answer.rawHeaders[index + 1]}`);
+    }
+    lines.push(`Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close');
+    socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+}
+function pipeUpgraded(host, answer, socket, upstream, upstreamHead, rest, done) {
+    host.connections.add(upstream);
+    const lines = [`HTTP/1.1 101 ${answer.statusMessage ?? 'UPGRADED'}`];
+    for (let index = 0; index + 1 < answer.rawHeaders.length; index += 2) {
+        lines.push(`${answer.rawHeaders[index]}: ${answer.rawHeaders[index + 1]}`);
+    }
+    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (upstreamHead.length > 0)
+        socket.write(upstreamHead);
+    if (rest.length > 0)
+        upstream.write(rest);
+    let closed = 0;
+    const finish = () => {
+        closed += 1;
+        if (closed === 1)
+            return;
+        done();
+        host.connections.delete(upstream);
+    };
+    const destroyBoth = () => {
+        socket.destroy();
+        upstream.destroy();
+    };
+    socket.on('error', destroyBoth);
+    upstream.on('error', destroyBoth);
+    socket.on('close', () => {
+        upstream.destroy();
+        finish();
+    });
+    upstream.on('close', () => {
+        // Half-closed by the engine (the container exited): the client reads what is left, then the end.
+        socket.end();
+        finish();
+    });
+    // Half-close passes through both ways: the CLI closes its side when stdin ends.
+    socket.pipe(upstream);
+    upstream.pipe(socket);
+    socket.resume();
+}
+async function forward(host, request, response, plan, admitted) {
+    const headers = {};
+    for (const [key, value] of Object.entries(request.headers)) {
+        if (!HOP_BY_HOP.has(key) && key !== 'content-type' && key !== 'content-length' && value !== undefined)
+            headers[key] = value;
+    }
+    headers.host = 'docker';
+    // The body the engine gets is the proxy's: the checked JSON re-serialised, or the tar piped
+    // with its type set; never a form body the engine would read parameters from.
+    let payload;
+    const json = plan.body ?? admitted.json;
+    if (json !== undefined) {
+        payload = Buffer.from(JSON.stringify(json));
+        headers['content-type'] = 'application/json';
+        headers['content-length'] = String(payload.length);
+    }
+    else if (admitted.pipeBody) {
+        headers['content-type'] = 'application/x-tar';
+        if (request.headers['content-length'] !== undefined)
+            headers['content-length'] = request.headers['content-length'];
+    }
+    const upstreamRequest = external_node_http_default().request({
+        ...upstreamRequestOptions(host.upstream),
+        method: request.method,
+        path: plan.url,
+        headers,
+    });
+    // The student's command ended (Ctrl-C, killed at the time limit): the engine call ends too.
+    // What fails after that is the proxy's own doing, not the engine's.
+    let abandoned = false;
+    const abandon = () => {
+        if (response.writableFinished)
+            return;
+        abandoned = true;
+        upstreamRequest.destroy();
+    };
+    response.on('close', abandon);
+    await new Promise((resolve) => {
+        const failed = (error) => {
+            if (!abandoned)
+                host.fail(response, error, request);
+            resolve();
+        };
+        upstreamRequest.on('error', failed);
+        upstreamRequest.on('response', (engineAnswer) => {
+            answer(host, engineAnswer, response, plan).then(resolve, failed);
+        });
+        if (payload !== undefined) {
+            upstreamRequest.end(payload);
+        }
+        else if (plan.upload !== undefined) {
+            plan.upload().pipe(upstreamRequest);
+        }
+        else if (admitted.pipeBody) {
+            request.pipe(upstreamRequest);
+        }
+        else {
+            upstreamRequest.end();
+        }
+    });
+}
+async function answer(host, answer, response, plan) {
+    const status = answer.statusCode ?? 502;
+    const headers = {};
+    for (const [key, value] of Object.entries(answer.headers)) {
+        if (!HOP_BY_HOP.has(key) && key !== 'content-length' && value !== undefined)
+            headers[key] = value;
+    }
+    const contentType = String(answer.headers['content-type'] ?? '');
+    const isError = status >= 400 && contentType.includes('json');
+    if (plan.answer === 'json' || isError) {
+        const text = await readCapped(answer, MAX_JSON_ANSWER_BYTES, () => new Error(`the engine's answer is larger than ${MAX_JSON_ANSWER_BYTES / 1024 / 1024} MiB`));
+        let output = host.names.unscope(text);
+        // The engine's address pools are shared by every grading: their end is not this student's doing.
+        if (isError && POOL_EXHAUSTED.test(text)) {
+            host.engineErrors.push(`${plan.url.split('?')[0]}: ${host.names.unscope(text).trim()}`);
+        }
+        if (!isError && status < 300 && text !== '') {
+            const parsed = JSON.parse(output);
+            const transformed = plan.transform === undefined ? parsed : await plan.transform(parsed);
+            output = JSON.stringify(withoutOurLabels(transformed));
+        }
+        if (status < 300)
+            plan.after?.();
+        headers['content-length'] = String(Buffer.byteLength(output));
+        response.writeHead(status, headers);
+        response.end(output);
+        return;
+    }
+    if (answer.headers['content-length'] !== undefined && plan.answer === 'pipe') {
+        headers['content-length'] = answer.headers['content-length'];
+    }
+    if (status < 300)
+        plan.after?.();
+    response.writeHead(status, headers);
+    // Streams (logs -f, events, wait, build output): the CLI needs the headers before the first byte.
+    response.flushHeaders();
+    const body = plan.answer === 'lines' ? answer.pipe(unscopeLines(host.names)) : answer;
+    await new Promise((resolve) => {
+        body.pipe(response);
+        response.on('close', resolve);
+        response.on('finish', resolve);
+        answer.on('error', () => {
+            response.destroy();
+            resolve();
+        });
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/proxy/index.ts
 // The Docker Engine API policy proxy (docs/security.md, boundary 3): a student's docker CLI and
 // compose talk to the engine only through it, on a private unix socket that the grader starts
@@ -47665,44 +48599,21 @@ function unscopeLines(names) {
 
 
 
-
-
-
-
-/** Containers of one run (the client container included) beyond which creates are refused. */
-const MAX_CONTAINERS_PER_EXERCISE = 50;
-/**
- * Networks of one run beyond which creates are refused. Each takes a subnet from the engine's
- * address pools, which every grading on the engine shares: 26 networks of one script emptied
- * them and another student's compose step failed. No exercise needs more than a few.
- */
-const MAX_NETWORKS_PER_EXERCISE = 10;
-/** The engine's answer when its address pools are used up: the engine's fault, not the student's. */
-const POOL_EXHAUSTED = /could not find an available, non-overlapping IPv[46] address pool/i;
-/** Answers the proxy rewrites (inspections, lists, errors) beyond this size are an engine fault. */
-const MAX_JSON_ANSWER_BYTES = 32 * 1024 * 1024;
-const HOP_BY_HOP = new Set([
-    'connection',
-    'keep-alive',
-    'proxy-connection',
-    'transfer-encoding',
-    'upgrade',
-    'te',
-    'trailer',
-    'host',
-]);
 async function startPolicyProxy(options) {
     const proxy = new PolicyProxyServer(options, await (0,promises_namespaceObject.realpath)(options.submissionDir));
     await proxy.listen();
     return proxy;
 }
 class PolicyProxyServer {
-    options;
     socketPath;
     refusals = [];
     engineErrors = [];
     names;
     lookups;
+    allowance;
+    upstream;
+    runId;
+    scope;
     context;
     labelFilters;
     server;
@@ -47713,16 +48624,7 @@ class PolicyProxyServer {
     bounds;
     running = new Map();
     nextRequest = 0;
-    /** Container creates counted one at a time against MAX_CONTAINERS_PER_EXERCISE, and those under way. */
-    creates = Promise.resolve();
-    pendingCreates = 0;
-    /** Network creates, counted like container creates against MAX_NETWORKS_PER_EXERCISE. */
-    networkCreates = Promise.resolve();
-    pendingNetworkCreates = 0;
-    /** Starts of containers one at a time, so that two cannot both take the same requested port. */
-    starts = Promise.resolve();
     constructor(options, submissionDir) {
-        this.options = options;
         this.socketPath = options.listenPath;
         this.bounds = {
             maxConnections: MAX_CONNECTIONS_PER_PROXY,
@@ -47731,9 +48633,13 @@ class PolicyProxyServer {
             ...options.bounds,
         };
         this.bodyBudget = new BodyBudget(this.bounds.maxBufferedBodyBytes);
+        this.upstream = options.upstream;
+        this.runId = options.runId;
+        this.scope = options.scope;
         this.names = new VirtualNames(options.scope);
         this.lookups = new EngineLookups(options.upstream, this.names, options.runId);
         this.labelFilters = labelFilters(options.runId, options.scope);
+        this.allowance = new ExerciseAllowance(this.lookups, this.labelFilters, this.names, hostFigures(options.concurrentExercises ?? 1));
         this.context = {
             names: this.names,
             runLabels: runLabels(options.runId, options.scope),
@@ -47746,7 +48652,7 @@ class PolicyProxyServer {
             this.handle(request, response).catch((error) => this.fail(response, error));
         });
         this.server.on('upgrade', (request, socket, head) => {
-            this.handleUpgrade(request, socket, head).catch((error) => this.failRaw(socket, error));
+            handleUpgrade(this, request, socket, head).catch((error) => this.failRaw(socket, error));
         });
         this.server.on('connection', (socket) => {
             if (this.clientConnections >= this.bounds.maxConnections) {
@@ -47885,7 +48791,7 @@ class PolicyProxyServer {
         try {
             const matched = matchRoute(request.method ?? 'GET', request.url ?? '/');
             admitted = await this.admit(request, matched);
-            plan = await this.plan(request, matched.route, admitted);
+            plan = await planRequest(this, request, matched.route, admitted);
         }
         catch (error) {
             this.discardBody(request, response, error);
@@ -47894,731 +48800,13 @@ class PolicyProxyServer {
         }
         const done = this.track(plan.describe);
         try {
-            await this.forward(request, response, plan, admitted);
+            await forward(this, request, response, plan, admitted);
         }
         finally {
             done();
             plan.release?.();
         }
     }
-    /**
-     * Hijacked requests (attach, exec start with `Upgrade: tcp`): checked, sent on a connection of
-     * their own, and piped both ways raw only once the engine switched protocols (101). Until then
-     * nothing else the client sends reaches the engine: after any other answer (an error, a
-     * detached exec's 200) the connection is closed, so that no second request can follow on it
-     * unchecked.
-     */
-    async handleUpgrade(request, socket, head) {
-        let plan;
-        let payload;
-        let rest;
-        try {
-            const matched = matchRoute(request.method ?? 'GET', request.url ?? '/');
-            const route = matched.route;
-            const execStart = route.kind === 'exec' && route.action === 'start';
-            const hijackable = (route.kind === 'container' && (route.action === 'attach' || route.action === 'attach/ws')) ||
-                execStart;
-            if (!hijackable && route.kind !== 'refused') {
-                throw new Refusal(`connection upgrade is not allowed on ${request.method} ${apiPath(request.url ?? '')}`);
-            }
-            const declaration = matched.declaration;
-            if (route.kind === 'refused' || declaration === undefined)
-                throw new Refusal(route.kind === 'refused' ? route.message : 'not allowed', route.kind === 'refused' ? route.status : 403);
-            const query = checkQuery(request.url ?? '/', declaration);
-            checkBody(request, declaration);
-            const read = await readUpgradeBody(request, socket, head, this.bodyBudget, this.bounds.bodyDeadlineMs);
-            rest = read.rest;
-            plan = await this.plan(request, route, { query, pipeBody: false });
-            if (execStart) {
-                const start = checkJsonKeys(parseJsonBody(read.body.toString('utf8')), declaration);
-                if (start.Detach === true) {
-                    throw new Refusal('a detached exec cannot be started on an upgraded connection: use docker exec -d', 400);
-                }
-                payload = Buffer.from(JSON.stringify(start));
-            }
-            else if (read.body.length > 0) {
-                throw new Refusal(`${request.method} ${apiPath(request.url ?? '')} takes no request body`, 400);
-            }
-        }
-        catch (error) {
-            this.failRaw(socket, error, request);
-            return;
-        }
-        const headers = {};
-        for (const [key, value] of Object.entries(request.headers)) {
-            if (!HOP_BY_HOP.has(key) && key !== 'content-length' && value !== undefined)
-                headers[key] = value;
-        }
-        headers.host = 'docker';
-        headers.connection = 'Upgrade';
-        headers.upgrade = request.headers.upgrade ?? 'tcp';
-        if (payload !== undefined) {
-            headers['content-type'] = 'application/json';
-            headers['content-length'] = String(payload.length);
-        }
-        const done = this.track(plan.describe);
-        const upstreamRequest = external_node_http_default().request({
-            ...upstreamRequestOptions(this.options.upstream),
-            method: request.method,
-            path: plan.url,
-            headers,
-        });
-        let switched = false;
-        const abandon = () => {
-            if (!switched)
-                upstreamRequest.destroy();
-        };
-        socket.on('error', abandon);
-        socket.on('close', abandon);
-        upstreamRequest.on('error', (error) => {
-            done();
-            if (!socket.destroyed)
-                this.failRaw(socket, error, request);
-        });
-        upstreamRequest.on('response', (answer) => {
-            this.relayAndClose(answer, socket).finally(() => {
-                done();
-                upstreamRequest.destroy();
-            });
-        });
-        upstreamRequest.on('upgrade', (answer, upstream, upstreamHead) => {
-            switched = true;
-            this.pipeUpgraded(answer, socket, upstream, upstreamHead, rest, done);
-        });
-        upstreamRequest.end(payload);
-    }
-    /** The engine's answer to an upgrade request that it did not upgrade, then the end of the connection. */
-    async relayAndClose(answer, socket) {
-        let body;
-        try {
-            body = this.names.unscope(await readCapped(answer, MAX_JSON_ANSWER_BYTES, () => new Error(`the engine's answer is larger than ${MAX_JSON_ANSWER_BYTES / 1024 / 1024} MiB`)));
-        }
-        catch (error) {
-            this.failRaw(socket, error);
-            return;
-        }
-        const lines = [`HTTP/1.1 ${answer.statusCode ?? 502} ${answer.statusMessage ?? ''}`];
-        for (let index = 0; index + 1 < answer.rawHeaders.length; index += 2) {
-            const key = answer.rawHeaders[index] ?? '';
-            if (!HOP_BY_HOP.has(key.toLowerCase()) && key.toLowerCase() !== 'content-length')
-                lines.push(`${key}: ${answer.rawHeaders[index + 1]}`);
-        }
-        lines.push(`Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close');
-        socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
-    }
-    pipeUpgraded(answer, socket, upstream, upstreamHead, rest, done) {
-        this.connections.add(upstream);
-        const lines = [`HTTP/1.1 101 ${answer.statusMessage ?? 'UPGRADED'}`];
-        for (let index = 0; index + 1 < answer.rawHeaders.length; index += 2) {
-            lines.push(`${answer.rawHeaders[index]}: ${answer.rawHeaders[index + 1]}`);
-        }
-        socket.write(`${lines.join('\r\n')}\r\n\r\n`);
-        if (upstreamHead.length > 0)
-            socket.write(upstreamHead);
-        if (rest.length > 0)
-            upstream.write(rest);
-        let closed = 0;
-        const finish = () => {
-            closed += 1;
-            if (closed === 1)
-                return;
-            done();
-            this.connections.delete(upstream);
-        };
-        const destroyBoth = () => {
-            socket.destroy();
-            upstream.destroy();
-        };
-        socket.on('error', destroyBoth);
-        upstream.on('error', destroyBoth);
-        socket.on('close', () => {
-            upstream.destroy();
-            finish();
-        });
-        upstream.on('close', () => {
-            // Half-closed by the engine (the container exited): the client reads what is left, then the end.
-            socket.end();
-            finish();
-        });
-        // Half-close passes through both ways: the CLI closes its side when stdin ends.
-        socket.pipe(upstream);
-        upstream.pipe(socket);
-        socket.resume();
-    }
-    async forward(request, response, plan, admitted) {
-        const headers = {};
-        for (const [key, value] of Object.entries(request.headers)) {
-            if (!HOP_BY_HOP.has(key) && key !== 'content-type' && key !== 'content-length' && value !== undefined)
-                headers[key] = value;
-        }
-        headers.host = 'docker';
-        // The body the engine gets is the proxy's: the checked JSON re-serialised, or the tar piped
-        // with its type set; never a form body the engine would read parameters from.
-        let payload;
-        const json = plan.body ?? admitted.json;
-        if (json !== undefined) {
-            payload = Buffer.from(JSON.stringify(json));
-            headers['content-type'] = 'application/json';
-            headers['content-length'] = String(payload.length);
-        }
-        else if (admitted.pipeBody) {
-            headers['content-type'] = 'application/x-tar';
-            if (request.headers['content-length'] !== undefined)
-                headers['content-length'] = request.headers['content-length'];
-        }
-        const upstreamRequest = external_node_http_default().request({
-            ...upstreamRequestOptions(this.options.upstream),
-            method: request.method,
-            path: plan.url,
-            headers,
-        });
-        // The student's command ended (Ctrl-C, killed at the time limit): the engine call ends too.
-        // What fails after that is the proxy's own doing, not the engine's.
-        let abandoned = false;
-        const abandon = () => {
-            if (response.writableFinished)
-                return;
-            abandoned = true;
-            upstreamRequest.destroy();
-        };
-        response.on('close', abandon);
-        await new Promise((resolve) => {
-            const failed = (error) => {
-                if (!abandoned)
-                    this.fail(response, error, request);
-                resolve();
-            };
-            upstreamRequest.on('error', failed);
-            upstreamRequest.on('response', (answer) => {
-                this.answer(answer, response, plan).then(resolve, failed);
-            });
-            if (payload !== undefined) {
-                upstreamRequest.end(payload);
-            }
-            else if (plan.upload !== undefined) {
-                plan.upload().pipe(upstreamRequest);
-            }
-            else if (admitted.pipeBody) {
-                request.pipe(upstreamRequest);
-            }
-            else {
-                upstreamRequest.end();
-            }
-        });
-    }
-    async answer(answer, response, plan) {
-        const status = answer.statusCode ?? 502;
-        const headers = {};
-        for (const [key, value] of Object.entries(answer.headers)) {
-            if (!HOP_BY_HOP.has(key) && key !== 'content-length' && value !== undefined)
-                headers[key] = value;
-        }
-        const contentType = String(answer.headers['content-type'] ?? '');
-        const isError = status >= 400 && contentType.includes('json');
-        if (plan.answer === 'json' || isError) {
-            const text = await readCapped(answer, MAX_JSON_ANSWER_BYTES, () => new Error(`the engine's answer is larger than ${MAX_JSON_ANSWER_BYTES / 1024 / 1024} MiB`));
-            let output = this.names.unscope(text);
-            // The engine's address pools are shared by every grading: their end is not this student's doing.
-            if (isError && POOL_EXHAUSTED.test(text)) {
-                this.engineErrors.push(`${plan.url.split('?')[0]}: ${this.names.unscope(text).trim()}`);
-            }
-            if (!isError && status < 300 && text !== '') {
-                const parsed = JSON.parse(output);
-                const transformed = plan.transform === undefined ? parsed : await plan.transform(parsed);
-                output = JSON.stringify(withoutOurLabels(transformed));
-            }
-            if (status < 300)
-                plan.after?.();
-            headers['content-length'] = String(Buffer.byteLength(output));
-            response.writeHead(status, headers);
-            response.end(output);
-            return;
-        }
-        if (answer.headers['content-length'] !== undefined && plan.answer === 'pipe') {
-            headers['content-length'] = answer.headers['content-length'];
-        }
-        if (status < 300)
-            plan.after?.();
-        response.writeHead(status, headers);
-        // Streams (logs -f, events, wait, build output): the CLI needs the headers before the first byte.
-        response.flushHeaders();
-        const body = plan.answer === 'lines' ? answer.pipe(unscopeLines(this.names)) : answer;
-        await new Promise((resolve) => {
-            body.pipe(response);
-            response.on('close', resolve);
-            response.on('finish', resolve);
-            answer.on('error', () => {
-                response.destroy();
-                resolve();
-            });
-        });
-    }
-    /** Decides on a request: a Refusal, or how to forward it. */
-    async plan(request, route, admitted) {
-        const url = request.url ?? '/';
-        const prefix = apiVersionPrefix(url);
-        const query = new URLSearchParams(admitted.query);
-        const withQuery = (pathname, params = query) => {
-            const text = params.toString();
-            return `${prefix}${pathname}${text === '' ? '' : `?${text}`}`;
-        };
-        const body = async () => admitted.json ?? {};
-        // Forwarded as asked, with the query rebuilt from the checked keys.
-        const same = { url: withQuery(apiPath(url)), answer: 'pipe' };
-        switch (route.kind) {
-            case 'refused':
-                throw new Refusal(route.message, route.status);
-            case 'open': {
-                // Registry calls: the engine would connect to the host they name (build-rules.ts).
-                if (route.what === 'login') {
-                    const login = await body();
-                    await refuseRegistry({ kind: 'server', address: String(login.serveraddress ?? '') });
-                    return { ...same, body: login };
-                }
-                if (route.what === 'search')
-                    await refuseRegistry({ kind: 'reference', reference: query.get('term') ?? '' });
-                if (route.what === 'distribution') {
-                    const name = apiPath(url)
-                        .replace(/^\/distribution\//, '')
-                        .replace(/\/json$/, '');
-                    await refuseRegistry({ kind: 'reference', reference: decodeURIComponent(name) });
-                }
-                return same;
-            }
-            case 'events': {
-                query.set('filters', narrowFilters(query.get('filters'), this.filterOptions(this.labelFilters)));
-                return { url: withQuery('/events'), answer: 'lines', describe: 'following events (docker events)' };
-            }
-            case 'container-list': {
-                const byName = takeNameFilters(query.get('filters'));
-                const filters = byName === undefined ? query.get('filters') : byName.rest;
-                query.set('filters', narrowFilters(filters, this.filterOptions(this.labelFilters)));
-                // The latest n (docker ps -n/-l) of those the names match: counted after the match.
-                const limit = Number.parseInt(query.get('limit') ?? '', 10);
-                if (byName !== undefined)
-                    query.delete('limit');
-                return {
-                    url: withQuery('/containers/json'),
-                    answer: 'json',
-                    transform: (answer) => {
-                        const list = visibleContainerList(answer);
-                        if (byName === undefined || !Array.isArray(list))
-                            return showRequestedListPorts(list);
-                        const named = keepNamed(list, byName.patterns);
-                        return showRequestedListPorts(limit > 0 ? named.slice(0, limit) : named);
-                    },
-                };
-            }
-            case 'container-create': {
-                const name = query.get('name') ?? undefined;
-                if (name !== undefined && name !== '') {
-                    if (!this.names.isName(name))
-                        throw new Refusal(`Invalid container name (${name})`, 400);
-                    query.set('name', this.names.real(name));
-                }
-                const release = await this.reserveContainer();
-                try {
-                    const policed = await policeContainerCreate(await body(), name || undefined, this.context);
-                    // The exercise's containers together stay within the aggregate budget (budget.ts).
-                    const overBudget = await containerBudgetRefusal(policed.HostConfig, {
-                        containers: () => this.lookups.ownContainerIds(labelFilters(this.options.runId, this.options.scope)),
-                        details: (id) => this.lookups.containerDetails(id),
-                    }, MAX_CONTAINERS_PER_EXERCISE);
-                    if (overBudget !== undefined)
-                        throw new Refusal(overBudget);
-                    return { url: withQuery('/containers/create'), body: policed, answer: 'json', release };
-                }
-                catch (error) {
-                    release();
-                    throw error;
-                }
-            }
-            case 'container':
-                return this.planContainer(route.ref, route.action, query, withQuery, body);
-            case 'exec': {
-                const containerId = await this.lookups.execContainer(route.execId);
-                const owner = containerId === undefined ? undefined : await this.lookups.container(containerId);
-                if (owner?.kind !== 'own') {
-                    throw notFound(`No such exec instance: ${route.execId}`, 'exec instance', route.execId, owner ?? { kind: 'missing' });
-                }
-                const who = studentNameOf(owner, this.names) ?? this.names.unscope(owner.name);
-                return {
-                    ...same,
-                    answer: route.action === 'json' ? 'json' : 'pipe',
-                    ...(route.action === 'start'
-                        ? { describe: `running a command in container ${who} (docker exec)` }
-                        : {}),
-                };
-            }
-            case 'image-list': {
-                query.set('filters', narrowFilters(query.get('filters'), this.filterOptions([])));
-                return {
-                    url: withQuery('/images/json'),
-                    answer: 'json',
-                    transform: (list) => visibleImageList(list, { runId: this.options.runId, scope: this.options.scope }),
-                };
-            }
-            case 'image-pull': {
-                if ((query.get('fromSrc') ?? '') !== '') {
-                    throw new Refusal('docker import is not allowed: images imported from a file would not belong to this grading');
-                }
-                if (isBuildkitFallback(query.get('fromImage') ?? ''))
-                    throw new Refusal(BUILDKIT_REFUSED);
-                await refuseRegistry({ kind: 'reference', reference: query.get('fromImage') ?? '' });
-                return {
-                    ...same,
-                    answer: 'lines',
-                    describe: `pulling image ${query.get('fromImage') ?? ''} (docker pull)`,
-                };
-            }
-            case 'image':
-                return this.planImage(route.ref, route.action, query, withQuery);
-            case 'image-save': {
-                const references = [];
-                for (const name of query.getAll('names'))
-                    references.push(await this.readableImage(name));
-                query.delete('names');
-                for (const reference of references)
-                    query.append('names', reference);
-                return { url: withQuery('/images/get'), answer: 'pipe', describe: 'saving images (docker save)' };
-            }
-            case 'build': {
-                const policed = await policeBuildQuery(query, this.context);
-                // The context is read before the engine sees it, and the build held to the profile.
-                const held = await holdBuild(request, policed, {
-                    runId: this.options.runId,
-                    scope: this.options.scope,
-                    imageDetails: (reference) => this.lookups.imageDetails(reference),
-                    engineInfo: async () => {
-                        const answer = await upstreamJson(this.options.upstream, 'GET', '/info');
-                        return refusal_isRecord(answer.body) ? answer.body : undefined;
-                    },
-                }).catch((error) => {
-                    throw error instanceof ContextRefusal ? new Refusal(error.message) : error;
-                });
-                const tags = query.getAll('t');
-                return {
-                    url: withQuery('/build', held.query),
-                    upload: held.upload,
-                    release: () => void held.release(),
-                    answer: 'lines',
-                    describe: `building image${tags.length > 0 ? ` ${tags.join(', ')}` : ''} (docker build)`,
-                };
-            }
-            case 'commit':
-                return this.planCommit(query, withQuery);
-            case 'network-list': {
-                const byName = takeNameFilters(query.get('filters'));
-                const filters = byName === undefined ? query.get('filters') : byName.rest;
-                query.set('filters', narrowFilters(filters, this.filterOptions(this.labelFilters)));
-                return {
-                    url: withQuery('/networks'),
-                    answer: 'json',
-                    transform: (list) => byName === undefined || !Array.isArray(list) ? list : keepNamedObjects(list, byName.patterns),
-                };
-            }
-            case 'network-create': {
-                const policed = policeNetworkCreate(await body(), this.context);
-                const release = await this.reserveNetwork();
-                return { url: same.url, body: policed, answer: 'json', release };
-            }
-            case 'network':
-                return planNetwork(this, route.ref, route.action, withQuery, body);
-            case 'volume-list': {
-                const byName = takeNameFilters(query.get('filters'));
-                const filters = byName === undefined ? query.get('filters') : byName.rest;
-                query.set('filters', narrowFilters(filters, this.filterOptions(this.labelFilters)));
-                return {
-                    url: withQuery('/volumes'),
-                    answer: 'json',
-                    transform: (answer) => byName === undefined || !refusal_isRecord(answer) || !Array.isArray(answer.Volumes)
-                        ? answer
-                        : { ...answer, Volumes: keepNamedObjects(answer.Volumes, byName.patterns) },
-                };
-            }
-            case 'volume-create':
-                return { url: same.url, body: policeVolumeCreate(await body(), this.context), answer: 'json' };
-            case 'volume': {
-                const resolved = await this.lookups.volume(route.ref);
-                if (resolved.kind !== 'own')
-                    throw notFound(`get ${route.ref}: no such volume`, 'volume', route.ref, resolved);
-                return { url: withQuery(`/volumes/${encodeURIComponent(resolved.name)}`), answer: 'json' };
-            }
-        }
-    }
-    filterOptions(labelFilters) {
-        return {
-            names: this.names,
-            runLabelFilters: labelFilters,
-            realNetwork: (name) => (this.names.isName(name) ? this.names.real(name) : name),
-            realVolume: (name) => (this.names.isName(name) ? this.names.real(name) : name),
-            realImage: (reference) => {
-                const real = this.names.realImage(reference);
-                return real !== undefined && !reference.includes(':') ? real.replace(/:latest$/, '') : real;
-            },
-        };
-    }
-    async planContainer(reference, action, query, withQuery, body) {
-        if (isBuildkitFallback(reference))
-            throw new Refusal(BUILDKIT_REFUSED);
-        const resolved = await this.lookups.container(reference);
-        if (resolved.kind !== 'own')
-            throw notFound(`No such container: ${reference}`, 'container', reference, resolved);
-        const who = studentNameOf(resolved, this.names) ?? this.names.unscope(resolved.name);
-        const url = (params = query) => withQuery(action === 'remove' ? `/containers/${resolved.id}` : `/containers/${resolved.id}/${action}`, params);
-        switch (action) {
-            case 'json':
-                return {
-                    url: url(),
-                    answer: 'json',
-                    transform: (container) => showRequestedRestartPolicy(showRequestedPorts(container)),
-                };
-            case 'logs': {
-                const follow = ['1', 'true'].includes(query.get('follow') ?? '');
-                return {
-                    url: url(),
-                    answer: 'pipe',
-                    ...(follow ? { describe: `following the logs of container ${who} (docker logs -f)` } : {}),
-                };
-            }
-            case 'attach':
-            case 'attach/ws':
-                return {
-                    url: url(),
-                    answer: 'pipe',
-                    describe: `attached to container ${who} (docker run without -d, or docker attach)`,
-                };
-            case 'wait':
-                return {
-                    url: url(),
-                    answer: 'pipe',
-                    describe: `waiting for container ${who} to exit (docker run without -d, or docker wait)`,
-                };
-            case 'stats': {
-                const stream = !['0', 'false'].includes(query.get('stream') ?? '1');
-                return {
-                    url: url(),
-                    answer: 'pipe',
-                    ...(stream ? { describe: `streaming stats of container ${who}` } : {}),
-                };
-            }
-            case 'exec':
-                return { url: url(), body: policeExecCreate(await body()), answer: 'json' };
-            case 'update': {
-                const update = await body();
-                const details = refusal_isRecord(update.RestartPolicy)
-                    ? await this.lookups.containerDetails(resolved.id)
-                    : undefined;
-                return { url: url(), body: policeContainerUpdate(update, { who, details }), answer: 'json' };
-            }
-            case 'rename': {
-                const name = query.get('name') ?? '';
-                if (!this.names.isName(name))
-                    throw new Refusal(`Invalid container name (${name})`, 400);
-                const params = new URLSearchParams(query);
-                params.set('name', this.names.real(name));
-                return { url: url(params), answer: 'json' };
-            }
-            case 'start':
-            case 'restart': {
-                await this.checkPorts(resolved);
-                // A bind source checked at create may have been swapped for a symlink out since: checked
-                // again, and mounted, with every writer of the submission paused (bind-freeze.ts).
-                const details = await this.lookups.containerDetails(resolved.id);
-                const thaw = await freezeForStart(this.options.upstream, this.options.runId, details, action === 'restart' ? { stopSeconds: query.get('t') } : undefined);
-                try {
-                    if (details !== undefined)
-                        await recheckBindSources(details, this.context);
-                }
-                catch (error) {
-                    await thaw();
-                    throw error;
-                }
-                return {
-                    url: url(),
-                    answer: 'json',
-                    describe: `starting container ${who}`,
-                    release: () => void thaw(),
-                };
-            }
-            case 'pause':
-            case 'unpause':
-                return { url: url(), answer: 'pipe', release: await holdPauseRequest(this.options.runId) };
-            case 'archive':
-                checkArchive(await this.lookups.containerDetails(resolved.id), who);
-                return { url: url(), answer: 'pipe' };
-            case 'stop':
-                return { url: url(), answer: 'json', describe: `stopping container ${who}` };
-            default:
-                return { url: url(), answer: 'pipe' };
-        }
-    }
-    /**
-     * A script creating containers in a loop stops at MAX_CONTAINERS_PER_EXERCISE, with a reason. The
-     * count and the creates still on their way are checked one request at a time, so that
-     * creates sent at once (compose) cannot all pass on the same count. Returns the release.
-     */
-    async reserveContainer() {
-        const check = this.creates.then(async () => {
-            // Per exercise, not per run: exercises graded at once must not share one allowance.
-            const existing = await this.lookups.ownContainerIds(labelFilters(this.options.runId, this.options.scope));
-            const count = existing.length + this.pendingCreates;
-            if (count >= MAX_CONTAINERS_PER_EXERCISE) {
-                throw new Refusal(`this exercise already has ${count} containers, the most it may create is ${MAX_CONTAINERS_PER_EXERCISE}: remove some (docker rm) before creating more`);
-            }
-            this.pendingCreates += 1;
-        });
-        this.creates = check.catch(() => undefined);
-        await check;
-        let released = false;
-        return () => {
-            if (released)
-                return;
-            released = true;
-            this.pendingCreates -= 1;
-        };
-    }
-    /** Like reserveContainer, for networks against MAX_NETWORKS_PER_EXERCISE. */
-    async reserveNetwork() {
-        const check = this.networkCreates.then(async () => {
-            const existing = await this.lookups.ownNetworks(labelFilters(this.options.runId, this.options.scope));
-            const count = existing.length + this.pendingNetworkCreates;
-            if (count >= MAX_NETWORKS_PER_EXERCISE) {
-                throw new Refusal(`this exercise already has ${count} networks, the most it may create is ${MAX_NETWORKS_PER_EXERCISE}: remove some (docker network rm) before creating more`);
-            }
-            this.pendingNetworkCreates += 1;
-        });
-        this.networkCreates = check.catch(() => undefined);
-        await check;
-        let released = false;
-        return () => {
-            if (released)
-                return;
-            released = true;
-            this.pendingNetworkCreates -= 1;
-        };
-    }
-    /** Like the engine: a host port the student asked for is taken while another of the run's containers runs with it. */
-    async checkPorts(container) {
-        const wanted = requestedHostPorts(container.labels[STUDENT_PORTS_LABEL]);
-        if (wanted.length === 0)
-            return;
-        const check = this.starts.then(async () => {
-            const running = await this.lookups.ownContainerIds(this.labelFilters, { status: ['running'] });
-            for (const other of running) {
-                if (other.Id === container.id)
-                    continue;
-                const taken = requestedHostPorts(labels(other.Labels)[STUDENT_PORTS_LABEL]);
-                const clash = wanted.find((port) => taken.includes(port));
-                if (clash !== undefined) {
-                    throw new Refusal(`driver failed programming external connectivity on endpoint ${studentNameOf(container, this.names) ?? container.id.slice(0, 12)}: Bind for 0.0.0.0:${clash} failed: port is already allocated`, 500);
-                }
-            }
-        });
-        this.starts = check.catch(() => undefined);
-        await check;
-    }
-    /** An image that may be read (inspected, saved, run): the run's own or a base image. */
-    async readableImage(reference) {
-        const resolved = await this.lookups.image(reference);
-        if (resolved.kind === 'own' || resolved.kind === 'base')
-            return resolved.reference;
-        if (resolved.kind === 'missing')
-            return reference;
-        throw notFound(`No such image: ${reference}`, 'image', reference, resolved);
-    }
-    async planImage(reference, action, query, withQuery) {
-        if (action === 'push')
-            throw new Refusal('docker push is not allowed while grading');
-        const resolved = await this.lookups.image(reference);
-        if (resolved.kind === 'foreign')
-            throw notFound(`No such image: ${reference}`, 'image', reference, resolved);
-        const real = resolved.kind === 'missing' ? reference : resolved.reference;
-        const pathname = action === 'remove' ? `/images/${imagePath(real)}` : `/images/${imagePath(real)}/${action}`;
-        if (action === 'json' || action === 'history' || action === 'get') {
-            return { url: withQuery(pathname), answer: action === 'get' ? 'pipe' : 'json' };
-        }
-        if (resolved.kind === 'base') {
-            throw new Refusal(`image ${reference} is a base image: only images this grading built may be ${action === 'tag' ? 'tagged' : 'removed'}`);
-        }
-        if (action === 'tag') {
-            const repository = query.get('repo') ?? '';
-            const tag = query.get('tag') || 'latest';
-            const scoped = this.names.realImage(`${repository}:${tag}`);
-            if (scoped === undefined)
-                throw new Refusal(`invalid reference format: ${repository}:${tag}`, 400);
-            const colon = scoped.lastIndexOf(':');
-            const params = new URLSearchParams(query);
-            params.set('repo', scoped.slice(0, colon));
-            params.set('tag', scoped.slice(colon + 1));
-            return { url: withQuery(pathname, params), answer: 'json' };
-        }
-        return { url: withQuery(pathname), answer: 'json' };
-    }
-    async planCommit(query, withQuery) {
-        const reference = query.get('container') ?? '';
-        const container = await this.lookups.container(reference);
-        if (container.kind !== 'own')
-            throw notFound(`No such container: ${reference}`, 'container', reference, container);
-        const params = new URLSearchParams(query);
-        params.set('container', container.id);
-        const repository = query.get('repo') ?? '';
-        if (repository !== '') {
-            const scoped = this.names.realImage(`${repository}:${query.get('tag') || 'latest'}`);
-            if (scoped === undefined)
-                throw new Refusal(`invalid reference format: ${repository}`, 400);
-            const colon = scoped.lastIndexOf(':');
-            params.set('repo', scoped.slice(0, colon));
-            params.set('tag', scoped.slice(colon + 1));
-        }
-        // The committed image is the run's: the labels go into its configuration like a build's.
-        const stamped = {
-            ...withOwnLabelsSet(repository !== '' ? { [STUDENT_NAME_LABEL]: repository } : {}),
-            ...this.context.runLabels,
-        };
-        params.append('changes', `LABEL ${Object.entries(stamped)
-            .map(([key, value]) => `${JSON.stringify(key)}=${JSON.stringify(value)}`)
-            .join(' ')}`);
-        return {
-            url: withQuery('/commit', params),
-            answer: 'json',
-            describe: `committing container ${reference}`,
-        };
-    }
-}
-function labels(value) {
-    const result = {};
-    if (refusal_isRecord(value))
-        for (const [key, item] of Object.entries(value))
-            if (typeof item === 'string')
-                result[key] = item;
-    return result;
-}
-/**
- * The grader's labels stay the grader's business: compose v1 refuses to reuse a network whose
- * labels it does not know ("label ... has changed"), and a student has no use for them.
- */
-function withoutOurLabels(value) {
-    if (Array.isArray(value))
-        return value.map(withoutOurLabels);
-    if (!refusal_isRecord(value))
-        return value;
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [
-        key,
-        key === 'Labels' && refusal_isRecord(item)
-            ? Object.fromEntries(Object.entries(item).filter(([label]) => !label.startsWith(`${LABEL_PREFIX}.`)))
-            : withoutOurLabels(item),
-    ]));
-}
-/** The host ports of a STUDENT_PORTS_LABEL value. */
-function requestedHostPorts(label) {
-    return Object.values(studentPorts(label)).flat();
-}
-/** Throws the refusal of a registry call to a loopback, private or link-local host (build-rules.ts). */
-async function refuseRegistry(call) {
-    const refused = await registryCallRefusal(call);
-    if (refused !== undefined)
-        throw new Refusal(refused);
 }
 
 ;// CONCATENATED MODULE: ./src/steps/engine-gate.ts
@@ -48661,6 +48849,7 @@ function openEngineGate(context, options) {
         scope: context.scope,
         submissionDir: options.submissionDir,
         policy: options.policy,
+        concurrentExercises: context.concurrentExercises ?? 1,
     });
 }
 
@@ -50659,6 +50848,7 @@ async function grade(exercises, options) {
                     ...options,
                     engine,
                     now,
+                    concurrentExercises: concurrency * Math.max(1, options.gradingsAtOnce ?? 1),
                     progress: ordered.progressFor(index),
                 });
                 options.onExercise?.({ index, id: exercise.spec.id, state: 'done', result });
@@ -50689,6 +50879,7 @@ async function gradeExercise(exercise, scope, options) {
         scope,
         deadline: started + exerciseTimeoutMs,
         policy: sandboxPolicy(spec.policy),
+        concurrentExercises: options.concurrentExercises,
         progress,
         now,
     };
@@ -54275,7 +54466,13 @@ async function gradeClass(options) {
         // Each student is its own run: its own run id and labels, its own cleanup.
         gradeStudent: (student) => {
             const progress = options.progressOf(student.name);
-            return withEngine((engine) => grade(options.exercises, { engine, submissionRoot: student.dir, progress }), {
+            return withEngine((engine) => grade(options.exercises, {
+                engine,
+                submissionRoot: student.dir,
+                progress,
+                // Students graded at once share the host's budget for students' containers.
+                gradingsAtOnce: concurrency,
+            }), {
                 log: progress.info,
             });
         },

@@ -31,15 +31,17 @@ export interface BudgetLookups {
 
 /**
  * Why a container with this (policed) HostConfig cannot be created beside the exercise's
- * others, or undefined. Containers counted at their limits, created or running.
+ * others and those being created (their HostConfigs), or undefined. Containers counted at their
+ * limits, created or running.
  */
 export async function containerBudgetRefusal(
   hostConfig: unknown,
   lookups: BudgetLookups,
   containerCap: number,
   host: HostFigures = hostFigures(),
+  underWay: unknown[] = [],
 ): Promise<string | undefined> {
-  const used: Resources[] = [];
+  const used: Resources[] = underWay.map((asked) => limitsOf(asked, PER_CONTAINER));
   for (const container of await lookups.containers()) {
     const details = await lookups.details(String(container.Id));
     if (details !== undefined) used.push(limitsOf(details.HostConfig, PER_CONTAINER));

@@ -163,3 +163,31 @@ export function keepNamedObjects(list: unknown[], patterns: RegExp[]): unknown[]
   );
   return named.filter((_, index) => matched[index] === true);
 }
+
+/** What narrowFilters needs to scope the names a student gives in filters, with the run's label filters. */
+export function filterOptionsFor(names: VirtualNames, runLabelFilters: string[]): FilterOptions {
+  return {
+    names,
+    runLabelFilters,
+    realNetwork: (name) => (names.isName(name) ? names.real(name) : name),
+    realVolume: (name) => (names.isName(name) ? names.real(name) : name),
+    realImage: (reference) => {
+      const real = names.realImage(reference);
+      return real !== undefined && !reference.includes(':') ? real.replace(/:latest$/, '') : real;
+    },
+  };
+}
+
+/**
+ * A list's `filters`, narrowed to the run's objects, with its name filters taken out (the engine
+ * would match them against the scoped names): the patterns the answer is then matched against.
+ */
+export function narrowListQuery(
+  query: URLSearchParams,
+  options: FilterOptions,
+): { rest: string; patterns: RegExp[] } | undefined {
+  const byName = takeNameFilters(query.get('filters'));
+  const filters = byName === undefined ? query.get('filters') : byName.rest;
+  query.set('filters', narrowFilters(filters, options));
+  return byName;
+}

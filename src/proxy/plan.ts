@@ -1,9 +1,15 @@
 // What the planning of a request decides: how it is forwarded, once the policy has passed it.
-// Shared by the proxy server (index.ts) and the plans per resource (plan-*.ts).
+// Each resource plans its own routes (plan-<resource>.ts, beside routes/<resource>.ts, which
+// declares what they accept, and policy-<resource>.ts, which checks their bodies); planner.ts
+// joins them in one table that must name every route kind.
 
+import type http from 'node:http';
 import type { Readable } from 'node:stream';
+import type { ExerciseAllowance } from './allowance';
+import type { VirtualNames } from './names';
 import type { Json, PolicyContext } from './policy';
-import type { EngineLookups } from './upstream';
+import type { Route } from './routes/types';
+import type { EngineLookups, Upstream } from './upstream';
 
 /** How a request is forwarded, once the policy has passed it. */
 export interface Plan {
@@ -33,4 +39,35 @@ export interface PlanGate {
   /** Label filters of the run's objects in this scope. */
   labelFilters: string[];
   context: PolicyContext;
+  names: VirtualNames;
+  upstream: Upstream;
+  runId: string;
+  scope: string;
+  /** How many containers and networks the exercise may still create, and whose ports are taken. */
+  allowance: ExerciseAllowance;
 }
+
+/** One request, admitted by its route's declaration (transport.ts), as the plans read it. */
+export interface PlanRequest {
+  /** The client's request (a build's context is read from it). */
+  message: http.IncomingMessage;
+  /** The request's path without its version prefix. */
+  path: string;
+  /** The query, every key declared and checked; a plan may change it before withQuery. */
+  query: URLSearchParams;
+  withQuery: WithQuery;
+  /** The checked JSON body, or {} when none was sent. */
+  body: () => Promise<Json>;
+  /** The request forwarded as asked, its query rebuilt from the checked keys. */
+  same: Plan;
+}
+
+/** How one route kind is planned. */
+export type PlanOf<K extends Route['kind']> = (
+  gate: PlanGate,
+  request: PlanRequest,
+  route: Extract<Route, { kind: K }>,
+) => Promise<Plan>;
+
+/** The plans of some route kinds; planner.ts requires one for every kind. */
+export type Plans<K extends Route['kind']> = { [Kind in K]: PlanOf<Kind> };

@@ -4,7 +4,14 @@
 // another run's tags on any image, are "No such image" for list, inspect, run, save, tag,
 // history and FROM alike. The client container a student's commands run in is not theirs
 // either: not listed, not inspectable, not stoppable (docs/decisions.md, "Images by identity").
-import { CLIENT_LABEL, isRunReference, RUN_LABEL, referenceSafe, SCOPE_LABEL } from '../engine/labels';
+import {
+  CLIENT_LABEL,
+  isRunReference,
+  LABEL_PREFIX,
+  RUN_LABEL,
+  referenceSafe,
+  SCOPE_LABEL,
+} from '../engine/labels';
 import { isRecord } from './policy';
 
 /** own: made in this run's scope; base: an image no grading made; hidden: not there for the student. */
@@ -110,5 +117,22 @@ export function visibleContainerList(list: unknown): unknown {
   if (!Array.isArray(list)) return list;
   return list.filter(
     (entry) => !isRecord(entry) || !isRecord(entry.Labels) || !isClientContainer(entry.Labels),
+  );
+}
+
+/**
+ * The grader's labels stay the grader's business: compose v1 refuses to reuse a network whose
+ * labels it does not know ("label ... has changed"), and a student has no use for them.
+ */
+export function withoutOurLabels(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutOurLabels);
+  if (!isRecord(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [
+      key,
+      key === 'Labels' && isRecord(item)
+        ? Object.fromEntries(Object.entries(item).filter(([label]) => !label.startsWith(`${LABEL_PREFIX}.`)))
+        : withoutOurLabels(item),
+    ]),
   );
 }

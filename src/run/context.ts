@@ -121,6 +121,11 @@ export interface RunContext {
   deadline: number;
   /** What the exercise's `policy:` allows students' docker commands beyond the defaults. */
   policy?: SandboxPolicy;
+  /**
+   * Exercises graded at the same time by this process (this one included), which share the
+   * host's aggregate budget for students' containers (src/proxy/budget.ts). 1 when unknown.
+   */
+  concurrentExercises?: number;
   /** The ids of the base images the exercise names, pinned before its first step (base-images.ts). */
   baseImages?: BaseImages;
   progress: Progress;

@@ -54,5 +54,6 @@ export function openEngineGate(context: RunContext, options: GateOptions): Promi
     scope: context.scope,
     submissionDir: options.submissionDir,
     policy: options.policy,
+    concurrentExercises: context.concurrentExercises ?? 1,
   });
 }

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { KEPT_CAPABILITIES } from '../../src/engine/engine';
 import { RESTART_LABEL, STUDENT_NAME_LABEL, STUDENT_PORTS_LABEL } from '../../src/engine/labels';
+import { requestedHostPorts } from '../../src/proxy/allowance';
 import { canonicalFieldName } from '../../src/proxy/fields';
 import {
   keepNamed,
@@ -11,26 +12,29 @@ import {
   parseFilters,
   takeNameFilters,
 } from '../../src/proxy/filters';
-import { parseJsonBody, requestedHostPorts, withoutOurLabels } from '../../src/proxy/index';
+import { parseJsonBody } from '../../src/proxy/index';
 import { parseImageReference, VirtualNames } from '../../src/proxy/names';
 import {
   type Json,
   type PolicyContext,
   type PolicyLookups,
-  policeBuildQuery,
-  policeContainerCreate,
-  policeContainerUpdate,
-  policeExecCreate,
-  policeNetworkCreate,
-  policeVolumeCreate,
   Refusal,
   type Resolved,
   type ResolvedImage,
-  recheckBindSources,
-  showRequestedRestartPolicy,
 } from '../../src/proxy/policy';
+import { policeBuildQuery } from '../../src/proxy/policy-builds';
+import {
+  policeContainerCreate,
+  policeContainerUpdate,
+  policeExecCreate,
+  showRequestedRestartPolicy,
+} from '../../src/proxy/policy-containers';
+import { recheckBindSources } from '../../src/proxy/policy-mounts';
+import { policeNetworkCreate } from '../../src/proxy/policy-networks';
+import { policeVolumeCreate } from '../../src/proxy/policy-volumes';
 import { showRequestedListPorts, showRequestedPorts } from '../../src/proxy/ports';
 import { routeOf } from '../../src/proxy/routes';
+import { withoutOurLabels } from '../../src/proxy/visibility';
 
 const SCOPE = 'run1-1';
 const SUBMISSION = '/work/submission';
