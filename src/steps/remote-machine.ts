@@ -15,6 +15,7 @@
 // below). The machine goes at the end of the step (its container and gate); what the student
 // made on it stays for the checks, until the end of the exercise.
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -151,6 +152,18 @@ export function linkScope(scope: string): string {
 
 const exercisesWithTeardown = new WeakSet<RunContext['resources']>();
 
+/** The folders of machines not closed yet (the gate's socket folder, the empty disk). */
+const liveFolders = new Set<string>();
+
+/**
+ * Removes the folders of every machine at once (SIGINT/SIGTERM: the process exits before the
+ * machines' own close; their containers go with the run's label cleanup).
+ */
+export function removeRemoteMachineFolders(): void {
+  for (const folder of liveFolders) rmSync(folder, { recursive: true, force: true });
+  liveFolders.clear();
+}
+
 /** Starts the remote machine for one script step; the caller closes it. */
 export async function startRemoteMachine(
   context: RunContext,
@@ -164,9 +177,11 @@ export async function startRemoteMachine(
   const suffix = randomBytes(4).toString('hex');
   // 0710 like the script's own gate folder (student-docker.ts): the remote user is in the grader's group.
   const gateDir = await mkdtemp(path.join(os.tmpdir(), 'docker-autograder-remote-'));
+  liveFolders.add(gateDir);
   // The machine's own disk for the gate's bind-mount rule: empty, so nothing of this machine's
   // (the submission included) can be mounted through the remote machine, as on another machine.
   const emptyDir = await mkdtemp(path.join(os.tmpdir(), 'docker-autograder-remote-disk-'));
+  liveFolders.add(emptyDir);
   let gate: EngineGate | undefined;
   let id: string | undefined;
   const close = async (): Promise<void> => {
@@ -176,8 +191,10 @@ export async function startRemoteMachine(
       try {
         await gate?.close();
       } finally {
-        await rm(gateDir, { recursive: true, force: true });
-        await rm(emptyDir, { recursive: true, force: true });
+        for (const folder of [gateDir, emptyDir]) {
+          await rm(folder, { recursive: true, force: true });
+          liveFolders.delete(folder);
+        }
       }
     }
   };

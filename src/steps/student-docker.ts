@@ -30,6 +30,7 @@ import {
   CLIENT_KNOWN_HOSTS_VARIABLE,
   CLIENT_SSH_CONFIG_VARIABLE,
   type RemoteMachine,
+  removeRemoteMachineFolders,
   startRemoteMachine,
 } from './remote-machine';
 
@@ -117,6 +118,7 @@ const openGates = new Set<EngineGate>();
 export function killStudentProcesses(): void {
   for (const gate of openGates) void gate.close().catch(() => undefined);
   openGates.clear();
+  removeRemoteMachineFolders();
 }
 
 /** Runs `command args` in a client container on the student's behalf (see the top of this file). */
