@@ -4,11 +4,18 @@ import type { ContainerState } from '../engine/engine';
 import { InfraError } from '../errors';
 import type { RunContext } from '../run/context';
 import { machineName, onMachine } from '../run/machines';
-import { madeByExercise, resolveContainer, shownContainerImage, shownPortBindings } from '../run/resolve';
+import {
+  friendlyName,
+  madeByExercise,
+  resolveContainer,
+  shownContainerImage,
+  shownPortBindings,
+} from '../run/resolve';
 import { settledState } from '../run/uptime';
 import type { Machine } from '../spec/types';
 import { resourceName } from '../steps/names';
 import type { CheckDefinition } from './check';
+import { MemoryFact } from './memory-fact';
 import { friendlyBindSource, friendlyObservedName, studentLabels } from './observed-names';
 
 export const containerCheck: CheckDefinition<'container'> = {
@@ -38,6 +45,9 @@ export const containerCheck: CheckDefinition<'container'> = {
         health: state.health ?? 'none',
         restartPolicy: state.restartPolicy,
         restartCount: state.restartCount,
+        memory: new MemoryFact(state.memory ?? 0),
+        pidsLimit: state.pidsLimit ?? 0,
+        pidMode: await shownPidMode(state.pidMode ?? '', context),
         ports: portList(shownPortBindings(state, context)),
         env: state.env,
         mounts: await mountList(state, context),
@@ -97,6 +107,16 @@ async function onOtherMachine(
       ? 'the docker command that made it talked to the local daemon: point the docker client at the remote one (docker -H ssh://..., DOCKER_HOST or a docker context)'
       : 'the docker command that made it talked to the remote daemon';
   return `a container "${name}" exists on ${machineName(other)}, not on ${machineName(machine)}: ${advice}`;
+}
+
+/**
+ * The PID namespace as the student wrote it: `container:limited` for the container they call
+ * limited, whatever engine name or id the gate passed on; '' (its own) and `host` as they are.
+ */
+async function shownPidMode(pidMode: string, context: RunContext): Promise<string> {
+  if (!pidMode.startsWith('container:')) return pidMode;
+  const other = await context.engine.findContainer(pidMode.slice('container:'.length));
+  return other === undefined ? pidMode : `container:${friendlyName(other, context)}`;
 }
 
 /** "8080->80/tcp" for each host port bound to a container port, as `docker ps` shows them. */
