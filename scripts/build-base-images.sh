@@ -234,17 +234,54 @@ fi
 # CLI and Compose come from trixie's docker-cli (26.1) and docker-compose (2.26) packages,
 # pinned so that nothing else is taken from trixie. On a runner with a registry the grader
 # builds it on the spot from the official docker:cli image instead.
+# Version 2: OpenSSH's client, for ssh:// daemons (a script step with `remote: true`), and a user
+# for the client's uid 62375 (src/steps/client-user.ts) with the client's HOME, without which
+# ssh refuses to run ("No user exists for uid"). An older stand-in gets them as a layer on top.
 CLIENT_IMAGE=docker-autograder/client:1
+CLIENT_STANDIN_VERSION=2
+CLIENT_USER_LINE='docker-autograder:x:62375:62375:student docker client:/tmp:/bin/bash'
 if want "$CLIENT_IMAGE"; then
-  log "$CLIENT_IMAGE: Debian's docker-cli and docker-compose (trixie) on bookworm-slim"
-  docker build -q -t "$CLIENT_IMAGE" --label "$STANDIN_LABEL=true" - >/dev/null <<DOCKERFILE
+  log "$CLIENT_IMAGE: Debian's docker-cli and docker-compose (trixie) on bookworm-slim, with ssh"
+  docker build -q -t "$CLIENT_IMAGE" --label "$STANDIN_LABEL=true" \
+    --label "$VERSION_LABEL=$CLIENT_STANDIN_VERSION" - >/dev/null <<DOCKERFILE
 FROM debian:bookworm-slim
 RUN echo 'deb $MIRROR trixie main' >/etc/apt/sources.list.d/trixie.list \
  && printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' >/etc/apt/preferences.d/trixie \
  && apt-get update \
  && apt-get install -y --no-install-recommends -t trixie docker-cli docker-compose \
- && apt-get clean && rm -rf /var/lib/apt/lists/*
+ && apt-get install -y --no-install-recommends openssh-client \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* \
+ && echo '$CLIENT_USER_LINE' >>/etc/passwd
 CMD ["bash"]
+DOCKERFILE
+elif is_standin "$CLIENT_IMAGE" && [ "$(standin_version "$CLIENT_IMAGE")" != "$CLIENT_STANDIN_VERSION" ]; then
+  log "$CLIENT_IMAGE: adding OpenSSH's client and the client's user"
+  docker build -q -t "$CLIENT_IMAGE" --label "$STANDIN_LABEL=true" \
+    --label "$VERSION_LABEL=$CLIENT_STANDIN_VERSION" - >/dev/null <<DOCKERFILE
+FROM $CLIENT_IMAGE
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends openssh-client \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* \
+ && (getent passwd 62375 >/dev/null || echo '$CLIENT_USER_LINE' >>/etc/passwd)
+DOCKERFILE
+fi
+
+# The remote machine of a script step with `remote: true` (src/steps/remote-machine.ts): OpenSSH's
+# server and a docker CLI (for `docker system dial-stdio`), and the user `student` (uid 62376)
+# the student logs in as. The grader configures and starts sshd itself. On a runner with a
+# registry the grader builds it on the spot from the official docker:cli image instead.
+REMOTE_IMAGE=docker-autograder/remote:1
+if want "$REMOTE_IMAGE"; then
+  log "$REMOTE_IMAGE: Debian's openssh-server and docker-cli (trixie) on bookworm-slim"
+  docker build -q -t "$REMOTE_IMAGE" --label "$STANDIN_LABEL=true" - >/dev/null <<DOCKERFILE
+FROM debian:bookworm-slim
+RUN echo 'deb $MIRROR trixie main' >/etc/apt/sources.list.d/trixie.list \
+ && printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' >/etc/apt/preferences.d/trixie \
+ && apt-get update \
+ && apt-get install -y --no-install-recommends -t trixie docker-cli \
+ && apt-get install -y --no-install-recommends openssh-server \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* /etc/ssh/ssh_host_* \
+ && useradd --uid 62376 --create-home --shell /bin/sh student
 DOCKERFILE
 fi
 

@@ -10,6 +10,8 @@ export type Observation =
       facts: Facts;
       /** Where in the student's files each fact comes from (e.g. the Dockerfile's CMD line). */
       locations?: Record<string, SourceLocation>;
+      /** What the student should know when the check fails (e.g. where the container is instead). */
+      note?: string;
     }
   | { failure: Failure };
 

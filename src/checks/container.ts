@@ -3,18 +3,38 @@
 import type { ContainerState } from '../engine/engine';
 import { InfraError } from '../errors';
 import type { RunContext } from '../run/context';
-import { resolveContainer, shownContainerImage, shownPortBindings } from '../run/resolve';
+import { machineName, onMachine } from '../run/machines';
+import {
+  friendlyName,
+  madeByExercise,
+  resolveContainer,
+  shownContainerImage,
+  shownPortBindings,
+} from '../run/resolve';
 import { settledState } from '../run/uptime';
+import type { Machine } from '../spec/types';
+import { resourceName } from '../steps/names';
 import type { CheckDefinition } from './check';
+import { MemoryFact } from './memory-fact';
 import { friendlyBindSource, friendlyObservedName, studentLabels } from './observed-names';
 
 export const containerCheck: CheckDefinition<'container'> = {
   kind: 'container',
-  async observe(target, context) {
-    const found = await resolveContainer(target.name, context);
+  async observe(target, exerciseContext) {
+    const context = onMachine(exerciseContext, target.machine);
+    const found =
+      target.machine === undefined
+        ? await resolveContainer(target.name, context)
+        : await studentsContainerOn(target.machine, target.name, exerciseContext);
     const state = found === undefined ? undefined : await settledState(found, context);
     // A fact, not a failure: `exists: false` is what an exercise expects of a removed container.
-    if (state === undefined) return { facts: { exists: false } };
+    if (state === undefined) {
+      const note =
+        target.machine === undefined
+          ? undefined
+          : await onOtherMachine(target.machine, target.name, exerciseContext);
+      return { facts: { exists: false }, ...(note === undefined ? {} : { note }) };
+    }
     return {
       facts: {
         exists: true,
@@ -25,6 +45,9 @@ export const containerCheck: CheckDefinition<'container'> = {
         health: state.health ?? 'none',
         restartPolicy: state.restartPolicy,
         restartCount: state.restartCount,
+        memory: new MemoryFact(state.memory ?? 0),
+        pidsLimit: state.pidsLimit ?? 0,
+        pidMode: await shownPidMode(state.pidMode ?? '', context),
         ports: portList(shownPortBindings(state, context)),
         env: state.env,
         mounts: await mountList(state, context),
@@ -43,6 +66,58 @@ export const containerCheck: CheckDefinition<'container'> = {
     };
   },
 };
+
+/**
+ * A container the exercise made on one machine, by its name there: on the local machine a run
+ * step's, a compose service, or what the student's commands named so; on the remote machine
+ * only what the student's commands made through it. Never an engine name alone: a `web` of
+ * someone else's on the engine is on neither of the student's machines.
+ */
+async function studentsContainerOn(
+  machine: Machine,
+  name: string,
+  exerciseContext: RunContext,
+): Promise<ContainerState | undefined> {
+  const context = onMachine(exerciseContext, machine);
+  if (machine === 'local') {
+    const fromStep = context.resources.container(name);
+    if (fromStep !== undefined) return context.engine.findContainer(fromStep.id);
+    if (context.resources.composeProjects.length > 0) {
+      const found = await resolveContainer(name, context);
+      if (found !== undefined && madeByExercise(found.labels, context)) return found;
+    }
+  }
+  const named = await context.engine.findContainer(resourceName(context.scope, name));
+  return named !== undefined && madeByExercise(named.labels, context) ? named : undefined;
+}
+
+/**
+ * Why a container is missing when the other machine has one of that name: the classic mistake
+ * of a docker command that went to the local daemon (or the other way round).
+ */
+async function onOtherMachine(
+  machine: Machine,
+  name: string,
+  context: RunContext,
+): Promise<string | undefined> {
+  const other: Machine = machine === 'remote' ? 'local' : 'remote';
+  if ((await studentsContainerOn(other, name, context)) === undefined) return undefined;
+  const advice =
+    machine === 'remote'
+      ? 'the docker command that made it talked to the local daemon: point the docker client at the remote one (docker -H ssh://..., DOCKER_HOST or a docker context)'
+      : 'the docker command that made it talked to the remote daemon';
+  return `a container "${name}" exists on ${machineName(other)}, not on ${machineName(machine)}: ${advice}`;
+}
+
+/**
+ * The PID namespace as the student wrote it: `container:limited` for the container they call
+ * limited, whatever engine name or id the gate passed on; '' (its own) and `host` as they are.
+ */
+async function shownPidMode(pidMode: string, context: RunContext): Promise<string> {
+  if (!pidMode.startsWith('container:')) return pidMode;
+  const other = await context.engine.findContainer(pidMode.slice('container:'.length));
+  return other === undefined ? pidMode : `container:${friendlyName(other, context)}`;
+}
 
 /** "8080->80/tcp" for each host port bound to a container port, as `docker ps` shows them. */
 export function portList(bindings: Record<string, number[]>): string[] {

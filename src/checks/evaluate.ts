@@ -13,6 +13,7 @@ import { compare } from '../compare/compare';
 import { InfraError, type SourceLocation } from '../errors';
 import type { CheckResult } from '../report/model';
 import type { Failure } from '../run/context';
+import { machineName } from '../run/machines';
 import type { CheckSpec, Matcher } from '../spec/types';
 import type { Observation } from './check';
 
@@ -63,7 +64,7 @@ export function maxPointsOf(check: CheckSpec): number {
 
 export function evaluate(check: CheckSpec, observation: Observation, location?: SourceLocation): CheckResult {
   if ('failure' in observation) return failed(check, observation.failure, location);
-  const { facts, locations } = observation;
+  const { facts, locations, note } = observation;
   const outcomes = expectationsOf(check).map((expectation) => {
     const actual = factOf(facts, expectation);
     const comparison = compare(actual, expectation.matcher, expectation.label);
@@ -104,7 +105,7 @@ export function evaluate(check: CheckSpec, observation: Observation, location?: 
   const message =
     check.protected !== undefined
       ? `${check.protected.file} was changed: it must stay as it was given`
-      : `${names} not as expected${tally}${missing ? `: ${subjectOf(check)} does not exist` : ''}`;
+      : `${names} not as expected${tally}${missing ? `: ${subjectOf(check)} does not exist` : ''}${note === undefined ? '' : `; ${note}`}`;
   return withHidden(check, {
     name: check.name,
     status: 'fail',
@@ -196,7 +197,10 @@ function presentation(
 /** What a check observes, for "… does not exist" (kinds whose facts include `exists`). */
 function subjectOf(check: CheckSpec): string {
   if (check.image !== undefined) return `the image "${check.image.name}"`;
-  if (check.container !== undefined) return `the container "${check.container.name}"`;
+  if (check.container !== undefined) {
+    const on = check.container.machine === undefined ? '' : ` on ${machineName(check.container.machine)}`;
+    return `the container "${check.container.name}"${on}`;
+  }
   if (check.network !== undefined) return `the network "${check.network.name}"`;
   if (check.volume !== undefined) return `the volume "${check.volume.name}"`;
   if (check.file !== undefined) return `the file ${check.file.path}`;

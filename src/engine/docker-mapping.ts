@@ -61,6 +61,9 @@ export interface RawContainer {
   HostConfig?: {
     PortBindings?: PortMap | null;
     RestartPolicy?: { Name?: string | null; MaximumRetryCount?: number | null } | null;
+    Memory?: number | null;
+    PidsLimit?: number | null;
+    PidMode?: string | null;
   } | null;
   Mounts?: Array<{
     Type?: string | null;
@@ -172,6 +175,10 @@ export function toContainerState(raw: RawContainer): ContainerState {
       )?.Name ??
       (raw.HostConfig?.RestartPolicy?.Name || 'no'),
     daemonRestartPolicy: raw.HostConfig?.RestartPolicy?.Name || 'no',
+    // 0 (and a null or negative pids limit) is the engine's "unlimited".
+    memory: raw.HostConfig?.Memory ?? 0,
+    pidsLimit: Math.max(0, raw.HostConfig?.PidsLimit ?? 0),
+    pidMode: raw.HostConfig?.PidMode ?? '',
     restartCount: raw.RestartCount ?? 0,
     mounts: (raw.Mounts ?? []).map((mount) => ({
       type: mount.Type ?? '',

@@ -137,6 +137,14 @@ export interface ContainerState {
   /** The policy the daemon applies: "no" for a student's container that bind-mounts a host path. */
   daemonRestartPolicy: string;
   restartCount: number;
+  /**
+   * The memory limit in bytes, the process limit, and the PID namespace ('' its own, `host`,
+   * `container:<name or id>`), as the engine applies them; 0 is unlimited. Optional: fakes of
+   * the interface need not say.
+   */
+  memory?: number;
+  pidsLimit?: number;
+  pidMode?: string;
   mounts: Array<{ type: string; source: string; destination: string; name?: string; readOnly: boolean }>;
   /** Network name -> this container's address and aliases on it. */
   networks: Record<string, { ipAddress: string; aliases: string[] }>;

@@ -42,10 +42,13 @@ class Rules {
   readonly networks = new Set<string>();
   /** A script or compose step creates containers and networks the spec cannot know by name. */
   readonly open: boolean;
+  /** A script step gives the student a remote machine (`remote: true`). */
+  readonly remote: boolean;
 
   constructor(spec: ExerciseSpec) {
     const all = [...(spec.steps ?? []), ...spec.checks.flatMap((check) => check.steps ?? [])];
     this.open = all.some((step) => 'script' in step || 'compose' in step);
+    this.remote = all.some((step) => 'script' in step && step.script.remote === true);
   }
 
   add(specPath: SpecPath, message: string, key = false): void {
@@ -262,6 +265,12 @@ function checkCheck(rules: Rules, check: CheckSpec, checkPath: SpecPath): void {
   const target = check[kind] as Record<string, unknown>;
   const ref = containerKey === undefined ? undefined : target[containerKey];
   if (typeof ref === 'string') rules.container([...at, containerKey ?? ''], ref);
+  if (check.container?.machine === 'remote' && !rules.remote) {
+    rules.add(
+      [...at, 'machine'],
+      'machine: remote needs a remote machine, and no script step of this exercise has remote: true',
+    );
+  }
 
   if (check.http) {
     const run = rules.runs.get(check.http.container);

@@ -152,11 +152,19 @@ export interface WaitStep extends WaitConditions {
   container?: string;
   duration?: Duration;
 }
+/** Which engine a check looks at: the student's own (local), or the remote machine's. */
+export type Machine = 'local' | 'remote';
+
 export interface ScriptStep {
   file: string;
   args?: string[];
   timeout?: Duration;
   allowFailure?: boolean;
+  /**
+   * Gives the script a second machine to drive over SSH (`ssh://student@remote`): a Docker
+   * daemon of its own, whose containers checks find with `machine: remote`.
+   */
+  remote?: boolean;
 }
 export interface ComposeStep {
   file?: string;
@@ -257,7 +265,8 @@ export interface CheckKinds {
     };
   };
   container: {
-    target: { name: string };
+    /** machine: the engine the container must be on (default local: the student's own machine). */
+    target: { name: string; machine?: Machine };
     expect: Partial<
       Record<
         | 'exists'
@@ -268,6 +277,9 @@ export interface CheckKinds {
         | 'health'
         | 'restartPolicy'
         | 'restartCount'
+        | 'memory'
+        | 'pidsLimit'
+        | 'pidMode'
         | 'ports'
         | 'env'
         | 'mounts'

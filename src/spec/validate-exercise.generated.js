@@ -6,7 +6,7 @@ const func0 = typeof func0Module === "function" ? func0Module : func0Module.defa
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student's repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"policy":{"type":"object","additionalProperties":false,"description":"What the students' own docker commands (script and compose steps) may do beyond the hardened defaults. Everything else (privileged, host namespaces, devices, the Docker socket, host paths outside the submission) is always refused.","properties":{"capabilities":{"type":"array","uniqueItems":true,"description":"Capabilities students' containers may add (--cap-add, cap_add), from Docker's default set, without CAP_.","items":{"enum":["AUDIT_WRITE","CHOWN","DAC_OVERRIDE","FOWNER","FSETID","KILL","MKNOD","NET_BIND_SERVICE","NET_RAW","SETFCAP","SETGID","SETPCAP","SETUID","SYS_CHROOT"]}},"publicPorts":{"type":"boolean","description":"Publish students' ports on every host address instead of 127.0.0.1 only. Default false."}}},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"containerRef":{"type":"string","minLength":1,"maxLength":128,"description":"A container: a run step's name, a compose service's name, or the name a student's script gave it."},"sizeOrNumber":{"description":"A number, a size like 50MB / 1.5GiB, or a duration like 30s.","oneOf":[{"type":"number"},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?\\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$"}]},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list's or text's length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list's or text's length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text's SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1},"matcherMap":{"type":"object","description":"Keys (header names, labels, questions) each with a matcher.","additionalProperties":{"$ref":"#/definitions/matcher"}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"description":"A regular expression some output line must match, or {matches, count}.","oneOf":[{"type":"string","minLength":1},{"type":"object","required":["matches"],"additionalProperties":false,"properties":{"matches":{"type":"string","minLength":1},"count":{"type":"integer","minimum":1}}}]},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"port":{"$ref":"#/definitions/port","description":"A published port accepts TCP connections."},"healthy":{"const":true,"description":"The container's healthcheck reports healthy."},"exited":{"const":true,"description":"The container has exited (for run-to-completion containers)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"volumeMount":{"description":"'name:/path[:ro]' (a named volume) or './dir:/path[:ro]' (a submission folder), or an object.","oneOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$"},{"type":"object","required":["source","target"],"additionalProperties":false,"properties":{"source":{"type":"string","minLength":1},"target":{"type":"string","pattern":"^/"},"type":{"enum":["volume","bind"]},"readOnly":{"type":"boolean"}}}]},"networkAttachment":{"oneOf":[{"$ref":"#/definitions/name"},{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"aliases":{"type":"array","items":{"type":"string","minLength":1}}}}]},"containerPath":{"type":"object","required":["container","path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"path":{"type":"string","pattern":"^/"}}},"buildStep":{"type":"object","description":"Builds an image from the student's Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"tag":{"description":"Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).","oneOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1},"minItems":1}]},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"volumes":{"type":"array","items":{"$ref":"#/definitions/volumeMount"}},"networks":{"type":"array","items":{"$ref":"#/definitions/networkAttachment"},"description":"Network step names (or existing networks), with aliases."},"restart":{"enum":["no","always","unless-stopped","on-failure"]},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"hostname":{"type":"string","minLength":1},"healthcheck":{"type":"object","required":["test"],"additionalProperties":false,"properties":{"test":{"$ref":"#/definitions/command"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":1},"startPeriod":{"$ref":"#/definitions/duration"}}},"wait":{"$ref":"#/definitions/wait"}}},"execStep":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"copyStep":{"type":"object","description":"Copies a submission file or folder, or a container path, into a container.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"description":"A submission path, or {container, path}.","oneOf":[{"$ref":"#/definitions/relativePath"},{"$ref":"#/definitions/containerPath"}]},"to":{"$ref":"#/definitions/containerPath","description":"A folder in a container."}}},"stopStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"timeout":{"$ref":"#/definitions/duration","description":"Grace period before SIGKILL, default 10s."}}},"killStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"signal":{"type":"string","pattern":"^(SIG)?[A-Z0-9]+$"}}},"restartStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"recreateStep":{"type":"object","description":"Removes the container and creates it again with the same configuration and mounts.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"A run step's name."},"wait":{"$ref":"#/definitions/wait"}}},"networkStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"driver":{"type":"string","minLength":1},"internal":{"type":"boolean"}}},"volumeStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"}}},"waitStep":{"type":"object","description":"Waits for a container condition, or a fixed duration.","additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"duration":{"$ref":"#/definitions/duration","description":"Just wait this long."},"log":{"$ref":"#/definitions/wait/properties/log"},"http":{"$ref":"#/definitions/wait/properties/http"},"port":{"$ref":"#/definitions/port"},"healthy":{"const":true},"exited":{"const":true},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"scriptStep":{"type":"object","description":"Runs the student's shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"composeStep":{"type":"object","description":"Runs the student's compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"},"exec":{"$ref":"#/definitions/execStep"},"copy":{"$ref":"#/definitions/copyStep"},"stop":{"$ref":"#/definitions/stopStep"},"kill":{"$ref":"#/definitions/killStep"},"restart":{"$ref":"#/definitions/restartStep"},"recreate":{"$ref":"#/definitions/recreateStep"},"network":{"$ref":"#/definitions/networkStep"},"volume":{"$ref":"#/definitions/volumeStep"},"wait":{"$ref":"#/definitions/waitStep"},"script":{"$ref":"#/definitions/scriptStep"},"compose":{"$ref":"#/definitions/composeStep"}}},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container's published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"headers":{"$ref":"#/definitions/matcherMap","description":"Header names (lower case) with matchers."},"body":{"$ref":"#/definitions/matcher"}},"minProperties":1},"logsCheck":{"type":"object","description":"Reads a container's output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"logsExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"output":{"$ref":"#/definitions/matcher","description":"stdout and stderr together."}},"minProperties":1},"imageCheck":{"type":"object","description":"Inspects an image's configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image's."}}},"imageExpect":{"type":"object","additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\"8080/tcp\"]."},"labels":{"$ref":"#/definitions/matcherMap"},"healthcheck":{"$ref":"#/definitions/matcher","description":"The HEALTHCHECK test list; [] when none."},"layers":{"$ref":"#/definitions/matcher","description":"Number of filesystem layers."},"size":{"$ref":"#/definitions/matcher","description":"Size in bytes; compare with min/max like 200MB."},"basedOn":{"$ref":"#/definitions/matcher","description":"true when the image is built on target.basedOn."},"exists":{"$ref":"#/definitions/matcher"}},"minProperties":1},"fileCheck":{"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"path":{"type":"string","pattern":"^/"}}},"fileExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"type":{"$ref":"#/definitions/matcher","description":"file, directory, symlink or other."},"mode":{"$ref":"#/definitions/matcher","description":"Octal text like \"0644\"."},"uid":{"$ref":"#/definitions/matcher"},"gid":{"$ref":"#/definitions/matcher"},"size":{"$ref":"#/definitions/matcher"},"content":{"$ref":"#/definitions/matcher","description":"The file's text (first 1 MiB)."},"target":{"$ref":"#/definitions/matcher","description":"A symlink's target."}},"minProperties":1},"containerCheck":{"type":"object","description":"Inspects a container's state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"}}},"containerExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"ports":{"$ref":"#/definitions/matcher","description":"List like [\"8080->80/tcp\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1},"networkCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step's name, a compose network's name, or an engine network name."}}},"networkExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"volumeCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step's name, a compose volume's name, or an engine volume name."}}},"volumeExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"reachCheck":{"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}},"reachExpect":{"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1},"stepMatcher":{"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction's normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}},"stepMatchers":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}},"dockerfileCheck":{"type":"object","description":"Static analysis of the student's Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}},"dockerfileExpect":{"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \"COPY requirements.txt .\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage's last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."},"sequence":{"description":"Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.","oneOf":[{"$ref":"#/definitions/stepMatchers"},{"type":"object","required":["stage","steps"],"additionalProperties":false,"properties":{"stage":{"type":["string","integer"],"description":"A stage's name or number."},"steps":{"$ref":"#/definitions/stepMatchers"}}}]}},"minProperties":1},"buildcacheCheck":{"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step's name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}},"buildcacheExpect":{"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1},"answersCheck":{"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student's answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}},"answersExpect":{"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1},"protectedCheck":{"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student's repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"policy":{"type":"object","additionalProperties":false,"description":"What the students' own docker commands (script and compose steps) may do beyond the hardened defaults. Everything else (privileged, host namespaces, devices, the Docker socket, host paths outside the submission) is always refused.","properties":{"capabilities":{"type":"array","uniqueItems":true,"description":"Capabilities students' containers may add (--cap-add, cap_add), from Docker's default set, without CAP_.","items":{"enum":["AUDIT_WRITE","CHOWN","DAC_OVERRIDE","FOWNER","FSETID","KILL","MKNOD","NET_BIND_SERVICE","NET_RAW","SETFCAP","SETGID","SETPCAP","SETUID","SYS_CHROOT"]}},"publicPorts":{"type":"boolean","description":"Publish students' ports on every host address instead of 127.0.0.1 only. Default false."}}},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"containerRef":{"type":"string","minLength":1,"maxLength":128,"description":"A container: a run step's name, a compose service's name, or the name a student's script gave it."},"sizeOrNumber":{"description":"A number, a size like 50MB / 1.5GiB, or a duration like 30s.","oneOf":[{"type":"number"},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?\\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$"}]},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list's or text's length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list's or text's length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text's SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1},"matcherMap":{"type":"object","description":"Keys (header names, labels, questions) each with a matcher.","additionalProperties":{"$ref":"#/definitions/matcher"}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"description":"A regular expression some output line must match, or {matches, count}.","oneOf":[{"type":"string","minLength":1},{"type":"object","required":["matches"],"additionalProperties":false,"properties":{"matches":{"type":"string","minLength":1},"count":{"type":"integer","minimum":1}}}]},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"port":{"$ref":"#/definitions/port","description":"A published port accepts TCP connections."},"healthy":{"const":true,"description":"The container's healthcheck reports healthy."},"exited":{"const":true,"description":"The container has exited (for run-to-completion containers)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"volumeMount":{"description":"'name:/path[:ro]' (a named volume) or './dir:/path[:ro]' (a submission folder), or an object.","oneOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$"},{"type":"object","required":["source","target"],"additionalProperties":false,"properties":{"source":{"type":"string","minLength":1},"target":{"type":"string","pattern":"^/"},"type":{"enum":["volume","bind"]},"readOnly":{"type":"boolean"}}}]},"networkAttachment":{"oneOf":[{"$ref":"#/definitions/name"},{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"aliases":{"type":"array","items":{"type":"string","minLength":1}}}}]},"containerPath":{"type":"object","required":["container","path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"path":{"type":"string","pattern":"^/"}}},"buildStep":{"type":"object","description":"Builds an image from the student's Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"tag":{"description":"Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).","oneOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1},"minItems":1}]},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"volumes":{"type":"array","items":{"$ref":"#/definitions/volumeMount"}},"networks":{"type":"array","items":{"$ref":"#/definitions/networkAttachment"},"description":"Network step names (or existing networks), with aliases."},"restart":{"enum":["no","always","unless-stopped","on-failure"]},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"hostname":{"type":"string","minLength":1},"healthcheck":{"type":"object","required":["test"],"additionalProperties":false,"properties":{"test":{"$ref":"#/definitions/command"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":1},"startPeriod":{"$ref":"#/definitions/duration"}}},"wait":{"$ref":"#/definitions/wait"}}},"execStep":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"copyStep":{"type":"object","description":"Copies a submission file or folder, or a container path, into a container.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"description":"A submission path, or {container, path}.","oneOf":[{"$ref":"#/definitions/relativePath"},{"$ref":"#/definitions/containerPath"}]},"to":{"$ref":"#/definitions/containerPath","description":"A folder in a container."}}},"stopStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"timeout":{"$ref":"#/definitions/duration","description":"Grace period before SIGKILL, default 10s."}}},"killStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"signal":{"type":"string","pattern":"^(SIG)?[A-Z0-9]+$"}}},"restartStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"recreateStep":{"type":"object","description":"Removes the container and creates it again with the same configuration and mounts.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"A run step's name."},"wait":{"$ref":"#/definitions/wait"}}},"networkStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"driver":{"type":"string","minLength":1},"internal":{"type":"boolean"}}},"volumeStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"}}},"waitStep":{"type":"object","description":"Waits for a container condition, or a fixed duration.","additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"duration":{"$ref":"#/definitions/duration","description":"Just wait this long."},"log":{"$ref":"#/definitions/wait/properties/log"},"http":{"$ref":"#/definitions/wait/properties/http"},"port":{"$ref":"#/definitions/port"},"healthy":{"const":true},"exited":{"const":true},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"scriptStep":{"type":"object","description":"Runs the student's shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."},"remote":{"type":"boolean","description":"Gives the script a second machine with a Docker daemon of its own, reachable over SSH as $REMOTE_USER@$REMOTE_HOST (ssh://student@remote); checks find what it made there with machine: remote."}}},"composeStep":{"type":"object","description":"Runs the student's compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"},"exec":{"$ref":"#/definitions/execStep"},"copy":{"$ref":"#/definitions/copyStep"},"stop":{"$ref":"#/definitions/stopStep"},"kill":{"$ref":"#/definitions/killStep"},"restart":{"$ref":"#/definitions/restartStep"},"recreate":{"$ref":"#/definitions/recreateStep"},"network":{"$ref":"#/definitions/networkStep"},"volume":{"$ref":"#/definitions/volumeStep"},"wait":{"$ref":"#/definitions/waitStep"},"script":{"$ref":"#/definitions/scriptStep"},"compose":{"$ref":"#/definitions/composeStep"}}},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container's published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"headers":{"$ref":"#/definitions/matcherMap","description":"Header names (lower case) with matchers."},"body":{"$ref":"#/definitions/matcher"}},"minProperties":1},"logsCheck":{"type":"object","description":"Reads a container's output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"logsExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"output":{"$ref":"#/definitions/matcher","description":"stdout and stderr together."}},"minProperties":1},"imageCheck":{"type":"object","description":"Inspects an image's configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image's."}}},"imageExpect":{"type":"object","additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\"8080/tcp\"]."},"labels":{"$ref":"#/definitions/matcherMap"},"healthcheck":{"$ref":"#/definitions/matcher","description":"The HEALTHCHECK test list; [] when none."},"layers":{"$ref":"#/definitions/matcher","description":"Number of filesystem layers."},"size":{"$ref":"#/definitions/matcher","description":"Size in bytes; compare with min/max like 200MB."},"basedOn":{"$ref":"#/definitions/matcher","description":"true when the image is built on target.basedOn."},"exists":{"$ref":"#/definitions/matcher"}},"minProperties":1},"fileCheck":{"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"path":{"type":"string","pattern":"^/"}}},"fileExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"type":{"$ref":"#/definitions/matcher","description":"file, directory, symlink or other."},"mode":{"$ref":"#/definitions/matcher","description":"Octal text like \"0644\"."},"uid":{"$ref":"#/definitions/matcher"},"gid":{"$ref":"#/definitions/matcher"},"size":{"$ref":"#/definitions/matcher"},"content":{"$ref":"#/definitions/matcher","description":"The file's text (first 1 MiB)."},"target":{"$ref":"#/definitions/matcher","description":"A symlink's target."}},"minProperties":1},"containerCheck":{"type":"object","description":"Inspects a container's state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"},"machine":{"enum":["local","remote"],"description":"Which Docker daemon the container must be on: local (default), the student's own, or remote, the machine of a script step with remote: true. A container on the other one does not count."}}},"containerExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"memory":{"$ref":"#/definitions/matcher","description":"The memory limit in bytes, 0 for none. Sizes are understood as docker run -m writes them (512m, 1g: binary units) and as elsewhere (64MiB, 50MB)."},"pidsLimit":{"$ref":"#/definitions/matcher","description":"The process limit (--pids-limit), 0 for none."},"pidMode":{"$ref":"#/definitions/matcher","description":"The PID namespace: \"\" its own, host, or container:NAME (the name the exercise or the student gave)."},"ports":{"$ref":"#/definitions/matcher","description":"List like [\"8080->80/tcp\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1},"networkCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step's name, a compose network's name, or an engine network name."}}},"networkExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"volumeCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step's name, a compose volume's name, or an engine volume name."}}},"volumeExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"reachCheck":{"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}},"reachExpect":{"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1},"stepMatcher":{"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction's normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}},"stepMatchers":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}},"dockerfileCheck":{"type":"object","description":"Static analysis of the student's Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}},"dockerfileExpect":{"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \"COPY requirements.txt .\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage's last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."},"sequence":{"description":"Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.","oneOf":[{"$ref":"#/definitions/stepMatchers"},{"type":"object","required":["stage","steps"],"additionalProperties":false,"properties":{"stage":{"type":["string","integer"],"description":"A stage's name or number."},"steps":{"$ref":"#/definitions/stepMatchers"}}}]}},"minProperties":1},"buildcacheCheck":{"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step's name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}},"buildcacheExpect":{"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1},"answersCheck":{"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student's answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}},"answersExpect":{"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1},"protectedCheck":{"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]}}};
 const schema12 = {"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."};
 const schema13 = {"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"}]};
 const func2 = Object.prototype.hasOwnProperty;
@@ -4007,7 +4007,7 @@ validate40.errors = vErrors;
 return errors === 0;
 }
 
-const schema68 = {"type":"object","description":"Runs the student's shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}};
+const schema68 = {"type":"object","description":"Runs the student's shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."},"remote":{"type":"boolean","description":"Gives the script a second machine with a Docker daemon of its own, reachable over SSH as $REMOTE_USER@$REMOTE_HOST (ssh://student@remote); checks find what it made there with machine: remote."}}};
 
 function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4024,7 +4024,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!((((key0 === "file") || (key0 === "args")) || (key0 === "timeout")) || (key0 === "allowFailure"))){
+if(!(((((key0 === "file") || (key0 === "args")) || (key0 === "timeout")) || (key0 === "allowFailure")) || (key0 === "remote"))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema68,data};
 if(vErrors === null){
 vErrors = [err1];
@@ -4191,14 +4191,27 @@ vErrors.push(err11);
 errors++;
 }
 }
-}
-else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema68.type,parentSchema:schema68,data};
+if(data.remote !== undefined){
+let data5 = data.remote;
+if(typeof data5 !== "boolean"){
+const err12 = {instancePath:instancePath+"/remote",schemaPath:"#/properties/remote/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema68.properties.remote.type,parentSchema:schema68.properties.remote,data:data5};
 if(vErrors === null){
 vErrors = [err12];
 }
 else {
 vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema68.type,parentSchema:schema68,data};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
 }
 errors++;
 }
@@ -5533,7 +5546,7 @@ validate84.errors = vErrors;
 return errors === 0;
 }
 
-const schema86 = {"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"ports":{"$ref":"#/definitions/matcher","description":"List like [\"8080->80/tcp\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1};
+const schema86 = {"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"memory":{"$ref":"#/definitions/matcher","description":"The memory limit in bytes, 0 for none. Sizes are understood as docker run -m writes them (512m, 1g: binary units) and as elsewhere (64MiB, 50MB)."},"pidsLimit":{"$ref":"#/definitions/matcher","description":"The process limit (--pids-limit), 0 for none."},"pidMode":{"$ref":"#/definitions/matcher","description":"The PID namespace: \"\" its own, host, or container:NAME (the name the exercise or the student gave)."},"ports":{"$ref":"#/definitions/matcher","description":"List like [\"8080->80/tcp\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1};
 
 function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5609,6 +5622,24 @@ vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.error
 errors = vErrors.length;
 }
 }
+if(data.memory !== undefined){
+if(!(validate51(data.memory, {instancePath:instancePath+"/memory",parentData:data,parentDataProperty:"memory",rootData}))){
+vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
+errors = vErrors.length;
+}
+}
+if(data.pidsLimit !== undefined){
+if(!(validate51(data.pidsLimit, {instancePath:instancePath+"/pidsLimit",parentData:data,parentDataProperty:"pidsLimit",rootData}))){
+vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
+errors = vErrors.length;
+}
+}
+if(data.pidMode !== undefined){
+if(!(validate51(data.pidMode, {instancePath:instancePath+"/pidMode",parentData:data,parentDataProperty:"pidMode",rootData}))){
+vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
+errors = vErrors.length;
+}
+}
 if(data.ports !== undefined){
 if(!(validate51(data.ports, {instancePath:instancePath+"/ports",parentData:data,parentDataProperty:"ports",rootData}))){
 vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
@@ -5680,7 +5711,7 @@ return errors === 0;
 
 const schema87 = {"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1};
 
-function validate113(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5747,13 +5778,13 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate113.errors = vErrors;
+validate116.errors = vErrors;
 return errors === 0;
 }
 
 const schema88 = {"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1};
 
-function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5808,13 +5839,13 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate120.errors = vErrors;
+validate123.errors = vErrors;
 return errors === 0;
 }
 
 const schema89 = {"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1};
 
-function validate125(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate128(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5863,7 +5894,7 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate125.errors = vErrors;
+validate128.errors = vErrors;
 return errors === 0;
 }
 
@@ -5871,7 +5902,7 @@ const schema90 = {"type":"object","additionalProperties":false,"properties":{"ba
 const schema91 = {"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}};
 const schema92 = {"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction's normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}};
 
-function validate139(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate142(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(Array.isArray(data)){
@@ -6063,12 +6094,12 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate139.errors = vErrors;
+validate142.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate129(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate132(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -6154,8 +6185,8 @@ const _errs12 = errors;
 let valid1 = false;
 let passing0 = null;
 const _errs13 = errors;
-if(!(validate139(data9, {instancePath:instancePath+"/sequence",parentData:data,parentDataProperty:"sequence",rootData}))){
-vErrors = vErrors === null ? validate139.errors : vErrors.concat(validate139.errors);
+if(!(validate142(data9, {instancePath:instancePath+"/sequence",parentData:data,parentDataProperty:"sequence",rootData}))){
+vErrors = vErrors === null ? validate142.errors : vErrors.concat(validate142.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs13 === errors;
@@ -6211,8 +6242,8 @@ errors++;
 }
 }
 if(data9.steps !== undefined){
-if(!(validate139(data9.steps, {instancePath:instancePath+"/sequence/steps",parentData:data9,parentDataProperty:"steps",rootData}))){
-vErrors = vErrors === null ? validate139.errors : vErrors.concat(validate139.errors);
+if(!(validate142(data9.steps, {instancePath:instancePath+"/sequence/steps",parentData:data9,parentDataProperty:"steps",rootData}))){
+vErrors = vErrors === null ? validate142.errors : vErrors.concat(validate142.errors);
 errors = vErrors.length;
 }
 }
@@ -6271,13 +6302,13 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate129.errors = vErrors;
+validate132.errors = vErrors;
 return errors === 0;
 }
 
 const schema93 = {"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1};
 
-function validate143(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate146(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -6316,14 +6347,14 @@ errors = vErrors.length;
 }
 }
 if(data.fromCache !== undefined){
-if(!(validate139(data.fromCache, {instancePath:instancePath+"/fromCache",parentData:data,parentDataProperty:"fromCache",rootData}))){
-vErrors = vErrors === null ? validate139.errors : vErrors.concat(validate139.errors);
+if(!(validate142(data.fromCache, {instancePath:instancePath+"/fromCache",parentData:data,parentDataProperty:"fromCache",rootData}))){
+vErrors = vErrors === null ? validate142.errors : vErrors.concat(validate142.errors);
 errors = vErrors.length;
 }
 }
 if(data.ranAgain !== undefined){
-if(!(validate139(data.ranAgain, {instancePath:instancePath+"/ranAgain",parentData:data,parentDataProperty:"ranAgain",rootData}))){
-vErrors = vErrors === null ? validate139.errors : vErrors.concat(validate139.errors);
+if(!(validate142(data.ranAgain, {instancePath:instancePath+"/ranAgain",parentData:data,parentDataProperty:"ranAgain",rootData}))){
+vErrors = vErrors === null ? validate142.errors : vErrors.concat(validate142.errors);
 errors = vErrors.length;
 }
 }
@@ -6338,13 +6369,13 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate143.errors = vErrors;
+validate146.errors = vErrors;
 return errors === 0;
 }
 
 const schema95 = {"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}};
 
-function validate150(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate153(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -6696,13 +6727,13 @@ vErrors.push(err23);
 }
 errors++;
 }
-validate150.errors = vErrors;
+validate153.errors = vErrors;
 return errors === 0;
 }
 
 const schema100 = {"type":"object","description":"Sends an HTTP request to a container's published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}};
 
-function validate152(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate155(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -6987,13 +7018,13 @@ vErrors.push(err20);
 }
 errors++;
 }
-validate152.errors = vErrors;
+validate155.errors = vErrors;
 return errors === 0;
 }
 
 const schema105 = {"type":"object","description":"Reads a container's output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}};
 
-function validate154(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate157(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -7065,13 +7096,13 @@ vErrors.push(err5);
 }
 errors++;
 }
-validate154.errors = vErrors;
+validate157.errors = vErrors;
 return errors === 0;
 }
 
 const schema108 = {"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"path":{"type":"string","pattern":"^/"}}};
 
-function validate156(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate159(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -7193,13 +7224,13 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate156.errors = vErrors;
+validate159.errors = vErrors;
 return errors === 0;
 }
 
-const schema110 = {"type":"object","description":"Inspects a container's state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"}}};
+const schema110 = {"type":"object","description":"Inspects a container's state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"},"machine":{"enum":["local","remote"],"description":"Which Docker daemon the container must be on: local (default), the student's own, or remote, the machine of a script step with remote: true. A container on the other one does not count."}}};
 
-function validate158(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate161(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -7214,7 +7245,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!(key0 === "name")){
+if(!((key0 === "name") || (key0 === "machine"))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema110,data};
 if(vErrors === null){
 vErrors = [err1];
@@ -7260,9 +7291,10 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema110.type,parentSchema:schema110,data};
+if(data.machine !== undefined){
+let data1 = data.machine;
+if(!((data1 === "local") || (data1 === "remote"))){
+const err5 = {instancePath:instancePath+"/machine",schemaPath:"#/properties/machine/enum",keyword:"enum",params:{allowedValues: schema110.properties.machine.enum},message:"must be equal to one of the allowed values",schema:schema110.properties.machine.enum,parentSchema:schema110.properties.machine,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -7271,13 +7303,25 @@ vErrors.push(err5);
 }
 errors++;
 }
-validate158.errors = vErrors;
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema110.type,parentSchema:schema110,data};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate161.errors = vErrors;
 return errors === 0;
 }
 
 const schema114 = {"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}};
 
-function validate160(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate163(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -7508,13 +7552,13 @@ vErrors.push(err16);
 }
 errors++;
 }
-validate160.errors = vErrors;
+validate163.errors = vErrors;
 return errors === 0;
 }
 
 const schema118 = {"type":"object","description":"Static analysis of the student's Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}};
 
-function validate162(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate165(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -7566,13 +7610,13 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate162.errors = vErrors;
+validate165.errors = vErrors;
 return errors === 0;
 }
 
 const schema120 = {"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step's name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}};
 
-function validate164(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate167(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -7679,14 +7723,14 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate164.errors = vErrors;
+validate167.errors = vErrors;
 return errors === 0;
 }
 
 const schema123 = {"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student's answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}};
 const pattern37 = new RegExp("^[A-Z_][A-Z0-9_]*$", "u");
 
-function validate166(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate169(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -7773,13 +7817,13 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate166.errors = vErrors;
+validate169.errors = vErrors;
 return errors === 0;
 }
 
 const schema125 = {"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}};
 
-function validate168(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate171(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -7876,7 +7920,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate168.errors = vErrors;
+validate171.errors = vErrors;
 return errors === 0;
 }
 
@@ -8278,8 +8322,8 @@ vErrors.push(err19);
 errors++;
 }
 if(data.expect !== undefined){
-if(!(validate113(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
-vErrors = vErrors === null ? validate113.errors : vErrors.concat(validate113.errors);
+if(!(validate116(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
+vErrors = vErrors === null ? validate116.errors : vErrors.concat(validate116.errors);
 errors = vErrors.length;
 }
 }
@@ -8337,8 +8381,8 @@ vErrors.push(err22);
 errors++;
 }
 if(data.expect !== undefined){
-if(!(validate120(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
-vErrors = vErrors === null ? validate120.errors : vErrors.concat(validate120.errors);
+if(!(validate123(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
+vErrors = vErrors === null ? validate123.errors : vErrors.concat(validate123.errors);
 errors = vErrors.length;
 }
 }
@@ -8396,8 +8440,8 @@ vErrors.push(err25);
 errors++;
 }
 if(data.expect !== undefined){
-if(!(validate125(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
-vErrors = vErrors === null ? validate125.errors : vErrors.concat(validate125.errors);
+if(!(validate128(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
+vErrors = vErrors === null ? validate128.errors : vErrors.concat(validate128.errors);
 errors = vErrors.length;
 }
 }
@@ -8455,8 +8499,8 @@ vErrors.push(err28);
 errors++;
 }
 if(data.expect !== undefined){
-if(!(validate129(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
-vErrors = vErrors === null ? validate129.errors : vErrors.concat(validate129.errors);
+if(!(validate132(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
+vErrors = vErrors === null ? validate132.errors : vErrors.concat(validate132.errors);
 errors = vErrors.length;
 }
 }
@@ -8514,8 +8558,8 @@ vErrors.push(err31);
 errors++;
 }
 if(data.expect !== undefined){
-if(!(validate143(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
-vErrors = vErrors === null ? validate143.errors : vErrors.concat(validate143.errors);
+if(!(validate146(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
+vErrors = vErrors === null ? validate146.errors : vErrors.concat(validate146.errors);
 errors = vErrors.length;
 }
 }
@@ -8912,20 +8956,20 @@ errors++;
 }
 }
 if(data.exec !== undefined){
-if(!(validate150(data.exec, {instancePath:instancePath+"/exec",parentData:data,parentDataProperty:"exec",rootData}))){
-vErrors = vErrors === null ? validate150.errors : vErrors.concat(validate150.errors);
+if(!(validate153(data.exec, {instancePath:instancePath+"/exec",parentData:data,parentDataProperty:"exec",rootData}))){
+vErrors = vErrors === null ? validate153.errors : vErrors.concat(validate153.errors);
 errors = vErrors.length;
 }
 }
 if(data.http !== undefined){
-if(!(validate152(data.http, {instancePath:instancePath+"/http",parentData:data,parentDataProperty:"http",rootData}))){
-vErrors = vErrors === null ? validate152.errors : vErrors.concat(validate152.errors);
+if(!(validate155(data.http, {instancePath:instancePath+"/http",parentData:data,parentDataProperty:"http",rootData}))){
+vErrors = vErrors === null ? validate155.errors : vErrors.concat(validate155.errors);
 errors = vErrors.length;
 }
 }
 if(data.logs !== undefined){
-if(!(validate154(data.logs, {instancePath:instancePath+"/logs",parentData:data,parentDataProperty:"logs",rootData}))){
-vErrors = vErrors === null ? validate154.errors : vErrors.concat(validate154.errors);
+if(!(validate157(data.logs, {instancePath:instancePath+"/logs",parentData:data,parentDataProperty:"logs",rootData}))){
+vErrors = vErrors === null ? validate157.errors : vErrors.concat(validate157.errors);
 errors = vErrors.length;
 }
 }
@@ -9017,14 +9061,14 @@ errors++;
 }
 }
 if(data.file !== undefined){
-if(!(validate156(data.file, {instancePath:instancePath+"/file",parentData:data,parentDataProperty:"file",rootData}))){
-vErrors = vErrors === null ? validate156.errors : vErrors.concat(validate156.errors);
+if(!(validate159(data.file, {instancePath:instancePath+"/file",parentData:data,parentDataProperty:"file",rootData}))){
+vErrors = vErrors === null ? validate159.errors : vErrors.concat(validate159.errors);
 errors = vErrors.length;
 }
 }
 if(data.container !== undefined){
-if(!(validate158(data.container, {instancePath:instancePath+"/container",parentData:data,parentDataProperty:"container",rootData}))){
-vErrors = vErrors === null ? validate158.errors : vErrors.concat(validate158.errors);
+if(!(validate161(data.container, {instancePath:instancePath+"/container",parentData:data,parentDataProperty:"container",rootData}))){
+vErrors = vErrors === null ? validate161.errors : vErrors.concat(validate161.errors);
 errors = vErrors.length;
 }
 }
@@ -9153,32 +9197,32 @@ errors++;
 }
 }
 if(data.reach !== undefined){
-if(!(validate160(data.reach, {instancePath:instancePath+"/reach",parentData:data,parentDataProperty:"reach",rootData}))){
-vErrors = vErrors === null ? validate160.errors : vErrors.concat(validate160.errors);
+if(!(validate163(data.reach, {instancePath:instancePath+"/reach",parentData:data,parentDataProperty:"reach",rootData}))){
+vErrors = vErrors === null ? validate163.errors : vErrors.concat(validate163.errors);
 errors = vErrors.length;
 }
 }
 if(data.dockerfile !== undefined){
-if(!(validate162(data.dockerfile, {instancePath:instancePath+"/dockerfile",parentData:data,parentDataProperty:"dockerfile",rootData}))){
-vErrors = vErrors === null ? validate162.errors : vErrors.concat(validate162.errors);
+if(!(validate165(data.dockerfile, {instancePath:instancePath+"/dockerfile",parentData:data,parentDataProperty:"dockerfile",rootData}))){
+vErrors = vErrors === null ? validate165.errors : vErrors.concat(validate165.errors);
 errors = vErrors.length;
 }
 }
 if(data["build-cache"] !== undefined){
-if(!(validate164(data["build-cache"], {instancePath:instancePath+"/build-cache",parentData:data,parentDataProperty:"build-cache",rootData}))){
-vErrors = vErrors === null ? validate164.errors : vErrors.concat(validate164.errors);
+if(!(validate167(data["build-cache"], {instancePath:instancePath+"/build-cache",parentData:data,parentDataProperty:"build-cache",rootData}))){
+vErrors = vErrors === null ? validate167.errors : vErrors.concat(validate167.errors);
 errors = vErrors.length;
 }
 }
 if(data.answers !== undefined){
-if(!(validate166(data.answers, {instancePath:instancePath+"/answers",parentData:data,parentDataProperty:"answers",rootData}))){
-vErrors = vErrors === null ? validate166.errors : vErrors.concat(validate166.errors);
+if(!(validate169(data.answers, {instancePath:instancePath+"/answers",parentData:data,parentDataProperty:"answers",rootData}))){
+vErrors = vErrors === null ? validate169.errors : vErrors.concat(validate169.errors);
 errors = vErrors.length;
 }
 }
 if(data.protected !== undefined){
-if(!(validate168(data.protected, {instancePath:instancePath+"/protected",parentData:data,parentDataProperty:"protected",rootData}))){
-vErrors = vErrors === null ? validate168.errors : vErrors.concat(validate168.errors);
+if(!(validate171(data.protected, {instancePath:instancePath+"/protected",parentData:data,parentDataProperty:"protected",rootData}))){
+vErrors = vErrors === null ? validate171.errors : vErrors.concat(validate171.errors);
 errors = vErrors.length;
 }
 }

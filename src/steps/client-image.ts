@@ -8,11 +8,18 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Engine } from '../engine/engine';
 import { InfraError } from '../errors';
+import { CLIENT_UID } from './client-user';
 
 export const CLIENT_IMAGE = 'docker-autograder/client:1';
+/**
+ * docker:27-cli has the ssh client the CLI needs for ssh:// daemons (a script step with
+ * `remote: true`); OpenSSH's ssh also needs a user for the client's uid (client-user.ts), with
+ * the HOME the client container sets.
+ */
 export const CLIENT_DOCKERFILE = [
   'FROM docker:27-cli',
-  'RUN apk add --no-cache bash coreutils',
+  'RUN apk add --no-cache bash coreutils openssh-client \\',
+  ` && echo 'docker-autograder:x:${CLIENT_UID}:${CLIENT_UID}:student docker client:/tmp:/bin/bash' >>/etc/passwd`,
   'CMD ["bash"]',
   '',
 ].join('\n');
@@ -24,7 +31,28 @@ export interface PinnedClientImage {
   id: string;
 }
 
-const images = new WeakMap<Engine, Promise<PinnedClientImage>>();
+/** How the grader makes one of its helper images when the engine lacks it. */
+export interface HelperImageRecipe {
+  /** What the image is, for messages: "the client image for student scripts". */
+  what: string;
+  dockerfile: string;
+  /** The base image the Dockerfile starts from, for messages. */
+  from: string;
+  /** The run-owned tag it is built under (cleanup finds it by that name: labels.ts). */
+  tag(runId: string): string;
+}
+
+const CLIENT_RECIPE: HelperImageRecipe = {
+  what: 'the client image for student scripts',
+  dockerfile: CLIENT_DOCKERFILE,
+  from: 'docker:27-cli',
+  // A tag of the run's own: it carries the run labels and goes with the run's cleanup, so two
+  // gradings sharing an engine never remove each other's client image.
+  tag: (runId) => `docker-autograder/client:1-${runId.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-')}`,
+};
+
+/** Per engine, per reference: the image pinned at the first use in the run. */
+const images = new WeakMap<Engine, Map<string, Promise<PinnedClientImage>>>();
 
 /**
  * The client image's id on this engine, resolved once per run (built when the engine lacks it).
@@ -37,18 +65,34 @@ export function clientImage(engine: Engine, onMoved?: (message: string) => void)
 }
 
 /** clientImage() for the client image's tag `reference` (tests use a tag of their own). */
-export async function pinnedClientImage(
+export function pinnedClientImage(
   engine: Engine,
   reference: string,
   onMoved?: (message: string) => void,
 ): Promise<string> {
-  let pinned = images.get(engine);
+  return pinnedHelperImage(engine, reference, CLIENT_RECIPE, onMoved);
+}
+
+/** The id of one of the grader's helper images, pinned once per run like the client image's. */
+export async function pinnedHelperImage(
+  engine: Engine,
+  reference: string,
+  recipe: HelperImageRecipe,
+  onMoved?: (message: string) => void,
+): Promise<string> {
+  let byReference = images.get(engine);
+  if (byReference === undefined) {
+    byReference = new Map();
+    images.set(engine, byReference);
+  }
+  let pinned = byReference.get(reference);
   if (pinned === undefined) {
-    pinned = findOrBuild(engine, reference).catch((error: unknown) => {
-      images.delete(engine);
+    const cache = byReference;
+    pinned = findOrBuild(engine, reference, recipe).catch((error: unknown) => {
+      cache.delete(reference);
       throw error;
     });
-    images.set(engine, pinned);
+    byReference.set(reference, pinned);
   }
   const { reference: found, id } = await pinned;
   if (onMoved !== undefined) {
@@ -68,15 +112,17 @@ export function clientImageMoved(reference: string, pinnedId: string, nowId: str
   return `  warning: the client image ${reference} ${now}; the student's commands still run in ${short(pinnedId)}, the image it was when this run started`;
 }
 
-async function findOrBuild(engine: Engine, reference: string): Promise<PinnedClientImage> {
+async function findOrBuild(
+  engine: Engine,
+  reference: string,
+  recipe: HelperImageRecipe,
+): Promise<PinnedClientImage> {
   const found = await engine.inspectImage(reference);
   if (found !== undefined) return { reference, id: found.id };
-  // A tag of the run's own: it carries the run labels and goes with the run's cleanup, so two
-  // gradings sharing an engine never remove each other's client image.
-  const tag = `docker-autograder/client:1-${engine.runId.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-')}`;
+  const tag = recipe.tag(engine.runId);
   const contextDir = await mkdtemp(path.join(os.tmpdir(), 'docker-autograder-client-'));
   try {
-    await writeFile(path.join(contextDir, 'Dockerfile'), CLIENT_DOCKERFILE);
+    await writeFile(path.join(contextDir, 'Dockerfile'), recipe.dockerfile);
     const result = await engine.build({
       contextDir,
       dockerfile: 'Dockerfile',
@@ -85,7 +131,7 @@ async function findOrBuild(engine: Engine, reference: string): Promise<PinnedCli
     });
     if (!result.ok) {
       throw new InfraError(
-        `the client image for student scripts (${CLIENT_IMAGE}) is missing and could not be built from docker:27-cli: ${result.error}`,
+        `${recipe.what} (${reference}) is missing and could not be built from ${recipe.from}: ${result.error}`,
       );
     }
     const built = await engine.inspectImage(tag);

@@ -21,6 +21,11 @@ export interface GateOptions {
   listenPath: string;
   submissionDir: string;
   policy: SandboxPolicy;
+  /**
+   * The scope of the names and labels the gate gives what it creates, and of what it shows:
+   * default the exercise's. The remote machine's gate has its own (run/machines.ts).
+   */
+  scope?: string;
 }
 
 /**
@@ -51,7 +56,7 @@ export function openEngineGate(context: RunContext, options: GateOptions): Promi
     upstream: engineUpstream(context),
     listenPath: options.listenPath,
     runId: context.engine.runId,
-    scope: context.scope,
+    scope: options.scope ?? context.scope,
     submissionDir: options.submissionDir,
     policy: options.policy,
     concurrentExercises: context.concurrentExercises ?? 1,

@@ -12,7 +12,8 @@ const OUTPUT_TAIL_LINES = 40;
 
 export const scriptStep: StepDefinition<'script'> = {
   kind: 'script',
-  describe: (step) => `run the script ${[step.file, ...(step.args ?? [])].join(' ')}`,
+  describe: (step) =>
+    `run the script ${[step.file, ...(step.args ?? [])].join(' ')}${step.remote ? ' (with a remote machine)' : ''}`,
   async run(step, context) {
     const script = await submissionPath(context.submissionDir, step.file, 'script');
     if ('failure' in script) return script.failure;
@@ -30,6 +31,7 @@ export const scriptStep: StepDefinition<'script'> = {
         },
         // A script that traces itself shows its commands in its own output; ours would hide them.
         traceBashScript: !(await tracesItself(script.path)),
+        remote: step.remote === true,
       });
     } catch (error) {
       if (error instanceof InfraError) throw error;

@@ -3,7 +3,8 @@
 // process never runs on the grader's machine. It runs in a client container (client-image.ts)
 // on the engine, created by the grader with the run's labels and the hardened profile:
 // - no network of its own (NetworkMode none): the only way out is the engine gate's socket,
-//   bind-mounted in, which DOCKER_HOST names; the gate (engine-gate.ts, the policy proxy)
+//   bind-mounted in, which DOCKER_HOST names (a script step with `remote: true` shares the
+//   network namespace of its remote machine, which has only a loopback: remote-machine.ts); the gate (engine-gate.ts, the policy proxy)
 //   refuses what the exercise does not allow and labels what the student creates;
 // - the submission folder mounted at the same absolute path, and the working directory in it,
 //   so that `-v "$PWD/html":...` and `-v ./html:...` name the same folder on the engine;
@@ -24,6 +25,14 @@ import { clientImage } from './client-image';
 import { CLIENT_UMASK, clientUser, openSubmissionForClient } from './client-user';
 import { DEFAULT_SANDBOX_POLICY, type EngineGate, openEngineGate } from './engine-gate';
 import { resourceName } from './names';
+import {
+  CLIENT_KEY_VARIABLE,
+  CLIENT_KNOWN_HOSTS_VARIABLE,
+  CLIENT_SSH_CONFIG_VARIABLE,
+  type RemoteMachine,
+  removeRemoteMachineFolders,
+  startRemoteMachine,
+} from './remote-machine';
 
 /** A line longer than this is cut, so that output without newlines cannot grow a buffer. */
 const MAX_LINE_BYTES = 16 * 1024;
@@ -38,10 +47,19 @@ const MAX_TRACE_BYTES = 16 * 1024;
 
 /**
  * Runs in the client container before the student's command: one output stream (stderr into
- * stdout, so the lines stay in order), and with --trace, bash's xtrace on a descriptor of its
- * own whose reader keeps only the latest line, never mixed into the student's output.
+ * stdout, so the lines stay in order); for a remote machine (remote-machine.ts), the student's
+ * key and the machine's host key where ssh looks for them, as after a first login; and with
+ * --trace, bash's xtrace on a descriptor of its own whose reader keeps only the latest line,
+ * never mixed into the student's output.
  */
 const CLIENT_WRAPPER = `exec 2>&1
+if [ -n "\${${CLIENT_KEY_VARIABLE}:-}" ]; then
+  (umask 077 && mkdir -p "$HOME/.ssh" \\
+    && printf '%s\\n' "$${CLIENT_KEY_VARIABLE}" >"$HOME/.ssh/id_ed25519" \\
+    && printf '%s\\n' "$${CLIENT_KNOWN_HOSTS_VARIABLE}" >>"$HOME/.ssh/known_hosts" \\
+    && printf '%s' "$${CLIENT_SSH_CONFIG_VARIABLE}" >>"$HOME/.ssh/config")
+fi
+unset ${CLIENT_KEY_VARIABLE} ${CLIENT_KNOWN_HOSTS_VARIABLE} ${CLIENT_SSH_CONFIG_VARIABLE}
 umask ${CLIENT_UMASK}
 if [ "$1" = --trace ]; then
   shift
@@ -60,6 +78,8 @@ export interface StudentProcessOptions {
   onLine?: (line: string) => void;
   /** A bash script to trace, so that a timeout can say which command it was in. */
   traceBashScript?: boolean;
+  /** Give the command a remote machine to drive over SSH (remote-machine.ts), on its only network. */
+  remote?: boolean;
 }
 
 export interface StudentProcessResult {
@@ -98,6 +118,7 @@ const openGates = new Set<EngineGate>();
 export function killStudentProcesses(): void {
   for (const gate of openGates) void gate.close().catch(() => undefined);
   openGates.clear();
+  removeRemoteMachineFolders();
 }
 
 /** Runs `command args` in a client container on the student's behalf (see the top of this file). */
@@ -119,6 +140,7 @@ export async function runStudentDocker(
   const gateDir = await mkdtemp(path.join(os.tmpdir(), 'docker-autograder-gate-'));
   let closeSubmission: (() => Promise<void>) | undefined;
   let gate: EngineGate | undefined;
+  let remote: RemoteMachine | undefined;
   let id: string | undefined;
   let output: OutputCollector | undefined;
   const stopFollowing = new AbortController();
@@ -131,6 +153,8 @@ export async function runStudentDocker(
       policy: context.policy ?? DEFAULT_SANDBOX_POLICY,
     });
     openGates.add(gate);
+    if (options.remote) remote = await startRemoteMachine(context, (remoteGate) => openGates.add(remoteGate));
+    const gates = remote === undefined ? [gate] : [gate, remote.gate];
     const argv = options.traceBashScript ? ['--trace', ...args] : [command, ...args];
     id = await context.engine
       .createContainer({
@@ -138,12 +162,13 @@ export async function runStudentDocker(
         image,
         entrypoint: ['bash', '-c', CLIENT_WRAPPER, 'docker-autograder'],
         cmd: argv,
-        env: studentDockerEnvironment(),
+        env: { ...studentDockerEnvironment(), ...remote?.env },
         user: clientUser(),
         workdir: cwd,
         // Hidden from the student by the gate (proxy/visibility.ts): not theirs to see or stop.
         labels: { ...scopeLabels(context.scope), [CLIENT_LABEL]: 'true' },
-        networkMode: 'none',
+        // No network; with a remote machine, the machine's loopback and nothing else.
+        networkMode: remote === undefined ? 'none' : remote.networkMode,
         mounts: [
           { type: 'bind', source: submission, target: submission },
           { type: 'bind', source: gateDir, target: GATE_DIR_IN_CLIENT },
@@ -173,7 +198,7 @@ export async function runStudentDocker(
     const stillRunning: string[] = [];
     if (exitCode === null) {
       // Read before the kill: afterwards nothing is in flight any more.
-      stillRunning.push(...gate.inFlight());
+      stillRunning.push(...gates.flatMap((each) => each.inFlight()));
       await context.engine.killContainer(id);
       if (options.traceBashScript) {
         const command = await lastTracedCommand(context, id);
@@ -185,9 +210,10 @@ export async function runStudentDocker(
     if (exitCode === 137 || exitCode === 143) await checkNotStoppedByEngine(context, id, startedAt);
     // The student's command failed because the engine did (unreachable, reset mid-request):
     // the engine's fault, never the student's failure (exit 3).
-    if (exitCode !== 0 && gate.engineErrors.length > 0) {
+    const engineErrors = gates.flatMap((each) => each.engineErrors);
+    if (exitCode !== 0 && engineErrors.length > 0) {
       throw new InfraError(
-        `the Docker engine failed while the student's docker commands ran: ${gate.engineErrors.join('; ')}`,
+        `the Docker engine failed while the student's docker commands ran: ${engineErrors.join('; ')}`,
       );
     }
     // The daemon ends the stream when the container stops; one that keeps it open must not hold the step.
@@ -204,7 +230,7 @@ export async function runStudentDocker(
       timedOut: exitCode === null,
       output: collector.text(),
       truncated: collector.truncated || followed.truncated,
-      refusals: [...gate.refusals],
+      refusals: gates.flatMap((each) => each.refusals),
       stillRunning,
     };
   } finally {
@@ -217,9 +243,16 @@ export async function runStudentDocker(
       if (id !== undefined) await context.engine.removeContainer(id);
     } finally {
       try {
-        if (gate !== undefined) {
-          openGates.delete(gate);
-          await gate.close();
+        try {
+          if (remote !== undefined) {
+            openGates.delete(remote.gate);
+            await remote.close();
+          }
+        } finally {
+          if (gate !== undefined) {
+            openGates.delete(gate);
+            await gate.close();
+          }
         }
       } finally {
         try {

@@ -45,6 +45,7 @@ const SCRIPT_CONTAINERS = [
   'limited',
   'hog',
   'peek',
+  'web',
 ];
 const SCRIPT_NETWORKS = ['public-net-1', 'private-net-1', 'app-net', 'inspect-net', 'monitoring'];
 const SCRIPT_VOLUMES = ['redis-data', 'own-vol', 'site', 'shared'];

@@ -4,9 +4,10 @@
 // left, and nothing removed that the run did not create. The shared engine is never touched:
 // everything runs on a private dockerd (test/integration/private-engine.ts) started here.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import { RUN_LABEL } from '../../src/engine/labels';
 import { InfraError } from '../../src/errors';
 import type { GradeReport } from '../../src/report/model';
 import { CLIENT_IMAGE } from '../../src/steps/client-image';
+import { REMOTE_IMAGE } from '../../src/steps/remote-machine';
 import { ACTION, CLI, parseRunnerFile, runnerFiles, tempDir } from './helpers';
 import { type PrivateEngine, startPrivateEngine } from './private-engine';
 
@@ -24,7 +26,7 @@ let engine: PrivateEngine;
 const tempDirs: string[] = [];
 
 beforeAll(async () => {
-  engine = await startPrivateEngine([BUSYBOX, CLIENT_IMAGE]);
+  engine = await startPrivateEngine([BUSYBOX, CLIENT_IMAGE, REMOTE_IMAGE]);
 }, 120_000);
 
 afterAll(async () => {
@@ -81,6 +83,21 @@ checks:
     expect: { running: true }
 `;
 const WAITING_SCRIPT = 'echo script-ready\nwhile [ ! -f go ]; do sleep 0.1; done\necho script-done\n';
+
+/** A script with a remote machine: it makes a container there, then waits like the one above. */
+const REMOTE_EXERCISE = `version: 1
+id: faults/remote
+title: A script that waits, with a remote machine
+timeout: 15m
+steps:
+  - script: { file: run.sh, remote: true, timeout: 12m }
+checks:
+  - name: far runs on the remote machine
+    points: 1
+    container: { name: far, machine: remote }
+    expect: { running: true }
+`;
+const REMOTE_WAITING_SCRIPT = `docker -H ssh://student@remote run -d --name far ${BUSYBOX} sleep 600\n${WAITING_SCRIPT}`;
 
 /** One run step on the default bridge network. */
 const RUN_EXERCISE = `version: 1
@@ -395,6 +412,27 @@ describe('interrupted runs leave nothing labelled', () => {
       expect(await engine.labelled(`${RUN_LABEL}=${runId}`)).toEqual([]);
     });
   }
+});
+
+describe('an interrupted run with a remote machine', () => {
+  it('SIGINT mid-script: the machine, what was made on it and its folders are gone 5 s later', async () => {
+    const folders = (): string[] =>
+      readdirSync(os.tmpdir()).filter((name) => name.startsWith('docker-autograder-remote-'));
+    const before = new Set(folders());
+    const run = gradeOnPrivate(exercise(REMOTE_EXERCISE, { 'run.sh': REMOTE_WAITING_SCRIPT }));
+    await run.waitFor(/script-ready/);
+    const runId = runIdIn(run.output());
+    // The sshd container and the container made through it.
+    expect((await engine.labelled(`${RUN_LABEL}=${runId}`)).length).toBeGreaterThanOrEqual(2);
+    expect(folders().filter((name) => !before.has(name)).length).toBeGreaterThan(0);
+    const signalledAt = Date.now();
+    run.child.kill('SIGINT');
+    const { code } = await run.exited;
+    expect(code).toBe(130);
+    await delay(Math.max(0, signalledAt + 5_000 - Date.now()));
+    expect(await engine.labelled(`${RUN_LABEL}=${runId}`)).toEqual([]);
+    expect(folders().filter((name) => !before.has(name))).toEqual([]);
+  });
 });
 
 describe('bystanders on a shared engine', () => {

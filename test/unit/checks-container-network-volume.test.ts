@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { containerCheck, portList } from '../../src/checks/container';
+import { MemoryFact } from '../../src/checks/memory-fact';
 import { networkCheck } from '../../src/checks/network';
 import { friendlyBindSource, friendlyResourceName } from '../../src/checks/observed-names';
 import { volumeCheck } from '../../src/checks/volume';
@@ -35,6 +36,9 @@ describe('container check', () => {
         health: 'none',
         restartPolicy: 'unless-stopped',
         restartCount: 0,
+        memory: new MemoryFact(0),
+        pidsLimit: 0,
+        pidMode: '',
         ports: ['8080->80/tcp', '8081->80/tcp', '8443->443/tcp'],
         env: ['MY_VAR=my_value'],
         mounts: [
