@@ -314,11 +314,19 @@ CMD ["httpd", "-f", "-p", "3141", "-h", "/srv"]
 DOCKERFILE
   docker build -q -t "$PYPI_IMAGE" --label "$STANDIN_LABEL=true" "$ctx" >/dev/null
 fi
-if [ "$(docker inspect -f '{{.State.Running}}' "$PYPI_CONTAINER" 2>/dev/null)" != true ]; then
+# The host's port is one for all the engines on it: a second engine (CI's Docker 26 beside
+# 20.10) finds the index already served and starts none, rather than a container that restarts
+# forever on a taken port.
+port_answers() { (exec 3<>"/dev/tcp/127.0.0.1/$PYPI_PORT") 2>/dev/null; }
+if [ "$(docker inspect -f '{{.State.Running}}/{{.State.Restarting}}' "$PYPI_CONTAINER" 2>/dev/null)" != true/false ]; then
   docker rm -f "$PYPI_CONTAINER" >/dev/null 2>&1 || true
-  log "$PYPI_CONTAINER: serving the package index on the host's port $PYPI_PORT"
-  docker run -d --name "$PYPI_CONTAINER" --network host --restart unless-stopped \
-    --label "$STANDIN_LABEL=true" "$PYPI_IMAGE" httpd -f -p "$PYPI_PORT" -h /srv >/dev/null
+  if port_answers; then
+    log "$PYPI_CONTAINER: the host's port $PYPI_PORT already serves the package index (another engine's stand-in)"
+  else
+    log "$PYPI_CONTAINER: serving the package index on the host's port $PYPI_PORT"
+    docker run -d --name "$PYPI_CONTAINER" --network host --restart unless-stopped \
+      --label "$STANDIN_LABEL=true" "$PYPI_IMAGE" httpd -f -p "$PYPI_PORT" -h /srv >/dev/null
+  fi
 fi
 gateway=$(docker network inspect bridge -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}')
 gateway=${gateway:-172.17.0.1}
