@@ -40054,204 +40054,6 @@ function isSize(bound) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/checks/evaluate.ts
-// Scoring one check: its observation against its `expect`.
-//
-// - Each `expect` key is one expectation, except the matcher maps (headers, labels, answers),
-//   where each key of the map is one, named `headers.content-type` in messages.
-// - All expectations hold: status pass, full points. Otherwise status fail with 0 points, or,
-//   with `partial: true`, points × held / expectations (rounded to 0.01). A partial score is
-//   still a fail: only a check whose every expectation holds passes.
-// - An observation that failed (nothing to compare) is a fail with 0 points, partial or not.
-// - `visibility: hidden` sets `hidden` on whatever result the check gets; scoring is unchanged.
-// - A failed expectation points at the fact's own location when the observation gives one
-//   (e.g. the Dockerfile's CMD line), else at the check in the exercise file.
-
-
-const DEFAULT_POINTS = 1;
-/** `expect` keys whose value maps keys (header names, labels, questions) to matchers. */
-const MATCHER_MAP_FIELDS = new Set(['headers', 'labels', 'answers']);
-/**
- * The instructor's setup is incomplete (e.g. a secret is missing): the check's status is
- * `error`, the run exits 3, and grading of the other checks goes on, so that one run shows
- * every such problem. An InfraError, so that callers that do not know it still never turn it
- * into a 0.
- */
-class CheckConfigError extends InfraError {
-    name = 'CheckConfigError';
-}
-/** What a check expects, one entry per assertion. A `protected` check expects its pinned hash. */
-function expectationsOf(check) {
-    if (check.protected !== undefined) {
-        return [{ label: 'sha256', field: 'sha256', matcher: check.protected.sha256 }];
-    }
-    const expectations = [];
-    for (const [field, value] of Object.entries(check.expect ?? {})) {
-        if (MATCHER_MAP_FIELDS.has(field) && evaluate_isRecord(value)) {
-            for (const [key, matcher] of Object.entries(value)) {
-                expectations.push({ label: `${field}.${key}`, field, key, matcher: matcher });
-            }
-        }
-        else {
-            expectations.push({ label: field, field, matcher: value });
-        }
-    }
-    return expectations;
-}
-function maxPointsOf(check) {
-    return check.points ?? DEFAULT_POINTS;
-}
-function evaluate(check, observation, location) {
-    if ('failure' in observation)
-        return failed(check, observation.failure, location);
-    const { facts, locations } = observation;
-    const outcomes = expectationsOf(check).map((expectation) => {
-        const actual = factOf(facts, expectation);
-        const comparison = compare(actual, expectation.matcher, expectation.label);
-        const shown = presentation(check, facts, expectation);
-        const factLocation = (expectation.key === undefined ? undefined : locations?.[expectation.label]) ??
-            locations?.[expectation.field];
-        return {
-            ...expectation,
-            ...comparison,
-            ...shown,
-            // The comparison may know the very line (the instruction out of order), finer than the fact's.
-            location: factLocation !== undefined && comparison.line !== undefined
-                ? { file: factLocation.file, line: comparison.line, column: 1 }
-                : factLocation,
-        };
-    });
-    const misses = outcomes.filter((outcome) => !outcome.pass);
-    const maxPoints = maxPointsOf(check);
-    if (misses.length === 0) {
-        return withHidden(check, {
-            name: check.name,
-            status: 'pass',
-            points: maxPoints,
-            maxPoints,
-            message: 'passed',
-            location,
-        });
-    }
-    const held = outcomes.length - misses.length;
-    const points = check.partial === true ? roundPoints((maxPoints * held) / outcomes.length) : 0;
-    const only = misses.length === 1 ? misses[0] : undefined;
-    const diffs = misses.flatMap((miss) => (miss.diff === undefined ? [] : [miss.diff]));
-    const names = misses.map((miss) => miss.label).join(', ');
-    const tally = check.partial === true ? ` (${held} of ${outcomes.length} held)` : '';
-    const missing = facts.exists === false && misses.some((miss) => miss.field !== 'exists');
-    const message = check.protected !== undefined
-        ? `${check.protected.file} was changed: it must stay as it was given`
-        : `${names} not as expected${tally}${missing ? `: ${subjectOf(check)} does not exist` : ''}`;
-    return withHidden(check, {
-        name: check.name,
-        status: 'fail',
-        points,
-        maxPoints,
-        message,
-        expected: only ? only.expected : misses.map((miss) => labelled(miss.label, miss.expected)).join('\n'),
-        actual: only ? only.actual : misses.map((miss) => labelled(miss.label, miss.actual)).join('\n'),
-        ...(diffs.length > 0 ? { diff: diffs.join('\n') } : {}),
-        hint: check.hint,
-        location: misses.find((miss) => miss.location !== undefined)?.location ?? location,
-    });
-}
-function failed(check, failure, location) {
-    return withHidden(check, {
-        name: check.name,
-        status: 'fail',
-        points: 0,
-        maxPoints: maxPointsOf(check),
-        message: failure.message,
-        expected: failure.expected,
-        actual: failure.actual,
-        hint: check.hint,
-        location: failure.location ?? location,
-    });
-}
-/** Not run because an earlier `required: true` check did not pass; its points still count as possible. */
-function skipped(check, requiredName, location) {
-    return withHidden(check, {
-        name: check.name,
-        status: 'skipped',
-        points: 0,
-        maxPoints: maxPointsOf(check),
-        message: `skipped: the required check "${requiredName}" did not pass`,
-        location,
-    });
-}
-/** The grader could not judge the check (its setup is wrong, or the engine broke). */
-function errored(check, message, location) {
-    return withHidden(check, {
-        name: check.name,
-        status: 'error',
-        points: 0,
-        maxPoints: maxPointsOf(check),
-        message,
-        location,
-    });
-}
-function withHidden(check, result) {
-    return check.visibility === 'hidden' ? { ...result, hidden: true } : result;
-}
-function factOf(facts, expectation) {
-    const value = facts[expectation.field];
-    if (expectation.key === undefined)
-        return value;
-    if (!evaluate_isRecord(value))
-        return undefined;
-    if (Object.hasOwn(value, expectation.key))
-        return value[expectation.key];
-    // HTTP header names are case-insensitive; labels and questions are not.
-    if (expectation.field !== 'headers')
-        return undefined;
-    const wanted = expectation.key.toLowerCase();
-    const found = Object.keys(value).find((name) => name.toLowerCase() === wanted);
-    return found === undefined ? undefined : value[found];
-}
-/**
- * How an expectation is shown when its compared fact means nothing to a student: a quiz
- * compares keyed hashes, so it shows the student's own (normalised) answer instead, and never
- * the expected hash.
- */
-function presentation(check, facts, expectation) {
-    if (check.answers === undefined || expectation.field !== 'answers' || expectation.key === undefined)
-        return {};
-    const submitted = facts.submitted;
-    const answer = evaluate_isRecord(submitted) ? submitted[expectation.key] : undefined;
-    return {
-        expected: 'the expected answer (not shown)',
-        actual: typeof answer === 'string' ? (answer === '' ? '(empty answer)' : answer) : '(no answer)',
-    };
-}
-/** What a check observes, for "… does not exist" (kinds whose facts include `exists`). */
-function subjectOf(check) {
-    if (check.image !== undefined)
-        return `the image "${check.image.name}"`;
-    if (check.container !== undefined)
-        return `the container "${check.container.name}"`;
-    if (check.network !== undefined)
-        return `the network "${check.network.name}"`;
-    if (check.volume !== undefined)
-        return `the volume "${check.volume.name}"`;
-    if (check.file !== undefined)
-        return `the file ${check.file.path}`;
-    return 'it';
-}
-/** `field: value`, with the value's further lines indented so that each stays under its label. */
-function labelled(label, text) {
-    const [first = '', ...rest] = text.split('\n');
-    return [`${label}: ${first}`, ...rest.map((line) => (line === '' ? '' : `  ${line}`))].join('\n');
-}
-function roundPoints(points) {
-    return Math.round(points * 100) / 100;
-}
-function evaluate_isRecord(value) {
-    return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-;// CONCATENATED MODULE: external "node:string_decoder"
-const external_node_string_decoder_namespaceObject = require("node:string_decoder");
 ;// CONCATENATED MODULE: ./src/run/context.ts
 // What steps and checks share while one exercise is graded: the engine, the resources that
 // earlier steps created (by the names the exercise gives them), and the exercise's deadline.
@@ -40346,6 +40148,230 @@ function refusal(what, error) {
     return { message: `${what}: ${errorMessage(error)}` };
 }
 
+;// CONCATENATED MODULE: ./src/run/machines.ts
+
+/**
+ * The remote machine's scope. After the exercise's scope comes a `.`, never the `-` that starts
+ * every name the local gate scopes (`<scope>-<name>`), so no local name can be a remote one.
+ */
+function remoteScope(scope) {
+    return `${scope}.remote`;
+}
+/**
+ * The context through which checks look at one machine: the exercise's own for the local one;
+ * for the remote one, its scope, and none of the grader's steps (they ran on the local engine).
+ */
+function onMachine(context, machine) {
+    if (machine !== 'remote')
+        return context;
+    return { ...context, scope: remoteScope(context.scope), resources: new Resources() };
+}
+/** How a message names a machine. */
+function machineName(machine) {
+    return machine === 'remote' ? 'the remote machine' : 'your own machine (the local Docker daemon)';
+}
+
+;// CONCATENATED MODULE: ./src/checks/evaluate.ts
+// Scoring one check: its observation against its `expect`.
+//
+// - Each `expect` key is one expectation, except the matcher maps (headers, labels, answers),
+//   where each key of the map is one, named `headers.content-type` in messages.
+// - All expectations hold: status pass, full points. Otherwise status fail with 0 points, or,
+//   with `partial: true`, points × held / expectations (rounded to 0.01). A partial score is
+//   still a fail: only a check whose every expectation holds passes.
+// - An observation that failed (nothing to compare) is a fail with 0 points, partial or not.
+// - `visibility: hidden` sets `hidden` on whatever result the check gets; scoring is unchanged.
+// - A failed expectation points at the fact's own location when the observation gives one
+//   (e.g. the Dockerfile's CMD line), else at the check in the exercise file.
+
+
+
+const DEFAULT_POINTS = 1;
+/** `expect` keys whose value maps keys (header names, labels, questions) to matchers. */
+const MATCHER_MAP_FIELDS = new Set(['headers', 'labels', 'answers']);
+/**
+ * The instructor's setup is incomplete (e.g. a secret is missing): the check's status is
+ * `error`, the run exits 3, and grading of the other checks goes on, so that one run shows
+ * every such problem. An InfraError, so that callers that do not know it still never turn it
+ * into a 0.
+ */
+class CheckConfigError extends InfraError {
+    name = 'CheckConfigError';
+}
+/** What a check expects, one entry per assertion. A `protected` check expects its pinned hash. */
+function expectationsOf(check) {
+    if (check.protected !== undefined) {
+        return [{ label: 'sha256', field: 'sha256', matcher: check.protected.sha256 }];
+    }
+    const expectations = [];
+    for (const [field, value] of Object.entries(check.expect ?? {})) {
+        if (MATCHER_MAP_FIELDS.has(field) && evaluate_isRecord(value)) {
+            for (const [key, matcher] of Object.entries(value)) {
+                expectations.push({ label: `${field}.${key}`, field, key, matcher: matcher });
+            }
+        }
+        else {
+            expectations.push({ label: field, field, matcher: value });
+        }
+    }
+    return expectations;
+}
+function maxPointsOf(check) {
+    return check.points ?? DEFAULT_POINTS;
+}
+function evaluate(check, observation, location) {
+    if ('failure' in observation)
+        return failed(check, observation.failure, location);
+    const { facts, locations, note } = observation;
+    const outcomes = expectationsOf(check).map((expectation) => {
+        const actual = factOf(facts, expectation);
+        const comparison = compare(actual, expectation.matcher, expectation.label);
+        const shown = presentation(check, facts, expectation);
+        const factLocation = (expectation.key === undefined ? undefined : locations?.[expectation.label]) ??
+            locations?.[expectation.field];
+        return {
+            ...expectation,
+            ...comparison,
+            ...shown,
+            // The comparison may know the very line (the instruction out of order), finer than the fact's.
+            location: factLocation !== undefined && comparison.line !== undefined
+                ? { file: factLocation.file, line: comparison.line, column: 1 }
+                : factLocation,
+        };
+    });
+    const misses = outcomes.filter((outcome) => !outcome.pass);
+    const maxPoints = maxPointsOf(check);
+    if (misses.length === 0) {
+        return withHidden(check, {
+            name: check.name,
+            status: 'pass',
+            points: maxPoints,
+            maxPoints,
+            message: 'passed',
+            location,
+        });
+    }
+    const held = outcomes.length - misses.length;
+    const points = check.partial === true ? roundPoints((maxPoints * held) / outcomes.length) : 0;
+    const only = misses.length === 1 ? misses[0] : undefined;
+    const diffs = misses.flatMap((miss) => (miss.diff === undefined ? [] : [miss.diff]));
+    const names = misses.map((miss) => miss.label).join(', ');
+    const tally = check.partial === true ? ` (${held} of ${outcomes.length} held)` : '';
+    const missing = facts.exists === false && misses.some((miss) => miss.field !== 'exists');
+    const message = check.protected !== undefined
+        ? `${check.protected.file} was changed: it must stay as it was given`
+        : `${names} not as expected${tally}${missing ? `: ${subjectOf(check)} does not exist` : ''}${note === undefined ? '' : `; ${note}`}`;
+    return withHidden(check, {
+        name: check.name,
+        status: 'fail',
+        points,
+        maxPoints,
+        message,
+        expected: only ? only.expected : misses.map((miss) => labelled(miss.label, miss.expected)).join('\n'),
+        actual: only ? only.actual : misses.map((miss) => labelled(miss.label, miss.actual)).join('\n'),
+        ...(diffs.length > 0 ? { diff: diffs.join('\n') } : {}),
+        hint: check.hint,
+        location: misses.find((miss) => miss.location !== undefined)?.location ?? location,
+    });
+}
+function failed(check, failure, location) {
+    return withHidden(check, {
+        name: check.name,
+        status: 'fail',
+        points: 0,
+        maxPoints: maxPointsOf(check),
+        message: failure.message,
+        expected: failure.expected,
+        actual: failure.actual,
+        hint: check.hint,
+        location: failure.location ?? location,
+    });
+}
+/** Not run because an earlier `required: true` check did not pass; its points still count as possible. */
+function skipped(check, requiredName, location) {
+    return withHidden(check, {
+        name: check.name,
+        status: 'skipped',
+        points: 0,
+        maxPoints: maxPointsOf(check),
+        message: `skipped: the required check "${requiredName}" did not pass`,
+        location,
+    });
+}
+/** The grader could not judge the check (its setup is wrong, or the engine broke). */
+function errored(check, message, location) {
+    return withHidden(check, {
+        name: check.name,
+        status: 'error',
+        points: 0,
+        maxPoints: maxPointsOf(check),
+        message,
+        location,
+    });
+}
+function withHidden(check, result) {
+    return check.visibility === 'hidden' ? { ...result, hidden: true } : result;
+}
+function factOf(facts, expectation) {
+    const value = facts[expectation.field];
+    if (expectation.key === undefined)
+        return value;
+    if (!evaluate_isRecord(value))
+        return undefined;
+    if (Object.hasOwn(value, expectation.key))
+        return value[expectation.key];
+    // HTTP header names are case-insensitive; labels and questions are not.
+    if (expectation.field !== 'headers')
+        return undefined;
+    const wanted = expectation.key.toLowerCase();
+    const found = Object.keys(value).find((name) => name.toLowerCase() === wanted);
+    return found === undefined ? undefined : value[found];
+}
+/**
+ * How an expectation is shown when its compared fact means nothing to a student: a quiz
+ * compares keyed hashes, so it shows the student's own (normalised) answer instead, and never
+ * the expected hash.
+ */
+function presentation(check, facts, expectation) {
+    if (check.answers === undefined || expectation.field !== 'answers' || expectation.key === undefined)
+        return {};
+    const submitted = facts.submitted;
+    const answer = evaluate_isRecord(submitted) ? submitted[expectation.key] : undefined;
+    return {
+        expected: 'the expected answer (not shown)',
+        actual: typeof answer === 'string' ? (answer === '' ? '(empty answer)' : answer) : '(no answer)',
+    };
+}
+/** What a check observes, for "… does not exist" (kinds whose facts include `exists`). */
+function subjectOf(check) {
+    if (check.image !== undefined)
+        return `the image "${check.image.name}"`;
+    if (check.container !== undefined) {
+        const on = check.container.machine === undefined ? '' : ` on ${machineName(check.container.machine)}`;
+        return `the container "${check.container.name}"${on}`;
+    }
+    if (check.network !== undefined)
+        return `the network "${check.network.name}"`;
+    if (check.volume !== undefined)
+        return `the volume "${check.volume.name}"`;
+    if (check.file !== undefined)
+        return `the file ${check.file.path}`;
+    return 'it';
+}
+/** `field: value`, with the value's further lines indented so that each stays under its label. */
+function labelled(label, text) {
+    const [first = '', ...rest] = text.split('\n');
+    return [`${label}: ${first}`, ...rest.map((line) => (line === '' ? '' : `  ${line}`))].join('\n');
+}
+function roundPoints(points) {
+    return Math.round(points * 100) / 100;
+}
+function evaluate_isRecord(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = require("node:string_decoder");
 ;// CONCATENATED MODULE: ./src/engine/labels.ts
 // Labels stamped on every resource the grader creates. Cleanup removes only what carries them.
 const LABEL_PREFIX = 'org.docker-autograder';
@@ -42289,6 +42315,65 @@ async function settledState(state, context) {
     return context.engine.findContainer(state.id);
 }
 
+;// CONCATENATED MODULE: ./src/checks/memory-fact.ts
+// A container's memory limit, a number of bytes, compared with sizes written as a student writes
+// them for `docker run -m`: `512m` is 512 MiB there, not 512 minutes. A size as the rest of the
+// language writes it (`64MiB`, `50MB`) means what it means everywhere (compare/units.ts).
+
+
+/** Docker's own size syntax (`-m 512m`, `--memory 1g`): binary units, b k m g, any case. */
+const DOCKER_SIZE = /^([0-9]+(?:\.[0-9]+)?)\s*([bkmg])?$/i;
+const DOCKER_UNITS = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+/** The bytes a size means: Docker's syntax first, then the language's; undefined for anything else. */
+function memoryBytes(size) {
+    const docker = DOCKER_SIZE.exec(size.trim());
+    if (docker?.[1] !== undefined) {
+        return Math.round(Number(docker[1]) * (DOCKER_UNITS[(docker[2] ?? 'b').toLowerCase()] ?? 1));
+    }
+    try {
+        const quantity = parseQuantity(size);
+        return quantity.kind === 'ms' ? undefined : quantity.value;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** A matcher with every size in it as bytes; any other text stays (and then equals no number). */
+function inBytes(matcher) {
+    if (typeof matcher === 'string')
+        return memoryBytes(matcher) ?? matcher;
+    if (matcher === null || typeof matcher !== 'object' || Array.isArray(matcher))
+        return matcher;
+    const converted = { ...matcher };
+    if (matcher.equals !== undefined)
+        converted.equals = inBytes(matcher.equals);
+    if (matcher.oneOf !== undefined)
+        converted.oneOf = matcher.oneOf.map((item) => inBytes(item));
+    for (const bound of ['min', 'max']) {
+        const value = matcher[bound];
+        if (typeof value === 'string')
+            converted[bound] = memoryBytes(value) ?? value;
+    }
+    if (matcher.not !== undefined)
+        converted.not = inBytes(matcher.not);
+    return converted;
+}
+class MemoryFact {
+    bytes;
+    constructor(bytes) {
+        this.bytes = bytes;
+    }
+    compareWith(matcher) {
+        const comparison = compare(this.bytes, inBytes(matcher));
+        const shown = this.bytes === 0 ? 'unlimited' : formatBytes(this.bytes);
+        return { ...comparison, actual: `${this.bytes} (${shown})` };
+    }
+    /** In the JSON report, the number of bytes. */
+    toJSON() {
+        return this.bytes;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/checks/observed-names.ts
 // What checks share to show engine objects by the names a student knows, and to find networks
 // and volumes by those names: a step's name, a compose file's name, or the engine's own name.
@@ -42397,14 +42482,24 @@ function friendlyBindSource(source, context) {
 
 
 
+
+
+
 const containerCheck = {
     kind: 'container',
-    async observe(target, context) {
-        const found = await resolveContainer(target.name, context);
+    async observe(target, exerciseContext) {
+        const context = onMachine(exerciseContext, target.machine);
+        const found = target.machine === undefined
+            ? await resolveContainer(target.name, context)
+            : await studentsContainerOn(target.machine, target.name, exerciseContext);
         const state = found === undefined ? undefined : await settledState(found, context);
         // A fact, not a failure: `exists: false` is what an exercise expects of a removed container.
-        if (state === undefined)
-            return { facts: { exists: false } };
+        if (state === undefined) {
+            const note = target.machine === undefined
+                ? undefined
+                : await onOtherMachine(target.machine, target.name, exerciseContext);
+            return { facts: { exists: false }, ...(note === undefined ? {} : { note }) };
+        }
         return {
             facts: {
                 exists: true,
@@ -42415,6 +42510,9 @@ const containerCheck = {
                 health: state.health ?? 'none',
                 restartPolicy: state.restartPolicy,
                 restartCount: state.restartCount,
+                memory: new MemoryFact(state.memory ?? 0),
+                pidsLimit: state.pidsLimit ?? 0,
+                pidMode: await shownPidMode(state.pidMode ?? '', context),
                 ports: portList(shownPortBindings(state, context)),
                 env: state.env,
                 mounts: await mountList(state, context),
@@ -42429,6 +42527,50 @@ const containerCheck = {
         };
     },
 };
+/**
+ * A container the exercise made on one machine, by its name there: on the local machine a run
+ * step's, a compose service, or what the student's commands named so; on the remote machine
+ * only what the student's commands made through it. Never an engine name alone: a `web` of
+ * someone else's on the engine is on neither of the student's machines.
+ */
+async function studentsContainerOn(machine, name, exerciseContext) {
+    const context = onMachine(exerciseContext, machine);
+    if (machine === 'local') {
+        const fromStep = context.resources.container(name);
+        if (fromStep !== undefined)
+            return context.engine.findContainer(fromStep.id);
+        if (context.resources.composeProjects.length > 0) {
+            const found = await resolveContainer(name, context);
+            if (found !== undefined && madeByExercise(found.labels, context))
+                return found;
+        }
+    }
+    const named = await context.engine.findContainer(resourceName(context.scope, name));
+    return named !== undefined && madeByExercise(named.labels, context) ? named : undefined;
+}
+/**
+ * Why a container is missing when the other machine has one of that name: the classic mistake
+ * of a docker command that went to the local daemon (or the other way round).
+ */
+async function onOtherMachine(machine, name, context) {
+    const other = machine === 'remote' ? 'local' : 'remote';
+    if ((await studentsContainerOn(other, name, context)) === undefined)
+        return undefined;
+    const advice = machine === 'remote'
+        ? 'the docker command that made it talked to the local daemon: point the docker client at the remote one (docker -H ssh://..., DOCKER_HOST or a docker context)'
+        : 'the docker command that made it talked to the remote daemon';
+    return `a container "${name}" exists on ${machineName(other)}, not on ${machineName(machine)}: ${advice}`;
+}
+/**
+ * The PID namespace as the student wrote it: `container:limited` for the container they call
+ * limited, whatever engine name or id the gate passed on; '' (its own) and `host` as they are.
+ */
+async function shownPidMode(pidMode, context) {
+    if (!pidMode.startsWith('container:'))
+        return pidMode;
+    const other = await context.engine.findContainer(pidMode.slice('container:'.length));
+    return other === undefined ? pidMode : `container:${friendlyName(other, context)}`;
+}
 /** "8080->80/tcp" for each host port bound to a container port, as `docker ps` shows them. */
 function portList(bindings) {
     return Object.entries(bindings)
@@ -46230,6 +46372,10 @@ function toContainerState(raw) {
         restartPolicy: requestedRestartPolicy(config.Labels, raw.HostConfig?.RestartPolicy?.Name, (raw.Mounts ?? []).some((mount) => mount.Type === 'bind'))?.Name ??
             (raw.HostConfig?.RestartPolicy?.Name || 'no'),
         daemonRestartPolicy: raw.HostConfig?.RestartPolicy?.Name || 'no',
+        // 0 (and a null or negative pids limit) is the engine's "unlimited".
+        memory: raw.HostConfig?.Memory ?? 0,
+        pidsLimit: Math.max(0, raw.HostConfig?.PidsLimit ?? 0),
+        pidMode: raw.HostConfig?.PidMode ?? '',
         restartCount: raw.RestartCount ?? 0,
         mounts: (raw.Mounts ?? []).map((mount) => ({
             type: mount.Type ?? '',
@@ -48846,7 +48992,7 @@ function openEngineGate(context, options) {
         upstream: engineUpstream(context),
         listenPath: options.listenPath,
         runId: context.engine.runId,
-        scope: context.scope,
+        scope: options.scope ?? context.scope,
         submissionDir: options.submissionDir,
         policy: options.policy,
         concurrentExercises: context.concurrentExercises ?? 1,
@@ -49337,92 +49483,6 @@ async function logTail(context, containerId) {
     return tail([logs.stdout, logs.stderr].filter(Boolean).join('\n'), readiness_LOG_TAIL_LINES);
 }
 
-;// CONCATENATED MODULE: ./src/steps/client-image.ts
-// The image student scripts and compose files run in: bash, coreutils, the docker CLI (23 or
-// newer, so that `-v ./html:/x` works) and Compose v2 as `docker compose`. Where the engine has
-// `docker-autograder/client:1` (the offline stand-in of scripts/build-base-images.sh, or an
-// image a lab preloaded), that is used. Otherwise it is built on the spot from the official
-// docker:cli image, which is Alpine with the CLI and Compose but without bash.
-
-
-
-
-const CLIENT_IMAGE = 'docker-autograder/client:1';
-const CLIENT_DOCKERFILE = [
-    'FROM docker:27-cli',
-    'RUN apk add --no-cache bash coreutils',
-    'CMD ["bash"]',
-    '',
-].join('\n');
-const BUILD_TIMEOUT_MS = 5 * 60_000;
-const client_image_images = new WeakMap();
-/**
- * The client image's id on this engine, resolved once per run (built when the engine lacks it).
- * Every client container is created from that id, not from the tag: a tag can be moved (by
- * another grading's student, through any hole in a gate), and the next script would then run
- * someone else's code. When the tag points elsewhere later in the run, `onMoved` hears it.
- */
-function clientImage(engine, onMoved) {
-    return pinnedClientImage(engine, CLIENT_IMAGE, onMoved);
-}
-/** clientImage() for the client image's tag `reference` (tests use a tag of their own). */
-async function pinnedClientImage(engine, reference, onMoved) {
-    let pinned = client_image_images.get(engine);
-    if (pinned === undefined) {
-        pinned = findOrBuild(engine, reference).catch((error) => {
-            client_image_images.delete(engine);
-            throw error;
-        });
-        client_image_images.set(engine, pinned);
-    }
-    const { reference: found, id } = await pinned;
-    if (onMoved !== undefined) {
-        const now = await engine.inspectImage(found).catch((error) => {
-            if (error instanceof InfraError)
-                throw error;
-            return undefined;
-        });
-        if (now?.id !== id)
-            onMoved(clientImageMoved(found, id, now?.id));
-    }
-    return id;
-}
-/** What the log says when the client image's tag no longer points at the image pinned at the start. */
-function clientImageMoved(reference, pinnedId, nowId) {
-    const short = (id) => id.replace(/^sha256:/, '').slice(0, 12);
-    const now = nowId === undefined ? 'is gone' : `now points at ${short(nowId)}`;
-    return `  warning: the client image ${reference} ${now}; the student's commands still run in ${short(pinnedId)}, the image it was when this run started`;
-}
-async function findOrBuild(engine, reference) {
-    const found = await engine.inspectImage(reference);
-    if (found !== undefined)
-        return { reference, id: found.id };
-    // A tag of the run's own: it carries the run labels and goes with the run's cleanup, so two
-    // gradings sharing an engine never remove each other's client image.
-    const tag = `docker-autograder/client:1-${engine.runId.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-')}`;
-    const contextDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'docker-autograder-client-'));
-    try {
-        await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(contextDir, 'Dockerfile'), CLIENT_DOCKERFILE);
-        const result = await engine.build({
-            contextDir,
-            dockerfile: 'Dockerfile',
-            tag,
-            timeoutMs: BUILD_TIMEOUT_MS,
-        });
-        if (!result.ok) {
-            throw new InfraError(`the client image for student scripts (${CLIENT_IMAGE}) is missing and could not be built from docker:27-cli: ${result.error}`);
-        }
-        const built = await engine.inspectImage(tag);
-        if (built === undefined) {
-            throw new InfraError(`the client image ${tag} was built, but the engine does not find it`);
-        }
-        return { reference: tag, id: built.id };
-    }
-    finally {
-        await (0,promises_namespaceObject.rm)(contextDir, { recursive: true, force: true });
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/steps/client-user.ts
 // Who the client container (student-docker.ts) runs as: a uid of its own, never root and never
 // the grader's. A file that only a container's root could have made (uid 0 on a bind mount) is
@@ -49527,13 +49587,367 @@ async function restoreModes(changed) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/steps/client-image.ts
+// The image student scripts and compose files run in: bash, coreutils, the docker CLI (23 or
+// newer, so that `-v ./html:/x` works) and Compose v2 as `docker compose`. Where the engine has
+// `docker-autograder/client:1` (the offline stand-in of scripts/build-base-images.sh, or an
+// image a lab preloaded), that is used. Otherwise it is built on the spot from the official
+// docker:cli image, which is Alpine with the CLI and Compose but without bash.
+
+
+
+
+
+const CLIENT_IMAGE = 'docker-autograder/client:1';
+/**
+ * docker:27-cli has the ssh client the CLI needs for ssh:// daemons (a script step with
+ * `remote: true`); OpenSSH's ssh also needs a user for the client's uid (client-user.ts), with
+ * the HOME the client container sets.
+ */
+const CLIENT_DOCKERFILE = [
+    'FROM docker:27-cli',
+    'RUN apk add --no-cache bash coreutils openssh-client \\',
+    ` && echo 'docker-autograder:x:${CLIENT_UID}:${CLIENT_UID}:student docker client:/tmp:/bin/bash' >>/etc/passwd`,
+    'CMD ["bash"]',
+    '',
+].join('\n');
+const BUILD_TIMEOUT_MS = 5 * 60_000;
+const CLIENT_RECIPE = {
+    what: 'the client image for student scripts',
+    dockerfile: CLIENT_DOCKERFILE,
+    from: 'docker:27-cli',
+    // A tag of the run's own: it carries the run labels and goes with the run's cleanup, so two
+    // gradings sharing an engine never remove each other's client image.
+    tag: (runId) => `docker-autograder/client:1-${runId.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-')}`,
+};
+/** Per engine, per reference: the image pinned at the first use in the run. */
+const client_image_images = new WeakMap();
+/**
+ * The client image's id on this engine, resolved once per run (built when the engine lacks it).
+ * Every client container is created from that id, not from the tag: a tag can be moved (by
+ * another grading's student, through any hole in a gate), and the next script would then run
+ * someone else's code. When the tag points elsewhere later in the run, `onMoved` hears it.
+ */
+function clientImage(engine, onMoved) {
+    return pinnedClientImage(engine, CLIENT_IMAGE, onMoved);
+}
+/** clientImage() for the client image's tag `reference` (tests use a tag of their own). */
+function pinnedClientImage(engine, reference, onMoved) {
+    return pinnedHelperImage(engine, reference, CLIENT_RECIPE, onMoved);
+}
+/** The id of one of the grader's helper images, pinned once per run like the client image's. */
+async function pinnedHelperImage(engine, reference, recipe, onMoved) {
+    let byReference = client_image_images.get(engine);
+    if (byReference === undefined) {
+        byReference = new Map();
+        client_image_images.set(engine, byReference);
+    }
+    let pinned = byReference.get(reference);
+    if (pinned === undefined) {
+        const cache = byReference;
+        pinned = findOrBuild(engine, reference, recipe).catch((error) => {
+            cache.delete(reference);
+            throw error;
+        });
+        byReference.set(reference, pinned);
+    }
+    const { reference: found, id } = await pinned;
+    if (onMoved !== undefined) {
+        const now = await engine.inspectImage(found).catch((error) => {
+            if (error instanceof InfraError)
+                throw error;
+            return undefined;
+        });
+        if (now?.id !== id)
+            onMoved(clientImageMoved(found, id, now?.id));
+    }
+    return id;
+}
+/** What the log says when the client image's tag no longer points at the image pinned at the start. */
+function clientImageMoved(reference, pinnedId, nowId) {
+    const short = (id) => id.replace(/^sha256:/, '').slice(0, 12);
+    const now = nowId === undefined ? 'is gone' : `now points at ${short(nowId)}`;
+    return `  warning: the client image ${reference} ${now}; the student's commands still run in ${short(pinnedId)}, the image it was when this run started`;
+}
+async function findOrBuild(engine, reference, recipe) {
+    const found = await engine.inspectImage(reference);
+    if (found !== undefined)
+        return { reference, id: found.id };
+    const tag = recipe.tag(engine.runId);
+    const contextDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'docker-autograder-client-'));
+    try {
+        await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(contextDir, 'Dockerfile'), recipe.dockerfile);
+        const result = await engine.build({
+            contextDir,
+            dockerfile: 'Dockerfile',
+            tag,
+            timeoutMs: BUILD_TIMEOUT_MS,
+        });
+        if (!result.ok) {
+            throw new InfraError(`${recipe.what} (${reference}) is missing and could not be built from ${recipe.from}: ${result.error}`);
+        }
+        const built = await engine.inspectImage(tag);
+        if (built === undefined) {
+            throw new InfraError(`the client image ${tag} was built, but the engine does not find it`);
+        }
+        return { reference: tag, id: built.id };
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(contextDir, { recursive: true, force: true });
+    }
+}
+
+// EXTERNAL MODULE: external "./lazy-ssh2.js"
+var external_lazy_ssh2_js_ = __nccwpck_require__(1774);
+;// CONCATENATED MODULE: ./src/steps/remote-machine.ts
+// The "other machine" of a script step with `remote: true` (the course's "Remote docker daemon"
+// exercise): a container running sshd, with no network but its own loopback, which the script's
+// client container shares (network mode container:<it>): the client reaches the machine and
+// nothing else, not even the host's own ports (an internal network would give it those:
+// Docker 20.10 routes an internal network to the host's bridge address). The client's ssh
+// knows it as `remote` (~/.ssh/config). A login runs only `docker system dial-stdio` (what the
+// docker CLI runs over ssh://), which reaches a gate of its own (engine-gate.ts) with the remote
+// machine's scope (run/machines.ts): what the student makes through it is theirs on that
+// machine only, as on a second daemon.
+//
+// The keys are made for the step and never touch the disk here: the host key and the
+// authorised key travel to the sshd container in its environment, the client's key, the host's
+// line for known_hosts and the ssh config to the client container in its own, and each
+// container's start script writes them into its own file system (student-docker.ts, SSHD_SCRIPT
+// below). The machine goes at the end of the step (its container and gate); what the student
+// made on it stays for the checks, until the end of the exercise.
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** The offline stand-in's tag (scripts/build-base-images.sh); built on the spot where it is missing. */
+const REMOTE_IMAGE = 'docker-autograder/remote:1';
+/** The remote machine's host name for the client's ssh, and the user the student logs in as. */
+const REMOTE_HOST = 'remote';
+const REMOTE_USER = 'student';
+/** The remote user's uid in both images: unprivileged, next to the client's (client-user.ts). */
+const REMOTE_UID = 62376;
+/** Where the remote machine's gate socket appears in its container; its DOCKER_HOST. */
+const GATE_DIR_IN_REMOTE = '/run/docker-autograder';
+const SSHD_READY = '30s';
+/**
+ * Built on the spot from the official docker:cli image (Alpine, with the CLI) where the engine
+ * lacks the stand-in: OpenSSH's server, and the user with a shell and a home of its own.
+ */
+const REMOTE_DOCKERFILE = [
+    'FROM docker:27-cli',
+    'RUN apk add --no-cache openssh-server \\',
+    ` && adduser -D -u ${REMOTE_UID} -h /home/${REMOTE_USER} -s /bin/sh ${REMOTE_USER} \\`,
+    ' && ln -sf /usr/local/bin/docker /usr/bin/docker',
+    '',
+].join('\n');
+const REMOTE_RECIPE = {
+    what: "the remote machine's image",
+    dockerfile: REMOTE_DOCKERFILE,
+    from: 'docker:27-cli',
+    // In the run's own namespace: the run's cleanup untags it by that name (engine/labels.ts).
+    tag: (runId) => `docker-autograder/${runId.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-')}-remote-machine:latest`,
+};
+/**
+ * What a login may run: the docker CLI's relay to the daemon, whatever arguments the client's
+ * CLI version adds; anything else is told what this machine is for. So `ssh remote docker run`
+ * (the remote machine's own client) is not a way around pointing the student's client at it.
+ */
+const SESSION_SCRIPT = `case "$SSH_ORIGINAL_COMMAND" in
+  *dial-stdio*) exec docker system dial-stdio ;;
+esac
+echo "this machine serves its Docker daemon to docker clients only: point your own docker client at ssh://${REMOTE_USER}@${REMOTE_HOST} (docker -H, DOCKER_HOST or a docker context)" >&2
+exit 1
+`;
+/** The sshd's configuration: the key below only, for the one user, and a log line when it listens. */
+function sshdConfig(dir) {
+    return `Port 22
+ListenAddress 0.0.0.0
+HostKey ${dir}/ssh_host_ed25519_key
+AuthorizedKeysFile ${dir}/authorized_keys
+PidFile none
+AllowUsers ${REMOTE_USER}
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+StrictModes no
+PermitTTY no
+X11Forwarding no
+AllowTcpForwarding no
+AllowAgentForwarding no
+AllowStreamLocalForwarding no
+PermitTunnel no
+PrintMotd no
+ForceCommand /bin/sh ${dir}/session.sh
+SetEnv DOCKER_HOST=unix://${GATE_DIR_IN_REMOTE}/docker.sock
+LogLevel VERBOSE
+`;
+}
+/**
+ * The sshd container's command, run as the remote user: the keys from its environment into
+ * files only that user reads, the environment emptied of them, then sshd in the foreground
+ * (unprivileged: it logs in only the user it runs as, which is all this machine has).
+ */
+const SSHD_SCRIPT = `set -eu
+umask 077
+dir=/home/${REMOTE_USER}/.sshd
+mkdir -p "$dir"
+printf '%s\\n' "$REMOTE_HOST_KEY" >"$dir/ssh_host_ed25519_key"
+printf '%s\\n' "$REMOTE_AUTHORIZED_KEY" >"$dir/authorized_keys"
+cat >"$dir/session.sh" <<'SESSION'
+${SESSION_SCRIPT}SESSION
+cat >"$dir/sshd_config" <<'CONFIG'
+${sshdConfig(`/home/${REMOTE_USER}/.sshd`)}CONFIG
+unset REMOTE_HOST_KEY REMOTE_AUTHORIZED_KEY
+exec "$(command -v sshd || echo /usr/sbin/sshd)" -D -e -f "$dir/sshd_config"
+`;
+/**
+ * The client container's start script writes these into ~/.ssh and unsets them (student-docker.ts):
+ * the student finds their key, the machine's host key and its name where ssh looks, as after a
+ * first login.
+ */
+const CLIENT_KEY_VARIABLE = 'DOCKER_AUTOGRADER_SSH_KEY';
+const CLIENT_KNOWN_HOSTS_VARIABLE = 'DOCKER_AUTOGRADER_KNOWN_HOSTS';
+const CLIENT_SSH_CONFIG_VARIABLE = 'DOCKER_AUTOGRADER_SSH_CONFIG';
+/**
+ * `remote` is the machine on the shared loopback; its host key is listed under that name,
+ * whatever address the name stands for.
+ */
+const CLIENT_SSH_CONFIG = `Host ${REMOTE_HOST}
+  HostName 127.0.0.1
+  HostKeyAlias ${REMOTE_HOST}
+`;
+/** The scope of the machine's own container: neither gate shows it to the student. */
+function linkScope(scope) {
+    return `${scope}.link`;
+}
+const exercisesWithTeardown = new WeakSet();
+/** The folders of machines not closed yet (the gate's socket folder, the empty disk). */
+const liveFolders = new Set();
+/**
+ * Removes the folders of every machine at once (SIGINT/SIGTERM: the process exits before the
+ * machines' own close; their containers go with the run's label cleanup).
+ */
+function removeRemoteMachineFolders() {
+    for (const folder of liveFolders)
+        (0,external_node_fs_namespaceObject.rmSync)(folder, { recursive: true, force: true });
+    liveFolders.clear();
+}
+/** Starts the remote machine for one script step; the caller closes it. */
+async function startRemoteMachine(context, onGate) {
+    registerTeardown(context);
+    const image = await pinnedHelperImage(context.engine, REMOTE_IMAGE, REMOTE_RECIPE);
+    const hostKey = external_lazy_ssh2_js_.utils.generateKeyPairSync('ed25519', { comment: `${REMOTE_HOST} host key` });
+    const clientKey = external_lazy_ssh2_js_.utils.generateKeyPairSync('ed25519', { comment: 'student@docker-autograder' });
+    const link = linkScope(context.scope);
+    const suffix = (0,external_node_crypto_.randomBytes)(4).toString('hex');
+    // 0710 like the script's own gate folder (student-docker.ts): the remote user is in the grader's group.
+    const gateDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'docker-autograder-remote-'));
+    liveFolders.add(gateDir);
+    // The machine's own disk for the gate's bind-mount rule: empty, so nothing of this machine's
+    // (the submission included) can be mounted through the remote machine, as on another machine.
+    const emptyDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'docker-autograder-remote-disk-'));
+    liveFolders.add(emptyDir);
+    let gate;
+    let id;
+    const close = async () => {
+        try {
+            if (id !== undefined)
+                await context.engine.removeContainer(id);
+        }
+        finally {
+            try {
+                await gate?.close();
+            }
+            finally {
+                for (const folder of [gateDir, emptyDir]) {
+                    await (0,promises_namespaceObject.rm)(folder, { recursive: true, force: true });
+                    liveFolders.delete(folder);
+                }
+            }
+        }
+    };
+    try {
+        await (0,promises_namespaceObject.chmod)(gateDir, 0o710);
+        gate = await openEngineGate(context, {
+            listenPath: external_node_path_default().join(gateDir, 'docker.sock'),
+            submissionDir: emptyDir,
+            policy: context.policy ?? DEFAULT_SANDBOX_POLICY,
+            scope: remoteScope(context.scope),
+        });
+        onGate(gate);
+        id = await context.engine.createContainer({
+            name: resourceName(link, `sshd-${suffix}`),
+            image,
+            entrypoint: ['/bin/sh', '-c', SSHD_SCRIPT],
+            cmd: [],
+            env: { REMOTE_HOST_KEY: hostKey.private, REMOTE_AUTHORIZED_KEY: clientKey.public },
+            user: `${REMOTE_UID}:${process.getgid?.() ?? REMOTE_UID}`,
+            hostname: REMOTE_HOST,
+            // Hidden from the student by both gates: the machine itself is not a container of theirs.
+            labels: { ...scopeLabels(link), [CLIENT_LABEL]: 'true' },
+            // Its loopback only, which the client container shares: a network of two, no route out.
+            networkMode: 'none',
+            mounts: [{ type: 'bind', source: gateDir, target: GATE_DIR_IN_REMOTE }],
+        });
+        await context.engine.startContainer(id);
+        const failure = await waitUntilReady('the remote machine', id, { log: 'Server listening on', timeout: SSHD_READY }, context);
+        if (failure !== undefined) {
+            throw new InfraError(`the remote machine's sshd did not start: ${failure.message}${failure.log ? `\n${failure.log}` : ''}`);
+        }
+        const [type, key] = hostKey.public.split(' ');
+        return {
+            gate,
+            networkMode: `container:${id}`,
+            env: {
+                REMOTE_HOST,
+                REMOTE_USER,
+                [CLIENT_KEY_VARIABLE]: clientKey.private,
+                [CLIENT_KNOWN_HOSTS_VARIABLE]: `${REMOTE_HOST} ${type} ${key}`,
+                [CLIENT_SSH_CONFIG_VARIABLE]: CLIENT_SSH_CONFIG,
+            },
+            close,
+        };
+    }
+    catch (error) {
+        await close().catch(() => undefined);
+        if (error instanceof InfraError)
+            throw error;
+        throw new InfraError(`the remote machine could not be started: ${errorMessage(error)}`);
+    }
+}
+/**
+ * Once per exercise: at its end, what the student made on the remote machine goes (the
+ * exercise's own cleanup removes its scope only), and any of the machine's own leftovers.
+ */
+function registerTeardown(context) {
+    if (exercisesWithTeardown.has(context.resources))
+        return;
+    exercisesWithTeardown.add(context.resources);
+    context.resources.teardowns.push(async () => {
+        await context.engine.removeResources({ scope: remoteScope(context.scope) });
+        // The machine's own container, were its removal at the step's end to have failed.
+        await context.engine.removeResources({ scope: linkScope(context.scope), only: 'runtime' });
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/steps/student-docker.ts
 // THE place where student code meets the Docker engine: the script and compose steps run every
 // process that drives Docker on the student's behalf through runStudentDocker(), and that
 // process never runs on the grader's machine. It runs in a client container (client-image.ts)
 // on the engine, created by the grader with the run's labels and the hardened profile:
 // - no network of its own (NetworkMode none): the only way out is the engine gate's socket,
-//   bind-mounted in, which DOCKER_HOST names; the gate (engine-gate.ts, the policy proxy)
+//   bind-mounted in, which DOCKER_HOST names (a script step with `remote: true` shares the
+//   network namespace of its remote machine, which has only a loopback: remote-machine.ts); the gate (engine-gate.ts, the policy proxy)
 //   refuses what the exercise does not allow and labels what the student creates;
 // - the submission folder mounted at the same absolute path, and the working directory in it,
 //   so that `-v "$PWD/html":...` and `-v ./html:...` name the same folder on the engine;
@@ -49542,6 +49956,7 @@ async function restoreModes(changed) {
 // - the step's time limit, after which it is killed; it is removed at the end, and with it
 //   every process it started (`setsid sleep 600 &` included: they share its PID namespace);
 // - a uid of its own, in the grader's group (client-user.ts): never root, never the grader.
+
 
 
 
@@ -49565,10 +49980,19 @@ const TRACE_FILE = '/tmp/.docker-autograder-trace';
 const MAX_TRACE_BYTES = 16 * 1024;
 /**
  * Runs in the client container before the student's command: one output stream (stderr into
- * stdout, so the lines stay in order), and with --trace, bash's xtrace on a descriptor of its
- * own whose reader keeps only the latest line, never mixed into the student's output.
+ * stdout, so the lines stay in order); for a remote machine (remote-machine.ts), the student's
+ * key and the machine's host key where ssh looks for them, as after a first login; and with
+ * --trace, bash's xtrace on a descriptor of its own whose reader keeps only the latest line,
+ * never mixed into the student's output.
  */
 const CLIENT_WRAPPER = `exec 2>&1
+if [ -n "\${${CLIENT_KEY_VARIABLE}:-}" ]; then
+  (umask 077 && mkdir -p "$HOME/.ssh" \\
+    && printf '%s\\n' "$${CLIENT_KEY_VARIABLE}" >"$HOME/.ssh/id_ed25519" \\
+    && printf '%s\\n' "$${CLIENT_KNOWN_HOSTS_VARIABLE}" >>"$HOME/.ssh/known_hosts" \\
+    && printf '%s' "$${CLIENT_SSH_CONFIG_VARIABLE}" >>"$HOME/.ssh/config")
+fi
+unset ${CLIENT_KEY_VARIABLE} ${CLIENT_KNOWN_HOSTS_VARIABLE} ${CLIENT_SSH_CONFIG_VARIABLE}
 umask ${CLIENT_UMASK}
 if [ "$1" = --trace ]; then
   shift
@@ -49599,6 +50023,7 @@ function killStudentProcesses() {
     for (const gate of openGates)
         void gate.close().catch(() => undefined);
     openGates.clear();
+    removeRemoteMachineFolders();
 }
 /** Runs `command args` in a client container on the student's behalf (see the top of this file). */
 async function runStudentDocker(context, command, args, options) {
@@ -49614,6 +50039,7 @@ async function runStudentDocker(context, command, args, options) {
     const gateDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'docker-autograder-gate-'));
     let closeSubmission;
     let gate;
+    let remote;
     let id;
     let output;
     const stopFollowing = new AbortController();
@@ -49626,6 +50052,9 @@ async function runStudentDocker(context, command, args, options) {
             policy: context.policy ?? DEFAULT_SANDBOX_POLICY,
         });
         openGates.add(gate);
+        if (options.remote)
+            remote = await startRemoteMachine(context, (remoteGate) => openGates.add(remoteGate));
+        const gates = remote === undefined ? [gate] : [gate, remote.gate];
         const argv = options.traceBashScript ? ['--trace', ...args] : [command, ...args];
         id = await context.engine
             .createContainer({
@@ -49633,12 +50062,13 @@ async function runStudentDocker(context, command, args, options) {
             image,
             entrypoint: ['bash', '-c', CLIENT_WRAPPER, 'docker-autograder'],
             cmd: argv,
-            env: studentDockerEnvironment(),
+            env: { ...studentDockerEnvironment(), ...remote?.env },
             user: clientUser(),
             workdir: cwd,
             // Hidden from the student by the gate (proxy/visibility.ts): not theirs to see or stop.
             labels: { ...scopeLabels(context.scope), [CLIENT_LABEL]: 'true' },
-            networkMode: 'none',
+            // No network; with a remote machine, the machine's loopback and nothing else.
+            networkMode: remote === undefined ? 'none' : remote.networkMode,
             mounts: [
                 { type: 'bind', source: submission, target: submission },
                 { type: 'bind', source: gateDir, target: GATE_DIR_IN_CLIENT },
@@ -49667,7 +50097,7 @@ async function runStudentDocker(context, command, args, options) {
         const stillRunning = [];
         if (exitCode === null) {
             // Read before the kill: afterwards nothing is in flight any more.
-            stillRunning.push(...gate.inFlight());
+            stillRunning.push(...gates.flatMap((each) => each.inFlight()));
             await context.engine.killContainer(id);
             if (options.traceBashScript) {
                 const command = await lastTracedCommand(context, id);
@@ -49681,8 +50111,9 @@ async function runStudentDocker(context, command, args, options) {
             await checkNotStoppedByEngine(context, id, startedAt);
         // The student's command failed because the engine did (unreachable, reset mid-request):
         // the engine's fault, never the student's failure (exit 3).
-        if (exitCode !== 0 && gate.engineErrors.length > 0) {
-            throw new InfraError(`the Docker engine failed while the student's docker commands ran: ${gate.engineErrors.join('; ')}`);
+        const engineErrors = gates.flatMap((each) => each.engineErrors);
+        if (exitCode !== 0 && engineErrors.length > 0) {
+            throw new InfraError(`the Docker engine failed while the student's docker commands ran: ${engineErrors.join('; ')}`);
         }
         // The daemon ends the stream when the container stops; one that keeps it open must not hold the step.
         const deadline = setTimeout(() => stopFollowing.abort(), FOLLOW_END_MS);
@@ -49696,7 +50127,7 @@ async function runStudentDocker(context, command, args, options) {
             timedOut: exitCode === null,
             output: collector.text(),
             truncated: collector.truncated || followed.truncated,
-            refusals: [...gate.refusals],
+            refusals: gates.flatMap((each) => each.refusals),
             stillRunning,
         };
     }
@@ -49712,9 +50143,17 @@ async function runStudentDocker(context, command, args, options) {
         }
         finally {
             try {
-                if (gate !== undefined) {
-                    openGates.delete(gate);
-                    await gate.close();
+                try {
+                    if (remote !== undefined) {
+                        openGates.delete(remote.gate);
+                        await remote.close();
+                    }
+                }
+                finally {
+                    if (gate !== undefined) {
+                        openGates.delete(gate);
+                        await gate.close();
+                    }
                 }
             }
             finally {
@@ -49853,7 +50292,7 @@ const COMPOSE_COMMAND = { command: 'docker', args: ['compose'] };
 const OUTPUT_TAIL_LINES = 40;
 const scriptStep = {
     kind: 'script',
-    describe: (step) => `run the script ${[step.file, ...(step.args ?? [])].join(' ')}`,
+    describe: (step) => `run the script ${[step.file, ...(step.args ?? [])].join(' ')}${step.remote ? ' (with a remote machine)' : ''}`,
     async run(step, context) {
         const script = await submissionPath(context.submissionDir, step.file, 'script');
         if ('failure' in script)
@@ -49872,6 +50311,7 @@ const scriptStep = {
                 },
                 // A script that traces itself shows its commands in its own output; ours would hide them.
                 traceBashScript: !(await tracesItself(script.path)),
+                remote: step.remote === true,
             });
         }
         catch (error) {
@@ -51343,8 +51783,6 @@ var docker_default = /*#__PURE__*/__nccwpck_require__.n(docker);
 ;// CONCATENATED MODULE: external "node:tls"
 const external_node_tls_namespaceObject = require("node:tls");
 var external_node_tls_default = /*#__PURE__*/__nccwpck_require__.n(external_node_tls_namespaceObject);
-// EXTERNAL MODULE: external "./lazy-ssh2.js"
-var external_lazy_ssh2_js_ = __nccwpck_require__(1774);
 ;// CONCATENATED MODULE: ./src/engine/known-hosts.ts
 // The host-key check of ssh:// engines: a server's key is trusted only when an OpenSSH
 // known_hosts file lists it for that host (plain or hashed `|1|` names, `[host]:port` for other
@@ -54684,7 +55122,7 @@ function renderSelftest(outcomes) {
 }
 
 ;// CONCATENATED MODULE: ./schema/exercise.schema.json
-const exercise_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student\'s repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"policy":{"type":"object","additionalProperties":false,"description":"What the students\' own docker commands (script and compose steps) may do beyond the hardened defaults. Everything else (privileged, host namespaces, devices, the Docker socket, host paths outside the submission) is always refused.","properties":{"capabilities":{"type":"array","uniqueItems":true,"description":"Capabilities students\' containers may add (--cap-add, cap_add), from Docker\'s default set, without CAP_.","items":{"enum":["AUDIT_WRITE","CHOWN","DAC_OVERRIDE","FOWNER","FSETID","KILL","MKNOD","NET_BIND_SERVICE","NET_RAW","SETFCAP","SETGID","SETPCAP","SETUID","SYS_CHROOT"]}},"publicPorts":{"type":"boolean","description":"Publish students\' ports on every host address instead of 127.0.0.1 only. Default false."}}},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"containerRef":{"type":"string","minLength":1,"maxLength":128,"description":"A container: a run step\'s name, a compose service\'s name, or the name a student\'s script gave it."},"sizeOrNumber":{"description":"A number, a size like 50MB / 1.5GiB, or a duration like 30s.","oneOf":[{"type":"number"},{"type":"string","pattern":"^[0-9]+(\\\\.[0-9]+)?\\\\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$"}]},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list\'s or text\'s length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list\'s or text\'s length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text\'s SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1},"matcherMap":{"type":"object","description":"Keys (header names, labels, questions) each with a matcher.","additionalProperties":{"$ref":"#/definitions/matcher"}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"description":"A regular expression some output line must match, or {matches, count}.","oneOf":[{"type":"string","minLength":1},{"type":"object","required":["matches"],"additionalProperties":false,"properties":{"matches":{"type":"string","minLength":1},"count":{"type":"integer","minimum":1}}}]},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"port":{"$ref":"#/definitions/port","description":"A published port accepts TCP connections."},"healthy":{"const":true,"description":"The container\'s healthcheck reports healthy."},"exited":{"const":true,"description":"The container has exited (for run-to-completion containers)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"volumeMount":{"description":"\'name:/path[:ro]\' (a named volume) or \'./dir:/path[:ro]\' (a submission folder), or an object.","oneOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$"},{"type":"object","required":["source","target"],"additionalProperties":false,"properties":{"source":{"type":"string","minLength":1},"target":{"type":"string","pattern":"^/"},"type":{"enum":["volume","bind"]},"readOnly":{"type":"boolean"}}}]},"networkAttachment":{"oneOf":[{"$ref":"#/definitions/name"},{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"aliases":{"type":"array","items":{"type":"string","minLength":1}}}}]},"containerPath":{"type":"object","required":["container","path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"path":{"type":"string","pattern":"^/"}}},"buildStep":{"type":"object","description":"Builds an image from the student\'s Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"tag":{"description":"Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).","oneOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1},"minItems":1}]},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"volumes":{"type":"array","items":{"$ref":"#/definitions/volumeMount"}},"networks":{"type":"array","items":{"$ref":"#/definitions/networkAttachment"},"description":"Network step names (or existing networks), with aliases."},"restart":{"enum":["no","always","unless-stopped","on-failure"]},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"hostname":{"type":"string","minLength":1},"healthcheck":{"type":"object","required":["test"],"additionalProperties":false,"properties":{"test":{"$ref":"#/definitions/command"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":1},"startPeriod":{"$ref":"#/definitions/duration"}}},"wait":{"$ref":"#/definitions/wait"}}},"execStep":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"copyStep":{"type":"object","description":"Copies a submission file or folder, or a container path, into a container.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"description":"A submission path, or {container, path}.","oneOf":[{"$ref":"#/definitions/relativePath"},{"$ref":"#/definitions/containerPath"}]},"to":{"$ref":"#/definitions/containerPath","description":"A folder in a container."}}},"stopStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"timeout":{"$ref":"#/definitions/duration","description":"Grace period before SIGKILL, default 10s."}}},"killStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"signal":{"type":"string","pattern":"^(SIG)?[A-Z0-9]+$"}}},"restartStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"recreateStep":{"type":"object","description":"Removes the container and creates it again with the same configuration and mounts.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"A run step\'s name."},"wait":{"$ref":"#/definitions/wait"}}},"networkStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"driver":{"type":"string","minLength":1},"internal":{"type":"boolean"}}},"volumeStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"}}},"waitStep":{"type":"object","description":"Waits for a container condition, or a fixed duration.","additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"duration":{"$ref":"#/definitions/duration","description":"Just wait this long."},"log":{"$ref":"#/definitions/wait/properties/log"},"http":{"$ref":"#/definitions/wait/properties/http"},"port":{"$ref":"#/definitions/port"},"healthy":{"const":true},"exited":{"const":true},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"scriptStep":{"type":"object","description":"Runs the student\'s shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"composeStep":{"type":"object","description":"Runs the student\'s compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"},"exec":{"$ref":"#/definitions/execStep"},"copy":{"$ref":"#/definitions/copyStep"},"stop":{"$ref":"#/definitions/stopStep"},"kill":{"$ref":"#/definitions/killStep"},"restart":{"$ref":"#/definitions/restartStep"},"recreate":{"$ref":"#/definitions/recreateStep"},"network":{"$ref":"#/definitions/networkStep"},"volume":{"$ref":"#/definitions/volumeStep"},"wait":{"$ref":"#/definitions/waitStep"},"script":{"$ref":"#/definitions/scriptStep"},"compose":{"$ref":"#/definitions/composeStep"}}},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container\'s published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"headers":{"$ref":"#/definitions/matcherMap","description":"Header names (lower case) with matchers."},"body":{"$ref":"#/definitions/matcher"}},"minProperties":1},"logsCheck":{"type":"object","description":"Reads a container\'s output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"logsExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"output":{"$ref":"#/definitions/matcher","description":"stdout and stderr together."}},"minProperties":1},"imageCheck":{"type":"object","description":"Inspects an image\'s configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image\'s."}}},"imageExpect":{"type":"object","additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"env":{"$ref":"#/definitions/matcher","description":"List like [\\"KEY=value\\"]."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\\"8080/tcp\\"]."},"labels":{"$ref":"#/definitions/matcherMap"},"healthcheck":{"$ref":"#/definitions/matcher","description":"The HEALTHCHECK test list; [] when none."},"layers":{"$ref":"#/definitions/matcher","description":"Number of filesystem layers."},"size":{"$ref":"#/definitions/matcher","description":"Size in bytes; compare with min/max like 200MB."},"basedOn":{"$ref":"#/definitions/matcher","description":"true when the image is built on target.basedOn."},"exists":{"$ref":"#/definitions/matcher"}},"minProperties":1},"fileCheck":{"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"path":{"type":"string","pattern":"^/"}}},"fileExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"type":{"$ref":"#/definitions/matcher","description":"file, directory, symlink or other."},"mode":{"$ref":"#/definitions/matcher","description":"Octal text like \\"0644\\"."},"uid":{"$ref":"#/definitions/matcher"},"gid":{"$ref":"#/definitions/matcher"},"size":{"$ref":"#/definitions/matcher"},"content":{"$ref":"#/definitions/matcher","description":"The file\'s text (first 1 MiB)."},"target":{"$ref":"#/definitions/matcher","description":"A symlink\'s target."}},"minProperties":1},"containerCheck":{"type":"object","description":"Inspects a container\'s state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"}}},"containerExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"ports":{"$ref":"#/definitions/matcher","description":"List like [\\"8080->80/tcp\\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\\"KEY=value\\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1},"networkCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step\'s name, a compose network\'s name, or an engine network name."}}},"networkExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"volumeCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step\'s name, a compose volume\'s name, or an engine volume name."}}},"volumeExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"reachCheck":{"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from\'s network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}},"reachExpect":{"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1},"stepMatcher":{"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction\'s normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}},"stepMatchers":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}},"dockerfileCheck":{"type":"object","description":"Static analysis of the student\'s Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}},"dockerfileExpect":{"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \\"COPY requirements.txt .\\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage\'s last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."},"sequence":{"description":"Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.","oneOf":[{"$ref":"#/definitions/stepMatchers"},{"type":"object","required":["stage","steps"],"additionalProperties":false,"properties":{"stage":{"type":["string","integer"],"description":"A stage\'s name or number."},"steps":{"$ref":"#/definitions/stepMatchers"}}}]}},"minProperties":1},"buildcacheCheck":{"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step\'s name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}},"buildcacheExpect":{"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1},"answersCheck":{"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student\'s answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}},"answersExpect":{"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1},"protectedCheck":{"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]}}}');
+const exercise_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student\'s repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"policy":{"type":"object","additionalProperties":false,"description":"What the students\' own docker commands (script and compose steps) may do beyond the hardened defaults. Everything else (privileged, host namespaces, devices, the Docker socket, host paths outside the submission) is always refused.","properties":{"capabilities":{"type":"array","uniqueItems":true,"description":"Capabilities students\' containers may add (--cap-add, cap_add), from Docker\'s default set, without CAP_.","items":{"enum":["AUDIT_WRITE","CHOWN","DAC_OVERRIDE","FOWNER","FSETID","KILL","MKNOD","NET_BIND_SERVICE","NET_RAW","SETFCAP","SETGID","SETPCAP","SETUID","SYS_CHROOT"]}},"publicPorts":{"type":"boolean","description":"Publish students\' ports on every host address instead of 127.0.0.1 only. Default false."}}},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"containerRef":{"type":"string","minLength":1,"maxLength":128,"description":"A container: a run step\'s name, a compose service\'s name, or the name a student\'s script gave it."},"sizeOrNumber":{"description":"A number, a size like 50MB / 1.5GiB, or a duration like 30s.","oneOf":[{"type":"number"},{"type":"string","pattern":"^[0-9]+(\\\\.[0-9]+)?\\\\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$"}]},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list\'s or text\'s length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list\'s or text\'s length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text\'s SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1},"matcherMap":{"type":"object","description":"Keys (header names, labels, questions) each with a matcher.","additionalProperties":{"$ref":"#/definitions/matcher"}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"description":"A regular expression some output line must match, or {matches, count}.","oneOf":[{"type":"string","minLength":1},{"type":"object","required":["matches"],"additionalProperties":false,"properties":{"matches":{"type":"string","minLength":1},"count":{"type":"integer","minimum":1}}}]},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"port":{"$ref":"#/definitions/port","description":"A published port accepts TCP connections."},"healthy":{"const":true,"description":"The container\'s healthcheck reports healthy."},"exited":{"const":true,"description":"The container has exited (for run-to-completion containers)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"volumeMount":{"description":"\'name:/path[:ro]\' (a named volume) or \'./dir:/path[:ro]\' (a submission folder), or an object.","oneOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$"},{"type":"object","required":["source","target"],"additionalProperties":false,"properties":{"source":{"type":"string","minLength":1},"target":{"type":"string","pattern":"^/"},"type":{"enum":["volume","bind"]},"readOnly":{"type":"boolean"}}}]},"networkAttachment":{"oneOf":[{"$ref":"#/definitions/name"},{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"aliases":{"type":"array","items":{"type":"string","minLength":1}}}}]},"containerPath":{"type":"object","required":["container","path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"path":{"type":"string","pattern":"^/"}}},"buildStep":{"type":"object","description":"Builds an image from the student\'s Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"tag":{"description":"Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).","oneOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1},"minItems":1}]},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"volumes":{"type":"array","items":{"$ref":"#/definitions/volumeMount"}},"networks":{"type":"array","items":{"$ref":"#/definitions/networkAttachment"},"description":"Network step names (or existing networks), with aliases."},"restart":{"enum":["no","always","unless-stopped","on-failure"]},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"hostname":{"type":"string","minLength":1},"healthcheck":{"type":"object","required":["test"],"additionalProperties":false,"properties":{"test":{"$ref":"#/definitions/command"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":1},"startPeriod":{"$ref":"#/definitions/duration"}}},"wait":{"$ref":"#/definitions/wait"}}},"execStep":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"copyStep":{"type":"object","description":"Copies a submission file or folder, or a container path, into a container.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"description":"A submission path, or {container, path}.","oneOf":[{"$ref":"#/definitions/relativePath"},{"$ref":"#/definitions/containerPath"}]},"to":{"$ref":"#/definitions/containerPath","description":"A folder in a container."}}},"stopStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"timeout":{"$ref":"#/definitions/duration","description":"Grace period before SIGKILL, default 10s."}}},"killStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"signal":{"type":"string","pattern":"^(SIG)?[A-Z0-9]+$"}}},"restartStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"recreateStep":{"type":"object","description":"Removes the container and creates it again with the same configuration and mounts.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"A run step\'s name."},"wait":{"$ref":"#/definitions/wait"}}},"networkStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"driver":{"type":"string","minLength":1},"internal":{"type":"boolean"}}},"volumeStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"}}},"waitStep":{"type":"object","description":"Waits for a container condition, or a fixed duration.","additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"duration":{"$ref":"#/definitions/duration","description":"Just wait this long."},"log":{"$ref":"#/definitions/wait/properties/log"},"http":{"$ref":"#/definitions/wait/properties/http"},"port":{"$ref":"#/definitions/port"},"healthy":{"const":true},"exited":{"const":true},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"scriptStep":{"type":"object","description":"Runs the student\'s shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."},"remote":{"type":"boolean","description":"Gives the script a second machine with a Docker daemon of its own, reachable over SSH as $REMOTE_USER@$REMOTE_HOST (ssh://student@remote); checks find what it made there with machine: remote."}}},"composeStep":{"type":"object","description":"Runs the student\'s compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"},"exec":{"$ref":"#/definitions/execStep"},"copy":{"$ref":"#/definitions/copyStep"},"stop":{"$ref":"#/definitions/stopStep"},"kill":{"$ref":"#/definitions/killStep"},"restart":{"$ref":"#/definitions/restartStep"},"recreate":{"$ref":"#/definitions/recreateStep"},"network":{"$ref":"#/definitions/networkStep"},"volume":{"$ref":"#/definitions/volumeStep"},"wait":{"$ref":"#/definitions/waitStep"},"script":{"$ref":"#/definitions/scriptStep"},"compose":{"$ref":"#/definitions/composeStep"}}},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container\'s published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"headers":{"$ref":"#/definitions/matcherMap","description":"Header names (lower case) with matchers."},"body":{"$ref":"#/definitions/matcher"}},"minProperties":1},"logsCheck":{"type":"object","description":"Reads a container\'s output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"logsExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"output":{"$ref":"#/definitions/matcher","description":"stdout and stderr together."}},"minProperties":1},"imageCheck":{"type":"object","description":"Inspects an image\'s configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image\'s."}}},"imageExpect":{"type":"object","additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"env":{"$ref":"#/definitions/matcher","description":"List like [\\"KEY=value\\"]."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\\"8080/tcp\\"]."},"labels":{"$ref":"#/definitions/matcherMap"},"healthcheck":{"$ref":"#/definitions/matcher","description":"The HEALTHCHECK test list; [] when none."},"layers":{"$ref":"#/definitions/matcher","description":"Number of filesystem layers."},"size":{"$ref":"#/definitions/matcher","description":"Size in bytes; compare with min/max like 200MB."},"basedOn":{"$ref":"#/definitions/matcher","description":"true when the image is built on target.basedOn."},"exists":{"$ref":"#/definitions/matcher"}},"minProperties":1},"fileCheck":{"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"path":{"type":"string","pattern":"^/"}}},"fileExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"type":{"$ref":"#/definitions/matcher","description":"file, directory, symlink or other."},"mode":{"$ref":"#/definitions/matcher","description":"Octal text like \\"0644\\"."},"uid":{"$ref":"#/definitions/matcher"},"gid":{"$ref":"#/definitions/matcher"},"size":{"$ref":"#/definitions/matcher"},"content":{"$ref":"#/definitions/matcher","description":"The file\'s text (first 1 MiB)."},"target":{"$ref":"#/definitions/matcher","description":"A symlink\'s target."}},"minProperties":1},"containerCheck":{"type":"object","description":"Inspects a container\'s state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"},"machine":{"enum":["local","remote"],"description":"Which Docker daemon the container must be on: local (default), the student\'s own, or remote, the machine of a script step with remote: true. A container on the other one does not count."}}},"containerExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"memory":{"$ref":"#/definitions/matcher","description":"The memory limit in bytes, 0 for none. Sizes are understood as docker run -m writes them (512m, 1g: binary units) and as elsewhere (64MiB, 50MB)."},"pidsLimit":{"$ref":"#/definitions/matcher","description":"The process limit (--pids-limit), 0 for none."},"pidMode":{"$ref":"#/definitions/matcher","description":"The PID namespace: \\"\\" its own, host, or container:NAME (the name the exercise or the student gave)."},"ports":{"$ref":"#/definitions/matcher","description":"List like [\\"8080->80/tcp\\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\\"KEY=value\\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1},"networkCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step\'s name, a compose network\'s name, or an engine network name."}}},"networkExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"volumeCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step\'s name, a compose volume\'s name, or an engine volume name."}}},"volumeExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"reachCheck":{"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from\'s network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}},"reachExpect":{"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1},"stepMatcher":{"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction\'s normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}},"stepMatchers":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}},"dockerfileCheck":{"type":"object","description":"Static analysis of the student\'s Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}},"dockerfileExpect":{"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \\"COPY requirements.txt .\\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage\'s last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."},"sequence":{"description":"Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.","oneOf":[{"$ref":"#/definitions/stepMatchers"},{"type":"object","required":["stage","steps"],"additionalProperties":false,"properties":{"stage":{"type":["string","integer"],"description":"A stage\'s name or number."},"steps":{"$ref":"#/definitions/stepMatchers"}}}]}},"minProperties":1},"buildcacheCheck":{"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step\'s name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}},"buildcacheExpect":{"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1},"answersCheck":{"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student\'s answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}},"answersExpect":{"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1},"protectedCheck":{"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]}}}');
 ;// CONCATENATED MODULE: ./src/spec/semantics.ts
 // Rules the JSON Schema cannot express: references between steps and checks, unique names,
 // limits, regular expressions that compile, paths that stay inside the submission.
@@ -54710,9 +55148,12 @@ class Rules {
     networks = new Set();
     /** A script or compose step creates containers and networks the spec cannot know by name. */
     open;
+    /** A script step gives the student a remote machine (`remote: true`). */
+    remote;
     constructor(spec) {
         const all = [...(spec.steps ?? []), ...spec.checks.flatMap((check) => check.steps ?? [])];
         this.open = all.some((step) => 'script' in step || 'compose' in step);
+        this.remote = all.some((step) => 'script' in step && step.script.remote === true);
     }
     add(specPath, message, key = false) {
         this.problems.push({ specPath, message, ...(key ? { key } : {}) });
@@ -54912,6 +55353,9 @@ function checkCheck(rules, check, checkPath) {
     const ref = containerKey === undefined ? undefined : target[containerKey];
     if (typeof ref === 'string')
         rules.container([...at, containerKey ?? ''], ref);
+    if (check.container?.machine === 'remote' && !rules.remote) {
+        rules.add([...at, 'machine'], 'machine: remote needs a remote machine, and no script step of this exercise has remote: true');
+    }
     if (check.http) {
         const run = rules.runs.get(check.http.container);
         if (run && !(run.ports ?? []).includes(check.http.port)) {
@@ -54987,7 +55431,7 @@ const func0 = typeof equal/* default */.A === "function" ? equal/* default */.A 
 "use strict";
 const validate = (/* unused pure expression or super */ null && (validate10));
 /* harmony default export */ const validate_exercise_generated = (validate10);
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student's repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"policy":{"type":"object","additionalProperties":false,"description":"What the students' own docker commands (script and compose steps) may do beyond the hardened defaults. Everything else (privileged, host namespaces, devices, the Docker socket, host paths outside the submission) is always refused.","properties":{"capabilities":{"type":"array","uniqueItems":true,"description":"Capabilities students' containers may add (--cap-add, cap_add), from Docker's default set, without CAP_.","items":{"enum":["AUDIT_WRITE","CHOWN","DAC_OVERRIDE","FOWNER","FSETID","KILL","MKNOD","NET_BIND_SERVICE","NET_RAW","SETFCAP","SETGID","SETPCAP","SETUID","SYS_CHROOT"]}},"publicPorts":{"type":"boolean","description":"Publish students' ports on every host address instead of 127.0.0.1 only. Default false."}}},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"containerRef":{"type":"string","minLength":1,"maxLength":128,"description":"A container: a run step's name, a compose service's name, or the name a student's script gave it."},"sizeOrNumber":{"description":"A number, a size like 50MB / 1.5GiB, or a duration like 30s.","oneOf":[{"type":"number"},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?\\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$"}]},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list's or text's length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list's or text's length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text's SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1},"matcherMap":{"type":"object","description":"Keys (header names, labels, questions) each with a matcher.","additionalProperties":{"$ref":"#/definitions/matcher"}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"description":"A regular expression some output line must match, or {matches, count}.","oneOf":[{"type":"string","minLength":1},{"type":"object","required":["matches"],"additionalProperties":false,"properties":{"matches":{"type":"string","minLength":1},"count":{"type":"integer","minimum":1}}}]},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"port":{"$ref":"#/definitions/port","description":"A published port accepts TCP connections."},"healthy":{"const":true,"description":"The container's healthcheck reports healthy."},"exited":{"const":true,"description":"The container has exited (for run-to-completion containers)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"volumeMount":{"description":"'name:/path[:ro]' (a named volume) or './dir:/path[:ro]' (a submission folder), or an object.","oneOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$"},{"type":"object","required":["source","target"],"additionalProperties":false,"properties":{"source":{"type":"string","minLength":1},"target":{"type":"string","pattern":"^/"},"type":{"enum":["volume","bind"]},"readOnly":{"type":"boolean"}}}]},"networkAttachment":{"oneOf":[{"$ref":"#/definitions/name"},{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"aliases":{"type":"array","items":{"type":"string","minLength":1}}}}]},"containerPath":{"type":"object","required":["container","path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"path":{"type":"string","pattern":"^/"}}},"buildStep":{"type":"object","description":"Builds an image from the student's Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"tag":{"description":"Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).","oneOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1},"minItems":1}]},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"volumes":{"type":"array","items":{"$ref":"#/definitions/volumeMount"}},"networks":{"type":"array","items":{"$ref":"#/definitions/networkAttachment"},"description":"Network step names (or existing networks), with aliases."},"restart":{"enum":["no","always","unless-stopped","on-failure"]},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"hostname":{"type":"string","minLength":1},"healthcheck":{"type":"object","required":["test"],"additionalProperties":false,"properties":{"test":{"$ref":"#/definitions/command"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":1},"startPeriod":{"$ref":"#/definitions/duration"}}},"wait":{"$ref":"#/definitions/wait"}}},"execStep":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"copyStep":{"type":"object","description":"Copies a submission file or folder, or a container path, into a container.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"description":"A submission path, or {container, path}.","oneOf":[{"$ref":"#/definitions/relativePath"},{"$ref":"#/definitions/containerPath"}]},"to":{"$ref":"#/definitions/containerPath","description":"A folder in a container."}}},"stopStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"timeout":{"$ref":"#/definitions/duration","description":"Grace period before SIGKILL, default 10s."}}},"killStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"signal":{"type":"string","pattern":"^(SIG)?[A-Z0-9]+$"}}},"restartStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"recreateStep":{"type":"object","description":"Removes the container and creates it again with the same configuration and mounts.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"A run step's name."},"wait":{"$ref":"#/definitions/wait"}}},"networkStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"driver":{"type":"string","minLength":1},"internal":{"type":"boolean"}}},"volumeStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"}}},"waitStep":{"type":"object","description":"Waits for a container condition, or a fixed duration.","additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"duration":{"$ref":"#/definitions/duration","description":"Just wait this long."},"log":{"$ref":"#/definitions/wait/properties/log"},"http":{"$ref":"#/definitions/wait/properties/http"},"port":{"$ref":"#/definitions/port"},"healthy":{"const":true},"exited":{"const":true},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"scriptStep":{"type":"object","description":"Runs the student's shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"composeStep":{"type":"object","description":"Runs the student's compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"},"exec":{"$ref":"#/definitions/execStep"},"copy":{"$ref":"#/definitions/copyStep"},"stop":{"$ref":"#/definitions/stopStep"},"kill":{"$ref":"#/definitions/killStep"},"restart":{"$ref":"#/definitions/restartStep"},"recreate":{"$ref":"#/definitions/recreateStep"},"network":{"$ref":"#/definitions/networkStep"},"volume":{"$ref":"#/definitions/volumeStep"},"wait":{"$ref":"#/definitions/waitStep"},"script":{"$ref":"#/definitions/scriptStep"},"compose":{"$ref":"#/definitions/composeStep"}}},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container's published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"headers":{"$ref":"#/definitions/matcherMap","description":"Header names (lower case) with matchers."},"body":{"$ref":"#/definitions/matcher"}},"minProperties":1},"logsCheck":{"type":"object","description":"Reads a container's output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"logsExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"output":{"$ref":"#/definitions/matcher","description":"stdout and stderr together."}},"minProperties":1},"imageCheck":{"type":"object","description":"Inspects an image's configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image's."}}},"imageExpect":{"type":"object","additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\"8080/tcp\"]."},"labels":{"$ref":"#/definitions/matcherMap"},"healthcheck":{"$ref":"#/definitions/matcher","description":"The HEALTHCHECK test list; [] when none."},"layers":{"$ref":"#/definitions/matcher","description":"Number of filesystem layers."},"size":{"$ref":"#/definitions/matcher","description":"Size in bytes; compare with min/max like 200MB."},"basedOn":{"$ref":"#/definitions/matcher","description":"true when the image is built on target.basedOn."},"exists":{"$ref":"#/definitions/matcher"}},"minProperties":1},"fileCheck":{"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"path":{"type":"string","pattern":"^/"}}},"fileExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"type":{"$ref":"#/definitions/matcher","description":"file, directory, symlink or other."},"mode":{"$ref":"#/definitions/matcher","description":"Octal text like \"0644\"."},"uid":{"$ref":"#/definitions/matcher"},"gid":{"$ref":"#/definitions/matcher"},"size":{"$ref":"#/definitions/matcher"},"content":{"$ref":"#/definitions/matcher","description":"The file's text (first 1 MiB)."},"target":{"$ref":"#/definitions/matcher","description":"A symlink's target."}},"minProperties":1},"containerCheck":{"type":"object","description":"Inspects a container's state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"}}},"containerExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"ports":{"$ref":"#/definitions/matcher","description":"List like [\"8080->80/tcp\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1},"networkCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step's name, a compose network's name, or an engine network name."}}},"networkExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"volumeCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step's name, a compose volume's name, or an engine volume name."}}},"volumeExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"reachCheck":{"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}},"reachExpect":{"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1},"stepMatcher":{"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction's normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}},"stepMatchers":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}},"dockerfileCheck":{"type":"object","description":"Static analysis of the student's Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}},"dockerfileExpect":{"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \"COPY requirements.txt .\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage's last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."},"sequence":{"description":"Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.","oneOf":[{"$ref":"#/definitions/stepMatchers"},{"type":"object","required":["stage","steps"],"additionalProperties":false,"properties":{"stage":{"type":["string","integer"],"description":"A stage's name or number."},"steps":{"$ref":"#/definitions/stepMatchers"}}}]}},"minProperties":1},"buildcacheCheck":{"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step's name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}},"buildcacheExpect":{"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1},"answersCheck":{"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student's answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}},"answersExpect":{"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1},"protectedCheck":{"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student's repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"policy":{"type":"object","additionalProperties":false,"description":"What the students' own docker commands (script and compose steps) may do beyond the hardened defaults. Everything else (privileged, host namespaces, devices, the Docker socket, host paths outside the submission) is always refused.","properties":{"capabilities":{"type":"array","uniqueItems":true,"description":"Capabilities students' containers may add (--cap-add, cap_add), from Docker's default set, without CAP_.","items":{"enum":["AUDIT_WRITE","CHOWN","DAC_OVERRIDE","FOWNER","FSETID","KILL","MKNOD","NET_BIND_SERVICE","NET_RAW","SETFCAP","SETGID","SETPCAP","SETUID","SYS_CHROOT"]}},"publicPorts":{"type":"boolean","description":"Publish students' ports on every host address instead of 127.0.0.1 only. Default false."}}},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"containerRef":{"type":"string","minLength":1,"maxLength":128,"description":"A container: a run step's name, a compose service's name, or the name a student's script gave it."},"sizeOrNumber":{"description":"A number, a size like 50MB / 1.5GiB, or a duration like 30s.","oneOf":[{"type":"number"},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?\\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$"}]},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list's or text's length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list's or text's length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text's SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1},"matcherMap":{"type":"object","description":"Keys (header names, labels, questions) each with a matcher.","additionalProperties":{"$ref":"#/definitions/matcher"}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"description":"A regular expression some output line must match, or {matches, count}.","oneOf":[{"type":"string","minLength":1},{"type":"object","required":["matches"],"additionalProperties":false,"properties":{"matches":{"type":"string","minLength":1},"count":{"type":"integer","minimum":1}}}]},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"port":{"$ref":"#/definitions/port","description":"A published port accepts TCP connections."},"healthy":{"const":true,"description":"The container's healthcheck reports healthy."},"exited":{"const":true,"description":"The container has exited (for run-to-completion containers)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"volumeMount":{"description":"'name:/path[:ro]' (a named volume) or './dir:/path[:ro]' (a submission folder), or an object.","oneOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$"},{"type":"object","required":["source","target"],"additionalProperties":false,"properties":{"source":{"type":"string","minLength":1},"target":{"type":"string","pattern":"^/"},"type":{"enum":["volume","bind"]},"readOnly":{"type":"boolean"}}}]},"networkAttachment":{"oneOf":[{"$ref":"#/definitions/name"},{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"aliases":{"type":"array","items":{"type":"string","minLength":1}}}}]},"containerPath":{"type":"object","required":["container","path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"path":{"type":"string","pattern":"^/"}}},"buildStep":{"type":"object","description":"Builds an image from the student's Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"tag":{"description":"Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).","oneOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1},"minItems":1}]},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"volumes":{"type":"array","items":{"$ref":"#/definitions/volumeMount"}},"networks":{"type":"array","items":{"$ref":"#/definitions/networkAttachment"},"description":"Network step names (or existing networks), with aliases."},"restart":{"enum":["no","always","unless-stopped","on-failure"]},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"hostname":{"type":"string","minLength":1},"healthcheck":{"type":"object","required":["test"],"additionalProperties":false,"properties":{"test":{"$ref":"#/definitions/command"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":1},"startPeriod":{"$ref":"#/definitions/duration"}}},"wait":{"$ref":"#/definitions/wait"}}},"execStep":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"copyStep":{"type":"object","description":"Copies a submission file or folder, or a container path, into a container.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"description":"A submission path, or {container, path}.","oneOf":[{"$ref":"#/definitions/relativePath"},{"$ref":"#/definitions/containerPath"}]},"to":{"$ref":"#/definitions/containerPath","description":"A folder in a container."}}},"stopStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"timeout":{"$ref":"#/definitions/duration","description":"Grace period before SIGKILL, default 10s."}}},"killStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"signal":{"type":"string","pattern":"^(SIG)?[A-Z0-9]+$"}}},"restartStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"recreateStep":{"type":"object","description":"Removes the container and creates it again with the same configuration and mounts.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"A run step's name."},"wait":{"$ref":"#/definitions/wait"}}},"networkStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"driver":{"type":"string","minLength":1},"internal":{"type":"boolean"}}},"volumeStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"}}},"waitStep":{"type":"object","description":"Waits for a container condition, or a fixed duration.","additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"duration":{"$ref":"#/definitions/duration","description":"Just wait this long."},"log":{"$ref":"#/definitions/wait/properties/log"},"http":{"$ref":"#/definitions/wait/properties/http"},"port":{"$ref":"#/definitions/port"},"healthy":{"const":true},"exited":{"const":true},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"scriptStep":{"type":"object","description":"Runs the student's shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."},"remote":{"type":"boolean","description":"Gives the script a second machine with a Docker daemon of its own, reachable over SSH as $REMOTE_USER@$REMOTE_HOST (ssh://student@remote); checks find what it made there with machine: remote."}}},"composeStep":{"type":"object","description":"Runs the student's compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"},"exec":{"$ref":"#/definitions/execStep"},"copy":{"$ref":"#/definitions/copyStep"},"stop":{"$ref":"#/definitions/stopStep"},"kill":{"$ref":"#/definitions/killStep"},"restart":{"$ref":"#/definitions/restartStep"},"recreate":{"$ref":"#/definitions/recreateStep"},"network":{"$ref":"#/definitions/networkStep"},"volume":{"$ref":"#/definitions/volumeStep"},"wait":{"$ref":"#/definitions/waitStep"},"script":{"$ref":"#/definitions/scriptStep"},"compose":{"$ref":"#/definitions/composeStep"}}},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container's published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"headers":{"$ref":"#/definitions/matcherMap","description":"Header names (lower case) with matchers."},"body":{"$ref":"#/definitions/matcher"}},"minProperties":1},"logsCheck":{"type":"object","description":"Reads a container's output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"logsExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"output":{"$ref":"#/definitions/matcher","description":"stdout and stderr together."}},"minProperties":1},"imageCheck":{"type":"object","description":"Inspects an image's configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image's."}}},"imageExpect":{"type":"object","additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\"8080/tcp\"]."},"labels":{"$ref":"#/definitions/matcherMap"},"healthcheck":{"$ref":"#/definitions/matcher","description":"The HEALTHCHECK test list; [] when none."},"layers":{"$ref":"#/definitions/matcher","description":"Number of filesystem layers."},"size":{"$ref":"#/definitions/matcher","description":"Size in bytes; compare with min/max like 200MB."},"basedOn":{"$ref":"#/definitions/matcher","description":"true when the image is built on target.basedOn."},"exists":{"$ref":"#/definitions/matcher"}},"minProperties":1},"fileCheck":{"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"path":{"type":"string","pattern":"^/"}}},"fileExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"type":{"$ref":"#/definitions/matcher","description":"file, directory, symlink or other."},"mode":{"$ref":"#/definitions/matcher","description":"Octal text like \"0644\"."},"uid":{"$ref":"#/definitions/matcher"},"gid":{"$ref":"#/definitions/matcher"},"size":{"$ref":"#/definitions/matcher"},"content":{"$ref":"#/definitions/matcher","description":"The file's text (first 1 MiB)."},"target":{"$ref":"#/definitions/matcher","description":"A symlink's target."}},"minProperties":1},"containerCheck":{"type":"object","description":"Inspects a container's state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"},"machine":{"enum":["local","remote"],"description":"Which Docker daemon the container must be on: local (default), the student's own, or remote, the machine of a script step with remote: true. A container on the other one does not count."}}},"containerExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"memory":{"$ref":"#/definitions/matcher","description":"The memory limit in bytes, 0 for none. Sizes are understood as docker run -m writes them (512m, 1g: binary units) and as elsewhere (64MiB, 50MB)."},"pidsLimit":{"$ref":"#/definitions/matcher","description":"The process limit (--pids-limit), 0 for none."},"pidMode":{"$ref":"#/definitions/matcher","description":"The PID namespace: \"\" its own, host, or container:NAME (the name the exercise or the student gave)."},"ports":{"$ref":"#/definitions/matcher","description":"List like [\"8080->80/tcp\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1},"networkCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step's name, a compose network's name, or an engine network name."}}},"networkExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"volumeCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step's name, a compose volume's name, or an engine volume name."}}},"volumeExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"reachCheck":{"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}},"reachExpect":{"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1},"stepMatcher":{"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction's normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}},"stepMatchers":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}},"dockerfileCheck":{"type":"object","description":"Static analysis of the student's Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}},"dockerfileExpect":{"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \"COPY requirements.txt .\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage's last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."},"sequence":{"description":"Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.","oneOf":[{"$ref":"#/definitions/stepMatchers"},{"type":"object","required":["stage","steps"],"additionalProperties":false,"properties":{"stage":{"type":["string","integer"],"description":"A stage's name or number."},"steps":{"$ref":"#/definitions/stepMatchers"}}}]}},"minProperties":1},"buildcacheCheck":{"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step's name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}},"buildcacheExpect":{"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1},"answersCheck":{"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student's answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}},"answersExpect":{"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1},"protectedCheck":{"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]}}};
 const schema12 = {"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."};
 const schema13 = {"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"}]};
 const func2 = Object.prototype.hasOwnProperty;
@@ -58988,7 +59432,7 @@ validate40.errors = vErrors;
 return errors === 0;
 }
 
-const schema68 = {"type":"object","description":"Runs the student's shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}};
+const schema68 = {"type":"object","description":"Runs the student's shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."},"remote":{"type":"boolean","description":"Gives the script a second machine with a Docker daemon of its own, reachable over SSH as $REMOTE_USER@$REMOTE_HOST (ssh://student@remote); checks find what it made there with machine: remote."}}};
 
 function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -59005,7 +59449,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!((((key0 === "file") || (key0 === "args")) || (key0 === "timeout")) || (key0 === "allowFailure"))){
+if(!(((((key0 === "file") || (key0 === "args")) || (key0 === "timeout")) || (key0 === "allowFailure")) || (key0 === "remote"))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema68,data};
 if(vErrors === null){
 vErrors = [err1];
@@ -59172,14 +59616,27 @@ vErrors.push(err11);
 errors++;
 }
 }
-}
-else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema68.type,parentSchema:schema68,data};
+if(data.remote !== undefined){
+let data5 = data.remote;
+if(typeof data5 !== "boolean"){
+const err12 = {instancePath:instancePath+"/remote",schemaPath:"#/properties/remote/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema68.properties.remote.type,parentSchema:schema68.properties.remote,data:data5};
 if(vErrors === null){
 vErrors = [err12];
 }
 else {
 vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema68.type,parentSchema:schema68,data};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
 }
 errors++;
 }
@@ -60514,7 +60971,7 @@ validate84.errors = vErrors;
 return errors === 0;
 }
 
-const schema86 = {"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"ports":{"$ref":"#/definitions/matcher","description":"List like [\"8080->80/tcp\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1};
+const schema86 = {"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"memory":{"$ref":"#/definitions/matcher","description":"The memory limit in bytes, 0 for none. Sizes are understood as docker run -m writes them (512m, 1g: binary units) and as elsewhere (64MiB, 50MB)."},"pidsLimit":{"$ref":"#/definitions/matcher","description":"The process limit (--pids-limit), 0 for none."},"pidMode":{"$ref":"#/definitions/matcher","description":"The PID namespace: \"\" its own, host, or container:NAME (the name the exercise or the student gave)."},"ports":{"$ref":"#/definitions/matcher","description":"List like [\"8080->80/tcp\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1};
 
 function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -60590,6 +61047,24 @@ vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.error
 errors = vErrors.length;
 }
 }
+if(data.memory !== undefined){
+if(!(validate51(data.memory, {instancePath:instancePath+"/memory",parentData:data,parentDataProperty:"memory",rootData}))){
+vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
+errors = vErrors.length;
+}
+}
+if(data.pidsLimit !== undefined){
+if(!(validate51(data.pidsLimit, {instancePath:instancePath+"/pidsLimit",parentData:data,parentDataProperty:"pidsLimit",rootData}))){
+vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
+errors = vErrors.length;
+}
+}
+if(data.pidMode !== undefined){
+if(!(validate51(data.pidMode, {instancePath:instancePath+"/pidMode",parentData:data,parentDataProperty:"pidMode",rootData}))){
+vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
+errors = vErrors.length;
+}
+}
 if(data.ports !== undefined){
 if(!(validate51(data.ports, {instancePath:instancePath+"/ports",parentData:data,parentDataProperty:"ports",rootData}))){
 vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
@@ -60661,7 +61136,7 @@ return errors === 0;
 
 const schema87 = {"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1};
 
-function validate113(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -60728,13 +61203,13 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate113.errors = vErrors;
+validate116.errors = vErrors;
 return errors === 0;
 }
 
 const schema88 = {"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1};
 
-function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -60789,13 +61264,13 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate120.errors = vErrors;
+validate123.errors = vErrors;
 return errors === 0;
 }
 
 const schema89 = {"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1};
 
-function validate125(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate128(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -60844,7 +61319,7 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate125.errors = vErrors;
+validate128.errors = vErrors;
 return errors === 0;
 }
 
@@ -60852,7 +61327,7 @@ const schema90 = {"type":"object","additionalProperties":false,"properties":{"ba
 const schema91 = {"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}};
 const schema92 = {"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction's normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}};
 
-function validate139(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate142(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(Array.isArray(data)){
@@ -61044,12 +61519,12 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate139.errors = vErrors;
+validate142.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate129(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate132(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -61135,8 +61610,8 @@ const _errs12 = errors;
 let valid1 = false;
 let passing0 = null;
 const _errs13 = errors;
-if(!(validate139(data9, {instancePath:instancePath+"/sequence",parentData:data,parentDataProperty:"sequence",rootData}))){
-vErrors = vErrors === null ? validate139.errors : vErrors.concat(validate139.errors);
+if(!(validate142(data9, {instancePath:instancePath+"/sequence",parentData:data,parentDataProperty:"sequence",rootData}))){
+vErrors = vErrors === null ? validate142.errors : vErrors.concat(validate142.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs13 === errors;
@@ -61192,8 +61667,8 @@ errors++;
 }
 }
 if(data9.steps !== undefined){
-if(!(validate139(data9.steps, {instancePath:instancePath+"/sequence/steps",parentData:data9,parentDataProperty:"steps",rootData}))){
-vErrors = vErrors === null ? validate139.errors : vErrors.concat(validate139.errors);
+if(!(validate142(data9.steps, {instancePath:instancePath+"/sequence/steps",parentData:data9,parentDataProperty:"steps",rootData}))){
+vErrors = vErrors === null ? validate142.errors : vErrors.concat(validate142.errors);
 errors = vErrors.length;
 }
 }
@@ -61252,13 +61727,13 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate129.errors = vErrors;
+validate132.errors = vErrors;
 return errors === 0;
 }
 
 const schema93 = {"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1};
 
-function validate143(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate146(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -61297,14 +61772,14 @@ errors = vErrors.length;
 }
 }
 if(data.fromCache !== undefined){
-if(!(validate139(data.fromCache, {instancePath:instancePath+"/fromCache",parentData:data,parentDataProperty:"fromCache",rootData}))){
-vErrors = vErrors === null ? validate139.errors : vErrors.concat(validate139.errors);
+if(!(validate142(data.fromCache, {instancePath:instancePath+"/fromCache",parentData:data,parentDataProperty:"fromCache",rootData}))){
+vErrors = vErrors === null ? validate142.errors : vErrors.concat(validate142.errors);
 errors = vErrors.length;
 }
 }
 if(data.ranAgain !== undefined){
-if(!(validate139(data.ranAgain, {instancePath:instancePath+"/ranAgain",parentData:data,parentDataProperty:"ranAgain",rootData}))){
-vErrors = vErrors === null ? validate139.errors : vErrors.concat(validate139.errors);
+if(!(validate142(data.ranAgain, {instancePath:instancePath+"/ranAgain",parentData:data,parentDataProperty:"ranAgain",rootData}))){
+vErrors = vErrors === null ? validate142.errors : vErrors.concat(validate142.errors);
 errors = vErrors.length;
 }
 }
@@ -61319,13 +61794,13 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate143.errors = vErrors;
+validate146.errors = vErrors;
 return errors === 0;
 }
 
 const schema95 = {"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}};
 
-function validate150(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate153(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -61677,13 +62152,13 @@ vErrors.push(err23);
 }
 errors++;
 }
-validate150.errors = vErrors;
+validate153.errors = vErrors;
 return errors === 0;
 }
 
 const schema100 = {"type":"object","description":"Sends an HTTP request to a container's published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}};
 
-function validate152(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate155(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -61968,13 +62443,13 @@ vErrors.push(err20);
 }
 errors++;
 }
-validate152.errors = vErrors;
+validate155.errors = vErrors;
 return errors === 0;
 }
 
 const schema105 = {"type":"object","description":"Reads a container's output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}};
 
-function validate154(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate157(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -62046,13 +62521,13 @@ vErrors.push(err5);
 }
 errors++;
 }
-validate154.errors = vErrors;
+validate157.errors = vErrors;
 return errors === 0;
 }
 
 const schema108 = {"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"path":{"type":"string","pattern":"^/"}}};
 
-function validate156(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate159(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -62174,13 +62649,13 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate156.errors = vErrors;
+validate159.errors = vErrors;
 return errors === 0;
 }
 
-const schema110 = {"type":"object","description":"Inspects a container's state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"}}};
+const schema110 = {"type":"object","description":"Inspects a container's state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"},"machine":{"enum":["local","remote"],"description":"Which Docker daemon the container must be on: local (default), the student's own, or remote, the machine of a script step with remote: true. A container on the other one does not count."}}};
 
-function validate158(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate161(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -62195,7 +62670,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!(key0 === "name")){
+if(!((key0 === "name") || (key0 === "machine"))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema110,data};
 if(vErrors === null){
 vErrors = [err1];
@@ -62241,9 +62716,10 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema110.type,parentSchema:schema110,data};
+if(data.machine !== undefined){
+let data1 = data.machine;
+if(!((data1 === "local") || (data1 === "remote"))){
+const err5 = {instancePath:instancePath+"/machine",schemaPath:"#/properties/machine/enum",keyword:"enum",params:{allowedValues: schema110.properties.machine.enum},message:"must be equal to one of the allowed values",schema:schema110.properties.machine.enum,parentSchema:schema110.properties.machine,data:data1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -62252,13 +62728,25 @@ vErrors.push(err5);
 }
 errors++;
 }
-validate158.errors = vErrors;
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema110.type,parentSchema:schema110,data};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate161.errors = vErrors;
 return errors === 0;
 }
 
 const schema114 = {"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}};
 
-function validate160(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate163(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -62489,13 +62977,13 @@ vErrors.push(err16);
 }
 errors++;
 }
-validate160.errors = vErrors;
+validate163.errors = vErrors;
 return errors === 0;
 }
 
 const schema118 = {"type":"object","description":"Static analysis of the student's Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}};
 
-function validate162(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate165(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -62547,13 +63035,13 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate162.errors = vErrors;
+validate165.errors = vErrors;
 return errors === 0;
 }
 
 const schema120 = {"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step's name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}};
 
-function validate164(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate167(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -62660,14 +63148,14 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate164.errors = vErrors;
+validate167.errors = vErrors;
 return errors === 0;
 }
 
 const schema123 = {"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student's answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}};
 const pattern37 = new RegExp("^[A-Z_][A-Z0-9_]*$", "u");
 
-function validate166(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate169(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -62754,13 +63242,13 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate166.errors = vErrors;
+validate169.errors = vErrors;
 return errors === 0;
 }
 
 const schema125 = {"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}};
 
-function validate168(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate171(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -62857,7 +63345,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate168.errors = vErrors;
+validate171.errors = vErrors;
 return errors === 0;
 }
 
@@ -63259,8 +63747,8 @@ vErrors.push(err19);
 errors++;
 }
 if(data.expect !== undefined){
-if(!(validate113(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
-vErrors = vErrors === null ? validate113.errors : vErrors.concat(validate113.errors);
+if(!(validate116(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
+vErrors = vErrors === null ? validate116.errors : vErrors.concat(validate116.errors);
 errors = vErrors.length;
 }
 }
@@ -63318,8 +63806,8 @@ vErrors.push(err22);
 errors++;
 }
 if(data.expect !== undefined){
-if(!(validate120(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
-vErrors = vErrors === null ? validate120.errors : vErrors.concat(validate120.errors);
+if(!(validate123(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
+vErrors = vErrors === null ? validate123.errors : vErrors.concat(validate123.errors);
 errors = vErrors.length;
 }
 }
@@ -63377,8 +63865,8 @@ vErrors.push(err25);
 errors++;
 }
 if(data.expect !== undefined){
-if(!(validate125(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
-vErrors = vErrors === null ? validate125.errors : vErrors.concat(validate125.errors);
+if(!(validate128(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
+vErrors = vErrors === null ? validate128.errors : vErrors.concat(validate128.errors);
 errors = vErrors.length;
 }
 }
@@ -63436,8 +63924,8 @@ vErrors.push(err28);
 errors++;
 }
 if(data.expect !== undefined){
-if(!(validate129(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
-vErrors = vErrors === null ? validate129.errors : vErrors.concat(validate129.errors);
+if(!(validate132(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
+vErrors = vErrors === null ? validate132.errors : vErrors.concat(validate132.errors);
 errors = vErrors.length;
 }
 }
@@ -63495,8 +63983,8 @@ vErrors.push(err31);
 errors++;
 }
 if(data.expect !== undefined){
-if(!(validate143(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
-vErrors = vErrors === null ? validate143.errors : vErrors.concat(validate143.errors);
+if(!(validate146(data.expect, {instancePath:instancePath+"/expect",parentData:data,parentDataProperty:"expect",rootData}))){
+vErrors = vErrors === null ? validate146.errors : vErrors.concat(validate146.errors);
 errors = vErrors.length;
 }
 }
@@ -63893,20 +64381,20 @@ errors++;
 }
 }
 if(data.exec !== undefined){
-if(!(validate150(data.exec, {instancePath:instancePath+"/exec",parentData:data,parentDataProperty:"exec",rootData}))){
-vErrors = vErrors === null ? validate150.errors : vErrors.concat(validate150.errors);
+if(!(validate153(data.exec, {instancePath:instancePath+"/exec",parentData:data,parentDataProperty:"exec",rootData}))){
+vErrors = vErrors === null ? validate153.errors : vErrors.concat(validate153.errors);
 errors = vErrors.length;
 }
 }
 if(data.http !== undefined){
-if(!(validate152(data.http, {instancePath:instancePath+"/http",parentData:data,parentDataProperty:"http",rootData}))){
-vErrors = vErrors === null ? validate152.errors : vErrors.concat(validate152.errors);
+if(!(validate155(data.http, {instancePath:instancePath+"/http",parentData:data,parentDataProperty:"http",rootData}))){
+vErrors = vErrors === null ? validate155.errors : vErrors.concat(validate155.errors);
 errors = vErrors.length;
 }
 }
 if(data.logs !== undefined){
-if(!(validate154(data.logs, {instancePath:instancePath+"/logs",parentData:data,parentDataProperty:"logs",rootData}))){
-vErrors = vErrors === null ? validate154.errors : vErrors.concat(validate154.errors);
+if(!(validate157(data.logs, {instancePath:instancePath+"/logs",parentData:data,parentDataProperty:"logs",rootData}))){
+vErrors = vErrors === null ? validate157.errors : vErrors.concat(validate157.errors);
 errors = vErrors.length;
 }
 }
@@ -63998,14 +64486,14 @@ errors++;
 }
 }
 if(data.file !== undefined){
-if(!(validate156(data.file, {instancePath:instancePath+"/file",parentData:data,parentDataProperty:"file",rootData}))){
-vErrors = vErrors === null ? validate156.errors : vErrors.concat(validate156.errors);
+if(!(validate159(data.file, {instancePath:instancePath+"/file",parentData:data,parentDataProperty:"file",rootData}))){
+vErrors = vErrors === null ? validate159.errors : vErrors.concat(validate159.errors);
 errors = vErrors.length;
 }
 }
 if(data.container !== undefined){
-if(!(validate158(data.container, {instancePath:instancePath+"/container",parentData:data,parentDataProperty:"container",rootData}))){
-vErrors = vErrors === null ? validate158.errors : vErrors.concat(validate158.errors);
+if(!(validate161(data.container, {instancePath:instancePath+"/container",parentData:data,parentDataProperty:"container",rootData}))){
+vErrors = vErrors === null ? validate161.errors : vErrors.concat(validate161.errors);
 errors = vErrors.length;
 }
 }
@@ -64134,32 +64622,32 @@ errors++;
 }
 }
 if(data.reach !== undefined){
-if(!(validate160(data.reach, {instancePath:instancePath+"/reach",parentData:data,parentDataProperty:"reach",rootData}))){
-vErrors = vErrors === null ? validate160.errors : vErrors.concat(validate160.errors);
+if(!(validate163(data.reach, {instancePath:instancePath+"/reach",parentData:data,parentDataProperty:"reach",rootData}))){
+vErrors = vErrors === null ? validate163.errors : vErrors.concat(validate163.errors);
 errors = vErrors.length;
 }
 }
 if(data.dockerfile !== undefined){
-if(!(validate162(data.dockerfile, {instancePath:instancePath+"/dockerfile",parentData:data,parentDataProperty:"dockerfile",rootData}))){
-vErrors = vErrors === null ? validate162.errors : vErrors.concat(validate162.errors);
+if(!(validate165(data.dockerfile, {instancePath:instancePath+"/dockerfile",parentData:data,parentDataProperty:"dockerfile",rootData}))){
+vErrors = vErrors === null ? validate165.errors : vErrors.concat(validate165.errors);
 errors = vErrors.length;
 }
 }
 if(data["build-cache"] !== undefined){
-if(!(validate164(data["build-cache"], {instancePath:instancePath+"/build-cache",parentData:data,parentDataProperty:"build-cache",rootData}))){
-vErrors = vErrors === null ? validate164.errors : vErrors.concat(validate164.errors);
+if(!(validate167(data["build-cache"], {instancePath:instancePath+"/build-cache",parentData:data,parentDataProperty:"build-cache",rootData}))){
+vErrors = vErrors === null ? validate167.errors : vErrors.concat(validate167.errors);
 errors = vErrors.length;
 }
 }
 if(data.answers !== undefined){
-if(!(validate166(data.answers, {instancePath:instancePath+"/answers",parentData:data,parentDataProperty:"answers",rootData}))){
-vErrors = vErrors === null ? validate166.errors : vErrors.concat(validate166.errors);
+if(!(validate169(data.answers, {instancePath:instancePath+"/answers",parentData:data,parentDataProperty:"answers",rootData}))){
+vErrors = vErrors === null ? validate169.errors : vErrors.concat(validate169.errors);
 errors = vErrors.length;
 }
 }
 if(data.protected !== undefined){
-if(!(validate168(data.protected, {instancePath:instancePath+"/protected",parentData:data,parentDataProperty:"protected",rootData}))){
-vErrors = vErrors === null ? validate168.errors : vErrors.concat(validate168.errors);
+if(!(validate171(data.protected, {instancePath:instancePath+"/protected",parentData:data,parentDataProperty:"protected",rootData}))){
+vErrors = vErrors === null ? validate171.errors : vErrors.concat(validate171.errors);
 errors = vErrors.length;
 }
 }
