@@ -28,6 +28,12 @@ const ENGINE_GAPS: readonly EngineGap[] = [
   },
   {
     product: 'podman',
+    needs: (spec) => allSteps(spec).some((step) => 'build' in step && step.build.args !== undefined),
+    reason:
+      'Buildah fills FROM with a build argument that no ARG before FROM declares, where the classic builder does not, so a Dockerfile that fails on Docker builds there',
+  },
+  {
+    product: 'podman',
     needs: (spec) => spec.checks.some((check) => check.container !== undefined),
     reason:
       'Podman 4 answers the process listing (GET /containers/{id}/top) that every container check reads with no JSON content type and its columns joined in one string',

@@ -53,6 +53,18 @@ checks:
     expect: { workdir: /app }
 `;
 
+const BUILD_ARGS = `version: 1
+id: demo/args
+title: Args
+steps:
+  - build: { name: app, args: { PY_VERSION: 3.11-slim } }
+checks:
+  - name: workdir
+    points: 1
+    image: { name: app }
+    expect: { workdir: /app }
+`;
+
 const SCRIPT = `version: 1
 id: demo/script
 title: Script
@@ -92,7 +104,7 @@ checks:
 
 describe('engineShortfall', () => {
   it('lets Docker grade every exercise', () => {
-    for (const text of [BUILD_AND_RUN, BUILD_CACHE, SCRIPT, COMPOSE_IN_A_CHECK, CONTAINER]) {
+    for (const text of [BUILD_AND_RUN, BUILD_CACHE, BUILD_ARGS, SCRIPT, COMPOSE_IN_A_CHECK, CONTAINER]) {
       expect(engineShortfall(parseExercise(text, 'x/exercise.yaml').spec, DOCKER)).toBeUndefined();
     }
   });
@@ -108,6 +120,7 @@ describe('engineShortfall', () => {
   it('stops on Podman what it measurably cannot grade, in one line naming the engine and the reason', () => {
     const cases: Array<[string, RegExp]> = [
       [BUILD_CACHE, /Buildah.*build-cache check/],
+      [BUILD_ARGS, /Buildah fills FROM with a build argument/],
       [SCRIPT, /script and compose steps/],
       [COMPOSE_IN_A_CHECK, /script and compose steps/],
       [CONTAINER, /process listing/],
