@@ -35,6 +35,15 @@ export function identifyEngine(version: unknown): EngineIdentity {
 }
 
 /**
+ * An image reference as Docker shows it: Podman lists a pulled or built `busybox:latest` as
+ * `docker.io/library/busybox:latest` and `owner/app:1` as `docker.io/owner/app:1`; Docker lists
+ * both in this short form, which the grader's names (labels.ts, runReferences) are written in.
+ */
+export function familiarReference(reference: string): string {
+  return reference.replace(/^docker\.io\/(?:library\/(?=[^/]+$))?/, '');
+}
+
+/**
  * A /build refused because the engine does not offer the classic builder (`version=1`) that the
  * grader's own builds ask for, and whose log (`Step N/M`, ` ---> Using cache`) the build-cache
  * check reads. Docker answers an unknown builder version with `invalid version "1"`; an engine

@@ -37,6 +37,16 @@ describe.skipIf(skipReason !== undefined)('the grader on Podman', () => {
   afterAll(async () => {
     const left = await engine.removeResources();
     expect(left.failures).toEqual([]);
+    // Podman lists the run's images as docker.io/docker-autograder/…: none may remain.
+    const socket = PODMAN_HOST.replace(/^unix:\/\//, '');
+    const listed = JSON.parse(
+      execFileSync('curl', ['-fsS', '--unix-socket', socket, 'http://podman/images/json'], {
+        encoding: 'utf8',
+      }),
+    ) as Array<{ RepoTags?: string[] }>;
+    expect(
+      listed.flatMap((image) => image.RepoTags ?? []).filter((tag) => tag.includes(engine.runId)),
+    ).toEqual([]);
   });
 
   it('identifies the engine as Podman', async () => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BUILD_LIMITS, buildLimitParameters } from '../../src/engine/build-profile';
 import { DockerEngine } from '../../src/engine/docker-engine';
-import { classicBuilderRefused, identifyEngine } from '../../src/engine/engine-kind';
+import { classicBuilderRefused, familiarReference, identifyEngine } from '../../src/engine/engine-kind';
 import { InfraError } from '../../src/errors';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'engine-version');
@@ -39,6 +39,21 @@ describe('identifyEngine', () => {
   it('takes an answer without components (or no answer) for Docker', () => {
     expect(identifyEngine({ Version: '19.03.15', ApiVersion: '1.40' }).product).toBe('docker');
     expect(identifyEngine(undefined)).toEqual({ product: 'docker', display: 'Docker engine unknown' });
+  });
+});
+
+describe('familiarReference', () => {
+  it("names Podman's docker.io references as Docker does, and leaves Docker's and other registries' alone", () => {
+    expect(familiarReference('docker.io/library/busybox:latest')).toBe('busybox:latest');
+    expect(familiarReference('docker.io/docker-autograder/run-1-app:latest')).toBe(
+      'docker-autograder/run-1-app:latest',
+    );
+    expect(familiarReference('docker-autograder/run-1-app:latest')).toBe(
+      'docker-autograder/run-1-app:latest',
+    );
+    expect(familiarReference('busybox:latest')).toBe('busybox:latest');
+    expect(familiarReference('localhost/python:3.11-slim')).toBe('localhost/python:3.11-slim');
+    expect(familiarReference('ghcr.io/docker.io/x:1')).toBe('ghcr.io/docker.io/x:1');
   });
 });
 
