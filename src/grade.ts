@@ -9,7 +9,7 @@ import { observeExecBatch } from './checks/exec-batch';
 import { checkKind, observe } from './checks/registry';
 import { planChecks, READ_CONCURRENCY } from './checks/schedule';
 import { mapBounded } from './concurrency';
-import type { Engine } from './engine/engine';
+import type { Engine, EngineInfo } from './engine/engine';
 import { DockerApiError, errorMessage, InfraError, type SourceLocation } from './errors';
 import { type HttpClient, httpRequest } from './http/request';
 import { isInside } from './paths';
@@ -30,6 +30,7 @@ import {
 } from './run/attribution';
 import { namedBaseImages, pinBaseImages } from './run/base-images';
 import { type Failure, type Progress, Resources, type RunContext } from './run/context';
+import { engineShortfall } from './run/engine-support';
 import { forgetImages } from './run/image-cache';
 import { orderedProgress } from './run/ordered-progress';
 import { formatDuration, LIMITS, timeoutMs } from './spec/duration';
@@ -71,9 +72,8 @@ export async function grade(exercises: LoadedExercise[], options: GradeOptions):
   const progress = options.progress ?? SILENT;
   const started = now();
   const engineInfo = await options.engine.info();
-  progress.info(
-    `Docker engine ${engineInfo.serverVersion} (API ${engineInfo.apiVersion}), run ${options.engine.runId}`,
-  );
+  const engineName = engineInfo.identity?.display ?? `Docker engine ${engineInfo.serverVersion}`;
+  progress.info(`${engineName} (API ${engineInfo.apiVersion}), run ${options.engine.runId}`);
   let results: ExerciseResult[] = [];
   const wanted = options.concurrency === 'engine' ? (engineInfo.cpus ?? 1) : (options.concurrency ?? 1);
   const concurrency = Math.max(1, Math.min(wanted, exercises.length));
@@ -87,6 +87,7 @@ export async function grade(exercises: LoadedExercise[], options: GradeOptions):
         const result = await gradeExercise(exercise, `${options.engine.runId}-${index + 1}`, {
           ...options,
           engine,
+          engineInfo,
           now,
           concurrentExercises: concurrency * Math.max(1, options.gradingsAtOnce ?? 1),
           progress: ordered.progressFor(index),
@@ -106,7 +107,12 @@ export async function grade(exercises: LoadedExercise[], options: GradeOptions):
 async function gradeExercise(
   exercise: LoadedExercise,
   scope: string,
-  options: GradeOptions & { now: () => number; progress: Progress; concurrentExercises: number },
+  options: GradeOptions & {
+    now: () => number;
+    progress: Progress;
+    concurrentExercises: number;
+    engineInfo?: EngineInfo;
+  },
 ): Promise<ExerciseResult> {
   const { spec } = exercise;
   const { progress, now } = options;
@@ -144,6 +150,10 @@ async function gradeExercise(
   };
   const checkLocation = (index: number) => exercise.locate(['checks', index]);
   try {
+    // What the exercise needs that this engine cannot give ends it here, before anything runs:
+    // an engine fault (exit 3) in one line, never a grade the engine decided.
+    const shortfall = engineShortfall(spec, options.engineInfo?.identity);
+    if (shortfall !== undefined) throw new InfraError(shortfall);
     // After a failed step the checks still run: each says what it could not find, and those
     // that do not depend on the failed step (an image's config after a failed run) still score.
     // What the base images the exercise names are, before anything the student runs can tag.

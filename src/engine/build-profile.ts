@@ -40,12 +40,19 @@ export function cpuQuota(nanoCpus: number): number {
 }
 
 /**
+ * How /build takes `ulimits`: Docker's JSON array of {Name, Soft, Hard}, or Podman's (4.x) array
+ * of "name=soft:hard" strings; Podman answers Docker's form with a 400 and no message.
+ */
+export type UlimitFormat = 'docker' | 'podman';
+
+/**
  * The /build query parameters that hold RUN containers to the limits: no swap beyond the memory,
  * one CPU, the engine's default network (never host), and the cgroup parent when there is one.
  */
 export function buildLimitParameters(
   limits: BuildLimits = BUILD_LIMITS,
   cgroupParent?: string,
+  ulimitFormat: UlimitFormat = 'docker',
 ): Record<string, string> {
   return {
     memory: String(limits.memory),
@@ -53,7 +60,11 @@ export function buildLimitParameters(
     cpuperiod: String(BUILD_CPU_PERIOD),
     cpuquota: String(cpuQuota(limits.nanoCpus)),
     shmsize: String(limits.shmSize),
-    ulimits: JSON.stringify(limits.ulimits),
+    ulimits: JSON.stringify(
+      ulimitFormat === 'podman'
+        ? limits.ulimits.map((limit) => `${limit.Name}=${limit.Soft}:${limit.Hard}`)
+        : limits.ulimits,
+    ),
     networkmode: 'default',
     ...(cgroupParent !== undefined ? { cgroupparent: cgroupParent } : {}),
   };

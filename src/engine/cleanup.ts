@@ -1,5 +1,6 @@
 import type { DockerClient } from './client';
 import type { CleanupReport, ResourceFilter } from './engine';
+import { familiarReference } from './engine-kind';
 import { isAlreadyGone } from './faults';
 import { messageOf, oneLine, shortId } from './format';
 import { labelFilters, RUN_LABEL, runReferences } from './labels';
@@ -90,7 +91,10 @@ async function removeReferences(
   // Newest first: a rebuilt stage's tag goes before the tag of the image it was built from.
   images.sort((a, b) => b.Created - a.Created);
   // Not by label: builds FROM a stand-in inherit its label. The names decide.
-  const references = images.flatMap((image) => (image.RepoTags ?? []).filter(selection.matches));
+  // Podman lists them as docker.io/…: matched, and removed, by the name the grader gave them.
+  const references = images.flatMap((image) =>
+    (image.RepoTags ?? []).map(familiarReference).filter(selection.matches),
+  );
   return removeAll(client, failures, 'image', references, 1, {
     name: (reference) => reference,
     remove: (reference, signal) => client.docker.getImage(reference).remove({ abortSignal: signal }),

@@ -35,6 +35,7 @@ import type {
   ResourceFilter,
   VolumeDetails,
 } from './engine';
+import { identifyEngine } from './engine-kind';
 import * as events from './events';
 import { runExec } from './exec';
 import * as files from './file-copies';
@@ -103,6 +104,7 @@ export class DockerEngine implements Engine {
       apiVersion: stringField(record, 'ApiVersion'),
       os: stringField(record, 'Os'),
       ...(typeof cpus === 'number' && cpus > 0 ? { cpus } : {}),
+      identity: identifyEngine(version),
     };
     if (!apiVersionAtLeast(info.apiVersion, MIN_API_VERSION)) {
       throw new InfraError(

@@ -2,6 +2,7 @@
 // docker-engine.ts implements it with dockerode; tests of pure logic use fakes.
 // Everything the engine creates carries the run's labels (labels.ts), so cleanup can find it.
 import type { Duplex } from 'node:stream';
+import type { EngineIdentity } from './engine-kind';
 
 /**
  * The capabilities every container the grader starts keeps (docs/security.md, boundary 2: all others
@@ -40,6 +41,8 @@ export interface EngineInfo {
   os: string;
   /** The engine's CPUs, when it says (the default of `grade --concurrency`). */
   cpus?: number;
+  /** Docker or Podman, from its /version answer (engine-kind.ts); absent: taken for Docker. */
+  identity?: EngineIdentity;
 }
 
 export interface BuildRequest {

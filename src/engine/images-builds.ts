@@ -19,6 +19,12 @@ import { dockerfileRefusals, type ImageStanding, imageStanding } from './build-r
 import type { DockerClient } from './client';
 import { asRawImage, type RawImage, realTags, toImageDetails } from './docker-mapping';
 import type { BuildRequest, BuildResult, ImageDetails } from './engine';
+import {
+  classicBuilderRefused,
+  type EngineProduct,
+  identifyEngine,
+  noClassicBuilderMessage,
+} from './engine-kind';
 import { daemonMessage, statusOf } from './faults';
 import { formatSeconds, messageOf, oneLine } from './format';
 import { IMAGE_REFERENCE } from './guards';
@@ -104,6 +110,28 @@ async function standingOf(client: DockerClient, reference: string): Promise<Imag
     { labels: raw.Config?.Labels ?? {}, repoTags: raw.RepoTags ?? [] },
     { runId: client.runId },
   );
+}
+
+/** Which engine a client talks to (Docker or Podman): asked once per client. */
+const products = new WeakMap<DockerClient, Promise<EngineProduct>>();
+
+function engineProduct(client: DockerClient): Promise<EngineProduct> {
+  let product = products.get(client);
+  if (product === undefined) {
+    product = client
+      .idempotentCall('version', (signal) =>
+        client.dial({
+          path: '/version',
+          method: 'GET',
+          abortSignal: signal,
+          statusCodes: { 200: true, 500: 'server error' },
+        }),
+      )
+      .then((version: unknown) => identifyEngine(version).product)
+      .catch(() => 'docker' as const);
+    products.set(client, product);
+  }
+  return product;
 }
 
 /** Whether the grader can make build cgroups for this engine: asked once per client. */
@@ -267,22 +295,25 @@ async function streamBuild(
   signal: AbortSignal,
   { unlabelled, cgroupParent }: BuildOptions,
 ): Promise<StreamOutcome> {
+  const ulimitFormat = (await engineProduct(client)) === 'podman' ? 'podman' : 'docker';
   let response: Readable;
   try {
     response = asReadable(
       await client.docker.buildImage(packed.stream, {
         t: request.tag,
         dockerfile: packed.dockerfile,
-        buildargs: request.buildArgs,
-        target: request.target,
-        labels: unlabelled ? undefined : { ...request.labels, ...runLabels(client.runId) },
+        // Left out when there are none: dockerode sends an absent value as `buildargs=`, which
+        // Docker reads as none and Podman refuses (400, no message) as JSON it cannot parse.
+        ...(request.buildArgs === undefined ? {} : { buildargs: request.buildArgs }),
+        ...(request.target === undefined ? {} : { target: request.target }),
+        ...(unlabelled ? {} : { labels: { ...request.labels, ...runLabels(client.runId) } }),
         rm: true,
         forcerm: true,
         // The classic builder: the only one everywhere, and the one whose errors we parse.
         version: '1',
         // RUN containers held to the profile: memory, CPU, ulimits, default network, and the
         // pids bound of the cgroup parent when there is one (build-profile.ts).
-        ...buildLimitParameters(BUILD_LIMITS, cgroupParent),
+        ...buildLimitParameters(BUILD_LIMITS, cgroupParent, ulimitFormat),
         abortSignal: signal,
       }),
     );
@@ -299,6 +330,13 @@ async function streamBuild(
 
 /** A /build refused before any output (e.g. a Dockerfile parse error) is the student's failure. */
 function refusedBuild(client: DockerClient, error: unknown, progress: BuildProgress): StreamOutcome {
+  // An engine without the classic builder cannot run the grader's builds at all: its fault,
+  // never the student's Dockerfile, whatever status it answers with (20.10 answers an unknown
+  // builder version with 500, 26 with 400): docs/engines.md.
+  const message = oneLine(daemonMessage(error));
+  if (statusOf(error) !== undefined && classicBuilderRefused(message)) {
+    throw new InfraError(noClassicBuilderMessage(client.endpoint, message));
+  }
   const translated = client.translate(error, 'build');
   if (!(translated instanceof DockerApiError)) throw translated;
   progress.fail(daemonMessage(error));

@@ -296,7 +296,10 @@ async function answer(
     if (isError && POOL_EXHAUSTED.test(text)) {
       host.engineErrors.push(`${plan.url.split('?')[0]}: ${host.names.unscope(text).trim()}`);
     }
-    if (!isError && status < 300 && text !== '') {
+    // A success that is not JSON (Podman answers network connect with a plain `OK`) passes as
+    // it is, unless the plan filters what the student sees: then only JSON can be filtered.
+    const plainText = !contentType.includes('json') && plan.transform === undefined;
+    if (!isError && status < 300 && text !== '' && !plainText) {
       const parsed: unknown = JSON.parse(output);
       const transformed = plan.transform === undefined ? parsed : await plan.transform(parsed);
       output = JSON.stringify(withoutOurLabels(transformed));

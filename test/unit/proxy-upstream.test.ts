@@ -131,6 +131,12 @@ class FakeUpstream {
       return json(404, { message: `No such image: ${reference}` });
     }
     if (path === '/volumes/create') return json(201, {});
+    if (/^\/containers\/[^/]+\/rename$/.test(path)) {
+      // Like Podman's answers to some writes: a success in plain text, not JSON.
+      response.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      response.end('OK');
+      return true;
+    }
     return json(404, { message: `page not found: ${path}` });
   }
 }
@@ -276,6 +282,15 @@ describe('lookups the engine answers with 4xx', () => {
     expect(answer.body).toContain('invalid reference format');
     expect(proxy.engineErrors).toEqual([]);
     expect(proxy.refusals).toEqual([]);
+  });
+});
+
+describe('a success the engine answers in plain text', () => {
+  it('passes to the student as it is, and is no engine error', async () => {
+    const answer = await request('POST', '/v1.41/containers/c1/rename?name=c2');
+    expect(answer).toEqual({ status: 200, body: 'OK' });
+    expect(upstream.requests).toContain(`POST /v1.41/containers/c1-id/rename?name=${SCOPE}-c2`);
+    expect(proxy.engineErrors).toEqual([]);
   });
 });
 
