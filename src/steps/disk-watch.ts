@@ -85,15 +85,15 @@ export function watchDisk(options: DiskWatchOptions): DiskWatch {
       const message = `${describeContainer(container)}: ${reason}`;
       messages.push(message);
       options.onStopped?.(message);
-      if (options.clientId !== undefined && !ended && !endedStep) {
+      // The step's own container killed: its exit code is this kill's, whenever stop() came.
+      if (id === options.clientId) endedStep = true;
+      else if (options.clientId !== undefined && !ended && !endedStep) {
         endedStep = true;
-        if (id !== options.clientId) {
-          await upstreamJson(
-            options.upstream,
-            'POST',
-            `/containers/${encodeURIComponent(options.clientId)}/kill`,
-          );
-        }
+        await upstreamJson(
+          options.upstream,
+          'POST',
+          `/containers/${encodeURIComponent(options.clientId)}/kill`,
+        );
       }
     }
     return near;
