@@ -64,34 +64,57 @@ export async function containerBudgetRefusal(
 
 /**
  * Whether each engine bounds a container's writable layer (HostConfig.StorageOpt size), by the
- * daemon's ID: asked once per engine (/info, then a probe), for the life of the process.
+ * daemon's ID: asked once per engine (/info, then a probe), for the life of the process. Only
+ * verdicts are kept: a probe that could not tell (its image missing) is made again later.
  */
-const storageOptSupport = new Map<string, Promise<boolean>>();
+const storageOptSupport = new Map<string, Promise<boolean | undefined>>();
+/** The same, by the connection a proxy keeps for its life: /info is not asked at every create. */
+const byUpstream = new WeakMap<Upstream, Promise<boolean>>();
 
 /**
  * Whether the engine behind `upstream` takes StorageOpt size. overlay2 takes it only over xfs
  * mounted with pquota, which /info does not tell: an overlay2 engine over anything but xfs is
  * known not to, any other is probed once with a container created (never started) from `image`
- * and removed. An answer that tells nothing (the image is missing) is not remembered.
+ * and removed.
  */
 export async function engineBoundsLayers(
   upstream: Upstream,
   image: string,
   labels: Record<string, string>,
 ): Promise<boolean> {
+  const cached = byUpstream.get(upstream);
+  if (cached !== undefined) return cached;
+  const verdict = askEngine(upstream, image, labels);
+  const answer = verdict.then((told) => told ?? false);
+  byUpstream.set(upstream, answer);
+  const told = await verdict.catch((error: unknown) => {
+    byUpstream.delete(upstream);
+    throw error;
+  });
+  if (told === undefined) byUpstream.delete(upstream);
+  return answer;
+}
+
+/** true or false when the engine told, undefined when it could not say. */
+async function askEngine(
+  upstream: Upstream,
+  image: string,
+  labels: Record<string, string>,
+): Promise<boolean | undefined> {
   const info = await upstreamJson(upstream, 'GET', '/info');
-  if (info.status !== 200 || !isRecord(info.body)) return false;
+  if (info.status !== 200 || !isRecord(info.body)) return undefined;
   const daemon = typeof info.body.ID === 'string' && info.body.ID !== '' ? info.body.ID : undefined;
   const known = daemon === undefined ? undefined : storageOptSupport.get(daemon);
   if (known !== undefined) return known;
   const verdict = judgeStorageOpt(info.body, upstream, image, labels);
-  if (daemon === undefined) return (await verdict) ?? false;
-  const remembered = verdict.then((answer) => {
-    if (answer === undefined) storageOptSupport.delete(daemon);
-    return answer ?? false;
-  });
-  storageOptSupport.set(daemon, remembered);
-  return remembered;
+  if (daemon !== undefined) {
+    storageOptSupport.set(daemon, verdict);
+    const forget = (): void => {
+      if (storageOptSupport.get(daemon) === verdict) storageOptSupport.delete(daemon);
+    };
+    verdict.then((told) => told === undefined && forget(), forget);
+  }
+  return verdict;
 }
 
 /** true or false when the engine told, undefined when the probe could not say. */
