@@ -6,10 +6,12 @@
 // list is read sparingly: every few seconds, one request for all of the exercise's containers,
 // more often once one of them is past half its bound. A container can write past the bound for
 // what it writes between two reads; it is stopped at the next.
+
+import http from 'node:http';
 import { CLIENT_LABEL, labelFilters, studentNameLabel } from '../engine/labels';
 import { layerSizeRefusal } from '../proxy/budget';
 import { isRecord, type Json } from '../proxy/refusal';
-import { type Upstream, upstreamJson } from '../proxy/upstream';
+import { type Upstream, upstreamRequestOptions } from '../proxy/upstream';
 
 /** Between two reads of the layers' sizes. */
 export const DISK_WATCH_INTERVAL_MS = 5_000;
@@ -49,6 +51,10 @@ export interface DiskWatch {
 export function watchDisk(options: DiskWatchOptions): DiskWatch {
   const messages: string[] = [];
   const stopped = new Set<string>();
+  /** Requests under way: an engine that hangs must not keep them (and the process) alive. */
+  const inFlight = new Set<http.ClientRequest>();
+  const ask = (method: string, url: string): Promise<{ status: number; body: unknown }> =>
+    engineRequest(options.upstream, method, url, inFlight);
   let ended = false;
   let endedStep = false;
   let wake: (() => void) | undefined;
@@ -65,7 +71,7 @@ export function watchDisk(options: DiskWatchOptions): DiskWatch {
     const filters = encodeURIComponent(
       JSON.stringify({ label: labelFilters(options.runId, options.scope), status: ['running'] }),
     );
-    const answer = await upstreamJson(options.upstream, 'GET', `/containers/json?size=1&filters=${filters}`);
+    const answer = await ask('GET', `/containers/json?size=1&filters=${filters}`);
     if (answer.status !== 200 || !Array.isArray(answer.body)) return false;
     let near = false;
     for (const container of answer.body.filter(isRecord)) {
@@ -74,11 +80,7 @@ export function watchDisk(options: DiskWatchOptions): DiskWatch {
       if (size !== undefined && size > options.maxBytes / 2) near = true;
       const reason = layerSizeRefusal(size, options.maxBytes);
       if (reason === undefined || stopped.has(id)) continue;
-      const killed = await upstreamJson(
-        options.upstream,
-        'POST',
-        `/containers/${encodeURIComponent(id)}/kill`,
-      );
+      const killed = await ask('POST', `/containers/${encodeURIComponent(id)}/kill`);
       // Paused for a moment (a start's freeze): killed at the next read. Gone: nothing to stop.
       if (killed.status !== 204 && killed.status !== 404) continue;
       stopped.add(id);
@@ -89,11 +91,7 @@ export function watchDisk(options: DiskWatchOptions): DiskWatch {
       if (id === options.clientId) endedStep = true;
       else if (options.clientId !== undefined && !ended && !endedStep) {
         endedStep = true;
-        await upstreamJson(
-          options.upstream,
-          'POST',
-          `/containers/${encodeURIComponent(options.clientId)}/kill`,
-        );
+        await ask('POST', `/containers/${encodeURIComponent(options.clientId)}/kill`);
       }
     }
     return near;
@@ -114,12 +112,93 @@ export function watchDisk(options: DiskWatchOptions): DiskWatch {
       ended = true;
       if (timer !== undefined) clearTimeout(timer);
       wake?.();
-      await loop;
+      // An engine that hangs must not hold the step: its own fault is the step's to report.
+      await withinMs(STOP_WAIT_MS, loop);
       // What was written since the last read, by a container the step leaves running.
-      await sweep().catch(() => false);
+      await withinMs(
+        STOP_WAIT_MS,
+        sweep().catch(() => false),
+      );
+      for (const request of inFlight) request.destroy();
       return { messages: [...messages], endedStep };
     },
   };
+}
+
+/** One request of the watch, its answer parsed; given up after REQUEST_TIMEOUT_MS. */
+function engineRequest(
+  upstream: Upstream,
+  method: string,
+  url: string,
+  inFlight: Set<http.ClientRequest>,
+): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request({
+      ...upstreamRequestOptions(upstream),
+      method,
+      path: url,
+      headers: { Host: 'docker' },
+    });
+    inFlight.add(request);
+    // Set on the request itself: a `timeout` option is not applied to a socket of createConnection.
+    const timer = setTimeout(
+      () => request.destroy(new Error(`no answer to ${method} ${url}`)),
+      REQUEST_TIMEOUT_MS,
+    );
+    timer.unref?.();
+    const done = (): void => {
+      clearTimeout(timer);
+      inFlight.delete(request);
+    };
+    request.on('error', (error) => {
+      done();
+      reject(error);
+    });
+    request.on('close', done);
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_ANSWER_BYTES)
+          request.destroy(new Error(`the answer to ${method} ${url} is too large`));
+        else chunks.push(chunk);
+      });
+      response.on('error', reject);
+      response.on('end', () => {
+        done();
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown = text;
+        try {
+          body = text === '' ? undefined : JSON.parse(text);
+        } catch {
+          // Not JSON: kept as text.
+        }
+        resolve({ status: response.statusCode ?? 0, body });
+      });
+    });
+    request.end();
+  });
+}
+
+/** A read or a kill the engine has not answered in this long is given up. */
+const REQUEST_TIMEOUT_MS = 20_000;
+/** The exercise's containers listed: a few KiB each, 50 at most. */
+const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
+
+/** How long stop() waits for a read under way, and for the last one. */
+const STOP_WAIT_MS = 5_000;
+
+/** Waits for `work`, at most `ms`. */
+async function withinMs(ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work,
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /** How the student knows the container: the name given, else the engine's, else its short id. */
