@@ -6,10 +6,12 @@
 // (a folder, a file, read-only, a subfolder, the grader's own run step) still work, their writes
 // reach the host, and nothing of the run is left on the engine (not even a paused container).
 //
-// What a started container saw is judged from what it left behind, never from the attach stream
-// alone (`docker start -a` of a container that exits at once can come back empty): it counts its
-// own starts in its writable layer, prints what it saw with the device and inode of /data (read
-// afterwards with `docker logs`), and leaves a file named by that count in /data.
+// What a started container saw is judged from what it left behind, never from its output
+// (Docker 26's `docker start -a` of a container that exits at once now and then shows nothing,
+// and its log keeps nothing either): it counts its own starts in its writable layer, appends what
+// it saw at /data, with that folder's device and inode, to a file in a named volume (which no
+// swap reaches; copied into the submission at the end), and leaves a file named by its count in
+// /data.
 import { randomBytes } from 'node:crypto';
 import {
   existsSync,
@@ -62,7 +64,7 @@ const EXERCISE = (script: string, minutes: number): string =>
     '',
   ].join('\n');
 
-/** A line `START <n> <seen> <device>:<inode>` of the racing container's log. */
+/** A line `START <n> <seen> <device>:<inode>` of the racing container's record. */
 interface Observation {
   start: number;
   seen: string;
@@ -77,11 +79,12 @@ describe('a bind source swapped in a loop while containers binding it start', ()
         'set -u',
         'mkdir -p data && echo SUBMISSION > data/marker',
         // Its own count of its starts (in its writable layer: no swap reaches it), what it saw at
-        // /data with that folder's identity, and a file left there (on the host, were it `/`).
-        'docker create --name target --mount "type=bind,src=$PWD/data,dst=/data" busybox sh -c \'' +
+        // /data with that folder's identity (in a volume, and printed), and a file left there (on
+        // the host, were it `/`).
+        'docker create --name target --mount "type=bind,src=$PWD/data,dst=/data" -v record:/record busybox sh -c \'' +
           'n=$(( $(cat /starts 2>/dev/null || echo 0) + 1 )); echo $n > /starts; ' +
           'if [ -f /data/marker ]; then seen=$(cat /data/marker); elif [ -e /data/etc/os-release ]; then seen=HOSTROOT; else seen=UNKNOWN; fi; ' +
-          'echo "START $n $seen $(stat -c %d:%i /data)"; ' +
+          'line="START $n $seen $(stat -c %d:%i /data)"; echo "$line" >> /record/log; echo "$line"; ' +
           `touch /data/${token}-$n 2>/dev/null; true' >/dev/null`,
         // The swapper: binds the submission, swaps data for a symlink to the canary, then to /.
         `docker run -d --name swapper -v "$PWD:/sub" busybox sh -c 'cd /sub; while :; do mv data data.real; ln -s ${canary} data; rm data; ln -s / data; rm data; mv data.real data; done' >/dev/null`,
@@ -91,8 +94,8 @@ describe('a bind source swapped in a loop while containers binding it start', ()
         '  if out=$(docker start -a target 2>&1); then echo "ATTEMPT $i started $out"; else echo "ATTEMPT $i failed $(echo "$out" | tr "\\n" " ")"; fi',
         'done',
         'docker rm -f swapper >/dev/null',
-        // After the fact, from the engine's record of the container's output, not the attach.
-        'docker logs target > observed.log 2>&1',
+        // After the fact, from the container's own record, not from its output.
+        'docker run --rm -v record:/record -v "$PWD:/out" busybox cp /record/log /out/observed.log',
         '',
       ].join('\n');
       const graded = await gradeInline(
@@ -129,11 +132,12 @@ describe('a bind source swapped in a loop while containers binding it start', ()
       const tokens = readdirSync(folder ?? '').filter((name) => name.startsWith(token));
       const emptyAttach = started.filter((attempt) => attempt.text === '');
       console.info(
-        `bind race: ${attempts.length} starts, ${started.length} ran (${started.length - emptyAttach.length} printed on the attach, ${emptyAttach.length} printed nothing there: attempts ${emptyAttach.map((attempt) => attempt.index).join(', ') || 'none'}), ${failed.length} failed (${refusedByGate.length} refused by the gate, ${failed.length - refusedByGate.length} by the engine: ${[...new Set(failed.filter((attempt) => !refusedByGate.includes(attempt)).map((attempt) => attempt.text.slice(0, 80)))].slice(0, 3).join(' | ')}); the container logged ${observed.length} starts (${observed.filter((one) => one.seen === 'SUBMISSION' && one.identity === identity).length} with the submission's folder ${identity}) and left ${tokens.length} files in it`,
+        `bind race: ${attempts.length} starts, ${started.length} ran (${started.length - emptyAttach.length} printed on the attach, ${emptyAttach.length} printed nothing there: attempts ${emptyAttach.map((attempt) => attempt.index).join(', ') || 'none'}), ${failed.length} failed (${refusedByGate.length} refused by the gate, ${failed.length - refusedByGate.length} by the engine: ${[...new Set(failed.filter((attempt) => !refusedByGate.includes(attempt)).map((attempt) => attempt.text.slice(0, 80)))].slice(0, 3).join(' | ')}); the container recorded ${observed.length} starts (${observed.filter((one) => one.seen === 'SUBMISSION' && one.identity === identity).length} with the submission's folder ${identity}) and left ${tokens.length} files in it`,
       );
       expect(attempts.length, summary(graded)).toBeGreaterThanOrEqual(200);
       // The container's own record: one line per start the engine answered as started, numbered
       // in order, each with the submission's folder (its marker, its device and inode) at /data.
+      // (Were the mount another folder, the line would say so: the volume is not swapped.)
       expect(observed.map((one) => one.start)).toEqual(started.map((_, index) => index + 1));
       expect(observed.filter((one) => one.seen !== 'SUBMISSION' || one.identity !== identity)).toEqual([]);
       // What the attach did show, it showed of the submission too (an empty one is the attach's).
