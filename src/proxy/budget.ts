@@ -72,14 +72,61 @@ export function limitsOf(hostConfig: unknown, cap: Resources): Resources {
   return { memory, pids };
 }
 
+/** What one container may write to its own filesystem (its writable layer) unless told. */
+export const DEFAULT_CONTAINER_DISK_BYTES = 2048 * MIB;
+/** Sets that bound, in MiB (a grader with little disk; the tests' small bound). */
+export const CONTAINER_DISK_ENV = 'DOCKER_AUTOGRADER_CONTAINER_DISK_MIB';
+
+/** The bound on what a container may write, from the environment or the default. */
+export function containerDiskBound(env: Record<string, string | undefined> = {}): number {
+  const text = env[CONTAINER_DISK_ENV]?.trim() ?? '';
+  if (!/^[1-9]\d{0,7}$/.test(text)) return DEFAULT_CONTAINER_DISK_BYTES;
+  return Number(text) * MIB;
+}
+
 /**
- * The disk a container may write cannot be bounded on overlay2 over ext4 (StorageOpt size needs
- * xfs with pquota: the engine refuses it). What can be done is to read its writable layer's size
- * (GET /containers/{id}/json?size=1, SizeRw) and say when it is past the bound.
+ * Why a container whose writable layer holds `sizeRw` bytes (GET /containers/json?size=1,
+ * SizeRw) is past the bound, or undefined. Where the engine cannot bound the layer while it is
+ * written (StorageOpt size needs overlay2 on xfs with pquota), this is read after the fact, and
+ * the container is killed: the message says what happened and what to do.
  */
 export function layerSizeRefusal(sizeRw: number | undefined, maxBytes: number): string | undefined {
   if (sizeRw === undefined || sizeRw <= maxBytes) return undefined;
-  return `the container wrote ${formatMiB(sizeRw)} to its filesystem, more than the ${formatMiB(maxBytes)} allowed`;
+  return `it wrote ${formatMiB(sizeRw)} to its own filesystem, more than the ${formatMiB(maxBytes)} a container may write, and was stopped (killed): write less in the container (remove downloads and temporary files in the command that made them)`;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: MIB, g: 1024 * MIB, t: 1024 * 1024 * MIB };
+
+/**
+ * Docker's reading of a size (RAMInBytes: "512m", "2G", "1.5gb", "1048576"), or undefined when
+ * it is not one.
+ */
+export function sizeInBytes(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(text.trim());
+  if (match === null) return undefined;
+  const unit = SIZE_UNITS[(match[2] ?? '').toLowerCase()] ?? 1;
+  return Math.floor(Number(match[1]) * unit);
+}
+
+/**
+ * HostConfig.StorageOpt for an engine that bounds the writable layer: the student's options,
+ * with `size` at most `maxBytes` (a smaller size asked for is kept).
+ */
+export function storageOptWithBound(storageOpt: unknown, maxBytes: number): Record<string, string> {
+  const options: Record<string, string> = {};
+  if (typeof storageOpt === 'object' && storageOpt !== null && !Array.isArray(storageOpt)) {
+    for (const [key, value] of Object.entries(storageOpt)) {
+      if (typeof value === 'string' && key.toLowerCase() !== 'size') options[key] = value;
+    }
+    const asked = Object.entries(storageOpt).find(([key]) => key.toLowerCase() === 'size')?.[1];
+    const bytes = typeof asked === 'string' ? sizeInBytes(asked) : undefined;
+    if (bytes !== undefined && bytes > 0 && bytes <= maxBytes) {
+      options.size = String(bytes);
+      return options;
+    }
+  }
+  options.size = String(maxBytes);
+  return options;
 }
 
 function formatMiB(bytes: number): string {

@@ -4,6 +4,7 @@
 // sources checked again while the submission's writers are paused (bind-freeze.ts).
 
 import { checkArchive, freezeForStart, holdPauseRequest } from './bind-freeze';
+import { boundContainerDisk } from './budget-check';
 import { filterOptionsFor, keepNamed, narrowListQuery } from './filters';
 import type { Plan, PlanGate, PlanRequest, Plans } from './plan';
 import { type Json, notFound, Refusal, studentNameOf } from './policy';
@@ -45,8 +46,11 @@ export const containerPlans: Plans<'container-list' | 'container-create' | 'cont
       query.set('name', gate.names.real(name));
     }
     const policed = await policeContainerCreate(await request.body(), name || undefined, gate.context);
-    const release = await gate.allowance.reserveContainer(policed.HostConfig);
-    return { url: request.withQuery('/containers/create'), body: policed, answer: 'json', release };
+    // Where the engine bounds a writable layer (StorageOpt size): at most the bound; elsewhere
+    // the step's disk watch reads the layers while the step runs (steps/disk-watch.ts).
+    const bounded = await boundContainerDisk(gate.upstream, policed, gate.context.runLabels);
+    const release = await gate.allowance.reserveContainer(bounded.HostConfig);
+    return { url: request.withQuery('/containers/create'), body: bounded, answer: 'json', release };
   },
   container: (gate, request, route) => planContainer(gate, request, route.ref, route.action),
   exec: async (gate, request, route) => {

@@ -20,10 +20,13 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { CLIENT_LABEL, scopeLabels } from '../engine/labels';
 import { errorMessage, InfraError } from '../errors';
+import { containerDiskBound } from '../proxy/budget';
 import type { RunContext } from '../run/context';
+import { remoteScope } from '../run/machines';
 import { clientImage } from './client-image';
 import { CLIENT_UMASK, clientUser, openSubmissionForClient } from './client-user';
-import { DEFAULT_SANDBOX_POLICY, type EngineGate, openEngineGate } from './engine-gate';
+import { type DiskWatch, watchDisk } from './disk-watch';
+import { DEFAULT_SANDBOX_POLICY, type EngineGate, engineUpstream, openEngineGate } from './engine-gate';
 import { resourceName } from './names';
 import {
   CLIENT_KEY_VARIABLE,
@@ -143,6 +146,7 @@ export async function runStudentDocker(
   let remote: RemoteMachine | undefined;
   let id: string | undefined;
   let output: OutputCollector | undefined;
+  let disk: DiskWatch | undefined;
   const stopFollowing = new AbortController();
   try {
     await chmod(gateDir, 0o710);
@@ -181,6 +185,14 @@ export async function runStudentDocker(
         );
       });
     await context.engine.startContainer(id);
+    // What the step's containers write to their own filesystems, bounded after the fact.
+    disk = watchDisk({
+      upstream: engineUpstream(context),
+      runId: context.engine.runId,
+      scopes: remote === undefined ? [context.scope] : [context.scope, remoteScope(context.scope)],
+      maxBytes: containerDiskBound(process.env),
+      clientId: id,
+    });
     const startedAt = Date.now();
     const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     output = new OutputCollector(cap, options.onLine);
@@ -195,6 +207,8 @@ export async function runStudentDocker(
     // Awaited below; when something else fails first, the step fails with that instead.
     following.catch(() => undefined);
     const exitCode = await context.engine.waitForExit(id, options.timeoutMs);
+    const overDisk = await disk.stop();
+    disk = undefined;
     const stillRunning: string[] = [];
     if (exitCode === null) {
       // Read before the kill: afterwards nothing is in flight any more.
@@ -207,7 +221,8 @@ export async function runStudentDocker(
     }
     // Killed by a signal the grader did not send: the daemon stopping (a restart) stops every
     // container with SIGTERM. The engine's fault, never the student's failure (exit 3).
-    if (exitCode === 137 || exitCode === 143) await checkNotStoppedByEngine(context, id, startedAt);
+    if ((exitCode === 137 || exitCode === 143) && !overDisk.endedStep)
+      await checkNotStoppedByEngine(context, id, startedAt);
     // The student's command failed because the engine did (unreachable, reset mid-request):
     // the engine's fault, never the student's failure (exit 3).
     const engineErrors = gates.flatMap((each) => each.engineErrors);
@@ -230,12 +245,14 @@ export async function runStudentDocker(
       timedOut: exitCode === null,
       output: collector.text(),
       truncated: collector.truncated || followed.truncated,
-      refusals: gates.flatMap((each) => each.refusals),
+      // A container stopped for what it wrote is why the step failed: said first.
+      refusals: [...overDisk.messages, ...gates.flatMap((each) => each.refusals)],
       stillRunning,
     };
   } finally {
     // Nothing reaches onLine once the step is over, whatever ended it.
     stopFollowing.abort();
+    await disk?.stop();
     output?.close();
     // The gate closes and its folder goes even when the client container cannot be removed
     // (the engine failed): a gate left open would let the student's processes keep going.

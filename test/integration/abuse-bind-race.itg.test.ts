@@ -5,16 +5,35 @@
 // submission's folder or fails, and no file appears in the canary or in `/`. Legitimate binds
 // (a folder, a file, read-only, a subfolder, the grader's own run step) still work, their writes
 // reach the host, and nothing of the run is left on the engine (not even a paused container).
+//
+// What a started container saw is judged from what it left behind, never from its output
+// (Docker 26's `docker start -a` of a container that exits at once now and then shows nothing,
+// and its log keeps nothing either): it counts its own starts in its writable layer, appends what
+// it saw at /data, with that folder's device and inode, to a file in a named volume (which no
+// swap reaches; copied into the submission at the end), and leaves a file named by its count in
+// /data.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { onEngine } from './helpers';
 import { gradeInline, leftovers, removeTempDirs, describe as summary } from './steps-harness';
 
-/** Starts asked for (issue 13: at least 200), within this many seconds of the script's time. */
-const ATTEMPTS = 220;
-const RACE_SECONDS = 420;
+/**
+ * Starts asked for (issue 13: at least 200); BIND_RACE_ATTEMPTS asks for more in one run. Each
+ * takes about half a second; the script stops starting after RACE_SECONDS all the same.
+ */
+const ATTEMPTS = Math.max(200, Number(process.env.BIND_RACE_ATTEMPTS ?? '') || 220);
+const RACE_SECONDS = 2 * ATTEMPTS;
+const SCRIPT_MINUTES = Math.ceil(RACE_SECONDS / 60) + 3;
 
 const runIds: string[] = [];
 const canary = mkdtempSync('/tmp/bindrace-canary-');
@@ -30,15 +49,14 @@ afterAll(async () => {
   for (const runId of runIds) expect(await leftovers(runId)).toEqual([]);
 });
 
-const EXERCISE = (script: string, extra: string[] = []): string =>
+const EXERCISE = (script: string, minutes: number): string =>
   [
     'version: 1',
     'id: abuse/bind-race',
     'title: bind race',
-    'timeout: 12m',
+    `timeout: ${minutes + 2}m`,
     'steps:',
-    `  - script: { file: ${script}, timeout: 10m }`,
-    ...extra,
+    `  - script: { file: ${script}, timeout: ${minutes}m }`,
     'checks:',
     '  - name: busybox is there',
     '    image: { name: busybox }',
@@ -46,26 +64,28 @@ const EXERCISE = (script: string, extra: string[] = []): string =>
     '',
   ].join('\n');
 
-/**
- * KNOWN GAP (issue 13, docs/security.md): on Docker 26 one start in 440 racing starts (two CI
- * runs, 7 Dec 2026) printed nothing instead of the submission's marker; on 20.10
- * none did in 880. Not understood yet, so not claimed: the race is held to the property on the
- * engines where it was measured closed, and the gap is stated in README "Security defaults".
- */
-const engineMajor = Number((await onEngine(['version', '--format', '{{.Server.Version}}'])).split('.')[0]);
-const RACE_MEASURED_CLOSED = engineMajor < 25;
+/** A line `START <n> <seen> <device>:<inode>` of the racing container's record. */
+interface Observation {
+  start: number;
+  seen: string;
+  identity: string;
+}
 
 describe('a bind source swapped in a loop while containers binding it start', () => {
-  it.runIf(RACE_MEASURED_CLOSED)(
+  it(
     'never mounts the canary or the host root: each start mounts the submission folder or fails',
     async () => {
       const race = [
         'set -u',
         'mkdir -p data && echo SUBMISSION > data/marker',
-        // What the started container saw at /data, and a file written there (on the host, were it `/`).
-        'docker create --name target --mount "type=bind,src=$PWD/data,dst=/data" busybox sh -c \'' +
-          'if [ -f /data/marker ]; then cat /data/marker; elif [ -e /data/etc/os-release ]; then echo HOSTROOT; else echo UNKNOWN; fi; ' +
-          `touch /data/${token}-$RANDOM$RANDOM 2>/dev/null; true' >/dev/null`,
+        // Its own count of its starts (in its writable layer: no swap reaches it), what it saw at
+        // /data with that folder's identity (in a volume, and printed), and a file left there (on
+        // the host, were it `/`).
+        'docker create --name target --mount "type=bind,src=$PWD/data,dst=/data" -v record:/record busybox sh -c \'' +
+          'n=$(( $(cat /starts 2>/dev/null || echo 0) + 1 )); echo $n > /starts; ' +
+          'if [ -f /data/marker ]; then seen=$(cat /data/marker); elif [ -e /data/etc/os-release ]; then seen=HOSTROOT; else seen=UNKNOWN; fi; ' +
+          'line="START $n $seen $(stat -c %d:%i /data)"; echo "$line" >> /record/log; echo "$line"; ' +
+          `touch /data/${token}-$n 2>/dev/null; true' >/dev/null`,
         // The swapper: binds the submission, swaps data for a symlink to the canary, then to /.
         `docker run -d --name swapper -v "$PWD:/sub" busybox sh -c 'cd /sub; while :; do mv data data.real; ln -s ${canary} data; rm data; ln -s / data; rm data; mv data.real data; done' >/dev/null`,
         `end=$(( $(date +%s) + ${RACE_SECONDS} ))`,
@@ -74,9 +94,15 @@ describe('a bind source swapped in a loop while containers binding it start', ()
         '  if out=$(docker start -a target 2>&1); then echo "ATTEMPT $i started $out"; else echo "ATTEMPT $i failed $(echo "$out" | tr "\\n" " ")"; fi',
         'done',
         'docker rm -f swapper >/dev/null',
+        // After the fact, from the container's own record, not from its output.
+        'docker run --rm -v record:/record -v "$PWD:/out" busybox cp /record/log /out/observed.log',
         '',
       ].join('\n');
-      const graded = await gradeInline(EXERCISE('race.sh'), { 'race.sh': race }, { prefix: 'abr' });
+      const graded = await gradeInline(
+        EXERCISE('race.sh', SCRIPT_MINUTES),
+        { 'race.sh': race },
+        { prefix: 'abr' },
+      );
       runIds.push(graded.runId);
       const attempts = graded.log
         .map((line) => /^\| ATTEMPT (\d+) (started|failed) ?(.*)$/.exec(line))
@@ -87,26 +113,47 @@ describe('a bind source swapped in a loop while containers binding it start', ()
       const refusedByGate = failed.filter((attempt) =>
         /checked again at start|not allowed/.test(attempt.text),
       );
-      console.info(
-        `bind race: ${attempts.length} starts, ${started.length} ran (${started.filter((attempt) => attempt.text === 'SUBMISSION').length} with the submission folder mounted), ${failed.length} failed (${refusedByGate.length} refused by the gate, ${failed.length - refusedByGate.length} by the engine: ${[...new Set(failed.filter((attempt) => !refusedByGate.includes(attempt)).map((attempt) => attempt.text.slice(0, 80)))].slice(0, 3).join(' | ')})`,
+      // The submission's folder as the host knows it (the swapper was removed at any point of
+      // its loop: it is `data`, or `data.real` beside a symlink).
+      const folder = [path.join(graded.submission, 'data'), path.join(graded.submission, 'data.real')].find(
+        (candidate) => existsSync(candidate) && lstatSync(candidate).isDirectory(),
       );
-      console.info([...new Set(failed.map((a) => a.text))].join('\n'));
+      expect(folder, summary(graded)).toBeDefined();
+      const folderStat = statSync(folder ?? '');
+      const identity = `${folderStat.dev}:${folderStat.ino}`;
+      const logFile = path.join(graded.submission, 'observed.log');
+      const observed: Observation[] = (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => {
+          const [, start = '0', seen = line, id = ''] = /^START (\d+) (\S+) (\S+)$/.exec(line) ?? [];
+          return { start: Number(start), seen, identity: id };
+        });
+      const tokens = readdirSync(folder ?? '').filter((name) => name.startsWith(token));
+      const emptyAttach = started.filter((attempt) => attempt.text === '');
+      console.info(
+        `bind race: ${attempts.length} starts, ${started.length} ran (${started.length - emptyAttach.length} printed on the attach, ${emptyAttach.length} printed nothing there: attempts ${emptyAttach.map((attempt) => attempt.index).join(', ') || 'none'}), ${failed.length} failed (${refusedByGate.length} refused by the gate, ${failed.length - refusedByGate.length} by the engine: ${[...new Set(failed.filter((attempt) => !refusedByGate.includes(attempt)).map((attempt) => attempt.text.slice(0, 80)))].slice(0, 3).join(' | ')}); the container recorded ${observed.length} starts (${observed.filter((one) => one.seen === 'SUBMISSION' && one.identity === identity).length} with the submission's folder ${identity}) and left ${tokens.length} files in it`,
+      );
       expect(attempts.length, summary(graded)).toBeGreaterThanOrEqual(200);
-      // Every start that ran saw the submission's folder: never the canary, the host root, or else.
-      expect(started.filter((attempt) => attempt.text !== 'SUBMISSION')).toEqual([]);
+      // The container's own record: one line per start the engine answered as started, numbered
+      // in order, each with the submission's folder (its marker, its device and inode) at /data.
+      // (Were the mount another folder, the line would say so: the volume is not swapped.)
+      expect(observed.map((one) => one.start)).toEqual(started.map((_, index) => index + 1));
+      expect(observed.filter((one) => one.seen !== 'SUBMISSION' || one.identity !== identity)).toEqual([]);
+      // What the attach did show, it showed of the submission too (an empty one is the attach's).
+      expect(
+        started.filter((attempt) => attempt.text !== '' && !/^START \d+ SUBMISSION \S+$/.test(attempt.text)),
+      ).toEqual([]);
       // The race was run for real: the swapper won the check sometimes, and lost it sometimes.
       expect(refusedByGate.length).toBeGreaterThan(0);
       expect(started.length).toBeGreaterThan(0);
-      // Nothing written outside the submission: the canary holds its marker only, `/` no token.
+      // Nothing written outside the submission: the canary holds its marker only, `/` no token,
+      // and every start's file is in the submission's folder.
       expect(readdirSync(canary)).toEqual(['marker']);
       expect(readdirSync('/').filter((name) => name.startsWith(token))).toEqual([]);
-      // What the started containers wrote is in the submission folder.
-      // (The swapper was removed at any point of its loop: the folder is data, or data.real.)
-      const moved = path.join(graded.submission, 'data.real');
-      const inSubmission = readdirSync(existsSync(moved) ? moved : path.join(graded.submission, 'data'));
-      expect(inSubmission.filter((name) => name.startsWith(token)).length).toBe(started.length);
+      expect(tokens.sort()).toEqual(started.map((_, index) => `${token}-${index + 1}`).sort());
     },
-    15 * 60_000,
+    (SCRIPT_MINUTES + 5) * 60_000,
   );
 });
 
