@@ -12,8 +12,9 @@ import {
   type WriterControl,
 } from '../engine/bind-writers';
 import { RUN_LABEL } from '../engine/labels';
+import { LIMITS } from '../spec/duration';
 import { isRecord, type Json, Refusal } from './policy';
-import { type Upstream, upstreamJson } from './upstream';
+import { LOOKUP_TIMEOUT_MS, type Upstream, upstreamJson } from './upstream';
 
 function control(upstream: Upstream, runId: string): WriterControl {
   return {
@@ -67,10 +68,15 @@ export async function freezeForStart(
     // The engine's restart of a stopped container then starts it, under the freeze.
     const seconds = restart.stopSeconds === null ? '' : `?t=${encodeURIComponent(restart.stopSeconds)}`;
     const id = String(details.Id);
+    // The engine answers once the container stopped: after up to t seconds of grace (10 by
+    // default; a negative t waits for the container, as long as a step may last at the most).
+    const grace = restart.stopSeconds === null ? 10 : Number(restart.stopSeconds);
     const answer = await upstreamJson(
       upstream,
       'POST',
       `/containers/${encodeURIComponent(id)}/stop${seconds}`,
+      undefined,
+      (Number.isFinite(grace) && grace >= 0 ? grace * 1000 : LIMITS.compose.maxMs) + LOOKUP_TIMEOUT_MS,
     );
     if (answer.status >= 500)
       throw new Error(`the engine did not stop container ${id.slice(0, 12)} (HTTP ${answer.status})`);

@@ -16,7 +16,7 @@ export type Upstream = { socketPath: string } | { dial: () => Promise<Duplex> };
 
 /** Answers of the proxy's own lookups beyond this size mean something is wrong. */
 const MAX_LOOKUP_BYTES = 32 * 1024 * 1024;
-const LOOKUP_TIMEOUT_MS = 30_000;
+export const LOOKUP_TIMEOUT_MS = 30_000;
 const BUILTIN_NETWORKS = new Set(['bridge', 'host', 'none', 'default']);
 
 export function connectUpstream(upstream: Upstream): Promise<Duplex> {
@@ -54,8 +54,9 @@ export function upstreamJson(
   method: string,
   url: string,
   body?: Json,
+  timeoutMs = LOOKUP_TIMEOUT_MS,
 ): Promise<UpstreamAnswer> {
-  return new Promise((resolve, reject) => {
+  return new Promise<UpstreamAnswer>((resolveAnswer, rejectAnswer) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const request = http.request({
       ...upstreamRequestOptions(upstream),
@@ -65,11 +66,26 @@ export function upstreamJson(
         Host: 'docker',
         ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}),
       },
-      timeout: LOOKUP_TIMEOUT_MS,
     });
-    request.on('timeout', () =>
-      request.destroy(new Error(`the Docker engine did not answer ${method} ${url}`)),
+    // A deadline of its own, from the request's start to its answer's end: the socket's idle
+    // timeout does not reach a connection handed over by createConnection (an ssh dial's
+    // stream), and an engine that stopped (SIGSTOP) would hold the lookup, and the student's
+    // command, for ever.
+    const deadline = setTimeout(
+      () =>
+        request.destroy(
+          new Error(`the Docker engine did not answer ${method} ${url} within ${timeoutMs / 1000} s`),
+        ),
+      timeoutMs,
     );
+    const resolve = (answer: UpstreamAnswer): void => {
+      clearTimeout(deadline);
+      resolveAnswer(answer);
+    };
+    const reject = (error: Error): void => {
+      clearTimeout(deadline);
+      rejectAnswer(error);
+    };
     request.on('error', reject);
     request.on('response', (response) => {
       const chunks: Buffer[] = [];

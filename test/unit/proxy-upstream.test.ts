@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RUN_LABEL, runLabels } from '../../src/engine/labels';
 import { MAX_CONTAINERS_PER_EXERCISE, type PolicyProxy, startPolicyProxy } from '../../src/proxy/index';
+import { upstreamJson } from '../../src/proxy/upstream';
 import { rawExchange, socketRequest } from '../support/sockets';
 
 const RUN = 'run1';
@@ -340,5 +341,23 @@ describe('the container cap', () => {
     expect(upstream.requests.find((line) => line.startsWith('GET /containers/json'))).toContain(
       encodeURIComponent(`${RUN_LABEL}=${RUN}`),
     );
+  });
+});
+
+describe("the gate's own lookups of an engine that stopped answering", () => {
+  it('end at their deadline with the reason, instead of holding the student’s command', async () => {
+    const silent = net.createServer((socket) => {
+      // Reads the request, never answers: a daemon stopped with SIGSTOP.
+      socket.resume();
+    });
+    const socketPath = path.join(directory, 'silent.sock');
+    await new Promise<void>((resolve) => silent.listen(socketPath, resolve));
+    try {
+      await expect(upstreamJson({ socketPath }, 'GET', '/info', undefined, 200)).rejects.toThrow(
+        'the Docker engine did not answer GET /info within 0.2 s',
+      );
+    } finally {
+      silent.close();
+    }
   });
 });
