@@ -43615,6 +43615,43 @@ async function pinBaseImages(engine, names) {
     return new BaseImages(pinned);
 }
 
+;// CONCATENATED MODULE: ./src/run/engine-support.ts
+/** Every step of the exercise: its own, and those of its checks. */
+function allSteps(spec) {
+    return [...(spec.steps ?? []), ...spec.checks.flatMap((check) => check.steps ?? [])];
+}
+const ENGINE_GAPS = [
+    {
+        product: 'podman',
+        needs: (spec) => spec.checks.some((check) => check['build-cache'] !== undefined),
+        reason: "Podman builds with Buildah, whose log (STEP n/m, --> Using cache) is not the classic builder's that the build-cache check reads",
+    },
+    {
+        product: 'podman',
+        needs: (spec) => allSteps(spec).some((step) => 'build' in step && step.build.args !== undefined),
+        reason: 'Buildah fills FROM with a build argument that no ARG before FROM declares, where the classic builder does not, so a Dockerfile that fails on Docker builds there',
+    },
+    {
+        product: 'podman',
+        needs: (spec) => spec.checks.some((check) => check.container !== undefined),
+        reason: 'Podman 4 answers the process listing (GET /containers/{id}/top) that every container check reads with no JSON content type and its columns joined in one string',
+    },
+    {
+        product: 'podman',
+        needs: (spec) => allSteps(spec).some((step) => 'script' in step || 'compose' in step),
+        reason: "the student's docker commands (script and compose steps) cannot build images there: Podman 4 refuses the engine gate's build limits (ulimits in Docker's form) with an empty 400",
+    },
+];
+/** The one line an exercise stops with on this engine, or undefined when it can be graded there. */
+function engineShortfall(spec, engine) {
+    if (engine === undefined)
+        return undefined;
+    const gap = ENGINE_GAPS.find((candidate) => candidate.product === engine.product && candidate.needs(spec));
+    return gap === undefined
+        ? undefined
+        : `${engine.display} cannot grade this exercise: ${gap.reason} (docs/engines.md)`;
+}
+
 ;// CONCATENATED MODULE: ./src/run/ordered-progress.ts
 function orderedProgress(sink, count) {
     const held = Array.from({ length: count }, () => []);
@@ -43724,54 +43761,63 @@ function limitsOf(hostConfig, cap) {
     const pids = typeof config.PidsLimit === 'number' && config.PidsLimit > 0 ? config.PidsLimit : cap.pids;
     return { memory, pids };
 }
+/** What one container may write to its own filesystem (its writable layer) unless told. */
+const DEFAULT_CONTAINER_DISK_BYTES = 2048 * budget_MIB;
+/** Sets that bound, in MiB (a grader with little disk; the tests' small bound). */
+const CONTAINER_DISK_ENV = 'DOCKER_AUTOGRADER_CONTAINER_DISK_MIB';
+/** The bound on what a container may write, from the environment or the default. */
+function containerDiskBound(env = {}) {
+    const text = env[CONTAINER_DISK_ENV]?.trim() ?? '';
+    if (!/^[1-9]\d{0,7}$/.test(text))
+        return DEFAULT_CONTAINER_DISK_BYTES;
+    return Number(text) * budget_MIB;
+}
 /**
- * The disk a container may write cannot be bounded on overlay2 over ext4 (StorageOpt size needs
- * xfs with pquota: the engine refuses it). What can be done is to read its writable layer's size
- * (GET /containers/{id}/json?size=1, SizeRw) and say when it is past the bound.
+ * Why a container whose writable layer holds `sizeRw` bytes (GET /containers/json?size=1,
+ * SizeRw) is past the bound, or undefined. Where the engine cannot bound the layer while it is
+ * written (StorageOpt size needs overlay2 on xfs with pquota), this is read after the fact, and
+ * the container is killed: the message says what happened and what to do.
  */
 function layerSizeRefusal(sizeRw, maxBytes) {
     if (sizeRw === undefined || sizeRw <= maxBytes)
         return undefined;
-    return `the container wrote ${formatMiB(sizeRw)} to its filesystem, more than the ${formatMiB(maxBytes)} allowed`;
+    return `it wrote ${formatMiB(sizeRw)} to its own filesystem, more than the ${formatMiB(maxBytes)} a container may write, and was stopped (killed): write less in the container (remove downloads and temporary files in the command that made them)`;
+}
+const SIZE_UNITS = { '': 1, k: 1024, m: budget_MIB, g: 1024 * budget_MIB, t: 1024 * 1024 * budget_MIB };
+/**
+ * Docker's reading of a size (RAMInBytes: "512m", "2G", "1.5gb", "1048576"), or undefined when
+ * it is not one.
+ */
+function sizeInBytes(text) {
+    const match = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(text.trim());
+    if (match === null)
+        return undefined;
+    const unit = SIZE_UNITS[(match[2] ?? '').toLowerCase()] ?? 1;
+    return Math.floor(Number(match[1]) * unit);
+}
+/**
+ * HostConfig.StorageOpt for an engine that bounds the writable layer: the student's options,
+ * with `size` at most `maxBytes` (a smaller size asked for is kept).
+ */
+function storageOptWithBound(storageOpt, maxBytes) {
+    const options = {};
+    if (typeof storageOpt === 'object' && storageOpt !== null && !Array.isArray(storageOpt)) {
+        for (const [key, value] of Object.entries(storageOpt)) {
+            if (typeof value === 'string' && key.toLowerCase() !== 'size')
+                options[key] = value;
+        }
+        const asked = Object.entries(storageOpt).find(([key]) => key.toLowerCase() === 'size')?.[1];
+        const bytes = typeof asked === 'string' ? sizeInBytes(asked) : undefined;
+        if (bytes !== undefined && bytes > 0 && bytes <= maxBytes) {
+            options.size = String(bytes);
+            return options;
+        }
+    }
+    options.size = String(maxBytes);
+    return options;
 }
 function formatMiB(bytes) {
     return `${Math.round(bytes / budget_MIB)} MiB`;
-}
-
-;// CONCATENATED MODULE: ./src/proxy/budget-check.ts
-// The aggregate budget (budget.ts) applied at container create: the exercise's containers, read
-// from the engine, and this host's figures.
-
-
-
-
-const PER_CONTAINER = { memory: HARDENED_LIMITS.memory, pids: HARDENED_LIMITS.pids };
-let pidMax;
-/** This host's figures; the exercises graded at once share them (1 unless told). */
-function hostFigures(concurrentExercises = 1) {
-    if (pidMax === undefined) {
-        try {
-            pidMax = Number((0,external_node_fs_namespaceObject.readFileSync)('/proc/sys/kernel/pid_max', 'utf8').trim()) || 32768;
-        }
-        catch {
-            pidMax = 32768;
-        }
-    }
-    return { totalMemory: external_node_os_default().totalmem(), pidMax, concurrentExercises };
-}
-/**
- * Why a container with this (policed) HostConfig cannot be created beside the exercise's
- * others and those being created (their HostConfigs), or undefined. Containers counted at their
- * limits, created or running.
- */
-async function containerBudgetRefusal(hostConfig, lookups, containerCap, host = hostFigures(), underWay = []) {
-    const used = underWay.map((asked) => limitsOf(asked, PER_CONTAINER));
-    for (const container of await lookups.containers()) {
-        const details = await lookups.details(String(container.Id));
-        if (details !== undefined)
-            used.push(limitsOf(details.HostConfig, PER_CONTAINER));
-    }
-    return budgetRefusal(limitsOf(hostConfig, PER_CONTAINER), used, exerciseBudget(host, PER_CONTAINER, containerCap));
 }
 
 ;// CONCATENATED MODULE: ./src/proxy/refusal.ts
@@ -43878,6 +43924,535 @@ async function imageToUse(reference, context) {
     if (resolved.kind === 'missing')
         return reference;
     throw notFound(`No such image: ${reference}`, 'image', reference, resolved);
+}
+
+;// CONCATENATED MODULE: ./src/proxy/visibility.ts
+// What exists for a student, as pure rules the policy proxy applies wherever it resolves an
+// image or a container. Only the run's own images and the base images exist: another run's
+// images, labelled or not (the grader's own builds carry no labels, engine/labels.ts), and
+// another run's tags on any image, are "No such image" for list, inspect, run, save, tag,
+// history and FROM alike. The client container a student's commands run in is not theirs
+// either: not listed, not inspectable, not stoppable (docs/decisions.md, "Images by identity").
+
+
+/** The grader's own references (build steps, the client built on the spot): `docker-autograder/<run>-...`. */
+const GRADER_REFERENCE = /^docker-autograder\/(?!client:1$)/;
+/**
+ * A name the gate scoped for a student (`<run id>-<n>-<name>`, steps/names.ts): run ids made by
+ * newRunId() are `ag` and base-36 time and hex, so another run's scoped names are known by form.
+ */
+const SCOPED_NAME = /^ag[0-9a-z]{6,}-\d+-/;
+/** `busybox` and `busybox:latest` are one tag; the docker.io prefix newer CLIs send is dropped. */
+function normalisedTag(tag) {
+    const bare = tag.replace(/^(?:index\.)?docker\.io\/(?:library\/)?/, '');
+    const slash = bare.lastIndexOf('/');
+    return bare.lastIndexOf(':') > slash || bare.includes('@') ? bare : `${bare}:latest`;
+}
+/** Whose a tag (or a reference by name) is. */
+function tagOwner(tag, run) {
+    const normalised = normalisedTag(tag);
+    const ownPrefix = `${referenceSafe(run.scope)}-`;
+    if (normalised.startsWith(ownPrefix) || isRunReference(normalised, run.runId))
+        return 'this-run';
+    if (GRADER_REFERENCE.test(normalised) || SCOPED_NAME.test(normalised))
+        return 'other-run';
+    return 'none';
+}
+/** An image's labels and tags, from an inspection (Config.Labels) or a list entry (Labels). */
+function imageFacts(image) {
+    const config = refusal_isRecord(image.Config) ? image.Config : {};
+    const labels = refusal_isRecord(config.Labels) ? config.Labels : refusal_isRecord(image.Labels) ? image.Labels : {};
+    const tags = Array.isArray(image.RepoTags)
+        ? image.RepoTags.filter((tag) => typeof tag === 'string' && tag !== '<none>:<none>')
+        : [];
+    return { labels, tags };
+}
+/**
+ * Whether the student may see and use an image, given its inspection (or list entry) and, when
+ * the student named it, the reference used. An image labelled with another run (or another
+ * exercise of this run) is hidden. An unlabelled one is a base image when it is asked for by a
+ * name that is no run's, or by id when one of its tags is no other run's; asked for by another
+ * run's tag, or known only by other runs' tags (or none: another build's leftovers), it is hidden.
+ */
+function imageVisibility(image, run, reference) {
+    if (!refusal_isRecord(image))
+        return 'hidden';
+    const { labels, tags } = imageFacts(image);
+    const labelledRun = labels[RUN_LABEL];
+    if (labelledRun !== undefined) {
+        return labelledRun === run.runId && labels[SCOPE_LABEL] === run.scope ? 'own' : 'hidden';
+    }
+    if (reference !== undefined && tagOwner(reference, run) === 'other-run')
+        return 'hidden';
+    // By a name the image carries that is no run's: a base image. Anything else (an id, an id
+    // prefix the engine matched, a digest) counts by the image's own tags.
+    const named = reference !== undefined && !isImageId(reference) ? normalisedTag(reference) : undefined;
+    const digests = Array.isArray(image.RepoDigests) ? image.RepoDigests : [];
+    // (An answer without RepoTags, which the engine always sends, says nothing against the name.)
+    const carried = named !== undefined &&
+        (!Array.isArray(image.RepoTags) || tags.map(normalisedTag).includes(named) || digests.includes(named));
+    if (carried && tagOwner(named, run) === 'none')
+        return 'base';
+    return tags.some((tag) => tagOwner(tag, run) !== 'other-run') ? 'base' : 'hidden';
+}
+/** An image list entry as the student sees it: undefined when hidden, other runs' tags removed. */
+function visibleImageListEntry(entry, run) {
+    if (!refusal_isRecord(entry))
+        return entry;
+    if (imageVisibility(entry, run) === 'hidden')
+        return undefined;
+    if (!Array.isArray(entry.RepoTags))
+        return entry;
+    return {
+        ...entry,
+        RepoTags: entry.RepoTags.filter((tag) => typeof tag !== 'string' || tagOwner(tag, run) !== 'other-run'),
+    };
+}
+/** The image list without what the student may not see (the proxy's `GET /images/json`). */
+function visibleImageList(list, run) {
+    if (!Array.isArray(list))
+        return list;
+    return list.map((entry) => visibleImageListEntry(entry, run)).filter((entry) => entry !== undefined);
+}
+function isImageId(reference) {
+    return /^(sha256:)?[0-9a-f]{1,64}$/.test(reference);
+}
+/** The client container the student's commands run in: hidden from them, whatever they call it. */
+function isClientContainer(labels) {
+    return labels[CLIENT_LABEL] === 'true';
+}
+/** A container list without the client container (`docker ps -a`). */
+function visibleContainerList(list) {
+    if (!Array.isArray(list))
+        return list;
+    return list.filter((entry) => !refusal_isRecord(entry) || !refusal_isRecord(entry.Labels) || !isClientContainer(entry.Labels));
+}
+/**
+ * The grader's labels stay the grader's business: compose v1 refuses to reuse a network whose
+ * labels it does not know ("label ... has changed"), and a student has no use for them.
+ */
+function withoutOurLabels(value) {
+    if (Array.isArray(value))
+        return value.map(withoutOurLabels);
+    if (!refusal_isRecord(value))
+        return value;
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [
+        key,
+        key === 'Labels' && refusal_isRecord(item)
+            ? Object.fromEntries(Object.entries(item).filter(([label]) => !label.startsWith(`${LABEL_PREFIX}.`)))
+            : withoutOurLabels(item),
+    ]));
+}
+
+;// CONCATENATED MODULE: ./src/proxy/upstream.ts
+// The proxy's own calls to the engine (looking objects up to decide whether they are the run's),
+// and the connection every forwarded request is made on.
+
+
+
+
+
+
+
+
+/** Answers of the proxy's own lookups beyond this size mean something is wrong. */
+const MAX_LOOKUP_BYTES = 32 * 1024 * 1024;
+const LOOKUP_TIMEOUT_MS = 30_000;
+const upstream_BUILTIN_NETWORKS = new Set(['bridge', 'host', 'none', 'default']);
+function connectUpstream(upstream) {
+    if ('dial' in upstream)
+        return upstream.dial();
+    return new Promise((resolve, reject) => {
+        const socket = external_node_net_default().connect(upstream.socketPath);
+        socket.once('connect', () => {
+            socket.removeListener('error', reject);
+            resolve(socket);
+        });
+        socket.once('error', reject);
+    });
+}
+/** http.request options that make the request on a fresh upstream connection. */
+function upstreamRequestOptions(upstream) {
+    return {
+        createConnection: (_options, callback) => {
+            connectUpstream(upstream).then((socket) => callback(null, socket), (error) => callback(error, undefined));
+            return undefined;
+        },
+    };
+}
+function upstreamJson(upstream, method, url, body, timeoutMs = LOOKUP_TIMEOUT_MS) {
+    return new Promise((resolveAnswer, rejectAnswer) => {
+        const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+        const request = external_node_http_default().request({
+            ...upstreamRequestOptions(upstream),
+            method,
+            path: url,
+            headers: {
+                Host: 'docker',
+                ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}),
+            },
+        });
+        // A deadline of its own, from the request's start to its answer's end: the socket's idle
+        // timeout does not reach a connection handed over by createConnection (an ssh dial's
+        // stream), and an engine that stopped (SIGSTOP) would hold the lookup, and the student's
+        // command, for ever.
+        const deadline = setTimeout(() => request.destroy(new Error(`the Docker engine did not answer ${method} ${url} within ${timeoutMs / 1000} s`)), timeoutMs);
+        const resolve = (answer) => {
+            clearTimeout(deadline);
+            resolveAnswer(answer);
+        };
+        const reject = (error) => {
+            clearTimeout(deadline);
+            rejectAnswer(error);
+        };
+        request.on('error', reject);
+        request.on('response', (response) => {
+            const chunks = [];
+            let size = 0;
+            response.on('data', (chunk) => {
+                size += chunk.length;
+                if (size > MAX_LOOKUP_BYTES)
+                    request.destroy(new Error(`the answer to ${method} ${url} is too large`));
+                else
+                    chunks.push(chunk);
+            });
+            response.on('error', reject);
+            response.on('end', () => {
+                const text = Buffer.concat(chunks).toString('utf8');
+                let parsed = text;
+                try {
+                    parsed = text === '' ? undefined : JSON.parse(text);
+                }
+                catch {
+                    // Not JSON (a plain-text error): the text is the answer.
+                }
+                resolve({ status: response.statusCode ?? 0, body: parsed });
+            });
+        });
+        request.end(payload);
+    });
+}
+function labelsOf(value) {
+    const labels = {};
+    if (refusal_isRecord(value)) {
+        for (const [key, item] of Object.entries(value))
+            if (typeof item === 'string')
+                labels[key] = item;
+    }
+    return labels;
+}
+/**
+ * The engine's own 4xx answer to one of the proxy's lookups (an invalid reference, a name in
+ * use): the student's request was wrong, and the student gets the engine's answer. It is neither
+ * a refusal of the grader's nor a fault of the engine.
+ */
+class EngineAnswer extends Refusal {
+}
+function failure(what, answer) {
+    const message = refusal_isRecord(answer.body) && typeof answer.body.message === 'string' ? answer.body.message : '';
+    // A 4xx or a redirect is the student's request's answer; only a 5xx is the engine failing.
+    if (!isEngineFaultStatus(answer.status)) {
+        const status = Math.max(answer.status, 400);
+        return new EngineAnswer(message || `${what}: HTTP ${answer.status}`, status);
+    }
+    return new Error(`the Docker engine failed to ${what} (HTTP ${answer.status}) ${message}`.trim());
+}
+/** Engine lookups for the policy: whether a referenced object belongs to this run and scope. */
+class EngineLookups {
+    upstream;
+    names;
+    runId;
+    constructor(upstream, names, runId) {
+        this.upstream = upstream;
+        this.names = names;
+        this.runId = runId;
+    }
+    ownership(labels) {
+        if (labels[RUN_LABEL] === undefined)
+            return 'unlabelled';
+        return labels[RUN_LABEL] === this.runId && labels[SCOPE_LABEL] === this.names.scope ? 'own' : 'foreign';
+    }
+    /** The student's name first (scoped), then the reference as it is (an id, or someone else's name). */
+    candidates(reference) {
+        const bare = reference.replace(/^\//, '');
+        const scoped = this.names.isName(bare) ? [this.names.real(bare)] : [];
+        return [...new Set([...scoped, bare])].filter((candidate) => candidate !== '');
+    }
+    async inspect(kind, url) {
+        // An empty name (`/images//json`) names nothing; the engine would answer it with a redirect
+        // to another endpoint. Not asked: the proxy sends only paths of its route table.
+        if (url.includes('//'))
+            return undefined;
+        const answer = await upstreamJson(this.upstream, 'GET', url);
+        if (answer.status === 404)
+            return undefined;
+        if (answer.status !== 200 || !refusal_isRecord(answer.body))
+            throw failure(`inspect ${kind}`, answer);
+        return answer.body;
+    }
+    async container(reference) {
+        let found = false;
+        for (const candidate of this.candidates(reference)) {
+            const raw = await this.inspect('a container', `/containers/${encodeURIComponent(candidate)}/json`);
+            if (raw === undefined)
+                continue;
+            const labels = labelsOf(refusal_isRecord(raw.Config) ? raw.Config.Labels : undefined);
+            // The client container the student's commands run in is not theirs (visibility.ts).
+            if (this.ownership(labels) === 'own' && !isClientContainer(labels)) {
+                return { kind: 'own', id: String(raw.Id), name: String(raw.Name).replace(/^\//, ''), labels };
+            }
+            found = true;
+        }
+        return found ? { kind: 'foreign' } : { kind: 'missing' };
+    }
+    async network(reference) {
+        if (upstream_BUILTIN_NETWORKS.has(reference))
+            return { kind: 'builtin', name: reference };
+        let found = false;
+        for (const candidate of this.candidates(reference)) {
+            const raw = await this.inspect('a network', `/networks/${encodeURIComponent(candidate)}`);
+            if (raw === undefined)
+                continue;
+            const labels = labelsOf(raw.Labels);
+            if (this.ownership(labels) === 'own')
+                return { kind: 'own', id: String(raw.Id), name: String(raw.Name), labels };
+            // The engine's own networks, by id or full name.
+            if (upstream_BUILTIN_NETWORKS.has(String(raw.Name)))
+                return { kind: 'builtin', name: String(raw.Name) };
+            found = true;
+        }
+        return found ? { kind: 'foreign' } : { kind: 'missing' };
+    }
+    async volume(reference) {
+        let found = false;
+        for (const candidate of this.candidates(reference)) {
+            const raw = await this.inspect('a volume', `/volumes/${encodeURIComponent(candidate)}`);
+            if (raw === undefined)
+                continue;
+            const labels = labelsOf(raw.Labels);
+            if (this.ownership(labels) === 'own')
+                return { kind: 'own', id: String(raw.Name), name: String(raw.Name), labels };
+            found = true;
+        }
+        return found ? { kind: 'foreign' } : { kind: 'missing' };
+    }
+    async imageDetails(reference) {
+        return this.inspect('an image', `/images/${imagePath(reference)}/json`);
+    }
+    async image(reference) {
+        // Only the run's own images and base images exist for the student (visibility.ts).
+        const run = { runId: this.runId, scope: this.names.scope };
+        const scoped = this.names.realImage(reference);
+        if (scoped !== undefined) {
+            const raw = await this.imageDetails(scoped);
+            const visibility = raw === undefined ? 'hidden' : imageVisibility(raw, run, scoped);
+            if (visibility !== 'hidden')
+                return { kind: visibility, reference: scoped };
+        }
+        const raw = await this.imageDetails(reference);
+        if (raw === undefined)
+            return { kind: 'missing' };
+        const visibility = imageVisibility(raw, run, reference);
+        return visibility === 'hidden' ? { kind: 'foreign' } : { kind: visibility, reference };
+    }
+    imageOwnership(raw) {
+        return this.ownership(labelsOf(refusal_isRecord(raw.Config) ? raw.Config.Labels : undefined));
+    }
+    async createVolume(name, labels) {
+        const answer = await upstreamJson(this.upstream, 'POST', '/volumes/create', {
+            Name: name,
+            Labels: labels,
+        });
+        if (answer.status !== 201 && answer.status !== 200)
+            throw failure(`create volume ${name}`, answer);
+    }
+    async imageConfig(image) {
+        const raw = await this.imageDetails(image);
+        const config = raw && refusal_isRecord(raw.Config) ? raw.Config : {};
+        return {
+            exposedPorts: refusal_isRecord(config.ExposedPorts) ? Object.keys(config.ExposedPorts) : [],
+            volumes: refusal_isRecord(config.Volumes) ? Object.keys(config.Volumes) : [],
+        };
+    }
+    async hostPath(hostPath) {
+        let existing = external_node_path_default().resolve(hostPath);
+        const missing = [];
+        for (;;) {
+            try {
+                const real = external_node_path_default().join(await (0,promises_namespaceObject.realpath)(existing), ...missing);
+                const socket = missing.length === 0 && (await (0,promises_namespaceObject.stat)(real)).isSocket();
+                return { real, socket };
+            }
+            catch (error) {
+                const code = error.code;
+                if ((code !== 'ENOENT' && code !== 'ENOTDIR') || existing === external_node_path_default().dirname(existing))
+                    throw error;
+                missing.unshift(external_node_path_default().basename(existing));
+                existing = external_node_path_default().dirname(existing);
+            }
+        }
+    }
+    /** Ids of the run's containers in this scope (to show only them inside a network's inspection). */
+    async ownContainerIds(labelFilters, extra = {}) {
+        const filters = encodeURIComponent(JSON.stringify({ label: labelFilters, ...extra }));
+        const answer = await upstreamJson(this.upstream, 'GET', `/containers/json?all=1&filters=${filters}`);
+        if (answer.status !== 200 || !Array.isArray(answer.body))
+            throw failure('list containers', answer);
+        return answer.body.filter(refusal_isRecord);
+    }
+    /** The run's networks in this scope (to count them against the cap). */
+    async ownNetworks(labelFilters) {
+        const filters = encodeURIComponent(JSON.stringify({ label: labelFilters }));
+        const answer = await upstreamJson(this.upstream, 'GET', `/networks?filters=${filters}`);
+        if (answer.status !== 200 || !Array.isArray(answer.body))
+            throw failure('list networks', answer);
+        return answer.body.filter(refusal_isRecord);
+    }
+    /** The engine's inspection of a container (by id), or undefined when it is gone. */
+    async containerDetails(id) {
+        return this.inspect('a container', `/containers/${encodeURIComponent(id)}/json`);
+    }
+    async execContainer(execId) {
+        const raw = await this.inspect('an exec instance', `/exec/${encodeURIComponent(execId)}/json`);
+        return raw && typeof raw.ContainerID === 'string' ? raw.ContainerID : undefined;
+    }
+}
+/** An image reference in a URL path: the engine's router takes slashes and colons as they are. */
+function imagePath(reference) {
+    return reference
+        .split('/')
+        .map((part) => encodeURIComponent(part).replace(/%3A/gi, ':').replace(/%40/g, '@'))
+        .join('/');
+}
+
+;// CONCATENATED MODULE: ./src/proxy/budget-check.ts
+// The aggregate budget (budget.ts) applied at container create: the exercise's containers, read
+// from the engine, and this host's figures; and the bound on a container's writable layer, where
+// the engine takes one (StorageOpt size).
+
+
+
+
+
+
+
+const PER_CONTAINER = { memory: HARDENED_LIMITS.memory, pids: HARDENED_LIMITS.pids };
+let pidMax;
+/** This host's figures; the exercises graded at once share them (1 unless told). */
+function hostFigures(concurrentExercises = 1) {
+    if (pidMax === undefined) {
+        try {
+            pidMax = Number((0,external_node_fs_namespaceObject.readFileSync)('/proc/sys/kernel/pid_max', 'utf8').trim()) || 32768;
+        }
+        catch {
+            pidMax = 32768;
+        }
+    }
+    return { totalMemory: external_node_os_default().totalmem(), pidMax, concurrentExercises };
+}
+/**
+ * Why a container with this (policed) HostConfig cannot be created beside the exercise's
+ * others and those being created (their HostConfigs), or undefined. Containers counted at their
+ * limits, created or running.
+ */
+async function containerBudgetRefusal(hostConfig, lookups, containerCap, host = hostFigures(), underWay = []) {
+    const used = underWay.map((asked) => limitsOf(asked, PER_CONTAINER));
+    for (const container of await lookups.containers()) {
+        const details = await lookups.details(String(container.Id));
+        if (details !== undefined)
+            used.push(limitsOf(details.HostConfig, PER_CONTAINER));
+    }
+    return budgetRefusal(limitsOf(hostConfig, PER_CONTAINER), used, exerciseBudget(host, PER_CONTAINER, containerCap));
+}
+/**
+ * Whether each engine bounds a container's writable layer (HostConfig.StorageOpt size), by the
+ * daemon's ID: asked once per engine (/info, then a probe), for the life of the process. Only
+ * verdicts are kept: a probe that could not tell (its image missing) is made again later.
+ */
+const storageOptSupport = new Map();
+/** The same, by the connection a proxy keeps for its life: /info is not asked at every create. */
+const byUpstream = new WeakMap();
+/**
+ * Whether the engine behind `upstream` takes StorageOpt size. overlay2 takes it only over xfs
+ * mounted with pquota, which /info does not tell: an overlay2 engine over anything but xfs is
+ * known not to, any other is probed once with a container created (never started) from `image`
+ * and removed.
+ */
+async function engineBoundsLayers(upstream, image, labels) {
+    const cached = byUpstream.get(upstream);
+    if (cached !== undefined)
+        return cached;
+    const verdict = askEngine(upstream, image, labels);
+    const answer = verdict.then((told) => told ?? false);
+    byUpstream.set(upstream, answer);
+    const told = await verdict.catch((error) => {
+        byUpstream.delete(upstream);
+        throw error;
+    });
+    if (told === undefined)
+        byUpstream.delete(upstream);
+    return answer;
+}
+/** true or false when the engine told, undefined when it could not say. */
+async function askEngine(upstream, image, labels) {
+    const info = await upstreamJson(upstream, 'GET', '/info');
+    if (info.status !== 200 || !refusal_isRecord(info.body))
+        return undefined;
+    const daemon = typeof info.body.ID === 'string' && info.body.ID !== '' ? info.body.ID : undefined;
+    const known = daemon === undefined ? undefined : storageOptSupport.get(daemon);
+    if (known !== undefined)
+        return known;
+    const verdict = judgeStorageOpt(info.body, upstream, image, labels);
+    if (daemon !== undefined) {
+        storageOptSupport.set(daemon, verdict);
+        const forget = () => {
+            if (storageOptSupport.get(daemon) === verdict)
+                storageOptSupport.delete(daemon);
+        };
+        verdict.then((told) => told === undefined && forget(), forget);
+    }
+    return verdict;
+}
+/** true or false when the engine told, undefined when the probe could not say. */
+async function judgeStorageOpt(info, upstream, image, labels) {
+    const driver = typeof info.Driver === 'string' ? info.Driver : '';
+    const status = Array.isArray(info.DriverStatus) ? info.DriverStatus : [];
+    const backing = status.find((entry) => Array.isArray(entry) && entry[0] === 'Backing Filesystem');
+    if (driver === 'vfs')
+        return false;
+    if (driver === 'overlay2' && Array.isArray(backing) && backing[1] !== 'xfs')
+        return false;
+    const name = `docker-autograder-storage-probe-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
+    const created = await upstreamJson(upstream, 'POST', `/containers/create?name=${name}`, {
+        Image: image,
+        Cmd: ['true'],
+        Labels: labels,
+        HostConfig: { StorageOpt: { size: String(PROBE_SIZE) }, NetworkMode: 'none' },
+    });
+    if (created.status === 201 && refusal_isRecord(created.body)) {
+        await upstreamJson(upstream, 'DELETE', `/containers/${encodeURIComponent(String(created.body.Id))}?force=1`);
+        return true;
+    }
+    const message = refusal_isRecord(created.body) ? String(created.body.message ?? '') : String(created.body);
+    if (/storage.?opt|quota|not supported|unknown option/i.test(message))
+        return false;
+    return undefined;
+}
+/** The size asked of the probe: any size the driver would take. */
+const PROBE_SIZE = 1024 * 1024 * 1024;
+/**
+ * The create body with the bound on its writable layer, where the engine takes one
+ * (StorageOpt size); unchanged where it does not (the disk watch reads the layer afterwards).
+ */
+async function boundContainerDisk(upstream, body, labels, maxBytes = containerDiskBound(process.env)) {
+    const image = typeof body.Image === 'string' ? body.Image : '';
+    if (image === '' || !(await engineBoundsLayers(upstream, image, labels)))
+        return body;
+    const hostConfig = refusal_isRecord(body.HostConfig) ? body.HostConfig : {};
+    return {
+        ...body,
+        HostConfig: { ...hostConfig, StorageOpt: storageOptWithBound(hostConfig.StorageOpt, maxBytes) },
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/proxy/allowance.ts
@@ -44333,14 +44908,16 @@ function cpuQuota(nanoCpus) {
  * The /build query parameters that hold RUN containers to the limits: no swap beyond the memory,
  * one CPU, the engine's default network (never host), and the cgroup parent when there is one.
  */
-function buildLimitParameters(limits = BUILD_LIMITS, cgroupParent) {
+function buildLimitParameters(limits = BUILD_LIMITS, cgroupParent, ulimitFormat = 'docker') {
     return {
         memory: String(limits.memory),
         memswap: String(limits.memory),
         cpuperiod: String(BUILD_CPU_PERIOD),
         cpuquota: String(cpuQuota(limits.nanoCpus)),
         shmsize: String(limits.shmSize),
-        ulimits: JSON.stringify(limits.ulimits),
+        ulimits: JSON.stringify(ulimitFormat === 'podman'
+            ? limits.ulimits.map((limit) => `${limit.Name}=${limit.Soft}:${limit.Hard}`)
+            : limits.ulimits),
         networkmode: 'default',
         ...(cgroupParent !== undefined ? { cgroupparent: cgroupParent } : {}),
     };
@@ -45461,394 +46038,6 @@ async function policeBuildQuery(query, context) {
     return result;
 }
 
-;// CONCATENATED MODULE: ./src/proxy/visibility.ts
-// What exists for a student, as pure rules the policy proxy applies wherever it resolves an
-// image or a container. Only the run's own images and the base images exist: another run's
-// images, labelled or not (the grader's own builds carry no labels, engine/labels.ts), and
-// another run's tags on any image, are "No such image" for list, inspect, run, save, tag,
-// history and FROM alike. The client container a student's commands run in is not theirs
-// either: not listed, not inspectable, not stoppable (docs/decisions.md, "Images by identity").
-
-
-/** The grader's own references (build steps, the client built on the spot): `docker-autograder/<run>-...`. */
-const GRADER_REFERENCE = /^docker-autograder\/(?!client:1$)/;
-/**
- * A name the gate scoped for a student (`<run id>-<n>-<name>`, steps/names.ts): run ids made by
- * newRunId() are `ag` and base-36 time and hex, so another run's scoped names are known by form.
- */
-const SCOPED_NAME = /^ag[0-9a-z]{6,}-\d+-/;
-/** `busybox` and `busybox:latest` are one tag; the docker.io prefix newer CLIs send is dropped. */
-function normalisedTag(tag) {
-    const bare = tag.replace(/^(?:index\.)?docker\.io\/(?:library\/)?/, '');
-    const slash = bare.lastIndexOf('/');
-    return bare.lastIndexOf(':') > slash || bare.includes('@') ? bare : `${bare}:latest`;
-}
-/** Whose a tag (or a reference by name) is. */
-function tagOwner(tag, run) {
-    const normalised = normalisedTag(tag);
-    const ownPrefix = `${referenceSafe(run.scope)}-`;
-    if (normalised.startsWith(ownPrefix) || isRunReference(normalised, run.runId))
-        return 'this-run';
-    if (GRADER_REFERENCE.test(normalised) || SCOPED_NAME.test(normalised))
-        return 'other-run';
-    return 'none';
-}
-/** An image's labels and tags, from an inspection (Config.Labels) or a list entry (Labels). */
-function imageFacts(image) {
-    const config = refusal_isRecord(image.Config) ? image.Config : {};
-    const labels = refusal_isRecord(config.Labels) ? config.Labels : refusal_isRecord(image.Labels) ? image.Labels : {};
-    const tags = Array.isArray(image.RepoTags)
-        ? image.RepoTags.filter((tag) => typeof tag === 'string' && tag !== '<none>:<none>')
-        : [];
-    return { labels, tags };
-}
-/**
- * Whether the student may see and use an image, given its inspection (or list entry) and, when
- * the student named it, the reference used. An image labelled with another run (or another
- * exercise of this run) is hidden. An unlabelled one is a base image when it is asked for by a
- * name that is no run's, or by id when one of its tags is no other run's; asked for by another
- * run's tag, or known only by other runs' tags (or none: another build's leftovers), it is hidden.
- */
-function imageVisibility(image, run, reference) {
-    if (!refusal_isRecord(image))
-        return 'hidden';
-    const { labels, tags } = imageFacts(image);
-    const labelledRun = labels[RUN_LABEL];
-    if (labelledRun !== undefined) {
-        return labelledRun === run.runId && labels[SCOPE_LABEL] === run.scope ? 'own' : 'hidden';
-    }
-    if (reference !== undefined && tagOwner(reference, run) === 'other-run')
-        return 'hidden';
-    // By a name the image carries that is no run's: a base image. Anything else (an id, an id
-    // prefix the engine matched, a digest) counts by the image's own tags.
-    const named = reference !== undefined && !isImageId(reference) ? normalisedTag(reference) : undefined;
-    const digests = Array.isArray(image.RepoDigests) ? image.RepoDigests : [];
-    // (An answer without RepoTags, which the engine always sends, says nothing against the name.)
-    const carried = named !== undefined &&
-        (!Array.isArray(image.RepoTags) || tags.map(normalisedTag).includes(named) || digests.includes(named));
-    if (carried && tagOwner(named, run) === 'none')
-        return 'base';
-    return tags.some((tag) => tagOwner(tag, run) !== 'other-run') ? 'base' : 'hidden';
-}
-/** An image list entry as the student sees it: undefined when hidden, other runs' tags removed. */
-function visibleImageListEntry(entry, run) {
-    if (!refusal_isRecord(entry))
-        return entry;
-    if (imageVisibility(entry, run) === 'hidden')
-        return undefined;
-    if (!Array.isArray(entry.RepoTags))
-        return entry;
-    return {
-        ...entry,
-        RepoTags: entry.RepoTags.filter((tag) => typeof tag !== 'string' || tagOwner(tag, run) !== 'other-run'),
-    };
-}
-/** The image list without what the student may not see (the proxy's `GET /images/json`). */
-function visibleImageList(list, run) {
-    if (!Array.isArray(list))
-        return list;
-    return list.map((entry) => visibleImageListEntry(entry, run)).filter((entry) => entry !== undefined);
-}
-function isImageId(reference) {
-    return /^(sha256:)?[0-9a-f]{1,64}$/.test(reference);
-}
-/** The client container the student's commands run in: hidden from them, whatever they call it. */
-function isClientContainer(labels) {
-    return labels[CLIENT_LABEL] === 'true';
-}
-/** A container list without the client container (`docker ps -a`). */
-function visibleContainerList(list) {
-    if (!Array.isArray(list))
-        return list;
-    return list.filter((entry) => !refusal_isRecord(entry) || !refusal_isRecord(entry.Labels) || !isClientContainer(entry.Labels));
-}
-/**
- * The grader's labels stay the grader's business: compose v1 refuses to reuse a network whose
- * labels it does not know ("label ... has changed"), and a student has no use for them.
- */
-function withoutOurLabels(value) {
-    if (Array.isArray(value))
-        return value.map(withoutOurLabels);
-    if (!refusal_isRecord(value))
-        return value;
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [
-        key,
-        key === 'Labels' && refusal_isRecord(item)
-            ? Object.fromEntries(Object.entries(item).filter(([label]) => !label.startsWith(`${LABEL_PREFIX}.`)))
-            : withoutOurLabels(item),
-    ]));
-}
-
-;// CONCATENATED MODULE: ./src/proxy/upstream.ts
-// The proxy's own calls to the engine (looking objects up to decide whether they are the run's),
-// and the connection every forwarded request is made on.
-
-
-
-
-
-
-
-
-/** Answers of the proxy's own lookups beyond this size mean something is wrong. */
-const MAX_LOOKUP_BYTES = 32 * 1024 * 1024;
-const LOOKUP_TIMEOUT_MS = 30_000;
-const upstream_BUILTIN_NETWORKS = new Set(['bridge', 'host', 'none', 'default']);
-function connectUpstream(upstream) {
-    if ('dial' in upstream)
-        return upstream.dial();
-    return new Promise((resolve, reject) => {
-        const socket = external_node_net_default().connect(upstream.socketPath);
-        socket.once('connect', () => {
-            socket.removeListener('error', reject);
-            resolve(socket);
-        });
-        socket.once('error', reject);
-    });
-}
-/** http.request options that make the request on a fresh upstream connection. */
-function upstreamRequestOptions(upstream) {
-    return {
-        createConnection: (_options, callback) => {
-            connectUpstream(upstream).then((socket) => callback(null, socket), (error) => callback(error, undefined));
-            return undefined;
-        },
-    };
-}
-function upstreamJson(upstream, method, url, body) {
-    return new Promise((resolve, reject) => {
-        const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-        const request = external_node_http_default().request({
-            ...upstreamRequestOptions(upstream),
-            method,
-            path: url,
-            headers: {
-                Host: 'docker',
-                ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}),
-            },
-            timeout: LOOKUP_TIMEOUT_MS,
-        });
-        request.on('timeout', () => request.destroy(new Error(`the Docker engine did not answer ${method} ${url}`)));
-        request.on('error', reject);
-        request.on('response', (response) => {
-            const chunks = [];
-            let size = 0;
-            response.on('data', (chunk) => {
-                size += chunk.length;
-                if (size > MAX_LOOKUP_BYTES)
-                    request.destroy(new Error(`the answer to ${method} ${url} is too large`));
-                else
-                    chunks.push(chunk);
-            });
-            response.on('error', reject);
-            response.on('end', () => {
-                const text = Buffer.concat(chunks).toString('utf8');
-                let parsed = text;
-                try {
-                    parsed = text === '' ? undefined : JSON.parse(text);
-                }
-                catch {
-                    // Not JSON (a plain-text error): the text is the answer.
-                }
-                resolve({ status: response.statusCode ?? 0, body: parsed });
-            });
-        });
-        request.end(payload);
-    });
-}
-function labelsOf(value) {
-    const labels = {};
-    if (refusal_isRecord(value)) {
-        for (const [key, item] of Object.entries(value))
-            if (typeof item === 'string')
-                labels[key] = item;
-    }
-    return labels;
-}
-/**
- * The engine's own 4xx answer to one of the proxy's lookups (an invalid reference, a name in
- * use): the student's request was wrong, and the student gets the engine's answer. It is neither
- * a refusal of the grader's nor a fault of the engine.
- */
-class EngineAnswer extends Refusal {
-}
-function failure(what, answer) {
-    const message = refusal_isRecord(answer.body) && typeof answer.body.message === 'string' ? answer.body.message : '';
-    // A 4xx or a redirect is the student's request's answer; only a 5xx is the engine failing.
-    if (!isEngineFaultStatus(answer.status)) {
-        const status = Math.max(answer.status, 400);
-        return new EngineAnswer(message || `${what}: HTTP ${answer.status}`, status);
-    }
-    return new Error(`the Docker engine failed to ${what} (HTTP ${answer.status}) ${message}`.trim());
-}
-/** Engine lookups for the policy: whether a referenced object belongs to this run and scope. */
-class EngineLookups {
-    upstream;
-    names;
-    runId;
-    constructor(upstream, names, runId) {
-        this.upstream = upstream;
-        this.names = names;
-        this.runId = runId;
-    }
-    ownership(labels) {
-        if (labels[RUN_LABEL] === undefined)
-            return 'unlabelled';
-        return labels[RUN_LABEL] === this.runId && labels[SCOPE_LABEL] === this.names.scope ? 'own' : 'foreign';
-    }
-    /** The student's name first (scoped), then the reference as it is (an id, or someone else's name). */
-    candidates(reference) {
-        const bare = reference.replace(/^\//, '');
-        const scoped = this.names.isName(bare) ? [this.names.real(bare)] : [];
-        return [...new Set([...scoped, bare])].filter((candidate) => candidate !== '');
-    }
-    async inspect(kind, url) {
-        // An empty name (`/images//json`) names nothing; the engine would answer it with a redirect
-        // to another endpoint. Not asked: the proxy sends only paths of its route table.
-        if (url.includes('//'))
-            return undefined;
-        const answer = await upstreamJson(this.upstream, 'GET', url);
-        if (answer.status === 404)
-            return undefined;
-        if (answer.status !== 200 || !refusal_isRecord(answer.body))
-            throw failure(`inspect ${kind}`, answer);
-        return answer.body;
-    }
-    async container(reference) {
-        let found = false;
-        for (const candidate of this.candidates(reference)) {
-            const raw = await this.inspect('a container', `/containers/${encodeURIComponent(candidate)}/json`);
-            if (raw === undefined)
-                continue;
-            const labels = labelsOf(refusal_isRecord(raw.Config) ? raw.Config.Labels : undefined);
-            // The client container the student's commands run in is not theirs (visibility.ts).
-            if (this.ownership(labels) === 'own' && !isClientContainer(labels)) {
-                return { kind: 'own', id: String(raw.Id), name: String(raw.Name).replace(/^\//, ''), labels };
-            }
-            found = true;
-        }
-        return found ? { kind: 'foreign' } : { kind: 'missing' };
-    }
-    async network(reference) {
-        if (upstream_BUILTIN_NETWORKS.has(reference))
-            return { kind: 'builtin', name: reference };
-        let found = false;
-        for (const candidate of this.candidates(reference)) {
-            const raw = await this.inspect('a network', `/networks/${encodeURIComponent(candidate)}`);
-            if (raw === undefined)
-                continue;
-            const labels = labelsOf(raw.Labels);
-            if (this.ownership(labels) === 'own')
-                return { kind: 'own', id: String(raw.Id), name: String(raw.Name), labels };
-            // The engine's own networks, by id or full name.
-            if (upstream_BUILTIN_NETWORKS.has(String(raw.Name)))
-                return { kind: 'builtin', name: String(raw.Name) };
-            found = true;
-        }
-        return found ? { kind: 'foreign' } : { kind: 'missing' };
-    }
-    async volume(reference) {
-        let found = false;
-        for (const candidate of this.candidates(reference)) {
-            const raw = await this.inspect('a volume', `/volumes/${encodeURIComponent(candidate)}`);
-            if (raw === undefined)
-                continue;
-            const labels = labelsOf(raw.Labels);
-            if (this.ownership(labels) === 'own')
-                return { kind: 'own', id: String(raw.Name), name: String(raw.Name), labels };
-            found = true;
-        }
-        return found ? { kind: 'foreign' } : { kind: 'missing' };
-    }
-    async imageDetails(reference) {
-        return this.inspect('an image', `/images/${imagePath(reference)}/json`);
-    }
-    async image(reference) {
-        // Only the run's own images and base images exist for the student (visibility.ts).
-        const run = { runId: this.runId, scope: this.names.scope };
-        const scoped = this.names.realImage(reference);
-        if (scoped !== undefined) {
-            const raw = await this.imageDetails(scoped);
-            const visibility = raw === undefined ? 'hidden' : imageVisibility(raw, run, scoped);
-            if (visibility !== 'hidden')
-                return { kind: visibility, reference: scoped };
-        }
-        const raw = await this.imageDetails(reference);
-        if (raw === undefined)
-            return { kind: 'missing' };
-        const visibility = imageVisibility(raw, run, reference);
-        return visibility === 'hidden' ? { kind: 'foreign' } : { kind: visibility, reference };
-    }
-    imageOwnership(raw) {
-        return this.ownership(labelsOf(refusal_isRecord(raw.Config) ? raw.Config.Labels : undefined));
-    }
-    async createVolume(name, labels) {
-        const answer = await upstreamJson(this.upstream, 'POST', '/volumes/create', {
-            Name: name,
-            Labels: labels,
-        });
-        if (answer.status !== 201 && answer.status !== 200)
-            throw failure(`create volume ${name}`, answer);
-    }
-    async imageConfig(image) {
-        const raw = await this.imageDetails(image);
-        const config = raw && refusal_isRecord(raw.Config) ? raw.Config : {};
-        return {
-            exposedPorts: refusal_isRecord(config.ExposedPorts) ? Object.keys(config.ExposedPorts) : [],
-            volumes: refusal_isRecord(config.Volumes) ? Object.keys(config.Volumes) : [],
-        };
-    }
-    async hostPath(hostPath) {
-        let existing = external_node_path_default().resolve(hostPath);
-        const missing = [];
-        for (;;) {
-            try {
-                const real = external_node_path_default().join(await (0,promises_namespaceObject.realpath)(existing), ...missing);
-                const socket = missing.length === 0 && (await (0,promises_namespaceObject.stat)(real)).isSocket();
-                return { real, socket };
-            }
-            catch (error) {
-                const code = error.code;
-                if ((code !== 'ENOENT' && code !== 'ENOTDIR') || existing === external_node_path_default().dirname(existing))
-                    throw error;
-                missing.unshift(external_node_path_default().basename(existing));
-                existing = external_node_path_default().dirname(existing);
-            }
-        }
-    }
-    /** Ids of the run's containers in this scope (to show only them inside a network's inspection). */
-    async ownContainerIds(labelFilters, extra = {}) {
-        const filters = encodeURIComponent(JSON.stringify({ label: labelFilters, ...extra }));
-        const answer = await upstreamJson(this.upstream, 'GET', `/containers/json?all=1&filters=${filters}`);
-        if (answer.status !== 200 || !Array.isArray(answer.body))
-            throw failure('list containers', answer);
-        return answer.body.filter(refusal_isRecord);
-    }
-    /** The run's networks in this scope (to count them against the cap). */
-    async ownNetworks(labelFilters) {
-        const filters = encodeURIComponent(JSON.stringify({ label: labelFilters }));
-        const answer = await upstreamJson(this.upstream, 'GET', `/networks?filters=${filters}`);
-        if (answer.status !== 200 || !Array.isArray(answer.body))
-            throw failure('list networks', answer);
-        return answer.body.filter(refusal_isRecord);
-    }
-    /** The engine's inspection of a container (by id), or undefined when it is gone. */
-    async containerDetails(id) {
-        return this.inspect('a container', `/containers/${encodeURIComponent(id)}/json`);
-    }
-    async execContainer(execId) {
-        const raw = await this.inspect('an exec instance', `/exec/${encodeURIComponent(execId)}/json`);
-        return raw && typeof raw.ContainerID === 'string' ? raw.ContainerID : undefined;
-    }
-}
-/** An image reference in a URL path: the engine's router takes slashes and colons as they are. */
-function imagePath(reference) {
-    return reference
-        .split('/')
-        .map((part) => encodeURIComponent(part).replace(/%3A/gi, ':').replace(/%40/g, '@'))
-        .join('/');
-}
-
 ;// CONCATENATED MODULE: ./src/proxy/plan-builds.ts
 // The plan of a build through the gate: its query checked (policy-builds.ts), then its context
 // read before the engine sees it and its Dockerfile held to the build rules (build-rules.ts).
@@ -46065,6 +46254,7 @@ function bindSources(container) {
 
 
 
+
 function control(upstream, runId) {
     return {
         async writers() {
@@ -46108,7 +46298,10 @@ async function freezeForStart(upstream, runId, details, restart) {
         // The engine's restart of a stopped container then starts it, under the freeze.
         const seconds = restart.stopSeconds === null ? '' : `?t=${encodeURIComponent(restart.stopSeconds)}`;
         const id = String(details.Id);
-        const answer = await upstreamJson(upstream, 'POST', `/containers/${encodeURIComponent(id)}/stop${seconds}`);
+        // The engine answers once the container stopped: after up to t seconds of grace (10 by
+        // default; a negative t waits for the container, as long as a step may last at the most).
+        const grace = restart.stopSeconds === null ? 10 : Number(restart.stopSeconds);
+        const answer = await upstreamJson(upstream, 'POST', `/containers/${encodeURIComponent(id)}/stop${seconds}`, undefined, (Number.isFinite(grace) && grace >= 0 ? grace * 1000 : LIMITS.compose.maxMs) + LOOKUP_TIMEOUT_MS);
         if (answer.status >= 500)
             throw new Error(`the engine did not stop container ${id.slice(0, 12)} (HTTP ${answer.status})`);
     }
@@ -47225,6 +47418,7 @@ const BUILD_ROUTES = [
 
 
 
+
 const containerPlans = {
     'container-list': async (gate, request) => {
         const { query } = request;
@@ -47254,8 +47448,11 @@ const containerPlans = {
             query.set('name', gate.names.real(name));
         }
         const policed = await policeContainerCreate(await request.body(), name || undefined, gate.context);
-        const release = await gate.allowance.reserveContainer(policed.HostConfig);
-        return { url: request.withQuery('/containers/create'), body: policed, answer: 'json', release };
+        // Where the engine bounds a writable layer (StorageOpt size): at most the bound; elsewhere
+        // the step's disk watch reads the layers while the step runs (steps/disk-watch.ts).
+        const bounded = await boundContainerDisk(gate.upstream, policed, gate.context.runLabels);
+        const release = await gate.allowance.reserveContainer(bounded.HostConfig);
+        return { url: request.withQuery('/containers/create'), body: bounded, answer: 'json', release };
     },
     container: (gate, request, route) => planContainer(gate, request, route.ref, route.action),
     exec: async (gate, request, route) => {
@@ -48691,7 +48888,10 @@ async function answer(host, answer, response, plan) {
         if (isError && POOL_EXHAUSTED.test(text)) {
             host.engineErrors.push(`${plan.url.split('?')[0]}: ${host.names.unscope(text).trim()}`);
         }
-        if (!isError && status < 300 && text !== '') {
+        // A success that is not JSON (Podman answers network connect with a plain `OK`) passes as
+        // it is, unless the plan filters what the student sees: then only JSON can be filtered.
+        const plainText = !contentType.includes('json') && plan.transform === undefined;
+        if (!isError && status < 300 && text !== '' && !plainText) {
             const parsed = JSON.parse(output);
             const transformed = plan.transform === undefined ? parsed : await plan.transform(parsed);
             output = JSON.stringify(withoutOurLabels(transformed));
@@ -49697,6 +49897,181 @@ async function findOrBuild(engine, reference, recipe) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/steps/disk-watch.ts
+// The disk a container may write (issue 13, deliverable 7), verified after the fact: where the
+// engine cannot bound a container's writable layer while it is written (StorageOpt size needs
+// overlay2 on xfs with pquota; overlay2 on ext4 refuses it), the grader reads what the step's
+// containers wrote while a script or compose step runs, and kills a running one that is past the
+// bound. Reading a layer's size walks it (GET /containers/json?size=1, `docker ps -s`), so the
+// list is read sparingly: every few seconds, one request for all of the exercise's containers,
+// more often once one of them is past half its bound. A container can write past the bound for
+// what it writes between two reads; it is stopped at the next.
+
+
+
+
+
+/** Between two reads of the layers' sizes. */
+const DISK_WATCH_INTERVAL_MS = 5_000;
+/** Between two reads once a container is past half its bound. */
+const NEAR_BOUND_INTERVAL_MS = 1_000;
+/** Watches the exercise's running containers until stop(). Engine failures are left to the step. */
+function watchDisk(options) {
+    const messages = [];
+    const stopped = new Set();
+    /** Requests under way: an engine that hangs must not keep them (and the process) alive. */
+    const inFlight = new Set();
+    const ask = (method, url) => engineRequest(options.upstream, method, url, inFlight);
+    let ended = false;
+    let endedStep = false;
+    let wake;
+    let timer;
+    const pause = (ms) => new Promise((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, ms);
+        timer.unref?.();
+    });
+    /** One read; whether a container is near its bound (read again sooner). */
+    const sweep = async () => {
+        const running = [];
+        for (const scope of options.scopes) {
+            const filters = encodeURIComponent(JSON.stringify({ label: labelFilters(options.runId, scope), status: ['running'] }));
+            const answer = await ask('GET', `/containers/json?size=1&filters=${filters}`);
+            if (answer.status === 200 && Array.isArray(answer.body))
+                running.push(...answer.body.filter(refusal_isRecord));
+        }
+        let near = false;
+        for (const container of running) {
+            const id = String(container.Id);
+            const size = typeof container.SizeRw === 'number' ? container.SizeRw : undefined;
+            if (size !== undefined && size > options.maxBytes / 2)
+                near = true;
+            const reason = layerSizeRefusal(size, options.maxBytes);
+            if (reason === undefined || stopped.has(id))
+                continue;
+            const killed = await ask('POST', `/containers/${encodeURIComponent(id)}/kill`);
+            // Paused for a moment (a start's freeze): killed at the next read. Gone: nothing to stop.
+            if (killed.status !== 204 && killed.status !== 404)
+                continue;
+            stopped.add(id);
+            const message = `${describeContainer(container)}: ${reason}`;
+            messages.push(message);
+            options.onStopped?.(message);
+            // The step's own container killed: its exit code is this kill's, whenever stop() came.
+            if (id === options.clientId)
+                endedStep = true;
+            else if (options.clientId !== undefined && !ended && !endedStep) {
+                endedStep = true;
+                await ask('POST', `/containers/${encodeURIComponent(options.clientId)}/kill`);
+            }
+        }
+        return near;
+    };
+    const loop = (async () => {
+        const interval = options.intervalMs ?? DISK_WATCH_INTERVAL_MS;
+        let near = false;
+        while (!ended) {
+            await pause(near ? Math.min(NEAR_BOUND_INTERVAL_MS, interval) : interval);
+            if (ended)
+                break;
+            near = await sweep().catch(() => false);
+        }
+    })();
+    return {
+        async stop() {
+            ended = true;
+            if (timer !== undefined)
+                clearTimeout(timer);
+            wake?.();
+            // An engine that hangs must not hold the step: its own fault is the step's to report.
+            await withinMs(STOP_WAIT_MS, loop);
+            // What was written since the last read, by a container the step leaves running.
+            await withinMs(STOP_WAIT_MS, sweep().catch(() => false));
+            for (const request of inFlight)
+                request.destroy();
+            return { messages: [...messages], endedStep };
+        },
+    };
+}
+/** One request of the watch, its answer parsed; given up after REQUEST_TIMEOUT_MS. */
+function engineRequest(upstream, method, url, inFlight) {
+    return new Promise((resolve, reject) => {
+        const request = external_node_http_default().request({
+            ...upstreamRequestOptions(upstream),
+            method,
+            path: url,
+            headers: { Host: 'docker' },
+        });
+        inFlight.add(request);
+        // Set on the request itself: a `timeout` option is not applied to a socket of createConnection.
+        const timer = setTimeout(() => request.destroy(new Error(`no answer to ${method} ${url}`)), REQUEST_TIMEOUT_MS);
+        timer.unref?.();
+        const done = () => {
+            clearTimeout(timer);
+            inFlight.delete(request);
+        };
+        request.on('error', (error) => {
+            done();
+            reject(error);
+        });
+        request.on('close', done);
+        request.on('response', (response) => {
+            const chunks = [];
+            let size = 0;
+            response.on('data', (chunk) => {
+                size += chunk.length;
+                if (size > MAX_ANSWER_BYTES)
+                    request.destroy(new Error(`the answer to ${method} ${url} is too large`));
+                else
+                    chunks.push(chunk);
+            });
+            response.on('error', reject);
+            response.on('end', () => {
+                done();
+                const text = Buffer.concat(chunks).toString('utf8');
+                let body = text;
+                try {
+                    body = text === '' ? undefined : JSON.parse(text);
+                }
+                catch {
+                    // Not JSON: kept as text.
+                }
+                resolve({ status: response.statusCode ?? 0, body });
+            });
+        });
+        request.end();
+    });
+}
+/** A read or a kill the engine has not answered in this long is given up. */
+const REQUEST_TIMEOUT_MS = 20_000;
+/** The exercise's containers listed: a few KiB each, 50 at most. */
+const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
+/** How long stop() waits for a read under way, and for the last one. */
+const STOP_WAIT_MS = 5_000;
+/** Waits for `work`, at most `ms`. */
+async function withinMs(ms, work) {
+    let timer;
+    await Promise.race([
+        work,
+        new Promise((resolve) => {
+            timer = setTimeout(resolve, ms);
+        }),
+    ]);
+    clearTimeout(timer);
+}
+/** How the student knows the container: the name given, else the engine's, else its short id. */
+function describeContainer(container) {
+    const labels = refusal_isRecord(container.Labels) ? container.Labels : {};
+    if (labels[CLIENT_LABEL] === 'true')
+        return "the step's own container (the script and its docker commands)";
+    const given = studentNameLabel(labels);
+    if (given !== undefined)
+        return `container ${given}`;
+    const names = Array.isArray(container.Names) ? container.Names : [];
+    const first = typeof names[0] === 'string' ? names[0].replace(/^\//, '') : '';
+    return `container ${first || String(container.Id).slice(0, 12)}`;
+}
+
 // EXTERNAL MODULE: external "./lazy-ssh2.js"
 var external_lazy_ssh2_js_ = __nccwpck_require__(1774);
 ;// CONCATENATED MODULE: ./src/steps/remote-machine.ts
@@ -49968,6 +50343,9 @@ function registerTeardown(context) {
 
 
 
+
+
+
 /** A line longer than this is cut, so that output without newlines cannot grow a buffer. */
 const MAX_LINE_BYTES = 16 * 1024;
 /** How long the engine may take to end the output stream of a client container that stopped. */
@@ -50042,6 +50420,7 @@ async function runStudentDocker(context, command, args, options) {
     let remote;
     let id;
     let output;
+    let disk;
     const stopFollowing = new AbortController();
     try {
         await (0,promises_namespaceObject.chmod)(gateDir, 0o710);
@@ -50080,6 +50459,14 @@ async function runStudentDocker(context, command, args, options) {
             throw new InfraError(`the client container for the student's docker commands: ${errorMessage(error)}`);
         });
         await context.engine.startContainer(id);
+        // What the step's containers write to their own filesystems, bounded after the fact.
+        disk = watchDisk({
+            upstream: engineUpstream(context),
+            runId: context.engine.runId,
+            scopes: remote === undefined ? [context.scope] : [context.scope, remoteScope(context.scope)],
+            maxBytes: containerDiskBound(process.env),
+            clientId: id,
+        });
         const startedAt = Date.now();
         const cap = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
         output = new OutputCollector(cap, options.onLine);
@@ -50094,6 +50481,8 @@ async function runStudentDocker(context, command, args, options) {
         // Awaited below; when something else fails first, the step fails with that instead.
         following.catch(() => undefined);
         const exitCode = await context.engine.waitForExit(id, options.timeoutMs);
+        const overDisk = await disk.stop();
+        disk = undefined;
         const stillRunning = [];
         if (exitCode === null) {
             // Read before the kill: afterwards nothing is in flight any more.
@@ -50107,7 +50496,7 @@ async function runStudentDocker(context, command, args, options) {
         }
         // Killed by a signal the grader did not send: the daemon stopping (a restart) stops every
         // container with SIGTERM. The engine's fault, never the student's failure (exit 3).
-        if (exitCode === 137 || exitCode === 143)
+        if ((exitCode === 137 || exitCode === 143) && !overDisk.endedStep)
             await checkNotStoppedByEngine(context, id, startedAt);
         // The student's command failed because the engine did (unreachable, reset mid-request):
         // the engine's fault, never the student's failure (exit 3).
@@ -50127,13 +50516,15 @@ async function runStudentDocker(context, command, args, options) {
             timedOut: exitCode === null,
             output: collector.text(),
             truncated: collector.truncated || followed.truncated,
-            refusals: gates.flatMap((each) => each.refusals),
+            // A container stopped for what it wrote is why the step failed: said first.
+            refusals: [...overDisk.messages, ...gates.flatMap((each) => each.refusals)],
             stillRunning,
         };
     }
     finally {
         // Nothing reaches onLine once the step is over, whatever ended it.
         stopFollowing.abort();
+        await disk?.stop();
         output?.close();
         // The gate closes and its folder goes even when the client container cannot be removed
         // (the engine failed): a gate left open would let the student's processes keep going.
@@ -51267,13 +51658,15 @@ function runStepSpec(step, context) {
 
 
 
+
 const SILENT = { info: () => { }, output: () => { } };
 async function grade(exercises, options) {
     const now = options.now ?? Date.now;
     const progress = options.progress ?? SILENT;
     const started = now();
     const engineInfo = await options.engine.info();
-    progress.info(`Docker engine ${engineInfo.serverVersion} (API ${engineInfo.apiVersion}), run ${options.engine.runId}`);
+    const engineName = engineInfo.identity?.display ?? `Docker engine ${engineInfo.serverVersion}`;
+    progress.info(`${engineName} (API ${engineInfo.apiVersion}), run ${options.engine.runId}`);
     let results = [];
     const wanted = options.concurrency === 'engine' ? (engineInfo.cpus ?? 1) : (options.concurrency ?? 1);
     const concurrency = Math.max(1, Math.min(wanted, exercises.length));
@@ -51287,6 +51680,7 @@ async function grade(exercises, options) {
                 const result = await gradeExercise(exercise, `${options.engine.runId}-${index + 1}`, {
                     ...options,
                     engine,
+                    engineInfo,
                     now,
                     concurrentExercises: concurrency * Math.max(1, options.gradingsAtOnce ?? 1),
                     progress: ordered.progressFor(index),
@@ -51339,6 +51733,11 @@ async function gradeExercise(exercise, scope, options) {
     };
     const checkLocation = (index) => exercise.locate(['checks', index]);
     try {
+        // What the exercise needs that this engine cannot give ends it here, before anything runs:
+        // an engine fault (exit 3) in one line, never a grade the engine decided.
+        const shortfall = engineShortfall(spec, options.engineInfo?.identity);
+        if (shortfall !== undefined)
+            throw new InfraError(shortfall);
         // After a failed step the checks still run: each says what it could not find, and those
         // that do not depend on the failed step (an image's config after a failed run) still score.
         // What the base images the exercise names are, before anything the student runs can tag.
@@ -51569,6 +51968,57 @@ async function removeQuietly(engine, scope, progress) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/engine/engine-kind.ts
+// Which engine answers the Engine API: Docker Engine, or Podman's Docker-compatible service
+// (`podman system service`), told apart by the engine's own /version answer, and what the
+// grader's builds meet there. Pure: docker-engine.ts feeds it the answer (docs/engines.md).
+function engine_kind_isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/**
+ * From GET /version. Podman lists itself as the component "Podman Engine" (its compat API's
+ * Version is Podman's own, e.g. 4.3.1, with ApiVersion 1.41); Docker's components are "Engine",
+ * "containerd", "runc" and "docker-init". Anything that does not name Podman is taken for Docker,
+ * whose API the grader is written against.
+ */
+function identifyEngine(version) {
+    const record = engine_kind_isRecord(version) ? version : {};
+    const components = Array.isArray(record.Components) ? record.Components.filter(engine_kind_isRecord) : [];
+    const podman = components.find((component) => typeof component.Name === 'string' && /^podman\b/i.test(component.Name));
+    if (podman !== undefined) {
+        const release = typeof podman.Version === 'string' ? podman.Version : String(record.Version ?? '');
+        return { product: 'podman', display: `Podman Engine ${release || '(unknown version)'}`.trim() };
+    }
+    const release = typeof record.Version === 'string' && record.Version !== '' ? record.Version : 'unknown';
+    return { product: 'docker', display: `Docker engine ${release}` };
+}
+/**
+ * An image reference as Docker shows it: Podman lists a pulled or built `busybox:latest` as
+ * `docker.io/library/busybox:latest` and `owner/app:1` as `docker.io/owner/app:1`; Docker lists
+ * both in this short form, which the grader's names (labels.ts, runReferences) are written in.
+ */
+function familiarReference(reference) {
+    return reference.replace(/^docker\.io\/(?:library\/(?=[^/]+$))?/, '');
+}
+/**
+ * A /build refused because the engine does not offer the classic builder (`version=1`) that the
+ * grader's own builds ask for, and whose log (`Step N/M`, ` ---> Using cache`) the build-cache
+ * check reads. Docker answers an unknown builder version with `invalid version "1"`; an engine
+ * that drops the legacy builder is expected to say so in words like "builder version 1 is not
+ * supported" or "the legacy builder has been removed". A Dockerfile's own errors (parse errors,
+ * unknown instructions, a missing base image) never read like that.
+ */
+const CLASSIC_BUILDER_REFUSED = /invalid (?:builder )?version "?1"?|builder version "?1"? (?:is )?(?:not supported|unsupported|no longer supported|disabled|removed)|(?:classic|legacy) builder (?:is |has been )?(?:not supported|unsupported|no longer (?:supported|available)|disabled|removed|deprecated and removed)/i;
+function classicBuilderRefused(daemonMessage) {
+    return CLASSIC_BUILDER_REFUSED.test(daemonMessage);
+}
+/** The one line an exercise's grading stops with when the engine will not build the classic way. */
+function noClassicBuilderMessage(endpoint, daemonMessage) {
+    // docker-modem puts its own reading of the status before the daemon's words.
+    const words = daemonMessage.replace(/^(?:unexpected|server error|bad parameter) - /, '');
+    return `the Docker engine at ${endpoint} no longer offers the classic builder (POST /build, version 1) that the grader's builds use: ${words}`;
+}
+
 ;// CONCATENATED MODULE: ./src/engine/faults.ts
 // How a failed Docker call is told apart: the daemon's answer (a refusal, usually the student's
 // doing) or the engine and the machine failing (an InfraError: status error, exit 3).
@@ -51657,6 +52107,7 @@ function delay(ms) {
 
 
 
+
 const REMOVAL_CONCURRENCY = 4;
 async function removeResources(client, filter = {}) {
     const filters = {
@@ -51714,7 +52165,8 @@ async function removeReferences(client, failures, filter) {
     // Newest first: a rebuilt stage's tag goes before the tag of the image it was built from.
     images.sort((a, b) => b.Created - a.Created);
     // Not by label: builds FROM a stand-in inherit its label. The names decide.
-    const references = images.flatMap((image) => (image.RepoTags ?? []).filter(selection.matches));
+    // Podman lists them as docker.io/…: matched, and removed, by the name the grader gave them.
+    const references = images.flatMap((image) => (image.RepoTags ?? []).map(familiarReference).filter(selection.matches));
     return removeAll(client, failures, 'image', references, 1, {
         name: (reference) => reference,
         remove: (reference, signal) => client.docker.getImage(reference).remove({ abortSignal: signal }),
@@ -54127,6 +54579,7 @@ class TailText {
 
 
 
+
 /**
  * The daemon's words when a layer the build took from the cache was removed under it: another
  * build on the same engine discarded its intermediates (as this file does after each build)
@@ -54199,6 +54652,24 @@ async function standingOf(client, reference) {
     if (raw === undefined)
         return 'missing';
     return imageStanding({ labels: raw.Config?.Labels ?? {}, repoTags: raw.RepoTags ?? [] }, { runId: client.runId });
+}
+/** Which engine a client talks to (Docker or Podman): asked once per client. */
+const products = new WeakMap();
+function engineProduct(client) {
+    let product = products.get(client);
+    if (product === undefined) {
+        product = client
+            .idempotentCall('version', (signal) => client.dial({
+            path: '/version',
+            method: 'GET',
+            abortSignal: signal,
+            statusCodes: { 200: true, 500: 'server error' },
+        }))
+            .then((version) => identifyEngine(version).product)
+            .catch(() => 'docker');
+        products.set(client, product);
+    }
+    return product;
 }
 /** Whether the grader can make build cgroups for this engine: asked once per client. */
 const cgroupSupport = new WeakMap();
@@ -54317,21 +54788,24 @@ async function discardIntermediates(client, ids, keep, startedAt) {
 }
 /** Uploads the context and follows the progress stream to its end or to the deadline. */
 async function streamBuild(client, packed, request, progress, signal, { unlabelled, cgroupParent }) {
+    const ulimitFormat = (await engineProduct(client)) === 'podman' ? 'podman' : 'docker';
     let response;
     try {
         response = asReadable(await client.docker.buildImage(packed.stream, {
             t: request.tag,
             dockerfile: packed.dockerfile,
-            buildargs: request.buildArgs,
-            target: request.target,
-            labels: unlabelled ? undefined : { ...request.labels, ...runLabels(client.runId) },
+            // Left out when there are none: dockerode sends an absent value as `buildargs=`, which
+            // Docker reads as none and Podman refuses (400, no message) as JSON it cannot parse.
+            ...(request.buildArgs === undefined ? {} : { buildargs: request.buildArgs }),
+            ...(request.target === undefined ? {} : { target: request.target }),
+            ...(unlabelled ? {} : { labels: { ...request.labels, ...runLabels(client.runId) } }),
             rm: true,
             forcerm: true,
             // The classic builder: the only one everywhere, and the one whose errors we parse.
             version: '1',
             // RUN containers held to the profile: memory, CPU, ulimits, default network, and the
             // pids bound of the cgroup parent when there is one (build-profile.ts).
-            ...buildLimitParameters(BUILD_LIMITS, cgroupParent),
+            ...buildLimitParameters(BUILD_LIMITS, cgroupParent, ulimitFormat),
             abortSignal: signal,
         }));
     }
@@ -54349,6 +54823,13 @@ async function streamBuild(client, packed, request, progress, signal, { unlabell
 }
 /** A /build refused before any output (e.g. a Dockerfile parse error) is the student's failure. */
 function refusedBuild(client, error, progress) {
+    // An engine without the classic builder cannot run the grader's builds at all: its fault,
+    // never the student's Dockerfile, whatever status it answers with (20.10 answers an unknown
+    // builder version with 500, 26 with 400): docs/engines.md.
+    const message = oneLine(daemonMessage(error));
+    if (statusOf(error) !== undefined && classicBuilderRefused(message)) {
+        throw new InfraError(noClassicBuilderMessage(client.endpoint, message));
+    }
     const translated = client.translate(error, 'build');
     if (!(translated instanceof DockerApiError))
         throw translated;
@@ -54466,6 +54947,7 @@ function pullQuery(ref) {
 
 
 
+
 // Callers catch refusals as DockerApiError; it lives in errors.ts so the pure core can too.
 
 /**
@@ -54517,6 +54999,7 @@ class DockerEngine {
             apiVersion: stringField(record, 'ApiVersion'),
             os: stringField(record, 'Os'),
             ...(typeof cpus === 'number' && cpus > 0 ? { cpus } : {}),
+            identity: identifyEngine(version),
         };
         if (!apiVersionAtLeast(info.apiVersion, docker_engine_MIN_API_VERSION)) {
             throw new InfraError(`${FAULT_MEANING['api-version']}: the Docker engine at ${this.client.endpoint} speaks API ${info.apiVersion || '(unknown)'} (Docker ${info.serverVersion || 'unknown'}); the grader needs API ${docker_engine_MIN_API_VERSION} or newer (Docker 19.03+)`, 'api-version');
