@@ -76,7 +76,10 @@ export async function freezeForStart(
       'POST',
       `/containers/${encodeURIComponent(id)}/stop${seconds}`,
       undefined,
-      (Number.isFinite(grace) && grace >= 0 ? grace * 1000 : LIMITS.compose.maxMs) + LOOKUP_TIMEOUT_MS,
+      {
+        timeoutMs:
+          (Number.isFinite(grace) && grace >= 0 ? grace * 1000 : LIMITS.compose.maxMs) + LOOKUP_TIMEOUT_MS,
+      },
     );
     if (answer.status >= 500)
       throw new Error(`the engine did not stop container ${id.slice(0, 12)} (HTTP ${answer.status})`);

@@ -49,13 +49,21 @@ export interface UpstreamAnswer {
   body: unknown;
 }
 
+export interface UpstreamJsonOptions {
+  /** From the request's start to its answer's end (LOOKUP_TIMEOUT_MS by default). */
+  timeoutMs?: number;
+  /** Gives the request up (a watch that stops must not leave requests holding the process). */
+  signal?: AbortSignal;
+}
+
 export function upstreamJson(
   upstream: Upstream,
   method: string,
   url: string,
   body?: Json,
-  timeoutMs = LOOKUP_TIMEOUT_MS,
+  options: UpstreamJsonOptions = {},
 ): Promise<UpstreamAnswer> {
+  const { timeoutMs = LOOKUP_TIMEOUT_MS, signal } = options;
   return new Promise<UpstreamAnswer>((resolveAnswer, rejectAnswer) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const request = http.request({
@@ -66,6 +74,7 @@ export function upstreamJson(
         Host: 'docker',
         ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}),
       },
+      ...(signal === undefined ? {} : { signal }),
     });
     // A deadline of its own, from the request's start to its answer's end: the socket's idle
     // timeout does not reach a connection handed over by createConnection (an ssh dial's
@@ -78,6 +87,8 @@ export function upstreamJson(
         ),
       timeoutMs,
     );
+    // The request's own socket keeps the process alive while it waits; the deadline need not.
+    deadline.unref();
     const resolve = (answer: UpstreamAnswer): void => {
       clearTimeout(deadline);
       resolveAnswer(answer);

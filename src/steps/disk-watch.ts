@@ -7,11 +7,10 @@
 // more often once one of them is past half its bound. A container can write past the bound for
 // what it writes between two reads; it is stopped at the next.
 
-import http from 'node:http';
 import { CLIENT_LABEL, labelFilters, studentNameLabel } from '../engine/labels';
 import { layerSizeRefusal } from '../proxy/budget';
 import { isRecord, type Json } from '../proxy/refusal';
-import { type Upstream, upstreamRequestOptions } from '../proxy/upstream';
+import { type Upstream, upstreamJson } from '../proxy/upstream';
 
 /** Between two reads of the layers' sizes. */
 export const DISK_WATCH_INTERVAL_MS = 5_000;
@@ -54,10 +53,13 @@ export interface DiskWatch {
 export function watchDisk(options: DiskWatchOptions): DiskWatch {
   const messages: string[] = [];
   const stopped = new Set<string>();
-  /** Requests under way: an engine that hangs must not keep them (and the process) alive. */
-  const inFlight = new Set<http.ClientRequest>();
+  /** Gives up the requests under way: an engine that hangs must not keep them (and the process) alive. */
+  const abandon = new AbortController();
   const ask = (method: string, url: string): Promise<{ status: number; body: unknown }> =>
-    engineRequest(options.upstream, method, url, inFlight);
+    upstreamJson(options.upstream, method, url, undefined, {
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      signal: abandon.signal,
+    });
   let ended = false;
   let endedStep = false;
   let wake: (() => void) | undefined;
@@ -125,72 +127,14 @@ export function watchDisk(options: DiskWatchOptions): DiskWatch {
         STOP_WAIT_MS,
         sweep().catch(() => false),
       );
-      for (const request of inFlight) request.destroy();
+      abandon.abort();
       return { messages: [...messages], endedStep };
     },
   };
 }
 
-/** One request of the watch, its answer parsed; given up after REQUEST_TIMEOUT_MS. */
-function engineRequest(
-  upstream: Upstream,
-  method: string,
-  url: string,
-  inFlight: Set<http.ClientRequest>,
-): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const request = http.request({
-      ...upstreamRequestOptions(upstream),
-      method,
-      path: url,
-      headers: { Host: 'docker' },
-    });
-    inFlight.add(request);
-    // Set on the request itself: a `timeout` option is not applied to a socket of createConnection.
-    const timer = setTimeout(
-      () => request.destroy(new Error(`no answer to ${method} ${url}`)),
-      REQUEST_TIMEOUT_MS,
-    );
-    timer.unref?.();
-    const done = (): void => {
-      clearTimeout(timer);
-      inFlight.delete(request);
-    };
-    request.on('error', (error) => {
-      done();
-      reject(error);
-    });
-    request.on('close', done);
-    request.on('response', (response) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_ANSWER_BYTES)
-          request.destroy(new Error(`the answer to ${method} ${url} is too large`));
-        else chunks.push(chunk);
-      });
-      response.on('error', reject);
-      response.on('end', () => {
-        done();
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try {
-          body = text === '' ? undefined : JSON.parse(text);
-        } catch {
-          // Not JSON: kept as text.
-        }
-        resolve({ status: response.statusCode ?? 0, body });
-      });
-    });
-    request.end();
-  });
-}
-
 /** A read or a kill the engine has not answered in this long is given up. */
 const REQUEST_TIMEOUT_MS = 20_000;
-/** The exercise's containers listed: a few KiB each, 50 at most. */
-const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
 /** How long stop() waits for a read under way, and for the last one. */
 const STOP_WAIT_MS = 5_000;

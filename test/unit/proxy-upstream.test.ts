@@ -353,9 +353,9 @@ describe("the gate's own lookups of an engine that stopped answering", () => {
     const socketPath = path.join(directory, 'silent.sock');
     await new Promise<void>((resolve) => silent.listen(socketPath, resolve));
     try {
-      await expect(upstreamJson({ socketPath }, 'GET', '/info', undefined, 200)).rejects.toThrow(
-        'the Docker engine did not answer GET /info within 0.2 s',
-      );
+      await expect(
+        upstreamJson({ socketPath }, 'GET', '/info', undefined, { timeoutMs: 200 }),
+      ).rejects.toThrow('the Docker engine did not answer GET /info within 0.2 s');
     } finally {
       silent.close();
     }
