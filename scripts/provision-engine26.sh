@@ -9,6 +9,8 @@
 # Prints nothing but progress; the socket is $ENGINE26_SOCKET (default /run/docker26.sock).
 # Used by .ci/run (scripts/test.sh runs the integration suite on both engines).
 set -euo pipefail
+# shellcheck source=scripts/standins.sh
+source "$(dirname "${BASH_SOURCE[0]}")/standins.sh"
 
 log() { printf '[provision-engine26] %s\n' "$*"; }
 
@@ -160,20 +162,14 @@ log "engine ready: $(docker26 version --format '{{.Server.Version}} (API {{.Serv
 #    run-owned tags of the grader's own builds, src/engine/labels.ts) are not stand-ins.
 first=${ENGINE26_IMAGES_FROM:-unix:///var/run/docker.sock}
 missing=()
-while read -r reference; do
-  case "$reference" in '' | *'<none>'*) continue ;; esac
-  if [[ "$reference" =~ ^docker-autograder/([a-z0-9_.-]+-[a-z0-9_.-]+:latest|client:1-[a-z0-9_.-]+)$ ]]; then continue; fi
-  run=$(docker -H "$first" image inspect -f '{{index .Config.Labels "org.docker-autograder.run"}}' "$reference" 2>/dev/null) || continue
-  [ -z "$run" ] || continue
+while read -r reference want; do
   # Missing, or a stand-in of an older build of the script (the first engine's was rebuilt,
   # e.g. with the package index's pip.conf): a stand-in is ours to replace, a pulled image is not.
   have=$(docker26 image inspect -f '{{.Id}} {{index .Config.Labels "org.docker-autograder.standin"}}' "$reference" 2>/dev/null || true)
-  want=$(docker -H "$first" image inspect -f '{{.Id}}' "$reference")
   if [ -z "$have" ] || { [ "${have% *}" != "$want" ] && [ "${have#* }" = true ]; }; then
     missing+=("$reference")
   fi
-done < <(docker -H "$first" image ls --filter label=org.docker-autograder.standin=true \
-  --format '{{.Repository}}:{{.Tag}}' 2>/dev/null || true)
+done < <(first_engine_standins "$first")
 if [ "${#missing[@]}" -gt 0 ]; then
   log "copying ${missing[*]} from $first"
   docker -H "$first" save "${missing[@]}" | docker26 load -q >/dev/null

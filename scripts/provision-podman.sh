@@ -15,6 +15,8 @@
 # answer, loads only the stand-in images it lacks. `provision-podman.sh stop` stops the service
 # (and removes nothing else).
 set -euo pipefail
+# shellcheck source=scripts/standins.sh
+source "$(dirname "${BASH_SOURCE[0]}")/standins.sh"
 
 log() { printf '[provision-podman] %s\n' "$*"; }
 
@@ -161,17 +163,11 @@ log "service ready: $(curl -fsS --unix-socket "$socket" http://podman/version | 
 #    when missing or different. podman loads `docker save`'s archive as it is.
 first=${PODMAN_IMAGES_FROM:-unix:///var/run/docker.sock}
 missing=()
-while read -r reference; do
-  case "$reference" in '' | *'<none>'*) continue ;; esac
-  if [[ "$reference" =~ ^docker-autograder/([a-z0-9_.-]+-[a-z0-9_.-]+:latest|client:1-[a-z0-9_.-]+)$ ]]; then continue; fi
-  run=$(docker -H "$first" image inspect -f '{{index .Config.Labels "org.docker-autograder.run"}}' "$reference" 2>/dev/null) || continue
-  [ -z "$run" ] || continue
-  want=$(docker -H "$first" image inspect -f '{{.Id}}' "$reference")
+while read -r reference want; do
   case "$reference" in */*) full=docker.io/$reference ;; *) full=docker.io/library/$reference ;; esac
   have=$(podman_ image inspect --format '{{.Id}}' "$full" 2>/dev/null || true)
   [ "sha256:$have" = "$want" ] || [ "$have" = "$want" ] || missing+=("$reference")
-done < <(docker -H "$first" image ls --filter label=org.docker-autograder.standin=true \
-  --format '{{.Repository}}:{{.Tag}}' 2>/dev/null || true)
+done < <(first_engine_standins "$first")
 if [ "${#missing[@]}" -gt 0 ]; then
   log "loading ${missing[*]} from $first"
   docker -H "$first" save "${missing[@]}" | podman_ load -q >/dev/null
