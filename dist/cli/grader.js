@@ -38464,10 +38464,19 @@ const ExitCode = {
     infrastructure: 3,
 };
 
+;// CONCATENATED MODULE: ./src/shared/records.ts
+// What every layer reads untyped JSON with (engine answers, specs, gradebooks, request bodies):
+// one definition, imported by the pure core and the adapters alike.
+/** Whether a parsed value is a JSON object (not null, not an array). */
+function isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 ;// CONCATENATED MODULE: ./src/class/gradebook.ts
 // The gradebook of a class regrade: one row per student and exercise, each with its checks'
 // outcomes. Pure: rows from reports, CSV and JSON text, parsing (for merging the shards of a
 // matrix regrade) and merging.
+
 
 const STATUSES = ['pass', 'fail', 'error'];
 const CHECK_STATUSES = ['pass', 'fail', 'error', 'skipped'];
@@ -38649,9 +38658,6 @@ function mergeGradebooks(books) {
 }
 function compareText(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
-}
-function isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 ;// CONCATENATED MODULE: ./src/concurrency.ts
@@ -39762,6 +39768,7 @@ function formatBytes(bytes, units = 'binary') {
 
 
 
+
 const NO_OPTIONS = { ignoreCase: false, ignoreWhitespace: false, trim: false };
 function isSelfComparing(value) {
     return (typeof value === 'object' &&
@@ -39787,9 +39794,6 @@ function compare(actual, matcher, label) {
 }
 function isComparators(matcher) {
     return matcher !== null && typeof matcher === 'object' && !Array.isArray(matcher);
-}
-function compare_isRecord(value) {
-    return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 function optionsOf(matcher, inherited) {
     return {
@@ -39850,7 +39854,7 @@ function deepEqual(actual, expected, options) {
         return (actual.length === expected.length &&
             actual.every((item, index) => deepEqual(item, expected[index], options)));
     }
-    if (compare_isRecord(actual) && compare_isRecord(expected)) {
+    if (isRecord(actual) && isRecord(expected)) {
         const keys = Object.keys(actual);
         return (keys.length === Object.keys(expected).length &&
             keys.every((key) => Object.hasOwn(expected, key) && deepEqual(actual[key], expected[key], options)));
@@ -39941,8 +39945,8 @@ function subset(actual, expected) {
     if (Array.isArray(expected)) {
         return Array.isArray(actual) && expected.every((item) => actual.some((element) => subset(element, item)));
     }
-    if (compare_isRecord(expected)) {
-        return (compare_isRecord(actual) &&
+    if (isRecord(expected)) {
+        return (isRecord(actual) &&
             Object.entries(expected).every(([key, value]) => Object.hasOwn(actual, key) && subset(actual[key], value)));
     }
     return actual === expected;
@@ -39955,7 +39959,7 @@ function sha256Of(actual, options) {
 }
 /** JSON with sorted object keys, so that key order never decides equality. */
 function canonical(value) {
-    return (JSON.stringify(value, (_key, inner) => compare_isRecord(inner)
+    return (JSON.stringify(value, (_key, inner) => isRecord(inner)
         ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a.localeCompare(b)))
         : inner) ?? 'undefined');
 }
@@ -40186,6 +40190,7 @@ function machineName(machine) {
 
 
 
+
 const DEFAULT_POINTS = 1;
 /** `expect` keys whose value maps keys (header names, labels, questions) to matchers. */
 const MATCHER_MAP_FIELDS = new Set(['headers', 'labels', 'answers']);
@@ -40205,7 +40210,7 @@ function expectationsOf(check) {
     }
     const expectations = [];
     for (const [field, value] of Object.entries(check.expect ?? {})) {
-        if (MATCHER_MAP_FIELDS.has(field) && evaluate_isRecord(value)) {
+        if (MATCHER_MAP_FIELDS.has(field) && isRecord(value)) {
             for (const [key, matcher] of Object.entries(value)) {
                 expectations.push({ label: `${field}.${key}`, field, key, matcher: matcher });
             }
@@ -40316,7 +40321,7 @@ function factOf(facts, expectation) {
     const value = facts[expectation.field];
     if (expectation.key === undefined)
         return value;
-    if (!evaluate_isRecord(value))
+    if (!isRecord(value))
         return undefined;
     if (Object.hasOwn(value, expectation.key))
         return value[expectation.key];
@@ -40336,7 +40341,7 @@ function presentation(check, facts, expectation) {
     if (check.answers === undefined || expectation.field !== 'answers' || expectation.key === undefined)
         return {};
     const submitted = facts.submitted;
-    const answer = evaluate_isRecord(submitted) ? submitted[expectation.key] : undefined;
+    const answer = isRecord(submitted) ? submitted[expectation.key] : undefined;
     return {
         expected: 'the expected answer (not shown)',
         actual: typeof answer === 'string' ? (answer === '' ? '(empty answer)' : answer) : '(no answer)',
@@ -40365,9 +40370,6 @@ function labelled(label, text) {
 }
 function roundPoints(points) {
     return Math.round(points * 100) / 100;
-}
-function evaluate_isRecord(value) {
-    return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 ;// CONCATENATED MODULE: external "node:string_decoder"
@@ -43824,9 +43826,7 @@ function formatMiB(bytes) {
 // The leaf every part of the proxy shares: the refusal a student's client is answered with, and
 // the JSON object type of request bodies. Kept apart so that the policy, the field spellings, the
 // filters and the transport import it without importing one another (no import cycle).
-function refusal_isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+
 /** A request the policy does not allow: HTTP 403 with `{"message": ...}`, which the docker CLI prints. */
 class Refusal extends Error {
     status;
@@ -43885,7 +43885,7 @@ function strings(value) {
 /** The student's labels without ours (a student must not forge a name, ports or run label), then ours. */
 function stampLabels(labels, runLabels, extra = {}) {
     const result = {};
-    if (refusal_isRecord(labels)) {
+    if (isRecord(labels)) {
         for (const [key, value] of Object.entries(labels)) {
             if (!key.startsWith(`${LABEL_PREFIX}.`) && typeof value === 'string')
                 result[key] = value;
@@ -43960,8 +43960,8 @@ function tagOwner(tag, run) {
 }
 /** An image's labels and tags, from an inspection (Config.Labels) or a list entry (Labels). */
 function imageFacts(image) {
-    const config = refusal_isRecord(image.Config) ? image.Config : {};
-    const labels = refusal_isRecord(config.Labels) ? config.Labels : refusal_isRecord(image.Labels) ? image.Labels : {};
+    const config = isRecord(image.Config) ? image.Config : {};
+    const labels = isRecord(config.Labels) ? config.Labels : isRecord(image.Labels) ? image.Labels : {};
     const tags = Array.isArray(image.RepoTags)
         ? image.RepoTags.filter((tag) => typeof tag === 'string' && tag !== '<none>:<none>')
         : [];
@@ -43975,7 +43975,7 @@ function imageFacts(image) {
  * run's tag, or known only by other runs' tags (or none: another build's leftovers), it is hidden.
  */
 function imageVisibility(image, run, reference) {
-    if (!refusal_isRecord(image))
+    if (!isRecord(image))
         return 'hidden';
     const { labels, tags } = imageFacts(image);
     const labelledRun = labels[RUN_LABEL];
@@ -43997,7 +43997,7 @@ function imageVisibility(image, run, reference) {
 }
 /** An image list entry as the student sees it: undefined when hidden, other runs' tags removed. */
 function visibleImageListEntry(entry, run) {
-    if (!refusal_isRecord(entry))
+    if (!isRecord(entry))
         return entry;
     if (imageVisibility(entry, run) === 'hidden')
         return undefined;
@@ -44025,7 +44025,7 @@ function isClientContainer(labels) {
 function visibleContainerList(list) {
     if (!Array.isArray(list))
         return list;
-    return list.filter((entry) => !refusal_isRecord(entry) || !refusal_isRecord(entry.Labels) || !isClientContainer(entry.Labels));
+    return list.filter((entry) => !isRecord(entry) || !isRecord(entry.Labels) || !isClientContainer(entry.Labels));
 }
 /**
  * The grader's labels stay the grader's business: compose v1 refuses to reuse a network whose
@@ -44034,11 +44034,11 @@ function visibleContainerList(list) {
 function withoutOurLabels(value) {
     if (Array.isArray(value))
         return value.map(withoutOurLabels);
-    if (!refusal_isRecord(value))
+    if (!isRecord(value))
         return value;
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [
         key,
-        key === 'Labels' && refusal_isRecord(item)
+        key === 'Labels' && isRecord(item)
             ? Object.fromEntries(Object.entries(item).filter(([label]) => !label.startsWith(`${LABEL_PREFIX}.`)))
             : withoutOurLabels(item),
     ]));
@@ -44080,7 +44080,8 @@ function upstreamRequestOptions(upstream) {
         },
     };
 }
-function upstreamJson(upstream, method, url, body, timeoutMs = LOOKUP_TIMEOUT_MS) {
+function upstreamJson(upstream, method, url, body, options = {}) {
+    const { timeoutMs = LOOKUP_TIMEOUT_MS, signal } = options;
     return new Promise((resolveAnswer, rejectAnswer) => {
         const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
         const request = external_node_http_default().request({
@@ -44091,12 +44092,15 @@ function upstreamJson(upstream, method, url, body, timeoutMs = LOOKUP_TIMEOUT_MS
                 Host: 'docker',
                 ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}),
             },
+            ...(signal === undefined ? {} : { signal }),
         });
         // A deadline of its own, from the request's start to its answer's end: the socket's idle
         // timeout does not reach a connection handed over by createConnection (an ssh dial's
         // stream), and an engine that stopped (SIGSTOP) would hold the lookup, and the student's
         // command, for ever.
         const deadline = setTimeout(() => request.destroy(new Error(`the Docker engine did not answer ${method} ${url} within ${timeoutMs / 1000} s`)), timeoutMs);
+        // The request's own socket keeps the process alive while it waits; the deadline need not.
+        deadline.unref();
         const resolve = (answer) => {
             clearTimeout(deadline);
             resolveAnswer(answer);
@@ -44134,7 +44138,7 @@ function upstreamJson(upstream, method, url, body, timeoutMs = LOOKUP_TIMEOUT_MS
 }
 function labelsOf(value) {
     const labels = {};
-    if (refusal_isRecord(value)) {
+    if (isRecord(value)) {
         for (const [key, item] of Object.entries(value))
             if (typeof item === 'string')
                 labels[key] = item;
@@ -44149,7 +44153,7 @@ function labelsOf(value) {
 class EngineAnswer extends Refusal {
 }
 function failure(what, answer) {
-    const message = refusal_isRecord(answer.body) && typeof answer.body.message === 'string' ? answer.body.message : '';
+    const message = isRecord(answer.body) && typeof answer.body.message === 'string' ? answer.body.message : '';
     // A 4xx or a redirect is the student's request's answer; only a 5xx is the engine failing.
     if (!isEngineFaultStatus(answer.status)) {
         const status = Math.max(answer.status, 400);
@@ -44186,7 +44190,7 @@ class EngineLookups {
         const answer = await upstreamJson(this.upstream, 'GET', url);
         if (answer.status === 404)
             return undefined;
-        if (answer.status !== 200 || !refusal_isRecord(answer.body))
+        if (answer.status !== 200 || !isRecord(answer.body))
             throw failure(`inspect ${kind}`, answer);
         return answer.body;
     }
@@ -44196,7 +44200,7 @@ class EngineLookups {
             const raw = await this.inspect('a container', `/containers/${encodeURIComponent(candidate)}/json`);
             if (raw === undefined)
                 continue;
-            const labels = labelsOf(refusal_isRecord(raw.Config) ? raw.Config.Labels : undefined);
+            const labels = labelsOf(isRecord(raw.Config) ? raw.Config.Labels : undefined);
             // The client container the student's commands run in is not theirs (visibility.ts).
             if (this.ownership(labels) === 'own' && !isClientContainer(labels)) {
                 return { kind: 'own', id: String(raw.Id), name: String(raw.Name).replace(/^\//, ''), labels };
@@ -44256,7 +44260,7 @@ class EngineLookups {
         return visibility === 'hidden' ? { kind: 'foreign' } : { kind: visibility, reference };
     }
     imageOwnership(raw) {
-        return this.ownership(labelsOf(refusal_isRecord(raw.Config) ? raw.Config.Labels : undefined));
+        return this.ownership(labelsOf(isRecord(raw.Config) ? raw.Config.Labels : undefined));
     }
     async createVolume(name, labels) {
         const answer = await upstreamJson(this.upstream, 'POST', '/volumes/create', {
@@ -44268,10 +44272,10 @@ class EngineLookups {
     }
     async imageConfig(image) {
         const raw = await this.imageDetails(image);
-        const config = raw && refusal_isRecord(raw.Config) ? raw.Config : {};
+        const config = raw && isRecord(raw.Config) ? raw.Config : {};
         return {
-            exposedPorts: refusal_isRecord(config.ExposedPorts) ? Object.keys(config.ExposedPorts) : [],
-            volumes: refusal_isRecord(config.Volumes) ? Object.keys(config.Volumes) : [],
+            exposedPorts: isRecord(config.ExposedPorts) ? Object.keys(config.ExposedPorts) : [],
+            volumes: isRecord(config.Volumes) ? Object.keys(config.Volumes) : [],
         };
     }
     async hostPath(hostPath) {
@@ -44298,7 +44302,7 @@ class EngineLookups {
         const answer = await upstreamJson(this.upstream, 'GET', `/containers/json?all=1&filters=${filters}`);
         if (answer.status !== 200 || !Array.isArray(answer.body))
             throw failure('list containers', answer);
-        return answer.body.filter(refusal_isRecord);
+        return answer.body.filter(isRecord);
     }
     /** The run's networks in this scope (to count them against the cap). */
     async ownNetworks(labelFilters) {
@@ -44306,7 +44310,7 @@ class EngineLookups {
         const answer = await upstreamJson(this.upstream, 'GET', `/networks?filters=${filters}`);
         if (answer.status !== 200 || !Array.isArray(answer.body))
             throw failure('list networks', answer);
-        return answer.body.filter(refusal_isRecord);
+        return answer.body.filter(isRecord);
     }
     /** The engine's inspection of a container (by id), or undefined when it is gone. */
     async containerDetails(id) {
@@ -44396,7 +44400,7 @@ async function engineBoundsLayers(upstream, image, labels) {
 /** true or false when the engine told, undefined when it could not say. */
 async function askEngine(upstream, image, labels) {
     const info = await upstreamJson(upstream, 'GET', '/info');
-    if (info.status !== 200 || !refusal_isRecord(info.body))
+    if (info.status !== 200 || !isRecord(info.body))
         return undefined;
     const daemon = typeof info.body.ID === 'string' && info.body.ID !== '' ? info.body.ID : undefined;
     const known = daemon === undefined ? undefined : storageOptSupport.get(daemon);
@@ -44429,11 +44433,11 @@ async function judgeStorageOpt(info, upstream, image, labels) {
         Labels: labels,
         HostConfig: { StorageOpt: { size: String(PROBE_SIZE) }, NetworkMode: 'none' },
     });
-    if (created.status === 201 && refusal_isRecord(created.body)) {
+    if (created.status === 201 && isRecord(created.body)) {
         await upstreamJson(upstream, 'DELETE', `/containers/${encodeURIComponent(String(created.body.Id))}?force=1`);
         return true;
     }
-    const message = refusal_isRecord(created.body) ? String(created.body.message ?? '') : String(created.body);
+    const message = isRecord(created.body) ? String(created.body.message ?? '') : String(created.body);
     if (/storage.?opt|quota|not supported|unknown option/i.test(message))
         return false;
     return undefined;
@@ -44448,7 +44452,7 @@ async function boundContainerDisk(upstream, body, labels, maxBytes = containerDi
     const image = typeof body.Image === 'string' ? body.Image : '';
     if (image === '' || !(await engineBoundsLayers(upstream, image, labels)))
         return body;
-    const hostConfig = refusal_isRecord(body.HostConfig) ? body.HostConfig : {};
+    const hostConfig = isRecord(body.HostConfig) ? body.HostConfig : {};
     return {
         ...body,
         HostConfig: { ...hostConfig, StorageOpt: storageOptWithBound(hostConfig.StorageOpt, maxBytes) },
@@ -44566,7 +44570,7 @@ class ExerciseAllowance {
 }
 function labels(value) {
     const result = {};
-    if (refusal_isRecord(value))
+    if (isRecord(value))
         for (const [key, item] of Object.entries(value))
             if (typeof item === 'string')
                 result[key] = item;
@@ -45934,7 +45938,7 @@ function hardenResources(hostConfig) {
 }
 /** The student's ulimits without those that raise priority, with the grader's in place of their own. */
 function hardenedUlimits(requested) {
-    const ulimits = requested.filter(refusal_isRecord);
+    const ulimits = requested.filter(isRecord);
     const raised = ulimits
         .map((limit) => String(limit.Name))
         .filter((limitName) => REFUSED_ULIMITS.includes(limitName));
@@ -46008,7 +46012,7 @@ async function policeBuildQuery(query, context) {
     let labels = {};
     try {
         const parsed = JSON.parse(query.get('labels') || '{}');
-        if (refusal_isRecord(parsed))
+        if (isRecord(parsed))
             labels = parsed;
     }
     catch {
@@ -46054,7 +46058,7 @@ const buildPlans = {
             imageDetails: (reference) => gate.lookups.imageDetails(reference),
             engineInfo: async () => {
                 const answer = await upstreamJson(gate.upstream, 'GET', '/info');
-                return refusal_isRecord(answer.body) ? answer.body : undefined;
+                return isRecord(answer.body) ? answer.body : undefined;
             },
         }).catch((error) => {
             throw error instanceof ContextRefusal ? new Refusal(error.message) : error;
@@ -46079,6 +46083,7 @@ const buildPlans = {
 // student's containers, the grader's run steps): while they are all paused (the cgroup freezer, by
 // the daemon), the path cannot change, so a check made then still holds when the daemon mounts.
 // The proxy and the grader's run step each bring their own WriterControl.
+
 
 
 /**
@@ -46170,15 +46175,12 @@ async function withWritersFrozen(runId, control, action) {
         await thaw();
     }
 }
-function bind_writers_isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 /**
  * Whether the daemon mounts a host path for this container (its inspection, or its summary in
  * a list): `Binds` with a path source, a `Mounts` entry of type bind, or `--volumes-from`.
  */
 function mountsHostPath(container) {
-    const hostConfig = bind_writers_isRecord(container.HostConfig) ? container.HostConfig : {};
+    const hostConfig = isRecord(container.HostConfig) ? container.HostConfig : {};
     const binds = Array.isArray(hostConfig.Binds) ? hostConfig.Binds : [];
     if (binds.some((bind) => typeof bind === 'string' && bind.startsWith('/')))
         return true;
@@ -46189,14 +46191,14 @@ function mountsHostPath(container) {
         ...(Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts : []),
         ...(Array.isArray(container.Mounts) ? container.Mounts : []),
     ];
-    return mounts.some((mount) => bind_writers_isRecord(mount) && mount.Type === 'bind');
+    return mounts.some((mount) => isRecord(mount) && mount.Type === 'bind');
 }
 /** The ids of running containers in a list answer (`GET /containers/json`) that mount a host path. */
 function runningBindWriters(listed) {
     if (!Array.isArray(listed))
         return [];
     return listed
-        .filter(bind_writers_isRecord)
+        .filter(isRecord)
         .filter((container) => container.State === 'running' && mountsHostPath(container))
         .map((container) => String(container.Id));
 }
@@ -46239,7 +46241,7 @@ async function changedBindSource(sources, approved = (source) => source) {
 function bindSources(container) {
     const mounts = Array.isArray(container.Mounts) ? container.Mounts : [];
     return mounts
-        .filter(bind_writers_isRecord)
+        .filter(isRecord)
         .filter((mount) => mount.Type === 'bind' && typeof mount.Source === 'string')
         .map((mount) => String(mount.Source));
 }
@@ -46271,7 +46273,7 @@ function control(upstream, runId) {
             // Stopped or removed since it was listed (or paused by then): it writes nothing now.
             if (answer.status === 404 || answer.status === 409)
                 return false;
-            const message = refusal_isRecord(answer.body) ? String(answer.body.message) : String(answer.body);
+            const message = isRecord(answer.body) ? String(answer.body.message) : String(answer.body);
             // The freezer gave up on a container that keeps starting processes: the student's doing.
             if (/unable to freeze/.test(message)) {
                 throw new Refusal(`the container could not be started: its bind mounts are mounted only while the grading's containers that bind-mount the submission are paused, and container ${id.slice(0, 12)} could not be paused (it starts processes without pause: ${message})`);
@@ -46291,7 +46293,7 @@ function control(upstream, runId) {
 async function freezeForStart(upstream, runId, details, restart) {
     if (details === undefined || !mountsHostPath(details))
         return async () => undefined;
-    const state = refusal_isRecord(details.State) ? details.State : {};
+    const state = isRecord(details.State) ? details.State : {};
     if (restart !== undefined && state.Running === true) {
         // Stopped first, outside the freeze: paused, it could not stop gracefully (its SIGTERM would
         // wait for the thaw), and running, it could swap its own bind source until it is killed.
@@ -46301,7 +46303,9 @@ async function freezeForStart(upstream, runId, details, restart) {
         // The engine answers once the container stopped: after up to t seconds of grace (10 by
         // default; a negative t waits for the container, as long as a step may last at the most).
         const grace = restart.stopSeconds === null ? 10 : Number(restart.stopSeconds);
-        const answer = await upstreamJson(upstream, 'POST', `/containers/${encodeURIComponent(id)}/stop${seconds}`, undefined, (Number.isFinite(grace) && grace >= 0 ? grace * 1000 : LIMITS.compose.maxMs) + LOOKUP_TIMEOUT_MS);
+        const answer = await upstreamJson(upstream, 'POST', `/containers/${encodeURIComponent(id)}/stop${seconds}`, undefined, {
+            timeoutMs: (Number.isFinite(grace) && grace >= 0 ? grace * 1000 : LIMITS.compose.maxMs) + LOOKUP_TIMEOUT_MS,
+        });
         if (answer.status >= 500)
             throw new Error(`the engine did not stop container ${id.slice(0, 12)} (HTTP ${answer.status})`);
     }
@@ -46343,12 +46347,12 @@ function parseFilters(text) {
         return {};
     }
     const filters = {};
-    if (!refusal_isRecord(parsed))
+    if (!isRecord(parsed))
         return filters;
     for (const [key, value] of Object.entries(parsed)) {
         if (Array.isArray(value))
             filters[key] = value.map(String);
-        else if (refusal_isRecord(value))
+        else if (isRecord(value))
             filters[key] = Object.keys(value).filter((item) => value[item] === true);
     }
     return filters;
@@ -46446,7 +46450,7 @@ function matchEach(names, patterns) {
  * the engine, a pattern is tried on each name with and without its leading slash.
  */
 function keepNamed(list, patterns) {
-    const namesOf = (summary) => refusal_isRecord(summary) && Array.isArray(summary.Names)
+    const namesOf = (summary) => isRecord(summary) && Array.isArray(summary.Names)
         ? summary.Names.filter((name) => typeof name === 'string').flatMap((name) => [
             name,
             name.replace(/^\//, ''),
@@ -46464,7 +46468,7 @@ function keepNamed(list, patterns) {
 }
 /** The networks or volumes of a list answer (names already unscoped) that one of the patterns names. */
 function keepNamedObjects(list, patterns) {
-    const named = list.filter((item) => refusal_isRecord(item) && typeof item.Name === 'string');
+    const named = list.filter((item) => isRecord(item) && typeof item.Name === 'string');
     const matched = matchEach(named.map((item) => String(item.Name)), patterns);
     return named.filter((_, index) => matched[index] === true);
 }
@@ -46497,6 +46501,7 @@ function narrowListQuery(query, options) {
 // objects) and its mapping onto the Engine's model. No I/O here: docker-engine.ts does the calls.
 
 
+
 /**
  * The policy RESTART_LABEL records, when it applies: the engine's policy is "no" and the
  * container has a bind mount, as the proxy made it. Otherwise (no label, a label inherited from
@@ -46509,7 +46514,7 @@ function requestedRestartPolicy(labels, enginePolicy, hasBindMount) {
         return undefined;
     try {
         const parsed = JSON.parse(label);
-        if (!docker_mapping_isRecord(parsed) || typeof parsed.Name !== 'string' || parsed.Name === '')
+        if (!isRecord(parsed) || typeof parsed.Name !== 'string' || parsed.Name === '')
             return undefined;
         const count = typeof parsed.MaximumRetryCount === 'number' ? parsed.MaximumRetryCount : 0;
         return { Name: parsed.Name, MaximumRetryCount: count };
@@ -46519,22 +46524,22 @@ function requestedRestartPolicy(labels, enginePolicy, hasBindMount) {
     }
 }
 function asRawImage(value) {
-    if (docker_mapping_isRecord(value) && typeof value.Id === 'string')
+    if (isRecord(value) && typeof value.Id === 'string')
         return value;
     throw new InfraError('Docker engine answered an image inspection with something unexpected');
 }
 function asRawContainer(value) {
-    if (docker_mapping_isRecord(value) && typeof value.Id === 'string' && docker_mapping_isRecord(value.State) && docker_mapping_isRecord(value.Config))
+    if (isRecord(value) && typeof value.Id === 'string' && isRecord(value.State) && isRecord(value.Config))
         return value;
     throw new InfraError('Docker engine answered a container inspection with something unexpected');
 }
 function asRawNetwork(value) {
-    if (docker_mapping_isRecord(value) && typeof value.Id === 'string' && typeof value.Name === 'string')
+    if (isRecord(value) && typeof value.Id === 'string' && typeof value.Name === 'string')
         return value;
     throw new InfraError('Docker engine answered a network inspection with something unexpected');
 }
 function asRawVolume(value) {
-    if (docker_mapping_isRecord(value) && typeof value.Name === 'string')
+    if (isRecord(value) && typeof value.Name === 'string')
         return value;
     throw new InfraError('Docker engine answered a volume inspection with something unexpected');
 }
@@ -46682,9 +46687,9 @@ function toContainerSummary(raw) {
 function processCommands(value) {
     // A container whose last process is just exiting has none left: the engine (Go) answers its
     // empty list as null.
-    if (docker_mapping_isRecord(value) && value.Processes === null)
+    if (isRecord(value) && value.Processes === null)
         return [];
-    if (!docker_mapping_isRecord(value) || !Array.isArray(value.Titles) || !Array.isArray(value.Processes)) {
+    if (!isRecord(value) || !Array.isArray(value.Titles) || !Array.isArray(value.Processes)) {
         throw new InfraError('Docker engine answered a process listing with something unexpected');
     }
     const titles = value.Titles;
@@ -46725,9 +46730,6 @@ function inTreeOrder(rows, pidColumn, ppidColumn) {
     // A cycle (impossible in a real listing) leaves rows unvisited: keep them rather than lose them.
     return ordered.length === rows.length ? ordered : rows;
 }
-function docker_mapping_isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 ;// CONCATENATED MODULE: ./src/proxy/policy-mounts.ts
 // What a student's container may mount: folders inside the submission (by their real path,
@@ -46765,7 +46767,7 @@ async function checkBindSource(source, context) {
  * replaced by a symlink (to `/`, to the Docker socket) since create would be followed.
  */
 async function recheckBindSources(container, context) {
-    const hostConfig = refusal_isRecord(container.HostConfig) ? container.HostConfig : {};
+    const hostConfig = isRecord(container.HostConfig) ? container.HostConfig : {};
     const sources = new Set();
     for (const bind of strings(hostConfig.Binds)) {
         const source = bind.split(':')[0] ?? '';
@@ -46776,7 +46778,7 @@ async function recheckBindSources(container, context) {
         ...(Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts : []),
         ...(Array.isArray(container.Mounts) ? container.Mounts : []),
     ];
-    for (const mount of mounts.filter(refusal_isRecord)) {
+    for (const mount of mounts.filter(isRecord)) {
         if (mount.Type === 'bind' && typeof mount.Source === 'string')
             sources.add(mount.Source);
     }
@@ -46822,7 +46824,7 @@ async function checkMounts(hostConfig, context) {
     if (!Array.isArray(hostConfig.Mounts))
         return;
     for (const mount of hostConfig.Mounts) {
-        if (!refusal_isRecord(mount))
+        if (!isRecord(mount))
             continue;
         const type = typeof mount.Type === 'string' ? mount.Type : 'volume';
         const source = typeof mount.Source === 'string' ? mount.Source : '';
@@ -46830,9 +46832,9 @@ async function checkMounts(hostConfig, context) {
             mount.Source = await checkBindSource(source, context);
         }
         else if (type === 'volume') {
-            const options = refusal_isRecord(mount.VolumeOptions) ? mount.VolumeOptions : {};
-            const driver = refusal_isRecord(options.DriverConfig) ? options.DriverConfig : {};
-            const driverOptions = refusal_isRecord(driver.Options) ? driver.Options : {};
+            const options = isRecord(mount.VolumeOptions) ? mount.VolumeOptions : {};
+            const driver = isRecord(options.DriverConfig) ? options.DriverConfig : {};
+            const driverOptions = isRecord(driver.Options) ? driver.Options : {};
             checkVolumeDriver(typeof driver.Name === 'string' ? driver.Name : '', driverOptions);
             // Without a source the daemon makes an anonymous volume, unlabelled: a labelled one instead.
             mount.Source =
@@ -46867,17 +46869,17 @@ async function labelAnonymousVolumes(body, hostConfig, imageVolumes, context) {
     const mounted = new Set();
     for (const bind of strings(hostConfig.Binds))
         mounted.add(external_node_path_default().posix.normalize(bind.split(':')[1] ?? ''));
-    for (const mount of Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts.filter(refusal_isRecord) : []) {
+    for (const mount of Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts.filter(isRecord) : []) {
         if (typeof mount.Target === 'string')
             mounted.add(external_node_path_default().posix.normalize(mount.Target));
     }
-    if (refusal_isRecord(hostConfig.Tmpfs))
+    if (isRecord(hostConfig.Tmpfs))
         for (const target of Object.keys(hostConfig.Tmpfs))
             mounted.add(external_node_path_default().posix.normalize(target));
     // --volumes-from brings its own volumes to their paths: the daemon then skips those paths.
     if (strings(hostConfig.VolumesFrom).length > 0)
         return;
-    const wanted = [...(refusal_isRecord(body.Volumes) ? Object.keys(body.Volumes) : []), ...imageVolumes];
+    const wanted = [...(isRecord(body.Volumes) ? Object.keys(body.Volumes) : []), ...imageVolumes];
     const added = [];
     for (const target of new Set(wanted.map((volume) => external_node_path_default().posix.normalize(volume)))) {
         if (mounted.has(target))
@@ -46903,15 +46905,15 @@ function hasBindMount(hostConfig) {
         return true;
     if (strings(hostConfig.VolumesFrom).length > 0)
         return true;
-    const mounts = Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts.filter(refusal_isRecord) : [];
+    const mounts = Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts.filter(isRecord) : [];
     return mounts.some((mount) => mount.Type === 'bind');
 }
 /** Whether an inspected container mounts a host path (its own binds or inherited ones). */
 function containerHasBindMount(container) {
-    const mounts = Array.isArray(container.Mounts) ? container.Mounts.filter(refusal_isRecord) : [];
+    const mounts = Array.isArray(container.Mounts) ? container.Mounts.filter(isRecord) : [];
     if (mounts.some((mount) => mount.Type === 'bind'))
         return true;
-    return refusal_isRecord(container.HostConfig) && hasBindMount(container.HostConfig);
+    return isRecord(container.HostConfig) && hasBindMount(container.HostConfig);
 }
 
 ;// CONCATENATED MODULE: ./src/proxy/policy-networks.ts
@@ -46926,7 +46928,7 @@ function given(value) {
         return false;
     if (Array.isArray(value))
         return value.length > 0;
-    if (refusal_isRecord(value))
+    if (isRecord(value))
         return Object.keys(value).length > 0;
     return true;
 }
@@ -46938,7 +46940,7 @@ function given(value) {
 function checkNetworkAddressing(ipam) {
     if (ipam === undefined || ipam === null)
         return;
-    if (!refusal_isRecord(ipam))
+    if (!isRecord(ipam))
         throw new Refusal('invalid IPAM configuration of the network', 400);
     const driver = ipam.Driver;
     if (given(driver) && driver !== 'default') {
@@ -46948,17 +46950,17 @@ function checkNetworkAddressing(ipam) {
         throw new Refusal('IPAM driver options are not allowed (--ipam-opt): the engine assigns the addresses');
     }
     const configs = Array.isArray(ipam.Config) ? ipam.Config : given(ipam.Config) ? [ipam.Config] : [];
-    if (configs.some((config) => !refusal_isRecord(config) || Object.values(config).some(given))) {
+    if (configs.some((config) => !isRecord(config) || Object.values(config).some(given))) {
         throw new Refusal("IPAM options are not allowed (--subnet, --ip-range, --gateway, --aux-address): the engine picks the network's addresses");
     }
 }
 /** A container's address on a network is the engine's choice too (--ip, --ip6, --link-local-ip). */
 function checkEndpointAddress(endpoint, network) {
-    if (!refusal_isRecord(endpoint))
+    if (!isRecord(endpoint))
         return;
     const ipam = endpoint.IPAMConfig;
-    const fixed = (refusal_isRecord(ipam) && Object.values(ipam).some(given)) ||
-        (ipam !== undefined && ipam !== null && !refusal_isRecord(ipam)) ||
+    const fixed = (isRecord(ipam) && Object.values(ipam).some(given)) ||
+        (ipam !== undefined && ipam !== null && !isRecord(ipam)) ||
         given(endpoint.IPAddress) ||
         given(endpoint.GlobalIPv6Address);
     if (fixed) {
@@ -46978,7 +46980,7 @@ function policeNetworkCreate(body, context) {
     if (body.Ingress === true || body.Scope === 'swarm')
         throw new Refusal('swarm networks are not allowed');
     checkNetworkAddressing(body.IPAM);
-    const options = refusal_isRecord(body.Options) ? body.Options : {};
+    const options = isRecord(body.Options) ? body.Options : {};
     const refused = Object.keys(options).filter((key) => REFUSED_BRIDGE_OPTIONS.test(key));
     if (refused.length > 0)
         throw new Refusal(`network options ${refused.join(', ')} are not allowed (-o)`);
@@ -46999,7 +47001,7 @@ async function policeNetworkConnect(body, action, network, context) {
         checkEndpointAddress(body.EndpointConfig, network.kind === 'own' || network.kind === 'builtin' ? network.name : 'this network');
     if (action === 'connect' && network.kind === 'own') {
         const studentName = studentNameOf(resolved, context.names);
-        const endpoint = refusal_isRecord(body.EndpointConfig) ? { ...body.EndpointConfig } : {};
+        const endpoint = isRecord(body.EndpointConfig) ? { ...body.EndpointConfig } : {};
         if (studentName !== undefined)
             endpoint.Aliases = [...new Set([...strings(endpoint.Aliases), studentName])];
         result.EndpointConfig = endpoint;
@@ -47034,15 +47036,15 @@ const ALL_ADDRESSES = new Set(['0.0.0.0', '::', '[::]']);
 function rewritePortBindings(portBindings, policy) {
     const requested = {};
     const bindings = {};
-    if (!refusal_isRecord(portBindings))
+    if (!isRecord(portBindings))
         return { requested, bindings };
     for (const [containerPort, list] of Object.entries(portBindings)) {
         const rewritten = [];
         for (const binding of Array.isArray(list) ? list : []) {
-            const asked = refusal_isRecord(binding) && typeof binding.HostIp === 'string' ? binding.HostIp : '';
+            const asked = isRecord(binding) && typeof binding.HostIp === 'string' ? binding.HostIp : '';
             // 0.0.0.0 and :: are what no address means to the engine: every address of the host.
             const hostIp = ALL_ADDRESSES.has(asked) ? '' : asked;
-            const hostPort = refusal_isRecord(binding) && typeof binding.HostPort === 'string' ? binding.HostPort : '';
+            const hostPort = isRecord(binding) && typeof binding.HostPort === 'string' ? binding.HostPort : '';
             if (hostIp !== '' && hostIp !== '127.0.0.1' && !policy.publicPorts) {
                 throw new Refusal(`publishing port ${containerPort} on ${hostIp} is not allowed: publish on 127.0.0.1 or without an address (-p ${hostPort || 'HOST'}:${containerPort.split('/')[0]})`);
             }
@@ -47061,7 +47063,7 @@ function rewritePortBindings(portBindings, policy) {
 }
 /** The body of POST /containers/create as the engine gets it; `name` is the student's name, if any. */
 async function policeContainerCreate(body, name, context) {
-    const hostConfig = refusal_isRecord(body.HostConfig) ? { ...body.HostConfig } : {};
+    const hostConfig = isRecord(body.HostConfig) ? { ...body.HostConfig } : {};
     if (hostConfig.Privileged === true)
         throw new Refusal('privileged containers are not allowed (--privileged)');
     for (const [field, flag] of HOST_NAMESPACES) {
@@ -47091,7 +47093,7 @@ async function policeContainerCreate(body, name, context) {
     hostConfig.CapAdd = [...new Set([...kept, ...added])];
     hostConfig.CapDrop = ['ALL'];
     hostConfig.SecurityOpt = checkSecurityOptions(strings(hostConfig.SecurityOpt));
-    if (refusal_isRecord(hostConfig.Sysctls)) {
+    if (isRecord(hostConfig.Sysctls)) {
         const refused = Object.keys(hostConfig.Sysctls).filter((key) => !SAFE_SYSCTLS.includes(key));
         if (refused.length > 0)
             throw new Refusal(`sysctl ${refused.join(', ')} is not allowed (--sysctl)`);
@@ -47139,15 +47141,15 @@ async function policeContainerCreate(body, name, context) {
         hostConfig.NetworkMode = resolved.name;
         userNetwork = resolved.kind === 'own';
     }
-    const networking = refusal_isRecord(body.NetworkingConfig) ? { ...body.NetworkingConfig } : {};
-    if (refusal_isRecord(networking.EndpointsConfig)) {
+    const networking = isRecord(body.NetworkingConfig) ? { ...body.NetworkingConfig } : {};
+    if (isRecord(networking.EndpointsConfig)) {
         const endpoints = {};
         for (const [network, endpoint] of Object.entries(networking.EndpointsConfig)) {
             const resolved = BUILTIN_NETWORKS.has(network)
                 ? { kind: 'builtin', name: network }
                 : await ownNetwork(network, context, 400);
             checkEndpointAddress(endpoint, network);
-            const config = refusal_isRecord(endpoint) ? { ...endpoint } : {};
+            const config = isRecord(endpoint) ? { ...endpoint } : {};
             if (resolved.kind === 'own' && name !== undefined) {
                 // DNS by the student's name between containers: the engine only knows the scoped one.
                 config.Aliases = [...new Set([...strings(config.Aliases), name])];
@@ -47157,7 +47159,7 @@ async function policeContainerCreate(body, name, context) {
         networking.EndpointsConfig = endpoints;
     }
     const mainNetwork = String(hostConfig.NetworkMode);
-    const endpoints = refusal_isRecord(networking.EndpointsConfig) ? networking.EndpointsConfig : {};
+    const endpoints = isRecord(networking.EndpointsConfig) ? networking.EndpointsConfig : {};
     if (userNetwork && name !== undefined && endpoints[mainNetwork] === undefined) {
         networking.EndpointsConfig = { ...endpoints, [mainNetwork]: { Aliases: [name] } };
     }
@@ -47166,7 +47168,7 @@ async function policeContainerCreate(body, name, context) {
     // Ports: 127.0.0.1 and ephemeral; -P publishes every exposed port the same way.
     const ports = rewritePortBindings(hostConfig.PortBindings, context.policy);
     if (hostConfig.PublishAllPorts === true) {
-        const exposed = refusal_isRecord(body.ExposedPorts) ? Object.keys(body.ExposedPorts) : [];
+        const exposed = isRecord(body.ExposedPorts) ? Object.keys(body.ExposedPorts) : [];
         for (const port of [...exposed, ...imageConfig.exposedPorts]) {
             ports.bindings[port] ??= [{ HostIp: '127.0.0.1', HostPort: '' }];
         }
@@ -47207,7 +47209,7 @@ const RESTART_POLICIES = ['no', 'always', 'unless-stopped', 'on-failure'];
  * policy the proxy keeps in RESTART_LABEL); undefined for none ("no" or absent).
  */
 function checkedRestartPolicy(value) {
-    if (!refusal_isRecord(value))
+    if (!isRecord(value))
         return undefined;
     const policyName = typeof value.Name === 'string' ? value.Name : '';
     const count = typeof value.MaximumRetryCount === 'number' ? value.MaximumRetryCount : 0;
@@ -47231,7 +47233,7 @@ function policeContainerUpdate(body, container) {
     const updated = { ...body };
     hardenResources(updated);
     const wanted = checkedRestartPolicy(updated.RestartPolicy);
-    const asked = refusal_isRecord(updated.RestartPolicy) && typeof updated.RestartPolicy.Name === 'string';
+    const asked = isRecord(updated.RestartPolicy) && typeof updated.RestartPolicy.Name === 'string';
     const details = container?.details;
     if (!asked || details === undefined || !containerHasBindMount(details))
         return updated;
@@ -47246,14 +47248,14 @@ function policeContainerUpdate(body, container) {
 }
 /** The policy the proxy keeps in RESTART_LABEL for an inspected container, if any. */
 function virtualRestartPolicy(container) {
-    const config = refusal_isRecord(container.Config) ? container.Config : {};
-    const hostConfig = refusal_isRecord(container.HostConfig) ? container.HostConfig : {};
-    const engine = refusal_isRecord(hostConfig.RestartPolicy) ? hostConfig.RestartPolicy.Name : undefined;
-    return requestedRestartPolicy(refusal_isRecord(config.Labels) ? config.Labels : undefined, typeof engine === 'string' ? engine : undefined, containerHasBindMount(container));
+    const config = isRecord(container.Config) ? container.Config : {};
+    const hostConfig = isRecord(container.HostConfig) ? container.HostConfig : {};
+    const engine = isRecord(hostConfig.RestartPolicy) ? hostConfig.RestartPolicy.Name : undefined;
+    return requestedRestartPolicy(isRecord(config.Labels) ? config.Labels : undefined, typeof engine === 'string' ? engine : undefined, containerHasBindMount(container));
 }
 /** GET /containers/{id}/json as the student sees it: the restart policy asked for. */
 function showRequestedRestartPolicy(container) {
-    if (!refusal_isRecord(container) || !refusal_isRecord(container.HostConfig))
+    if (!isRecord(container) || !isRecord(container.HostConfig))
         return container;
     const requested = virtualRestartPolicy(container);
     if (requested === undefined)
@@ -47268,14 +47270,14 @@ function showRequestedRestartPolicy(container) {
 
 
 function requestedPorts(labels) {
-    if (!refusal_isRecord(labels))
+    if (!isRecord(labels))
         return {};
     const label = labels[STUDENT_PORTS_LABEL];
     return studentPorts(typeof label === 'string' ? label : undefined);
 }
 /** A port map ({"80/tcp": [{HostIp, HostPort}]}) with the n-th binding of a port showing the n-th requested port. */
 function mapPortMap(portMap, requested) {
-    if (!refusal_isRecord(portMap))
+    if (!isRecord(portMap))
         return portMap;
     return Object.fromEntries(Object.entries(portMap).map(([port, bindings]) => {
         const wanted = requested[port];
@@ -47283,7 +47285,7 @@ function mapPortMap(portMap, requested) {
             return [port, bindings];
         return [
             port,
-            bindings.map((binding, index) => refusal_isRecord(binding) && wanted[index] !== undefined
+            bindings.map((binding, index) => isRecord(binding) && wanted[index] !== undefined
                 ? { ...binding, HostPort: String(wanted[index]) }
                 : binding),
         ];
@@ -47291,19 +47293,19 @@ function mapPortMap(portMap, requested) {
 }
 /** GET /containers/{id}/json. */
 function showRequestedPorts(container) {
-    if (!refusal_isRecord(container) || !refusal_isRecord(container.Config))
+    if (!isRecord(container) || !isRecord(container.Config))
         return container;
     const requested = requestedPorts(container.Config.Labels);
     if (Object.keys(requested).length === 0)
         return container;
     const result = { ...container };
-    if (refusal_isRecord(container.NetworkSettings)) {
+    if (isRecord(container.NetworkSettings)) {
         result.NetworkSettings = {
             ...container.NetworkSettings,
             Ports: mapPortMap(container.NetworkSettings.Ports, requested),
         };
     }
-    if (refusal_isRecord(container.HostConfig)) {
+    if (isRecord(container.HostConfig)) {
         result.HostConfig = {
             ...container.HostConfig,
             PortBindings: mapPortMap(container.HostConfig.PortBindings, requested),
@@ -47316,7 +47318,7 @@ function showRequestedListPorts(list) {
     if (!Array.isArray(list))
         return list;
     return list.map((summary) => {
-        if (!refusal_isRecord(summary) || !Array.isArray(summary.Ports))
+        if (!isRecord(summary) || !Array.isArray(summary.Ports))
             return summary;
         const requested = requestedPorts(summary.Labels);
         // The n-th distinct host port of a container port is the n-th requested one (IPv4 and IPv6
@@ -47325,7 +47327,7 @@ function showRequestedListPorts(list) {
         return {
             ...summary,
             Ports: summary.Ports.map((port) => {
-                if (!refusal_isRecord(port) || typeof port.PublicPort !== 'number')
+                if (!isRecord(port) || typeof port.PublicPort !== 'number')
                     return port;
                 const key = `${port.PrivatePort}/${port.Type}`;
                 const seen = hostPorts.get(key) ?? [];
@@ -47520,7 +47522,7 @@ async function planContainer(gate, request, reference, action) {
             return { url: url(), body: policeExecCreate(await request.body()), answer: 'json' };
         case 'update': {
             const update = await request.body();
-            const details = refusal_isRecord(update.RestartPolicy)
+            const details = isRecord(update.RestartPolicy)
                 ? await gate.lookups.containerDetails(resolved.id)
                 : undefined;
             return { url: url(), body: policeContainerUpdate(update, { who, details }), answer: 'json' };
@@ -47765,7 +47767,7 @@ const networkPlans = {
                     answer: 'json',
                     // Who else is on the engine's bridge is none of the student's business.
                     transform: async (network) => {
-                        if (!refusal_isRecord(network) || !refusal_isRecord(network.Containers))
+                        if (!isRecord(network) || !isRecord(network.Containers))
                             return network;
                         const own = new Set((await gate.lookups.ownContainerIds(gate.labelFilters)).map((container) => String(container.Id)));
                         return {
@@ -47798,7 +47800,7 @@ function policeVolumeCreate(body, context) {
     const name = typeof body.Name === 'string' ? body.Name : '';
     if (name !== '' && !context.names.isName(name))
         throw new Refusal(`invalid volume name "${name}"`, 400);
-    checkVolumeDriver(typeof body.Driver === 'string' ? body.Driver : '', refusal_isRecord(body.DriverOpts) ? body.DriverOpts : {});
+    checkVolumeDriver(typeof body.Driver === 'string' ? body.Driver : '', isRecord(body.DriverOpts) ? body.DriverOpts : {});
     return {
         ...body,
         ...(name !== '' ? { Name: context.names.real(name) } : {}),
@@ -47818,7 +47820,7 @@ const volumePlans = {
         return {
             url: request.withQuery('/volumes'),
             answer: 'json',
-            transform: (answer) => byName === undefined || !refusal_isRecord(answer) || !Array.isArray(answer.Volumes)
+            transform: (answer) => byName === undefined || !isRecord(answer) || !Array.isArray(answer.Volumes)
                 ? answer
                 : { ...answer, Volumes: keepNamedObjects(answer.Volumes, byName.patterns) },
         };
@@ -48523,7 +48525,7 @@ function parseJsonBody(text) {
     catch {
         throw new Refusal('the request body is not valid JSON', 400);
     }
-    if (!refusal_isRecord(parsed))
+    if (!isRecord(parsed))
         throw new Refusal('the request body is not a JSON object', 400);
     const twice = duplicateJsonKey(text);
     if (twice !== undefined) {
@@ -49910,7 +49912,6 @@ async function findOrBuild(engine, reference, recipe) {
 
 
 
-
 /** Between two reads of the layers' sizes. */
 const DISK_WATCH_INTERVAL_MS = 5_000;
 /** Between two reads once a container is past half its bound. */
@@ -49919,9 +49920,12 @@ const NEAR_BOUND_INTERVAL_MS = 1_000;
 function watchDisk(options) {
     const messages = [];
     const stopped = new Set();
-    /** Requests under way: an engine that hangs must not keep them (and the process) alive. */
-    const inFlight = new Set();
-    const ask = (method, url) => engineRequest(options.upstream, method, url, inFlight);
+    /** Gives up the requests under way: an engine that hangs must not keep them (and the process) alive. */
+    const abandon = new AbortController();
+    const ask = (method, url) => upstreamJson(options.upstream, method, url, undefined, {
+        timeoutMs: REQUEST_TIMEOUT_MS,
+        signal: abandon.signal,
+    });
     let ended = false;
     let endedStep = false;
     let wake;
@@ -49938,7 +49942,7 @@ function watchDisk(options) {
             const filters = encodeURIComponent(JSON.stringify({ label: labelFilters(options.runId, scope), status: ['running'] }));
             const answer = await ask('GET', `/containers/json?size=1&filters=${filters}`);
             if (answer.status === 200 && Array.isArray(answer.body))
-                running.push(...answer.body.filter(refusal_isRecord));
+                running.push(...answer.body.filter(isRecord));
         }
         let near = false;
         for (const container of running) {
@@ -49987,65 +49991,13 @@ function watchDisk(options) {
             await withinMs(STOP_WAIT_MS, loop);
             // What was written since the last read, by a container the step leaves running.
             await withinMs(STOP_WAIT_MS, sweep().catch(() => false));
-            for (const request of inFlight)
-                request.destroy();
+            abandon.abort();
             return { messages: [...messages], endedStep };
         },
     };
 }
-/** One request of the watch, its answer parsed; given up after REQUEST_TIMEOUT_MS. */
-function engineRequest(upstream, method, url, inFlight) {
-    return new Promise((resolve, reject) => {
-        const request = external_node_http_default().request({
-            ...upstreamRequestOptions(upstream),
-            method,
-            path: url,
-            headers: { Host: 'docker' },
-        });
-        inFlight.add(request);
-        // Set on the request itself: a `timeout` option is not applied to a socket of createConnection.
-        const timer = setTimeout(() => request.destroy(new Error(`no answer to ${method} ${url}`)), REQUEST_TIMEOUT_MS);
-        timer.unref?.();
-        const done = () => {
-            clearTimeout(timer);
-            inFlight.delete(request);
-        };
-        request.on('error', (error) => {
-            done();
-            reject(error);
-        });
-        request.on('close', done);
-        request.on('response', (response) => {
-            const chunks = [];
-            let size = 0;
-            response.on('data', (chunk) => {
-                size += chunk.length;
-                if (size > MAX_ANSWER_BYTES)
-                    request.destroy(new Error(`the answer to ${method} ${url} is too large`));
-                else
-                    chunks.push(chunk);
-            });
-            response.on('error', reject);
-            response.on('end', () => {
-                done();
-                const text = Buffer.concat(chunks).toString('utf8');
-                let body = text;
-                try {
-                    body = text === '' ? undefined : JSON.parse(text);
-                }
-                catch {
-                    // Not JSON: kept as text.
-                }
-                resolve({ status: response.statusCode ?? 0, body });
-            });
-        });
-        request.end();
-    });
-}
 /** A read or a kill the engine has not answered in this long is given up. */
 const REQUEST_TIMEOUT_MS = 20_000;
-/** The exercise's containers listed: a few KiB each, 50 at most. */
-const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 /** How long stop() waits for a read under way, and for the last one. */
 const STOP_WAIT_MS = 5_000;
 /** Waits for `work`, at most `ms`. */
@@ -50061,7 +50013,7 @@ async function withinMs(ms, work) {
 }
 /** How the student knows the container: the name given, else the engine's, else its short id. */
 function describeContainer(container) {
-    const labels = refusal_isRecord(container.Labels) ? container.Labels : {};
+    const labels = isRecord(container.Labels) ? container.Labels : {};
     if (labels[CLIENT_LABEL] === 'true')
         return "the step's own container (the script and its docker commands)";
     const given = studentNameLabel(labels);
@@ -50800,6 +50752,7 @@ async function tracesItself(file) {
 
 
 
+
 /**
  * Looked for in this order when the step names no file: Compose v2's own order (compose-go's
  * DefaultFileNames), so that the grader runs the file `docker compose up` would run.
@@ -50956,7 +50909,7 @@ function composeModel(text, name) {
 function modelOf(services) {
     return {
         services: Object.entries(services)
-            .filter(([, body]) => !compose_isRecord(body) || startsByDefault(body))
+            .filter(([, body]) => !isRecord(body) || startsByDefault(body))
             .map(([service]) => service),
     };
 }
@@ -50965,15 +50918,15 @@ function overrideServices(text, name) {
     const data = parseYaml(text, name);
     if ('failure' in data)
         return data;
-    const services = compose_isRecord(data.value) ? data.value.services : undefined;
-    return { services: compose_isRecord(services) ? services : {} };
+    const services = isRecord(data.value) ? data.value.services : undefined;
+    return { services: isRecord(services) ? services : {} };
 }
 /** Each service's keys from the later file replace the earlier file's (enough for profiles and scale). */
 function mergeServices(base, later) {
     const merged = { ...base };
     for (const [service, body] of Object.entries(later)) {
         const before = merged[service];
-        merged[service] = compose_isRecord(before) && compose_isRecord(body) ? { ...before, ...body } : body;
+        merged[service] = isRecord(before) && isRecord(body) ? { ...before, ...body } : body;
     }
     return merged;
 }
@@ -50990,12 +50943,12 @@ function composeServices(text, name) {
     if ('failure' in parsed)
         return parsed;
     const data = parsed.value;
-    if (!compose_isRecord(data) || !compose_isRecord(data.services) || Object.keys(data.services).length === 0) {
+    if (!isRecord(data) || !isRecord(data.services) || Object.keys(data.services).length === 0) {
         return {
             failure: {
                 message: `${name} defines no services`,
                 expected: 'a top-level "services:" mapping',
-                actual: compose_isRecord(data)
+                actual: isRecord(data)
                     ? `top-level keys: ${Object.keys(data).join(', ') || 'none'}`
                     : 'not a mapping',
             },
@@ -51009,7 +50962,7 @@ function startsByDefault(service) {
     if (service.scale === 0)
         return false;
     const deploy = service.deploy;
-    return !(compose_isRecord(deploy) && deploy.replicas === 0);
+    return !(isRecord(deploy) && deploy.replicas === 0);
 }
 /** One project per exercise; its Resources object is the exercise. */
 const projects = new WeakMap();
@@ -51137,9 +51090,6 @@ function restartNotApplied(state) {
     if (state.restartPolicy === state.daemonRestartPolicy)
         return '';
     return `; its restart policy "${state.restartPolicy}" is not applied by the engine during grading because it bind-mounts a host folder`;
-}
-function compose_isRecord(value) {
-    return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 ;// CONCATENATED MODULE: ./src/steps/copy.ts
@@ -51972,9 +51922,7 @@ async function removeQuietly(engine, scope, progress) {
 // Which engine answers the Engine API: Docker Engine, or Podman's Docker-compatible service
 // (`podman system service`), told apart by the engine's own /version answer, and what the
 // grader's builds meet there. Pure: docker-engine.ts feeds it the answer (docs/engines.md).
-function engine_kind_isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+
 /**
  * From GET /version. Podman lists itself as the component "Podman Engine" (its compat API's
  * Version is Podman's own, e.g. 4.3.1, with ApiVersion 1.41); Docker's components are "Engine",
@@ -51982,8 +51930,8 @@ function engine_kind_isRecord(value) {
  * whose API the grader is written against.
  */
 function identifyEngine(version) {
-    const record = engine_kind_isRecord(version) ? version : {};
-    const components = Array.isArray(record.Components) ? record.Components.filter(engine_kind_isRecord) : [];
+    const record = isRecord(version) ? version : {};
+    const components = Array.isArray(record.Components) ? record.Components.filter(isRecord) : [];
     const podman = components.find((component) => typeof component.Name === 'string' && /^podman\b/i.test(component.Name));
     if (podman !== undefined) {
         const release = typeof podman.Version === 'string' ? podman.Version : String(record.Version ?? '');
@@ -52063,7 +52011,7 @@ function daemonMessage(error) {
     if (!(error instanceof Error))
         return String(error);
     const json = 'json' in error ? error.json : undefined;
-    if (docker_mapping_isRecord(json) && typeof json.message === 'string')
+    if (isRecord(json) && typeof json.message === 'string')
         return json.message;
     if (Buffer.isBuffer(json) && json.length > 0)
         return json.toString('utf8');
@@ -53362,6 +53310,7 @@ function checkedSeconds(seconds) {
 
 
 
+
 async function createNetwork(client, request) {
     checkNetworkName(request.name);
     const created = await client.call(`create network ${request.name}`, (signal) => client.dial({
@@ -53386,7 +53335,7 @@ async function createNetwork(client, request) {
             500: 'server error',
         },
     }));
-    if (!docker_mapping_isRecord(created) || typeof created.Id !== 'string') {
+    if (!isRecord(created) || typeof created.Id !== 'string') {
         throw new InfraError(`Docker engine answered "create network ${request.name}" with something unexpected`);
     }
     return created.Id;
@@ -53438,6 +53387,7 @@ async function inspectVolume(client, name) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/containers.ts
+
 
 
 
@@ -53688,7 +53638,7 @@ async function waitForExit(client, id, timeoutMs) {
             abortSignal: controller.signal,
             statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
         }), `container ${shortId(id)}`);
-        const code = docker_mapping_isRecord(result) ? result.StatusCode : undefined;
+        const code = isRecord(result) ? result.StatusCode : undefined;
         if (typeof code !== 'number') {
             throw new InfraError(`Docker engine answered "${what}" with something unexpected`);
         }
@@ -53733,8 +53683,8 @@ async function killSignalsSince(client, id, sinceMs) {
             continue;
         try {
             const event = JSON.parse(line);
-            const actor = docker_mapping_isRecord(event) && docker_mapping_isRecord(event.Actor) ? event.Actor : undefined;
-            const attributes = actor !== undefined && docker_mapping_isRecord(actor.Attributes) ? actor.Attributes : {};
+            const actor = isRecord(event) && isRecord(event.Actor) ? event.Actor : undefined;
+            const attributes = actor !== undefined && isRecord(actor.Attributes) ? actor.Attributes : {};
             if (typeof attributes.signal === 'string')
                 signals.push(attributes.signal);
         }
@@ -54475,7 +54425,7 @@ class BuildProgress {
         if (trimmed === '')
             return;
         const message = parseJson(trimmed);
-        if (!docker_mapping_isRecord(message)) {
+        if (!isRecord(message)) {
             this.addText(`${trimmed}\n`);
             return;
         }
@@ -54529,7 +54479,7 @@ function progressError(message) {
     if (typeof message.error === 'string' && message.error !== '')
         return message.error;
     const detail = message.errorDetail;
-    if (docker_mapping_isRecord(detail) && typeof detail.message === 'string' && detail.message !== '')
+    if (isRecord(detail) && typeof detail.message === 'string' && detail.message !== '')
         return detail.message;
     return undefined;
 }
@@ -54992,8 +54942,8 @@ class DockerEngine {
         }));
         // The CPU count only sizes the default concurrency: an engine that does not say is no fault.
         const [version, system] = await Promise.all([get('/version'), get('/info').catch(() => undefined)]);
-        const record = docker_mapping_isRecord(version) ? version : {};
-        const cpus = docker_mapping_isRecord(system) ? system.NCPU : undefined;
+        const record = isRecord(version) ? version : {};
+        const cpus = isRecord(system) ? system.NCPU : undefined;
         const info = {
             serverVersion: stringField(record, 'Version'),
             apiVersion: stringField(record, 'ApiVersion'),
@@ -55072,7 +55022,7 @@ class DockerEngine {
     }
     async restartContainer(id, timeoutSeconds) {
         const raw = await this.client.inspectOrUndefined(`inspect container ${shortId(id)}`, `/containers/${encodeURIComponent(id)}/json`);
-        if (!docker_mapping_isRecord(raw) || bindSources(raw).length === 0) {
+        if (!isRecord(raw) || bindSources(raw).length === 0) {
             return restartContainer(this.client, id, timeoutSeconds);
         }
         // Stopped first, outside the freeze (paused, it could not stop gracefully), then started
@@ -55145,7 +55095,7 @@ class DockerEngine {
         const approved = new Map();
         for (const id of containerIds) {
             const raw = await this.client.inspectOrUndefined(`inspect container ${shortId(id)}`, `/containers/${encodeURIComponent(id)}/json`);
-            if (!docker_mapping_isRecord(raw))
+            if (!isRecord(raw))
                 continue;
             sources.push(...bindSources(raw));
             const full = typeof raw.Id === 'string' ? raw.Id : id;

@@ -14,6 +14,7 @@ import { InfraError, type SourceLocation } from '../errors';
 import type { CheckResult } from '../report/model';
 import type { Failure } from '../run/context';
 import { machineName } from '../run/machines';
+import { isRecord } from '../shared/records';
 import type { CheckSpec, Matcher } from '../spec/types';
 import type { Observation } from './check';
 
@@ -215,8 +216,4 @@ function labelled(label: string, text: string): string {
 
 function roundPoints(points: number): number {
   return Math.round(points * 100) / 100;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

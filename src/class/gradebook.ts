@@ -3,6 +3,7 @@
 // matrix regrade) and merging.
 import { UsageError } from '../errors';
 import type { CheckResult, CheckStatus, ExerciseStatus, GradeReport } from '../report/model';
+import { isRecord } from '../shared/records';
 
 /** One check's outcome for one student: what the class report's statistics are made of. */
 export interface GradebookCheck {
@@ -216,8 +217,4 @@ export function mergeGradebooks(books: Array<{ source: string; book: Gradebook }
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -18,6 +18,7 @@
 //   is a subset: objects may have more keys, and each expected list item must match some item.
 // - sha256: hex SHA-256 of the text after the normalisation above (a non-text fact: of its JSON).
 import { createHash } from 'node:crypto';
+import { isRecord } from '../shared/records';
 import type { Comparators, Matcher, SizeOrNumber } from '../spec/types';
 import { lineDiff } from './diff';
 import { formatBytes, parseQuantity } from './units';
@@ -76,10 +77,6 @@ export function compare(actual: unknown, matcher: Matcher, label?: string): Comp
 
 function isComparators(matcher: Matcher): matcher is Comparators {
   return matcher !== null && typeof matcher === 'object' && !Array.isArray(matcher);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function optionsOf(matcher: Comparators, inherited: TextOptions): TextOptions {

@@ -7,6 +7,7 @@
 // the daemon), the path cannot change, so a check made then still holds when the daemon mounts.
 // The proxy and the grader's run step each bring their own WriterControl.
 import { realpath } from 'node:fs/promises';
+import { isRecord } from '../shared/records';
 import type { Engine } from './engine';
 import { runLabels } from './labels';
 
@@ -114,10 +115,6 @@ export async function withWritersFrozen<T>(
 }
 
 type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * Whether the daemon mounts a host path for this container (its inspection, or its summary in

@@ -1,6 +1,6 @@
 // The classic builder's /build (and /images/create) progress stream, parsed line by line.
 import { StringDecoder } from 'node:string_decoder';
-import { isRecord } from './docker-mapping';
+import { isRecord } from '../shared/records';
 import { parseJson } from './format';
 
 const BUILD_LOG_CAP = 256 * 1024;

@@ -1,10 +1,10 @@
 // Containers: creation with the hardened defaults, lifecycle, inspection, processes and logs.
 import type Docker from 'dockerode';
 import { DockerApiError, InfraError } from '../errors';
+import { isRecord } from '../shared/records';
 import type { DockerClient } from './client';
 import {
   asRawContainer,
-  isRecord,
   processCommands,
   type RawContainerSummary,
   toContainerState,

@@ -6,12 +6,12 @@
 
 import { realpath } from 'node:fs/promises';
 import { DockerApiError, FAULT_MEANING, InfraError } from '../errors';
+import { isRecord } from '../shared/records';
 import { bindSources, changedBindSource, engineWriterControl, withWritersFrozen } from './bind-writers';
 import * as cleanup from './cleanup';
 import { DockerClient } from './client';
 import type { DockerEngineOptions } from './connection';
 import * as containers from './containers';
-import { isRecord } from './docker-mapping';
 import type {
   BuildRequest,
   BuildResult,

@@ -2,6 +2,7 @@
 // objects) and its mapping onto the Engine's model. No I/O here: docker-engine.ts does the calls.
 
 import { InfraError } from '../errors';
+import { isRecord } from '../shared/records';
 import type { ContainerState, ContainerSummary, ImageDetails, NetworkDetails, VolumeDetails } from './engine';
 import { RESTART_LABEL } from './labels';
 
@@ -342,8 +343,4 @@ function inTreeOrder(rows: unknown[][], pidColumn: number, ppidColumn: number): 
   for (const root of roots) visit(root);
   // A cycle (impossible in a real listing) leaves rows unvisited: keep them rather than lose them.
   return ordered.length === rows.length ? ordered : rows;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,6 +1,7 @@
 // Which engine answers the Engine API: Docker Engine, or Podman's Docker-compatible service
 // (`podman system service`), told apart by the engine's own /version answer, and what the
 // grader's builds meet there. Pure: docker-engine.ts feeds it the answer (docs/engines.md).
+import { isRecord } from '../shared/records';
 
 export type EngineProduct = 'docker' | 'podman';
 
@@ -8,10 +9,6 @@ export interface EngineIdentity {
   product: EngineProduct;
   /** How messages name the engine: "Docker Engine 26.1.5", "Podman Engine 4.3.1". */
   display: string;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

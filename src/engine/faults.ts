@@ -1,7 +1,7 @@
 // How a failed Docker call is told apart: the daemon's answer (a refusal, usually the student's
 // doing) or the engine and the machine failing (an InfraError: status error, exit 3).
 import { DockerApiError } from '../errors';
-import { isRecord } from './docker-mapping';
+import { isRecord } from '../shared/records';
 
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',

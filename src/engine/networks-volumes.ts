@@ -1,7 +1,8 @@
 // Networks and volumes: created with the run's labels, inspected by name.
 import { InfraError } from '../errors';
+import { isRecord } from '../shared/records';
 import type { DockerClient } from './client';
-import { asRawNetwork, asRawVolume, isRecord, toNetworkDetails, toVolumeDetails } from './docker-mapping';
+import { asRawNetwork, asRawVolume, toNetworkDetails, toVolumeDetails } from './docker-mapping';
 import type { NetworkDetails, VolumeDetails } from './engine';
 import { shortId } from './format';
 import { checkNetworkName, isIdOf, RESOURCE_NAME } from './guards';

@@ -2,11 +2,10 @@
 // the JSON object type of request bodies. Kept apart so that the policy, the field spellings, the
 // filters and the transport import it without importing one another (no import cycle).
 
-export type Json = Record<string, unknown>;
+import type { JsonObject } from '../shared/records';
 
-export function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isRecord } from '../shared/records';
+export type Json = JsonObject;
 
 /** A request the policy does not allow: HTTP 403 with `{"message": ...}`, which the docker CLI prints. */
 export class Refusal extends Error {

@@ -3,6 +3,8 @@
 // Finding the comment (by marker *and* author) is the GitHub client's job; this file only builds
 // and reads the text. The data read back from a comment is treated as untrusted: anyone who can
 // edit the comment, or a bug in an older version, could have put anything there.
+
+import { isRecord } from '../shared/records';
 import { COMMENT_MAX_CHARS, type MarkdownOptions, renderMarkdown } from './markdown';
 import type { CheckStatus, GradeReport } from './model';
 
@@ -186,10 +188,6 @@ function snapshotName(name: string): string {
 // Plain lookups would find inherited members for names like `constructor`.
 function own<T>(record: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isPoints(value: unknown): value is number {

@@ -11,6 +11,7 @@ import { errorMessage, InfraError } from '../errors';
 import { pathExists } from '../paths';
 import { type Failure, type Resources, type RunContext, remainingMs } from '../run/context';
 import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from '../run/resolve';
+import { isRecord } from '../shared/records';
 import { formatDuration, LIMITS, timeoutMs } from '../spec/duration';
 import type { ComposeStep } from '../spec/types';
 import { stateSummary } from './container-ref';
@@ -426,8 +427,4 @@ function stoppedForGood(state: ContainerState): boolean {
 function restartNotApplied(state: ContainerState): string {
   if (state.restartPolicy === state.daemonRestartPolicy) return '';
   return `; its restart policy "${state.restartPolicy}" is not applied by the engine during grading because it bind-mounts a host folder`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
