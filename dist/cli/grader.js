@@ -53150,6 +53150,15 @@ class DockerClient {
             work.then((value) => settle(() => resolve(value)), (error) => settle(() => reject(error)));
         });
     }
+    /** An engine-wide answer (/version, /info), asked as any idempotent call is. */
+    engineWide(path) {
+        return this.idempotentCall(path.slice(1), (signal) => this.dial({
+            path,
+            method: 'GET',
+            abortSignal: signal,
+            statusCodes: { 200: true, 500: 'server error' },
+        }));
+    }
     /** A raw request through dockerode's modem, for endpoints whose wrappers buffer or lack a signal. */
     dial(options) {
         return new Promise((resolve, reject) => {
@@ -54609,12 +54618,7 @@ function engineProduct(client) {
     let product = products.get(client);
     if (product === undefined) {
         product = client
-            .idempotentCall('version', (signal) => client.dial({
-            path: '/version',
-            method: 'GET',
-            abortSignal: signal,
-            statusCodes: { 200: true, 500: 'server error' },
-        }))
+            .engineWide('/version')
             .then((version) => identifyEngine(version).product)
             .catch(() => 'docker');
         products.set(client, product);
@@ -54632,12 +54636,7 @@ async function images_builds_holdBuild(client) {
     let possible = cgroupSupport.get(client);
     if (possible === undefined) {
         possible = client
-            .idempotentCall('info', (signal) => client.dial({
-            path: '/info',
-            method: 'GET',
-            abortSignal: signal,
-            statusCodes: { 200: true, 500: 'server error' },
-        }))
+            .engineWide('/info')
             .then((info) => {
             const fields = typeof info === 'object' && info !== null ? info : {};
             return cgroupParentPossible({
@@ -54934,14 +54933,11 @@ class DockerEngine {
         this.client = new DockerClient(options);
     }
     async info() {
-        const get = (path) => this.client.idempotentCall(path.slice(1), (signal) => this.client.dial({
-            path,
-            method: 'GET',
-            abortSignal: signal,
-            statusCodes: { 200: true, 500: 'server error' },
-        }));
         // The CPU count only sizes the default concurrency: an engine that does not say is no fault.
-        const [version, system] = await Promise.all([get('/version'), get('/info').catch(() => undefined)]);
+        const [version, system] = await Promise.all([
+            this.client.engineWide('/version'),
+            this.client.engineWide('/info').catch(() => undefined),
+        ]);
         const record = isRecord(version) ? version : {};
         const cpus = isRecord(system) ? system.NCPU : undefined;
         const info = {

@@ -255,6 +255,18 @@ export class DockerClient {
     });
   }
 
+  /** An engine-wide answer (/version, /info), asked as any idempotent call is. */
+  engineWide(path: '/version' | '/info'): Promise<unknown> {
+    return this.idempotentCall(path.slice(1), (signal) =>
+      this.dial({
+        path,
+        method: 'GET',
+        abortSignal: signal,
+        statusCodes: { 200: true, 500: 'server error' },
+      }),
+    );
+  }
+
   /** A raw request through dockerode's modem, for endpoints whose wrappers buffer or lack a signal. */
   dial(options: DialOptions): Promise<unknown> {
     return new Promise((resolve, reject) => {

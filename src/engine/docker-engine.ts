@@ -86,17 +86,11 @@ export class DockerEngine implements Engine {
   }
 
   async info(): Promise<EngineInfo> {
-    const get = (path: string) =>
-      this.client.idempotentCall(path.slice(1), (signal) =>
-        this.client.dial({
-          path,
-          method: 'GET',
-          abortSignal: signal,
-          statusCodes: { 200: true, 500: 'server error' },
-        }),
-      );
     // The CPU count only sizes the default concurrency: an engine that does not say is no fault.
-    const [version, system] = await Promise.all([get('/version'), get('/info').catch(() => undefined)]);
+    const [version, system] = await Promise.all([
+      this.client.engineWide('/version'),
+      this.client.engineWide('/info').catch(() => undefined),
+    ]);
     const record = isRecord(version) ? version : {};
     const cpus = isRecord(system) ? system.NCPU : undefined;
     const info = {

@@ -119,14 +119,7 @@ function engineProduct(client: DockerClient): Promise<EngineProduct> {
   let product = products.get(client);
   if (product === undefined) {
     product = client
-      .idempotentCall('version', (signal) =>
-        client.dial({
-          path: '/version',
-          method: 'GET',
-          abortSignal: signal,
-          statusCodes: { 200: true, 500: 'server error' },
-        }),
-      )
+      .engineWide('/version')
       .then((version: unknown) => identifyEngine(version).product)
       .catch(() => 'docker' as const);
     products.set(client, product);
@@ -146,14 +139,7 @@ async function holdBuild(client: DockerClient): Promise<BuildCgroup | undefined>
   let possible = cgroupSupport.get(client);
   if (possible === undefined) {
     possible = client
-      .idempotentCall('info', (signal) =>
-        client.dial({
-          path: '/info',
-          method: 'GET',
-          abortSignal: signal,
-          statusCodes: { 200: true, 500: 'server error' },
-        }),
-      )
+      .engineWide('/info')
       .then((info: unknown) => {
         const fields = typeof info === 'object' && info !== null ? (info as Record<string, unknown>) : {};
         return cgroupParentPossible({
