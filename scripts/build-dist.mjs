@@ -8,9 +8,9 @@ import path from 'node:path';
 import ncc from '@vercel/ncc';
 
 const entries = [
-  { source: 'src/index.ts', out: 'dist' },
+  { source: 'src/action/index.ts', out: 'dist' },
   // The CLI's bundle is grader.js behind a small loader (index.js) that keeps its compiled code.
-  { source: 'src/cli.ts', out: 'dist/cli', bundle: 'grader.js' },
+  { source: 'src/cli/index.ts', out: 'dist/cli', bundle: 'grader.js' },
 ];
 
 /**

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes Debian's chromium available at /usr/bin/chromium for the class report's browser test
-# (test/integration/class-report.itg.test.ts drives it with playwright-core; browsers cannot be
+# (test/integration/class/report.itg.test.ts drives it with playwright-core; browsers cannot be
 # downloaded here). Idempotent: installs only when /usr/bin/chromium is missing, with one
 # apt-get update. Used by scripts/lib.sh provision() (and so by .ci/run and npm test).
 set -euo pipefail

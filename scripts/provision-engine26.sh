@@ -159,7 +159,7 @@ log "engine ready: $(docker26 version --format '{{.Server.Version}} (API {{.Serv
 # 5. The offline base images: the first engine's stand-ins (scripts/build-base-images.sh), copied
 #    when missing or older than the first engine's. An image the second engine pulled is kept.
 #    Images built on a stand-in inherit its label: those of a grading run (run label, or the
-#    run-owned tags of the grader's own builds, src/engine/labels.ts) are not stand-ins.
+#    run-owned tags of the grader's own builds, src/naming/labels.ts) are not stand-ins.
 first=${ENGINE26_IMAGES_FROM:-unix:///var/run/docker.sock}
 missing=()
 while read -r reference want; do

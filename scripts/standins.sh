@@ -4,7 +4,7 @@
 
 # Prints "reference image-id" for each stand-in on the engine at $1, skipping images a grading
 # run made from one (they inherit its stand-in label: a run label, or the run-owned tags of the
-# grader's own builds, src/engine/labels.ts).
+# grader's own builds, src/naming/labels.ts).
 first_engine_standins() {
   local first=$1 reference run
   while read -r reference; do

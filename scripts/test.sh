@@ -59,7 +59,7 @@ integration_run() {
       # shellcheck disable=SC2086
       docker $kind -q --filter label=org.docker-autograder.run
     done
-    # The grader's own builds carry no labels: their run-owned tags (src/engine/labels.ts).
+    # The grader's own builds carry no labels: their run-owned tags (src/naming/labels.ts).
     docker image ls --filter 'reference=docker-autograder/*' --format '{{.Repository}}:{{.Tag}}' |
       grep -E '^docker-autograder/([a-z0-9_.-]+-[a-z0-9_.-]+:latest|client:1-[a-z0-9_.-]+)$' || true
   )

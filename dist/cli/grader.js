@@ -38376,15 +38376,7 @@ function parseAnswers(text) {
     return { ok: true, answers, positions };
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = require("node:os");
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = require("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
-;// CONCATENATED MODULE: ./package.json
-const package_namespaceObject = {"rE":"0.1.0"};
-;// CONCATENATED MODULE: ./src/errors.ts
+;// CONCATENATED MODULE: ./src/shared/errors.ts
 // The three kinds of failure a user must tell apart, each with its own exit code.
 /** The exercise spec (or the command line) is wrong: exit code 2, nothing is run. */
 class SpecError extends Error {
@@ -38472,825 +38464,4539 @@ function isRecord(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-;// CONCATENATED MODULE: ./src/class/gradebook.ts
-// The gradebook of a class regrade: one row per student and exercise, each with its checks'
-// outcomes. Pure: rows from reports, CSV and JSON text, parsing (for merging the shards of a
-// matrix regrade) and merging.
+;// CONCATENATED MODULE: ./src/engine/engine-kind.ts
+// Which engine answers the Engine API: Docker Engine, or Podman's Docker-compatible service
+// (`podman system service`), told apart by the engine's own /version answer, and what the
+// grader's builds meet there. Pure: docker-engine.ts feeds it the answer (docs/engines.md).
 
-
-const STATUSES = ['pass', 'fail', 'error'];
-const CHECK_STATUSES = ['pass', 'fail', 'error', 'skipped'];
-const CSV_COLUMNS = ['student', 'exercise', 'score', 'max_score', 'status', 'duration_ms'];
-const CHECK_CSV_COLUMNS = [
-    'student',
-    'exercise',
-    'check',
-    'status',
-    'points',
-    'max_points',
-    'message',
-];
-/** A gradebook row is about the class, not a student's full report: messages are cut to this. */
-const SHORT_MESSAGE_CHARS = 200;
-function rowsFromReport(student, report) {
-    return report.exercises.map((exercise) => ({
-        student,
-        exercise: exercise.id,
-        score: exercise.score,
-        maxScore: exercise.maxScore,
-        status: exercise.status,
-        durationMs: exercise.durationMs,
-        ...(exercise.status === 'error' && exercise.setupError !== undefined
-            ? { error: shortText(exercise.setupError) }
-            : {}),
-        checks: exercise.checks.map(checkOf),
-    }));
-}
-/** A hidden check keeps its outcome (status, points) and nothing of what it looked at. */
-function checkOf(check) {
-    const outcome = {
-        name: check.name,
-        status: check.status,
-        points: check.points,
-        maxPoints: check.maxPoints,
-    };
-    if (check.hidden === true)
-        return { ...outcome, message: '', hidden: true };
-    const hint = check.status !== 'pass' && check.hint !== undefined ? { hint: shortText(check.hint) } : {};
-    return { ...outcome, message: shortText(check.message), ...hint };
-}
-/** The first non-empty line, cut to SHORT_MESSAGE_CHARS characters (not UTF-16 halves). */
-function shortText(text) {
-    const line = text.split(/\r?\n/).find((candidate) => candidate.trim() !== '') ?? '';
-    const chars = [...line.trim()];
-    return chars.length <= SHORT_MESSAGE_CHARS
-        ? chars.join('')
-        : `${chars.slice(0, SHORT_MESSAGE_CHARS - 1).join('')}…`;
-}
-/** Rows ordered by student, then exercise, so that a gradebook's text does not depend on timing. */
-function gradebookOf(rows) {
-    const sorted = [...rows].sort((a, b) => compareText(a.student, b.student) || compareText(a.exercise, b.exercise));
-    return { version: 1, rows: sorted };
-}
-function renderGradebookJson(book) {
-    return `${JSON.stringify(book, null, 2)}\n`;
-}
-/** RFC 4180 CSV, with a header row. */
-function renderGradebookCsv(book) {
-    const lines = [CSV_COLUMNS.join(',')];
-    for (const row of book.rows) {
-        lines.push([row.student, row.exercise, row.score, row.maxScore, row.status, row.durationMs].map(csvCell).join(','));
+/**
+ * From GET /version. Podman lists itself as the component "Podman Engine" (its compat API's
+ * Version is Podman's own, e.g. 4.3.1, with ApiVersion 1.41); Docker's components are "Engine",
+ * "containerd", "runc" and "docker-init". Anything that does not name Podman is taken for Docker,
+ * whose API the grader is written against.
+ */
+function identifyEngine(version) {
+    const record = isRecord(version) ? version : {};
+    const components = Array.isArray(record.Components) ? record.Components.filter(isRecord) : [];
+    const podman = components.find((component) => typeof component.Name === 'string' && /^podman\b/i.test(component.Name));
+    if (podman !== undefined) {
+        const release = typeof podman.Version === 'string' ? podman.Version : String(record.Version ?? '');
+        return { product: 'podman', display: `Podman Engine ${release || '(unknown version)'}`.trim() };
     }
-    return `${lines.join('\r\n')}\r\n`;
-}
-/** checks.csv: one line per student, exercise and check, in the gradebook's order. */
-function renderChecksCsv(book) {
-    const lines = [CHECK_CSV_COLUMNS.join(',')];
-    for (const row of book.rows) {
-        for (const check of row.checks ?? []) {
-            lines.push([row.student, row.exercise, check.name, check.status, check.points, check.maxPoints, check.message]
-                .map(csvCell)
-                .join(','));
-        }
-    }
-    return `${lines.join('\r\n')}\r\n`;
-}
-function csvCell(value) {
-    let text = String(value);
-    // A spreadsheet runs a cell that starts like a formula; a folder name is not a formula.
-    if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text))
-        text = `'${text}`;
-    return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-/** A gradebook.json written by this tool; `source` names it in errors. */
-function parseGradebook(text, source) {
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch (error) {
-        throw new UsageError(`${source} is not JSON: ${error.message}`);
-    }
-    if (!isRecord(data) || data.version !== 1 || !Array.isArray(data.rows)) {
-        throw new UsageError(`${source} is not a docker-autograder gradebook (version 1 with rows)`);
-    }
-    const rows = data.rows.map((row, index) => {
-        const parsed = parseRow(row);
-        if (parsed === undefined)
-            throw new UsageError(`${source}: row ${index + 1} is not a gradebook row`);
-        return parsed;
-    });
-    return { version: 1, rows };
-}
-function parseRow(row) {
-    if (!isRecord(row))
-        return undefined;
-    const { student, exercise, score, maxScore, status, durationMs, error, checks } = row;
-    if (typeof student !== 'string' || typeof exercise !== 'string')
-        return undefined;
-    if (typeof score !== 'number' || typeof maxScore !== 'number' || typeof durationMs !== 'number')
-        return undefined;
-    if (!STATUSES.includes(status))
-        return undefined;
-    if (error !== undefined && typeof error !== 'string')
-        return undefined;
-    const parsed = {
-        student,
-        exercise,
-        score,
-        maxScore,
-        status: status,
-        durationMs,
-    };
-    if (error !== undefined)
-        parsed.error = error;
-    if (checks !== undefined) {
-        if (!Array.isArray(checks))
-            return undefined;
-        const parsedChecks = checks.map(parseCheck);
-        if (parsedChecks.some((check) => check === undefined))
-            return undefined;
-        parsed.checks = parsedChecks;
-    }
-    return parsed;
-}
-function parseCheck(check) {
-    if (!isRecord(check))
-        return undefined;
-    const { name, status, points, maxPoints, message, hint, hidden } = check;
-    if (typeof name !== 'string' || typeof message !== 'string')
-        return undefined;
-    if (typeof points !== 'number' || typeof maxPoints !== 'number')
-        return undefined;
-    if (!CHECK_STATUSES.includes(status))
-        return undefined;
-    if (hint !== undefined && typeof hint !== 'string')
-        return undefined;
-    if (hidden !== undefined && hidden !== true)
-        return undefined;
-    const parsed = { name, status: status, points, maxPoints, message };
-    // A hidden check's details stay out even of a hand-edited gradebook.
-    if (hidden === true)
-        return { ...parsed, message: '', hidden: true };
-    if (hint !== undefined)
-        parsed.hint = hint;
-    return parsed;
+    const release = typeof record.Version === 'string' && record.Version !== '' ? record.Version : 'unknown';
+    return { product: 'docker', display: `Docker engine ${release}` };
 }
 /**
- * The gradebooks of a sharded regrade as one. Shards partition the students, so a student in
- * two of them means the shards were not cut from the same class list: that is an error, not a
- * choice between two grades.
+ * An image reference as Docker shows it: Podman lists a pulled or built `busybox:latest` as
+ * `docker.io/library/busybox:latest` and `owner/app:1` as `docker.io/owner/app:1`; Docker lists
+ * both in this short form, which the grader's names (labels.ts, runReferences) are written in.
  */
-function mergeGradebooks(books) {
-    const owner = new Map();
-    const rows = [];
-    for (const { source, book } of books) {
-        for (const student of new Set(book.rows.map((row) => row.student))) {
-            const earlier = owner.get(student);
-            if (earlier !== undefined) {
-                throw new UsageError(`student "${student}" is in both ${earlier} and ${source}`);
-            }
-            owner.set(student, source);
-        }
-        rows.push(...book.rows);
-    }
-    return gradebookOf(rows);
+function familiarReference(reference) {
+    return reference.replace(/^docker\.io\/(?:library\/(?=[^/]+$))?/, '');
 }
-function compareText(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-
-;// CONCATENATED MODULE: ./src/concurrency.ts
-// Bounded concurrency for the grader's own work (exercises of one grading, read-only checks,
-// students of a class): no more than `limit` at once, results in the items' order.
 /**
- * `work` on each item, at most `limit` at a time; results in the items' order. After a failure
- * no new item starts, the ones under way finish, and then the first failure is thrown: nothing
- * keeps running behind the caller's back.
+ * A /build refused because the engine does not offer the classic builder (`version=1`) that the
+ * grader's own builds ask for, and whose log (`Step N/M`, ` ---> Using cache`) the build-cache
+ * check reads. Docker answers an unknown builder version with `invalid version "1"`; an engine
+ * that drops the legacy builder is expected to say so in words like "builder version 1 is not
+ * supported" or "the legacy builder has been removed". A Dockerfile's own errors (parse errors,
+ * unknown instructions, a missing base image) never read like that.
  */
-async function mapBounded(items, limit, work) {
-    const results = new Array(items.length);
-    let next = 0;
-    let failure;
-    const worker = async () => {
-        while (failure === undefined && next < items.length) {
-            const position = next++;
-            try {
-                results[position] = await work(items[position]);
-            }
-            catch (error) {
-                failure ??= { error };
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-    if (failure !== undefined)
-        throw failure.error;
-    return results;
+const CLASSIC_BUILDER_REFUSED = /invalid (?:builder )?version "?1"?|builder version "?1"? (?:is )?(?:not supported|unsupported|no longer supported|disabled|removed)|(?:classic|legacy) builder (?:is |has been )?(?:not supported|unsupported|no longer (?:supported|available)|disabled|removed|deprecated and removed)/i;
+function classicBuilderRefused(daemonMessage) {
+    return CLASSIC_BUILDER_REFUSED.test(daemonMessage);
+}
+/** The one line an exercise's grading stops with when the engine will not build the classic way. */
+function noClassicBuilderMessage(endpoint, daemonMessage) {
+    // docker-modem puts its own reading of the status before the daemon's words.
+    const words = daemonMessage.replace(/^(?:unexpected|server error|bad parameter) - /, '');
+    return `the Docker engine at ${endpoint} no longer offers the classic builder (POST /build, version 1) that the grader's builds use: ${words}`;
 }
 
-;// CONCATENATED MODULE: ./src/class/statistics.ts
-/** A check passed by fewer than this share of the class is flagged. */
-const LOW_PASS_RATE = 0.2;
-/** How many of the most common failure messages a check's statistics keep. */
-const TOP_FAILURES = 3;
-function classStatistics(rows) {
-    const students = [...new Set(rows.map((row) => row.student))].sort(statistics_compareText);
-    const exerciseIds = [...new Set(rows.map((row) => row.exercise))].sort(statistics_compareText);
-    return {
-        students,
-        exercises: exerciseIds.map((id) => exerciseStatistics(id, rows.filter((row) => row.exercise === id))),
-        infraErrors: rows.filter((row) => row.status === 'error'),
-    };
+;// CONCATENATED MODULE: ./src/naming/labels.ts
+// Labels stamped on every resource the grader creates. Cleanup removes only what carries them.
+const LABEL_PREFIX = 'org.docker-autograder';
+const RUN_LABEL = `${LABEL_PREFIX}.run`;
+const SCOPE_LABEL = `${LABEL_PREFIX}.scope`;
+/** Marks the offline stand-in base images built by scripts/build-base-images.sh. */
+const STANDIN_LABEL = (/* unused pure expression or super */ null && (`${LABEL_PREFIX}.standin`));
+/**
+ * Marks the client container a student's docker commands run in (steps/student-docker.ts): the
+ * policy proxy hides it from the student (proxy/visibility.ts), who can neither see nor stop it.
+ */
+const CLIENT_LABEL = `${LABEL_PREFIX}.client`;
+/** The name the student gave what the gate created (its engine name is scoped to the run). */
+const STUDENT_NAME_LABEL = `${LABEL_PREFIX}.name`;
+/** The host ports a student asked for, as JSON {"80/tcp":[18080]}; the real ones are ephemeral. */
+const STUDENT_PORTS_LABEL = `${LABEL_PREFIX}.ports`;
+/**
+ * The restart policy a student asked for, as JSON {"Name":"always","MaximumRetryCount":0}, kept
+ * on a container the policy proxy created with policy "no" because it bind-mounts a host path:
+ * the daemon resolves a bind source again at each start, and its own restarts do not pass the
+ * proxy's check, so a folder swapped for a symlink to `/` would be mounted (docs/decisions.md).
+ */
+const RESTART_LABEL = `${LABEL_PREFIX}.restart`;
+/**
+ * Labels as a container or image is created with them: our labels that say something of it
+ * (the student's name, ports and restart policy) set, empty where it has none. A LABEL in the
+ * student's Dockerfile is inherited by the image and its containers unless the same key is set
+ * at create, so an unset one could stand in for ours; readers take an empty one as none.
+ */
+function withOwnLabelsSet(labels) {
+    return { [STUDENT_NAME_LABEL]: '', [STUDENT_PORTS_LABEL]: '', [RESTART_LABEL]: '', ...labels };
 }
-function exerciseStatistics(exercise, rows) {
-    const graded = rows.filter((row) => row.status !== 'error');
-    const scores = graded.map((row) => row.score);
-    const maxScore = mostCommon(graded.map((row) => row.maxScore)) ?? mostCommon(rows.map((row) => row.maxScore)) ?? 0;
-    return {
-        exercise,
-        maxScore,
-        graded: graded.length,
-        errors: rows.length - graded.length,
-        passed: graded.filter((row) => row.status === 'pass').length,
-        median: median(scores),
-        histogram: histogram(scores, maxScore),
-        checks: checkNames(graded).map((name) => checkStatistics(name, graded)),
-    };
+/** The name the student gave, from STUDENT_NAME_LABEL; undefined when missing or empty (none). */
+function studentNameLabel(labels) {
+    return labels[STUDENT_NAME_LABEL] || undefined;
 }
-/** Check names in the order the exercise lists them (the order of the rows' checks). */
-function checkNames(rows) {
-    const names = [];
-    for (const row of rows) {
-        for (const check of row.checks ?? [])
-            if (!names.includes(check.name))
-                names.push(check.name);
-    }
-    return names;
-}
-function checkStatistics(name, rows) {
-    const outcomes = [];
-    for (const row of rows) {
-        const check = row.checks?.find((candidate) => candidate.name === name);
-        if (check !== undefined)
-            outcomes.push({ check, rest: row.score - check.points });
-    }
-    const students = outcomes.length;
-    const passed = outcomes.filter(({ check }) => check.status === 'pass').length;
-    const passRate = students === 0 ? 0 : passed / students;
-    const shares = outcomes.map(({ check }) => check.maxPoints > 0 ? check.points / check.maxPoints : check.status === 'pass' ? 1 : 0);
-    const difficulty = students === 0 ? 0 : 1 - mean(shares);
-    const discrimination = pearson(outcomes.map(({ check }) => (check.status === 'pass' ? 1 : 0)), outcomes.map(({ rest }) => rest));
-    const notPassed = outcomes.map(({ check }) => check).filter((check) => check.status !== 'pass');
-    const hidden = outcomes.some(({ check }) => check.hidden === true);
-    const flags = [];
-    if (students > 0 && passRate < LOW_PASS_RATE)
-        flags.push('low pass rate');
-    if (discrimination !== undefined && discrimination < 0)
-        flags.push('negative discrimination');
-    const hint = mostCommon(notPassed.flatMap((check) => (check.hint === undefined ? [] : [check.hint])));
-    return {
-        name,
-        hidden,
-        maxPoints: mostCommon(outcomes.map(({ check }) => check.maxPoints)) ?? 0,
-        students,
-        passed,
-        passRate,
-        difficulty,
-        discrimination,
-        ...(hint === undefined ? {} : { hint }),
-        failures: hidden ? [] : counted(notPassed.map((check) => check.message)).slice(0, TOP_FAILURES),
-        flags,
-    };
-}
-function median(values) {
-    if (values.length === 0)
-        return undefined;
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1
-        ? sorted[middle]
-        : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-/** One bin per whole score up to 10 points; past that (or with fractions of points), ten equal bins. */
-function histogram(scores, maxScore) {
-    const whole = maxScore <= 10 && Number.isInteger(maxScore) && scores.every((score) => Number.isInteger(score));
-    const bins = whole
-        ? Array.from({ length: maxScore + 1 }, (_, score) => ({ from: score, to: score, count: 0 }))
-        : Array.from({ length: 10 }, (_, index) => ({
-            from: (maxScore * index) / 10,
-            to: (maxScore * (index + 1)) / 10,
-            count: 0,
-        }));
-    for (const score of scores) {
-        const index = whole
-            ? score
-            : maxScore <= 0
-                ? 0
-                : Math.min(bins.length - 1, Math.max(0, Math.floor((score / maxScore) * 10)));
-        const bin = bins[Math.min(bins.length - 1, Math.max(0, index))];
-        if (bin !== undefined)
-            bin.count += 1;
-    }
-    return bins;
-}
-/** Pearson's correlation; undefined when either list does not vary. */
-function pearson(xs, ys) {
-    if (xs.length < 2 || xs.length !== ys.length)
-        return undefined;
-    const mx = mean(xs);
-    const my = mean(ys);
-    let sxy = 0;
-    let sxx = 0;
-    let syy = 0;
-    for (let index = 0; index < xs.length; index++) {
-        const dx = xs[index] - mx;
-        const dy = ys[index] - my;
-        sxy += dx * dy;
-        sxx += dx * dx;
-        syy += dy * dy;
-    }
-    // Float noise from equal values must not count as variation.
-    if (sxx < 1e-12 || syy < 1e-12)
-        return undefined;
-    const r = sxy / Math.sqrt(sxx * syy);
-    // Nor must it make a correlation of nothing look negative (and so flagged).
-    return Math.abs(r) < 1e-9 ? 0 : r;
-}
-function mean(values) {
-    return values.reduce((total, value) => total + value, 0) / values.length;
-}
-/** Distinct values with their counts, most frequent first, then in text order. */
-function counted(values) {
-    const counts = new Map();
-    for (const value of values)
-        counts.set(value, (counts.get(value) ?? 0) + 1);
-    return [...counts.entries()]
-        .map(([message, count]) => ({ message, count }))
-        .sort((a, b) => b.count - a.count || statistics_compareText(a.message, b.message));
-}
-function mostCommon(values) {
-    const counts = new Map();
-    for (const value of values)
-        counts.set(value, (counts.get(value) ?? 0) + 1);
-    let best;
-    let bestCount = 0;
-    for (const [value, count] of counts) {
-        if (count > bestCount) {
-            best = value;
-            bestCount = count;
-        }
-    }
-    return best;
-}
-function statistics_compareText(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-
-;// CONCATENATED MODULE: ./src/report/class-report.ts
-// class-report.html: what a class's gradebook says, for the instructor, in one file that opens
-// from disk. No network: styles and the one script (sorting the grid) are inline, and the page's
-// Content-Security-Policy allows exactly those two by hash and nothing else (no other script, no
-// connection, no image, font, frame or form). Everything that came from a student (folder names,
-// check messages) is escaped: it is text, never markup.
-
-
-/** Grid colours (viridis: ordered by lightness, told apart with any colour vision). */
-const SCORE_PALETTE = [
-    { upTo: 0.2, background: '#440154', text: '#ffffff' },
-    { upTo: 0.4, background: '#3b528b', text: '#ffffff' },
-    { upTo: 0.6, background: '#21918c', text: '#ffffff' },
-    { upTo: 0.8, background: '#5ec962', text: '#000000' },
-    { upTo: 1, background: '#b5de2b', text: '#000000' },
-];
-const FULL_MARKS = { background: '#fde725', text: '#000000' };
-const STYLE = `
-:root { color-scheme: light; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1.5rem; color: #1b1b1b; background: #fff; }
-h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
-h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; border-bottom: 1px solid #ddd; padding-bottom: .25rem; }
-h3 { font-size: 1.05rem; margin: 1.5rem 0 .5rem; }
-.muted { color: #555; }
-table { border-collapse: collapse; margin: .5rem 0 1rem; }
-th, td { border: 1px solid #ccc; padding: .3rem .5rem; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-th button { font: inherit; font-weight: bold; background: none; border: 0; padding: 0; cursor: pointer; color: inherit; }
-th button::after { content: " \\2195"; color: #888; }
-th[aria-sort="ascending"] button::after { content: " \\2191"; color: #000; }
-th[aria-sort="descending"] button::after { content: " \\2193"; color: #000; }
-.summary { display: flex; flex-wrap: wrap; gap: 1rem; }
-.card { border: 1px solid #ccc; border-radius: 6px; padding: .75rem 1rem; min-width: 17rem; }
-.card h3 { margin-top: 0; }
-.card dl { display: grid; grid-template-columns: auto auto; gap: .1rem 1rem; margin: 0 0 .5rem; }
-.card dt { color: #555; }
-.card dd { margin: 0; font-variant-numeric: tabular-nums; }
-td.cell { text-align: center; font-variant-numeric: tabular-nums; font-weight: 600; min-width: 4.5rem; }
-${SCORE_PALETTE.map((colour, index) => `.s${index} { background: ${colour.background}; color: ${colour.text}; }`).join('\n')}
-.s5 { background: ${FULL_MARKS.background}; color: ${FULL_MARKS.text}; }
-.err { background: repeating-linear-gradient(45deg, #ddd, #ddd 4px, #f4f4f4 4px, #f4f4f4 8px); color: #000; }
-.none { background: #fff; color: #777; }
-.legend { display: flex; flex-wrap: wrap; gap: .5rem; margin: .25rem 0; padding: 0; list-style: none; }
-.legend li { padding: .1rem .5rem; border: 1px solid #999; border-radius: 3px; }
-tr.flagged td { background: #fff4ce; }
-.flag { font-weight: bold; color: #7a4100; white-space: nowrap; }
-.failures { margin: 0; padding-left: 1.1rem; }
-.failures .count { font-weight: 600; font-variant-numeric: tabular-nums; }
-code, .msg { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; white-space: pre-wrap; word-break: break-word; }
-.errors td { background: #fafafa; }
-svg text { font: 11px system-ui, sans-serif; fill: #1b1b1b; }
-`;
-/** Sorts the student × exercise grid on a header's click; numbers by value, names as text. */
-const SCRIPT = `(function () {
-  'use strict';
-  var table = document.getElementById('grid');
-  if (!table) return;
-  var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
-  headers.forEach(function (th, column) {
-    var button = th.querySelector('button');
-    if (!button) return;
-    button.addEventListener('click', function () {
-      var ascending = th.getAttribute('aria-sort') !== 'ascending';
-      headers.forEach(function (other) { other.removeAttribute('aria-sort'); });
-      th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
-      var numeric = th.getAttribute('data-type') === 'number';
-      var body = table.tBodies[0];
-      var rows = Array.prototype.slice.call(body.rows);
-      var key = function (row, index) { return row.cells[index].getAttribute('data-sort') || ''; };
-      rows.sort(function (a, b) {
-        var x = key(a, column);
-        var y = key(b, column);
-        var order = numeric ? Number(x) - Number(y) : (x < y ? -1 : x > y ? 1 : 0);
-        if (!ascending) order = -order;
-        if (order === 0) order = key(a, 0) < key(b, 0) ? -1 : key(a, 0) > key(b, 0) ? 1 : 0;
-        return order;
-      });
-      rows.forEach(function (row) { body.appendChild(row); });
-    });
-  });
-})();`;
-function sha256(text) {
-    return `'sha256-${(0,external_node_crypto_.createHash)('sha256').update(text, 'utf8').digest('base64')}'`;
-}
-/** The page's policy: the inline style and script above, by hash; nothing else at all. */
-const CLASS_REPORT_CSP = [
-    "default-src 'none'",
-    `script-src ${sha256(SCRIPT)}`,
-    `style-src ${sha256(STYLE)}`,
-    "img-src 'none'",
-    "connect-src 'none'",
-    "font-src 'none'",
-    "frame-src 'none'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-].join('; ');
-function renderClassReport(book, options = {}) {
-    const stats = classStatistics(book.rows);
-    const title = options.title === undefined ? 'Class report' : `Class report: ${options.title}`;
-    const graded = book.rows.filter((row) => row.status !== 'error').length;
-    const missingChecks = book.rows.some((row) => row.status !== 'error' && row.checks === undefined);
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(CLASS_REPORT_CSP)}">
-<meta name="referrer" content="no-referrer">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>${escapeHtml(title)}</h1>
-<p class="muted">${stats.students.length} students, ${stats.exercises.length} exercises, ${graded} grades${stats.infraErrors.length > 0
-        ? `, ${stats.infraErrors.length} infrastructure errors (not grades, listed at the end)`
-        : ''}${options.generatedAt === undefined ? '' : `; made ${escapeHtml(options.generatedAt.toISOString())}`}.</p>
-${missingChecks ? '<p class="flag">Some rows come from a gradebook written before checks were kept: their checks are not in the statistics.</p>\n' : ''}${renderSummary(stats)}
-${renderGrid(stats, book.rows)}
-${renderChecks(stats)}
-${renderInfraErrors(stats)}
-<script>${SCRIPT}</script>
-</body>
-</html>
-`;
-}
-function renderSummary(stats) {
-    const cards = stats.exercises.map((exercise) => `<section class="card exercise-summary" data-exercise="${escapeHtml(exercise.exercise)}">
-<h3>${escapeHtml(exercise.exercise)}</h3>
-<dl>
-<dt>Students graded</dt><dd class="graded">${exercise.graded}</dd>
-<dt>Passed</dt><dd class="passed">${exercise.passed}</dd>
-<dt>Median score</dt><dd class="median">${exercise.median === undefined ? '–' : `${formatNumber(exercise.median)}/${formatNumber(exercise.maxScore)}`}</dd>
-<dt>Infrastructure errors</dt><dd class="errors">${exercise.errors}</dd>
-</dl>
-${renderHistogram(exercise)}
-</section>`);
-    return `<h2>Exercises</h2>\n<div class="summary">\n${cards.join('\n')}\n</div>`;
-}
-/** Scores of the class as bars: one per bin, its count above it, the bin's scores below. */
-function renderHistogram(exercise) {
-    const width = 260;
-    const height = 120;
-    const top = 16;
-    const bottom = 20;
-    const bins = exercise.histogram;
-    const highest = Math.max(1, ...bins.map((bin) => bin.count));
-    const slot = width / Math.max(1, bins.length);
-    const barWidth = Math.max(2, slot - 4);
-    const plot = height - top - bottom;
-    const bars = bins.map((bin, index) => {
-        const barHeight = (bin.count / highest) * plot;
-        const x = index * slot + (slot - barWidth) / 2;
-        const y = top + plot - barHeight;
-        const label = bin.from === bin.to ? formatNumber(bin.from) : `${formatNumber(bin.from)}–${formatNumber(bin.to)}`;
-        const centre = (x + barWidth / 2).toFixed(1);
-        return `<g class="bin" data-from="${bin.from}" data-to="${bin.to}" data-count="${bin.count}"><title>${escapeHtml(`score ${label}: ${bin.count} student${bin.count === 1 ? '' : 's'}`)}</title><rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${barHeight.toFixed(1)}" fill="#3b528b"></rect><text x="${centre}" y="${(y - 3).toFixed(1)}" text-anchor="middle">${bin.count > 0 ? bin.count : ''}</text><text x="${centre}" y="${height - 5}" text-anchor="middle">${escapeHtml(bins.length > 11 ? '' : bin.from === bin.to ? label : formatNumber(bin.from))}</text></g>`;
-    });
-    return `<svg class="histogram" role="img" aria-label="${escapeHtml(`Histogram of ${exercise.exercise}'s scores`)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg"><line x1="0" y1="${top + plot}" x2="${width}" y2="${top + plot}" stroke="#888"></line>${bars.join('')}</svg>`;
-}
-function renderGrid(stats, rows) {
-    const byKey = new Map(rows.map((row) => [`${row.student}\u0000${row.exercise}`, row]));
-    const head = [
-        '<th data-type="text" aria-sort="ascending"><button type="button">Student</button></th>',
-        ...stats.exercises.map((exercise) => `<th class="num" data-type="number"><button type="button">${escapeHtml(exercise.exercise)}</button></th>`),
-        '<th class="num" data-type="number"><button type="button">Total</button></th>',
-    ];
-    const body = stats.students.map((student) => {
-        let score = 0;
-        let maxScore = 0;
-        const cells = stats.exercises.map((exercise) => {
-            const row = byKey.get(`${student}\u0000${exercise.exercise}`);
-            if (row === undefined)
-                return '<td class="cell none" data-sort="-2">–</td>';
-            if (row.status === 'error')
-                return '<td class="cell err" data-sort="-1">error</td>';
-            score += row.score;
-            maxScore += row.maxScore;
-            const share = row.maxScore > 0 ? row.score / row.maxScore : row.status === 'pass' ? 1 : 0;
-            return `<td class="cell ${scoreClass(share)}" data-sort="${share}">${formatNumber(row.score)}/${formatNumber(row.maxScore)}</td>`;
-        });
-        const total = maxScore > 0 ? score / maxScore : -1;
-        return `<tr><th scope="row" data-sort="${escapeHtml(student)}">${escapeHtml(student)}</th>${cells.join('')}<td class="num total" data-sort="${total}">${maxScore > 0 ? `${formatNumber(score)}/${formatNumber(maxScore)}` : '–'}</td></tr>`;
-    });
-    const legend = [
-        ...SCORE_PALETTE.map((colour, index) => `<li class="s${index}">${index === 0 ? 'under' : 'from'} ${Math.round((index === 0 ? colour.upTo : (SCORE_PALETTE[index - 1]?.upTo ?? 0)) * 100)}%${index === 0 ? '' : ` to under ${Math.round(colour.upTo * 100)}%`}</li>`),
-        '<li class="s5">full marks</li>',
-        '<li class="err">error: infrastructure, not a grade</li>',
-    ];
-    return `<h2>Students</h2>
-<p class="muted">Score and full marks of each exercise; click a column's header to sort by it.</p>
-<ul class="legend">${legend.join('')}</ul>
-<table id="grid" class="grid">
-<thead><tr>${head.join('')}</tr></thead>
-<tbody>
-${body.join('\n')}
-</tbody>
-</table>`;
-}
-function scoreClass(share) {
-    if (share >= 1)
-        return 's5';
-    const index = SCORE_PALETTE.findIndex((colour) => share < colour.upTo);
-    return `s${index === -1 ? SCORE_PALETTE.length - 1 : index}`;
-}
-function renderChecks(stats) {
-    const sections = stats.exercises.map((exercise) => {
-        const rows = exercise.checks.map(renderCheckRow);
-        return `<h3>${escapeHtml(exercise.exercise)}</h3>
-<table class="checks" data-exercise="${escapeHtml(exercise.exercise)}">
-<thead><tr><th>Check</th><th class="num">Points</th><th class="num">Pass rate</th><th class="num">Difficulty</th><th class="num">Discrimination</th><th>Hint</th><th>Most common failures</th><th>Look at this check</th></tr></thead>
-<tbody>
-${rows.length === 0 ? '<tr><td colspan="8">No checks were kept for this exercise.</td></tr>' : rows.join('\n')}
-</tbody>
-</table>`;
-    });
-    return `<h2>Checks</h2>
-<p class="muted">Pass rate: students who passed the check, of those graded. Difficulty: the share of the check's points the class lost.
-Discrimination: point-biserial correlation between passing the check and the rest of the exercise's score
-(from −1 to 1; near 0 or below, the check does not tell strong from weak work: often a broken check, or one that wants a spelling instead of a meaning).
-Checks passed by under ${Math.round(LOW_PASS_RATE * 100)}% of the class, or with a negative discrimination, are flagged.</p>
-${sections.join('\n')}`;
-}
-function renderCheckRow(check) {
-    const failures = check.hidden
-        ? '<span class="muted">hidden check: only outcomes are kept</span>'
-        : check.failures.length === 0
-            ? ''
-            : `<ul class="failures">${check.failures
-                .map((failure) => `<li><span class="count">${failure.count}×</span> <span class="msg">${failure.message === ''
-                ? '<span class="muted">(no message)</span>'
-                : escapeHtml(failure.message)}</span></li>`)
-                .join('')}</ul>`;
-    const flags = check.flags.map((flag) => `<span class="flag">⚠ ${escapeHtml(flag)}</span>`).join('<br>');
-    return `<tr class="check${check.flags.length > 0 ? ' flagged' : ''}" data-check="${escapeHtml(check.name)}">
-<td class="name">${escapeHtml(check.name)}</td><td class="num points">${formatNumber(check.maxPoints)}</td><td class="num pass-rate">${check.passed}/${check.students} (${Math.round(check.passRate * 100)}%)</td><td class="num difficulty">${check.difficulty.toFixed(2)}</td><td class="num discrimination">${check.discrimination === undefined ? '–' : check.discrimination.toFixed(2)}</td><td class="hint">${check.hint === undefined ? '' : escapeHtml(check.hint)}</td><td>${failures}</td><td class="flags">${flags}</td></tr>`;
-}
-function renderInfraErrors(stats) {
-    if (stats.infraErrors.length === 0) {
-        return '<h2>Infrastructure errors</h2>\n<p class="muted">None: every grading reached a grade.</p>';
-    }
-    const rows = stats.infraErrors.map((row) => `<tr><td>${escapeHtml(row.student)}</td><td>${escapeHtml(row.exercise)}</td><td class="msg">${escapeHtml(row.error ?? '')}</td></tr>`);
-    return `<h2>Infrastructure errors</h2>
-<p class="muted">The engine or the grader failed, not the student: these are not grades and count in no statistic above. Run the regrade again to grade them.</p>
-<table class="errors"><thead><tr><th>Student</th><th>Exercise</th><th>What broke</th></tr></thead>
-<tbody>
-${rows.join('\n')}
-</tbody></table>`;
-}
-/** Whole numbers as they are, others to at most two decimals. */
-function formatNumber(value) {
-    return Number.isInteger(value) ? String(value) : String(Math.round(value * 100) / 100);
-}
-function escapeHtml(text) {
-    return text
-        .replaceAll('&', '&amp;')
-        .replaceAll('<', '&lt;')
-        .replaceAll('>', '&gt;')
-        .replaceAll('"', '&quot;')
-        .replaceAll("'", '&#39;');
-}
-
-;// CONCATENATED MODULE: ./src/spec/duration.ts
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-/** Milliseconds of a schema-valid duration (a number is seconds). */
-function durationMs(value) {
-    if (typeof value === 'number')
-        return Math.round(value * 1000);
-    const match = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)$/.exec(value);
-    const unit = match?.[2];
-    if (!match || unit === undefined)
-        throw new Error(`not a duration: ${value}`);
-    return Math.round(Number(match[1]) * (UNIT_MS[unit] ?? 1));
-}
-const LIMITS = {
-    exercise: { defaultMs: 10 * 60_000, maxMs: 60 * 60_000 },
-    build: { defaultMs: 5 * 60_000, maxMs: 30 * 60_000 },
-    wait: { defaultMs: 30_000, maxMs: 10 * 60_000 },
-    exec: { defaultMs: 30_000, maxMs: 10 * 60_000 },
-    http: { defaultMs: 10_000, maxMs: 2 * 60_000 },
-    stop: { defaultMs: 10_000, maxMs: 5 * 60_000 },
-    script: { defaultMs: 2 * 60_000, maxMs: 30 * 60_000 },
-    compose: { defaultMs: 5 * 60_000, maxMs: 30 * 60_000 },
-    composeWait: { defaultMs: 60_000, maxMs: 10 * 60_000 },
-    reach: { defaultMs: 5_000, maxMs: 60_000 },
-};
-/** The effective timeout: the default when unset; over the maximum is a spec error found by validate. */
-function timeoutMs(value, limit) {
-    return value === undefined ? limit.defaultMs : Math.min(durationMs(value), limit.maxMs);
-}
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${ms}ms`;
-    if (ms < 60_000)
-        return `${Math.round(ms / 100) / 10}s`;
-    return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
-}
-
-;// CONCATENATED MODULE: ./src/class/regrade.ts
-// A class regrade: many students' repositories graded with bounded concurrency into one
-// gradebook. Each student's result is saved as soon as it is known, so an interrupted regrade
-// resumes where it stopped: a student already graded with the same exercises is not graded again.
-// No @actions/* and no dockerode: the caller says how one student is graded.
-
-
-
-
-
-
-
-
-/** Every sub-folder of each DIR is one student's repository (hidden folders are not). */
-async function findStudents(dirs) {
-    const byName = new Map();
-    for (const dir of dirs) {
-        const info = await (0,promises_namespaceObject.stat)(dir).catch(() => undefined);
-        if (info === undefined || !info.isDirectory())
-            throw new UsageError(`--submissions: no such folder: ${dir}`);
-        for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true })) {
-            if (!entry.isDirectory() || entry.name.startsWith('.'))
-                continue;
-            const student = { name: entry.name, dir: external_node_path_default().resolve(dir, entry.name) };
-            const earlier = byName.get(student.name);
-            if (earlier !== undefined) {
-                throw new UsageError(`two repositories are named "${student.name}": ${earlier.dir} and ${student.dir}`);
-            }
-            byName.set(student.name, student);
-        }
-    }
-    if (byName.size === 0)
-        throw new UsageError(`no student repositories (sub-folders) in ${dirs.join(', ')}`);
-    return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-/** "2/5": the second of five shards. */
-function parseShard(text) {
-    const match = /^(\d+)\/(\d+)$/.exec(text);
-    const index = Number(match?.[1]);
-    const count = Number(match?.[2]);
-    if (match === null || count < 1 || index < 1 || index > count) {
-        throw new UsageError(`--shard must be I/N with 1 <= I <= N, like 2/5 (got "${text}")`);
-    }
-    return { index, count };
-}
-/** Students dealt round-robin in name order: every student is in exactly one shard of N. */
-function shardOf(students, shard) {
-    return students.filter((_, position) => position % shard.count === shard.index - 1);
-}
-/** What the grades depend on besides the students' work: a saved grade counts only for these. */
-async function exercisesFingerprint(files, toolVersion) {
-    const hash = (0,external_node_crypto_.createHash)('sha256').update(`docker-autograder ${toolVersion}\n`);
-    for (const file of [...files].sort()) {
-        hash.update(`${external_node_path_default().resolve(file)}\n`).update(await (0,promises_namespaceObject.readFile)(file));
-    }
-    return hash.digest('hex');
-}
-async function regrade(options) {
-    const studentsDir = external_node_path_default().join(options.outDir, 'students');
-    await (0,promises_namespaceObject.mkdir)(studentsDir, { recursive: true });
-    const saved = new Map();
-    const todo = [];
-    for (const student of options.students) {
-        const previous = options.fresh ? undefined : await readSaved(studentsDir, student.name);
-        if (previous?.fingerprint === options.fingerprint)
-            saved.set(student.name, previous.rows);
-        else
-            todo.push(student);
-    }
-    if (saved.size > 0)
-        options.log(`${saved.size} of ${options.students.length} students already graded: kept`);
-    let done = 0;
-    let errors = 0;
-    const rows = new Map(saved);
-    const writeBook = () => writeGradebook(options.outDir, gradebookOf([...rows.values()].flat()));
-    // The gradebook is rewritten after each student (in order, never two writes at once), so that
-    // an interrupted regrade still leaves a gradebook of everything finished.
-    let writing = Promise.resolve();
-    await mapBounded(todo, options.concurrency, async (student) => {
-        const started = Date.now();
-        const report = await options.gradeStudent(student);
-        const studentRows = rowsFromReport(student.name, report);
-        rows.set(student.name, studentRows);
-        done += 1;
-        const failedByInfra = studentRows.some((row) => row.status === 'error');
-        if (failedByInfra)
-            errors += 1;
-        else
-            await saveStudent(studentsDir, {
-                version: 1,
-                student: student.name,
-                fingerprint: options.fingerprint,
-                rows: studentRows,
-            });
-        options.log(`[${done}/${todo.length}] ${student.name}: ${report.score}/${report.maxScore}` +
-            ` (${failedByInfra ? 'error: will be graded again' : report.passed ? 'passed' : 'not passed'})` +
-            ` in ${formatDuration(Date.now() - started)}`);
-        writing = writing.then(writeBook);
-        await writing;
-    });
-    const book = gradebookOf([...rows.values()].flat());
-    await writeGradebook(options.outDir, book);
-    return { book, graded: done, resumed: saved.size, errors };
-}
-async function readSaved(dir, student) {
-    const text = await (0,promises_namespaceObject.readFile)(savedPath(dir, student), 'utf8').catch(() => undefined);
-    if (text === undefined)
-        return undefined;
+/** The fixed host ports of a STUDENT_PORTS_LABEL value; nothing when it is not what the gate writes. */
+function studentPorts(label) {
+    if (label === undefined)
+        return {};
+    let value;
     try {
-        const data = JSON.parse(text);
-        if (data.version !== 1 || data.student !== student || !Array.isArray(data.rows))
-            return undefined;
-        // Rows are read as a gradebook's are, so that the checks a resume keeps are well-formed.
-        const { rows } = parseGradebook(JSON.stringify({ version: 1, rows: data.rows }), student);
-        // Saved before checks were kept: grade again, so that the class report has them.
-        if (rows.some((row) => row.checks === undefined))
-            return undefined;
-        return { ...data, rows };
+        value = JSON.parse(label);
     }
     catch {
-        // A file cut short by the interruption: grade that student again.
+        return {};
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return {};
+    const ports = {};
+    for (const [containerPort, hostPorts] of Object.entries(value)) {
+        if (!/^\d+\/(tcp|udp|sctp)$/.test(containerPort) || !Array.isArray(hostPorts))
+            continue;
+        const fixed = hostPorts.filter((port) => Number.isInteger(port) && port > 0 && port <= 65535);
+        if (fixed.length > 0)
+            ports[containerPort] = fixed;
+    }
+    return ports;
+}
+function runLabels(runId, scope) {
+    return scope === undefined ? { [RUN_LABEL]: runId } : { [RUN_LABEL]: runId, [SCOPE_LABEL]: scope };
+}
+/** Label filters in the Engine API's list syntax: ["key=value", ...]. */
+function labelFilters(runId, scope) {
+    return Object.entries(runLabels(runId, scope)).map(([key, value]) => `${key}=${value}`);
+}
+/** Labels that put a resource in one scope (an exercise) of the run; the engine adds the run label. */
+function scopeLabels(scope) {
+    return { [SCOPE_LABEL]: scope };
+}
+/**
+ * The grader's own images (build steps, build-cache rebuilds, the client image) are named in
+ * this namespace, with the run id first in every tag, and carry no labels: the classic builder
+ * turns each build label into a LABEL step, an uncached container commit. Cleanup finds them by
+ * these references and only untags them (decisions.md, "Unlabelled builds").
+ */
+const NAMESPACE = 'docker-autograder';
+/** The client image's run-owned tag is `docker-autograder/client:1-<run>` (steps/client-image.ts). */
+const CLIENT_REPOSITORY = `${NAMESPACE}/client`;
+/** Any run's reference: `<namespace>/<run>-<scope rest>-<step>:latest` or the client's `:1-<run>`. */
+const ANY_RUN_REFERENCE = /^docker-autograder\/(?:[a-z0-9_.-]+-[a-z0-9_.-]+:latest|client:1-[a-z0-9_.-]+)$/;
+/** What the names of steps/names.ts make of an id: lower case, [a-z0-9_.-], no glob characters. */
+function referenceSafe(text) {
+    return text.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-');
+}
+/** The image references of a run, of one scope of it, or (allRuns) of every run. */
+function runReferences(selection) {
+    if (selection === 'allRuns') {
+        return { patterns: [`${NAMESPACE}/*`], matches: (reference) => ANY_RUN_REFERENCE.test(reference) };
+    }
+    const prefix = `${NAMESPACE}/${referenceSafe(selection.scope ?? selection.runId)}-`;
+    const client = `${CLIENT_REPOSITORY}:1-${referenceSafe(selection.runId)}`;
+    if (selection.scope !== undefined) {
+        return { patterns: [`${prefix}*`], matches: (reference) => reference.startsWith(prefix) };
+    }
+    return {
+        patterns: [`${prefix}*`, client],
+        matches: (reference) => reference === client || reference.startsWith(prefix),
+    };
+}
+/** Whether a build's tag names an image of this run, so cleanup finds it without labels. */
+function isRunReference(reference, runId) {
+    const normalised = reference.includes(':') ? reference : `${reference}:latest`;
+    return runReferences({ runId }).matches(normalised);
+}
+
+;// CONCATENATED MODULE: ./src/engine/operations/bind-writers.ts
+// A bind mount the student cannot race (docs/decisions.md, "Bind sources are mounted with every
+// writer of the submission frozen"). The daemon resolves a bind source by its path when it mounts
+// it (at start, restart, and for every `docker cp`), so a folder of the submission swapped for a
+// symlink to `/` between the grader's check and that mount would be followed. Only the run's own
+// containers that bind-mount a host folder can change the submission (the client container, the
+// student's containers, the grader's run steps): while they are all paused (the cgroup freezer, by
+// the daemon), the path cannot change, so a check made then still holds when the daemon mounts.
+// The proxy and the grader's run step each bring their own WriterControl.
+
+
+
+/**
+ * One freeze (or pause/unpause request of the student) at a time per run: a second start would
+ * otherwise thaw the first one's writers while its mount is under way, and a student's
+ * `docker unpause` sent during a freeze would wake a writer.
+ */
+const runLocks = new Map();
+/** Tries of one pause (measured: 1 in 20 pauses of a shell swapping a folder in a loop fails). */
+const PAUSE_ATTEMPTS = 8;
+/** Waits for the run's lock and takes it; the returned function gives it back. */
+async function takeRunLock(runId) {
+    const previous = runLocks.get(runId) ?? Promise.resolve();
+    let give = () => undefined;
+    const mine = new Promise((resolve) => {
+        give = resolve;
+    });
+    const chained = previous.then(() => mine);
+    runLocks.set(runId, chained);
+    await previous;
+    let given = false;
+    return () => {
+        if (given)
+            return;
+        given = true;
+        give();
+        // The last holder leaves no entry behind (runs come and go in one process: class grading).
+        if (runLocks.get(runId) === chained)
+            runLocks.delete(runId);
+    };
+}
+/**
+ * Pauses every writer of the run and returns the thaw. On a failure to pause, what was paused
+ * is unpaused again and the error is passed on: a start must not go ahead half frozen.
+ */
+async function freezeWriters(runId, control) {
+    const release = await takeRunLock(runId);
+    const paused = [];
+    let thawed = false;
+    const thaw = async () => {
+        if (thawed)
+            return;
+        thawed = true;
+        try {
+            await Promise.all(paused.map((id) => control.unpause(id).catch(() => undefined)));
+        }
+        finally {
+            release();
+        }
+    };
+    try {
+        const ids = await control.writers();
+        const results = await Promise.allSettled(ids.map(async (id) => {
+            if (await pauseWithRetries(control, id))
+                paused.push(id);
+        }));
+        const failed = results.find((result) => result.status === 'rejected');
+        if (failed !== undefined)
+            throw failed.reason;
+    }
+    catch (error) {
+        await thaw();
+        throw error;
+    }
+    return thaw;
+}
+/**
+ * Pauses one container, again after a failure: the freezer gives up ("unable to freeze") on a
+ * container that starts processes all the time (a swap loop in a shell does), now and then.
+ */
+async function pauseWithRetries(control, id) {
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await control.pause(id);
+        }
+        catch (error) {
+            if (attempt >= PAUSE_ATTEMPTS)
+                throw error;
+        }
+    }
+}
+/** Runs `action` (check the bind sources, then have the daemon mount them) with the writers frozen. */
+async function withWritersFrozen(runId, control, action) {
+    const thaw = await freezeWriters(runId, control);
+    try {
+        return await action();
+    }
+    finally {
+        await thaw();
+    }
+}
+/**
+ * Whether the daemon mounts a host path for this container (its inspection, or its summary in
+ * a list): `Binds` with a path source, a `Mounts` entry of type bind, or `--volumes-from`.
+ */
+function mountsHostPath(container) {
+    const hostConfig = isRecord(container.HostConfig) ? container.HostConfig : {};
+    const binds = Array.isArray(hostConfig.Binds) ? hostConfig.Binds : [];
+    if (binds.some((bind) => typeof bind === 'string' && bind.startsWith('/')))
+        return true;
+    const volumesFrom = Array.isArray(hostConfig.VolumesFrom) ? hostConfig.VolumesFrom : [];
+    if (volumesFrom.length > 0)
+        return true;
+    const mounts = [
+        ...(Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts : []),
+        ...(Array.isArray(container.Mounts) ? container.Mounts : []),
+    ];
+    return mounts.some((mount) => isRecord(mount) && mount.Type === 'bind');
+}
+/** The ids of running containers in a list answer (`GET /containers/json`) that mount a host path. */
+function runningBindWriters(listed) {
+    if (!Array.isArray(listed))
+        return [];
+    return listed
+        .filter(isRecord)
+        .filter((container) => container.State === 'running' && mountsHostPath(container))
+        .map((container) => String(container.Id));
+}
+/**
+ * The grader's own control, for its run steps: every running container of the run is a writer
+ * (summaries do not say which mount a host path; a pause of a second costs them nothing). An
+ * engine without pause (a fake) has no writers to freeze.
+ */
+function engineWriterControl(engine) {
+    const pause = engine.pauseContainer?.bind(engine);
+    const unpause = engine.unpauseContainer?.bind(engine);
+    return {
+        async writers() {
+            if (pause === undefined)
+                return [];
+            const listed = await engine.listContainers(runLabels(engine.runId));
+            return listed.filter((container) => container.state === 'running').map((container) => container.id);
+        },
+        pause: async (id) => (pause === undefined ? false : pause(id)),
+        unpause: async (id) => {
+            await unpause?.(id);
+        },
+    };
+}
+/**
+ * The first source that no longer resolves to the real path it had when it was checked, and
+ * why; checked with the writers frozen, just before the mount. `approved` gives that real path;
+ * by default the source itself (the proxy passes bind sources resolved).
+ */
+async function changedBindSource(sources, approved = (source) => source) {
+    for (const source of sources) {
+        const real = await (0,promises_namespaceObject.realpath)(source).catch(() => undefined);
+        if (real !== approved(source)) {
+            return `the bind mount source ${source} was replaced (by a symbolic link, or removed) after it was checked`;
+        }
+    }
+    return undefined;
+}
+/** The host paths a container's inspection says the daemon bind-mounts for it. */
+function bindSources(container) {
+    const mounts = Array.isArray(container.Mounts) ? container.Mounts : [];
+    return mounts
+        .filter(isRecord)
+        .filter((mount) => mount.Type === 'bind' && typeof mount.Source === 'string')
+        .map((mount) => String(mount.Source));
+}
+
+;// CONCATENATED MODULE: ./src/engine/faults.ts
+// How a failed Docker call is told apart: the daemon's answer (a refusal, usually the student's
+// doing) or the engine and the machine failing (an InfraError: status error, exit 3).
+
+
+const CONNECTION_ERROR_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ECONNABORTED',
+    'EPIPE',
+    'ETIMEDOUT',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+]);
+/** File-system codes that only mean "no daemon" when connecting to its socket, not when reading the context. */
+const SOCKET_ERROR_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'ENOTSOCK']);
+function isAlreadyGone(error) {
+    if (!(error instanceof DockerApiError))
+        return false;
+    return error.statusCode === 404 || (error.statusCode === 409 && /already in progress/i.test(error.message));
+}
+function isConnectionError(error) {
+    if (!(error instanceof Error))
+        return false;
+    const { code, syscall } = error;
+    if (code !== undefined && CONNECTION_ERROR_CODES.has(code))
+        return true;
+    if (code !== undefined && SOCKET_ERROR_CODES.has(code) && syscall === 'connect')
+        return true;
+    return /socket hang up/i.test(error.message);
+}
+function statusOf(error) {
+    if (error instanceof Error && 'statusCode' in error && typeof error.statusCode === 'number') {
+        return error.statusCode;
+    }
+    return undefined;
+}
+/** docker-modem wraps the daemon's {"message": ...} in "(HTTP code N) reason - message". */
+function daemonMessage(error) {
+    if (!(error instanceof Error))
+        return String(error);
+    const json = 'json' in error ? error.json : undefined;
+    if (isRecord(json) && typeof json.message === 'string')
+        return json.message;
+    if (Buffer.isBuffer(json) && json.length > 0)
+        return json.toString('utf8');
+    if (typeof json === 'string' && json !== '')
+        return json;
+    return error.message.replace(/^\(HTTP code \d+\)\s*/, '');
+}
+
+;// CONCATENATED MODULE: ./src/engine/wire/format.ts
+// Small text helpers for the engine's messages: one-line reasons, short ids, seconds.
+function messageOf(error) {
+    return error instanceof Error ? error.message : String(error);
+}
+function oneLine(text) {
+    const flat = text.replace(/\s+/g, ' ').trim();
+    return flat.length > 500 ? `${flat.slice(0, 500)}…` : flat;
+}
+function formatSeconds(ms) {
+    return `${Number((ms / 1000).toFixed(1))}s`;
+}
+function shortId(id) {
+    return /^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id;
+}
+function stringField(record, key) {
+    const value = record[key];
+    return typeof value === 'string' ? value : '';
+}
+function parseJson(text) {
+    try {
+        return JSON.parse(text);
+    }
+    catch {
         return undefined;
     }
 }
-async function saveStudent(dir, saved) {
-    await writeAtomically(savedPath(dir, saved.student), `${JSON.stringify(saved, null, 2)}\n`);
+function delay(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
 }
-function savedPath(dir, student) {
-    // Folder names are file names already; encode anyway so that no name can leave the folder.
-    return external_node_path_default().join(dir, `${encodeURIComponent(student)}.json`);
+
+;// CONCATENATED MODULE: ./src/engine/operations/cleanup.ts
+
+
+
+
+const REMOVAL_CONCURRENCY = 4;
+async function removeResources(client, filter = {}) {
+    const filters = {
+        label: filter.allRuns ? [RUN_LABEL] : labelFilters(filter.runId ?? client.runId, filter.scope),
+    };
+    const report = { containers: 0, networks: 0, volumes: 0, images: 0, failures: [] };
+    if (filter.only !== 'images')
+        await removeRuntime(client, filters, report);
+    if (filter.only !== 'runtime')
+        await removeImages(client, filters, filter, report);
+    return report;
 }
-async function writeGradebook(outDir, book) {
-    await (0,promises_namespaceObject.mkdir)(outDir, { recursive: true });
-    await writeAtomically(external_node_path_default().join(outDir, 'gradebook.json'), renderGradebookJson(book));
-    await writeAtomically(external_node_path_default().join(outDir, 'gradebook.csv'), renderGradebookCsv(book));
-    await writeAtomically(external_node_path_default().join(outDir, 'checks.csv'), renderChecksCsv(book));
-    // Rewritten with the gradebook, so that an interrupted regrade's report shows what it finished.
-    await writeAtomically(external_node_path_default().join(outDir, CLASS_REPORT_FILE), renderClassReport(book));
+async function removeRuntime(client, filters, report) {
+    // The first listing is allowed to throw: a daemon that cannot be reached is an InfraError.
+    const containers = await client.idempotentCall('list containers', (signal) => client.docker.listContainers({ all: true, filters, abortSignal: signal }));
+    report.containers = await removeAll(client, report.failures, 'container', containers, REMOVAL_CONCURRENCY, {
+        name: (item) => item.Names[0]?.replace(/^\//, '') ?? shortId(item.Id),
+        remove: (item, signal) => client.docker.getContainer(item.Id).remove({ force: true, v: true, abortSignal: signal }),
+    });
+    const networks = await listOrReport(client, report.failures, 'networks', (signal) => client.docker.listNetworks({ filters, abortSignal: signal }));
+    report.networks = await removeAll(client, report.failures, 'network', networks, 1, {
+        name: (item) => item.Name,
+        remove: (item, signal) => client.docker.getNetwork(item.Id).remove({ abortSignal: signal }),
+    });
+    const volumes = await listOrReport(client, report.failures, 'volumes', async (signal) => {
+        const listed = await client.docker.listVolumes({ filters, abortSignal: signal });
+        return listed.Volumes ?? [];
+    });
+    report.volumes = await removeAll(client, report.failures, 'volume', volumes, 1, {
+        name: (item) => item.Name,
+        remove: (item, signal) => client.docker.getVolume(item.Name).remove({ force: true, abortSignal: signal }),
+    });
 }
-const CLASS_REPORT_FILE = 'class-report.html';
-/** Written beside, then renamed: a reader (or an interruption) never sees half a file. */
-async function writeAtomically(file, text) {
-    const partial = `${file}.${process.pid}.partial`;
-    await (0,promises_namespaceObject.writeFile)(partial, text);
-    await (0,promises_namespaceObject.rename)(partial, file);
+async function removeImages(client, filters, filter, report) {
+    report.images = await inPasses(report.failures, async (failures) => {
+        const images = await listOrReport(client, failures, 'images', (signal) => client.docker.listImages({ filters, abortSignal: signal }));
+        // Newest first and one at a time: an image built FROM another of the run's images must go
+        // before its parent, which the daemon refuses to delete while it has children.
+        images.sort((a, b) => b.Created - a.Created);
+        return removeAll(client, failures, 'image', images, 1, {
+            name: (item) => item.RepoTags?.find((tag) => tag !== '<none>:<none>') ?? shortId(item.Id),
+            remove: (item, signal) => client.docker.getImage(item.Id).remove({ force: true, abortSignal: signal }),
+        });
+    });
+    report.images += await removeReferences(client, report.failures, filter);
+}
+/**
+ * The grader's own builds carry no labels (labels.ts): they are found by their run-owned tags
+ * and only untagged, never forced. Such an image can have the same ID as another run's build
+ * or a base image (`FROM nginx` alone); the daemon deletes it only when no name is left.
+ */
+async function removeReferences(client, failures, filter) {
+    const selection = runReferences(filter.allRuns ? 'allRuns' : { runId: filter.runId ?? client.runId, scope: filter.scope });
+    const images = await listOrReport(client, failures, 'image references', (signal) => client.docker.listImages({ filters: { reference: selection.patterns }, abortSignal: signal }));
+    // Newest first: a rebuilt stage's tag goes before the tag of the image it was built from.
+    images.sort((a, b) => b.Created - a.Created);
+    // Not by label: builds FROM a stand-in inherit its label. The names decide.
+    // Podman lists them as docker.io/…: matched, and removed, by the name the grader gave them.
+    const references = images.flatMap((image) => (image.RepoTags ?? []).map(familiarReference).filter(selection.matches));
+    return removeAll(client, failures, 'image', references, 1, {
+        name: (reference) => reference,
+        remove: (reference, signal) => client.docker.getImage(reference).remove({ abortSignal: signal }),
+    });
+}
+/**
+ * Images created in the same second have no order by creation time, so a parent can come
+ * before its child and be refused ("has dependent child images"): what is left is tried again
+ * while a pass removes something. Only the last pass's failures are reported.
+ */
+async function inPasses(failures, pass) {
+    let gone = 0;
+    for (let attempt = 1;; attempt += 1) {
+        const passFailures = [];
+        const removed = await pass(passFailures);
+        gone += removed;
+        if (passFailures.length === 0 || removed === 0 || attempt === 3) {
+            failures.push(...passFailures);
+            return gone;
+        }
+    }
+}
+async function listOrReport(client, failures, kind, list) {
+    try {
+        return await client.idempotentCall(`list ${kind}`, list);
+    }
+    catch (error) {
+        failures.push(oneLine(messageOf(error)));
+        return [];
+    }
+}
+/** Removes each item; returns how many are gone. 404 counts as gone, anything else is reported. */
+async function removeAll(client, failures, kind, items, concurrency, how) {
+    let gone = 0;
+    await forEachLimited(items, concurrency, async (item) => {
+        const name = how.name(item);
+        try {
+            await client.idempotentCall(`remove ${kind} ${name}`, (signal) => how.remove(item, signal));
+            gone += 1;
+        }
+        catch (error) {
+            if (isAlreadyGone(error))
+                gone += 1;
+            // The message already names the call, e.g. "remove network x: ...".
+            else
+                failures.push(oneLine(messageOf(error)));
+        }
+    });
+    return gone;
+}
+async function forEachLimited(items, limit, work) {
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const item = items[next];
+            next += 1;
+            await work(item);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+;// CONCATENATED MODULE: ./src/engine/engine.ts
+/**
+ * The capabilities every container the grader starts keeps (docs/security.md, boundary 2: all others
+ * are dropped). A student's compose file may add these and no others.
+ */
+const KEPT_CAPABILITIES = [
+    'CHOWN',
+    'DAC_OVERRIDE',
+    'FOWNER',
+    'FSETID',
+    'KILL',
+    'SETGID',
+    'SETUID',
+    'NET_BIND_SERVICE',
+];
+const MIB = 1024 * 1024;
+/**
+ * docs/security.md, boundary 2: the limits of every container the grader starts, and of those a
+ * student's docker commands start through the policy proxy (src/proxy): one source for both.
+ */
+const HARDENED_LIMITS = {
+    pids: 256,
+    memory: 512 * MIB,
+    nanoCpus: 1_000_000_000,
+    ulimits: [
+        { Name: 'core', Soft: 0, Hard: 0 },
+        { Name: 'nofile', Soft: 1024, Hard: 1024 },
+    ],
+    logConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '1' } },
+};
+
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = require("node:path");
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+;// CONCATENATED MODULE: ./src/engine/rules/guards.ts
+// Checks on what the grader asks of the engine, before it reaches a URL or a host config:
+// names the daemon could have, ports, and bind mounts that never expose the host.
+
+
+
+/**
+ * Host paths never bind-mounted, whatever the caller checked (docs/security.md, boundary 2: never the socket,
+ * nothing outside the submission). The folder itself and everything below it are refused.
+ */
+const FORBIDDEN_BIND_ROOTS = ['/var/run', '/run', '/proc', '/sys', '/dev', '/var/lib/docker'];
+/** Container, network and volume names as the daemon accepts them (ids are hex, so they match too). */
+const RESOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const IMAGE_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/;
+function checkedPort(port) {
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+        throw new Error(`invalid container port ${port}`);
+    return port;
+}
+/** The URL of a container; a name the daemon could never have is answered like the daemon would. */
+function containerUrl(id, what) {
+    return `/containers/${checkedResource('container', id, what)}`;
+}
+function checkedResource(kind, nameOrId, what = `${kind} ${nameOrId}`) {
+    if (!RESOURCE_NAME.test(nameOrId))
+        throw new DockerApiError(`${what}: no such ${kind}: ${JSON.stringify(nameOrId)}`, 404);
+    return nameOrId;
+}
+/** `wanted` names this id: the whole id, or a prefix long enough to be meant as one (docker ps shows 12). */
+function isIdOf(id, wanted) {
+    return /^[0-9a-f]{12,64}$/.test(wanted) && id.startsWith(wanted);
+}
+/** The host's network namespace is never given (docs/security.md, boundary 2). */
+function checkNetworkName(name) {
+    if (!RESOURCE_NAME.test(name))
+        throw new Error(`invalid network name ${JSON.stringify(name)}`);
+    if (name === 'host')
+        throw new Error('the host network is not allowed');
+}
+function checkNetworkMode(mode) {
+    const container = /^container:(.+)$/.exec(mode)?.[1];
+    if (container !== undefined) {
+        if (!RESOURCE_NAME.test(container))
+            throw new Error(`invalid network mode ${JSON.stringify(mode)}`);
+        return;
+    }
+    checkNetworkName(mode);
+}
+async function mountSettings(mount, labels) {
+    if (!external_node_path_default().posix.isAbsolute(mount.target)) {
+        throw new Error(`mount target ${JSON.stringify(mount.target)} is not an absolute path`);
+    }
+    const readOnly = mount.readOnly === true;
+    if (mount.type === 'bind') {
+        await checkBindSource(mount.source);
+        return { Type: 'bind', Source: mount.source, Target: mount.target, ReadOnly: readOnly };
+    }
+    if (mount.type === 'volume') {
+        if (!RESOURCE_NAME.test(mount.source))
+            throw new Error(`invalid volume name ${JSON.stringify(mount.source)}`);
+        // Applied when the daemon creates the volume for this mount, so that cleanup finds it too.
+        return {
+            Type: 'volume',
+            Source: mount.source,
+            Target: mount.target,
+            ReadOnly: readOnly,
+            // The typings want NoCopy and DriverConfig too; the API does not (the driver stays the default).
+            VolumeOptions: { Labels: labels },
+        };
+    }
+    throw new Error(`unsupported mount type ${JSON.stringify(mount.type)}`);
+}
+/**
+ * Defence in depth (the caller only binds folders of the submission): never the host's root,
+ * the Docker socket, or the system folders, whether named directly or through a symlink.
+ */
+async function checkBindSource(source) {
+    const refuse = (why) => new Error(`bind mount of ${JSON.stringify(source)} refused: ${why}; only folders of the submission can be mounted`);
+    if (!external_node_path_default().posix.isAbsolute(source))
+        throw refuse('it is not an absolute path');
+    const candidates = [external_node_path_default().posix.resolve(source)];
+    const real = await (0,promises_namespaceObject.realpath)(source).catch(() => undefined);
+    if (real !== undefined)
+        candidates.push(real);
+    for (const candidate of candidates) {
+        if (candidate === '/')
+            throw refuse("it is the host's root folder");
+        if (candidate.endsWith('docker.sock'))
+            throw refuse('it is the Docker socket');
+        const root = FORBIDDEN_BIND_ROOTS.find((forbidden) => candidate === forbidden || candidate.startsWith(`${forbidden}/`));
+        if (root !== undefined)
+            throw refuse(`${root} is a system folder of the host`);
+    }
+}
+function checkedSeconds(seconds) {
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600)
+        throw new Error(`invalid stop timeout ${seconds}s`);
+    return seconds;
+}
+
+;// CONCATENATED MODULE: external "node:stream"
+const external_node_stream_namespaceObject = require("node:stream");
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = require("node:string_decoder");
+;// CONCATENATED MODULE: ./src/engine/transport/streams.ts
+// Reading the engine's response streams under a deadline and with a byte cap.
+
+
+
+/**
+ * Reads a response stream to its end. Resolves 'timeout' when the signal fires first (the stream
+ * is destroyed, which also cancels the request on the daemon's side), and rejects if the
+ * connection breaks before the end.
+ */
+function followStream(stream, signal, hooks) {
+    return new Promise((resolve, reject) => {
+        let settled = false;
+        const settle = (outcome) => {
+            if (settled)
+                return;
+            settled = true;
+            signal.removeEventListener('abort', onAbort);
+            if (outcome instanceof Error)
+                reject(outcome);
+            else
+                resolve(outcome);
+        };
+        const onAbort = () => {
+            stream.destroy();
+            settle('timeout');
+        };
+        if (signal.aborted)
+            return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        stream.on('data', (chunk) => {
+            hooks.onData?.(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+            if (hooks.stopWhen?.()) {
+                settle('done');
+                stream.destroy();
+            }
+        });
+        stream.once('end', () => settle('done'));
+        // `on`, not `once`: a destroyed stream may emit more than one error, and an unheard one crashes.
+        stream.on('error', (error) => settle(signal.aborted ? 'timeout' : error));
+        stream.once('close', () => settle(signal.aborted ? 'timeout' : new Error('the connection closed before the end of the output')));
+    });
+}
+function asReadable(value) {
+    if (value instanceof external_node_stream_namespaceObject.Readable)
+        return value;
+    throw new InfraError('Docker engine answered with something that is not a stream');
+}
+/** Keeps at most `cap` bytes; the rest is counted as dropped. */
+class CappedBytes {
+    cap;
+    chunks = [];
+    size = 0;
+    truncated = false;
+    constructor(cap) {
+        this.cap = cap;
+    }
+    get full() {
+        return this.size >= this.cap;
+    }
+    push(chunk) {
+        const room = this.cap - this.size;
+        if (chunk.length > room)
+            this.truncated = true;
+        if (room <= 0)
+            return;
+        const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        // A copy: demuxStream hands out views of its own buffer.
+        this.chunks.push(Buffer.from(kept));
+        this.size += kept.length;
+    }
+    writable() {
+        return new external_node_stream_namespaceObject.Writable({
+            write: (chunk, _encoding, done) => {
+                this.push(chunk);
+                done();
+            },
+        });
+    }
+    /** UTF-8; a character cut in half by the cap is dropped rather than shown as garbage. */
+    text() {
+        return new external_node_string_decoder_namespaceObject.StringDecoder('utf8').write(Buffer.concat(this.chunks));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/wire/docker-mapping.ts
+// The daemon's JSON (with the nulls it really sends: the dockerode typings claim arrays and
+// objects) and its mapping onto the Engine's model. No I/O here: docker-engine.ts does the calls.
+
+
+
+/**
+ * The policy RESTART_LABEL records, when it applies: the engine's policy is "no" and the
+ * container has a bind mount, as the proxy made it. Otherwise (no label, a label inherited from
+ * an image's LABEL onto a container the proxy did not make virtual) undefined: the engine's
+ * policy is the truth.
+ */
+function requestedRestartPolicy(labels, enginePolicy, hasBindMount) {
+    const label = labels?.[RESTART_LABEL];
+    if (typeof label !== 'string' || !hasBindMount || (enginePolicy || 'no') !== 'no')
+        return undefined;
+    try {
+        const parsed = JSON.parse(label);
+        if (!isRecord(parsed) || typeof parsed.Name !== 'string' || parsed.Name === '')
+            return undefined;
+        const count = typeof parsed.MaximumRetryCount === 'number' ? parsed.MaximumRetryCount : 0;
+        return { Name: parsed.Name, MaximumRetryCount: count };
+    }
+    catch {
+        return undefined;
+    }
+}
+function asRawImage(value) {
+    if (isRecord(value) && typeof value.Id === 'string')
+        return value;
+    throw new InfraError('Docker engine answered an image inspection with something unexpected');
+}
+function asRawContainer(value) {
+    if (isRecord(value) && typeof value.Id === 'string' && isRecord(value.State) && isRecord(value.Config))
+        return value;
+    throw new InfraError('Docker engine answered a container inspection with something unexpected');
+}
+function asRawNetwork(value) {
+    if (isRecord(value) && typeof value.Id === 'string' && typeof value.Name === 'string')
+        return value;
+    throw new InfraError('Docker engine answered a network inspection with something unexpected');
+}
+function asRawVolume(value) {
+    if (isRecord(value) && typeof value.Name === 'string')
+        return value;
+    throw new InfraError('Docker engine answered a volume inspection with something unexpected');
+}
+/** What the daemon reports for "never". */
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+function toContainerState(raw) {
+    const state = raw.State;
+    const config = raw.Config;
+    return {
+        id: raw.Id,
+        name: raw.Name.replace(/^\//, ''),
+        image: config.Image,
+        ...(typeof raw.Image === 'string' && raw.Image !== '' ? { imageId: raw.Image } : {}),
+        status: state.Status,
+        // A container the daemon is restarting reports Running, but an exec in it is refused:
+        // for the grader (and the student) it is not running.
+        running: state.Running && state.Restarting !== true,
+        exitCode: state.ExitCode,
+        oomKilled: state.OOMKilled,
+        health: state.Health?.Status ?? undefined,
+        startedAt: realTime(state.StartedAt),
+        finishedAt: realTime(state.FinishedAt),
+        publishedPorts: publishedPorts(raw.NetworkSettings.Ports),
+        portBindings: portBindings(raw.HostConfig?.PortBindings, raw.NetworkSettings.Ports),
+        env: config.Env ?? [],
+        labels: config.Labels ?? {},
+        user: config.User ?? '',
+        restartPolicy: requestedRestartPolicy(config.Labels, raw.HostConfig?.RestartPolicy?.Name, (raw.Mounts ?? []).some((mount) => mount.Type === 'bind'))?.Name ??
+            (raw.HostConfig?.RestartPolicy?.Name || 'no'),
+        daemonRestartPolicy: raw.HostConfig?.RestartPolicy?.Name || 'no',
+        // 0 (and a null or negative pids limit) is the engine's "unlimited".
+        memory: raw.HostConfig?.Memory ?? 0,
+        pidsLimit: Math.max(0, raw.HostConfig?.PidsLimit ?? 0),
+        pidMode: raw.HostConfig?.PidMode ?? '',
+        restartCount: raw.RestartCount ?? 0,
+        mounts: (raw.Mounts ?? []).map((mount) => ({
+            type: mount.Type ?? '',
+            source: mount.Source ?? '',
+            destination: mount.Destination ?? '',
+            ...(mount.Name ? { name: mount.Name } : {}),
+            readOnly: mount.RW === false,
+        })),
+        networks: Object.fromEntries(Object.entries(raw.NetworkSettings.Networks ?? {}).map(([name, network]) => [
+            name,
+            { ipAddress: network?.IPAddress ?? '', aliases: network?.Aliases ?? [] },
+        ])),
+        hostname: config.Hostname ?? '',
+    };
+}
+function realTime(value) {
+    return value && value !== ZERO_TIME ? value : undefined;
+}
+function publishedPorts(ports) {
+    const result = {};
+    for (const [containerPort, bindings] of Object.entries(ports ?? {})) {
+        const binding = bindings?.find((candidate) => candidate.HostIp === '127.0.0.1') ?? bindings?.[0];
+        const hostPort = hostPortOf(binding?.HostPort);
+        if (hostPort !== undefined)
+            result[containerPort] = hostPort;
+    }
+    return result;
+}
+/**
+ * Host ports bound for each container port, on any host address: what is really bound
+ * (NetworkSettings.Ports, a running container) together with what was asked for with a fixed
+ * port (HostConfig.PortBindings, also known before the start). Ephemeral requests ("") only count
+ * once the daemon has chosen the port.
+ */
+function portBindings(requested, actual) {
+    const ports = new Map();
+    for (const map of [actual, requested]) {
+        for (const [containerPort, bindings] of Object.entries(map ?? {})) {
+            for (const binding of bindings ?? []) {
+                const hostPort = hostPortOf(binding.HostPort);
+                if (hostPort === undefined)
+                    continue;
+                const set = ports.get(containerPort) ?? new Set();
+                set.add(hostPort);
+                ports.set(containerPort, set);
+            }
+        }
+    }
+    return Object.fromEntries([...ports.entries()].map(([containerPort, set]) => [containerPort, [...set].sort((a, b) => a - b)]));
+}
+function hostPortOf(value) {
+    if (!value || !/^\d+$/.test(value))
+        return undefined;
+    const port = Number.parseInt(value, 10);
+    return port > 0 && port <= 65535 ? port : undefined;
+}
+function toImageDetails(raw) {
+    const config = raw.Config ?? {};
+    const layers = raw.RootFS?.Layers ?? [];
+    return {
+        id: raw.Id,
+        tags: realTags(raw),
+        user: config.User ?? '',
+        workdir: config.WorkingDir ?? '',
+        cmd: config.Cmd ?? [],
+        entrypoint: typeof config.Entrypoint === 'string' ? [config.Entrypoint] : (config.Entrypoint ?? []),
+        env: config.Env ?? [],
+        exposedPorts: Object.keys(config.ExposedPorts ?? {}).sort(),
+        labels: config.Labels ?? {},
+        layerDigests: [...layers],
+        layers: layers.length,
+        sizeBytes: raw.Size,
+        healthcheck: config.Healthcheck?.Test ?? [],
+    };
+}
+/** Older daemons list an untagged image as "<none>:<none>". */
+function realTags(raw) {
+    return (raw.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
+}
+function toNetworkDetails(raw) {
+    return {
+        id: raw.Id,
+        name: raw.Name,
+        driver: raw.Driver ?? '',
+        internal: raw.Internal === true,
+        labels: raw.Labels ?? {},
+        containers: Object.values(raw.Containers ?? {})
+            .map((endpoint) => endpoint?.Name?.replace(/^\//, '') ?? '')
+            .filter((name) => name !== '')
+            .sort(),
+    };
+}
+function toVolumeDetails(raw) {
+    return {
+        name: raw.Name,
+        driver: raw.Driver ?? '',
+        labels: raw.Labels ?? {},
+        mountpoint: raw.Mountpoint ?? '',
+    };
+}
+function toContainerSummary(raw) {
+    return {
+        id: raw.Id,
+        name: raw.Names?.[0]?.replace(/^\//, '') ?? '',
+        image: raw.Image ?? '',
+        state: raw.State ?? '',
+        labels: raw.Labels ?? {},
+    };
+}
+/** The CMD column of /containers/{id}/top (COMMAND on some ps variants; else the last column). */
+function processCommands(value) {
+    // A container whose last process is just exiting has none left: the engine (Go) answers its
+    // empty list as null.
+    if (isRecord(value) && value.Processes === null)
+        return [];
+    if (!isRecord(value) || !Array.isArray(value.Titles) || !Array.isArray(value.Processes)) {
+        throw new InfraError('Docker engine answered a process listing with something unexpected');
+    }
+    const titles = value.Titles;
+    let column = titles.findIndex((title) => title === 'CMD' || title === 'COMMAND');
+    if (column < 0)
+        column = titles.length - 1;
+    const rows = value.Processes.filter((row) => Array.isArray(row));
+    return inTreeOrder(rows, titles.indexOf('PID'), titles.indexOf('PPID'))
+        .map((row) => row[column])
+        .filter((command) => typeof command === 'string');
+}
+/**
+ * Parents before their children (siblings as ps lists them). ps lists by PID, and PIDs wrap
+ * around on a busy host, so nginx's worker can be listed before its master: an exercise that
+ * expects "master, then worker" must not depend on where the host's PID counter stands.
+ */
+function inTreeOrder(rows, pidColumn, ppidColumn) {
+    if (pidColumn < 0 || ppidColumn < 0)
+        return rows;
+    const pids = new Set(rows.map((row) => String(row[pidColumn])));
+    const children = new Map();
+    const roots = [];
+    for (const row of rows) {
+        const parent = String(row[ppidColumn]);
+        if (!pids.has(parent) || parent === String(row[pidColumn]))
+            roots.push(row);
+        else
+            children.set(parent, [...(children.get(parent) ?? []), row]);
+    }
+    const ordered = [];
+    const visit = (row) => {
+        ordered.push(row);
+        for (const child of children.get(String(row[pidColumn])) ?? [])
+            visit(child);
+    };
+    for (const root of roots)
+        visit(root);
+    // A cycle (impossible in a real listing) leaves rows unvisited: keep them rather than lose them.
+    return ordered.length === rows.length ? ordered : rows;
+}
+
+;// CONCATENATED MODULE: ./src/engine/operations/networks-volumes.ts
+// Networks and volumes: created with the run's labels, inspected by name.
+
+
+
+
+
+
+async function createNetwork(client, request) {
+    checkNetworkName(request.name);
+    const created = await client.call(`create network ${request.name}`, (signal) => client.dial({
+        path: '/networks/create',
+        method: 'POST',
+        options: {
+            Name: request.name,
+            CheckDuplicate: true,
+            Driver: request.driver ?? 'bridge',
+            Internal: request.internal === true,
+            // The run label last, so that no caller-supplied label can hide it from cleanup.
+            Labels: { ...request.labels, ...runLabels(client.runId) },
+        },
+        abortSignal: signal,
+        statusCodes: {
+            200: true,
+            201: true,
+            400: 'bad parameter',
+            403: 'operation not supported',
+            404: 'plugin not found',
+            409: 'name already in use',
+            500: 'server error',
+        },
+    }));
+    if (!isRecord(created) || typeof created.Id !== 'string') {
+        throw new InfraError(`Docker engine answered "create network ${request.name}" with something unexpected`);
+    }
+    return created.Id;
+}
+async function inspectNetwork(client, nameOrId) {
+    if (!RESOURCE_NAME.test(nameOrId))
+        return undefined;
+    const raw = await client.inspectOrUndefined(`inspect network ${nameOrId}`, `/networks/${nameOrId}`);
+    if (raw === undefined)
+        return undefined;
+    const network = toNetworkDetails(asRawNetwork(raw));
+    return network.name === nameOrId || isIdOf(network.id, nameOrId) ? network : undefined;
+}
+async function connectNetwork(client, network, containerId, aliases = []) {
+    checkNetworkName(network);
+    const what = `connect container ${shortId(containerId)} to network ${network}`;
+    await client.call(what, (signal) => client.dial({
+        path: `/networks/${encodeURIComponent(network)}/connect`,
+        method: 'POST',
+        options: { Container: containerId, EndpointConfig: { Aliases: aliases } },
+        abortSignal: signal,
+        statusCodes: {
+            200: true,
+            400: 'bad parameter',
+            403: 'operation not supported',
+            404: 'no such network or container',
+            500: 'server error',
+        },
+    }));
+}
+async function createVolume(client, request) {
+    if (!RESOURCE_NAME.test(request.name))
+        throw new Error(`invalid volume name ${JSON.stringify(request.name)}`);
+    const created = await client.call(`create volume ${request.name}`, (signal) => client.dial({
+        path: '/volumes/create',
+        method: 'POST',
+        // The run label last, so that no caller-supplied label can hide it from cleanup.
+        options: { Name: request.name, Labels: { ...request.labels, ...runLabels(client.runId) } },
+        abortSignal: signal,
+        statusCodes: { 200: true, 201: true, 400: 'bad parameter', 500: 'server error' },
+    }));
+    return asRawVolume(created).Name;
+}
+async function inspectVolume(client, name) {
+    if (!RESOURCE_NAME.test(name))
+        return undefined;
+    const raw = await client.inspectOrUndefined(`inspect volume ${name}`, `/volumes/${name}`);
+    return raw === undefined ? undefined : toVolumeDetails(asRawVolume(raw));
+}
+
+;// CONCATENATED MODULE: ./src/engine/operations/containers.ts
+
+
+
+
+
+
+
+
+
+
+/** What `docker stop` gives a container before SIGKILL. */
+const DEFAULT_STOP_SECONDS = 10;
+/** docs/security.md, boundary 2: the defaults of every container the grader starts. */
+const SECURE_HOST_CONFIG = {
+    Privileged: false,
+    CapDrop: ['ALL'],
+    CapAdd: [...KEPT_CAPABILITIES],
+    SecurityOpt: ['no-new-privileges'],
+    PidsLimit: HARDENED_LIMITS.pids,
+    Memory: HARDENED_LIMITS.memory,
+    MemorySwap: HARDENED_LIMITS.memory,
+    NanoCpus: HARDENED_LIMITS.nanoCpus,
+    Ulimits: HARDENED_LIMITS.ulimits.map((limit) => ({ ...limit })),
+    LogConfig: structuredClone(HARDENED_LIMITS.logConfig),
+    Init: true,
+    AutoRemove: false,
+};
+async function createContainer(client, request) {
+    const ports = (request.ports ?? []).map(checkedPort);
+    const networks = request.networks ?? [];
+    const networkMode = request.networkMode;
+    if (networkMode !== undefined && (ports.length > 0 || networks.length > 0)) {
+        throw new Error(`container ${request.name}: network mode ${JSON.stringify(networkMode)} cannot be combined with published ports or networks`);
+    }
+    if (networkMode !== undefined)
+        checkNetworkMode(networkMode);
+    for (const network of networks)
+        checkNetworkName(network.name);
+    // The run label last, so that no caller-supplied label can hide a container from cleanup.
+    const labels = { ...request.labels, ...runLabels(client.runId) };
+    const mounts = [];
+    for (const mount of request.mounts ?? [])
+        mounts.push(await mountSettings(mount, labels));
+    const [first, ...others] = networks;
+    const hostConfig = { ...SECURE_HOST_CONFIG, Mounts: mounts };
+    if (networkMode !== undefined) {
+        hostConfig.NetworkMode = networkMode;
+    }
+    else {
+        hostConfig.PortBindings = Object.fromEntries(ports.map((port) => [`${port}/tcp`, [{ HostIp: '127.0.0.1', HostPort: '' }]]));
+        if (first !== undefined)
+            hostConfig.NetworkMode = first.name;
+    }
+    if (request.restartPolicy !== undefined) {
+        hostConfig.RestartPolicy = {
+            Name: request.restartPolicy.name,
+            ...(request.restartPolicy.name === 'on-failure' && request.restartPolicy.maximumRetryCount !== undefined
+                ? { MaximumRetryCount: request.restartPolicy.maximumRetryCount }
+                : {}),
+        };
+    }
+    const options = {
+        name: request.name,
+        Image: request.image,
+        Cmd: request.cmd,
+        Entrypoint: request.entrypoint,
+        Env: request.env && Object.entries(request.env).map(([key, value]) => `${key}=${value}`),
+        User: request.user,
+        WorkingDir: request.workdir,
+        Hostname: request.hostname,
+        Labels: withOwnLabelsSet(labels),
+        ...(networkMode === undefined
+            ? { ExposedPorts: Object.fromEntries(ports.map((port) => [`${port}/tcp`, {}])) }
+            : {}),
+        Healthcheck: request.healthcheck && healthConfig(request.healthcheck),
+        HostConfig: hostConfig,
+        ...(first !== undefined
+            ? { NetworkingConfig: { EndpointsConfig: { [first.name]: { Aliases: first.aliases ?? [] } } } }
+            : {}),
+    };
+    const container = await client.call(`create container ${request.name}`, (signal) => client.docker.createContainer({ ...options, abortSignal: signal }));
+    try {
+        // Before the start, so that the container's program sees every network from its first instant.
+        for (const network of others)
+            await connectNetwork(client, network.name, container.id, network.aliases);
+    }
+    catch (error) {
+        // A half-attached container is not what was asked for: it goes, and the reason is reported.
+        await removeContainer(client, container.id).catch(() => undefined);
+        throw error;
+    }
+    return container.id;
+}
+async function startContainer(client, id) {
+    try {
+        await client.call(`start container ${shortId(id)}`, (signal) => client.docker.getContainer(id).start({ abortSignal: signal }));
+    }
+    catch (error) {
+        // 304: already running, which is what was asked for.
+        if (error instanceof DockerApiError && error.statusCode === 304)
+            return;
+        throw error;
+    }
+}
+async function inspectContainer(client, id) {
+    const raw = await client.idempotentCall(`inspect container ${shortId(id)}`, (signal) => client.docker.getContainer(id).inspect({ abortSignal: signal }));
+    return toContainerState(asRawContainer(raw));
+}
+async function stopContainer(client, id, timeoutSeconds = DEFAULT_STOP_SECONDS) {
+    const seconds = checkedSeconds(timeoutSeconds);
+    const what = `stop container ${shortId(id)}`;
+    await tolerateNotRunning(client.call(what, (signal) => client.dial({
+        path: `${containerUrl(id, what)}/stop?`,
+        method: 'POST',
+        options: { t: seconds },
+        abortSignal: signal,
+        // 304: already stopped, which is what was asked for.
+        statusCodes: { 204: true, 304: true, 404: 'no such container', 500: 'server error' },
+    }), 
+    // The daemon waits `seconds` for the container before it kills it.
+    client.callTimeoutMs + seconds * 1000));
+}
+/** Pauses a running container (the cgroup freezer); false when it was not running or is gone. */
+async function pauseContainer(client, id) {
+    const what = `pause container ${shortId(id)}`;
+    try {
+        await client.call(what, (abortSignal) => client.dial({
+            path: `${containerUrl(id, what)}/pause`,
+            method: 'POST',
+            abortSignal,
+            statusCodes: { 204: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
+        }));
+        return true;
+    }
+    catch (error) {
+        if (error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 409))
+            return false;
+        throw error;
+    }
+}
+/** Unpauses a container; one no longer paused, or gone, is fine. */
+async function unpauseContainer(client, id) {
+    const what = `unpause container ${shortId(id)}`;
+    try {
+        await client.call(what, (abortSignal) => client.dial({
+            path: `${containerUrl(id, what)}/unpause`,
+            method: 'POST',
+            abortSignal,
+            statusCodes: { 204: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
+        }));
+    }
+    catch (error) {
+        if (error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 409))
+            return;
+        throw error;
+    }
+}
+async function killContainer(client, id, signal = 'SIGKILL') {
+    if (!/^[A-Za-z0-9+]{1,20}$/.test(signal))
+        throw new Error(`invalid signal ${JSON.stringify(signal)}`);
+    const what = `kill container ${shortId(id)}`;
+    await tolerateNotRunning(client.call(what, (abortSignal) => client.dial({
+        path: `${containerUrl(id, what)}/kill?`,
+        method: 'POST',
+        options: { signal },
+        abortSignal,
+        statusCodes: {
+            204: true,
+            304: true,
+            404: 'no such container',
+            409: 'conflict',
+            500: 'server error',
+        },
+    })));
+}
+async function restartContainer(client, id, timeoutSeconds = DEFAULT_STOP_SECONDS) {
+    const seconds = checkedSeconds(timeoutSeconds);
+    const what = `restart container ${shortId(id)}`;
+    await client.call(what, (signal) => client.dial({
+        path: `${containerUrl(id, what)}/restart?`,
+        method: 'POST',
+        options: { t: seconds },
+        abortSignal: signal,
+        statusCodes: { 204: true, 404: 'no such container', 500: 'server error' },
+    }), client.callTimeoutMs + seconds * 1000);
+}
+/** Force-removes a container and its anonymous volumes; one that is already gone is fine. */
+async function removeContainer(client, id) {
+    try {
+        await client.idempotentCall(`remove container ${shortId(id)}`, (signal) => deleteContainer(client, id, signal));
+    }
+    catch (error) {
+        if (!isAlreadyGone(error))
+            throw error;
+    }
+}
+function deleteContainer(client, id, signal) {
+    return client.dial({
+        path: `${containerUrl(id, `remove container ${shortId(id)}`)}?`,
+        method: 'DELETE',
+        options: { force: true, v: true },
+        abortSignal: signal,
+        statusCodes: {
+            204: true,
+            400: 'bad parameter',
+            404: 'no such container',
+            409: 'conflict',
+            500: 'server error',
+        },
+    });
+}
+async function findContainer(client, nameOrId) {
+    const wanted = nameOrId.replace(/^\//, '');
+    if (!RESOURCE_NAME.test(wanted))
+        return undefined;
+    const raw = await client.inspectOrUndefined(`inspect container ${wanted}`, `/containers/${wanted}/json`);
+    if (raw === undefined)
+        return undefined;
+    const state = toContainerState(asRawContainer(raw));
+    // The daemon also resolves a bare id prefix ("db" could be the first letters of an id).
+    return state.name === wanted || isIdOf(state.id, wanted) ? state : undefined;
+}
+async function listContainers(client, labels) {
+    const filters = { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) };
+    const listed = await client.idempotentCall('list containers', (signal) => client.docker.listContainers({ all: true, filters, abortSignal: signal }));
+    return listed.map(toContainerSummary);
+}
+async function processes(client, id) {
+    const what = `list the processes of container ${shortId(id)}`;
+    const top = await client.idempotentCall(what, (signal) => client.dial({
+        path: `${containerUrl(id, what)}/top`,
+        method: 'GET',
+        abortSignal: signal,
+        statusCodes: { 200: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
+    }));
+    return processCommands(top);
+}
+async function waitForExit(client, id, timeoutMs) {
+    const what = `wait for container ${shortId(id)}`;
+    const url = `${containerUrl(id, what)}/wait?`;
+    const controller = new AbortController();
+    const release = client.track(controller);
+    const timer = setTimeout(() => controller.abort(), Math.max(0, timeoutMs));
+    try {
+        const result = await client.answeringWhile(client.dial({
+            path: url,
+            method: 'POST',
+            options: { condition: 'not-running' },
+            abortSignal: controller.signal,
+            statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
+        }), `container ${shortId(id)}`);
+        const code = isRecord(result) ? result.StatusCode : undefined;
+        if (typeof code !== 'number') {
+            throw new InfraError(`Docker engine answered "${what}" with something unexpected`);
+        }
+        return code;
+    }
+    catch (error) {
+        if (error instanceof InfraError || !controller.signal.aborted)
+            throw client.translate(error, what);
+    }
+    finally {
+        clearTimeout(timer);
+        // Ends the wait request too when the liveness ping gave up on the daemon.
+        controller.abort();
+        release();
+    }
+    // At the timeout: a daemon that no longer answers must not pass for a container still running.
+    const state = await inspectContainer(client, id);
+    return state.running ? null : state.exitCode;
+}
+async function killSignalsSince(client, id, sinceMs) {
+    const what = `kill events of container ${shortId(id)}`;
+    const events = await client.idempotentCall(what, async (signal) => {
+        const stream = asReadable(await client.dial({
+            path: '/events?',
+            method: 'GET',
+            options: {
+                since: String(Math.floor(sinceMs / 1000)),
+                until: String(Math.ceil(Date.now() / 1000) + 1),
+                filters: JSON.stringify({ type: ['container'], container: [id], event: ['kill'] }),
+            },
+            isStream: true,
+            abortSignal: signal,
+            statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
+        }));
+        const text = new CappedBytes(64 * 1024);
+        await followStream(stream, signal, { onData: (chunk) => text.push(chunk) });
+        return text.text();
+    });
+    const signals = [];
+    for (const line of events.split('\n')) {
+        if (line.trim() === '')
+            continue;
+        try {
+            const event = JSON.parse(line);
+            const actor = isRecord(event) && isRecord(event.Actor) ? event.Actor : undefined;
+            const attributes = actor !== undefined && isRecord(actor.Attributes) ? actor.Attributes : {};
+            if (typeof attributes.signal === 'string')
+                signals.push(attributes.signal);
+        }
+        catch {
+            // A line cut by the cap.
+        }
+    }
+    return signals;
+}
+/** Stop and kill on a container that is not running: what was asked for is already true. */
+async function tolerateNotRunning(call) {
+    try {
+        await call;
+    }
+    catch (error) {
+        if (error instanceof DockerApiError && (error.statusCode === 304 || error.statusCode === 409))
+            return;
+        throw error;
+    }
+}
+async function containerLogs(client, containerId, options) {
+    const stdout = new CappedBytes(options.maxBytes);
+    const stderr = new CappedBytes(options.maxBytes);
+    const what = `logs of container ${shortId(containerId)}`;
+    const controller = new AbortController();
+    const release = client.track(controller);
+    const timer = setTimeout(() => controller.abort(), client.callTimeoutMs);
+    try {
+        const stream = asReadable(await client.dial({
+            path: `/containers/${encodeURIComponent(containerId)}/logs?`,
+            method: 'GET',
+            options: {
+                stdout: true,
+                stderr: true,
+                follow: false,
+                ...(options.tailLines === undefined ? {} : { tail: String(options.tailLines) }),
+            },
+            isStream: true,
+            abortSignal: controller.signal,
+            statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+        }));
+        client.docker.modem.demuxStream(stream, stdout.writable(), stderr.writable());
+        // Nothing more is kept once both caps are reached, so stop downloading.
+        const outcome = await followStream(stream, controller.signal, {
+            stopWhen: () => stdout.full && stderr.full,
+        });
+        if (outcome === 'timeout')
+            throw client.timeoutError(what, client.callTimeoutMs);
+    }
+    catch (error) {
+        if (controller.signal.aborted)
+            throw client.timeoutError(what, client.callTimeoutMs);
+        throw client.translate(error, what);
+    }
+    finally {
+        clearTimeout(timer);
+        release();
+    }
+    return { stdout: stdout.text(), stderr: stderr.text(), truncated: stdout.truncated || stderr.truncated };
+}
+function healthConfig(request) {
+    const nanoseconds = (ms) => ms === undefined ? undefined : Math.round(ms * 1_000_000);
+    return {
+        Test: request.test,
+        Interval: nanoseconds(request.intervalMs),
+        Timeout: nanoseconds(request.timeoutMs),
+        Retries: request.retries,
+        StartPeriod: nanoseconds(request.startPeriodMs),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/engine/operations/events.ts
+
+
+/**
+ * Resolves once the streams are open (the daemon sends their headers at once), so no change
+ * after it is missed. Execs in the container (the grader's own probes) are not changes. When
+ * the events stream ends or breaks, onChange('ended'): the caller goes back to asking.
+ */
+async function watchContainer(client, id, options, onChange, signal) {
+    const controller = new AbortController();
+    const release = client.track(controller);
+    const stop = () => controller.abort();
+    if (signal.aborted)
+        stop();
+    signal.addEventListener('abort', stop, { once: true });
+    controller.signal.addEventListener('abort', () => {
+        signal.removeEventListener('abort', stop);
+        release();
+    });
+    // A daemon that accepts the connection but never answers (hung) must not hold the wait past
+    // an ordinary call's deadline: the caller then asks the engine, whose calls have deadlines.
+    const opening = setTimeout(stop, client.callTimeoutMs);
+    try {
+        const events = await events_open(client, controller.signal, `/events?`, {
+            filters: JSON.stringify({ type: ['container'], container: [id] }),
+        });
+        followEvents(events, onChange, controller.signal);
+        if (options.output) {
+            const output = await events_open(client, controller.signal, `/containers/${encodeURIComponent(id)}/logs?`, {
+                stdout: true,
+                stderr: true,
+                follow: true,
+                tail: '0',
+            });
+            output.on('data', () => onChange('output'));
+            output.on('error', () => { });
+        }
+    }
+    catch (error) {
+        stop();
+        throw client.translate(error, `follow container ${shortId(id)}`);
+    }
+    finally {
+        clearTimeout(opening);
+    }
+}
+async function events_open(client, signal, path, options) {
+    const stream = asReadable(await client.dial({
+        path,
+        method: 'GET',
+        options,
+        isStream: true,
+        abortSignal: signal,
+        statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+    }));
+    signal.addEventListener('abort', () => stream.destroy(), { once: true });
+    return stream;
+}
+function followEvents(stream, onChange, signal) {
+    let pending = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (text) => {
+        pending += text;
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        if (lines.some(isStateEvent))
+            onChange('state');
+    });
+    const ended = () => {
+        if (!signal.aborted)
+            onChange('ended');
+    };
+    stream.once('end', ended);
+    stream.once('close', ended);
+    stream.on('error', ended);
+}
+/** Every event of the container but its execs' (exec_create, exec_start, exec_die). */
+function isStateEvent(line) {
+    if (line.trim() === '')
+        return false;
+    try {
+        const event = JSON.parse(line);
+        const action = typeof event === 'object' && event !== null && 'Action' in event && typeof event.Action === 'string'
+            ? event.Action
+            : '';
+        return !action.startsWith('exec_');
+    }
+    catch {
+        return true;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/operations/exec.ts
+// Commands run in a running container, their output read with a byte cap and a deadline.
+
+
+
+/** After an exec's output ends, how long the daemon gets to publish its exit code. */
+const EXIT_CODE_WAIT_MS = 5_000;
+async function runExec(client, containerId, request) {
+    const exec = await client.call(`create exec in ${shortId(containerId)}`, (signal) => client.docker.getContainer(containerId).exec({
+        Cmd: request.cmd,
+        AttachStdin: false,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+        User: request.user,
+        WorkingDir: request.workdir,
+        Env: request.env && Object.entries(request.env).map(([key, value]) => `${key}=${value}`),
+        abortSignal: signal,
+    }));
+    const stdout = new CappedBytes(request.maxOutputBytes);
+    const stderr = new CappedBytes(request.maxOutputBytes);
+    const outcome = await readExec(client, exec, stdout, stderr, request);
+    const output = {
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        truncated: stdout.truncated || stderr.truncated,
+    };
+    if (outcome === 'timeout') {
+        // The command's time limit is the student's only while the engine was there to run it.
+        await client.ensureAnswering('the command timed out');
+        return { ...output, exitCode: null, timedOut: true };
+    }
+    return { ...output, exitCode: await exitCodeOf(client, exec), timedOut: false };
+}
+async function readExec(client, exec, stdout, stderr, request) {
+    const controller = new AbortController();
+    const release = client.track(controller);
+    const timer = setTimeout(() => controller.abort(), request.timeoutMs);
+    const abort = () => controller.abort();
+    request.signal?.addEventListener('abort', abort);
+    if (request.signal?.aborted)
+        controller.abort();
+    try {
+        const stream = asReadable(await exec.start({ Detach: false, Tty: false, abortSignal: controller.signal }));
+        const { onStdout } = request;
+        const out = stdout.writable();
+        const stdoutSink = onStdout
+            ? new external_node_stream_namespaceObject.Writable({
+                write: (chunk, encoding, done) => {
+                    onStdout(Buffer.from(chunk));
+                    out.write(chunk, encoding, done);
+                },
+            })
+            : out;
+        client.docker.modem.demuxStream(stream, stdoutSink, stderr.writable());
+        return await followStream(stream, controller.signal, {});
+    }
+    catch (error) {
+        if (controller.signal.aborted)
+            return 'timeout';
+        throw client.translate(error, 'exec');
+    }
+    finally {
+        clearTimeout(timer);
+        release();
+        request.signal?.removeEventListener('abort', abort);
+    }
+}
+/** The exit code is only final once the output has ended; the daemon may lag a little behind. */
+async function exitCodeOf(client, exec) {
+    const giveUpAt = Date.now() + EXIT_CODE_WAIT_MS;
+    for (;;) {
+        const info = await client.idempotentCall('inspect exec', (signal) => exec.inspect({ abortSignal: signal }));
+        if (!info.Running && info.ExitCode !== null)
+            return info.ExitCode;
+        if (Date.now() >= giveUpAt)
+            return info.Running ? null : info.ExitCode;
+        await delay(20);
+    }
+}
+
+// EXTERNAL MODULE: ./node_modules/tar-fs/index.js
+var tar_fs = __nccwpck_require__(5645);
+// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
+var tar_stream = __nccwpck_require__(6118);
+;// CONCATENATED MODULE: ./src/compare/units.ts
+/**
+ * Decimal units are powers of 1000 and binary units powers of 1024, as `docker images` and
+ * the IEC agree: 50MB = 50,000,000 bytes, 1.5GiB = 1,610,612,736 bytes. The unit's case does
+ * not matter ("50mb" = "50MB"), except that a lone "m" is minutes and "ms" milliseconds.
+ */
+const BYTES = {
+    b: 1,
+    kb: 1000,
+    mb: 1000 ** 2,
+    gb: 1000 ** 3,
+    tb: 1000 ** 4,
+    kib: 1024,
+    mib: 1024 ** 2,
+    gib: 1024 ** 3,
+    tib: 1024 ** 4,
+};
+const MILLISECONDS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** The schema's sizeOrNumber pattern, with the parts captured. */
+const QUANTITY = /^([0-9]+(?:\.[0-9]+)?)\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$/;
+/** A bound as a number of bytes (sizes), milliseconds (durations), or itself (numbers). */
+function parseQuantity(bound) {
+    if (typeof bound === 'number')
+        return { value: bound, kind: 'number' };
+    const match = QUANTITY.exec(bound.trim());
+    const amount = match?.[1];
+    const unit = match?.[2];
+    if (amount === undefined || unit === undefined) {
+        // The schema admits nothing else; a plain number in a string is still understood.
+        const plain = Number(bound);
+        if (bound.trim() !== '' && Number.isFinite(plain))
+            return { value: plain, kind: 'number' };
+        throw new Error(`not a number, size or duration: ${bound}`);
+    }
+    const duration = MILLISECONDS[unit];
+    if (duration !== undefined)
+        return { value: Number(amount) * duration, kind: 'ms' };
+    const bytes = BYTES[unit.toLowerCase()];
+    if (bytes === undefined)
+        throw new Error(`unknown unit in ${bound}`);
+    return { value: Math.round(Number(amount) * bytes), kind: 'bytes' };
+}
+const BINARY_UNITS = ['KiB', 'MiB', 'GiB', 'TiB'];
+const DECIMAL_UNITS = ['kB', 'MB', 'GB', 'TB'];
+/**
+ * A number of bytes for people: `287.6 MiB` (binary, the default) or `301.6 MB` (decimal, for a
+ * bound written in decimal units, so that the two compare at a glance). Under 1 KiB / 1 kB:
+ * `512 bytes`.
+ */
+function formatBytes(bytes, units = 'binary') {
+    const base = units === 'binary' ? 1024 : 1000;
+    const names = units === 'binary' ? BINARY_UNITS : DECIMAL_UNITS;
+    if (!Number.isFinite(bytes) || Math.abs(bytes) < base)
+        return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
+    let value = bytes / base;
+    let index = 0;
+    while (Math.abs(value) >= base && index < names.length - 1) {
+        value /= base;
+        index += 1;
+    }
+    return `${Number(value.toFixed(1))} ${names[index]}`;
+}
+
+;// CONCATENATED MODULE: ./src/shared/paths.ts
+
+
+/** Whether `candidate` is `root` or below it (both absolute, already resolved). */
+function isInside(root, candidate) {
+    const relative = external_node_path_default().relative(root, candidate);
+    return (relative === '' ||
+        (relative !== '..' && !relative.startsWith(`..${(external_node_path_default()).sep}`) && !external_node_path_default().isAbsolute(relative)));
+}
+/** What kind of non-regular file this is, for a message refusing it. */
+function specialKind(stats) {
+    if (stats.isFIFO())
+        return 'FIFO (named pipe)';
+    if (stats.isSocket())
+        return 'socket';
+    if (stats.isCharacterDevice())
+        return 'character device';
+    if (stats.isBlockDevice())
+        return 'block device';
+    return 'special file';
+}
+async function pathExists(file) {
+    try {
+        await (0,promises_namespaceObject.stat)(file);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+
+// EXTERNAL MODULE: ./node_modules/@balena/dockerignore/ignore.js
+var ignore = __nccwpck_require__(4158);
+var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
+;// CONCATENATED MODULE: ./src/engine/wire/build-context.ts
+// Turns a student's build context directory into the tar stream the Engine API's /build takes.
+// The whole context is checked BEFORE anything is uploaded: the daemon would happily receive a
+// 2 GB context, a FIFO would hang the packer, and a symlink out of the context is at best a
+// confusing build and at worst a probe of the grader's disk.
+
+
+
+
+
+
+/** The context cannot be sent as it is: the student's to fix, not an infrastructure fault. */
+class BuildContextError extends Error {
+    name = 'BuildContextError';
+}
+const DEFAULT_MAX_CONTEXT_BYTES = 200 * 1024 * 1024;
+const DEFAULT_MAX_CONTEXT_FILES = 20_000;
+/** Fixed so that the same sources give the same tar, and the builder's cache keeps working. */
+const NORMALISED_MTIME = new Date('2000-01-01T00:00:00Z');
+async function packBuildContext(contextDir, dockerfile, limits = {}) {
+    const root = await contextRoot(contextDir);
+    const dockerfileRel = await checkDockerfile(root, dockerfile);
+    const rules = await readIgnoreRules(root);
+    const walker = new ContextWalker(root, rules, dockerfileRel, {
+        maxBytes: limits.maxBytes ?? DEFAULT_MAX_CONTEXT_BYTES,
+        maxFiles: limits.maxFiles ?? DEFAULT_MAX_CONTEXT_FILES,
+    });
+    await walker.walk('');
+    const options = {
+        entries: walker.entries,
+        // Every accepted path is listed in `entries`; this stops tar-fs from adding the
+        // children of listed directories on its own, which would bypass the checks above.
+        ignore: () => true,
+        map: normaliseHeader,
+        // Modes as they are on disk, like the docker CLI, not shaped by this process's umask.
+        umask: 0,
+    };
+    // tar-fs makes a streamx stream; wrapping it gives callers a genuine Node.js Readable.
+    const stream = external_node_stream_namespaceObject.Readable.from(tar_fs.pack(root, options), { objectMode: false });
+    return { stream, dockerfile: dockerfileRel, files: walker.files, bytes: walker.bytes };
+}
+function normaliseHeader(header) {
+    return { ...header, uid: 0, gid: 0, mtime: NORMALISED_MTIME };
+}
+async function contextRoot(contextDir) {
+    let root;
+    try {
+        root = await (0,promises_namespaceObject.realpath)(contextDir);
+    }
+    catch {
+        throw new BuildContextError(`build context directory ${quote(contextDir)} does not exist`);
+    }
+    const stats = await (0,promises_namespaceObject.lstat)(root);
+    if (!stats.isDirectory()) {
+        throw new BuildContextError(`build context ${quote(contextDir)} is not a directory`);
+    }
+    return root;
+}
+async function checkDockerfile(root, dockerfile) {
+    const absolute = external_node_path_default().resolve(root, dockerfile);
+    const relative = toPosix(external_node_path_default().relative(root, absolute));
+    if (!isInside(root, absolute) || relative === '') {
+        throw new BuildContextError(`Dockerfile ${quote(dockerfile)} is outside the build context`);
+    }
+    let real;
+    try {
+        real = await (0,promises_namespaceObject.realpath)(absolute);
+    }
+    catch {
+        throw new BuildContextError(`Dockerfile ${quote(relative)} not found in the build context`);
+    }
+    if (!isInside(root, real)) {
+        throw new BuildContextError(`Dockerfile ${quote(relative)} points outside the build context`);
+    }
+    const stats = await (0,promises_namespaceObject.lstat)(real);
+    if (!stats.isFile()) {
+        throw new BuildContextError(`Dockerfile ${quote(relative)} is not a regular file`);
+    }
+    return relative;
+}
+async function readIgnoreRules(root) {
+    let text = '';
+    try {
+        text = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(root, '.dockerignore'), 'utf8');
+    }
+    catch {
+        // No .dockerignore (or an unreadable one, which the daemon would not read either).
+    }
+    const lines = text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+    const matcher = ignore_default()({ ignorecase: false }).add(lines);
+    const exceptions = lines
+        .filter((line) => line.startsWith('!'))
+        .map((line) => external_node_path_default().posix.normalize(line.slice(1).trim()).replace(/^\/+/, ''));
+    return { ignores: (relative) => matcher.ignores(relative), exceptions };
+}
+/** Walks the context in a stable order, accepting or rejecting every entry. */
+class ContextWalker {
+    root;
+    rules;
+    dockerfile;
+    caps;
+    entries = [];
+    files = 0;
+    bytes = 0;
+    constructor(root, rules, dockerfile, caps) {
+        this.root = root;
+        this.rules = rules;
+        this.dockerfile = dockerfile;
+        this.caps = caps;
+    }
+    async walk(directory) {
+        const names = await this.list(directory);
+        for (const name of names) {
+            await this.visit(directory === '' ? name : `${directory}/${name}`);
+        }
+    }
+    async list(directory) {
+        try {
+            return (await (0,promises_namespaceObject.readdir)(external_node_path_default().join(this.root, directory))).sort();
+        }
+        catch (error) {
+            throw new BuildContextError(`cannot read ${quote(directory || '.')} in the build context: ${codeOf(error)}`);
+        }
+    }
+    async visit(relative) {
+        const stats = await this.stat(relative);
+        const ignored = this.rules.ignores(relative) && !this.isAlwaysSent(relative);
+        if (stats.isDirectory()) {
+            if (!ignored)
+                this.accept(relative, 0);
+            if (!ignored || this.mayContainException(relative))
+                await this.walk(relative);
+            return;
+        }
+        if (ignored)
+            return;
+        if (stats.isSymbolicLink()) {
+            await this.checkSymlink(relative);
+            this.accept(relative, 0);
+        }
+        else if (stats.isFile()) {
+            this.accept(relative, stats.size);
+        }
+        else {
+            throw new BuildContextError(`${quote(relative)} in the build context is a ${specialKind(stats)}; only files, directories and symlinks can be sent`);
+        }
+    }
+    async stat(relative) {
+        try {
+            return await (0,promises_namespaceObject.lstat)(external_node_path_default().join(this.root, relative));
+        }
+        catch (error) {
+            throw new BuildContextError(`cannot read ${quote(relative)} in the build context: ${codeOf(error)}`);
+        }
+    }
+    /** The docker CLI always sends the Dockerfile and .dockerignore, whatever .dockerignore says. */
+    isAlwaysSent(relative) {
+        return relative === this.dockerfile || relative === '.dockerignore';
+    }
+    /** The docker CLI's rule: walk an ignored directory only if an exception could match below it. */
+    mayContainException(relative) {
+        const prefix = `${relative}/`;
+        return (this.dockerfile.startsWith(prefix) ||
+            this.rules.exceptions.some((pattern) => `${pattern}/`.startsWith(prefix)));
+    }
+    async checkSymlink(relative) {
+        const absolute = external_node_path_default().join(this.root, relative);
+        const target = await (0,promises_namespaceObject.readlink)(absolute);
+        const lexical = external_node_path_default().resolve(external_node_path_default().dirname(absolute), target);
+        if (!isInside(this.root, lexical)) {
+            throw new BuildContextError(`symlink ${quote(relative)} points outside the build context (to ${quote(target)})`);
+        }
+        // A chain of links can still leave the context even when the first hop does not.
+        const real = await (0,promises_namespaceObject.realpath)(absolute).catch(() => undefined);
+        if (real !== undefined && !isInside(this.root, real)) {
+            throw new BuildContextError(`symlink ${quote(relative)} resolves outside the build context`);
+        }
+    }
+    accept(relative, size) {
+        this.files += 1;
+        this.bytes += size;
+        if (this.files > this.caps.maxFiles) {
+            throw new BuildContextError(`build context has more than ${this.caps.maxFiles} files (stopped at ${quote(relative)}); add a .dockerignore`);
+        }
+        if (this.bytes > this.caps.maxBytes) {
+            throw new BuildContextError(`build context is larger than ${build_context_formatBytes(this.caps.maxBytes)} (stopped at ${quote(relative)}); add a .dockerignore`);
+        }
+        this.entries.push(relative);
+    }
+}
+function toPosix(relative) {
+    return relative.split((external_node_path_default()).sep).join('/');
+}
+/** File names are the student's: quoting keeps newlines and control characters visible. */
+function quote(name) {
+    return JSON.stringify(name);
+}
+function codeOf(error) {
+    if (error instanceof Error && 'code' in error && typeof error.code === 'string')
+        return error.code;
+    return error instanceof Error ? error.message : String(error);
+}
+function build_context_formatBytes(bytes) {
+    const mib = bytes / (1024 * 1024);
+    return mib >= 1 ? `${Number(mib.toFixed(1))} MiB` : `${bytes} bytes`;
+}
+
+;// CONCATENATED MODULE: ./src/engine/wire/archive.ts
+// Tar streams of the Engine API's archive endpoints (/containers/{id}/archive): reading the entry
+// that describes a container path, packing a host file or folder to copy in, and a byte cap for
+// archives passed from one container to another. No daemon calls here.
+
+
+
+
+
+
+
+
+/** A host path that cannot be copied as it is (a symlink leaving it, a FIFO, too large...). */
+class HostCopyError extends Error {
+    name = 'HostCopyError';
+}
+/**
+ * Reads the first entry of a tar stream (GET archive puts the path itself first) and stops: a
+ * file's content is kept up to `maxBytes`, a directory's children are never downloaded.
+ * undefined for an empty archive. The source is destroyed when this settles.
+ */
+async function readFirstEntry(source, maxBytes) {
+    const extract = tar_stream.extract();
+    const onSourceError = (error) => {
+        extract.destroy(error);
+    };
+    source.on('error', onSourceError);
+    source.once('close', () => {
+        if (!source.readableEnded)
+            extract.destroy(new Error('the archive stream closed before its end'));
+    });
+    source.pipe(extract);
+    try {
+        for await (const entry of extract) {
+            const header = entry.header;
+            const type = entryType(header.type);
+            const result = {
+                type,
+                mode: (header.mode ?? 0) & 0o7777,
+                uid: header.uid ?? 0,
+                gid: header.gid ?? 0,
+                size: header.size ?? 0,
+            };
+            if (type === 'symlink')
+                result.linkTarget = header.linkname ?? '';
+            if (type === 'file') {
+                const { content, truncated } = await readCapped(entry, Math.max(0, maxBytes), result.size);
+                result.content = content;
+                result.truncated = truncated;
+            }
+            return result;
+        }
+        return undefined;
+    }
+    finally {
+        source.unpipe(extract);
+        source.destroy();
+        extract.destroy();
+    }
+}
+async function readCapped(entry, cap, size) {
+    const chunks = [];
+    let kept = 0;
+    if (cap > 0) {
+        for await (const chunk of entry) {
+            const room = cap - kept;
+            const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+            chunks.push(Buffer.from(part));
+            kept += part.length;
+            // Enough: leave the rest of the file (and of the archive) on the daemon.
+            if (kept >= cap)
+                break;
+        }
+    }
+    return { content: Buffer.concat(chunks), truncated: size > kept };
+}
+function entryType(type) {
+    switch (type) {
+        case 'file':
+        case 'contiguous-file':
+        case null:
+        case undefined:
+            return 'file';
+        case 'directory':
+            return 'directory';
+        case 'symlink':
+            return 'symlink';
+        default:
+            return 'other';
+    }
+}
+/**
+ * Packs a host file or folder as a tar whose top entry is its base name, as PUT archive wants to
+ * put it into a folder. Everything is checked before anything is read: no symlink may leave the
+ * folder, only files, folders and symlinks are sent, and the size is capped. Owners become root,
+ * as with `docker cp`.
+ */
+async function packHostPath(hostPath, limits = {}) {
+    const absolute = external_node_path_default().resolve(hostPath);
+    const stats = await lstatOrThrow(absolute, hostPath);
+    const parent = external_node_path_default().dirname(absolute);
+    const base = external_node_path_default().basename(absolute);
+    if (stats.isSymbolicLink()) {
+        throw new HostCopyError(`${archive_quote(hostPath)} is a symlink; copy what it points to instead`);
+    }
+    let entries;
+    if (stats.isFile()) {
+        entries = [base];
+    }
+    else if (stats.isDirectory()) {
+        const walker = new HostWalker(absolute, {
+            maxBytes: limits.maxBytes ?? DEFAULT_MAX_CONTEXT_BYTES,
+            maxFiles: limits.maxFiles ?? DEFAULT_MAX_CONTEXT_FILES,
+        });
+        await walker.walk('');
+        entries = [base, ...walker.entries.map((relative) => `${base}/${relative}`)];
+    }
+    else {
+        throw new HostCopyError(`${archive_quote(hostPath)} is not a file or a folder`);
+    }
+    const options = {
+        entries,
+        // Only the checked entries: this stops tar-fs from adding the children of listed folders.
+        ignore: () => true,
+        map: (header) => ({ ...header, uid: 0, gid: 0 }),
+        umask: 0,
+    };
+    return external_node_stream_namespaceObject.Readable.from(tar_fs.pack(parent, options), { objectMode: false });
+}
+class HostWalker {
+    root;
+    caps;
+    entries = [];
+    files = 0;
+    bytes = 0;
+    constructor(root, caps) {
+        this.root = root;
+        this.caps = caps;
+    }
+    async walk(directory) {
+        let names;
+        try {
+            names = (await (0,promises_namespaceObject.readdir)(external_node_path_default().join(this.root, directory))).sort();
+        }
+        catch (error) {
+            throw new HostCopyError(`cannot read ${archive_quote(external_node_path_default().join(this.root, directory))}: ${archive_codeOf(error)}`);
+        }
+        for (const name of names) {
+            const relative = directory === '' ? name : `${directory}/${name}`;
+            const absolute = external_node_path_default().join(this.root, relative);
+            const stats = await lstatOrThrow(absolute, absolute);
+            if (stats.isDirectory()) {
+                this.accept(relative, 0);
+                await this.walk(relative);
+            }
+            else if (stats.isSymbolicLink()) {
+                await this.checkSymlink(absolute, relative);
+                this.accept(relative, 0);
+            }
+            else if (stats.isFile()) {
+                this.accept(relative, stats.size);
+            }
+            else {
+                throw new HostCopyError(`${archive_quote(relative)} in ${archive_quote(this.root)} is a ${specialKind(stats)}; only files, folders and symlinks can be copied`);
+            }
+        }
+    }
+    async checkSymlink(absolute, relative) {
+        const target = await (0,promises_namespaceObject.readlink)(absolute);
+        if (!isInside(this.root, external_node_path_default().resolve(external_node_path_default().dirname(absolute), target))) {
+            throw new HostCopyError(`symlink ${archive_quote(relative)} points outside ${archive_quote(this.root)} (to ${archive_quote(target)})`);
+        }
+        // A chain of links can still leave the folder even when the first hop does not.
+        const real = await (0,promises_namespaceObject.realpath)(absolute).catch(() => undefined);
+        const root = await (0,promises_namespaceObject.realpath)(this.root).catch(() => this.root);
+        if (real !== undefined && !isInside(root, real)) {
+            throw new HostCopyError(`symlink ${archive_quote(relative)} resolves outside ${archive_quote(this.root)}`);
+        }
+    }
+    accept(relative, size) {
+        this.files += 1;
+        this.bytes += size;
+        if (this.files > this.caps.maxFiles) {
+            throw new HostCopyError(`${archive_quote(this.root)} has more than ${this.caps.maxFiles} entries to copy`);
+        }
+        if (this.bytes > this.caps.maxBytes) {
+            throw new HostCopyError(`${archive_quote(this.root)} is larger than ${formatBytes(this.caps.maxBytes)} to copy`);
+        }
+        this.entries.push(relative);
+    }
+}
+/** Passes bytes through until `cap`; beyond it, fails the stream (and `exceeded` tells why). */
+class ByteCap extends external_node_stream_namespaceObject.Transform {
+    cap;
+    passed = 0;
+    exceeded = false;
+    constructor(cap) {
+        super();
+        this.cap = cap;
+    }
+    _transform(chunk, _encoding, done) {
+        this.passed += chunk.length;
+        if (this.passed > this.cap) {
+            this.exceeded = true;
+            done(new Error(`the archive is larger than ${formatBytes(this.cap)}`));
+            return;
+        }
+        done(null, chunk);
+    }
+}
+async function lstatOrThrow(absolute, shown) {
+    try {
+        return await (0,promises_namespaceObject.lstat)(absolute);
+    }
+    catch (error) {
+        throw new HostCopyError(`cannot read ${archive_quote(shown)}: ${archive_codeOf(error)}`);
+    }
+}
+function archive_quote(name) {
+    return JSON.stringify(name);
+}
+function archive_codeOf(error) {
+    if (error instanceof Error && 'code' in error && typeof error.code === 'string')
+        return error.code;
+    return error instanceof Error ? error.message : String(error);
+}
+
+;// CONCATENATED MODULE: ./src/engine/operations/file-copies.ts
+
+
+
+
+
+const file_copies_MIB = 1024 * 1024;
+/** The most copyBetween passes from one container to another. */
+const MAX_COPY_BYTES = 100 * file_copies_MIB;
+async function readPath(client, containerId, pathInContainer, maxBytes) {
+    const what = `read ${pathInContainer} in container ${shortId(containerId)}`;
+    try {
+        return await client.idempotentCall(what, async (signal) => {
+            const archive = await getArchive(client, containerId, pathInContainer, signal, what);
+            return readFirstEntry(archive, maxBytes);
+        });
+    }
+    catch (error) {
+        // 404 is also what a missing container gets: that one is an error, not a missing path.
+        if (error instanceof DockerApiError &&
+            error.statusCode === 404 &&
+            !/no such container/i.test(error.message))
+            return undefined;
+        throw error;
+    }
+}
+async function copyInto(client, containerId, hostPath, targetDir) {
+    const what = `copy ${hostPath} to ${targetDir} in container ${shortId(containerId)}`;
+    let tarball;
+    try {
+        tarball = await packHostPath(hostPath);
+    }
+    catch (error) {
+        if (error instanceof HostCopyError)
+            throw new Error(`${what}: ${error.message}`);
+        throw error;
+    }
+    try {
+        await client.call(what, (signal) => putArchive(client, containerId, targetDir, tarball, signal, what), client.transferTimeoutMs);
+    }
+    finally {
+        tarball.destroy();
+    }
+}
+async function copyBetween(client, fromId, fromPath, toId, targetDir) {
+    const what = `copy ${fromPath} of container ${shortId(fromId)} to ${targetDir} in container ${shortId(toId)}`;
+    const capped = new ByteCap(MAX_COPY_BYTES);
+    const sources = [];
+    try {
+        await client.call(what, async (signal) => {
+            const source = await getArchive(client, fromId, fromPath, signal, what);
+            sources.push(source);
+            source.on('error', (error) => capped.destroy(error));
+            source.pipe(capped);
+            await putArchive(client, toId, targetDir, capped, signal, what);
+        }, client.transferTimeoutMs);
+    }
+    catch (error) {
+        if (capped.exceeded)
+            throw new Error(`${what}: larger than ${MAX_COPY_BYTES / file_copies_MIB} MiB, the copy was stopped`);
+        throw error;
+    }
+    finally {
+        for (const source of sources)
+            source.destroy();
+        capped.destroy();
+    }
+}
+/** The tar of a container path (the path itself first), destroyed when `signal` fires. */
+async function getArchive(client, containerId, pathInContainer, signal, what) {
+    if (pathInContainer === '' || pathInContainer.includes('\0')) {
+        throw new Error(`${what}: invalid path ${JSON.stringify(pathInContainer)}`);
+    }
+    const archive = asReadable(await client.dial({
+        path: `${containerUrl(containerId, what)}/archive?`,
+        method: 'GET',
+        options: { path: pathInContainer },
+        isStream: true,
+        abortSignal: signal,
+        statusCodes: { 200: true, 400: 'bad parameter', 404: 'not found', 500: 'server error' },
+    }));
+    if (signal.aborted)
+        archive.destroy();
+    else
+        signal.addEventListener('abort', () => archive.destroy(), { once: true });
+    return archive;
+}
+async function putArchive(client, containerId, targetDir, body, signal, what) {
+    if (targetDir === '' || targetDir.includes('\0')) {
+        throw new Error(`${what}: invalid target folder ${JSON.stringify(targetDir)}`);
+    }
+    await client.dial({
+        path: `${containerUrl(containerId, what)}/archive?`,
+        method: 'PUT',
+        options: { path: targetDir },
+        file: body,
+        abortSignal: signal,
+        statusCodes: {
+            200: true,
+            400: 'bad parameter',
+            403: 'permission denied (read-only file system)',
+            404: 'not found',
+            500: 'server error',
+        },
+    });
+}
+
+;// CONCATENATED MODULE: ./src/engine/operations/follow-logs.ts
+// Following a container's output while it runs (the student's script in its client container):
+// each chunk is passed on as the container prints it, from its very start, under a byte cap.
+
+
+
+
+/**
+ * `GET /logs?follow=1` from the start: the daemon sends what the container printed so far, then
+ * what it prints, and ends the stream when the container stops (at once if it has stopped
+ * already), so that nothing printed before this request is lost. No deadline of its own: it
+ * lasts as long as the container, which the caller's time limit bounds; the caller's signal
+ * ends it.
+ *
+ * The daemon (20.10) may end a follow before the last of the output (a last line without a
+ * newline) reached the log: once the container has stopped, one more read of the whole log
+ * passes on what it holds beyond what was passed on already.
+ */
+async function followContainerLogs(client, containerId, options) {
+    const what = `follow the logs of container ${shortId(containerId)}`;
+    const controller = new AbortController();
+    const release = client.track(controller);
+    const stop = () => controller.abort();
+    if (options.signal.aborted)
+        stop();
+    options.signal.addEventListener('abort', stop, { once: true });
+    const passed = [];
+    let passedBytes = 0;
+    let truncated = false;
+    const passOn = (chunk) => {
+        const room = options.maxBytes - passedBytes;
+        if (chunk.length > room)
+            truncated = true;
+        if (room <= 0)
+            return;
+        // A copy: demuxStream hands out views of its own buffer.
+        const kept = Buffer.from(chunk.length > room ? chunk.subarray(0, room) : chunk);
+        passed.push(kept);
+        passedBytes += kept.length;
+        options.onStdout(kept);
+    };
+    try {
+        const outcome = await readStdout(client, containerId, true, controller.signal, passOn, () => truncated);
+        if (outcome === 'timeout')
+            return { truncated, ended: false };
+        if (truncated)
+            return { truncated, ended: true };
+        await waitForExit(client, containerId, client.callTimeoutMs);
+        const already = Buffer.concat(passed);
+        let offset = 0;
+        let sameLog = true;
+        const catchUp = (chunk) => {
+            const repeated = Math.min(chunk.length, already.length - offset);
+            if (repeated > 0 && !chunk.subarray(0, repeated).equals(already.subarray(offset, offset + repeated))) {
+                // The log is not the one followed (rotated at its size limit): nothing more is certain.
+                sameLog = false;
+                truncated = true;
+            }
+            offset += repeated;
+            if (sameLog && chunk.length > repeated)
+                passOn(chunk.subarray(repeated));
+        };
+        const deadline = setTimeout(stop, client.callTimeoutMs);
+        try {
+            const last = await readStdout(client, containerId, false, controller.signal, catchUp, () => truncated);
+            if (last === 'timeout')
+                throw client.timeoutError(what, client.callTimeoutMs);
+        }
+        finally {
+            clearTimeout(deadline);
+        }
+        return { truncated, ended: true };
+    }
+    catch (error) {
+        if (controller.signal.aborted && options.signal.aborted)
+            return { truncated, ended: false };
+        if (controller.signal.aborted)
+            throw client.timeoutError(what, client.callTimeoutMs);
+        throw client.translate(error, what);
+    }
+    finally {
+        options.signal.removeEventListener('abort', stop);
+        release();
+    }
+}
+/** The container's stdout (stderr is read and dropped), each chunk to `onChunk`, until the end or `stopWhen`. */
+async function readStdout(client, containerId, follow, signal, onChunk, stopWhen) {
+    const stream = asReadable(await client.dial({
+        path: `/containers/${encodeURIComponent(containerId)}/logs?`,
+        method: 'GET',
+        options: { stdout: true, stderr: true, follow },
+        isStream: true,
+        abortSignal: signal,
+        statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+    }));
+    client.docker.modem.demuxStream(stream, sink(onChunk), sink(() => undefined));
+    // Past the cap nothing more is passed on: once it is known that more came, stop downloading.
+    return followStream(stream, signal, { stopWhen });
+}
+function sink(onChunk) {
+    return new external_node_stream_namespaceObject.Writable({
+        write: (chunk, _encoding, done) => {
+            onChunk(chunk);
+            done();
+        },
+    });
+}
+
+;// CONCATENATED MODULE: ./src/engine/rules/build-profile.ts
+// The profile a build's RUN containers are held to, for the grader's own `build:` steps and for
+// builds a student starts through the policy proxy: the limits of HARDENED_LIMITS, as far as the
+// classic builder's /build takes them (docs/decisions.md, "Builds held to the profile").
+//
+// /build takes memory, CPU, /dev/shm, ulimits and a cgroup parent, but no pids limit and no
+// capability set. The pids bound comes from the cgroup parent: a cgroup the grader creates with
+// pids.max (and the memory and CPU limits again) on the engine's machine, under which the daemon
+// puts every RUN container of the build. Limits of a cgroup hold for all of its descendants.
+
+
+
+/** The CFS period of a build's CPU quota (the kernel's default). */
+const BUILD_CPU_PERIOD = 100_000;
+const build_profile_MIB = 1024 * 1024;
+const BUILD_LIMITS = {
+    memory: HARDENED_LIMITS.memory,
+    nanoCpus: HARDENED_LIMITS.nanoCpus,
+    pids: HARDENED_LIMITS.pids,
+    shmSize: 64 * build_profile_MIB,
+    ulimits: HARDENED_LIMITS.ulimits,
+};
+/** CPU quota of one BUILD_CPU_PERIOD for a number of CPUs in billionths. */
+function cpuQuota(nanoCpus) {
+    return Math.round((BUILD_CPU_PERIOD * nanoCpus) / 1e9);
+}
+/**
+ * The /build query parameters that hold RUN containers to the limits: no swap beyond the memory,
+ * one CPU, the engine's default network (never host), and the cgroup parent when there is one.
+ */
+function buildLimitParameters(limits = BUILD_LIMITS, cgroupParent, ulimitFormat = 'docker') {
+    return {
+        memory: String(limits.memory),
+        memswap: String(limits.memory),
+        cpuperiod: String(BUILD_CPU_PERIOD),
+        cpuquota: String(cpuQuota(limits.nanoCpus)),
+        shmsize: String(limits.shmSize),
+        ulimits: JSON.stringify(ulimitFormat === 'podman'
+            ? limits.ulimits.map((limit) => `${limit.Name}=${limit.Soft}:${limit.Hard}`)
+            : limits.ulimits),
+        networkmode: 'default',
+        ...(cgroupParent !== undefined ? { cgroupparent: cgroupParent } : {}),
+    };
+}
+/**
+ * Whether the grader can make the build's cgroup parent itself: cgroup v1 with the cgroupfs
+ * driver (the daemon then takes the parent as a path in each hierarchy), on this machine. With
+ * systemd the parent must be a slice systemd manages, and v2 forbids processes in a cgroup whose
+ * children have controllers: neither is done here (docs/decisions.md).
+ */
+function cgroupParentPossible(engine) {
+    return engine.onThisMachine && engine.driver === 'cgroupfs' && engine.version === '1';
+}
+const CGROUP_ROOT = '/sys/fs/cgroup';
+/** The cgroup files written, by hierarchy: what holds the whole build. */
+function limitFiles(limits) {
+    return [
+        ['pids', 'pids.max', String(limits.pids)],
+        ['memory', 'memory.limit_in_bytes', String(limits.memory)],
+        ['cpu', 'cpu.cfs_period_us', String(BUILD_CPU_PERIOD)],
+        ['cpu', 'cpu.cfs_quota_us', String(cpuQuota(limits.nanoCpus))],
+    ];
+}
+/**
+ * Creates the cgroup `name` in the pids, memory and cpu hierarchies with the limits, or returns
+ * undefined when this machine does not let the grader (not root, read-only, no such hierarchy).
+ * A cgroup left half made is removed again.
+ */
+async function openBuildCgroup(name, limits = BUILD_LIMITS, root = CGROUP_ROOT) {
+    if (!/^[a-z0-9][a-z0-9_.-]*$/.test(name))
+        throw new Error(`invalid cgroup name ${JSON.stringify(name)}`);
+    const created = [];
+    const close = async () => {
+        for (const directory of [...created].reverse())
+            await removeCgroup(directory);
+    };
+    const files = limitFiles(limits);
+    // Only real hierarchies, all of them: a missing one would otherwise be made as a plain folder.
+    for (const hierarchy of new Set(files.map(([hierarchy]) => hierarchy))) {
+        if (!(await exists(external_node_path_default().join(root, hierarchy, 'cgroup.procs'))))
+            return undefined;
+    }
+    try {
+        for (const [hierarchy, file, value] of files) {
+            const directory = external_node_path_default().join(root, hierarchy, name);
+            if (!created.includes(directory)) {
+                await (0,promises_namespaceObject.mkdir)(directory);
+                created.push(directory);
+            }
+            await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(directory, file), value);
+        }
+        // Swap beyond the memory, where the kernel accounts it.
+        const memsw = external_node_path_default().join(root, 'memory', name, 'memory.memsw.limit_in_bytes');
+        if (await exists(memsw))
+            await (0,promises_namespaceObject.writeFile)(memsw, String(limits.memory));
+    }
+    catch {
+        await close();
+        return undefined;
+    }
+    return { parent: `/${name}`, close };
+}
+async function exists(file) {
+    try {
+        await (0,promises_namespaceObject.stat)(file);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** rmdir, once the daemon removed the children it made in it (it may be a moment late). */
+async function removeCgroup(directory) {
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+        try {
+            await (0,promises_namespaceObject.rmdir)(directory);
+            return;
+        }
+        catch (error) {
+            const code = error.code;
+            if (code === 'ENOENT')
+                return;
+            if (code !== 'EBUSY' && code !== 'ENOTEMPTY')
+                return;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+    }
+}
+/** The processes and the most the build's cgroup held (pids.current, and the refusals counted). */
+async function cgroupPids(parent, root = CGROUP_ROOT) {
+    const directory = path.join(root, 'pids', parent);
+    const read = async (file) => (await readFile(path.join(directory, file), 'utf8')).trim();
+    const events = await read('pids.events').catch(() => 'max 0');
+    return {
+        current: Number(await read('pids.current')),
+        max: await read('pids.max'),
+        refusedForks: Number(/max (\d+)/.exec(events)?.[1] ?? '0'),
+    };
+}
+/** A cgroup name of the build of one run: unique, and saying whose it is. */
+function buildCgroupName(runId, unique) {
+    const safe = runId
+        .toLowerCase()
+        .replace(/[^a-z0-9_.-]+/g, '-')
+        .slice(0, 40);
+    return `docker-autograder-build-${safe}-${unique}`.replace(/^-+/, '');
+}
+
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = require("node:net");
+var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_namespaceObject);
+;// CONCATENATED MODULE: external "./lazy-dockerfile-ast.js"
+const external_lazy_dockerfile_ast_js_namespaceObject = require("./lazy-dockerfile-ast.js");
+;// CONCATENATED MODULE: ./src/engine/rules/build-rules.ts
+// What a Dockerfile may make the engine fetch, read before the build (docs/decisions.md, "Builds
+// held to the profile"). The classic builder runs ADD's URL downloads, the pulls of FROM and
+// COPY --from, in the daemon's own network namespace: the runner's loopback and private network
+// are within its reach, not the build container's. And a FROM can read any image on the engine,
+// another run's too. Pure: the engine lookup of an image is injected.
+
+
+
+/**
+ * An image's standing to a run (and a scope of it, for the proxy, which shows the student only
+ * the scope's objects). Another run's image carries another run's label, or, unlabelled (the
+ * grader's own builds are: labels.ts), has only names in another run's namespace. An image with
+ * no name at all that is not the run's is an intermediate layer of someone's build.
+ */
+function imageStanding(image, owner) {
+    if (image === undefined)
+        return 'missing';
+    const run = image.labels[RUN_LABEL];
+    if (run !== undefined && run !== '') {
+        const sameScope = owner.scope === undefined || image.labels[SCOPE_LABEL] === owner.scope;
+        return run === owner.runId && sameScope ? 'own' : 'foreign';
+    }
+    const tags = image.repoTags.filter((tag) => tag !== '<none>:<none>');
+    const ownTags = runReferences(owner.scope === undefined ? { runId: owner.runId } : { runId: owner.runId, scope: owner.scope });
+    if (tags.some((tag) => ownTags.matches(tag)))
+        return 'own';
+    if (tags.length === 0)
+        return 'foreign';
+    const anyRun = runReferences('allRuns');
+    return tags.every((tag) => anyRun.matches(tag)) ? 'foreign' : 'base';
+}
+// ---------------------------------------------------------------------------------------------
+// Registry hosts
+const PRIVATE_NETWORKS = new external_node_net_namespaceObject.BlockList();
+for (const [network, prefix] of [
+    ['0.0.0.0', 8],
+    ['10.0.0.0', 8],
+    ['100.64.0.0', 10],
+    ['127.0.0.0', 8],
+    ['169.254.0.0', 16],
+    ['172.16.0.0', 12],
+    ['192.0.0.0', 24],
+    ['192.168.0.0', 16],
+    ['198.18.0.0', 15],
+    ['224.0.0.0', 3],
+])
+    PRIVATE_NETWORKS.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of [
+    ['::', 127],
+    ['fc00::', 7],
+    ['fe80::', 10],
+    ['ff00::', 8],
+])
+    PRIVATE_NETWORKS.addSubnet(network, prefix, 'ipv6');
+/** Names that mean this machine or its private network whatever DNS says. */
+const LOCAL_NAMES = /^(localhost|localhost\.localdomain|ip6-localhost|ip6-loopback|host\.docker\.internal|gateway\.docker\.internal)$|\.(localhost|local|internal|localdomain|home\.arpa)$/;
+/** Whether an address (v4, v6, v4-mapped v6) is loopback, private, link-local or otherwise not public. */
+function isPrivateAddress(address) {
+    const family = (0,external_node_net_namespaceObject.isIP)(address);
+    if (family === 4)
+        return PRIVATE_NETWORKS.check(address, 'ipv4');
+    if (family !== 6)
+        return false;
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+    if (mapped?.[1] !== undefined)
+        return PRIVATE_NETWORKS.check(mapped[1], 'ipv4');
+    return PRIVATE_NETWORKS.check(address, 'ipv6');
+}
+/**
+ * The registry host an image reference names (docker's rule: a first component with a dot, a
+ * colon or "localhost"), without its port; undefined for Docker Hub.
+ */
+function registryHostOf(reference) {
+    const named = reference.split('@')[0] ?? '';
+    const slash = named.indexOf('/');
+    if (slash < 0)
+        return undefined;
+    const first = named.slice(0, slash);
+    if (!first.includes('.') && !first.includes(':') && first !== 'localhost')
+        return undefined;
+    return hostWithoutPort(first);
+}
+function hostWithoutPort(authority) {
+    const bracketed = /^\[([^\]]*)\](?::\d*)?$/.exec(authority);
+    if (bracketed)
+        return (bracketed[1] ?? '').toLowerCase();
+    const colon = authority.lastIndexOf(':');
+    // Several colons without brackets: an IPv6 address as it is.
+    if (colon >= 0 && authority.indexOf(':') === colon)
+        return authority.slice(0, colon).toLowerCase();
+    return authority.toLowerCase();
+}
+/** The host of a `docker login` server address: a URL or a bare host[:port][/path]. */
+function serverAddressHost(serverAddress) {
+    const bare = serverAddress.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+    const authority = bare.split('/')[0] ?? '';
+    if (authority === '')
+        return undefined;
+    return hostWithoutPort(authority.replace(/^[^@]*@/, ''));
+}
+/**
+ * Why the engine may not contact a registry host, or undefined when it may: loopback, private
+ * and link-local addresses, names of this machine, single-label names (a local network's), and
+ * numbers that are not a plain dotted quad (127.1, 0x7f000001, 2130706433: the resolver reads
+ * them as addresses).
+ */
+function registryHostRefusal(host) {
+    if (host === undefined || host === '' || host === 'docker.io' || host === 'index.docker.io')
+        return undefined;
+    const shown = JSON.stringify(host);
+    const why = (reason) => `the registry ${shown} is ${reason}: the engine may only contact public registries (the runner's own network is off limits)`;
+    if ((0,external_node_net_namespaceObject.isIP)(host) !== 0)
+        return isPrivateAddress(host) ? why('a loopback, private or link-local address') : undefined;
+    if (/^[0-9a-fx.]+$/i.test(host) && /^[0-9.x]/i.test(host) && /\d/.test(host))
+        return why('an address in a form other than a dotted quad');
+    if (LOCAL_NAMES.test(host))
+        return why("a name of the runner's own machine or network");
+    if (!host.includes('.'))
+        return why('a name without a domain (a local network name)');
+    return undefined;
+}
+/** registryHostRefusal of the host an image reference names. */
+function referenceRefusal(reference) {
+    return registryHostRefusal(registryHostOf(reference));
+}
+/** Resolves a registry host name and refuses it when any of its addresses is private. */
+async function resolvedHostRefusal(host, lookup) {
+    const direct = registryHostRefusal(host);
+    if (direct !== undefined || host === undefined || (0,external_node_net_namespaceObject.isIP)(host) !== 0)
+        return direct;
+    if (host === 'docker.io' || host === 'index.docker.io')
+        return undefined;
+    let addresses;
+    try {
+        addresses = await lookup(host);
+    }
+    catch {
+        // Not resolvable here: the engine, on this machine, cannot reach it either.
+        return undefined;
+    }
+    const privateOne = addresses.find(isPrivateAddress);
+    return privateOne === undefined
+        ? undefined
+        : `the registry ${JSON.stringify(host)} resolves to ${privateOne}, a loopback, private or link-local address: the engine may only contact public registries`;
+}
+const URL_SOURCE = /^[a-z][a-z0-9+.-]*:\/\//i;
+const MAX_SHOWN = 120;
+/**
+ * Reads a Dockerfile as the classic builder will: build arguments and ARG defaults substituted
+ * in FROM, ARG and ENV values in ADD sources. ADD from a URL is refused, as is an image reference
+ * or ADD source that stays unresolved ($VAR the build does not define).
+ */
+function readDockerfile(text, buildArgs = {}, dockerfileName = 'Dockerfile') {
+    const dockerfile = external_lazy_dockerfile_ast_js_namespaceObject.DockerfileParser.parse(text);
+    const refusals = [];
+    const images = [];
+    const stages = [];
+    // ARGs before the first FROM are the only ones FROM sees; each stage has its own ARG and ENV.
+    const globalArgs = {};
+    let stageValues = {};
+    let seenFrom = false;
+    const at = (instruction) => {
+        const line = instruction.getRange().start.line + 1;
+        const raw = text.split(/\r?\n/)[line - 1] ?? '';
+        return { line, text: raw.length > MAX_SHOWN ? `${raw.slice(0, MAX_SHOWN)}...` : raw.trim() };
+    };
+    const refuse = (instruction, reason) => {
+        const { line, text: shown } = at(instruction);
+        refusals.push(`${dockerfileName} line ${line} (${shown}): ${reason}`);
+    };
+    const readImage = (instruction, raw, values) => {
+        const reference = expand(raw, values);
+        if (reference === undefined) {
+            refuse(instruction, `the image ${JSON.stringify(raw)} cannot be resolved before the build (a build argument without a value): give it a default with ARG`);
+            return;
+        }
+        if (reference.toLowerCase() === 'scratch' || stages.includes(reference.toLowerCase()))
+            return;
+        if (/^\d+$/.test(reference) && instruction.getKeyword() === 'COPY')
+            return;
+        images.push({ reference, line: at(instruction).line, instruction: instruction.getKeyword() });
+    };
+    for (const instruction of dockerfile.getInstructions()) {
+        const keyword = instruction.getKeyword();
+        if (keyword === 'ARG') {
+            for (const [name, value] of declarations(instruction)) {
+                const given = buildArgs[name] ??
+                    (value === undefined ? undefined : expand(value, seenFrom ? stageValues : globalArgs));
+                const target = seenFrom ? stageValues : globalArgs;
+                if (given !== undefined)
+                    target[name] = given;
+                else if (seenFrom && globalArgs[name] !== undefined)
+                    target[name] = globalArgs[name];
+            }
+        }
+        else if (keyword === 'ENV' && seenFrom) {
+            for (const [name, value] of declarations(instruction)) {
+                const expanded = value === undefined ? undefined : expand(value, stageValues);
+                if (expanded !== undefined)
+                    stageValues[name] = expanded;
+            }
+        }
+        else if (keyword === 'FROM') {
+            seenFrom = true;
+            stageValues = {};
+            const from = instruction;
+            const raw = from.getImage() ?? '';
+            readImage(instruction, raw, globalArgs);
+            const stage = from.getBuildStage();
+            if (stage !== null)
+                stages.push(stage.toLowerCase());
+        }
+        else if (keyword === 'COPY') {
+            const fromFlag = instruction.getFromFlag()?.getValue();
+            if (fromFlag !== null && fromFlag !== undefined && fromFlag !== '')
+                readImage(instruction, fromFlag, stageValues);
+        }
+        else if (keyword === 'ADD') {
+            for (const source of addSources(instruction)) {
+                const expanded = expand(source, stageValues);
+                if (expanded === undefined) {
+                    refuse(instruction, `the ADD source ${JSON.stringify(source)} cannot be resolved before the build: name the file, or use COPY`);
+                }
+                else if (URL_SOURCE.test(expanded)) {
+                    refuse(instruction, "ADD from a URL is not allowed (the engine would download it from the grader's machine): put the file in the submission and COPY it");
+                }
+            }
+        }
+    }
+    return { refusals, images };
+}
+/** NAME=value pairs of ARG and ENV (value undefined for `ARG NAME`; the old `ENV NAME value` form too). */
+function declarations(instruction) {
+    const content = (instruction.getArgumentsContent() ?? '').trim();
+    if (instruction.getKeyword() === 'ENV' && !/^[^\s=]+=/.test(content)) {
+        const [name = '', ...rest] = content.split(/\s+/);
+        return [[name, unquote(rest.join(' '))]];
+    }
+    return instruction.getArguments().map((argument) => {
+        const value = argument.getValue();
+        const equals = value.indexOf('=');
+        return equals < 0 ? [value, undefined] : [value.slice(0, equals), unquote(value.slice(equals + 1))];
+    });
+}
+function unquote(value) {
+    const quoted = /^"(.*)"$|^'(.*)'$/.exec(value);
+    return quoted ? (quoted[1] ?? quoted[2] ?? '') : value;
+}
+/** The sources of an ADD (all its arguments but the last and the --flags), JSON form or not. */
+function addSources(instruction) {
+    const content = (instruction.getArgumentsContent() ?? '').trim();
+    let parts;
+    const flags = [];
+    const rest = content.replace(/^(--\S+\s+)+/, (match) => {
+        flags.push(match);
+        return '';
+    });
+    if (rest.startsWith('[')) {
+        try {
+            const parsed = JSON.parse(rest);
+            parts = Array.isArray(parsed) ? parsed.map(String) : rest.split(/\s+/);
+        }
+        catch {
+            parts = rest.split(/\s+/);
+        }
+    }
+    else {
+        parts = rest.split(/\s+/).filter((part) => part !== '');
+    }
+    return parts.slice(0, -1);
+}
+/**
+ * $NAME, ${NAME}, ${NAME:-word} and ${NAME:+word} substituted from `values`; undefined when a
+ * variable has no value and no default (the reference could then be anything).
+ */
+function expand(text, values) {
+    let unresolved = false;
+    const result = text.replace(/\\\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, braced, operator, word, bare) => {
+        if (match === '\\$')
+            return '$';
+        const name = braced ?? bare ?? '';
+        const value = values[name];
+        if (operator === '-')
+            return value !== undefined && value !== '' ? value : (word ?? '');
+        if (operator === '+')
+            return value !== undefined && value !== '' ? (word ?? '') : '';
+        if (value === undefined)
+            unresolved = true;
+        return value ?? '';
+    });
+    if (unresolved || /\$\{/.test(result))
+        return undefined;
+    return result;
+}
+/**
+ * Every reason to refuse a build of this Dockerfile: its own refusals, then for each image it
+ * reads, a private registry or an image that is not the run's nor a base image.
+ */
+async function dockerfileRefusals(text, options) {
+    const reading = readDockerfile(text, options.buildArgs, options.dockerfileName);
+    const refusals = [...reading.refusals];
+    for (const image of reading.images) {
+        const where = `${options.dockerfileName ?? 'Dockerfile'} line ${image.line} (${image.instruction} ${image.reference})`;
+        const registry = referenceRefusal(image.reference);
+        if (registry !== undefined) {
+            refusals.push(`${where}: ${registry}`);
+            continue;
+        }
+        if ((await options.standing(image.reference)) === 'foreign') {
+            refusals.push(`${where}: the image is not one this grading built nor a base image (it belongs to another grading): build from a base image or from your own image`);
+        }
+    }
+    return refusals;
+}
+
+;// CONCATENATED MODULE: ./src/engine/wire/build-progress.ts
+// The classic builder's /build (and /images/create) progress stream, parsed line by line.
+
+
+
+const BUILD_LOG_CAP = 256 * 1024;
+/** A build-progress line longer than this (no newline in sight) is taken as text, not buffered on. */
+const MAX_PROGRESS_LINE = 1024 * 1024;
+/** The /build progress stream: one JSON object per line, errors included, even with HTTP 200. */
+class BuildProgress {
+    onLine;
+    decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+    pending = '';
+    partialLine = '';
+    text = new TailText(BUILD_LOG_CAP);
+    error;
+    /** Short ids of the images this build committed (not cache hits, not FROM's base image). */
+    createdImages = [];
+    step = { isFrom: false, cached: false, ranContainer: false };
+    constructor(onLine) {
+        this.onLine = onLine;
+    }
+    push(chunk) {
+        this.pending += this.decoder.write(chunk);
+        const lines = this.pending.split('\n');
+        this.pending = lines.pop() ?? '';
+        for (const line of lines)
+            this.handle(line);
+        if (this.pending.length > MAX_PROGRESS_LINE) {
+            this.addText(`${this.pending}\n`);
+            this.pending = '';
+        }
+    }
+    finish() {
+        this.pending += this.decoder.end();
+        if (this.pending.trim() !== '')
+            this.handle(this.pending);
+        this.pending = '';
+        if (this.partialLine !== '')
+            this.emit(this.partialLine);
+        this.partialLine = '';
+    }
+    fail(message) {
+        this.error ??= message.trim();
+        this.addText(`ERROR: ${message}\n`);
+    }
+    log() {
+        return this.text.toString();
+    }
+    handle(line) {
+        const trimmed = line.trim();
+        if (trimmed === '')
+            return;
+        const message = parseJson(trimmed);
+        if (!isRecord(message)) {
+            this.addText(`${trimmed}\n`);
+            return;
+        }
+        if (typeof message.stream === 'string')
+            this.addText(message.stream);
+        if (typeof message.status === 'string')
+            this.addText(`${message.status}\n`);
+        const error = progressError(message);
+        if (error !== undefined)
+            this.fail(error);
+    }
+    addText(text) {
+        this.text.append(text);
+        const lines = (this.partialLine + text).split('\n');
+        this.partialLine = lines.pop() ?? '';
+        for (const line of lines)
+            this.emit(line);
+    }
+    /** Follows the classic builder's "Step n/m", " ---> Using cache", " ---> <id>" lines. */
+    track(line) {
+        const step = STEP_LINE.exec(line);
+        if (step) {
+            this.step = { isFrom: step[1]?.toUpperCase() === 'FROM', cached: false, ranContainer: false };
+        }
+        else if (line === ' ---> Using cache') {
+            this.step.cached = true;
+        }
+        else if (line.startsWith(' ---> Running in ')) {
+            this.step.ranContainer = true;
+        }
+        else {
+            const id = IMAGE_LINE.exec(line)?.[1];
+            const committed = !this.step.cached && (!this.step.isFrom || this.step.ranContainer);
+            if (id !== undefined && committed)
+                this.createdImages.push(id);
+        }
+    }
+    emit(line) {
+        this.track(line);
+        try {
+            this.onLine?.(line.replace(/\r$/, ''));
+        }
+        catch {
+            // A broken progress printer must not break the build.
+        }
+    }
+}
+const STEP_LINE = /^Step \d+\/\d+ : (\S+)/;
+const IMAGE_LINE = /^ ---> ([0-9a-f]{12,64})$/;
+function progressError(message) {
+    if (typeof message.error === 'string' && message.error !== '')
+        return message.error;
+    const detail = message.errorDetail;
+    if (isRecord(detail) && typeof detail.message === 'string' && detail.message !== '')
+        return detail.message;
+    return undefined;
+}
+/** Text that keeps only its last `cap` characters: the end of a build log is where the error is. */
+class TailText {
+    cap;
+    parts = [];
+    length = 0;
+    dropped = false;
+    constructor(cap) {
+        this.cap = cap;
+    }
+    append(text) {
+        this.parts.push(text);
+        this.length += text.length;
+        if (this.length > 2 * this.cap)
+            this.compact();
+    }
+    toString() {
+        const joined = this.parts.join('');
+        if (joined.length <= this.cap && !this.dropped)
+            return joined;
+        return `[build log truncated: only the last ${Math.round(this.cap / 1024)} KiB are kept]\n${joined.slice(-this.cap)}`;
+    }
+    compact() {
+        const joined = this.parts.join('');
+        this.parts = [joined.slice(-this.cap)];
+        this.length = this.cap;
+        this.dropped = true;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/operations/images-builds.ts
+// Images: building from a submission's context (the classic builder), inspecting, and pulling
+// the grader's own helper images.
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The daemon's words when a layer the build took from the cache was removed under it: another
+ * build on the same engine discarded its intermediates (as this file does after each build)
+ * between the cache lookup and its use. The engine's timing, never the student's Dockerfile.
+ */
+const LOST_CACHE_LAYER = /unknown parent image ID|failed to set parent|No such image: sha256:/i;
+/** How a shell or runtime reports a fork refused by the pids limit (EAGAIN). */
+const FORK_REFUSED = /can't fork|fork: (?:retry: )?Resource temporarily unavailable|Resource temporarily unavailable/i;
+async function buildImage(client, request) {
+    const first = await buildOnce(client, request);
+    if (first.ok || !LOST_CACHE_LAYER.test(first.error))
+        return first;
+    request.onLine?.('(a cached layer was removed by another build on this engine: building again)');
+    const second = await buildOnce(client, request);
+    if (second.ok || !LOST_CACHE_LAYER.test(second.error))
+        return second;
+    throw new InfraError(`the build of ${request.tag} lost a cached layer twice to other builds on this engine: ${oneLine(second.error)}`);
+}
+async function buildOnce(client, request) {
+    let packed;
+    try {
+        packed = await packBuildContext(request.contextDir, request.dockerfile);
+    }
+    catch (error) {
+        if (error instanceof BuildContextError)
+            return { ok: false, error: error.message, log: '' };
+        throw new InfraError(`cannot read the build context ${request.contextDir}: ${oneLine(messageOf(error))}`);
+    }
+    const refusals = await images_builds_checkDockerfile(client, request, packed.dockerfile);
+    if (refusals.length > 0) {
+        packed.stream.destroy();
+        return { ok: false, error: refusals.join('; '), log: '' };
+    }
+    const cgroup = await holdBuild(client);
+    try {
+        const result = await buildPacked(client, request, packed, cgroup);
+        // A fork refused for the limit reads "can't fork: Resource temporarily unavailable": say why.
+        if (result.ok || cgroup === undefined || !FORK_REFUSED.test(result.log))
+            return result;
+        return {
+            ...result,
+            error: `${result.error} (a fork failed: the build may run at most ${BUILD_LIMITS.pids} processes at once)`,
+        };
+    }
+    finally {
+        await cgroup?.close();
+    }
+}
+/**
+ * The Dockerfile read before anything is sent: no ADD from a URL, no image of another run, no
+ * private registry (build-rules.ts). The text is the one packed: the context is the student's
+ * and is not changed by the grader between the two reads.
+ */
+async function images_builds_checkDockerfile(client, request, dockerfile) {
+    let text;
+    try {
+        text = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(request.contextDir, dockerfile), 'utf8');
+    }
+    catch (error) {
+        return [`cannot read ${dockerfile}: ${oneLine(messageOf(error))}`];
+    }
+    return dockerfileRefusals(text, {
+        buildArgs: request.buildArgs,
+        dockerfileName: dockerfile,
+        standing: (reference) => standingOf(client, reference),
+    });
+}
+async function standingOf(client, reference) {
+    const raw = await rawImage(client, reference);
+    if (raw === undefined)
+        return 'missing';
+    return imageStanding({ labels: raw.Config?.Labels ?? {}, repoTags: raw.RepoTags ?? [] }, { runId: client.runId });
+}
+/** Which engine a client talks to (Docker or Podman): asked once per client. */
+const products = new WeakMap();
+function engineProduct(client) {
+    let product = products.get(client);
+    if (product === undefined) {
+        product = client
+            .engineWide('/version')
+            .then((version) => identifyEngine(version).product)
+            .catch(() => 'docker');
+        products.set(client, product);
+    }
+    return product;
+}
+/** Whether the grader can make build cgroups for this engine: asked once per client. */
+const cgroupSupport = new WeakMap();
+/**
+ * The cgroup that holds this build's RUN containers to the pids, memory and CPU limits
+ * (build-profile.ts), or undefined where the grader cannot make one: the build then has the
+ * memory and CPU limits of each RUN container, and no pids bound (docs/decisions.md).
+ */
+async function holdBuild(client) {
+    let possible = cgroupSupport.get(client);
+    if (possible === undefined) {
+        possible = client
+            .engineWide('/info')
+            .then((info) => {
+            const fields = typeof info === 'object' && info !== null ? info : {};
+            return cgroupParentPossible({
+                driver: String(fields.CgroupDriver ?? ''),
+                version: String(fields.CgroupVersion ?? ''),
+                onThisMachine: client.connection.onThisMachine,
+            });
+        })
+            .catch(() => false);
+        cgroupSupport.set(client, possible);
+    }
+    if (!(await possible))
+        return undefined;
+    return openBuildCgroup(buildCgroupName(client.runId, (0,external_node_crypto_.randomBytes)(6).toString('hex')), BUILD_LIMITS);
+}
+async function buildPacked(client, request, packed, cgroup) {
+    const progress = new BuildProgress(request.onLine);
+    const startedAt = Date.now();
+    const unlabelled = buildsUnlabelled(client, request);
+    // An unlabelled image that loses its only name to this build could never be found again.
+    const previous = unlabelled ? (await rawImage(client, request.tag))?.Id : undefined;
+    const result = await runBuild(client, packed, { ...request, labels: unlabelled ? undefined : request.labels }, progress, { unlabelled, cgroupParent: cgroup?.parent });
+    if (previous !== undefined && result.ok && result.imageId !== previous)
+        await discardNameless(client, previous);
+    await discardIntermediates(client, progress.createdImages, result.ok ? result.imageId : undefined, startedAt);
+    return result;
+}
+/**
+ * Each build label costs the classic builder a LABEL step, an uncached container commit (the
+ * run id differs every run). A build into the run's own reference namespace that asks for no
+ * labels gets none: cleanup finds it by its tag. Any other tag keeps the run labels.
+ */
+function buildsUnlabelled(client, request) {
+    return request.labels === undefined && isRunReference(request.tag, client.runId);
+}
+/** Removes (without force) an image this run's tag held, if that was its last name. */
+async function discardNameless(client, id) {
+    try {
+        const raw = await rawImage(client, id);
+        if (raw === undefined || realTags(raw).length > 0)
+            return;
+        await client.idempotentCall(`remove replaced image ${id}`, (signal) => client.docker.getImage(raw.Id).remove({ abortSignal: signal }));
+    }
+    catch {
+        // Best effort: the daemon refuses while a container or a child image uses it.
+    }
+}
+async function runBuild(client, packed, request, progress, options) {
+    const controller = new AbortController();
+    const release = client.track(controller);
+    const timer = setTimeout(() => controller.abort(), request.timeoutMs);
+    try {
+        const outcome = await streamBuild(client, packed, request, progress, controller.signal, options);
+        progress.finish();
+        if (outcome === 'timeout') {
+            // The build's time limit is the student's only while the engine was there to build.
+            await client.ensureAnswering('the build timed out');
+            return {
+                ok: false,
+                error: `build timed out after ${formatSeconds(request.timeoutMs)}`,
+                log: progress.log(),
+            };
+        }
+        if (progress.error !== undefined)
+            return { ok: false, error: progress.error, log: progress.log() };
+        const image = await rawImage(client, request.tag);
+        if (image === undefined)
+            throw new InfraError(`the build of ${request.tag} succeeded but the image is missing`);
+        return { ok: true, imageId: image.Id, log: progress.log() };
+    }
+    finally {
+        clearTimeout(timer);
+        release();
+        packed.stream.destroy();
+    }
+}
+/**
+ * The classic builder keeps each layer it commits as an untagged, unlabelled image. After a
+ * failed build, and for the other stages of a multi-stage build, nothing would ever remove
+ * them, so they go now. Only untagged images created since the build started are touched
+ * (without force), so a forged " ---> <id>" line in RUN output cannot delete anything else;
+ * ancestors of the result are refused by the daemon as "has dependent child images".
+ */
+async function discardIntermediates(client, ids, keep, startedAt) {
+    for (const id of [...ids].reverse()) {
+        if (keep?.replace(/^sha256:/, '').startsWith(id))
+            continue;
+        try {
+            const raw = await rawImage(client, id);
+            if (raw === undefined || realTags(raw).length > 0 || !createdSince(raw.Created, startedAt))
+                continue;
+            await client.idempotentCall(`remove intermediate image ${id}`, (signal) => client.docker.getImage(raw.Id).remove({ abortSignal: signal }));
+        }
+        catch {
+            // Best effort: it is cache, and the build's own result is what matters.
+        }
+    }
+}
+/** Uploads the context and follows the progress stream to its end or to the deadline. */
+async function streamBuild(client, packed, request, progress, signal, { unlabelled, cgroupParent }) {
+    const ulimitFormat = (await engineProduct(client)) === 'podman' ? 'podman' : 'docker';
+    let response;
+    try {
+        response = asReadable(await client.docker.buildImage(packed.stream, {
+            t: request.tag,
+            dockerfile: packed.dockerfile,
+            // Left out when there are none: dockerode sends an absent value as `buildargs=`, which
+            // Docker reads as none and Podman refuses (400, no message) as JSON it cannot parse.
+            ...(request.buildArgs === undefined ? {} : { buildargs: request.buildArgs }),
+            ...(request.target === undefined ? {} : { target: request.target }),
+            ...(unlabelled ? {} : { labels: { ...request.labels, ...runLabels(client.runId) } }),
+            rm: true,
+            forcerm: true,
+            // The classic builder: the only one everywhere, and the one whose errors we parse.
+            version: '1',
+            // RUN containers held to the profile: memory, CPU, ulimits, default network, and the
+            // pids bound of the cgroup parent when there is one (build-profile.ts).
+            ...buildLimitParameters(BUILD_LIMITS, cgroupParent, ulimitFormat),
+            abortSignal: signal,
+        }));
+    }
+    catch (error) {
+        if (signal.aborted)
+            return 'timeout';
+        return refusedBuild(client, error, progress);
+    }
+    try {
+        return await followStream(response, signal, { onData: (chunk) => progress.push(chunk) });
+    }
+    catch (error) {
+        throw client.translate(error, 'build');
+    }
+}
+/** A /build refused before any output (e.g. a Dockerfile parse error) is the student's failure. */
+function refusedBuild(client, error, progress) {
+    // An engine without the classic builder cannot run the grader's builds at all: its fault,
+    // never the student's Dockerfile, whatever status it answers with (20.10 answers an unknown
+    // builder version with 500, 26 with 400): docs/engines.md.
+    const message = oneLine(daemonMessage(error));
+    if (statusOf(error) !== undefined && classicBuilderRefused(message)) {
+        throw new InfraError(noClassicBuilderMessage(client.endpoint, message));
+    }
+    const translated = client.translate(error, 'build');
+    if (!(translated instanceof DockerApiError))
+        throw translated;
+    progress.fail(daemonMessage(error));
+    return 'done';
+}
+async function inspectImage(client, ref) {
+    const raw = await rawImage(client, ref);
+    return raw && toImageDetails(raw);
+}
+async function rawImage(client, ref) {
+    // Nothing outside the reference grammar can name an image, and it must not reach the URL.
+    if (!IMAGE_REFERENCE.test(ref))
+        return undefined;
+    try {
+        return await client.idempotentCall(`inspect image ${ref}`, async (signal) => asRawImage(await client.dial({
+            path: `/images/${ref}/json`,
+            method: 'GET',
+            abortSignal: signal,
+            statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such image', 500: 'server error' },
+        })));
+    }
+    catch (error) {
+        // 400: "invalid reference format", a name no image can have.
+        if (error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 400))
+            return undefined;
+        throw error;
+    }
+}
+async function ensureImage(client, ref, timeoutMs) {
+    if (!IMAGE_REFERENCE.test(ref))
+        throw new InfraError(`${JSON.stringify(ref)} is not a valid image reference`);
+    if ((await rawImage(client, ref)) !== undefined)
+        return;
+    const failure = (reason) => new InfraError(`image ${ref} is not on the engine and could not be pulled: ${oneLine(reason)}`);
+    const progress = new BuildProgress();
+    const controller = new AbortController();
+    const release = client.track(controller);
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    let outcome;
+    try {
+        const stream = asReadable(await client.dial({
+            path: '/images/create?',
+            method: 'POST',
+            options: pullQuery(ref),
+            isStream: true,
+            abortSignal: controller.signal,
+            statusCodes: {
+                200: true,
+                400: 'bad parameter',
+                404: 'no such image or repository',
+                500: 'server error',
+            },
+        }));
+        // Errors arrive inside the 200 stream as {"error": ..., "errorDetail": ...} lines.
+        outcome = await followStream(stream, controller.signal, { onData: (chunk) => progress.push(chunk) });
+    }
+    catch (error) {
+        if (controller.signal.aborted)
+            outcome = 'timeout';
+        else {
+            // The daemon answered (4xx or 5xx: no such image, registry unreachable): say which image.
+            if (statusOf(error) === undefined)
+                throw client.translate(error, `pull ${ref}`);
+            throw failure(daemonMessage(error));
+        }
+    }
+    finally {
+        clearTimeout(timer);
+        release();
+    }
+    if (outcome === 'timeout')
+        throw failure(`no result within ${formatSeconds(timeoutMs)}`);
+    progress.finish();
+    if (progress.error !== undefined)
+        throw failure(progress.error);
+    if ((await rawImage(client, ref)) === undefined)
+        throw failure('the pull ended without the image');
+}
+/** Some slack for a daemon whose clock is a little off from ours. */
+const CLOCK_SLACK_MS = 60_000;
+function createdSince(created, since) {
+    const time = created ? Date.parse(created) : Number.NaN;
+    return Number.isFinite(time) && time >= since - CLOCK_SLACK_MS;
+}
+/** /images/create's query: a tag (default latest, else every tag is pulled) or a digest. */
+function pullQuery(ref) {
+    if (ref.includes('@'))
+        return { fromImage: ref };
+    const slash = ref.lastIndexOf('/');
+    const colon = ref.lastIndexOf(':');
+    if (colon > slash)
+        return { fromImage: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+    return { fromImage: ref, tag: 'latest' };
+}
+
+// EXTERNAL MODULE: ./node_modules/dockerode/lib/docker.js
+var docker = __nccwpck_require__(9040);
+var docker_default = /*#__PURE__*/__nccwpck_require__.n(docker);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = require("node:fs");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = require("node:os");
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+;// CONCATENATED MODULE: external "node:tls"
+const external_node_tls_namespaceObject = require("node:tls");
+var external_node_tls_default = /*#__PURE__*/__nccwpck_require__.n(external_node_tls_namespaceObject);
+;// CONCATENATED MODULE: external "node:http"
+const external_node_http_namespaceObject = require("node:http");
+var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_namespaceObject);
+// EXTERNAL MODULE: external "./lazy-ssh2.js"
+var external_lazy_ssh2_js_ = __nccwpck_require__(1774);
+;// CONCATENATED MODULE: ./src/engine/transport/known-hosts.ts
+// The host-key check of ssh:// engines: a server's key is trusted only when an OpenSSH
+// known_hosts file lists it for that host (plain or hashed `|1|` names, `[host]:port` for other
+// ports than 22, wildcards and negations, @revoked). Hand-written: the format is small and
+// stable, and no small, well-kept npm library reads it; ssh2 leaves the check to its caller.
+
+
+
+
+/** Names one known_hosts file to use instead of ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts. */
+const KNOWN_HOSTS_ENV = 'DOCKER_AUTOGRADER_KNOWN_HOSTS';
+/** The files searched, in order: the one DOCKER_AUTOGRADER_KNOWN_HOSTS names, else OpenSSH's two. */
+function knownHostsFiles(env = process.env) {
+    const chosen = env[KNOWN_HOSTS_ENV]?.trim();
+    if (chosen)
+        return [chosen];
+    return [external_node_path_default().join(external_node_os_default().homedir(), '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'];
+}
+/** Entries of the files that exist (a missing file lists nothing). */
+function readKnownHosts(files) {
+    return files.flatMap((file) => {
+        let text;
+        try {
+            text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
+        }
+        catch {
+            return [];
+        }
+        return parseKnownHosts(text, file);
+    });
+}
+function parseKnownHosts(text, file) {
+    const entries = [];
+    text.split('\n').forEach((raw, index) => {
+        const fields = raw.trim().split(/\s+/);
+        if (fields[0] === '' || fields[0]?.startsWith('#'))
+            return;
+        let marker;
+        if (fields[0] === '@revoked' || fields[0] === '@cert-authority') {
+            marker = fields[0] === '@revoked' ? 'revoked' : 'cert-authority';
+            fields.shift();
+        }
+        const [hosts, keyType, encoded] = fields;
+        // A line that is not `hosts type base64key`: skipped, as ssh skips it.
+        if (hosts === undefined || keyType === undefined || encoded === undefined)
+            return;
+        if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded))
+            return;
+        entries.push({
+            file,
+            line: index + 1,
+            ...(marker ? { marker } : {}),
+            hosts,
+            keyType,
+            key: Buffer.from(encoded, 'base64'),
+        });
+    });
+    return entries;
+}
+/** How known_hosts names a host: `host` on port 22, `[host]:port` otherwise. */
+function knownHostName(host, port) {
+    const name = host.toLowerCase();
+    return port === 22 ? name : `[${name}]:${port}`;
+}
+/** Whether an entry's host field names `name` (OpenSSH's match_hostname, hashed names included). */
+function entryNames(entry, name) {
+    if (entry.hosts.startsWith('|1|')) {
+        const [, , salt, hash] = entry.hosts.split('|');
+        if (salt === undefined || hash === undefined)
+            return false;
+        const expected = Buffer.from(hash, 'base64');
+        const actual = (0,external_node_crypto_.createHmac)('sha1', Buffer.from(salt, 'base64')).update(name).digest();
+        return expected.length === actual.length && (0,external_node_crypto_.timingSafeEqual)(expected, actual);
+    }
+    let matched = false;
+    for (const pattern of entry.hosts.toLowerCase().split(',')) {
+        const negated = pattern.startsWith('!');
+        if (!wildcardMatch(negated ? pattern.slice(1) : pattern, name))
+            continue;
+        if (negated)
+            return false;
+        matched = true;
+    }
+    return matched;
+}
+function wildcardMatch(pattern, name) {
+    const source = pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.');
+    return new RegExp(`^${source}$`).test(name);
+}
+/** The key type written inside an SSH public key blob (its first length-prefixed string). */
+function keyTypeOf(key) {
+    if (key.length < 4)
+        return 'unknown';
+    const length = key.readUInt32BE(0);
+    return length > 0 && length <= 64 && key.length >= 4 + length
+        ? key.subarray(4, 4 + length).toString('latin1')
+        : 'unknown';
+}
+/** As ssh prints it: SHA256:base64 without padding. */
+function fingerprint(key) {
+    return `SHA256:${(0,external_node_crypto_.createHash)('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+/** The entries that name this host, certificate authorities left out (host certificates are not supported). */
+function entriesFor(entries, host, port) {
+    const name = knownHostName(host, port);
+    return entries.filter((entry) => entry.marker !== 'cert-authority' && entryNames(entry, name));
+}
+/**
+ * The server host-key algorithms to offer, in ssh2's order of preference, limited to the key
+ * types known_hosts lists for the host: otherwise the server could present a key of another
+ * type that is not listed, and a correct server would be refused (OpenSSH orders them the same way).
+ */
+function hostKeyAlgorithms(entries) {
+    const types = new Set(entries.filter((entry) => entry.marker === undefined).map((entry) => entry.keyType));
+    const preference = [
+        'ssh-ed25519',
+        'ecdsa-sha2-nistp256',
+        'ecdsa-sha2-nistp384',
+        'ecdsa-sha2-nistp521',
+        'rsa-sha2-512',
+        'rsa-sha2-256',
+        'ssh-rsa',
+    ];
+    return preference.filter((algorithm) => types.has(algorithm.startsWith('rsa-sha2-') ? 'ssh-rsa' : algorithm));
+}
+/** Accepts the key only when a (not revoked) entry for the host lists exactly this key. */
+function verifyHostKey(entries, files, host, port, key) {
+    const name = knownHostName(host, port);
+    const shown = `${keyTypeOf(key)} ${fingerprint(key)}`;
+    const forHost = entriesFor(entries, host, port);
+    const revoked = entries.find((entry) => entry.marker === 'revoked' && entry.key.equals(key));
+    if (revoked) {
+        return {
+            accepted: false,
+            reason: `the host key of ${name} (${shown}) is marked @revoked in ${revoked.file}:${revoked.line}`,
+        };
+    }
+    if (forHost.some((entry) => entry.marker === undefined && entry.key.equals(key)))
+        return { accepted: true };
+    const listed = forHost.find((entry) => entry.marker === undefined);
+    if (listed) {
+        return {
+            accepted: false,
+            reason: `the host key of ${name} (${shown}) does not match the one listed for it in ${listed.file}:${listed.line}: the connection may be intercepted, or the host key changed; it was refused`,
+        };
+    }
+    const portOption = port === 22 ? '' : `-p ${port} `;
+    return {
+        accepted: false,
+        reason: `the host key of ${name} (${shown}) is not in ${files.join(' or ')}: only known hosts are trusted. Check the fingerprint with the engine's administrator, then add it (ssh-keyscan ${portOption}${host} >> ~/.ssh/known_hosts), or name a known_hosts file with ${KNOWN_HOSTS_ENV}`,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/engine/transport/ssh.ts
+// An engine behind ssh://[user@]host[:port], reached as the docker CLI reaches it: each API
+// connection is `docker system dial-stdio` run on the remote over an SSH channel, and HTTP is
+// spoken over that channel. Unlike docker-modem's own ssh path, the server's host key must be
+// listed in known_hosts (known-hosts.ts): an unknown or changed key is refused, never accepted.
+
+
+
+
+
+
+
+
+
+/** The command the docker CLI runs on the remote, which relays its stdio to the engine's socket. */
+const DIAL_STDIO = 'docker system dial-stdio';
+/** OpenSSH's MaxSessions is 10 by default: a connection carries at most this many channels. */
+const MAX_CHANNELS_PER_CONNECTION = 8;
+/** How often one dial moves to another connection after a server refused it a channel. */
+const MAX_CHANNEL_REFUSALS = 4;
+/** An SSH connection without channels is closed after this long (new ones reuse it until then). */
+const IDLE_CLOSE_MS = 2_000;
+const READY_TIMEOUT_MS = 20_000;
+const MAX_STDERR_BYTES = 4096;
+/** The identity files tried, in this order, after the agent: OpenSSH's defaults. */
+const IDENTITY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+function parseSshHost(value) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new InfraError(`DOCKER_HOST ${JSON.stringify(value)} is not a valid ssh://[user@]host[:port] address`);
+    }
+    if (url.hostname === '' ||
+        (url.pathname !== '' && url.pathname !== '/') ||
+        url.search !== '' ||
+        url.password !== '') {
+        throw new InfraError(`DOCKER_HOST ${JSON.stringify(value)} is not a valid ssh://[user@]host[:port] address (no path, query or password)`);
+    }
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = url.port === '' ? 22 : Number(url.port);
+    const username = decodeURIComponent(url.username) || external_node_os_default().userInfo().username;
+    const shownHost = host.includes(':') ? `[${host}]` : host;
+    return { host, port, username, display: `ssh://${username}@${shownHost}${port === 22 ? '' : `:${port}`}` };
+}
+/** Dials the engine over SSH: a few pooled SSH connections, one dial-stdio channel per API connection. */
+class SshDialer {
+    target;
+    connections = new Set();
+    constructor(target) {
+        this.target = target;
+    }
+    async dial(refusals = 0) {
+        const connection = this.pick();
+        connection.open += 1;
+        this.hold(connection, +1);
+        let channel;
+        try {
+            await connection.ready;
+            channel = await new Promise((resolve, reject) => {
+                connection.client.exec(DIAL_STDIO, (error, opened) => (error ? reject(error) : resolve(opened)));
+            });
+        }
+        catch (error) {
+            connection.open -= 1;
+            this.hold(connection, -1);
+            // A server that allows fewer sessions per connection (sshd's MaxSessions): this one is
+            // full at what it carries, and the channel is opened on another connection.
+            const refused = error instanceof Error && /channel open failure/i.test(error.message);
+            // The others' answers may still be on their way: each refusal lowers the capacity to what
+            // is open or pending, which ends at what the server allows.
+            if (refused && connection.open > 0 && refusals < MAX_CHANNEL_REFUSALS) {
+                connection.capacity = Math.min(connection.capacity, connection.open);
+                return this.dial(refusals + 1);
+            }
+            throw error;
+        }
+        return this.decorate(connection, channel);
+    }
+    /** A connection with room for one more channel, or a new one. */
+    pick() {
+        for (const connection of this.connections) {
+            if (!connection.broken && connection.open < connection.capacity)
+                return connection;
+        }
+        const connection = this.connect();
+        this.connections.add(connection);
+        return connection;
+    }
+    connect() {
+        const { host, port, username, display } = this.target;
+        const files = knownHostsFiles();
+        const known = readKnownHosts(files);
+        const algorithms = hostKeyAlgorithms(entriesFor(known, host, port));
+        let refusal;
+        const socket = external_node_net_default().connect(port, host);
+        const client = new external_lazy_ssh2_js_.Client();
+        const connection = {
+            client,
+            socket,
+            ready: Promise.resolve(),
+            open: 0,
+            referenced: 0,
+            capacity: MAX_CHANNELS_PER_CONNECTION,
+            broken: false,
+        };
+        const drop = () => {
+            connection.broken = true;
+            clearTimeout(connection.idleTimer);
+            this.connections.delete(connection);
+        };
+        connection.ready = new Promise((resolve, reject) => {
+            client.once('ready', resolve);
+            client.on('error', (error) => {
+                drop();
+                if (refusal !== undefined)
+                    reject(new InfraError(`ssh: ${display}: ${refusal}`));
+                else if (error.level === 'client-authentication') {
+                    reject(new InfraError(`ssh: ${display}: the server refused every key offered for ${username} (${this.authSources().join(', ') || 'no ssh-agent (SSH_AUTH_SOCK) and no ~/.ssh/id_ed25519, id_ecdsa or id_rsa without a passphrase'})`, 'unreachable'));
+                }
+                else if (error.level === 'client-socket' || error.level === 'client-timeout') {
+                    const cause = error.code ?? error.message;
+                    reject(new InfraError(`ssh: ${display}: cannot connect (${cause}): is sshd running there?`, 'unreachable'));
+                }
+                else
+                    reject(new InfraError(`ssh: ${display}: ${error.message}`, 'unreachable'));
+            });
+            client.once('close', () => {
+                drop();
+                reject(new InfraError(`ssh: ${display}: the connection closed before it was ready`, 'unreachable'));
+            });
+        });
+        // Unhandled if no dial waits any more: the error is reported to the dials that wait.
+        connection.ready.catch(() => undefined);
+        client.connect({
+            sock: socket,
+            host,
+            port,
+            username,
+            readyTimeout: READY_TIMEOUT_MS,
+            // With no entry at all, every type is offered, and the verifier says that the host is unknown.
+            ...(algorithms.length > 0 ? { algorithms: { serverHostKey: algorithms } } : {}),
+            hostVerifier: (key) => {
+                const verdict = verifyHostKey(known, files, host, port, key);
+                if (!verdict.accepted)
+                    refusal = verdict.reason;
+                return verdict.accepted;
+            },
+            authHandler: this.authMethods(),
+        });
+        return connection;
+    }
+    /** The ssh-agent first (SSH_AUTH_SOCK), then the default identity files that need no passphrase. */
+    authMethods() {
+        const { username } = this.target;
+        const methods = [];
+        const agent = process.env.SSH_AUTH_SOCK;
+        if (agent)
+            methods.push({ type: 'agent', username, agent });
+        for (const key of this.identityKeys())
+            methods.push({ type: 'publickey', username, key });
+        return methods;
+    }
+    identityKeys() {
+        const keys = [];
+        for (const name of IDENTITY_FILES) {
+            try {
+                const key = (0,external_node_fs_namespaceObject.readFileSync)(external_node_path_default().join(external_node_os_default().homedir(), '.ssh', name));
+                // An encrypted key cannot be used without its passphrase, which nobody is there to type.
+                if (!(external_lazy_ssh2_js_.utils.parseKey(key) instanceof Error))
+                    keys.push(key);
+            }
+            catch {
+                // No such file: the next one.
+            }
+        }
+        return keys;
+    }
+    authSources() {
+        const sources = process.env.SSH_AUTH_SOCK ? ['the ssh-agent at SSH_AUTH_SOCK'] : [];
+        for (const name of IDENTITY_FILES) {
+            try {
+                if (!(external_lazy_ssh2_js_.utils.parseKey((0,external_node_fs_namespaceObject.readFileSync)(external_node_path_default().join(external_node_os_default().homedir(), '.ssh', name))) instanceof Error)) {
+                    sources.push(`~/.ssh/${name}`);
+                }
+            }
+            catch {
+                // Not there.
+            }
+        }
+        return sources;
+    }
+    /**
+     * Counts the channels that keep the process alive: the SSH socket is unreferenced when none
+     * does (a daemon-event watch unrefs its own), and an idle connection is closed soon after.
+     */
+    hold(connection, change) {
+        connection.referenced += change;
+        if (connection.referenced > 0)
+            connection.socket.ref();
+        else
+            connection.socket.unref();
+        clearTimeout(connection.idleTimer);
+        connection.idleTimer = undefined;
+        if (connection.open === 0) {
+            connection.idleTimer = setTimeout(() => {
+                if (connection.open > 0)
+                    return;
+                connection.broken = true;
+                this.connections.delete(connection);
+                connection.client.end();
+            }, IDLE_CLOSE_MS);
+            connection.idleTimer.unref();
+        }
+    }
+    /** The channel as a socket for http; it tells the pool when it closes and whether it holds the process. */
+    decorate(connection, channel) {
+        let referenced = true;
+        return new DialStdioStream(channel, this.target.display, {
+            closed: () => {
+                connection.open -= 1;
+                this.hold(connection, referenced ? -1 : 0);
+            },
+            reference: (hold) => {
+                if (hold === referenced)
+                    return;
+                referenced = hold;
+                this.hold(connection, hold ? +1 : -1);
+            },
+        });
+    }
+}
+/**
+ * One dial-stdio channel as the socket http wants: setTimeout, ref/unref and the like, and a
+ * clear error when `docker system dial-stdio` fails on the remote (no docker there, no access to
+ * the engine). Its end is held back until the remote command's exit status is known: sshd sends
+ * the end of output before the status, and http would report a bare "socket hang up".
+ */
+class DialStdioStream extends external_node_stream_namespaceObject.Duplex {
+    channel;
+    display;
+    pool;
+    sawOutput = false;
+    stderr = '';
+    exitCode;
+    outputEnded = false;
+    released = false;
+    idleMs = 0;
+    idleTimer;
+    referenced = true;
+    constructor(channel, display, pool) {
+        super({ allowHalfOpen: true });
+        this.channel = channel;
+        this.display = display;
+        this.pool = pool;
+        channel.on('data', (chunk) => {
+            this.sawOutput = true;
+            this.touch();
+            if (!this.push(chunk))
+                channel.pause();
+        });
+        channel.stderr.on('data', (chunk) => {
+            if (this.stderr.length < MAX_STDERR_BYTES)
+                this.stderr += chunk.toString('utf8');
+        });
+        channel.once('end', () => {
+            this.outputEnded = true;
+            this.settle();
+        });
+        channel.once('exit', (code) => {
+            this.exitCode = code;
+            this.settle();
+        });
+        channel.once('close', () => {
+            if (this.exitCode === undefined)
+                this.exitCode = null;
+            this.outputEnded = true;
+            this.settle();
+            this.release();
+        });
+        channel.on('error', (error) => this.destroy(error));
+    }
+    /** Ends the readable side once both the output's end and the exit status (or the close) are in. */
+    settle() {
+        if (!this.outputEnded || this.exitCode === undefined || this.readableEnded || this.destroyed)
+            return;
+        if (this.exitCode !== null && this.exitCode !== 0 && !this.sawOutput) {
+            const said = this.stderr.trim().split('\n')[0] ?? '';
+            this.destroy(new InfraError(`ssh: ${this.display}: \`${DIAL_STDIO}\` failed on the remote (exit ${this.exitCode})${said ? `: ${said}` : ''}`, 'unreachable'));
+            return;
+        }
+        this.push(null);
+    }
+    release() {
+        if (this.released)
+            return;
+        this.released = true;
+        clearTimeout(this.idleTimer);
+        this.pool.closed();
+    }
+    touch() {
+        clearTimeout(this.idleTimer);
+        if (this.idleMs > 0 && !this.released) {
+            this.idleTimer = setTimeout(() => this.emit('timeout'), this.idleMs);
+            if (!this.referenced)
+                this.idleTimer.unref();
+        }
+    }
+    _read() {
+        this.channel.resume();
+    }
+    _write(chunk, encoding, callback) {
+        this.touch();
+        this.channel.write(chunk, encoding, callback);
+    }
+    _final(callback) {
+        this.channel.end();
+        callback();
+    }
+    _destroy(error, callback) {
+        this.channel.destroy();
+        this.release();
+        callback(error);
+    }
+    setTimeout(ms, callback) {
+        this.idleMs = ms;
+        // As net.Socket does: 0 with a callback removes it (http relies on that for reused sockets).
+        if (callback && ms === 0)
+            this.removeListener('timeout', callback);
+        else if (callback)
+            this.once('timeout', callback);
+        this.touch();
+        return this;
+    }
+    setNoDelay() {
+        return this;
+    }
+    setKeepAlive() {
+        return this;
+    }
+    ref() {
+        this.referenced = true;
+        if (!this.released)
+            this.pool.reference(true);
+        return this;
+    }
+    unref() {
+        this.referenced = false;
+        if (!this.released)
+            this.pool.reference(false);
+        return this;
+    }
+}
+/**
+ * An http.Agent whose connections are dial-stdio channels (dockerode's `agent` option). Kept
+ * alive between requests, as the unix socket's global agent is: each new channel costs a docker
+ * CLI process on the remote.
+ */
+class SshHttpAgent extends (external_node_http_default()).Agent {
+    dialer;
+    constructor(dialer) {
+        super({ keepAlive: true, timeout: IDLE_CLOSE_MS });
+        this.dialer = dialer;
+    }
+    createConnection(_options, callback) {
+        this.dialer.dial().then((stream) => callback?.(null, stream), (error) => callback?.(error, undefined));
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/transport/connection.ts
+// Where the daemon is and how to reach it: DOCKER_HOST (unix://, tcp:// with TLS, ssh://) or the
+// default socket, and the environment a docker CLI child process needs to reach the same one.
+
+
+
+
+
+
+
+const DEFAULT_SOCKET = '/var/run/docker.sock';
+/**
+ * The daemon `options` name: its socketPath, else its host, else DOCKER_HOST (as the docker CLI
+ * finds it, so that every engine object, the tests' included, follows the engine under test),
+ * else the default socket. An explicitly empty host means the default socket.
+ */
+function resolveEndpoint(options) {
+    if (options.socketPath !== undefined)
+        return unixEndpoint(options.socketPath);
+    const host = (options.host ?? process.env.DOCKER_HOST)?.trim();
+    if (!host)
+        return unixEndpoint(DEFAULT_SOCKET);
+    if (host.startsWith('unix://'))
+        return unixEndpoint(host.slice('unix://'.length) || DEFAULT_SOCKET);
+    if (host.startsWith('tcp://'))
+        return tcpEndpoint(host);
+    if (host.startsWith('ssh://'))
+        return sshEndpoint(host);
+    throw new InfraError(`DOCKER_HOST ${JSON.stringify(host)} is not supported: use unix:///path, tcp://host:port (with TLS: DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH) or ssh://[user@]host[:port]`);
+}
+/** localhost, 127.0.0.0/8 and ::1: the engine is on this machine (a forwarded port is trusted to be). */
+function isLoopback(hostname) {
+    const name = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+    if (name === 'localhost' || name.endsWith('.localhost'))
+        return true;
+    if (external_node_net_default().isIPv4(name))
+        return name.startsWith('127.');
+    return external_node_net_default().isIPv6(name) && (name === '::1' || /^::ffff:127\./.test(name));
+}
+/** Resolves once the socket is connected; rejects with its error otherwise. */
+function connected(socket, event) {
+    return new Promise((resolve, reject) => {
+        socket.once(event, () => {
+            socket.removeListener('error', reject);
+            resolve(socket);
+        });
+        socket.once('error', reject);
+    });
+}
+function unixEndpoint(socketPath) {
+    // host: undefined on purpose: docker-modem merges DOCKER_HOST from the environment otherwise.
+    return {
+        display: `unix://${socketPath}`,
+        onThisMachine: true,
+        dial: () => connected(external_node_net_default().connect(socketPath), 'connect'),
+        modem: { socketPath, host: undefined, protocol: 'http' },
+        clientEnvironment: { DOCKER_HOST: `unix://${socketPath}` },
+    };
+}
+function sshEndpoint(host) {
+    const target = parseSshHost(host);
+    const dialer = new SshDialer(target);
+    return {
+        display: target.display,
+        onThisMachine: isLoopback(target.host),
+        dial: () => dialer.dial(),
+        // protocol http over the agent's channels: docker-modem's own 'ssh' protocol (which it takes
+        // from DOCKER_HOST) would check no host key. host and port only make up the request's URL.
+        modem: {
+            host: target.host,
+            port: String(target.port),
+            protocol: 'http',
+            agent: new SshHttpAgent(dialer),
+        },
+        clientEnvironment: { DOCKER_HOST: target.display },
+    };
+}
+function tcpEndpoint(host) {
+    let url;
+    try {
+        url = new URL(host);
+    }
+    catch {
+        throw new InfraError(`DOCKER_HOST ${JSON.stringify(host)} is not a valid tcp://host:port address`);
+    }
+    const tls = process.env.DOCKER_TLS_VERIFY === '1' || url.port === '2376';
+    const port = url.port || (tls ? '2376' : '2375');
+    const display = `tcp://${url.hostname}:${port}`;
+    const clientEnvironment = { DOCKER_HOST: display };
+    const { DOCKER_TLS_VERIFY: verify, DOCKER_CERT_PATH: certPath } = process.env;
+    if (verify)
+        clientEnvironment.DOCKER_TLS_VERIFY = verify;
+    // TLS implied by the port alone: the CLI must be told, or it would speak plain HTTP.
+    else if (tls)
+        clientEnvironment.DOCKER_TLS = '1';
+    if (certPath)
+        clientEnvironment.DOCKER_CERT_PATH = certPath;
+    const material = tls ? tlsMaterial() : {};
+    const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    return {
+        display,
+        onThisMachine: isLoopback(hostname),
+        dial: () => tls
+            ? connected(tlsConnect(hostname, Number(port), material), 'secureConnect')
+            : connected(external_node_net_default().connect(Number(port), hostname), 'connect'),
+        modem: { host: url.hostname, port, protocol: tls ? 'https' : 'http', ...material },
+        clientEnvironment,
+    };
+}
+/** As https does for dockerode: the daemon's certificate is checked against the CA, for that host. */
+function tlsConnect(host, port, material) {
+    return external_node_tls_default().connect({ host, port, ...material, ...(external_node_net_default().isIP(host) ? {} : { servername: host }) });
+}
+function tlsMaterial() {
+    const dir = process.env.DOCKER_CERT_PATH || external_node_path_default().join(external_node_os_default().homedir(), '.docker');
+    const read = (name) => {
+        try {
+            return (0,external_node_fs_namespaceObject.readFileSync)(external_node_path_default().join(dir, name));
+        }
+        catch {
+            return undefined;
+        }
+    };
+    const [ca, cert, key] = [read('ca.pem'), read('cert.pem'), read('key.pem')];
+    if (process.env.DOCKER_TLS_VERIFY === '1' &&
+        (ca === undefined || cert === undefined || key === undefined)) {
+        throw new InfraError(`DOCKER_TLS_VERIFY=1 needs ca.pem, cert.pem and key.pem in ${dir} (DOCKER_CERT_PATH)`);
+    }
+    return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+}
+
+;// CONCATENATED MODULE: ./src/engine/transport/client.ts
+
+
+
+
+
+
+
+const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+const DEFAULT_TRANSFER_TIMEOUT_MS = 120_000;
+/** The deadline of each call once one call has timed out (see call()). */
+const UNRESPONSIVE_CALL_TIMEOUT_MS = 5_000;
+const PING_TIMEOUT_MS = 5_000;
+/** How often a long wait (a container's exit) asks whether the daemon still answers. */
+const LIVENESS_INTERVAL_MS = 15_000;
+/** Before an idempotent call is tried again on a fresh connection. */
+const RETRY_PAUSE_MS = 500;
+class DockerClient {
+    runId;
+    docker;
+    /** How the daemon is named in messages, e.g. unix:///var/run/docker.sock */
+    endpoint;
+    /** What a docker CLI child process needs to reach the same daemon. */
+    childEnvironment;
+    /** Raw connections made as this client's own are (the policy proxy's upstream). */
+    connection;
+    /** Deadline of each ordinary API call (not builds or execs, which carry their own). */
+    callTimeoutMs;
+    /** Deadline of an archive copy (copyInto, copyBetween). */
+    transferTimeoutMs;
+    /** Set when a call ran out its deadline, cleared by the next call that succeeds. */
+    unresponsive = false;
+    /** Set by close(): the run was interrupted, and nothing more is asked of the engine. */
+    closed = false;
+    /** Requests in flight, aborted by close(). */
+    inFlight = new Set();
+    watching = false;
+    /** Set when the daemon's event stream ended: it stopped or restarted during the run. */
+    lostReason;
+    constructor(options) {
+        this.runId = options.runId;
+        const endpoint = resolveEndpoint(options);
+        this.endpoint = endpoint.display;
+        this.childEnvironment = endpoint.clientEnvironment;
+        this.connection = {
+            display: endpoint.display,
+            onThisMachine: endpoint.onThisMachine,
+            dial: endpoint.dial,
+        };
+        this.docker = new (docker_default())(endpoint.modem);
+        this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+        this.transferTimeoutMs =
+            options.transferTimeoutMs ?? Math.max(this.callTimeoutMs, DEFAULT_TRANSFER_TIMEOUT_MS);
+    }
+    /** Runs one API call under a deadline (the per-call one by default) and turns its failure into a clean error. */
+    async call(what, run, timeoutMs = this.callTimeoutMs) {
+        // A daemon that already let one call run out its deadline is probably hanging: the calls
+        // after it (cleanup above all) get a short one, so that the grader ends in seconds, not hours.
+        if (this.closed)
+            throw new InfraError('grading was interrupted: nothing more is asked of the engine');
+        const deadlineMs = this.unresponsive ? Math.min(timeoutMs, UNRESPONSIVE_CALL_TIMEOUT_MS) : timeoutMs;
+        const controller = new AbortController();
+        const release = this.track(controller);
+        let timer;
+        const deadline = new Promise((_, reject) => {
+            timer = setTimeout(() => {
+                controller.abort();
+                this.unresponsive = true;
+                reject(this.timeoutError(what, deadlineMs));
+            }, deadlineMs);
+        });
+        try {
+            const result = await Promise.race([run(controller.signal), deadline]);
+            this.unresponsive = false;
+            return result;
+        }
+        catch (error) {
+            throw this.translate(error, what);
+        }
+        finally {
+            clearTimeout(timer);
+            release();
+        }
+    }
+    /**
+     * Registers a request's controller, so that close() aborts it; returns the release function.
+     * After close() the controller is aborted at once: the interrupted run asks nothing more.
+     */
+    track(controller) {
+        if (this.closed)
+            controller.abort(new InfraError('grading was interrupted'));
+        this.inFlight.add(controller);
+        return () => this.inFlight.delete(controller);
+    }
+    /**
+     * Follows the daemon's event stream (daemon events only, so it is quiet) for as long as the
+     * run lasts: the stream ends when the daemon stops, and a daemon that restarted between two
+     * calls killed the run's containers, which must not be graded as the student's doing.
+     */
+    async watchDaemon() {
+        if (this.watching || this.closed)
+            return;
+        this.watching = true;
+        const controller = new AbortController();
+        const release = this.track(controller);
+        let stream;
+        try {
+            stream = asReadable(await this.dial({
+                path: '/events?',
+                method: 'GET',
+                options: { filters: JSON.stringify({ type: ['daemon'] }) },
+                isStream: true,
+                abortSignal: controller.signal,
+                statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
+            }));
+        }
+        catch {
+            // Without the stream nothing more is known; every call still has its own deadline.
+            release();
+            return;
+        }
+        // The watch must not keep a finished grader alive.
+        stream.socket?.unref();
+        const lost = () => {
+            release();
+            if (this.closed || controller.signal.aborted)
+                return;
+            this.lostReason ??= `the Docker engine at ${this.endpoint} stopped or restarted during the run (its event stream ended)`;
+        };
+        stream.once('end', lost);
+        stream.once('close', lost);
+        stream.on('error', lost);
+        stream.resume();
+    }
+    /** Aborts every request in flight and refuses new ones (SIGINT/SIGTERM, the watchdog). */
+    close() {
+        this.closed = true;
+        for (const controller of this.inFlight)
+            controller.abort(new InfraError('grading was interrupted'));
+        this.inFlight.clear();
+    }
+    /**
+     * Calls `onEvent` for each event of the engine about something carrying the run's label
+     * (created, tagged, ...), until the returned function is called. Best effort: an engine that
+     * does not answer simply gives no events.
+     */
+    watchRunEvents(onEvent) {
+        const controller = new AbortController();
+        const stop = () => controller.abort();
+        this.dial({
+            path: '/events?',
+            method: 'GET',
+            options: { filters: JSON.stringify({ label: [`${RUN_LABEL}=${this.runId}`] }) },
+            isStream: true,
+            abortSignal: controller.signal,
+            statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
+        }).then((stream) => {
+            const readable = asReadable(stream);
+            readable.on('data', () => onEvent());
+            readable.on('error', () => undefined);
+        }, () => undefined);
+        return stop;
+    }
+    /**
+     * A call that changes nothing, or whose repetition is harmless (inspect, list, version, ping,
+     * remove): retried once when the connection broke, since a daemon that restarts or drops one
+     * connection may answer the next. Deadlines are not retried: a hanging daemon stays hanging.
+     */
+    async idempotentCall(what, run, timeoutMs = this.callTimeoutMs) {
+        try {
+            return await this.call(what, run, timeoutMs);
+        }
+        catch (error) {
+            if (!(error instanceof InfraError) || error.fault !== 'unreachable')
+                throw error;
+            await delay(RETRY_PAUSE_MS);
+            return this.call(what, run, timeoutMs);
+        }
+    }
+    /**
+     * Whether the daemon still answers, asked after a build or exec ran into its own time limit:
+     * that limit is the student's only if the engine was alive. Throws the InfraError otherwise.
+     */
+    async ensureAnswering(what) {
+        await this.call(`ping after ${what}`, (signal) => this.dial({
+            path: '/_ping',
+            method: 'GET',
+            abortSignal: signal,
+            statusCodes: { 200: true, 500: 'server error' },
+        }), PING_TIMEOUT_MS);
+    }
+    /**
+     * `work` (a long wait on the daemon, e.g. for a container's exit), failed as soon as the daemon
+     * stops answering a ping within the call deadline: a hung daemon answers neither, and the wait
+     * alone would last the whole step's time limit before anyone noticed.
+     */
+    answeringWhile(work, what) {
+        return new Promise((resolve, reject) => {
+            let settled = false;
+            let timer;
+            const settle = (finish) => {
+                if (settled)
+                    return;
+                settled = true;
+                clearTimeout(timer);
+                finish();
+            };
+            const schedule = () => {
+                timer = setTimeout(() => {
+                    this.call(`ping while waiting for ${what}`, (signal) => this.dial({
+                        path: '/_ping',
+                        method: 'GET',
+                        abortSignal: signal,
+                        statusCodes: { 200: true, 500: 'server error' },
+                    })).then(() => {
+                        if (!settled)
+                            schedule();
+                    }, (error) => settle(() => reject(error)));
+                }, LIVENESS_INTERVAL_MS);
+            };
+            schedule();
+            work.then((value) => settle(() => resolve(value)), (error) => settle(() => reject(error)));
+        });
+    }
+    /** An engine-wide answer (/version, /info), asked as any idempotent call is. */
+    engineWide(path) {
+        return this.idempotentCall(path.slice(1), (signal) => this.dial({
+            path,
+            method: 'GET',
+            abortSignal: signal,
+            statusCodes: { 200: true, 500: 'server error' },
+        }));
+    }
+    /** A raw request through dockerode's modem, for endpoints whose wrappers buffer or lack a signal. */
+    dial(options) {
+        return new Promise((resolve, reject) => {
+            this.docker.modem.dial(options, (error, result) => (error ? reject(error) : resolve(result)));
+        });
+    }
+    timeoutError(what, ms) {
+        return new InfraError(`${FAULT_MEANING.timeout}: the Docker engine at ${this.endpoint} did not complete "${what}" within ${formatSeconds(ms)}`, 'timeout');
+    }
+    /**
+     * Connection trouble, API-version refusals, a 5xx and the faults infraFaultIn() recognises are
+     * the infrastructure's (InfraError); other HTTP errors are refusals of the request.
+     */
+    translate(error, what) {
+        if (error instanceof InfraError || error instanceof DockerApiError)
+            return error;
+        if (isConnectionError(error)) {
+            return new InfraError(`Docker engine not reachable at ${this.endpoint}: ${oneLine(messageOf(error))}. Is dockerd running?`, 'unreachable');
+        }
+        const status = statusOf(error);
+        if (status === undefined) {
+            // No HTTP answer at all: the connection broke mid-way (a daemon killed or restarted).
+            return new InfraError(`Docker engine at ${this.endpoint} failed during "${what}": ${oneLine(messageOf(error))}`, 'unreachable');
+        }
+        const message = oneLine(daemonMessage(error));
+        const fault = infraFaultIn(message);
+        if (fault !== undefined) {
+            return new InfraError(`${FAULT_MEANING[fault]} (Docker engine at ${this.endpoint}, during "${what}": ${message})`, fault);
+        }
+        // A 5xx is the engine failing; counting it against the student could turn into a wrong 0.
+        if (status >= 500) {
+            return new InfraError(`Docker engine at ${this.endpoint} failed during "${what}": ${message}`);
+        }
+        return new DockerApiError(`${what}: ${message}`, status);
+    }
+    /** GET on an inspection endpoint; undefined on 404. `url` holds only RESOURCE_NAME characters. */
+    async inspectOrUndefined(what, url) {
+        try {
+            return await this.idempotentCall(what, (signal) => this.dial({
+                path: url,
+                method: 'GET',
+                abortSignal: signal,
+                statusCodes: { 200: true, 404: 'not found', 500: 'server error' },
+            }));
+        }
+        catch (error) {
+            if (error instanceof DockerApiError && error.statusCode === 404)
+                return undefined;
+            throw error;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/docker-engine.ts
+// The Engine implemented on a real Docker daemon through dockerode. This class only composes the
+// parts, each in its own file: connection.ts and client.ts (reaching the daemon, deadlines,
+// failures), containers.ts, images-builds.ts, exec.ts, networks-volumes.ts, file-copies.ts and
+// cleanup.ts. Every call has a deadline, every output is read with a byte cap, and a daemon that
+// cannot be reached becomes an InfraError (never a failed check, never a 0).
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+// Callers catch refusals as DockerApiError; it lives in errors.ts so the pure core can too.
+
+/**
+ * The oldest Engine API the grader accepts: Docker 19.03. What it uses (mounts with volume
+ * labels, init, healthcheck start periods, wait conditions) needs 1.30 at least, and it is
+ * tested on 1.41; an older engine is refused up front with the reason, rather than failing
+ * later in ways that could look like the student's doing.
+ */
+const MIN_API_VERSION = '1.40';
+/** "1.41" >= "1.40", compared as numbers part by part ("1.9" < "1.10"). */
+function apiVersionAtLeast(version, minimum) {
+    const parts = (text) => text.split('.').map((part) => Number.parseInt(part, 10));
+    const [have, need] = [parts(version), parts(minimum)];
+    if (have.some((part) => Number.isNaN(part)))
+        return false;
+    for (let index = 0; index < need.length; index += 1) {
+        const difference = (have[index] ?? 0) - (need[index] ?? 0);
+        if (difference !== 0)
+            return difference > 0;
+    }
+    return true;
+}
+/** The engine `host` names (a DOCKER_HOST value), else DOCKER_HOST's, else the local socket. */
+function createDockerEngine(runId, host = process.env.DOCKER_HOST) {
+    return new DockerEngine(host ? { runId, host } : { runId });
+}
+class DockerEngine {
+    runId;
+    /** Per container this engine created: each bind source and the real path it had at create. */
+    approvedBindSources = new Map();
+    client;
+    constructor(options) {
+        this.runId = options.runId;
+        this.client = new DockerClient(options);
+    }
+    async info() {
+        // The CPU count only sizes the default concurrency: an engine that does not say is no fault.
+        const [version, system] = await Promise.all([
+            this.client.engineWide('/version'),
+            this.client.engineWide('/info').catch(() => undefined),
+        ]);
+        const record = isRecord(version) ? version : {};
+        const cpus = isRecord(system) ? system.NCPU : undefined;
+        const info = {
+            serverVersion: stringField(record, 'Version'),
+            apiVersion: stringField(record, 'ApiVersion'),
+            os: stringField(record, 'Os'),
+            ...(typeof cpus === 'number' && cpus > 0 ? { cpus } : {}),
+            identity: identifyEngine(version),
+        };
+        if (!apiVersionAtLeast(info.apiVersion, MIN_API_VERSION)) {
+            throw new InfraError(`${FAULT_MEANING['api-version']}: the Docker engine at ${this.client.endpoint} speaks API ${info.apiVersion || '(unknown)'} (Docker ${info.serverVersion || 'unknown'}); the grader needs API ${MIN_API_VERSION} or newer (Docker 19.03+)`, 'api-version');
+        }
+        void this.client.watchDaemon();
+        return info;
+    }
+    /**
+     * Aborts every request in flight (a build, an exec, a wait) and refuses new ones: the run was
+     * interrupted, and only cleanup, through another engine object, talks to the daemon now.
+     */
+    close() {
+        this.client.close();
+    }
+    /** Calls `onEvent` whenever the engine reports something of this run (created, tagged, ...). */
+    watchRunEvents(onEvent) {
+        return this.client.watchRunEvents(onEvent);
+    }
+    daemonLost() {
+        return this.client.lostReason;
+    }
+    clientEnvironment() {
+        return { ...this.client.childEnvironment };
+    }
+    connection() {
+        return this.client.connection;
+    }
+    build(request) {
+        return buildImage(this.client, request);
+    }
+    inspectImage(ref) {
+        return inspectImage(this.client, ref);
+    }
+    ensureImage(ref, timeoutMs) {
+        return ensureImage(this.client, ref, timeoutMs);
+    }
+    async createContainer(request) {
+        // The real paths the bind sources had when they were checked (mountSettings, at create):
+        // what a start must find again (withBindsHeld).
+        const approved = new Map();
+        for (const mount of request.mounts ?? []) {
+            if (mount.type !== 'bind')
+                continue;
+            const real = await (0,promises_namespaceObject.realpath)(mount.source).catch(() => undefined);
+            if (real !== undefined)
+                approved.set(mount.source, real);
+        }
+        const id = await createContainer(this.client, request);
+        if (approved.size > 0)
+            this.approvedBindSources.set(id, approved);
+        return id;
+    }
+    startContainer(id) {
+        return this.withBindsHeld([id], () => startContainer(this.client, id));
+    }
+    inspectContainer(id) {
+        return inspectContainer(this.client, id);
+    }
+    stopContainer(id, timeoutSeconds) {
+        return stopContainer(this.client, id, timeoutSeconds);
+    }
+    killContainer(id, signal) {
+        return killContainer(this.client, id, signal);
+    }
+    pauseContainer(id) {
+        return pauseContainer(this.client, id);
+    }
+    unpauseContainer(id) {
+        return unpauseContainer(this.client, id);
+    }
+    async restartContainer(id, timeoutSeconds) {
+        const raw = await this.client.inspectOrUndefined(`inspect container ${shortId(id)}`, `/containers/${encodeURIComponent(id)}/json`);
+        if (!isRecord(raw) || bindSources(raw).length === 0) {
+            return restartContainer(this.client, id, timeoutSeconds);
+        }
+        // Stopped first, outside the freeze (paused, it could not stop gracefully), then started
+        // with its bind sources checked under the freeze, as a start is.
+        await stopContainer(this.client, id, timeoutSeconds);
+        await this.startContainer(id);
+    }
+    removeContainer(id) {
+        return removeContainer(this.client, id);
+    }
+    findContainer(nameOrId) {
+        return findContainer(this.client, nameOrId);
+    }
+    listContainers(labels) {
+        return listContainers(this.client, labels);
+    }
+    processes(id) {
+        return processes(this.client, id);
+    }
+    killSignalsSince(id, sinceMs) {
+        return killSignalsSince(this.client, id, sinceMs);
+    }
+    watchContainer(id, options, onChange, signal) {
+        return watchContainer(this.client, id, options, onChange, signal);
+    }
+    waitForExit(id, timeoutMs) {
+        return waitForExit(this.client, id, timeoutMs);
+    }
+    logs(containerId, options) {
+        return containerLogs(this.client, containerId, options);
+    }
+    followLogs(containerId, options) {
+        return followContainerLogs(this.client, containerId, options);
+    }
+    exec(containerId, request) {
+        return runExec(this.client, containerId, request);
+    }
+    createNetwork(request) {
+        return createNetwork(this.client, request);
+    }
+    inspectNetwork(nameOrId) {
+        return inspectNetwork(this.client, nameOrId);
+    }
+    connectNetwork(network, containerId, aliases) {
+        return connectNetwork(this.client, network, containerId, aliases);
+    }
+    createVolume(request) {
+        return createVolume(this.client, request);
+    }
+    inspectVolume(name) {
+        return inspectVolume(this.client, name);
+    }
+    readPath(containerId, pathInContainer, maxBytes) {
+        return this.withBindsHeld([containerId], () => readPath(this.client, containerId, pathInContainer, maxBytes));
+    }
+    copyInto(containerId, hostPath, targetDir) {
+        return this.withBindsHeld([containerId], () => copyInto(this.client, containerId, hostPath, targetDir));
+    }
+    copyBetween(fromId, fromPath, toId, targetDir) {
+        return this.withBindsHeld([fromId, toId], () => copyBetween(this.client, fromId, fromPath, toId, targetDir));
+    }
+    /**
+     * A start, and the archive API, make the daemon mount each bind source of the container again,
+     * by path (docker cp into a container whose folder was swapped for a symlink to `/` writes on
+     * the host): for a container with binds, the call runs with the run's containers paused, once
+     * its sources were found unchanged (bind-writers.ts).
+     */
+    async withBindsHeld(containerIds, action) {
+        const sources = [];
+        const approved = new Map();
+        for (const id of containerIds) {
+            const raw = await this.client.inspectOrUndefined(`inspect container ${shortId(id)}`, `/containers/${encodeURIComponent(id)}/json`);
+            if (!isRecord(raw))
+                continue;
+            sources.push(...bindSources(raw));
+            const full = typeof raw.Id === 'string' ? raw.Id : id;
+            for (const [source, real] of this.approvedBindSources.get(full) ?? [])
+                approved.set(source, real);
+        }
+        if (sources.length === 0)
+            return action();
+        return withWritersFrozen(this.runId, engineWriterControl(this), async () => {
+            const changed = await changedBindSource(sources, (source) => approved.get(source) ?? source);
+            if (changed !== undefined)
+                throw new DockerApiError(`refused: ${changed}`, 409);
+            return action();
+        });
+    }
+    removeResources(filter) {
+        return removeResources(this.client, filter);
+    }
 }
 
 // EXTERNAL MODULE: ./node_modules/diff/libesm/diff/line.js + 1 modules
@@ -39680,69 +43386,6 @@ function lineDiff(expected, actual, label) {
         return lines.join('\n');
     const omitted = lines.length - MAX_DIFF_LINES;
     return [...lines.slice(0, MAX_DIFF_LINES), `… (${omitted} more diff lines)`].join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/compare/units.ts
-/**
- * Decimal units are powers of 1000 and binary units powers of 1024, as `docker images` and
- * the IEC agree: 50MB = 50,000,000 bytes, 1.5GiB = 1,610,612,736 bytes. The unit's case does
- * not matter ("50mb" = "50MB"), except that a lone "m" is minutes and "ms" milliseconds.
- */
-const BYTES = {
-    b: 1,
-    kb: 1000,
-    mb: 1000 ** 2,
-    gb: 1000 ** 3,
-    tb: 1000 ** 4,
-    kib: 1024,
-    mib: 1024 ** 2,
-    gib: 1024 ** 3,
-    tib: 1024 ** 4,
-};
-const MILLISECONDS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-/** The schema's sizeOrNumber pattern, with the parts captured. */
-const QUANTITY = /^([0-9]+(?:\.[0-9]+)?)\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$/;
-/** A bound as a number of bytes (sizes), milliseconds (durations), or itself (numbers). */
-function parseQuantity(bound) {
-    if (typeof bound === 'number')
-        return { value: bound, kind: 'number' };
-    const match = QUANTITY.exec(bound.trim());
-    const amount = match?.[1];
-    const unit = match?.[2];
-    if (amount === undefined || unit === undefined) {
-        // The schema admits nothing else; a plain number in a string is still understood.
-        const plain = Number(bound);
-        if (bound.trim() !== '' && Number.isFinite(plain))
-            return { value: plain, kind: 'number' };
-        throw new Error(`not a number, size or duration: ${bound}`);
-    }
-    const duration = MILLISECONDS[unit];
-    if (duration !== undefined)
-        return { value: Number(amount) * duration, kind: 'ms' };
-    const bytes = BYTES[unit.toLowerCase()];
-    if (bytes === undefined)
-        throw new Error(`unknown unit in ${bound}`);
-    return { value: Math.round(Number(amount) * bytes), kind: 'bytes' };
-}
-const BINARY_UNITS = ['KiB', 'MiB', 'GiB', 'TiB'];
-const DECIMAL_UNITS = ['kB', 'MB', 'GB', 'TB'];
-/**
- * A number of bytes for people: `287.6 MiB` (binary, the default) or `301.6 MB` (decimal, for a
- * bound written in decimal units, so that the two compare at a glance). Under 1 KiB / 1 kB:
- * `512 bytes`.
- */
-function formatBytes(bytes, units = 'binary') {
-    const base = units === 'binary' ? 1024 : 1000;
-    const names = units === 'binary' ? BINARY_UNITS : DECIMAL_UNITS;
-    if (!Number.isFinite(bytes) || Math.abs(bytes) < base)
-        return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
-    let value = bytes / base;
-    let index = 0;
-    while (Math.abs(value) >= base && index < names.length - 1) {
-        value /= base;
-        index += 1;
-    }
-    return `${Number(value.toFixed(1))} ${names[index]}`;
 }
 
 ;// CONCATENATED MODULE: ./src/compare/compare.ts
@@ -40372,115 +44015,7 @@ function roundPoints(points) {
     return Math.round(points * 100) / 100;
 }
 
-;// CONCATENATED MODULE: external "node:string_decoder"
-const external_node_string_decoder_namespaceObject = require("node:string_decoder");
-;// CONCATENATED MODULE: ./src/engine/labels.ts
-// Labels stamped on every resource the grader creates. Cleanup removes only what carries them.
-const LABEL_PREFIX = 'org.docker-autograder';
-const RUN_LABEL = `${LABEL_PREFIX}.run`;
-const SCOPE_LABEL = `${LABEL_PREFIX}.scope`;
-/** Marks the offline stand-in base images built by scripts/build-base-images.sh. */
-const STANDIN_LABEL = (/* unused pure expression or super */ null && (`${LABEL_PREFIX}.standin`));
-/**
- * Marks the client container a student's docker commands run in (steps/student-docker.ts): the
- * policy proxy hides it from the student (proxy/visibility.ts), who can neither see nor stop it.
- */
-const CLIENT_LABEL = `${LABEL_PREFIX}.client`;
-/** The name the student gave what the gate created (its engine name is scoped to the run). */
-const STUDENT_NAME_LABEL = `${LABEL_PREFIX}.name`;
-/** The host ports a student asked for, as JSON {"80/tcp":[18080]}; the real ones are ephemeral. */
-const STUDENT_PORTS_LABEL = `${LABEL_PREFIX}.ports`;
-/**
- * The restart policy a student asked for, as JSON {"Name":"always","MaximumRetryCount":0}, kept
- * on a container the policy proxy created with policy "no" because it bind-mounts a host path:
- * the daemon resolves a bind source again at each start, and its own restarts do not pass the
- * proxy's check, so a folder swapped for a symlink to `/` would be mounted (docs/decisions.md).
- */
-const RESTART_LABEL = `${LABEL_PREFIX}.restart`;
-/**
- * Labels as a container or image is created with them: our labels that say something of it
- * (the student's name, ports and restart policy) set, empty where it has none. A LABEL in the
- * student's Dockerfile is inherited by the image and its containers unless the same key is set
- * at create, so an unset one could stand in for ours; readers take an empty one as none.
- */
-function withOwnLabelsSet(labels) {
-    return { [STUDENT_NAME_LABEL]: '', [STUDENT_PORTS_LABEL]: '', [RESTART_LABEL]: '', ...labels };
-}
-/** The name the student gave, from STUDENT_NAME_LABEL; undefined when missing or empty (none). */
-function studentNameLabel(labels) {
-    return labels[STUDENT_NAME_LABEL] || undefined;
-}
-/** The fixed host ports of a STUDENT_PORTS_LABEL value; nothing when it is not what the gate writes. */
-function studentPorts(label) {
-    if (label === undefined)
-        return {};
-    let value;
-    try {
-        value = JSON.parse(label);
-    }
-    catch {
-        return {};
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value))
-        return {};
-    const ports = {};
-    for (const [containerPort, hostPorts] of Object.entries(value)) {
-        if (!/^\d+\/(tcp|udp|sctp)$/.test(containerPort) || !Array.isArray(hostPorts))
-            continue;
-        const fixed = hostPorts.filter((port) => Number.isInteger(port) && port > 0 && port <= 65535);
-        if (fixed.length > 0)
-            ports[containerPort] = fixed;
-    }
-    return ports;
-}
-function runLabels(runId, scope) {
-    return scope === undefined ? { [RUN_LABEL]: runId } : { [RUN_LABEL]: runId, [SCOPE_LABEL]: scope };
-}
-/** Label filters in the Engine API's list syntax: ["key=value", ...]. */
-function labelFilters(runId, scope) {
-    return Object.entries(runLabels(runId, scope)).map(([key, value]) => `${key}=${value}`);
-}
-/** Labels that put a resource in one scope (an exercise) of the run; the engine adds the run label. */
-function scopeLabels(scope) {
-    return { [SCOPE_LABEL]: scope };
-}
-/**
- * The grader's own images (build steps, build-cache rebuilds, the client image) are named in
- * this namespace, with the run id first in every tag, and carry no labels: the classic builder
- * turns each build label into a LABEL step, an uncached container commit. Cleanup finds them by
- * these references and only untags them (decisions.md, "Unlabelled builds").
- */
-const NAMESPACE = 'docker-autograder';
-/** The client image's run-owned tag is `docker-autograder/client:1-<run>` (steps/client-image.ts). */
-const CLIENT_REPOSITORY = `${NAMESPACE}/client`;
-/** Any run's reference: `<namespace>/<run>-<scope rest>-<step>:latest` or the client's `:1-<run>`. */
-const ANY_RUN_REFERENCE = /^docker-autograder\/(?:[a-z0-9_.-]+-[a-z0-9_.-]+:latest|client:1-[a-z0-9_.-]+)$/;
-/** What the names of steps/names.ts make of an id: lower case, [a-z0-9_.-], no glob characters. */
-function referenceSafe(text) {
-    return text.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-');
-}
-/** The image references of a run, of one scope of it, or (allRuns) of every run. */
-function runReferences(selection) {
-    if (selection === 'allRuns') {
-        return { patterns: [`${NAMESPACE}/*`], matches: (reference) => ANY_RUN_REFERENCE.test(reference) };
-    }
-    const prefix = `${NAMESPACE}/${referenceSafe(selection.scope ?? selection.runId)}-`;
-    const client = `${CLIENT_REPOSITORY}:1-${referenceSafe(selection.runId)}`;
-    if (selection.scope !== undefined) {
-        return { patterns: [`${prefix}*`], matches: (reference) => reference.startsWith(prefix) };
-    }
-    return {
-        patterns: [`${prefix}*`, client],
-        matches: (reference) => reference === client || reference.startsWith(prefix),
-    };
-}
-/** Whether a build's tag names an image of this run, so cleanup finds it without labels. */
-function isRunReference(reference, runId) {
-    const normalised = reference.includes(':') ? reference : `${reference}:latest`;
-    return runReferences({ runId }).matches(normalised);
-}
-
-;// CONCATENATED MODULE: ./src/steps/names.ts
+;// CONCATENATED MODULE: ./src/naming/resource-names.ts
 // Names of what a step creates: unique to the run and the exercise, valid for Docker. The scope
 // (`<run id>-<n>`) comes first, so that a name says which run made it.
 function imageTag(scope, stepName) {
@@ -40601,7 +44136,7 @@ function shownPortBindings(state, context) {
     return { ...state.portBindings, ...studentPorts(state.labels[STUDENT_PORTS_LABEL]) };
 }
 /** Where a container port is reachable from the grader: published by a run step, or by the student. */
-function hostPortOf(state, port) {
+function resolve_hostPortOf(state, port) {
     return state.publishedPorts[`${port}/tcp`] ?? state.portBindings[`${port}/tcp`]?.[0];
 }
 /**
@@ -40671,6 +44206,42 @@ function shownImageName(image, context) {
     return image.startsWith(prefix) ? image.slice(prefix.length) : image;
 }
 
+;// CONCATENATED MODULE: ./src/spec/duration.ts
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** Milliseconds of a schema-valid duration (a number is seconds). */
+function durationMs(value) {
+    if (typeof value === 'number')
+        return Math.round(value * 1000);
+    const match = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)$/.exec(value);
+    const unit = match?.[2];
+    if (!match || unit === undefined)
+        throw new Error(`not a duration: ${value}`);
+    return Math.round(Number(match[1]) * (UNIT_MS[unit] ?? 1));
+}
+const LIMITS = {
+    exercise: { defaultMs: 10 * 60_000, maxMs: 60 * 60_000 },
+    build: { defaultMs: 5 * 60_000, maxMs: 30 * 60_000 },
+    wait: { defaultMs: 30_000, maxMs: 10 * 60_000 },
+    exec: { defaultMs: 30_000, maxMs: 10 * 60_000 },
+    http: { defaultMs: 10_000, maxMs: 2 * 60_000 },
+    stop: { defaultMs: 10_000, maxMs: 5 * 60_000 },
+    script: { defaultMs: 2 * 60_000, maxMs: 30 * 60_000 },
+    compose: { defaultMs: 5 * 60_000, maxMs: 30 * 60_000 },
+    composeWait: { defaultMs: 60_000, maxMs: 10 * 60_000 },
+    reach: { defaultMs: 5_000, maxMs: 60_000 },
+};
+/** The effective timeout: the default when unset; over the maximum is a spec error found by validate. */
+function timeoutMs(value, limit) {
+    return value === undefined ? limit.defaultMs : Math.min(durationMs(value), limit.maxMs);
+}
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${ms}ms`;
+    if (ms < 60_000)
+        return `${Math.round(ms / 100) / 10}s`;
+    return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
+}
+
 ;// CONCATENATED MODULE: ./src/spec/values.ts
 /** A command's argv: a list as written (exec form), a string run with /bin/sh -c. */
 function commandArgv(command) {
@@ -40679,48 +44250,6 @@ function commandArgv(command) {
 /** A map's values as text: YAML gives numbers and booleans where env, args and headers hold text. */
 function textValues(values) {
     return values && Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)]));
-}
-
-;// CONCATENATED MODULE: ./src/checks/exec.ts
-
-
-
-
-/** Cap per stream of a command check's output (exec-batch.ts keeps the same). */
-const MAX_OUTPUT_BYTES = 1024 * 1024;
-const execCheck = {
-    kind: 'exec',
-    async observe(target, context) {
-        const container = await runningContainer(target.container, context);
-        if ('failure' in container)
-            return container;
-        const limitMs = execLimitMs(target, context);
-        const result = await context.engine.exec(container.id, {
-            cmd: commandArgv(target.command),
-            user: target.user,
-            workdir: target.workdir,
-            env: textValues(target.env),
-            timeoutMs: limitMs,
-            maxOutputBytes: MAX_OUTPUT_BYTES,
-        });
-        return execObservation(result, limitMs);
-    },
-};
-/** The check's own limit, or less when the exercise's deadline comes first. */
-function execLimitMs(target, context) {
-    return remainingMs(context, timeoutMs(target.timeout, LIMITS.exec));
-}
-/** What a command check observed, from one exec's result (its own or its part of a batch). */
-function execObservation(result, limitMs) {
-    if (result.timedOut) {
-        return {
-            failure: {
-                message: `the command did not finish within ${formatDuration(limitMs)}`,
-                actual: result.stdout,
-            },
-        };
-    }
-    return { facts: { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode } };
 }
 
 ;// CONCATENATED MODULE: ./src/checks/exec-frames.ts
@@ -40889,6 +44418,48 @@ function decimal(text) {
     return text !== undefined && /^(0|[1-9][0-9]{0,9})$/.test(text) ? Number(text) : undefined;
 }
 
+;// CONCATENATED MODULE: ./src/checks/kinds/exec.ts
+
+
+
+
+/** Cap per stream of a command check's output (exec-batch.ts keeps the same). */
+const MAX_OUTPUT_BYTES = 1024 * 1024;
+const execCheck = {
+    kind: 'exec',
+    async observe(target, context) {
+        const container = await runningContainer(target.container, context);
+        if ('failure' in container)
+            return container;
+        const limitMs = execLimitMs(target, context);
+        const result = await context.engine.exec(container.id, {
+            cmd: commandArgv(target.command),
+            user: target.user,
+            workdir: target.workdir,
+            env: textValues(target.env),
+            timeoutMs: limitMs,
+            maxOutputBytes: MAX_OUTPUT_BYTES,
+        });
+        return execObservation(result, limitMs);
+    },
+};
+/** The check's own limit, or less when the exercise's deadline comes first. */
+function execLimitMs(target, context) {
+    return remainingMs(context, timeoutMs(target.timeout, LIMITS.exec));
+}
+/** What a command check observed, from one exec's result (its own or its part of a batch). */
+function execObservation(result, limitMs) {
+    if (result.timedOut) {
+        return {
+            failure: {
+                message: `the command did not finish within ${formatDuration(limitMs)}`,
+                actual: result.stdout,
+            },
+        };
+    }
+    return { facts: { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode } };
+}
+
 ;// CONCATENATED MODULE: ./src/checks/exec-batch.ts
 // Consecutive command checks on one container, run by one `sh` in one exec instead of an exec
 // each (about 60 ms of engine round trips per check). The results are those separate execs
@@ -41052,7 +44623,7 @@ async function partialOutput(context, containerId, tempDir) {
 
 ;// CONCATENATED MODULE: ./src/spec/types.ts
 // Types of a validated exercise spec, mirroring schema/exercise.schema.json (the source of
-// truth: test/unit/spec-types.test.ts keeps the kind lists and the schema in step).
+// truth: test/unit/spec/types.test.ts keeps the kind lists and the schema in step).
 const STEP_KINDS = (/* unused pure expression or super */ null && ([
     'build',
     'run',
@@ -41100,37 +44671,6 @@ const POLICY_CAPABILITIES = (/* unused pure expression or super */ null && ([
     'SETUID',
     'SYS_CHROOT',
 ]));
-
-;// CONCATENATED MODULE: ./src/paths.ts
-
-
-/** Whether `candidate` is `root` or below it (both absolute, already resolved). */
-function isInside(root, candidate) {
-    const relative = external_node_path_default().relative(root, candidate);
-    return (relative === '' ||
-        (relative !== '..' && !relative.startsWith(`..${(external_node_path_default()).sep}`) && !external_node_path_default().isAbsolute(relative)));
-}
-/** What kind of non-regular file this is, for a message refusing it. */
-function specialKind(stats) {
-    if (stats.isFIFO())
-        return 'FIFO (named pipe)';
-    if (stats.isSocket())
-        return 'socket';
-    if (stats.isCharacterDevice())
-        return 'character device';
-    if (stats.isBlockDevice())
-        return 'block device';
-    return 'special file';
-}
-async function pathExists(file) {
-    try {
-        await (0,promises_namespaceObject.stat)(file);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
 
 ;// CONCATENATED MODULE: ./src/checks/student-file.ts
 // Reading a file of the student's submission for a static check (dockerfile, answers,
@@ -41188,7 +44728,7 @@ function fileLocation(absolute, line = 1, column = 1) {
     return { file: displayPath(absolute), line, column };
 }
 
-;// CONCATENATED MODULE: ./src/checks/answers.ts
+;// CONCATENATED MODULE: ./src/checks/kinds/answers.ts
 
 
 
@@ -41231,120 +44771,7 @@ const answersCheck = {
     },
 };
 
-;// CONCATENATED MODULE: ./src/steps/text.ts
-// Shortening what student code printed, for messages and logs in the report.
-/** The last `lines` lines of a text, without trailing blank lines. */
-function tail(text, lines) {
-    const all = text.replace(/\n+$/, '').split('\n');
-    return all.slice(-lines).join('\n');
-}
-/** A command line as a student would type it, for messages. */
-function formatCommand(command) {
-    if (typeof command === 'string')
-        return command;
-    return command.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg))).join(' ');
-}
-function plural(count, one, many = `${one}s`) {
-    return `${count} ${count === 1 ? one : many}`;
-}
-/** Characters of a first error line kept for the report. */
-const MAX_FIRST_ERROR_CHARS = 500;
-// Escape sequences (the classic builder wraps a RUN's stderr in red, `\e[91m…\e[0m`) and CRs
-// would hide an error line's start from the patterns below.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching escape sequences is the purpose
-const ESCAPE_SEQUENCE = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b[@-Z\\-_]/g;
-/**
- * Lines that say what went wrong, as the tools a Dockerfile or a student's script runs print
- * them. Anchored at the line's start: a word "error" inside ordinary output ("0 errors",
- * `-Werror`) is not one.
- */
-const ERROR_LINES = [
-    // apt-get / dpkg: "E: Unable to locate package foo"
-    /^E: \S/,
-    // pip, the classic builder's own errors, many CLIs: "ERROR: No matching distribution ..."
-    /^ERROR[:!] ?\S/,
-    // "error: ...", "Error: No such container: web", "fatal error: ...", "npm ERR! ..."
-    /^(?:fatal )?error(?:\[\w+\])?: \S/i,
-    /^npm ERR! /,
-    /^fatal: \S/,
-    // a tool naming itself: "gcc: error: ...", "docker: Error response from daemon: ..."
-    /^[\w./-]+: (?:fatal )?error\b/i,
-    // compilers: "main.c:3:1: error: expected declaration"
-    /^[\w./-]+:\d+(?::\d+)?: (?:fatal )?error: /,
-    /^Error response from daemon: /,
-    // the classic builder: "COPY failed: file not found in build context ..."
-    /^(?:COPY|ADD) failed: /,
-    // shells: "/bin/sh: 1: foo: not found", "bash: line 1: foo: command not found",
-    // "/bin/sh: cd: line 0: can't cd to /app: ...", "./start.sh: line 3: x: Permission denied"
-    /^(?:\/(?:usr\/)?bin\/)?(?:ba|da|z|k|a)?sh: (?:\S+: )?(?:line )?\d+: /,
-    /^[\w./-]+: line \d+: /,
-    // a command about a path or a name: "cat: /x: No such file or directory", "ping: bad address 'db'"
-    /^[\w./-]+: .*(?:No such file or directory|Permission denied|command not found|not found|bad address\b.*|Connection refused|Could not resolve host.*)$/,
-    /^curl: \(\d+\) /,
-    /^(?:panic|Exception in thread "[^"]*") ?[:\S]/,
-];
-const TRACEBACK_START = /^Traceback \(most recent call last\):\s*$/;
-/**
- * Finds the first error line of output as it streams past, so that a build's error is found
- * even when the log kept for the report is only its tail.
- */
-class FirstErrorFinder {
-    found;
-    inTraceback = false;
-    /** The first error line seen so far. */
-    get line() {
-        return this.found;
-    }
-    push(raw) {
-        if (this.found !== undefined)
-            return;
-        for (const part of raw.replace(ESCAPE_SEQUENCE, '').split(/\r\n?|\n/)) {
-            this.pushLine(part);
-            if (this.found !== undefined)
-                return;
-        }
-    }
-    pushLine(part) {
-        const line = part.trimEnd();
-        if (line.trim() === '')
-            return;
-        if (this.inTraceback) {
-            // A Python traceback names its cause on its last line, the first one not indented
-            // ("ModuleNotFoundError: No module named 'flask'").
-            if (!/^\s/.test(line))
-                this.found = clip(line);
-            return;
-        }
-        if (TRACEBACK_START.test(line)) {
-            this.inTraceback = true;
-            return;
-        }
-        const trimmed = line.trimStart();
-        if (ERROR_LINES.some((pattern) => pattern.test(trimmed)))
-            this.found = clip(trimmed);
-    }
-}
-/**
- * The first line of a step's output that says what went wrong (an `E:` of apt, an `ERROR:` of
- * pip, a shell's "not found", the last line of a Python traceback, the daemon's "Error response
- * from daemon"), or undefined when no line looks like one.
- */
-function firstErrorLine(output) {
-    const finder = new FirstErrorFinder();
-    finder.push(output);
-    return finder.line;
-}
-function clip(line) {
-    return line.length > MAX_FIRST_ERROR_CHARS ? `${line.slice(0, MAX_FIRST_ERROR_CHARS - 1)}…` : line;
-}
-/** The first error line, unless it only repeats what the failure already says (a COPY that failed, say). */
-function newInformation(line, message) {
-    return line === undefined || line.includes(message.trim()) ? {} : { firstError: line };
-}
-
-;// CONCATENATED MODULE: external "./lazy-dockerfile-ast.js"
-const external_lazy_dockerfile_ast_js_namespaceObject = require("./lazy-dockerfile-ast.js");
-;// CONCATENATED MODULE: ./src/checks/dockerfile-meaning.ts
+;// CONCATENATED MODULE: ./src/dockerfile/meaning.ts
 // What a Dockerfile's instructions do, rather than how they are spelt: which build-context
 // files a COPY/ADD brings in, which stage a COPY --from reads, what a RUN installs, which
 // directory a WORKDIR sets. The `dockerfile` check's `sequence` and the `build-cache` check's
@@ -41384,7 +44811,7 @@ function dockerfileMeaning(text) {
         const start = instruction.getRange().start;
         const meaning = {
             keyword,
-            text: dockerfile_meaning_instructionText(instruction, escapeChar),
+            text: meaning_instructionText(instruction, escapeChar),
             line: start.line + 1,
             column: start.character + 1,
             stage: current.index,
@@ -41416,7 +44843,7 @@ function normaliseInstruction(text) {
         ? collapsed.toUpperCase()
         : `${collapsed.slice(0, space).toUpperCase()}${collapsed.slice(space)}`;
 }
-function dockerfile_meaning_instructionText(instruction, escapeChar) {
+function meaning_instructionText(instruction, escapeChar) {
     return normaliseInstruction(joinContinuations(instruction.getTextContent(), escapeChar));
 }
 /**
@@ -41859,7 +45286,7 @@ function describeInstruction(instruction) {
     return `line ${instruction.line}: ${instruction.text}`;
 }
 
-;// CONCATENATED MODULE: ./src/checks/build-steps.ts
+;// CONCATENATED MODULE: ./src/dockerfile/build-steps.ts
 // Which build steps the builder answered from its cache, read from its log, and which
 // Dockerfile instruction each step was. Pure: the build-cache check feeds it the log the
 // engine returned.
@@ -41872,7 +45299,7 @@ function describeInstruction(instruction) {
 //   instruction's place in it, FROM being 1.
 
 
-const STEP_LINE = /^Step (\d+)\/(\d+) : (.*)$/;
+const build_steps_STEP_LINE = /^Step (\d+)\/(\d+) : (.*)$/;
 /** The classic builder's lines that parseBuildSteps reads; everything else is program output. */
 const BUILDER_LINE = /^(Step \d+\/\d+ : | ---> |Removing intermediate container |#\d+ )/;
 const RUNNING_IN = /^ ---> Running in ([0-9a-f]+)$/;
@@ -41921,7 +45348,7 @@ function parseClassic(lines) {
                 runningIn = undefined;
             continue;
         }
-        const step = STEP_LINE.exec(line);
+        const step = build_steps_STEP_LINE.exec(line);
         if (step !== null && Number(step[1]) === steps.length + 1 && (total === undefined || step[2] === total)) {
             total = step[2];
             steps.push({ instruction: normaliseInstruction(step[3] ?? ''), cached: false });
@@ -42008,7 +45435,7 @@ function buildKitSource(step, stages) {
     return stage?.instructions[(step.index ?? 0) - 1];
 }
 
-;// CONCATENATED MODULE: ./src/checks/dockerfile-judges.ts
+;// CONCATENATED MODULE: ./src/dockerfile/judges.ts
 
 /**
  * `sequence`: each step matcher stands for the first instruction of the stage that does what it
@@ -42118,7 +45545,118 @@ function describeBuilt(step) {
     return step.source === undefined ? step.instruction : describeInstruction(step.source);
 }
 
-;// CONCATENATED MODULE: ./src/checks/build-cache.ts
+;// CONCATENATED MODULE: ./src/steps/text.ts
+// Shortening what student code printed, for messages and logs in the report.
+/** The last `lines` lines of a text, without trailing blank lines. */
+function tail(text, lines) {
+    const all = text.replace(/\n+$/, '').split('\n');
+    return all.slice(-lines).join('\n');
+}
+/** A command line as a student would type it, for messages. */
+function formatCommand(command) {
+    if (typeof command === 'string')
+        return command;
+    return command.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg))).join(' ');
+}
+function plural(count, one, many = `${one}s`) {
+    return `${count} ${count === 1 ? one : many}`;
+}
+/** Characters of a first error line kept for the report. */
+const MAX_FIRST_ERROR_CHARS = 500;
+// Escape sequences (the classic builder wraps a RUN's stderr in red, `\e[91m…\e[0m`) and CRs
+// would hide an error line's start from the patterns below.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching escape sequences is the purpose
+const ESCAPE_SEQUENCE = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b[@-Z\\-_]/g;
+/**
+ * Lines that say what went wrong, as the tools a Dockerfile or a student's script runs print
+ * them. Anchored at the line's start: a word "error" inside ordinary output ("0 errors",
+ * `-Werror`) is not one.
+ */
+const ERROR_LINES = [
+    // apt-get / dpkg: "E: Unable to locate package foo"
+    /^E: \S/,
+    // pip, the classic builder's own errors, many CLIs: "ERROR: No matching distribution ..."
+    /^ERROR[:!] ?\S/,
+    // "error: ...", "Error: No such container: web", "fatal error: ...", "npm ERR! ..."
+    /^(?:fatal )?error(?:\[\w+\])?: \S/i,
+    /^npm ERR! /,
+    /^fatal: \S/,
+    // a tool naming itself: "gcc: error: ...", "docker: Error response from daemon: ..."
+    /^[\w./-]+: (?:fatal )?error\b/i,
+    // compilers: "main.c:3:1: error: expected declaration"
+    /^[\w./-]+:\d+(?::\d+)?: (?:fatal )?error: /,
+    /^Error response from daemon: /,
+    // the classic builder: "COPY failed: file not found in build context ..."
+    /^(?:COPY|ADD) failed: /,
+    // shells: "/bin/sh: 1: foo: not found", "bash: line 1: foo: command not found",
+    // "/bin/sh: cd: line 0: can't cd to /app: ...", "./start.sh: line 3: x: Permission denied"
+    /^(?:\/(?:usr\/)?bin\/)?(?:ba|da|z|k|a)?sh: (?:\S+: )?(?:line )?\d+: /,
+    /^[\w./-]+: line \d+: /,
+    // a command about a path or a name: "cat: /x: No such file or directory", "ping: bad address 'db'"
+    /^[\w./-]+: .*(?:No such file or directory|Permission denied|command not found|not found|bad address\b.*|Connection refused|Could not resolve host.*)$/,
+    /^curl: \(\d+\) /,
+    /^(?:panic|Exception in thread "[^"]*") ?[:\S]/,
+];
+const TRACEBACK_START = /^Traceback \(most recent call last\):\s*$/;
+/**
+ * Finds the first error line of output as it streams past, so that a build's error is found
+ * even when the log kept for the report is only its tail.
+ */
+class FirstErrorFinder {
+    found;
+    inTraceback = false;
+    /** The first error line seen so far. */
+    get line() {
+        return this.found;
+    }
+    push(raw) {
+        if (this.found !== undefined)
+            return;
+        for (const part of raw.replace(ESCAPE_SEQUENCE, '').split(/\r\n?|\n/)) {
+            this.pushLine(part);
+            if (this.found !== undefined)
+                return;
+        }
+    }
+    pushLine(part) {
+        const line = part.trimEnd();
+        if (line.trim() === '')
+            return;
+        if (this.inTraceback) {
+            // A Python traceback names its cause on its last line, the first one not indented
+            // ("ModuleNotFoundError: No module named 'flask'").
+            if (!/^\s/.test(line))
+                this.found = clip(line);
+            return;
+        }
+        if (TRACEBACK_START.test(line)) {
+            this.inTraceback = true;
+            return;
+        }
+        const trimmed = line.trimStart();
+        if (ERROR_LINES.some((pattern) => pattern.test(trimmed)))
+            this.found = clip(trimmed);
+    }
+}
+/**
+ * The first line of a step's output that says what went wrong (an `E:` of apt, an `ERROR:` of
+ * pip, a shell's "not found", the last line of a Python traceback, the daemon's "Error response
+ * from daemon"), or undefined when no line looks like one.
+ */
+function firstErrorLine(output) {
+    const finder = new FirstErrorFinder();
+    finder.push(output);
+    return finder.line;
+}
+function clip(line) {
+    return line.length > MAX_FIRST_ERROR_CHARS ? `${line.slice(0, MAX_FIRST_ERROR_CHARS - 1)}…` : line;
+}
+/** The first error line, unless it only repeats what the failure already says (a COPY that failed, say). */
+function newInformation(line, message) {
+    return line === undefined || line.includes(message.trim()) ? {} : { firstError: line };
+}
+
+;// CONCATENATED MODULE: ./src/checks/kinds/build-cache.ts
 // The `build-cache` check: after a change to one file, which instructions does the build
 // answer from its cache? A Dockerfile that copies requirements.txt and installs before it
 // copies the rest keeps the install cached when only app.py changes.
@@ -42479,7 +46017,7 @@ function friendlyBindSource(source, context) {
     return relative.split((external_node_path_default()).sep).join('/');
 }
 
-;// CONCATENATED MODULE: ./src/checks/container.ts
+;// CONCATENATED MODULE: ./src/checks/kinds/container.ts
 
 
 
@@ -42602,7 +46140,7 @@ async function processesOf(id, context) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/checks/dockerfile.ts
+;// CONCATENATED MODULE: ./src/checks/kinds/dockerfile.ts
 // The `dockerfile` check: static facts of the student's Dockerfile, no engine. Each fact
 // carries the Dockerfile line it comes from, so a failure points the student at that line.
 //
@@ -42680,7 +46218,7 @@ function analyseDockerfile(text, absolute, dockerignore) {
         facts: {
             baseImages,
             stages: froms.length,
-            instructions: instructions.map((instruction) => dockerfile_meaning_instructionText(instruction, escapeChar)),
+            instructions: instructions.map((instruction) => meaning_instructionText(instruction, escapeChar)),
             cmdForm: commandForm(cmd, escapeChar),
             entrypointForm: commandForm(entrypoint, escapeChar),
             user: user === undefined ? null : expanded(user).join(' '),
@@ -42743,7 +46281,7 @@ function isPinned(image) {
 function commandForm(instruction, escapeChar) {
     if (instruction === undefined)
         return 'none';
-    const text = dockerfile_meaning_instructionText(instruction, escapeChar);
+    const text = meaning_instructionText(instruction, escapeChar);
     const args = text.slice(instruction.getKeyword().length).trim();
     if (!args.startsWith('['))
         return 'shell';
@@ -42767,7 +46305,7 @@ function dockerignoreLines(text) {
         .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
-;// CONCATENATED MODULE: ./src/checks/file.ts
+;// CONCATENATED MODULE: ./src/checks/kinds/file.ts
 // A path in a container (running or stopped) or in an image. An image is read through a
 // container created from it and never started, so nothing of the student's runs.
 
@@ -42856,10 +46394,7 @@ async function followLinks(containerId, linkPath, link, context) {
     return current.type === 'symlink' ? undefined : current;
 }
 
-;// CONCATENATED MODULE: external "node:http"
-const external_node_http_namespaceObject = require("node:http");
-var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_namespaceObject);
-;// CONCATENATED MODULE: ./src/http/request.ts
+;// CONCATENATED MODULE: ./src/shared/http-request.ts
 // HTTP requests to containers' published ports. node:http rather than fetch: Node 20's fetch
 // can hang forever when docker-proxy accepts a connection and then resets it (ENVIRONMENT.md).
 
@@ -42936,7 +46471,7 @@ function describeHttpError(error) {
     return code ? `${code}: ${message}` : message;
 }
 
-;// CONCATENATED MODULE: ./src/checks/http.ts
+;// CONCATENATED MODULE: ./src/checks/kinds/http.ts
 
 
 
@@ -42948,7 +46483,7 @@ const httpCheck = {
         const container = await runningContainer(target.container, context);
         if ('failure' in container)
             return container;
-        const hostPort = hostPortOf(container, target.port);
+        const hostPort = resolve_hostPortOf(container, target.port);
         if (hostPort === undefined) {
             return { failure: { message: `port ${target.port} of "${target.container}" is not published` } };
         }
@@ -43002,7 +46537,7 @@ function forgetImages(context) {
     caches.delete(context.resources);
 }
 
-;// CONCATENATED MODULE: ./src/checks/image.ts
+;// CONCATENATED MODULE: ./src/checks/kinds/image.ts
 
 
 
@@ -43051,7 +46586,7 @@ function isPrefix(base, layers) {
     return (base.length > 0 && base.length <= layers.length && base.every((digest, index) => layers[index] === digest));
 }
 
-;// CONCATENATED MODULE: ./src/checks/logs.ts
+;// CONCATENATED MODULE: ./src/checks/kinds/logs.ts
 // A container's output, running or stopped (a program that printed and exited is the usual
 // case for "hello world" exercises).
 
@@ -43079,7 +46614,7 @@ function joinOutput(stdout, stderr) {
     return stdout.endsWith('\n') ? stdout + stderr : `${stdout}\n${stderr}`;
 }
 
-;// CONCATENATED MODULE: ./src/checks/network.ts
+;// CONCATENATED MODULE: ./src/checks/kinds/network.ts
 
 
 const networkCheck = {
@@ -43109,7 +46644,7 @@ async function memberNames(engineNames, context) {
     return names.sort();
 }
 
-;// CONCATENATED MODULE: ./src/checks/protected.ts
+;// CONCATENATED MODULE: ./src/checks/kinds/protected.ts
 // The `protected` check: a file the student must not change still has its pinned SHA-256.
 // It observes only the hash; evaluate.ts supplies the expectation (the schema gives this kind
 // no `expect`: the pinned hash in the target is the expectation).
@@ -43131,10 +46666,7 @@ const protectedCheck = {
     },
 };
 
-;// CONCATENATED MODULE: external "node:net"
-const external_node_net_namespaceObject = require("node:net");
-var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_namespaceObject);
-;// CONCATENATED MODULE: ./src/checks/reach.ts
+;// CONCATENATED MODULE: ./src/checks/kinds/reach.ts
 // Can container A resolve a name and open a TCP connection to it? Probed from a short-lived
 // helper that shares A's network namespace (so also its /etc/hosts and DNS server), because A's
 // image may have no tool for it. The helper is busybox's `nc`, in the form both its variants
@@ -43241,7 +46773,7 @@ function probeOutcome(exitCode, output) {
     throw new InfraError(`the reachability probe (${PROBE_IMAGE} nc) failed with exit code ${exitCode}: ${output.trim().slice(0, 500)}`);
 }
 
-;// CONCATENATED MODULE: ./src/checks/volume.ts
+;// CONCATENATED MODULE: ./src/checks/kinds/volume.ts
 
 const volumeCheck = {
     kind: 'volume',
@@ -43347,6 +46879,11 @@ function planChecks(checks) {
 // EXTERNAL MODULE: ./src/report/model.ts
 var model = __nccwpck_require__(6867);
 ;// CONCATENATED MODULE: ./src/run/attribution.ts
+// Which failure a check's result shows. After a setup step failed, the checks still run (those
+// that do not depend on it still score), but a check that failed because that step never made
+// what it looks at must say so, not show its own hint: "Add --restart unless-stopped" for a
+// script that had it and hung sends the student the wrong way. And a check's location is
+// either in the student's own files or in the exercise spec, which only the instructor sees.
 // Kinds that read only the student's files: no step makes or changes what they observe.
 const STATIC_KINDS = ['dockerfile', 'answers', 'protected'];
 /** Every name a step makes or changes; `'*'` for steps that can touch anything (scripts, compose). */
@@ -43685,38 +47222,110 @@ function orderedProgress(sink, count) {
     };
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = require("node:fs");
-;// CONCATENATED MODULE: ./src/engine/engine.ts
+;// CONCATENATED MODULE: ./src/shared/concurrency.ts
+// Bounded concurrency for the grader's own work (exercises of one grading, read-only checks,
+// students of a class): no more than `limit` at once, results in the items' order.
 /**
- * The capabilities every container the grader starts keeps (docs/security.md, boundary 2: all others
- * are dropped). A student's compose file may add these and no others.
+ * `work` on each item, at most `limit` at a time; results in the items' order. After a failure
+ * no new item starts, the ones under way finish, and then the first failure is thrown: nothing
+ * keeps running behind the caller's back.
  */
-const KEPT_CAPABILITIES = [
-    'CHOWN',
-    'DAC_OVERRIDE',
-    'FOWNER',
-    'FSETID',
-    'KILL',
-    'SETGID',
-    'SETUID',
-    'NET_BIND_SERVICE',
-];
-const MIB = 1024 * 1024;
-/**
- * docs/security.md, boundary 2: the limits of every container the grader starts, and of those a
- * student's docker commands start through the policy proxy (src/proxy): one source for both.
- */
-const HARDENED_LIMITS = {
-    pids: 256,
-    memory: 512 * MIB,
-    nanoCpus: 1_000_000_000,
-    ulimits: [
-        { Name: 'core', Soft: 0, Hard: 0 },
-        { Name: 'nofile', Soft: 1024, Hard: 1024 },
-    ],
-    logConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '1' } },
-};
+async function mapBounded(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    let failure;
+    const worker = async () => {
+        while (failure === undefined && next < items.length) {
+            const position = next++;
+            try {
+                results[position] = await work(items[position]);
+            }
+            catch (error) {
+                failure ??= { error };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    if (failure !== undefined)
+        throw failure.error;
+    return results;
+}
+
+;// CONCATENATED MODULE: ./src/naming/virtual-names.ts
+// Virtual names: the student's script says `web`, the engine holds `<scope>-web`
+// (resourceName, src/naming/resource-names.ts), so that two gradings on one engine never collide. Names go
+// to the engine scoped, and come back unscoped: in responses, error messages and streams.
+
+/** Container, network and volume names as the daemon accepts them. */
+const OBJECT_NAME = /^\/?[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** An image id or id prefix, with or without `sha256:`. */
+const IMAGE_ID = /^(sha256:)?[0-9a-f]{6,64}$/;
+/** `repo[:tag][@digest]`; the tag separator is the last colon after the last slash. */
+function parseImageReference(reference) {
+    const [named = '', digest] = reference.split('@', 2);
+    const slash = named.lastIndexOf('/');
+    const colon = named.lastIndexOf(':');
+    const tagged = colon > slash;
+    return {
+        repository: tagged ? named.slice(0, colon) : named,
+        ...(tagged ? { tag: named.slice(colon + 1) } : {}),
+        ...(digest !== undefined ? { digest } : {}),
+    };
+}
+class VirtualNames {
+    scope;
+    /** What every scoped name starts with. */
+    prefix;
+    virtualOf = new Map();
+    constructor(scope) {
+        this.scope = scope;
+        this.prefix = resourceName(scope, '');
+    }
+    /** The engine's name of a container, network or volume the student calls `name`. */
+    real(name) {
+        const bare = name.replace(/^\//, '');
+        const real = resourceName(this.scope, bare);
+        this.virtualOf.set(real, bare);
+        return real;
+    }
+    /** Whether `name` can be a container, network or volume name (so that it may be scoped). */
+    isName(name) {
+        return OBJECT_NAME.test(name);
+    }
+    /** The engine's tag of an image the student tags `reference`; undefined for ids and digests. */
+    realImage(reference) {
+        if (IMAGE_ID.test(reference))
+            return undefined;
+        // Newer CLIs send the normalised form (docker.io/library/x) of what the student typed (x).
+        const parsed = parseImageReference(reference.replace(/^(?:index\.)?docker\.io\/(?:library\/)?/, ''));
+        if (parsed.digest !== undefined || parsed.repository === '')
+            return undefined;
+        const tag = parsed.tag ?? 'latest';
+        const real = `${resourceName(this.scope, parsed.repository)}:${tag}`;
+        this.virtualOf.set(real, `${parsed.repository}:${tag}`);
+        return real;
+    }
+    /**
+     * Text as the student should see it: every scoped name of this run's scope unscoped. Scoped
+     * names contain the run id, so nothing else in the engine's answers starts with the prefix.
+     */
+    unscope(text) {
+        if (!text.includes(this.prefix))
+            return text;
+        let result = text;
+        // Exact names first (they keep the student's spelling), then anything else scoped.
+        const known = [...this.virtualOf.entries()].sort((a, b) => b[0].length - a[0].length);
+        for (const [real, virtual] of known) {
+            if (virtual === real.slice(this.prefix.length))
+                continue;
+            result = result.replace(new RegExp(`${virtual_names_escapeRegExp(real)}(?![A-Za-z0-9_.-])`, 'g'), virtual);
+        }
+        return result.split(this.prefix).join('');
+    }
+}
+function virtual_names_escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 ;// CONCATENATED MODULE: ./src/proxy/budget.ts
 // The aggregate budget of one exercise's containers (issue 13, deliverable 7). Each container is
@@ -44581,774 +48190,15 @@ function requestedHostPorts(label) {
     return Object.values(studentPorts(label)).flat();
 }
 
-;// CONCATENATED MODULE: ./src/proxy/names.ts
-// Virtual names: the student's script says `web`, the engine holds `<scope>-web`
-// (resourceName, src/steps/names.ts), so that two gradings on one engine never collide. Names go
-// to the engine scoped, and come back unscoped: in responses, error messages and streams.
-
-/** Container, network and volume names as the daemon accepts them. */
-const OBJECT_NAME = /^\/?[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-/** An image id or id prefix, with or without `sha256:`. */
-const IMAGE_ID = /^(sha256:)?[0-9a-f]{6,64}$/;
-/** `repo[:tag][@digest]`; the tag separator is the last colon after the last slash. */
-function parseImageReference(reference) {
-    const [named = '', digest] = reference.split('@', 2);
-    const slash = named.lastIndexOf('/');
-    const colon = named.lastIndexOf(':');
-    const tagged = colon > slash;
-    return {
-        repository: tagged ? named.slice(0, colon) : named,
-        ...(tagged ? { tag: named.slice(colon + 1) } : {}),
-        ...(digest !== undefined ? { digest } : {}),
-    };
-}
-class VirtualNames {
-    scope;
-    /** What every scoped name starts with. */
-    prefix;
-    virtualOf = new Map();
-    constructor(scope) {
-        this.scope = scope;
-        this.prefix = resourceName(scope, '');
-    }
-    /** The engine's name of a container, network or volume the student calls `name`. */
-    real(name) {
-        const bare = name.replace(/^\//, '');
-        const real = resourceName(this.scope, bare);
-        this.virtualOf.set(real, bare);
-        return real;
-    }
-    /** Whether `name` can be a container, network or volume name (so that it may be scoped). */
-    isName(name) {
-        return OBJECT_NAME.test(name);
-    }
-    /** The engine's tag of an image the student tags `reference`; undefined for ids and digests. */
-    realImage(reference) {
-        if (IMAGE_ID.test(reference))
-            return undefined;
-        // Newer CLIs send the normalised form (docker.io/library/x) of what the student typed (x).
-        const parsed = parseImageReference(reference.replace(/^(?:index\.)?docker\.io\/(?:library\/)?/, ''));
-        if (parsed.digest !== undefined || parsed.repository === '')
-            return undefined;
-        const tag = parsed.tag ?? 'latest';
-        const real = `${resourceName(this.scope, parsed.repository)}:${tag}`;
-        this.virtualOf.set(real, `${parsed.repository}:${tag}`);
-        return real;
-    }
-    /**
-     * Text as the student should see it: every scoped name of this run's scope unscoped. Scoped
-     * names contain the run id, so nothing else in the engine's answers starts with the prefix.
-     */
-    unscope(text) {
-        if (!text.includes(this.prefix))
-            return text;
-        let result = text;
-        // Exact names first (they keep the student's spelling), then anything else scoped.
-        const known = [...this.virtualOf.entries()].sort((a, b) => b[0].length - a[0].length);
-        for (const [real, virtual] of known) {
-            if (virtual === real.slice(this.prefix.length))
-                continue;
-            result = result.replace(new RegExp(`${names_escapeRegExp(real)}(?![A-Za-z0-9_.-])`, 'g'), virtual);
-        }
-        return result.split(this.prefix).join('');
-    }
-}
-function names_escapeRegExp(text) {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 ;// CONCATENATED MODULE: external "node:dns/promises"
 const external_node_dns_promises_namespaceObject = require("node:dns/promises");
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = require("node:stream/promises");
 ;// CONCATENATED MODULE: external "node:zlib"
 const external_node_zlib_namespaceObject = require("node:zlib");
-// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
-var tar_stream = __nccwpck_require__(6118);
-;// CONCATENATED MODULE: external "node:stream"
-const external_node_stream_namespaceObject = require("node:stream");
-// EXTERNAL MODULE: ./node_modules/@balena/dockerignore/ignore.js
-var ignore = __nccwpck_require__(4158);
-var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
-// EXTERNAL MODULE: ./node_modules/tar-fs/index.js
-var tar_fs = __nccwpck_require__(5645);
-;// CONCATENATED MODULE: ./src/engine/build-context.ts
-// Turns a student's build context directory into the tar stream the Engine API's /build takes.
-// The whole context is checked BEFORE anything is uploaded: the daemon would happily receive a
-// 2 GB context, a FIFO would hang the packer, and a symlink out of the context is at best a
-// confusing build and at worst a probe of the grader's disk.
-
-
-
-
-
-
-/** The context cannot be sent as it is: the student's to fix, not an infrastructure fault. */
-class BuildContextError extends Error {
-    name = 'BuildContextError';
-}
-const DEFAULT_MAX_CONTEXT_BYTES = 200 * 1024 * 1024;
-const DEFAULT_MAX_CONTEXT_FILES = 20_000;
-/** Fixed so that the same sources give the same tar, and the builder's cache keeps working. */
-const NORMALISED_MTIME = new Date('2000-01-01T00:00:00Z');
-async function packBuildContext(contextDir, dockerfile, limits = {}) {
-    const root = await contextRoot(contextDir);
-    const dockerfileRel = await checkDockerfile(root, dockerfile);
-    const rules = await readIgnoreRules(root);
-    const walker = new ContextWalker(root, rules, dockerfileRel, {
-        maxBytes: limits.maxBytes ?? DEFAULT_MAX_CONTEXT_BYTES,
-        maxFiles: limits.maxFiles ?? DEFAULT_MAX_CONTEXT_FILES,
-    });
-    await walker.walk('');
-    const options = {
-        entries: walker.entries,
-        // Every accepted path is listed in `entries`; this stops tar-fs from adding the
-        // children of listed directories on its own, which would bypass the checks above.
-        ignore: () => true,
-        map: normaliseHeader,
-        // Modes as they are on disk, like the docker CLI, not shaped by this process's umask.
-        umask: 0,
-    };
-    // tar-fs makes a streamx stream; wrapping it gives callers a genuine Node.js Readable.
-    const stream = external_node_stream_namespaceObject.Readable.from(tar_fs.pack(root, options), { objectMode: false });
-    return { stream, dockerfile: dockerfileRel, files: walker.files, bytes: walker.bytes };
-}
-function normaliseHeader(header) {
-    return { ...header, uid: 0, gid: 0, mtime: NORMALISED_MTIME };
-}
-async function contextRoot(contextDir) {
-    let root;
-    try {
-        root = await (0,promises_namespaceObject.realpath)(contextDir);
-    }
-    catch {
-        throw new BuildContextError(`build context directory ${quote(contextDir)} does not exist`);
-    }
-    const stats = await (0,promises_namespaceObject.lstat)(root);
-    if (!stats.isDirectory()) {
-        throw new BuildContextError(`build context ${quote(contextDir)} is not a directory`);
-    }
-    return root;
-}
-async function checkDockerfile(root, dockerfile) {
-    const absolute = external_node_path_default().resolve(root, dockerfile);
-    const relative = toPosix(external_node_path_default().relative(root, absolute));
-    if (!isInside(root, absolute) || relative === '') {
-        throw new BuildContextError(`Dockerfile ${quote(dockerfile)} is outside the build context`);
-    }
-    let real;
-    try {
-        real = await (0,promises_namespaceObject.realpath)(absolute);
-    }
-    catch {
-        throw new BuildContextError(`Dockerfile ${quote(relative)} not found in the build context`);
-    }
-    if (!isInside(root, real)) {
-        throw new BuildContextError(`Dockerfile ${quote(relative)} points outside the build context`);
-    }
-    const stats = await (0,promises_namespaceObject.lstat)(real);
-    if (!stats.isFile()) {
-        throw new BuildContextError(`Dockerfile ${quote(relative)} is not a regular file`);
-    }
-    return relative;
-}
-async function readIgnoreRules(root) {
-    let text = '';
-    try {
-        text = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(root, '.dockerignore'), 'utf8');
-    }
-    catch {
-        // No .dockerignore (or an unreadable one, which the daemon would not read either).
-    }
-    const lines = text
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
-    const matcher = ignore_default()({ ignorecase: false }).add(lines);
-    const exceptions = lines
-        .filter((line) => line.startsWith('!'))
-        .map((line) => external_node_path_default().posix.normalize(line.slice(1).trim()).replace(/^\/+/, ''));
-    return { ignores: (relative) => matcher.ignores(relative), exceptions };
-}
-/** Walks the context in a stable order, accepting or rejecting every entry. */
-class ContextWalker {
-    root;
-    rules;
-    dockerfile;
-    caps;
-    entries = [];
-    files = 0;
-    bytes = 0;
-    constructor(root, rules, dockerfile, caps) {
-        this.root = root;
-        this.rules = rules;
-        this.dockerfile = dockerfile;
-        this.caps = caps;
-    }
-    async walk(directory) {
-        const names = await this.list(directory);
-        for (const name of names) {
-            await this.visit(directory === '' ? name : `${directory}/${name}`);
-        }
-    }
-    async list(directory) {
-        try {
-            return (await (0,promises_namespaceObject.readdir)(external_node_path_default().join(this.root, directory))).sort();
-        }
-        catch (error) {
-            throw new BuildContextError(`cannot read ${quote(directory || '.')} in the build context: ${codeOf(error)}`);
-        }
-    }
-    async visit(relative) {
-        const stats = await this.stat(relative);
-        const ignored = this.rules.ignores(relative) && !this.isAlwaysSent(relative);
-        if (stats.isDirectory()) {
-            if (!ignored)
-                this.accept(relative, 0);
-            if (!ignored || this.mayContainException(relative))
-                await this.walk(relative);
-            return;
-        }
-        if (ignored)
-            return;
-        if (stats.isSymbolicLink()) {
-            await this.checkSymlink(relative);
-            this.accept(relative, 0);
-        }
-        else if (stats.isFile()) {
-            this.accept(relative, stats.size);
-        }
-        else {
-            throw new BuildContextError(`${quote(relative)} in the build context is a ${specialKind(stats)}; only files, directories and symlinks can be sent`);
-        }
-    }
-    async stat(relative) {
-        try {
-            return await (0,promises_namespaceObject.lstat)(external_node_path_default().join(this.root, relative));
-        }
-        catch (error) {
-            throw new BuildContextError(`cannot read ${quote(relative)} in the build context: ${codeOf(error)}`);
-        }
-    }
-    /** The docker CLI always sends the Dockerfile and .dockerignore, whatever .dockerignore says. */
-    isAlwaysSent(relative) {
-        return relative === this.dockerfile || relative === '.dockerignore';
-    }
-    /** The docker CLI's rule: walk an ignored directory only if an exception could match below it. */
-    mayContainException(relative) {
-        const prefix = `${relative}/`;
-        return (this.dockerfile.startsWith(prefix) ||
-            this.rules.exceptions.some((pattern) => `${pattern}/`.startsWith(prefix)));
-    }
-    async checkSymlink(relative) {
-        const absolute = external_node_path_default().join(this.root, relative);
-        const target = await (0,promises_namespaceObject.readlink)(absolute);
-        const lexical = external_node_path_default().resolve(external_node_path_default().dirname(absolute), target);
-        if (!isInside(this.root, lexical)) {
-            throw new BuildContextError(`symlink ${quote(relative)} points outside the build context (to ${quote(target)})`);
-        }
-        // A chain of links can still leave the context even when the first hop does not.
-        const real = await (0,promises_namespaceObject.realpath)(absolute).catch(() => undefined);
-        if (real !== undefined && !isInside(this.root, real)) {
-            throw new BuildContextError(`symlink ${quote(relative)} resolves outside the build context`);
-        }
-    }
-    accept(relative, size) {
-        this.files += 1;
-        this.bytes += size;
-        if (this.files > this.caps.maxFiles) {
-            throw new BuildContextError(`build context has more than ${this.caps.maxFiles} files (stopped at ${quote(relative)}); add a .dockerignore`);
-        }
-        if (this.bytes > this.caps.maxBytes) {
-            throw new BuildContextError(`build context is larger than ${build_context_formatBytes(this.caps.maxBytes)} (stopped at ${quote(relative)}); add a .dockerignore`);
-        }
-        this.entries.push(relative);
-    }
-}
-function toPosix(relative) {
-    return relative.split((external_node_path_default()).sep).join('/');
-}
-/** File names are the student's: quoting keeps newlines and control characters visible. */
-function quote(name) {
-    return JSON.stringify(name);
-}
-function codeOf(error) {
-    if (error instanceof Error && 'code' in error && typeof error.code === 'string')
-        return error.code;
-    return error instanceof Error ? error.message : String(error);
-}
-function build_context_formatBytes(bytes) {
-    const mib = bytes / (1024 * 1024);
-    return mib >= 1 ? `${Number(mib.toFixed(1))} MiB` : `${bytes} bytes`;
-}
-
-;// CONCATENATED MODULE: ./src/engine/build-profile.ts
-// The profile a build's RUN containers are held to, for the grader's own `build:` steps and for
-// builds a student starts through the policy proxy: the limits of HARDENED_LIMITS, as far as the
-// classic builder's /build takes them (docs/decisions.md, "Builds held to the profile").
-//
-// /build takes memory, CPU, /dev/shm, ulimits and a cgroup parent, but no pids limit and no
-// capability set. The pids bound comes from the cgroup parent: a cgroup the grader creates with
-// pids.max (and the memory and CPU limits again) on the engine's machine, under which the daemon
-// puts every RUN container of the build. Limits of a cgroup hold for all of its descendants.
-
-
-
-/** The CFS period of a build's CPU quota (the kernel's default). */
-const BUILD_CPU_PERIOD = 100_000;
-const build_profile_MIB = 1024 * 1024;
-const BUILD_LIMITS = {
-    memory: HARDENED_LIMITS.memory,
-    nanoCpus: HARDENED_LIMITS.nanoCpus,
-    pids: HARDENED_LIMITS.pids,
-    shmSize: 64 * build_profile_MIB,
-    ulimits: HARDENED_LIMITS.ulimits,
-};
-/** CPU quota of one BUILD_CPU_PERIOD for a number of CPUs in billionths. */
-function cpuQuota(nanoCpus) {
-    return Math.round((BUILD_CPU_PERIOD * nanoCpus) / 1e9);
-}
-/**
- * The /build query parameters that hold RUN containers to the limits: no swap beyond the memory,
- * one CPU, the engine's default network (never host), and the cgroup parent when there is one.
- */
-function buildLimitParameters(limits = BUILD_LIMITS, cgroupParent, ulimitFormat = 'docker') {
-    return {
-        memory: String(limits.memory),
-        memswap: String(limits.memory),
-        cpuperiod: String(BUILD_CPU_PERIOD),
-        cpuquota: String(cpuQuota(limits.nanoCpus)),
-        shmsize: String(limits.shmSize),
-        ulimits: JSON.stringify(ulimitFormat === 'podman'
-            ? limits.ulimits.map((limit) => `${limit.Name}=${limit.Soft}:${limit.Hard}`)
-            : limits.ulimits),
-        networkmode: 'default',
-        ...(cgroupParent !== undefined ? { cgroupparent: cgroupParent } : {}),
-    };
-}
-/**
- * Whether the grader can make the build's cgroup parent itself: cgroup v1 with the cgroupfs
- * driver (the daemon then takes the parent as a path in each hierarchy), on this machine. With
- * systemd the parent must be a slice systemd manages, and v2 forbids processes in a cgroup whose
- * children have controllers: neither is done here (docs/decisions.md).
- */
-function cgroupParentPossible(engine) {
-    return engine.onThisMachine && engine.driver === 'cgroupfs' && engine.version === '1';
-}
-const CGROUP_ROOT = '/sys/fs/cgroup';
-/** The cgroup files written, by hierarchy: what holds the whole build. */
-function limitFiles(limits) {
-    return [
-        ['pids', 'pids.max', String(limits.pids)],
-        ['memory', 'memory.limit_in_bytes', String(limits.memory)],
-        ['cpu', 'cpu.cfs_period_us', String(BUILD_CPU_PERIOD)],
-        ['cpu', 'cpu.cfs_quota_us', String(cpuQuota(limits.nanoCpus))],
-    ];
-}
-/**
- * Creates the cgroup `name` in the pids, memory and cpu hierarchies with the limits, or returns
- * undefined when this machine does not let the grader (not root, read-only, no such hierarchy).
- * A cgroup left half made is removed again.
- */
-async function openBuildCgroup(name, limits = BUILD_LIMITS, root = CGROUP_ROOT) {
-    if (!/^[a-z0-9][a-z0-9_.-]*$/.test(name))
-        throw new Error(`invalid cgroup name ${JSON.stringify(name)}`);
-    const created = [];
-    const close = async () => {
-        for (const directory of [...created].reverse())
-            await removeCgroup(directory);
-    };
-    const files = limitFiles(limits);
-    // Only real hierarchies, all of them: a missing one would otherwise be made as a plain folder.
-    for (const hierarchy of new Set(files.map(([hierarchy]) => hierarchy))) {
-        if (!(await exists(external_node_path_default().join(root, hierarchy, 'cgroup.procs'))))
-            return undefined;
-    }
-    try {
-        for (const [hierarchy, file, value] of files) {
-            const directory = external_node_path_default().join(root, hierarchy, name);
-            if (!created.includes(directory)) {
-                await (0,promises_namespaceObject.mkdir)(directory);
-                created.push(directory);
-            }
-            await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(directory, file), value);
-        }
-        // Swap beyond the memory, where the kernel accounts it.
-        const memsw = external_node_path_default().join(root, 'memory', name, 'memory.memsw.limit_in_bytes');
-        if (await exists(memsw))
-            await (0,promises_namespaceObject.writeFile)(memsw, String(limits.memory));
-    }
-    catch {
-        await close();
-        return undefined;
-    }
-    return { parent: `/${name}`, close };
-}
-async function exists(file) {
-    try {
-        await (0,promises_namespaceObject.stat)(file);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-/** rmdir, once the daemon removed the children it made in it (it may be a moment late). */
-async function removeCgroup(directory) {
-    for (let attempt = 0; attempt < 20; attempt += 1) {
-        try {
-            await (0,promises_namespaceObject.rmdir)(directory);
-            return;
-        }
-        catch (error) {
-            const code = error.code;
-            if (code === 'ENOENT')
-                return;
-            if (code !== 'EBUSY' && code !== 'ENOTEMPTY')
-                return;
-            await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-    }
-}
-/** The processes and the most the build's cgroup held (pids.current, and the refusals counted). */
-async function cgroupPids(parent, root = CGROUP_ROOT) {
-    const directory = path.join(root, 'pids', parent);
-    const read = async (file) => (await readFile(path.join(directory, file), 'utf8')).trim();
-    const events = await read('pids.events').catch(() => 'max 0');
-    return {
-        current: Number(await read('pids.current')),
-        max: await read('pids.max'),
-        refusedForks: Number(/max (\d+)/.exec(events)?.[1] ?? '0'),
-    };
-}
-/** A cgroup name of the build of one run: unique, and saying whose it is. */
-function buildCgroupName(runId, unique) {
-    const safe = runId
-        .toLowerCase()
-        .replace(/[^a-z0-9_.-]+/g, '-')
-        .slice(0, 40);
-    return `docker-autograder-build-${safe}-${unique}`.replace(/^-+/, '');
-}
-
-;// CONCATENATED MODULE: ./src/engine/build-rules.ts
-// What a Dockerfile may make the engine fetch, read before the build (docs/decisions.md, "Builds
-// held to the profile"). The classic builder runs ADD's URL downloads, the pulls of FROM and
-// COPY --from, in the daemon's own network namespace: the runner's loopback and private network
-// are within its reach, not the build container's. And a FROM can read any image on the engine,
-// another run's too. Pure: the engine lookup of an image is injected.
-
-
-
-/**
- * An image's standing to a run (and a scope of it, for the proxy, which shows the student only
- * the scope's objects). Another run's image carries another run's label, or, unlabelled (the
- * grader's own builds are: labels.ts), has only names in another run's namespace. An image with
- * no name at all that is not the run's is an intermediate layer of someone's build.
- */
-function imageStanding(image, owner) {
-    if (image === undefined)
-        return 'missing';
-    const run = image.labels[RUN_LABEL];
-    if (run !== undefined && run !== '') {
-        const sameScope = owner.scope === undefined || image.labels[SCOPE_LABEL] === owner.scope;
-        return run === owner.runId && sameScope ? 'own' : 'foreign';
-    }
-    const tags = image.repoTags.filter((tag) => tag !== '<none>:<none>');
-    const ownTags = runReferences(owner.scope === undefined ? { runId: owner.runId } : { runId: owner.runId, scope: owner.scope });
-    if (tags.some((tag) => ownTags.matches(tag)))
-        return 'own';
-    if (tags.length === 0)
-        return 'foreign';
-    const anyRun = runReferences('allRuns');
-    return tags.every((tag) => anyRun.matches(tag)) ? 'foreign' : 'base';
-}
-// ---------------------------------------------------------------------------------------------
-// Registry hosts
-const PRIVATE_NETWORKS = new external_node_net_namespaceObject.BlockList();
-for (const [network, prefix] of [
-    ['0.0.0.0', 8],
-    ['10.0.0.0', 8],
-    ['100.64.0.0', 10],
-    ['127.0.0.0', 8],
-    ['169.254.0.0', 16],
-    ['172.16.0.0', 12],
-    ['192.0.0.0', 24],
-    ['192.168.0.0', 16],
-    ['198.18.0.0', 15],
-    ['224.0.0.0', 3],
-])
-    PRIVATE_NETWORKS.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of [
-    ['::', 127],
-    ['fc00::', 7],
-    ['fe80::', 10],
-    ['ff00::', 8],
-])
-    PRIVATE_NETWORKS.addSubnet(network, prefix, 'ipv6');
-/** Names that mean this machine or its private network whatever DNS says. */
-const LOCAL_NAMES = /^(localhost|localhost\.localdomain|ip6-localhost|ip6-loopback|host\.docker\.internal|gateway\.docker\.internal)$|\.(localhost|local|internal|localdomain|home\.arpa)$/;
-/** Whether an address (v4, v6, v4-mapped v6) is loopback, private, link-local or otherwise not public. */
-function isPrivateAddress(address) {
-    const family = (0,external_node_net_namespaceObject.isIP)(address);
-    if (family === 4)
-        return PRIVATE_NETWORKS.check(address, 'ipv4');
-    if (family !== 6)
-        return false;
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped?.[1] !== undefined)
-        return PRIVATE_NETWORKS.check(mapped[1], 'ipv4');
-    return PRIVATE_NETWORKS.check(address, 'ipv6');
-}
-/**
- * The registry host an image reference names (docker's rule: a first component with a dot, a
- * colon or "localhost"), without its port; undefined for Docker Hub.
- */
-function registryHostOf(reference) {
-    const named = reference.split('@')[0] ?? '';
-    const slash = named.indexOf('/');
-    if (slash < 0)
-        return undefined;
-    const first = named.slice(0, slash);
-    if (!first.includes('.') && !first.includes(':') && first !== 'localhost')
-        return undefined;
-    return hostWithoutPort(first);
-}
-function hostWithoutPort(authority) {
-    const bracketed = /^\[([^\]]*)\](?::\d*)?$/.exec(authority);
-    if (bracketed)
-        return (bracketed[1] ?? '').toLowerCase();
-    const colon = authority.lastIndexOf(':');
-    // Several colons without brackets: an IPv6 address as it is.
-    if (colon >= 0 && authority.indexOf(':') === colon)
-        return authority.slice(0, colon).toLowerCase();
-    return authority.toLowerCase();
-}
-/** The host of a `docker login` server address: a URL or a bare host[:port][/path]. */
-function serverAddressHost(serverAddress) {
-    const bare = serverAddress.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
-    const authority = bare.split('/')[0] ?? '';
-    if (authority === '')
-        return undefined;
-    return hostWithoutPort(authority.replace(/^[^@]*@/, ''));
-}
-/**
- * Why the engine may not contact a registry host, or undefined when it may: loopback, private
- * and link-local addresses, names of this machine, single-label names (a local network's), and
- * numbers that are not a plain dotted quad (127.1, 0x7f000001, 2130706433: the resolver reads
- * them as addresses).
- */
-function registryHostRefusal(host) {
-    if (host === undefined || host === '' || host === 'docker.io' || host === 'index.docker.io')
-        return undefined;
-    const shown = JSON.stringify(host);
-    const why = (reason) => `the registry ${shown} is ${reason}: the engine may only contact public registries (the runner's own network is off limits)`;
-    if ((0,external_node_net_namespaceObject.isIP)(host) !== 0)
-        return isPrivateAddress(host) ? why('a loopback, private or link-local address') : undefined;
-    if (/^[0-9a-fx.]+$/i.test(host) && /^[0-9.x]/i.test(host) && /\d/.test(host))
-        return why('an address in a form other than a dotted quad');
-    if (LOCAL_NAMES.test(host))
-        return why("a name of the runner's own machine or network");
-    if (!host.includes('.'))
-        return why('a name without a domain (a local network name)');
-    return undefined;
-}
-/** registryHostRefusal of the host an image reference names. */
-function referenceRefusal(reference) {
-    return registryHostRefusal(registryHostOf(reference));
-}
-/** Resolves a registry host name and refuses it when any of its addresses is private. */
-async function resolvedHostRefusal(host, lookup) {
-    const direct = registryHostRefusal(host);
-    if (direct !== undefined || host === undefined || (0,external_node_net_namespaceObject.isIP)(host) !== 0)
-        return direct;
-    if (host === 'docker.io' || host === 'index.docker.io')
-        return undefined;
-    let addresses;
-    try {
-        addresses = await lookup(host);
-    }
-    catch {
-        // Not resolvable here: the engine, on this machine, cannot reach it either.
-        return undefined;
-    }
-    const privateOne = addresses.find(isPrivateAddress);
-    return privateOne === undefined
-        ? undefined
-        : `the registry ${JSON.stringify(host)} resolves to ${privateOne}, a loopback, private or link-local address: the engine may only contact public registries`;
-}
-const URL_SOURCE = /^[a-z][a-z0-9+.-]*:\/\//i;
-const MAX_SHOWN = 120;
-/**
- * Reads a Dockerfile as the classic builder will: build arguments and ARG defaults substituted
- * in FROM, ARG and ENV values in ADD sources. ADD from a URL is refused, as is an image reference
- * or ADD source that stays unresolved ($VAR the build does not define).
- */
-function readDockerfile(text, buildArgs = {}, dockerfileName = 'Dockerfile') {
-    const dockerfile = external_lazy_dockerfile_ast_js_namespaceObject.DockerfileParser.parse(text);
-    const refusals = [];
-    const images = [];
-    const stages = [];
-    // ARGs before the first FROM are the only ones FROM sees; each stage has its own ARG and ENV.
-    const globalArgs = {};
-    let stageValues = {};
-    let seenFrom = false;
-    const at = (instruction) => {
-        const line = instruction.getRange().start.line + 1;
-        const raw = text.split(/\r?\n/)[line - 1] ?? '';
-        return { line, text: raw.length > MAX_SHOWN ? `${raw.slice(0, MAX_SHOWN)}...` : raw.trim() };
-    };
-    const refuse = (instruction, reason) => {
-        const { line, text: shown } = at(instruction);
-        refusals.push(`${dockerfileName} line ${line} (${shown}): ${reason}`);
-    };
-    const readImage = (instruction, raw, values) => {
-        const reference = expand(raw, values);
-        if (reference === undefined) {
-            refuse(instruction, `the image ${JSON.stringify(raw)} cannot be resolved before the build (a build argument without a value): give it a default with ARG`);
-            return;
-        }
-        if (reference.toLowerCase() === 'scratch' || stages.includes(reference.toLowerCase()))
-            return;
-        if (/^\d+$/.test(reference) && instruction.getKeyword() === 'COPY')
-            return;
-        images.push({ reference, line: at(instruction).line, instruction: instruction.getKeyword() });
-    };
-    for (const instruction of dockerfile.getInstructions()) {
-        const keyword = instruction.getKeyword();
-        if (keyword === 'ARG') {
-            for (const [name, value] of declarations(instruction)) {
-                const given = buildArgs[name] ??
-                    (value === undefined ? undefined : expand(value, seenFrom ? stageValues : globalArgs));
-                const target = seenFrom ? stageValues : globalArgs;
-                if (given !== undefined)
-                    target[name] = given;
-                else if (seenFrom && globalArgs[name] !== undefined)
-                    target[name] = globalArgs[name];
-            }
-        }
-        else if (keyword === 'ENV' && seenFrom) {
-            for (const [name, value] of declarations(instruction)) {
-                const expanded = value === undefined ? undefined : expand(value, stageValues);
-                if (expanded !== undefined)
-                    stageValues[name] = expanded;
-            }
-        }
-        else if (keyword === 'FROM') {
-            seenFrom = true;
-            stageValues = {};
-            const from = instruction;
-            const raw = from.getImage() ?? '';
-            readImage(instruction, raw, globalArgs);
-            const stage = from.getBuildStage();
-            if (stage !== null)
-                stages.push(stage.toLowerCase());
-        }
-        else if (keyword === 'COPY') {
-            const fromFlag = instruction.getFromFlag()?.getValue();
-            if (fromFlag !== null && fromFlag !== undefined && fromFlag !== '')
-                readImage(instruction, fromFlag, stageValues);
-        }
-        else if (keyword === 'ADD') {
-            for (const source of addSources(instruction)) {
-                const expanded = expand(source, stageValues);
-                if (expanded === undefined) {
-                    refuse(instruction, `the ADD source ${JSON.stringify(source)} cannot be resolved before the build: name the file, or use COPY`);
-                }
-                else if (URL_SOURCE.test(expanded)) {
-                    refuse(instruction, "ADD from a URL is not allowed (the engine would download it from the grader's machine): put the file in the submission and COPY it");
-                }
-            }
-        }
-    }
-    return { refusals, images };
-}
-/** NAME=value pairs of ARG and ENV (value undefined for `ARG NAME`; the old `ENV NAME value` form too). */
-function declarations(instruction) {
-    const content = (instruction.getArgumentsContent() ?? '').trim();
-    if (instruction.getKeyword() === 'ENV' && !/^[^\s=]+=/.test(content)) {
-        const [name = '', ...rest] = content.split(/\s+/);
-        return [[name, unquote(rest.join(' '))]];
-    }
-    return instruction.getArguments().map((argument) => {
-        const value = argument.getValue();
-        const equals = value.indexOf('=');
-        return equals < 0 ? [value, undefined] : [value.slice(0, equals), unquote(value.slice(equals + 1))];
-    });
-}
-function unquote(value) {
-    const quoted = /^"(.*)"$|^'(.*)'$/.exec(value);
-    return quoted ? (quoted[1] ?? quoted[2] ?? '') : value;
-}
-/** The sources of an ADD (all its arguments but the last and the --flags), JSON form or not. */
-function addSources(instruction) {
-    const content = (instruction.getArgumentsContent() ?? '').trim();
-    let parts;
-    const flags = [];
-    const rest = content.replace(/^(--\S+\s+)+/, (match) => {
-        flags.push(match);
-        return '';
-    });
-    if (rest.startsWith('[')) {
-        try {
-            const parsed = JSON.parse(rest);
-            parts = Array.isArray(parsed) ? parsed.map(String) : rest.split(/\s+/);
-        }
-        catch {
-            parts = rest.split(/\s+/);
-        }
-    }
-    else {
-        parts = rest.split(/\s+/).filter((part) => part !== '');
-    }
-    return parts.slice(0, -1);
-}
-/**
- * $NAME, ${NAME}, ${NAME:-word} and ${NAME:+word} substituted from `values`; undefined when a
- * variable has no value and no default (the reference could then be anything).
- */
-function expand(text, values) {
-    let unresolved = false;
-    const result = text.replace(/\\\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, braced, operator, word, bare) => {
-        if (match === '\\$')
-            return '$';
-        const name = braced ?? bare ?? '';
-        const value = values[name];
-        if (operator === '-')
-            return value !== undefined && value !== '' ? value : (word ?? '');
-        if (operator === '+')
-            return value !== undefined && value !== '' ? (word ?? '') : '';
-        if (value === undefined)
-            unresolved = true;
-        return value ?? '';
-    });
-    if (unresolved || /\$\{/.test(result))
-        return undefined;
-    return result;
-}
-/**
- * Every reason to refuse a build of this Dockerfile: its own refusals, then for each image it
- * reads, a private registry or an image that is not the run's nor a base image.
- */
-async function dockerfileRefusals(text, options) {
-    const reading = readDockerfile(text, options.buildArgs, options.dockerfileName);
-    const refusals = [...reading.refusals];
-    for (const image of reading.images) {
-        const where = `${options.dockerfileName ?? 'Dockerfile'} line ${image.line} (${image.instruction} ${image.reference})`;
-        const registry = referenceRefusal(image.reference);
-        if (registry !== undefined) {
-            refusals.push(`${where}: ${registry}`);
-            continue;
-        }
-        if ((await options.standing(image.reference)) === 'foreign') {
-            refusals.push(`${where}: the image is not one this grading built nor a base image (it belongs to another grading): build from a base image or from your own image`);
-        }
-    }
-    return refusals;
-}
-
 ;// CONCATENATED MODULE: ./src/proxy/build-rules.ts
 // Builds a student's script makes through the policy proxy, held to the profile of the grader's
-// own builds (src/engine/build-profile.ts, build-rules.ts): the query's network mode, the
+// own builds (src/engine/rules/build-profile.ts, build-rules.ts): the query's network mode, the
 // limits and the cgroup parent, and the Dockerfile read out of the uploaded context before the
 // engine sees any of it. The context is spooled to a file of the grader's (bounded), read, then
 // sent from that file: what the engine builds is exactly what was read.
@@ -45402,7 +48252,7 @@ class ContextRefusal extends Error {
  * refuse (throws ContextRefusal with the Dockerfile line), then gives the query held to the
  * profile, with a cgroup parent where the engine allows one.
  */
-async function holdBuild(body, query, options) {
+async function build_rules_holdBuild(body, query, options) {
     const directory = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'docker-autograder-build-'));
     const file = external_node_path_default().join(directory, 'context');
     let cgroup;
@@ -45567,7 +48417,7 @@ async function readEntry(file, name) {
  * Why a registry call (pull, login, search, distribution) is refused, or undefined: the engine
  * would connect to the registry host from the runner's network namespace, so a loopback,
  * private or link-local host (by address, or by what its name resolves to here) is refused
- * before the engine is asked (src/engine/build-rules.ts, registryHostRefusal).
+ * before the engine is asked (src/engine/rules/build-rules.ts, registryHostRefusal).
  */
 async function registryCallRefusal(call, resolve = resolveAll) {
     const host = call.kind === 'reference' ? registryHostOf(call.reference) : serverAddressHost(call.address);
@@ -46052,7 +48902,7 @@ async function policeBuildQuery(query, context) {
 const buildPlans = {
     build: async (gate, request) => {
         const policed = await policeBuildQuery(request.query, gate.context);
-        const held = await holdBuild(request.message, policed, {
+        const held = await build_rules_holdBuild(request.message, policed, {
             runId: gate.runId,
             scope: gate.scope,
             imageDetails: (reference) => gate.lookups.imageDetails(reference),
@@ -46074,180 +48924,8 @@ const buildPlans = {
     },
 };
 
-;// CONCATENATED MODULE: ./src/engine/bind-writers.ts
-// A bind mount the student cannot race (docs/decisions.md, "Bind sources are mounted with every
-// writer of the submission frozen"). The daemon resolves a bind source by its path when it mounts
-// it (at start, restart, and for every `docker cp`), so a folder of the submission swapped for a
-// symlink to `/` between the grader's check and that mount would be followed. Only the run's own
-// containers that bind-mount a host folder can change the submission (the client container, the
-// student's containers, the grader's run steps): while they are all paused (the cgroup freezer, by
-// the daemon), the path cannot change, so a check made then still holds when the daemon mounts.
-// The proxy and the grader's run step each bring their own WriterControl.
-
-
-
-/**
- * One freeze (or pause/unpause request of the student) at a time per run: a second start would
- * otherwise thaw the first one's writers while its mount is under way, and a student's
- * `docker unpause` sent during a freeze would wake a writer.
- */
-const runLocks = new Map();
-/** Tries of one pause (measured: 1 in 20 pauses of a shell swapping a folder in a loop fails). */
-const PAUSE_ATTEMPTS = 8;
-/** Waits for the run's lock and takes it; the returned function gives it back. */
-async function takeRunLock(runId) {
-    const previous = runLocks.get(runId) ?? Promise.resolve();
-    let give = () => undefined;
-    const mine = new Promise((resolve) => {
-        give = resolve;
-    });
-    const chained = previous.then(() => mine);
-    runLocks.set(runId, chained);
-    await previous;
-    let given = false;
-    return () => {
-        if (given)
-            return;
-        given = true;
-        give();
-        // The last holder leaves no entry behind (runs come and go in one process: class grading).
-        if (runLocks.get(runId) === chained)
-            runLocks.delete(runId);
-    };
-}
-/**
- * Pauses every writer of the run and returns the thaw. On a failure to pause, what was paused
- * is unpaused again and the error is passed on: a start must not go ahead half frozen.
- */
-async function freezeWriters(runId, control) {
-    const release = await takeRunLock(runId);
-    const paused = [];
-    let thawed = false;
-    const thaw = async () => {
-        if (thawed)
-            return;
-        thawed = true;
-        try {
-            await Promise.all(paused.map((id) => control.unpause(id).catch(() => undefined)));
-        }
-        finally {
-            release();
-        }
-    };
-    try {
-        const ids = await control.writers();
-        const results = await Promise.allSettled(ids.map(async (id) => {
-            if (await pauseWithRetries(control, id))
-                paused.push(id);
-        }));
-        const failed = results.find((result) => result.status === 'rejected');
-        if (failed !== undefined)
-            throw failed.reason;
-    }
-    catch (error) {
-        await thaw();
-        throw error;
-    }
-    return thaw;
-}
-/**
- * Pauses one container, again after a failure: the freezer gives up ("unable to freeze") on a
- * container that starts processes all the time (a swap loop in a shell does), now and then.
- */
-async function pauseWithRetries(control, id) {
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await control.pause(id);
-        }
-        catch (error) {
-            if (attempt >= PAUSE_ATTEMPTS)
-                throw error;
-        }
-    }
-}
-/** Runs `action` (check the bind sources, then have the daemon mount them) with the writers frozen. */
-async function withWritersFrozen(runId, control, action) {
-    const thaw = await freezeWriters(runId, control);
-    try {
-        return await action();
-    }
-    finally {
-        await thaw();
-    }
-}
-/**
- * Whether the daemon mounts a host path for this container (its inspection, or its summary in
- * a list): `Binds` with a path source, a `Mounts` entry of type bind, or `--volumes-from`.
- */
-function mountsHostPath(container) {
-    const hostConfig = isRecord(container.HostConfig) ? container.HostConfig : {};
-    const binds = Array.isArray(hostConfig.Binds) ? hostConfig.Binds : [];
-    if (binds.some((bind) => typeof bind === 'string' && bind.startsWith('/')))
-        return true;
-    const volumesFrom = Array.isArray(hostConfig.VolumesFrom) ? hostConfig.VolumesFrom : [];
-    if (volumesFrom.length > 0)
-        return true;
-    const mounts = [
-        ...(Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts : []),
-        ...(Array.isArray(container.Mounts) ? container.Mounts : []),
-    ];
-    return mounts.some((mount) => isRecord(mount) && mount.Type === 'bind');
-}
-/** The ids of running containers in a list answer (`GET /containers/json`) that mount a host path. */
-function runningBindWriters(listed) {
-    if (!Array.isArray(listed))
-        return [];
-    return listed
-        .filter(isRecord)
-        .filter((container) => container.State === 'running' && mountsHostPath(container))
-        .map((container) => String(container.Id));
-}
-/**
- * The grader's own control, for its run steps: every running container of the run is a writer
- * (summaries do not say which mount a host path; a pause of a second costs them nothing). An
- * engine without pause (a fake) has no writers to freeze.
- */
-function engineWriterControl(engine) {
-    const pause = engine.pauseContainer?.bind(engine);
-    const unpause = engine.unpauseContainer?.bind(engine);
-    return {
-        async writers() {
-            if (pause === undefined)
-                return [];
-            const listed = await engine.listContainers(runLabels(engine.runId));
-            return listed.filter((container) => container.state === 'running').map((container) => container.id);
-        },
-        pause: async (id) => (pause === undefined ? false : pause(id)),
-        unpause: async (id) => {
-            await unpause?.(id);
-        },
-    };
-}
-/**
- * The first source that no longer resolves to the real path it had when it was checked, and
- * why; checked with the writers frozen, just before the mount. `approved` gives that real path;
- * by default the source itself (the proxy passes bind sources resolved).
- */
-async function changedBindSource(sources, approved = (source) => source) {
-    for (const source of sources) {
-        const real = await (0,promises_namespaceObject.realpath)(source).catch(() => undefined);
-        if (real !== approved(source)) {
-            return `the bind mount source ${source} was replaced (by a symbolic link, or removed) after it was checked`;
-        }
-    }
-    return undefined;
-}
-/** The host paths a container's inspection says the daemon bind-mounts for it. */
-function bindSources(container) {
-    const mounts = Array.isArray(container.Mounts) ? container.Mounts : [];
-    return mounts
-        .filter(isRecord)
-        .filter((mount) => mount.Type === 'bind' && typeof mount.Source === 'string')
-        .map((mount) => String(mount.Source));
-}
-
 ;// CONCATENATED MODULE: ./src/proxy/bind-freeze.ts
-// The proxy's side of a bind the student cannot race (src/engine/bind-writers.ts): starts of a
+// The proxy's side of a bind the student cannot race (src/engine/operations/bind-writers.ts): starts of a
 // container that mounts a host path are checked and forwarded with every writer of the run
 // paused; the student's own pause and unpause wait for such a start to end; `docker cp` on a
 // container that bind-mounts a host folder is refused, because the daemon mounts every bind
@@ -46496,241 +49174,6 @@ function narrowListQuery(query, options) {
     return byName;
 }
 
-;// CONCATENATED MODULE: ./src/engine/docker-mapping.ts
-// The daemon's JSON (with the nulls it really sends: the dockerode typings claim arrays and
-// objects) and its mapping onto the Engine's model. No I/O here: docker-engine.ts does the calls.
-
-
-
-/**
- * The policy RESTART_LABEL records, when it applies: the engine's policy is "no" and the
- * container has a bind mount, as the proxy made it. Otherwise (no label, a label inherited from
- * an image's LABEL onto a container the proxy did not make virtual) undefined: the engine's
- * policy is the truth.
- */
-function requestedRestartPolicy(labels, enginePolicy, hasBindMount) {
-    const label = labels?.[RESTART_LABEL];
-    if (typeof label !== 'string' || !hasBindMount || (enginePolicy || 'no') !== 'no')
-        return undefined;
-    try {
-        const parsed = JSON.parse(label);
-        if (!isRecord(parsed) || typeof parsed.Name !== 'string' || parsed.Name === '')
-            return undefined;
-        const count = typeof parsed.MaximumRetryCount === 'number' ? parsed.MaximumRetryCount : 0;
-        return { Name: parsed.Name, MaximumRetryCount: count };
-    }
-    catch {
-        return undefined;
-    }
-}
-function asRawImage(value) {
-    if (isRecord(value) && typeof value.Id === 'string')
-        return value;
-    throw new InfraError('Docker engine answered an image inspection with something unexpected');
-}
-function asRawContainer(value) {
-    if (isRecord(value) && typeof value.Id === 'string' && isRecord(value.State) && isRecord(value.Config))
-        return value;
-    throw new InfraError('Docker engine answered a container inspection with something unexpected');
-}
-function asRawNetwork(value) {
-    if (isRecord(value) && typeof value.Id === 'string' && typeof value.Name === 'string')
-        return value;
-    throw new InfraError('Docker engine answered a network inspection with something unexpected');
-}
-function asRawVolume(value) {
-    if (isRecord(value) && typeof value.Name === 'string')
-        return value;
-    throw new InfraError('Docker engine answered a volume inspection with something unexpected');
-}
-/** What the daemon reports for "never". */
-const ZERO_TIME = '0001-01-01T00:00:00Z';
-function toContainerState(raw) {
-    const state = raw.State;
-    const config = raw.Config;
-    return {
-        id: raw.Id,
-        name: raw.Name.replace(/^\//, ''),
-        image: config.Image,
-        ...(typeof raw.Image === 'string' && raw.Image !== '' ? { imageId: raw.Image } : {}),
-        status: state.Status,
-        // A container the daemon is restarting reports Running, but an exec in it is refused:
-        // for the grader (and the student) it is not running.
-        running: state.Running && state.Restarting !== true,
-        exitCode: state.ExitCode,
-        oomKilled: state.OOMKilled,
-        health: state.Health?.Status ?? undefined,
-        startedAt: realTime(state.StartedAt),
-        finishedAt: realTime(state.FinishedAt),
-        publishedPorts: publishedPorts(raw.NetworkSettings.Ports),
-        portBindings: portBindings(raw.HostConfig?.PortBindings, raw.NetworkSettings.Ports),
-        env: config.Env ?? [],
-        labels: config.Labels ?? {},
-        user: config.User ?? '',
-        restartPolicy: requestedRestartPolicy(config.Labels, raw.HostConfig?.RestartPolicy?.Name, (raw.Mounts ?? []).some((mount) => mount.Type === 'bind'))?.Name ??
-            (raw.HostConfig?.RestartPolicy?.Name || 'no'),
-        daemonRestartPolicy: raw.HostConfig?.RestartPolicy?.Name || 'no',
-        // 0 (and a null or negative pids limit) is the engine's "unlimited".
-        memory: raw.HostConfig?.Memory ?? 0,
-        pidsLimit: Math.max(0, raw.HostConfig?.PidsLimit ?? 0),
-        pidMode: raw.HostConfig?.PidMode ?? '',
-        restartCount: raw.RestartCount ?? 0,
-        mounts: (raw.Mounts ?? []).map((mount) => ({
-            type: mount.Type ?? '',
-            source: mount.Source ?? '',
-            destination: mount.Destination ?? '',
-            ...(mount.Name ? { name: mount.Name } : {}),
-            readOnly: mount.RW === false,
-        })),
-        networks: Object.fromEntries(Object.entries(raw.NetworkSettings.Networks ?? {}).map(([name, network]) => [
-            name,
-            { ipAddress: network?.IPAddress ?? '', aliases: network?.Aliases ?? [] },
-        ])),
-        hostname: config.Hostname ?? '',
-    };
-}
-function realTime(value) {
-    return value && value !== ZERO_TIME ? value : undefined;
-}
-function publishedPorts(ports) {
-    const result = {};
-    for (const [containerPort, bindings] of Object.entries(ports ?? {})) {
-        const binding = bindings?.find((candidate) => candidate.HostIp === '127.0.0.1') ?? bindings?.[0];
-        const hostPort = docker_mapping_hostPortOf(binding?.HostPort);
-        if (hostPort !== undefined)
-            result[containerPort] = hostPort;
-    }
-    return result;
-}
-/**
- * Host ports bound for each container port, on any host address: what is really bound
- * (NetworkSettings.Ports, a running container) together with what was asked for with a fixed
- * port (HostConfig.PortBindings, also known before the start). Ephemeral requests ("") only count
- * once the daemon has chosen the port.
- */
-function portBindings(requested, actual) {
-    const ports = new Map();
-    for (const map of [actual, requested]) {
-        for (const [containerPort, bindings] of Object.entries(map ?? {})) {
-            for (const binding of bindings ?? []) {
-                const hostPort = docker_mapping_hostPortOf(binding.HostPort);
-                if (hostPort === undefined)
-                    continue;
-                const set = ports.get(containerPort) ?? new Set();
-                set.add(hostPort);
-                ports.set(containerPort, set);
-            }
-        }
-    }
-    return Object.fromEntries([...ports.entries()].map(([containerPort, set]) => [containerPort, [...set].sort((a, b) => a - b)]));
-}
-function docker_mapping_hostPortOf(value) {
-    if (!value || !/^\d+$/.test(value))
-        return undefined;
-    const port = Number.parseInt(value, 10);
-    return port > 0 && port <= 65535 ? port : undefined;
-}
-function toImageDetails(raw) {
-    const config = raw.Config ?? {};
-    const layers = raw.RootFS?.Layers ?? [];
-    return {
-        id: raw.Id,
-        tags: realTags(raw),
-        user: config.User ?? '',
-        workdir: config.WorkingDir ?? '',
-        cmd: config.Cmd ?? [],
-        entrypoint: typeof config.Entrypoint === 'string' ? [config.Entrypoint] : (config.Entrypoint ?? []),
-        env: config.Env ?? [],
-        exposedPorts: Object.keys(config.ExposedPorts ?? {}).sort(),
-        labels: config.Labels ?? {},
-        layerDigests: [...layers],
-        layers: layers.length,
-        sizeBytes: raw.Size,
-        healthcheck: config.Healthcheck?.Test ?? [],
-    };
-}
-/** Older daemons list an untagged image as "<none>:<none>". */
-function realTags(raw) {
-    return (raw.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
-}
-function toNetworkDetails(raw) {
-    return {
-        id: raw.Id,
-        name: raw.Name,
-        driver: raw.Driver ?? '',
-        internal: raw.Internal === true,
-        labels: raw.Labels ?? {},
-        containers: Object.values(raw.Containers ?? {})
-            .map((endpoint) => endpoint?.Name?.replace(/^\//, '') ?? '')
-            .filter((name) => name !== '')
-            .sort(),
-    };
-}
-function toVolumeDetails(raw) {
-    return {
-        name: raw.Name,
-        driver: raw.Driver ?? '',
-        labels: raw.Labels ?? {},
-        mountpoint: raw.Mountpoint ?? '',
-    };
-}
-function toContainerSummary(raw) {
-    return {
-        id: raw.Id,
-        name: raw.Names?.[0]?.replace(/^\//, '') ?? '',
-        image: raw.Image ?? '',
-        state: raw.State ?? '',
-        labels: raw.Labels ?? {},
-    };
-}
-/** The CMD column of /containers/{id}/top (COMMAND on some ps variants; else the last column). */
-function processCommands(value) {
-    // A container whose last process is just exiting has none left: the engine (Go) answers its
-    // empty list as null.
-    if (isRecord(value) && value.Processes === null)
-        return [];
-    if (!isRecord(value) || !Array.isArray(value.Titles) || !Array.isArray(value.Processes)) {
-        throw new InfraError('Docker engine answered a process listing with something unexpected');
-    }
-    const titles = value.Titles;
-    let column = titles.findIndex((title) => title === 'CMD' || title === 'COMMAND');
-    if (column < 0)
-        column = titles.length - 1;
-    const rows = value.Processes.filter((row) => Array.isArray(row));
-    return inTreeOrder(rows, titles.indexOf('PID'), titles.indexOf('PPID'))
-        .map((row) => row[column])
-        .filter((command) => typeof command === 'string');
-}
-/**
- * Parents before their children (siblings as ps lists them). ps lists by PID, and PIDs wrap
- * around on a busy host, so nginx's worker can be listed before its master: an exercise that
- * expects "master, then worker" must not depend on where the host's PID counter stands.
- */
-function inTreeOrder(rows, pidColumn, ppidColumn) {
-    if (pidColumn < 0 || ppidColumn < 0)
-        return rows;
-    const pids = new Set(rows.map((row) => String(row[pidColumn])));
-    const children = new Map();
-    const roots = [];
-    for (const row of rows) {
-        const parent = String(row[ppidColumn]);
-        if (!pids.has(parent) || parent === String(row[pidColumn]))
-            roots.push(row);
-        else
-            children.set(parent, [...(children.get(parent) ?? []), row]);
-    }
-    const ordered = [];
-    const visit = (row) => {
-        ordered.push(row);
-        for (const child of children.get(String(row[pidColumn])) ?? [])
-            visit(child);
-    };
-    for (const root of roots)
-        visit(root);
-    // A cycle (impossible in a real listing) leaves rows unvisited: keep them rather than lose them.
-    return ordered.length === rows.length ? ordered : rows;
-}
-
 ;// CONCATENATED MODULE: ./src/proxy/policy-mounts.ts
 // What a student's container may mount: folders inside the submission (by their real path,
 // checked again at every start), the run's own volumes, tmpfs; never the Docker socket, a host
@@ -46748,7 +49191,7 @@ function checkHostPathInside(submissionDir, real) {
  * The real path to mount: checked, and passed on resolved, so that a symlink swapped in after the
  * check cannot redirect the mount (only a race on a component inside the submission remains).
  */
-async function checkBindSource(source, context) {
+async function policy_mounts_checkBindSource(source, context) {
     if (!external_node_path_default().isAbsolute(source)) {
         throw new Refusal(`bind mount of "${source}": the source must be an absolute path inside the submission`);
     }
@@ -46784,7 +49227,7 @@ async function recheckBindSources(container, context) {
     }
     for (const source of sources) {
         try {
-            await checkBindSource(source, context);
+            await policy_mounts_checkBindSource(source, context);
         }
         catch (error) {
             if (!(error instanceof Refusal))
@@ -46812,7 +49255,7 @@ async function checkBinds(hostConfig, context) {
     for (const bind of strings(hostConfig.Binds)) {
         const [source = '', ...rest] = bind.split(':');
         if (source.startsWith('/')) {
-            binds.push([await checkBindSource(source, context), ...rest].join(':'));
+            binds.push([await policy_mounts_checkBindSource(source, context), ...rest].join(':'));
         }
         else {
             binds.push([await volumeForMount(source, context), ...rest].join(':'));
@@ -46829,7 +49272,7 @@ async function checkMounts(hostConfig, context) {
         const type = typeof mount.Type === 'string' ? mount.Type : 'volume';
         const source = typeof mount.Source === 'string' ? mount.Source : '';
         if (type === 'bind') {
-            mount.Source = await checkBindSource(source, context);
+            mount.Source = await policy_mounts_checkBindSource(source, context);
         }
         else if (type === 'volume') {
             const options = isRecord(mount.VolumeOptions) ? mount.VolumeOptions : {};
@@ -48136,10 +50579,10 @@ function decode(part) {
  * (before 1.24, `POST /containers/{id}/start` takes a HostConfig: binds, privileges) in ways the
  * policy does not read; every docker CLI and compose of the last years speaks 1.40 or newer.
  */
-const MIN_API_VERSION = '1.40';
+const routes_MIN_API_VERSION = '1.40';
 function olderThanMinimum(prefix) {
     const [major = 0, minor = 0] = prefix.slice(2).split('.').map(Number);
-    const [minMajor = 0, minMinor = 0] = MIN_API_VERSION.split('.').map(Number);
+    const [minMajor = 0, minMinor = 0] = routes_MIN_API_VERSION.split('.').map(Number);
     return major < minMajor || (major === minMajor && minor < minMinor);
 }
 function compile(declaration) {
@@ -48190,7 +50633,7 @@ function matchRoute(method, url) {
     });
     const prefix = apiVersionPrefix(url);
     if (prefix !== '' && olderThanMinimum(prefix)) {
-        return refuse(`client version ${prefix.slice(2)} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`, 400);
+        return refuse(`client version ${prefix.slice(2)} is too old. Minimum supported API version is ${routes_MIN_API_VERSION}, please upgrade your client to a newer version`, 400);
     }
     if (PRUNE.test(path)) {
         return refuse(`${path.slice(1).replace('/', ' ')} is not allowed: remove your own objects by name instead`);
@@ -48550,7 +50993,7 @@ function checkJsonKeys(body, declaration) {
 
 /** A line of a streamed answer (build, pull, events) longer than this passes through unscoped. */
 const MAX_STREAM_LINE_BYTES = 1024 * 1024;
-async function readCapped(stream, limit, tooLarge) {
+async function streams_readCapped(stream, limit, tooLarge) {
     const chunks = [];
     let size = 0;
     for await (const chunk of stream) {
@@ -48759,7 +51202,7 @@ async function handleUpgrade(host, request, socket, head) {
 async function relayAndClose(host, answer, socket) {
     let body;
     try {
-        body = host.names.unscope(await readCapped(answer, MAX_JSON_ANSWER_BYTES, () => new Error(`the engine's answer is larger than ${MAX_JSON_ANSWER_BYTES / 1024 / 1024} MiB`)));
+        body = host.names.unscope(await streams_readCapped(answer, MAX_JSON_ANSWER_BYTES, () => new Error(`the engine's answer is larger than ${MAX_JSON_ANSWER_BYTES / 1024 / 1024} MiB`)));
     }
     catch (error) {
         host.failRaw(socket, error);
@@ -48884,7 +51327,7 @@ async function answer(host, answer, response, plan) {
     const contentType = String(answer.headers['content-type'] ?? '');
     const isError = status >= 400 && contentType.includes('json');
     if (plan.answer === 'json' || isError) {
-        const text = await readCapped(answer, MAX_JSON_ANSWER_BYTES, () => new Error(`the engine's answer is larger than ${MAX_JSON_ANSWER_BYTES / 1024 / 1024} MiB`));
+        const text = await streams_readCapped(answer, MAX_JSON_ANSWER_BYTES, () => new Error(`the engine's answer is larger than ${MAX_JSON_ANSWER_BYTES / 1024 / 1024} MiB`));
         let output = host.names.unscope(text);
         // The engine's address pools are shared by every grading: their end is not this student's doing.
         if (isError && POOL_EXHAUSTED.test(text)) {
@@ -49242,7 +51685,7 @@ async function submissionPath(submissionDir, relative, what) {
     return { path: real };
 }
 
-;// CONCATENATED MODULE: ./src/steps/build.ts
+;// CONCATENATED MODULE: ./src/steps/kinds/build.ts
 
 
 
@@ -49580,17 +52023,17 @@ async function pendingCondition(wait, logPending, state, context, deadline) {
     }
     for (const port of [wait.port, wait.http?.port]) {
         // Publishing does not change while a container runs: waiting cannot help.
-        if (port !== undefined && hostPortOf(state, port) === undefined) {
+        if (port !== undefined && resolve_hostPortOf(state, port) === undefined) {
             return { reason: `port ${port} is not published`, final: true };
         }
     }
     if (wait.port !== undefined) {
-        const reason = await tcpPending(wait.port, hostPortOf(state, wait.port), deadline, context);
+        const reason = await tcpPending(wait.port, resolve_hostPortOf(state, wait.port), deadline, context);
         if (reason)
             return { reason, probe: true };
     }
     if (wait.http) {
-        const reason = await httpPending(wait.http, hostPortOf(state, wait.http.port), context, deadline);
+        const reason = await httpPending(wait.http, resolve_hostPortOf(state, wait.http.port), context, deadline);
         if (reason)
             return { reason, probe: true };
     }
@@ -50024,8 +52467,6 @@ function describeContainer(container) {
     return `container ${first || String(container.Id).slice(0, 12)}`;
 }
 
-// EXTERNAL MODULE: external "./lazy-ssh2.js"
-var external_lazy_ssh2_js_ = __nccwpck_require__(1774);
 ;// CONCATENATED MODULE: ./src/steps/remote-machine.ts
 // The "other machine" of a script step with `remote: true` (the course's "Remote docker daemon"
 // exercise): a container running sshd, with no network but its own loopback, which the script's
@@ -50623,7 +53064,7 @@ class OutputCollector {
 /** The client image always has Compose v2 as a docker CLI plugin (client-image.ts). */
 const COMPOSE_COMMAND = { command: 'docker', args: ['compose'] };
 
-;// CONCATENATED MODULE: ./src/steps/script.ts
+;// CONCATENATED MODULE: ./src/steps/kinds/script.ts
 
 
 
@@ -50731,7 +53172,7 @@ async function tracesItself(file) {
     return /^\s*set\s+(-[a-zA-Z]*x|-o\s+xtrace)|^#!.*\s-[a-zA-Z]*x/m.test(text);
 }
 
-;// CONCATENATED MODULE: ./src/steps/compose.ts
+;// CONCATENATED MODULE: ./src/steps/kinds/compose.ts
 // The student's compose file, run as a project unique to the exercise, by Compose in a client
 // container behind the engine gate (student-docker.ts). The gate stamps the run's labels on
 // every container, network, volume and image the project makes, so that the label cleanup
@@ -51092,7 +53533,7 @@ function restartNotApplied(state) {
     return `; its restart policy "${state.restartPolicy}" is not applied by the engine during grading because it bind-mounts a host folder`;
 }
 
-;// CONCATENATED MODULE: ./src/steps/copy.ts
+;// CONCATENATED MODULE: ./src/steps/kinds/copy.ts
 
 
 
@@ -51134,7 +53575,7 @@ const copyStep = {
 };
 /** A missing path or folder, or a source the engine refuses to pack, is the student's to fix. */
 
-;// CONCATENATED MODULE: ./src/steps/exec.ts
+;// CONCATENATED MODULE: ./src/steps/kinds/exec.ts
 
 
 
@@ -51180,7 +53621,7 @@ const execStep = {
     },
 };
 
-;// CONCATENATED MODULE: ./src/steps/kill.ts
+;// CONCATENATED MODULE: ./src/steps/kinds/kill.ts
 
 
 /** How long a SIGKILLed container may take to be reported stopped, so that checks see it stopped. */
@@ -51211,7 +53652,7 @@ function signalName(signal = 'SIGKILL') {
     return signal.startsWith('SIG') || /^[0-9]+$/.test(signal) ? signal : `SIG${signal}`;
 }
 
-;// CONCATENATED MODULE: ./src/steps/network.ts
+;// CONCATENATED MODULE: ./src/steps/kinds/network.ts
 
 
 
@@ -51239,7 +53680,7 @@ const networkStep = {
     },
 };
 
-;// CONCATENATED MODULE: ./src/steps/recreate.ts
+;// CONCATENATED MODULE: ./src/steps/kinds/recreate.ts
 
 
 const recreateStep = {
@@ -51280,7 +53721,7 @@ const recreateStep = {
     },
 };
 
-;// CONCATENATED MODULE: ./src/steps/restart.ts
+;// CONCATENATED MODULE: ./src/steps/kinds/restart.ts
 
 
 const restartStep = {
@@ -51312,7 +53753,7 @@ const restartStep = {
     },
 };
 
-;// CONCATENATED MODULE: ./src/steps/run.ts
+;// CONCATENATED MODULE: ./src/steps/kinds/run.ts
 
 
 
@@ -51460,7 +53901,7 @@ function optionalMs(value) {
     return value === undefined ? undefined : durationMs(value);
 }
 
-;// CONCATENATED MODULE: ./src/steps/stop.ts
+;// CONCATENATED MODULE: ./src/steps/kinds/stop.ts
 
 
 const stopStep = {
@@ -51481,7 +53922,7 @@ const stopStep = {
     },
 };
 
-;// CONCATENATED MODULE: ./src/steps/volume.ts
+;// CONCATENATED MODULE: ./src/steps/kinds/volume.ts
 
 
 
@@ -51503,7 +53944,7 @@ const volumeStep = {
     },
 };
 
-;// CONCATENATED MODULE: ./src/steps/wait.ts
+;// CONCATENATED MODULE: ./src/steps/kinds/wait.ts
 
 
 
@@ -51586,7 +54027,7 @@ function runStepSpec(step, context) {
     return definition.run(body, context);
 }
 
-;// CONCATENATED MODULE: ./src/grade.ts
+;// CONCATENATED MODULE: ./src/grading/grade.ts
 // grade(): runs each exercise's steps and checks on an Engine and scores the result. No
 // @actions/* here: the action and the CLI both call this with their own progress sink.
 
@@ -51918,3201 +54359,137 @@ async function removeQuietly(engine, scope, progress) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/engine/engine-kind.ts
-// Which engine answers the Engine API: Docker Engine, or Podman's Docker-compatible service
-// (`podman system service`), told apart by the engine's own /version answer, and what the
-// grader's builds meet there. Pure: docker-engine.ts feeds it the answer (docs/engines.md).
+// EXTERNAL MODULE: ./src/report/sanitize.ts
+var sanitize = __nccwpck_require__(1211);
+;// CONCATENATED MODULE: ./src/grading/selftest.ts
+// selftest: grades each exercise's own solutions, so an instructor knows the exercise grades
+// what it should. solutions/reference and every solutions/alt-* (a correct solution written
+// differently) must get full marks; every solutions/wrong-* must not pass, and when it has an
+// expect.yaml, must fail exactly the checks it lists.
 
-/**
- * From GET /version. Podman lists itself as the component "Podman Engine" (its compat API's
- * Version is Podman's own, e.g. 4.3.1, with ApiVersion 1.41); Docker's components are "Engine",
- * "containerd", "runc" and "docker-init". Anything that does not name Podman is taken for Docker,
- * whose API the grader is written against.
- */
-function identifyEngine(version) {
-    const record = isRecord(version) ? version : {};
-    const components = Array.isArray(record.Components) ? record.Components.filter(isRecord) : [];
-    const podman = components.find((component) => typeof component.Name === 'string' && /^podman\b/i.test(component.Name));
-    if (podman !== undefined) {
-        const release = typeof podman.Version === 'string' ? podman.Version : String(record.Version ?? '');
-        return { product: 'podman', display: `Podman Engine ${release || '(unknown version)'}`.trim() };
+
+
+
+
+
+const EXPECT_FILE = 'expect.yaml';
+async function selftest(exercises, engine, progress) {
+    const outcomes = [];
+    for (const exercise of exercises) {
+        const solutionsDir = external_node_path_default().join(exercise.dir, 'solutions');
+        // Other folders under solutions/ (notes, shared assets) are not graded.
+        const solutions = (await listDirs(solutionsDir)).filter((name) => isCorrect(name) || name.startsWith('wrong-'));
+        if (!solutions.includes('reference')) {
+            outcomes.push({
+                exercise: exercise.spec.id,
+                solution: 'reference',
+                score: 0,
+                maxScore: 0,
+                ok: false,
+                problem: `no reference solution in ${solutionsDir}`,
+            });
+        }
+        for (const solution of solutions) {
+            const root = external_node_path_default().join(solutionsDir, solution);
+            progress.info(`selftest ${exercise.spec.id} with ${solution}`);
+            const report = await grade([exercise], { engine, submissionRoot: root, progress });
+            const result = report.exercises[0];
+            if (result === undefined)
+                continue;
+            const problem = await judge(solution, root, result);
+            outcomes.push({
+                exercise: exercise.spec.id,
+                solution,
+                score: result.score,
+                maxScore: result.maxScore,
+                ok: problem === undefined,
+                ...(problem === undefined ? {} : { problem }),
+                ...(result.status === 'error' ? { infraError: true } : {}),
+            });
+        }
     }
-    const release = typeof record.Version === 'string' && record.Version !== '' ? record.Version : 'unknown';
-    return { product: 'docker', display: `Docker engine ${release}` };
+    return outcomes;
 }
-/**
- * An image reference as Docker shows it: Podman lists a pulled or built `busybox:latest` as
- * `docker.io/library/busybox:latest` and `owner/app:1` as `docker.io/owner/app:1`; Docker lists
- * both in this short form, which the grader's names (labels.ts, runReferences) are written in.
- */
-function familiarReference(reference) {
-    return reference.replace(/^docker\.io\/(?:library\/(?=[^/]+$))?/, '');
+/** Full marks required: the reference, and the alternatives written differently from it. */
+function isCorrect(solution) {
+    return solution === 'reference' || solution.startsWith('alt-');
 }
-/**
- * A /build refused because the engine does not offer the classic builder (`version=1`) that the
- * grader's own builds ask for, and whose log (`Step N/M`, ` ---> Using cache`) the build-cache
- * check reads. Docker answers an unknown builder version with `invalid version "1"`; an engine
- * that drops the legacy builder is expected to say so in words like "builder version 1 is not
- * supported" or "the legacy builder has been removed". A Dockerfile's own errors (parse errors,
- * unknown instructions, a missing base image) never read like that.
- */
-const CLASSIC_BUILDER_REFUSED = /invalid (?:builder )?version "?1"?|builder version "?1"? (?:is )?(?:not supported|unsupported|no longer supported|disabled|removed)|(?:classic|legacy) builder (?:is |has been )?(?:not supported|unsupported|no longer (?:supported|available)|disabled|removed|deprecated and removed)/i;
-function classicBuilderRefused(daemonMessage) {
-    return CLASSIC_BUILDER_REFUSED.test(daemonMessage);
-}
-/** The one line an exercise's grading stops with when the engine will not build the classic way. */
-function noClassicBuilderMessage(endpoint, daemonMessage) {
-    // docker-modem puts its own reading of the status before the daemon's words.
-    const words = daemonMessage.replace(/^(?:unexpected|server error|bad parameter) - /, '');
-    return `the Docker engine at ${endpoint} no longer offers the classic builder (POST /build, version 1) that the grader's builds use: ${words}`;
-}
-
-;// CONCATENATED MODULE: ./src/engine/faults.ts
-// How a failed Docker call is told apart: the daemon's answer (a refusal, usually the student's
-// doing) or the engine and the machine failing (an InfraError: status error, exit 3).
-
-
-const CONNECTION_ERROR_CODES = new Set([
-    'ECONNREFUSED',
-    'ECONNRESET',
-    'ECONNABORTED',
-    'EPIPE',
-    'ETIMEDOUT',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ENOTFOUND',
-    'EAI_AGAIN',
-]);
-/** File-system codes that only mean "no daemon" when connecting to its socket, not when reading the context. */
-const SOCKET_ERROR_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'ENOTSOCK']);
-function isAlreadyGone(error) {
-    if (!(error instanceof DockerApiError))
-        return false;
-    return error.statusCode === 404 || (error.statusCode === 409 && /already in progress/i.test(error.message));
-}
-function isConnectionError(error) {
-    if (!(error instanceof Error))
-        return false;
-    const { code, syscall } = error;
-    if (code !== undefined && CONNECTION_ERROR_CODES.has(code))
-        return true;
-    if (code !== undefined && SOCKET_ERROR_CODES.has(code) && syscall === 'connect')
-        return true;
-    return /socket hang up/i.test(error.message);
-}
-function statusOf(error) {
-    if (error instanceof Error && 'statusCode' in error && typeof error.statusCode === 'number') {
-        return error.statusCode;
+async function judge(solution, root, result) {
+    if (result.status === 'error')
+        return `grading failed: ${result.setupError ?? 'engine error'}`;
+    const failing = result.checks.filter((check) => check.status !== 'pass').map((check) => check.name);
+    if (isCorrect(solution)) {
+        if (failing.length === 0)
+            return undefined;
+        // What was observed, so that an instructor (or a flaky CI run) shows why, not only which.
+        const why = result.checks
+            .filter((check) => check.status !== 'pass')
+            .map((check) => `${check.name} (${check.message}${check.actual === undefined ? '' : `; actual: ${(0,sanitize/* oneLine */.TN)(check.actual)}`})`);
+        const which = solution === 'reference' ? 'the reference solution' : `the correct solution ${solution}`;
+        return `${which} fails: ${why.join('; ')}`;
     }
-    return undefined;
+    if (failing.length === 0)
+        return 'this wrong solution gets full marks';
+    const expected = await expectedFailures(root);
+    if (expected === undefined)
+        return undefined;
+    const missing = expected.filter((name) => !failing.includes(name));
+    const extra = failing.filter((name) => !expected.includes(name));
+    if (missing.length === 0 && extra.length === 0)
+        return undefined;
+    return [
+        missing.length > 0 ? `expected to fail but passed: ${missing.join('; ')}` : '',
+        extra.length > 0 ? `failed unexpectedly: ${extra.join('; ')}` : '',
+    ]
+        .filter(Boolean)
+        .join('. ');
 }
-/** docker-modem wraps the daemon's {"message": ...} in "(HTTP code N) reason - message". */
-function daemonMessage(error) {
-    if (!(error instanceof Error))
-        return String(error);
-    const json = 'json' in error ? error.json : undefined;
-    if (isRecord(json) && typeof json.message === 'string')
-        return json.message;
-    if (Buffer.isBuffer(json) && json.length > 0)
-        return json.toString('utf8');
-    if (typeof json === 'string' && json !== '')
-        return json;
-    return error.message.replace(/^\(HTTP code \d+\)\s*/, '');
-}
-
-;// CONCATENATED MODULE: ./src/engine/format.ts
-// Small text helpers for the engine's messages: one-line reasons, short ids, seconds.
-function messageOf(error) {
-    return error instanceof Error ? error.message : String(error);
-}
-function oneLine(text) {
-    const flat = text.replace(/\s+/g, ' ').trim();
-    return flat.length > 500 ? `${flat.slice(0, 500)}…` : flat;
-}
-function formatSeconds(ms) {
-    return `${Number((ms / 1000).toFixed(1))}s`;
-}
-function shortId(id) {
-    return /^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id;
-}
-function stringField(record, key) {
-    const value = record[key];
-    return typeof value === 'string' ? value : '';
-}
-function parseJson(text) {
+/** The `failing:` list of a wrong solution's expect.yaml, if it has one. */
+async function expectedFailures(root) {
+    let text;
     try {
-        return JSON.parse(text);
+        text = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(root, EXPECT_FILE), 'utf8');
     }
     catch {
         return undefined;
     }
-}
-function delay(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-;// CONCATENATED MODULE: ./src/engine/cleanup.ts
-
-
-
-
-const REMOVAL_CONCURRENCY = 4;
-async function removeResources(client, filter = {}) {
-    const filters = {
-        label: filter.allRuns ? [RUN_LABEL] : labelFilters(filter.runId ?? client.runId, filter.scope),
-    };
-    const report = { containers: 0, networks: 0, volumes: 0, images: 0, failures: [] };
-    if (filter.only !== 'images')
-        await removeRuntime(client, filters, report);
-    if (filter.only !== 'runtime')
-        await removeImages(client, filters, filter, report);
-    return report;
-}
-async function removeRuntime(client, filters, report) {
-    // The first listing is allowed to throw: a daemon that cannot be reached is an InfraError.
-    const containers = await client.idempotentCall('list containers', (signal) => client.docker.listContainers({ all: true, filters, abortSignal: signal }));
-    report.containers = await removeAll(client, report.failures, 'container', containers, REMOVAL_CONCURRENCY, {
-        name: (item) => item.Names[0]?.replace(/^\//, '') ?? shortId(item.Id),
-        remove: (item, signal) => client.docker.getContainer(item.Id).remove({ force: true, v: true, abortSignal: signal }),
-    });
-    const networks = await listOrReport(client, report.failures, 'networks', (signal) => client.docker.listNetworks({ filters, abortSignal: signal }));
-    report.networks = await removeAll(client, report.failures, 'network', networks, 1, {
-        name: (item) => item.Name,
-        remove: (item, signal) => client.docker.getNetwork(item.Id).remove({ abortSignal: signal }),
-    });
-    const volumes = await listOrReport(client, report.failures, 'volumes', async (signal) => {
-        const listed = await client.docker.listVolumes({ filters, abortSignal: signal });
-        return listed.Volumes ?? [];
-    });
-    report.volumes = await removeAll(client, report.failures, 'volume', volumes, 1, {
-        name: (item) => item.Name,
-        remove: (item, signal) => client.docker.getVolume(item.Name).remove({ force: true, abortSignal: signal }),
-    });
-}
-async function removeImages(client, filters, filter, report) {
-    report.images = await inPasses(report.failures, async (failures) => {
-        const images = await listOrReport(client, failures, 'images', (signal) => client.docker.listImages({ filters, abortSignal: signal }));
-        // Newest first and one at a time: an image built FROM another of the run's images must go
-        // before its parent, which the daemon refuses to delete while it has children.
-        images.sort((a, b) => b.Created - a.Created);
-        return removeAll(client, failures, 'image', images, 1, {
-            name: (item) => item.RepoTags?.find((tag) => tag !== '<none>:<none>') ?? shortId(item.Id),
-            remove: (item, signal) => client.docker.getImage(item.Id).remove({ force: true, abortSignal: signal }),
-        });
-    });
-    report.images += await removeReferences(client, report.failures, filter);
-}
-/**
- * The grader's own builds carry no labels (labels.ts): they are found by their run-owned tags
- * and only untagged, never forced. Such an image can have the same ID as another run's build
- * or a base image (`FROM nginx` alone); the daemon deletes it only when no name is left.
- */
-async function removeReferences(client, failures, filter) {
-    const selection = runReferences(filter.allRuns ? 'allRuns' : { runId: filter.runId ?? client.runId, scope: filter.scope });
-    const images = await listOrReport(client, failures, 'image references', (signal) => client.docker.listImages({ filters: { reference: selection.patterns }, abortSignal: signal }));
-    // Newest first: a rebuilt stage's tag goes before the tag of the image it was built from.
-    images.sort((a, b) => b.Created - a.Created);
-    // Not by label: builds FROM a stand-in inherit its label. The names decide.
-    // Podman lists them as docker.io/…: matched, and removed, by the name the grader gave them.
-    const references = images.flatMap((image) => (image.RepoTags ?? []).map(familiarReference).filter(selection.matches));
-    return removeAll(client, failures, 'image', references, 1, {
-        name: (reference) => reference,
-        remove: (reference, signal) => client.docker.getImage(reference).remove({ abortSignal: signal }),
-    });
-}
-/**
- * Images created in the same second have no order by creation time, so a parent can come
- * before its child and be refused ("has dependent child images"): what is left is tried again
- * while a pass removes something. Only the last pass's failures are reported.
- */
-async function inPasses(failures, pass) {
-    let gone = 0;
-    for (let attempt = 1;; attempt += 1) {
-        const passFailures = [];
-        const removed = await pass(passFailures);
-        gone += removed;
-        if (passFailures.length === 0 || removed === 0 || attempt === 3) {
-            failures.push(...passFailures);
-            return gone;
-        }
-    }
-}
-async function listOrReport(client, failures, kind, list) {
+    const file = external_node_path_default().join(root, EXPECT_FILE);
+    let data;
     try {
-        return await client.idempotentCall(`list ${kind}`, list);
+        data = (0,dist/* parse */.qg)(text);
     }
     catch (error) {
-        failures.push(oneLine(messageOf(error)));
+        throw new SpecError([{ file, line: 1, column: 1, message: `not valid YAML: ${errorMessage(error)}` }]);
+    }
+    const failing = data?.failing;
+    if (!Array.isArray(failing) || !failing.every((name) => typeof name === 'string')) {
+        throw new SpecError([{ file, line: 1, column: 1, message: '"failing" must be a list of check names' }]);
+    }
+    return failing;
+}
+async function listDirs(dir) {
+    try {
+        const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
+        return entries
+            .filter((entry) => entry.isDirectory())
+            .map((entry) => entry.name)
+            .sort();
+    }
+    catch {
         return [];
     }
 }
-/** Removes each item; returns how many are gone. 404 counts as gone, anything else is reported. */
-async function removeAll(client, failures, kind, items, concurrency, how) {
-    let gone = 0;
-    await forEachLimited(items, concurrency, async (item) => {
-        const name = how.name(item);
-        try {
-            await client.idempotentCall(`remove ${kind} ${name}`, (signal) => how.remove(item, signal));
-            gone += 1;
-        }
-        catch (error) {
-            if (isAlreadyGone(error))
-                gone += 1;
-            // The message already names the call, e.g. "remove network x: ...".
-            else
-                failures.push(oneLine(messageOf(error)));
-        }
-    });
-    return gone;
-}
-async function forEachLimited(items, limit, work) {
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const item = items[next];
-            next += 1;
-            await work(item);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-// EXTERNAL MODULE: ./node_modules/dockerode/lib/docker.js
-var docker = __nccwpck_require__(9040);
-var docker_default = /*#__PURE__*/__nccwpck_require__.n(docker);
-;// CONCATENATED MODULE: external "node:tls"
-const external_node_tls_namespaceObject = require("node:tls");
-var external_node_tls_default = /*#__PURE__*/__nccwpck_require__.n(external_node_tls_namespaceObject);
-;// CONCATENATED MODULE: ./src/engine/known-hosts.ts
-// The host-key check of ssh:// engines: a server's key is trusted only when an OpenSSH
-// known_hosts file lists it for that host (plain or hashed `|1|` names, `[host]:port` for other
-// ports than 22, wildcards and negations, @revoked). Hand-written: the format is small and
-// stable, and no small, well-kept npm library reads it; ssh2 leaves the check to its caller.
-
-
-
-
-/** Names one known_hosts file to use instead of ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts. */
-const KNOWN_HOSTS_ENV = 'DOCKER_AUTOGRADER_KNOWN_HOSTS';
-/** The files searched, in order: the one DOCKER_AUTOGRADER_KNOWN_HOSTS names, else OpenSSH's two. */
-function knownHostsFiles(env = process.env) {
-    const chosen = env[KNOWN_HOSTS_ENV]?.trim();
-    if (chosen)
-        return [chosen];
-    return [external_node_path_default().join(external_node_os_default().homedir(), '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'];
-}
-/** Entries of the files that exist (a missing file lists nothing). */
-function readKnownHosts(files) {
-    return files.flatMap((file) => {
-        let text;
-        try {
-            text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
-        }
-        catch {
-            return [];
-        }
-        return parseKnownHosts(text, file);
-    });
-}
-function parseKnownHosts(text, file) {
-    const entries = [];
-    text.split('\n').forEach((raw, index) => {
-        const fields = raw.trim().split(/\s+/);
-        if (fields[0] === '' || fields[0]?.startsWith('#'))
-            return;
-        let marker;
-        if (fields[0] === '@revoked' || fields[0] === '@cert-authority') {
-            marker = fields[0] === '@revoked' ? 'revoked' : 'cert-authority';
-            fields.shift();
-        }
-        const [hosts, keyType, encoded] = fields;
-        // A line that is not `hosts type base64key`: skipped, as ssh skips it.
-        if (hosts === undefined || keyType === undefined || encoded === undefined)
-            return;
-        if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded))
-            return;
-        entries.push({
-            file,
-            line: index + 1,
-            ...(marker ? { marker } : {}),
-            hosts,
-            keyType,
-            key: Buffer.from(encoded, 'base64'),
-        });
-    });
-    return entries;
-}
-/** How known_hosts names a host: `host` on port 22, `[host]:port` otherwise. */
-function knownHostName(host, port) {
-    const name = host.toLowerCase();
-    return port === 22 ? name : `[${name}]:${port}`;
-}
-/** Whether an entry's host field names `name` (OpenSSH's match_hostname, hashed names included). */
-function entryNames(entry, name) {
-    if (entry.hosts.startsWith('|1|')) {
-        const [, , salt, hash] = entry.hosts.split('|');
-        if (salt === undefined || hash === undefined)
-            return false;
-        const expected = Buffer.from(hash, 'base64');
-        const actual = (0,external_node_crypto_.createHmac)('sha1', Buffer.from(salt, 'base64')).update(name).digest();
-        return expected.length === actual.length && (0,external_node_crypto_.timingSafeEqual)(expected, actual);
-    }
-    let matched = false;
-    for (const pattern of entry.hosts.toLowerCase().split(',')) {
-        const negated = pattern.startsWith('!');
-        if (!wildcardMatch(negated ? pattern.slice(1) : pattern, name))
-            continue;
-        if (negated)
-            return false;
-        matched = true;
-    }
-    return matched;
-}
-function wildcardMatch(pattern, name) {
-    const source = pattern
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.');
-    return new RegExp(`^${source}$`).test(name);
-}
-/** The key type written inside an SSH public key blob (its first length-prefixed string). */
-function keyTypeOf(key) {
-    if (key.length < 4)
-        return 'unknown';
-    const length = key.readUInt32BE(0);
-    return length > 0 && length <= 64 && key.length >= 4 + length
-        ? key.subarray(4, 4 + length).toString('latin1')
-        : 'unknown';
-}
-/** As ssh prints it: SHA256:base64 without padding. */
-function fingerprint(key) {
-    return `SHA256:${(0,external_node_crypto_.createHash)('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
-}
-/** The entries that name this host, certificate authorities left out (host certificates are not supported). */
-function entriesFor(entries, host, port) {
-    const name = knownHostName(host, port);
-    return entries.filter((entry) => entry.marker !== 'cert-authority' && entryNames(entry, name));
-}
-/**
- * The server host-key algorithms to offer, in ssh2's order of preference, limited to the key
- * types known_hosts lists for the host: otherwise the server could present a key of another
- * type that is not listed, and a correct server would be refused (OpenSSH orders them the same way).
- */
-function hostKeyAlgorithms(entries) {
-    const types = new Set(entries.filter((entry) => entry.marker === undefined).map((entry) => entry.keyType));
-    const preference = [
-        'ssh-ed25519',
-        'ecdsa-sha2-nistp256',
-        'ecdsa-sha2-nistp384',
-        'ecdsa-sha2-nistp521',
-        'rsa-sha2-512',
-        'rsa-sha2-256',
-        'ssh-rsa',
-    ];
-    return preference.filter((algorithm) => types.has(algorithm.startsWith('rsa-sha2-') ? 'ssh-rsa' : algorithm));
-}
-/** Accepts the key only when a (not revoked) entry for the host lists exactly this key. */
-function verifyHostKey(entries, files, host, port, key) {
-    const name = knownHostName(host, port);
-    const shown = `${keyTypeOf(key)} ${fingerprint(key)}`;
-    const forHost = entriesFor(entries, host, port);
-    const revoked = entries.find((entry) => entry.marker === 'revoked' && entry.key.equals(key));
-    if (revoked) {
-        return {
-            accepted: false,
-            reason: `the host key of ${name} (${shown}) is marked @revoked in ${revoked.file}:${revoked.line}`,
-        };
-    }
-    if (forHost.some((entry) => entry.marker === undefined && entry.key.equals(key)))
-        return { accepted: true };
-    const listed = forHost.find((entry) => entry.marker === undefined);
-    if (listed) {
-        return {
-            accepted: false,
-            reason: `the host key of ${name} (${shown}) does not match the one listed for it in ${listed.file}:${listed.line}: the connection may be intercepted, or the host key changed; it was refused`,
-        };
-    }
-    const portOption = port === 22 ? '' : `-p ${port} `;
-    return {
-        accepted: false,
-        reason: `the host key of ${name} (${shown}) is not in ${files.join(' or ')}: only known hosts are trusted. Check the fingerprint with the engine's administrator, then add it (ssh-keyscan ${portOption}${host} >> ~/.ssh/known_hosts), or name a known_hosts file with ${KNOWN_HOSTS_ENV}`,
-    };
-}
-
-;// CONCATENATED MODULE: ./src/engine/ssh.ts
-// An engine behind ssh://[user@]host[:port], reached as the docker CLI reaches it: each API
-// connection is `docker system dial-stdio` run on the remote over an SSH channel, and HTTP is
-// spoken over that channel. Unlike docker-modem's own ssh path, the server's host key must be
-// listed in known_hosts (known-hosts.ts): an unknown or changed key is refused, never accepted.
-
-
-
-
-
-
-
-
-
-/** The command the docker CLI runs on the remote, which relays its stdio to the engine's socket. */
-const DIAL_STDIO = 'docker system dial-stdio';
-/** OpenSSH's MaxSessions is 10 by default: a connection carries at most this many channels. */
-const MAX_CHANNELS_PER_CONNECTION = 8;
-/** How often one dial moves to another connection after a server refused it a channel. */
-const MAX_CHANNEL_REFUSALS = 4;
-/** An SSH connection without channels is closed after this long (new ones reuse it until then). */
-const IDLE_CLOSE_MS = 2_000;
-const READY_TIMEOUT_MS = 20_000;
-const MAX_STDERR_BYTES = 4096;
-/** The identity files tried, in this order, after the agent: OpenSSH's defaults. */
-const IDENTITY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
-function parseSshHost(value) {
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        throw new InfraError(`DOCKER_HOST ${JSON.stringify(value)} is not a valid ssh://[user@]host[:port] address`);
-    }
-    if (url.hostname === '' ||
-        (url.pathname !== '' && url.pathname !== '/') ||
-        url.search !== '' ||
-        url.password !== '') {
-        throw new InfraError(`DOCKER_HOST ${JSON.stringify(value)} is not a valid ssh://[user@]host[:port] address (no path, query or password)`);
-    }
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    const port = url.port === '' ? 22 : Number(url.port);
-    const username = decodeURIComponent(url.username) || external_node_os_default().userInfo().username;
-    const shownHost = host.includes(':') ? `[${host}]` : host;
-    return { host, port, username, display: `ssh://${username}@${shownHost}${port === 22 ? '' : `:${port}`}` };
-}
-/** Dials the engine over SSH: a few pooled SSH connections, one dial-stdio channel per API connection. */
-class SshDialer {
-    target;
-    connections = new Set();
-    constructor(target) {
-        this.target = target;
-    }
-    async dial(refusals = 0) {
-        const connection = this.pick();
-        connection.open += 1;
-        this.hold(connection, +1);
-        let channel;
-        try {
-            await connection.ready;
-            channel = await new Promise((resolve, reject) => {
-                connection.client.exec(DIAL_STDIO, (error, opened) => (error ? reject(error) : resolve(opened)));
-            });
-        }
-        catch (error) {
-            connection.open -= 1;
-            this.hold(connection, -1);
-            // A server that allows fewer sessions per connection (sshd's MaxSessions): this one is
-            // full at what it carries, and the channel is opened on another connection.
-            const refused = error instanceof Error && /channel open failure/i.test(error.message);
-            // The others' answers may still be on their way: each refusal lowers the capacity to what
-            // is open or pending, which ends at what the server allows.
-            if (refused && connection.open > 0 && refusals < MAX_CHANNEL_REFUSALS) {
-                connection.capacity = Math.min(connection.capacity, connection.open);
-                return this.dial(refusals + 1);
-            }
-            throw error;
-        }
-        return this.decorate(connection, channel);
-    }
-    /** A connection with room for one more channel, or a new one. */
-    pick() {
-        for (const connection of this.connections) {
-            if (!connection.broken && connection.open < connection.capacity)
-                return connection;
-        }
-        const connection = this.connect();
-        this.connections.add(connection);
-        return connection;
-    }
-    connect() {
-        const { host, port, username, display } = this.target;
-        const files = knownHostsFiles();
-        const known = readKnownHosts(files);
-        const algorithms = hostKeyAlgorithms(entriesFor(known, host, port));
-        let refusal;
-        const socket = external_node_net_default().connect(port, host);
-        const client = new external_lazy_ssh2_js_.Client();
-        const connection = {
-            client,
-            socket,
-            ready: Promise.resolve(),
-            open: 0,
-            referenced: 0,
-            capacity: MAX_CHANNELS_PER_CONNECTION,
-            broken: false,
-        };
-        const drop = () => {
-            connection.broken = true;
-            clearTimeout(connection.idleTimer);
-            this.connections.delete(connection);
-        };
-        connection.ready = new Promise((resolve, reject) => {
-            client.once('ready', resolve);
-            client.on('error', (error) => {
-                drop();
-                if (refusal !== undefined)
-                    reject(new InfraError(`ssh: ${display}: ${refusal}`));
-                else if (error.level === 'client-authentication') {
-                    reject(new InfraError(`ssh: ${display}: the server refused every key offered for ${username} (${this.authSources().join(', ') || 'no ssh-agent (SSH_AUTH_SOCK) and no ~/.ssh/id_ed25519, id_ecdsa or id_rsa without a passphrase'})`, 'unreachable'));
-                }
-                else if (error.level === 'client-socket' || error.level === 'client-timeout') {
-                    const cause = error.code ?? error.message;
-                    reject(new InfraError(`ssh: ${display}: cannot connect (${cause}): is sshd running there?`, 'unreachable'));
-                }
-                else
-                    reject(new InfraError(`ssh: ${display}: ${error.message}`, 'unreachable'));
-            });
-            client.once('close', () => {
-                drop();
-                reject(new InfraError(`ssh: ${display}: the connection closed before it was ready`, 'unreachable'));
-            });
-        });
-        // Unhandled if no dial waits any more: the error is reported to the dials that wait.
-        connection.ready.catch(() => undefined);
-        client.connect({
-            sock: socket,
-            host,
-            port,
-            username,
-            readyTimeout: READY_TIMEOUT_MS,
-            // With no entry at all, every type is offered, and the verifier says that the host is unknown.
-            ...(algorithms.length > 0 ? { algorithms: { serverHostKey: algorithms } } : {}),
-            hostVerifier: (key) => {
-                const verdict = verifyHostKey(known, files, host, port, key);
-                if (!verdict.accepted)
-                    refusal = verdict.reason;
-                return verdict.accepted;
-            },
-            authHandler: this.authMethods(),
-        });
-        return connection;
-    }
-    /** The ssh-agent first (SSH_AUTH_SOCK), then the default identity files that need no passphrase. */
-    authMethods() {
-        const { username } = this.target;
-        const methods = [];
-        const agent = process.env.SSH_AUTH_SOCK;
-        if (agent)
-            methods.push({ type: 'agent', username, agent });
-        for (const key of this.identityKeys())
-            methods.push({ type: 'publickey', username, key });
-        return methods;
-    }
-    identityKeys() {
-        const keys = [];
-        for (const name of IDENTITY_FILES) {
-            try {
-                const key = (0,external_node_fs_namespaceObject.readFileSync)(external_node_path_default().join(external_node_os_default().homedir(), '.ssh', name));
-                // An encrypted key cannot be used without its passphrase, which nobody is there to type.
-                if (!(external_lazy_ssh2_js_.utils.parseKey(key) instanceof Error))
-                    keys.push(key);
-            }
-            catch {
-                // No such file: the next one.
-            }
-        }
-        return keys;
-    }
-    authSources() {
-        const sources = process.env.SSH_AUTH_SOCK ? ['the ssh-agent at SSH_AUTH_SOCK'] : [];
-        for (const name of IDENTITY_FILES) {
-            try {
-                if (!(external_lazy_ssh2_js_.utils.parseKey((0,external_node_fs_namespaceObject.readFileSync)(external_node_path_default().join(external_node_os_default().homedir(), '.ssh', name))) instanceof Error)) {
-                    sources.push(`~/.ssh/${name}`);
-                }
-            }
-            catch {
-                // Not there.
-            }
-        }
-        return sources;
-    }
-    /**
-     * Counts the channels that keep the process alive: the SSH socket is unreferenced when none
-     * does (a daemon-event watch unrefs its own), and an idle connection is closed soon after.
-     */
-    hold(connection, change) {
-        connection.referenced += change;
-        if (connection.referenced > 0)
-            connection.socket.ref();
-        else
-            connection.socket.unref();
-        clearTimeout(connection.idleTimer);
-        connection.idleTimer = undefined;
-        if (connection.open === 0) {
-            connection.idleTimer = setTimeout(() => {
-                if (connection.open > 0)
-                    return;
-                connection.broken = true;
-                this.connections.delete(connection);
-                connection.client.end();
-            }, IDLE_CLOSE_MS);
-            connection.idleTimer.unref();
-        }
-    }
-    /** The channel as a socket for http; it tells the pool when it closes and whether it holds the process. */
-    decorate(connection, channel) {
-        let referenced = true;
-        return new DialStdioStream(channel, this.target.display, {
-            closed: () => {
-                connection.open -= 1;
-                this.hold(connection, referenced ? -1 : 0);
-            },
-            reference: (hold) => {
-                if (hold === referenced)
-                    return;
-                referenced = hold;
-                this.hold(connection, hold ? +1 : -1);
-            },
-        });
-    }
-}
-/**
- * One dial-stdio channel as the socket http wants: setTimeout, ref/unref and the like, and a
- * clear error when `docker system dial-stdio` fails on the remote (no docker there, no access to
- * the engine). Its end is held back until the remote command's exit status is known: sshd sends
- * the end of output before the status, and http would report a bare "socket hang up".
- */
-class DialStdioStream extends external_node_stream_namespaceObject.Duplex {
-    channel;
-    display;
-    pool;
-    sawOutput = false;
-    stderr = '';
-    exitCode;
-    outputEnded = false;
-    released = false;
-    idleMs = 0;
-    idleTimer;
-    referenced = true;
-    constructor(channel, display, pool) {
-        super({ allowHalfOpen: true });
-        this.channel = channel;
-        this.display = display;
-        this.pool = pool;
-        channel.on('data', (chunk) => {
-            this.sawOutput = true;
-            this.touch();
-            if (!this.push(chunk))
-                channel.pause();
-        });
-        channel.stderr.on('data', (chunk) => {
-            if (this.stderr.length < MAX_STDERR_BYTES)
-                this.stderr += chunk.toString('utf8');
-        });
-        channel.once('end', () => {
-            this.outputEnded = true;
-            this.settle();
-        });
-        channel.once('exit', (code) => {
-            this.exitCode = code;
-            this.settle();
-        });
-        channel.once('close', () => {
-            if (this.exitCode === undefined)
-                this.exitCode = null;
-            this.outputEnded = true;
-            this.settle();
-            this.release();
-        });
-        channel.on('error', (error) => this.destroy(error));
-    }
-    /** Ends the readable side once both the output's end and the exit status (or the close) are in. */
-    settle() {
-        if (!this.outputEnded || this.exitCode === undefined || this.readableEnded || this.destroyed)
-            return;
-        if (this.exitCode !== null && this.exitCode !== 0 && !this.sawOutput) {
-            const said = this.stderr.trim().split('\n')[0] ?? '';
-            this.destroy(new InfraError(`ssh: ${this.display}: \`${DIAL_STDIO}\` failed on the remote (exit ${this.exitCode})${said ? `: ${said}` : ''}`, 'unreachable'));
-            return;
-        }
-        this.push(null);
-    }
-    release() {
-        if (this.released)
-            return;
-        this.released = true;
-        clearTimeout(this.idleTimer);
-        this.pool.closed();
-    }
-    touch() {
-        clearTimeout(this.idleTimer);
-        if (this.idleMs > 0 && !this.released) {
-            this.idleTimer = setTimeout(() => this.emit('timeout'), this.idleMs);
-            if (!this.referenced)
-                this.idleTimer.unref();
-        }
-    }
-    _read() {
-        this.channel.resume();
-    }
-    _write(chunk, encoding, callback) {
-        this.touch();
-        this.channel.write(chunk, encoding, callback);
-    }
-    _final(callback) {
-        this.channel.end();
-        callback();
-    }
-    _destroy(error, callback) {
-        this.channel.destroy();
-        this.release();
-        callback(error);
-    }
-    setTimeout(ms, callback) {
-        this.idleMs = ms;
-        // As net.Socket does: 0 with a callback removes it (http relies on that for reused sockets).
-        if (callback && ms === 0)
-            this.removeListener('timeout', callback);
-        else if (callback)
-            this.once('timeout', callback);
-        this.touch();
-        return this;
-    }
-    setNoDelay() {
-        return this;
-    }
-    setKeepAlive() {
-        return this;
-    }
-    ref() {
-        this.referenced = true;
-        if (!this.released)
-            this.pool.reference(true);
-        return this;
-    }
-    unref() {
-        this.referenced = false;
-        if (!this.released)
-            this.pool.reference(false);
-        return this;
-    }
-}
-/**
- * An http.Agent whose connections are dial-stdio channels (dockerode's `agent` option). Kept
- * alive between requests, as the unix socket's global agent is: each new channel costs a docker
- * CLI process on the remote.
- */
-class SshHttpAgent extends (external_node_http_default()).Agent {
-    dialer;
-    constructor(dialer) {
-        super({ keepAlive: true, timeout: IDLE_CLOSE_MS });
-        this.dialer = dialer;
-    }
-    createConnection(_options, callback) {
-        this.dialer.dial().then((stream) => callback?.(null, stream), (error) => callback?.(error, undefined));
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/engine/connection.ts
-// Where the daemon is and how to reach it: DOCKER_HOST (unix://, tcp:// with TLS, ssh://) or the
-// default socket, and the environment a docker CLI child process needs to reach the same one.
-
-
-
-
-
-
-
-const DEFAULT_SOCKET = '/var/run/docker.sock';
-/**
- * The daemon `options` name: its socketPath, else its host, else DOCKER_HOST (as the docker CLI
- * finds it, so that every engine object, the tests' included, follows the engine under test),
- * else the default socket. An explicitly empty host means the default socket.
- */
-function resolveEndpoint(options) {
-    if (options.socketPath !== undefined)
-        return unixEndpoint(options.socketPath);
-    const host = (options.host ?? process.env.DOCKER_HOST)?.trim();
-    if (!host)
-        return unixEndpoint(DEFAULT_SOCKET);
-    if (host.startsWith('unix://'))
-        return unixEndpoint(host.slice('unix://'.length) || DEFAULT_SOCKET);
-    if (host.startsWith('tcp://'))
-        return tcpEndpoint(host);
-    if (host.startsWith('ssh://'))
-        return sshEndpoint(host);
-    throw new InfraError(`DOCKER_HOST ${JSON.stringify(host)} is not supported: use unix:///path, tcp://host:port (with TLS: DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH) or ssh://[user@]host[:port]`);
-}
-/** localhost, 127.0.0.0/8 and ::1: the engine is on this machine (a forwarded port is trusted to be). */
-function isLoopback(hostname) {
-    const name = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-    if (name === 'localhost' || name.endsWith('.localhost'))
-        return true;
-    if (external_node_net_default().isIPv4(name))
-        return name.startsWith('127.');
-    return external_node_net_default().isIPv6(name) && (name === '::1' || /^::ffff:127\./.test(name));
-}
-/** Resolves once the socket is connected; rejects with its error otherwise. */
-function connected(socket, event) {
-    return new Promise((resolve, reject) => {
-        socket.once(event, () => {
-            socket.removeListener('error', reject);
-            resolve(socket);
-        });
-        socket.once('error', reject);
-    });
-}
-function unixEndpoint(socketPath) {
-    // host: undefined on purpose: docker-modem merges DOCKER_HOST from the environment otherwise.
-    return {
-        display: `unix://${socketPath}`,
-        onThisMachine: true,
-        dial: () => connected(external_node_net_default().connect(socketPath), 'connect'),
-        modem: { socketPath, host: undefined, protocol: 'http' },
-        clientEnvironment: { DOCKER_HOST: `unix://${socketPath}` },
-    };
-}
-function sshEndpoint(host) {
-    const target = parseSshHost(host);
-    const dialer = new SshDialer(target);
-    return {
-        display: target.display,
-        onThisMachine: isLoopback(target.host),
-        dial: () => dialer.dial(),
-        // protocol http over the agent's channels: docker-modem's own 'ssh' protocol (which it takes
-        // from DOCKER_HOST) would check no host key. host and port only make up the request's URL.
-        modem: {
-            host: target.host,
-            port: String(target.port),
-            protocol: 'http',
-            agent: new SshHttpAgent(dialer),
-        },
-        clientEnvironment: { DOCKER_HOST: target.display },
-    };
-}
-function tcpEndpoint(host) {
-    let url;
-    try {
-        url = new URL(host);
-    }
-    catch {
-        throw new InfraError(`DOCKER_HOST ${JSON.stringify(host)} is not a valid tcp://host:port address`);
-    }
-    const tls = process.env.DOCKER_TLS_VERIFY === '1' || url.port === '2376';
-    const port = url.port || (tls ? '2376' : '2375');
-    const display = `tcp://${url.hostname}:${port}`;
-    const clientEnvironment = { DOCKER_HOST: display };
-    const { DOCKER_TLS_VERIFY: verify, DOCKER_CERT_PATH: certPath } = process.env;
-    if (verify)
-        clientEnvironment.DOCKER_TLS_VERIFY = verify;
-    // TLS implied by the port alone: the CLI must be told, or it would speak plain HTTP.
-    else if (tls)
-        clientEnvironment.DOCKER_TLS = '1';
-    if (certPath)
-        clientEnvironment.DOCKER_CERT_PATH = certPath;
-    const material = tls ? tlsMaterial() : {};
-    const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    return {
-        display,
-        onThisMachine: isLoopback(hostname),
-        dial: () => tls
-            ? connected(tlsConnect(hostname, Number(port), material), 'secureConnect')
-            : connected(external_node_net_default().connect(Number(port), hostname), 'connect'),
-        modem: { host: url.hostname, port, protocol: tls ? 'https' : 'http', ...material },
-        clientEnvironment,
-    };
-}
-/** As https does for dockerode: the daemon's certificate is checked against the CA, for that host. */
-function tlsConnect(host, port, material) {
-    return external_node_tls_default().connect({ host, port, ...material, ...(external_node_net_default().isIP(host) ? {} : { servername: host }) });
-}
-function tlsMaterial() {
-    const dir = process.env.DOCKER_CERT_PATH || external_node_path_default().join(external_node_os_default().homedir(), '.docker');
-    const read = (name) => {
-        try {
-            return (0,external_node_fs_namespaceObject.readFileSync)(external_node_path_default().join(dir, name));
-        }
-        catch {
-            return undefined;
-        }
-    };
-    const [ca, cert, key] = [read('ca.pem'), read('cert.pem'), read('key.pem')];
-    if (process.env.DOCKER_TLS_VERIFY === '1' &&
-        (ca === undefined || cert === undefined || key === undefined)) {
-        throw new InfraError(`DOCKER_TLS_VERIFY=1 needs ca.pem, cert.pem and key.pem in ${dir} (DOCKER_CERT_PATH)`);
-    }
-    return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
-}
-
-;// CONCATENATED MODULE: ./src/engine/streams.ts
-// Reading the engine's response streams under a deadline and with a byte cap.
-
-
-
-/**
- * Reads a response stream to its end. Resolves 'timeout' when the signal fires first (the stream
- * is destroyed, which also cancels the request on the daemon's side), and rejects if the
- * connection breaks before the end.
- */
-function followStream(stream, signal, hooks) {
-    return new Promise((resolve, reject) => {
-        let settled = false;
-        const settle = (outcome) => {
-            if (settled)
-                return;
-            settled = true;
-            signal.removeEventListener('abort', onAbort);
-            if (outcome instanceof Error)
-                reject(outcome);
-            else
-                resolve(outcome);
-        };
-        const onAbort = () => {
-            stream.destroy();
-            settle('timeout');
-        };
-        if (signal.aborted)
-            return onAbort();
-        signal.addEventListener('abort', onAbort, { once: true });
-        stream.on('data', (chunk) => {
-            hooks.onData?.(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-            if (hooks.stopWhen?.()) {
-                settle('done');
-                stream.destroy();
-            }
-        });
-        stream.once('end', () => settle('done'));
-        // `on`, not `once`: a destroyed stream may emit more than one error, and an unheard one crashes.
-        stream.on('error', (error) => settle(signal.aborted ? 'timeout' : error));
-        stream.once('close', () => settle(signal.aborted ? 'timeout' : new Error('the connection closed before the end of the output')));
-    });
-}
-function asReadable(value) {
-    if (value instanceof external_node_stream_namespaceObject.Readable)
-        return value;
-    throw new InfraError('Docker engine answered with something that is not a stream');
-}
-/** Keeps at most `cap` bytes; the rest is counted as dropped. */
-class CappedBytes {
-    cap;
-    chunks = [];
-    size = 0;
-    truncated = false;
-    constructor(cap) {
-        this.cap = cap;
-    }
-    get full() {
-        return this.size >= this.cap;
-    }
-    push(chunk) {
-        const room = this.cap - this.size;
-        if (chunk.length > room)
-            this.truncated = true;
-        if (room <= 0)
-            return;
-        const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
-        // A copy: demuxStream hands out views of its own buffer.
-        this.chunks.push(Buffer.from(kept));
-        this.size += kept.length;
-    }
-    writable() {
-        return new external_node_stream_namespaceObject.Writable({
-            write: (chunk, _encoding, done) => {
-                this.push(chunk);
-                done();
-            },
-        });
-    }
-    /** UTF-8; a character cut in half by the cap is dropped rather than shown as garbage. */
-    text() {
-        return new external_node_string_decoder_namespaceObject.StringDecoder('utf8').write(Buffer.concat(this.chunks));
-    }
-}
-
-;// CONCATENATED MODULE: ./src/engine/client.ts
-
-
-
-
-
-
-
-const DEFAULT_CALL_TIMEOUT_MS = 30_000;
-const DEFAULT_TRANSFER_TIMEOUT_MS = 120_000;
-/** The deadline of each call once one call has timed out (see call()). */
-const UNRESPONSIVE_CALL_TIMEOUT_MS = 5_000;
-const PING_TIMEOUT_MS = 5_000;
-/** How often a long wait (a container's exit) asks whether the daemon still answers. */
-const LIVENESS_INTERVAL_MS = 15_000;
-/** Before an idempotent call is tried again on a fresh connection. */
-const RETRY_PAUSE_MS = 500;
-class DockerClient {
-    runId;
-    docker;
-    /** How the daemon is named in messages, e.g. unix:///var/run/docker.sock */
-    endpoint;
-    /** What a docker CLI child process needs to reach the same daemon. */
-    childEnvironment;
-    /** Raw connections made as this client's own are (the policy proxy's upstream). */
-    connection;
-    /** Deadline of each ordinary API call (not builds or execs, which carry their own). */
-    callTimeoutMs;
-    /** Deadline of an archive copy (copyInto, copyBetween). */
-    transferTimeoutMs;
-    /** Set when a call ran out its deadline, cleared by the next call that succeeds. */
-    unresponsive = false;
-    /** Set by close(): the run was interrupted, and nothing more is asked of the engine. */
-    closed = false;
-    /** Requests in flight, aborted by close(). */
-    inFlight = new Set();
-    watching = false;
-    /** Set when the daemon's event stream ended: it stopped or restarted during the run. */
-    lostReason;
-    constructor(options) {
-        this.runId = options.runId;
-        const endpoint = resolveEndpoint(options);
-        this.endpoint = endpoint.display;
-        this.childEnvironment = endpoint.clientEnvironment;
-        this.connection = {
-            display: endpoint.display,
-            onThisMachine: endpoint.onThisMachine,
-            dial: endpoint.dial,
-        };
-        this.docker = new (docker_default())(endpoint.modem);
-        this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-        this.transferTimeoutMs =
-            options.transferTimeoutMs ?? Math.max(this.callTimeoutMs, DEFAULT_TRANSFER_TIMEOUT_MS);
-    }
-    /** Runs one API call under a deadline (the per-call one by default) and turns its failure into a clean error. */
-    async call(what, run, timeoutMs = this.callTimeoutMs) {
-        // A daemon that already let one call run out its deadline is probably hanging: the calls
-        // after it (cleanup above all) get a short one, so that the grader ends in seconds, not hours.
-        if (this.closed)
-            throw new InfraError('grading was interrupted: nothing more is asked of the engine');
-        const deadlineMs = this.unresponsive ? Math.min(timeoutMs, UNRESPONSIVE_CALL_TIMEOUT_MS) : timeoutMs;
-        const controller = new AbortController();
-        const release = this.track(controller);
-        let timer;
-        const deadline = new Promise((_, reject) => {
-            timer = setTimeout(() => {
-                controller.abort();
-                this.unresponsive = true;
-                reject(this.timeoutError(what, deadlineMs));
-            }, deadlineMs);
-        });
-        try {
-            const result = await Promise.race([run(controller.signal), deadline]);
-            this.unresponsive = false;
-            return result;
-        }
-        catch (error) {
-            throw this.translate(error, what);
-        }
-        finally {
-            clearTimeout(timer);
-            release();
-        }
-    }
-    /**
-     * Registers a request's controller, so that close() aborts it; returns the release function.
-     * After close() the controller is aborted at once: the interrupted run asks nothing more.
-     */
-    track(controller) {
-        if (this.closed)
-            controller.abort(new InfraError('grading was interrupted'));
-        this.inFlight.add(controller);
-        return () => this.inFlight.delete(controller);
-    }
-    /**
-     * Follows the daemon's event stream (daemon events only, so it is quiet) for as long as the
-     * run lasts: the stream ends when the daemon stops, and a daemon that restarted between two
-     * calls killed the run's containers, which must not be graded as the student's doing.
-     */
-    async watchDaemon() {
-        if (this.watching || this.closed)
-            return;
-        this.watching = true;
-        const controller = new AbortController();
-        const release = this.track(controller);
-        let stream;
-        try {
-            stream = asReadable(await this.dial({
-                path: '/events?',
-                method: 'GET',
-                options: { filters: JSON.stringify({ type: ['daemon'] }) },
-                isStream: true,
-                abortSignal: controller.signal,
-                statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
-            }));
-        }
-        catch {
-            // Without the stream nothing more is known; every call still has its own deadline.
-            release();
-            return;
-        }
-        // The watch must not keep a finished grader alive.
-        stream.socket?.unref();
-        const lost = () => {
-            release();
-            if (this.closed || controller.signal.aborted)
-                return;
-            this.lostReason ??= `the Docker engine at ${this.endpoint} stopped or restarted during the run (its event stream ended)`;
-        };
-        stream.once('end', lost);
-        stream.once('close', lost);
-        stream.on('error', lost);
-        stream.resume();
-    }
-    /** Aborts every request in flight and refuses new ones (SIGINT/SIGTERM, the watchdog). */
-    close() {
-        this.closed = true;
-        for (const controller of this.inFlight)
-            controller.abort(new InfraError('grading was interrupted'));
-        this.inFlight.clear();
-    }
-    /**
-     * Calls `onEvent` for each event of the engine about something carrying the run's label
-     * (created, tagged, ...), until the returned function is called. Best effort: an engine that
-     * does not answer simply gives no events.
-     */
-    watchRunEvents(onEvent) {
-        const controller = new AbortController();
-        const stop = () => controller.abort();
-        this.dial({
-            path: '/events?',
-            method: 'GET',
-            options: { filters: JSON.stringify({ label: [`${RUN_LABEL}=${this.runId}`] }) },
-            isStream: true,
-            abortSignal: controller.signal,
-            statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
-        }).then((stream) => {
-            const readable = asReadable(stream);
-            readable.on('data', () => onEvent());
-            readable.on('error', () => undefined);
-        }, () => undefined);
-        return stop;
-    }
-    /**
-     * A call that changes nothing, or whose repetition is harmless (inspect, list, version, ping,
-     * remove): retried once when the connection broke, since a daemon that restarts or drops one
-     * connection may answer the next. Deadlines are not retried: a hanging daemon stays hanging.
-     */
-    async idempotentCall(what, run, timeoutMs = this.callTimeoutMs) {
-        try {
-            return await this.call(what, run, timeoutMs);
-        }
-        catch (error) {
-            if (!(error instanceof InfraError) || error.fault !== 'unreachable')
-                throw error;
-            await delay(RETRY_PAUSE_MS);
-            return this.call(what, run, timeoutMs);
-        }
-    }
-    /**
-     * Whether the daemon still answers, asked after a build or exec ran into its own time limit:
-     * that limit is the student's only if the engine was alive. Throws the InfraError otherwise.
-     */
-    async ensureAnswering(what) {
-        await this.call(`ping after ${what}`, (signal) => this.dial({
-            path: '/_ping',
-            method: 'GET',
-            abortSignal: signal,
-            statusCodes: { 200: true, 500: 'server error' },
-        }), PING_TIMEOUT_MS);
-    }
-    /**
-     * `work` (a long wait on the daemon, e.g. for a container's exit), failed as soon as the daemon
-     * stops answering a ping within the call deadline: a hung daemon answers neither, and the wait
-     * alone would last the whole step's time limit before anyone noticed.
-     */
-    answeringWhile(work, what) {
-        return new Promise((resolve, reject) => {
-            let settled = false;
-            let timer;
-            const settle = (finish) => {
-                if (settled)
-                    return;
-                settled = true;
-                clearTimeout(timer);
-                finish();
-            };
-            const schedule = () => {
-                timer = setTimeout(() => {
-                    this.call(`ping while waiting for ${what}`, (signal) => this.dial({
-                        path: '/_ping',
-                        method: 'GET',
-                        abortSignal: signal,
-                        statusCodes: { 200: true, 500: 'server error' },
-                    })).then(() => {
-                        if (!settled)
-                            schedule();
-                    }, (error) => settle(() => reject(error)));
-                }, LIVENESS_INTERVAL_MS);
-            };
-            schedule();
-            work.then((value) => settle(() => resolve(value)), (error) => settle(() => reject(error)));
-        });
-    }
-    /** An engine-wide answer (/version, /info), asked as any idempotent call is. */
-    engineWide(path) {
-        return this.idempotentCall(path.slice(1), (signal) => this.dial({
-            path,
-            method: 'GET',
-            abortSignal: signal,
-            statusCodes: { 200: true, 500: 'server error' },
-        }));
-    }
-    /** A raw request through dockerode's modem, for endpoints whose wrappers buffer or lack a signal. */
-    dial(options) {
-        return new Promise((resolve, reject) => {
-            this.docker.modem.dial(options, (error, result) => (error ? reject(error) : resolve(result)));
-        });
-    }
-    timeoutError(what, ms) {
-        return new InfraError(`${FAULT_MEANING.timeout}: the Docker engine at ${this.endpoint} did not complete "${what}" within ${formatSeconds(ms)}`, 'timeout');
-    }
-    /**
-     * Connection trouble, API-version refusals, a 5xx and the faults infraFaultIn() recognises are
-     * the infrastructure's (InfraError); other HTTP errors are refusals of the request.
-     */
-    translate(error, what) {
-        if (error instanceof InfraError || error instanceof DockerApiError)
-            return error;
-        if (isConnectionError(error)) {
-            return new InfraError(`Docker engine not reachable at ${this.endpoint}: ${oneLine(messageOf(error))}. Is dockerd running?`, 'unreachable');
-        }
-        const status = statusOf(error);
-        if (status === undefined) {
-            // No HTTP answer at all: the connection broke mid-way (a daemon killed or restarted).
-            return new InfraError(`Docker engine at ${this.endpoint} failed during "${what}": ${oneLine(messageOf(error))}`, 'unreachable');
-        }
-        const message = oneLine(daemonMessage(error));
-        const fault = infraFaultIn(message);
-        if (fault !== undefined) {
-            return new InfraError(`${FAULT_MEANING[fault]} (Docker engine at ${this.endpoint}, during "${what}": ${message})`, fault);
-        }
-        // A 5xx is the engine failing; counting it against the student could turn into a wrong 0.
-        if (status >= 500) {
-            return new InfraError(`Docker engine at ${this.endpoint} failed during "${what}": ${message}`);
-        }
-        return new DockerApiError(`${what}: ${message}`, status);
-    }
-    /** GET on an inspection endpoint; undefined on 404. `url` holds only RESOURCE_NAME characters. */
-    async inspectOrUndefined(what, url) {
-        try {
-            return await this.idempotentCall(what, (signal) => this.dial({
-                path: url,
-                method: 'GET',
-                abortSignal: signal,
-                statusCodes: { 200: true, 404: 'not found', 500: 'server error' },
-            }));
-        }
-        catch (error) {
-            if (error instanceof DockerApiError && error.statusCode === 404)
-                return undefined;
-            throw error;
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/engine/guards.ts
-// Checks on what the grader asks of the engine, before it reaches a URL or a host config:
-// names the daemon could have, ports, and bind mounts that never expose the host.
-
-
-
-/**
- * Host paths never bind-mounted, whatever the caller checked (docs/security.md, boundary 2: never the socket,
- * nothing outside the submission). The folder itself and everything below it are refused.
- */
-const FORBIDDEN_BIND_ROOTS = ['/var/run', '/run', '/proc', '/sys', '/dev', '/var/lib/docker'];
-/** Container, network and volume names as the daemon accepts them (ids are hex, so they match too). */
-const RESOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const IMAGE_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/;
-function checkedPort(port) {
-    if (!Number.isInteger(port) || port < 1 || port > 65535)
-        throw new Error(`invalid container port ${port}`);
-    return port;
-}
-/** The URL of a container; a name the daemon could never have is answered like the daemon would. */
-function containerUrl(id, what) {
-    return `/containers/${checkedResource('container', id, what)}`;
-}
-function checkedResource(kind, nameOrId, what = `${kind} ${nameOrId}`) {
-    if (!RESOURCE_NAME.test(nameOrId))
-        throw new DockerApiError(`${what}: no such ${kind}: ${JSON.stringify(nameOrId)}`, 404);
-    return nameOrId;
-}
-/** `wanted` names this id: the whole id, or a prefix long enough to be meant as one (docker ps shows 12). */
-function isIdOf(id, wanted) {
-    return /^[0-9a-f]{12,64}$/.test(wanted) && id.startsWith(wanted);
-}
-/** The host's network namespace is never given (docs/security.md, boundary 2). */
-function checkNetworkName(name) {
-    if (!RESOURCE_NAME.test(name))
-        throw new Error(`invalid network name ${JSON.stringify(name)}`);
-    if (name === 'host')
-        throw new Error('the host network is not allowed');
-}
-function checkNetworkMode(mode) {
-    const container = /^container:(.+)$/.exec(mode)?.[1];
-    if (container !== undefined) {
-        if (!RESOURCE_NAME.test(container))
-            throw new Error(`invalid network mode ${JSON.stringify(mode)}`);
-        return;
-    }
-    checkNetworkName(mode);
-}
-async function mountSettings(mount, labels) {
-    if (!external_node_path_default().posix.isAbsolute(mount.target)) {
-        throw new Error(`mount target ${JSON.stringify(mount.target)} is not an absolute path`);
-    }
-    const readOnly = mount.readOnly === true;
-    if (mount.type === 'bind') {
-        await guards_checkBindSource(mount.source);
-        return { Type: 'bind', Source: mount.source, Target: mount.target, ReadOnly: readOnly };
-    }
-    if (mount.type === 'volume') {
-        if (!RESOURCE_NAME.test(mount.source))
-            throw new Error(`invalid volume name ${JSON.stringify(mount.source)}`);
-        // Applied when the daemon creates the volume for this mount, so that cleanup finds it too.
-        return {
-            Type: 'volume',
-            Source: mount.source,
-            Target: mount.target,
-            ReadOnly: readOnly,
-            // The typings want NoCopy and DriverConfig too; the API does not (the driver stays the default).
-            VolumeOptions: { Labels: labels },
-        };
-    }
-    throw new Error(`unsupported mount type ${JSON.stringify(mount.type)}`);
-}
-/**
- * Defence in depth (the caller only binds folders of the submission): never the host's root,
- * the Docker socket, or the system folders, whether named directly or through a symlink.
- */
-async function guards_checkBindSource(source) {
-    const refuse = (why) => new Error(`bind mount of ${JSON.stringify(source)} refused: ${why}; only folders of the submission can be mounted`);
-    if (!external_node_path_default().posix.isAbsolute(source))
-        throw refuse('it is not an absolute path');
-    const candidates = [external_node_path_default().posix.resolve(source)];
-    const real = await (0,promises_namespaceObject.realpath)(source).catch(() => undefined);
-    if (real !== undefined)
-        candidates.push(real);
-    for (const candidate of candidates) {
-        if (candidate === '/')
-            throw refuse("it is the host's root folder");
-        if (candidate.endsWith('docker.sock'))
-            throw refuse('it is the Docker socket');
-        const root = FORBIDDEN_BIND_ROOTS.find((forbidden) => candidate === forbidden || candidate.startsWith(`${forbidden}/`));
-        if (root !== undefined)
-            throw refuse(`${root} is a system folder of the host`);
-    }
-}
-function checkedSeconds(seconds) {
-    if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600)
-        throw new Error(`invalid stop timeout ${seconds}s`);
-    return seconds;
-}
-
-;// CONCATENATED MODULE: ./src/engine/networks-volumes.ts
-// Networks and volumes: created with the run's labels, inspected by name.
-
-
-
-
-
-
-async function createNetwork(client, request) {
-    checkNetworkName(request.name);
-    const created = await client.call(`create network ${request.name}`, (signal) => client.dial({
-        path: '/networks/create',
-        method: 'POST',
-        options: {
-            Name: request.name,
-            CheckDuplicate: true,
-            Driver: request.driver ?? 'bridge',
-            Internal: request.internal === true,
-            // The run label last, so that no caller-supplied label can hide it from cleanup.
-            Labels: { ...request.labels, ...runLabels(client.runId) },
-        },
-        abortSignal: signal,
-        statusCodes: {
-            200: true,
-            201: true,
-            400: 'bad parameter',
-            403: 'operation not supported',
-            404: 'plugin not found',
-            409: 'name already in use',
-            500: 'server error',
-        },
-    }));
-    if (!isRecord(created) || typeof created.Id !== 'string') {
-        throw new InfraError(`Docker engine answered "create network ${request.name}" with something unexpected`);
-    }
-    return created.Id;
-}
-async function inspectNetwork(client, nameOrId) {
-    if (!RESOURCE_NAME.test(nameOrId))
-        return undefined;
-    const raw = await client.inspectOrUndefined(`inspect network ${nameOrId}`, `/networks/${nameOrId}`);
-    if (raw === undefined)
-        return undefined;
-    const network = toNetworkDetails(asRawNetwork(raw));
-    return network.name === nameOrId || isIdOf(network.id, nameOrId) ? network : undefined;
-}
-async function connectNetwork(client, network, containerId, aliases = []) {
-    checkNetworkName(network);
-    const what = `connect container ${shortId(containerId)} to network ${network}`;
-    await client.call(what, (signal) => client.dial({
-        path: `/networks/${encodeURIComponent(network)}/connect`,
-        method: 'POST',
-        options: { Container: containerId, EndpointConfig: { Aliases: aliases } },
-        abortSignal: signal,
-        statusCodes: {
-            200: true,
-            400: 'bad parameter',
-            403: 'operation not supported',
-            404: 'no such network or container',
-            500: 'server error',
-        },
-    }));
-}
-async function createVolume(client, request) {
-    if (!RESOURCE_NAME.test(request.name))
-        throw new Error(`invalid volume name ${JSON.stringify(request.name)}`);
-    const created = await client.call(`create volume ${request.name}`, (signal) => client.dial({
-        path: '/volumes/create',
-        method: 'POST',
-        // The run label last, so that no caller-supplied label can hide it from cleanup.
-        options: { Name: request.name, Labels: { ...request.labels, ...runLabels(client.runId) } },
-        abortSignal: signal,
-        statusCodes: { 200: true, 201: true, 400: 'bad parameter', 500: 'server error' },
-    }));
-    return asRawVolume(created).Name;
-}
-async function inspectVolume(client, name) {
-    if (!RESOURCE_NAME.test(name))
-        return undefined;
-    const raw = await client.inspectOrUndefined(`inspect volume ${name}`, `/volumes/${name}`);
-    return raw === undefined ? undefined : toVolumeDetails(asRawVolume(raw));
-}
-
-;// CONCATENATED MODULE: ./src/engine/containers.ts
-
-
-
-
-
-
-
-
-
-
-/** What `docker stop` gives a container before SIGKILL. */
-const DEFAULT_STOP_SECONDS = 10;
-/** docs/security.md, boundary 2: the defaults of every container the grader starts. */
-const SECURE_HOST_CONFIG = {
-    Privileged: false,
-    CapDrop: ['ALL'],
-    CapAdd: [...KEPT_CAPABILITIES],
-    SecurityOpt: ['no-new-privileges'],
-    PidsLimit: HARDENED_LIMITS.pids,
-    Memory: HARDENED_LIMITS.memory,
-    MemorySwap: HARDENED_LIMITS.memory,
-    NanoCpus: HARDENED_LIMITS.nanoCpus,
-    Ulimits: HARDENED_LIMITS.ulimits.map((limit) => ({ ...limit })),
-    LogConfig: structuredClone(HARDENED_LIMITS.logConfig),
-    Init: true,
-    AutoRemove: false,
-};
-async function createContainer(client, request) {
-    const ports = (request.ports ?? []).map(checkedPort);
-    const networks = request.networks ?? [];
-    const networkMode = request.networkMode;
-    if (networkMode !== undefined && (ports.length > 0 || networks.length > 0)) {
-        throw new Error(`container ${request.name}: network mode ${JSON.stringify(networkMode)} cannot be combined with published ports or networks`);
-    }
-    if (networkMode !== undefined)
-        checkNetworkMode(networkMode);
-    for (const network of networks)
-        checkNetworkName(network.name);
-    // The run label last, so that no caller-supplied label can hide a container from cleanup.
-    const labels = { ...request.labels, ...runLabels(client.runId) };
-    const mounts = [];
-    for (const mount of request.mounts ?? [])
-        mounts.push(await mountSettings(mount, labels));
-    const [first, ...others] = networks;
-    const hostConfig = { ...SECURE_HOST_CONFIG, Mounts: mounts };
-    if (networkMode !== undefined) {
-        hostConfig.NetworkMode = networkMode;
-    }
-    else {
-        hostConfig.PortBindings = Object.fromEntries(ports.map((port) => [`${port}/tcp`, [{ HostIp: '127.0.0.1', HostPort: '' }]]));
-        if (first !== undefined)
-            hostConfig.NetworkMode = first.name;
-    }
-    if (request.restartPolicy !== undefined) {
-        hostConfig.RestartPolicy = {
-            Name: request.restartPolicy.name,
-            ...(request.restartPolicy.name === 'on-failure' && request.restartPolicy.maximumRetryCount !== undefined
-                ? { MaximumRetryCount: request.restartPolicy.maximumRetryCount }
-                : {}),
-        };
-    }
-    const options = {
-        name: request.name,
-        Image: request.image,
-        Cmd: request.cmd,
-        Entrypoint: request.entrypoint,
-        Env: request.env && Object.entries(request.env).map(([key, value]) => `${key}=${value}`),
-        User: request.user,
-        WorkingDir: request.workdir,
-        Hostname: request.hostname,
-        Labels: withOwnLabelsSet(labels),
-        ...(networkMode === undefined
-            ? { ExposedPorts: Object.fromEntries(ports.map((port) => [`${port}/tcp`, {}])) }
-            : {}),
-        Healthcheck: request.healthcheck && healthConfig(request.healthcheck),
-        HostConfig: hostConfig,
-        ...(first !== undefined
-            ? { NetworkingConfig: { EndpointsConfig: { [first.name]: { Aliases: first.aliases ?? [] } } } }
-            : {}),
-    };
-    const container = await client.call(`create container ${request.name}`, (signal) => client.docker.createContainer({ ...options, abortSignal: signal }));
-    try {
-        // Before the start, so that the container's program sees every network from its first instant.
-        for (const network of others)
-            await connectNetwork(client, network.name, container.id, network.aliases);
-    }
-    catch (error) {
-        // A half-attached container is not what was asked for: it goes, and the reason is reported.
-        await removeContainer(client, container.id).catch(() => undefined);
-        throw error;
-    }
-    return container.id;
-}
-async function startContainer(client, id) {
-    try {
-        await client.call(`start container ${shortId(id)}`, (signal) => client.docker.getContainer(id).start({ abortSignal: signal }));
-    }
-    catch (error) {
-        // 304: already running, which is what was asked for.
-        if (error instanceof DockerApiError && error.statusCode === 304)
-            return;
-        throw error;
-    }
-}
-async function inspectContainer(client, id) {
-    const raw = await client.idempotentCall(`inspect container ${shortId(id)}`, (signal) => client.docker.getContainer(id).inspect({ abortSignal: signal }));
-    return toContainerState(asRawContainer(raw));
-}
-async function stopContainer(client, id, timeoutSeconds = DEFAULT_STOP_SECONDS) {
-    const seconds = checkedSeconds(timeoutSeconds);
-    const what = `stop container ${shortId(id)}`;
-    await tolerateNotRunning(client.call(what, (signal) => client.dial({
-        path: `${containerUrl(id, what)}/stop?`,
-        method: 'POST',
-        options: { t: seconds },
-        abortSignal: signal,
-        // 304: already stopped, which is what was asked for.
-        statusCodes: { 204: true, 304: true, 404: 'no such container', 500: 'server error' },
-    }), 
-    // The daemon waits `seconds` for the container before it kills it.
-    client.callTimeoutMs + seconds * 1000));
-}
-/** Pauses a running container (the cgroup freezer); false when it was not running or is gone. */
-async function pauseContainer(client, id) {
-    const what = `pause container ${shortId(id)}`;
-    try {
-        await client.call(what, (abortSignal) => client.dial({
-            path: `${containerUrl(id, what)}/pause`,
-            method: 'POST',
-            abortSignal,
-            statusCodes: { 204: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
-        }));
-        return true;
-    }
-    catch (error) {
-        if (error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 409))
-            return false;
-        throw error;
-    }
-}
-/** Unpauses a container; one no longer paused, or gone, is fine. */
-async function unpauseContainer(client, id) {
-    const what = `unpause container ${shortId(id)}`;
-    try {
-        await client.call(what, (abortSignal) => client.dial({
-            path: `${containerUrl(id, what)}/unpause`,
-            method: 'POST',
-            abortSignal,
-            statusCodes: { 204: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
-        }));
-    }
-    catch (error) {
-        if (error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 409))
-            return;
-        throw error;
-    }
-}
-async function killContainer(client, id, signal = 'SIGKILL') {
-    if (!/^[A-Za-z0-9+]{1,20}$/.test(signal))
-        throw new Error(`invalid signal ${JSON.stringify(signal)}`);
-    const what = `kill container ${shortId(id)}`;
-    await tolerateNotRunning(client.call(what, (abortSignal) => client.dial({
-        path: `${containerUrl(id, what)}/kill?`,
-        method: 'POST',
-        options: { signal },
-        abortSignal,
-        statusCodes: {
-            204: true,
-            304: true,
-            404: 'no such container',
-            409: 'conflict',
-            500: 'server error',
-        },
-    })));
-}
-async function restartContainer(client, id, timeoutSeconds = DEFAULT_STOP_SECONDS) {
-    const seconds = checkedSeconds(timeoutSeconds);
-    const what = `restart container ${shortId(id)}`;
-    await client.call(what, (signal) => client.dial({
-        path: `${containerUrl(id, what)}/restart?`,
-        method: 'POST',
-        options: { t: seconds },
-        abortSignal: signal,
-        statusCodes: { 204: true, 404: 'no such container', 500: 'server error' },
-    }), client.callTimeoutMs + seconds * 1000);
-}
-/** Force-removes a container and its anonymous volumes; one that is already gone is fine. */
-async function removeContainer(client, id) {
-    try {
-        await client.idempotentCall(`remove container ${shortId(id)}`, (signal) => deleteContainer(client, id, signal));
-    }
-    catch (error) {
-        if (!isAlreadyGone(error))
-            throw error;
-    }
-}
-function deleteContainer(client, id, signal) {
-    return client.dial({
-        path: `${containerUrl(id, `remove container ${shortId(id)}`)}?`,
-        method: 'DELETE',
-        options: { force: true, v: true },
-        abortSignal: signal,
-        statusCodes: {
-            204: true,
-            400: 'bad parameter',
-            404: 'no such container',
-            409: 'conflict',
-            500: 'server error',
-        },
-    });
-}
-async function findContainer(client, nameOrId) {
-    const wanted = nameOrId.replace(/^\//, '');
-    if (!RESOURCE_NAME.test(wanted))
-        return undefined;
-    const raw = await client.inspectOrUndefined(`inspect container ${wanted}`, `/containers/${wanted}/json`);
-    if (raw === undefined)
-        return undefined;
-    const state = toContainerState(asRawContainer(raw));
-    // The daemon also resolves a bare id prefix ("db" could be the first letters of an id).
-    return state.name === wanted || isIdOf(state.id, wanted) ? state : undefined;
-}
-async function listContainers(client, labels) {
-    const filters = { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) };
-    const listed = await client.idempotentCall('list containers', (signal) => client.docker.listContainers({ all: true, filters, abortSignal: signal }));
-    return listed.map(toContainerSummary);
-}
-async function processes(client, id) {
-    const what = `list the processes of container ${shortId(id)}`;
-    const top = await client.idempotentCall(what, (signal) => client.dial({
-        path: `${containerUrl(id, what)}/top`,
-        method: 'GET',
-        abortSignal: signal,
-        statusCodes: { 200: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
-    }));
-    return processCommands(top);
-}
-async function waitForExit(client, id, timeoutMs) {
-    const what = `wait for container ${shortId(id)}`;
-    const url = `${containerUrl(id, what)}/wait?`;
-    const controller = new AbortController();
-    const release = client.track(controller);
-    const timer = setTimeout(() => controller.abort(), Math.max(0, timeoutMs));
-    try {
-        const result = await client.answeringWhile(client.dial({
-            path: url,
-            method: 'POST',
-            options: { condition: 'not-running' },
-            abortSignal: controller.signal,
-            statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
-        }), `container ${shortId(id)}`);
-        const code = isRecord(result) ? result.StatusCode : undefined;
-        if (typeof code !== 'number') {
-            throw new InfraError(`Docker engine answered "${what}" with something unexpected`);
-        }
-        return code;
-    }
-    catch (error) {
-        if (error instanceof InfraError || !controller.signal.aborted)
-            throw client.translate(error, what);
-    }
-    finally {
-        clearTimeout(timer);
-        // Ends the wait request too when the liveness ping gave up on the daemon.
-        controller.abort();
-        release();
-    }
-    // At the timeout: a daemon that no longer answers must not pass for a container still running.
-    const state = await inspectContainer(client, id);
-    return state.running ? null : state.exitCode;
-}
-async function killSignalsSince(client, id, sinceMs) {
-    const what = `kill events of container ${shortId(id)}`;
-    const events = await client.idempotentCall(what, async (signal) => {
-        const stream = asReadable(await client.dial({
-            path: '/events?',
-            method: 'GET',
-            options: {
-                since: String(Math.floor(sinceMs / 1000)),
-                until: String(Math.ceil(Date.now() / 1000) + 1),
-                filters: JSON.stringify({ type: ['container'], container: [id], event: ['kill'] }),
-            },
-            isStream: true,
-            abortSignal: signal,
-            statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
-        }));
-        const text = new CappedBytes(64 * 1024);
-        await followStream(stream, signal, { onData: (chunk) => text.push(chunk) });
-        return text.text();
-    });
-    const signals = [];
-    for (const line of events.split('\n')) {
-        if (line.trim() === '')
-            continue;
-        try {
-            const event = JSON.parse(line);
-            const actor = isRecord(event) && isRecord(event.Actor) ? event.Actor : undefined;
-            const attributes = actor !== undefined && isRecord(actor.Attributes) ? actor.Attributes : {};
-            if (typeof attributes.signal === 'string')
-                signals.push(attributes.signal);
-        }
-        catch {
-            // A line cut by the cap.
-        }
-    }
-    return signals;
-}
-/** Stop and kill on a container that is not running: what was asked for is already true. */
-async function tolerateNotRunning(call) {
-    try {
-        await call;
-    }
-    catch (error) {
-        if (error instanceof DockerApiError && (error.statusCode === 304 || error.statusCode === 409))
-            return;
-        throw error;
-    }
-}
-async function containerLogs(client, containerId, options) {
-    const stdout = new CappedBytes(options.maxBytes);
-    const stderr = new CappedBytes(options.maxBytes);
-    const what = `logs of container ${shortId(containerId)}`;
-    const controller = new AbortController();
-    const release = client.track(controller);
-    const timer = setTimeout(() => controller.abort(), client.callTimeoutMs);
-    try {
-        const stream = asReadable(await client.dial({
-            path: `/containers/${encodeURIComponent(containerId)}/logs?`,
-            method: 'GET',
-            options: {
-                stdout: true,
-                stderr: true,
-                follow: false,
-                ...(options.tailLines === undefined ? {} : { tail: String(options.tailLines) }),
-            },
-            isStream: true,
-            abortSignal: controller.signal,
-            statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
-        }));
-        client.docker.modem.demuxStream(stream, stdout.writable(), stderr.writable());
-        // Nothing more is kept once both caps are reached, so stop downloading.
-        const outcome = await followStream(stream, controller.signal, {
-            stopWhen: () => stdout.full && stderr.full,
-        });
-        if (outcome === 'timeout')
-            throw client.timeoutError(what, client.callTimeoutMs);
-    }
-    catch (error) {
-        if (controller.signal.aborted)
-            throw client.timeoutError(what, client.callTimeoutMs);
-        throw client.translate(error, what);
-    }
-    finally {
-        clearTimeout(timer);
-        release();
-    }
-    return { stdout: stdout.text(), stderr: stderr.text(), truncated: stdout.truncated || stderr.truncated };
-}
-function healthConfig(request) {
-    const nanoseconds = (ms) => ms === undefined ? undefined : Math.round(ms * 1_000_000);
-    return {
-        Test: request.test,
-        Interval: nanoseconds(request.intervalMs),
-        Timeout: nanoseconds(request.timeoutMs),
-        Retries: request.retries,
-        StartPeriod: nanoseconds(request.startPeriodMs),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/engine/events.ts
-
-
-/**
- * Resolves once the streams are open (the daemon sends their headers at once), so no change
- * after it is missed. Execs in the container (the grader's own probes) are not changes. When
- * the events stream ends or breaks, onChange('ended'): the caller goes back to asking.
- */
-async function watchContainer(client, id, options, onChange, signal) {
-    const controller = new AbortController();
-    const release = client.track(controller);
-    const stop = () => controller.abort();
-    if (signal.aborted)
-        stop();
-    signal.addEventListener('abort', stop, { once: true });
-    controller.signal.addEventListener('abort', () => {
-        signal.removeEventListener('abort', stop);
-        release();
-    });
-    // A daemon that accepts the connection but never answers (hung) must not hold the wait past
-    // an ordinary call's deadline: the caller then asks the engine, whose calls have deadlines.
-    const opening = setTimeout(stop, client.callTimeoutMs);
-    try {
-        const events = await events_open(client, controller.signal, `/events?`, {
-            filters: JSON.stringify({ type: ['container'], container: [id] }),
-        });
-        followEvents(events, onChange, controller.signal);
-        if (options.output) {
-            const output = await events_open(client, controller.signal, `/containers/${encodeURIComponent(id)}/logs?`, {
-                stdout: true,
-                stderr: true,
-                follow: true,
-                tail: '0',
-            });
-            output.on('data', () => onChange('output'));
-            output.on('error', () => { });
-        }
-    }
-    catch (error) {
-        stop();
-        throw client.translate(error, `follow container ${shortId(id)}`);
-    }
-    finally {
-        clearTimeout(opening);
-    }
-}
-async function events_open(client, signal, path, options) {
-    const stream = asReadable(await client.dial({
-        path,
-        method: 'GET',
-        options,
-        isStream: true,
-        abortSignal: signal,
-        statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
-    }));
-    signal.addEventListener('abort', () => stream.destroy(), { once: true });
-    return stream;
-}
-function followEvents(stream, onChange, signal) {
-    let pending = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (text) => {
-        pending += text;
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        if (lines.some(isStateEvent))
-            onChange('state');
-    });
-    const ended = () => {
-        if (!signal.aborted)
-            onChange('ended');
-    };
-    stream.once('end', ended);
-    stream.once('close', ended);
-    stream.on('error', ended);
-}
-/** Every event of the container but its execs' (exec_create, exec_start, exec_die). */
-function isStateEvent(line) {
-    if (line.trim() === '')
-        return false;
-    try {
-        const event = JSON.parse(line);
-        const action = typeof event === 'object' && event !== null && 'Action' in event && typeof event.Action === 'string'
-            ? event.Action
-            : '';
-        return !action.startsWith('exec_');
-    }
-    catch {
-        return true;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/engine/exec.ts
-// Commands run in a running container, their output read with a byte cap and a deadline.
-
-
-
-/** After an exec's output ends, how long the daemon gets to publish its exit code. */
-const EXIT_CODE_WAIT_MS = 5_000;
-async function runExec(client, containerId, request) {
-    const exec = await client.call(`create exec in ${shortId(containerId)}`, (signal) => client.docker.getContainer(containerId).exec({
-        Cmd: request.cmd,
-        AttachStdin: false,
-        AttachStdout: true,
-        AttachStderr: true,
-        Tty: false,
-        User: request.user,
-        WorkingDir: request.workdir,
-        Env: request.env && Object.entries(request.env).map(([key, value]) => `${key}=${value}`),
-        abortSignal: signal,
-    }));
-    const stdout = new CappedBytes(request.maxOutputBytes);
-    const stderr = new CappedBytes(request.maxOutputBytes);
-    const outcome = await readExec(client, exec, stdout, stderr, request);
-    const output = {
-        stdout: stdout.text(),
-        stderr: stderr.text(),
-        truncated: stdout.truncated || stderr.truncated,
-    };
-    if (outcome === 'timeout') {
-        // The command's time limit is the student's only while the engine was there to run it.
-        await client.ensureAnswering('the command timed out');
-        return { ...output, exitCode: null, timedOut: true };
-    }
-    return { ...output, exitCode: await exitCodeOf(client, exec), timedOut: false };
-}
-async function readExec(client, exec, stdout, stderr, request) {
-    const controller = new AbortController();
-    const release = client.track(controller);
-    const timer = setTimeout(() => controller.abort(), request.timeoutMs);
-    const abort = () => controller.abort();
-    request.signal?.addEventListener('abort', abort);
-    if (request.signal?.aborted)
-        controller.abort();
-    try {
-        const stream = asReadable(await exec.start({ Detach: false, Tty: false, abortSignal: controller.signal }));
-        const { onStdout } = request;
-        const out = stdout.writable();
-        const stdoutSink = onStdout
-            ? new external_node_stream_namespaceObject.Writable({
-                write: (chunk, encoding, done) => {
-                    onStdout(Buffer.from(chunk));
-                    out.write(chunk, encoding, done);
-                },
-            })
-            : out;
-        client.docker.modem.demuxStream(stream, stdoutSink, stderr.writable());
-        return await followStream(stream, controller.signal, {});
-    }
-    catch (error) {
-        if (controller.signal.aborted)
-            return 'timeout';
-        throw client.translate(error, 'exec');
-    }
-    finally {
-        clearTimeout(timer);
-        release();
-        request.signal?.removeEventListener('abort', abort);
-    }
-}
-/** The exit code is only final once the output has ended; the daemon may lag a little behind. */
-async function exitCodeOf(client, exec) {
-    const giveUpAt = Date.now() + EXIT_CODE_WAIT_MS;
-    for (;;) {
-        const info = await client.idempotentCall('inspect exec', (signal) => exec.inspect({ abortSignal: signal }));
-        if (!info.Running && info.ExitCode !== null)
-            return info.ExitCode;
-        if (Date.now() >= giveUpAt)
-            return info.Running ? null : info.ExitCode;
-        await delay(20);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/engine/archive.ts
-// Tar streams of the Engine API's archive endpoints (/containers/{id}/archive): reading the entry
-// that describes a container path, packing a host file or folder to copy in, and a byte cap for
-// archives passed from one container to another. No daemon calls here.
-
-
-
-
-
-
-
-
-/** A host path that cannot be copied as it is (a symlink leaving it, a FIFO, too large...). */
-class HostCopyError extends Error {
-    name = 'HostCopyError';
-}
-/**
- * Reads the first entry of a tar stream (GET archive puts the path itself first) and stops: a
- * file's content is kept up to `maxBytes`, a directory's children are never downloaded.
- * undefined for an empty archive. The source is destroyed when this settles.
- */
-async function readFirstEntry(source, maxBytes) {
-    const extract = tar_stream.extract();
-    const onSourceError = (error) => {
-        extract.destroy(error);
-    };
-    source.on('error', onSourceError);
-    source.once('close', () => {
-        if (!source.readableEnded)
-            extract.destroy(new Error('the archive stream closed before its end'));
-    });
-    source.pipe(extract);
-    try {
-        for await (const entry of extract) {
-            const header = entry.header;
-            const type = entryType(header.type);
-            const result = {
-                type,
-                mode: (header.mode ?? 0) & 0o7777,
-                uid: header.uid ?? 0,
-                gid: header.gid ?? 0,
-                size: header.size ?? 0,
-            };
-            if (type === 'symlink')
-                result.linkTarget = header.linkname ?? '';
-            if (type === 'file') {
-                const { content, truncated } = await archive_readCapped(entry, Math.max(0, maxBytes), result.size);
-                result.content = content;
-                result.truncated = truncated;
-            }
-            return result;
-        }
-        return undefined;
-    }
-    finally {
-        source.unpipe(extract);
-        source.destroy();
-        extract.destroy();
-    }
-}
-async function archive_readCapped(entry, cap, size) {
-    const chunks = [];
-    let kept = 0;
-    if (cap > 0) {
-        for await (const chunk of entry) {
-            const room = cap - kept;
-            const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-            chunks.push(Buffer.from(part));
-            kept += part.length;
-            // Enough: leave the rest of the file (and of the archive) on the daemon.
-            if (kept >= cap)
-                break;
-        }
-    }
-    return { content: Buffer.concat(chunks), truncated: size > kept };
-}
-function entryType(type) {
-    switch (type) {
-        case 'file':
-        case 'contiguous-file':
-        case null:
-        case undefined:
-            return 'file';
-        case 'directory':
-            return 'directory';
-        case 'symlink':
-            return 'symlink';
-        default:
-            return 'other';
-    }
-}
-/**
- * Packs a host file or folder as a tar whose top entry is its base name, as PUT archive wants to
- * put it into a folder. Everything is checked before anything is read: no symlink may leave the
- * folder, only files, folders and symlinks are sent, and the size is capped. Owners become root,
- * as with `docker cp`.
- */
-async function packHostPath(hostPath, limits = {}) {
-    const absolute = external_node_path_default().resolve(hostPath);
-    const stats = await lstatOrThrow(absolute, hostPath);
-    const parent = external_node_path_default().dirname(absolute);
-    const base = external_node_path_default().basename(absolute);
-    if (stats.isSymbolicLink()) {
-        throw new HostCopyError(`${archive_quote(hostPath)} is a symlink; copy what it points to instead`);
-    }
-    let entries;
-    if (stats.isFile()) {
-        entries = [base];
-    }
-    else if (stats.isDirectory()) {
-        const walker = new HostWalker(absolute, {
-            maxBytes: limits.maxBytes ?? DEFAULT_MAX_CONTEXT_BYTES,
-            maxFiles: limits.maxFiles ?? DEFAULT_MAX_CONTEXT_FILES,
-        });
-        await walker.walk('');
-        entries = [base, ...walker.entries.map((relative) => `${base}/${relative}`)];
-    }
-    else {
-        throw new HostCopyError(`${archive_quote(hostPath)} is not a file or a folder`);
-    }
-    const options = {
-        entries,
-        // Only the checked entries: this stops tar-fs from adding the children of listed folders.
-        ignore: () => true,
-        map: (header) => ({ ...header, uid: 0, gid: 0 }),
-        umask: 0,
-    };
-    return external_node_stream_namespaceObject.Readable.from(tar_fs.pack(parent, options), { objectMode: false });
-}
-class HostWalker {
-    root;
-    caps;
-    entries = [];
-    files = 0;
-    bytes = 0;
-    constructor(root, caps) {
-        this.root = root;
-        this.caps = caps;
-    }
-    async walk(directory) {
-        let names;
-        try {
-            names = (await (0,promises_namespaceObject.readdir)(external_node_path_default().join(this.root, directory))).sort();
-        }
-        catch (error) {
-            throw new HostCopyError(`cannot read ${archive_quote(external_node_path_default().join(this.root, directory))}: ${archive_codeOf(error)}`);
-        }
-        for (const name of names) {
-            const relative = directory === '' ? name : `${directory}/${name}`;
-            const absolute = external_node_path_default().join(this.root, relative);
-            const stats = await lstatOrThrow(absolute, absolute);
-            if (stats.isDirectory()) {
-                this.accept(relative, 0);
-                await this.walk(relative);
-            }
-            else if (stats.isSymbolicLink()) {
-                await this.checkSymlink(absolute, relative);
-                this.accept(relative, 0);
-            }
-            else if (stats.isFile()) {
-                this.accept(relative, stats.size);
-            }
-            else {
-                throw new HostCopyError(`${archive_quote(relative)} in ${archive_quote(this.root)} is a ${specialKind(stats)}; only files, folders and symlinks can be copied`);
-            }
-        }
-    }
-    async checkSymlink(absolute, relative) {
-        const target = await (0,promises_namespaceObject.readlink)(absolute);
-        if (!isInside(this.root, external_node_path_default().resolve(external_node_path_default().dirname(absolute), target))) {
-            throw new HostCopyError(`symlink ${archive_quote(relative)} points outside ${archive_quote(this.root)} (to ${archive_quote(target)})`);
-        }
-        // A chain of links can still leave the folder even when the first hop does not.
-        const real = await (0,promises_namespaceObject.realpath)(absolute).catch(() => undefined);
-        const root = await (0,promises_namespaceObject.realpath)(this.root).catch(() => this.root);
-        if (real !== undefined && !isInside(root, real)) {
-            throw new HostCopyError(`symlink ${archive_quote(relative)} resolves outside ${archive_quote(this.root)}`);
-        }
-    }
-    accept(relative, size) {
-        this.files += 1;
-        this.bytes += size;
-        if (this.files > this.caps.maxFiles) {
-            throw new HostCopyError(`${archive_quote(this.root)} has more than ${this.caps.maxFiles} entries to copy`);
-        }
-        if (this.bytes > this.caps.maxBytes) {
-            throw new HostCopyError(`${archive_quote(this.root)} is larger than ${formatBytes(this.caps.maxBytes)} to copy`);
-        }
-        this.entries.push(relative);
-    }
-}
-/** Passes bytes through until `cap`; beyond it, fails the stream (and `exceeded` tells why). */
-class ByteCap extends external_node_stream_namespaceObject.Transform {
-    cap;
-    passed = 0;
-    exceeded = false;
-    constructor(cap) {
-        super();
-        this.cap = cap;
-    }
-    _transform(chunk, _encoding, done) {
-        this.passed += chunk.length;
-        if (this.passed > this.cap) {
-            this.exceeded = true;
-            done(new Error(`the archive is larger than ${formatBytes(this.cap)}`));
-            return;
-        }
-        done(null, chunk);
-    }
-}
-async function lstatOrThrow(absolute, shown) {
-    try {
-        return await (0,promises_namespaceObject.lstat)(absolute);
-    }
-    catch (error) {
-        throw new HostCopyError(`cannot read ${archive_quote(shown)}: ${archive_codeOf(error)}`);
-    }
-}
-function archive_quote(name) {
-    return JSON.stringify(name);
-}
-function archive_codeOf(error) {
-    if (error instanceof Error && 'code' in error && typeof error.code === 'string')
-        return error.code;
-    return error instanceof Error ? error.message : String(error);
-}
-
-;// CONCATENATED MODULE: ./src/engine/file-copies.ts
-
-
-
-
-
-const file_copies_MIB = 1024 * 1024;
-/** The most copyBetween passes from one container to another. */
-const MAX_COPY_BYTES = 100 * file_copies_MIB;
-async function readPath(client, containerId, pathInContainer, maxBytes) {
-    const what = `read ${pathInContainer} in container ${shortId(containerId)}`;
-    try {
-        return await client.idempotentCall(what, async (signal) => {
-            const archive = await getArchive(client, containerId, pathInContainer, signal, what);
-            return readFirstEntry(archive, maxBytes);
-        });
-    }
-    catch (error) {
-        // 404 is also what a missing container gets: that one is an error, not a missing path.
-        if (error instanceof DockerApiError &&
-            error.statusCode === 404 &&
-            !/no such container/i.test(error.message))
-            return undefined;
-        throw error;
-    }
-}
-async function copyInto(client, containerId, hostPath, targetDir) {
-    const what = `copy ${hostPath} to ${targetDir} in container ${shortId(containerId)}`;
-    let tarball;
-    try {
-        tarball = await packHostPath(hostPath);
-    }
-    catch (error) {
-        if (error instanceof HostCopyError)
-            throw new Error(`${what}: ${error.message}`);
-        throw error;
-    }
-    try {
-        await client.call(what, (signal) => putArchive(client, containerId, targetDir, tarball, signal, what), client.transferTimeoutMs);
-    }
-    finally {
-        tarball.destroy();
-    }
-}
-async function copyBetween(client, fromId, fromPath, toId, targetDir) {
-    const what = `copy ${fromPath} of container ${shortId(fromId)} to ${targetDir} in container ${shortId(toId)}`;
-    const capped = new ByteCap(MAX_COPY_BYTES);
-    const sources = [];
-    try {
-        await client.call(what, async (signal) => {
-            const source = await getArchive(client, fromId, fromPath, signal, what);
-            sources.push(source);
-            source.on('error', (error) => capped.destroy(error));
-            source.pipe(capped);
-            await putArchive(client, toId, targetDir, capped, signal, what);
-        }, client.transferTimeoutMs);
-    }
-    catch (error) {
-        if (capped.exceeded)
-            throw new Error(`${what}: larger than ${MAX_COPY_BYTES / file_copies_MIB} MiB, the copy was stopped`);
-        throw error;
-    }
-    finally {
-        for (const source of sources)
-            source.destroy();
-        capped.destroy();
-    }
-}
-/** The tar of a container path (the path itself first), destroyed when `signal` fires. */
-async function getArchive(client, containerId, pathInContainer, signal, what) {
-    if (pathInContainer === '' || pathInContainer.includes('\0')) {
-        throw new Error(`${what}: invalid path ${JSON.stringify(pathInContainer)}`);
-    }
-    const archive = asReadable(await client.dial({
-        path: `${containerUrl(containerId, what)}/archive?`,
-        method: 'GET',
-        options: { path: pathInContainer },
-        isStream: true,
-        abortSignal: signal,
-        statusCodes: { 200: true, 400: 'bad parameter', 404: 'not found', 500: 'server error' },
-    }));
-    if (signal.aborted)
-        archive.destroy();
-    else
-        signal.addEventListener('abort', () => archive.destroy(), { once: true });
-    return archive;
-}
-async function putArchive(client, containerId, targetDir, body, signal, what) {
-    if (targetDir === '' || targetDir.includes('\0')) {
-        throw new Error(`${what}: invalid target folder ${JSON.stringify(targetDir)}`);
-    }
-    await client.dial({
-        path: `${containerUrl(containerId, what)}/archive?`,
-        method: 'PUT',
-        options: { path: targetDir },
-        file: body,
-        abortSignal: signal,
-        statusCodes: {
-            200: true,
-            400: 'bad parameter',
-            403: 'permission denied (read-only file system)',
-            404: 'not found',
-            500: 'server error',
-        },
-    });
-}
-
-;// CONCATENATED MODULE: ./src/engine/follow-logs.ts
-// Following a container's output while it runs (the student's script in its client container):
-// each chunk is passed on as the container prints it, from its very start, under a byte cap.
-
-
-
-
-/**
- * `GET /logs?follow=1` from the start: the daemon sends what the container printed so far, then
- * what it prints, and ends the stream when the container stops (at once if it has stopped
- * already), so that nothing printed before this request is lost. No deadline of its own: it
- * lasts as long as the container, which the caller's time limit bounds; the caller's signal
- * ends it.
- *
- * The daemon (20.10) may end a follow before the last of the output (a last line without a
- * newline) reached the log: once the container has stopped, one more read of the whole log
- * passes on what it holds beyond what was passed on already.
- */
-async function followContainerLogs(client, containerId, options) {
-    const what = `follow the logs of container ${shortId(containerId)}`;
-    const controller = new AbortController();
-    const release = client.track(controller);
-    const stop = () => controller.abort();
-    if (options.signal.aborted)
-        stop();
-    options.signal.addEventListener('abort', stop, { once: true });
-    const passed = [];
-    let passedBytes = 0;
-    let truncated = false;
-    const passOn = (chunk) => {
-        const room = options.maxBytes - passedBytes;
-        if (chunk.length > room)
-            truncated = true;
-        if (room <= 0)
-            return;
-        // A copy: demuxStream hands out views of its own buffer.
-        const kept = Buffer.from(chunk.length > room ? chunk.subarray(0, room) : chunk);
-        passed.push(kept);
-        passedBytes += kept.length;
-        options.onStdout(kept);
-    };
-    try {
-        const outcome = await readStdout(client, containerId, true, controller.signal, passOn, () => truncated);
-        if (outcome === 'timeout')
-            return { truncated, ended: false };
-        if (truncated)
-            return { truncated, ended: true };
-        await waitForExit(client, containerId, client.callTimeoutMs);
-        const already = Buffer.concat(passed);
-        let offset = 0;
-        let sameLog = true;
-        const catchUp = (chunk) => {
-            const repeated = Math.min(chunk.length, already.length - offset);
-            if (repeated > 0 && !chunk.subarray(0, repeated).equals(already.subarray(offset, offset + repeated))) {
-                // The log is not the one followed (rotated at its size limit): nothing more is certain.
-                sameLog = false;
-                truncated = true;
-            }
-            offset += repeated;
-            if (sameLog && chunk.length > repeated)
-                passOn(chunk.subarray(repeated));
-        };
-        const deadline = setTimeout(stop, client.callTimeoutMs);
-        try {
-            const last = await readStdout(client, containerId, false, controller.signal, catchUp, () => truncated);
-            if (last === 'timeout')
-                throw client.timeoutError(what, client.callTimeoutMs);
-        }
-        finally {
-            clearTimeout(deadline);
-        }
-        return { truncated, ended: true };
-    }
-    catch (error) {
-        if (controller.signal.aborted && options.signal.aborted)
-            return { truncated, ended: false };
-        if (controller.signal.aborted)
-            throw client.timeoutError(what, client.callTimeoutMs);
-        throw client.translate(error, what);
-    }
-    finally {
-        options.signal.removeEventListener('abort', stop);
-        release();
-    }
-}
-/** The container's stdout (stderr is read and dropped), each chunk to `onChunk`, until the end or `stopWhen`. */
-async function readStdout(client, containerId, follow, signal, onChunk, stopWhen) {
-    const stream = asReadable(await client.dial({
-        path: `/containers/${encodeURIComponent(containerId)}/logs?`,
-        method: 'GET',
-        options: { stdout: true, stderr: true, follow },
-        isStream: true,
-        abortSignal: signal,
-        statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
-    }));
-    client.docker.modem.demuxStream(stream, sink(onChunk), sink(() => undefined));
-    // Past the cap nothing more is passed on: once it is known that more came, stop downloading.
-    return followStream(stream, signal, { stopWhen });
-}
-function sink(onChunk) {
-    return new external_node_stream_namespaceObject.Writable({
-        write: (chunk, _encoding, done) => {
-            onChunk(chunk);
-            done();
-        },
-    });
-}
-
-;// CONCATENATED MODULE: ./src/engine/build-progress.ts
-// The classic builder's /build (and /images/create) progress stream, parsed line by line.
-
-
-
-const BUILD_LOG_CAP = 256 * 1024;
-/** A build-progress line longer than this (no newline in sight) is taken as text, not buffered on. */
-const MAX_PROGRESS_LINE = 1024 * 1024;
-/** The /build progress stream: one JSON object per line, errors included, even with HTTP 200. */
-class BuildProgress {
-    onLine;
-    decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
-    pending = '';
-    partialLine = '';
-    text = new TailText(BUILD_LOG_CAP);
-    error;
-    /** Short ids of the images this build committed (not cache hits, not FROM's base image). */
-    createdImages = [];
-    step = { isFrom: false, cached: false, ranContainer: false };
-    constructor(onLine) {
-        this.onLine = onLine;
-    }
-    push(chunk) {
-        this.pending += this.decoder.write(chunk);
-        const lines = this.pending.split('\n');
-        this.pending = lines.pop() ?? '';
-        for (const line of lines)
-            this.handle(line);
-        if (this.pending.length > MAX_PROGRESS_LINE) {
-            this.addText(`${this.pending}\n`);
-            this.pending = '';
-        }
-    }
-    finish() {
-        this.pending += this.decoder.end();
-        if (this.pending.trim() !== '')
-            this.handle(this.pending);
-        this.pending = '';
-        if (this.partialLine !== '')
-            this.emit(this.partialLine);
-        this.partialLine = '';
-    }
-    fail(message) {
-        this.error ??= message.trim();
-        this.addText(`ERROR: ${message}\n`);
-    }
-    log() {
-        return this.text.toString();
-    }
-    handle(line) {
-        const trimmed = line.trim();
-        if (trimmed === '')
-            return;
-        const message = parseJson(trimmed);
-        if (!isRecord(message)) {
-            this.addText(`${trimmed}\n`);
-            return;
-        }
-        if (typeof message.stream === 'string')
-            this.addText(message.stream);
-        if (typeof message.status === 'string')
-            this.addText(`${message.status}\n`);
-        const error = progressError(message);
-        if (error !== undefined)
-            this.fail(error);
-    }
-    addText(text) {
-        this.text.append(text);
-        const lines = (this.partialLine + text).split('\n');
-        this.partialLine = lines.pop() ?? '';
-        for (const line of lines)
-            this.emit(line);
-    }
-    /** Follows the classic builder's "Step n/m", " ---> Using cache", " ---> <id>" lines. */
-    track(line) {
-        const step = build_progress_STEP_LINE.exec(line);
-        if (step) {
-            this.step = { isFrom: step[1]?.toUpperCase() === 'FROM', cached: false, ranContainer: false };
-        }
-        else if (line === ' ---> Using cache') {
-            this.step.cached = true;
-        }
-        else if (line.startsWith(' ---> Running in ')) {
-            this.step.ranContainer = true;
-        }
-        else {
-            const id = IMAGE_LINE.exec(line)?.[1];
-            const committed = !this.step.cached && (!this.step.isFrom || this.step.ranContainer);
-            if (id !== undefined && committed)
-                this.createdImages.push(id);
-        }
-    }
-    emit(line) {
-        this.track(line);
-        try {
-            this.onLine?.(line.replace(/\r$/, ''));
-        }
-        catch {
-            // A broken progress printer must not break the build.
-        }
-    }
-}
-const build_progress_STEP_LINE = /^Step \d+\/\d+ : (\S+)/;
-const IMAGE_LINE = /^ ---> ([0-9a-f]{12,64})$/;
-function progressError(message) {
-    if (typeof message.error === 'string' && message.error !== '')
-        return message.error;
-    const detail = message.errorDetail;
-    if (isRecord(detail) && typeof detail.message === 'string' && detail.message !== '')
-        return detail.message;
-    return undefined;
-}
-/** Text that keeps only its last `cap` characters: the end of a build log is where the error is. */
-class TailText {
-    cap;
-    parts = [];
-    length = 0;
-    dropped = false;
-    constructor(cap) {
-        this.cap = cap;
-    }
-    append(text) {
-        this.parts.push(text);
-        this.length += text.length;
-        if (this.length > 2 * this.cap)
-            this.compact();
-    }
-    toString() {
-        const joined = this.parts.join('');
-        if (joined.length <= this.cap && !this.dropped)
-            return joined;
-        return `[build log truncated: only the last ${Math.round(this.cap / 1024)} KiB are kept]\n${joined.slice(-this.cap)}`;
-    }
-    compact() {
-        const joined = this.parts.join('');
-        this.parts = [joined.slice(-this.cap)];
-        this.length = this.cap;
-        this.dropped = true;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/engine/images-builds.ts
-// Images: building from a submission's context (the classic builder), inspecting, and pulling
-// the grader's own helper images.
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * The daemon's words when a layer the build took from the cache was removed under it: another
- * build on the same engine discarded its intermediates (as this file does after each build)
- * between the cache lookup and its use. The engine's timing, never the student's Dockerfile.
- */
-const LOST_CACHE_LAYER = /unknown parent image ID|failed to set parent|No such image: sha256:/i;
-/** How a shell or runtime reports a fork refused by the pids limit (EAGAIN). */
-const FORK_REFUSED = /can't fork|fork: (?:retry: )?Resource temporarily unavailable|Resource temporarily unavailable/i;
-async function buildImage(client, request) {
-    const first = await buildOnce(client, request);
-    if (first.ok || !LOST_CACHE_LAYER.test(first.error))
-        return first;
-    request.onLine?.('(a cached layer was removed by another build on this engine: building again)');
-    const second = await buildOnce(client, request);
-    if (second.ok || !LOST_CACHE_LAYER.test(second.error))
-        return second;
-    throw new InfraError(`the build of ${request.tag} lost a cached layer twice to other builds on this engine: ${oneLine(second.error)}`);
-}
-async function buildOnce(client, request) {
-    let packed;
-    try {
-        packed = await packBuildContext(request.contextDir, request.dockerfile);
-    }
-    catch (error) {
-        if (error instanceof BuildContextError)
-            return { ok: false, error: error.message, log: '' };
-        throw new InfraError(`cannot read the build context ${request.contextDir}: ${oneLine(messageOf(error))}`);
-    }
-    const refusals = await images_builds_checkDockerfile(client, request, packed.dockerfile);
-    if (refusals.length > 0) {
-        packed.stream.destroy();
-        return { ok: false, error: refusals.join('; '), log: '' };
-    }
-    const cgroup = await images_builds_holdBuild(client);
-    try {
-        const result = await buildPacked(client, request, packed, cgroup);
-        // A fork refused for the limit reads "can't fork: Resource temporarily unavailable": say why.
-        if (result.ok || cgroup === undefined || !FORK_REFUSED.test(result.log))
-            return result;
-        return {
-            ...result,
-            error: `${result.error} (a fork failed: the build may run at most ${BUILD_LIMITS.pids} processes at once)`,
-        };
-    }
-    finally {
-        await cgroup?.close();
-    }
-}
-/**
- * The Dockerfile read before anything is sent: no ADD from a URL, no image of another run, no
- * private registry (build-rules.ts). The text is the one packed: the context is the student's
- * and is not changed by the grader between the two reads.
- */
-async function images_builds_checkDockerfile(client, request, dockerfile) {
-    let text;
-    try {
-        text = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(request.contextDir, dockerfile), 'utf8');
-    }
-    catch (error) {
-        return [`cannot read ${dockerfile}: ${oneLine(messageOf(error))}`];
-    }
-    return dockerfileRefusals(text, {
-        buildArgs: request.buildArgs,
-        dockerfileName: dockerfile,
-        standing: (reference) => standingOf(client, reference),
-    });
-}
-async function standingOf(client, reference) {
-    const raw = await rawImage(client, reference);
-    if (raw === undefined)
-        return 'missing';
-    return imageStanding({ labels: raw.Config?.Labels ?? {}, repoTags: raw.RepoTags ?? [] }, { runId: client.runId });
-}
-/** Which engine a client talks to (Docker or Podman): asked once per client. */
-const products = new WeakMap();
-function engineProduct(client) {
-    let product = products.get(client);
-    if (product === undefined) {
-        product = client
-            .engineWide('/version')
-            .then((version) => identifyEngine(version).product)
-            .catch(() => 'docker');
-        products.set(client, product);
-    }
-    return product;
-}
-/** Whether the grader can make build cgroups for this engine: asked once per client. */
-const cgroupSupport = new WeakMap();
-/**
- * The cgroup that holds this build's RUN containers to the pids, memory and CPU limits
- * (build-profile.ts), or undefined where the grader cannot make one: the build then has the
- * memory and CPU limits of each RUN container, and no pids bound (docs/decisions.md).
- */
-async function images_builds_holdBuild(client) {
-    let possible = cgroupSupport.get(client);
-    if (possible === undefined) {
-        possible = client
-            .engineWide('/info')
-            .then((info) => {
-            const fields = typeof info === 'object' && info !== null ? info : {};
-            return cgroupParentPossible({
-                driver: String(fields.CgroupDriver ?? ''),
-                version: String(fields.CgroupVersion ?? ''),
-                onThisMachine: client.connection.onThisMachine,
-            });
-        })
-            .catch(() => false);
-        cgroupSupport.set(client, possible);
-    }
-    if (!(await possible))
-        return undefined;
-    return openBuildCgroup(buildCgroupName(client.runId, (0,external_node_crypto_.randomBytes)(6).toString('hex')), BUILD_LIMITS);
-}
-async function buildPacked(client, request, packed, cgroup) {
-    const progress = new BuildProgress(request.onLine);
-    const startedAt = Date.now();
-    const unlabelled = buildsUnlabelled(client, request);
-    // An unlabelled image that loses its only name to this build could never be found again.
-    const previous = unlabelled ? (await rawImage(client, request.tag))?.Id : undefined;
-    const result = await runBuild(client, packed, { ...request, labels: unlabelled ? undefined : request.labels }, progress, { unlabelled, cgroupParent: cgroup?.parent });
-    if (previous !== undefined && result.ok && result.imageId !== previous)
-        await discardNameless(client, previous);
-    await discardIntermediates(client, progress.createdImages, result.ok ? result.imageId : undefined, startedAt);
-    return result;
-}
-/**
- * Each build label costs the classic builder a LABEL step, an uncached container commit (the
- * run id differs every run). A build into the run's own reference namespace that asks for no
- * labels gets none: cleanup finds it by its tag. Any other tag keeps the run labels.
- */
-function buildsUnlabelled(client, request) {
-    return request.labels === undefined && isRunReference(request.tag, client.runId);
-}
-/** Removes (without force) an image this run's tag held, if that was its last name. */
-async function discardNameless(client, id) {
-    try {
-        const raw = await rawImage(client, id);
-        if (raw === undefined || realTags(raw).length > 0)
-            return;
-        await client.idempotentCall(`remove replaced image ${id}`, (signal) => client.docker.getImage(raw.Id).remove({ abortSignal: signal }));
-    }
-    catch {
-        // Best effort: the daemon refuses while a container or a child image uses it.
-    }
-}
-async function runBuild(client, packed, request, progress, options) {
-    const controller = new AbortController();
-    const release = client.track(controller);
-    const timer = setTimeout(() => controller.abort(), request.timeoutMs);
-    try {
-        const outcome = await streamBuild(client, packed, request, progress, controller.signal, options);
-        progress.finish();
-        if (outcome === 'timeout') {
-            // The build's time limit is the student's only while the engine was there to build.
-            await client.ensureAnswering('the build timed out');
-            return {
-                ok: false,
-                error: `build timed out after ${formatSeconds(request.timeoutMs)}`,
-                log: progress.log(),
-            };
-        }
-        if (progress.error !== undefined)
-            return { ok: false, error: progress.error, log: progress.log() };
-        const image = await rawImage(client, request.tag);
-        if (image === undefined)
-            throw new InfraError(`the build of ${request.tag} succeeded but the image is missing`);
-        return { ok: true, imageId: image.Id, log: progress.log() };
-    }
-    finally {
-        clearTimeout(timer);
-        release();
-        packed.stream.destroy();
-    }
-}
-/**
- * The classic builder keeps each layer it commits as an untagged, unlabelled image. After a
- * failed build, and for the other stages of a multi-stage build, nothing would ever remove
- * them, so they go now. Only untagged images created since the build started are touched
- * (without force), so a forged " ---> <id>" line in RUN output cannot delete anything else;
- * ancestors of the result are refused by the daemon as "has dependent child images".
- */
-async function discardIntermediates(client, ids, keep, startedAt) {
-    for (const id of [...ids].reverse()) {
-        if (keep?.replace(/^sha256:/, '').startsWith(id))
-            continue;
-        try {
-            const raw = await rawImage(client, id);
-            if (raw === undefined || realTags(raw).length > 0 || !createdSince(raw.Created, startedAt))
-                continue;
-            await client.idempotentCall(`remove intermediate image ${id}`, (signal) => client.docker.getImage(raw.Id).remove({ abortSignal: signal }));
-        }
-        catch {
-            // Best effort: it is cache, and the build's own result is what matters.
-        }
-    }
-}
-/** Uploads the context and follows the progress stream to its end or to the deadline. */
-async function streamBuild(client, packed, request, progress, signal, { unlabelled, cgroupParent }) {
-    const ulimitFormat = (await engineProduct(client)) === 'podman' ? 'podman' : 'docker';
-    let response;
-    try {
-        response = asReadable(await client.docker.buildImage(packed.stream, {
-            t: request.tag,
-            dockerfile: packed.dockerfile,
-            // Left out when there are none: dockerode sends an absent value as `buildargs=`, which
-            // Docker reads as none and Podman refuses (400, no message) as JSON it cannot parse.
-            ...(request.buildArgs === undefined ? {} : { buildargs: request.buildArgs }),
-            ...(request.target === undefined ? {} : { target: request.target }),
-            ...(unlabelled ? {} : { labels: { ...request.labels, ...runLabels(client.runId) } }),
-            rm: true,
-            forcerm: true,
-            // The classic builder: the only one everywhere, and the one whose errors we parse.
-            version: '1',
-            // RUN containers held to the profile: memory, CPU, ulimits, default network, and the
-            // pids bound of the cgroup parent when there is one (build-profile.ts).
-            ...buildLimitParameters(BUILD_LIMITS, cgroupParent, ulimitFormat),
-            abortSignal: signal,
-        }));
-    }
-    catch (error) {
-        if (signal.aborted)
-            return 'timeout';
-        return refusedBuild(client, error, progress);
-    }
-    try {
-        return await followStream(response, signal, { onData: (chunk) => progress.push(chunk) });
-    }
-    catch (error) {
-        throw client.translate(error, 'build');
-    }
-}
-/** A /build refused before any output (e.g. a Dockerfile parse error) is the student's failure. */
-function refusedBuild(client, error, progress) {
-    // An engine without the classic builder cannot run the grader's builds at all: its fault,
-    // never the student's Dockerfile, whatever status it answers with (20.10 answers an unknown
-    // builder version with 500, 26 with 400): docs/engines.md.
-    const message = oneLine(daemonMessage(error));
-    if (statusOf(error) !== undefined && classicBuilderRefused(message)) {
-        throw new InfraError(noClassicBuilderMessage(client.endpoint, message));
-    }
-    const translated = client.translate(error, 'build');
-    if (!(translated instanceof DockerApiError))
-        throw translated;
-    progress.fail(daemonMessage(error));
-    return 'done';
-}
-async function inspectImage(client, ref) {
-    const raw = await rawImage(client, ref);
-    return raw && toImageDetails(raw);
-}
-async function rawImage(client, ref) {
-    // Nothing outside the reference grammar can name an image, and it must not reach the URL.
-    if (!IMAGE_REFERENCE.test(ref))
-        return undefined;
-    try {
-        return await client.idempotentCall(`inspect image ${ref}`, async (signal) => asRawImage(await client.dial({
-            path: `/images/${ref}/json`,
-            method: 'GET',
-            abortSignal: signal,
-            statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such image', 500: 'server error' },
-        })));
-    }
-    catch (error) {
-        // 400: "invalid reference format", a name no image can have.
-        if (error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 400))
-            return undefined;
-        throw error;
-    }
-}
-async function ensureImage(client, ref, timeoutMs) {
-    if (!IMAGE_REFERENCE.test(ref))
-        throw new InfraError(`${JSON.stringify(ref)} is not a valid image reference`);
-    if ((await rawImage(client, ref)) !== undefined)
-        return;
-    const failure = (reason) => new InfraError(`image ${ref} is not on the engine and could not be pulled: ${oneLine(reason)}`);
-    const progress = new BuildProgress();
-    const controller = new AbortController();
-    const release = client.track(controller);
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
-    let outcome;
-    try {
-        const stream = asReadable(await client.dial({
-            path: '/images/create?',
-            method: 'POST',
-            options: pullQuery(ref),
-            isStream: true,
-            abortSignal: controller.signal,
-            statusCodes: {
-                200: true,
-                400: 'bad parameter',
-                404: 'no such image or repository',
-                500: 'server error',
-            },
-        }));
-        // Errors arrive inside the 200 stream as {"error": ..., "errorDetail": ...} lines.
-        outcome = await followStream(stream, controller.signal, { onData: (chunk) => progress.push(chunk) });
-    }
-    catch (error) {
-        if (controller.signal.aborted)
-            outcome = 'timeout';
-        else {
-            // The daemon answered (4xx or 5xx: no such image, registry unreachable): say which image.
-            if (statusOf(error) === undefined)
-                throw client.translate(error, `pull ${ref}`);
-            throw failure(daemonMessage(error));
-        }
-    }
-    finally {
-        clearTimeout(timer);
-        release();
-    }
-    if (outcome === 'timeout')
-        throw failure(`no result within ${formatSeconds(timeoutMs)}`);
-    progress.finish();
-    if (progress.error !== undefined)
-        throw failure(progress.error);
-    if ((await rawImage(client, ref)) === undefined)
-        throw failure('the pull ended without the image');
-}
-/** Some slack for a daemon whose clock is a little off from ours. */
-const CLOCK_SLACK_MS = 60_000;
-function createdSince(created, since) {
-    const time = created ? Date.parse(created) : Number.NaN;
-    return Number.isFinite(time) && time >= since - CLOCK_SLACK_MS;
-}
-/** /images/create's query: a tag (default latest, else every tag is pulled) or a digest. */
-function pullQuery(ref) {
-    if (ref.includes('@'))
-        return { fromImage: ref };
-    const slash = ref.lastIndexOf('/');
-    const colon = ref.lastIndexOf(':');
-    if (colon > slash)
-        return { fromImage: ref.slice(0, colon), tag: ref.slice(colon + 1) };
-    return { fromImage: ref, tag: 'latest' };
-}
-
-;// CONCATENATED MODULE: ./src/engine/docker-engine.ts
-// The Engine implemented on a real Docker daemon through dockerode. This class only composes the
-// parts, each in its own file: connection.ts and client.ts (reaching the daemon, deadlines,
-// failures), containers.ts, images-builds.ts, exec.ts, networks-volumes.ts, file-copies.ts and
-// cleanup.ts. Every call has a deadline, every output is read with a byte cap, and a daemon that
-// cannot be reached becomes an InfraError (never a failed check, never a 0).
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-// Callers catch refusals as DockerApiError; it lives in errors.ts so the pure core can too.
-
-/**
- * The oldest Engine API the grader accepts: Docker 19.03. What it uses (mounts with volume
- * labels, init, healthcheck start periods, wait conditions) needs 1.30 at least, and it is
- * tested on 1.41; an older engine is refused up front with the reason, rather than failing
- * later in ways that could look like the student's doing.
- */
-const docker_engine_MIN_API_VERSION = '1.40';
-/** "1.41" >= "1.40", compared as numbers part by part ("1.9" < "1.10"). */
-function apiVersionAtLeast(version, minimum) {
-    const parts = (text) => text.split('.').map((part) => Number.parseInt(part, 10));
-    const [have, need] = [parts(version), parts(minimum)];
-    if (have.some((part) => Number.isNaN(part)))
-        return false;
-    for (let index = 0; index < need.length; index += 1) {
-        const difference = (have[index] ?? 0) - (need[index] ?? 0);
-        if (difference !== 0)
-            return difference > 0;
-    }
-    return true;
-}
-/** The engine `host` names (a DOCKER_HOST value), else DOCKER_HOST's, else the local socket. */
-function createDockerEngine(runId, host = process.env.DOCKER_HOST) {
-    return new DockerEngine(host ? { runId, host } : { runId });
-}
-class DockerEngine {
-    runId;
-    /** Per container this engine created: each bind source and the real path it had at create. */
-    approvedBindSources = new Map();
-    client;
-    constructor(options) {
-        this.runId = options.runId;
-        this.client = new DockerClient(options);
-    }
-    async info() {
-        // The CPU count only sizes the default concurrency: an engine that does not say is no fault.
-        const [version, system] = await Promise.all([
-            this.client.engineWide('/version'),
-            this.client.engineWide('/info').catch(() => undefined),
-        ]);
-        const record = isRecord(version) ? version : {};
-        const cpus = isRecord(system) ? system.NCPU : undefined;
-        const info = {
-            serverVersion: stringField(record, 'Version'),
-            apiVersion: stringField(record, 'ApiVersion'),
-            os: stringField(record, 'Os'),
-            ...(typeof cpus === 'number' && cpus > 0 ? { cpus } : {}),
-            identity: identifyEngine(version),
-        };
-        if (!apiVersionAtLeast(info.apiVersion, docker_engine_MIN_API_VERSION)) {
-            throw new InfraError(`${FAULT_MEANING['api-version']}: the Docker engine at ${this.client.endpoint} speaks API ${info.apiVersion || '(unknown)'} (Docker ${info.serverVersion || 'unknown'}); the grader needs API ${docker_engine_MIN_API_VERSION} or newer (Docker 19.03+)`, 'api-version');
-        }
-        void this.client.watchDaemon();
-        return info;
-    }
-    /**
-     * Aborts every request in flight (a build, an exec, a wait) and refuses new ones: the run was
-     * interrupted, and only cleanup, through another engine object, talks to the daemon now.
-     */
-    close() {
-        this.client.close();
-    }
-    /** Calls `onEvent` whenever the engine reports something of this run (created, tagged, ...). */
-    watchRunEvents(onEvent) {
-        return this.client.watchRunEvents(onEvent);
-    }
-    daemonLost() {
-        return this.client.lostReason;
-    }
-    clientEnvironment() {
-        return { ...this.client.childEnvironment };
-    }
-    connection() {
-        return this.client.connection;
-    }
-    build(request) {
-        return buildImage(this.client, request);
-    }
-    inspectImage(ref) {
-        return inspectImage(this.client, ref);
-    }
-    ensureImage(ref, timeoutMs) {
-        return ensureImage(this.client, ref, timeoutMs);
-    }
-    async createContainer(request) {
-        // The real paths the bind sources had when they were checked (mountSettings, at create):
-        // what a start must find again (withBindsHeld).
-        const approved = new Map();
-        for (const mount of request.mounts ?? []) {
-            if (mount.type !== 'bind')
-                continue;
-            const real = await (0,promises_namespaceObject.realpath)(mount.source).catch(() => undefined);
-            if (real !== undefined)
-                approved.set(mount.source, real);
-        }
-        const id = await createContainer(this.client, request);
-        if (approved.size > 0)
-            this.approvedBindSources.set(id, approved);
-        return id;
-    }
-    startContainer(id) {
-        return this.withBindsHeld([id], () => startContainer(this.client, id));
-    }
-    inspectContainer(id) {
-        return inspectContainer(this.client, id);
-    }
-    stopContainer(id, timeoutSeconds) {
-        return stopContainer(this.client, id, timeoutSeconds);
-    }
-    killContainer(id, signal) {
-        return killContainer(this.client, id, signal);
-    }
-    pauseContainer(id) {
-        return pauseContainer(this.client, id);
-    }
-    unpauseContainer(id) {
-        return unpauseContainer(this.client, id);
-    }
-    async restartContainer(id, timeoutSeconds) {
-        const raw = await this.client.inspectOrUndefined(`inspect container ${shortId(id)}`, `/containers/${encodeURIComponent(id)}/json`);
-        if (!isRecord(raw) || bindSources(raw).length === 0) {
-            return restartContainer(this.client, id, timeoutSeconds);
-        }
-        // Stopped first, outside the freeze (paused, it could not stop gracefully), then started
-        // with its bind sources checked under the freeze, as a start is.
-        await stopContainer(this.client, id, timeoutSeconds);
-        await this.startContainer(id);
-    }
-    removeContainer(id) {
-        return removeContainer(this.client, id);
-    }
-    findContainer(nameOrId) {
-        return findContainer(this.client, nameOrId);
-    }
-    listContainers(labels) {
-        return listContainers(this.client, labels);
-    }
-    processes(id) {
-        return processes(this.client, id);
-    }
-    killSignalsSince(id, sinceMs) {
-        return killSignalsSince(this.client, id, sinceMs);
-    }
-    watchContainer(id, options, onChange, signal) {
-        return watchContainer(this.client, id, options, onChange, signal);
-    }
-    waitForExit(id, timeoutMs) {
-        return waitForExit(this.client, id, timeoutMs);
-    }
-    logs(containerId, options) {
-        return containerLogs(this.client, containerId, options);
-    }
-    followLogs(containerId, options) {
-        return followContainerLogs(this.client, containerId, options);
-    }
-    exec(containerId, request) {
-        return runExec(this.client, containerId, request);
-    }
-    createNetwork(request) {
-        return createNetwork(this.client, request);
-    }
-    inspectNetwork(nameOrId) {
-        return inspectNetwork(this.client, nameOrId);
-    }
-    connectNetwork(network, containerId, aliases) {
-        return connectNetwork(this.client, network, containerId, aliases);
-    }
-    createVolume(request) {
-        return createVolume(this.client, request);
-    }
-    inspectVolume(name) {
-        return inspectVolume(this.client, name);
-    }
-    readPath(containerId, pathInContainer, maxBytes) {
-        return this.withBindsHeld([containerId], () => readPath(this.client, containerId, pathInContainer, maxBytes));
-    }
-    copyInto(containerId, hostPath, targetDir) {
-        return this.withBindsHeld([containerId], () => copyInto(this.client, containerId, hostPath, targetDir));
-    }
-    copyBetween(fromId, fromPath, toId, targetDir) {
-        return this.withBindsHeld([fromId, toId], () => copyBetween(this.client, fromId, fromPath, toId, targetDir));
-    }
-    /**
-     * A start, and the archive API, make the daemon mount each bind source of the container again,
-     * by path (docker cp into a container whose folder was swapped for a symlink to `/` writes on
-     * the host): for a container with binds, the call runs with the run's containers paused, once
-     * its sources were found unchanged (bind-writers.ts).
-     */
-    async withBindsHeld(containerIds, action) {
-        const sources = [];
-        const approved = new Map();
-        for (const id of containerIds) {
-            const raw = await this.client.inspectOrUndefined(`inspect container ${shortId(id)}`, `/containers/${encodeURIComponent(id)}/json`);
-            if (!isRecord(raw))
-                continue;
-            sources.push(...bindSources(raw));
-            const full = typeof raw.Id === 'string' ? raw.Id : id;
-            for (const [source, real] of this.approvedBindSources.get(full) ?? [])
-                approved.set(source, real);
-        }
-        if (sources.length === 0)
-            return action();
-        return withWritersFrozen(this.runId, engineWriterControl(this), async () => {
-            const changed = await changedBindSource(sources, (source) => approved.get(source) ?? source);
-            if (changed !== undefined)
-                throw new DockerApiError(`refused: ${changed}`, 409);
-            return action();
-        });
-    }
-    removeResources(filter) {
-        return removeResources(this.client, filter);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/session.ts
+function renderSelftest(outcomes) {
+    const lines = outcomes.map((outcome) => `${outcome.ok ? '✔' : '✘'} ${outcome.exercise} / ${outcome.solution}: ${outcome.score}/${outcome.maxScore}` +
+        (outcome.problem ? ` — ${outcome.problem}` : ''));
+    const bad = outcomes.filter((outcome) => !outcome.ok).length;
+    lines.push('', bad === 0
+        ? `selftest: all ${outcomes.length} solutions graded as expected`
+        : `selftest: ${bad} of ${outcomes.length} solutions not graded as expected`);
+    return `${lines.join('\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/grading/session.ts
 // One grading session: a fresh run id, an engine, and cleanup that also runs on SIGINT/SIGTERM
 // (a cancelled CI job gets about 7.5 s before it is killed) and when the outer watchdog fires
 // (a daemon that hangs must not hang the grader).
@@ -55300,109 +54677,6 @@ function lateArrivalsWindow(ms) {
     return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
-;// CONCATENATED MODULE: ./src/cli-class.ts
-// The CLI's class-scale commands: `grade --submissions DIR` (a whole class into a gradebook)
-// and `gradebook merge` (the shards of a matrix regrade into one gradebook), and `report` (the
-// class report of one or more gradebooks).
-
-
-
-
-
-
-
-
-
-
-async function gradeClass(options) {
-    const concurrency = parseConcurrency(options.concurrency);
-    let students = await findStudents(options.submissions);
-    if (options.shard !== undefined) {
-        const shard = parseShard(options.shard);
-        students = shardOf(students, shard);
-        options.log(`shard ${shard.index}/${shard.count}: ${students.length} students`);
-    }
-    const fingerprint = await exercisesFingerprint(options.exercises.map((exercise) => exercise.file), package_namespaceObject.rE);
-    const summary = await withSignalsHeld(() => regrade({
-        students,
-        outDir: options.outDir,
-        fingerprint,
-        concurrency,
-        fresh: options.fresh,
-        log: options.log,
-        // Each student is its own run: its own run id and labels, its own cleanup.
-        gradeStudent: (student) => {
-            const progress = options.progressOf(student.name);
-            return withEngine((engine) => grade(options.exercises, {
-                engine,
-                submissionRoot: student.dir,
-                progress,
-                // Students graded at once share the host's budget for students' containers.
-                gradingsAtOnce: concurrency,
-            }), {
-                log: progress.info,
-            });
-        },
-    }));
-    options.log(`gradebook: ${external_node_path_default().join(options.outDir, 'gradebook.csv')} (${summary.book.rows.length} rows; ` +
-        `${summary.graded} students graded, ${summary.resumed} kept from an earlier run, ${summary.errors} with errors)`);
-    return summary.errors > 0 ? ExitCode.infrastructure : ExitCode.passed;
-}
-function parseConcurrency(text) {
-    if (text === undefined)
-        return Math.max(1, Math.min(4, (0,external_node_os_namespaceObject.availableParallelism)()));
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 1 || value > 64) {
-        throw new UsageError(`--concurrency must be a whole number from 1 to 64 (got "${text}")`);
-    }
-    return value;
-}
-/** `gradebook merge GRADEBOOK... --out DIR`: each GRADEBOOK is a gradebook.json or its folder. */
-async function mergeGradebookFiles(sources, outDir) {
-    if (sources.length === 0)
-        throw new UsageError('gradebook merge needs at least one gradebook');
-    const merged = mergeGradebooks(await readGradebooks(sources));
-    await writeGradebook(outDir, merged);
-    return merged;
-}
-/**
- * `report GRADEBOOK... --out FILE`: the class report of the gradebooks (the shards of one class
- * are joined as merge joins them).
- */
-async function classReportFile(sources, outFile) {
-    if (sources.length === 0)
-        throw new UsageError('report needs at least one gradebook');
-    const book = mergeGradebooks(await readGradebooks(sources));
-    const title = sources.length === 1 ? external_node_path_default().basename(external_node_path_default().resolve(sources[0] ?? '')) : undefined;
-    await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(external_node_path_default().resolve(outFile)), { recursive: true });
-    await writeAtomically(external_node_path_default().resolve(outFile), renderClassReport(book, { title }));
-    return book;
-}
-async function readGradebooks(sources) {
-    const books = [];
-    for (const source of sources) {
-        const info = await (0,promises_namespaceObject.stat)(source).catch(() => undefined);
-        if (info === undefined)
-            throw new UsageError(`no such file or folder: ${source}`);
-        const file = info.isDirectory() ? external_node_path_default().join(source, 'gradebook.json') : source;
-        const text = await (0,promises_namespaceObject.readFile)(file, 'utf8').catch(() => {
-            throw new UsageError(`cannot read ${file}`);
-        });
-        books.push({ source: file, book: parseGradebook(text, file) });
-    }
-    return books;
-}
-/** `report GRADEBOOK... --out FILE`, its arguments parsed. */
-async function classReportCommand(args, io) {
-    const out = args.values.out;
-    if (typeof out !== 'string')
-        throw new UsageError('report needs --out FILE (the class report, HTML)');
-    const book = await classReportFile(args.positionals, out);
-    const students = new Set(book.rows.map((row) => row.student)).size;
-    io.stdout(`class report of ${students} students, ${book.rows.length} rows: ${out}\n`);
-    return ExitCode.passed;
-}
-
 ;// CONCATENATED MODULE: ./src/report/render.ts
 // New formats go at the end, so messages and docs that list the older ones stay as they were.
 const REPORT_FORMATS = ['text', 'json', 'markdown', 'junit'];
@@ -55418,136 +54692,6 @@ function isReportFormat(value) {
 async function renderReport(format, report) {
     const render = await RENDERERS[format]();
     return render(report);
-}
-
-// EXTERNAL MODULE: ./src/report/sanitize.ts
-var sanitize = __nccwpck_require__(1211);
-;// CONCATENATED MODULE: ./src/selftest.ts
-// selftest: grades each exercise's own solutions, so an instructor knows the exercise grades
-// what it should. solutions/reference and every solutions/alt-* (a correct solution written
-// differently) must get full marks; every solutions/wrong-* must not pass, and when it has an
-// expect.yaml, must fail exactly the checks it lists.
-
-
-
-
-
-
-const EXPECT_FILE = 'expect.yaml';
-async function selftest(exercises, engine, progress) {
-    const outcomes = [];
-    for (const exercise of exercises) {
-        const solutionsDir = external_node_path_default().join(exercise.dir, 'solutions');
-        // Other folders under solutions/ (notes, shared assets) are not graded.
-        const solutions = (await listDirs(solutionsDir)).filter((name) => isCorrect(name) || name.startsWith('wrong-'));
-        if (!solutions.includes('reference')) {
-            outcomes.push({
-                exercise: exercise.spec.id,
-                solution: 'reference',
-                score: 0,
-                maxScore: 0,
-                ok: false,
-                problem: `no reference solution in ${solutionsDir}`,
-            });
-        }
-        for (const solution of solutions) {
-            const root = external_node_path_default().join(solutionsDir, solution);
-            progress.info(`selftest ${exercise.spec.id} with ${solution}`);
-            const report = await grade([exercise], { engine, submissionRoot: root, progress });
-            const result = report.exercises[0];
-            if (result === undefined)
-                continue;
-            const problem = await judge(solution, root, result);
-            outcomes.push({
-                exercise: exercise.spec.id,
-                solution,
-                score: result.score,
-                maxScore: result.maxScore,
-                ok: problem === undefined,
-                ...(problem === undefined ? {} : { problem }),
-                ...(result.status === 'error' ? { infraError: true } : {}),
-            });
-        }
-    }
-    return outcomes;
-}
-/** Full marks required: the reference, and the alternatives written differently from it. */
-function isCorrect(solution) {
-    return solution === 'reference' || solution.startsWith('alt-');
-}
-async function judge(solution, root, result) {
-    if (result.status === 'error')
-        return `grading failed: ${result.setupError ?? 'engine error'}`;
-    const failing = result.checks.filter((check) => check.status !== 'pass').map((check) => check.name);
-    if (isCorrect(solution)) {
-        if (failing.length === 0)
-            return undefined;
-        // What was observed, so that an instructor (or a flaky CI run) shows why, not only which.
-        const why = result.checks
-            .filter((check) => check.status !== 'pass')
-            .map((check) => `${check.name} (${check.message}${check.actual === undefined ? '' : `; actual: ${(0,sanitize/* oneLine */.TN)(check.actual)}`})`);
-        const which = solution === 'reference' ? 'the reference solution' : `the correct solution ${solution}`;
-        return `${which} fails: ${why.join('; ')}`;
-    }
-    if (failing.length === 0)
-        return 'this wrong solution gets full marks';
-    const expected = await expectedFailures(root);
-    if (expected === undefined)
-        return undefined;
-    const missing = expected.filter((name) => !failing.includes(name));
-    const extra = failing.filter((name) => !expected.includes(name));
-    if (missing.length === 0 && extra.length === 0)
-        return undefined;
-    return [
-        missing.length > 0 ? `expected to fail but passed: ${missing.join('; ')}` : '',
-        extra.length > 0 ? `failed unexpectedly: ${extra.join('; ')}` : '',
-    ]
-        .filter(Boolean)
-        .join('. ');
-}
-/** The `failing:` list of a wrong solution's expect.yaml, if it has one. */
-async function expectedFailures(root) {
-    let text;
-    try {
-        text = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(root, EXPECT_FILE), 'utf8');
-    }
-    catch {
-        return undefined;
-    }
-    const file = external_node_path_default().join(root, EXPECT_FILE);
-    let data;
-    try {
-        data = (0,dist/* parse */.qg)(text);
-    }
-    catch (error) {
-        throw new SpecError([{ file, line: 1, column: 1, message: `not valid YAML: ${errorMessage(error)}` }]);
-    }
-    const failing = data?.failing;
-    if (!Array.isArray(failing) || !failing.every((name) => typeof name === 'string')) {
-        throw new SpecError([{ file, line: 1, column: 1, message: '"failing" must be a list of check names' }]);
-    }
-    return failing;
-}
-async function listDirs(dir) {
-    try {
-        const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
-        return entries
-            .filter((entry) => entry.isDirectory())
-            .map((entry) => entry.name)
-            .sort();
-    }
-    catch {
-        return [];
-    }
-}
-function renderSelftest(outcomes) {
-    const lines = outcomes.map((outcome) => `${outcome.ok ? '✔' : '✘'} ${outcome.exercise} / ${outcome.solution}: ${outcome.score}/${outcome.maxScore}` +
-        (outcome.problem ? ` — ${outcome.problem}` : ''));
-    const bad = outcomes.filter((outcome) => !outcome.ok).length;
-    lines.push('', bad === 0
-        ? `selftest: all ${outcomes.length} solutions graded as expected`
-        : `selftest: ${bad} of ${outcomes.length} solutions not graded as expected`);
-    return `${lines.join('\n')}\n`;
 }
 
 ;// CONCATENATED MODULE: ./schema/exercise.schema.json
@@ -65772,7 +64916,868 @@ async function loadExercises(paths) {
     return exercises;
 }
 
-;// CONCATENATED MODULE: ./src/cli-commands.ts
+;// CONCATENATED MODULE: ./package.json
+const package_namespaceObject = {"rE":"0.1.0"};
+;// CONCATENATED MODULE: ./src/class/gradebook.ts
+// The gradebook of a class regrade: one row per student and exercise, each with its checks'
+// outcomes. Pure: rows from reports, CSV and JSON text, parsing (for merging the shards of a
+// matrix regrade) and merging.
+
+
+const STATUSES = ['pass', 'fail', 'error'];
+const CHECK_STATUSES = ['pass', 'fail', 'error', 'skipped'];
+const CSV_COLUMNS = ['student', 'exercise', 'score', 'max_score', 'status', 'duration_ms'];
+const CHECK_CSV_COLUMNS = [
+    'student',
+    'exercise',
+    'check',
+    'status',
+    'points',
+    'max_points',
+    'message',
+];
+/** A gradebook row is about the class, not a student's full report: messages are cut to this. */
+const SHORT_MESSAGE_CHARS = 200;
+function rowsFromReport(student, report) {
+    return report.exercises.map((exercise) => ({
+        student,
+        exercise: exercise.id,
+        score: exercise.score,
+        maxScore: exercise.maxScore,
+        status: exercise.status,
+        durationMs: exercise.durationMs,
+        ...(exercise.status === 'error' && exercise.setupError !== undefined
+            ? { error: shortText(exercise.setupError) }
+            : {}),
+        checks: exercise.checks.map(checkOf),
+    }));
+}
+/** A hidden check keeps its outcome (status, points) and nothing of what it looked at. */
+function checkOf(check) {
+    const outcome = {
+        name: check.name,
+        status: check.status,
+        points: check.points,
+        maxPoints: check.maxPoints,
+    };
+    if (check.hidden === true)
+        return { ...outcome, message: '', hidden: true };
+    const hint = check.status !== 'pass' && check.hint !== undefined ? { hint: shortText(check.hint) } : {};
+    return { ...outcome, message: shortText(check.message), ...hint };
+}
+/** The first non-empty line, cut to SHORT_MESSAGE_CHARS characters (not UTF-16 halves). */
+function shortText(text) {
+    const line = text.split(/\r?\n/).find((candidate) => candidate.trim() !== '') ?? '';
+    const chars = [...line.trim()];
+    return chars.length <= SHORT_MESSAGE_CHARS
+        ? chars.join('')
+        : `${chars.slice(0, SHORT_MESSAGE_CHARS - 1).join('')}…`;
+}
+/** Rows ordered by student, then exercise, so that a gradebook's text does not depend on timing. */
+function gradebookOf(rows) {
+    const sorted = [...rows].sort((a, b) => compareText(a.student, b.student) || compareText(a.exercise, b.exercise));
+    return { version: 1, rows: sorted };
+}
+function renderGradebookJson(book) {
+    return `${JSON.stringify(book, null, 2)}\n`;
+}
+/** RFC 4180 CSV, with a header row. */
+function renderGradebookCsv(book) {
+    const lines = [CSV_COLUMNS.join(',')];
+    for (const row of book.rows) {
+        lines.push([row.student, row.exercise, row.score, row.maxScore, row.status, row.durationMs].map(csvCell).join(','));
+    }
+    return `${lines.join('\r\n')}\r\n`;
+}
+/** checks.csv: one line per student, exercise and check, in the gradebook's order. */
+function renderChecksCsv(book) {
+    const lines = [CHECK_CSV_COLUMNS.join(',')];
+    for (const row of book.rows) {
+        for (const check of row.checks ?? []) {
+            lines.push([row.student, row.exercise, check.name, check.status, check.points, check.maxPoints, check.message]
+                .map(csvCell)
+                .join(','));
+        }
+    }
+    return `${lines.join('\r\n')}\r\n`;
+}
+function csvCell(value) {
+    let text = String(value);
+    // A spreadsheet runs a cell that starts like a formula; a folder name is not a formula.
+    if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text))
+        text = `'${text}`;
+    return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+/** A gradebook.json written by this tool; `source` names it in errors. */
+function parseGradebook(text, source) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch (error) {
+        throw new UsageError(`${source} is not JSON: ${error.message}`);
+    }
+    if (!isRecord(data) || data.version !== 1 || !Array.isArray(data.rows)) {
+        throw new UsageError(`${source} is not a docker-autograder gradebook (version 1 with rows)`);
+    }
+    const rows = data.rows.map((row, index) => {
+        const parsed = parseRow(row);
+        if (parsed === undefined)
+            throw new UsageError(`${source}: row ${index + 1} is not a gradebook row`);
+        return parsed;
+    });
+    return { version: 1, rows };
+}
+function parseRow(row) {
+    if (!isRecord(row))
+        return undefined;
+    const { student, exercise, score, maxScore, status, durationMs, error, checks } = row;
+    if (typeof student !== 'string' || typeof exercise !== 'string')
+        return undefined;
+    if (typeof score !== 'number' || typeof maxScore !== 'number' || typeof durationMs !== 'number')
+        return undefined;
+    if (!STATUSES.includes(status))
+        return undefined;
+    if (error !== undefined && typeof error !== 'string')
+        return undefined;
+    const parsed = {
+        student,
+        exercise,
+        score,
+        maxScore,
+        status: status,
+        durationMs,
+    };
+    if (error !== undefined)
+        parsed.error = error;
+    if (checks !== undefined) {
+        if (!Array.isArray(checks))
+            return undefined;
+        const parsedChecks = checks.map(parseCheck);
+        if (parsedChecks.some((check) => check === undefined))
+            return undefined;
+        parsed.checks = parsedChecks;
+    }
+    return parsed;
+}
+function parseCheck(check) {
+    if (!isRecord(check))
+        return undefined;
+    const { name, status, points, maxPoints, message, hint, hidden } = check;
+    if (typeof name !== 'string' || typeof message !== 'string')
+        return undefined;
+    if (typeof points !== 'number' || typeof maxPoints !== 'number')
+        return undefined;
+    if (!CHECK_STATUSES.includes(status))
+        return undefined;
+    if (hint !== undefined && typeof hint !== 'string')
+        return undefined;
+    if (hidden !== undefined && hidden !== true)
+        return undefined;
+    const parsed = { name, status: status, points, maxPoints, message };
+    // A hidden check's details stay out even of a hand-edited gradebook.
+    if (hidden === true)
+        return { ...parsed, message: '', hidden: true };
+    if (hint !== undefined)
+        parsed.hint = hint;
+    return parsed;
+}
+/**
+ * The gradebooks of a sharded regrade as one. Shards partition the students, so a student in
+ * two of them means the shards were not cut from the same class list: that is an error, not a
+ * choice between two grades.
+ */
+function mergeGradebooks(books) {
+    const owner = new Map();
+    const rows = [];
+    for (const { source, book } of books) {
+        for (const student of new Set(book.rows.map((row) => row.student))) {
+            const earlier = owner.get(student);
+            if (earlier !== undefined) {
+                throw new UsageError(`student "${student}" is in both ${earlier} and ${source}`);
+            }
+            owner.set(student, source);
+        }
+        rows.push(...book.rows);
+    }
+    return gradebookOf(rows);
+}
+function compareText(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+;// CONCATENATED MODULE: ./src/class/statistics.ts
+/** A check passed by fewer than this share of the class is flagged. */
+const LOW_PASS_RATE = 0.2;
+/** How many of the most common failure messages a check's statistics keep. */
+const TOP_FAILURES = 3;
+function classStatistics(rows) {
+    const students = [...new Set(rows.map((row) => row.student))].sort(statistics_compareText);
+    const exerciseIds = [...new Set(rows.map((row) => row.exercise))].sort(statistics_compareText);
+    return {
+        students,
+        exercises: exerciseIds.map((id) => exerciseStatistics(id, rows.filter((row) => row.exercise === id))),
+        infraErrors: rows.filter((row) => row.status === 'error'),
+    };
+}
+function exerciseStatistics(exercise, rows) {
+    const graded = rows.filter((row) => row.status !== 'error');
+    const scores = graded.map((row) => row.score);
+    const maxScore = mostCommon(graded.map((row) => row.maxScore)) ?? mostCommon(rows.map((row) => row.maxScore)) ?? 0;
+    return {
+        exercise,
+        maxScore,
+        graded: graded.length,
+        errors: rows.length - graded.length,
+        passed: graded.filter((row) => row.status === 'pass').length,
+        median: median(scores),
+        histogram: histogram(scores, maxScore),
+        checks: checkNames(graded).map((name) => checkStatistics(name, graded)),
+    };
+}
+/** Check names in the order the exercise lists them (the order of the rows' checks). */
+function checkNames(rows) {
+    const names = [];
+    for (const row of rows) {
+        for (const check of row.checks ?? [])
+            if (!names.includes(check.name))
+                names.push(check.name);
+    }
+    return names;
+}
+function checkStatistics(name, rows) {
+    const outcomes = [];
+    for (const row of rows) {
+        const check = row.checks?.find((candidate) => candidate.name === name);
+        if (check !== undefined)
+            outcomes.push({ check, rest: row.score - check.points });
+    }
+    const students = outcomes.length;
+    const passed = outcomes.filter(({ check }) => check.status === 'pass').length;
+    const passRate = students === 0 ? 0 : passed / students;
+    const shares = outcomes.map(({ check }) => check.maxPoints > 0 ? check.points / check.maxPoints : check.status === 'pass' ? 1 : 0);
+    const difficulty = students === 0 ? 0 : 1 - mean(shares);
+    const discrimination = pearson(outcomes.map(({ check }) => (check.status === 'pass' ? 1 : 0)), outcomes.map(({ rest }) => rest));
+    const notPassed = outcomes.map(({ check }) => check).filter((check) => check.status !== 'pass');
+    const hidden = outcomes.some(({ check }) => check.hidden === true);
+    const flags = [];
+    if (students > 0 && passRate < LOW_PASS_RATE)
+        flags.push('low pass rate');
+    if (discrimination !== undefined && discrimination < 0)
+        flags.push('negative discrimination');
+    const hint = mostCommon(notPassed.flatMap((check) => (check.hint === undefined ? [] : [check.hint])));
+    return {
+        name,
+        hidden,
+        maxPoints: mostCommon(outcomes.map(({ check }) => check.maxPoints)) ?? 0,
+        students,
+        passed,
+        passRate,
+        difficulty,
+        discrimination,
+        ...(hint === undefined ? {} : { hint }),
+        failures: hidden ? [] : counted(notPassed.map((check) => check.message)).slice(0, TOP_FAILURES),
+        flags,
+    };
+}
+function median(values) {
+    if (values.length === 0)
+        return undefined;
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1
+        ? sorted[middle]
+        : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+/** One bin per whole score up to 10 points; past that (or with fractions of points), ten equal bins. */
+function histogram(scores, maxScore) {
+    const whole = maxScore <= 10 && Number.isInteger(maxScore) && scores.every((score) => Number.isInteger(score));
+    const bins = whole
+        ? Array.from({ length: maxScore + 1 }, (_, score) => ({ from: score, to: score, count: 0 }))
+        : Array.from({ length: 10 }, (_, index) => ({
+            from: (maxScore * index) / 10,
+            to: (maxScore * (index + 1)) / 10,
+            count: 0,
+        }));
+    for (const score of scores) {
+        const index = whole
+            ? score
+            : maxScore <= 0
+                ? 0
+                : Math.min(bins.length - 1, Math.max(0, Math.floor((score / maxScore) * 10)));
+        const bin = bins[Math.min(bins.length - 1, Math.max(0, index))];
+        if (bin !== undefined)
+            bin.count += 1;
+    }
+    return bins;
+}
+/** Pearson's correlation; undefined when either list does not vary. */
+function pearson(xs, ys) {
+    if (xs.length < 2 || xs.length !== ys.length)
+        return undefined;
+    const mx = mean(xs);
+    const my = mean(ys);
+    let sxy = 0;
+    let sxx = 0;
+    let syy = 0;
+    for (let index = 0; index < xs.length; index++) {
+        const dx = xs[index] - mx;
+        const dy = ys[index] - my;
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    // Float noise from equal values must not count as variation.
+    if (sxx < 1e-12 || syy < 1e-12)
+        return undefined;
+    const r = sxy / Math.sqrt(sxx * syy);
+    // Nor must it make a correlation of nothing look negative (and so flagged).
+    return Math.abs(r) < 1e-9 ? 0 : r;
+}
+function mean(values) {
+    return values.reduce((total, value) => total + value, 0) / values.length;
+}
+/** Distinct values with their counts, most frequent first, then in text order. */
+function counted(values) {
+    const counts = new Map();
+    for (const value of values)
+        counts.set(value, (counts.get(value) ?? 0) + 1);
+    return [...counts.entries()]
+        .map(([message, count]) => ({ message, count }))
+        .sort((a, b) => b.count - a.count || statistics_compareText(a.message, b.message));
+}
+function mostCommon(values) {
+    const counts = new Map();
+    for (const value of values)
+        counts.set(value, (counts.get(value) ?? 0) + 1);
+    let best;
+    let bestCount = 0;
+    for (const [value, count] of counts) {
+        if (count > bestCount) {
+            best = value;
+            bestCount = count;
+        }
+    }
+    return best;
+}
+function statistics_compareText(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+;// CONCATENATED MODULE: ./src/report/class-report.ts
+// class-report.html: what a class's gradebook says, for the instructor, in one file that opens
+// from disk. No network: styles and the one script (sorting the grid) are inline, and the page's
+// Content-Security-Policy allows exactly those two by hash and nothing else (no other script, no
+// connection, no image, font, frame or form). Everything that came from a student (folder names,
+// check messages) is escaped: it is text, never markup.
+
+
+/** Grid colours (viridis: ordered by lightness, told apart with any colour vision). */
+const SCORE_PALETTE = [
+    { upTo: 0.2, background: '#440154', text: '#ffffff' },
+    { upTo: 0.4, background: '#3b528b', text: '#ffffff' },
+    { upTo: 0.6, background: '#21918c', text: '#ffffff' },
+    { upTo: 0.8, background: '#5ec962', text: '#000000' },
+    { upTo: 1, background: '#b5de2b', text: '#000000' },
+];
+const FULL_MARKS = { background: '#fde725', text: '#000000' };
+const STYLE = `
+:root { color-scheme: light; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1.5rem; color: #1b1b1b; background: #fff; }
+h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
+h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; border-bottom: 1px solid #ddd; padding-bottom: .25rem; }
+h3 { font-size: 1.05rem; margin: 1.5rem 0 .5rem; }
+.muted { color: #555; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; }
+th, td { border: 1px solid #ccc; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+th button { font: inherit; font-weight: bold; background: none; border: 0; padding: 0; cursor: pointer; color: inherit; }
+th button::after { content: " \\2195"; color: #888; }
+th[aria-sort="ascending"] button::after { content: " \\2191"; color: #000; }
+th[aria-sort="descending"] button::after { content: " \\2193"; color: #000; }
+.summary { display: flex; flex-wrap: wrap; gap: 1rem; }
+.card { border: 1px solid #ccc; border-radius: 6px; padding: .75rem 1rem; min-width: 17rem; }
+.card h3 { margin-top: 0; }
+.card dl { display: grid; grid-template-columns: auto auto; gap: .1rem 1rem; margin: 0 0 .5rem; }
+.card dt { color: #555; }
+.card dd { margin: 0; font-variant-numeric: tabular-nums; }
+td.cell { text-align: center; font-variant-numeric: tabular-nums; font-weight: 600; min-width: 4.5rem; }
+${SCORE_PALETTE.map((colour, index) => `.s${index} { background: ${colour.background}; color: ${colour.text}; }`).join('\n')}
+.s5 { background: ${FULL_MARKS.background}; color: ${FULL_MARKS.text}; }
+.err { background: repeating-linear-gradient(45deg, #ddd, #ddd 4px, #f4f4f4 4px, #f4f4f4 8px); color: #000; }
+.none { background: #fff; color: #777; }
+.legend { display: flex; flex-wrap: wrap; gap: .5rem; margin: .25rem 0; padding: 0; list-style: none; }
+.legend li { padding: .1rem .5rem; border: 1px solid #999; border-radius: 3px; }
+tr.flagged td { background: #fff4ce; }
+.flag { font-weight: bold; color: #7a4100; white-space: nowrap; }
+.failures { margin: 0; padding-left: 1.1rem; }
+.failures .count { font-weight: 600; font-variant-numeric: tabular-nums; }
+code, .msg { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; white-space: pre-wrap; word-break: break-word; }
+.errors td { background: #fafafa; }
+svg text { font: 11px system-ui, sans-serif; fill: #1b1b1b; }
+`;
+/** Sorts the student × exercise grid on a header's click; numbers by value, names as text. */
+const SCRIPT = `(function () {
+  'use strict';
+  var table = document.getElementById('grid');
+  if (!table) return;
+  var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
+  headers.forEach(function (th, column) {
+    var button = th.querySelector('button');
+    if (!button) return;
+    button.addEventListener('click', function () {
+      var ascending = th.getAttribute('aria-sort') !== 'ascending';
+      headers.forEach(function (other) { other.removeAttribute('aria-sort'); });
+      th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
+      var numeric = th.getAttribute('data-type') === 'number';
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      var key = function (row, index) { return row.cells[index].getAttribute('data-sort') || ''; };
+      rows.sort(function (a, b) {
+        var x = key(a, column);
+        var y = key(b, column);
+        var order = numeric ? Number(x) - Number(y) : (x < y ? -1 : x > y ? 1 : 0);
+        if (!ascending) order = -order;
+        if (order === 0) order = key(a, 0) < key(b, 0) ? -1 : key(a, 0) > key(b, 0) ? 1 : 0;
+        return order;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+})();`;
+function sha256(text) {
+    return `'sha256-${(0,external_node_crypto_.createHash)('sha256').update(text, 'utf8').digest('base64')}'`;
+}
+/** The page's policy: the inline style and script above, by hash; nothing else at all. */
+const CLASS_REPORT_CSP = [
+    "default-src 'none'",
+    `script-src ${sha256(SCRIPT)}`,
+    `style-src ${sha256(STYLE)}`,
+    "img-src 'none'",
+    "connect-src 'none'",
+    "font-src 'none'",
+    "frame-src 'none'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+].join('; ');
+function renderClassReport(book, options = {}) {
+    const stats = classStatistics(book.rows);
+    const title = options.title === undefined ? 'Class report' : `Class report: ${options.title}`;
+    const graded = book.rows.filter((row) => row.status !== 'error').length;
+    const missingChecks = book.rows.some((row) => row.status !== 'error' && row.checks === undefined);
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(CLASS_REPORT_CSP)}">
+<meta name="referrer" content="no-referrer">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+<p class="muted">${stats.students.length} students, ${stats.exercises.length} exercises, ${graded} grades${stats.infraErrors.length > 0
+        ? `, ${stats.infraErrors.length} infrastructure errors (not grades, listed at the end)`
+        : ''}${options.generatedAt === undefined ? '' : `; made ${escapeHtml(options.generatedAt.toISOString())}`}.</p>
+${missingChecks ? '<p class="flag">Some rows come from a gradebook written before checks were kept: their checks are not in the statistics.</p>\n' : ''}${renderSummary(stats)}
+${renderGrid(stats, book.rows)}
+${renderChecks(stats)}
+${renderInfraErrors(stats)}
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+}
+function renderSummary(stats) {
+    const cards = stats.exercises.map((exercise) => `<section class="card exercise-summary" data-exercise="${escapeHtml(exercise.exercise)}">
+<h3>${escapeHtml(exercise.exercise)}</h3>
+<dl>
+<dt>Students graded</dt><dd class="graded">${exercise.graded}</dd>
+<dt>Passed</dt><dd class="passed">${exercise.passed}</dd>
+<dt>Median score</dt><dd class="median">${exercise.median === undefined ? '–' : `${formatNumber(exercise.median)}/${formatNumber(exercise.maxScore)}`}</dd>
+<dt>Infrastructure errors</dt><dd class="errors">${exercise.errors}</dd>
+</dl>
+${renderHistogram(exercise)}
+</section>`);
+    return `<h2>Exercises</h2>\n<div class="summary">\n${cards.join('\n')}\n</div>`;
+}
+/** Scores of the class as bars: one per bin, its count above it, the bin's scores below. */
+function renderHistogram(exercise) {
+    const width = 260;
+    const height = 120;
+    const top = 16;
+    const bottom = 20;
+    const bins = exercise.histogram;
+    const highest = Math.max(1, ...bins.map((bin) => bin.count));
+    const slot = width / Math.max(1, bins.length);
+    const barWidth = Math.max(2, slot - 4);
+    const plot = height - top - bottom;
+    const bars = bins.map((bin, index) => {
+        const barHeight = (bin.count / highest) * plot;
+        const x = index * slot + (slot - barWidth) / 2;
+        const y = top + plot - barHeight;
+        const label = bin.from === bin.to ? formatNumber(bin.from) : `${formatNumber(bin.from)}–${formatNumber(bin.to)}`;
+        const centre = (x + barWidth / 2).toFixed(1);
+        return `<g class="bin" data-from="${bin.from}" data-to="${bin.to}" data-count="${bin.count}"><title>${escapeHtml(`score ${label}: ${bin.count} student${bin.count === 1 ? '' : 's'}`)}</title><rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${barHeight.toFixed(1)}" fill="#3b528b"></rect><text x="${centre}" y="${(y - 3).toFixed(1)}" text-anchor="middle">${bin.count > 0 ? bin.count : ''}</text><text x="${centre}" y="${height - 5}" text-anchor="middle">${escapeHtml(bins.length > 11 ? '' : bin.from === bin.to ? label : formatNumber(bin.from))}</text></g>`;
+    });
+    return `<svg class="histogram" role="img" aria-label="${escapeHtml(`Histogram of ${exercise.exercise}'s scores`)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg"><line x1="0" y1="${top + plot}" x2="${width}" y2="${top + plot}" stroke="#888"></line>${bars.join('')}</svg>`;
+}
+function renderGrid(stats, rows) {
+    const byKey = new Map(rows.map((row) => [`${row.student}\u0000${row.exercise}`, row]));
+    const head = [
+        '<th data-type="text" aria-sort="ascending"><button type="button">Student</button></th>',
+        ...stats.exercises.map((exercise) => `<th class="num" data-type="number"><button type="button">${escapeHtml(exercise.exercise)}</button></th>`),
+        '<th class="num" data-type="number"><button type="button">Total</button></th>',
+    ];
+    const body = stats.students.map((student) => {
+        let score = 0;
+        let maxScore = 0;
+        const cells = stats.exercises.map((exercise) => {
+            const row = byKey.get(`${student}\u0000${exercise.exercise}`);
+            if (row === undefined)
+                return '<td class="cell none" data-sort="-2">–</td>';
+            if (row.status === 'error')
+                return '<td class="cell err" data-sort="-1">error</td>';
+            score += row.score;
+            maxScore += row.maxScore;
+            const share = row.maxScore > 0 ? row.score / row.maxScore : row.status === 'pass' ? 1 : 0;
+            return `<td class="cell ${scoreClass(share)}" data-sort="${share}">${formatNumber(row.score)}/${formatNumber(row.maxScore)}</td>`;
+        });
+        const total = maxScore > 0 ? score / maxScore : -1;
+        return `<tr><th scope="row" data-sort="${escapeHtml(student)}">${escapeHtml(student)}</th>${cells.join('')}<td class="num total" data-sort="${total}">${maxScore > 0 ? `${formatNumber(score)}/${formatNumber(maxScore)}` : '–'}</td></tr>`;
+    });
+    const legend = [
+        ...SCORE_PALETTE.map((colour, index) => `<li class="s${index}">${index === 0 ? 'under' : 'from'} ${Math.round((index === 0 ? colour.upTo : (SCORE_PALETTE[index - 1]?.upTo ?? 0)) * 100)}%${index === 0 ? '' : ` to under ${Math.round(colour.upTo * 100)}%`}</li>`),
+        '<li class="s5">full marks</li>',
+        '<li class="err">error: infrastructure, not a grade</li>',
+    ];
+    return `<h2>Students</h2>
+<p class="muted">Score and full marks of each exercise; click a column's header to sort by it.</p>
+<ul class="legend">${legend.join('')}</ul>
+<table id="grid" class="grid">
+<thead><tr>${head.join('')}</tr></thead>
+<tbody>
+${body.join('\n')}
+</tbody>
+</table>`;
+}
+function scoreClass(share) {
+    if (share >= 1)
+        return 's5';
+    const index = SCORE_PALETTE.findIndex((colour) => share < colour.upTo);
+    return `s${index === -1 ? SCORE_PALETTE.length - 1 : index}`;
+}
+function renderChecks(stats) {
+    const sections = stats.exercises.map((exercise) => {
+        const rows = exercise.checks.map(renderCheckRow);
+        return `<h3>${escapeHtml(exercise.exercise)}</h3>
+<table class="checks" data-exercise="${escapeHtml(exercise.exercise)}">
+<thead><tr><th>Check</th><th class="num">Points</th><th class="num">Pass rate</th><th class="num">Difficulty</th><th class="num">Discrimination</th><th>Hint</th><th>Most common failures</th><th>Look at this check</th></tr></thead>
+<tbody>
+${rows.length === 0 ? '<tr><td colspan="8">No checks were kept for this exercise.</td></tr>' : rows.join('\n')}
+</tbody>
+</table>`;
+    });
+    return `<h2>Checks</h2>
+<p class="muted">Pass rate: students who passed the check, of those graded. Difficulty: the share of the check's points the class lost.
+Discrimination: point-biserial correlation between passing the check and the rest of the exercise's score
+(from −1 to 1; near 0 or below, the check does not tell strong from weak work: often a broken check, or one that wants a spelling instead of a meaning).
+Checks passed by under ${Math.round(LOW_PASS_RATE * 100)}% of the class, or with a negative discrimination, are flagged.</p>
+${sections.join('\n')}`;
+}
+function renderCheckRow(check) {
+    const failures = check.hidden
+        ? '<span class="muted">hidden check: only outcomes are kept</span>'
+        : check.failures.length === 0
+            ? ''
+            : `<ul class="failures">${check.failures
+                .map((failure) => `<li><span class="count">${failure.count}×</span> <span class="msg">${failure.message === ''
+                ? '<span class="muted">(no message)</span>'
+                : escapeHtml(failure.message)}</span></li>`)
+                .join('')}</ul>`;
+    const flags = check.flags.map((flag) => `<span class="flag">⚠ ${escapeHtml(flag)}</span>`).join('<br>');
+    return `<tr class="check${check.flags.length > 0 ? ' flagged' : ''}" data-check="${escapeHtml(check.name)}">
+<td class="name">${escapeHtml(check.name)}</td><td class="num points">${formatNumber(check.maxPoints)}</td><td class="num pass-rate">${check.passed}/${check.students} (${Math.round(check.passRate * 100)}%)</td><td class="num difficulty">${check.difficulty.toFixed(2)}</td><td class="num discrimination">${check.discrimination === undefined ? '–' : check.discrimination.toFixed(2)}</td><td class="hint">${check.hint === undefined ? '' : escapeHtml(check.hint)}</td><td>${failures}</td><td class="flags">${flags}</td></tr>`;
+}
+function renderInfraErrors(stats) {
+    if (stats.infraErrors.length === 0) {
+        return '<h2>Infrastructure errors</h2>\n<p class="muted">None: every grading reached a grade.</p>';
+    }
+    const rows = stats.infraErrors.map((row) => `<tr><td>${escapeHtml(row.student)}</td><td>${escapeHtml(row.exercise)}</td><td class="msg">${escapeHtml(row.error ?? '')}</td></tr>`);
+    return `<h2>Infrastructure errors</h2>
+<p class="muted">The engine or the grader failed, not the student: these are not grades and count in no statistic above. Run the regrade again to grade them.</p>
+<table class="errors"><thead><tr><th>Student</th><th>Exercise</th><th>What broke</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table>`;
+}
+/** Whole numbers as they are, others to at most two decimals. */
+function formatNumber(value) {
+    return Number.isInteger(value) ? String(value) : String(Math.round(value * 100) / 100);
+}
+function escapeHtml(text) {
+    return text
+        .replaceAll('&', '&amp;')
+        .replaceAll('<', '&lt;')
+        .replaceAll('>', '&gt;')
+        .replaceAll('"', '&quot;')
+        .replaceAll("'", '&#39;');
+}
+
+;// CONCATENATED MODULE: ./src/class/regrade.ts
+// A class regrade: many students' repositories graded with bounded concurrency into one
+// gradebook. Each student's result is saved as soon as it is known, so an interrupted regrade
+// resumes where it stopped: a student already graded with the same exercises is not graded again.
+// No @actions/* and no dockerode: the caller says how one student is graded.
+
+
+
+
+
+
+
+
+/** Every sub-folder of each DIR is one student's repository (hidden folders are not). */
+async function findStudents(dirs) {
+    const byName = new Map();
+    for (const dir of dirs) {
+        const info = await (0,promises_namespaceObject.stat)(dir).catch(() => undefined);
+        if (info === undefined || !info.isDirectory())
+            throw new UsageError(`--submissions: no such folder: ${dir}`);
+        for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true })) {
+            if (!entry.isDirectory() || entry.name.startsWith('.'))
+                continue;
+            const student = { name: entry.name, dir: external_node_path_default().resolve(dir, entry.name) };
+            const earlier = byName.get(student.name);
+            if (earlier !== undefined) {
+                throw new UsageError(`two repositories are named "${student.name}": ${earlier.dir} and ${student.dir}`);
+            }
+            byName.set(student.name, student);
+        }
+    }
+    if (byName.size === 0)
+        throw new UsageError(`no student repositories (sub-folders) in ${dirs.join(', ')}`);
+    return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+/** "2/5": the second of five shards. */
+function parseShard(text) {
+    const match = /^(\d+)\/(\d+)$/.exec(text);
+    const index = Number(match?.[1]);
+    const count = Number(match?.[2]);
+    if (match === null || count < 1 || index < 1 || index > count) {
+        throw new UsageError(`--shard must be I/N with 1 <= I <= N, like 2/5 (got "${text}")`);
+    }
+    return { index, count };
+}
+/** Students dealt round-robin in name order: every student is in exactly one shard of N. */
+function shardOf(students, shard) {
+    return students.filter((_, position) => position % shard.count === shard.index - 1);
+}
+/** What the grades depend on besides the students' work: a saved grade counts only for these. */
+async function exercisesFingerprint(files, toolVersion) {
+    const hash = (0,external_node_crypto_.createHash)('sha256').update(`docker-autograder ${toolVersion}\n`);
+    for (const file of [...files].sort()) {
+        hash.update(`${external_node_path_default().resolve(file)}\n`).update(await (0,promises_namespaceObject.readFile)(file));
+    }
+    return hash.digest('hex');
+}
+async function regrade(options) {
+    const studentsDir = external_node_path_default().join(options.outDir, 'students');
+    await (0,promises_namespaceObject.mkdir)(studentsDir, { recursive: true });
+    const saved = new Map();
+    const todo = [];
+    for (const student of options.students) {
+        const previous = options.fresh ? undefined : await readSaved(studentsDir, student.name);
+        if (previous?.fingerprint === options.fingerprint)
+            saved.set(student.name, previous.rows);
+        else
+            todo.push(student);
+    }
+    if (saved.size > 0)
+        options.log(`${saved.size} of ${options.students.length} students already graded: kept`);
+    let done = 0;
+    let errors = 0;
+    const rows = new Map(saved);
+    const writeBook = () => writeGradebook(options.outDir, gradebookOf([...rows.values()].flat()));
+    // The gradebook is rewritten after each student (in order, never two writes at once), so that
+    // an interrupted regrade still leaves a gradebook of everything finished.
+    let writing = Promise.resolve();
+    await mapBounded(todo, options.concurrency, async (student) => {
+        const started = Date.now();
+        const report = await options.gradeStudent(student);
+        const studentRows = rowsFromReport(student.name, report);
+        rows.set(student.name, studentRows);
+        done += 1;
+        const failedByInfra = studentRows.some((row) => row.status === 'error');
+        if (failedByInfra)
+            errors += 1;
+        else
+            await saveStudent(studentsDir, {
+                version: 1,
+                student: student.name,
+                fingerprint: options.fingerprint,
+                rows: studentRows,
+            });
+        options.log(`[${done}/${todo.length}] ${student.name}: ${report.score}/${report.maxScore}` +
+            ` (${failedByInfra ? 'error: will be graded again' : report.passed ? 'passed' : 'not passed'})` +
+            ` in ${formatDuration(Date.now() - started)}`);
+        writing = writing.then(writeBook);
+        await writing;
+    });
+    const book = gradebookOf([...rows.values()].flat());
+    await writeGradebook(options.outDir, book);
+    return { book, graded: done, resumed: saved.size, errors };
+}
+async function readSaved(dir, student) {
+    const text = await (0,promises_namespaceObject.readFile)(savedPath(dir, student), 'utf8').catch(() => undefined);
+    if (text === undefined)
+        return undefined;
+    try {
+        const data = JSON.parse(text);
+        if (data.version !== 1 || data.student !== student || !Array.isArray(data.rows))
+            return undefined;
+        // Rows are read as a gradebook's are, so that the checks a resume keeps are well-formed.
+        const { rows } = parseGradebook(JSON.stringify({ version: 1, rows: data.rows }), student);
+        // Saved before checks were kept: grade again, so that the class report has them.
+        if (rows.some((row) => row.checks === undefined))
+            return undefined;
+        return { ...data, rows };
+    }
+    catch {
+        // A file cut short by the interruption: grade that student again.
+        return undefined;
+    }
+}
+async function saveStudent(dir, saved) {
+    await writeAtomically(savedPath(dir, saved.student), `${JSON.stringify(saved, null, 2)}\n`);
+}
+function savedPath(dir, student) {
+    // Folder names are file names already; encode anyway so that no name can leave the folder.
+    return external_node_path_default().join(dir, `${encodeURIComponent(student)}.json`);
+}
+async function writeGradebook(outDir, book) {
+    await (0,promises_namespaceObject.mkdir)(outDir, { recursive: true });
+    await writeAtomically(external_node_path_default().join(outDir, 'gradebook.json'), renderGradebookJson(book));
+    await writeAtomically(external_node_path_default().join(outDir, 'gradebook.csv'), renderGradebookCsv(book));
+    await writeAtomically(external_node_path_default().join(outDir, 'checks.csv'), renderChecksCsv(book));
+    // Rewritten with the gradebook, so that an interrupted regrade's report shows what it finished.
+    await writeAtomically(external_node_path_default().join(outDir, CLASS_REPORT_FILE), renderClassReport(book));
+}
+const CLASS_REPORT_FILE = 'class-report.html';
+/** Written beside, then renamed: a reader (or an interruption) never sees half a file. */
+async function writeAtomically(file, text) {
+    const partial = `${file}.${process.pid}.partial`;
+    await (0,promises_namespaceObject.writeFile)(partial, text);
+    await (0,promises_namespaceObject.rename)(partial, file);
+}
+
+;// CONCATENATED MODULE: ./src/cli/class-commands.ts
+// The CLI's class-scale commands: `grade --submissions DIR` (a whole class into a gradebook)
+// and `gradebook merge` (the shards of a matrix regrade into one gradebook), and `report` (the
+// class report of one or more gradebooks).
+
+
+
+
+
+
+
+
+
+
+async function gradeClass(options) {
+    const concurrency = parseConcurrency(options.concurrency);
+    let students = await findStudents(options.submissions);
+    if (options.shard !== undefined) {
+        const shard = parseShard(options.shard);
+        students = shardOf(students, shard);
+        options.log(`shard ${shard.index}/${shard.count}: ${students.length} students`);
+    }
+    const fingerprint = await exercisesFingerprint(options.exercises.map((exercise) => exercise.file), package_namespaceObject.rE);
+    const summary = await withSignalsHeld(() => regrade({
+        students,
+        outDir: options.outDir,
+        fingerprint,
+        concurrency,
+        fresh: options.fresh,
+        log: options.log,
+        // Each student is its own run: its own run id and labels, its own cleanup.
+        gradeStudent: (student) => {
+            const progress = options.progressOf(student.name);
+            return withEngine((engine) => grade(options.exercises, {
+                engine,
+                submissionRoot: student.dir,
+                progress,
+                // Students graded at once share the host's budget for students' containers.
+                gradingsAtOnce: concurrency,
+            }), {
+                log: progress.info,
+            });
+        },
+    }));
+    options.log(`gradebook: ${external_node_path_default().join(options.outDir, 'gradebook.csv')} (${summary.book.rows.length} rows; ` +
+        `${summary.graded} students graded, ${summary.resumed} kept from an earlier run, ${summary.errors} with errors)`);
+    return summary.errors > 0 ? ExitCode.infrastructure : ExitCode.passed;
+}
+function parseConcurrency(text) {
+    if (text === undefined)
+        return Math.max(1, Math.min(4, (0,external_node_os_namespaceObject.availableParallelism)()));
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1 || value > 64) {
+        throw new UsageError(`--concurrency must be a whole number from 1 to 64 (got "${text}")`);
+    }
+    return value;
+}
+/** `gradebook merge GRADEBOOK... --out DIR`: each GRADEBOOK is a gradebook.json or its folder. */
+async function mergeGradebookFiles(sources, outDir) {
+    if (sources.length === 0)
+        throw new UsageError('gradebook merge needs at least one gradebook');
+    const merged = mergeGradebooks(await readGradebooks(sources));
+    await writeGradebook(outDir, merged);
+    return merged;
+}
+/**
+ * `report GRADEBOOK... --out FILE`: the class report of the gradebooks (the shards of one class
+ * are joined as merge joins them).
+ */
+async function classReportFile(sources, outFile) {
+    if (sources.length === 0)
+        throw new UsageError('report needs at least one gradebook');
+    const book = mergeGradebooks(await readGradebooks(sources));
+    const title = sources.length === 1 ? external_node_path_default().basename(external_node_path_default().resolve(sources[0] ?? '')) : undefined;
+    await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(external_node_path_default().resolve(outFile)), { recursive: true });
+    await writeAtomically(external_node_path_default().resolve(outFile), renderClassReport(book, { title }));
+    return book;
+}
+async function readGradebooks(sources) {
+    const books = [];
+    for (const source of sources) {
+        const info = await (0,promises_namespaceObject.stat)(source).catch(() => undefined);
+        if (info === undefined)
+            throw new UsageError(`no such file or folder: ${source}`);
+        const file = info.isDirectory() ? external_node_path_default().join(source, 'gradebook.json') : source;
+        const text = await (0,promises_namespaceObject.readFile)(file, 'utf8').catch(() => {
+            throw new UsageError(`cannot read ${file}`);
+        });
+        books.push({ source: file, book: parseGradebook(text, file) });
+    }
+    return books;
+}
+/** `report GRADEBOOK... --out FILE`, its arguments parsed. */
+async function classReportCommand(args, io) {
+    const out = args.values.out;
+    if (typeof out !== 'string')
+        throw new UsageError('report needs --out FILE (the class report, HTML)');
+    const book = await classReportFile(args.positionals, out);
+    const students = new Set(book.rows.map((row) => row.student)).size;
+    io.stdout(`class report of ${students} students, ${book.rows.length} rows: ${out}\n`);
+    return ExitCode.passed;
+}
+
+;// CONCATENATED MODULE: ./src/cli/commands.ts
 // The CLI: argv in, exit code out. Reports go to stdout (or --out), progress to stderr, so
 // `grade --format json > report.json` stays clean.
 
@@ -66104,7 +66109,7 @@ async function answersFromFile(file) {
     return parsed.answers;
 }
 
-;// CONCATENATED MODULE: ./src/cli.ts
+;// CONCATENATED MODULE: ./src/cli/index.ts
 
 runCli(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),

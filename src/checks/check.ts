@@ -1,5 +1,5 @@
-import type { SourceLocation } from '../errors';
 import type { Failure, RunContext } from '../run/context';
+import type { SourceLocation } from '../shared/errors';
 import type { CheckKind, CheckKinds } from '../spec/types';
 
 /** Observed values, keyed like the check's `expect` (stdout, status, workdir, ...). */

@@ -10,10 +10,10 @@
 // - A failed expectation points at the fact's own location when the observation gives one
 //   (e.g. the Dockerfile's CMD line), else at the check in the exercise file.
 import { compare } from '../compare/compare';
-import { InfraError, type SourceLocation } from '../errors';
 import type { CheckResult } from '../report/model';
 import type { Failure } from '../run/context';
 import { machineName } from '../run/machines';
+import { InfraError, type SourceLocation } from '../shared/errors';
 import { isRecord } from '../shared/records';
 import type { CheckSpec, Matcher } from '../spec/types';
 import type { Observation } from './check';

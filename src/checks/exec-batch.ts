@@ -12,8 +12,8 @@ import { LIMITS, timeoutMs } from '../spec/duration';
 import type { CheckSpec } from '../spec/types';
 import { commandArgv } from '../spec/values';
 import type { Observation } from './check';
-import { type ExecTarget, execLimitMs, execObservation, MAX_OUTPUT_BYTES } from './exec';
 import { type BatchEvent, BatchFrameParser, batchScript } from './exec-frames';
+import { type ExecTarget, execLimitMs, execObservation, MAX_OUTPUT_BYTES } from './kinds/exec';
 
 /** Below this limit a command runs alone: the script's stop margin is whole seconds. */
 const MIN_BATCH_LIMIT_MS = 3_000;

@@ -3,10 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { NetworkDetails, VolumeDetails } from '../engine/engine';
-import { LABEL_PREFIX } from '../engine/labels';
+import { LABEL_PREFIX } from '../naming/labels';
+import { resourceName } from '../naming/resource-names';
 import { type Failure, type RunContext, refusal } from '../run/context';
 import { studentName } from '../run/resolve';
-import { resourceName } from '../steps/names';
 
 /** Labels without the grader's own (run id, scope, stand-in marker): they are not the student's. */
 export function studentLabels(labels: Record<string, string>): Record<string, string> {

@@ -1,19 +1,19 @@
 import type { RunContext } from '../run/context';
 import { CHECK_KINDS, type CheckKind, type CheckKinds, type CheckSpec } from '../spec/types';
-import { answersCheck } from './answers';
-import { buildCacheCheck } from './build-cache';
 import type { CheckDefinition, Observation } from './check';
-import { containerCheck } from './container';
-import { dockerfileCheck } from './dockerfile';
-import { execCheck } from './exec';
-import { fileCheck } from './file';
-import { httpCheck } from './http';
-import { imageCheck } from './image';
-import { logsCheck } from './logs';
-import { networkCheck } from './network';
-import { protectedCheck } from './protected';
-import { reachCheck } from './reach';
-import { volumeCheck } from './volume';
+import { answersCheck } from './kinds/answers';
+import { buildCacheCheck } from './kinds/build-cache';
+import { containerCheck } from './kinds/container';
+import { dockerfileCheck } from './kinds/dockerfile';
+import { execCheck } from './kinds/exec';
+import { fileCheck } from './kinds/file';
+import { httpCheck } from './kinds/http';
+import { imageCheck } from './kinds/image';
+import { logsCheck } from './kinds/logs';
+import { networkCheck } from './kinds/network';
+import { protectedCheck } from './kinds/protected';
+import { reachCheck } from './kinds/reach';
+import { volumeCheck } from './kinds/volume';
 
 const CHECKS: { [K in CheckKind]: CheckDefinition<K> } = {
   exec: execCheck,

@@ -4,8 +4,8 @@
 // the report, so it is refused.
 import { lstat, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import type { SourceLocation } from '../errors';
-import { isInside } from '../paths';
+import type { SourceLocation } from '../shared/errors';
+import { isInside } from '../shared/paths';
 
 /** Larger files are not a Dockerfile, a quiz or a source file an exercise protects. */
 export const MAX_STUDENT_FILE_BYTES = 4 * 1024 * 1024;

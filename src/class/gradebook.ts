@@ -1,8 +1,9 @@
 // The gradebook of a class regrade: one row per student and exercise, each with its checks'
 // outcomes. Pure: rows from reports, CSV and JSON text, parsing (for merging the shards of a
 // matrix regrade) and merging.
-import { UsageError } from '../errors';
+
 import type { CheckResult, CheckStatus, ExerciseStatus, GradeReport } from '../report/model';
+import { UsageError } from '../shared/errors';
 import { isRecord } from '../shared/records';
 
 /** One check's outcome for one student: what the class report's statistics are made of. */

@@ -5,10 +5,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { mapBounded } from '../concurrency';
-import { UsageError } from '../errors';
 import { renderClassReport } from '../report/class-report';
 import type { GradeReport } from '../report/model';
+import { mapBounded } from '../shared/concurrency';
+import { UsageError } from '../shared/errors';
 import { formatDuration } from '../spec/duration';
 import {
   type Gradebook,

@@ -5,13 +5,8 @@
 // cannot be reached becomes an InfraError (never a failed check, never a 0).
 
 import { realpath } from 'node:fs/promises';
-import { DockerApiError, FAULT_MEANING, InfraError } from '../errors';
+import { DockerApiError, FAULT_MEANING, InfraError } from '../shared/errors';
 import { isRecord } from '../shared/records';
-import { bindSources, changedBindSource, engineWriterControl, withWritersFrozen } from './bind-writers';
-import * as cleanup from './cleanup';
-import { DockerClient } from './client';
-import type { DockerEngineOptions } from './connection';
-import * as containers from './containers';
 import type {
   BuildRequest,
   BuildResult,
@@ -36,16 +31,26 @@ import type {
   VolumeDetails,
 } from './engine';
 import { identifyEngine } from './engine-kind';
-import * as events from './events';
-import { runExec } from './exec';
-import * as files from './file-copies';
-import { followContainerLogs } from './follow-logs';
-import { shortId, stringField } from './format';
-import * as images from './images-builds';
-import * as networks from './networks-volumes';
+import {
+  bindSources,
+  changedBindSource,
+  engineWriterControl,
+  withWritersFrozen,
+} from './operations/bind-writers';
+import * as cleanup from './operations/cleanup';
+import * as containers from './operations/containers';
+import * as events from './operations/events';
+import { runExec } from './operations/exec';
+import * as files from './operations/file-copies';
+import { followContainerLogs } from './operations/follow-logs';
+import * as images from './operations/images-builds';
+import * as networks from './operations/networks-volumes';
+import { DockerClient } from './transport/client';
+import type { DockerEngineOptions } from './transport/connection';
+import { shortId, stringField } from './wire/format';
 
-export { DEFAULT_CALL_TIMEOUT_MS } from './client';
-export type { DockerEngineOptions } from './connection';
+export { DEFAULT_CALL_TIMEOUT_MS } from './transport/client';
+export type { DockerEngineOptions } from './transport/connection';
 // Callers catch refusals as DockerApiError; it lives in errors.ts so the pure core can too.
 export { DockerApiError };
 

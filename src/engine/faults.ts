@@ -1,6 +1,6 @@
 // How a failed Docker call is told apart: the daemon's answer (a refusal, usually the student's
 // doing) or the engine and the machine failing (an InfraError: status error, exit 3).
-import { DockerApiError } from '../errors';
+import { DockerApiError } from '../shared/errors';
 import { isRecord } from '../shared/records';
 
 const CONNECTION_ERROR_CODES = new Set([

@@ -2,10 +2,10 @@
 // (compose) cannot all pass on the same count. And the host ports a student asked for, taken
 // while another of the run's containers runs with them, as the engine would have it.
 
-import { STUDENT_PORTS_LABEL, studentPorts } from '../engine/labels';
+import { STUDENT_PORTS_LABEL, studentPorts } from '../naming/labels';
+import type { VirtualNames } from '../naming/virtual-names';
 import type { HostFigures } from './budget';
 import { containerBudgetRefusal } from './budget-check';
-import type { VirtualNames } from './names';
 import { isRecord, Refusal, type Resolved, studentNameOf } from './policy';
 import type { EngineLookups } from './upstream';
 

@@ -1,5 +1,5 @@
 // Builds a student's script makes through the policy proxy, held to the profile of the grader's
-// own builds (src/engine/build-profile.ts, build-rules.ts): the query's network mode, the
+// own builds (src/engine/rules/build-profile.ts, build-rules.ts): the query's network mode, the
 // limits and the cgroup parent, and the Dockerfile read out of the uploaded context before the
 // engine sees any of it. The context is spooled to a file of the grader's (bounded), read, then
 // sent from that file: what the engine builds is exactly what was read.
@@ -13,7 +13,6 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
-import { DEFAULT_MAX_CONTEXT_BYTES } from '../engine/build-context';
 import {
   BUILD_LIMITS,
   type BuildCgroup,
@@ -21,7 +20,7 @@ import {
   buildLimitParameters,
   cgroupParentPossible,
   openBuildCgroup,
-} from '../engine/build-profile';
+} from '../engine/rules/build-profile';
 import {
   dockerfileRefusals,
   type ImageFacts,
@@ -29,7 +28,8 @@ import {
   registryHostOf,
   resolvedHostRefusal,
   serverAddressHost,
-} from '../engine/build-rules';
+} from '../engine/rules/build-rules';
+import { DEFAULT_MAX_CONTEXT_BYTES } from '../engine/wire/build-context';
 
 /** A Dockerfile larger than this is not read (nor built). */
 export const MAX_DOCKERFILE_BYTES = 1024 * 1024;
@@ -264,7 +264,7 @@ async function readEntry(file: string, name: string): Promise<string> {
  * Why a registry call (pull, login, search, distribution) is refused, or undefined: the engine
  * would connect to the registry host from the runner's network namespace, so a loopback,
  * private or link-local host (by address, or by what its name resolves to here) is refused
- * before the engine is asked (src/engine/build-rules.ts, registryHostRefusal).
+ * before the engine is asked (src/engine/rules/build-rules.ts, registryHostRefusal).
  */
 export async function registryCallRefusal(
   call: { kind: 'reference'; reference: string } | { kind: 'server'; address: string },

@@ -2,7 +2,7 @@
 // whatever the student asked for, and names in the student's filters are scoped.
 
 import vm from 'node:vm';
-import type { VirtualNames } from './names';
+import type { VirtualNames } from '../naming/virtual-names';
 import { isRecord, Refusal } from './refusal';
 
 export type Filters = Record<string, string[]>;

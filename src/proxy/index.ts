@@ -8,11 +8,11 @@ import { chmod, realpath, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { labelFilters, runLabels } from '../engine/labels';
+import { labelFilters, runLabels } from '../naming/labels';
+import { VirtualNames } from '../naming/virtual-names';
 import { isEngineFault, studentFaultMessage, studentFaultStatus } from '../run/attribution';
 import { ExerciseAllowance } from './allowance';
 import { hostFigures } from './budget-check';
-import { VirtualNames } from './names';
 import type { Plan } from './plan';
 import { type Admitted, planRequest } from './planner';
 import { type PolicyContext, Refusal, type SandboxPolicy } from './policy';
@@ -39,7 +39,7 @@ export interface PolicyProxyOptions {
   upstream: Upstream;
   /** Unix socket to listen on (in a private 0700 dir). */
   listenPath: string;
-  /** Stamped as the run labels (src/engine/labels.ts). */
+  /** Stamped as the run labels (src/naming/labels.ts). */
   runId: string;
   scope: string;
   /** Bind mounts allowed only inside it (realpath-checked). */

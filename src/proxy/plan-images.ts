@@ -3,7 +3,7 @@
 // save, tag and remove of the run's own images (base images read only), and commit of the run's
 // own containers into images stamped as the run's.
 
-import { STUDENT_NAME_LABEL, withOwnLabelsSet } from '../engine/labels';
+import { STUDENT_NAME_LABEL, withOwnLabelsSet } from '../naming/labels';
 import { filterOptionsFor, narrowFilters } from './filters';
 import type { PlanGate, Plans } from './plan';
 import { refuseRegistry } from './plan-system';

@@ -5,8 +5,8 @@
 
 import type http from 'node:http';
 import type { Readable } from 'node:stream';
+import type { VirtualNames } from '../naming/virtual-names';
 import type { ExerciseAllowance } from './allowance';
-import type { VirtualNames } from './names';
 import type { Json, PolicyContext } from './policy';
 import type { Route } from './routes/types';
 import type { EngineLookups, Upstream } from './upstream';

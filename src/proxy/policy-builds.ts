@@ -2,7 +2,7 @@
 // the RUN steps held to the containers' profile. The build's Dockerfile and context are read
 // by build-rules.ts (docs/security.md, boundary 2).
 import { HARDENED_LIMITS } from '../engine/engine';
-import { STUDENT_NAME_LABEL, withOwnLabelsSet } from '../engine/labels';
+import { STUDENT_NAME_LABEL, withOwnLabelsSet } from '../naming/labels';
 import { buildQueryRefusal } from './build-rules';
 import {
   BUILTIN_NETWORKS,

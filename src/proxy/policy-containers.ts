@@ -2,9 +2,10 @@
 // mounts (policy-mounts.ts), the run's own containers, networks and images by the student's
 // names, published ports on 127.0.0.1 and ephemeral, and the restart policy of a container that
 // binds a host folder kept by the gate (docs/security.md, boundary 2).
-import { type RestartPolicyValue, requestedRestartPolicy } from '../engine/docker-mapping';
+
 import { HARDENED_LIMITS } from '../engine/engine';
-import { RESTART_LABEL, STUDENT_NAME_LABEL, STUDENT_PORTS_LABEL, withOwnLabelsSet } from '../engine/labels';
+import { type RestartPolicyValue, requestedRestartPolicy } from '../engine/wire/docker-mapping';
+import { RESTART_LABEL, STUDENT_NAME_LABEL, STUDENT_PORTS_LABEL, withOwnLabelsSet } from '../naming/labels';
 import {
   BUILTIN_NETWORKS,
   imageToUse,

@@ -4,7 +4,7 @@
 // unlabelled are made by the gate, labelled (docs/security.md, boundary 2).
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { STUDENT_NAME_LABEL } from '../engine/labels';
+import { STUDENT_NAME_LABEL } from '../naming/labels';
 import { isRecord, type Json, notFound, type PolicyContext, Refusal, stampLabels, strings } from './policy';
 
 function checkHostPathInside(submissionDir: string, real: string): boolean {

@@ -1,7 +1,7 @@
 // The rules of networks: bridge networks only, addresses the engine's choice (no IPAM, no fixed
 // container address: a chosen subnet adds a route on the host), the run's own containers
 // connected, by the student's names (docs/security.md, boundary 2).
-import { STUDENT_NAME_LABEL } from '../engine/labels';
+import { STUDENT_NAME_LABEL } from '../naming/labels';
 import {
   isRecord,
   type Json,

@@ -1,6 +1,6 @@
 // The rules of volume creates: the local driver without host paths or devices, the student's
 // name scoped, the run's labels (docs/security.md, boundary 2).
-import { STUDENT_NAME_LABEL } from '../engine/labels';
+import { STUDENT_NAME_LABEL } from '../naming/labels';
 import { isRecord, type Json, type PolicyContext, Refusal, stampLabels } from './policy';
 import { checkVolumeDriver } from './policy-mounts';
 

@@ -4,9 +4,9 @@
 // policy-mounts.ts. Each rule takes the JSON body of one request and returns the body to
 // forward, or throws a Refusal whose message the docker CLI prints. Lookups of the engine and of
 // the host's files are injected, so that the rules are tested without I/O.
-import { LABEL_PREFIX, studentNameLabel } from '../engine/labels';
-import { currentStudentName } from '../steps/names';
-import type { VirtualNames } from './names';
+import { LABEL_PREFIX, studentNameLabel } from '../naming/labels';
+import { currentStudentName } from '../naming/resource-names';
+import type { VirtualNames } from '../naming/virtual-names';
 import { isRecord, Refusal } from './refusal';
 
 export { isRecord, type Json, Refusal } from './refusal';

@@ -1,7 +1,7 @@
 // What the student sees of published ports: the host port asked for (-p 18080:80), not the
 // ephemeral one the proxy bound instead, so that `docker ps` and `docker port` read as on a
 // private engine. The real ports stay on the engine; checks read STUDENT_PORTS_LABEL.
-import { STUDENT_PORTS_LABEL, studentPorts } from '../engine/labels';
+import { STUDENT_PORTS_LABEL, studentPorts } from '../naming/labels';
 import { isRecord, type Json } from './refusal';
 
 function requestedPorts(labels: unknown): Record<string, number[]> {

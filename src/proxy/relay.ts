@@ -4,7 +4,7 @@
 // raw only once the engine switched protocols.
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { VirtualNames } from './names';
+import type { VirtualNames } from '../naming/virtual-names';
 import type { Plan, PlanGate } from './plan';
 import { type Admitted, planRequest } from './planner';
 import { Refusal } from './policy';

@@ -4,7 +4,7 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import type { VirtualNames } from './names';
+import type { VirtualNames } from '../naming/virtual-names';
 import { Refusal } from './refusal';
 import { type BodyBudget, MAX_JSON_BODY_BYTES } from './transport';
 

@@ -11,7 +11,7 @@ import {
   RUN_LABEL,
   referenceSafe,
   SCOPE_LABEL,
-} from '../engine/labels';
+} from '../naming/labels';
 import { isRecord } from './policy';
 
 /** own: made in this run's scope; base: an image no grading made; hidden: not there for the student. */

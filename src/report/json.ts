@@ -1,7 +1,7 @@
 // The machine-readable report (`--format json`, the action's report file), described by
 // schema/report.schema.json. The data is kept exactly as graded: consumers get the student's
 // text unchanged, and only the serialisation is made safe to print.
-import type { SourceLocation } from '../errors';
+import type { SourceLocation } from '../shared/errors';
 import type { CheckResult, ExerciseResult, GradeReport } from './model';
 
 /** Pretty JSON in the model's key order, ending with a newline. */

@@ -1,6 +1,6 @@
 // The result model every reporter renders. Totals are derived here, once, never stored by
 // callers, so a report cannot disagree with its own checks.
-import type { SourceLocation } from '../errors';
+import type { SourceLocation } from '../shared/errors';
 
 export type CheckStatus = 'pass' | 'fail' | 'error' | 'skipped';
 export type ExerciseStatus = 'pass' | 'fail' | 'error';

@@ -3,8 +3,9 @@
 // what it looks at must say so, not show its own hint: "Add --restart unless-stopped" for a
 // script that had it and hung sends the student the wrong way. And a check's location is
 // either in the student's own files or in the exercise spec, which only the instructor sees.
-import type { SourceLocation } from '../errors';
+
 import type { CheckResult } from '../report/model';
+import type { SourceLocation } from '../shared/errors';
 import type { CheckSpec, StepSpec } from '../spec/types';
 
 /** Why the exercise's setup did not finish. */

@@ -4,8 +4,8 @@
 // steps runs, and every check that names one of them compares with that id: a student's image
 // tagged with a base image's name is not that image (docs/exercise-language.md, "Images").
 import type { Engine } from '../engine/engine';
-import { RUN_LABEL } from '../engine/labels';
-import { InfraError } from '../errors';
+import { RUN_LABEL } from '../naming/labels';
+import { InfraError } from '../shared/errors';
 import type { CheckSpec, ExerciseSpec, Matcher, StepSpec } from '../spec/types';
 
 /** `busybox`, `busybox:latest` and `docker.io/library/busybox:latest` are one name. */

@@ -2,8 +2,8 @@
 // earlier steps created (by the names the exercise gives them), and the exercise's deadline.
 
 import type { ContainerRequest, Engine } from '../engine/engine';
-import { errorMessage, InfraError, type SourceLocation } from '../errors';
-import type { HttpClient } from '../http/request';
+import { errorMessage, InfraError, type SourceLocation } from '../shared/errors';
+import type { HttpClient } from '../shared/http-request';
 import type { WaitConditions } from '../spec/types';
 import type { SandboxPolicy } from '../steps/engine-gate';
 import type { BaseImages } from './base-images';

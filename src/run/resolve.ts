@@ -10,8 +10,8 @@ import {
   STUDENT_PORTS_LABEL,
   studentNameLabel,
   studentPorts,
-} from '../engine/labels';
-import { currentStudentName, resourceName } from '../steps/names';
+} from '../naming/labels';
+import { currentStudentName, resourceName } from '../naming/resource-names';
 import type { Failure, RunContext } from './context';
 
 export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';

@@ -3,7 +3,7 @@
 // later, and the daemon learns of that exit a moment after it happens. Under load both moments
 // stretch, so "running" read right after the start can be a state that is already over.
 import type { ContainerState } from '../engine/engine';
-import { InfraError } from '../errors';
+import { InfraError } from '../shared/errors';
 import { type RunContext, remainingMs } from './context';
 
 /** "Keeps running" means still running this long after the container (last) started. */

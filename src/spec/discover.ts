@@ -1,7 +1,7 @@
 // Finds exercise files: a path may name one file, or a folder searched for exercise.yaml.
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { SpecError, type SpecProblem, UsageError } from '../errors';
+import { SpecError, type SpecProblem, UsageError } from '../shared/errors';
 import { type LoadedExercise, loadExercise } from './load';
 
 const EXERCISE_FILE = /^exercise\.ya?ml$/;

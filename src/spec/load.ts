@@ -5,11 +5,11 @@ import path from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { type Document, isMap, isNode, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
 import exerciseSchema from '../../schema/exercise.schema.json';
-import { type SourceLocation, SpecError, type SpecProblem } from '../errors';
+import { type SourceLocation, SpecError, type SpecProblem } from '../shared/errors';
 import { semanticProblems } from './semantics';
 import type { ExerciseSpec } from './types';
 // Compiled at build time (scripts/build-validator.mjs): no schema compilation at start.
-import validateSchema from './validate-exercise.generated';
+import validateSchema from './validate-exercise.generated.js';
 
 export type SpecPath = ReadonlyArray<string | number>;
 

@@ -1,5 +1,5 @@
 // Types of a validated exercise spec, mirroring schema/exercise.schema.json (the source of
-// truth: test/unit/spec-types.test.ts keeps the kind lists and the schema in step).
+// truth: test/unit/spec/types.test.ts keeps the kind lists and the schema in step).
 
 export type Duration = number | string;
 export type Scalar = string | number | boolean | null;

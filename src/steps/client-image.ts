@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Engine } from '../engine/engine';
-import { InfraError } from '../errors';
+import { InfraError } from '../shared/errors';
 import { CLIENT_UID } from './client-user';
 
 export const CLIENT_IMAGE = 'docker-autograder/client:1';

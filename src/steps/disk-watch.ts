@@ -7,7 +7,7 @@
 // more often once one of them is past half its bound. A container can write past the bound for
 // what it writes between two reads; it is stopped at the next.
 
-import { CLIENT_LABEL, labelFilters, studentNameLabel } from '../engine/labels';
+import { CLIENT_LABEL, labelFilters, studentNameLabel } from '../naming/labels';
 import { layerSizeRefusal } from '../proxy/budget';
 import { isRecord, type Json } from '../proxy/refusal';
 import { type Upstream, upstreamJson } from '../proxy/upstream';

@@ -1,9 +1,10 @@
 // The seam between student Docker clients and the engine: one policy proxy (src/proxy,
 // contract 2) per script or compose step, on a private unix socket, for the run and scope of
 // the exercise, with the exercise's `policy:`.
-import { InfraError } from '../errors';
+
 import { type PolicyProxy, type PolicyProxyOptions, type SandboxPolicy, startPolicyProxy } from '../proxy';
 import type { RunContext } from '../run/context';
+import { InfraError } from '../shared/errors';
 import type { ExercisePolicy } from '../spec/types';
 
 export type { SandboxPolicy } from '../proxy';

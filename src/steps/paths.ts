@@ -3,8 +3,8 @@
 // following symbolic links: the student controls the links, and the grader's disk is not theirs.
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { isInside } from '../paths';
 import type { Failure } from '../run/context';
+import { isInside } from '../shared/paths';
 
 export type SubmissionPath = { path: string } | { failure: Failure };
 

@@ -2,9 +2,9 @@
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ContainerChange, ContainerState } from '../engine/engine';
-import { describeHttpError } from '../http/request';
 import { type Failure, type RunContext, remainingMs } from '../run/context';
 import { hostPortOf } from '../run/resolve';
+import { describeHttpError } from '../shared/http-request';
 import { formatDuration, LIMITS, timeoutMs } from '../spec/duration';
 import type { WaitConditions } from '../spec/types';
 import { plural, tail } from './text';

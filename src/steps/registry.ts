@@ -1,19 +1,19 @@
 import type { Failure, RunContext } from '../run/context';
 import type { StepKind, StepKinds, StepSpec } from '../spec/types';
-import { buildStep } from './build';
-import { composeStep } from './compose';
-import { copyStep } from './copy';
-import { execStep } from './exec';
-import { killStep } from './kill';
-import { networkStep } from './network';
-import { recreateStep } from './recreate';
-import { restartStep } from './restart';
-import { runStep } from './run';
-import { scriptStep } from './script';
+import { buildStep } from './kinds/build';
+import { composeStep } from './kinds/compose';
+import { copyStep } from './kinds/copy';
+import { execStep } from './kinds/exec';
+import { killStep } from './kinds/kill';
+import { networkStep } from './kinds/network';
+import { recreateStep } from './kinds/recreate';
+import { restartStep } from './kinds/restart';
+import { runStep } from './kinds/run';
+import { scriptStep } from './kinds/script';
+import { stopStep } from './kinds/stop';
+import { volumeStep } from './kinds/volume';
+import { waitStep } from './kinds/wait';
 import type { StepDefinition } from './step';
-import { stopStep } from './stop';
-import { volumeStep } from './volume';
-import { waitStep } from './wait';
 
 const STEPS: { [K in StepKind]: StepDefinition<K> } = {
   build: buildStep,

@@ -20,13 +20,13 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { utils as sshUtils } from 'ssh2';
-import { CLIENT_LABEL, scopeLabels } from '../engine/labels';
-import { errorMessage, InfraError } from '../errors';
+import { CLIENT_LABEL, scopeLabels } from '../naming/labels';
+import { resourceName } from '../naming/resource-names';
 import type { RunContext } from '../run/context';
 import { remoteScope } from '../run/machines';
+import { errorMessage, InfraError } from '../shared/errors';
 import { type HelperImageRecipe, pinnedHelperImage } from './client-image';
 import { DEFAULT_SANDBOX_POLICY, type EngineGate, openEngineGate } from './engine-gate';
-import { resourceName } from './names';
 import { waitUntilReady } from './readiness';
 
 /** The offline stand-in's tag (scripts/build-base-images.sh); built on the spot where it is missing. */

@@ -18,16 +18,16 @@ import { chmod, mkdtemp, realpath, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { CLIENT_LABEL, scopeLabels } from '../engine/labels';
-import { errorMessage, InfraError } from '../errors';
+import { CLIENT_LABEL, scopeLabels } from '../naming/labels';
+import { resourceName } from '../naming/resource-names';
 import { containerDiskBound } from '../proxy/budget';
 import type { RunContext } from '../run/context';
 import { remoteScope } from '../run/machines';
+import { errorMessage, InfraError } from '../shared/errors';
 import { clientImage } from './client-image';
 import { CLIENT_UMASK, clientUser, openSubmissionForClient } from './client-user';
 import { type DiskWatch, watchDisk } from './disk-watch';
 import { DEFAULT_SANDBOX_POLICY, type EngineGate, engineUpstream, openEngineGate } from './engine-gate';
-import { resourceName } from './names';
 import {
   CLIENT_KEY_VARIABLE,
   CLIENT_KNOWN_HOSTS_VARIABLE,

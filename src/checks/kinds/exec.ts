@@ -1,0 +1,51 @@
+import type { ExecResult } from '../../engine/engine';
+import { remainingMs } from '../../run/context';
+import { runningContainer } from '../../run/resolve';
+import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
+import type { CheckKinds } from '../../spec/types';
+import { commandArgv, textValues } from '../../spec/values';
+import type { CheckDefinition, Observation } from '../check';
+
+/** Cap per stream of a command check's output (exec-batch.ts keeps the same). */
+export const MAX_OUTPUT_BYTES = 1024 * 1024;
+
+export type ExecTarget = CheckKinds['exec']['target'];
+
+export const execCheck: CheckDefinition<'exec'> = {
+  kind: 'exec',
+  async observe(target, context) {
+    const container = await runningContainer(target.container, context);
+    if ('failure' in container) return container;
+    const limitMs = execLimitMs(target, context);
+    const result = await context.engine.exec(container.id, {
+      cmd: commandArgv(target.command),
+      user: target.user,
+      workdir: target.workdir,
+      env: textValues(target.env),
+      timeoutMs: limitMs,
+      maxOutputBytes: MAX_OUTPUT_BYTES,
+    });
+    return execObservation(result, limitMs);
+  },
+};
+
+/** The check's own limit, or less when the exercise's deadline comes first. */
+export function execLimitMs(target: ExecTarget, context: Parameters<typeof remainingMs>[0]): number {
+  return remainingMs(context, timeoutMs(target.timeout, LIMITS.exec));
+}
+
+/** What a command check observed, from one exec's result (its own or its part of a batch). */
+export function execObservation(
+  result: Pick<ExecResult, 'exitCode' | 'stdout' | 'stderr' | 'timedOut'>,
+  limitMs: number,
+): Observation {
+  if (result.timedOut) {
+    return {
+      failure: {
+        message: `the command did not finish within ${formatDuration(limitMs)}`,
+        actual: result.stdout,
+      },
+    };
+  }
+  return { facts: { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode } };
+}

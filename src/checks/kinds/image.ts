@@ -1,0 +1,51 @@
+import { normaliseAbsolute } from '../../dockerfile/meaning';
+import { inspectImageOnce } from '../../run/image-cache';
+import { resolveImageRef } from '../../run/resolve';
+import type { CheckDefinition } from '../check';
+import { studentLabels } from '../observed-names';
+
+export const imageCheck: CheckDefinition<'image'> = {
+  kind: 'image',
+  async observe(target, context) {
+    const image = await inspectImageOnce(context, await resolveImageRef(target.name, context));
+    // A fact, not a failure: an exercise may expect an image to be gone (`exists: false`), and
+    // every other expected key then fails with nothing observed.
+    if (image === undefined) return { facts: { exists: false } };
+    let basedOn: boolean | undefined;
+    if (target.basedOn !== undefined) {
+      const base = await inspectImageOnce(context, await resolveImageRef(target.basedOn, context));
+      if (base === undefined) {
+        return {
+          failure: {
+            message: `the base image "${target.basedOn}" does not exist, so "${target.name}" cannot be compared with it`,
+          },
+        };
+      }
+      basedOn = isPrefix(base.layerDigests, image.layerDigests);
+    }
+    return {
+      facts: {
+        exists: true,
+        user: image.user,
+        // The engine keeps WORKDIR as written, yet /app/ and /app are the same directory.
+        workdir: image.workdir === '' ? '' : normaliseAbsolute(image.workdir),
+        cmd: image.cmd,
+        entrypoint: image.entrypoint,
+        exposedPorts: image.exposedPorts,
+        env: image.env,
+        labels: studentLabels(image.labels),
+        healthcheck: image.healthcheck,
+        layers: image.layers,
+        size: image.sizeBytes,
+        basedOn,
+      },
+    };
+  },
+};
+
+/** A base image's layers come first, unchanged, in every image built FROM it. */
+function isPrefix(base: string[], layers: string[]): boolean {
+  return (
+    base.length > 0 && base.length <= layers.length && base.every((digest, index) => layers[index] === digest)
+  );
+}

@@ -1,0 +1,23 @@
+// The `protected` check: a file the student must not change still has its pinned SHA-256.
+// It observes only the hash; evaluate.ts supplies the expectation (the schema gives this kind
+// no `expect`: the pinned hash in the target is the expectation).
+import { createHash } from 'node:crypto';
+import type { CheckDefinition } from '../check';
+import { fileLocation, readStudentFile, unreadable } from '../student-file';
+
+export const protectedCheck: CheckDefinition<'protected'> = {
+  kind: 'protected',
+  async observe(target, context) {
+    const file = await readStudentFile(context.submissionDir, target.file);
+    if (!file.found) {
+      const message =
+        file.reason === 'missing'
+          ? `${target.file}: the file was deleted; it must stay as it was given`
+          : unreadable(file, target.file);
+      return { failure: { message, location: fileLocation(file.absolute) } };
+    }
+    // The raw bytes, so that the hash is the one `sha256sum` prints for the file.
+    const sha256 = createHash('sha256').update(file.content).digest('hex');
+    return { facts: { sha256 }, locations: { sha256: fileLocation(file.absolute) } };
+  },
+};

@@ -1,0 +1,38 @@
+import { refusal } from '../../run/context';
+import { existingContainer } from '../container-ref';
+import { submissionPath } from '../paths';
+import type { StepDefinition } from '../step';
+
+export const copyStep: StepDefinition<'copy'> = {
+  kind: 'copy',
+  describe: (step) => {
+    const from = typeof step.from === 'string' ? step.from : `${step.from.container}:${step.from.path}`;
+    return `copy ${from} to ${step.to.container}:${step.to.path}`;
+  },
+  async run(step, context) {
+    // Containers need not be running: the archive API reads and writes stopped ones too.
+    const to = await existingContainer(step.to.container, context);
+    if ('failure' in to) return to.failure;
+    const target = `${step.to.container}:${step.to.path}`;
+    if (typeof step.from === 'string') {
+      const source = await submissionPath(context.submissionDir, step.from, 'copy source');
+      if ('failure' in source) return source.failure;
+      try {
+        await context.engine.copyInto(to.id, source.path, step.to.path);
+      } catch (error) {
+        return refusal(`${step.from} could not be copied to ${target}`, error);
+      }
+      return undefined;
+    }
+    const from = await existingContainer(step.from.container, context);
+    if ('failure' in from) return from.failure;
+    try {
+      await context.engine.copyBetween(from.id, step.from.path, to.id, step.to.path);
+    } catch (error) {
+      return refusal(`${step.from.container}:${step.from.path} could not be copied to ${target}`, error);
+    }
+    return undefined;
+  },
+};
+
+/** A missing path or folder, or a source the engine refuses to pack, is the student's to fix. */

@@ -1,0 +1,46 @@
+import { remainingMs } from '../../run/context';
+import { runningContainer } from '../../run/resolve';
+import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
+import { commandArgv, textValues } from '../../spec/values';
+import type { StepDefinition } from '../step';
+import { formatCommand, tail } from '../text';
+
+const MAX_OUTPUT_BYTES = 1024 * 1024;
+const OUTPUT_TAIL_LINES = 30;
+
+export const execStep: StepDefinition<'exec'> = {
+  kind: 'exec',
+  describe: (step) => `run ${formatCommand(step.command)} in container "${step.container}"`,
+  async run(step, context) {
+    const container = await runningContainer(step.container, context);
+    if ('failure' in container) return container.failure;
+    const limitMs = remainingMs(context, timeoutMs(step.timeout, LIMITS.exec));
+    const result = await context.engine.exec(container.id, {
+      cmd: commandArgv(step.command),
+      user: step.user,
+      workdir: step.workdir,
+      env: textValues(step.env),
+      timeoutMs: limitMs,
+      maxOutputBytes: MAX_OUTPUT_BYTES,
+    });
+    const output = tail([result.stdout, result.stderr].filter(Boolean).join('\n'), OUTPUT_TAIL_LINES);
+    const what = `\`${formatCommand(step.command)}\` in container "${step.container}"`;
+    if (result.timedOut) {
+      return {
+        message: `${what} did not finish within ${formatDuration(limitMs)}`,
+        expected: `it finishes within ${formatDuration(limitMs)}`,
+        actual: 'still running',
+        log: output,
+      };
+    }
+    if (result.exitCode !== 0 && !step.allowFailure) {
+      return {
+        message: `${what} exited with code ${result.exitCode}, expected 0`,
+        expected: 'exit code 0',
+        actual: `exit code ${result.exitCode}`,
+        log: output,
+      };
+    }
+    return undefined;
+  },
+};

@@ -1,0 +1,26 @@
+import { scopeLabels } from '../../naming/labels';
+import { resourceName } from '../../naming/resource-names';
+import { errorMessage, InfraError } from '../../shared/errors';
+import type { StepDefinition } from '../step';
+
+export const networkStep: StepDefinition<'network'> = {
+  kind: 'network',
+  describe: (step) => `create network "${step.name}"${step.internal ? ' (internal)' : ''}`,
+  async run(step, context) {
+    const name = resourceName(context.scope, step.name);
+    try {
+      await context.engine.createNetwork({
+        name,
+        driver: step.driver,
+        internal: step.internal,
+        labels: scopeLabels(context.scope),
+      });
+    } catch (error) {
+      // An unknown driver, say: the exercise's to fix, reported like a failed step.
+      if (error instanceof InfraError) throw error;
+      return { message: `network "${step.name}" could not be created: ${errorMessage(error)}` };
+    }
+    context.resources.addNetwork(step.name, name);
+    return undefined;
+  },
+};

@@ -1,0 +1,38 @@
+import { existingContainer, refused } from '../container-ref';
+import { waitUntilReady } from '../readiness';
+import type { StepDefinition } from '../step';
+
+export const recreateStep: StepDefinition<'recreate'> = {
+  kind: 'recreate',
+  describe: (step) => `recreate container "${step.container}" with the same configuration and mounts`,
+  async run(step, context) {
+    const previous = context.resources.container(step.container);
+    if (previous === undefined) {
+      return { message: `no run step started a container "${step.container}", so it cannot be recreated` };
+    }
+    const current = await existingContainer(step.container, context);
+    if (!('failure' in current)) {
+      // Stopped first, gracefully: a database flushes its data to the volume that must survive.
+      try {
+        await context.engine.stopContainer(current.id);
+        await context.engine.removeContainer(current.id);
+      } catch (error) {
+        return refused('be removed', step.container, error);
+      }
+    }
+    let id: string;
+    try {
+      id = await context.engine.createContainer(previous.request);
+    } catch (error) {
+      return refused('be created again', step.container, error);
+    }
+    context.resources.addContainer(step.container, { ...previous, id });
+    try {
+      await context.engine.startContainer(id);
+    } catch (error) {
+      return refused('start again', step.container, error);
+    }
+    const wait = step.wait ?? previous.wait;
+    return wait ? waitUntilReady(step.container, id, wait, context) : undefined;
+  },
+};

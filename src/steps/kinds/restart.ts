@@ -1,0 +1,29 @@
+import { existingContainer, refused, stateSummary } from '../container-ref';
+import { waitUntilReady } from '../readiness';
+import type { StepDefinition } from '../step';
+
+export const restartStep: StepDefinition<'restart'> = {
+  kind: 'restart',
+  describe: (step) => `restart container "${step.container}"`,
+  async run(step, context) {
+    const container = await existingContainer(step.container, context);
+    if ('failure' in container) return container.failure;
+    try {
+      await context.engine.restartContainer(container.id);
+    } catch (error) {
+      return refused('be restarted', step.container, error);
+    }
+    // A run step's container is ready again only when its own `wait` holds again.
+    const wait = context.resources.container(step.container)?.wait;
+    if (wait) return waitUntilReady(step.container, container.id, wait, context);
+    const state = await context.engine.inspectContainer(container.id);
+    if (!state.running) {
+      return {
+        message: `container "${step.container}" is not running after the restart (${stateSummary(state)})`,
+        expected: 'running',
+        actual: stateSummary(state),
+      };
+    }
+    return undefined;
+  },
+};

@@ -1,0 +1,20 @@
+import { scopeLabels } from '../../naming/labels';
+import { resourceName } from '../../naming/resource-names';
+import { errorMessage, InfraError } from '../../shared/errors';
+import type { StepDefinition } from '../step';
+
+export const volumeStep: StepDefinition<'volume'> = {
+  kind: 'volume',
+  describe: (step) => `create volume "${step.name}"`,
+  async run(step, context) {
+    const name = resourceName(context.scope, step.name);
+    try {
+      await context.engine.createVolume({ name, labels: scopeLabels(context.scope) });
+    } catch (error) {
+      if (error instanceof InfraError) throw error;
+      return { message: `volume "${step.name}" could not be created: ${errorMessage(error)}` };
+    }
+    context.resources.addVolume(step.name, name);
+    return undefined;
+  },
+};

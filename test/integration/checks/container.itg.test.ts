@@ -1,0 +1,193 @@
+// The container check on the real engine, through grade(): a container a run step configured
+// fully, one a student's `docker run` left stopped, one that does not exist, and one that stops
+// a moment after it started.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExerciseResult } from '../../../src/report/model';
+import {
+  check,
+  docker,
+  explain,
+  gradeInline,
+  leftovers,
+  newRunId,
+  removeEverything,
+  runLabel,
+} from '../../support/engine-checks';
+
+const runId = newRunId('container');
+const stopped = `${runId}-stopped`;
+
+const SPEC = `version: 1
+id: test/container
+title: container
+steps:
+  - network: { name: backend }
+  - run:
+      name: web
+      image: busybox:latest
+      command: [httpd, -f, -p, "8080"]
+      ports: [8080]
+      env: { MY_VAR: my_value }
+      restart: unless-stopped
+      hostname: myhost
+      user: "0"
+      volumes: ["data:/data", "./site:/www:ro"]
+      networks: [backend]
+      healthcheck: { test: "true", interval: 1s }
+      wait: { healthy: true, timeout: 20s }
+checks:
+  - name: container passes
+    container: { name: web }
+    expect:
+      exists: true
+      status: running
+      running: true
+      exitCode: 0
+      oomKilled: false
+      health: healthy
+      restartPolicy: unless-stopped
+      restartCount: 0
+      ports: { matches: "^[0-9]+->8080/tcp$" }
+      env: { contains: MY_VAR=my_value }
+      mounts: { matches: '^\\{"destination":"/www","readOnly":true,"source":"site","type":"bind"\\}$' }
+      networks: [backend]
+      image: busybox:latest
+      user: "0"
+      hostname: myhost
+      processes: { matches: "^httpd -f -p 8080$" }
+  - name: container volume mount
+    container: { name: web }
+    expect:
+      mounts: { matches: '^\\{"destination":"/data","name":"data","readOnly":false,"source":"/.+/_data","type":"volume"\\}$' }
+  - name: container fails
+    container: { name: web }
+    expect: { restartPolicy: always }
+  - name: stopped container
+    container: { name: ${stopped} }
+    expect:
+      exists: true
+      status: exited
+      running: false
+      exitCode: 3
+      health: none
+      ports: []
+      processes: []
+      labels: { course: docker }
+  - name: stopped container labels fail
+    container: { name: ${stopped} }
+    expect: { labels: { course: kubernetes } }
+  - name: missing container
+    container: { name: ${runId}-nothing }
+    expect: { exists: false }
+  - name: missing container is not running
+    container: { name: ${runId}-nothing }
+    expect: { running: true }
+`;
+
+let result: ExerciseResult;
+let log: string[];
+
+beforeAll(async () => {
+  await docker(
+    'run',
+    '--name',
+    stopped,
+    ...runLabel(runId),
+    '--label',
+    'course=docker',
+    'busybox:latest',
+    'sh',
+    '-c',
+    'exit 3',
+  ).catch(() => undefined);
+  ({ result, log } = await gradeInline(runId, SPEC, { 'site/index.html': '<p>hi</p>\n' }));
+});
+
+afterAll(async () => {
+  await removeEverything(runId);
+});
+
+describe('container check', () => {
+  it('observes state and configuration by the names the exercise uses', () => {
+    expect(check(result, 'container passes'), explain(result, log)).toMatchObject({ status: 'pass' });
+    expect(check(result, 'container volume mount'), explain(result, log)).toMatchObject({ status: 'pass' });
+  });
+
+  it('fails with the restart policy as actual', () => {
+    expect(check(result, 'container fails'), explain(result, log)).toMatchObject({
+      status: 'fail',
+      message: 'restartPolicy not as expected',
+      expected: 'equals "always"',
+      actual: 'unless-stopped',
+    });
+  });
+
+  it("observes a student's stopped container: exit code, no processes, no health, its labels", () => {
+    expect(check(result, 'stopped container'), explain(result, log)).toMatchObject({ status: 'pass' });
+    expect(check(result, 'stopped container labels fail'), explain(result, log)).toMatchObject({
+      status: 'fail',
+      message: 'labels.course not as expected',
+      expected: 'equals "kubernetes"',
+      actual: 'docker',
+    });
+  });
+
+  it('observes a missing container as exists: false, and nothing else', () => {
+    expect(check(result, 'missing container'), explain(result, log)).toMatchObject({ status: 'pass' });
+    expect(check(result, 'missing container is not running'), explain(result, log)).toMatchObject({
+      status: 'fail',
+      message: `running not as expected: the container "${runId}-nothing" does not exist`,
+      expected: 'equals true',
+      actual: '(nothing)',
+    });
+  });
+
+  it('leaves nothing of the run on the engine', async () => {
+    expect(await leftovers(runId)).toEqual([]);
+  });
+});
+
+// The nginx whose main process forks into the background and exits: read at once, the container
+// still runs. It must not be graded as one that keeps running.
+describe('container check on a container that has only just started', () => {
+  const briefRunId = newRunId('container-brief');
+  const BRIEF_SPEC = `version: 1
+id: test/container-brief
+title: container that stops at once
+steps:
+  - run: { name: brief, image: busybox:latest, command: [sleep, "0.3"] }
+  - run: { name: lasting, image: busybox:latest, command: [sleep, "30"] }
+checks:
+  - name: brief keeps running
+    container: { name: brief }
+    expect: { running: true }
+  - name: lasting keeps running
+    container: { name: lasting }
+    expect: { running: true, status: running }
+`;
+  let brief: { result: ExerciseResult; log: string[] };
+
+  beforeAll(async () => {
+    brief = await gradeInline(briefRunId, BRIEF_SPEC);
+  });
+
+  afterAll(async () => {
+    await removeEverything(briefRunId);
+  });
+
+  it('is running only if it is still running a moment after it started', () => {
+    expect(check(brief.result, 'brief keeps running'), explain(brief.result, brief.log)).toMatchObject({
+      status: 'fail',
+      message: 'running not as expected',
+      expected: 'equals true',
+      actual: 'false',
+    });
+    expect(check(brief.result, 'lasting keeps running'), explain(brief.result, brief.log)).toMatchObject({
+      status: 'pass',
+    });
+  });
+
+  it('leaves nothing of the run on the engine', async () => {
+    expect(await leftovers(briefRunId)).toEqual([]);
+  });
+});

@@ -1,0 +1,393 @@
+// Step matchers and sequences on real-world spellings: what students write for "copy the
+// requirements, install them, then copy the code", right and wrong.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { mapSteps, parseBuildSteps } from '../../../src/dockerfile/build-steps';
+import { CacheFact, SequenceFact } from '../../../src/dockerfile/judges';
+import {
+  dockerfileMeaning,
+  sourceIncludes,
+  splitCommands,
+  stepMatches,
+} from '../../../src/dockerfile/meaning';
+import { loadExercise } from '../../../src/spec/load';
+import type { Matcher, StepMatcher, StepSequence } from '../../../src/spec/types';
+
+/** Does some instruction of the Dockerfile's last stage do what the matcher says? */
+function does(dockerfile: string, matcher: StepMatcher): boolean {
+  const meaning = dockerfileMeaning(dockerfile);
+  const stage = meaning.stages.at(-1);
+  return (stage?.instructions ?? []).some((instruction) => stepMatches(instruction, matcher, meaning.stages));
+}
+
+function sequence(dockerfile: string, steps: StepSequence) {
+  return new SequenceFact(dockerfileMeaning(dockerfile)).compareWith(steps as Matcher);
+}
+
+const FROM = 'FROM python:3.11-slim\nWORKDIR /app\n';
+
+describe('installs: pip', () => {
+  const installs = { installs: 'pip', requirements: 'requirements.txt' } as const;
+  it.each([
+    'RUN pip install -r requirements.txt',
+    'RUN pip3 install -r requirements.txt',
+    'RUN python -m pip install -r requirements.txt',
+    'RUN python3 -m pip install -r requirements.txt',
+    'RUN python3.11 -m pip install --requirement requirements.txt',
+    'RUN /usr/local/bin/pip install -r requirements.txt',
+    'RUN pip install --no-cache-dir -r requirements.txt',
+    'RUN pip install -r requirements.txt --no-cache-dir',
+    'RUN pip --no-cache-dir install -r ./requirements.txt',
+    'RUN pip install --requirement=requirements.txt',
+    'RUN pip install -rrequirements.txt',
+    'RUN pip install -r /app/requirements.txt',
+    'RUN pip install --upgrade pip && pip install -r requirements.txt',
+    'RUN apt-get update; pip install -r requirements.txt || exit 1',
+    'RUN PIP_NO_CACHE_DIR=1 pip install -r requirements.txt',
+    'RUN --mount=type=cache,target=/root/.cache pip install -r requirements.txt',
+    'RUN ["python3", "-m", "pip", "install", "-r", "requirements.txt"]',
+    'RUN ["pip", "install", "--no-cache-dir", "-r", "requirements.txt"]',
+    'RUN ["/bin/sh", "-c", "pip install -r requirements.txt"]',
+    'RUN sh -c "pip install -r requirements.txt"',
+    'RUN pip install \\\n    --no-cache-dir \\\n    -r requirements.txt',
+    'RUN <<EOF\nset -e\npip install -r requirements.txt\nEOF',
+    'run PIP install -r requirements.txt'.replace('PIP', 'pip'),
+  ])('%s', (line) => {
+    expect(does(`${FROM}COPY requirements.txt .\n${line}\n`, installs)).toBe(true);
+  });
+
+  it.each([
+    ['no install at all', 'RUN echo pip install -r requirements.txt'],
+    ['a comment', 'RUN true # pip install -r requirements.txt'],
+    ['pip but not install', 'RUN pip freeze > requirements.txt'],
+    ['another requirements file', 'RUN pip install -r requirements-dev.txt'],
+    ['packages named, not the file', 'RUN pip install flask'],
+    ['python running a script', 'RUN python3 setup.py install'],
+    ['pip download', 'RUN python3 -m pip download -r requirements.txt'],
+  ])('not %s', (_why, line) => {
+    expect(does(`${FROM}${line}\n`, installs)).toBe(false);
+  });
+
+  it('recognises the other package managers', () => {
+    expect(
+      does(`${FROM}RUN apt-get update && apt-get install -y --no-install-recommends curl\n`, {
+        installs: 'apt',
+      }),
+    ).toBe(true);
+    expect(does(`${FROM}RUN apt -o Acquire::Retries=3 install curl\n`, { installs: 'apt' })).toBe(true);
+    expect(does(`${FROM}RUN apk add --no-cache curl\n`, { installs: 'apk' })).toBe(true);
+    expect(does(`${FROM}RUN npm ci --omit=dev\n`, { installs: 'npm' })).toBe(true);
+    expect(does(`${FROM}RUN apt-get update\n`, { installs: 'apt' })).toBe(false);
+    expect(does(`${FROM}RUN pip install flask\n`, { installs: 'apt' })).toBe(false);
+  });
+});
+
+describe('copies', () => {
+  it.each([
+    'COPY requirements.txt .',
+    'COPY requirements.txt ./',
+    'COPY ./requirements.txt /code/requirements.txt',
+    'COPY /requirements.txt /app/',
+    'COPY --chown=nobody:nogroup requirements.txt ./',
+    'COPY --chmod=644 --chown=1000 requirements.txt .',
+    'ADD requirements.txt .',
+    'COPY ["requirements.txt", "./"]',
+    'COPY requirements.txt app.py ./',
+    'COPY *.txt ./',
+    'COPY requirements* ./',
+    'COPY . .',
+    'COPY ./ /app/',
+    'copy requirements.txt .',
+  ])('%s copies requirements.txt', (line) => {
+    expect(does(`${FROM}${line}\n`, { copies: 'requirements.txt' })).toBe(true);
+  });
+
+  it.each([
+    'COPY app.py .',
+    'COPY requirements-dev.txt .',
+    'COPY *.py ./',
+    'COPY --from=builder /app/requirements.txt .',
+    'COPY <<EOF requirements.txt\nflask\nEOF',
+    'ADD https://example.com/requirements.txt .',
+    'RUN cp /tmp/requirements.txt .',
+  ])('%s does not copy requirements.txt from the context', (line) => {
+    expect(does(`${FROM}${line}\n`, { copies: 'requirements.txt' })).toBe(false);
+  });
+
+  it('sees a file inside a copied folder, and wildcards segment by segment', () => {
+    expect(sourceIncludes('src', 'src/app.py')).toBe(true);
+    expect(sourceIncludes('src', 'srcs/app.py')).toBe(false);
+    expect(sourceIncludes('s*', 'src/app.py')).toBe(true);
+    expect(sourceIncludes('*.py', 'src/app.py')).toBe(false);
+    expect(sourceIncludes('app.p[xy]', 'app.py')).toBe(true);
+    expect(does(`${FROM}COPY src/ /app/src/\n`, { copies: 'src/app.py' })).toBe(true);
+    expect(does(`${FROM}COPY src/ /app/src/\n`, { copies: './src/' })).toBe(true);
+  });
+});
+
+describe('copiesFrom', () => {
+  const stages = 'FROM python:3.11-slim AS builder\nRUN python3 build.py /src/public\nFROM busybox:latest\n';
+  it.each([
+    ['COPY --from=builder /src/public /www', 'builder'],
+    ['COPY --from=0 /src/public /www', 'builder'],
+    ['COPY --chown=nobody:nogroup --from=0 /src/public /www', 'builder'],
+    ['COPY --from=BUILDER /src/public /www', 'builder'],
+    ['COPY --from=builder /src/public /www', 0],
+    ['COPY --chown=nobody:nogroup --from=0 /src/public/ /www/', true],
+  ] as const)('%s copies from %s', (line, from) => {
+    expect(does(`${stages}${line}\n`, { copiesFrom: from })).toBe(true);
+    expect(does(`${stages}${line}\n`, { copiesFrom: from, copies: '/src/public/index.html' })).toBe(true);
+  });
+
+  it('tells stages and images apart', () => {
+    expect(does(`${stages}COPY --from=nginx:latest /etc/nginx /etc/nginx\n`, { copiesFrom: true })).toBe(
+      false,
+    );
+    expect(
+      does(`${stages}COPY --from=nginx:latest /etc/nginx /etc/nginx\n`, { copiesFrom: 'nginx:latest' }),
+    ).toBe(true);
+    expect(does(`${stages}COPY --from=builder /src/public /www\n`, { copiesFrom: 'other' })).toBe(false);
+    expect(
+      does(`${stages}COPY --from=builder /src /www\n`, { copiesFrom: 'builder', copies: '/src/public' }),
+    ).toBe(true);
+    expect(
+      does(`${stages}COPY --from=builder /src/public /www\n`, { copiesFrom: 'builder', copies: '/src' }),
+    ).toBe(false);
+    expect(does(`${stages}COPY public /www\n`, { copiesFrom: 'builder' })).toBe(false);
+  });
+});
+
+describe('copiesFrom: true is any earlier stage', () => {
+  it.each([
+    [
+      'by number, the stage called build',
+      'FROM python:3.11-slim AS build\nRUN x\nFROM busybox:latest\n',
+      '--from=0',
+    ],
+    [
+      'by name, the stage called build',
+      'FROM python:3.11-slim AS build\nRUN x\nFROM busybox:latest\n',
+      '--from=build',
+    ],
+    ['by number, an unnamed stage', 'FROM python:3.11-slim\nRUN x\nFROM busybox:latest\n', '--from=0'],
+    ['the second of three stages', 'FROM a AS one\nFROM b AS two\nFROM busybox:latest\n', '--from=1'],
+  ])('%s', (_why, stages, flag) => {
+    expect(does(`${stages}COPY ${flag} /src/public /www\n`, { copiesFrom: true })).toBe(true);
+  });
+
+  it('is not the stage being built, nor a later one, nor an image', () => {
+    const stages = 'FROM python:3.11-slim AS build\nRUN x\nFROM busybox:latest AS runtime\n';
+    expect(does(`${stages}COPY --from=1 /src /www\n`, { copiesFrom: true })).toBe(false);
+    expect(does(`${stages}COPY --from=runtime /src /www\n`, { copiesFrom: true })).toBe(false);
+    expect(does(`${stages}COPY --from=2 /src /www\n`, { copiesFrom: true })).toBe(false);
+    expect(does(`${stages}COPY --from=python:3.11-slim /src /www\n`, { copiesFrom: true })).toBe(false);
+  });
+
+  it('a stage the spec names explicitly is that stage only', () => {
+    const stages = 'FROM python:3.11-slim AS build\nRUN x\nFROM busybox:latest\n';
+    expect(does(`${stages}COPY --from=0 /src /www\n`, { copiesFrom: 'builder' })).toBe(false);
+    expect(does(`${stages}COPY --from=0 /src /www\n`, { copiesFrom: 'build' })).toBe(true);
+  });
+
+  it("grades the pack's multi-stage exercise by meaning: a stage called build, copied --from=0", async () => {
+    const exercise = await loadExercise(
+      path.resolve(__dirname, '../../../exercises/images/multi-stage/exercise.yaml'),
+    );
+    const check = exercise.spec.checks.find(
+      (one) => 'dockerfile' in one && one.expect?.sequence !== undefined,
+    );
+    const steps = check?.expect?.sequence as StepSequence | undefined;
+    expect(steps).toBeDefined();
+    const dockerfile =
+      'FROM python:3.11-slim AS build\nWORKDIR /site\nCOPY . .\nRUN python3 build.py out\n' +
+      'FROM busybox:latest\nCOPY --from=0 /site/out /www\nUSER nobody\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n';
+    expect(sequence(dockerfile, steps as StepSequence).pass).toBe(true);
+    // ... and a runtime stage that copies from the python image itself still fails.
+    const fromImage = dockerfile.replace('--from=0', '--from=python:3.11-slim');
+    expect(sequence(fromImage, steps as StepSequence).pass).toBe(false);
+  });
+});
+
+describe('workdir', () => {
+  it.each(['WORKDIR /code', 'WORKDIR /code/', 'WORKDIR /code/.', 'WORKDIR /\nWORKDIR code'])('%s', (line) => {
+    expect(does(`FROM python:3.11-slim\n${line}\n`, { workdir: '/code' })).toBe(true);
+    expect(does(`FROM python:3.11-slim\n${line}\n`, { workdir: '/code/' })).toBe(true);
+  });
+  it('is not another directory', () => {
+    expect(does('FROM python:3.11-slim\nWORKDIR /code/app\n', { workdir: '/code' })).toBe(false);
+  });
+});
+
+describe('sequence: dependencies are installed before the code is copied', () => {
+  const steps: StepMatcher[] = [
+    { copies: 'requirements.txt' },
+    { installs: 'pip', requirements: 'requirements.txt' },
+    { copies: 'app.py' },
+  ];
+
+  it.each([
+    ['the reference', 'COPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .'],
+    ['python3 -m pip', 'COPY requirements.txt .\nRUN python3 -m pip install -r requirements.txt\nCOPY . .'],
+    [
+      'absolute paths',
+      'COPY ./requirements.txt /app/requirements.txt\nRUN pip install --no-cache-dir -r /app/requirements.txt\nCOPY ./ /app/',
+    ],
+    ['only app.py copied', 'COPY requirements.txt .\nRUN pip3 install -r requirements.txt\nCOPY app.py .'],
+    [
+      'pip upgraded first',
+      'RUN pip install --upgrade pip\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .',
+    ],
+    ['ADD, exec form', 'ADD requirements.txt .\nRUN ["pip", "install", "-r", "requirements.txt"]\nCOPY . .'],
+    [
+      'other instructions between',
+      'COPY requirements.txt .\nENV PIP_NO_CACHE_DIR=1\nRUN pip install -r requirements.txt\nEXPOSE 8080\nCOPY . .',
+    ],
+  ])('passes %s', (_why, body) => {
+    const result = sequence(`${FROM}${body}\nCMD ["python3", "app.py"]\n`, steps);
+    expect(result.actual).not.toMatch(/before|no instruction/);
+    expect(result.pass).toBe(true);
+  });
+
+  it.each([
+    [
+      'pip install after copying the code',
+      'COPY . .\nRUN pip install -r requirements.txt',
+      /first copies app.py at line 3/,
+    ],
+    [
+      'COPY . . then COPY requirements.txt .',
+      'COPY . .\nCOPY requirements.txt .\nRUN pip install -r requirements.txt',
+      /first copies app.py at line 3: COPY \. \., before installs with pip from requirements.txt at line 5/,
+    ],
+    [
+      'the code copied before the install and again after it',
+      'COPY . .\nRUN pip install -r requirements.txt\nCOPY . .',
+      /first copies app.py at line 3: COPY \. \./,
+    ],
+    [
+      'requirements and code in one COPY',
+      'COPY requirements.txt app.py ./\nRUN pip install -r requirements.txt',
+      /first copies app.py at line 3: COPY requirements.txt app.py \.\/, before installs/,
+    ],
+    [
+      'no install',
+      'COPY requirements.txt .\nCOPY . .',
+      /no instruction installs with pip from requirements.txt/,
+    ],
+    [
+      'install before its requirements are copied',
+      'RUN pip install -r requirements.txt\nCOPY requirements.txt .\nCOPY . .',
+      /first installs with pip from requirements.txt at line 3/,
+    ],
+  ])('fails %s', (_why, body, why) => {
+    const result = sequence(`${FROM}${body}\nCMD ["python3", "app.py"]\n`, steps);
+    expect(result.pass).toBe(false);
+    expect(result.actual).toMatch(why);
+    expect(result.expected).toBe(
+      'in the last stage, in this order: copies requirements.txt, then installs with pip from requirements.txt, then copies app.py',
+    );
+  });
+
+  it('judges the stage it is given, by name or number', () => {
+    const text = `FROM python:3.11-slim AS deps\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\nFROM busybox:latest\nCOPY --from=deps /app /app\n`;
+    expect(sequence(text, { stage: 'deps', steps }).pass).toBe(true);
+    expect(sequence(text, { stage: 0, steps }).pass).toBe(true);
+    expect(sequence(text, steps).pass).toBe(false);
+    expect(sequence(text, { stage: 'nope', steps })).toMatchObject({
+      pass: false,
+      actual: 'no stage nope (stages: deps, 1)',
+    });
+  });
+});
+
+describe('splitCommands', () => {
+  it('splits at operators outside quotes and drops comments', () => {
+    expect(splitCommands(`a 'b && c' && d "e;f" ; g | h # i && j\nk\\ l`)).toEqual([
+      ['a', 'b && c'],
+      ['d', 'e;f'],
+      ['g'],
+      ['h'],
+      ['k l'],
+    ]);
+  });
+});
+
+// Captured from both engines with the same Dockerfile and context by fixtures/build-logs/capture.sh.
+// Engine 25 and newer end a step's container with " ---> Removed intermediate container <id>",
+// 20.10 with "Removing intermediate container <id>".
+describe.each(['classic-20.10', 'classic-26'])('build logs of the classic builder (%s)', (engine) => {
+  const fixtures = path.join(__dirname, '../../fixtures', 'build-logs');
+  const read = (name: string) => readFileSync(path.join(fixtures, name), 'utf8');
+  const meaning = dockerfileMeaning(read('classic.Dockerfile'));
+  const mapped = (log: string) =>
+    mapSteps(parseBuildSteps(log.split('\n')), meaning.stages, meaning.instructions);
+
+  it('maps every step to its instruction, without the LABEL steps the engine adds', () => {
+    const steps = mapped(read(`${engine}-first.txt`));
+    expect(steps.map((step) => step.source?.line)).toEqual([1, 2, 3, 4, 6, 7, 8, 9, 10]);
+    expect(steps.every((step) => !step.cached)).toBe(true);
+  });
+
+  it('tells cache hits from steps that ran again', () => {
+    const steps = mapped(read(`${engine}-cached.txt`));
+    expect(steps.filter((step) => step.cached).map((step) => step.source?.line)).toEqual([2, 3, 4]);
+    const counted = steps.filter((step) => step.source?.keyword !== 'FROM');
+    const fromCache = new CacheFact(counted, meaning.stages, true);
+    const ranAgain = new CacheFact(counted, meaning.stages, false);
+    expect(
+      fromCache.compareWith([
+        { installs: 'pip', requirements: 'requirements.txt' },
+        { copies: 'requirements.txt' },
+      ]).pass,
+    ).toBe(true);
+    expect(ranAgain.compareWith([{ copies: 'app.py' }, { copiesFrom: 0 }])).toMatchObject({
+      pass: true,
+      actual: 'line 6: COPY . .; line 8: COPY --chown=nobody:nogroup --from=0 /app/app.py /www/ ran again',
+    });
+    expect(fromCache.compareWith([{ copies: 'app.py' }])).toMatchObject({
+      pass: false,
+      actual: 'line 6: COPY . . ran again',
+    });
+    expect(ranAgain.compareWith([{ installs: 'pip' }])).toMatchObject({
+      pass: false,
+      actual: 'line 4: RUN python3 -m pip install --no-cache-dir -r requirements.txt came from the cache',
+    });
+  });
+
+  it('reads the steps after a RUN that printed to stderr', () => {
+    // The RUN of line 4 prints a pip warning in colour codes; every later step is still read.
+    const steps = parseBuildSteps(read(`${engine}-first.txt`).split('\n'));
+    expect(steps.map((step) => step.instruction)).toEqual(
+      meaning.instructions.map((instruction) => instruction.text),
+    );
+  });
+});
+
+describe('build logs of BuildKit (plain progress, as documented)', () => {
+  // BuildKit is not enabled on the test engine; this log follows `docker build --progress=plain`.
+  const log = [
+    '#1 [internal] load build definition from Dockerfile',
+    '#1 DONE 0.0s',
+    '#5 [builder 1/3] FROM docker.io/library/python:3.11-slim',
+    '#5 DONE 0.0s',
+    '#6 [builder 2/3] COPY requirements.txt .',
+    '#6 CACHED',
+    '#7 [builder 3/3] RUN pip install -r requirements.txt',
+    '#7 CACHED',
+    '#8 [stage-1 2/2] COPY --from=builder /app /app',
+    '#8 DONE 0.1s',
+  ];
+  it('reads CACHED per vertex and maps by stage and place', () => {
+    const text =
+      'FROM python:3.11-slim AS builder\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nFROM busybox:latest\nCOPY --from=builder /app /app\n';
+    const meaning = dockerfileMeaning(text);
+    const steps = mapSteps(parseBuildSteps(log), meaning.stages, meaning.instructions);
+    expect(steps.map((step) => [step.source?.line, step.cached])).toEqual([
+      [1, false],
+      [2, true],
+      [3, true],
+      [5, false],
+    ]);
+  });
+});

@@ -1,0 +1,191 @@
+// The start-of-exercise check of what an exercise needs that the engine cannot give: the
+// decision on its own, and grade() on a fake Engine that answers as Podman does (its identity
+// taken from the real Podman 4.3.1 /version answer).
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { EngineInfo } from '../../../src/engine/engine';
+import { identifyEngine } from '../../../src/engine/engine-kind';
+import { grade } from '../../../src/grading/grade';
+import { engineShortfall } from '../../../src/run/engine-support';
+import { parseExercise } from '../../../src/spec/load';
+import { FakeEngine } from '../../support/fake-engine';
+
+const PODMAN = identifyEngine(
+  JSON.parse(
+    readFileSync(path.join(__dirname, '../../fixtures', 'engine-version', 'podman-4.3.1.json'), 'utf8'),
+  ),
+);
+const DOCKER = identifyEngine(
+  JSON.parse(
+    readFileSync(path.join(__dirname, '../../fixtures', 'engine-version', 'docker-26.1.json'), 'utf8'),
+  ),
+);
+
+/** The grader's own build and run, an image check and an exec check: nothing Podman lacks. */
+const BUILD_AND_RUN = `version: 1
+id: demo/build-run
+title: Build and run
+steps:
+  - build: { name: app }
+  - run: { name: web, image: app }
+checks:
+  - name: workdir
+    points: 2
+    image: { name: app }
+    expect: { workdir: /app }
+  - name: says hello
+    points: 3
+    exec: { container: web, command: [cat, /greeting] }
+    expect: { stdout: hello }
+`;
+
+const BUILD_CACHE = `version: 1
+id: demo/cache
+title: Cache
+steps:
+  - build: { name: app }
+checks:
+  - name: install cached
+    points: 3
+    build-cache: { build: app, change: app.py }
+    expect: { fromCache: [{ installs: pip }] }
+  - name: workdir
+    points: 1
+    image: { name: app }
+    expect: { workdir: /app }
+`;
+
+const BUILD_ARGS = `version: 1
+id: demo/args
+title: Args
+steps:
+  - build: { name: app, args: { PY_VERSION: 3.11-slim } }
+checks:
+  - name: workdir
+    points: 1
+    image: { name: app }
+    expect: { workdir: /app }
+`;
+
+const SCRIPT = `version: 1
+id: demo/script
+title: Script
+steps:
+  - script: { file: run.sh }
+checks:
+  - name: hello ran
+    points: 1
+    exec: { container: hello, command: ["true"] }
+    expect: { exitCode: 0 }
+`;
+
+const COMPOSE_IN_A_CHECK = `version: 1
+id: demo/compose-check
+title: Compose in a check
+checks:
+  - name: up again
+    points: 1
+    steps:
+      - compose: { action: up }
+    exec: { container: web, command: ["true"] }
+    expect: { exitCode: 0 }
+`;
+
+const CONTAINER = `version: 1
+id: demo/container
+title: Container
+steps:
+  - build: { name: app }
+  - run: { name: web, image: app }
+checks:
+  - name: runs
+    points: 1
+    container: { name: web }
+    expect: { running: true }
+`;
+
+describe('engineShortfall', () => {
+  it('lets Docker grade every exercise', () => {
+    for (const text of [BUILD_AND_RUN, BUILD_CACHE, BUILD_ARGS, SCRIPT, COMPOSE_IN_A_CHECK, CONTAINER]) {
+      expect(engineShortfall(parseExercise(text, 'x/exercise.yaml').spec, DOCKER)).toBeUndefined();
+    }
+  });
+
+  it('lets an engine that did not say what it is (a fake, an old answer) grade every exercise', () => {
+    expect(engineShortfall(parseExercise(SCRIPT, 'x/exercise.yaml').spec, undefined)).toBeUndefined();
+  });
+
+  it("lets Podman grade the grader's own builds, runs, image and exec checks", () => {
+    expect(engineShortfall(parseExercise(BUILD_AND_RUN, 'x/exercise.yaml').spec, PODMAN)).toBeUndefined();
+  });
+
+  it('stops on Podman what it measurably cannot grade, in one line naming the engine and the reason', () => {
+    const cases: Array<[string, RegExp]> = [
+      [BUILD_CACHE, /Buildah.*build-cache check/],
+      [BUILD_ARGS, /Buildah fills FROM with a build argument/],
+      [SCRIPT, /script and compose steps/],
+      [COMPOSE_IN_A_CHECK, /script and compose steps/],
+      [CONTAINER, /process listing/],
+    ];
+    for (const [text, reason] of cases) {
+      const message = engineShortfall(parseExercise(text, 'x/exercise.yaml').spec, PODMAN);
+      expect(message).toMatch(/^Podman Engine 4\.3\.1 cannot grade this exercise: /);
+      expect(message).toMatch(reason);
+      expect(message).not.toContain('\n');
+    }
+  });
+});
+
+/** A fake engine that says it is the engine `identity` names. */
+class IdentifiedEngine extends FakeEngine {
+  constructor(private readonly identity: EngineInfo['identity']) {
+    super();
+  }
+  override async info(): Promise<EngineInfo> {
+    const info = await super.info();
+    return { ...info, serverVersion: '4.3.1', ...(this.identity ? { identity: this.identity } : {}) };
+  }
+}
+
+function submission(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'engine-support-'));
+  writeFileSync(path.join(dir, 'Dockerfile'), 'FROM busybox\n');
+  writeFileSync(path.join(dir, 'app.py'), 'print(1)\n');
+  return dir;
+}
+
+describe('grade() on Podman', () => {
+  it('ends an exercise Podman cannot grade as an engine error before any step, every check errored', async () => {
+    const engine = new IdentifiedEngine(PODMAN);
+    const lines: string[] = [];
+    const report = await grade([parseExercise(BUILD_CACHE, 'demo/exercise.yaml')], {
+      engine,
+      submissionRoot: submission(),
+      progress: { info: (line) => lines.push(line), output: () => {} },
+    });
+    const result = report.exercises[0];
+    expect(result?.status).toBe('error');
+    expect(result?.checks.map((check) => check.status)).toEqual(['error', 'error']);
+    expect(result?.setupError).toMatch(/^Podman Engine 4\.3\.1 cannot grade this exercise: .*build-cache/);
+    // Nothing of the exercise ran: no build, no container.
+    expect(engine.calls.filter((call) => call.startsWith('build') || call.startsWith('create'))).toEqual([]);
+    expect(lines[0]).toMatch(/^Podman Engine 4\.3\.1 \(API 1\.41\), run fake-run$/);
+  });
+
+  it('grades an exercise Podman can grade as it would on Docker', async () => {
+    const onPodman = await grade([parseExercise(BUILD_AND_RUN, 'demo/exercise.yaml')], {
+      engine: new IdentifiedEngine(PODMAN),
+      submissionRoot: submission(),
+    });
+    const onDocker = await grade([parseExercise(BUILD_AND_RUN, 'demo/exercise.yaml')], {
+      engine: new IdentifiedEngine(DOCKER),
+      submissionRoot: submission(),
+    });
+    expect(onPodman).toMatchObject({ score: 5, maxScore: 5, passed: true });
+    expect(onPodman.exercises[0]?.checks.map((check) => check.status)).toEqual(
+      onDocker.exercises[0]?.checks.map((check) => check.status),
+    );
+  });
+});
