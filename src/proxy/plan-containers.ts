@@ -54,13 +54,13 @@ export const containerPlans: Plans<'container-list' | 'container-create' | 'cont
   },
   container: (gate, request, route) => planContainer(gate, request, route.ref, route.action),
   exec: async (gate, request, route) => {
-    const containerId = await gate.lookups.execContainer(route.execId);
+    const containerId = await gate.lookups.execContainer(route.ref);
     const owner = containerId === undefined ? undefined : await gate.lookups.container(containerId);
     if (owner?.kind !== 'own') {
       throw notFound(
-        `No such exec instance: ${route.execId}`,
+        `No such exec instance: ${route.ref}`,
         'exec instance',
-        route.execId,
+        route.ref,
         owner ?? { kind: 'missing' },
       );
     }

@@ -1,15 +1,9 @@
 // Containers: what docker run/create/start/stop/logs/cp/exec/rm/rename/update/wait/attach and
 // compose send (docker CLI 26, compose v2, API 1.41 to 1.45). Checkpoints are refused by name.
 import { RESOURCES_FIELDS } from '../fields';
-import { CONTAINER_CONFIG_KEYS, declare, type QueryType, type RouteDeclaration } from './types';
+import { CONTAINER_CONFIG_KEYS, declare, objectRoute, type QueryType, type RouteDeclaration } from './types';
 
-const container =
-  (action: string) =>
-  (params: Readonly<Record<string, string>>): ReturnType<RouteDeclaration['route']> => ({
-    kind: 'container',
-    ref: params.id ?? '',
-    action,
-  });
+const container = objectRoute('container', 'id');
 
 const ATTACH_QUERY: Record<string, QueryType> = {
   logs: 'bool',

@@ -1,13 +1,7 @@
 // Exec instances (docker exec): start, resize, inspect. Creating one is a container route.
-import { declare, type RouteDeclaration } from './types';
+import { declare, objectRoute, type RouteDeclaration } from './types';
 
-const exec =
-  (action: string) =>
-  (params: Readonly<Record<string, string>>): ReturnType<RouteDeclaration['route']> => ({
-    kind: 'exec',
-    execId: params.id ?? '',
-    action,
-  });
+const exec = objectRoute('exec', 'id');
 
 export const EXEC_ROUTES: readonly RouteDeclaration[] = [
   declare('POST', '/exec/{id}/start', exec('start'), {

@@ -1,14 +1,8 @@
 // Images: list, inspect, history, tag, remove, save, pull, search and commit. Import (fromSrc),
 // push and load are declared only to be refused with a message that says why.
-import { CONTAINER_CONFIG_KEYS, declare, type RouteDeclaration } from './types';
+import { CONTAINER_CONFIG_KEYS, declare, objectRoute, type RouteDeclaration } from './types';
 
-const image =
-  (action: string) =>
-  (params: Readonly<Record<string, string>>): ReturnType<RouteDeclaration['route']> => ({
-    kind: 'image',
-    ref: params.name ?? '',
-    action,
-  });
+const image = objectRoute('image', 'name');
 
 const IMPORT_REFUSED = {
   refused: 'docker import is not allowed: images imported from a file would not belong to this grading',

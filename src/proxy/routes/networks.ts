@@ -1,13 +1,7 @@
 // User-defined networks: list, create, inspect, remove, connect and disconnect a container.
-import { declare, type RouteDeclaration } from './types';
+import { declare, objectRoute, type RouteDeclaration } from './types';
 
-const network =
-  (action: string) =>
-  (params: Readonly<Record<string, string>>): ReturnType<RouteDeclaration['route']> => ({
-    kind: 'network',
-    ref: params.id ?? '',
-    action,
-  });
+const network = objectRoute('network', 'id');
 
 export const NETWORK_ROUTES: readonly RouteDeclaration[] = [
   declare('GET', '/networks', () => ({ kind: 'network-list' }), { query: { filters: 'json' } }),

@@ -10,7 +10,7 @@ export type Route =
   | { kind: 'container-list' }
   | { kind: 'container-create' }
   | { kind: 'container'; ref: string; action: string }
-  | { kind: 'exec'; execId: string; action: string }
+  | { kind: 'exec'; ref: string; action: string }
   | { kind: 'image-list' }
   | { kind: 'image-pull' }
   | { kind: 'image'; ref: string; action: string }
@@ -72,6 +72,14 @@ export function declare(
   rest: Partial<Pick<RouteDeclaration, 'query' | 'body' | 'jsonKeys'>> = {},
 ): RouteDeclaration {
   return { method, path, route, query: rest.query ?? {}, body: rest.body ?? 'none', ...rest };
+}
+
+/** The routes of one kind of object named in the path: `objectRoute('container', 'id')('start')`. */
+export function objectRoute(
+  kind: 'container' | 'exec' | 'image' | 'network' | 'volume',
+  param: 'id' | 'name',
+): (action: string) => RouteDeclaration['route'] {
+  return (action) => (params) => ({ kind, ref: params[param] ?? '', action });
 }
 
 /** Top-level keys of container.Config, the body of container create (with the wrapper) and commit. */

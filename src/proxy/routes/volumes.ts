@@ -1,13 +1,7 @@
 // Named volumes: list, create, inspect, remove.
-import { declare, type RouteDeclaration } from './types';
+import { declare, objectRoute, type RouteDeclaration } from './types';
 
-const volume =
-  (action: string) =>
-  (params: Readonly<Record<string, string>>): ReturnType<RouteDeclaration['route']> => ({
-    kind: 'volume',
-    ref: params.name ?? '',
-    action,
-  });
+const volume = objectRoute('volume', 'name');
 
 export const VOLUME_ROUTES: readonly RouteDeclaration[] = [
   declare('GET', '/volumes', () => ({ kind: 'volume-list' }), { query: { filters: 'json' } }),
