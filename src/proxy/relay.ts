@@ -111,12 +111,7 @@ export async function handleUpgrade(
     headers['content-length'] = String(payload.length);
   }
   const done = host.track(plan.describe);
-  const upstreamRequest = http.request({
-    ...upstreamRequestOptions(host.upstream),
-    method: request.method,
-    path: plan.url,
-    headers,
-  });
+  const upstreamRequest = requestUpstream(host, request.method, plan.url, headers);
   let switched = false;
   const abandon = (): void => {
     if (!switched) upstreamRequest.destroy();
@@ -236,12 +231,7 @@ export async function forward(
     if (request.headers['content-length'] !== undefined)
       headers['content-length'] = request.headers['content-length'];
   }
-  const upstreamRequest = http.request({
-    ...upstreamRequestOptions(host.upstream),
-    method: request.method,
-    path: plan.url,
-    headers,
-  });
+  const upstreamRequest = requestUpstream(host, request.method, plan.url, headers);
   // The student's command ended (Ctrl-C, killed at the time limit): the engine call ends too.
   // What fails after that is the proxy's own doing, not the engine's.
   let abandoned = false;
@@ -327,4 +317,14 @@ async function answer(
       resolve();
     });
   });
+}
+
+/** The student's request, as the plan rewrote it, on a fresh connection to the engine. */
+function requestUpstream(
+  host: RelayHost,
+  method: string | undefined,
+  url: string,
+  headers: http.OutgoingHttpHeaders,
+): http.ClientRequest {
+  return http.request({ ...upstreamRequestOptions(host.upstream), method, path: url, headers });
 }

@@ -9,57 +9,58 @@ export function renderJson(report: GradeReport): string {
   return `${escapeForDisplay(JSON.stringify(orderReport(report), null, 2))}\n`;
 }
 
-// Each object literal below is typed as a record over *all* of the model's keys, optional ones
-// included, so a field added to the model is a compile error here rather than silently missing
-// from the report. JSON.stringify drops the keys whose value is undefined.
-function orderReport(report: GradeReport): Record<keyof GradeReport, unknown> {
-  return {
-    version: report.version,
-    score: report.score,
-    maxScore: report.maxScore,
-    passed: report.passed,
-    durationMs: report.durationMs,
-    exercises: report.exercises.map(orderExercise),
-  };
+/**
+ * The keys of T in the order the report shows them. The list must name every key of T, optional
+ * ones included, so a field added to the model is a compile error here rather than silently
+ * missing from the report.
+ */
+function keyOrder<T>() {
+  return <const K extends readonly (keyof T)[]>(
+    ...keys: K & ([Exclude<keyof T, K[number]>] extends [never] ? unknown : never)
+  ): K => keys;
 }
 
-function orderExercise(exercise: ExerciseResult): Record<keyof ExerciseResult, unknown> {
-  return {
-    id: exercise.id,
-    title: exercise.title,
-    specFile: exercise.specFile,
-    score: exercise.score,
-    maxScore: exercise.maxScore,
-    status: exercise.status,
-    durationMs: exercise.durationMs,
-    setupError: exercise.setupError,
-    setupLog: exercise.setupLog,
-    firstError: exercise.firstError,
-    checks: exercise.checks.map(orderCheck),
-  };
+/** value's keys in `keys`' order, each through its own rendering when it has one. */
+function ordered<T extends object>(
+  value: T,
+  keys: readonly (keyof T)[],
+  render: { [P in keyof T]?: (field: Exclude<T[P], undefined>) => unknown } = {},
+): Record<string, unknown> {
+  // JSON.stringify drops the keys whose value is undefined.
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const field = value[key];
+    const renderField = render[key];
+    out[String(key)] =
+      field === undefined || renderField === undefined
+        ? field
+        : renderField(field as Exclude<T[keyof T], undefined>);
+  }
+  return out;
 }
 
-function orderCheck(check: CheckResult): Record<keyof CheckResult, unknown> {
-  return {
-    name: check.name,
-    status: check.status,
-    points: check.points,
-    maxPoints: check.maxPoints,
-    message: check.message,
-    expected: check.expected,
-    actual: check.actual,
-    hint: check.hint,
-    firstError: check.firstError,
-    location: check.location === undefined ? undefined : orderLocation(check.location),
-    specLocation: check.specLocation === undefined ? undefined : orderLocation(check.specLocation),
-    causedBySetup: check.causedBySetup,
-    diff: check.diff,
-    hidden: check.hidden,
-  };
+// biome-ignore format: a model's keys on one line, in the report's order
+const REPORT_KEYS = keyOrder<GradeReport>()('version', 'score', 'maxScore', 'passed', 'durationMs', 'exercises');
+// biome-ignore format: a model's keys on one line, in the report's order
+const EXERCISE_KEYS = keyOrder<ExerciseResult>()('id', 'title', 'specFile', 'score', 'maxScore', 'status', 'durationMs', 'setupError', 'setupLog', 'firstError', 'checks');
+// biome-ignore format: a model's keys on one line, in the report's order
+const CHECK_KEYS = keyOrder<CheckResult>()('name', 'status', 'points', 'maxPoints', 'message', 'expected', 'actual', 'hint', 'firstError', 'location', 'specLocation', 'causedBySetup', 'diff', 'hidden');
+const LOCATION_KEYS = keyOrder<SourceLocation>()('file', 'line', 'column');
+
+function orderLocation(location: SourceLocation): Record<string, unknown> {
+  return ordered(location, LOCATION_KEYS);
 }
 
-function orderLocation(location: SourceLocation): Record<keyof SourceLocation, unknown> {
-  return { file: location.file, line: location.line, column: location.column };
+function orderCheck(check: CheckResult): Record<string, unknown> {
+  return ordered(check, CHECK_KEYS, { location: orderLocation, specLocation: orderLocation });
+}
+
+function orderExercise(exercise: ExerciseResult): Record<string, unknown> {
+  return ordered(exercise, EXERCISE_KEYS, { checks: (checks) => checks.map(orderCheck) });
+}
+
+function orderReport(report: GradeReport): Record<string, unknown> {
+  return ordered(report, REPORT_KEYS, { exercises: (exercises) => exercises.map(orderExercise) });
 }
 
 // JSON.stringify already escapes C0 controls. What it leaves raw are C1 controls, invisible
