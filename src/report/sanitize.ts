@@ -84,24 +84,24 @@ export function truncateTextTail(text: string, maxChars: number): string {
 
 /** Keeps the last `maxLines` lines (a log's end is where the error is) and says how many went. */
 export function lastLines(text: string, maxLines: number): string {
-  const lines = text.split('\n');
-  if (lines.length <= maxLines) {
-    return text;
-  }
-  const omitted = lines.length - maxLines;
-  const plural = omitted === 1 ? '' : 's';
-  return [`… [${formatCount(omitted)} earlier line${plural} omitted]`, ...lines.slice(-maxLines)].join('\n');
+  return keepLines(text, maxLines, 'last');
 }
 
 /** Keeps the first `maxLines` lines and says how many went. */
 export function firstLines(text: string, maxLines: number): string {
+  return keepLines(text, maxLines, 'first');
+}
+
+function keepLines(text: string, maxLines: number, which: 'first' | 'last'): string {
   const lines = text.split('\n');
   if (lines.length <= maxLines) {
     return text;
   }
   const omitted = lines.length - maxLines;
   const plural = omitted === 1 ? '' : 's';
-  return [...lines.slice(0, maxLines), `… [${formatCount(omitted)} more line${plural} omitted]`].join('\n');
+  return which === 'last'
+    ? [`… [${formatCount(omitted)} earlier line${plural} omitted]`, ...lines.slice(-maxLines)].join('\n')
+    : [...lines.slice(0, maxLines), `… [${formatCount(omitted)} more line${plural} omitted]`].join('\n');
 }
 
 /** For places that must stay on one line (names, ids, titles): newlines and tabs become spaces. */
