@@ -3,6 +3,7 @@
 
 import vm from 'node:vm';
 import type { VirtualNames } from '../naming/virtual-names';
+import type { Plan, PlanGate, PlanRequest } from './plan';
 import { isRecord, Refusal } from './refusal';
 
 export type Filters = Record<string, string[]>;
@@ -190,4 +191,28 @@ export function narrowListQuery(
   const filters = byName === undefined ? query.get('filters') : byName.rest;
   query.set('filters', narrowFilters(filters, options));
   return byName;
+}
+
+/**
+ * The plan of a network or volume list: its filters narrowed to the run's objects, and the answer
+ * matched against the names the student's filters gave. The list is the answer itself, or the
+ * answer's `listKey` (volumes come as `{ Volumes: [...] }`).
+ */
+export function objectListPlan(
+  gate: PlanGate,
+  request: PlanRequest,
+  pathname: string,
+  listKey?: string,
+): Plan {
+  const byName = narrowListQuery(request.query, filterOptionsFor(gate.names, gate.labelFilters));
+  const keep = (list: unknown): unknown =>
+    byName === undefined || !Array.isArray(list) ? list : keepNamedObjects(list, byName.patterns);
+  return {
+    url: request.withQuery(pathname),
+    answer: 'json',
+    transform: (answer) =>
+      listKey === undefined || !isRecord(answer)
+        ? keep(answer)
+        : { ...answer, [listKey]: keep(answer[listKey]) },
+  };
 }

@@ -2,21 +2,13 @@
 // exercise (allowance.ts) and checked (policy-networks.ts), inspect showing only the run's
 // containers, remove, connect and disconnect of the run's own.
 
-import { filterOptionsFor, keepNamedObjects, narrowListQuery } from './filters';
+import { objectListPlan } from './filters';
 import type { Plans } from './plan';
 import { HOST_NETWORK_REFUSED, isRecord, notFound, Refusal } from './policy';
 import { policeNetworkConnect, policeNetworkCreate } from './policy-networks';
 
 export const networkPlans: Plans<'network-list' | 'network-create' | 'network'> = {
-  'network-list': async (gate, request) => {
-    const byName = narrowListQuery(request.query, filterOptionsFor(gate.names, gate.labelFilters));
-    return {
-      url: request.withQuery('/networks'),
-      answer: 'json',
-      transform: (list) =>
-        byName === undefined || !Array.isArray(list) ? list : keepNamedObjects(list, byName.patterns),
-    };
-  },
+  'network-list': async (gate, request) => objectListPlan(gate, request, '/networks'),
   'network-create': async (gate, request) => {
     const policed = policeNetworkCreate(await request.body(), gate.context);
     const release = await gate.allowance.reserveNetwork();

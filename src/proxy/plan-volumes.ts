@@ -1,23 +1,13 @@
 // Plans of the volume routes: the list narrowed to the run's volumes, create by the policy
 // (policy-volumes.ts), inspect and remove of the run's own only.
 
-import { filterOptionsFor, keepNamedObjects, narrowListQuery } from './filters';
+import { objectListPlan } from './filters';
 import type { Plans } from './plan';
-import { isRecord, notFound } from './policy';
+import { notFound } from './policy';
 import { policeVolumeCreate } from './policy-volumes';
 
 export const volumePlans: Plans<'volume-list' | 'volume-create' | 'volume'> = {
-  'volume-list': async (gate, request) => {
-    const byName = narrowListQuery(request.query, filterOptionsFor(gate.names, gate.labelFilters));
-    return {
-      url: request.withQuery('/volumes'),
-      answer: 'json',
-      transform: (answer) =>
-        byName === undefined || !isRecord(answer) || !Array.isArray(answer.Volumes)
-          ? answer
-          : { ...answer, Volumes: keepNamedObjects(answer.Volumes, byName.patterns) },
-    };
-  },
+  'volume-list': async (gate, request) => objectListPlan(gate, request, '/volumes', 'Volumes'),
   'volume-create': async (gate, request) => ({
     url: request.same.url,
     body: policeVolumeCreate(await request.body(), gate.context),
