@@ -8,8 +8,9 @@ import { composeProjectName, containerName, resourceName } from '../../../src/na
 import { composeFiles, composeModel, readComposeModel } from '../../../src/steps/kinds/compose';
 import { healthcheckRequest, parseVolumeMount } from '../../../src/steps/kinds/run';
 import { refusalNote, whyItWaits } from '../../../src/steps/kinds/script';
-import { countMatchingLines, describeConditions } from '../../../src/steps/readiness';
 import { formatCommand } from '../../../src/steps/text';
+import { countMatchingLines } from '../../../src/steps/waits/log';
+import { describeConditions } from '../../../src/steps/waits/registry';
 
 describe('names', () => {
   it('are valid for Docker and carry the scope', () => {
