@@ -1,5 +1,4 @@
 // `log: <regex>` or `log: { matches, count }`: enough output lines (stdout and stderr) match.
-
 import { plural } from '../text';
 import type { WaitDefinition } from './definition';
 

@@ -8,8 +8,8 @@ import { logWait } from './log';
 import { portWait } from './port';
 
 /**
- * In the order the conditions are checked and worded: the cheapest first (the engine's state,
- * then the output), the probes last. A key of WaitConditions missing here fails to compile.
+ * In the order the conditions are checked and worded, the cheapest first: what the engine tells
+ * (state, output) before what must be probed. A key of WaitConditions missing here fails to compile.
  */
 const WAITS: { [K in WaitKey]: WaitDefinition<K> } = {
   exited: exitedWait,
