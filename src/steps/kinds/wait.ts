@@ -3,8 +3,9 @@ import { remainingMs } from '../../run/context';
 import { durationMs } from '../../spec/duration';
 import type { WaitConditions, WaitStep } from '../../spec/types';
 import { existingContainer } from '../container-ref';
-import { describeConditions, waitUntilReady } from '../readiness';
+import { waitUntilReady } from '../readiness';
 import type { StepDefinition } from '../step';
+import { describeConditions } from '../waits/registry';
 
 export const waitStep: StepDefinition<'wait'> = {
   kind: 'wait',

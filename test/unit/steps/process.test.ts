@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Resources, type RunContext } from '../../../src/run/context';
 import { submissionPath } from '../../../src/steps/paths';
-import { probeTcp } from '../../../src/steps/readiness';
+import { probeTcp } from '../../../src/steps/waits/port';
 import { FakeEngine } from '../../support/fake-engine';
 
 const dirs: string[] = [];

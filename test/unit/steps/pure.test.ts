@@ -1,5 +1,5 @@
-// Pure parts of the steps: names, volume and healthcheck syntax, compose models and overrides,
-// readiness wording.
+// Pure parts of the steps: names, volume and healthcheck syntax, compose models and overrides.
+// The wait conditions' wording is in waits.test.ts.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +8,6 @@ import { composeProjectName, containerName, resourceName } from '../../../src/na
 import { composeFiles, composeModel, readComposeModel } from '../../../src/steps/kinds/compose';
 import { healthcheckRequest, parseVolumeMount } from '../../../src/steps/kinds/run';
 import { refusalNote, whyItWaits } from '../../../src/steps/kinds/script';
-import { countMatchingLines, describeConditions } from '../../../src/steps/readiness';
 import { formatCommand } from '../../../src/steps/text';
 
 describe('names', () => {
@@ -189,26 +188,6 @@ describe('compose files found as Compose v2 finds them', () => {
     const files = await composeFiles({}, dir);
     if ('failure' in files) throw new Error(files.failure.message);
     expect(await readComposeModel(files)).toEqual({ services: ['web', 'cache'] });
-  });
-});
-
-describe('readiness wording', () => {
-  it('counts matching lines, stdout and stderr alike', () => {
-    expect(countMatchingLines('ready\nnot yet\r\nready\n', /^ready$/)).toBe(2);
-  });
-
-  it('says what a wait expects', () => {
-    expect(
-      describeConditions({
-        log: { matches: 'up', count: 2 },
-        port: 5432,
-        http: { port: 80, path: '/health', status: 204 },
-        healthy: true,
-      }),
-    ).toBe(
-      'at least 2 output lines match /up/, and health is "healthy", and port 5432 accepts TCP connections, and GET /health on port 80 answers status 204',
-    );
-    expect(describeConditions({ exited: true })).toBe('the container has exited');
   });
 });
 
