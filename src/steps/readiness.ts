@@ -17,6 +17,8 @@ const UNTOLD_RECHECK_MS = 5000;
 /** At most one log read in this time, however much the container writes. */
 const MIN_LOG_READ_GAP_MS = 50;
 const PROBE_TIMEOUT_MS = 2000;
+/** Below this much time left, a probe is not started again: the last one's answer stands. */
+const MIN_PROBE_MS = 100;
 const LOG_BYTES = 256 * 1024;
 const LOG_TAIL_LINES = 30;
 
@@ -118,7 +120,7 @@ export async function waitUntilReady(
       }
       // Output matters to the conditions that read it only.
       changes.output = false;
-      pending = await pendingCondition(conditions, outputPending, state, context, deadline);
+      pending = await pendingCondition(conditions, outputPending, state, context, deadline, pending);
       if (pending === undefined) return undefined;
       if (pending.final || (!state.running && !restarting)) {
         return {
@@ -173,6 +175,7 @@ async function pendingCondition(
   state: ContainerState,
   context: RunContext,
   deadline: number,
+  previous: Pending | undefined,
 ): Promise<Pending | undefined> {
   for (const condition of conditions) {
     // A stopped container has nothing to probe, and the caller reports the exit.
@@ -182,7 +185,11 @@ async function pendingCondition(
   }
   for (const condition of conditions) {
     if (condition.probe === undefined) continue;
-    const probeMs = Math.max(1, Math.min(PROBE_TIMEOUT_MS, deadline - context.now()));
+    const leftMs = deadline - context.now();
+    // A pause that overran (a loaded machine wakes timers late) can leave a probe only a few
+    // milliseconds: its "no answer within 2 ms" would hide what the server really answered.
+    if (previous?.probe && leftMs < MIN_PROBE_MS) return previous;
+    const probeMs = Math.max(1, Math.min(PROBE_TIMEOUT_MS, leftMs));
     const reason = await condition.probe(state, context, probeMs);
     if (reason !== undefined) return { reason, probe: true };
   }

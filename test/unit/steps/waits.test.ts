@@ -309,6 +309,33 @@ describe('http', () => {
     expect(failure?.expected).toBe('GET / on port 80 answers status 204');
   });
 
+  it('names the last answer when a late wake-up leaves too little time for another probe', async () => {
+    // A loaded machine wakes the pause late: the probe after it would get a few milliseconds,
+    // and its "no complete answer within 30 ms" would hide the 404 the server really answered.
+    const engine = new WaitEngine();
+    engine.state = published(80, 49200);
+    let clock = 0;
+    const slowServer: RunContext = {
+      ...fakeRunContext(engine, '/nonexistent'),
+      deadline: 1000,
+      now: () => clock,
+      http: async (request) => {
+        requests.push(request);
+        if (request.timeoutMs < 50) throw new Error(`no complete answer within ${request.timeoutMs} ms`);
+        clock = 970;
+        return { status: 404, headers: {}, body: '', truncated: false };
+      },
+    };
+    const failure = await waitUntilReady(
+      'web',
+      ID,
+      { http: { port: 80, status: 200 }, timeout: '1s' },
+      slowServer,
+    );
+    expect(failure?.actual).toBe('GET / on port 80 answered 404');
+    expect(requests).toHaveLength(1);
+  });
+
   it('fails at once on an unpublished port, before any condition is probed', async () => {
     const engine = new WaitEngine();
     engine.state = published(5432, await localPort(false));
