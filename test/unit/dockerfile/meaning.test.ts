@@ -4,13 +4,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mapSteps, parseBuildSteps } from '../../../src/dockerfile/build-steps';
+import { sourceIncludes } from '../../../src/dockerfile/copy-sources';
 import { CacheFact, SequenceFact } from '../../../src/dockerfile/judges';
-import {
-  dockerfileMeaning,
-  sourceIncludes,
-  splitCommands,
-  stepMatches,
-} from '../../../src/dockerfile/meaning';
+import { dockerfileMeaning } from '../../../src/dockerfile/meaning';
+import { splitCommands } from '../../../src/dockerfile/shell-script';
+import { stepMatches } from '../../../src/dockerfile/step-matchers';
 import { loadExercise } from '../../../src/spec/load';
 import type { Matcher, StepMatcher, StepSequence } from '../../../src/spec/types';
 
