@@ -28,8 +28,6 @@ export function studentNameOf(
   return given === undefined ? undefined : currentStudentName(container.name, given, names.scope);
 }
 
-export const BUILTIN_NETWORKS = new Set(['default', 'bridge', 'none']);
-
 export const HOST_NETWORK_REFUSED = "the host's network namespace is not allowed (--network host)";
 
 /**
