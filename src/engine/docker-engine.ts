@@ -93,7 +93,7 @@ export class DockerEngine implements Engine {
   async info(): Promise<EngineInfo> {
     // The CPU count only sizes the default concurrency: an engine that does not say is no fault.
     const [version, system] = await Promise.all([
-      this.client.engineWide('/version'),
+      this.client.version(),
       this.client.engineWide('/info').catch(() => undefined),
     ]);
     const record = isRecord(version) ? version : {};

@@ -4,6 +4,12 @@
 // another run's tags on any image, are "No such image" for list, inspect, run, save, tag,
 // history and FROM alike. The client container a student's commands run in is not theirs
 // either: not listed, not inspectable, not stoppable (docs/decisions.md, "Images by identity").
+//
+// imageVisibility is not engine/rules/build-rules.ts's imageStanding, which asks whose an image is
+// to a build's FROM, for the grader's own builds (the whole run) and the gate's (one scope).
+// Visibility answers for the name the student used (an image that is a base by one name is hidden
+// when asked for by another run's tag), always within one scope, and also knows other runs'
+// gate-scoped names (`ag…-<n>-<name>`), which a student can ask for by hand.
 import {
   CLIENT_LABEL,
   isRunReference,

@@ -7,12 +7,7 @@ import type { Readable } from 'node:stream';
 import { isRunReference, runLabels } from '../../naming/labels';
 import { DockerApiError, InfraError } from '../../shared/errors';
 import type { BuildRequest, BuildResult, ImageDetails } from '../engine';
-import {
-  classicBuilderRefused,
-  type EngineProduct,
-  identifyEngine,
-  noClassicBuilderMessage,
-} from '../engine-kind';
+import { classicBuilderRefused, identifyEngine, noClassicBuilderMessage } from '../engine-kind';
 import { daemonMessage, statusOf } from '../faults';
 import {
   BUILD_LIMITS,
@@ -110,21 +105,6 @@ async function standingOf(client: DockerClient, reference: string): Promise<Imag
     { labels: raw.Config?.Labels ?? {}, repoTags: raw.RepoTags ?? [] },
     { runId: client.runId },
   );
-}
-
-/** Which engine a client talks to (Docker or Podman): asked once per client. */
-const products = new WeakMap<DockerClient, Promise<EngineProduct>>();
-
-function engineProduct(client: DockerClient): Promise<EngineProduct> {
-  let product = products.get(client);
-  if (product === undefined) {
-    product = client
-      .engineWide('/version')
-      .then((version: unknown) => identifyEngine(version).product)
-      .catch(() => 'docker' as const);
-    products.set(client, product);
-  }
-  return product;
 }
 
 /** Whether the grader can make build cgroups for this engine: asked once per client. */
@@ -281,7 +261,9 @@ async function streamBuild(
   signal: AbortSignal,
   { unlabelled, cgroupParent }: BuildOptions,
 ): Promise<StreamOutcome> {
-  const ulimitFormat = (await engineProduct(client)) === 'podman' ? 'podman' : 'docker';
+  // Which engine this is, from the answer DockerEngine.info() read too; unknown is Docker.
+  const product = identifyEngine(await client.version().catch(() => undefined)).product;
+  const ulimitFormat = product === 'podman' ? 'podman' : 'docker';
   let response: Readable;
   try {
     response = asReadable(

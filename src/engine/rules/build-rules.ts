@@ -3,6 +3,11 @@
 // COPY --from, in the daemon's own network namespace: the runner's loopback and private network
 // are within its reach, not the build container's. And a FROM can read any image on the engine,
 // another run's too. Pure: the engine lookup of an image is injected.
+//
+// imageStanding judges the image alone, whatever name the FROM used, for the grader's builds (the
+// whole run, no scope) and the gate's (one scope); it tells a missing image apart. It is not
+// proxy/visibility.ts's imageVisibility, which answers what a student may see by the name they
+// used, within one scope.
 import { BlockList, isIP } from 'node:net';
 import { type Copy, DockerfileParser, type From, type Instruction } from 'dockerfile-ast';
 import { RUN_LABEL, runReferences, SCOPE_LABEL } from '../../naming/labels';

@@ -44,6 +44,8 @@ export class DockerClient {
   /** Requests in flight, aborted by close(). */
   private readonly inFlight = new Set<AbortController>();
   private watching = false;
+  /** The engine's GET /version answer, once asked (version()). */
+  private versionAnswer: Promise<unknown> | undefined;
   /** Set when the daemon's event stream ended: it stopped or restarted during the run. */
   lostReason: string | undefined;
 
@@ -253,6 +255,21 @@ export class DockerClient {
         (error: unknown) => settle(() => reject(error)),
       );
     });
+  }
+
+  /**
+   * GET /version, asked once per client: the engine's info and its builds read which engine this
+   * is (engine-kind.ts) from the same answer. A failed ask is asked again next time.
+   */
+  version(): Promise<unknown> {
+    if (this.versionAnswer === undefined) {
+      const answer = this.engineWide('/version');
+      this.versionAnswer = answer;
+      answer.catch(() => {
+        if (this.versionAnswer === answer) this.versionAnswer = undefined;
+      });
+    }
+    return this.versionAnswer;
   }
 
   /** An engine-wide answer (/version, /info), asked as any idempotent call is. */
