@@ -1,4 +1,5 @@
-import { labelFilters, RUN_LABEL, runReferences } from '../../naming/labels';
+import { runReferences } from '../../naming/image-references';
+import { labelFilters, RUN_LABEL } from '../../naming/labels';
 import type { CleanupReport, ResourceFilter } from '../engine';
 import { familiarReference } from '../engine-kind';
 import { isAlreadyGone } from '../faults';

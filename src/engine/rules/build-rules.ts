@@ -10,7 +10,8 @@
 // used, within one scope.
 import { BlockList, isIP } from 'node:net';
 import { type Copy, DockerfileParser, type From, type Instruction } from 'dockerfile-ast';
-import { RUN_LABEL, runReferences, SCOPE_LABEL } from '../../naming/labels';
+import { runReferences } from '../../naming/image-references';
+import { RUN_LABEL, SCOPE_LABEL } from '../../naming/labels';
 
 /** Whose an image is, to a build of the run. */
 export type ImageStanding = 'own' | 'base' | 'foreign' | 'missing';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { BuildRequest } from '../../engine/engine';
+import { imageTag } from '../../naming/image-references';
 import { RUN_LABEL, scopeLabels } from '../../naming/labels';
-import { imageTag } from '../../naming/resource-names';
 import { type Failure, type RunContext, remainingMs, shownOutput } from '../../run/context';
 import { pathExists } from '../../shared/paths';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
