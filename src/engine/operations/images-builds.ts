@@ -1,3 +1,5 @@
+// engine/operations: one group of the Engine interface's calls, made on the daemon through transport/.
+//
 // Images: building from a submission's context (the classic builder), inspecting, and pulling
 // the grader's own helper images.
 import { randomBytes } from 'node:crypto';
@@ -6,10 +8,11 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { isRunReference } from '../../naming/image-references';
 import { runLabels } from '../../naming/labels';
-import { DockerApiError, InfraError } from '../../shared/errors';
+import { DockerApiError, errorMessage, InfraError } from '../../shared/errors';
 import type { BuildRequest, BuildResult, ImageDetails } from '../engine';
 import { classicBuilderRefused, identifyEngine, noClassicBuilderMessage } from '../engine-kind';
 import { daemonMessage, statusOf } from '../faults';
+import { formatSeconds, oneLine } from '../format';
 import {
   BUILD_LIMITS,
   type BuildCgroup,
@@ -25,7 +28,6 @@ import { asReadable, followStream, type StreamOutcome } from '../transport/strea
 import { BuildContextError, type PackedContext, packBuildContext } from '../wire/build-context';
 import { BuildProgress } from '../wire/build-progress';
 import { asRawImage, type RawImage, realTags, toImageDetails } from '../wire/docker-mapping';
-import { formatSeconds, messageOf, oneLine } from '../wire/format';
 
 /**
  * The daemon's words when a layer the build took from the cache was removed under it: another
@@ -55,7 +57,9 @@ async function buildOnce(client: DockerClient, request: BuildRequest): Promise<B
     packed = await packBuildContext(request.contextDir, request.dockerfile);
   } catch (error) {
     if (error instanceof BuildContextError) return { ok: false, error: error.message, log: '' };
-    throw new InfraError(`cannot read the build context ${request.contextDir}: ${oneLine(messageOf(error))}`);
+    throw new InfraError(
+      `cannot read the build context ${request.contextDir}: ${oneLine(errorMessage(error))}`,
+    );
   }
   const refusals = await checkDockerfile(client, request, packed.dockerfile);
   if (refusals.length > 0) {
@@ -90,7 +94,7 @@ async function checkDockerfile(
   try {
     text = await readFile(path.join(request.contextDir, dockerfile), 'utf8');
   } catch (error) {
-    return [`cannot read ${dockerfile}: ${oneLine(messageOf(error))}`];
+    return [`cannot read ${dockerfile}: ${oneLine(errorMessage(error))}`];
   }
   return dockerfileRefusals(text, {
     buildArgs: request.buildArgs,

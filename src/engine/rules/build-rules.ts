@@ -1,3 +1,5 @@
+// engine/rules: what the engine's work is held to (names, binds, builds), checked before or around a call.
+//
 // What a Dockerfile may make the engine fetch, read before the build (docs/decisions.md, "Builds
 // held to the profile"). The classic builder runs ADD's URL downloads, the pulls of FROM and
 // COPY --from, in the daemon's own network namespace: the runner's loopback and private network
