@@ -39,7 +39,7 @@ export interface HelperImageRecipe {
   dockerfile: string;
   /** The base image the Dockerfile starts from, for messages. */
   from: string;
-  /** The run-owned tag it is built under (cleanup finds it by that name: labels.ts). */
+  /** The run-owned tag it is built under (cleanup finds it by that name: naming/image-references.ts). */
   tag(runId: string): string;
 }
 

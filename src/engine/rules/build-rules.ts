@@ -27,7 +27,7 @@ export interface ImageFacts {
 /**
  * An image's standing to a run (and a scope of it, for the proxy, which shows the student only
  * the scope's objects). Another run's image carries another run's label, or, unlabelled (the
- * grader's own builds are: labels.ts), has only names in another run's namespace. An image with
+ * grader's own builds are: naming/image-references.ts), has only names in another run's namespace. An image with
  * no name at all that is not the run's is an intermediate layer of someone's build.
  */
 export function imageStanding(

@@ -44,7 +44,7 @@ export const buildStep: StepDefinition<'build'> = {
       tag,
       buildArgs: textValues(step.args),
       target: step.target,
-      // Unlabelled, found by its run-owned tag (engine/labels.ts), unless the exercise names it
+      // Unlabelled, found by its run-owned tag (naming/image-references.ts), unless the exercise names it
       // elsewhere too: an extra tag is outside that namespace, so cleanup finds it by label.
       labels: extraTags.length > 0 ? scopeLabels(context.scope) : undefined,
       timeoutMs: limitMs,
