@@ -3,14 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { NetworkDetails, VolumeDetails } from '../engine/engine';
-import { LABEL_PREFIX } from '../naming/labels';
+import { isGraderLabel } from '../naming/labels';
 import { resourceName } from '../naming/resource-names';
 import { type Failure, type RunContext, refusal } from '../run/context';
 import { studentName } from '../run/resolve';
 
 /** Labels without the grader's own (run id, scope, stand-in marker): they are not the student's. */
 export function studentLabels(labels: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(labels).filter(([key]) => !key.startsWith(`${LABEL_PREFIX}.`)));
+  return Object.fromEntries(Object.entries(labels).filter(([key]) => !isGraderLabel(key)));
 }
 
 /** A container name no other run, exercise or check uses, for the grader's short-lived helpers. */

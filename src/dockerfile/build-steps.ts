@@ -8,7 +8,7 @@
 // - BuildKit's plain progress prints "#7 [stage 3/5] INSTRUCTION" and "#7 CACHED" on a hit; the
 //   bracket names the stage (its name, "stage-K", or nothing when there is one stage) and the
 //   instruction's place in it, FROM being 1.
-import { LABEL_PREFIX } from '../naming/labels';
+import { isGraderLabel } from '../naming/labels';
 import { type InstructionMeaning, normaliseInstruction, type Stage } from './meaning';
 
 export interface BuildStepOutcome {
@@ -119,7 +119,7 @@ function isGraderLabelStep(instruction: string): boolean {
     .slice('LABEL '.length)
     .split(' ')
     .map((pair) => (pair.split('=')[0] ?? '').replace(/^["']|["']$/g, ''));
-  return keys.length > 0 && keys.every((key) => key.startsWith(`${LABEL_PREFIX}.`));
+  return keys.length > 0 && keys.every((key) => isGraderLabel(key));
 }
 
 export interface MappedStep extends BuildStepOutcome {

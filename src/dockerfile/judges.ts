@@ -5,14 +5,8 @@
 import type { Comparison, SelfComparingFact } from '../compare/compare';
 import type { Matcher, StepMatcher, StepSequence } from '../spec/types';
 import type { MappedStep } from './build-steps';
-import {
-  type DockerfileMeaning,
-  describeInstruction,
-  describeStep,
-  type InstructionMeaning,
-  type Stage,
-  stepMatches,
-} from './meaning';
+import type { DockerfileMeaning, InstructionMeaning, Stage } from './meaning';
+import { describeInstruction, describeStepMatcher, stepMatches } from './step-matchers';
 
 /**
  * `sequence`: each step matcher stands for the first instruction of the stage that does what it
@@ -29,7 +23,7 @@ export class SequenceFact implements SelfComparingFact {
     const wantedStage = Array.isArray(sequence) ? undefined : sequence.stage;
     const stage = this.stage(wantedStage);
     const where = wantedStage === undefined ? 'in the last stage' : `in stage ${wantedStage}`;
-    const expected = `${where}, in this order: ${matchers.map(describeStep).join(', then ')}`;
+    const expected = `${where}, in this order: ${matchers.map(describeStepMatcher).join(', then ')}`;
     if (stage === undefined) {
       const actual =
         this.meaning.stages.length === 0
@@ -45,7 +39,7 @@ export class SequenceFact implements SelfComparingFact {
       return {
         pass: false,
         expected,
-        actual: missing.map((step) => `no instruction ${describeStep(step)}`).join('; '),
+        actual: missing.map((step) => `no instruction ${describeStepMatcher(step)}`).join('; '),
       };
     }
     const found = firsts as InstructionMeaning[];
@@ -53,8 +47,8 @@ export class SequenceFact implements SelfComparingFact {
       const before = found[index - 1] as InstructionMeaning;
       const after = found[index] as InstructionMeaning;
       if (after.line <= before.line) {
-        const what = describeStep(matchers[index] as StepMatcher);
-        const previous = describeStep(matchers[index - 1] as StepMatcher);
+        const what = describeStepMatcher(matchers[index] as StepMatcher);
+        const previous = describeStepMatcher(matchers[index - 1] as StepMatcher);
         const relation = after === before ? 'in the same instruction as' : 'before';
         return {
           pass: false,
@@ -94,14 +88,14 @@ export class CacheFact implements SelfComparingFact {
 
   compareWith(matcher: Matcher): Comparison {
     const matchers = matcher as StepMatcher[];
-    const expected = `${this.wantCached ? 'from the cache' : 'ran again'}: ${matchers.map(describeStep).join('; ')}`;
+    const expected = `${this.wantCached ? 'from the cache' : 'ran again'}: ${matchers.map(describeStepMatcher).join('; ')}`;
     const problems: string[] = [];
     const found: string[] = [];
     for (const step of matchers) {
       const first = this.steps.find(
         (candidate) => candidate.source !== undefined && stepMatches(candidate.source, step, this.stages),
       );
-      if (first === undefined) problems.push(`no build step ${describeStep(step)}`);
+      if (first === undefined) problems.push(`no build step ${describeStepMatcher(step)}`);
       else if (first.cached !== this.wantCached) {
         problems.push(`${describeBuilt(first)} ${first.cached ? 'came from the cache' : 'ran again'}`);
       } else found.push(describeBuilt(first));

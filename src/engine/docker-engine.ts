@@ -1,8 +1,9 @@
 // The Engine implemented on a real Docker daemon through dockerode. This class only composes the
-// parts, each in its own file: connection.ts and client.ts (reaching the daemon, deadlines,
-// failures), containers.ts, images-builds.ts, exec.ts, networks-volumes.ts, file-copies.ts and
-// cleanup.ts. Every call has a deadline, every output is read with a byte cap, and a daemon that
-// cannot be reached becomes an InfraError (never a failed check, never a 0).
+// parts, each in its own file: transport/ (reaching the daemon, deadlines, failures), operations/
+// (containers, images and builds, exec, networks and volumes, file copies, cleanup), wire/ (the
+// API's formats) and rules/ (what the work is held to). Every call has a deadline, every output is
+// read with a byte cap, and a daemon that cannot be reached becomes an InfraError (never a failed
+// check, never a 0).
 
 import { realpath } from 'node:fs/promises';
 import { DockerApiError, FAULT_MEANING, InfraError } from '../shared/errors';
@@ -31,12 +32,7 @@ import type {
   VolumeDetails,
 } from './engine';
 import { identifyEngine } from './engine-kind';
-import {
-  bindSources,
-  changedBindSource,
-  engineWriterControl,
-  withWritersFrozen,
-} from './operations/bind-writers';
+import { shortId, stringField } from './format';
 import * as cleanup from './operations/cleanup';
 import * as containers from './operations/containers';
 import * as events from './operations/events';
@@ -45,9 +41,9 @@ import * as files from './operations/file-copies';
 import { followContainerLogs } from './operations/follow-logs';
 import * as images from './operations/images-builds';
 import * as networks from './operations/networks-volumes';
+import { bindSources, changedBindSource, engineWriterControl, withWritersFrozen } from './rules/bind-writers';
 import { DockerClient } from './transport/client';
 import type { DockerEngineOptions } from './transport/connection';
-import { shortId, stringField } from './wire/format';
 
 export { DEFAULT_CALL_TIMEOUT_MS } from './transport/client';
 export type { DockerEngineOptions } from './transport/connection';
@@ -93,7 +89,7 @@ export class DockerEngine implements Engine {
   async info(): Promise<EngineInfo> {
     // The CPU count only sizes the default concurrency: an engine that does not say is no fault.
     const [version, system] = await Promise.all([
-      this.client.engineWide('/version'),
+      this.client.version(),
       this.client.engineWide('/info').catch(() => undefined),
     ]);
     const record = isRecord(version) ? version : {};

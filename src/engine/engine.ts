@@ -1,6 +1,7 @@
 // The one interface through which the grader talks to a container engine. Only
 // docker-engine.ts implements it with dockerode; tests of pure logic use fakes.
-// Everything the engine creates carries the run's labels (labels.ts), so cleanup can find it.
+// Everything the engine creates carries the run's labels (naming/labels.ts), so cleanup can find
+// it; the grader's own images go by their tags (naming/image-references.ts).
 import type { Duplex } from 'node:stream';
 import type { EngineIdentity } from './engine-kind';
 

@@ -1,6 +1,7 @@
 // How a failed Docker call is told apart: the daemon's answer (a refusal, usually the student's
-// doing) or the engine and the machine failing (an InfraError: status error, exit 3).
-import { DockerApiError } from '../shared/errors';
+// doing) or the engine and the machine failing (an InfraError: status error, exit 3), by the
+// error's code or status, or by the daemon's own words.
+import { DockerApiError, type InfraFault } from '../shared/errors';
 import { isRecord } from '../shared/records';
 
 const CONNECTION_ERROR_CODES = new Set([
@@ -45,4 +46,29 @@ export function daemonMessage(error: unknown): string {
   if (Buffer.isBuffer(json) && json.length > 0) return json.toString('utf8');
   if (typeof json === 'string' && json !== '') return json;
   return error.message.replace(/^\(HTTP code \d+\)\s*/, '');
+}
+
+/**
+ * The one place that recognises, in a daemon's error message, a fault of the engine or of its
+ * neighbours rather than of the request. Only patterns the daemon itself writes: a network the
+ * student named and forgot to create ("network mynet not found") is the student's, the default
+ * bridge gone is not.
+ */
+const FAULT_PATTERNS: ReadonlyArray<readonly [InfraFault, RegExp]> = [
+  [
+    'api-version',
+    /client version \S+ is too (?:new|old)|(?:minimum|maximum) supported API version|client is newer than server/i,
+  ],
+  ['port-taken', /port is already allocated|address already in use|Bind for \S+ failed/i],
+  // 20.10: "could not find bridge docker0"; Engine 25+: "adding interface vethX to bridge br0
+  // failed: Device does not exist".
+  [
+    'bridge-missing',
+    /could not find bridge|network bridge not found|bridge \S+ not found|adding interface \S+ to bridge \S+ failed/i,
+  ],
+  ['unreachable', /Cannot connect to the Docker daemon|Is the docker daemon running\?/i],
+];
+
+export function infraFaultIn(daemonMessage: string): InfraFault | undefined {
+  return FAULT_PATTERNS.find(([, pattern]) => pattern.test(daemonMessage))?.[0];
 }

@@ -9,6 +9,7 @@ import type { ExecTarget } from '../checks/kinds/exec';
 import { checkKind, observe } from '../checks/registry';
 import { planChecks, READ_CONCURRENCY } from '../checks/schedule';
 import type { Engine, EngineInfo } from '../engine/engine';
+import { exerciseScope } from '../naming/resource-names';
 import {
   type CheckResult,
   type CheckStatus,
@@ -84,7 +85,7 @@ export async function grade(exercises: LoadedExercise[], options: GradeOptions):
     results = await mapBounded([...exercises.entries()], concurrency, async ([index, exercise]) => {
       options.onExercise?.({ index, id: exercise.spec.id, state: 'running' });
       try {
-        const result = await gradeExercise(exercise, `${options.engine.runId}-${index + 1}`, {
+        const result = await gradeExercise(exercise, exerciseScope(options.engine.runId, index), {
           ...options,
           engine,
           engineInfo,

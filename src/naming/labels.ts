@@ -1,4 +1,7 @@
-// Labels stamped on every resource the grader creates. Cleanup removes only what carries them.
+// Labels: the keys the grader stamps on the containers, networks and volumes it creates (run and
+// scope: cleanup removes only what carries them; the grader's own images go by their tags,
+// image-references.ts), and those in which the gate keeps what a student asked for (their name,
+// ports, restart policy).
 
 export const LABEL_PREFIX = 'org.docker-autograder';
 export const RUN_LABEL = `${LABEL_PREFIX}.run`;
@@ -73,48 +76,7 @@ export function scopeLabels(scope: string): Record<string, string> {
   return { [SCOPE_LABEL]: scope };
 }
 
-/**
- * The grader's own images (build steps, build-cache rebuilds, the client image) are named in
- * this namespace, with the run id first in every tag, and carry no labels: the classic builder
- * turns each build label into a LABEL step, an uncached container commit. Cleanup finds them by
- * these references and only untags them (decisions.md, "Unlabelled builds").
- */
-const NAMESPACE = 'docker-autograder';
-/** The client image's run-owned tag is `docker-autograder/client:1-<run>` (steps/client-image.ts). */
-const CLIENT_REPOSITORY = `${NAMESPACE}/client`;
-/** Any run's reference: `<namespace>/<run>-<scope rest>-<step>:latest` or the client's `:1-<run>`. */
-const ANY_RUN_REFERENCE = /^docker-autograder\/(?:[a-z0-9_.-]+-[a-z0-9_.-]+:latest|client:1-[a-z0-9_.-]+)$/;
-
-/** What the names of steps/names.ts make of an id: lower case, [a-z0-9_.-], no glob characters. */
-export function referenceSafe(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-');
-}
-
-export interface ReferenceSelection {
-  /** `reference` filters for the engine's image list (path.Match globs on the name). */
-  patterns: string[];
-  /** Whether one of an image's tags is in the selection (the list filter is only a first cut). */
-  matches: (reference: string) => boolean;
-}
-
-/** The image references of a run, of one scope of it, or (allRuns) of every run. */
-export function runReferences(selection: { runId: string; scope?: string } | 'allRuns'): ReferenceSelection {
-  if (selection === 'allRuns') {
-    return { patterns: [`${NAMESPACE}/*`], matches: (reference) => ANY_RUN_REFERENCE.test(reference) };
-  }
-  const prefix = `${NAMESPACE}/${referenceSafe(selection.scope ?? selection.runId)}-`;
-  const client = `${CLIENT_REPOSITORY}:1-${referenceSafe(selection.runId)}`;
-  if (selection.scope !== undefined) {
-    return { patterns: [`${prefix}*`], matches: (reference) => reference.startsWith(prefix) };
-  }
-  return {
-    patterns: [`${prefix}*`, client],
-    matches: (reference) => reference === client || reference.startsWith(prefix),
-  };
-}
-
-/** Whether a build's tag names an image of this run, so cleanup finds it without labels. */
-export function isRunReference(reference: string, runId: string): boolean {
-  const normalised = reference.includes(':') ? reference : `${reference}:latest`;
-  return runReferences({ runId }).matches(normalised);
+/** Whether a label key is one of the grader's (LABEL_PREFIX): not the student's to see or set. */
+export function isGraderLabel(key: string): boolean {
+  return key.startsWith(`${LABEL_PREFIX}.`);
 }

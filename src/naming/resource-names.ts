@@ -1,8 +1,18 @@
-// Names of what a step creates: unique to the run and the exercise, valid for Docker. The scope
-// (`<run id>-<n>`) comes first, so that a name says which run made it.
+// Resource names: the engine's names of the containers, networks and volumes the run creates,
+// unique to the run and the exercise, valid for Docker. The scope (`<run id>-<n>`) comes first,
+// so that a name says which run made it. Image tags are in image-references.ts.
 
-export function imageTag(scope: string, stepName: string): string {
-  return `docker-autograder/${dockerSafe(scope)}-${dockerSafe(stepName)}:latest`;
+/** An exercise's scope in a run: `<run id>-<n>`, n counting the run's exercises from 1. */
+export function exerciseScope(runId: string, index: number): string {
+  return `${runId}-${index + 1}`;
+}
+
+/**
+ * The remote machine's scope. After the exercise's scope comes a `.`, never the `-` that starts
+ * every name the local gate scopes (`<scope>-<name>`), so no local name can be a remote one.
+ */
+export function remoteScope(scope: string): string {
+  return `${scope}.remote`;
 }
 
 export function containerName(scope: string, stepName: string): string {
@@ -38,6 +48,16 @@ export function composeProjectName(scope: string): string {
   return safe === '' ? 'docker-autograder' : safe;
 }
 
-function dockerSafe(text: string): string {
+/** A name as Docker takes it in every kind of name: lower case, [a-z0-9_.-], no glob characters. */
+export function dockerSafe(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-');
+}
+
+/**
+ * Whether a name looks scoped by some run's gate (`<run id>-<n>-<name>`): run ids made by
+ * newRunId() (grading/session.ts) are `ag` and base-36 time and hex, so another run's scoped
+ * names are known by form.
+ */
+export function isScopedName(name: string): boolean {
+  return /^ag[0-9a-z]{6,}-\d+-/.test(name);
 }

@@ -1,4 +1,4 @@
-// The proxy's side of a bind the student cannot race (src/engine/operations/bind-writers.ts): starts of a
+// The proxy's side of a bind the student cannot race (src/engine/rules/bind-writers.ts): starts of a
 // container that mounts a host path are checked and forwarded with every writer of the run
 // paused; the student's own pause and unpause wait for such a start to end; `docker cp` on a
 // container that bind-mounts a host folder is refused, because the daemon mounts every bind
@@ -10,7 +10,7 @@ import {
   type Thaw,
   takeRunLock,
   type WriterControl,
-} from '../engine/operations/bind-writers';
+} from '../engine/rules/bind-writers';
 import { RUN_LABEL } from '../naming/labels';
 import { LIMITS } from '../spec/duration';
 import { isRecord, type Json, Refusal } from './policy';

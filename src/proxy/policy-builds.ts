@@ -2,17 +2,10 @@
 // the RUN steps held to the containers' profile. The build's Dockerfile and context are read
 // by build-rules.ts (docs/security.md, boundary 2).
 import { HARDENED_LIMITS } from '../engine/engine';
+import { UNRESOLVED_NETWORK_MODES } from '../naming/engine-networks';
 import { STUDENT_NAME_LABEL, withOwnLabelsSet } from '../naming/labels';
 import { buildQueryRefusal } from './build-rules';
-import {
-  BUILTIN_NETWORKS,
-  isRecord,
-  type Json,
-  ownNetwork,
-  type PolicyContext,
-  Refusal,
-  stampLabels,
-} from './policy';
+import { isRecord, type Json, ownNetwork, type PolicyContext, Refusal, stampLabels } from './policy';
 import { hardenedUlimits, parseUlimits } from './policy-profile';
 
 /** The CFS period of a build's CPU quota (the kernel's default). */
@@ -40,7 +33,7 @@ export async function policeBuildQuery(
     throw new Refusal(`build network ${networkMode} is not allowed (--network)`);
   }
   // Named like a container's network: by the student's name, an id or a prefix, all resolved.
-  if (networkMode !== '' && !BUILTIN_NETWORKS.has(networkMode)) {
+  if (networkMode !== '' && !UNRESOLVED_NETWORK_MODES.has(networkMode)) {
     const resolved = await ownNetwork(networkMode, context);
     result.set('networkmode', resolved.name);
   }

@@ -5,9 +5,9 @@
 
 import { HARDENED_LIMITS } from '../engine/engine';
 import { type RestartPolicyValue, requestedRestartPolicy } from '../engine/wire/docker-mapping';
+import { UNRESOLVED_NETWORK_MODES } from '../naming/engine-networks';
 import { RESTART_LABEL, STUDENT_NAME_LABEL, STUDENT_PORTS_LABEL, withOwnLabelsSet } from '../naming/labels';
 import {
-  BUILTIN_NETWORKS,
   imageToUse,
   isRecord,
   type Json,
@@ -169,7 +169,7 @@ export async function policeContainerCreate(
   const networkMode = typeof hostConfig.NetworkMode === 'string' ? hostConfig.NetworkMode : '';
   if (networkMode === 'host' || networkMode.startsWith('container:')) {
     hostConfig.NetworkMode = await namespaceMode(networkMode, context);
-  } else if (networkMode !== '' && !BUILTIN_NETWORKS.has(networkMode)) {
+  } else if (networkMode !== '' && !UNRESOLVED_NETWORK_MODES.has(networkMode)) {
     const resolved = await ownNetwork(networkMode, context, 400);
     hostConfig.NetworkMode = resolved.name;
     userNetwork = resolved.kind === 'own';
@@ -178,7 +178,7 @@ export async function policeContainerCreate(
   if (isRecord(networking.EndpointsConfig)) {
     const endpoints: Json = {};
     for (const [network, endpoint] of Object.entries(networking.EndpointsConfig)) {
-      const resolved = BUILTIN_NETWORKS.has(network)
+      const resolved = UNRESOLVED_NETWORK_MODES.has(network)
         ? { kind: 'builtin' as const, name: network }
         : await ownNetwork(network, context, 400);
       checkEndpointAddress(endpoint, network);

@@ -4,7 +4,7 @@
 // policy-mounts.ts. Each rule takes the JSON body of one request and returns the body to
 // forward, or throws a Refusal whose message the docker CLI prints. Lookups of the engine and of
 // the host's files are injected, so that the rules are tested without I/O.
-import { LABEL_PREFIX, studentNameLabel } from '../naming/labels';
+import { isGraderLabel, studentNameLabel } from '../naming/labels';
 import { currentStudentName } from '../naming/resource-names';
 import type { VirtualNames } from '../naming/virtual-names';
 import { isRecord, Refusal } from './refusal';
@@ -27,8 +27,6 @@ export function studentNameOf(
   const given = studentNameLabel(container.labels);
   return given === undefined ? undefined : currentStudentName(container.name, given, names.scope);
 }
-
-export const BUILTIN_NETWORKS = new Set(['default', 'bridge', 'none']);
 
 export const HOST_NETWORK_REFUSED = "the host's network namespace is not allowed (--network host)";
 
@@ -102,7 +100,7 @@ export function stampLabels(
   const result: Record<string, string> = {};
   if (isRecord(labels)) {
     for (const [key, value] of Object.entries(labels)) {
-      if (!key.startsWith(`${LABEL_PREFIX}.`) && typeof value === 'string') result[key] = value;
+      if (!isGraderLabel(key) && typeof value === 'string') result[key] = value;
     }
   }
   return { ...result, ...extra, ...runLabels };

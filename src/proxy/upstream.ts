@@ -5,6 +5,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
+import { ENGINE_NETWORK_REFERENCES } from '../naming/engine-networks';
 import { RUN_LABEL, SCOPE_LABEL } from '../naming/labels';
 import type { VirtualNames } from '../naming/virtual-names';
 import { isEngineFaultStatus } from '../run/attribution';
@@ -17,7 +18,6 @@ export type Upstream = { socketPath: string } | { dial: () => Promise<Duplex> };
 /** Answers of the proxy's own lookups beyond this size mean something is wrong. */
 const MAX_LOOKUP_BYTES = 32 * 1024 * 1024;
 export const LOOKUP_TIMEOUT_MS = 30_000;
-const BUILTIN_NETWORKS = new Set(['bridge', 'host', 'none', 'default']);
 
 export function connectUpstream(upstream: Upstream): Promise<Duplex> {
   if ('dial' in upstream) return upstream.dial();
@@ -196,7 +196,7 @@ export class EngineLookups implements PolicyLookups {
   }
 
   async network(reference: string): Promise<Resolved> {
-    if (BUILTIN_NETWORKS.has(reference)) return { kind: 'builtin', name: reference };
+    if (ENGINE_NETWORK_REFERENCES.has(reference)) return { kind: 'builtin', name: reference };
     let found = false;
     for (const candidate of this.candidates(reference)) {
       const raw = await this.inspect('a network', `/networks/${encodeURIComponent(candidate)}`);
@@ -205,7 +205,7 @@ export class EngineLookups implements PolicyLookups {
       if (this.ownership(labels) === 'own')
         return { kind: 'own', id: String(raw.Id), name: String(raw.Name), labels };
       // The engine's own networks, by id or full name.
-      if (BUILTIN_NETWORKS.has(String(raw.Name))) return { kind: 'builtin', name: String(raw.Name) };
+      if (ENGINE_NETWORK_REFERENCES.has(String(raw.Name))) return { kind: 'builtin', name: String(raw.Name) };
       found = true;
     }
     return found ? { kind: 'foreign' } : { kind: 'missing' };

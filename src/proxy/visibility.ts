@@ -1,17 +1,18 @@
 // What exists for a student, as pure rules the policy proxy applies wherever it resolves an
 // image or a container. Only the run's own images and the base images exist: another run's
-// images, labelled or not (the grader's own builds carry no labels, engine/labels.ts), and
+// images, labelled or not (the grader's own builds carry no labels, naming/image-references.ts), and
 // another run's tags on any image, are "No such image" for list, inspect, run, save, tag,
 // history and FROM alike. The client container a student's commands run in is not theirs
 // either: not listed, not inspectable, not stoppable (docs/decisions.md, "Images by identity").
-import {
-  CLIENT_LABEL,
-  isRunReference,
-  LABEL_PREFIX,
-  RUN_LABEL,
-  referenceSafe,
-  SCOPE_LABEL,
-} from '../naming/labels';
+//
+// imageVisibility is not engine/rules/build-rules.ts's imageStanding, which asks whose an image is
+// to a build's FROM, for the grader's own builds (the whole run) and the gate's (one scope).
+// Visibility answers for the name the student used (an image that is a base by one name is hidden
+// when asked for by another run's tag), always within one scope, and also knows other runs'
+// gate-scoped names (`ag…-<n>-<name>`), which a student can ask for by hand.
+import { isGraderReference, isRunReference } from '../naming/image-references';
+import { CLIENT_LABEL, isGraderLabel, RUN_LABEL, SCOPE_LABEL } from '../naming/labels';
+import { isScopedName, resourceName } from '../naming/resource-names';
 import { isRecord } from './policy';
 
 /** own: made in this run's scope; base: an image no grading made; hidden: not there for the student. */
@@ -25,14 +26,6 @@ export interface RunIdentity {
   scope: string;
 }
 
-/** The grader's own references (build steps, the client built on the spot): `docker-autograder/<run>-...`. */
-const GRADER_REFERENCE = /^docker-autograder\/(?!client:1$)/;
-/**
- * A name the gate scoped for a student (`<run id>-<n>-<name>`, steps/names.ts): run ids made by
- * newRunId() are `ag` and base-36 time and hex, so another run's scoped names are known by form.
- */
-const SCOPED_NAME = /^ag[0-9a-z]{6,}-\d+-/;
-
 /** `busybox` and `busybox:latest` are one tag; the docker.io prefix newer CLIs send is dropped. */
 function normalisedTag(tag: string): string {
   const bare = tag.replace(/^(?:index\.)?docker\.io\/(?:library\/)?/, '');
@@ -43,9 +36,9 @@ function normalisedTag(tag: string): string {
 /** Whose a tag (or a reference by name) is. */
 export function tagOwner(tag: string, run: RunIdentity): TagOwner {
   const normalised = normalisedTag(tag);
-  const ownPrefix = `${referenceSafe(run.scope)}-`;
+  const ownPrefix = resourceName(run.scope, '');
   if (normalised.startsWith(ownPrefix) || isRunReference(normalised, run.runId)) return 'this-run';
-  if (GRADER_REFERENCE.test(normalised) || SCOPED_NAME.test(normalised)) return 'other-run';
+  if (isGraderReference(normalised) || isScopedName(normalised)) return 'other-run';
   return 'none';
 }
 
@@ -131,7 +124,7 @@ export function withoutOurLabels(value: unknown): unknown {
     Object.entries(value).map(([key, item]) => [
       key,
       key === 'Labels' && isRecord(item)
-        ? Object.fromEntries(Object.entries(item).filter(([label]) => !label.startsWith(`${LABEL_PREFIX}.`)))
+        ? Object.fromEntries(Object.entries(item).filter(([label]) => !isGraderLabel(label)))
         : withoutOurLabels(item),
     ]),
   );

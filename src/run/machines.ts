@@ -4,16 +4,9 @@
 // is the scope. The remote machine's gate has a scope of its own, so its names, labels and
 // listings are its own: a container `web` made through it is not the `web` made locally, and
 // each side sees only its own, exactly as with two daemons (docs/decisions.md).
+import { remoteScope } from '../naming/resource-names';
 import type { Machine } from '../spec/types';
 import { Resources, type RunContext } from './context';
-
-/**
- * The remote machine's scope. After the exercise's scope comes a `.`, never the `-` that starts
- * every name the local gate scopes (`<scope>-<name>`), so no local name can be a remote one.
- */
-export function remoteScope(scope: string): string {
-  return `${scope}.remote`;
-}
 
 /**
  * The context through which checks look at one machine: the exercise's own for the local one;

@@ -3,8 +3,8 @@
 // engine gate (contract 2) gives what a student creates a name scoped to the run, and records
 // the student's own name and requested host ports in labels, read here.
 import type { ContainerState } from '../engine/engine';
+import { isRunReference } from '../naming/image-references';
 import {
-  isRunReference,
   RUN_LABEL,
   SCOPE_LABEL,
   STUDENT_PORTS_LABEL,

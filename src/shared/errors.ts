@@ -46,31 +46,6 @@ export class InfraError extends Error {
   }
 }
 
-/**
- * The one place that recognises, in a daemon's error message, a fault of the engine or of its
- * neighbours rather than of the request. Only patterns the daemon itself writes: a network the
- * student named and forgot to create ("network mynet not found") is the student's, the default
- * bridge gone is not.
- */
-const FAULT_PATTERNS: ReadonlyArray<readonly [InfraFault, RegExp]> = [
-  [
-    'api-version',
-    /client version \S+ is too (?:new|old)|(?:minimum|maximum) supported API version|client is newer than server/i,
-  ],
-  ['port-taken', /port is already allocated|address already in use|Bind for \S+ failed/i],
-  // 20.10: "could not find bridge docker0"; Engine 25+: "adding interface vethX to bridge br0
-  // failed: Device does not exist".
-  [
-    'bridge-missing',
-    /could not find bridge|network bridge not found|bridge \S+ not found|adding interface \S+ to bridge \S+ failed/i,
-  ],
-  ['unreachable', /Cannot connect to the Docker daemon|Is the docker daemon running\?/i],
-];
-
-export function infraFaultIn(daemonMessage: string): InfraFault | undefined {
-  return FAULT_PATTERNS.find(([, pattern]) => pattern.test(daemonMessage))?.[0];
-}
-
 /** What a user is told a fault means, ahead of the daemon's own words. */
 export const FAULT_MEANING: Record<InfraFault, string> = {
   unreachable: 'the Docker engine cannot be reached',

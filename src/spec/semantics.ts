@@ -1,6 +1,7 @@
 // Rules the JSON Schema cannot express: references between steps and checks, unique names,
 // limits, regular expressions that compile, paths that stay inside the submission.
 import path from 'node:path';
+import { JOINABLE_ENGINE_NETWORKS } from '../naming/engine-networks';
 import { durationMs, LIMITS, type Limit } from './duration';
 import {
   CHECK_KINDS,
@@ -22,8 +23,6 @@ export interface SemanticProblem {
 
 type SpecPath = Array<string | number>;
 
-/** Networks a container may join by name without a network step; `host` is never allowed. */
-const BUILTIN_NETWORKS = new Set(['bridge', 'none']);
 /** Check kinds whose target names a container, and the key that names it. */
 const CONTAINER_KEYS: Partial<Record<CheckKind, string>> = {
   exec: 'container',
@@ -237,7 +236,7 @@ function checkRun(rules: Rules, run: RunStep, at: SpecPath, stepPath: SpecPath):
       typeof network === 'string' ? [...at, 'networks', index] : [...at, 'networks', index, 'name'];
     if (name === 'host')
       rules.add(where, 'the host network is not allowed: containers stay isolated from the grader');
-    else if (!rules.networks.has(name) && !BUILTIN_NETWORKS.has(name) && !rules.open) {
+    else if (!rules.networks.has(name) && !JOINABLE_ENGINE_NETWORKS.has(name) && !rules.open) {
       rules.add(
         where,
         `no network step is named "${name}" (network steps: ${listOrNone([...rules.networks])})`,

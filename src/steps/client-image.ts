@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Engine } from '../engine/engine';
+import { clientImageTag } from '../naming/image-references';
 import { InfraError } from '../shared/errors';
 import { CLIENT_UID } from './client-user';
 
@@ -38,7 +39,7 @@ export interface HelperImageRecipe {
   dockerfile: string;
   /** The base image the Dockerfile starts from, for messages. */
   from: string;
-  /** The run-owned tag it is built under (cleanup finds it by that name: labels.ts). */
+  /** The run-owned tag it is built under (cleanup finds it by that name: naming/image-references.ts). */
   tag(runId: string): string;
 }
 
@@ -48,7 +49,7 @@ const CLIENT_RECIPE: HelperImageRecipe = {
   from: 'docker:27-cli',
   // A tag of the run's own: it carries the run labels and goes with the run's cleanup, so two
   // gradings sharing an engine never remove each other's client image.
-  tag: (runId) => `docker-autograder/client:1-${runId.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-')}`,
+  tag: clientImageTag,
 };
 
 /** Per engine, per reference: the image pinned at the first use in the run. */

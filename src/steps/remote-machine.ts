@@ -20,10 +20,10 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { utils as sshUtils } from 'ssh2';
+import { imageTag } from '../naming/image-references';
 import { CLIENT_LABEL, scopeLabels } from '../naming/labels';
-import { resourceName } from '../naming/resource-names';
+import { remoteScope, resourceName } from '../naming/resource-names';
 import type { RunContext } from '../run/context';
-import { remoteScope } from '../run/machines';
 import { errorMessage, InfraError } from '../shared/errors';
 import { type HelperImageRecipe, pinnedHelperImage } from './client-image';
 import { DEFAULT_SANDBOX_POLICY, type EngineGate, openEngineGate } from './engine-gate';
@@ -56,9 +56,8 @@ const REMOTE_RECIPE: HelperImageRecipe = {
   what: "the remote machine's image",
   dockerfile: REMOTE_DOCKERFILE,
   from: 'docker:27-cli',
-  // In the run's own namespace: the run's cleanup untags it by that name (engine/labels.ts).
-  tag: (runId) =>
-    `docker-autograder/${runId.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-')}-remote-machine:latest`,
+  // In the run's own namespace: the run's cleanup untags it by that name (naming/image-references.ts).
+  tag: (runId) => imageTag(runId, 'remote-machine'),
 };
 
 /**

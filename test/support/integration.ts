@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { RUN_LABEL, runReferences } from '../../src/naming/labels';
+import { runReferences } from '../../src/naming/image-references';
+import { RUN_LABEL } from '../../src/naming/labels';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const EXAMPLE = path.join(ROOT, 'exercises/images/flask-app');

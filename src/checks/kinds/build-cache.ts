@@ -30,7 +30,7 @@ import {
 } from '../../dockerfile/build-steps';
 import { CacheFact } from '../../dockerfile/judges';
 import { dockerfileMeaning } from '../../dockerfile/meaning';
-import { imageTag } from '../../naming/resource-names';
+import { imageTag } from '../../naming/image-references';
 import { remainingMs, shownOutput } from '../../run/context';
 import { tail } from '../../steps/text';
 import type { CheckDefinition, Observation } from '../check';

@@ -1,4 +1,4 @@
-import { normaliseAbsolute } from '../../dockerfile/meaning';
+import { normaliseAbsolute } from '../../dockerfile/paths';
 import { inspectImageOnce } from '../../run/image-cache';
 import { resolveImageRef } from '../../run/resolve';
 import type { CheckDefinition } from '../check';

@@ -1,9 +1,14 @@
-import { labelFilters, RUN_LABEL, runReferences } from '../../naming/labels';
+// engine/operations: one group of the Engine interface's calls, made on the daemon through transport/.
+// Cleanup: what a run (or one scope of it, or every run) left, containers, networks and volumes by
+// their labels, the grader's own images by their tags (naming/image-references.ts).
+import { runReferences } from '../../naming/image-references';
+import { labelFilters, RUN_LABEL } from '../../naming/labels';
+import { errorMessage } from '../../shared/errors';
 import type { CleanupReport, ResourceFilter } from '../engine';
 import { familiarReference } from '../engine-kind';
 import { isAlreadyGone } from '../faults';
+import { oneLine, shortId } from '../format';
 import type { DockerClient } from '../transport/client';
-import { messageOf, oneLine, shortId } from '../wire/format';
 
 const REMOVAL_CONCURRENCY = 4;
 
@@ -73,7 +78,7 @@ async function removeImages(
 }
 
 /**
- * The grader's own builds carry no labels (labels.ts): they are found by their run-owned tags
+ * The grader's own builds carry no labels (naming/image-references.ts): they are found by their run-owned tags
  * and only untagged, never forced. Such an image can have the same ID as another run's build
  * or a base image (`FROM nginx` alone); the daemon deletes it only when no name is left.
  */
@@ -128,7 +133,7 @@ async function listOrReport<T>(
   try {
     return await client.idempotentCall(`list ${kind}`, list);
   } catch (error) {
-    failures.push(oneLine(messageOf(error)));
+    failures.push(oneLine(errorMessage(error)));
     return [];
   }
 }
@@ -151,7 +156,7 @@ async function removeAll<T>(
     } catch (error) {
       if (isAlreadyGone(error)) gone += 1;
       // The message already names the call, e.g. "remove network x: ...".
-      else failures.push(oneLine(messageOf(error)));
+      else failures.push(oneLine(errorMessage(error)));
     }
   });
   return gone;

@@ -1,3 +1,5 @@
+// engine/operations: one group of the Engine interface's calls, made on the daemon through transport/.
+//
 // Containers: creation with the hardened defaults, lifecycle, inspection, processes and logs.
 import type Docker from 'dockerode';
 import { runLabels, withOwnLabelsSet } from '../../naming/labels';
@@ -13,6 +15,7 @@ import type {
 } from '../engine';
 import { HARDENED_LIMITS, KEPT_CAPABILITIES } from '../engine';
 import { isAlreadyGone } from '../faults';
+import { shortId } from '../format';
 import {
   checkedPort,
   checkedSeconds,
@@ -32,7 +35,6 @@ import {
   toContainerState,
   toContainerSummary,
 } from '../wire/docker-mapping';
-import { shortId } from '../wire/format';
 import { connectNetwork } from './networks-volumes';
 
 /** What `docker stop` gives a container before SIGKILL. */

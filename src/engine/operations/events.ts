@@ -1,10 +1,12 @@
+// engine/operations: one group of the Engine interface's calls, made on the daemon through transport/.
+//
 // Following one container: the engine's events about it, and (on request) its new output, as
 // "something changed" notifications, so that waits follow the engine instead of polling it.
 import type { Readable } from 'node:stream';
 import type { ContainerChange } from '../engine';
+import { shortId } from '../format';
 import type { DockerClient } from '../transport/client';
 import { asReadable } from '../transport/streams';
-import { shortId } from '../wire/format';
 
 /**
  * Resolves once the streams are open (the daemon sends their headers at once), so no change

@@ -1,10 +1,12 @@
+// engine/operations: one group of the Engine interface's calls, made on the daemon through transport/.
+//
 // Commands run in a running container, their output read with a byte cap and a deadline.
 import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ExecRequest, ExecResult } from '../engine';
+import { delay, shortId } from '../format';
 import type { DockerClient } from '../transport/client';
 import { asReadable, CappedBytes, followStream, type StreamOutcome } from '../transport/streams';
-import { delay, shortId } from '../wire/format';
 
 /** After an exec's output ends, how long the daemon gets to publish its exit code. */
 const EXIT_CODE_WAIT_MS = 5_000;

@@ -1,13 +1,15 @@
+// engine/operations: one group of the Engine interface's calls, made on the daemon through transport/.
+//
 // Files in and out of containers through the archive API: reading a path, copying host files in,
 // and copying between two containers.
 import type { Readable } from 'node:stream';
 import { DockerApiError } from '../../shared/errors';
 import type { PathEntry } from '../engine';
+import { shortId } from '../format';
 import { containerUrl } from '../rules/guards';
 import type { DockerClient } from '../transport/client';
 import { asReadable } from '../transport/streams';
 import { ByteCap, HostCopyError, packHostPath, readFirstEntry } from '../wire/archive';
-import { shortId } from '../wire/format';
 
 const MIB = 1024 * 1024;
 /** The most copyBetween passes from one container to another. */

@@ -1,10 +1,12 @@
+// engine/operations: one group of the Engine interface's calls, made on the daemon through transport/.
+//
 // Following a container's output while it runs (the student's script in its client container):
 // each chunk is passed on as the container prints it, from its very start, under a byte cap.
 import { Writable } from 'node:stream';
 import type { FollowLogsOptions, FollowLogsResult } from '../engine';
+import { shortId } from '../format';
 import type { DockerClient } from '../transport/client';
 import { asReadable, followStream, type StreamOutcome } from '../transport/streams';
-import { shortId } from '../wire/format';
 import { waitForExit } from './containers';
 
 /**

@@ -1,19 +1,18 @@
+// engine/operations: one group of the Engine interface's calls, made on the daemon through transport/.
+//
 // Images: building from a submission's context (the classic builder), inspecting, and pulling
 // the grader's own helper images.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { isRunReference, runLabels } from '../../naming/labels';
-import { DockerApiError, InfraError } from '../../shared/errors';
+import { isRunReference } from '../../naming/image-references';
+import { runLabels } from '../../naming/labels';
+import { DockerApiError, errorMessage, InfraError } from '../../shared/errors';
 import type { BuildRequest, BuildResult, ImageDetails } from '../engine';
-import {
-  classicBuilderRefused,
-  type EngineProduct,
-  identifyEngine,
-  noClassicBuilderMessage,
-} from '../engine-kind';
+import { classicBuilderRefused, identifyEngine, noClassicBuilderMessage } from '../engine-kind';
 import { daemonMessage, statusOf } from '../faults';
+import { formatSeconds, oneLine } from '../format';
 import {
   BUILD_LIMITS,
   type BuildCgroup,
@@ -29,7 +28,6 @@ import { asReadable, followStream, type StreamOutcome } from '../transport/strea
 import { BuildContextError, type PackedContext, packBuildContext } from '../wire/build-context';
 import { BuildProgress } from '../wire/build-progress';
 import { asRawImage, type RawImage, realTags, toImageDetails } from '../wire/docker-mapping';
-import { formatSeconds, messageOf, oneLine } from '../wire/format';
 
 /**
  * The daemon's words when a layer the build took from the cache was removed under it: another
@@ -59,7 +57,9 @@ async function buildOnce(client: DockerClient, request: BuildRequest): Promise<B
     packed = await packBuildContext(request.contextDir, request.dockerfile);
   } catch (error) {
     if (error instanceof BuildContextError) return { ok: false, error: error.message, log: '' };
-    throw new InfraError(`cannot read the build context ${request.contextDir}: ${oneLine(messageOf(error))}`);
+    throw new InfraError(
+      `cannot read the build context ${request.contextDir}: ${oneLine(errorMessage(error))}`,
+    );
   }
   const refusals = await checkDockerfile(client, request, packed.dockerfile);
   if (refusals.length > 0) {
@@ -94,7 +94,7 @@ async function checkDockerfile(
   try {
     text = await readFile(path.join(request.contextDir, dockerfile), 'utf8');
   } catch (error) {
-    return [`cannot read ${dockerfile}: ${oneLine(messageOf(error))}`];
+    return [`cannot read ${dockerfile}: ${oneLine(errorMessage(error))}`];
   }
   return dockerfileRefusals(text, {
     buildArgs: request.buildArgs,
@@ -110,21 +110,6 @@ async function standingOf(client: DockerClient, reference: string): Promise<Imag
     { labels: raw.Config?.Labels ?? {}, repoTags: raw.RepoTags ?? [] },
     { runId: client.runId },
   );
-}
-
-/** Which engine a client talks to (Docker or Podman): asked once per client. */
-const products = new WeakMap<DockerClient, Promise<EngineProduct>>();
-
-function engineProduct(client: DockerClient): Promise<EngineProduct> {
-  let product = products.get(client);
-  if (product === undefined) {
-    product = client
-      .engineWide('/version')
-      .then((version: unknown) => identifyEngine(version).product)
-      .catch(() => 'docker' as const);
-    products.set(client, product);
-  }
-  return product;
 }
 
 /** Whether the grader can make build cgroups for this engine: asked once per client. */
@@ -281,7 +266,9 @@ async function streamBuild(
   signal: AbortSignal,
   { unlabelled, cgroupParent }: BuildOptions,
 ): Promise<StreamOutcome> {
-  const ulimitFormat = (await engineProduct(client)) === 'podman' ? 'podman' : 'docker';
+  // Which engine this is, from the answer DockerEngine.info() read too; unknown is Docker.
+  const product = identifyEngine(await client.version().catch(() => undefined)).product;
+  const ulimitFormat = product === 'podman' ? 'podman' : 'docker';
   let response: Readable;
   try {
     response = asReadable(

@@ -1,13 +1,15 @@
+// engine/operations: one group of the Engine interface's calls, made on the daemon through transport/.
+//
 // Networks and volumes: created with the run's labels, inspected by name.
 
 import { runLabels } from '../../naming/labels';
 import { InfraError } from '../../shared/errors';
 import { isRecord } from '../../shared/records';
 import type { NetworkDetails, VolumeDetails } from '../engine';
+import { shortId } from '../format';
 import { checkNetworkName, isIdOf, RESOURCE_NAME } from '../rules/guards';
 import type { DockerClient } from '../transport/client';
 import { asRawNetwork, asRawVolume, toNetworkDetails, toVolumeDetails } from '../wire/docker-mapping';
-import { shortId } from '../wire/format';
 
 export async function createNetwork(
   client: DockerClient,

@@ -1,3 +1,5 @@
+// engine/rules: what the engine's work is held to (names, binds, builds), checked before or around a call.
+//
 // The profile a build's RUN containers are held to, for the grader's own `build:` steps and for
 // builds a student starts through the policy proxy: the limits of HARDENED_LIMITS, as far as the
 // classic builder's /build takes them (docs/decisions.md, "Builds held to the profile").

@@ -1,11 +1,19 @@
+// engine/rules: what the engine's work is held to (names, binds, builds), checked before or around a call.
+//
 // What a Dockerfile may make the engine fetch, read before the build (docs/decisions.md, "Builds
 // held to the profile"). The classic builder runs ADD's URL downloads, the pulls of FROM and
 // COPY --from, in the daemon's own network namespace: the runner's loopback and private network
 // are within its reach, not the build container's. And a FROM can read any image on the engine,
 // another run's too. Pure: the engine lookup of an image is injected.
+//
+// imageStanding judges the image alone, whatever name the FROM used, for the grader's builds (the
+// whole run, no scope) and the gate's (one scope); it tells a missing image apart. It is not
+// proxy/visibility.ts's imageVisibility, which answers what a student may see by the name they
+// used, within one scope.
 import { BlockList, isIP } from 'node:net';
 import { type Copy, DockerfileParser, type From, type Instruction } from 'dockerfile-ast';
-import { RUN_LABEL, runReferences, SCOPE_LABEL } from '../../naming/labels';
+import { runReferences } from '../../naming/image-references';
+import { RUN_LABEL, SCOPE_LABEL } from '../../naming/labels';
 
 /** Whose an image is, to a build of the run. */
 export type ImageStanding = 'own' | 'base' | 'foreign' | 'missing';
@@ -19,7 +27,7 @@ export interface ImageFacts {
 /**
  * An image's standing to a run (and a scope of it, for the proxy, which shows the student only
  * the scope's objects). Another run's image carries another run's label, or, unlabelled (the
- * grader's own builds are: labels.ts), has only names in another run's namespace. An image with
+ * grader's own builds are: naming/image-references.ts), has only names in another run's namespace. An image with
  * no name at all that is not the run's is an intermediate layer of someone's build.
  */
 export function imageStanding(

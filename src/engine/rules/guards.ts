@@ -1,3 +1,5 @@
+// engine/rules: what the engine's work is held to (names, binds, builds), checked before or around a call.
+//
 // Checks on what the grader asks of the engine, before it reaches a URL or a host config:
 // names the daemon could have, ports, and bind mounts that never expose the host.
 import { realpath } from 'node:fs/promises';

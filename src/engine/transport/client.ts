@@ -1,3 +1,5 @@
+// engine/transport: reaching the daemon (where, how, deadlines, response streams), under every operation.
+//
 // The connection every engine operation goes through: one dockerode client, the per-call deadline,
 // and the translation of failures into DockerApiError (the daemon refused) or InfraError (the
 // engine or the machine failed).
@@ -5,10 +7,10 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { RUN_LABEL } from '../../naming/labels';
-import { DockerApiError, FAULT_MEANING, InfraError, infraFaultIn } from '../../shared/errors';
+import { DockerApiError, errorMessage, FAULT_MEANING, InfraError } from '../../shared/errors';
 import type { EngineConnection } from '../engine';
-import { daemonMessage, isConnectionError, statusOf } from '../faults';
-import { delay, formatSeconds, messageOf, oneLine } from '../wire/format';
+import { daemonMessage, infraFaultIn, isConnectionError, statusOf } from '../faults';
+import { delay, formatSeconds, oneLine } from '../format';
 import { type DockerEngineOptions, resolveEndpoint } from './connection';
 import { asReadable } from './streams';
 
@@ -44,6 +46,8 @@ export class DockerClient {
   /** Requests in flight, aborted by close(). */
   private readonly inFlight = new Set<AbortController>();
   private watching = false;
+  /** The engine's GET /version answer, once asked (version()). */
+  private versionAnswer: Promise<unknown> | undefined;
   /** Set when the daemon's event stream ended: it stopped or restarted during the run. */
   lostReason: string | undefined;
 
@@ -255,6 +259,21 @@ export class DockerClient {
     });
   }
 
+  /**
+   * GET /version, asked once per client: the engine's info and its builds read which engine this
+   * is (engine-kind.ts) from the same answer. A failed ask is asked again next time.
+   */
+  version(): Promise<unknown> {
+    if (this.versionAnswer === undefined) {
+      const answer = this.engineWide('/version');
+      this.versionAnswer = answer;
+      answer.catch(() => {
+        if (this.versionAnswer === answer) this.versionAnswer = undefined;
+      });
+    }
+    return this.versionAnswer;
+  }
+
   /** An engine-wide answer (/version, /info), asked as any idempotent call is. */
   engineWide(path: '/version' | '/info'): Promise<unknown> {
     return this.idempotentCall(path.slice(1), (signal) =>
@@ -289,7 +308,7 @@ export class DockerClient {
     if (error instanceof InfraError || error instanceof DockerApiError) return error;
     if (isConnectionError(error)) {
       return new InfraError(
-        `Docker engine not reachable at ${this.endpoint}: ${oneLine(messageOf(error))}. Is dockerd running?`,
+        `Docker engine not reachable at ${this.endpoint}: ${oneLine(errorMessage(error))}. Is dockerd running?`,
         'unreachable',
       );
     }
@@ -297,7 +316,7 @@ export class DockerClient {
     if (status === undefined) {
       // No HTTP answer at all: the connection broke mid-way (a daemon killed or restarted).
       return new InfraError(
-        `Docker engine at ${this.endpoint} failed during "${what}": ${oneLine(messageOf(error))}`,
+        `Docker engine at ${this.endpoint} failed during "${what}": ${oneLine(errorMessage(error))}`,
         'unreachable',
       );
     }

@@ -1,3 +1,5 @@
+// engine/transport: reaching the daemon (where, how, deadlines, response streams), under every operation.
+//
 // Where the daemon is and how to reach it: DOCKER_HOST (unix://, tcp:// with TLS, ssh://) or the
 // default socket, and the environment a docker CLI child process needs to reach the same one.
 import { readFileSync } from 'node:fs';

@@ -1,3 +1,5 @@
+// engine/transport: reaching the daemon (where, how, deadlines, response streams), under every operation.
+//
 // The host-key check of ssh:// engines: a server's key is trusted only when an OpenSSH
 // known_hosts file lists it for that host (plain or hashed `|1|` names, `[host]:port` for other
 // ports than 22, wildcards and negations, @revoked). Hand-written: the format is small and

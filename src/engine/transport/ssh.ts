@@ -1,3 +1,5 @@
+// engine/transport: reaching the daemon (where, how, deadlines, response streams), under every operation.
+//
 // An engine behind ssh://[user@]host[:port], reached as the docker CLI reaches it: each API
 // connection is `docker system dial-stdio` run on the remote over an SSH channel, and HTTP is
 // spoken over that channel. Unlike docker-modem's own ssh path, the server's host key must be

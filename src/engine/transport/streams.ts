@@ -1,3 +1,5 @@
+// engine/transport: reaching the daemon (where, how, deadlines, response streams), under every operation.
+//
 // Reading the engine's response streams under a deadline and with a byte cap.
 import { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';

@@ -1,3 +1,5 @@
+// engine/wire: the Engine API's formats (JSON, tar, progress streams) read and written; no daemon calls.
+//
 // Tar streams of the Engine API's archive endpoints (/containers/{id}/archive): reading the entry
 // that describes a container path, packing a host file or folder to copy in, and a byte cap for
 // archives passed from one container to another. No daemon calls here.

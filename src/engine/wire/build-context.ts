@@ -1,3 +1,5 @@
+// engine/wire: the Engine API's formats (JSON, tar, progress streams) read and written; no daemon calls.
+//
 // Turns a student's build context directory into the tar stream the Engine API's /build takes.
 // The whole context is checked BEFORE anything is uploaded: the daemon would happily receive a
 // 2 GB context, a FIFO would hang the packer, and a symlink out of the context is at best a

@@ -1,7 +1,9 @@
+// engine/wire: the Engine API's formats (JSON, tar, progress streams) read and written; no daemon calls.
+//
 // The classic builder's /build (and /images/create) progress stream, parsed line by line.
 import { StringDecoder } from 'node:string_decoder';
 import { isRecord } from '../../shared/records';
-import { parseJson } from './format';
+import { parseJson } from '../format';
 
 const BUILD_LOG_CAP = 256 * 1024;
 /** A build-progress line longer than this (no newline in sight) is taken as text, not buffered on. */

@@ -1,3 +1,5 @@
+// engine/wire: the Engine API's formats (JSON, tar, progress streams) read and written; no daemon calls.
+//
 // The daemon's JSON (with the nulls it really sends: the dockerode typings claim arrays and
 // objects) and its mapping onto the Engine's model. No I/O here: docker-engine.ts does the calls.
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { BuildRequest } from '../../engine/engine';
+import { imageTag } from '../../naming/image-references';
 import { RUN_LABEL, scopeLabels } from '../../naming/labels';
-import { imageTag } from '../../naming/resource-names';
 import { type Failure, type RunContext, remainingMs, shownOutput } from '../../run/context';
 import { pathExists } from '../../shared/paths';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
@@ -44,7 +44,7 @@ export const buildStep: StepDefinition<'build'> = {
       tag,
       buildArgs: textValues(step.args),
       target: step.target,
-      // Unlabelled, found by its run-owned tag (engine/labels.ts), unless the exercise names it
+      // Unlabelled, found by its run-owned tag (naming/image-references.ts), unless the exercise names it
       // elsewhere too: an extra tag is outside that namespace, so cleanup finds it by label.
       labels: extraTags.length > 0 ? scopeLabels(context.scope) : undefined,
       timeoutMs: limitMs,

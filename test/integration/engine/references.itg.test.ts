@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DockerEngine } from '../../../src/engine/docker-engine';
+import { imageTag } from '../../../src/naming/image-references';
 import { RUN_LABEL } from '../../../src/naming/labels';
-import { imageTag } from '../../../src/naming/resource-names';
 import { labelled, runImageReferences } from '../../support/integration';
 
 const runId = `itg-refs-${Date.now()}`;

@@ -1,5 +1,5 @@
 // The freeze that makes a bind source impossible to swap between the check and the daemon's mount
-// (src/engine/operations/bind-writers.ts), and the run step's check that a resolved source is unchanged.
+// (src/engine/rules/bind-writers.ts), and the run step's check that a resolved source is unchanged.
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import {
   takeRunLock,
   type WriterControl,
   withWritersFrozen,
-} from '../../../src/engine/operations/bind-writers';
+} from '../../../src/engine/rules/bind-writers';
 
 /** A recording control: which containers are paused right now, and every call in order. */
 function recorder(writers: string[], options: { failPause?: string; gone?: string } = {}) {

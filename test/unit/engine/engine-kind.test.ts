@@ -87,11 +87,18 @@ describe('buildLimitParameters', () => {
  * A stand-in daemon: answers what the grader asks before a build as Docker 26 does, and /build
  * with `status` and `message`.
  */
-function standInDaemon(build: { status: number; message: string }): { socket: string; server: http.Server } {
+function standInDaemon(build: { status: number; message: string }): {
+  socket: string;
+  server: http.Server;
+  /** The routes asked, in order. */
+  asked: string[];
+} {
+  const asked: string[] = [];
   const socket = path.join(mkdtempSync(path.join(tmpdir(), 'engine-kind-')), 'docker.sock');
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://daemon');
     const route = url.pathname.replace(/^\/v[\d.]+/, '');
+    asked.push(route);
     const json = (status: number, body: unknown) => {
       response.writeHead(status, { 'Content-Type': 'application/json' });
       response.end(JSON.stringify(body));
@@ -109,7 +116,7 @@ function standInDaemon(build: { status: number; message: string }): { socket: st
     return json(404, { message: `page not found: ${route}` });
   });
   server.listen(socket);
-  return { socket, server };
+  return { socket, server, asked };
 }
 
 describe('an engine that no longer offers the classic builder', () => {
@@ -143,6 +150,22 @@ describe('an engine that no longer offers the classic builder', () => {
       expect(message).not.toContain('\n');
     });
   }
+
+  it("reads which engine it is once: the build's engine product comes from the answer info() read", async () => {
+    const daemon = standInDaemon({ status: 400, message: 'invalid version "1"' });
+    servers.push(daemon.server);
+    const engine = new DockerEngine({ runId: 'kindtest', socketPath: daemon.socket });
+    const info = await engine.info();
+    engine.close();
+    expect(info.identity?.product).toBe('docker');
+    const again = new DockerEngine({ runId: 'kindtest', socketPath: daemon.socket });
+    await again.info();
+    await again
+      .build({ contextDir: context(), dockerfile: 'Dockerfile', tag: 'kindtest-app', timeoutMs: 10_000 })
+      .catch(() => undefined);
+    expect(daemon.asked.filter((route) => route === '/build')).toHaveLength(1);
+    expect(daemon.asked.filter((route) => route === '/version')).toHaveLength(2);
+  });
 
   it("leaves a Dockerfile the daemon refuses as the student's failed build", async () => {
     const daemon = standInDaemon({

@@ -2,8 +2,8 @@
 // the API version floor, and the Classroom result when no grade exists.
 import { describe, expect, it } from 'vitest';
 import { apiVersionAtLeast, MIN_API_VERSION } from '../../../src/engine/docker-engine';
+import { infraFaultIn } from '../../../src/engine/faults';
 import { renderClassroomError } from '../../../src/report/classroom';
-import { infraFaultIn } from '../../../src/shared/errors';
 
 describe('infraFaultIn', () => {
   it.each([

@@ -1,3 +1,5 @@
+// engine/rules: what the engine's work is held to (names, binds, builds), checked before or around a call.
+//
 // A bind mount the student cannot race (docs/decisions.md, "Bind sources are mounted with every
 // writer of the submission frozen"). The daemon resolves a bind source by its path when it mounts
 // it (at start, restart, and for every `docker cp`), so a folder of the submission swapped for a

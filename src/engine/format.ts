@@ -1,8 +1,6 @@
-// Small text helpers for the engine's messages: one-line reasons, short ids, seconds.
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+// Small helpers every part of the engine shares (transport, operations, wire): one-line reasons,
+// short ids and seconds in messages, a JSON line that may not parse, a field that may be missing,
+// a pause between retries.
 
 export function oneLine(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
