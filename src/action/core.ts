@@ -4,7 +4,10 @@
 // runner, GitHub or an engine.
 import type { Engine } from '../engine/engine';
 import type { GitHubClient } from '../github/client';
+import type { GitHubContext } from '../github/context';
 import type { SessionOptions } from '../grading/session';
+import type { Inputs } from './inputs';
+import type { Outputs } from './outputs';
 
 /** Where an annotation points; without a file it is shown on the step alone. */
 export interface AnnotationPlace {
@@ -40,3 +43,11 @@ export interface ActionDeps {
   /** A grading session on the engine (src/grading/session.ts withEngine). */
   withEngine: <T>(run: (engine: Engine) => Promise<T>, options: SessionOptions) => Promise<T>;
 }
+
+/** A mode of the main step (grade-mode.ts, publish-mode.ts). */
+export type ActionMode = (
+  inputs: Inputs,
+  context: GitHubContext,
+  outputs: Outputs,
+  deps: ActionDeps,
+) => Promise<void>;

@@ -4,7 +4,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeArtifact } from '../github/artifact';
-import type { GitHubContext } from '../github/context';
 import { grade } from '../grading/grade';
 import { interrupted, outcomeOfReport } from '../grading/outcome';
 import { newRunId, watchdogMs } from '../grading/session';
@@ -14,7 +13,7 @@ import { defangWorkflowCommands, stripUnsafe } from '../report/sanitize';
 import { renderText } from '../report/text';
 import { UsageError } from '../shared/errors';
 import { loadExercises } from '../spec/discover';
-import type { ActionDeps } from './core';
+import type { ActionDeps, ActionMode } from './core';
 import { endStep } from './failure';
 import { feedback } from './feedback/feedback';
 import type { Inputs } from './inputs';
@@ -22,12 +21,7 @@ import type { Outputs } from './outputs';
 import { STATE_DOCKER_HOST, STATE_RUN_ID } from './state';
 import { inUntrustedBlock } from './untrusted-block';
 
-export async function gradeMode(
-  inputs: Inputs,
-  context: GitHubContext,
-  outputs: Outputs,
-  deps: ActionDeps,
-): Promise<void> {
+export const gradeMode: ActionMode = async (inputs, context, outputs, deps) => {
   const { core } = deps;
   const report = await gradeOnEngine(inputs, outputs, deps);
   await mkdir(path.dirname(inputs.reportFile), { recursive: true });
@@ -66,7 +60,7 @@ export async function gradeMode(
   const outcome = outcomeOfReport(report);
   if (outcome.kind === 'not-passed' && !inputs.failIfNotPassed) return;
   endStep(core, outcome);
-}
+};
 
 /** The grading itself, its output inside the untrusted block. */
 async function gradeOnEngine(inputs: Inputs, outputs: Outputs, deps: ActionDeps): Promise<GradeReport> {

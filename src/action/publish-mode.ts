@@ -1,23 +1,16 @@
 // Publish mode: reads a grade job's artifact (untrusted) from a `workflow_run`, checks it against
 // what GitHub says, finds the pull request through the API and comments and annotates there.
 import { readArtifact, UntrustedArtifactError } from '../github/artifact';
-import type { GitHubContext, Repository } from '../github/context';
+import type { Repository } from '../github/context';
 import { pullRequestsForCommit } from '../github/pull-request';
 import { defangWorkflowCommands } from '../report/sanitize';
 import { renderText } from '../report/text';
 import { UsageError } from '../shared/errors';
-import type { ActionDeps } from './core';
+import type { ActionMode } from './core';
 import { feedback } from './feedback/feedback';
-import type { Inputs } from './inputs';
-import type { Outputs } from './outputs';
 import { inUntrustedBlock } from './untrusted-block';
 
-export async function publishMode(
-  inputs: Inputs,
-  context: GitHubContext,
-  outputs: Outputs,
-  deps: ActionDeps,
-): Promise<void> {
+export const publishMode: ActionMode = async (inputs, context, outputs, deps) => {
   const { core } = deps;
   const workflowRun = context.workflowRun;
   if (workflowRun === undefined || context.repository === undefined) {
@@ -79,7 +72,7 @@ export async function publishMode(
     },
     client,
   );
-}
+};
 
 function fullName(repository: Repository): string {
   return `${repository.owner}/${repository.repo}`;
