@@ -1,12 +1,15 @@
 // Fakes of what the action reaches outside itself (src/action/core.ts): a runner that records
-// every call, a GitHub client factory that counts its clients, an engine session on a FakeEngine.
+// every call, a GitHub client factory that counts its clients, an engine session on a FakeEngine;
+// and a fresh local fake of GitHub's REST API for each test.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterEach, beforeEach, expect } from 'vitest';
 import type { ActionCore, ActionDeps, AnnotationPlace } from '../../../src/action/core';
 import { createClient } from '../../../src/github/client';
 import type { SessionOptions } from '../../../src/grading/session';
 import { FakeEngine } from '../../support/fake-engine';
+import { FakeGitHub, GITHUB_ACTIONS_BOT } from '../../support/fake-github/server';
 
 export interface RecordedAnnotation {
   level: 'error' | 'warning';
@@ -95,4 +98,26 @@ export function tempFile(name: string, text: string): string {
   const file = path.join(tempDir('file'), name);
   writeFileSync(file, text);
   return file;
+}
+
+/**
+ * A fresh fake of GitHub's API (course/submission) for each test of the file, checked for
+ * requests that break GitHub's description after it. Its tokens act as github-actions[bot]:
+ * `workflow` can write, `readonly` (a fork's pull_request token) cannot.
+ */
+export function fakeGitHubPerTest(): () => FakeGitHub {
+  let github: FakeGitHub | undefined;
+  beforeEach(async () => {
+    github = await FakeGitHub.start('course', 'submission');
+    github.tokens.set('workflow', { user: GITHUB_ACTIONS_BOT, installation: true, canWrite: true });
+    github.tokens.set('readonly', { user: GITHUB_ACTIONS_BOT, installation: true, canWrite: false });
+  });
+  afterEach(async () => {
+    await github?.close();
+    expect(github?.violations).toEqual([]);
+  });
+  return () => {
+    if (github === undefined) throw new Error('the fake GitHub starts before each test');
+    return github;
+  };
 }

@@ -1,7 +1,7 @@
 // Feedback, one job at a time: the GitHub client, the sticky comment, the grade change, the job
 // summary, the annotations and the check run; then the order they run in. GitHub is the local
 // fake of its REST API; the runner is the recording one.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { annotateStep } from '../../../src/action/feedback/annotations';
 import { createCheckRun } from '../../../src/action/feedback/check-run';
 import { feedback } from '../../../src/action/feedback/feedback';
@@ -10,31 +10,20 @@ import { changeSince, previousComment } from '../../../src/action/feedback/grade
 import { readStickyComments, writeStickyComments } from '../../../src/action/feedback/sticky-comment';
 import { writeJobSummary } from '../../../src/action/feedback/summary';
 import { type FeedbackTarget, problemReporter } from '../../../src/action/feedback/target';
-import type { Inputs } from '../../../src/action/inputs';
+import { type Inputs, readInputs } from '../../../src/action/inputs';
 import { createClient } from '../../../src/github/client';
 import type { GitHubContext } from '../../../src/github/context';
 import type { Annotation } from '../../../src/report/annotations';
 import { renderComment } from '../../../src/report/comment';
 import { type CheckResult, exerciseResult, type GradeReport, gradeReport } from '../../../src/report/model';
 import { UsageError } from '../../../src/shared/errors';
-import { FakeGitHub, GITHUB_ACTIONS_BOT, STUDENT } from '../../support/fake-github/server';
-import { fakeDeps, RecordingCore } from './action-fakes';
+import { GITHUB_ACTIONS_BOT, STUDENT } from '../../support/fake-github/server';
+import { fakeDeps, fakeGitHubPerTest, RecordingCore } from './action-fakes';
 
 const HEAD = '1111111111111111111111111111111111111111';
 const REPOSITORY = { owner: 'course', repo: 'submission' };
 
-let github: FakeGitHub;
-
-beforeEach(async () => {
-  github = await FakeGitHub.start('course', 'submission');
-  github.tokens.set('workflow', { user: GITHUB_ACTIONS_BOT, installation: true, canWrite: true });
-  github.tokens.set('readonly', { user: GITHUB_ACTIONS_BOT, installation: true, canWrite: false });
-});
-
-afterEach(async () => {
-  await github.close();
-  expect(github.violations).toEqual([]);
-});
+const github = fakeGitHubPerTest();
 
 function reportWith(...statuses: CheckResult['status'][]): GradeReport {
   return gradeReport(
@@ -58,24 +47,12 @@ function reportWith(...statuses: CheckResult['status'][]): GradeReport {
 }
 
 async function connected(token = 'workflow'): Promise<GitHubRepository> {
-  return { client: await createClient(token, github.url), repository: REPOSITORY };
+  return { client: await createClient(token, github().url), repository: REPOSITORY };
 }
 
-const INPUTS: Inputs = {
-  mode: 'grade',
-  exercises: ['x'],
-  submission: '.',
-  dockerHost: '',
-  failIfNotPassed: true,
-  reportFile: 'report.json',
-  comment: 'always',
-  commentKey: 'default',
-  commentAuthor: '',
-  annotations: 'auto',
-  checkName: 'Docker autograder',
-  artifactPath: '',
-  token: 'workflow',
-};
+const INPUT_VALUES: Record<string, string> = { exercises: 'x', 'github-token': 'workflow' };
+/** The action's defaults, with a token that can write. */
+const INPUTS: Inputs = readInputs({}, { getInput: (name) => INPUT_VALUES[name] ?? '' });
 
 const TARGET: FeedbackTarget = {
   pullRequests: [7],
@@ -91,7 +68,7 @@ function contextOf(overrides: Partial<GitHubContext> = {}): GitHubContext {
   return {
     eventName: 'pull_request',
     workspace: '/work',
-    apiUrl: github.url,
+    apiUrl: github().url,
     repository: REPOSITORY,
     ...overrides,
   };
@@ -99,7 +76,7 @@ function contextOf(overrides: Partial<GitHubContext> = {}): GitHubContext {
 
 /** A sticky comment of an earlier run that graded `report`, as the bot wrote it. */
 function earlierComment(report: GradeReport, user = GITHUB_ACTIONS_BOT) {
-  return github.addComment(7, user, renderComment(report, { key: 'default', sha: HEAD }));
+  return github().addComment(7, user, renderComment(report, { key: 'default', sha: HEAD }));
 }
 
 // GitHub is slow to load on a busy machine (the OpenAPI description, octokit).
@@ -111,7 +88,7 @@ describe('feedback', { timeout: 30_000 }, () => {
       expect(deps.clientsMade).toEqual([]);
       const made = await gitHubFor(true, 'workflow', contextOf(), deps, undefined);
       expect(made?.repository).toEqual(REPOSITORY);
-      expect(deps.clientsMade).toEqual([github.url]);
+      expect(deps.clientsMade).toEqual([github().url]);
     });
 
     it('is not made without a token or a repository, and the log says so', async () => {
@@ -130,8 +107,8 @@ describe('feedback', { timeout: 30_000 }, () => {
     it("is the publish job's own when it has one", async () => {
       const deps = fakeDeps();
       const { client } = await connected();
-      const github = await gitHubFor(false, '', contextOf(), deps, client);
-      expect(github?.client).toBe(client);
+      const found = await gitHubFor(false, '', contextOf(), deps, client);
+      expect(found?.client).toBe(client);
       expect(deps.clientsMade).toEqual([]);
     });
   });
@@ -191,9 +168,11 @@ describe('feedback', { timeout: 30_000 }, () => {
         problem,
       );
       expect(
-        github.comments.filter((comment) => comment.user === GITHUB_ACTIONS_BOT).map((c) => c.issueNumber),
+        github()
+          .comments.filter((comment) => comment.user === GITHUB_ACTIONS_BOT)
+          .map((c) => c.issueNumber),
       ).toEqual([7, 8]);
-      expect(github.comments.find((comment) => comment.id === own.id)?.body).toContain('1/1');
+      expect(github().comments.find((comment) => comment.id === own.id)?.body).toContain('1/1');
       expect(core.log.slice(1).map((line) => line.replace(/: http.*/, ''))).toEqual([
         '#7: comment updated',
         '#8: comment created',
@@ -212,7 +191,7 @@ describe('feedback', { timeout: 30_000 }, () => {
         core,
         problemReporter(core, true),
       );
-      expect(github.writes()).toEqual([]);
+      expect(github().writes()).toEqual([]);
       expect(core.log).toEqual(['#7: every check passed and comment is on-failure: no comment']);
     });
   });
@@ -304,10 +283,10 @@ describe('feedback', { timeout: 30_000 }, () => {
         core,
         problemReporter(core, true),
       );
-      expect(github.checkRuns).toMatchObject([
+      expect(github().checkRuns).toMatchObject([
         { name: 'Grader', headSha: HEAD, conclusion: 'failure', title: '1/2 points: not passed' },
       ]);
-      expect(github.checkRuns[0]?.annotations).toMatchObject([
+      expect(github().checkRuns[0]?.annotations).toMatchObject([
         { path: 'submission/Dockerfile', start_line: 2 },
       ]);
       expect(core.log).toHaveLength(1);
@@ -326,7 +305,9 @@ describe('feedback', { timeout: 30_000 }, () => {
         core,
         problemReporter(core, true),
       );
-      expect(github.checkRuns).toMatchObject([{ conclusion: 'neutral', title: '1/2 points: grading error' }]);
+      expect(github().checkRuns).toMatchObject([
+        { conclusion: 'neutral', title: '1/2 points: grading error' },
+      ]);
     });
 
     it('needs a commit', async () => {
@@ -340,7 +321,7 @@ describe('feedback', { timeout: 30_000 }, () => {
         core,
         problemReporter(core, true),
       );
-      expect(github.requests).toEqual([]);
+      expect(github().requests).toEqual([]);
       expect(core.log).toEqual(['no commit to attach a check run to']);
     });
   });
@@ -351,7 +332,7 @@ describe('feedback', { timeout: 30_000 }, () => {
       const deps = fakeDeps();
       await feedback(reportWith('pass', 'fail'), INPUTS, contextOf(), deps, TARGET);
       expect(deps.core.summaries[0]).toContain('check 0');
-      const bot = github.comments.filter((comment) => comment.user === GITHUB_ACTIONS_BOT);
+      const bot = github().comments.filter((comment) => comment.user === GITHUB_ACTIONS_BOT);
       expect(bot).toHaveLength(1);
       expect(bot[0]?.body).toContain('1/2');
       // The failed check, annotated on the step.
@@ -367,7 +348,7 @@ describe('feedback', { timeout: 30_000 }, () => {
       expect(deps.core.summaries).toHaveLength(1);
       expect(deps.core.annotations.map((annotation) => annotation.level)).toEqual(['warning']);
       expect(deps.core.annotations[0]?.message).toMatch(/^could not comment on pull request #7: /);
-      expect(github.comments).toEqual([]);
+      expect(github().comments).toEqual([]);
     });
 
     it('writes no comment when the comments could not be read: it could duplicate the sticky one', async () => {
@@ -378,7 +359,7 @@ describe('feedback', { timeout: 30_000 }, () => {
       expect(deps.core.annotations.map((annotation) => annotation.message)).toEqual([
         expect.stringMatching(/^could not read the pull request comments: /),
       ]);
-      expect(github.writes()).toEqual([]);
+      expect(github().writes()).toEqual([]);
     });
   });
 });

@@ -2,29 +2,20 @@
 // against the workflow run and the API (a local fake of GitHub's REST API), and published.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../../src/action/main';
 import { type ArtifactMetadata, writeArtifact } from '../../../src/github/artifact';
 import { type CheckResult, exerciseResult, gradeReport } from '../../../src/report/model';
-import { FakeGitHub, GITHUB_ACTIONS_BOT } from '../../support/fake-github/server';
-import { fakeDeps, tempDir } from './action-fakes';
+import { fakeDeps, fakeGitHubPerTest, tempDir } from './action-fakes';
 
 const HEAD = '1111111111111111111111111111111111111111';
 const OTHER = '3333333333333333333333333333333333333333';
 const WORKSPACE = '/home/runner/work/submission/submission';
 
-let github: FakeGitHub;
+const github = fakeGitHubPerTest();
 
-beforeEach(async () => {
-  github = await FakeGitHub.start('course', 'submission');
-  github.tokens.set('ghs_workflow', { user: GITHUB_ACTIONS_BOT, installation: true, canWrite: true });
-  github.tokens.set('ghs_fork', { user: GITHUB_ACTIONS_BOT, installation: true, canWrite: false });
-  github.pulls.push({ number: 7, state: 'open', headSha: HEAD, headRef: 'patch-1', headOwner: 'forker' });
-});
-
-afterEach(async () => {
-  await github.close();
-  expect(github.violations).toEqual([]);
+beforeEach(() => {
+  github().pulls.push({ number: 7, state: 'open', headSha: HEAD, headRef: 'patch-1', headOwner: 'forker' });
 });
 
 function check(name: string, status: CheckResult['status'], line: number): CheckResult {
@@ -83,12 +74,12 @@ function workflowRunEnv(): NodeJS.ProcessEnv {
     GITHUB_EVENT_NAME: 'workflow_run',
     GITHUB_EVENT_PATH: event,
     GITHUB_REPOSITORY: 'course/submission',
-    GITHUB_API_URL: github.url,
+    GITHUB_API_URL: github().url,
     GITHUB_WORKSPACE: WORKSPACE,
   };
 }
 
-function publishDeps(folder: string, token = 'ghs_workflow') {
+function publishDeps(folder: string, token = 'workflow') {
   const deps = fakeDeps();
   Object.assign(deps.core.inputs, { mode: 'publish', 'artifact-path': folder, 'github-token': token });
   return deps;
@@ -108,14 +99,14 @@ describe('publish mode', { timeout: 30_000 }, () => {
       passed: false,
       report: path.join(folder, 'report.json'),
     });
-    expect(deps.clientsMade).toEqual([github.url]);
-    expect(github.comments.map((comment) => comment.issueNumber)).toEqual([7]);
-    expect(github.comments[0]?.body).toContain('broken');
+    expect(deps.clientsMade).toEqual([github().url]);
+    expect(github().comments.map((comment) => comment.issueNumber)).toEqual([7]);
+    expect(github().comments[0]?.body).toContain('broken');
     // The fork controlled the grade job: its grade can never satisfy a required check.
-    expect(github.checkRuns).toMatchObject([
+    expect(github().checkRuns).toMatchObject([
       { headSha: HEAD, conclusion: 'neutral', title: '1/2 points: not passed' },
     ]);
-    expect(github.checkRuns[0]?.annotations).toMatchObject([
+    expect(github().checkRuns[0]?.annotations).toMatchObject([
       { path: 'submission/Dockerfile', start_line: 2 },
     ]);
     // With a check run, no annotations on the step: they would be the fork's words on this job.
@@ -130,7 +121,7 @@ describe('publish mode', { timeout: 30_000 }, () => {
       `refusing the artifact: it describes commit ${OTHER}, but the workflow run graded ${HEAD}`,
     ]);
     expect(deps.core.exitCode).toBe(1);
-    expect(github.requests).toEqual([]);
+    expect(github().requests).toEqual([]);
     // No grade from a refused artifact: only Classroom's error.
     expect(Object.keys(deps.core.outputs)).toEqual(['result']);
   });
@@ -143,11 +134,11 @@ describe('publish mode', { timeout: 30_000 }, () => {
     await run(deps, workflowRunEnv());
     expect(deps.core.failures).toHaveLength(1);
     expect(deps.core.failures[0]).toMatch(/^report\.json\b/);
-    expect(github.requests).toEqual([]);
+    expect(github().requests).toEqual([]);
   });
 
   it('fails the step when it cannot publish: publishing is its whole purpose', async () => {
-    const deps = publishDeps(await artifact(), 'ghs_fork');
+    const deps = publishDeps(await artifact(), 'readonly');
     await run(deps, workflowRunEnv());
     expect(deps.core.failures).toHaveLength(1);
     expect(deps.core.failures[0]).toMatch(

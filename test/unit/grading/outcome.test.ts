@@ -13,23 +13,15 @@ import {
 import { type CheckResult, exerciseResult, gradeReport } from '../../../src/report/model';
 import { InfraError, SpecError, UsageError } from '../../../src/shared/errors';
 
+const checkOf = (status: CheckResult['status'], index: number): CheckResult => {
+  const points = status === 'pass' ? 2 : 0;
+  return { name: `check ${index}`, status, points, maxPoints: 2, message: status };
+};
+
 function reportOf(...statuses: CheckResult['status'][]) {
+  const checks = statuses.map(checkOf);
   return gradeReport(
-    [
-      exerciseResult({
-        id: 'demo/one',
-        title: 'Demo',
-        specFile: 'demo/exercise.yaml',
-        durationMs: 1,
-        checks: statuses.map((status, index) => ({
-          name: `check ${index}`,
-          status,
-          points: status === 'pass' ? 2 : 0,
-          maxPoints: 2,
-          message: status,
-        })),
-      }),
-    ],
+    [exerciseResult({ id: 'd/one', title: 'D', specFile: 'd.yaml', durationMs: 1, checks })],
     1,
   );
 }
