@@ -1,14 +1,15 @@
 // Action entry. action.yml runs this file as `main` and as `post`; the state saved by the main
-// step tells them apart.
-import * as core from '@actions/core';
+// step tells them apart. The real runner, GitHub and engine are passed in here.
+import { createClient } from '../github/client';
+import { withEngine } from '../grading/session';
+import { actionsCore } from './actions-core';
 import { run } from './main';
 import { post } from './post';
+import { STATE_IS_POST } from './state';
 
-const IS_POST = 'is-post';
-
-if (core.getState(IS_POST) === 'true') {
-  void post();
+if (actionsCore.getState(STATE_IS_POST) === 'true') {
+  void post(actionsCore);
 } else {
-  core.saveState(IS_POST, 'true');
-  void run();
+  actionsCore.saveState(STATE_IS_POST, 'true');
+  void run({ core: actionsCore, connectGitHub: createClient, withEngine });
 }

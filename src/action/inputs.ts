@@ -1,7 +1,8 @@
 // The only reader of the action's inputs; names match action.yml.
-import * as core from '@actions/core';
 import { COMMENT_KEY } from '../report/comment';
 import { UsageError } from '../shared/errors';
+import { actionsCore } from './actions-core';
+import type { ActionCore } from './core';
 
 export const MODES = ['grade', 'publish'] as const;
 export type Mode = (typeof MODES)[number];
@@ -32,8 +33,10 @@ export interface Inputs {
 
 const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/;
 
-export function readInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
-  const mode = choice('mode', MODES, 'grade');
+type InputReader = Pick<ActionCore, 'getInput'>;
+
+export function readInputs(env: NodeJS.ProcessEnv = process.env, core: InputReader = actionsCore): Inputs {
+  const mode = choice(core, 'mode', MODES, 'grade');
   // Not getInput's `required`: its plain Error would read as an internal error.
   const exercises = core
     .getInput('exercises')
@@ -65,19 +68,19 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     exercises,
     submission: core.getInput('submission') || '.',
     dockerHost: core.getInput('docker-host').trim(),
-    failIfNotPassed: booleanInput('fail-if-not-passed', true),
+    failIfNotPassed: booleanInput(core, 'fail-if-not-passed', true),
     reportFile: core.getInput('report-file') || `${temp}/docker-autograder/report.json`,
-    comment: choice('comment', COMMENT_MODES, 'always'),
+    comment: choice(core, 'comment', COMMENT_MODES, 'always'),
     commentKey,
     commentAuthor,
-    annotations: choice('annotations', ANNOTATION_MODES, 'auto'),
+    annotations: choice(core, 'annotations', ANNOTATION_MODES, 'auto'),
     checkName,
     artifactPath,
     token: core.getInput('github-token').trim(),
   };
 }
 
-function choice<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+function choice<T extends string>(core: InputReader, name: string, allowed: readonly T[], fallback: T): T {
   const value = core.getInput(name).trim().toLowerCase();
   if (value === '') return fallback;
   const match = allowed.find((option) => option === value);
@@ -87,7 +90,7 @@ function choice<T extends string>(name: string, allowed: readonly T[], fallback:
   return match;
 }
 
-function booleanInput(name: string, fallback: boolean): boolean {
+function booleanInput(core: InputReader, name: string, fallback: boolean): boolean {
   const value = core.getInput(name).trim().toLowerCase();
   if (value === '') return fallback;
   if (['true', 'yes', '1'].includes(value)) return true;

@@ -1,11 +1,11 @@
 // The action's post step: removes whatever the run left on the engine (it runs even when the
 // job was cancelled or the main step crashed).
-import * as core from '@actions/core';
 import { createDockerEngine } from '../engine/docker-engine';
 import { errorMessage } from '../shared/errors';
-import { STATE_DOCKER_HOST, STATE_RUN_ID } from './main';
+import type { ActionCore } from './core';
+import { STATE_DOCKER_HOST, STATE_RUN_ID } from './state';
 
-export async function post(): Promise<void> {
+export async function post(core: ActionCore): Promise<void> {
   const runId = core.getState(STATE_RUN_ID);
   if (!runId) return;
   try {

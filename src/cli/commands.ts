@@ -5,13 +5,19 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_KEY_ENV, keyProblem, parseAnswers, renderAnswersExpect } from '../checks/answers-hash';
 import { createDockerEngine } from '../engine/docker-engine';
 import { type GradeOptions, grade } from '../grading/grade';
+import {
+  exitCodeOf,
+  interrupted,
+  outcomeOfError,
+  outcomeOfReport,
+  terminalMessageOf,
+} from '../grading/outcome';
 import { renderSelftest, selftest } from '../grading/selftest';
 import { watchdogMs, withEngine } from '../grading/session';
-import { hasInfraError } from '../report/model';
 import { isReportFormat, REPORT_FORMATS, renderReport } from '../report/render';
 import { stripUnsafe } from '../report/sanitize';
 import type { Progress } from '../run/context';
-import { ExitCode, errorMessage, formatProblem, InfraError, SpecError, UsageError } from '../shared/errors';
+import { ExitCode, errorMessage, UsageError } from '../shared/errors';
 import { loadExercises } from '../spec/discover';
 import { exerciseSchemaText } from '../spec/load';
 import { classReportCommand, gradeClass, mergeGradebookFiles } from './class-commands';
@@ -67,21 +73,12 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   try {
     return await dispatch(argv, io);
   } catch (error) {
-    if (error instanceof SpecError) {
-      for (const problem of error.problems) io.stderr(`${formatProblem(problem)}\n`);
-      return ExitCode.badInput;
+    const outcome = outcomeOfError(error);
+    io.stderr(terminalMessageOf(outcome));
+    if (outcome.kind === 'internal' && process.env.DOCKER_AUTOGRADER_DEBUG && error instanceof Error) {
+      io.stderr(`${error.stack}\n`);
     }
-    if (error instanceof UsageError) {
-      io.stderr(`error: ${error.message}\nRun docker-autograder --help for usage.\n`);
-      return ExitCode.badInput;
-    }
-    if (error instanceof InfraError) {
-      io.stderr(`infrastructure error: ${error.message}\n`);
-      return ExitCode.infrastructure;
-    }
-    io.stderr(`internal error: ${errorMessage(error)}\n`);
-    if (process.env.DOCKER_AUTOGRADER_DEBUG && error instanceof Error) io.stderr(`${error.stack}\n`);
-    return ExitCode.infrastructure;
+    return exitCodeOf(outcome);
   }
 }
 
@@ -183,14 +180,13 @@ async function gradeCommand(args: string[], io: Io): Promise<number> {
     {
       log: progress.info,
       watchdogMs: watchdogMs(exercises),
-      onAbandon: (reason) => io.stderr(`infrastructure error: ${reason}; this is not a grade\n`),
+      onAbandon: (reason) => io.stderr(terminalMessageOf(interrupted(reason))),
     },
   ).finally(() => live?.close());
   const rendered = await renderReport(format, report);
   if (values.out) await writeFile(values.out, rendered);
   else io.stdout(rendered.endsWith('\n') ? rendered : `${rendered}\n`);
-  if (hasInfraError(report)) return ExitCode.infrastructure;
-  return report.passed ? ExitCode.passed : ExitCode.notPassed;
+  return exitCodeOf(outcomeOfReport(report));
 }
 
 async function validateCommand(args: string[], io: Io): Promise<number> {
