@@ -1,17 +1,11 @@
 // Rules the JSON Schema cannot express: references between steps and checks, unique names,
 // limits, regular expressions that compile, paths that stay inside the submission.
 import path from 'node:path';
+import type { AnyCheckDefinition } from '../checks/check';
 import { durationMs, LIMITS, type Limit } from './duration';
-import {
-  CHECK_KINDS,
-  type CheckKind,
-  type CheckSpec,
-  type Duration,
-  type ExerciseSpec,
-  type RunStep,
-  type StepSpec,
-  type WaitConditions,
-} from './types';
+import { EXERCISE_LANGUAGE, type ExerciseLanguage } from './language';
+import { type CheckRules, listOrNone, type SpecPath } from './rules';
+import type { CheckSpec, Duration, ExerciseSpec, RunStep, StepSpec, WaitConditions } from './types';
 
 export interface SemanticProblem {
   specPath: Array<string | number>;
@@ -20,21 +14,11 @@ export interface SemanticProblem {
   message: string;
 }
 
-type SpecPath = Array<string | number>;
-
 /** Networks a container may join by name without a network step; `host` is never allowed. */
 const BUILTIN_NETWORKS = new Set(['bridge', 'none']);
-/** Check kinds whose target names a container, and the key that names it. */
-const CONTAINER_KEYS: Partial<Record<CheckKind, string>> = {
-  exec: 'container',
-  http: 'container',
-  logs: 'container',
-  file: 'container',
-  container: 'name',
-  reach: 'from',
-};
 
 class Rules {
+  readonly language: ExerciseLanguage;
   readonly problems: SemanticProblem[] = [];
   private readonly stepNames = new Map<string, string>();
   readonly runs = new Map<string, RunStep>();
@@ -45,7 +29,8 @@ class Rules {
   /** A script step gives the student a remote machine (`remote: true`). */
   readonly remote: boolean;
 
-  constructor(spec: ExerciseSpec) {
+  constructor(spec: ExerciseSpec, language: ExerciseLanguage) {
+    this.language = language;
     const all = [...(spec.steps ?? []), ...spec.checks.flatMap((check) => check.steps ?? [])];
     this.open = all.some((step) => 'script' in step || 'compose' in step);
     this.remote = all.some((step) => 'script' in step && step.script.remote === true);
@@ -91,6 +76,34 @@ class Rules {
     this.add(specPath, `no run step is named "${ref}" (run steps: ${listOrNone([...this.runs.keys()])})`);
   }
 
+  build(specPath: SpecPath, name: string): void {
+    if (!this.builds.has(name)) {
+      this.add(specPath, `no build step is named "${name}" (build steps: ${listOrNone([...this.builds])})`);
+    }
+  }
+
+  /** The ports a run step publishes ([] when none); undefined for containers no run step makes. */
+  publishedPorts(container: string): number[] | undefined {
+    const run = this.runs.get(container);
+    return run === undefined ? undefined : (run.ports ?? []);
+  }
+
+  /** The rules as a check kind sees them: paths relative to its target at `targetPath`. */
+  forCheck(targetPath: SpecPath, expectPath: SpecPath): CheckRules {
+    const at = (relative: SpecPath): SpecPath => [...targetPath, ...relative];
+    return {
+      remote: this.remote,
+      problem: (relative, message) => this.add(at(relative), message),
+      expectProblem: (key, message) => this.add([...expectPath, key], message),
+      timeout: (relative, value, limit) => this.timeout(at(relative), value, limit),
+      relativePath: (relative, value) => this.relativePath(at(relative), value),
+      regex: (relative, pattern) => this.regex(at(relative), pattern),
+      container: (relative, ref, runOnly) => this.container(at(relative), ref, runOnly),
+      build: (relative, name) => this.build(at(relative), name),
+      publishedPorts: (container) => this.publishedPorts(container),
+    };
+  }
+
   wait(specPath: SpecPath, wait: WaitConditions | undefined, ports: number[] | undefined): void {
     if (wait === undefined) return;
     const log = wait.log;
@@ -111,18 +124,11 @@ class Rules {
   }
 }
 
-/** The ports a run step publishes ([] when none); undefined for containers no run step makes. */
-function publishedBy(rules: Rules, container: string): number[] | undefined {
-  const run = rules.runs.get(container);
-  return run === undefined ? undefined : (run.ports ?? []);
-}
-
-function listOrNone(items: ReadonlyArray<string | number> | undefined): string {
-  return items && items.length > 0 ? items.join(', ') : 'none';
-}
-
-export function semanticProblems(spec: ExerciseSpec): SemanticProblem[] {
-  const rules = new Rules(spec);
+export function semanticProblems(
+  spec: ExerciseSpec,
+  language: ExerciseLanguage = EXERCISE_LANGUAGE,
+): SemanticProblem[] {
+  const rules = new Rules(spec, language);
   rules.timeout(['timeout'], spec.timeout, LIMITS.exercise);
   rules.relativePath(['submission'], spec.submission);
   if (spec.policy !== undefined && !rules.open) {
@@ -200,7 +206,7 @@ function checkStep(rules: Rules, step: StepSpec, stepPath: SpecPath): void {
     rules.wait(
       [...stepPath, 'wait'],
       wait,
-      wait.container === undefined ? undefined : publishedBy(rules, wait.container),
+      wait.container === undefined ? undefined : rules.publishedPorts(wait.container),
     );
   } else if ('script' in step) {
     rules.relativePath([...stepPath, 'script', 'file'], step.script.file);
@@ -249,65 +255,26 @@ function checkRun(rules: Rules, run: RunStep, at: SpecPath, stepPath: SpecPath):
 
 function checkCheck(rules: Rules, check: CheckSpec, checkPath: SpecPath): void {
   walkMatchers(rules, check.expect, [...checkPath, 'expect']);
-  const kinds = CHECK_KINDS.filter((kind) => check[kind] !== undefined);
-  if (kinds.length !== 1) {
+  const values = check as Record<string, unknown>;
+  const definitions = rules.language.checks.filter((definition) => values[definition.kind] !== undefined);
+  if (definitions.length !== 1) {
+    const kinds = (definitions.length === 0 ? rules.language.checks : definitions).map(({ kind }) => kind);
     rules.add(
       checkPath,
-      kinds.length === 0
-        ? `check "${check.name}" needs one of: ${CHECK_KINDS.join(', ')}`
+      definitions.length === 0
+        ? `check "${check.name}" needs one of: ${kinds.join(', ')}`
         : `check "${check.name}" has more than one kind (${kinds.join(', ')}); split it into separate checks`,
     );
     return;
   }
-  const kind = kinds[0] as CheckKind;
-  const at = [...checkPath, kind];
-  const containerKey = CONTAINER_KEYS[kind];
-  const target = check[kind] as Record<string, unknown>;
-  const ref = containerKey === undefined ? undefined : target[containerKey];
-  if (typeof ref === 'string') rules.container([...at, containerKey ?? ''], ref);
-  if (check.container?.machine === 'remote' && !rules.remote) {
-    rules.add(
-      [...at, 'machine'],
-      'machine: remote needs a remote machine, and no script step of this exercise has remote: true',
-    );
-  }
-
-  if (check.http) {
-    const run = rules.runs.get(check.http.container);
-    if (run && !(run.ports ?? []).includes(check.http.port)) {
-      rules.add(
-        [...at, 'port'],
-        `port ${check.http.port} is not published by run step "${check.http.container}" (ports: ${listOrNone(run.ports)})`,
-      );
-    }
-    rules.timeout([...at, 'timeout'], check.http.timeout, LIMITS.http);
-  }
-  if (check.exec) rules.timeout([...at, 'timeout'], check.exec.timeout, LIMITS.exec);
-  if (check.reach) {
-    rules.timeout([...at, 'timeout'], check.reach.timeout, LIMITS.reach);
-    if (check.reach.port === undefined && check.expect?.reachable !== undefined) {
-      rules.add(
-        [...checkPath, 'expect', 'reachable'],
-        'reachable needs a port in the reach target (without one only resolves is observed)',
-      );
-    }
-  }
-  if (check.file && (check.file.container === undefined) === (check.file.image === undefined)) {
-    rules.add(at, 'a file check needs exactly one of container, image');
-  }
-  if (check['build-cache']) {
-    const build = check['build-cache'].build;
-    if (!rules.builds.has(build)) {
-      rules.add(
-        [...at, 'build'],
-        `no build step is named "${build}" (build steps: ${listOrNone([...rules.builds])})`,
-      );
-    }
-    rules.relativePath([...at, 'change'], check['build-cache'].change);
-  }
-  if (check.dockerfile) rules.relativePath([...at, 'file'], check.dockerfile.file);
-  if (check.answers) rules.relativePath([...at, 'file'], check.answers.file);
-  if (check.protected) rules.relativePath([...at, 'file'], check.protected.file);
+  const definition = definitions[0] as AnyCheckDefinition;
+  const at = [...checkPath, definition.kind];
+  // The schema made the target an object of the definition's own shape.
+  const target = values[definition.kind] as Record<string, unknown>;
+  const key = definition.containerKey;
+  const ref = key === undefined ? undefined : target[key];
+  if (typeof ref === 'string') rules.container([...at, key ?? ''], ref);
+  definition.validate?.(target, rules.forCheck(at, [...checkPath, 'expect']), check.expect);
 }
 
 /** Lists of step matchers (dockerfile `sequence`, build-cache `fromCache`/`ranAgain`), whose items may hold `matches`. */
