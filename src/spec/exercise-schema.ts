@@ -44,12 +44,24 @@ function checkDefinitions(language: ExerciseLanguage, common: JsonSchema): Defin
   return { ...kinds, check: { ...common, properties: { ...properties, ...targets }, allOf: expects } };
 }
 
+/** The step kinds' definitions (`<kind>Step`), and the `step` definition that names them. */
+function stepDefinitions(language: ExerciseLanguage, common: JsonSchema): Definitions {
+  const kinds: Definitions = {};
+  const bodies: Definitions = {};
+  for (const { kind, schema } of language.steps) {
+    kinds[`${kind}Step`] = schema;
+    bodies[kind] = ref(`${kind}Step`);
+  }
+  return { ...kinds, step: { ...common, properties: bodies } };
+}
+
 export function composeExerciseSchema(language: ExerciseLanguage = EXERCISE_LANGUAGE): JsonSchema {
   const { $comment: _, definitions, ...top } = base as unknown as JsonSchema & { definitions: Definitions };
   const composed: Definitions = {};
   for (const [name, definition] of Object.entries(definitions)) {
     // The kinds' own definitions come just before the one that lists them.
     if (name === 'check') Object.assign(composed, checkDefinitions(language, definition));
+    else if (name === 'step') Object.assign(composed, stepDefinitions(language, definition));
     else composed[name] = definition;
   }
   return { ...top, definitions: composed };

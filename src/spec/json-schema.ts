@@ -17,6 +17,12 @@ export function matcher(description?: string): JsonSchema {
   return ref('matcher', description);
 }
 
+/** A step's `allowFailure`. */
+export const ALLOW_FAILURE: JsonSchema = {
+  type: 'boolean',
+  description: 'A non-zero exit code does not fail the step.',
+};
+
 /** A string that may not be empty. */
 export function text(description?: string): JsonSchema {
   return { type: 'string', minLength: 1, ...(description === undefined ? {} : { description }) };

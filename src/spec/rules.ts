@@ -2,7 +2,7 @@
 // Schema says (src/spec/semantics.ts implements them). Paths are relative to the kind's own
 // object (a check's target, a step's body): ['timeout'] is `<kind>.timeout`, [] the object.
 import type { Limit } from './duration';
-import type { Duration } from './types';
+import type { Duration, RunStep, WaitConditions } from './types';
 
 export type SpecPath = Array<string | number>;
 
@@ -28,6 +28,17 @@ export interface KindRules {
 export interface CheckRules extends KindRules {
   /** Records a problem with one of the check's expectations (`expect.<key>`). */
   expectProblem(key: string, message: string): void;
+}
+
+export interface StepRules extends KindRules {
+  /** A name a later step or check refers to (build, run, network, volume): unique among steps. */
+  uniqueName(at: SpecPath, name: string): void;
+  /** Makes the step's name known to later references. */
+  declare(what: { build: string } | { run: RunStep } | { network: string }): void;
+  /** A network a container joins: a network step's, a builtin one, never the host's. */
+  network(at: SpecPath, name: string): void;
+  /** Wait conditions on a container that publishes `ports` (undefined: not known). */
+  wait(at: SpecPath, wait: WaitConditions | undefined, ports: number[] | undefined): void;
 }
 
 export function listOrNone(items: ReadonlyArray<string | number> | undefined): string {

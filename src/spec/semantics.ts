@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { AnyCheckDefinition } from '../checks/check';
 import { durationMs, LIMITS, type Limit } from './duration';
 import { EXERCISE_LANGUAGE, type ExerciseLanguage } from './language';
-import { type CheckRules, listOrNone, type SpecPath } from './rules';
+import { type CheckRules, type KindRules, listOrNone, type SpecPath, type StepRules } from './rules';
 import type { CheckSpec, Duration, ExerciseSpec, RunStep, StepSpec, WaitConditions } from './types';
 
 export interface SemanticProblem {
@@ -76,6 +76,18 @@ class Rules {
     this.add(specPath, `no run step is named "${ref}" (run steps: ${listOrNone([...this.runs.keys()])})`);
   }
 
+  /** A network a container joins: a network step's (unless a script or compose may make it), or a builtin one. */
+  network(specPath: SpecPath, name: string): void {
+    if (name === 'host')
+      this.add(specPath, 'the host network is not allowed: containers stay isolated from the grader');
+    else if (!this.networks.has(name) && !BUILTIN_NETWORKS.has(name) && !this.open) {
+      this.add(
+        specPath,
+        `no network step is named "${name}" (network steps: ${listOrNone([...this.networks])})`,
+      );
+    }
+  }
+
   build(specPath: SpecPath, name: string): void {
     if (!this.builds.has(name)) {
       this.add(specPath, `no build step is named "${name}" (build steps: ${listOrNone([...this.builds])})`);
@@ -88,13 +100,33 @@ class Rules {
     return run === undefined ? undefined : (run.ports ?? []);
   }
 
+  /** The rules as a step kind sees them: paths relative to its body at `bodyPath`. */
+  forStep(bodyPath: SpecPath, stepPath: SpecPath): StepRules {
+    const at = (relative: SpecPath): SpecPath => [...bodyPath, ...relative];
+    return {
+      ...this.forKind(at),
+      uniqueName: (relative, name) => this.uniqueName(at(relative), name, formatAt(stepPath)),
+      declare: (what) => {
+        if ('build' in what) this.builds.add(what.build);
+        else if ('run' in what) this.runs.set(what.run.name, what.run);
+        else this.networks.add(what.network);
+      },
+      network: (relative, name) => this.network(at(relative), name),
+      wait: (relative, wait, ports) => this.wait(at(relative), wait, ports),
+    };
+  }
+
   /** The rules as a check kind sees them: paths relative to its target at `targetPath`. */
   forCheck(targetPath: SpecPath, expectPath: SpecPath): CheckRules {
     const at = (relative: SpecPath): SpecPath => [...targetPath, ...relative];
+    return { ...this.forKind(at), expectProblem: (key, message) => this.add([...expectPath, key], message) };
+  }
+
+  /** The rules every kind has, at paths that `at` makes absolute. */
+  private forKind(at: (relative: SpecPath) => SpecPath): KindRules {
     return {
       remote: this.remote,
       problem: (relative, message) => this.add(at(relative), message),
-      expectProblem: (key, message) => this.add([...expectPath, key], message),
       timeout: (relative, value, limit) => this.timeout(at(relative), value, limit),
       relativePath: (relative, value) => this.relativePath(at(relative), value),
       regex: (relative, pattern) => this.regex(at(relative), pattern),
@@ -157,100 +189,12 @@ export function semanticProblems(
 }
 
 function checkStep(rules: Rules, step: StepSpec, stepPath: SpecPath): void {
-  if ('build' in step) {
-    const at = [...stepPath, 'build'];
-    rules.uniqueName([...at, 'name'], step.build.name, formatAt(stepPath));
-    rules.builds.add(step.build.name);
-    rules.relativePath([...at, 'context'], step.build.context);
-    rules.relativePath([...at, 'dockerfile'], step.build.dockerfile);
-    rules.timeout([...at, 'timeout'], step.build.timeout, LIMITS.build);
-  } else if ('run' in step) {
-    checkRun(rules, step.run, [...stepPath, 'run'], stepPath);
-  } else if ('network' in step) {
-    rules.uniqueName([...stepPath, 'network', 'name'], step.network.name, formatAt(stepPath));
-    rules.networks.add(step.network.name);
-  } else if ('volume' in step) {
-    rules.uniqueName([...stepPath, 'volume', 'name'], step.volume.name, formatAt(stepPath));
-  } else if ('exec' in step) {
-    rules.container([...stepPath, 'exec', 'container'], step.exec.container);
-    rules.timeout([...stepPath, 'exec', 'timeout'], step.exec.timeout, LIMITS.exec);
-  } else if ('copy' in step) {
-    const from = step.copy.from;
-    if (typeof from === 'string') rules.relativePath([...stepPath, 'copy', 'from'], from);
-    else rules.container([...stepPath, 'copy', 'from', 'container'], from.container);
-    rules.container([...stepPath, 'copy', 'to', 'container'], step.copy.to.container);
-  } else if ('stop' in step) {
-    rules.container([...stepPath, 'stop', 'container'], step.stop.container);
-    rules.timeout([...stepPath, 'stop', 'timeout'], step.stop.timeout, LIMITS.stop);
-  } else if ('kill' in step) {
-    rules.container([...stepPath, 'kill', 'container'], step.kill.container);
-  } else if ('restart' in step) {
-    rules.container([...stepPath, 'restart', 'container'], step.restart.container);
-  } else if ('recreate' in step) {
-    rules.container([...stepPath, 'recreate', 'container'], step.recreate.container, true);
-    rules.wait(
-      [...stepPath, 'recreate', 'wait'],
-      step.recreate.wait,
-      rules.runs.get(step.recreate.container)?.ports,
-    );
-  } else if ('wait' in step) {
-    const wait = step.wait;
-    if (wait.container !== undefined) rules.container([...stepPath, 'wait', 'container'], wait.container);
-    const conditions = ['log', 'http', 'port', 'healthy', 'exited'].filter((key) => key in wait);
-    if (wait.duration === undefined && (wait.container === undefined || conditions.length === 0)) {
-      rules.add(
-        [...stepPath, 'wait'],
-        'a wait step needs a duration, or a container and a condition (log, http, port, healthy, exited)',
-      );
-    }
-    rules.wait(
-      [...stepPath, 'wait'],
-      wait,
-      wait.container === undefined ? undefined : rules.publishedPorts(wait.container),
-    );
-  } else if ('script' in step) {
-    rules.relativePath([...stepPath, 'script', 'file'], step.script.file);
-    rules.timeout([...stepPath, 'script', 'timeout'], step.script.timeout, LIMITS.script);
-  } else if ('compose' in step) {
-    rules.relativePath([...stepPath, 'compose', 'file'], step.compose.file);
-    rules.timeout([...stepPath, 'compose', 'timeout'], step.compose.timeout, LIMITS.compose);
-    rules.timeout(
-      [...stepPath, 'compose', 'wait', 'timeout'],
-      step.compose.wait?.timeout,
-      LIMITS.composeWait,
-    );
-  }
-}
-
-function checkRun(rules: Rules, run: RunStep, at: SpecPath, stepPath: SpecPath): void {
-  rules.uniqueName([...at, 'name'], run.name, formatAt(stepPath));
-  rules.runs.set(run.name, run);
-  (run.volumes ?? []).forEach((volume, index) => {
-    const source = typeof volume === 'string' ? (volume.split(':')[0] ?? '') : volume.source;
-    const isBind =
-      typeof volume === 'string' ? /^[./]/.test(source) : volume.type === 'bind' || /^[./]/.test(source);
-    if (isBind) {
-      const where =
-        typeof volume === 'string' ? [...at, 'volumes', index] : [...at, 'volumes', index, 'source'];
-      if (path.posix.isAbsolute(source)) {
-        rules.add(where, `bind mount source "${source}" must be a folder of the submission, like ./html`);
-      } else rules.relativePath(where, source);
-    }
-  });
-  (run.networks ?? []).forEach((network, index) => {
-    const name = typeof network === 'string' ? network : network.name;
-    const where =
-      typeof network === 'string' ? [...at, 'networks', index] : [...at, 'networks', index, 'name'];
-    if (name === 'host')
-      rules.add(where, 'the host network is not allowed: containers stay isolated from the grader');
-    else if (!rules.networks.has(name) && !BUILTIN_NETWORKS.has(name) && !rules.open) {
-      rules.add(
-        where,
-        `no network step is named "${name}" (network steps: ${listOrNone([...rules.networks])})`,
-      );
-    }
-  });
-  rules.wait([...at, 'wait'], run.wait, run.ports ?? []);
+  // A validated step has exactly one key, naming its kind.
+  const [kind, body] = Object.entries(step)[0] ?? [];
+  const definition = rules.language.steps.find((candidate) => candidate.kind === kind);
+  if (kind === undefined || definition === undefined) return;
+  // The schema made the body an object of the definition's own shape.
+  definition.validate?.(body as never, rules.forStep([...stepPath, kind], stepPath));
 }
 
 function checkCheck(rules: Rules, check: CheckSpec, checkPath: SpecPath): void {

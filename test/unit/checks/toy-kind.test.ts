@@ -11,14 +11,14 @@ import { imageCheck } from '../../../src/checks/kinds/image';
 import { CHECK_DEFINITIONS, composeChecks } from '../../../src/checks/registry';
 import { planChecks } from '../../../src/checks/schedule';
 import { composeExerciseSchema } from '../../../src/spec/exercise-schema';
-import type { ExerciseLanguage } from '../../../src/spec/language';
+import { EXERCISE_LANGUAGE, type ExerciseLanguage } from '../../../src/spec/language';
 import { semanticProblems } from '../../../src/spec/semantics';
 import type { CheckSpec, ExerciseSpec } from '../../../src/spec/types';
 import { lastLineCheck } from '../../fixtures/toy-kind/last-line';
 import { contextOn, RecordingEngine } from '../../support/unit-checks';
 
 // The toy kind's one registry line.
-const WITH_TOY: ExerciseLanguage = { checks: [...CHECK_DEFINITIONS, lastLineCheck] };
+const WITH_TOY: ExerciseLanguage = { ...EXERCISE_LANGUAGE, checks: [...CHECK_DEFINITIONS, lastLineCheck] };
 
 const SPEC = `
 version: 1
@@ -55,7 +55,7 @@ describe('a toy check kind, added by its definition alone', () => {
   it('is in the composed schema: its target and its expect are checked', () => {
     expect(schemaErrors(WITH_TOY, toySpec())).toEqual([]);
     // Without its registry line, the language does not know the key.
-    expect(schemaErrors({ checks: CHECK_DEFINITIONS }, toySpec())).toContain(
+    expect(schemaErrors(EXERCISE_LANGUAGE, toySpec())).toContain(
       '/checks/0 must NOT have additional properties',
     );
     const wrong = toySpec();
