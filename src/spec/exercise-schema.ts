@@ -55,12 +55,19 @@ function stepDefinitions(language: ExerciseLanguage, common: JsonSchema): Defini
   return { ...kinds, step: { ...common, properties: bodies } };
 }
 
+/** The `wait` definition: each condition's property, then the common ones (timeout). */
+function waitDefinition(language: ExerciseLanguage, common: JsonSchema): JsonSchema {
+  const conditions = Object.fromEntries(language.waits.map(({ key, schema }) => [key, schema]));
+  return { ...common, properties: { ...conditions, ...(common.properties as JsonSchema) } };
+}
+
 export function composeExerciseSchema(language: ExerciseLanguage = EXERCISE_LANGUAGE): JsonSchema {
   const { $comment: _, definitions, ...top } = base as unknown as JsonSchema & { definitions: Definitions };
   const composed: Definitions = {};
   for (const [name, definition] of Object.entries(definitions)) {
     // The kinds' own definitions come just before the one that lists them.
     if (name === 'check') Object.assign(composed, checkDefinitions(language, definition));
+    else if (name === 'wait') composed[name] = waitDefinition(language, definition);
     else if (name === 'step') Object.assign(composed, stepDefinitions(language, definition));
     else composed[name] = definition;
   }

@@ -6,12 +6,19 @@ import type { AnyCheckDefinition } from '../checks/check';
 import { CHECK_DEFINITIONS } from '../checks/registry';
 import { STEP_DEFINITIONS } from '../steps/registry';
 import type { AnyStepDefinition } from '../steps/step';
+import { type AnyWaitCondition, WAIT_CONDITIONS } from './wait-conditions';
 
 export interface ExerciseLanguage {
   /** Check kinds, in the order messages list them. */
   checks: readonly AnyCheckDefinition[];
   /** Step kinds. */
   steps: readonly AnyStepDefinition[];
+  /** Wait conditions (`wait:` of run, recreate and wait steps). */
+  waits: readonly AnyWaitCondition[];
 }
 
-export const EXERCISE_LANGUAGE: ExerciseLanguage = { checks: CHECK_DEFINITIONS, steps: STEP_DEFINITIONS };
+export const EXERCISE_LANGUAGE: ExerciseLanguage = {
+  checks: CHECK_DEFINITIONS,
+  steps: STEP_DEFINITIONS,
+  waits: WAIT_CONDITIONS,
+};

@@ -37,6 +37,8 @@ export interface StepRules extends KindRules {
   declare(what: { build: string } | { run: RunStep } | { network: string }): void;
   /** A network a container joins: a network step's, a builtin one, never the host's. */
   network(at: SpecPath, name: string): void;
+  /** The wait conditions' keys (log, http, ...). */
+  readonly waitConditions: readonly string[];
   /** Wait conditions on a container that publishes `ports` (undefined: not known). */
   wait(at: SpecPath, wait: WaitConditions | undefined, ports: number[] | undefined): void;
 }

@@ -111,6 +111,7 @@ class Rules {
         else if ('run' in what) this.runs.set(what.run.name, what.run);
         else this.networks.add(what.network);
       },
+      waitConditions: this.language.waits.map(({ key }) => key),
       network: (relative, name) => this.network(at(relative), name),
       wait: (relative, wait, ports) => this.wait(at(relative), wait, ports),
     };
@@ -138,19 +139,19 @@ class Rules {
 
   wait(specPath: SpecPath, wait: WaitConditions | undefined, ports: number[] | undefined): void {
     if (wait === undefined) return;
-    const log = wait.log;
-    if (typeof log === 'string') this.regex([...specPath, 'log'], log);
-    else if (log !== undefined) this.regex([...specPath, 'log', 'matches'], log.matches);
-    for (const [key, port] of [
-      ['http', wait.http?.port],
-      ['port', wait.port],
-    ] as const) {
-      if (port !== undefined && ports !== undefined && !ports.includes(port)) {
-        this.add(
-          key === 'http' ? [...specPath, 'http', 'port'] : [...specPath, 'port'],
-          `wait.${key === 'http' ? 'http.port' : 'port'} ${port} is not among the step's ports (${listOrNone(ports)})`,
-        );
-      }
+    for (const condition of this.language.waits) {
+      const value = wait[condition.key];
+      if (value === undefined) continue;
+      const at = (relative: SpecPath): SpecPath => [...specPath, condition.key, ...relative];
+      // The condition and its value come from the same key, so their kinds agree.
+      condition.validate?.(value as never, {
+        regex: (relative, pattern) => this.regex(at(relative), pattern),
+        published: (relative, port) => {
+          if (ports === undefined || ports.includes(port)) return;
+          const name = [condition.key, ...relative].join('.');
+          this.add(at(relative), `wait.${name} ${port} is not among the step's ports (${listOrNone(ports)})`);
+        },
+      });
     }
     this.timeout([...specPath, 'timeout'], wait.timeout, LIMITS.wait);
   }

@@ -24,11 +24,11 @@ export const waitStep: StepDefinition<'wait'> = {
   }),
   validate(step, rules) {
     if (step.container !== undefined) rules.container(['container'], step.container);
-    const conditions = ['log', 'http', 'port', 'healthy', 'exited'].filter((key) => key in step);
+    const conditions = rules.waitConditions.filter((key) => key in step);
     if (step.duration === undefined && (step.container === undefined || conditions.length === 0)) {
       rules.problem(
         [],
-        'a wait step needs a duration, or a container and a condition (log, http, port, healthy, exited)',
+        `a wait step needs a duration, or a container and a condition (${rules.waitConditions.join(', ')})`,
       );
     }
     rules.wait([], step, step.container === undefined ? undefined : rules.publishedPorts(step.container));
