@@ -1,6 +1,7 @@
 // Bundles the action (dist/index.js) and the CLI (dist/cli/index.js) with ncc. Each entry is
-// built into its own fresh folder, so nothing stale survives in dist/. The exercise validator is
-// generated first (scripts/build-validator.mjs), so the bundles hold the schema as compiled code.
+// built into its own fresh folder, so nothing stale survives in dist/. The exercise schema and its
+// validator are generated first (scripts/build-schema.mjs, then scripts/build-validator.mjs), so
+// the bundles hold the schema as compiled code.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -173,6 +174,7 @@ function writeBundle(out, bundle, { code, assets, stats }) {
 }
 
 const nccOptions = { quiet: true, target: 'es2022' };
+execFileSync(process.execPath, ['scripts/build-schema.mjs'], { stdio: 'inherit' });
 execFileSync(process.execPath, ['scripts/build-validator.mjs'], { stdio: 'inherit' });
 rmSync('dist', { recursive: true, force: true });
 const require = createRequire(import.meta.url);

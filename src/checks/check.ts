@@ -1,6 +1,7 @@
 import type { Failure, RunContext } from '../run/context';
 import type { SourceLocation } from '../shared/errors';
-import type { CheckKind, CheckKinds } from '../spec/types';
+import type { JsonSchema } from '../spec/json-schema';
+import type { CheckRules } from '../spec/rules';
 
 /** Observed values, keyed like the check's `expect` (stdout, status, workdir, ...). */
 export type Facts = Record<string, unknown>;
@@ -15,8 +16,36 @@ export type Observation =
     }
   | { failure: Failure };
 
-/** How one check kind observes. Comparing with `expect` is shared (evaluate.ts). */
-export interface CheckDefinition<K extends CheckKind> {
-  kind: K;
-  observe(target: CheckKinds[K]['target'], context: RunContext): Promise<Observation>;
+/**
+ * One check kind, all of it: the key that names it in an exercise, its part of the JSON Schema,
+ * the rules the schema cannot express, how it is scheduled and how it observes. Comparing with
+ * `expect` is shared (evaluate.ts). The registry (registry.ts) lists the kinds; the schema
+ * (spec/exercise-schema.ts), the semantic rules (spec/semantics.ts), the schedule (schedule.ts)
+ * and observing are composed from that list.
+ */
+export interface CheckDefinition<Kind extends string, Target, Expect> {
+  kind: Kind;
+  schema: {
+    /** The target's schema (`definitions.<kind>Check`). */
+    target: JsonSchema;
+    /** What may be expected (`definitions.<kind>Expect`); none: the check takes no `expect`. */
+    expect?: JsonSchema;
+  };
+  /** The target's key that names a container (checked against the exercise's run steps). */
+  containerKey?: keyof Target & string;
+  /**
+   * True when observing changes nothing any other check could see (it reads a config, a file,
+   * logs, the student's files): such checks may run together (schedule.ts). False when it may
+   * (a request, a probe, a rebuild, a command).
+   */
+  readOnly: boolean;
+  /** The rules beyond the schema; problems go to `rules`, at paths relative to the target. */
+  validate?(target: Target, rules: CheckRules, expect: Expect | undefined): void;
+  observe(target: Target, context: RunContext): Promise<Observation>;
 }
+
+/** Any kind's definition, as the composing functions take them. */
+export type AnyCheckDefinition = Omit<
+  CheckDefinition<string, Record<string, unknown>, Record<string, unknown>>,
+  'containerKey'
+> & { containerKey?: string };

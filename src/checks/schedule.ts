@@ -11,7 +11,7 @@
 //   so none of them can see another's effect, and the order among them cannot matter.
 import type { CheckSpec } from '../spec/types';
 import { isBatchable } from './exec-batch';
-import { checkKind } from './registry';
+import { type AnyCheckSpec, CHECKS, type ComposedChecks } from './registry';
 
 export type CheckUnit =
   | { kind: 'alone'; index: number }
@@ -21,23 +21,12 @@ export type CheckUnit =
 /** How many read-only checks run at once. */
 export const READ_CONCURRENCY = 4;
 
-const READ_ONLY_KINDS = new Set([
-  'image',
-  'container',
-  'network',
-  'volume',
-  'file',
-  'logs',
-  'dockerfile',
-  'answers',
-  'protected',
-]);
-
-function readsOnly(check: CheckSpec): boolean {
-  return check.steps === undefined && check.required !== true && READ_ONLY_KINDS.has(checkKind(check));
+/** Each kind says whether it only reads (its definition's readOnly). */
+function readsOnly(check: AnyCheckSpec, kinds: ComposedChecks): boolean {
+  return check.steps === undefined && check.required !== true && kinds.readsOnly(check);
 }
 
-export function planChecks(checks: readonly CheckSpec[]): CheckUnit[] {
+export function planChecks(checks: readonly CheckSpec[], kinds: ComposedChecks = CHECKS): CheckUnit[] {
   const units: CheckUnit[] = [];
   for (const [index, check] of checks.entries()) {
     const last = units.at(-1);
@@ -46,7 +35,7 @@ export function planChecks(checks: readonly CheckSpec[]): CheckUnit[] {
       const previous = last?.kind === 'batch' ? checks[last.indices.at(-1) ?? -1] : undefined;
       if (last?.kind === 'batch' && previous?.exec?.container === container) last.indices.push(index);
       else units.push({ kind: 'batch', indices: [index] });
-    } else if (readsOnly(check)) {
+    } else if (readsOnly(check, kinds)) {
       if (last?.kind === 'together') last.indices.push(index);
       else units.push({ kind: 'together', indices: [index] });
     } else {

@@ -1,5 +1,12 @@
-// Types of a validated exercise spec, mirroring schema/exercise.schema.json (the source of
-// truth: test/unit/spec/types.test.ts keeps the kind lists and the schema in step).
+// Types of a validated exercise spec, mirroring schema/exercise.schema.json. A check kind's
+// target and expect types live in its own file (src/checks/kinds/), and CheckKinds is derived
+// from the registry; test/unit/spec/types.test.ts keeps the kind lists and the schema in step.
+import type { CheckDefinition } from '../checks/check';
+// A value import of the registry, for CHECK_KINDS: the kinds import only types from here, so
+// there is no cycle at run time.
+import { CHECK_DEFINITIONS } from '../checks/registry';
+
+type CheckDefinitions = typeof CHECK_DEFINITIONS;
 
 export type Duration = number | string;
 export type Scalar = string | number | boolean | null;
@@ -209,147 +216,17 @@ export type StepKind = (typeof STEP_KINDS)[number] & keyof StepKinds;
 /** Exactly one key, naming the kind. */
 export type StepSpec = { [K in StepKind]: { [P in K]: StepKinds[K] } }[StepKind];
 
-export interface CheckKinds {
-  exec: {
-    target: {
-      container: string;
-      command: Command;
-      user?: string;
-      workdir?: string;
-      env?: StringMap;
-      timeout?: Duration;
-    };
-    expect: { stdout?: Matcher; stderr?: Matcher; exitCode?: Matcher };
-  };
-  http: {
-    target: {
-      container: string;
-      port: number;
-      path?: string;
-      method?: string;
-      headers?: StringMap;
-      body?: string;
-      timeout?: Duration;
-    };
-    expect: { status?: Matcher; headers?: MatcherMap; body?: Matcher };
-  };
-  logs: { target: { container: string }; expect: { stdout?: Matcher; stderr?: Matcher; output?: Matcher } };
-  image: {
-    target: { name: string; basedOn?: string };
-    expect: {
-      user?: Matcher;
-      workdir?: Matcher;
-      cmd?: Matcher;
-      entrypoint?: Matcher;
-      env?: Matcher;
-      exposedPorts?: Matcher;
-      labels?: MatcherMap;
-      healthcheck?: Matcher;
-      layers?: Matcher;
-      size?: Matcher;
-      basedOn?: Matcher;
-      exists?: Matcher;
-    };
-  };
-  file: {
-    target: { container?: string; image?: string; path: string };
-    expect: {
-      exists?: Matcher;
-      type?: Matcher;
-      mode?: Matcher;
-      uid?: Matcher;
-      gid?: Matcher;
-      size?: Matcher;
-      content?: Matcher;
-      target?: Matcher;
-    };
-  };
-  container: {
-    /** machine: the engine the container must be on (default local: the student's own machine). */
-    target: { name: string; machine?: Machine };
-    expect: Partial<
-      Record<
-        | 'exists'
-        | 'status'
-        | 'running'
-        | 'exitCode'
-        | 'oomKilled'
-        | 'health'
-        | 'restartPolicy'
-        | 'restartCount'
-        | 'memory'
-        | 'pidsLimit'
-        | 'pidMode'
-        | 'ports'
-        | 'env'
-        | 'mounts'
-        | 'networks'
-        | 'image'
-        | 'user'
-        | 'hostname'
-        | 'processes',
-        Matcher
-      >
-    > & { labels?: MatcherMap };
-  };
-  network: {
-    target: { name: string };
-    expect: {
-      exists?: Matcher;
-      driver?: Matcher;
-      internal?: Matcher;
-      members?: Matcher;
-      labels?: MatcherMap;
-    };
-  };
-  volume: { target: { name: string }; expect: { exists?: Matcher; driver?: Matcher; labels?: MatcherMap } };
-  reach: {
-    target: { from: string; to: string; port?: number; timeout?: Duration };
-    expect: { resolves?: Matcher; reachable?: Matcher };
-  };
-  dockerfile: {
-    target: { file?: string };
-    expect: Partial<
-      Record<
-        | 'baseImages'
-        | 'stages'
-        | 'instructions'
-        | 'cmdForm'
-        | 'entrypointForm'
-        | 'user'
-        | 'pinnedBase'
-        | 'exposedPorts'
-        | 'dockerignore',
-        Matcher
-      >
-    > & { sequence?: StepSequence };
-  };
-  'build-cache': {
-    target: { build: string; change: string };
-    expect: { cached?: Matcher; rebuilt?: Matcher; fromCache?: StepMatcher[]; ranAgain?: StepMatcher[] };
-  };
-  answers: { target: { file: string; keyEnv?: string }; expect: { answers?: Record<string, string> } };
-  protected: { target: { file: string; sha256: string }; expect: Record<string, never> };
-}
+/** Each check kind's target and expect, as its definition (src/checks/kinds/) declares them. */
+export type CheckKinds = {
+  [D in CheckDefinitions[number] as D['kind']]: D extends CheckDefinition<string, infer Target, infer Expect>
+    ? { target: Target; expect: Expect }
+    : never;
+};
+export type CheckKind = keyof CheckKinds;
+/** The check kinds' keys, in the registry's order. */
+export const CHECK_KINDS: readonly CheckKind[] = CHECK_DEFINITIONS.map((definition) => definition.kind);
 
-export const CHECK_KINDS = [
-  'exec',
-  'http',
-  'logs',
-  'image',
-  'file',
-  'container',
-  'network',
-  'volume',
-  'reach',
-  'dockerfile',
-  'build-cache',
-  'answers',
-  'protected',
-] as const;
-export type CheckKind = (typeof CHECK_KINDS)[number] & keyof CheckKinds;
-
-export interface CheckCommon {
+export type CheckCommon = {
   name: string;
   points?: number;
   hint?: string;
@@ -358,7 +235,7 @@ export interface CheckCommon {
   visibility?: 'visible' | 'hidden';
   /** Steps run just before this check observes. */
   steps?: StepSpec[];
-}
+};
 export type CheckSpec = CheckCommon & { expect?: Record<string, Matcher | MatcherMap> } & Partial<{
     [K in CheckKind]: CheckKinds[K]['target'];
   }>;

@@ -32,6 +32,8 @@ import { CacheFact } from '../../dockerfile/judges';
 import { dockerfileMeaning } from '../../dockerfile/meaning';
 import { imageTag } from '../../naming/image-references';
 import { remainingMs, shownOutput } from '../../run/context';
+import { expectSchema, matcher, objectSchema, ref } from '../../spec/json-schema';
+import type { Matcher, StepMatcher } from '../../spec/types';
 import { tail } from '../../steps/text';
 import type { CheckDefinition, Observation } from '../check';
 import { fileLocation } from '../student-file';
@@ -39,8 +41,44 @@ import { fileLocation } from '../student-file';
 const LOG_TAIL_LINES = 40;
 const MAX_BUILDER_LINES = 10_000;
 
-export const buildCacheCheck: CheckDefinition<'build-cache'> = {
+export type BuildCacheTarget = { build: string; change: string };
+export type BuildCacheExpect = {
+  cached?: Matcher;
+  rebuilt?: Matcher;
+  fromCache?: StepMatcher[];
+  ranAgain?: StepMatcher[];
+};
+
+export const buildCacheCheck: CheckDefinition<'build-cache', BuildCacheTarget, BuildCacheExpect> = {
   kind: 'build-cache',
+  schema: {
+    target: objectSchema({
+      description: 'Rebuilds after a change to one file and reports which instructions came from the cache.',
+      required: ['build', 'change'],
+      properties: {
+        build: ref('name', "A build step's name."),
+        change: ref('relativePath', 'A file in the build context to change before rebuilding.'),
+      },
+    }),
+    expect: expectSchema({
+      cached: matcher('Instruction lines answered from the cache.'),
+      rebuilt: matcher('Instruction lines run again.'),
+      fromCache: ref(
+        'stepMatchers',
+        'Each step matcher matches at least one build step, and every step it matches came from the cache.',
+      ),
+      ranAgain: ref(
+        'stepMatchers',
+        'Each step matcher matches at least one build step, and every step it matches ran again.',
+      ),
+    }),
+  },
+  // It rebuilds, and leaves the image and the build cache changed.
+  readOnly: false,
+  validate(target, rules) {
+    rules.build(['build'], target.build);
+    rules.relativePath(['change'], target.change);
+  },
   async observe(target, context) {
     const build = context.resources.build(target.build);
     if (build === undefined) {

@@ -2,17 +2,42 @@ import type { ExecResult } from '../../engine/engine';
 import { remainingMs } from '../../run/context';
 import { runningContainer } from '../../run/resolve';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
-import type { CheckKinds } from '../../spec/types';
+import { expectSchema, matcher, objectSchema, ref, text } from '../../spec/json-schema';
+import type { ExecStep, Matcher } from '../../spec/types';
 import { commandArgv, textValues } from '../../spec/values';
 import type { CheckDefinition, Observation } from '../check';
 
 /** Cap per stream of a command check's output (exec-batch.ts keeps the same). */
 export const MAX_OUTPUT_BYTES = 1024 * 1024;
 
-export type ExecTarget = CheckKinds['exec']['target'];
+/** A command check runs what an exec step runs, with its outcome as facts instead. */
+export type ExecTarget = Omit<ExecStep, 'allowFailure'>;
+export type ExecExpect = { stdout?: Matcher; stderr?: Matcher; exitCode?: Matcher };
 
-export const execCheck: CheckDefinition<'exec'> = {
+export const execCheck: CheckDefinition<'exec', ExecTarget, ExecExpect> = {
   kind: 'exec',
+  schema: {
+    target: objectSchema({
+      description: 'Runs a command in a running container.',
+      required: ['container', 'command'],
+      properties: {
+        container: ref('containerRef'),
+        command: ref('command'),
+        user: text(),
+        workdir: text(),
+        env: ref('stringMap'),
+        timeout: ref('duration', 'Default 30s, at most 10m.'),
+      },
+    }),
+    expect: expectSchema({ stdout: matcher(), stderr: matcher(), exitCode: matcher() }),
+  },
+  containerKey: 'container',
+  // A command may change anything in the container; consecutive ones share an exec instead
+  // (exec-batch.ts).
+  readOnly: false,
+  validate(target, rules) {
+    rules.timeout(['timeout'], target.timeout, LIMITS.exec);
+  },
   async observe(target, context) {
     const container = await runningContainer(target.container, context);
     if ('failure' in container) return container;

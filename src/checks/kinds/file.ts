@@ -5,6 +5,8 @@ import type { PathEntry } from '../../engine/engine';
 import { scopeLabels } from '../../naming/labels';
 import type { RunContext } from '../../run/context';
 import { resolveContainer, resolveImageRef } from '../../run/resolve';
+import { expectSchema, matcher, objectSchema, ref, text } from '../../spec/json-schema';
+import type { Matcher } from '../../spec/types';
 import type { CheckDefinition, Observation } from '../check';
 import { helperName, refusalObservation } from '../observed-names';
 
@@ -12,8 +14,48 @@ const MAX_CONTENT_BYTES = 1024 * 1024;
 /** Links followed to reach what a program opening the path would read (the kernel allows 40). */
 const MAX_LINK_HOPS = 8;
 
-export const fileCheck: CheckDefinition<'file'> = {
+export type FileTarget = { container?: string; image?: string; path: string };
+export type FileExpect = {
+  exists?: Matcher;
+  type?: Matcher;
+  mode?: Matcher;
+  uid?: Matcher;
+  gid?: Matcher;
+  size?: Matcher;
+  content?: Matcher;
+  target?: Matcher;
+};
+
+export const fileCheck: CheckDefinition<'file', FileTarget, FileExpect> = {
   kind: 'file',
+  schema: {
+    target: objectSchema({
+      description: 'Inspects a path in a container or an image (exactly one of container, image).',
+      required: ['path'],
+      properties: {
+        container: ref('containerRef'),
+        image: text("A build step's name, or an image reference."),
+        path: { type: 'string', pattern: '^/' },
+      },
+    }),
+    expect: expectSchema({
+      exists: matcher(),
+      type: matcher('file, directory, symlink or other.'),
+      mode: matcher('Octal text like "0644".'),
+      uid: matcher(),
+      gid: matcher(),
+      size: matcher(),
+      content: matcher("The file's text (first 1 MiB)."),
+      target: matcher("A symlink's target."),
+    }),
+  },
+  containerKey: 'container',
+  readOnly: true,
+  validate(target, rules) {
+    if ((target.container === undefined) === (target.image === undefined)) {
+      rules.problem([], 'a file check needs exactly one of container, image');
+    }
+  },
   async observe(target, context) {
     if (target.image !== undefined) return observeInImage(target.image, target.path, context);
     const ref = target.container ?? '';

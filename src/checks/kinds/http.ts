@@ -2,11 +2,58 @@ import { remainingMs } from '../../run/context';
 import { hostPortOf, runningContainer } from '../../run/resolve';
 import { describeHttpError, type HttpRequest } from '../../shared/http-request';
 import { LIMITS, timeoutMs } from '../../spec/duration';
+import { expectSchema, matcher, objectSchema, ref } from '../../spec/json-schema';
+import { listOrNone } from '../../spec/rules';
+import type { Duration, Matcher, MatcherMap, StringMap } from '../../spec/types';
 import { textValues } from '../../spec/values';
 import type { CheckDefinition } from '../check';
 
-export const httpCheck: CheckDefinition<'http'> = {
+export type HttpTarget = {
+  container: string;
+  port: number;
+  path?: string;
+  method?: string;
+  headers?: StringMap;
+  body?: string;
+  timeout?: Duration;
+};
+export type HttpExpect = { status?: Matcher; headers?: MatcherMap; body?: Matcher };
+
+export const httpCheck: CheckDefinition<'http', HttpTarget, HttpExpect> = {
   kind: 'http',
+  schema: {
+    target: objectSchema({
+      description: "Sends an HTTP request to a container's published port.",
+      required: ['container', 'port'],
+      properties: {
+        container: ref('containerRef'),
+        port: ref('port', 'The container port (published by a run step, or by the student).'),
+        path: { type: 'string', pattern: '^/' },
+        method: { enum: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] },
+        headers: ref('stringMap'),
+        body: { type: 'string' },
+        timeout: ref('duration', 'Default 10s, at most 2m.'),
+      },
+    }),
+    expect: expectSchema({
+      status: matcher(),
+      headers: ref('matcherMap', 'Header names (lower case) with matchers.'),
+      body: matcher(),
+    }),
+  },
+  containerKey: 'container',
+  // A request may change what the student's server holds.
+  readOnly: false,
+  validate(target, rules) {
+    const ports = rules.publishedPorts(target.container);
+    if (ports !== undefined && !ports.includes(target.port)) {
+      rules.problem(
+        ['port'],
+        `port ${target.port} is not published by run step "${target.container}" (ports: ${listOrNone(ports)})`,
+      );
+    }
+    rules.timeout(['timeout'], target.timeout, LIMITS.http);
+  },
   async observe(target, context) {
     const container = await runningContainer(target.container, context);
     if ('failure' in container) return container;

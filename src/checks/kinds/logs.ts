@@ -1,13 +1,32 @@
 // A container's output, running or stopped (a program that printed and exited is the usual
 // case for "hello world" exercises).
 import { resolveContainer } from '../../run/resolve';
+import { expectSchema, matcher, objectSchema, ref } from '../../spec/json-schema';
+import type { Matcher } from '../../spec/types';
 import type { CheckDefinition } from '../check';
 
 /** Per stream: what a student's program prints beyond this is not read. */
 const MAX_LOG_BYTES = 1024 * 1024;
 
-export const logsCheck: CheckDefinition<'logs'> = {
+export type LogsTarget = { container: string };
+export type LogsExpect = { stdout?: Matcher; stderr?: Matcher; output?: Matcher };
+
+export const logsCheck: CheckDefinition<'logs', LogsTarget, LogsExpect> = {
   kind: 'logs',
+  schema: {
+    target: objectSchema({
+      description: "Reads a container's output.",
+      required: ['container'],
+      properties: { container: ref('containerRef') },
+    }),
+    expect: expectSchema({
+      stdout: matcher(),
+      stderr: matcher(),
+      output: matcher('stdout and stderr together.'),
+    }),
+  },
+  containerKey: 'container',
+  readOnly: true,
   async observe(target, context) {
     const container = await resolveContainer(target.container, context);
     if (container === undefined)

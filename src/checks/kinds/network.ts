@@ -1,10 +1,37 @@
 import type { RunContext } from '../../run/context';
 import { friendlyName } from '../../run/resolve';
+import { expectSchema, matcher, objectSchema, ref, text } from '../../spec/json-schema';
+import type { Matcher, MatcherMap } from '../../spec/types';
 import type { CheckDefinition } from '../check';
 import { findNetwork, studentLabels } from '../observed-names';
 
-export const networkCheck: CheckDefinition<'network'> = {
+export type NetworkTarget = { name: string };
+export type NetworkExpect = {
+  exists?: Matcher;
+  driver?: Matcher;
+  internal?: Matcher;
+  members?: Matcher;
+  labels?: MatcherMap;
+};
+
+export const networkCheck: CheckDefinition<'network', NetworkTarget, NetworkExpect> = {
   kind: 'network',
+  schema: {
+    target: objectSchema({
+      required: ['name'],
+      properties: {
+        name: text("A network step's name, a compose network's name, or an engine network name."),
+      },
+    }),
+    expect: expectSchema({
+      exists: matcher(),
+      driver: matcher(),
+      internal: matcher(),
+      members: matcher('Names of attached containers (run step or compose service names where known).'),
+      labels: ref('matcherMap'),
+    }),
+  },
+  readOnly: true,
   async observe(target, context) {
     const network = await findNetwork(target.name, context);
     if (network === undefined) return { facts: { exists: false } };

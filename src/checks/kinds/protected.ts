@@ -2,11 +2,30 @@
 // It observes only the hash; evaluate.ts supplies the expectation (the schema gives this kind
 // no `expect`: the pinned hash in the target is the expectation).
 import { createHash } from 'node:crypto';
+import { objectSchema, ref } from '../../spec/json-schema';
 import type { CheckDefinition } from '../check';
 import { fileLocation, readStudentFile, unreadable } from '../student-file';
 
-export const protectedCheck: CheckDefinition<'protected'> = {
+export type ProtectedTarget = { file: string; sha256: string };
+/** None: the pinned hash in the target is the expectation. */
+export type ProtectedExpect = Record<string, never>;
+
+export const protectedCheck: CheckDefinition<'protected', ProtectedTarget, ProtectedExpect> = {
   kind: 'protected',
+  schema: {
+    target: objectSchema({
+      description: 'A file the student must not change keeps its pinned hash.',
+      required: ['file', 'sha256'],
+      properties: {
+        file: ref('relativePath'),
+        sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      },
+    }),
+  },
+  readOnly: true,
+  validate(target, rules) {
+    rules.relativePath(['file'], target.file);
+  },
   async observe(target, context) {
     const file = await readStudentFile(context.submissionDir, target.file);
     if (!file.found) {

@@ -5,6 +5,7 @@ import { RUN_LABEL, scopeLabels } from '../../naming/labels';
 import { type Failure, type RunContext, remainingMs, shownOutput } from '../../run/context';
 import { pathExists } from '../../shared/paths';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
+import { objectSchema, ref, text } from '../../spec/json-schema';
 import type { BuildStep } from '../../spec/types';
 import { textValues } from '../../spec/values';
 import { submissionPath } from '../paths';
@@ -15,6 +16,29 @@ const LOG_TAIL_LINES = 40;
 
 export const buildStep: StepDefinition<'build'> = {
   kind: 'build',
+  schema: objectSchema({
+    description: "Builds an image from the student's Dockerfile. Checks and run steps refer to it by name.",
+    required: ['name'],
+    properties: {
+      name: ref('name'),
+      context: ref('relativePath', 'Build context, default the submission folder.'),
+      dockerfile: ref('relativePath', 'Dockerfile path relative to the context, default Dockerfile.'),
+      args: ref('stringMap', 'Build arguments (ARG values).'),
+      target: text('Stage to build in a multi-stage Dockerfile.'),
+      tag: {
+        description: 'Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).',
+        oneOf: [text(), { type: 'array', items: text(), minItems: 1 }],
+      },
+      timeout: ref('duration', 'Default 5m, at most 30m.'),
+    },
+  }),
+  validate(step, rules) {
+    rules.uniqueName(['name'], step.name);
+    rules.declare({ build: step.name });
+    rules.relativePath(['context'], step.context);
+    rules.relativePath(['dockerfile'], step.dockerfile);
+    rules.timeout(['timeout'], step.timeout, LIMITS.build);
+  },
   describe: (step) =>
     `build image "${step.name}" from ${path.posix.join(step.context ?? '.', step.dockerfile ?? 'Dockerfile')}`,
   async run(step: BuildStep, context) {

@@ -14,6 +14,7 @@ import { errorMessage, InfraError } from '../../shared/errors';
 import { pathExists } from '../../shared/paths';
 import { isRecord } from '../../shared/records';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
+import { objectSchema, ref } from '../../spec/json-schema';
 import type { ComposeStep } from '../../spec/types';
 import { stateSummary } from '../container-ref';
 import { submissionPath } from '../paths';
@@ -63,6 +64,30 @@ const ACTION_ARGS: Record<NonNullable<ComposeStep['action']>, (step: ComposeStep
 
 export const composeStep: StepDefinition<'compose'> = {
   kind: 'compose',
+  schema: objectSchema({
+    description: "Runs the student's compose file (Compose v2 or v1) as a project unique to the run.",
+    properties: {
+      file: ref(
+        'relativePath',
+        'The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it.',
+      ),
+      action: { enum: ['up', 'down', 'stop', 'start', 'restart'], description: 'Default up.' },
+      build: { type: 'boolean', description: 'Build images before up (default true).' },
+      wait: objectSchema({
+        properties: {
+          healthy: { type: 'boolean', description: 'Every service with a healthcheck is healthy.' },
+          running: { type: 'boolean', description: 'Every service is running (default true).' },
+          timeout: ref('duration', 'Default 60s, at most 10m.'),
+        },
+      }),
+      timeout: ref('duration', 'Default 5m, at most 30m.'),
+    },
+  }),
+  validate(step, rules) {
+    rules.relativePath(['file'], step.file);
+    rules.timeout(['timeout'], step.timeout, LIMITS.compose);
+    rules.timeout(['wait', 'timeout'], step.wait?.timeout, LIMITS.composeWait);
+  },
   describe: (step) => `compose ${step.action ?? 'up'} (${step.file ?? 'the compose file Compose finds'})`,
   async run(step, context) {
     const compose = COMPOSE_COMMAND;

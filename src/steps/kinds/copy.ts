@@ -1,10 +1,27 @@
 import { refusal } from '../../run/context';
+import { objectSchema, ref } from '../../spec/json-schema';
 import { existingContainer } from '../container-ref';
 import { submissionPath } from '../paths';
 import type { StepDefinition } from '../step';
 
 export const copyStep: StepDefinition<'copy'> = {
   kind: 'copy',
+  schema: objectSchema({
+    description: 'Copies a submission file or folder, or a container path, into a container.',
+    required: ['from', 'to'],
+    properties: {
+      from: {
+        description: 'A submission path, or {container, path}.',
+        oneOf: [ref('relativePath'), ref('containerPath')],
+      },
+      to: ref('containerPath', 'A folder in a container.'),
+    },
+  }),
+  validate(step, rules) {
+    if (typeof step.from === 'string') rules.relativePath(['from'], step.from);
+    else rules.container(['from', 'container'], step.from.container);
+    rules.container(['to', 'container'], step.to.container);
+  },
   describe: (step) => {
     const from = typeof step.from === 'string' ? step.from : `${step.from.container}:${step.from.path}`;
     return `copy ${from} to ${step.to.container}:${step.to.path}`;

@@ -1,6 +1,8 @@
+import { execCheck } from '../../checks/kinds/exec';
 import { remainingMs } from '../../run/context';
 import { runningContainer } from '../../run/resolve';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
+import { ALLOW_FAILURE, type JsonSchema } from '../../spec/json-schema';
 import { commandArgv, textValues } from '../../spec/values';
 import type { StepDefinition } from '../step';
 import { formatCommand, tail } from '../text';
@@ -10,6 +12,18 @@ const OUTPUT_TAIL_LINES = 30;
 
 export const execStep: StepDefinition<'exec'> = {
   kind: 'exec',
+  // A command check's target, and whether a failing command fails the step.
+  schema: {
+    ...execCheck.schema.target,
+    properties: {
+      ...(execCheck.schema.target.properties as JsonSchema),
+      allowFailure: ALLOW_FAILURE,
+    },
+  },
+  validate(step, rules) {
+    rules.container(['container'], step.container);
+    rules.timeout(['timeout'], step.timeout, LIMITS.exec);
+  },
   describe: (step) => `run ${formatCommand(step.command)} in container "${step.container}"`,
   async run(step, context) {
     const container = await runningContainer(step.container, context);

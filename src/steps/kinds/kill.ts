@@ -1,4 +1,5 @@
 import { runningContainer } from '../../run/resolve';
+import { objectSchema, ref } from '../../spec/json-schema';
 import { refused } from '../container-ref';
 import type { StepDefinition } from '../step';
 
@@ -7,6 +8,13 @@ const KILL_SETTLE_MS = 10_000;
 
 export const killStep: StepDefinition<'kill'> = {
   kind: 'kill',
+  schema: objectSchema({
+    required: ['container'],
+    properties: { container: ref('containerRef'), signal: { type: 'string', pattern: '^(SIG)?[A-Z0-9]+$' } },
+  }),
+  validate(step, rules) {
+    rules.container(['container'], step.container);
+  },
   describe: (step) => `send ${signalName(step.signal)} to container "${step.container}"`,
   async run(step, context) {
     const container = await runningContainer(step.container, context);

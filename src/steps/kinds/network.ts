@@ -1,10 +1,19 @@
 import { scopeLabels } from '../../naming/labels';
 import { resourceName } from '../../naming/resource-names';
 import { errorMessage, InfraError } from '../../shared/errors';
+import { objectSchema, ref, text } from '../../spec/json-schema';
 import type { StepDefinition } from '../step';
 
 export const networkStep: StepDefinition<'network'> = {
   kind: 'network',
+  schema: objectSchema({
+    required: ['name'],
+    properties: { name: ref('name'), driver: text(), internal: { type: 'boolean' } },
+  }),
+  validate(step, rules) {
+    rules.uniqueName(['name'], step.name);
+    rules.declare({ network: step.name });
+  },
   describe: (step) => `create network "${step.name}"${step.internal ? ' (internal)' : ''}`,
   async run(step, context) {
     const name = resourceName(context.scope, step.name);

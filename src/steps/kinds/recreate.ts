@@ -1,9 +1,20 @@
+import { objectSchema, ref } from '../../spec/json-schema';
 import { existingContainer, refused } from '../container-ref';
 import { waitUntilReady } from '../readiness';
 import type { StepDefinition } from '../step';
 
 export const recreateStep: StepDefinition<'recreate'> = {
   kind: 'recreate',
+  schema: objectSchema({
+    description: 'Removes the container and creates it again with the same configuration and mounts.',
+    required: ['container'],
+    properties: { container: ref('name', "A run step's name."), wait: ref('wait') },
+  }),
+  validate(step, rules) {
+    // Recreating needs the run step's configuration: a container a script made will not do.
+    rules.container(['container'], step.container, true);
+    rules.wait(['wait'], step.wait, rules.publishedPorts(step.container));
+  },
   describe: (step) => `recreate container "${step.container}" with the same configuration and mounts`,
   async run(step, context) {
     const previous = context.resources.container(step.container);

@@ -1,9 +1,14 @@
+import { objectSchema, ref } from '../../spec/json-schema';
 import { existingContainer, refused, stateSummary } from '../container-ref';
 import { waitUntilReady } from '../readiness';
 import type { StepDefinition } from '../step';
 
 export const restartStep: StepDefinition<'restart'> = {
   kind: 'restart',
+  schema: objectSchema({ required: ['container'], properties: { container: ref('containerRef') } }),
+  validate(step, rules) {
+    rules.container(['container'], step.container);
+  },
   describe: (step) => `restart container "${step.container}"`,
   async run(step, context) {
     const container = await existingContainer(step.container, context);

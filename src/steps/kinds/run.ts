@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type {
   ContainerRequest,
   HealthcheckRequest,
@@ -9,6 +10,7 @@ import { containerName, resourceName } from '../../naming/resource-names';
 import type { Failure, RunContext } from '../../run/context';
 import { errorMessage, InfraError } from '../../shared/errors';
 import { durationMs } from '../../spec/duration';
+import { objectSchema, ref, text } from '../../spec/json-schema';
 import type { Command, RunStep, VolumeMount } from '../../spec/types';
 import { commandArgv, textValues } from '../../spec/values';
 import { refused } from '../container-ref';
@@ -18,6 +20,63 @@ import type { StepDefinition } from '../step';
 
 export const runStep: StepDefinition<'run'> = {
   kind: 'run',
+  schema: objectSchema({
+    description: 'Starts a container from a built image (by step name) or a local image reference.',
+    required: ['name', 'image'],
+    properties: {
+      name: ref('name'),
+      image: text("A build step's name, or an image reference."),
+      command: ref('command'),
+      entrypoint: { type: 'array', items: { type: 'string' } },
+      env: ref('stringMap'),
+      ports: {
+        type: 'array',
+        items: ref('port'),
+        uniqueItems: true,
+        description: 'Container ports published on 127.0.0.1 with ephemeral host ports.',
+      },
+      volumes: { type: 'array', items: ref('volumeMount') },
+      networks: {
+        type: 'array',
+        items: ref('networkAttachment'),
+        description: 'Network step names (or existing networks), with aliases.',
+      },
+      restart: { enum: ['no', 'always', 'unless-stopped', 'on-failure'] },
+      user: text(),
+      workdir: text(),
+      hostname: text(),
+      healthcheck: objectSchema({
+        required: ['test'],
+        properties: {
+          test: ref('command'),
+          interval: ref('duration'),
+          timeout: ref('duration'),
+          retries: { type: 'integer', minimum: 1 },
+          startPeriod: ref('duration'),
+        },
+      }),
+      wait: ref('wait'),
+    },
+  }),
+  validate(step, rules) {
+    rules.uniqueName(['name'], step.name);
+    rules.declare({ run: step });
+    (step.volumes ?? []).forEach((volume, index) => {
+      const source = typeof volume === 'string' ? (volume.split(':')[0] ?? '') : volume.source;
+      const isBind =
+        typeof volume === 'string' ? /^[./]/.test(source) : volume.type === 'bind' || /^[./]/.test(source);
+      if (!isBind) return;
+      const where = typeof volume === 'string' ? ['volumes', index] : ['volumes', index, 'source'];
+      if (path.posix.isAbsolute(source)) {
+        rules.problem(where, `bind mount source "${source}" must be a folder of the submission, like ./html`);
+      } else rules.relativePath(where, source);
+    });
+    (step.networks ?? []).forEach((network, index) => {
+      if (typeof network === 'string') rules.network(['networks', index], network);
+      else rules.network(['networks', index, 'name'], network.name);
+    });
+    rules.wait(['wait'], step.wait, step.ports ?? []);
+  },
   describe: (step) => `run container "${step.name}" from ${step.image}`,
   async run(step, context) {
     const image = context.resources.imageRef(step.image);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { type Failure, remainingMs } from '../../run/context';
 import { errorMessage, InfraError } from '../../shared/errors';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
+import { ALLOW_FAILURE, objectSchema, ref } from '../../spec/json-schema';
 import { submissionPath } from '../paths';
 import type { StepDefinition } from '../step';
 import { runStudentDocker, type StudentProcessResult } from '../student-docker';
@@ -12,6 +13,25 @@ const OUTPUT_TAIL_LINES = 40;
 
 export const scriptStep: StepDefinition<'script'> = {
   kind: 'script',
+  schema: objectSchema({
+    description: "Runs the student's shell script of docker commands (bash, in the submission folder).",
+    required: ['file'],
+    properties: {
+      file: ref('relativePath'),
+      args: { type: 'array', items: { type: 'string' } },
+      timeout: ref('duration', 'Default 2m, at most 30m.'),
+      allowFailure: ALLOW_FAILURE,
+      remote: {
+        type: 'boolean',
+        description:
+          'Gives the script a second machine with a Docker daemon of its own, reachable over SSH as $REMOTE_USER@$REMOTE_HOST (ssh://student@remote); checks find what it made there with machine: remote.',
+      },
+    },
+  }),
+  validate(step, rules) {
+    rules.relativePath(['file'], step.file);
+    rules.timeout(['timeout'], step.timeout, LIMITS.script);
+  },
   describe: (step) =>
     `run the script ${[step.file, ...(step.args ?? [])].join(' ')}${step.remote ? ' (with a remote machine)' : ''}`,
   async run(step, context) {

@@ -1,9 +1,21 @@
 import { LIMITS, timeoutMs } from '../../spec/duration';
+import { objectSchema, ref } from '../../spec/json-schema';
 import { existingContainer, refused } from '../container-ref';
 import type { StepDefinition } from '../step';
 
 export const stopStep: StepDefinition<'stop'> = {
   kind: 'stop',
+  schema: objectSchema({
+    required: ['container'],
+    properties: {
+      container: ref('containerRef'),
+      timeout: ref('duration', 'Grace period before SIGKILL, default 10s.'),
+    },
+  }),
+  validate(step, rules) {
+    rules.container(['container'], step.container);
+    rules.timeout(['timeout'], step.timeout, LIMITS.stop);
+  },
   describe: (step) => `stop container "${step.container}"`,
   async run(step, context) {
     const container = await existingContainer(step.container, context);

@@ -1,10 +1,15 @@
 import { scopeLabels } from '../../naming/labels';
 import { resourceName } from '../../naming/resource-names';
 import { errorMessage, InfraError } from '../../shared/errors';
+import { objectSchema, ref } from '../../spec/json-schema';
 import type { StepDefinition } from '../step';
 
 export const volumeStep: StepDefinition<'volume'> = {
   kind: 'volume',
+  schema: objectSchema({ required: ['name'], properties: { name: ref('name') } }),
+  validate(step, rules) {
+    rules.uniqueName(['name'], step.name);
+  },
   describe: (step) => `create volume "${step.name}"`,
   async run(step, context) {
     const name = resourceName(context.scope, step.name);

@@ -209,6 +209,33 @@ describe('parseExercise', () => {
       at: '{ container: web }',
     },
     {
+      title: 'a wait on a port the run step does not publish',
+      text: VALID.replace('ports: [8080]', 'ports: [8080]\n      wait: { port: 9090 }'),
+      message: /^wait\.port 9090 is not among the step's ports \(8080\)$/,
+      at: '9090',
+    },
+    {
+      title: 'an HTTP wait on a port the container does not publish',
+      text: VALID.replace('checks:', '  - wait: { container: web, http: { port: 9090 } }\nchecks:'),
+      message: /^wait\.http\.port 9090 is not among the step's ports \(8080\)$/,
+      at: '9090',
+    },
+    {
+      title: 'a wait for a log line that is not a regular expression',
+      text: VALID.replace('ports: [8080]', 'ports: [8080]\n      wait: { log: { matches: "(" } }'),
+      message: /^invalid regular expression/,
+      at: '"("',
+    },
+    {
+      title: 'a reach check expecting reachable without a port',
+      text: VALID.replace(
+        '    http: { container: web, port: 8080, path: /status }\n    expect: { status: 200, body: OK }',
+        '    reach: { from: web, to: db }\n    expect: { reachable: true }',
+      ),
+      message: /^reachable needs a port in the reach target/,
+      at: 'true }',
+    },
+    {
       title: 'expect on a protected file check',
       text: VALID.replace(
         '    http: { container: web, port: 8080, path: /status }\n    expect: { status: 200, body: OK }',
