@@ -5,6 +5,7 @@ import type {
   MountRequest,
   NetworkAttachment,
 } from '../../engine/engine';
+import { ENGINE_NETWORKS } from '../../naming/engine-networks';
 import { scopeLabels } from '../../naming/labels';
 import { containerName, resourceName } from '../../naming/resource-names';
 import type { Failure, RunContext } from '../../run/context';
@@ -186,9 +187,6 @@ async function mountRequest(
   return { type: 'volume', source: engineName, target: mount.target, readOnly: mount.readOnly };
 }
 
-/** Networks where the engine supports no aliases: the default bridge, and no network at all. */
-const WITHOUT_ALIASES = new Set(['bridge', 'none']);
-
 /**
  * Containers are found on their networks by the run step's name, as compose services are by
  * theirs: the engine name carries the scope, which no exercise can know.
@@ -196,7 +194,8 @@ const WITHOUT_ALIASES = new Set(['bridge', 'none']);
 function networkAttachments(step: RunStep, context: RunContext): NetworkAttachment[] | undefined {
   return step.networks?.map((network) => {
     const name = context.resources.networkName(typeof network === 'string' ? network : network.name);
-    if (WITHOUT_ALIASES.has(name)) return { name };
+    // The engine's own networks take no aliases: only user-defined networks have a DNS.
+    if (ENGINE_NETWORKS.has(name)) return { name };
     const aliases = typeof network === 'string' ? [] : (network.aliases ?? []);
     return { name, aliases: aliases.includes(step.name) ? aliases : [step.name, ...aliases] };
   });
