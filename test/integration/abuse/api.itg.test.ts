@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_LABEL } from '../../../src/naming/labels';
 import { type PolicyProxy, startPolicyProxy } from '../../../src/proxy/index';
+import { gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
 import {
   dockerThroughProxy,
   ENGINE_SOCKET,
@@ -13,7 +14,6 @@ import {
   tempDir,
 } from '../../support/integration';
 import { rawExchange, socketRequest } from '../../support/sockets';
-import { gradeInline, leftovers, removeTempDirs, describe as summary } from '../../support/steps-harness';
 
 const runId = `abuse-api-${randomBytes(4).toString('hex')}`;
 const scope = `${runId}-1`;

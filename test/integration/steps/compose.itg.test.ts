@@ -9,8 +9,8 @@ import {
   leftovers,
   namedLeftovers,
   removeTempDirs,
-  describe as summary,
-} from '../../support/steps-harness';
+  summary,
+} from '../../support/inline-grading';
 
 afterAll(removeTempDirs);
 

@@ -1,7 +1,7 @@
 // exec, copy, stop, kill, restart, recreate, network and volume steps on the real engine, through
 // grade(): each with a passing and a failing case.
 import { afterAll, describe, expect, it } from 'vitest';
-import { gradeInline, leftovers, removeTempDirs, describe as summary } from '../../support/steps-harness';
+import { gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
 
 afterAll(removeTempDirs);
 

@@ -11,8 +11,8 @@ import {
   namedLeftovers,
   removeTempDirs,
   submissionDir,
-  describe as summary,
-} from '../../support/steps-harness';
+  summary,
+} from '../../support/inline-grading';
 
 afterAll(removeTempDirs);
 

@@ -1,7 +1,7 @@
 // wait steps and the readiness conditions (log with count, port, http, healthy, exited) on the real
 // engine, through grade(): what holds passes, and what does not says expected against actual.
 import { afterAll, describe, expect, it } from 'vitest';
-import { gradeInline, leftovers, removeTempDirs, describe as summary } from '../../support/steps-harness';
+import { gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
 
 afterAll(removeTempDirs);
 
