@@ -1,4 +1,4 @@
-import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,30 +7,10 @@ import { grade } from '../../../src/grading/grade';
 import { InfraError } from '../../../src/shared/errors';
 import { parseExercise } from '../../../src/spec/load';
 import { EMPTY_IMAGE, FakeEngine } from '../../support/fake-engine';
+import { BUILD_AND_RUN, submissionWithDockerfile } from '../../support/grading-fixtures';
 
-const SPEC = `version: 1
-id: demo/one
-title: Demo
-steps:
-  - build: { name: app }
-  - run: { name: web, image: app }
-checks:
-  - name: workdir
-    points: 2
-    image: { name: app }
-    expect: { workdir: /app }
-  - name: says hello
-    points: 3
-    hint: echo hello
-    exec: { container: web, command: [cat, /greeting] }
-    expect: { stdout: hello, exitCode: 0 }
-`;
-
-function submission(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'grade-test-'));
-  writeFileSync(path.join(dir, 'Dockerfile'), 'FROM busybox\n');
-  return dir;
-}
+const SPEC = BUILD_AND_RUN;
+const submission = () => submissionWithDockerfile();
 
 const exercise = () => parseExercise(SPEC, 'demo/exercise.yaml');
 
