@@ -175,29 +175,38 @@ export function check(graded: Graded, name: string): CheckResult {
   return found;
 }
 
-/** What a test expects of checks' results, by check name. */
-export type CheckExpectations = Record<string, Partial<CheckResult>>;
-
-export const passed: Partial<CheckResult> = { status: 'pass' };
-
-/** A failed check: its message, and the expected and actual it shows (when given). */
-export function failed(message: string, expected?: string, actual?: string): Partial<CheckResult> {
-  return {
-    status: 'fail',
-    message,
-    ...(expected === undefined ? {} : { expected }),
-    ...(actual === undefined ? {} : { actual }),
-  };
+/** What a test may make before grading: the docker CLI, and the run's label to put on what it makes. */
+export interface RunFixtures {
+  docker: (...args: string[]) => Promise<string>;
+  label: string[];
+  /**
+   * A busybox container of the run that ran `sh -c script` and exited, as a student's `docker run`
+   * leaves it; `options` go before the image. Its own exit code is no failure; docker's (125 to 127) is.
+   */
+  stoppedContainer: (name: string, script: string, ...options: string[]) => Promise<void>;
 }
 
 /**
- * Grades once for the tests of a file (or describe): `grading` runs in beforeAll, the run's
- * leftovers are removed in afterAll. The returned function gives the graded exercise.
+ * Grades once for the tests of a file (or describe), in beforeAll: `prepare` makes the run's
+ * fixtures and gives the exercise (read with parseWithForeignContainers) and its submission's
+ * files. afterAll removes what the run left. The returned function gives the graded exercise.
  */
-export function gradedOnce(runId: string, grading: () => Promise<Graded>): () => Graded {
+export function gradedOnce(
+  runId: string,
+  prepare: (fixtures: RunFixtures) => Promise<{ yaml: string; files?: Record<string, SubmissionFile> }>,
+): () => Graded {
   let graded: Graded | undefined;
   beforeAll(async () => {
-    graded = await grading();
+    const label = runLabel(runId);
+    const stoppedContainer = async (name: string, script: string, ...options: string[]) => {
+      await docker('run', '--name', name, ...label, ...options, 'busybox:latest', 'sh', '-c', script).catch(
+        (error: { code?: unknown }) => {
+          if (typeof error.code !== 'number' || error.code >= 125) throw error;
+        },
+      );
+    };
+    const { yaml, files } = await prepare({ docker, label, stoppedContainer });
+    graded = await gradeInline(yaml, files, { runId, parse: parseWithForeignContainers });
   });
   afterAll(async () => {
     await removeEverything(runId);
@@ -206,15 +215,6 @@ export function gradedOnce(runId: string, grading: () => Promise<Graded>): () =>
     if (graded === undefined) throw new Error('the exercise was not graded (see beforeAll)');
     return graded;
   };
-}
-
-/** One test a row, by its title: each named check's result matches what the row expects. */
-export function itFindsChecks(graded: () => Graded, rows: Array<[title: string, CheckExpectations]>): void {
-  it.each(rows)('%s', (_title, expectations) => {
-    for (const [name, expected] of Object.entries(expectations)) {
-      expect(check(graded(), name), summary(graded())).toMatchObject(expected);
-    }
-  });
 }
 
 /** The test that the run left nothing with its label on the engine. */

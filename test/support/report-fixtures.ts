@@ -2,7 +2,7 @@
 // hostile program output, and the properties every rendering must keep (no control or bidi
 // characters, no workflow command, balanced markdown).
 import { expect } from 'vitest';
-import type { CheckResult } from '../../src/report/model';
+import { type CheckResult, exerciseResult, type GradeReport, gradeReport } from '../../src/report/model';
 
 export const ESC = '\u001b';
 export const BIDI = /[\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
@@ -16,6 +16,11 @@ export function checkResult(
 ): CheckResult {
   const pass = overrides.status === 'pass';
   return { points: pass ? 1 : 0, maxPoints: 1, message: pass ? 'passed' : 'failed', ...overrides };
+}
+
+/** A report of one exercise "a" (a.yaml, 1 ms) with these checks. */
+export function oneExerciseReport(checks: CheckResult[]): GradeReport {
+  return gradeReport([exerciseResult({ id: 'a', title: 'A', specFile: 'a.yaml', durationMs: 1, checks })], 1);
 }
 
 /** About 100 kB of program output: `count` numbered lines, each one of `lines` in turn. */

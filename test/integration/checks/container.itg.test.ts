@@ -2,18 +2,8 @@
 // fully, one a student's `docker run` left stopped, one that does not exist, and one that stops
 // a moment after it started.
 import { describe } from 'vitest';
-import {
-  docker,
-  failed,
-  gradedOnce,
-  gradeInline,
-  itFindsChecks,
-  itLeavesNothingOfTheRun,
-  parseWithForeignContainers,
-  passed,
-  runLabel,
-  uniqueRunId,
-} from '../../support/inline-grading';
+import { failed, itFindsChecks, passed } from '../../support/check-tables';
+import { gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
 
 const runId = uniqueRunId('checkscontainer');
 const stopped = `${runId}-stopped`;
@@ -85,21 +75,9 @@ checks:
     expect: { running: true }
 `;
 
-const graded = gradedOnce(runId, async () => {
-  await docker(
-    'run',
-    '--name',
-    stopped,
-    ...runLabel(runId),
-    '--label',
-    'course=docker',
-    'busybox:latest',
-    'sh',
-    '-c',
-    'exit 3',
-  ).catch(() => undefined);
-  const files = { 'site/index.html': '<p>hi</p>\n' };
-  return gradeInline(SPEC, files, { runId, parse: parseWithForeignContainers });
+const graded = gradedOnce(runId, async ({ stoppedContainer }) => {
+  await stoppedContainer(stopped, 'exit 3', '--label', 'course=docker');
+  return { yaml: SPEC, files: { 'site/index.html': '<p>hi</p>\n' } };
 });
 
 describe('container check', () => {
@@ -156,7 +134,7 @@ checks:
     container: { name: lasting }
     expect: { running: true, status: running }
 `;
-  const brief = gradedOnce(briefRunId, () => gradeInline(BRIEF_SPEC, {}, { runId: briefRunId }));
+  const brief = gradedOnce(briefRunId, async () => ({ yaml: BRIEF_SPEC }));
 
   itFindsChecks(brief, [
     [

@@ -1,18 +1,8 @@
 // The exec, http and logs checks on the real engine, through grade(): a passing and a failing case
 // each, and the failing case's expected vs actual.
 import { describe } from 'vitest';
-import {
-  docker,
-  failed,
-  gradedOnce,
-  gradeInline,
-  itFindsChecks,
-  itLeavesNothingOfTheRun,
-  parseWithForeignContainers,
-  passed,
-  runLabel,
-  uniqueRunId,
-} from '../../support/inline-grading';
+import { failed, itFindsChecks, passed } from '../../support/check-tables';
+import { gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
 
 const runId = uniqueRunId('checksehl');
 const stopped = `${runId}-stopped`;
@@ -76,23 +66,14 @@ checks:
     expect: { stdout: { contains: serving } }
 `;
 
-const graded = gradedOnce(runId, async () => {
-  // A container that printed on both streams and exited, as a student's `docker run` leaves it.
-  await docker(
-    'run',
-    '--name',
-    stopped,
-    ...runLabel(runId),
-    'busybox:latest',
-    'sh',
-    '-c',
-    'echo out-line; echo err-line >&2; exit 3',
-  ).catch(() => undefined);
+const graded = gradedOnce(runId, async ({ stoppedContainer }) => {
+  // A container that printed on both streams and exited.
+  await stoppedContainer(stopped, 'echo out-line; echo err-line >&2; exit 3');
   const files = {
     Dockerfile: 'FROM python:3.11-slim\nCOPY server.py /srv/server.py\nCMD ["python3", "/srv/server.py"]\n',
     'server.py': SERVER,
   };
-  return gradeInline(SPEC, files, { runId, parse: parseWithForeignContainers });
+  return { yaml: SPEC, files };
 });
 
 describe('exec check', () => {

@@ -1,18 +1,8 @@
 // The image and file checks on the real engine, through grade(): a passing and a failing case
 // each, and the failing case's expected vs actual.
 import { describe } from 'vitest';
-import {
-  docker,
-  failed,
-  gradedOnce,
-  gradeInline,
-  itFindsChecks,
-  itLeavesNothingOfTheRun,
-  parseWithForeignContainers,
-  passed,
-  runLabel,
-  uniqueRunId,
-} from '../../support/inline-grading';
+import { failed, itFindsChecks, passed } from '../../support/check-tables';
+import { gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
 
 const runId = uniqueRunId('checksimgfile');
 const stopped = `${runId}-stopped`;
@@ -86,19 +76,9 @@ checks:
     expect: { exists: true }
 `;
 
-const graded = gradedOnce(runId, async () => {
-  await docker(
-    'run',
-    '--name',
-    stopped,
-    ...runLabel(runId),
-    'busybox:latest',
-    'sh',
-    '-c',
-    'echo written before exit > /tmp/out',
-  );
-  const files = { Dockerfile: DOCKERFILE, 'greeting.txt': 'hello\n' };
-  return gradeInline(SPEC, files, { runId, parse: parseWithForeignContainers });
+const graded = gradedOnce(runId, async ({ stoppedContainer }) => {
+  await stoppedContainer(stopped, 'echo written before exit > /tmp/out');
+  return { yaml: SPEC, files: { Dockerfile: DOCKERFILE, 'greeting.txt': 'hello\n' } };
 });
 
 describe('image check', () => {

@@ -1,18 +1,8 @@
 // The network, volume and reach checks on the real engine, through grade(): networks and
 // volumes the exercise made (known by its names) and ones a student made with the docker CLI.
 import { describe } from 'vitest';
-import {
-  docker,
-  failed,
-  gradedOnce,
-  gradeInline,
-  itFindsChecks,
-  itLeavesNothingOfTheRun,
-  parseWithForeignContainers,
-  passed,
-  runLabel,
-  uniqueRunId,
-} from '../../support/inline-grading';
+import { failed, itFindsChecks, passed } from '../../support/check-tables';
+import { gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
 
 const runId = uniqueRunId('checksnetvol');
 const foreignNetwork = `${runId}-student-net`;
@@ -89,16 +79,16 @@ checks:
 `;
 }
 
-const graded = gradedOnce(runId, async () => {
+const graded = gradedOnce(runId, async ({ docker, label, stoppedContainer }) => {
   // What a student's script would have made: unknown to the exercise's steps.
-  await docker('network', 'create', ...runLabel(runId), '--label', 'course=docker', foreignNetwork);
-  await docker('volume', 'create', ...runLabel(runId), '--label', 'course=docker', foreignVolume);
+  await docker('network', 'create', ...label, '--label', 'course=docker', foreignNetwork);
+  await docker('volume', 'create', ...label, '--label', 'course=docker', foreignVolume);
   await docker(
     'run',
     '-d',
     '--name',
     student,
-    ...runLabel(runId),
+    ...label,
     '--network',
     foreignNetwork,
     'busybox:latest',
@@ -110,7 +100,7 @@ const graded = gradedOnce(runId, async () => {
     '-d',
     '--name',
     island,
-    ...runLabel(runId),
+    ...label,
     '--network',
     foreignNetwork,
     'busybox:latest',
@@ -119,14 +109,14 @@ const graded = gradedOnce(runId, async () => {
     '-p',
     '8080',
   );
-  await docker('run', '--name', stopped, ...runLabel(runId), 'busybox:latest', 'true');
+  await stoppedContainer(stopped, 'true');
   const islandIp = await docker(
     'inspect',
     '-f',
     '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}',
     island,
   );
-  return gradeInline(spec(islandIp), {}, { runId, parse: parseWithForeignContainers });
+  return { yaml: spec(islandIp) };
 });
 
 describe('network check', () => {

@@ -21,6 +21,7 @@ import {
   ESC,
   expectBalancedMarkdown,
   flood,
+  oneExerciseReport,
 } from '../../support/report-fixtures';
 
 const WORKSPACE = '/home/runner/work/course/course';
@@ -387,18 +388,7 @@ describe('renderClassroom', () => {
   });
 
   it('reports pass and fail at the top', () => {
-    const passing = gradeReport(
-      [
-        exerciseResult({
-          id: 'a',
-          title: 'A',
-          specFile: 'a.yaml',
-          durationMs: 1,
-          checks: [check({ name: 'x', status: 'pass' })],
-        }),
-      ],
-      1,
-    );
+    const passing = oneExerciseReport([check({ name: 'x', status: 'pass' })]);
     expect(classroomResult(passing)).toMatchObject({ status: 'pass', max_score: 1 });
     const failing = { ...passing, passed: false };
     expect(classroomResult(failing).status).toBe('fail');
@@ -528,26 +518,15 @@ describe('renderReport', () => {
 
 describe('a diff from the comparators', () => {
   it('is shown instead of the two values, escaped and capped', () => {
-    const report = gradeReport(
-      [
-        exerciseResult({
-          id: 'a',
-          title: 'A',
-          specFile: 'a.yaml',
-          durationMs: 1,
-          checks: [
-            check({
-              name: 'prints',
-              status: 'fail',
-              expected: 'equals "x"',
-              actual: 'y',
-              diff: '--- expected\n+++ actual\n@@ -1 +1 @@\n-x\n+::error::y @org/team </pre>',
-            }),
-          ],
-        }),
-      ],
-      1,
-    );
+    const report = oneExerciseReport([
+      check({
+        name: 'prints',
+        status: 'fail',
+        expected: 'equals "x"',
+        actual: 'y',
+        diff: '--- expected\n+++ actual\n@@ -1 +1 @@\n-x\n+::error::y @org/team </pre>',
+      }),
+    ]);
     const markdown = renderMarkdown(report);
     expect(markdown).toContain(
       '<pre><code>--- expected\n+++ actual\n@&#8203;@&#8203; -1 +1 @&#8203;@&#8203;\n-x\n+&#58;:error&#58;:y @&#8203;org/team &lt;/pre&gt;</code></pre>',

@@ -26,6 +26,7 @@ import {
   expectBalancedMarkdown,
   expectNoHostileCharacters,
   flood,
+  oneExerciseReport,
 } from '../../support/report-fixtures';
 
 const HOSTILE_LINES = [
@@ -270,35 +271,15 @@ describe('renderText', () => {
   });
 
   it('shows an empty value as (empty) rather than as nothing', () => {
-    const report = gradeReport(
-      [
-        exerciseResult({
-          id: 'a',
-          title: 'A',
-          specFile: 'a.yaml',
-          durationMs: 1,
-          checks: [check({ name: 'prints', status: 'fail', expected: 'Hello', actual: '' })],
-        }),
-      ],
-      1,
-    );
+    const report = oneExerciseReport([
+      check({ name: 'prints', status: 'fail', expected: 'Hello', actual: '' }),
+    ]);
     expect(renderText(report)).toContain('      actual:   (empty)\n');
     expect(renderMarkdown(report)).toContain('**Actual**\n\n_(empty)_\n');
   });
 
   it('colours only when asked', () => {
-    const report = gradeReport(
-      [
-        exerciseResult({
-          id: 'a',
-          title: 'A',
-          specFile: 'a.yaml',
-          durationMs: 1,
-          checks: [check({ name: 'x', status: 'pass' })],
-        }),
-      ],
-      1,
-    );
+    const report = oneExerciseReport([check({ name: 'x', status: 'pass' })]);
     expect(renderText(report)).not.toContain(ESC);
     expect(renderText(report, { color: true })).toContain(`${ESC}[32m✔${ESC}[0m`);
     expect(renderText(report)).toContain('Total: 1/1 — passed');
