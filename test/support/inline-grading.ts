@@ -60,6 +60,23 @@ export function removeTempDirs(): void {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
+/** A check that passes on any engine with busybox: for exercises whose steps are the point. */
+export const FILLER_CHECK = `
+  - name: busybox is there
+    image: { name: busybox }
+    expect: { cmd: { contains: sh } }
+`;
+
+/** The YAML of an exercise `steps/<id>` with these steps and checks (YAML list items). */
+export function stepsExercise(id: string, steps: string, checks = FILLER_CHECK): string {
+  return `version: 1\nid: steps/${id}\ntitle: ${id}\nsteps:\n${steps}\nchecks:\n${checks}`;
+}
+
+/** A name no other test uses: `prefix`, then the time and a random part. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
 /** Grades one exercise (YAML text) against a submission made of `files`. */
 export async function gradeInline(
   yaml: string,

@@ -125,33 +125,30 @@ checks:
     expect(engine.calls.filter((call) => call.startsWith('build'))).toEqual([]);
   });
 
-  it('refuses a submission folder that is a link to outside the submission', async () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'grade-root-'));
-    symlinkSync(submission(), path.join(root, 'linked'));
-    const linked = parseExercise(
-      SPEC.replace('title: Demo', 'title: Demo\nsubmission: linked'),
-      'demo/exercise.yaml',
-    );
-    const engine = new FakeEngine();
-    const report = await grade([linked], { engine, submissionRoot: root });
-    expect(report.exercises[0]?.setupError).toBe(
+  it.each([
+    [
+      'refuses a submission folder that is a link to outside the submission',
+      () => mkdtempSync(path.join(tmpdir(), 'grade-root-')),
+      'linked',
+      'title: Demo',
+      'title: Demo\nsubmission: linked',
       'the submission folder "linked" is a link to outside the submission',
-    );
-    expect(engine.calls.filter((call) => call.startsWith('build'))).toEqual([]);
-  });
-
-  it('refuses a build context that is a link to outside the submission', async () => {
-    const root = submission();
-    symlinkSync(submission(), path.join(root, 'elsewhere'));
-    const linked = parseExercise(
-      SPEC.replace('build: { name: app }', 'build: { name: app, context: elsewhere }'),
-      'demo/exercise.yaml',
-    );
+    ],
+    [
+      'refuses a build context that is a link to outside the submission',
+      submission,
+      'elsewhere',
+      'build: { name: app }',
+      'build: { name: app, context: elsewhere }',
+      expect.stringMatching(/build context "elsewhere" leads outside the submission folder/),
+    ],
+  ])('%s', async (_title, makeRoot, link, from, to, setupError) => {
+    const root = makeRoot();
+    symlinkSync(submission(), path.join(root, link));
+    const linked = parseExercise(SPEC.replace(from, to), 'demo/exercise.yaml');
     const engine = new FakeEngine();
     const report = await grade([linked], { engine, submissionRoot: root });
-    expect(report.exercises[0]?.setupError).toMatch(
-      /build context "elsewhere" leads outside the submission folder/,
-    );
+    expect(report.exercises[0]?.setupError).toEqual(setupError);
     expect(engine.calls.filter((call) => call.startsWith('build'))).toEqual([]);
   });
 
