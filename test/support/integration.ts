@@ -1,3 +1,6 @@
+// What the integration tests share about the machine they run on: the engine under test and the
+// docker CLIs, running the bundled CLI and action as separate processes, the Actions runner's
+// files and workflow commands, and waiting for state only the engine can tell.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

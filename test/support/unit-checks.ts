@@ -1,5 +1,5 @@
-// Shared by the checks-*.test.ts files: a run context on the FakeEngine, and a FakeEngine that
-// remembers what the checks asked of it.
+// A run context on the FakeEngine, and a FakeEngine that remembers what it was asked: for the unit
+// tests of checks and steps (test/unit/checks, test/unit/steps), which run them without a daemon.
 import type { Engine, ExecRequest, ExecResult, LogsResult } from '../../src/engine/engine';
 import { scopeLabels } from '../../src/naming/labels';
 import { Resources, type RunContext } from '../../src/run/context';

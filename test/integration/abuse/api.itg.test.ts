@@ -3,17 +3,17 @@ import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_LABEL } from '../../../src/naming/labels';
-import { type PolicyProxy, startPolicyProxy } from '../../../src/proxy/index';
+import type { PolicyProxy } from '../../../src/proxy/index';
+import { gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
 import {
   dockerThroughProxy,
-  ENGINE_SOCKET,
   onEngine as engine,
   labelled,
   type Run,
   tempDir,
 } from '../../support/integration';
+import { startProxyOnEngine } from '../../support/proxy-on-engine';
 import { rawExchange, socketRequest } from '../../support/sockets';
-import { gradeInline, leftovers, removeTempDirs, describe as summary } from '../../support/steps-harness';
 
 const runId = `abuse-api-${randomBytes(4).toString('hex')}`;
 const scope = `${runId}-1`;
@@ -42,14 +42,7 @@ function request(method: string, url: string, body?: string): Promise<{ status: 
 beforeAll(async () => {
   submission = tempDir('abuse-api-submission');
   socketDir = tempDir('abuse-api-socket');
-  proxy = await startPolicyProxy({
-    upstream: { socketPath: ENGINE_SOCKET },
-    listenPath: path.join(socketDir, 'docker.sock'),
-    runId,
-    scope,
-    submissionDir: submission,
-    policy: { extraCapabilities: [], publicPorts: false },
-  });
+  proxy = await startProxyOnEngine({ runId, scope, submission, socketDir });
 });
 
 afterAll(async () => {

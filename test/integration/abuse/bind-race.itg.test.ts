@@ -25,7 +25,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gradeInline, leftovers, removeTempDirs, describe as summary } from '../../support/steps-harness';
+import { gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
 
 /**
  * Starts asked for (issue 13: at least 200); BIND_RACE_ATTEMPTS asks for more in one run. Each

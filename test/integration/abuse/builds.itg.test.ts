@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_LIMITS, CGROUP_ROOT } from '../../../src/engine/rules/build-profile';
 import { RUN_LABEL } from '../../../src/naming/labels';
 import { type PolicyProxy, startPolicyProxy } from '../../../src/proxy/index';
+import { gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
 import {
   dockerThroughProxy,
   ENGINE_SOCKET,
@@ -19,7 +20,6 @@ import {
   type Run,
   tempDir,
 } from '../../support/integration';
-import { gradeInline, leftovers, removeTempDirs, describe as summary } from '../../support/steps-harness';
 
 const gradedRuns: string[] = [];
 

@@ -8,8 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDockerEngine } from '../../../src/engine/docker-engine';
 import { grade } from '../../../src/grading/grade';
 import { loadExercise } from '../../../src/spec/load';
+import { leftovers, uniqueRunId } from '../../support/inline-grading';
 import { ROOT } from '../../support/integration';
-import { leftovers, uniqueRunId } from '../../support/steps-harness';
 
 const runIds: string[] = [];
 afterAll(async () => {

@@ -6,7 +6,7 @@
 // is left alone.
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CONTAINER_DISK_ENV } from '../../../src/proxy/budget';
-import { gradeInline, leftovers, removeTempDirs, describe as summary } from '../../support/steps-harness';
+import { gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
 
 const BOUND_MIB = 48;
 const runIds: string[] = [];

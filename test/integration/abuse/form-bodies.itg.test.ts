@@ -4,11 +4,11 @@
 // unscoped name. Through the policy proxy each is refused, and the bystanders (an image tag and a
 // container this test made outside the proxy) are unchanged.
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_LABEL } from '../../../src/naming/labels';
-import { type PolicyProxy, startPolicyProxy } from '../../../src/proxy/index';
-import { ENGINE_SOCKET, onEngine as engine, labelled, tempDir } from '../../support/integration';
+import type { PolicyProxy } from '../../../src/proxy/index';
+import { onEngine as engine, labelled, tempDir } from '../../support/integration';
+import { startProxyOnEngine } from '../../support/proxy-on-engine';
 import { rawExchange, socketRequest } from '../../support/sockets';
 
 const suffix = randomBytes(4).toString('hex');
@@ -65,14 +65,7 @@ beforeAll(async () => {
   await engine(['create', '--name', bystanderContainer, 'busybox', 'true']);
   imageBefore = await imageState();
   containerBefore = await containerState();
-  proxy = await startPolicyProxy({
-    upstream: { socketPath: ENGINE_SOCKET },
-    listenPath: path.join(socketDir, 'docker.sock'),
-    runId,
-    scope,
-    submissionDir: submission,
-    policy: { extraCapabilities: [], publicPorts: false },
-  });
+  proxy = await startProxyOnEngine({ runId, scope, submission, socketDir });
 });
 
 afterAll(async () => {

@@ -8,15 +8,15 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_LABEL } from '../../../src/naming/labels';
-import { type PolicyProxy, startPolicyProxy } from '../../../src/proxy/index';
+import type { PolicyProxy } from '../../../src/proxy/index';
 import {
   dockerThroughProxy,
-  ENGINE_SOCKET,
   onEngine as engine,
   labelled,
   type Run,
   tempDir,
 } from '../../support/integration';
+import { startProxyOnEngine } from '../../support/proxy-on-engine';
 import { socketRequest } from '../../support/sockets';
 
 const runId = `abuse-held-${randomBytes(4).toString('hex')}`;
@@ -51,14 +51,7 @@ async function bystanderState(): Promise<string> {
 beforeAll(async () => {
   submission = tempDir('abuse-held-submission');
   socketDir = tempDir('abuse-held-socket');
-  proxy = await startPolicyProxy({
-    upstream: { socketPath: ENGINE_SOCKET },
-    listenPath: path.join(socketDir, 'docker.sock'),
-    runId,
-    scope,
-    submissionDir: submission,
-    policy: { extraCapabilities: [], publicPorts: false },
-  });
+  proxy = await startProxyOnEngine({ runId, scope, submission, socketDir });
   bystanderId = await engine(['run', '-d', '--name', bystander, 'busybox', 'sleep', '600']);
 });
 

@@ -10,13 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerEngine } from '../../../src/engine/docker-engine';
 import { CLIENT_IMAGE, pinnedClientImage } from '../../../src/steps/client-image';
-import {
-  type Graded,
-  gradeInline,
-  leftovers,
-  removeTempDirs,
-  describe as summary,
-} from '../../support/steps-harness';
+import { type Graded, gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
 
 const execFileAsync = promisify(execFile);
 const docker = async (...args: string[]): Promise<string> =>

@@ -13,13 +13,13 @@ import { RUN_LABEL } from '../../../src/naming/labels';
 import { MAX_NETWORKS_PER_EXERCISE, type PolicyProxy, startPolicyProxy } from '../../../src/proxy/index';
 import {
   dockerThroughProxy,
-  ENGINE_SOCKET,
   onEngine as engine,
   labelled,
   type Run,
   tempDir,
 } from '../../support/integration';
 import { type PrivateEngine, startPrivateEngine } from '../../support/private-engine';
+import { startProxyOnEngine } from '../../support/proxy-on-engine';
 
 const execFileAsync = promisify(execFile);
 const runId = `abuse-net-${randomBytes(4).toString('hex')}`;
@@ -53,14 +53,7 @@ async function removeRunObjects(): Promise<void> {
 beforeAll(async () => {
   submission = tempDir('abuse-net-submission');
   socketDir = tempDir('abuse-net-socket');
-  proxy = await startPolicyProxy({
-    upstream: { socketPath: ENGINE_SOCKET },
-    listenPath: path.join(socketDir, 'docker.sock'),
-    runId,
-    scope,
-    submissionDir: submission,
-    policy: { extraCapabilities: [], publicPorts: false },
-  });
+  proxy = await startProxyOnEngine({ runId, scope, submission, socketDir });
 });
 
 afterAll(async () => {

@@ -3,7 +3,7 @@
 // files, the Docker socket, devices, extra capabilities) is refused by the grader's policy
 // proxy, nothing of it runs, and the refusal is in the graded report.
 import { afterAll, describe, expect, it } from 'vitest';
-import { gradeInline, leftovers, removeTempDirs, describe as summary } from '../../support/steps-harness';
+import { gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
 
 const runIds: string[] = [];
 

@@ -1,20 +1,11 @@
 // The container check on the real engine, through grade(): a container a run step configured
 // fully, one a student's `docker run` left stopped, one that does not exist, and one that stops
 // a moment after it started.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExerciseResult } from '../../../src/report/model';
-import {
-  check,
-  docker,
-  explain,
-  gradeInline,
-  leftovers,
-  newRunId,
-  removeEverything,
-  runLabel,
-} from '../../support/engine-checks';
+import { describe } from 'vitest';
+import { failed, itFindsChecks, passed } from '../../support/check-tables';
+import { gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
 
-const runId = newRunId('container');
+const runId = uniqueRunId('checkscontainer');
 const stopped = `${runId}-stopped`;
 
 const SPEC = `version: 1
@@ -84,73 +75,51 @@ checks:
     expect: { running: true }
 `;
 
-let result: ExerciseResult;
-let log: string[];
-
-beforeAll(async () => {
-  await docker(
-    'run',
-    '--name',
-    stopped,
-    ...runLabel(runId),
-    '--label',
-    'course=docker',
-    'busybox:latest',
-    'sh',
-    '-c',
-    'exit 3',
-  ).catch(() => undefined);
-  ({ result, log } = await gradeInline(runId, SPEC, { 'site/index.html': '<p>hi</p>\n' }));
-});
-
-afterAll(async () => {
-  await removeEverything(runId);
+const graded = gradedOnce(runId, async ({ stoppedContainer }) => {
+  await stoppedContainer(stopped, 'exit 3', '--label', 'course=docker');
+  return { yaml: SPEC, files: { 'site/index.html': '<p>hi</p>\n' } };
 });
 
 describe('container check', () => {
-  it('observes state and configuration by the names the exercise uses', () => {
-    expect(check(result, 'container passes'), explain(result, log)).toMatchObject({ status: 'pass' });
-    expect(check(result, 'container volume mount'), explain(result, log)).toMatchObject({ status: 'pass' });
-  });
-
-  it('fails with the restart policy as actual', () => {
-    expect(check(result, 'container fails'), explain(result, log)).toMatchObject({
-      status: 'fail',
-      message: 'restartPolicy not as expected',
-      expected: 'equals "always"',
-      actual: 'unless-stopped',
-    });
-  });
-
-  it("observes a student's stopped container: exit code, no processes, no health, its labels", () => {
-    expect(check(result, 'stopped container'), explain(result, log)).toMatchObject({ status: 'pass' });
-    expect(check(result, 'stopped container labels fail'), explain(result, log)).toMatchObject({
-      status: 'fail',
-      message: 'labels.course not as expected',
-      expected: 'equals "kubernetes"',
-      actual: 'docker',
-    });
-  });
-
-  it('observes a missing container as exists: false, and nothing else', () => {
-    expect(check(result, 'missing container'), explain(result, log)).toMatchObject({ status: 'pass' });
-    expect(check(result, 'missing container is not running'), explain(result, log)).toMatchObject({
-      status: 'fail',
-      message: `running not as expected: the container "${runId}-nothing" does not exist`,
-      expected: 'equals true',
-      actual: '(nothing)',
-    });
-  });
-
-  it('leaves nothing of the run on the engine', async () => {
-    expect(await leftovers(runId)).toEqual([]);
-  });
+  itFindsChecks(graded, [
+    [
+      'observes state and configuration by the names the exercise uses',
+      { 'container passes': passed, 'container volume mount': passed },
+    ],
+    [
+      'fails with the restart policy as actual',
+      { 'container fails': failed('restartPolicy not as expected', 'equals "always"', 'unless-stopped') },
+    ],
+    [
+      "observes a student's stopped container: exit code, no processes, no health, its labels",
+      {
+        'stopped container': passed,
+        'stopped container labels fail': failed(
+          'labels.course not as expected',
+          'equals "kubernetes"',
+          'docker',
+        ),
+      },
+    ],
+    [
+      'observes a missing container as exists: false, and nothing else',
+      {
+        'missing container': passed,
+        'missing container is not running': failed(
+          `running not as expected: the container "${runId}-nothing" does not exist`,
+          'equals true',
+          '(nothing)',
+        ),
+      },
+    ],
+  ]);
+  itLeavesNothingOfTheRun(runId);
 });
 
 // The nginx whose main process forks into the background and exits: read at once, the container
 // still runs. It must not be graded as one that keeps running.
 describe('container check on a container that has only just started', () => {
-  const briefRunId = newRunId('container-brief');
+  const briefRunId = uniqueRunId('checkscontainerbrief');
   const BRIEF_SPEC = `version: 1
 id: test/container-brief
 title: container that stops at once
@@ -165,29 +134,16 @@ checks:
     container: { name: lasting }
     expect: { running: true, status: running }
 `;
-  let brief: { result: ExerciseResult; log: string[] };
+  const brief = gradedOnce(briefRunId, async () => ({ yaml: BRIEF_SPEC }));
 
-  beforeAll(async () => {
-    brief = await gradeInline(briefRunId, BRIEF_SPEC);
-  });
-
-  afterAll(async () => {
-    await removeEverything(briefRunId);
-  });
-
-  it('is running only if it is still running a moment after it started', () => {
-    expect(check(brief.result, 'brief keeps running'), explain(brief.result, brief.log)).toMatchObject({
-      status: 'fail',
-      message: 'running not as expected',
-      expected: 'equals true',
-      actual: 'false',
-    });
-    expect(check(brief.result, 'lasting keeps running'), explain(brief.result, brief.log)).toMatchObject({
-      status: 'pass',
-    });
-  });
-
-  it('leaves nothing of the run on the engine', async () => {
-    expect(await leftovers(briefRunId)).toEqual([]);
-  });
+  itFindsChecks(brief, [
+    [
+      'is running only if it is still running a moment after it started',
+      {
+        'brief keeps running': failed('running not as expected', 'equals true', 'false'),
+        'lasting keeps running': passed,
+      },
+    ],
+  ]);
+  itLeavesNothingOfTheRun(briefRunId);
 });

@@ -13,9 +13,9 @@ import { createDockerEngine } from '../../../src/engine/docker-engine';
 import type { Engine, ExecRequest } from '../../../src/engine/engine';
 import { Resources, type RunContext } from '../../../src/run/context';
 import { commandArgv } from '../../../src/spec/values';
-import { docker, leftovers, newRunId, removeEverything, runLabel } from '../../support/engine-checks';
+import { docker, leftovers, removeEverything, runLabel, uniqueRunId } from '../../support/inline-grading';
 
-const runId = newRunId('batch');
+const runId = uniqueRunId('checksbatch');
 const busybox = `${runId}-busybox`;
 const debian = `${runId}-debian`;
 

@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExerciseResult } from '../../../src/report/model';
-import {
-  check,
-  docker,
-  explain,
-  gradeInline,
-  leftovers,
-  newRunId,
-  removeEverything,
-  runLabel,
-} from '../../support/engine-checks';
+// The exec, http and logs checks on the real engine, through grade(): a passing and a failing case
+// each, and the failing case's expected vs actual.
+import { describe } from 'vitest';
+import { failed, itFindsChecks, passed } from '../../support/check-tables';
+import { gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
 
-const runId = newRunId('ehl');
+const runId = uniqueRunId('checksehl');
 const stopped = `${runId}-stopped`;
 
 const SERVER = `import http.server
@@ -73,102 +66,53 @@ checks:
     expect: { stdout: { contains: serving } }
 `;
 
-let result: ExerciseResult;
-let log: string[];
-
-beforeAll(async () => {
-  // A container that printed on both streams and exited, as a student's `docker run` leaves it.
-  await docker(
-    'run',
-    '--name',
-    stopped,
-    ...runLabel(runId),
-    'busybox:latest',
-    'sh',
-    '-c',
-    'echo out-line; echo err-line >&2; exit 3',
-  ).catch(() => undefined);
-  ({ result, log } = await gradeInline(runId, SPEC, {
+const graded = gradedOnce(runId, async ({ stoppedContainer }) => {
+  // A container that printed on both streams and exited.
+  await stoppedContainer(stopped, 'echo out-line; echo err-line >&2; exit 3');
+  const files = {
     Dockerfile: 'FROM python:3.11-slim\nCOPY server.py /srv/server.py\nCMD ["python3", "/srv/server.py"]\n',
     'server.py': SERVER,
-  }));
-});
-
-afterAll(async () => {
-  await removeEverything(runId);
+  };
+  return { yaml: SPEC, files };
 });
 
 describe('exec check', () => {
-  it('passes with env and workdir given to the command', () => {
-    expect(check(result, 'exec passes'), explain(result, log)).toMatchObject({ status: 'pass', points: 1 });
-  });
-
-  it('fails with the exit code as actual', () => {
-    expect(check(result, 'exec fails'), explain(result, log)).toMatchObject({
-      status: 'fail',
-      message: 'exitCode not as expected',
-      expected: 'equals 0',
-      actual: '3',
-    });
-  });
-
-  it('says which container is missing', () => {
-    expect(check(result, 'exec on a missing container'), explain(result, log)).toMatchObject({
-      status: 'fail',
-      message: `there is no container "${runId}-nothing"`,
-    });
-  });
+  itFindsChecks(graded, [
+    ['passes with env and workdir given to the command', { 'exec passes': { ...passed, points: 1 } }],
+    [
+      'fails with the exit code as actual',
+      { 'exec fails': failed('exitCode not as expected', 'equals 0', '3') },
+    ],
+    [
+      'says which container is missing',
+      { 'exec on a missing container': failed(`there is no container "${runId}-nothing"`) },
+    ],
+  ]);
 });
 
 describe('http check', () => {
-  it('passes on status, headers (any case) and body', () => {
-    expect(check(result, 'http passes'), explain(result, log)).toMatchObject({ status: 'pass' });
-  });
-
-  it("sends the check's headers", () => {
-    expect(check(result, 'http sends headers'), explain(result, log)).toMatchObject({ status: 'pass' });
-  });
-
-  it('fails with the status as actual', () => {
-    expect(check(result, 'http fails'), explain(result, log)).toMatchObject({
-      status: 'fail',
-      message: 'status not as expected',
-      expected: 'equals 404',
-      actual: '200',
-    });
-  });
-
-  it('fails on a header with its value as actual', () => {
-    expect(check(result, 'http header fails'), explain(result, log)).toMatchObject({
-      status: 'fail',
-      message: 'headers.x-answer not as expected',
-      expected: 'equals "41"',
-      actual: '42',
-    });
-  });
+  itFindsChecks(graded, [
+    ['passes on status, headers (any case) and body', { 'http passes': passed }],
+    ["sends the check's headers", { 'http sends headers': passed }],
+    [
+      'fails with the status as actual',
+      { 'http fails': failed('status not as expected', 'equals 404', '200') },
+    ],
+    [
+      'fails on a header with its value as actual',
+      { 'http header fails': failed('headers.x-answer not as expected', 'equals "41"', '42') },
+    ],
+  ]);
 });
 
 describe('logs check', () => {
-  it('reads stdout and stderr of a running container', () => {
-    expect(check(result, 'logs pass'), explain(result, log)).toMatchObject({ status: 'pass' });
-  });
-
-  it('reads a stopped container too', () => {
-    expect(check(result, 'logs of a stopped container'), explain(result, log)).toMatchObject({
-      status: 'pass',
-    });
-  });
-
-  it('fails with the output as actual', () => {
-    expect(check(result, 'logs fail'), explain(result, log)).toMatchObject({
-      status: 'fail',
-      message: 'stdout not as expected',
-      expected: 'contains "serving"',
-      actual: 'out-line\n',
-    });
-  });
-
-  it('leaves nothing of the run on the engine', async () => {
-    expect(await leftovers(runId)).toEqual([]);
-  });
+  itFindsChecks(graded, [
+    ['reads stdout and stderr of a running container', { 'logs pass': passed }],
+    ['reads a stopped container too', { 'logs of a stopped container': passed }],
+    [
+      'fails with the output as actual',
+      { 'logs fail': failed('stdout not as expected', 'contains "serving"', 'out-line\n') },
+    ],
+  ]);
+  itLeavesNothingOfTheRun(runId);
 });

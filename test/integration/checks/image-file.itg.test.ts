@@ -1,19 +1,10 @@
 // The image and file checks on the real engine, through grade(): a passing and a failing case
 // each, and the failing case's expected vs actual.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExerciseResult } from '../../../src/report/model';
-import {
-  check,
-  docker,
-  explain,
-  gradeInline,
-  leftovers,
-  newRunId,
-  removeEverything,
-  runLabel,
-} from '../../support/engine-checks';
+import { describe } from 'vitest';
+import { failed, itFindsChecks, passed } from '../../support/check-tables';
+import { gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
 
-const runId = newRunId('imgfile');
+const runId = uniqueRunId('checksimgfile');
 const stopped = `${runId}-stopped`;
 
 const DOCKERFILE = `FROM busybox:latest
@@ -85,104 +76,64 @@ checks:
     expect: { exists: true }
 `;
 
-let result: ExerciseResult;
-let log: string[];
-
-beforeAll(async () => {
-  await docker(
-    'run',
-    '--name',
-    stopped,
-    ...runLabel(runId),
-    'busybox:latest',
-    'sh',
-    '-c',
-    'echo written before exit > /tmp/out',
-  );
-  ({ result, log } = await gradeInline(runId, SPEC, { Dockerfile: DOCKERFILE, 'greeting.txt': 'hello\n' }));
-});
-
-afterAll(async () => {
-  await removeEverything(runId);
+const graded = gradedOnce(runId, async ({ stoppedContainer }) => {
+  await stoppedContainer(stopped, 'echo written before exit > /tmp/out');
+  return { yaml: SPEC, files: { Dockerfile: DOCKERFILE, 'greeting.txt': 'hello\n' } };
 });
 
 describe('image check', () => {
-  it('passes on configuration, labels, healthcheck, layers, size and base image', () => {
-    expect(check(result, 'image passes'), explain(result, log)).toMatchObject({ status: 'pass' });
-  });
-
-  it('fails with the user as actual', () => {
-    expect(check(result, 'image fails'), explain(result, log)).toMatchObject({
-      status: 'fail',
-      message: 'user not as expected',
-      expected: 'equals "root"',
-      actual: '1000',
-    });
-  });
-
-  it('says basedOn false for another base image', () => {
-    expect(check(result, 'image is not based on debian'), explain(result, log)).toMatchObject({
-      status: 'fail',
-      expected: 'equals true',
-      actual: 'false',
-    });
-  });
-
-  it('fails when the base image to compare with does not exist', () => {
-    expect(check(result, 'image base is missing').message, explain(result, log)).toBe(
-      `the base image "${runId}-nosuch:1" does not exist, so "app" cannot be compared with it`,
-    );
-  });
-
-  it('observes a missing image as exists: false, and nothing else', () => {
-    expect(check(result, 'missing image does not exist'), explain(result, log)).toMatchObject({
-      status: 'pass',
-    });
-    expect(check(result, 'missing image has no workdir'), explain(result, log)).toMatchObject({
-      status: 'fail',
-      message: `workdir not as expected: the image "${runId}-nosuch:1" does not exist`,
-      expected: 'equals "/app"',
-      actual: '(nothing)',
-    });
-  });
+  itFindsChecks(graded, [
+    ['passes on configuration, labels, healthcheck, layers, size and base image', { 'image passes': passed }],
+    [
+      'fails with the user as actual',
+      { 'image fails': failed('user not as expected', 'equals "root"', '1000') },
+    ],
+    [
+      'says basedOn false for another base image',
+      { 'image is not based on debian': { status: 'fail', expected: 'equals true', actual: 'false' } },
+    ],
+    [
+      'fails when the base image to compare with does not exist',
+      {
+        'image base is missing': {
+          message: `the base image "${runId}-nosuch:1" does not exist, so "app" cannot be compared with it`,
+        },
+      },
+    ],
+    [
+      'observes a missing image as exists: false, and nothing else',
+      {
+        'missing image does not exist': passed,
+        'missing image has no workdir': failed(
+          `workdir not as expected: the image "${runId}-nosuch:1" does not exist`,
+          'equals "/app"',
+          '(nothing)',
+        ),
+      },
+    ],
+  ]);
 });
 
 describe('file check', () => {
-  it('reads a file of an image: type, mode, owner, size, content', () => {
-    expect(check(result, 'file in an image passes'), explain(result, log)).toMatchObject({ status: 'pass' });
-  });
-
-  it("follows a symlink for content and mode, and shows the link's target", () => {
-    expect(check(result, 'symlink in an image'), explain(result, log)).toMatchObject({ status: 'pass' });
-  });
-
-  it('reads a directory and a missing path of a running container', () => {
-    expect(check(result, 'directory in a container'), explain(result, log)).toMatchObject({ status: 'pass' });
-    expect(check(result, 'missing path'), explain(result, log)).toMatchObject({ status: 'pass' });
-  });
-
-  it('fails with the mode as actual', () => {
-    expect(check(result, 'file fails'), explain(result, log)).toMatchObject({
-      status: 'fail',
-      message: 'mode not as expected',
-      expected: 'equals "0644"',
-      actual: '0640',
-    });
-  });
-
-  it('reads a stopped container', () => {
-    expect(check(result, 'file in a stopped container'), explain(result, log)).toMatchObject({
-      status: 'pass',
-    });
-  });
-
-  it('says which image is missing', () => {
-    expect(check(result, 'file in a missing image').message, explain(result, log)).toBe(
-      `there is no image "${runId}-nosuch:1"`,
-    );
-  });
-
-  it('leaves nothing of the run on the engine', async () => {
-    expect(await leftovers(runId)).toEqual([]);
-  });
+  itFindsChecks(graded, [
+    ['reads a file of an image: type, mode, owner, size, content', { 'file in an image passes': passed }],
+    [
+      "follows a symlink for content and mode, and shows the link's target",
+      { 'symlink in an image': passed },
+    ],
+    [
+      'reads a directory and a missing path of a running container',
+      { 'directory in a container': passed, 'missing path': passed },
+    ],
+    [
+      'fails with the mode as actual',
+      { 'file fails': failed('mode not as expected', 'equals "0644"', '0640') },
+    ],
+    ['reads a stopped container', { 'file in a stopped container': passed }],
+    [
+      'says which image is missing',
+      { 'file in a missing image': { message: `there is no image "${runId}-nosuch:1"` } },
+    ],
+  ]);
+  itLeavesNothingOfTheRun(runId);
 });

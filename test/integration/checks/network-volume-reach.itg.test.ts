@@ -1,19 +1,10 @@
 // The network, volume and reach checks on the real engine, through grade(): networks and
 // volumes the exercise made (known by its names) and ones a student made with the docker CLI.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExerciseResult } from '../../../src/report/model';
-import {
-  check,
-  docker,
-  explain,
-  gradeInline,
-  leftovers,
-  newRunId,
-  removeEverything,
-  runLabel,
-} from '../../support/engine-checks';
+import { describe } from 'vitest';
+import { failed, itFindsChecks, passed } from '../../support/check-tables';
+import { gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
 
-const runId = newRunId('netvol');
+const runId = uniqueRunId('checksnetvol');
 const foreignNetwork = `${runId}-student-net`;
 const foreignVolume = `${runId}-student-vol`;
 const student = `${runId}-student`;
@@ -88,19 +79,16 @@ checks:
 `;
 }
 
-let result: ExerciseResult;
-let log: string[];
-
-beforeAll(async () => {
+const graded = gradedOnce(runId, async ({ docker, label, stoppedContainer }) => {
   // What a student's script would have made: unknown to the exercise's steps.
-  await docker('network', 'create', ...runLabel(runId), '--label', 'course=docker', foreignNetwork);
-  await docker('volume', 'create', ...runLabel(runId), '--label', 'course=docker', foreignVolume);
+  await docker('network', 'create', ...label, '--label', 'course=docker', foreignNetwork);
+  await docker('volume', 'create', ...label, '--label', 'course=docker', foreignVolume);
   await docker(
     'run',
     '-d',
     '--name',
     student,
-    ...runLabel(runId),
+    ...label,
     '--network',
     foreignNetwork,
     'busybox:latest',
@@ -112,7 +100,7 @@ beforeAll(async () => {
     '-d',
     '--name',
     island,
-    ...runLabel(runId),
+    ...label,
     '--network',
     foreignNetwork,
     'busybox:latest',
@@ -121,94 +109,67 @@ beforeAll(async () => {
     '-p',
     '8080',
   );
-  await docker('run', '--name', stopped, ...runLabel(runId), 'busybox:latest', 'true');
+  await stoppedContainer(stopped, 'true');
   const islandIp = await docker(
     'inspect',
     '-f',
     '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}',
     island,
   );
-  ({ result, log } = await gradeInline(runId, spec(islandIp)));
-});
-
-afterAll(async () => {
-  await removeEverything(runId);
+  return { yaml: spec(islandIp) };
 });
 
 describe('network check', () => {
-  it('finds a network step by its name and shows members by their step names', () => {
-    expect(check(result, 'network passes'), explain(result, log)).toMatchObject({ status: 'pass' });
-  });
-
-  it('fails with the members as actual', () => {
-    expect(check(result, 'network fails'), explain(result, log)).toMatchObject({
-      status: 'fail',
-      message: 'members not as expected',
-      expected: 'contains "proxy"',
-      actual: '["app","db"]',
-    });
-  });
-
-  it("finds a student's network by its engine name, and a missing one is exists: false", () => {
-    expect(check(result, 'student network'), explain(result, log)).toMatchObject({ status: 'pass' });
-    expect(check(result, 'missing network'), explain(result, log)).toMatchObject({ status: 'pass' });
-  });
+  itFindsChecks(graded, [
+    ['finds a network step by its name and shows members by their step names', { 'network passes': passed }],
+    [
+      'fails with the members as actual',
+      { 'network fails': failed('members not as expected', 'contains "proxy"', '["app","db"]') },
+    ],
+    [
+      "finds a student's network by its engine name, and a missing one is exists: false",
+      { 'student network': passed, 'missing network': passed },
+    ],
+  ]);
 });
 
 describe('volume check', () => {
-  it('finds a volume step by its name', () => {
-    expect(check(result, 'volume passes'), explain(result, log)).toMatchObject({ status: 'pass' });
-  });
-
-  it('fails with the driver as actual', () => {
-    expect(check(result, 'volume fails'), explain(result, log)).toMatchObject({
-      status: 'fail',
-      message: 'driver not as expected',
-      expected: 'equals "nfs"',
-      actual: 'local',
-    });
-  });
-
-  it("finds a student's volume by its engine name, and a missing one is exists: false", () => {
-    expect(check(result, 'student volume'), explain(result, log)).toMatchObject({ status: 'pass' });
-    expect(check(result, 'missing volume'), explain(result, log)).toMatchObject({ status: 'pass' });
-  });
+  itFindsChecks(graded, [
+    ['finds a volume step by its name', { 'volume passes': passed }],
+    [
+      'fails with the driver as actual',
+      { 'volume fails': failed('driver not as expected', 'equals "nfs"', 'local') },
+    ],
+    [
+      "finds a student's volume by its engine name, and a missing one is exists: false",
+      { 'student volume': passed, 'missing volume': passed },
+    ],
+  ]);
 });
 
 describe('reach check', () => {
-  it('resolves and connects across a shared network', () => {
-    expect(check(result, 'reach passes'), explain(result, log)).toMatchObject({ status: 'pass' });
-  });
-
-  it('neither resolves nor reaches a container on another network', () => {
-    expect(check(result, 'reach isolated'), explain(result, log)).toMatchObject({ status: 'pass' });
-    expect(check(result, 'reach fails'), explain(result, log)).toMatchObject({
-      status: 'fail',
-      message: 'reachable not as expected',
-      expected: 'equals true',
-      actual: 'false',
-    });
-  });
-
-  it('tells a closed port and a name-only probe apart from an unknown name', () => {
-    expect(check(result, 'reach closed port'), explain(result, log)).toMatchObject({ status: 'pass' });
-    expect(check(result, 'reach name only'), explain(result, log)).toMatchObject({ status: 'pass' });
-  });
-
-  it('does not reach an address on another network', () => {
-    expect(check(result, 'reach another network by address'), explain(result, log)).toMatchObject({
-      status: 'pass',
-    });
-  });
-
-  it('says why it cannot probe from a stopped container', () => {
-    expect(check(result, 'reach from a stopped container'), explain(result, log)).toMatchObject({
-      status: 'fail',
-      message: `container "${stopped}" is not running (exited, exit code 0)`,
-    });
-  });
-
-  it('leaves nothing of the run on the engine', async () => {
-    expect(await leftovers(runId)).toEqual([]);
-  });
+  itFindsChecks(graded, [
+    ['resolves and connects across a shared network', { 'reach passes': passed }],
+    [
+      'neither resolves nor reaches a container on another network',
+      {
+        'reach isolated': passed,
+        'reach fails': failed('reachable not as expected', 'equals true', 'false'),
+      },
+    ],
+    [
+      'tells a closed port and a name-only probe apart from an unknown name',
+      { 'reach closed port': passed, 'reach name only': passed },
+    ],
+    ['does not reach an address on another network', { 'reach another network by address': passed }],
+    [
+      'says why it cannot probe from a stopped container',
+      {
+        'reach from a stopped container': failed(
+          `container "${stopped}" is not running (exited, exit code 0)`,
+        ),
+      },
+    ],
+  ]);
+  itLeavesNothingOfTheRun(runId);
 });

@@ -1,7 +1,7 @@
 // The container check's memory, pidsLimit and pidMode on the real engine: what the student's
 // `docker run -m ... --pids-limit ... --pid container:...` made, as the engine applies it.
 import { afterAll, describe, expect, it } from 'vitest';
-import { gradeInline, leftovers, removeTempDirs, describe as summary } from '../../support/steps-harness';
+import { gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
 
 afterAll(removeTempDirs);
 

@@ -5,10 +5,15 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDockerEngine } from '../../../src/engine/docker-engine';
 import { grade } from '../../../src/grading/grade';
-import { exercise, leftovers, newRunId, removeEverything } from '../../support/engine-checks';
+import {
+  leftovers,
+  parseWithForeignContainers,
+  removeEverything,
+  uniqueRunId,
+} from '../../support/inline-grading';
 import { tempDir } from '../../support/integration';
 
-const runId = newRunId('concurrency');
+const runId = uniqueRunId('concurrency');
 
 const spec = (index: number) => `version: 1
 id: test/concurrent-${index}
@@ -31,7 +36,7 @@ afterAll(async () => {
 
 describe('grade with concurrency', () => {
   it('grades exercises at once and reports them, and their lines, in order', async () => {
-    const exercises = [1, 2, 3, 4].map((index) => exercise(spec(index)));
+    const exercises = [1, 2, 3, 4].map((index) => parseWithForeignContainers(spec(index)));
     const log: string[] = [];
     const report = await grade(exercises, {
       engine: createDockerEngine(runId),
@@ -68,7 +73,7 @@ describe('grade with concurrency and identical builds', () => {
       'FROM busybox\nRUN echo layer > /layer\nCMD ["sleep", "600"]\n',
     );
     const exercises = [1, 2, 3, 4].map((index) =>
-      exercise(`version: 1
+      parseWithForeignContainers(`version: 1
 id: test/concurrent-build-${index}
 title: Concurrent build ${index}
 steps:

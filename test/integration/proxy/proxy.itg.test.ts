@@ -18,6 +18,7 @@ import {
   type Run,
   tempDir,
 } from '../../support/integration';
+import { startProxyOnEngine } from '../../support/proxy-on-engine';
 
 const execFileAsync = promisify(execFile);
 const CLIS = DOCKER_CLIS;
@@ -52,14 +53,7 @@ beforeAll(async () => {
   socketDir = tempDir('proxy-socket');
   mkdirSync(path.join(submission, 'sub'));
   writeFileSync(path.join(submission, 'sub', 'hello.txt'), 'hello from the submission\n');
-  proxy = await startPolicyProxy({
-    upstream: { socketPath: ENGINE_SOCKET },
-    listenPath: path.join(socketDir, 'docker.sock'),
-    runId,
-    scope,
-    submissionDir: submission,
-    policy: { extraCapabilities: [], publicPorts: false },
-  });
+  proxy = await startProxyOnEngine({ runId, scope, submission, socketDir });
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@
 // under its old one, by checks and by the student's own later docker commands (the gate's
 // translations). The name label written at create cannot change, so it must not decide.
 import { afterAll, describe, expect, it } from 'vitest';
-import { gradeInline, leftovers, removeTempDirs, describe as summary } from '../../support/steps-harness';
+import { gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
 
 afterAll(removeTempDirs);
 

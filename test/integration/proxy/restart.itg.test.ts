@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
 import { RUN_LABEL, STUDENT_NAME_LABEL } from '../../../src/naming/labels';
-import { gradeInline, leftovers, removeTempDirs, describe as summary } from '../../support/steps-harness';
+import { gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
 
 const runIds: string[] = [];
 

@@ -1,7 +1,7 @@
 // build and run steps on the real engine, through grade(): each with a passing and a failing case.
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gradeInline, leftovers, removeTempDirs, describe as summary } from '../../support/steps-harness';
+import { gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
 
 afterAll(removeTempDirs);
 

@@ -5,32 +5,21 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RUN_LABEL } from '../../../src/naming/labels';
 import {
+  FILLER_CHECK,
   gradeInline,
   leftovers,
   namedLeftovers,
   removeTempDirs,
-  describe as summary,
-} from '../../support/steps-harness';
+  stepsExercise,
+  summary,
+  uniqueName,
+} from '../../support/inline-grading';
 
 afterAll(removeTempDirs);
 
-function exercise(id: string, steps: string, checks: string): string {
-  return `version: 1\nid: steps/${id}\ntitle: ${id}\nsteps:\n${steps}checks:\n${checks}`;
-}
-
-const FILLER_CHECK = `
-  - name: busybox is there
-    image: { name: busybox }
-    expect: { cmd: { contains: sh } }
-`;
-
-function unique(prefix: string): string {
-  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-}
-
 describe('compose step', () => {
   it('brings a stack up, waits until healthy, and survives down + up with its volume', async () => {
-    const tag = unique('itgcompose');
+    const tag = uniqueName('itgcompose');
     const labelledMidway: string[] = [];
     const compose = `
 version: "3.8"
@@ -61,7 +50,7 @@ networks:
   front: {}
 `;
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'compose-ok',
         `
   - compose: { file: stack/docker-compose.yaml, wait: { healthy: true, timeout: 60s } }
@@ -132,7 +121,7 @@ networks:
 
   it('finds the default file name, and starts and stops a stopped stack', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'compose-stop-start',
         `
   - compose: {}
@@ -158,7 +147,7 @@ networks:
   it('reads the files docker compose would: compose.yaml before docker-compose.yaml, and the override', async () => {
     const sleeper = 'image: busybox\n    init: true\n    command: [sleep, "300"]';
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'compose-order',
         '  - compose: { wait: { timeout: 20s } }\n  - compose: { action: down }\n  - compose: {}\n',
         `
@@ -186,7 +175,7 @@ networks:
 
   it('fails with compose’s own message when the file is invalid', async () => {
     const graded = await gradeInline(
-      exercise('compose-invalid', '  - compose: { file: docker-compose.yaml }\n', FILLER_CHECK),
+      stepsExercise('compose-invalid', '  - compose: { file: docker-compose.yaml }\n', FILLER_CHECK),
       { 'docker-compose.yaml': 'services:\n  app:\n    image: busybox\n    no_such_key: 1\n' },
     );
     expect(graded.exercise.setupError).toMatch(
@@ -198,10 +187,13 @@ networks:
   });
 
   it('fails with the build output when a service image does not build', async () => {
-    const graded = await gradeInline(exercise('compose-build-fails', '  - compose: {}\n', FILLER_CHECK), {
-      'docker-compose.yaml': 'services:\n  app:\n    build: .\n',
-      Dockerfile: 'FROM busybox\nRUN echo "compiling" && exit 2\n',
-    });
+    const graded = await gradeInline(
+      stepsExercise('compose-build-fails', '  - compose: {}\n', FILLER_CHECK),
+      {
+        'docker-compose.yaml': 'services:\n  app:\n    build: .\n',
+        Dockerfile: 'FROM busybox\nRUN echo "compiling" && exit 2\n',
+      },
+    );
     expect(graded.exercise.setupError).toMatch(/compose up failed with exit code \d+/);
     expect(graded.exercise.setupLog).toMatch(/compiling/);
     expect(await namedLeftovers(graded.runId)).toEqual([]);
@@ -211,7 +203,7 @@ networks:
   it('fails at once when a service exits, with its exit code and log', async () => {
     const started = Date.now();
     const graded = await gradeInline(
-      exercise('compose-exits', '  - compose: { wait: { timeout: 30s } }\n', FILLER_CHECK),
+      stepsExercise('compose-exits', '  - compose: { wait: { timeout: 30s } }\n', FILLER_CHECK),
       {
         'docker-compose.yaml':
           'services:\n  ok:\n    image: busybox\n    init: true\n    command: [sleep, "300"]\n  broken:\n    image: busybox\n    command: [sh, -c, "echo cannot connect; exit 5"]\n',
@@ -226,7 +218,11 @@ networks:
 
   it('says which service is not healthy when the wait times out', async () => {
     const graded = await gradeInline(
-      exercise('compose-unhealthy', '  - compose: { wait: { healthy: true, timeout: 2s } }\n', FILLER_CHECK),
+      stepsExercise(
+        'compose-unhealthy',
+        '  - compose: { wait: { healthy: true, timeout: 2s } }\n',
+        FILLER_CHECK,
+      ),
       {
         'docker-compose.yaml':
           'services:\n  db:\n    image: busybox\n    init: true\n    command: [sleep, "300"]\n    healthcheck:\n      test: ["CMD", "false"]\n      interval: 1m\n',

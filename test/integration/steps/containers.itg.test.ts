@@ -1,23 +1,20 @@
 // exec, copy, stop, kill, restart, recreate, network and volume steps on the real engine, through
 // grade(): each with a passing and a failing case.
 import { afterAll, describe, expect, it } from 'vitest';
-import { gradeInline, leftovers, removeTempDirs, describe as summary } from '../../support/steps-harness';
+import {
+  FILLER_CHECK,
+  gradeInline,
+  leftovers,
+  removeTempDirs,
+  stepsExercise,
+  summary,
+} from '../../support/inline-grading';
 
 afterAll(removeTempDirs);
 
 /** An exercise with a script step may name containers no run step starts (the script could). */
 const OPEN = '  - script: { file: noop.sh }\n';
 const NOOP = { 'noop.sh': 'true\n' };
-
-function exercise(id: string, steps: string, checks: string): string {
-  return `version: 1\nid: steps/${id}\ntitle: ${id}\nsteps:\n${steps}checks:\n${checks}`;
-}
-
-const FILLER_CHECK = `
-  - name: busybox is there
-    image: { name: busybox }
-    expect: { cmd: { contains: sh } }
-`;
 
 function allPass(graded: Awaited<ReturnType<typeof gradeInline>>): void {
   expect(graded.exercise.setupError, summary(graded)).toBeUndefined();
@@ -29,7 +26,7 @@ function allPass(graded: Awaited<ReturnType<typeof gradeInline>>): void {
 describe('exec step', () => {
   it('runs commands (and tolerates a failure when allowed)', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'exec-ok',
         `
   - run: { name: box, image: busybox, command: [sleep, "60"] }
@@ -50,7 +47,7 @@ describe('exec step', () => {
 
   it('fails on a non-zero exit code with the code and the output', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'exec-fails',
         `
   - run: { name: box, image: busybox, command: [sleep, "60"] }
@@ -70,7 +67,7 @@ describe('exec step', () => {
 describe('copy step', () => {
   it('copies a submission folder into a container, and a container path into another', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'copy-ok',
         `
   - run: { name: a, image: busybox, command: [sleep, "60"] }
@@ -95,7 +92,7 @@ describe('copy step', () => {
 
   it('refuses a source that leaves the submission through a symbolic link', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'copy-escape',
         `
   - run: { name: a, image: busybox, command: [sleep, "60"] }
@@ -113,7 +110,7 @@ describe('copy step', () => {
 
   it('fails with the engine’s reason when the container path does not exist', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'copy-missing',
         `
   - run: { name: a, image: busybox, command: [sleep, "60"] }
@@ -133,7 +130,7 @@ describe('copy step', () => {
 describe('stop and kill steps', () => {
   it('stops a container gracefully, kills one, and sends a signal it handles', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'stop-kill-ok',
         `
   - run: { name: calm, image: busybox, command: [sleep, "60"] }
@@ -166,7 +163,7 @@ describe('stop and kill steps', () => {
 
   it('fails to stop a container that does not exist', async () => {
     const graded = await gradeInline(
-      exercise('stop-missing', `${OPEN}  - stop: { container: ghost }\n`, FILLER_CHECK),
+      stepsExercise('stop-missing', `${OPEN}  - stop: { container: ghost }\n`, FILLER_CHECK),
       NOOP,
     );
     expect(graded.exercise.setupError).toBe('there is no container "ghost"');
@@ -175,7 +172,7 @@ describe('stop and kill steps', () => {
 
   it('fails to kill a container that has already exited, saying how it ended', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'kill-exited',
         `
   - run: { name: job, image: busybox, command: "exit 0", wait: { exited: true } }
@@ -192,7 +189,7 @@ describe('stop and kill steps', () => {
 describe('restart step', () => {
   it('restarts a container and waits for it as its run step did', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'restart-ok',
         `
   - run: { name: web, image: busybox, command: "echo boot; exec sleep 60", wait: { log: boot } }
@@ -208,7 +205,7 @@ describe('restart step', () => {
 
   it('fails when the container is not ready again after the restart', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'restart-not-ready',
         `
   - run:
@@ -232,7 +229,7 @@ describe('restart step', () => {
 describe('recreate step', () => {
   it('recreates a container with the same mounts: the named volume keeps its data, the rest is new', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'recreate-ok',
         `
   - run: { name: db, image: busybox, command: "echo ready; exec sleep 60", volumes: ["data:/data"], env: { ROLE: db }, wait: { log: ready } }
@@ -255,7 +252,7 @@ describe('recreate step', () => {
 
   it('fails when the recreated container stops before it is ready', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'recreate-fails',
         `
   - run:
@@ -278,7 +275,7 @@ describe('recreate step', () => {
 describe('network and volume steps', () => {
   it('creates networks and volumes that containers share', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'network-volume-ok',
         `
   - network: { name: back, internal: true }
@@ -302,7 +299,7 @@ describe('network and volume steps', () => {
 
   it('fails to create a network the engine refuses (a second "null" network)', async () => {
     const graded = await gradeInline(
-      exercise('network-fails', '  - network: { name: back, driver: "null" }\n', FILLER_CHECK),
+      stepsExercise('network-fails', '  - network: { name: back, driver: "null" }\n', FILLER_CHECK),
     );
     expect(graded.exercise.setupError).toMatch(
       /^network "back" could not be created: .*only one instance of "null" network is allowed/,

@@ -5,13 +5,7 @@ import { createDockerEngine } from '../../../src/engine/docker-engine';
 import type { Engine } from '../../../src/engine/engine';
 import { grade } from '../../../src/grading/grade';
 import { parseExercise } from '../../../src/spec/load';
-import {
-  leftovers,
-  removeTempDirs,
-  submissionDir,
-  describe as summary,
-  uniqueRunId,
-} from '../../support/steps-harness';
+import { leftovers, removeTempDirs, submissionDir, summary, uniqueRunId } from '../../support/inline-grading';
 
 afterAll(removeTempDirs);
 

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDockerEngine } from '../../../src/engine/docker-engine';
 import { grade } from '../../../src/grading/grade';
 import { parseExercise } from '../../../src/spec/load';
-import { leftovers, removeTempDirs, submissionDir, uniqueRunId } from '../../support/steps-harness';
+import { leftovers, removeTempDirs, submissionDir, uniqueRunId } from '../../support/inline-grading';
 
 afterAll(removeTempDirs);
 

@@ -6,29 +6,18 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLIENT_UID } from '../../../src/steps/client-user';
 import {
+  FILLER_CHECK,
   gradeInline,
   leftovers,
   namedLeftovers,
   removeTempDirs,
+  stepsExercise,
   submissionDir,
-  describe as summary,
-} from '../../support/steps-harness';
+  summary,
+  uniqueName,
+} from '../../support/inline-grading';
 
 afterAll(removeTempDirs);
-
-function exercise(id: string, steps: string, checks: string): string {
-  return `version: 1\nid: steps/${id}\ntitle: ${id}\nsteps:\n${steps}checks:\n${checks}`;
-}
-
-const FILLER_CHECK = `
-  - name: busybox is there
-    image: { name: busybox }
-    expect: { cmd: { contains: sh } }
-`;
-
-function unique(prefix: string): string {
-  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-}
 
 /** Secrets of the grader's own environment that a student's script must never see. */
 const SECRETS: Record<string, string> = {
@@ -47,7 +36,7 @@ describe('script step', () => {
   });
 
   it('runs the student’s docker commands with a scrubbed environment and removes what they made', async () => {
-    const name = unique('itgscript');
+    const name = uniqueName('itgscript');
     const script = `
 set -eu
 echo "args: $*"
@@ -58,7 +47,7 @@ docker build -q -t ${name}-img:1 .
 docker run -d --name ${name}-web --network ${name}-net -v ${name}-vol:/data ${name}-img:1 sleep 60
 `;
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'script-ok',
         '  - script: { file: run.sh, args: [one, two] }\n',
         `
@@ -100,7 +89,7 @@ docker run -d --name ${name}-web --network ${name}-net -v ${name}-vol:/data ${na
 
   it('fails on a non-zero exit code with the code and the output tail', async () => {
     const graded = await gradeInline(
-      exercise('script-fails', '  - script: { file: scripts/run.sh }\n', FILLER_CHECK),
+      stepsExercise('script-fails', '  - script: { file: scripts/run.sh }\n', FILLER_CHECK),
       { 'scripts/run.sh': 'echo "about to fail"\ndocker run --rm busybox sh -c "exit 3"\n' },
     );
     expect(graded.exercise.setupError).toBe('scripts/run.sh exited with code 3, expected exit code 0');
@@ -116,7 +105,7 @@ docker run -d --name ${name}-web --network ${name}-net -v ${name}-vol:/data ${na
       'exit 4',
     ].join('\n');
     const graded = await gradeInline(
-      exercise('script-first-error', '  - script: { file: run.sh }\n', FILLER_CHECK),
+      stepsExercise('script-first-error', '  - script: { file: run.sh }\n', FILLER_CHECK),
       { 'run.sh': script },
     );
     expect(graded.exercise.setupError).toBe('run.sh exited with code 4, expected exit code 0');
@@ -127,18 +116,18 @@ docker run -d --name ${name}-web --network ${name}-net -v ${name}-vol:/data ${na
 
   it('tolerates a non-zero exit code when the step allows it', async () => {
     const graded = await gradeInline(
-      exercise('script-allowed', '  - script: { file: run.sh, allowFailure: true }\n', FILLER_CHECK),
+      stepsExercise('script-allowed', '  - script: { file: run.sh, allowFailure: true }\n', FILLER_CHECK),
       { 'run.sh': 'exit 1\n' },
     );
     expect(graded.exercise.setupError, summary(graded)).toBeUndefined();
   });
 
   it('stops the whole process group at the time limit and removes the containers it started', async () => {
-    const name = unique('itgslow');
+    const name = uniqueName('itgslow');
     const marker = 600 + Math.floor(Math.random() * 300);
     const started = Date.now();
     const graded = await gradeInline(
-      exercise('script-timeout', '  - script: { file: run.sh, timeout: 6s }\n', FILLER_CHECK),
+      stepsExercise('script-timeout', '  - script: { file: run.sh, timeout: 6s }\n', FILLER_CHECK),
       {
         'run.sh': `sleep ${marker} &\ndocker run -d --name ${name}-bg busybox sleep 60\necho started\ndocker run --name ${name}-fg busybox sleep 60\n`,
       },
@@ -168,7 +157,7 @@ docker run -d --name ${name}-web --network ${name}-net -v ${name}-vol:/data ${na
     });
     const modesBefore = [submission, path.join(submission, 'shared')].map((dir) => statSync(dir).mode);
     const graded = await gradeInline(
-      exercise('script-uid', '  - script: { file: run.sh }\n', FILLER_CHECK),
+      stepsExercise('script-uid', '  - script: { file: run.sh }\n', FILLER_CHECK),
       {},
       { submission },
     );
@@ -194,7 +183,7 @@ docker run -d --name ${name}-web --network ${name}-net -v ${name}-vol:/data ${na
 
   it('refuses a script that is a symbolic link out of the submission', async () => {
     const graded = await gradeInline(
-      exercise('script-escape', '  - script: { file: run.sh }\n', FILLER_CHECK),
+      stepsExercise('script-escape', '  - script: { file: run.sh }\n', FILLER_CHECK),
       { 'run.sh': { symlink: '/bin/true' } },
     );
     expect(graded.exercise.setupError).toBe(

@@ -1,26 +1,15 @@
 // wait steps and the readiness conditions (log with count, port, http, healthy, exited) on the real
 // engine, through grade(): what holds passes, and what does not says expected against actual.
 import { afterAll, describe, expect, it } from 'vitest';
-import { gradeInline, leftovers, removeTempDirs, describe as summary } from '../../support/steps-harness';
+import { gradeInline, leftovers, removeTempDirs, stepsExercise, summary } from '../../support/inline-grading';
 
 afterAll(removeTempDirs);
-
-const FILLER_CHECK = `
-checks:
-  - name: busybox is there
-    image: { name: busybox }
-    expect: { cmd: { contains: sh } }
-`;
-
-function exercise(id: string, steps: string): string {
-  return `version: 1\nid: steps/${id}\ntitle: ${id}\nsteps:\n${steps}${FILLER_CHECK}`;
-}
 
 describe('wait step', () => {
   it('waits a duration, then for every condition of a running container', async () => {
     const started = Date.now();
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'wait-all',
         `
   - run:
@@ -41,7 +30,7 @@ describe('wait step', () => {
 
   it('waits until a run-to-completion container has exited', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'wait-exited',
         `
   - run: { name: job, image: busybox, command: "sleep 0.5; echo finished; exit 4" }
@@ -55,7 +44,7 @@ describe('wait step', () => {
 
   it('says a container that keeps running has not exited', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'wait-exited-fails',
         `
   - run: { name: job, image: busybox, command: [sleep, "60"] }
@@ -71,7 +60,7 @@ describe('wait step', () => {
 
   it('tells a port nobody listens on from an open one (docker-proxy accepts either)', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'wait-port-fails',
         `
   - run: { name: web, image: busybox, command: [sleep, "60"], ports: [8080] }
@@ -87,7 +76,7 @@ describe('wait step', () => {
 
   it('reports the HTTP status that was answered instead of the one expected', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'wait-http-fails',
         `
   - run: { name: web, image: busybox, command: "mkdir /www; exec httpd -f -p 8080 -h /www", ports: [8080] }
@@ -103,7 +92,7 @@ describe('wait step', () => {
 
   it('reports the last health state when the container never becomes healthy', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'wait-unhealthy',
         `
   - run:
@@ -124,7 +113,7 @@ describe('wait step', () => {
   it('fails at once when a container without a healthcheck is to become healthy', async () => {
     const started = Date.now();
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'wait-no-healthcheck',
         `
   - run: { name: db, image: busybox, command: [sleep, "60"] }
@@ -141,7 +130,7 @@ describe('wait step', () => {
 
   it('fails at once, with the exit code and the log, when the container stops while waited for', async () => {
     const graded = await gradeInline(
-      exercise(
+      stepsExercise(
         'wait-stopped',
         `
   - run: { name: web, image: busybox, command: "echo crashing; exit 3", ports: [8080] }

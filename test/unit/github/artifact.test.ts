@@ -14,14 +14,10 @@ import {
   writeArtifact,
 } from '../../../src/github/artifact';
 import { renderJson } from '../../../src/report/json';
-import { type CheckResult, exerciseResult, type GradeReport, gradeReport } from '../../../src/report/model';
+import { exerciseResult, type GradeReport, gradeReport } from '../../../src/report/model';
+import { checkResult as check } from '../../support/report-fixtures';
 
 const SHA = 'abcdefabcdefabcdefabcdefabcdefabcdefabcd';
-
-function check(overrides: Partial<CheckResult> & Pick<CheckResult, 'name' | 'status'>): CheckResult {
-  const pass = overrides.status === 'pass';
-  return { points: pass ? 1 : 0, maxPoints: 1, message: pass ? 'passed' : 'failed', ...overrides };
-}
 
 function report(): GradeReport {
   return gradeReport(

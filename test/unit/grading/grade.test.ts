@@ -1,4 +1,4 @@
-import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,30 +7,10 @@ import { grade } from '../../../src/grading/grade';
 import { InfraError } from '../../../src/shared/errors';
 import { parseExercise } from '../../../src/spec/load';
 import { EMPTY_IMAGE, FakeEngine } from '../../support/fake-engine';
+import { BUILD_AND_RUN, submissionWithDockerfile } from '../../support/grading-fixtures';
 
-const SPEC = `version: 1
-id: demo/one
-title: Demo
-steps:
-  - build: { name: app }
-  - run: { name: web, image: app }
-checks:
-  - name: workdir
-    points: 2
-    image: { name: app }
-    expect: { workdir: /app }
-  - name: says hello
-    points: 3
-    hint: echo hello
-    exec: { container: web, command: [cat, /greeting] }
-    expect: { stdout: hello, exitCode: 0 }
-`;
-
-function submission(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'grade-test-'));
-  writeFileSync(path.join(dir, 'Dockerfile'), 'FROM busybox\n');
-  return dir;
-}
+const SPEC = BUILD_AND_RUN;
+const submission = () => submissionWithDockerfile();
 
 const exercise = () => parseExercise(SPEC, 'demo/exercise.yaml');
 
@@ -145,33 +125,30 @@ checks:
     expect(engine.calls.filter((call) => call.startsWith('build'))).toEqual([]);
   });
 
-  it('refuses a submission folder that is a link to outside the submission', async () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'grade-root-'));
-    symlinkSync(submission(), path.join(root, 'linked'));
-    const linked = parseExercise(
-      SPEC.replace('title: Demo', 'title: Demo\nsubmission: linked'),
-      'demo/exercise.yaml',
-    );
-    const engine = new FakeEngine();
-    const report = await grade([linked], { engine, submissionRoot: root });
-    expect(report.exercises[0]?.setupError).toBe(
+  it.each([
+    [
+      'refuses a submission folder that is a link to outside the submission',
+      () => mkdtempSync(path.join(tmpdir(), 'grade-root-')),
+      'linked',
+      'title: Demo',
+      'title: Demo\nsubmission: linked',
       'the submission folder "linked" is a link to outside the submission',
-    );
-    expect(engine.calls.filter((call) => call.startsWith('build'))).toEqual([]);
-  });
-
-  it('refuses a build context that is a link to outside the submission', async () => {
-    const root = submission();
-    symlinkSync(submission(), path.join(root, 'elsewhere'));
-    const linked = parseExercise(
-      SPEC.replace('build: { name: app }', 'build: { name: app, context: elsewhere }'),
-      'demo/exercise.yaml',
-    );
+    ],
+    [
+      'refuses a build context that is a link to outside the submission',
+      submission,
+      'elsewhere',
+      'build: { name: app }',
+      'build: { name: app, context: elsewhere }',
+      expect.stringMatching(/build context "elsewhere" leads outside the submission folder/),
+    ],
+  ])('%s', async (_title, makeRoot, link, from, to, setupError) => {
+    const root = makeRoot();
+    symlinkSync(submission(), path.join(root, link));
+    const linked = parseExercise(SPEC.replace(from, to), 'demo/exercise.yaml');
     const engine = new FakeEngine();
     const report = await grade([linked], { engine, submissionRoot: root });
-    expect(report.exercises[0]?.setupError).toMatch(
-      /build context "elsewhere" leads outside the submission folder/,
-    );
+    expect(report.exercises[0]?.setupError).toEqual(setupError);
     expect(engine.calls.filter((call) => call.startsWith('build'))).toEqual([]);
   });
 

@@ -209,6 +209,11 @@ let directory: string;
 let recorder: Recorder;
 let proxy: PolicyProxy;
 
+/** A POST to the proxy under test, with these headers and body. */
+function post(url: string, headers: Record<string, string> = {}, body?: string) {
+  return send(proxy.socketPath, { method: 'POST', url, headers, ...(body === undefined ? {} : { body }) });
+}
+
 async function startProxy(bounds?: Partial<GateBounds>): Promise<void> {
   proxy = await startPolicyProxy({
     upstream: { socketPath: recorder.socketPath },
@@ -423,33 +428,27 @@ describe('bodies and keys the routes do not declare', () => {
   );
 
   it('names the form body and where parameters go', async () => {
-    const answer = await send(proxy.socketPath, {
-      method: 'POST',
-      url: '/v1.41/images/busybox/tag',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': '17' },
-      body: 'repo=evil&tag=one',
-    });
+    const answer = await post(
+      '/v1.41/images/busybox/tag',
+      { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': '17' },
+      'repo=evil&tag=one',
+    );
     expect(answer.status).toBe(400);
     expect(JSON.parse(answer.body).message).toBe(
       'refused by the grader: POST /images/{name*}/tag takes no request body',
     );
-    const create = await send(proxy.socketPath, {
-      method: 'POST',
-      url: '/v1.41/containers/create',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': '9' },
-      body: 'name=evil',
-    });
+    const create = await post(
+      '/v1.41/containers/create',
+      { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': '9' },
+      'name=evil',
+    );
     expect(create.status).toBe(415);
     expect(JSON.parse(create.body).message).toMatch(/takes no form body .*parameters go in the query string/);
     expect(forwardedWrites()).toEqual([]);
   });
 
   it('refuses an undeclared query key, naming it and the route', async () => {
-    const answer = await send(proxy.socketPath, {
-      method: 'POST',
-      url: '/v1.41/containers/web/rename?name=b&x=1',
-      headers: {},
-    });
+    const answer = await post('/v1.41/containers/web/rename?name=b&x=1');
     expect(answer.status).toBe(400);
     expect(JSON.parse(answer.body).message).toBe(
       'refused by the grader: query parameter "x" is not accepted by POST /containers/{id}/rename',
@@ -458,24 +457,12 @@ describe('bodies and keys the routes do not declare', () => {
   });
 
   it('refuses a query key given twice, and a value not of its type', async () => {
-    const twice = await send(proxy.socketPath, {
-      method: 'POST',
-      url: '/v1.41/containers/web/rename?name=a&name=b',
-      headers: {},
-    });
+    const twice = await post('/v1.41/containers/web/rename?name=a&name=b');
     expect(twice.status).toBe(400);
     expect(JSON.parse(twice.body).message).toMatch(/query parameter "name" is given twice/);
-    const notInt = await send(proxy.socketPath, {
-      method: 'POST',
-      url: '/v1.41/containers/web/stop?t=soon',
-      headers: {},
-    });
+    const notInt = await post('/v1.41/containers/web/stop?t=soon');
     expect(JSON.parse(notInt.body).message).toMatch(/query parameter "t" .* must be an integer/);
-    const semicolon = await send(proxy.socketPath, {
-      method: 'POST',
-      url: '/v1.41/containers/web/rename?name=a;name=b',
-      headers: {},
-    });
+    const semicolon = await post('/v1.41/containers/web/rename?name=a;name=b');
     expect(semicolon.status).toBe(400);
     expect(forwardedWrites()).toEqual([]);
     // A list key may repeat: docker build -t a -t b.
@@ -495,20 +482,18 @@ describe('bodies and keys the routes do not declare', () => {
   });
 
   it('refuses duplicate JSON keys and undeclared top-level fields', async () => {
-    const twice = await send(proxy.socketPath, {
-      method: 'POST',
-      url: '/v1.41/networks/create',
-      headers: { 'Content-Type': 'application/json' },
-      body: '{"Name":"ok","Name":"evil"}',
-    });
+    const twice = await post(
+      '/v1.41/networks/create',
+      { 'Content-Type': 'application/json' },
+      '{"Name":"ok","Name":"evil"}',
+    );
     expect(twice.status).toBe(400);
     expect(JSON.parse(twice.body).message).toMatch(/names the key "Name" twice/);
-    const field = await send(proxy.socketPath, {
-      method: 'POST',
-      url: '/v1.41/volumes/create',
-      headers: { 'Content-Type': 'application/json' },
-      body: '{"Name":"data","ClusterVolumeSpec":{}}',
-    });
+    const field = await post(
+      '/v1.41/volumes/create',
+      { 'Content-Type': 'application/json' },
+      '{"Name":"data","ClusterVolumeSpec":{}}',
+    );
     expect(JSON.parse(field.body).message).toBe(
       'refused by the grader: body field "ClusterVolumeSpec" is not accepted by POST /volumes/create',
     );
@@ -516,27 +501,20 @@ describe('bodies and keys the routes do not declare', () => {
   });
 
   it('refuses a body on a route that takes none, by length or chunked', async () => {
-    const sized = await send(proxy.socketPath, {
-      method: 'POST',
-      url: '/v1.41/containers/web/start',
-      headers: { 'Content-Type': 'application/json', 'Content-Length': '2' },
-      body: '{}',
-    });
+    const sized = await post(
+      '/v1.41/containers/web/start',
+      { 'Content-Type': 'application/json', 'Content-Length': '2' },
+      '{}',
+    );
     expect(sized.status).toBe(400);
     expect(JSON.parse(sized.body).message).toMatch(/POST \/containers\/\{id\}\/start takes no request body/);
-    const chunked = await send(proxy.socketPath, {
-      method: 'POST',
-      url: '/v1.41/containers/web/start',
-      headers: { 'Content-Type': 'text/plain' },
-      body: 'x',
-    });
+    const chunked = await post('/v1.41/containers/web/start', { 'Content-Type': 'text/plain' }, 'x');
     expect(chunked.status).toBe(400);
     expect(forwardedWrites()).toEqual([]);
     // What the Go client sends for docker start: text/plain, no body. Forwarded without a type.
-    const start = await send(proxy.socketPath, {
-      method: 'POST',
-      url: '/v1.41/containers/web/start',
-      headers: { 'Content-Type': 'text/plain', 'Content-Length': '0' },
+    const start = await post('/v1.41/containers/web/start', {
+      'Content-Type': 'text/plain',
+      'Content-Length': '0',
     });
     expect(start.status).toBe(200);
     expect(

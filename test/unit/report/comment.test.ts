@@ -13,13 +13,9 @@ import {
 } from '../../../src/report/comment';
 import { COMMENT_MAX_CHARS } from '../../../src/report/markdown';
 import { type CheckResult, exerciseResult, type GradeReport, gradeReport } from '../../../src/report/model';
+import { checkResult as check } from '../../support/report-fixtures';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
-
-function check(overrides: Partial<CheckResult> & Pick<CheckResult, 'name' | 'status'>): CheckResult {
-  const pass = overrides.status === 'pass';
-  return { points: pass ? 1 : 0, maxPoints: 1, message: pass ? 'passed' : 'failed', ...overrides };
-}
 
 function report(statuses: Record<string, 'pass' | 'fail'>, extra: CheckResult[] = []): GradeReport {
   return gradeReport(

@@ -10,20 +10,20 @@ import { type ClassroomResult, classroomResult, renderClassroom } from '../../..
 import { renderJson } from '../../../src/report/json';
 import { renderJunit } from '../../../src/report/junit';
 import { COMMENT_MAX_CHARS, renderMarkdown, textDiff } from '../../../src/report/markdown';
-import {
-  type CheckResult,
-  exerciseResult,
-  type GradeReport,
-  gradeReport,
-  redactHidden,
-} from '../../../src/report/model';
+import { exerciseResult, type GradeReport, gradeReport, redactHidden } from '../../../src/report/model';
 import { isReportFormat, REPORT_FORMATS, renderReport } from '../../../src/report/render';
 import { renderText } from '../../../src/report/text';
+import {
+  BIDI,
+  CONTROL,
+  checkResult as check,
+  commandLines,
+  ESC,
+  expectBalancedMarkdown,
+  flood,
+  oneExerciseReport,
+} from '../../support/report-fixtures';
 
-const ESC = '\u001b';
-const BIDI = /[\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: detecting control characters is the point
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 const WORKSPACE = '/home/runner/work/course/course';
 
 const HOSTILE_LINES = [
@@ -41,20 +41,10 @@ const HOSTILE_LINES = [
 ];
 const HOSTILE = HOSTILE_LINES.join('\n');
 // About 100 kB of program output, hostile on every line.
-const FLOOD = Array.from(
-  { length: 2_500 },
-  (_, i) => `${String(i).padStart(4, '0')} ${HOSTILE_LINES[i % HOSTILE_LINES.length]}`,
-)
-  .join('\n')
-  .slice(0, 100_000);
+const FLOOD = flood(HOSTILE_LINES, 2_500);
 
 // What a hidden check knows and must never show.
 const SECRETS = ['the secret answer is 42', 'SECRET-EXPECTED', 'SECRET-ACTUAL', 'SECRET-HINT', 'secret.txt'];
-
-function check(overrides: Partial<CheckResult> & Pick<CheckResult, 'name' | 'status'>): CheckResult {
-  const pass = overrides.status === 'pass';
-  return { points: pass ? 1 : 0, maxPoints: 1, message: pass ? 'passed' : 'failed', ...overrides };
-}
 
 function fixture(): GradeReport {
   return gradeReport(
@@ -137,27 +127,8 @@ function fixture(): GradeReport {
   );
 }
 
-/** Lines the Actions runner would read as a workflow command (either syntax). */
-function commandLines(output: string): string[] {
-  return output
-    .split(/\r\n|\r|\n/)
-    .filter((line) => line.trimStart().startsWith('::') || line.includes('##['));
-}
-
 function expectNoSecrets(output: string): void {
   for (const secret of SECRETS) expect(output).not.toContain(secret);
-}
-
-function expectBalancedMarkdown(markdown: string): void {
-  for (const tag of ['details', 'summary', 'pre', 'code']) {
-    const opened = markdown.match(new RegExp(`<${tag}>`, 'g'))?.length ?? 0;
-    const closed = markdown.match(new RegExp(`</${tag}>`, 'g'))?.length ?? 0;
-    expect(closed, `<${tag}> balanced`).toBe(opened);
-  }
-  expect(markdown).not.toContain('```');
-  for (const line of markdown.split('\n').filter((row) => row.startsWith('|'))) {
-    expect(line.split('|').length, line).toBe(5);
-  }
 }
 
 describe('renderMarkdown (job summary and comment)', () => {
@@ -417,18 +388,7 @@ describe('renderClassroom', () => {
   });
 
   it('reports pass and fail at the top', () => {
-    const passing = gradeReport(
-      [
-        exerciseResult({
-          id: 'a',
-          title: 'A',
-          specFile: 'a.yaml',
-          durationMs: 1,
-          checks: [check({ name: 'x', status: 'pass' })],
-        }),
-      ],
-      1,
-    );
+    const passing = oneExerciseReport([check({ name: 'x', status: 'pass' })]);
     expect(classroomResult(passing)).toMatchObject({ status: 'pass', max_score: 1 });
     const failing = { ...passing, passed: false };
     expect(classroomResult(failing).status).toBe('fail');
@@ -558,26 +518,15 @@ describe('renderReport', () => {
 
 describe('a diff from the comparators', () => {
   it('is shown instead of the two values, escaped and capped', () => {
-    const report = gradeReport(
-      [
-        exerciseResult({
-          id: 'a',
-          title: 'A',
-          specFile: 'a.yaml',
-          durationMs: 1,
-          checks: [
-            check({
-              name: 'prints',
-              status: 'fail',
-              expected: 'equals "x"',
-              actual: 'y',
-              diff: '--- expected\n+++ actual\n@@ -1 +1 @@\n-x\n+::error::y @org/team </pre>',
-            }),
-          ],
-        }),
-      ],
-      1,
-    );
+    const report = oneExerciseReport([
+      check({
+        name: 'prints',
+        status: 'fail',
+        expected: 'equals "x"',
+        actual: 'y',
+        diff: '--- expected\n+++ actual\n@@ -1 +1 @@\n-x\n+::error::y @org/team </pre>',
+      }),
+    ]);
     const markdown = renderMarkdown(report);
     expect(markdown).toContain(
       '<pre><code>--- expected\n+++ actual\n@&#8203;@&#8203; -1 +1 @&#8203;@&#8203;\n-x\n+&#58;:error&#58;:y @&#8203;org/team &lt;/pre&gt;</code></pre>',

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import reportSchema from '../../../schema/report.schema.json';
 import { renderJson } from '../../../src/report/json';
 import { COMMENT_MAX_CHARS, progressBar, renderMarkdown } from '../../../src/report/markdown';
-import { type CheckResult, exerciseResult, type GradeReport, gradeReport } from '../../../src/report/model';
+import { exerciseResult, type GradeReport, gradeReport } from '../../../src/report/model';
 import {
   codeBlock,
   defangWorkflowCommands,
@@ -17,12 +17,17 @@ import {
   wrapUntrustedLog,
 } from '../../../src/report/sanitize';
 import { renderText } from '../../../src/report/text';
-
-const ESC = '\u001b';
-const BIDI = /[\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
-// Control characters other than \t and \n, and any escape character at all.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: detecting control characters is the point
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+import {
+  BIDI,
+  CONTROL,
+  checkResult as check,
+  commandLines,
+  ESC,
+  expectBalancedMarkdown,
+  expectNoHostileCharacters,
+  flood,
+  oneExerciseReport,
+} from '../../support/report-fixtures';
 
 const HOSTILE_LINES = [
   '::error::x',
@@ -39,17 +44,7 @@ const HOSTILE_LINES = [
 ];
 const HOSTILE = HOSTILE_LINES.join('\n');
 // About 100 kB of program output, hostile on every line.
-const FLOOD = Array.from(
-  { length: 2_000 },
-  (_, i) => `${String(i).padStart(4, '0')} ${HOSTILE_LINES[i % 11]}`,
-)
-  .join('\n')
-  .slice(0, 100_000);
-
-function check(overrides: Partial<CheckResult> & Pick<CheckResult, 'name' | 'status'>): CheckResult {
-  const pass = overrides.status === 'pass';
-  return { points: pass ? 1 : 0, maxPoints: 1, message: pass ? 'passed' : 'failed', ...overrides };
-}
+const FLOOD = flood(HOSTILE_LINES, 2_000);
 
 function smallReport(): GradeReport {
   return gradeReport(
@@ -138,32 +133,10 @@ function hostileReport(extraChecks = 0): GradeReport {
   );
 }
 
-/** Lines the Actions runner would read as a workflow command (either syntax). */
-function commandLines(output: string): string[] {
-  return output
-    .split(/\r\n|\r|\n/)
-    .filter((line) => line.trimStart().startsWith('::') || line.includes('##['));
-}
-
-function expectNoHostileCharacters(output: string): void {
-  expect(output).not.toMatch(BIDI);
-  expect(output).not.toMatch(CONTROL);
-  expect(output).not.toContain(ESC);
-}
-
 function expectBalanced(markdown: string): void {
-  for (const tag of ['details', 'summary', 'pre', 'code']) {
-    const opened = markdown.match(new RegExp(`<${tag}>`, 'g'))?.length ?? 0;
-    const closed = markdown.match(new RegExp(`</${tag}>`, 'g'))?.length ?? 0;
-    expect(closed, `<${tag}> balanced`).toBe(opened);
-  }
-  expect(markdown).not.toContain('```');
+  expectBalancedMarkdown(markdown);
   // Every raw </pre> is ours, directly after our </code>.
   expect(markdown.match(/<\/pre>/g)?.length ?? 0).toBe(markdown.match(/<\/code><\/pre>/g)?.length ?? 0);
-  // Table rows keep their three cells: no student pipe splits a cell.
-  for (const line of markdown.split('\n').filter((row) => row.startsWith('|'))) {
-    expect(line.split('|').length, line).toBe(5);
-  }
 }
 
 function expectInertMarkdown(markdown: string): void {
@@ -298,35 +271,15 @@ describe('renderText', () => {
   });
 
   it('shows an empty value as (empty) rather than as nothing', () => {
-    const report = gradeReport(
-      [
-        exerciseResult({
-          id: 'a',
-          title: 'A',
-          specFile: 'a.yaml',
-          durationMs: 1,
-          checks: [check({ name: 'prints', status: 'fail', expected: 'Hello', actual: '' })],
-        }),
-      ],
-      1,
-    );
+    const report = oneExerciseReport([
+      check({ name: 'prints', status: 'fail', expected: 'Hello', actual: '' }),
+    ]);
     expect(renderText(report)).toContain('      actual:   (empty)\n');
     expect(renderMarkdown(report)).toContain('**Actual**\n\n_(empty)_\n');
   });
 
   it('colours only when asked', () => {
-    const report = gradeReport(
-      [
-        exerciseResult({
-          id: 'a',
-          title: 'A',
-          specFile: 'a.yaml',
-          durationMs: 1,
-          checks: [check({ name: 'x', status: 'pass' })],
-        }),
-      ],
-      1,
-    );
+    const report = oneExerciseReport([check({ name: 'x', status: 'pass' })]);
     expect(renderText(report)).not.toContain(ESC);
     expect(renderText(report, { color: true })).toContain(`${ESC}[32m✔${ESC}[0m`);
     expect(renderText(report)).toContain('Total: 1/1 — passed');

@@ -1,8 +1,7 @@
 // The start-of-exercise check of what an exercise needs that the engine cannot give: the
 // decision on its own, and grade() on a fake Engine that answers as Podman does (its identity
 // taken from the real Podman 4.3.1 /version answer).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EngineInfo } from '../../../src/engine/engine';
@@ -11,6 +10,7 @@ import { grade } from '../../../src/grading/grade';
 import { engineShortfall } from '../../../src/run/engine-support';
 import { parseExercise } from '../../../src/spec/load';
 import { FakeEngine } from '../../support/fake-engine';
+import { BUILD_AND_RUN, submissionWithDockerfile } from '../../support/grading-fixtures';
 
 const PODMAN = identifyEngine(
   JSON.parse(
@@ -22,24 +22,6 @@ const DOCKER = identifyEngine(
     readFileSync(path.join(__dirname, '../../fixtures', 'engine-version', 'docker-26.1.json'), 'utf8'),
   ),
 );
-
-/** The grader's own build and run, an image check and an exec check: nothing Podman lacks. */
-const BUILD_AND_RUN = `version: 1
-id: demo/build-run
-title: Build and run
-steps:
-  - build: { name: app }
-  - run: { name: web, image: app }
-checks:
-  - name: workdir
-    points: 2
-    image: { name: app }
-    expect: { workdir: /app }
-  - name: says hello
-    points: 3
-    exec: { container: web, command: [cat, /greeting] }
-    expect: { stdout: hello }
-`;
 
 const BUILD_CACHE = `version: 1
 id: demo/cache
@@ -149,12 +131,7 @@ class IdentifiedEngine extends FakeEngine {
   }
 }
 
-function submission(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'engine-support-'));
-  writeFileSync(path.join(dir, 'Dockerfile'), 'FROM busybox\n');
-  writeFileSync(path.join(dir, 'app.py'), 'print(1)\n');
-  return dir;
-}
+const submission = () => submissionWithDockerfile({ 'app.py': 'print(1)\n' });
 
 describe('grade() on Podman', () => {
   it('ends an exercise Podman cannot grade as an engine error before any step, every check errored', async () => {
