@@ -1,20 +1,29 @@
 // A script step with `remote: true` on the real engine, through grade(): the student's client
 // reaches the remote machine over ssh:// and nothing else, the remote daemon has names and
 // listings of its own, checks tell the two machines apart, and nothing of the machine remains.
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { withEnv } from '../../support/env';
 import { gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
 
 afterAll(removeTempDirs);
 
-/** The grader's folders for remote machines (gate socket, empty disk) now in the temp folder. */
-function remoteFolders(): Set<string> {
-  return new Set(readdirSync(os.tmpdir()).filter((name) => name.startsWith('docker-autograder-remote-')));
-}
-
-function newFolders(before: Set<string>): string[] {
-  return [...remoteFolders()].filter((name) => !before.has(name));
+/**
+ * Grades with a temp folder of the test's own, and answers the grader's folders for remote
+ * machines (gate socket, empty disk) left in it. The machine's shared temp folder would also
+ * show folders of other gradings running at the same time.
+ */
+async function gradeInOwnTemp(...args: Parameters<typeof gradeInline>) {
+  const temp = mkdtempSync(path.join(os.tmpdir(), 'itg-remote-'));
+  try {
+    const graded = await withEnv({ TMPDIR: temp }, () => gradeInline(...args));
+    const remoteFolders = readdirSync(temp).filter((name) => name.startsWith('docker-autograder-remote-'));
+    return { graded, remoteFolders };
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
 }
 
 const TWO_MACHINES = `version: 1
@@ -56,8 +65,7 @@ echo "interfaces: $(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' /proc/net/d
 
 describe('a script step with a remote machine', () => {
   it('drives a daemon with names of its own over ssh://, and checks tell the machines apart', async () => {
-    const before = remoteFolders();
-    const graded = await gradeInline(TWO_MACHINES, { 'run.sh': TWO_MACHINES_SCRIPT });
+    const { graded, remoteFolders } = await gradeInOwnTemp(TWO_MACHINES, { 'run.sh': TWO_MACHINES_SCRIPT });
     const text = summary(graded);
     const output = graded.log.filter((line) => line.startsWith('| ')).join('\n');
     expect(output, text).toContain('remote web started');
@@ -87,12 +95,11 @@ describe('a script step with a remote machine', () => {
       'a container "local-only" exists on your own machine (the local Docker daemon), not on the remote machine',
     );
     expect(await leftovers(graded.runId)).toEqual([]);
-    expect(newFolders(before)).toEqual([]);
+    expect(remoteFolders).toEqual([]);
   }, 180_000);
 
   it('removes the machine and what was made on it when the script runs out of time', async () => {
-    const before = remoteFolders();
-    const graded = await gradeInline(
+    const { graded, remoteFolders } = await gradeInOwnTemp(
       `version: 1
 id: steps/remote-timeout
 title: remote timeout
@@ -110,6 +117,6 @@ checks:
     expect(graded.exercise.setupError, text).toMatch(/did not finish within 20s/);
     expect(graded.statuses, text).toEqual({ 'held runs on the remote machine': 'pass' });
     expect(await leftovers(graded.runId)).toEqual([]);
-    expect(newFolders(before)).toEqual([]);
+    expect(remoteFolders).toEqual([]);
   }, 180_000);
 });
