@@ -14,54 +14,46 @@ __webpack_require__.r(__webpack_exports__);
 function renderJson(report) {
     return `${escapeForDisplay(JSON.stringify(orderReport(report), null, 2))}\n`;
 }
-// Each object literal below is typed as a record over *all* of the model's keys, optional ones
-// included, so a field added to the model is a compile error here rather than silently missing
-// from the report. JSON.stringify drops the keys whose value is undefined.
-function orderReport(report) {
-    return {
-        version: report.version,
-        score: report.score,
-        maxScore: report.maxScore,
-        passed: report.passed,
-        durationMs: report.durationMs,
-        exercises: report.exercises.map(orderExercise),
-    };
+/**
+ * The keys of T in the order the report shows them. The list must name every key of T, optional
+ * ones included, so a field added to the model is a compile error here rather than silently
+ * missing from the report.
+ */
+function keyOrder() {
+    return (...keys) => keys;
 }
-function orderExercise(exercise) {
-    return {
-        id: exercise.id,
-        title: exercise.title,
-        specFile: exercise.specFile,
-        score: exercise.score,
-        maxScore: exercise.maxScore,
-        status: exercise.status,
-        durationMs: exercise.durationMs,
-        setupError: exercise.setupError,
-        setupLog: exercise.setupLog,
-        firstError: exercise.firstError,
-        checks: exercise.checks.map(orderCheck),
-    };
+/** value's keys in `keys`' order, each through its own rendering when it has one. */
+function ordered(value, keys, render = {}) {
+    // JSON.stringify drops the keys whose value is undefined.
+    const out = {};
+    for (const key of keys) {
+        const field = value[key];
+        const renderField = render[key];
+        out[String(key)] =
+            field === undefined || renderField === undefined
+                ? field
+                : renderField(field);
+    }
+    return out;
+}
+// biome-ignore format: a model's keys on one line, in the report's order
+const REPORT_KEYS = keyOrder()('version', 'score', 'maxScore', 'passed', 'durationMs', 'exercises');
+// biome-ignore format: a model's keys on one line, in the report's order
+const EXERCISE_KEYS = keyOrder()('id', 'title', 'specFile', 'score', 'maxScore', 'status', 'durationMs', 'setupError', 'setupLog', 'firstError', 'checks');
+// biome-ignore format: a model's keys on one line, in the report's order
+const CHECK_KEYS = keyOrder()('name', 'status', 'points', 'maxPoints', 'message', 'expected', 'actual', 'hint', 'firstError', 'location', 'specLocation', 'causedBySetup', 'diff', 'hidden');
+const LOCATION_KEYS = keyOrder()('file', 'line', 'column');
+function orderLocation(location) {
+    return ordered(location, LOCATION_KEYS);
 }
 function orderCheck(check) {
-    return {
-        name: check.name,
-        status: check.status,
-        points: check.points,
-        maxPoints: check.maxPoints,
-        message: check.message,
-        expected: check.expected,
-        actual: check.actual,
-        hint: check.hint,
-        firstError: check.firstError,
-        location: check.location === undefined ? undefined : orderLocation(check.location),
-        specLocation: check.specLocation === undefined ? undefined : orderLocation(check.specLocation),
-        causedBySetup: check.causedBySetup,
-        diff: check.diff,
-        hidden: check.hidden,
-    };
+    return ordered(check, CHECK_KEYS, { location: orderLocation, specLocation: orderLocation });
 }
-function orderLocation(location) {
-    return { file: location.file, line: location.line, column: location.column };
+function orderExercise(exercise) {
+    return ordered(exercise, EXERCISE_KEYS, { checks: (checks) => checks.map(orderCheck) });
+}
+function orderReport(report) {
+    return ordered(report, REPORT_KEYS, { exercises: (exercises) => exercises.map(orderExercise) });
 }
 // JSON.stringify already escapes C0 controls. What it leaves raw are C1 controls, invisible
 // format characters (bidi overrides that reorder what a reader sees in an editor or terminal)

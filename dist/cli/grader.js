@@ -27161,23 +27161,22 @@ function truncateTextTail(text, maxChars) {
 }
 /** Keeps the last `maxLines` lines (a log's end is where the error is) and says how many went. */
 function lastLines(text, maxLines) {
-    const lines = text.split('\n');
-    if (lines.length <= maxLines) {
-        return text;
-    }
-    const omitted = lines.length - maxLines;
-    const plural = omitted === 1 ? '' : 's';
-    return [`… [${formatCount(omitted)} earlier line${plural} omitted]`, ...lines.slice(-maxLines)].join('\n');
+    return keepLines(text, maxLines, 'last');
 }
 /** Keeps the first `maxLines` lines and says how many went. */
 function firstLines(text, maxLines) {
+    return keepLines(text, maxLines, 'first');
+}
+function keepLines(text, maxLines, which) {
     const lines = text.split('\n');
     if (lines.length <= maxLines) {
         return text;
     }
     const omitted = lines.length - maxLines;
     const plural = omitted === 1 ? '' : 's';
-    return [...lines.slice(0, maxLines), `… [${formatCount(omitted)} more line${plural} omitted]`].join('\n');
+    return which === 'last'
+        ? [`… [${formatCount(omitted)} earlier line${plural} omitted]`, ...lines.slice(-maxLines)].join('\n')
+        : [...lines.slice(0, maxLines), `… [${formatCount(omitted)} more line${plural} omitted]`].join('\n');
 }
 /** For places that must stay on one line (names, ids, titles): newlines and tabs become spaces. */
 function oneLine(text) {
@@ -38399,29 +38398,6 @@ class InfraError extends Error {
         this.fault = fault;
     }
 }
-/**
- * The one place that recognises, in a daemon's error message, a fault of the engine or of its
- * neighbours rather than of the request. Only patterns the daemon itself writes: a network the
- * student named and forgot to create ("network mynet not found") is the student's, the default
- * bridge gone is not.
- */
-const FAULT_PATTERNS = [
-    [
-        'api-version',
-        /client version \S+ is too (?:new|old)|(?:minimum|maximum) supported API version|client is newer than server/i,
-    ],
-    ['port-taken', /port is already allocated|address already in use|Bind for \S+ failed/i],
-    // 20.10: "could not find bridge docker0"; Engine 25+: "adding interface vethX to bridge br0
-    // failed: Device does not exist".
-    [
-        'bridge-missing',
-        /could not find bridge|network bridge not found|bridge \S+ not found|adding interface \S+ to bridge \S+ failed/i,
-    ],
-    ['unreachable', /Cannot connect to the Docker daemon|Is the docker daemon running\?/i],
-];
-function infraFaultIn(daemonMessage) {
-    return FAULT_PATTERNS.find(([, pattern]) => pattern.test(daemonMessage))?.[0];
-}
 /** What a user is told a fault means, ahead of the daemon's own words. */
 const FAULT_MEANING = {
     unreachable: 'the Docker engine cannot be reached',
@@ -38513,8 +38489,156 @@ function noClassicBuilderMessage(endpoint, daemonMessage) {
     return `the Docker engine at ${endpoint} no longer offers the classic builder (POST /build, version 1) that the grader's builds use: ${words}`;
 }
 
+;// CONCATENATED MODULE: ./src/engine/format.ts
+// Small helpers every part of the engine shares (transport, operations, wire): one-line reasons,
+// short ids and seconds in messages, a JSON line that may not parse, a field that may be missing,
+// a pause between retries.
+function oneLine(text) {
+    const flat = text.replace(/\s+/g, ' ').trim();
+    return flat.length > 500 ? `${flat.slice(0, 500)}…` : flat;
+}
+function formatSeconds(ms) {
+    return `${Number((ms / 1000).toFixed(1))}s`;
+}
+function shortId(id) {
+    return /^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id;
+}
+function stringField(record, key) {
+    const value = record[key];
+    return typeof value === 'string' ? value : '';
+}
+function parseJson(text) {
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return undefined;
+    }
+}
+function delay(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+;// CONCATENATED MODULE: ./src/naming/resource-names.ts
+// Resource names: the engine's names of the containers, networks and volumes the run creates,
+// unique to the run and the exercise, valid for Docker. The scope (`<run id>-<n>`) comes first,
+// so that a name says which run made it. Image tags are in image-references.ts.
+/** An exercise's scope in a run: `<run id>-<n>`, n counting the run's exercises from 1. */
+function exerciseScope(runId, index) {
+    return `${runId}-${index + 1}`;
+}
+/**
+ * The remote machine's scope. After the exercise's scope comes a `.`, never the `-` that starts
+ * every name the local gate scopes (`<scope>-<name>`), so no local name can be a remote one.
+ */
+function remoteScope(scope) {
+    return `${scope}.remote`;
+}
+function containerName(scope, stepName) {
+    return `${dockerSafe(scope)}-${dockerSafe(stepName)}`;
+}
+/** A network or volume the exercise names `name` (network and volume steps, named volumes of run steps). */
+function resourceName(scope, name) {
+    return `${dockerSafe(scope)}-${dockerSafe(name)}`;
+}
+/**
+ * The name a student's docker commands now give a container they named `given` at create: the
+ * one given (its spelling kept) unless a `docker rename` changed the engine's name since. Labels
+ * cannot change, so the engine's name, unscoped, is then the truth.
+ */
+function currentStudentName(engineName, given, scope) {
+    const name = engineName.replace(/^\//, '');
+    const prefix = resourceName(scope, '');
+    if (resourceName(scope, given) === name || !name.startsWith(prefix))
+        return given;
+    return name.slice(prefix.length);
+}
+/**
+ * A compose project name: Compose v2 accepts only [a-z0-9_-] starting with a letter or digit,
+ * and v1 silently drops everything else, which could make two scopes collide.
+ */
+function composeProjectName(scope) {
+    const safe = scope
+        .toLowerCase()
+        .replace(/[^a-z0-9_-]+/g, '-')
+        .replace(/^[^a-z0-9]+/, '');
+    return safe === '' ? 'docker-autograder' : safe;
+}
+/** A name as Docker takes it in every kind of name: lower case, [a-z0-9_.-], no glob characters. */
+function dockerSafe(text) {
+    return text.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-');
+}
+/**
+ * Whether a name looks scoped by some run's gate (`<run id>-<n>-<name>`): run ids made by
+ * newRunId() (grading/session.ts) are `ag` and base-36 time and hex, so another run's scoped
+ * names are known by form.
+ */
+function isScopedName(name) {
+    return /^ag[0-9a-z]{6,}-\d+-/.test(name);
+}
+
+;// CONCATENATED MODULE: ./src/naming/image-references.ts
+// Image references: the tags of the grader's own images, all in the `docker-autograder/`
+// namespace with the run first, and how a run's tags (or any run's) are recognised among the
+// engine's images.
+
+/**
+ * The grader's own images (build steps, build-cache rebuilds, the client image) are named in
+ * this namespace, with the run id first in every tag, and carry no labels: the classic builder
+ * turns each build label into a LABEL step, an uncached container commit. Cleanup finds them by
+ * these references and only untags them (decisions.md, "Unlabelled builds").
+ */
+const NAMESPACE = 'docker-autograder';
+/** The client image's repository; its stand-in is `:1` (scripts/build-base-images.sh). */
+const CLIENT_REPOSITORY = `${NAMESPACE}/client`;
+/** Any run's reference: `<namespace>/<run>-<scope rest>-<step>:latest` or the client's `:1-<run>`. */
+const ANY_RUN_REFERENCE = /^docker-autograder\/(?:[a-z0-9_.-]+-[a-z0-9_.-]+:latest|client:1-[a-z0-9_.-]+)$/;
+/** A build step's image (and the build-cache check's rebuilds): `docker-autograder/<scope>-<step>:latest`. */
+function imageTag(scope, stepName) {
+    return `${NAMESPACE}/${dockerSafe(scope)}-${dockerSafe(stepName)}:latest`;
+}
+/**
+ * The client image's run-owned tag, `docker-autograder/client:1-<run>` (steps/client-image.ts): it
+ * carries the run labels and goes with the run's cleanup, so two gradings sharing an engine never
+ * remove each other's client image.
+ */
+function clientImageTag(runId) {
+    return `${CLIENT_REPOSITORY}:1-${dockerSafe(runId)}`;
+}
+/**
+ * Any grader reference but the client stand-in (`docker-autograder/client:1`): a build step's
+ * image, or a client image built on the spot. Looser than runReferences('allRuns'), for the gate,
+ * which hides every such tag that is not the run's own.
+ */
+function isGraderReference(reference) {
+    return reference.startsWith(`${NAMESPACE}/`) && reference !== `${CLIENT_REPOSITORY}:1`;
+}
+/** The image references of a run, of one scope of it, or (allRuns) of every run. */
+function runReferences(selection) {
+    if (selection === 'allRuns') {
+        return { patterns: [`${NAMESPACE}/*`], matches: (reference) => ANY_RUN_REFERENCE.test(reference) };
+    }
+    const prefix = `${NAMESPACE}/${dockerSafe(selection.scope ?? selection.runId)}-`;
+    const client = clientImageTag(selection.runId);
+    if (selection.scope !== undefined) {
+        return { patterns: [`${prefix}*`], matches: (reference) => reference.startsWith(prefix) };
+    }
+    return {
+        patterns: [`${prefix}*`, client],
+        matches: (reference) => reference === client || reference.startsWith(prefix),
+    };
+}
+/** Whether a build's tag names an image of this run, so cleanup finds it without labels. */
+function isRunReference(reference, runId) {
+    const normalised = reference.includes(':') ? reference : `${reference}:latest`;
+    return runReferences({ runId }).matches(normalised);
+}
+
 ;// CONCATENATED MODULE: ./src/naming/labels.ts
-// Labels stamped on every resource the grader creates. Cleanup removes only what carries them.
+// Labels: the keys the grader stamps on the containers, networks and volumes it creates (run and
+// scope: cleanup removes only what carries them; the grader's own images go by their tags,
+// image-references.ts), and those in which the gate keeps what a student asked for (their name,
+// ports, restart policy).
 const LABEL_PREFIX = 'org.docker-autograder';
 const RUN_LABEL = `${LABEL_PREFIX}.run`;
 const SCOPE_LABEL = `${LABEL_PREFIX}.scope`;
@@ -38583,217 +38707,15 @@ function labelFilters(runId, scope) {
 function scopeLabels(scope) {
     return { [SCOPE_LABEL]: scope };
 }
-/**
- * The grader's own images (build steps, build-cache rebuilds, the client image) are named in
- * this namespace, with the run id first in every tag, and carry no labels: the classic builder
- * turns each build label into a LABEL step, an uncached container commit. Cleanup finds them by
- * these references and only untags them (decisions.md, "Unlabelled builds").
- */
-const NAMESPACE = 'docker-autograder';
-/** The client image's run-owned tag is `docker-autograder/client:1-<run>` (steps/client-image.ts). */
-const CLIENT_REPOSITORY = `${NAMESPACE}/client`;
-/** Any run's reference: `<namespace>/<run>-<scope rest>-<step>:latest` or the client's `:1-<run>`. */
-const ANY_RUN_REFERENCE = /^docker-autograder\/(?:[a-z0-9_.-]+-[a-z0-9_.-]+:latest|client:1-[a-z0-9_.-]+)$/;
-/** What the names of steps/names.ts make of an id: lower case, [a-z0-9_.-], no glob characters. */
-function referenceSafe(text) {
-    return text.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-');
-}
-/** The image references of a run, of one scope of it, or (allRuns) of every run. */
-function runReferences(selection) {
-    if (selection === 'allRuns') {
-        return { patterns: [`${NAMESPACE}/*`], matches: (reference) => ANY_RUN_REFERENCE.test(reference) };
-    }
-    const prefix = `${NAMESPACE}/${referenceSafe(selection.scope ?? selection.runId)}-`;
-    const client = `${CLIENT_REPOSITORY}:1-${referenceSafe(selection.runId)}`;
-    if (selection.scope !== undefined) {
-        return { patterns: [`${prefix}*`], matches: (reference) => reference.startsWith(prefix) };
-    }
-    return {
-        patterns: [`${prefix}*`, client],
-        matches: (reference) => reference === client || reference.startsWith(prefix),
-    };
-}
-/** Whether a build's tag names an image of this run, so cleanup finds it without labels. */
-function isRunReference(reference, runId) {
-    const normalised = reference.includes(':') ? reference : `${reference}:latest`;
-    return runReferences({ runId }).matches(normalised);
-}
-
-;// CONCATENATED MODULE: ./src/engine/operations/bind-writers.ts
-// A bind mount the student cannot race (docs/decisions.md, "Bind sources are mounted with every
-// writer of the submission frozen"). The daemon resolves a bind source by its path when it mounts
-// it (at start, restart, and for every `docker cp`), so a folder of the submission swapped for a
-// symlink to `/` between the grader's check and that mount would be followed. Only the run's own
-// containers that bind-mount a host folder can change the submission (the client container, the
-// student's containers, the grader's run steps): while they are all paused (the cgroup freezer, by
-// the daemon), the path cannot change, so a check made then still holds when the daemon mounts.
-// The proxy and the grader's run step each bring their own WriterControl.
-
-
-
-/**
- * One freeze (or pause/unpause request of the student) at a time per run: a second start would
- * otherwise thaw the first one's writers while its mount is under way, and a student's
- * `docker unpause` sent during a freeze would wake a writer.
- */
-const runLocks = new Map();
-/** Tries of one pause (measured: 1 in 20 pauses of a shell swapping a folder in a loop fails). */
-const PAUSE_ATTEMPTS = 8;
-/** Waits for the run's lock and takes it; the returned function gives it back. */
-async function takeRunLock(runId) {
-    const previous = runLocks.get(runId) ?? Promise.resolve();
-    let give = () => undefined;
-    const mine = new Promise((resolve) => {
-        give = resolve;
-    });
-    const chained = previous.then(() => mine);
-    runLocks.set(runId, chained);
-    await previous;
-    let given = false;
-    return () => {
-        if (given)
-            return;
-        given = true;
-        give();
-        // The last holder leaves no entry behind (runs come and go in one process: class grading).
-        if (runLocks.get(runId) === chained)
-            runLocks.delete(runId);
-    };
-}
-/**
- * Pauses every writer of the run and returns the thaw. On a failure to pause, what was paused
- * is unpaused again and the error is passed on: a start must not go ahead half frozen.
- */
-async function freezeWriters(runId, control) {
-    const release = await takeRunLock(runId);
-    const paused = [];
-    let thawed = false;
-    const thaw = async () => {
-        if (thawed)
-            return;
-        thawed = true;
-        try {
-            await Promise.all(paused.map((id) => control.unpause(id).catch(() => undefined)));
-        }
-        finally {
-            release();
-        }
-    };
-    try {
-        const ids = await control.writers();
-        const results = await Promise.allSettled(ids.map(async (id) => {
-            if (await pauseWithRetries(control, id))
-                paused.push(id);
-        }));
-        const failed = results.find((result) => result.status === 'rejected');
-        if (failed !== undefined)
-            throw failed.reason;
-    }
-    catch (error) {
-        await thaw();
-        throw error;
-    }
-    return thaw;
-}
-/**
- * Pauses one container, again after a failure: the freezer gives up ("unable to freeze") on a
- * container that starts processes all the time (a swap loop in a shell does), now and then.
- */
-async function pauseWithRetries(control, id) {
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await control.pause(id);
-        }
-        catch (error) {
-            if (attempt >= PAUSE_ATTEMPTS)
-                throw error;
-        }
-    }
-}
-/** Runs `action` (check the bind sources, then have the daemon mount them) with the writers frozen. */
-async function withWritersFrozen(runId, control, action) {
-    const thaw = await freezeWriters(runId, control);
-    try {
-        return await action();
-    }
-    finally {
-        await thaw();
-    }
-}
-/**
- * Whether the daemon mounts a host path for this container (its inspection, or its summary in
- * a list): `Binds` with a path source, a `Mounts` entry of type bind, or `--volumes-from`.
- */
-function mountsHostPath(container) {
-    const hostConfig = isRecord(container.HostConfig) ? container.HostConfig : {};
-    const binds = Array.isArray(hostConfig.Binds) ? hostConfig.Binds : [];
-    if (binds.some((bind) => typeof bind === 'string' && bind.startsWith('/')))
-        return true;
-    const volumesFrom = Array.isArray(hostConfig.VolumesFrom) ? hostConfig.VolumesFrom : [];
-    if (volumesFrom.length > 0)
-        return true;
-    const mounts = [
-        ...(Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts : []),
-        ...(Array.isArray(container.Mounts) ? container.Mounts : []),
-    ];
-    return mounts.some((mount) => isRecord(mount) && mount.Type === 'bind');
-}
-/** The ids of running containers in a list answer (`GET /containers/json`) that mount a host path. */
-function runningBindWriters(listed) {
-    if (!Array.isArray(listed))
-        return [];
-    return listed
-        .filter(isRecord)
-        .filter((container) => container.State === 'running' && mountsHostPath(container))
-        .map((container) => String(container.Id));
-}
-/**
- * The grader's own control, for its run steps: every running container of the run is a writer
- * (summaries do not say which mount a host path; a pause of a second costs them nothing). An
- * engine without pause (a fake) has no writers to freeze.
- */
-function engineWriterControl(engine) {
-    const pause = engine.pauseContainer?.bind(engine);
-    const unpause = engine.unpauseContainer?.bind(engine);
-    return {
-        async writers() {
-            if (pause === undefined)
-                return [];
-            const listed = await engine.listContainers(runLabels(engine.runId));
-            return listed.filter((container) => container.state === 'running').map((container) => container.id);
-        },
-        pause: async (id) => (pause === undefined ? false : pause(id)),
-        unpause: async (id) => {
-            await unpause?.(id);
-        },
-    };
-}
-/**
- * The first source that no longer resolves to the real path it had when it was checked, and
- * why; checked with the writers frozen, just before the mount. `approved` gives that real path;
- * by default the source itself (the proxy passes bind sources resolved).
- */
-async function changedBindSource(sources, approved = (source) => source) {
-    for (const source of sources) {
-        const real = await (0,promises_namespaceObject.realpath)(source).catch(() => undefined);
-        if (real !== approved(source)) {
-            return `the bind mount source ${source} was replaced (by a symbolic link, or removed) after it was checked`;
-        }
-    }
-    return undefined;
-}
-/** The host paths a container's inspection says the daemon bind-mounts for it. */
-function bindSources(container) {
-    const mounts = Array.isArray(container.Mounts) ? container.Mounts : [];
-    return mounts
-        .filter(isRecord)
-        .filter((mount) => mount.Type === 'bind' && typeof mount.Source === 'string')
-        .map((mount) => String(mount.Source));
+/** Whether a label key is one of the grader's (LABEL_PREFIX): not the student's to see or set. */
+function isGraderLabel(key) {
+    return key.startsWith(`${LABEL_PREFIX}.`);
 }
 
 ;// CONCATENATED MODULE: ./src/engine/faults.ts
 // How a failed Docker call is told apart: the daemon's answer (a refusal, usually the student's
-// doing) or the engine and the machine failing (an InfraError: status error, exit 3).
+// doing) or the engine and the machine failing (an InfraError: status error, exit 3), by the
+// error's code or status, or by the daemon's own words.
 
 
 const CONNECTION_ERROR_CODES = new Set([
@@ -38843,39 +38765,36 @@ function daemonMessage(error) {
         return json;
     return error.message.replace(/^\(HTTP code \d+\)\s*/, '');
 }
-
-;// CONCATENATED MODULE: ./src/engine/wire/format.ts
-// Small text helpers for the engine's messages: one-line reasons, short ids, seconds.
-function messageOf(error) {
-    return error instanceof Error ? error.message : String(error);
-}
-function oneLine(text) {
-    const flat = text.replace(/\s+/g, ' ').trim();
-    return flat.length > 500 ? `${flat.slice(0, 500)}…` : flat;
-}
-function formatSeconds(ms) {
-    return `${Number((ms / 1000).toFixed(1))}s`;
-}
-function shortId(id) {
-    return /^[0-9a-f]{64}$/.test(id) ? id.slice(0, 12) : id;
-}
-function stringField(record, key) {
-    const value = record[key];
-    return typeof value === 'string' ? value : '';
-}
-function parseJson(text) {
-    try {
-        return JSON.parse(text);
-    }
-    catch {
-        return undefined;
-    }
-}
-function delay(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The one place that recognises, in a daemon's error message, a fault of the engine or of its
+ * neighbours rather than of the request. Only patterns the daemon itself writes: a network the
+ * student named and forgot to create ("network mynet not found") is the student's, the default
+ * bridge gone is not.
+ */
+const FAULT_PATTERNS = [
+    [
+        'api-version',
+        /client version \S+ is too (?:new|old)|(?:minimum|maximum) supported API version|client is newer than server/i,
+    ],
+    ['port-taken', /port is already allocated|address already in use|Bind for \S+ failed/i],
+    // 20.10: "could not find bridge docker0"; Engine 25+: "adding interface vethX to bridge br0
+    // failed: Device does not exist".
+    [
+        'bridge-missing',
+        /could not find bridge|network bridge not found|bridge \S+ not found|adding interface \S+ to bridge \S+ failed/i,
+    ],
+    ['unreachable', /Cannot connect to the Docker daemon|Is the docker daemon running\?/i],
+];
+function infraFaultIn(daemonMessage) {
+    return FAULT_PATTERNS.find(([, pattern]) => pattern.test(daemonMessage))?.[0];
 }
 
 ;// CONCATENATED MODULE: ./src/engine/operations/cleanup.ts
+// engine/operations: one group of the Engine interface's calls, made on the daemon through transport/.
+// Cleanup: what a run (or one scope of it, or every run) left, containers, networks and volumes by
+// their labels, the grader's own images by their tags (naming/image-references.ts).
+
+
 
 
 
@@ -38927,7 +38846,7 @@ async function removeImages(client, filters, filter, report) {
     report.images += await removeReferences(client, report.failures, filter);
 }
 /**
- * The grader's own builds carry no labels (labels.ts): they are found by their run-owned tags
+ * The grader's own builds carry no labels (naming/image-references.ts): they are found by their run-owned tags
  * and only untagged, never forced. Such an image can have the same ID as another run's build
  * or a base image (`FROM nginx` alone); the daemon deletes it only when no name is left.
  */
@@ -38966,7 +38885,7 @@ async function listOrReport(client, failures, kind, list) {
         return await client.idempotentCall(`list ${kind}`, list);
     }
     catch (error) {
-        failures.push(oneLine(messageOf(error)));
+        failures.push(oneLine(errorMessage(error)));
         return [];
     }
 }
@@ -38984,7 +38903,7 @@ async function removeAll(client, failures, kind, items, concurrency, how) {
                 gone += 1;
             // The message already names the call, e.g. "remove network x: ...".
             else
-                failures.push(oneLine(messageOf(error)));
+                failures.push(oneLine(errorMessage(error)));
         }
     });
     return gone;
@@ -39036,6 +38955,8 @@ const HARDENED_LIMITS = {
 const external_node_path_namespaceObject = require("node:path");
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 ;// CONCATENATED MODULE: ./src/engine/rules/guards.ts
+// engine/rules: what the engine's work is held to (names, binds, builds), checked before or around a call.
+//
 // Checks on what the grader asks of the engine, before it reaches a URL or a host config:
 // names the daemon could have, ports, and bind mounts that never expose the host.
 
@@ -39140,6 +39061,8 @@ const external_node_stream_namespaceObject = require("node:stream");
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = require("node:string_decoder");
 ;// CONCATENATED MODULE: ./src/engine/transport/streams.ts
+// engine/transport: reaching the daemon (where, how, deadlines, response streams), under every operation.
+//
 // Reading the engine's response streams under a deadline and with a byte cap.
 
 
@@ -39225,6 +39148,8 @@ class CappedBytes {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/wire/docker-mapping.ts
+// engine/wire: the Engine API's formats (JSON, tar, progress streams) read and written; no daemon calls.
+//
 // The daemon's JSON (with the nulls it really sends: the dockerode typings claim arrays and
 // objects) and its mapping onto the Engine's model. No I/O here: docker-engine.ts does the calls.
 
@@ -39460,6 +39385,8 @@ function inTreeOrder(rows, pidColumn, ppidColumn) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/operations/networks-volumes.ts
+// engine/operations: one group of the Engine interface's calls, made on the daemon through transport/.
+//
 // Networks and volumes: created with the run's labels, inspected by name.
 
 
@@ -40005,6 +39932,8 @@ function isStateEvent(line) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/operations/exec.ts
+// engine/operations: one group of the Engine interface's calls, made on the daemon through transport/.
+//
 // Commands run in a running container, their output read with a byte cap and a deadline.
 
 
@@ -40187,6 +40116,8 @@ async function pathExists(file) {
 var ignore = __nccwpck_require__(4158);
 var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
 ;// CONCATENATED MODULE: ./src/engine/wire/build-context.ts
+// engine/wire: the Engine API's formats (JSON, tar, progress streams) read and written; no daemon calls.
+//
 // Turns a student's build context directory into the tar stream the Engine API's /build takes.
 // The whole context is checked BEFORE anything is uploaded: the daemon would happily receive a
 // 2 GB context, a FIFO would hang the packer, and a symlink out of the context is at best a
@@ -40397,6 +40328,8 @@ function build_context_formatBytes(bytes) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/wire/archive.ts
+// engine/wire: the Engine API's formats (JSON, tar, progress streams) read and written; no daemon calls.
+//
 // Tar streams of the Engine API's archive endpoints (/containers/{id}/archive): reading the entry
 // that describes a container path, packing a host file or folder to copy in, and a byte cap for
 // archives passed from one container to another. No daemon calls here.
@@ -40731,6 +40664,8 @@ async function putArchive(client, containerId, targetDir, body, signal, what) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/operations/follow-logs.ts
+// engine/operations: one group of the Engine interface's calls, made on the daemon through transport/.
+//
 // Following a container's output while it runs (the student's script in its client container):
 // each chunk is passed on as the container prints it, from its very start, under a byte cap.
 
@@ -40839,6 +40774,8 @@ function sink(onChunk) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/rules/build-profile.ts
+// engine/rules: what the engine's work is held to (names, binds, builds), checked before or around a call.
+//
 // The profile a build's RUN containers are held to, for the grader's own `build:` steps and for
 // builds a student starts through the policy proxy: the limits of HARDENED_LIMITS, as far as the
 // classic builder's /build takes them (docs/decisions.md, "Builds held to the profile").
@@ -40992,18 +40929,26 @@ var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node
 ;// CONCATENATED MODULE: external "./lazy-dockerfile-ast.js"
 const external_lazy_dockerfile_ast_js_namespaceObject = require("./lazy-dockerfile-ast.js");
 ;// CONCATENATED MODULE: ./src/engine/rules/build-rules.ts
+// engine/rules: what the engine's work is held to (names, binds, builds), checked before or around a call.
+//
 // What a Dockerfile may make the engine fetch, read before the build (docs/decisions.md, "Builds
 // held to the profile"). The classic builder runs ADD's URL downloads, the pulls of FROM and
 // COPY --from, in the daemon's own network namespace: the runner's loopback and private network
 // are within its reach, not the build container's. And a FROM can read any image on the engine,
 // another run's too. Pure: the engine lookup of an image is injected.
+//
+// imageStanding judges the image alone, whatever name the FROM used, for the grader's builds (the
+// whole run, no scope) and the gate's (one scope); it tells a missing image apart. It is not
+// proxy/visibility.ts's imageVisibility, which answers what a student may see by the name they
+// used, within one scope.
+
 
 
 
 /**
  * An image's standing to a run (and a scope of it, for the proxy, which shows the student only
  * the scope's objects). Another run's image carries another run's label, or, unlabelled (the
- * grader's own builds are: labels.ts), has only names in another run's namespace. An image with
+ * grader's own builds are: naming/image-references.ts), has only names in another run's namespace. An image with
  * no name at all that is not the run's is an intermediate layer of someone's build.
  */
 function imageStanding(image, owner) {
@@ -41308,6 +41253,8 @@ async function dockerfileRefusals(text, options) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/wire/build-progress.ts
+// engine/wire: the Engine API's formats (JSON, tar, progress streams) read and written; no daemon calls.
+//
 // The classic builder's /build (and /images/create) progress stream, parsed line by line.
 
 
@@ -41449,8 +41396,11 @@ class TailText {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/operations/images-builds.ts
+// engine/operations: one group of the Engine interface's calls, made on the daemon through transport/.
+//
 // Images: building from a submission's context (the classic builder), inspecting, and pulling
 // the grader's own helper images.
+
 
 
 
@@ -41492,7 +41442,7 @@ async function buildOnce(client, request) {
     catch (error) {
         if (error instanceof BuildContextError)
             return { ok: false, error: error.message, log: '' };
-        throw new InfraError(`cannot read the build context ${request.contextDir}: ${oneLine(messageOf(error))}`);
+        throw new InfraError(`cannot read the build context ${request.contextDir}: ${oneLine(errorMessage(error))}`);
     }
     const refusals = await images_builds_checkDockerfile(client, request, packed.dockerfile);
     if (refusals.length > 0) {
@@ -41525,7 +41475,7 @@ async function images_builds_checkDockerfile(client, request, dockerfile) {
         text = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(request.contextDir, dockerfile), 'utf8');
     }
     catch (error) {
-        return [`cannot read ${dockerfile}: ${oneLine(messageOf(error))}`];
+        return [`cannot read ${dockerfile}: ${oneLine(errorMessage(error))}`];
     }
     return dockerfileRefusals(text, {
         buildArgs: request.buildArgs,
@@ -41538,19 +41488,6 @@ async function standingOf(client, reference) {
     if (raw === undefined)
         return 'missing';
     return imageStanding({ labels: raw.Config?.Labels ?? {}, repoTags: raw.RepoTags ?? [] }, { runId: client.runId });
-}
-/** Which engine a client talks to (Docker or Podman): asked once per client. */
-const products = new WeakMap();
-function engineProduct(client) {
-    let product = products.get(client);
-    if (product === undefined) {
-        product = client
-            .engineWide('/version')
-            .then((version) => identifyEngine(version).product)
-            .catch(() => 'docker');
-        products.set(client, product);
-    }
-    return product;
 }
 /** Whether the grader can make build cgroups for this engine: asked once per client. */
 const cgroupSupport = new WeakMap();
@@ -41664,7 +41601,9 @@ async function discardIntermediates(client, ids, keep, startedAt) {
 }
 /** Uploads the context and follows the progress stream to its end or to the deadline. */
 async function streamBuild(client, packed, request, progress, signal, { unlabelled, cgroupParent }) {
-    const ulimitFormat = (await engineProduct(client)) === 'podman' ? 'podman' : 'docker';
+    // Which engine this is, from the answer DockerEngine.info() read too; unknown is Docker.
+    const product = identifyEngine(await client.version().catch(() => undefined)).product;
+    const ulimitFormat = product === 'podman' ? 'podman' : 'docker';
     let response;
     try {
         response = asReadable(await client.docker.buildImage(packed.stream, {
@@ -41802,6 +41741,180 @@ function pullQuery(ref) {
     return { fromImage: ref, tag: 'latest' };
 }
 
+;// CONCATENATED MODULE: ./src/engine/rules/bind-writers.ts
+// engine/rules: what the engine's work is held to (names, binds, builds), checked before or around a call.
+//
+// A bind mount the student cannot race (docs/decisions.md, "Bind sources are mounted with every
+// writer of the submission frozen"). The daemon resolves a bind source by its path when it mounts
+// it (at start, restart, and for every `docker cp`), so a folder of the submission swapped for a
+// symlink to `/` between the grader's check and that mount would be followed. Only the run's own
+// containers that bind-mount a host folder can change the submission (the client container, the
+// student's containers, the grader's run steps): while they are all paused (the cgroup freezer, by
+// the daemon), the path cannot change, so a check made then still holds when the daemon mounts.
+// The proxy and the grader's run step each bring their own WriterControl.
+
+
+
+/**
+ * One freeze (or pause/unpause request of the student) at a time per run: a second start would
+ * otherwise thaw the first one's writers while its mount is under way, and a student's
+ * `docker unpause` sent during a freeze would wake a writer.
+ */
+const runLocks = new Map();
+/** Tries of one pause (measured: 1 in 20 pauses of a shell swapping a folder in a loop fails). */
+const PAUSE_ATTEMPTS = 8;
+/** Waits for the run's lock and takes it; the returned function gives it back. */
+async function takeRunLock(runId) {
+    const previous = runLocks.get(runId) ?? Promise.resolve();
+    let give = () => undefined;
+    const mine = new Promise((resolve) => {
+        give = resolve;
+    });
+    const chained = previous.then(() => mine);
+    runLocks.set(runId, chained);
+    await previous;
+    let given = false;
+    return () => {
+        if (given)
+            return;
+        given = true;
+        give();
+        // The last holder leaves no entry behind (runs come and go in one process: class grading).
+        if (runLocks.get(runId) === chained)
+            runLocks.delete(runId);
+    };
+}
+/**
+ * Pauses every writer of the run and returns the thaw. On a failure to pause, what was paused
+ * is unpaused again and the error is passed on: a start must not go ahead half frozen.
+ */
+async function freezeWriters(runId, control) {
+    const release = await takeRunLock(runId);
+    const paused = [];
+    let thawed = false;
+    const thaw = async () => {
+        if (thawed)
+            return;
+        thawed = true;
+        try {
+            await Promise.all(paused.map((id) => control.unpause(id).catch(() => undefined)));
+        }
+        finally {
+            release();
+        }
+    };
+    try {
+        const ids = await control.writers();
+        const results = await Promise.allSettled(ids.map(async (id) => {
+            if (await pauseWithRetries(control, id))
+                paused.push(id);
+        }));
+        const failed = results.find((result) => result.status === 'rejected');
+        if (failed !== undefined)
+            throw failed.reason;
+    }
+    catch (error) {
+        await thaw();
+        throw error;
+    }
+    return thaw;
+}
+/**
+ * Pauses one container, again after a failure: the freezer gives up ("unable to freeze") on a
+ * container that starts processes all the time (a swap loop in a shell does), now and then.
+ */
+async function pauseWithRetries(control, id) {
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await control.pause(id);
+        }
+        catch (error) {
+            if (attempt >= PAUSE_ATTEMPTS)
+                throw error;
+        }
+    }
+}
+/** Runs `action` (check the bind sources, then have the daemon mount them) with the writers frozen. */
+async function withWritersFrozen(runId, control, action) {
+    const thaw = await freezeWriters(runId, control);
+    try {
+        return await action();
+    }
+    finally {
+        await thaw();
+    }
+}
+/**
+ * Whether the daemon mounts a host path for this container (its inspection, or its summary in
+ * a list): `Binds` with a path source, a `Mounts` entry of type bind, or `--volumes-from`.
+ */
+function mountsHostPath(container) {
+    const hostConfig = isRecord(container.HostConfig) ? container.HostConfig : {};
+    const binds = Array.isArray(hostConfig.Binds) ? hostConfig.Binds : [];
+    if (binds.some((bind) => typeof bind === 'string' && bind.startsWith('/')))
+        return true;
+    const volumesFrom = Array.isArray(hostConfig.VolumesFrom) ? hostConfig.VolumesFrom : [];
+    if (volumesFrom.length > 0)
+        return true;
+    const mounts = [
+        ...(Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts : []),
+        ...(Array.isArray(container.Mounts) ? container.Mounts : []),
+    ];
+    return mounts.some((mount) => isRecord(mount) && mount.Type === 'bind');
+}
+/** The ids of running containers in a list answer (`GET /containers/json`) that mount a host path. */
+function runningBindWriters(listed) {
+    if (!Array.isArray(listed))
+        return [];
+    return listed
+        .filter(isRecord)
+        .filter((container) => container.State === 'running' && mountsHostPath(container))
+        .map((container) => String(container.Id));
+}
+/**
+ * The grader's own control, for its run steps: every running container of the run is a writer
+ * (summaries do not say which mount a host path; a pause of a second costs them nothing). An
+ * engine without pause (a fake) has no writers to freeze.
+ */
+function engineWriterControl(engine) {
+    const pause = engine.pauseContainer?.bind(engine);
+    const unpause = engine.unpauseContainer?.bind(engine);
+    return {
+        async writers() {
+            if (pause === undefined)
+                return [];
+            const listed = await engine.listContainers(runLabels(engine.runId));
+            return listed.filter((container) => container.state === 'running').map((container) => container.id);
+        },
+        pause: async (id) => (pause === undefined ? false : pause(id)),
+        unpause: async (id) => {
+            await unpause?.(id);
+        },
+    };
+}
+/**
+ * The first source that no longer resolves to the real path it had when it was checked, and
+ * why; checked with the writers frozen, just before the mount. `approved` gives that real path;
+ * by default the source itself (the proxy passes bind sources resolved).
+ */
+async function changedBindSource(sources, approved = (source) => source) {
+    for (const source of sources) {
+        const real = await (0,promises_namespaceObject.realpath)(source).catch(() => undefined);
+        if (real !== approved(source)) {
+            return `the bind mount source ${source} was replaced (by a symbolic link, or removed) after it was checked`;
+        }
+    }
+    return undefined;
+}
+/** The host paths a container's inspection says the daemon bind-mounts for it. */
+function bindSources(container) {
+    const mounts = Array.isArray(container.Mounts) ? container.Mounts : [];
+    return mounts
+        .filter(isRecord)
+        .filter((mount) => mount.Type === 'bind' && typeof mount.Source === 'string')
+        .map((mount) => String(mount.Source));
+}
+
 // EXTERNAL MODULE: ./node_modules/dockerode/lib/docker.js
 var docker = __nccwpck_require__(9040);
 var docker_default = /*#__PURE__*/__nccwpck_require__.n(docker);
@@ -41819,6 +41932,8 @@ var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 // EXTERNAL MODULE: external "./lazy-ssh2.js"
 var external_lazy_ssh2_js_ = __nccwpck_require__(1774);
 ;// CONCATENATED MODULE: ./src/engine/transport/known-hosts.ts
+// engine/transport: reaching the daemon (where, how, deadlines, response streams), under every operation.
+//
 // The host-key check of ssh:// engines: a server's key is trusted only when an OpenSSH
 // known_hosts file lists it for that host (plain or hashed `|1|` names, `[host]:port` for other
 // ports than 22, wildcards and negations, @revoked). Hand-written: the format is small and
@@ -41975,6 +42090,8 @@ function verifyHostKey(entries, files, host, port, key) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/transport/ssh.ts
+// engine/transport: reaching the daemon (where, how, deadlines, response streams), under every operation.
+//
 // An engine behind ssh://[user@]host[:port], reached as the docker CLI reaches it: each API
 // connection is `docker system dial-stdio` run on the remote over an SSH channel, and HTTP is
 // spoken over that channel. Unlike docker-modem's own ssh path, the server's host key must be
@@ -42346,6 +42463,8 @@ class SshHttpAgent extends (external_node_http_default()).Agent {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/transport/connection.ts
+// engine/transport: reaching the daemon (where, how, deadlines, response streams), under every operation.
+//
 // Where the daemon is and how to reach it: DOCKER_HOST (unix://, tcp:// with TLS, ssh://) or the
 // default socket, and the environment a docker CLI child process needs to reach the same one.
 
@@ -42513,6 +42632,8 @@ class DockerClient {
     /** Requests in flight, aborted by close(). */
     inFlight = new Set();
     watching = false;
+    /** The engine's GET /version answer, once asked (version()). */
+    versionAnswer;
     /** Set when the daemon's event stream ended: it stopped or restarted during the run. */
     lostReason;
     constructor(options) {
@@ -42700,6 +42821,21 @@ class DockerClient {
             work.then((value) => settle(() => resolve(value)), (error) => settle(() => reject(error)));
         });
     }
+    /**
+     * GET /version, asked once per client: the engine's info and its builds read which engine this
+     * is (engine-kind.ts) from the same answer. A failed ask is asked again next time.
+     */
+    version() {
+        if (this.versionAnswer === undefined) {
+            const answer = this.engineWide('/version');
+            this.versionAnswer = answer;
+            answer.catch(() => {
+                if (this.versionAnswer === answer)
+                    this.versionAnswer = undefined;
+            });
+        }
+        return this.versionAnswer;
+    }
     /** An engine-wide answer (/version, /info), asked as any idempotent call is. */
     engineWide(path) {
         return this.idempotentCall(path.slice(1), (signal) => this.dial({
@@ -42726,12 +42862,12 @@ class DockerClient {
         if (error instanceof InfraError || error instanceof DockerApiError)
             return error;
         if (isConnectionError(error)) {
-            return new InfraError(`Docker engine not reachable at ${this.endpoint}: ${oneLine(messageOf(error))}. Is dockerd running?`, 'unreachable');
+            return new InfraError(`Docker engine not reachable at ${this.endpoint}: ${oneLine(errorMessage(error))}. Is dockerd running?`, 'unreachable');
         }
         const status = statusOf(error);
         if (status === undefined) {
             // No HTTP answer at all: the connection broke mid-way (a daemon killed or restarted).
-            return new InfraError(`Docker engine at ${this.endpoint} failed during "${what}": ${oneLine(messageOf(error))}`, 'unreachable');
+            return new InfraError(`Docker engine at ${this.endpoint} failed during "${what}": ${oneLine(errorMessage(error))}`, 'unreachable');
         }
         const message = oneLine(daemonMessage(error));
         const fault = infraFaultIn(message);
@@ -42764,10 +42900,11 @@ class DockerClient {
 
 ;// CONCATENATED MODULE: ./src/engine/docker-engine.ts
 // The Engine implemented on a real Docker daemon through dockerode. This class only composes the
-// parts, each in its own file: connection.ts and client.ts (reaching the daemon, deadlines,
-// failures), containers.ts, images-builds.ts, exec.ts, networks-volumes.ts, file-copies.ts and
-// cleanup.ts. Every call has a deadline, every output is read with a byte cap, and a daemon that
-// cannot be reached becomes an InfraError (never a failed check, never a 0).
+// parts, each in its own file: transport/ (reaching the daemon, deadlines, failures), operations/
+// (containers, images and builds, exec, networks and volumes, file copies, cleanup), wire/ (the
+// API's formats) and rules/ (what the work is held to). Every call has a deadline, every output is
+// read with a byte cap, and a daemon that cannot be reached becomes an InfraError (never a failed
+// check, never a 0).
 
 
 
@@ -42822,7 +42959,7 @@ class DockerEngine {
     async info() {
         // The CPU count only sizes the default concurrency: an engine that does not say is no fault.
         const [version, system] = await Promise.all([
-            this.client.engineWide('/version'),
+            this.client.version(),
             this.client.engineWide('/info').catch(() => undefined),
         ]);
         const record = isRecord(version) ? version : {};
@@ -43796,14 +43933,14 @@ function refusal(what, error) {
 }
 
 ;// CONCATENATED MODULE: ./src/run/machines.ts
+// The machines an exercise's student drives: their own (the local engine, through the script's
+// gate) and, for a script step with `remote: true`, a second one reached over SSH
+// (steps/remote-machine.ts). Both are the same engine underneath; what makes them two machines
+// is the scope. The remote machine's gate has a scope of its own, so its names, labels and
+// listings are its own: a container `web` made through it is not the `web` made locally, and
+// each side sees only its own, exactly as with two daemons (docs/decisions.md).
 
-/**
- * The remote machine's scope. After the exercise's scope comes a `.`, never the `-` that starts
- * every name the local gate scopes (`<scope>-<name>`), so no local name can be a remote one.
- */
-function remoteScope(scope) {
-    return `${scope}.remote`;
-}
+
 /**
  * The context through which checks look at one machine: the exercise's own for the local one;
  * for the remote one, its scope, and none of the grader's steps (they ran on the local engine).
@@ -44015,47 +44152,8 @@ function roundPoints(points) {
     return Math.round(points * 100) / 100;
 }
 
-;// CONCATENATED MODULE: ./src/naming/resource-names.ts
-// Names of what a step creates: unique to the run and the exercise, valid for Docker. The scope
-// (`<run id>-<n>`) comes first, so that a name says which run made it.
-function imageTag(scope, stepName) {
-    return `docker-autograder/${dockerSafe(scope)}-${dockerSafe(stepName)}:latest`;
-}
-function containerName(scope, stepName) {
-    return `${dockerSafe(scope)}-${dockerSafe(stepName)}`;
-}
-/** A network or volume the exercise names `name` (network and volume steps, named volumes of run steps). */
-function resourceName(scope, name) {
-    return `${dockerSafe(scope)}-${dockerSafe(name)}`;
-}
-/**
- * The name a student's docker commands now give a container they named `given` at create: the
- * one given (its spelling kept) unless a `docker rename` changed the engine's name since. Labels
- * cannot change, so the engine's name, unscoped, is then the truth.
- */
-function currentStudentName(engineName, given, scope) {
-    const name = engineName.replace(/^\//, '');
-    const prefix = resourceName(scope, '');
-    if (resourceName(scope, given) === name || !name.startsWith(prefix))
-        return given;
-    return name.slice(prefix.length);
-}
-/**
- * A compose project name: Compose v2 accepts only [a-z0-9_-] starting with a letter or digit,
- * and v1 silently drops everything else, which could make two scopes collide.
- */
-function composeProjectName(scope) {
-    const safe = scope
-        .toLowerCase()
-        .replace(/[^a-z0-9_-]+/g, '-')
-        .replace(/^[^a-z0-9]+/, '');
-    return safe === '' ? 'docker-autograder' : safe;
-}
-function dockerSafe(text) {
-    return text.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-');
-}
-
 ;// CONCATENATED MODULE: ./src/run/resolve.ts
+
 
 
 const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
@@ -44418,7 +44516,44 @@ function decimal(text) {
     return text !== undefined && /^(0|[1-9][0-9]{0,9})$/.test(text) ? Number(text) : undefined;
 }
 
+;// CONCATENATED MODULE: ./src/spec/json-schema.ts
+// Pieces of JSON Schema (draft-07) as plain data: what each kind's definition gives for its part
+// of schema/exercise.schema.json (scripts/build-schema.mjs writes the file). The helpers only
+// spare the kinds from writing the same wrapping again; what they return is the schema as-is.
+/** A reference to one of the schema's definitions, with a description of its own when given. */
+function ref(definition, description) {
+    return { $ref: `#/definitions/${definition}`, ...(description === undefined ? {} : { description }) };
+}
+/** An expected value (`definitions.matcher`). */
+function matcher(description) {
+    return ref('matcher', description);
+}
+/** A step's `allowFailure`. */
+const ALLOW_FAILURE = {
+    type: 'boolean',
+    description: 'A non-zero exit code does not fail the step.',
+};
+/** A string that may not be empty. */
+function json_schema_text(description) {
+    return { type: 'string', minLength: 1, ...(description === undefined ? {} : { description }) };
+}
+/** A check's or step's own object: only the keys listed. */
+function objectSchema(parts) {
+    return {
+        type: 'object',
+        ...(parts.description === undefined ? {} : { description: parts.description }),
+        ...(parts.required === undefined ? {} : { required: parts.required }),
+        additionalProperties: false,
+        properties: parts.properties,
+    };
+}
+/** A check's `expect`: only the facts listed, at least one of them. */
+function expectSchema(properties) {
+    return { type: 'object', additionalProperties: false, properties, minProperties: 1 };
+}
+
 ;// CONCATENATED MODULE: ./src/checks/kinds/exec.ts
+
 
 
 
@@ -44427,6 +44562,28 @@ function decimal(text) {
 const MAX_OUTPUT_BYTES = 1024 * 1024;
 const execCheck = {
     kind: 'exec',
+    schema: {
+        target: objectSchema({
+            description: 'Runs a command in a running container.',
+            required: ['container', 'command'],
+            properties: {
+                container: ref('containerRef'),
+                command: ref('command'),
+                user: json_schema_text(),
+                workdir: json_schema_text(),
+                env: ref('stringMap'),
+                timeout: ref('duration', 'Default 30s, at most 10m.'),
+            },
+        }),
+        expect: expectSchema({ stdout: matcher(), stderr: matcher(), exitCode: matcher() }),
+    },
+    containerKey: 'container',
+    // A command may change anything in the container; consecutive ones share an exec instead
+    // (exec-batch.ts).
+    readOnly: false,
+    validate(target, rules) {
+        rules.timeout(['timeout'], target.timeout, LIMITS.exec);
+    },
     async observe(target, context) {
         const container = await runningContainer(target.container, context);
         if ('failure' in container)
@@ -44621,57 +44778,6 @@ async function partialOutput(context, containerId, tempDir) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/spec/types.ts
-// Types of a validated exercise spec, mirroring schema/exercise.schema.json (the source of
-// truth: test/unit/spec/types.test.ts keeps the kind lists and the schema in step).
-const STEP_KINDS = (/* unused pure expression or super */ null && ([
-    'build',
-    'run',
-    'exec',
-    'copy',
-    'stop',
-    'kill',
-    'restart',
-    'recreate',
-    'network',
-    'volume',
-    'wait',
-    'script',
-    'compose',
-]));
-const CHECK_KINDS = [
-    'exec',
-    'http',
-    'logs',
-    'image',
-    'file',
-    'container',
-    'network',
-    'volume',
-    'reach',
-    'dockerfile',
-    'build-cache',
-    'answers',
-    'protected',
-];
-/** Docker's default capability set: the only ones an exercise's `policy:` may give students' containers. */
-const POLICY_CAPABILITIES = (/* unused pure expression or super */ null && ([
-    'AUDIT_WRITE',
-    'CHOWN',
-    'DAC_OVERRIDE',
-    'FOWNER',
-    'FSETID',
-    'KILL',
-    'MKNOD',
-    'NET_BIND_SERVICE',
-    'NET_RAW',
-    'SETFCAP',
-    'SETGID',
-    'SETPCAP',
-    'SETUID',
-    'SYS_CHROOT',
-]));
-
 ;// CONCATENATED MODULE: ./src/checks/student-file.ts
 // Reading a file of the student's submission for a static check (dockerfile, answers,
 // protected). The path was checked not to leave the submission folder (spec/semantics.ts),
@@ -44732,8 +44838,34 @@ function fileLocation(absolute, line = 1, column = 1) {
 
 
 
+
 const answersCheck = {
     kind: 'answers',
+    schema: {
+        target: objectSchema({
+            description: 'A quiz: answers compared with keyed hashes (docker-autograder answers hash).',
+            required: ['file'],
+            properties: {
+                file: ref('relativePath', "The student's answers: YAML or JSON, question -> answer."),
+                keyEnv: {
+                    type: 'string',
+                    pattern: '^[A-Z_][A-Z0-9_]*$',
+                    description: 'Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY).',
+                },
+            },
+        }),
+        expect: expectSchema({
+            answers: {
+                type: 'object',
+                description: 'Question -> HMAC-SHA256 hex of the expected answer.',
+                additionalProperties: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+            },
+        }),
+    },
+    readOnly: true,
+    validate(target, rules) {
+        rules.relativePath(['file'], target.file);
+    },
     async observe(target, context) {
         const keyEnv = target.keyEnv ?? DEFAULT_KEY_ENV;
         const key = process.env[keyEnv];
@@ -44771,80 +44903,41 @@ const answersCheck = {
     },
 };
 
-;// CONCATENATED MODULE: ./src/dockerfile/meaning.ts
-// What a Dockerfile's instructions do, rather than how they are spelt: which build-context
-// files a COPY/ADD brings in, which stage a COPY --from reads, what a RUN installs, which
-// directory a WORKDIR sets. The `dockerfile` check's `sequence` and the `build-cache` check's
-// `fromCache`/`ranAgain` judge these with step matchers such as `{ copies: requirements.txt }`,
-// so that `COPY ./requirements.txt /code/requirements.txt`, `RUN python3 -m pip install -r
-// requirements.txt` and `COPY --chown=nobody:nogroup --from=0 ...` count for what they do.
-//
-// Pure: text in, facts out.
-
-
-function dockerfileMeaning(text) {
-    const dockerfile = external_lazy_dockerfile_ast_js_namespaceObject.DockerfileParser.parse(text);
-    const escapeChar = dockerfile.getEscapeCharacter();
-    const stages = [];
-    const all = [];
-    let current;
-    let workdir = '/';
-    for (const instruction of dockerfile.getInstructions()) {
-        const keyword = instruction.getKeyword();
-        if (keyword === 'FROM') {
-            const args = values(instruction);
-            const asIndex = args.findIndex((arg) => arg.toLowerCase() === 'as');
-            const name = asIndex >= 0 ? args[asIndex + 1]?.toLowerCase() : undefined;
-            const base = stages.find((stage) => stage.name !== undefined && stage.name === args[0]?.toLowerCase());
-            // A stage built FROM an earlier one starts in that stage's working directory.
-            workdir = base === undefined ? '/' : (base.instructions.at(-1)?.workdir ?? '/');
-            current = { index: stages.length, ...(name === undefined ? {} : { name }), instructions: [] };
-            stages.push(current);
-        }
-        if (current === undefined)
-            continue; // ARGs before the first FROM are not build steps
-        if (keyword === 'WORKDIR') {
-            const target = values(instruction).join(' ');
-            if (target !== '')
-                workdir = normaliseAbsolute(external_node_path_default().posix.resolve(workdir, target));
-        }
-        const start = instruction.getRange().start;
-        const meaning = {
-            keyword,
-            text: meaning_instructionText(instruction, escapeChar),
-            line: start.line + 1,
-            column: start.character + 1,
-            stage: current.index,
-            workdir,
-            installs: keyword === 'RUN' ? installsOf(runScript(instruction, escapeChar), workdir) : [],
-        };
-        if (keyword === 'COPY' || keyword === 'ADD') {
-            const copy = copyOf(instruction, keyword, stages);
-            if (copy !== undefined)
-                meaning.copy = copy;
-        }
-        current.instructions.push(meaning);
-        all.push(meaning);
-    }
-    return { stages, instructions: all };
-}
+;// CONCATENATED MODULE: ./src/dockerfile/instruction-arguments.ts
 function values(instruction) {
     return instruction.getExpandedArguments().map((argument) => argument.getValue());
 }
-/**
- * "KEYWORD args" with whitespace runs collapsed and the keyword upper-cased, so that
- * `run  apt-get update \` + `    && ...` and the classic builder's "Step 2/5 : run apt-get
- * update    && ..." both read "RUN apt-get update && ...".
- */
-function normaliseInstruction(text) {
-    const collapsed = text.replace(/\s+/g, ' ').trim();
-    const space = collapsed.indexOf(' ');
-    return space < 0
-        ? collapsed.toUpperCase()
-        : `${collapsed.slice(0, space).toUpperCase()}${collapsed.slice(space)}`;
+/** The `--name=value` flags of a COPY or ADD, names lower-cased. */
+function flagsOf(instruction) {
+    const flags = new Map();
+    const withFlags = instruction;
+    for (const flag of withFlags.getFlags?.() ?? [])
+        flags.set(flag.getName().toLowerCase(), flag.getValue() ?? '');
+    return flags;
 }
-function meaning_instructionText(instruction, escapeChar) {
-    return normaliseInstruction(joinContinuations(instruction.getTextContent(), escapeChar));
+/** The arguments after leading `--flag` / `--flag=value` words. */
+function argumentsAfterFlags(raw) {
+    let rest = raw.trimStart();
+    while (rest.startsWith('--')) {
+        const space = rest.search(/\s/);
+        rest = space < 0 ? '' : rest.slice(space).trimStart();
+    }
+    return rest;
+}
+/** The strings of an exec-form (JSON list) argument, or undefined for shell form. */
+function jsonArguments(text) {
+    const trimmed = text.trim();
+    if (!trimmed.startsWith('['))
+        return undefined;
+    try {
+        const parsed = JSON.parse(trimmed);
+        if (Array.isArray(parsed) && parsed.every((item) => typeof item === 'string'))
+            return parsed;
+    }
+    catch {
+        // Not JSON: Docker runs it as a shell command.
+    }
+    return undefined;
 }
 /**
  * Joins continuation lines as Docker's parser does: the escape character at a line's end is
@@ -44862,8 +44955,29 @@ function joinContinuations(raw, escapeChar) {
 function escapeRegExp(text) {
     return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
-// ---------------------------------------------------------------------------------------------
-// COPY and ADD
+/** A RUN's shell text on one line: each escaped newline becomes a space. */
+function joinLines(text, escapeChar) {
+    return text.replace(new RegExp(`${escapeRegExp(escapeChar)}[ \\t]*\\r?\\n`, 'g'), ' ');
+}
+
+;// CONCATENATED MODULE: ./src/dockerfile/paths.ts
+// Paths as the Dockerfile's meaning compares them: build-context paths (relative) and paths in an
+// image (absolute), each in one spelling so that `./app/` and `app` are the same file.
+
+/** A build-context path: relative, without `./`, a leading `/` or a trailing `/`; the context itself is `.`. */
+function normaliseContextPath(value) {
+    const normalised = external_node_path_default().posix.normalize(`/${value}`).replace(/\/+$/, '');
+    return normalised === '' ? '.' : normalised.slice(1);
+}
+/** An absolute path in an image: `/app/` and `/app/./` are `/app`. */
+function normaliseAbsolute(value) {
+    const normalised = external_node_path_default().posix.normalize(value.startsWith('/') ? value : `/${value}`);
+    return normalised.length > 1 ? normalised.replace(/\/+$/, '') : normalised;
+}
+
+;// CONCATENATED MODULE: ./src/dockerfile/copy-sources.ts
+
+
 function copyOf(instruction, keyword, stages) {
     const raw = instruction.getRawArgumentsContent() ?? '';
     const flags = flagsOf(instruction);
@@ -44896,47 +45010,6 @@ function resolveFrom(value, stages) {
     }
     const named = earlier.find((stage) => stage.name === value.toLowerCase());
     return named === undefined ? { image: value } : { stage: named.index };
-}
-function flagsOf(instruction) {
-    const flags = new Map();
-    const withFlags = instruction;
-    for (const flag of withFlags.getFlags?.() ?? [])
-        flags.set(flag.getName().toLowerCase(), flag.getValue() ?? '');
-    return flags;
-}
-/** The arguments after leading `--flag` / `--flag=value` words. */
-function argumentsAfterFlags(raw) {
-    let rest = raw.trimStart();
-    while (rest.startsWith('--')) {
-        const space = rest.search(/\s/);
-        rest = space < 0 ? '' : rest.slice(space).trimStart();
-    }
-    return rest;
-}
-/** The strings of an exec-form (JSON list) argument, or undefined for shell form. */
-function jsonArguments(text) {
-    const trimmed = text.trim();
-    if (!trimmed.startsWith('['))
-        return undefined;
-    try {
-        const parsed = JSON.parse(trimmed);
-        if (Array.isArray(parsed) && parsed.every((item) => typeof item === 'string'))
-            return parsed;
-    }
-    catch {
-        // Not JSON: Docker runs it as a shell command.
-    }
-    return undefined;
-}
-/** A build-context path: relative, without `./`, a leading `/` or a trailing `/`; the context itself is `.`. */
-function normaliseContextPath(value) {
-    const normalised = external_node_path_default().posix.normalize(`/${value}`).replace(/\/+$/, '');
-    return normalised === '' ? '.' : normalised.slice(1);
-}
-/** An absolute path in an image: `/app/` and `/app/./` are `/app`. */
-function normaliseAbsolute(value) {
-    const normalised = external_node_path_default().posix.normalize(value.startsWith('/') ? value : `/${value}`);
-    return normalised.length > 1 ? normalised.replace(/\/+$/, '') : normalised;
 }
 /** Does a COPY source (normalised) bring in `wanted`: the same path, a folder holding it, or a wildcard matching it? */
 function sourceIncludes(source, wanted) {
@@ -44978,110 +45051,12 @@ function globRegExp(glob) {
     }
     return new RegExp(`^${pattern}$`);
 }
-// ---------------------------------------------------------------------------------------------
-// RUN: what the shell runs
-/** The script a RUN runs: its shell text, its heredoc's body, or an exec form's arguments. */
-function runScript(instruction, escapeChar) {
-    const raw = instruction.getRawArgumentsContent() ?? '';
-    const afterFlags = argumentsAfterFlags(raw);
-    const exec = jsonArguments(afterFlags);
-    if (exec !== undefined)
-        return expandShellC([exec]);
-    const heredoc = /^<<-?\s*(["']?)([A-Za-z_][A-Za-z0-9_]*)\1/.exec(afterFlags);
-    if (heredoc !== null) {
-        const lines = afterFlags.split(/\r?\n/);
-        const end = lines.findIndex((line, index) => index > 0 && line.trim() === heredoc[2]);
-        const body = lines.slice(1, end < 0 ? undefined : end).join('\n');
-        // Text after the heredoc marker on the first line (`RUN <<EOF && pip install x`) runs too.
-        const firstLine = (lines[0] ?? '').slice(heredoc[0].length);
-        return expandShellC([...splitCommands(firstLine), ...splitCommands(body)]);
-    }
-    return expandShellC(splitCommands(joinLines(afterFlags, escapeChar)));
-}
-function joinLines(text, escapeChar) {
-    const escaped = escapeChar.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    return text.replace(new RegExp(`${escaped}[ \\t]*\\r?\\n`, 'g'), ' ');
-}
-/** `sh -c "pip install x"`: the string is a script of its own. */
-function expandShellC(commands) {
-    return commands.flatMap((argv) => {
-        const shell = external_node_path_default().posix.basename(argv[0] ?? '');
-        if (['sh', 'bash', 'dash', 'ash', 'zsh'].includes(shell)) {
-            const flag = argv.findIndex((arg, index) => index > 0 && /^-[a-z]*c[a-z]*$/.test(arg));
-            const script = flag < 0 ? undefined : argv[flag + 1];
-            if (script !== undefined)
-                return expandShellC(splitCommands(script));
-        }
-        return [argv];
-    });
-}
-/**
- * A shell script's simple commands, each as its words (quotes removed): split at `&&`, `||`,
- * `;`, `|`, `&`, newlines and parentheses, comments dropped. Enough to recognise an install;
- * not a full shell (no expansion).
- */
-function splitCommands(script) {
-    const commands = [];
-    let words = [];
-    let word = '';
-    let inWord = false;
-    const endWord = () => {
-        if (inWord)
-            words.push(word);
-        word = '';
-        inWord = false;
-    };
-    const endCommand = () => {
-        endWord();
-        if (words.length > 0)
-            commands.push(words);
-        words = [];
-    };
-    for (let index = 0; index < script.length; index++) {
-        const char = script[index] ?? '';
-        if (char === "'") {
-            const end = script.indexOf("'", index + 1);
-            word += script.slice(index + 1, end < 0 ? undefined : end);
-            inWord = true;
-            index = end < 0 ? script.length : end;
-        }
-        else if (char === '"') {
-            index++;
-            while (index < script.length && script[index] !== '"') {
-                if (script[index] === '\\' && index + 1 < script.length)
-                    index++;
-                word += script[index] ?? '';
-                index++;
-            }
-            inWord = true;
-        }
-        else if (char === '\\') {
-            if (script[index + 1] === '\n')
-                index++;
-            else {
-                word += script[index + 1] ?? '';
-                inWord = true;
-                index++;
-            }
-        }
-        else if (char === '#' && !inWord) {
-            const end = script.indexOf('\n', index);
-            index = end < 0 ? script.length : end - 1;
-        }
-        else if ('&|;\n()'.includes(char)) {
-            endCommand();
-        }
-        else if (/\s/.test(char)) {
-            endWord();
-        }
-        else {
-            word += char;
-            inWord = true;
-        }
-    }
-    endCommand();
-    return commands;
-}
+
+;// CONCATENATED MODULE: ./src/dockerfile/installs.ts
+// What a RUN installs, and with which package manager: pip (with its -r requirement files), apt,
+// apk, npm. Reads the simple commands of shell-script.ts; wrappers such as `sudo` come off.
+
+
 /** Words that run the next command: `sudo pip install`, `env A=1 pip install`. */
 const WRAPPERS = new Set(['sudo', 'env', 'exec', 'command', 'time', 'nohup', 'nice']);
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
@@ -45204,86 +45179,192 @@ function requirementFiles(words, workdir) {
     }
     return files;
 }
-// ---------------------------------------------------------------------------------------------
-// Step matchers
-/** Does this instruction do what the matcher says? Every key given must hold. */
-function stepMatches(instruction, matcher, stages) {
-    const checks = [];
-    if (matcher.copies !== undefined || matcher.copiesFrom !== undefined) {
-        checks.push(copyMatches(instruction, matcher, stages));
+
+;// CONCATENATED MODULE: ./src/dockerfile/shell-script.ts
+// RUN: what the shell runs. A small shell tokenizer that splits a RUN's script (shell form,
+// heredoc or exec form, `sh -c "..."` unwrapped) into simple commands, enough to recognise an
+// install; not a full shell (no expansion).
+
+
+/** The script a RUN runs: its shell text, its heredoc's body, or an exec form's arguments. */
+function runScript(instruction, escapeChar) {
+    const raw = instruction.getRawArgumentsContent() ?? '';
+    const afterFlags = argumentsAfterFlags(raw);
+    const exec = jsonArguments(afterFlags);
+    if (exec !== undefined)
+        return expandShellC([exec]);
+    const heredoc = /^<<-?\s*(["']?)([A-Za-z_][A-Za-z0-9_]*)\1/.exec(afterFlags);
+    if (heredoc !== null) {
+        const lines = afterFlags.split(/\r?\n/);
+        const end = lines.findIndex((line, index) => index > 0 && line.trim() === heredoc[2]);
+        const body = lines.slice(1, end < 0 ? undefined : end).join('\n');
+        // Text after the heredoc marker on the first line (`RUN <<EOF && pip install x`) runs too.
+        const firstLine = (lines[0] ?? '').slice(heredoc[0].length);
+        return expandShellC([...splitCommands(firstLine), ...splitCommands(body)]);
     }
-    if (matcher.installs !== undefined) {
-        const wanted = matcher.requirements;
-        checks.push(instruction.installs.some((install) => install.manager === matcher.installs &&
-            (wanted === undefined || install.requirements.some((file) => requirementIs(file, wanted)))));
-    }
-    if (matcher.workdir !== undefined) {
-        checks.push(instruction.keyword === 'WORKDIR' && instruction.workdir === normaliseAbsolute(matcher.workdir));
-    }
-    if (matcher.matches !== undefined)
-        checks.push(new RegExp(matcher.matches).test(instruction.text));
-    return checks.length > 0 && checks.every(Boolean);
+    return expandShellC(splitCommands(joinLines(afterFlags, escapeChar)));
 }
-function copyMatches(instruction, matcher, stages) {
-    const copy = instruction.copy;
-    if (copy === undefined)
-        return false;
-    if (matcher.copiesFrom === undefined) {
-        if (copy.from !== undefined)
-            return false;
+/** `sh -c "pip install x"`: the string is a script of its own. */
+function expandShellC(commands) {
+    return commands.flatMap((argv) => {
+        const shell = external_node_path_default().posix.basename(argv[0] ?? '');
+        if (['sh', 'bash', 'dash', 'ash', 'zsh'].includes(shell)) {
+            const flag = argv.findIndex((arg, index) => index > 0 && /^-[a-z]*c[a-z]*$/.test(arg));
+            const script = flag < 0 ? undefined : argv[flag + 1];
+            if (script !== undefined)
+                return expandShellC(splitCommands(script));
+        }
+        return [argv];
+    });
+}
+/**
+ * A shell script's simple commands, each as its words (quotes removed): split at `&&`, `||`,
+ * `;`, `|`, `&`, newlines and parentheses, comments dropped. Enough to recognise an install;
+ * not a full shell (no expansion).
+ */
+function splitCommands(script) {
+    const commands = [];
+    let words = [];
+    let word = '';
+    let inWord = false;
+    const endWord = () => {
+        if (inWord)
+            words.push(word);
+        word = '';
+        inWord = false;
+    };
+    const endCommand = () => {
+        endWord();
+        if (words.length > 0)
+            commands.push(words);
+        words = [];
+    };
+    for (let index = 0; index < script.length; index++) {
+        const char = script[index] ?? '';
+        if (char === "'") {
+            const end = script.indexOf("'", index + 1);
+            word += script.slice(index + 1, end < 0 ? undefined : end);
+            inWord = true;
+            index = end < 0 ? script.length : end;
+        }
+        else if (char === '"') {
+            index++;
+            while (index < script.length && script[index] !== '"') {
+                if (script[index] === '\\' && index + 1 < script.length)
+                    index++;
+                word += script[index] ?? '';
+                index++;
+            }
+            inWord = true;
+        }
+        else if (char === '\\') {
+            if (script[index + 1] === '\n')
+                index++;
+            else {
+                word += script[index + 1] ?? '';
+                inWord = true;
+                index++;
+            }
+        }
+        else if (char === '#' && !inWord) {
+            const end = script.indexOf('\n', index);
+            index = end < 0 ? script.length : end - 1;
+        }
+        else if ('&|;\n()'.includes(char)) {
+            endCommand();
+        }
+        else if (/\s/.test(char)) {
+            endWord();
+        }
+        else {
+            word += char;
+            inWord = true;
+        }
     }
-    else if (copy.from === undefined || !fromMatches(copy.from, matcher.copiesFrom, stages)) {
-        return false;
+    endCommand();
+    return commands;
+}
+
+;// CONCATENATED MODULE: ./src/dockerfile/meaning.ts
+// What a Dockerfile's instructions do, rather than how they are spelt: which build-context
+// files a COPY/ADD brings in, which stage a COPY --from reads, what a RUN installs, which
+// directory a WORKDIR sets. The `dockerfile` check's `sequence` and the `build-cache` check's
+// `fromCache`/`ranAgain` judge these with step matchers such as `{ copies: requirements.txt }`,
+// so that `COPY ./requirements.txt /code/requirements.txt`, `RUN python3 -m pip install -r
+// requirements.txt` and `COPY --chown=nobody:nogroup --from=0 ...` count for what they do.
+//
+// This file walks the stages and instructions; the readings sit beside it: copy-sources.ts
+// (COPY/ADD), shell-script.ts and installs.ts (RUN), paths.ts, and step-matchers.ts, which the
+// judges (judges.ts) use.
+//
+// Pure: text in, facts out.
+
+
+
+
+
+
+
+function dockerfileMeaning(text) {
+    const dockerfile = external_lazy_dockerfile_ast_js_namespaceObject.DockerfileParser.parse(text);
+    const escapeChar = dockerfile.getEscapeCharacter();
+    const stages = [];
+    const all = [];
+    let current;
+    let workdir = '/';
+    for (const instruction of dockerfile.getInstructions()) {
+        const keyword = instruction.getKeyword();
+        if (keyword === 'FROM') {
+            const args = values(instruction);
+            const asIndex = args.findIndex((arg) => arg.toLowerCase() === 'as');
+            const name = asIndex >= 0 ? args[asIndex + 1]?.toLowerCase() : undefined;
+            const base = stages.find((stage) => stage.name !== undefined && stage.name === args[0]?.toLowerCase());
+            // A stage built FROM an earlier one starts in that stage's working directory.
+            workdir = base === undefined ? '/' : (base.instructions.at(-1)?.workdir ?? '/');
+            current = { index: stages.length, ...(name === undefined ? {} : { name }), instructions: [] };
+            stages.push(current);
+        }
+        if (current === undefined)
+            continue; // ARGs before the first FROM are not build steps
+        if (keyword === 'WORKDIR') {
+            const target = values(instruction).join(' ');
+            if (target !== '')
+                workdir = normaliseAbsolute(external_node_path_default().posix.resolve(workdir, target));
+        }
+        const start = instruction.getRange().start;
+        const meaning = {
+            keyword,
+            text: meaning_instructionText(instruction, escapeChar),
+            line: start.line + 1,
+            column: start.character + 1,
+            stage: current.index,
+            workdir,
+            installs: keyword === 'RUN' ? installsOf(runScript(instruction, escapeChar), workdir) : [],
+        };
+        if (keyword === 'COPY' || keyword === 'ADD') {
+            const copy = copyOf(instruction, keyword, stages);
+            if (copy !== undefined)
+                meaning.copy = copy;
+        }
+        current.instructions.push(meaning);
+        all.push(meaning);
     }
-    if (matcher.copies === undefined)
-        return true;
-    const wanted = copy.from === undefined ? normaliseContextPath(matcher.copies) : normaliseAbsolute(matcher.copies);
-    return copy.sources.some((source) => sourceIncludes(source, wanted));
+    return { stages, instructions: all };
 }
-function fromMatches(from, wanted, stages) {
-    if ('image' in from)
-        return typeof wanted === 'string' && from.image === wanted;
-    if (wanted === true)
-        return true;
-    if (wanted === false)
-        return false;
-    if (typeof wanted === 'number' || /^\d+$/.test(wanted))
-        return from.stage === Number(wanted);
-    return stages[from.stage]?.name === wanted.toLowerCase();
+/**
+ * "KEYWORD args" with whitespace runs collapsed and the keyword upper-cased, so that
+ * `run  apt-get update \` + `    && ...` and the classic builder's "Step 2/5 : run apt-get
+ * update    && ..." both read "RUN apt-get update && ...".
+ */
+function normaliseInstruction(text) {
+    const collapsed = text.replace(/\s+/g, ' ').trim();
+    const space = collapsed.indexOf(' ');
+    return space < 0
+        ? collapsed.toUpperCase()
+        : `${collapsed.slice(0, space).toUpperCase()}${collapsed.slice(space)}`;
 }
-/** A relative `requirements:` names the file wherever it was copied; an absolute one, that path. */
-function requirementIs(file, wanted) {
-    if (wanted.startsWith('/'))
-        return file === normaliseAbsolute(wanted);
-    const relative = normaliseContextPath(wanted);
-    return file === `/${relative}` || file.endsWith(`/${relative}`);
-}
-/** "copies requirements.txt", "installs with pip from requirements.txt", ... */
-function describeStep(matcher) {
-    const parts = [];
-    if (matcher.copies !== undefined || matcher.copiesFrom !== undefined) {
-        const what = matcher.copies ?? 'files';
-        parts.push(`copies ${what}${matcher.copiesFrom === undefined ? '' : ` ${describeFrom(matcher.copiesFrom)}`}`);
-    }
-    if (matcher.installs !== undefined) {
-        parts.push(`installs with ${matcher.installs}${matcher.requirements === undefined ? '' : ` from ${matcher.requirements}`}`);
-    }
-    if (matcher.workdir !== undefined)
-        parts.push(`sets WORKDIR ${matcher.workdir}`);
-    if (matcher.matches !== undefined)
-        parts.push(`matches /${matcher.matches}/`);
-    return parts.join(' and ');
-}
-function describeFrom(from) {
-    if (from === true)
-        return 'from an earlier stage';
-    if (typeof from === 'number' || /^\d+$/.test(String(from)))
-        return `from stage ${from}`;
-    return `from ${from}`;
-}
-/** `line 4: RUN pip install -r requirements.txt` */
-function describeInstruction(instruction) {
-    return `line ${instruction.line}: ${instruction.text}`;
+function meaning_instructionText(instruction, escapeChar) {
+    return normaliseInstruction(joinContinuations(instruction.getTextContent(), escapeChar));
 }
 
 ;// CONCATENATED MODULE: ./src/dockerfile/build-steps.ts
@@ -45400,7 +45481,7 @@ function isGraderLabelStep(instruction) {
         .slice('LABEL '.length)
         .split(' ')
         .map((pair) => (pair.split('=')[0] ?? '').replace(/^["']|["']$/g, ''));
-    return keys.length > 0 && keys.every((key) => key.startsWith(`${LABEL_PREFIX}.`));
+    return keys.length > 0 && keys.every((key) => isGraderLabel(key));
 }
 /** Each step with the instruction it ran. */
 function mapSteps(steps, stages, instructions) {
@@ -45435,6 +45516,89 @@ function buildKitSource(step, stages) {
     return stage?.instructions[(step.index ?? 0) - 1];
 }
 
+;// CONCATENATED MODULE: ./src/dockerfile/step-matchers.ts
+
+
+/** Does this instruction do what the matcher says? Every key given must hold. */
+function stepMatches(instruction, matcher, stages) {
+    const checks = [];
+    if (matcher.copies !== undefined || matcher.copiesFrom !== undefined) {
+        checks.push(copyMatches(instruction, matcher, stages));
+    }
+    if (matcher.installs !== undefined) {
+        const wanted = matcher.requirements;
+        checks.push(instruction.installs.some((install) => install.manager === matcher.installs &&
+            (wanted === undefined || install.requirements.some((file) => requirementIs(file, wanted)))));
+    }
+    if (matcher.workdir !== undefined) {
+        checks.push(instruction.keyword === 'WORKDIR' && instruction.workdir === normaliseAbsolute(matcher.workdir));
+    }
+    if (matcher.matches !== undefined)
+        checks.push(new RegExp(matcher.matches).test(instruction.text));
+    return checks.length > 0 && checks.every(Boolean);
+}
+function copyMatches(instruction, matcher, stages) {
+    const copy = instruction.copy;
+    if (copy === undefined)
+        return false;
+    if (matcher.copiesFrom === undefined) {
+        if (copy.from !== undefined)
+            return false;
+    }
+    else if (copy.from === undefined || !fromMatches(copy.from, matcher.copiesFrom, stages)) {
+        return false;
+    }
+    if (matcher.copies === undefined)
+        return true;
+    const wanted = copy.from === undefined ? normaliseContextPath(matcher.copies) : normaliseAbsolute(matcher.copies);
+    return copy.sources.some((source) => sourceIncludes(source, wanted));
+}
+function fromMatches(from, wanted, stages) {
+    if ('image' in from)
+        return typeof wanted === 'string' && from.image === wanted;
+    if (wanted === true)
+        return true;
+    if (wanted === false)
+        return false;
+    if (typeof wanted === 'number' || /^\d+$/.test(wanted))
+        return from.stage === Number(wanted);
+    return stages[from.stage]?.name === wanted.toLowerCase();
+}
+/** A relative `requirements:` names the file wherever it was copied; an absolute one, that path. */
+function requirementIs(file, wanted) {
+    if (wanted.startsWith('/'))
+        return file === normaliseAbsolute(wanted);
+    const relative = normaliseContextPath(wanted);
+    return file === `/${relative}` || file.endsWith(`/${relative}`);
+}
+/** "copies requirements.txt", "installs with pip from requirements.txt", ... */
+function describeStepMatcher(matcher) {
+    const parts = [];
+    if (matcher.copies !== undefined || matcher.copiesFrom !== undefined) {
+        const what = matcher.copies ?? 'files';
+        parts.push(`copies ${what}${matcher.copiesFrom === undefined ? '' : ` ${describeFrom(matcher.copiesFrom)}`}`);
+    }
+    if (matcher.installs !== undefined) {
+        parts.push(`installs with ${matcher.installs}${matcher.requirements === undefined ? '' : ` from ${matcher.requirements}`}`);
+    }
+    if (matcher.workdir !== undefined)
+        parts.push(`sets WORKDIR ${matcher.workdir}`);
+    if (matcher.matches !== undefined)
+        parts.push(`matches /${matcher.matches}/`);
+    return parts.join(' and ');
+}
+function describeFrom(from) {
+    if (from === true)
+        return 'from an earlier stage';
+    if (typeof from === 'number' || /^\d+$/.test(String(from)))
+        return `from stage ${from}`;
+    return `from ${from}`;
+}
+/** `line 4: RUN pip install -r requirements.txt` */
+function describeInstruction(instruction) {
+    return `line ${instruction.line}: ${instruction.text}`;
+}
+
 ;// CONCATENATED MODULE: ./src/dockerfile/judges.ts
 
 /**
@@ -45454,7 +45618,7 @@ class SequenceFact {
         const wantedStage = Array.isArray(sequence) ? undefined : sequence.stage;
         const stage = this.stage(wantedStage);
         const where = wantedStage === undefined ? 'in the last stage' : `in stage ${wantedStage}`;
-        const expected = `${where}, in this order: ${matchers.map(describeStep).join(', then ')}`;
+        const expected = `${where}, in this order: ${matchers.map(describeStepMatcher).join(', then ')}`;
         if (stage === undefined) {
             const actual = this.meaning.stages.length === 0
                 ? 'the Dockerfile has no FROM'
@@ -45467,7 +45631,7 @@ class SequenceFact {
             return {
                 pass: false,
                 expected,
-                actual: missing.map((step) => `no instruction ${describeStep(step)}`).join('; '),
+                actual: missing.map((step) => `no instruction ${describeStepMatcher(step)}`).join('; '),
             };
         }
         const found = firsts;
@@ -45475,8 +45639,8 @@ class SequenceFact {
             const before = found[index - 1];
             const after = found[index];
             if (after.line <= before.line) {
-                const what = describeStep(matchers[index]);
-                const previous = describeStep(matchers[index - 1]);
+                const what = describeStepMatcher(matchers[index]);
+                const previous = describeStepMatcher(matchers[index - 1]);
                 const relation = after === before ? 'in the same instruction as' : 'before';
                 return {
                     pass: false,
@@ -45517,13 +45681,13 @@ class CacheFact {
     }
     compareWith(matcher) {
         const matchers = matcher;
-        const expected = `${this.wantCached ? 'from the cache' : 'ran again'}: ${matchers.map(describeStep).join('; ')}`;
+        const expected = `${this.wantCached ? 'from the cache' : 'ran again'}: ${matchers.map(describeStepMatcher).join('; ')}`;
         const problems = [];
         const found = [];
         for (const step of matchers) {
             const first = this.steps.find((candidate) => candidate.source !== undefined && stepMatches(candidate.source, step, this.stages));
             if (first === undefined)
-                problems.push(`no build step ${describeStep(step)}`);
+                problems.push(`no build step ${describeStepMatcher(step)}`);
             else if (first.cached !== this.wantCached) {
                 problems.push(`${describeBuilt(first)} ${first.cached ? 'came from the cache' : 'ran again'}`);
             }
@@ -45687,10 +45851,33 @@ function newInformation(line, message) {
 
 
 
+
 const LOG_TAIL_LINES = 40;
 const MAX_BUILDER_LINES = 10_000;
 const buildCacheCheck = {
     kind: 'build-cache',
+    schema: {
+        target: objectSchema({
+            description: 'Rebuilds after a change to one file and reports which instructions came from the cache.',
+            required: ['build', 'change'],
+            properties: {
+                build: ref('name', "A build step's name."),
+                change: ref('relativePath', 'A file in the build context to change before rebuilding.'),
+            },
+        }),
+        expect: expectSchema({
+            cached: matcher('Instruction lines answered from the cache.'),
+            rebuilt: matcher('Instruction lines run again.'),
+            fromCache: ref('stepMatchers', 'Each step matcher matches at least one build step, and every step it matches came from the cache.'),
+            ranAgain: ref('stepMatchers', 'Each step matcher matches at least one build step, and every step it matches ran again.'),
+        }),
+    },
+    // It rebuilds, and leaves the image and the build cache changed.
+    readOnly: false,
+    validate(target, rules) {
+        rules.build(['build'], target.build);
+        rules.relativePath(['change'], target.change);
+    },
     async observe(target, context) {
         const build = context.resources.build(target.build);
         if (build === undefined) {
@@ -45925,7 +46112,7 @@ class MemoryFact {
 
 /** Labels without the grader's own (run id, scope, stand-in marker): they are not the student's. */
 function studentLabels(labels) {
-    return Object.fromEntries(Object.entries(labels).filter(([key]) => !key.startsWith(`${LABEL_PREFIX}.`)));
+    return Object.fromEntries(Object.entries(labels).filter(([key]) => !isGraderLabel(key)));
 }
 /** A container name no other run, exercise or check uses, for the grader's short-lived helpers. */
 function helperName(context, purpose) {
@@ -46025,8 +46212,51 @@ function friendlyBindSource(source, context) {
 
 
 
+
 const containerCheck = {
     kind: 'container',
+    schema: {
+        target: objectSchema({
+            description: "Inspects a container's state and configuration.",
+            required: ['name'],
+            properties: {
+                name: ref('containerRef'),
+                machine: {
+                    enum: ['local', 'remote'],
+                    description: "Which Docker daemon the container must be on: local (default), the student's own, or remote, the machine of a script step with remote: true. A container on the other one does not count.",
+                },
+            },
+        }),
+        expect: expectSchema({
+            exists: matcher(),
+            status: matcher('created, running, paused, restarting, exited or dead.'),
+            running: matcher(),
+            exitCode: matcher(),
+            oomKilled: matcher(),
+            health: matcher('starting, healthy, unhealthy, or none.'),
+            restartPolicy: matcher(),
+            restartCount: matcher(),
+            memory: matcher('The memory limit in bytes, 0 for none. Sizes are understood as docker run -m writes them (512m, 1g: binary units) and as elsewhere (64MiB, 50MB).'),
+            pidsLimit: matcher('The process limit (--pids-limit), 0 for none.'),
+            pidMode: matcher('The PID namespace: "" its own, host, or container:NAME (the name the exercise or the student gave).'),
+            ports: matcher('List like ["8080->80/tcp"] (host port -> container port).'),
+            env: matcher('List like ["KEY=value"].'),
+            mounts: matcher('List of {type, source, destination, name, readOnly}; use json for a subset.'),
+            networks: matcher('Names of the networks it is attached to.'),
+            image: matcher(),
+            user: matcher(),
+            hostname: matcher(),
+            labels: ref('matcherMap'),
+            processes: matcher('Command lines of its processes, as docker top shows them.'),
+        }),
+    },
+    containerKey: 'name',
+    readOnly: true,
+    validate(target, rules) {
+        if (target.machine === 'remote' && !rules.remote) {
+            rules.problem(['machine'], 'machine: remote needs a remote machine, and no script step of this exercise has remote: true');
+        }
+    },
     async observe(target, exerciseContext) {
         const context = onMachine(exerciseContext, target.machine);
         const found = target.machine === undefined
@@ -46167,8 +46397,45 @@ async function processesOf(id, context) {
 
 
 
+
 const dockerfileCheck = {
     kind: 'dockerfile',
+    schema: {
+        target: objectSchema({
+            description: "Static analysis of the student's Dockerfile (no engine).",
+            properties: { file: ref('relativePath', 'Default Dockerfile.') },
+        }),
+        expect: expectSchema({
+            baseImages: matcher('FROM images, in order.'),
+            stages: matcher('Number of stages.'),
+            instructions: matcher('Lines like "COPY requirements.txt .", in order.'),
+            cmdForm: matcher('exec, shell or none (of the last stage).'),
+            entrypointForm: matcher('exec, shell or none.'),
+            user: matcher("The last stage's last USER, or null."),
+            pinnedBase: matcher('Every FROM names a tag other than latest, or a digest.'),
+            exposedPorts: matcher('EXPOSE values of the last stage.'),
+            dockerignore: matcher('Lines of .dockerignore beside it (comments dropped).'),
+            sequence: {
+                description: 'Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.',
+                oneOf: [
+                    ref('stepMatchers'),
+                    {
+                        type: 'object',
+                        required: ['stage', 'steps'],
+                        additionalProperties: false,
+                        properties: {
+                            stage: { type: ['string', 'integer'], description: "A stage's name or number." },
+                            steps: ref('stepMatchers'),
+                        },
+                    },
+                ],
+            },
+        }),
+    },
+    readOnly: true,
+    validate(target, rules) {
+        rules.relativePath(['file'], target.file);
+    },
     async observe(target, context) {
         const relative = target.file ?? 'Dockerfile';
         const file = await readStudentFile(context.submissionDir, relative);
@@ -46312,11 +46579,40 @@ function dockerignoreLines(text) {
 
 
 
+
 const MAX_CONTENT_BYTES = 1024 * 1024;
 /** Links followed to reach what a program opening the path would read (the kernel allows 40). */
 const MAX_LINK_HOPS = 8;
 const fileCheck = {
     kind: 'file',
+    schema: {
+        target: objectSchema({
+            description: 'Inspects a path in a container or an image (exactly one of container, image).',
+            required: ['path'],
+            properties: {
+                container: ref('containerRef'),
+                image: json_schema_text("A build step's name, or an image reference."),
+                path: { type: 'string', pattern: '^/' },
+            },
+        }),
+        expect: expectSchema({
+            exists: matcher(),
+            type: matcher('file, directory, symlink or other.'),
+            mode: matcher('Octal text like "0644".'),
+            uid: matcher(),
+            gid: matcher(),
+            size: matcher(),
+            content: matcher("The file's text (first 1 MiB)."),
+            target: matcher("A symlink's target."),
+        }),
+    },
+    containerKey: 'container',
+    readOnly: true,
+    validate(target, rules) {
+        if ((target.container === undefined) === (target.image === undefined)) {
+            rules.problem([], 'a file check needs exactly one of container, image');
+        }
+    },
     async observe(target, context) {
         if (target.image !== undefined)
             return observeInImage(target.image, target.path, context);
@@ -46471,7 +46767,14 @@ function describeHttpError(error) {
     return code ? `${code}: ${message}` : message;
 }
 
+;// CONCATENATED MODULE: ./src/spec/rules.ts
+function listOrNone(items) {
+    return items && items.length > 0 ? items.join(', ') : 'none';
+}
+
 ;// CONCATENATED MODULE: ./src/checks/kinds/http.ts
+
+
 
 
 
@@ -46479,6 +46782,36 @@ function describeHttpError(error) {
 
 const httpCheck = {
     kind: 'http',
+    schema: {
+        target: objectSchema({
+            description: "Sends an HTTP request to a container's published port.",
+            required: ['container', 'port'],
+            properties: {
+                container: ref('containerRef'),
+                port: ref('port', 'The container port (published by a run step, or by the student).'),
+                path: { type: 'string', pattern: '^/' },
+                method: { enum: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] },
+                headers: ref('stringMap'),
+                body: { type: 'string' },
+                timeout: ref('duration', 'Default 10s, at most 2m.'),
+            },
+        }),
+        expect: expectSchema({
+            status: matcher(),
+            headers: ref('matcherMap', 'Header names (lower case) with matchers.'),
+            body: matcher(),
+        }),
+    },
+    containerKey: 'container',
+    // A request may change what the student's server holds.
+    readOnly: false,
+    validate(target, rules) {
+        const ports = rules.publishedPorts(target.container);
+        if (ports !== undefined && !ports.includes(target.port)) {
+            rules.problem(['port'], `port ${target.port} is not published by run step "${target.container}" (ports: ${listOrNone(ports)})`);
+        }
+        rules.timeout(['timeout'], target.timeout, LIMITS.http);
+    },
     async observe(target, context) {
         const container = await runningContainer(target.container, context);
         if ('failure' in container)
@@ -46542,8 +46875,34 @@ function forgetImages(context) {
 
 
 
+
 const imageCheck = {
     kind: 'image',
+    schema: {
+        target: objectSchema({
+            description: "Inspects an image's configuration.",
+            required: ['name'],
+            properties: {
+                name: json_schema_text("A build step's name, or an image reference."),
+                basedOn: json_schema_text("An image reference; the fact basedOn is true when its layers are a prefix of this image's."),
+            },
+        }),
+        expect: expectSchema({
+            user: matcher(),
+            workdir: matcher(),
+            cmd: matcher(),
+            entrypoint: matcher(),
+            env: matcher('List like ["KEY=value"].'),
+            exposedPorts: matcher('List like ["8080/tcp"].'),
+            labels: ref('matcherMap'),
+            healthcheck: matcher('The HEALTHCHECK test list; [] when none.'),
+            layers: matcher('Number of filesystem layers.'),
+            size: matcher('Size in bytes; compare with min/max like 200MB.'),
+            basedOn: matcher('true when the image is built on target.basedOn.'),
+            exists: matcher(),
+        }),
+    },
+    readOnly: true,
     async observe(target, context) {
         const image = await inspectImageOnce(context, await resolveImageRef(target.name, context));
         // A fact, not a failure: an exercise may expect an image to be gone (`exists: false`), and
@@ -46590,10 +46949,25 @@ function isPrefix(base, layers) {
 // A container's output, running or stopped (a program that printed and exited is the usual
 // case for "hello world" exercises).
 
+
 /** Per stream: what a student's program prints beyond this is not read. */
 const MAX_LOG_BYTES = 1024 * 1024;
 const logsCheck = {
     kind: 'logs',
+    schema: {
+        target: objectSchema({
+            description: "Reads a container's output.",
+            required: ['container'],
+            properties: { container: ref('containerRef') },
+        }),
+        expect: expectSchema({
+            stdout: matcher(),
+            stderr: matcher(),
+            output: matcher('stdout and stderr together.'),
+        }),
+    },
+    containerKey: 'container',
+    readOnly: true,
     async observe(target, context) {
         const container = await resolveContainer(target.container, context);
         if (container === undefined)
@@ -46617,8 +46991,25 @@ function joinOutput(stdout, stderr) {
 ;// CONCATENATED MODULE: ./src/checks/kinds/network.ts
 
 
+
 const networkCheck = {
     kind: 'network',
+    schema: {
+        target: objectSchema({
+            required: ['name'],
+            properties: {
+                name: json_schema_text("A network step's name, a compose network's name, or an engine network name."),
+            },
+        }),
+        expect: expectSchema({
+            exists: matcher(),
+            driver: matcher(),
+            internal: matcher(),
+            members: matcher('Names of attached containers (run step or compose service names where known).'),
+            labels: ref('matcherMap'),
+        }),
+    },
+    readOnly: true,
     async observe(target, context) {
         const network = await findNetwork(target.name, context);
         if (network === undefined)
@@ -46650,8 +47041,23 @@ async function memberNames(engineNames, context) {
 // no `expect`: the pinned hash in the target is the expectation).
 
 
+
 const protectedCheck = {
     kind: 'protected',
+    schema: {
+        target: objectSchema({
+            description: 'A file the student must not change keeps its pinned hash.',
+            required: ['file', 'sha256'],
+            properties: {
+                file: ref('relativePath'),
+                sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+            },
+        }),
+    },
+    readOnly: true,
+    validate(target, rules) {
+        rules.relativePath(['file'], target.file);
+    },
     async observe(target, context) {
         const file = await readStudentFile(context.submissionDir, target.file);
         if (!file.found) {
@@ -46681,6 +47087,7 @@ const protectedCheck = {
 
 
 
+
 const PROBE_IMAGE = 'busybox:latest';
 /** Time for pulling the probe image on a runner that lacks it. */
 const PULL_TIMEOUT_MS = 120_000;
@@ -46694,6 +47101,31 @@ const RESOLVE_ONLY_SECONDS = 1;
 const HOST = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const reachCheck = {
     kind: 'reach',
+    schema: {
+        target: objectSchema({
+            description: "Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.",
+            required: ['from', 'to'],
+            properties: {
+                from: ref('containerRef'),
+                to: json_schema_text('A host name as seen from `from` (a container name, alias or service).'),
+                port: ref('port'),
+                timeout: ref('duration', 'Default 5s, at most 1m.'),
+            },
+        }),
+        expect: expectSchema({
+            resolves: matcher('The name resolves from `from`.'),
+            reachable: matcher('A TCP connection to port succeeds.'),
+        }),
+    },
+    containerKey: 'from',
+    // It starts a helper container, which other checks could see.
+    readOnly: false,
+    validate(target, rules, expect) {
+        rules.timeout(['timeout'], target.timeout, LIMITS.reach);
+        if (target.port === undefined && expect?.reachable !== undefined) {
+            rules.expectProblem('reachable', 'reachable needs a port in the reach target (without one only resolves is observed)');
+        }
+    },
     async observe(target, context) {
         if (!HOST.test(target.to) && (0,external_node_net_namespaceObject.isIP)(target.to) === 0) {
             return { failure: { message: `"${target.to}" is not a host name or an IP address` } };
@@ -46775,8 +47207,19 @@ function probeOutcome(exitCode, output) {
 
 ;// CONCATENATED MODULE: ./src/checks/kinds/volume.ts
 
+
 const volumeCheck = {
     kind: 'volume',
+    schema: {
+        target: objectSchema({
+            required: ['name'],
+            properties: {
+                name: json_schema_text("A volume step's name, a compose volume's name, or an engine volume name."),
+            },
+        }),
+        expect: expectSchema({ exists: matcher(), driver: matcher(), labels: ref('matcherMap') }),
+    },
+    readOnly: true,
     async observe(target, context) {
         const volume = await findVolume(target.name, context);
         if (volume === undefined)
@@ -46799,34 +47242,47 @@ const volumeCheck = {
 
 
 
-
-const CHECKS = {
-    exec: execCheck,
-    http: httpCheck,
-    logs: logsCheck,
-    image: imageCheck,
-    file: fileCheck,
-    container: containerCheck,
-    network: networkCheck,
-    volume: volumeCheck,
-    reach: reachCheck,
-    dockerfile: dockerfileCheck,
-    'build-cache': buildCacheCheck,
-    answers: answersCheck,
-    protected: protectedCheck,
-};
+const CHECK_DEFINITIONS = [
+    execCheck,
+    httpCheck,
+    logsCheck,
+    imageCheck,
+    fileCheck,
+    containerCheck,
+    networkCheck,
+    volumeCheck,
+    reachCheck,
+    dockerfileCheck,
+    buildCacheCheck,
+    answersCheck,
+    protectedCheck,
+];
+function composeChecks(definitions) {
+    const byKind = new Map(definitions.map((definition) => [definition.kind, definition]));
+    const definitionOf = (check) => {
+        const definition = definitions.find((candidate) => check[candidate.kind] !== undefined);
+        if (definition === undefined)
+            throw new Error(`check "${check.name}" has no kind`);
+        return definition;
+    };
+    return {
+        kinds: [...byKind.keys()],
+        kindOf: (check) => definitionOf(check).kind,
+        readsOnly: (check) => definitionOf(check).readOnly,
+        observe(check, context) {
+            const definition = definitionOf(check);
+            // The schema made the target an object of the definition's own shape.
+            return definition.observe(check[definition.kind], context);
+        },
+    };
+}
+const CHECKS = composeChecks(CHECK_DEFINITIONS);
 /** A validated check has exactly one kind key (spec/semantics.ts enforces it). */
 function checkKind(check) {
-    const kind = CHECK_KINDS.find((candidate) => check[candidate] !== undefined);
-    if (kind === undefined)
-        throw new Error(`check "${check.name}" has no kind`);
-    return kind;
+    return CHECKS.kindOf(check);
 }
 function observe(check, context) {
-    const kind = checkKind(check);
-    // The definition and the target come from the same key, so their kinds agree.
-    const definition = CHECKS[kind];
-    return definition.observe(check[kind], context);
+    return CHECKS.observe(check, context);
 }
 
 ;// CONCATENATED MODULE: ./src/checks/schedule.ts
@@ -46834,21 +47290,11 @@ function observe(check, context) {
 
 /** How many read-only checks run at once. */
 const READ_CONCURRENCY = 4;
-const READ_ONLY_KINDS = new Set([
-    'image',
-    'container',
-    'network',
-    'volume',
-    'file',
-    'logs',
-    'dockerfile',
-    'answers',
-    'protected',
-]);
-function readsOnly(check) {
-    return check.steps === undefined && check.required !== true && READ_ONLY_KINDS.has(checkKind(check));
+/** Each kind says whether it only reads (its definition's readOnly). */
+function readsOnly(check, kinds) {
+    return check.steps === undefined && check.required !== true && kinds.readsOnly(check);
 }
-function planChecks(checks) {
+function planChecks(checks, kinds = CHECKS) {
     const units = [];
     for (const [index, check] of checks.entries()) {
         const last = units.at(-1);
@@ -46860,7 +47306,7 @@ function planChecks(checks) {
             else
                 units.push({ kind: 'batch', indices: [index] });
         }
-        else if (readsOnly(check)) {
+        else if (readsOnly(check, kinds)) {
             if (last?.kind === 'together')
                 last.indices.push(index);
             else
@@ -47458,6 +47904,33 @@ class Refusal extends Error {
     }
 }
 
+;// CONCATENATED MODULE: ./src/naming/engine-networks.ts
+// Names of the networks the engine brings itself (`docker network ls` on a fresh engine), not the
+// run's: never scoped, never labelled, never removed. Each reading below says which of them it
+// means; the list itself is written once.
+/** The networks every Docker engine creates. */
+const ENGINE_NETWORKS = new Set(['bridge', 'host', 'none']);
+/** A container's NetworkMode `default`: the engine's default network (bridge on Linux), not a network of its own. */
+const DEFAULT_NETWORK_MODE = 'default';
+/**
+ * The engine's networks a container may join by name (an exercise's `networks:`): all but `host`,
+ * which would share the host's network namespace.
+ */
+const JOINABLE_ENGINE_NETWORKS = new Set([...ENGINE_NETWORKS].filter((name) => name !== 'host'));
+/**
+ * A student's network mode or endpoint the gate forwards as it is, without resolving it to one of
+ * the run's networks: the joinable engine networks and `default` (`host` is refused before).
+ */
+const UNRESOLVED_NETWORK_MODES = new Set([
+    DEFAULT_NETWORK_MODE,
+    ...JOINABLE_ENGINE_NETWORKS,
+]);
+/** A network reference the gate resolves to the engine's own network: any engine network, or `default`. */
+const ENGINE_NETWORK_REFERENCES = new Set([
+    ...ENGINE_NETWORKS,
+    DEFAULT_NETWORK_MODE,
+]);
+
 ;// CONCATENATED MODULE: ./src/proxy/policy.ts
 // What a student's docker commands may ask of the engine (docs/security.md, boundary 2): what
 // every resource's rules share. The rules themselves are in policy-<resource>.ts (containers,
@@ -47477,7 +47950,6 @@ function studentNameOf(container, names) {
     const given = studentNameLabel(container.labels);
     return given === undefined ? undefined : currentStudentName(container.name, given, names.scope);
 }
-const BUILTIN_NETWORKS = new Set(['default', 'bridge', 'none']);
 const HOST_NETWORK_REFUSED = "the host's network namespace is not allowed (--network host)";
 /**
  * "No such ..." for what is not the run's: the student's view of the engine holds only the run's
@@ -47496,7 +47968,7 @@ function stampLabels(labels, runLabels, extra = {}) {
     const result = {};
     if (isRecord(labels)) {
         for (const [key, value] of Object.entries(labels)) {
-            if (!key.startsWith(`${LABEL_PREFIX}.`) && typeof value === 'string')
+            if (!isGraderLabel(key) && typeof value === 'string')
                 result[key] = value;
         }
     }
@@ -47538,19 +48010,20 @@ async function imageToUse(reference, context) {
 ;// CONCATENATED MODULE: ./src/proxy/visibility.ts
 // What exists for a student, as pure rules the policy proxy applies wherever it resolves an
 // image or a container. Only the run's own images and the base images exist: another run's
-// images, labelled or not (the grader's own builds carry no labels, engine/labels.ts), and
+// images, labelled or not (the grader's own builds carry no labels, naming/image-references.ts), and
 // another run's tags on any image, are "No such image" for list, inspect, run, save, tag,
 // history and FROM alike. The client container a student's commands run in is not theirs
 // either: not listed, not inspectable, not stoppable (docs/decisions.md, "Images by identity").
+//
+// imageVisibility is not engine/rules/build-rules.ts's imageStanding, which asks whose an image is
+// to a build's FROM, for the grader's own builds (the whole run) and the gate's (one scope).
+// Visibility answers for the name the student used (an image that is a base by one name is hidden
+// when asked for by another run's tag), always within one scope, and also knows other runs'
+// gate-scoped names (`ag…-<n>-<name>`), which a student can ask for by hand.
 
 
-/** The grader's own references (build steps, the client built on the spot): `docker-autograder/<run>-...`. */
-const GRADER_REFERENCE = /^docker-autograder\/(?!client:1$)/;
-/**
- * A name the gate scoped for a student (`<run id>-<n>-<name>`, steps/names.ts): run ids made by
- * newRunId() are `ag` and base-36 time and hex, so another run's scoped names are known by form.
- */
-const SCOPED_NAME = /^ag[0-9a-z]{6,}-\d+-/;
+
+
 /** `busybox` and `busybox:latest` are one tag; the docker.io prefix newer CLIs send is dropped. */
 function normalisedTag(tag) {
     const bare = tag.replace(/^(?:index\.)?docker\.io\/(?:library\/)?/, '');
@@ -47560,10 +48033,10 @@ function normalisedTag(tag) {
 /** Whose a tag (or a reference by name) is. */
 function tagOwner(tag, run) {
     const normalised = normalisedTag(tag);
-    const ownPrefix = `${referenceSafe(run.scope)}-`;
+    const ownPrefix = resourceName(run.scope, '');
     if (normalised.startsWith(ownPrefix) || isRunReference(normalised, run.runId))
         return 'this-run';
-    if (GRADER_REFERENCE.test(normalised) || SCOPED_NAME.test(normalised))
+    if (isGraderReference(normalised) || isScopedName(normalised))
         return 'other-run';
     return 'none';
 }
@@ -47648,7 +48121,7 @@ function withoutOurLabels(value) {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [
         key,
         key === 'Labels' && isRecord(item)
-            ? Object.fromEntries(Object.entries(item).filter(([label]) => !label.startsWith(`${LABEL_PREFIX}.`)))
+            ? Object.fromEntries(Object.entries(item).filter(([label]) => !isGraderLabel(label)))
             : withoutOurLabels(item),
     ]));
 }
@@ -47664,10 +48137,10 @@ function withoutOurLabels(value) {
 
 
 
+
 /** Answers of the proxy's own lookups beyond this size mean something is wrong. */
 const MAX_LOOKUP_BYTES = 32 * 1024 * 1024;
 const LOOKUP_TIMEOUT_MS = 30_000;
-const upstream_BUILTIN_NETWORKS = new Set(['bridge', 'host', 'none', 'default']);
 function connectUpstream(upstream) {
     if ('dial' in upstream)
         return upstream.dial();
@@ -47819,7 +48292,7 @@ class EngineLookups {
         return found ? { kind: 'foreign' } : { kind: 'missing' };
     }
     async network(reference) {
-        if (upstream_BUILTIN_NETWORKS.has(reference))
+        if (ENGINE_NETWORK_REFERENCES.has(reference))
             return { kind: 'builtin', name: reference };
         let found = false;
         for (const candidate of this.candidates(reference)) {
@@ -47830,7 +48303,7 @@ class EngineLookups {
             if (this.ownership(labels) === 'own')
                 return { kind: 'own', id: String(raw.Id), name: String(raw.Name), labels };
             // The engine's own networks, by id or full name.
-            if (upstream_BUILTIN_NETWORKS.has(String(raw.Name)))
+            if (ENGINE_NETWORK_REFERENCES.has(String(raw.Name)))
                 return { kind: 'builtin', name: String(raw.Name) };
             found = true;
         }
@@ -48827,6 +49300,7 @@ function parseUlimits(text) {
 
 
 
+
 /** The CFS period of a build's CPU quota (the kernel's default). */
 const policy_builds_BUILD_CPU_PERIOD = 100_000;
 /** The engine's default CPU weight. */
@@ -48846,7 +49320,7 @@ async function policeBuildQuery(query, context) {
         throw new Refusal(`build network ${networkMode} is not allowed (--network)`);
     }
     // Named like a container's network: by the student's name, an id or a prefix, all resolved.
-    if (networkMode !== '' && !BUILTIN_NETWORKS.has(networkMode)) {
+    if (networkMode !== '' && !UNRESOLVED_NETWORK_MODES.has(networkMode)) {
         const resolved = await ownNetwork(networkMode, context);
         result.set('networkmode', resolved.name);
     }
@@ -48925,7 +49399,7 @@ const buildPlans = {
 };
 
 ;// CONCATENATED MODULE: ./src/proxy/bind-freeze.ts
-// The proxy's side of a bind the student cannot race (src/engine/operations/bind-writers.ts): starts of a
+// The proxy's side of a bind the student cannot race (src/engine/rules/bind-writers.ts): starts of a
 // container that mounts a host path are checked and forwarded with every writer of the run
 // paused; the student's own pause and unpause wait for such a start to end; `docker cp` on a
 // container that bind-mounts a host folder is refused, because the daemon mounts every bind
@@ -49172,6 +49646,22 @@ function narrowListQuery(query, options) {
     const filters = byName === undefined ? query.get('filters') : byName.rest;
     query.set('filters', narrowFilters(filters, options));
     return byName;
+}
+/**
+ * The plan of a network or volume list: its filters narrowed to the run's objects, and the answer
+ * matched against the names the student's filters gave. The list is the answer itself, or the
+ * answer's `listKey` (volumes come as `{ Volumes: [...] }`).
+ */
+function objectListPlan(gate, request, pathname, listKey) {
+    const byName = narrowListQuery(request.query, filterOptionsFor(gate.names, gate.labelFilters));
+    const keep = (list) => byName === undefined || !Array.isArray(list) ? list : keepNamedObjects(list, byName.patterns);
+    return {
+        url: request.withQuery(pathname),
+        answer: 'json',
+        transform: (answer) => listKey === undefined || !isRecord(answer)
+            ? keep(answer)
+            : { ...answer, [listKey]: keep(answer[listKey]) },
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/proxy/policy-mounts.ts
@@ -49464,6 +49954,7 @@ async function policeNetworkConnect(body, action, network, context) {
 
 
 
+
 async function namespaceMode(value, context) {
     if (value.startsWith('container:')) {
         return `container:${await ownContainer(value.slice('container:'.length), context)}`;
@@ -49579,7 +50070,7 @@ async function policeContainerCreate(body, name, context) {
     if (networkMode === 'host' || networkMode.startsWith('container:')) {
         hostConfig.NetworkMode = await namespaceMode(networkMode, context);
     }
-    else if (networkMode !== '' && !BUILTIN_NETWORKS.has(networkMode)) {
+    else if (networkMode !== '' && !UNRESOLVED_NETWORK_MODES.has(networkMode)) {
         const resolved = await ownNetwork(networkMode, context, 400);
         hostConfig.NetworkMode = resolved.name;
         userNetwork = resolved.kind === 'own';
@@ -49588,7 +50079,7 @@ async function policeContainerCreate(body, name, context) {
     if (isRecord(networking.EndpointsConfig)) {
         const endpoints = {};
         for (const [network, endpoint] of Object.entries(networking.EndpointsConfig)) {
-            const resolved = BUILTIN_NETWORKS.has(network)
+            const resolved = UNRESOLVED_NETWORK_MODES.has(network)
                 ? { kind: 'builtin', name: network }
                 : await ownNetwork(network, context, 400);
             checkEndpointAddress(endpoint, network);
@@ -49793,6 +50284,10 @@ function showRequestedListPorts(list) {
 function declare(method, path, route, rest = {}) {
     return { method, path, route, query: rest.query ?? {}, body: rest.body ?? 'none', ...rest };
 }
+/** The routes of one kind of object named in the path: `objectRoute('container', 'id')('start')`. */
+function objectRoute(kind, param) {
+    return (action) => (params) => ({ kind, ref: params[param] ?? '', action });
+}
 /** Top-level keys of container.Config, the body of container create (with the wrapper) and commit. */
 const CONTAINER_CONFIG_KEYS = CONTAINER_CONFIG_FIELDS;
 
@@ -49901,10 +50396,10 @@ const containerPlans = {
     },
     container: (gate, request, route) => planContainer(gate, request, route.ref, route.action),
     exec: async (gate, request, route) => {
-        const containerId = await gate.lookups.execContainer(route.execId);
+        const containerId = await gate.lookups.execContainer(route.ref);
         const owner = containerId === undefined ? undefined : await gate.lookups.container(containerId);
         if (owner?.kind !== 'own') {
-            throw notFound(`No such exec instance: ${route.execId}`, 'exec instance', route.execId, owner ?? { kind: 'missing' });
+            throw notFound(`No such exec instance: ${route.ref}`, 'exec instance', route.ref, owner ?? { kind: 'missing' });
         }
         const who = studentNameOf(owner, gate.names) ?? gate.names.unscope(owner.name);
         return {
@@ -50180,14 +50675,7 @@ async function readableImage(gate, reference) {
 
 
 const networkPlans = {
-    'network-list': async (gate, request) => {
-        const byName = narrowListQuery(request.query, filterOptionsFor(gate.names, gate.labelFilters));
-        return {
-            url: request.withQuery('/networks'),
-            answer: 'json',
-            transform: (list) => byName === undefined || !Array.isArray(list) ? list : keepNamedObjects(list, byName.patterns),
-        };
-    },
+    'network-list': async (gate, request) => objectListPlan(gate, request, '/networks'),
     'network-create': async (gate, request) => {
         const policed = policeNetworkCreate(await request.body(), gate.context);
         const release = await gate.allowance.reserveNetwork();
@@ -50258,16 +50746,7 @@ function policeVolumeCreate(body, context) {
 
 
 const volumePlans = {
-    'volume-list': async (gate, request) => {
-        const byName = narrowListQuery(request.query, filterOptionsFor(gate.names, gate.labelFilters));
-        return {
-            url: request.withQuery('/volumes'),
-            answer: 'json',
-            transform: (answer) => byName === undefined || !isRecord(answer) || !Array.isArray(answer.Volumes)
-                ? answer
-                : { ...answer, Volumes: keepNamedObjects(answer.Volumes, byName.patterns) },
-        };
-    },
+    'volume-list': async (gate, request) => objectListPlan(gate, request, '/volumes', 'Volumes'),
     'volume-create': async (gate, request) => ({
         url: request.same.url,
         body: policeVolumeCreate(await request.body(), gate.context),
@@ -50286,11 +50765,7 @@ const volumePlans = {
 // compose send (docker CLI 26, compose v2, API 1.41 to 1.45). Checkpoints are refused by name.
 
 
-const container = (action) => (params) => ({
-    kind: 'container',
-    ref: params.id ?? '',
-    action,
-});
+const container = objectRoute('container', 'id');
 const ATTACH_QUERY = {
     logs: 'bool',
     stream: 'bool',
@@ -50379,11 +50854,7 @@ const CONTAINER_ROUTES = [
 ;// CONCATENATED MODULE: ./src/proxy/routes/exec.ts
 // Exec instances (docker exec): start, resize, inspect. Creating one is a container route.
 
-const exec = (action) => (params) => ({
-    kind: 'exec',
-    execId: params.id ?? '',
-    action,
-});
+const exec = objectRoute('exec', 'id');
 const EXEC_ROUTES = [
     declare('POST', '/exec/{id}/start', exec('start'), {
         body: 'json',
@@ -50397,11 +50868,7 @@ const EXEC_ROUTES = [
 // Images: list, inspect, history, tag, remove, save, pull, search and commit. Import (fromSrc),
 // push and load are declared only to be refused with a message that says why.
 
-const images_image = (action) => (params) => ({
-    kind: 'image',
-    ref: params.name ?? '',
-    action,
-});
+const images_image = objectRoute('image', 'name');
 const IMPORT_REFUSED = {
     refused: 'docker import is not allowed: images imported from a file would not belong to this grading',
 };
@@ -50453,11 +50920,7 @@ const IMAGE_ROUTES = [
 ;// CONCATENATED MODULE: ./src/proxy/routes/networks.ts
 // User-defined networks: list, create, inspect, remove, connect and disconnect a container.
 
-const network = (action) => (params) => ({
-    kind: 'network',
-    ref: params.id ?? '',
-    action,
-});
+const network = objectRoute('network', 'id');
 const NETWORK_ROUTES = [
     declare('GET', '/networks', () => ({ kind: 'network-list' }), { query: { filters: 'json' } }),
     declare('POST', '/networks/create', () => ({ kind: 'network-create' }), {
@@ -50511,11 +50974,7 @@ const SYSTEM_ROUTES = [
 ;// CONCATENATED MODULE: ./src/proxy/routes/volumes.ts
 // Named volumes: list, create, inspect, remove.
 
-const volume = (action) => (params) => ({
-    kind: 'volume',
-    ref: params.name ?? '',
-    action,
-});
+const volume = objectRoute('volume', 'name');
 const VOLUME_ROUTES = [
     declare('GET', '/volumes', () => ({ kind: 'volume-list' }), { query: { filters: 'json' } }),
     declare('POST', '/volumes/create', () => ({ kind: 'volume-create' }), {
@@ -51168,12 +51627,7 @@ async function handleUpgrade(host, request, socket, head) {
         headers['content-length'] = String(payload.length);
     }
     const done = host.track(plan.describe);
-    const upstreamRequest = external_node_http_default().request({
-        ...upstreamRequestOptions(host.upstream),
-        method: request.method,
-        path: plan.url,
-        headers,
-    });
+    const upstreamRequest = requestUpstream(host, request.method, plan.url, headers);
     let switched = false;
     const abandon = () => {
         if (!switched)
@@ -51277,12 +51731,7 @@ async function forward(host, request, response, plan, admitted) {
         if (request.headers['content-length'] !== undefined)
             headers['content-length'] = request.headers['content-length'];
     }
-    const upstreamRequest = external_node_http_default().request({
-        ...upstreamRequestOptions(host.upstream),
-        method: request.method,
-        path: plan.url,
-        headers,
-    });
+    const upstreamRequest = requestUpstream(host, request.method, plan.url, headers);
     // The student's command ended (Ctrl-C, killed at the time limit): the engine call ends too.
     // What fails after that is the proxy's own doing, not the engine's.
     let abandoned = false;
@@ -51366,6 +51815,10 @@ async function answer(host, answer, response, plan) {
             resolve();
         });
     });
+}
+/** The student's request, as the plan rewrote it, on a fresh connection to the engine. */
+function requestUpstream(host, method, url, headers) {
+    return external_node_http_default().request({ ...upstreamRequestOptions(host.upstream), method, path: url, headers });
 }
 
 ;// CONCATENATED MODULE: ./src/proxy/index.ts
@@ -51695,9 +52148,33 @@ async function submissionPath(submissionDir, relative, what) {
 
 
 
+
 const build_LOG_TAIL_LINES = 40;
 const buildStep = {
     kind: 'build',
+    schema: objectSchema({
+        description: "Builds an image from the student's Dockerfile. Checks and run steps refer to it by name.",
+        required: ['name'],
+        properties: {
+            name: ref('name'),
+            context: ref('relativePath', 'Build context, default the submission folder.'),
+            dockerfile: ref('relativePath', 'Dockerfile path relative to the context, default Dockerfile.'),
+            args: ref('stringMap', 'Build arguments (ARG values).'),
+            target: json_schema_text('Stage to build in a multi-stage Dockerfile.'),
+            tag: {
+                description: 'Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).',
+                oneOf: [json_schema_text(), { type: 'array', items: json_schema_text(), minItems: 1 }],
+            },
+            timeout: ref('duration', 'Default 5m, at most 30m.'),
+        },
+    }),
+    validate(step, rules) {
+        rules.uniqueName(['name'], step.name);
+        rules.declare({ build: step.name });
+        rules.relativePath(['context'], step.context);
+        rules.relativePath(['dockerfile'], step.dockerfile);
+        rules.timeout(['timeout'], step.timeout, LIMITS.build);
+    },
     describe: (step) => `build image "${step.name}" from ${external_node_path_default().posix.join(step.context ?? '.', step.dockerfile ?? 'Dockerfile')}`,
     async run(step, context) {
         // Resolved through symlinks: a context that is a link to elsewhere on the grader's disk (the
@@ -51728,7 +52205,7 @@ const buildStep = {
             tag,
             buildArgs: textValues(step.args),
             target: step.target,
-            // Unlabelled, found by its run-owned tag (engine/labels.ts), unless the exercise names it
+            // Unlabelled, found by its run-owned tag (naming/image-references.ts), unless the exercise names it
             // elsewhere too: an extra tag is outside that namespace, so cleanup finds it by label.
             labels: extraTags.length > 0 ? scopeLabels(context.scope) : undefined,
             timeoutMs: limitMs,
@@ -51826,10 +52303,206 @@ function refused(action, ref, error) {
     return refusal(`container "${ref}" could not ${action}`, error);
 }
 
+;// CONCATENATED MODULE: ./src/steps/waits/exited.ts
+const exitedWait = {
+    key: 'exited',
+    of: () => ({
+        expected: 'the container has exited',
+        awaitsExit: true,
+        checkState: (state) => (state.running ? { reason: 'it is still running' } : undefined),
+    }),
+};
+
+;// CONCATENATED MODULE: ./src/steps/waits/healthy.ts
+const healthyWait = {
+    key: 'healthy',
+    of: () => ({
+        expected: 'health is "healthy"',
+        checkState(state) {
+            if (state.health === undefined) {
+                return { reason: 'it has no healthcheck (neither its image nor the step defines one)', final: true };
+            }
+            if (state.health !== 'healthy')
+                return { reason: `its health is "${state.health}", expected "healthy"` };
+            return undefined;
+        },
+    }),
+};
+
+;// CONCATENATED MODULE: ./src/steps/waits/published.ts
+
+function notPublished(port) {
+    return `port ${port} is not published`;
+}
+/** Publishing does not change while a container runs: waiting cannot help. */
+function unpublishedPending(port, state) {
+    return resolve_hostPortOf(state, port) === undefined ? { reason: notPublished(port), final: true } : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/steps/waits/http.ts
+// `http: { port, path, status }`: a GET on the published port answers the status (default: below 500).
+
+
+
+const httpWait = {
+    key: 'http',
+    of(probe) {
+        const path = probe.path ?? '/';
+        const status = probe.status === undefined ? 'a status below 500' : `status ${probe.status}`;
+        return {
+            expected: `GET ${path} on port ${probe.port} answers ${status}`,
+            checkState: (state) => unpublishedPending(probe.port, state),
+            async probe(state, context, timeoutMs) {
+                const hostPort = resolve_hostPortOf(state, probe.port);
+                if (hostPort === undefined)
+                    return notPublished(probe.port);
+                try {
+                    const response = await context.http({
+                        host: '127.0.0.1',
+                        port: hostPort,
+                        path,
+                        timeoutMs,
+                        maxBodyBytes: 1024,
+                    });
+                    const ready = probe.status === undefined ? response.status < 500 : response.status === probe.status;
+                    return ready ? undefined : `GET ${path} on port ${probe.port} answered ${response.status}`;
+                }
+                catch (error) {
+                    return `GET ${path} on port ${probe.port}: ${describeHttpError(error)}`;
+                }
+            },
+        };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/steps/waits/log.ts
+// `log: <regex>` or `log: { matches, count }`: enough output lines (stdout and stderr) match.
+
+/** At most this much of the log is read, however much the container wrote. */
+const LOG_BYTES = 256 * 1024;
+/** A readiness line is looked for among the latest lines, so a flood before it cannot hide it. */
+const WAIT_LOG_LINES = 5000;
+const logWait = {
+    key: 'log',
+    of(value) {
+        const source = typeof value === 'string' ? value : value.matches;
+        const count = typeof value === 'string' ? 1 : (value.count ?? 1);
+        const pattern = new RegExp(source);
+        return {
+            expected: count === 1
+                ? `an output line matches /${source}/`
+                : `at least ${count} output lines match /${source}/`,
+            async checkOutput(containerId, context) {
+                const logs = await context.engine.logs(containerId, {
+                    maxBytes: LOG_BYTES,
+                    tailLines: WAIT_LOG_LINES,
+                });
+                const matched = countMatchingLines(`${logs.stdout}\n${logs.stderr}`, pattern);
+                if (matched >= count)
+                    return undefined;
+                return {
+                    reason: count === 1
+                        ? `no output line matched /${source}/`
+                        : `${plural(matched, 'output line')} matched /${source}/, expected at least ${count}`,
+                };
+            },
+        };
+    },
+};
+function countMatchingLines(text, pattern) {
+    let count = 0;
+    for (const line of text.split(/\r?\n/))
+        if (pattern.test(line))
+            count += 1;
+    return count;
+}
+
+;// CONCATENATED MODULE: ./src/steps/waits/port.ts
+// `port: <n>`: a TCP connection to the port the container publishes for n succeeds and holds.
+
+
+
+
+/**
+ * docker-proxy accepts every connection on a published port and closes it within milliseconds
+ * when nothing listens inside the container, so a port is open only if the connection survives
+ * this long (or the server speaks first).
+ */
+const TCP_SETTLE_MS = 250;
+const portWait = {
+    key: 'port',
+    of: (port) => ({
+        expected: `port ${port} accepts TCP connections`,
+        checkState: (state) => unpublishedPending(port, state),
+        async probe(state, _context, timeoutMs) {
+            const hostPort = resolve_hostPortOf(state, port);
+            if (hostPort === undefined)
+                return notPublished(port);
+            const outcome = await probeTcp('127.0.0.1', hostPort, timeoutMs);
+            return outcome === 'open' ? undefined : `port ${port}: ${outcome}`;
+        },
+    }),
+};
+/** 'open', or why not. */
+function probeTcp(host, port, timeoutMs) {
+    return new Promise((resolve) => {
+        let settled = false;
+        const socket = external_node_net_default().connect({ host, port });
+        const finish = (outcome) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            socket.destroy();
+            resolve(outcome);
+        };
+        const timer = setTimeout(() => finish('no connection'), timeoutMs);
+        socket.once('connect', () => {
+            clearTimeout(timer);
+            // Held by a ref'd timer, like every wait: the probe cannot outlive its deadline.
+            setTimeout(() => finish('open'), Math.min(TCP_SETTLE_MS, timeoutMs));
+        });
+        socket.once('data', () => finish('open'));
+        socket.once('end', () => finish('the connection was closed at once (nothing listens on it)'));
+        socket.once('close', () => finish('the connection was closed at once (nothing listens on it)'));
+        socket.once('error', (error) => finish(describeHttpError(error)));
+    });
+}
+
+;// CONCATENATED MODULE: ./src/steps/waits/registry.ts
+
+
+
+
+
+/**
+ * In the order the conditions are checked and worded, the cheapest first: what the engine tells
+ * (state, output) before what must be probed. A key of WaitConditions missing here fails to compile.
+ */
+const WAITS = {
+    exited: exitedWait,
+    log: logWait,
+    healthy: healthyWait,
+    port: portWait,
+    http: httpWait,
+};
+/** The conditions `wait` gives, in the order above. */
+function conditionsOf(wait) {
+    return Object.keys(WAITS).flatMap((key) => conditionOf(WAITS[key], wait) ?? []);
+}
+function conditionOf(definition, wait) {
+    const value = wait[definition.key];
+    return value === undefined ? undefined : definition.of(value);
+}
+/** What a wait expects, in words, for the "expected" side of a failure. */
+function describeConditions(wait) {
+    const expected = conditionsOf(wait).map((condition) => condition.expected);
+    return expected.length === 0 ? 'the container is running' : expected.join(', and ');
+}
+
 ;// CONCATENATED MODULE: ./src/steps/readiness.ts
 // Waiting until a container is ready: the `wait` of run and recreate steps, and wait steps.
-
-
+// The conditions themselves are in waits/, one file each.
 
 
 
@@ -51843,15 +52516,9 @@ const UNTOLD_RECHECK_MS = 5000;
 /** At most one log read in this time, however much the container writes. */
 const MIN_LOG_READ_GAP_MS = 50;
 const PROBE_TIMEOUT_MS = 2000;
-/**
- * docker-proxy accepts every connection on a published port and closes it within milliseconds
- * when nothing listens inside the container, so a port is open only if the connection survives
- * this long (or the server speaks first).
- */
-const TCP_SETTLE_MS = 250;
-const LOG_BYTES = 256 * 1024;
-/** A readiness line is looked for among the latest lines, so a flood before it cannot hide it. */
-const WAIT_LOG_LINES = 5000;
+/** Below this much time left, a probe is not started again: the last one's answer stands. */
+const MIN_PROBE_MS = 100;
+const readiness_LOG_BYTES = 256 * 1024;
 const readiness_LOG_TAIL_LINES = 30;
 /**
  * What changed since the wait last looked, as the engine tells it (Engine.watchContainer): its
@@ -51898,19 +52565,23 @@ class Changes {
 }
 /**
  * Waits until every condition of `wait` holds, or the time is up. A container that stops fails at
- * once, unless the condition is `exited`: then stopping is what was waited for. The engine's
- * events and the container's output wake the wait; ports and HTTP are tried again with backoff.
+ * once, unless a condition awaits its exit (`exited`): then stopping is what was waited for. The
+ * engine's events and the container's output wake the wait; probes (ports, HTTP) are tried again
+ * with backoff.
  */
 async function waitUntilReady(displayName, containerId, wait, context) {
     const limitMs = remainingMs(context, timeoutMs(wait.timeout, LIMITS.wait));
     const deadline = context.now() + limitMs;
-    const log = logCondition(wait);
+    const conditions = conditionsOf(wait);
+    const readsOutput = conditions.filter((condition) => condition.checkOutput !== undefined);
+    const awaitsExit = conditions.some((condition) => condition.awaitsExit);
     const changes = new Changes();
     const following = new AbortController();
     try {
-        await follow(context, containerId, log !== undefined, changes, following.signal);
+        await follow(context, containerId, readsOutput.length > 0, changes, following.signal);
         let state;
-        let logPending;
+        /** What each condition's output said when it was last read. */
+        const outputPending = new Map();
         let pending;
         let retryMs = FIRST_RETRY_MS;
         let lastLogRead = Number.NEGATIVE_INFINITY;
@@ -51921,7 +52592,7 @@ async function waitUntilReady(displayName, containerId, wait, context) {
             }
             // Restarting under its restart policy: not stopped for good, so the wait goes on.
             const restarting = state.status === 'restarting';
-            if (!state.running && !wait.exited && !restarting) {
+            if (!state.running && !awaitsExit && !restarting) {
                 return {
                     message: `container "${displayName}" stopped (${exitDescription(state)}) before it was ready`,
                     expected: describeConditions(wait),
@@ -51929,18 +52600,20 @@ async function waitUntilReady(displayName, containerId, wait, context) {
                     log: await logTail(context, containerId),
                 };
             }
-            if (log && (changes.output || !changes.live)) {
+            if (readsOutput.length > 0 && (changes.output || !changes.live)) {
                 // A container that writes without pause would otherwise have its log read without pause.
                 const sinceRead = context.now() - lastLogRead;
                 if (sinceRead < MIN_LOG_READ_GAP_MS)
                     await (0,external_node_timers_promises_namespaceObject.setTimeout)(MIN_LOG_READ_GAP_MS - sinceRead);
                 lastLogRead = context.now();
                 changes.output = false;
-                logPending = await logConditionPending(log, containerId, context);
+                for (const condition of readsOutput) {
+                    outputPending.set(condition, await condition.checkOutput?.(containerId, context));
+                }
             }
-            // Output matters to a log condition only.
+            // Output matters to the conditions that read it only.
             changes.output = false;
-            pending = await pendingCondition(wait, logPending, state, context, deadline);
+            pending = await pendingCondition(conditions, outputPending, state, context, deadline, pending);
             if (pending === undefined)
                 return undefined;
             if (pending.final || (!state.running && !restarting)) {
@@ -51984,147 +52657,39 @@ async function follow(context, containerId, output, changes, signal) {
         // The wait asks the engine instead; if the engine is gone, the next call says so.
     }
 }
-function logCondition(wait) {
-    if (wait.log === undefined)
-        return undefined;
-    const source = typeof wait.log === 'string' ? wait.log : wait.log.matches;
-    const count = typeof wait.log === 'string' ? 1 : (wait.log.count ?? 1);
-    return { pattern: new RegExp(source), source, count };
-}
-async function logConditionPending(log, containerId, context) {
-    const logs = await context.engine.logs(containerId, { maxBytes: LOG_BYTES, tailLines: WAIT_LOG_LINES });
-    const matched = countMatchingLines(`${logs.stdout}\n${logs.stderr}`, log.pattern);
-    if (matched >= log.count)
-        return undefined;
-    return {
-        reason: log.count === 1
-            ? `no output line matched /${log.source}/`
-            : `${plural(matched, 'output line')} matched /${log.source}/, expected at least ${log.count}`,
-    };
-}
-/** The first condition that does not hold yet, cheapest first; undefined when all hold. */
-async function pendingCondition(wait, logPending, state, context, deadline) {
-    if (wait.exited && state.running)
-        return { reason: 'it is still running' };
-    if (logPending)
-        return logPending;
-    if (wait.healthy) {
-        if (state.health === undefined) {
-            return { reason: 'it has no healthcheck (neither its image nor the step defines one)', final: true };
-        }
-        if (state.health !== 'healthy')
-            return { reason: `its health is "${state.health}", expected "healthy"` };
-    }
-    if (!state.running) {
-        // Ports and HTTP of a stopped container: nothing to probe, and the caller reports the exit.
-        if (wait.port !== undefined || wait.http)
+/**
+ * The first condition that does not hold yet; undefined when all hold. What the state and the
+ * output say comes first, in the registry's order; the probes, slower, only after.
+ */
+async function pendingCondition(conditions, outputPending, state, context, deadline, previous) {
+    for (const condition of conditions) {
+        // A stopped container has nothing to probe, and the caller reports the exit.
+        if (condition.probe && !state.running)
             return { reason: `it has exited (${exitDescription(state)})` };
-        return undefined;
+        const pending = condition.checkState?.(state) ?? outputPending.get(condition);
+        if (pending)
+            return pending;
     }
-    for (const port of [wait.port, wait.http?.port]) {
-        // Publishing does not change while a container runs: waiting cannot help.
-        if (port !== undefined && resolve_hostPortOf(state, port) === undefined) {
-            return { reason: `port ${port} is not published`, final: true };
-        }
-    }
-    if (wait.port !== undefined) {
-        const reason = await tcpPending(wait.port, resolve_hostPortOf(state, wait.port), deadline, context);
-        if (reason)
-            return { reason, probe: true };
-    }
-    if (wait.http) {
-        const reason = await httpPending(wait.http, resolve_hostPortOf(state, wait.http.port), context, deadline);
-        if (reason)
+    for (const condition of conditions) {
+        if (condition.probe === undefined)
+            continue;
+        const leftMs = deadline - context.now();
+        // A pause that overran (a loaded machine wakes timers late) can leave a probe only a few
+        // milliseconds: its "no answer within 2 ms" would hide what the server really answered.
+        if (previous?.probe && leftMs < MIN_PROBE_MS)
+            return previous;
+        const probeMs = Math.max(1, Math.min(PROBE_TIMEOUT_MS, leftMs));
+        const reason = await condition.probe(state, context, probeMs);
+        if (reason !== undefined)
             return { reason, probe: true };
     }
     return undefined;
 }
-function countMatchingLines(text, pattern) {
-    let count = 0;
-    for (const line of text.split(/\r?\n/))
-        if (pattern.test(line))
-            count += 1;
-    return count;
-}
-/** What a wait expects, in words, for the "expected" side of a failure. */
-function describeConditions(wait) {
-    const parts = [];
-    if (wait.exited)
-        parts.push('the container has exited');
-    if (typeof wait.log === 'string')
-        parts.push(`an output line matches /${wait.log}/`);
-    else if (wait.log) {
-        const count = wait.log.count ?? 1;
-        parts.push(count === 1
-            ? `an output line matches /${wait.log.matches}/`
-            : `at least ${count} output lines match /${wait.log.matches}/`);
-    }
-    if (wait.healthy)
-        parts.push('health is "healthy"');
-    if (wait.port !== undefined)
-        parts.push(`port ${wait.port} accepts TCP connections`);
-    if (wait.http) {
-        const status = wait.http.status === undefined ? 'a status below 500' : `status ${wait.http.status}`;
-        parts.push(`GET ${wait.http.path ?? '/'} on port ${wait.http.port} answers ${status}`);
-    }
-    return parts.length === 0 ? 'the container is running' : parts.join(', and ');
-}
 function exitDescription(state) {
     return state.oomKilled ? `exit code ${state.exitCode}, out of memory` : `exit code ${state.exitCode}`;
 }
-async function tcpPending(port, hostPort, deadline, context) {
-    if (hostPort === undefined)
-        return `port ${port} is not published`;
-    const timeout = Math.max(1, Math.min(PROBE_TIMEOUT_MS, deadline - context.now()));
-    const outcome = await probeTcp('127.0.0.1', hostPort, timeout);
-    return outcome === 'open' ? '' : `port ${port}: ${outcome}`;
-}
-/** 'open', or why not. */
-function probeTcp(host, port, timeoutMs) {
-    return new Promise((resolve) => {
-        let settled = false;
-        const socket = external_node_net_default().connect({ host, port });
-        const finish = (outcome) => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            socket.destroy();
-            resolve(outcome);
-        };
-        const timer = setTimeout(() => finish('no connection'), timeoutMs);
-        socket.once('connect', () => {
-            clearTimeout(timer);
-            // Held by a ref'd timer, like every wait: the probe cannot outlive its deadline.
-            setTimeout(() => finish('open'), Math.min(TCP_SETTLE_MS, timeoutMs));
-        });
-        socket.once('data', () => finish('open'));
-        socket.once('end', () => finish('the connection was closed at once (nothing listens on it)'));
-        socket.once('close', () => finish('the connection was closed at once (nothing listens on it)'));
-        socket.once('error', (error) => finish(describeHttpError(error)));
-    });
-}
-async function httpPending(probe, hostPort, context, deadline) {
-    if (hostPort === undefined)
-        return `port ${probe.port} is not published`;
-    const path = probe.path ?? '/';
-    try {
-        const response = await context.http({
-            host: '127.0.0.1',
-            port: hostPort,
-            path,
-            timeoutMs: Math.max(1, Math.min(PROBE_TIMEOUT_MS, deadline - context.now())),
-            maxBodyBytes: 1024,
-        });
-        const ready = probe.status === undefined ? response.status < 500 : response.status === probe.status;
-        return ready ? '' : `GET ${path} on port ${probe.port} answered ${response.status}`;
-    }
-    catch (error) {
-        return `GET ${path} on port ${probe.port}: ${describeHttpError(error)}`;
-    }
-}
 async function logTail(context, containerId) {
-    const logs = await context.engine.logs(containerId, { maxBytes: LOG_BYTES, tailLines: readiness_LOG_TAIL_LINES });
+    const logs = await context.engine.logs(containerId, { maxBytes: readiness_LOG_BYTES, tailLines: readiness_LOG_TAIL_LINES });
     return tail([logs.stdout, logs.stderr].filter(Boolean).join('\n'), readiness_LOG_TAIL_LINES);
 }
 
@@ -52243,6 +52808,7 @@ async function restoreModes(changed) {
 
 
 
+
 const CLIENT_IMAGE = 'docker-autograder/client:1';
 /**
  * docker:27-cli has the ssh client the CLI needs for ssh:// daemons (a script step with
@@ -52263,7 +52829,7 @@ const CLIENT_RECIPE = {
     from: 'docker:27-cli',
     // A tag of the run's own: it carries the run labels and goes with the run's cleanup, so two
     // gradings sharing an engine never remove each other's client image.
-    tag: (runId) => `docker-autograder/client:1-${runId.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-')}`,
+    tag: clientImageTag,
 };
 /** Per engine, per reference: the image pinned at the first use in the run. */
 const client_image_images = new WeakMap();
@@ -52522,8 +53088,8 @@ const REMOTE_RECIPE = {
     what: "the remote machine's image",
     dockerfile: REMOTE_DOCKERFILE,
     from: 'docker:27-cli',
-    // In the run's own namespace: the run's cleanup untags it by that name (engine/labels.ts).
-    tag: (runId) => `docker-autograder/${runId.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-')}-remote-machine:latest`,
+    // In the run's own namespace: the run's cleanup untags it by that name (naming/image-references.ts).
+    tag: (runId) => imageTag(runId, 'remote-machine'),
 };
 /**
  * What a login may run: the docker CLI's relay to the daemon, whatever arguments the client's
@@ -52724,7 +53290,6 @@ function registerTeardown(context) {
 // - the step's time limit, after which it is killed; it is removed at the end, and with it
 //   every process it started (`setsid sleep 600 &` included: they share its PID namespace);
 // - a uid of its own, in the grader's group (client-user.ts): never root, never the grader.
-
 
 
 
@@ -53073,9 +53638,28 @@ const COMPOSE_COMMAND = { command: 'docker', args: ['compose'] };
 
 
 
+
 const OUTPUT_TAIL_LINES = 40;
 const scriptStep = {
     kind: 'script',
+    schema: objectSchema({
+        description: "Runs the student's shell script of docker commands (bash, in the submission folder).",
+        required: ['file'],
+        properties: {
+            file: ref('relativePath'),
+            args: { type: 'array', items: { type: 'string' } },
+            timeout: ref('duration', 'Default 2m, at most 30m.'),
+            allowFailure: ALLOW_FAILURE,
+            remote: {
+                type: 'boolean',
+                description: 'Gives the script a second machine with a Docker daemon of its own, reachable over SSH as $REMOTE_USER@$REMOTE_HOST (ssh://student@remote); checks find what it made there with machine: remote.',
+            },
+        },
+    }),
+    validate(step, rules) {
+        rules.relativePath(['file'], step.file);
+        rules.timeout(['timeout'], step.timeout, LIMITS.script);
+    },
     describe: (step) => `run the script ${[step.file, ...(step.args ?? [])].join(' ')}${step.remote ? ' (with a remote machine)' : ''}`,
     async run(step, context) {
         const script = await submissionPath(context.submissionDir, step.file, 'script');
@@ -53194,6 +53778,7 @@ async function tracesItself(file) {
 
 
 
+
 /**
  * Looked for in this order when the step names no file: Compose v2's own order (compose-go's
  * DefaultFileNames), so that the grader runs the file `docker compose up` would run.
@@ -53232,6 +53817,27 @@ const ACTION_ARGS = {
 };
 const composeStep = {
     kind: 'compose',
+    schema: objectSchema({
+        description: "Runs the student's compose file (Compose v2 or v1) as a project unique to the run.",
+        properties: {
+            file: ref('relativePath', 'The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it.'),
+            action: { enum: ['up', 'down', 'stop', 'start', 'restart'], description: 'Default up.' },
+            build: { type: 'boolean', description: 'Build images before up (default true).' },
+            wait: objectSchema({
+                properties: {
+                    healthy: { type: 'boolean', description: 'Every service with a healthcheck is healthy.' },
+                    running: { type: 'boolean', description: 'Every service is running (default true).' },
+                    timeout: ref('duration', 'Default 60s, at most 10m.'),
+                },
+            }),
+            timeout: ref('duration', 'Default 5m, at most 30m.'),
+        },
+    }),
+    validate(step, rules) {
+        rules.relativePath(['file'], step.file);
+        rules.timeout(['timeout'], step.timeout, LIMITS.compose);
+        rules.timeout(['wait', 'timeout'], step.wait?.timeout, LIMITS.composeWait);
+    },
     describe: (step) => `compose ${step.action ?? 'up'} (${step.file ?? 'the compose file Compose finds'})`,
     async run(step, context) {
         const compose = COMPOSE_COMMAND;
@@ -53537,8 +54143,27 @@ function restartNotApplied(state) {
 
 
 
+
 const copyStep = {
     kind: 'copy',
+    schema: objectSchema({
+        description: 'Copies a submission file or folder, or a container path, into a container.',
+        required: ['from', 'to'],
+        properties: {
+            from: {
+                description: 'A submission path, or {container, path}.',
+                oneOf: [ref('relativePath'), ref('containerPath')],
+            },
+            to: ref('containerPath', 'A folder in a container.'),
+        },
+    }),
+    validate(step, rules) {
+        if (typeof step.from === 'string')
+            rules.relativePath(['from'], step.from);
+        else
+            rules.container(['from', 'container'], step.from.container);
+        rules.container(['to', 'container'], step.to.container);
+    },
     describe: (step) => {
         const from = typeof step.from === 'string' ? step.from : `${step.from.container}:${step.from.path}`;
         return `copy ${from} to ${step.to.container}:${step.to.path}`;
@@ -53581,10 +54206,24 @@ const copyStep = {
 
 
 
+
+
 const exec_MAX_OUTPUT_BYTES = 1024 * 1024;
 const exec_OUTPUT_TAIL_LINES = 30;
 const execStep = {
     kind: 'exec',
+    // A command check's target, and whether a failing command fails the step.
+    schema: {
+        ...execCheck.schema.target,
+        properties: {
+            ...execCheck.schema.target.properties,
+            allowFailure: ALLOW_FAILURE,
+        },
+    },
+    validate(step, rules) {
+        rules.container(['container'], step.container);
+        rules.timeout(['timeout'], step.timeout, LIMITS.exec);
+    },
     describe: (step) => `run ${formatCommand(step.command)} in container "${step.container}"`,
     async run(step, context) {
         const container = await runningContainer(step.container, context);
@@ -53624,10 +54263,18 @@ const execStep = {
 ;// CONCATENATED MODULE: ./src/steps/kinds/kill.ts
 
 
+
 /** How long a SIGKILLed container may take to be reported stopped, so that checks see it stopped. */
 const KILL_SETTLE_MS = 10_000;
 const killStep = {
     kind: 'kill',
+    schema: objectSchema({
+        required: ['container'],
+        properties: { container: ref('containerRef'), signal: { type: 'string', pattern: '^(SIG)?[A-Z0-9]+$' } },
+    }),
+    validate(step, rules) {
+        rules.container(['container'], step.container);
+    },
     describe: (step) => `send ${signalName(step.signal)} to container "${step.container}"`,
     async run(step, context) {
         const container = await runningContainer(step.container, context);
@@ -53656,8 +54303,17 @@ function signalName(signal = 'SIGKILL') {
 
 
 
+
 const networkStep = {
     kind: 'network',
+    schema: objectSchema({
+        required: ['name'],
+        properties: { name: ref('name'), driver: json_schema_text(), internal: { type: 'boolean' } },
+    }),
+    validate(step, rules) {
+        rules.uniqueName(['name'], step.name);
+        rules.declare({ network: step.name });
+    },
     describe: (step) => `create network "${step.name}"${step.internal ? ' (internal)' : ''}`,
     async run(step, context) {
         const name = resourceName(context.scope, step.name);
@@ -53683,8 +54339,19 @@ const networkStep = {
 ;// CONCATENATED MODULE: ./src/steps/kinds/recreate.ts
 
 
+
 const recreateStep = {
     kind: 'recreate',
+    schema: objectSchema({
+        description: 'Removes the container and creates it again with the same configuration and mounts.',
+        required: ['container'],
+        properties: { container: ref('name', "A run step's name."), wait: ref('wait') },
+    }),
+    validate(step, rules) {
+        // Recreating needs the run step's configuration: a container a script made will not do.
+        rules.container(['container'], step.container, true);
+        rules.wait(['wait'], step.wait, rules.publishedPorts(step.container));
+    },
     describe: (step) => `recreate container "${step.container}" with the same configuration and mounts`,
     async run(step, context) {
         const previous = context.resources.container(step.container);
@@ -53724,8 +54391,13 @@ const recreateStep = {
 ;// CONCATENATED MODULE: ./src/steps/kinds/restart.ts
 
 
+
 const restartStep = {
     kind: 'restart',
+    schema: objectSchema({ required: ['container'], properties: { container: ref('containerRef') } }),
+    validate(step, rules) {
+        rules.container(['container'], step.container);
+    },
     describe: (step) => `restart container "${step.container}"`,
     async run(step, context) {
         const container = await existingContainer(step.container, context);
@@ -53762,8 +54434,72 @@ const restartStep = {
 
 
 
+
+
+
 const runStep = {
     kind: 'run',
+    schema: objectSchema({
+        description: 'Starts a container from a built image (by step name) or a local image reference.',
+        required: ['name', 'image'],
+        properties: {
+            name: ref('name'),
+            image: json_schema_text("A build step's name, or an image reference."),
+            command: ref('command'),
+            entrypoint: { type: 'array', items: { type: 'string' } },
+            env: ref('stringMap'),
+            ports: {
+                type: 'array',
+                items: ref('port'),
+                uniqueItems: true,
+                description: 'Container ports published on 127.0.0.1 with ephemeral host ports.',
+            },
+            volumes: { type: 'array', items: ref('volumeMount') },
+            networks: {
+                type: 'array',
+                items: ref('networkAttachment'),
+                description: 'Network step names (or existing networks), with aliases.',
+            },
+            restart: { enum: ['no', 'always', 'unless-stopped', 'on-failure'] },
+            user: json_schema_text(),
+            workdir: json_schema_text(),
+            hostname: json_schema_text(),
+            healthcheck: objectSchema({
+                required: ['test'],
+                properties: {
+                    test: ref('command'),
+                    interval: ref('duration'),
+                    timeout: ref('duration'),
+                    retries: { type: 'integer', minimum: 1 },
+                    startPeriod: ref('duration'),
+                },
+            }),
+            wait: ref('wait'),
+        },
+    }),
+    validate(step, rules) {
+        rules.uniqueName(['name'], step.name);
+        rules.declare({ run: step });
+        (step.volumes ?? []).forEach((volume, index) => {
+            const source = typeof volume === 'string' ? (volume.split(':')[0] ?? '') : volume.source;
+            const isBind = typeof volume === 'string' ? /^[./]/.test(source) : volume.type === 'bind' || /^[./]/.test(source);
+            if (!isBind)
+                return;
+            const where = typeof volume === 'string' ? ['volumes', index] : ['volumes', index, 'source'];
+            if (external_node_path_default().posix.isAbsolute(source)) {
+                rules.problem(where, `bind mount source "${source}" must be a folder of the submission, like ./html`);
+            }
+            else
+                rules.relativePath(where, source);
+        });
+        (step.networks ?? []).forEach((network, index) => {
+            if (typeof network === 'string')
+                rules.network(['networks', index], network);
+            else
+                rules.network(['networks', index, 'name'], network.name);
+        });
+        rules.wait(['wait'], step.wait, step.ports ?? []);
+    },
     describe: (step) => `run container "${step.name}" from ${step.image}`,
     async run(step, context) {
         const image = context.resources.imageRef(step.image);
@@ -53864,8 +54600,6 @@ async function mountRequest(mount, stepName, context) {
     }
     return { type: 'volume', source: engineName, target: mount.target, readOnly: mount.readOnly };
 }
-/** Networks where the engine supports no aliases: the default bridge, and no network at all. */
-const WITHOUT_ALIASES = new Set(['bridge', 'none']);
 /**
  * Containers are found on their networks by the run step's name, as compose services are by
  * theirs: the engine name carries the scope, which no exercise can know.
@@ -53873,7 +54607,8 @@ const WITHOUT_ALIASES = new Set(['bridge', 'none']);
 function networkAttachments(step, context) {
     return step.networks?.map((network) => {
         const name = context.resources.networkName(typeof network === 'string' ? network : network.name);
-        if (WITHOUT_ALIASES.has(name))
+        // The engine's own networks take no aliases: only user-defined networks have a DNS.
+        if (ENGINE_NETWORKS.has(name))
             return { name };
         const aliases = typeof network === 'string' ? [] : (network.aliases ?? []);
         return { name, aliases: aliases.includes(step.name) ? aliases : [step.name, ...aliases] };
@@ -53904,8 +54639,20 @@ function optionalMs(value) {
 ;// CONCATENATED MODULE: ./src/steps/kinds/stop.ts
 
 
+
 const stopStep = {
     kind: 'stop',
+    schema: objectSchema({
+        required: ['container'],
+        properties: {
+            container: ref('containerRef'),
+            timeout: ref('duration', 'Grace period before SIGKILL, default 10s.'),
+        },
+    }),
+    validate(step, rules) {
+        rules.container(['container'], step.container);
+        rules.timeout(['timeout'], step.timeout, LIMITS.stop);
+    },
     describe: (step) => `stop container "${step.container}"`,
     async run(step, context) {
         const container = await existingContainer(step.container, context);
@@ -53926,8 +54673,13 @@ const stopStep = {
 
 
 
+
 const volumeStep = {
     kind: 'volume',
+    schema: objectSchema({ required: ['name'], properties: { name: ref('name') } }),
+    validate(step, rules) {
+        rules.uniqueName(['name'], step.name);
+    },
     describe: (step) => `create volume "${step.name}"`,
     async run(step, context) {
         const name = resourceName(context.scope, step.name);
@@ -53950,8 +54702,32 @@ const volumeStep = {
 
 
 
+
+
 const waitStep = {
     kind: 'wait',
+    schema: objectSchema({
+        description: 'Waits for a container condition, or a fixed duration.',
+        properties: {
+            container: ref('containerRef'),
+            duration: ref('duration', 'Just wait this long.'),
+            log: { $ref: '#/definitions/wait/properties/log' },
+            http: { $ref: '#/definitions/wait/properties/http' },
+            port: ref('port'),
+            healthy: { const: true },
+            exited: { const: true },
+            timeout: ref('duration', 'Default 30s, at most 10m.'),
+        },
+    }),
+    validate(step, rules) {
+        if (step.container !== undefined)
+            rules.container(['container'], step.container);
+        const conditions = rules.waitConditions.filter((key) => key in step);
+        if (step.duration === undefined && (step.container === undefined || conditions.length === 0)) {
+            rules.problem([], `a wait step needs a duration, or a container and a condition (${rules.waitConditions.join(', ')})`);
+        }
+        rules.wait([], step, step.container === undefined ? undefined : rules.publishedPorts(step.container));
+    },
     describe: (step) => {
         const parts = [];
         if (step.duration !== undefined)
@@ -53992,6 +54768,7 @@ function conditions(step) {
 
 
 
+// Adding a kind is one line here and its own file in kinds/.
 const STEPS = {
     build: buildStep,
     run: runStep,
@@ -54007,6 +54784,8 @@ const STEPS = {
     script: scriptStep,
     compose: composeStep,
 };
+/** The step kinds in the language's order: the schema and the semantic rules are composed from it. */
+const STEP_DEFINITIONS = Object.values(STEPS);
 /** A validated step has exactly one key, naming its kind. */
 function entry(step) {
     const kind = Object.keys(step)[0];
@@ -54018,7 +54797,7 @@ function entry(step) {
         body: step[kind],
     };
 }
-function registry_describeStep(step) {
+function describeStep(step) {
     const { definition, body } = entry(step);
     return definition.describe(body);
 }
@@ -54030,6 +54809,7 @@ function runStepSpec(step, context) {
 ;// CONCATENATED MODULE: ./src/grading/grade.ts
 // grade(): runs each exercise's steps and checks on an Engine and scores the result. No
 // @actions/* here: the action and the CLI both call this with their own progress sink.
+
 
 
 
@@ -54068,7 +54848,7 @@ async function grade(exercises, options) {
         results = await mapBounded([...exercises.entries()], concurrency, async ([index, exercise]) => {
             options.onExercise?.({ index, id: exercise.spec.id, state: 'running' });
             try {
-                const result = await gradeExercise(exercise, `${options.engine.runId}-${index + 1}`, {
+                const result = await gradeExercise(exercise, exerciseScope(options.engine.runId, index), {
                     ...options,
                     engine,
                     engineInfo,
@@ -54256,7 +55036,7 @@ async function runCheck(check, context, location) {
  */
 async function runStepsInOrder(steps, context, hidden = false) {
     for (const [stepIndex, step] of steps.entries()) {
-        context.progress.info(`  step: ${registry_describeStep(step)}`);
+        context.progress.info(`  step: ${describeStep(step)}`);
         let failure;
         try {
             failure = await runStepSpec(step, context);
@@ -54264,11 +55044,11 @@ async function runStepsInOrder(steps, context, hidden = false) {
         catch (error) {
             if (!(error instanceof DockerApiError))
                 throw error;
-            failure = { message: `${registry_describeStep(step)}: ${error.message}` };
+            failure = { message: `${describeStep(step)}: ${error.message}` };
         }
         if (failure) {
             context.progress.info(hidden ? '  ✘ a step of a hidden check failed' : `  ✘ ${failure.message}`);
-            return { ...failure, stepIndex, stepDescription: registry_describeStep(step) };
+            return { ...failure, stepIndex, stepDescription: describeStep(step) };
         }
     }
     return undefined;
@@ -54357,6 +55137,101 @@ async function removeQuietly(engine, scope, progress) {
     catch (error) {
         progress.info(`  cleanup failed: ${errorMessage(error)}`);
     }
+}
+
+;// CONCATENATED MODULE: ./src/grading/outcome.ts
+// What a grading ended in, and what each adapter makes of it: the one table from an outcome (a
+// grade, or the kind of failure) to the exit code and the words, for the action's step and for
+// the command line side by side.
+//
+// The CLI's exit code tells four things apart (README): 0 passed, 1 graded and not passed, 2 bad
+// spec or usage, 3 not a grade (the engine failed, or the grader itself). An action's step can
+// only pass or fail (setFailed makes it 1); it keeps 3 for the engine's failures, as the CLI
+// does, so that a workflow can tell them from a grade.
+
+
+const STEP_FAILED = 1;
+const notAGrade = (outcome) => ({
+    message: `grading did not complete: ${outcome.detail}; this is not a grade`,
+    exitCode: ExitCode.infrastructure,
+});
+const MEANINGS = {
+    passed: { exitCode: ExitCode.passed, terminal: () => '', step: () => undefined },
+    'not-passed': {
+        exitCode: ExitCode.notPassed,
+        terminal: () => '',
+        step: ({ detail }) => ({ message: `${detail}: not all checks passed`, exitCode: STEP_FAILED }),
+    },
+    incomplete: { exitCode: ExitCode.infrastructure, terminal: () => '', step: notAGrade },
+    'bad-spec': {
+        exitCode: ExitCode.badInput,
+        terminal: ({ problems }) => problems.map((problem) => `${formatProblem(problem)}\n`).join(''),
+        // The problems themselves go to annotations and the log (the action's failure handler).
+        step: ({ detail }) => ({ message: `${detail}; see the annotations and the log`, exitCode: STEP_FAILED }),
+    },
+    'bad-usage': {
+        exitCode: ExitCode.badInput,
+        terminal: ({ detail }) => `error: ${detail}\nRun docker-autograder --help for usage.\n`,
+        step: ({ detail }) => ({ message: detail, exitCode: STEP_FAILED }),
+    },
+    infrastructure: {
+        exitCode: ExitCode.infrastructure,
+        terminal: ({ detail }) => `infrastructure error: ${detail}\n`,
+        step: notAGrade,
+    },
+    interrupted: {
+        exitCode: ExitCode.infrastructure,
+        terminal: ({ detail }) => `infrastructure error: ${detail}; this is not a grade\n`,
+        step: notAGrade,
+    },
+    internal: {
+        // On the command line a bug is not a grade either; the action's step just fails.
+        exitCode: ExitCode.infrastructure,
+        terminal: ({ detail }) => `internal error: ${detail}\n`,
+        step: ({ detail }) => ({ message: `internal error: ${detail}`, exitCode: STEP_FAILED }),
+    },
+};
+function outcomeOfReport(report) {
+    if ((0,model/* hasInfraError */.j0)(report))
+        return outcome('incomplete', 'the Docker engine failed (see the log)');
+    return report.passed
+        ? outcome('passed', '')
+        : outcome('not-passed', `score ${report.score}/${report.maxScore}`);
+}
+/**
+ * The outcome of an error that ended the run. `badInput`: the adapter's own errors that mean
+ * its input was wrong (the action's untrusted artifact), read as a UsageError.
+ */
+function outcomeOfError(error, badInput = []) {
+    if (error instanceof SpecError) {
+        return {
+            kind: 'bad-spec',
+            detail: `the exercise specs have ${error.problems.length} problem(s)`,
+            problems: error.problems,
+        };
+    }
+    if (error instanceof UsageError || badInput.some((kind) => error instanceof kind)) {
+        return outcome('bad-usage', errorMessage(error));
+    }
+    if (error instanceof InfraError)
+        return outcome('infrastructure', error.message);
+    return outcome('internal', errorMessage(error));
+}
+/** The run abandoned (a signal, the watchdog), for `reason`. */
+function interrupted(reason) {
+    return outcome('interrupted', reason);
+}
+function outcome_exitCodeOf(outcome) {
+    return MEANINGS[outcome.kind].exitCode;
+}
+function terminalMessageOf(outcome) {
+    return MEANINGS[outcome.kind].terminal(outcome);
+}
+function stepFailureOf(outcome) {
+    return MEANINGS[outcome.kind].step(outcome);
+}
+function outcome(kind, detail) {
+    return { kind, detail, problems: [] };
 }
 
 // EXTERNAL MODULE: ./src/report/sanitize.ts
@@ -54695,25 +55570,87 @@ async function renderReport(format, report) {
 }
 
 ;// CONCATENATED MODULE: ./schema/exercise.schema.json
-const exercise_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student\'s repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"policy":{"type":"object","additionalProperties":false,"description":"What the students\' own docker commands (script and compose steps) may do beyond the hardened defaults. Everything else (privileged, host namespaces, devices, the Docker socket, host paths outside the submission) is always refused.","properties":{"capabilities":{"type":"array","uniqueItems":true,"description":"Capabilities students\' containers may add (--cap-add, cap_add), from Docker\'s default set, without CAP_.","items":{"enum":["AUDIT_WRITE","CHOWN","DAC_OVERRIDE","FOWNER","FSETID","KILL","MKNOD","NET_BIND_SERVICE","NET_RAW","SETFCAP","SETGID","SETPCAP","SETUID","SYS_CHROOT"]}},"publicPorts":{"type":"boolean","description":"Publish students\' ports on every host address instead of 127.0.0.1 only. Default false."}}},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"containerRef":{"type":"string","minLength":1,"maxLength":128,"description":"A container: a run step\'s name, a compose service\'s name, or the name a student\'s script gave it."},"sizeOrNumber":{"description":"A number, a size like 50MB / 1.5GiB, or a duration like 30s.","oneOf":[{"type":"number"},{"type":"string","pattern":"^[0-9]+(\\\\.[0-9]+)?\\\\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$"}]},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list\'s or text\'s length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list\'s or text\'s length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text\'s SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1},"matcherMap":{"type":"object","description":"Keys (header names, labels, questions) each with a matcher.","additionalProperties":{"$ref":"#/definitions/matcher"}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"description":"A regular expression some output line must match, or {matches, count}.","oneOf":[{"type":"string","minLength":1},{"type":"object","required":["matches"],"additionalProperties":false,"properties":{"matches":{"type":"string","minLength":1},"count":{"type":"integer","minimum":1}}}]},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"port":{"$ref":"#/definitions/port","description":"A published port accepts TCP connections."},"healthy":{"const":true,"description":"The container\'s healthcheck reports healthy."},"exited":{"const":true,"description":"The container has exited (for run-to-completion containers)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"volumeMount":{"description":"\'name:/path[:ro]\' (a named volume) or \'./dir:/path[:ro]\' (a submission folder), or an object.","oneOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$"},{"type":"object","required":["source","target"],"additionalProperties":false,"properties":{"source":{"type":"string","minLength":1},"target":{"type":"string","pattern":"^/"},"type":{"enum":["volume","bind"]},"readOnly":{"type":"boolean"}}}]},"networkAttachment":{"oneOf":[{"$ref":"#/definitions/name"},{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"aliases":{"type":"array","items":{"type":"string","minLength":1}}}}]},"containerPath":{"type":"object","required":["container","path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"path":{"type":"string","pattern":"^/"}}},"buildStep":{"type":"object","description":"Builds an image from the student\'s Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"tag":{"description":"Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).","oneOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1},"minItems":1}]},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"volumes":{"type":"array","items":{"$ref":"#/definitions/volumeMount"}},"networks":{"type":"array","items":{"$ref":"#/definitions/networkAttachment"},"description":"Network step names (or existing networks), with aliases."},"restart":{"enum":["no","always","unless-stopped","on-failure"]},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"hostname":{"type":"string","minLength":1},"healthcheck":{"type":"object","required":["test"],"additionalProperties":false,"properties":{"test":{"$ref":"#/definitions/command"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":1},"startPeriod":{"$ref":"#/definitions/duration"}}},"wait":{"$ref":"#/definitions/wait"}}},"execStep":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"copyStep":{"type":"object","description":"Copies a submission file or folder, or a container path, into a container.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"description":"A submission path, or {container, path}.","oneOf":[{"$ref":"#/definitions/relativePath"},{"$ref":"#/definitions/containerPath"}]},"to":{"$ref":"#/definitions/containerPath","description":"A folder in a container."}}},"stopStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"timeout":{"$ref":"#/definitions/duration","description":"Grace period before SIGKILL, default 10s."}}},"killStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"signal":{"type":"string","pattern":"^(SIG)?[A-Z0-9]+$"}}},"restartStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"recreateStep":{"type":"object","description":"Removes the container and creates it again with the same configuration and mounts.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"A run step\'s name."},"wait":{"$ref":"#/definitions/wait"}}},"networkStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"driver":{"type":"string","minLength":1},"internal":{"type":"boolean"}}},"volumeStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"}}},"waitStep":{"type":"object","description":"Waits for a container condition, or a fixed duration.","additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"duration":{"$ref":"#/definitions/duration","description":"Just wait this long."},"log":{"$ref":"#/definitions/wait/properties/log"},"http":{"$ref":"#/definitions/wait/properties/http"},"port":{"$ref":"#/definitions/port"},"healthy":{"const":true},"exited":{"const":true},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"scriptStep":{"type":"object","description":"Runs the student\'s shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."},"remote":{"type":"boolean","description":"Gives the script a second machine with a Docker daemon of its own, reachable over SSH as $REMOTE_USER@$REMOTE_HOST (ssh://student@remote); checks find what it made there with machine: remote."}}},"composeStep":{"type":"object","description":"Runs the student\'s compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"},"exec":{"$ref":"#/definitions/execStep"},"copy":{"$ref":"#/definitions/copyStep"},"stop":{"$ref":"#/definitions/stopStep"},"kill":{"$ref":"#/definitions/killStep"},"restart":{"$ref":"#/definitions/restartStep"},"recreate":{"$ref":"#/definitions/recreateStep"},"network":{"$ref":"#/definitions/networkStep"},"volume":{"$ref":"#/definitions/volumeStep"},"wait":{"$ref":"#/definitions/waitStep"},"script":{"$ref":"#/definitions/scriptStep"},"compose":{"$ref":"#/definitions/composeStep"}}},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container\'s published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"headers":{"$ref":"#/definitions/matcherMap","description":"Header names (lower case) with matchers."},"body":{"$ref":"#/definitions/matcher"}},"minProperties":1},"logsCheck":{"type":"object","description":"Reads a container\'s output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"logsExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"output":{"$ref":"#/definitions/matcher","description":"stdout and stderr together."}},"minProperties":1},"imageCheck":{"type":"object","description":"Inspects an image\'s configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image\'s."}}},"imageExpect":{"type":"object","additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"env":{"$ref":"#/definitions/matcher","description":"List like [\\"KEY=value\\"]."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\\"8080/tcp\\"]."},"labels":{"$ref":"#/definitions/matcherMap"},"healthcheck":{"$ref":"#/definitions/matcher","description":"The HEALTHCHECK test list; [] when none."},"layers":{"$ref":"#/definitions/matcher","description":"Number of filesystem layers."},"size":{"$ref":"#/definitions/matcher","description":"Size in bytes; compare with min/max like 200MB."},"basedOn":{"$ref":"#/definitions/matcher","description":"true when the image is built on target.basedOn."},"exists":{"$ref":"#/definitions/matcher"}},"minProperties":1},"fileCheck":{"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"path":{"type":"string","pattern":"^/"}}},"fileExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"type":{"$ref":"#/definitions/matcher","description":"file, directory, symlink or other."},"mode":{"$ref":"#/definitions/matcher","description":"Octal text like \\"0644\\"."},"uid":{"$ref":"#/definitions/matcher"},"gid":{"$ref":"#/definitions/matcher"},"size":{"$ref":"#/definitions/matcher"},"content":{"$ref":"#/definitions/matcher","description":"The file\'s text (first 1 MiB)."},"target":{"$ref":"#/definitions/matcher","description":"A symlink\'s target."}},"minProperties":1},"containerCheck":{"type":"object","description":"Inspects a container\'s state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"},"machine":{"enum":["local","remote"],"description":"Which Docker daemon the container must be on: local (default), the student\'s own, or remote, the machine of a script step with remote: true. A container on the other one does not count."}}},"containerExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"memory":{"$ref":"#/definitions/matcher","description":"The memory limit in bytes, 0 for none. Sizes are understood as docker run -m writes them (512m, 1g: binary units) and as elsewhere (64MiB, 50MB)."},"pidsLimit":{"$ref":"#/definitions/matcher","description":"The process limit (--pids-limit), 0 for none."},"pidMode":{"$ref":"#/definitions/matcher","description":"The PID namespace: \\"\\" its own, host, or container:NAME (the name the exercise or the student gave)."},"ports":{"$ref":"#/definitions/matcher","description":"List like [\\"8080->80/tcp\\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\\"KEY=value\\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1},"networkCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step\'s name, a compose network\'s name, or an engine network name."}}},"networkExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"volumeCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step\'s name, a compose volume\'s name, or an engine volume name."}}},"volumeExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"reachCheck":{"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from\'s network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}},"reachExpect":{"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1},"stepMatcher":{"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction\'s normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}},"stepMatchers":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}},"dockerfileCheck":{"type":"object","description":"Static analysis of the student\'s Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}},"dockerfileExpect":{"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \\"COPY requirements.txt .\\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage\'s last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."},"sequence":{"description":"Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.","oneOf":[{"$ref":"#/definitions/stepMatchers"},{"type":"object","required":["stage","steps"],"additionalProperties":false,"properties":{"stage":{"type":["string","integer"],"description":"A stage\'s name or number."},"steps":{"$ref":"#/definitions/stepMatchers"}}}]}},"minProperties":1},"buildcacheCheck":{"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step\'s name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}},"buildcacheExpect":{"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1},"answersCheck":{"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student\'s answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}},"answersExpect":{"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1},"protectedCheck":{"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]}}}');
+const exercise_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student\'s repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"policy":{"type":"object","additionalProperties":false,"description":"What the students\' own docker commands (script and compose steps) may do beyond the hardened defaults. Everything else (privileged, host namespaces, devices, the Docker socket, host paths outside the submission) is always refused.","properties":{"capabilities":{"type":"array","uniqueItems":true,"description":"Capabilities students\' containers may add (--cap-add, cap_add), from Docker\'s default set, without CAP_.","items":{"enum":["AUDIT_WRITE","CHOWN","DAC_OVERRIDE","FOWNER","FSETID","KILL","MKNOD","NET_BIND_SERVICE","NET_RAW","SETFCAP","SETGID","SETPCAP","SETUID","SYS_CHROOT"]}},"publicPorts":{"type":"boolean","description":"Publish students\' ports on every host address instead of 127.0.0.1 only. Default false."}}},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"containerRef":{"type":"string","minLength":1,"maxLength":128,"description":"A container: a run step\'s name, a compose service\'s name, or the name a student\'s script gave it."},"sizeOrNumber":{"description":"A number, a size like 50MB / 1.5GiB, or a duration like 30s.","oneOf":[{"type":"number"},{"type":"string","pattern":"^[0-9]+(\\\\.[0-9]+)?\\\\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$"}]},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list\'s or text\'s length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list\'s or text\'s length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text\'s SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1},"matcherMap":{"type":"object","description":"Keys (header names, labels, questions) each with a matcher.","additionalProperties":{"$ref":"#/definitions/matcher"}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"description":"A regular expression some output line must match, or {matches, count}.","oneOf":[{"type":"string","minLength":1},{"type":"object","required":["matches"],"additionalProperties":false,"properties":{"matches":{"type":"string","minLength":1},"count":{"type":"integer","minimum":1}}}]},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"port":{"$ref":"#/definitions/port","description":"A published port accepts TCP connections."},"healthy":{"const":true,"description":"The container\'s healthcheck reports healthy."},"exited":{"const":true,"description":"The container has exited (for run-to-completion containers)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"volumeMount":{"description":"\'name:/path[:ro]\' (a named volume) or \'./dir:/path[:ro]\' (a submission folder), or an object.","oneOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$"},{"type":"object","required":["source","target"],"additionalProperties":false,"properties":{"source":{"type":"string","minLength":1},"target":{"type":"string","pattern":"^/"},"type":{"enum":["volume","bind"]},"readOnly":{"type":"boolean"}}}]},"networkAttachment":{"oneOf":[{"$ref":"#/definitions/name"},{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"aliases":{"type":"array","items":{"type":"string","minLength":1}}}}]},"containerPath":{"type":"object","required":["container","path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"path":{"type":"string","pattern":"^/"}}},"buildStep":{"type":"object","description":"Builds an image from the student\'s Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"tag":{"description":"Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).","oneOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1},"minItems":1}]},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"volumes":{"type":"array","items":{"$ref":"#/definitions/volumeMount"}},"networks":{"type":"array","items":{"$ref":"#/definitions/networkAttachment"},"description":"Network step names (or existing networks), with aliases."},"restart":{"enum":["no","always","unless-stopped","on-failure"]},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"hostname":{"type":"string","minLength":1},"healthcheck":{"type":"object","required":["test"],"additionalProperties":false,"properties":{"test":{"$ref":"#/definitions/command"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":1},"startPeriod":{"$ref":"#/definitions/duration"}}},"wait":{"$ref":"#/definitions/wait"}}},"execStep":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"copyStep":{"type":"object","description":"Copies a submission file or folder, or a container path, into a container.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"description":"A submission path, or {container, path}.","oneOf":[{"$ref":"#/definitions/relativePath"},{"$ref":"#/definitions/containerPath"}]},"to":{"$ref":"#/definitions/containerPath","description":"A folder in a container."}}},"stopStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"timeout":{"$ref":"#/definitions/duration","description":"Grace period before SIGKILL, default 10s."}}},"killStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"signal":{"type":"string","pattern":"^(SIG)?[A-Z0-9]+$"}}},"restartStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"recreateStep":{"type":"object","description":"Removes the container and creates it again with the same configuration and mounts.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"A run step\'s name."},"wait":{"$ref":"#/definitions/wait"}}},"networkStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"driver":{"type":"string","minLength":1},"internal":{"type":"boolean"}}},"volumeStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"}}},"waitStep":{"type":"object","description":"Waits for a container condition, or a fixed duration.","additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"duration":{"$ref":"#/definitions/duration","description":"Just wait this long."},"log":{"$ref":"#/definitions/wait/properties/log"},"http":{"$ref":"#/definitions/wait/properties/http"},"port":{"$ref":"#/definitions/port"},"healthy":{"const":true},"exited":{"const":true},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"scriptStep":{"type":"object","description":"Runs the student\'s shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."},"remote":{"type":"boolean","description":"Gives the script a second machine with a Docker daemon of its own, reachable over SSH as $REMOTE_USER@$REMOTE_HOST (ssh://student@remote); checks find what it made there with machine: remote."}}},"composeStep":{"type":"object","description":"Runs the student\'s compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"},"exec":{"$ref":"#/definitions/execStep"},"copy":{"$ref":"#/definitions/copyStep"},"stop":{"$ref":"#/definitions/stopStep"},"kill":{"$ref":"#/definitions/killStep"},"restart":{"$ref":"#/definitions/restartStep"},"recreate":{"$ref":"#/definitions/recreateStep"},"network":{"$ref":"#/definitions/networkStep"},"volume":{"$ref":"#/definitions/volumeStep"},"wait":{"$ref":"#/definitions/waitStep"},"script":{"$ref":"#/definitions/scriptStep"},"compose":{"$ref":"#/definitions/composeStep"}}},"stepMatcher":{"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction\'s normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}},"stepMatchers":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container\'s published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"headers":{"$ref":"#/definitions/matcherMap","description":"Header names (lower case) with matchers."},"body":{"$ref":"#/definitions/matcher"}},"minProperties":1},"logsCheck":{"type":"object","description":"Reads a container\'s output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"logsExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"output":{"$ref":"#/definitions/matcher","description":"stdout and stderr together."}},"minProperties":1},"imageCheck":{"type":"object","description":"Inspects an image\'s configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image\'s."}}},"imageExpect":{"type":"object","additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"env":{"$ref":"#/definitions/matcher","description":"List like [\\"KEY=value\\"]."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\\"8080/tcp\\"]."},"labels":{"$ref":"#/definitions/matcherMap"},"healthcheck":{"$ref":"#/definitions/matcher","description":"The HEALTHCHECK test list; [] when none."},"layers":{"$ref":"#/definitions/matcher","description":"Number of filesystem layers."},"size":{"$ref":"#/definitions/matcher","description":"Size in bytes; compare with min/max like 200MB."},"basedOn":{"$ref":"#/definitions/matcher","description":"true when the image is built on target.basedOn."},"exists":{"$ref":"#/definitions/matcher"}},"minProperties":1},"fileCheck":{"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"path":{"type":"string","pattern":"^/"}}},"fileExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"type":{"$ref":"#/definitions/matcher","description":"file, directory, symlink or other."},"mode":{"$ref":"#/definitions/matcher","description":"Octal text like \\"0644\\"."},"uid":{"$ref":"#/definitions/matcher"},"gid":{"$ref":"#/definitions/matcher"},"size":{"$ref":"#/definitions/matcher"},"content":{"$ref":"#/definitions/matcher","description":"The file\'s text (first 1 MiB)."},"target":{"$ref":"#/definitions/matcher","description":"A symlink\'s target."}},"minProperties":1},"containerCheck":{"type":"object","description":"Inspects a container\'s state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"},"machine":{"enum":["local","remote"],"description":"Which Docker daemon the container must be on: local (default), the student\'s own, or remote, the machine of a script step with remote: true. A container on the other one does not count."}}},"containerExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"memory":{"$ref":"#/definitions/matcher","description":"The memory limit in bytes, 0 for none. Sizes are understood as docker run -m writes them (512m, 1g: binary units) and as elsewhere (64MiB, 50MB)."},"pidsLimit":{"$ref":"#/definitions/matcher","description":"The process limit (--pids-limit), 0 for none."},"pidMode":{"$ref":"#/definitions/matcher","description":"The PID namespace: \\"\\" its own, host, or container:NAME (the name the exercise or the student gave)."},"ports":{"$ref":"#/definitions/matcher","description":"List like [\\"8080->80/tcp\\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\\"KEY=value\\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1},"networkCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step\'s name, a compose network\'s name, or an engine network name."}}},"networkExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"volumeCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step\'s name, a compose volume\'s name, or an engine volume name."}}},"volumeExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"reachCheck":{"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from\'s network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}},"reachExpect":{"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1},"dockerfileCheck":{"type":"object","description":"Static analysis of the student\'s Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}},"dockerfileExpect":{"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \\"COPY requirements.txt .\\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage\'s last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."},"sequence":{"description":"Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.","oneOf":[{"$ref":"#/definitions/stepMatchers"},{"type":"object","required":["stage","steps"],"additionalProperties":false,"properties":{"stage":{"type":["string","integer"],"description":"A stage\'s name or number."},"steps":{"$ref":"#/definitions/stepMatchers"}}}]}},"minProperties":1},"buildcacheCheck":{"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step\'s name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}},"buildcacheExpect":{"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1},"answersCheck":{"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student\'s answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}},"answersExpect":{"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1},"protectedCheck":{"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]}}}');
+;// CONCATENATED MODULE: ./src/spec/wait-conditions.ts
+// The wait conditions' part of the exercise language: each condition's key, its JSON Schema
+// (a property of `definitions.wait`) and its rules beyond the schema. How a condition is
+// awaited at run time is src/steps/readiness.ts's (to be folded together, one file per
+// condition). The order is the order they are listed and checked in.
+
+const log = {
+    key: 'log',
+    schema: {
+        description: 'A regular expression some output line must match, or {matches, count}.',
+        oneOf: [
+            { type: 'string', minLength: 1 },
+            {
+                type: 'object',
+                required: ['matches'],
+                additionalProperties: false,
+                properties: { matches: { type: 'string', minLength: 1 }, count: { type: 'integer', minimum: 1 } },
+            },
+        ],
+    },
+    validate(value, rules) {
+        if (typeof value === 'string')
+            rules.regex([], value);
+        else
+            rules.regex(['matches'], value.matches);
+    },
+};
+const http = {
+    key: 'http',
+    schema: {
+        type: 'object',
+        required: ['port'],
+        additionalProperties: false,
+        properties: {
+            port: ref('port'),
+            path: { type: 'string', pattern: '^/' },
+            status: { type: 'integer', minimum: 100, maximum: 599, description: 'Default: any status below 500.' },
+        },
+    },
+    validate(value, rules) {
+        rules.published(['port'], value.port);
+    },
+};
+const port = {
+    key: 'port',
+    schema: ref('port', 'A published port accepts TCP connections.'),
+    validate(value, rules) {
+        rules.published([], value);
+    },
+};
+const healthy = {
+    key: 'healthy',
+    schema: { const: true, description: "The container's healthcheck reports healthy." },
+};
+const exited = {
+    key: 'exited',
+    schema: { const: true, description: 'The container has exited (for run-to-completion containers).' },
+};
+const WAIT_CONDITIONS = [log, http, port, healthy, exited];
+
+;// CONCATENATED MODULE: ./src/spec/language.ts
+
+
+
+const EXERCISE_LANGUAGE = {
+    checks: CHECK_DEFINITIONS,
+    steps: STEP_DEFINITIONS,
+    waits: WAIT_CONDITIONS,
+};
+
 ;// CONCATENATED MODULE: ./src/spec/semantics.ts
 // Rules the JSON Schema cannot express: references between steps and checks, unique names,
 // limits, regular expressions that compile, paths that stay inside the submission.
 
 
 
-/** Networks a container may join by name without a network step; `host` is never allowed. */
-const semantics_BUILTIN_NETWORKS = new Set(['bridge', 'none']);
-/** Check kinds whose target names a container, and the key that names it. */
-const CONTAINER_KEYS = {
-    exec: 'container',
-    http: 'container',
-    logs: 'container',
-    file: 'container',
-    container: 'name',
-    reach: 'from',
-};
+
+
 class Rules {
+    language;
     problems = [];
     stepNames = new Map();
     runs = new Map();
@@ -54723,7 +55660,8 @@ class Rules {
     open;
     /** A script step gives the student a remote machine (`remote: true`). */
     remote;
-    constructor(spec) {
+    constructor(spec, language) {
+        this.language = language;
         const all = [...(spec.steps ?? []), ...spec.checks.flatMap((check) => check.steps ?? [])];
         this.open = all.some((step) => 'script' in step || 'compose' in step);
         this.remote = all.some((step) => 'script' in step && step.script.remote === true);
@@ -54768,35 +55706,85 @@ class Rules {
             return;
         this.add(specPath, `no run step is named "${ref}" (run steps: ${listOrNone([...this.runs.keys()])})`);
     }
+    /** A network a container joins: a network step's (unless a script or compose may make it), or a builtin one. */
+    network(specPath, name) {
+        if (name === 'host')
+            this.add(specPath, 'the host network is not allowed: containers stay isolated from the grader');
+        else if (!this.networks.has(name) && !JOINABLE_ENGINE_NETWORKS.has(name) && !this.open) {
+            this.add(specPath, `no network step is named "${name}" (network steps: ${listOrNone([...this.networks])})`);
+        }
+    }
+    build(specPath, name) {
+        if (!this.builds.has(name)) {
+            this.add(specPath, `no build step is named "${name}" (build steps: ${listOrNone([...this.builds])})`);
+        }
+    }
+    /** The ports a run step publishes ([] when none); undefined for containers no run step makes. */
+    publishedPorts(container) {
+        const run = this.runs.get(container);
+        return run === undefined ? undefined : (run.ports ?? []);
+    }
+    /** The rules as a step kind sees them: paths relative to its body at `bodyPath`. */
+    forStep(bodyPath, stepPath) {
+        const at = (relative) => [...bodyPath, ...relative];
+        return {
+            ...this.forKind(at),
+            uniqueName: (relative, name) => this.uniqueName(at(relative), name, formatAt(stepPath)),
+            declare: (what) => {
+                if ('build' in what)
+                    this.builds.add(what.build);
+                else if ('run' in what)
+                    this.runs.set(what.run.name, what.run);
+                else
+                    this.networks.add(what.network);
+            },
+            waitConditions: this.language.waits.map(({ key }) => key),
+            network: (relative, name) => this.network(at(relative), name),
+            wait: (relative, wait, ports) => this.wait(at(relative), wait, ports),
+        };
+    }
+    /** The rules as a check kind sees them: paths relative to its target at `targetPath`. */
+    forCheck(targetPath, expectPath) {
+        const at = (relative) => [...targetPath, ...relative];
+        return { ...this.forKind(at), expectProblem: (key, message) => this.add([...expectPath, key], message) };
+    }
+    /** The rules every kind has, at paths that `at` makes absolute. */
+    forKind(at) {
+        return {
+            remote: this.remote,
+            problem: (relative, message) => this.add(at(relative), message),
+            timeout: (relative, value, limit) => this.timeout(at(relative), value, limit),
+            relativePath: (relative, value) => this.relativePath(at(relative), value),
+            regex: (relative, pattern) => this.regex(at(relative), pattern),
+            container: (relative, ref, runOnly) => this.container(at(relative), ref, runOnly),
+            build: (relative, name) => this.build(at(relative), name),
+            publishedPorts: (container) => this.publishedPorts(container),
+        };
+    }
     wait(specPath, wait, ports) {
         if (wait === undefined)
             return;
-        const log = wait.log;
-        if (typeof log === 'string')
-            this.regex([...specPath, 'log'], log);
-        else if (log !== undefined)
-            this.regex([...specPath, 'log', 'matches'], log.matches);
-        for (const [key, port] of [
-            ['http', wait.http?.port],
-            ['port', wait.port],
-        ]) {
-            if (port !== undefined && ports !== undefined && !ports.includes(port)) {
-                this.add(key === 'http' ? [...specPath, 'http', 'port'] : [...specPath, 'port'], `wait.${key === 'http' ? 'http.port' : 'port'} ${port} is not among the step's ports (${listOrNone(ports)})`);
-            }
+        for (const condition of this.language.waits) {
+            const value = wait[condition.key];
+            if (value === undefined)
+                continue;
+            const at = (relative) => [...specPath, condition.key, ...relative];
+            // The condition and its value come from the same key, so their kinds agree.
+            condition.validate?.(value, {
+                regex: (relative, pattern) => this.regex(at(relative), pattern),
+                published: (relative, port) => {
+                    if (ports === undefined || ports.includes(port))
+                        return;
+                    const name = [condition.key, ...relative].join('.');
+                    this.add(at(relative), `wait.${name} ${port} is not among the step's ports (${listOrNone(ports)})`);
+                },
+            });
         }
         this.timeout([...specPath, 'timeout'], wait.timeout, LIMITS.wait);
     }
 }
-/** The ports a run step publishes ([] when none); undefined for containers no run step makes. */
-function publishedBy(rules, container) {
-    const run = rules.runs.get(container);
-    return run === undefined ? undefined : (run.ports ?? []);
-}
-function listOrNone(items) {
-    return items && items.length > 0 ? items.join(', ') : 'none';
-}
-function semanticProblems(spec) {
-    const rules = new Rules(spec);
+function semanticProblems(spec, language = EXERCISE_LANGUAGE) {
+    const rules = new Rules(spec, language);
     rules.timeout(['timeout'], spec.timeout, LIMITS.exercise);
     rules.relativePath(['submission'], spec.submission);
     if (spec.policy !== undefined && !rules.open) {
@@ -54820,146 +55808,34 @@ function semanticProblems(spec) {
     return rules.problems;
 }
 function checkStep(rules, step, stepPath) {
-    if ('build' in step) {
-        const at = [...stepPath, 'build'];
-        rules.uniqueName([...at, 'name'], step.build.name, formatAt(stepPath));
-        rules.builds.add(step.build.name);
-        rules.relativePath([...at, 'context'], step.build.context);
-        rules.relativePath([...at, 'dockerfile'], step.build.dockerfile);
-        rules.timeout([...at, 'timeout'], step.build.timeout, LIMITS.build);
-    }
-    else if ('run' in step) {
-        checkRun(rules, step.run, [...stepPath, 'run'], stepPath);
-    }
-    else if ('network' in step) {
-        rules.uniqueName([...stepPath, 'network', 'name'], step.network.name, formatAt(stepPath));
-        rules.networks.add(step.network.name);
-    }
-    else if ('volume' in step) {
-        rules.uniqueName([...stepPath, 'volume', 'name'], step.volume.name, formatAt(stepPath));
-    }
-    else if ('exec' in step) {
-        rules.container([...stepPath, 'exec', 'container'], step.exec.container);
-        rules.timeout([...stepPath, 'exec', 'timeout'], step.exec.timeout, LIMITS.exec);
-    }
-    else if ('copy' in step) {
-        const from = step.copy.from;
-        if (typeof from === 'string')
-            rules.relativePath([...stepPath, 'copy', 'from'], from);
-        else
-            rules.container([...stepPath, 'copy', 'from', 'container'], from.container);
-        rules.container([...stepPath, 'copy', 'to', 'container'], step.copy.to.container);
-    }
-    else if ('stop' in step) {
-        rules.container([...stepPath, 'stop', 'container'], step.stop.container);
-        rules.timeout([...stepPath, 'stop', 'timeout'], step.stop.timeout, LIMITS.stop);
-    }
-    else if ('kill' in step) {
-        rules.container([...stepPath, 'kill', 'container'], step.kill.container);
-    }
-    else if ('restart' in step) {
-        rules.container([...stepPath, 'restart', 'container'], step.restart.container);
-    }
-    else if ('recreate' in step) {
-        rules.container([...stepPath, 'recreate', 'container'], step.recreate.container, true);
-        rules.wait([...stepPath, 'recreate', 'wait'], step.recreate.wait, rules.runs.get(step.recreate.container)?.ports);
-    }
-    else if ('wait' in step) {
-        const wait = step.wait;
-        if (wait.container !== undefined)
-            rules.container([...stepPath, 'wait', 'container'], wait.container);
-        const conditions = ['log', 'http', 'port', 'healthy', 'exited'].filter((key) => key in wait);
-        if (wait.duration === undefined && (wait.container === undefined || conditions.length === 0)) {
-            rules.add([...stepPath, 'wait'], 'a wait step needs a duration, or a container and a condition (log, http, port, healthy, exited)');
-        }
-        rules.wait([...stepPath, 'wait'], wait, wait.container === undefined ? undefined : publishedBy(rules, wait.container));
-    }
-    else if ('script' in step) {
-        rules.relativePath([...stepPath, 'script', 'file'], step.script.file);
-        rules.timeout([...stepPath, 'script', 'timeout'], step.script.timeout, LIMITS.script);
-    }
-    else if ('compose' in step) {
-        rules.relativePath([...stepPath, 'compose', 'file'], step.compose.file);
-        rules.timeout([...stepPath, 'compose', 'timeout'], step.compose.timeout, LIMITS.compose);
-        rules.timeout([...stepPath, 'compose', 'wait', 'timeout'], step.compose.wait?.timeout, LIMITS.composeWait);
-    }
-}
-function checkRun(rules, run, at, stepPath) {
-    rules.uniqueName([...at, 'name'], run.name, formatAt(stepPath));
-    rules.runs.set(run.name, run);
-    (run.volumes ?? []).forEach((volume, index) => {
-        const source = typeof volume === 'string' ? (volume.split(':')[0] ?? '') : volume.source;
-        const isBind = typeof volume === 'string' ? /^[./]/.test(source) : volume.type === 'bind' || /^[./]/.test(source);
-        if (isBind) {
-            const where = typeof volume === 'string' ? [...at, 'volumes', index] : [...at, 'volumes', index, 'source'];
-            if (external_node_path_default().posix.isAbsolute(source)) {
-                rules.add(where, `bind mount source "${source}" must be a folder of the submission, like ./html`);
-            }
-            else
-                rules.relativePath(where, source);
-        }
-    });
-    (run.networks ?? []).forEach((network, index) => {
-        const name = typeof network === 'string' ? network : network.name;
-        const where = typeof network === 'string' ? [...at, 'networks', index] : [...at, 'networks', index, 'name'];
-        if (name === 'host')
-            rules.add(where, 'the host network is not allowed: containers stay isolated from the grader');
-        else if (!rules.networks.has(name) && !semantics_BUILTIN_NETWORKS.has(name) && !rules.open) {
-            rules.add(where, `no network step is named "${name}" (network steps: ${listOrNone([...rules.networks])})`);
-        }
-    });
-    rules.wait([...at, 'wait'], run.wait, run.ports ?? []);
+    // A validated step has exactly one key, naming its kind.
+    const [kind, body] = Object.entries(step)[0] ?? [];
+    const definition = rules.language.steps.find((candidate) => candidate.kind === kind);
+    if (kind === undefined || definition === undefined)
+        return;
+    // The schema made the body an object of the definition's own shape.
+    definition.validate?.(body, rules.forStep([...stepPath, kind], stepPath));
 }
 function checkCheck(rules, check, checkPath) {
     walkMatchers(rules, check.expect, [...checkPath, 'expect']);
-    const kinds = CHECK_KINDS.filter((kind) => check[kind] !== undefined);
-    if (kinds.length !== 1) {
-        rules.add(checkPath, kinds.length === 0
-            ? `check "${check.name}" needs one of: ${CHECK_KINDS.join(', ')}`
+    const values = check;
+    const definitions = rules.language.checks.filter((definition) => values[definition.kind] !== undefined);
+    if (definitions.length !== 1) {
+        const kinds = (definitions.length === 0 ? rules.language.checks : definitions).map(({ kind }) => kind);
+        rules.add(checkPath, definitions.length === 0
+            ? `check "${check.name}" needs one of: ${kinds.join(', ')}`
             : `check "${check.name}" has more than one kind (${kinds.join(', ')}); split it into separate checks`);
         return;
     }
-    const kind = kinds[0];
-    const at = [...checkPath, kind];
-    const containerKey = CONTAINER_KEYS[kind];
-    const target = check[kind];
-    const ref = containerKey === undefined ? undefined : target[containerKey];
+    const definition = definitions[0];
+    const at = [...checkPath, definition.kind];
+    // The schema made the target an object of the definition's own shape.
+    const target = values[definition.kind];
+    const key = definition.containerKey;
+    const ref = key === undefined ? undefined : target[key];
     if (typeof ref === 'string')
-        rules.container([...at, containerKey ?? ''], ref);
-    if (check.container?.machine === 'remote' && !rules.remote) {
-        rules.add([...at, 'machine'], 'machine: remote needs a remote machine, and no script step of this exercise has remote: true');
-    }
-    if (check.http) {
-        const run = rules.runs.get(check.http.container);
-        if (run && !(run.ports ?? []).includes(check.http.port)) {
-            rules.add([...at, 'port'], `port ${check.http.port} is not published by run step "${check.http.container}" (ports: ${listOrNone(run.ports)})`);
-        }
-        rules.timeout([...at, 'timeout'], check.http.timeout, LIMITS.http);
-    }
-    if (check.exec)
-        rules.timeout([...at, 'timeout'], check.exec.timeout, LIMITS.exec);
-    if (check.reach) {
-        rules.timeout([...at, 'timeout'], check.reach.timeout, LIMITS.reach);
-        if (check.reach.port === undefined && check.expect?.reachable !== undefined) {
-            rules.add([...checkPath, 'expect', 'reachable'], 'reachable needs a port in the reach target (without one only resolves is observed)');
-        }
-    }
-    if (check.file && (check.file.container === undefined) === (check.file.image === undefined)) {
-        rules.add(at, 'a file check needs exactly one of container, image');
-    }
-    if (check['build-cache']) {
-        const build = check['build-cache'].build;
-        if (!rules.builds.has(build)) {
-            rules.add([...at, 'build'], `no build step is named "${build}" (build steps: ${listOrNone([...rules.builds])})`);
-        }
-        rules.relativePath([...at, 'change'], check['build-cache'].change);
-    }
-    if (check.dockerfile)
-        rules.relativePath([...at, 'file'], check.dockerfile.file);
-    if (check.answers)
-        rules.relativePath([...at, 'file'], check.answers.file);
-    if (check.protected)
-        rules.relativePath([...at, 'file'], check.protected.file);
+        rules.container([...at, key ?? ''], ref);
+    definition.validate?.(target, rules.forCheck(at, [...checkPath, 'expect']), check.expect);
 }
 /** Lists of step matchers (dockerfile `sequence`, build-cache `fromCache`/`ranAgain`), whose items may hold `matches`. */
 const STEP_MATCHER_LISTS = new Set(['sequence', 'steps', 'fromCache', 'ranAgain']);
@@ -55004,7 +55880,7 @@ const func0 = typeof equal/* default */.A === "function" ? equal/* default */.A 
 "use strict";
 const validate = (/* unused pure expression or super */ null && (validate10));
 /* harmony default export */ const validate_exercise_generated = (validate10);
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student's repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"policy":{"type":"object","additionalProperties":false,"description":"What the students' own docker commands (script and compose steps) may do beyond the hardened defaults. Everything else (privileged, host namespaces, devices, the Docker socket, host paths outside the submission) is always refused.","properties":{"capabilities":{"type":"array","uniqueItems":true,"description":"Capabilities students' containers may add (--cap-add, cap_add), from Docker's default set, without CAP_.","items":{"enum":["AUDIT_WRITE","CHOWN","DAC_OVERRIDE","FOWNER","FSETID","KILL","MKNOD","NET_BIND_SERVICE","NET_RAW","SETFCAP","SETGID","SETPCAP","SETUID","SYS_CHROOT"]}},"publicPorts":{"type":"boolean","description":"Publish students' ports on every host address instead of 127.0.0.1 only. Default false."}}},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"containerRef":{"type":"string","minLength":1,"maxLength":128,"description":"A container: a run step's name, a compose service's name, or the name a student's script gave it."},"sizeOrNumber":{"description":"A number, a size like 50MB / 1.5GiB, or a duration like 30s.","oneOf":[{"type":"number"},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?\\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$"}]},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list's or text's length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list's or text's length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text's SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1},"matcherMap":{"type":"object","description":"Keys (header names, labels, questions) each with a matcher.","additionalProperties":{"$ref":"#/definitions/matcher"}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"description":"A regular expression some output line must match, or {matches, count}.","oneOf":[{"type":"string","minLength":1},{"type":"object","required":["matches"],"additionalProperties":false,"properties":{"matches":{"type":"string","minLength":1},"count":{"type":"integer","minimum":1}}}]},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"port":{"$ref":"#/definitions/port","description":"A published port accepts TCP connections."},"healthy":{"const":true,"description":"The container's healthcheck reports healthy."},"exited":{"const":true,"description":"The container has exited (for run-to-completion containers)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"volumeMount":{"description":"'name:/path[:ro]' (a named volume) or './dir:/path[:ro]' (a submission folder), or an object.","oneOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$"},{"type":"object","required":["source","target"],"additionalProperties":false,"properties":{"source":{"type":"string","minLength":1},"target":{"type":"string","pattern":"^/"},"type":{"enum":["volume","bind"]},"readOnly":{"type":"boolean"}}}]},"networkAttachment":{"oneOf":[{"$ref":"#/definitions/name"},{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"aliases":{"type":"array","items":{"type":"string","minLength":1}}}}]},"containerPath":{"type":"object","required":["container","path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"path":{"type":"string","pattern":"^/"}}},"buildStep":{"type":"object","description":"Builds an image from the student's Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"tag":{"description":"Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).","oneOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1},"minItems":1}]},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"volumes":{"type":"array","items":{"$ref":"#/definitions/volumeMount"}},"networks":{"type":"array","items":{"$ref":"#/definitions/networkAttachment"},"description":"Network step names (or existing networks), with aliases."},"restart":{"enum":["no","always","unless-stopped","on-failure"]},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"hostname":{"type":"string","minLength":1},"healthcheck":{"type":"object","required":["test"],"additionalProperties":false,"properties":{"test":{"$ref":"#/definitions/command"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":1},"startPeriod":{"$ref":"#/definitions/duration"}}},"wait":{"$ref":"#/definitions/wait"}}},"execStep":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"copyStep":{"type":"object","description":"Copies a submission file or folder, or a container path, into a container.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"description":"A submission path, or {container, path}.","oneOf":[{"$ref":"#/definitions/relativePath"},{"$ref":"#/definitions/containerPath"}]},"to":{"$ref":"#/definitions/containerPath","description":"A folder in a container."}}},"stopStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"timeout":{"$ref":"#/definitions/duration","description":"Grace period before SIGKILL, default 10s."}}},"killStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"signal":{"type":"string","pattern":"^(SIG)?[A-Z0-9]+$"}}},"restartStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"recreateStep":{"type":"object","description":"Removes the container and creates it again with the same configuration and mounts.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"A run step's name."},"wait":{"$ref":"#/definitions/wait"}}},"networkStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"driver":{"type":"string","minLength":1},"internal":{"type":"boolean"}}},"volumeStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"}}},"waitStep":{"type":"object","description":"Waits for a container condition, or a fixed duration.","additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"duration":{"$ref":"#/definitions/duration","description":"Just wait this long."},"log":{"$ref":"#/definitions/wait/properties/log"},"http":{"$ref":"#/definitions/wait/properties/http"},"port":{"$ref":"#/definitions/port"},"healthy":{"const":true},"exited":{"const":true},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"scriptStep":{"type":"object","description":"Runs the student's shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."},"remote":{"type":"boolean","description":"Gives the script a second machine with a Docker daemon of its own, reachable over SSH as $REMOTE_USER@$REMOTE_HOST (ssh://student@remote); checks find what it made there with machine: remote."}}},"composeStep":{"type":"object","description":"Runs the student's compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"},"exec":{"$ref":"#/definitions/execStep"},"copy":{"$ref":"#/definitions/copyStep"},"stop":{"$ref":"#/definitions/stopStep"},"kill":{"$ref":"#/definitions/killStep"},"restart":{"$ref":"#/definitions/restartStep"},"recreate":{"$ref":"#/definitions/recreateStep"},"network":{"$ref":"#/definitions/networkStep"},"volume":{"$ref":"#/definitions/volumeStep"},"wait":{"$ref":"#/definitions/waitStep"},"script":{"$ref":"#/definitions/scriptStep"},"compose":{"$ref":"#/definitions/composeStep"}}},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container's published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"headers":{"$ref":"#/definitions/matcherMap","description":"Header names (lower case) with matchers."},"body":{"$ref":"#/definitions/matcher"}},"minProperties":1},"logsCheck":{"type":"object","description":"Reads a container's output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"logsExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"output":{"$ref":"#/definitions/matcher","description":"stdout and stderr together."}},"minProperties":1},"imageCheck":{"type":"object","description":"Inspects an image's configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image's."}}},"imageExpect":{"type":"object","additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\"8080/tcp\"]."},"labels":{"$ref":"#/definitions/matcherMap"},"healthcheck":{"$ref":"#/definitions/matcher","description":"The HEALTHCHECK test list; [] when none."},"layers":{"$ref":"#/definitions/matcher","description":"Number of filesystem layers."},"size":{"$ref":"#/definitions/matcher","description":"Size in bytes; compare with min/max like 200MB."},"basedOn":{"$ref":"#/definitions/matcher","description":"true when the image is built on target.basedOn."},"exists":{"$ref":"#/definitions/matcher"}},"minProperties":1},"fileCheck":{"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"path":{"type":"string","pattern":"^/"}}},"fileExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"type":{"$ref":"#/definitions/matcher","description":"file, directory, symlink or other."},"mode":{"$ref":"#/definitions/matcher","description":"Octal text like \"0644\"."},"uid":{"$ref":"#/definitions/matcher"},"gid":{"$ref":"#/definitions/matcher"},"size":{"$ref":"#/definitions/matcher"},"content":{"$ref":"#/definitions/matcher","description":"The file's text (first 1 MiB)."},"target":{"$ref":"#/definitions/matcher","description":"A symlink's target."}},"minProperties":1},"containerCheck":{"type":"object","description":"Inspects a container's state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"},"machine":{"enum":["local","remote"],"description":"Which Docker daemon the container must be on: local (default), the student's own, or remote, the machine of a script step with remote: true. A container on the other one does not count."}}},"containerExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"memory":{"$ref":"#/definitions/matcher","description":"The memory limit in bytes, 0 for none. Sizes are understood as docker run -m writes them (512m, 1g: binary units) and as elsewhere (64MiB, 50MB)."},"pidsLimit":{"$ref":"#/definitions/matcher","description":"The process limit (--pids-limit), 0 for none."},"pidMode":{"$ref":"#/definitions/matcher","description":"The PID namespace: \"\" its own, host, or container:NAME (the name the exercise or the student gave)."},"ports":{"$ref":"#/definitions/matcher","description":"List like [\"8080->80/tcp\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1},"networkCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step's name, a compose network's name, or an engine network name."}}},"networkExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"volumeCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step's name, a compose volume's name, or an engine volume name."}}},"volumeExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"reachCheck":{"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}},"reachExpect":{"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1},"stepMatcher":{"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction's normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}},"stepMatchers":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}},"dockerfileCheck":{"type":"object","description":"Static analysis of the student's Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}},"dockerfileExpect":{"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \"COPY requirements.txt .\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage's last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."},"sequence":{"description":"Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.","oneOf":[{"$ref":"#/definitions/stepMatchers"},{"type":"object","required":["stage","steps"],"additionalProperties":false,"properties":{"stage":{"type":["string","integer"],"description":"A stage's name or number."},"steps":{"$ref":"#/definitions/stepMatchers"}}}]}},"minProperties":1},"buildcacheCheck":{"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step's name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}},"buildcacheExpect":{"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1},"answersCheck":{"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student's answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}},"answersExpect":{"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1},"protectedCheck":{"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student's repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"policy":{"type":"object","additionalProperties":false,"description":"What the students' own docker commands (script and compose steps) may do beyond the hardened defaults. Everything else (privileged, host namespaces, devices, the Docker socket, host paths outside the submission) is always refused.","properties":{"capabilities":{"type":"array","uniqueItems":true,"description":"Capabilities students' containers may add (--cap-add, cap_add), from Docker's default set, without CAP_.","items":{"enum":["AUDIT_WRITE","CHOWN","DAC_OVERRIDE","FOWNER","FSETID","KILL","MKNOD","NET_BIND_SERVICE","NET_RAW","SETFCAP","SETGID","SETPCAP","SETUID","SYS_CHROOT"]}},"publicPorts":{"type":"boolean","description":"Publish students' ports on every host address instead of 127.0.0.1 only. Default false."}}},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"containerRef":{"type":"string","minLength":1,"maxLength":128,"description":"A container: a run step's name, a compose service's name, or the name a student's script gave it."},"sizeOrNumber":{"description":"A number, a size like 50MB / 1.5GiB, or a duration like 30s.","oneOf":[{"type":"number"},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?\\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$"}]},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list's or text's length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list's or text's length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text's SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1},"matcherMap":{"type":"object","description":"Keys (header names, labels, questions) each with a matcher.","additionalProperties":{"$ref":"#/definitions/matcher"}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"description":"A regular expression some output line must match, or {matches, count}.","oneOf":[{"type":"string","minLength":1},{"type":"object","required":["matches"],"additionalProperties":false,"properties":{"matches":{"type":"string","minLength":1},"count":{"type":"integer","minimum":1}}}]},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"port":{"$ref":"#/definitions/port","description":"A published port accepts TCP connections."},"healthy":{"const":true,"description":"The container's healthcheck reports healthy."},"exited":{"const":true,"description":"The container has exited (for run-to-completion containers)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"volumeMount":{"description":"'name:/path[:ro]' (a named volume) or './dir:/path[:ro]' (a submission folder), or an object.","oneOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$"},{"type":"object","required":["source","target"],"additionalProperties":false,"properties":{"source":{"type":"string","minLength":1},"target":{"type":"string","pattern":"^/"},"type":{"enum":["volume","bind"]},"readOnly":{"type":"boolean"}}}]},"networkAttachment":{"oneOf":[{"$ref":"#/definitions/name"},{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"aliases":{"type":"array","items":{"type":"string","minLength":1}}}}]},"containerPath":{"type":"object","required":["container","path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"path":{"type":"string","pattern":"^/"}}},"buildStep":{"type":"object","description":"Builds an image from the student's Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"tag":{"description":"Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).","oneOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1},"minItems":1}]},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"volumes":{"type":"array","items":{"$ref":"#/definitions/volumeMount"}},"networks":{"type":"array","items":{"$ref":"#/definitions/networkAttachment"},"description":"Network step names (or existing networks), with aliases."},"restart":{"enum":["no","always","unless-stopped","on-failure"]},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"hostname":{"type":"string","minLength":1},"healthcheck":{"type":"object","required":["test"],"additionalProperties":false,"properties":{"test":{"$ref":"#/definitions/command"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":1},"startPeriod":{"$ref":"#/definitions/duration"}}},"wait":{"$ref":"#/definitions/wait"}}},"execStep":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"copyStep":{"type":"object","description":"Copies a submission file or folder, or a container path, into a container.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"description":"A submission path, or {container, path}.","oneOf":[{"$ref":"#/definitions/relativePath"},{"$ref":"#/definitions/containerPath"}]},"to":{"$ref":"#/definitions/containerPath","description":"A folder in a container."}}},"stopStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"timeout":{"$ref":"#/definitions/duration","description":"Grace period before SIGKILL, default 10s."}}},"killStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"signal":{"type":"string","pattern":"^(SIG)?[A-Z0-9]+$"}}},"restartStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"recreateStep":{"type":"object","description":"Removes the container and creates it again with the same configuration and mounts.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"A run step's name."},"wait":{"$ref":"#/definitions/wait"}}},"networkStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"driver":{"type":"string","minLength":1},"internal":{"type":"boolean"}}},"volumeStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"}}},"waitStep":{"type":"object","description":"Waits for a container condition, or a fixed duration.","additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"duration":{"$ref":"#/definitions/duration","description":"Just wait this long."},"log":{"$ref":"#/definitions/wait/properties/log"},"http":{"$ref":"#/definitions/wait/properties/http"},"port":{"$ref":"#/definitions/port"},"healthy":{"const":true},"exited":{"const":true},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"scriptStep":{"type":"object","description":"Runs the student's shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."},"remote":{"type":"boolean","description":"Gives the script a second machine with a Docker daemon of its own, reachable over SSH as $REMOTE_USER@$REMOTE_HOST (ssh://student@remote); checks find what it made there with machine: remote."}}},"composeStep":{"type":"object","description":"Runs the student's compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"},"exec":{"$ref":"#/definitions/execStep"},"copy":{"$ref":"#/definitions/copyStep"},"stop":{"$ref":"#/definitions/stopStep"},"kill":{"$ref":"#/definitions/killStep"},"restart":{"$ref":"#/definitions/restartStep"},"recreate":{"$ref":"#/definitions/recreateStep"},"network":{"$ref":"#/definitions/networkStep"},"volume":{"$ref":"#/definitions/volumeStep"},"wait":{"$ref":"#/definitions/waitStep"},"script":{"$ref":"#/definitions/scriptStep"},"compose":{"$ref":"#/definitions/composeStep"}}},"stepMatcher":{"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction's normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}},"stepMatchers":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container's published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"headers":{"$ref":"#/definitions/matcherMap","description":"Header names (lower case) with matchers."},"body":{"$ref":"#/definitions/matcher"}},"minProperties":1},"logsCheck":{"type":"object","description":"Reads a container's output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"logsExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"output":{"$ref":"#/definitions/matcher","description":"stdout and stderr together."}},"minProperties":1},"imageCheck":{"type":"object","description":"Inspects an image's configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image's."}}},"imageExpect":{"type":"object","additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\"8080/tcp\"]."},"labels":{"$ref":"#/definitions/matcherMap"},"healthcheck":{"$ref":"#/definitions/matcher","description":"The HEALTHCHECK test list; [] when none."},"layers":{"$ref":"#/definitions/matcher","description":"Number of filesystem layers."},"size":{"$ref":"#/definitions/matcher","description":"Size in bytes; compare with min/max like 200MB."},"basedOn":{"$ref":"#/definitions/matcher","description":"true when the image is built on target.basedOn."},"exists":{"$ref":"#/definitions/matcher"}},"minProperties":1},"fileCheck":{"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step's name, or an image reference."},"path":{"type":"string","pattern":"^/"}}},"fileExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"type":{"$ref":"#/definitions/matcher","description":"file, directory, symlink or other."},"mode":{"$ref":"#/definitions/matcher","description":"Octal text like \"0644\"."},"uid":{"$ref":"#/definitions/matcher"},"gid":{"$ref":"#/definitions/matcher"},"size":{"$ref":"#/definitions/matcher"},"content":{"$ref":"#/definitions/matcher","description":"The file's text (first 1 MiB)."},"target":{"$ref":"#/definitions/matcher","description":"A symlink's target."}},"minProperties":1},"containerCheck":{"type":"object","description":"Inspects a container's state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"},"machine":{"enum":["local","remote"],"description":"Which Docker daemon the container must be on: local (default), the student's own, or remote, the machine of a script step with remote: true. A container on the other one does not count."}}},"containerExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"memory":{"$ref":"#/definitions/matcher","description":"The memory limit in bytes, 0 for none. Sizes are understood as docker run -m writes them (512m, 1g: binary units) and as elsewhere (64MiB, 50MB)."},"pidsLimit":{"$ref":"#/definitions/matcher","description":"The process limit (--pids-limit), 0 for none."},"pidMode":{"$ref":"#/definitions/matcher","description":"The PID namespace: \"\" its own, host, or container:NAME (the name the exercise or the student gave)."},"ports":{"$ref":"#/definitions/matcher","description":"List like [\"8080->80/tcp\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\"KEY=value\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1},"networkCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step's name, a compose network's name, or an engine network name."}}},"networkExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"volumeCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step's name, a compose volume's name, or an engine volume name."}}},"volumeExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"reachCheck":{"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}},"reachExpect":{"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1},"dockerfileCheck":{"type":"object","description":"Static analysis of the student's Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}},"dockerfileExpect":{"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \"COPY requirements.txt .\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage's last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."},"sequence":{"description":"Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.","oneOf":[{"$ref":"#/definitions/stepMatchers"},{"type":"object","required":["stage","steps"],"additionalProperties":false,"properties":{"stage":{"type":["string","integer"],"description":"A stage's name or number."},"steps":{"$ref":"#/definitions/stepMatchers"}}}]}},"minProperties":1},"buildcacheCheck":{"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step's name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}},"buildcacheExpect":{"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1},"answersCheck":{"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student's answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}},"answersExpect":{"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1},"protectedCheck":{"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]}}};
 const schema12 = {"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."};
 const schema13 = {"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$"}]};
 const func2 = Object.prototype.hasOwnProperty;
@@ -65837,23 +66713,12 @@ async function runCli(argv, io) {
         return await dispatch(argv, io);
     }
     catch (error) {
-        if (error instanceof SpecError) {
-            for (const problem of error.problems)
-                io.stderr(`${formatProblem(problem)}\n`);
-            return ExitCode.badInput;
-        }
-        if (error instanceof UsageError) {
-            io.stderr(`error: ${error.message}\nRun docker-autograder --help for usage.\n`);
-            return ExitCode.badInput;
-        }
-        if (error instanceof InfraError) {
-            io.stderr(`infrastructure error: ${error.message}\n`);
-            return ExitCode.infrastructure;
-        }
-        io.stderr(`internal error: ${errorMessage(error)}\n`);
-        if (process.env.DOCKER_AUTOGRADER_DEBUG && error instanceof Error)
+        const outcome = outcomeOfError(error);
+        io.stderr(terminalMessageOf(outcome));
+        if (outcome.kind === 'internal' && process.env.DOCKER_AUTOGRADER_DEBUG && error instanceof Error) {
             io.stderr(`${error.stack}\n`);
-        return ExitCode.infrastructure;
+        }
+        return outcome_exitCodeOf(outcome);
     }
 }
 async function dispatch(argv, io) {
@@ -65948,16 +66813,14 @@ async function gradeCommand(args, io) {
     }, {
         log: progress.info,
         watchdogMs: watchdogMs(exercises),
-        onAbandon: (reason) => io.stderr(`infrastructure error: ${reason}; this is not a grade\n`),
+        onAbandon: (reason) => io.stderr(terminalMessageOf(interrupted(reason))),
     }).finally(() => live?.close());
     const rendered = await renderReport(format, report);
     if (values.out)
         await (0,promises_namespaceObject.writeFile)(values.out, rendered);
     else
         io.stdout(rendered.endsWith('\n') ? rendered : `${rendered}\n`);
-    if ((0,model/* hasInfraError */.j0)(report))
-        return ExitCode.infrastructure;
-    return report.passed ? ExitCode.passed : ExitCode.notPassed;
+    return outcome_exitCodeOf(outcomeOfReport(report));
 }
 async function validateCommand(args, io) {
     const { positionals } = parse(args, {});

@@ -4,7 +4,7 @@
 // left, and nothing removed that the run did not create. The shared engine is never touched:
 // everything runs on a private dockerd (test/support/private-engine.ts) started here.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -158,12 +158,16 @@ function startNode(script: string, args: string[], env: NodeJS.ProcessEnv): Star
 }
 
 /** The CLI grading an exercise on the private engine, with a JSON report in `report`. */
-function gradeOnPrivate(target: Exercise, host = engine.host): Started & { report: string } {
+function gradeOnPrivate(
+  target: Exercise,
+  host = engine.host,
+  env: Record<string, string> = {},
+): Started & { report: string } {
   const report = path.join(path.dirname(target.spec), 'report.json');
   const started = startNode(
     CLI,
     ['grade', target.spec, '--submission', target.submission, '--format', 'json', '--out', report],
-    { DOCKER_HOST: host },
+    { DOCKER_HOST: host, ...env },
   );
   return { ...started, report };
 }
@@ -416,22 +420,33 @@ describe('interrupted runs leave nothing labelled', () => {
 
 describe('an interrupted run with a remote machine', () => {
   it('SIGINT mid-script: the machine, what was made on it and its folders are gone 5 s later', async () => {
+    // A temp folder of the test's own: the shared one also shows other gradings' machines.
+    const temp = mkdtempSync(path.join(os.tmpdir(), 'itg-remote-'));
     const folders = (): string[] =>
-      readdirSync(os.tmpdir()).filter((name) => name.startsWith('docker-autograder-remote-'));
-    const before = new Set(folders());
-    const run = gradeOnPrivate(exercise(REMOTE_EXERCISE, { 'run.sh': REMOTE_WAITING_SCRIPT }));
-    await run.waitFor(/script-ready/);
-    const runId = runIdIn(run.output());
-    // The sshd container and the container made through it.
-    expect((await engine.labelled(`${RUN_LABEL}=${runId}`)).length).toBeGreaterThanOrEqual(2);
-    expect(folders().filter((name) => !before.has(name)).length).toBeGreaterThan(0);
-    const signalledAt = Date.now();
-    run.child.kill('SIGINT');
-    const { code } = await run.exited;
-    expect(code).toBe(130);
-    await delay(Math.max(0, signalledAt + 5_000 - Date.now()));
-    expect(await engine.labelled(`${RUN_LABEL}=${runId}`)).toEqual([]);
-    expect(folders().filter((name) => !before.has(name))).toEqual([]);
+      readdirSync(temp).filter((name) => name.startsWith('docker-autograder-remote-'));
+    try {
+      const run = gradeOnPrivate(
+        exercise(REMOTE_EXERCISE, { 'run.sh': REMOTE_WAITING_SCRIPT }),
+        engine.host,
+        {
+          TMPDIR: temp,
+        },
+      );
+      await run.waitFor(/script-ready/);
+      const runId = runIdIn(run.output());
+      // The sshd container and the container made through it.
+      expect((await engine.labelled(`${RUN_LABEL}=${runId}`)).length).toBeGreaterThanOrEqual(2);
+      expect(folders().length).toBeGreaterThan(0);
+      const signalledAt = Date.now();
+      run.child.kill('SIGINT');
+      const { code } = await run.exited;
+      expect(code).toBe(130);
+      await delay(Math.max(0, signalledAt + 5_000 - Date.now()));
+      expect(await engine.labelled(`${RUN_LABEL}=${runId}`)).toEqual([]);
+      expect(folders()).toEqual([]);
+    } finally {
+      rmSync(temp, { recursive: true, force: true });
+    }
   });
 });
 
