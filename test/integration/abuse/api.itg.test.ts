@@ -12,7 +12,7 @@ import {
   type Run,
   tempDir,
 } from '../../support/integration';
-import { startProxyOnEngine } from '../../support/proxy-on-engine';
+import { removeRunObjects, startProxyOnEngine } from '../../support/proxy-on-engine';
 import { rawExchange, socketRequest } from '../../support/sockets';
 
 const runId = `abuse-api-${randomBytes(4).toString('hex')}`;
@@ -47,14 +47,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.close();
-  const containers = (await engine(['ps', '-aq', '--filter', `label=${RUN_LABEL}=${runId}`]))
-    .split('\n')
-    .filter(Boolean);
-  if (containers.length > 0) await engine(['rm', '-f', '-v', ...containers]);
-  const volumes = (await engine(['volume', 'ls', '-q', '--filter', `label=${RUN_LABEL}=${runId}`]))
-    .split('\n')
-    .filter(Boolean);
-  if (volumes.length > 0) await engine(['volume', 'rm', ...volumes]);
+  await removeRunObjects(runId);
   // Only there if a smuggled request got through (then the test failed): it is this test's.
   await engine(['rm', '-f', smuggledName]).catch(() => undefined);
   rmSync(submission, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_LABEL } from '../../../src/naming/labels';
 import type { PolicyProxy } from '../../../src/proxy/index';
 import { onEngine as engine, labelled, tempDir } from '../../support/integration';
-import { startProxyOnEngine } from '../../support/proxy-on-engine';
+import { removeRunObjects, startProxyOnEngine } from '../../support/proxy-on-engine';
 import { rawExchange, socketRequest } from '../../support/sockets';
 
 const suffix = randomBytes(4).toString('hex');
@@ -70,10 +70,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.close();
-  const containers = (await engine(['ps', '-aq', '--filter', `label=${RUN_LABEL}=${runId}`]))
-    .split('\n')
-    .filter(Boolean);
-  if (containers.length > 0) await engine(['rm', '-f', '-v', ...containers]);
+  await removeRunObjects(runId);
   // This test's own bystanders, and what a smuggled request would have made (then it failed).
   await engine(['rm', '-f', bystanderContainer, evilContainer]).catch(() => undefined);
   for (const image of [bystanderImage, `${evilImage}:x`, `${evilImage}:latest`])

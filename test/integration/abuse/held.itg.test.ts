@@ -16,7 +16,7 @@ import {
   type Run,
   tempDir,
 } from '../../support/integration';
-import { startProxyOnEngine } from '../../support/proxy-on-engine';
+import { runObjects, startProxyOnEngine } from '../../support/proxy-on-engine';
 import { socketRequest } from '../../support/sockets';
 
 const runId = `abuse-held-${randomBytes(4).toString('hex')}`;
@@ -30,12 +30,6 @@ let bystanderId: string;
 
 function docker(args: string[]): Promise<Run> {
   return dockerThroughProxy(proxy.socketPath, socketDir, args, { cwd: submission, timeoutMs: 60_000 });
-}
-
-async function runContainers(): Promise<string[]> {
-  return (await engine(['ps', '-aq', '--no-trunc', '--filter', `label=${RUN_LABEL}=${runId}`]))
-    .split('\n')
-    .filter(Boolean);
 }
 
 /** The bystander as the engine knows it: running, same name, same start time, same labels. */
@@ -57,7 +51,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.close();
-  const own = await runContainers();
+  const own = await runObjects('container', runId);
   if (own.length > 0) await engine(['rm', '-f', '-v', ...own]);
   await engine(['rm', '-f', bystander]).catch(() => undefined);
   rmSync(submission, { recursive: true, force: true });
@@ -93,12 +87,12 @@ describe('disguised host mounts and privilege flags', () => {
     ['--volumes-from <bystander>', ['--volumes-from', '__BYSTANDER__']],
   ];
   it.each(cases)('refuses %s: nothing of the run is made with it', async (_title, flags) => {
-    const before = await runContainers();
+    const before = await runObjects('container', runId);
     const args = flags.map((flag) => flag.replace('__BYSTANDER__', bystander));
     const result = await docker(['run', '-d', ...args, 'busybox', 'sleep', '30']);
     expect(result.code, result.stdout + result.stderr).not.toBe(0);
     expect(result.stderr, result.stderr).toMatch(/refused by the grader|No such container|not found/i);
-    expect(await runContainers()).toEqual(before);
+    expect(await runObjects('container', runId)).toEqual(before);
     expect(await engine(['inspect', '--format', '{{.State.Running}}', bystanderId])).toBe('true');
   });
 });

@@ -11,15 +11,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_LABEL } from '../../../src/naming/labels';
 import { MAX_NETWORKS_PER_EXERCISE, type PolicyProxy, startPolicyProxy } from '../../../src/proxy/index';
-import {
-  dockerThroughProxy,
-  onEngine as engine,
-  labelled,
-  type Run,
-  tempDir,
-} from '../../support/integration';
+import { dockerThroughProxy, labelled, type Run, tempDir } from '../../support/integration';
 import { type PrivateEngine, startPrivateEngine } from '../../support/private-engine';
-import { startProxyOnEngine } from '../../support/proxy-on-engine';
+import { removeRunObjects, runObjects, startProxyOnEngine } from '../../support/proxy-on-engine';
 
 const execFileAsync = promisify(execFile);
 const runId = `abuse-net-${randomBytes(4).toString('hex')}`;
@@ -35,21 +29,6 @@ function docker(args: string[], on: PolicyProxy = proxy): Promise<Run> {
   return dockerThroughProxy(on.socketPath, socketDir, args, { cwd: submission, timeoutMs: 60_000 });
 }
 
-async function runNetworks(): Promise<string[]> {
-  return (await engine(['network', 'ls', '-q', '--filter', `label=${RUN_LABEL}=${runId}`]))
-    .split('\n')
-    .filter(Boolean);
-}
-
-async function removeRunObjects(): Promise<void> {
-  const containers = (await engine(['ps', '-aq', '--filter', `label=${RUN_LABEL}=${runId}`]))
-    .split('\n')
-    .filter(Boolean);
-  if (containers.length > 0) await engine(['rm', '-f', ...containers]);
-  const networks = await runNetworks();
-  if (networks.length > 0) await engine(['network', 'rm', ...networks]);
-}
-
 beforeAll(async () => {
   submission = tempDir('abuse-net-submission');
   socketDir = tempDir('abuse-net-socket');
@@ -58,7 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.close();
-  await removeRunObjects();
+  await removeRunObjects(runId);
   rmSync(submission, { recursive: true, force: true });
   rmSync(socketDir, { recursive: true, force: true });
   expect(await labelled(`${RUN_LABEL}=${runId}`)).toEqual([]);
@@ -78,7 +57,7 @@ describe('IPAM options and fixed addresses', () => {
       expect(result.code, flags.join(' ')).not.toBe(0);
       expect(result.stderr, flags.join(' ')).toMatch(/refused by the grader/);
     }
-    expect(await runNetworks()).toEqual([]);
+    expect(await runObjects('network', runId)).toEqual([]);
     const created = await docker(['network', 'create', 'plain']);
     expect(created.code, created.stderr).toBe(0);
     const fixed = await docker([
@@ -104,7 +83,7 @@ describe('IPAM options and fixed addresses', () => {
     // The host never got a route to the subnet the student asked for.
     const { stdout: routes } = await execFileAsync('ip', ['route']);
     expect(routes).not.toContain('10.213.77.');
-    await removeRunObjects();
+    await removeRunObjects(runId);
   });
 
   it(`stop at ${MAX_NETWORKS_PER_EXERCISE} networks an exercise, with the reason`, async () => {
@@ -115,8 +94,8 @@ describe('IPAM options and fixed addresses', () => {
     const beyond = await docker(['network', 'create', 'one-too-many']);
     expect(beyond.code).not.toBe(0);
     expect(beyond.stderr).toMatch(new RegExp(`refused by the grader: .*${MAX_NETWORKS_PER_EXERCISE}`));
-    expect(await runNetworks()).toHaveLength(MAX_NETWORKS_PER_EXERCISE);
-    await removeRunObjects();
+    expect(await runObjects('network', runId)).toHaveLength(MAX_NETWORKS_PER_EXERCISE);
+    await removeRunObjects(runId);
   });
 });
 
@@ -204,8 +183,6 @@ describe('a flood of stalled request bodies', () => {
     // The bodies the gate holds at once are bounded (16 MiB): 300 half-bodies would be 150 MiB.
     expect(peak - before).toBeLessThan(96 * 1024 * 1024);
     // Nothing of the run was created by any of them.
-    expect(
-      (await engine(['ps', '-aq', '--filter', `label=${RUN_LABEL}=${runId}`])).split('\n').filter(Boolean),
-    ).toEqual([]);
+    expect(await runObjects('container', runId)).toEqual([]);
   }, 90_000);
 });

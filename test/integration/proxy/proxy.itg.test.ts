@@ -18,7 +18,7 @@ import {
   type Run,
   tempDir,
 } from '../../support/integration';
-import { startProxyOnEngine } from '../../support/proxy-on-engine';
+import { removeRunObjects, runObjects, startProxyOnEngine } from '../../support/proxy-on-engine';
 
 const execFileAsync = promisify(execFile);
 const CLIS = DOCKER_CLIS;
@@ -58,17 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.close();
-  for (const [kind, ids] of [
-    ['container', await engine(['ps', '-aq', '--filter', `label=${RUN_LABEL}=${runId}`])],
-    ['network', await engine(['network', 'ls', '-q', '--filter', `label=${RUN_LABEL}=${runId}`])],
-    ['volume', await engine(['volume', 'ls', '-q', '--filter', `label=${RUN_LABEL}=${runId}`])],
-    ['image', await engine(['image', 'ls', '-q', '--filter', `label=${RUN_LABEL}=${runId}`])],
-  ] as const) {
-    const list = ids.split('\n').filter(Boolean);
-    if (list.length === 0) continue;
-    const remove = kind === 'container' ? ['rm', '-f', '-v'] : kind === 'image' ? ['rmi', '-f'] : ['rm'];
-    await engine([kind, ...remove, ...new Set(list)]);
-  }
+  await removeRunObjects(runId);
   await engine(['rm', '-f', bystander]).catch(() => undefined);
   await engine(['volume', 'rm', bystander]).catch(() => undefined);
   await engine(['network', 'rm', bystander]).catch(() => undefined);
@@ -304,9 +294,7 @@ describe('bystanders', () => {
   it('lists only the run’s containers', async () => {
     const all = await docker(['ps', '-aq', '--no-trunc']);
     const ids = all.stdout.trim().split('\n').filter(Boolean);
-    const own = (await engine(['ps', '-aq', '--no-trunc', '--filter', `label=${RUN_LABEL}=${runId}`]))
-      .split('\n')
-      .filter(Boolean);
+    const own = await runObjects('container', runId);
     expect(ids.length).toBeGreaterThan(0);
     expect(new Set(ids)).toEqual(new Set(own));
   });
