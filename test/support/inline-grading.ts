@@ -60,6 +60,33 @@ export function removeTempDirs(): void {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * Grades an exercise of one build step `app` of this Dockerfile, with one check, "the image
+ * exists" (by its working directory): for tests of what a build may and may not do.
+ */
+export function gradeBuild(
+  id: string,
+  dockerfile: string,
+  options: { timeout?: string; workdir?: string; prefix?: string } = {},
+): ReturnType<typeof gradeInline> {
+  const timeout = options.timeout === undefined ? '' : `, timeout: ${options.timeout}`;
+  const yaml = `version: 1
+id: ${id}
+title: ${id}
+steps:
+  - build: { name: app${timeout} }
+checks:
+  - name: the image exists
+    image: { name: app }
+    expect: { workdir: ${options.workdir ?? '/srv'} }
+`;
+  return gradeInline(
+    yaml,
+    { Dockerfile: dockerfile },
+    options.prefix === undefined ? {} : { prefix: options.prefix },
+  );
+}
+
 /** A check that passes on any engine with busybox: for exercises whose steps are the point. */
 export const FILLER_CHECK = `
   - name: busybox is there

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_LIMITS, CGROUP_ROOT } from '../../../src/engine/rules/build-profile';
 import { RUN_LABEL } from '../../../src/naming/labels';
 import { type PolicyProxy, startPolicyProxy } from '../../../src/proxy/index';
-import { gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
+import { gradeBuild, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
 import {
   dockerThroughProxy,
   ENGINE_SOCKET,
@@ -101,23 +101,10 @@ describe.skipIf(!available)("the grader's own build: step", () => {
   it('a RUN step starting 600 processes is stopped at the build limit, with the reason', async () => {
     const prefix = `itgbuildspawn${randomBytes(3).toString('hex')}`;
     const sampler = sampleBuilds(`docker-autograder-build-itgsteps${prefix}`);
-    const graded = await gradeInline(
-      `
-version: 1
-id: abuse/build-spawn
-title: many processes in a build
-steps:
-  - build: { name: app, timeout: 60s }
-checks:
-  - name: the image exists
-    image: { name: app }
-    expect: { workdir: /srv }
-`,
-      {
-        Dockerfile:
-          'FROM busybox\nWORKDIR /srv\nRUN i=0; while [ $i -lt 600 ]; do sleep 20 & i=$((i+1)); done; echo started $i\n',
-      },
-      { prefix },
+    const graded = await gradeBuild(
+      'abuse/build-spawn',
+      'FROM busybox\nWORKDIR /srv\nRUN i=0; while [ $i -lt 600 ]; do sleep 20 & i=$((i+1)); done; echo started $i\n',
+      { timeout: '60s', prefix },
     );
     const sampled = sampler.stop();
     gradedRuns.push(graded.runId);
@@ -141,21 +128,10 @@ checks:
     const prefix = `itgbuildbomb${randomBytes(3).toString('hex')}`;
     const before = hostProcesses();
     const sampler = sampleBuilds(`docker-autograder-build-itgsteps${prefix}`);
-    const graded = await gradeInline(
-      `
-version: 1
-id: abuse/build-bomb
-title: fork bomb in a build
-steps:
-  - build: { name: app, timeout: 90s }
-checks:
-  - name: the image exists
-    image: { name: app }
-    expect: { workdir: /srv }
-`,
-      { Dockerfile: `FROM busybox\nWORKDIR /srv\n${FORK_BOMB}\n` },
-      { prefix },
-    );
+    const graded = await gradeBuild('abuse/build-bomb', `FROM busybox\nWORKDIR /srv\n${FORK_BOMB}\n`, {
+      timeout: '90s',
+      prefix,
+    });
     const sampled = sampler.stop();
     gradedRuns.push(graded.runId);
     // The bomb pushed against the limit (the kernel refused its forks there), and never got past
@@ -274,19 +250,9 @@ describe("ADD of a URL on the runner's loopback", () => {
   it('a build: step is refused with the Dockerfile line, the engine never fetched it, the secret appears nowhere', async () => {
     const before = connections;
     const url = `http://127.0.0.1:${secretPort}/secret`;
-    const graded = await gradeInline(
-      `
-version: 1
-id: abuse/build-add-url
-title: ADD of a loopback URL
-steps:
-  - build: { name: app }
-checks:
-  - name: the image exists
-    image: { name: app }
-    expect: { workdir: /srv }
-`,
-      { Dockerfile: `FROM busybox\nWORKDIR /srv\nADD ${url} /srv/secret\nRUN cat /srv/secret\n` },
+    const graded = await gradeBuild(
+      'abuse/build-add-url',
+      `FROM busybox\nWORKDIR /srv\nADD ${url} /srv/secret\nRUN cat /srv/secret\n`,
     );
     gradedRuns.push(graded.runId);
     expect(graded.exercise.setupError, summary(graded)).toMatch(
@@ -321,20 +287,7 @@ describe("another run's images", () => {
     ['its grader-built image, by tag', () => otherGraderImage],
     ['its labelled image, by tag', () => otherLabelledImage],
   ])('a build: step FROM %s is refused', async (_what, image) => {
-    const graded = await gradeInline(
-      `
-version: 1
-id: abuse/build-from-foreign
-title: FROM another run
-steps:
-  - build: { name: app }
-checks:
-  - name: the image exists
-    image: { name: app }
-    expect: { workdir: /srv }
-`,
-      { Dockerfile: `FROM ${image()}\nWORKDIR /srv\n` },
-    );
+    const graded = await gradeBuild('abuse/build-from-foreign', `FROM ${image()}\nWORKDIR /srv\n`);
     gradedRuns.push(graded.runId);
     expect(graded.exercise.setupError, summary(graded)).toMatch(
       /Dockerfile line 1 \(FROM .*\): .*belongs to another grading/,
@@ -346,20 +299,7 @@ checks:
   it('a build: step FROM its image id, or through a build argument, is refused', async () => {
     const id = await engine(['image', 'inspect', '--format', '{{.Id}}', otherGraderImage]);
     for (const dockerfile of [`FROM ${id}\n`, `ARG BASE=${otherGraderImage}\nFROM $BASE\n`]) {
-      const graded = await gradeInline(
-        `
-version: 1
-id: abuse/build-from-foreign-id
-title: FROM another run by id
-steps:
-  - build: { name: app }
-checks:
-  - name: the image exists
-    image: { name: app }
-    expect: { workdir: / }
-`,
-        { Dockerfile: dockerfile },
-      );
+      const graded = await gradeBuild('abuse/build-from-foreign-id', dockerfile, { workdir: '/' });
       gradedRuns.push(graded.runId);
       expect(graded.exercise.setupError, summary(graded)).toMatch(/belongs to another grading/);
     }
@@ -403,19 +343,10 @@ describe('network mode and registries', () => {
 
   it('a build: step FROM a loopback registry is refused without the engine connecting', async () => {
     const before = connections;
-    const graded = await gradeInline(
-      `
-version: 1
-id: abuse/build-from-loopback
-title: FROM a loopback registry
-steps:
-  - build: { name: app }
-checks:
-  - name: the image exists
-    image: { name: app }
-    expect: { workdir: / }
-`,
-      { Dockerfile: `FROM 127.0.0.1:${secretPort}/secret/app:1\n` },
+    const graded = await gradeBuild(
+      'abuse/build-from-loopback',
+      `FROM 127.0.0.1:${secretPort}/secret/app:1\n`,
+      { workdir: '/' },
     );
     gradedRuns.push(graded.runId);
     expect(graded.exercise.setupError, summary(graded)).toMatch(/the registry "127\.0\.0\.1" is a loopback/);

@@ -1,7 +1,7 @@
 // build and run steps on the real engine, through grade(): each with a passing and a failing case.
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
+import { gradeBuild, gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
 
 afterAll(removeTempDirs);
 
@@ -29,20 +29,7 @@ checks:
   });
 
   it('fails with the build log when the Dockerfile does not build', async () => {
-    const graded = await gradeInline(
-      `
-version: 1
-id: steps/build-broken
-title: broken build
-steps:
-  - build: { name: app }
-checks:
-  - name: the image exists
-    image: { name: app }
-    expect: { workdir: /srv }
-`,
-      { Dockerfile: 'FROM busybox\nRUN echo building && exit 3\n' },
-    );
+    const graded = await gradeBuild('steps/build-broken', 'FROM busybox\nRUN echo building && exit 3\n');
     expect(graded.exercise.setupError).toMatch(/the image "app" did not build/);
     expect(graded.exercise.setupLog).toMatch(/building/);
     expect(graded.statuses['the image exists']).toBe('fail');
