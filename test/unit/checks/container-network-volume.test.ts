@@ -4,6 +4,7 @@ import { networkCheck } from '../../../src/checks/kinds/network';
 import { volumeCheck } from '../../../src/checks/kinds/volume';
 import { MemoryFact } from '../../../src/checks/memory-fact';
 import { friendlyBindSource, friendlyResourceName } from '../../../src/checks/observed-names';
+import type { RunContext } from '../../../src/run/context';
 import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from '../../../src/run/resolve';
 import { contextOn, RecordingEngine, SCOPE } from '../../support/unit-checks';
 
@@ -95,11 +96,17 @@ describe('names shown to the student', () => {
   });
 });
 
+/** A recording engine and a run context on it that has brought up the compose project `project`. */
+function inComposeProject(project: string): { engine: RecordingEngine; context: RunContext } {
+  const engine = new RecordingEngine();
+  const context = contextOn(engine);
+  context.resources.composeProjects.push(project);
+  return { engine, context };
+}
+
 describe('network check', () => {
   it("finds a step's network and shows members by step, service and engine name", async () => {
-    const engine = new RecordingEngine();
-    const context = contextOn(engine);
-    context.resources.composeProjects.push('proj1');
+    const { engine, context } = inComposeProject('proj1');
     await engine.createNetwork({ name: `${SCOPE}-front`, labels: { tier: 'web' } });
     context.resources.addNetwork('front', `${SCOPE}-front`);
     await engine.runStep(context, 'proxy', { networks: [{ name: `${SCOPE}-front` }] });
@@ -126,9 +133,7 @@ describe('network check', () => {
   });
 
   it("finds a compose project's network, an engine network, and a missing one as exists: false", async () => {
-    const engine = new RecordingEngine();
-    const context = contextOn(engine);
-    context.resources.composeProjects.push('proj1');
+    const { engine, context } = inComposeProject('proj1');
     await engine.createNetwork({ name: 'proj1_private', internal: true });
     await engine.createNetwork({ name: 'student-net' });
     expect(await networkCheck.observe({ name: 'private' }, context)).toMatchObject({
@@ -143,9 +148,7 @@ describe('network check', () => {
 
 describe('volume check', () => {
   it("finds a step's volume, a compose project's volume, and a missing one as exists: false", async () => {
-    const engine = new RecordingEngine();
-    const context = contextOn(engine);
-    context.resources.composeProjects.push('proj1');
+    const { engine, context } = inComposeProject('proj1');
     await engine.createVolume({ name: `${SCOPE}-data`, labels: { kept: 'yes' } });
     context.resources.addVolume('data', `${SCOPE}-data`);
     await engine.createVolume({ name: 'proj1_db' });

@@ -1,7 +1,6 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type GradebookRow,
   gradebookOf,
@@ -13,6 +12,7 @@ import {
 import { findStudents, parseShard, regrade, type Student, shardOf } from '../../../src/class/regrade';
 import { exerciseResult, type GradeReport, gradeReport } from '../../../src/report/model';
 import { mapBounded } from '../../../src/shared/concurrency';
+import { tempDirPerTest } from '../../support/temp-dir';
 
 function row(
   student: string,
@@ -170,19 +170,13 @@ describe('mapBounded', () => {
 });
 
 describe('regrade', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'regrade-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = tempDirPerTest('regrade-');
 
   async function classOf(names: string[]): Promise<Student[]> {
-    for (const name of names) await mkdir(path.join(dir, 'subs', name), { recursive: true });
-    await mkdir(path.join(dir, 'subs', '.git'));
-    await writeFile(path.join(dir, 'subs', 'notes.txt'), 'not a student');
-    return findStudents([path.join(dir, 'subs')]);
+    for (const name of names) await mkdir(path.join(dir(), 'subs', name), { recursive: true });
+    await mkdir(path.join(dir(), 'subs', '.git'));
+    await writeFile(path.join(dir(), 'subs', 'notes.txt'), 'not a student');
+    return findStudents([path.join(dir(), 'subs')]);
   }
 
   it('finds students as sub-folders, sorted, without hidden folders or files', async () => {
@@ -190,16 +184,16 @@ describe('regrade', () => {
   });
 
   it('refuses two repositories of the same name in two folders', async () => {
-    await mkdir(path.join(dir, 'a', 'sam'), { recursive: true });
-    await mkdir(path.join(dir, 'b', 'sam'), { recursive: true });
-    await expect(findStudents([path.join(dir, 'a'), path.join(dir, 'b')])).rejects.toThrow(
+    await mkdir(path.join(dir(), 'a', 'sam'), { recursive: true });
+    await mkdir(path.join(dir(), 'b', 'sam'), { recursive: true });
+    await expect(findStudents([path.join(dir(), 'a'), path.join(dir(), 'b')])).rejects.toThrow(
       /two repositories are named "sam"/,
     );
   });
 
   it('resumes: keeps students graded with the same exercises, grades again those with errors', async () => {
     const students = await classOf(['ann', 'ben', 'cid']);
-    const out = path.join(dir, 'gradebook');
+    const out = path.join(dir(), 'gradebook');
     const scores: Record<string, number> = { ann: 4, ben: 1, cid: 0 };
     const graded: string[] = [];
     const base = { students, outDir: out, fingerprint: 'f1', concurrency: 2, log: () => {} };
@@ -242,7 +236,7 @@ describe('regrade', () => {
 
   it('grades a student again whose saved result was cut short', async () => {
     const students = await classOf(['ann']);
-    const out = path.join(dir, 'gradebook');
+    const out = path.join(dir(), 'gradebook');
     await mkdir(path.join(out, 'students'), { recursive: true });
     await writeFile(path.join(out, 'students', 'ann.json'), '{"version":1,"student":"ann","finger');
     const graded: string[] = [];

@@ -168,13 +168,19 @@ describe('whether an engine bounds a writable layer (StorageOpt size)', () => {
     daemon += 1;
     return { ID: `daemon-${daemon}`, Driver: driver, DriverStatus: [['Backing Filesystem', backing]] };
   };
+  /** A fresh engine (a daemon of its own) on `driver` over `backing` that answers a create with `create`; closed after all. */
+  const engineOn = (
+    driver: string,
+    backing: string,
+    create: { status: number; body: Record<string, unknown> },
+  ): ReturnType<typeof fakeEngine> => {
+    const engine = fakeEngine({ info: info(driver, backing), create });
+    engines.push(engine);
+    return engine;
+  };
 
   it('is known without a probe for overlay2 over anything but xfs (this engine: ext4)', async () => {
-    const engine = fakeEngine({
-      info: info('overlay2', 'extfs'),
-      create: { status: 201, body: { Id: 'x' } },
-    });
-    engines.push(engine);
+    const engine = engineOn('overlay2', 'extfs', { status: 201, body: { Id: 'x' } });
     const upstream = { socketPath: engine.socketPath };
     expect(await engineBoundsLayers(upstream, 'busybox', labels)).toBe(false);
     const body = { Image: 'busybox', HostConfig: { Memory: 1 } };
@@ -184,11 +190,7 @@ describe('whether an engine bounds a writable layer (StorageOpt size)', () => {
   });
 
   it('is probed once per engine elsewhere: a probe the engine takes is removed, and the bound is set', async () => {
-    const engine = fakeEngine({
-      info: info('overlay2', 'xfs'),
-      create: { status: 201, body: { Id: 'probe1' } },
-    });
-    engines.push(engine);
+    const engine = engineOn('overlay2', 'xfs', { status: 201, body: { Id: 'probe1' } });
     const upstream = { socketPath: engine.socketPath };
     const bounded = await boundContainerDisk(
       upstream,
@@ -209,18 +211,14 @@ describe('whether an engine bounds a writable layer (StorageOpt size)', () => {
   });
 
   it('says no when the engine refuses the option, and asks again when the probe could not tell', async () => {
-    const refusing = fakeEngine({
-      info: info('overlay2', 'xfs'),
-      create: {
-        status: 500,
-        body: { message: "--storage-opt is supported only for overlay over xfs with 'pquota' mount option" },
-      },
+    const refusing = engineOn('overlay2', 'xfs', {
+      status: 500,
+      body: { message: "--storage-opt is supported only for overlay over xfs with 'pquota' mount option" },
     });
-    const missingImage = fakeEngine({
-      info: info('btrfs', ''),
-      create: { status: 404, body: { message: 'No such image: nothing:1' } },
+    const missingImage = engineOn('btrfs', '', {
+      status: 404,
+      body: { message: 'No such image: nothing:1' },
     });
-    engines.push(refusing, missingImage);
     for (let index = 0; index < 2; index++) {
       expect(await engineBoundsLayers({ socketPath: refusing.socketPath }, 'busybox', labels)).toBe(false);
       expect(await engineBoundsLayers({ socketPath: missingImage.socketPath }, 'nothing:1', labels)).toBe(

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type GradebookCheck,
   type GradebookRow,
@@ -22,6 +22,7 @@ import { classReportFile } from '../../../src/cli/class-commands';
 import { runCli } from '../../../src/cli/commands';
 import { CLASS_REPORT_CSP, renderClassReport } from '../../../src/report/class-report';
 import { type CheckResult, exerciseResult, gradeReport } from '../../../src/report/model';
+import { tempDirPerTest } from '../../support/temp-dir';
 
 function check(name: string, passed: boolean, maxPoints: number, message = ''): GradebookCheck {
   return { name, status: passed ? 'pass' : 'fail', points: passed ? maxPoints : 0, maxPoints, message };
@@ -156,18 +157,12 @@ describe('per-check rows', () => {
 });
 
 describe('resume', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'class-report-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = tempDirPerTest('class-report-');
 
   it("keeps a saved student's checks, and writes checks.csv and class-report.html beside the gradebook", async () => {
-    await mkdir(path.join(dir, 'subs', 'ann'), { recursive: true });
-    const students = await findStudents([path.join(dir, 'subs')]);
-    const out = path.join(dir, 'gradebook');
+    await mkdir(path.join(dir(), 'subs', 'ann'), { recursive: true });
+    const students = await findStudents([path.join(dir(), 'subs')]);
+    const out = path.join(dir(), 'gradebook');
     const base = { students, outDir: out, fingerprint: 'f', concurrency: 1, log: () => {} };
     await regrade({ ...base, gradeStudent: async () => studentReport() });
     let graded = 0;

@@ -1,22 +1,16 @@
 // The exercise's `policy:` key (contract 3): what students' docker commands may do beyond the
 // hardened defaults, validated by the schema and the semantic rules, and handed to the gate.
 import { describe, expect, it } from 'vitest';
-import { SpecError } from '../../../src/shared/errors';
 import { parseExercise } from '../../../src/spec/load';
 import { sandboxPolicy } from '../../../src/steps/engine-gate';
+import { specErrorOf } from '../../support/spec-errors';
 
 function exercise(policy: string, steps = '  - script: { file: run.sh }\n'): string {
   return `version: 1\nid: t/policy\ntitle: policy\n${policy}\nsteps:\n${steps}checks:\n  - name: c\n    container: { name: web }\n    expect: { running: true }\n`;
 }
 
 function problem(yaml: string): string {
-  try {
-    parseExercise(yaml, 'exercise.yaml');
-  } catch (error) {
-    if (error instanceof SpecError) return error.message;
-    throw error;
-  }
-  throw new Error('the exercise was accepted');
+  return specErrorOf(yaml).message;
 }
 
 describe('policy', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SpecError, type SpecProblem } from '../../../src/shared/errors';
+import type { SpecProblem } from '../../../src/shared/errors';
 import { parseExercise } from '../../../src/spec/load';
+import { specErrorOf } from '../../support/spec-errors';
 
 const VALID = `version: 1
 id: images/demo
@@ -18,13 +19,7 @@ checks:
 `;
 
 function problemsOf(text: string): SpecProblem[] {
-  try {
-    parseExercise(text, 'exercise.yaml');
-  } catch (error) {
-    if (error instanceof SpecError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected the spec to be rejected');
+  return specErrorOf(text).problems;
 }
 
 /** Line and column (1-based) of the first occurrence of `needle` in `text`. */

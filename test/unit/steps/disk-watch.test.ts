@@ -5,7 +5,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { watchDisk } from '../../../src/steps/disk-watch';
+import { type DiskWatch, type DiskWatchOptions, watchDisk } from '../../../src/steps/disk-watch';
 
 const MIB = 1024 * 1024;
 
@@ -85,6 +85,20 @@ function container(id: string, sizeMiB: number, labels: Record<string, string> =
   return { Id: id, SizeRw: sizeMiB * MIB, Labels: labels, Names: [`/scoped-${id}`] };
 }
 
+/** A watch of run `run1`'s exercise `run1-ex` over `socketPath`, bound at 64 MiB; `options` add or override. */
+function watchRun1(
+  socketPath: string,
+  options: Partial<DiskWatchOptions> & { intervalMs: number },
+): DiskWatch {
+  return watchDisk({
+    upstream: { socketPath },
+    runId: 'run1',
+    scopes: ['run1-ex'],
+    maxBytes: 64 * MIB,
+    ...options,
+  });
+}
+
 async function until(what: () => boolean): Promise<void> {
   for (let tries = 0; tries < 400 && !what(); tries++) await new Promise((resolve) => setTimeout(resolve, 5));
   expect(what()).toBe(true);
@@ -100,11 +114,7 @@ describe('the disk watch', () => {
       container('client', 1, { 'org.docker-autograder.client': 'true' }),
     ];
     const seen: string[] = [];
-    const watch = watchDisk({
-      upstream: { socketPath: engine.socketPath },
-      runId: 'run1',
-      scopes: ['run1-ex'],
-      maxBytes: 64 * MIB,
+    const watch = watchRun1(engine.socketPath, {
       clientId: 'client',
       intervalMs: 10,
       onStopped: (message) => seen.push(message),
@@ -130,11 +140,7 @@ describe('the disk watch', () => {
     engines.push(engine);
     engine.containers = [container('big', 80)];
     engine.paused.add('big');
-    const watch = watchDisk({
-      upstream: { socketPath: engine.socketPath },
-      runId: 'run1',
-      scopes: ['run1-ex'],
-      maxBytes: 64 * MIB,
+    const watch = watchRun1(engine.socketPath, {
       intervalMs: 10,
     });
     await until(() => engine.lists.length >= 3);
@@ -150,11 +156,7 @@ describe('the disk watch', () => {
   it('reads once more when stopped, and then kills only what is past the bound, not the step', async () => {
     const engine = fakeEngine();
     engines.push(engine);
-    const watch = watchDisk({
-      upstream: { socketPath: engine.socketPath },
-      runId: 'run1',
-      scopes: ['run1-ex'],
-      maxBytes: 64 * MIB,
+    const watch = watchRun1(engine.socketPath, {
       clientId: 'client',
       intervalMs: 60_000,
     });
@@ -171,11 +173,7 @@ describe('the disk watch', () => {
   });
 
   it('leaves a step alone when the engine cannot be asked', async () => {
-    const watch = watchDisk({
-      upstream: { socketPath: path.join(os.tmpdir(), 'no-such-engine.sock') },
-      runId: 'run1',
-      scopes: ['run1-ex'],
-      maxBytes: 64 * MIB,
+    const watch = watchRun1(path.join(os.tmpdir(), 'no-such-engine.sock'), {
       intervalMs: 5,
     });
     await new Promise((resolve) => setTimeout(resolve, 30));
@@ -188,11 +186,8 @@ describe('the disk watch of a step with a remote machine', () => {
     const engine = fakeEngine();
     engines.push(engine);
     engine.containers = [container('big', 80, { 'org.docker-autograder.name': 'filler' })];
-    const watch = watchDisk({
-      upstream: { socketPath: engine.socketPath },
-      runId: 'run1',
+    const watch = watchRun1(engine.socketPath, {
       scopes: ['run1-ex', 'run1-ex.remote'],
-      maxBytes: 64 * MIB,
       intervalMs: 10,
     });
     await until(() => engine.kills.length > 0);

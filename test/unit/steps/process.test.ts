@@ -6,10 +6,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Resources, type RunContext } from '../../../src/run/context';
 import { submissionPath } from '../../../src/steps/paths';
 import { probeTcp } from '../../../src/steps/waits/port';
-import { FakeEngine } from '../../support/fake-engine';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -20,23 +18,6 @@ function tempDir(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'steps-unit-'));
   dirs.push(dir);
   return dir;
-}
-
-function _context(submissionDir = tempDir()): RunContext {
-  return {
-    exerciseId: 'unit/steps',
-    engine: new FakeEngine(),
-    http: async () => {
-      throw new Error('no HTTP in unit tests');
-    },
-    resources: new Resources(),
-    submissionRoot: submissionDir,
-    submissionDir,
-    scope: 'fake-run-1',
-    deadline: Date.now() + 60_000,
-    progress: { info: () => {}, output: () => {} },
-    now: Date.now,
-  };
 }
 
 describe('submissionPath', () => {
