@@ -2,7 +2,6 @@
 //
 // Images: building from a submission's context (the classic builder), inspecting, and pulling
 // the grader's own helper images.
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -16,10 +15,9 @@ import { formatSeconds, oneLine } from '../format';
 import {
   BUILD_LIMITS,
   type BuildCgroup,
-  buildCgroupName,
   buildLimitParameters,
-  cgroupParentPossible,
-  openBuildCgroup,
+  cgroupParentPossibleFor,
+  openRunBuildCgroup,
 } from '../rules/build-profile';
 import { dockerfileRefusals, type ImageStanding, imageStanding } from '../rules/build-rules';
 import { IMAGE_REFERENCE } from '../rules/guards';
@@ -125,19 +123,12 @@ async function holdBuild(client: DockerClient): Promise<BuildCgroup | undefined>
   if (possible === undefined) {
     possible = client
       .engineWide('/info')
-      .then((info: unknown) => {
-        const fields = typeof info === 'object' && info !== null ? (info as Record<string, unknown>) : {};
-        return cgroupParentPossible({
-          driver: String(fields.CgroupDriver ?? ''),
-          version: String(fields.CgroupVersion ?? ''),
-          onThisMachine: client.connection.onThisMachine,
-        });
-      })
+      .then((info: unknown) => cgroupParentPossibleFor(info, client.connection.onThisMachine))
       .catch(() => false);
     cgroupSupport.set(client, possible);
   }
   if (!(await possible)) return undefined;
-  return openBuildCgroup(buildCgroupName(client.runId, randomBytes(6).toString('hex')), BUILD_LIMITS);
+  return openRunBuildCgroup(client.runId);
 }
 
 async function buildPacked(
