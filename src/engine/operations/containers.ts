@@ -26,7 +26,7 @@ import {
   mountSettings,
   RESOURCE_NAME,
 } from '../rules/guards';
-import type { DockerClient } from '../transport/client';
+import type { DialOptions, DockerClient } from '../transport/client';
 import { asReadable, CappedBytes, followStream } from '../transport/streams';
 import {
   asRawContainer,
@@ -147,82 +147,52 @@ export async function stopContainer(
   timeoutSeconds = DEFAULT_STOP_SECONDS,
 ): Promise<void> {
   const seconds = checkedSeconds(timeoutSeconds);
-  const what = `stop container ${shortId(id)}`;
   await tolerateNotRunning(
-    client.call(
-      what,
-      (signal) =>
-        client.dial({
-          path: `${containerUrl(id, what)}/stop?`,
-          method: 'POST',
-          options: { t: seconds },
-          abortSignal: signal,
-          // 304: already stopped, which is what was asked for.
-          statusCodes: { 204: true, 304: true, 404: 'no such container', 500: 'server error' },
-        }),
+    postContainerAction(client, id, 'stop', {
+      query: { t: seconds },
+      // 304: already stopped, which is what was asked for.
+      statusCodes: { 204: true, 304: true, 404: 'no such container', 500: 'server error' },
       // The daemon waits `seconds` for the container before it kills it.
-      client.callTimeoutMs + seconds * 1000,
-    ),
+      timeoutMs: client.callTimeoutMs + seconds * 1000,
+    }),
   );
 }
 
 /** Pauses a running container (the cgroup freezer); false when it was not running or is gone. */
 export async function pauseContainer(client: DockerClient, id: string): Promise<boolean> {
-  const what = `pause container ${shortId(id)}`;
   try {
-    await client.call(what, (abortSignal) =>
-      client.dial({
-        path: `${containerUrl(id, what)}/pause`,
-        method: 'POST',
-        abortSignal,
-        statusCodes: { 204: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
-      }),
-    );
+    await postContainerAction(client, id, 'pause', { statusCodes: PAUSE_STATUS_CODES });
     return true;
   } catch (error) {
-    if (error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 409))
-      return false;
+    if (isGoneOrNotRunning(error)) return false;
     throw error;
   }
 }
 
 /** Unpauses a container; one no longer paused, or gone, is fine. */
 export async function unpauseContainer(client: DockerClient, id: string): Promise<void> {
-  const what = `unpause container ${shortId(id)}`;
   try {
-    await client.call(what, (abortSignal) =>
-      client.dial({
-        path: `${containerUrl(id, what)}/unpause`,
-        method: 'POST',
-        abortSignal,
-        statusCodes: { 204: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
-      }),
-    );
+    await postContainerAction(client, id, 'unpause', { statusCodes: PAUSE_STATUS_CODES });
   } catch (error) {
-    if (error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 409)) return;
+    if (isGoneOrNotRunning(error)) return;
     throw error;
   }
 }
 
+const PAUSE_STATUS_CODES = { 204: true, 404: 'no such container', 409: 'conflict', 500: 'server error' };
+
+/** A 404 (no such container) or 409 (not running, or not paused) of pause and unpause. */
+function isGoneOrNotRunning(error: unknown): boolean {
+  return error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 409);
+}
+
 export async function killContainer(client: DockerClient, id: string, signal = 'SIGKILL'): Promise<void> {
   if (!/^[A-Za-z0-9+]{1,20}$/.test(signal)) throw new Error(`invalid signal ${JSON.stringify(signal)}`);
-  const what = `kill container ${shortId(id)}`;
   await tolerateNotRunning(
-    client.call(what, (abortSignal) =>
-      client.dial({
-        path: `${containerUrl(id, what)}/kill?`,
-        method: 'POST',
-        options: { signal },
-        abortSignal,
-        statusCodes: {
-          204: true,
-          304: true,
-          404: 'no such container',
-          409: 'conflict',
-          500: 'server error',
-        },
-      }),
-    ),
+    postContainerAction(client, id, 'kill', {
+      query: { signal },
+      statusCodes: { 204: true, 304: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
+    }),
   );
 }
 
@@ -232,18 +202,40 @@ export async function restartContainer(
   timeoutSeconds = DEFAULT_STOP_SECONDS,
 ): Promise<void> {
   const seconds = checkedSeconds(timeoutSeconds);
-  const what = `restart container ${shortId(id)}`;
-  await client.call(
+  await postContainerAction(client, id, 'restart', {
+    query: { t: seconds },
+    statusCodes: { 204: true, 404: 'no such container', 500: 'server error' },
+    timeoutMs: client.callTimeoutMs + seconds * 1000,
+  });
+}
+
+/**
+ * POST /containers/{id}/{action}, with `query` as its query string, as one call named
+ * "{action} container {id}" under the deadline `timeoutMs` (the per-call one by default).
+ */
+function postContainerAction(
+  client: DockerClient,
+  id: string,
+  action: 'stop' | 'pause' | 'unpause' | 'kill' | 'restart',
+  request: {
+    query?: Record<string, string | number>;
+    statusCodes: DialOptions['statusCodes'];
+    timeoutMs?: number;
+  },
+): Promise<unknown> {
+  const what = `${action} container ${shortId(id)}`;
+  const { query, statusCodes, timeoutMs } = request;
+  return client.call(
     what,
-    (signal) =>
+    (abortSignal) =>
       client.dial({
-        path: `${containerUrl(id, what)}/restart?`,
+        path: `${containerUrl(id, what)}/${action}${query === undefined ? '' : '?'}`,
         method: 'POST',
-        options: { t: seconds },
-        abortSignal: signal,
-        statusCodes: { 204: true, 404: 'no such container', 500: 'server error' },
+        ...(query === undefined ? {} : { options: query }),
+        abortSignal,
+        statusCodes,
       }),
-    client.callTimeoutMs + seconds * 1000,
+    timeoutMs,
   );
 }
 
