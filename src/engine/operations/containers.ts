@@ -310,9 +310,7 @@ export async function waitForExit(
 ): Promise<number | null> {
   const what = `wait for container ${shortId(id)}`;
   const url = `${containerUrl(id, what)}/wait?`;
-  const controller = new AbortController();
-  const release = client.track(controller);
-  const timer = setTimeout(() => controller.abort(), Math.max(0, timeoutMs));
+  const { controller, done } = client.deadline(Math.max(0, timeoutMs));
   try {
     const result = await client.answeringWhile(
       client.dial({
@@ -332,10 +330,9 @@ export async function waitForExit(
   } catch (error) {
     if (error instanceof InfraError || !controller.signal.aborted) throw client.translate(error, what);
   } finally {
-    clearTimeout(timer);
     // Ends the wait request too when the liveness ping gave up on the daemon.
     controller.abort();
-    release();
+    done();
   }
   // At the timeout: a daemon that no longer answers must not pass for a container still running.
   const state = await inspectContainer(client, id);
@@ -396,9 +393,7 @@ export async function containerLogs(
   const stdout = new CappedBytes(options.maxBytes);
   const stderr = new CappedBytes(options.maxBytes);
   const what = `logs of container ${shortId(containerId)}`;
-  const controller = new AbortController();
-  const release = client.track(controller);
-  const timer = setTimeout(() => controller.abort(), client.callTimeoutMs);
+  const { controller, done } = client.deadline(client.callTimeoutMs);
   try {
     const stream = asReadable(
       await client.dial({
@@ -425,8 +420,7 @@ export async function containerLogs(
     if (controller.signal.aborted) throw client.timeoutError(what, client.callTimeoutMs);
     throw client.translate(error, what);
   } finally {
-    clearTimeout(timer);
-    release();
+    done();
   }
   return { stdout: stdout.text(), stderr: stderr.text(), truncated: stdout.truncated || stderr.truncated };
 }

@@ -194,9 +194,7 @@ async function runBuild(
   progress: BuildProgress,
   options: BuildOptions,
 ): Promise<BuildResult> {
-  const controller = new AbortController();
-  const release = client.track(controller);
-  const timer = setTimeout(() => controller.abort(), request.timeoutMs);
+  const { controller, done } = client.deadline(request.timeoutMs);
   try {
     const outcome = await streamBuild(client, packed, request, progress, controller.signal, options);
     progress.finish();
@@ -215,8 +213,7 @@ async function runBuild(
       throw new InfraError(`the build of ${request.tag} succeeded but the image is missing`);
     return { ok: true, imageId: image.Id, log: progress.log() };
   } finally {
-    clearTimeout(timer);
-    release();
+    done();
     packed.stream.destroy();
   }
 }
@@ -341,9 +338,7 @@ export async function ensureImage(client: DockerClient, ref: string, timeoutMs: 
   const failure = (reason: string): InfraError =>
     new InfraError(`image ${ref} is not on the engine and could not be pulled: ${oneLine(reason)}`);
   const progress = new BuildProgress();
-  const controller = new AbortController();
-  const release = client.track(controller);
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const { controller, done } = client.deadline(timeoutMs);
   let outcome: StreamOutcome;
   try {
     const stream = asReadable(
@@ -371,8 +366,7 @@ export async function ensureImage(client: DockerClient, ref: string, timeoutMs: 
       throw failure(daemonMessage(error));
     }
   } finally {
-    clearTimeout(timer);
-    release();
+    done();
   }
   if (outcome === 'timeout') throw failure(`no result within ${formatSeconds(timeoutMs)}`);
   progress.finish();
