@@ -146,14 +146,11 @@ export async function stopContainer(
   id: string,
   timeoutSeconds = DEFAULT_STOP_SECONDS,
 ): Promise<void> {
-  const seconds = checkedSeconds(timeoutSeconds);
   await tolerateNotRunning(
     postContainerAction(client, id, 'stop', {
-      query: { t: seconds },
+      waitSeconds: checkedSeconds(timeoutSeconds),
       // 304: already stopped, which is what was asked for.
       statusCodes: { 204: true, 304: true, 404: 'no such container', 500: 'server error' },
-      // The daemon waits `seconds` for the container before it kills it.
-      timeoutMs: client.callTimeoutMs + seconds * 1000,
     }),
   );
 }
@@ -201,30 +198,28 @@ export async function restartContainer(
   id: string,
   timeoutSeconds = DEFAULT_STOP_SECONDS,
 ): Promise<void> {
-  const seconds = checkedSeconds(timeoutSeconds);
   await postContainerAction(client, id, 'restart', {
-    query: { t: seconds },
+    waitSeconds: checkedSeconds(timeoutSeconds),
     statusCodes: { 204: true, 404: 'no such container', 500: 'server error' },
-    timeoutMs: client.callTimeoutMs + seconds * 1000,
   });
 }
 
 /**
  * POST /containers/{id}/{action}, with `query` as its query string, as one call named
- * "{action} container {id}" under the deadline `timeoutMs` (the per-call one by default).
+ * "{action} container {id}" under the per-call deadline. `waitSeconds` (stop, restart) is how
+ * long the daemon waits for the container to stop before it kills it: sent as `t`, and added to
+ * the deadline.
  */
 function postContainerAction(
   client: DockerClient,
   id: string,
   action: 'stop' | 'pause' | 'unpause' | 'kill' | 'restart',
-  request: {
-    query?: Record<string, string | number>;
-    statusCodes: DialOptions['statusCodes'];
-    timeoutMs?: number;
-  },
+  request: { query?: Record<string, string>; waitSeconds?: number; statusCodes: DialOptions['statusCodes'] },
 ): Promise<unknown> {
   const what = `${action} container ${shortId(id)}`;
-  const { query, statusCodes, timeoutMs } = request;
+  const { waitSeconds, statusCodes } = request;
+  const query = waitSeconds === undefined ? request.query : { t: waitSeconds };
+  const timeoutMs = waitSeconds === undefined ? undefined : client.callTimeoutMs + waitSeconds * 1000;
   return client.call(
     what,
     (abortSignal) =>
