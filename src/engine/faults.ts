@@ -4,7 +4,8 @@
 import { DockerApiError, type InfraFault } from '../shared/errors';
 import { isRecord } from '../shared/records';
 
-const CONNECTION_ERROR_CODES = new Set([
+/** The errno codes of a broken connection to the engine: refused, reset, timed out, unreachable, unresolved. */
+export const CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ECONNABORTED',

@@ -3,7 +3,6 @@
 // limits and the cgroup parent, and the Dockerfile read out of the uploaded context before the
 // engine sees any of it. The context is spooled to a file of the grader's (bounded), read, then
 // sent from that file: what the engine builds is exactly what was read.
-import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
@@ -16,10 +15,9 @@ import tar from 'tar-stream';
 import {
   BUILD_LIMITS,
   type BuildCgroup,
-  buildCgroupName,
   buildLimitParameters,
-  cgroupParentPossible,
-  openBuildCgroup,
+  cgroupParentPossibleFor,
+  openRunBuildCgroup,
 } from '../engine/rules/build-profile';
 import {
   dockerfileRefusals,
@@ -132,17 +130,9 @@ export async function holdBuild(
 
 async function proxyCgroup(options: BuildHoldOptions): Promise<BuildCgroup | undefined> {
   const info = await options.engineInfo().catch(() => undefined);
-  if (
-    info === undefined ||
-    !cgroupParentPossible({
-      driver: String(info.CgroupDriver ?? ''),
-      version: String(info.CgroupVersion ?? ''),
-      // The proxy's engine is always on this machine (steps/engine-gate.ts).
-      onThisMachine: true,
-    })
-  )
-    return undefined;
-  return openBuildCgroup(buildCgroupName(options.runId, randomBytes(6).toString('hex')), BUILD_LIMITS);
+  // The proxy's engine is always on this machine (steps/engine-gate.ts).
+  if (!cgroupParentPossibleFor(info, true)) return undefined;
+  return openRunBuildCgroup(options.runId);
 }
 
 function factsOf(raw: Record<string, unknown> | undefined): ImageFacts | undefined {

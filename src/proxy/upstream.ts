@@ -181,44 +181,65 @@ export class EngineLookups implements PolicyLookups {
   }
 
   async container(reference: string): Promise<Resolved> {
-    let found = false;
-    for (const candidate of this.candidates(reference)) {
-      const raw = await this.inspect('a container', `/containers/${encodeURIComponent(candidate)}/json`);
-      if (raw === undefined) continue;
-      const labels = labelsOf(isRecord(raw.Config) ? raw.Config.Labels : undefined);
-      // The client container the student's commands run in is not theirs (visibility.ts).
-      if (this.ownership(labels) === 'own' && !isClientContainer(labels)) {
-        return { kind: 'own', id: String(raw.Id), name: String(raw.Name).replace(/^\//, ''), labels };
-      }
-      found = true;
-    }
-    return found ? { kind: 'foreign' } : { kind: 'missing' };
+    return this.resolve(
+      reference,
+      'a container',
+      (name) => `/containers/${name}/json`,
+      (raw) => {
+        const labels = labelsOf(isRecord(raw.Config) ? raw.Config.Labels : undefined);
+        // The client container the student's commands run in is not theirs (visibility.ts).
+        if (isClientContainer(labels)) return undefined;
+        return this.ifOwn(labels, String(raw.Id), String(raw.Name).replace(/^\//, ''));
+      },
+    );
   }
 
   async network(reference: string): Promise<Resolved> {
     if (ENGINE_NETWORK_REFERENCES.has(reference)) return { kind: 'builtin', name: reference };
-    let found = false;
-    for (const candidate of this.candidates(reference)) {
-      const raw = await this.inspect('a network', `/networks/${encodeURIComponent(candidate)}`);
-      if (raw === undefined) continue;
-      const labels = labelsOf(raw.Labels);
-      if (this.ownership(labels) === 'own')
-        return { kind: 'own', id: String(raw.Id), name: String(raw.Name), labels };
-      // The engine's own networks, by id or full name.
-      if (ENGINE_NETWORK_REFERENCES.has(String(raw.Name))) return { kind: 'builtin', name: String(raw.Name) };
-      found = true;
-    }
-    return found ? { kind: 'foreign' } : { kind: 'missing' };
+    return this.resolve(
+      reference,
+      'a network',
+      (name) => `/networks/${name}`,
+      (raw) => {
+        const name = String(raw.Name);
+        const own = this.ifOwn(labelsOf(raw.Labels), String(raw.Id), name);
+        if (own !== undefined) return own;
+        // The engine's own networks, by id or full name.
+        return ENGINE_NETWORK_REFERENCES.has(name) ? { kind: 'builtin', name } : undefined;
+      },
+    );
   }
 
   async volume(reference: string): Promise<Resolved> {
+    return this.resolve(
+      reference,
+      'a volume',
+      (name) => `/volumes/${name}`,
+      (raw) => this.ifOwn(labelsOf(raw.Labels), String(raw.Name), String(raw.Name)),
+    );
+  }
+
+  /** The object of these labels, id and name as the run's own, or undefined when it is not. */
+  private ifOwn(labels: Record<string, string>, id: string, name: string): Resolved | undefined {
+    return this.ownership(labels) === 'own' ? { kind: 'own', id, name, labels } : undefined;
+  }
+
+  /**
+   * Inspects each candidate of `reference` (urlOf gets it encoded) until `usable` takes one: the
+   * first it takes, else foreign when some candidate exists but none was taken, else missing.
+   */
+  private async resolve(
+    reference: string,
+    kind: string,
+    urlOf: (encodedName: string) => string,
+    usable: (raw: Json) => Resolved | undefined,
+  ): Promise<Resolved> {
     let found = false;
     for (const candidate of this.candidates(reference)) {
-      const raw = await this.inspect('a volume', `/volumes/${encodeURIComponent(candidate)}`);
+      const raw = await this.inspect(kind, urlOf(encodeURIComponent(candidate)));
       if (raw === undefined) continue;
-      const labels = labelsOf(raw.Labels);
-      if (this.ownership(labels) === 'own')
-        return { kind: 'own', id: String(raw.Name), name: String(raw.Name), labels };
+      const resolved = usable(raw);
+      if (resolved !== undefined) return resolved;
       found = true;
     }
     return found ? { kind: 'foreign' } : { kind: 'missing' };

@@ -4,6 +4,7 @@
 // script that had it and hung sends the student the wrong way. And a check's location is
 // either in the student's own files or in the exercise spec, which only the instructor sees.
 
+import { CONNECTION_ERROR_CODES } from '../engine/faults';
 import type { CheckResult } from '../report/model';
 import type { SourceLocation } from '../shared/errors';
 import type { CheckSpec, StepSpec } from '../spec/types';
@@ -137,18 +138,8 @@ export function separateLocations(
 // answering a path it does not serve as such), a refusal of the grader's, a symlink loop or a
 // permission error in a path they named. Those fail the student's command (exit 1), never 3.
 
-/** The errno codes of a broken connection to the engine. */
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
+/** The errno codes of a broken connection to the engine, and an answer cut off mid-stream. */
+const CONNECTION_CODES = new Set([...CONNECTION_ERROR_CODES, 'ERR_STREAM_PREMATURE_CLOSE']);
 /** System calls of a connection (anything else is a file the student named: realpath, stat, open). */
 const CONNECTION_SYSCALLS = new Set(['connect', 'read', 'write', 'getaddrinfo']);
 /** errno codes of a path the student named: a loop, no permission, not a folder, too long. */

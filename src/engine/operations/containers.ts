@@ -26,7 +26,7 @@ import {
   mountSettings,
   RESOURCE_NAME,
 } from '../rules/guards';
-import type { DockerClient } from '../transport/client';
+import type { DialOptions, DockerClient } from '../transport/client';
 import { asReadable, CappedBytes, followStream } from '../transport/streams';
 import {
   asRawContainer,
@@ -146,83 +146,50 @@ export async function stopContainer(
   id: string,
   timeoutSeconds = DEFAULT_STOP_SECONDS,
 ): Promise<void> {
-  const seconds = checkedSeconds(timeoutSeconds);
-  const what = `stop container ${shortId(id)}`;
   await tolerateNotRunning(
-    client.call(
-      what,
-      (signal) =>
-        client.dial({
-          path: `${containerUrl(id, what)}/stop?`,
-          method: 'POST',
-          options: { t: seconds },
-          abortSignal: signal,
-          // 304: already stopped, which is what was asked for.
-          statusCodes: { 204: true, 304: true, 404: 'no such container', 500: 'server error' },
-        }),
-      // The daemon waits `seconds` for the container before it kills it.
-      client.callTimeoutMs + seconds * 1000,
-    ),
+    postContainerAction(client, id, 'stop', {
+      waitSeconds: checkedSeconds(timeoutSeconds),
+      // 304: already stopped, which is what was asked for.
+      statusCodes: { 204: true, 304: true, 404: 'no such container', 500: 'server error' },
+    }),
   );
 }
 
 /** Pauses a running container (the cgroup freezer); false when it was not running or is gone. */
 export async function pauseContainer(client: DockerClient, id: string): Promise<boolean> {
-  const what = `pause container ${shortId(id)}`;
   try {
-    await client.call(what, (abortSignal) =>
-      client.dial({
-        path: `${containerUrl(id, what)}/pause`,
-        method: 'POST',
-        abortSignal,
-        statusCodes: { 204: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
-      }),
-    );
+    await postContainerAction(client, id, 'pause', { statusCodes: PAUSE_STATUS_CODES });
     return true;
   } catch (error) {
-    if (error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 409))
-      return false;
+    if (isGoneOrNotRunning(error)) return false;
     throw error;
   }
 }
 
 /** Unpauses a container; one no longer paused, or gone, is fine. */
 export async function unpauseContainer(client: DockerClient, id: string): Promise<void> {
-  const what = `unpause container ${shortId(id)}`;
   try {
-    await client.call(what, (abortSignal) =>
-      client.dial({
-        path: `${containerUrl(id, what)}/unpause`,
-        method: 'POST',
-        abortSignal,
-        statusCodes: { 204: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
-      }),
-    );
+    await postContainerAction(client, id, 'unpause', { statusCodes: PAUSE_STATUS_CODES });
   } catch (error) {
-    if (error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 409)) return;
+    if (isGoneOrNotRunning(error)) return;
     throw error;
   }
 }
 
+const PAUSE_STATUS_CODES = { 204: true, 404: 'no such container', 409: 'conflict', 500: 'server error' };
+
+/** A 404 (no such container) or 409 (not running, or not paused) of pause and unpause. */
+function isGoneOrNotRunning(error: unknown): boolean {
+  return error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 409);
+}
+
 export async function killContainer(client: DockerClient, id: string, signal = 'SIGKILL'): Promise<void> {
   if (!/^[A-Za-z0-9+]{1,20}$/.test(signal)) throw new Error(`invalid signal ${JSON.stringify(signal)}`);
-  const what = `kill container ${shortId(id)}`;
   await tolerateNotRunning(
-    client.call(what, (abortSignal) =>
-      client.dial({
-        path: `${containerUrl(id, what)}/kill?`,
-        method: 'POST',
-        options: { signal },
-        abortSignal,
-        statusCodes: {
-          204: true,
-          304: true,
-          404: 'no such container',
-          409: 'conflict',
-          500: 'server error',
-        },
-      }),
-    ),
+    postContainerAction(client, id, 'kill', {
+      query: { signal },
+      statusCodes: { 204: true, 304: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
+    }),
   );
 }
 
@@ -231,19 +198,39 @@ export async function restartContainer(
   id: string,
   timeoutSeconds = DEFAULT_STOP_SECONDS,
 ): Promise<void> {
-  const seconds = checkedSeconds(timeoutSeconds);
-  const what = `restart container ${shortId(id)}`;
-  await client.call(
+  await postContainerAction(client, id, 'restart', {
+    waitSeconds: checkedSeconds(timeoutSeconds),
+    statusCodes: { 204: true, 404: 'no such container', 500: 'server error' },
+  });
+}
+
+/**
+ * POST /containers/{id}/{action}, with `query` as its query string, as one call named
+ * "{action} container {id}" under the per-call deadline. `waitSeconds` (stop, restart) is how
+ * long the daemon waits for the container to stop before it kills it: sent as `t`, and added to
+ * the deadline.
+ */
+function postContainerAction(
+  client: DockerClient,
+  id: string,
+  action: 'stop' | 'pause' | 'unpause' | 'kill' | 'restart',
+  request: { query?: Record<string, string>; waitSeconds?: number; statusCodes: DialOptions['statusCodes'] },
+): Promise<unknown> {
+  const what = `${action} container ${shortId(id)}`;
+  const { waitSeconds, statusCodes } = request;
+  const query = waitSeconds === undefined ? request.query : { t: waitSeconds };
+  const timeoutMs = waitSeconds === undefined ? undefined : client.callTimeoutMs + waitSeconds * 1000;
+  return client.call(
     what,
-    (signal) =>
+    (abortSignal) =>
       client.dial({
-        path: `${containerUrl(id, what)}/restart?`,
+        path: `${containerUrl(id, what)}/${action}${query === undefined ? '' : '?'}`,
         method: 'POST',
-        options: { t: seconds },
-        abortSignal: signal,
-        statusCodes: { 204: true, 404: 'no such container', 500: 'server error' },
+        ...(query === undefined ? {} : { options: query }),
+        abortSignal,
+        statusCodes,
       }),
-    client.callTimeoutMs + seconds * 1000,
+    timeoutMs,
   );
 }
 
@@ -318,9 +305,7 @@ export async function waitForExit(
 ): Promise<number | null> {
   const what = `wait for container ${shortId(id)}`;
   const url = `${containerUrl(id, what)}/wait?`;
-  const controller = new AbortController();
-  const release = client.track(controller);
-  const timer = setTimeout(() => controller.abort(), Math.max(0, timeoutMs));
+  const { controller, done } = client.deadline(Math.max(0, timeoutMs));
   try {
     const result = await client.answeringWhile(
       client.dial({
@@ -340,10 +325,9 @@ export async function waitForExit(
   } catch (error) {
     if (error instanceof InfraError || !controller.signal.aborted) throw client.translate(error, what);
   } finally {
-    clearTimeout(timer);
     // Ends the wait request too when the liveness ping gave up on the daemon.
     controller.abort();
-    release();
+    done();
   }
   // At the timeout: a daemon that no longer answers must not pass for a container still running.
   const state = await inspectContainer(client, id);
@@ -404,9 +388,7 @@ export async function containerLogs(
   const stdout = new CappedBytes(options.maxBytes);
   const stderr = new CappedBytes(options.maxBytes);
   const what = `logs of container ${shortId(containerId)}`;
-  const controller = new AbortController();
-  const release = client.track(controller);
-  const timer = setTimeout(() => controller.abort(), client.callTimeoutMs);
+  const { controller, done } = client.deadline(client.callTimeoutMs);
   try {
     const stream = asReadable(
       await client.dial({
@@ -433,8 +415,7 @@ export async function containerLogs(
     if (controller.signal.aborted) throw client.timeoutError(what, client.callTimeoutMs);
     throw client.translate(error, what);
   } finally {
-    clearTimeout(timer);
-    release();
+    done();
   }
   return { stdout: stdout.text(), stderr: stderr.text(), truncated: stdout.truncated || stderr.truncated };
 }

@@ -52,9 +52,7 @@ async function readExec(
   stderr: CappedBytes,
   request: ExecRequest,
 ): Promise<StreamOutcome> {
-  const controller = new AbortController();
-  const release = client.track(controller);
-  const timer = setTimeout(() => controller.abort(), request.timeoutMs);
+  const { controller, done } = client.deadline(request.timeoutMs);
   const abort = (): void => controller.abort();
   request.signal?.addEventListener('abort', abort);
   if (request.signal?.aborted) controller.abort();
@@ -78,8 +76,7 @@ async function readExec(
     if (controller.signal.aborted) return 'timeout';
     throw client.translate(error, 'exec');
   } finally {
-    clearTimeout(timer);
-    release();
+    done();
     request.signal?.removeEventListener('abort', abort);
   }
 }

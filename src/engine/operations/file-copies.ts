@@ -96,6 +96,19 @@ export async function copyBetween(
   }
 }
 
+/** The archive endpoint of a container for `pathInContainer` (named `noun` when it is invalid). */
+function archiveEndpoint(
+  containerId: string,
+  pathInContainer: string,
+  what: string,
+  noun: 'path' | 'target folder',
+): { path: string; options: { path: string } } {
+  if (pathInContainer === '' || pathInContainer.includes('\0')) {
+    throw new Error(`${what}: invalid ${noun} ${JSON.stringify(pathInContainer)}`);
+  }
+  return { path: `${containerUrl(containerId, what)}/archive?`, options: { path: pathInContainer } };
+}
+
 /** The tar of a container path (the path itself first), destroyed when `signal` fires. */
 async function getArchive(
   client: DockerClient,
@@ -104,14 +117,10 @@ async function getArchive(
   signal: AbortSignal,
   what: string,
 ): Promise<Readable> {
-  if (pathInContainer === '' || pathInContainer.includes('\0')) {
-    throw new Error(`${what}: invalid path ${JSON.stringify(pathInContainer)}`);
-  }
   const archive = asReadable(
     await client.dial({
-      path: `${containerUrl(containerId, what)}/archive?`,
+      ...archiveEndpoint(containerId, pathInContainer, what, 'path'),
       method: 'GET',
-      options: { path: pathInContainer },
       isStream: true,
       abortSignal: signal,
       statusCodes: { 200: true, 400: 'bad parameter', 404: 'not found', 500: 'server error' },
@@ -130,13 +139,9 @@ async function putArchive(
   signal: AbortSignal,
   what: string,
 ): Promise<void> {
-  if (targetDir === '' || targetDir.includes('\0')) {
-    throw new Error(`${what}: invalid target folder ${JSON.stringify(targetDir)}`);
-  }
   await client.dial({
-    path: `${containerUrl(containerId, what)}/archive?`,
+    ...archiveEndpoint(containerId, targetDir, what, 'target folder'),
     method: 'PUT',
-    options: { path: targetDir },
     file: body,
     abortSignal: signal,
     statusCodes: {

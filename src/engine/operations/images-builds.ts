@@ -2,7 +2,6 @@
 //
 // Images: building from a submission's context (the classic builder), inspecting, and pulling
 // the grader's own helper images.
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -16,10 +15,9 @@ import { formatSeconds, oneLine } from '../format';
 import {
   BUILD_LIMITS,
   type BuildCgroup,
-  buildCgroupName,
   buildLimitParameters,
-  cgroupParentPossible,
-  openBuildCgroup,
+  cgroupParentPossibleFor,
+  openRunBuildCgroup,
 } from '../rules/build-profile';
 import { dockerfileRefusals, type ImageStanding, imageStanding } from '../rules/build-rules';
 import { IMAGE_REFERENCE } from '../rules/guards';
@@ -125,19 +123,12 @@ async function holdBuild(client: DockerClient): Promise<BuildCgroup | undefined>
   if (possible === undefined) {
     possible = client
       .engineWide('/info')
-      .then((info: unknown) => {
-        const fields = typeof info === 'object' && info !== null ? (info as Record<string, unknown>) : {};
-        return cgroupParentPossible({
-          driver: String(fields.CgroupDriver ?? ''),
-          version: String(fields.CgroupVersion ?? ''),
-          onThisMachine: client.connection.onThisMachine,
-        });
-      })
+      .then((info: unknown) => cgroupParentPossibleFor(info, client.connection.onThisMachine))
       .catch(() => false);
     cgroupSupport.set(client, possible);
   }
   if (!(await possible)) return undefined;
-  return openBuildCgroup(buildCgroupName(client.runId, randomBytes(6).toString('hex')), BUILD_LIMITS);
+  return openRunBuildCgroup(client.runId);
 }
 
 async function buildPacked(
@@ -203,9 +194,7 @@ async function runBuild(
   progress: BuildProgress,
   options: BuildOptions,
 ): Promise<BuildResult> {
-  const controller = new AbortController();
-  const release = client.track(controller);
-  const timer = setTimeout(() => controller.abort(), request.timeoutMs);
+  const { controller, done } = client.deadline(request.timeoutMs);
   try {
     const outcome = await streamBuild(client, packed, request, progress, controller.signal, options);
     progress.finish();
@@ -224,8 +213,7 @@ async function runBuild(
       throw new InfraError(`the build of ${request.tag} succeeded but the image is missing`);
     return { ok: true, imageId: image.Id, log: progress.log() };
   } finally {
-    clearTimeout(timer);
-    release();
+    done();
     packed.stream.destroy();
   }
 }
@@ -350,9 +338,7 @@ export async function ensureImage(client: DockerClient, ref: string, timeoutMs: 
   const failure = (reason: string): InfraError =>
     new InfraError(`image ${ref} is not on the engine and could not be pulled: ${oneLine(reason)}`);
   const progress = new BuildProgress();
-  const controller = new AbortController();
-  const release = client.track(controller);
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const { controller, done } = client.deadline(timeoutMs);
   let outcome: StreamOutcome;
   try {
     const stream = asReadable(
@@ -380,8 +366,7 @@ export async function ensureImage(client: DockerClient, ref: string, timeoutMs: 
       throw failure(daemonMessage(error));
     }
   } finally {
-    clearTimeout(timer);
-    release();
+    done();
   }
   if (outcome === 'timeout') throw failure(`no result within ${formatSeconds(timeoutMs)}`);
   progress.finish();

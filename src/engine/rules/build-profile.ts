@@ -8,8 +8,10 @@
 // capability set. The pids bound comes from the cgroup parent: a cgroup the grader creates with
 // pids.max (and the memory and CPU limits again) on the engine's machine, under which the daemon
 // puts every RUN container of the build. Limits of a cgroup hold for all of its descendants.
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isRecord } from '../../shared/records';
 import { HARDENED_LIMITS } from '../engine';
 
 /** The CFS period of a build's CPU quota (the kernel's default). */
@@ -88,6 +90,16 @@ export interface EngineCgroups {
  */
 export function cgroupParentPossible(engine: EngineCgroups): boolean {
   return engine.onThisMachine && engine.driver === 'cgroupfs' && engine.version === '1';
+}
+
+/** cgroupParentPossible for an engine's /info answer (anything but an object: not possible). */
+export function cgroupParentPossibleFor(info: unknown, onThisMachine: boolean): boolean {
+  const fields = isRecord(info) ? info : {};
+  return cgroupParentPossible({
+    driver: String(fields.CgroupDriver ?? ''),
+    version: String(fields.CgroupVersion ?? ''),
+    onThisMachine,
+  });
 }
 
 export interface BuildCgroup {
@@ -195,4 +207,9 @@ export function buildCgroupName(runId: string, unique: string): string {
     .replace(/[^a-z0-9_.-]+/g, '-')
     .slice(0, 40);
   return `docker-autograder-build-${safe}-${unique}`.replace(/^-+/, '');
+}
+
+/** A new cgroup, held to BUILD_LIMITS, for one build of the run `runId` (openBuildCgroup). */
+export function openRunBuildCgroup(runId: string): Promise<BuildCgroup | undefined> {
+  return openBuildCgroup(buildCgroupName(runId, randomBytes(6).toString('hex')), BUILD_LIMITS);
 }

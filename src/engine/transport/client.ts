@@ -110,6 +110,23 @@ export class DockerClient {
   }
 
   /**
+   * An abort controller tracked as track() does that also aborts itself after `timeoutMs`: a
+   * request under its own deadline. `done` clears the timer and stops tracking it.
+   */
+  deadline(timeoutMs: number): { controller: AbortController; done: () => void } {
+    const controller = new AbortController();
+    const release = this.track(controller);
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    return {
+      controller,
+      done: () => {
+        clearTimeout(timer);
+        release();
+      },
+    };
+  }
+
+  /**
    * Follows the daemon's event stream (daemon events only, so it is quiet) for as long as the
    * run lasts: the stream ends when the daemon stops, and a daemon that restarted between two
    * calls killed the run's containers, which must not be graded as the student's doing.

@@ -233,11 +233,11 @@ function modelOf(services: Record<string, unknown>): ComposeModel {
   };
 }
 
+/** A Compose file's services by name, or why they could not be read. */
+type ServicesOrFailure = { services: Record<string, unknown> } | { failure: Failure };
+
 /** An override file may define no services (only networks, say): Compose itself says if it is wrong. */
-function overrideServices(
-  text: string,
-  name: string,
-): { services: Record<string, unknown> } | { failure: Failure } {
+function overrideServices(text: string, name: string): ServicesOrFailure {
   const data = parseYaml(text, name);
   if ('failure' in data) return data;
   const services = isRecord(data.value) ? data.value.services : undefined;
@@ -265,10 +265,7 @@ function parseYaml(text: string, name: string): { value: unknown } | { failure: 
   }
 }
 
-function composeServices(
-  text: string,
-  name: string,
-): { services: Record<string, unknown> } | { failure: Failure } {
+function composeServices(text: string, name: string): ServicesOrFailure {
   const parsed = parseYaml(text, name);
   if ('failure' in parsed) return parsed;
   const data = parsed.value;
