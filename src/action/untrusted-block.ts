@@ -1,3 +1,5 @@
+// Student text printed to the runner's log between stop-commands markers, so it can never be read
+// as a workflow command.
 import { newStopToken, stopCommandsMarkers } from '../report/sanitize';
 import type { ActionCore } from './core';
 

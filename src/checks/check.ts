@@ -1,3 +1,5 @@
+// What a check kind is: its description (schema, rules, container key, readOnly) and how it
+// observes.
 import type { Failure, RunContext } from '../run/context';
 import type { SourceLocation } from '../shared/errors';
 import type { JsonSchema } from '../spec/json-schema';

@@ -1,3 +1,5 @@
+// Durations as exercises write them (`30s`, `500ms`, a number of seconds) and the limits each kind
+// of wait or step may not exceed.
 import type { Duration } from './types';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

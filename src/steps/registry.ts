@@ -1,3 +1,4 @@
+// The step kinds, one line each: the schema, the rules and running all read this list.
 import type { Failure, RunContext } from '../run/context';
 import type { StepKind, StepKinds, StepSpec } from '../spec/types';
 import { buildStep } from './kinds/build';

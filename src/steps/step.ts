@@ -1,3 +1,4 @@
+// What a step kind is: its description (schema, rules) and how it runs.
 import type { Failure, RunContext } from '../run/context';
 import type { JsonSchema } from '../spec/json-schema';
 import type { StepRules } from '../spec/rules';

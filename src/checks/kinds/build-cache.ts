@@ -16,7 +16,7 @@
 //
 // Facts: cached and rebuilt, the instructions (in the dockerfile check's normalised form, in
 // build order) that came from the cache and that ran again; fromCache and ranAgain judge the
-// same steps by meaning, with step matchers (dockerfile-judges.ts). FROM lines are neither, and
+// same steps by meaning, with step matchers (src/dockerfile/judges.ts). FROM lines are neither, and
 // are left out. All facts point at the Dockerfile line of the first instruction that ran again.
 import { chmod, cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

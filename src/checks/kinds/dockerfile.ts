@@ -17,8 +17,8 @@
 // - exposedPorts: the last stage's EXPOSE values, like "8080/tcp".
 // - dockerignore: the lines of the .dockerignore beside the Dockerfile, comments and blank
 //   lines dropped; [] without one.
-// - sequence: the instructions by meaning (dockerfile-meaning.ts), judged against step
-//   matchers in order (dockerfile-judges.ts).
+// - sequence: the instructions by meaning (src/dockerfile/meaning.ts), judged against step
+//   matchers in order (src/dockerfile/judges.ts).
 import path from 'node:path';
 import { DockerfileParser, type From, type Instruction } from 'dockerfile-ast';
 import { SequenceFact } from '../../dockerfile/judges';

@@ -1,3 +1,4 @@
+// The `exec` check: a command run in a running container, its stdout, stderr and exit code.
 import type { ExecResult } from '../../engine/engine';
 import { remainingMs } from '../../run/context';
 import { runningContainer } from '../../run/resolve';

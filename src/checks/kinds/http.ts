@@ -1,3 +1,4 @@
+// The `http` check: a request to a container's published port, and its status, headers and body.
 import { remainingMs } from '../../run/context';
 import { hostPortOf, runningContainer } from '../../run/resolve';
 import { describeHttpError, type HttpRequest } from '../../shared/http-request';

@@ -1,3 +1,5 @@
+// The `image` check: an image's config (workdir, cmd, entrypoint, env, user, ports, ...), by the
+// name the exercise gives it.
 import { normaliseAbsolute } from '../../dockerfile/paths';
 import { inspectImageOnce } from '../../run/image-cache';
 import { resolveImageRef } from '../../run/resolve';

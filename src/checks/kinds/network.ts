@@ -1,3 +1,5 @@
+// The `network` check: a network's existence, driver, internal flag, members and labels, by the
+// names the student knows.
 import type { RunContext } from '../../run/context';
 import { friendlyName } from '../../run/resolve';
 import { expectSchema, matcher, objectSchema, ref, text } from '../../spec/json-schema';

@@ -1,3 +1,4 @@
+// The `volume` check: a named volume's existence, driver and labels, by the name the student knows.
 import { expectSchema, matcher, objectSchema, ref, text } from '../../spec/json-schema';
 import type { Matcher, MatcherMap } from '../../spec/types';
 import type { CheckDefinition } from '../check';

@@ -1,3 +1,5 @@
+// The `build` step: the student's Dockerfile built with the classic builder, held to the build
+// profile.
 import path from 'node:path';
 import type { BuildRequest } from '../../engine/engine';
 import { imageTag } from '../../naming/image-references';

@@ -1,3 +1,4 @@
+// The `copy` step: files from the submission or another container into a container (docker cp).
 import { refusal } from '../../run/context';
 import { objectSchema, ref } from '../../spec/json-schema';
 import { existingContainer } from '../container-ref';

@@ -1,3 +1,4 @@
+// The `exec` step: a command run in a container as setup, its target shaped like the exec check's.
 import { execCheck } from '../../checks/kinds/exec';
 import { remainingMs } from '../../run/context';
 import { runningContainer } from '../../run/resolve';

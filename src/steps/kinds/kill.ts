@@ -1,3 +1,4 @@
+// The `kill` step: a signal sent to a running container.
 import { runningContainer } from '../../run/resolve';
 import { objectSchema, ref } from '../../spec/json-schema';
 import { refused } from '../container-ref';

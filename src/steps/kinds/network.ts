@@ -1,3 +1,4 @@
+// The `network` step: a user-defined network, created with the run's labels and scoped name.
 import { scopeLabels } from '../../naming/labels';
 import { resourceName } from '../../naming/resource-names';
 import { errorMessage, InfraError } from '../../shared/errors';

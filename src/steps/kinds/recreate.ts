@@ -1,3 +1,5 @@
+// The `recreate` step: a run step's container removed and created again from the same request and
+// mounts.
 import { objectSchema, ref } from '../../spec/json-schema';
 import { existingContainer, refused } from '../container-ref';
 import { waitUntilReady } from '../readiness';

@@ -1,3 +1,4 @@
+// The `restart` step: a container restarted, then waited for as its run step said.
 import { objectSchema, ref } from '../../spec/json-schema';
 import { existingContainer, refused, stateSummary } from '../container-ref';
 import { waitUntilReady } from '../readiness';

@@ -1,3 +1,4 @@
+// The `run` step: a container started as `docker run` would, with the grader's hardened defaults.
 import path from 'node:path';
 import type {
   ContainerRequest,

@@ -1,3 +1,5 @@
+// The `script` step: the student's shell script of docker commands, run in a client container
+// behind the engine gate.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Failure, remainingMs } from '../../run/context';

@@ -1,3 +1,4 @@
+// The `stop` step: a container stopped as `docker stop` does, with its grace period.
 import { LIMITS, timeoutMs } from '../../spec/duration';
 import { objectSchema, ref } from '../../spec/json-schema';
 import { existingContainer, refused } from '../container-ref';

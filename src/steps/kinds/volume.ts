@@ -1,3 +1,4 @@
+// The `volume` step: a named volume, created with the run's labels and scoped name.
 import { scopeLabels } from '../../naming/labels';
 import { resourceName } from '../../naming/resource-names';
 import { errorMessage, InfraError } from '../../shared/errors';

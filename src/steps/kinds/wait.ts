@@ -1,3 +1,4 @@
+// The `wait` step: a pause, or until a container's wait conditions hold (steps/waits/).
 import { setTimeout as delay } from 'node:timers/promises';
 import { remainingMs } from '../../run/context';
 import { durationMs } from '../../spec/duration';
