@@ -38718,6 +38718,7 @@ function isGraderLabel(key) {
 // error's code or status, or by the daemon's own words.
 
 
+/** The errno codes of a broken connection to the engine: refused, reset, timed out, unreachable, unresolved. */
 const CONNECTION_ERROR_CODES = new Set([
     'ECONNREFUSED',
     'ECONNRESET',
@@ -39579,82 +39580,72 @@ async function inspectContainer(client, id) {
     return toContainerState(asRawContainer(raw));
 }
 async function stopContainer(client, id, timeoutSeconds = DEFAULT_STOP_SECONDS) {
-    const seconds = checkedSeconds(timeoutSeconds);
-    const what = `stop container ${shortId(id)}`;
-    await tolerateNotRunning(client.call(what, (signal) => client.dial({
-        path: `${containerUrl(id, what)}/stop?`,
-        method: 'POST',
-        options: { t: seconds },
-        abortSignal: signal,
+    await tolerateNotRunning(postContainerAction(client, id, 'stop', {
+        waitSeconds: checkedSeconds(timeoutSeconds),
         // 304: already stopped, which is what was asked for.
         statusCodes: { 204: true, 304: true, 404: 'no such container', 500: 'server error' },
-    }), 
-    // The daemon waits `seconds` for the container before it kills it.
-    client.callTimeoutMs + seconds * 1000));
+    }));
 }
 /** Pauses a running container (the cgroup freezer); false when it was not running or is gone. */
 async function pauseContainer(client, id) {
-    const what = `pause container ${shortId(id)}`;
     try {
-        await client.call(what, (abortSignal) => client.dial({
-            path: `${containerUrl(id, what)}/pause`,
-            method: 'POST',
-            abortSignal,
-            statusCodes: { 204: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
-        }));
+        await postContainerAction(client, id, 'pause', { statusCodes: PAUSE_STATUS_CODES });
         return true;
     }
     catch (error) {
-        if (error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 409))
+        if (isGoneOrNotRunning(error))
             return false;
         throw error;
     }
 }
 /** Unpauses a container; one no longer paused, or gone, is fine. */
 async function unpauseContainer(client, id) {
-    const what = `unpause container ${shortId(id)}`;
     try {
-        await client.call(what, (abortSignal) => client.dial({
-            path: `${containerUrl(id, what)}/unpause`,
-            method: 'POST',
-            abortSignal,
-            statusCodes: { 204: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
-        }));
+        await postContainerAction(client, id, 'unpause', { statusCodes: PAUSE_STATUS_CODES });
     }
     catch (error) {
-        if (error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 409))
+        if (isGoneOrNotRunning(error))
             return;
         throw error;
     }
 }
+const PAUSE_STATUS_CODES = { 204: true, 404: 'no such container', 409: 'conflict', 500: 'server error' };
+/** A 404 (no such container) or 409 (not running, or not paused) of pause and unpause. */
+function isGoneOrNotRunning(error) {
+    return error instanceof DockerApiError && (error.statusCode === 404 || error.statusCode === 409);
+}
 async function killContainer(client, id, signal = 'SIGKILL') {
     if (!/^[A-Za-z0-9+]{1,20}$/.test(signal))
         throw new Error(`invalid signal ${JSON.stringify(signal)}`);
-    const what = `kill container ${shortId(id)}`;
-    await tolerateNotRunning(client.call(what, (abortSignal) => client.dial({
-        path: `${containerUrl(id, what)}/kill?`,
-        method: 'POST',
-        options: { signal },
-        abortSignal,
-        statusCodes: {
-            204: true,
-            304: true,
-            404: 'no such container',
-            409: 'conflict',
-            500: 'server error',
-        },
-    })));
+    await tolerateNotRunning(postContainerAction(client, id, 'kill', {
+        query: { signal },
+        statusCodes: { 204: true, 304: true, 404: 'no such container', 409: 'conflict', 500: 'server error' },
+    }));
 }
 async function restartContainer(client, id, timeoutSeconds = DEFAULT_STOP_SECONDS) {
-    const seconds = checkedSeconds(timeoutSeconds);
-    const what = `restart container ${shortId(id)}`;
-    await client.call(what, (signal) => client.dial({
-        path: `${containerUrl(id, what)}/restart?`,
-        method: 'POST',
-        options: { t: seconds },
-        abortSignal: signal,
+    await postContainerAction(client, id, 'restart', {
+        waitSeconds: checkedSeconds(timeoutSeconds),
         statusCodes: { 204: true, 404: 'no such container', 500: 'server error' },
-    }), client.callTimeoutMs + seconds * 1000);
+    });
+}
+/**
+ * POST /containers/{id}/{action}, with `query` as its query string, as one call named
+ * "{action} container {id}" under the per-call deadline. `waitSeconds` (stop, restart) is how
+ * long the daemon waits for the container to stop before it kills it: sent as `t`, and added to
+ * the deadline.
+ */
+function postContainerAction(client, id, action, request) {
+    const what = `${action} container ${shortId(id)}`;
+    const { waitSeconds, statusCodes } = request;
+    const query = waitSeconds === undefined ? request.query : { t: waitSeconds };
+    const timeoutMs = waitSeconds === undefined ? undefined : client.callTimeoutMs + waitSeconds * 1000;
+    return client.call(what, (abortSignal) => client.dial({
+        path: `${containerUrl(id, what)}/${action}${query === undefined ? '' : '?'}`,
+        method: 'POST',
+        ...(query === undefined ? {} : { options: query }),
+        abortSignal,
+        statusCodes,
+    }), timeoutMs);
 }
 /** Force-removes a container and its anonymous volumes; one that is already gone is fine. */
 async function removeContainer(client, id) {
@@ -39710,9 +39701,7 @@ async function processes(client, id) {
 async function waitForExit(client, id, timeoutMs) {
     const what = `wait for container ${shortId(id)}`;
     const url = `${containerUrl(id, what)}/wait?`;
-    const controller = new AbortController();
-    const release = client.track(controller);
-    const timer = setTimeout(() => controller.abort(), Math.max(0, timeoutMs));
+    const { controller, done } = client.deadline(Math.max(0, timeoutMs));
     try {
         const result = await client.answeringWhile(client.dial({
             path: url,
@@ -39732,10 +39721,9 @@ async function waitForExit(client, id, timeoutMs) {
             throw client.translate(error, what);
     }
     finally {
-        clearTimeout(timer);
         // Ends the wait request too when the liveness ping gave up on the daemon.
         controller.abort();
-        release();
+        done();
     }
     // At the timeout: a daemon that no longer answers must not pass for a container still running.
     const state = await inspectContainer(client, id);
@@ -39792,9 +39780,7 @@ async function containerLogs(client, containerId, options) {
     const stdout = new CappedBytes(options.maxBytes);
     const stderr = new CappedBytes(options.maxBytes);
     const what = `logs of container ${shortId(containerId)}`;
-    const controller = new AbortController();
-    const release = client.track(controller);
-    const timer = setTimeout(() => controller.abort(), client.callTimeoutMs);
+    const { controller, done } = client.deadline(client.callTimeoutMs);
     try {
         const stream = asReadable(await client.dial({
             path: `/containers/${encodeURIComponent(containerId)}/logs?`,
@@ -39823,8 +39809,7 @@ async function containerLogs(client, containerId, options) {
         throw client.translate(error, what);
     }
     finally {
-        clearTimeout(timer);
-        release();
+        done();
     }
     return { stdout: stdout.text(), stderr: stderr.text(), truncated: stdout.truncated || stderr.truncated };
 }
@@ -39968,9 +39953,7 @@ async function runExec(client, containerId, request) {
     return { ...output, exitCode: await exitCodeOf(client, exec), timedOut: false };
 }
 async function readExec(client, exec, stdout, stderr, request) {
-    const controller = new AbortController();
-    const release = client.track(controller);
-    const timer = setTimeout(() => controller.abort(), request.timeoutMs);
+    const { controller, done } = client.deadline(request.timeoutMs);
     const abort = () => controller.abort();
     request.signal?.addEventListener('abort', abort);
     if (request.signal?.aborted)
@@ -39996,8 +39979,7 @@ async function readExec(client, exec, stdout, stderr, request) {
         throw client.translate(error, 'exec');
     }
     finally {
-        clearTimeout(timer);
-        release();
+        done();
         request.signal?.removeEventListener('abort', abort);
     }
 }
@@ -40624,15 +40606,18 @@ async function copyBetween(client, fromId, fromPath, toId, targetDir) {
         capped.destroy();
     }
 }
+/** The archive endpoint of a container for `pathInContainer` (named `noun` when it is invalid). */
+function archiveEndpoint(containerId, pathInContainer, what, noun) {
+    if (pathInContainer === '' || pathInContainer.includes('\0')) {
+        throw new Error(`${what}: invalid ${noun} ${JSON.stringify(pathInContainer)}`);
+    }
+    return { path: `${containerUrl(containerId, what)}/archive?`, options: { path: pathInContainer } };
+}
 /** The tar of a container path (the path itself first), destroyed when `signal` fires. */
 async function getArchive(client, containerId, pathInContainer, signal, what) {
-    if (pathInContainer === '' || pathInContainer.includes('\0')) {
-        throw new Error(`${what}: invalid path ${JSON.stringify(pathInContainer)}`);
-    }
     const archive = asReadable(await client.dial({
-        path: `${containerUrl(containerId, what)}/archive?`,
+        ...archiveEndpoint(containerId, pathInContainer, what, 'path'),
         method: 'GET',
-        options: { path: pathInContainer },
         isStream: true,
         abortSignal: signal,
         statusCodes: { 200: true, 400: 'bad parameter', 404: 'not found', 500: 'server error' },
@@ -40644,13 +40629,9 @@ async function getArchive(client, containerId, pathInContainer, signal, what) {
     return archive;
 }
 async function putArchive(client, containerId, targetDir, body, signal, what) {
-    if (targetDir === '' || targetDir.includes('\0')) {
-        throw new Error(`${what}: invalid target folder ${JSON.stringify(targetDir)}`);
-    }
     await client.dial({
-        path: `${containerUrl(containerId, what)}/archive?`,
+        ...archiveEndpoint(containerId, targetDir, what, 'target folder'),
         method: 'PUT',
-        options: { path: targetDir },
         file: body,
         abortSignal: signal,
         statusCodes: {
@@ -40787,6 +40768,8 @@ function sink(onChunk) {
 
 
 
+
+
 /** The CFS period of a build's CPU quota (the kernel's default). */
 const BUILD_CPU_PERIOD = 100_000;
 const build_profile_MIB = 1024 * 1024;
@@ -40827,6 +40810,15 @@ function buildLimitParameters(limits = BUILD_LIMITS, cgroupParent, ulimitFormat 
  */
 function cgroupParentPossible(engine) {
     return engine.onThisMachine && engine.driver === 'cgroupfs' && engine.version === '1';
+}
+/** cgroupParentPossible for an engine's /info answer (anything but an object: not possible). */
+function cgroupParentPossibleFor(info, onThisMachine) {
+    const fields = isRecord(info) ? info : {};
+    return cgroupParentPossible({
+        driver: String(fields.CgroupDriver ?? ''),
+        version: String(fields.CgroupVersion ?? ''),
+        onThisMachine,
+    });
 }
 const CGROUP_ROOT = '/sys/fs/cgroup';
 /** The cgroup files written, by hierarchy: what holds the whole build. */
@@ -40921,6 +40913,10 @@ function buildCgroupName(runId, unique) {
         .replace(/[^a-z0-9_.-]+/g, '-')
         .slice(0, 40);
     return `docker-autograder-build-${safe}-${unique}`.replace(/^-+/, '');
+}
+/** A new cgroup, held to BUILD_LIMITS, for one build of the run `runId` (openBuildCgroup). */
+function openRunBuildCgroup(runId) {
+    return openBuildCgroup(buildCgroupName(runId, (0,external_node_crypto_.randomBytes)(6).toString('hex')), BUILD_LIMITS);
 }
 
 ;// CONCATENATED MODULE: external "node:net"
@@ -41415,7 +41411,6 @@ class TailText {
 
 
 
-
 /**
  * The daemon's words when a layer the build took from the cache was removed under it: another
  * build on the same engine discarded its intermediates (as this file does after each build)
@@ -41501,20 +41496,13 @@ async function holdBuild(client) {
     if (possible === undefined) {
         possible = client
             .engineWide('/info')
-            .then((info) => {
-            const fields = typeof info === 'object' && info !== null ? info : {};
-            return cgroupParentPossible({
-                driver: String(fields.CgroupDriver ?? ''),
-                version: String(fields.CgroupVersion ?? ''),
-                onThisMachine: client.connection.onThisMachine,
-            });
-        })
+            .then((info) => cgroupParentPossibleFor(info, client.connection.onThisMachine))
             .catch(() => false);
         cgroupSupport.set(client, possible);
     }
     if (!(await possible))
         return undefined;
-    return openBuildCgroup(buildCgroupName(client.runId, (0,external_node_crypto_.randomBytes)(6).toString('hex')), BUILD_LIMITS);
+    return openRunBuildCgroup(client.runId);
 }
 async function buildPacked(client, request, packed, cgroup) {
     const progress = new BuildProgress(request.onLine);
@@ -41549,9 +41537,7 @@ async function discardNameless(client, id) {
     }
 }
 async function runBuild(client, packed, request, progress, options) {
-    const controller = new AbortController();
-    const release = client.track(controller);
-    const timer = setTimeout(() => controller.abort(), request.timeoutMs);
+    const { controller, done } = client.deadline(request.timeoutMs);
     try {
         const outcome = await streamBuild(client, packed, request, progress, controller.signal, options);
         progress.finish();
@@ -41572,8 +41558,7 @@ async function runBuild(client, packed, request, progress, options) {
         return { ok: true, imageId: image.Id, log: progress.log() };
     }
     finally {
-        clearTimeout(timer);
-        release();
+        done();
         packed.stream.destroy();
     }
 }
@@ -41681,9 +41666,7 @@ async function ensureImage(client, ref, timeoutMs) {
         return;
     const failure = (reason) => new InfraError(`image ${ref} is not on the engine and could not be pulled: ${oneLine(reason)}`);
     const progress = new BuildProgress();
-    const controller = new AbortController();
-    const release = client.track(controller);
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const { controller, done } = client.deadline(timeoutMs);
     let outcome;
     try {
         const stream = asReadable(await client.dial({
@@ -41713,8 +41696,7 @@ async function ensureImage(client, ref, timeoutMs) {
         }
     }
     finally {
-        clearTimeout(timer);
-        release();
+        done();
     }
     if (outcome === 'timeout')
         throw failure(`no result within ${formatSeconds(timeoutMs)}`);
@@ -42690,6 +42672,22 @@ class DockerClient {
             controller.abort(new InfraError('grading was interrupted'));
         this.inFlight.add(controller);
         return () => this.inFlight.delete(controller);
+    }
+    /**
+     * An abort controller tracked as track() does that also aborts itself after `timeoutMs`: a
+     * request under its own deadline. `done` clears the timer and stops tracking it.
+     */
+    deadline(timeoutMs) {
+        const controller = new AbortController();
+        const release = this.track(controller);
+        const timer = setTimeout(() => controller.abort(), timeoutMs);
+        return {
+            controller,
+            done: () => {
+                clearTimeout(timer);
+                release();
+            },
+        };
     }
     /**
      * Follows the daemon's event stream (daemon events only, so it is quiet) for as long as the
@@ -45839,7 +45837,7 @@ function newInformation(line, message) {
 //
 // Facts: cached and rebuilt, the instructions (in the dockerfile check's normalised form, in
 // build order) that came from the cache and that ran again; fromCache and ranAgain judge the
-// same steps by meaning, with step matchers (dockerfile-judges.ts). FROM lines are neither, and
+// same steps by meaning, with step matchers (src/dockerfile/judges.ts). FROM lines are neither, and
 // are left out. All facts point at the Dockerfile line of the first instruction that ran again.
 
 
@@ -46390,8 +46388,8 @@ async function processesOf(id, context) {
 // - exposedPorts: the last stage's EXPOSE values, like "8080/tcp".
 // - dockerignore: the lines of the .dockerignore beside the Dockerfile, comments and blank
 //   lines dropped; [] without one.
-// - sequence: the instructions by meaning (dockerfile-meaning.ts), judged against step
-//   matchers in order (dockerfile-judges.ts).
+// - sequence: the instructions by meaning (src/dockerfile/meaning.ts), judged against step
+//   matchers in order (src/dockerfile/judges.ts).
 
 
 
@@ -46773,6 +46771,7 @@ function listOrNone(items) {
 }
 
 ;// CONCATENATED MODULE: ./src/checks/kinds/http.ts
+// The `http` check: a request to a container's published port, and its status, headers and body.
 
 
 
@@ -46871,6 +46870,8 @@ function forgetImages(context) {
 }
 
 ;// CONCATENATED MODULE: ./src/checks/kinds/image.ts
+// The `image` check: an image's config (workdir, cmd, entrypoint, env, user, ports, ...), by the
+// name the exercise gives it.
 
 
 
@@ -47206,6 +47207,7 @@ function probeOutcome(exitCode, output) {
 }
 
 ;// CONCATENATED MODULE: ./src/checks/kinds/volume.ts
+// The `volume` check: a named volume's existence, driver and labels, by the name the student knows.
 
 
 const volumeCheck = {
@@ -47330,6 +47332,7 @@ var model = __nccwpck_require__(6867);
 // what it looks at must say so, not show its own hint: "Add --restart unless-stopped" for a
 // script that had it and hung sends the student the wrong way. And a check's location is
 // either in the student's own files or in the exercise spec, which only the instructor sees.
+
 // Kinds that read only the student's files: no step makes or changes what they observe.
 const STATIC_KINDS = ['dockerfile', 'answers', 'protected'];
 /** Every name a step makes or changes; `'*'` for steps that can touch anything (scripts, compose). */
@@ -47445,18 +47448,8 @@ function separateLocations(result, specLocation, specFile) {
 // runs into is the student's own doing, as on their own machine: a 4xx, a redirect (the engine
 // answering a path it does not serve as such), a refusal of the grader's, a symlink loop or a
 // permission error in a path they named. Those fail the student's command (exit 1), never 3.
-/** The errno codes of a broken connection to the engine. */
-const CONNECTION_CODES = new Set([
-    'ECONNREFUSED',
-    'ECONNRESET',
-    'ECONNABORTED',
-    'EPIPE',
-    'ETIMEDOUT',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'EAI_AGAIN',
-    'ERR_STREAM_PREMATURE_CLOSE',
-]);
+/** The errno codes of a broken connection to the engine, and an answer cut off mid-stream. */
+const CONNECTION_CODES = new Set([...CONNECTION_ERROR_CODES, 'ERR_STREAM_PREMATURE_CLOSE']);
 /** System calls of a connection (anything else is a file the student named: realpath, stat, open). */
 const CONNECTION_SYSCALLS = new Set(['connect', 'read', 'write', 'getaddrinfo']);
 /** errno codes of a path the student named: a loop, no permission, not a folder, too long. */
@@ -48277,47 +48270,46 @@ class EngineLookups {
         return answer.body;
     }
     async container(reference) {
-        let found = false;
-        for (const candidate of this.candidates(reference)) {
-            const raw = await this.inspect('a container', `/containers/${encodeURIComponent(candidate)}/json`);
-            if (raw === undefined)
-                continue;
+        return this.resolve(reference, 'a container', (name) => `/containers/${name}/json`, (raw) => {
             const labels = labelsOf(isRecord(raw.Config) ? raw.Config.Labels : undefined);
             // The client container the student's commands run in is not theirs (visibility.ts).
-            if (this.ownership(labels) === 'own' && !isClientContainer(labels)) {
-                return { kind: 'own', id: String(raw.Id), name: String(raw.Name).replace(/^\//, ''), labels };
-            }
-            found = true;
-        }
-        return found ? { kind: 'foreign' } : { kind: 'missing' };
+            if (isClientContainer(labels))
+                return undefined;
+            return this.ifOwn(labels, String(raw.Id), String(raw.Name).replace(/^\//, ''));
+        });
     }
     async network(reference) {
         if (ENGINE_NETWORK_REFERENCES.has(reference))
             return { kind: 'builtin', name: reference };
-        let found = false;
-        for (const candidate of this.candidates(reference)) {
-            const raw = await this.inspect('a network', `/networks/${encodeURIComponent(candidate)}`);
-            if (raw === undefined)
-                continue;
-            const labels = labelsOf(raw.Labels);
-            if (this.ownership(labels) === 'own')
-                return { kind: 'own', id: String(raw.Id), name: String(raw.Name), labels };
+        return this.resolve(reference, 'a network', (name) => `/networks/${name}`, (raw) => {
+            const name = String(raw.Name);
+            const own = this.ifOwn(labelsOf(raw.Labels), String(raw.Id), name);
+            if (own !== undefined)
+                return own;
             // The engine's own networks, by id or full name.
-            if (ENGINE_NETWORK_REFERENCES.has(String(raw.Name)))
-                return { kind: 'builtin', name: String(raw.Name) };
-            found = true;
-        }
-        return found ? { kind: 'foreign' } : { kind: 'missing' };
+            return ENGINE_NETWORK_REFERENCES.has(name) ? { kind: 'builtin', name } : undefined;
+        });
     }
     async volume(reference) {
+        return this.resolve(reference, 'a volume', (name) => `/volumes/${name}`, (raw) => this.ifOwn(labelsOf(raw.Labels), String(raw.Name), String(raw.Name)));
+    }
+    /** The object of these labels, id and name as the run's own, or undefined when it is not. */
+    ifOwn(labels, id, name) {
+        return this.ownership(labels) === 'own' ? { kind: 'own', id, name, labels } : undefined;
+    }
+    /**
+     * Inspects each candidate of `reference` (urlOf gets it encoded) until `usable` takes one: the
+     * first it takes, else foreign when some candidate exists but none was taken, else missing.
+     */
+    async resolve(reference, kind, urlOf, usable) {
         let found = false;
         for (const candidate of this.candidates(reference)) {
-            const raw = await this.inspect('a volume', `/volumes/${encodeURIComponent(candidate)}`);
+            const raw = await this.inspect(kind, urlOf(encodeURIComponent(candidate)));
             if (raw === undefined)
                 continue;
-            const labels = labelsOf(raw.Labels);
-            if (this.ownership(labels) === 'own')
-                return { kind: 'own', id: String(raw.Name), name: String(raw.Name), labels };
+            const resolved = usable(raw);
+            if (resolved !== undefined)
+                return resolved;
             found = true;
         }
         return found ? { kind: 'foreign' } : { kind: 'missing' };
@@ -48686,7 +48678,6 @@ const external_node_zlib_namespaceObject = require("node:zlib");
 
 
 
-
 /** A Dockerfile larger than this is not read (nor built). */
 const MAX_DOCKERFILE_BYTES = 1024 * 1024;
 /** Network modes a build may ask for: the engine's default bridge, or none at all. */
@@ -48761,15 +48752,10 @@ async function build_rules_holdBuild(body, query, options) {
 }
 async function proxyCgroup(options) {
     const info = await options.engineInfo().catch(() => undefined);
-    if (info === undefined ||
-        !cgroupParentPossible({
-            driver: String(info.CgroupDriver ?? ''),
-            version: String(info.CgroupVersion ?? ''),
-            // The proxy's engine is always on this machine (steps/engine-gate.ts).
-            onThisMachine: true,
-        }))
+    // The proxy's engine is always on this machine (steps/engine-gate.ts).
+    if (!cgroupParentPossibleFor(info, true))
         return undefined;
-    return openBuildCgroup(buildCgroupName(options.runId, (0,external_node_crypto_.randomBytes)(6).toString('hex')), BUILD_LIMITS);
+    return openRunBuildCgroup(options.runId);
 }
 function factsOf(raw) {
     if (raw === undefined)
@@ -52139,6 +52125,8 @@ async function submissionPath(submissionDir, relative, what) {
 }
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/build.ts
+// The `build` step: the student's Dockerfile built with the classic builder, held to the build
+// profile.
 
 
 
@@ -53630,6 +53618,8 @@ class OutputCollector {
 const COMPOSE_COMMAND = { command: 'docker', args: ['compose'] };
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/script.ts
+// The `script` step: the student's shell script of docker commands, run in a client container
+// behind the engine gate.
 
 
 
@@ -54140,6 +54130,7 @@ function restartNotApplied(state) {
 }
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/copy.ts
+// The `copy` step: files from the submission or another container into a container (docker cp).
 
 
 
@@ -54201,6 +54192,7 @@ const copyStep = {
 /** A missing path or folder, or a source the engine refuses to pack, is the student's to fix. */
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/exec.ts
+// The `exec` step: a command run in a container as setup, its target shaped like the exec check's.
 
 
 
@@ -54261,6 +54253,7 @@ const execStep = {
 };
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/kill.ts
+// The `kill` step: a signal sent to a running container.
 
 
 
@@ -54300,6 +54293,7 @@ function signalName(signal = 'SIGKILL') {
 }
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/network.ts
+// The `network` step: a user-defined network, created with the run's labels and scoped name.
 
 
 
@@ -54337,6 +54331,8 @@ const networkStep = {
 };
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/recreate.ts
+// The `recreate` step: a run step's container removed and created again from the same request and
+// mounts.
 
 
 
@@ -54389,6 +54385,7 @@ const recreateStep = {
 };
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/restart.ts
+// The `restart` step: a container restarted, then waited for as its run step said.
 
 
 
@@ -54426,6 +54423,7 @@ const restartStep = {
 };
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/run.ts
+// The `run` step: a container started as `docker run` would, with the grader's hardened defaults.
 
 
 
@@ -54637,6 +54635,7 @@ function optionalMs(value) {
 }
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/stop.ts
+// The `stop` step: a container stopped as `docker stop` does, with its grace period.
 
 
 
@@ -54670,6 +54669,7 @@ const stopStep = {
 };
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/volume.ts
+// The `volume` step: a named volume, created with the run's labels and scoped name.
 
 
 
@@ -54697,6 +54697,7 @@ const volumeStep = {
 };
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/wait.ts
+// The `wait` step: a pause, or until a container's wait conditions hold (steps/waits/).
 
 
 
