@@ -55575,7 +55575,7 @@ const exercise_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"htt
 ;// CONCATENATED MODULE: ./src/spec/wait-conditions.ts
 // The wait conditions' part of the exercise language: each condition's key, its JSON Schema
 // (a property of `definitions.wait`) and its rules beyond the schema. How a condition is
-// awaited at run time is src/steps/readiness.ts's (to be folded together, one file per
+// awaited at run time is its file's in src/steps/waits/ (to be folded together, one file per
 // condition). The order is the order they are listed and checked in.
 
 const log = {
@@ -55630,7 +55630,9 @@ const exited = {
     key: 'exited',
     schema: { const: true, description: 'The container has exited (for run-to-completion containers).' },
 };
-const WAIT_CONDITIONS = [log, http, port, healthy, exited];
+/** Typed over every key of `wait:`, so that a condition left out fails to compile. */
+const BY_KEY = { log, http, port, healthy, exited };
+const WAIT_CONDITIONS = Object.values(BY_KEY);
 
 ;// CONCATENATED MODULE: ./src/spec/language.ts
 

@@ -73,6 +73,9 @@ export interface WaitConditions {
   timeout?: Duration;
 }
 
+/** The keys of `wait:` that are conditions (`timeout` is the wait's own). */
+export type WaitKey = Exclude<keyof WaitConditions, 'timeout'>;
+
 export interface BuildStep {
   name: string;
   context?: string;

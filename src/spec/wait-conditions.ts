@@ -1,12 +1,10 @@
 // The wait conditions' part of the exercise language: each condition's key, its JSON Schema
 // (a property of `definitions.wait`) and its rules beyond the schema. How a condition is
-// awaited at run time is src/steps/readiness.ts's (to be folded together, one file per
+// awaited at run time is its file's in src/steps/waits/ (to be folded together, one file per
 // condition). The order is the order they are listed and checked in.
 import { type JsonSchema, ref } from './json-schema';
 import type { SpecPath } from './rules';
-import type { WaitConditions } from './types';
-
-type ConditionKey = Exclude<keyof WaitConditions, 'timeout'>;
+import type { WaitConditions, WaitKey } from './types';
 
 /** The rules a condition may apply; paths are relative to its value (`wait.<key>`). */
 export interface WaitConditionRules {
@@ -15,7 +13,7 @@ export interface WaitConditionRules {
   published(at: SpecPath, port: number): void;
 }
 
-export interface WaitConditionDescription<K extends ConditionKey = ConditionKey> {
+export interface WaitConditionDescription<K extends WaitKey = WaitKey> {
   key: K;
   schema: JsonSchema;
   validate?(value: NonNullable<WaitConditions[K]>, rules: WaitConditionRules): void;
@@ -77,11 +75,9 @@ const exited: WaitConditionDescription<'exited'> = {
 };
 
 /** Every condition, as the composing functions take them. */
-export type AnyWaitCondition =
-  | WaitConditionDescription<'log'>
-  | WaitConditionDescription<'http'>
-  | WaitConditionDescription<'port'>
-  | WaitConditionDescription<'healthy'>
-  | WaitConditionDescription<'exited'>;
+export type AnyWaitCondition = { [K in WaitKey]: WaitConditionDescription<K> }[WaitKey];
 
-export const WAIT_CONDITIONS: readonly AnyWaitCondition[] = [log, http, port, healthy, exited];
+/** Typed over every key of `wait:`, so that a condition left out fails to compile. */
+const BY_KEY: { [K in WaitKey]: WaitConditionDescription<K> } = { log, http, port, healthy, exited };
+
+export const WAIT_CONDITIONS: readonly AnyWaitCondition[] = Object.values(BY_KEY);

@@ -2,10 +2,7 @@
 // (../readiness.ts) goes over the conditions through the registry and never names one.
 import type { ContainerState } from '../../engine/engine';
 import type { RunContext } from '../../run/context';
-import type { WaitConditions } from '../../spec/types';
-
-/** The keys of `wait:` that are conditions (`timeout` is the wait's own). */
-export type WaitKey = Exclude<keyof WaitConditions, 'timeout'>;
+import type { WaitConditions, WaitKey } from '../../spec/types';
 
 /** A condition as the spec gives it: `5432` for port, `{ port: 80, path: '/health' }` for http. */
 export type WaitValue<K extends WaitKey> = NonNullable<WaitConditions[K]>;

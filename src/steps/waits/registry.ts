@@ -1,6 +1,6 @@
 // Every wait condition, by its key in `wait:`. Adding one: its file, its line here, its test.
-import type { WaitConditions } from '../../spec/types';
-import type { WaitCondition, WaitDefinition, WaitKey } from './definition';
+import type { WaitConditions, WaitKey } from '../../spec/types';
+import type { WaitCondition, WaitDefinition } from './definition';
 import { exitedWait } from './exited';
 import { healthyWait } from './healthy';
 import { httpWait } from './http';
