@@ -1,7 +1,7 @@
 // The markdown report for the job summary and the PR comment. GitHub rejects (or silently cuts)
 // text over its limits, and a cut in the middle of an HTML tag garbles the rest of the page, so
 // the size cap is enforced here, where the pieces are still whole blocks that can be dropped.
-import { diffLines } from 'diff';
+import { changeLines } from './change-lines';
 import type { GradeChange } from './comment';
 import type { CheckResult, CheckStatus, ExerciseResult, ExerciseStatus, GradeReport } from './model';
 import { hasInfraError } from './model';
@@ -16,6 +16,7 @@ import {
   truncateText,
   truncateTextTail,
 } from './sanitize';
+import { textDiff } from './text-diff';
 
 export interface MarkdownOptions {
   /**
@@ -38,12 +39,6 @@ const DEFAULT_TITLE = 'Docker autograder';
 const MAX_NAME_CHARS = 200;
 const MAX_SETUP_ERROR_CHARS = 1_000;
 const SUMMARY_MESSAGE_CHARS = 150;
-// The change list sits in the header, which is never dropped, so it stays short whatever the names.
-const CHANGE_NAMES_SHOWN = 5;
-const CHANGE_NAME_CHARS = 80;
-// Beyond this many edits a diff is noise (and costly to compute); the two values are shown instead.
-const DIFF_MAX_EDITS = 100;
-const DIFF_CONTEXT_LINES = 3;
 
 interface DetailLimits {
   valueChars: number;
@@ -193,7 +188,7 @@ function renderHeader(report: GradeReport, title: string, options: MarkdownOptio
     facts.join(' · '),
   ];
   if (options.change !== undefined) {
-    lines.push('', ...renderChange(report, options.change));
+    lines.push('', ...changeLines(report, options.change));
   }
   if (infra) {
     lines.push(
@@ -207,30 +202,6 @@ function renderHeader(report: GradeReport, title: string, options: MarkdownOptio
     lines.push('', '_No exercises were graded._');
   }
   return `${lines.join('\n')}\n`;
-}
-
-function renderChange(report: GradeReport, change: GradeChange): string[] {
-  const delta = Math.round((report.score - change.previousScore) * 1000) / 1000;
-  const signed = delta > 0 ? `+${delta}` : `${delta}`;
-  const commit = change.previousSha === undefined ? '' : ` (\`${change.previousSha.slice(0, 7)}\`)`;
-  const lines = [
-    `**Since the previous grade${commit}:** ${change.previousScore}/${change.previousMaxScore} → ${report.score}/${report.maxScore} (${delta === 0 ? 'no change' : `${signed} points`})`,
-  ];
-  const list = (emoji: string, label: string, names: string[]): string[] => {
-    if (names.length === 0) {
-      return [];
-    }
-    const shown = names
-      .slice(0, CHANGE_NAMES_SHOWN)
-      .map((name) => escapeMarkdownInline(truncateText(oneLine(name), CHANGE_NAME_CHARS)));
-    const more = names.length - shown.length;
-    return [`- ${emoji} ${label}: ${shown.join(', ')}${more > 0 ? ` and ${formatCount(more)} more` : ''}`];
-  };
-  const items = [
-    ...list('✅', 'now passing', change.nowPassing),
-    ...list('❌', 'no longer passing', change.noLongerPassing),
-  ];
-  return items.length === 0 ? lines : [...lines, '', ...items];
 }
 
 // Only a plain http(s) URL is linked: anything else could break out of the link syntax.
@@ -359,68 +330,6 @@ function valueBlock(raw: string, limits: DetailLimits): string {
     return '_(empty)_';
   }
   return codeBlock(truncateText(firstLines(text, limits.valueLines), limits.valueChars));
-}
-
-/**
- * A line diff of expected and actual text, or undefined when a diff would not help: a value is
- * missing, both fit on one line (the two values side by side say it better), the expectation is
- * not literal text (`contains "x"`, `matches /x/`), or the texts differ almost everywhere.
- */
-export function textDiff(
-  expected: string | undefined,
-  actual: string | undefined,
-  limits: { valueChars: number; valueLines: number } = FULL,
-): string | undefined {
-  if (expected === undefined || actual === undefined) {
-    return undefined;
-  }
-  const wanted = literalText(stripUnsafe(expected));
-  const got = stripUnsafe(actual).replace(/\n+$/, '');
-  if (wanted === undefined || wanted === got || (!wanted.includes('\n') && !got.includes('\n'))) {
-    return undefined;
-  }
-  const cap = (text: string): string => truncateText(firstLines(text, limits.valueLines), limits.valueChars);
-  const changes = diffLines(`${cap(wanted)}\n`, `${cap(got)}\n`, { maxEditLength: DIFF_MAX_EDITS });
-  if (changes === undefined) {
-    return undefined;
-  }
-  const out = ['--- expected', '+++ actual'];
-  changes.forEach((change, index) => {
-    const lines = change.value.replace(/\n$/, '').split('\n');
-    if (change.added || change.removed) {
-      out.push(...lines.map((line) => `${change.added ? '+' : '-'}${line}`));
-      return;
-    }
-    // Unchanged runs keep a few lines of context on the sides that touch a change.
-    const before = index > 0 ? DIFF_CONTEXT_LINES : 0;
-    const after = index < changes.length - 1 ? DIFF_CONTEXT_LINES : 0;
-    if (lines.length <= before + after + 1) {
-      out.push(...lines.map((line) => ` ${line}`));
-      return;
-    }
-    out.push(...lines.slice(0, before).map((line) => ` ${line}`));
-    out.push(`⋯ ${formatCount(lines.length - before - after)} unchanged lines`);
-    out.push(...lines.slice(lines.length - after).map((line) => ` ${line}`));
-  });
-  return out.join('\n');
-}
-
-// Expectations are described as `equals "text"` (a JSON string) or given as plain text; any other
-// form (`contains …`, `matches /…/`, `not (…)`, a list) is a rule, not a text to diff against.
-function literalText(expected: string): string | undefined {
-  const quoted = /^equals ("(?:[^"\\]|\\.)*")$/s.exec(expected);
-  if (quoted?.[1] !== undefined) {
-    try {
-      const value: unknown = JSON.parse(quoted[1]);
-      return typeof value === 'string' ? value.replace(/\n+$/, '') : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-  if (/^(?:equals|contains|matches|not) /.test(expected) || /^[[{]/.test(expected)) {
-    return undefined;
-  }
-  return expected.replace(/\n+$/, '');
 }
 
 function exerciseName(exercise: ExerciseResult): string {

@@ -9,10 +9,11 @@ import { annotationsOf, batches, limitForStep, relativePath } from '../../../src
 import { type ClassroomResult, classroomResult, renderClassroom } from '../../../src/report/classroom';
 import { renderJson } from '../../../src/report/json';
 import { renderJunit } from '../../../src/report/junit';
-import { COMMENT_MAX_CHARS, renderMarkdown, textDiff } from '../../../src/report/markdown';
+import { COMMENT_MAX_CHARS, renderMarkdown } from '../../../src/report/markdown';
 import { exerciseResult, type GradeReport, gradeReport, redactHidden } from '../../../src/report/model';
 import { isReportFormat, REPORT_FORMATS, renderReport } from '../../../src/report/render';
 import { renderText } from '../../../src/report/text';
+import { textDiff } from '../../../src/report/text-diff';
 import {
   BIDI,
   CONTROL,
