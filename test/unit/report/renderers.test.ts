@@ -18,30 +18,13 @@ import {
   CONTROL,
   checkResult as check,
   commandLines,
-  ESC,
   expectBalancedMarkdown,
-  flood,
+  FLOOD,
+  HOSTILE,
   oneExerciseReport,
 } from '../../support/report-fixtures';
 
 const WORKSPACE = '/home/runner/work/course/course';
-
-const HOSTILE_LINES = [
-  '::error::x',
-  '::set-output name=score::100',
-  '::add-mask::secret',
-  '  ::stop-commands::guess',
-  'text ##[set-output name=score;]100',
-  `${ESC}[31mred${ESC}[0m`,
-  'abc\u202edcba \u2066iso\u2069',
-  '</pre></code></details><script>alert(1)</script>',
-  '@org/team please look, cc @someone',
-  '```` ``` ` backticks ]]> <![CDATA[',
-  'carriage\r::error::hidden after CR',
-];
-const HOSTILE = HOSTILE_LINES.join('\n');
-// About 100 kB of program output, hostile on every line.
-const FLOOD = flood(HOSTILE_LINES, 2_500);
 
 // What a hidden check knows and must never show.
 const SECRETS = ['the secret answer is 42', 'SECRET-EXPECTED', 'SECRET-ACTUAL', 'SECRET-HINT', 'secret.txt'];

@@ -25,26 +25,10 @@ import {
   ESC,
   expectBalancedMarkdown,
   expectNoHostileCharacters,
-  flood,
+  FLOOD,
+  HOSTILE,
   oneExerciseReport,
 } from '../../support/report-fixtures';
-
-const HOSTILE_LINES = [
-  '::error::x',
-  '  ::set-output name=score::100',
-  '::add-mask::secret',
-  '::stop-commands::guess',
-  'text ##[set-output name=score;]100',
-  `${ESC}[31mred${ESC}[0m and ${ESC}]8;;https://evil.example${ESC}\\link${ESC}]8;;${ESC}\\`,
-  'abc\u202edcba\u2066iso\u2069 \u200bzw \ufffd',
-  '</pre></code></details><script>alert(1)</script>',
-  '@org/team please look, cc @someone',
-  '```` ``` ` backticks',
-  'carriage\r::error::hidden after CR',
-];
-const HOSTILE = HOSTILE_LINES.join('\n');
-// About 100 kB of program output, hostile on every line.
-const FLOOD = flood(HOSTILE_LINES, 2_000);
 
 function smallReport(): GradeReport {
   return gradeReport(
