@@ -168,11 +168,10 @@ describe('sanitize', () => {
     const escaped = escapeMarkdownInline('a | b *c* `d` [e](f) <b>&</b> @org/team\n# g owner/repo#12');
     expect(escaped.replace(/<br>/g, '')).not.toMatch(/[|*`[\]()<>]/);
     expect(escaped).not.toContain('@org');
-    expect(escaped).toContain('@&#8203;org');
-    // The heading mark stays literal text, and no issue reference survives decoding.
-    expect(escaped).toContain('<br>&#35;&#8203; g');
-    expect(escaped).toContain('repo&#35;&#8203;12');
-    expect(escaped).toContain('&lt;b&gt;&amp;&lt;/b&gt;');
+    // The mention is broken, the heading mark stays literal text, no issue reference survives
+    // decoding, and markup is shown as text.
+    const literals = ['@&#8203;org', '<br>&#35;&#8203; g', 'repo&#35;&#8203;12', '&lt;b&gt;&amp;&lt;/b&gt;'];
+    for (const literal of literals) expect(escaped).toContain(literal);
     expect(escapeMarkdownInline('\u202e\u001b[31mx')).toBe('x');
   });
 
@@ -189,11 +188,15 @@ describe('sanitize', () => {
   it('defangs workflow commands with a visible marker', () => {
     const defanged = defangWorkflowCommands(HOSTILE);
     expect(commandLines(defanged)).toEqual([]);
-    expect(defanged).toContain('» ::error::x');
-    expect(defanged).toContain('»   ::set-output name=score::100');
-    expect(defanged).toContain('##»[set-output');
-    expect(defanged).toContain('carriage\n» ::error::hidden after CR');
-    expect(defangWorkflowCommands('a :: b\nok')).toBe('a :: b\nok');
+    const marked = [
+      '» ::error::x',
+      '»   ::set-output name=score::100',
+      '##»[set-output',
+      'carriage\n» ::error::hidden after CR',
+    ];
+    for (const command of marked) expect(defanged).toContain(command);
+    const plain = 'a :: b\nok';
+    expect(defangWorkflowCommands(plain)).toBe(plain);
   });
 
   it('wraps untrusted log text between stop-commands markers', () => {
