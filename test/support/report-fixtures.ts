@@ -38,9 +38,17 @@ export function checkResult(
   return { points: pass ? 1 : 0, maxPoints: 1, message: pass ? 'passed' : 'failed', ...overrides };
 }
 
+/** A report of the one exercise `exercise`, the run taking `durationMs` (as long as the exercise). */
+export function singleExerciseReport(
+  exercise: Parameters<typeof exerciseResult>[0],
+  durationMs = exercise.durationMs,
+): GradeReport {
+  return gradeReport([exerciseResult(exercise)], durationMs);
+}
+
 /** A report of one exercise "a" (a.yaml, 1 ms) with these checks. */
 export function oneExerciseReport(checks: CheckResult[]): GradeReport {
-  return gradeReport([exerciseResult({ id: 'a', title: 'A', specFile: 'a.yaml', durationMs: 1, checks })], 1);
+  return singleExerciseReport({ id: 'a', title: 'A', specFile: 'a.yaml', durationMs: 1, checks });
 }
 
 /** About 100 kB of program output: `count` numbered lines, each one of `lines` in turn. */

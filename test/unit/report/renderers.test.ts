@@ -22,6 +22,7 @@ import {
   FLOOD,
   HOSTILE,
   oneExerciseReport,
+  singleExerciseReport,
 } from '../../support/report-fixtures';
 
 const WORKSPACE = '/home/runner/work/course/course';
@@ -181,23 +182,21 @@ describe('renderMarkdown (job summary and comment)', () => {
     const many = fixture();
     const first = many.exercises[0];
     if (first === undefined) throw new Error('fixture');
-    const big = gradeReport(
-      [
-        exerciseResult({
-          ...first,
-          checks: [
-            ...first.checks,
-            ...Array.from({ length: 200 }, (_, i) =>
-              check({
-                name: `flood ${i}`,
-                status: 'fail',
-                expected: HOSTILE,
-                actual: FLOOD.slice(0, 20_000),
-              }),
-            ),
-          ],
-        }),
-      ],
+    const big = singleExerciseReport(
+      {
+        ...first,
+        checks: [
+          ...first.checks,
+          ...Array.from({ length: 200 }, (_, i) =>
+            check({
+              name: `flood ${i}`,
+              status: 'fail',
+              expected: HOSTILE,
+              actual: FLOOD.slice(0, 20_000),
+            }),
+          ),
+        ],
+      },
       1,
     );
     const capped = renderMarkdown(big, { maxChars: COMMENT_MAX_CHARS });
@@ -393,15 +392,13 @@ describe('renderClassroom', () => {
   it('fits the outputs limit with huge messages', () => {
     const first = fixture().exercises[0];
     if (first === undefined) throw new Error('fixture');
-    const huge = gradeReport(
-      [
-        exerciseResult({
-          ...first,
-          checks: Array.from({ length: 2_000 }, (_, i) =>
-            check({ name: `check ${i} ${'n'.repeat(300)}`, status: 'fail', message: FLOOD, actual: FLOOD }),
-          ),
-        }),
-      ],
+    const huge = singleExerciseReport(
+      {
+        ...first,
+        checks: Array.from({ length: 2_000 }, (_, i) =>
+          check({ name: `check ${i} ${'n'.repeat(300)}`, status: 'fail', message: FLOOD, actual: FLOOD }),
+        ),
+      },
       1,
     );
     const encoded = renderClassroom(huge);

@@ -28,6 +28,7 @@ import {
   FLOOD,
   HOSTILE,
   oneExerciseReport,
+  singleExerciseReport,
 } from '../../support/report-fixtures';
 
 function smallReport(): GradeReport {
@@ -87,32 +88,30 @@ function hostileReport(extraChecks = 0): GradeReport {
   const many = Array.from({ length: extraChecks }, (_, i) =>
     check({ name: `check ${i} ::error::x`, status: 'fail', expected: 'ok', actual: FLOOD.slice(0, 5_000) }),
   );
-  return gradeReport(
-    [
-      exerciseResult({
-        id: 'evil</pre>@org/team',
-        title: `Title ${ESC}[31m\u202e ::error::x\n::set-output name=score::100`,
-        specFile: 'exercises/evil/exercise.yaml',
-        durationMs: 10,
-        setupError: `build failed\n${HOSTILE}`,
-        setupLog: FLOOD,
-        checks: [
-          check({ name: 'fine', status: 'pass' }),
-          check({
-            name: '::set-output name=score::100 | @org/team *bold* `code`',
-            status: 'fail',
-            message: HOSTILE,
-            expected: `</pre><script>alert(1)</script>\n${HOSTILE}`,
-            actual: FLOOD,
-            hint: '@org/team ::add-mask::x </details>',
-            location: { file: 'evil\u202e</pre>.yaml', line: 1, column: 2 },
-          }),
-          check({ name: 'broken', status: 'error', message: HOSTILE, actual: FLOOD }),
-          check({ name: HOSTILE, status: 'skipped', message: HOSTILE }),
-          ...many,
-        ],
-      }),
-    ],
+  return singleExerciseReport(
+    {
+      id: 'evil</pre>@org/team',
+      title: `Title ${ESC}[31m\u202e ::error::x\n::set-output name=score::100`,
+      specFile: 'exercises/evil/exercise.yaml',
+      durationMs: 10,
+      setupError: `build failed\n${HOSTILE}`,
+      setupLog: FLOOD,
+      checks: [
+        check({ name: 'fine', status: 'pass' }),
+        check({
+          name: '::set-output name=score::100 | @org/team *bold* `code`',
+          status: 'fail',
+          message: HOSTILE,
+          expected: `</pre><script>alert(1)</script>\n${HOSTILE}`,
+          actual: FLOOD,
+          hint: '@org/team ::add-mask::x </details>',
+          location: { file: 'evil\u202e</pre>.yaml', line: 1, column: 2 },
+        }),
+        check({ name: 'broken', status: 'error', message: HOSTILE, actual: FLOOD }),
+        check({ name: HOSTILE, status: 'skipped', message: HOSTILE }),
+        ...many,
+      ],
+    },
     20,
   );
 }
