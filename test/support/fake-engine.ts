@@ -39,13 +39,18 @@ export const EMPTY_IMAGE: ImageDetails = {
   healthcheck: [],
 };
 
+/** An exec's answer: its exit code and output, which ended on its own and was not cut. */
+export function execAnswer(exitCode: number, stdout = '', stderr = ''): ExecResult {
+  return { exitCode, stdout, stderr, truncated: false, timedOut: false };
+}
+
 export class FakeEngine implements Engine {
   readonly runId = 'fake-run';
   readonly calls: string[] = [];
   readonly removed: ResourceFilter[] = [];
   buildResult: BuildResult = { ok: true, imageId: 'sha256:1', log: 'Step 1/1' };
   images = new Map<string, ImageDetails>([['busybox', EMPTY_IMAGE]]);
-  execResult: ExecResult = { exitCode: 0, stdout: 'hello\n', stderr: '', truncated: false, timedOut: false };
+  execResult: ExecResult = execAnswer(0, 'hello\n');
   running = true;
   /** Throw this from every call after `failAfterCalls` calls. */
   failure?: Error;

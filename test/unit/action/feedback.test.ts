@@ -15,9 +15,10 @@ import { createClient } from '../../../src/github/client';
 import type { GitHubContext } from '../../../src/github/context';
 import type { Annotation } from '../../../src/report/annotations';
 import { renderComment } from '../../../src/report/comment';
-import { type CheckResult, exerciseResult, type GradeReport, gradeReport } from '../../../src/report/model';
+import type { CheckResult, GradeReport } from '../../../src/report/model';
 import { UsageError } from '../../../src/shared/errors';
 import { GITHUB_ACTIONS_BOT, STUDENT } from '../../support/fake-github/server';
+import { singleExerciseReport } from '../../support/report-fixtures';
 import { fakeDeps, fakeGitHubPerTest, RecordingCore } from './action-fakes';
 
 const HEAD = '1111111111111111111111111111111111111111';
@@ -26,24 +27,19 @@ const REPOSITORY = { owner: 'course', repo: 'submission' };
 const github = fakeGitHubPerTest();
 
 function reportWith(...statuses: CheckResult['status'][]): GradeReport {
-  return gradeReport(
-    [
-      exerciseResult({
-        id: 'demo/one',
-        title: 'Demo',
-        specFile: '/spec/exercise.yaml',
-        durationMs: 1,
-        checks: statuses.map((status, index) => ({
-          name: `check ${index}`,
-          status,
-          points: status === 'pass' ? 1 : 0,
-          maxPoints: 1,
-          message: status,
-        })),
-      }),
-    ],
-    1,
-  );
+  return singleExerciseReport({
+    id: 'demo/one',
+    title: 'Demo',
+    specFile: '/spec/exercise.yaml',
+    durationMs: 1,
+    checks: statuses.map((status, index) => ({
+      name: `check ${index}`,
+      status,
+      points: status === 'pass' ? 1 : 0,
+      maxPoints: 1,
+      message: status,
+    })),
+  });
 }
 
 async function connected(token = 'workflow'): Promise<GitHubRepository> {

@@ -7,6 +7,7 @@ import { run } from '../../../src/action/main';
 import { STATE_DOCKER_HOST, STATE_RUN_ID } from '../../../src/action/state';
 import type { GradeReport } from '../../../src/report/model';
 import { InfraError } from '../../../src/shared/errors';
+import { execAnswer } from '../../support/fake-engine';
 import { fakeDeps, tempDir } from './action-fakes';
 
 // No build: the action's part is around the grading, which grade.test.ts covers.
@@ -86,7 +87,7 @@ describe('grade mode', () => {
 
   it('annotates the failed checks of a failed grading and fails the step with the score', async () => {
     const deps = fakeDeps();
-    deps.engine.execResult = { exitCode: 0, stdout: 'bye\n', stderr: '', truncated: false, timedOut: false };
+    deps.engine.execResult = execAnswer(0, 'bye\n');
     Object.assign(deps.core.inputs, gradeInputs());
     await run(deps, ENV);
 
@@ -104,7 +105,7 @@ describe('grade mode', () => {
 
   it('leaves the step passed when fail-if-not-passed is false', async () => {
     const deps = fakeDeps();
-    deps.engine.execResult = { exitCode: 0, stdout: 'bye\n', stderr: '', truncated: false, timedOut: false };
+    deps.engine.execResult = execAnswer(0, 'bye\n');
     Object.assign(deps.core.inputs, gradeInputs(), { 'fail-if-not-passed': 'false' });
     await run(deps, ENV);
     expect(deps.core.outputs.passed).toBe(false);

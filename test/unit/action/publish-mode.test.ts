@@ -5,7 +5,8 @@ import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../../src/action/main';
 import { type ArtifactMetadata, writeArtifact } from '../../../src/github/artifact';
-import { type CheckResult, exerciseResult, gradeReport } from '../../../src/report/model';
+import type { CheckResult } from '../../../src/report/model';
+import { singleExerciseReport } from '../../support/report-fixtures';
 import { fakeDeps, fakeGitHubPerTest, tempDir } from './action-fakes';
 
 const HEAD = '1111111111111111111111111111111111111111';
@@ -29,18 +30,13 @@ function check(name: string, status: CheckResult['status'], line: number): Check
   };
 }
 
-const REPORT = gradeReport(
-  [
-    exerciseResult({
-      id: 'demo/publish',
-      title: 'Publish',
-      specFile: path.join(WORKSPACE, 'exercises/publish/exercise.yaml'),
-      durationMs: 5,
-      checks: [check('fine', 'pass', 1), check('broken', 'fail', 2)],
-    }),
-  ],
-  5,
-);
+const REPORT = singleExerciseReport({
+  id: 'demo/publish',
+  title: 'Publish',
+  specFile: path.join(WORKSPACE, 'exercises/publish/exercise.yaml'),
+  durationMs: 5,
+  checks: [check('fine', 'pass', 1), check('broken', 'fail', 2)],
+});
 
 async function artifact(overrides: Partial<ArtifactMetadata> = {}): Promise<string> {
   const dir = tempDir('artifact');

@@ -10,8 +10,9 @@ import {
   renderGradebookJson,
 } from '../../../src/class/gradebook';
 import { findStudents, parseShard, regrade, type Student, shardOf } from '../../../src/class/regrade';
-import { exerciseResult, type GradeReport, gradeReport } from '../../../src/report/model';
+import type { GradeReport } from '../../../src/report/model';
 import { mapBounded } from '../../../src/shared/concurrency';
+import { singleExerciseReport } from '../../support/report-fixtures';
 import { tempDirPerTest } from '../../support/temp-dir';
 
 function row(
@@ -35,19 +36,14 @@ function reportWith(score: number, infraError = false): GradeReport {
   const checks = [
     { name: 'a', status: score > 0 ? 'pass' : 'fail', points: score, maxPoints: 4, message: '' },
   ] as const;
-  return gradeReport(
-    [
-      exerciseResult({
-        id: 'ex/one',
-        title: 'One',
-        specFile: 'x',
-        durationMs: 7,
-        checks: [...checks],
-        infraError,
-      }),
-    ],
-    7,
-  );
+  return singleExerciseReport({
+    id: 'ex/one',
+    title: 'One',
+    specFile: 'x',
+    durationMs: 7,
+    checks: [...checks],
+    infraError,
+  });
 }
 
 /** A grader that notes whom it graded. */

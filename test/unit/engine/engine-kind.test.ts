@@ -48,12 +48,13 @@ describe('familiarReference', () => {
     expect(familiarReference('docker.io/docker-autograder/run-1-app:latest')).toBe(
       'docker-autograder/run-1-app:latest',
     );
-    expect(familiarReference('docker-autograder/run-1-app:latest')).toBe(
+    const leftAlone = [
       'docker-autograder/run-1-app:latest',
-    );
-    expect(familiarReference('busybox:latest')).toBe('busybox:latest');
-    expect(familiarReference('localhost/python:3.11-slim')).toBe('localhost/python:3.11-slim');
-    expect(familiarReference('ghcr.io/docker.io/x:1')).toBe('ghcr.io/docker.io/x:1');
+      'busybox:latest',
+      'localhost/python:3.11-slim',
+      'ghcr.io/docker.io/x:1',
+    ];
+    for (const reference of leftAlone) expect(familiarReference(reference)).toBe(reference);
   });
 });
 

@@ -14,28 +14,23 @@ import {
   writeArtifact,
 } from '../../../src/github/artifact';
 import { renderJson } from '../../../src/report/json';
-import { exerciseResult, type GradeReport, gradeReport } from '../../../src/report/model';
-import { checkResult as check } from '../../support/report-fixtures';
+import type { GradeReport } from '../../../src/report/model';
+import { checkResult as check, singleExerciseReport } from '../../support/report-fixtures';
 
 const SHA = 'abcdefabcdefabcdefabcdefabcdefabcdefabcd';
 
 function report(): GradeReport {
-  return gradeReport(
-    [
-      exerciseResult({
-        id: 'a/b',
-        title: 'A',
-        specFile: '/ws/a/exercise.yaml',
-        durationMs: 3,
-        checks: [
-          check({ name: 'ok', status: 'pass', points: 2, maxPoints: 2 }),
-          check({ name: 'no', status: 'fail', expected: 'x', actual: 'y' }),
-          check({ name: 'secret', status: 'fail', message: 'SECRET', hint: 'SECRET', hidden: true }),
-        ],
-      }),
+  return singleExerciseReport({
+    id: 'a/b',
+    title: 'A',
+    specFile: '/ws/a/exercise.yaml',
+    durationMs: 3,
+    checks: [
+      check({ name: 'ok', status: 'pass', points: 2, maxPoints: 2 }),
+      check({ name: 'no', status: 'fail', expected: 'x', actual: 'y' }),
+      check({ name: 'secret', status: 'fail', message: 'SECRET', hint: 'SECRET', hidden: true }),
     ],
-    3,
-  );
+  });
 }
 
 const METADATA: ArtifactMetadata = {
@@ -206,18 +201,13 @@ describe('writeArtifact and readArtifact', () => {
 
   it('refuses a report with more checks than any grade has', async () => {
     const dir = await artifact();
-    const many = gradeReport(
-      [
-        exerciseResult({
-          id: 'x',
-          title: 'X',
-          specFile: 'x.yaml',
-          durationMs: 1,
-          checks: Array.from({ length: 5_001 }, (_, i) => check({ name: `c${i}`, status: 'pass' })),
-        }),
-      ],
-      1,
-    );
+    const many = singleExerciseReport({
+      id: 'x',
+      title: 'X',
+      specFile: 'x.yaml',
+      durationMs: 1,
+      checks: Array.from({ length: 5_001 }, (_, i) => check({ name: `c${i}`, status: 'pass' })),
+    });
     writeFileSync(path.join(dir, REPORT_FILE), renderJson(many));
     expect(await refusal(dir)).toMatch(/more exercises or checks/);
   });

@@ -15,6 +15,9 @@ async function eventFile(event: unknown): Promise<string> {
   return file;
 }
 
+/** The event of pull request 7, at head commit HEAD. */
+const PULL_REQUEST_7 = { pull_request: { number: 7, head: { sha: HEAD } } };
+
 const BASE_ENV = {
   GITHUB_REPOSITORY: 'course/submission',
   GITHUB_API_URL: 'http://127.0.0.1:1234/',
@@ -24,13 +27,21 @@ const BASE_ENV = {
   GITHUB_WORKSPACE: '/ws',
 };
 
+/**
+ * The context read on a runner with BASE_ENV after an `eventName` event, with `event` in its event
+ * file (no file if undefined).
+ */
+async function contextAfter(eventName: string, event: unknown) {
+  return readContext({
+    ...BASE_ENV,
+    GITHUB_EVENT_NAME: eventName,
+    GITHUB_EVENT_PATH: event === undefined ? undefined : await eventFile(event),
+  });
+}
+
 describe('readContext', () => {
   it("reads a pull request's number and head commit (not the merge commit)", async () => {
-    const context = await readContext({
-      ...BASE_ENV,
-      GITHUB_EVENT_NAME: 'pull_request',
-      GITHUB_EVENT_PATH: await eventFile({ pull_request: { number: 7, head: { sha: HEAD } } }),
-    });
+    const context = await contextAfter('pull_request', PULL_REQUEST_7);
     expect(context).toEqual({
       eventName: 'pull_request',
       repository: { owner: 'course', repo: 'submission' },
@@ -43,19 +54,15 @@ describe('readContext', () => {
   });
 
   it('reads the workflow run a publish job was triggered by', async () => {
-    const context = await readContext({
-      ...BASE_ENV,
-      GITHUB_EVENT_NAME: 'workflow_run',
-      GITHUB_EVENT_PATH: await eventFile({
-        workflow_run: {
-          id: 5,
-          head_sha: HEAD,
-          head_branch: 'patch-1',
-          head_repository: { owner: { login: 'forker' } },
-          html_url: 'https://github.example/course/submission/actions/runs/5',
-          event: 'pull_request',
-        },
-      }),
+    const context = await contextAfter('workflow_run', {
+      workflow_run: {
+        id: 5,
+        head_sha: HEAD,
+        head_branch: 'patch-1',
+        head_repository: { owner: { login: 'forker' } },
+        html_url: 'https://github.example/course/submission/actions/runs/5',
+        event: 'pull_request',
+      },
     });
     expect(context.workflowRun).toEqual({
       id: 5,
@@ -75,21 +82,13 @@ describe('readContext', () => {
     ['a pull request with a bad number', { pull_request: { number: '7', head: { sha: HEAD } } }],
     ['a head SHA that is not one', { pull_request: { number: 7, head: { sha: 'abc123' } } }],
   ])('ignores %s', async (_name, event) => {
-    const context = await readContext({
-      ...BASE_ENV,
-      GITHUB_EVENT_NAME: 'pull_request',
-      GITHUB_EVENT_PATH: event === undefined ? undefined : await eventFile(event),
-    });
+    const context = await contextAfter('pull_request', event);
     expect(context.pullRequest).toBeUndefined();
     expect(context.repository).toEqual({ owner: 'course', repo: 'submission' });
   });
 
   it('only reads a pull request from pull request events', async () => {
-    const context = await readContext({
-      ...BASE_ENV,
-      GITHUB_EVENT_NAME: 'push',
-      GITHUB_EVENT_PATH: await eventFile({ pull_request: { number: 7, head: { sha: HEAD } } }),
-    });
+    const context = await contextAfter('push', PULL_REQUEST_7);
     expect(context.pullRequest).toBeUndefined();
   });
 

@@ -6,7 +6,7 @@ import type { BuildRequest, BuildResult, CleanupReport, ResourceFilter } from '.
 import { grade } from '../../../src/grading/grade';
 import { InfraError } from '../../../src/shared/errors';
 import { parseExercise } from '../../../src/spec/load';
-import { EMPTY_IMAGE, FakeEngine } from '../../support/fake-engine';
+import { EMPTY_IMAGE, execAnswer, FakeEngine } from '../../support/fake-engine';
 import { BUILD_AND_RUN, submissionWithDockerfile } from '../../support/grading-fixtures';
 
 const SPEC = BUILD_AND_RUN;
@@ -33,7 +33,7 @@ describe('grade', () => {
 
   it('reports expected, actual and the hint of a failed check', async () => {
     const engine = new FakeEngine();
-    engine.execResult = { exitCode: 1, stdout: 'bye\n', stderr: '', truncated: false, timedOut: false };
+    engine.execResult = execAnswer(1, 'bye\n');
     const report = await grade([exercise()], { engine, submissionRoot: submission() });
     const failed = report.exercises[0]?.checks[1];
     expect(failed).toMatchObject({ status: 'fail', points: 0, maxPoints: 3, hint: 'echo hello' });
@@ -92,13 +92,7 @@ checks:
     expect: { baseImages: { includes: python } }
 `;
     const engine = new FakeEngine();
-    engine.execResult = {
-      exitCode: 1,
-      stdout: '',
-      stderr: 'no such file',
-      truncated: false,
-      timedOut: false,
-    };
+    engine.execResult = execAnswer(1, '', 'no such file');
     const report = await grade([parseExercise(spec, 'demo/exercise.yaml')], {
       engine,
       submissionRoot: submission(),
@@ -224,7 +218,7 @@ checks:
 describe('scoring', () => {
   it('gives partial credit per expectation that holds, and still fails the check', async () => {
     const engine = new FakeEngine();
-    engine.execResult = { exitCode: 0, stdout: 'bye\n', stderr: 'oops', truncated: false, timedOut: false };
+    engine.execResult = execAnswer(0, 'bye\n', 'oops');
     const report = await gradeSpec(
       `${HEADER}  - name: three expectations
     points: 3
@@ -242,7 +236,7 @@ describe('scoring', () => {
 
   it('does not pass an exercise with a failing 0-point check', async () => {
     const engine = new FakeEngine();
-    engine.execResult = { exitCode: 1, stdout: 'bye\n', stderr: '', truncated: false, timedOut: false };
+    engine.execResult = execAnswer(1, 'bye\n');
     const zeroPoint = parseExercise(SPEC.replace('    points: 3\n', '    points: 0\n'), 'demo/exercise.yaml');
     const report = await grade([zeroPoint], { engine, submissionRoot: submission() });
     expect(report).toMatchObject({ score: 2, maxScore: 2, passed: false });
@@ -251,7 +245,7 @@ describe('scoring', () => {
 
   it('rounds partial points to hundredths', async () => {
     const engine = new FakeEngine();
-    engine.execResult = { exitCode: 0, stdout: 'hello', stderr: 'x', truncated: false, timedOut: false };
+    engine.execResult = execAnswer(0, 'hello', 'x');
     const report = await gradeSpec(
       `${HEADER}  - name: partial
     points: 2
@@ -276,7 +270,7 @@ describe('scoring', () => {
 
   it('skips every check after a required check that did not pass, keeping their points possible', async () => {
     const engine = new FakeEngine();
-    engine.execResult = { exitCode: 1, stdout: '', stderr: '', truncated: false, timedOut: false };
+    engine.execResult = execAnswer(1);
     const report = await gradeSpec(
       `${HEADER}  - name: before the gate
     image: { name: busybox }
@@ -345,7 +339,7 @@ describe('scoring', () => {
 
   it("runs a check's own steps just before it observes, and fails it with a failing step's message", async () => {
     const engine = new FakeEngine();
-    engine.execResult = { exitCode: 3, stdout: 'boom\n', stderr: '', truncated: false, timedOut: false };
+    engine.execResult = execAnswer(3, 'boom\n');
     const report = await gradeSpec(
       `${HEADER}  - name: after a restart
     points: 2
@@ -403,7 +397,7 @@ describe('scoring', () => {
 
   it('keeps expected and actual apart for several mismatches, with multi-line values indented', async () => {
     const engine = new FakeEngine();
-    engine.execResult = { exitCode: 2, stdout: 'one\ntwo\n', stderr: '', truncated: false, timedOut: false };
+    engine.execResult = execAnswer(2, 'one\ntwo\n');
     const report = await gradeSpec(
       `${HEADER}  - name: two mismatches
     exec: { container: web, command: ['true'] }

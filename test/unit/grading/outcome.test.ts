@@ -10,8 +10,9 @@ import {
   stepFailureOf,
   terminalMessageOf,
 } from '../../../src/grading/outcome';
-import { type CheckResult, exerciseResult, gradeReport } from '../../../src/report/model';
+import type { CheckResult } from '../../../src/report/model';
 import { InfraError, SpecError, UsageError } from '../../../src/shared/errors';
+import { singleExerciseReport } from '../../support/report-fixtures';
 
 const checkOf = (status: CheckResult['status'], index: number): CheckResult => {
   const points = status === 'pass' ? 2 : 0;
@@ -20,10 +21,7 @@ const checkOf = (status: CheckResult['status'], index: number): CheckResult => {
 
 function reportOf(...statuses: CheckResult['status'][]) {
   const checks = statuses.map(checkOf);
-  return gradeReport(
-    [exerciseResult({ id: 'd/one', title: 'D', specFile: 'd.yaml', durationMs: 1, checks })],
-    1,
-  );
+  return singleExerciseReport({ id: 'd/one', title: 'D', specFile: 'd.yaml', durationMs: 1, checks });
 }
 
 function adapters(outcome: Outcome) {

@@ -5,62 +5,58 @@ import { annotationsOf } from '../../../src/report/annotations';
 import { renderJson } from '../../../src/report/json';
 import { renderJunit } from '../../../src/report/junit';
 import { renderMarkdown } from '../../../src/report/markdown';
-import { exerciseResult, type GradeReport, gradeReport } from '../../../src/report/model';
+import type { GradeReport } from '../../../src/report/model';
 import { renderText } from '../../../src/report/text';
 import { attributeToSetup, dependsOnFailedSetup, separateLocations } from '../../../src/run/attribution';
 import type { CheckSpec, StepSpec } from '../../../src/spec/types';
+import { singleExerciseReport } from '../../support/report-fixtures';
 
 const SPEC_FILE = 'exercises/containers/restart/exercise.yaml';
 
 function report(): GradeReport {
-  return gradeReport(
-    [
-      exerciseResult({
-        id: 'containers/restart',
-        title: 'Restart policy',
-        specFile: SPEC_FILE,
-        durationMs: 10,
-        setupError: 'the image "web" did not build: The command returned a non-zero code: 100',
-        firstError: 'E: Unable to locate package flask',
-        setupLog: 'Step 2/3 : RUN apt-get install -y flask\nRemoving intermediate container 1',
-        checks: [
-          {
-            name: 'restarts unless stopped',
-            status: 'fail',
-            points: 0,
-            maxPoints: 2,
-            message:
-              'not checked: the setup step "build web" failed before this check could look (see the setup error)',
-            causedBySetup: true,
-            specLocation: { file: SPEC_FILE, line: 12, column: 5 },
-          },
-          {
-            name: 'CMD in exec form',
-            status: 'fail',
-            points: 0,
-            maxPoints: 1,
-            message: 'cmdForm not as expected',
-            expected: 'equals "exec"',
-            actual: 'shell',
-            hint: 'Write CMD as a JSON list',
-            location: { file: 'submission/Dockerfile', line: 4, column: 1 },
-            specLocation: { file: SPEC_FILE, line: 20, column: 5 },
-          },
-          {
-            name: 'curl answers',
-            status: 'fail',
-            points: 0,
-            maxPoints: 1,
-            message: 'the check\'s step "exec web" failed',
-            firstError: 'curl: (7) Failed to connect to web port 80',
-            hint: 'Publish the port',
-            specLocation: { file: SPEC_FILE, line: 30, column: 5 },
-          },
-        ],
-      }),
+  return singleExerciseReport({
+    id: 'containers/restart',
+    title: 'Restart policy',
+    specFile: SPEC_FILE,
+    durationMs: 10,
+    setupError: 'the image "web" did not build: The command returned a non-zero code: 100',
+    firstError: 'E: Unable to locate package flask',
+    setupLog: 'Step 2/3 : RUN apt-get install -y flask\nRemoving intermediate container 1',
+    checks: [
+      {
+        name: 'restarts unless stopped',
+        status: 'fail',
+        points: 0,
+        maxPoints: 2,
+        message:
+          'not checked: the setup step "build web" failed before this check could look (see the setup error)',
+        causedBySetup: true,
+        specLocation: { file: SPEC_FILE, line: 12, column: 5 },
+      },
+      {
+        name: 'CMD in exec form',
+        status: 'fail',
+        points: 0,
+        maxPoints: 1,
+        message: 'cmdForm not as expected',
+        expected: 'equals "exec"',
+        actual: 'shell',
+        hint: 'Write CMD as a JSON list',
+        location: { file: 'submission/Dockerfile', line: 4, column: 1 },
+        specLocation: { file: SPEC_FILE, line: 20, column: 5 },
+      },
+      {
+        name: 'curl answers',
+        status: 'fail',
+        points: 0,
+        maxPoints: 1,
+        message: 'the check\'s step "exec web" failed',
+        firstError: 'curl: (7) Failed to connect to web port 80',
+        hint: 'Publish the port',
+        specLocation: { file: SPEC_FILE, line: 30, column: 5 },
+      },
     ],
-    10,
-  );
+  });
 }
 
 describe('the first error line', () => {

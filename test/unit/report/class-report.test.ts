@@ -21,7 +21,8 @@ import { classStatistics, histogram, median, pearson } from '../../../src/class/
 import { classReportFile } from '../../../src/cli/class-commands';
 import { runCli } from '../../../src/cli/commands';
 import { CLASS_REPORT_CSP, renderClassReport } from '../../../src/report/class-report';
-import { type CheckResult, exerciseResult, gradeReport } from '../../../src/report/model';
+import type { CheckResult } from '../../../src/report/model';
+import { singleExerciseReport } from '../../support/report-fixtures';
 import { tempDirPerTest } from '../../support/temp-dir';
 
 function check(name: string, passed: boolean, maxPoints: number, message = ''): GradebookCheck {
@@ -56,29 +57,24 @@ const SECRET_CHECK: CheckResult = {
 };
 
 function studentReport() {
-  return gradeReport(
-    [
-      exerciseResult({
-        id: 'ex/one',
-        title: 'One',
-        specFile: 'x',
-        durationMs: 3,
-        checks: [
-          {
-            name: 'answer',
-            status: 'fail',
-            points: 0,
-            maxPoints: 2,
-            message: `wrong answer\nsecond line ${'x'.repeat(10)}`,
-            hint: 'look again',
-          },
-          { name: 'long', status: 'pass', points: 1, maxPoints: 1, message: 'é'.repeat(500), hint: 'unused' },
-          SECRET_CHECK,
-        ],
-      }),
+  return singleExerciseReport({
+    id: 'ex/one',
+    title: 'One',
+    specFile: 'x',
+    durationMs: 3,
+    checks: [
+      {
+        name: 'answer',
+        status: 'fail',
+        points: 0,
+        maxPoints: 2,
+        message: `wrong answer\nsecond line ${'x'.repeat(10)}`,
+        hint: 'look again',
+      },
+      { name: 'long', status: 'pass', points: 1, maxPoints: 1, message: 'é'.repeat(500), hint: 'unused' },
+      SECRET_CHECK,
     ],
-    3,
-  );
+  });
 }
 
 describe('per-check rows', () => {

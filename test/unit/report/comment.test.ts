@@ -12,24 +12,19 @@ import {
   snapshotOf,
 } from '../../../src/report/comment';
 import { COMMENT_MAX_CHARS } from '../../../src/report/markdown';
-import { type CheckResult, exerciseResult, type GradeReport, gradeReport } from '../../../src/report/model';
-import { checkResult as check } from '../../support/report-fixtures';
+import type { CheckResult, GradeReport } from '../../../src/report/model';
+import { checkResult as check, singleExerciseReport } from '../../support/report-fixtures';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 
 function report(statuses: Record<string, 'pass' | 'fail'>, extra: CheckResult[] = []): GradeReport {
-  return gradeReport(
-    [
-      exerciseResult({
-        id: 'images/hello',
-        title: 'Hello',
-        specFile: 'exercises/images/hello/exercise.yaml',
-        durationMs: 10,
-        checks: [...Object.entries(statuses).map(([name, status]) => check({ name, status })), ...extra],
-      }),
-    ],
-    10,
-  );
+  return singleExerciseReport({
+    id: 'images/hello',
+    title: 'Hello',
+    specFile: 'exercises/images/hello/exercise.yaml',
+    durationMs: 10,
+    checks: [...Object.entries(statuses).map(([name, status]) => check({ name, status })), ...extra],
+  });
 }
 
 function encoded(value: unknown): string {

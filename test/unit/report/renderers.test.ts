@@ -19,30 +19,14 @@ import {
   CONTROL,
   checkResult as check,
   commandLines,
-  ESC,
   expectBalancedMarkdown,
-  flood,
+  FLOOD,
+  HOSTILE,
   oneExerciseReport,
+  singleExerciseReport,
 } from '../../support/report-fixtures';
 
 const WORKSPACE = '/home/runner/work/course/course';
-
-const HOSTILE_LINES = [
-  '::error::x',
-  '::set-output name=score::100',
-  '::add-mask::secret',
-  '  ::stop-commands::guess',
-  'text ##[set-output name=score;]100',
-  `${ESC}[31mred${ESC}[0m`,
-  'abc\u202edcba \u2066iso\u2069',
-  '</pre></code></details><script>alert(1)</script>',
-  '@org/team please look, cc @someone',
-  '```` ``` ` backticks ]]> <![CDATA[',
-  'carriage\r::error::hidden after CR',
-];
-const HOSTILE = HOSTILE_LINES.join('\n');
-// About 100 kB of program output, hostile on every line.
-const FLOOD = flood(HOSTILE_LINES, 2_500);
 
 // What a hidden check knows and must never show.
 const SECRETS = ['the secret answer is 42', 'SECRET-EXPECTED', 'SECRET-ACTUAL', 'SECRET-HINT', 'secret.txt'];
@@ -199,23 +183,21 @@ describe('renderMarkdown (job summary and comment)', () => {
     const many = fixture();
     const first = many.exercises[0];
     if (first === undefined) throw new Error('fixture');
-    const big = gradeReport(
-      [
-        exerciseResult({
-          ...first,
-          checks: [
-            ...first.checks,
-            ...Array.from({ length: 200 }, (_, i) =>
-              check({
-                name: `flood ${i}`,
-                status: 'fail',
-                expected: HOSTILE,
-                actual: FLOOD.slice(0, 20_000),
-              }),
-            ),
-          ],
-        }),
-      ],
+    const big = singleExerciseReport(
+      {
+        ...first,
+        checks: [
+          ...first.checks,
+          ...Array.from({ length: 200 }, (_, i) =>
+            check({
+              name: `flood ${i}`,
+              status: 'fail',
+              expected: HOSTILE,
+              actual: FLOOD.slice(0, 20_000),
+            }),
+          ),
+        ],
+      },
       1,
     );
     const capped = renderMarkdown(big, { maxChars: COMMENT_MAX_CHARS });
@@ -411,15 +393,13 @@ describe('renderClassroom', () => {
   it('fits the outputs limit with huge messages', () => {
     const first = fixture().exercises[0];
     if (first === undefined) throw new Error('fixture');
-    const huge = gradeReport(
-      [
-        exerciseResult({
-          ...first,
-          checks: Array.from({ length: 2_000 }, (_, i) =>
-            check({ name: `check ${i} ${'n'.repeat(300)}`, status: 'fail', message: FLOOD, actual: FLOOD }),
-          ),
-        }),
-      ],
+    const huge = singleExerciseReport(
+      {
+        ...first,
+        checks: Array.from({ length: 2_000 }, (_, i) =>
+          check({ name: `check ${i} ${'n'.repeat(300)}`, status: 'fail', message: FLOOD, actual: FLOOD }),
+        ),
+      },
       1,
     );
     const encoded = renderClassroom(huge);

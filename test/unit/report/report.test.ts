@@ -25,26 +25,11 @@ import {
   ESC,
   expectBalancedMarkdown,
   expectNoHostileCharacters,
-  flood,
+  FLOOD,
+  HOSTILE,
   oneExerciseReport,
+  singleExerciseReport,
 } from '../../support/report-fixtures';
-
-const HOSTILE_LINES = [
-  '::error::x',
-  '  ::set-output name=score::100',
-  '::add-mask::secret',
-  '::stop-commands::guess',
-  'text ##[set-output name=score;]100',
-  `${ESC}[31mred${ESC}[0m and ${ESC}]8;;https://evil.example${ESC}\\link${ESC}]8;;${ESC}\\`,
-  'abc\u202edcba\u2066iso\u2069 \u200bzw \ufffd',
-  '</pre></code></details><script>alert(1)</script>',
-  '@org/team please look, cc @someone',
-  '```` ``` ` backticks',
-  'carriage\r::error::hidden after CR',
-];
-const HOSTILE = HOSTILE_LINES.join('\n');
-// About 100 kB of program output, hostile on every line.
-const FLOOD = flood(HOSTILE_LINES, 2_000);
 
 function smallReport(): GradeReport {
   return gradeReport(
@@ -103,32 +88,30 @@ function hostileReport(extraChecks = 0): GradeReport {
   const many = Array.from({ length: extraChecks }, (_, i) =>
     check({ name: `check ${i} ::error::x`, status: 'fail', expected: 'ok', actual: FLOOD.slice(0, 5_000) }),
   );
-  return gradeReport(
-    [
-      exerciseResult({
-        id: 'evil</pre>@org/team',
-        title: `Title ${ESC}[31m\u202e ::error::x\n::set-output name=score::100`,
-        specFile: 'exercises/evil/exercise.yaml',
-        durationMs: 10,
-        setupError: `build failed\n${HOSTILE}`,
-        setupLog: FLOOD,
-        checks: [
-          check({ name: 'fine', status: 'pass' }),
-          check({
-            name: '::set-output name=score::100 | @org/team *bold* `code`',
-            status: 'fail',
-            message: HOSTILE,
-            expected: `</pre><script>alert(1)</script>\n${HOSTILE}`,
-            actual: FLOOD,
-            hint: '@org/team ::add-mask::x </details>',
-            location: { file: 'evil\u202e</pre>.yaml', line: 1, column: 2 },
-          }),
-          check({ name: 'broken', status: 'error', message: HOSTILE, actual: FLOOD }),
-          check({ name: HOSTILE, status: 'skipped', message: HOSTILE }),
-          ...many,
-        ],
-      }),
-    ],
+  return singleExerciseReport(
+    {
+      id: 'evil</pre>@org/team',
+      title: `Title ${ESC}[31m\u202e ::error::x\n::set-output name=score::100`,
+      specFile: 'exercises/evil/exercise.yaml',
+      durationMs: 10,
+      setupError: `build failed\n${HOSTILE}`,
+      setupLog: FLOOD,
+      checks: [
+        check({ name: 'fine', status: 'pass' }),
+        check({
+          name: '::set-output name=score::100 | @org/team *bold* `code`',
+          status: 'fail',
+          message: HOSTILE,
+          expected: `</pre><script>alert(1)</script>\n${HOSTILE}`,
+          actual: FLOOD,
+          hint: '@org/team ::add-mask::x </details>',
+          location: { file: 'evil\u202e</pre>.yaml', line: 1, column: 2 },
+        }),
+        check({ name: 'broken', status: 'error', message: HOSTILE, actual: FLOOD }),
+        check({ name: HOSTILE, status: 'skipped', message: HOSTILE }),
+        ...many,
+      ],
+    },
     20,
   );
 }
@@ -184,11 +167,10 @@ describe('sanitize', () => {
     const escaped = escapeMarkdownInline('a | b *c* `d` [e](f) <b>&</b> @org/team\n# g owner/repo#12');
     expect(escaped.replace(/<br>/g, '')).not.toMatch(/[|*`[\]()<>]/);
     expect(escaped).not.toContain('@org');
-    expect(escaped).toContain('@&#8203;org');
-    // The heading mark stays literal text, and no issue reference survives decoding.
-    expect(escaped).toContain('<br>&#35;&#8203; g');
-    expect(escaped).toContain('repo&#35;&#8203;12');
-    expect(escaped).toContain('&lt;b&gt;&amp;&lt;/b&gt;');
+    // The mention is broken, the heading mark stays literal text, no issue reference survives
+    // decoding, and markup is shown as text.
+    const literals = ['@&#8203;org', '<br>&#35;&#8203; g', 'repo&#35;&#8203;12', '&lt;b&gt;&amp;&lt;/b&gt;'];
+    for (const literal of literals) expect(escaped).toContain(literal);
     expect(escapeMarkdownInline('\u202e\u001b[31mx')).toBe('x');
   });
 
@@ -205,11 +187,15 @@ describe('sanitize', () => {
   it('defangs workflow commands with a visible marker', () => {
     const defanged = defangWorkflowCommands(HOSTILE);
     expect(commandLines(defanged)).toEqual([]);
-    expect(defanged).toContain('» ::error::x');
-    expect(defanged).toContain('»   ::set-output name=score::100');
-    expect(defanged).toContain('##»[set-output');
-    expect(defanged).toContain('carriage\n» ::error::hidden after CR');
-    expect(defangWorkflowCommands('a :: b\nok')).toBe('a :: b\nok');
+    const marked = [
+      '» ::error::x',
+      '»   ::set-output name=score::100',
+      '##»[set-output',
+      'carriage\n» ::error::hidden after CR',
+    ];
+    for (const command of marked) expect(defanged).toContain(command);
+    const plain = 'a :: b\nok';
+    expect(defangWorkflowCommands(plain)).toBe(plain);
   });
 
   it('wraps untrusted log text between stop-commands markers', () => {

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import type { EngineInfo } from '../../../src/engine/engine';
 import { identifyEngine } from '../../../src/engine/engine-kind';
 import { grade } from '../../../src/grading/grade';
@@ -12,95 +13,73 @@ import { parseExercise } from '../../../src/spec/load';
 import { FakeEngine } from '../../support/fake-engine';
 import { BUILD_AND_RUN, submissionWithDockerfile } from '../../support/grading-fixtures';
 
-const PODMAN = identifyEngine(
-  JSON.parse(
-    readFileSync(path.join(__dirname, '../../fixtures', 'engine-version', 'podman-4.3.1.json'), 'utf8'),
-  ),
-);
-const DOCKER = identifyEngine(
-  JSON.parse(
-    readFileSync(path.join(__dirname, '../../fixtures', 'engine-version', 'docker-26.1.json'), 'utf8'),
-  ),
-);
+/** The engine a recorded /version answer (test/fixtures/engine-version/<file>) identifies. */
+function engineOf(file: string): EngineInfo['identity'] {
+  const answer = readFileSync(path.join(__dirname, '../../fixtures', 'engine-version', file), 'utf8');
+  return identifyEngine(JSON.parse(answer));
+}
+const PODMAN = engineOf('podman-4.3.1.json');
+const DOCKER = engineOf('docker-26.1.json');
 
-const BUILD_CACHE = `version: 1
-id: demo/cache
-title: Cache
-steps:
-  - build: { name: app }
-checks:
-  - name: install cached
-    points: 3
-    build-cache: { build: app, change: app.py }
-    expect: { fromCache: [{ installs: pip }] }
-  - name: workdir
-    points: 1
-    image: { name: app }
-    expect: { workdir: /app }
-`;
+/** The YAML of exercise demo/<id>: its header, then `body` (its steps and checks). */
+const exercise = (id: string, body: object): string =>
+  stringify({ version: 1, id: `demo/${id}`, title: id, ...body });
 
-const BUILD_ARGS = `version: 1
-id: demo/args
-title: Args
-steps:
-  - build: { name: app, args: { PY_VERSION: 3.11-slim } }
-checks:
-  - name: workdir
-    points: 1
-    image: { name: app }
-    expect: { workdir: /app }
-`;
+// Each exercise below needs one thing of the engine; the rest is as plain as an exercise gets.
+const BUILD_APP = { build: { name: 'app' } };
+/** A check the image built from any submission passes. */
+const WORKDIR = { name: 'workdir', points: 1, image: { name: 'app' }, expect: { workdir: '/app' } };
+/** A check that `true` runs in `container`. */
+const runsTrue = (name: string, container: string) => ({
+  name,
+  points: 1,
+  exec: { container, command: ['true'] },
+  expect: { exitCode: 0 },
+});
 
-const SCRIPT = `version: 1
-id: demo/script
-title: Script
-steps:
-  - script: { file: run.sh }
-checks:
-  - name: hello ran
-    points: 1
-    exec: { container: hello, command: ["true"] }
-    expect: { exitCode: 0 }
-`;
+const BUILD_CACHE = exercise('cache', {
+  steps: [BUILD_APP],
+  checks: [
+    {
+      name: 'install cached',
+      points: 3,
+      'build-cache': { build: 'app', change: 'app.py' },
+      expect: { fromCache: [{ installs: 'pip' }] },
+    },
+    WORKDIR,
+  ],
+});
+const BUILD_ARGS = exercise('args', {
+  steps: [{ build: { name: 'app', args: { PY_VERSION: '3.11-slim' } } }],
+  checks: [WORKDIR],
+});
+const SCRIPT = exercise('script', {
+  steps: [{ script: { file: 'run.sh' } }],
+  checks: [runsTrue('hello ran', 'hello')],
+});
+const COMPOSE_IN_A_CHECK = exercise('compose-check', {
+  checks: [{ ...runsTrue('up again', 'web'), steps: [{ compose: { action: 'up' } }] }],
+});
+const CONTAINER = exercise('container', {
+  steps: [BUILD_APP, { run: { name: 'web', image: 'app' } }],
+  checks: [{ name: 'runs', points: 1, container: { name: 'web' }, expect: { running: true } }],
+});
 
-const COMPOSE_IN_A_CHECK = `version: 1
-id: demo/compose-check
-title: Compose in a check
-checks:
-  - name: up again
-    points: 1
-    steps:
-      - compose: { action: up }
-    exec: { container: web, command: ["true"] }
-    expect: { exitCode: 0 }
-`;
-
-const CONTAINER = `version: 1
-id: demo/container
-title: Container
-steps:
-  - build: { name: app }
-  - run: { name: web, image: app }
-checks:
-  - name: runs
-    points: 1
-    container: { name: web }
-    expect: { running: true }
-`;
+const specOf = (text: string) => parseExercise(text, 'x/exercise.yaml').spec;
 
 describe('engineShortfall', () => {
   it('lets Docker grade every exercise', () => {
     for (const text of [BUILD_AND_RUN, BUILD_CACHE, BUILD_ARGS, SCRIPT, COMPOSE_IN_A_CHECK, CONTAINER]) {
-      expect(engineShortfall(parseExercise(text, 'x/exercise.yaml').spec, DOCKER)).toBeUndefined();
+      expect(engineShortfall(specOf(text), DOCKER)).toBeUndefined();
     }
   });
 
   it('lets an engine that did not say what it is (a fake, an old answer) grade every exercise', () => {
-    expect(engineShortfall(parseExercise(SCRIPT, 'x/exercise.yaml').spec, undefined)).toBeUndefined();
+    expect(engineShortfall(specOf(SCRIPT), undefined)).toBeUndefined();
   });
 
   it("lets Podman grade the grader's own builds, runs, image and exec checks", () => {
-    expect(engineShortfall(parseExercise(BUILD_AND_RUN, 'x/exercise.yaml').spec, PODMAN)).toBeUndefined();
+    expect(engineShortfall(specOf(BUILD_AND_RUN), PODMAN)).toBeUndefined();
   });
 
   it('stops on Podman what it measurably cannot grade, in one line naming the engine and the reason', () => {
@@ -112,7 +91,7 @@ describe('engineShortfall', () => {
       [CONTAINER, /process listing/],
     ];
     for (const [text, reason] of cases) {
-      const message = engineShortfall(parseExercise(text, 'x/exercise.yaml').spec, PODMAN);
+      const message = engineShortfall(specOf(text), PODMAN);
       expect(message).toMatch(/^Podman Engine 4\.3\.1 cannot grade this exercise: /);
       expect(message).toMatch(reason);
       expect(message).not.toContain('\n');
