@@ -106,13 +106,18 @@ describe('reach check', () => {
 });
 
 describe('probe outcome', () => {
+  // What busybox nc prints for each outcome: only a name that does not resolve is told apart.
   it.each([
-    [0, '', 'connected'],
-    [1, "nc: bad address 'db'", 'unresolved'],
-    [1, "nc: can't connect to remote host (10.0.0.2): Connection refused", 'unreachable'],
-    [1, 'nc: timed out', 'unreachable'],
-    [1, '', 'unreachable'],
-  ] as const)('exit %i with %j is %s', (exitCode, output, outcome) => {
+    { exitCode: 0, output: '', outcome: 'connected' },
+    { exitCode: 1, output: "nc: bad address 'db'", outcome: 'unresolved' },
+    {
+      exitCode: 1,
+      output: "nc: can't connect to remote host (10.0.0.2): Connection refused",
+      outcome: 'unreachable',
+    },
+    { exitCode: 1, output: 'nc: timed out', outcome: 'unreachable' },
+    { exitCode: 1, output: '', outcome: 'unreachable' },
+  ] as const)('exit $exitCode with $output is $outcome', ({ exitCode, output, outcome }) => {
     expect(probeOutcome(exitCode, output)).toBe(outcome);
   });
 
