@@ -70,16 +70,13 @@ export function gradeBuild(
   options: { timeout?: string; workdir?: string; prefix?: string } = {},
 ): ReturnType<typeof gradeInline> {
   const timeout = options.timeout === undefined ? '' : `, timeout: ${options.timeout}`;
-  const yaml = `version: 1
-id: ${id}
-title: ${id}
-steps:
-  - build: { name: app${timeout} }
-checks:
-  - name: the image exists
+  const yaml = exerciseYaml(id, {
+    steps: `  - build: { name: app${timeout} }`,
+    checks: `  - name: the image exists
     image: { name: app }
     expect: { workdir: ${options.workdir ?? '/srv'} }
-`;
+`,
+  });
   return gradeInline(
     yaml,
     { Dockerfile: dockerfile },
@@ -94,9 +91,17 @@ export const FILLER_CHECK = `
     expect: { cmd: { contains: sh } }
 `;
 
+/**
+ * The YAML of an inline exercise: the frame every exercise has (version, id, title: the id unless
+ * given) written once, around its steps and checks (YAML list items).
+ */
+export function exerciseYaml(id: string, parts: { title?: string; steps: string; checks: string }): string {
+  return `version: 1\nid: ${id}\ntitle: ${parts.title ?? id}\nsteps:\n${parts.steps}\nchecks:\n${parts.checks}`;
+}
+
 /** The YAML of an exercise `steps/<id>` with these steps and checks (YAML list items). */
 export function stepsExercise(id: string, steps: string, checks = FILLER_CHECK): string {
-  return `version: 1\nid: steps/${id}\ntitle: ${id}\nsteps:\n${steps}\nchecks:\n${checks}`;
+  return exerciseYaml(`steps/${id}`, { title: id, steps, checks });
 }
 
 /** A name no other test uses: `prefix`, then the time and a random part. */

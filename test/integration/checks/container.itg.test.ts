@@ -3,15 +3,14 @@
 // a moment after it started.
 import { describe } from 'vitest';
 import { failed, itFindsChecks, passed } from '../../support/check-tables';
-import { gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
+import { exerciseYaml, gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
+import { failedOn } from '../../support/itg-steps-check-rows';
 
 const runId = uniqueRunId('checkscontainer');
 const stopped = `${runId}-stopped`;
 
-const SPEC = `version: 1
-id: test/container
-title: container
-steps:
+const SPEC = exerciseYaml('test/container', {
+  steps: `
   - network: { name: backend }
   - run:
       name: web
@@ -26,7 +25,8 @@ steps:
       networks: [backend]
       healthcheck: { test: "true", interval: 1s }
       wait: { healthy: true, timeout: 20s }
-checks:
+`,
+  checks: `
   - name: container passes
     container: { name: web }
     expect:
@@ -73,7 +73,8 @@ checks:
   - name: missing container is not running
     container: { name: ${runId}-nothing }
     expect: { running: true }
-`;
+`,
+});
 
 const graded = gradedOnce(runId, async ({ stoppedContainer }) => {
   await stoppedContainer(stopped, 'exit 3', '--label', 'course=docker');
@@ -88,17 +89,13 @@ describe('container check', () => {
     ],
     [
       'fails with the restart policy as actual',
-      { 'container fails': failed('restartPolicy not as expected', 'equals "always"', 'unless-stopped') },
+      { 'container fails': failedOn('restartPolicy', 'equals "always"', 'unless-stopped') },
     ],
     [
       "observes a student's stopped container: exit code, no processes, no health, its labels",
       {
         'stopped container': passed,
-        'stopped container labels fail': failed(
-          'labels.course not as expected',
-          'equals "kubernetes"',
-          'docker',
-        ),
+        'stopped container labels fail': failedOn('labels.course', 'equals "kubernetes"', 'docker'),
       },
     ],
     [
@@ -120,27 +117,27 @@ describe('container check', () => {
 // still runs. It must not be graded as one that keeps running.
 describe('container check on a container that has only just started', () => {
   const briefRunId = uniqueRunId('checkscontainerbrief');
-  const BRIEF_SPEC = `version: 1
-id: test/container-brief
-title: container that stops at once
-steps:
+  const BRIEF_SPEC = exerciseYaml('test/container-brief', {
+    steps: `
   - run: { name: brief, image: busybox:latest, command: [sleep, "0.3"] }
   - run: { name: lasting, image: busybox:latest, command: [sleep, "30"] }
-checks:
+`,
+    checks: `
   - name: brief keeps running
     container: { name: brief }
     expect: { running: true }
   - name: lasting keeps running
     container: { name: lasting }
     expect: { running: true, status: running }
-`;
+`,
+  });
   const brief = gradedOnce(briefRunId, async () => ({ yaml: BRIEF_SPEC }));
 
   itFindsChecks(brief, [
     [
       'is running only if it is still running a moment after it started',
       {
-        'brief keeps running': failed('running not as expected', 'equals true', 'false'),
+        'brief keeps running': failedOn('running', 'equals true', 'false'),
         'lasting keeps running': passed,
       },
     ],

@@ -2,7 +2,8 @@
 // each, and the failing case's expected vs actual.
 import { describe } from 'vitest';
 import { failed, itFindsChecks, passed } from '../../support/check-tables';
-import { gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
+import { exerciseYaml, gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
+import { failedOn } from '../../support/itg-steps-check-rows';
 
 const runId = uniqueRunId('checksehl');
 const stopped = `${runId}-stopped`;
@@ -23,17 +24,16 @@ print("serving on 8080", flush=True)
 http.server.HTTPServer(("0.0.0.0", 8080), Handler).serve_forever()
 `;
 
-const SPEC = `version: 1
-id: test/exec-http-logs
-title: exec, http and logs
-steps:
+const SPEC = exerciseYaml('test/exec-http-logs', {
+  steps: `
   - build: { name: app }
   - run:
       name: web
       image: app
       ports: [8080]
       wait: { http: { port: 8080, path: / }, timeout: 30s }
-checks:
+`,
+  checks: `
   - name: exec passes
     exec: { container: web, command: 'echo "$GREETING from $(pwd)"', env: { GREETING: hi }, workdir: /srv }
     expect: { stdout: hi from /srv, stderr: "", exitCode: 0 }
@@ -64,7 +64,8 @@ checks:
   - name: logs fail
     logs: { container: ${stopped} }
     expect: { stdout: { contains: serving } }
-`;
+`,
+});
 
 const graded = gradedOnce(runId, async ({ stoppedContainer }) => {
   // A container that printed on both streams and exited.
@@ -79,10 +80,7 @@ const graded = gradedOnce(runId, async ({ stoppedContainer }) => {
 describe('exec check', () => {
   itFindsChecks(graded, [
     ['passes with env and workdir given to the command', { 'exec passes': { ...passed, points: 1 } }],
-    [
-      'fails with the exit code as actual',
-      { 'exec fails': failed('exitCode not as expected', 'equals 0', '3') },
-    ],
+    ['fails with the exit code as actual', { 'exec fails': failedOn('exitCode', 'equals 0', '3') }],
     [
       'says which container is missing',
       { 'exec on a missing container': failed(`there is no container "${runId}-nothing"`) },
@@ -94,13 +92,10 @@ describe('http check', () => {
   itFindsChecks(graded, [
     ['passes on status, headers (any case) and body', { 'http passes': passed }],
     ["sends the check's headers", { 'http sends headers': passed }],
-    [
-      'fails with the status as actual',
-      { 'http fails': failed('status not as expected', 'equals 404', '200') },
-    ],
+    ['fails with the status as actual', { 'http fails': failedOn('status', 'equals 404', '200') }],
     [
       'fails on a header with its value as actual',
-      { 'http header fails': failed('headers.x-answer not as expected', 'equals "41"', '42') },
+      { 'http header fails': failedOn('headers.x-answer', 'equals "41"', '42') },
     ],
   ]);
 });
@@ -111,7 +106,7 @@ describe('logs check', () => {
     ['reads a stopped container too', { 'logs of a stopped container': passed }],
     [
       'fails with the output as actual',
-      { 'logs fail': failed('stdout not as expected', 'contains "serving"', 'out-line\n') },
+      { 'logs fail': failedOn('stdout', 'contains "serving"', 'out-line\n') },
     ],
   ]);
   itLeavesNothingOfTheRun(runId);

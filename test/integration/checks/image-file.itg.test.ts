@@ -2,7 +2,8 @@
 // each, and the failing case's expected vs actual.
 import { describe } from 'vitest';
 import { failed, itFindsChecks, passed } from '../../support/check-tables';
-import { gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
+import { exerciseYaml, gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
+import { failedOn } from '../../support/itg-steps-check-rows';
 
 const runId = uniqueRunId('checksimgfile');
 const stopped = `${runId}-stopped`;
@@ -18,13 +19,12 @@ USER 1000
 CMD ["cat", "/app/greeting.txt"]
 `;
 
-const SPEC = `version: 1
-id: test/image-file
-title: image and file
-steps:
+const SPEC = exerciseYaml('test/image-file', {
+  steps: `
   - build: { name: app }
   - run: { name: web, image: app, command: [sleep, "600"] }
-checks:
+`,
+  checks: `
   - name: image passes
     image: { name: app, basedOn: "busybox:latest" }
     expect:
@@ -74,7 +74,8 @@ checks:
   - name: file in a missing image
     file: { image: "${runId}-nosuch:1", path: /etc/hostname }
     expect: { exists: true }
-`;
+`,
+});
 
 const graded = gradedOnce(runId, async ({ stoppedContainer }) => {
   await stoppedContainer(stopped, 'echo written before exit > /tmp/out');
@@ -84,10 +85,7 @@ const graded = gradedOnce(runId, async ({ stoppedContainer }) => {
 describe('image check', () => {
   itFindsChecks(graded, [
     ['passes on configuration, labels, healthcheck, layers, size and base image', { 'image passes': passed }],
-    [
-      'fails with the user as actual',
-      { 'image fails': failed('user not as expected', 'equals "root"', '1000') },
-    ],
+    ['fails with the user as actual', { 'image fails': failedOn('user', 'equals "root"', '1000') }],
     [
       'says basedOn false for another base image',
       { 'image is not based on debian': { status: 'fail', expected: 'equals true', actual: 'false' } },
@@ -125,10 +123,7 @@ describe('file check', () => {
       'reads a directory and a missing path of a running container',
       { 'directory in a container': passed, 'missing path': passed },
     ],
-    [
-      'fails with the mode as actual',
-      { 'file fails': failed('mode not as expected', 'equals "0644"', '0640') },
-    ],
+    ['fails with the mode as actual', { 'file fails': failedOn('mode', 'equals "0644"', '0640') }],
     ['reads a stopped container', { 'file in a stopped container': passed }],
     [
       'says which image is missing',

@@ -2,7 +2,8 @@
 // volumes the exercise made (known by its names) and ones a student made with the docker CLI.
 import { describe } from 'vitest';
 import { failed, itFindsChecks, passed } from '../../support/check-tables';
-import { gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
+import { exerciseYaml, gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
+import { failedOn } from '../../support/itg-steps-check-rows';
 
 const runId = uniqueRunId('checksnetvol');
 const foreignNetwork = `${runId}-student-net`;
@@ -12,10 +13,8 @@ const island = `${runId}-island`;
 const stopped = `${runId}-stopped`;
 
 function spec(islandIp: string): string {
-  return `version: 1
-id: test/network-volume-reach
-title: network, volume and reach
-steps:
+  return exerciseYaml('test/network-volume-reach', {
+    steps: `
   - network: { name: front }
   - network: { name: back, internal: true }
   - volume: { name: data }
@@ -30,7 +29,8 @@ steps:
       image: busybox:latest
       command: [httpd, -f, -p, "5432"]
       networks: [{ name: back, aliases: [db] }]
-checks:
+`,
+    checks: `
   - name: network passes
     network: { name: front }
     expect: { exists: true, driver: bridge, internal: false, members: [app, proxy] }
@@ -76,7 +76,8 @@ checks:
   - name: reach from a stopped container
     reach: { from: ${stopped}, to: app, port: 8080 }
     expect: { reachable: true }
-`;
+`,
+  });
 }
 
 const graded = gradedOnce(runId, async ({ docker, label, stoppedContainer }) => {
@@ -119,33 +120,35 @@ const graded = gradedOnce(runId, async ({ docker, label, stoppedContainer }) => 
   return { yaml: spec(islandIp) };
 });
 
-describe('network check', () => {
-  itFindsChecks(graded, [
-    ['finds a network step by its name and shows members by their step names', { 'network passes': passed }],
-    [
-      'fails with the members as actual',
-      { 'network fails': failed('members not as expected', 'contains "proxy"', '["app","db"]') },
-    ],
-    [
-      "finds a student's network by its engine name, and a missing one is exists: false",
-      { 'student network': passed, 'missing network': passed },
-    ],
-  ]);
-});
-
-describe('volume check', () => {
-  itFindsChecks(graded, [
-    ['finds a volume step by its name', { 'volume passes': passed }],
-    [
-      'fails with the driver as actual',
-      { 'volume fails': failed('driver not as expected', 'equals "nfs"', 'local') },
-    ],
-    [
-      "finds a student's volume by its engine name, and a missing one is exists: false",
-      { 'student volume': passed, 'missing volume': passed },
-    ],
-  ]);
-});
+// The network and volume checks are tested alike: a step's by its name, one failing field, and a
+// student's by its engine name next to a missing one.
+for (const { kind, passes, field, expected, actual } of [
+  {
+    kind: 'network',
+    passes: 'finds a network step by its name and shows members by their step names',
+    field: 'members',
+    expected: 'contains "proxy"',
+    actual: '["app","db"]',
+  },
+  {
+    kind: 'volume',
+    passes: 'finds a volume step by its name',
+    field: 'driver',
+    expected: 'equals "nfs"',
+    actual: 'local',
+  },
+]) {
+  describe(`${kind} check`, () => {
+    itFindsChecks(graded, [
+      [passes, { [`${kind} passes`]: passed }],
+      [`fails with the ${field} as actual`, { [`${kind} fails`]: failedOn(field, expected, actual) }],
+      [
+        `finds a student's ${kind} by its engine name, and a missing one is exists: false`,
+        { [`student ${kind}`]: passed, [`missing ${kind}`]: passed },
+      ],
+    ]);
+  });
+}
 
 describe('reach check', () => {
   itFindsChecks(graded, [
@@ -154,7 +157,7 @@ describe('reach check', () => {
       'neither resolves nor reaches a container on another network',
       {
         'reach isolated': passed,
-        'reach fails': failed('reachable not as expected', 'equals true', 'false'),
+        'reach fails': failedOn('reachable', 'equals true', 'false'),
       },
     ],
     [

@@ -1,32 +1,52 @@
 // build and run steps on the real engine, through grade(): each with a passing and a failing case.
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gradeBuild, gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
+import { gradeBuild, leftovers, removeTempDirs } from '../../support/inline-grading';
+import { itGradesSteps } from '../../support/itg-steps-cases';
 
 afterAll(removeTempDirs);
 
+const DOCKERFILE = { Dockerfile: 'FROM busybox\nWORKDIR /srv\n' };
+const extraTag = `itg-steps-extra-${Date.now().toString(36)}:0.0.1`;
+
+/** A check on the container "web" that passes whenever it runs. */
+const WEB_RUNS = `
+  - name: runs
+    exec: { container: web, command: ["true"] }
+    expect: { exitCode: 0 }
+`;
+
 describe('build step', () => {
-  it('builds, tags the image with extra tags, and removes them afterwards', async () => {
-    const extraTag = `itg-steps-extra-${Date.now().toString(36)}:0.0.1`;
-    const graded = await gradeInline(
-      `
-version: 1
-id: steps/build-tag
-title: build with tags
-steps:
-  - build: { name: app, tag: ${extraTag} }
-checks:
+  itGradesSteps([
+    {
+      title: 'builds, tags the image with extra tags, and removes them afterwards',
+      id: 'build-tag',
+      steps: `  - build: { name: app, tag: ${extraTag} }`,
+      checks: `
   - name: the extra tag names the built image
     image: { name: ${extraTag} }
     expect: { workdir: /srv }
 `,
-      { Dockerfile: 'FROM busybox\nWORKDIR /srv\n' },
-    );
-    expect(graded.exercise.setupError, summary(graded)).toBeUndefined();
-    expect(graded.statuses['the extra tag names the built image'], summary(graded)).toBe('pass');
-    expect(execFileSync('docker', ['images', '-q', extraTag]).toString().trim()).toBe('');
-    expect(await leftovers(graded.runId)).toEqual([]);
-  });
+      files: DOCKERFILE,
+      statuses: { 'the extra tag names the built image': 'pass' },
+      alsoExpect: () => {
+        expect(execFileSync('docker', ['images', '-q', extraTag]).toString().trim()).toBe('');
+      },
+    },
+    {
+      title: 'refuses an extra tag that would take the name of an image the grader did not build',
+      id: 'build-tag-taken',
+      steps: '  - build: { name: app, tag: busybox:latest }',
+      checks: `
+  - name: busybox is still busybox
+    image: { name: busybox:latest }
+    expect: { workdir: { not: /srv } }
+`,
+      files: DOCKERFILE,
+      setupError: /cannot be tagged busybox:latest: an image the grader did not build/,
+      statuses: { 'busybox is still busybox': 'pass' },
+    },
+  ]);
 
   it('fails with the build log when the Dockerfile does not build', async () => {
     const graded = await gradeBuild('steps/build-broken', 'FROM busybox\nRUN echo building && exit 3\n');
@@ -35,38 +55,14 @@ checks:
     expect(graded.statuses['the image exists']).toBe('fail');
     expect(await leftovers(graded.runId)).toEqual([]);
   });
-
-  it('refuses an extra tag that would take the name of an image the grader did not build', async () => {
-    const graded = await gradeInline(
-      `
-version: 1
-id: steps/build-tag-taken
-title: tag taken
-steps:
-  - build: { name: app, tag: busybox:latest }
-checks:
-  - name: busybox is still busybox
-    image: { name: busybox:latest }
-    expect: { workdir: { not: /srv } }
-`,
-      { Dockerfile: 'FROM busybox\nWORKDIR /srv\n' },
-    );
-    expect(graded.exercise.setupError).toMatch(
-      /cannot be tagged busybox:latest: an image the grader did not build/,
-    );
-    expect(graded.statuses['busybox is still busybox']).toBe('pass');
-    expect(await leftovers(graded.runId)).toEqual([]);
-  });
 });
 
 describe('run step', () => {
-  it('runs with volumes, networks and aliases, user, workdir, hostname, healthcheck and waits', async () => {
-    const graded = await gradeInline(
-      `
-version: 1
-id: steps/run-everything
-title: run with everything
-steps:
+  itGradesSteps([
+    {
+      title: 'runs with volumes, networks and aliases, user, workdir, hostname, healthcheck and waits',
+      id: 'run-everything',
+      steps: `
   - network: { name: front }
   - volume: { name: data }
   - run:
@@ -86,7 +82,8 @@ steps:
       command: [sleep, "300"]
       user: "1000:1000"
       networks: [front]
-checks:
+`,
+      checks: `
   - name: serves the bind-mounted folder
     http: { container: web, port: 8080, path: /index.html }
     expect: { status: 200, body: { contains: hello from the submission } }
@@ -106,81 +103,44 @@ checks:
     exec: { container: client, command: [id, -u] }
     expect: { stdout: "1000" }
 `,
-      { 'www/index.html': 'hello from the submission\n' },
-    );
-    expect(graded.exercise.setupError, summary(graded)).toBeUndefined();
-    for (const [name, status] of Object.entries(graded.statuses))
-      expect(status, `${name}\n${summary(graded)}`).toBe('pass');
-    expect(await leftovers(graded.runId)).toEqual([]);
-  });
-
-  it('restarts a crashing container under an on-failure policy (a log line counted twice)', async () => {
-    const graded = await gradeInline(
-      `
-version: 1
-id: steps/run-restart
-title: restart policy
-steps:
+      files: { 'www/index.html': 'hello from the submission\n' },
+      allPass: true,
+    },
+    {
+      title: 'restarts a crashing container under an on-failure policy (a log line counted twice)',
+      id: 'run-restart',
+      steps: `
   - run:
       name: flaky
       image: busybox
       command: "echo boot; sleep 0.2; exit 1"
       restart: on-failure
       wait: { log: { matches: boot, count: 2 }, timeout: 20s }
-checks:
-  - name: the image is there
-    image: { name: busybox }
-    expect: { cmd: { contains: sh } }
 `,
-    );
-    expect(graded.exercise.setupError, summary(graded)).toBeUndefined();
-    expect(await leftovers(graded.runId)).toEqual([]);
-  });
-
-  it('refuses a bind mount that leaves the submission through a symbolic link', async () => {
-    const graded = await gradeInline(
-      `
-version: 1
-id: steps/run-bind-escape
-title: bind escape
-steps:
-  - run: { name: web, image: busybox, command: [sleep, "60"], volumes: ["./html:/www"] }
-checks:
-  - name: runs
-    exec: { container: web, command: ["true"] }
-    expect: { exitCode: 0 }
-`,
-      { html: { symlink: '/etc' } },
-    );
-    expect(graded.exercise.setupError).toBe(
-      'bind mount source "./html" leads outside the submission folder through a symbolic link',
-    );
-    expect(graded.statuses.runs).toBe('fail');
-    expect(await leftovers(graded.runId)).toEqual([]);
-  });
-
-  it('fails when a log line is printed fewer times than the wait expects, saying how many', async () => {
-    const graded = await gradeInline(
-      `
-version: 1
-id: steps/run-log-count
-title: log count
-steps:
+    },
+    {
+      title: 'refuses a bind mount that leaves the submission through a symbolic link',
+      id: 'run-bind-escape',
+      steps: '  - run: { name: web, image: busybox, command: [sleep, "60"], volumes: ["./html:/www"] }',
+      checks: WEB_RUNS,
+      files: { html: { symlink: '/etc' } },
+      setupError: 'bind mount source "./html" leads outside the submission folder through a symbolic link',
+      statuses: { runs: 'fail' },
+    },
+    {
+      title: 'fails when a log line is printed fewer times than the wait expects, saying how many',
+      id: 'run-log-count',
+      steps: `
   - run:
       name: web
       image: busybox
       command: "echo ready; exec sleep 60"
       wait: { log: { matches: ready, count: 3 }, timeout: 1s }
-checks:
-  - name: runs
-    exec: { container: web, command: ["true"] }
-    expect: { exitCode: 0 }
 `,
-    );
-    expect(graded.exercise.setupError).toBe(
-      'container "web" was not ready within 1s: 1 output line matched /ready/, expected at least 3',
-    );
-    expect(graded.exercise.setupLog).toBe('ready');
-    expect(await leftovers(graded.runId)).toEqual([]);
-  });
+      checks: WEB_RUNS,
+      setupError:
+        'container "web" was not ready within 1s: 1 output line matched /ready/, expected at least 3',
+      setupLog: 'ready',
+    },
+  ]);
 });

@@ -5,7 +5,6 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RUN_LABEL } from '../../../src/naming/labels';
 import {
-  FILLER_CHECK,
   gradeInline,
   leftovers,
   namedLeftovers,
@@ -14,8 +13,25 @@ import {
   summary,
   uniqueName,
 } from '../../support/inline-grading';
+import { itGradesSteps, type StepsCase } from '../../support/itg-steps-cases';
 
 afterAll(removeTempDirs);
+
+/** A compose service's image and command that keeps it running (its lines under the service). */
+const SLEEPER = 'image: busybox\n    init: true\n    command: [sleep, "300"]';
+
+/**
+ * The rows, each asserting also that nothing on the engine is named after the run: a compose
+ * project is named after it, and so is all that the project makes.
+ */
+function leavingNothingNamedAfterTheRun(rows: StepsCase[]): StepsCase[] {
+  return rows.map((row) => ({
+    ...row,
+    alsoExpect: async (graded) => {
+      expect(await namedLeftovers(graded.runId)).toEqual([]);
+    },
+  }));
+}
 
 describe('compose step', () => {
   it('brings a stack up, waits until healthy, and survives down + up with its volume', async () => {
@@ -119,38 +135,32 @@ networks:
     expect(await leftovers(graded.runId)).toEqual([]);
   });
 
-  it('finds the default file name, and starts and stops a stopped stack', async () => {
-    const graded = await gradeInline(
-      stepsExercise(
-        'compose-stop-start',
-        `
+  itGradesSteps(
+    leavingNothingNamedAfterTheRun([
+      {
+        title: 'finds the default file name, and starts and stops a stopped stack',
+        id: 'compose-stop-start',
+        steps: `
   - compose: {}
   - compose: { action: stop }
   - compose: { action: start, wait: { timeout: 20s } }
 `,
-        `
+        checks: `
   - name: the service runs again
     exec: { container: app, command: ["true"] }
     expect: { exitCode: 0 }
 `,
-      ),
-      {
-        'compose.yml': 'services:\n  app:\n    image: busybox\n    init: true\n    command: [sleep, "300"]\n',
+        files: {
+          'compose.yml': `services:\n  app:\n    ${SLEEPER}\n`,
+        },
+        statuses: { 'the service runs again': 'pass' },
       },
-    );
-    expect(graded.exercise.setupError, summary(graded)).toBeUndefined();
-    expect(graded.statuses['the service runs again']).toBe('pass');
-    expect(await namedLeftovers(graded.runId)).toEqual([]);
-    expect(await leftovers(graded.runId)).toEqual([]);
-  });
-
-  it('reads the files docker compose would: compose.yaml before docker-compose.yaml, and the override', async () => {
-    const sleeper = 'image: busybox\n    init: true\n    command: [sleep, "300"]';
-    const graded = await gradeInline(
-      stepsExercise(
-        'compose-order',
-        '  - compose: { wait: { timeout: 20s } }\n  - compose: { action: down }\n  - compose: {}\n',
-        `
+      {
+        title:
+          'reads the files docker compose would: compose.yaml before docker-compose.yaml, and the override',
+        id: 'compose-order',
+        steps: '  - compose: { wait: { timeout: 20s } }\n  - compose: { action: down }\n  - compose: {}\n',
+        checks: `
   - name: the service of compose.yaml runs
     exec: { container: app, command: ["true"] }
     expect: { exitCode: 0 }
@@ -158,80 +168,58 @@ networks:
     exec: { container: extra, command: ["true"] }
     expect: { exitCode: 0 }
 `,
-      ),
-      {
-        'compose.yaml': `services:\n  app:\n    ${sleeper}\n`,
-        'compose.override.yaml': `services:\n  extra:\n    ${sleeper}\n`,
-        // What Compose v2 does not read when compose.yaml is there: it would fail the step.
-        'docker-compose.yaml': 'services:\n  legacy:\n    image: busybox\n    command: [sh, -c, "exit 5"]\n',
+        files: {
+          'compose.yaml': `services:\n  app:\n    ${SLEEPER}\n`,
+          'compose.override.yaml': `services:\n  extra:\n    ${SLEEPER}\n`,
+          // What Compose v2 does not read when compose.yaml is there: it would fail the step.
+          'docker-compose.yaml':
+            'services:\n  legacy:\n    image: busybox\n    command: [sh, -c, "exit 5"]\n',
+        },
+        statuses: {
+          'the service of compose.yaml runs': 'pass',
+          'the service the override adds runs': 'pass',
+        },
       },
-    );
-    expect(graded.exercise.setupError, summary(graded)).toBeUndefined();
-    expect(graded.statuses['the service of compose.yaml runs']).toBe('pass');
-    expect(graded.statuses['the service the override adds runs']).toBe('pass');
-    expect(await namedLeftovers(graded.runId)).toEqual([]);
-    expect(await leftovers(graded.runId)).toEqual([]);
-  });
-
-  it('fails with compose’s own message when the file is invalid', async () => {
-    const graded = await gradeInline(
-      stepsExercise('compose-invalid', '  - compose: { file: docker-compose.yaml }\n', FILLER_CHECK),
-      { 'docker-compose.yaml': 'services:\n  app:\n    image: busybox\n    no_such_key: 1\n' },
-    );
-    expect(graded.exercise.setupError).toMatch(
-      /^docker compose up failed with exit code \d+ \(docker-compose.yaml\)$/,
-    );
-    expect(graded.exercise.setupLog).toMatch(/no_such_key/);
-    expect(await namedLeftovers(graded.runId)).toEqual([]);
-    expect(await leftovers(graded.runId)).toEqual([]);
-  });
-
-  it('fails with the build output when a service image does not build', async () => {
-    const graded = await gradeInline(
-      stepsExercise('compose-build-fails', '  - compose: {}\n', FILLER_CHECK),
       {
-        'docker-compose.yaml': 'services:\n  app:\n    build: .\n',
-        Dockerfile: 'FROM busybox\nRUN echo "compiling" && exit 2\n',
+        title: 'fails with compose’s own message when the file is invalid',
+        id: 'compose-invalid',
+        steps: '  - compose: { file: docker-compose.yaml }\n',
+        files: { 'docker-compose.yaml': 'services:\n  app:\n    image: busybox\n    no_such_key: 1\n' },
+        setupError: /^docker compose up failed with exit code \d+ \(docker-compose.yaml\)$/,
+        setupLog: /no_such_key/,
       },
-    );
-    expect(graded.exercise.setupError).toMatch(/compose up failed with exit code \d+/);
-    expect(graded.exercise.setupLog).toMatch(/compiling/);
-    expect(await namedLeftovers(graded.runId)).toEqual([]);
-    expect(await leftovers(graded.runId)).toEqual([]);
-  });
-
-  it('fails at once when a service exits, with its exit code and log', async () => {
-    const started = Date.now();
-    const graded = await gradeInline(
-      stepsExercise('compose-exits', '  - compose: { wait: { timeout: 30s } }\n', FILLER_CHECK),
       {
-        'docker-compose.yaml':
-          'services:\n  ok:\n    image: busybox\n    init: true\n    command: [sleep, "300"]\n  broken:\n    image: busybox\n    command: [sh, -c, "echo cannot connect; exit 5"]\n',
+        title: 'fails with the build output when a service image does not build',
+        id: 'compose-build-fails',
+        steps: '  - compose: {}\n',
+        files: {
+          'docker-compose.yaml': 'services:\n  app:\n    build: .\n',
+          Dockerfile: 'FROM busybox\nRUN echo "compiling" && exit 2\n',
+        },
+        setupError: /compose up failed with exit code \d+/,
+        setupLog: /compiling/,
       },
-    );
-    expect(graded.exercise.setupError).toBe('compose service "broken" is not running (exited, exit code 5)');
-    expect(graded.exercise.setupLog).toBe('cannot connect');
-    expect(Date.now() - started).toBeLessThan(20_000);
-    expect(await namedLeftovers(graded.runId)).toEqual([]);
-    expect(await leftovers(graded.runId)).toEqual([]);
-  });
-
-  it('says which service is not healthy when the wait times out', async () => {
-    const graded = await gradeInline(
-      stepsExercise(
-        'compose-unhealthy',
-        '  - compose: { wait: { healthy: true, timeout: 2s } }\n',
-        FILLER_CHECK,
-      ),
       {
-        'docker-compose.yaml':
-          'services:\n  db:\n    image: busybox\n    init: true\n    command: [sleep, "300"]\n    healthcheck:\n      test: ["CMD", "false"]\n      interval: 1m\n',
+        title: 'fails at once when a service exits, with its exit code and log',
+        id: 'compose-exits',
+        steps: '  - compose: { wait: { timeout: 30s } }\n',
+        files: {
+          'docker-compose.yaml': `services:\n  ok:\n    ${SLEEPER}\n  broken:\n    image: busybox\n    command: [sh, -c, "echo cannot connect; exit 5"]\n`,
+        },
+        setupError: 'compose service "broken" is not running (exited, exit code 5)',
+        setupLog: 'cannot connect',
+        withinMs: 20_000,
       },
-    );
-    expect(graded.exercise.setupError).toBe(
-      'compose services were not ready within 2s: service "db" health is "starting", expected "healthy"',
-    );
-    expect(await namedLeftovers(graded.runId)).toEqual([]);
-    expect(await leftovers(graded.runId)).toEqual([]);
-  });
+      {
+        title: 'says which service is not healthy when the wait times out',
+        id: 'compose-unhealthy',
+        steps: '  - compose: { wait: { healthy: true, timeout: 2s } }\n',
+        files: {
+          'docker-compose.yaml': `services:\n  db:\n    ${SLEEPER}\n    healthcheck:\n      test: ["CMD", "false"]\n      interval: 1m\n`,
+        },
+        setupError:
+          'compose services were not ready within 2s: service "db" health is "starting", expected "healthy"',
+      },
+    ]),
+  );
 });

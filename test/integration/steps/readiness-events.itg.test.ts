@@ -5,7 +5,14 @@ import { createDockerEngine } from '../../../src/engine/docker-engine';
 import type { Engine } from '../../../src/engine/engine';
 import { grade } from '../../../src/grading/grade';
 import { parseExercise } from '../../../src/spec/load';
-import { leftovers, removeTempDirs, submissionDir, summary, uniqueRunId } from '../../support/inline-grading';
+import {
+  leftovers,
+  removeTempDirs,
+  stepsExercise,
+  submissionDir,
+  summary,
+  uniqueRunId,
+} from '../../support/inline-grading';
 
 afterAll(removeTempDirs);
 
@@ -29,12 +36,7 @@ function countingEngine(runId: string): { engine: Engine; calls: Record<string, 
 async function gradeWait(id: string, steps: string) {
   const runId = uniqueRunId('events');
   const { engine, calls } = countingEngine(runId);
-  const yaml = `version: 1\nid: steps/${id}\ntitle: ${id}\nsteps:\n${steps}
-checks:
-  - name: busybox is there
-    image: { name: busybox }
-    expect: { cmd: { contains: sh } }
-`;
+  const yaml = stepsExercise(id, steps);
   const log: string[] = [];
   const report = await grade([parseExercise(yaml, 'inline/exercise.yaml')], {
     engine,
