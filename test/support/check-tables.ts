@@ -19,6 +19,11 @@ export function failed(message: string, expected?: string, actual?: string): Par
   };
 }
 
+/** A check failed on `field`: "<field> not as expected", with the expected and the actual. */
+export function failedOn(field: string, expected: string, actual: string): Partial<CheckResult> {
+  return failed(`${field} not as expected`, expected, actual);
+}
+
 /** One test a row, by its title: each named check's result matches what the row expects. */
 export function itFindsChecks(graded: () => Graded, rows: Array<[title: string, CheckExpectations]>): void {
   it.each(rows)('%s', (_title, expectations) => {

@@ -2,9 +2,8 @@
 // fully, one a student's `docker run` left stopped, one that does not exist, and one that stops
 // a moment after it started.
 import { describe } from 'vitest';
-import { failed, itFindsChecks, passed } from '../../support/check-tables';
+import { failed, failedOn, itFindsChecks, passed } from '../../support/check-tables';
 import { exerciseYaml, gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
-import { failedOn } from '../../support/itg-steps-check-rows';
 
 const runId = uniqueRunId('checkscontainer');
 const stopped = `${runId}-stopped`;

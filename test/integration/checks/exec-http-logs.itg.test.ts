@@ -1,9 +1,8 @@
 // The exec, http and logs checks on the real engine, through grade(): a passing and a failing case
 // each, and the failing case's expected vs actual.
 import { describe } from 'vitest';
-import { failed, itFindsChecks, passed } from '../../support/check-tables';
+import { failed, failedOn, itFindsChecks, passed } from '../../support/check-tables';
 import { exerciseYaml, gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
-import { failedOn } from '../../support/itg-steps-check-rows';
 
 const runId = uniqueRunId('checksehl');
 const stopped = `${runId}-stopped`;

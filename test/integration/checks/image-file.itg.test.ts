@@ -1,9 +1,8 @@
 // The image and file checks on the real engine, through grade(): a passing and a failing case
 // each, and the failing case's expected vs actual.
 import { describe } from 'vitest';
-import { failed, itFindsChecks, passed } from '../../support/check-tables';
+import { failed, failedOn, itFindsChecks, passed } from '../../support/check-tables';
 import { exerciseYaml, gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
-import { failedOn } from '../../support/itg-steps-check-rows';
 
 const runId = uniqueRunId('checksimgfile');
 const stopped = `${runId}-stopped`;

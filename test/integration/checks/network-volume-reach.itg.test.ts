@@ -1,9 +1,8 @@
 // The network, volume and reach checks on the real engine, through grade(): networks and
 // volumes the exercise made (known by its names) and ones a student made with the docker CLI.
 import { describe } from 'vitest';
-import { failed, itFindsChecks, passed } from '../../support/check-tables';
+import { failed, failedOn, itFindsChecks, passed } from '../../support/check-tables';
 import { exerciseYaml, gradedOnce, itLeavesNothingOfTheRun, uniqueRunId } from '../../support/inline-grading';
-import { failedOn } from '../../support/itg-steps-check-rows';
 
 const runId = uniqueRunId('checksnetvol');
 const foreignNetwork = `${runId}-student-net`;
