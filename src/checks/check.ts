@@ -2,7 +2,7 @@
 // observes.
 import type { Failure, RunContext } from '../run/context';
 import type { SourceLocation } from '../shared/errors';
-import type { JsonSchema } from '../spec/json-schema';
+import type { JsonSchema, SchemaOf } from '../spec/json-schema';
 import type { CheckRules } from '../spec/rules';
 
 /** Observed values, keyed like the check's `expect` (stdout, status, workdir, ...). */
@@ -51,3 +51,22 @@ export type AnyCheckDefinition = Omit<
   CheckDefinition<string, Record<string, unknown>, Record<string, unknown>>,
   'containerKey'
 > & { containerKey?: string };
+
+/**
+ * A kind's definition as its file writes it: its key, then the target's and expect's schemas
+ * beside the rest, so that the target and expect types follow from them (json-schema.ts's
+ * builders carry the types). No `expect`: the check takes none.
+ */
+export function defineCheck<const Kind extends string, Target, Expect = Record<string, never>>(
+  kind: Kind,
+  parts: Omit<CheckDefinition<Kind, NoInfer<Target>, NoInfer<Expect>>, 'kind' | 'schema'> & {
+    target: SchemaOf<Target>;
+    expect?: SchemaOf<Expect>;
+  },
+): CheckDefinition<Kind, Target, Expect> {
+  const { target, expect, ...definition } = parts;
+  return { kind, ...definition, schema: { target, ...(expect === undefined ? {} : { expect }) } };
+}
+
+/** The target type of a kind's definition (for the code that runs its checks outside observe). */
+export type TargetOf<D> = D extends CheckDefinition<string, infer Target, infer _Expect> ? Target : never;

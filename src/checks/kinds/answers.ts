@@ -6,38 +6,27 @@
 // Facts: answers (question -> hash), and submitted (question -> the normalised answer), which
 // the report shows instead of a hash that means nothing to the student.
 import type { SourceLocation } from '../../shared/errors';
-import { expectSchema, objectSchema, ref } from '../../spec/json-schema';
+import { expectSchema, pattern, ref, required, targetSchema, typed } from '../../spec/json-schema';
 import { answerHash, DEFAULT_KEY_ENV, keyProblem, normaliseAnswer, parseAnswers } from '../answers-hash';
-import type { CheckDefinition } from '../check';
+import { defineCheck } from '../check';
 import { CheckConfigError } from '../evaluate';
 import { fileLocation, readStudentFile, unreadable } from '../student-file';
 
-export type AnswersTarget = { file: string; keyEnv?: string };
-export type AnswersExpect = { answers?: Record<string, string> };
-
-export const answersCheck: CheckDefinition<'answers', AnswersTarget, AnswersExpect> = {
-  kind: 'answers',
-  schema: {
-    target: objectSchema({
-      description: 'A quiz: answers compared with keyed hashes (docker-autograder answers hash).',
-      required: ['file'],
-      properties: {
-        file: ref('relativePath', "The student's answers: YAML or JSON, question -> answer."),
-        keyEnv: {
-          type: 'string',
-          pattern: '^[A-Z_][A-Z0-9_]*$',
-          description: 'Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY).',
-        },
-      },
+export const answersCheck = defineCheck('answers', {
+  target: targetSchema('A quiz: answers compared with keyed hashes (docker-autograder answers hash).', {
+    file: required(ref('relativePath', "The student's answers: YAML or JSON, question -> answer.")),
+    keyEnv: pattern(
+      '^[A-Z_][A-Z0-9_]*$',
+      'Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY).',
+    ),
+  }),
+  expect: expectSchema({
+    answers: typed<Record<string, string>>({
+      type: 'object',
+      description: 'Question -> HMAC-SHA256 hex of the expected answer.',
+      additionalProperties: pattern('^[0-9a-f]{64}$'),
     }),
-    expect: expectSchema({
-      answers: {
-        type: 'object',
-        description: 'Question -> HMAC-SHA256 hex of the expected answer.',
-        additionalProperties: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-      },
-    }),
-  },
+  }),
   readOnly: true,
   validate(target, rules) {
     rules.relativePath(['file'], target.file);
@@ -77,4 +66,4 @@ export const answersCheck: CheckDefinition<'answers', AnswersTarget, AnswersExpe
     }
     return { facts: { answers, submitted }, locations };
   },
-};
+});

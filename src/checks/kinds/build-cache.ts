@@ -32,47 +32,34 @@ import { CacheFact } from '../../dockerfile/judges';
 import { dockerfileMeaning } from '../../dockerfile/meaning';
 import { imageTag } from '../../naming/image-references';
 import { remainingMs, shownOutput } from '../../run/context';
-import { expectSchema, matcher, objectSchema, ref } from '../../spec/json-schema';
-import type { Matcher, StepMatcher } from '../../spec/types';
+import { expectSchema, matcher, ref, required, targetSchema } from '../../spec/json-schema';
 import { tail } from '../../steps/text';
-import type { CheckDefinition, Observation } from '../check';
+import { defineCheck, type Observation } from '../check';
 import { fileLocation } from '../student-file';
 
 const LOG_TAIL_LINES = 40;
 const MAX_BUILDER_LINES = 10_000;
 
-export type BuildCacheTarget = { build: string; change: string };
-export type BuildCacheExpect = {
-  cached?: Matcher;
-  rebuilt?: Matcher;
-  fromCache?: StepMatcher[];
-  ranAgain?: StepMatcher[];
-};
-
-export const buildCacheCheck: CheckDefinition<'build-cache', BuildCacheTarget, BuildCacheExpect> = {
-  kind: 'build-cache',
-  schema: {
-    target: objectSchema({
-      description: 'Rebuilds after a change to one file and reports which instructions came from the cache.',
-      required: ['build', 'change'],
-      properties: {
-        build: ref('name', "A build step's name."),
-        change: ref('relativePath', 'A file in the build context to change before rebuilding.'),
-      },
-    }),
-    expect: expectSchema({
-      cached: matcher('Instruction lines answered from the cache.'),
-      rebuilt: matcher('Instruction lines run again.'),
-      fromCache: ref(
-        'stepMatchers',
-        'Each step matcher matches at least one build step, and every step it matches came from the cache.',
-      ),
-      ranAgain: ref(
-        'stepMatchers',
-        'Each step matcher matches at least one build step, and every step it matches ran again.',
-      ),
-    }),
-  },
+export const buildCacheCheck = defineCheck('build-cache', {
+  target: targetSchema(
+    'Rebuilds after a change to one file and reports which instructions came from the cache.',
+    {
+      build: required(ref('name', "A build step's name.")),
+      change: required(ref('relativePath', 'A file in the build context to change before rebuilding.')),
+    },
+  ),
+  expect: expectSchema({
+    cached: matcher('Instruction lines answered from the cache.'),
+    rebuilt: matcher('Instruction lines run again.'),
+    fromCache: ref(
+      'stepMatchers',
+      'Each step matcher matches at least one build step, and every step it matches came from the cache.',
+    ),
+    ranAgain: ref(
+      'stepMatchers',
+      'Each step matcher matches at least one build step, and every step it matches ran again.',
+    ),
+  }),
   // It rebuilds, and leaves the image and the build cache changed.
   readOnly: false,
   validate(target, rules) {
@@ -158,7 +145,7 @@ export const buildCacheCheck: CheckDefinition<'build-cache', BuildCacheTarget, B
       await rm(copy, { recursive: true, force: true });
     }
   },
-};
+});
 
 function cacheFacts(steps: BuildStepOutcome[], dockerfileText: string, dockerfilePath: string): Observation {
   const meaning = dockerfileMeaning(dockerfileText);

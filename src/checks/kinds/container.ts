@@ -13,81 +13,46 @@ import {
 } from '../../run/resolve';
 import { settledState } from '../../run/uptime';
 import { InfraError } from '../../shared/errors';
-import { expectSchema, matcher, objectSchema, ref } from '../../spec/json-schema';
-import type { Machine, Matcher, MatcherMap } from '../../spec/types';
-import type { CheckDefinition } from '../check';
+import { enumOf, expectSchema, matcher, ref, required, targetSchema } from '../../spec/json-schema';
+import type { Machine } from '../../spec/types';
+import { defineCheck } from '../check';
 import { MemoryFact } from '../memory-fact';
 import { friendlyBindSource, friendlyObservedName, studentLabels } from '../observed-names';
 
-/** machine: the engine the container must be on (default local: the student's own machine). */
-export type ContainerTarget = { name: string; machine?: Machine };
-export type ContainerExpect = Partial<
-  Record<
-    | 'exists'
-    | 'status'
-    | 'running'
-    | 'exitCode'
-    | 'oomKilled'
-    | 'health'
-    | 'restartPolicy'
-    | 'restartCount'
-    | 'memory'
-    | 'pidsLimit'
-    | 'pidMode'
-    | 'ports'
-    | 'env'
-    | 'mounts'
-    | 'networks'
-    | 'image'
-    | 'user'
-    | 'hostname'
-    | 'processes',
-    Matcher
-  >
-> & { labels?: MatcherMap };
-
-export const containerCheck: CheckDefinition<'container', ContainerTarget, ContainerExpect> = {
-  kind: 'container',
-  schema: {
-    target: objectSchema({
-      description: "Inspects a container's state and configuration.",
-      required: ['name'],
-      properties: {
-        name: ref('containerRef'),
-        machine: {
-          enum: ['local', 'remote'],
-          description:
-            "Which Docker daemon the container must be on: local (default), the student's own, or remote, the machine of a script step with remote: true. A container on the other one does not count.",
-        },
-      },
-    }),
-    expect: expectSchema({
-      exists: matcher(),
-      status: matcher('created, running, paused, restarting, exited or dead.'),
-      running: matcher(),
-      exitCode: matcher(),
-      oomKilled: matcher(),
-      health: matcher('starting, healthy, unhealthy, or none.'),
-      restartPolicy: matcher(),
-      restartCount: matcher(),
-      memory: matcher(
-        'The memory limit in bytes, 0 for none. Sizes are understood as docker run -m writes them (512m, 1g: binary units) and as elsewhere (64MiB, 50MB).',
-      ),
-      pidsLimit: matcher('The process limit (--pids-limit), 0 for none.'),
-      pidMode: matcher(
-        'The PID namespace: "" its own, host, or container:NAME (the name the exercise or the student gave).',
-      ),
-      ports: matcher('List like ["8080->80/tcp"] (host port -> container port).'),
-      env: matcher('List like ["KEY=value"].'),
-      mounts: matcher('List of {type, source, destination, name, readOnly}; use json for a subset.'),
-      networks: matcher('Names of the networks it is attached to.'),
-      image: matcher(),
-      user: matcher(),
-      hostname: matcher(),
-      labels: ref('matcherMap'),
-      processes: matcher('Command lines of its processes, as docker top shows them.'),
-    }),
-  },
+export const containerCheck = defineCheck('container', {
+  target: targetSchema("Inspects a container's state and configuration.", {
+    name: required(ref('containerRef')),
+    machine: enumOf(
+      ['local', 'remote'],
+      "Which Docker daemon the container must be on: local (default), the student's own, or remote, the machine of a script step with remote: true. A container on the other one does not count.",
+    ),
+  }),
+  expect: expectSchema({
+    exists: matcher(),
+    status: matcher('created, running, paused, restarting, exited or dead.'),
+    running: matcher(),
+    exitCode: matcher(),
+    oomKilled: matcher(),
+    health: matcher('starting, healthy, unhealthy, or none.'),
+    restartPolicy: matcher(),
+    restartCount: matcher(),
+    memory: matcher(
+      'The memory limit in bytes, 0 for none. Sizes are understood as docker run -m writes them (512m, 1g: binary units) and as elsewhere (64MiB, 50MB).',
+    ),
+    pidsLimit: matcher('The process limit (--pids-limit), 0 for none.'),
+    pidMode: matcher(
+      'The PID namespace: "" its own, host, or container:NAME (the name the exercise or the student gave).',
+    ),
+    ports: matcher('List like ["8080->80/tcp"] (host port -> container port).'),
+    env: matcher('List like ["KEY=value"].'),
+    mounts: matcher('List of {type, source, destination, name, readOnly}; use json for a subset.'),
+    networks: matcher('Names of the networks it is attached to.'),
+    image: matcher(),
+    user: matcher(),
+    hostname: matcher(),
+    labels: ref('matcherMap'),
+    processes: matcher('Command lines of its processes, as docker top shows them.'),
+  }),
   containerKey: 'name',
   readOnly: true,
   validate(target, rules) {
@@ -143,7 +108,7 @@ export const containerCheck: CheckDefinition<'container', ContainerTarget, Conta
       },
     };
   },
-};
+});
 
 /**
  * A container the exercise made on one machine, by its name there: on the local machine a run

@@ -24,62 +24,42 @@ import { DockerfileParser, type From, type Instruction } from 'dockerfile-ast';
 import { SequenceFact } from '../../dockerfile/judges';
 import { dockerfileMeaning, instructionText } from '../../dockerfile/meaning';
 import type { SourceLocation } from '../../shared/errors';
-import { expectSchema, matcher, objectSchema, ref } from '../../spec/json-schema';
-import type { Matcher, StepSequence } from '../../spec/types';
-import type { CheckDefinition, Facts } from '../check';
+import { expectSchema, matcher, ref, targetSchema, typed } from '../../spec/json-schema';
+import type { StepSequence } from '../../spec/types';
+import { defineCheck, type Facts } from '../check';
 import { fileLocation, readStudentFile, unreadable } from '../student-file';
 
-export type DockerfileTarget = { file?: string };
-export type DockerfileExpect = Partial<
-  Record<
-    | 'baseImages'
-    | 'stages'
-    | 'instructions'
-    | 'cmdForm'
-    | 'entrypointForm'
-    | 'user'
-    | 'pinnedBase'
-    | 'exposedPorts'
-    | 'dockerignore',
-    Matcher
-  >
-> & { sequence?: StepSequence };
-
-export const dockerfileCheck: CheckDefinition<'dockerfile', DockerfileTarget, DockerfileExpect> = {
-  kind: 'dockerfile',
-  schema: {
-    target: objectSchema({
-      description: "Static analysis of the student's Dockerfile (no engine).",
-      properties: { file: ref('relativePath', 'Default Dockerfile.') },
-    }),
-    expect: expectSchema({
-      baseImages: matcher('FROM images, in order.'),
-      stages: matcher('Number of stages.'),
-      instructions: matcher('Lines like "COPY requirements.txt .", in order.'),
-      cmdForm: matcher('exec, shell or none (of the last stage).'),
-      entrypointForm: matcher('exec, shell or none.'),
-      user: matcher("The last stage's last USER, or null."),
-      pinnedBase: matcher('Every FROM names a tag other than latest, or a digest.'),
-      exposedPorts: matcher('EXPOSE values of the last stage.'),
-      dockerignore: matcher('Lines of .dockerignore beside it (comments dropped).'),
-      sequence: {
-        description:
-          'Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.',
-        oneOf: [
-          ref('stepMatchers'),
-          {
-            type: 'object',
-            required: ['stage', 'steps'],
-            additionalProperties: false,
-            properties: {
-              stage: { type: ['string', 'integer'], description: "A stage's name or number." },
-              steps: ref('stepMatchers'),
-            },
+export const dockerfileCheck = defineCheck('dockerfile', {
+  target: targetSchema("Static analysis of the student's Dockerfile (no engine).", {
+    file: ref('relativePath', 'Default Dockerfile.'),
+  }),
+  expect: expectSchema({
+    baseImages: matcher('FROM images, in order.'),
+    stages: matcher('Number of stages.'),
+    instructions: matcher('Lines like "COPY requirements.txt .", in order.'),
+    cmdForm: matcher('exec, shell or none (of the last stage).'),
+    entrypointForm: matcher('exec, shell or none.'),
+    user: matcher("The last stage's last USER, or null."),
+    pinnedBase: matcher('Every FROM names a tag other than latest, or a digest.'),
+    exposedPorts: matcher('EXPOSE values of the last stage.'),
+    dockerignore: matcher('Lines of .dockerignore beside it (comments dropped).'),
+    sequence: typed<StepSequence>({
+      description:
+        'Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.',
+      oneOf: [
+        ref('stepMatchers'),
+        {
+          type: 'object',
+          required: ['stage', 'steps'],
+          additionalProperties: false,
+          properties: {
+            stage: { type: ['string', 'integer'], description: "A stage's name or number." },
+            steps: ref('stepMatchers'),
           },
-        ],
-      },
+        },
+      ],
     }),
-  },
+  }),
   readOnly: true,
   validate(target, rules) {
     rules.relativePath(['file'], target.file);
@@ -100,7 +80,7 @@ export const dockerfileCheck: CheckDefinition<'dockerfile', DockerfileTarget, Do
       ignore.found ? { text: ignore.content.toString('utf8'), absolute: ignore.absolute } : undefined,
     );
   },
-};
+});
 
 /** One instruction as the check and the build-cache check report it, with its position. */
 export interface InstructionLine {

@@ -3,35 +3,25 @@ import type { ExecResult } from '../../engine/engine';
 import { remainingMs } from '../../run/context';
 import { runningContainer } from '../../run/resolve';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
-import { expectSchema, matcher, objectSchema, ref, text } from '../../spec/json-schema';
-import type { ExecStep, Matcher } from '../../spec/types';
+import { expectSchema, matcher, ref, required, targetSchema, text } from '../../spec/json-schema';
 import { commandArgv, textValues } from '../../spec/values';
-import type { CheckDefinition, Observation } from '../check';
+import { defineCheck, type Observation, type TargetOf } from '../check';
 
 /** Cap per stream of a command check's output (exec-batch.ts keeps the same). */
 export const MAX_OUTPUT_BYTES = 1024 * 1024;
 
-/** A command check runs what an exec step runs, with its outcome as facts instead. */
-export type ExecTarget = Omit<ExecStep, 'allowFailure'>;
-export type ExecExpect = { stdout?: Matcher; stderr?: Matcher; exitCode?: Matcher };
-
-export const execCheck: CheckDefinition<'exec', ExecTarget, ExecExpect> = {
-  kind: 'exec',
-  schema: {
-    target: objectSchema({
-      description: 'Runs a command in a running container.',
-      required: ['container', 'command'],
-      properties: {
-        container: ref('containerRef'),
-        command: ref('command'),
-        user: text(),
-        workdir: text(),
-        env: ref('stringMap'),
-        timeout: ref('duration', 'Default 30s, at most 10m.'),
-      },
-    }),
-    expect: expectSchema({ stdout: matcher(), stderr: matcher(), exitCode: matcher() }),
-  },
+export const execCheck = defineCheck('exec', {
+  // What an exec step runs (steps/kinds/exec.ts takes this target), with its outcome as facts
+  // instead.
+  target: targetSchema('Runs a command in a running container.', {
+    container: required(ref('containerRef')),
+    command: required(ref('command')),
+    user: text(),
+    workdir: text(),
+    env: ref('stringMap'),
+    timeout: ref('duration', 'Default 30s, at most 10m.'),
+  }),
+  expect: expectSchema({ stdout: matcher(), stderr: matcher(), exitCode: matcher() }),
   containerKey: 'container',
   // A command may change anything in the container; consecutive ones share an exec instead
   // (exec-batch.ts).
@@ -53,7 +43,10 @@ export const execCheck: CheckDefinition<'exec', ExecTarget, ExecExpect> = {
     });
     return execObservation(result, limitMs);
   },
-};
+});
+
+/** A command check's target, as exec-batch.ts runs several in one exec. */
+export type ExecTarget = TargetOf<typeof execCheck>;
 
 /** The check's own limit, or less when the exercise's deadline comes first. */
 export function execLimitMs(target: ExecTarget, context: Parameters<typeof remainingMs>[0]): number {

@@ -5,50 +5,30 @@ import type { PathEntry } from '../../engine/engine';
 import { scopeLabels } from '../../naming/labels';
 import type { RunContext } from '../../run/context';
 import { resolveContainer, resolveImageRef } from '../../run/resolve';
-import { expectSchema, matcher, objectSchema, ref, text } from '../../spec/json-schema';
-import type { Matcher } from '../../spec/types';
-import type { CheckDefinition, Observation } from '../check';
+import { expectSchema, matcher, pattern, ref, required, targetSchema, text } from '../../spec/json-schema';
+import { defineCheck, type Observation } from '../check';
 import { helperName, refusalObservation } from '../observed-names';
 
 const MAX_CONTENT_BYTES = 1024 * 1024;
 /** Links followed to reach what a program opening the path would read (the kernel allows 40). */
 const MAX_LINK_HOPS = 8;
 
-export type FileTarget = { container?: string; image?: string; path: string };
-export type FileExpect = {
-  exists?: Matcher;
-  type?: Matcher;
-  mode?: Matcher;
-  uid?: Matcher;
-  gid?: Matcher;
-  size?: Matcher;
-  content?: Matcher;
-  target?: Matcher;
-};
-
-export const fileCheck: CheckDefinition<'file', FileTarget, FileExpect> = {
-  kind: 'file',
-  schema: {
-    target: objectSchema({
-      description: 'Inspects a path in a container or an image (exactly one of container, image).',
-      required: ['path'],
-      properties: {
-        container: ref('containerRef'),
-        image: text("A build step's name, or an image reference."),
-        path: { type: 'string', pattern: '^/' },
-      },
-    }),
-    expect: expectSchema({
-      exists: matcher(),
-      type: matcher('file, directory, symlink or other.'),
-      mode: matcher('Octal text like "0644".'),
-      uid: matcher(),
-      gid: matcher(),
-      size: matcher(),
-      content: matcher("The file's text (first 1 MiB)."),
-      target: matcher("A symlink's target."),
-    }),
-  },
+export const fileCheck = defineCheck('file', {
+  target: targetSchema('Inspects a path in a container or an image (exactly one of container, image).', {
+    container: ref('containerRef'),
+    image: text("A build step's name, or an image reference."),
+    path: required(pattern('^/')),
+  }),
+  expect: expectSchema({
+    exists: matcher(),
+    type: matcher('file, directory, symlink or other.'),
+    mode: matcher('Octal text like "0644".'),
+    uid: matcher(),
+    gid: matcher(),
+    size: matcher(),
+    content: matcher("The file's text (first 1 MiB)."),
+    target: matcher("A symlink's target."),
+  }),
   containerKey: 'container',
   readOnly: true,
   validate(target, rules) {
@@ -63,7 +43,7 @@ export const fileCheck: CheckDefinition<'file', FileTarget, FileExpect> = {
     if (container === undefined) return { failure: { message: `there is no container "${ref}"` } };
     return observePath(container.id, target.path, context);
   },
-};
+});
 
 async function observeInImage(name: string, filePath: string, context: RunContext): Promise<Observation> {
   const image = await resolveImageRef(name, context);

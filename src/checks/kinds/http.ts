@@ -3,45 +3,35 @@ import { remainingMs } from '../../run/context';
 import { hostPortOf, runningContainer } from '../../run/resolve';
 import { describeHttpError, type HttpRequest } from '../../shared/http-request';
 import { LIMITS, timeoutMs } from '../../spec/duration';
-import { expectSchema, matcher, objectSchema, ref } from '../../spec/json-schema';
+import {
+  enumOf,
+  expectSchema,
+  matcher,
+  pattern,
+  ref,
+  required,
+  targetSchema,
+  typed,
+} from '../../spec/json-schema';
 import { listOrNone } from '../../spec/rules';
-import type { Duration, Matcher, MatcherMap, StringMap } from '../../spec/types';
 import { textValues } from '../../spec/values';
-import type { CheckDefinition } from '../check';
+import { defineCheck } from '../check';
 
-export type HttpTarget = {
-  container: string;
-  port: number;
-  path?: string;
-  method?: string;
-  headers?: StringMap;
-  body?: string;
-  timeout?: Duration;
-};
-export type HttpExpect = { status?: Matcher; headers?: MatcherMap; body?: Matcher };
-
-export const httpCheck: CheckDefinition<'http', HttpTarget, HttpExpect> = {
-  kind: 'http',
-  schema: {
-    target: objectSchema({
-      description: "Sends an HTTP request to a container's published port.",
-      required: ['container', 'port'],
-      properties: {
-        container: ref('containerRef'),
-        port: ref('port', 'The container port (published by a run step, or by the student).'),
-        path: { type: 'string', pattern: '^/' },
-        method: { enum: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] },
-        headers: ref('stringMap'),
-        body: { type: 'string' },
-        timeout: ref('duration', 'Default 10s, at most 2m.'),
-      },
-    }),
-    expect: expectSchema({
-      status: matcher(),
-      headers: ref('matcherMap', 'Header names (lower case) with matchers.'),
-      body: matcher(),
-    }),
-  },
+export const httpCheck = defineCheck('http', {
+  target: targetSchema("Sends an HTTP request to a container's published port.", {
+    container: required(ref('containerRef')),
+    port: required(ref('port', 'The container port (published by a run step, or by the student).')),
+    path: pattern('^/'),
+    method: enumOf(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']),
+    headers: ref('stringMap'),
+    body: typed<string>({ type: 'string' }),
+    timeout: ref('duration', 'Default 10s, at most 2m.'),
+  }),
+  expect: expectSchema({
+    status: matcher(),
+    headers: ref('matcherMap', 'Header names (lower case) with matchers.'),
+    body: matcher(),
+  }),
   containerKey: 'container',
   // A request may change what the student's server holds.
   readOnly: false,
@@ -88,4 +78,4 @@ export const httpCheck: CheckDefinition<'http', HttpTarget, HttpExpect> = {
       };
     }
   },
-};
+});

@@ -3,55 +3,31 @@
 import { normaliseAbsolute } from '../../dockerfile/paths';
 import { inspectImageOnce } from '../../run/image-cache';
 import { resolveImageRef } from '../../run/resolve';
-import { expectSchema, matcher, objectSchema, ref, text } from '../../spec/json-schema';
-import type { Matcher, MatcherMap } from '../../spec/types';
-import type { CheckDefinition } from '../check';
+import { expectSchema, matcher, ref, required, targetSchema, text } from '../../spec/json-schema';
+import { defineCheck } from '../check';
 import { studentLabels } from '../observed-names';
 
-export type ImageTarget = { name: string; basedOn?: string };
-export type ImageExpect = {
-  user?: Matcher;
-  workdir?: Matcher;
-  cmd?: Matcher;
-  entrypoint?: Matcher;
-  env?: Matcher;
-  exposedPorts?: Matcher;
-  labels?: MatcherMap;
-  healthcheck?: Matcher;
-  layers?: Matcher;
-  size?: Matcher;
-  basedOn?: Matcher;
-  exists?: Matcher;
-};
-
-export const imageCheck: CheckDefinition<'image', ImageTarget, ImageExpect> = {
-  kind: 'image',
-  schema: {
-    target: objectSchema({
-      description: "Inspects an image's configuration.",
-      required: ['name'],
-      properties: {
-        name: text("A build step's name, or an image reference."),
-        basedOn: text(
-          "An image reference; the fact basedOn is true when its layers are a prefix of this image's.",
-        ),
-      },
-    }),
-    expect: expectSchema({
-      user: matcher(),
-      workdir: matcher(),
-      cmd: matcher(),
-      entrypoint: matcher(),
-      env: matcher('List like ["KEY=value"].'),
-      exposedPorts: matcher('List like ["8080/tcp"].'),
-      labels: ref('matcherMap'),
-      healthcheck: matcher('The HEALTHCHECK test list; [] when none.'),
-      layers: matcher('Number of filesystem layers.'),
-      size: matcher('Size in bytes; compare with min/max like 200MB.'),
-      basedOn: matcher('true when the image is built on target.basedOn.'),
-      exists: matcher(),
-    }),
-  },
+export const imageCheck = defineCheck('image', {
+  target: targetSchema("Inspects an image's configuration.", {
+    name: required(text("A build step's name, or an image reference.")),
+    basedOn: text(
+      "An image reference; the fact basedOn is true when its layers are a prefix of this image's.",
+    ),
+  }),
+  expect: expectSchema({
+    user: matcher(),
+    workdir: matcher(),
+    cmd: matcher(),
+    entrypoint: matcher(),
+    env: matcher('List like ["KEY=value"].'),
+    exposedPorts: matcher('List like ["8080/tcp"].'),
+    labels: ref('matcherMap'),
+    healthcheck: matcher('The HEALTHCHECK test list; [] when none.'),
+    layers: matcher('Number of filesystem layers.'),
+    size: matcher('Size in bytes; compare with min/max like 200MB.'),
+    basedOn: matcher('true when the image is built on target.basedOn.'),
+    exists: matcher(),
+  }),
   readOnly: true,
   async observe(target, context) {
     const image = await inspectImageOnce(context, await resolveImageRef(target.name, context));
@@ -88,7 +64,7 @@ export const imageCheck: CheckDefinition<'image', ImageTarget, ImageExpect> = {
       },
     };
   },
-};
+});
 
 /** A base image's layers come first, unchanged, in every image built FROM it. */
 function isPrefix(base: string[], layers: string[]): boolean {

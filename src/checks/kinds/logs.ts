@@ -1,30 +1,19 @@
 // A container's output, running or stopped (a program that printed and exited is the usual
 // case for "hello world" exercises).
 import { resolveContainer } from '../../run/resolve';
-import { expectSchema, matcher, objectSchema, ref } from '../../spec/json-schema';
-import type { Matcher } from '../../spec/types';
-import type { CheckDefinition } from '../check';
+import { expectSchema, matcher, ref, required, targetSchema } from '../../spec/json-schema';
+import { defineCheck } from '../check';
 
 /** Per stream: what a student's program prints beyond this is not read. */
 const MAX_LOG_BYTES = 1024 * 1024;
 
-export type LogsTarget = { container: string };
-export type LogsExpect = { stdout?: Matcher; stderr?: Matcher; output?: Matcher };
-
-export const logsCheck: CheckDefinition<'logs', LogsTarget, LogsExpect> = {
-  kind: 'logs',
-  schema: {
-    target: objectSchema({
-      description: "Reads a container's output.",
-      required: ['container'],
-      properties: { container: ref('containerRef') },
-    }),
-    expect: expectSchema({
-      stdout: matcher(),
-      stderr: matcher(),
-      output: matcher('stdout and stderr together.'),
-    }),
-  },
+export const logsCheck = defineCheck('logs', {
+  target: targetSchema("Reads a container's output.", { container: required(ref('containerRef')) }),
+  expect: expectSchema({
+    stdout: matcher(),
+    stderr: matcher(),
+    output: matcher('stdout and stderr together.'),
+  }),
   containerKey: 'container',
   readOnly: true,
   async observe(target, context) {
@@ -36,7 +25,7 @@ export const logsCheck: CheckDefinition<'logs', LogsTarget, LogsExpect> = {
       facts: { stdout: logs.stdout, stderr: logs.stderr, output: joinOutput(logs.stdout, logs.stderr) },
     };
   },
-};
+});
 
 /**
  * Both streams as one text. The engine hands them over separately, so their lines are not

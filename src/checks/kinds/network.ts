@@ -2,37 +2,21 @@
 // names the student knows.
 import type { RunContext } from '../../run/context';
 import { friendlyName } from '../../run/resolve';
-import { expectSchema, matcher, objectSchema, ref, text } from '../../spec/json-schema';
-import type { Matcher, MatcherMap } from '../../spec/types';
-import type { CheckDefinition } from '../check';
+import { expectSchema, matcher, ref, required, targetSchema, text } from '../../spec/json-schema';
+import { defineCheck } from '../check';
 import { findNetwork, studentLabels } from '../observed-names';
 
-export type NetworkTarget = { name: string };
-export type NetworkExpect = {
-  exists?: Matcher;
-  driver?: Matcher;
-  internal?: Matcher;
-  members?: Matcher;
-  labels?: MatcherMap;
-};
-
-export const networkCheck: CheckDefinition<'network', NetworkTarget, NetworkExpect> = {
-  kind: 'network',
-  schema: {
-    target: objectSchema({
-      required: ['name'],
-      properties: {
-        name: text("A network step's name, a compose network's name, or an engine network name."),
-      },
-    }),
-    expect: expectSchema({
-      exists: matcher(),
-      driver: matcher(),
-      internal: matcher(),
-      members: matcher('Names of attached containers (run step or compose service names where known).'),
-      labels: ref('matcherMap'),
-    }),
-  },
+export const networkCheck = defineCheck('network', {
+  target: targetSchema({
+    name: required(text("A network step's name, a compose network's name, or an engine network name.")),
+  }),
+  expect: expectSchema({
+    exists: matcher(),
+    driver: matcher(),
+    internal: matcher(),
+    members: matcher('Names of attached containers (run step or compose service names where known).'),
+    labels: ref('matcherMap'),
+  }),
   readOnly: true,
   async observe(target, context) {
     const network = await findNetwork(target.name, context);
@@ -47,7 +31,7 @@ export const networkCheck: CheckDefinition<'network', NetworkTarget, NetworkExpe
       },
     };
   },
-};
+});
 
 /** Attached containers by the names the exercise uses: run step, compose service, else engine name. */
 async function memberNames(engineNames: string[], context: RunContext): Promise<string[]> {

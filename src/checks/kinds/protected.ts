@@ -2,26 +2,16 @@
 // It observes only the hash; evaluate.ts supplies the expectation (the schema gives this kind
 // no `expect`: the pinned hash in the target is the expectation).
 import { createHash } from 'node:crypto';
-import { objectSchema, ref } from '../../spec/json-schema';
-import type { CheckDefinition } from '../check';
+import { pattern, ref, required, targetSchema } from '../../spec/json-schema';
+import { defineCheck } from '../check';
 import { fileLocation, readStudentFile, unreadable } from '../student-file';
 
-export type ProtectedTarget = { file: string; sha256: string };
-/** None: the pinned hash in the target is the expectation. */
-export type ProtectedExpect = Record<string, never>;
-
-export const protectedCheck: CheckDefinition<'protected', ProtectedTarget, ProtectedExpect> = {
-  kind: 'protected',
-  schema: {
-    target: objectSchema({
-      description: 'A file the student must not change keeps its pinned hash.',
-      required: ['file', 'sha256'],
-      properties: {
-        file: ref('relativePath'),
-        sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-      },
-    }),
-  },
+export const protectedCheck = defineCheck('protected', {
+  target: targetSchema('A file the student must not change keeps its pinned hash.', {
+    file: required(ref('relativePath')),
+    sha256: required(pattern('^[0-9a-f]{64}$')),
+  }),
+  // No expect: the pinned hash in the target is the expectation.
   readOnly: true,
   validate(target, rules) {
     rules.relativePath(['file'], target.file);
@@ -39,4 +29,4 @@ export const protectedCheck: CheckDefinition<'protected', ProtectedTarget, Prote
     const sha256 = createHash('sha256').update(file.content).digest('hex');
     return { facts: { sha256 }, locations: { sha256: fileLocation(file.absolute) } };
   },
-};
+});

@@ -11,9 +11,8 @@ import { remainingMs } from '../../run/context';
 import { runningContainer } from '../../run/resolve';
 import { errorMessage, InfraError } from '../../shared/errors';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
-import { expectSchema, matcher, objectSchema, ref, text } from '../../spec/json-schema';
-import type { Duration, Matcher } from '../../spec/types';
-import type { CheckDefinition } from '../check';
+import { expectSchema, matcher, ref, required, targetSchema, text } from '../../spec/json-schema';
+import { defineCheck } from '../check';
 import { helperName, refusalObservation } from '../observed-names';
 
 export const PROBE_IMAGE = 'busybox:latest';
@@ -28,28 +27,20 @@ const RESOLVE_ONLY_SECONDS = 1;
 /** A host name, or an IPv4/IPv6 address: nothing nc could take for an option. */
 const HOST = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
-export type ReachTarget = { from: string; to: string; port?: number; timeout?: Duration };
-export type ReachExpect = { resolves?: Matcher; reachable?: Matcher };
-
-export const reachCheck: CheckDefinition<'reach', ReachTarget, ReachExpect> = {
-  kind: 'reach',
-  schema: {
-    target: objectSchema({
-      description:
-        "Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.",
-      required: ['from', 'to'],
-      properties: {
-        from: ref('containerRef'),
-        to: text('A host name as seen from `from` (a container name, alias or service).'),
-        port: ref('port'),
-        timeout: ref('duration', 'Default 5s, at most 1m.'),
-      },
-    }),
-    expect: expectSchema({
-      resolves: matcher('The name resolves from `from`.'),
-      reachable: matcher('A TCP connection to port succeeds.'),
-    }),
-  },
+export const reachCheck = defineCheck('reach', {
+  target: targetSchema(
+    "Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.",
+    {
+      from: required(ref('containerRef')),
+      to: required(text('A host name as seen from `from` (a container name, alias or service).')),
+      port: ref('port'),
+      timeout: ref('duration', 'Default 5s, at most 1m.'),
+    },
+  ),
+  expect: expectSchema({
+    resolves: matcher('The name resolves from `from`.'),
+    reachable: matcher('A TCP connection to port succeeds.'),
+  }),
   containerKey: 'from',
   // It starts a helper container, which other checks could see.
   readOnly: false,
@@ -121,7 +112,7 @@ export const reachCheck: CheckDefinition<'reach', ReachTarget, ReachExpect> = {
       await context.engine.removeContainer(id).catch(() => undefined);
     }
   },
-};
+});
 
 /**
  * What nc's exit says. Resolution failures always print libbb's "bad address"; a refused or
