@@ -61,6 +61,11 @@ export function pattern(regex: string, description?: string): SchemaOf<string> {
   return { type: 'string', pattern: regex, ...(description === undefined ? {} : { description }) };
 }
 
+/** A SHA-256 digest, as lower-case hex (what `sha256sum` prints). */
+export function sha256Hex(): SchemaOf<string> {
+  return pattern('^[0-9a-f]{64}$');
+}
+
 /** One of the values listed. */
 export function enumOf<const V extends string>(values: readonly V[], description?: string): SchemaOf<V> {
   return { enum: values, ...(description === undefined ? {} : { description }) };

@@ -6,7 +6,7 @@
 // Facts: answers (question -> hash), and submitted (question -> the normalised answer), which
 // the report shows instead of a hash that means nothing to the student.
 import type { SourceLocation } from '../../shared/errors';
-import { expectSchema, pattern, ref, required, targetSchema, typed } from '../../spec/json-schema';
+import { expectSchema, pattern, ref, required, sha256Hex, targetSchema, typed } from '../../spec/json-schema';
 import { answerHash, DEFAULT_KEY_ENV, keyProblem, normaliseAnswer, parseAnswers } from '../answers-hash';
 import { defineCheck } from '../check';
 import { CheckConfigError } from '../evaluate';
@@ -24,7 +24,7 @@ export const answersCheck = defineCheck('answers', {
     answers: typed<Record<string, string>>({
       type: 'object',
       description: 'Question -> HMAC-SHA256 hex of the expected answer.',
-      additionalProperties: pattern('^[0-9a-f]{64}$'),
+      additionalProperties: sha256Hex(),
     }),
   }),
   readOnly: true,
