@@ -87,11 +87,30 @@ function attempts(commands: Record<string, string>): string[] {
   );
 }
 
-/** Expects the script's output to say REFUSED of every one of the attempts (commands by name). */
-function expectRefused(graded: Graded, attempts: Record<string, string>): void {
-  for (const name of Object.keys(attempts)) {
-    expect(studentOutput(graded), summary(graded)).toContain(`${name}=REFUSED`);
-  }
+/**
+ * Grades `abuse/<id>`, a script that runs `before`, prints how many of the hidden objects a
+ * listing (`listed`, a shell command that counts them) shows, tries each of `refused`, then runs
+ * `after`. Expects the listing to show none, and every one of `refused` refused. The grading and
+ * what the script printed.
+ */
+async function gradeHidden(
+  id: string,
+  prefix: string,
+  script: { before?: string[]; listed: string; refused: Record<string, string>; after: string[] },
+): Promise<{ graded: Graded; output: string }> {
+  const lines = [
+    ...(script.before ?? []),
+    `echo "LISTED=$(${script.listed})"`,
+    ...attempts(script.refused),
+    ...script.after,
+    '',
+  ];
+  const graded = await gradeScript(id, { 'run.sh': lines.join('\n') }, prefix);
+  const output = studentOutput(graded);
+  expect(output, summary(graded)).toContain('LISTED=0');
+  for (const name of Object.keys(script.refused))
+    expect(output, summary(graded)).toContain(`${name}=REFUSED`);
+  return { graded, output };
 }
 
 const LOOKALIKE_DOCKERFILE = 'FROM busybox\nRUN true\nCOPY forged /forged\nCMD ["cat", "/forged"]\n';
@@ -183,28 +202,22 @@ describe('a lookalike image does not pass for the image it is named after', () =
 describe('another run’s images do not exist for the student', () => {
   it('list, inspect, run, save, tag and history are refused or not found; the bystander is unchanged', async () => {
     const before = await docker('image', 'inspect', '--format', '{{.Id}} {{json .RepoTags}}', foreignId);
-    const refused = {
-      INSPECT: `docker image inspect ${foreignBuild}`,
-      INSPECT_ID: `docker image inspect ${foreignId}`,
-      INSPECT_PREFIX: `docker image inspect ${foreignId.slice(7, 19)}`,
-      RUN: `docker run --rm ${foreignBuild} cat /secret`,
-      RUN_ID: `docker run --rm ${foreignId} cat /secret`,
-      SAVE: `docker save -o /tmp/stolen.tar ${foreignBuild}`,
-      TAG: `docker tag ${foreignBuild} stolen`,
-      HISTORY: `docker history ${foreignBuild}`,
-      RUN_TAG_ON_BASE: `docker run --rm ${foreignTagOnBase} true`,
-    };
-    const script = [
-      `echo "LISTED=$(docker images -a --no-trunc --format '{{.ID}} {{.Repository}}' | grep -c -e ${foreignId} -e ${foreignRun})"`,
-      ...attempts(refused),
+    const { output } = await gradeHidden('foreign-images', 'idf', {
+      listed: `docker images -a --no-trunc --format '{{.ID}} {{.Repository}}' | grep -c -e ${foreignId} -e ${foreignRun}`,
+      refused: {
+        INSPECT: `docker image inspect ${foreignBuild}`,
+        INSPECT_ID: `docker image inspect ${foreignId}`,
+        INSPECT_PREFIX: `docker image inspect ${foreignId.slice(7, 19)}`,
+        RUN: `docker run --rm ${foreignBuild} cat /secret`,
+        RUN_ID: `docker run --rm ${foreignId} cat /secret`,
+        SAVE: `docker save -o /tmp/stolen.tar ${foreignBuild}`,
+        TAG: `docker tag ${foreignBuild} stolen`,
+        HISTORY: `docker history ${foreignBuild}`,
+        RUN_TAG_ON_BASE: `docker run --rm ${foreignTagOnBase} true`,
+      },
       // The base image itself stays usable.
-      ...attempts({ BASE: 'docker run --rm busybox true' }),
-      '',
-    ].join('\n');
-    const graded = await gradeScript('foreign-images', { 'run.sh': script }, 'idf');
-    const output = studentOutput(graded);
-    expect(output, summary(graded)).toContain('LISTED=0');
-    expectRefused(graded, refused);
+      after: attempts({ BASE: 'docker run --rm busybox true' }),
+    });
     expect(output).toContain('BASE=USED');
     expect(output).not.toContain("another run's secret");
     expect(await docker('image', 'inspect', '--format', '{{.Id}} {{json .RepoTags}}', foreignId)).toBe(
@@ -234,27 +247,18 @@ describe('the client image is pinned by id for the run', () => {
 
 describe('faults that are the student’s own', () => {
   it('the client container is hidden: a self-kill is refused and the failing script is graded exit 1, not 3', async () => {
-    const refused = {
-      INSPECT: 'docker inspect "$me"',
-      INSPECT_FULL: 'docker inspect "$full"',
-      KILL: 'docker kill "$me"',
-      KILL_FULL: 'docker kill "$full"',
-      STOP: 'docker stop -t 0 "$me"',
-    };
-    const script = [
-      'me=$(hostname)',
-      "full=$(grep -o '[0-9a-f]\\{64\\}' /proc/self/cgroup | head -n 1)",
-      'echo "LISTED=$(docker ps -aq | wc -l)"',
-      ...attempts(refused),
-      ...attempts({ RM: 'docker rm -f "$me"' }),
-      'echo STILL-ALIVE',
-      'exit 1',
-      '',
-    ].join('\n');
-    const graded = await gradeScript('self-kill', { 'run.sh': script }, 'idk');
-    const output = studentOutput(graded);
-    expect(output, summary(graded)).toContain('LISTED=0');
-    expectRefused(graded, refused);
+    const { graded, output } = await gradeHidden('self-kill', 'idk', {
+      before: ['me=$(hostname)', "full=$(grep -o '[0-9a-f]\\{64\\}' /proc/self/cgroup | head -n 1)"],
+      listed: 'docker ps -aq | wc -l',
+      refused: {
+        INSPECT: 'docker inspect "$me"',
+        INSPECT_FULL: 'docker inspect "$full"',
+        KILL: 'docker kill "$me"',
+        KILL_FULL: 'docker kill "$full"',
+        STOP: 'docker stop -t 0 "$me"',
+      },
+      after: [...attempts({ RM: 'docker rm -f "$me"' }), 'echo STILL-ALIVE', 'exit 1'],
+    });
     // `docker rm -f` says nothing of a container it does not find; the gate refused it all the same.
     expect(graded.log.join('\n'), summary(graded)).toMatch(
       /refused by the grader: DELETE \/containers\/[0-9a-f]{12}: .*left alone/,
