@@ -1,5 +1,6 @@
 // The policy proxy's rules without I/O: a PolicyContext whose lookups (the engine's objects, the
 // host's paths) are fakes, for the unit tests of src/proxy/policy-*.ts, filters, fields and ports.
+import { runLabels } from '../../src/naming/labels';
 import { VirtualNames } from '../../src/naming/virtual-names';
 import {
   type PolicyContext,
@@ -9,9 +10,11 @@ import {
   type ResolvedImage,
 } from '../../src/proxy/policy';
 
+/** The run of the unit tests (its id and its exercise's scope), and the labels of its objects. */
+export const RUN = 'run1';
 export const SCOPE = 'run1-1';
+export const RUN_LABELS = runLabels(RUN, SCOPE);
 export const SUBMISSION = '/work/submission';
-export const RUN_LABELS = { 'org.docker-autograder.run': 'run1', 'org.docker-autograder.scope': SCOPE };
 
 /** What the fake lookups find: objects by reference, symlinks and sockets on the host. */
 export interface EngineObjects {

@@ -46,6 +46,29 @@ export function rawExchange(
   });
 }
 
+/** The headers that ask the engine to upgrade the connection, as `docker exec` and `docker attach` send them. */
+export const UPGRADE = { Connection: 'Upgrade', Upgrade: 'tcp' };
+
+/**
+ * One HTTP/1.1 request as the bytes a script would write: `headers` after the Host, then a JSON
+ * body's Content-Type and Content-Length when there is a body.
+ */
+export function rawRequest(
+  method: string,
+  url: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): string {
+  const lines = [
+    `${method} ${url} HTTP/1.1`,
+    'Host: docker',
+    ...Object.entries(headers).map(([key, value]) => `${key}: ${value}`),
+  ];
+  if (body !== undefined)
+    lines.push('Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`);
+  return `${lines.join('\r\n')}\r\n\r\n${body ?? ''}`;
+}
+
 /** One HTTP request over the socket, a JSON body when given; the status and the whole answer. */
 export function socketRequest(
   socketPath: string,

@@ -10,16 +10,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_LIMITS, CGROUP_ROOT } from '../../../src/engine/rules/build-profile';
 import { RUN_LABEL } from '../../../src/naming/labels';
-import { type PolicyProxy, startPolicyProxy } from '../../../src/proxy/index';
+import type { PolicyProxy } from '../../../src/proxy/index';
 import { gradeBuild, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
 import {
   dockerThroughProxy,
-  ENGINE_SOCKET,
   onEngine as engine,
   labelled,
   type Run,
   tempDir,
 } from '../../support/integration';
+import { startProxyOnEngine } from '../../support/proxy-on-engine';
 
 const gradedRuns: string[] = [];
 
@@ -194,14 +194,7 @@ beforeAll(async () => {
   rmSync(context, { recursive: true, force: true });
   submission = tempDir('abuse-builds-submission');
   socketDir = tempDir('abuse-builds-socket');
-  proxy = await startPolicyProxy({
-    upstream: { socketPath: ENGINE_SOCKET },
-    listenPath: path.join(socketDir, 'docker.sock'),
-    runId: proxyRunId,
-    scope: proxyScope,
-    submissionDir: submission,
-    policy: { extraCapabilities: [], publicPorts: false },
-  });
+  proxy = await startProxyOnEngine({ runId: proxyRunId, scope: proxyScope, submission, socketDir });
 });
 
 afterAll(async () => {

@@ -6,15 +6,13 @@
 // is left alone.
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CONTAINER_DISK_ENV } from '../../../src/proxy/budget';
-import { gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
+import { abuseExercise, Gradings, printed, script } from '../../support/abuse-grading';
+import { type Graded, summary } from '../../support/inline-grading';
 
 const BOUND_MIB = 48;
-const runIds: string[] = [];
+const gradings = new Gradings();
 
-afterAll(async () => {
-  removeTempDirs();
-  for (const runId of runIds) expect(await leftovers(runId)).toEqual([]);
-});
+afterAll(() => gradings.stop());
 
 beforeEach(() => {
   process.env[CONTAINER_DISK_ENV] = String(BOUND_MIB);
@@ -23,106 +21,80 @@ afterEach(() => {
   delete process.env[CONTAINER_DISK_ENV];
 });
 
-const EXERCISE = (id: string): string =>
-  [
-    'version: 1',
-    `id: abuse/${id}`,
-    `title: ${id}`,
-    'steps:',
-    '  - script: { file: fill.sh, timeout: 3m }',
-    // Made by the script's last command: the check fails when the step was ended before.
-    'checks:',
-    '  - name: the script got to its end',
-    '    container: { name: done }',
-    '    expect: { exists: true }',
-    '',
-  ].join('\n');
-
 /** The script's last command. */
 const DONE = 'docker create --name done busybox true >/dev/null';
 
-/** The lines the student's script printed. */
-function printed(log: string[]): string[] {
-  return log.filter((line) => line.startsWith('| ')).map((line) => line.slice(2));
+/**
+ * Grades the exercise `abuse/<id>` whose one step is the script `fill.sh` of these lines, then
+ * DONE: its check (the container DONE makes exists) fails when the step was ended before.
+ */
+function gradeFill(id: string, prefix: string, lines: string[]): Promise<Graded> {
+  const exercise = abuseExercise(
+    id,
+    ['  - script: { file: fill.sh, timeout: 3m }'],
+    ['  - name: the script got to its end', '    container: { name: done }', '    expect: { exists: true }'],
+  );
+  return gradings.grade(exercise, { 'fill.sh': script(...lines, DONE) }, { prefix });
 }
 
-describe('the disk a container may write', () => {
-  it(
-    'a container writing past the bound is killed, and the step fails with the reason as the student’s',
-    async () => {
-      const script = [
-        'set -u',
-        // Four times the bound, then it would stay: only the grader's kill ends it.
-        `docker run -d --name filler busybox sh -c 'dd if=/dev/zero of=/fill bs=1M count=${4 * BOUND_MIB} 2>/dev/null; sleep 600' >/dev/null`,
-        'echo FILLER-STARTED',
-        // Waits for the container to stop; the grader ends the step right after it killed it.
-        'docker wait filler >/dev/null',
-        'sleep 60',
-        'echo SCRIPT-WENT-ON',
-        DONE,
-        '',
-      ].join('\n');
-      const graded = await gradeInline(EXERCISE('disk-filler'), { 'fill.sh': script }, { prefix: 'adb' });
-      runIds.push(graded.runId);
-      expect(printed(graded.log)).toContain('FILLER-STARTED');
-      expect(printed(graded.log)).not.toContain('SCRIPT-WENT-ON');
-      // The student's failure, with what to do: not an engine error (exit 3).
-      expect(graded.exercise.status, summary(graded)).toBe('fail');
-      expect(graded.exercise.setupError).toMatch(
-        new RegExp(
-          `^fill\\.sh exited with code 137, expected exit code 0; refused by the grader: container filler: it wrote \\d+ MiB to its own filesystem, more than the ${BOUND_MIB} MiB a container may write, and was stopped \\(killed\\): write less`,
-        ),
-      );
-      const wrote = Number(/it wrote (\d+) MiB/.exec(graded.exercise.setupError ?? '')?.[1]);
-      expect(wrote).toBeGreaterThan(BOUND_MIB);
-      expect(graded.log.some((line) => /refused by the grader: container filler: it wrote/.test(line))).toBe(
-        true,
-      );
-    },
-    5 * 60_000,
-  );
+/** A container `name` that writes `mib` MiB to its own filesystem, then stays. */
+function writer(name: string, mib: number): string {
+  return `docker run -d --name ${name} busybox sh -c 'dd if=/dev/zero of=/fill bs=1M count=${mib} 2>/dev/null; sleep 600' >/dev/null`;
+}
 
-  it(
-    'the step’s own container writing past the bound is stopped the same way',
-    async () => {
-      const script = [
-        'set -u',
-        `dd if=/dev/zero of=/tmp/fill bs=1M count=${4 * BOUND_MIB} 2>/dev/null`,
-        'echo WRITTEN',
-        'sleep 120',
-        'echo SCRIPT-WENT-ON',
-        DONE,
-        '',
-      ].join('\n');
-      const graded = await gradeInline(EXERCISE('disk-client'), { 'fill.sh': script }, { prefix: 'adc' });
-      runIds.push(graded.runId);
-      expect(printed(graded.log)).not.toContain('SCRIPT-WENT-ON');
-      expect(graded.exercise.status, summary(graded)).toBe('fail');
-      expect(graded.exercise.setupError).toMatch(
-        /^fill\.sh exited with code 137, expected exit code 0; refused by the grader: the step's own container \(the script and its docker commands\): it wrote \d+ MiB to its own filesystem/,
-      );
-    },
-    5 * 60_000,
-  );
+describe('the disk a container may write', { timeout: 5 * 60_000 }, () => {
+  it('a container writing past the bound is killed, and the step fails with the reason as the student’s', async () => {
+    const graded = await gradeFill('disk-filler', 'adb', [
+      'set -u',
+      // Four times the bound, then it would stay: only the grader's kill ends it.
+      writer('filler', 4 * BOUND_MIB),
+      'echo FILLER-STARTED',
+      // Waits for the container to stop; the grader ends the step right after it killed it.
+      'docker wait filler >/dev/null',
+      'sleep 60',
+      'echo SCRIPT-WENT-ON',
+    ]);
+    expect(printed(graded)).toContain('FILLER-STARTED');
+    expect(printed(graded)).not.toContain('SCRIPT-WENT-ON');
+    // The student's failure, with what to do: not an engine error (exit 3).
+    expect(graded.exercise.status, summary(graded)).toBe('fail');
+    expect(graded.exercise.setupError).toMatch(
+      new RegExp(
+        `^fill\\.sh exited with code 137, expected exit code 0; refused by the grader: container filler: it wrote \\d+ MiB to its own filesystem, more than the ${BOUND_MIB} MiB a container may write, and was stopped \\(killed\\): write less`,
+      ),
+    );
+    const wrote = Number(/it wrote (\d+) MiB/.exec(graded.exercise.setupError ?? '')?.[1]);
+    expect(wrote).toBeGreaterThan(BOUND_MIB);
+    expect(graded.log.some((line) => /refused by the grader: container filler: it wrote/.test(line))).toBe(
+      true,
+    );
+  });
 
-  it(
-    'a container writing less than the bound is left alone, and the grade is the script’s',
-    async () => {
-      const script = [
-        'set -eu',
-        `docker run -d --name small busybox sh -c 'dd if=/dev/zero of=/fill bs=1M count=${BOUND_MIB / 4} 2>/dev/null; sleep 600' >/dev/null`,
-        // Long enough for the watch to read the layer more than once.
-        'sleep 12',
-        'echo "SMALL $(docker inspect small --format {{.State.Status}})"',
-        DONE,
-        '',
-      ].join('\n');
-      const graded = await gradeInline(EXERCISE('disk-small'), { 'fill.sh': script }, { prefix: 'ads' });
-      runIds.push(graded.runId);
-      expect(graded.exercise.setupError, summary(graded)).toBeUndefined();
-      expect(graded.exercise.status).toBe('pass');
-      expect(printed(graded.log)).toContain('SMALL running');
-    },
-    5 * 60_000,
-  );
+  it('the step’s own container writing past the bound is stopped the same way', async () => {
+    const graded = await gradeFill('disk-client', 'adc', [
+      'set -u',
+      `dd if=/dev/zero of=/tmp/fill bs=1M count=${4 * BOUND_MIB} 2>/dev/null`,
+      'echo WRITTEN',
+      'sleep 120',
+      'echo SCRIPT-WENT-ON',
+    ]);
+    expect(printed(graded)).not.toContain('SCRIPT-WENT-ON');
+    expect(graded.exercise.status, summary(graded)).toBe('fail');
+    expect(graded.exercise.setupError).toMatch(
+      /^fill\.sh exited with code 137, expected exit code 0; refused by the grader: the step's own container \(the script and its docker commands\): it wrote \d+ MiB to its own filesystem/,
+    );
+  });
+
+  it('a container writing less than the bound is left alone, and the grade is the script’s', async () => {
+    const graded = await gradeFill('disk-small', 'ads', [
+      'set -eu',
+      writer('small', BOUND_MIB / 4),
+      // Long enough for the watch to read the layer more than once.
+      'sleep 12',
+      'echo "SMALL $(docker inspect small --format {{.State.Status}})"',
+    ]);
+    expect(graded.exercise.setupError, summary(graded)).toBeUndefined();
+    expect(graded.exercise.status).toBe('pass');
+    expect(printed(graded)).toContain('SMALL running');
+  });
 });

@@ -4,13 +4,11 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RUN_LABEL } from '../../../src/naming/labels';
-import { gradeInline, leftovers, removeTempDirs, summary } from '../../support/inline-grading';
+import { abuseExercise, Gradings, script } from '../../support/abuse-grading';
+import { summary } from '../../support/inline-grading';
 
-const runIds: string[] = [];
-afterAll(async () => {
-  removeTempDirs();
-  for (const runId of runIds) expect(await leftovers(runId)).toEqual([]);
-});
+const gradings = new Gradings();
+afterAll(() => gradings.stop());
 
 function hostProcesses(pattern: string): string[] {
   try {
@@ -39,29 +37,16 @@ describe('what a script leaves running', () => {
   it('is gone when the step ends: detached processes and the client container', async () => {
     const marker = `${600 + Math.floor(Math.random() * 300)}.${Math.floor(Math.random() * 1000)}`;
     const seenAtNextStep: { processes: string[]; clients: string[] }[] = [];
-    const graded = await gradeInline(
-      [
-        'version: 1',
-        'id: abuse/escape',
-        'title: escape',
-        'steps:',
-        '  - script: { file: escape.sh }',
-        '  - script: { file: next.sh }',
-        'checks:',
-        '  - name: busybox is there',
-        '    image: { name: busybox }',
-        '    expect: { cmd: { contains: sh } }',
-        '',
-      ].join('\n'),
+    const graded = await gradings.grade(
+      abuseExercise('escape', ['  - script: { file: escape.sh }', '  - script: { file: next.sh }']),
       {
-        'escape.sh': [
+        'escape.sh': script(
           `setsid sleep ${marker} &`,
           `nohup sleep ${marker} >/dev/null 2>&1 &`,
           `( ( sleep ${marker} & ) & )`,
           `disown -a`,
           'echo left behind',
-          '',
-        ].join('\n'),
+        ),
         'next.sh': 'echo next\n',
       },
       {
@@ -77,7 +62,6 @@ describe('what a script leaves running', () => {
         },
       },
     );
-    runIds.push(graded.runId);
     expect(graded.exercise.setupError, summary(graded)).toBeUndefined();
     expect(graded.log).toContain('| left behind');
     expect(seenAtNextStep).toEqual([{ processes: [], clients: [] }]);

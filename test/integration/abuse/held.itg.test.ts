@@ -4,33 +4,15 @@
 // Each case asserts the safe outcome: a refusal, no container of the run made with what was
 // refused, and the bystander unchanged. See docs/security.md for the whole table.
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RUN_LABEL } from '../../../src/naming/labels';
-import type { PolicyProxy } from '../../../src/proxy/index';
-import {
-  dockerThroughProxy,
-  onEngine as engine,
-  labelled,
-  type Run,
-  tempDir,
-} from '../../support/integration';
-import { runObjects, startProxyOnEngine } from '../../support/proxy-on-engine';
-import { socketRequest } from '../../support/sockets';
+import { onEngine as engine } from '../../support/integration';
+import { ProxyRun, runObjects } from '../../support/proxy-on-engine';
 
-const runId = `abuse-held-${randomBytes(4).toString('hex')}`;
-const scope = `${runId}-1`;
+const run = new ProxyRun('abuse-held');
+const { runId } = run;
 const bystander = `abuse-held-bystander-${randomBytes(4).toString('hex')}`;
-
-let proxy: PolicyProxy;
-let submission: string;
-let socketDir: string;
 let bystanderId: string;
-
-function docker(args: string[]): Promise<Run> {
-  return dockerThroughProxy(proxy.socketPath, socketDir, args, { cwd: submission, timeoutMs: 60_000 });
-}
 
 /** The bystander as the engine knows it: running, same name, same start time, same labels. */
 async function bystanderState(): Promise<string> {
@@ -43,20 +25,13 @@ async function bystanderState(): Promise<string> {
 }
 
 beforeAll(async () => {
-  submission = tempDir('abuse-held-submission');
-  socketDir = tempDir('abuse-held-socket');
-  proxy = await startProxyOnEngine({ runId, scope, submission, socketDir });
+  await run.start();
   bystanderId = await engine(['run', '-d', '--name', bystander, 'busybox', 'sleep', '600']);
 });
 
 afterAll(async () => {
-  await proxy?.close();
-  const own = await runObjects('container', runId);
-  if (own.length > 0) await engine(['rm', '-f', '-v', ...own]);
   await engine(['rm', '-f', bystander]).catch(() => undefined);
-  rmSync(submission, { recursive: true, force: true });
-  rmSync(socketDir, { recursive: true, force: true });
-  expect(await labelled(`${RUN_LABEL}=${runId}`)).toEqual([]);
+  await run.stop();
 });
 
 describe('disguised host mounts and privilege flags', () => {
@@ -89,7 +64,7 @@ describe('disguised host mounts and privilege flags', () => {
   it.each(cases)('refuses %s: nothing of the run is made with it', async (_title, flags) => {
     const before = await runObjects('container', runId);
     const args = flags.map((flag) => flag.replace('__BYSTANDER__', bystander));
-    const result = await docker(['run', '-d', ...args, 'busybox', 'sleep', '30']);
+    const result = await run.docker(['run', '-d', ...args, 'busybox', 'sleep', '30']);
     expect(result.code, result.stdout + result.stderr).not.toBe(0);
     expect(result.stderr, result.stderr).toMatch(/refused by the grader|No such container|not found/i);
     expect(await runObjects('container', runId)).toEqual(before);
@@ -111,19 +86,19 @@ describe('bystanders by name, full ID and ID prefix', () => {
         ['top', reference],
         ['port', reference],
         ['diff', reference],
-        ['export', '-o', path.join(socketDir, 'export.tar'), reference],
+        ['export', '-o', path.join(run.socketDir, 'export.tar'), reference],
         ['commit', reference, 'stolen'],
         ['cp', `${reference}:/etc/hostname`, '-'],
         ['update', '--memory', '8m', reference],
         ['exec', reference, 'true'],
       ]) {
-        const result = await docker(args);
+        const result = await run.docker(args);
         expect(result.code, `${args.join(' ')}: ${result.stdout}`).not.toBe(0);
         expect(result.stderr, args.join(' ')).toMatch(/No such|no such|not found/);
       }
     }
     expect(await bystanderState()).toBe(before);
-    expect((await docker(['image', 'inspect', 'stolen'])).code).not.toBe(0);
+    expect((await run.docker(['image', 'inspect', 'stolen'])).code).not.toBe(0);
   });
 });
 
@@ -140,12 +115,12 @@ describe('paths the engine would normalise', () => {
       `${version}/containers/${bystander}/json?size=1`,
       `${version}/system/df`,
     ]) {
-      const answer = await socketRequest(proxy.socketPath, 'GET', url);
+      const answer = await run.request('GET', url);
       expect(answer.status, url).toBeGreaterThanOrEqual(400);
       // The refusal may echo the path the student sent; what must never come back is the bystander's state.
       expect(answer.body, url).not.toMatch(/"(State|Config|HostConfig|Image)"\s*:/);
     }
-    const listed = await socketRequest(proxy.socketPath, 'GET', `${version}/containers/json?all=1`);
+    const listed = await run.request('GET', `${version}/containers/json?all=1`);
     expect(listed.status).toBe(200);
     expect(listed.body).not.toContain(bystanderId);
   });
@@ -168,7 +143,7 @@ describe('prune and admin calls', () => {
       ['secret', 'ls'],
       ['config', 'ls'],
     ]) {
-      const result = await docker(args);
+      const result = await run.docker(args);
       expect(result.code, args.join(' ')).not.toBe(0);
       expect(result.stderr, args.join(' ')).toMatch(/refused by the grader|not allowed|not a swarm manager/);
     }

@@ -68,6 +68,51 @@ const NO_CHECK = [
   '    expect: { exists: true }',
 ];
 
+/** Grades the exercise `abuse/<id>` of one step, the script run.sh, and NO_CHECK. */
+function gradeScript(id: string, files: Record<string, string | { symlink: string }>, prefix: string) {
+  return grade([`id: abuse/${id}`, 'steps:', '  - script: { file: run.sh }', ...NO_CHECK], files, prefix);
+}
+
+/** Expects the exercise failed as the student's fault: the script's exit 1, not the engine's (exit 3). */
+function expectStudentsFailure(graded: Graded): void {
+  expect(graded.exercise.status, summary(graded)).toBe('fail');
+  expect(graded.exercise.setupError, summary(graded)).toMatch(/exited with code 1\b/);
+}
+
+/** Lines of script, one a command (by name): each prints `<name>=USED` if it succeeds, else `<name>=REFUSED`. */
+function attempts(commands: Record<string, string>): string[] {
+  return Object.entries(commands).map(
+    ([name, command]) =>
+      `if ${command} >/dev/null 2>&1; then echo "${name}=USED"; else echo "${name}=REFUSED"; fi`,
+  );
+}
+
+/**
+ * Grades `abuse/<id>`, a script that runs `before`, prints how many of the hidden objects a
+ * listing (`listed`, a shell command that counts them) shows, tries each of `refused`, then runs
+ * `after`. Expects the listing to show none, and every one of `refused` refused. The grading and
+ * what the script printed.
+ */
+async function gradeHidden(
+  id: string,
+  prefix: string,
+  script: { before?: string[]; listed: string; refused: Record<string, string>; after: string[] },
+): Promise<{ graded: Graded; output: string }> {
+  const lines = [
+    ...(script.before ?? []),
+    `echo "LISTED=$(${script.listed})"`,
+    ...attempts(script.refused),
+    ...script.after,
+    '',
+  ];
+  const graded = await gradeScript(id, { 'run.sh': lines.join('\n') }, prefix);
+  const output = studentOutput(graded);
+  expect(output, summary(graded)).toContain('LISTED=0');
+  for (const name of Object.keys(script.refused))
+    expect(output, summary(graded)).toContain(`${name}=REFUSED`);
+  return { graded, output };
+}
+
 const LOOKALIKE_DOCKERFILE = 'FROM busybox\nRUN true\nCOPY forged /forged\nCMD ["cat", "/forged"]\n';
 
 describe('a lookalike image does not pass for the image it is named after', () => {
@@ -157,43 +202,22 @@ describe('a lookalike image does not pass for the image it is named after', () =
 describe('another run’s images do not exist for the student', () => {
   it('list, inspect, run, save, tag and history are refused or not found; the bystander is unchanged', async () => {
     const before = await docker('image', 'inspect', '--format', '{{.Id}} {{json .RepoTags}}', foreignId);
-    const attempt = (name: string, command: string): string =>
-      `if ${command} >/dev/null 2>&1; then echo "${name}=USED"; else echo "${name}=REFUSED"; fi`;
-    const script = [
-      `echo "LISTED=$(docker images -a --no-trunc --format '{{.ID}} {{.Repository}}' | grep -c -e ${foreignId} -e ${foreignRun})"`,
-      attempt('INSPECT', `docker image inspect ${foreignBuild}`),
-      attempt('INSPECT_ID', `docker image inspect ${foreignId}`),
-      attempt('INSPECT_PREFIX', `docker image inspect ${foreignId.slice(7, 19)}`),
-      attempt('RUN', `docker run --rm ${foreignBuild} cat /secret`),
-      attempt('RUN_ID', `docker run --rm ${foreignId} cat /secret`),
-      attempt('SAVE', `docker save -o /tmp/stolen.tar ${foreignBuild}`),
-      attempt('TAG', `docker tag ${foreignBuild} stolen`),
-      attempt('HISTORY', `docker history ${foreignBuild}`),
-      attempt('RUN_TAG_ON_BASE', `docker run --rm ${foreignTagOnBase} true`),
+    const { output } = await gradeHidden('foreign-images', 'idf', {
+      listed: `docker images -a --no-trunc --format '{{.ID}} {{.Repository}}' | grep -c -e ${foreignId} -e ${foreignRun}`,
+      refused: {
+        INSPECT: `docker image inspect ${foreignBuild}`,
+        INSPECT_ID: `docker image inspect ${foreignId}`,
+        INSPECT_PREFIX: `docker image inspect ${foreignId.slice(7, 19)}`,
+        RUN: `docker run --rm ${foreignBuild} cat /secret`,
+        RUN_ID: `docker run --rm ${foreignId} cat /secret`,
+        SAVE: `docker save -o /tmp/stolen.tar ${foreignBuild}`,
+        TAG: `docker tag ${foreignBuild} stolen`,
+        HISTORY: `docker history ${foreignBuild}`,
+        RUN_TAG_ON_BASE: `docker run --rm ${foreignTagOnBase} true`,
+      },
       // The base image itself stays usable.
-      attempt('BASE', 'docker run --rm busybox true'),
-      '',
-    ].join('\n');
-    const graded = await grade(
-      ['id: abuse/foreign-images', 'steps:', '  - script: { file: run.sh }', ...NO_CHECK],
-      { 'run.sh': script },
-      'idf',
-    );
-    const output = studentOutput(graded);
-    expect(output, summary(graded)).toContain('LISTED=0');
-    for (const name of [
-      'INSPECT',
-      'INSPECT_ID',
-      'INSPECT_PREFIX',
-      'RUN',
-      'RUN_ID',
-      'SAVE',
-      'TAG',
-      'HISTORY',
-      'RUN_TAG_ON_BASE',
-    ]) {
-      expect(output, summary(graded)).toContain(`${name}=REFUSED`);
-    }
+      after: attempts({ BASE: 'docker run --rm busybox true' }),
+    });
     expect(output).toContain('BASE=USED');
     expect(output).not.toContain("another run's secret");
     expect(await docker('image', 'inspect', '--format', '{{.Id}} {{json .RepoTags}}', foreignId)).toBe(
@@ -223,44 +247,29 @@ describe('the client image is pinned by id for the run', () => {
 
 describe('faults that are the student’s own', () => {
   it('the client container is hidden: a self-kill is refused and the failing script is graded exit 1, not 3', async () => {
-    const attempt = (name: string, command: string): string =>
-      `if ${command} >/dev/null 2>&1; then echo "${name}=DONE"; else echo "${name}=REFUSED"; fi`;
-    const script = [
-      'me=$(hostname)',
-      "full=$(grep -o '[0-9a-f]\\{64\\}' /proc/self/cgroup | head -n 1)",
-      'echo "LISTED=$(docker ps -aq | wc -l)"',
-      attempt('INSPECT', 'docker inspect "$me"'),
-      attempt('INSPECT_FULL', 'docker inspect "$full"'),
-      attempt('KILL', 'docker kill "$me"'),
-      attempt('KILL_FULL', 'docker kill "$full"'),
-      attempt('STOP', 'docker stop -t 0 "$me"'),
-      attempt('RM', 'docker rm -f "$me"'),
-      'echo STILL-ALIVE',
-      'exit 1',
-      '',
-    ].join('\n');
-    const graded = await grade(
-      ['id: abuse/self-kill', 'steps:', '  - script: { file: run.sh }', ...NO_CHECK],
-      { 'run.sh': script },
-      'idk',
-    );
-    const output = studentOutput(graded);
-    expect(output, summary(graded)).toContain('LISTED=0');
-    for (const name of ['INSPECT', 'INSPECT_FULL', 'KILL', 'KILL_FULL', 'STOP']) {
-      expect(output, summary(graded)).toContain(`${name}=REFUSED`);
-    }
+    const { graded, output } = await gradeHidden('self-kill', 'idk', {
+      before: ['me=$(hostname)', "full=$(grep -o '[0-9a-f]\\{64\\}' /proc/self/cgroup | head -n 1)"],
+      listed: 'docker ps -aq | wc -l',
+      refused: {
+        INSPECT: 'docker inspect "$me"',
+        INSPECT_FULL: 'docker inspect "$full"',
+        KILL: 'docker kill "$me"',
+        KILL_FULL: 'docker kill "$full"',
+        STOP: 'docker stop -t 0 "$me"',
+      },
+      after: [...attempts({ RM: 'docker rm -f "$me"' }), 'echo STILL-ALIVE', 'exit 1'],
+    });
     // `docker rm -f` says nothing of a container it does not find; the gate refused it all the same.
     expect(graded.log.join('\n'), summary(graded)).toMatch(
       /refused by the grader: DELETE \/containers\/[0-9a-f]{12}: .*left alone/,
     );
     expect(output).toContain('STILL-ALIVE');
-    expect(graded.exercise.status, summary(graded)).toBe('fail');
-    expect(graded.exercise.setupError, summary(graded)).toMatch(/exited with code 1\b/);
+    expectStudentsFailure(graded);
   }, 240_000);
 
   it('a symlink loop in a bind source is the student’s failure (exit 1), not an engine error', async () => {
-    const graded = await grade(
-      ['id: abuse/symlink-loop', 'steps:', '  - script: { file: run.sh }', ...NO_CHECK],
+    const graded = await gradeScript(
+      'symlink-loop',
       {
         'run.sh': 'docker run --rm -v "$PWD/loop/x:/x" busybox true\nexit 1\n',
         loop: { symlink: 'loop' },
@@ -268,18 +277,16 @@ describe('faults that are the student’s own', () => {
       'ids',
     );
     expect(studentOutput(graded), summary(graded)).toMatch(/too many levels of symbolic links/);
-    expect(graded.exercise.status, summary(graded)).toBe('fail');
-    expect(graded.exercise.setupError, summary(graded)).toMatch(/exited with code 1\b/);
+    expectStudentsFailure(graded);
   }, 240_000);
 
   it('a reference the engine answers with a redirect is the student’s failure (exit 1), not an engine error', async () => {
     // The engine answers GET /containers/../json with 301 (its router cleans the path).
-    const graded = await grade(
-      ['id: abuse/redirect', 'steps:', '  - script: { file: run.sh }', ...NO_CHECK],
+    const graded = await gradeScript(
+      'redirect',
       { 'run.sh': 'docker container inspect .. ; docker image inspect .. ; exit 1\n' },
       'idr',
     );
-    expect(graded.exercise.status, summary(graded)).toBe('fail');
-    expect(graded.exercise.setupError, summary(graded)).toMatch(/exited with code 1\b/);
+    expectStudentsFailure(graded);
   }, 240_000);
 });

@@ -4,44 +4,22 @@
 // safe outcome: a refusal and nothing made, the engine's fault kept apart from the student's,
 // and the grader's own memory bounded.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RUN_LABEL } from '../../../src/naming/labels';
-import { MAX_NETWORKS_PER_EXERCISE, type PolicyProxy, startPolicyProxy } from '../../../src/proxy/index';
-import { dockerThroughProxy, labelled, type Run, tempDir } from '../../support/integration';
+import { MAX_NETWORKS_PER_EXERCISE, type PolicyProxy } from '../../../src/proxy/index';
 import { type PrivateEngine, startPrivateEngine } from '../../support/private-engine';
-import { removeRunObjects, runObjects, startProxyOnEngine } from '../../support/proxy-on-engine';
+import { startRunProxy } from '../../support/proxy-for-run';
+import { ProxyRun, removeRunObjects, runObjects, words } from '../../support/proxy-on-engine';
 
 const execFileAsync = promisify(execFile);
-const runId = `abuse-net-${randomBytes(4).toString('hex')}`;
-const scope = `${runId}-1`;
+const run = new ProxyRun('abuse-net');
+const { runId } = run;
 /** A subnet no test or engine here hands out: a route to it can only come from this test. */
 const ASKED_SUBNET = '10.213.77.0/24';
 
-let proxy: PolicyProxy;
-let submission: string;
-let socketDir: string;
-
-function docker(args: string[], on: PolicyProxy = proxy): Promise<Run> {
-  return dockerThroughProxy(on.socketPath, socketDir, args, { cwd: submission, timeoutMs: 60_000 });
-}
-
-beforeAll(async () => {
-  submission = tempDir('abuse-net-submission');
-  socketDir = tempDir('abuse-net-socket');
-  proxy = await startProxyOnEngine({ runId, scope, submission, socketDir });
-});
-
-afterAll(async () => {
-  await proxy?.close();
-  await removeRunObjects(runId);
-  rmSync(submission, { recursive: true, force: true });
-  rmSync(socketDir, { recursive: true, force: true });
-  expect(await labelled(`${RUN_LABEL}=${runId}`)).toEqual([]);
-});
+beforeAll(() => run.start());
+afterAll(() => run.stop());
 
 describe('IPAM options and fixed addresses', () => {
   it('are refused on network create, run and connect: no network, no route of the student’s', async () => {
@@ -53,31 +31,21 @@ describe('IPAM options and fixed addresses', () => {
       ['--ipam-driver', 'null'],
       ['--ipam-opt', 'foo=bar'],
     ]) {
-      const result = await docker(['network', 'create', ...flags, `ipam-${flags[0]?.slice(2)}`]);
+      const result = await run.docker(['network', 'create', ...flags, `ipam-${flags[0]?.slice(2)}`]);
       expect(result.code, flags.join(' ')).not.toBe(0);
       expect(result.stderr, flags.join(' ')).toMatch(/refused by the grader/);
     }
     expect(await runObjects('network', runId)).toEqual([]);
-    const created = await docker(['network', 'create', 'plain']);
+    const created = await run.docker(['network', 'create', 'plain']);
     expect(created.code, created.stderr).toBe(0);
-    const fixed = await docker([
-      'run',
-      '-d',
-      '--name',
-      'fixed',
-      '--network',
-      'plain',
-      '--ip',
-      '10.213.77.9',
-      'busybox',
-      'sleep',
-      '30',
-    ]);
+    const fixed = await run.docker(
+      words('run -d --name fixed --network plain --ip 10.213.77.9 busybox sleep 30'),
+    );
     expect(fixed.code).not.toBe(0);
     expect(fixed.stderr).toMatch(/refused by the grader/);
-    const target = await docker(['run', '-d', '--name', 'target', 'busybox', 'sleep', '30']);
+    const target = await run.docker(['run', '-d', '--name', 'target', 'busybox', 'sleep', '30']);
     expect(target.code, target.stderr).toBe(0);
-    const connect = await docker(['network', 'connect', '--ip', '10.213.77.10', 'plain', 'target']);
+    const connect = await run.docker(['network', 'connect', '--ip', '10.213.77.10', 'plain', 'target']);
     expect(connect.code).not.toBe(0);
     expect(connect.stderr).toMatch(/refused by the grader/);
     // The host never got a route to the subnet the student asked for.
@@ -88,10 +56,10 @@ describe('IPAM options and fixed addresses', () => {
 
   it(`stop at ${MAX_NETWORKS_PER_EXERCISE} networks an exercise, with the reason`, async () => {
     for (let index = 0; index < MAX_NETWORKS_PER_EXERCISE; index++) {
-      const created = await docker(['network', 'create', `n${index}`]);
+      const created = await run.docker(['network', 'create', `n${index}`]);
       expect(created.code, created.stderr).toBe(0);
     }
-    const beyond = await docker(['network', 'create', 'one-too-many']);
+    const beyond = await run.docker(['network', 'create', 'one-too-many']);
     expect(beyond.code).not.toBe(0);
     expect(beyond.stderr).toMatch(new RegExp(`refused by the grader: .*${MAX_NETWORKS_PER_EXERCISE}`));
     expect(await runObjects('network', runId)).toHaveLength(MAX_NETWORKS_PER_EXERCISE);
@@ -114,17 +82,14 @@ describe('an engine whose address pools are used up', () => {
       extraArgs: ['--default-address-pool', 'base=10.251.250.0/23,size=24'],
       ownNetworkNamespace: true,
     });
-    privateProxy = await startPolicyProxy({
-      upstream: { socketPath: privateEngine.socketPath },
-      listenPath: path.join(socketDir, 'private.sock'),
-      runId,
-      scope,
-      submissionDir: submission,
-      policy: { extraCapabilities: [], publicPorts: false },
-    });
-    const first = await docker(['network', 'create', 'first'], privateProxy);
+    privateProxy = await startRunProxy(
+      privateEngine.socketPath,
+      path.join(run.socketDir, 'private.sock'),
+      run,
+    );
+    const first = await run.docker(['network', 'create', 'first'], privateProxy);
     expect(first.code, first.stderr).toBe(0);
-    const second = await docker(['network', 'create', 'second'], privateProxy);
+    const second = await run.docker(['network', 'create', 'second'], privateProxy);
     expect(second.code).not.toBe(0);
     expect(privateProxy.engineErrors.join('\n')).toMatch(/non-overlapping IPv4 address pool/);
     expect(privateProxy.refusals.join('\n')).not.toMatch(/address pool/);
@@ -161,7 +126,7 @@ describe('a flood of stalled request bodies', () => {
     const sampler = setInterval(() => {
       peak = Math.max(peak, process.memoryUsage().rss);
     }, 50);
-    const { stdout } = await execFileAsync(process.execPath, ['-e', FLOOD, proxy.socketPath, '300'], {
+    const { stdout } = await execFileAsync(process.execPath, ['-e', FLOOD, run.proxy.socketPath, '300'], {
       timeout: 80_000,
       maxBuffer: 1024 * 1024,
     });

@@ -18,7 +18,7 @@ import {
   type Run,
   tempDir,
 } from '../../support/integration';
-import { removeRunObjects, runObjects, startProxyOnEngine } from '../../support/proxy-on-engine';
+import { removeRunObjects, runObjects, startProxyOnEngine, words } from '../../support/proxy-on-engine';
 
 const execFileAsync = promisify(execFile);
 const CLIS = DOCKER_CLIS;
@@ -185,31 +185,19 @@ describe('creation through the proxy', () => {
     expect((await docker(['volume', 'create', 'data'])).code).toBe(0);
     expect((await engineLabels('network', `${scope}-backend`))[RUN_LABEL]).toBe(runId);
     expect((await engineLabels('volume', `${scope}-data`))[RUN_LABEL]).toBe(runId);
-    const server = await docker([
-      'run',
-      '-d',
-      '--name',
-      'server',
-      '--network',
-      'backend',
-      '-v',
-      'data:/data',
-      'busybox',
-      'sh',
-      '-c',
-      'echo stored > /data/file; httpd -f -p 8080 -h /data',
-    ]);
+    const server = await docker(
+      words(
+        'run -d --name server --network backend -v data:/data busybox sh -c',
+        'echo stored > /data/file; httpd -f -p 8080 -h /data',
+      ),
+    );
     expect(server.code, server.stderr).toBe(0);
-    const client = await docker([
-      'run',
-      '--rm',
-      '--network',
-      'backend',
-      'busybox',
-      'sh',
-      '-c',
-      'for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://server:8080/file && exit 0; sleep 0.5; done; exit 1',
-    ]);
+    const client = await docker(
+      words(
+        'run --rm --network backend busybox sh -c',
+        'for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://server:8080/file && exit 0; sleep 0.5; done; exit 1',
+      ),
+    );
     expect(client.stdout, client.stderr).toBe('stored\n');
     const networks = await docker(['network', 'ls', '--format', '{{.Name}}']);
     expect(networks.stdout.trim().split('\n')).toEqual(['backend']);

@@ -142,34 +142,24 @@ describe('request bodies as the engine reads them (Go matches keys case-insensit
   });
 
   it('leaves the keys of maps that are the student’s data alone, and reads their values as structs', () => {
-    const body = parseJsonBody(
-      JSON.stringify({
-        labels: { privileged: 'yes', Image: 'x' },
-        hostconfig: {
-          sysctls: { 'net.core.somaxconn': '1024' },
-          tmpfs: { '/Run': 'rw' },
-          portbindings: { '80/tcp': [{ hostip: '0.0.0.0', hostport: '80' }] },
-          logconfig: { type: 'json-file', config: { 'max-size': '1g' } },
-        },
-        networkingconfig: { endpointsconfig: { Backend: { aliases: ['db'] } } },
-        exposedports: { '80/tcp': {} },
-        volumes: { '/Data': {} },
-        env: ['privileged=true'],
-      }),
-    );
-    expect(body).toEqual({
-      Labels: { privileged: 'yes', Image: 'x' },
-      HostConfig: {
-        Sysctls: { 'net.core.somaxconn': '1024' },
-        Tmpfs: { '/Run': 'rw' },
-        PortBindings: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '80' }] },
-        LogConfig: { Type: 'json-file', Config: { 'max-size': '1g' } },
+    // One body, its struct keys spelled by `key`; the maps' keys (labels, paths, ports, network
+    // names) are the student's data, spelled as they are in either.
+    const spelled = (key: (canonical: string) => string) => ({
+      [key('Labels')]: { privileged: 'yes', Image: 'x' },
+      [key('HostConfig')]: {
+        [key('Sysctls')]: { 'net.core.somaxconn': '1024' },
+        [key('Tmpfs')]: { '/Run': 'rw' },
+        [key('PortBindings')]: { '80/tcp': [{ [key('HostIp')]: '0.0.0.0', [key('HostPort')]: '80' }] },
+        [key('LogConfig')]: { [key('Type')]: 'json-file', [key('Config')]: { 'max-size': '1g' } },
       },
-      NetworkingConfig: { EndpointsConfig: { Backend: { Aliases: ['db'] } } },
-      ExposedPorts: { '80/tcp': {} },
-      Volumes: { '/Data': {} },
-      Env: ['privileged=true'],
+      [key('NetworkingConfig')]: { [key('EndpointsConfig')]: { Backend: { [key('Aliases')]: ['db'] } } },
+      [key('ExposedPorts')]: { '80/tcp': {} },
+      [key('Volumes')]: { '/Data': {} },
+      [key('Env')]: ['privileged=true'],
     });
+    const lowerCase = spelled((canonical) => canonical.toLowerCase());
+    expect(lowerCase).toHaveProperty(['hostconfig', 'portbindings', '80/tcp', 0, 'hostport'], '80');
+    expect(parseJsonBody(JSON.stringify(lowerCase))).toEqual(spelled((canonical) => canonical));
   });
 
   it('keeps a "__proto__" key as data, and refuses bodies nested absurdly deep', () => {

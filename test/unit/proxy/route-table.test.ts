@@ -12,19 +12,11 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { pack } from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runLabels } from '../../../src/naming/labels';
-import {
-  type GateBounds,
-  MAX_NETWORKS_PER_EXERCISE,
-  type PolicyProxy,
-  startPolicyProxy,
-} from '../../../src/proxy/index';
+import { type GateBounds, MAX_NETWORKS_PER_EXERCISE, type PolicyProxy } from '../../../src/proxy/index';
 import { apiPath, matchDeclaration, ROUTE_TABLE, type RouteDeclaration } from '../../../src/proxy/routes';
+import { RUN_LABELS as LABELS, RUN, SCOPE } from '../../support/policy-context';
+import { startRunProxy } from '../../support/proxy-for-run';
 import { rawExchange } from '../../support/sockets';
-
-const RUN = 'run1';
-const SCOPE = 'run1-1';
-const LABELS = runLabels(RUN, SCOPE);
 
 interface Recorded {
   method: string;
@@ -215,15 +207,20 @@ function post(url: string, headers: Record<string, string> = {}, body?: string) 
 }
 
 async function startProxy(bounds?: Partial<GateBounds>): Promise<void> {
-  proxy = await startPolicyProxy({
-    upstream: { socketPath: recorder.socketPath },
-    listenPath: path.join(directory, 'proxy.sock'),
-    runId: RUN,
-    scope: SCOPE,
-    submissionDir: path.join(directory, 'submission'),
-    policy: { extraCapabilities: [], publicPorts: false },
-    ...(bounds ? { bounds } : {}),
-  });
+  const run = { runId: RUN, scope: SCOPE, submission: path.join(directory, 'submission') };
+  proxy = await startRunProxy(recorder.socketPath, path.join(directory, 'proxy.sock'), run, bounds);
+}
+
+/** Expects the gate's refusal: `status`, and a JSON message that is `message` (or matches it). */
+function expectRefusal(
+  answer: { status: number; body: string },
+  status: number,
+  message: string | RegExp,
+): void {
+  expect(answer.status).toBe(status);
+  const said = (JSON.parse(answer.body) as { message: string }).message;
+  if (typeof message === 'string') expect(said).toBe(message);
+  else expect(said).toMatch(message);
 }
 
 beforeEach(async () => {
@@ -433,24 +430,21 @@ describe('bodies and keys the routes do not declare', () => {
       { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': '17' },
       'repo=evil&tag=one',
     );
-    expect(answer.status).toBe(400);
-    expect(JSON.parse(answer.body).message).toBe(
-      'refused by the grader: POST /images/{name*}/tag takes no request body',
-    );
+    expectRefusal(answer, 400, 'refused by the grader: POST /images/{name*}/tag takes no request body');
     const create = await post(
       '/v1.41/containers/create',
       { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': '9' },
       'name=evil',
     );
-    expect(create.status).toBe(415);
-    expect(JSON.parse(create.body).message).toMatch(/takes no form body .*parameters go in the query string/);
+    expectRefusal(create, 415, /takes no form body .*parameters go in the query string/);
     expect(forwardedWrites()).toEqual([]);
   });
 
   it('refuses an undeclared query key, naming it and the route', async () => {
     const answer = await post('/v1.41/containers/web/rename?name=b&x=1');
-    expect(answer.status).toBe(400);
-    expect(JSON.parse(answer.body).message).toBe(
+    expectRefusal(
+      answer,
+      400,
       'refused by the grader: query parameter "x" is not accepted by POST /containers/{id}/rename',
     );
     expect(forwardedWrites()).toEqual([]);
@@ -458,8 +452,7 @@ describe('bodies and keys the routes do not declare', () => {
 
   it('refuses a query key given twice, and a value not of its type', async () => {
     const twice = await post('/v1.41/containers/web/rename?name=a&name=b');
-    expect(twice.status).toBe(400);
-    expect(JSON.parse(twice.body).message).toMatch(/query parameter "name" is given twice/);
+    expectRefusal(twice, 400, /query parameter "name" is given twice/);
     const notInt = await post('/v1.41/containers/web/stop?t=soon');
     expect(JSON.parse(notInt.body).message).toMatch(/query parameter "t" .* must be an integer/);
     const semicolon = await post('/v1.41/containers/web/rename?name=a;name=b');
@@ -487,8 +480,7 @@ describe('bodies and keys the routes do not declare', () => {
       { 'Content-Type': 'application/json' },
       '{"Name":"ok","Name":"evil"}',
     );
-    expect(twice.status).toBe(400);
-    expect(JSON.parse(twice.body).message).toMatch(/names the key "Name" twice/);
+    expectRefusal(twice, 400, /names the key "Name" twice/);
     const field = await post(
       '/v1.41/volumes/create',
       { 'Content-Type': 'application/json' },
@@ -506,8 +498,7 @@ describe('bodies and keys the routes do not declare', () => {
       { 'Content-Type': 'application/json', 'Content-Length': '2' },
       '{}',
     );
-    expect(sized.status).toBe(400);
-    expect(JSON.parse(sized.body).message).toMatch(/POST \/containers\/\{id\}\/start takes no request body/);
+    expectRefusal(sized, 400, /POST \/containers\/\{id\}\/start takes no request body/);
     const chunked = await post('/v1.41/containers/web/start', { 'Content-Type': 'text/plain' }, 'x');
     expect(chunked.status).toBe(400);
     expect(forwardedWrites()).toEqual([]);
@@ -525,10 +516,7 @@ describe('bodies and keys the routes do not declare', () => {
   it('tells a BuildKit client to use the classic builder, and answers a plugin inspection with 404', async () => {
     for (const url of ['/v1.41/session', '/v1.41/grpc', '/v1.41/build?version=2']) {
       const answer = await send(proxy.socketPath, { method: 'POST', url, headers: {} });
-      expect(answer.status).toBe(403);
-      expect(JSON.parse(answer.body).message).toMatch(
-        /BuildKit builds are not available under the grader: use `docker build`/,
-      );
+      expectRefusal(answer, 403, /BuildKit builds are not available under the grader: use `docker build`/);
     }
     // buildx's fallback: its docker-container builder, and the moby/buildkit image it would pull.
     for (const [method, url] of [

@@ -9,14 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RUN_LABEL, runLabels } from '../../../src/naming/labels';
-import { MAX_CONTAINERS_PER_EXERCISE, type PolicyProxy, startPolicyProxy } from '../../../src/proxy/index';
+import { RUN_LABEL } from '../../../src/naming/labels';
+import { MAX_CONTAINERS_PER_EXERCISE, type PolicyProxy } from '../../../src/proxy/index';
 import { upstreamJson } from '../../../src/proxy/upstream';
-import { rawExchange, socketRequest } from '../../support/sockets';
-
-const RUN = 'run1';
-const SCOPE = 'run1-1';
-const LABELS = runLabels(RUN, SCOPE);
+import { RUN_LABELS as LABELS, RUN, SCOPE } from '../../support/policy-context';
+import { expectRefused, OLD_API_START, type Refused } from '../../support/proxy-attacks';
+import { startRunProxy } from '../../support/proxy-for-run';
+import { rawExchange, rawRequest, socketRequest, UPGRADE } from '../../support/sockets';
 
 interface FakeContainer {
   Id: string;
@@ -154,13 +153,10 @@ beforeEach(async () => {
   upstream = new FakeUpstream(path.join(directory, 'engine.sock'));
   await upstream.listen();
   upstream.add('c1');
-  proxy = await startPolicyProxy({
-    upstream: { socketPath: upstream.socketPath },
-    listenPath: path.join(directory, 'proxy.sock'),
+  proxy = await startRunProxy(upstream.socketPath, path.join(directory, 'proxy.sock'), {
     runId: RUN,
     scope: SCOPE,
-    submissionDir: submission,
-    policy: { extraCapabilities: [], publicPorts: false },
+    submission,
   });
 });
 
@@ -182,7 +178,7 @@ function request(method: string, url: string, body?: string): Promise<{ status: 
 const SMUGGLED = 'POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\nContent-Length: 2\r\n\r\n{}';
 
 function execStart(body: string): string {
-  return `POST /v1.41/exec/e1/start HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  return rawRequest('POST', '/v1.41/exec/e1/start', body, UPGRADE);
 }
 
 describe('hijacked connections', () => {
@@ -239,15 +235,24 @@ describe('hijacked connections, the body in pieces', () => {
 });
 
 describe('request bodies as forwarded', () => {
-  it('refuses privileged spelled in another case before the engine sees it', async () => {
-    const answer = await request(
-      'POST',
-      '/v1.41/containers/create?name=web',
-      '{"Image":"busybox","hostconfig":{"privileged":true}}',
-    );
-    expect(answer.status).toBe(403);
-    expect(answer.body).toMatch(/privileged containers are not allowed/);
-    expect(upstream.requests.filter((line) => line.includes('/containers/create'))).toEqual([]);
+  it.each<{ what: string; url: string; body: string; refused: Refused; route: string }>([
+    {
+      what: 'privileged spelled in another case',
+      url: '/v1.41/containers/create?name=web',
+      body: '{"Image":"busybox","hostconfig":{"privileged":true}}',
+      refused: { status: 403, reason: /privileged containers are not allowed/ },
+      route: '/containers/create',
+    },
+    {
+      what: 'an old API version that would carry a HostConfig on start',
+      url: OLD_API_START.url('c1'),
+      body: OLD_API_START.body,
+      refused: OLD_API_START,
+      route: '/start',
+    },
+  ])('refuses $what before the engine sees it', async ({ url, body, refused, route }) => {
+    expectRefused(await request('POST', url, body), refused);
+    expect(upstream.requests.filter((line) => line.includes(route))).toEqual([]);
   });
 
   it('forwards what it policed, in the canonical spelling: no second copy of a field', async () => {
@@ -262,17 +267,6 @@ describe('request bodies as forwarded', () => {
     expect(Object.keys(forwarded)).not.toContain('image');
     expect(forwarded.HostConfig?.Memory).toBe(512 * 1024 * 1024);
     expect(Object.keys(forwarded.HostConfig ?? {})).not.toContain('memory');
-  });
-
-  it('refuses an old API version that would carry a HostConfig on start', async () => {
-    const answer = await request(
-      'POST',
-      '/v1.23/containers/c1/start',
-      '{"Binds":["/:/host"],"Privileged":true}',
-    );
-    expect(answer.status).toBe(400);
-    expect(answer.body).toMatch(/Minimum supported API version is 1\.40/);
-    expect(upstream.requests.filter((line) => line.includes('/start'))).toEqual([]);
   });
 });
 
@@ -306,9 +300,10 @@ describe('bind sources at start', () => {
     rmSync(source, { recursive: true });
     symlinkSync('/', source);
     for (const action of ['start', 'restart']) {
-      const answer = await request('POST', `/v1.41/containers/web/${action}`);
-      expect(answer.status).toBe(403);
-      expect(answer.body).toMatch(/only folders inside the submission .*checked again at start/);
+      expectRefused(await request('POST', `/v1.41/containers/web/${action}`), {
+        status: 403,
+        reason: /only folders inside the submission .*checked again at start/,
+      });
     }
     expect(upstream.requests.filter((line) => line.endsWith('/web-id/start'))).toHaveLength(1);
     expect(upstream.requests.filter((line) => line.endsWith('/web-id/restart'))).toHaveLength(0);
@@ -333,9 +328,10 @@ describe('the container cap', () => {
   it(`refuses a container beyond ${MAX_CONTAINERS_PER_EXERCISE} of the run, with the reason`, async () => {
     for (let index = upstream.containers.size; index < MAX_CONTAINERS_PER_EXERCISE; index++)
       upstream.add(`x${index}`, { HostConfig: SMALL });
-    const answer = await request('POST', '/v1.41/containers/create', '{"Image":"busybox"}');
-    expect(answer.status).toBe(403);
-    expect(answer.body).toMatch(/already has 50 containers, the most it may create is 50/);
+    expectRefused(await request('POST', '/v1.41/containers/create', '{"Image":"busybox"}'), {
+      status: 403,
+      reason: /already has 50 containers, the most it may create is 50/,
+    });
     expect(upstream.requests.filter((line) => line.includes('/containers/create'))).toEqual([]);
     // The count is of the run's containers, the client container included.
     expect(upstream.requests.find((line) => line.startsWith('GET /containers/json'))).toContain(
