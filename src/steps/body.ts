@@ -85,4 +85,7 @@ export function relativePath(description?: string): TypedSchema<string> {
 
 /** A command, as a list (exec form) or a string (run by a shell): `definitions.command`. */
 export const COMMAND: TypedSchema<Command> = ref('command');
-export const STRING_MAP: TypedSchema<StringMap> = ref('stringMap');
+/** Names with a text, number or boolean each (environment, build arguments): `definitions.stringMap`. */
+export function stringMap(description?: string): TypedSchema<StringMap> {
+  return ref('stringMap', description);
+}

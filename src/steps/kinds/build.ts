@@ -7,10 +7,9 @@ import { RUN_LABEL, scopeLabels } from '../../naming/labels';
 import { type Failure, type RunContext, remainingMs, shownOutput } from '../../run/context';
 import { pathExists } from '../../shared/paths';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
-import { ref, text } from '../../spec/json-schema';
-import type { StringMap } from '../../spec/types';
+import { text } from '../../spec/json-schema';
 import { textValues } from '../../spec/values';
-import { duration, NAME, optional, relativePath, stepBody } from '../body';
+import { duration, NAME, optional, relativePath, stepBody, stringMap } from '../body';
 import { submissionPath } from '../paths';
 import { defineStep } from '../step';
 import { FirstErrorFinder, firstErrorLine, newInformation, tail } from '../text';
@@ -24,7 +23,7 @@ export const buildStep = defineStep('build', {
       name: NAME,
       context: optional(relativePath('Build context, default the submission folder.')),
       dockerfile: optional(relativePath('Dockerfile path relative to the context, default Dockerfile.')),
-      args: optional<StringMap>(ref('stringMap', 'Build arguments (ARG values).')),
+      args: optional(stringMap('Build arguments (ARG values).')),
       target: optional<string>(text('Stage to build in a multi-stage Dockerfile.')),
       tag: optional<string | string[]>({
         description: 'Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).',

@@ -15,7 +15,7 @@ import { durationMs } from '../../spec/duration';
 import { ref, text } from '../../spec/json-schema';
 import type { Command, NetworkAttachmentSpec, VolumeMount } from '../../spec/types';
 import { commandArgv, textValues } from '../../spec/values';
-import { COMMAND, choice, duration, NAME, optional, required, STRING_MAP, stepBody, WAIT } from '../body';
+import { COMMAND, choice, duration, NAME, optional, required, stepBody, stringMap, WAIT } from '../body';
 import { refused } from '../container-ref';
 import { submissionPath } from '../paths';
 import { waitUntilReady } from '../readiness';
@@ -29,7 +29,7 @@ export const runStep = defineStep('run', {
       image: required<string>(text("A build step's name, or an image reference.")),
       command: optional(COMMAND),
       entrypoint: optional<string[]>({ type: 'array', items: { type: 'string' } }),
-      env: optional(STRING_MAP),
+      env: optional(stringMap()),
       ports: optional<number[]>({
         type: 'array',
         items: ref('port'),
