@@ -6,7 +6,7 @@ import type { AnyCheckDefinition } from '../checks/check';
 import { CHECK_DEFINITIONS } from '../checks/registry';
 import { STEP_DEFINITIONS } from '../steps/registry';
 import type { AnyStepDefinition } from '../steps/step';
-import { type AnyWaitCondition, WAIT_CONDITIONS } from './wait-conditions';
+import { type AnyWaitDefinition, WAIT_DEFINITIONS } from '../steps/waits/registry';
 
 export interface ExerciseLanguage {
   /** Check kinds, in the order messages list them. */
@@ -14,11 +14,11 @@ export interface ExerciseLanguage {
   /** Step kinds. */
   steps: readonly AnyStepDefinition[];
   /** Wait conditions (`wait:` of run, recreate and wait steps). */
-  waits: readonly AnyWaitCondition[];
+  waits: readonly AnyWaitDefinition[];
 }
 
 export const EXERCISE_LANGUAGE: ExerciseLanguage = {
   checks: CHECK_DEFINITIONS,
   steps: STEP_DEFINITIONS,
-  waits: WAIT_CONDITIONS,
+  waits: WAIT_DEFINITIONS,
 };

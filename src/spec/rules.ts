@@ -37,10 +37,17 @@ export interface StepRules extends KindRules {
   declare(what: { build: string } | { run: RunStep } | { network: string }): void;
   /** A network a container joins: a network step's, a builtin one, never the host's. */
   network(at: SpecPath, name: string): void;
-  /** The wait conditions' keys (log, http, ...). */
+  /** The wait conditions' keys (log, http, ...), in the language's order. */
   readonly waitConditions: readonly string[];
   /** Wait conditions on a container that publishes `ports` (undefined: not known). */
   wait(at: SpecPath, wait: WaitConditions | undefined, ports: number[] | undefined): void;
+}
+
+/** The rules a wait condition may apply; paths are relative to its value (`wait.<key>`). */
+export interface WaitConditionRules {
+  regex(at: SpecPath, pattern: string): void;
+  /** A port the container must publish (when the exercise knows which it does). */
+  published(at: SpecPath, port: number): void;
 }
 
 export function listOrNone(items: ReadonlyArray<string | number> | undefined): string {

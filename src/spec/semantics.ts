@@ -192,8 +192,22 @@ function checkStep(rules: Rules, step: StepSpec, stepPath: SpecPath): void {
   const [kind, body] = Object.entries(step)[0] ?? [];
   const definition = rules.language.steps.find((candidate) => candidate.kind === kind);
   if (kind === undefined || definition === undefined) return;
+  const at = [...stepPath, kind];
   // The schema made the body an object of the definition's own shape.
-  definition.validate?.(body as never, rules.forStep([...stepPath, kind], stepPath));
+  const values = body as Record<string, unknown>;
+  containerReference(rules, at, values, definition.containerKey);
+  definition.validate?.(values, rules.forStep(at, stepPath));
+}
+
+/** The container a kind's definition names by its `key` must be one the exercise has. */
+function containerReference(
+  rules: Rules,
+  at: SpecPath,
+  values: Record<string, unknown>,
+  key: string | undefined,
+): void {
+  const ref = key === undefined ? undefined : values[key];
+  if (typeof ref === 'string') rules.container([...at, key ?? ''], ref);
 }
 
 function checkCheck(rules: Rules, check: CheckSpec, checkPath: SpecPath): void {
@@ -214,9 +228,7 @@ function checkCheck(rules: Rules, check: CheckSpec, checkPath: SpecPath): void {
   const at = [...checkPath, definition.kind];
   // The schema made the target an object of the definition's own shape.
   const target = values[definition.kind] as Record<string, unknown>;
-  const key = definition.containerKey;
-  const ref = key === undefined ? undefined : target[key];
-  if (typeof ref === 'string') rules.container([...at, key ?? ''], ref);
+  containerReference(rules, at, target, definition.containerKey);
   definition.validate?.(target, rules.forCheck(at, [...checkPath, 'expect']), check.expect);
 }
 

@@ -1,12 +1,16 @@
 // Types of a validated exercise spec, mirroring schema/exercise.schema.json. A check kind's
-// target and expect types live in its own file (src/checks/kinds/), and CheckKinds is derived
-// from the registry; test/unit/spec/types.test.ts keeps the kind lists and the schema in step.
+// target and expect types, and a step kind's body type, live in its own file (src/checks/kinds/,
+// src/steps/kinds/); CheckKinds and StepKinds are derived from the registries;
+// test/unit/spec/types.test.ts keeps the kind lists and the schema in step.
 import type { CheckDefinition } from '../checks/check';
-// A value import of the registry, for CHECK_KINDS: the kinds import only types from here, so
-// there is no cycle at run time.
+// Value imports of the registries, for CHECK_KINDS and STEP_KINDS: the kinds import only types
+// from here, so there is no cycle at run time.
 import { CHECK_DEFINITIONS } from '../checks/registry';
+import { STEP_DEFINITIONS } from '../steps/registry';
+import type { StepDefinition } from '../steps/step';
 
 type CheckDefinitions = typeof CHECK_DEFINITIONS;
+type StepDefinitions = typeof STEP_DEFINITIONS;
 
 export type Duration = number | string;
 export type Scalar = string | number | boolean | null;
@@ -76,148 +80,26 @@ export interface WaitConditions {
 /** The keys of `wait:` that are conditions (`timeout` is the wait's own). */
 export type WaitKey = Exclude<keyof WaitConditions, 'timeout'>;
 
-export interface BuildStep {
-  name: string;
-  context?: string;
-  dockerfile?: string;
-  args?: StringMap;
-  target?: string;
-  tag?: string | string[];
-  timeout?: Duration;
-}
-
 export type VolumeMount =
   | string
   | { source: string; target: string; type?: 'volume' | 'bind'; readOnly?: boolean };
 export type NetworkAttachmentSpec = string | { name: string; aliases?: string[] };
 
-export interface RunStep {
-  name: string;
-  image: string;
-  command?: Command;
-  entrypoint?: string[];
-  env?: StringMap;
-  ports?: number[];
-  volumes?: VolumeMount[];
-  networks?: NetworkAttachmentSpec[];
-  restart?: 'no' | 'always' | 'unless-stopped' | 'on-failure';
-  user?: string;
-  workdir?: string;
-  hostname?: string;
-  healthcheck?: {
-    test: Command;
-    interval?: Duration;
-    timeout?: Duration;
-    retries?: number;
-    startPeriod?: Duration;
-  };
-  wait?: WaitConditions;
-}
-
-export interface ExecStep {
-  container: string;
-  command: Command;
-  user?: string;
-  workdir?: string;
-  env?: StringMap;
-  timeout?: Duration;
-  allowFailure?: boolean;
-}
-
-export interface ContainerPath {
-  container: string;
-  path: string;
-}
-
-export interface CopyStep {
-  /** A submission path, or a container path. */
-  from: string | ContainerPath;
-  to: ContainerPath;
-}
-
-export interface StopStep {
-  container: string;
-  timeout?: Duration;
-}
-export interface KillStep {
-  container: string;
-  signal?: string;
-}
-export interface RestartStep {
-  container: string;
-}
-export interface RecreateStep {
-  container: string;
-  wait?: WaitConditions;
-}
-export interface NetworkStep {
-  name: string;
-  driver?: string;
-  internal?: boolean;
-}
-export interface VolumeStep {
-  name: string;
-}
-export interface WaitStep extends WaitConditions {
-  container?: string;
-  duration?: Duration;
-}
 /** Which engine a check looks at: the student's own (local), or the remote machine's. */
 export type Machine = 'local' | 'remote';
 
-export interface ScriptStep {
-  file: string;
-  args?: string[];
-  timeout?: Duration;
-  allowFailure?: boolean;
-  /**
-   * Gives the script a second machine to drive over SSH (`ssh://student@remote`): a Docker
-   * daemon of its own, whose containers checks find with `machine: remote`.
-   */
-  remote?: boolean;
-}
-export interface ComposeStep {
-  file?: string;
-  action?: 'up' | 'down' | 'stop' | 'start' | 'restart';
-  build?: boolean;
-  wait?: { healthy?: boolean; running?: boolean; timeout?: Duration };
-  timeout?: Duration;
-}
-
-export const STEP_KINDS = [
-  'build',
-  'run',
-  'exec',
-  'copy',
-  'stop',
-  'kill',
-  'restart',
-  'recreate',
-  'network',
-  'volume',
-  'wait',
-  'script',
-  'compose',
-] as const;
-
-export interface StepKinds {
-  build: BuildStep;
-  run: RunStep;
-  exec: ExecStep;
-  copy: CopyStep;
-  stop: StopStep;
-  kill: KillStep;
-  restart: RestartStep;
-  recreate: RecreateStep;
-  network: NetworkStep;
-  volume: VolumeStep;
-  wait: WaitStep;
-  script: ScriptStep;
-  compose: ComposeStep;
-}
-export type StepKind = (typeof STEP_KINDS)[number] & keyof StepKinds;
+/** Each step kind's body, as its definition (src/steps/kinds/) declares it. */
+export type StepKinds = {
+  [D in StepDefinitions[number] as D['kind']]: D extends StepDefinition<string, infer Body> ? Body : never;
+};
+export type StepKind = keyof StepKinds;
+/** The step kinds' keys, in the registry's order. */
+export const STEP_KINDS: readonly StepKind[] = STEP_DEFINITIONS.map((definition) => definition.kind);
 /** Exactly one key, naming the kind. */
 export type StepSpec = { [K in StepKind]: { [P in K]: StepKinds[K] } }[StepKind];
+/** The step bodies other rooms read (the rules, the exec check). */
+export type { ExecStep } from '../steps/kinds/exec';
+export type { RunStep } from '../steps/kinds/run';
 
 /** Each check kind's target and expect, as its definition (src/checks/kinds/) declares them. */
 export type CheckKinds = {

@@ -1,6 +1,8 @@
-// The step kinds, one line each: the schema, the rules and running all read this list.
+// The step kinds, in the order the language lists them. Adding a kind is one line here and its
+// own file in kinds/: the schema, the rules, the step types (spec/types.ts) and running all read
+// this list.
 import type { Failure, RunContext } from '../run/context';
-import type { StepKind, StepKinds, StepSpec } from '../spec/types';
+import type { StepSpec } from '../spec/types';
 import { buildStep } from './kinds/build';
 import { composeStep } from './kinds/compose';
 import { copyStep } from './kinds/copy';
@@ -14,45 +16,43 @@ import { scriptStep } from './kinds/script';
 import { stopStep } from './kinds/stop';
 import { volumeStep } from './kinds/volume';
 import { waitStep } from './kinds/wait';
-import type { AnyStepDefinition, StepDefinition } from './step';
+import type { AnyStepDefinition } from './step';
 
-// Adding a kind is one line here and its own file in kinds/.
-const STEPS: { [K in StepKind]: StepDefinition<K> } = {
-  build: buildStep,
-  run: runStep,
-  exec: execStep,
-  copy: copyStep,
-  stop: stopStep,
-  kill: killStep,
-  restart: restartStep,
-  recreate: recreateStep,
-  network: networkStep,
-  volume: volumeStep,
-  wait: waitStep,
-  script: scriptStep,
-  compose: composeStep,
-};
+export const STEP_DEFINITIONS = [
+  buildStep,
+  runStep,
+  execStep,
+  copyStep,
+  stopStep,
+  killStep,
+  restartStep,
+  recreateStep,
+  networkStep,
+  volumeStep,
+  waitStep,
+  scriptStep,
+  composeStep,
+] as const;
 
-/** The step kinds in the language's order: the schema and the semantic rules are composed from it. */
-export const STEP_DEFINITIONS: readonly AnyStepDefinition[] = Object.values(STEPS);
+const BY_KIND = new Map<string, AnyStepDefinition>(
+  STEP_DEFINITIONS.map((definition) => [definition.kind, definition]),
+);
 
 /** A validated step has exactly one key, naming its kind. */
-function entry(step: StepSpec): { definition: StepDefinition<StepKind>; body: StepKinds[StepKind] } {
-  const kind = Object.keys(step)[0] as StepKind | undefined;
-  if (kind === undefined || !(kind in STEPS)) throw new Error(`unknown step kind: ${String(kind)}`);
-  // The definition and the body come from the same key, so their kinds agree.
-  return {
-    definition: STEPS[kind] as StepDefinition<StepKind>,
-    body: (step as Record<StepKind, StepKinds[StepKind]>)[kind],
-  };
+function entry(step: StepSpec): { definition: AnyStepDefinition; body: Record<string, unknown> } {
+  const [kind, body] = Object.entries(step)[0] ?? [];
+  const definition = kind === undefined ? undefined : BY_KIND.get(kind);
+  if (definition === undefined) throw new Error(`unknown step kind: ${String(kind)}`);
+  // The schema made the body an object of the definition's own shape.
+  return { definition, body: body as Record<string, unknown> };
 }
 
 export function describeStep(step: StepSpec): string {
   const { definition, body } = entry(step);
-  return definition.describe(body as never);
+  return definition.describe(body);
 }
 
 export function runStepSpec(step: StepSpec, context: RunContext): Promise<Failure | undefined> {
   const { definition, body } = entry(step);
-  return definition.run(body as never, context);
+  return definition.run(body, context);
 }

@@ -1,24 +1,43 @@
-// What a step kind is: its description (schema, rules) and how it runs.
+// What a step kind is: its description (schema, container key, rules) and how it runs.
 import type { Failure, RunContext } from '../run/context';
-import type { JsonSchema } from '../spec/json-schema';
 import type { StepRules } from '../spec/rules';
-import type { StepKinds } from '../spec/types';
+import type { TypedSchema } from './body';
 
 /**
- * One step kind: its part of the JSON Schema, the rules the schema cannot express, how it reads
- * in the log, and how it is carried out. A returned Failure is the student's; InfraError is
- * thrown. The schema (spec/exercise-schema.ts) and the semantic rules (spec/semantics.ts) are
- * composed from the registry's list (registry.ts).
+ * One step kind: the key that names it in an exercise, its body's part of the JSON Schema (which
+ * gives the body's type), the rules the schema cannot express, how it reads in the log, and how it
+ * is carried out. A returned Failure is the student's; InfraError is thrown. The registry
+ * (registry.ts) lists the kinds; the schema (spec/exercise-schema.ts), the semantic rules
+ * (spec/semantics.ts) and the step types (spec/types.ts) are composed from that list.
  */
-export interface StepDefinition<K extends keyof StepKinds> {
-  kind: K;
-  /** The step's body (`definitions.<kind>Step`). */
-  schema: JsonSchema;
-  /** The rules beyond the schema; problems go to `rules`, at paths relative to the body. */
-  validate?(step: StepKinds[K], rules: StepRules): void;
-  describe(step: StepKinds[K]): string;
-  run(step: StepKinds[K], context: RunContext): Promise<Failure | undefined>;
+export interface StepDefinition<Kind extends string, Body> extends StepParts<Body> {
+  kind: Kind;
 }
 
-/** Any kind's definition, as the composing functions take them. */
-export type AnyStepDefinition = StepDefinition<keyof StepKinds>;
+/** What a kind's definition says beside its key. */
+export interface StepParts<Body> {
+  /** The step's body (`definitions.<kind>Step`). */
+  schema: TypedSchema<Body>;
+  /** The body's key that names a container (checked against the exercise's run steps). */
+  containerKey?: keyof Body & string;
+  /** The rules beyond the schema; problems go to `rules`, at paths relative to the body. */
+  validate?(step: Body, rules: StepRules): void;
+  describe(step: Body): string;
+  run(step: Body, context: RunContext): Promise<Failure | undefined>;
+}
+
+/** Any kind's definition, as the composing functions take them (its container key a plain string). */
+export type AnyStepDefinition = Omit<StepDefinition<string, Record<string, unknown>>, 'containerKey'> & {
+  containerKey?: string;
+};
+
+/** A kind's definition: its key, and its parts, whose body type is taken from their schema. */
+export function defineStep<Kind extends string, Body>(
+  kind: Kind,
+  parts: StepParts<Body>,
+): StepDefinition<Kind, Body> {
+  return { kind, ...parts };
+}
+
+/** The body type of a kind's definition, as its schema gives it. */
+export type StepBody<Definition> = Definition extends StepDefinition<string, infer Body> ? Body : never;

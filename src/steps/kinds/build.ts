@@ -7,31 +7,29 @@ import { RUN_LABEL, scopeLabels } from '../../naming/labels';
 import { type Failure, type RunContext, remainingMs, shownOutput } from '../../run/context';
 import { pathExists } from '../../shared/paths';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
-import { objectSchema, ref, text } from '../../spec/json-schema';
-import type { BuildStep } from '../../spec/types';
+import { text } from '../../spec/json-schema';
 import { textValues } from '../../spec/values';
+import { duration, NAME, optional, relativePath, stepBody, stringMap } from '../body';
 import { submissionPath } from '../paths';
-import type { StepDefinition } from '../step';
+import { defineStep } from '../step';
 import { FirstErrorFinder, firstErrorLine, newInformation, tail } from '../text';
 
 const LOG_TAIL_LINES = 40;
 
-export const buildStep: StepDefinition<'build'> = {
-  kind: 'build',
-  schema: objectSchema({
+export const buildStep = defineStep('build', {
+  schema: stepBody({
     description: "Builds an image from the student's Dockerfile. Checks and run steps refer to it by name.",
-    required: ['name'],
     properties: {
-      name: ref('name'),
-      context: ref('relativePath', 'Build context, default the submission folder.'),
-      dockerfile: ref('relativePath', 'Dockerfile path relative to the context, default Dockerfile.'),
-      args: ref('stringMap', 'Build arguments (ARG values).'),
-      target: text('Stage to build in a multi-stage Dockerfile.'),
-      tag: {
+      name: NAME,
+      context: optional(relativePath('Build context, default the submission folder.')),
+      dockerfile: optional(relativePath('Dockerfile path relative to the context, default Dockerfile.')),
+      args: optional(stringMap('Build arguments (ARG values).')),
+      target: optional<string>(text('Stage to build in a multi-stage Dockerfile.')),
+      tag: optional<string | string[]>({
         description: 'Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).',
         oneOf: [text(), { type: 'array', items: text(), minItems: 1 }],
-      },
-      timeout: ref('duration', 'Default 5m, at most 30m.'),
+      }),
+      timeout: duration('Default 5m, at most 30m.'),
     },
   }),
   validate(step, rules) {
@@ -43,7 +41,7 @@ export const buildStep: StepDefinition<'build'> = {
   },
   describe: (step) =>
     `build image "${step.name}" from ${path.posix.join(step.context ?? '.', step.dockerfile ?? 'Dockerfile')}`,
-  async run(step: BuildStep, context) {
+  async run(step, context) {
     // Resolved through symlinks: a context that is a link to elsewhere on the grader's disk (the
     // exercise's reference solution, say) must not be uploaded as the student's work.
     const resolved = await submissionPath(context.submissionDir, step.context ?? '.', 'build context');
@@ -123,7 +121,7 @@ export const buildStep: StepDefinition<'build'> = {
     }
     return undefined;
   },
-};
+});
 
 /**
  * An extra tag must not move a name from an image the grader did not build (e.g. `busybox`):

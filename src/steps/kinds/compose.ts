@@ -14,12 +14,11 @@ import { errorMessage, InfraError } from '../../shared/errors';
 import { pathExists } from '../../shared/paths';
 import { isRecord } from '../../shared/records';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
-import { objectSchema, ref } from '../../spec/json-schema';
-import type { ComposeStep } from '../../spec/types';
+import { choice, duration, optional, relativePath, stepBody } from '../body';
 import { stateSummary } from '../container-ref';
 import { submissionPath } from '../paths';
 import { logTail } from '../readiness';
-import type { StepDefinition } from '../step';
+import { defineStep, type StepBody } from '../step';
 import { COMPOSE_COMMAND, runStudentDocker } from '../student-docker';
 import { FirstErrorFinder, newInformation, tail } from '../text';
 import { refusalNote } from './script';
@@ -53,8 +52,9 @@ const TEARDOWN_TIMEOUT_MS = 2 * 60_000;
 /** Seconds `down` gives each container to stop before SIGKILL: nothing is kept, so no need to wait. */
 const TEARDOWN_STOP_SECONDS = '2';
 
-const ACTION_ARGS: Record<NonNullable<ComposeStep['action']>, (step: ComposeStep) => string[]> = {
-  up: (step) => ['up', '-d', ...(step.build === false ? [] : ['--build'])],
+/** The actions, in the order the schema lists them, with the arguments each gives Compose. */
+const ACTION_ARGS = {
+  up: (step: { build?: boolean }) => ['up', '-d', ...(step.build === false ? [] : ['--build'])],
   // Volumes stay: "the data survives down + up" is what exercises check.
   down: () => ['down', '--remove-orphans'],
   stop: () => ['stop'],
@@ -62,25 +62,35 @@ const ACTION_ARGS: Record<NonNullable<ComposeStep['action']>, (step: ComposeStep
   restart: () => ['restart'],
 };
 
-export const composeStep: StepDefinition<'compose'> = {
-  kind: 'compose',
-  schema: objectSchema({
+type ComposeAction = keyof typeof ACTION_ARGS;
+
+export const composeStep = defineStep('compose', {
+  schema: stepBody({
     description: "Runs the student's compose file (Compose v2 or v1) as a project unique to the run.",
     properties: {
-      file: ref(
-        'relativePath',
-        'The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it.',
+      file: optional(
+        relativePath(
+          'The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it.',
+        ),
       ),
-      action: { enum: ['up', 'down', 'stop', 'start', 'restart'], description: 'Default up.' },
-      build: { type: 'boolean', description: 'Build images before up (default true).' },
-      wait: objectSchema({
-        properties: {
-          healthy: { type: 'boolean', description: 'Every service with a healthcheck is healthy.' },
-          running: { type: 'boolean', description: 'Every service is running (default true).' },
-          timeout: ref('duration', 'Default 60s, at most 10m.'),
-        },
-      }),
-      timeout: ref('duration', 'Default 5m, at most 30m.'),
+      action: optional(choice(Object.keys(ACTION_ARGS) as ComposeAction[], 'Default up.')),
+      build: optional<boolean>({ type: 'boolean', description: 'Build images before up (default true).' }),
+      wait: optional(
+        stepBody({
+          properties: {
+            healthy: optional<boolean>({
+              type: 'boolean',
+              description: 'Every service with a healthcheck is healthy.',
+            }),
+            running: optional<boolean>({
+              type: 'boolean',
+              description: 'Every service is running (default true).',
+            }),
+            timeout: duration('Default 60s, at most 10m.'),
+          },
+        }),
+      ),
+      timeout: duration('Default 5m, at most 30m.'),
     },
   }),
   validate(step, rules) {
@@ -142,7 +152,9 @@ export const composeStep: StepDefinition<'compose'> = {
     }
     return undefined;
   },
-};
+});
+
+type ComposeStep = StepBody<typeof composeStep>;
 
 export interface ComposeFile {
   path: string;

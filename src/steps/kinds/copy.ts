@@ -1,21 +1,23 @@
 // The `copy` step: files from the submission or another container into a container (docker cp).
 import { refusal } from '../../run/context';
-import { objectSchema, ref } from '../../spec/json-schema';
+import { ref } from '../../spec/json-schema';
+import { required, stepBody } from '../body';
 import { existingContainer } from '../container-ref';
 import { submissionPath } from '../paths';
-import type { StepDefinition } from '../step';
+import { defineStep } from '../step';
 
-export const copyStep: StepDefinition<'copy'> = {
-  kind: 'copy',
-  schema: objectSchema({
+/** A path in a container (`definitions.containerPath`). */
+type ContainerPath = { container: string; path: string };
+
+export const copyStep = defineStep('copy', {
+  schema: stepBody({
     description: 'Copies a submission file or folder, or a container path, into a container.',
-    required: ['from', 'to'],
     properties: {
-      from: {
+      from: required<string | ContainerPath>({
         description: 'A submission path, or {container, path}.',
         oneOf: [ref('relativePath'), ref('containerPath')],
-      },
-      to: ref('containerPath', 'A folder in a container.'),
+      }),
+      to: required<ContainerPath>(ref('containerPath', 'A folder in a container.')),
     },
   }),
   validate(step, rules) {
@@ -51,6 +53,6 @@ export const copyStep: StepDefinition<'copy'> = {
     }
     return undefined;
   },
-};
+});
 
 /** A missing path or folder, or a source the engine refuses to pack, is the student's to fix. */

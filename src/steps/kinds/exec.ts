@@ -4,25 +4,42 @@ import { remainingMs } from '../../run/context';
 import { runningContainer } from '../../run/resolve';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
 import { ALLOW_FAILURE, type JsonSchema } from '../../spec/json-schema';
+import type { Command, Duration, StringMap } from '../../spec/types';
 import { commandArgv, textValues } from '../../spec/values';
-import type { StepDefinition } from '../step';
+import type { TypedSchema } from '../body';
+import { defineStep } from '../step';
 import { formatCommand, tail } from '../text';
 
 const MAX_OUTPUT_BYTES = 1024 * 1024;
 const OUTPUT_TAIL_LINES = 30;
 
-export const execStep: StepDefinition<'exec'> = {
-  kind: 'exec',
-  // A command check's target, and whether a failing command fails the step.
-  schema: {
-    ...execCheck.schema.target,
-    properties: {
-      ...(execCheck.schema.target.properties as JsonSchema),
-      allowFailure: ALLOW_FAILURE,
-    },
+/**
+ * Written out, not taken from the schema: the schema is the exec check's target's (whose type,
+ * src/checks/kinds/exec.ts, is this one without allowFailure).
+ */
+export type ExecStep = {
+  container: string;
+  command: Command;
+  user?: string;
+  workdir?: string;
+  env?: StringMap;
+  timeout?: Duration;
+  allowFailure?: boolean;
+};
+
+/** A command check's target, and whether a failing command fails the step. */
+const EXEC_BODY: TypedSchema<ExecStep> = {
+  ...execCheck.schema.target,
+  properties: {
+    ...(execCheck.schema.target.properties as JsonSchema),
+    allowFailure: ALLOW_FAILURE,
   },
+};
+
+export const execStep = defineStep('exec', {
+  schema: EXEC_BODY,
+  containerKey: 'container',
   validate(step, rules) {
-    rules.container(['container'], step.container);
     rules.timeout(['timeout'], step.timeout, LIMITS.exec);
   },
   describe: (step) => `run ${formatCommand(step.command)} in container "${step.container}"`,
@@ -58,4 +75,4 @@ export const execStep: StepDefinition<'exec'> = {
     }
     return undefined;
   },
-};
+});

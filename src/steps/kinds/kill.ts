@@ -1,21 +1,20 @@
 // The `kill` step: a signal sent to a running container.
 import { runningContainer } from '../../run/resolve';
-import { objectSchema, ref } from '../../spec/json-schema';
+import { CONTAINER, optional, stepBody } from '../body';
 import { refused } from '../container-ref';
-import type { StepDefinition } from '../step';
+import { defineStep } from '../step';
 
 /** How long a SIGKILLed container may take to be reported stopped, so that checks see it stopped. */
 const KILL_SETTLE_MS = 10_000;
 
-export const killStep: StepDefinition<'kill'> = {
-  kind: 'kill',
-  schema: objectSchema({
-    required: ['container'],
-    properties: { container: ref('containerRef'), signal: { type: 'string', pattern: '^(SIG)?[A-Z0-9]+$' } },
+export const killStep = defineStep('kill', {
+  schema: stepBody({
+    properties: {
+      container: CONTAINER,
+      signal: optional<string>({ type: 'string', pattern: '^(SIG)?[A-Z0-9]+$' }),
+    },
   }),
-  validate(step, rules) {
-    rules.container(['container'], step.container);
-  },
+  containerKey: 'container',
   describe: (step) => `send ${signalName(step.signal)} to container "${step.container}"`,
   async run(step, context) {
     const container = await runningContainer(step.container, context);
@@ -33,7 +32,7 @@ export const killStep: StepDefinition<'kill'> = {
     }
     return undefined;
   },
-};
+});
 
 function signalName(signal = 'SIGKILL'): string {
   return signal.startsWith('SIG') || /^[0-9]+$/.test(signal) ? signal : `SIG${signal}`;

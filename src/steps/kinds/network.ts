@@ -2,14 +2,17 @@
 import { scopeLabels } from '../../naming/labels';
 import { resourceName } from '../../naming/resource-names';
 import { errorMessage, InfraError } from '../../shared/errors';
-import { objectSchema, ref, text } from '../../spec/json-schema';
-import type { StepDefinition } from '../step';
+import { text } from '../../spec/json-schema';
+import { NAME, optional, stepBody } from '../body';
+import { defineStep } from '../step';
 
-export const networkStep: StepDefinition<'network'> = {
-  kind: 'network',
-  schema: objectSchema({
-    required: ['name'],
-    properties: { name: ref('name'), driver: text(), internal: { type: 'boolean' } },
+export const networkStep = defineStep('network', {
+  schema: stepBody({
+    properties: {
+      name: NAME,
+      driver: optional<string>(text()),
+      internal: optional<boolean>({ type: 'boolean' }),
+    },
   }),
   validate(step, rules) {
     rules.uniqueName(['name'], step.name);
@@ -33,4 +36,4 @@ export const networkStep: StepDefinition<'network'> = {
     context.resources.addNetwork(step.name, name);
     return undefined;
   },
-};
+});

@@ -1,16 +1,18 @@
 // The `recreate` step: a run step's container removed and created again from the same request and
 // mounts.
-import { objectSchema, ref } from '../../spec/json-schema';
+import { ref } from '../../spec/json-schema';
+import { required, stepBody, WAIT } from '../body';
 import { existingContainer, refused } from '../container-ref';
 import { waitUntilReady } from '../readiness';
-import type { StepDefinition } from '../step';
+import { defineStep } from '../step';
 
-export const recreateStep: StepDefinition<'recreate'> = {
-  kind: 'recreate',
-  schema: objectSchema({
+export const recreateStep = defineStep('recreate', {
+  schema: stepBody({
     description: 'Removes the container and creates it again with the same configuration and mounts.',
-    required: ['container'],
-    properties: { container: ref('name', "A run step's name."), wait: ref('wait') },
+    properties: {
+      container: required<string>(ref('name', "A run step's name.")),
+      wait: WAIT,
+    },
   }),
   validate(step, rules) {
     // Recreating needs the run step's configuration: a container a script made will not do.
@@ -48,4 +50,4 @@ export const recreateStep: StepDefinition<'recreate'> = {
     const wait = step.wait ?? previous.wait;
     return wait ? waitUntilReady(step.container, id, wait, context) : undefined;
   },
-};
+});

@@ -1,15 +1,12 @@
 // The `restart` step: a container restarted, then waited for as its run step said.
-import { objectSchema, ref } from '../../spec/json-schema';
+import { CONTAINER, stepBody } from '../body';
 import { existingContainer, refused, stateSummary } from '../container-ref';
 import { waitUntilReady } from '../readiness';
-import type { StepDefinition } from '../step';
+import { defineStep } from '../step';
 
-export const restartStep: StepDefinition<'restart'> = {
-  kind: 'restart',
-  schema: objectSchema({ required: ['container'], properties: { container: ref('containerRef') } }),
-  validate(step, rules) {
-    rules.container(['container'], step.container);
-  },
+export const restartStep = defineStep('restart', {
+  schema: stepBody({ properties: { container: CONTAINER } }),
+  containerKey: 'container',
   describe: (step) => `restart container "${step.container}"`,
   async run(step, context) {
     const container = await existingContainer(step.container, context);
@@ -32,4 +29,4 @@ export const restartStep: StepDefinition<'restart'> = {
     }
     return undefined;
   },
-};
+});

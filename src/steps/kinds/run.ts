@@ -12,52 +12,52 @@ import { containerName, resourceName } from '../../naming/resource-names';
 import type { Failure, RunContext } from '../../run/context';
 import { errorMessage, InfraError } from '../../shared/errors';
 import { durationMs } from '../../spec/duration';
-import { objectSchema, ref, text } from '../../spec/json-schema';
-import type { Command, RunStep, VolumeMount } from '../../spec/types';
+import { ref, text } from '../../spec/json-schema';
+import type { Command, NetworkAttachmentSpec, VolumeMount } from '../../spec/types';
 import { commandArgv, textValues } from '../../spec/values';
+import { COMMAND, choice, duration, NAME, optional, required, stepBody, stringMap, WAIT } from '../body';
 import { refused } from '../container-ref';
 import { submissionPath } from '../paths';
 import { waitUntilReady } from '../readiness';
-import type { StepDefinition } from '../step';
+import { defineStep, type StepBody } from '../step';
 
-export const runStep: StepDefinition<'run'> = {
-  kind: 'run',
-  schema: objectSchema({
+export const runStep = defineStep('run', {
+  schema: stepBody({
     description: 'Starts a container from a built image (by step name) or a local image reference.',
-    required: ['name', 'image'],
     properties: {
-      name: ref('name'),
-      image: text("A build step's name, or an image reference."),
-      command: ref('command'),
-      entrypoint: { type: 'array', items: { type: 'string' } },
-      env: ref('stringMap'),
-      ports: {
+      name: NAME,
+      image: required<string>(text("A build step's name, or an image reference.")),
+      command: optional(COMMAND),
+      entrypoint: optional<string[]>({ type: 'array', items: { type: 'string' } }),
+      env: optional(stringMap()),
+      ports: optional<number[]>({
         type: 'array',
         items: ref('port'),
         uniqueItems: true,
         description: 'Container ports published on 127.0.0.1 with ephemeral host ports.',
-      },
-      volumes: { type: 'array', items: ref('volumeMount') },
-      networks: {
+      }),
+      volumes: optional<VolumeMount[]>({ type: 'array', items: ref('volumeMount') }),
+      networks: optional<NetworkAttachmentSpec[]>({
         type: 'array',
         items: ref('networkAttachment'),
         description: 'Network step names (or existing networks), with aliases.',
-      },
-      restart: { enum: ['no', 'always', 'unless-stopped', 'on-failure'] },
-      user: text(),
-      workdir: text(),
-      hostname: text(),
-      healthcheck: objectSchema({
-        required: ['test'],
-        properties: {
-          test: ref('command'),
-          interval: ref('duration'),
-          timeout: ref('duration'),
-          retries: { type: 'integer', minimum: 1 },
-          startPeriod: ref('duration'),
-        },
       }),
-      wait: ref('wait'),
+      restart: optional(choice(['no', 'always', 'unless-stopped', 'on-failure'])),
+      user: optional<string>(text()),
+      workdir: optional<string>(text()),
+      hostname: optional<string>(text()),
+      healthcheck: optional(
+        stepBody({
+          properties: {
+            test: required(COMMAND),
+            interval: duration(),
+            timeout: duration(),
+            retries: optional<number>({ type: 'integer', minimum: 1 }),
+            startPeriod: duration(),
+          },
+        }),
+      ),
+      wait: WAIT,
     },
   }),
   validate(step, rules) {
@@ -132,7 +132,9 @@ export const runStep: StepDefinition<'run'> = {
     }
     return step.wait ? waitUntilReady(step.name, id, step.wait, context) : undefined;
   },
-};
+});
+
+export type RunStep = StepBody<typeof runStep>;
 
 export interface ParsedMount {
   type: 'volume' | 'bind';

@@ -5,29 +5,28 @@ import path from 'node:path';
 import { type Failure, remainingMs } from '../../run/context';
 import { errorMessage, InfraError } from '../../shared/errors';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
-import { ALLOW_FAILURE, objectSchema, ref } from '../../spec/json-schema';
+import { ALLOW_FAILURE } from '../../spec/json-schema';
+import { duration, optional, relativePath, required, stepBody } from '../body';
 import { submissionPath } from '../paths';
-import type { StepDefinition } from '../step';
+import { defineStep } from '../step';
 import { runStudentDocker, type StudentProcessResult } from '../student-docker';
 import { FirstErrorFinder, newInformation, tail } from '../text';
 
 const OUTPUT_TAIL_LINES = 40;
 
-export const scriptStep: StepDefinition<'script'> = {
-  kind: 'script',
-  schema: objectSchema({
+export const scriptStep = defineStep('script', {
+  schema: stepBody({
     description: "Runs the student's shell script of docker commands (bash, in the submission folder).",
-    required: ['file'],
     properties: {
-      file: ref('relativePath'),
-      args: { type: 'array', items: { type: 'string' } },
-      timeout: ref('duration', 'Default 2m, at most 30m.'),
-      allowFailure: ALLOW_FAILURE,
-      remote: {
+      file: required(relativePath()),
+      args: optional<string[]>({ type: 'array', items: { type: 'string' } }),
+      timeout: duration('Default 2m, at most 30m.'),
+      allowFailure: optional<boolean>(ALLOW_FAILURE),
+      remote: optional<boolean>({
         type: 'boolean',
         description:
           'Gives the script a second machine with a Docker daemon of its own, reachable over SSH as $REMOTE_USER@$REMOTE_HOST (ssh://student@remote); checks find what it made there with machine: remote.',
-      },
+      }),
     },
   }),
   validate(step, rules) {
@@ -79,7 +78,7 @@ export const scriptStep: StepDefinition<'script'> = {
     }
     return undefined;
   },
-};
+});
 
 /** " (refused by the grader: ...)" when the grader's engine gate refused requests; else "". */
 export function refusalNote(refusals: readonly string[]): string {

@@ -1,20 +1,15 @@
 // The `stop` step: a container stopped as `docker stop` does, with its grace period.
 import { LIMITS, timeoutMs } from '../../spec/duration';
-import { objectSchema, ref } from '../../spec/json-schema';
+import { CONTAINER, duration, stepBody } from '../body';
 import { existingContainer, refused } from '../container-ref';
-import type { StepDefinition } from '../step';
+import { defineStep } from '../step';
 
-export const stopStep: StepDefinition<'stop'> = {
-  kind: 'stop',
-  schema: objectSchema({
-    required: ['container'],
-    properties: {
-      container: ref('containerRef'),
-      timeout: ref('duration', 'Grace period before SIGKILL, default 10s.'),
-    },
+export const stopStep = defineStep('stop', {
+  schema: stepBody({
+    properties: { container: CONTAINER, timeout: duration('Grace period before SIGKILL, default 10s.') },
   }),
+  containerKey: 'container',
   validate(step, rules) {
-    rules.container(['container'], step.container);
     rules.timeout(['timeout'], step.timeout, LIMITS.stop);
   },
   describe: (step) => `stop container "${step.container}"`,
@@ -29,4 +24,4 @@ export const stopStep: StepDefinition<'stop'> = {
     }
     return undefined;
   },
-};
+});

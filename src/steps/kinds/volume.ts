@@ -2,12 +2,11 @@
 import { scopeLabels } from '../../naming/labels';
 import { resourceName } from '../../naming/resource-names';
 import { errorMessage, InfraError } from '../../shared/errors';
-import { objectSchema, ref } from '../../spec/json-schema';
-import type { StepDefinition } from '../step';
+import { NAME, stepBody } from '../body';
+import { defineStep } from '../step';
 
-export const volumeStep: StepDefinition<'volume'> = {
-  kind: 'volume',
-  schema: objectSchema({ required: ['name'], properties: { name: ref('name') } }),
+export const volumeStep = defineStep('volume', {
+  schema: stepBody({ properties: { name: NAME } }),
   validate(step, rules) {
     rules.uniqueName(['name'], step.name);
   },
@@ -23,4 +22,4 @@ export const volumeStep: StepDefinition<'volume'> = {
     context.resources.addVolume(step.name, name);
     return undefined;
   },
-};
+});

@@ -1,31 +1,44 @@
 // The `wait` step: a pause, or until a container's wait conditions hold (steps/waits/).
 import { setTimeout as delay } from 'node:timers/promises';
-import { remainingMs } from '../../run/context';
+import { type Failure, remainingMs } from '../../run/context';
 import { durationMs } from '../../spec/duration';
-import { objectSchema, ref } from '../../spec/json-schema';
-import type { WaitConditions, WaitStep } from '../../spec/types';
+import { ref } from '../../spec/json-schema';
+import type { WaitConditions, WaitKey } from '../../spec/types';
+import { type BodyKey, duration, optional, stepBody } from '../body';
 import { existingContainer } from '../container-ref';
 import { waitUntilReady } from '../readiness';
-import type { StepDefinition } from '../step';
-import { describeConditions } from '../waits/registry';
+import { defineStep, type StepBody } from '../step';
+import { describeConditions, WAIT_DEFINITIONS } from '../waits/registry';
 
-export const waitStep: StepDefinition<'wait'> = {
-  kind: 'wait',
-  schema: objectSchema({
+type ConditionKeys = { [K in WaitKey]: BodyKey<WaitConditions[K], false> };
+
+/**
+ * The wait conditions as a wait step takes them, beside its own keys: each by reference to its
+ * property of `definitions.wait`, but a lone reference or constant (a port, `true`) written out,
+ * without the description `wait` gives it.
+ */
+function conditionKeys(): ConditionKeys {
+  const keys = WAIT_DEFINITIONS.map(({ key, schema }) => {
+    const { description: _, ...bare } = schema;
+    const short = Object.keys(bare).length === 1 && ('$ref' in bare || 'const' in bare);
+    return [key, optional<unknown>(short ? bare : ref(`wait/properties/${key}`))];
+  });
+  // One key for each condition of the registry, which is typed over every WaitKey.
+  return Object.fromEntries(keys) as ConditionKeys;
+}
+
+export const waitStep = defineStep('wait', {
+  schema: stepBody({
     description: 'Waits for a container condition, or a fixed duration.',
     properties: {
-      container: ref('containerRef'),
-      duration: ref('duration', 'Just wait this long.'),
-      log: { $ref: '#/definitions/wait/properties/log' },
-      http: { $ref: '#/definitions/wait/properties/http' },
-      port: ref('port'),
-      healthy: { const: true },
-      exited: { const: true },
-      timeout: ref('duration', 'Default 30s, at most 10m.'),
+      container: optional<string>(ref('containerRef')),
+      duration: duration('Just wait this long.'),
+      ...conditionKeys(),
+      timeout: duration('Default 30s, at most 10m.'),
     },
   }),
+  containerKey: 'container',
   validate(step, rules) {
-    if (step.container !== undefined) rules.container(['container'], step.container);
     const conditions = rules.waitConditions.filter((key) => key in step);
     if (step.duration === undefined && (step.container === undefined || conditions.length === 0)) {
       rules.problem(
@@ -43,7 +56,9 @@ export const waitStep: StepDefinition<'wait'> = {
     }
     return parts.join(', then ') || 'wait';
   },
-  async run(step, context) {
+  // The return type written out: what it returns reads conditions(step), whose parameter's type
+  // (WaitStep) is derived from this very definition, so the compiler cannot infer it.
+  async run(step, context): Promise<Failure | undefined> {
     if (step.duration !== undefined) {
       await delay(remainingMs(context, durationMs(step.duration)));
     }
@@ -52,7 +67,9 @@ export const waitStep: StepDefinition<'wait'> = {
     if ('failure' in container) return container.failure;
     return waitUntilReady(step.container, container.id, conditions(step), context);
   },
-};
+});
+
+type WaitStep = StepBody<typeof waitStep>;
 
 function conditions(step: WaitStep): WaitConditions {
   const { container: _container, duration: _duration, ...wait } = step;

@@ -1,7 +1,11 @@
-// What a wait condition (a key of `wait:`) says about itself. The loop that waits
-// (../readiness.ts) goes over the conditions through the registry and never names one.
+// What a wait condition (a key of `wait:`) says about itself: its part of the exercise language
+// (schema, rules) and how it is awaited. The schema (spec/exercise-schema.ts), the rules
+// (spec/semantics.ts) and the loop that waits (../readiness.ts) go over the conditions through the
+// registry and never name one.
 import type { ContainerState } from '../../engine/engine';
 import type { RunContext } from '../../run/context';
+import type { JsonSchema } from '../../spec/json-schema';
+import type { WaitConditionRules } from '../../spec/rules';
 import type { WaitConditions, WaitKey } from '../../spec/types';
 
 /** A condition as the spec gives it: `5432` for port, `{ port: 80, path: '/health' }` for http. */
@@ -14,9 +18,13 @@ export interface Pending {
   probe?: boolean;
 }
 
-/** How one wait condition is made from its value in the spec. */
+/** One wait condition: its key, its schema and rules, and how it is made from its value in the spec. */
 export interface WaitDefinition<K extends WaitKey> {
   key: K;
+  /** Its property of `definitions.wait`. */
+  schema: JsonSchema;
+  /** The rules beyond the schema; paths are relative to its value (`wait.<key>`). */
+  validate?(value: WaitValue<K>, rules: WaitConditionRules): void;
   of(value: WaitValue<K>): WaitCondition;
 }
 

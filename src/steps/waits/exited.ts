@@ -3,6 +3,7 @@ import type { WaitDefinition } from './definition';
 
 export const exitedWait: WaitDefinition<'exited'> = {
   key: 'exited',
+  schema: { const: true, description: 'The container has exited (for run-to-completion containers).' },
   of: () => ({
     expected: 'the container has exited',
     awaitsExit: true,

@@ -3,6 +3,7 @@ import type { WaitDefinition } from './definition';
 
 export const healthyWait: WaitDefinition<'healthy'> = {
   key: 'healthy',
+  schema: { const: true, description: "The container's healthcheck reports healthy." },
   of: () => ({
     expected: 'health is "healthy"',
     checkState(state) {

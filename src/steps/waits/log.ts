@@ -9,6 +9,22 @@ const WAIT_LOG_LINES = 5000;
 
 export const logWait: WaitDefinition<'log'> = {
   key: 'log',
+  schema: {
+    description: 'A regular expression some output line must match, or {matches, count}.',
+    oneOf: [
+      { type: 'string', minLength: 1 },
+      {
+        type: 'object',
+        required: ['matches'],
+        additionalProperties: false,
+        properties: { matches: { type: 'string', minLength: 1 }, count: { type: 'integer', minimum: 1 } },
+      },
+    ],
+  },
+  validate(value, rules) {
+    if (typeof value === 'string') rules.regex([], value);
+    else rules.regex(['matches'], value.matches);
+  },
   of(value) {
     const source = typeof value === 'string' ? value : value.matches;
     const count = typeof value === 'string' ? 1 : (value.count ?? 1);

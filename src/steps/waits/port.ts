@@ -2,6 +2,7 @@
 import net from 'node:net';
 import { hostPortOf } from '../../run/resolve';
 import { describeHttpError } from '../../shared/http-request';
+import { ref } from '../../spec/json-schema';
 import type { WaitDefinition } from './definition';
 import { notPublished, unpublishedPending } from './published';
 
@@ -14,6 +15,10 @@ const TCP_SETTLE_MS = 250;
 
 export const portWait: WaitDefinition<'port'> = {
   key: 'port',
+  schema: ref('port', 'A published port accepts TCP connections.'),
+  validate(value, rules) {
+    rules.published([], value);
+  },
   of: (port) => ({
     expected: `port ${port} accepts TCP connections`,
     checkState: (state) => unpublishedPending(port, state),

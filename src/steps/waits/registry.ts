@@ -8,20 +8,33 @@ import { logWait } from './log';
 import { portWait } from './port';
 
 /**
- * In the order the conditions are checked and worded, the cheapest first: what the engine tells
- * (state, output) before what must be probed. A key of WaitConditions missing here fails to compile.
+ * In the order the language lists them: the schema's `wait` and the rules' messages. A key of
+ * WaitConditions missing here fails to compile.
  */
 const WAITS: { [K in WaitKey]: WaitDefinition<K> } = {
-  exited: exitedWait,
   log: logWait,
-  healthy: healthyWait,
-  port: portWait,
   http: httpWait,
+  port: portWait,
+  healthy: healthyWait,
+  exited: exitedWait,
 };
 
-/** The conditions `wait` gives, in the order above. */
+/** Every condition, as the composing functions take them. */
+export type AnyWaitDefinition = { [K in WaitKey]: WaitDefinition<K> }[WaitKey];
+
+/** The conditions in the language's order: the schema and the semantic rules are composed from it. */
+export const WAIT_DEFINITIONS: readonly AnyWaitDefinition[] = Object.values(WAITS);
+
+/**
+ * The order the conditions are checked and worded in, the cheapest first: what the engine tells
+ * (state, output) before what must be probed.
+ */
+const CHECK_ORDER: { [K in WaitKey]: number } = { exited: 0, log: 1, healthy: 2, port: 3, http: 4 };
+const CHECKED_KEYS = (Object.keys(WAITS) as WaitKey[]).sort((a, b) => CHECK_ORDER[a] - CHECK_ORDER[b]);
+
+/** The conditions `wait` gives, in the order they are checked. */
 export function conditionsOf(wait: WaitConditions): WaitCondition[] {
-  return (Object.keys(WAITS) as WaitKey[]).flatMap((key) => conditionOf(WAITS[key], wait) ?? []);
+  return CHECKED_KEYS.flatMap((key) => conditionOf(WAITS[key], wait) ?? []);
 }
 
 function conditionOf<K extends WaitKey>(
