@@ -241,6 +241,33 @@ export function runnerFiles(inputs: Record<string, string>, options: RunnerOptio
   return { dir, env };
 }
 
+/** How a step of the action went: its exit and output, and what it left in the runner's files. */
+export interface ActionRun extends Run {
+  /** GITHUB_OUTPUT. */
+  outputs: Record<string, string>;
+  /** GITHUB_STATE: what the main step saves for the post step. */
+  state: Record<string, string>;
+}
+
+/** The action's main step on these runner files, as the runner starts it, run to its end. */
+export async function runAction(runner: RunnerFiles): Promise<ActionRun> {
+  const run = await runNode(ACTION, [], runner.env);
+  return {
+    ...run,
+    outputs: parseRunnerFile(runner.env.GITHUB_OUTPUT ?? ''),
+    state: parseRunnerFile(runner.env.GITHUB_STATE ?? ''),
+  };
+}
+
+/**
+ * The action's post step, as the runner starts it: the main step's environment, and the state
+ * the main step saved (GITHUB_STATE) handed over as STATE_* variables.
+ */
+export function runPostStep(runner: RunnerFiles, state: Record<string, string>): Promise<Run> {
+  const stateEnv = Object.fromEntries(Object.entries(state).map(([name, value]) => [`STATE_${name}`, value]));
+  return runNode(ACTION, [], { ...runner.env, ...stateEnv });
+}
+
 /** Parses the runner's key<<delimiter file format (GITHUB_OUTPUT, GITHUB_STATE). */
 export function parseRunnerFile(file: string): Record<string, string> {
   const values: Record<string, string> = {};

@@ -136,12 +136,7 @@ export async function startPrivateEngine(
         ...(isolated ? ['--net', '--', 'dockerd'] : []),
         '--host',
         `unix://${socketPath}`,
-        '--data-root',
-        path.join(dir, 'data'),
-        '--exec-root',
-        path.join(dir, 'exec'),
-        '--pidfile',
-        path.join(dir, 'docker.pid'),
+        ...flagsForFiles(dir, { '--data-root': 'data', '--exec-root': 'exec', '--pidfile': 'docker.pid' }),
         ...(isolated ? [] : ['--bridge', bridge]),
         '--iptables=false',
         '--ip-masq=false',
@@ -242,6 +237,11 @@ export async function startPrivateEngine(
     labelled,
     stop,
   };
+}
+
+/** Daemon options naming files in one folder: `--flag folder/file` for each flag and file. */
+export function flagsForFiles(folder: string, files: Record<string, string>): string[] {
+  return Object.entries(files).flatMap(([flag, file]) => [flag, path.join(folder, file)]);
 }
 
 /** A 10.213.x.0/24 that no interface of the machine uses. */

@@ -6,25 +6,31 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GradeReport } from '../../../src/report/model';
 import {
-  ACTION,
   labelled,
   liveCommands,
   parseCommand,
-  parseRunnerFile,
-  runNode,
+  runAction,
   runnerFiles,
+  runPostStep,
   tempDir,
 } from '../../support/integration';
+
+/** The example exercise, named as a workflow names it: relative to the workspace. */
+const FLASK_APP = 'exercises/images/flask-app';
+
+function flaskSolution(name: string): string {
+  return `${FLASK_APP}/solutions/${name}`;
+}
 
 describe('the bundled action', () => {
   it('grades the reference solution: outputs, report file and job summary', async () => {
     const runner = runnerFiles({
-      exercises: 'exercises/images/flask-app',
-      submission: 'exercises/images/flask-app/solutions/reference',
+      exercises: FLASK_APP,
+      submission: flaskSolution('reference'),
     });
-    const run = await runNode(ACTION, [], runner.env);
+    const run = await runAction(runner);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    const outputs = parseRunnerFile(runner.env.GITHUB_OUTPUT ?? '');
+    const { outputs } = run;
     expect(outputs).toMatchObject({ score: '11', 'max-score': '11', passed: 'true' });
     const reportPath = outputs.report ?? '';
     expect(reportPath).toBe(path.join(runner.dir, 'docker-autograder/report.json'));
@@ -35,18 +41,18 @@ describe('the bundled action', () => {
     expect(summary).toContain('GET /status answers OK');
     expect(liveCommands(run.stdout)).toEqual([]);
     // The post step finds the run id in the state the main step saved.
-    const state = parseRunnerFile(runner.env.GITHUB_STATE ?? '');
+    const { state } = run;
     expect(state).toMatchObject({ 'is-post': 'true', 'run-id': expect.stringMatching(/^ag[a-z0-9]+$/) });
   });
 
   it('fails the step for a wrong solution and details the failures in the summary', async () => {
     const runner = runnerFiles({
-      exercises: 'exercises/images/flask-app',
-      submission: 'exercises/images/flask-app/solutions/wrong-shell-form-cmd',
+      exercises: FLASK_APP,
+      submission: flaskSolution('wrong-shell-form-cmd'),
     });
-    const run = await runNode(ACTION, [], runner.env);
+    const run = await runAction(runner);
     expect(run.code).toBe(1);
-    const outputs = parseRunnerFile(runner.env.GITHUB_OUTPUT ?? '');
+    const { outputs } = run;
     expect(outputs.passed).toBe('false');
     expect(Number(outputs.score)).toBeLessThan(11);
     const commands = liveCommands(run.stdout).map(parseCommand);
@@ -74,13 +80,13 @@ describe('the bundled action', () => {
 
   it('does not fail the step when fail-if-not-passed is false', async () => {
     const runner = runnerFiles({
-      exercises: 'exercises/images/flask-app',
-      submission: 'exercises/images/flask-app/solutions/wrong-listens-on-localhost',
+      exercises: FLASK_APP,
+      submission: flaskSolution('wrong-listens-on-localhost'),
       'fail-if-not-passed': 'false',
     });
-    const run = await runNode(ACTION, [], runner.env);
+    const run = await runAction(runner);
     expect(run.code, run.stdout).toBe(0);
-    expect(parseRunnerFile(runner.env.GITHUB_OUTPUT ?? '').passed).toBe('false');
+    expect(run.outputs.passed).toBe('false');
   });
 
   it('annotates a broken spec at its line and runs nothing', async () => {
@@ -90,13 +96,13 @@ describe('the bundled action', () => {
       'version: 1\nid: x/y\ntitle: T\nchecks:\n  - name: c\n    image: { name: a }\n    expect: { usr: root }\n',
     );
     const runner = runnerFiles({ exercises: specDir });
-    const run = await runNode(ACTION, [], runner.env);
+    const run = await runAction(runner);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(
       `::error file=${path.join(specDir, 'exercise.yaml')},line=7,col=15::unknown key "usr" in checks[0].expect`,
     );
     // Only `result`, never empty (Classroom's reporter crashes on an empty one): status error.
-    const outputs = parseRunnerFile(runner.env.GITHUB_OUTPUT ?? '');
+    const { outputs } = run;
     expect(Object.keys(outputs)).toEqual(['result']);
     expect(JSON.parse(Buffer.from(outputs.result ?? '', 'base64').toString('utf8'))).toMatchObject({
       version: 1,
@@ -115,7 +121,7 @@ describe('the bundled action', () => {
       path.join(specDir, 'exercise.yaml'),
       `version: 1\nid: x/y\ntitle: T\nchecks:\n${checks.join('')}`,
     );
-    const run = await runNode(ACTION, [], runnerFiles({ exercises: specDir }).env);
+    const run = await runAction(runnerFiles({ exercises: specDir }));
     expect(run.code).toBe(1);
     const errors = run.stdout.split('\n').filter((line) => line.startsWith('::error'));
     expect(errors).toHaveLength(10);
@@ -155,9 +161,9 @@ describe('the bundled action', () => {
       { exercises: exerciseDir, submission },
       { env: { GITHUB_WORKSPACE: exerciseDir } },
     );
-    const run = await runNode(ACTION, [], runner.env);
+    const run = await runAction(runner);
     expect(run.code).toBe(1);
-    const outputs = parseRunnerFile(runner.env.GITHUB_OUTPUT ?? '');
+    const { outputs } = run;
     expect(outputs).toMatchObject({ score: '0', 'max-score': '1', passed: 'false' });
     expect(Object.keys(outputs).sort()).toEqual(['max-score', 'passed', 'report', 'result', 'score']);
     const result = JSON.parse(Buffer.from(outputs.result ?? '', 'base64').toString('utf8'));
@@ -182,13 +188,13 @@ describe('the bundled action', () => {
   });
 
   it('post step removes what a cancelled run left behind', async () => {
-    const runner = runnerFiles({ exercises: 'exercises/images/flask-app' });
+    const runner = runnerFiles({ exercises: FLASK_APP });
     const runId = `itg-post-${Date.now()}`;
     execFileSync('docker', ['create', '--label', `org.docker-autograder.run=${runId}`, 'busybox', 'true']);
     execFileSync('docker', ['network', 'create', '--label', `org.docker-autograder.run=${runId}`, runId]);
     expect(await labelled(`org.docker-autograder.run=${runId}`)).toHaveLength(2);
-    // The runner hands the main step's saved state to the post step as STATE_* variables.
-    const run = await runNode(ACTION, [], { ...runner.env, 'STATE_is-post': 'true', 'STATE_run-id': runId });
+    // The state a main step saves: the post step finds the run by its id there.
+    const run = await runPostStep(runner, { 'is-post': 'true', 'run-id': runId });
     expect(run.code, run.stdout).toBe(0);
     expect(run.stdout).toContain(`removed 2 leftover resources of run ${runId}`);
     expect(await labelled(`org.docker-autograder.run=${runId}`)).toEqual([]);

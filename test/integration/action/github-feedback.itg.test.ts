@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ArtifactMetadata, writeArtifact } from '../../../src/github/artifact';
 import { readSnapshot } from '../../../src/report/comment';
 import { type CheckResult, exerciseResult, type GradeReport, gradeReport } from '../../../src/report/model';
-import { FakeGitHub, GITHUB_ACTIONS_BOT, INSTRUCTOR, STUDENT } from '../../support/fake-github/server';
+import { FakeGitHub, GITHUB_ACTIONS_BOT, STUDENT, TOKEN_KINDS } from '../../support/fake-github/server';
 import {
   ACTION,
   labelled,
@@ -31,13 +31,11 @@ let github: FakeGitHub;
 let steps: RunnerFiles[] = [];
 
 beforeEach(async () => {
-  github = await FakeGitHub.start('course', 'submission');
-  // GITHUB_TOKEN: acts as github-actions[bot] and cannot look itself up.
-  github.tokens.set('ghs_workflow', { user: GITHUB_ACTIONS_BOT, installation: true, canWrite: true });
-  // The token of a fork's pull_request run: read-only.
-  github.tokens.set('ghs_fork', { user: GITHUB_ACTIONS_BOT, installation: true, canWrite: false });
-  // A personal access token: GET /user answers.
-  github.tokens.set('ghp_instructor', { user: INSTRUCTOR, installation: false, canWrite: true });
+  github = await FakeGitHub.start('course', 'submission', {
+    ghs_workflow: TOKEN_KINDS.workflow,
+    ghs_fork: TOKEN_KINDS.forkPullRequest,
+    ghp_instructor: TOKEN_KINDS.personal,
+  });
 });
 
 afterEach(async () => {

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GradeReport } from '../../../src/report/model';
-import { CLI, EXAMPLE, labelled, runNode, tempDir } from '../../support/integration';
+import { CLI, EXAMPLE, labelled, type Run, runNode, tempDir } from '../../support/integration';
 
 function gradeExample(solution: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
   return runNode(
@@ -12,6 +12,25 @@ function gradeExample(solution: string, extra: string[] = [], env: NodeJS.Proces
     ['grade', EXAMPLE, '--submission', path.join(EXAMPLE, 'solutions', solution), ...extra],
     env,
   );
+}
+
+/**
+ * `selftest --quiet` of a fresh exercise: this exercise.yaml, and solutions/ holding these
+ * folders, each with its files.
+ */
+function selftest(
+  prefix: string,
+  exerciseYaml: string,
+  solutions: Record<string, Record<string, string>>,
+): Promise<Run> {
+  const exerciseDir = path.join(tempDir(prefix), 'ex');
+  for (const [solution, files] of Object.entries(solutions)) {
+    const folder = path.join(exerciseDir, 'solutions', solution);
+    mkdirSync(folder, { recursive: true });
+    for (const [name, content] of Object.entries(files)) writeFileSync(path.join(folder, name), content);
+  }
+  writeFileSync(path.join(exerciseDir, 'exercise.yaml'), exerciseYaml);
+  return runNode(CLI, ['selftest', exerciseDir, '--quiet']);
 }
 
 describe('docker-autograder grade (bundled CLI, real engine)', () => {
@@ -131,38 +150,26 @@ describe('docker-autograder selftest and answers', () => {
   });
 
   it('reports a wrong solution that gets full marks', async () => {
-    const dir = tempDir('selftest');
-    const exerciseDir = path.join(dir, 'ex');
-    for (const solution of ['reference', 'wrong-same']) {
-      mkdirSync(path.join(exerciseDir, 'solutions', solution), { recursive: true });
-    }
-    writeFileSync(
-      path.join(exerciseDir, 'exercise.yaml'),
+    const run = await selftest(
+      'selftest',
       'version: 1\nid: t/selftest\ntitle: T\nchecks:\n  - name: busybox exists\n    image: { name: busybox }\n    expect: { exists: true }\n',
+      { reference: {}, 'wrong-same': {} },
     );
-    const run = await runNode(CLI, ['selftest', exerciseDir, '--quiet']);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('✘ t/selftest / wrong-same: 1/1 — this wrong solution gets full marks');
   });
 
   it('holds alt-* solutions to full marks, like the reference', async () => {
-    const dir = tempDir('selftest-alt');
-    const exerciseDir = path.join(dir, 'ex');
-    const dockerfiles: Record<string, string> = {
-      reference: 'FROM busybox:latest\nCOPY app.sh /app/\n',
-      'alt-copy-all': 'FROM busybox:latest\nWORKDIR /app/\nCOPY ./ ./\n',
-      'alt-missing': 'FROM busybox:latest\nRUN echo COPY app.sh /app/\n',
-      notes: 'not a solution\n',
-    };
-    for (const [solution, dockerfile] of Object.entries(dockerfiles)) {
-      mkdirSync(path.join(exerciseDir, 'solutions', solution), { recursive: true });
-      writeFileSync(path.join(exerciseDir, 'solutions', solution, 'Dockerfile'), dockerfile);
-    }
-    writeFileSync(
-      path.join(exerciseDir, 'exercise.yaml'),
+    const run = await selftest(
+      'selftest-alt',
       'version: 1\nid: t/selftest-alt\ntitle: T\nchecks:\n  - name: app.sh is copied\n    dockerfile: {}\n    expect: { sequence: [{ copies: app.sh }] }\n',
+      {
+        reference: { Dockerfile: 'FROM busybox:latest\nCOPY app.sh /app/\n' },
+        'alt-copy-all': { Dockerfile: 'FROM busybox:latest\nWORKDIR /app/\nCOPY ./ ./\n' },
+        'alt-missing': { Dockerfile: 'FROM busybox:latest\nRUN echo COPY app.sh /app/\n' },
+        notes: { Dockerfile: 'not a solution\n' },
+      },
     );
-    const run = await runNode(CLI, ['selftest', exerciseDir, '--quiet']);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('✔ t/selftest-alt / reference: 1/1');
     expect(run.stdout).toContain('✔ t/selftest-alt / alt-copy-all: 1/1');

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerEngine } from '../../../src/engine/docker-engine';
+import type { BuildRequest, BuildResult } from '../../../src/engine/engine';
 import { RUN_LABEL, SCOPE_LABEL } from '../../../src/naming/labels';
 import { InfraError } from '../../../src/shared/errors';
 import { eventually as eventuallyAt } from '../../support/integration';
@@ -40,17 +41,42 @@ function makeContext(files: Record<string, string>): string {
   return dir;
 }
 
+/**
+ * engine.build of ./Dockerfile in a context (a folder, or the files to make one of), tagged
+ * tag(name), with a minute to finish unless the request says otherwise.
+ */
+function build(
+  name: string,
+  context: string | Record<string, string>,
+  request: Partial<BuildRequest> = {},
+): Promise<BuildResult> {
+  return engine.build({
+    contextDir: typeof context === 'string' ? context : makeContext(context),
+    dockerfile: 'Dockerfile',
+    tag: tag(name),
+    timeoutMs: 60_000,
+    ...request,
+  });
+}
+
+/** A build that must fail: its error and log. */
+async function buildFailure(
+  name: string,
+  context: string | Record<string, string>,
+  request: Partial<BuildRequest> = {},
+): Promise<{ error: string; log: string }> {
+  const result = await build(name, context, request);
+  expect(result.ok).toBe(false);
+  if (result.ok) throw new Error(`the build of ${name} succeeded`);
+  return result;
+}
+
 async function buildOk(
   name: string,
   dockerfile: string,
   files: Record<string, string> = {},
 ): Promise<string> {
-  const result = await engine.build({
-    contextDir: makeContext({ Dockerfile: dockerfile, ...files }),
-    dockerfile: 'Dockerfile',
-    tag: tag(name),
-    timeoutMs: 60_000,
-  });
+  const result = await build(name, { Dockerfile: dockerfile, ...files });
   if (!result.ok) throw new Error(`build of ${name} failed: ${result.error}\n${result.log}`);
   return tag(name);
 }
@@ -110,18 +136,15 @@ describe('DockerEngine on the real daemon', () => {
   describe('build', () => {
     it('builds an image, streams its output and labels it with the run', async () => {
       const lines: string[] = [];
-      const result = await engine.build({
-        contextDir: makeContext({
+      const result = await build(
+        'ok',
+        {
           Dockerfile:
             'FROM busybox:latest\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt && echo build-marker\n',
           'hello.txt': 'hello from the context\n',
-        }),
-        dockerfile: 'Dockerfile',
-        tag: tag('ok'),
-        labels: { 'org.example.extra': 'yes' },
-        timeoutMs: 60_000,
-        onLine: (line) => lines.push(line),
-      });
+        },
+        { labels: { 'org.example.extra': 'yes' }, onLine: (line) => lines.push(line) },
+      );
       expect(result.ok).toBe(true);
       if (!result.ok) return;
       expect(result.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -136,8 +159,9 @@ describe('DockerEngine on the real daemon', () => {
     });
 
     it('passes build args and target', async () => {
-      const result = await engine.build({
-        contextDir: makeContext({
+      const result = await build(
+        'args',
+        {
           Dockerfile: [
             'FROM busybox:latest AS first',
             'ARG GREETING=unset',
@@ -146,37 +170,29 @@ describe('DockerEngine on the real daemon', () => {
             'RUN echo second-stage-ran',
             '',
           ].join('\n'),
-        }),
-        dockerfile: 'Dockerfile',
-        tag: tag('args'),
-        buildArgs: { GREETING: 'bonjour' },
-        target: 'first',
-        timeoutMs: 60_000,
-      });
+        },
+        { buildArgs: { GREETING: 'bonjour' }, target: 'first' },
+      );
       expect(result.ok).toBe(true);
       expect(result.log).toContain('greeting=bonjour');
       expect(result.log).not.toContain('second-stage-ran');
     });
 
     it('reports a failing RUN as a failed build with the error and the output', async () => {
-      const result = await engine.build({
-        contextDir: makeContext({ Dockerfile: 'FROM busybox:latest\nRUN echo about-to-fail && exit 7\n' }),
-        dockerfile: 'Dockerfile',
-        tag: tag('failing'),
-        timeoutMs: 60_000,
+      const failure = await buildFailure('failing', {
+        Dockerfile: 'FROM busybox:latest\nRUN echo about-to-fail && exit 7\n',
       });
-      expect(result.ok).toBe(false);
-      if (result.ok) return;
-      expect(result.error).toContain('returned a non-zero code: 7');
-      expect(result.log).toContain('about-to-fail');
+      expect(failure.error).toContain('returned a non-zero code: 7');
+      expect(failure.log).toContain('about-to-fail');
       expect(await engine.inspectImage(tag('failing'))).toBeUndefined();
     });
 
     it('removes the layers a failed build committed, and only those', async () => {
       const victim = await buildOk('victim', 'FROM busybox:latest\nLABEL victim=yes\n');
       const victimId = (await engine.inspectImage(victim))?.id.replace(/^sha256:/, '').slice(0, 12) ?? '';
-      const result = await engine.build({
-        contextDir: makeContext({
+      const failure = await buildFailure(
+        'partial',
+        {
           Dockerfile: [
             'FROM busybox:latest',
             'ARG VICTIM',
@@ -186,14 +202,10 @@ describe('DockerEngine on the real daemon', () => {
             'RUN exit 1',
             '',
           ].join('\n'),
-        }),
-        dockerfile: 'Dockerfile',
-        tag: tag('partial'),
-        buildArgs: { VICTIM: victimId },
-        timeoutMs: 60_000,
-      });
-      expect(result.ok).toBe(false);
-      const committed = [...result.log.matchAll(/^ ---> ([0-9a-f]{12})$/gm)].map((match) => match[1] ?? '');
+        },
+        { buildArgs: { VICTIM: victimId } },
+      );
+      const committed = [...failure.log.matchAll(/^ ---> ([0-9a-f]{12})$/gm)].map((match) => match[1] ?? '');
       const base = (await engine.inspectImage('busybox:latest'))?.id.replace(/^sha256:/, '').slice(0, 12);
       const ours = committed.filter((id) => id !== base && id !== victimId);
       expect(ours.length).toBeGreaterThanOrEqual(2);
@@ -204,8 +216,9 @@ describe('DockerEngine on the real daemon', () => {
 
     it('keeps the result of a multi-stage build and drops the other stages', async () => {
       const lines: string[] = [];
-      const result = await engine.build({
-        contextDir: makeContext({
+      const result = await build(
+        'multistage',
+        {
           Dockerfile: [
             'FROM busybox:latest AS builder',
             'RUN echo artefact > /artefact',
@@ -214,12 +227,9 @@ describe('DockerEngine on the real daemon', () => {
             'CMD ["cat", "/artefact"]',
             '',
           ].join('\n'),
-        }),
-        dockerfile: 'Dockerfile',
-        tag: tag('multistage'),
-        timeoutMs: 60_000,
-        onLine: (line) => lines.push(line),
-      });
+        },
+        { onLine: (line) => lines.push(line) },
+      );
       expect(result.ok).toBe(true);
       const builderStage = lines[lines.findIndex((line) => line.includes('echo artefact')) + 3];
       expect(builderStage).toMatch(/^ ---> [0-9a-f]{12}$/);
@@ -228,14 +238,9 @@ describe('DockerEngine on the real daemon', () => {
     });
 
     it('keeps only the tail of a flood of build output', async () => {
-      const result = await engine.build({
-        contextDir: makeContext({
-          Dockerfile:
-            "FROM busybox:latest\nRUN head -c 1000000 /dev/zero | tr '\\0' x | fold -w 100 && echo last-line\n",
-        }),
-        dockerfile: 'Dockerfile',
-        tag: tag('flood'),
-        timeoutMs: 60_000,
+      const result = await build('flood', {
+        Dockerfile:
+          "FROM busybox:latest\nRUN head -c 1000000 /dev/zero | tr '\\0' x | fold -w 100 && echo last-line\n",
       });
       expect(result.ok).toBe(true);
       expect(result.log).toMatch(/^\[build log truncated/);
@@ -244,48 +249,29 @@ describe('DockerEngine on the real daemon', () => {
     });
 
     it('reports a Dockerfile syntax error as a failed build', async () => {
-      const result = await engine.build({
-        contextDir: makeContext({ Dockerfile: 'FORM busybox:latest\n' }),
-        dockerfile: 'Dockerfile',
-        tag: tag('syntax'),
-        timeoutMs: 60_000,
-      });
-      expect(result.ok).toBe(false);
-      if (result.ok) return;
-      expect(result.error.toLowerCase()).toContain('unknown instruction');
-      expect(result.error).not.toContain('\n');
+      const failure = await buildFailure('syntax', { Dockerfile: 'FORM busybox:latest\n' });
+      expect(failure.error.toLowerCase()).toContain('unknown instruction');
+      expect(failure.error).not.toContain('\n');
     });
 
     it('reports a build context problem as a failed build, not an exception', async () => {
       const contextDir = makeContext({ Dockerfile: 'FROM busybox:latest\n' });
       symlinkSync('/etc', path.join(contextDir, 'host-etc'));
-      const result = await engine.build({
-        contextDir,
-        dockerfile: 'Dockerfile',
-        tag: tag('badctx'),
-        timeoutMs: 60_000,
-      });
-      expect(result.ok).toBe(false);
-      if (result.ok) return;
-      expect(result.error).toContain('"host-etc"');
+      const failure = await buildFailure('badctx', contextDir);
+      expect(failure.error).toContain('"host-etc"');
     });
 
     it('stops a build at its timeout, promptly, and the daemon drops the build container', async () => {
       const marker = `${runId}-sleeper`;
       const started = Date.now();
-      const result = await engine.build({
-        contextDir: makeContext({
-          Dockerfile: `FROM busybox:latest\nRUN echo ${marker} >/dev/null && sleep 60\n`,
-        }),
-        dockerfile: 'Dockerfile',
-        tag: tag('sleeper'),
-        timeoutMs: 2_000,
-      });
+      const failure = await buildFailure(
+        'sleeper',
+        { Dockerfile: `FROM busybox:latest\nRUN echo ${marker} >/dev/null && sleep 60\n` },
+        { timeoutMs: 2_000 },
+      );
       expect(Date.now() - started).toBeLessThan(10_000);
-      expect(result.ok).toBe(false);
-      if (result.ok) return;
-      expect(result.error).toBe('build timed out after 2s');
-      expect(result.log).toContain('Running in');
+      expect(failure.error).toBe('build timed out after 2s');
+      expect(failure.log).toContain('Running in');
       await eventually('the build container to go away', async () => {
         const commands = dockerCli('ps', '-a', '--no-trunc', '--format', '{{.Command}}');
         return commands.includes(marker) ? undefined : true;

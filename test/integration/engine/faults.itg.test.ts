@@ -172,6 +172,34 @@ function gradeOnPrivate(
   return { ...started, report };
 }
 
+/**
+ * The CLI grading SCRIPT_EXERCISE on the private engine, which meets `fault` while the script
+ * waits; then the script is let go, and the grader must exit 3. `recover` runs whatever happened.
+ */
+async function faultWhileScriptWaits(
+  fault: () => void | Promise<void>,
+  recover: () => void | Promise<void> = () => undefined,
+): Promise<Started & { report: string }> {
+  const target = exercise(SCRIPT_EXERCISE, { 'run.sh': WAITING_SCRIPT });
+  const run = gradeOnPrivate(target);
+  try {
+    await run.waitFor(/script-ready/);
+    await fault();
+    writeFileSync(path.join(target.submission, 'go'), '');
+    expect((await run.exited).code, run.output()).toBe(3);
+  } finally {
+    await recover();
+  }
+  return run;
+}
+
+/** The CLI's `cleanup --run` on the private engine: what reaps a run the engine's fault left. */
+async function cleanupOnPrivate(runId: string): Promise<void> {
+  await execFileAsync(process.execPath, [CLI, 'cleanup', '--run', runId], {
+    env: { ...process.env, DOCKER_HOST: engine.host },
+  });
+}
+
 function readReport(file: string): GradeReport {
   return JSON.parse(readFileSync(file, 'utf8')) as GradeReport;
 }
@@ -234,55 +262,34 @@ describe('engine faults are errors, never grades', () => {
   });
 
   it('the CLI, daemon killed while a script runs: exit 3, status error', async () => {
-    const target = exercise(SCRIPT_EXERCISE, { 'run.sh': WAITING_SCRIPT });
-    const run = gradeOnPrivate(target);
-    try {
-      await run.waitFor(/script-ready/);
-      engine.kill('SIGKILL');
-      writeFileSync(path.join(target.submission, 'go'), '');
-      expect((await run.exited).code, run.output()).toBe(3);
-    } finally {
-      await engine.start();
-    }
+    const run = await faultWhileScriptWaits(
+      () => engine.kill('SIGKILL'),
+      () => engine.start(),
+    );
     const exerciseResult = readReport(run.report).exercises[0];
     expect(exerciseResult?.status).toBe('error');
     expect(exerciseResult?.score).toBe(0);
-    await execFileAsync(process.execPath, [CLI, 'cleanup', '--run', runIdIn(run.output())], {
-      env: { ...process.env, DOCKER_HOST: engine.host },
-    });
+    await cleanupOnPrivate(runIdIn(run.output()));
   });
 
   it('the CLI, daemon restarted while a script runs: exit 3, status error, not a failed check', async () => {
-    const target = exercise(SCRIPT_EXERCISE, { 'run.sh': WAITING_SCRIPT });
-    const run = gradeOnPrivate(target);
-    await run.waitFor(/script-ready/);
-    await engine.restart();
-    writeFileSync(path.join(target.submission, 'go'), '');
-    expect((await run.exited).code, run.output()).toBe(3);
+    const run = await faultWhileScriptWaits(() => engine.restart());
     const exerciseResult = readReport(run.report).exercises[0];
     expect(exerciseResult?.status).toBe('error');
     expect(exerciseResult?.setupError ?? '').toMatch(/stopped or restarted during the run/);
     // Engine 26 may not be back by the grader's own cleanup (20.10 is): what the restart left,
     // the reaper removes once the engine answers again (docs/engines.md).
     const runId = runIdIn(run.output());
-    await execFileAsync(process.execPath, [CLI, 'cleanup', '--run', runId], {
-      env: { ...process.env, DOCKER_HOST: engine.host },
-    });
+    await cleanupOnPrivate(runId);
     expect(await engine.labelled(`${RUN_LABEL}=${runId}`)).toEqual([]);
   });
 
   it('daemon hanging mid-run (SIGSTOP): exit 3 within the call deadline, and nothing graded', async () => {
-    const target = exercise(SCRIPT_EXERCISE, { 'run.sh': WAITING_SCRIPT });
-    const run = gradeOnPrivate(target);
     const started = Date.now();
-    try {
-      await run.waitFor(/script-ready/);
-      engine.kill('SIGSTOP');
-      writeFileSync(path.join(target.submission, 'go'), '');
-      expect((await run.exited).code, run.output()).toBe(3);
-    } finally {
-      engine.kill('SIGCONT');
-    }
+    const run = await faultWhileScriptWaits(
+      () => engine.kill('SIGSTOP'),
+      () => engine.kill('SIGCONT'),
+    );
     // One call runs out its 30 s deadline; the calls after it (checks, cleanup) get 5 s each.
     expect(Date.now() - started).toBeLessThan(120_000);
     const exerciseResult = readReport(run.report).exercises[0];
@@ -290,9 +297,7 @@ describe('engine faults are errors, never grades', () => {
     expect(exerciseResult?.setupError ?? '').toMatch(/stopped answering/);
     // What the hung engine kept, the reaper removes once it answers again.
     const runId = runIdIn(run.output());
-    await execFileAsync(process.execPath, [CLI, 'cleanup', '--run', runId], {
-      env: { ...process.env, DOCKER_HOST: engine.host },
-    });
+    await cleanupOnPrivate(runId);
     expect(await engine.labelled(`${RUN_LABEL}=${runId}`)).toEqual([]);
   });
 

@@ -10,8 +10,8 @@ import { RUN_LABEL } from '../../../src/naming/labels';
 import { InfraError } from '../../../src/shared/errors';
 import { CLIENT_IMAGE } from '../../../src/steps/client-image';
 import { freePort, withEnv } from '../../support/env';
-import { ACTION, CLI, parseRunnerFile, runNode, runnerFiles, tempDir } from '../../support/integration';
-import { type PrivateEngine, startPrivateEngine } from '../../support/private-engine';
+import { CLI, runAction, runnerFiles, runPostStep, tempDir } from '../../support/integration';
+import { flagsForFiles, type PrivateEngine, startPrivateEngine } from '../../support/private-engine';
 
 const execFileAsync = promisify(execFile);
 const BUSYBOX = 'busybox:latest';
@@ -38,6 +38,46 @@ cp ca.pem client/ca.pem
   await execFileAsync('sh', ['-c', script, 'certs', dir]);
 }
 
+/** An exercise that runs busybox as `web`, then any further steps, and checks that web runs. */
+function webExercise(id: string, title: string, furtherSteps: string[] = []): string {
+  const steps = [`run: { name: web, image: ${BUSYBOX}, command: sleep 600 }`, ...furtherSteps]
+    .map((step) => `  - ${step}\n`)
+    .join('');
+  return `version: 1
+id: ${id}
+title: ${title}
+steps:
+${steps}checks:
+  - name: web runs on the remote engine
+    points: 1
+    container: { name: web }
+    expect: { running: true }
+`;
+}
+
+/**
+ * `work` on a fresh folder holding exercise.yaml and a submission/ of these files, removed after.
+ */
+async function withExercise(
+  prefix: string,
+  exerciseYaml: string,
+  submissionFiles: Record<string, string>,
+  work: (exercise: string, submission: string) => Promise<void>,
+): Promise<void> {
+  const dir = tempDir(prefix);
+  try {
+    const submission = path.join(dir, 'submission');
+    mkdirSync(submission);
+    for (const [name, content] of Object.entries(submissionFiles))
+      writeFileSync(path.join(submission, name), content);
+    const exercise = path.join(dir, 'exercise.yaml');
+    writeFileSync(exercise, exerciseYaml);
+    await work(exercise, submission);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 beforeAll(async () => {
   certs = tempDir('tls');
   clientCerts = path.join(certs, 'client');
@@ -48,12 +88,11 @@ beforeAll(async () => {
       '--host',
       `tcp://127.0.0.1:${port}`,
       '--tlsverify',
-      '--tlscacert',
-      path.join(certs, 'ca.pem'),
-      '--tlscert',
-      path.join(certs, 'server-cert.pem'),
-      '--tlskey',
-      path.join(certs, 'server-key.pem'),
+      ...flagsForFiles(certs, {
+        '--tlscacert': 'ca.pem',
+        '--tlscert': 'server-cert.pem',
+        '--tlskey': 'server-key.pem',
+      }),
     ],
   });
 }, 120_000);
@@ -119,91 +158,56 @@ describe('a remote engine over tcp:// with TLS', () => {
   });
 
   it('grades through the CLI with DOCKER_HOST=tcp://… and TLS, its script reaching the same engine', async () => {
-    const dir = tempDir('remote-exercise');
-    try {
-      const submission = path.join(dir, 'submission');
-      mkdirSync(submission);
-      writeFileSync(
-        path.join(submission, 'run.sh'),
-        'docker ps --format "{{.Names}}" > /dev/null && echo reached\n',
-      );
-      writeFileSync(
-        path.join(dir, 'exercise.yaml'),
-        `version: 1
-id: remote/tls
-title: A remote engine
-steps:
-  - run: { name: web, image: ${BUSYBOX}, command: sleep 600 }
-  - script: { file: run.sh, timeout: 1m }
-checks:
-  - name: web runs on the remote engine
-    points: 1
-    container: { name: web }
-    expect: { running: true }
-`,
-      );
-      const env = {
-        ...process.env,
-        DOCKER_HOST: `tcp://127.0.0.1:${port}`,
-        DOCKER_TLS_VERIFY: '1',
-        DOCKER_CERT_PATH: clientCerts,
-      };
-      const { stdout, stderr } = await execFileAsync(
-        process.execPath,
-        [CLI, 'grade', path.join(dir, 'exercise.yaml'), '--submission', submission],
-        { env },
-      );
-      expect(stdout).toContain('1/1');
-      expect(stderr).toContain('reached');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await withExercise(
+      'remote-exercise',
+      webExercise('remote/tls', 'A remote engine', ['script: { file: run.sh, timeout: 1m }']),
+      { 'run.sh': 'docker ps --format "{{.Names}}" > /dev/null && echo reached\n' },
+      async (exercise, submission) => {
+        const env = {
+          ...process.env,
+          DOCKER_HOST: `tcp://127.0.0.1:${port}`,
+          DOCKER_TLS_VERIFY: '1',
+          DOCKER_CERT_PATH: clientCerts,
+        };
+        const { stdout, stderr } = await execFileAsync(
+          process.execPath,
+          [CLI, 'grade', exercise, '--submission', submission],
+          { env },
+        );
+        expect(stdout).toContain('1/1');
+        expect(stderr).toContain('reached');
+      },
+    );
   });
 
   it('grades through the action with the input docker-host, and its post step cleans up there', async () => {
-    const dir = tempDir('remote-action');
-    try {
-      const submission = path.join(dir, 'submission');
-      mkdirSync(submission);
-      writeFileSync(
-        path.join(dir, 'exercise.yaml'),
-        `version: 1
-id: remote/action
-title: A remote engine through the action
-steps:
-  - run: { name: web, image: ${BUSYBOX}, command: sleep 600 }
-checks:
-  - name: web runs on the remote engine
-    points: 1
-    container: { name: web }
-    expect: { running: true }
-`,
-      );
-      const runner = runnerFiles(
-        { exercises: path.join(dir, 'exercise.yaml'), submission, 'docker-host': `tcp://127.0.0.1:${port}` },
-        { env: { DOCKER_HOST: '', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: clientCerts } },
-      );
-      const main = await runNode(ACTION, [], runner.env);
-      expect(main.code, main.stdout + main.stderr).toBe(0);
-      expect(parseRunnerFile(runner.env.GITHUB_OUTPUT ?? '')).toMatchObject({ score: '1', passed: 'true' });
-      const state = parseRunnerFile(runner.env.GITHUB_STATE ?? '');
-      expect(state['docker-host']).toBe(`tcp://127.0.0.1:${port}`);
-      // A leftover of the run on the remote engine, which only the post step can find there.
-      await engine.docker(
-        'volume',
-        'create',
-        '--label',
-        `${RUN_LABEL}=${state['run-id']}`,
-        'remote-leftover',
-      );
-      const postEnv: NodeJS.ProcessEnv = { ...runner.env };
-      for (const [name, value] of Object.entries(state)) postEnv[`STATE_${name}`] = value;
-      const post = await runNode(ACTION, [], postEnv);
-      expect(post.code, post.stdout + post.stderr).toBe(0);
-      expect(post.stdout).toContain('removed 1 leftover resources');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await withExercise(
+      'remote-action',
+      webExercise('remote/action', 'A remote engine through the action'),
+      {},
+      async (exercise, submission) => {
+        const runner = runnerFiles(
+          { exercises: exercise, submission, 'docker-host': `tcp://127.0.0.1:${port}` },
+          { env: { DOCKER_HOST: '', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: clientCerts } },
+        );
+        const main = await runAction(runner);
+        expect(main.code, main.stdout + main.stderr).toBe(0);
+        expect(main.outputs).toMatchObject({ score: '1', passed: 'true' });
+        const { state } = main;
+        expect(state['docker-host']).toBe(`tcp://127.0.0.1:${port}`);
+        // A leftover of the run on the remote engine, which only the post step can find there.
+        await engine.docker(
+          'volume',
+          'create',
+          '--label',
+          `${RUN_LABEL}=${state['run-id']}`,
+          'remote-leftover',
+        );
+        const post = await runPostStep(runner, state);
+        expect(post.code, post.stdout + post.stderr).toBe(0);
+        expect(post.stdout).toContain('removed 1 leftover resources');
+      },
+    );
   });
 
   it('leaves nothing labelled on the remote engine', async () => {

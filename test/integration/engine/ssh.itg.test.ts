@@ -14,13 +14,13 @@ import { RUN_LABEL } from '../../../src/naming/labels';
 import { InfraError } from '../../../src/shared/errors';
 import { freePort, withEnv } from '../../support/env';
 import {
-  ACTION,
   CLI,
   ENGINE_HOST,
   labelled,
-  parseRunnerFile,
+  runAction,
   runNode,
   runnerFiles,
+  runPostStep,
   tempDir,
 } from '../../support/integration';
 
@@ -109,6 +109,34 @@ function sshEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     DOCKER_AUTOGRADER_KNOWN_HOSTS: '',
     ...extra,
   };
+}
+
+/**
+ * `work` on a DockerEngine in this process at ssh://127.0.0.1:port, with these ssh settings in the
+ * environment meanwhile (HOME, SSH_AUTH_SOCK, DOCKER_AUTOGRADER_KNOWN_HOSTS); closed after.
+ */
+async function withSshEngine<T>(
+  env: Record<string, string | undefined>,
+  work: (engine: DockerEngine) => Promise<T>,
+  runId = `itg-ssh-${Date.now()}`,
+): Promise<T> {
+  return withEnv(env, async () => {
+    const engine = new DockerEngine({ runId, host: `ssh://127.0.0.1:${port}` });
+    try {
+      return await work(engine);
+    } finally {
+      engine.close();
+    }
+  });
+}
+
+/** The message of the infrastructure error that withSshEngine's engine answers info() with. */
+function sshRefusal(env: Record<string, string | undefined>): Promise<string> {
+  return withSshEngine(env, async (engine) => {
+    const error = await engine.info().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InfraError);
+    return (error as Error).message;
+  });
 }
 
 function runIdOf(output: string): string {
@@ -213,11 +241,11 @@ describe('an engine over ssh://', () => {
     );
     try {
       const loginsAtStart = logins();
-      const main = await runNode(ACTION, [], runner.env);
+      const main = await runAction(runner);
       expect(main.code, main.stdout + main.stderr).toBe(0);
-      expect(parseRunnerFile(runner.env.GITHUB_OUTPUT ?? '')).toMatchObject({ score: '1', passed: 'true' });
+      expect(main.outputs).toMatchObject({ score: '1', passed: 'true' });
       expect(logins()).toBeGreaterThan(loginsAtStart);
-      const state = parseRunnerFile(runner.env.GITHUB_STATE ?? '');
+      const { state } = main;
       expect(state['docker-host']).toBe(`ssh://${user}@127.0.0.1:${port}`);
       // A leftover of the run, which only the post step can remove, over ssh as well.
       await execFileAsync('docker', [
@@ -227,10 +255,8 @@ describe('an engine over ssh://', () => {
         `${RUN_LABEL}=${state['run-id']}`,
         `${state['run-id']}-leftover`,
       ]);
-      const postEnv: NodeJS.ProcessEnv = { ...runner.env };
-      for (const [name, value] of Object.entries(state)) postEnv[`STATE_${name}`] = value;
       const loginsBefore = logins();
-      const post = await runNode(ACTION, [], postEnv);
+      const post = await runPostStep(runner, state);
       expect(post.code, post.stdout + post.stderr).toBe(0);
       expect(post.stdout).toContain('removed 1 leftover resources');
       // The same engine answers on its own socket: the post step must have come through sshd.
@@ -264,10 +290,10 @@ describe('an engine over ssh://', () => {
         { env: sshEnv({ DOCKER_HOST: '', DOCKER_AUTOGRADER_KNOWN_HOSTS: knownHosts }) },
       );
       try {
-        const action = await runNode(ACTION, [], runner.env);
+        const action = await runAction(runner);
         expect(action.code, action.stdout + action.stderr).toBe(3);
         expect(action.stdout).toContain(refusal);
-        const outputs = parseRunnerFile(runner.env.GITHUB_OUTPUT ?? '');
+        const { outputs } = action;
         expect(JSON.parse(Buffer.from(outputs.result ?? '', 'base64').toString('utf8'))).toMatchObject({
           status: 'error',
           max_score: 0,
@@ -329,18 +355,10 @@ describe('an engine over ssh://', () => {
       await execFileAsync('ssh-add', [path.join(home, '.ssh', 'id_ed25519')], { env });
       const knownHosts = path.join(keyless, 'known_hosts');
       writeFileSync(knownHosts, `${hostKeyLine()}\n`);
-      await withEnv(
+      await withSshEngine(
         { HOME: keyless, SSH_AUTH_SOCK: socket, DOCKER_AUTOGRADER_KNOWN_HOSTS: knownHosts },
-        async () => {
-          const engine = new DockerEngine({
-            runId: `itg-ssh-${Date.now()}`,
-            host: `ssh://127.0.0.1:${port}`,
-          });
-          try {
-            expect((await engine.info()).apiVersion).toMatch(/^1\.\d+$/);
-          } finally {
-            engine.close();
-          }
+        async (engine) => {
+          expect((await engine.info()).apiVersion).toMatch(/^1\.\d+$/);
         },
       );
     } finally {
@@ -359,22 +377,13 @@ describe('an engine over ssh://', () => {
     try {
       const knownHosts = path.join(empty, 'known_hosts');
       writeFileSync(knownHosts, '# nothing\n');
-      await withEnv(
-        { HOME: home, SSH_AUTH_SOCK: undefined, DOCKER_AUTOGRADER_KNOWN_HOSTS: knownHosts },
-        async () => {
-          const engine = new DockerEngine({
-            runId: `itg-ssh-${Date.now()}`,
-            host: `ssh://127.0.0.1:${port}`,
-          });
-          const error = await engine.info().catch((caught: unknown) => caught);
-          engine.close();
-          expect(error).toBeInstanceOf(InfraError);
-          expect((error as Error).message).toContain(
-            `the host key of [127.0.0.1]:${port} (ssh-ed25519 SHA256:`,
-          );
-          expect((error as Error).message).toContain(`is not in ${knownHosts}`);
-        },
-      );
+      const refusal = await sshRefusal({
+        HOME: home,
+        SSH_AUTH_SOCK: undefined,
+        DOCKER_AUTOGRADER_KNOWN_HOSTS: knownHosts,
+      });
+      expect(refusal).toContain(`the host key of [127.0.0.1]:${port} (ssh-ed25519 SHA256:`);
+      expect(refusal).toContain(`is not in ${knownHosts}`);
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
@@ -383,17 +392,13 @@ describe('an engine over ssh://', () => {
   it('says so when docker system dial-stdio fails on the remote', async () => {
     const knownHosts = path.join(noDockerHome, '.ssh', 'known_hosts');
     writeFileSync(knownHosts, `${hostKeyLine()}\n`);
-    await withEnv(
-      { HOME: noDockerHome, SSH_AUTH_SOCK: undefined, DOCKER_AUTOGRADER_KNOWN_HOSTS: undefined },
-      async () => {
-        const engine = new DockerEngine({ runId: `itg-ssh-${Date.now()}`, host: `ssh://127.0.0.1:${port}` });
-        const error = await engine.info().catch((caught: unknown) => caught);
-        engine.close();
-        expect(error).toBeInstanceOf(InfraError);
-        expect((error as Error).message).toBe(
-          `ssh: ssh://${user}@127.0.0.1:${port}: \`docker system dial-stdio\` failed on the remote (exit 127): sh: 1: docker: not found`,
-        );
-      },
+    const refusal = await sshRefusal({
+      HOME: noDockerHome,
+      SSH_AUTH_SOCK: undefined,
+      DOCKER_AUTOGRADER_KNOWN_HOSTS: undefined,
+    });
+    expect(refusal).toBe(
+      `ssh: ssh://${user}@127.0.0.1:${port}: \`docker system dial-stdio\` failed on the remote (exit 127): sh: 1: docker: not found`,
     );
   });
 
@@ -402,10 +407,9 @@ describe('an engine over ssh://', () => {
     writeFileSync(knownHosts, `${hostKeyLine()}\n`);
     const runId = `itg-ssh-${Date.now()}`;
     try {
-      await withEnv(
+      await withSshEngine(
         { HOME: home, SSH_AUTH_SOCK: undefined, DOCKER_AUTOGRADER_KNOWN_HOSTS: knownHosts },
-        async () => {
-          const engine = new DockerEngine({ runId, host: `ssh://127.0.0.1:${port}` });
+        async (engine) => {
           try {
             const id = await engine.createContainer({
               name: `${runId}-c`,
@@ -429,9 +433,9 @@ describe('an engine over ssh://', () => {
             );
           } finally {
             expect(await engine.removeResources()).toMatchObject({ containers: 1, failures: [] });
-            engine.close();
           }
         },
+        runId,
       );
     } finally {
       rmSync(knownHosts, { force: true });

@@ -64,6 +64,16 @@ export const GITHUB_ACTIONS_BOT: FakeUser = { login: 'github-actions[bot]', id: 
 export const INSTRUCTOR: FakeUser = { login: 'instructor', id: 1001, type: 'User' };
 export const STUDENT: FakeUser = { login: 'student', id: 1002, type: 'User' };
 
+/** The kinds of token a run of the action may hold, by what GitHub lets each one do. */
+export const TOKEN_KINDS = {
+  /** GITHUB_TOKEN: acts as github-actions[bot] and cannot look itself up. */
+  workflow: { user: GITHUB_ACTIONS_BOT, installation: true, canWrite: true },
+  /** The token of a fork's pull_request run: read-only. */
+  forkPullRequest: { user: GITHUB_ACTIONS_BOT, installation: true, canWrite: false },
+  /** A personal access token: GET /user answers. */
+  personal: { user: INSTRUCTOR, installation: false, canWrite: true },
+} satisfies Record<string, TokenInfo>;
+
 const COMMENT_MAX = 65_536;
 const ANNOTATION_TITLE_MAX = 255;
 const ANNOTATION_MESSAGE_MAX = 64 * 1024;
@@ -101,7 +111,12 @@ export class FakeGitHub {
     this.api = api;
   }
 
-  static async start(owner = 'course', repo = 'submission'): Promise<FakeGitHub> {
+  /** Listens on an ephemeral port of 127.0.0.1, accepting these tokens (more: `tokens.set`). */
+  static async start(
+    owner = 'course',
+    repo = 'submission',
+    tokens: Record<string, TokenInfo> = {},
+  ): Promise<FakeGitHub> {
     openApi ??= new OpenApi();
     const api = openApi;
     let fake: FakeGitHub | undefined;
@@ -118,6 +133,7 @@ export class FakeGitHub {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     fake = new FakeGitHub(server, `http://127.0.0.1:${port}`, owner, repo, api);
+    for (const [token, info] of Object.entries(tokens)) fake.tokens.set(token, info);
     return fake;
   }
 
