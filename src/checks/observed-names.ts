@@ -30,7 +30,7 @@ type Kind = 'network' | 'volume';
 
 function stepEngineName(kind: Kind, name: string, context: RunContext): string | undefined {
   const engineName =
-    kind === 'network' ? context.resources.networkName(name) : context.resources.volumeName(name);
+    kind === 'network' ? context.resources.networks.resolve(name) : context.resources.volumes.resolve(name);
   return engineName === name ? undefined : engineName;
 }
 

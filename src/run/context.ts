@@ -39,70 +39,52 @@ export interface BuildRecord {
   timeoutMs: number;
 }
 
+/** What the steps of one kind made, by the step's name (the name the exercise gives it). */
+export class StepRecords<T> {
+  private readonly byStep = new Map<string, T>();
+
+  add(stepName: string, record: T): void {
+    this.byStep.set(stepName, record);
+  }
+
+  /** The record of the step of that name; undefined when no such step ran (or it failed). */
+  get(stepName: string): T | undefined {
+    return this.byStep.get(stepName);
+  }
+
+  /** The name of the first step whose record matches. */
+  stepWhere(matches: (record: T) => boolean): string | undefined {
+    for (const [stepName, record] of this.byStep) {
+      if (matches(record)) return stepName;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * The engine's names of what steps made: a step's name resolves to the engine's name for its
+ * image, network or volume, and any other name is taken to be the engine's name already.
+ */
+export class EngineNames extends StepRecords<string> {
+  resolve(name: string): string {
+    return this.get(name) ?? name;
+  }
+}
+
 export class Resources {
-  private readonly containers = new Map<string, RunContainer>();
-  private readonly images = new Map<string, string>();
-  private readonly builds = new Map<string, BuildRecord>();
-  private readonly networks = new Map<string, string>();
-  private readonly volumes = new Map<string, string>();
+  /** The containers run steps started. */
+  readonly containers = new StepRecords<RunContainer>();
+  /** Build steps' image references. */
+  readonly images = new EngineNames();
+  /** How each build step that succeeded built its image. */
+  readonly builds = new StepRecords<BuildRecord>();
+  readonly networks = new EngineNames();
+  readonly volumes = new EngineNames();
   /** Compose projects this exercise started; their services are addressable by service name. */
   readonly composeProjects: string[] = [];
 
   /** Teardowns steps register (e.g. `compose down`); run at the end of the exercise, newest first. */
   readonly teardowns: Array<() => Promise<void>> = [];
-
-  addContainer(stepName: string, container: RunContainer): void {
-    this.containers.set(stepName, container);
-  }
-
-  /** A container a run step started, by the step's name. */
-  container(stepName: string): RunContainer | undefined {
-    return this.containers.get(stepName);
-  }
-
-  /** The step name of a run-step container, by its engine name or id. */
-  stepNameOf(engineNameOrId: string): string | undefined {
-    for (const [stepName, container] of this.containers) {
-      if (container.name === engineNameOrId || container.id === engineNameOrId) return stepName;
-    }
-    return undefined;
-  }
-
-  addImage(stepName: string, ref: string): void {
-    this.images.set(stepName, ref);
-  }
-
-  /** A build step's image, or else the name itself as an image reference. */
-  imageRef(name: string): string {
-    return this.images.get(name) ?? name;
-  }
-
-  addBuild(stepName: string, build: BuildRecord): void {
-    this.builds.set(stepName, build);
-  }
-
-  /** How a build step that succeeded built its image; undefined when it did not run or failed. */
-  build(stepName: string): BuildRecord | undefined {
-    return this.builds.get(stepName);
-  }
-
-  addNetwork(stepName: string, engineName: string): void {
-    this.networks.set(stepName, engineName);
-  }
-
-  /** A network step's engine name, or else the name itself. */
-  networkName(name: string): string {
-    return this.networks.get(name) ?? name;
-  }
-
-  addVolume(stepName: string, engineName: string): void {
-    this.volumes.set(stepName, engineName);
-  }
-
-  /** A volume step's engine name, or else the name itself. */
-  volumeName(name: string): string {
-    return this.volumes.get(name) ?? name;
-  }
 }
 
 export interface RunContext {

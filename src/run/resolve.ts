@@ -36,7 +36,7 @@ export async function resolveContainer(
   ref: string,
   context: RunContext,
 ): Promise<ContainerState | undefined> {
-  const fromStep = context.resources.container(ref);
+  const fromStep = context.resources.containers.get(ref);
   if (fromStep) return context.engine.findContainer(fromStep.id);
   for (const project of context.resources.composeProjects) {
     const [service] = await context.engine.listContainers({
@@ -89,12 +89,12 @@ export function friendlyName(
   const service = state.labels[COMPOSE_SERVICE_LABEL];
   const project = state.labels[COMPOSE_PROJECT_LABEL];
   if (service && project && context.resources.composeProjects.includes(project)) return service;
-  return (
-    context.resources.stepNameOf(state.name) ??
-    context.resources.stepNameOf(state.id) ??
-    studentContainerName(state, context) ??
-    state.name
-  );
+  // A run step's container, by its engine name or id.
+  const runStepOf = (nameOrId: string): string | undefined =>
+    context.resources.containers.stepWhere(
+      (container) => container.name === nameOrId || container.id === nameOrId,
+    );
+  return runStepOf(state.name) ?? runStepOf(state.id) ?? studentContainerName(state, context) ?? state.name;
 }
 
 /**
@@ -119,7 +119,7 @@ export function hostPortOf(state: ContainerState, port: number): number | undefi
  * scopes the repository: `<scope>-<repo>:<tag>`); else the name itself.
  */
 export async function resolveImageRef(name: string, context: RunContext): Promise<string> {
-  const fromStep = context.resources.imageRef(name);
+  const fromStep = context.resources.images.resolve(name);
   if (fromStep !== name) return fromStep;
   const pinned = context.baseImages?.idOf(name);
   if (pinned !== undefined) return pinned;

@@ -45,7 +45,7 @@ export class RecordingEngine extends FakeEngine {
     const request = { name: `${SCOPE}-${stepName}`, image: 'busybox', labels: scopeLabels(SCOPE), ...extra };
     const id = await this.createContainer(request);
     await this.startContainer(id);
-    context.resources.addContainer(stepName, { id, name: request.name, ports: [], request });
+    context.resources.containers.add(stepName, { id, name: request.name, ports: [], request });
     return id;
   }
 }

@@ -67,7 +67,7 @@ export const buildCacheCheck = defineCheck('build-cache', {
     rules.relativePath(['change'], target.change);
   },
   async observe(target, context) {
-    const build = context.resources.build(target.build);
+    const build = context.resources.builds.get(target.build);
     if (build === undefined) {
       return {
         failure: {

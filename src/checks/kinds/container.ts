@@ -123,7 +123,7 @@ async function studentsContainerOn(
 ): Promise<ContainerState | undefined> {
   const context = onMachine(exerciseContext, machine);
   if (machine === 'local') {
-    const fromStep = context.resources.container(name);
+    const fromStep = context.resources.containers.get(name);
     if (fromStep !== undefined) return context.engine.findContainer(fromStep.id);
     if (context.resources.composeProjects.length > 0) {
       const found = await resolveContainer(name, context);

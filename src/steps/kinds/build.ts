@@ -86,9 +86,9 @@ export const buildStep = defineStep('build', {
       };
     }
     context.progress.info(`  built ${tag} in ${formatDuration(context.now() - started)}`);
-    context.resources.addImage(step.name, tag);
+    context.resources.images.add(step.name, tag);
     // What a build-cache check needs to build the same image again.
-    context.resources.addBuild(step.name, {
+    context.resources.builds.add(step.name, {
       contextDir,
       dockerfile,
       tag,

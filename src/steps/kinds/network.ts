@@ -33,7 +33,7 @@ export const networkStep = defineStep('network', {
       if (error instanceof InfraError) throw error;
       return { message: `network "${step.name}" could not be created: ${errorMessage(error)}` };
     }
-    context.resources.addNetwork(step.name, name);
+    context.resources.networks.add(step.name, name);
     return undefined;
   },
 });

@@ -21,7 +21,7 @@ export const recreateStep = defineStep('recreate', {
   },
   describe: (step) => `recreate container "${step.container}" with the same configuration and mounts`,
   async run(step, context) {
-    const previous = context.resources.container(step.container);
+    const previous = context.resources.containers.get(step.container);
     if (previous === undefined) {
       return { message: `no run step started a container "${step.container}", so it cannot be recreated` };
     }
@@ -41,7 +41,7 @@ export const recreateStep = defineStep('recreate', {
     } catch (error) {
       return refused('be created again', step.container, error);
     }
-    context.resources.addContainer(step.container, { ...previous, id });
+    context.resources.containers.add(step.container, { ...previous, id });
     try {
       await context.engine.startContainer(id);
     } catch (error) {

@@ -17,7 +17,7 @@ export const restartStep = defineStep('restart', {
       return refused('be restarted', step.container, error);
     }
     // A run step's container is ready again only when its own `wait` holds again.
-    const wait = context.resources.container(step.container)?.wait;
+    const wait = context.resources.containers.get(step.container)?.wait;
     if (wait) return waitUntilReady(step.container, container.id, wait, context);
     const state = await context.engine.inspectContainer(container.id);
     if (!state.running) {

@@ -81,7 +81,7 @@ export const runStep = defineStep('run', {
   },
   describe: (step) => `run container "${step.name}" from ${step.image}`,
   async run(step, context) {
-    const image = context.resources.imageRef(step.image);
+    const image = context.resources.images.resolve(step.image);
     if ((await context.engine.inspectImage(image)) === undefined) {
       return {
         message: `image "${step.image}" is not available (no build step made it and it is not on the engine)`,
@@ -116,7 +116,7 @@ export const runStep = defineStep('run', {
     } catch (error) {
       return refused('be created', step.name, error);
     }
-    context.resources.addContainer(step.name, {
+    context.resources.containers.add(step.name, {
       id,
       name,
       ports: step.ports ?? [],
@@ -171,7 +171,7 @@ async function mountRequest(
     if ('failure' in host) return host;
     return { type: 'bind', source: host.path, target: mount.target, readOnly: mount.readOnly };
   }
-  let engineName = context.resources.volumeName(mount.source);
+  let engineName = context.resources.volumes.resolve(mount.source);
   if (engineName === mount.source) {
     // No volume step made it, and no earlier run step: it is the exercise's own, made on first use.
     engineName = resourceName(context.scope, mount.source);
@@ -185,7 +185,7 @@ async function mountRequest(
         },
       };
     }
-    context.resources.addVolume(mount.source, engineName);
+    context.resources.volumes.add(mount.source, engineName);
   }
   return { type: 'volume', source: engineName, target: mount.target, readOnly: mount.readOnly };
 }
@@ -196,7 +196,7 @@ async function mountRequest(
  */
 function networkAttachments(step: RunStep, context: RunContext): NetworkAttachment[] | undefined {
   return step.networks?.map((network) => {
-    const name = context.resources.networkName(typeof network === 'string' ? network : network.name);
+    const name = context.resources.networks.resolve(typeof network === 'string' ? network : network.name);
     // The engine's own networks take no aliases: only user-defined networks have a DNS.
     if (ENGINE_NETWORKS.has(name)) return { name };
     const aliases = typeof network === 'string' ? [] : (network.aliases ?? []);

@@ -19,7 +19,7 @@ export const volumeStep = defineStep('volume', {
       if (error instanceof InfraError) throw error;
       return { message: `volume "${step.name}" could not be created: ${errorMessage(error)}` };
     }
-    context.resources.addVolume(step.name, name);
+    context.resources.volumes.add(step.name, name);
     return undefined;
   },
 });

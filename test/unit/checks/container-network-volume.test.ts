@@ -12,8 +12,8 @@ describe('container check', () => {
   it('observes state and configuration by the names the exercise uses', async () => {
     const engine = new RecordingEngine();
     const context = contextOn(engine);
-    context.resources.addNetwork('backend', `${SCOPE}-backend`);
-    context.resources.addVolume('data', `${SCOPE}-data`);
+    context.resources.networks.add('backend', `${SCOPE}-backend`);
+    context.resources.volumes.add('data', `${SCOPE}-data`);
     const id = await engine.runStep(context, 'web', {
       env: { MY_VAR: 'my_value' },
       user: '1000',
@@ -78,7 +78,7 @@ describe('names shown to the student', () => {
   it('strips a compose project and a step scope, only where the mapping confirms it', () => {
     const context = contextOn(new RecordingEngine());
     context.resources.composeProjects.push('proj1');
-    context.resources.addNetwork('front', `${SCOPE}-front`);
+    context.resources.networks.add('front', `${SCOPE}-front`);
     expect(friendlyResourceName('network', 'proj1_default', context)).toBe('default');
     expect(friendlyResourceName('network', `${SCOPE}-front`, context)).toBe('front');
     // The scope prefix alone is no proof: this network is not the step's.
@@ -108,7 +108,7 @@ describe('network check', () => {
   it("finds a step's network and shows members by step, service and engine name", async () => {
     const { engine, context } = inComposeProject('proj1');
     await engine.createNetwork({ name: `${SCOPE}-front`, labels: { tier: 'web' } });
-    context.resources.addNetwork('front', `${SCOPE}-front`);
+    context.resources.networks.add('front', `${SCOPE}-front`);
     await engine.runStep(context, 'proxy', { networks: [{ name: `${SCOPE}-front` }] });
     await engine.createContainer({
       name: 'proj1_api_1',
@@ -150,7 +150,7 @@ describe('volume check', () => {
   it("finds a step's volume, a compose project's volume, and a missing one as exists: false", async () => {
     const { engine, context } = inComposeProject('proj1');
     await engine.createVolume({ name: `${SCOPE}-data`, labels: { kept: 'yes' } });
-    context.resources.addVolume('data', `${SCOPE}-data`);
+    context.resources.volumes.add('data', `${SCOPE}-data`);
     await engine.createVolume({ name: 'proj1_db' });
     expect(await volumeCheck.observe({ name: 'data' }, context)).toEqual({
       facts: { exists: true, driver: 'local', labels: { kept: 'yes' } },

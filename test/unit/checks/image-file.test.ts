@@ -31,7 +31,7 @@ describe('image check', () => {
   it("observes a build step's image, without the grader's labels, and its base image", async () => {
     const engine = engineWithImages();
     const context = contextOn(engine);
-    context.resources.addImage('app', 'docker-autograder/app:latest');
+    context.resources.images.add('app', 'docker-autograder/app:latest');
     const observation = await imageCheck.observe({ name: 'app', basedOn: 'base:1' }, context);
     expect(observation).toEqual({
       facts: {
@@ -197,7 +197,7 @@ describe('file check', () => {
   it('reads an image through a never-started container of the exercise, removed afterwards', async () => {
     const engine = new RecordingEngine();
     const context = contextOn(engine);
-    context.resources.addImage('app', 'busybox');
+    context.resources.images.add('app', 'busybox');
     engine.paths.set('/etc/motd', {
       type: 'file',
       mode: 0o644,

@@ -67,7 +67,7 @@ describe('run step', () => {
       { name: 'bridge' },
     ]);
     expect(web?.restartPolicy).toEqual({ name: 'unless-stopped' });
-    expect(ctx.resources.volumeName('data')).toBe('fake-run-1-data');
+    expect(ctx.resources.volumes.resolve('data')).toBe('fake-run-1-data');
     expect(engine.containers.get('id-fake-run-1-worker')?.networks).toEqual([
       { name: 'fake-run-1-front', aliases: ['worker'] },
     ]);
