@@ -4,13 +4,7 @@
 // the student's own name and requested host ports in labels, read here.
 import type { ContainerState } from '../engine/engine';
 import { isRunReference } from '../naming/image-references';
-import {
-  RUN_LABEL,
-  SCOPE_LABEL,
-  STUDENT_PORTS_LABEL,
-  studentNameLabel,
-  studentPorts,
-} from '../naming/labels';
+import { RUN_LABEL, SCOPE_LABEL, studentNameLabel } from '../naming/labels';
 import { currentStudentName, resourceName } from '../naming/resource-names';
 import type { Failure, RunContext } from './context';
 
@@ -78,35 +72,6 @@ export async function runningContainer(
   return state;
 }
 
-/**
- * The name a student knows a container by: its run step or compose service, the name their
- * docker command gave it, else its engine name.
- */
-export function friendlyName(
-  state: { name: string; id: string; labels: Record<string, string> },
-  context: RunContext,
-): string {
-  const service = state.labels[COMPOSE_SERVICE_LABEL];
-  const project = state.labels[COMPOSE_PROJECT_LABEL];
-  if (service && project && context.resources.composeProjects.includes(project)) return service;
-  // A run step's container, by its engine name or id.
-  const runStepOf = (nameOrId: string): string | undefined =>
-    context.resources.containers.stepWhere(
-      (container) => container.name === nameOrId || container.id === nameOrId,
-    );
-  return runStepOf(state.name) ?? runStepOf(state.id) ?? studentContainerName(state, context) ?? state.name;
-}
-
-/**
- * Host ports bound for each container port; for a container the student published through the
- * gate, the host ports they asked for (the real ones are ephemeral on 127.0.0.1, so that two
- * gradings on one engine never collide). Checks connect to the real ones (hostPortOf).
- */
-export function shownPortBindings(state: ContainerState, context: RunContext): Record<string, number[]> {
-  if (!madeByExercise(state.labels, context)) return state.portBindings;
-  return { ...state.portBindings, ...studentPorts(state.labels[STUDENT_PORTS_LABEL]) };
-}
-
 /** Where a container port is reachable from the grader: published by a run step, or by the student. */
 export function hostPortOf(state: ContainerState, port: number): number | undefined {
   return state.publishedPorts[`${port}/tcp`] ?? state.portBindings[`${port}/tcp`]?.[0];
@@ -132,7 +97,7 @@ export async function resolveImageRef(name: string, context: RunContext): Promis
 }
 
 /** Whether `name`, as it is, names an image no grading made (a base image). */
-async function isBaseImage(name: string, context: RunContext): Promise<boolean> {
+export async function isBaseImage(name: string, context: RunContext): Promise<boolean> {
   const image = await context.engine.inspectImage(name);
   return (
     image !== undefined &&
@@ -142,39 +107,10 @@ async function isBaseImage(name: string, context: RunContext): Promise<boolean> 
   );
 }
 
-/**
- * The image a container runs, named the way the student knows it, by identity: the name the
- * container was created with (the scope prefix removed) when that name stands for this very
- * image (a base image: its pinned id; the student's own tag: what it points at now), else the
- * image's short id, as `docker ps` shows an image whose tag moved. A container of a student's
- * image tagged with a base image's name never shows that name.
- */
-export async function shownContainerImage(state: ContainerState, context: RunContext): Promise<string> {
-  const shown = shownImageName(state.image, context);
-  if (state.imageId === undefined) return shown;
-  const scoped = shown !== state.image;
-  let identity: string | undefined;
-  if (scoped) {
-    const lookalike = context.baseImages?.idOf(shown) !== undefined || (await isBaseImage(shown, context));
-    identity = lookalike ? undefined : (await context.engine.inspectImage(state.image))?.id;
-  } else {
-    identity = context.baseImages?.idOf(state.image) ?? (await context.engine.inspectImage(state.image))?.id;
-  }
-  if (identity === state.imageId || state.image === state.imageId) return shown;
-  const shortId = state.imageId.replace(/^sha256:/, '').slice(0, 12);
-  return scoped ? `${shortId} (the student's own image tagged ${shown})` : shortId;
-}
-
 function scopedImageRef(name: string, scope: string): string | undefined {
   if (name.includes('@') || /^(sha256:)?[0-9a-f]{12,64}$/.test(name)) return undefined;
   const slash = name.lastIndexOf('/');
   const colon = name.lastIndexOf(':');
   const [repository, tag] = colon > slash ? [name.slice(0, colon), name.slice(colon + 1)] : [name, 'latest'];
   return repository === '' ? undefined : `${resourceName(scope, repository)}:${tag}`;
-}
-
-/** An image reference as the student wrote it: the gate's scope prefix removed. */
-export function shownImageName(image: string, context: RunContext): string {
-  const prefix = resourceName(context.scope, '');
-  return image.startsWith(prefix) ? image.slice(prefix.length) : image;
 }

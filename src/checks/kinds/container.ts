@@ -4,13 +4,8 @@ import type { ContainerState } from '../../engine/engine';
 import { resourceName } from '../../naming/resource-names';
 import type { RunContext } from '../../run/context';
 import { machineName, onMachine } from '../../run/machines';
-import {
-  friendlyName,
-  madeByExercise,
-  resolveContainer,
-  shownContainerImage,
-  shownPortBindings,
-} from '../../run/resolve';
+import { madeByExercise, resolveContainer } from '../../run/resolve';
+import { friendlyName, shownContainerImage, shownPortBindings } from '../../run/shown';
 import { settledState } from '../../run/uptime';
 import { InfraError } from '../../shared/errors';
 import { enumOf, expectSchema, matcher, ref, required, targetSchema } from '../../spec/json-schema';

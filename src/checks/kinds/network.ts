@@ -1,7 +1,7 @@
 // The `network` check: a network's existence, driver, internal flag, members and labels, by the
 // names the student knows.
 import type { RunContext } from '../../run/context';
-import { friendlyName } from '../../run/resolve';
+import { friendlyName } from '../../run/shown';
 import { expectSchema, matcher, ref, required, targetSchema, text } from '../../spec/json-schema';
 import { defineCheck } from '../check';
 import { findNetwork, studentLabels } from '../observed-names';

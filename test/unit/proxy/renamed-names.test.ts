@@ -5,7 +5,8 @@ import { runLabels, STUDENT_NAME_LABEL, studentPorts } from '../../../src/naming
 import { currentStudentName, resourceName } from '../../../src/naming/resource-names';
 import { VirtualNames } from '../../../src/naming/virtual-names';
 import { studentNameOf } from '../../../src/proxy/policy';
-import { friendlyName, studentContainerName } from '../../../src/run/resolve';
+import { studentContainerName } from '../../../src/run/resolve';
+import { friendlyName } from '../../../src/run/shown';
 import { contextOn, RecordingEngine, SCOPE } from '../../support/unit-checks';
 
 const engine = new RecordingEngine();

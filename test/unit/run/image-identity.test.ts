@@ -14,7 +14,8 @@ import {
   studentFaultStatus,
 } from '../../../src/run/attribution';
 import { BaseImages, namedBaseImages, normaliseImageName, pinBaseImages } from '../../../src/run/base-images';
-import { resolveImageRef, shownContainerImage } from '../../../src/run/resolve';
+import { resolveImageRef } from '../../../src/run/resolve';
+import { shownContainerImage } from '../../../src/run/shown';
 import { clientImage, clientImageMoved } from '../../../src/steps/client-image';
 import { EMPTY_IMAGE, FakeEngine, fakeRunContext } from '../../support/fake-engine';
 
