@@ -43840,59 +43840,47 @@ function isSize(bound) {
 // What steps and checks share while one exercise is graded: the engine, the resources that
 // earlier steps created (by the names the exercise gives them), and the exercise's deadline.
 
-class Resources {
-    containers = new Map();
-    images = new Map();
-    builds = new Map();
-    networks = new Map();
-    volumes = new Map();
-    /** Compose projects this exercise started; their services are addressable by service name. */
-    composeProjects = [];
-    /** Teardowns steps register (e.g. `compose down`); run at the end of the exercise, newest first. */
-    teardowns = [];
-    addContainer(stepName, container) {
-        this.containers.set(stepName, container);
+/** What the steps of one kind made, by the step's name (the name the exercise gives it). */
+class StepRecords {
+    byStep = new Map();
+    add(stepName, record) {
+        this.byStep.set(stepName, record);
     }
-    /** A container a run step started, by the step's name. */
-    container(stepName) {
-        return this.containers.get(stepName);
+    /** The record of the step of that name; undefined when no such step ran (or it failed). */
+    get(stepName) {
+        return this.byStep.get(stepName);
     }
-    /** The step name of a run-step container, by its engine name or id. */
-    stepNameOf(engineNameOrId) {
-        for (const [stepName, container] of this.containers) {
-            if (container.name === engineNameOrId || container.id === engineNameOrId)
+    /** The name of the first step whose record matches. */
+    stepWhere(matches) {
+        for (const [stepName, record] of this.byStep) {
+            if (matches(record))
                 return stepName;
         }
         return undefined;
     }
-    addImage(stepName, ref) {
-        this.images.set(stepName, ref);
+}
+/**
+ * The engine's names of what steps made: a step's name resolves to the engine's name for its
+ * image, network or volume, and any other name is taken to be the engine's name already.
+ */
+class EngineNames extends StepRecords {
+    resolve(name) {
+        return this.get(name) ?? name;
     }
-    /** A build step's image, or else the name itself as an image reference. */
-    imageRef(name) {
-        return this.images.get(name) ?? name;
-    }
-    addBuild(stepName, build) {
-        this.builds.set(stepName, build);
-    }
-    /** How a build step that succeeded built its image; undefined when it did not run or failed. */
-    build(stepName) {
-        return this.builds.get(stepName);
-    }
-    addNetwork(stepName, engineName) {
-        this.networks.set(stepName, engineName);
-    }
-    /** A network step's engine name, or else the name itself. */
-    networkName(name) {
-        return this.networks.get(name) ?? name;
-    }
-    addVolume(stepName, engineName) {
-        this.volumes.set(stepName, engineName);
-    }
-    /** A volume step's engine name, or else the name itself. */
-    volumeName(name) {
-        return this.volumes.get(name) ?? name;
-    }
+}
+class Resources {
+    /** The containers run steps started. */
+    containers = new StepRecords();
+    /** Build steps' image references. */
+    images = new EngineNames();
+    /** How each build step that succeeded built its image. */
+    builds = new StepRecords();
+    networks = new EngineNames();
+    volumes = new EngineNames();
+    /** Compose projects this exercise started; their services are addressable by service name. */
+    composeProjects = [];
+    /** Teardowns steps register (e.g. `compose down`); run at the end of the exercise, newest first. */
+    teardowns = [];
 }
 /** Bytes of one step's untrusted output shown in the log; the rest is summarised in one line. */
 const SHOWN_OUTPUT_BYTES = 1024 * 1024;
@@ -44170,7 +44158,7 @@ function studentName(labels, context) {
  * new name finds it and the old one does not), engine names.
  */
 async function resolveContainer(ref, context) {
-    const fromStep = context.resources.container(ref);
+    const fromStep = context.resources.containers.get(ref);
     if (fromStep)
         return context.engine.findContainer(fromStep.id);
     for (const project of context.resources.composeProjects) {
@@ -44207,30 +44195,6 @@ async function runningContainer(ref, context) {
     }
     return state;
 }
-/**
- * The name a student knows a container by: its run step or compose service, the name their
- * docker command gave it, else its engine name.
- */
-function friendlyName(state, context) {
-    const service = state.labels[COMPOSE_SERVICE_LABEL];
-    const project = state.labels[COMPOSE_PROJECT_LABEL];
-    if (service && project && context.resources.composeProjects.includes(project))
-        return service;
-    return (context.resources.stepNameOf(state.name) ??
-        context.resources.stepNameOf(state.id) ??
-        studentContainerName(state, context) ??
-        state.name);
-}
-/**
- * Host ports bound for each container port; for a container the student published through the
- * gate, the host ports they asked for (the real ones are ephemeral on 127.0.0.1, so that two
- * gradings on one engine never collide). Checks connect to the real ones (hostPortOf).
- */
-function shownPortBindings(state, context) {
-    if (!madeByExercise(state.labels, context))
-        return state.portBindings;
-    return { ...state.portBindings, ...studentPorts(state.labels[STUDENT_PORTS_LABEL]) };
-}
 /** Where a container port is reachable from the grader: published by a run step, or by the student. */
 function resolve_hostPortOf(state, port) {
     return state.publishedPorts[`${port}/tcp`] ?? state.portBindings[`${port}/tcp`]?.[0];
@@ -44242,7 +44206,7 @@ function resolve_hostPortOf(state, port) {
  * scopes the repository: `<scope>-<repo>:<tag>`); else the name itself.
  */
 async function resolveImageRef(name, context) {
-    const fromStep = context.resources.imageRef(name);
+    const fromStep = context.resources.images.resolve(name);
     if (fromStep !== name)
         return fromStep;
     const pinned = context.baseImages?.idOf(name);
@@ -44263,31 +44227,6 @@ async function isBaseImage(name, context) {
         !isRunReference(name, context.engine.runId) &&
         !/^docker-autograder\//.test(name));
 }
-/**
- * The image a container runs, named the way the student knows it, by identity: the name the
- * container was created with (the scope prefix removed) when that name stands for this very
- * image (a base image: its pinned id; the student's own tag: what it points at now), else the
- * image's short id, as `docker ps` shows an image whose tag moved. A container of a student's
- * image tagged with a base image's name never shows that name.
- */
-async function shownContainerImage(state, context) {
-    const shown = shownImageName(state.image, context);
-    if (state.imageId === undefined)
-        return shown;
-    const scoped = shown !== state.image;
-    let identity;
-    if (scoped) {
-        const lookalike = context.baseImages?.idOf(shown) !== undefined || (await isBaseImage(shown, context));
-        identity = lookalike ? undefined : (await context.engine.inspectImage(state.image))?.id;
-    }
-    else {
-        identity = context.baseImages?.idOf(state.image) ?? (await context.engine.inspectImage(state.image))?.id;
-    }
-    if (identity === state.imageId || state.image === state.imageId)
-        return shown;
-    const shortId = state.imageId.replace(/^sha256:/, '').slice(0, 12);
-    return scoped ? `${shortId} (the student's own image tagged ${shown})` : shortId;
-}
 function scopedImageRef(name, scope) {
     if (name.includes('@') || /^(sha256:)?[0-9a-f]{12,64}$/.test(name))
         return undefined;
@@ -44295,11 +44234,6 @@ function scopedImageRef(name, scope) {
     const colon = name.lastIndexOf(':');
     const [repository, tag] = colon > slash ? [name.slice(0, colon), name.slice(colon + 1)] : [name, 'latest'];
     return repository === '' ? undefined : `${resourceName(scope, repository)}:${tag}`;
-}
-/** An image reference as the student wrote it: the gate's scope prefix removed. */
-function shownImageName(image, context) {
-    const prefix = resourceName(context.scope, '');
-    return image.startsWith(prefix) ? image.slice(prefix.length) : image;
 }
 
 ;// CONCATENATED MODULE: ./src/spec/duration.ts
@@ -44515,9 +44449,6 @@ function decimal(text) {
 }
 
 ;// CONCATENATED MODULE: ./src/spec/json-schema.ts
-// Pieces of JSON Schema (draft-07) as plain data: what each kind's definition gives for its part
-// of schema/exercise.schema.json (scripts/build-schema.mjs writes the file). The helpers only
-// spare the kinds from writing the same wrapping again; what they return is the schema as-is.
 /** A reference to one of the schema's definitions, with a description of its own when given. */
 function ref(definition, description) {
     return { $ref: `#/definitions/${definition}`, ...(description === undefined ? {} : { description }) };
@@ -44535,7 +44466,23 @@ const ALLOW_FAILURE = {
 function json_schema_text(description) {
     return { type: 'string', minLength: 1, ...(description === undefined ? {} : { description }) };
 }
-/** A check's or step's own object: only the keys listed. */
+/** A string matching a regular expression. */
+function pattern(regex, description) {
+    return { type: 'string', pattern: regex, ...(description === undefined ? {} : { description }) };
+}
+/** A SHA-256 digest, as lower-case hex (what `sha256sum` prints). */
+function sha256Hex() {
+    return pattern('^[0-9a-f]{64}$');
+}
+/** One of the values listed. */
+function enumOf(values, description) {
+    return { enum: values, ...(description === undefined ? {} : { description }) };
+}
+/** A schema written out in full, with the type of what it admits said by hand. */
+function typed(schema) {
+    return schema;
+}
+/** An object of only the keys listed: a step's body (a check's target is a targetSchema). */
 function objectSchema(parts) {
     return {
         type: 'object',
@@ -44545,9 +44492,46 @@ function objectSchema(parts) {
         properties: parts.properties,
     };
 }
-/** A check's `expect`: only the facts listed, at least one of them. */
+/** A property the object must have (targetSchema lists it under `required`). */
+class RequiredProperty {
+    schema;
+    constructor(schema) {
+        this.schema = schema;
+    }
+}
+/** Marks a property required where it is declared. */
+function required(schema) {
+    return new RequiredProperty(schema);
+}
+function targetSchema(...args) {
+    const [description, declared] = args.length === 1 ? [undefined, args[0]] : args;
+    const entries = Object.entries(declared);
+    const requiredNames = entries
+        .filter(([, property]) => property instanceof RequiredProperty)
+        .map(([name]) => name);
+    return objectSchema({
+        description,
+        ...(requiredNames.length === 0 ? {} : { required: requiredNames }),
+        properties: Object.fromEntries(entries.map(([name, property]) => [
+            name,
+            property instanceof RequiredProperty ? property.schema : property,
+        ])),
+    });
+}
+/** A check's `expect`: only the facts listed, at least one of them, none required. */
 function expectSchema(properties) {
     return { type: 'object', additionalProperties: false, properties, minProperties: 1 };
+}
+
+;// CONCATENATED MODULE: ./src/checks/check.ts
+/**
+ * A kind's definition as its file writes it: its key, then the target's and expect's schemas
+ * beside the rest, so that the target and expect types follow from them (json-schema.ts's
+ * builders carry the types). No `expect`: the check takes none.
+ */
+function defineCheck(kind, parts) {
+    const { target, expect, ...definition } = parts;
+    return { kind, ...definition, schema: { target, ...(expect === undefined ? {} : { expect }) } };
 }
 
 ;// CONCATENATED MODULE: ./src/checks/kinds/exec.ts
@@ -44556,25 +44540,21 @@ function expectSchema(properties) {
 
 
 
+
 /** Cap per stream of a command check's output (exec-batch.ts keeps the same). */
 const MAX_OUTPUT_BYTES = 1024 * 1024;
-const execCheck = {
-    kind: 'exec',
-    schema: {
-        target: objectSchema({
-            description: 'Runs a command in a running container.',
-            required: ['container', 'command'],
-            properties: {
-                container: ref('containerRef'),
-                command: ref('command'),
-                user: json_schema_text(),
-                workdir: json_schema_text(),
-                env: ref('stringMap'),
-                timeout: ref('duration', 'Default 30s, at most 10m.'),
-            },
-        }),
-        expect: expectSchema({ stdout: matcher(), stderr: matcher(), exitCode: matcher() }),
-    },
+const execCheck = defineCheck('exec', {
+    // What an exec step runs (steps/kinds/exec.ts takes this target), with its outcome as facts
+    // instead.
+    target: targetSchema('Runs a command in a running container.', {
+        container: required(ref('containerRef')),
+        command: required(ref('command')),
+        user: json_schema_text(),
+        workdir: json_schema_text(),
+        env: ref('stringMap'),
+        timeout: ref('duration', 'Default 30s, at most 10m.'),
+    }),
+    expect: expectSchema({ stdout: matcher(), stderr: matcher(), exitCode: matcher() }),
     containerKey: 'container',
     // A command may change anything in the container; consecutive ones share an exec instead
     // (exec-batch.ts).
@@ -44597,7 +44577,7 @@ const execCheck = {
         });
         return execObservation(result, limitMs);
     },
-};
+});
 /** The check's own limit, or less when the exercise's deadline comes first. */
 function execLimitMs(target, context) {
     return remainingMs(context, timeoutMs(target.timeout, LIMITS.exec));
@@ -44837,29 +44817,19 @@ function fileLocation(absolute, line = 1, column = 1) {
 
 
 
-const answersCheck = {
-    kind: 'answers',
-    schema: {
-        target: objectSchema({
-            description: 'A quiz: answers compared with keyed hashes (docker-autograder answers hash).',
-            required: ['file'],
-            properties: {
-                file: ref('relativePath', "The student's answers: YAML or JSON, question -> answer."),
-                keyEnv: {
-                    type: 'string',
-                    pattern: '^[A-Z_][A-Z0-9_]*$',
-                    description: 'Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY).',
-                },
-            },
+
+const answersCheck = defineCheck('answers', {
+    target: targetSchema('A quiz: answers compared with keyed hashes (docker-autograder answers hash).', {
+        file: required(ref('relativePath', "The student's answers: YAML or JSON, question -> answer.")),
+        keyEnv: pattern('^[A-Z_][A-Z0-9_]*$', 'Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY).'),
+    }),
+    expect: expectSchema({
+        answers: typed({
+            type: 'object',
+            description: 'Question -> HMAC-SHA256 hex of the expected answer.',
+            additionalProperties: sha256Hex(),
         }),
-        expect: expectSchema({
-            answers: {
-                type: 'object',
-                description: 'Question -> HMAC-SHA256 hex of the expected answer.',
-                additionalProperties: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-            },
-        }),
-    },
+    }),
     readOnly: true,
     validate(target, rules) {
         rules.relativePath(['file'], target.file);
@@ -44899,7 +44869,7 @@ const answersCheck = {
         }
         return { facts: { answers, submitted }, locations };
     },
-};
+});
 
 ;// CONCATENATED MODULE: ./src/dockerfile/instruction-arguments.ts
 function values(instruction) {
@@ -45850,26 +45820,20 @@ function newInformation(line, message) {
 
 
 
+
 const LOG_TAIL_LINES = 40;
 const MAX_BUILDER_LINES = 10_000;
-const buildCacheCheck = {
-    kind: 'build-cache',
-    schema: {
-        target: objectSchema({
-            description: 'Rebuilds after a change to one file and reports which instructions came from the cache.',
-            required: ['build', 'change'],
-            properties: {
-                build: ref('name', "A build step's name."),
-                change: ref('relativePath', 'A file in the build context to change before rebuilding.'),
-            },
-        }),
-        expect: expectSchema({
-            cached: matcher('Instruction lines answered from the cache.'),
-            rebuilt: matcher('Instruction lines run again.'),
-            fromCache: ref('stepMatchers', 'Each step matcher matches at least one build step, and every step it matches came from the cache.'),
-            ranAgain: ref('stepMatchers', 'Each step matcher matches at least one build step, and every step it matches ran again.'),
-        }),
-    },
+const buildCacheCheck = defineCheck('build-cache', {
+    target: targetSchema('Rebuilds after a change to one file and reports which instructions came from the cache.', {
+        build: required(ref('name', "A build step's name.")),
+        change: required(ref('relativePath', 'A file in the build context to change before rebuilding.')),
+    }),
+    expect: expectSchema({
+        cached: matcher('Instruction lines answered from the cache.'),
+        rebuilt: matcher('Instruction lines run again.'),
+        fromCache: ref('stepMatchers', 'Each step matcher matches at least one build step, and every step it matches came from the cache.'),
+        ranAgain: ref('stepMatchers', 'Each step matcher matches at least one build step, and every step it matches ran again.'),
+    }),
     // It rebuilds, and leaves the image and the build cache changed.
     readOnly: false,
     validate(target, rules) {
@@ -45877,7 +45841,7 @@ const buildCacheCheck = {
         rules.relativePath(['change'], target.change);
     },
     async observe(target, context) {
-        const build = context.resources.build(target.build);
+        const build = context.resources.builds.get(target.build);
         if (build === undefined) {
             return {
                 failure: {
@@ -45955,7 +45919,7 @@ const buildCacheCheck = {
             await (0,promises_namespaceObject.rm)(copy, { recursive: true, force: true });
         }
     },
-};
+});
 function cacheFacts(steps, dockerfileText, dockerfilePath) {
     const meaning = dockerfileMeaning(dockerfileText);
     const mapped = mapSteps(steps, meaning.stages, meaning.instructions);
@@ -46006,6 +45970,64 @@ async function appendNewline(file) {
     await (0,promises_namespaceObject.writeFile)(file, Buffer.concat([content, Buffer.from('\n')]));
     // The mode as it was (writeFile's is shaped by the umask): only the content is the change.
     await (0,promises_namespaceObject.chmod)(file, mode & 0o7777);
+}
+
+;// CONCATENATED MODULE: ./src/run/shown.ts
+
+
+
+/**
+ * The name a student knows a container by: its run step or compose service, the name their
+ * docker command gave it, else its engine name.
+ */
+function friendlyName(state, context) {
+    const service = state.labels[COMPOSE_SERVICE_LABEL];
+    const project = state.labels[COMPOSE_PROJECT_LABEL];
+    if (service && project && context.resources.composeProjects.includes(project))
+        return service;
+    // A run step's container, by its engine name or id.
+    const runStepOf = (nameOrId) => context.resources.containers.stepWhere((container) => container.name === nameOrId || container.id === nameOrId);
+    return runStepOf(state.name) ?? runStepOf(state.id) ?? studentContainerName(state, context) ?? state.name;
+}
+/**
+ * Host ports bound for each container port; for a container the student published through the
+ * gate, the host ports they asked for (the real ones are ephemeral on 127.0.0.1, so that two
+ * gradings on one engine never collide). Checks connect to the real ones (hostPortOf).
+ */
+function shownPortBindings(state, context) {
+    if (!madeByExercise(state.labels, context))
+        return state.portBindings;
+    return { ...state.portBindings, ...studentPorts(state.labels[STUDENT_PORTS_LABEL]) };
+}
+/**
+ * The image a container runs, named the way the student knows it, by identity: the name the
+ * container was created with (the scope prefix removed) when that name stands for this very
+ * image (a base image: its pinned id; the student's own tag: what it points at now), else the
+ * image's short id, as `docker ps` shows an image whose tag moved. A container of a student's
+ * image tagged with a base image's name never shows that name.
+ */
+async function shownContainerImage(state, context) {
+    const shown = shownImageName(state.image, context);
+    if (state.imageId === undefined)
+        return shown;
+    const scoped = shown !== state.image;
+    let identity;
+    if (scoped) {
+        const lookalike = context.baseImages?.idOf(shown) !== undefined || (await isBaseImage(shown, context));
+        identity = lookalike ? undefined : (await context.engine.inspectImage(state.image))?.id;
+    }
+    else {
+        identity = context.baseImages?.idOf(state.image) ?? (await context.engine.inspectImage(state.image))?.id;
+    }
+    if (identity === state.imageId || state.image === state.imageId)
+        return shown;
+    const shortId = state.imageId.replace(/^sha256:/, '').slice(0, 12);
+    return scoped ? `${shortId} (the student's own image tagged ${shown})` : shortId;
+}
+/** An image reference as the student wrote it: the gate's scope prefix removed. */
+function shownImageName(image, context) {
+    const prefix = resourceName(context.scope, '');
+    return image.startsWith(prefix) ? image.slice(prefix.length) : image;
 }
 
 ;// CONCATENATED MODULE: ./src/run/uptime.ts
@@ -46124,7 +46146,7 @@ function refusalObservation(what, error) {
     return { failure: refusal(what, error) };
 }
 function stepEngineName(kind, name, context) {
-    const engineName = kind === 'network' ? context.resources.networkName(name) : context.resources.volumeName(name);
+    const engineName = kind === 'network' ? context.resources.networks.resolve(name) : context.resources.volumes.resolve(name);
     return engineName === name ? undefined : engineName;
 }
 /**
@@ -46211,43 +46233,35 @@ function friendlyBindSource(source, context) {
 
 
 
-const containerCheck = {
-    kind: 'container',
-    schema: {
-        target: objectSchema({
-            description: "Inspects a container's state and configuration.",
-            required: ['name'],
-            properties: {
-                name: ref('containerRef'),
-                machine: {
-                    enum: ['local', 'remote'],
-                    description: "Which Docker daemon the container must be on: local (default), the student's own, or remote, the machine of a script step with remote: true. A container on the other one does not count.",
-                },
-            },
-        }),
-        expect: expectSchema({
-            exists: matcher(),
-            status: matcher('created, running, paused, restarting, exited or dead.'),
-            running: matcher(),
-            exitCode: matcher(),
-            oomKilled: matcher(),
-            health: matcher('starting, healthy, unhealthy, or none.'),
-            restartPolicy: matcher(),
-            restartCount: matcher(),
-            memory: matcher('The memory limit in bytes, 0 for none. Sizes are understood as docker run -m writes them (512m, 1g: binary units) and as elsewhere (64MiB, 50MB).'),
-            pidsLimit: matcher('The process limit (--pids-limit), 0 for none.'),
-            pidMode: matcher('The PID namespace: "" its own, host, or container:NAME (the name the exercise or the student gave).'),
-            ports: matcher('List like ["8080->80/tcp"] (host port -> container port).'),
-            env: matcher('List like ["KEY=value"].'),
-            mounts: matcher('List of {type, source, destination, name, readOnly}; use json for a subset.'),
-            networks: matcher('Names of the networks it is attached to.'),
-            image: matcher(),
-            user: matcher(),
-            hostname: matcher(),
-            labels: ref('matcherMap'),
-            processes: matcher('Command lines of its processes, as docker top shows them.'),
-        }),
-    },
+
+
+const containerCheck = defineCheck('container', {
+    target: targetSchema("Inspects a container's state and configuration.", {
+        name: required(ref('containerRef')),
+        machine: enumOf(['local', 'remote'], "Which Docker daemon the container must be on: local (default), the student's own, or remote, the machine of a script step with remote: true. A container on the other one does not count."),
+    }),
+    expect: expectSchema({
+        exists: matcher(),
+        status: matcher('created, running, paused, restarting, exited or dead.'),
+        running: matcher(),
+        exitCode: matcher(),
+        oomKilled: matcher(),
+        health: matcher('starting, healthy, unhealthy, or none.'),
+        restartPolicy: matcher(),
+        restartCount: matcher(),
+        memory: matcher('The memory limit in bytes, 0 for none. Sizes are understood as docker run -m writes them (512m, 1g: binary units) and as elsewhere (64MiB, 50MB).'),
+        pidsLimit: matcher('The process limit (--pids-limit), 0 for none.'),
+        pidMode: matcher('The PID namespace: "" its own, host, or container:NAME (the name the exercise or the student gave).'),
+        ports: matcher('List like ["8080->80/tcp"] (host port -> container port).'),
+        env: matcher('List like ["KEY=value"].'),
+        mounts: matcher('List of {type, source, destination, name, readOnly}; use json for a subset.'),
+        networks: matcher('Names of the networks it is attached to.'),
+        image: matcher(),
+        user: matcher(),
+        hostname: matcher(),
+        labels: ref('matcherMap'),
+        processes: matcher('Command lines of its processes, as docker top shows them.'),
+    }),
     containerKey: 'name',
     readOnly: true,
     validate(target, rules) {
@@ -46294,7 +46308,7 @@ const containerCheck = {
             },
         };
     },
-};
+});
 /**
  * A container the exercise made on one machine, by its name there: on the local machine a run
  * step's, a compose service, or what the student's commands named so; on the remote machine
@@ -46304,7 +46318,7 @@ const containerCheck = {
 async function studentsContainerOn(machine, name, exerciseContext) {
     const context = onMachine(exerciseContext, machine);
     if (machine === 'local') {
-        const fromStep = context.resources.container(name);
+        const fromStep = context.resources.containers.get(name);
         if (fromStep !== undefined)
             return context.engine.findContainer(fromStep.id);
         if (context.resources.composeProjects.length > 0) {
@@ -46396,40 +46410,37 @@ async function processesOf(id, context) {
 
 
 
-const dockerfileCheck = {
-    kind: 'dockerfile',
-    schema: {
-        target: objectSchema({
-            description: "Static analysis of the student's Dockerfile (no engine).",
-            properties: { file: ref('relativePath', 'Default Dockerfile.') },
-        }),
-        expect: expectSchema({
-            baseImages: matcher('FROM images, in order.'),
-            stages: matcher('Number of stages.'),
-            instructions: matcher('Lines like "COPY requirements.txt .", in order.'),
-            cmdForm: matcher('exec, shell or none (of the last stage).'),
-            entrypointForm: matcher('exec, shell or none.'),
-            user: matcher("The last stage's last USER, or null."),
-            pinnedBase: matcher('Every FROM names a tag other than latest, or a digest.'),
-            exposedPorts: matcher('EXPOSE values of the last stage.'),
-            dockerignore: matcher('Lines of .dockerignore beside it (comments dropped).'),
-            sequence: {
-                description: 'Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.',
-                oneOf: [
-                    ref('stepMatchers'),
-                    {
-                        type: 'object',
-                        required: ['stage', 'steps'],
-                        additionalProperties: false,
-                        properties: {
-                            stage: { type: ['string', 'integer'], description: "A stage's name or number." },
-                            steps: ref('stepMatchers'),
-                        },
+
+const dockerfileCheck = defineCheck('dockerfile', {
+    target: targetSchema("Static analysis of the student's Dockerfile (no engine).", {
+        file: ref('relativePath', 'Default Dockerfile.'),
+    }),
+    expect: expectSchema({
+        baseImages: matcher('FROM images, in order.'),
+        stages: matcher('Number of stages.'),
+        instructions: matcher('Lines like "COPY requirements.txt .", in order.'),
+        cmdForm: matcher('exec, shell or none (of the last stage).'),
+        entrypointForm: matcher('exec, shell or none.'),
+        user: matcher("The last stage's last USER, or null."),
+        pinnedBase: matcher('Every FROM names a tag other than latest, or a digest.'),
+        exposedPorts: matcher('EXPOSE values of the last stage.'),
+        dockerignore: matcher('Lines of .dockerignore beside it (comments dropped).'),
+        sequence: typed({
+            description: 'Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.',
+            oneOf: [
+                ref('stepMatchers'),
+                {
+                    type: 'object',
+                    required: ['stage', 'steps'],
+                    additionalProperties: false,
+                    properties: {
+                        stage: { type: ['string', 'integer'], description: "A stage's name or number." },
+                        steps: ref('stepMatchers'),
                     },
-                ],
-            },
+                },
+            ],
         }),
-    },
+    }),
     readOnly: true,
     validate(target, rules) {
         rules.relativePath(['file'], target.file);
@@ -46445,7 +46456,7 @@ const dockerfileCheck = {
         const ignore = await readStudentFile(context.submissionDir, ignoreRelative);
         return analyseDockerfile(file.content.toString('utf8'), file.absolute, ignore.found ? { text: ignore.content.toString('utf8'), absolute: ignore.absolute } : undefined);
     },
-};
+});
 function analyseDockerfile(text, absolute, dockerignore) {
     const dockerfile = external_lazy_dockerfile_ast_js_namespaceObject.DockerfileParser.parse(text);
     const escapeChar = dockerfile.getEscapeCharacter();
@@ -46578,32 +46589,26 @@ function dockerignoreLines(text) {
 
 
 
+
 const MAX_CONTENT_BYTES = 1024 * 1024;
 /** Links followed to reach what a program opening the path would read (the kernel allows 40). */
 const MAX_LINK_HOPS = 8;
-const fileCheck = {
-    kind: 'file',
-    schema: {
-        target: objectSchema({
-            description: 'Inspects a path in a container or an image (exactly one of container, image).',
-            required: ['path'],
-            properties: {
-                container: ref('containerRef'),
-                image: json_schema_text("A build step's name, or an image reference."),
-                path: { type: 'string', pattern: '^/' },
-            },
-        }),
-        expect: expectSchema({
-            exists: matcher(),
-            type: matcher('file, directory, symlink or other.'),
-            mode: matcher('Octal text like "0644".'),
-            uid: matcher(),
-            gid: matcher(),
-            size: matcher(),
-            content: matcher("The file's text (first 1 MiB)."),
-            target: matcher("A symlink's target."),
-        }),
-    },
+const fileCheck = defineCheck('file', {
+    target: targetSchema('Inspects a path in a container or an image (exactly one of container, image).', {
+        container: ref('containerRef'),
+        image: json_schema_text("A build step's name, or an image reference."),
+        path: required(pattern('^/')),
+    }),
+    expect: expectSchema({
+        exists: matcher(),
+        type: matcher('file, directory, symlink or other.'),
+        mode: matcher('Octal text like "0644".'),
+        uid: matcher(),
+        gid: matcher(),
+        size: matcher(),
+        content: matcher("The file's text (first 1 MiB)."),
+        target: matcher("A symlink's target."),
+    }),
     containerKey: 'container',
     readOnly: true,
     validate(target, rules) {
@@ -46620,7 +46625,7 @@ const fileCheck = {
             return { failure: { message: `there is no container "${ref}"` } };
         return observePath(container.id, target.path, context);
     },
-};
+});
 async function observeInImage(name, filePath, context) {
     const image = await resolveImageRef(name, context);
     if ((await context.engine.inspectImage(image)) === undefined) {
@@ -46779,28 +46784,22 @@ function listOrNone(items) {
 
 
 
-const httpCheck = {
-    kind: 'http',
-    schema: {
-        target: objectSchema({
-            description: "Sends an HTTP request to a container's published port.",
-            required: ['container', 'port'],
-            properties: {
-                container: ref('containerRef'),
-                port: ref('port', 'The container port (published by a run step, or by the student).'),
-                path: { type: 'string', pattern: '^/' },
-                method: { enum: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] },
-                headers: ref('stringMap'),
-                body: { type: 'string' },
-                timeout: ref('duration', 'Default 10s, at most 2m.'),
-            },
-        }),
-        expect: expectSchema({
-            status: matcher(),
-            headers: ref('matcherMap', 'Header names (lower case) with matchers.'),
-            body: matcher(),
-        }),
-    },
+
+const httpCheck = defineCheck('http', {
+    target: targetSchema("Sends an HTTP request to a container's published port.", {
+        container: required(ref('containerRef')),
+        port: required(ref('port', 'The container port (published by a run step, or by the student).')),
+        path: pattern('^/'),
+        method: enumOf(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']),
+        headers: ref('stringMap'),
+        body: typed({ type: 'string' }),
+        timeout: ref('duration', 'Default 10s, at most 2m.'),
+    }),
+    expect: expectSchema({
+        status: matcher(),
+        headers: ref('matcherMap', 'Header names (lower case) with matchers.'),
+        body: matcher(),
+    }),
     containerKey: 'container',
     // A request may change what the student's server holds.
     readOnly: false,
@@ -46844,7 +46843,7 @@ const httpCheck = {
             };
         }
     },
-};
+});
 
 ;// CONCATENATED MODULE: ./src/run/image-cache.ts
 const caches = new WeakMap();
@@ -46877,32 +46876,26 @@ function forgetImages(context) {
 
 
 
-const imageCheck = {
-    kind: 'image',
-    schema: {
-        target: objectSchema({
-            description: "Inspects an image's configuration.",
-            required: ['name'],
-            properties: {
-                name: json_schema_text("A build step's name, or an image reference."),
-                basedOn: json_schema_text("An image reference; the fact basedOn is true when its layers are a prefix of this image's."),
-            },
-        }),
-        expect: expectSchema({
-            user: matcher(),
-            workdir: matcher(),
-            cmd: matcher(),
-            entrypoint: matcher(),
-            env: matcher('List like ["KEY=value"].'),
-            exposedPorts: matcher('List like ["8080/tcp"].'),
-            labels: ref('matcherMap'),
-            healthcheck: matcher('The HEALTHCHECK test list; [] when none.'),
-            layers: matcher('Number of filesystem layers.'),
-            size: matcher('Size in bytes; compare with min/max like 200MB.'),
-            basedOn: matcher('true when the image is built on target.basedOn.'),
-            exists: matcher(),
-        }),
-    },
+
+const imageCheck = defineCheck('image', {
+    target: targetSchema("Inspects an image's configuration.", {
+        name: required(json_schema_text("A build step's name, or an image reference.")),
+        basedOn: json_schema_text("An image reference; the fact basedOn is true when its layers are a prefix of this image's."),
+    }),
+    expect: expectSchema({
+        user: matcher(),
+        workdir: matcher(),
+        cmd: matcher(),
+        entrypoint: matcher(),
+        env: matcher('List like ["KEY=value"].'),
+        exposedPorts: matcher('List like ["8080/tcp"].'),
+        labels: ref('matcherMap'),
+        healthcheck: matcher('The HEALTHCHECK test list; [] when none.'),
+        layers: matcher('Number of filesystem layers.'),
+        size: matcher('Size in bytes; compare with min/max like 200MB.'),
+        basedOn: matcher('true when the image is built on target.basedOn.'),
+        exists: matcher(),
+    }),
     readOnly: true,
     async observe(target, context) {
         const image = await inspectImageOnce(context, await resolveImageRef(target.name, context));
@@ -46940,7 +46933,7 @@ const imageCheck = {
             },
         };
     },
-};
+});
 /** A base image's layers come first, unchanged, in every image built FROM it. */
 function isPrefix(base, layers) {
     return (base.length > 0 && base.length <= layers.length && base.every((digest, index) => layers[index] === digest));
@@ -46951,22 +46944,16 @@ function isPrefix(base, layers) {
 // case for "hello world" exercises).
 
 
+
 /** Per stream: what a student's program prints beyond this is not read. */
 const MAX_LOG_BYTES = 1024 * 1024;
-const logsCheck = {
-    kind: 'logs',
-    schema: {
-        target: objectSchema({
-            description: "Reads a container's output.",
-            required: ['container'],
-            properties: { container: ref('containerRef') },
-        }),
-        expect: expectSchema({
-            stdout: matcher(),
-            stderr: matcher(),
-            output: matcher('stdout and stderr together.'),
-        }),
-    },
+const logsCheck = defineCheck('logs', {
+    target: targetSchema("Reads a container's output.", { container: required(ref('containerRef')) }),
+    expect: expectSchema({
+        stdout: matcher(),
+        stderr: matcher(),
+        output: matcher('stdout and stderr together.'),
+    }),
     containerKey: 'container',
     readOnly: true,
     async observe(target, context) {
@@ -46978,7 +46965,7 @@ const logsCheck = {
             facts: { stdout: logs.stdout, stderr: logs.stderr, output: joinOutput(logs.stdout, logs.stderr) },
         };
     },
-};
+});
 /**
  * Both streams as one text. The engine hands them over separately, so their lines are not
  * interleaved in time: stdout comes first, and each stream keeps its own line boundaries.
@@ -46993,23 +46980,18 @@ function joinOutput(stdout, stderr) {
 
 
 
-const networkCheck = {
-    kind: 'network',
-    schema: {
-        target: objectSchema({
-            required: ['name'],
-            properties: {
-                name: json_schema_text("A network step's name, a compose network's name, or an engine network name."),
-            },
-        }),
-        expect: expectSchema({
-            exists: matcher(),
-            driver: matcher(),
-            internal: matcher(),
-            members: matcher('Names of attached containers (run step or compose service names where known).'),
-            labels: ref('matcherMap'),
-        }),
-    },
+
+const networkCheck = defineCheck('network', {
+    target: targetSchema({
+        name: required(json_schema_text("A network step's name, a compose network's name, or an engine network name.")),
+    }),
+    expect: expectSchema({
+        exists: matcher(),
+        driver: matcher(),
+        internal: matcher(),
+        members: matcher('Names of attached containers (run step or compose service names where known).'),
+        labels: ref('matcherMap'),
+    }),
     readOnly: true,
     async observe(target, context) {
         const network = await findNetwork(target.name, context);
@@ -47025,7 +47007,7 @@ const networkCheck = {
             },
         };
     },
-};
+});
 /** Attached containers by the names the exercise uses: run step, compose service, else engine name. */
 async function memberNames(engineNames, context) {
     const names = [];
@@ -47043,18 +47025,13 @@ async function memberNames(engineNames, context) {
 
 
 
-const protectedCheck = {
-    kind: 'protected',
-    schema: {
-        target: objectSchema({
-            description: 'A file the student must not change keeps its pinned hash.',
-            required: ['file', 'sha256'],
-            properties: {
-                file: ref('relativePath'),
-                sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-            },
-        }),
-    },
+
+const protectedCheck = defineCheck('protected', {
+    target: targetSchema('A file the student must not change keeps its pinned hash.', {
+        file: required(ref('relativePath')),
+        sha256: required(sha256Hex()),
+    }),
+    // No expect: the pinned hash in the target is the expectation.
     readOnly: true,
     validate(target, rules) {
         rules.relativePath(['file'], target.file);
@@ -47071,7 +47048,7 @@ const protectedCheck = {
         const sha256 = (0,external_node_crypto_.createHash)('sha256').update(file.content).digest('hex');
         return { facts: { sha256 }, locations: { sha256: fileLocation(file.absolute) } };
     },
-};
+});
 
 ;// CONCATENATED MODULE: ./src/checks/kinds/reach.ts
 // Can container A resolve a name and open a TCP connection to it? Probed from a short-lived
@@ -47081,6 +47058,7 @@ const protectedCheck = {
 //   nc -w SECONDS HOST PORT -e true
 // exits 0 as soon as the connection is made, and fails with "bad address" when the name does
 // not resolve, or with "Connection refused" / "timed out" when nothing answers.
+
 
 
 
@@ -47100,24 +47078,17 @@ const RESOLVE_ONLY_PORT = 9;
 const RESOLVE_ONLY_SECONDS = 1;
 /** A host name, or an IPv4/IPv6 address: nothing nc could take for an option. */
 const HOST = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-const reachCheck = {
-    kind: 'reach',
-    schema: {
-        target: objectSchema({
-            description: "Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.",
-            required: ['from', 'to'],
-            properties: {
-                from: ref('containerRef'),
-                to: json_schema_text('A host name as seen from `from` (a container name, alias or service).'),
-                port: ref('port'),
-                timeout: ref('duration', 'Default 5s, at most 1m.'),
-            },
-        }),
-        expect: expectSchema({
-            resolves: matcher('The name resolves from `from`.'),
-            reachable: matcher('A TCP connection to port succeeds.'),
-        }),
-    },
+const reachCheck = defineCheck('reach', {
+    target: targetSchema("Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.", {
+        from: required(ref('containerRef')),
+        to: required(json_schema_text('A host name as seen from `from` (a container name, alias or service).')),
+        port: ref('port'),
+        timeout: ref('duration', 'Default 5s, at most 1m.'),
+    }),
+    expect: expectSchema({
+        resolves: matcher('The name resolves from `from`.'),
+        reachable: matcher('A TCP connection to port succeeds.'),
+    }),
     containerKey: 'from',
     // It starts a helper container, which other checks could see.
     readOnly: false,
@@ -47190,7 +47161,7 @@ const reachCheck = {
             await context.engine.removeContainer(id).catch(() => undefined);
         }
     },
-};
+});
 /**
  * What nc's exit says. Resolution failures always print libbb's "bad address"; a refused or
  * timed-out connection exits 1 (silently in the official image's nc). Anything else means the
@@ -47210,17 +47181,12 @@ function probeOutcome(exitCode, output) {
 // The `volume` check: a named volume's existence, driver and labels, by the name the student knows.
 
 
-const volumeCheck = {
-    kind: 'volume',
-    schema: {
-        target: objectSchema({
-            required: ['name'],
-            properties: {
-                name: json_schema_text("A volume step's name, a compose volume's name, or an engine volume name."),
-            },
-        }),
-        expect: expectSchema({ exists: matcher(), driver: matcher(), labels: ref('matcherMap') }),
-    },
+
+const volumeCheck = defineCheck('volume', {
+    target: targetSchema({
+        name: required(json_schema_text("A volume step's name, a compose volume's name, or an engine volume name.")),
+    }),
+    expect: expectSchema({ exists: matcher(), driver: matcher(), labels: ref('matcherMap') }),
     readOnly: true,
     async observe(target, context) {
         const volume = await findVolume(target.name, context);
@@ -47228,7 +47194,7 @@ const volumeCheck = {
             return { facts: { exists: false } };
         return { facts: { exists: true, driver: volume.driver, labels: studentLabels(volume.labels) } };
     },
-};
+});
 
 ;// CONCATENATED MODULE: ./src/checks/registry.ts
 
@@ -52083,6 +52049,55 @@ function openEngineGate(context, options) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/steps/body.ts
+// A step body's schema written key by key, each key's JSON Schema beside the type of its value,
+// so that the body's TypeScript type is derived from its schema instead of listing the keys again.
+// What `stepBody` returns is the schema objectSchema (spec/json-schema.ts) would give, as-is.
+
+/** A key that must be given; T is its value's type (inferred from a typed schema). */
+function body_required(schema) {
+    return { schema, required: true };
+}
+/** A key that may be left out. */
+function optional(schema) {
+    return { schema, required: false };
+}
+/** A body (a step's, or an object inside one): only the keys listed, the required ones named. */
+function stepBody(parts) {
+    const entries = Object.entries(parts.properties);
+    const requiredKeys = entries.filter(([, key]) => key.required).map(([name]) => name);
+    return objectSchema({
+        description: parts.description,
+        required: requiredKeys.length > 0 ? requiredKeys : undefined,
+        properties: Object.fromEntries(entries.map(([name, key]) => [name, key.schema])),
+    });
+}
+// The keys several step kinds have, written once.
+/** A name later steps and checks refer to (`definitions.name`). */
+const NAME = body_required(ref('name'));
+/** The container a step acts on (`definitions.containerRef`). */
+const CONTAINER = body_required(ref('containerRef'));
+/** The `wait:` of a container the step starts (`definitions.wait`). */
+const WAIT = optional(ref('wait'));
+/** One of these words; their union is the value's type. */
+function choice(words, description) {
+    return { enum: words, ...(description === undefined ? {} : { description }) };
+}
+/** A duration (`definitions.duration`), as a step's timeout or grace period says it. */
+function duration(description) {
+    return optional(ref('duration', description));
+}
+/** A path inside the submission folder (`definitions.relativePath`). */
+function relativePath(description) {
+    return ref('relativePath', description);
+}
+/** A command, as a list (exec form) or a string (run by a shell): `definitions.command`. */
+const COMMAND = ref('command');
+/** Names with a text, number or boolean each (environment, build arguments): `definitions.stringMap`. */
+function stringMap(description) {
+    return ref('stringMap', description);
+}
+
 ;// CONCATENATED MODULE: ./src/steps/paths.ts
 // Paths of the student's submission that steps hand to the engine or run (bind mounts, copies,
 // scripts, compose files). A path may name only what is inside the submission folder, also after
@@ -52124,6 +52139,12 @@ async function submissionPath(submissionDir, relative, what) {
     return { path: real };
 }
 
+;// CONCATENATED MODULE: ./src/steps/step.ts
+/** A kind's definition: its key, and its parts, whose body type is taken from their schema. */
+function defineStep(kind, parts) {
+    return { kind, ...parts };
+}
+
 ;// CONCATENATED MODULE: ./src/steps/kinds/build.ts
 // The `build` step: the student's Dockerfile built with the classic builder, held to the build
 // profile.
@@ -52137,23 +52158,23 @@ async function submissionPath(submissionDir, relative, what) {
 
 
 
+
+
 const build_LOG_TAIL_LINES = 40;
-const buildStep = {
-    kind: 'build',
-    schema: objectSchema({
+const buildStep = defineStep('build', {
+    schema: stepBody({
         description: "Builds an image from the student's Dockerfile. Checks and run steps refer to it by name.",
-        required: ['name'],
         properties: {
-            name: ref('name'),
-            context: ref('relativePath', 'Build context, default the submission folder.'),
-            dockerfile: ref('relativePath', 'Dockerfile path relative to the context, default Dockerfile.'),
-            args: ref('stringMap', 'Build arguments (ARG values).'),
-            target: json_schema_text('Stage to build in a multi-stage Dockerfile.'),
-            tag: {
+            name: NAME,
+            context: optional(relativePath('Build context, default the submission folder.')),
+            dockerfile: optional(relativePath('Dockerfile path relative to the context, default Dockerfile.')),
+            args: optional(stringMap('Build arguments (ARG values).')),
+            target: optional(json_schema_text('Stage to build in a multi-stage Dockerfile.')),
+            tag: optional({
                 description: 'Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).',
                 oneOf: [json_schema_text(), { type: 'array', items: json_schema_text(), minItems: 1 }],
-            },
-            timeout: ref('duration', 'Default 5m, at most 30m.'),
+            }),
+            timeout: duration('Default 5m, at most 30m.'),
         },
     }),
     validate(step, rules) {
@@ -52211,9 +52232,9 @@ const buildStep = {
             };
         }
         context.progress.info(`  built ${tag} in ${formatDuration(context.now() - started)}`);
-        context.resources.addImage(step.name, tag);
+        context.resources.images.add(step.name, tag);
         // What a build-cache check needs to build the same image again.
-        context.resources.addBuild(step.name, {
+        context.resources.builds.add(step.name, {
             contextDir,
             dockerfile,
             tag,
@@ -52244,7 +52265,7 @@ const buildStep = {
         }
         return undefined;
     },
-};
+});
 /**
  * An extra tag must not move a name from an image the grader did not build (e.g. `busybox`):
  * cleanup removes our image with all its tags, and the other image would be left nameless.
@@ -52294,6 +52315,7 @@ function refused(action, ref, error) {
 ;// CONCATENATED MODULE: ./src/steps/waits/exited.ts
 const exitedWait = {
     key: 'exited',
+    schema: { const: true, description: 'The container has exited (for run-to-completion containers).' },
     of: () => ({
         expected: 'the container has exited',
         awaitsExit: true,
@@ -52304,6 +52326,7 @@ const exitedWait = {
 ;// CONCATENATED MODULE: ./src/steps/waits/healthy.ts
 const healthyWait = {
     key: 'healthy',
+    schema: { const: true, description: "The container's healthcheck reports healthy." },
     of: () => ({
         expected: 'health is "healthy"',
         checkState(state) {
@@ -52332,8 +52355,22 @@ function unpublishedPending(port, state) {
 
 
 
+
 const httpWait = {
     key: 'http',
+    schema: {
+        type: 'object',
+        required: ['port'],
+        additionalProperties: false,
+        properties: {
+            port: ref('port'),
+            path: { type: 'string', pattern: '^/' },
+            status: { type: 'integer', minimum: 100, maximum: 599, description: 'Default: any status below 500.' },
+        },
+    },
+    validate(value, rules) {
+        rules.published(['port'], value.port);
+    },
     of(probe) {
         const path = probe.path ?? '/';
         const status = probe.status === undefined ? 'a status below 500' : `status ${probe.status}`;
@@ -52372,6 +52409,24 @@ const LOG_BYTES = 256 * 1024;
 const WAIT_LOG_LINES = 5000;
 const logWait = {
     key: 'log',
+    schema: {
+        description: 'A regular expression some output line must match, or {matches, count}.',
+        oneOf: [
+            { type: 'string', minLength: 1 },
+            {
+                type: 'object',
+                required: ['matches'],
+                additionalProperties: false,
+                properties: { matches: { type: 'string', minLength: 1 }, count: { type: 'integer', minimum: 1 } },
+            },
+        ],
+    },
+    validate(value, rules) {
+        if (typeof value === 'string')
+            rules.regex([], value);
+        else
+            rules.regex(['matches'], value.matches);
+    },
     of(value) {
         const source = typeof value === 'string' ? value : value.matches;
         const count = typeof value === 'string' ? 1 : (value.count ?? 1);
@@ -52411,6 +52466,7 @@ function countMatchingLines(text, pattern) {
 
 
 
+
 /**
  * docker-proxy accepts every connection on a published port and closes it within milliseconds
  * when nothing listens inside the container, so a port is open only if the connection survives
@@ -52419,6 +52475,10 @@ function countMatchingLines(text, pattern) {
 const TCP_SETTLE_MS = 250;
 const portWait = {
     key: 'port',
+    schema: ref('port', 'A published port accepts TCP connections.'),
+    validate(value, rules) {
+        rules.published([], value);
+    },
     of: (port) => ({
         expected: `port ${port} accepts TCP connections`,
         checkState: (state) => unpublishedPending(port, state),
@@ -52464,19 +52524,27 @@ function probeTcp(host, port, timeoutMs) {
 
 
 /**
- * In the order the conditions are checked and worded, the cheapest first: what the engine tells
- * (state, output) before what must be probed. A key of WaitConditions missing here fails to compile.
+ * In the order the language lists them: the schema's `wait` and the rules' messages. A key of
+ * WaitConditions missing here fails to compile.
  */
 const WAITS = {
-    exited: exitedWait,
     log: logWait,
-    healthy: healthyWait,
-    port: portWait,
     http: httpWait,
+    port: portWait,
+    healthy: healthyWait,
+    exited: exitedWait,
 };
-/** The conditions `wait` gives, in the order above. */
+/** The conditions in the language's order: the schema and the semantic rules are composed from it. */
+const WAIT_DEFINITIONS = Object.values(WAITS);
+/**
+ * The order the conditions are checked and worded in, the cheapest first: what the engine tells
+ * (state, output) before what must be probed.
+ */
+const CHECK_ORDER = { exited: 0, log: 1, healthy: 2, port: 3, http: 4 };
+const CHECKED_KEYS = Object.keys(WAITS).sort((a, b) => CHECK_ORDER[a] - CHECK_ORDER[b]);
+/** The conditions `wait` gives, in the order they are checked. */
 function conditionsOf(wait) {
-    return Object.keys(WAITS).flatMap((key) => conditionOf(WAITS[key], wait) ?? []);
+    return CHECKED_KEYS.flatMap((key) => conditionOf(WAITS[key], wait) ?? []);
 }
 function conditionOf(definition, wait) {
     const value = wait[definition.key];
@@ -53629,21 +53697,21 @@ const COMPOSE_COMMAND = { command: 'docker', args: ['compose'] };
 
 
 
+
+
 const OUTPUT_TAIL_LINES = 40;
-const scriptStep = {
-    kind: 'script',
-    schema: objectSchema({
+const scriptStep = defineStep('script', {
+    schema: stepBody({
         description: "Runs the student's shell script of docker commands (bash, in the submission folder).",
-        required: ['file'],
         properties: {
-            file: ref('relativePath'),
-            args: { type: 'array', items: { type: 'string' } },
-            timeout: ref('duration', 'Default 2m, at most 30m.'),
-            allowFailure: ALLOW_FAILURE,
-            remote: {
+            file: body_required(relativePath()),
+            args: optional({ type: 'array', items: { type: 'string' } }),
+            timeout: duration('Default 2m, at most 30m.'),
+            allowFailure: optional(ALLOW_FAILURE),
+            remote: optional({
                 type: 'boolean',
                 description: 'Gives the script a second machine with a Docker daemon of its own, reachable over SSH as $REMOTE_USER@$REMOTE_HOST (ssh://student@remote); checks find what it made there with machine: remote.',
-            },
+            }),
         },
     }),
     validate(step, rules) {
@@ -53699,7 +53767,7 @@ const scriptStep = {
         }
         return undefined;
     },
-};
+});
 /** " (refused by the grader: ...)" when the grader's engine gate refused requests; else "". */
 function refusalNote(refusals) {
     if (refusals.length === 0)
@@ -53769,6 +53837,7 @@ async function tracesItself(file) {
 
 
 
+
 /**
  * Looked for in this order when the step names no file: Compose v2's own order (compose-go's
  * DefaultFileNames), so that the grader runs the file `docker compose up` would run.
@@ -53797,6 +53866,7 @@ const POLL_INTERVAL_MS = 250;
 const TEARDOWN_TIMEOUT_MS = 2 * 60_000;
 /** Seconds `down` gives each container to stop before SIGKILL: nothing is kept, so no need to wait. */
 const TEARDOWN_STOP_SECONDS = '2';
+/** The actions, in the order the schema lists them, with the arguments each gives Compose. */
 const ACTION_ARGS = {
     up: (step) => ['up', '-d', ...(step.build === false ? [] : ['--build'])],
     // Volumes stay: "the data survives down + up" is what exercises check.
@@ -53805,22 +53875,27 @@ const ACTION_ARGS = {
     start: () => ['start'],
     restart: () => ['restart'],
 };
-const composeStep = {
-    kind: 'compose',
-    schema: objectSchema({
+const composeStep = defineStep('compose', {
+    schema: stepBody({
         description: "Runs the student's compose file (Compose v2 or v1) as a project unique to the run.",
         properties: {
-            file: ref('relativePath', 'The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it.'),
-            action: { enum: ['up', 'down', 'stop', 'start', 'restart'], description: 'Default up.' },
-            build: { type: 'boolean', description: 'Build images before up (default true).' },
-            wait: objectSchema({
+            file: optional(relativePath('The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it.')),
+            action: optional(choice(Object.keys(ACTION_ARGS), 'Default up.')),
+            build: optional({ type: 'boolean', description: 'Build images before up (default true).' }),
+            wait: optional(stepBody({
                 properties: {
-                    healthy: { type: 'boolean', description: 'Every service with a healthcheck is healthy.' },
-                    running: { type: 'boolean', description: 'Every service is running (default true).' },
-                    timeout: ref('duration', 'Default 60s, at most 10m.'),
+                    healthy: optional({
+                        type: 'boolean',
+                        description: 'Every service with a healthcheck is healthy.',
+                    }),
+                    running: optional({
+                        type: 'boolean',
+                        description: 'Every service is running (default true).',
+                    }),
+                    timeout: duration('Default 60s, at most 10m.'),
                 },
-            }),
-            timeout: ref('duration', 'Default 5m, at most 30m.'),
+            })),
+            timeout: duration('Default 5m, at most 30m.'),
         },
     }),
     validate(step, rules) {
@@ -53886,7 +53961,7 @@ const composeStep = {
         }
         return undefined;
     },
-};
+});
 /** The files `docker compose` reads: the named one, or those it finds by itself in the submission folder. */
 async function composeFiles(step, submissionDir) {
     if (step.file !== undefined) {
@@ -54135,17 +54210,17 @@ function restartNotApplied(state) {
 
 
 
-const copyStep = {
-    kind: 'copy',
-    schema: objectSchema({
+
+
+const copyStep = defineStep('copy', {
+    schema: stepBody({
         description: 'Copies a submission file or folder, or a container path, into a container.',
-        required: ['from', 'to'],
         properties: {
-            from: {
+            from: body_required({
                 description: 'A submission path, or {container, path}.',
                 oneOf: [ref('relativePath'), ref('containerPath')],
-            },
-            to: ref('containerPath', 'A folder in a container.'),
+            }),
+            to: body_required(ref('containerPath', 'A folder in a container.')),
         },
     }),
     validate(step, rules) {
@@ -54188,7 +54263,7 @@ const copyStep = {
         }
         return undefined;
     },
-};
+});
 /** A missing path or folder, or a source the engine refuses to pack, is the student's to fix. */
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/exec.ts
@@ -54200,20 +54275,21 @@ const copyStep = {
 
 
 
+
 const exec_MAX_OUTPUT_BYTES = 1024 * 1024;
 const exec_OUTPUT_TAIL_LINES = 30;
-const execStep = {
-    kind: 'exec',
-    // A command check's target, and whether a failing command fails the step.
-    schema: {
-        ...execCheck.schema.target,
-        properties: {
-            ...execCheck.schema.target.properties,
-            allowFailure: ALLOW_FAILURE,
-        },
+/** A command check's target, and whether a failing command fails the step. */
+const EXEC_BODY = {
+    ...execCheck.schema.target,
+    properties: {
+        ...execCheck.schema.target.properties,
+        allowFailure: ALLOW_FAILURE,
     },
+};
+const execStep = defineStep('exec', {
+    schema: EXEC_BODY,
+    containerKey: 'container',
     validate(step, rules) {
-        rules.container(['container'], step.container);
         rules.timeout(['timeout'], step.timeout, LIMITS.exec);
     },
     describe: (step) => `run ${formatCommand(step.command)} in container "${step.container}"`,
@@ -54250,24 +54326,24 @@ const execStep = {
         }
         return undefined;
     },
-};
+});
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/kill.ts
 // The `kill` step: a signal sent to a running container.
 
 
 
+
 /** How long a SIGKILLed container may take to be reported stopped, so that checks see it stopped. */
 const KILL_SETTLE_MS = 10_000;
-const killStep = {
-    kind: 'kill',
-    schema: objectSchema({
-        required: ['container'],
-        properties: { container: ref('containerRef'), signal: { type: 'string', pattern: '^(SIG)?[A-Z0-9]+$' } },
+const killStep = defineStep('kill', {
+    schema: stepBody({
+        properties: {
+            container: CONTAINER,
+            signal: optional({ type: 'string', pattern: '^(SIG)?[A-Z0-9]+$' }),
+        },
     }),
-    validate(step, rules) {
-        rules.container(['container'], step.container);
-    },
+    containerKey: 'container',
     describe: (step) => `send ${signalName(step.signal)} to container "${step.container}"`,
     async run(step, context) {
         const container = await runningContainer(step.container, context);
@@ -54287,7 +54363,7 @@ const killStep = {
         }
         return undefined;
     },
-};
+});
 function signalName(signal = 'SIGKILL') {
     return signal.startsWith('SIG') || /^[0-9]+$/.test(signal) ? signal : `SIG${signal}`;
 }
@@ -54298,11 +54374,15 @@ function signalName(signal = 'SIGKILL') {
 
 
 
-const networkStep = {
-    kind: 'network',
-    schema: objectSchema({
-        required: ['name'],
-        properties: { name: ref('name'), driver: json_schema_text(), internal: { type: 'boolean' } },
+
+
+const networkStep = defineStep('network', {
+    schema: stepBody({
+        properties: {
+            name: NAME,
+            driver: optional(json_schema_text()),
+            internal: optional({ type: 'boolean' }),
+        },
     }),
     validate(step, rules) {
         rules.uniqueName(['name'], step.name);
@@ -54325,10 +54405,10 @@ const networkStep = {
                 throw error;
             return { message: `network "${step.name}" could not be created: ${errorMessage(error)}` };
         }
-        context.resources.addNetwork(step.name, name);
+        context.resources.networks.add(step.name, name);
         return undefined;
     },
-};
+});
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/recreate.ts
 // The `recreate` step: a run step's container removed and created again from the same request and
@@ -54336,12 +54416,15 @@ const networkStep = {
 
 
 
-const recreateStep = {
-    kind: 'recreate',
-    schema: objectSchema({
+
+
+const recreateStep = defineStep('recreate', {
+    schema: stepBody({
         description: 'Removes the container and creates it again with the same configuration and mounts.',
-        required: ['container'],
-        properties: { container: ref('name', "A run step's name."), wait: ref('wait') },
+        properties: {
+            container: body_required(ref('name', "A run step's name.")),
+            wait: WAIT,
+        },
     }),
     validate(step, rules) {
         // Recreating needs the run step's configuration: a container a script made will not do.
@@ -54350,7 +54433,7 @@ const recreateStep = {
     },
     describe: (step) => `recreate container "${step.container}" with the same configuration and mounts`,
     async run(step, context) {
-        const previous = context.resources.container(step.container);
+        const previous = context.resources.containers.get(step.container);
         if (previous === undefined) {
             return { message: `no run step started a container "${step.container}", so it cannot be recreated` };
         }
@@ -54372,7 +54455,7 @@ const recreateStep = {
         catch (error) {
             return refused('be created again', step.container, error);
         }
-        context.resources.addContainer(step.container, { ...previous, id });
+        context.resources.containers.add(step.container, { ...previous, id });
         try {
             await context.engine.startContainer(id);
         }
@@ -54382,19 +54465,17 @@ const recreateStep = {
         const wait = step.wait ?? previous.wait;
         return wait ? waitUntilReady(step.container, id, wait, context) : undefined;
     },
-};
+});
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/restart.ts
 // The `restart` step: a container restarted, then waited for as its run step said.
 
 
 
-const restartStep = {
-    kind: 'restart',
-    schema: objectSchema({ required: ['container'], properties: { container: ref('containerRef') } }),
-    validate(step, rules) {
-        rules.container(['container'], step.container);
-    },
+
+const restartStep = defineStep('restart', {
+    schema: stepBody({ properties: { container: CONTAINER } }),
+    containerKey: 'container',
     describe: (step) => `restart container "${step.container}"`,
     async run(step, context) {
         const container = await existingContainer(step.container, context);
@@ -54407,7 +54488,7 @@ const restartStep = {
             return refused('be restarted', step.container, error);
         }
         // A run step's container is ready again only when its own `wait` holds again.
-        const wait = context.resources.container(step.container)?.wait;
+        const wait = context.resources.containers.get(step.container)?.wait;
         if (wait)
             return waitUntilReady(step.container, container.id, wait, context);
         const state = await context.engine.inspectContainer(container.id);
@@ -54420,7 +54501,7 @@ const restartStep = {
         }
         return undefined;
     },
-};
+});
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/run.ts
 // The `run` step: a container started as `docker run` would, with the grader's hardened defaults.
@@ -54435,44 +54516,43 @@ const restartStep = {
 
 
 
-const runStep = {
-    kind: 'run',
-    schema: objectSchema({
+
+
+const runStep = defineStep('run', {
+    schema: stepBody({
         description: 'Starts a container from a built image (by step name) or a local image reference.',
-        required: ['name', 'image'],
         properties: {
-            name: ref('name'),
-            image: json_schema_text("A build step's name, or an image reference."),
-            command: ref('command'),
-            entrypoint: { type: 'array', items: { type: 'string' } },
-            env: ref('stringMap'),
-            ports: {
+            name: NAME,
+            image: body_required(json_schema_text("A build step's name, or an image reference.")),
+            command: optional(COMMAND),
+            entrypoint: optional({ type: 'array', items: { type: 'string' } }),
+            env: optional(stringMap()),
+            ports: optional({
                 type: 'array',
                 items: ref('port'),
                 uniqueItems: true,
                 description: 'Container ports published on 127.0.0.1 with ephemeral host ports.',
-            },
-            volumes: { type: 'array', items: ref('volumeMount') },
-            networks: {
+            }),
+            volumes: optional({ type: 'array', items: ref('volumeMount') }),
+            networks: optional({
                 type: 'array',
                 items: ref('networkAttachment'),
                 description: 'Network step names (or existing networks), with aliases.',
-            },
-            restart: { enum: ['no', 'always', 'unless-stopped', 'on-failure'] },
-            user: json_schema_text(),
-            workdir: json_schema_text(),
-            hostname: json_schema_text(),
-            healthcheck: objectSchema({
-                required: ['test'],
-                properties: {
-                    test: ref('command'),
-                    interval: ref('duration'),
-                    timeout: ref('duration'),
-                    retries: { type: 'integer', minimum: 1 },
-                    startPeriod: ref('duration'),
-                },
             }),
-            wait: ref('wait'),
+            restart: optional(choice(['no', 'always', 'unless-stopped', 'on-failure'])),
+            user: optional(json_schema_text()),
+            workdir: optional(json_schema_text()),
+            hostname: optional(json_schema_text()),
+            healthcheck: optional(stepBody({
+                properties: {
+                    test: body_required(COMMAND),
+                    interval: duration(),
+                    timeout: duration(),
+                    retries: optional({ type: 'integer', minimum: 1 }),
+                    startPeriod: duration(),
+                },
+            })),
+            wait: WAIT,
         },
     }),
     validate(step, rules) {
@@ -54500,7 +54580,7 @@ const runStep = {
     },
     describe: (step) => `run container "${step.name}" from ${step.image}`,
     async run(step, context) {
-        const image = context.resources.imageRef(step.image);
+        const image = context.resources.images.resolve(step.image);
         if ((await context.engine.inspectImage(image)) === undefined) {
             return {
                 message: `image "${step.image}" is not available (no build step made it and it is not on the engine)`,
@@ -54537,7 +54617,7 @@ const runStep = {
         catch (error) {
             return refused('be created', step.name, error);
         }
-        context.resources.addContainer(step.name, {
+        context.resources.containers.add(step.name, {
             id,
             name,
             ports: step.ports ?? [],
@@ -54554,7 +54634,7 @@ const runStep = {
         }
         return step.wait ? waitUntilReady(step.name, id, step.wait, context) : undefined;
     },
-};
+});
 /** 'name:/path[:ro]' is a named volume, './dir:/path[:ro]' a folder of the submission. */
 function parseVolumeMount(volume) {
     if (typeof volume === 'string') {
@@ -54578,7 +54658,7 @@ async function mountRequest(mount, stepName, context) {
             return host;
         return { type: 'bind', source: host.path, target: mount.target, readOnly: mount.readOnly };
     }
-    let engineName = context.resources.volumeName(mount.source);
+    let engineName = context.resources.volumes.resolve(mount.source);
     if (engineName === mount.source) {
         // No volume step made it, and no earlier run step: it is the exercise's own, made on first use.
         engineName = resourceName(context.scope, mount.source);
@@ -54594,7 +54674,7 @@ async function mountRequest(mount, stepName, context) {
                 },
             };
         }
-        context.resources.addVolume(mount.source, engineName);
+        context.resources.volumes.add(mount.source, engineName);
     }
     return { type: 'volume', source: engineName, target: mount.target, readOnly: mount.readOnly };
 }
@@ -54604,7 +54684,7 @@ async function mountRequest(mount, stepName, context) {
  */
 function networkAttachments(step, context) {
     return step.networks?.map((network) => {
-        const name = context.resources.networkName(typeof network === 'string' ? network : network.name);
+        const name = context.resources.networks.resolve(typeof network === 'string' ? network : network.name);
         // The engine's own networks take no aliases: only user-defined networks have a DNS.
         if (ENGINE_NETWORKS.has(name))
             return { name };
@@ -54639,17 +54719,13 @@ function optionalMs(value) {
 
 
 
-const stopStep = {
-    kind: 'stop',
-    schema: objectSchema({
-        required: ['container'],
-        properties: {
-            container: ref('containerRef'),
-            timeout: ref('duration', 'Grace period before SIGKILL, default 10s.'),
-        },
+
+const stopStep = defineStep('stop', {
+    schema: stepBody({
+        properties: { container: CONTAINER, timeout: duration('Grace period before SIGKILL, default 10s.') },
     }),
+    containerKey: 'container',
     validate(step, rules) {
-        rules.container(['container'], step.container);
         rules.timeout(['timeout'], step.timeout, LIMITS.stop);
     },
     describe: (step) => `stop container "${step.container}"`,
@@ -54666,7 +54742,7 @@ const stopStep = {
         }
         return undefined;
     },
-};
+});
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/volume.ts
 // The `volume` step: a named volume, created with the run's labels and scoped name.
@@ -54674,9 +54750,9 @@ const stopStep = {
 
 
 
-const volumeStep = {
-    kind: 'volume',
-    schema: objectSchema({ required: ['name'], properties: { name: ref('name') } }),
+
+const volumeStep = defineStep('volume', {
+    schema: stepBody({ properties: { name: NAME } }),
     validate(step, rules) {
         rules.uniqueName(['name'], step.name);
     },
@@ -54691,10 +54767,10 @@ const volumeStep = {
                 throw error;
             return { message: `volume "${step.name}" could not be created: ${errorMessage(error)}` };
         }
-        context.resources.addVolume(step.name, name);
+        context.resources.volumes.add(step.name, name);
         return undefined;
     },
-};
+});
 
 ;// CONCATENATED MODULE: ./src/steps/kinds/wait.ts
 // The `wait` step: a pause, or until a container's wait conditions hold (steps/waits/).
@@ -54705,24 +54781,34 @@ const volumeStep = {
 
 
 
-const waitStep = {
-    kind: 'wait',
-    schema: objectSchema({
+
+
+/**
+ * The wait conditions as a wait step takes them, beside its own keys: each by reference to its
+ * property of `definitions.wait`, but a lone reference or constant (a port, `true`) written out,
+ * without the description `wait` gives it.
+ */
+function conditionKeys() {
+    const keys = WAIT_DEFINITIONS.map(({ key, schema }) => {
+        const { description: _, ...bare } = schema;
+        const short = Object.keys(bare).length === 1 && ('$ref' in bare || 'const' in bare);
+        return [key, optional(short ? bare : ref(`wait/properties/${key}`))];
+    });
+    // One key for each condition of the registry, which is typed over every WaitKey.
+    return Object.fromEntries(keys);
+}
+const waitStep = defineStep('wait', {
+    schema: stepBody({
         description: 'Waits for a container condition, or a fixed duration.',
         properties: {
-            container: ref('containerRef'),
-            duration: ref('duration', 'Just wait this long.'),
-            log: { $ref: '#/definitions/wait/properties/log' },
-            http: { $ref: '#/definitions/wait/properties/http' },
-            port: ref('port'),
-            healthy: { const: true },
-            exited: { const: true },
-            timeout: ref('duration', 'Default 30s, at most 10m.'),
+            container: optional(ref('containerRef')),
+            duration: duration('Just wait this long.'),
+            ...conditionKeys(),
+            timeout: duration('Default 30s, at most 10m.'),
         },
     }),
+    containerKey: 'container',
     validate(step, rules) {
-        if (step.container !== undefined)
-            rules.container(['container'], step.container);
         const conditions = rules.waitConditions.filter((key) => key in step);
         if (step.duration === undefined && (step.container === undefined || conditions.length === 0)) {
             rules.problem([], `a wait step needs a duration, or a container and a condition (${rules.waitConditions.join(', ')})`);
@@ -54738,6 +54824,8 @@ const waitStep = {
         }
         return parts.join(', then ') || 'wait';
     },
+    // The return type written out: what it returns reads conditions(step), whose parameter's type
+    // (WaitStep) is derived from this very definition, so the compiler cannot infer it.
     async run(step, context) {
         if (step.duration !== undefined) {
             await (0,external_node_timers_promises_namespaceObject.setTimeout)(remainingMs(context, durationMs(step.duration)));
@@ -54749,7 +54837,7 @@ const waitStep = {
             return container.failure;
         return waitUntilReady(step.container, container.id, conditions(step), context);
     },
-};
+});
 function conditions(step) {
     const { container: _container, duration: _duration, ...wait } = step;
     return wait;
@@ -54769,34 +54857,30 @@ function conditions(step) {
 
 
 
-// Adding a kind is one line here and its own file in kinds/.
-const STEPS = {
-    build: buildStep,
-    run: runStep,
-    exec: execStep,
-    copy: copyStep,
-    stop: stopStep,
-    kill: killStep,
-    restart: restartStep,
-    recreate: recreateStep,
-    network: networkStep,
-    volume: volumeStep,
-    wait: waitStep,
-    script: scriptStep,
-    compose: composeStep,
-};
-/** The step kinds in the language's order: the schema and the semantic rules are composed from it. */
-const STEP_DEFINITIONS = Object.values(STEPS);
+const STEP_DEFINITIONS = [
+    buildStep,
+    runStep,
+    execStep,
+    copyStep,
+    stopStep,
+    killStep,
+    restartStep,
+    recreateStep,
+    networkStep,
+    volumeStep,
+    waitStep,
+    scriptStep,
+    composeStep,
+];
+const BY_KIND = new Map(STEP_DEFINITIONS.map((definition) => [definition.kind, definition]));
 /** A validated step has exactly one key, naming its kind. */
 function entry(step) {
-    const kind = Object.keys(step)[0];
-    if (kind === undefined || !(kind in STEPS))
+    const [kind, body] = Object.entries(step)[0] ?? [];
+    const definition = kind === undefined ? undefined : BY_KIND.get(kind);
+    if (definition === undefined)
         throw new Error(`unknown step kind: ${String(kind)}`);
-    // The definition and the body come from the same key, so their kinds agree.
-    return {
-        definition: STEPS[kind],
-        body: step[kind],
-    };
+    // The schema made the body an object of the definition's own shape.
+    return { definition, body: body };
 }
 function describeStep(step) {
     const { definition, body } = entry(step);
@@ -55559,7 +55643,7 @@ const REPORT_FORMATS = ['text', 'json', 'markdown', 'junit'];
 const RENDERERS = {
     text: async () => (await __nccwpck_require__.e(/* import() */ 655).then(__nccwpck_require__.bind(__nccwpck_require__, 5655))).renderText,
     json: async () => (await __nccwpck_require__.e(/* import() */ 794).then(__nccwpck_require__.bind(__nccwpck_require__, 2794))).renderJson,
-    markdown: async () => (await __nccwpck_require__.e(/* import() */ 285).then(__nccwpck_require__.bind(__nccwpck_require__, 4285))).renderMarkdown,
+    markdown: async () => (await __nccwpck_require__.e(/* import() */ 541).then(__nccwpck_require__.bind(__nccwpck_require__, 8541))).renderMarkdown,
     junit: async () => (await __nccwpck_require__.e(/* import() */ 998).then(__nccwpck_require__.bind(__nccwpck_require__, 2998))).renderJunit,
 };
 function isReportFormat(value) {
@@ -55572,68 +55656,6 @@ async function renderReport(format, report) {
 
 ;// CONCATENATED MODULE: ./schema/exercise.schema.json
 const exercise_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/docker-autograder/docker-autograder/schema/exercise.schema.json","title":"docker-autograder exercise","description":"One Docker exercise: what the student submits, what the grader does with it (steps) and what it observes (checks), with points.","type":"object","required":["version","id","title","checks"],"additionalProperties":false,"properties":{"version":{"const":1,"description":"Version of the exercise language."},"id":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$","description":"Stable identifier, e.g. images/flask-app (lower case, digits, . _ - and /)."},"title":{"type":"string","minLength":1},"description":{"type":"string"},"submission":{"$ref":"#/definitions/relativePath","description":"Folder of the student\'s repository that holds the solution. Defaults to the repository root."},"timeout":{"$ref":"#/definitions/duration","description":"Limit for the whole exercise (steps and checks). Default 10m, at most 60m."},"policy":{"type":"object","additionalProperties":false,"description":"What the students\' own docker commands (script and compose steps) may do beyond the hardened defaults. Everything else (privileged, host namespaces, devices, the Docker socket, host paths outside the submission) is always refused.","properties":{"capabilities":{"type":"array","uniqueItems":true,"description":"Capabilities students\' containers may add (--cap-add, cap_add), from Docker\'s default set, without CAP_.","items":{"enum":["AUDIT_WRITE","CHOWN","DAC_OVERRIDE","FOWNER","FSETID","KILL","MKNOD","NET_BIND_SERVICE","NET_RAW","SETFCAP","SETGID","SETPCAP","SETUID","SYS_CHROOT"]}},"publicPorts":{"type":"boolean","description":"Publish students\' ports on every host address instead of 127.0.0.1 only. Default false."}}},"steps":{"type":"array","description":"What the grader does before the checks, in order.","items":{"$ref":"#/definitions/step"}},"checks":{"type":"array","minItems":1,"description":"What the grader observes, each worth points.","items":{"$ref":"#/definitions/check"}}},"definitions":{"duration":{"description":"A duration: a number of seconds, or a string like 500ms, 30s, 5m, 1h.","oneOf":[{"type":"number","exclusiveMinimum":0},{"type":"string","pattern":"^[0-9]+(\\\\.[0-9]+)?(ms|s|m|h)$"}]},"relativePath":{"type":"string","minLength":1,"description":"A path relative to the submission folder; it may not leave it."},"name":{"type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$","maxLength":64,"description":"A name steps and checks use to refer to a resource (letters, digits, _ . -)."},"port":{"type":"integer","minimum":1,"maximum":65535},"stringMap":{"type":"object","additionalProperties":{"type":["string","number","boolean"]}},"command":{"description":"A command: a list of arguments (exec form), or one string run with /bin/sh -c.","oneOf":[{"type":"array","items":{"type":"string"},"minItems":1},{"type":"string","minLength":1}]},"containerRef":{"type":"string","minLength":1,"maxLength":128,"description":"A container: a run step\'s name, a compose service\'s name, or the name a student\'s script gave it."},"sizeOrNumber":{"description":"A number, a size like 50MB / 1.5GiB, or a duration like 30s.","oneOf":[{"type":"number"},{"type":"string","pattern":"^[0-9]+(\\\\.[0-9]+)?\\\\s*([kKmMgGtT]i?[bB]|[bB]|ms|s|m|h)$"}]},"matcher":{"description":"An expected value: a plain value (must equal), or an object of comparators that must all hold.","oneOf":[{"type":["string","number","boolean","null"]},{"type":"array"},{"$ref":"#/definitions/comparators"}]},"comparators":{"type":"object","additionalProperties":false,"properties":{"equals":{"description":"Equal to this value (lists and objects compare deeply)."},"contains":{"type":["string","number","array"],"description":"Text: contains this substring (every one, given a list). List: contains this item (every one)."},"includes":{"type":["string","number","boolean","array"],"description":"List: has this item (every one, given a list)."},"matches":{"type":"string","description":"Text: matches this regular expression. List: some item matches it."},"inOrder":{"type":"array","items":{"type":"string"},"minItems":1,"description":"List: items matching these regular expressions appear in this order."},"oneOf":{"type":"array","minItems":1,"description":"Equal to one of these values."},"min":{"$ref":"#/definitions/sizeOrNumber","description":"At least this (numbers, sizes, durations; a list\'s or text\'s length)."},"max":{"$ref":"#/definitions/sizeOrNumber","description":"At most this (numbers, sizes, durations; a list\'s or text\'s length)."},"json":{"description":"Text parsed as JSON (or a value) contains this subset: objects may have more keys, lists more items."},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$","description":"The text\'s SHA-256 (hex), so the spec need not reveal it."},"not":{"$ref":"#/definitions/matcher","description":"The given matcher must not hold."},"ignoreCase":{"type":"boolean","description":"Compare text case-insensitively."},"ignoreWhitespace":{"type":"boolean","description":"Collapse runs of whitespace to one space and trim before comparing text."},"trim":{"type":"boolean","description":"Trim leading and trailing whitespace before comparing text."}},"minProperties":1},"matcherMap":{"type":"object","description":"Keys (header names, labels, questions) each with a matcher.","additionalProperties":{"$ref":"#/definitions/matcher"}},"wait":{"type":"object","description":"Waits until the container is ready. All given conditions must hold.","additionalProperties":false,"properties":{"log":{"description":"A regular expression some output line must match, or {matches, count}.","oneOf":[{"type":"string","minLength":1},{"type":"object","required":["matches"],"additionalProperties":false,"properties":{"matches":{"type":"string","minLength":1},"count":{"type":"integer","minimum":1}}}]},"http":{"type":"object","required":["port"],"additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"path":{"type":"string","pattern":"^/"},"status":{"type":"integer","minimum":100,"maximum":599,"description":"Default: any status below 500."}}},"port":{"$ref":"#/definitions/port","description":"A published port accepts TCP connections."},"healthy":{"const":true,"description":"The container\'s healthcheck reports healthy."},"exited":{"const":true,"description":"The container has exited (for run-to-completion containers)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"volumeMount":{"description":"\'name:/path[:ro]\' (a named volume) or \'./dir:/path[:ro]\' (a submission folder), or an object.","oneOf":[{"type":"string","pattern":"^[^:]+:/[^:]*(:(ro|rw))?$"},{"type":"object","required":["source","target"],"additionalProperties":false,"properties":{"source":{"type":"string","minLength":1},"target":{"type":"string","pattern":"^/"},"type":{"enum":["volume","bind"]},"readOnly":{"type":"boolean"}}}]},"networkAttachment":{"oneOf":[{"$ref":"#/definitions/name"},{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"aliases":{"type":"array","items":{"type":"string","minLength":1}}}}]},"containerPath":{"type":"object","required":["container","path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"path":{"type":"string","pattern":"^/"}}},"buildStep":{"type":"object","description":"Builds an image from the student\'s Dockerfile. Checks and run steps refer to it by name.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"context":{"$ref":"#/definitions/relativePath","description":"Build context, default the submission folder."},"dockerfile":{"$ref":"#/definitions/relativePath","description":"Dockerfile path relative to the context, default Dockerfile."},"args":{"$ref":"#/definitions/stringMap","description":"Build arguments (ARG values)."},"target":{"type":"string","minLength":1,"description":"Stage to build in a multi-stage Dockerfile."},"tag":{"description":"Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).","oneOf":[{"type":"string","minLength":1},{"type":"array","items":{"type":"string","minLength":1},"minItems":1}]},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"runStep":{"type":"object","description":"Starts a container from a built image (by step name) or a local image reference.","required":["name","image"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"image":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"command":{"$ref":"#/definitions/command"},"entrypoint":{"type":"array","items":{"type":"string"}},"env":{"$ref":"#/definitions/stringMap"},"ports":{"type":"array","items":{"$ref":"#/definitions/port"},"uniqueItems":true,"description":"Container ports published on 127.0.0.1 with ephemeral host ports."},"volumes":{"type":"array","items":{"$ref":"#/definitions/volumeMount"}},"networks":{"type":"array","items":{"$ref":"#/definitions/networkAttachment"},"description":"Network step names (or existing networks), with aliases."},"restart":{"enum":["no","always","unless-stopped","on-failure"]},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"hostname":{"type":"string","minLength":1},"healthcheck":{"type":"object","required":["test"],"additionalProperties":false,"properties":{"test":{"$ref":"#/definitions/command"},"interval":{"$ref":"#/definitions/duration"},"timeout":{"$ref":"#/definitions/duration"},"retries":{"type":"integer","minimum":1},"startPeriod":{"$ref":"#/definitions/duration"}}},"wait":{"$ref":"#/definitions/wait"}}},"execStep":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."}}},"copyStep":{"type":"object","description":"Copies a submission file or folder, or a container path, into a container.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"description":"A submission path, or {container, path}.","oneOf":[{"$ref":"#/definitions/relativePath"},{"$ref":"#/definitions/containerPath"}]},"to":{"$ref":"#/definitions/containerPath","description":"A folder in a container."}}},"stopStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"timeout":{"$ref":"#/definitions/duration","description":"Grace period before SIGKILL, default 10s."}}},"killStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"signal":{"type":"string","pattern":"^(SIG)?[A-Z0-9]+$"}}},"restartStep":{"type":"object","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"recreateStep":{"type":"object","description":"Removes the container and creates it again with the same configuration and mounts.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/name","description":"A run step\'s name."},"wait":{"$ref":"#/definitions/wait"}}},"networkStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"},"driver":{"type":"string","minLength":1},"internal":{"type":"boolean"}}},"volumeStep":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/name"}}},"waitStep":{"type":"object","description":"Waits for a container condition, or a fixed duration.","additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"duration":{"$ref":"#/definitions/duration","description":"Just wait this long."},"log":{"$ref":"#/definitions/wait/properties/log"},"http":{"$ref":"#/definitions/wait/properties/http"},"port":{"$ref":"#/definitions/port"},"healthy":{"const":true},"exited":{"const":true},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"scriptStep":{"type":"object","description":"Runs the student\'s shell script of docker commands (bash, in the submission folder).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"args":{"type":"array","items":{"type":"string"}},"timeout":{"$ref":"#/definitions/duration","description":"Default 2m, at most 30m."},"allowFailure":{"type":"boolean","description":"A non-zero exit code does not fail the step."},"remote":{"type":"boolean","description":"Gives the script a second machine with a Docker daemon of its own, reachable over SSH as $REMOTE_USER@$REMOTE_HOST (ssh://student@remote); checks find what it made there with machine: remote."}}},"composeStep":{"type":"object","description":"Runs the student\'s compose file (Compose v2 or v1) as a project unique to the run.","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it."},"action":{"enum":["up","down","stop","start","restart"],"description":"Default up."},"build":{"type":"boolean","description":"Build images before up (default true)."},"wait":{"type":"object","additionalProperties":false,"properties":{"healthy":{"type":"boolean","description":"Every service with a healthcheck is healthy."},"running":{"type":"boolean","description":"Every service is running (default true)."},"timeout":{"$ref":"#/definitions/duration","description":"Default 60s, at most 10m."}}},"timeout":{"$ref":"#/definitions/duration","description":"Default 5m, at most 30m."}}},"step":{"type":"object","description":"One step: an object with exactly one key naming its kind.","minProperties":1,"maxProperties":1,"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/buildStep"},"run":{"$ref":"#/definitions/runStep"},"exec":{"$ref":"#/definitions/execStep"},"copy":{"$ref":"#/definitions/copyStep"},"stop":{"$ref":"#/definitions/stopStep"},"kill":{"$ref":"#/definitions/killStep"},"restart":{"$ref":"#/definitions/restartStep"},"recreate":{"$ref":"#/definitions/recreateStep"},"network":{"$ref":"#/definitions/networkStep"},"volume":{"$ref":"#/definitions/volumeStep"},"wait":{"$ref":"#/definitions/waitStep"},"script":{"$ref":"#/definitions/scriptStep"},"compose":{"$ref":"#/definitions/composeStep"}}},"stepMatcher":{"type":"object","description":"What one Dockerfile instruction does, whatever its spelling. Every key given must hold for the same instruction.","additionalProperties":false,"minProperties":1,"properties":{"copies":{"type":"string","minLength":1,"description":"A COPY/ADD brings in this build-context path (or, with copiesFrom, this path of the other stage): the path itself, a folder holding it (such as .) or a wildcard matching it."},"copiesFrom":{"type":["string","integer","boolean"],"description":"A COPY --from of this stage, by name or number (--from=0 and --from=builder are the same stage), or true for any earlier stage."},"installs":{"enum":["pip","apt","apk","npm"],"description":"A RUN installs packages with this manager: pip (pip, pip3, python3 -m pip, any path), apt (apt-get/apt install), apk (apk add), npm (install/ci)."},"requirements":{"type":"string","minLength":1,"description":"With installs: pip, the install reads this requirements file (-r/--requirement). Relative: the file of that name wherever it was copied."},"workdir":{"type":"string","minLength":1,"description":"A WORKDIR sets this directory (/app/ and /app are the same)."},"matches":{"type":"string","description":"The instruction\'s normalised text matches this regular expression."}},"dependencies":{"requirements":["installs"]}},"stepMatchers":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/stepMatcher"}},"execCheck":{"type":"object","description":"Runs a command in a running container.","required":["container","command"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"command":{"$ref":"#/definitions/command"},"user":{"type":"string","minLength":1},"workdir":{"type":"string","minLength":1},"env":{"$ref":"#/definitions/stringMap"},"timeout":{"$ref":"#/definitions/duration","description":"Default 30s, at most 10m."}}},"execExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"}},"minProperties":1},"httpCheck":{"type":"object","description":"Sends an HTTP request to a container\'s published port.","required":["container","port"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"port":{"$ref":"#/definitions/port","description":"The container port (published by a run step, or by the student)."},"path":{"type":"string","pattern":"^/"},"method":{"enum":["GET","HEAD","POST","PUT","DELETE","PATCH","OPTIONS"]},"headers":{"$ref":"#/definitions/stringMap"},"body":{"type":"string"},"timeout":{"$ref":"#/definitions/duration","description":"Default 10s, at most 2m."}}},"httpExpect":{"type":"object","additionalProperties":false,"properties":{"status":{"$ref":"#/definitions/matcher"},"headers":{"$ref":"#/definitions/matcherMap","description":"Header names (lower case) with matchers."},"body":{"$ref":"#/definitions/matcher"}},"minProperties":1},"logsCheck":{"type":"object","description":"Reads a container\'s output.","required":["container"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"}}},"logsExpect":{"type":"object","additionalProperties":false,"properties":{"stdout":{"$ref":"#/definitions/matcher"},"stderr":{"$ref":"#/definitions/matcher"},"output":{"$ref":"#/definitions/matcher","description":"stdout and stderr together."}},"minProperties":1},"imageCheck":{"type":"object","description":"Inspects an image\'s configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"basedOn":{"type":"string","minLength":1,"description":"An image reference; the fact basedOn is true when its layers are a prefix of this image\'s."}}},"imageExpect":{"type":"object","additionalProperties":false,"properties":{"user":{"$ref":"#/definitions/matcher"},"workdir":{"$ref":"#/definitions/matcher"},"cmd":{"$ref":"#/definitions/matcher"},"entrypoint":{"$ref":"#/definitions/matcher"},"env":{"$ref":"#/definitions/matcher","description":"List like [\\"KEY=value\\"]."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"List like [\\"8080/tcp\\"]."},"labels":{"$ref":"#/definitions/matcherMap"},"healthcheck":{"$ref":"#/definitions/matcher","description":"The HEALTHCHECK test list; [] when none."},"layers":{"$ref":"#/definitions/matcher","description":"Number of filesystem layers."},"size":{"$ref":"#/definitions/matcher","description":"Size in bytes; compare with min/max like 200MB."},"basedOn":{"$ref":"#/definitions/matcher","description":"true when the image is built on target.basedOn."},"exists":{"$ref":"#/definitions/matcher"}},"minProperties":1},"fileCheck":{"type":"object","description":"Inspects a path in a container or an image (exactly one of container, image).","required":["path"],"additionalProperties":false,"properties":{"container":{"$ref":"#/definitions/containerRef"},"image":{"type":"string","minLength":1,"description":"A build step\'s name, or an image reference."},"path":{"type":"string","pattern":"^/"}}},"fileExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"type":{"$ref":"#/definitions/matcher","description":"file, directory, symlink or other."},"mode":{"$ref":"#/definitions/matcher","description":"Octal text like \\"0644\\"."},"uid":{"$ref":"#/definitions/matcher"},"gid":{"$ref":"#/definitions/matcher"},"size":{"$ref":"#/definitions/matcher"},"content":{"$ref":"#/definitions/matcher","description":"The file\'s text (first 1 MiB)."},"target":{"$ref":"#/definitions/matcher","description":"A symlink\'s target."}},"minProperties":1},"containerCheck":{"type":"object","description":"Inspects a container\'s state and configuration.","required":["name"],"additionalProperties":false,"properties":{"name":{"$ref":"#/definitions/containerRef"},"machine":{"enum":["local","remote"],"description":"Which Docker daemon the container must be on: local (default), the student\'s own, or remote, the machine of a script step with remote: true. A container on the other one does not count."}}},"containerExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"status":{"$ref":"#/definitions/matcher","description":"created, running, paused, restarting, exited or dead."},"running":{"$ref":"#/definitions/matcher"},"exitCode":{"$ref":"#/definitions/matcher"},"oomKilled":{"$ref":"#/definitions/matcher"},"health":{"$ref":"#/definitions/matcher","description":"starting, healthy, unhealthy, or none."},"restartPolicy":{"$ref":"#/definitions/matcher"},"restartCount":{"$ref":"#/definitions/matcher"},"memory":{"$ref":"#/definitions/matcher","description":"The memory limit in bytes, 0 for none. Sizes are understood as docker run -m writes them (512m, 1g: binary units) and as elsewhere (64MiB, 50MB)."},"pidsLimit":{"$ref":"#/definitions/matcher","description":"The process limit (--pids-limit), 0 for none."},"pidMode":{"$ref":"#/definitions/matcher","description":"The PID namespace: \\"\\" its own, host, or container:NAME (the name the exercise or the student gave)."},"ports":{"$ref":"#/definitions/matcher","description":"List like [\\"8080->80/tcp\\"] (host port -> container port)."},"env":{"$ref":"#/definitions/matcher","description":"List like [\\"KEY=value\\"]."},"mounts":{"$ref":"#/definitions/matcher","description":"List of {type, source, destination, name, readOnly}; use json for a subset."},"networks":{"$ref":"#/definitions/matcher","description":"Names of the networks it is attached to."},"image":{"$ref":"#/definitions/matcher"},"user":{"$ref":"#/definitions/matcher"},"hostname":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"},"processes":{"$ref":"#/definitions/matcher","description":"Command lines of its processes, as docker top shows them."}},"minProperties":1},"networkCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A network step\'s name, a compose network\'s name, or an engine network name."}}},"networkExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"internal":{"$ref":"#/definitions/matcher"},"members":{"$ref":"#/definitions/matcher","description":"Names of attached containers (run step or compose service names where known)."},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"volumeCheck":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"description":"A volume step\'s name, a compose volume\'s name, or an engine volume name."}}},"volumeExpect":{"type":"object","additionalProperties":false,"properties":{"exists":{"$ref":"#/definitions/matcher"},"driver":{"$ref":"#/definitions/matcher"},"labels":{"$ref":"#/definitions/matcherMap"}},"minProperties":1},"reachCheck":{"type":"object","description":"Can container `from` resolve `to` and connect to its port? Probed from a helper container in from\'s network namespace.","required":["from","to"],"additionalProperties":false,"properties":{"from":{"$ref":"#/definitions/containerRef"},"to":{"type":"string","minLength":1,"description":"A host name as seen from `from` (a container name, alias or service)."},"port":{"$ref":"#/definitions/port"},"timeout":{"$ref":"#/definitions/duration","description":"Default 5s, at most 1m."}}},"reachExpect":{"type":"object","additionalProperties":false,"properties":{"resolves":{"$ref":"#/definitions/matcher","description":"The name resolves from `from`."},"reachable":{"$ref":"#/definitions/matcher","description":"A TCP connection to port succeeds."}},"minProperties":1},"dockerfileCheck":{"type":"object","description":"Static analysis of the student\'s Dockerfile (no engine).","additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"Default Dockerfile."}}},"dockerfileExpect":{"type":"object","additionalProperties":false,"properties":{"baseImages":{"$ref":"#/definitions/matcher","description":"FROM images, in order."},"stages":{"$ref":"#/definitions/matcher","description":"Number of stages."},"instructions":{"$ref":"#/definitions/matcher","description":"Lines like \\"COPY requirements.txt .\\", in order."},"cmdForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none (of the last stage)."},"entrypointForm":{"$ref":"#/definitions/matcher","description":"exec, shell or none."},"user":{"$ref":"#/definitions/matcher","description":"The last stage\'s last USER, or null."},"pinnedBase":{"$ref":"#/definitions/matcher","description":"Every FROM names a tag other than latest, or a digest."},"exposedPorts":{"$ref":"#/definitions/matcher","description":"EXPOSE values of the last stage."},"dockerignore":{"$ref":"#/definitions/matcher","description":"Lines of .dockerignore beside it (comments dropped)."},"sequence":{"description":"Instructions by meaning, in this order: each step matcher stands for the first instruction of the stage that does it. A list (the last stage) or { stage, steps }.","oneOf":[{"$ref":"#/definitions/stepMatchers"},{"type":"object","required":["stage","steps"],"additionalProperties":false,"properties":{"stage":{"type":["string","integer"],"description":"A stage\'s name or number."},"steps":{"$ref":"#/definitions/stepMatchers"}}}]}},"minProperties":1},"buildcacheCheck":{"type":"object","description":"Rebuilds after a change to one file and reports which instructions came from the cache.","required":["build","change"],"additionalProperties":false,"properties":{"build":{"$ref":"#/definitions/name","description":"A build step\'s name."},"change":{"$ref":"#/definitions/relativePath","description":"A file in the build context to change before rebuilding."}}},"buildcacheExpect":{"type":"object","additionalProperties":false,"properties":{"cached":{"$ref":"#/definitions/matcher","description":"Instruction lines answered from the cache."},"rebuilt":{"$ref":"#/definitions/matcher","description":"Instruction lines run again."},"fromCache":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches came from the cache."},"ranAgain":{"$ref":"#/definitions/stepMatchers","description":"Each step matcher matches at least one build step, and every step it matches ran again."}},"minProperties":1},"answersCheck":{"type":"object","description":"A quiz: answers compared with keyed hashes (docker-autograder answers hash).","required":["file"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath","description":"The student\'s answers: YAML or JSON, question -> answer."},"keyEnv":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]*$","description":"Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY)."}}},"answersExpect":{"type":"object","additionalProperties":false,"properties":{"answers":{"type":"object","description":"Question -> HMAC-SHA256 hex of the expected answer.","additionalProperties":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"minProperties":1},"protectedCheck":{"type":"object","description":"A file the student must not change keeps its pinned hash.","required":["file","sha256"],"additionalProperties":false,"properties":{"file":{"$ref":"#/definitions/relativePath"},"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"}}},"check":{"type":"object","description":"One check: name, points, hint, exactly one kind key and what to expect.","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200,"description":"What the check verifies, as the student reads it."},"points":{"type":"number","minimum":0,"description":"Points for passing, default 1."},"hint":{"type":"string","description":"Shown to the student when the check fails."},"required":{"type":"boolean","description":"When it does not pass, the checks after it are skipped."},"partial":{"type":"boolean","description":"Credit per expectation that holds, instead of all or nothing."},"visibility":{"enum":["visible","hidden"],"description":"hidden: the student sees the name and points, not the details."},"steps":{"type":"array","items":{"$ref":"#/definitions/step"},"description":"Steps run just before this check observes (e.g. recreate, then exec)."},"expect":{"type":"object"},"exec":{"$ref":"#/definitions/execCheck"},"http":{"$ref":"#/definitions/httpCheck"},"logs":{"$ref":"#/definitions/logsCheck"},"image":{"$ref":"#/definitions/imageCheck"},"file":{"$ref":"#/definitions/fileCheck"},"container":{"$ref":"#/definitions/containerCheck"},"network":{"$ref":"#/definitions/networkCheck"},"volume":{"$ref":"#/definitions/volumeCheck"},"reach":{"$ref":"#/definitions/reachCheck"},"dockerfile":{"$ref":"#/definitions/dockerfileCheck"},"build-cache":{"$ref":"#/definitions/buildcacheCheck"},"answers":{"$ref":"#/definitions/answersCheck"},"protected":{"$ref":"#/definitions/protectedCheck"}},"allOf":[{"if":{"required":["exec"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/execExpect"}}}},{"if":{"required":["http"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/httpExpect"}}}},{"if":{"required":["logs"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/logsExpect"}}}},{"if":{"required":["image"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/imageExpect"}}}},{"if":{"required":["file"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/fileExpect"}}}},{"if":{"required":["container"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/containerExpect"}}}},{"if":{"required":["network"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/networkExpect"}}}},{"if":{"required":["volume"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/volumeExpect"}}}},{"if":{"required":["reach"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/reachExpect"}}}},{"if":{"required":["dockerfile"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/dockerfileExpect"}}}},{"if":{"required":["build-cache"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/buildcacheExpect"}}}},{"if":{"required":["answers"]},"then":{"required":["expect"],"properties":{"expect":{"$ref":"#/definitions/answersExpect"}}}},{"if":{"required":["protected"]},"then":{"not":{"required":["expect"]}}}]}}}');
-;// CONCATENATED MODULE: ./src/spec/wait-conditions.ts
-// The wait conditions' part of the exercise language: each condition's key, its JSON Schema
-// (a property of `definitions.wait`) and its rules beyond the schema. How a condition is
-// awaited at run time is its file's in src/steps/waits/ (to be folded together, one file per
-// condition). The order is the order they are listed and checked in.
-
-const log = {
-    key: 'log',
-    schema: {
-        description: 'A regular expression some output line must match, or {matches, count}.',
-        oneOf: [
-            { type: 'string', minLength: 1 },
-            {
-                type: 'object',
-                required: ['matches'],
-                additionalProperties: false,
-                properties: { matches: { type: 'string', minLength: 1 }, count: { type: 'integer', minimum: 1 } },
-            },
-        ],
-    },
-    validate(value, rules) {
-        if (typeof value === 'string')
-            rules.regex([], value);
-        else
-            rules.regex(['matches'], value.matches);
-    },
-};
-const http = {
-    key: 'http',
-    schema: {
-        type: 'object',
-        required: ['port'],
-        additionalProperties: false,
-        properties: {
-            port: ref('port'),
-            path: { type: 'string', pattern: '^/' },
-            status: { type: 'integer', minimum: 100, maximum: 599, description: 'Default: any status below 500.' },
-        },
-    },
-    validate(value, rules) {
-        rules.published(['port'], value.port);
-    },
-};
-const port = {
-    key: 'port',
-    schema: ref('port', 'A published port accepts TCP connections.'),
-    validate(value, rules) {
-        rules.published([], value);
-    },
-};
-const healthy = {
-    key: 'healthy',
-    schema: { const: true, description: "The container's healthcheck reports healthy." },
-};
-const exited = {
-    key: 'exited',
-    schema: { const: true, description: 'The container has exited (for run-to-completion containers).' },
-};
-/** Typed over every key of `wait:`, so that a condition left out fails to compile. */
-const BY_KEY = { log, http, port, healthy, exited };
-const WAIT_CONDITIONS = Object.values(BY_KEY);
-
 ;// CONCATENATED MODULE: ./src/spec/language.ts
 
 
@@ -55641,7 +55663,7 @@ const WAIT_CONDITIONS = Object.values(BY_KEY);
 const EXERCISE_LANGUAGE = {
     checks: CHECK_DEFINITIONS,
     steps: STEP_DEFINITIONS,
-    waits: WAIT_CONDITIONS,
+    waits: WAIT_DEFINITIONS,
 };
 
 ;// CONCATENATED MODULE: ./src/spec/semantics.ts
@@ -55816,8 +55838,17 @@ function checkStep(rules, step, stepPath) {
     const definition = rules.language.steps.find((candidate) => candidate.kind === kind);
     if (kind === undefined || definition === undefined)
         return;
+    const at = [...stepPath, kind];
     // The schema made the body an object of the definition's own shape.
-    definition.validate?.(body, rules.forStep([...stepPath, kind], stepPath));
+    const values = body;
+    containerReference(rules, at, values, definition.containerKey);
+    definition.validate?.(values, rules.forStep(at, stepPath));
+}
+/** The container a kind's definition names by its `key` must be one the exercise has. */
+function containerReference(rules, at, values, key) {
+    const ref = key === undefined ? undefined : values[key];
+    if (typeof ref === 'string')
+        rules.container([...at, key ?? ''], ref);
 }
 function checkCheck(rules, check, checkPath) {
     walkMatchers(rules, check.expect, [...checkPath, 'expect']);
@@ -55834,10 +55865,7 @@ function checkCheck(rules, check, checkPath) {
     const at = [...checkPath, definition.kind];
     // The schema made the target an object of the definition's own shape.
     const target = values[definition.kind];
-    const key = definition.containerKey;
-    const ref = key === undefined ? undefined : target[key];
-    if (typeof ref === 'string')
-        rules.container([...at, key ?? ''], ref);
+    containerReference(rules, at, target, definition.containerKey);
     definition.validate?.(target, rules.forCheck(at, [...checkPath, 'expect']), check.expect);
 }
 /** Lists of step matchers (dockerfile `sequence`, build-cache `fromCache`/`ranAgain`), whose items may hold `matches`. */
