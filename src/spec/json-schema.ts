@@ -2,9 +2,9 @@
 // of schema/exercise.schema.json (scripts/build-schema.mjs writes the file). The helpers only
 // spare the kinds from writing the same wrapping again; what they return is the schema as-is.
 // They also carry, for the compiler alone, the type of the values a piece admits (SchemaOf), so
-// that a check kind's target and expect types follow from its schema instead of being written
-// again beside it.
-import type { Command, Duration, Matcher, MatcherMap, StepMatcher, StringMap } from './types';
+// that a check kind's target and expect types, and a step kind's body type, follow from its
+// schema instead of being written again beside it.
+import type { Command, Duration, Matcher, MatcherMap, StepMatcher, StringMap, WaitConditions } from './types';
 
 export type JsonValue = string | number | boolean | null | readonly JsonValue[] | JsonSchema;
 export interface JsonSchema {
@@ -14,7 +14,7 @@ export interface JsonSchema {
 declare const admits: unique symbol;
 /**
  * A schema that admits values of type T. The type is never there at run time (the schema is
- * plain data); it lets targetSchema and expectSchema give the type of the object they describe.
+ * plain data); it lets objectOf and expectSchema give the type of the object they describe.
  */
 export type SchemaOf<T> = JsonSchema & { readonly [admits]?: T };
 /** The type of the values a schema admits; unknown for one written without a type. */
@@ -32,6 +32,7 @@ interface DefinitionTypes {
   relativePath: string;
   stepMatchers: StepMatcher[];
   stringMap: StringMap;
+  wait: WaitConditions;
 }
 type DefinitionType<D extends string> = D extends keyof DefinitionTypes ? DefinitionTypes[D] : unknown;
 
@@ -46,7 +47,7 @@ export function matcher(description?: string): SchemaOf<Matcher> {
 }
 
 /** A step's `allowFailure`. */
-export const ALLOW_FAILURE: JsonSchema = {
+export const ALLOW_FAILURE: SchemaOf<boolean> = {
   type: 'boolean',
   description: 'A non-zero exit code does not fail the step.',
 };
@@ -76,22 +77,7 @@ export function typed<T>(schema: JsonSchema): SchemaOf<T> {
   return schema;
 }
 
-/** An object of only the keys listed: a step's body (a check's target is a targetSchema). */
-export function objectSchema(parts: {
-  description?: string;
-  required?: readonly string[];
-  properties: Record<string, JsonSchema>;
-}): JsonSchema {
-  return {
-    type: 'object',
-    ...(parts.description === undefined ? {} : { description: parts.description }),
-    ...(parts.required === undefined ? {} : { required: parts.required }),
-    additionalProperties: false,
-    properties: parts.properties,
-  };
-}
-
-/** A property the object must have (targetSchema lists it under `required`). */
+/** A property the object must have (objectOf lists it under `required`). */
 export class RequiredProperty<T> {
   constructor(readonly schema: SchemaOf<T>) {}
 }
@@ -114,27 +100,30 @@ type ObjectOf<P extends Properties> = {
   : never;
 
 /**
- * A check's target: only the keys declared, those marked required() listed under `required` (in
- * the order declared), and the description first when there is one.
+ * An object of only the keys declared, those marked required() listed under `required` (in the
+ * order declared), and the description first when there is one: a check's target, a step's body,
+ * or an object inside either.
  */
-export function targetSchema<P extends Properties>(properties: P): SchemaOf<ObjectOf<P>>;
-export function targetSchema<P extends Properties>(description: string, properties: P): SchemaOf<ObjectOf<P>>;
-export function targetSchema(...args: [Properties] | [string, Properties]): JsonSchema {
+export function objectOf<P extends Properties>(properties: P): SchemaOf<ObjectOf<P>>;
+export function objectOf<P extends Properties>(description: string, properties: P): SchemaOf<ObjectOf<P>>;
+export function objectOf(...args: [Properties] | [string, Properties]): JsonSchema {
   const [description, declared] = args.length === 1 ? [undefined, args[0]] : args;
   const entries = Object.entries(declared);
   const requiredNames = entries
     .filter(([, property]) => property instanceof RequiredProperty)
     .map(([name]) => name);
-  return objectSchema({
-    description,
+  return {
+    type: 'object',
+    ...(description === undefined ? {} : { description }),
     ...(requiredNames.length === 0 ? {} : { required: requiredNames }),
+    additionalProperties: false,
     properties: Object.fromEntries(
       entries.map(([name, property]) => [
         name,
         property instanceof RequiredProperty ? property.schema : property,
       ]),
     ),
-  });
+  };
 }
 
 /** A check's `expect`: only the facts listed, at least one of them, none required. */

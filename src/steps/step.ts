@@ -1,7 +1,7 @@
 // What a step kind is: its description (schema, container key, rules) and how it runs.
 import type { Failure, RunContext } from '../run/context';
+import type { SchemaOf } from '../spec/json-schema';
 import type { StepRules } from '../spec/rules';
-import type { TypedSchema } from './body';
 
 /**
  * One step kind: the key that names it in an exercise, its body's part of the JSON Schema (which
@@ -17,7 +17,7 @@ export interface StepDefinition<Kind extends string, Body> extends StepParts<Bod
 /** What a kind's definition says beside its key. */
 export interface StepParts<Body> {
   /** The step's body (`definitions.<kind>Step`). */
-  schema: TypedSchema<Body>;
+  schema: SchemaOf<Body>;
   /** The body's key that names a container (checked against the exercise's run steps). */
   containerKey?: keyof Body & string;
   /** The rules beyond the schema; problems go to `rules`, at paths relative to the body. */

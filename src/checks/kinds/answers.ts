@@ -6,14 +6,14 @@
 // Facts: answers (question -> hash), and submitted (question -> the normalised answer), which
 // the report shows instead of a hash that means nothing to the student.
 import type { SourceLocation } from '../../shared/errors';
-import { expectSchema, pattern, ref, required, sha256Hex, targetSchema, typed } from '../../spec/json-schema';
+import { expectSchema, objectOf, pattern, ref, required, sha256Hex, typed } from '../../spec/json-schema';
 import { answerHash, DEFAULT_KEY_ENV, keyProblem, normaliseAnswer, parseAnswers } from '../answers-hash';
 import { defineCheck } from '../check';
 import { CheckConfigError } from '../evaluate';
 import { fileLocation, readStudentFile, unreadable } from '../student-file';
 
 export const answersCheck = defineCheck('answers', {
-  target: targetSchema('A quiz: answers compared with keyed hashes (docker-autograder answers hash).', {
+  target: objectOf('A quiz: answers compared with keyed hashes (docker-autograder answers hash).', {
     file: required(ref('relativePath', "The student's answers: YAML or JSON, question -> answer.")),
     keyEnv: pattern(
       '^[A-Z_][A-Z0-9_]*$',

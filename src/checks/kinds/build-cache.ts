@@ -32,7 +32,7 @@ import { CacheFact } from '../../dockerfile/judges';
 import { dockerfileMeaning } from '../../dockerfile/meaning';
 import { imageTag } from '../../naming/image-references';
 import { remainingMs, shownOutput } from '../../run/context';
-import { expectSchema, matcher, ref, required, targetSchema } from '../../spec/json-schema';
+import { expectSchema, matcher, objectOf, ref, required } from '../../spec/json-schema';
 import { tail } from '../../steps/text';
 import { defineCheck, type Observation } from '../check';
 import { fileLocation } from '../student-file';
@@ -41,7 +41,7 @@ const LOG_TAIL_LINES = 40;
 const MAX_BUILDER_LINES = 10_000;
 
 export const buildCacheCheck = defineCheck('build-cache', {
-  target: targetSchema(
+  target: objectOf(
     'Rebuilds after a change to one file and reports which instructions came from the cache.',
     {
       build: required(ref('name', "A build step's name.")),

@@ -8,14 +8,14 @@ import { madeByExercise, resolveContainer } from '../../run/resolve';
 import { friendlyName, shownContainerImage, shownPortBindings } from '../../run/shown';
 import { settledState } from '../../run/uptime';
 import { InfraError } from '../../shared/errors';
-import { enumOf, expectSchema, matcher, ref, required, targetSchema } from '../../spec/json-schema';
+import { enumOf, expectSchema, matcher, objectOf, ref, required } from '../../spec/json-schema';
 import type { Machine } from '../../spec/types';
 import { defineCheck } from '../check';
 import { MemoryFact } from '../memory-fact';
 import { friendlyBindSource, friendlyObservedName, studentLabels } from '../observed-names';
 
 export const containerCheck = defineCheck('container', {
-  target: targetSchema("Inspects a container's state and configuration.", {
+  target: objectOf("Inspects a container's state and configuration.", {
     name: required(ref('containerRef')),
     machine: enumOf(
       ['local', 'remote'],

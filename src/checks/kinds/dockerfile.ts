@@ -24,13 +24,13 @@ import { DockerfileParser, type From, type Instruction } from 'dockerfile-ast';
 import { SequenceFact } from '../../dockerfile/judges';
 import { dockerfileMeaning, instructionText } from '../../dockerfile/meaning';
 import type { SourceLocation } from '../../shared/errors';
-import { expectSchema, matcher, ref, targetSchema, typed } from '../../spec/json-schema';
+import { expectSchema, matcher, objectOf, ref, typed } from '../../spec/json-schema';
 import type { StepSequence } from '../../spec/types';
 import { defineCheck, type Facts } from '../check';
 import { fileLocation, readStudentFile, unreadable } from '../student-file';
 
 export const dockerfileCheck = defineCheck('dockerfile', {
-  target: targetSchema("Static analysis of the student's Dockerfile (no engine).", {
+  target: objectOf("Static analysis of the student's Dockerfile (no engine).", {
     file: ref('relativePath', 'Default Dockerfile.'),
   }),
   expect: expectSchema({

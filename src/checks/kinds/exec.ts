@@ -3,7 +3,7 @@ import type { ExecResult } from '../../engine/engine';
 import { remainingMs } from '../../run/context';
 import { runningContainer } from '../../run/resolve';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
-import { expectSchema, matcher, ref, required, targetSchema, text } from '../../spec/json-schema';
+import { expectSchema, matcher, objectOf, ref, required, text } from '../../spec/json-schema';
 import { commandArgv, textValues } from '../../spec/values';
 import { defineCheck, type Observation, type TargetOf } from '../check';
 
@@ -13,7 +13,7 @@ export const MAX_OUTPUT_BYTES = 1024 * 1024;
 export const execCheck = defineCheck('exec', {
   // What an exec step runs (steps/kinds/exec.ts takes this target), with its outcome as facts
   // instead.
-  target: targetSchema('Runs a command in a running container.', {
+  target: objectOf('Runs a command in a running container.', {
     container: required(ref('containerRef')),
     command: required(ref('command')),
     user: text(),

@@ -5,7 +5,7 @@ import type { PathEntry } from '../../engine/engine';
 import { scopeLabels } from '../../naming/labels';
 import type { RunContext } from '../../run/context';
 import { resolveContainer, resolveImageRef } from '../../run/resolve';
-import { expectSchema, matcher, pattern, ref, required, targetSchema, text } from '../../spec/json-schema';
+import { expectSchema, matcher, objectOf, pattern, ref, required, text } from '../../spec/json-schema';
 import { defineCheck, type Observation } from '../check';
 import { helperName, refusalObservation } from '../observed-names';
 
@@ -14,7 +14,7 @@ const MAX_CONTENT_BYTES = 1024 * 1024;
 const MAX_LINK_HOPS = 8;
 
 export const fileCheck = defineCheck('file', {
-  target: targetSchema('Inspects a path in a container or an image (exactly one of container, image).', {
+  target: objectOf('Inspects a path in a container or an image (exactly one of container, image).', {
     container: ref('containerRef'),
     image: text("A build step's name, or an image reference."),
     path: required(pattern('^/')),

@@ -7,10 +7,10 @@ import {
   enumOf,
   expectSchema,
   matcher,
+  objectOf,
   pattern,
   ref,
   required,
-  targetSchema,
   typed,
 } from '../../spec/json-schema';
 import { listOrNone } from '../../spec/rules';
@@ -18,7 +18,7 @@ import { textValues } from '../../spec/values';
 import { defineCheck } from '../check';
 
 export const httpCheck = defineCheck('http', {
-  target: targetSchema("Sends an HTTP request to a container's published port.", {
+  target: objectOf("Sends an HTTP request to a container's published port.", {
     container: required(ref('containerRef')),
     port: required(ref('port', 'The container port (published by a run step, or by the student).')),
     path: pattern('^/'),

@@ -3,12 +3,12 @@
 import { normaliseAbsolute } from '../../dockerfile/paths';
 import { inspectImageOnce } from '../../run/image-cache';
 import { resolveImageRef } from '../../run/resolve';
-import { expectSchema, matcher, ref, required, targetSchema, text } from '../../spec/json-schema';
+import { expectSchema, matcher, objectOf, ref, required, text } from '../../spec/json-schema';
 import { defineCheck } from '../check';
 import { studentLabels } from '../observed-names';
 
 export const imageCheck = defineCheck('image', {
-  target: targetSchema("Inspects an image's configuration.", {
+  target: objectOf("Inspects an image's configuration.", {
     name: required(text("A build step's name, or an image reference.")),
     basedOn: text(
       "An image reference; the fact basedOn is true when its layers are a prefix of this image's.",

@@ -1,14 +1,14 @@
 // A container's output, running or stopped (a program that printed and exited is the usual
 // case for "hello world" exercises).
 import { resolveContainer } from '../../run/resolve';
-import { expectSchema, matcher, ref, required, targetSchema } from '../../spec/json-schema';
+import { expectSchema, matcher, objectOf, ref, required } from '../../spec/json-schema';
 import { defineCheck } from '../check';
 
 /** Per stream: what a student's program prints beyond this is not read. */
 const MAX_LOG_BYTES = 1024 * 1024;
 
 export const logsCheck = defineCheck('logs', {
-  target: targetSchema("Reads a container's output.", { container: required(ref('containerRef')) }),
+  target: objectOf("Reads a container's output.", { container: required(ref('containerRef')) }),
   expect: expectSchema({
     stdout: matcher(),
     stderr: matcher(),

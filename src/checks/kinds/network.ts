@@ -2,12 +2,12 @@
 // names the student knows.
 import type { RunContext } from '../../run/context';
 import { friendlyName } from '../../run/shown';
-import { expectSchema, matcher, ref, required, targetSchema, text } from '../../spec/json-schema';
+import { expectSchema, matcher, objectOf, ref, required, text } from '../../spec/json-schema';
 import { defineCheck } from '../check';
 import { findNetwork, studentLabels } from '../observed-names';
 
 export const networkCheck = defineCheck('network', {
-  target: targetSchema({
+  target: objectOf({
     name: required(text("A network step's name, a compose network's name, or an engine network name.")),
   }),
   expect: expectSchema({

@@ -2,12 +2,12 @@
 // It observes only the hash; evaluate.ts supplies the expectation (the schema gives this kind
 // no `expect`: the pinned hash in the target is the expectation).
 import { createHash } from 'node:crypto';
-import { ref, required, sha256Hex, targetSchema } from '../../spec/json-schema';
+import { objectOf, ref, required, sha256Hex } from '../../spec/json-schema';
 import { defineCheck } from '../check';
 import { fileLocation, readStudentFile, unreadable } from '../student-file';
 
 export const protectedCheck = defineCheck('protected', {
-  target: targetSchema('A file the student must not change keeps its pinned hash.', {
+  target: objectOf('A file the student must not change keeps its pinned hash.', {
     file: required(ref('relativePath')),
     sha256: required(sha256Hex()),
   }),

@@ -11,7 +11,7 @@ import { remainingMs } from '../../run/context';
 import { runningContainer } from '../../run/resolve';
 import { errorMessage, InfraError } from '../../shared/errors';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
-import { expectSchema, matcher, ref, required, targetSchema, text } from '../../spec/json-schema';
+import { expectSchema, matcher, objectOf, ref, required, text } from '../../spec/json-schema';
 import { defineCheck } from '../check';
 import { helperName, refusalObservation } from '../observed-names';
 
@@ -28,7 +28,7 @@ const RESOLVE_ONLY_SECONDS = 1;
 const HOST = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 export const reachCheck = defineCheck('reach', {
-  target: targetSchema(
+  target: objectOf(
     "Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.",
     {
       from: required(ref('containerRef')),

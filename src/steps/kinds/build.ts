@@ -7,9 +7,8 @@ import { RUN_LABEL, scopeLabels } from '../../naming/labels';
 import { type Failure, type RunContext, remainingMs, shownOutput } from '../../run/context';
 import { pathExists } from '../../shared/paths';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
-import { text } from '../../spec/json-schema';
+import { objectOf, ref, required, text, typed } from '../../spec/json-schema';
 import { textValues } from '../../spec/values';
-import { duration, NAME, optional, relativePath, stepBody, stringMap } from '../body';
 import { submissionPath } from '../paths';
 import { defineStep } from '../step';
 import { FirstErrorFinder, firstErrorLine, newInformation, tail } from '../text';
@@ -17,21 +16,21 @@ import { FirstErrorFinder, firstErrorLine, newInformation, tail } from '../text'
 const LOG_TAIL_LINES = 40;
 
 export const buildStep = defineStep('build', {
-  schema: stepBody({
-    description: "Builds an image from the student's Dockerfile. Checks and run steps refer to it by name.",
-    properties: {
-      name: NAME,
-      context: optional(relativePath('Build context, default the submission folder.')),
-      dockerfile: optional(relativePath('Dockerfile path relative to the context, default Dockerfile.')),
-      args: optional(stringMap('Build arguments (ARG values).')),
-      target: optional<string>(text('Stage to build in a multi-stage Dockerfile.')),
-      tag: optional<string | string[]>({
+  schema: objectOf(
+    "Builds an image from the student's Dockerfile. Checks and run steps refer to it by name.",
+    {
+      name: required(ref('name')),
+      context: ref('relativePath', 'Build context, default the submission folder.'),
+      dockerfile: ref('relativePath', 'Dockerfile path relative to the context, default Dockerfile.'),
+      args: ref('stringMap', 'Build arguments (ARG values).'),
+      target: text('Stage to build in a multi-stage Dockerfile.'),
+      tag: typed<string | string[]>({
         description: 'Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).',
         oneOf: [text(), { type: 'array', items: text(), minItems: 1 }],
       }),
-      timeout: duration('Default 5m, at most 30m.'),
+      timeout: ref('duration', 'Default 5m, at most 30m.'),
     },
-  }),
+  ),
   validate(step, rules) {
     rules.uniqueName(['name'], step.name);
     rules.declare({ build: step.name });

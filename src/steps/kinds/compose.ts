@@ -14,7 +14,7 @@ import { errorMessage, InfraError } from '../../shared/errors';
 import { pathExists } from '../../shared/paths';
 import { isRecord } from '../../shared/records';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
-import { choice, duration, optional, relativePath, stepBody } from '../body';
+import { enumOf, objectOf, ref, typed } from '../../spec/json-schema';
 import { stateSummary } from '../container-ref';
 import { submissionPath } from '../paths';
 import { logTail } from '../readiness';
@@ -65,33 +65,22 @@ const ACTION_ARGS = {
 type ComposeAction = keyof typeof ACTION_ARGS;
 
 export const composeStep = defineStep('compose', {
-  schema: stepBody({
-    description: "Runs the student's compose file (Compose v2 or v1) as a project unique to the run.",
-    properties: {
-      file: optional(
-        relativePath(
-          'The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it.',
-        ),
-      ),
-      action: optional(choice(Object.keys(ACTION_ARGS) as ComposeAction[], 'Default up.')),
-      build: optional<boolean>({ type: 'boolean', description: 'Build images before up (default true).' }),
-      wait: optional(
-        stepBody({
-          properties: {
-            healthy: optional<boolean>({
-              type: 'boolean',
-              description: 'Every service with a healthcheck is healthy.',
-            }),
-            running: optional<boolean>({
-              type: 'boolean',
-              description: 'Every service is running (default true).',
-            }),
-            timeout: duration('Default 60s, at most 10m.'),
-          },
-        }),
-      ),
-      timeout: duration('Default 5m, at most 30m.'),
-    },
+  schema: objectOf("Runs the student's compose file (Compose v2 or v1) as a project unique to the run.", {
+    file: ref(
+      'relativePath',
+      'The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it.',
+    ),
+    action: enumOf(Object.keys(ACTION_ARGS) as ComposeAction[], 'Default up.'),
+    build: typed<boolean>({ type: 'boolean', description: 'Build images before up (default true).' }),
+    wait: objectOf({
+      healthy: typed<boolean>({
+        type: 'boolean',
+        description: 'Every service with a healthcheck is healthy.',
+      }),
+      running: typed<boolean>({ type: 'boolean', description: 'Every service is running (default true).' }),
+      timeout: ref('duration', 'Default 60s, at most 10m.'),
+    }),
+    timeout: ref('duration', 'Default 5m, at most 30m.'),
   }),
   validate(step, rules) {
     rules.relativePath(['file'], step.file);

@@ -1,7 +1,6 @@
 // The `copy` step: files from the submission or another container into a container (docker cp).
 import { refusal } from '../../run/context';
-import { ref } from '../../spec/json-schema';
-import { required, stepBody } from '../body';
+import { objectOf, ref, required, typed } from '../../spec/json-schema';
 import { existingContainer } from '../container-ref';
 import { submissionPath } from '../paths';
 import { defineStep } from '../step';
@@ -10,15 +9,14 @@ import { defineStep } from '../step';
 type ContainerPath = { container: string; path: string };
 
 export const copyStep = defineStep('copy', {
-  schema: stepBody({
-    description: 'Copies a submission file or folder, or a container path, into a container.',
-    properties: {
-      from: required<string | ContainerPath>({
+  schema: objectOf('Copies a submission file or folder, or a container path, into a container.', {
+    from: required(
+      typed<string | ContainerPath>({
         description: 'A submission path, or {container, path}.',
         oneOf: [ref('relativePath'), ref('containerPath')],
       }),
-      to: required<ContainerPath>(ref('containerPath', 'A folder in a container.')),
-    },
+    ),
+    to: required(typed<ContainerPath>(ref('containerPath', 'A folder in a container.'))),
   }),
   validate(step, rules) {
     if (typeof step.from === 'string') rules.relativePath(['from'], step.from);

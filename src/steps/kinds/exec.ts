@@ -3,10 +3,9 @@ import { execCheck } from '../../checks/kinds/exec';
 import { remainingMs } from '../../run/context';
 import { runningContainer } from '../../run/resolve';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
-import { ALLOW_FAILURE, type JsonSchema } from '../../spec/json-schema';
+import { ALLOW_FAILURE, type JsonSchema, type SchemaOf } from '../../spec/json-schema';
 import type { Command, Duration, StringMap } from '../../spec/types';
 import { commandArgv, textValues } from '../../spec/values';
-import type { TypedSchema } from '../body';
 import { defineStep } from '../step';
 import { formatCommand, tail } from '../text';
 
@@ -28,7 +27,7 @@ export type ExecStep = {
 };
 
 /** A command check's target, and whether a failing command fails the step. */
-const EXEC_BODY: TypedSchema<ExecStep> = {
+const EXEC_BODY: SchemaOf<ExecStep> = {
   ...execCheck.schema.target,
   properties: {
     ...(execCheck.schema.target.properties as JsonSchema),

@@ -1,6 +1,6 @@
 // The `kill` step: a signal sent to a running container.
 import { runningContainer } from '../../run/resolve';
-import { CONTAINER, optional, stepBody } from '../body';
+import { objectOf, pattern, ref, required } from '../../spec/json-schema';
 import { refused } from '../container-ref';
 import { defineStep } from '../step';
 
@@ -8,11 +8,9 @@ import { defineStep } from '../step';
 const KILL_SETTLE_MS = 10_000;
 
 export const killStep = defineStep('kill', {
-  schema: stepBody({
-    properties: {
-      container: CONTAINER,
-      signal: optional<string>({ type: 'string', pattern: '^(SIG)?[A-Z0-9]+$' }),
-    },
+  schema: objectOf({
+    container: required(ref('containerRef')),
+    signal: pattern('^(SIG)?[A-Z0-9]+$'),
   }),
   containerKey: 'container',
   describe: (step) => `send ${signalName(step.signal)} to container "${step.container}"`,

@@ -2,17 +2,14 @@
 import { scopeLabels } from '../../naming/labels';
 import { resourceName } from '../../naming/resource-names';
 import { errorMessage, InfraError } from '../../shared/errors';
-import { text } from '../../spec/json-schema';
-import { NAME, optional, stepBody } from '../body';
+import { objectOf, ref, required, text, typed } from '../../spec/json-schema';
 import { defineStep } from '../step';
 
 export const networkStep = defineStep('network', {
-  schema: stepBody({
-    properties: {
-      name: NAME,
-      driver: optional<string>(text()),
-      internal: optional<boolean>({ type: 'boolean' }),
-    },
+  schema: objectOf({
+    name: required(ref('name')),
+    driver: text(),
+    internal: typed<boolean>({ type: 'boolean' }),
   }),
   validate(step, rules) {
     rules.uniqueName(['name'], step.name);

@@ -1,18 +1,14 @@
 // The `recreate` step: a run step's container removed and created again from the same request and
 // mounts.
-import { ref } from '../../spec/json-schema';
-import { required, stepBody, WAIT } from '../body';
+import { objectOf, ref, required } from '../../spec/json-schema';
 import { existingContainer, refused } from '../container-ref';
 import { waitUntilReady } from '../readiness';
 import { defineStep } from '../step';
 
 export const recreateStep = defineStep('recreate', {
-  schema: stepBody({
-    description: 'Removes the container and creates it again with the same configuration and mounts.',
-    properties: {
-      container: required<string>(ref('name', "A run step's name.")),
-      wait: WAIT,
-    },
+  schema: objectOf('Removes the container and creates it again with the same configuration and mounts.', {
+    container: required(ref('name', "A run step's name.")),
+    wait: ref('wait'),
   }),
   validate(step, rules) {
     // Recreating needs the run step's configuration: a container a script made will not do.

@@ -1,11 +1,11 @@
 // The `restart` step: a container restarted, then waited for as its run step said.
-import { CONTAINER, stepBody } from '../body';
+import { objectOf, ref, required } from '../../spec/json-schema';
 import { existingContainer, refused, stateSummary } from '../container-ref';
 import { waitUntilReady } from '../readiness';
 import { defineStep } from '../step';
 
 export const restartStep = defineStep('restart', {
-  schema: stepBody({ properties: { container: CONTAINER } }),
+  schema: objectOf({ container: required(ref('containerRef')) }),
   containerKey: 'container',
   describe: (step) => `restart container "${step.container}"`,
   async run(step, context) {

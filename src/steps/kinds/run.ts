@@ -12,53 +12,45 @@ import { containerName, resourceName } from '../../naming/resource-names';
 import type { Failure, RunContext } from '../../run/context';
 import { errorMessage, InfraError } from '../../shared/errors';
 import { durationMs } from '../../spec/duration';
-import { ref, text } from '../../spec/json-schema';
+import { enumOf, objectOf, ref, required, text, typed } from '../../spec/json-schema';
 import type { Command, NetworkAttachmentSpec, VolumeMount } from '../../spec/types';
 import { commandArgv, textValues } from '../../spec/values';
-import { COMMAND, choice, duration, NAME, optional, required, stepBody, stringMap, WAIT } from '../body';
 import { refused } from '../container-ref';
 import { submissionPath } from '../paths';
 import { waitUntilReady } from '../readiness';
 import { defineStep, type StepBody } from '../step';
 
 export const runStep = defineStep('run', {
-  schema: stepBody({
-    description: 'Starts a container from a built image (by step name) or a local image reference.',
-    properties: {
-      name: NAME,
-      image: required<string>(text("A build step's name, or an image reference.")),
-      command: optional(COMMAND),
-      entrypoint: optional<string[]>({ type: 'array', items: { type: 'string' } }),
-      env: optional(stringMap()),
-      ports: optional<number[]>({
-        type: 'array',
-        items: ref('port'),
-        uniqueItems: true,
-        description: 'Container ports published on 127.0.0.1 with ephemeral host ports.',
-      }),
-      volumes: optional<VolumeMount[]>({ type: 'array', items: ref('volumeMount') }),
-      networks: optional<NetworkAttachmentSpec[]>({
-        type: 'array',
-        items: ref('networkAttachment'),
-        description: 'Network step names (or existing networks), with aliases.',
-      }),
-      restart: optional(choice(['no', 'always', 'unless-stopped', 'on-failure'])),
-      user: optional<string>(text()),
-      workdir: optional<string>(text()),
-      hostname: optional<string>(text()),
-      healthcheck: optional(
-        stepBody({
-          properties: {
-            test: required(COMMAND),
-            interval: duration(),
-            timeout: duration(),
-            retries: optional<number>({ type: 'integer', minimum: 1 }),
-            startPeriod: duration(),
-          },
-        }),
-      ),
-      wait: WAIT,
-    },
+  schema: objectOf('Starts a container from a built image (by step name) or a local image reference.', {
+    name: required(ref('name')),
+    image: required(text("A build step's name, or an image reference.")),
+    command: ref('command'),
+    entrypoint: typed<string[]>({ type: 'array', items: { type: 'string' } }),
+    env: ref('stringMap'),
+    ports: typed<number[]>({
+      type: 'array',
+      items: ref('port'),
+      uniqueItems: true,
+      description: 'Container ports published on 127.0.0.1 with ephemeral host ports.',
+    }),
+    volumes: typed<VolumeMount[]>({ type: 'array', items: ref('volumeMount') }),
+    networks: typed<NetworkAttachmentSpec[]>({
+      type: 'array',
+      items: ref('networkAttachment'),
+      description: 'Network step names (or existing networks), with aliases.',
+    }),
+    restart: enumOf(['no', 'always', 'unless-stopped', 'on-failure']),
+    user: text(),
+    workdir: text(),
+    hostname: text(),
+    healthcheck: objectOf({
+      test: required(ref('command')),
+      interval: ref('duration'),
+      timeout: ref('duration'),
+      retries: typed<number>({ type: 'integer', minimum: 1 }),
+      startPeriod: ref('duration'),
+    }),
+    wait: ref('wait'),
   }),
   validate(step, rules) {
     rules.uniqueName(['name'], step.name);

@@ -5,8 +5,7 @@ import path from 'node:path';
 import { type Failure, remainingMs } from '../../run/context';
 import { errorMessage, InfraError } from '../../shared/errors';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
-import { ALLOW_FAILURE } from '../../spec/json-schema';
-import { duration, optional, relativePath, required, stepBody } from '../body';
+import { ALLOW_FAILURE, objectOf, ref, required, typed } from '../../spec/json-schema';
 import { submissionPath } from '../paths';
 import { defineStep } from '../step';
 import { runStudentDocker, type StudentProcessResult } from '../student-docker';
@@ -15,19 +14,16 @@ import { FirstErrorFinder, newInformation, tail } from '../text';
 const OUTPUT_TAIL_LINES = 40;
 
 export const scriptStep = defineStep('script', {
-  schema: stepBody({
-    description: "Runs the student's shell script of docker commands (bash, in the submission folder).",
-    properties: {
-      file: required(relativePath()),
-      args: optional<string[]>({ type: 'array', items: { type: 'string' } }),
-      timeout: duration('Default 2m, at most 30m.'),
-      allowFailure: optional<boolean>(ALLOW_FAILURE),
-      remote: optional<boolean>({
-        type: 'boolean',
-        description:
-          'Gives the script a second machine with a Docker daemon of its own, reachable over SSH as $REMOTE_USER@$REMOTE_HOST (ssh://student@remote); checks find what it made there with machine: remote.',
-      }),
-    },
+  schema: objectOf("Runs the student's shell script of docker commands (bash, in the submission folder).", {
+    file: required(ref('relativePath')),
+    args: typed<string[]>({ type: 'array', items: { type: 'string' } }),
+    timeout: ref('duration', 'Default 2m, at most 30m.'),
+    allowFailure: ALLOW_FAILURE,
+    remote: typed<boolean>({
+      type: 'boolean',
+      description:
+        'Gives the script a second machine with a Docker daemon of its own, reachable over SSH as $REMOTE_USER@$REMOTE_HOST (ssh://student@remote); checks find what it made there with machine: remote.',
+    }),
   }),
   validate(step, rules) {
     rules.relativePath(['file'], step.file);

@@ -1,12 +1,13 @@
 // The `stop` step: a container stopped as `docker stop` does, with its grace period.
 import { LIMITS, timeoutMs } from '../../spec/duration';
-import { CONTAINER, duration, stepBody } from '../body';
+import { objectOf, ref, required } from '../../spec/json-schema';
 import { existingContainer, refused } from '../container-ref';
 import { defineStep } from '../step';
 
 export const stopStep = defineStep('stop', {
-  schema: stepBody({
-    properties: { container: CONTAINER, timeout: duration('Grace period before SIGKILL, default 10s.') },
+  schema: objectOf({
+    container: required(ref('containerRef')),
+    timeout: ref('duration', 'Grace period before SIGKILL, default 10s.'),
   }),
   containerKey: 'container',
   validate(step, rules) {

@@ -2,11 +2,11 @@
 import { scopeLabels } from '../../naming/labels';
 import { resourceName } from '../../naming/resource-names';
 import { errorMessage, InfraError } from '../../shared/errors';
-import { NAME, stepBody } from '../body';
+import { objectOf, ref, required } from '../../spec/json-schema';
 import { defineStep } from '../step';
 
 export const volumeStep = defineStep('volume', {
-  schema: stepBody({ properties: { name: NAME } }),
+  schema: objectOf({ name: required(ref('name')) }),
   validate(step, rules) {
     rules.uniqueName(['name'], step.name);
   },

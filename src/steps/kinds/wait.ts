@@ -2,15 +2,14 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Failure, remainingMs } from '../../run/context';
 import { durationMs } from '../../spec/duration';
-import { ref } from '../../spec/json-schema';
+import { objectOf, ref, type SchemaOf } from '../../spec/json-schema';
 import type { WaitConditions, WaitKey } from '../../spec/types';
-import { type BodyKey, duration, optional, stepBody } from '../body';
 import { existingContainer } from '../container-ref';
 import { waitUntilReady } from '../readiness';
 import { defineStep, type StepBody } from '../step';
 import { describeConditions, WAIT_DEFINITIONS } from '../waits/registry';
 
-type ConditionKeys = { [K in WaitKey]: BodyKey<WaitConditions[K], false> };
+type ConditionKeys = { [K in WaitKey]: SchemaOf<WaitConditions[K]> };
 
 /**
  * The wait conditions as a wait step takes them, beside its own keys: each by reference to its
@@ -21,21 +20,18 @@ function conditionKeys(): ConditionKeys {
   const keys = WAIT_DEFINITIONS.map(({ key, schema }) => {
     const { description: _, ...bare } = schema;
     const short = Object.keys(bare).length === 1 && ('$ref' in bare || 'const' in bare);
-    return [key, optional<unknown>(short ? bare : ref(`wait/properties/${key}`))];
+    return [key, short ? bare : ref(`wait/properties/${key}`)];
   });
   // One key for each condition of the registry, which is typed over every WaitKey.
   return Object.fromEntries(keys) as ConditionKeys;
 }
 
 export const waitStep = defineStep('wait', {
-  schema: stepBody({
-    description: 'Waits for a container condition, or a fixed duration.',
-    properties: {
-      container: optional<string>(ref('containerRef')),
-      duration: duration('Just wait this long.'),
-      ...conditionKeys(),
-      timeout: duration('Default 30s, at most 10m.'),
-    },
+  schema: objectOf('Waits for a container condition, or a fixed duration.', {
+    container: ref('containerRef'),
+    duration: ref('duration', 'Just wait this long.'),
+    ...conditionKeys(),
+    timeout: ref('duration', 'Default 30s, at most 10m.'),
   }),
   containerKey: 'container',
   validate(step, rules) {
