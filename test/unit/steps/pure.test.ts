@@ -6,8 +6,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { composeProjectName, containerName, resourceName } from '../../../src/naming/resource-names';
 import { composeFiles, composeModel, readComposeModel } from '../../../src/steps/kinds/compose';
-import { healthcheckRequest, parseVolumeMount } from '../../../src/steps/kinds/run';
 import { refusalNote, whyItWaits } from '../../../src/steps/kinds/script';
+import { healthcheckRequest, parseVolumeMount } from '../../../src/steps/run-request';
 import { formatCommand } from '../../../src/steps/text';
 
 describe('names', () => {
