@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gradeBuild, leftovers, removeTempDirs } from '../../support/inline-grading';
-import { itGradesSteps } from '../../support/itg-steps-cases';
+import { itGradesSteps } from '../../support/steps-table';
 
 afterAll(removeTempDirs);
 

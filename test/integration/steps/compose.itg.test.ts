@@ -13,7 +13,7 @@ import {
   summary,
   uniqueName,
 } from '../../support/inline-grading';
-import { itGradesSteps, type StepsCase } from '../../support/itg-steps-cases';
+import { itGradesSteps, type StepsCase } from '../../support/steps-table';
 
 afterAll(removeTempDirs);
 

@@ -2,7 +2,7 @@
 // grade(): each with a passing and a failing case.
 import { afterAll, describe, expect } from 'vitest';
 import { check, removeTempDirs } from '../../support/inline-grading';
-import { itGradesSteps, sleeping } from '../../support/itg-steps-cases';
+import { itGradesSteps, sleeping } from '../../support/steps-table';
 
 afterAll(removeTempDirs);
 

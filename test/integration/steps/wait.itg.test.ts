@@ -2,7 +2,7 @@
 // engine, through grade(): what holds passes, and what does not says expected against actual.
 import { afterAll, describe } from 'vitest';
 import { removeTempDirs } from '../../support/inline-grading';
-import { itGradesSteps, sleeping } from '../../support/itg-steps-cases';
+import { itGradesSteps, sleeping } from '../../support/steps-table';
 
 afterAll(removeTempDirs);
 
