@@ -44482,17 +44482,7 @@ function enumOf(values, description) {
 function typed(schema) {
     return schema;
 }
-/** An object of only the keys listed: a step's body (a check's target is a targetSchema). */
-function objectSchema(parts) {
-    return {
-        type: 'object',
-        ...(parts.description === undefined ? {} : { description: parts.description }),
-        ...(parts.required === undefined ? {} : { required: parts.required }),
-        additionalProperties: false,
-        properties: parts.properties,
-    };
-}
-/** A property the object must have (targetSchema lists it under `required`). */
+/** A property the object must have (objectOf lists it under `required`). */
 class RequiredProperty {
     schema;
     constructor(schema) {
@@ -44503,20 +44493,22 @@ class RequiredProperty {
 function required(schema) {
     return new RequiredProperty(schema);
 }
-function targetSchema(...args) {
+function objectOf(...args) {
     const [description, declared] = args.length === 1 ? [undefined, args[0]] : args;
     const entries = Object.entries(declared);
     const requiredNames = entries
         .filter(([, property]) => property instanceof RequiredProperty)
         .map(([name]) => name);
-    return objectSchema({
-        description,
+    return {
+        type: 'object',
+        ...(description === undefined ? {} : { description }),
         ...(requiredNames.length === 0 ? {} : { required: requiredNames }),
+        additionalProperties: false,
         properties: Object.fromEntries(entries.map(([name, property]) => [
             name,
             property instanceof RequiredProperty ? property.schema : property,
         ])),
-    });
+    };
 }
 /** A check's `expect`: only the facts listed, at least one of them, none required. */
 function expectSchema(properties) {
@@ -44546,7 +44538,7 @@ const MAX_OUTPUT_BYTES = 1024 * 1024;
 const execCheck = defineCheck('exec', {
     // What an exec step runs (steps/kinds/exec.ts takes this target), with its outcome as facts
     // instead.
-    target: targetSchema('Runs a command in a running container.', {
+    target: objectOf('Runs a command in a running container.', {
         container: required(ref('containerRef')),
         command: required(ref('command')),
         user: json_schema_text(),
@@ -44819,7 +44811,7 @@ function fileLocation(absolute, line = 1, column = 1) {
 
 
 const answersCheck = defineCheck('answers', {
-    target: targetSchema('A quiz: answers compared with keyed hashes (docker-autograder answers hash).', {
+    target: objectOf('A quiz: answers compared with keyed hashes (docker-autograder answers hash).', {
         file: required(ref('relativePath', "The student's answers: YAML or JSON, question -> answer.")),
         keyEnv: pattern('^[A-Z_][A-Z0-9_]*$', 'Environment variable holding the HMAC key (default AUTOGRADER_ANSWERS_KEY).'),
     }),
@@ -45824,7 +45816,7 @@ function newInformation(line, message) {
 const LOG_TAIL_LINES = 40;
 const MAX_BUILDER_LINES = 10_000;
 const buildCacheCheck = defineCheck('build-cache', {
-    target: targetSchema('Rebuilds after a change to one file and reports which instructions came from the cache.', {
+    target: objectOf('Rebuilds after a change to one file and reports which instructions came from the cache.', {
         build: required(ref('name', "A build step's name.")),
         change: required(ref('relativePath', 'A file in the build context to change before rebuilding.')),
     }),
@@ -46236,7 +46228,7 @@ function friendlyBindSource(source, context) {
 
 
 const containerCheck = defineCheck('container', {
-    target: targetSchema("Inspects a container's state and configuration.", {
+    target: objectOf("Inspects a container's state and configuration.", {
         name: required(ref('containerRef')),
         machine: enumOf(['local', 'remote'], "Which Docker daemon the container must be on: local (default), the student's own, or remote, the machine of a script step with remote: true. A container on the other one does not count."),
     }),
@@ -46412,7 +46404,7 @@ async function processesOf(id, context) {
 
 
 const dockerfileCheck = defineCheck('dockerfile', {
-    target: targetSchema("Static analysis of the student's Dockerfile (no engine).", {
+    target: objectOf("Static analysis of the student's Dockerfile (no engine).", {
         file: ref('relativePath', 'Default Dockerfile.'),
     }),
     expect: expectSchema({
@@ -46594,7 +46586,7 @@ const MAX_CONTENT_BYTES = 1024 * 1024;
 /** Links followed to reach what a program opening the path would read (the kernel allows 40). */
 const MAX_LINK_HOPS = 8;
 const fileCheck = defineCheck('file', {
-    target: targetSchema('Inspects a path in a container or an image (exactly one of container, image).', {
+    target: objectOf('Inspects a path in a container or an image (exactly one of container, image).', {
         container: ref('containerRef'),
         image: json_schema_text("A build step's name, or an image reference."),
         path: required(pattern('^/')),
@@ -46786,7 +46778,7 @@ function listOrNone(items) {
 
 
 const httpCheck = defineCheck('http', {
-    target: targetSchema("Sends an HTTP request to a container's published port.", {
+    target: objectOf("Sends an HTTP request to a container's published port.", {
         container: required(ref('containerRef')),
         port: required(ref('port', 'The container port (published by a run step, or by the student).')),
         path: pattern('^/'),
@@ -46878,7 +46870,7 @@ function forgetImages(context) {
 
 
 const imageCheck = defineCheck('image', {
-    target: targetSchema("Inspects an image's configuration.", {
+    target: objectOf("Inspects an image's configuration.", {
         name: required(json_schema_text("A build step's name, or an image reference.")),
         basedOn: json_schema_text("An image reference; the fact basedOn is true when its layers are a prefix of this image's."),
     }),
@@ -46948,7 +46940,7 @@ function isPrefix(base, layers) {
 /** Per stream: what a student's program prints beyond this is not read. */
 const MAX_LOG_BYTES = 1024 * 1024;
 const logsCheck = defineCheck('logs', {
-    target: targetSchema("Reads a container's output.", { container: required(ref('containerRef')) }),
+    target: objectOf("Reads a container's output.", { container: required(ref('containerRef')) }),
     expect: expectSchema({
         stdout: matcher(),
         stderr: matcher(),
@@ -46982,7 +46974,7 @@ function joinOutput(stdout, stderr) {
 
 
 const networkCheck = defineCheck('network', {
-    target: targetSchema({
+    target: objectOf({
         name: required(json_schema_text("A network step's name, a compose network's name, or an engine network name.")),
     }),
     expect: expectSchema({
@@ -47027,7 +47019,7 @@ async function memberNames(engineNames, context) {
 
 
 const protectedCheck = defineCheck('protected', {
-    target: targetSchema('A file the student must not change keeps its pinned hash.', {
+    target: objectOf('A file the student must not change keeps its pinned hash.', {
         file: required(ref('relativePath')),
         sha256: required(sha256Hex()),
     }),
@@ -47079,7 +47071,7 @@ const RESOLVE_ONLY_SECONDS = 1;
 /** A host name, or an IPv4/IPv6 address: nothing nc could take for an option. */
 const HOST = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const reachCheck = defineCheck('reach', {
-    target: targetSchema("Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.", {
+    target: objectOf("Can container `from` resolve `to` and connect to its port? Probed from a helper container in from's network namespace.", {
         from: required(ref('containerRef')),
         to: required(json_schema_text('A host name as seen from `from` (a container name, alias or service).')),
         port: ref('port'),
@@ -47183,7 +47175,7 @@ function probeOutcome(exitCode, output) {
 
 
 const volumeCheck = defineCheck('volume', {
-    target: targetSchema({
+    target: objectOf({
         name: required(json_schema_text("A volume step's name, a compose volume's name, or an engine volume name.")),
     }),
     expect: expectSchema({ exists: matcher(), driver: matcher(), labels: ref('matcherMap') }),
@@ -52049,55 +52041,6 @@ function openEngineGate(context, options) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/steps/body.ts
-// A step body's schema written key by key, each key's JSON Schema beside the type of its value,
-// so that the body's TypeScript type is derived from its schema instead of listing the keys again.
-// What `stepBody` returns is the schema objectSchema (spec/json-schema.ts) would give, as-is.
-
-/** A key that must be given; T is its value's type (inferred from a typed schema). */
-function body_required(schema) {
-    return { schema, required: true };
-}
-/** A key that may be left out. */
-function optional(schema) {
-    return { schema, required: false };
-}
-/** A body (a step's, or an object inside one): only the keys listed, the required ones named. */
-function stepBody(parts) {
-    const entries = Object.entries(parts.properties);
-    const requiredKeys = entries.filter(([, key]) => key.required).map(([name]) => name);
-    return objectSchema({
-        description: parts.description,
-        required: requiredKeys.length > 0 ? requiredKeys : undefined,
-        properties: Object.fromEntries(entries.map(([name, key]) => [name, key.schema])),
-    });
-}
-// The keys several step kinds have, written once.
-/** A name later steps and checks refer to (`definitions.name`). */
-const NAME = body_required(ref('name'));
-/** The container a step acts on (`definitions.containerRef`). */
-const CONTAINER = body_required(ref('containerRef'));
-/** The `wait:` of a container the step starts (`definitions.wait`). */
-const WAIT = optional(ref('wait'));
-/** One of these words; their union is the value's type. */
-function choice(words, description) {
-    return { enum: words, ...(description === undefined ? {} : { description }) };
-}
-/** A duration (`definitions.duration`), as a step's timeout or grace period says it. */
-function duration(description) {
-    return optional(ref('duration', description));
-}
-/** A path inside the submission folder (`definitions.relativePath`). */
-function relativePath(description) {
-    return ref('relativePath', description);
-}
-/** A command, as a list (exec form) or a string (run by a shell): `definitions.command`. */
-const COMMAND = ref('command');
-/** Names with a text, number or boolean each (environment, build arguments): `definitions.stringMap`. */
-function stringMap(description) {
-    return ref('stringMap', description);
-}
-
 ;// CONCATENATED MODULE: ./src/steps/paths.ts
 // Paths of the student's submission that steps hand to the engine or run (bind mounts, copies,
 // scripts, compose files). A path may name only what is inside the submission folder, also after
@@ -52159,23 +52102,19 @@ function defineStep(kind, parts) {
 
 
 
-
 const build_LOG_TAIL_LINES = 40;
 const buildStep = defineStep('build', {
-    schema: stepBody({
-        description: "Builds an image from the student's Dockerfile. Checks and run steps refer to it by name.",
-        properties: {
-            name: NAME,
-            context: optional(relativePath('Build context, default the submission folder.')),
-            dockerfile: optional(relativePath('Dockerfile path relative to the context, default Dockerfile.')),
-            args: optional(stringMap('Build arguments (ARG values).')),
-            target: optional(json_schema_text('Stage to build in a multi-stage Dockerfile.')),
-            tag: optional({
-                description: 'Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).',
-                oneOf: [json_schema_text(), { type: 'array', items: json_schema_text(), minItems: 1 }],
-            }),
-            timeout: duration('Default 5m, at most 30m.'),
-        },
+    schema: objectOf("Builds an image from the student's Dockerfile. Checks and run steps refer to it by name.", {
+        name: required(ref('name')),
+        context: ref('relativePath', 'Build context, default the submission folder.'),
+        dockerfile: ref('relativePath', 'Dockerfile path relative to the context, default Dockerfile.'),
+        args: ref('stringMap', 'Build arguments (ARG values).'),
+        target: json_schema_text('Stage to build in a multi-stage Dockerfile.'),
+        tag: typed({
+            description: 'Extra tags for the image, e.g. my_flask_app:0.0.1 (removed with it).',
+            oneOf: [json_schema_text(), { type: 'array', items: json_schema_text(), minItems: 1 }],
+        }),
+        timeout: ref('duration', 'Default 5m, at most 30m.'),
     }),
     validate(step, rules) {
         rules.uniqueName(['name'], step.name);
@@ -53698,21 +53637,17 @@ const COMPOSE_COMMAND = { command: 'docker', args: ['compose'] };
 
 
 
-
 const OUTPUT_TAIL_LINES = 40;
 const scriptStep = defineStep('script', {
-    schema: stepBody({
-        description: "Runs the student's shell script of docker commands (bash, in the submission folder).",
-        properties: {
-            file: body_required(relativePath()),
-            args: optional({ type: 'array', items: { type: 'string' } }),
-            timeout: duration('Default 2m, at most 30m.'),
-            allowFailure: optional(ALLOW_FAILURE),
-            remote: optional({
-                type: 'boolean',
-                description: 'Gives the script a second machine with a Docker daemon of its own, reachable over SSH as $REMOTE_USER@$REMOTE_HOST (ssh://student@remote); checks find what it made there with machine: remote.',
-            }),
-        },
+    schema: objectOf("Runs the student's shell script of docker commands (bash, in the submission folder).", {
+        file: required(ref('relativePath')),
+        args: typed({ type: 'array', items: { type: 'string' } }),
+        timeout: ref('duration', 'Default 2m, at most 30m.'),
+        allowFailure: ALLOW_FAILURE,
+        remote: typed({
+            type: 'boolean',
+            description: 'Gives the script a second machine with a Docker daemon of its own, reachable over SSH as $REMOTE_USER@$REMOTE_HOST (ssh://student@remote); checks find what it made there with machine: remote.',
+        }),
     }),
     validate(step, rules) {
         rules.relativePath(['file'], step.file);
@@ -53876,27 +53811,19 @@ const ACTION_ARGS = {
     restart: () => ['restart'],
 };
 const composeStep = defineStep('compose', {
-    schema: stepBody({
-        description: "Runs the student's compose file (Compose v2 or v1) as a project unique to the run.",
-        properties: {
-            file: optional(relativePath('The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it.')),
-            action: optional(choice(Object.keys(ACTION_ARGS), 'Default up.')),
-            build: optional({ type: 'boolean', description: 'Build images before up (default true).' }),
-            wait: optional(stepBody({
-                properties: {
-                    healthy: optional({
-                        type: 'boolean',
-                        description: 'Every service with a healthcheck is healthy.',
-                    }),
-                    running: optional({
-                        type: 'boolean',
-                        description: 'Every service is running (default true).',
-                    }),
-                    timeout: duration('Default 60s, at most 10m.'),
-                },
-            })),
-            timeout: duration('Default 5m, at most 30m.'),
-        },
+    schema: objectOf("Runs the student's compose file (Compose v2 or v1) as a project unique to the run.", {
+        file: ref('relativePath', 'The compose file, alone. Default: what docker compose finds, the first of compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml, with the first override file (compose.override.yml, ...) beside it.'),
+        action: enumOf(Object.keys(ACTION_ARGS), 'Default up.'),
+        build: typed({ type: 'boolean', description: 'Build images before up (default true).' }),
+        wait: objectOf({
+            healthy: typed({
+                type: 'boolean',
+                description: 'Every service with a healthcheck is healthy.',
+            }),
+            running: typed({ type: 'boolean', description: 'Every service is running (default true).' }),
+            timeout: ref('duration', 'Default 60s, at most 10m.'),
+        }),
+        timeout: ref('duration', 'Default 5m, at most 30m.'),
     }),
     validate(step, rules) {
         rules.relativePath(['file'], step.file);
@@ -54211,17 +54138,13 @@ function restartNotApplied(state) {
 
 
 
-
 const copyStep = defineStep('copy', {
-    schema: stepBody({
-        description: 'Copies a submission file or folder, or a container path, into a container.',
-        properties: {
-            from: body_required({
-                description: 'A submission path, or {container, path}.',
-                oneOf: [ref('relativePath'), ref('containerPath')],
-            }),
-            to: body_required(ref('containerPath', 'A folder in a container.')),
-        },
+    schema: objectOf('Copies a submission file or folder, or a container path, into a container.', {
+        from: required(typed({
+            description: 'A submission path, or {container, path}.',
+            oneOf: [ref('relativePath'), ref('containerPath')],
+        })),
+        to: required(typed(ref('containerPath', 'A folder in a container.'))),
     }),
     validate(step, rules) {
         if (typeof step.from === 'string')
@@ -54337,11 +54260,9 @@ const execStep = defineStep('exec', {
 /** How long a SIGKILLed container may take to be reported stopped, so that checks see it stopped. */
 const KILL_SETTLE_MS = 10_000;
 const killStep = defineStep('kill', {
-    schema: stepBody({
-        properties: {
-            container: CONTAINER,
-            signal: optional({ type: 'string', pattern: '^(SIG)?[A-Z0-9]+$' }),
-        },
+    schema: objectOf({
+        container: required(ref('containerRef')),
+        signal: pattern('^(SIG)?[A-Z0-9]+$'),
     }),
     containerKey: 'container',
     describe: (step) => `send ${signalName(step.signal)} to container "${step.container}"`,
@@ -54375,14 +54296,11 @@ function signalName(signal = 'SIGKILL') {
 
 
 
-
 const networkStep = defineStep('network', {
-    schema: stepBody({
-        properties: {
-            name: NAME,
-            driver: optional(json_schema_text()),
-            internal: optional({ type: 'boolean' }),
-        },
+    schema: objectOf({
+        name: required(ref('name')),
+        driver: json_schema_text(),
+        internal: typed({ type: 'boolean' }),
     }),
     validate(step, rules) {
         rules.uniqueName(['name'], step.name);
@@ -54417,14 +54335,10 @@ const networkStep = defineStep('network', {
 
 
 
-
 const recreateStep = defineStep('recreate', {
-    schema: stepBody({
-        description: 'Removes the container and creates it again with the same configuration and mounts.',
-        properties: {
-            container: body_required(ref('name', "A run step's name.")),
-            wait: WAIT,
-        },
+    schema: objectOf('Removes the container and creates it again with the same configuration and mounts.', {
+        container: required(ref('name', "A run step's name.")),
+        wait: ref('wait'),
     }),
     validate(step, rules) {
         // Recreating needs the run step's configuration: a container a script made will not do.
@@ -54474,7 +54388,7 @@ const recreateStep = defineStep('recreate', {
 
 
 const restartStep = defineStep('restart', {
-    schema: stepBody({ properties: { container: CONTAINER } }),
+    schema: objectOf({ container: required(ref('containerRef')) }),
     containerKey: 'container',
     describe: (step) => `restart container "${step.container}"`,
     async run(step, context) {
@@ -54503,8 +54417,7 @@ const restartStep = defineStep('restart', {
     },
 });
 
-;// CONCATENATED MODULE: ./src/steps/kinds/run.ts
-// The `run` step: a container started as `docker run` would, with the grader's hardened defaults.
+;// CONCATENATED MODULE: ./src/steps/run-request.ts
 
 
 
@@ -54512,129 +54425,32 @@ const restartStep = defineStep('restart', {
 
 
 
-
-
-
-
-
-
-const runStep = defineStep('run', {
-    schema: stepBody({
-        description: 'Starts a container from a built image (by step name) or a local image reference.',
-        properties: {
-            name: NAME,
-            image: body_required(json_schema_text("A build step's name, or an image reference.")),
-            command: optional(COMMAND),
-            entrypoint: optional({ type: 'array', items: { type: 'string' } }),
-            env: optional(stringMap()),
-            ports: optional({
-                type: 'array',
-                items: ref('port'),
-                uniqueItems: true,
-                description: 'Container ports published on 127.0.0.1 with ephemeral host ports.',
-            }),
-            volumes: optional({ type: 'array', items: ref('volumeMount') }),
-            networks: optional({
-                type: 'array',
-                items: ref('networkAttachment'),
-                description: 'Network step names (or existing networks), with aliases.',
-            }),
-            restart: optional(choice(['no', 'always', 'unless-stopped', 'on-failure'])),
-            user: optional(json_schema_text()),
-            workdir: optional(json_schema_text()),
-            hostname: optional(json_schema_text()),
-            healthcheck: optional(stepBody({
-                properties: {
-                    test: body_required(COMMAND),
-                    interval: duration(),
-                    timeout: duration(),
-                    retries: optional({ type: 'integer', minimum: 1 }),
-                    startPeriod: duration(),
-                },
-            })),
-            wait: WAIT,
-        },
-    }),
-    validate(step, rules) {
-        rules.uniqueName(['name'], step.name);
-        rules.declare({ run: step });
-        (step.volumes ?? []).forEach((volume, index) => {
-            const source = typeof volume === 'string' ? (volume.split(':')[0] ?? '') : volume.source;
-            const isBind = typeof volume === 'string' ? /^[./]/.test(source) : volume.type === 'bind' || /^[./]/.test(source);
-            if (!isBind)
-                return;
-            const where = typeof volume === 'string' ? ['volumes', index] : ['volumes', index, 'source'];
-            if (external_node_path_default().posix.isAbsolute(source)) {
-                rules.problem(where, `bind mount source "${source}" must be a folder of the submission, like ./html`);
-            }
-            else
-                rules.relativePath(where, source);
-        });
-        (step.networks ?? []).forEach((network, index) => {
-            if (typeof network === 'string')
-                rules.network(['networks', index], network);
-            else
-                rules.network(['networks', index, 'name'], network.name);
-        });
-        rules.wait(['wait'], step.wait, step.ports ?? []);
-    },
-    describe: (step) => `run container "${step.name}" from ${step.image}`,
-    async run(step, context) {
-        const image = context.resources.images.resolve(step.image);
-        if ((await context.engine.inspectImage(image)) === undefined) {
-            return {
-                message: `image "${step.image}" is not available (no build step made it and it is not on the engine)`,
-            };
-        }
-        const mounts = [];
-        for (const volume of step.volumes ?? []) {
-            const mount = await mountRequest(parseVolumeMount(volume), step.name, context);
-            if ('failure' in mount)
-                return mount.failure;
-            mounts.push(mount);
-        }
-        const name = containerName(context.scope, step.name);
-        const request = {
-            name,
-            image,
-            cmd: step.command === undefined ? undefined : commandArgv(step.command),
-            entrypoint: step.entrypoint,
-            env: textValues(step.env),
-            ports: step.ports,
-            user: step.user,
-            workdir: step.workdir,
-            hostname: step.hostname,
-            labels: scopeLabels(context.scope),
-            mounts,
-            networks: networkAttachments(step, context),
-            restartPolicy: step.restart && { name: step.restart },
-            healthcheck: step.healthcheck && healthcheckRequest(step.healthcheck),
-        };
-        let id;
-        try {
-            id = await context.engine.createContainer(request);
-        }
-        catch (error) {
-            return refused('be created', step.name, error);
-        }
-        context.resources.containers.add(step.name, {
-            id,
-            name,
-            ports: step.ports ?? [],
-            request,
-            wait: step.wait,
-        });
-        try {
-            // A container binding the submission starts with the run's containers paused and its
-            // sources checked unchanged (DockerEngine.startContainer, bind-writers.ts).
-            await context.engine.startContainer(id);
-        }
-        catch (error) {
-            return refused('start', step.name, error);
-        }
-        return step.wait ? waitUntilReady(step.name, id, step.wait, context) : undefined;
-    },
-});
+/** The request that creates the step's container from `image` (already resolved to the engine's). */
+async function containerRequest(step, image, context) {
+    const mounts = [];
+    for (const volume of step.volumes ?? []) {
+        const mount = await mountRequest(parseVolumeMount(volume), step.name, context);
+        if ('failure' in mount)
+            return mount;
+        mounts.push(mount);
+    }
+    return {
+        name: containerName(context.scope, step.name),
+        image,
+        cmd: step.command === undefined ? undefined : commandArgv(step.command),
+        entrypoint: step.entrypoint,
+        env: textValues(step.env),
+        ports: step.ports,
+        user: step.user,
+        workdir: step.workdir,
+        hostname: step.hostname,
+        labels: scopeLabels(context.scope),
+        mounts,
+        networks: networkAttachments(step, context),
+        restartPolicy: step.restart && { name: step.restart },
+        healthcheck: step.healthcheck && healthcheckRequest(step.healthcheck),
+    };
+}
 /** 'name:/path[:ro]' is a named volume, './dir:/path[:ro]' a folder of the submission. */
 function parseVolumeMount(volume) {
     if (typeof volume === 'string') {
@@ -54714,6 +54530,106 @@ function optionalMs(value) {
     return value === undefined ? undefined : durationMs(value);
 }
 
+;// CONCATENATED MODULE: ./src/steps/kinds/run.ts
+// The `run` step: a container started as `docker run` would, with the grader's hardened defaults.
+
+
+
+
+
+
+const runStep = defineStep('run', {
+    schema: objectOf('Starts a container from a built image (by step name) or a local image reference.', {
+        name: required(ref('name')),
+        image: required(json_schema_text("A build step's name, or an image reference.")),
+        command: ref('command'),
+        entrypoint: typed({ type: 'array', items: { type: 'string' } }),
+        env: ref('stringMap'),
+        ports: typed({
+            type: 'array',
+            items: ref('port'),
+            uniqueItems: true,
+            description: 'Container ports published on 127.0.0.1 with ephemeral host ports.',
+        }),
+        volumes: typed({ type: 'array', items: ref('volumeMount') }),
+        networks: typed({
+            type: 'array',
+            items: ref('networkAttachment'),
+            description: 'Network step names (or existing networks), with aliases.',
+        }),
+        restart: enumOf(['no', 'always', 'unless-stopped', 'on-failure']),
+        user: json_schema_text(),
+        workdir: json_schema_text(),
+        hostname: json_schema_text(),
+        healthcheck: objectOf({
+            test: required(ref('command')),
+            interval: ref('duration'),
+            timeout: ref('duration'),
+            retries: typed({ type: 'integer', minimum: 1 }),
+            startPeriod: ref('duration'),
+        }),
+        wait: ref('wait'),
+    }),
+    validate(step, rules) {
+        rules.uniqueName(['name'], step.name);
+        rules.declare({ run: step });
+        (step.volumes ?? []).forEach((volume, index) => {
+            const source = typeof volume === 'string' ? (volume.split(':')[0] ?? '') : volume.source;
+            const isBind = typeof volume === 'string' ? /^[./]/.test(source) : volume.type === 'bind' || /^[./]/.test(source);
+            if (!isBind)
+                return;
+            const where = typeof volume === 'string' ? ['volumes', index] : ['volumes', index, 'source'];
+            if (external_node_path_default().posix.isAbsolute(source)) {
+                rules.problem(where, `bind mount source "${source}" must be a folder of the submission, like ./html`);
+            }
+            else
+                rules.relativePath(where, source);
+        });
+        (step.networks ?? []).forEach((network, index) => {
+            if (typeof network === 'string')
+                rules.network(['networks', index], network);
+            else
+                rules.network(['networks', index, 'name'], network.name);
+        });
+        rules.wait(['wait'], step.wait, step.ports ?? []);
+    },
+    describe: (step) => `run container "${step.name}" from ${step.image}`,
+    async run(step, context) {
+        const image = context.resources.images.resolve(step.image);
+        if ((await context.engine.inspectImage(image)) === undefined) {
+            return {
+                message: `image "${step.image}" is not available (no build step made it and it is not on the engine)`,
+            };
+        }
+        const request = await containerRequest(step, image, context);
+        if ('failure' in request)
+            return request.failure;
+        let id;
+        try {
+            id = await context.engine.createContainer(request);
+        }
+        catch (error) {
+            return refused('be created', step.name, error);
+        }
+        context.resources.containers.add(step.name, {
+            id,
+            name: request.name,
+            ports: step.ports ?? [],
+            request,
+            wait: step.wait,
+        });
+        try {
+            // A container binding the submission starts with the run's containers paused and its
+            // sources checked unchanged (DockerEngine.startContainer, bind-writers.ts).
+            await context.engine.startContainer(id);
+        }
+        catch (error) {
+            return refused('start', step.name, error);
+        }
+        return step.wait ? waitUntilReady(step.name, id, step.wait, context) : undefined;
+    },
+});
+
 ;// CONCATENATED MODULE: ./src/steps/kinds/stop.ts
 // The `stop` step: a container stopped as `docker stop` does, with its grace period.
 
@@ -54721,8 +54637,9 @@ function optionalMs(value) {
 
 
 const stopStep = defineStep('stop', {
-    schema: stepBody({
-        properties: { container: CONTAINER, timeout: duration('Grace period before SIGKILL, default 10s.') },
+    schema: objectOf({
+        container: required(ref('containerRef')),
+        timeout: ref('duration', 'Grace period before SIGKILL, default 10s.'),
     }),
     containerKey: 'container',
     validate(step, rules) {
@@ -54752,7 +54669,7 @@ const stopStep = defineStep('stop', {
 
 
 const volumeStep = defineStep('volume', {
-    schema: stepBody({ properties: { name: NAME } }),
+    schema: objectOf({ name: required(ref('name')) }),
     validate(step, rules) {
         rules.uniqueName(['name'], step.name);
     },
@@ -54782,7 +54699,6 @@ const volumeStep = defineStep('volume', {
 
 
 
-
 /**
  * The wait conditions as a wait step takes them, beside its own keys: each by reference to its
  * property of `definitions.wait`, but a lone reference or constant (a port, `true`) written out,
@@ -54792,20 +54708,17 @@ function conditionKeys() {
     const keys = WAIT_DEFINITIONS.map(({ key, schema }) => {
         const { description: _, ...bare } = schema;
         const short = Object.keys(bare).length === 1 && ('$ref' in bare || 'const' in bare);
-        return [key, optional(short ? bare : ref(`wait/properties/${key}`))];
+        return [key, short ? bare : ref(`wait/properties/${key}`)];
     });
     // One key for each condition of the registry, which is typed over every WaitKey.
     return Object.fromEntries(keys);
 }
 const waitStep = defineStep('wait', {
-    schema: stepBody({
-        description: 'Waits for a container condition, or a fixed duration.',
-        properties: {
-            container: optional(ref('containerRef')),
-            duration: duration('Just wait this long.'),
-            ...conditionKeys(),
-            timeout: duration('Default 30s, at most 10m.'),
-        },
+    schema: objectOf('Waits for a container condition, or a fixed duration.', {
+        container: ref('containerRef'),
+        duration: ref('duration', 'Just wait this long.'),
+        ...conditionKeys(),
+        timeout: ref('duration', 'Default 30s, at most 10m.'),
     }),
     containerKey: 'container',
     validate(step, rules) {
