@@ -21,7 +21,8 @@ const SPEC_FILE = path.resolve(
   '../../../node_modules/@octokit/openapi/generated/api.github.com.json',
 );
 
-function isObject(value: Json | undefined): value is JsonObject {
+/** A JSON object (not null, not an array). */
+export function isObject(value: Json | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -7,7 +7,7 @@
 // annotation title and message size, per_page) are checked too.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Json, type JsonObject, OpenApi, type Operation } from './openapi';
+import { isObject, type Json, type JsonObject, OpenApi, type Operation } from './openapi';
 
 export interface FakeUser {
   login: string;
@@ -418,10 +418,6 @@ function firstOf(example: Json): JsonObject {
   const value = Array.isArray(example) ? example[0] : example;
   if (!isObject(value)) throw new Error('the example is not an object');
   return value;
-}
-
-function isObject(value: Json | undefined): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function error(message: string): Json {
