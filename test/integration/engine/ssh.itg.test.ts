@@ -119,9 +119,10 @@ async function withSshEngine<T>(
   env: Record<string, string | undefined>,
   work: (engine: DockerEngine) => Promise<T>,
   runId = `itg-ssh-${Date.now()}`,
+  callTimeoutMs?: number,
 ): Promise<T> {
   return withEnv(env, async () => {
-    const engine = new DockerEngine({ runId, host: `ssh://127.0.0.1:${port}` });
+    const engine = new DockerEngine({ runId, host: `ssh://127.0.0.1:${port}`, callTimeoutMs });
     try {
       return await work(engine);
     } finally {
@@ -436,10 +437,14 @@ describe('an engine over ssh://', () => {
           }
         },
         runId,
+        // What is measured is that every call completes, not how fast: in CI, with both engines'
+        // suites at once on two cores, one of the 16 exec creates took over the default 30 s
+        // once (2026-12-08), while a true hang still fails at this deadline.
+        120_000,
       );
     } finally {
       rmSync(knownHosts, { force: true });
     }
     expect(await labelled(`${RUN_LABEL}=${runId}`)).toEqual([]);
-  });
+  }, 300_000);
 });
