@@ -52297,16 +52297,16 @@ function unpublishedPending(port, state) {
 
 const httpWait = {
     key: 'http',
-    schema: {
-        type: 'object',
-        required: ['port'],
-        additionalProperties: false,
-        properties: {
-            port: ref('port'),
-            path: { type: 'string', pattern: '^/' },
-            status: { type: 'integer', minimum: 100, maximum: 599, description: 'Default: any status below 500.' },
-        },
-    },
+    schema: objectOf({
+        port: required(ref('port')),
+        path: pattern('^/'),
+        status: typed({
+            type: 'integer',
+            minimum: 100,
+            maximum: 599,
+            description: 'Default: any status below 500.',
+        }),
+    }),
     validate(value, rules) {
         rules.published(['port'], value.port);
     },
@@ -52342,6 +52342,7 @@ const httpWait = {
 ;// CONCATENATED MODULE: ./src/steps/waits/log.ts
 // `log: <regex>` or `log: { matches, count }`: enough output lines (stdout and stderr) match.
 
+
 /** At most this much of the log is read, however much the container wrote. */
 const LOG_BYTES = 256 * 1024;
 /** A readiness line is looked for among the latest lines, so a flood before it cannot hide it. */
@@ -52351,13 +52352,8 @@ const logWait = {
     schema: {
         description: 'A regular expression some output line must match, or {matches, count}.',
         oneOf: [
-            { type: 'string', minLength: 1 },
-            {
-                type: 'object',
-                required: ['matches'],
-                additionalProperties: false,
-                properties: { matches: { type: 'string', minLength: 1 }, count: { type: 'integer', minimum: 1 } },
-            },
+            json_schema_text(),
+            objectOf({ matches: required(json_schema_text()), count: typed({ type: 'integer', minimum: 1 }) }),
         ],
     },
     validate(value, rules) {

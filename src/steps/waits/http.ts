@@ -1,22 +1,22 @@
 // `http: { port, path, status }`: a GET on the published port answers the status (default: below 500).
 import { hostPortOf } from '../../run/resolve';
 import { describeHttpError } from '../../shared/http-request';
-import { ref } from '../../spec/json-schema';
+import { objectOf, pattern, ref, required, typed } from '../../spec/json-schema';
 import type { WaitDefinition } from './definition';
 import { notPublished, unpublishedPending } from './published';
 
 export const httpWait: WaitDefinition<'http'> = {
   key: 'http',
-  schema: {
-    type: 'object',
-    required: ['port'],
-    additionalProperties: false,
-    properties: {
-      port: ref('port'),
-      path: { type: 'string', pattern: '^/' },
-      status: { type: 'integer', minimum: 100, maximum: 599, description: 'Default: any status below 500.' },
-    },
-  },
+  schema: objectOf({
+    port: required(ref('port')),
+    path: pattern('^/'),
+    status: typed<number>({
+      type: 'integer',
+      minimum: 100,
+      maximum: 599,
+      description: 'Default: any status below 500.',
+    }),
+  }),
   validate(value, rules) {
     rules.published(['port'], value.port);
   },

@@ -1,4 +1,5 @@
 // `log: <regex>` or `log: { matches, count }`: enough output lines (stdout and stderr) match.
+import { objectOf, required, text, typed } from '../../spec/json-schema';
 import { plural } from '../text';
 import type { WaitDefinition } from './definition';
 
@@ -12,13 +13,8 @@ export const logWait: WaitDefinition<'log'> = {
   schema: {
     description: 'A regular expression some output line must match, or {matches, count}.',
     oneOf: [
-      { type: 'string', minLength: 1 },
-      {
-        type: 'object',
-        required: ['matches'],
-        additionalProperties: false,
-        properties: { matches: { type: 'string', minLength: 1 }, count: { type: 'integer', minimum: 1 } },
-      },
+      text(),
+      objectOf({ matches: required(text()), count: typed<number>({ type: 'integer', minimum: 1 }) }),
     ],
   },
   validate(value, rules) {
