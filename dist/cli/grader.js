@@ -54197,7 +54197,7 @@ const copyStep = defineStep('copy', {
 
 const exec_MAX_OUTPUT_BYTES = 1024 * 1024;
 const exec_OUTPUT_TAIL_LINES = 30;
-/** A command check's target, and whether a failing command fails the step. */
+/** The exec check's target's schema, with allowFailure. */
 const EXEC_BODY = {
     ...execCheck.schema.target,
     properties: {

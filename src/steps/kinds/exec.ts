@@ -1,10 +1,9 @@
 // The `exec` step: a command run in a container as setup, its target shaped like the exec check's.
-import { execCheck } from '../../checks/kinds/exec';
+import { type ExecTarget, execCheck } from '../../checks/kinds/exec';
 import { remainingMs } from '../../run/context';
 import { runningContainer } from '../../run/resolve';
 import { formatDuration, LIMITS, timeoutMs } from '../../spec/duration';
 import { ALLOW_FAILURE, type JsonSchema, type SchemaOf } from '../../spec/json-schema';
-import type { Command, Duration, StringMap } from '../../spec/types';
 import { commandArgv, textValues } from '../../spec/values';
 import { defineStep } from '../step';
 import { formatCommand, tail } from '../text';
@@ -12,21 +11,10 @@ import { formatCommand, tail } from '../text';
 const MAX_OUTPUT_BYTES = 1024 * 1024;
 const OUTPUT_TAIL_LINES = 30;
 
-/**
- * Written out, not taken from the schema: the schema is the exec check's target's (whose type,
- * src/checks/kinds/exec.ts, is this one without allowFailure).
- */
-export type ExecStep = {
-  container: string;
-  command: Command;
-  user?: string;
-  workdir?: string;
-  env?: StringMap;
-  timeout?: Duration;
-  allowFailure?: boolean;
-};
-
 /** A command check's target, and whether a failing command fails the step. */
+export type ExecStep = ExecTarget & { allowFailure?: boolean };
+
+/** The exec check's target's schema, with allowFailure. */
 const EXEC_BODY: SchemaOf<ExecStep> = {
   ...execCheck.schema.target,
   properties: {
